@@ -1,0 +1,74 @@
+import type { AddressSpace } from '../mem/address-space.js';
+import { EIP, FLAGS, FLAGS_FIXED, SEL, STATE_BYTES } from './state.js';
+import { Fpu } from './fpu.js';
+import { Descriptors } from './segments.js';
+
+/** One instruction, decoded into a closure over its operands. */
+export type Op = (c: Cpu) => void;
+
+/** Why Cpu.run() returned. */
+export const EXIT_BUDGET = 0, EXIT_SYSCALL = 1, EXIT_FAULT = 2;
+
+/**
+ * A CPU exception raised by an instruction; becomes a signal for the guest
+ * (divide error -> SIGFPE, #UD -> SIGILL, #GP -> SIGSEGV, int3 -> SIGTRAP).
+ */
+export class CpuException {
+  constructor(
+    readonly signo: number,
+    /** si_code for the siginfo (e.g. FPE_INTDIV, ILL_ILLOPN, SI_KERNEL). */
+    readonly code: number,
+    /** si_addr: faulting instruction or address. */
+    readonly addr = 0,
+    /** x86 trap number for the sigcontext's trapno field. */
+    readonly trapno = 0,
+  ) {}
+}
+
+/**
+ * The register file of one guest thread, viewed over its slot in the address space's
+ * linear memory (see state.ts for the layout).
+ */
+export class Cpu {
+  readonly mem: AddressSpace;
+  readonly slot: number;
+  /** State as 32-bit words: GPRs at 0..7, EIP, FLAGS, lazy-flag record, segments. */
+  readonly s: Int32Array;
+  /** Same bytes as 16-bit words: register i's low half is w16[i * 2]. */
+  readonly w16: Uint16Array;
+  /** Same bytes: AL/CL/DL/BL at 0,4,8,12; AH/CH/DH/BH at 1,5,9,13. */
+  readonly b8: Uint8Array;
+  readonly fpu: Fpu;
+  /** TLS descriptors and LDT reachable through segment selectors. */
+  desc = new Descriptors();
+  /** Set by an instruction that must leave the run loop (int 0x80). */
+  exit = EXIT_BUDGET;
+  /** The exception that ended the last run with EXIT_FAULT. */
+  fault: unknown = null;
+  /** Instructions executed, for scheduling and statistics. */
+  icount = 0;
+
+  constructor(mem: AddressSpace, slot = mem.allocStateSlot()) {
+    this.mem = mem;
+    this.slot = slot;
+    this.s = new Int32Array(mem.memory.buffer, slot, STATE_BYTES / 4);
+    this.w16 = new Uint16Array(mem.memory.buffer, slot, STATE_BYTES / 2);
+    this.b8 = new Uint8Array(mem.memory.buffer, slot, STATE_BYTES);
+    this.fpu = new Fpu(this);
+    if (this.s[FLAGS] === 0) {
+      this.s[FLAGS] = FLAGS_FIXED;
+      this.fpu.reset();
+    }
+  }
+
+  get eip(): number { return this.s[EIP] >>> 0; }
+  set eip(v: number) { this.s[EIP] = v; }
+
+  /** Copy the full register state (integer and FPU) from another CPU. */
+  copyFrom(o: Cpu): void {
+    this.b8.set(o.b8);
+  }
+
+  selector(seg: number): number { return this.w16[(SEL + seg) * 2]; }
+  setSelector(seg: number, v: number): void { this.w16[(SEL + seg) * 2] = v; }
+}

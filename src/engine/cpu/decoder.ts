@@ -1,0 +1,138 @@
+/**
+ * Instruction decoder: prefixes, ModRM/SIB, immediates. Opcode handlers (ops/*.ts) read
+ * operands through a Decoder and return a closure specialised to them.
+ */
+import type { AddressSpace } from '../mem/address-space.js';
+import { PageFault } from '../mem/fault.js';
+import type { Cpu, Op } from './cpu.js';
+import { SEGBASE, FS, GS } from './state.js';
+
+export type EA = (c: Cpu) => number;
+export type Handler = (d: Decoder, op: number) => Op;
+
+export class Decoder {
+  mem!: AddressSpace;
+  /** Address of the instruction being decoded. */
+  start = 0;
+  pos = 0;
+  /** Operand size in bytes (4, or 2 with 0x66). */
+  opsize = 4;
+  /** Address size in bytes (4, or 2 with 0x67). */
+  adsize = 4;
+  /** Segment override (ES..GS) or -1. */
+  seg = -1;
+  /** 0, 0xf2 (repne) or 0xf3 (rep/repe). */
+  rep = 0;
+  lock = false;
+  /** ModRM fields, valid after modrm(). */
+  mod = 0;
+  reg = 0;
+  rm = 0;
+  /** Set by handlers of instructions that transfer control: the block ends after them. */
+  ends = false;
+
+  reset(mem: AddressSpace, eip: number): void {
+    this.mem = mem;
+    this.start = this.pos = eip;
+    this.opsize = 4;
+    this.adsize = 4;
+    this.seg = -1;
+    this.rep = 0;
+    this.lock = false;
+    this.ends = false;
+  }
+
+  /** Address just past the bytes consumed so far (the next instruction, once decoded). */
+  get next(): number { return this.pos >>> 0; }
+
+  u8(): number {
+    const p = this.pos >>> 0;
+    if (p - this.start >= 15) throw new LengthError();
+    if (!(this.mem.perm[p >>> 12] & 4)) throw new PageFault(p, this.mem.perm[p >>> 12] !== 0, false);
+    this.pos = p + 1;
+    return this.mem.u8[p];
+  }
+  s8(): number { return (this.u8() << 24) >> 24; }
+  u16(): number { return this.u8() | (this.u8() << 8); }
+  s16(): number { return (this.u16() << 16) >> 16; }
+  u32(): number { return (this.u16() | (this.u16() << 16)) >>> 0; }
+  s32(): number { return this.u16() | (this.u16() << 16); }
+  /** Immediate of the operand size (sign-extended to 32 bits for 16-bit operands is not done). */
+  immv(): number { return this.opsize === 4 ? this.s32() : this.u16(); }
+  imm(size: number): number { return size === 1 ? this.u8() : size === 2 ? this.u16() : this.s32(); }
+
+  modrm(): void {
+    const m = this.u8();
+    this.mod = m >> 6;
+    this.reg = (m >> 3) & 7;
+    this.rm = m & 7;
+  }
+  get isReg(): boolean { return this.mod === 3; }
+
+  /** Effective-address closure for the current (memory) ModRM; consumes SIB and displacement. */
+  ea(): EA {
+    const off = this.adsize === 4 ? this.ea32() : this.ea16();
+    return this.withSegment(off);
+  }
+
+  /** Address of a moffs operand (mov al/eax <-> [imm]). */
+  moffs(): EA {
+    const a = this.adsize === 4 ? this.u32() : this.u16();
+    return this.withSegment(() => a);
+  }
+
+  /** Segment base for an implicit DS/ES access (string instructions honour overrides of DS). */
+  segBaseOf(defaultSeg: number): EA | null {
+    const seg = this.seg >= 0 ? this.seg : defaultSeg;
+    if (seg !== FS && seg !== GS) return null;
+    const i = SEGBASE + seg;
+    return (c) => c.s[i];
+  }
+
+  private withSegment(off: EA): EA {
+    // Linux user mode is flat: only %fs and %gs have a non-zero base (TLS).
+    if (this.seg !== FS && this.seg !== GS) return off;
+    const i = SEGBASE + this.seg;
+    return (c) => (off(c) + c.s[i]) >>> 0;
+  }
+
+  private ea32(): EA {
+    const mod = this.mod, rm = this.rm;
+    if (rm === 4) return this.sib();
+    if (mod === 0) {
+      if (rm === 5) { const d = this.u32(); return () => d; }
+      return (c) => c.s[rm] >>> 0;
+    }
+    const disp = mod === 1 ? this.s8() : this.s32();
+    return (c) => (c.s[rm] + disp) >>> 0;
+  }
+
+  private sib(): EA {
+    const sib = this.u8();
+    const scale = sib >> 6, index = (sib >> 3) & 7, base = sib & 7;
+    const mod = this.mod;
+    const noBase = base === 5 && mod === 0;
+    const disp = mod === 1 ? this.s8() : mod === 2 || noBase ? this.s32() : 0;
+    if (index === 4) {
+      if (noBase) return () => disp >>> 0;
+      return disp === 0 ? (c) => c.s[base] >>> 0 : (c) => (c.s[base] + disp) >>> 0;
+    }
+    if (noBase) return (c) => ((c.s[index] << scale) + disp) >>> 0;
+    if (disp === 0) return (c) => (c.s[base] + (c.s[index] << scale)) >>> 0;
+    return (c) => (c.s[base] + (c.s[index] << scale) + disp) >>> 0;
+  }
+
+  private ea16(): EA {
+    const mod = this.mod, rm = this.rm;
+    if (mod === 0 && rm === 6) { const d = this.u16(); return () => d; }
+    const disp = mod === 1 ? this.s8() : mod === 2 ? this.s16() : 0;
+    // [bx+si] [bx+di] [bp+si] [bp+di] [si] [di] [bp] [bx]
+    const A = [3, 3, 5, 5, 6, 7, 5, 3][rm];
+    const B = [6, 7, 6, 7, -1, -1, -1, -1][rm];
+    if (B < 0) return (c) => (c.s[A] + disp) & 0xffff;
+    return (c) => (c.s[A] + c.s[B] + disp) & 0xffff;
+  }
+}
+
+/** An instruction longer than 15 bytes: #GP, delivered as SIGSEGV. */
+export class LengthError {}

@@ -1,0 +1,180 @@
+/**
+ * The interpreter tier: x86 code is decoded once into basic blocks of closures, kept in a
+ * per-address-space cache, and executed block by block.
+ */
+import type { AddressSpace } from '../mem/address-space.js';
+import { PageFault } from '../mem/fault.js';
+import { CpuException, EXIT_BUDGET, EXIT_FAULT, type Cpu, type Op } from './cpu.js';
+import { Decoder, LengthError } from './decoder.js';
+import { EIP, ES, CS, SS, DS, FS, GS } from './state.js';
+import { OPS1, OPS2 } from './ops/table.js';
+import { ud, SIGSEGV, SI_KERNEL } from './ops/faults.js';
+import './ops/arith.js';
+import './ops/move.js';
+import './ops/control.js';
+import './ops/string.js';
+import './fpu-ops.js';
+
+/** Longest block, in instructions: bounds decode work wasted by invalidation. */
+const MAX_BLOCK = 64;
+
+export interface Block {
+  start: number;
+  /** Address after the last instruction: the fall-through EIP. */
+  end: number;
+  ops: Op[];
+  /** Start address of each instruction, for precise faults. */
+  addrs: number[];
+  /** Times entered; the JIT tier will pick hot blocks from this. */
+  hits: number;
+}
+
+const SEG_PREFIX: Record<number, number> = { 0x26: ES, 0x2e: CS, 0x36: SS, 0x3e: DS, 0x64: FS, 0x65: GS };
+
+/** Decoded blocks of one address space, indexed by page then page offset. */
+export class CodeCache {
+  private pages: (Block[] | undefined)[] = [];
+  /** Blocks that start on an earlier page and run into page p. */
+  private crossers = new Map<number, Block[]>();
+  private readonly d = new Decoder();
+  blocksDecoded = 0;
+
+  constructor(private readonly mem: AddressSpace) {
+    mem.onCodeWrite = (p) => this.invalidatePage(p);
+  }
+
+  get(eip: number): Block | undefined {
+    const pg = this.pages[eip >>> 12];
+    return pg === undefined ? undefined : pg[eip & 0xfff];
+  }
+
+  decode(eip: number): Block {
+    const mem = this.mem, d = this.d;
+    const ops: Op[] = [], addrs: number[] = [];
+    let pos = eip;
+    while (ops.length < MAX_BLOCK) {
+      d.reset(mem, pos);
+      let op: Op;
+      try {
+        op = decodeOne(d);
+      } catch (e) {
+        // A fetch fault or over-long instruction: fault when (and if) it is reached.
+        if (ops.length === 0 && e instanceof PageFault) throw e;
+        if (ops.length > 0 && (e instanceof PageFault || e instanceof LengthError)) break;
+        if (e instanceof LengthError) { op = () => { throw new CpuException(SIGSEGV, SI_KERNEL, 0, 13); }; d.ends = true; d.pos = pos + 15; }
+        else throw e;
+      }
+      ops.push(op);
+      addrs.push(pos);
+      pos = d.next;
+      if (d.ends) break;
+    }
+    const b: Block = { start: eip, end: pos, ops, addrs, hits: 0 };
+    const p0 = eip >>> 12, p1 = (pos - 1) >>> 12;
+    let pg = this.pages[p0];
+    if (pg === undefined) pg = this.pages[p0] = new Array(4096);
+    pg[eip & 0xfff] = b;
+    mem.markCode(p0);
+    for (let p = p0 + 1; p <= p1; p++) {
+      mem.markCode(p);
+      let list = this.crossers.get(p);
+      if (!list) this.crossers.set(p, (list = []));
+      list.push(b);
+    }
+    this.blocksDecoded++;
+    return b;
+  }
+
+  invalidatePage(p: number): void {
+    this.pages[p] = undefined;
+    const list = this.crossers.get(p);
+    if (list) {
+      for (const b of list) {
+        const pg = this.pages[b.start >>> 12];
+        if (pg && pg[b.start & 0xfff] === b) pg[b.start & 0xfff] = undefined as unknown as Block;
+      }
+      this.crossers.delete(p);
+    }
+  }
+
+  /** Drop everything (execve replaced the address space contents). */
+  clear(): void {
+    this.pages = [];
+    this.crossers.clear();
+  }
+}
+
+function decodeOne(d: Decoder): Op {
+  for (;;) {
+    const b = d.u8();
+    switch (b) {
+      case 0x66: d.opsize = 2; continue;
+      case 0x67: d.adsize = 2; continue;
+      case 0xf0: d.lock = true; continue;
+      case 0xf2: case 0xf3: d.rep = b; continue;
+      case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65: d.seg = SEG_PREFIX[b]; continue;
+      case 0x0f: {
+        const b2 = d.u8();
+        const h = OPS2[b2];
+        if (!h) { d.ends = true; return ud(d); }
+        return h(d, b2);
+      }
+      default: {
+        const h = OPS1[b];
+        if (!h) { d.ends = true; return ud(d); }
+        return h(d, b);
+      }
+    }
+  }
+}
+
+const caches = new WeakMap<AddressSpace, CodeCache>();
+export function codeCache(mem: AddressSpace): CodeCache {
+  let c = caches.get(mem);
+  if (!c) caches.set(mem, (c = new CodeCache(mem)));
+  return c;
+}
+
+/** Traps report the address after the instruction; faults the instruction itself. */
+const isTrap = (e: unknown) => e instanceof CpuException && (e.trapno === 3 || e.trapno === 4 || e.trapno === 1);
+
+/**
+ * Run until `budget` instructions have executed (roughly: whole blocks), a system call,
+ * or an exception. Returns EXIT_*; on EXIT_FAULT the exception is in c.fault and EIP
+ * points where the kernel would report it.
+ */
+export function run(c: Cpu, budget: number): number {
+  const cache = codeCache(c.mem);
+  const s = c.s;
+  let executed = 0;
+  c.exit = EXIT_BUDGET;
+  while (executed < budget) {
+    const eip = s[EIP] >>> 0;
+    let b = cache.get(eip);
+    if (b === undefined) {
+      try {
+        b = cache.decode(eip);
+      } catch (e) {
+        c.fault = e;
+        c.icount += executed;
+        return EXIT_FAULT;
+      }
+    }
+    const ops = b.ops, n = ops.length;
+    b.hits++;
+    s[EIP] = b.end;
+    let i = 0;
+    try {
+      for (; i < n; i++) ops[i](c);
+    } catch (e) {
+      s[EIP] = isTrap(e) ? (i + 1 < n ? b.addrs[i + 1] : b.end) : b.addrs[i];
+      c.fault = e;
+      c.icount += executed + i;
+      return EXIT_FAULT;
+    }
+    executed += n;
+    if (c.exit !== EXIT_BUDGET) break;
+  }
+  c.icount += executed;
+  return c.exit;
+}

@@ -1,0 +1,246 @@
+/** Control transfer, interrupts, segment registers and system-ish instructions. */
+import { CpuException, EXIT_SYSCALL, type Cpu } from '../cpu.js';
+import { cond, getFlags } from '../flags.js';
+import { ECX, EIP, ESP, SEGBASE, OF, EAX, EBX, EDX, FS, GS, CS } from '../state.js';
+import { sc } from './alu.js';
+import { getRM, regSet, rmOperand, setRM } from './operand.js';
+import { OPS1, OPS2, def, range } from './table.js';
+import { pop16, pop32, popv, push32, pushv } from './stack.js';
+import { gp, ud, SIGSEGV, SIGTRAP, SI_KERNEL } from './faults.js';
+import { ALU } from './alu.js';
+
+const target = (next: number, rel: number, opsize: number) =>
+  opsize === 4 ? (next + rel) >>> 0 : (next + rel) & 0xffff;
+
+// Jcc rel8 / rel32.
+def(OPS1, range(0x70, 0x7f), (d, op) => {
+  const rel = d.s8();
+  const t = target(d.next, rel, d.opsize), cc = op & 15;
+  d.ends = true;
+  return (c) => { if (cond(c, cc)) c.s[EIP] = t; };
+});
+def(OPS2, range(0x80, 0x8f), (d, op) => {
+  const rel = d.opsize === 4 ? d.s32() : d.s16();
+  const t = target(d.next, rel, d.opsize), cc = op & 15;
+  d.ends = true;
+  return (c) => { if (cond(c, cc)) c.s[EIP] = t; };
+});
+def(OPS1, [0xe9, 0xeb], (d, op) => {
+  const rel = op === 0xeb ? d.s8() : d.opsize === 4 ? d.s32() : d.s16();
+  const t = target(d.next, rel, d.opsize);
+  d.ends = true;
+  return (c) => { c.s[EIP] = t; };
+});
+def(OPS1, 0xe8, (d) => {
+  const rel = d.opsize === 4 ? d.s32() : d.s16();
+  const next = d.next, t = target(next, rel, d.opsize), size = d.opsize;
+  d.ends = true;
+  return (c) => { pushv(c, next, size); c.s[EIP] = t; };
+});
+def(OPS1, [0xc2, 0xc3], (d, op) => {
+  const extra = op === 0xc2 ? d.u16() : 0;
+  const size = d.opsize;
+  d.ends = true;
+  if (size === 4 && extra === 0) return (c) => { c.s[EIP] = pop32(c); };
+  return (c) => {
+    const t = size === 4 ? pop32(c) : pop16(c);
+    c.s[ESP] = (c.s[ESP] + extra) >>> 0;
+    c.s[EIP] = t;
+  };
+});
+// E0-E3: loopne, loope, loop, jecxz.
+def(OPS1, [0xe0, 0xe1, 0xe2, 0xe3], (d, op) => {
+  const rel = d.s8();
+  const t = target(d.next, rel, d.opsize);
+  const a16 = d.adsize === 2;
+  d.ends = true;
+  const dec = (c: Cpu): number => {
+    if (a16) { const v = (c.w16[ECX * 2] - 1) & 0xffff; c.w16[ECX * 2] = v; return v; }
+    return --c.s[ECX];
+  };
+  switch (op) {
+    case 0xe0: return (c) => { if (dec(c) !== 0 && !cond(c, 4)) c.s[EIP] = t; };
+    case 0xe1: return (c) => { if (dec(c) !== 0 && cond(c, 4)) c.s[EIP] = t; };
+    case 0xe2: return (c) => { if (dec(c) !== 0) c.s[EIP] = t; };
+    default: return a16 ? (c) => { if (c.w16[ECX * 2] === 0) c.s[EIP] = t; } : (c) => { if (c.s[ECX] === 0) c.s[EIP] = t; };
+  }
+});
+
+// FF: group 5 (inc, dec, call, callf, jmp, jmpf, push).
+def(OPS1, 0xff, (d) => {
+  d.modrm();
+  const reg = d.reg, sz = sc(d.opsize), size = d.opsize;
+  if (reg === 7) return ud(d);
+  if ((reg === 3 || reg === 5)) {
+    if (d.isReg) return ud(d);
+    d.ea();
+    d.ends = true;
+    return gp(d); // far call/jmp: no code segments but the flat one are reachable
+  }
+  const rm = rmOperand(d);
+  const get = getRM(rm, sz);
+  if (reg === 0 || reg === 1) {
+    const f = reg === 0 ? ALU[sz].inc : ALU[sz].dec, set = setRM(rm, sz);
+    if (rm.ea !== null) {
+      const ea = rm.ea;
+      const rd = sz === 2 ? (c: Cpu, a: number) => c.mem.read32(a) : (c: Cpu, a: number) => c.mem.read16(a);
+      const wr = sz === 2 ? (c: Cpu, a: number, v: number) => c.mem.write32(a, v) : (c: Cpu, a: number, v: number) => c.mem.write16(a, v);
+      return (c) => { const a = ea(c); wr(c, a, f(c, rd(c, a))); };
+    }
+    return (c) => set(c, f(c, get(c)));
+  }
+  if (reg === 6) return (c) => pushv(c, get(c), size);
+  d.ends = true;
+  if (reg === 4) return size === 4 ? (c) => { c.s[EIP] = get(c); } : (c) => { c.s[EIP] = get(c) & 0xffff; };
+  const next = d.next;
+  return (c) => { const t = get(c); pushv(c, next, size); c.s[EIP] = size === 4 ? t : t & 0xffff; };
+});
+
+// ---- Interrupts ----
+def(OPS1, 0xcd, (d) => {
+  const n = d.u8();
+  d.ends = true;
+  if (n === 0x80) return (c) => { c.exit = EXIT_SYSCALL; };
+  // Any other vector is a gate user mode may not use: #GP -> SIGSEGV (error code = vector).
+  return () => { throw new CpuException(SIGSEGV, SI_KERNEL, 0, 13); };
+});
+def(OPS1, 0xcc, (d) => { // int3: SIGTRAP, EIP after the instruction
+  d.ends = true;
+  return () => { throw new CpuException(SIGTRAP, SI_KERNEL, 0, 3); };
+});
+def(OPS1, 0xf1, (d) => { // int1 / icebp
+  d.ends = true;
+  return () => { throw new CpuException(SIGTRAP, 2 /* TRAP_TRACE */, 0, 1); };
+});
+def(OPS1, 0xce, (d) => { // into: #OF -> SIGSEGV
+  d.ends = true;
+  return (c) => { if (getFlags(c) & OF) throw new CpuException(SIGSEGV, SI_KERNEL, 0, 4); };
+});
+// Privileged or I/O instructions: #GP in user mode.
+def(OPS1, [0xf4, 0xfa, 0xfb, 0x6c, 0x6d, 0x6e, 0x6f, 0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef, 0xcf, 0x9a, 0xea, 0xca, 0xcb], (d, op) => {
+  if (op === 0x9a || op === 0xea) { d.u32(); d.u16(); }
+  if (op === 0xca) d.u16();
+  if (op === 0xe4 || op === 0xe5 || op === 0xe6 || op === 0xe7) d.u8();
+  d.ends = true;
+  return gp(d);
+});
+def(OPS1, 0x62, (d) => { // bound: #BR -> SIGSEGV when out of range
+  d.modrm();
+  if (d.isReg) return ud(d);
+  const sz = sc(d.opsize), reg = d.reg;
+  const ea = d.ea();
+  return (c) => {
+    const a = ea(c);
+    const v = sz === 2 ? c.s[reg] : (c.w16[reg * 2] << 16) >> 16;
+    const lo = sz === 2 ? c.mem.read32(a) : (c.mem.read16(a) << 16) >> 16;
+    const hi = sz === 2 ? c.mem.read32((a + 4) >>> 0) : (c.mem.read16((a + 2) >>> 0) << 16) >> 16;
+    if (v < lo || v > hi) throw new CpuException(SIGSEGV, SI_KERNEL, 0, 5);
+  };
+});
+
+// ---- Segment registers ----
+/** Load a segment register from user code: #GP (SIGSEGV) for a selector it may not use. */
+export function loadSeg(c: Cpu, seg: number, sel: number): void {
+  const base = c.desc.baseOf(sel & 0xffff);
+  if (base < 0 || seg === CS) throw new CpuException(SIGSEGV, SI_KERNEL, 0, 13);
+  c.setSelector(seg, sel & 0xffff);
+  c.s[SEGBASE + seg] = base;
+}
+def(OPS1, 0x8c, (d) => {
+  d.modrm();
+  const seg = d.reg;
+  if (seg > 5) return ud(d);
+  const rm = rmOperand(d);
+  // A register destination receives the zero-extended selector; memory gets 16 bits.
+  if (rm.ea === null) { const i = rm.reg; const sz = sc(d.opsize); const p = regSet(sz, i); return (c) => p(c, c.selector(seg)); }
+  const p = setRM(rm, 1);
+  return (c) => p(c, c.selector(seg));
+});
+def(OPS1, 0x8e, (d) => {
+  d.modrm();
+  const seg = d.reg;
+  if (seg > 5 || seg === CS) return ud(d);
+  const get = getRM(rmOperand(d), 1);
+  return (c) => loadSeg(c, seg, get(c));
+});
+// push/pop es cs ss ds; 0F A0/A1/A8/A9 push/pop fs gs.
+for (const [op, seg] of [[0x06, 0], [0x0e, 1], [0x16, 2], [0x1e, 3]] as const) {
+  def(OPS1, op, (d) => { const size = d.opsize; return (c) => pushv(c, c.selector(seg), size); });
+}
+for (const [op, seg] of [[0x07, 0], [0x17, 2], [0x1f, 3]] as const) {
+  def(OPS1, op, (d) => {
+    const size = d.opsize;
+    return (c) => {
+      const sp = c.s[ESP];
+      const v = popv(c, size);
+      try { loadSeg(c, seg, v); } catch (e) { c.s[ESP] = sp; throw e; }
+    };
+  });
+}
+def(OPS2, [0xa0, 0xa8], (d, op) => { const seg = op === 0xa0 ? FS : GS, size = d.opsize; return (c) => pushv(c, c.selector(seg), size); });
+def(OPS2, [0xa1, 0xa9], (d, op) => {
+  const seg = op === 0xa1 ? FS : GS, size = d.opsize;
+  return (c) => {
+    const sp = c.s[ESP];
+    const v = popv(c, size);
+    try { loadSeg(c, seg, v); } catch (e) { c.s[ESP] = sp; throw e; }
+  };
+});
+
+// ---- 0F miscellany ----
+def(OPS2, 0x0b, (d) => { d.ends = true; return ud(d); }); // ud2
+def(OPS2, [0x0d, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f], (d) => {
+  // prefetch and hint NOPs (including endbr32 and the multi-byte 0F 1F /0 nop).
+  d.modrm();
+  if (!d.isReg) d.ea();
+  return () => {};
+});
+def(OPS2, 0xae, (d) => {
+  d.modrm();
+  // lfence, mfence, sfence (mod=3, reg 5-7) order nothing on one host thread.
+  if (d.isReg && d.reg >= 5) return () => {};
+  return ud(d);
+});
+def(OPS2, [0x00, 0x01], (d) => {
+  // sldt/str/sgdt/sidt/smsw: blocked by UMIP on current CPUs and kernels -> SIGSEGV.
+  d.modrm();
+  if (!d.isReg) d.ea();
+  d.ends = true;
+  return gp(d);
+});
+def(OPS2, [0x05, 0x07, 0x34, 0x35], (d) => { d.ends = true; return ud(d); }); // syscall/sysret/sysenter/sysexit
+def(OPS2, [0x06, 0x08, 0x09, 0x20, 0x21, 0x22, 0x23, 0x30, 0x32], (d) => { d.ends = true; return gp(d); });
+def(OPS2, 0x31, () => (c) => { // rdtsc: a nanosecond-rate counter
+  const t = Math.floor(performance.now() * 1e6);
+  c.s[EAX] = t % 0x100000000;
+  c.s[EDX] = Math.floor(t / 0x100000000);
+});
+def(OPS2, 0xa2, () => cpuid);
+
+const VENDOR = 'GenuineIntel';
+const BRAND = 'webx86 virtual i686 CPU'.padEnd(48, '\0');
+const str4 = (s: string, i: number) => s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
+/**
+ * CPUID advertises what is implemented and nothing more: FPU, TSC, CX8, CMOV.
+ * No MMX/SSE/FXSR yet, so glibc's IFUNCs pick the plain i686 routines.
+ */
+const FEATURES_EDX = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15);
+function cpuid(c: Cpu): void {
+  const s = c.s;
+  const leaf = s[EAX] >>> 0;
+  let a = 0, b = 0, cx = 0, dx = 0;
+  if (leaf === 0) {
+    a = 1; b = str4(VENDOR, 0); dx = str4(VENDOR, 4); cx = str4(VENDOR, 8);
+  } else if (leaf === 1) {
+    a = (6 << 8) | (15 << 4) | 1; // family 6, model 15, stepping 1
+    b = (1 << 16); // one logical processor
+    dx = FEATURES_EDX;
+  } else if (leaf === 0x80000000) {
+    a = 0x80000004;
+  } else if (leaf >= 0x80000002 && leaf <= 0x80000004) {
+    const o = (leaf - 0x80000002) * 16;
+    a = str4(BRAND, o); b = str4(BRAND, o + 4); cx = str4(BRAND, o + 8); dx = str4(BRAND, o + 12);
+  }
+  s[EAX] = a; s[EBX] = b; s[ECX] = cx; s[EDX] = dx;
+}
+void push32; void EBX; void EDX;

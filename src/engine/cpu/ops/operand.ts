@@ -1,0 +1,127 @@
+/**
+ * Operand access builders. Handlers describe an operand once at decode time and get back
+ * closures specialised to its kind (register, memory, immediate) and size class
+ * (0: 8-bit, 1: 16-bit, 2: 32-bit). 32-bit forms get dedicated closures: they dominate.
+ */
+import type { Cpu, Op } from '../cpu.js';
+import type { Decoder, EA } from '../decoder.js';
+import type { Alu2 } from './alu.js';
+
+export type Get = (c: Cpu) => number;
+export type Set = (c: Cpu, v: number) => void;
+
+/** Byte offset of 8-bit register i (AL CL DL BL AH CH DH BH) within the state. */
+export const R8 = [0, 4, 8, 12, 1, 5, 9, 13];
+
+export function regGet(sz: number, i: number): Get {
+  if (sz === 2) return (c) => c.s[i];
+  if (sz === 1) { const j = i * 2; return (c) => c.w16[j]; }
+  const j = R8[i];
+  return (c) => c.b8[j];
+}
+export function regSet(sz: number, i: number): Set {
+  if (sz === 2) return (c, v) => { c.s[i] = v; };
+  if (sz === 1) { const j = i * 2; return (c, v) => { c.w16[j] = v; }; }
+  const j = R8[i];
+  return (c, v) => { c.b8[j] = v; };
+}
+export function memGet(sz: number): (c: Cpu, a: number) => number {
+  return sz === 2 ? (c, a) => c.mem.read32(a) : sz === 1 ? (c, a) => c.mem.read16(a) : (c, a) => c.mem.read8(a);
+}
+export function memSet(sz: number): (c: Cpu, a: number, v: number) => void {
+  return sz === 2 ? (c, a, v) => c.mem.write32(a, v) : sz === 1 ? (c, a, v) => c.mem.write16(a, v) : (c, a, v) => c.mem.write8(a, v);
+}
+
+/** A decoded r/m operand: a register index, or a memory address closure. */
+export interface RM {
+  reg: number;
+  ea: EA | null;
+}
+/** Read ModRM (if not yet read) and describe its r/m operand. Call before reading immediates. */
+export function rmOperand(d: Decoder): RM {
+  return d.isReg ? { reg: d.rm, ea: null } : { reg: -1, ea: d.ea() };
+}
+
+export function getRM(rm: RM, sz: number): Get {
+  if (rm.ea === null) return regGet(sz, rm.reg);
+  const ea = rm.ea, rd = memGet(sz);
+  if (sz === 2) return (c) => c.mem.read32(ea(c));
+  return (c) => rd(c, ea(c));
+}
+export function setRM(rm: RM, sz: number): Set {
+  if (rm.ea === null) return regSet(sz, rm.reg);
+  const ea = rm.ea, wr = memSet(sz);
+  if (sz === 2) return (c, v) => c.mem.write32(ea(c), v);
+  return (c, v) => wr(c, ea(c), v);
+}
+
+/** Source of a binary operation: a register or an immediate (normalised to the size). */
+export interface Src {
+  imm: boolean;
+  v: number;
+}
+export const srcReg = (i: number): Src => ({ imm: false, v: i });
+export const srcImm = (v: number): Src => ({ imm: true, v });
+
+/**
+ * `dst = f(dst, src)` on an r/m destination; with write=false only flags change (cmp, test).
+ */
+export function binRM(rm: RM, sz: number, src: Src, f: Alu2, write: boolean): Op {
+  const sv = src.v;
+  if (sz === 2) {
+    if (rm.ea === null) {
+      const i = rm.reg;
+      if (src.imm) return write ? (c) => { c.s[i] = f(c, c.s[i], sv); } : (c) => { f(c, c.s[i], sv); };
+      return write ? (c) => { const s = c.s; s[i] = f(c, s[i], s[sv]); } : (c) => { const s = c.s; f(c, s[i], s[sv]); };
+    }
+    const ea = rm.ea;
+    if (src.imm) {
+      return write
+        ? (c) => { const a = ea(c); c.mem.write32(a, f(c, c.mem.read32(a), sv)); }
+        : (c) => { f(c, c.mem.read32(ea(c)), sv); };
+    }
+    return write
+      ? (c) => { const a = ea(c); c.mem.write32(a, f(c, c.mem.read32(a), c.s[sv])); }
+      : (c) => { f(c, c.mem.read32(ea(c)), c.s[sv]); };
+  }
+  const s = src.imm ? () => sv : regGet(sz, sv);
+  if (rm.ea === null) {
+    const g = regGet(sz, rm.reg), p = regSet(sz, rm.reg);
+    return write ? (c) => p(c, f(c, g(c), s(c))) : (c) => { f(c, g(c), s(c)); };
+  }
+  const ea = rm.ea, rd = memGet(sz), wr = memSet(sz);
+  return write
+    ? (c) => { const a = ea(c); wr(c, a, f(c, rd(c, a), s(c))); }
+    : (c) => { f(c, rd(c, ea(c)), s(c)); };
+}
+
+/** `reg = f(reg, r/m)` (the Gv,Ev direction). */
+export function binReg(reg: number, rm: RM, sz: number, f: Alu2, write: boolean): Op {
+  if (sz === 2) {
+    if (rm.ea === null) {
+      const j = rm.reg;
+      return write ? (c) => { const s = c.s; s[reg] = f(c, s[reg], s[j]); } : (c) => { const s = c.s; f(c, s[reg], s[j]); };
+    }
+    const ea = rm.ea;
+    return write
+      ? (c) => { c.s[reg] = f(c, c.s[reg], c.mem.read32(ea(c))); }
+      : (c) => { f(c, c.s[reg], c.mem.read32(ea(c))); };
+  }
+  const g = regGet(sz, reg), p = regSet(sz, reg), s = getRM(rm, sz);
+  return write ? (c) => p(c, f(c, g(c), s(c))) : (c) => { f(c, g(c), s(c)); };
+}
+
+/** Apply a unary `f` to an r/m operand in place (inc, dec, not, neg). */
+export function unRM(rm: RM, sz: number, f: (c: Cpu, a: number) => number): Op {
+  if (rm.ea === null) {
+    const i = rm.reg;
+    if (sz === 2) return (c) => { c.s[i] = f(c, c.s[i]); };
+    const g = regGet(sz, i), p = regSet(sz, i);
+    return (c) => p(c, f(c, g(c)));
+  }
+  const ea = rm.ea, rd = memGet(sz), wr = memSet(sz);
+  return (c) => { const a = ea(c); wr(c, a, f(c, rd(c, a))); };
+}
+
+/** Normalise an immediate to a size class. */
+export const norm = (v: number, sz: number): number => (sz === 2 ? v | 0 : sz === 1 ? v & 0xffff : v & 0xff);

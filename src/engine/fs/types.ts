@@ -1,0 +1,145 @@
+/**
+ * What the system-call layer sees of files: open file descriptions (File) and the
+ * metadata they report. File systems (fs/*) and devices (tty, pipes, sockets) implement
+ * File; the descriptor table maps numbers to them.
+ */
+import type { Task } from '../linux/task.js';
+import { WaitQueue } from '../linux/wait.js';
+import { EBADF, EINVAL, ENOTTY, ESPIPE, ENOTDIR } from '../linux/errno.js';
+
+export interface Timespec { sec: number; nsec: number }
+
+/** struct stat64 fields (the layout is written by the syscall layer). */
+export interface Stat {
+  dev: number;
+  ino: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blksize: number;
+  blocks: number;
+  atime: Timespec;
+  mtime: Timespec;
+  ctime: Timespec;
+}
+
+export interface DirEntry { name: string; ino: number; /** DT_* */ type: number }
+
+// File types (st_mode & S_IFMT) and d_type values.
+export const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000;
+export const S_IFBLK = 0o060000, S_IFDIR = 0o040000, S_IFCHR = 0o020000, S_IFIFO = 0o010000;
+export const DT_UNKNOWN = 0, DT_FIFO = 1, DT_CHR = 2, DT_DIR = 4, DT_BLK = 6, DT_REG = 8, DT_LNK = 10, DT_SOCK = 12;
+export const dtOfMode = (mode: number): number => (mode & S_IFMT) >> 12;
+
+// open(2) flags (i386).
+export const O_ACCMODE = 3, O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2;
+export const O_CREAT = 0o100, O_EXCL = 0o200, O_NOCTTY = 0o400, O_TRUNC = 0o1000, O_APPEND = 0o2000;
+export const O_NONBLOCK = 0o4000, O_DSYNC = 0o10000, O_ASYNC = 0o20000, O_DIRECT = 0o40000;
+export const O_LARGEFILE = 0o100000, O_DIRECTORY = 0o200000, O_NOFOLLOW = 0o400000, O_NOATIME = 0o1000000;
+export const O_CLOEXEC = 0o2000000, O_SYNC = 0o4010000, O_PATH = 0o10000000, O_TMPFILE = 0o20200000;
+
+// poll(2) events.
+export const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
+export const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200, POLLRDHUP = 0x2000;
+
+export const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
+
+/**
+ * An open file description (the kernel's struct file): shared by dup'ed descriptors and
+ * across fork. Methods return a byte count or -errno, synchronously when they can and
+ * as a promise when they must wait (a blocking read awaits task-interruptible waits and
+ * returns -ERESTARTSYS/-EINTR when a signal arrives).
+ */
+export abstract class File {
+  /** O_* status flags and access mode (fcntl F_GETFL/F_SETFL). */
+  flags: number;
+  pos = 0;
+  /** Path it was opened by, for /proc/PID/fd and fchdir. */
+  path: string;
+  /** Woken whenever poll() may have changed. */
+  readonly waitq = new WaitQueue();
+
+  constructor(flags: number, path: string) {
+    this.flags = flags;
+    this.path = path;
+  }
+
+  get readable(): boolean { return (this.flags & O_ACCMODE) !== O_WRONLY && !(this.flags & O_PATH); }
+  get writable(): boolean { return (this.flags & O_ACCMODE) !== O_RDONLY && !(this.flags & O_PATH); }
+  get nonblock(): boolean { return (this.flags & O_NONBLOCK) !== 0; }
+
+  read(_t: Task, _buf: Uint8Array): number | Promise<number> { return -EINVAL; }
+  write(_t: Task, _data: Uint8Array): number | Promise<number> { return -EINVAL; }
+  /** Positional I/O; -ESPIPE for streams. */
+  pread(_t: Task, _buf: Uint8Array, _off: number): number | Promise<number> { return -ESPIPE; }
+  pwrite(_t: Task, _data: Uint8Array, _off: number): number | Promise<number> { return -ESPIPE; }
+  /** New position or -errno. */
+  seek(_off: number, _whence: number): number | Promise<number> { return -ESPIPE; }
+  abstract stat(): Stat | Promise<Stat>;
+  /** Current readiness as POLL* bits. */
+  poll(): number { return POLLIN | POLLOUT; }
+  ioctl(_t: Task, _req: number, _arg: number): number | Promise<number> { return -ENOTTY; }
+  /** Directory entries from the current position (a cookie in `pos`). */
+  readdir(): DirEntry[] | Promise<DirEntry[]> | number { return -ENOTDIR; }
+  truncate(_len: number): number | Promise<number> { return -EINVAL; }
+  fsync(): number | Promise<number> { return 0; }
+  /** Called when the last descriptor referring to this description is closed. */
+  release(): void | Promise<void> {}
+  /** Internal reference count (descriptors and other holders). */
+  refs = 0;
+}
+
+/** The descriptor table of a process (shared by CLONE_FILES threads). */
+export class FdTable {
+  fds: (File | undefined)[] = [];
+  cloexec: boolean[] = [];
+  limit = 1024;
+
+  get(fd: number): File | undefined {
+    return fd >= 0 ? this.fds[fd] : undefined;
+  }
+  /** Lowest free descriptor >= min, or -EMFILE semantics left to the caller (-1). */
+  alloc(f: File, min = 0, cloexec = false): number {
+    for (let i = min; i < this.limit; i++) {
+      if (this.fds[i] === undefined) {
+        this.install(i, f, cloexec);
+        return i;
+      }
+    }
+    return -1;
+  }
+  install(fd: number, f: File, cloexec = false): void {
+    const old = this.fds[fd];
+    f.refs++;
+    this.fds[fd] = f;
+    this.cloexec[fd] = cloexec;
+    if (old) unref(old);
+  }
+  close(fd: number): number {
+    const f = this.get(fd);
+    if (!f) return -EBADF;
+    this.fds[fd] = undefined;
+    this.cloexec[fd] = false;
+    unref(f);
+    return 0;
+  }
+  clone(): FdTable {
+    const t = new FdTable();
+    t.limit = this.limit;
+    this.fds.forEach((f, i) => { if (f) t.install(i, f, this.cloexec[i]); });
+    return t;
+  }
+  closeOnExec(): void {
+    this.fds.forEach((f, i) => { if (f && this.cloexec[i]) this.close(i); });
+  }
+  closeAll(): void {
+    this.fds.forEach((f, i) => { if (f) this.close(i); });
+  }
+}
+
+export function unref(f: File): void {
+  if (--f.refs === 0) void f.release();
+}

@@ -1,0 +1,146 @@
+/**
+ * Processes and threads. A Process owns the address space, descriptor table, signal
+ * actions and credentials (each shareable per clone flags); a Task is one thread with
+ * its own CPU state, signal mask and pending signals.
+ */
+import type { AddressSpace } from '../mem/address-space.js';
+import type { Cpu } from '../cpu/cpu.js';
+import type { FdTable } from '../fs/types.js';
+import { WaitQueue } from './wait.js';
+import type { Kernel } from './kernel.js';
+
+/** struct k_sigaction as the kernel keeps it. */
+export interface SigAction {
+  handler: number; // SIG_DFL = 0, SIG_IGN = 1, or a guest address
+  flags: number;
+  restorer: number;
+  mask: bigint;
+}
+
+/** What the kernel knows about a signal being delivered (the parts of siginfo we fill). */
+export interface SigInfo {
+  signo: number;
+  code: number;
+  errno?: number;
+  pid?: number;
+  uid?: number;
+  status?: number;
+  addr?: number;
+  utime?: number;
+  stime?: number;
+  /** si_value / sival_int for sigqueue and timers. */
+  value?: number;
+  trapno?: number;
+  fd?: number;
+  band?: number;
+}
+
+export interface Creds {
+  uid: number; euid: number; suid: number; fsuid: number;
+  gid: number; egid: number; sgid: number; fsgid: number;
+  groups: number[];
+}
+
+/** Per-process file-system context (CLONE_FS shares it). */
+export interface FsContext {
+  /** Absolute, normalised path of the working directory. */
+  cwd: string;
+  root: string;
+  umask: number;
+}
+
+export type TaskState = 'running' | 'blocked' | 'stopped' | 'zombie';
+
+export class Task {
+  readonly tid: number;
+  proc: Process;
+  cpu: Cpu;
+  state: TaskState = 'running';
+  /** Blocked signals (bit n-1 for signal n). */
+  sigmask = 0n;
+  /** Thread-directed pending signals. */
+  pending: SigInfo[] = [];
+  altstack = { sp: 0, size: 0, flags: 2 /* SS_DISABLE */ };
+  /** set_tid_address / CLONE_CHILD_CLEARTID: cleared and futex-woken at exit. */
+  clearChildTid = 0;
+  robustList = 0;
+  robustListLen = 0;
+  /** Woken when a signal becomes deliverable to this task (interrupts waits). */
+  readonly interrupt = new WaitQueue();
+  /** Mask to restore after a handler runs when sigsuspend/pselect replaced it. */
+  savedMask: bigint | null = null;
+  /** Start time (ms since kernel start), for /proc. */
+  startTime = 0;
+  /** CPU time used, in ms (approximated from instruction counts and wall time in slices). */
+  utimeMs = 0;
+  stimeMs = 0;
+  /** The vfork parent waits on this until exec or exit. */
+  vforkDone: WaitQueue | null = null;
+  comm = '';
+
+  constructor(tid: number, proc: Process, cpu: Cpu) {
+    this.tid = tid;
+    this.proc = proc;
+    this.cpu = cpu;
+  }
+
+  get kernel(): Kernel { return this.proc.kernel; }
+  get mem(): AddressSpace { return this.cpu.mem; }
+}
+
+export class Process {
+  readonly kernel: Kernel;
+  readonly pid: number;
+  parent: Process | null;
+  pgid: number;
+  sid: number;
+  readonly children = new Set<Process>();
+  threads: Task[] = [];
+  mem: AddressSpace;
+  files: FdTable;
+  fs: FsContext;
+  /** Signal actions, 1..64; shared by CLONE_SIGHAND. */
+  sigactions: { a: SigAction[] };
+  /** Process-directed pending signals. */
+  pending: SigInfo[] = [];
+  creds: Creds;
+  /** Exit status word as wait4 reports it, once a zombie. */
+  exitStatus = 0;
+  zombie = false;
+  /** Stop/continue state changes not yet reported to the parent (WUNTRACED/WCONTINUED). */
+  stopReport: number | null = null;
+  continued = false;
+  /** Signal sent to the parent on exit (SIGCHLD normally). */
+  exitSignal = 17;
+  /** Woken when a child changes state (wait4). */
+  readonly childEvent = new WaitQueue();
+  exe = '';
+  argv: string[] = [];
+  envp: string[] = [];
+  /** Controlling terminal, if any (an object owned by the tty layer). */
+  ctty: unknown = null;
+  rlimits = new Map<number, [number, number]>();
+  personality = 0;
+  /** Alarm and interval timers (ITIMER_REAL etc.), owned by the time syscalls. */
+  timers: Record<string, unknown> = {};
+  /** Accumulated times of waited-for children (for times(2)). */
+  cutimeMs = 0;
+  cstimeMs = 0;
+  startTime = 0;
+
+  constructor(kernel: Kernel, pid: number, parent: Process | null, mem: AddressSpace, files: FdTable, fs: FsContext, creds: Creds) {
+    this.kernel = kernel;
+    this.pid = pid;
+    this.parent = parent;
+    this.pgid = parent ? parent.pgid : pid;
+    this.sid = parent ? parent.sid : pid;
+    this.mem = mem;
+    this.files = files;
+    this.fs = fs;
+    this.creds = creds;
+    this.sigactions = { a: Array.from({ length: 65 }, () => ({ handler: 0, flags: 0, restorer: 0, mask: 0n })) };
+  }
+
+  get leader(): Task | undefined { return this.threads[0]; }
+  get alive(): boolean { return !this.zombie; }
+}

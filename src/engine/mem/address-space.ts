@@ -1,0 +1,288 @@
+import { PageFault } from './fault.js';
+
+export const PAGE_SIZE = 4096;
+export const PAGE_SHIFT = 12;
+export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+/** Internal page bit: the page holds decoded code, so writes must take the slow path. */
+const CODE = 8;
+
+export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
+export const MAP_GROWSDOWN = 0x100, MAP_NORESERVE = 0x4000, MAP_FIXED_NOREPLACE = 0x100000;
+
+/** Default top of user space, as a 32-bit kernel with the 3G/1G split. */
+export const DEFAULT_TASK_SIZE = 0xc0000000;
+/** Low 64 KiB: never mapped for the guest (mmap_min_addr); holds per-thread CPU state. */
+export const STATE_AREA_END = 0x10000;
+
+export interface Mapping {
+  start: number;
+  end: number;
+  prot: number;
+  flags: number;
+  /** Name shown in /proc/PID/maps: a path, "[heap]", "[stack]", or "". */
+  name: string;
+  /** File offset of `start`, for file mappings. */
+  offset: number;
+  dev: number;
+  ino: number;
+}
+
+export const pageUp = (n: number): number => ((n + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) >>> 0;
+
+/**
+ * One guest address space: a WebAssembly.Memory where guest address = offset, and a page
+ * table of protections beside it.
+ *
+ * The memory is created at full task size: V8 reserves the range and the OS commits pages
+ * only when touched, so an untouched 3 GiB space costs nothing, and views never go stale
+ * because the memory never grows.
+ */
+export class AddressSpace {
+  readonly memory: WebAssembly.Memory;
+  readonly u8: Uint8Array;
+  readonly dv: DataView;
+  /** Per page: PROT_* bits plus CODE. */
+  readonly perm: Uint8Array;
+  readonly size: number;
+  mappings: Mapping[] = [];
+  brkStart = 0;
+  brk = 0;
+  /** Where top-down mmap placement starts searching (below the stack). */
+  mmapTop: number;
+  /** Called when a write hits a page holding decoded code. */
+  onCodeWrite: (page: number) => void = () => {};
+  private freeSlots: number[] = [];
+
+  constructor(size = DEFAULT_TASK_SIZE) {
+    this.size = size;
+    this.memory = new WebAssembly.Memory({ initial: size / 65536, maximum: size / 65536 });
+    this.u8 = new Uint8Array(this.memory.buffer);
+    this.dv = new DataView(this.memory.buffer);
+    this.perm = new Uint8Array(size >>> PAGE_SHIFT);
+    this.mmapTop = size - 0x10000000; // 256 MiB kept for the stack and its rlimit
+    for (let off = STATE_AREA_END - 512; off >= 512; off -= 512) this.freeSlots.push(off);
+  }
+
+  /** Reserve a 512-byte CPU state slot in the low area (one per thread). */
+  allocStateSlot(): number {
+    const off = this.freeSlots.pop();
+    if (off === undefined) throw new Error('too many threads in one address space');
+    this.u8.fill(0, off, off + 512);
+    return off;
+  }
+  freeStateSlot(off: number): void {
+    this.freeSlots.push(off);
+  }
+  /** Mark a state slot as in use (after a fork copied it from the parent). */
+  claimStateSlot(off: number): void {
+    const i = this.freeSlots.indexOf(off);
+    if (i >= 0) this.freeSlots.splice(i, 1);
+  }
+
+  // ---- Guest access, fast paths inline a single page-table load. ----
+
+  read8(a: number): number {
+    if (this.perm[a >>> 12] & PROT_READ) return this.u8[a];
+    throw this.fault(a, false);
+  }
+  read16(a: number): number {
+    if ((a & 0xfff) !== 0xfff && this.perm[a >>> 12] & PROT_READ) return this.dv.getUint16(a, true);
+    return this.read8(a) | (this.read8((a + 1) >>> 0) << 8);
+  }
+  read32(a: number): number {
+    if ((a & 0xfff) <= 0xffc && this.perm[a >>> 12] & PROT_READ) return this.dv.getInt32(a, true);
+    return this.read16(a) | (this.read16((a + 2) >>> 0) << 16);
+  }
+  write8(a: number, v: number): void {
+    if ((this.perm[a >>> 12] & (PROT_WRITE | CODE)) === PROT_WRITE) { this.u8[a] = v; return; }
+    this.writeSlow(a, 1);
+    this.u8[a] = v;
+  }
+  write16(a: number, v: number): void {
+    if ((a & 0xfff) !== 0xfff && (this.perm[a >>> 12] & (PROT_WRITE | CODE)) === PROT_WRITE) {
+      this.dv.setUint16(a, v, true);
+      return;
+    }
+    this.writeSlow(a, 2);
+    this.u8[a] = v; this.u8[a + 1] = v >> 8;
+  }
+  write32(a: number, v: number): void {
+    if ((a & 0xfff) <= 0xffc && (this.perm[a >>> 12] & (PROT_WRITE | CODE)) === PROT_WRITE) {
+      this.dv.setInt32(a, v, true);
+      return;
+    }
+    this.writeSlow(a, 4);
+    this.u8[a] = v; this.u8[a + 1] = v >> 8; this.u8[a + 2] = v >> 16; this.u8[a + 3] = v >> 24;
+  }
+  /** Check that [a, a+n) is writable, invalidating decoded code on the way; throws on fault. */
+  writeSlow(a: number, n: number): void {
+    const last = (a + n - 1) >>> 0;
+    if (last < a) throw this.fault(this.size, true);
+    for (let p = a >>> 12; p <= last >>> 12; p++) {
+      const bits = this.perm[p];
+      if (!(bits & PROT_WRITE)) throw this.fault(p === a >>> 12 ? a : p << 12, true);
+      if (bits & CODE) {
+        this.perm[p] = bits & ~CODE;
+        this.onCodeWrite(p);
+      }
+    }
+  }
+  private fault(a: number, write: boolean): PageFault {
+    const p = a >>> 12;
+    return new PageFault(a >>> 0, p < this.perm.length && this.perm[p] !== 0, write);
+  }
+
+  /** Fetch check for the decoder: throws a PageFault if [a, a+n) is not executable. */
+  checkExec(a: number, n: number): void {
+    for (let p = a >>> 12; p <= (a + n - 1) >>> 12; p++) {
+      if (!(this.perm[p] & PROT_EXEC)) throw new PageFault(p === a >>> 12 ? a : p << 12, this.perm[p] !== 0, false);
+    }
+  }
+  markCode(page: number): void {
+    this.perm[page] |= CODE;
+  }
+
+  /** True if every page of [a, a+n) has all of `prot`. */
+  isAccessible(a: number, n: number, prot: number): boolean {
+    if (n === 0) return true;
+    const last = a + n - 1;
+    if (last >= this.size) return false;
+    for (let p = a >>> 12; p <= last >>> 12; p++) if ((this.perm[p] & prot) !== prot) return false;
+    return true;
+  }
+
+  // ---- Bulk copies for system calls (they return false instead of faulting). ----
+
+  readBytes(a: number, n: number): Uint8Array | null {
+    if (!this.isAccessible(a, n, PROT_READ)) return null;
+    return this.u8.slice(a, a + n);
+  }
+  /** A view (no copy) of guest memory; valid until the guest runs again. */
+  view(a: number, n: number, prot = PROT_READ): Uint8Array | null {
+    if (!this.isAccessible(a, n, prot)) return null;
+    return this.u8.subarray(a, a + n);
+  }
+  writeBytes(a: number, data: Uint8Array): boolean {
+    if (!this.isAccessible(a, data.length, PROT_WRITE)) return false;
+    if (data.length) this.invalidateCode(a, data.length);
+    this.u8.set(data, a);
+    return true;
+  }
+  /** A NUL-terminated string, or null if it runs into unreadable memory or past `max`. */
+  readCString(a: number, max = 4096): string | null {
+    let end = a;
+    const lim = Math.min(a + max, this.size);
+    for (;;) {
+      if (end >= lim) return null;
+      if (!(this.perm[end >>> 12] & PROT_READ)) return null;
+      if (this.u8[end] === 0) break;
+      end++;
+    }
+    return utf8.decode(this.u8.subarray(a, end));
+  }
+  invalidateCode(a: number, n: number): void {
+    for (let p = a >>> 12; p <= (a + n - 1) >>> 12; p++) {
+      if (this.perm[p] & CODE) {
+        this.perm[p] &= ~CODE;
+        this.onCodeWrite(p);
+      }
+    }
+  }
+
+  // ---- Mappings ----
+
+  findMapping(a: number): Mapping | undefined {
+    for (const m of this.mappings) if (a >= m.start && a < m.end) return m;
+    return undefined;
+  }
+
+  /** Lowest address range of `len` bytes, searching down from mmapTop, that is free. */
+  findFree(len: number, below = this.mmapTop): number {
+    let top = below;
+    const sorted = this.mappings;
+    for (let i = sorted.length - 1; i >= -1; i--) {
+      const m = sorted[i];
+      if (m && m.start >= top) continue;
+      const floor = m ? m.end : STATE_AREA_END;
+      if (top - floor >= len) return top - len;
+      if (!m) break;
+      top = m.start;
+    }
+    return -1;
+  }
+
+  /**
+   * Map [start, start+len) with `prot`, replacing anything there. Fresh anonymous pages
+   * are zeroed. Returns the mapping record.
+   */
+  map(start: number, len: number, prot: number, flags: number, name = '', offset = 0, dev = 0, ino = 0): Mapping {
+    len = pageUp(len);
+    this.unmap(start, len);
+    this.u8.fill(0, start, start + len);
+    this.invalidateCodeRange(start, len);
+    const m: Mapping = { start, end: start + len, prot, flags, name, offset, dev, ino };
+    const i = this.mappings.findIndex((x) => x.start > start);
+    if (i < 0) this.mappings.push(m); else this.mappings.splice(i, 0, m);
+    this.setPerm(start, len, prot);
+    return m;
+  }
+
+  unmap(start: number, len: number): void {
+    len = pageUp(len);
+    const end = start + len;
+    const out: Mapping[] = [];
+    for (const m of this.mappings) {
+      if (m.end <= start || m.start >= end) { out.push(m); continue; }
+      if (m.start < start) out.push({ ...m, end: start });
+      if (m.end > end) out.push({ ...m, start: end, offset: m.offset + (end - m.start) });
+    }
+    this.mappings = out;
+    this.invalidateCodeRange(start, len);
+    this.setPerm(start, len, 0);
+  }
+
+  /** Change protection of [start, start+len); false (ENOMEM) if part of it is unmapped. */
+  protect(start: number, len: number, prot: number): boolean {
+    len = pageUp(len);
+    const end = start + len;
+    for (let p = start >>> 12; p < end >>> 12; p++) if (this.perm[p] === 0 && !this.findMapping(p << 12)) return false;
+    const out: Mapping[] = [];
+    for (const m of this.mappings) {
+      if (m.end <= start || m.start >= end) { out.push(m); continue; }
+      if (m.start < start) out.push({ ...m, end: start });
+      const s = Math.max(m.start, start), e = Math.min(m.end, end);
+      out.push({ ...m, start: s, end: e, prot, offset: m.offset + (s - m.start) });
+      if (m.end > end) out.push({ ...m, start: end, offset: m.offset + (end - m.start) });
+    }
+    this.mappings = out;
+    if (!(prot & PROT_EXEC)) this.invalidateCodeRange(start, len);
+    for (let p = start >>> 12; p < end >>> 12; p++) this.perm[p] = prot | (this.perm[p] & CODE);
+    return true;
+  }
+
+  private setPerm(start: number, len: number, prot: number): void {
+    this.perm.fill(prot & 7, start >>> 12, (start + len) >>> 12);
+  }
+  private invalidateCodeRange(start: number, len: number): void {
+    for (let p = start >>> 12; p < (start + len) >>> 12; p++) {
+      if (this.perm[p] & CODE) this.onCodeWrite(p);
+    }
+  }
+
+  /** A copy of this space for fork(): the mapped pages, page table, brk and state area. */
+  clone(): AddressSpace {
+    const c = new AddressSpace(this.size);
+    c.u8.set(this.u8.subarray(0, STATE_AREA_END), 0);
+    for (const m of this.mappings) c.u8.set(this.u8.subarray(m.start, m.end), m.start);
+    c.perm.set(this.perm);
+    for (let i = 0; i < c.perm.length; i++) c.perm[i] &= 7;
+    c.mappings = this.mappings.map((m) => ({ ...m }));
+    c.brkStart = this.brkStart;
+    c.brk = this.brk;
+    c.mmapTop = this.mmapTop;
+    c.freeSlots = [...this.freeSlots];
+    return c;
+  }
+}
+
+const utf8 = new TextDecoder();

@@ -1,0 +1,13 @@
+/**
+ * The part of the WebAssembly JS API the engine uses. TypeScript only ships these types
+ * in lib.dom/lib.webworker, and the engine is compiled without either so that a DOM
+ * call is a type error (it runs in Workers and Node alike).
+ */
+declare namespace WebAssembly {
+  interface MemoryDescriptor { initial: number; maximum?: number; shared?: boolean }
+  class Memory {
+    constructor(descriptor: MemoryDescriptor);
+    readonly buffer: ArrayBuffer;
+    grow(delta: number): number;
+  }
+}
