@@ -143,3 +143,74 @@ export class FdTable {
 export function unref(f: File): void {
   if (--f.refs === 0) void f.release();
 }
+
+/** Attributes settable through chmod/chown/utimensat/truncate. */
+export interface SetAttr {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: Timespec;
+  mtime?: Timespec;
+}
+
+/** statfs(2) numbers of a file system. */
+export interface FsStats {
+  type: number;
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  namelen: number;
+}
+
+/**
+ * A file-system object. Every method may complete synchronously or return a promise
+ * (ext2 over HTTP must wait for blocks). Errors are returned as -errno numbers.
+ * Optional methods that a type does not support make the VFS answer with the errno
+ * Linux gives (EPERM, ENOTDIR, EINVAL ...).
+ */
+export interface Inode {
+  readonly fs: FileSystem;
+  readonly ino: number;
+  stat(): Stat | Promise<Stat>;
+  setattr?(a: SetAttr): number | Promise<number>;
+
+  // Directories. Names never contain '/', and are never '.' or '..' (the VFS handles those).
+  lookup?(name: string): Inode | null | Promise<Inode | null>;
+  /** Entries other than '.' and '..'. */
+  readdir?(): DirEntry[] | Promise<DirEntry[]>;
+  create?(name: string, mode: number, uid: number, gid: number, rdev?: number): Inode | number | Promise<Inode | number>;
+  mkdir?(name: string, mode: number, uid: number, gid: number): Inode | number | Promise<Inode | number>;
+  symlink?(name: string, target: string, uid: number, gid: number): Inode | number | Promise<Inode | number>;
+  link?(name: string, target: Inode): number | Promise<number>;
+  unlink?(name: string): number | Promise<number>;
+  rmdir?(name: string): number | Promise<number>;
+  rename?(oldName: string, newDir: Inode, newName: string): number | Promise<number>;
+
+  // Symbolic links.
+  readlink?(): string | number | Promise<string | number>;
+
+  // Regular files: positional I/O returning byte counts or -errno.
+  read?(buf: Uint8Array, off: number): number | Promise<number>;
+  write?(data: Uint8Array, off: number): number | Promise<number>;
+
+  /**
+   * Special files (devices, /proc entries with their own semantics, FIFOs): return the
+   * open file description instead of the VFS's generic one.
+   */
+  open?(flags: number, path: string): File | number | Promise<File | number>;
+}
+
+export interface FileSystem {
+  readonly type: string;
+  /** st_dev of its inodes. */
+  readonly dev: number;
+  readonly root: Inode;
+  readonly readOnly: boolean;
+  statfs?(): FsStats | Promise<FsStats>;
+  /** Flush cached writes (sync(2), unmount). */
+  sync?(): Promise<void>;
+}
