@@ -1,14 +1,33 @@
 /**
  * The kernel: process table, scheduler, signal routing and the VFS, wired in one place.
- * (Skeleton: filled in by linux/scheduler.ts, linux/signals.ts, linux/exec.ts.)
  */
 import { Vfs } from '../fs/vfs.js';
-import type { Process, SigInfo, Task } from './task.js';
+import { FdTable, type File } from '../fs/types.js';
+import { AddressSpace, DEFAULT_TASK_SIZE } from '../mem/address-space.js';
+import { Cpu } from '../cpu/cpu.js';
+import { Process, Task, type SigInfo, type Creds } from './task.js';
+import { Scheduler } from './scheduler.js';
+import { loadProgram, type ReadExecutable } from './exec.js';
+import './syscalls/index.js';
 
 export interface KernelOptions {
-  /** Called once per unknown system call number (debug log). */
+  /** Debug log: unknown system calls (once each), internal errors. */
   debug?: (msg: string) => void;
   hostname?: string;
+  /** Address-space size for every process (default 3 GiB). */
+  taskSize?: number;
+}
+
+export interface SpawnOptions {
+  argv?: string[];
+  env?: string[];
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  /** Descriptors 0, 1, 2 (and more) of the new process. */
+  stdio?: File[];
+  /** Receives a readable reason when the program cannot be loaded. */
+  diag?: (msg: string) => void;
 }
 
 export class Kernel {
@@ -17,35 +36,77 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   readonly bootTime = Date.now();
   readonly startMs = performance.now();
+  readonly taskSize: number;
   hostname: string;
   domainname = '(none)';
-  private nextPid = 1;
+  /** pid 1 is a virtual init that reaps orphans; guest processes start at 2. */
+  private nextPid = 2;
   private readonly debugFn: (msg: string) => void;
   private readonly warned = new Set<string>();
+
+  declare signalTask: (t: Task, info: SigInfo) => void;
+  declare signalProcess: (p: Process, info: SigInfo) => void;
+  /** Send to every process of a process group; -ESRCH if there is none. */
+  declare signalGroup: (pgid: number, info: SigInfo) => number;
+
+  readonly sched: Scheduler;
 
   constructor(opts: KernelOptions = {}) {
     this.debugFn = opts.debug ?? (() => {});
     this.hostname = opts.hostname ?? 'webx86';
+    this.taskSize = opts.taskSize ?? DEFAULT_TASK_SIZE;
+    this.sched = new Scheduler(this);
   }
 
   allocPid(): number {
-    while (this.tasks.has(this.nextPid) || this.processes.has(this.nextPid)) this.nextPid++;
-    return this.nextPid++;
+    for (;;) {
+      const pid = this.nextPid++;
+      if (this.nextPid > 32768) this.nextPid = 2;
+      if (!this.tasks.has(pid) && !this.processes.has(pid)) return pid;
+    }
   }
 
-  /** Milliseconds since boot (monotonic). */
   uptimeMs(): number { return performance.now() - this.startMs; }
 
-  /** Log a message once per key (unknown syscalls, unsupported ioctls). */
   warnOnce(key: string, msg: string): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
     this.debugFn(msg);
   }
 
-  // Signal routing: implemented in signals.ts and installed by it.
-  signalTask!: (t: Task, info: SigInfo) => void;
-  signalProcess!: (p: Process, info: SigInfo) => void;
-  /** Send to every process of a process group; returns -ESRCH if there is none. */
-  signalGroup!: (pgid: number, info: SigInfo) => number;
+  /** How execve reads programs; the VFS provides it. */
+  readExecutable: ReadExecutable = (t, path) => this.vfs.readExecutable(t, path);
+
+  /**
+   * Start a new session-leading process running `path`. Resolves to the process, or to
+   * -errno if the program cannot be loaded.
+   */
+  async spawn(path: string, o: SpawnOptions = {}): Promise<Process | number> {
+    const pid = this.allocPid();
+    const uid = o.uid ?? 0, gid = o.gid ?? 0;
+    const creds: Creds = { uid, euid: uid, suid: uid, fsuid: uid, gid, egid: gid, sgid: gid, fsgid: gid, groups: [] };
+    const files = new FdTable();
+    (o.stdio ?? []).forEach((f, i) => files.install(i, f));
+    const mem = new AddressSpace(this.taskSize);
+    const p = new Process(this, pid, null, mem, files, { cwd: o.cwd ?? '/', root: '/', umask: 0o022 }, creds);
+    p.rlimits.set(3, [8 << 20, 0xffffffff]); // RLIMIT_STACK
+    p.rlimits.set(7, [1024, 1048576]); // RLIMIT_NOFILE
+    p.rlimits.set(4, [0, 0xffffffff]); // RLIMIT_CORE
+    const t = new Task(pid, p, new Cpu(mem));
+    p.threads = [t];
+    const argv = o.argv ?? [path];
+    const env = o.env ?? [];
+    const r = await loadProgram(t, this.readExecutable, path, argv, env, o.diag);
+    if (typeof r === 'number') return r;
+    p.mem = r.mem;
+    t.cpu = r.cpu;
+    p.exe = r.path;
+    p.argv = r.argv;
+    p.envp = env;
+    t.comm = r.path.split('/').pop()!.slice(0, 15);
+    p.startTime = this.uptimeMs();
+    this.processes.set(pid, p);
+    this.sched.addTask(t);
+    return p;
+  }
 }

@@ -77,6 +77,8 @@ export class Task {
   /** The vfork parent waits on this until exec or exit. */
   vforkDone: WaitQueue | null = null;
   comm = '';
+  /** EAX at system-call entry (orig_eax), for restarts. */
+  origEax = 0;
 
   constructor(tid: number, proc: Process, cpu: Cpu) {
     this.tid = tid;

@@ -25,6 +25,8 @@ export interface Mapping {
   offset: number;
   dev: number;
   ino: number;
+  /** The open file behind a MAP_SHARED file mapping (written back by msync/munmap). */
+  backing?: unknown;
 }
 
 export const pageUp = (n: number): number => ((n + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) >>> 0;

@@ -224,7 +224,7 @@ const str4 = (s: string, i: number) => s.charCodeAt(i) | (s.charCodeAt(i + 1) <<
  * CPUID advertises what is implemented and nothing more: FPU, TSC, CX8, CMOV.
  * No MMX/SSE/FXSR yet, so glibc's IFUNCs pick the plain i686 routines.
  */
-const FEATURES_EDX = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15);
+export const FEATURES_EDX = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15);
 function cpuid(c: Cpu): void {
   const s = c.s;
   const leaf = s[EAX] >>> 0;

@@ -1,0 +1,170 @@
+/**
+ * execve: read the program (following #! up to 4 levels), build a fresh address space
+ * with the program, its ELF interpreter and the initial stack (argv, envp, auxv) laid
+ * out as Linux's create_elf_tables does.
+ */
+import { AddressSpace, MAP_PRIVATE, MAP_GROWSDOWN, PAGE_SIZE, pageUp } from '../mem/address-space.js';
+import { Cpu } from '../cpu/cpu.js';
+import { EIP, ESP, FLAGS, FLAGS_FIXED, DS, ES, SS, CS } from '../cpu/state.js';
+import { USER32_CS, USER_DS } from '../cpu/segments.js';
+import { ElfError, ET_DYN, isElf, loadSegments, loadSpan, parseElf, type ElfInfo } from '../loader/elf.js';
+import { E2BIG, ELOOP, ENOEXEC } from './errno.js';
+import type { Task } from './task.js';
+import { FEATURES_EDX } from '../cpu/ops/control.js';
+
+/** Where PIE programs go, as Linux's ELF_ET_DYN_BASE for 32-bit tasks. */
+export const ELF_ET_DYN_BASE = 0x56555000;
+export const STACK_SIZE = 8 << 20;
+const ARG_MAX = 32 * PAGE_SIZE * 32; // 128 pages of strings per the kernel's MAX_ARG_STRLEN bound-ish
+
+export interface ExecImage {
+  data: Uint8Array;
+  path: string;
+  ino?: number;
+  /** Set-id bits are not honoured; uid/gid of the file for AT_SECURE checks. */
+}
+
+/** How execve reads files: via the VFS (with execute permission checks). */
+export type ReadExecutable = (t: Task, path: string) => Promise<ExecImage | number>;
+
+export interface ExecResult {
+  mem: AddressSpace;
+  cpu: Cpu;
+  path: string;
+  argv: string[];
+}
+
+export class ExecError extends Error {
+  constructor(readonly errno: number, msg: string) { super(msg); }
+}
+
+/**
+ * Load `path` for task t. Returns the new address space and CPU (not yet installed), or
+ * -errno. `diag` receives a readable reason for ENOEXEC (the CLI prints it).
+ */
+export async function loadProgram(
+  t: Task, read: ReadExecutable, path: string, argv: string[], envp: string[], diag?: (msg: string) => void,
+): Promise<ExecResult | number> {
+  let file = await read(t, path);
+  if (typeof file === 'number') return file;
+  const execfn = path;
+  // #! interpreters, up to 4 levels like Linux's binfmt_script recursion limit.
+  for (let depth = 0; ; depth++) {
+    const d = file.data;
+    if (d.length >= 2 && d[0] === 0x23 && d[1] === 0x21) {
+      if (depth >= 4) return -ELOOP;
+      const nl = d.indexOf(10);
+      const line = new TextDecoder().decode(d.subarray(2, nl < 0 ? Math.min(d.length, 256) : Math.min(nl, 256))).trim();
+      if (!line) { diag?.(`${file.path}: empty #! line`); return -ENOEXEC; }
+      const m = /^(\S+)(?:[ \t]+(.*?))?\s*$/.exec(line)!;
+      const interp = m[1], arg = m[2];
+      argv = [interp, ...(arg ? [arg] : []), file.path, ...argv.slice(1)];
+      const next = await read(t, interp);
+      if (typeof next === 'number') return next;
+      file = next;
+      continue;
+    }
+    break;
+  }
+  if (!isElf(file.data)) {
+    diag?.(`${file.path}: not an executable format (no ELF header or #! line)`);
+    return -ENOEXEC;
+  }
+  try {
+    const info = parseElf(file.data);
+    let interpFile: ExecImage | null = null;
+    let interpInfo: ElfInfo | null = null;
+    if (info.interp) {
+      const r = await read(t, info.interp);
+      if (typeof r === 'number') { diag?.(`${file.path}: cannot load interpreter ${info.interp}`); return r; }
+      interpFile = r;
+      interpInfo = parseElf(r.data);
+      if (interpInfo.interp) throw new ElfError('interpreter has its own interpreter');
+    }
+    const strBytes = [...argv, ...envp].reduce((n, s) => n + s.length + 1, 0);
+    if (strBytes > ARG_MAX) return -E2BIG;
+    const mem = new AddressSpace(t.mem.size);
+    const bias = info.type === ET_DYN ? ELF_ET_DYN_BASE - loadSpan(info).lo : 0;
+    const main = loadSegments(mem, info, file.data, bias, file.path, file.ino);
+    mem.brkStart = mem.brk = pageUp(main.end);
+    let entry = main.entry, base = 0;
+    if (interpInfo && interpFile) {
+      const span = loadSpan(interpInfo);
+      const at = mem.findFree(span.hi - span.lo);
+      if (at < 0) throw new ElfError('no room for the interpreter');
+      const ib = at - span.lo;
+      const li = loadSegments(mem, interpInfo, interpFile.data, ib, interpFile.path, interpFile.ino);
+      entry = li.entry;
+      base = ib + span.lo;
+    }
+    const cpu = new Cpu(mem);
+    const sp = buildStack(t, mem, {
+      argv, envp, execfn, phdr: main.phdrAddr, phnum: info.phnum, entry: main.entry, base,
+      execStack: main.execStack,
+    });
+    const s = cpu.s;
+    s[ESP] = sp;
+    s[EIP] = entry;
+    s[FLAGS] = FLAGS_FIXED;
+    cpu.setSelector(CS, USER32_CS);
+    for (const seg of [DS, ES, SS]) cpu.setSelector(seg, USER_DS);
+    return { mem, cpu, path: file.path, argv };
+  } catch (e) {
+    if (e instanceof ElfError) {
+      diag?.(`${file.path}: ${e.message}`);
+      return -ENOEXEC;
+    }
+    throw e;
+  }
+}
+
+// Auxiliary vector keys (elf.h / auxvec.h).
+const AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_BASE = 7, AT_FLAGS = 8;
+const AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12, AT_GID = 13, AT_EGID = 14, AT_PLATFORM = 15, AT_HWCAP = 16;
+const AT_CLKTCK = 17, AT_SECURE = 23, AT_RANDOM = 25, AT_HWCAP2 = 26, AT_EXECFN = 31, AT_MINSIGSTKSZ = 51;
+
+interface StackArgs {
+  argv: string[]; envp: string[]; execfn: string;
+  phdr: number; phnum: number; entry: number; base: number; execStack: boolean;
+}
+
+function buildStack(t: Task, mem: AddressSpace, a: StackArgs): number {
+  const top = mem.size;
+  const prot = 3 | (a.execStack ? 4 : 0);
+  mem.map(top - STACK_SIZE, STACK_SIZE, prot, MAP_PRIVATE | MAP_GROWSDOWN, '[stack]');
+  const enc = new TextEncoder();
+  let sp = top - 4; // a NULL word at the very top, as Linux leaves
+  const pushStr = (s: string): number => {
+    const b = enc.encode(s);
+    sp -= b.length + 1;
+    mem.u8.set(b, sp);
+    mem.u8[sp + b.length] = 0;
+    return sp;
+  };
+  const execfnAddr = pushStr(a.execfn);
+  // Linux copies the last string first, so each array reads upwards in memory; envp sits above argv.
+  const envAddrs = [...a.envp].reverse().map(pushStr).reverse();
+  const argAddrs = [...a.argv].reverse().map(pushStr).reverse();
+  const platform = pushStr('i686');
+  sp -= 16;
+  sp &= ~15;
+  const random = sp;
+  crypto.getRandomValues(mem.u8.subarray(random, random + 16));
+  const c = t.proc.creds;
+  const aux: [number, number][] = [
+    [AT_HWCAP, FEATURES_EDX], [AT_PAGESZ, PAGE_SIZE], [AT_CLKTCK, 100], [AT_PHDR, a.phdr], [AT_PHENT, 32],
+    [AT_PHNUM, a.phnum], [AT_BASE, a.base], [AT_FLAGS, 0], [AT_ENTRY, a.entry], [AT_UID, c.uid], [AT_EUID, c.euid],
+    [AT_GID, c.gid], [AT_EGID, c.egid], [AT_SECURE, 0], [AT_RANDOM, random], [AT_HWCAP2, 0],
+    [AT_EXECFN, execfnAddr], [AT_PLATFORM, platform], [AT_MINSIGSTKSZ, 2048], [AT_NULL, 0],
+  ];
+  const words = 1 + argAddrs.length + 1 + envAddrs.length + 1 + aux.length * 2;
+  sp = (sp - words * 4) & ~15;
+  const dv = mem.dv;
+  let p = sp;
+  const put = (v: number) => { dv.setUint32(p, v >>> 0, true); p += 4; };
+  put(argAddrs.length);
+  argAddrs.forEach(put); put(0);
+  envAddrs.forEach(put); put(0);
+  for (const [k, v] of aux) { put(k); put(v); }
+  return sp;
+}
