@@ -1,0 +1,3 @@
+export type { BlockDevice } from './types.js';
+export { checkRange } from './types.js';
+export { MemoryDevice } from './memory.js';
