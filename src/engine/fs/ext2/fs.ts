@@ -11,7 +11,7 @@ import {
   type RawInode, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, SUPPORTED_INCOMPAT, type Superblock,
   UNSUPPORTED_RO_COMPAT_FOR_READ, featureNames, groupHasSuper, parseGroupDesc, parseInode, parseSuperblock,
 } from './layout.js';
-import { type Ext2Inode, makeInode } from './inode.js';
+import { Ext2Dir, type Ext2Inode, makeInode } from './inode.js';
 
 /** Damage found while reading: inode methods turn it into -EIO. */
 export class Ext2CorruptError extends Error {}
@@ -31,7 +31,7 @@ export class Ext2Fs implements FileSystem {
   /** True when directory entries carry a file type byte (filetype feature). */
   readonly hasFiletype: boolean;
   readonly hugeFile: boolean;
-  root!: Ext2Inode;
+  root!: Ext2Dir;
   private readonly blocks = new Lru<number, Uint8Array>(BLOCK_CACHE_BLOCKS);
   private readonly inflight = new Map<number, Promise<Uint8Array>>();
   private readonly inodes = new Lru<number, Ext2Inode>(INODE_CACHE);
@@ -80,7 +80,7 @@ export class Ext2Fs implements FileSystem {
     const fs = new Ext2Fs(device, dev, sb, groups);
     try {
       const root = await fs.inode(EXT2_ROOT_INO);
-      if (!root.isDir) throw new Ext2CorruptError('root inode is not a directory');
+      if (!(root instanceof Ext2Dir)) throw new Ext2CorruptError('root inode is not a directory');
       fs.root = root;
     } catch (e) {
       throw new Error(`corrupt ext2 image: ${(e as Error).message}`);
