@@ -146,8 +146,7 @@ function buildStack(t: Task, mem: AddressSpace, a: StackArgs): number {
   const envAddrs = [...a.envp].reverse().map(pushStr).reverse();
   const argAddrs = [...a.argv].reverse().map(pushStr).reverse();
   const platform = pushStr('i686');
-  sp -= 16;
-  sp &= ~15;
+  sp = ((sp - 16) & ~15) >>> 0;
   const random = sp;
   crypto.getRandomValues(mem.u8.subarray(random, random + 16));
   const c = t.proc.creds;
@@ -158,7 +157,7 @@ function buildStack(t: Task, mem: AddressSpace, a: StackArgs): number {
     [AT_EXECFN, execfnAddr], [AT_PLATFORM, platform], [AT_MINSIGSTKSZ, 2048], [AT_NULL, 0],
   ];
   const words = 1 + argAddrs.length + 1 + envAddrs.length + 1 + aux.length * 2;
-  sp = (sp - words * 4) & ~15;
+  sp = ((sp - words * 4) & ~15) >>> 0;
   const dv = mem.dv;
   let p = sp;
   const put = (v: number) => { dv.setUint32(p, v >>> 0, true); p += 4; };

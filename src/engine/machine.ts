@@ -1,0 +1,53 @@
+/**
+ * Assemble a machine: a kernel with a root file system and the standard mounts
+ * (/dev, /dev/pts, /proc, /sys, /tmp) that every Linux program expects.
+ */
+import { Kernel, type KernelOptions } from './linux/kernel.js';
+import type { FileSystem } from './fs/types.js';
+import { TmpFs } from './fs/tmpfs.js';
+import { DevFs } from './fs/devfs.js';
+
+export interface MachineOptions extends KernelOptions {
+  /** Root file system; an empty tmpfs when absent. */
+  root?: FileSystem;
+  /** Extra mounts, applied in order after the standard ones. */
+  mounts?: { path: string; fs: FileSystem }[];
+}
+
+export interface Machine {
+  kernel: Kernel;
+  devfs: DevFs;
+}
+
+export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
+  const kernel = new Kernel(o);
+  const vfs = kernel.vfs;
+  const root = o.root ?? new TmpFs({ mode: 0o755 });
+  vfs.mount('/', root);
+  // Mount points must exist on the root; create them on writable roots.
+  for (const dir of ['/dev', '/proc', '/sys', '/tmp']) await ensureDir(kernel, dir);
+  const devfs = new DevFs();
+  vfs.mount('/dev', devfs);
+  if (!root.readOnly || (await kernel.vfs.stat(null, -100, '/tmp')) !== undefined) vfs.mount('/tmp', new TmpFs({ mode: 0o1777 }));
+  await mountOptional(kernel, devfs);
+  for (const m of o.mounts ?? []) {
+    await ensureDir(kernel, m.path);
+    vfs.mount(m.path, m.fs);
+  }
+  return { kernel, devfs };
+}
+
+async function ensureDir(k: Kernel, path: string): Promise<void> {
+  const st = await k.vfs.stat(null, -100, path);
+  if (typeof st === 'number') {
+    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+    if (parent !== path) await ensureDir(k, parent);
+    await k.vfs.mkdir(null, -100, path, 0o755);
+  }
+}
+
+/** /proc, /sys and the tty devices come from their own modules when present. */
+async function mountOptional(k: Kernel, devfs: DevFs): Promise<void> {
+  const extras = await import('./machine-mounts.js');
+  await extras.mountSystem(k, devfs);
+}

@@ -1,0 +1,95 @@
+/**
+ * `webx86` command line: run i386 Linux programs from host directories or disk images.
+ */
+import { parseArgs } from 'node:util';
+import { createMachine } from '../../engine/machine.js';
+import { HostFs } from './hostfs.js';
+import { stdioFiles } from './stdio.js';
+import type { FileSystem } from '../../engine/fs/types.js';
+
+const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
+
+Run an unmodified 32-bit x86 Linux program.
+
+options:
+  --mount HOSTDIR:GUESTDIR   mount a host directory (repeatable); HOSTDIR:/ makes it the root
+  --cwd DIR                  working directory in the guest (default /)
+  --env NAME=VALUE           environment variable (repeatable; default PATH, HOME, TERM)
+  --uid N, --gid N           credentials (default 0, root)
+  --debug                    log unimplemented system calls and internal errors to stderr
+  -h, --help                 this help
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '-h' || cmd === '--help') { process.stdout.write(USAGE); return cmd ? 0 : 2; }
+  if (cmd !== 'run') { process.stderr.write(`webx86: unknown command '${cmd}'\n${USAGE}`); return 2; }
+  return run(rest);
+}
+
+async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        mount: { type: 'string', multiple: true },
+        cwd: { type: 'string' },
+        env: { type: 'string', multiple: true },
+        uid: { type: 'string' },
+        gid: { type: 'string' },
+        debug: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`webx86: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const { values: o, positionals } = parsed;
+  if (o.help) { process.stdout.write(USAGE); return 0; }
+  if (positionals.length === 0) { process.stderr.write(`webx86: no program given\n${USAGE}`); return 2; }
+  let root: FileSystem | undefined;
+  const mounts: { path: string; fs: FileSystem }[] = [];
+  for (const m of o.mount ?? []) {
+    const i = m.lastIndexOf(':');
+    if (i <= 0 || !m.slice(i + 1).startsWith('/')) { process.stderr.write(`webx86: --mount wants HOSTDIR:/GUESTDIR, got '${m}'\n`); return 2; }
+    const fs = new HostFs(m.slice(0, i));
+    const at = m.slice(i + 1);
+    if (at === '/') root = fs; else mounts.push({ path: at, fs });
+  }
+  const debug = o.debug ? (msg: string) => process.stderr.write(`webx86: ${msg}\n`) : undefined;
+  const { kernel } = await createMachine({ root, mounts, debug });
+  const env = o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', `TERM=${process.env.TERM ?? 'xterm'}`];
+  const io = await stdioFiles(kernel);
+  const path = positionals[0];
+  const p = await kernel.spawn(path, {
+    argv: positionals, env, cwd: o.cwd ?? '/', uid: Number(o.uid ?? 0), gid: Number(o.gid ?? 0),
+    stdio: io.files,
+    diag: (msg) => process.stderr.write(`webx86: ${msg}\n`),
+  });
+  if (typeof p === 'number') {
+    process.stderr.write(`webx86: cannot run ${path}: ${errnoText(-p)}\n`);
+    io.close();
+    return 126 + (p === -2 ? 1 : 0);
+  }
+  let status = 0;
+  kernel.sched.onProcessExit = (q) => { if (q === p) status = q.exitStatus; };
+  await kernel.sched.run();
+  io.close();
+  // Exit like a shell reports the child: code, or 128 + signal (after re-raising is not possible
+  // portably, so the conventional number).
+  if (status & 0x7f) {
+    const sig = status & 0x7f;
+    if (debug) debug(`program killed by signal ${sig}`);
+    return 128 + sig;
+  }
+  return (status >> 8) & 0xff;
+}
+
+const ERRNO_TEXT: Record<number, string> = {
+  1: 'Operation not permitted', 2: 'No such file or directory', 8: 'Exec format error', 13: 'Permission denied',
+  20: 'Not a directory', 21: 'Is a directory', 40: 'Too many levels of symbolic links', 7: 'Argument list too long',
+};
+const errnoText = (e: number) => ERRNO_TEXT[e] ?? `error ${e}`;

@@ -1,0 +1,97 @@
+/**
+ * Test support: run i386 programs under the engine and natively, capturing output, so
+ * tests can compare the two.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createMachine } from '../../src/engine/machine.js';
+import { File, O_RDONLY, O_WRONLY, POLLIN, POLLOUT, S_IFIFO, type Stat } from '../../src/engine/fs/types.js';
+import type { FileSystem } from '../../src/engine/fs/types.js';
+import type { Task } from '../../src/engine/linux/task.js';
+
+const fifoStat = (): Stat => {
+  const now = { sec: 0, nsec: 0 };
+  return { dev: 12, ino: 1, mode: S_IFIFO | 0o600, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: now, mtime: now, ctime: now };
+};
+
+/** A write-only pipe end that collects everything written. */
+export class CaptureFile extends File {
+  readonly chunks: Uint8Array[] = [];
+  constructor() { super(O_WRONLY, 'pipe:[capture]'); }
+  stat(): Stat { return fifoStat(); }
+  poll(): number { return POLLOUT; }
+  write(_t: Task, data: Uint8Array): number { this.chunks.push(data.slice()); return data.length; }
+  text(): string { return Buffer.concat(this.chunks).toString('utf8'); }
+}
+
+/** A read-only pipe end with fixed contents, then EOF. */
+export class InputFile extends File {
+  private off = 0;
+  constructor(private readonly data: Uint8Array) { super(O_RDONLY, 'pipe:[input]'); }
+  stat(): Stat { return fifoStat(); }
+  poll(): number { return POLLIN; }
+  read(_t: Task, buf: Uint8Array): number {
+    const n = Math.min(buf.length, this.data.length - this.off);
+    buf.set(this.data.subarray(this.off, this.off + n));
+    this.off += n;
+    return n;
+  }
+}
+
+export interface GuestResult { stdout: string; stderr: string; status: number; /** wait status word */ raw: number; warnings: string[] }
+
+export interface GuestOptions {
+  /** Host file copied into the guest's tmpfs root at `path` (default: /prog). */
+  files?: Record<string, string | Uint8Array>;
+  mounts?: { path: string; fs: FileSystem }[];
+  root?: FileSystem;
+  stdin?: string;
+  env?: string[];
+  cwd?: string;
+}
+
+/**
+ * Run `argv` (argv[0] is a guest path) in a fresh machine. `status` is the shell-style
+ * exit status (128 + signal when killed).
+ */
+export async function runGuest(argv: string[], o: GuestOptions = {}): Promise<GuestResult> {
+  const warnings: string[] = [];
+  const { kernel } = await createMachine({ root: o.root, mounts: o.mounts, debug: (m) => warnings.push(m) });
+  for (const [path, src] of Object.entries(o.files ?? {})) {
+    const data = typeof src === 'string' ? readFileSync(src) : src;
+    const dir = path.slice(0, path.lastIndexOf('/'));
+    if (dir) await mkdirp(kernel.vfs, dir);
+    await kernel.vfs.writeFile(path, data, 0o755);
+  }
+  const out = new CaptureFile(), err = new CaptureFile();
+  const p = await kernel.spawn(argv[0], {
+    argv, env: o.env ?? ['PATH=/bin:/usr/bin', 'HOME=/root'], cwd: o.cwd ?? '/',
+    stdio: [new InputFile(new TextEncoder().encode(o.stdin ?? '')), out, err],
+    diag: (m) => warnings.push(m),
+  });
+  if (typeof p === 'number') return { stdout: '', stderr: `spawn failed: ${p}`, status: -p, raw: -1, warnings };
+  let raw = 0;
+  kernel.sched.onProcessExit = (q) => { if (q === p) raw = q.exitStatus; };
+  await kernel.sched.run();
+  const status = raw & 0x7f ? 128 + (raw & 0x7f) : (raw >> 8) & 0xff;
+  return { stdout: out.text(), stderr: err.text(), status, raw, warnings };
+}
+
+async function mkdirp(vfs: { mkdir: (t: null, d: number, p: string, m: number) => Promise<number> }, dir: string): Promise<void> {
+  let cur = '';
+  for (const part of dir.split('/').filter(Boolean)) {
+    cur += `/${part}`;
+    await vfs.mkdir(null, -100, cur, 0o755);
+  }
+}
+
+/** Run a host i386 binary natively. */
+export function runNative(argv: string[], o: { stdin?: string; cwd?: string; env?: Record<string, string> } = {}): GuestResult {
+  const r = spawnSync(argv[0], argv.slice(1), { input: o.stdin ?? '', cwd: o.cwd, env: o.env ?? { PATH: '/bin:/usr/bin', HOME: '/root' } });
+  const status = r.status ?? 128 + (r.signal ? osSignal(r.signal) : 0);
+  return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), status, raw: 0, warnings: [] };
+}
+function osSignal(name: string): number {
+  const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+  return table[name] ?? 0;
+}
