@@ -27,6 +27,11 @@ export interface Block {
   addrs: number[];
   /** Times entered; the JIT tier will pick hot blocks from this. */
   hits: number;
+  /** False once the code under it was written or unmapped. */
+  valid: boolean;
+  /** Successors seen so far (taken and fall-through), to skip the cache lookup. */
+  n1: Block | null;
+  n2: Block | null;
 }
 
 const SEG_PREFIX: Record<number, number> = { 0x26: ES, 0x2e: CS, 0x36: SS, 0x3e: DS, 0x64: FS, 0x65: GS };
@@ -69,7 +74,7 @@ export class CodeCache {
       pos = d.next;
       if (d.ends) break;
     }
-    const b: Block = { start: eip, end: pos, ops, addrs, hits: 0 };
+    const b: Block = { start: eip | 0, end: pos, ops, addrs, hits: 0, valid: true, n1: null, n2: null };
     const p0 = eip >>> 12, p1 = (pos - 1) >>> 12;
     let pg = this.pages[p0];
     if (pg === undefined) pg = this.pages[p0] = new Array(4096);
@@ -86,11 +91,14 @@ export class CodeCache {
   }
 
   invalidatePage(p: number): void {
+    const pg = this.pages[p];
+    if (pg) for (const b of pg) if (b) b.valid = false;
     this.pages[p] = undefined;
     const list = this.crossers.get(p);
     if (list) {
       for (const b of list) {
         const pg = this.pages[b.start >>> 12];
+        b.valid = false;
         if (pg && pg[b.start & 0xfff] === b) pg[b.start & 0xfff] = undefined as unknown as Block;
       }
       this.crossers.delete(p);
@@ -99,6 +107,7 @@ export class CodeCache {
 
   /** Drop everything (execve replaced the address space contents). */
   clear(): void {
+    for (const pg of this.pages) if (pg) for (const b of pg) if (b) b.valid = false;
     this.pages = [];
     this.crossers.clear();
   }
@@ -147,17 +156,30 @@ export function run(c: Cpu, budget: number): number {
   const cache = codeCache(c.mem);
   const s = c.s;
   let executed = 0;
+  let prev: Block | null = null;
   c.exit = EXIT_BUDGET;
   while (executed < budget) {
-    const eip = s[EIP] >>> 0;
-    let b = cache.get(eip);
+    const eip = s[EIP];
+    // Chained successors avoid the two-level cache lookup on the hot path.
+    let b: Block | undefined;
+    if (prev !== null) {
+      const n1: Block | null = prev.n1, n2: Block | null = prev.n2;
+      if (n1 !== null && n1.start === eip && n1.valid) b = n1;
+      else if (n2 !== null && n2.start === eip && n2.valid) b = n2;
+    }
     if (b === undefined) {
-      try {
-        b = cache.decode(eip);
-      } catch (e) {
-        c.fault = e;
-        c.icount += executed;
-        return EXIT_FAULT;
+      b = cache.get(eip >>> 0);
+      if (b === undefined) {
+        try {
+          b = cache.decode(eip >>> 0);
+        } catch (e) {
+          c.fault = e;
+          c.icount += executed;
+          return EXIT_FAULT;
+        }
+      }
+      if (prev !== null) {
+        if (prev.n1 === null || !prev.n1.valid) prev.n1 = b; else prev.n2 = b;
       }
     }
     const ops = b.ops, n = ops.length;
@@ -173,6 +195,7 @@ export function run(c: Cpu, budget: number): number {
       return EXIT_FAULT;
     }
     executed += n;
+    prev = b;
     if (c.exit !== EXIT_BUDGET) break;
   }
   c.icount += executed;

@@ -263,7 +263,8 @@ export function imul1(c: Cpu, src: number, sz: number): void {
 export function imul2(c: Cpu, a: number, b: number, sz: number): number {
   if (sz === 2) {
     const lo = Math.imul(a, b);
-    mulFlags(c, lo, 2, mulhs(a, b) !== (lo >> 31));
+    // The double product is exact below 2^53; above it, it cannot equal a 32-bit value anyway.
+    mulFlags(c, lo, 2, a * b !== lo);
     return lo;
   }
   const r = sext(a, 1) * sext(b, 1);

@@ -5,7 +5,10 @@
  */
 import type { Cpu, Op } from '../cpu.js';
 import type { Decoder, EA } from '../decoder.js';
-import type { Alu2 } from './alu.js';
+import { ALU, type Alu2 } from './alu.js';
+import { fastReg32 } from './fast32.js';
+
+const ALU2 = ALU[2];
 
 export type Get = (c: Cpu) => number;
 export type Set = (c: Cpu, v: number) => void;
@@ -71,6 +74,8 @@ export function binRM(rm: RM, sz: number, src: Src, f: Alu2, write: boolean): Op
   if (sz === 2) {
     if (rm.ea === null) {
       const i = rm.reg;
+      const fast = fastReg32(f, i, src.imm, sv);
+      if (fast) return fast;
       if (src.imm) return write ? (c) => { c.s[i] = f(c, c.s[i], sv); } : (c) => { f(c, c.s[i], sv); };
       return write ? (c) => { const s = c.s; s[i] = f(c, s[i], s[sv]); } : (c) => { const s = c.s; f(c, s[i], s[sv]); };
     }
@@ -100,6 +105,8 @@ export function binReg(reg: number, rm: RM, sz: number, f: Alu2, write: boolean)
   if (sz === 2) {
     if (rm.ea === null) {
       const j = rm.reg;
+      const fast = write || f === ALU2.cmp || f === ALU2.test ? fastReg32(f, reg, false, j) : null;
+      if (fast) return fast;
       return write ? (c) => { const s = c.s; s[reg] = f(c, s[reg], s[j]); } : (c) => { const s = c.s; f(c, s[reg], s[j]); };
     }
     const ea = rm.ea;
