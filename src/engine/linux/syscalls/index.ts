@@ -9,3 +9,4 @@ import './timerfd.js';
 import './eventfd.js';
 import './futex.js';
 import './poll.js';
+import './fs.js';
