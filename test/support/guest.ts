@@ -1,4 +1,5 @@
 /**
+import '../../src/engine/linux/syscalls/fs.js';
  * Test support: run i386 programs under the engine and natively, capturing output, so
  * tests can compare the two.
  */
@@ -43,6 +44,8 @@ export interface GuestResult { stdout: string; stderr: string; status: number; /
 export interface GuestOptions {
   /** Host file copied into the guest's tmpfs root at `path` (default: /prog). */
   files?: Record<string, string | Uint8Array>;
+  /** Symbolic links to create: path -> target. */
+  links?: Record<string, string>;
   mounts?: { path: string; fs: FileSystem }[];
   root?: FileSystem;
   stdin?: string;
@@ -63,6 +66,7 @@ export async function runGuest(argv: string[], o: GuestOptions = {}): Promise<Gu
     if (dir) await mkdirp(kernel.vfs, dir);
     await kernel.vfs.writeFile(path, data, 0o755);
   }
+  for (const [path, target] of Object.entries(o.links ?? {})) await kernel.vfs.symlink(null, target, -100, path);
   const out = new CaptureFile(), err = new CaptureFile();
   const p = await kernel.spawn(argv[0], {
     argv, env: o.env ?? ['PATH=/bin:/usr/bin', 'HOME=/root'], cwd: o.cwd ?? '/',
