@@ -10,3 +10,5 @@ import './eventfd.js';
 import './futex.js';
 import './poll.js';
 import './fs.js';
+import './epoll.js';
+import './sched.js';
