@@ -237,7 +237,7 @@ async function statx(t: Task, dirfd: number, pathp: number, flags: number, _mask
 async function getdents(t: Task, fd: number, buf: number, count: number, wide: boolean): Promise<number> {
   const f = fileOf(t, fd);
   if (typeof f === 'number') return f;
-  if (!(f.flags & O_PATH) === false) return -EBADF;
+  if (f.flags & O_PATH) return -EBADF;
   const ents = await f.readdir();
   if (typeof ents === 'number') return ents;
   if (ents.length === 0) return 0;
