@@ -273,64 +273,65 @@ export function imul2(c: Cpu, a: number, b: number, sz: number): number {
   return lo;
 }
 
-const divideError = (c: Cpu) => new CpuException(8 /* SIGFPE */, 1 /* FPE_INTDIV */, c.eip, 0);
+/** #DE: SIGFPE/FPE_INTDIV with si_addr at the divide instruction (`at`), as Linux reports it. */
+const divideError = (at: number) => new CpuException(8 /* SIGFPE */, 1 /* FPE_INTDIV */, at >>> 0, 0);
 
-export function div(c: Cpu, src: number, sz: number): void {
+export function div(c: Cpu, src: number, sz: number, at: number): void {
   const s = c.s;
   if (sz === 0) {
     const n = s[EAX] & 0xffff;
-    if (src === 0) throw divideError(c);
+    if (src === 0) throw divideError(at);
     const q = Math.floor(n / src);
-    if (q > 0xff) throw divideError(c);
+    if (q > 0xff) throw divideError(at);
     c.w16[0] = ((n % src) << 8) | q;
   } else if (sz === 1) {
     const n = (s[EDX] & 0xffff) * 0x10000 + (s[EAX] & 0xffff);
-    if (src === 0) throw divideError(c);
+    if (src === 0) throw divideError(at);
     const q = Math.floor(n / src);
-    if (q > 0xffff) throw divideError(c);
+    if (q > 0xffff) throw divideError(at);
     c.w16[0] = q; c.w16[EDX * 2] = n % src;
   } else {
     const d = src >>> 0;
-    if (d === 0) throw divideError(c);
+    if (d === 0) throw divideError(at);
     const hi = s[EDX] >>> 0, lo = s[EAX] >>> 0;
     if (hi === 0) {
       s[EAX] = Math.floor(lo / d); s[EDX] = lo % d;
       return;
     }
-    if (hi >= d) throw divideError(c);
+    if (hi >= d) throw divideError(at);
     const n = (BigInt(hi) << 32n) | BigInt(lo);
     const D = BigInt(d);
     s[EAX] = Number(n / D); s[EDX] = Number(n % D);
   }
 }
 
-export function idiv(c: Cpu, src: number, sz: number): void {
+export function idiv(c: Cpu, src: number, sz: number, at: number): void {
   const s = c.s;
   if (sz === 0) {
     const n = (s[EAX] << 16) >> 16, d = sext(src, 0);
-    if (d === 0) throw divideError(c);
+    if (d === 0) throw divideError(at);
     const q = Math.trunc(n / d);
-    if (q > 127 || q < -128) throw divideError(c);
+    if (q > 127 || q < -128) throw divideError(at);
     c.w16[0] = ((n % d & 0xff) << 8) | (q & 0xff);
   } else if (sz === 1) {
     const n = (s[EDX] << 16) | (s[EAX] & 0xffff), d = sext(src, 1);
-    if (d === 0) throw divideError(c);
+    if (d === 0) throw divideError(at);
     const q = Math.trunc(n / d);
-    if (q > 32767 || q < -32768) throw divideError(c);
+    if (q > 32767 || q < -32768) throw divideError(at);
     c.w16[0] = q; c.w16[EDX * 2] = n % d;
   } else {
     const d = src | 0;
-    if (d === 0) throw divideError(c);
+    if (d === 0) throw divideError(at);
     const hi = s[EDX], lo = s[EAX];
     if ((hi === 0 && lo >= 0) || (hi === -1 && lo < 0)) {
-      if (lo === -0x80000000 && d === -1) throw divideError(c);
+      if (lo === -0x80000000 && d === -1) throw divideError(at);
       s[EAX] = Math.trunc(lo / d); s[EDX] = lo % d;
       return;
     }
     const n = (BigInt(hi) << 32n) | BigInt(lo >>> 0);
     const D = BigInt(d);
     const q = n / D;
-    if (q > 0x7fffffffn || q < -0x80000000n) throw divideError(c);
+    if (q > 0x7fffffffn || q < -0x80000000n) throw divideError(at);
     s[EAX] = Number(q); s[EDX] = Number(n % D);
   }
 }

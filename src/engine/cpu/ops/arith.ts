@@ -95,8 +95,8 @@ def(OPS1, [0xf6, 0xf7], (d, op) => {
     case 3: return unRM(rm, sz, ALU[sz].neg);
     case 4: return (c) => mul(c, get(c), sz);
     case 5: return (c) => imul1(c, get(c), sz);
-    case 6: return (c) => div(c, get(c), sz);
-    default: return (c) => idiv(c, get(c), sz);
+    case 6: { const at = d.start; return (c) => div(c, get(c), sz, at); }
+    default: { const at = d.start; return (c) => idiv(c, get(c), sz, at); }
   }
 });
 
@@ -251,7 +251,7 @@ def(OPS1, [0x37, 0x3f], (d, op) => {
 });
 def(OPS1, 0xd4, (d, op) => { // aam
   const base = d.u8();
-  if (base === 0) return (c) => div(c, 0, 0); // raises the divide error
+  if (base === 0) { const at = d.start; return (c) => div(c, 0, 0, at); } // raises the divide error
   return (c) => {
     const al = c.b8[0];
     c.b8[1] = Math.floor(al / base);
