@@ -8,8 +8,8 @@ import * as nodePath from 'node:path';
 import { constants as osc } from 'node:os';
 import type { DirEntry, FileSystem, FsStats, Inode, SetAttr, Stat, Timespec } from '../../engine/fs/types.js';
 import { S_IFMT, S_IFREG, DT_UNKNOWN, dtOfMode } from '../../engine/fs/types.js';
-import { EIO, EINVAL, EPERM } from '../../engine/linux/errno.js';
-import { allocAnonDev } from '../../engine/fs/tmpfs.js';
+import { EEXIST, EIO, EINVAL } from '../../engine/linux/errno.js';
+import { allocAnonDev, nowTimespec } from '../../engine/fs/tmpfs.js';
 
 /** Host error -> -errno. Node gives the host's errno names, which are Linux's on Linux hosts. */
 function errno(e: unknown): number {
@@ -109,6 +109,31 @@ export class HostFs implements FileSystem {
     this.inodes.delete(hostPath);
   }
 
+  /**
+   * FIFOs, sockets and device nodes made by the guest. Node cannot create them on the
+   * host, so they live in memory, visible in their directory until unlinked or unmount.
+   */
+  readonly specials = new Map<string, Map<string, SpecialInode>>();
+  private nextSpecialIno = 0x7fff_0000;
+
+  special(dir: string, name: string): SpecialInode | undefined {
+    return this.specials.get(dir)?.get(name);
+  }
+
+  addSpecial(dir: string, name: string, mode: number, uid: number, gid: number, rdev: number): SpecialInode {
+    const node = new SpecialInode(this, this.nextSpecialIno++, mode, uid, gid, rdev);
+    let m = this.specials.get(dir);
+    if (!m) this.specials.set(dir, (m = new Map()));
+    m.set(name, node);
+    return node;
+  }
+
+  removeSpecial(dir: string, name: string): SpecialInode | undefined {
+    const node = this.special(dir, name);
+    if (node) this.specials.get(dir)!.delete(name);
+    return node;
+  }
+
   statfs(): FsStats | Promise<FsStats> {
     const s = fs.statfsSync(this.root.hostPath);
     return { type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, namelen: 255 };
@@ -150,7 +175,9 @@ export class HostInode implements Inode {
     });
   }
 
-  lookup(name: string): HostInode | null {
+  lookup(name: string): Inode | null {
+    const sp = this.fs.special(this.hostPath, name);
+    if (sp) return sp;
     const p = this.child(name);
     try {
       return this.fs.inodeAt(p, fs.lstatSync(p).ino);
@@ -170,6 +197,7 @@ export class HostInode implements Inode {
       } catch { /* raced with a removal: list it anyway */ }
       out.push({ name: d.name, ino, type });
     }
+    for (const [name, sp] of this.fs.specials.get(this.hostPath) ?? []) out.push({ name, ino: sp.ino, type: dtOfMode(sp.mode) });
     return out;
   }
 
@@ -182,11 +210,13 @@ export class HostInode implements Inode {
     try { fs.lchownSync(p, uid, gid); } catch { /* unprivileged host: keep the host's ids */ }
   }
 
-  create(name: string, mode: number, uid: number, gid: number, rdev = 0): HostInode | number {
+  create(name: string, mode: number, uid: number, gid: number, rdev = 0): Inode | number {
     const p = this.child(name);
     const type = mode & S_IFMT;
-    // Node cannot mknod: FIFOs, sockets and device nodes cannot be made on the host.
-    if ((type !== S_IFREG && type !== 0) || rdev !== 0) return -EPERM;
+    if (type !== S_IFREG && type !== 0) {
+      if (this.fs.special(this.hostPath, name) || fs.existsSync(p)) return -EEXIST;
+      return this.fs.addSpecial(this.hostPath, name, mode, uid, gid, rdev);
+    }
     const r = attempt(() => fs.closeSync(fs.openSync(p, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, mode & 0o7777)));
     if (typeof r === 'number') return r;
     this.own(p, uid, gid);
@@ -216,6 +246,7 @@ export class HostInode implements Inode {
   }
 
   unlink(name: string): number {
+    if (this.fs.removeSpecial(this.hostPath, name)) return 0;
     const p = this.child(name);
     const r = attempt(() => fs.unlinkSync(p));
     if (typeof r === 'number') return r;
@@ -233,6 +264,15 @@ export class HostInode implements Inode {
 
   rename(oldName: string, newDir: Inode, newName: string): number {
     if (!(newDir instanceof HostInode)) return -EINVAL;
+    const sp = this.fs.removeSpecial(this.hostPath, oldName);
+    if (sp) {
+      // Moving an in-memory node: replace whatever the target name held.
+      attempt(() => fs.unlinkSync(newDir.child(newName)));
+      this.fs.removeSpecial(newDir.hostPath, newName);
+      this.fs.specials.get(newDir.hostPath)?.set(newName, sp) ?? this.fs.specials.set(newDir.hostPath, new Map([[newName, sp]]));
+      return 0;
+    }
+    this.fs.removeSpecial(newDir.hostPath, newName);
     const from = this.child(oldName), to = newDir.child(newName);
     const r = attempt(() => fs.renameSync(from, to));
     if (typeof r === 'number') return r;
@@ -251,5 +291,32 @@ export class HostInode implements Inode {
 
   write(data: Uint8Array, off: number): number {
     return attempt(() => fs.writeSync(this.fs.fds.get(this.hostPath, true), data, 0, data.length, off));
+  }
+}
+
+/** An in-memory FIFO, socket or device node inside a host directory. */
+export class SpecialInode implements Inode {
+  nlink = 1;
+  atime = nowTimespec();
+  mtime = this.atime;
+  ctime = this.atime;
+
+  constructor(readonly fs: HostFs, readonly ino: number, public mode: number, public uid: number, public gid: number, readonly rdev: number) {}
+
+  stat(): Stat {
+    return {
+      dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: this.nlink, uid: this.uid, gid: this.gid, rdev: this.rdev,
+      size: 0, blksize: 4096, blocks: 0, atime: this.atime, mtime: this.mtime, ctime: this.ctime,
+    };
+  }
+
+  setattr(a: SetAttr): number {
+    if (a.mode !== undefined) this.mode = (this.mode & S_IFMT) | (a.mode & 0o7777);
+    if (a.uid !== undefined) this.uid = a.uid;
+    if (a.gid !== undefined) this.gid = a.gid;
+    if (a.atime) this.atime = a.atime;
+    if (a.mtime) this.mtime = a.mtime;
+    this.ctime = nowTimespec();
+    return a.size !== undefined ? -EINVAL : 0;
   }
 }
