@@ -100,6 +100,8 @@ const matrix: ImageOptions[] = [
   { blockSize: 1024, inodeSize: 256, dirIndex: true, features: 'dir_index' },
   { blockSize: 4096, inodeSize: 128, dirIndex: true, features: 'dir_index' },
   { blockSize: 1024, inodeSize: 256, features: '^filetype' },
+  // ext3 as mke2fs makes it: the journal is a compatible feature, so the image reads as ext2.
+  { blockSize: 4096, inodeSize: 256, features: 'has_journal,flex_bg' },
 ];
 
 for (const opts of matrix) {
