@@ -34,7 +34,7 @@ const misaligned = (a: number): boolean => (a & 3) !== 0;
  * call restarts (-ERESTARTSYS); with one, Linux goes through a restart block that a
  * signal handler turns into EINTR, which is what we return.
  */
-async function wait(t: Task, uaddr: number, val: number, deadline: Deadline | null, bitset: number): Promise<number> {
+function wait(t: Task, uaddr: number, val: number, deadline: Deadline | null, bitset: number): number | Promise<number> {
   if (misaligned(uaddr)) return -EINVAL;
   if (bitset === 0) return -EINVAL;
   const cur = getI32(t, uaddr);
@@ -43,12 +43,13 @@ async function wait(t: Task, uaddr: number, val: number, deadline: Deadline | nu
   // Checked and queued with no await in between: nothing can change the word or wake
   // the queue in that gap, which is what the kernel's hash-bucket lock guarantees.
   const w = futexEnqueue(t.mem, uaddr, bitset);
-  const r = await sleepOn(t, [w.q], deadline);
-  if (w.woken) return 0;
-  futexDequeue(w);
-  if (r === TIMEOUT) return -ETIMEDOUT;
-  if (r === INTERRUPTED) return deadline ? -EINTR : -ERESTARTSYS;
-  return 0;
+  return sleepOn(t, [w.q], deadline).then((r) => {
+    if (w.woken) return 0;
+    futexDequeue(w);
+    if (r === TIMEOUT) return -ETIMEDOUT;
+    if (r === INTERRUPTED) return deadline ? -EINTR : -ERESTARTSYS;
+    return 0;
+  });
 }
 
 function wakeOp(t: Task, uaddr: number, uaddr2: number, nWake: number, nWake2: number, encoded: number): number {
