@@ -234,3 +234,24 @@ test('utimensat sets nanosecond times and UTIME_OMIT leaves one alone', async ()
   assert.deepEqual(after.atime, { sec: 1000, nsec: 123456789 });
   assert.deepEqual(after.mtime, before.mtime);
 });
+
+test('opening /proc/PID/fd/N of a pipe (via /dev/stdin) opens the same pipe again', async () => {
+  const m = machine();
+  const v = m.kernel.vfs;
+  assert.equal(await m.sys('pipe', BUF), 0);
+  const r = m.dv().getInt32(BUF, true), w = m.dv().getInt32(BUF + 4, true);
+  // A stand-in for procfs: the fd link's target is the pipe's name, not a path.
+  await v.mkdir(null, AT_FDCWD, '/proc', 0o555);
+  await v.mkdir(null, AT_FDCWD, '/proc/100', 0o555);
+  await v.mkdir(null, AT_FDCWD, '/proc/100/fd', 0o555);
+  await v.symlink(null, m.t.proc.files.get(r)!.path, AT_FDCWD, `/proc/100/fd/${r}`);
+  await v.symlink(null, '100', AT_FDCWD, '/proc/self');
+  await v.mkdir(null, AT_FDCWD, '/dev', 0o755);
+  await v.symlink(null, `/proc/self/fd/${r}`, AT_FDCWD, '/dev/stdin');
+  const fd = await m.sys('open', m.str('/dev/stdin'), 0);
+  assert.ok(fd >= 0, `open gave ${fd}`);
+  m.mem.writeBytes(BUF + 16, new TextEncoder().encode('abc'));
+  await m.sys('write', w, BUF + 16, 3);
+  assert.equal(await m.sys('read', fd, BUF + 32, 10), 3);
+  assert.equal(await m.sys('open', m.str('/proc/self/fd/99'), 0), -ENOENT);
+});

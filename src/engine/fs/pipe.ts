@@ -239,3 +239,8 @@ export async function openFifo(t: Task | null, inode: Inode, flags: number, path
   }
   return end;
 }
+
+/** Open another end on an existing pipe (through /proc/PID/fd/N), with the new access mode. */
+export function reopenPipe(end: PipeEnd, flags: number): PipeEnd {
+  return new PipeEnd(end.pipe, flags & ~0o2000000, end.path, end.inode);
+}

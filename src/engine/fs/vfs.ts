@@ -18,7 +18,7 @@ import {
   ENXIO, EPERM, EROFS, EXDEV,
 } from '../linux/errno.js';
 import { InodeFile } from './inode-file.js';
-import { openFifo } from './pipe.js';
+import { openFifo, PipeEnd, reopenPipe } from './pipe.js';
 import { openCharDevice } from './devfs.js';
 import { nowTimespec } from './tmpfs.js';
 
@@ -254,8 +254,35 @@ export class Vfs {
     const ctx = ctxOf(t);
     if (flags & O_CREAT && !(flags & O_PATH)) return this.openCreate(t, ctx, dirfd, path, flags, mode);
     const r = await this.resolve(t, dirfd, path, !(flags & O_NOFOLLOW));
+    if (r === -ENOENT && t && !(flags & O_NOFOLLOW)) {
+      const magic = await this.openMagicLink(t, dirfd, path, flags);
+      if (magic !== null) return magic;
+    }
     if (typeof r === 'number') return r;
     return this.openResolved(t, ctx, r, flags, false);
+  }
+
+  /**
+   * /proc/PID/fd/N names an open file even when it has no path (pipe:[123]): opening it
+   * opens that object again, as Linux's "magic links" do. This is what makes /dev/stdin
+   * and bash's <(...) (/dev/fd/63) work on pipes.
+   */
+  private async openMagicLink(t: Task, dirfd: number, path: string, flags: number): Promise<File | number | null> {
+    // Walk the path without following the final link, then follow links until one names an fd.
+    let cur = await this.resolve(t, dirfd, path, false);
+    for (let hops = 0; typeof cur !== 'number' && hops < MAX_SYMLINKS; hops++) {
+      if ((cur.stat.mode & S_IFMT) !== S_IFLNK) return null;
+      const m = /^\/proc\/(\d+)\/(?:task\/\d+\/)?fd\/(\d+)$/.exec(cur.path);
+      if (m) {
+        const f = t.kernel.processes.get(Number(m[1]))?.files.get(Number(m[2]));
+        return f instanceof PipeEnd ? reopenPipe(f, flags) : null;
+      }
+      const target = cur.inode.readlink ? await cur.inode.readlink() : -EINVAL;
+      if (typeof target === 'number') return null;
+      const base = target.startsWith('/') ? target : joinPath(parentPath(cur.path), target);
+      cur = await this.resolve(t, AT_FDCWD, base, false);
+    }
+    return null;
   }
 
   private async openCreate(t: Task | null, ctx: PathCtx, dirfd: number, path: string, flags: number, mode: number): Promise<File | number> {
