@@ -13,6 +13,8 @@ import { buildC, firstDiff, runNativeBig } from './cbuild.js';
 const PROGRAMS: [string, string][] = [
   ['alu.c', 'add adc sub sbb and or xor cmp test inc dec neg not match the CPU in every size and form'],
   ['shift.c', 'shifts, rotates, shld and shrd match the CPU for every count class'],
+  ['bits.c', 'bt bts btr btc (with far memory bit offsets), bsf bsr and bswap match the CPU'],
+  ['cond.c', 'every SETcc, CMOVcc and Jcc reads the flags of every producer as the CPU does'],
   ['muldiv.c', 'mul, imul, div and idiv match the CPU, and divide errors raise SIGFPE at the instruction'],
 ];
 

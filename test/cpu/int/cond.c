@@ -1,0 +1,81 @@
+/*
+ * Condition codes: every SETcc, CMOVcc (32- and 16-bit) and Jcc after many flag
+ * producers (cmp/sub/add/logic/inc/dec/neg/adc/sbb/shift at each size, and popf of
+ * arbitrary flag words), so each lazy-flag path is read by each condition.
+ * All flags read here are defined after their producers.
+ */
+#include "common.h"
+
+/* 16 setcc into p[0..15], 16 cmovcc into q[0..15] (32-bit) and r[0..15] (16-bit),
+ * 16 jcc into p[16..31]. None of these instructions change the flags. */
+#define CCS(X) X(o,0) X(no,1) X(b,2) X(ae,3) X(e,4) X(ne,5) X(be,6) X(a,7) \
+               X(s,8) X(ns,9) X(p,10) X(np,11) X(l,12) X(ge,13) X(le,14) X(g,15)
+#define SET1(cc, i) "set" #cc " " #i "(%%esi)\n\t"
+#define CMOV1(cc, i) "mov $0, %%ecx\n\tcmov" #cc "l %%edx, %%ecx\n\tmov %%ecx, " #i "*4(%%edi)\n\t" \
+                     "mov $0, %%ecx\n\tcmov" #cc "w 64(%%edi), %%cx\n\tmov %%cx, 128+" #i "*2(%%edi)\n\t"
+#define JCC1(cc, i) "movb $0, 16+" #i "(%%esi)\n\tj" #cc " 1f\n\tjmp 2f\n1:\n\tmovb $1, 16+" #i "(%%esi)\n2:\n\t"
+#define READ_CCS CCS(SET1) CCS(CMOV1) CCS(JCC1)
+
+static u8 sets[32];
+static u32 cm[48];
+
+/* The producer runs on eax/ebx (and flags from fin); then every condition is read. */
+#define PROD(fn, insn) \
+  static __attribute__((noinline)) void fn(u32 a, u32 b, u32 fin) { \
+    cm[16] = 0xfffffffeu; \
+    __asm__ volatile(FLAGS_IN insn "\n\tmov $-1, %%edx\n\t" READ_CCS \
+      : "+a" (a), "+b" (b) : [fin] "g" (fin), "S" (sets), "D" (cm) : "ecx", "edx", "cc", "memory"); }
+
+PROD(p_cmp32, "cmpl %%ebx, %%eax") PROD(p_cmp16, "cmpw %%bx, %%ax") PROD(p_cmp8, "cmpb %%bl, %%al")
+PROD(p_sub32, "subl %%ebx, %%eax") PROD(p_sub8, "subb %%bl, %%al") PROD(p_add32, "addl %%ebx, %%eax")
+PROD(p_add16, "addw %%bx, %%ax") PROD(p_add8, "addb %%bl, %%al") PROD(p_and32, "andl %%ebx, %%eax")
+PROD(p_test16, "testw %%bx, %%ax") PROD(p_or8, "orb %%bl, %%al") PROD(p_xor32, "xorl %%ebx, %%eax")
+PROD(p_inc32, "incl %%eax") PROD(p_inc8, "incb %%al") PROD(p_dec16, "decw %%ax") PROD(p_dec32, "decl %%eax")
+PROD(p_neg32, "negl %%eax") PROD(p_neg8, "negb %%al") PROD(p_adc32, "adcl %%ebx, %%eax")
+PROD(p_sbb16, "sbbw %%bx, %%ax") PROD(p_sbb32, "sbbl %%ebx, %%eax") PROD(p_shl32, "shll $1, %%eax")
+PROD(p_sar8, "sarb $1, %%al") PROD(p_cmpi32, "cmpl $0x7fffffff, %%eax") PROD(p_cmpi8, "cmpb $0x80, %%al")
+PROD(p_bt32, "btl %%ebx, %%eax") PROD(p_none, "nop")
+
+typedef void (*Fn)(u32, u32, u32);
+struct Case { const char *name; Fn fn; };
+static const struct Case cases[] = {
+  { "cmp32", p_cmp32 }, { "cmp16", p_cmp16 }, { "cmp8", p_cmp8 }, { "sub32", p_sub32 }, { "sub8", p_sub8 },
+  { "add32", p_add32 }, { "add16", p_add16 }, { "add8", p_add8 }, { "and32", p_and32 }, { "test16", p_test16 },
+  { "or8", p_or8 }, { "xor32", p_xor32 }, { "inc32", p_inc32 }, { "inc8", p_inc8 }, { "dec16", p_dec16 },
+  { "dec32", p_dec32 }, { "neg32", p_neg32 }, { "neg8", p_neg8 }, { "adc32", p_adc32 }, { "sbb16", p_sbb16 },
+  { "sbb32", p_sbb32 }, { "shl32", p_shl32 }, { "sar8", p_sar8 }, { "cmpi32", p_cmpi32 }, { "cmpi8", p_cmpi8 },
+  { "bt32", p_bt32 },
+};
+
+static void report(void) {
+  u32 s = 0, j = 0, c = 0, w = 0;
+  for (int i = 0; i < 16; i++) {
+    s |= (u32)sets[i] << i;
+    j |= (u32)sets[16 + i] << i;
+    c |= (cm[i] == 0xffffffffu ? 1u : cm[i] == 0 ? 0 : 0x10000u) << i;
+    w |= (((u16 *)cm)[64 + i] == 0xffff ? 1u : ((u16 *)cm)[64 + i] == 0 ? 0 : 0x10000u) << i;
+  }
+  h16(s); h16(j); h32(c); h32(w); nl();
+}
+
+int main(void) {
+  init_vals();
+  for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++)
+    for (int i = 0; i < NVAL; i++)
+      for (int j = 0; j < NVAL; j++) {
+        u32 fin = (i * 7 + j) & 1 ? F_ALL : (i & 2 ? F_CF : 0);
+        u32 a = vals[i], b = vals[j];
+        /* Narrow values reach the interesting signed/unsigned boundaries too. */
+        if ((i + j) % 3 == 0) { a = (a & 0xff) | (b & 0xff00); b = (b & 0xff) | (a & 0xff0000); }
+        cases[k].fn(a, b, fin);
+        tag(cases[k].name); h32(a); h32(b); h16(fin); report();
+      }
+  /* Every combination of CF PF AF ZF SF OF loaded by popf. */
+  for (u32 bits = 0; bits < 64; bits++) {
+    u32 fin = (bits & 1 ? F_CF : 0) | (bits & 2 ? F_PF : 0) | (bits & 4 ? F_AF : 0) |
+              (bits & 8 ? F_ZF : 0) | (bits & 16 ? F_SF : 0) | (bits & 32 ? F_OF : 0);
+    p_none(0, 0, fin);
+    tag("popf"); h16(fin); report();
+  }
+  return finish();
+}
