@@ -39,7 +39,16 @@ export class InputFile extends File {
   }
 }
 
-export interface GuestResult { stdout: string; stderr: string; status: number; /** wait status word */ raw: number; warnings: string[] }
+export interface GuestResult {
+  stdout: string;
+  stderr: string;
+  status: number;
+  /** wait status word */
+  raw: number;
+  warnings: string[];
+  /** Guest instructions executed by the first process's threads (engine runs only). */
+  icount?: number;
+}
 
 export interface GuestOptions {
   /** Host file copied into the guest's tmpfs root at `path` (default: /prog). */
@@ -75,10 +84,14 @@ export async function runGuest(argv: string[], o: GuestOptions = {}): Promise<Gu
   });
   if (typeof p === 'number') return { stdout: '', stderr: `spawn failed: ${p}`, status: -p, raw: -1, warnings };
   let raw = 0;
-  kernel.sched.onProcessExit = (q) => { if (q === p) raw = q.exitStatus; };
+  let icount = 0;
+  kernel.sched.onProcessExit = (q) => {
+    icount += q.threads.reduce((n, t) => n + t.cpu.icount, 0);
+    if (q === p) raw = q.exitStatus;
+  };
   await kernel.sched.run();
   const status = raw & 0x7f ? 128 + (raw & 0x7f) : (raw >> 8) & 0xff;
-  return { stdout: out.text(), stderr: err.text(), status, raw, warnings };
+  return { stdout: out.text(), stderr: err.text(), status, raw, warnings, icount };
 }
 
 async function mkdirp(vfs: { mkdir: (t: null, d: number, p: string, m: number) => Promise<number> }, dir: string): Promise<void> {

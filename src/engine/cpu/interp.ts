@@ -46,11 +46,26 @@ export class CodeCache {
 
   constructor(private readonly mem: AddressSpace) {
     mem.onCodeWrite = (p) => this.invalidatePage(p);
+    // A released space is reused for another process: forget its blocks without
+    // invalidating them (a forked sibling may still share them).
+    mem.onRelease = () => { this.pages = []; this.crossers.clear(); caches.delete(mem); };
+  }
+
+  /**
+   * Start a forked child's cache with the parent's blocks. Page arrays are shared until
+   * either side writes to a code page, which gives the writer a fresh array (and marks the
+   * old blocks invalid, so the other side re-decodes them: correct, only slower).
+   */
+  forkFrom(parent: CodeCache): void {
+    this.pages = parent.pages.slice();
+    for (const [p, list] of parent.crossers) this.crossers.set(p, list.slice());
   }
 
   get(eip: number): Block | undefined {
     const pg = this.pages[eip >>> 12];
-    return pg === undefined ? undefined : pg[eip & 0xfff];
+    if (pg === undefined) return undefined;
+    const b = pg[eip & 0xfff];
+    return b !== undefined && b.valid ? b : undefined;
   }
 
   decode(eip: number): Block {

@@ -14,14 +14,15 @@ import { FEATURES_EDX } from '../cpu/ops/control.js';
 
 /** Where PIE programs go, as Linux's ELF_ET_DYN_BASE for 32-bit tasks. */
 export const ELF_ET_DYN_BASE = 0x56555000;
-export const STACK_SIZE = 8 << 20;
+/** Initial stack mapping; it grows on faults up to RLIMIT_STACK like Linux's. */
+export const STACK_INITIAL = 128 << 10;
 const ARG_MAX = 32 * PAGE_SIZE * 32; // 128 pages of strings per the kernel's MAX_ARG_STRLEN bound-ish
 
 export interface ExecImage {
   data: Uint8Array;
   path: string;
-  ino?: number;
-  /** Set-id bits are not honoured; uid/gid of the file for AT_SECURE checks. */
+  /** File identity, for /proc/PID/maps. */
+  stat?: { dev: number; ino: number };
 }
 
 /** How execve reads files: via the VFS (with execute permission checks). */
@@ -83,9 +84,9 @@ export async function loadProgram(
     }
     const strBytes = [...argv, ...envp].reduce((n, s) => n + s.length + 1, 0);
     if (strBytes > ARG_MAX) return -E2BIG;
-    const mem = new AddressSpace(t.mem.size);
+    const mem = AddressSpace.create(t.mem.size);
     const bias = info.type === ET_DYN ? ELF_ET_DYN_BASE - loadSpan(info).lo : 0;
-    const main = loadSegments(mem, info, file.data, bias, file.path, file.ino);
+    const main = loadSegments(mem, info, file.data, bias, file.path, file.stat?.ino, file.stat?.dev);
     mem.brkStart = mem.brk = pageUp(main.end);
     let entry = main.entry, base = 0;
     if (interpInfo && interpFile) {
@@ -93,7 +94,7 @@ export async function loadProgram(
       const at = mem.findFree(span.hi - span.lo);
       if (at < 0) throw new ElfError('no room for the interpreter');
       const ib = at - span.lo;
-      const li = loadSegments(mem, interpInfo, interpFile.data, ib, interpFile.path, interpFile.ino);
+      const li = loadSegments(mem, interpInfo, interpFile.data, ib, interpFile.path, interpFile.stat?.ino, interpFile.stat?.dev);
       entry = li.entry;
       base = ib + span.lo;
     }
@@ -131,7 +132,7 @@ interface StackArgs {
 function buildStack(t: Task, mem: AddressSpace, a: StackArgs): number {
   const top = mem.size;
   const prot = 3 | (a.execStack ? 4 : 0);
-  mem.map(top - STACK_SIZE, STACK_SIZE, prot, MAP_PRIVATE | MAP_GROWSDOWN, '[stack]');
+  mem.map(top - STACK_INITIAL, STACK_INITIAL, prot, MAP_PRIVATE | MAP_GROWSDOWN, '[stack]');
   const enc = new TextEncoder();
   let sp = top - 4; // a NULL word at the very top, as Linux leaves
   const pushStr = (s: string): number => {

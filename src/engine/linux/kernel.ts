@@ -50,6 +50,11 @@ export class Kernel {
   declare signalGroup: (pgid: number, info: SigInfo) => number;
 
   readonly sched: Scheduler;
+  /**
+   * The task whose system call is being served (set by the scheduler and the VFS path
+   * walk); /proc/self and friends resolve through it.
+   */
+  current: Task | null = null;
 
   constructor(opts: KernelOptions = {}) {
     this.debugFn = opts.debug ?? (() => {});
@@ -87,7 +92,7 @@ export class Kernel {
     const creds: Creds = { uid, euid: uid, suid: uid, fsuid: uid, gid, egid: gid, sgid: gid, fsgid: gid, groups: [] };
     const files = new FdTable();
     (o.stdio ?? []).forEach((f, i) => files.install(i, f));
-    const mem = new AddressSpace(this.taskSize);
+    const mem = AddressSpace.create(this.taskSize);
     const p = new Process(this, pid, null, mem, files, { cwd: o.cwd ?? '/', root: '/', umask: 0o022 }, creds);
     p.rlimits.set(3, [8 << 20, 0xffffffff]); // RLIMIT_STACK
     p.rlimits.set(7, [1024, 1048576]); // RLIMIT_NOFILE
@@ -97,6 +102,7 @@ export class Kernel {
     const argv = o.argv ?? [path];
     const env = o.env ?? [];
     const r = await loadProgram(t, this.readExecutable, path, argv, env, o.diag);
+    mem.release();
     if (typeof r === 'number') return r;
     p.mem = r.mem;
     t.cpu = r.cpu;

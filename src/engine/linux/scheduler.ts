@@ -14,6 +14,11 @@ import { SYSCALL_NAMES } from './syscalls/numbers.js';
 import { HANDLERS } from './syscalls/registry.js';
 import { ENOSYS, EFAULT } from './errno.js';
 
+/** RLIMIT_STACK soft limit in bytes. */
+export function stackLimit(t: Task): number {
+  return t.proc.rlimits.get(3)?.[0] ?? 8 << 20;
+}
+
 /** Returned by handlers that set the registers themselves (execve, sigreturn). */
 export const NO_RESULT = 0.5;
 
@@ -126,6 +131,7 @@ export class Scheduler {
       this.k.warnOnce(`sys${nr}`, `unimplemented system call ${nr} (${name ?? 'unknown'}): returning ENOSYS`);
       return -ENOSYS;
     }
+    this.k.current = t;
     try {
       return h(t, s[EBX], s[ECX], s[EDX], s[ESI], s[EDI], s[EBP]);
     } catch (e) {
@@ -165,6 +171,7 @@ export class Scheduler {
     if (e instanceof CpuException) {
       info = { signo: e.signo, code: e.code, addr: e.addr, trapno: e.trapno };
     } else if (e instanceof PageFault) {
+      if (!e.accerr && t.mem.growStack(e.addr, stackLimit(t))) return; // retried on resume
       // SEGV_MAPERR 1 / SEGV_ACCERR 2; errno carries the page-fault error code bits (write, present).
       info = { signo: SIGSEGV, code: e.accerr ? 2 : 1, addr: e.addr, trapno: 14, errno: (e.write ? 2 : 0) | (e.accerr ? 1 : 0) };
     } else {
@@ -218,6 +225,7 @@ export class Scheduler {
     for (const t of p.threads) this.retireTask(t);
     p.zombie = true;
     p.exitStatus = status;
+    p.mem.release();
     this.stopped.delete(p);
     for (const hook of this.exitHooks) hook(p);
     const sharesFiles = [...this.k.processes.values()].some((q) => q !== p && !q.zombie && q.files === p.files);

@@ -252,6 +252,7 @@ export class Signals {
     }
     const ret = flags & SA_RESTORER ? restorer : frame + retcodeOff;
     dv.setUint32(0, ret, true);
+    if (!mem.isAccessible(frame, buf.length, 2)) mem.growStack(frame, t.proc.rlimits.get(3)?.[0] ?? 8 << 20);
     if (!mem.writeBytes(frame, buf)) {
       // Cannot build the frame: the kernel forces SIGSEGV (with default action).
       t.proc.sigactions.a[SIGSEGV].handler = 0;

@@ -91,7 +91,7 @@ export interface Loaded {
 /**
  * Map the segments at `bias` (0 for ET_EXEC). Throws ElfError if a segment does not fit.
  */
-export function loadSegments(mem: AddressSpace, info: ElfInfo, data: Uint8Array, bias: number, name: string, ino = 0): Loaded {
+export function loadSegments(mem: AddressSpace, info: ElfInfo, data: Uint8Array, bias: number, name: string, ino = 0, dev = 0): Loaded {
   let end = 0, phdrAddr = 0, execStack = false;
   for (const p of info.phdrs) {
     if (p.type === PT_GNU_STACK) execStack = (p.flags & PF_X) !== 0;
@@ -108,7 +108,7 @@ export function loadSegments(mem: AddressSpace, info: ElfInfo, data: Uint8Array,
     // so copy the whole file-backed page range as the kernel's file mapping would show it.
     const prevLast = mem.findMapping(start);
     const keep = prevLast ? mem.u8.slice(start, start + PAGE_SIZE) : null;
-    mem.map(start, stop - start, prot, MAP_PRIVATE, name, fileStart, 0, ino);
+    mem.map(start, stop - start, prot, MAP_PRIVATE, name, fileStart, dev, ino);
     if (keep) mem.u8.set(keep, start);
     const fileEnd = p.offset + p.filesz;
     const fileBytes = data.subarray(fileStart, Math.min(fileEnd, data.length));

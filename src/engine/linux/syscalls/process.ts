@@ -56,6 +56,8 @@ function clone(t: Task, flags: number, newsp: number, ptid: number, tls: number,
     cpu.desc = t.cpu.desc.clone(true);
   } else {
     const mem = flags & CLONE_VM ? parent.mem : parent.mem.clone();
+    if (flags & CLONE_VM) mem.users++;
+    else codeCache(mem).forkFrom(codeCache(parent.mem));
     if (flags & CLONE_VM) {
       cpu = new Cpu(mem);
       cpu.copyFrom(t.cpu);
@@ -64,8 +66,6 @@ function clone(t: Task, flags: number, newsp: number, ptid: number, tls: number,
       cpu = new Cpu(mem, t.cpu.slot);
       // The slot's bytes came along with the copy; other threads' slots are free in the child.
       for (const o of parent.threads) if (o !== t && o.cpu.mem === parent.mem) mem.freeStateSlot(o.cpu.slot);
-      const cc = codeCache(mem);
-      void cc;
     }
     cpu.desc = t.cpu.desc.clone(!!(flags & CLONE_VM));
     const files = flags & CLONE_FILES ? parent.files : parent.files.clone();
@@ -125,8 +125,10 @@ async function execve(t: Task, pathp: number, argvp: number, envp: number): Prom
   // Other threads die (de_thread); the caller becomes the only thread.
   for (const o of p.threads) if (o !== t) { o.state = 'zombie'; t.kernel.tasks.delete(o.tid); }
   p.threads = [t];
+  const old = p.mem;
   p.mem = r.mem;
   t.cpu = r.cpu;
+  old.release();
   p.exe = r.path;
   p.argv = r.argv;
   p.envp = env;

@@ -1,0 +1,109 @@
+/**
+ * `npm run bench`: the same i386 binaries and inputs, run natively, under qemu-i386 (when
+ * installed) and under the engine, in one run. Prints a table of times and ratios and
+ * writes it to docs/BENCHMARKS.md.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, symlinkSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import '../src/engine/linux/syscalls/index.js';
+import { runGuest } from '../test/support/guest.js';
+import { busyboxStatic } from '../test/support/debian.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const BIN = join(ROOT, '.cache/bench-bin');
+mkdirSync(BIN, { recursive: true });
+
+interface Workload {
+  name: string;
+  /** argv for both sides; guest paths. */
+  argv: string[];
+  files: Record<string, string | Uint8Array>;
+}
+
+function build(src: string): string {
+  const out = join(BIN, src.replace(/\.c$/, ''));
+  if (!existsSync(out)) execFileSync('gcc', ['-m32', '-static', '-O2', '-o', out, join(ROOT, 'bench/src', src)]);
+  return out;
+}
+
+function inputText(bytes: number): Uint8Array {
+  // Deterministic, compressible-like text (words from a small LCG).
+  const words = ['lorem', 'ipsum', 'dolor', 'sit', 'amet', 'x86', 'linux', 'webx86', 'engine', 'bench', '\n'];
+  let x = 12345, s = '';
+  while (s.length < bytes) { x = (x * 1103515245 + 12345) >>> 0; s += words[(x >>> 16) % words.length] + ' '; }
+  return new TextEncoder().encode(s.slice(0, bytes));
+}
+
+const bb = busyboxStatic();
+const data8 = inputText(8 << 20);
+const text2 = inputText(2 << 20);
+const WORKLOADS: Workload[] = [
+  { name: 'integer loop (LCG, 30M iterations)', argv: ['/lcg'], files: { '/lcg': build('lcg.c') } },
+  { name: 'busybox sha256sum 8 MiB', argv: ['/bin/busybox', 'sha256sum', '/data'], files: { '/bin/busybox': bb, '/data': data8 } },
+  { name: 'busybox gzip -6 2 MiB text', argv: ['/bin/busybox', 'gzip', '-6', '-c', '/data'], files: { '/bin/busybox': bb, '/data': text2 } },
+  { name: 'busybox sh arithmetic loop (20k)', argv: ['/bin/busybox', 'sh', '-c', 'i=0; s=0; while [ $i -lt 20000 ]; do s=$((s+i*3)); i=$((i+1)); done; echo $s'], files: { '/bin/busybox': bb } },
+  { name: 'busybox sh 100 x fork+exec true', argv: ['/bin/busybox', 'sh', '-c', 'i=0; while [ $i -lt 100 ]; do /bin/busybox true; i=$((i+1)); done'], files: { '/bin/busybox': bb } },
+];
+
+/** Put the workload's files in a host directory at the same relative paths. */
+function hostTree(w: Workload): { dir: string; argv: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'webx86-bench-'));
+  for (const [p, src] of Object.entries(w.files)) {
+    mkdirSync(join(dir, p, '..'), { recursive: true });
+    writeFileSync(join(dir, p), typeof src === 'string' ? readFileSync(src) : src, { mode: 0o755 });
+  }
+  const argv = w.argv.map((a) => (a.startsWith('/') && w.files[a] !== undefined ? join(dir, a) : a.replaceAll('/bin/busybox', join(dir, 'bin/busybox'))));
+  return { dir, argv };
+}
+
+function timeNative(argv: string[], prefix: string[] = []): { ms: number; out: string } {
+  const best: number[] = [];
+  let out = '';
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const cmd = [...prefix, ...argv];
+    const r = spawnSync(cmd[0], cmd.slice(1), { maxBuffer: 1 << 30 });
+    best.push(performance.now() - t0);
+    out = r.stdout.toString('latin1');
+  }
+  return { ms: Math.min(...best), out };
+}
+
+async function timeEngine(w: Workload): Promise<{ ms: number; out: string; mips: number }> {
+  const t0 = performance.now();
+  const r = await runGuest(w.argv, { files: w.files });
+  const ms = performance.now() - t0;
+  return { ms, out: r.stdout, mips: (r.icount ?? 0) / ms / 1000 };
+}
+
+const qemu = spawnSync('sh', ['-c', 'command -v qemu-i386']).status === 0;
+const rows: string[][] = [];
+console.log(`${'workload'.padEnd(40)} ${'native'.padStart(9)} ${'engine'.padStart(9)} ${'ratio'.padStart(7)} ${qemu ? 'qemu ratio'.padStart(10) : ''} MIPS`);
+for (const w of WORKLOADS) {
+  const { argv } = hostTree(w);
+  const n = timeNative(argv);
+  const q = qemu ? timeNative(argv, ['qemu-i386']) : null;
+  const e = await timeEngine(w);
+  const same = e.out === n.out.replaceAll(argv[0], w.argv[0]) || w.name.includes('gzip') ? '' : ' (OUTPUT DIFFERS)';
+  const row = [w.name, `${n.ms.toFixed(1)} ms`, `${e.ms.toFixed(0)} ms`, `${(e.ms / n.ms).toFixed(1)}x`, q ? `${(q.ms / n.ms).toFixed(1)}x` : '-', e.mips.toFixed(1)];
+  rows.push(row);
+  console.log(`${row[0].padEnd(40)} ${row[1].padStart(9)} ${row[2].padStart(9)} ${row[3].padStart(7)} ${qemu ? row[4].padStart(10) : ''} ${row[5]}${same}`);
+}
+
+const md = `# Benchmarks
+
+Latest run: ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}.
+Same static i386 binary and input natively, under Debian's qemu-i386 (user mode, TCG JIT) and under the
+webx86 engine (interpreter tier only; the Wasm JIT is a later issue). Native and qemu: best of 3; engine: one
+run including machine start. MIPS: guest instructions retired per second of engine time.
+
+| workload | native | engine | engine/native | qemu/native | engine MIPS |
+|---|---:|---:|---:|---:|---:|
+${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
+
+Reproduce with \`npm run bench\`.
+`;
+writeFileSync(join(ROOT, 'docs/BENCHMARKS.md'), md);
+void symlinkSync;
