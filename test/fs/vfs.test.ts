@@ -288,3 +288,25 @@ test('devfs: null, zero, full and urandom behave as Linux /dev', async () => {
   assert.equal(await v.readlink(null, AT_FDCWD, '/dev/stdin'), '/proc/self/fd/0');
   assert.ok(!(nul instanceof InodeFile));
 });
+
+test('devices added to one /dev stay with it, and the driver gets the opening task', async () => {
+  const opened: string[] = [];
+  const mk = (label: string) => {
+    const v = mkvfs();
+    const dev = new DevFs();
+    v.mount('/dev', dev);
+    dev.addDevice('tty', 0o666, (5 << 8) | 0, (_flags, _path, t) => {
+      opened.push(label + ':' + (t as unknown as { tid: number } | undefined)?.tid);
+      return -6;
+    });
+    return v;
+  };
+  const a = mk('a'), b = mk('b');
+  const task = { tid: 7, proc: { fs: { root: '/', cwd: '/', umask: 0o22 }, creds: { uid: 0, gid: 0, fsuid: 0, fsgid: 0, groups: [] }, files: null } } as unknown as Task;
+  await a.open(task, AT_FDCWD, '/dev/tty', O_RDWR);
+  await b.open(task, AT_FDCWD, '/dev/tty', O_RDWR);
+  // A node made with mknod outside /dev finds the driver of the mounted devfs.
+  await a.mknod(null, AT_FDCWD, '/mytty', 0o20666, 5 << 8);
+  await a.open(task, AT_FDCWD, '/mytty', O_RDWR);
+  assert.deepEqual(opened, ['a:7', 'b:7', 'a:7']);
+});

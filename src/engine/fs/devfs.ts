@@ -9,8 +9,11 @@ import { File, S_IFCHR, S_IFDIR, S_IFMT, POLLIN, POLLOUT } from './types.js';
 import { ENODEV, ENOSPC, ENXIO, EINVAL } from '../linux/errno.js';
 import { TmpFs, TmpInode } from './tmpfs.js';
 
-/** `inode` is the node it was opened through (for fstat); drivers may ignore it. */
-export type DeviceOpen = (flags: number, path: string, inode?: Inode) => File | number | Promise<File | number>;
+/**
+ * A driver's open. `t` is the opening task (the controlling tty needs it; absent for
+ * kernel-internal opens); `inode` is the node it was opened through, for fstat.
+ */
+export type DeviceOpen = (flags: number, path: string, t?: Task, inode?: Inode) => File | number | Promise<File | number>;
 
 /** new_encode_dev as glibc's makedev: 12-bit major, 20-bit minor. */
 export const makedev = (major: number, minor: number): number =>
@@ -18,17 +21,27 @@ export const makedev = (major: number, minor: number): number =>
 export const major = (dev: number): number => (dev >>> 8) & 0xfff;
 export const minor = (dev: number): number => (dev & 0xff) | ((dev >>> 12) & 0xfff00);
 
-/** Character drivers by device number (the kernel's chrdev table). */
-const charDevices = new Map<number, DeviceOpen>();
+/**
+ * Drivers not tied to one machine's /dev, by device number. Drivers added through a
+ * DevFs stay with that DevFs, so two machines in one process keep their own ttys.
+ */
+const globalDrivers = new Map<number, DeviceOpen>();
 
 export function registerCharDevice(rdev: number, open: DeviceOpen): void {
-  charDevices.set(rdev, open);
+  globalDrivers.set(rdev, open);
 }
 
-/** Open a character special file by its st_rdev; ENXIO when no driver has that number. */
-export function openCharDevice(rdev: number, flags: number, path: string, inode?: Inode): File | number | Promise<File | number> {
-  const open = charDevices.get(rdev);
-  return open ? open(flags, path, inode) : -ENXIO;
+/**
+ * Open a character special file by its st_rdev: the driver of the DevFs the node lives
+ * in, else of any mounted DevFs (a node made with mknod elsewhere), else a global one.
+ */
+export function openCharDevice(
+  mounted: Iterable<unknown>, rdev: number, flags: number, path: string, t: Task | undefined, inode: Inode,
+): File | number | Promise<File | number> {
+  let open = inode.fs instanceof DevFs ? inode.fs.driver(rdev) : undefined;
+  for (const fs of mounted) if (!open && fs instanceof DevFs) open = fs.driver(rdev);
+  open ??= globalDrivers.get(rdev);
+  return open ? open(flags, path, t, inode) : -ENXIO;
 }
 
 /** A device file whose fstat comes from the node it was opened through. */
@@ -84,12 +97,17 @@ const STANDARD_LINKS: [name: string, target: string][] = [
 
 export class DevFs extends TmpFs {
   readonly type: string = 'devtmpfs';
+  private readonly drivers = new Map<number, DeviceOpen>();
+
+  driver(rdev: number): DeviceOpen | undefined {
+    return this.drivers.get(rdev);
+  }
 
   constructor() {
     super({ mode: 0o755 });
     for (const [name, min, kind] of MEM_DEVICES) {
       const rdev = makedev(1, min);
-      this.addDevice(name, 0o666, rdev, (flags, path, inode) => {
+      this.addDevice(name, 0o666, rdev, (flags, path, _t, inode) => {
         const node = inode ?? this.nodeAt(name);
         return new MemDevice(flags, path, () => (node ? node.stat() : fakeStat(rdev)), kind);
       });
@@ -112,7 +130,7 @@ export class DevFs extends TmpFs {
     if (dir.lookup(leaf)) dir.unlink(leaf);
     const node = dir.create(leaf, S_IFCHR | (mode & 0o7777), 0, 0, rdev);
     if (typeof node === 'number') return node;
-    registerCharDevice(rdev, open);
+    this.drivers.set(rdev, open);
     return 0;
   }
 

@@ -324,7 +324,7 @@ export class Vfs {
     if (r.inode.open) return r.inode.open(fl, r.path);
     switch (type) {
       case S_IFIFO: return openFifo(t, r.inode, fl, r.path);
-      case S_IFCHR: return openCharDevice(r.stat.rdev, fl, r.path, r.inode);
+      case S_IFCHR: return openCharDevice(this.mounts.values(), r.stat.rdev, fl, r.path, t ?? undefined, r.inode);
       case S_IFBLK: case S_IFSOCK: return -ENXIO;
     }
     if (type === S_IFREG && flags & O_TRUNC && r.stat.size !== 0) {
