@@ -242,7 +242,8 @@ def(OPS1, [0x37, 0x3f], (d, op) => {
     let ax = c.w16[0];
     let fl = 0;
     if ((ax & 0xf) > 9 || f & 0x10) {
-      ax = sub ? ((ax - 6) & 0xff) | ((((ax >> 8) - 1) & 0xff) << 8) : (ax + 0x106) & 0xffff;
+      // SDM: aaa is AX += 0x106; aas is AX -= 6 then AH -= 1 (a borrow out of AL reaches AH).
+      ax = sub ? (ax - 6 - 0x100) & 0xffff : (ax + 0x106) & 0xffff;
       fl = CF | 0x10;
     }
     c.w16[0] = ax & 0xff0f;
