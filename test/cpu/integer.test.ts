@@ -15,6 +15,8 @@ const PROGRAMS: [string, string][] = [
   ['shift.c', 'shifts, rotates, shld and shrd match the CPU for every count class'],
   ['bits.c', 'bt bts btr btc (with far memory bit offsets), bsf bsr and bswap match the CPU'],
   ['cond.c', 'every SETcc, CMOVcc and Jcc reads the flags of every producer as the CPU does'],
+  ['xchg.c', 'xchg, xadd, cmpxchg and cmpxchg8b match the CPU'],
+  ['bcd.c', 'daa das aaa aas aam aad match the CPU for every AL'],
   ['muldiv.c', 'mul, imul, div and idiv match the CPU, and divide errors raise SIGFPE at the instruction'],
 ];
 
