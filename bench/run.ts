@@ -9,7 +9,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import '../src/engine/linux/syscalls/index.js';
 import { runGuest } from '../test/support/guest.js';
-import { busyboxStatic } from '../test/support/debian.js';
+import { busyboxStatic } from '../src/host/node/debian-packages.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, '.cache/bench-bin');

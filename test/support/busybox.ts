@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { busyboxStatic } from './debian.js';
+import { busyboxStatic } from '../../src/host/node/debian-packages.js';
 import { runGuest, runNative, type GuestResult } from './guest.js';
 
 let cached: { bb: string; applets: string[]; nativeBin: string } | null = null;

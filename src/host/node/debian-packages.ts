@@ -1,5 +1,5 @@
 /**
- * Debian i386 packages for tests, fetched at test time into .cache/ (never committed):
+ * Debian i386 packages for tests and the quick start, fetched on demand into .cache/ (never committed):
  * `apt-get download` with i386 as the only architecture and a private package-list
  * directory, so the host's apt configuration is left alone.
  */
@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
+const ROOT = new URL('../../..', import.meta.url).pathname;
 export const CACHE = join(ROOT, '.cache');
 const LISTS = join(CACHE, 'apt-lists');
 const DEBS = join(CACHE, 'debs');
