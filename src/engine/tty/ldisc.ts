@@ -383,9 +383,6 @@ export class LineDiscipline {
     else if (out.length) this.host.output(out);
   }
 
-  /** Reprint the line being edited (VREPRINT, and after output interleaves with PENDIN). */
-  pendingLine(): readonly number[] { return this.cur; }
-
   /** OPOST processing of program output (and echoes), tracking the column. */
   process(data: Uint8Array): Uint8Array {
     const tio = this.termios;
