@@ -310,3 +310,14 @@ test('devices added to one /dev stay with it, and the driver gets the opening ta
   await a.open(task, AT_FDCWD, '/mytty', O_RDWR);
   assert.deepEqual(opened, ['a:7', 'b:7', 'a:7']);
 });
+
+test('removing "link/" where link points to a directory fails with ENOTDIR and keeps the target', async () => {
+  const v = mkvfs();
+  await v.mkdir(null, AT_FDCWD, '/d', 0o755);
+  await v.symlink(null, 'd', AT_FDCWD, '/l');
+  assert.equal(await v.rmdir(null, AT_FDCWD, '/l/'), -ENOTDIR);
+  assert.equal(await v.unlink(null, AT_FDCWD, '/l/'), -ENOTDIR);
+  assert.ok(typeof (await v.stat(null, AT_FDCWD, '/d')) !== 'number');
+  assert.equal(await v.mkdir(null, AT_FDCWD, '/new/', 0o755), 0);
+  assert.equal(await v.unlink(null, AT_FDCWD, '/l'), 0);
+});

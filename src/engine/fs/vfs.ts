@@ -199,8 +199,9 @@ export class Vfs {
       }
       const nst = await next.inode.stat();
       const isLink = (nst.mode & S_IFMT) === S_IFLNK;
-      // A trailing slash makes the last component a directory reference, so it follows.
-      if (isLink && (!last || opts.follow || trailingSlash)) {
+      // A trailing slash makes the last component a directory reference, so a lookup
+      // follows it; removal and rename act on the link itself and fail (ENOTDIR).
+      if (isLink && (!last || opts.follow || (trailingSlash && !opts.parent))) {
         if (++links > MAX_SYMLINKS) return -ELOOP;
         const target = next.inode.readlink ? await next.inode.readlink() : -EINVAL;
         if (typeof target === 'number') return target;
