@@ -43,6 +43,13 @@ async function openSlave(fs: Devpts, t: Task, n: number, flags = O_RDWR | O_NOCT
   return ino.open!(flags, `/dev/pts/${n}`);
 }
 
+/** Open /dev/pts/n as task t would through the VFS (devpts inodes take the task as a third argument). */
+async function openAs(fs: Devpts, t: Task, n: number, flags = O_RDWR): Promise<File | number> {
+  const ino = (await fs.root.lookup!(String(n)))!;
+  const open = ino.open as unknown as (f: number, p: string, t: Task) => File | number;
+  return open.call(ino, flags, `/dev/pts/${n}`, t);
+}
+
 test('ptmx gives pty 0, then 1; the slave is locked until TIOCSPTLCK 0', async () => {
   const { t, fs, m } = setup();
   assert.equal(m.ioctl(t, io.TIOCGPTN, ARG), 0);
@@ -126,7 +133,7 @@ test('after the master closes the slave reads 0, writes EIO, polls IN|OUT|ERR|HU
 test('the session leader opening a slave without O_NOCTTY gets it as controlling terminal; hangup sends SIGHUP and SIGCONT', async () => {
   const { w, t, fs, m } = setup();
   unlock(m, t);
-  const s = (await (await fs.root.lookup!('0'))!.open!(O_RDWR, '/dev/pts/0', t)) as TtyFile;
+  const s = (await openAs(fs, t, 0)) as TtyFile;
   assert.equal(s.ioctl(t, io.TIOCGSID, ARG), 0);
   assert.equal(getU32(t, ARG), 10);
   m.release();
@@ -136,7 +143,7 @@ test('the session leader opening a slave without O_NOCTTY gets it as controlling
 test('master ioctls reach the slave: TCGETS, window size with SIGWINCH, TIOCGPGRP without being the controlling terminal', async () => {
   const { w, t, fs, m } = setup();
   unlock(m, t);
-  const s = (await (await fs.root.lookup!('0'))!.open!(O_RDWR, '/dev/pts/0', t)) as TtyFile;
+  const s = (await openAs(fs, t, 0)) as TtyFile;
   const helper = w.proc(20, { sid: 20, pgid: 20 });
   assert.equal(m.ioctl(helper, io.TCGETS, ARG), 0);
   assert.equal(getU32(helper, ARG + 12), 0x8a3b);
@@ -200,7 +207,7 @@ test('/dev/tty opens the caller\'s controlling terminal and is ENXIO without one
   const other = w.proc(30, { sid: 30, pgid: 30 });
   assert.equal(await devs.get('tty')!(O_RDWR, '/dev/tty', other), -ENXIO);
   unlock(m, t);
-  await (await fs.root.lookup!('0'))!.open!(O_RDWR, '/dev/pts/0', t);
+  await openAs(fs, t, 0);
   const f = (await devs.get('tty')!(O_RDWR, '/dev/tty', t)) as TtyFile;
   assert.ok(f.tty instanceof Tty);
   assert.equal(f.tty, m.pair.slave);
