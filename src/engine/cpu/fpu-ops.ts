@@ -593,7 +593,11 @@ def(OPS1, 0xdd, (d) => {
     case 0: return dataM(d, 0xdd, (c, f, a) => fldF(c, f, a, rawF64));
     case 2: case 3: {
       const pop = d.reg === 3;
-      return dataM(d, 0xdd, (c, f, a) => { stF64(c, f, a, f.st(0)); if (pop) f.pop(); });
+      return dataM(d, 0xdd, (c, f, a) => {
+        const p = f.phys(0);
+        stF64(c, f, a, f.isEmpty(p) ? f.underflow() : f.toDouble(p));
+        if (pop) f.pop();
+      });
     }
     case 4: return ctrlM(d, (c, _f, a) => frstor(c, a));
     case 6: return ctrlM(d, (c, f, a) => { fsave(c, a); f.reset(); });

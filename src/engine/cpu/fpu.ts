@@ -293,6 +293,37 @@ export class Fpu {
     return f64ToX80(this.regs[p]);
   }
 
+  /**
+   * ST(0) as a double for fst m64. From an exact 80-bit shadow this is a real rounding:
+   * honour rounding control and report PE, C1 (rounded up), OE and UE as the x87 does.
+   */
+  toDouble(p: number): number {
+    let v = this.regs[p];
+    const s = this.s;
+    if (!(s[FPU_XVALID] & (1 << p)) || v !== v) return v;
+    const lo = s[FPU_X80 + p * 3], hi = s[FPU_X80 + p * 3 + 1], se = s[FPU_X80 + p * 3 + 2];
+    if ((se & 0x7fff) === 0x7fff) return v;
+    const [vl, vh, ve] = f64ToX80(v);
+    const exact = (se & 0x7fff) === (ve & 0x7fff) && hi === vh && lo === vl && v - v === 0;
+    if (exact) return v;
+    // Magnitude of v above the exact value?
+    const ea = se & 0x7fff, eb = ve & 0x7fff;
+    let up = v - v !== 0 || (eb !== ea ? eb > ea : (vh >>> 0) !== (hi >>> 0) ? (vh >>> 0) > (hi >>> 0) : (vl >>> 0) > (lo >>> 0));
+    const rc = this.rc, neg = (se & 0x8000) !== 0;
+    if (rc !== 0) {
+      // Directed rounding: toward zero never rounds up in magnitude; down/up do on the matching sign.
+      const wantUp = rc === 1 ? neg : rc === 2 ? !neg : false;
+      if (v - v !== 0) { if (!wantUp) v = neg ? -Number.MAX_VALUE : Number.MAX_VALUE; }
+      else if (up !== wantUp) v = nextToward(v, (up ? -1 : 1) * (neg ? -1 : 1));
+      up = wantUp;
+    }
+    if (v - v !== 0 || (v === Number.MAX_VALUE || v === -Number.MAX_VALUE) && ea > 1023 + 16383) this.raise(OE);
+    else if (Math.abs(v) < MIN_NORMAL) this.raise(UE);
+    if (up) s[FPU_SW] |= C1;
+    this.raise(PE);
+    return v;
+  }
+
   /** The tag word as fnstenv reports it: classify each non-empty register. */
   tagWord(): number {
     const s = this.s;
