@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fixture, sysAs, state, delay, SCRATCH, putTs32 } from './time-fixture.js';
 import { futexWaiters, futexWake } from '../../src/engine/linux/futex.js';
 
-const EAGAIN = 11, ETIMEDOUT = 110, EINVAL = 22, ERESTARTSYS = 512, EINTR = 4, ENOSYS = 38;
+const EAGAIN = 11, ETIMEDOUT = 110, EINVAL = 22, ERESTARTSYS = 512, ENOSYS = 38;
 const WAIT = 0, WAKE = 1, REQUEUE = 3, CMP_REQUEUE = 4, WAKE_OP = 5, WAIT_BITSET = 9, WAKE_BITSET = 10;
 const PRIVATE = 128, CLOCK_RT = 256;
 const F = SCRATCH, F2 = SCRATCH + 4, TS = SCRATCH + 64;
@@ -86,7 +86,7 @@ test('FUTEX_WAKE_BITSET wakes only waiters whose bitset intersects', async () =>
   assert.equal(await a, 0);
 });
 
-test('a signal interrupts FUTEX_WAIT: ERESTARTSYS without timeout, EINTR with one', async () => {
+test('a signal interrupts FUTEX_WAIT: ERESTARTSYS without timeout, a restart block with one', async () => {
   const f = fixture();
   const p = f.sys('futex', F, WAIT, 0);
   f.t.pending.push({ signo: 10, code: 0 });
@@ -94,7 +94,10 @@ test('a signal interrupts FUTEX_WAIT: ERESTARTSYS without timeout, EINTR with on
   assert.equal(await p, -ERESTARTSYS);
   assert.equal(futexWaiters(f.mem, F), 0);
   putTs32(f.mem, TS, 5, 0);
-  assert.equal(await f.sys('futex', F, WAIT, 0, TS), -EINTR);
+  assert.equal(await f.sys('futex', F, WAIT, 0, TS), -516);
+  f.t.pending.length = 0;
+  f.mem.dv.setInt32(F, 1, true);
+  assert.equal(await f.sys('restart_syscall'), -EAGAIN, 'the restarted wait re-reads the word');
 });
 
 test('FUTEX_CMP_REQUEUE wakes some, moves the rest, and checks the word', async () => {

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, SCRATCH, putTs32, getTs32, delay } from './time-fixture.js';
+import { takeRestart } from '../../src/engine/linux/sleep.js';
+import { fixture, SCRATCH, putTs32, getTs32, delay, state } from './time-fixture.js';
 
-const EINVAL = 22, EFAULT = 14, EPERM = 1, EINTR = 4;
+const EINVAL = 22, EFAULT = 14, EPERM = 1, EINTR = 4, ERESTART_RESTARTBLOCK = 516;
 
 test('clock_gettime CLOCK_REALTIME agrees with the host clock to a few ms', () => {
   const { sys, mem } = fixture();
@@ -97,7 +98,7 @@ test('nanosleep rejects tv_nsec out of range and negative seconds', () => {
   assert.equal(sys('nanosleep', SCRATCH, 0), -EINVAL);
 });
 
-test('nanosleep interrupted by a signal returns EINTR and writes the remaining time', async () => {
+test('nanosleep interrupted by a signal writes the remaining time and leaves a restart block', async () => {
   const { sys, mem, t } = fixture();
   putTs32(mem, SCRATCH, 2, 0);
   const r = sys('nanosleep', SCRATCH, SCRATCH + 8);
@@ -105,10 +106,37 @@ test('nanosleep interrupted by a signal returns EINTR and writes the remaining t
   t.pending.push({ signo: 10, code: 0 });
   t.proc.sigactions.a[10].handler = 0x1234;
   t.interrupt.wake();
-  assert.equal(await r, -EINTR);
+  assert.equal(await r, -ERESTART_RESTARTBLOCK);
   const [s, n] = getTs32(mem, SCRATCH + 8);
   const left = s + n / 1e9;
   assert.ok(left > 1.8 && left < 2, `remaining ${left}`);
+  // Without a handler the signal code re-enters through restart_syscall, which sleeps
+  // on to the original deadline, not for the full time again.
+  t.pending.length = 0;
+  putTs32(mem, SCRATCH, 0, 30_000_000);
+  const t0 = performance.now();
+  const again = sys('restart_syscall');
+  assert.equal(await state(again), 'pending');
+  t.pending.push({ signo: 10, code: 0 }); t.interrupt.wake();
+  assert.equal(await again, -ERESTART_RESTARTBLOCK);
+  assert.ok(performance.now() - t0 < 500);
+  // A handler ran (the caller saw EINTR): the block is dropped, and restart_syscall alone is EINTR.
+  takeRestart(t);
+  assert.equal(await sys('restart_syscall'), -EINTR, 'no block left');
+});
+
+test('restart_syscall resumes a short nanosleep to its deadline', async () => {
+  const { sys, mem, t } = fixture();
+  putTs32(mem, SCRATCH, 0, 60_000_000);
+  const t0 = performance.now();
+  const r = sys('nanosleep', SCRATCH, 0);
+  await delay(10);
+  t.pending.push({ signo: 19, code: 0 }); t.interrupt.wake();
+  assert.equal(await r, -ERESTART_RESTARTBLOCK);
+  t.pending.length = 0;
+  assert.equal(await sys('restart_syscall'), 0);
+  const el = performance.now() - t0;
+  assert.ok(el >= 60 && el < 110, `slept ${el} ms in all`);
 });
 
 test('a wake of the interrupt queue without a deliverable signal does not end nanosleep', async () => {

@@ -112,3 +112,19 @@ export function yieldToEventLoop(): Promise<void> {
     else setTimeout(resolve, 0);
   });
 }
+
+/**
+ * The restart block (current->restart_block in Linux): a call that returns
+ * -ERESTART_RESTARTBLOCK leaves here how to continue. If no handler runs, the signal code
+ * re-enters the task with restart_syscall(2), which runs it; if a handler runs, the
+ * caller sees EINTR and the continuation is dropped at the next restart_syscall.
+ */
+const restartBlocks = new WeakMap<Task, () => number | Promise<number>>();
+export function setRestart(t: Task, fn: () => number | Promise<number>): void {
+  restartBlocks.set(t, fn);
+}
+export function takeRestart(t: Task): (() => number | Promise<number>) | undefined {
+  const fn = restartBlocks.get(t);
+  restartBlocks.delete(t);
+  return fn;
+}

@@ -7,11 +7,11 @@
  */
 import { defineSyscalls } from './registry.js';
 import type { Task } from '../task.js';
-import { EAGAIN, EFAULT, EINTR, EINVAL, ENOSYS, ERESTARTSYS, ETIMEDOUT } from '../errno.js';
+import { EAGAIN, EFAULT, EINVAL, ENOSYS, ERESTARTSYS, ERESTART_RESTARTBLOCK, ETIMEDOUT } from '../errno.js';
 import { getI32, putU32 } from '../uaccess.js';
 import { futexEnqueue, futexDequeue, futexWake, futexRequeue, hookFutex, FUTEX_BITSET_MATCH_ANY } from '../futex.js';
 import { clockNs, getTimespecNs, CLOCK_MONOTONIC, CLOCK_REALTIME } from '../clock.js';
-import { sleepOn, type Deadline } from '../sleep.js';
+import { sleepOn, setRestart, type Deadline } from '../sleep.js';
 import { INTERRUPTED, TIMEOUT } from '../wait.js';
 
 export const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_FD = 2, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4;
@@ -31,8 +31,8 @@ const misaligned = (a: number): boolean => (a & 3) !== 0;
 
 /**
  * Sleep on a futex word if it still holds `val`. Interruption: without a timeout the
- * call restarts (-ERESTARTSYS); with one, Linux goes through a restart block that a
- * signal handler turns into EINTR, which is what we return.
+ * call restarts (-ERESTARTSYS); with one it leaves a restart block that waits again
+ * until the same deadline (futex_wait_restart), or becomes EINTR if a handler runs.
  */
 function wait(t: Task, uaddr: number, val: number, deadline: Deadline | null, bitset: number): number | Promise<number> {
   if (misaligned(uaddr)) return -EINVAL;
@@ -47,7 +47,11 @@ function wait(t: Task, uaddr: number, val: number, deadline: Deadline | null, bi
     if (w.woken) return 0;
     futexDequeue(w);
     if (r === TIMEOUT) return -ETIMEDOUT;
-    if (r === INTERRUPTED) return deadline ? -EINTR : -ERESTARTSYS;
+    if (r === INTERRUPTED) {
+      if (!deadline) return -ERESTARTSYS;
+      setRestart(t, () => wait(t, uaddr, val, deadline, bitset));
+      return -ERESTART_RESTARTBLOCK;
+    }
     return 0;
   });
 }

@@ -8,7 +8,7 @@
  */
 import { defineSyscalls } from './registry.js';
 import type { Task } from '../task.js';
-import { EBADF, EFAULT, EINTR, EINVAL, ERESTARTNOHAND } from '../errno.js';
+import { EBADF, EFAULT, EINTR, EINVAL, ERESTARTNOHAND, ERESTART_RESTARTBLOCK } from '../errno.js';
 import { copyIn, copyOut, getStruct, putStruct } from '../uaccess.js';
 import {
   POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM,
@@ -17,7 +17,7 @@ import {
 import type { WaitQueue } from '../wait.js';
 import { INTERRUPTED } from '../wait.js';
 import { clockNs, fillTimeval, fillTimespec, readTimespec, timespecSize, CLOCK_MONOTONIC, NSEC_PER_SEC } from '../clock.js';
-import { sleepOn, remainingNs, readSigset, setTempMask, endTempMask, type Deadline } from '../sleep.js';
+import { sleepOn, remainingNs, readSigset, setTempMask, endTempMask, setRestart, type Deadline } from '../sleep.js';
 
 /**
  * A file's readiness with the *NORM bits filled in: Linux drivers report POLLIN together
@@ -76,6 +76,17 @@ async function doPoll(t: Task, ufds: number, nfds: number, deadline: Deadline | 
     if (!copyOut(t, ufds + i * 8 + 6, raw.subarray(i * 8 + 6, i * 8 + 8))) return -EFAULT;
   }
   return ret;
+}
+
+/**
+ * poll(2) with a timeout continues after a signal without handler until the same end
+ * time (do_restart_poll); without a timeout a plain restart is exact.
+ */
+async function pollRestartable(t: Task, ufds: number, nfds: number, d: Deadline | null): Promise<number> {
+  const r = await doPoll(t, ufds, nfds, d);
+  if (r !== -ERESTARTNOHAND || d === null) return r;
+  setRestart(t, () => pollRestartable(t, ufds, nfds, d));
+  return -ERESTART_RESTARTBLOCK;
 }
 
 /** ppoll/pselect6: install the temporary mask, run, write the time left back. */
@@ -217,7 +228,7 @@ function pselect6(t: Task, n: number, inp: number, outp: number, exp: number, ts
 defineSyscalls({
   poll: (t, ufds, nfds, timeout) => {
     const d = timeout < 0 ? null : deadlineIn(t, BigInt(timeout) * 1_000_000n);
-    return doPoll(t, ufds, nfds, d);
+    return pollRestartable(t, ufds, nfds, d);
   },
   ppoll: (t, ufds, nfds, tsp, mask, size) => ppoll(t, ufds, nfds, tsp, mask, size, false),
   ppoll_time64: (t, ufds, nfds, tsp, mask, size) => ppoll(t, ufds, nfds, tsp, mask, size, true),

@@ -5,14 +5,15 @@
  */
 import { defineSyscalls } from './registry.js';
 import type { Task } from '../task.js';
-import { EFAULT, EINTR, EINVAL, EPERM, ERESTARTNOHAND, EOPNOTSUPP } from '../errno.js';
+import { EFAULT, EINTR, EINVAL, EPERM, ERESTARTNOHAND, ERESTART_RESTARTBLOCK, EOPNOTSUPP } from '../errno.js';
 import { putStruct, putU32 } from '../uaccess.js';
 import {
   clockNs, clockResNs, realtimeNs, processCpuNs, putTimespec, putTimeval, getTimespecNs,
   getTimevalNs, CLK_TCK, NSEC_PER_SEC, TIMER_ABSTIME, CLOCK_MONOTONIC,
   CLOCK_THREAD_CPUTIME_ID, CLOCK_PROCESS_CPUTIME_ID, isRealClock, monotonicNs,
 } from '../clock.js';
-import { sleepOn, remainingNs } from '../sleep.js';
+import { sleepOn, remainingNs, setRestart, takeRestart, type Deadline } from '../sleep.js';
+import { HANDLERS } from './registry.js';
 import { INTERRUPTED } from '../wait.js';
 
 function clockGettime(t: Task, id: number, tp: number, t64: boolean): number {
@@ -36,19 +37,24 @@ function clockSettime(t: Task, id: number, tp: number, t64: boolean): number {
 }
 
 /**
- * Sleep on `clock` for `ns` (relative) or until `ns` (absolute). Interrupted relative
- * sleeps write the remaining time to `rem` and return -EINTR (Linux restarts them only
- * when no handler runs, through restart_syscall, which we do not have); absolute ones
+ * Sleep on `clock` for `ns` (relative) or until `ns` (absolute). An interrupted relative
+ * sleep writes the time left to `rem` and returns -ERESTART_RESTARTBLOCK: a handler makes
+ * that EINTR, while a stop/continue or a signal without handler resumes the sleep until
+ * the same deadline through restart_syscall (hrtimer_nanosleep_restart). Absolute sleeps
  * return -ERESTARTNOHAND, since restarting with the same deadline is exact.
  */
-async function sleep(t: Task, clock: number, ns: bigint, abs: boolean, rem: number, t64: boolean): Promise<number> {
-  const deadline = { clock, ns: abs ? ns : (clockNs(t, clock) ?? 0n) + ns };
-  if (!abs && ns === 0n) return 0;
+function sleep(t: Task, clock: number, ns: bigint, abs: boolean, rem: number, t64: boolean): number | Promise<number> {
+  if (!abs && ns <= 0n) return 0;
+  return sleepUntil(t, { clock, ns: abs ? ns : (clockNs(t, clock) ?? 0n) + ns }, abs, rem, t64);
+}
+
+async function sleepUntil(t: Task, deadline: Deadline, abs: boolean, rem: number, t64: boolean): Promise<number> {
   const r = await sleepOn(t, [], deadline);
   if (r !== INTERRUPTED) return 0;
   if (abs) return -ERESTARTNOHAND;
   if ((rem >>> 0) !== 0 && !putTimespec(t, rem, remainingNs(t, deadline), t64)) return -EFAULT;
-  return -EINTR;
+  setRestart(t, () => sleepUntil(t, deadline, false, rem, t64));
+  return -ERESTART_RESTARTBLOCK;
 }
 
 function nanosleep(t: Task, req: number, rem: number, t64: boolean): number | Promise<number> {
@@ -124,3 +130,10 @@ defineSyscalls({
   clock_nanosleep: (t, id, flags, req, rem) => clockNanosleep(t, id, flags, req, rem, false),
   clock_nanosleep_time64: (t, id, flags, req, rem) => clockNanosleep(t, id, flags, req, rem, true),
 });
+
+// restart_syscall(2): continue the call that left a restart block (see sleep.ts); with
+// none, EINTR as the kernel's do_no_restart_syscall. Defined only if the signal code has
+// not defined it already.
+if (!HANDLERS.has('restart_syscall')) {
+  defineSyscalls({ restart_syscall: (t) => takeRestart(t)?.() ?? -EINTR });
+}
