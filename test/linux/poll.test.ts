@@ -279,3 +279,25 @@ test('eventfd write overflow rules: ULLONG_MAX is EINVAL, passing the max blocks
   assert.equal(f.sys('eventfd2', 0, 0x10), -EINVAL);
   assert.equal((await f.p.files.get(fd)!.stat()).mode, 0o600);
 });
+
+test('pselect6 takes {sigset*, size} and a timespec, and writes the time left', async () => {
+  const f = fixture();
+  const a = new Knob();
+  f.p.files.install(3, a);
+  const dv = f.mem.dv;
+  const R = SET, TSP = SET + 512, SIG = SET + 544, MASK = SET + 560;
+  dv.setUint32(R, 1 << 3, true);
+  putTs32(f.mem, TSP, 2, 0);
+  dv.setBigUint64(MASK, 1n << 13n, true);
+  dv.setUint32(SIG, MASK, true); dv.setUint32(SIG + 4, 8, true);
+  const r = f.sys('pselect6', 4, R, 0, 0, TSP, SIG);
+  assert.equal(f.t.sigmask, 1n << 13n);
+  await delay(10);
+  a.set(POLLIN);
+  assert.equal(await r, 1);
+  assert.equal(f.t.sigmask, 0n);
+  const [s, n] = getTs32(f.mem, TSP);
+  assert.ok(s * 1e9 + n < 2e9 && s * 1e9 + n > 1.5e9);
+  dv.setUint32(SIG + 4, 16, true);
+  assert.equal(await f.sys('pselect6', 4, R, 0, 0, TSP, SIG), -EINVAL);
+});
