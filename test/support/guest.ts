@@ -1,5 +1,4 @@
 /**
-import '../../src/engine/linux/syscalls/fs.js';
  * Test support: run i386 programs under the engine and natively, capturing output, so
  * tests can compare the two.
  */

@@ -125,7 +125,7 @@ export class AddressSpace {
     if (last < a) throw this.fault(this.size, true);
     for (let p = a >>> 12; p <= last >>> 12; p++) {
       const bits = this.perm[p];
-      if (!(bits & PROT_WRITE)) throw this.fault(p === a >>> 12 ? a : p << 12, true);
+      if (!(bits & PROT_WRITE)) throw this.fault(p === a >>> 12 ? a : (p << 12) >>> 0, true);
       if (bits & CODE) {
         this.perm[p] = bits & ~CODE;
         this.onCodeWrite(p);
@@ -140,7 +140,7 @@ export class AddressSpace {
   /** Fetch check for the decoder: throws a PageFault if [a, a+n) is not executable. */
   checkExec(a: number, n: number): void {
     for (let p = a >>> 12; p <= (a + n - 1) >>> 12; p++) {
-      if (!(this.perm[p] & PROT_EXEC)) throw new PageFault(p === a >>> 12 ? a : p << 12, this.perm[p] !== 0, false);
+      if (!(this.perm[p] & PROT_EXEC)) throw new PageFault(p === a >>> 12 ? a : (p << 12) >>> 0, this.perm[p] !== 0, false);
     }
   }
   markCode(page: number): void {
@@ -294,7 +294,7 @@ export class AddressSpace {
   protect(start: number, len: number, prot: number): boolean {
     len = pageUp(len);
     const end = start + len;
-    for (let p = start >>> 12; p < end >>> 12; p++) if (this.perm[p] === 0 && !this.findMapping(p << 12)) return false;
+    for (let p = start >>> 12; p < end >>> 12; p++) if (this.perm[p] === 0 && !this.findMapping((p << 12) >>> 0)) return false;
     const out: Mapping[] = [];
     for (const m of this.mappings) {
       if (m.end <= start || m.start >= end) { out.push(m); continue; }
