@@ -92,7 +92,7 @@ test('the slave fstat matches its devpts node (ttyname compares them)', async ()
   const { t, fs, m } = setup();
   unlock(m, t);
   const s = (await openSlave(fs, t, 0)) as TtyFile;
-  const a = s.stat();
+  const a = await s.stat();
   const b = await (await fs.root.lookup!('0'))!.stat();
   assert.deepEqual([a.dev, a.ino, a.rdev], [b.dev, b.ino, b.rdev]);
 });
@@ -213,4 +213,27 @@ test('/dev/tty opens the caller\'s controlling terminal and is ENXIO without one
   assert.equal(f.tty, m.pair.slave);
   const m2 = (await devs.get('ptmx')!(O_RDWR, '/dev/ptmx', t)) as PtyMasterFile;
   assert.equal(m2.pair.index, 1);
+});
+
+test('registered in the real devfs: /dev/tty1 acquires the controlling terminal and fstat matches the node', async () => {
+  const { DevFs, makedev } = await import('../../src/engine/fs/devfs.js');
+  const { Console } = await import('../../src/engine/tty/console.js');
+  const { FakeHost } = await import('./fixture.js');
+  const { w, t, fs } = setup();
+  const devfs = new DevFs();
+  const con = new Console(w.k, new FakeHost());
+  registerTtyDevices(devfs, { devpts: fs, console: con });
+  const node = (await devfs.root.lookup!('tty1'))!;
+  const st = await node.stat();
+  assert.equal(st.rdev, makedev(4, 1));
+  const f = (await devfs.driver(st.rdev)!(O_RDWR, '/dev/tty1', t, node)) as TtyFile;
+  const fst = await f.stat();
+  assert.deepEqual([fst.dev, fst.ino, fst.rdev], [st.dev, st.ino, st.rdev]);
+  assert.equal(f.ioctl(t, io.TIOCGSID, ARG), 0);
+  assert.equal(getU32(t, ARG), 10);
+  // /dev/console never becomes a controlling terminal.
+  const other = w.proc(40, { sid: 40, pgid: 40 });
+  const cnode = (await devfs.root.lookup!('console'))!;
+  const c = (await devfs.driver(makedev(5, 1))!(O_RDWR, '/dev/console', other, cnode)) as TtyFile;
+  assert.equal(c.ioctl(other, io.TIOCGSID, ARG), -25);
 });

@@ -2,7 +2,8 @@
  * The terminal nodes of /dev, registered with the devfs: console, tty0, tty1 (the
  * console), tty (the caller's controlling terminal), ptmx (new pty pairs).
  */
-import { type File, S_IFCHR, type Stat } from '../fs/types.js';
+import { type Inode, S_IFCHR, type Stat } from '../fs/types.js';
+import type { DeviceOpen } from '../fs/devfs.js';
 import type { Task } from '../linux/task.js';
 import { ENXIO } from '../linux/errno.js';
 import type { Console } from './console.js';
@@ -11,12 +12,7 @@ import type { Devpts } from './devpts.js';
 import { cttyOf, maybeAcquireCtty } from './jobctl.js';
 import { Tty, charDevStat, mkdev } from './tty.js';
 
-/**
- * How a device open is called. The task is optional because the devfs contract may not
- * pass it; `currentTask` is the fallback. Without either, /dev/tty cannot be resolved
- * and no controlling terminal is acquired on open.
- */
-export type DeviceOpen = (flags: number, path: string, t?: Task) => File | number | Promise<File | number>;
+export type { DeviceOpen };
 
 /** The part of the devfs this module needs. */
 export interface DevfsLike {
@@ -26,7 +22,10 @@ export interface DevfsLike {
 export interface TtyDeviceOptions {
   console?: Console;
   devpts: Devpts;
-  /** The task making the current system call, when the devfs does not pass it. */
+  /**
+   * The task making the current system call, for opens the devfs makes without one.
+   * Without a task /dev/tty cannot be resolved and no controlling terminal is acquired.
+   */
   currentTask?: () => Task | undefined;
   /** st_dev of devfs nodes, for fstat on opened descriptions. */
   devfsDev?: number;
@@ -40,14 +39,15 @@ export function registerTtyDevices(devfs: DevfsLike, o: TtyDeviceOptions): void 
   const dev = o.devfsDev ?? 5;
   const when = Date.now();
   const task = (t?: Task) => t ?? o.currentTask?.();
-  const statOf = (n: { rdev: number; perm: number }): (() => Stat) =>
-    () => charDevStat(n.rdev, n.perm, 0x100 + (n.rdev & 0xffff), dev, 0, 0, when);
+  // fstat must match stat of the node opened (glibc's ttyname compares st_ino/st_dev/st_rdev).
+  const statOf = (n: { rdev: number; perm: number }, inode?: Inode): (() => Stat | Promise<Stat>) =>
+    inode ? () => inode.stat() : () => charDevStat(n.rdev, n.perm, 0x100 + (n.rdev & 0xffff), dev, 0, 0, when);
 
   const con = o.console;
   if (con) {
     for (const n of CONSOLE_NODES) {
-      devfs.addDevice(n.name, S_IFCHR | n.perm, n.rdev, (flags, _path, t) => {
-        const f = con.open(flags, n.name);
+      devfs.addDevice(n.name, S_IFCHR | n.perm, n.rdev, (flags, path, t, inode) => {
+        const f = con.tty.open(flags, path, inode ? () => inode.stat() : () => con.nodeStat(n.name));
         const tk = task(t);
         if (n.ctty && tk) maybeAcquireCtty(tk, con.tty, flags);
         return f;
@@ -56,13 +56,13 @@ export function registerTtyDevices(devfs: DevfsLike, o: TtyDeviceOptions): void 
   }
 
   // /dev/tty: the caller's controlling terminal (tty(4)), ENXIO without one.
-  devfs.addDevice(TTY.name, S_IFCHR | TTY.perm, TTY.rdev, (flags, path, t) => {
+  devfs.addDevice(TTY.name, S_IFCHR | TTY.perm, TTY.rdev, (flags, path, t, inode) => {
     const tk = task(t);
     const ctty = tk ? cttyOf(tk.proc) : null;
     if (!(ctty instanceof Tty) || ctty.hungUp) return -ENXIO;
-    return ctty.open(flags, path, statOf(TTY));
+    return ctty.open(flags, path, statOf(TTY, inode));
   });
 
-  devfs.addDevice(PTMX.name, S_IFCHR | PTMX.perm, PTMX.rdev, (flags, path, t) =>
-    o.devpts.openMaster(flags, path, statOf(PTMX), task(t)));
+  devfs.addDevice(PTMX.name, S_IFCHR | PTMX.perm, PTMX.rdev, (flags, path, t, inode) =>
+    o.devpts.openMaster(flags, path, statOf(PTMX, inode), task(t)));
 }

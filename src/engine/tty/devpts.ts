@@ -41,7 +41,7 @@ export class Devpts implements FileSystem {
    * A new pair for an open of /dev/ptmx (or /dev/pts/ptmx): the lowest free index,
    * slave locked until TIOCSPTLCK 0. `stat` is what fstat on the master reports.
    */
-  openMaster(flags: number, path: string, stat: () => Stat, t?: Task): File | number {
+  openMaster(flags: number, path: string, stat: () => Stat | Promise<Stat>, t?: Task): File | number {
     let index = 0;
     while (this.ptys.has(index)) index++;
     if (index >= PTY_MAX) return -ENOSPC;

@@ -122,7 +122,7 @@ export class PtyPair {
 
 /** The master side: reads slave output, writes slave input, ioctls mostly reach the slave. */
 export class PtyMasterFile extends File {
-  constructor(readonly pair: PtyPair, flags: number, path: string, private readonly statFn: () => Stat) {
+  constructor(readonly pair: PtyPair, flags: number, path: string, private readonly statFn: () => Stat | Promise<Stat>) {
     super(flags, path);
     pair.master = this;
   }
@@ -213,7 +213,7 @@ export class PtyMasterFile extends File {
     }
   }
 
-  override stat(): Stat { return this.statFn(); }
+  override stat(): Stat | Promise<Stat> { return this.statFn(); }
 
   override release(): void {
     this.pair.closeMaster();

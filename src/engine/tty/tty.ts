@@ -409,7 +409,7 @@ export class Tty implements JobTty {
   }
 
   /** A new open description; `stat` is what fstat reports (the device node opened). */
-  open(flags: number, path: string, stat: () => Stat): TtyFile {
+  open(flags: number, path: string, stat: () => Stat | Promise<Stat>): TtyFile {
     const f = new TtyFile(this, flags, path, stat);
     this.onOpen?.();
     return f;
@@ -425,7 +425,7 @@ export class TtyFile extends File {
     readonly tty: Tty,
     flags: number,
     path: string,
-    private readonly statFn: () => Stat,
+    private readonly statFn: () => Stat | Promise<Stat>,
   ) {
     super(flags, path);
     tty.files.add(this);
@@ -434,7 +434,7 @@ export class TtyFile extends File {
   override write(t: Task, data: Uint8Array): Promise<number> { return this.tty.write(t, this, data); }
   override poll(): number { return this.tty.poll(); }
   override ioctl(t: Task, req: number, arg: number): number | Promise<number> { return this.tty.ioctl(t, this, req, arg); }
-  override stat(): Stat { return this.statFn(); }
+  override stat(): Stat | Promise<Stat> { return this.statFn(); }
   override release(): void {
     this.tty.files.delete(this);
     this.tty.onClose?.();
