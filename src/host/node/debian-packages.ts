@@ -4,7 +4,7 @@
  * directory, so the host's apt configuration is left alone.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
@@ -47,4 +47,22 @@ export function debianPackage(name: string): string {
 /** Path of Debian's static busybox for i386. */
 export function busyboxStatic(): string {
   return join(debianPackage('busybox-static'), 'root/bin/busybox');
+}
+
+/**
+ * A directory holding the static busybox and a symbolic link per applet (what
+ * `busybox --install -s` makes), so a guest with it as /bin finds `tr`, `seq`, ... on PATH.
+ */
+export function busyboxBinDir(): string {
+  const bb = busyboxStatic();
+  const dir = join(DEBS, 'busybox-static', 'bin');
+  if (existsSync(join(dir, '.done'))) return dir;
+  mkdirSync(dir, { recursive: true });
+  const applets = execFileSync(bb, ['--list']).toString().split('\n').filter((a) => a && a !== 'busybox');
+  execFileSync('cp', ['-f', bb, join(dir, 'busybox')]);
+  for (const a of applets) {
+    if (!existsSync(join(dir, a))) symlinkSync('busybox', join(dir, a));
+  }
+  execFileSync('touch', [join(dir, '.done')]);
+  return dir;
 }
