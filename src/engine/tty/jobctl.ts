@@ -120,8 +120,9 @@ export function hangupSession(tty: JobTty): void {
 
 /**
  * A process group is orphaned when no member has a parent in another group of the same
- * session (credentials(7)). Unlike Linux we do not skip children of pid 1: the guest's
- * first process is often an interactive shell whose jobs need job control.
+ * session (credentials(7)). Linux skips members whose parent is init; here pid 1 is a
+ * virtual init with no Process (first guest processes have parent null), which already
+ * counts as "no parent in the session", so the rule comes out the same.
  */
 export function isOrphanedPgrp(k: Kernel, pgid: number): boolean {
   for (const q of k.processes.values()) {
