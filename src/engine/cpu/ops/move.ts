@@ -1,7 +1,7 @@
 /** Data movement: mov family, lea, xchg, push/pop, cmov, setcc, bswap, xadd, cmpxchg, conversions. */
 import type { Cpu } from '../cpu.js';
 import { cond, getFlags, setArith } from '../flags.js';
-import { EAX, ECX, EDX, EBX, ESP, EBP, ZF } from '../state.js';
+import { EAX, ECX, EDX, EBX, ESP, EBP, ZF, USER_FLAGS_MASK, FLAGS_FIXED } from '../state.js';
 import { ALU, sc } from './alu.js';
 import { getRM, memGet, memSet, norm, regGet, regSet, rmOperand, setRM } from './operand.js';
 import { OPS1, OPS2, def, range } from './table.js';
@@ -202,11 +202,13 @@ def(OPS1, 0xf9, () => (c) => { setArith(c, getFlags(c) | 1); }); // stc
 def(OPS1, 0xfc, () => (c) => { c.s[9] &= ~0x400; }); // cld
 def(OPS1, 0xfd, () => (c) => { c.s[9] |= 0x400; }); // std
 
-/** Load EFLAGS from user code: only the user-changeable bits move; AC and ID are writable. */
+/**
+ * Load EFLAGS from user code: only the user-changeable bits move (CF PF AF ZF SF TF DF OF
+ * NT AC ID); IOPL, VM, VIF and VIP stay as they are, as popf at CPL 3 does.
+ */
 export function setFlagsUser(c: Cpu, v: number): void {
-  const keep = ~0x2c4dd5; // CF PF AF ZF SF TF DF OF NT AC ID
   const cur = getFlags(c);
-  c.s[9] = (cur & keep) | (v & 0x2c4dd5) | 0x202;
+  c.s[9] = (cur & ~USER_FLAGS_MASK) | (v & USER_FLAGS_MASK) | FLAGS_FIXED;
 }
 
 // ---- 0F: cmov, setcc, bswap, xadd, cmpxchg ----
