@@ -17,6 +17,9 @@ const PROGRAMS: [string, string][] = [
   ['cond.c', 'every SETcc, CMOVcc and Jcc reads the flags of every producer as the CPU does'],
   ['xchg.c', 'xchg, xadd, cmpxchg and cmpxchg8b match the CPU'],
   ['bcd.c', 'daa das aaa aas aam aad match the CPU for every AL'],
+  ['string.c', 'movs stos lods cmps scas with rep prefixes, both directions and overlaps match the CPU'],
+  ['lea.c', 'lea computes every 32-bit and 16-bit addressing form as the CPU does'],
+  ['stack.c', 'push/pop, pusha/popa, pushf/popf, sahf/lahf, enter/leave and the loop family match the CPU'],
   ['muldiv.c', 'mul, imul, div and idiv match the CPU, and divide errors raise SIGFPE at the instruction'],
 ];
 
