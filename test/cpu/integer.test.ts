@@ -20,6 +20,7 @@ const PROGRAMS: [string, string][] = [
   ['string.c', 'movs stos lods cmps scas with rep prefixes, both directions and overlaps match the CPU'],
   ['lea.c', 'lea computes every 32-bit and 16-bit addressing form as the CPU does'],
   ['stack.c', 'push/pop, pusha/popa, pushf/popf, sahf/lahf, enter/leave and the loop family match the CPU'],
+  ['misc.c', 'conversions, movzx/movsx, high-byte and moffs moves, xlat and cpuid sanity match the CPU'],
   ['muldiv.c', 'mul, imul, div and idiv match the CPU, and divide errors raise SIGFPE at the instruction'],
 ];
 
