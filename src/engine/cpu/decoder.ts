@@ -30,6 +30,8 @@ export class Decoder {
   rm = 0;
   /** Set by handlers of instructions that transfer control: the block ends after them. */
   ends = false;
+  /** Set when the bytes decoded to #UD (an unknown or invalid encoding, or ud2). */
+  invalid = false;
 
   reset(mem: AddressSpace, eip: number): void {
     this.mem = mem;
@@ -40,6 +42,7 @@ export class Decoder {
     this.rep = 0;
     this.lock = false;
     this.ends = false;
+    this.invalid = false;
   }
 
   /** Address just past the bytes consumed so far (the next instruction, once decoded). */

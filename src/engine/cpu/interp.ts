@@ -128,7 +128,8 @@ export class CodeCache {
   }
 }
 
-function decodeOne(d: Decoder): Op {
+/** Decode the instruction at d's position (after d.reset); d.invalid tells #UD encodings. */
+export function decodeOne(d: Decoder): Op {
   for (;;) {
     const b = d.u8();
     switch (b) {

@@ -8,6 +8,7 @@ export const ILL_ILLOPN = 2, SI_KERNEL = 0x80;
 /** Invalid opcode (#UD): SIGILL with si_addr at the instruction. */
 export function ud(d: Decoder): Op {
   const at = d.start >>> 0;
+  d.invalid = true;
   return () => { throw new CpuException(SIGILL, ILL_ILLOPN, at, 6); };
 }
 /** General protection (#GP) from a privileged instruction: SIGSEGV, SI_KERNEL, as Linux does. */
