@@ -36,6 +36,17 @@ PROD(p_sbb16, "sbbw %%bx, %%ax") PROD(p_sbb32, "sbbl %%ebx, %%eax") PROD(p_shl32
 PROD(p_sar8, "sarb $1, %%al") PROD(p_cmpi32, "cmpl $0x7fffffff, %%eax") PROD(p_cmpi8, "cmpb $0x80, %%al")
 PROD(p_bt32, "btl %%ebx, %%eax") PROD(p_none, "nop")
 
+/* Pairs: the second instruction keeps or consumes flags the first left (lazily). */
+PROD(q_add_inc, "addl %%ebx, %%eax\n\tincl %%eax") PROD(q_sub_dec, "subl %%ebx, %%eax\n\tdecw %%ax")
+PROD(q_cmp_adc, "cmpb %%bl, %%al\n\tadcl %%ebx, %%eax") PROD(q_cmp_sbb, "cmpl %%ebx, %%eax\n\tsbbl %%eax, %%eax")
+PROD(q_neg_rcl, "negl %%eax\n\trcll $1, %%ebx") PROD(q_add_cmc, "addw %%bx, %%ax\n\tcmc")
+PROD(q_and_stc, "andl %%ebx, %%eax\n\tstc") PROD(q_inc_adc, "incl %%eax\n\tadcb %%bl, %%al")
+PROD(q_xor_rcr, "xorl %%ebx, %%eax\n\trcrb $1, %%al") PROD(q_shl_adc, "shll $1, %%eax\n\tadcl $0, %%ebx")
+PROD(q_shl3_inc, "shll $3, %%eax\n\tincl %%ebx") PROD(q_add_clc, "addl %%ebx, %%eax\n\tclc")
+PROD(q_sub_bt, "subl %%ebx, %%eax\n\tbtl $3, %%ebx") PROD(q_cmp_sahf, "cmpl %%ebx, %%eax\n\tmov %%bh, %%ah\n\tsahf")
+PROD(q_dec_shl0, "decl %%eax\n\tmov $0, %%cl\n\tshll %%cl, %%ebx") PROD(q_add_cmpxchg, "addl %%ebx, %%eax\n\tcmpxchgl %%ebx, %%ebx")
+PROD(q_sub_rol0, "subb %%bl, %%al\n\trolb $0, %%bl") PROD(q_neg_sbb, "negw %%ax\n\tsbbw %%bx, %%ax")
+
 typedef void (*Fn)(u32, u32, u32);
 struct Case { const char *name; Fn fn; };
 static const struct Case cases[] = {
@@ -45,6 +56,15 @@ static const struct Case cases[] = {
   { "dec32", p_dec32 }, { "neg32", p_neg32 }, { "neg8", p_neg8 }, { "adc32", p_adc32 }, { "sbb16", p_sbb16 },
   { "sbb32", p_sbb32 }, { "shl32", p_shl32 }, { "sar8", p_sar8 }, { "cmpi32", p_cmpi32 }, { "cmpi8", p_cmpi8 },
   { "bt32", p_bt32 },
+  { "add+inc", q_add_inc }, { "sub+dec", q_sub_dec }, { "cmp+adc", q_cmp_adc }, { "cmp+sbb", q_cmp_sbb },
+  { "neg+rcl", q_neg_rcl }, { "add+cmc", q_add_cmc }, { "shl+adc", q_shl_adc }, { "shl3+inc", q_shl3_inc },
+  { "add+clc", q_add_clc }, { "cmp+sahf", q_cmp_sahf }, { "dec+shl0", q_dec_shl0 },
+  { "add+cmpxchg", q_add_cmpxchg }, { "sub+rol0", q_sub_rol0 }, { "neg+sbb", q_neg_sbb },
+  /* These leave some flags undefined (AF after logic, all but CF/ZF after bt): only the
+   * conditions that avoid them are meaningful, so they are in the "partial" table. */
+};
+static const struct Case partial[] = {
+  { "and+stc", q_and_stc }, { "inc+adc", q_inc_adc }, { "xor+rcr", q_xor_rcr }, { "sub+bt", q_sub_bt },
 };
 
 static void report(void) {
@@ -69,6 +89,19 @@ int main(void) {
         if ((i + j) % 3 == 0) { a = (a & 0xff) | (b & 0xff00); b = (b & 0xff) | (a & 0xff0000); }
         cases[k].fn(a, b, fin);
         tag(cases[k].name); h32(a); h32(b); h16(fin); report();
+      }
+  /* Flag-preserving pairs with undefined AF (logic first): conditions never read AF. Only
+   * CF and ZF survive bt, so after sub+bt only b/ae/e/ne/be/a are compared. */
+  for (unsigned k = 0; k < sizeof partial / sizeof partial[0]; k++)
+    for (int i = 0; i < NVAL; i += 2)
+      for (int j = 0; j < NVAL; j += 3) {
+        u32 fin = (i + j) & 1 ? F_ALL : 0;
+        partial[k].fn(vals[i], vals[j], fin);
+        if (k == 3) for (int c = 0; c < 32; c++) if ((c & 15) < 2 || (c & 15) > 7) sets[c] = 0;
+        tag(partial[k].name); h32(vals[i]); h32(vals[j]); h16(fin);
+        u32 sm = 0, jm = 0;
+        for (int c = 0; c < 16; c++) { sm |= (u32)sets[c] << c; jm |= (u32)sets[16 + c] << c; }
+        h16(sm); h16(jm); nl();
       }
   /* Every combination of CF PF AF ZF SF OF loaded by popf. */
   for (u32 bits = 0; bits < 64; bits++) {
