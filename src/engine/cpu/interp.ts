@@ -142,15 +142,38 @@ export function decodeOne(d: Decoder): Op {
         const b2 = d.u8();
         const h = OPS2[b2];
         if (!h) { d.ends = true; return ud(d); }
-        return h(d, b2);
+        const op = h(d, b2);
+        return d.lock && !lockable2(d, b2) ? ud(d) : op;
       }
       default: {
         const h = OPS1[b];
         if (!h) { d.ends = true; return ud(d); }
-        return h(d, b);
+        const op = h(d, b);
+        return d.lock && !lockable1(d, b) ? ud(d) : op;
       }
     }
   }
+}
+
+/**
+ * LOCK is valid only on read-modify-write instructions with a memory destination (SDM
+ * Vol. 2 "LOCK"); anything else is #UD. Checked after the handler ran, so ModRM is fresh.
+ */
+function lockable1(d: Decoder, b: number): boolean {
+  if (d.isReg) return false;
+  if (b < 0x38) return (b & 7) < 2; // add or adc sbb and sub xor: Eb,Gb / Ev,Gv
+  if (b >= 0x80 && b <= 0x83) return d.reg !== 7; // group 1 but cmp
+  if (b === 0x86 || b === 0x87) return true; // xchg
+  if (b === 0xf6 || b === 0xf7) return d.reg === 2 || d.reg === 3; // not, neg
+  if (b === 0xfe || b === 0xff) return d.reg < 2; // inc, dec
+  return false;
+}
+function lockable2(d: Decoder, b: number): boolean {
+  if (d.isReg) return false;
+  if (b === 0xab || b === 0xb3 || b === 0xbb) return true; // bts btr btc
+  if (b === 0xba) return d.reg >= 5;
+  if (b === 0xb0 || b === 0xb1 || b === 0xc0 || b === 0xc1) return true; // cmpxchg, xadd
+  return b === 0xc7 && d.reg === 1; // cmpxchg8b
 }
 
 const caches = new WeakMap<AddressSpace, CodeCache>();
