@@ -24,10 +24,22 @@ const CASES: [string, string][] = [
   ['ropage', 'a store to a PROT_READ mapping is SIGSEGV with SEGV_ACCERR at the address'],
   ['nx', 'a jump into a non-executable page is SIGSEGV with SEGV_ACCERR at the target'],
   ['unmapped-jump', 'a jump to an unmapped address is SIGSEGV with SEGV_MAPERR at the target'],
+  ['lock-reg', 'lock on a register destination is SIGILL (#UD) at the instruction'],
+  ['lock-mov', 'lock on mov (not read-modify-write) is SIGILL'],
+  ['too-long', 'an instruction over 15 bytes is SIGSEGV (#GP) with SI_KERNEL'],
   ['stack-guard', 'a load far below the stack is SIGSEGV with SEGV_MAPERR'],
 ];
 
 const bin = buildC('faults.c');
+
+test('lock on every read-modify-write memory form and a 15-byte instruction run as natively', async () => {
+  for (const name of ['lock-ok', 'longest-ok']) {
+    const native = runNativeBig([bin, '-h', name]);
+    const guest = await runGuest(['/prog', '-h', name], { files: { '/prog': bin } });
+    assert.equal(guest.stdout, native.stdout, name);
+    assert.equal(guest.status, native.status, name);
+  }
+});
 
 for (const [name, what] of CASES) {
   test(`${name}: ${what}`, async () => {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+extern char lockreg_at[], lockmov_at[];
 extern char ud2_at[], int3_at[], hlt_at[], cli_at[], div_at[], into_at[], int_at[], in_at[];
 static char *expect;
 static const char *rodata = "constant";
@@ -75,6 +76,25 @@ static void run(const char *c) {
   } else if (!strcmp(c, "privileged-mov-cr")) {
     expect = 0;
     __asm__ volatile(".byte 0x0f, 0x20, 0xc0" ::: "eax"); /* mov %cr0, %eax */
+  } else if (!strcmp(c, "lock-reg")) {
+    /* lock on a register destination is #UD */
+    expect = lockreg_at;
+    __asm__ volatile(".globl lockreg_at\nlockreg_at: .byte 0xf0, 0x01, 0xd8" ::: "eax", "cc"); /* lock add %ebx,%eax */
+  } else if (!strcmp(c, "lock-mov")) {
+    expect = lockmov_at;
+    __asm__ volatile(".globl lockmov_at\nlockmov_at: .byte 0xf0, 0x89, 0x03" :: "b" (&expect) : "memory"); /* lock mov %eax,(%ebx) */
+  } else if (!strcmp(c, "lock-ok")) {
+    static int v;
+    __asm__ volatile("lock addl $1, %0\n\tlock btsl $3, %0\n\tlock incl %0\n\tlock xchgl %%eax, %0\n\tlock notl %0" : "+m" (v) :: "eax", "cc");
+    tag("lock ok"); h32((u32)v); nl();
+    return;
+  } else if (!strcmp(c, "too-long")) {
+    /* 15 prefixes and an opcode: 16 bytes, over the architectural limit (#GP). */
+    expect = 0;
+    __asm__ volatile(".byte 0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x90");
+  } else if (!strcmp(c, "longest-ok")) {
+    /* 14 prefixes and an opcode: 15 bytes, allowed. */
+    __asm__ volatile(".byte 0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x66,0x90");
   } else {
     tag("unknown case"); nl();
   }
