@@ -101,6 +101,9 @@ def(OPS1, 0xcd, (d) => {
   const n = d.u8();
   d.ends = true;
   if (n === 0x80) return (c) => { c.exit = EXIT_SYSCALL; };
+  // Vectors 3 (#BP) and 4 (#OF) are user gates in Linux's IDT: `int $3` traps like int3.
+  if (n === 3) return () => { throw new CpuException(SIGTRAP, SI_KERNEL, 0, 3); };
+  if (n === 4) return () => { throw new CpuException(SIGSEGV, SI_KERNEL, 0, 4); };
   // Any other vector is a gate user mode may not use: #GP -> SIGSEGV (error code = vector).
   return () => { throw new CpuException(SIGSEGV, SI_KERNEL, 0, 13); };
 });
@@ -108,9 +111,10 @@ def(OPS1, 0xcc, (d) => { // int3: SIGTRAP, EIP after the instruction
   d.ends = true;
   return () => { throw new CpuException(SIGTRAP, SI_KERNEL, 0, 3); };
 });
-def(OPS1, 0xf1, (d) => { // int1 / icebp
+def(OPS1, 0xf1, (d) => { // int1 / icebp: #DB with no DR6 bits, which Linux reports as TRAP_BRKPT
   d.ends = true;
-  return () => { throw new CpuException(SIGTRAP, 2 /* TRAP_TRACE */, 0, 1); };
+  const next = d.next;
+  return () => { throw new CpuException(SIGTRAP, 1 /* TRAP_BRKPT */, next, 1); };
 });
 def(OPS1, 0xce, (d) => { // into: #OF -> SIGSEGV
   d.ends = true;
