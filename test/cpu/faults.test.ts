@@ -24,6 +24,11 @@ const CASES: [string, string][] = [
   ['ropage', 'a store to a PROT_READ mapping is SIGSEGV with SEGV_ACCERR at the address'],
   ['nx', 'a jump into a non-executable page is SIGSEGV with SEGV_ACCERR at the target'],
   ['unmapped-jump', 'a jump to an unmapped address is SIGSEGV with SEGV_MAPERR at the target'],
+  ['int-3', 'the two-byte int $3 is SIGTRAP like int3 (vector 3 is a user gate)'],
+  ['int-4', 'int $4 is SIGSEGV with SI_KERNEL (the overflow gate)'],
+  ['into', 'into with OF set is SIGSEGV with SI_KERNEL'],
+  ['bound', 'bound out of range is SIGSEGV with SI_KERNEL'],
+  ['icebp', 'icebp (int1) is SIGTRAP with TRAP_BRKPT'],
   ['lock-reg', 'lock on a register destination is SIGILL (#UD) at the instruction'],
   ['lock-mov', 'lock on mov (not read-modify-write) is SIGILL'],
   ['too-long', 'an instruction over 15 bytes is SIGSEGV (#GP) with SI_KERNEL'],
@@ -32,8 +37,8 @@ const CASES: [string, string][] = [
 
 const bin = buildC('faults.c');
 
-test('lock on every read-modify-write memory form and a 15-byte instruction run as natively', async () => {
-  for (const name of ['lock-ok', 'longest-ok']) {
+test('lock on read-modify-write memory forms, a 15-byte instruction and into without OF run as natively', async () => {
+  for (const name of ['lock-ok', 'longest-ok', 'into-no']) {
     const native = runNativeBig([bin, '-h', name]);
     const guest = await runGuest(['/prog', '-h', name], { files: { '/prog': bin } });
     assert.equal(guest.stdout, native.stdout, name);
