@@ -16,7 +16,7 @@ import { ud as udRaw, SIGFPE } from './ops/faults.js';
 import {
   ABORT, BUSY, C0, C1, C2, C3, DE, ES, FPU_CW, FPU_FIP, FPU_FOO, FPU_FOP, FPU_SW, FPU_TAG, FPU_TOP, FPU_X80,
   FPU_XVALID, Fpu, IE, INDEF, OE, PE, UE, ZE, bcdToBigInt, bigIntToBcd, envWords, f32ToF64, f64ToF32, fromBits,
-  frstor, fsave, hiBits, intToX80, isSNaN, loBits, loadEnvWords, roundInt, scale2, toInt, x80ToBigInt, x80ToF64,
+  frstor, fsave, f64ToX80, hiBits, intToX80, isSNaN, loBits, loadEnvWords, roundInt, scale2, toInt, x80ToBigInt, x80ToF64,
 } from './fpu.js';
 
 /** #UD that still consumes the memory operand's bytes and ends the block. */
@@ -326,8 +326,9 @@ function frndint(f: Fpu): void {
 /** fprem (truncating quotient) and fprem1 (nearest): complete in one step; C0 C3 C1 = Q2 Q1 Q0. */
 function fprem(f: Fpu, nearest: boolean): void {
   const x = f.st(0), y = f.st(1);
-  if (x !== x || y !== y) { f.set(0, f.nanResult(x, y)); f.setCC(0); return; }
-  if (x - x !== 0 || y === 0) { f.raise(IE); f.set(0, INDEF); f.setCC(0); return; }
+  // Invalid and NaN cases clear C2 and leave C0 C1 C3 alone (measured).
+  if (x !== x || y !== y) { f.set(0, f.nanResult(x, y)); f.s[FPU_SW] &= ~C2; return; }
+  if (x - x !== 0 || y === 0) { f.raise(IE); f.set(0, INDEF); f.s[FPU_SW] &= ~C2; return; }
   if (y - y !== 0 || x === 0) { f.setCC(0); return; }
   const ax = Math.abs(x), ay = Math.abs(y);
   let r = ax % ay;
@@ -354,12 +355,37 @@ function trig(f: Fpu, kind: number): void {
   if (Math.abs(x) >= 9223372036854775808) { f.setCC(C2); return; }
   f.setCC(0);
   if (x !== 0 || kind === 1) f.raise(PE);
+  const [r, q] = reduce(x);
+  const sn = q & 1 ? Math.cos(r) : Math.sin(r), cs = q & 1 ? -Math.sin(r) : Math.cos(r);
+  const sin = q & 2 ? -sn : sn, cos = q & 2 ? -cs : cs;
   switch (kind) {
-    case 0: f.set(0, Math.sin(x)); break;
-    case 1: f.set(0, Math.cos(x)); break;
-    case 2: f.set(0, Math.tan(x)); f.push(1); break;
-    default: { const cs = Math.cos(x); f.set(0, Math.sin(x)); f.push(cs); break; }
+    case 0: f.set(0, sin); break;
+    case 1: f.set(0, cos); break;
+    case 2: f.set(0, sn / cs); f.push(1); break;
+    default: f.set(0, sin); f.push(cos); break;
   }
+}
+
+/**
+ * x = r + q * pi/2 with the x87's own 66-bit pi (0xC90FDAA22168C234C), reduced exactly,
+ * so sin(M_PI) gives the x87's 1.2246063538223773e-16 and not the true-pi value.
+ * BigInt costs ~1 us, paid only outside [-pi/4, pi/4].
+ */
+const PI66 = (0xc90fdaa22168c234n << 2n) | 3n; // pi * 2^64, 66 significant bits
+function reduce(x: number): [number, number] {
+  if (Math.abs(x) <= 0.7853981633974483) return [x, 0];
+  // x = m * 2^e exactly; work at scale 2^-70: X = x * 2^70, H = pi/2 * 2^70 = PI66 * 2^5.
+  const [lo, hi, se] = f64ToX80(Math.abs(x));
+  const m = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0); // 64-bit significand
+  const sh = (se & 0x7fff) - 16383 - 63 + 70;
+  const X = sh >= 0 ? m << BigInt(sh) : m >> BigInt(-sh);
+  const H = PI66 << 5n;
+  let k = X / H, rem = X - k * H;
+  if (rem * 2n > H) { k += 1n; rem -= H; }
+  let r = Number(rem) * 2 ** -70;
+  if (x < 0) r = -r;
+  const q = Number(k & 3n);
+  return [r, x < 0 ? (4 - q) & 3 : q];
 }
 
 /** Two-operand transcendental: ST(1) <- g(ST(0), ST(1)), pop. */
@@ -379,14 +405,16 @@ function fyl2x(f: Fpu, x: number, y: number): number {
   if (x === 1 && y - y !== 0) { f.raise(IE); return INDEF; }
   const r = y * Math.log2(x);
   if (r !== r) return f.nanResult(x, y);
-  if (r !== 0 && r - r === 0) f.raise(PE);
+  if (r - r !== 0 && y - y === 0 && x - x === 0) f.raise(OE | PE);
+  else if (r !== 0 && r - r === 0) f.raise(PE);
   return r;
 }
 function fyl2xp1(f: Fpu, x: number, y: number): number {
   if (x === 0 && y - y !== 0) { f.raise(IE); return INDEF; }
   const r = y * (Math.log1p(x) * Math.LOG2E);
   if (r !== r) return f.nanResult(x, y);
-  if (r !== 0) f.raise(PE);
+  if (r - r !== 0 && y - y === 0 && x - x === 0) f.raise(OE | PE);
+  else if (r !== 0) f.raise(PE);
   return r;
 }
 function fpatan(f: Fpu, x: number, y: number): number {
@@ -431,6 +459,8 @@ const D9_E0: (Body | null)[] = [
   (_c, f) => {                                                    // F0 f2xm1
     const x = f.st(0);
     if (x !== x) { f.set(0, f.nanResult(x, x)); return; }
+    // Outside [-1, 1] the result is undefined; the CPU returns x unchanged (measured).
+    if (x - x === 0 && (x > 1 || x < -1)) return;
     if (x !== 0 && x - x === 0) f.raise(PE);
     f.set(0, x === 0 ? x : Math.expm1(x * Math.LN2));
   },

@@ -165,8 +165,7 @@ export class Fpu {
     s[FPU_TOP] = 0;
     s[FPU_TAG] = 0xffff;
     s[FPU_FIP] = s[FPU_FCS] = s[FPU_FOO] = s[FPU_FOS] = s[FPU_FOP] = 0;
-    s[FPU_XVALID] = 0;
-    this.regs.fill(0);
+    // Register contents survive fninit (fnsave shows them); only the tags say empty.
   }
 
   // ---- Status and exceptions ----
