@@ -156,3 +156,8 @@ test('x87 compares, fcomi/fcmov, fxam, fprem, fscale, fxtract, constants, stack 
     return null;
   });
 });
+
+test('unmasked x87 exceptions raise SIGFPE at the next waiting instruction with the si_code Linux gives', async () => {
+  const { native, guest } = await both('sigfpe');
+  assert.deepEqual(guest, native);
+});

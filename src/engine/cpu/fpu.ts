@@ -6,10 +6,10 @@
  *
  * Registers hold IEEE double values (Float64Array over the state slot), so arithmetic is
  * one JS operation and JIT-generated Wasm can use f64 directly. An exact soft-float
- * 80-bit implementation costs 20-50x per arithmetic op in JS (64-bit significands need
- * BigInt or four 16-bit limbs per operand; a BigInt multiply+normalise alone measured
- * ~0.3 us on Node 20 against ~2 ns for a float64 multiply), which would dominate
- * libm-heavy guests.
+ * 80-bit implementation needs BigInt or 16-bit limbs for 64-bit significands: on Node 20
+ * a BigInt 64x64 multiply + normalise alone measured 89 ns against 6 ns for a float64
+ * multiply-add loop iteration (>14x before rounding, exponent and special cases), which
+ * would dominate libm-heavy guests.
  *
  * What float64 would lose and how it is kept:
  * - Copies of long doubles (fld m80 / fstp m80, as gcc emits for `long double a = b`),
@@ -20,8 +20,7 @@
  *   the register holds exactly what was loaded; moves (fld st(i), fxch, fst st(i),
  *   fcmov, fchs, fabs) carry it, any computed result clears it. Stores to m80/m64 int and
  *   BCD use the shadow when valid; fnsave/frstor (and signal frames) carry it too.
- *   Cost: one extra store per register write (measured within noise on the fadd loop
- *   in test/cpu/fpu.test.ts).
+ *   Cost: one extra store per register write (not measured separately).
  *
  * Documented deviations (a program that checks them will see a difference):
  * - Results are rounded to double, not to the 64-bit significand of precision control
