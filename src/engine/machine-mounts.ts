@@ -5,14 +5,26 @@ import { ProcFs } from './fs/procfs.js';
 import { SysFs } from './fs/sysfs.js';
 import { allocAnonDev } from './fs/tmpfs.js';
 import { UTS_RELEASE, UTS_VERSION } from './linux/syscalls/misc.js';
+import { Devpts } from './tty/devpts.js';
+import { registerTtyDevices } from './tty/devices.js';
+import { disassociateCtty } from './tty/jobctl.js';
+import type { Console } from './tty/console.js';
+import { MEM_TOTAL_KB } from './linux/meminfo.js';
 
-export async function mountSystem(k: Kernel, _devfs: DevFs): Promise<void> {
+export async function mountSystem(k: Kernel, devfs: DevFs, console?: Console): Promise<void> {
+  const currentTask = () => k.current ?? undefined;
+  const devpts = new Devpts(k, allocAnonDev(), currentTask);
+  k.vfs.mount('/dev/pts', devpts);
+  registerTtyDevices(devfs, { console, devpts, currentTask, devfsDev: devfs.dev });
+  // A session leader's exit hangs up its terminal's foreground group (SIGHUP, SIGCONT).
+  k.sched.exitHooks.push((p) => { if (p.pid === p.sid) disassociateCtty(p); });
   k.vfs.mount('/proc', new ProcFs(k, {
     dev: allocAnonDev(),
     currentPid: () => k.current?.proc.pid ?? 1,
     currentTid: () => k.current?.tid ?? 1,
     osrelease: UTS_RELEASE,
     version: UTS_VERSION,
+    memTotalKb: MEM_TOTAL_KB,
   }));
   k.vfs.mount('/sys', new SysFs({ dev: allocAnonDev() }));
 }

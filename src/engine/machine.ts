@@ -6,17 +6,22 @@ import { Kernel, type KernelOptions } from './linux/kernel.js';
 import type { FileSystem } from './fs/types.js';
 import { TmpFs } from './fs/tmpfs.js';
 import { DevFs } from './fs/devfs.js';
+import { Console, type HostTerminal } from './tty/console.js';
 
 export interface MachineOptions extends KernelOptions {
   /** Root file system; an empty tmpfs when absent. */
   root?: FileSystem;
   /** Extra mounts, applied in order after the standard ones. */
   mounts?: { path: string; fs: FileSystem }[];
+  /** The host's terminal: makes a console (/dev/console, tty0, tty1). */
+  terminal?: HostTerminal;
 }
 
 export interface Machine {
   kernel: Kernel;
   devfs: DevFs;
+  /** Present when a host terminal was given. */
+  console?: Console;
 }
 
 export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
@@ -29,12 +34,13 @@ export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
   const devfs = new DevFs();
   vfs.mount('/dev', devfs);
   if (!root.readOnly || (await kernel.vfs.stat(null, -100, '/tmp')) !== undefined) vfs.mount('/tmp', new TmpFs({ mode: 0o1777 }));
-  await mountOptional(kernel, devfs);
+  const console = o.terminal ? new Console(kernel, o.terminal, devfs.dev) : undefined;
+  await mountOptional(kernel, devfs, console);
   for (const m of o.mounts ?? []) {
     await ensureDir(kernel, m.path);
     vfs.mount(m.path, m.fs);
   }
-  return { kernel, devfs };
+  return { kernel, devfs, console };
 }
 
 async function ensureDir(k: Kernel, path: string): Promise<void> {
@@ -46,8 +52,8 @@ async function ensureDir(k: Kernel, path: string): Promise<void> {
   }
 }
 
-/** /proc, /sys and the tty devices come from their own modules when present. */
-async function mountOptional(k: Kernel, devfs: DevFs): Promise<void> {
+/** /proc, /sys, /dev/pts and the tty devices. */
+async function mountOptional(k: Kernel, devfs: DevFs, console?: Console): Promise<void> {
   const extras = await import('./machine-mounts.js');
-  await extras.mountSystem(k, devfs);
+  await extras.mountSystem(k, devfs, console);
 }

@@ -13,6 +13,8 @@ import { Signals, SIGSEGV, SIGCHLD, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOP
 import { SYSCALL_NAMES } from './syscalls/numbers.js';
 import { HANDLERS } from './syscalls/registry.js';
 import { ENOSYS, EFAULT } from './errno.js';
+import { futexWake } from './futex.js';
+import { cancelProcessTimers } from './timers.js';
 
 /** RLIMIT_STACK soft limit in bytes. */
 export function stackLimit(t: Task): number {
@@ -56,6 +58,8 @@ export class Scheduler {
       stopProcess: (p, sig) => this.stopProcess(p, sig),
       continueProcess: (p) => this.continueProcess(p),
     });
+    this.futexWake = futexWake;
+    this.exitHooks.push(cancelProcessTimers);
   }
 
   addTask(t: Task): void {
@@ -202,6 +206,8 @@ export class Scheduler {
   private retireTask(t: Task): void {
     t.state = 'zombie';
     this.k.tasks.delete(t.tid);
+    // The run loop may be parked waiting for work; with no task left it must finish.
+    if (this.k.tasks.size === 0 && this.idle) { const f = this.idle; this.idle = null; f(); }
     this.clearChildTid(t);
     if (t.vforkDone) { t.vforkDone.wake(); t.vforkDone = null; }
     if (t.cpu.mem === t.proc.mem) t.proc.mem.freeStateSlot(t.cpu.slot);

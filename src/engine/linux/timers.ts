@@ -112,15 +112,9 @@ interface ProcTimers {
 
 const KEY = 'time';
 
-const hooked = new WeakSet<Kernel>();
-
 export function procTimers(p: Process): ProcTimers {
   let s = p.timers[KEY] as ProcTimers | undefined;
   if (!s || s.owner !== p) {
-    // Timers exist only once a process asked for one through us: that is when the exit
-    // hook is needed, so it is installed here rather than by the kernel's wiring.
-    const k = p.kernel;
-    if (!hooked.has(k) && k.sched) { hooked.add(k); k.sched.exitHooks.push(cancelProcessTimers); }
     s = { owner: p, itimers: [null, null, null], posix: new Map() };
     p.timers[KEY] = s;
   }

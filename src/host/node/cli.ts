@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util';
 import { createMachine } from '../../engine/machine.js';
 import { HostFs } from './hostfs.js';
-import { stdioFiles } from './stdio.js';
+import { NodeTerminal, HostInputFile, HostOutputFile } from './console.js';
+import { setCtty } from '../../engine/tty/jobctl.js';
 import type { FileSystem } from '../../engine/fs/types.js';
 
 const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
@@ -60,24 +61,31 @@ async function run(args: string[]): Promise<number> {
     if (at === '/') root = fs; else mounts.push({ path: at, fs });
   }
   const debug = o.debug ? (msg: string) => process.stderr.write(`webx86: ${msg}\n`) : undefined;
-  const { kernel } = await createMachine({ root, mounts, debug });
+  // An interactive host terminal becomes the guest's console (line discipline, job
+  // control); pipes and files pass through as plain streams.
+  const terminal = process.stdin.isTTY && process.stdout.isTTY ? new NodeTerminal() : undefined;
+  const { kernel, console } = await createMachine({ root, mounts, debug, terminal });
   const env = o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', `TERM=${process.env.TERM ?? 'xterm'}`];
-  const io = await stdioFiles(kernel);
+  const tty = console?.stdio();
+  const stdio = tty ? [tty, tty, tty]
+    : [new HostInputFile(process.stdin), new HostOutputFile(process.stdout, 'pipe:[stdout]'), new HostOutputFile(process.stderr, 'pipe:[stderr]')];
+  const close = () => { terminal?.dispose(); process.stdin.pause(); process.stdin.unref?.(); };
   const path = positionals[0];
   const p = await kernel.spawn(path, {
     argv: positionals, env, cwd: o.cwd ?? '/', uid: Number(o.uid ?? 0), gid: Number(o.gid ?? 0),
-    stdio: io.files,
+    stdio,
     diag: (msg) => process.stderr.write(`webx86: ${msg}\n`),
   });
   if (typeof p === 'number') {
     process.stderr.write(`webx86: cannot run ${path}: ${errnoText(-p)}\n`);
-    io.close();
+    close();
     return 126 + (p === -2 ? 1 : 0);
   }
+  if (console) setCtty(p, console.tty);
   let status = 0;
   kernel.sched.onProcessExit = (q) => { if (q === p) status = q.exitStatus; };
   await kernel.sched.run();
-  io.close();
+  close();
   // Exit like a shell reports the child: code, or 128 + signal (after re-raising is not possible
   // portably, so the conventional number).
   if (status & 0x7f) {

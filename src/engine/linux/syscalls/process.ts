@@ -7,6 +7,7 @@ import { EAX, ESP, SEGBASE, FS, GS } from '../../cpu/state.js';
 import { readUserDesc, GDT_ENTRY_TLS_MIN } from '../../cpu/segments.js';
 import { codeCache } from '../../cpu/interp.js';
 import { loadProgram } from '../exec.js';
+import { cloneTimersOnFork, timersOnExec } from '../timers.js';
 import { NO_RESULT } from '../scheduler.js';
 import { WaitQueue, waitAny, INTERRUPTED } from '../wait.js';
 import { getString, getStringArray, putU32, putStruct, getStruct } from '../uaccess.js';
@@ -83,6 +84,7 @@ function clone(t: Task, flags: number, newsp: number, ptid: number, tls: number,
     proc.personality = parent.personality;
     proc.startTime = k.uptimeMs();
     proc.parent?.children.add(proc);
+    cloneTimersOnFork(parent, proc);
     k.processes.set(tid, proc);
   }
   cpu.s[EAX] = 0;
@@ -134,6 +136,7 @@ async function execve(t: Task, pathp: number, argvp: number, envp: number): Prom
   p.envp = env;
   t.comm = r.path.split('/').pop()!.slice(0, 15);
   p.files.closeOnExec();
+  timersOnExec(p);
   // Caught signals revert to default; ignored ones stay ignored.
   p.sigactions = { a: p.sigactions.a.map((a) => ({ handler: a.handler === 1 ? 1 : 0, flags: 0, restorer: 0, mask: 0n })) };
   t.altstack = { sp: 0, size: 0, flags: 2 };
