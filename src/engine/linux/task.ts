@@ -6,7 +6,7 @@
 import type { AddressSpace } from '../mem/address-space.js';
 import type { Cpu } from '../cpu/cpu.js';
 import type { FdTable } from '../fs/types.js';
-import { WaitQueue } from './wait.js';
+import { InterruptQueue, WaitQueue } from './wait.js';
 import type { Kernel } from './kernel.js';
 
 /** struct k_sigaction as the kernel keeps it. */
@@ -66,7 +66,7 @@ export class Task {
   robustList = 0;
   robustListLen = 0;
   /** Woken when a signal becomes deliverable to this task (interrupts waits). */
-  readonly interrupt = new WaitQueue();
+  readonly interrupt: WaitQueue = new InterruptQueue(() => this.proc.kernel.sched?.signals.hasDeliverable(this) ?? false);
   /** Mask to restore after a handler runs when sigsuspend/pselect replaced it. */
   savedMask: bigint | null = null;
   /** Start time (ms since kernel start), for /proc. */

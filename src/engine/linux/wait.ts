@@ -20,6 +20,25 @@ export class WaitQueue {
   get size(): number { return this.waiters.size; }
 }
 
+/**
+ * A task's signal wake-up queue. Waiting on it while a signal is already deliverable
+ * fires at once: a signal that arrived between two waits of a loop (say, a tty read woken
+ * by the same keystroke that sent SIGTSTP) must not be missed.
+ */
+export class InterruptQueue extends WaitQueue {
+  constructor(private readonly pending: () => boolean) {
+    super();
+  }
+  add(fn: () => void): () => void {
+    if (this.pending()) {
+      let live = true;
+      queueMicrotask(() => { if (live) fn(); });
+      return () => { live = false; };
+    }
+    return super.add(fn);
+  }
+}
+
 export const WOKEN = 0, TIMEOUT = 1, INTERRUPTED = 2;
 export type WaitResult = typeof WOKEN | typeof TIMEOUT | typeof INTERRUPTED;
 

@@ -6,6 +6,7 @@ import { createMachine } from '../../engine/machine.js';
 import { HostFs } from './hostfs.js';
 import { NodeTerminal, HostInputFile, HostOutputFile } from './console.js';
 import { setCtty } from '../../engine/tty/jobctl.js';
+import { O_RDWR } from '../../engine/fs/types.js';
 import type { FileSystem } from '../../engine/fs/types.js';
 
 const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
@@ -66,7 +67,9 @@ async function run(args: string[]): Promise<number> {
   const terminal = process.stdin.isTTY && process.stdout.isTTY ? new NodeTerminal() : undefined;
   const { kernel, console } = await createMachine({ root, mounts, debug, terminal });
   const env = o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', `TERM=${process.env.TERM ?? 'xterm'}`];
-  const tty = console?.stdio();
+  // Opened through /dev like init does, so fstat matches the node (ttyname(3) compares them).
+  const opened = console ? await kernel.vfs.open(null, -100, '/dev/tty1', O_RDWR) : undefined;
+  const tty = typeof opened === 'object' ? opened : console?.stdio();
   const stdio = tty ? [tty, tty, tty]
     : [new HostInputFile(process.stdin), new HostOutputFile(process.stdout, 'pipe:[stdout]'), new HostOutputFile(process.stderr, 'pipe:[stderr]')];
   const close = () => { terminal?.dispose(); process.stdin.pause(); process.stdin.unref?.(); };

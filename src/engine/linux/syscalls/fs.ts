@@ -656,6 +656,9 @@ async function copyBetween(t: Task, out: File, inp: File, inPos: number | null, 
       if (pos === null) await inp.seek(w - r, SEEK_CUR);
       break;
     }
+    // From a stream (tty, pipe, socket) return what arrived rather than wait for more:
+    // a later read may be the end-of-file the caller must see on its own (cat + ^D).
+    if (!(inp instanceof InodeFile)) break;
   }
   return { n: done, pos };
 }
