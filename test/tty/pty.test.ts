@@ -18,7 +18,20 @@ import {
 } from '../../src/engine/fs/types.js';
 import * as io from '../../src/engine/tty/ioctls.js';
 import { getU32, putU32 } from '../../src/engine/linux/uaccess.js';
+import type { Inode, DirEntry } from '../../src/engine/fs/types.js';
 import type { Task } from '../../src/engine/linux/task.js';
+
+/** lookup that must find an inode (the Inode API may also answer null or -errno). */
+async function lk(dir: Inode, name: string): Promise<Inode> {
+  const r = await dir.lookup!(name);
+  assert.ok(r && typeof r !== 'number', `no ${name}`);
+  return r;
+}
+async function ls(dir: Inode): Promise<DirEntry[]> {
+  const r = await dir.readdir!();
+  assert.ok(typeof r !== 'number', `readdir failed: ${r}`);
+  return r;
+}
 
 const EIO = 5, ENXIO = 6, EAGAIN = 11;
 const SIGHUP = 1, SIGCONT = 18, SIGUSR1 = 10;
@@ -38,14 +51,14 @@ function unlock(m: PtyMasterFile, t: Task) {
 }
 
 async function openSlave(fs: Devpts, t: Task, n: number, flags = O_RDWR | O_NOCTTY): Promise<File | number> {
-  const ino = await fs.root.lookup!(String(n));
+  const ino = await lk(fs.root, String(n));
   assert.ok(ino, `no /dev/pts/${n}`);
   return ino.open!(flags, `/dev/pts/${n}`);
 }
 
 /** Open /dev/pts/n as task t would through the VFS (devpts inodes take the task as a third argument). */
 async function openAs(fs: Devpts, t: Task, n: number, flags = O_RDWR): Promise<File | number> {
-  const ino = (await fs.root.lookup!(String(n)))!;
+  const ino = (await lk(fs.root, String(n)))!;
   const open = ino.open as unknown as (f: number, p: string, t: Task) => File | number;
   return open.call(ino, flags, `/dev/pts/${n}`, t);
 }
@@ -67,9 +80,9 @@ test('ptmx gives pty 0, then 1; the slave is locked until TIOCSPTLCK 0', async (
 test('devpts lists ptmx and open ptys; /dev/pts/N is 136:N, inode N+3, mode 620 group tty', async () => {
   const { t, fs } = setup();
   fs.openMaster(O_RDWR, '/dev/ptmx', ptmxStat, t);
-  const names = (await fs.root.readdir!()).map((e) => `${e.name}:${e.ino}`);
+  const names = (await ls(fs.root)).map((e) => `${e.name}:${e.ino}`);
   assert.deepEqual(names, ['ptmx:2', '0:3', '1:4']);
-  const st = await (await fs.root.lookup!('1'))!.stat();
+  const st = await (await lk(fs.root, '1'))!.stat();
   assert.equal(st.mode, S_IFCHR | 0o620);
   assert.equal(st.rdev, (136 << 8) | 1);
   assert.equal(st.ino, 4);
@@ -93,7 +106,7 @@ test('the slave fstat matches its devpts node (ttyname compares them)', async ()
   unlock(m, t);
   const s = (await openSlave(fs, t, 0)) as TtyFile;
   const a = await s.stat();
-  const b = await (await fs.root.lookup!('0'))!.stat();
+  const b = await (await lk(fs.root, '0'))!.stat();
   assert.deepEqual([a.dev, a.ino, a.rdev], [b.dev, b.ino, b.rdev]);
 });
 
@@ -223,7 +236,7 @@ test('registered in the real devfs: /dev/tty1 acquires the controlling terminal 
   const devfs = new DevFs();
   const con = new Console(w.k, new FakeHost());
   registerTtyDevices(devfs, { devpts: fs, console: con });
-  const node = (await devfs.root.lookup!('tty1'))!;
+  const node = (await lk(devfs.root, 'tty1'))!;
   const st = await node.stat();
   assert.equal(st.rdev, makedev(4, 1));
   const f = (await devfs.driver(st.rdev)!(O_RDWR, '/dev/tty1', t, node)) as TtyFile;
@@ -233,7 +246,7 @@ test('registered in the real devfs: /dev/tty1 acquires the controlling terminal 
   assert.equal(getU32(t, ARG), 10);
   // /dev/console never becomes a controlling terminal.
   const other = w.proc(40, { sid: 40, pgid: 40 });
-  const cnode = (await devfs.root.lookup!('console'))!;
+  const cnode = (await lk(devfs.root, 'console'))!;
   const c = (await devfs.driver(makedev(5, 1))!(O_RDWR, '/dev/console', other, cnode)) as TtyFile;
   assert.equal(c.ioctl(other, io.TIOCGSID, ARG), -25);
 });

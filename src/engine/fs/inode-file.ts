@@ -118,11 +118,12 @@ export class InodeFile extends File {
     return (this.pos = p);
   }
 
-  readdir(): MaybeAsync<DirEntry[]> | number {
+  readdir(): MaybeAsync<DirEntry[] | number> {
     if (!this.isDir || !this.dirCtx) return -ENOTDIR;
     if (this.entries && this.pos > 0) return this.entries.slice(this.pos);
     const list = this.inode.readdir ? this.inode.readdir() : [];
     return then(list, (l) => {
+      if (typeof l === 'number') return l;
       this.entries = this.withDots(l);
       return this.entries.slice(this.pos);
     });

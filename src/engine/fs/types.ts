@@ -83,7 +83,7 @@ export abstract class File {
   poll(): number { return POLLIN | POLLOUT; }
   ioctl(_t: Task, _req: number, _arg: number): number | Promise<number> { return -ENOTTY; }
   /** Directory entries from the current position (a cookie in `pos`). */
-  readdir(): DirEntry[] | Promise<DirEntry[]> | number { return -ENOTDIR; }
+  readdir(): DirEntry[] | number | Promise<DirEntry[] | number> { return -ENOTDIR; }
   truncate(_len: number): number | Promise<number> { return -EINVAL; }
   fsync(): number | Promise<number> { return 0; }
   /** Called when the last descriptor referring to this description is closed. */
@@ -179,9 +179,10 @@ export interface Inode {
   setattr?(a: SetAttr): number | Promise<number>;
 
   // Directories. Names never contain '/', and are never '.' or '..' (the VFS handles those).
-  lookup?(name: string): Inode | null | Promise<Inode | null>;
-  /** Entries other than '.' and '..'. */
-  readdir?(): DirEntry[] | Promise<DirEntry[]>;
+  /** The named entry, null if absent, or -errno (-EIO for a damaged directory). */
+  lookup?(name: string): Inode | null | number | Promise<Inode | null | number>;
+  /** Entries other than '.' and '..', or -errno. */
+  readdir?(): DirEntry[] | number | Promise<DirEntry[] | number>;
   create?(name: string, mode: number, uid: number, gid: number, rdev?: number): Inode | number | Promise<Inode | number>;
   mkdir?(name: string, mode: number, uid: number, gid: number): Inode | number | Promise<Inode | number>;
   symlink?(name: string, target: string, uid: number, gid: number): Inode | number | Promise<Inode | number>;

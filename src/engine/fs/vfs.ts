@@ -124,12 +124,13 @@ export class Vfs {
   }
 
   /** One step down: a mount point covers whatever the parent holds under that name. */
-  private async child(dir: Node, name: string): Promise<Node | null> {
+  private async child(dir: Node, name: string): Promise<Node | null | number> {
     const path = joinPath(dir.path, name);
     const m = this.mounts.get(path);
     if (m) return { inode: m.root, path };
     if (!dir.inode.lookup) return null;
     const inode = await dir.inode.lookup(name);
+    if (typeof inode === 'number') return inode; // e.g. -EIO from a damaged ext2 directory
     return inode ? { inode, path } : null;
   }
 
@@ -139,6 +140,7 @@ export class Vfs {
     for (const c of abs.split('/')) {
       if (!c) continue;
       const n = await this.child(stack[stack.length - 1], c);
+      if (typeof n === 'number') return n;
       if (!n) return -ENOENT;
       stack.push(n);
     }
@@ -193,6 +195,7 @@ export class Vfs {
         continue;
       }
       const next = await this.child(cur, name);
+      if (typeof next === 'number') return next;
       if (!next) {
         if (last && opts.parent) return { stack, name, child: null, trailingSlash };
         return -ENOENT;
@@ -504,7 +507,8 @@ export class Vfs {
 
   private async hasEntries(n: Node): Promise<boolean> {
     if (!n.inode.readdir) return false;
-    return (await n.inode.readdir()).length > 0;
+    const list = await n.inode.readdir();
+    return typeof list === 'number' || list.length > 0; // unreadable: never treat as empty
   }
 
   async readlink(t: Task | null, dirfd: number, path: string): Promise<string | number> {
