@@ -7,6 +7,10 @@ import type { FileSystem } from './fs/types.js';
 import { TmpFs } from './fs/tmpfs.js';
 import { DevFs } from './fs/devfs.js';
 import { Console, type HostTerminal } from './tty/console.js';
+import { setCtty } from './tty/jobctl.js';
+import { O_RDWR } from './fs/types.js';
+import type { Process } from './linux/task.js';
+import type { SpawnOptions } from './linux/kernel.js';
 
 export interface MachineOptions extends KernelOptions {
   /** Root file system; an empty tmpfs when absent. */
@@ -56,4 +60,18 @@ async function ensureDir(k: Kernel, path: string): Promise<void> {
 async function mountOptional(k: Kernel, devfs: DevFs, console?: Console): Promise<void> {
   const extras = await import('./machine-mounts.js');
   await extras.mountSystem(k, devfs, console);
+}
+
+/**
+ * Start `path` as a session leader on the machine's console: descriptors 0-2 are
+ * /dev/tty1 opened through the VFS (so fstat matches the node, as ttyname(3) checks) and
+ * the console becomes its controlling terminal. Resolves to the process or -errno.
+ */
+export async function spawnOnConsole(m: Machine, path: string, o: SpawnOptions = {}): Promise<Process | number> {
+  if (!m.console) throw new Error('spawnOnConsole: the machine has no terminal');
+  const tty = await m.kernel.vfs.open(null, -100, '/dev/tty1', O_RDWR);
+  if (typeof tty === 'number') return tty;
+  const p = await m.kernel.spawn(path, { ...o, stdio: [tty, tty, tty] });
+  if (typeof p !== 'number') setCtty(p, m.console.tty);
+  return p;
 }

@@ -2,11 +2,9 @@
  * `webx86` command line: run i386 Linux programs from host directories or disk images.
  */
 import { parseArgs } from 'node:util';
-import { createMachine } from '../../engine/machine.js';
+import { createMachine, spawnOnConsole } from '../../engine/machine.js';
 import { HostFs } from './hostfs.js';
 import { NodeTerminal, HostInputFile, HostOutputFile } from './console.js';
-import { setCtty } from '../../engine/tty/jobctl.js';
-import { O_RDWR } from '../../engine/fs/types.js';
 import type { FileSystem } from '../../engine/fs/types.js';
 
 const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
@@ -65,26 +63,22 @@ async function run(args: string[]): Promise<number> {
   // An interactive host terminal becomes the guest's console (line discipline, job
   // control); pipes and files pass through as plain streams.
   const terminal = process.stdin.isTTY && process.stdout.isTTY ? new NodeTerminal() : undefined;
-  const { kernel, console } = await createMachine({ root, mounts, debug, terminal });
+  const machine = await createMachine({ root, mounts, debug, terminal });
+  const { kernel } = machine;
   const env = o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', `TERM=${process.env.TERM ?? 'xterm'}`];
-  // Opened through /dev like init does, so fstat matches the node (ttyname(3) compares them).
-  const opened = console ? await kernel.vfs.open(null, -100, '/dev/tty1', O_RDWR) : undefined;
-  const tty = typeof opened === 'object' ? opened : console?.stdio();
-  const stdio = tty ? [tty, tty, tty]
-    : [new HostInputFile(process.stdin), new HostOutputFile(process.stdout, 'pipe:[stdout]'), new HostOutputFile(process.stderr, 'pipe:[stderr]')];
+  const hostStdio = () => [new HostInputFile(process.stdin), new HostOutputFile(process.stdout, 'pipe:[stdout]'), new HostOutputFile(process.stderr, 'pipe:[stderr]')];
   const close = () => { terminal?.dispose(); process.stdin.pause(); process.stdin.unref?.(); };
   const path = positionals[0];
-  const p = await kernel.spawn(path, {
+  const spawnOpts = {
     argv: positionals, env, cwd: o.cwd ?? '/', uid: Number(o.uid ?? 0), gid: Number(o.gid ?? 0),
-    stdio,
-    diag: (msg) => process.stderr.write(`webx86: ${msg}\n`),
-  });
+    diag: (msg: string) => process.stderr.write(`webx86: ${msg}\n`),
+  };
+  const p = machine.console ? await spawnOnConsole(machine, path, spawnOpts) : await kernel.spawn(path, { ...spawnOpts, stdio: hostStdio() });
   if (typeof p === 'number') {
     process.stderr.write(`webx86: cannot run ${path}: ${errnoText(-p)}\n`);
     close();
     return 126 + (p === -2 ? 1 : 0);
   }
-  if (console) setCtty(p, console.tty);
   let status = 0;
   kernel.sched.onProcessExit = (q) => { if (q === p) status = q.exitStatus; };
   await kernel.sched.run();
