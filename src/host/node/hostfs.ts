@@ -41,14 +41,10 @@ class FdCache {
       return hit.fd;
     }
     if (hit) this.drop(path);
-    let fd: number, writable = true;
-    try {
-      fd = fs.openSync(path, 'r+');
-    } catch (e) {
-      if (write) throw e;
-      fd = fs.openSync(path, 'r');
-      writable = false;
-    }
+    // Read-only unless a write needs it: a host file held open for writing cannot be
+    // executed on the host meanwhile (ETXTBSY), e.g. the same busybox run natively.
+    const fd = fs.openSync(path, write ? 'r+' : 'r');
+    const writable = write;
     this.fds.set(path, { fd, writable });
     if (this.fds.size > this.max) this.drop(this.fds.keys().next().value!);
     return fd;
