@@ -255,3 +255,20 @@ test('opening /proc/PID/fd/N of a pipe (via /dev/stdin) opens the same pipe agai
   assert.equal(await m.sys('read', fd, BUF + 32, 10), 3);
   assert.equal(await m.sys('open', m.str('/proc/self/fd/99'), 0), -ENOENT);
 });
+
+test('extended attributes: resolve the path, then EOPNOTSUPP (get/set/remove) or an empty list', async () => {
+  await import('../../src/engine/linux/syscalls/xattr.js');
+  const m = machine();
+  const EOPNOTSUPP = 95;
+  assert.equal(await m.sys('open', m.str('/x'), O_RDWR | O_CREAT, 0o644), 0);
+  const name = m.str('user.a', STR2);
+  assert.equal(await m.sys('lgetxattr', m.str('/x'), name, BUF, 64), -EOPNOTSUPP);
+  assert.equal(await m.sys('getxattr', m.str('/missing'), name, BUF, 64), -ENOENT);
+  assert.equal(await m.sys('getxattr', m.str('/x/y'), name, BUF, 64), -ENOTDIR);
+  assert.equal(await m.sys('setxattr', m.str('/x'), name, BUF, 1, 0), -EOPNOTSUPP);
+  assert.equal(await m.sys('removexattr', m.str('/x'), name), -EOPNOTSUPP);
+  assert.equal(await m.sys('listxattr', m.str('/x'), BUF, 64), 0);
+  assert.equal(await m.sys('fgetxattr', 0, name, BUF, 64), -EOPNOTSUPP);
+  assert.equal(await m.sys('flistxattr', 0, BUF, 64), 0);
+  assert.equal(await m.sys('fgetxattr', 9, name, BUF, 64), -EBADF);
+});

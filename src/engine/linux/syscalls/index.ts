@@ -12,3 +12,4 @@ import './poll.js';
 import './fs.js';
 import './epoll.js';
 import './sched.js';
+import './xattr.js';
