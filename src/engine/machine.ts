@@ -33,15 +33,15 @@ export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
   const vfs = kernel.vfs;
   const root = o.root ?? new TmpFs({ mode: 0o755 });
   vfs.mount('/', root);
-  // Mount points must exist on the root; create them on writable roots.
-  for (const dir of ['/dev', '/proc', '/sys', '/tmp']) await ensureDir(kernel, dir);
+  // Mount points appear in listings only if the root has them; create them where it can.
+  if (!root.readOnly) for (const dir of ['/dev', '/proc', '/sys', '/tmp']) await ensureDir(kernel, dir);
   const devfs = new DevFs();
   vfs.mount('/dev', devfs);
-  if (!root.readOnly || (await kernel.vfs.stat(null, -100, '/tmp')) !== undefined) vfs.mount('/tmp', new TmpFs({ mode: 0o1777 }));
+  vfs.mount('/tmp', new TmpFs({ mode: 0o1777 }));
   const console = o.terminal ? new Console(kernel, o.terminal, devfs.dev) : undefined;
   await mountOptional(kernel, devfs, console);
   for (const m of o.mounts ?? []) {
-    await ensureDir(kernel, m.path);
+    if (!root.readOnly) await ensureDir(kernel, m.path);
     vfs.mount(m.path, m.fs);
   }
   return { kernel, devfs, console };

@@ -6,12 +6,17 @@ import { createMachine, spawnOnConsole } from '../../engine/machine.js';
 import { HostFs } from './hostfs.js';
 import { NodeTerminal, HostInputFile, HostOutputFile } from './console.js';
 import type { FileSystem } from '../../engine/fs/types.js';
+import { Ext2Fs } from '../../engine/fs/ext2/index.js';
+import { FileDevice } from './file-device.js';
+import { allocAnonDev } from '../../engine/fs/tmpfs.js';
+import { existsSync, statSync } from 'node:fs';
 
 const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
 
 Run an unmodified 32-bit x86 Linux program.
 
 options:
+  --disk IMAGE.ext2          an ext2 image as the root file system (read-only; /tmp is a tmpfs)
   --mount HOSTDIR:GUESTDIR   mount a host directory (repeatable); HOSTDIR:/ makes it the root
   --cwd DIR                  working directory in the guest (default /)
   --env NAME=VALUE           environment variable (repeatable; default PATH, HOME, TERM)
@@ -34,6 +39,7 @@ async function run(args: string[]): Promise<number> {
       args,
       allowPositionals: true,
       options: {
+        disk: { type: 'string' },
         mount: { type: 'string', multiple: true },
         cwd: { type: 'string' },
         env: { type: 'string', multiple: true },
@@ -58,6 +64,12 @@ async function run(args: string[]): Promise<number> {
     const fs = new HostFs(m.slice(0, i));
     const at = m.slice(i + 1);
     if (at === '/') root = fs; else mounts.push({ path: at, fs });
+  }
+  if (o.disk) {
+    const disk = await openDisk(o.disk);
+    if (typeof disk === 'string') { process.stderr.write(`webx86: ${disk}\n`); return 2; }
+    if (root) { process.stderr.write('webx86: --disk and --mount HOSTDIR:/ both give a root; choose one\n'); return 2; }
+    root = disk;
   }
   const debug = o.debug ? (msg: string) => process.stderr.write(`webx86: ${msg}\n`) : undefined;
   // An interactive host terminal becomes the guest's console (line discipline, job
@@ -98,3 +110,14 @@ const ERRNO_TEXT: Record<number, string> = {
   20: 'Not a directory', 21: 'Is a directory', 40: 'Too many levels of symbolic links', 7: 'Argument list too long',
 };
 const errnoText = (e: number) => ERRNO_TEXT[e] ?? `error ${e}`;
+
+/** Mount an ext2 image file read-only, or say in one line why not. */
+async function openDisk(path: string): Promise<FileSystem | string> {
+  if (!existsSync(path)) return `${path}: no such image file`;
+  if (!statSync(path).isFile()) return `${path}: not a regular file`;
+  try {
+    return await Ext2Fs.mount(new FileDevice(path), allocAnonDev());
+  } catch (e) {
+    return `${path}: cannot mount as ext2: ${(e as Error).message}`;
+  }
+}
