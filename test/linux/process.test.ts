@@ -9,7 +9,7 @@ import { runGuest, runNative } from '../support/guest.js';
 
 const SRC = new URL('./c/', import.meta.url).pathname;
 
-for (const name of ['signals', 'procs', 'threads', 'storm']) {
+for (const name of ['signals', 'procs', 'threads', 'storm', 'mm']) {
   test(`${name}.c behaves as natively`, async () => {
     const bin = buildC(`${SRC}${name}.c`, name === 'threads' ? ['-pthread'] : []);
     const native = runNative([bin]);

@@ -3,7 +3,6 @@
  * operands through a Decoder and return a closure specialised to them.
  */
 import type { AddressSpace } from '../mem/address-space.js';
-import { PageFault } from '../mem/fault.js';
 import type { Cpu, Op } from './cpu.js';
 import { SEGBASE, FS, GS } from './state.js';
 
@@ -51,7 +50,7 @@ export class Decoder {
   u8(): number {
     const p = this.pos >>> 0;
     if (p - this.start >= 15) throw new LengthError();
-    if (!(this.mem.perm[p >>> 12] & 4)) throw new PageFault(p, this.mem.perm[p >>> 12] !== 0, false);
+    if (!(this.mem.perm[p >>> 12] & 4)) throw this.mem.fault(p, false);
     this.pos = p + 1;
     return this.mem.u8[p];
   }

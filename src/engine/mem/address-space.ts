@@ -132,15 +132,15 @@ export class AddressSpace {
       }
     }
   }
-  private fault(a: number, write: boolean): PageFault {
-    const p = a >>> 12;
-    return new PageFault(a >>> 0, p < this.perm.length && this.perm[p] !== 0, write);
+  /** SEGV_ACCERR when a mapping covers the address (PROT_NONE included), else SEGV_MAPERR. */
+  fault(a: number, write: boolean): PageFault {
+    return new PageFault(a >>> 0, this.findMapping(a >>> 0) !== undefined, write);
   }
 
   /** Fetch check for the decoder: throws a PageFault if [a, a+n) is not executable. */
   checkExec(a: number, n: number): void {
     for (let p = a >>> 12; p <= (a + n - 1) >>> 12; p++) {
-      if (!(this.perm[p] & PROT_EXEC)) throw new PageFault(p === a >>> 12 ? a : (p << 12) >>> 0, this.perm[p] !== 0, false);
+      if (!(this.perm[p] & PROT_EXEC)) throw this.fault(p === a >>> 12 ? a : (p << 12) >>> 0, false);
     }
   }
   markCode(page: number): void {
