@@ -253,7 +253,7 @@ describe('procfs', () => {
 
   it('system files have the Linux formats', async () => {
     const cpu = await read('cpuinfo');
-    assert.match(cpu, /^processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 15\n/);
+    assert.match(cpu, /^processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 1\nmodel name\t: webx86 virtual i686 CPU\n/);
     assert.match(cpu, /\nflags\t\t: fpu tsc cx8 cmov\n/);
     assert.ok(cpu.endsWith('\n\n'));
     const mem = (await read('meminfo')).trimEnd().split('\n');

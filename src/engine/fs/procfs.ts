@@ -11,6 +11,7 @@ import { MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, type Mapping } from '../m
 import type { FileSystem } from './types.js';
 import { O_ACCMODE, O_RDONLY, O_WRONLY } from './types.js';
 import { Lazy, SynthDir, SynthFile, SynthFs, SynthLink, type SynthNode, type Tree, treeDir } from './synthetic.js';
+import { CPU_ID } from '../cpu/identity.js';
 
 export const PROC_SUPER_MAGIC = 0x9fa0;
 /** USER_HZ: the unit of the clock-tick fields in stat files. */
@@ -21,12 +22,12 @@ const RLIM_INFINITY = 0xffffffff;
 
 /** What the CPU model reports through CPUID; /proc/cpuinfo must agree with it. */
 export const CPU_INFO = {
-  vendor: 'GenuineIntel',
-  family: 6,
-  model: 15,
-  modelName: 'Intel(R) Core(TM)2 CPU',
-  stepping: 11,
-  cpuidLevel: 10,
+  vendor: CPU_ID.vendor,
+  family: CPU_ID.family,
+  model: CPU_ID.model,
+  modelName: CPU_ID.brand,
+  stepping: CPU_ID.stepping,
+  cpuidLevel: CPU_ID.maxLeaf,
   mhz: 2000,
   flags: ['fpu', 'tsc', 'cx8', 'cmov'],
 };

@@ -8,6 +8,7 @@ import { OPS1, OPS2, def, range } from './table.js';
 import { pop16, pop32, popv, push32, pushv } from './stack.js';
 import { gp, ud, SIGSEGV, SIGTRAP, SI_KERNEL } from './faults.js';
 import { ALU } from './alu.js';
+import { CPU_ID } from '../identity.js';
 
 const target = (next: number, rel: number, opsize: number) =>
   opsize === 4 ? (next + rel) >>> 0 : (next + rel) & 0xffff;
@@ -221,8 +222,8 @@ def(OPS2, 0x31, () => (c) => { // rdtsc: a nanosecond-rate counter
 });
 def(OPS2, 0xa2, () => cpuid);
 
-const VENDOR = 'GenuineIntel';
-const BRAND = 'webx86 virtual i686 CPU'.padEnd(48, '\0');
+const VENDOR = CPU_ID.vendor;
+const BRAND = CPU_ID.brand.padEnd(48, '\0');
 const str4 = (s: string, i: number) => s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
 /**
  * CPUID advertises what is implemented and nothing more: FPU, TSC, CX8, CMOV.
@@ -234,9 +235,9 @@ function cpuid(c: Cpu): void {
   const leaf = s[EAX] >>> 0;
   let a = 0, b = 0, cx = 0, dx = 0;
   if (leaf === 0) {
-    a = 1; b = str4(VENDOR, 0); dx = str4(VENDOR, 4); cx = str4(VENDOR, 8);
+    a = CPU_ID.maxLeaf; b = str4(VENDOR, 0); dx = str4(VENDOR, 4); cx = str4(VENDOR, 8);
   } else if (leaf === 1) {
-    a = (6 << 8) | (15 << 4) | 1; // family 6, model 15, stepping 1
+    a = (CPU_ID.family << 8) | (CPU_ID.model << 4) | CPU_ID.stepping;
     b = (1 << 16); // one logical processor
     dx = FEATURES_EDX;
   } else if (leaf === 0x80000000) {
