@@ -5,11 +5,11 @@
  */
 import { EXIT_FAULT, EXIT_SYSCALL, CpuException } from '../cpu/cpu.js';
 import { run } from '../cpu/interp.js';
-import { EAX, EBP, EBX, ECX, EDI, EDX, ESI } from '../cpu/state.js';
+import { EAX, EBP, EBX, ECX, EDI, EDX, EIP, ESI } from '../cpu/state.js';
 import { PageFault } from '../mem/fault.js';
 import type { Kernel } from './kernel.js';
 import type { Process, SigInfo, Task } from './task.js';
-import { Signals, SIGSEGV, SIGCHLD, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SA_NOCLDSTOP, SA_NOCLDWAIT } from './signals.js';
+import { Signals, SIGILL, SIGSEGV, SIGCHLD, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SA_NOCLDSTOP, SA_NOCLDWAIT } from './signals.js';
 import { SYSCALL_NAMES } from './syscalls/numbers.js';
 import { HANDLERS } from './syscalls/registry.js';
 import { ENOSYS, EFAULT } from './errno.js';
@@ -173,6 +173,7 @@ export class Scheduler {
   private raiseFault(t: Task, e: unknown): void {
     let info: SigInfo;
     if (e instanceof CpuException) {
+      if (e.signo === SIGILL) this.reportIllegal(t);
       info = { signo: e.signo, code: e.code, addr: e.addr, trapno: e.trapno };
     } else if (e instanceof PageFault) {
       if (!e.accerr && t.mem.growStack(e.addr, stackLimit(t))) return; // retried on resume
@@ -191,6 +192,16 @@ export class Scheduler {
       act.handler = 0;
     }
     this.signals.sendTask(t, info);
+  }
+
+  /** --debug: where an illegal instruction was met, once per address (missing opcodes show here). */
+  private reportIllegal(t: Task): void {
+    const eip = t.cpu.s[EIP] >>> 0;
+    const bytes = t.mem.readBytes(eip, 8);
+    const m = t.mem.findMapping(eip);
+    const where = m ? `${m.name || '[anon]'}+0x${(eip - m.start + m.offset).toString(16)}` : 'unmapped';
+    const hex = bytes ? Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ') : '??';
+    this.k.warnOnce(`sigill-${eip}`, `SIGILL at 0x${eip.toString(16)} (${where}): ${hex}`);
   }
 
   // ---- Process state changes ----
