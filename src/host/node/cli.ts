@@ -6,12 +6,14 @@ import { createMachine, spawnOnConsole } from '../../engine/machine.js';
 import { HostFs } from './hostfs.js';
 import { NodeTerminal, HostInputFile, HostOutputFile } from './console.js';
 import type { FileSystem } from '../../engine/fs/types.js';
+import { imageMain } from './image/cli.js';
 import { Ext2Fs } from '../../engine/fs/ext2/index.js';
 import { FileDevice } from './file-device.js';
 import { allocAnonDev } from '../../engine/fs/tmpfs.js';
 import { existsSync, statSync } from 'node:fs';
 
 const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
+       webx86 image [options] --out FILE.ext2   (webx86 image --help)
 
 Run an unmodified 32-bit x86 Linux program.
 
@@ -28,6 +30,7 @@ options:
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help') { process.stdout.write(USAGE); return cmd ? 0 : 2; }
+  if (cmd === 'image') return imageMain(rest);
   if (cmd !== 'run') { process.stderr.write(`webx86: unknown command '${cmd}'\n${USAGE}`); return 2; }
   return run(rest);
 }
