@@ -62,11 +62,12 @@ export async function buildImage(o: ImageOptions): Promise<{ packages: Package[]
     if (r.downloaded) downloadedBytes += r.data.length;
     if (Date.now() - lastReport > 2000 || done === packages.length) {
       lastReport = Date.now();
-      log(`fetched ${done}/${packages.length} packages, ${mb(fetched)}/${mb(total)} MB (${mb(downloadedBytes)} MB downloaded, the rest cached)`);
+      log(`fetched ${done}/${packages.length} packages, ${mb(fetched)}/${mb(total)} MB` + (done === packages.length ? ` (${mb(downloadedBytes)} MB from the mirror, the rest from the cache)` : ''));
     }
     return r.data;
   });
 
+  const t1 = Date.now();
   const now = o.now ?? Math.floor(Date.now() / 1000);
   const tree = new RootTree(now);
   mergedUsr(tree);
@@ -77,7 +78,7 @@ export async function buildImage(o: ImageOptions): Promise<{ packages: Package[]
     debs[i] = new Uint8Array(0);
   }
   finishRoot(tree, { packages });
-  log(`unpacked ${packages.length} packages in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  log(`unpacked ${packages.length} packages in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
 
   const m = measureExt2(tree.root, { now });
   const size = o.size ?? Math.ceil((m.minBytes + Math.max(64 * MiB, m.minBytes * 0.2)) / MiB) * MiB;
