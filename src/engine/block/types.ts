@@ -1,13 +1,34 @@
 /**
- * Block sources: where file systems get their bytes. Kept deliberately small so that later
- * backends (HTTP byte ranges, IndexedDB, copy-on-write overlays, writes) can implement it.
+ * Block sources: where file systems get their bytes. Kept deliberately small: a device
+ * needs only `size` and `read`; writing, flushing and activity reporting are optional so
+ * that every backend (memory, host file, HTTP byte ranges, chunked static files, IndexedDB,
+ * copy-on-write overlays) implements just what it can.
  *
  * Offsets and sizes are plain JS numbers, exact up to 2^53: disk images pass 4 GiB, so no
  * code on this path may use 32-bit bitwise arithmetic on an offset.
  */
+import type { ActivityMeter } from './activity.js';
+
 export interface BlockDevice {
   /** Size in bytes. */
   readonly size: number;
+  /**
+   * True when the device refuses writes. A device without `write` is read-only whatever
+   * this says; use `isWritable()` rather than reading the flag alone.
+   */
+  readonly readOnly?: boolean;
+  /**
+   * The granularity the device fetches or stores in (bytes, a power of two). Layers above
+   * (overlays, caches) align to it. Absent: no preference.
+   */
+  readonly blockSize?: number;
+  /**
+   * A string that changes when the device's contents change behind our back (for HTTP:
+   * URL, size and the server's validator). Overlays record it to notice a different base.
+   */
+  readonly identity?: string;
+  /** Counters and events for a UI (bytes downloaded, requests in flight, latency). */
+  readonly activity?: ActivityMeter;
   /**
    * `length` bytes starting at `offset`. Reads past the end are an error of the caller;
    * implementations throw a RangeError for them. Synchronous when the bytes are at hand,
@@ -15,6 +36,17 @@ export interface BlockDevice {
    * not modify.
    */
   read(offset: number, length: number): Promise<Uint8Array> | Uint8Array;
+  /** Store `data` at `offset` (inside the device; RangeError otherwise). */
+  write?(offset: number, data: Uint8Array): Promise<void> | void;
+  /** Make every completed write durable (fsync, a committed transaction). */
+  flush?(): Promise<void> | void;
+}
+
+/** A device that accepts writes. */
+export type WritableBlockDevice = BlockDevice & Required<Pick<BlockDevice, 'write'>>;
+
+export function isWritable(dev: BlockDevice): dev is WritableBlockDevice {
+  return typeof dev.write === 'function' && dev.readOnly !== true;
 }
 
 /** Throws unless [offset, offset+length) lies inside a device of `size` bytes. */
