@@ -7,6 +7,7 @@
  * pending unmasked exception (#MF -> SIGFPE), clears C1, and records FIP/FOP (and FDP for
  * memory operands) as fnstenv reports them.
  */
+import { ylog2, ylog2p1 } from './fpu-log.js';
 import { CpuException, type Cpu, type Op } from './cpu.js';
 import type { Decoder } from './decoder.js';
 import { cond, setArith } from './flags.js';
@@ -395,6 +396,21 @@ function binTrans(f: Fpu, g: (f: Fpu, x: number, y: number) => number): void {
   f.set(1, r);
   f.pop();
 }
+/**
+ * ST(i) as an exact double-double: from its 80-bit shadow when it has one (fldln2 and
+ * fldlg2 load 64-bit constants that libm's log and log10 multiply by), else `v`.
+ */
+function exactDD(f: Fpu, i: number, v: number): [number, number] {
+  const p = f.phys(i);
+  if (!f.hasShadow(p)) return [v, 0];
+  const [lo, hi, se] = f.ext(p);
+  const exp = se & 0x7fff;
+  if (exp === 0 || exp === 0x7fff) return [v, 0];
+  const sign = se & 0x8000 ? -1 : 1;
+  const a = sign * (hi >>> 0) * 2 ** (exp - 16383 - 31), b = sign * (lo >>> 0) * 2 ** (exp - 16383 - 63);
+  const s = a + b, bb = s - a;
+  return [s, (a - (s - bb)) + (b - bb)];
+}
 function fyl2x(f: Fpu, x: number, y: number): number {
   if (x < 0) { f.raise(IE); return INDEF; }
   if (x === 0) {
@@ -403,7 +419,8 @@ function fyl2x(f: Fpu, x: number, y: number): number {
     return y > 0 ? -Infinity : Infinity;
   }
   if (x === 1 && y - y !== 0) { f.raise(IE); return INDEF; }
-  const r = y * Math.log2(x);
+  // Once-rounded, as the x87's 64-bit result stored as a double (fpu-log.ts).
+  const r = x - x === 0 && y - y === 0 ? ylog2(exactDD(f, 1, y), x) : y * Math.log2(x);
   if (r !== r) return f.nanResult(x, y);
   if (r - r !== 0 && y - y === 0 && x - x === 0) f.raise(OE | PE);
   else if (r !== 0 && r - r === 0) f.raise(PE);
@@ -411,7 +428,7 @@ function fyl2x(f: Fpu, x: number, y: number): number {
 }
 function fyl2xp1(f: Fpu, x: number, y: number): number {
   if (x === 0 && y - y !== 0) { f.raise(IE); return INDEF; }
-  const r = y * (Math.log1p(x) * Math.LOG2E);
+  const r = Math.abs(x) < 0.3 && y - y === 0 ? ylog2p1(exactDD(f, 1, y), x) : y * (Math.log1p(x) * Math.LOG2E);
   if (r !== r) return f.nanResult(x, y);
   if (r - r !== 0 && y - y === 0 && x - x === 0) f.raise(OE | PE);
   else if (r !== 0) f.raise(PE);

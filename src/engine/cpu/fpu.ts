@@ -32,10 +32,13 @@
  *   inf or underflow to denormal/0 (OE/UE are then reported at that op, not at the store).
  * - PE (inexact) and C1 (rounded up) are reported for conversions, frndint, stores and
  *   transcendentals, not for + - * / sqrt (exact detection would need 80-bit rounding).
- * - fsin/fcos/fptan/fpatan/f2xm1/fyl2x/fyl2xp1 use JS Math (correctly rounded or close
- *   to it) where the x87 uses its own algorithms: results can differ in the last ulp of
- *   the double, and for large arguments fsin/fcos reduce with exact pi, not the x87's
- *   66-bit pi.
+ * - fsin/fcos/fptan/fpatan/f2xm1 use JS Math (correctly rounded or close to it) where
+ *   the x87 uses its own algorithms: results can differ in the last ulp of the double,
+ *   and for large arguments fsin/fcos reduce with exact pi, not the x87's 66-bit pi.
+ *   fyl2x/fyl2xp1 are computed in double-double and rounded once (fpu-log.ts), because
+ *   libm's log/log10/log1p are one fyl2x each and must match to the last digit.
+ * - Sequences that rely on 64-bit intermediates (libm's exp: x*log2e, then f2xm1, fscale)
+ *   are rounded to double at each step and can be an ulp off (~13% of exp results).
  * - fprem/fprem1 always complete in one step (C2=0); the quotient bits are exact.
  */
 import type { Cpu } from './cpu.js';
