@@ -1,7 +1,7 @@
-import { describe, it, before } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, ftruncateSync, mkdtempSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ext2Fs } from '../../src/engine/fs/ext2/index.js';
@@ -13,6 +13,7 @@ import { S_IFMT, type Inode, type Stat } from '../../src/engine/fs/types.js';
 // back through the project's ext2 reader; expected contents come from the tree written.
 
 const dir = mkdtempSync(join(tmpdir(), 'webx86-ext2w-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const T = 1_700_000_000;
 const enc = new TextEncoder();
 
