@@ -4,7 +4,7 @@
  * directory, so the host's apt configuration is left alone.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
@@ -64,5 +64,54 @@ export function busyboxBinDir(): string {
     if (!existsSync(join(dir, a))) symlinkSync('busybox', join(dir, a));
   }
   execFileSync('touch', [join(dir, '.done')]);
+  return dir;
+}
+
+/**
+ * Packages for a small dynamically linked Debian root (test support, not an image builder:
+ * the dependency closure is written by hand for this fixed list; `webx86 image` resolves).
+ */
+export const GLIBC_ROOT_PACKAGES = [
+  'libc6', 'libgcc-s1', 'gcc-12-base', 'bash', 'libtinfo6', 'coreutils', 'libacl1', 'libattr1', 'libgmp10',
+  'libselinux1', 'libpcre2-8-0', 'grep', 'sed', 'mawk', 'findutils', 'tar', 'gzip', 'diffutils',
+  'python3.11-minimal', 'libpython3.11-minimal', 'libpython3.11-stdlib', 'libexpat1', 'zlib1g', 'libssl3',
+  'libffi8', 'libbz2-1.0', 'liblzma5', 'libcrypt1', 'libuuid1',
+];
+
+/**
+ * Unpack `packages` into one tree at .cache/roots/NAME and add what dpkg's maintainer
+ * scripts would (/etc/passwd, /etc/group, the /usr/bin/python3, awk and /bin/sh links, a
+ * writable /tmp, byte-compiled Python modules), then run the host's `ldconfig -r` if it
+ * has one (ld.so works without the cache, from its default paths). Rebuilt when the
+ * package list changes.
+ */
+export function debianRoot(name: string, packages: readonly string[] = GLIBC_ROOT_PACKAGES): string {
+  const dir = join(CACHE, 'roots', name);
+  const stamp = join(dir, '.packages');
+  const want = [...packages].sort().join('\n');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const p of packages) {
+    const deb = readdirSync(debianPackage(p)).find((f) => f.endsWith('.deb'))!;
+    execFileSync('dpkg-deb', ['-x', join(DEBS, p, deb), dir]);
+  }
+  for (const d of ['etc', 'tmp', 'root', 'proc', 'dev', 'sys', 'usr/bin', 'bin']) mkdirSync(join(dir, d), { recursive: true });
+  chmodSync(join(dir, 'tmp'), 0o1777);
+  writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
+  writeFileSync(join(dir, 'etc/group'), 'root:x:0:\ndaemon:x:1:\nusers:x:100:\nnogroup:x:65534:\n');
+  const link = (target: string, at: string) => { if (!existsSync(join(dir, at))) symlinkSync(target, join(dir, at)); };
+  if (packages.includes('bash')) link('bash', 'bin/sh');
+  if (packages.includes('python3.11-minimal')) link('python3.11', 'usr/bin/python3');
+  if (packages.includes('mawk')) link('mawk', 'usr/bin/awk');
+  try { execFileSync('ldconfig', ['-r', dir], { stdio: 'ignore' }); } catch { /* no cache: default paths */ }
+  // Byte-compile the standard library as python3.11-minimal's postinst (py3compile) does, so
+  // runs do not compile (or write) modules; needs root for chroot, skipped without it.
+  if (packages.includes('python3.11-minimal')) {
+    try {
+      execFileSync('chroot', [dir, '/usr/bin/python3.11', '-m', 'compileall', '-q', '/usr/lib/python3.11'], { stdio: 'ignore' });
+    } catch { /* not root: modules compile at each run */ }
+  }
+  writeFileSync(stamp, want);
   return dir;
 }
