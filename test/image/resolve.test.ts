@@ -109,6 +109,19 @@ Version: 1
 Architecture: i386
 Depends: foreign-tool:any, python3:native
 
+Package: init-helpers
+Version: 1
+Architecture: all
+Depends: usrmerge | usr-is-merged
+
+Package: usrmerge
+Version: 35
+Architecture: all
+
+Package: usr-is-merged
+Version: 35
+Architecture: all
+
 Package: conflicting
 Version: 1
 Architecture: i386
@@ -175,6 +188,12 @@ describe('dependency resolution', () => {
   it('ignores packages of other architectures and names unknown packages in the error', () => {
     assert.throws(() => resolve(idx, ['amd64-only']), UnknownPackageError);
     assert.throws(() => resolve(idx, ['no-such-package']), /unknown package 'no-such-package'/);
+  });
+  it('takes a preferred alternative over the first one when asked', () => {
+    assert.deepEqual(names(resolve(idx, ['init-helpers'])), ['init-helpers', 'usrmerge']);
+    assert.deepEqual(names(resolve(idx, ['init-helpers'], { prefer: ['usr-is-merged'] })), ['init-helpers', 'usr-is-merged']);
+    const v = names(resolve(idx, ['app'], { prefer: ['libold'] }));
+    assert.ok(v.includes('libnew') && !v.includes('libold'), 'a preferred but unsatisfiable alternative is still skipped');
   });
   it('accepts name=version requests', () => {
     assert.equal(resolve(idx, ['libc6=2.35-1']).packages[0].version, '2.35-1');

@@ -48,7 +48,7 @@ export async function buildImage(o: ImageOptions): Promise<{ packages: Package[]
   const mirror = new Mirror(url, o.cacheDir ?? defaultCacheDir(), log);
   log(`mirror ${url}, ${suite}/main/${arch}`);
   const idx = PackageIndex.parse(await mirror.packagesIndex(suite, arch), arch);
-  const { packages, warnings } = resolve(idx, o.packages, { base: o.base });
+  const { packages, warnings } = resolve(idx, o.packages, { base: o.base, prefer: ['usr-is-merged'] });
   for (const w of warnings) log(`warning: ${w}`);
   const total = packages.reduce((n, p) => n + p.size, 0);
   log(`resolved ${packages.length} packages: ${mb(total)} MB of .debs, ${mb(packages.reduce((n, p) => n + p.installedSize * 1024, 0))} MB installed`);

@@ -122,7 +122,8 @@ function requestDep(req: string): Dependency {
  * Choose the packages to install for `requests` (plus, with `base`, every Essential: yes and
  * Priority: required package), in the order they were chosen.
  */
-export function resolve(idx: PackageIndex, requests: string[], o: { base?: boolean } = {}): Resolution {
+export function resolve(idx: PackageIndex, requests: string[], o: { base?: boolean; prefer?: string[] } = {}): Resolution {
+  const prefer = new Set(o.prefer ?? []);
   const chosen = new Map<string, Package>();
   const order: Package[] = [];
   const warnings: string[] = [];
@@ -166,7 +167,10 @@ export function resolve(idx: PackageIndex, requests: string[], o: { base?: boole
       const alts = group.filter((d) => archListAdmits(d.arches, idx.arch));
       if (alts.length === 0 || alts.some(satisfied)) continue;
       let pick: Package | undefined;
-      for (const d of alts) {
+      // A preferred alternative goes first (the builder prefers usr-is-merged over usrmerge:
+      // its tree is merged already, as debootstrap's is).
+      const ordered = [...alts.filter((d) => prefer.has(d.name)), ...alts.filter((d) => !prefer.has(d.name))];
+      for (const d of ordered) {
         pick = idx.realCandidates(d)[0] ?? idx.providerCandidates(d)[0];
         if (pick) break;
       }
