@@ -53,7 +53,7 @@ export async function buildImage(o: ImageOptions): Promise<{ packages: Package[]
   const total = packages.reduce((n, p) => n + p.size, 0);
   log(`resolved ${packages.length} packages: ${mb(total)} MB of .debs, ${mb(packages.reduce((n, p) => n + p.installedSize * 1024, 0))} MB installed`);
 
-  let done = 0, fetched = 0, downloadedBytes = 0, lastReport = 0;
+  let done = 0, fetched = 0, downloadedBytes = 0, lastReport = Date.now();
   const debs = await mapLimit(packages, 6, async (p) => {
     if (!p.sha256) throw new Error(`${p.name}: the index gives no SHA256`);
     const r = await mirror.deb(p.filename, p.sha256);
