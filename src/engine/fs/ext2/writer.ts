@@ -154,11 +154,14 @@ class Prepared {
     this.maxIno = Math.max(FIRST_INO, next - 1);
     for (const info of this.inodes) {
       const n = info.node;
+      if (info.links > 65000) throw new Error(`inode ${info.ino} has ${info.links} links; ext2 allows 65000`);
       const type = n.mode & S_IFMT;
       if (type === S_IFDIR) {
         // '.' and the parent's entry, plus each subdirectory's '..'.
         info.links = 2;
         for (const c of n.children!.values()) if ((c.mode & S_IFMT) === S_IFDIR) info.links++;
+        // EXT2_LINK_MAX: without dir_nlink a directory cannot hold more subdirectories.
+        if (info.links > 32000) throw new Error(`a directory has ${info.links - 2} subdirectories; ext2 allows 31998`);
         info.dirBlocks = this.packDir(n, parents.get(n)!, info.ino === FIRST_INO && n === lf);
         info.size = info.dirBlocks.length * bs;
         info.dataBlocks = info.dirBlocks.length;
