@@ -4,9 +4,34 @@
  */
 import type { AddressSpace } from '../mem/address-space.js';
 import type { Cpu, Op } from './cpu.js';
-import { SEGBASE, FS, GS } from './state.js';
+import { SEGBASE, FS, GS, ZERO } from './state.js';
 
 export type EA = (c: Cpu) => number;
+
+/**
+ * A 32-bit effective address as state-word indices: s[base] + (s[index] << scale) +
+ * s[seg] + disp. Absent terms name the ZERO word.
+ */
+export interface EAParts {
+  base: number;
+  index: number;
+  scale: number;
+  /** SEGBASE + FS/GS, or ZERO. */
+  seg: number;
+  /** Displacement as int32. */
+  disp: number;
+}
+
+/** The generic closure for an address (without segment base): an unsigned 32-bit result. */
+function eaClosure(base: number, index: number, scale: number, disp: number): EA {
+  if (index === ZERO) {
+    if (base === ZERO) { const a = disp >>> 0; return () => a; }
+    return disp === 0 ? (c) => c.s[base] >>> 0 : (c) => (c.s[base] + disp) >>> 0;
+  }
+  if (base === ZERO) return (c) => ((c.s[index] << scale) + disp) >>> 0;
+  if (disp === 0) return (c) => (c.s[base] + (c.s[index] << scale)) >>> 0;
+  return (c) => (c.s[base] + (c.s[index] << scale) + disp) >>> 0;
+}
 export type Handler = (d: Decoder, op: number) => Op;
 
 export class Decoder {
@@ -73,8 +98,23 @@ export class Decoder {
 
   /** Effective-address closure for the current (memory) ModRM; consumes SIB and displacement. */
   ea(): EA {
-    const off = this.adsize === 4 ? this.ea32() : this.ea16();
-    return this.withSegment(off);
+    if (this.adsize === 4) {
+      const p = this.eaParts32();
+      return this.withSegment(eaClosure(p.base, p.index, p.scale, p.disp));
+    }
+    return this.withSegment(this.ea16());
+  }
+
+  /**
+   * The current (memory) ModRM as address parts, for handlers that fuse the address
+   * computation into their own closure (ops/mem32.ts); consumes SIB and displacement.
+   * Null for 16-bit addressing: then call ea() for the same operand (nothing was consumed).
+   */
+  eaParts(): EAParts | null {
+    if (this.adsize !== 4) return null;
+    const p = this.eaParts32();
+    if (this.seg === FS || this.seg === GS) p.seg = SEGBASE + this.seg;
+    return p;
   }
 
   /** Address of a moffs operand (mov al/eax <-> [imm]). */
@@ -98,30 +138,20 @@ export class Decoder {
     return (c) => (off(c) + c.s[i]) >>> 0;
   }
 
-  private ea32(): EA {
+  private eaParts32(): EAParts {
     const mod = this.mod, rm = this.rm;
-    if (rm === 4) return this.sib();
+    if (rm === 4) {
+      const sib = this.u8();
+      const scale = sib >> 6, index = (sib >> 3) & 7, base = sib & 7;
+      const noBase = base === 5 && mod === 0;
+      const disp = mod === 1 ? this.s8() : mod === 2 || noBase ? this.s32() : 0;
+      return { base: noBase ? ZERO : base, index: index === 4 ? ZERO : index, scale, seg: ZERO, disp };
+    }
     if (mod === 0) {
-      if (rm === 5) { const d = this.u32(); return () => d; }
-      return (c) => c.s[rm] >>> 0;
+      if (rm === 5) return { base: ZERO, index: ZERO, scale: 0, seg: ZERO, disp: this.s32() };
+      return { base: rm, index: ZERO, scale: 0, seg: ZERO, disp: 0 };
     }
-    const disp = mod === 1 ? this.s8() : this.s32();
-    return (c) => (c.s[rm] + disp) >>> 0;
-  }
-
-  private sib(): EA {
-    const sib = this.u8();
-    const scale = sib >> 6, index = (sib >> 3) & 7, base = sib & 7;
-    const mod = this.mod;
-    const noBase = base === 5 && mod === 0;
-    const disp = mod === 1 ? this.s8() : mod === 2 || noBase ? this.s32() : 0;
-    if (index === 4) {
-      if (noBase) return () => disp >>> 0;
-      return disp === 0 ? (c) => c.s[base] >>> 0 : (c) => (c.s[base] + disp) >>> 0;
-    }
-    if (noBase) return (c) => ((c.s[index] << scale) + disp) >>> 0;
-    if (disp === 0) return (c) => (c.s[base] + (c.s[index] << scale)) >>> 0;
-    return (c) => (c.s[base] + (c.s[index] << scale) + disp) >>> 0;
+    return { base: rm, index: ZERO, scale: 0, seg: ZERO, disp: mod === 1 ? this.s8() : this.s32() };
   }
 
   private ea16(): EA {

@@ -9,6 +9,13 @@ import { AF, ARITH_FLAGS, CF, FLAGS, LA, LB, LOP, LRES, OF, PF, SF, ZF } from '.
 // LOP encodes kind << 2 | size class (0: 8-bit, 1: 16-bit, 2: 32-bit).
 export const LOP_NONE = 0;
 export const K_ADD = 1, K_SUB = 2, K_LOGIC = 3, K_INC = 4, K_DEC = 5;
+/**
+ * Extra LOP bit: CF and OF were set eagerly in FLAGS by a later rotate, the other flags
+ * still come from the record. Rotates change only CF and OF, so they need not
+ * materialise the record first. With the bit set `lop >> 2` matches no kind, so the
+ * kind-specific fast paths below fall back to FLAGS for CF.
+ */
+export const LOP_CFOF = 0x20;
 
 const SIGN = [0x80, 0x8000, 0x80000000 | 0];
 const MASK = [0xff, 0xffff, -1];
@@ -24,7 +31,7 @@ for (let i = 0; i < 256; i++) {
 /** Compute all six arithmetic flags from the lazy record. */
 function computeLazy(s: Int32Array): number {
   const lop = s[LOP];
-  const kind = lop >> 2, sz = lop & 3;
+  const kind = (lop >> 2) & 7, sz = lop & 3;
   const res = s[LRES], a = s[LA], b = s[LB];
   const sign = SIGN[sz];
   let f = PARITY[res & 0xff] | (res === 0 ? ZF : 0) | (res & sign ? SF : 0);
@@ -52,6 +59,7 @@ function computeLazy(s: Int32Array): number {
       f |= (a ^ 1 ^ res) & AF;
       break;
   }
+  if (lop & LOP_CFOF) f = (f & ~(CF | OF)) | (s[FLAGS] & (CF | OF));
   return f;
 }
 

@@ -17,6 +17,12 @@ export const LOP = 10, LA = 11, LB = 12, LRES = 13;
 /** Segment selectors (ES CS SS DS FS GS) at 14..19, bases at 20..25. */
 export const SEL = 14, SEGBASE = 20;
 export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
+/**
+ * A word that is always 0. Fused memory ops (ops/mem32.ts) compute every address as
+ * s[base] + (s[index] << scale) + s[seg] + disp, with this word standing in for an
+ * absent base, index or segment base.
+ */
+export const ZERO = 31;
 /** Word count of the integer part; the FPU area follows (see fpu.ts). */
 export const INT_WORDS = 32;
 export const FPU_OFFSET = INT_WORDS * 4;

@@ -46,6 +46,10 @@ PROD(q_shl3_inc, "shll $3, %%eax\n\tincl %%ebx") PROD(q_add_clc, "addl %%ebx, %%
 PROD(q_sub_bt, "subl %%ebx, %%eax\n\tbtl $3, %%ebx") PROD(q_cmp_sahf, "cmpl %%ebx, %%eax\n\tmov %%bh, %%ah\n\tsahf")
 PROD(q_dec_shl0, "decl %%eax\n\tmov $0, %%cl\n\tshll %%cl, %%ebx") PROD(q_add_cmpxchg, "addl %%ebx, %%eax\n\tcmpxchgl %%ebx, %%ebx")
 PROD(q_sub_rol0, "subb %%bl, %%al\n\trolb $0, %%bl") PROD(q_neg_sbb, "negw %%ax\n\tsbbw %%bx, %%ax")
+/* A 32-bit rotate changes only CF and OF: the engine keeps the earlier record for the rest. */
+PROD(q_sub_rol, "subl %%ebx, %%eax\n\troll $1, %%ebx") PROD(q_add_ror, "addl %%ebx, %%eax\n\trorl $1, %%ebx")
+PROD(q_dec_rorcl, "decl %%eax\n\tmov $1, %%cl\n\trorl %%cl, %%ebx") PROD(q_rol_inc, "roll $1, %%ebx\n\tincl %%eax")
+PROD(q_ror_adc, "subl %%ebx, %%eax\n\trorl $1, %%ebx\n\tadcl $0, %%eax") PROD(q_shr_sar, "shrl $3, %%eax\n\tsarl $1, %%ebx")
 
 typedef void (*Fn)(u32, u32, u32);
 struct Case { const char *name; Fn fn; };
@@ -60,6 +64,8 @@ static const struct Case cases[] = {
   { "neg+rcl", q_neg_rcl }, { "add+cmc", q_add_cmc }, { "shl+adc", q_shl_adc }, { "shl3+inc", q_shl3_inc },
   { "add+clc", q_add_clc }, { "cmp+sahf", q_cmp_sahf }, { "dec+shl0", q_dec_shl0 },
   { "add+cmpxchg", q_add_cmpxchg }, { "sub+rol0", q_sub_rol0 }, { "neg+sbb", q_neg_sbb },
+  { "sub+rol", q_sub_rol }, { "add+ror", q_add_ror }, { "dec+rorcl", q_dec_rorcl }, { "rol+inc", q_rol_inc },
+  { "sub+ror+adc", q_ror_adc }, { "shr+sar", q_shr_sar },
   /* These leave some flags undefined (AF after logic, all but CF/ZF after bt): only the
    * conditions that avoid them are meaningful, so they are in the "partial" table. */
 };

@@ -4,6 +4,7 @@ import type { Decoder } from '../decoder.js';
 import { getCF, getFlags, setArith } from '../flags.js';
 import { CF, EAX } from '../state.js';
 import { ALU, SHIFTS, div, idiv, imul1, imul2, mul, sc, shld, shrd, szp, type Alu2 } from './alu.js';
+import { fastShift32, imul32 } from './fast32.js';
 import { binReg, binRM, getRM, memGet, memSet, norm, regGet, regSet, rmOperand, srcImm, srcReg, unRM } from './operand.js';
 import { OPS1, OPS2, def, range } from './table.js';
 import { ud } from './faults.js';
@@ -37,7 +38,7 @@ for (let k = 0; k < 8; k++) {
   def(OPS1, [base + 4, base + 5], (d, op) => {
     const sz = byteOrV(op, d);
     const imm = norm(d.imm(sz === 2 ? 4 : sz === 1 ? 2 : 1), sz);
-    return binRM({ reg: EAX, ea: null }, sz, srcImm(imm), fOf(sz), write);
+    return binRM({ reg: EAX, ea: null, p: null }, sz, srcImm(imm), fOf(sz), write);
   });
 }
 
@@ -60,13 +61,13 @@ def(OPS1, [0x84, 0x85], (d, op) => {
 def(OPS1, [0xa8, 0xa9], (d, op) => {
   const sz = byteOrV(op, d);
   const imm = norm(d.imm(sz === 2 ? 4 : sz === 1 ? 2 : 1), sz);
-  return binRM({ reg: EAX, ea: null }, sz, srcImm(imm), ALU[sz].test, false);
+  return binRM({ reg: EAX, ea: null, p: null }, sz, srcImm(imm), ALU[sz].test, false);
 });
 
 // 40-4F: inc/dec r16/r32.
 def(OPS1, range(0x40, 0x4f), (d, op) => {
   const sz = sc(d.opsize);
-  return unRM({ reg: op & 7, ea: null }, sz, op < 0x48 ? ALU[sz].inc : ALU[sz].dec);
+  return unRM({ reg: op & 7, ea: null, p: null }, sz, op < 0x48 ? ALU[sz].inc : ALU[sz].dec);
 });
 
 // C0/C1/D0-D3: group 2 shifts and rotates.
@@ -75,8 +76,12 @@ def(OPS1, [0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3], (d, op) => {
   d.modrm();
   const f = SHIFTS[sz][d.reg];
   const rm = rmOperand(d);
-  if (op === 0xd2 || op === 0xd3) return unRM(rm, sz, (c, a) => f(c, a, c.s[1] & 31));
-  const n = op < 0xd0 ? d.u8() & 31 : 1;
+  const n = op === 0xd2 || op === 0xd3 ? -1 : op < 0xd0 ? d.u8() & 31 : 1;
+  if (sz === 2 && rm.ea === null) {
+    const fast = fastShift32(d.reg, rm.reg, n);
+    if (fast) return fast;
+  }
+  if (n < 0) return unRM(rm, sz, (c, a) => f(c, a, c.s[1] & 31));
   return unRM(rm, sz, (c, a) => f(c, a, n));
 });
 
@@ -112,8 +117,13 @@ def(OPS1, [0x69, 0x6b], (d, op) => {
   const sz = sc(d.opsize);
   d.modrm();
   const reg = d.reg;
-  const get = getRM(rmOperand(d), sz);
+  const rm = rmOperand(d);
+  const get = getRM(rm, sz);
   const imm = norm(op === 0x6b ? d.s8() : d.immv(), sz);
+  if (sz === 2) {
+    if (rm.ea === null) { const j = rm.reg; return (c) => { const s = c.s; s[reg] = imul32(s, s[j], imm); }; }
+    return (c) => { const v = get(c); const s = c.s; s[reg] = imul32(s, v, imm); };
+  }
   const set = regSet(sz, reg);
   return (c) => set(c, imul2(c, get(c), imm, sz));
 });
@@ -121,7 +131,12 @@ def(OPS2, 0xaf, (d, op) => {
   const sz = sc(d.opsize);
   d.modrm();
   const reg = d.reg;
-  const get = getRM(rmOperand(d), sz);
+  const rm = rmOperand(d);
+  const get = getRM(rm, sz);
+  if (sz === 2) {
+    if (rm.ea === null) { const j = rm.reg; return (c) => { const s = c.s; s[reg] = imul32(s, s[reg], s[j]); }; }
+    return (c) => { const v = get(c); const s = c.s; s[reg] = imul32(s, s[reg], v); };
+  }
   const r = regGet(sz, reg), set = regSet(sz, reg);
   return (c) => set(c, imul2(c, r(c), get(c), sz));
 });

@@ -8,6 +8,7 @@ import { OPS1, OPS2, def, range } from './table.js';
 import { pop16, pop32, popv, push32, pushv } from './stack.js';
 import { gp, ud, SIGSEGV, SIGTRAP, SI_KERNEL } from './faults.js';
 import { ALU } from './alu.js';
+import { fastJcc } from './fast32.js';
 import { CPU_ID } from '../identity.js';
 
 const target = (next: number, rel: number, opsize: number) =>
@@ -18,13 +19,13 @@ def(OPS1, range(0x70, 0x7f), (d, op) => {
   const rel = d.s8();
   const t = target(d.next, rel, d.opsize), cc = op & 15;
   d.ends = true;
-  return (c) => { if (cond(c, cc)) c.s[EIP] = t; };
+  return fastJcc(cc, t);
 });
 def(OPS2, range(0x80, 0x8f), (d, op) => {
   const rel = d.opsize === 4 ? d.s32() : d.s16();
   const t = target(d.next, rel, d.opsize), cc = op & 15;
   d.ends = true;
-  return (c) => { if (cond(c, cc)) c.s[EIP] = t; };
+  return fastJcc(cc, t);
 });
 def(OPS1, [0xe9, 0xeb], (d, op) => {
   const rel = op === 0xeb ? d.s8() : d.opsize === 4 ? d.s32() : d.s16();

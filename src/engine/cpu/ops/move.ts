@@ -3,7 +3,8 @@ import type { Cpu } from '../cpu.js';
 import { cond, getFlags, setArith } from '../flags.js';
 import { EAX, ECX, EDX, EBX, ESP, EBP, ZF, USER_FLAGS_MASK, FLAGS_FIXED } from '../state.js';
 import { ALU, sc } from './alu.js';
-import { getRM, memGet, memSet, norm, regGet, regSet, rmOperand, setRM } from './operand.js';
+import { R8, getRM, memGet, memSet, norm, regGet, regSet, rmOperand, setRM } from './operand.js';
+import { lea32, load32, load8, loadExt, store32, store8, storeImm32 } from './mem32.js';
 import { OPS1, OPS2, def, range } from './table.js';
 import { pop16, pop32, popv, push16, push32, pushv } from './stack.js';
 import { ud } from './faults.js';
@@ -19,9 +20,11 @@ def(OPS1, [0x88, 0x89, 0x8a, 0x8b], (d, op) => {
       const j = rm.reg;
       return op & 2 ? (c) => { c.s[reg] = c.s[j]; } : (c) => { c.s[j] = c.s[reg]; };
     }
+    if (rm.p !== null) return op & 2 ? load32(rm.p, reg) : store32(rm.p, reg);
     const ea = rm.ea;
     return op & 2 ? (c) => { c.s[reg] = c.mem.read32(ea(c)); } : (c) => { c.mem.write32(ea(c), c.s[reg]); };
   }
+  if (sz === 0 && rm.p !== null) return op & 2 ? load8(rm.p, R8[reg]) : store8(rm.p, R8[reg]);
   if (op & 2) { const g = getRM(rm, sz), p = regSet(sz, reg); return (c) => p(c, g(c)); }
   const g = regGet(sz, reg), p = setRM(rm, sz);
   return (c) => p(c, g(c));
@@ -33,6 +36,7 @@ def(OPS1, [0xc6, 0xc7], (d, op) => {
   if (d.reg !== 0) return ud(d);
   const rm = rmOperand(d);
   const imm = norm(d.imm(sz === 2 ? 4 : sz === 1 ? 2 : 1), sz);
+  if (sz === 2 && rm.p !== null) return storeImm32(rm.p, imm);
   if (sz === 2 && rm.ea !== null) { const ea = rm.ea; return (c) => c.mem.write32(ea(c), imm); }
   const p = setRM(rm, sz);
   return (c) => p(c, imm);
@@ -60,6 +64,8 @@ def(OPS1, 0x8d, (d) => {
   const reg = d.reg, sz = sc(d.opsize);
   const seg = d.seg;
   d.seg = -1;
+  const parts = sz === 2 ? d.eaParts() : null;
+  if (parts !== null) { d.seg = seg; return lea32(parts, reg); }
   const ea = d.ea();
   d.seg = seg;
   if (sz === 2) return (c) => { c.s[reg] = ea(c); };
@@ -72,7 +78,9 @@ def(OPS2, [0xb6, 0xb7, 0xbe, 0xbf], (d, op) => {
   const dsz = sc(d.opsize);
   d.modrm();
   const reg = d.reg;
-  const g = getRM(rmOperand(d), ssz);
+  const rm = rmOperand(d);
+  if (dsz === 2 && rm.p !== null) return loadExt(rm.p, reg, ssz, op >= 0xbe);
+  const g = getRM(rm, ssz);
   const p = regSet(dsz, reg);
   if (op < 0xbe) return dsz === 2 ? (c) => { c.s[reg] = g(c); } : (c) => p(c, g(c));
   const sh = ssz ? 16 : 24;

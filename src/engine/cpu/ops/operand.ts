@@ -4,9 +4,10 @@
  * (0: 8-bit, 1: 16-bit, 2: 32-bit). 32-bit forms get dedicated closures: they dominate.
  */
 import type { Cpu, Op } from '../cpu.js';
-import type { Decoder, EA } from '../decoder.js';
+import type { Decoder, EA, EAParts } from '../decoder.js';
 import { ALU, type Alu2 } from './alu.js';
 import { fastReg32 } from './fast32.js';
+import * as M from './mem32.js';
 
 const ALU2 = ALU[2];
 
@@ -35,24 +36,39 @@ export function memSet(sz: number): (c: Cpu, a: number, v: number) => void {
   return sz === 2 ? (c, a, v) => c.mem.write32(a, v) : sz === 1 ? (c, a, v) => c.mem.write16(a, v) : (c, a, v) => c.mem.write8(a, v);
 }
 
-/** A decoded r/m operand: a register index, or a memory address closure. */
+/**
+ * A decoded r/m operand: a register index, or a memory address closure and (for 32-bit
+ * addressing) its parts, which ops/mem32.ts fuses into the instruction's closure.
+ */
 export interface RM {
   reg: number;
   ea: EA | null;
+  p: EAParts | null;
 }
 /** Read ModRM (if not yet read) and describe its r/m operand. Call before reading immediates. */
 export function rmOperand(d: Decoder): RM {
-  return d.isReg ? { reg: d.rm, ea: null } : { reg: -1, ea: d.ea() };
+  if (d.isReg) return { reg: d.rm, ea: null, p: null };
+  const p = d.eaParts();
+  if (p === null) return { reg: -1, ea: d.ea(), p: null };
+  return { reg: -1, ea: eaOf(p), p };
+}
+/** The generic address closure of fused parts (for handlers that need the address itself). */
+function eaOf(p: EAParts): EA {
+  const b = p.base, x = p.disp, i = p.index, k = p.scale, g = p.seg;
+  if (M.simple(p)) return (c) => (c.s[b] + x) >>> 0;
+  return (c) => { const s = c.s; return (s[b] + (s[i] << k) + s[g] + x) >>> 0; };
 }
 
 export function getRM(rm: RM, sz: number): Get {
   if (rm.ea === null) return regGet(sz, rm.reg);
+  if (rm.p !== null) return M.memGet(rm.p, sz);
   const ea = rm.ea, rd = memGet(sz);
   if (sz === 2) return (c) => c.mem.read32(ea(c));
   return (c) => rd(c, ea(c));
 }
 export function setRM(rm: RM, sz: number): Set {
   if (rm.ea === null) return regSet(sz, rm.reg);
+  if (rm.p !== null) return M.memSet(rm.p, sz);
   const ea = rm.ea, wr = memSet(sz);
   if (sz === 2) return (c, v) => c.mem.write32(ea(c), v);
   return (c, v) => wr(c, ea(c), v);
@@ -79,6 +95,8 @@ export function binRM(rm: RM, sz: number, src: Src, f: Alu2, write: boolean): Op
       if (src.imm) return write ? (c) => { c.s[i] = f(c, c.s[i], sv); } : (c) => { f(c, c.s[i], sv); };
       return write ? (c) => { const s = c.s; s[i] = f(c, s[i], s[sv]); } : (c) => { const s = c.s; f(c, s[i], s[sv]); };
     }
+    const k = f === ALU2.test ? M.TEST : ALU2.group.indexOf(f);
+    if (rm.p !== null && k >= 0 && M.fusable(k) && write === (k !== 7 && k !== M.TEST)) return M.aluMem32(rm.p, k, src.imm, sv);
     const ea = rm.ea;
     if (src.imm) {
       return write
@@ -88,6 +106,9 @@ export function binRM(rm: RM, sz: number, src: Src, f: Alu2, write: boolean): Op
     return write
       ? (c) => { const a = ea(c); c.mem.write32(a, f(c, c.mem.read32(a), c.s[sv])); }
       : (c) => { f(c, c.mem.read32(ea(c)), c.s[sv]); };
+  }
+  if (sz === 0 && rm.p !== null && !write && (f === ALU[0].cmp || f === ALU[0].test)) {
+    return M.cmpMem8(rm.p, f === ALU[0].test, src.imm, src.imm ? sv : R8[sv]);
   }
   const s = src.imm ? () => sv : regGet(sz, sv);
   if (rm.ea === null) {
@@ -109,6 +130,8 @@ export function binReg(reg: number, rm: RM, sz: number, f: Alu2, write: boolean)
       if (fast) return fast;
       return write ? (c) => { const s = c.s; s[reg] = f(c, s[reg], s[j]); } : (c) => { const s = c.s; f(c, s[reg], s[j]); };
     }
+    const k = f === ALU2.test ? M.TEST : ALU2.group.indexOf(f);
+    if (rm.p !== null && k >= 0 && M.fusable(k) && write === (k !== 7 && k !== M.TEST)) return M.aluRegMem32(rm.p, reg, k);
     const ea = rm.ea;
     return write
       ? (c) => { c.s[reg] = f(c, c.s[reg], c.mem.read32(ea(c))); }
