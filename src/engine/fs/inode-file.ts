@@ -40,6 +40,7 @@ export class InodeFile extends File {
     this.isDir = (mode & S_IFMT) === S_IFDIR;
     this.dirCtx = dirCtx;
     this.isReg = (mode & S_IFMT) === S_IFREG;
+    inode.opened?.();
   }
   private readonly isReg: boolean;
 
@@ -150,6 +151,10 @@ export class InodeFile extends File {
     if (len < 0) return -EINVAL;
     if (!this.inode.setattr) return -EINVAL;
     return this.inode.setattr({ size: len });
+  }
+
+  release(): void | Promise<void> {
+    return this.inode.released?.();
   }
 
   fsync(): MaybeAsync<number> {

@@ -203,6 +203,13 @@ export interface Inode {
    * open file description instead of the VFS's generic one.
    */
   open?(flags: number, path: string): File | number | Promise<File | number>;
+
+  /**
+   * An open file description now refers to this inode / has let it go (the generic
+   * InodeFile calls these). A disk file system frees an unlinked inode at the last release.
+   */
+  opened?(): void;
+  released?(): void | Promise<void>;
 }
 
 export interface FileSystem {

@@ -24,5 +24,6 @@ export class Lru<K, V> {
     }
   }
 
+  delete(k: K): void { this.map.delete(k); }
   get size(): number { return this.map.size; }
 }

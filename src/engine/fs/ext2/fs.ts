@@ -1,42 +1,104 @@
 /**
- * Read-only ext2: mounting (superblock and group descriptor checks), the block cache, inode
- * loading and logical-to-physical block mapping. The Inode objects live in inode.ts.
+ * ext2: mounting (superblock and group descriptor checks), the block cache with write-back,
+ * inode loading and identity, logical-to-physical block mapping, and sync. Inode objects
+ * live in inode.ts and dir.ts; allocation in alloc.ts; block maps that grow and shrink in
+ * bmap.ts. docs/EXT2.md describes the write policy and its crash-safety.
  */
 import type { BlockDevice } from '../../block/types.js';
 import type { FileSystem, FsStats } from '../types.js';
+import { nowTimespec } from '../tmpfs.js';
 import { Lru } from './cache.js';
 import {
-  EXT2_ROOT_INO, EXT2_SUPER_MAGIC, EXT4_EXTENTS_FL, EXT4_INLINE_DATA_FL, type GroupDesc,
-  INCOMPAT_FEATURES, N_DIRECT, IND_BLOCK, DIND_BLOCK, TIND_BLOCK, RO_COMPAT_FEATURES, RO_COMPAT_SPARSE_SUPER,
-  type RawInode, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, SUPPORTED_INCOMPAT, type Superblock,
-  UNSUPPORTED_RO_COMPAT_FOR_READ, featureNames, groupHasSuper, parseGroupDesc, parseInode, parseSuperblock,
+  EXT2_ERROR_FS, EXT2_ROOT_INO, EXT2_SUPER_MAGIC, EXT2_VALID_FS, EXT4_EXTENTS_FL, EXT4_INLINE_DATA_FL, type GroupDesc,
+  INCOMPAT_FEATURES, N_DIRECT, IND_BLOCK, DIND_BLOCK, TIND_BLOCK, RO_COMPAT_FEATURES, RO_COMPAT_LARGE_FILE,
+  RO_COMPAT_SPARSE_SUPER, type RawInode, SB_FEATURE_RO_COMPAT, SB_FREE_BLOCKS, SB_FREE_BLOCKS_HI, SB_FREE_INODES,
+  SB_MNT_COUNT, SB_MTIME, SB_STATE, SB_WTIME, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, SUPPORTED_INCOMPAT, type Superblock,
+  UNSUPPORTED_RO_COMPAT_FOR_READ, WRITABLE_INCOMPAT, WRITABLE_RO_COMPAT, featureNames, groupHasSuper, parseGroupDesc,
+  parseInode, parseSuperblock, serializeInode, storeGroupCounts,
 } from './layout.js';
-import { Ext2Dir, type Ext2Inode, makeInode } from './inode.js';
+import { Ext2Dir } from './dir.js';
+import type { Ext2Inode } from './inode.js';
+import { makeInode } from './make.js';
 
-/** Damage found while reading: inode methods turn it into -EIO. */
-export class Ext2CorruptError extends Error {}
+import { Ext2CorruptError, Ext2NoSpaceError } from './errors.js';
 
-/** Metadata blocks kept (indirect blocks, directory blocks, inode table blocks). */
+export { Ext2CorruptError, Ext2NoSpaceError };
+
+/** Clean metadata blocks kept (indirect blocks, directory blocks, inode table blocks, bitmaps). */
 const BLOCK_CACHE_BLOCKS = 1024;
+/** Recently used inode objects kept alive (others live as long as someone holds them). */
 const INODE_CACHE = 4096;
+/**
+ * Dirty metadata blocks (and dirty inodes) that trigger a write-back without waiting for
+ * sync(): bounds memory during a large untar, like the kernel's periodic writeback.
+ */
+const WRITEBACK_THRESHOLD = 4096;
+
+export interface Ext2MountOptions {
+  /**
+   * Ask for a writable mount. It is granted only when the device accepts writes, every
+   * feature is one this writer keeps consistent, and the file system is marked clean
+   * without errors; otherwise the mount is read-only and `roReason` says why.
+   */
+  writable?: boolean;
+  /**
+   * Access-time policy on a writable mount: 'relatime' (the Linux default: update atime
+   * when it is older than mtime or ctime, or a day old) or 'noatime'.
+   */
+  atime?: 'relatime' | 'noatime';
+}
+
+type WritableDevice = BlockDevice & {
+  write?(offset: number, data: Uint8Array): void | Promise<void>;
+  flush?(): void | Promise<void>;
+  readOnly?: boolean;
+};
 
 export class Ext2Fs implements FileSystem {
   readonly type = 'ext2';
-  readonly readOnly = true;
+  readonly readOnly: boolean;
+  /** Why a writable mount was refused (null when writable or not asked for). */
+  readonly roReason: string | null;
   readonly dev: number;
-  readonly device: BlockDevice;
+  readonly device: WritableDevice;
   readonly sb: Superblock;
   readonly blockSize: number;
   readonly groups: GroupDesc[];
   /** True when directory entries carry a file type byte (filetype feature). */
   readonly hasFiletype: boolean;
   readonly hugeFile: boolean;
+  readonly noatime: boolean;
+  /** Largest file size the block maps (and i_blocks) can describe. */
+  readonly maxFileSize: number;
   root!: Ext2Dir;
+
   private readonly blocks = new Lru<number, Uint8Array>(BLOCK_CACHE_BLOCKS);
   private readonly inflight = new Map<number, Promise<Uint8Array>>();
-  private readonly inodes = new Lru<number, Ext2Inode>(INODE_CACHE);
+  /** Modified metadata blocks not yet on the device (owned copies, never evicted). */
+  private readonly dirty = new Map<number, Uint8Array>();
+  /**
+   * One object per inode number while anyone holds it: an open file and a later lookup
+   * must share state, or their block maps would diverge. `recent` keeps hot ones alive.
+   */
+  private readonly inodeRefs = new Map<number, WeakRef<Ext2Inode>>();
+  private readonly recent = new Lru<number, Ext2Inode>(INODE_CACHE);
+  private readonly loading = new Map<number, Promise<Ext2Inode>>();
+  private readonly dirtyInodes = new Map<number, Ext2Inode>();
+  /** Inodes with no name left but still open: freed at their last close or at unmount. */
+  readonly orphans = new Set<Ext2Inode>();
+  private readonly gone = new FinalizationRegistry<number>((ino) => {
+    if (this.inodeRefs.get(ino)?.deref() === undefined) this.inodeRefs.delete(ino);
+  });
+  /** Private copies of the superblock and descriptor table, patched and written back. */
+  private readonly sbRaw: Uint8Array;
+  private readonly gdtRaw: Uint8Array;
+  private readonly gdtOffset: number;
+  private metaDirty = false;
+  private errors = false;
+  private tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(device: BlockDevice, dev: number, sb: Superblock, groups: GroupDesc[]) {
+  private constructor(device: BlockDevice, dev: number, sb: Superblock, groups: GroupDesc[], sbRaw: Uint8Array,
+    gdtRaw: Uint8Array, gdtOffset: number, roReason: string | null, writable: boolean, opts: Ext2MountOptions) {
     this.device = device;
     this.dev = dev;
     this.sb = sb;
@@ -44,17 +106,30 @@ export class Ext2Fs implements FileSystem {
     this.groups = groups;
     this.hasFiletype = (sb.featureIncompat & 0x0002) !== 0;
     this.hugeFile = (sb.featureRoCompat & 0x0008) !== 0;
+    this.sbRaw = sbRaw;
+    this.gdtRaw = gdtRaw;
+    this.gdtOffset = gdtOffset;
+    this.roReason = roReason;
+    this.readOnly = !writable;
+    this.noatime = opts.atime === 'noatime';
+    const P = this.blockSize / 4;
+    const maxBlocks = N_DIRECT + P + P * P + P * P * P;
+    // i_blocks counts 512-byte sectors in 32 bits (without huge_file): 2 TiB less the
+    // indirect blocks, which the kernel's ext2_max_size also subtracts (roughly, here).
+    const sectorLimit = (2 ** 32 - 1) * 512 - (maxBlocks / P + P + 2) * this.blockSize;
+    this.maxFileSize = Math.min(maxBlocks * this.blockSize, sectorLimit);
   }
 
   /**
    * Check the superblock and group descriptors and load the root directory. Throws an
    * Error naming the problem when the device does not hold an ext2 file system we can read.
    */
-  static async mount(device: BlockDevice, dev: number): Promise<Ext2Fs> {
+  static async mount(device: BlockDevice, dev: number, opts: Ext2MountOptions = {}): Promise<Ext2Fs> {
     if (device.size < SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE) {
       throw new Error(`not an ext2 image: device is only ${device.size} bytes`);
     }
-    const sb = parseSuperblock(await device.read(SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE));
+    const sbRaw = (await device.read(SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE)).slice();
+    const sb = parseSuperblock(sbRaw);
     if (sb.magic !== EXT2_SUPER_MAGIC) {
       throw new Error(`not an ext2 image: bad magic 0x${sb.magic.toString(16).padStart(4, '0')} (expected 0xef53)`);
     }
@@ -66,7 +141,7 @@ export class Ext2Fs implements FileSystem {
     const gdtOffset = (sb.firstDataBlock + 1) * bs;
     const gdtBytes = nGroups * sb.descSize;
     if (gdtOffset + gdtBytes > device.size) throw new Error('corrupt ext2 image: group descriptors past the end');
-    const raw = await device.read(gdtOffset, gdtBytes);
+    const raw = (await device.read(gdtOffset, gdtBytes)).slice();
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const itb = Math.ceil((sb.inodesPerGroup * sb.inodeSize) / bs);
     const groups: GroupDesc[] = [];
@@ -77,7 +152,9 @@ export class Ext2Fs implements FileSystem {
       }
       groups.push(gd);
     }
-    const fs = new Ext2Fs(device, dev, sb, groups);
+    const roReason = opts.writable ? whyReadOnly(device as WritableDevice, sb, sbRaw) : null;
+    const writable = !!opts.writable && roReason === null;
+    const fs = new Ext2Fs(device, dev, sb, groups, sbRaw, raw, gdtOffset, roReason, writable, opts);
     try {
       const root = await fs.inode(EXT2_ROOT_INO);
       if (!(root instanceof Ext2Dir)) throw new Ext2CorruptError('root inode is not a directory');
@@ -85,14 +162,42 @@ export class Ext2Fs implements FileSystem {
     } catch (e) {
       throw new Error(`corrupt ext2 image: ${(e as Error).message}`);
     }
+    if (writable) await fs.markMounted();
     return fs;
   }
 
+  // ---- Serialisation of operations ----
+
+  /**
+   * Run fn alone. On a writable mount every inode operation goes through here, so an
+   * operation that waits for the device never interleaves with another one's half-made
+   * changes (allocations, directory blocks, block maps). Read-only mounts run fn at once.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.readOnly) return fn();
+    const run = this.tail.then(async () => {
+      try {
+        const r = await fn();
+        if (this.dirty.size + this.dirtyInodes.size > WRITEBACK_THRESHOLD) await this.writeBack();
+        return r;
+      } catch (e) {
+        // Anything but a full disk is damage or a device failure: the on-disk state may be
+        // half-updated, so record it as the kernel's ext2_error does (e2fsck will check).
+        if (!(e instanceof Ext2NoSpaceError)) this.errors = true;
+        throw e;
+      }
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- Blocks ----
+
   /** One block, through the cache. Concurrent misses on the same block share one read. */
   async block(n: number): Promise<Uint8Array> {
-    if (n >= this.sb.blocksCount || n < this.sb.firstDataBlock) {
-      throw new Ext2CorruptError(`block ${n} outside the file system`);
-    }
+    this.checkBlock(n);
+    const d = this.dirty.get(n);
+    if (d) return d;
     const hit = this.blocks.get(n);
     if (hit) return hit;
     const pending = this.inflight.get(n);
@@ -110,6 +215,40 @@ export class Ext2Fs implements FileSystem {
     return p;
   }
 
+  /** A metadata block to modify: an owned copy, kept dirty until written back. */
+  async blockW(n: number): Promise<Uint8Array> {
+    const d = this.dirty.get(n);
+    if (d) return d;
+    const copy = (await this.block(n)).slice();
+    this.dirty.set(n, copy);
+    this.blocks.set(n, copy);
+    return copy;
+  }
+
+  /** A freshly allocated metadata block: zeros, dirty, with no read of the old contents. */
+  newBlockW(n: number): Uint8Array {
+    this.checkBlock(n);
+    const b = new Uint8Array(this.blockSize);
+    this.dirty.set(n, b);
+    this.blocks.set(n, b);
+    return b;
+  }
+
+  /**
+   * Drop a freed block from the caches: a dirty copy written back later would overwrite
+   * whatever the block holds by then (file data written straight to the device).
+   */
+  forget(n: number): void {
+    this.dirty.delete(n);
+    this.blocks.delete(n);
+  }
+
+  private checkBlock(n: number): void {
+    if (n >= this.sb.blocksCount || n < this.sb.firstDataBlock) {
+      throw new Ext2CorruptError(`block ${n} outside the file system`);
+    }
+  }
+
   /** Raw bytes straight from the device (file data, which would only churn the cache). */
   async readRaw(block: number, count: number, skip: number, length: number): Promise<Uint8Array> {
     if (block < this.sb.firstDataBlock || block + count > this.sb.blocksCount) {
@@ -118,31 +257,109 @@ export class Ext2Fs implements FileSystem {
     return this.device.read(block * this.blockSize + skip, length);
   }
 
+  /**
+   * File data goes straight to the device (write-through): data then always reaches the
+   * disk before the metadata that points at it, which is written back later.
+   */
+  async writeRaw(offset: number, data: Uint8Array): Promise<void> {
+    if (offset < this.sb.firstDataBlock * this.blockSize || offset + data.length > this.sb.blocksCount * this.blockSize) {
+      throw new Ext2CorruptError(`write at ${offset}+${data.length} outside the file system`);
+    }
+    await this.device.write!(offset, data);
+  }
+
+  // ---- Inodes ----
+
   /** The inode object for `ino`, loaded and checked; throws Ext2CorruptError. */
   async inode(ino: number): Promise<Ext2Inode> {
-    const hit = this.inodes.get(ino);
-    if (hit) return hit;
-    const raw = await this.rawInode(ino);
-    const node = makeInode(this, ino, raw);
-    this.inodes.set(ino, node);
+    const live = this.inodeRefs.get(ino)?.deref();
+    if (live) {
+      this.recent.set(ino, live);
+      return live;
+    }
+    const pending = this.loading.get(ino);
+    if (pending) return pending;
+    const p = (async () => {
+      try {
+        return this.adopt(makeInode(this, ino, await this.rawInode(ino)));
+      } finally {
+        this.loading.delete(ino);
+      }
+    })();
+    this.loading.set(ino, p);
+    return p;
+  }
+
+  /** Register a new inode object as the one for its number. */
+  adopt(node: Ext2Inode): Ext2Inode {
+    this.inodeRefs.set(node.ino, new WeakRef(node));
+    this.gone.register(node, node.ino);
+    this.recent.set(node.ino, node);
     return node;
   }
 
-  private async rawInode(ino: number): Promise<RawInode> {
+  /** A freed inode's object is no longer the one for its number. */
+  disown(node: Ext2Inode): void {
+    if (this.inodeRefs.get(node.ino)?.deref() === node) this.inodeRefs.delete(node.ino);
+    this.recent.delete(node.ino);
+  }
+
+  /** Install a just-allocated inode (new on disk) and mark it for write-back. */
+  newInode(ino: number, raw: RawInode): Ext2Inode {
+    const node = this.adopt(makeInode(this, ino, raw));
+    this.markDirty(node);
+    return node;
+  }
+
+  markDirty(node: Ext2Inode): void {
+    this.dirtyInodes.set(node.ino, node);
+  }
+
+  /** Where inode `ino` sits: its inode table block and the byte offset inside it. */
+  private inodeLocation(ino: number): { blk: number; off: number } {
     const sb = this.sb;
     if (ino < 1 || ino > sb.inodesCount) throw new Ext2CorruptError(`inode number ${ino} out of range`);
     const g = Math.floor((ino - 1) / sb.inodesPerGroup);
-    const index = (ino - 1) % sb.inodesPerGroup;
-    const byteInTable = index * sb.inodeSize;
-    const blk = this.groups[g].inodeTable + Math.floor(byteInTable / this.blockSize);
-    const off = byteInTable % this.blockSize;
+    const byteInTable = ((ino - 1) % sb.inodesPerGroup) * sb.inodeSize;
+    return { blk: this.groups[g].inodeTable + Math.floor(byteInTable / this.blockSize), off: byteInTable % this.blockSize };
+  }
+
+  private async rawInode(ino: number): Promise<RawInode> {
+    const { blk, off } = this.inodeLocation(ino);
     const b = await this.block(blk);
-    const raw = parseInode(b.subarray(off, off + sb.inodeSize));
+    const raw = parseInode(b.subarray(off, off + this.sb.inodeSize));
     if (raw.linksCount === 0 || raw.mode === 0) throw new Ext2CorruptError(`inode ${ino} is not in use`);
     if (raw.flags & (EXT4_EXTENTS_FL | EXT4_INLINE_DATA_FL)) {
       throw new Ext2CorruptError(`inode ${ino} uses extents or inline data, which ext2 cannot read`);
     }
     return raw;
+  }
+
+  /** Group of an inode number. */
+  groupOfInode(ino: number): number {
+    return Math.floor((ino - 1) / this.sb.inodesPerGroup);
+  }
+
+  /** First block of group g. */
+  groupFirstBlock(g: number): number {
+    return this.sb.firstDataBlock + g * this.sb.blocksPerGroup;
+  }
+
+  /** Descriptor counters changed (alloc.ts). */
+  touchGroups(): void {
+    this.metaDirty = true;
+  }
+
+  /**
+   * Files of 2 GiB and more need the large_file feature; the kernel turns it on when the
+   * first such file appears. Rev 0 file systems cannot carry features: false.
+   */
+  needLargeFile(): boolean {
+    if (this.sb.featureRoCompat & RO_COMPAT_LARGE_FILE) return true;
+    if (this.sb.revLevel < 1) return false;
+    this.sb.featureRoCompat |= RO_COMPAT_LARGE_FILE;
+    this.metaDirty = true;
+    return true;
   }
 
   /**
@@ -174,6 +391,91 @@ export class Ext2Fs implements FileSystem {
     return ptr;
   }
 
+  // ---- Write-back ----
+
+  /**
+   * Write every dirty inode and metadata block. Order: (file data is already on the
+   * device) bitmaps and group descriptors, then inode tables, directory and indirect
+   * blocks, then the superblock. An interrupted write-back then leaves at worst blocks and
+   * inodes marked in use that nothing points to (e2fsck frees them), never a pointer to a
+   * block still marked free. Frees can still leave the reverse, which is why a mounted
+   * file system is marked not clean (see docs/EXT2.md).
+   */
+  private async writeBack(): Promise<void> {
+    for (const node of this.dirtyInodes.values()) {
+      const { blk, off } = this.inodeLocation(node.ino);
+      (await this.blockW(blk)).set(serializeInode(node.raw), off);
+    }
+    this.dirtyInodes.clear();
+    const bitmaps = new Set<number>();
+    for (const gd of this.groups) { bitmaps.add(gd.blockBitmap); bitmaps.add(gd.inodeBitmap); }
+    const bs = this.blockSize;
+    const later: number[] = [];
+    for (const n of this.dirty.keys()) {
+      if (bitmaps.has(n)) await this.device.write!(n * bs, this.dirty.get(n)!);
+      else later.push(n);
+    }
+    if (this.metaDirty) {
+      const dv = new DataView(this.gdtRaw.buffer, this.gdtRaw.byteOffset, this.gdtRaw.byteLength);
+      this.groups.forEach((gd, g) => storeGroupCounts(dv, g * this.sb.descSize, this.sb.descSize, gd));
+      await this.device.write!(this.gdtOffset, this.gdtRaw);
+    }
+    later.sort((a, b) => a - b);
+    for (const n of later) await this.device.write!(n * bs, this.dirty.get(n)!);
+    this.dirty.clear();
+    if (this.metaDirty) await this.writeSuper(false);
+    this.metaDirty = false;
+  }
+
+  /** Patch the superblock's counters and state into our copy and write it. */
+  private async writeSuper(clean: boolean): Promise<void> {
+    const dv = new DataView(this.sbRaw.buffer, this.sbRaw.byteOffset, this.sbRaw.byteLength);
+    let bfree = 0, ifree = 0;
+    for (const gd of this.groups) { bfree += gd.freeBlocks; ifree += gd.freeInodes; }
+    dv.setUint32(SB_FREE_BLOCKS, bfree % 2 ** 32, true);
+    if (this.sb.descSize >= 64) dv.setUint32(SB_FREE_BLOCKS_HI, Math.floor(bfree / 2 ** 32), true);
+    dv.setUint32(SB_FREE_INODES, ifree, true);
+    dv.setUint32(SB_FEATURE_RO_COMPAT, this.sb.featureRoCompat >>> 0, true);
+    dv.setUint32(SB_WTIME, nowTimespec().sec >>> 0, true);
+    let state = dv.getUint16(SB_STATE, true) & ~EXT2_VALID_FS;
+    if (this.errors) state |= EXT2_ERROR_FS;
+    if (clean && !this.errors) state |= EXT2_VALID_FS;
+    dv.setUint16(SB_STATE, state, true);
+    await this.device.write!(SUPERBLOCK_OFFSET, this.sbRaw);
+  }
+
+  /** A writable mount marks the file system not clean and counts the mount, as the kernel does. */
+  private async markMounted(): Promise<void> {
+    const dv = new DataView(this.sbRaw.buffer, this.sbRaw.byteOffset, this.sbRaw.byteLength);
+    dv.setUint16(SB_MNT_COUNT, (dv.getUint16(SB_MNT_COUNT, true) + 1) & 0xffff, true);
+    dv.setUint32(SB_MTIME, nowTimespec().sec >>> 0, true);
+    await this.writeSuper(false);
+    await this.device.flush?.();
+  }
+
+  /** Flush cached writes (sync(2), fsync, unmount). The file system stays marked in use. */
+  sync(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.readOnly) return;
+      this.metaDirty = true;
+      await this.writeBack();
+      await this.device.flush?.();
+    });
+  }
+
+  /** Flush everything and mark the file system clean (unless errors were seen). Idempotent. */
+  unmount(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.readOnly) return;
+      // Files still open at unmount lose their last reference now (the kernel cannot
+      // unmount a busy file system; here the machine is gone, so nobody will close them).
+      for (const node of [...this.orphans]) await node.evictIfUnused(true);
+      await this.writeBack();
+      await this.writeSuper(true);
+      await this.device.flush?.();
+    });
+  }
+
   /**
    * statfs numbers. Like Linux's ext2_statfs, "blocks" leaves out the metadata overhead
    * (superblock copies, descriptor tables, bitmaps, inode tables), and free counts are
@@ -200,6 +502,20 @@ export class Ext2Fs implements FileSystem {
       namelen: 255,
     };
   }
+}
+
+/** Why a writable mount cannot be granted, or null when it can. */
+function whyReadOnly(device: WritableDevice, sb: Superblock, sbRaw: Uint8Array): string | null {
+  if (typeof device.write !== 'function' || device.readOnly === true) return 'the device is read-only';
+  const ro = sb.featureRoCompat & ~WRITABLE_RO_COMPAT;
+  if (ro) return `features this writer would not keep consistent: ${featureNames(ro, RO_COMPAT_FEATURES).join(', ')}`;
+  const inc = sb.featureIncompat & ~WRITABLE_INCOMPAT;
+  if (inc) return `features this writer would not keep consistent: ${featureNames(inc, INCOMPAT_FEATURES).join(', ')}`;
+  const state = new DataView(sbRaw.buffer, sbRaw.byteOffset, sbRaw.byteLength).getUint16(SB_STATE, true);
+  // Writing over damage spreads it; the kernel warns here, we refuse (run e2fsck first).
+  if (state & EXT2_ERROR_FS) return 'the file system has errors (run e2fsck)';
+  if (!(state & EXT2_VALID_FS)) return 'the file system was not cleanly unmounted (run e2fsck)';
+  return null;
 }
 
 function checkGeometry(sb: Superblock, deviceSize: number): void {

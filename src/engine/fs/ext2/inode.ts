@@ -2,16 +2,25 @@
  * ext2 inodes as the VFS sees them. One class per file type, so that only the methods the
  * type supports exist (the VFS answers ENOTDIR, EINVAL ... from a missing method).
  * Every method catches damage and device errors and returns -EIO: nothing throws out.
+ * Directories are in dir.ts.
+ *
+ * Timestamps follow Linux: writes and truncation set mtime and ctime, attribute changes
+ * and link-count changes set ctime, reads set atime under the mount's atime policy.
  */
-import { EIO } from '../../linux/errno.js';
-import {
-  type DirEntry, type Inode, type Stat, DT_UNKNOWN, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dtOfMode,
-} from '../types.js';
+import { EFBIG, EINVAL, EIO, ENOSPC, EPERM, EROFS } from '../../linux/errno.js';
+import { type Inode, type SetAttr, type Stat, type Timespec, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
+import { nowTimespec } from '../tmpfs.js';
+import { Ext2NoSpaceError } from './errors.js';
 import type { Ext2Fs } from './fs.js';
-import { DIRENT_TYPE_TO_DT, EXT4_HUGE_FILE_FL, type RawInode, decodeTime } from './layout.js';
+import { EXT2_APPEND_FL, EXT2_IMMUTABLE_FL, EXT4_HUGE_FILE_FL, type RawInode, decodeTime, encodeTime, setTimes } from './layout.js';
+import { mapOrAlloc, truncateBlocks } from './bmap.js';
+import { allocBlock, freeBlock, freeInode } from './alloc.js';
 
 /** Longest run of contiguous blocks read from the device in one request. */
 const MAX_RUN_BYTES = 1 << 20;
+/** relatime: atime is refreshed at least this often even when it is newer than mtime/ctime. */
+const RELATIME_SECONDS = 24 * 60 * 60;
+const BIG_FILE = 2 ** 31 - 1;
 
 /**
  * st_rdev as Linux reports it for stat64 (glibc's makedev): minor's low byte, 12 bits of
@@ -32,10 +41,21 @@ export function decodeInodeDev(block: Uint32Array): number {
   return encodeDev((d & 0xfff00) >>> 8, (d & 0xff) | ((d >>> 12) & 0xfff00));
 }
 
-async function guard<T>(fn: () => Promise<T>): Promise<T | number> {
+/** Store rdev (in the encodeDev form) the way ext2_mknod does: old form when it fits. */
+export function storeInodeDev(block: Uint32Array, rdev: number): void {
+  const major = Math.floor(rdev / 0x100) & 0xfff;
+  const minor = (rdev & 0xff) | (Math.floor(rdev / 0x100000) << 8);
+  block.fill(0);
+  if (major < 256 && minor < 256) block[0] = (major << 8) | minor;
+  else block[1] = ((minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12)) >>> 0;
+}
+
+/** Run fn, turning damage and device errors into -EIO and a full disk into -ENOSPC. */
+export async function guard<T>(fn: () => Promise<T>): Promise<T | number> {
   try {
     return await fn();
-  } catch {
+  } catch (e) {
+    if (e instanceof Ext2NoSpaceError) return -ENOSPC;
     // Damage in the image or a failed device read: the caller gets an I/O error.
     return -EIO;
   }
@@ -45,6 +65,12 @@ export abstract class Ext2Inode implements Inode {
   readonly fs: Ext2Fs;
   readonly ino: number;
   readonly raw: RawInode;
+  /** Open file descriptions on this inode: an unlinked inode is freed at the last close. */
+  private openCount = 0;
+  /** Freed (bitmap bit cleared): the object must not touch the disk again. */
+  private freed = false;
+  /** Last block allocated (logical, physical): sequential writes continue after it. */
+  allocHint: { lb: number; phys: number } | null = null;
 
   constructor(fs: Ext2Fs, ino: number, raw: RawInode) {
     this.fs = fs;
@@ -57,6 +83,34 @@ export abstract class Ext2Inode implements Inode {
   /** i_size_high extends regular files past 4 GiB (large_file); for directories it was i_dir_acl. */
   get size(): number {
     return (this.raw.mode & S_IFMT) === S_IFREG ? this.raw.sizeLo + this.raw.sizeHigh * 2 ** 32 : this.raw.sizeLo;
+  }
+
+  setSize(n: number): void {
+    this.raw.sizeLo = n % 2 ** 32;
+    if ((this.raw.mode & S_IFMT) === S_IFREG) this.raw.sizeHigh = Math.floor(n / 2 ** 32);
+    this.markDirty();
+  }
+
+  /** Count `n` file-system blocks more (or fewer) in i_blocks (512-byte units). */
+  addBlocks(n: number): void {
+    this.raw.blocks += n * (this.fs.blockSize / 512);
+    this.markDirty();
+  }
+
+  markDirty(): void {
+    this.fs.markDirty(this);
+  }
+
+  /** Set times to now: a = access, m = modification, c = change. */
+  touch(which: string): void {
+    setTimes(this.raw, nowTimespec(), which);
+    this.markDirty();
+  }
+
+  get links(): number { return this.raw.linksCount; }
+  set links(n: number) {
+    this.raw.linksCount = n;
+    this.markDirty();
   }
 
   stat(): Stat {
@@ -79,6 +133,112 @@ export abstract class Ext2Inode implements Inode {
       mtime: decodeTime(r.mtime, r.mtimeExtra),
       ctime: decodeTime(r.ctime, r.ctimeExtra),
     };
+  }
+
+  /** An open file description refers to this inode. */
+  opened(): void {
+    this.openCount++;
+  }
+
+  /** An open file description is gone: an unlinked inode is freed at the last one. */
+  released(): Promise<void> | void {
+    if (--this.openCount > 0 || this.raw.linksCount > 0 || this.fs.readOnly) return;
+    return this.fs.exclusive(() => this.evictIfUnused()).then(() => undefined, () => undefined);
+  }
+
+  /** Free the inode and its blocks once no name and no open file refers to it. */
+  async evictIfUnused(force = false): Promise<void> {
+    if (this.raw.linksCount > 0 || this.freed) return;
+    if (this.openCount > 0 && !force) {
+      // Unlinked but open: freed at the last close, or at unmount (fs.orphans).
+      this.fs.orphans.add(this);
+      return;
+    }
+    this.freed = true;
+    this.fs.orphans.delete(this);
+    if (this.hasBlockMap()) await truncateBlocks(this, 0);
+    if (this.raw.fileAcl) await this.releaseXattrBlock();
+    const now = nowTimespec();
+    this.raw.dtime = encodeTime(now).sec;
+    if (this.raw.dtime === 0) this.raw.dtime = 1;
+    this.setSize(0);
+    this.markDirty();
+    await freeInode(this.fs, this.ino, this.isDir);
+    this.fs.disown(this);
+  }
+
+  /** Whether i_block holds block pointers (not a fast symlink's text or a device number). */
+  hasBlockMap(): boolean {
+    const type = this.raw.mode & S_IFMT;
+    if (type === S_IFREG || type === S_IFDIR) return true;
+    if (this instanceof Ext2Symlink) return !this.isFast;
+    return false;
+  }
+
+  /** An extended-attribute block is shared by reference count (h_refcount at byte 4). */
+  private async releaseXattrBlock(): Promise<void> {
+    const blk = this.raw.fileAcl;
+    this.raw.fileAcl = 0;
+    const b = await this.fs.blockW(blk);
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const refs = dv.getUint32(4, true);
+    if (dv.getUint32(0, true) === 0xea020000 && refs > 1) dv.setUint32(4, refs - 1, true);
+    else await freeBlock(this.fs, blk);
+    this.addBlocks(-1);
+  }
+
+  /** relatime (or noatime): refresh atime after a read when the policy says so. */
+  protected accessed(): void {
+    if (this.fs.readOnly || this.fs.noatime) return;
+    const r = this.raw;
+    const now = nowTimespec();
+    const a = decodeTime(r.atime, r.atimeExtra);
+    const notAfter = (t: Timespec): boolean => a.sec < t.sec || (a.sec === t.sec && a.nsec <= t.nsec);
+    if (notAfter(decodeTime(r.mtime, r.mtimeExtra)) || notAfter(decodeTime(r.ctime, r.ctimeExtra)) || now.sec - a.sec >= RELATIME_SECONDS) {
+      setTimes(r, now, 'a');
+      this.markDirty();
+    }
+  }
+
+  /** chmod, chown, utimes, truncate (the VFS has checked permissions). */
+  setattr(a: SetAttr): Promise<number> {
+    if (this.fs.readOnly) return Promise.resolve(-EROFS);
+    return guard(() => this.fs.exclusive(async () => {
+      if (this.raw.flags & (EXT2_IMMUTABLE_FL | EXT2_APPEND_FL) && (a.size !== undefined || a.mode !== undefined ||
+        a.uid !== undefined || a.gid !== undefined)) return -EPERM;
+      if (a.size !== undefined) {
+        if ((this.raw.mode & S_IFMT) !== S_IFREG) return -EINVAL;
+        const e = await this.resize(a.size);
+        if (e < 0) return e;
+      }
+      if (a.mode !== undefined) this.raw.mode = (this.raw.mode & S_IFMT) | (a.mode & 0o7777);
+      if (a.uid !== undefined) this.raw.uid = a.uid >>> 0;
+      if (a.gid !== undefined) this.raw.gid = a.gid >>> 0;
+      if (a.atime) setTimes(this.raw, a.atime, 'a');
+      if (a.mtime) setTimes(this.raw, a.mtime, 'm');
+      this.touch('c');
+      return 0;
+    })) as Promise<number>;
+  }
+
+  /** truncate(2): shrinking frees blocks, growing leaves a hole. Sets mtime and ctime. */
+  protected async resize(size: number): Promise<number> {
+    if (size < 0) return -EINVAL;
+    if (size > this.fs.maxFileSize) return -EFBIG;
+    if (size > BIG_FILE && !this.fs.needLargeFile()) return -EFBIG;
+    const bs = this.fs.blockSize;
+    if (size < this.size) {
+      // The kept part of the last block must read as zeros if the file grows again.
+      const skip = size % bs;
+      if (skip) {
+        const phys = await this.fs.mapBlock(this.raw.block, Math.floor(size / bs));
+        if (phys) await this.fs.writeRaw(phys * bs + skip, new Uint8Array(bs - skip));
+      }
+      await truncateBlocks(this, Math.ceil(size / bs));
+    }
+    this.setSize(size);
+    this.touch('mc');
+    return 0;
   }
 
   /** Read file bytes [off, off+buf.length) clamped to the size; holes read as zeros. */
@@ -112,11 +272,89 @@ export abstract class Ext2Inode implements Inode {
     }
     return n;
   }
+
+  /**
+   * Write bytes at `off`, allocating blocks for holes and growing the size. Data goes to
+   * the device in runs of physically contiguous blocks. A full disk part-way returns the
+   * bytes written so far (or throws Ext2NoSpaceError when none were).
+   */
+  protected async writeData(data: Uint8Array, off: number): Promise<number> {
+    const bs = this.fs.blockSize;
+    let n = data.length;
+    if (n === 0) return 0;
+    if (off >= this.fs.maxFileSize) return -EFBIG;
+    n = Math.min(n, this.fs.maxFileSize - off);
+    if (off + n > BIG_FILE && !this.fs.needLargeFile()) {
+      if (off >= BIG_FILE) return -EFBIG;
+      n = BIG_FILE - off;
+    }
+    let done = 0;
+    let runStart = -1, runLen = 0;
+    const parts: Uint8Array[] = [];
+    const flush = async (): Promise<void> => {
+      if (parts.length === 0) return;
+      const buf = parts.length === 1 ? parts[0] : concat(parts, runLen);
+      await this.fs.writeRaw(runStart, buf);
+      parts.length = 0;
+      runLen = 0;
+    };
+    try {
+      while (done < n) {
+        const pos = off + done;
+        const lb = Math.floor(pos / bs);
+        const skip = pos % bs;
+        const len = Math.min(bs - skip, n - done);
+        const { phys, fresh } = await mapOrAlloc(this, lb);
+        let piece = data.subarray(done, done + len);
+        let at = phys * bs + skip;
+        if (fresh && len < bs) {
+          // A new block: write all of it, so the bytes around ours read as zeros.
+          const whole = new Uint8Array(bs);
+          whole.set(piece, skip);
+          piece = whole;
+          at = phys * bs;
+        }
+        if (runLen > 0 && runStart + runLen !== at) await flush();
+        if (runLen === 0) runStart = at;
+        parts.push(piece);
+        runLen += piece.length;
+        if (runLen >= MAX_RUN_BYTES) await flush();
+        done += len;
+        if (pos + len > this.size) this.setSize(pos + len);
+      }
+    } catch (e) {
+      await flush();
+      if (!(e instanceof Ext2NoSpaceError) || done === 0) throw e;
+    }
+    await flush();
+    this.touch('mc');
+    return done;
+  }
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
 }
 
 export class Ext2File extends Ext2Inode {
   read(buf: Uint8Array, off: number): Promise<number> {
-    return guard(() => this.readData(buf, off)) as Promise<number>;
+    return guard(() => this.fs.exclusive(async () => {
+      const n = await this.readData(buf, off);
+      this.accessed();
+      return n;
+    })) as Promise<number>;
+  }
+
+  write(data: Uint8Array, off: number): Promise<number> {
+    if (this.fs.readOnly) return Promise.resolve(-EROFS);
+    return guard(() => this.fs.exclusive(async () => {
+      if (this.raw.flags & EXT2_IMMUTABLE_FL) return -EPERM;
+      if (this.raw.flags & EXT2_APPEND_FL && off !== this.size) return -EPERM;
+      return this.writeData(data, off);
+    })) as Promise<number>;
   }
 }
 
@@ -143,84 +381,36 @@ export class Ext2Symlink extends Ext2Inode {
       } else {
         if (size > this.fs.blockSize) throw new Error('slow symlink longer than a block');
         bytes = new Uint8Array(size);
-        if ((await this.readData(bytes, 0)) !== size) throw new Error('short symlink');
+        if ((await this.fs.exclusive(() => this.readData(bytes, 0))) !== size) throw new Error('short symlink');
       }
       this.target = new TextDecoder().decode(bytes);
       return this.target;
     });
   }
-}
-
-export class Ext2Dir extends Ext2Inode {
-  private entries: DirEntry[] | null = null;
-  private byName: Map<string, number> | null = null;
 
   /**
-   * Every entry, read linearly. Hashed (dir_index) directories stay readable this way: their
-   * index blocks look like a block holding one empty entry, and the root's index hides
-   * inside the rec_len of "..".
+   * Store a new link's target: in i_block when shorter than its 60 bytes (a fast
+   * symlink, as the kernel decides), else in a data block of its own.
    */
-  private async load(): Promise<DirEntry[]> {
-    if (this.entries) return this.entries;
-    const bs = this.fs.blockSize;
-    const nBlocks = Math.ceil(this.size / bs);
-    const out: DirEntry[] = [];
-    const dec = new TextDecoder();
-    const untyped: DirEntry[] = [];
-    for (let lb = 0; lb < nBlocks; lb++) {
-      const phys = await this.fs.mapBlock(this.raw.block, lb);
-      if (phys === 0) continue;
-      const b = await this.fs.block(phys);
-      const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-      for (let off = 0; off < bs;) {
-        if (off + 8 > bs) throw new Error(`directory ${this.ino}: entry header past block end`);
-        const ino = dv.getUint32(off, true);
-        const recLen = dv.getUint16(off + 4, true);
-        // Without the filetype feature the name length is 16 bits wide.
-        const nameLen = this.fs.hasFiletype ? b[off + 6] : dv.getUint16(off + 6, true);
-        if (recLen < 8 || recLen % 4 !== 0 || off + recLen > bs || nameLen + 8 > recLen) {
-          throw new Error(`directory ${this.ino}: bad entry at block ${lb} offset ${off}`);
-        }
-        if (ino !== 0 && nameLen > 0) {
-          const name = dec.decode(b.subarray(off + 8, off + 8 + nameLen));
-          if (name !== '.' && name !== '..') {
-            const ft = this.fs.hasFiletype ? b[off + 7] : 0;
-            const e: DirEntry = { name, ino, type: DIRENT_TYPE_TO_DT[ft] ?? DT_UNKNOWN };
-            out.push(e);
-            if (e.type === DT_UNKNOWN) untyped.push(e);
-          }
-        }
-        off += recLen;
-      }
+  async storeTarget(bytes: Uint8Array): Promise<void> {
+    if (bytes.length < 60) {
+      const pad = new Uint8Array(60);
+      pad.set(bytes);
+      this.raw.blockBytes = pad;
+      const dv = new DataView(pad.buffer);
+      for (let i = 0; i < 15; i++) this.raw.block[i] = dv.getUint32(i * 4, true);
+    } else {
+      const bs = this.fs.blockSize;
+      const blk = await allocBlock(this.fs, this.fs.groupFirstBlock(this.fs.groupOfInode(this.ino)));
+      this.raw.block[0] = blk;
+      this.addBlocks(1);
+      const whole = new Uint8Array(bs);
+      whole.set(bytes);
+      await this.fs.writeRaw(blk * bs, whole);
     }
-    // No type in the entry: take it from the inode, so readers need not stat every name.
-    for (const e of untyped) e.type = dtOfMode((await this.fs.inode(e.ino)).mode);
-    this.entries = out;
-    return out;
-  }
-
-  /** On damage: -EIO (the Inode type does not list numbers here yet; the VFS checks for them). */
-  readdir(): Promise<DirEntry[]> {
-    return guard(async () => (await this.load()).map((e) => ({ ...e }))) as Promise<DirEntry[]>;
-  }
-
-  lookup(name: string): Promise<Inode | null> {
-    return guard(async () => {
-      if (!this.byName) this.byName = new Map((await this.load()).map((e) => [e.name, e.ino]));
-      const ino = this.byName.get(name);
-      return ino === undefined ? null : this.fs.inode(ino);
-    }) as Promise<Inode | null>;
+    this.setSize(bytes.length);
   }
 }
 
 /** Devices, FIFOs and sockets: the VFS opens these by type and rdev. */
 export class Ext2Special extends Ext2Inode {}
-
-export function makeInode(fs: Ext2Fs, ino: number, raw: RawInode): Ext2Inode {
-  switch (raw.mode & S_IFMT) {
-    case S_IFREG: return new Ext2File(fs, ino, raw);
-    case S_IFDIR: return new Ext2Dir(fs, ino, raw);
-    case S_IFLNK: return new Ext2Symlink(fs, ino, raw);
-    default: return new Ext2Special(fs, ino, raw);
-  }
-}

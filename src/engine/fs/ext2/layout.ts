@@ -32,7 +32,23 @@ export const RO_COMPAT_FEATURES: ReadonlyArray<[number, string]> = [
   [0x10000, 'orphan_present'],
 ];
 export const INCOMPAT_FILETYPE = 0x0002, INCOMPAT_64BIT = 0x0080, INCOMPAT_FLEX_BG = 0x0200, INCOMPAT_META_BG = 0x0010;
-export const RO_COMPAT_SPARSE_SUPER = 0x0001, RO_COMPAT_HUGE_FILE = 0x0008;
+export const RO_COMPAT_SPARSE_SUPER = 0x0001, RO_COMPAT_LARGE_FILE = 0x0002, RO_COMPAT_HUGE_FILE = 0x0008;
+export const RO_COMPAT_DIR_NLINK = 0x0020, RO_COMPAT_EXTRA_ISIZE = 0x0040;
+/**
+ * Read-only-compatible features a writer may keep without knowing more: sparse_super and
+ * large_file are what mke2fs -t ext2 sets; dir_nlink and extra_isize only relax limits.
+ * Anything else (uninit_bg and metadata_csum checksums, quota, huge_file's i_blocks units,
+ * bigalloc ...) would be damaged by writes that ignore it, so such file systems mount read-only.
+ */
+export const WRITABLE_RO_COMPAT = RO_COMPAT_SPARSE_SUPER | RO_COMPAT_LARGE_FILE | RO_COMPAT_DIR_NLINK | RO_COMPAT_EXTRA_ISIZE | 0x0004;
+/** Incompatible features a writer handles: filetype dirents, and 64bit/flex_bg descriptor placement. */
+export const WRITABLE_INCOMPAT = INCOMPAT_FILETYPE | INCOMPAT_64BIT | INCOMPAT_FLEX_BG;
+
+// Superblock fields a writer updates (byte offsets in the 1024-byte structure).
+export const SB_FREE_BLOCKS = 0x0c, SB_FREE_INODES = 0x10, SB_MTIME = 0x2c, SB_WTIME = 0x30;
+export const SB_MNT_COUNT = 0x34, SB_STATE = 0x3a, SB_FEATURE_RO_COMPAT = 0x64, SB_FREE_BLOCKS_HI = 0x158;
+/** s_state bits. */
+export const EXT2_VALID_FS = 1, EXT2_ERROR_FS = 2;
 /**
  * Incompatible features this reader understands. filetype only adds a byte to dirents;
  * flex_bg and 64bit only move metadata that the group descriptors locate anyway. Anything
@@ -46,7 +62,8 @@ export const SUPPORTED_INCOMPAT = INCOMPAT_FILETYPE | INCOMPAT_FLEX_BG | INCOMPA
  */
 export const UNSUPPORTED_RO_COMPAT_FOR_READ = 0x0200;
 
-// i_flags bits that matter to a reader.
+// i_flags bits that matter to a reader (and EXT2_INDEX_FL, which a writer clears).
+export const EXT2_INDEX_FL = 0x1000, EXT2_IMMUTABLE_FL = 0x10, EXT2_APPEND_FL = 0x20;
 export const EXT4_HUGE_FILE_FL = 0x40000, EXT4_EXTENTS_FL = 0x80000, EXT4_INLINE_DATA_FL = 0x10000000;
 
 export function featureNames(bits: number, table: ReadonlyArray<[number, string]>): string[] {
@@ -124,6 +141,7 @@ export interface GroupDesc {
   inodeTable: number;
   freeBlocks: number;
   freeInodes: number;
+  usedDirs: number;
 }
 
 /** One group descriptor; the high halves exist only in 64-byte descriptors (64bit feature). */
@@ -137,7 +155,20 @@ export function parseGroupDesc(dv: DataView, o: number, descSize: number): Group
     inodeTable: dv.getUint32(o + 0x08, true) + hi32(0x28),
     freeBlocks: dv.getUint16(o + 0x0c, true) + hi16(0x2c),
     freeInodes: dv.getUint16(o + 0x0e, true) + hi16(0x2e),
+    usedDirs: dv.getUint16(o + 0x10, true) + hi16(0x30),
   };
+}
+
+/** Store the counters of one group descriptor (the locations never change once made). */
+export function storeGroupCounts(dv: DataView, o: number, descSize: number, gd: GroupDesc): void {
+  dv.setUint16(o + 0x0c, gd.freeBlocks & 0xffff, true);
+  dv.setUint16(o + 0x0e, gd.freeInodes & 0xffff, true);
+  dv.setUint16(o + 0x10, gd.usedDirs & 0xffff, true);
+  if (descSize >= 64) {
+    dv.setUint16(o + 0x2c, Math.floor(gd.freeBlocks / 65536), true);
+    dv.setUint16(o + 0x2e, Math.floor(gd.freeInodes / 65536), true);
+    dv.setUint16(o + 0x30, Math.floor(gd.usedDirs / 65536), true);
+  }
 }
 
 export interface RawInode {
@@ -162,6 +193,10 @@ export interface RawInode {
   ctimeExtra: number;
   mtimeExtra: number;
   atimeExtra: number;
+  /** Deletion time (non-zero only in freed inodes). */
+  dtime: number;
+  /** A private copy of the on-disk bytes: fields this code does not model are written back as found. */
+  bytes: Uint8Array;
 }
 
 /** One on-disk inode of `inodeSize` bytes (128 in rev 0; 256 by default today). */
@@ -194,7 +229,81 @@ export function parseInode(b: Uint8Array): RawInode {
     ctimeExtra: has(0x84) ? u32(0x84) : 0,
     mtimeExtra: has(0x88) ? u32(0x88) : 0,
     atimeExtra: has(0x8c) ? u32(0x8c) : 0,
+    dtime: u32(0x14),
+    bytes: b.slice(),
   };
+}
+
+/**
+ * Write the modelled fields of `raw` back into `raw.bytes` (the full on-disk inode) and
+ * return those bytes. The extra timestamp words are stored only where i_extra_isize says
+ * the inode has room for them.
+ */
+export function serializeInode(raw: RawInode): Uint8Array {
+  const b = raw.bytes;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const w32 = (o: number, v: number): void => dv.setUint32(o, v >>> 0, true);
+  const w16 = (o: number, v: number): void => dv.setUint16(o, v & 0xffff, true);
+  w16(0x00, raw.mode);
+  w16(0x02, raw.uid);
+  w32(0x04, raw.sizeLo);
+  w32(0x08, raw.atime);
+  w32(0x0c, raw.ctime);
+  w32(0x10, raw.mtime);
+  w32(0x14, raw.dtime);
+  w16(0x18, raw.gid);
+  w16(0x1a, raw.linksCount);
+  w32(0x1c, raw.blocks % 2 ** 32);
+  w32(0x20, raw.flags);
+  for (let i = 0; i < N_BLOCKS; i++) w32(0x28 + i * 4, raw.block[i]);
+  w32(0x68, raw.fileAcl % 2 ** 32);
+  w32(0x6c, raw.sizeHigh);
+  w16(0x74, Math.floor(raw.blocks / 2 ** 32));
+  w16(0x76, Math.floor(raw.fileAcl / 2 ** 32));
+  w16(0x78, raw.uid >>> 16);
+  w16(0x7a, raw.gid >>> 16);
+  const extra = b.length > 128 ? dv.getUint16(0x80, true) : 0;
+  const has = (off: number): boolean => off + 4 <= 128 + extra && off + 4 <= b.length;
+  if (has(0x84)) w32(0x84, raw.ctimeExtra);
+  if (has(0x88)) w32(0x88, raw.mtimeExtra);
+  if (has(0x8c)) w32(0x8c, raw.atimeExtra);
+  return b;
+}
+
+/** A fresh in-use inode image: zeros, i_extra_isize for large inodes, creation time set. */
+export function newRawInode(inodeSize: number, mode: number, uid: number, gid: number, now: { sec: number; nsec: number }): RawInode {
+  const b = new Uint8Array(inodeSize);
+  const dv = new DataView(b.buffer);
+  if (inodeSize >= 160) {
+    // 32 bytes of extra fields, as mke2fs and the kernel use: checksum high, three time
+    // extras, crtime and its extra, version high.
+    dv.setUint16(0x80, 32, true);
+    const t = encodeTime(now);
+    dv.setUint32(0x90, t.sec, true);
+    dv.setUint32(0x94, t.extra, true);
+  }
+  const raw = parseInode(b);
+  raw.mode = mode;
+  raw.uid = uid;
+  raw.gid = gid;
+  raw.linksCount = 1;
+  setTimes(raw, now, 'amc');
+  return raw;
+}
+
+/** The (seconds, extra) words for a timestamp: low 32 bits of seconds, epoch bits and nanoseconds. */
+export function encodeTime(t: { sec: number; nsec: number }): { sec: number; extra: number } {
+  const lo = t.sec | 0;
+  const epoch = ((t.sec - lo) / 2 ** 32) & 3;
+  return { sec: lo, extra: (epoch | (t.nsec << 2)) >>> 0 };
+}
+
+/** Set any of atime (a), mtime (m) and ctime (c) of `raw` to `t`. */
+export function setTimes(raw: RawInode, t: { sec: number; nsec: number }, which: string): void {
+  const e = encodeTime(t);
+  if (which.includes('a')) { raw.atime = e.sec; raw.atimeExtra = e.extra; }
+  if (which.includes('m')) { raw.mtime = e.sec; raw.mtimeExtra = e.extra; }
+  if (which.includes('c')) { raw.ctime = e.sec; raw.ctimeExtra = e.extra; }
 }
 
 /**
