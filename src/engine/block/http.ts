@@ -21,6 +21,11 @@ export interface HttpOptions extends RemoteOptions {
   fetch?: typeof fetch;
   /** Extra request headers. */
   headers?: Record<string, string>;
+  /**
+   * Probe with the whole first block, which then serves the superblock read (default), or
+   * with one byte (when a local overlay already holds the first block).
+   */
+  probeBlock?: boolean;
 }
 
 interface Validator { etag: string | null; lastModified: string | null }
@@ -92,7 +97,7 @@ class Prober extends RemoteBlockDevice {
   result: { size: number; validator: Validator } | null = null;
 
   async run(): Promise<{ size: number; validator: Validator; first: Uint8Array }> {
-    const first = await this.withRetry(0, this.blockSize);
+    const first = await this.withRetry(0, this.o.probeBlock === false ? 1 : this.blockSize);
     return { ...this.result!, first };
   }
 

@@ -7,18 +7,22 @@ import { HostFs } from './hostfs.js';
 import { NodeTerminal, HostInputFile, HostOutputFile } from './console.js';
 import type { FileSystem } from '../../engine/fs/types.js';
 import { imageMain } from './image/cli.js';
-import { Ext2Fs } from '../../engine/fs/ext2/index.js';
-import { FileDevice } from './file-device.js';
-import { allocAnonDev } from '../../engine/fs/tmpfs.js';
-import { existsSync, statSync } from 'node:fs';
+import { openDisk, type OpenedDisk } from './disk.js';
+import { imageSplitMain } from './image-split.js';
 
 const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
+       webx86 image split IMAGE OUTDIR [--chunk-size N]
        webx86 image [options] --out FILE.ext2   (webx86 image --help)
 
 Run an unmodified 32-bit x86 Linux program.
 
 options:
-  --disk IMAGE.ext2          an ext2 image as the root file system (read-only; /tmp is a tmpfs)
+  --disk IMAGE.ext2          an ext2 image as the root file system (read-only; /tmp is a tmpfs);
+                             an http(s):// URL streams it from any server with Range support
+  --chunked                  --disk URL names a chunked image's metadata (webx86 image split)
+  --overlay FILE             keep downloaded blocks (and later writes) in a local overlay file,
+                             so the next run reads them locally
+  --progress                 show download progress on stderr (default when stderr is a terminal)
   --mount HOSTDIR:GUESTDIR   mount a host directory (repeatable); HOSTDIR:/ makes it the root
   --cwd DIR                  working directory in the guest (default /)
   --env NAME=VALUE           environment variable (repeatable; default PATH, HOME, TERM)
@@ -30,6 +34,7 @@ options:
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help') { process.stdout.write(USAGE); return cmd ? 0 : 2; }
+  if (cmd === 'image' && rest[0] === 'split') return imageSplitMain(rest.slice(1));
   if (cmd === 'image') return imageMain(rest);
   if (cmd !== 'run') { process.stderr.write(`webx86: unknown command '${cmd}'\n${USAGE}`); return 2; }
   return run(rest);
@@ -43,6 +48,9 @@ async function run(args: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         disk: { type: 'string' },
+        overlay: { type: 'string' },
+        chunked: { type: 'boolean' },
+        progress: { type: 'boolean' },
         mount: { type: 'string', multiple: true },
         cwd: { type: 'string' },
         env: { type: 'string', multiple: true },
@@ -68,12 +76,14 @@ async function run(args: string[]): Promise<number> {
     const at = m.slice(i + 1);
     if (at === '/') root = fs; else mounts.push({ path: at, fs });
   }
+  let disk: OpenedDisk | undefined;
   if (o.disk) {
-    const disk = await openDisk(o.disk);
-    if (typeof disk === 'string') { process.stderr.write(`webx86: ${disk}\n`); return 2; }
     if (root) { process.stderr.write('webx86: --disk and --mount HOSTDIR:/ both give a root; choose one\n'); return 2; }
-    root = disk;
-  }
+    const d = await openDisk({ disk: o.disk, overlay: o.overlay, chunked: o.chunked, progress: o.progress });
+    if (typeof d === 'string') { process.stderr.write(`webx86: ${d}\n`); return 2; }
+    disk = d;
+    root = d.fs;
+  } else if (o.overlay || o.chunked) { process.stderr.write('webx86: --overlay and --chunked go with --disk\n'); return 2; }
   const debug = o.debug ? (msg: string) => process.stderr.write(`webx86: ${msg}\n`) : undefined;
   // An interactive host terminal becomes the guest's console (line discipline, job
   // control); pipes and files pass through as plain streams.
@@ -82,7 +92,7 @@ async function run(args: string[]): Promise<number> {
   const { kernel } = machine;
   const env = o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', `TERM=${process.env.TERM ?? 'xterm'}`];
   const hostStdio = () => [new HostInputFile(process.stdin), new HostOutputFile(process.stdout, 'pipe:[stdout]'), new HostOutputFile(process.stderr, 'pipe:[stderr]')];
-  const close = () => { terminal?.dispose(); process.stdin.pause(); process.stdin.unref?.(); };
+  const close = () => { terminal?.dispose(); process.stdin.pause(); process.stdin.unref?.(); void disk?.close(); };
   const path = positionals[0];
   const spawnOpts = {
     argv: positionals, env, cwd: o.cwd ?? '/', uid: Number(o.uid ?? 0), gid: Number(o.gid ?? 0),
@@ -113,14 +123,3 @@ const ERRNO_TEXT: Record<number, string> = {
   20: 'Not a directory', 21: 'Is a directory', 40: 'Too many levels of symbolic links', 7: 'Argument list too long',
 };
 const errnoText = (e: number) => ERRNO_TEXT[e] ?? `error ${e}`;
-
-/** Mount an ext2 image file read-only, or say in one line why not. */
-async function openDisk(path: string): Promise<FileSystem | string> {
-  if (!existsSync(path)) return `${path}: no such image file`;
-  if (!statSync(path).isFile()) return `${path}: not a regular file`;
-  try {
-    return await Ext2Fs.mount(new FileDevice(path), allocAnonDev());
-  } catch (e) {
-    return `${path}: cannot mount as ext2: ${(e as Error).message}`;
-  }
-}

@@ -1,0 +1,113 @@
+/**
+ * Opening `--disk` for the CLI: a local image file or an http(s) URL (HttpBytesDevice, or
+ * ChunkedDevice with --chunked), optionally under a local overlay file (--overlay) that
+ * keeps downloaded blocks and writes across runs; download progress on stderr.
+ */
+import { existsSync, statSync } from 'node:fs';
+import type { BlockDevice } from '../../engine/block/types.js';
+import type { ActivityMeter } from '../../engine/block/activity.js';
+import { HttpBytesDevice } from '../../engine/block/http.js';
+import { ChunkedDevice } from '../../engine/block/chunked.js';
+import { OverlayDevice } from '../../engine/block/overlay.js';
+import { Ext2Fs } from '../../engine/fs/ext2/index.js';
+import { allocAnonDev } from '../../engine/fs/tmpfs.js';
+import type { FileSystem } from '../../engine/fs/types.js';
+import { FileBlockStore, FileDevice } from './file-device.js';
+
+export interface DiskOptions {
+  /** Image path or http(s) URL (the metadata file's URL with `chunked`). */
+  disk: string;
+  overlay?: string;
+  chunked?: boolean;
+  /** Show download progress (default: when stderr is a terminal). */
+  progress?: boolean;
+}
+
+export interface OpenedDisk {
+  fs: FileSystem;
+  device: BlockDevice;
+  /** Stop progress output and make overlay writes durable. */
+  close(): Promise<void>;
+}
+
+const isUrl = (s: string) => /^https?:\/\//i.test(s);
+
+/** Mount the disk read-only as ext2, or say in one line why not. */
+export async function openDisk(o: DiskOptions): Promise<OpenedDisk | string> {
+  const what = o.disk;
+  let base: BlockDevice;
+  if (isUrl(what)) {
+    try {
+      // With an overlay file from an earlier run, block 0 is local: probe with one byte.
+      const probeBlock = !(o.overlay && existsSync(o.overlay));
+      base = o.chunked ? await ChunkedDevice.create(what) : await HttpBytesDevice.create(what, { probeBlock });
+    } catch (e) {
+      return `${what}: ${(e as Error).message}`;
+    }
+  } else {
+    if (o.chunked) return '--chunked wants an http(s) URL of the metadata file';
+    if (!existsSync(what)) return `${what}: no such image file`;
+    if (!statSync(what).isFile()) return `${what}: not a regular file`;
+    base = new FileDevice(what);
+  }
+  let device: BlockDevice = base;
+  let store: FileBlockStore | undefined;
+  if (o.overlay) {
+    try {
+      store = FileBlockStore.open(o.overlay, base.size, base.blockSize ?? 64 * 1024);
+      device = await OverlayDevice.create(base, store);
+    } catch (e) {
+      store?.close();
+      return `${o.overlay}: ${(e as Error).message}`;
+    }
+  }
+  const stopProgress = base.activity ? showProgress(base.activity, o.progress ?? process.stderr.isTTY === true, process.stderr.isTTY === true) : () => {};
+  const close = async () => {
+    stopProgress();
+    await device.flush?.();
+    store?.close();
+  };
+  try {
+    return { fs: await Ext2Fs.mount(device, allocAnonDev()), device, close };
+  } catch (e) {
+    await close();
+    return `${what}: cannot mount as ext2: ${(e as Error).message}`;
+  }
+}
+
+const mib = (n: number) => `${(n / 1048576).toFixed(n < 10 * 1048576 ? 2 : 1)} MiB`;
+
+/**
+ * Errors always go to stderr (once); progress only when asked: a line redrawn in place on a
+ * terminal, a line a second otherwise, and a summary at the end.
+ */
+function showProgress(meter: ActivityMeter, enabled: boolean, tty: boolean): () => void {
+  let last = 0, shown = false, dirty = false;
+  const line = () => {
+    const s = meter.stats;
+    return `disk: ${mib(s.bytesFetched)} in ${s.requests} requests, ${s.inFlight} in flight${s.retries ? `, ${s.retries} retries` : ''}, ${Math.round(s.meanLatencyMs)} ms/request, cache hits ${(meter.hitRate * 100).toFixed(0)}%`;
+  };
+  const draw = (force = false) => {
+    const now = Date.now();
+    if (!force && now - last < (tty ? 100 : 1000)) { dirty = true; return; }
+    last = now;
+    dirty = false;
+    if (tty) { process.stderr.write(`\r\x1b[K${line()}`); shown = true; } else process.stderr.write(`webx86: ${line()}\n`);
+  };
+  const off = meter.on((e) => {
+    if (e.type === 'error') {
+      if (shown) process.stderr.write('\r\x1b[K');
+      process.stderr.write(`webx86: disk: ${e.message}\n`);
+      return;
+    }
+    if (!enabled) return;
+    // On a terminal the line shows only while downloads run, so it never sits over output.
+    if (e.type === 'state' && e.state === 'ready' && tty) { if (shown) process.stderr.write('\r\x1b[K'); shown = false; dirty = false; return; }
+    if (e.type !== 'state') draw();
+  });
+  return () => {
+    off();
+    if (!enabled) return;
+    if (tty) { if (shown) process.stderr.write('\r\x1b[K'); } else if (dirty || meter.stats.requests > 0) process.stderr.write(`webx86: ${line()}\n`);
+  };
+}
