@@ -44,11 +44,11 @@ export function defaultCacheDir(): string {
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-async function get(url: string, what: string): Promise<Uint8Array> {
+async function get(url: string, what: string, timeoutMs = 120_000, attempts = 3): Promise<Uint8Array> {
   let lastErr: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < attempts; attempt++) {
     try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+      const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
       if (r.status === 404) throw new MirrorError(`${what}: not found on the mirror (${url})`);
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       return new Uint8Array(await r.arrayBuffer());
@@ -59,7 +59,8 @@ async function get(url: string, what: string): Promise<Uint8Array> {
     }
   }
   const cause = (lastErr as { cause?: { code?: string; message?: string } })?.cause;
-  throw new MirrorError(`cannot reach the mirror for ${what} (${url}): ${cause?.code ?? cause?.message ?? (lastErr as Error)?.message}`);
+  const why = (lastErr as Error)?.name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : cause?.code ?? cause?.message ?? (lastErr as Error)?.message;
+  throw new MirrorError(`cannot reach the mirror for ${what} (${url}): ${why}`);
 }
 
 export class Mirror {
@@ -81,7 +82,7 @@ export class Mirror {
     const cached = join(this.cacheDir, 'lists', key);
     let release: string;
     try {
-      release = new TextDecoder().decode(await get(`${this.url}/dists/${suite}/InRelease`, `the ${suite} release file`));
+      release = new TextDecoder().decode(await get(`${this.url}/dists/${suite}/InRelease`, `the ${suite} release file`, 20_000, 2));
     } catch (e) {
       if (e instanceof MirrorError && existsSync(cached + '.Packages')) {
         this.log(`warning: ${e.message}; using the index cached ${statSync(cached + '.Packages').mtime.toISOString()}`);
