@@ -8,6 +8,7 @@ import { UnknownPackageError } from './resolve.js';
 export const IMAGE_USAGE = `usage: webx86 image [options] --out FILE.ext2
 
 Build an ext2 root file system from Debian i386 packages (no root, no dpkg needed).
+(webx86 image split IMAGE OUTDIR cuts an image into chunks for serving over HTTP.)
 
 options:
   --packages LIST     packages to install, comma or space separated (default: the default
