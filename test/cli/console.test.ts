@@ -98,7 +98,7 @@ test('interactive sh on the console: editing, ^C, pipelines, job control, exit s
   term.type('hello\r');
   await term.waitFor(/hello\r\nhello\r\n/, mark);
   term.type('\x04');
-  await term.waitFor(/\$ $/, mark);
+  await term.prompt(mark);
 
   term.type('exit 3\r');
   await done;
