@@ -108,6 +108,17 @@ function assertSameTree(actual: Map<string, Entry>, expected: Map<string, Entry>
   for (const [k, v] of expected) assert.deepEqual(actual.get(k), v, k);
 }
 
+/** Data blocks of a debugfs `stat` BLOCKS list: logical -> physical ("(0-11):596-607, (IND):608, ..."). */
+function blockMap(stat: string): Map<number, number> {
+  const out = new Map<number, number>();
+  const list = stat.slice(stat.indexOf('BLOCKS:'));
+  for (const m of list.matchAll(/\((\d+)(?:-(\d+))?\):(\d+)/g)) {
+    const lo = Number(m[1]), hi = Number(m[2] ?? m[1]), p = Number(m[3]);
+    for (let i = lo; i <= hi; i++) out.set(i, p + i - lo);
+  }
+  return out;
+}
+
 /** Inode number, link count and size of `p` from debugfs stat. */
 function dstat(img: string, p: string): { ino: number; links: number; size: number; blocks: number } {
   const s = debugfs(img, `stat "${p}"`);
@@ -181,6 +192,95 @@ describe('writable ext2 under guest workloads', { timeout: 600_000 }, () => {
     assert.match(debugfs(img, 'stat /w/cdev'), /Type: character special[\s\S]*Device major\/minor number: 04:300/);
     assert.match(debugfs(img, 'stat /w/fifo'), /Type: FIFO/);
     assert.match(debugfs(img, 'ls -l /w'), /\bsl\b/);
+  });
+});
+
+describe('writable ext2: big files, hashed directories, a full disk', { timeout: 600_000 }, () => {
+  it('writes a file > 5 MiB (double indirect at 1 KiB) and a sparse file past 4 GiB (triple indirect, i_size_high)', async () => {
+    const src = imageSource('big', (d) => fs.writeFileSync(path.join(d, 'pat'), pattern(5 * 1024 * 1024 + 4321, 7)));
+    const img = mkfs('big', src, { blockSize: 1024, size: '48M' });
+    const r = await guest(img, [
+      'cat /pat /pat > /big',
+      'dd if=/pat of=/huge bs=1 count=10 seek=5368709120 2>/dev/null',
+      'dd if=/pat of=/huge bs=1024 count=2 seek=300 conv=notrunc 2>/dev/null',
+      'cp /big /big-copy && rm /big-copy',
+      'ls -l /huge',
+    ].join(' && '));
+    assert.equal(r.status, 0, r.stderr);
+    fsck(img);
+    const pat = fs.readFileSync(path.join(src, 'pat'));
+    const out = path.join(tmpRoot, 'big-out');
+    debugfs(img, `dump /big ${out}`);
+    assert.ok(fs.readFileSync(out).equals(Buffer.concat([pat, pat])), 'big file contents');
+    const huge = dstat(img, '/huge');
+    assert.equal(huge.size, 5368709130);
+    assert.match(debugfs(img, 'stat /huge'), /\(TIND\)/);
+    // Sparse: a few data blocks and their pointer blocks, not gigabytes.
+    assert.ok(huge.blocks < 64, `i_blocks ${huge.blocks}`);
+    // Read the islands through debugfs's block map (dumping 5 GiB of holes would be slow).
+    const map = blockMap(debugfs(img, 'stat /huge'));
+    const at = (lb: number): number => { const p = map.get(lb); assert.ok(p, `logical block ${lb} mapped`); return p * 1024; };
+    const image = fs.openSync(img, 'r');
+    const tailBytes = Buffer.alloc(10), mid = Buffer.alloc(2048);
+    fs.readSync(image, tailBytes, 0, 10, at(5368709120 / 1024));
+    fs.readSync(image, mid, 0, 1024, at(300));
+    fs.readSync(image, mid, 1024, 1024, at(301));
+    fs.closeSync(image);
+    assert.ok(tailBytes.equals(pat.subarray(0, 10)));
+    assert.ok(mid.equals(pat.subarray(0, 2048)));
+    assert.deepEqual([...map.keys()].sort((a, b) => a - b), [300, 301, 5368709120 / 1024]);
+    assert.match(debugfs(img, 'features'), /large_file/);
+  });
+
+  it('changes a dir_index directory of 1000 files (4 KiB blocks): htree dropped, e2fsck clean, listing exact', async () => {
+    const src = imageSource('htree', (d) => {
+      fs.mkdirSync(path.join(d, 'many'));
+      for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(d, 'many', `entry-${i}`), `${i}\n`);
+    });
+    const img = mkfs('htree', src, { blockSize: 4096, size: '32M', features: 'dir_index', htree: true });
+    assert.match(debugfs(img, 'stat /many'), /Flags: 0x1000/, 'the fixture directory is hashed');
+    const r = await guest(img, [
+      'cd /many',
+      'i=0; while [ $i -lt 1000 ]; do rm entry-$i; i=$((i+3)); done',
+      'i=0; while [ $i -lt 300 ]; do echo new $i > new-file-with-a-longer-name-$i; i=$((i+1)); done',
+      'mv entry-1 renamed-1',
+      'ls | wc -l',
+    ].join(' && '));
+    assert.equal(r.status, 0, r.stderr);
+    fsck(img);
+    const names = new Set<string>();
+    for (let i = 0; i < 1000; i++) if (i % 3) names.add(i === 1 ? 'renamed-1' : `entry-${i}`);
+    for (let i = 0; i < 300; i++) names.add(`new-file-with-a-longer-name-${i}`);
+    assert.equal(r.stdout.trim(), String(names.size));
+    // ls -p: /inode/mode/uid/gid/name/size/ per line; inode 0 marks a free slot (a removed first entry of a block).
+    const listed = debugfs(img, 'ls -p /many').split('\n').map((l) => l.split('/')).filter((f) => f.length > 5 && f[1] !== '0')
+      .map((f) => f[5]).filter((n) => n !== '.' && n !== '..');
+    assert.deepEqual(new Set(listed), names);
+    assert.equal(debugfs(img, 'cat /many/new-file-with-a-longer-name-299'), 'new 299\n');
+    assert.doesNotMatch(debugfs(img, 'stat /many'), /Flags: 0x1000/);
+  });
+
+  it('answers ENOSPC on a full disk and leaves the image consistent', async () => {
+    const src = imageSource('full', () => {});
+    const img = mkfs('full', src, { blockSize: 1024, size: '8M', inodes: 1024 });
+    const r = await guest(img, [
+      'dd if=/dev/zero of=/fill bs=4096 2>/tmp/dd.err; grep -c "No space left" /tmp/dd.err',
+      'echo more >> /fill || echo append-failed',
+      'i=0; while mkdir /d$i 2>/dev/null; do i=$((i+1)); done; echo mkdir-stopped',
+      'i=0; while touch /e$i 2>/dev/null; do i=$((i+1)); done; echo create-stopped',
+      'rm /fill',
+      'echo after > /after && cat /after',
+    ].join('; '));
+    assert.equal(r.stdout, '1\nappend-failed\nmkdir-stopped\ncreate-stopped\nafter\n', r.stderr);
+    fsck(img);
+    assert.equal(debugfs(img, 'cat /after'), 'after\n');
+    // Mountable again, read-only, by the project's reader.
+    const ro = await Ext2Fs.mount(new FileDevice(img), 1);
+    const after = await ro.root.lookup('after');
+    assert.ok(after && typeof after === 'object');
+    const buf = new Uint8Array(6);
+    assert.equal(await after.read!(buf, 0), 6);
+    assert.equal(Buffer.from(buf).toString(), 'after\n');
   });
 });
 
