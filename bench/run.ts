@@ -107,3 +107,10 @@ Reproduce with \`npm run bench\`.
 `;
 writeFileSync(join(ROOT, 'docs/BENCHMARKS.md'), md);
 void symlinkSync;
+
+// Disk streaming over HTTP (bench/disk.ts): bytes and requests to reach a shell, its own section.
+{
+  const { appendFileSync } = await import('node:fs');
+  const { diskSection } = await import('./disk.js');
+  appendFileSync(join(ROOT, 'docs/BENCHMARKS.md'), await diskSection());
+}

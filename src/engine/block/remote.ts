@@ -62,9 +62,8 @@ export abstract class RemoteBlockDevice implements BlockDevice {
   private readonly pending = new Map<number, Pending>();
   private active = 0;
   private failed: Error | null = null;
-  /** Last block of recent reads (one per stream) and the current read-ahead window. */
-  private readonly streams: number[] = [];
-  private window = 0;
+  /** Recent sequential streams: last block read, and reads in a row. */
+  private readonly streams: { end: number; run: number }[] = [];
 
   protected constructor(size: number, opts: RemoteOptions, activity?: ActivityMeter) {
     this.opts = withDefaults(opts);
@@ -114,7 +113,8 @@ export abstract class RemoteBlockDevice implements BlockDevice {
     }
     if (hit.length === last - first + 1) {
       this.activity.hits(hit.length);
-      this.track(first, last);
+      // Reading through prefetched blocks keeps the read-ahead going.
+      this.readAhead(first, last);
       return this.assemble(hit, first, offset, length);
     }
     const parts: (Uint8Array | Promise<Uint8Array>)[] = [];
@@ -170,28 +170,44 @@ export abstract class RemoteBlockDevice implements BlockDevice {
   }
 
   /**
-   * Sequential read-ahead: a read that starts where a recent one ended widens the window
-   * (2, 4, 8 ... blocks up to the limit) and queues the blocks after it; a random read
-   * closes the window. Several streams are tracked so interleaved metadata reads do not
-   * reset a file being read through.
+   * Sequential read-ahead. Reads are grouped into streams (a read continues a stream when it
+   * starts in the block where the stream's last read ended, or the next one; a few streams
+   * are tracked so interleaved metadata reads do not break a file being read through). From
+   * the third read of a stream on, the blocks after it are queued, 2, 4, 8 ... up to the
+   * limit. Reads as large as the window get none: the reader already fetches in large
+   * pieces (an ELF loader reading whole segments), and read-ahead after its last piece
+   * only fetches past the end of the file. Loading busybox from a 4 KiB-block image with
+   * read-ahead after every sequential read cost 34% more bytes (measured: 3008 against
+   * 2240 KiB) and saved no request.
    */
   private readAhead(first: number, last: number): void {
+    const run = this.track(first, last);
     const max = this.opts.readAheadBlocks;
-    const seq = this.streams.some((e) => first === e || first === e + 1);
-    this.track(first, last);
-    if (max <= 0 || !seq) { if (!seq) this.window = 0; return; }
-    this.window = Math.min(max, this.window ? this.window * 2 : 2);
-    const end = Math.min(this.blockCount - 1, last + this.window);
-    for (let b = last + 1; b <= end; b++) {
-      if (!this.cache.has(b)) this.want(b, false);
+    if (max <= 0 || run < 2 || last - first + 1 >= max) return;
+    const window = Math.min(max, 2 ** (run - 1));
+    // Blocks just ahead already cached or requested: top up only when fewer than half a
+    // window remain, and then by a whole window, so read-ahead goes out in large requests
+    // rather than one block per read.
+    let ahead = 0;
+    while (ahead < window && last + 1 + ahead < this.blockCount && (this.cache.has(last + 1 + ahead) || this.pending.has(last + 1 + ahead))) ahead++;
+    if (ahead * 2 >= window && ahead > 0) return;
+    const end = Math.min(this.blockCount - 1, last + ahead + window);
+    let queued = false;
+    for (let b = last + 1 + ahead; b <= end; b++) {
+      if (!this.cache.has(b) && !this.pending.has(b)) { this.want(b, false); queued = true; }
     }
+    if (queued) this.pump();
   }
 
-  private track(first: number, last: number): void {
-    const i = this.streams.findIndex((e) => first === e || first === e + 1);
-    if (i >= 0) this.streams.splice(i, 1);
-    this.streams.push(last);
+  /** Record a read in its stream; returns how many reads in a row the stream has seen before it. */
+  private track(first: number, last: number): number {
+    const i = this.streams.findIndex((s) => first === s.end || first === s.end + 1);
+    const s = i >= 0 ? this.streams.splice(i, 1)[0] : { end: last, run: -1 };
+    s.run++;
+    s.end = last;
+    this.streams.push(s);
     if (this.streams.length > STREAMS) this.streams.shift();
+    return s.run;
   }
 
   /** Start requests while slots are free: demand blocks first, each extended over queued neighbours. */
