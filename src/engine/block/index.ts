@@ -1,3 +1,13 @@
-export type { BlockDevice } from './types.js';
-export { checkRange } from './types.js';
+export type { BlockDevice, WritableBlockDevice } from './types.js';
+export { checkRange, isWritable } from './types.js';
 export { MemoryDevice } from './memory.js';
+export { ActivityMeter } from './activity.js';
+export type { BlockStats, BlockEvent, BlockListener } from './activity.js';
+export { DiskError } from './remote.js';
+export type { RemoteOptions } from './remote.js';
+export { HttpBytesDevice } from './http.js';
+export type { HttpOptions } from './http.js';
+export { ChunkedDevice, CHUNKED_FORMAT, checkMeta, chunkFileName } from './chunked.js';
+export type { ChunkedMeta, ChunkedOptions } from './chunked.js';
+export { OverlayDevice, MemoryBlockStore, BLOCK_ABSENT, BLOCK_CACHED, BLOCK_WRITTEN } from './overlay.js';
+export type { BlockStore, BlockState, OverlayOptions, OverlayStats } from './overlay.js';
