@@ -8,12 +8,13 @@ import { MemoryDevice } from '../../src/engine/block/memory.js';
 import { HttpBytesDevice } from '../../src/engine/block/http.js';
 import { BLOCK_CACHED, BLOCK_WRITTEN, MemoryBlockStore, OverlayDevice } from '../../src/engine/block/overlay.js';
 import { FileBlockStore, FileDevice } from '../../src/host/node/file-device.js';
-import { TestServer } from './server.js';
+import { TestServer, offsetPattern, patternByte } from './server.js';
 
 const KiB = 1024, MiB = 1024 * KiB;
 const base = new Uint8Array(1 * MiB + 1000).map((_, i) => (i * 13 + (i >> 10)) & 0xff);
 const srv = new TestServer();
 srv.files.set('/img', base);
+srv.files.set('/big', offsetPattern(5 * 1024 * MiB));
 before(() => srv.start());
 after(() => srv.stop());
 
@@ -95,5 +96,28 @@ test('FileDevice writes when opened writable and refuses otherwise', () => {
   rw.flush();
   assert.deepEqual(new FileDevice(file).read(10, 2), new Uint8Array([5, 6]));
   assert.throws(() => new FileDevice(file).write(0, new Uint8Array(1)), /read-only/);
+  rmSync(dir, { recursive: true });
+});
+
+test('an overlay file over a 5 GiB HTTP image: reads and writes past 4 GiB, file stays sparse', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'webx86-ovl-big-'));
+  const file = join(dir, 'big.overlay');
+  srv.reset();
+  const http = await HttpBytesDevice.create(`${srv.url}/big`, { readAheadBlocks: 0 });
+  const store = FileBlockStore.open(file, http.size, 64 * KiB);
+  const ov = await OverlayDevice.create(http, store);
+  const at = 4 * 1024 * MiB + 123_456;
+  const got = await ov.read(at, 5000);
+  assert.deepEqual(got, Uint8Array.from({ length: 5000 }, (_, i) => patternByte(at + i)));
+  await ov.write(at + 10, new Uint8Array([0xde, 0xad]));
+  store.close();
+  const again = FileBlockStore.open(file, http.size);
+  const ov2 = await OverlayDevice.create(http, again);
+  srv.reset();
+  const r = await ov2.read(at + 9, 4);
+  assert.deepEqual(r, new Uint8Array([patternByte(at + 9), 0xde, 0xad, patternByte(at + 12)]));
+  assert.equal(srv.requests, 0);
+  assert.ok(statSync(file).size > 4 * 1024 * MiB && statSync(file).blocks * 512 < 4 * MiB, 'sparse');
+  again.close();
   rmSync(dir, { recursive: true });
 });
