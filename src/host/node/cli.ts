@@ -19,6 +19,8 @@ Run an unmodified 32-bit x86 Linux program.
 options:
   --disk IMAGE.ext2          an ext2 image as the root file system (read-only; /tmp is a tmpfs);
                              an http(s):// URL streams it from any server with Range support
+  --rw                       mount the --disk image read-write (local file, or with --overlay);
+                             written back and marked clean when the program exits
   --chunked                  --disk URL names a chunked image's metadata (webx86 image split)
   --overlay FILE             keep downloaded blocks (and later writes) in a local overlay file,
                              so the next run reads them locally
@@ -50,6 +52,7 @@ async function run(args: string[]): Promise<number> {
         disk: { type: 'string' },
         overlay: { type: 'string' },
         chunked: { type: 'boolean' },
+        rw: { type: 'boolean' },
         progress: { type: 'boolean' },
         mount: { type: 'string', multiple: true },
         cwd: { type: 'string' },
@@ -79,11 +82,11 @@ async function run(args: string[]): Promise<number> {
   let disk: OpenedDisk | undefined;
   if (o.disk) {
     if (root) { process.stderr.write('webx86: --disk and --mount HOSTDIR:/ both give a root; choose one\n'); return 2; }
-    const d = await openDisk({ disk: o.disk, overlay: o.overlay, chunked: o.chunked, progress: o.progress });
+    const d = await openDisk({ disk: o.disk, overlay: o.overlay, chunked: o.chunked, progress: o.progress, rw: o.rw });
     if (typeof d === 'string') { process.stderr.write(`webx86: ${d}\n`); return 2; }
     disk = d;
     root = d.fs;
-  } else if (o.overlay || o.chunked) { process.stderr.write('webx86: --overlay and --chunked go with --disk\n'); return 2; }
+  } else if (o.overlay || o.chunked || o.rw) { process.stderr.write('webx86: --overlay, --chunked and --rw go with --disk\n'); return 2; }
   const debug = o.debug ? (msg: string) => process.stderr.write(`webx86: ${msg}\n`) : undefined;
   // An interactive host terminal becomes the guest's console (line discipline, job
   // control); pipes and files pass through as plain streams.
@@ -92,7 +95,8 @@ async function run(args: string[]): Promise<number> {
   const { kernel } = machine;
   const env = o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', `TERM=${process.env.TERM ?? 'xterm'}`];
   const hostStdio = () => [new HostInputFile(process.stdin), new HostOutputFile(process.stdout, 'pipe:[stdout]'), new HostOutputFile(process.stderr, 'pipe:[stderr]')];
-  const close = () => { terminal?.dispose(); process.stdin.pause(); process.stdin.unref?.(); void disk?.close(); };
+  // Awaited: with --rw, closing the disk writes back the file system before the process exits.
+  const close = async () => { terminal?.dispose(); process.stdin.pause(); process.stdin.unref?.(); await disk?.close(); };
   const path = positionals[0];
   const spawnOpts = {
     argv: positionals, env, cwd: o.cwd ?? '/', uid: Number(o.uid ?? 0), gid: Number(o.gid ?? 0),
@@ -101,13 +105,13 @@ async function run(args: string[]): Promise<number> {
   const p = machine.console ? await spawnOnConsole(machine, path, spawnOpts) : await kernel.spawn(path, { ...spawnOpts, stdio: hostStdio() });
   if (typeof p === 'number') {
     process.stderr.write(`webx86: cannot run ${path}: ${errnoText(-p)}\n`);
-    close();
+    await close();
     return 126 + (p === -2 ? 1 : 0);
   }
   let status = 0;
   kernel.sched.onProcessExit = (q) => { if (q === p) status = q.exitStatus; };
   await kernel.sched.run();
-  close();
+  await close();
   // Exit like a shell reports the child: code, or 128 + signal (after re-raising is not possible
   // portably, so the conventional number).
   if (status & 0x7f) {

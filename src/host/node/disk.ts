@@ -21,6 +21,8 @@ export interface DiskOptions {
   chunked?: boolean;
   /** Show download progress (default: when stderr is a terminal). */
   progress?: boolean;
+  /** Mount read-write: a local image is opened for writing; a URL needs an overlay to hold the writes. */
+  rw?: boolean;
 }
 
 export interface OpenedDisk {
@@ -32,7 +34,7 @@ export interface OpenedDisk {
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
-/** Mount the disk read-only as ext2, or say in one line why not. */
+/** Mount the disk as ext2 (read-only unless `rw`), or say in one line why not. */
 export async function openDisk(o: DiskOptions): Promise<OpenedDisk | string> {
   const what = o.disk;
   let base: BlockDevice;
@@ -48,7 +50,8 @@ export async function openDisk(o: DiskOptions): Promise<OpenedDisk | string> {
     if (o.chunked) return '--chunked wants an http(s) URL of the metadata file';
     if (!existsSync(what)) return `${what}: no such image file`;
     if (!statSync(what).isFile()) return `${what}: not a regular file`;
-    base = new FileDevice(what);
+    // With an overlay the writes go there and the image itself stays untouched.
+    base = new FileDevice(what, { writable: !!o.rw && !o.overlay });
   }
   let device: BlockDevice = base;
   let store: FileBlockStore | undefined;
@@ -62,17 +65,26 @@ export async function openDisk(o: DiskOptions): Promise<OpenedDisk | string> {
     }
   }
   const stopProgress = base.activity ? showProgress(base.activity, o.progress ?? process.stderr.isTTY === true, process.stderr.isTTY === true) : () => {};
+  let fs: Ext2Fs | undefined;
   const close = async () => {
     stopProgress();
+    // Write back and mark clean first, then make the device durable.
+    await fs?.unmount();
     await device.flush?.();
     store?.close();
   };
   try {
-    return { fs: await Ext2Fs.mount(device, allocAnonDev()), device, close };
+    fs = await Ext2Fs.mount(device, allocAnonDev(), { writable: o.rw });
   } catch (e) {
     await close();
     return `${what}: cannot mount as ext2: ${(e as Error).message}`;
   }
+  if (o.rw && fs.readOnly) {
+    const why = fs.roReason ?? 'read-only';
+    await close();
+    return `${what}: cannot mount read-write: ${why}${why.includes('device') && isUrl(what) ? ' (add --overlay FILE to keep writes)' : ''}`;
+  }
+  return { fs, device, close };
 }
 
 const mib = (n: number) => `${(n / 1048576).toFixed(n < 10 * 1048576 ? 2 : 1)} MiB`;
