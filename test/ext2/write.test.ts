@@ -284,6 +284,28 @@ describe('writable ext2: big files, hashed directories, a full disk', { timeout:
   });
 });
 
+describe('webx86 run --disk IMAGE --rw', { timeout: 300_000 }, () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin/webx86.js'), 'run', ...args], { encoding: 'utf8' });
+
+  it('writes through to the image and leaves it clean; without --rw the disk stays read-only', () => {
+    const img = mkfs('cli', imageSource('cli'), { blockSize: 4096, size: '16M' });
+    const ro = cli(['--disk', img, '--', '/bin/sh', '-c', 'echo x > /f']);
+    assert.notEqual(ro.status, 0);
+    assert.match(ro.stderr, /Read-only file system/);
+    const rw = cli(['--disk', img, '--rw', '--', '/bin/sh', '-c', 'mkdir -p /home/u && echo written by the guest > /home/u/note && ln -s note /home/u/ln && sync && cat /home/u/ln']);
+    assert.equal(rw.status, 0, rw.stderr);
+    assert.equal(rw.stdout, 'written by the guest\n');
+    fsck(img);
+    assert.equal(debugfs(img, 'cat /home/u/note'), 'written by the guest\n');
+    assert.match(debugfs(img, 'stats'), /Filesystem state:\s+clean/);
+    // A second run sees the first one's files.
+    const again = cli(['--disk', img, '--rw', '--', '/bin/sh', '-c', 'cat /home/u/note; rm -r /home/u']);
+    assert.equal(again.stdout, 'written by the guest\n', again.stderr);
+    fsck(img);
+    assert.doesNotMatch(debugfs(img, 'ls /home'), /\bu\b/);
+  });
+});
+
 /** The churn workload; $W is the work directory (guest or native). */
 const CHURN = String.raw`
 set -e
