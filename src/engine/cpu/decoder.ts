@@ -56,6 +56,12 @@ export class Decoder {
   ends = false;
   /** Set when the bytes decoded to #UD (an unknown or invalid encoding, or ud2). */
   invalid = false;
+  /**
+   * Set by direct jumps: the condition (0-15, or JMP_ALWAYS) and target. The block then
+   * ends with this branch evaluated by the run loop instead of a closure.
+   */
+  jcc = -1;
+  target = 0;
 
   reset(mem: AddressSpace, eip: number): void {
     this.mem = mem;
@@ -67,6 +73,7 @@ export class Decoder {
     this.lock = false;
     this.ends = false;
     this.invalid = false;
+    this.jcc = -1;
   }
 
   /** Address just past the bytes consumed so far (the next instruction, once decoded). */
@@ -165,6 +172,9 @@ export class Decoder {
     return (c) => (c.s[A] + c.s[B] + disp) & 0xffff;
   }
 }
+
+/** Decoder.jcc of an unconditional direct jump. */
+export const JMP_ALWAYS = 16;
 
 /** An instruction longer than 15 bytes: #GP, delivered as SIGSEGV. */
 export class LengthError {}

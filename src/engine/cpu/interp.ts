@@ -5,8 +5,9 @@
 import type { AddressSpace } from '../mem/address-space.js';
 import { PageFault } from '../mem/fault.js';
 import { CpuException, EXIT_BUDGET, EXIT_FAULT, type Cpu, type Op } from './cpu.js';
-import { Decoder, LengthError } from './decoder.js';
-import { EIP, ES, CS, SS, DS, FS, GS } from './state.js';
+import { Decoder, JMP_ALWAYS, LengthError } from './decoder.js';
+import { K_LOGIC, K_SUB, LOP_NONE, cond } from './flags.js';
+import { EIP, ES, CS, SS, DS, FS, GS, FLAGS, LA, LB, LOP, LRES, ZF } from './state.js';
 import { OPS1, OPS2 } from './ops/table.js';
 import { ud, SIGSEGV, SI_KERNEL } from './ops/faults.js';
 import './ops/arith.js';
@@ -22,14 +23,26 @@ export interface Block {
   start: number;
   /** Address after the last instruction: the fall-through EIP. */
   end: number;
+  /** One closure per instruction, except a final direct branch (see cc). */
   ops: Op[];
-  /** Start address of each instruction, for precise faults. */
+  /** Start address of each instruction (the final branch's too), for precise faults. */
   addrs: number[];
+  /** Instructions in the block (ops.length, plus one for a final direct branch). */
+  count: number;
+  /**
+   * A final direct Jcc's condition (JMP_ALWAYS for jmp), evaluated by the run loop,
+   * which then follows nT (taken, EIP = target) or nF (fall-through) without a cache
+   * lookup; -1 when the block ends otherwise.
+   */
+  cc: number;
+  target: number;
+  nT: Block | null;
+  nF: Block | null;
   /** Times entered; the JIT tier will pick hot blocks from this. */
   hits: number;
   /** False once the code under it was written or unmapped. */
   valid: boolean;
-  /** Successors seen so far (taken and fall-through), to skip the cache lookup. */
+  /** Successors seen so far, for blocks without cc, to skip the cache lookup. */
   n1: Block | null;
   n2: Block | null;
 }
@@ -71,7 +84,7 @@ export class CodeCache {
   decode(eip: number): Block {
     const mem = this.mem, d = this.d;
     const ops: Op[] = [], addrs: number[] = [];
-    let pos = eip;
+    let pos = eip, cc = -1, target = 0;
     while (ops.length < MAX_BLOCK) {
       d.reset(mem, pos);
       let op: Op;
@@ -84,12 +97,16 @@ export class CodeCache {
         if (e instanceof LengthError) { op = () => { throw new CpuException(SIGSEGV, SI_KERNEL, 0, 13); }; d.ends = true; d.pos = pos + 15; }
         else throw e;
       }
-      ops.push(op);
       addrs.push(pos);
       pos = d.next;
+      if (d.jcc >= 0) { cc = d.jcc; target = d.target | 0; break; }
+      ops.push(op);
       if (d.ends) break;
     }
-    const b: Block = { start: eip | 0, end: pos, ops, addrs, hits: 0, valid: true, n1: null, n2: null };
+    const b: Block = {
+      start: eip | 0, end: pos, ops, addrs, count: addrs.length, cc, target, nT: null, nF: null,
+      hits: 0, valid: true, n1: null, n2: null,
+    };
     const p0 = eip >>> 12, p1 = (pos - 1) >>> 12;
     let pg = this.pages[p0];
     if (pg === undefined) pg = this.pages[p0] = new Array(4096);
@@ -195,48 +212,90 @@ export function run(c: Cpu, budget: number): number {
   const cache = codeCache(c.mem);
   const s = c.s;
   let executed = 0;
-  let prev: Block | null = null;
+  // The previous block, and which of its links leads here: the direct branch's taken or
+  // fall-through successor (LINK_T, LINK_F), or the seen-successor pair (LINK_ANY).
+  let prev: Block | null = null, link = LINK_ANY;
+  // The block running and the index of its op running; b is null while decoding. One
+  // try around the whole loop rather than one per block (measured: see
+  // docs/ARCHITECTURE.md "Interpreter performance").
+  let b: Block | null = null;
+  let i = 0;
   c.exit = EXIT_BUDGET;
-  while (executed < budget) {
-    const eip = s[EIP];
-    // Chained successors avoid the two-level cache lookup on the hot path.
-    let b: Block | undefined;
-    if (prev !== null) {
-      const n1: Block | null = prev.n1, n2: Block | null = prev.n2;
-      if (n1 !== null && n1.start === eip && n1.valid) b = n1;
-      else if (n2 !== null && n2.start === eip && n2.valid) b = n2;
-    }
-    if (b === undefined) {
-      b = cache.get(eip >>> 0);
-      if (b === undefined) {
-        try {
-          b = cache.decode(eip >>> 0);
-        } catch (e) {
-          c.fault = e;
-          c.icount += executed;
-          return EXIT_FAULT;
-        }
-      }
+  try {
+    while (executed < budget) {
+      // Follow the chain; fall back to the cache (and record the link).
+      b = null;
       if (prev !== null) {
-        if (prev.n1 === null || !prev.n1.valid) prev.n1 = b; else prev.n2 = b;
+        if (link === LINK_T) b = prev.nT;
+        else if (link === LINK_F) b = prev.nF;
+        else {
+          const eip = s[EIP];
+          const n1: Block | null = prev.n1;
+          if (n1 !== null && n1.start === eip) b = n1;
+          else {
+            const n2: Block | null = prev.n2;
+            if (n2 !== null && n2.start === eip) b = n2;
+          }
+        }
+        if (b !== null && !b.valid) b = null;
+      }
+      if (b === null) {
+        const eip = s[EIP] >>> 0;
+        let nb = cache.get(eip);
+        if (nb === undefined) nb = cache.decode(eip);
+        if (prev !== null) {
+          if (link === LINK_T) prev.nT = nb;
+          else if (link === LINK_F) prev.nF = nb;
+          else if (prev.n1 === null || !prev.n1.valid) prev.n1 = nb;
+          else prev.n2 = nb;
+        }
+        b = nb;
+      }
+      const ops = b.ops, n = ops.length;
+      b.hits++;
+      s[EIP] = b.end;
+      for (i = 0; i < n; i++) ops[i](c);
+      executed += b.count;
+      prev = b;
+      const cc = b.cc;
+      if (cc >= 0) {
+        if (cc === JMP_ALWAYS || taken(s, c, cc)) { s[EIP] = b.target; link = LINK_T; } else link = LINK_F;
+      } else {
+        link = LINK_ANY;
+        if (c.exit !== EXIT_BUDGET) break;
       }
     }
-    const ops = b.ops, n = ops.length;
-    b.hits++;
-    s[EIP] = b.end;
-    let i = 0;
-    try {
-      for (; i < n; i++) ops[i](c);
-    } catch (e) {
-      s[EIP] = isTrap(e) ? (i + 1 < n ? b.addrs[i + 1] : b.end) : b.addrs[i];
-      c.fault = e;
-      c.icount += executed + i;
-      return EXIT_FAULT;
-    }
-    executed += n;
-    prev = b;
-    if (c.exit !== EXIT_BUDGET) break;
+  } catch (e) {
+    // A fault decoding a block's first instruction (b null) reports EIP as it is.
+    if (b !== null) s[EIP] = isTrap(e) ? (i + 1 < b.addrs.length ? b.addrs[i + 1] : b.end) : b.addrs[i];
+    else i = 0;
+    c.fault = e;
+    c.icount += executed + i;
+    return EXIT_FAULT;
   }
   c.icount += executed;
   return c.exit;
 }
+
+const LINK_ANY = 0, LINK_T = 1, LINK_F = 2;
+
+/** Whether Jcc cc is taken: the 32-bit cmp/sub record and ZF/SF read inline, the rest through cond(). */
+function taken(s: Int32Array, c: Cpu, cc: number): boolean {
+  const lop = s[LOP];
+  switch (cc) {
+    case 0x4: return lop !== LOP_NONE ? s[LRES] === 0 : (s[FLAGS] & ZF) !== 0;
+    case 0x5: return lop !== LOP_NONE ? s[LRES] !== 0 : (s[FLAGS] & ZF) === 0;
+    case 0x2: return lop === LSUB32 ? (s[LA] >>> 0) < (s[LB] >>> 0) : cond(c, cc);
+    case 0x3: return lop === LSUB32 ? (s[LA] >>> 0) >= (s[LB] >>> 0) : cond(c, cc);
+    case 0x6: return lop === LSUB32 ? (s[LA] >>> 0) <= (s[LB] >>> 0) : cond(c, cc);
+    case 0x7: return lop === LSUB32 ? (s[LA] >>> 0) > (s[LB] >>> 0) : cond(c, cc);
+    case 0x8: return lop === LSUB32 || lop === LLOG32 ? s[LRES] < 0 : cond(c, cc);
+    case 0x9: return lop === LSUB32 || lop === LLOG32 ? s[LRES] >= 0 : cond(c, cc);
+    case 0xc: return lop === LSUB32 ? s[LA] < s[LB] : cond(c, cc);
+    case 0xd: return lop === LSUB32 ? s[LA] >= s[LB] : cond(c, cc);
+    case 0xe: return lop === LSUB32 ? s[LA] <= s[LB] : cond(c, cc);
+    case 0xf: return lop === LSUB32 ? s[LA] > s[LB] : cond(c, cc);
+  }
+  return cond(c, cc);
+}
+const LSUB32 = (K_SUB << 2) | 2, LLOG32 = (K_LOGIC << 2) | 2;

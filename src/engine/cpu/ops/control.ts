@@ -9,6 +9,7 @@ import { pop16, pop32, popv, push32, pushv } from './stack.js';
 import { gp, ud, SIGSEGV, SIGTRAP, SI_KERNEL } from './faults.js';
 import { ALU } from './alu.js';
 import { fastJcc } from './fast32.js';
+import { JMP_ALWAYS } from '../decoder.js';
 import { CPU_ID } from '../identity.js';
 
 const target = (next: number, rel: number, opsize: number) =>
@@ -19,18 +20,21 @@ def(OPS1, range(0x70, 0x7f), (d, op) => {
   const rel = d.s8();
   const t = target(d.next, rel, d.opsize), cc = op & 15;
   d.ends = true;
+  d.jcc = cc; d.target = t;
   return fastJcc(cc, t);
 });
 def(OPS2, range(0x80, 0x8f), (d, op) => {
   const rel = d.opsize === 4 ? d.s32() : d.s16();
   const t = target(d.next, rel, d.opsize), cc = op & 15;
   d.ends = true;
+  d.jcc = cc; d.target = t;
   return fastJcc(cc, t);
 });
 def(OPS1, [0xe9, 0xeb], (d, op) => {
   const rel = op === 0xeb ? d.s8() : d.opsize === 4 ? d.s32() : d.s16();
   const t = target(d.next, rel, d.opsize);
   d.ends = true;
+  d.jcc = JMP_ALWAYS; d.target = t;
   return (c) => { c.s[EIP] = t; };
 });
 def(OPS1, 0xe8, (d) => {
