@@ -14,6 +14,10 @@ import { FileDevice } from '../../src/host/node/file-device.js';
 import { busyboxBinDir, busyboxStatic } from '../../src/host/node/debian-packages.js';
 import { runGuest, runNative, type GuestResult } from '../support/guest.js';
 import { pattern, tmpRoot } from './fixture.js';
+import { Vfs } from '../../src/engine/fs/vfs.js';
+import { File, O_CREAT, O_RDONLY, O_RDWR, type Stat, unref } from '../../src/engine/fs/types.js';
+import type { Task } from '../../src/engine/linux/task.js';
+import { ENOTEMPTY, EROFS } from '../../src/engine/linux/errno.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -303,6 +307,125 @@ describe('webx86 run --disk IMAGE --rw', { timeout: 300_000 }, () => {
     assert.equal(again.stdout, 'written by the guest\n', again.stderr);
     fsck(img);
     assert.doesNotMatch(debugfs(img, 'ls /home'), /\bu\b/);
+  });
+});
+
+/** Mount an image writable in a bare VFS (no guest): for checking link counts, '..' and times exactly. */
+async function vfsOn(img: string): Promise<{ vfs: Vfs; e2: Ext2Fs; done: () => Promise<void> }> {
+  const dev = new FileDevice(img, { writable: true });
+  const e2 = await Ext2Fs.mount(dev, 0x801, { writable: true });
+  const vfs = new Vfs();
+  vfs.mount('/', e2);
+  return { vfs, e2, done: async () => { await e2.unmount(); dev.close(); } };
+}
+
+const T = null as unknown as Task;
+/** Drop the only reference to an open description, as close(2) of its last descriptor does. */
+async function close(f: File): Promise<void> {
+  f.refs = 1;
+  unref(f);
+  await new Promise((r) => setTimeout(r, 5)); // release() runs queued behind the file system's lock
+}
+const st = async (vfs: Vfs, p: string): Promise<Stat> => (await vfs.stat(null, -100, p, false)) as Stat;
+
+describe('writable ext2 semantics through the VFS', () => {
+  for (const variant of [
+    { name: '1k-256', blockSize: 1024, extra: [] as string[] },
+    { name: '4k-128-nofiletype', blockSize: 4096, extra: ['-I', '128', '-O', '^filetype'] },
+  ]) {
+    it(`renames directories, replaces files and empty directories, keeps link counts (${variant.name})`, async () => {
+      const img = path.join(tmpRoot, `sem-${variant.name}.img`);
+      fs.rmSync(img, { force: true });
+      execFileSync('mke2fs', ['-q', '-F', '-t', 'ext2', '-b', String(variant.blockSize), ...variant.extra, img, '8M'], { stdio: 'pipe' });
+      const { vfs, done } = await vfsOn(img);
+      for (const d of ['/a', '/b', '/a/sub', '/a/sub/inner', '/empty', '/full']) assert.equal(await vfs.mkdir(null, -100, d, 0o755), 0);
+      assert.equal(await vfs.writeFile('/full/x', 'x'), 1);
+      assert.equal(await vfs.writeFile('/f1', 'one'), 3);
+      assert.equal(await vfs.writeFile('/f2', 'two'), 3);
+      assert.equal((await st(vfs, '/a')).nlink, 3);
+      assert.equal(await vfs.rename(null, -100, '/a/sub', -100, '/b/moved'), 0);
+      assert.equal((await st(vfs, '/a')).nlink, 2);
+      assert.equal((await st(vfs, '/b')).nlink, 3);
+      assert.equal(await vfs.rename(null, -100, '/b/moved', -100, '/empty'), 0); // over an empty directory
+      assert.equal(await vfs.rename(null, -100, '/empty', -100, '/full'), -ENOTEMPTY);
+      assert.equal(await vfs.rename(null, -100, '/f1', -100, '/f2'), 0); // over a file
+      assert.equal(await vfs.readFileText('/f2'), 'one');
+      const rootLinks = (await st(vfs, '/')).nlink;
+      // An unlinked file stays readable while open; its blocks come back at the last close.
+      const wr = (await vfs.open(null, -100, '/open', O_RDWR | O_CREAT, 0o644)) as File;
+      assert.equal(await wr.pwrite(T, new Uint8Array(50_000).fill(7), 0), 50_000);
+      await close(wr); // (vfs.writeFile would keep its description open)
+      const free0 = (await vfs.mounts.get('/')!.statfs!()).bfree;
+      const f = (await vfs.open(null, -100, '/open', O_RDONLY)) as File;
+      assert.equal(await vfs.unlink(null, -100, '/open'), 0);
+      const buf = new Uint8Array(10);
+      assert.equal(await f.pread(T, buf, 40_000), 10);
+      assert.deepEqual([...buf], new Array(10).fill(7));
+      await close(f);
+      assert.ok((await vfs.mounts.get('/')!.statfs!()).bfree > free0, 'blocks freed at the last close');
+      await done();
+      fsck(img);
+      const empty = dstat(img, '/empty');
+      assert.equal(empty.links, 3); // '.', its entry, and inner's '..'
+      assert.match(debugfs(img, 'ls -l /empty/inner'), new RegExp(`^\\s*${empty.ino}\\s+40755.*\\.\\.$`, 'm'));
+      assert.equal(dstat(img, '/').links, rootLinks);
+      assert.equal(debugfs(img, 'cat /f2'), 'one');
+    });
+  }
+
+  it('sets modes, owners and times as asked, and mtime/ctime on writes', async () => {
+    const img = path.join(tmpRoot, 'attr.img');
+    fs.rmSync(img, { force: true });
+    execFileSync('mke2fs', ['-q', '-F', '-t', 'ext2', img, '8M'], { stdio: 'pipe' });
+    const { vfs, done } = await vfsOn(img);
+    await vfs.writeFile('/f', 'data');
+    const node = (await vfs.resolve(null, -100, '/f')) as { inode: { setattr: (a: object) => Promise<number> } };
+    assert.equal(await node.inode.setattr({ mode: 0o4711, uid: 70000, gid: 1234, atime: { sec: 1_000_000_000, nsec: 5 }, mtime: { sec: 1_500_000_000, nsec: 123_456_789 } }), 0);
+    const s = await st(vfs, '/f');
+    assert.equal(s.mode & 0o7777, 0o4711);
+    assert.equal(s.uid, 70000);
+    assert.deepEqual(s.mtime, { sec: 1_500_000_000, nsec: 123_456_789 });
+    const before = (await st(vfs, '/')).mtime;
+    await new Promise((r) => setTimeout(r, 5));
+    await vfs.mknod(null, -100, '/fifo', 0o10644, 0);
+    await vfs.mknod(null, -100, '/blk', 0o60600, 8 * 256 + 1);
+    const after = (await st(vfs, '/')).mtime;
+    assert.ok(after.sec > before.sec || after.nsec > before.nsec, 'directory mtime moves on create');
+    const w = (await vfs.open(null, -100, '/f', O_RDWR)) as File;
+    assert.equal(await w.pwrite(T, new TextEncoder().encode('X'), 10), 1);
+    const s2 = await st(vfs, '/f');
+    assert.ok(s2.mtime.sec > 1_500_000_000);
+    assert.equal(s2.size, 11);
+    await done();
+    fsck(img);
+    const out = debugfs(img, 'stat /f');
+    assert.match(out, /Mode:\s+04711/);
+    assert.match(out, /User:\s+70000\s+Group:\s+1234/);
+    assert.match(out, /atime: 0x3b9aca00:00000014/); // 1e9 s, 5 ns << 2
+    assert.match(debugfs(img, 'stat /blk'), /Type: block special[\s\S]*Device major\/minor number: 08:01/);
+    assert.equal(debugfs(img, 'cat /f'), 'data\0\0\0\0\0\0X');
+  });
+
+  it('mounts read-only when asked not to write, when the device cannot, or when the file system is not clean', async () => {
+    const img = path.join(tmpRoot, 'states.img');
+    fs.rmSync(img, { force: true });
+    execFileSync('mke2fs', ['-q', '-F', '-t', 'ext2', img, '4M'], { stdio: 'pipe' });
+    const plain = await Ext2Fs.mount(new FileDevice(img, { writable: true }), 1);
+    assert.equal(plain.readOnly, true);
+    const roDev = await Ext2Fs.mount(new FileDevice(img), 1, { writable: true });
+    assert.equal(roDev.readOnly, true);
+    assert.match(roDev.roReason ?? '', /device is read-only/);
+    const vfs = new Vfs();
+    vfs.mount('/', roDev);
+    assert.equal(await vfs.mkdir(null, -100, '/x', 0o755), -EROFS);
+    // Mounted writable and never unmounted: the state stays "not clean".
+    const dev = new FileDevice(img, { writable: true });
+    await Ext2Fs.mount(dev, 1, { writable: true });
+    dev.close();
+    assert.match(debugfs(img, 'stats'), /Filesystem state:\s+not clean/);
+    const again = await Ext2Fs.mount(new FileDevice(img, { writable: true }), 1, { writable: true });
+    assert.equal(again.readOnly, true);
+    assert.match(again.roReason ?? '', /not cleanly unmounted/);
   });
 });
 
