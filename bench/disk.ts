@@ -11,6 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxBinDir } from '../src/host/node/debian-packages.js';
 import { TestServer } from '../test/block/server.js';
+import { HttpBytesDevice, type HttpOptions } from '../src/engine/block/http.js';
+import { Ext2Fs } from '../src/engine/fs/ext2/index.js';
+import { allocAnonDev } from '../src/engine/fs/tmpfs.js';
+import { createMachine } from '../src/engine/machine.js';
+import '../src/engine/linux/syscalls/index.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/webx86.js');
@@ -64,6 +69,29 @@ export async function diskSection(): Promise<string> {
     await measure('warm overlay, +30 ms per request', ['--disk', url, '--overlay', ovl], { latencyMs: 30 });
     await measure('chunked (128 KiB chunks), cold', ['--disk', `${srv.url}/c/img.ext2.meta.json`, '--chunked']);
     await measure('chunked, +30 ms per request', ['--disk', `${srv.url}/c/img.ext2.meta.json`, '--chunked'], { latencyMs: 30 });
+    // Ablations, in process (the CLI has no knobs for these): the same program, device options changed.
+    const inProcess = async (name: string, opts: HttpOptions, sw = {}) => {
+      let ms = Infinity, requests = 0, bytes = 0;
+      for (let i = 0; i < 3; i++) {
+        srv.reset(sw);
+        const t0 = performance.now();
+        const fs = await Ext2Fs.mount(await HttpBytesDevice.create(url, opts), allocAnonDev());
+        const m = await createMachine({ root: fs });
+        const p = await m.kernel.spawn('/bin/busybox', { argv: ['/bin/busybox', 'sh', '-c', 'true'], env: [], cwd: '/' });
+        if (typeof p === 'number') throw new Error(`${name}: spawn failed ${p}`);
+        await m.kernel.sched.run();
+        ms = Math.min(ms, performance.now() - t0);
+        if (i === 0) { requests = srv.requests; bytes = srv.bytesSent; }
+      }
+      rows.push([`in process: ${name}`, String(requests), `${(bytes / 1024).toFixed(0)} KiB`, `${((bytes / image.length) * 100).toFixed(2)}%`, `${ms.toFixed(0)} ms`]);
+      console.log(rows[rows.length - 1].join('  '));
+    };
+    await inProcess('defaults, no added latency', {});
+    await inProcess('defaults, +30 ms', {}, { latencyMs: 30 });
+    await inProcess('no coalescing (1 block per request), +30 ms', { maxBlocksPerRequest: 1 }, { latencyMs: 30 });
+    await inProcess('no read-ahead, +30 ms', { readAheadBlocks: 0 }, { latencyMs: 30 });
+    await inProcess('16 KiB blocks, +30 ms', { blockSize: 16 * 1024, readAheadBlocks: 16 }, { latencyMs: 30 });
+    await inProcess('128 KiB blocks, +30 ms', { blockSize: 128 * 1024 }, { latencyMs: 30 });
   } finally {
     await srv.stop();
     rmSync(dir, { recursive: true });
@@ -76,7 +104,9 @@ Bytes and requests for \`webx86 run --disk http://127.0.0.1:PORT/img.ext2 -- /bi
 (a ${image.length >> 20} MiB ext2 image, 4 KiB blocks, holding Debian's static busybox of ${(bb / 1024).toFixed(0)} KiB and its
 applet links), served by a local node:http server that honours Range. Defaults: 64 KiB blocks, up to
 16 coalesced per request, 4 in parallel, read-ahead up to 8 blocks. Time is the whole CLI run
-(process start, mount, program), best of 3; counts are from the first. Latency is added by the server before each answer.
+(process start, mount, program), best of 3; counts are from the first. Latency is added by the server
+before each answer. The "in process" rows run the engine inside the benchmark (no process start, so
+the time is mount + program) to compare device settings the CLI does not expose.
 
 | scenario | requests | bytes fetched | of image | time |
 |---|---:|---:|---:|---:|
