@@ -324,7 +324,7 @@ const T = null as unknown as Task;
 async function close(f: File): Promise<void> {
   f.refs = 1;
   unref(f);
-  await new Promise((r) => setTimeout(r, 5)); // release() runs queued behind the file system's lock
+  await new Promise((r) => setImmediate(r)); // release() runs queued behind the file system's lock
 }
 const st = async (vfs: Vfs, p: string): Promise<Stat> => (await vfs.stat(null, -100, p, false)) as Stat;
 
@@ -426,6 +426,92 @@ describe('writable ext2 semantics through the VFS', () => {
     const again = await Ext2Fs.mount(new FileDevice(img, { writable: true }), 1, { writable: true });
     assert.equal(again.readOnly, true);
     assert.match(again.roReason ?? '', /not cleanly unmounted/);
+  });
+});
+
+describe('writable ext2 under random operations', () => {
+  it('matches a model after 3000 random creates, writes, truncates, renames and removals (e2fsck clean)', async () => {
+    const img = path.join(tmpRoot, 'random.img');
+    fs.rmSync(img, { force: true });
+    execFileSync('mke2fs', ['-q', '-F', '-t', 'ext2', '-b', '1024', '-N', '2048', img, '24M'], { stdio: 'pipe' });
+    const { vfs, done } = await vfsOn(img);
+    let x = 12345;
+    const rnd = (n: number): number => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) % n; };
+    const files = new Map<string, Buffer>();
+    const dirs = ['/r'];
+    assert.equal(await vfs.mkdir(null, -100, '/r', 0o755), 0);
+    const pick = <T>(a: T[]): T => a[rnd(a.length)];
+    for (let step = 0; step < 3000; step++) {
+      const op = rnd(10);
+      const names = [...files.keys()];
+      if (op <= 2 || names.length === 0) {
+        const p = `${pick(dirs)}/f${step}`;
+        const f = (await vfs.open(null, -100, p, O_RDWR | O_CREAT, 0o644)) as File;
+        const data = pattern(pick([0, 10, 1000, 1024, 5000, 70_000, 300_000]), step);
+        assert.equal(await f.pwrite(T, data, 0), data.length);
+        await close(f);
+        files.set(p, data);
+      } else if (op === 3) {
+        const p = pick(names);
+        const f = (await vfs.open(null, -100, p, O_RDWR)) as File;
+        const old = files.get(p)!;
+        const off = rnd(old.length + 20_000);
+        const data = pattern(rnd(30_000) + 1, step);
+        assert.equal(await f.pwrite(T, data, off), data.length);
+        await close(f);
+        const next = Buffer.alloc(Math.max(old.length, off + data.length));
+        old.copy(next);
+        data.copy(next, off);
+        files.set(p, next);
+      } else if (op === 4) {
+        const p = pick(names);
+        const f = (await vfs.open(null, -100, p, O_RDWR)) as File;
+        const len = rnd(files.get(p)!.length + 50_000);
+        assert.equal(await f.truncate(len), 0);
+        await close(f);
+        const next = Buffer.alloc(len);
+        files.get(p)!.copy(next, 0, 0, Math.min(len, files.get(p)!.length));
+        files.set(p, next);
+      } else if (op === 5 || op === 6) {
+        const p = pick(names);
+        assert.equal(await vfs.unlink(null, -100, p), 0);
+        files.delete(p);
+      } else if (op === 7) {
+        const p = pick(names);
+        const to = `${pick(dirs)}/m${step}`;
+        assert.equal(await vfs.rename(null, -100, p, -100, to), 0);
+        files.set(to, files.get(p)!);
+        files.delete(p);
+      } else if (op === 8) {
+        const d = `${pick(dirs)}/d${step}`;
+        assert.equal(await vfs.mkdir(null, -100, d, 0o755), 0);
+        dirs.push(d);
+      } else {
+        // Remove a directory with everything below it, or move it somewhere not inside itself.
+        const d = pick(dirs);
+        if (d === '/r') continue;
+        if (rnd(2)) {
+          for (const f of [...files.keys()].filter((f) => f.startsWith(d + '/'))) { assert.equal(await vfs.unlink(null, -100, f), 0); files.delete(f); }
+          for (const sub of dirs.filter((e) => e.startsWith(d + '/')).sort((a, b) => b.length - a.length)) assert.equal(await vfs.rmdir(null, -100, sub), 0);
+          assert.equal(await vfs.rmdir(null, -100, d), 0);
+          dirs.splice(0, dirs.length, ...dirs.filter((e) => e !== d && !e.startsWith(d + '/')));
+        } else {
+          const parent = pick(dirs.filter((e) => e !== d && !e.startsWith(d + '/')));
+          const to = `${parent}/moved${step}`;
+          assert.equal(await vfs.rename(null, -100, d, -100, to), 0);
+          const re = (e: string) => (e === d ? to : e.startsWith(d + '/') ? to + e.slice(d.length) : e);
+          dirs.splice(0, dirs.length, ...dirs.map(re));
+          for (const [k, v] of [...files]) if (k.startsWith(d + '/')) { files.delete(k); files.set(re(k), v); }
+        }
+      }
+    }
+    await done();
+    fsck(img);
+    const got = snapshot(rdump(img, '/r', 'random'));
+    const want = new Map<string, Entry>();
+    for (const d of dirs) if (d !== '/r') want.set(d.slice(3), { type: 'dir', mode: 0o755, uid: 0, gid: 0 });
+    for (const [k, v] of files) want.set(k.slice(3), { type: 'file', mode: 0o644, uid: 0, gid: 0, data: v.toString('base64') });
+    assertSameTree(got, new Map([...want].sort(([a], [b]) => (a < b ? -1 : 1))));
   });
 });
 
