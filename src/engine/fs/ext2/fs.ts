@@ -46,6 +46,8 @@ export interface Ext2MountOptions {
    * when it is older than mtime or ctime, or a day old) or 'noatime'.
    */
   atime?: 'relatime' | 'noatime';
+  /** Dirty blocks plus inodes that trigger a write-back between syncs (default 4096). */
+  writebackThreshold?: number;
 }
 
 type WritableDevice = BlockDevice & {
@@ -68,6 +70,7 @@ export class Ext2Fs implements FileSystem {
   readonly hasFiletype: boolean;
   readonly hugeFile: boolean;
   readonly noatime: boolean;
+  private readonly writebackThreshold: number;
   /** Largest file size the block maps (and i_blocks) can describe. */
   readonly maxFileSize: number;
   root!: Ext2Dir;
@@ -112,6 +115,7 @@ export class Ext2Fs implements FileSystem {
     this.roReason = roReason;
     this.readOnly = !writable;
     this.noatime = opts.atime === 'noatime';
+    this.writebackThreshold = opts.writebackThreshold ?? WRITEBACK_THRESHOLD;
     const P = this.blockSize / 4;
     const maxBlocks = N_DIRECT + P + P * P + P * P * P;
     // i_blocks counts 512-byte sectors in 32 bits (without huge_file): 2 TiB less the
@@ -178,7 +182,7 @@ export class Ext2Fs implements FileSystem {
     const run = this.tail.then(async () => {
       try {
         const r = await fn();
-        if (this.dirty.size + this.dirtyInodes.size > WRITEBACK_THRESHOLD) await this.writeBack();
+        if (this.dirty.size + this.dirtyInodes.size > this.writebackThreshold) await this.writeBack();
         return r;
       } catch (e) {
         // Anything but a full disk is damage or a device failure: the on-disk state may be
