@@ -123,3 +123,30 @@ test('--progress prints download counters to stderr', async (t) => {
   const quiet = await webx86(['run', '--disk', url(), '--', '/bin/busybox', 'true']);
   assert.equal(quiet.stderr, '');
 });
+
+test('--rw with --overlay over HTTP: writes land in the overlay, persist, and the merged image passes e2fsck', async (t) => {
+  if (!haveMke2fs) { t.skip('mke2fs (e2fsprogs) is not installed'); return; }
+  const ovl = join(dir, 'rw.overlay');
+  srv.reset();
+  const w = await webx86(['run', '--disk', url(), '--overlay', ovl, '--rw', '--', '/bin/busybox', 'sh', '-c', 'mkdir -p /data && seq 1 20000 > /data/numbers && echo hello > /etc/greeting && rm /etc/motd']);
+  assert.equal(w.status, 0, w.stderr);
+  srv.reset();
+  const r = await webx86(['run', '--disk', url(), '--overlay', ovl, '--', '/bin/busybox', 'sh', '-c', 'cat /etc/greeting; tail -n 1 /data/numbers; ls /etc']);
+  assert.equal(r.stdout, 'hello\n20000\ngreeting\n', r.stderr);
+  // Nothing was written to the server's copy; the image seen through the overlay is a clean ext2.
+  const { OverlayDevice } = await import('../../src/engine/block/overlay.js');
+  const { FileBlockStore, FileDevice } = await import('../../src/host/node/file-device.js');
+  const base = new FileDevice(join(dir, 'img.ext2'));
+  const store = FileBlockStore.open(ovl, base.size);
+  // The overlay recorded the HTTP image's identity; this local copy of it has another, and
+  // the overlay holds writes, so it must refuse...
+  await assert.rejects(OverlayDevice.create(base, store), /overlay holds writes made over a different base image/);
+  // ...unless the base says it is the same image.
+  const same = { size: base.size, identity: store.baseIdentity!, read: (o: number, l: number) => base.read(o, l) };
+  const ov = await OverlayDevice.create(same, store);
+  const merged = join(dir, 'merged.ext2');
+  writeFileSync(merged, await ov.read(0, ov.size));
+  store.close();
+  const fsck = (() => { try { return { out: execFileSync('e2fsck', ['-fn', merged], { encoding: 'utf8' }), code: 0 }; } catch (e) { return { out: String((e as { stdout?: string }).stdout), code: 1 }; } })();
+  assert.equal(fsck.code, 0, fsck.out);
+});
