@@ -117,6 +117,8 @@ export class OverlayDevice implements BlockDevice {
     }
     if (blocks.length === last - first + 1) {
       this.stats.blocksFromStore += blocks.length;
+      // For a UI, blocks the store answers are cache hits of the stack.
+      this.activity?.hits(blocks.length);
       return assemble(blocks, offset - first * bs, length);
     }
     return this.readSlow(first, last, blocks, offset, length);
@@ -125,6 +127,7 @@ export class OverlayDevice implements BlockDevice {
   private async readSlow(first: number, last: number, have: Uint8Array[], offset: number, length: number): Promise<Uint8Array> {
     const parts: (Uint8Array | Promise<Uint8Array>)[] = [...have];
     this.stats.blocksFromStore += have.length;
+    this.activity?.hits(have.length);
     let b = first + have.length;
     while (b <= last) {
       const pending = this.inflight.get(b);
@@ -132,6 +135,7 @@ export class OverlayDevice implements BlockDevice {
       if (this.store.state(b) !== BLOCK_ABSENT) {
         parts.push(this.store.readBlock(b));
         this.stats.blocksFromStore++;
+        this.activity?.hits(1);
         b++;
         continue;
       }
