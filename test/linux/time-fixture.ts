@@ -68,6 +68,18 @@ export function sysAs(t: Task, name: string, ...a: number[]): number | Promise<n
 
 export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Wait until `cond` holds (checked every few ms), failing after `ms`. Timer tests wait for
+ * events this way rather than for fixed delays, which a loaded machine overruns.
+ */
+export async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await delay(2);
+  }
+}
+
 /** Resolve to 'pending' if p has not settled by the next macrotask. */
 export async function state<T>(p: Promise<T> | T): Promise<T | 'pending'> {
   return Promise.race([Promise.resolve(p), delay(5).then(() => 'pending' as const)]);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, state, delay, SCRATCH, putTs32, getTs32 } from './time-fixture.js';
+import { fixture, state, delay, until, SCRATCH, putTs32, getTs32 } from './time-fixture.js';
 import { cancelProcessTimers, timersOnExec, cloneTimersOnFork, procTimers } from '../../src/engine/linux/timers.js';
 
 const EINVAL = 22, EAGAIN = 11;
@@ -15,8 +15,9 @@ test('ITIMER_REAL sends SIGALRM with si_code SI_KERNEL, periodically', async (t)
   t.after(() => cancelProcessTimers(f.p));
   itimerval(f.mem.dv, IT, 0, 20_000, 0, 20_000);
   assert.equal(f.sys('setitimer', 0, IT, 0), 0);
-  await delay(95);
-  assert.ok(f.sent.length >= 2 && f.sent.length <= 5, `${f.sent.length} signals`);
+  const t0 = performance.now();
+  await until(() => f.sent.length >= 2);
+  assert.ok(performance.now() - t0 >= 39, 'two 20 ms periods at the earliest');
   assert.deepEqual(f.sent[0], { to: 'process', info: { signo: 14, code: 0x80 } });
   assert.equal(f.sys('getitimer', 0, OLD), 0);
   const [isec, iusec] = getTs32(f.mem, OLD);
@@ -55,8 +56,9 @@ test('alarm fires SIGALRM once', async () => {
   const f = fixture();
   itimerval(f.mem.dv, IT, 0, 0, 0, 10_000);
   f.sys('setitimer', 0, IT, 0);
-  await delay(50);
-  assert.equal(f.sent.length, 1);
+  await until(() => f.sent.length >= 1);
+  await delay(30);
+  assert.equal(f.sent.length, 1, 'fires once');
   assert.equal(f.sys('alarm', 0), 0);
 });
 
@@ -87,7 +89,8 @@ test('timer_create with SIGEV_SIGNAL delivers SI_TIMER with sigev_value; delete 
   assert.equal(id, 0);
   putTs32(f.mem, SPEC, 0, 0); putTs32(f.mem, SPEC + 8, 0, 15_000_000);
   assert.equal(f.sys('timer_settime', id, 0, SPEC, 0), 0);
-  await delay(40);
+  await until(() => f.sent.length >= 1);
+  await delay(20);
   assert.deepEqual(f.sent, [{ to: 'process', info: { signo: 34, code: -2, value: 0x5555 } }]);
   assert.equal(f.sys('timer_gettime', id, SPEC), 0);
   assert.deepEqual(getTs32(f.mem, SPEC + 8), [0, 0]);
@@ -103,14 +106,14 @@ test('a periodic POSIX timer counts overruns while its signal is pending', async
   const id = f.mem.dv.getInt32(ID, true);
   putTs32(f.mem, SPEC, 0, 10_000_000); putTs32(f.mem, SPEC + 8, 0, 10_000_000);
   f.sys('timer_settime', id, 0, SPEC, 0);
-  await delay(65);
+  await until(() => f.sent.length >= 1);
+  await delay(40);
   // Default sigevent: SIGALRM with the id as value; only one signal while it stays pending.
   assert.equal(f.sent.length, 1);
   assert.deepEqual(f.sent[0].info, { signo: 14, code: -2, value: id });
   f.p.pending.length = 0; // "delivered"
-  await delay(25);
-  assert.equal(f.sent.length, 2);
-  assert.ok((f.sys('timer_getoverrun', id) as number) >= 2);
+  await until(() => f.sent.length >= 2);
+  assert.ok((f.sys('timer_getoverrun', id) as number) >= 1);
 });
 
 test('SIGEV_THREAD_ID targets one thread; bad sigevents are EINVAL; exec deletes POSIX timers', async (t) => {
@@ -123,7 +126,7 @@ test('SIGEV_THREAD_ID targets one thread; bad sigevents are EINVAL; exec deletes
   const id = dv.getInt32(ID, true);
   putTs32(f.mem, SPEC, 0, 0); putTs32(f.mem, SPEC + 8, 0, 5_000_000);
   f.sys('timer_settime', id, 0, SPEC, 0);
-  await delay(30);
+  await until(() => f.sent.length >= 1);
   assert.equal(f.sent.length, 1);
   assert.equal(f.sent[0].to, 'task');
   assert.ok(th.pending.length === 1);
@@ -148,11 +151,11 @@ test('timerfd: read returns the expiration count and blocks until the first one'
   const t0 = performance.now();
   assert.equal(await file.read(f.t, buf), 8);
   assert.ok(performance.now() - t0 >= 19);
-  assert.equal(bv.getBigUint64(0, true), 1n);
+  assert.ok(bv.getBigUint64(0, true) >= 1n); // more if the read ran late (loaded machine)
   await delay(45);
-  assert.equal(file.poll() & 1, 1);
+  await until(() => (file.poll() & 1) === 1);
   assert.equal(await file.read(f.t, buf), 8);
-  assert.ok(bv.getBigUint64(0, true) >= 3n, `${bv.getBigUint64(0, true)} ticks`);
+  assert.ok(bv.getBigUint64(0, true) >= 2n, `${bv.getBigUint64(0, true)} ticks`);
   assert.equal(f.sys('timerfd_gettime', fd, SPEC), 0);
   assert.deepEqual(getTs32(f.mem, SPEC), [0, 10_000_000]);
   f.p.files.close(fd);
@@ -165,7 +168,7 @@ test('timerfd: nonblocking read is EAGAIN, absolute time in the past fires at on
   assert.equal(await file.read(f.t, new Uint8Array(8)), -EAGAIN);
   putTs32(f.mem, SPEC, 0, 0); putTs32(f.mem, SPEC + 8, 1, 0);
   assert.equal(f.sys('timerfd_settime', fd, 1, SPEC, 0), 0);
-  await delay(10);
+  await until(() => (file.poll() & 1) === 1);
   assert.equal(await file.read(f.t, new Uint8Array(8)), 8);
   assert.equal(f.sys('timerfd_create', 4, 0), -EINVAL);
   assert.equal(f.sys('timerfd_settime', fd, 4, SPEC, 0), -EINVAL);
