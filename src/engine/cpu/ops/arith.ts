@@ -4,7 +4,7 @@ import type { Decoder } from '../decoder.js';
 import { getCF, getFlags, setArith } from '../flags.js';
 import { CF, EAX } from '../state.js';
 import { ALU, SHIFTS, div, idiv, imul1, imul2, mul, sc, shld, shrd, szp, type Alu2 } from './alu.js';
-import { fastShift32, imul32 } from './fast32.js';
+import { fastIncDec32, fastShift32, imul32 } from './fast32.js';
 import { binReg, binRM, getRM, memGet, memSet, norm, regGet, regSet, rmOperand, srcImm, srcReg, unRM } from './operand.js';
 import { OPS1, OPS2, def, range } from './table.js';
 import { ud } from './faults.js';
@@ -67,6 +67,7 @@ def(OPS1, [0xa8, 0xa9], (d, op) => {
 // 40-4F: inc/dec r16/r32.
 def(OPS1, range(0x40, 0x4f), (d, op) => {
   const sz = sc(d.opsize);
+  if (sz === 2) return fastIncDec32(op & 7, op >= 0x48);
   return unRM({ reg: op & 7, ea: null, p: null }, sz, op < 0x48 ? ALU[sz].inc : ALU[sz].dec);
 });
 

@@ -110,6 +110,12 @@ export function binRM(rm: RM, sz: number, src: Src, f: Alu2, write: boolean): Op
   if (sz === 0 && rm.p !== null && !write && (f === ALU[0].cmp || f === ALU[0].test)) {
     return M.cmpMem8(rm.p, f === ALU[0].test, src.imm, src.imm ? sv : R8[sv]);
   }
+  if (sz === 0 && rm.ea === null) {
+    // 8-bit registers: the operands inline, one call (f) instead of four.
+    const j = R8[rm.reg], k = R8[sv];
+    if (src.imm) return write ? (c) => { const b = c.b8; b[j] = f(c, b[j], sv); } : (c) => { f(c, c.b8[j], sv); };
+    return write ? (c) => { const b = c.b8; b[j] = f(c, b[j], b[k]); } : (c) => { const b = c.b8; f(c, b[j], b[k]); };
+  }
   const s = src.imm ? () => sv : regGet(sz, sv);
   if (rm.ea === null) {
     const g = regGet(sz, rm.reg), p = regSet(sz, rm.reg);
@@ -136,6 +142,15 @@ export function binReg(reg: number, rm: RM, sz: number, f: Alu2, write: boolean)
     return write
       ? (c) => { c.s[reg] = f(c, c.s[reg], c.mem.read32(ea(c))); }
       : (c) => { f(c, c.s[reg], c.mem.read32(ea(c))); };
+  }
+  if (sz === 0) {
+    const j = R8[reg];
+    if (rm.ea === null) {
+      const k = R8[rm.reg];
+      return write ? (c) => { const b = c.b8; b[j] = f(c, b[j], b[k]); } : (c) => { const b = c.b8; f(c, b[j], b[k]); };
+    }
+    const m = getRM(rm, sz);
+    return write ? (c) => { const v = m(c); const b = c.b8; b[j] = f(c, b[j], v); } : (c) => { const v = m(c); f(c, c.b8[j], v); };
   }
   const g = regGet(sz, reg), p = regSet(sz, reg), s = getRM(rm, sz);
   return write ? (c) => p(c, f(c, g(c), s(c))) : (c) => { f(c, g(c), s(c)); };
