@@ -8,7 +8,8 @@ import { OPS1, OPS2, def, range } from './table.js';
 import { pop16, pop32, popv, push32, pushv } from './stack.js';
 import { gp, ud, SIGSEGV, SIGTRAP, SI_KERNEL } from './faults.js';
 import { ALU } from './alu.js';
-import { fastJcc } from './fast32.js';
+import { fastIncDec32, fastJcc } from './fast32.js';
+import { incDecMem32 } from './mem32.js';
 import { JMP_ALWAYS } from '../decoder.js';
 import { CPU_ID } from '../identity.js';
 
@@ -87,6 +88,8 @@ def(OPS1, 0xff, (d) => {
   const get = getRM(rm, sz);
   if (reg === 0 || reg === 1) {
     const f = reg === 0 ? ALU[sz].inc : ALU[sz].dec, set = setRM(rm, sz);
+    if (sz === 2 && rm.p !== null) return incDecMem32(rm.p, reg === 0 ? 1 : -1);
+    if (sz === 2 && rm.ea === null) return fastIncDec32(rm.reg, reg === 1);
     if (rm.ea !== null) {
       const ea = rm.ea;
       const rd = sz === 2 ? (c: Cpu, a: number) => c.mem.read32(a) : (c: Cpu, a: number) => c.mem.read16(a);

@@ -15,8 +15,8 @@
  */
 import type { Cpu, Op } from '../cpu.js';
 import type { EAParts } from '../decoder.js';
-import { K_ADD, K_LOGIC, K_SUB } from '../flags.js';
-import { LA, LB, LOP, LRES, ZERO } from '../state.js';
+import { K_ADD, K_DEC, K_INC, K_LOGIC, K_SUB, getCF } from '../flags.js';
+import { CF, FLAGS, LA, LB, LOP, LRES, ZERO } from '../state.js';
 
 export type Get = (c: Cpu) => number;
 export type Set = (c: Cpu, v: number) => void;
@@ -182,4 +182,20 @@ export function cmpMem8(p: EAParts, test: boolean, imm: boolean, src: number): O
   return imm
     ? (c) => { const s = c.s; const a = c.mem.read8((s[b] + (s[i] << n) + s[g] + x) >>> 0); s[LOP] = L; s[LA] = a; s[LB] = src; s[LRES] = (a - src) & 0xff; }
     : (c) => { const s = c.s; const a = c.mem.read8((s[b] + (s[i] << n) + s[g] + x) >>> 0), v = c.b8[src]; s[LOP] = L; s[LA] = a; s[LB] = v; s[LRES] = (a - v) & 0xff; };
+}
+
+/** inc/dec dword [m] (delta +1/-1): CF carried into FLAGS, the rest lazy, after the store. */
+export function incDecMem32(p: EAParts, delta: number): Op {
+  const b = p.base, x = p.disp, i = p.index, n = p.scale, g = p.seg;
+  const L = ((delta > 0 ? K_INC : K_DEC) << 2) | 2;
+  if (simple(p)) return (c) => {
+    const s = c.s, m = c.mem; const a = (s[b] + x) >>> 0; const v = m.read32(a); const r = (v + delta) | 0;
+    m.write32(a, r);
+    s[FLAGS] = (s[FLAGS] & ~CF) | getCF(c); s[LOP] = L; s[LA] = v; s[LB] = 1; s[LRES] = r;
+  };
+  return (c) => {
+    const s = c.s, m = c.mem; const a = (s[b] + (s[i] << n) + s[g] + x) >>> 0; const v = m.read32(a); const r = (v + delta) | 0;
+    m.write32(a, r);
+    s[FLAGS] = (s[FLAGS] & ~CF) | getCF(c); s[LOP] = L; s[LA] = v; s[LB] = 1; s[LRES] = r;
+  };
 }
