@@ -62,6 +62,18 @@ export class Decoder {
    */
   jcc = -1;
   target = 0;
+  /**
+   * Set by a 32-bit cmp/test between registers or with an immediate (FUSE_*, operands
+   * fa and fb: register indices, or the immediate): when a direct Jcc follows, the run
+   * loop records the flags itself and the cmp's closure is dropped.
+   */
+  fuse = 0;
+  fa = 0;
+  fb = 0;
+
+  flagOnly(kind: number, a: number, b: number): void {
+    this.fuse = kind; this.fa = a; this.fb = b;
+  }
 
   reset(mem: AddressSpace, eip: number): void {
     this.mem = mem;
@@ -74,6 +86,7 @@ export class Decoder {
     this.ends = false;
     this.invalid = false;
     this.jcc = -1;
+    this.fuse = 0;
   }
 
   /** Address just past the bytes consumed so far (the next instruction, once decoded). */
@@ -172,6 +185,9 @@ export class Decoder {
     return (c) => (c.s[A] + c.s[B] + disp) & 0xffff;
   }
 }
+
+/** Decoder.fuse kinds: cmp r,r / cmp r,imm / test r,r / test r,imm (32-bit). */
+export const FUSE_CMP_RR = 1, FUSE_CMP_RI = 2, FUSE_TEST_RR = 3, FUSE_TEST_RI = 4;
 
 /** Decoder.jcc of an unconditional direct jump. */
 export const JMP_ALWAYS = 16;

@@ -5,7 +5,7 @@
 import type { AddressSpace } from '../mem/address-space.js';
 import { PageFault } from '../mem/fault.js';
 import { CpuException, EXIT_BUDGET, EXIT_FAULT, type Cpu, type Op } from './cpu.js';
-import { Decoder, JMP_ALWAYS, LengthError } from './decoder.js';
+import { Decoder, FUSE_CMP_RI, FUSE_CMP_RR, FUSE_TEST_RI, FUSE_TEST_RR, JMP_ALWAYS, LengthError } from './decoder.js';
 import { K_LOGIC, K_SUB, LOP_NONE, cond } from './flags.js';
 import { EIP, ES, CS, SS, DS, FS, GS, FLAGS, LA, LB, LOP, LRES, ZF } from './state.js';
 import { OPS1, OPS2 } from './ops/table.js';
@@ -36,6 +36,10 @@ export interface Block {
    */
   cc: number;
   target: number;
+  /** A cmp/test folded into the final Jcc (Decoder.fuse kind and operands), or 0. */
+  fk: number;
+  fa: number;
+  fb: number;
   nT: Block | null;
   nF: Block | null;
   /** Times entered; the JIT tier will pick hot blocks from this. */
@@ -94,6 +98,8 @@ export class CodeCache {
     const mem = this.mem, d = this.d;
     const ops: Op[] = [], addrs: number[] = [];
     let pos = eip, cc = -1, target = 0;
+    // The previous instruction's fusable cmp/test, and the one fused into the branch.
+    let pk = 0, pa = 0, pb = 0, fk = 0, fa = 0, fb = 0;
     while (ops.length < MAX_BLOCK) {
       d.reset(mem, pos);
       let op: Op;
@@ -108,12 +114,17 @@ export class CodeCache {
       }
       addrs.push(pos);
       pos = d.next;
-      if (d.jcc >= 0) { cc = d.jcc; target = d.target | 0; break; }
+      if (d.jcc >= 0) {
+        cc = d.jcc; target = d.target | 0;
+        if (pk !== 0 && cc !== JMP_ALWAYS) { ops.pop(); fk = pk; fa = pa; fb = pb; }
+        break;
+      }
       ops.push(op);
       if (d.ends) break;
+      if (d.fuse !== 0 && !d.lock && !d.invalid) { pk = d.fuse; pa = d.fa; pb = d.fb; } else pk = 0;
     }
     const b: Block = {
-      start: eip | 0, end: pos, ops, addrs, count: addrs.length, cc, target, nT: null, nF: null,
+      start: eip | 0, end: pos, ops, addrs, count: addrs.length, cc, target, fk, fa, fb, nT: null, nF: null,
       hits: 0, valid: true, n1: null, n2: null,
     };
     const p0 = eip >>> 12, p1 = (pos - 1) >>> 12;
@@ -269,6 +280,7 @@ export function run(c: Cpu, budget: number): number {
       prev = b;
       const cc = b.cc;
       if (cc >= 0) {
+        if (b.fk !== 0) fusedFlags(s, b.fk, b.fa, b.fb);
         if (cc === JMP_ALWAYS || taken(s, c, cc)) { s[EIP] = b.target; link = LINK_T; } else link = LINK_F;
       } else {
         link = LINK_ANY;
@@ -309,3 +321,13 @@ function taken(s: Int32Array, c: Cpu, cc: number): boolean {
   return cond(c, cc);
 }
 const LSUB32 = (K_SUB << 2) | 2, LLOG32 = (K_LOGIC << 2) | 2;
+
+/** The lazy record of a cmp/test folded into a block's final Jcc. */
+function fusedFlags(s: Int32Array, k: number, a: number, b: number): void {
+  switch (k) {
+    case FUSE_CMP_RR: { const x = s[a], y = s[b]; s[LOP] = LSUB32; s[LA] = x; s[LB] = y; s[LRES] = (x - y) | 0; return; }
+    case FUSE_CMP_RI: { const x = s[a]; s[LOP] = LSUB32; s[LA] = x; s[LB] = b; s[LRES] = (x - b) | 0; return; }
+    case FUSE_TEST_RR: s[LOP] = LLOG32; s[LRES] = s[a] & s[b]; return;
+    case FUSE_TEST_RI: s[LOP] = LLOG32; s[LRES] = s[a] & b; return;
+  }
+}

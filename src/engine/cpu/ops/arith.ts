@@ -1,6 +1,6 @@
 /** Integer arithmetic and logic: ALU rows, groups 1-5 (minus control transfers), mul/div, bit ops. */
 import type { Cpu, Op } from '../cpu.js';
-import type { Decoder } from '../decoder.js';
+import { FUSE_CMP_RI, FUSE_CMP_RR, FUSE_TEST_RI, FUSE_TEST_RR, type Decoder } from '../decoder.js';
 import { getCF, getFlags, setArith } from '../flags.js';
 import { CF, EAX } from '../state.js';
 import { ALU, SHIFTS, div, idiv, imul1, imul2, mul, sc, shld, shrd, szp, type Alu2 } from './alu.js';
@@ -20,7 +20,9 @@ for (let k = 0; k < 8; k++) {
   def(OPS1, [base, base + 1], (d, op) => {
     const sz = byteOrV(op, d);
     d.modrm();
-    return binRM(rmOperand(d), sz, srcReg(d.reg), fOf(sz), write);
+    const rm = rmOperand(d);
+    if (k === 7 && sz === 2 && rm.ea === null) d.flagOnly(FUSE_CMP_RR, rm.reg, d.reg);
+    return binRM(rm, sz, srcReg(d.reg), fOf(sz), write);
   });
   // Gb,Eb / Gv,Ev
   def(OPS1, [base + 2, base + 3], (d, op) => {
@@ -32,12 +34,14 @@ for (let k = 0; k < 8; k++) {
       const i = d.reg;
       return (c) => { c.s[i] = ALU[2].xor(c, 0, 0); };
     }
+    if (k === 7 && sz === 2 && rm.ea === null) d.flagOnly(FUSE_CMP_RR, d.reg, rm.reg);
     return binReg(d.reg, rm, sz, fOf(sz), write);
   });
   // AL,Ib / eAX,Iv
   def(OPS1, [base + 4, base + 5], (d, op) => {
     const sz = byteOrV(op, d);
     const imm = norm(d.imm(sz === 2 ? 4 : sz === 1 ? 2 : 1), sz);
+    if (k === 7 && sz === 2) d.flagOnly(FUSE_CMP_RI, EAX, imm);
     return binRM({ reg: EAX, ea: null, p: null }, sz, srcImm(imm), fOf(sz), write);
   });
 }
@@ -49,6 +53,7 @@ def(OPS1, [0x80, 0x81, 0x82, 0x83], (d, op) => {
   const k = d.reg;
   const rm = rmOperand(d);
   const imm = norm(op === 0x83 ? d.s8() : d.imm(sz === 2 ? 4 : sz === 1 ? 2 : 1), sz);
+  if (k === 7 && sz === 2 && rm.ea === null) d.flagOnly(FUSE_CMP_RI, rm.reg, imm);
   return binRM(rm, sz, srcImm(imm), ALU[sz].group[k], k !== 7);
 });
 
@@ -56,11 +61,14 @@ def(OPS1, [0x80, 0x81, 0x82, 0x83], (d, op) => {
 def(OPS1, [0x84, 0x85], (d, op) => {
   const sz = byteOrV(op, d);
   d.modrm();
-  return binRM(rmOperand(d), sz, srcReg(d.reg), ALU[sz].test, false);
+  const rm = rmOperand(d);
+  if (sz === 2 && rm.ea === null) d.flagOnly(FUSE_TEST_RR, rm.reg, d.reg);
+  return binRM(rm, sz, srcReg(d.reg), ALU[sz].test, false);
 });
 def(OPS1, [0xa8, 0xa9], (d, op) => {
   const sz = byteOrV(op, d);
   const imm = norm(d.imm(sz === 2 ? 4 : sz === 1 ? 2 : 1), sz);
+  if (sz === 2) d.flagOnly(FUSE_TEST_RI, EAX, imm);
   return binRM({ reg: EAX, ea: null, p: null }, sz, srcImm(imm), ALU[sz].test, false);
 });
 
@@ -95,6 +103,7 @@ def(OPS1, [0xf6, 0xf7], (d, op) => {
   switch (d.reg) {
     case 0: case 1: {
       const imm = norm(d.imm(sz === 2 ? 4 : sz === 1 ? 2 : 1), sz);
+      if (sz === 2 && rm.ea === null) d.flagOnly(FUSE_TEST_RI, rm.reg, imm);
       return binRM(rm, sz, srcImm(imm), ALU[sz].test, false);
     }
     case 2: return unRM(rm, sz, (_c, a) => norm(~a, sz));
