@@ -13,3 +13,4 @@ import './fs.js';
 import './epoll.js';
 import './sched.js';
 import './xattr.js';
+import './socket.js';
