@@ -60,6 +60,8 @@ const CASES: Record<string, string[]> = {
     + 'pid = os.fork(); os._exit(4) if pid == 0 else print(os.waitpid(pid, 0)[1] >> 8)'),
   'python3: threads': py('import threading, queue; q = queue.Queue(); ts = [threading.Thread(target=lambda i=i: q.put(sum(range(i * 1000)))) for i in range(4)]; [t.start() for t in ts]; [t.join() for t in ts]; print(sorted(q.get() for _ in range(4)))'),
   'python3: sys.exit status': py('import sys; print("out"); sys.exit(7)'),
+  'python3: socket.socketpair': py('import socket; a, b = socket.socketpair(); a.sendall(b"ping" * 3); print(b.recv(100), a.family, a.type); '
+    + 'a.shutdown(socket.SHUT_WR); print(b.recv(10)); b.send(b"back"); print(a.recv(10)); a.close(); b.close()'),
 };
 
 let root = '';
