@@ -252,7 +252,7 @@ export class UnixSocket extends File {
       if (!p.hasRoom(1)) return done > 0 ? done : -EAGAIN;
       const room = p.queued === 0 ? Math.max(p.rcvbuf, 1) : p.rcvbuf - p.queued;
       const n = Math.min(data.length - done, room);
-      p.enqueue({ data: data.slice(done, done + n), off: 0, from: null, rights: done === 0 ? rights : null, cred: c });
+      p.enqueue({ data: data.slice(done, done + n), off: 0, from: this.name, rights: done === 0 ? rights : null, cred: c });
       return done + n;
     }
     // Datagrams and sequenced packets: one message, whole or not at all.
@@ -290,7 +290,7 @@ export class UnixSocket extends File {
   recv(t: Task, len: number, flags: number): RecvResult | number | Promise<RecvResult | number> {
     const r = this.recvTry(len, flags, null);
     if (r !== -EAGAIN && !(typeof r !== 'number' && r.more)) return r;
-    if (this.nonblock || flags & MSG_DONTWAIT) return typeof r === 'number' ? r : r;
+    if (this.nonblock || flags & MSG_DONTWAIT) return r;
     return this.recvSlow(t, len, flags, typeof r === 'number' ? null : r);
   }
 
@@ -318,15 +318,11 @@ export class UnixSocket extends File {
       let got = out.data.length;
       let stop = false;
       let qi = 0;
-      let peekSkip = 0;
       while (got < len && !stop && qi < this.queue.length) {
         const m = this.queue[qi];
         if (out.cred && this.passcred && !sameCred(out.cred, m.cred)) break;
-        if (got > 0 && !partial && m.rights && out.rights) break;
-        const avail = m.data.length - m.off - (flags & MSG_PEEK ? peekSkip : 0);
-        const take = Math.min(len - got, avail);
-        const from = m.off + (flags & MSG_PEEK ? peekSkip : 0);
-        chunks.push(m.data.subarray(from, from + take));
+        const take = Math.min(len - got, m.data.length - m.off);
+        chunks.push(m.data.subarray(m.off, m.off + take));
         got += take;
         if (!out.cred) out.cred = m.cred;
         if (m.rights) {
@@ -341,7 +337,6 @@ export class UnixSocket extends File {
           this.queued -= take;
           if (m.off === m.data.length) this.queue.shift();
         }
-        peekSkip = 0;
       }
       if (got > out.data.length) {
         out.data = concat(chunks, got);
