@@ -4,7 +4,7 @@
  * writes it to docs/BENCHMARKS.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import '../src/engine/linux/syscalls/index.js';
@@ -106,7 +106,6 @@ ${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 Reproduce with \`npm run bench\`.
 `;
 writeFileSync(join(ROOT, 'docs/BENCHMARKS.md'), md);
-void symlinkSync;
 
 // Disk streaming over HTTP (bench/disk.ts): bytes and requests to reach a shell, its own section.
 {

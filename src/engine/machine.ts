@@ -8,6 +8,7 @@ import { TmpFs } from './fs/tmpfs.js';
 import { DevFs } from './fs/devfs.js';
 import { Console, type HostTerminal } from './tty/console.js';
 import { setCtty } from './tty/jobctl.js';
+import { mountSystem } from './machine-mounts.js';
 import { O_RDWR } from './fs/types.js';
 import type { Process } from './linux/task.js';
 import type { SpawnOptions } from './linux/kernel.js';
@@ -39,7 +40,7 @@ export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
   vfs.mount('/dev', devfs);
   vfs.mount('/tmp', new TmpFs({ mode: 0o1777 }));
   const console = o.terminal ? new Console(kernel, o.terminal, devfs.dev) : undefined;
-  await mountOptional(kernel, devfs, console);
+  await mountSystem(kernel, devfs, console);
   for (const m of o.mounts ?? []) {
     if (!root.readOnly) await ensureDir(kernel, m.path);
     vfs.mount(m.path, m.fs);
@@ -56,11 +57,7 @@ async function ensureDir(k: Kernel, path: string): Promise<void> {
   }
 }
 
-/** /proc, /sys, /dev/pts and the tty devices. */
-async function mountOptional(k: Kernel, devfs: DevFs, console?: Console): Promise<void> {
-  const extras = await import('./machine-mounts.js');
-  await extras.mountSystem(k, devfs, console);
-}
+
 
 /**
  * Start `path` as a session leader on the machine's console: descriptors 0-2 are

@@ -16,7 +16,8 @@ import { FEATURES_EDX } from '../cpu/ops/control.js';
 export const ELF_ET_DYN_BASE = 0x56555000;
 /** Initial stack mapping; it grows on faults up to RLIMIT_STACK like Linux's. */
 export const STACK_INITIAL = 128 << 10;
-const ARG_MAX = 32 * PAGE_SIZE * 32; // 128 pages of strings per the kernel's MAX_ARG_STRLEN bound-ish
+/** Total argv+envp bytes: a quarter of the default 8 MiB RLIMIT_STACK, as Linux allows. */
+const ARG_MAX = 2 << 20;
 
 export interface ExecImage {
   data: Uint8Array;

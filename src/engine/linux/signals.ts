@@ -158,7 +158,6 @@ export class Signals {
    * turned into EINTR. Returns false if the task can no longer run (stopped or dead).
    */
   deliver(t: Task, sysret: number | null): boolean {
-    const s = t.cpu.s;
     for (;;) {
       const info = this.dequeue(t);
       if (!info) break;
@@ -187,7 +186,6 @@ export class Signals {
     }
     if (sysret !== null) this.restart(t, sysret, false);
     if (t.savedMask !== null) { t.sigmask = t.savedMask; t.savedMask = null; }
-    void s;
     return true;
   }
 

@@ -1,8 +1,8 @@
 /** Identity, limits, system information and process attributes. */
 import { defineSyscalls } from './registry.js';
 import type { Task, Creds } from '../task.js';
-import { getStruct, putStruct, putU32, getString, copyIn } from '../uaccess.js';
-import { EFAULT, EINVAL, EPERM, ESRCH, ENAMETOOLONG } from '../errno.js';
+import { getStruct, putStruct, putU32, copyIn } from '../uaccess.js';
+import { EFAULT, EINVAL, EPERM, ESRCH } from '../errno.js';
 
 export const UTS_RELEASE = '6.1.0-webx86';
 export const UTS_VERSION = '#1 SMP PREEMPT_DYNAMIC webx86';
@@ -240,4 +240,3 @@ defineSyscalls({
   acct: () => -EPERM, swapon: () => -EPERM, swapoff: () => -EPERM,
   umount2: () => -EPERM, mount: () => -EPERM,
 });
-void getString; void ENAMETOOLONG;

@@ -92,9 +92,7 @@ function brk(t: Task, want: number): number {
   const cur = pageUp(mem.brk), next = pageUp(want);
   if (next > cur) {
     if (mem.mappings.some((m) => m.start < next && m.end > cur) || next > mem.mmapTop) return mem.brk;
-    const heap = mem.mappings.find((m) => m.name === '[heap]');
     mem.map(cur, next - cur, 3, MAP_PRIVATE | MAP_ANONYMOUS, '[heap]');
-    void heap;
   } else if (next < cur) {
     mem.unmap(next, cur - next);
   }

@@ -1,10 +1,10 @@
 /** Signal system calls: actions, masks, sending, waiting, alternate stacks, sigreturn. */
 import { defineSyscalls } from './registry.js';
 import type { Task, SigAction, SigInfo } from '../task.js';
-import { getStruct, putStruct, getU32, putU32 } from '../uaccess.js';
+import { getStruct, putStruct } from '../uaccess.js';
 import { NO_RESULT } from '../scheduler.js';
 import { waitAny, INTERRUPTED, TIMEOUT } from '../wait.js';
-import { writeSiginfo, SIGKILL, SIGSTOP, SIGSEGV, UNBLOCKABLE, SI_USER, SI_TKILL, SS_DISABLE, SS_ONSTACK, SS_AUTODISARM, NSIG, sigbit } from '../signals.js';
+import { writeSiginfo, SIGKILL, SIGSTOP, SIGSEGV, UNBLOCKABLE, SI_USER, SI_TKILL, SS_DISABLE, SS_ONSTACK, SS_AUTODISARM, NSIG } from '../signals.js';
 import { EFAULT, EINVAL, ESRCH, EPERM, ENOMEM, EAGAIN, ERESTARTNOHAND, EINTR } from '../errno.js';
 import { ESP } from '../../cpu/state.js';
 
@@ -255,4 +255,3 @@ defineSyscalls({
   sigreturn: (t) => sigreturn(t, false),
   rt_sigreturn: (t) => sigreturn(t, true),
 });
-void getU32; void putU32; void sigbit;
