@@ -70,6 +70,11 @@ export class Decoder {
   fuse = 0;
   fa = 0;
   fb = 0;
+  /**
+   * Set by a direct call (target in `target`): the op to run instead when the block
+   * goes on decoding at the target (it pushes the return address and leaves EIP).
+   */
+  followOp: Op | null = null;
 
   flagOnly(kind: number, a: number, b: number): void {
     this.fuse = kind; this.fa = a; this.fb = b;
@@ -87,6 +92,7 @@ export class Decoder {
     this.invalid = false;
     this.jcc = -1;
     this.fuse = 0;
+    this.followOp = null;
   }
 
   /** Address just past the bytes consumed so far (the next instruction, once decoded). */

@@ -18,6 +18,8 @@ import './fpu-ops.js';
 
 /** Longest block, in instructions: bounds decode work wasted by invalidation. */
 const MAX_BLOCK = 64;
+/** Direct jmp/call targets followed into one block. */
+const MAX_FOLLOW = 4;
 
 export interface Block {
   start: number;
@@ -25,9 +27,9 @@ export interface Block {
   end: number;
   /** One closure per instruction, except a final direct branch (see cc). */
   ops: Op[];
-  /** Start address of each instruction (the final branch's too), for precise faults. */
+  /** Start address of the instruction of each op, for precise faults. */
   addrs: number[];
-  /** Instructions in the block (ops.length, plus one for a final direct branch). */
+  /** Guest instructions in the block (ops, plus folded cmp, followed jmps and final branch). */
   count: number;
   /**
    * A final direct Jcc's condition (JMP_ALWAYS for jmp), evaluated by the run loop,
@@ -100,39 +102,62 @@ export class CodeCache {
     let pos = eip, cc = -1, target = 0;
     // The previous instruction's fusable cmp/test, and the one fused into the branch.
     let pk = 0, pa = 0, pb = 0, fk = 0, fa = 0, fb = 0;
-    while (ops.length < MAX_BLOCK) {
+    // Direct jmp/call targets are followed: the block goes on decoding there (a jmp
+    // leaves no closure, a call only its push). `seen` holds every instruction address
+    // decoded, so a jump back into the block ends it instead.
+    let count = 0, follows = 0;
+    const seen: number[] = [];
+    const pages: number[] = [eip >>> 12];
+    while (count < MAX_BLOCK) {
       d.reset(mem, pos);
       let op: Op;
       try {
         op = decodeOne(d);
       } catch (e) {
         // A fetch fault or over-long instruction: fault when (and if) it is reached.
-        if (ops.length === 0 && e instanceof PageFault) throw e;
-        if (ops.length > 0 && (e instanceof PageFault || e instanceof LengthError)) break;
+        if (count === 0 && e instanceof PageFault) throw e;
+        if (count > 0 && (e instanceof PageFault || e instanceof LengthError)) break;
         if (e instanceof LengthError) { op = () => { throw new CpuException(SIGSEGV, SI_KERNEL, 0, 13); }; d.ends = true; d.pos = pos + 15; }
         else throw e;
       }
-      addrs.push(pos);
+      const at = pos;
+      count++;
+      seen.push(at);
       pos = d.next;
+      for (let p = at >>> 12; p <= (pos - 1) >>> 12; p++) if (!pages.includes(p)) pages.push(p);
       if (d.jcc >= 0) {
+        if (d.jcc === JMP_ALWAYS && follows < MAX_FOLLOW && !seen.includes(d.target)) {
+          follows++; pk = 0;
+          pos = d.target;
+          continue;
+        }
         cc = d.jcc; target = d.target | 0;
-        if (pk !== 0 && cc !== JMP_ALWAYS) { ops.pop(); fk = pk; fa = pa; fb = pb; }
+        if (pk !== 0 && cc !== JMP_ALWAYS) { ops.pop(); addrs.pop(); fk = pk; fa = pa; fb = pb; }
         break;
       }
+      if (d.followOp !== null && follows < MAX_FOLLOW && !d.lock && !seen.includes(d.target)) {
+        follows++; pk = 0;
+        ops.push(d.followOp);
+        addrs.push(at);
+        pos = d.target;
+        continue;
+      }
       ops.push(op);
+      addrs.push(at);
       if (d.ends) break;
       if (d.fuse !== 0 && !d.lock && !d.invalid) { pk = d.fuse; pa = d.fa; pb = d.fb; } else pk = 0;
     }
     const b: Block = {
-      start: eip | 0, end: pos, ops, addrs, count: addrs.length, cc, target, fk, fa, fb, nT: null, nF: null,
+      start: eip | 0, end: pos, ops, addrs, count, cc, target, fk, fa, fb, nT: null, nF: null,
       hits: 0, valid: true, n1: null, n2: null,
     };
-    const p0 = eip >>> 12, p1 = (pos - 1) >>> 12;
+    const p0 = eip >>> 12;
     let pg = this.pages[p0];
     if (pg === undefined) pg = this.ownPages()[p0] = new Array(4096);
     pg[eip & 0xfff] = b;
     mem.markCode(p0);
-    for (let p = p0 + 1; p <= p1; p++) {
+    for (let k = 1; k < pages.length; k++) {
+      const p = pages[k];
       mem.markCode(p);
       let list = this.crossers.get(p);
       if (!list) this.crossers.set(p, (list = []));
@@ -289,7 +314,8 @@ export function run(c: Cpu, budget: number): number {
     }
   } catch (e) {
     // A fault decoding a block's first instruction (b null) reports EIP as it is.
-    if (b !== null) s[EIP] = isTrap(e) ? (i + 1 < b.addrs.length ? b.addrs[i + 1] : b.end) : b.addrs[i];
+    // Trapping instructions (int3, int n, into, icebp) all end their block.
+    if (b !== null) s[EIP] = isTrap(e) ? b.end : b.addrs[i];
     else i = 0;
     c.fault = e;
     c.icount += executed + i;

@@ -42,6 +42,8 @@ def(OPS1, 0xe8, (d) => {
   const rel = d.opsize === 4 ? d.s32() : d.s16();
   const next = d.next, t = target(next, rel, d.opsize), size = d.opsize;
   d.ends = true;
+  d.target = t;
+  d.followOp = size === 4 ? (c) => { push32(c, next); } : (c) => { pushv(c, next, size); };
   return (c) => { pushv(c, next, size); c.s[EIP] = t; };
 });
 def(OPS1, [0xc2, 0xc3], (d, op) => {
