@@ -79,6 +79,22 @@ export const GLIBC_ROOT_PACKAGES = [
 ];
 
 /**
+ * gcc, g++ and make with bash and coreutils: the closure the image resolver
+ * (src/host/node/image/resolve.ts) chooses for `gcc g++ make libc6-dev libstdc++-12-dev bash
+ * coreutils` in bookworm, without base-files and debianutils.
+ */
+export const GCC_ROOT_PACKAGES = [
+  'gcc', 'g++', 'make', 'libc6-dev', 'libstdc++-12-dev', 'bash', 'coreutils', 'cpp', 'gcc-12', 'g++-12', 'libc6',
+  'libc-dev-bin', 'linux-libc-dev', 'libcrypt-dev', 'libnsl-dev', 'rpcsvc-proto', 'gcc-12-base', 'libgcc-12-dev',
+  'libstdc++6', 'libtinfo6', 'libacl1', 'libattr1', 'libgmp10', 'libselinux1', 'cpp-12', 'libcc1-0', 'binutils',
+  'libgcc-s1', 'libisl23', 'libmpc3', 'libmpfr6', 'libzstd1', 'zlib1g', 'libcrypt1', 'libnsl2', 'libtirpc-dev',
+  'libgomp1', 'libitm1', 'libatomic1', 'libasan8', 'libubsan1', 'libquadmath0', 'mawk', 'libpcre2-8-0',
+  'binutils-common', 'libbinutils', 'binutils-i686-linux-gnu', 'libtirpc3', 'libctf-nobfd0', 'libctf0', 'libgprofng0',
+  'libjansson4', 'libgssapi-krb5-2', 'libtirpc-common', 'libcom-err2', 'libk5crypto3', 'libkrb5-3', 'libkrb5support0',
+  'libkeyutils1', 'libssl3',
+];
+
+/**
  * Unpack `packages` into one tree at .cache/roots/NAME and add what dpkg's maintainer
  * scripts would (/etc/passwd, /etc/group, the /usr/bin/python3, awk and /bin/sh links, a
  * writable /tmp, byte-compiled Python modules), then run the host's `ldconfig -r` if it
@@ -89,7 +105,7 @@ export function debianRoot(name: string, packages: readonly string[] = GLIBC_ROO
   const dir = join(CACHE, 'roots', name);
   const stamp = join(dir, '.packages');
   const want = [...packages].sort().join('\n');
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return dir;
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) { devNodes(dir); return dir; }
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const p of packages) {
@@ -112,6 +128,21 @@ export function debianRoot(name: string, packages: readonly string[] = GLIBC_ROO
       execFileSync('chroot', [dir, '/usr/bin/python3.11', '-m', 'compileall', '-q', '/usr/lib/python3.11'], { stdio: 'ignore' });
     } catch { /* not root: modules compile at each run */ }
   }
+  devNodes(dir);
   writeFileSync(stamp, want);
   return dir;
+}
+
+/**
+ * What native chroot runs need from /dev (the engine mounts its own devfs there): /dev/null
+ * and /dev/urandom (git opens them), /dev/zero, /dev/random and a /dev/shm directory (sem_open, Python's multiprocessing locks).
+ * Making the device node needs root, as the chroot does.
+ */
+function devNodes(dir: string): void {
+  mkdirSync(join(dir, 'dev/shm'), { recursive: true });
+  chmodSync(join(dir, 'dev/shm'), 0o1777);
+  for (const [name, minor] of [['null', 3], ['zero', 5], ['random', 8], ['urandom', 9]] as const) {
+    if (existsSync(join(dir, 'dev', name))) continue;
+    try { execFileSync('mknod', ['-m', '666', join(dir, 'dev', name), 'c', '1', String(minor)], { stdio: 'ignore' }); } catch { /* not root */ }
+  }
 }
