@@ -9,7 +9,8 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import '../src/engine/linux/syscalls/index.js';
 import { runGuest } from '../test/support/guest.js';
-import { busyboxStatic } from '../src/host/node/debian-packages.js';
+import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
+import { HostFs } from '../src/host/node/hostfs.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, '.cache/bench-bin');
@@ -20,6 +21,8 @@ interface Workload {
   /** argv for both sides; guest paths. */
   argv: string[];
   files: Record<string, string | Uint8Array>;
+  /** A Debian root (debianRoot): run natively through chroot(8) and in the engine with it as /. */
+  root?: string;
 }
 
 function build(src: string): string {
@@ -47,6 +50,36 @@ const WORKLOADS: Workload[] = [
   { name: 'busybox sh 100 x fork+exec true', argv: ['/bin/busybox', 'sh', '-c', 'i=0; while [ $i -lt 100 ]; do /bin/busybox true; i=$((i+1)); done'], files: { '/bin/busybox': bb } },
 ];
 
+// Dynamically linked Debian programs (python3, bash, xz) from one unpacked root; needs root for chroot.
+const BINARY_TREES = `
+def make(d):
+    return (make(d - 1), make(d - 1)) if d else (None, None)
+def check(t):
+    return 1 + check(t[0]) + check(t[1]) if t[0] else 1
+n = 12
+print('stretch', n + 1, check(make(n + 1)))
+long = make(n)
+for d in range(4, n + 1, 2):
+    it = 2 ** (n - d + 4)
+    print(it, d, sum(check(make(d)) for _ in range(it)))
+print('long lived', n, check(long))
+`;
+let debian: string | undefined;
+try {
+  debian = debianRoot('bench', [...GLIBC_ROOT_PACKAGES, 'xz-utils']);
+  mkdirSync(join(debian, 'opt/bench'), { recursive: true });
+  writeFileSync(join(debian, 'opt/bench/binary-trees.py'), BINARY_TREES);
+  writeFileSync(join(debian, 'opt/bench/text'), inputText(3 << 20));
+  if (spawnSync('/usr/sbin/chroot', [debian, '/bin/true']).status !== 0) debian = undefined;
+} catch { debian = undefined; }
+if (debian) {
+  WORKLOADS.push(
+    { name: 'python3 binary-trees (depth 12)', argv: ['/usr/bin/python3', '/opt/bench/binary-trees.py'], files: {}, root: debian },
+    { name: 'bash arithmetic loop (20k)', argv: ['/bin/bash', '-c', 'i=0; s=0; while (( i < 20000 )); do s=$((s+i*3)); i=$((i+1)); done; echo $s'], files: {}, root: debian },
+    { name: 'xz -1 of 3 MiB text', argv: ['/usr/bin/xz', '-1', '-c', '-T1', '/opt/bench/text'], files: {}, root: debian },
+  );
+}
+
 /** Put the workload's files in a host directory at the same relative paths. */
 function hostTree(w: Workload): { dir: string; argv: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'webx86-bench-'));
@@ -73,7 +106,9 @@ function timeNative(argv: string[], prefix: string[] = []): { ms: number; out: s
 
 async function timeEngine(w: Workload): Promise<{ ms: number; out: string; mips: number }> {
   const t0 = performance.now();
-  const r = await runGuest(w.argv, { files: w.files });
+  const r = w.root
+    ? await runGuest(w.argv, { root: new HostFs(w.root), env: ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C', 'PYTHONDONTWRITEBYTECODE=1'] })
+    : await runGuest(w.argv, { files: w.files });
   const ms = performance.now() - t0;
   return { ms, out: r.stdout, mips: (r.icount ?? 0) / ms / 1000 };
 }
@@ -81,23 +116,27 @@ async function timeEngine(w: Workload): Promise<{ ms: number; out: string; mips:
 const qemu = spawnSync('sh', ['-c', 'command -v qemu-i386']).status === 0;
 const rows: string[][] = [];
 console.log(`${'workload'.padEnd(40)} ${'native'.padStart(9)} ${'engine'.padStart(9)} ${'ratio'.padStart(7)} ${qemu ? 'qemu ratio'.padStart(10) : ''} MIPS`);
-for (const w of WORKLOADS) {
-  const { argv } = hostTree(w);
-  const n = timeNative(argv);
-  const q = qemu ? timeNative(argv, ['qemu-i386']) : null;
+// `npm run bench -- WORD...`: only the workloads whose names contain a WORD, and no docs/BENCHMARKS.md.
+const only = process.argv.slice(2);
+for (const w of WORKLOADS.filter((x) => only.length === 0 || only.some((o) => x.name.includes(o)))) {
+  const { argv } = w.root ? { argv: w.argv } : hostTree(w);
+  const n = w.root ? timeNative(argv, ['/usr/sbin/chroot', w.root, '/usr/bin/env', '-i', 'PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C', 'PYTHONDONTWRITEBYTECODE=1']) : timeNative(argv);
+  const q = qemu && !w.root ? timeNative(argv, ['qemu-i386']) : null;
   const e = await timeEngine(w);
-  const same = e.out === n.out.replaceAll(argv[0], w.argv[0]) || w.name.includes('gzip') ? '' : ' (OUTPUT DIFFERS)';
+  const same = e.out === n.out.replaceAll(argv[0], w.argv[0]) || /gzip|xz/.test(w.name) ? '' : ' (OUTPUT DIFFERS)';
   const row = [w.name, `${n.ms.toFixed(1)} ms`, `${e.ms.toFixed(0)} ms`, `${(e.ms / n.ms).toFixed(1)}x`, q ? `${(q.ms / n.ms).toFixed(1)}x` : '-', e.mips.toFixed(1)];
   rows.push(row);
   console.log(`${row[0].padEnd(40)} ${row[1].padStart(9)} ${row[2].padStart(9)} ${row[3].padStart(7)} ${qemu ? row[4].padStart(10) : ''} ${row[5]}${same}`);
 }
 
+if (only.length) process.exit(0);
 const md = `# Benchmarks
 
 Latest run: ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}.
-Same static i386 binary and input natively, under Debian's qemu-i386 (user mode, TCG JIT) and under the
+Same i386 binary and input natively, under Debian's qemu-i386 (user mode, TCG JIT) and under the
 webx86 engine (interpreter tier only; the Wasm JIT is a later issue). Native and qemu: best of 3; engine: one
-run including machine start. MIPS: guest instructions retired per second of engine time.
+run including machine start. The python3, bash and xz rows run Debian bookworm's dynamically linked
+binaries from an unpacked root (chroot natively, the root as / in the engine; no qemu column). MIPS: guest instructions retired per second of engine time.
 
 | workload | native | engine | engine/native | qemu/native | engine MIPS |
 |---|---:|---:|---:|---:|---:|
