@@ -55,9 +55,20 @@ export interface Block {
 
 const SEG_PREFIX: Record<number, number> = { 0x26: ES, 0x2e: CS, 0x36: SS, 0x3e: DS, 0x64: FS, 0x65: GS };
 
+/**
+ * A page's blocks: 64 chunks of 64 offsets, allocated as blocks appear. A flat 4096-slot
+ * array per page (32 KiB) made every short-lived process allocate megabytes that the
+ * young-generation GC then copied (measured: see docs/ARCHITECTURE.md).
+ */
+type Page = (Block[] | undefined)[];
+
+function forEachBlock(pg: Page, f: (b: Block) => void): void {
+  for (const ch of pg) if (ch) for (const b of ch) if (b) f(b);
+}
+
 /** Decoded blocks of one address space, indexed by page then page offset. */
 export class CodeCache {
-  private pages: (Block[] | undefined)[] = [];
+  private pages: (Page | undefined)[] = [];
   /** Blocks that start on an earlier page and run into page p. */
   private crossers = new Map<number, Block[]>();
   private readonly d = new Decoder();
@@ -84,7 +95,7 @@ export class CodeCache {
   }
   /** True while `pages` may be the same array as another cache's (after a fork). */
   private pagesShared = false;
-  private ownPages(): (Block[] | undefined)[] {
+  private ownPages(): (Page | undefined)[] {
     if (this.pagesShared) { this.pages = this.pages.slice(); this.pagesShared = false; }
     return this.pages;
   }
@@ -92,7 +103,9 @@ export class CodeCache {
   get(eip: number): Block | undefined {
     const pg = this.pages[eip >>> 12];
     if (pg === undefined) return undefined;
-    const b = pg[eip & 0xfff];
+    const ch = pg[(eip >>> 6) & 63];
+    if (ch === undefined) return undefined;
+    const b = ch[eip & 63];
     return b !== undefined && b.valid ? b : undefined;
   }
 
@@ -153,8 +166,10 @@ export class CodeCache {
     };
     const p0 = eip >>> 12;
     let pg = this.pages[p0];
-    if (pg === undefined) pg = this.ownPages()[p0] = new Array(4096);
-    pg[eip & 0xfff] = b;
+    if (pg === undefined) pg = this.ownPages()[p0] = new Array(64);
+    let ch = pg[(eip >>> 6) & 63];
+    if (ch === undefined) ch = pg[(eip >>> 6) & 63] = new Array(64);
+    ch[eip & 63] = b;
     mem.markCode(p0);
     for (let k = 1; k < pages.length; k++) {
       const p = pages[k];
@@ -169,14 +184,13 @@ export class CodeCache {
 
   invalidatePage(p: number): void {
     const pg = this.pages[p];
-    if (pg) for (const b of pg) if (b) b.valid = false;
-    if (pg) this.ownPages()[p] = undefined;
+    if (pg) { forEachBlock(pg, (b) => { b.valid = false; }); this.ownPages()[p] = undefined; }
     const list = this.crossers.get(p);
     if (list) {
       for (const b of list) {
-        const pg = this.pages[b.start >>> 12];
+        const ch = this.pages[b.start >>> 12]?.[(b.start >>> 6) & 63];
         b.valid = false;
-        if (pg && pg[b.start & 0xfff] === b) pg[b.start & 0xfff] = undefined as unknown as Block;
+        if (ch && ch[b.start & 63] === b) ch[b.start & 63] = undefined as unknown as Block;
       }
       this.crossers.delete(p);
     }
@@ -184,7 +198,7 @@ export class CodeCache {
 
   /** Drop everything (execve replaced the address space contents). */
   clear(): void {
-    for (const pg of this.pages) if (pg) for (const b of pg) if (b) b.valid = false;
+    for (const pg of this.pages) if (pg) forEachBlock(pg, (b) => { b.valid = false; });
     this.pages = [];
     this.pagesShared = false;
     this.crossers.clear();
