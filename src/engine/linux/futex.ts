@@ -4,19 +4,20 @@
  * is FIFO within a priority).
  *
  * Keys: the kernel keys private futexes by (mm, address) and shared ones by the backing
- * page (inode or anonymous page + offset). There is no memory shared between processes
- * yet (fork copies every page), so a shared futex can only be reached from one address
- * space and both kinds are keyed by (AddressSpace, address). When MAP_SHARED memory
- * across processes arrives, shared keys must become (backing object, offset).
+ * page (inode or anonymous page + offset). Here a futex word inside a MAP_SHARED mapping
+ * is keyed by (shared object, offset) (shm.ts), whatever the FUTEX_PRIVATE_FLAG, so
+ * processes sharing the memory meet on one queue; any other word by (AddressSpace, address).
  */
 import type { AddressSpace } from '../mem/address-space.js';
+import { shmKey } from './shm.js';
 import { WaitQueue } from './wait.js';
 import type { Kernel } from './kernel.js';
 
 export const FUTEX_BITSET_MATCH_ANY = 0xffffffff;
 
 export interface FutexWaiter {
-  mem: AddressSpace;
+  /** The key: an AddressSpace or a shared object (shm.ts), and the address or offset in it. */
+  mem: object;
   addr: number;
   bitset: number;
   woken: boolean;
@@ -24,9 +25,15 @@ export interface FutexWaiter {
   readonly q: WaitQueue;
 }
 
-const tables = new WeakMap<AddressSpace, Map<number, FutexWaiter[]>>();
+const tables = new WeakMap<object, Map<number, FutexWaiter[]>>();
 
-function queue(mem: AddressSpace, addr: number, create: boolean): FutexWaiter[] | undefined {
+/** The queue key of the futex word at `addr` in `mem`. */
+function keyOf(mem: AddressSpace, addr: number): [object, number] {
+  const k = shmKey(mem, addr >>> 0);
+  return k ? [k.obj, k.off >>> 0] : [mem, addr >>> 0];
+}
+
+function queue(mem: object, addr: number, create: boolean): FutexWaiter[] | undefined {
   let tab = tables.get(mem);
   if (!tab) {
     if (!create) return undefined;
@@ -38,13 +45,14 @@ function queue(mem: AddressSpace, addr: number, create: boolean): FutexWaiter[] 
   return q;
 }
 
-function drop(mem: AddressSpace, addr: number, q: FutexWaiter[]): void {
+function drop(mem: object, addr: number, q: FutexWaiter[]): void {
   if (q.length === 0) tables.get(mem)?.delete(addr);
 }
 
 /** Queue a waiter. The caller has checked the futex word and now sleeps on `w.q`. */
-export function futexEnqueue(mem: AddressSpace, addr: number, bitset: number): FutexWaiter {
-  const w: FutexWaiter = { mem, addr: addr >>> 0, bitset, woken: false, q: new WaitQueue() };
+export function futexEnqueue(space: AddressSpace, uaddr: number, bitset: number): FutexWaiter {
+  const [mem, addr] = keyOf(space, uaddr);
+  const w: FutexWaiter = { mem, addr, bitset, woken: false, q: new WaitQueue() };
   queue(mem, w.addr, true)!.push(w);
   return w;
 }
@@ -62,8 +70,11 @@ export function futexDequeue(w: FutexWaiter): void {
  * Wake up to `n` waiters on (mem, addr) whose bitset intersects `bitset`; returns how
  * many. Exported for thread exit (CLONE_CHILD_CLEARTID wakes one waiter on the tid word).
  */
-export function futexWake(mem: AddressSpace, addr: number, n: number, bitset = FUTEX_BITSET_MATCH_ANY): number {
-  addr >>>= 0;
+export function futexWake(space: AddressSpace, uaddr: number, n: number, bitset = FUTEX_BITSET_MATCH_ANY): number {
+  return wakeKey(...keyOf(space, uaddr), n, bitset);
+}
+
+function wakeKey(mem: object, addr: number, n: number, bitset: number): number {
   const q = queue(mem, addr, false);
   if (!q) return 0;
   let woken = 0;
@@ -84,24 +95,24 @@ export function futexWake(mem: AddressSpace, addr: number, n: number, bitset = F
  * Returns woken + requeued, as the kernel's futex_requeue does for both REQUEUE and
  * CMP_REQUEUE (futex(2) says only woken for FUTEX_REQUEUE; the code counts both).
  */
-export function futexRequeue(mem: AddressSpace, addr: number, addr2: number, nWake: number, nRequeue: number): number {
-  addr >>>= 0; addr2 >>>= 0;
+export function futexRequeue(space: AddressSpace, uaddr: number, uaddr2: number, nWake: number, nRequeue: number): number {
+  const [mem, addr] = keyOf(space, uaddr), [mem2, addr2] = keyOf(space, uaddr2);
   const q = queue(mem, addr, false);
   if (!q) return 0;
-  const woken = futexWake(mem, addr, nWake);
-  if (addr === addr2) return woken + Math.min(nRequeue, q.length);
+  const woken = wakeKey(mem, addr, nWake, FUTEX_BITSET_MATCH_ANY);
+  if (mem === mem2 && addr === addr2) return woken + Math.min(nRequeue, q.length);
   const moved = q.splice(0, Math.min(nRequeue, q.length));
   drop(mem, addr, q);
   if (moved.length) {
-    const q2 = queue(mem, addr2, true)!;
-    for (const w of moved) { w.addr = addr2; q2.push(w); }
+    const q2 = queue(mem2, addr2, true)!;
+    for (const w of moved) { w.mem = mem2; w.addr = addr2; q2.push(w); }
   }
   return woken + moved.length;
 }
 
 /** Number of tasks waiting on (mem, addr); for tests and /proc. */
-export function futexWaiters(mem: AddressSpace, addr: number): number {
-  return queue(mem, addr >>> 0, false)?.length ?? 0;
+export function futexWaiters(space: AddressSpace, uaddr: number): number {
+  return queue(...keyOf(space, uaddr), false)?.length ?? 0;
 }
 
 const hooked = new WeakSet<Kernel>();

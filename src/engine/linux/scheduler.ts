@@ -7,6 +7,7 @@ import { EXIT_FAULT, EXIT_SYSCALL, CpuException } from '../cpu/cpu.js';
 import { run } from '../cpu/interp.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, EIP, ESI } from '../cpu/state.js';
 import { PageFault } from '../mem/fault.js';
+import { shmRelease, shmSwitch } from './shm.js';
 import type { Kernel } from './kernel.js';
 import type { Process, SigInfo, Task } from './task.js';
 import { Signals, SIGILL, SIGSEGV, SIGCHLD, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SA_NOCLDSTOP, SA_NOCLDWAIT } from './signals.js';
@@ -102,6 +103,7 @@ export class Scheduler {
   private slice(t: Task): void {
     const start = performance.now();
     const deadline = start + SLICE_MS;
+    shmSwitch(t.mem);
     if (this.signals.hasDeliverable(t) && !this.signals.deliver(t, null)) return;
     for (;;) {
       const cpu = t.cpu;
@@ -242,6 +244,7 @@ export class Scheduler {
     for (const t of p.threads) this.retireTask(t);
     p.zombie = true;
     p.exitStatus = status;
+    shmRelease(p.mem);
     p.mem.release();
     this.stopped.delete(p);
     for (const hook of this.exitHooks) hook(p);

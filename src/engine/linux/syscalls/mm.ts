@@ -5,6 +5,7 @@ import type { File } from '../../fs/types.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_WRITE, pageUp, type Mapping } from '../../mem/address-space.js';
 import { getStruct, putStruct } from '../uaccess.js';
 import { setTls } from './process.js';
+import { SHM_ANON_DEV, newAnonIno, shmMapped } from '../shm.js';
 import { readUserDesc, writeUserDesc, isEmptyDesc, GDT_ENTRY_TLS_MIN, LDT_ENTRIES, type UserDesc } from '../../cpu/segments.js';
 import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, ENOSYS } from '../errno.js';
 import { S_IFMT, S_IFREG, S_IFBLK, S_IFCHR } from '../../fs/types.js';
@@ -52,16 +53,19 @@ async function mmap(t: Task, addr: number, len: number, prot: number, flags: num
     if (kind !== S_IFREG && kind !== S_IFBLK && kind !== S_IFCHR) return -ENODEV;
     if (kind === S_IFCHR) {
       // /dev/zero: an anonymous mapping.
-      mem.map(at, size, prot, flags, '/dev/zero (deleted)');
+      if (shared) shmMapped(mem, mem.map(at, size, prot, flags, '/dev/zero (deleted)', 0, SHM_ANON_DEV, newAnonIno()));
+      else mem.map(at, size, prot, flags, '/dev/zero (deleted)');
       return at;
     }
     const m = mem.map(at, size, prot, flags, file.path, off, st.dev, st.ino);
     if (shared) m.backing = file;
     const n = await file.pread(t, mem.u8.subarray(at, at + size), off);
     if (typeof n === 'number' && n < 0) { mem.unmap(at, size); return n; }
+    if (shared) shmMapped(mem, m);
     return at;
   }
-  mem.map(at, size, prot, flags, shared ? '/dev/zero (deleted)' : '');
+  if (shared) shmMapped(mem, mem.map(at, size, prot, flags, '/dev/zero (deleted)', 0, SHM_ANON_DEV, newAnonIno()));
+  else mem.map(at, size, prot, flags, '');
   return at;
 }
 

@@ -1,4 +1,5 @@
 /** Process and thread lifecycle: fork/vfork/clone, execve, exit, wait4/waitid, ids, sessions. */
+import { shmFork, shmRelease } from '../shm.js';
 import { defineSyscalls } from './registry.js';
 import type { Task, Process } from '../task.js';
 import { Task as TaskClass, Process as ProcessClass } from '../task.js';
@@ -57,6 +58,7 @@ function clone(t: Task, flags: number, newsp: number, ptid: number, tls: number,
     cpu.desc = t.cpu.desc.clone(true);
   } else {
     const mem = flags & CLONE_VM ? parent.mem : parent.mem.clone();
+    if (mem !== parent.mem) shmFork(parent.mem, mem);
     if (flags & CLONE_VM) mem.users++;
     else codeCache(mem).forkFrom(codeCache(parent.mem));
     if (flags & CLONE_VM) {
@@ -130,6 +132,7 @@ async function execve(t: Task, pathp: number, argvp: number, envp: number): Prom
   const old = p.mem;
   p.mem = r.mem;
   t.cpu = r.cpu;
+  shmRelease(old);
   old.release();
   p.exe = r.path;
   p.argv = r.argv;
