@@ -65,11 +65,9 @@ if __name__ == '__main__':
     proc = ctx.Process(target=child, args=(child_end, 10))
     proc.start()
     print('multiprocessing', parent_end.recv(), proc.join(), proc.exitcode)
-    # A Pool needs semaphores in memory shared between processes (sem_open + MAP_SHARED), which
-    # the engine does not have yet: fork copies every page (see futex.ts).
-    if os.environ.get('WEBX86_POOL'):
-        with ctx.Pool(2) as pool:
-            print('pool', pool.map(square, range(10)), sum(pool.imap_unordered(square, range(20))))
+    # A Pool's queues are locked with semaphores in /dev/shm shared between the processes.
+    with ctx.Pool(2) as pool:
+        print('pool', pool.map(square, range(10)), sum(pool.imap_unordered(square, range(20))))
 
 a, b = socket.socketpair()
 a.sendall(b'hello' * 1000)
