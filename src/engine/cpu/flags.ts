@@ -130,6 +130,21 @@ export function cond(c: Cpu, cc: number): boolean {
       case 0xf: return sa > sb;
     }
   }
+  if ((lop >> 2) === K_LOGIC) {
+    // and/or/xor/test: CF = OF = 0, so the ordered conditions reduce to ZF and SF.
+    const sz = lop & 3, res = s[LRES];
+    const z = res === 0, sf = (res & SIGN[sz]) !== 0;
+    switch (cc) {
+      case 0x0: case 0x2: return false;
+      case 0x1: case 0x3: return true;
+      case 0x4: case 0x6: return z;
+      case 0x5: case 0x7: return !z;
+      case 0x8: case 0xc: return sf;
+      case 0x9: case 0xd: return !sf;
+      case 0xe: return z || sf;
+      case 0xf: return !z && !sf;
+    }
+  }
   let r: boolean;
   switch (cc >> 1) {
     case 0: r = getOF(c); break;
