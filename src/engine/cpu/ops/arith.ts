@@ -4,7 +4,7 @@ import { FUSE_CMP_RI, FUSE_CMP_RR, FUSE_TEST_RI, FUSE_TEST_RR, type Decoder } fr
 import { getCF, getFlags, setArith } from '../flags.js';
 import { CF, EAX } from '../state.js';
 import { ALU, SHIFTS, div, idiv, imul1, imul2, mul, sc, shld, shrd, szp, type Alu2 } from './alu.js';
-import { fastIncDec32, fastShift32, imul32 } from './fast32.js';
+import { fastIncDec32, fastNeg32, fastNot32, fastShift32, imul32 } from './fast32.js';
 import { binReg, binRM, getRM, memGet, memSet, norm, regGet, regSet, rmOperand, srcImm, srcReg, unRM } from './operand.js';
 import { OPS1, OPS2, def, range } from './table.js';
 import { ud } from './faults.js';
@@ -106,8 +106,8 @@ def(OPS1, [0xf6, 0xf7], (d, op) => {
       if (sz === 2 && rm.ea === null) d.flagOnly(FUSE_TEST_RI, rm.reg, imm);
       return binRM(rm, sz, srcImm(imm), ALU[sz].test, false);
     }
-    case 2: return unRM(rm, sz, (_c, a) => norm(~a, sz));
-    case 3: return unRM(rm, sz, ALU[sz].neg);
+    case 2: return sz === 2 && rm.ea === null ? fastNot32(rm.reg) : unRM(rm, sz, (_c, a) => norm(~a, sz));
+    case 3: return sz === 2 && rm.ea === null ? fastNeg32(rm.reg) : unRM(rm, sz, ALU[sz].neg);
     case 4: return (c) => mul(c, get(c), sz);
     case 5: return (c) => imul1(c, get(c), sz);
     case 6: { const at = d.start; return (c) => div(c, get(c), sz, at); }

@@ -11,6 +11,7 @@ import { ALU, type Alu2 } from './alu.js';
 
 const LADD = (K_ADD << 2) | 2, LSUB = (K_SUB << 2) | 2, LLOG = (K_LOGIC << 2) | 2;
 const A = ALU[2];
+const adc = A.adc, sbb = A.sbb;
 
 /** A specialised op for `dst(reg) op= src` (src a register index or immediate), or null. */
 export function fastReg32(f: Alu2, d: number, srcImm: boolean, v: number): Op | null {
@@ -23,6 +24,8 @@ export function fastReg32(f: Alu2, d: number, srcImm: boolean, v: number): Op | 
       case A.or: return (c) => { const s = c.s; const r = s[d] | v; s[LOP] = LLOG; s[LRES] = r; s[d] = r; };
       case A.xor: return (c) => { const s = c.s; const r = s[d] ^ v; s[LOP] = LLOG; s[LRES] = r; s[d] = r; };
       case A.test: return (c) => { const s = c.s; s[LOP] = LLOG; s[LRES] = s[d] & v; };
+      case A.adc: return (c) => { const s = c.s; s[d] = adc(c, s[d], v); };
+      case A.sbb: return (c) => { const s = c.s; s[d] = sbb(c, s[d], v); };
     }
     return null;
   }
@@ -34,8 +37,19 @@ export function fastReg32(f: Alu2, d: number, srcImm: boolean, v: number): Op | 
     case A.or: return (c) => { const s = c.s; const r = s[d] | s[v]; s[LOP] = LLOG; s[LRES] = r; s[d] = r; };
     case A.xor: return (c) => { const s = c.s; const r = s[d] ^ s[v]; s[LOP] = LLOG; s[LRES] = r; s[d] = r; };
     case A.test: return (c) => { const s = c.s; s[LOP] = LLOG; s[LRES] = s[d] & s[v]; };
+    // adc/sbb compute flags eagerly; calling the one known primitive keeps the call monomorphic.
+    case A.adc: return (c) => { const s = c.s; s[d] = adc(c, s[d], s[v]); };
+    case A.sbb: return (c) => { const s = c.s; s[d] = sbb(c, s[d], s[v]); };
   }
   return null;
+}
+
+/** neg and not of 32-bit register d. */
+export function fastNeg32(d: number): Op {
+  return (c) => { const s = c.s; const a = s[d]; const r = -a | 0; s[LOP] = LSUB; s[LA] = 0; s[LB] = a; s[LRES] = r; s[d] = r; };
+}
+export function fastNot32(d: number): Op {
+  return (c) => { const s = c.s; s[d] = ~s[d]; };
 }
 
 // ---- Group 2 on a 32-bit register ----

@@ -80,6 +80,12 @@ def(OPS2, [0xb6, 0xb7, 0xbe, 0xbf], (d, op) => {
   const reg = d.reg;
   const rm = rmOperand(d);
   if (dsz === 2 && rm.p !== null) return loadExt(rm.p, reg, ssz, op >= 0xbe);
+  if (dsz === 2 && rm.ea === null) {
+    // Register source: read the byte or word view inline.
+    if (ssz === 0) { const j = R8[rm.reg]; return op < 0xbe ? (c) => { c.s[reg] = c.b8[j]; } : (c) => { c.s[reg] = (c.b8[j] << 24) >> 24; }; }
+    const j = rm.reg * 2;
+    return op < 0xbe ? (c) => { c.s[reg] = c.w16[j]; } : (c) => { c.s[reg] = (c.w16[j] << 16) >> 16; };
+  }
   const g = getRM(rm, ssz);
   const p = regSet(dsz, reg);
   if (op < 0xbe) return dsz === 2 ? (c) => { c.s[reg] = g(c); } : (c) => p(c, g(c));
