@@ -17,7 +17,7 @@ test('ITIMER_REAL sends SIGALRM with si_code SI_KERNEL, periodically', async (t)
   assert.equal(f.sys('setitimer', 0, IT, 0), 0);
   const t0 = performance.now();
   await until(() => f.sent.length >= 2);
-  assert.ok(performance.now() - t0 >= 39, 'two 20 ms periods at the earliest');
+  assert.ok(performance.now() - t0 >= 30, 'two 20 ms periods, less the time since setitimer');
   assert.deepEqual(f.sent[0], { to: 'process', info: { signo: 14, code: 0x80 } });
   assert.equal(f.sys('getitimer', 0, OLD), 0);
   const [isec, iusec] = getTs32(f.mem, OLD);

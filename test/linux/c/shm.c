@@ -24,7 +24,8 @@ int main(void) {
   *priv = 1;
   pid_t p = fork();
   if (p == 0) { strcpy(s->msg, "written by the child"); s->counter = 41; *priv = 99; _exit(0); }
-  printf("child %d: msg '%s' counter %d private %d\n", wait_child(p), s->msg, s->counter, *priv);
+  int st = wait_child(p); /* before reading: argument evaluation order is unspecified */
+  printf("child %d: msg '%s' counter %d private %d\n", st, s->msg, s->counter, *priv);
 
   /* 2. Ping-pong with process-shared semaphores: each side blocks until the other posts. */
   sem_init(&s->ping, 1, 0); sem_init(&s->pong, 1, 0); sem_init(&s->lock, 1, 1);
