@@ -45,6 +45,8 @@ export interface GuestResult {
   /** wait status word */
   raw: number;
   warnings: string[];
+  /** stdout as bytes, for binary output (engine runs only). */
+  stdoutBytes?: Uint8Array;
   /** Guest instructions executed by the first process's threads (engine runs only). */
   icount?: number;
 }
@@ -90,7 +92,7 @@ export async function runGuest(argv: string[], o: GuestOptions = {}): Promise<Gu
   };
   await kernel.sched.run();
   const status = raw & 0x7f ? 128 + (raw & 0x7f) : (raw >> 8) & 0xff;
-  return { stdout: out.text(), stderr: err.text(), status, raw, warnings, icount };
+  return { stdout: out.text(), stderr: err.text(), status, raw, warnings, icount, stdoutBytes: Buffer.concat(out.chunks) };
 }
 
 async function mkdirp(vfs: { mkdir: (t: null, d: number, p: string, m: number) => Promise<number> }, dir: string): Promise<void> {
