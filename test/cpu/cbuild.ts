@@ -1,36 +1,21 @@
 /**
- * Build i386 C test programs with the host's gcc -m32 into a cache keyed by the hash of
- * the sources and flags (binaries are never committed).
+ * Helpers for the integer CPU tests: their build flags, output diffs and a native runner
+ * with room for large outputs.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { buildC as buildShared } from '../support/build.js';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(here, '../..');
 export const INT_DIR = join(here, 'int');
-const CACHE = join(ROOT, '.cache/test-bin');
 const FLAGS = ['-m32', '-static', '-O1', '-fno-pie', '-no-pie', '-Wall'];
 
-/** Compile `src` (a path under test/cpu/int) plus common.h; returns the binary's path. */
+/** Compile `src` (a path under test/cpu/int) and the headers it includes; returns the binary's path. */
 export function buildC(src: string, extra: string[] = []): string {
-  const path = resolve(INT_DIR, src);
-  const h = createHash('sha256');
-  h.update(readFileSync(path));
-  const common = join(INT_DIR, 'common.h');
-  if (existsSync(common)) h.update(readFileSync(common));
-  h.update([...FLAGS, ...extra].join(' '));
-  const out = join(CACHE, `${src.replace(/\W/g, '_')}-${h.digest('hex').slice(0, 16)}`);
-  if (existsSync(out)) return out;
-  mkdirSync(CACHE, { recursive: true });
-  const tmp = `${out}.${process.pid}.tmp`;
-  const r = spawnSync('gcc', [...FLAGS, ...extra, path, '-o', tmp], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc ${src} failed:\n${r.stderr}`);
-  renameSync(tmp, out);
-  return out;
+  return buildShared(resolve(INT_DIR, src), extra, FLAGS);
 }
 
 /** First differing line of two outputs, for a readable assertion message. */

@@ -7,12 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runGuest } from '../support/guest.js';
+import { buildC } from '../support/build.js';
 import { AddressSpace, MAP_PRIVATE } from '../../src/engine/mem/address-space.js';
 import { Cpu } from '../../src/engine/cpu/cpu.js';
 import { run } from '../../src/engine/cpu/interp.js';
@@ -21,25 +20,10 @@ import { FPU_CW, fsaveTo, frstorFrom } from '../../src/engine/cpu/fpu.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SRC = join(here, 'fpu');
-const CACHE = resolve(here, '../../.cache/test-bin');
 const FLAGS = ['-m32', '-static', '-O0', '-mfpmath=387', '-march=i686', '-fno-pie', '-no-pie', '-Wall'];
 
-/** Build test/cpu/fpu/<name>.c into the cache (keyed by source, header and flags). */
-function build(name: string): string {
-  const path = join(SRC, `${name}.c`);
-  const h = createHash('sha256');
-  h.update(readFileSync(path));
-  h.update(readFileSync(join(SRC, 'fpu.h')));
-  h.update(FLAGS.join(' '));
-  const out = join(CACHE, `fpu-${name}-${h.digest('hex').slice(0, 16)}`);
-  if (existsSync(out)) return out;
-  mkdirSync(CACHE, { recursive: true });
-  const tmp = `${out}.${process.pid}.tmp`;
-  const r = spawnSync('gcc', [...FLAGS, path, '-o', tmp], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc ${name}.c failed:\n${r.stderr}`);
-  renameSync(tmp, out);
-  return out;
-}
+/** Build test/cpu/fpu/<name>.c (keyed by source, headers and flags). */
+const build = (name: string): string => buildC(join(SRC, `${name}.c`), [], FLAGS, 'fpu-');
 
 async function both(name: string): Promise<{ native: string[]; guest: string[] }> {
   const bin = build(name);

@@ -9,41 +9,10 @@
  */
 #ifndef FPU_TEST_H
 #define FPU_TEST_H
-#include <stdint.h>
-#include <string.h>
-#include <unistd.h>
+#include "../out.h"
 
-typedef uint64_t u64;
-typedef uint32_t u32;
-typedef uint16_t u16;
-typedef uint8_t u8;
-
-static char obuf[1 << 16];
-static unsigned olen;
-
-static void flush(void) {
-  unsigned off = 0;
-  while (off < olen) {
-    ssize_t n = write(1, obuf + off, olen - off);
-    if (n <= 0) break;
-    off += (unsigned)n;
-  }
-  olen = 0;
-}
-static void putch(char ch) {
-  if (olen == sizeof obuf) flush();
-  obuf[olen++] = ch;
-}
-static __attribute__((unused)) void tag(const char *s) { while (*s) putch(*s++); }
-static void hex(u32 v, int digits) {
-  static const char hx[] = "0123456789abcdef";
-  for (int i = digits - 1; i >= 0; i--) putch(hx[(v >> (i * 4)) & 15]);
-}
-static __attribute__((unused)) void h16(u32 v) { putch(' '); hex(v, 4); }
-static __attribute__((unused)) void h32(u32 v) { putch(' '); hex(v, 8); }
 static __attribute__((unused)) void h64(u64 v) { putch(' '); hex((u32)(v >> 32), 8); hex((u32)v, 8); }
 static __attribute__((unused)) void hbytes(const u8 *b, int n) { putch(' '); for (int i = n - 1; i >= 0; i--) hex(b[i], 2); }
-static __attribute__((unused)) void nl(void) { putch('\n'); }
 
 /* Operand values as bit patterns: edges of every class, then ordinary numbers. */
 static const u64 DVALS[] = {

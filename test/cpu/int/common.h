@@ -8,14 +8,7 @@
  */
 #ifndef INT_COMMON_H
 #define INT_COMMON_H
-#include <stdint.h>
-#include <string.h>
-#include <unistd.h>
-
-typedef uint32_t u32;
-typedef uint16_t u16;
-typedef uint8_t u8;
-typedef int32_t s32;
+#include "../out.h"
 
 /* Arithmetic flags: CF PF AF ZF SF OF. */
 #define F_CF 0x001u
@@ -26,34 +19,8 @@ typedef int32_t s32;
 #define F_OF 0x800u
 #define F_ALL (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
 
-static char obuf[1 << 16];
-static unsigned olen;
-
-static void flush(void) {
-  unsigned off = 0;
-  while (off < olen) {
-    ssize_t n = write(1, obuf + off, olen - off);
-    if (n <= 0) break;
-    off += (unsigned)n;
-  }
-  olen = 0;
-}
-static void putch(char ch) {
-  if (olen == sizeof obuf) flush();
-  obuf[olen++] = ch;
-}
-static __attribute__((unused)) void puts_(const char *s) { while (*s) putch(*s++); }
-static void hex(u32 v, int digits) {
-  static const char hx[] = "0123456789abcdef";
-  for (int i = digits - 1; i >= 0; i--) putch(hx[(v >> (i * 4)) & 15]);
-}
-static __attribute__((unused)) void h8(u32 v) { putch(' '); hex(v, 2); }
-static __attribute__((unused)) void h16(u32 v) { putch(' '); hex(v, 4); }
-static __attribute__((unused)) void h32(u32 v) { putch(' '); hex(v, 8); }
 /* Print a value with the digits its size needs (1, 2 or 4 bytes). */
 static __attribute__((unused)) void hs(u32 v, int bytes) { putch(' '); hex(v, bytes * 2); }
-static __attribute__((unused)) void nl(void) { putch('\n'); }
-static __attribute__((unused)) void tag(const char *s) { puts_(s); }
 
 /* Edge values, then pseudo-random ones from a fixed LCG seed. */
 #define NEDGE 13
