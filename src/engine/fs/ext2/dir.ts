@@ -15,11 +15,11 @@
  */
 import { EEXIST, EISDIR, EMLINK, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, EPERM, EROFS, EXDEV } from '../../linux/errno.js';
 import {
-  type DirEntry, type Inode, DT_UNKNOWN, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, dtOfMode,
+  type DirEntry, type Inode, DT_UNKNOWN, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dtOfMode,
 } from '../types.js';
 import { nowTimespec } from '../tmpfs.js';
 import { Ext2CorruptError } from './errors.js';
-import { DIRENT_TYPE_TO_DT, EXT2_INDEX_FL, newRawInode } from './layout.js';
+import { DIRENT_TYPE_TO_DT, EXT2_INDEX_FL, direntTypeOf, newRawInode } from './layout.js';
 import { Ext2Inode, Ext2Symlink, guard, storeInodeDev } from './inode.js';
 import { allocInode } from './alloc.js';
 import { mapOrAlloc } from './bmap.js';
@@ -32,19 +32,6 @@ const dec = new TextDecoder();
 /** Bytes an entry with a name of `len` bytes needs. */
 const recSize = (len: number): number => (8 + len + 3) & ~3;
 
-/** ext2 dirent file_type from st_mode. */
-function direntType(mode: number): number {
-  switch (mode & S_IFMT) {
-    case S_IFREG: return 1;
-    case S_IFDIR: return 2;
-    case S_IFCHR: return 3;
-    case S_IFBLK: return 4;
-    case S_IFIFO: return 5;
-    case S_IFSOCK: return 6;
-    case S_IFLNK: return 7;
-    default: return 0;
-  }
-}
 
 /** Where an entry lives: its block, its offset, and the offset of the entry before it (-1 if first). */
 interface Slot { phys: number; off: number; prev: number; ino: number; recLen: number }
@@ -253,7 +240,7 @@ export class Ext2Dir extends Ext2Inode {
       if (type === S_IFCHR || type === S_IFBLK) storeInodeDev(raw.block, rdev);
       const node = this.fs.newInode(ino, raw);
       try {
-        await this.addEntry(nb, ino, direntType(type));
+        await this.addEntry(nb, ino, direntTypeOf(type));
       } catch (e) {
         await this.abandon(node);
         throw e;
@@ -326,7 +313,7 @@ export class Ext2Dir extends Ext2Inode {
       const nb = this.nameBytes(name);
       if (typeof nb === 'number') return nb;
       if (await this.find(nb)) return -EEXIST;
-      await this.addEntry(nb, target.ino, direntType(target.mode));
+      await this.addEntry(nb, target.ino, direntTypeOf(target.mode));
       target.links++;
       target.touch('c');
       this.byName?.set(name, target.ino);
@@ -401,7 +388,7 @@ export class Ext2Dir extends Ext2Inode {
       }
       const moving = child.isDir && newDir !== this;
       if (moving && !victim && newDir.links >= LINK_MAX) return -EMLINK;
-      const type = direntType(child.mode);
+      const type = direntTypeOf(child.mode);
       if (dst) await newDir.retarget(dst, child.ino, type);
       else await newDir.addEntry(nb, child.ino, type);
       // Adding may have split the old entry's slack: look it up again before removing it.

@@ -320,6 +320,12 @@ export const DIRENT_TYPE_TO_DT: readonly number[] = [
   /* 4 block dev */ 6, /* 5 fifo */ 1, /* 6 socket */ 12, /* 7 symlink */ 10,
 ];
 
+/** st_mode -> directory entry file_type byte (0 for a mode with no file type): the inverse of the table above. */
+export function direntTypeOf(mode: number): number {
+  const i = DIRENT_TYPE_TO_DT.indexOf((mode >>> 12) & 15);
+  return i > 0 ? i : 0;
+}
+
 /** True if block group `g` holds a superblock backup (sparse_super: 0, 1, powers of 3, 5, 7). */
 export function groupHasSuper(g: number, sparse: boolean): boolean {
   if (!sparse || g <= 1) return true;

@@ -17,10 +17,8 @@
  * zeroed (a new file, or fresh memory), so unwritten blocks — free space, unused inode table
  * slots, file tails — stay zero, and a host file can stay sparse.
  */
-import { EXT2_SUPER_MAGIC, SUPERBLOCK_OFFSET, groupHasSuper, N_DIRECT } from './layout.js';
-
-const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000;
-const S_IFBLK = 0o060000, S_IFDIR = 0o040000, S_IFCHR = 0o020000, S_IFIFO = 0o010000;
+import { EXT2_SUPER_MAGIC, SUPERBLOCK_OFFSET, direntTypeOf, groupHasSuper, N_DIRECT } from './layout.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 
 /** One node of the tree to write. The same object reached by several names is one inode (hard links). */
 export interface Ext2TreeNode {
@@ -70,18 +68,11 @@ const FIRST_INO = 11;
 const LOST_FOUND_BYTES = 16384;
 const BYTES_PER_INODE = 16384;
 
-/** ext2 dirent file_type from st_mode. */
+/** ext2 dirent file_type from st_mode; a mode without a file type is a bug in the tree. */
 function direntType(mode: number): number {
-  switch (mode & S_IFMT) {
-    case S_IFREG: return 1;
-    case S_IFDIR: return 2;
-    case S_IFCHR: return 3;
-    case S_IFBLK: return 4;
-    case S_IFIFO: return 5;
-    case S_IFSOCK: return 6;
-    case S_IFLNK: return 7;
-    default: throw new Error(`bad file type in mode 0${mode.toString(8)}`);
-  }
+  const t = direntTypeOf(mode);
+  if (!t) throw new Error(`bad file type in mode 0${mode.toString(8)}`);
+  return t;
 }
 
 /** Indirect blocks needed to map n data blocks with P pointers per block. */
