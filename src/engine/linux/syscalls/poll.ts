@@ -113,15 +113,19 @@ function finishTimeout(t: Task, deadline: Deadline | null, tsp: number, put: (ns
   return ret;
 }
 
+/** The deadline of a ppoll/pselect6 timespec argument (null: no timeout), or -errno. */
+function timespecDeadline(t: Task, tsp: number, t64: boolean): Deadline | null | number {
+  if ((tsp >>> 0) === 0) return null;
+  const ts = readTimespec(t, tsp, t64);
+  if (typeof ts === 'number') return ts;
+  if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1e9) return -EINVAL;
+  const ns = BigInt(ts.sec) * NSEC_PER_SEC + BigInt(ts.nsec);
+  return { ...deadlineIn(t, ns)!, zero: ns === 0n };
+}
+
 function ppoll(t: Task, ufds: number, nfds: number, tsp: number, sigmask: number, sigsetsize: number, t64: boolean): number | Promise<number> {
-  let deadline: Deadline | null = null;
-  if ((tsp >>> 0) !== 0) {
-    const ts = readTimespec(t, tsp, t64);
-    if (typeof ts === 'number') return ts;
-    if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1e9) return -EINVAL;
-    const ns = BigInt(ts.sec) * NSEC_PER_SEC + BigInt(ts.nsec);
-    deadline = { ...deadlineIn(t, ns)!, zero: ns === 0n };
-  }
+  const deadline = timespecDeadline(t, tsp, t64);
+  if (typeof deadline === 'number') return deadline;
   let mask: bigint | null = null;
   if ((sigmask >>> 0) !== 0) {
     const m = readSigset(t, sigmask, sigsetsize);
@@ -202,14 +206,8 @@ async function select(t: Task, n: number, inp: number, outp: number, exp: number
 }
 
 function pselect6(t: Task, n: number, inp: number, outp: number, exp: number, tsp: number, sig: number, t64: boolean): number | Promise<number> {
-  let deadline: Deadline | null = null;
-  if ((tsp >>> 0) !== 0) {
-    const ts = readTimespec(t, tsp, t64);
-    if (typeof ts === 'number') return ts;
-    if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1e9) return -EINVAL;
-    const ns = BigInt(ts.sec) * NSEC_PER_SEC + BigInt(ts.nsec);
-    deadline = { ...deadlineIn(t, ns)!, zero: ns === 0n };
-  }
+  const deadline = timespecDeadline(t, tsp, t64);
+  if (typeof deadline === 'number') return deadline;
   let mask: bigint | null = null;
   if ((sig >>> 0) !== 0) {
     // The sixth argument points to {const sigset_t *ss; size_t ss_len} (two 32-bit words).
