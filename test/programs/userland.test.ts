@@ -10,18 +10,13 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GCC_ROOT_PACKAGES, GLIBC_ROOT_PACKAGES, debianRoot } from '../../src/host/node/debian-packages.js';
-import { HostFs } from '../../src/host/node/hostfs.js';
-import { runGuest, type GuestResult } from '../support/guest.js';
+import { runInRootEngine, runInRootNatively, type Timed } from '../support/debian-root.js';
 
 const SLOW = !!process.env.WEBX86_SLOW_TESTS;
 const FILES = new URL('./userland', import.meta.url).pathname;
-const ENV: Record<string, string> = {
-  PATH: '/usr/bin:/bin', HOME: '/root', LC_ALL: 'C', TZ: 'UTC', PYTHONDONTWRITEBYTECODE: '1',
-};
 const sh = (script: string) => ['/bin/bash', '-c', script];
 
 interface Suite { root: string; packages: readonly string[]; cases: Record<string, string[]>; enabled: boolean }
@@ -57,8 +52,7 @@ const SUITES: Record<string, Suite> = {
 
 const roots = new Map<string, string>();
 let skip: string | false = false;
-const native = new Map<string, GuestResult & { ms: number }>();
-const workOf = (name: string) => `/tmp/work-${name.replace(/[^a-z0-9]+/gi, '-')}`;
+const native = new Map<string, Timed>();
 
 before(() => {
   for (const [key, s] of Object.entries(SUITES)) {
@@ -74,17 +68,9 @@ before(() => {
     mkdirSync(join(root, 'opt/webx86-test'), { recursive: true });
     cpSync(FILES, join(root, 'opt/webx86-test'), { recursive: true });
     for (const [name, argv] of Object.entries(s.cases)) {
-      const work = workOf(name);
-      rmSync(join(root, work), { recursive: true, force: true });
-      const t0 = performance.now();
-      const r = spawnSync('/usr/sbin/chroot', [root, ...argv], { env: { ...ENV, WORK: work }, input: '' });
-      const ms = performance.now() - t0;
-      rmSync(join(root, work), { recursive: true, force: true });
-      if (r.error || (r.status === 125 && /chroot/.test(r.stderr.toString()))) {
-        skip = `cannot run natively with chroot (needs root): ${r.error?.message ?? r.stderr.toString().trim()}`;
-        return;
-      }
-      native.set(name, { stdout: r.stdout.toString(), stderr: r.stderr.toString(), status: r.status ?? 128, raw: 0, warnings: [], ms });
+      const r = runInRootNatively(root, name, argv);
+      if (typeof r === 'string') { skip = r; return; }
+      native.set(name, r);
     }
   }
 });
@@ -96,13 +82,8 @@ for (const [key, s] of Object.entries(SUITES)) {
       const root = roots.get(key)!;
       assert.ok(existsSync(join(root, 'lib/ld-linux.so.2')), 'the root has no dynamic loader');
       const n = native.get(name)!;
-      const t0 = performance.now();
-      const g = await runGuest(argv, {
-        root: new HostFs(root), env: Object.entries({ ...ENV, WORK: workOf(name) }).map(([k, v]) => `${k}=${v}`), cwd: '/',
-      });
-      const ms = performance.now() - t0;
-      rmSync(join(root, workOf(name)), { recursive: true, force: true });
-      t.diagnostic(`native ${n.ms.toFixed(0)} ms, engine ${ms.toFixed(0)} ms, ${((g.icount ?? 0) / 1e6).toFixed(1)} M instructions`);
+      const g = await runInRootEngine(root, name, argv);
+      t.diagnostic(`native ${n.ms.toFixed(0)} ms, engine ${g.ms.toFixed(0)} ms, ${((g.icount ?? 0) / 1e6).toFixed(1)} M instructions`);
       assert.equal(g.stdout, n.stdout, `stdout differs; engine stderr: ${g.stderr}`);
       assert.equal(g.status, n.status, `status differs; engine stderr: ${g.stderr}; native stderr: ${n.stderr}`);
     });
