@@ -4,8 +4,8 @@
  * directory, so the host's apt configuration is left alone.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, statSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
 export const CACHE = join(ROOT, '.cache');
@@ -21,26 +21,60 @@ function apt(args: string[], cwd?: string): void {
   ], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/**
+ * Run `fn` holding a lock directory (apt-get update rewrites the shared lists, and test files
+ * run in parallel). A lock older than 10 minutes is taken to be left by a dead process.
+ */
+function withAptLock<T>(fn: () => T): T {
+  const lock = `${LISTS}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try { mkdirSync(lock); break; } catch {
+      try { if (Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true }); } catch { /* gone */ }
+      Atomics.wait(sleeper, 0, 0, 200);
+    }
+  }
+  try { return fn(); } finally { rmSync(lock, { recursive: true, force: true }); }
+}
+
 /** A partial failure (one mirror mid-sync) still leaves usable lists; download decides. */
 function update(): void {
   try { apt(['update']); } catch { /* checked by the download that follows */ }
 }
 
-/** Extract package `name` (i386) and return the directory holding its files. */
+/**
+ * Extract package `name` (i386) and return the directory holding its .deb and `root/`.
+ * Test files run in parallel and may want the same package at once, so the download and
+ * the extraction each happen in a private directory and are renamed into place: another
+ * process never sees a half-written .deb or tree.
+ */
 export function debianPackage(name: string): string {
   const dir = join(DEBS, name);
   if (existsSync(join(dir, '.done'))) return dir;
   mkdirSync(dir, { recursive: true });
-  const hasLists = existsSync(LISTS) && readdirSync(LISTS).some((f) => f.endsWith('_Packages') || f.includes('Packages'));
-  if (!hasLists) update();
+  withAptLock(() => {
+    const hasLists = existsSync(LISTS) && readdirSync(LISTS).some((f) => f.endsWith('_Packages') || f.includes('Packages'));
+    if (!hasLists) update();
+  });
   let deb = readdirSync(dir).find((f) => f.endsWith('.deb'));
   if (!deb) {
-    try { apt(['download', name], dir); } catch { update(); apt(['download', name], dir); }
-    deb = readdirSync(dir).find((f) => f.endsWith('.deb'));
-    if (!deb) throw new Error(`apt-get download ${name} produced no .deb`);
+    const tmp = mkdtempSync(join(dir, '.download-'));
+    try {
+      try { apt(['download', name], tmp); } catch { withAptLock(update); apt(['download', name], tmp); }
+      deb = readdirSync(tmp).find((f) => f.endsWith('.deb'));
+      if (!deb) throw new Error(`apt-get download ${name} produced no .deb`);
+      renameSync(join(tmp, deb), join(dir, deb));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   }
-  execFileSync('dpkg-deb', ['-x', join(dir, deb), join(dir, 'root')]);
-  execFileSync('touch', [join(dir, '.done')]);
+  if (!existsSync(join(dir, 'root'))) {
+    const tmp = mkdtempSync(join(dir, '.extract-'));
+    execFileSync('dpkg-deb', ['-x', join(dir, deb), tmp]);
+    try { renameSync(tmp, join(dir, 'root')); } catch { rmSync(tmp, { recursive: true, force: true }); /* another process won */ }
+  }
+  writeFileSync(join(dir, '.done'), '');
   return dir;
 }
 
@@ -57,13 +91,14 @@ export function busyboxBinDir(): string {
   const bb = busyboxStatic();
   const dir = join(DEBS, 'busybox-static', 'bin');
   if (existsSync(join(dir, '.done'))) return dir;
-  mkdirSync(dir, { recursive: true });
+  // Built aside and renamed into place: copying over a busybox another test is running
+  // would fail with ETXTBSY, and a half-made directory must never be seen.
+  const tmp = mkdtempSync(join(DEBS, 'busybox-static', '.bin-'));
   const applets = execFileSync(bb, ['--list']).toString().split('\n').filter((a) => a && a !== 'busybox');
-  execFileSync('cp', ['-f', bb, join(dir, 'busybox')]);
-  for (const a of applets) {
-    if (!existsSync(join(dir, a))) symlinkSync('busybox', join(dir, a));
-  }
-  execFileSync('touch', [join(dir, '.done')]);
+  execFileSync('cp', [bb, join(tmp, 'busybox')]);
+  for (const a of applets) symlinkSync('busybox', join(tmp, a));
+  writeFileSync(join(tmp, '.done'), '');
+  try { renameSync(tmp, dir); } catch { rmSync(tmp, { recursive: true, force: true }); /* another process won */ }
   return dir;
 }
 
