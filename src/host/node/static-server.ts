@@ -1,0 +1,162 @@
+/**
+ * A plain static HTTP server for the demo and the browser tests: files from directories,
+ * with the parts disk streaming needs from any web server (Range, Accept-Ranges, ETag,
+ * Last-Modified, HEAD) and, when asked, CORS for serving the bundle or images to pages of
+ * another origin. Deliberately no COOP/COEP headers: the product must work without them.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createReadStream, statSync, type Stats } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import type { AddressInfo } from 'node:net';
+
+export interface StaticOptions {
+  /** URL prefix (ending in '/') → directory. The longest matching prefix wins. */
+  routes: Record<string, string>;
+  /** 0 or absent: any free port. */
+  port?: number;
+  host?: string;
+  /** Add Access-Control-Allow-Origin: * (and answer preflights). */
+  cors?: boolean;
+  /** Called for every answered request (tests count fetched bytes with it). */
+  onRequest?: (e: { method: string; path: string; range: string | null; status: number; bytes: number }) => void;
+}
+
+export interface StaticServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.wasm': 'application/wasm',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+};
+
+export async function serveStatic(o: StaticOptions): Promise<StaticServer> {
+  const prefixes = Object.keys(o.routes).sort((a, b) => b.length - a.length);
+  const server = createServer((req, res) => {
+    try {
+      answer(req, res);
+    } catch (e) {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(String(e));
+    }
+  });
+
+  function resolve(urlPath: string): string | null {
+    const prefix = prefixes.find((p) => urlPath.startsWith(p) || urlPath + '/' === p);
+    if (prefix === undefined) return null;
+    const dir = o.routes[prefix];
+    const rest = normalize(decodeURIComponent(urlPath.slice(prefix.length)));
+    if (rest.startsWith('..')) return null;
+    const full = join(dir, rest);
+    return full === dir || full.startsWith(dir.endsWith(sep) ? dir : dir + sep) ? full : null;
+  }
+
+  function answer(req: IncomingMessage, res: ServerResponse): void {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const method = req.method ?? 'GET';
+    const range = req.headers.range ?? null;
+    const log = (status: number, bytes: number) => o.onRequest?.({ method, path, range, status, bytes });
+    if (o.cors) {
+      res.setHeader('access-control-allow-origin', '*');
+      res.setHeader('access-control-expose-headers', 'content-range, content-length, accept-ranges, etag, last-modified');
+    }
+    if (method === 'OPTIONS' && o.cors) {
+      res.writeHead(204, { 'access-control-allow-methods': 'GET, HEAD', 'access-control-allow-headers': 'range, if-range', 'access-control-max-age': '600' });
+      res.end();
+      return log(204, 0);
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return log(405, 0);
+    }
+    let file = resolve(path);
+    let st: Stats | null = file ? statOrNull(file) : null;
+    if (file && st?.isDirectory()) {
+      if (!path.endsWith('/')) {
+        res.writeHead(301, { location: path + '/' }).end();
+        return log(301, 0);
+      }
+      file = join(file, 'index.html');
+      st = statOrNull(file);
+    }
+    if (!file || !st || !st.isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return log(404, 0);
+    }
+    const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+    const headers: Record<string, string | number> = {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'accept-ranges': 'bytes',
+      etag,
+      'last-modified': st.mtime.toUTCString(),
+      'cache-control': 'no-cache',
+    };
+    if (req.headers['if-none-match'] === etag && !range) {
+      res.writeHead(304, headers).end();
+      return log(304, 0);
+    }
+    const r = range ? parseRange(range, st.size) : null;
+    if (range && r === 'unsatisfiable') {
+      res.writeHead(416, { ...headers, 'content-range': `bytes */${st.size}` }).end();
+      return log(416, 0);
+    }
+    const ifRange = req.headers['if-range'];
+    const partial = r && r !== 'unsatisfiable' && (!ifRange || ifRange === etag) ? r : null;
+    const start = partial ? partial.start : 0;
+    const end = partial ? partial.end : st.size - 1;
+    const length = Math.max(0, end - start + 1);
+    headers['content-length'] = length;
+    if (partial) headers['content-range'] = `bytes ${start}-${end}/${st.size}`;
+    const status = partial ? 206 : 200;
+    res.writeHead(status, headers);
+    if (method === 'HEAD' || length === 0) {
+      res.end();
+      return log(status, 0);
+    }
+    createReadStream(file, { start, end }).on('error', () => res.destroy()).pipe(res);
+    log(status, length);
+  }
+
+  await new Promise<void>((r, j) => {
+    server.once('error', j);
+    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => r());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${o.host ?? '127.0.0.1'}:${port}`,
+    port,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+function statOrNull(p: string): Stats | null {
+  try { return statSync(p); } catch { return null; }
+}
+
+/** One `bytes=` range (the only kind the engine sends); multiple ranges get the whole file. */
+function parseRange(h: string, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(h.trim());
+  if (!m) return null;
+  let start: number, end: number;
+  if (m[1] === '') {
+    if (m[2] === '') return null;
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}

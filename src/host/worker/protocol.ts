@@ -1,0 +1,83 @@
+/**
+ * What the page and the engine's Web Worker say to each other. Everything here crosses a
+ * postMessage boundary (through comlink), so it is plain data: device objects on the page
+ * become `DeviceSpec`s, callbacks become comlink proxies.
+ */
+
+/** A block or file-level device as the worker builds it. */
+export type DeviceSpec =
+  /** An ext2 image streamed with HTTP byte ranges. */
+  | { kind: 'http'; url: string }
+  /** An image split into chunk files (`webx86 image split`); `url` is the metadata file. */
+  | { kind: 'chunked'; url: string }
+  /** A persistent IndexedDB database: an overlay's store, or a writable `dir` mount. */
+  | { kind: 'idb'; name: string }
+  /** Copy-on-write: reads from `base`, keeps writes and fetched blocks in `store` (an idb or memory spec). */
+  | { kind: 'overlay'; base: DeviceSpec; store: DeviceSpec }
+  /** A scratch device in the worker's memory (writes last as long as the VM). */
+  | { kind: 'memory'; size: number }
+  /** Files written from JavaScript (DataDevice); `files` are those written before the VM existed. */
+  | { kind: 'data'; id: number; files: [path: string, data: Uint8Array][] }
+  /** A read-only directory on a web server, listed by `index.list` files (WebDevice). */
+  | { kind: 'web'; url: string };
+
+export type MountType = 'ext2' | 'dir' | 'devs' | 'devpts' | 'proc' | 'sys' | 'tmpfs';
+
+export interface MountSpec {
+  type: MountType;
+  path: string;
+  dev?: DeviceSpec;
+}
+
+export interface RunOptions {
+  /** `KEY=VALUE` strings. */
+  env?: string[];
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+}
+
+/** Output sink for a terminal on the page: bytes the guest wrote, and the VT number (1: the console). */
+export type WriteFn = (bytes: Uint8Array, vt: number) => void;
+
+/** Events the worker reports; the page turns them into CheerpX callbacks and DOM events. */
+export type EngineEvent =
+  | { type: 'cpuActivity'; state: 'ready' | 'wait' }
+  | { type: 'diskActivity'; state: 'ready' | 'wait' }
+  | { type: 'diskLatency'; ms: number }
+  /** Totals over every remote device: for progress displays. */
+  | { type: 'diskProgress'; bytes: number; requests: number; inFlight: number; cacheHits: number; cacheMisses: number }
+  | { type: 'diskError'; message: string }
+  | { type: 'processCreated'; pid: number }
+  | { type: 'log'; message: string };
+
+export type EventFn = (e: EngineEvent) => void;
+
+/** A terminal session on a new pseudo-terminal (`openTerminal`). */
+export interface TerminalId { id: number }
+
+/** The worker's side: what `Linux` calls. Errors are thrown as Error with a readable message. */
+export interface EngineApi {
+  /** Build the machine from mounts. Rejects with a readable message (bad image, unreachable server). */
+  create(mounts: MountSpec[], events: EventFn): Promise<void>;
+  /** Run a program; resolves when it exits. Its stdio is the console. */
+  run(path: string, args: string[], opts: RunOptions): Promise<{ status: number }>;
+  /** Where console output goes (null: buffer it until a console attaches). */
+  setConsole(write: WriteFn | null, cols: number, rows: number): void;
+  consoleInput(bytes: Uint8Array): void;
+  consoleResize(cols: number, rows: number): void;
+  /** Start `path` on a new pty; output goes to `write`; `exit` is called with the status. */
+  openTerminal(path: string, args: string[], opts: RunOptions, write: WriteFn, cols: number, rows: number, exit: (status: number) => void): Promise<number>;
+  terminalInput(id: number, bytes: Uint8Array): void;
+  terminalResize(id: number, cols: number, rows: number): void;
+  /** Hang up a pty session (SIGHUP to its processes). */
+  closeTerminal(id: number): void;
+  /** DataDevice.writeFile after the VM exists. */
+  dataWriteFile(id: number, path: string, data: Uint8Array): Promise<void>;
+  /** Read a file of a mounted device (`readFileAsBlob`); `path` relative to the device root. */
+  readDeviceFile(dev: DeviceSpec, path: string): Promise<Uint8Array>;
+  /** Forget an IndexedDB device's contents (the VM must not have it mounted, or it is unmounted first). */
+  resetIdb(name: string): Promise<void>;
+  /** Stop every process, flush writes, close databases. */
+  shutdown(): Promise<void>;
+}
