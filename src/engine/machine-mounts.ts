@@ -11,7 +11,7 @@ import { disassociateCtty } from './tty/jobctl.js';
 import type { Console } from './tty/console.js';
 import { MEM_TOTAL_KB } from './linux/meminfo.js';
 
-export async function mountSystem(k: Kernel, devfs: DevFs, console?: Console): Promise<void> {
+export async function mountSystem(k: Kernel, devfs: DevFs, console?: Console): Promise<Devpts> {
   const currentTask = () => k.current ?? undefined;
   const devpts = new Devpts(k, allocAnonDev(), currentTask);
   k.vfs.mount('/dev/pts', devpts);
@@ -27,4 +27,5 @@ export async function mountSystem(k: Kernel, devfs: DevFs, console?: Console): P
     memTotalKb: MEM_TOTAL_KB,
   }));
   k.vfs.mount('/sys', new SysFs({ dev: allocAnonDev() }));
+  return devpts;
 }

@@ -9,6 +9,7 @@ import { DevFs } from './fs/devfs.js';
 import { Console, type HostTerminal } from './tty/console.js';
 import { setCtty } from './tty/jobctl.js';
 import { mountSystem } from './machine-mounts.js';
+import type { Devpts } from './tty/devpts.js';
 import { O_RDWR } from './fs/types.js';
 import type { Process } from './linux/task.js';
 import type { SpawnOptions } from './linux/kernel.js';
@@ -25,6 +26,8 @@ export interface MachineOptions extends KernelOptions {
 export interface Machine {
   kernel: Kernel;
   devfs: DevFs;
+  /** /dev/pts: hosts open pseudo-terminals through it (a terminal on the page with its own shell). */
+  devpts: Devpts;
   /** Present when a host terminal was given. */
   console?: Console;
 }
@@ -40,12 +43,12 @@ export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
   vfs.mount('/dev', devfs);
   vfs.mount('/tmp', new TmpFs({ mode: 0o1777 }));
   const console = o.terminal ? new Console(kernel, o.terminal, devfs.dev) : undefined;
-  await mountSystem(kernel, devfs, console);
+  const devpts = await mountSystem(kernel, devfs, console);
   for (const m of o.mounts ?? []) {
     if (!root.readOnly) await ensureDir(kernel, m.path);
     vfs.mount(m.path, m.fs);
   }
-  return { kernel, devfs, console };
+  return { kernel, devfs, devpts, console };
 }
 
 async function ensureDir(k: Kernel, path: string): Promise<void> {

@@ -598,14 +598,19 @@ export class Vfs {
     return { data, path: r.path, stat: r.stat };
   }
 
+  /** Read a whole file (as root from /); throws an Error naming the path on failure. For hosts and tests. */
+  async readFile(path: string): Promise<Uint8Array> {
+    const r = await this.resolve(null, AT_FDCWD, path, true);
+    if (typeof r === 'number') throw new Error(r === -2 ? `${path}: no such file` : `${path}: error ${-r}`);
+    if (!r.inode.read) throw new Error(`${path}: not a regular file`);
+    const data = await readAll(r.inode, r.stat.size);
+    if (typeof data === 'number') throw new Error(`${path}: read error ${-data}`);
+    return data;
+  }
+
   /** Read a file as UTF-8 text (as root from /); throws on error. For tests and boot code. */
   async readFileText(path: string): Promise<string> {
-    const r = await this.resolve(null, AT_FDCWD, path, true);
-    if (typeof r === 'number') throw new Error(`readFileText ${path}: errno ${-r}`);
-    if (!r.inode.read) throw new Error(`readFileText ${path}: not a regular file`);
-    const data = await readAll(r.inode, r.stat.size);
-    if (typeof data === 'number') throw new Error(`readFileText ${path}: errno ${-data}`);
-    return new TextDecoder().decode(data);
+    return new TextDecoder().decode(await this.readFile(path));
   }
 
   /** Create or replace a file with the given bytes (as root). For tests and boot code. */

@@ -63,6 +63,13 @@ export class Kernel {
     this.sched = new Scheduler(this);
   }
 
+  /** Called for every new process (spawn and fork, not threads): for activity displays. */
+  readonly processCreatedHooks: ((p: Process) => void)[] = [];
+
+  processCreated(p: Process): void {
+    for (const h of this.processCreatedHooks) h(p);
+  }
+
   allocPid(): number {
     for (;;) {
       const pid = this.nextPid++;
@@ -113,6 +120,7 @@ export class Kernel {
     p.startTime = this.uptimeMs();
     this.processes.set(pid, p);
     this.sched.addTask(t);
+    this.processCreated(p);
     return p;
   }
 }

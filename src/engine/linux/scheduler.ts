@@ -30,8 +30,9 @@ const YIELD_MS = 12;
 const BUDGET = 50_000;
 
 /** Let the host event loop run (timers, I/O callbacks, messages). */
-const yieldHost: () => Promise<void> = typeof setImmediate === 'function'
-  ? () => new Promise((r) => setImmediate(r))
+const hostSetImmediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+const yieldHost: () => Promise<void> = typeof hostSetImmediate === 'function'
+  ? () => new Promise((r) => { hostSetImmediate(r); })
   : (() => {
     const ch = new MessageChannel();
     const q: (() => void)[] = [];
@@ -50,6 +51,8 @@ export class Scheduler {
   readonly exitHooks: ((p: Process) => void)[] = [];
   /** Called when a process becomes a zombie (the host watches its first process). */
   onProcessExit: (p: Process) => void = () => {};
+  /** Told when the CPU goes busy (tasks to run) or idle (all blocked or none left): for activity displays. */
+  onActivity: (busy: boolean) => void = () => {};
   syscallCount = 0;
 
   constructor(private readonly k: Kernel) {
@@ -81,11 +84,14 @@ export class Scheduler {
   /** Run until no task is left. */
   async run(): Promise<void> {
     let lastYield = performance.now();
+    this.onActivity(true);
     for (;;) {
       const t = this.runq.shift();
       if (!t) {
+        this.onActivity(false);
         if (this.k.tasks.size === 0) return;
         await new Promise<void>((r) => { this.idle = r; });
+        this.onActivity(true);
         lastYield = performance.now();
         continue;
       }

@@ -88,6 +88,7 @@ function clone(t: Task, flags: number, newsp: number, ptid: number, tls: number,
     proc.parent?.children.add(proc);
     cloneTimersOnFork(parent, proc);
     k.processes.set(tid, proc);
+    k.processCreated(proc);
   }
   cpu.s[EAX] = 0;
   if (newsp) cpu.s[ESP] = newsp;

@@ -1,0 +1,91 @@
+import { LitElement, html, css } from 'lit';
+import { ChunkedDevice, HttpBytesDevice, IDBDevice, OverlayDevice, WebDevice, type Device } from '../api/devices.js';
+import type { MountPointConfiguration } from '../api/linux.js';
+
+/**
+ * A disk for the enclosing `<x-vm>`: an ext2 image from a web server (streamed with Range
+ * requests; only the blocks the guest touches are fetched), or a directory (`type="dir"`).
+ * Several disks compose the machine's mounts; the one at `path="/"` is the root.
+ *
+ * @tag x-disk
+ * @attr src - Image URL (ext2), the metadata file of a chunked image (`chunked`), or a directory URL (`type="dir"`).
+ * @attr path - Mount point in the guest; `/` for the root (default `/`).
+ * @attr persist - An IndexedDB name: the disk becomes a copy-on-write overlay kept in this
+ *   origin's IndexedDB, so writes (and downloaded blocks) survive reloads. Without it an
+ *   ext2 disk is still writable, in memory, for the life of the VM.
+ * @attr type - `ext2` (default) or `dir`.
+ * @attr chunked - The image is split into chunk files (`webx86 image split`).
+ * @fires disk-change - (bubbles) an attribute changed; the `<x-vm>` restarts with the new disks.
+ */
+export class XDisk extends LitElement {
+  static override properties = {
+    src: { type: String, reflect: true },
+    path: { type: String, reflect: true },
+    persist: { type: String, reflect: true },
+    type: { type: String, reflect: true },
+    chunked: { type: Boolean, reflect: true },
+  };
+
+  static override styles = css`:host { display: none; }`;
+
+  declare src: string;
+  declare path: string;
+  declare persist: string;
+  declare type: 'ext2' | 'dir';
+  declare chunked: boolean;
+
+  constructor() {
+    super();
+    this.src = '';
+    this.path = '/';
+    this.persist = '';
+    this.type = 'ext2';
+    this.chunked = false;
+  }
+
+  override render() { return html``; }
+
+  protected override updated(changed: Map<string, unknown>): void {
+    // The first update reports the initial attributes; the VM collects disks itself then.
+    if (!this.hasUpdated || changed.size === 0) return;
+    this.dispatchEvent(new CustomEvent('disk-change', { bubbles: true, composed: true }));
+  }
+
+  /** The mount this disk describes; throws a readable Error for bad attributes. */
+  async toMount(): Promise<MountPointConfiguration> {
+    const where = `<x-disk path="${this.path}">`;
+    if (!this.path || !this.path.startsWith('/')) throw new Error(`${where}: path must be absolute`);
+    if (this.type !== 'ext2' && this.type !== 'dir') throw new Error(`${where}: type must be "ext2" or "dir", not "${this.type}"`);
+    if (this.type === 'dir') {
+      const dev: Device = this.persist ? await IDBDevice.create(this.persist) : await WebDevice.create(this.need(where));
+      return { type: 'dir', path: this.path, dev };
+    }
+    const src = this.need(where);
+    const base = this.chunked ? await ChunkedDevice.create(src) : await HttpBytesDevice.create(src);
+    const dev = this.persist ? await OverlayDevice.create(base, await IDBDevice.create(this.persist)) : OverlayDevice.inMemory(base);
+    return { type: 'ext2', path: this.path, dev };
+  }
+
+  private need(where: string): string {
+    if (!this.src) throw new Error(`${where}: the src attribute is missing`);
+    return this.src;
+  }
+
+  /**
+   * Forget everything written to this disk (the `persist` database). The VM is stopped
+   * first and started again afterwards if it autostarts.
+   */
+  async reset(): Promise<void> {
+    if (!this.persist) return;
+    const vm = this.closest('x-vm') as (Element & { stop?(): Promise<void>; start?(): Promise<void>; autostart?: boolean }) | null;
+    await vm?.stop?.();
+    await (await IDBDevice.create(this.persist)).reset();
+    if (vm?.autostart) void vm.start?.();
+  }
+}
+
+if (!customElements.get('x-disk')) customElements.define('x-disk', XDisk);
+
+declare global {
+  interface HTMLElementTagNameMap { 'x-disk': XDisk }
+}

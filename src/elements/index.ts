@@ -1,0 +1,7 @@
+/** Every element; importing this module defines the tags. */
+export { XVm, parseArgs, parseEnv } from './vm.js';
+export { XDisk } from './disk.js';
+export { XTerminal } from './terminal.js';
+export { XVmStatus } from './vm-status.js';
+export { vmContext } from './context.js';
+export type { VmHost, VmStatus, VmPhase, TerminalSink, TerminalSession, PtySession } from './context.js';

@@ -1,0 +1,300 @@
+import { LitElement, html, css } from 'lit';
+import { ContextProvider } from '@lit/context';
+import { Linux, type CallbackValue, type MountPointConfiguration } from '../api/linux.js';
+import type { RunOptions } from '../host/worker/protocol.js';
+import { vmContext, type PtySession, type TerminalSession, type TerminalSink, type VmHost, type VmStatus } from './context.js';
+import type { XDisk } from './disk.js';
+
+const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'TERM=xterm-256color', 'LANG=C.UTF-8'];
+
+const INITIAL_STATUS: VmStatus = {
+  phase: 'idle', message: 'Not started', bytesDownloaded: 0, requests: 0, inFlight: 0, cacheHits: 0, cacheMisses: 0,
+  cpu: 'ready', disk: 'ready', latencyMs: null, error: null, exitStatus: null,
+};
+
+/** `args`: a JSON array, or words separated by spaces. */
+export function parseArgs(v: string | null | undefined): string[] {
+  const s = (v ?? '').trim();
+  if (!s) return [];
+  if (s.startsWith('[')) {
+    const a: unknown = JSON.parse(s);
+    if (!Array.isArray(a)) throw new Error('args must be a JSON array of strings');
+    return a.map(String);
+  }
+  return s.split(/\s+/);
+}
+
+/** `env`: KEY=VALUE words separated by spaces; they are added to (and override) the defaults. */
+export function parseEnv(v: string | null | undefined): string[] {
+  const env = new Map(DEFAULT_ENV.map((e) => [e.slice(0, e.indexOf('=')), e]));
+  for (const w of (v ?? '').trim().split(/\s+/).filter(Boolean)) {
+    const i = w.indexOf('=');
+    if (i <= 0) throw new Error(`env entries are KEY=VALUE, got "${w}"`);
+    env.set(w.slice(0, i), w);
+  }
+  return [...env.values()];
+}
+
+/**
+ * A Linux machine. It owns the engine (a Web Worker), mounts the `<x-disk>` elements inside
+ * it, runs `cmd` on the console and provides itself to the `<x-terminal>`, `<x-vm-status>`
+ * and other elements inside it.
+ *
+ * @tag x-vm
+ * @attr cmd - Program to run on the console (default `/bin/bash`).
+ * @attr args - Its arguments: a JSON array, or words separated by spaces.
+ * @attr env - `KEY=VALUE` words added to the default environment (PATH, HOME=/root, TERM=xterm-256color, LANG=C.UTF-8).
+ * @attr cwd - Working directory (default `/`).
+ * @attr uid - User id (default 0).
+ * @attr gid - Group id (default 0).
+ * @attr autostart - Boot when connected (default on; `autostart="false"` waits for `start()`).
+ * @attr restart - Run `cmd` again whenever it exits, as WebVM does with its shell.
+ * @fires vm-ready - The machine is up (detail: { linux }).
+ * @fires vm-exit - `cmd` exited (detail: { status }).
+ * @fires vm-error - Boot or run failed (detail: { message }, words for people).
+ * @fires vm-status - Anything in `status` changed (detail: VmStatus).
+ * @fires vm-activity - CPU or disk activity changed (detail: { cpu, disk, latencyMs }).
+ * @slot - `<x-disk>`, `<x-terminal>`, `<x-vm-status>` and any other content.
+ */
+export class XVm extends LitElement implements VmHost {
+  static override properties = {
+    cmd: { type: String },
+    args: { type: String },
+    env: { type: String },
+    cwd: { type: String },
+    uid: { type: Number },
+    gid: { type: Number },
+    autostart: { converter: { fromAttribute: (v: string | null) => v === null || !/^(false|off|0|no)$/i.test(v) } },
+    restart: { type: Boolean },
+  };
+
+  static override styles = css`:host { display: block; }`;
+
+  declare cmd: string;
+  declare args: string;
+  declare env: string;
+  declare cwd: string;
+  declare uid: number;
+  declare gid: number;
+  declare autostart: boolean;
+  declare restart: boolean;
+
+  /** The running machine's API object (null before boot and after stop). */
+  linux: Linux | null = null;
+  private _status: VmStatus = INITIAL_STATUS;
+  private _ready!: Promise<Linux>;
+  private resolveReady!: (l: Linux) => void;
+  private rejectReady!: (e: Error) => void;
+  private generation = 0;
+  private console: { sink: TerminalSink; cols: number; rows: number } | null = null;
+  private sendConsole: ((d: string | Uint8Array) => void) | null = null;
+  private queuedInput: (string | Uint8Array)[] = [];
+  private latencies: number[] = [];
+  private restartTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor() {
+    super();
+    this.cmd = '/bin/bash';
+    this.args = '';
+    this.env = '';
+    this.cwd = '/';
+    this.uid = 0;
+    this.gid = 0;
+    this.autostart = true;
+    this.restart = false;
+    this.newReady();
+    new ContextProvider(this, { context: vmContext, initialValue: this });
+    this.addEventListener('disk-change', () => this.scheduleRestart());
+  }
+
+  get status(): VmStatus { return this._status; }
+  /** Resolves with the `Linux` instance once booted; rejects with a readable Error. */
+  get ready(): Promise<Linux> { return this._ready; }
+
+  private newReady(): void {
+    this._ready = new Promise<Linux>((res, rej) => { this.resolveReady = res; this.rejectReady = rej; });
+    this._ready.catch(() => {}); // errors are reported as vm-error; awaiting callers still see them
+  }
+
+  override render() { return html`<slot></slot>`; }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.autostart && !this.linux && this._status.phase !== 'loading' && this._status.phase !== 'booting') {
+      // Let the children parse and upgrade (innerHTML, appended later in the same task).
+      setTimeout(() => { if (this.isConnected && this.autostart && this._status.phase === 'idle') void this.start(); }, 0);
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    // Moving the element (disconnect then connect in one task) keeps the machine.
+    setTimeout(() => { if (!this.isConnected) void this.stop(); }, 0);
+  }
+
+  private setStatus(p: Partial<VmStatus>): void {
+    this._status = { ...this._status, ...p };
+    this.dispatchEvent(new CustomEvent('vm-status', { detail: this._status }));
+  }
+
+  private fail(message: string): void {
+    this.setStatus({ phase: 'error', message, error: message });
+    this.dispatchEvent(new CustomEvent('vm-error', { detail: { message } }));
+  }
+
+  private async collectMounts(): Promise<MountPointConfiguration[]> {
+    await customElements.whenDefined('x-disk');
+    const disks = [...this.querySelectorAll('x-disk')].filter((d) => d.closest('x-vm') === this) as XDisk[];
+    const mounts = await Promise.all(disks.map((d) => d.toMount()));
+    const roots = mounts.filter((m) => m.path === '/');
+    if (roots.length === 0) throw new Error('no root disk: put an <x-disk path="/" src="…"> inside <x-vm>');
+    if (roots.length > 1) throw new Error('more than one <x-disk> has path="/"');
+    const seen = new Set<string>();
+    for (const m of mounts) {
+      if (seen.has(m.path)) throw new Error(`two disks are mounted at ${m.path}`);
+      seen.add(m.path);
+    }
+    // The root first, then parents before children.
+    return mounts.sort((a, b) => a.path.split('/').length - b.path.split('/').length || a.path.localeCompare(b.path));
+  }
+
+  /** Boot (if not running) and run `cmd`. Resolves when the machine is up. */
+  async start(): Promise<void> {
+    if (this.linux || this._status.phase === 'loading' || this._status.phase === 'booting') return;
+    const gen = ++this.generation;
+    if (this._status.phase !== 'idle') this.newReady();
+    this.latencies = [];
+    this.setStatus({ ...INITIAL_STATUS, phase: 'loading', message: 'Preparing disks…' });
+    let linux: Linux;
+    try {
+      const mounts = await this.collectMounts();
+      this.setStatus({ phase: 'booting', message: 'Starting the engine and reading the disk…' });
+      linux = await Linux.create({ mounts });
+    } catch (e) {
+      if (gen !== this.generation) return;
+      const message = (e as Error).message;
+      this.fail(message);
+      this.rejectReady(new Error(message));
+      return;
+    }
+    if (gen !== this.generation) { void linux.delete(); return; }
+    this.linux = linux;
+    this.listen(linux);
+    if (this.console) this.connectConsole();
+    this.setStatus({ phase: 'running', message: `Running ${this.cmd}` });
+    this.resolveReady(linux);
+    this.dispatchEvent(new CustomEvent('vm-ready', { detail: { linux } }));
+    void this.runLoop(linux, gen);
+  }
+
+  private async runLoop(linux: Linux, gen: number): Promise<void> {
+    for (;;) {
+      let status: number;
+      try {
+        const opts: RunOptions = { env: parseEnv(this.env), cwd: this.cwd || '/', uid: this.uid || 0, gid: this.gid || 0 };
+        ({ status } = await linux.run(this.cmd, parseArgs(this.args), opts));
+      } catch (e) {
+        if (gen !== this.generation) return;
+        this.fail((e as Error).message);
+        return;
+      }
+      if (gen !== this.generation) return;
+      this.setStatus({ exitStatus: status, message: `${this.cmd} exited with status ${status}` });
+      this.dispatchEvent(new CustomEvent('vm-exit', { detail: { status } }));
+      if (!this.restart) { this.setStatus({ phase: 'exited' }); return; }
+      this.setStatus({ message: `Running ${this.cmd}` });
+    }
+  }
+
+  private listen(linux: Linux): void {
+    const activity = () => this.dispatchEvent(new CustomEvent('vm-activity', { detail: { cpu: this._status.cpu, disk: this._status.disk, latencyMs: this._status.latencyMs } }));
+    linux.registerCallback('cpuActivity', (v) => { this.setStatus({ cpu: v as 'ready' | 'wait' }); activity(); });
+    linux.registerCallback('diskActivity', (v) => { this.setStatus({ disk: v as 'ready' | 'wait' }); activity(); });
+    linux.registerCallback('diskLatency', (v) => {
+      this.latencies.push(v as number);
+      if (this.latencies.length > 30) this.latencies.shift();
+      this.setStatus({ latencyMs: v as number });
+      activity();
+    });
+    linux.registerCallback('diskProgress', (v: CallbackValue) => {
+      const p = v as { bytes: number; requests: number; inFlight: number; cacheHits: number; cacheMisses: number };
+      this.setStatus({ bytesDownloaded: p.bytes, requests: p.requests, inFlight: p.inFlight, cacheHits: p.cacheHits, cacheMisses: p.cacheMisses });
+    });
+    linux.registerCallback('diskError', (v) => this.fail(`disk: ${v as string}`));
+    linux.registerCallback('log', (v) => console.debug(`webx86: ${v as string}`));
+  }
+
+  /** Stop the machine: every program ends, disks are written back, the worker goes. */
+  async stop(): Promise<void> {
+    this.generation++;
+    const linux = this.linux;
+    this.linux = null;
+    this.sendConsole = null;
+    if (linux) await linux.delete();
+    if (this._status.phase !== 'idle') {
+      this.newReady();
+      this.setStatus({ ...INITIAL_STATUS });
+    }
+  }
+
+  /** Stop and start again (new disks, new attributes). */
+  async reboot(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  private scheduleRestart(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.linux || this._status.phase === 'error') void this.reboot();
+    }, 0);
+  }
+
+  /** Run a program with the console as its terminal (as `Linux.run`), after boot. */
+  async run(path: string, args: string[] = [], opts: RunOptions = {}): Promise<{ status: number }> {
+    const linux = await this.ready;
+    return linux.run(path, args, opts);
+  }
+
+  attachConsole(sink: TerminalSink, cols: number, rows: number): TerminalSession | null {
+    if (this.console) return null;
+    const mine = { sink, cols, rows };
+    this.console = mine;
+    if (this.linux) this.connectConsole();
+    return {
+      input: (d) => {
+        if (this.console !== mine) return;
+        if (this.sendConsole) this.sendConsole(d); else this.queuedInput.push(d);
+      },
+      resize: (c, r) => {
+        if (this.console !== mine) return;
+        mine.cols = c; mine.rows = r;
+        this.linux?.resizeConsole(c, r);
+      },
+      close: () => {
+        if (this.console !== mine) return;
+        this.console = null;
+        this.sendConsole = null;
+      },
+    };
+  }
+
+  private connectConsole(): void {
+    const c = this.console!;
+    const linux = this.linux!;
+    this.sendConsole = linux.setCustomConsole((buf, vt) => { if (vt === 1 && this.console === c) c.sink.write(buf); }, c.cols, c.rows);
+    for (const d of this.queuedInput.splice(0)) this.sendConsole(d);
+  }
+
+  async openTerminal(cmd: string, args: string[], opts: RunOptions, sink: TerminalSink, cols: number, rows: number): Promise<PtySession> {
+    const linux = await this.ready;
+    return linux.openTerminal(cmd, args, { env: parseEnv(this.env), cwd: this.cwd || '/', uid: this.uid || 0, gid: this.gid || 0, ...opts }, (b) => sink.write(b), cols, rows);
+  }
+}
+
+if (!customElements.get('x-vm')) customElements.define('x-vm', XVm);
+
+declare global {
+  interface HTMLElementTagNameMap { 'x-vm': XVm }
+}

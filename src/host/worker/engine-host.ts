@@ -1,0 +1,262 @@
+/**
+ * The engine's side of the page/worker split: one machine per worker, built from the
+ * page's mount list, running programs on the console or on pseudo-terminals, and reporting
+ * activity. Everything the page asks for arrives through `EngineApi` (comlink calls).
+ */
+import { createMachine, spawnOnConsole, type Machine } from '../../engine/machine.js';
+import type { HostTerminal, TermSize } from '../../engine/tty/console.js';
+import { openHostPty, type HostPty } from '../../engine/tty/host-pty.js';
+import { setCtty } from '../../engine/tty/jobctl.js';
+import type { Process } from '../../engine/linux/task.js';
+import { buildMounts, type BuiltMounts } from './mounts.js';
+import type { DeviceSpec, EngineApi, EventFn, MountSpec, RunOptions, WriteFn } from './protocol.js';
+
+/** Console output kept while no console is attached, replayed when one attaches. */
+const BACKLOG_LIMIT = 256 * 1024;
+const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'TERM=xterm-256color', 'LANG=C.UTF-8'];
+
+/** Output batched per task slice: one message per burst rather than per write(2). */
+class Batcher {
+  private parts: Uint8Array[] = [];
+  private scheduled = false;
+  constructor(private readonly send: (bytes: Uint8Array) => void) {}
+  push(b: Uint8Array): void {
+    this.parts.push(b.slice());
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+  private flush(): void {
+    this.scheduled = false;
+    const parts = this.parts;
+    this.parts = [];
+    if (parts.length === 1) return this.send(parts[0]);
+    const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+    let o = 0;
+    for (const p of parts) { out.set(p, o); o += p.length; }
+    this.send(out);
+  }
+}
+
+/** The console as a host terminal whose screen is on the page (or nowhere yet). */
+class PageConsole implements HostTerminal {
+  private sink: WriteFn | null = null;
+  private backlog: Uint8Array[] = [];
+  private backlogBytes = 0;
+  private sz: TermSize = { cols: 80, rows: 24 };
+  private inputCb: (b: Uint8Array) => void = () => {};
+  private resizeCb: (s: TermSize) => void = () => {};
+  private readonly out = new Batcher((b) => this.deliver(b));
+
+  attach(write: WriteFn | null, cols: number, rows: number): void {
+    this.sink = write;
+    if (write && this.backlog.length) {
+      const old = this.backlog;
+      this.backlog = [];
+      this.backlogBytes = 0;
+      for (const b of old) write(b, 1);
+    }
+    if (write) this.setSize(cols, rows);
+  }
+
+  setSize(cols: number, rows: number): void {
+    if (!(cols > 0 && rows > 0) || (cols === this.sz.cols && rows === this.sz.rows)) return;
+    this.sz = { cols, rows };
+    this.resizeCb(this.sz);
+  }
+
+  feed(b: Uint8Array): void { this.inputCb(b); }
+
+  private deliver(b: Uint8Array): void {
+    if (this.sink) { this.sink(b, 1); return; }
+    this.backlog.push(b);
+    this.backlogBytes += b.length;
+    while (this.backlogBytes > BACKLOG_LIMIT && this.backlog.length > 1) this.backlogBytes -= this.backlog.shift()!.length;
+  }
+
+  // HostTerminal
+  write(b: Uint8Array): void { this.out.push(b); }
+  onInput(cb: (b: Uint8Array) => void): void { this.inputCb = cb; }
+  size(): TermSize { return this.sz; }
+  onResize(cb: (s: TermSize) => void): void { this.resizeCb = cb; }
+}
+
+export class EngineHost implements EngineApi {
+  private machine: Machine | null = null;
+  private built: BuiltMounts | null = null;
+  private events: EventFn = () => {};
+  private readonly console = new PageConsole();
+  private loop: Promise<void> | null = null;
+  private readonly exits = new Map<Process, (status: number) => void>();
+  private readonly ptys = new Map<number, HostPty>();
+  private nextPty = 1;
+  private busy = false;
+
+  async create(mounts: MountSpec[], events: EventFn): Promise<void> {
+    if (this.machine) throw new Error('this Linux instance is already created');
+    this.events = events;
+    this.built = await buildMounts(mounts);
+    const m = await createMachine({ root: this.built.root, mounts: this.built.mounts, terminal: this.console, debug: (message) => this.events({ type: 'log', message }) });
+    this.machine = m;
+    m.kernel.sched.onProcessExit = (p) => {
+      const done = this.exits.get(p);
+      if (done) { this.exits.delete(p); done(p.exitStatus); }
+    };
+    m.kernel.sched.onActivity = (busy) => {
+      if (busy === this.busy) return;
+      this.busy = busy;
+      this.events({ type: 'cpuActivity', state: busy ? 'wait' : 'ready' });
+    };
+    m.kernel.processCreatedHooks.push((p) => this.events({ type: 'processCreated', pid: p.pid }));
+    this.watchDisks(this.built);
+  }
+
+  private watchDisks(b: BuiltMounts): void {
+    let waiting = 0;
+    const progress = () => {
+      const t = { bytes: 0, requests: 0, inFlight: 0, cacheHits: 0, cacheMisses: 0 };
+      for (const m of b.meters) {
+        const s = m.stats;
+        t.bytes += s.bytesFetched; t.requests += s.requests; t.inFlight += s.inFlight;
+        t.cacheHits += s.cacheHits; t.cacheMisses += s.cacheMisses;
+      }
+      this.events({ type: 'diskProgress', ...t });
+    };
+    for (const meter of b.meters) {
+      meter.on((e) => {
+        if (e.type === 'state') {
+          const before = waiting;
+          waiting += e.state === 'wait' ? 1 : -1;
+          if ((before === 0) !== (waiting === 0)) this.events({ type: 'diskActivity', state: waiting ? 'wait' : 'ready' });
+          progress();
+        } else if (e.type === 'fetch') {
+          this.events({ type: 'diskLatency', ms: e.ms });
+          progress();
+        } else if (e.type === 'error') {
+          this.events({ type: 'diskError', message: e.message });
+        }
+      });
+    }
+  }
+
+  private need(): Machine {
+    if (!this.machine) throw new Error('Linux is not created yet (await Linux.create first)');
+    return this.machine;
+  }
+
+  /** Keep the scheduler going while anything runs; it returns when the last task is gone. */
+  private ensureRunning(m: Machine): void {
+    if (this.loop) return;
+    this.loop = m.kernel.sched.run().finally(() => { this.loop = null; });
+  }
+
+  private spawnOpts(path: string, args: string[], o: RunOptions) {
+    return {
+      argv: [path, ...args],
+      env: o.env ?? DEFAULT_ENV,
+      cwd: o.cwd ?? '/',
+      uid: o.uid ?? 0,
+      gid: o.gid ?? 0,
+      diag: (message: string) => this.events({ type: 'log', message }),
+    };
+  }
+
+  private waitExit(m: Machine, p: Process): Promise<number> {
+    const r = new Promise<number>((resolve) => this.exits.set(p, resolve));
+    this.ensureRunning(m);
+    return r;
+  }
+
+  async run(path: string, args: string[], opts: RunOptions): Promise<{ status: number }> {
+    const m = this.need();
+    const p = await spawnOnConsole(m, path, this.spawnOpts(path, args, opts));
+    if (typeof p === 'number') throw new Error(`cannot run ${path}: ${errnoText(-p)}`);
+    return { status: waitStatusToExit(await this.waitExit(m, p)) };
+  }
+
+  setConsole(write: WriteFn | null, cols: number, rows: number): void {
+    this.console.attach(write, cols, rows);
+  }
+
+  consoleInput(bytes: Uint8Array): void { this.console.feed(bytes); }
+  consoleResize(cols: number, rows: number): void { this.console.setSize(cols, rows); }
+
+  async openTerminal(path: string, args: string[], opts: RunOptions, write: WriteFn, cols: number, rows: number, exit: (status: number) => void): Promise<number> {
+    const m = this.need();
+    const id = this.nextPty++;
+    const out = new Batcher((b) => write(b, 0));
+    const pty = openHostPty(m.devpts, cols, rows, (b) => out.push(b));
+    if (typeof pty === 'number') throw new Error(`cannot open a pseudo-terminal: ${errnoText(-pty)}`);
+    const p = await m.kernel.spawn(path, { ...this.spawnOpts(path, args, opts), stdio: [pty.slave, pty.slave, pty.slave] });
+    if (typeof p === 'number') { pty.close(); throw new Error(`cannot run ${path}: ${errnoText(-p)}`); }
+    setCtty(p, pty.pair.slave);
+    this.ptys.set(id, pty);
+    void this.waitExit(m, p).then((st) => {
+      this.ptys.delete(id);
+      pty.close();
+      exit(waitStatusToExit(st));
+    });
+    return id;
+  }
+
+  terminalInput(id: number, bytes: Uint8Array): void { this.ptys.get(id)?.input(bytes); }
+  terminalResize(id: number, cols: number, rows: number): void { this.ptys.get(id)?.resize(cols, rows); }
+  closeTerminal(id: number): void {
+    const p = this.ptys.get(id);
+    this.ptys.delete(id);
+    p?.close();
+  }
+
+  async dataWriteFile(id: number, path: string, data: Uint8Array): Promise<void> {
+    const fs = this.built?.data.get(id);
+    if (!fs) throw new Error('this DataDevice is not mounted in this Linux instance');
+    fs.writeFile(path, data);
+  }
+
+  async readDeviceFile(dev: DeviceSpec, path: string): Promise<Uint8Array> {
+    const m = this.need();
+    const mount = this.built?.byDevice.find((x) => sameDevice(x.dev, dev));
+    if (!mount) throw new Error('the device is not mounted in this Linux instance');
+    const rel = path.startsWith('/') ? path : `/${path}`;
+    return m.kernel.vfs.readFile(mount.path === '/' ? rel : mount.path + rel);
+  }
+
+  async resetIdb(name: string): Promise<void> {
+    const used = this.built?.byDevice.some((x) => usesIdb(x.dev, name));
+    if (used) throw new Error(`IndexedDB "${name}" is in use by the running machine: delete() it first, then reset`);
+    const { IdbBlockStore } = await import('../../engine/block/idb.js');
+    await IdbBlockStore.deleteDatabase(name);
+  }
+
+  async shutdown(): Promise<void> {
+    const m = this.machine;
+    if (!m) return;
+    for (const pty of this.ptys.values()) pty.close();
+    this.ptys.clear();
+    for (const p of [...m.kernel.processes.values()]) if (!p.zombie) m.kernel.sched.exitProcess(p, 9);
+    await this.built?.close();
+    this.machine = null;
+  }
+}
+
+function sameDevice(a: DeviceSpec, b: DeviceSpec): boolean {
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}
+/** DataDevice specs carry their files; identity is the id. */
+function strip(d: DeviceSpec): unknown {
+  return d.kind === 'data' ? { kind: 'data', id: d.id } : d.kind === 'overlay' ? { ...d, base: strip(d.base), store: strip(d.store) } : d;
+}
+function usesIdb(d: DeviceSpec, name: string): boolean {
+  return (d.kind === 'idb' && d.name === name) || (d.kind === 'overlay' && (usesIdb(d.base, name) || usesIdb(d.store, name)));
+}
+
+/** A wait status as a shell reports it: the exit code, or 128 + the signal. */
+export function waitStatusToExit(st: number): number {
+  return st & 0x7f ? 128 + (st & 0x7f) : (st >> 8) & 0xff;
+}
+
+const ERRNO_TEXT: Record<number, string> = {
+  1: 'operation not permitted', 2: 'no such file or directory', 8: 'not an executable (exec format error)', 13: 'permission denied',
+  20: 'a path component is not a directory', 21: 'is a directory', 40: 'too many levels of symbolic links', 7: 'argument list too long', 12: 'out of memory',
+};
+const errnoText = (e: number) => ERRNO_TEXT[e] ?? `error ${e}`;

@@ -1,0 +1,60 @@
+/**
+ * What the browser tests need beside the test runner's own server (http://localhost:PORT):
+ * a second origin (http://127.0.0.1:PORT2) that serves a real Debian image built by the
+ * project's builder with Range support, and the built bundle with CORS, so tests can boot
+ * images and load webx86.js from "a CDN".
+ */
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildImage } from '../../src/host/node/image/build.js';
+import { serveStatic } from '../../src/host/node/static-server.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const IMAGES = join(ROOT, '.cache', 'browser-images');
+/** Small and quick to build: bash, coreutils (in the base set) and busybox. */
+const PACKAGES = ['bash', 'busybox-static'];
+
+export interface TestEnv {
+  /** The second origin, e.g. http://127.0.0.1:41234 */
+  origin2: string;
+  /** The test image on the second origin. */
+  image: string;
+  /** The bundle on the second origin (CORS). */
+  bundle2: string;
+  /** Bytes and requests the second server answered, for the streaming assertions. */
+  statsUrl: string;
+}
+
+export async function ensureTestImage(): Promise<string> {
+  const out = join(IMAGES, 'test.ext2');
+  if (existsSync(out)) return out;
+  mkdirSync(IMAGES, { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  await buildImage({ packages: PACKAGES, out: tmp, cacheDir: join(ROOT, '.cache', 'image'), now: 1_700_000_000 });
+  renameSync(tmp, out);
+  return out;
+}
+
+export async function startBrowserTestServers(): Promise<{ info: TestEnv; close(): Promise<void> }> {
+  await ensureTestImage();
+  let bytes = 0, requests = 0;
+  const server = await serveStatic({
+    routes: { '/images/': IMAGES, '/dist/': join(ROOT, 'dist'), '/test/': join(ROOT, 'test') },
+    cors: true,
+    onRequest: (e) => { if (e.path.startsWith('/images/') && e.method === 'GET') { bytes += e.bytes; requests++; } },
+  });
+  // Counters for tests, over plain HTTP too (served from a tiny second listener would be overkill).
+  const { createServer } = await import('node:http');
+  const stats = createServer((req, res) => {
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/reset') { bytes = 0; requests = 0; }
+    res.end(JSON.stringify({ bytes, requests }));
+  });
+  await new Promise<void>((r) => stats.listen(0, '127.0.0.1', r));
+  const statsPort = (stats.address() as { port: number }).port;
+  return {
+    info: { origin2: server.url, image: `${server.url}/images/test.ext2`, bundle2: `${server.url}/dist/webx86.js`, statsUrl: `http://127.0.0.1:${statsPort}` },
+    close: async () => { await server.close(); stats.closeAllConnections(); await new Promise((r) => stats.close(r)); },
+  };
+}

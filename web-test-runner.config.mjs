@@ -1,0 +1,40 @@
+// Browser tests in Debian's Chromium (never a downloaded browser).
+// Run: node --import tsx node_modules/@web/test-runner/dist/bin.js --config web-test-runner.config.mjs ["test/browser/x.test.ts"]
+// (npm test runs them after `vite build`; tests of the elements and the VM import the built dist/webx86.js.)
+// Tests read /test-env.json: URLs of a second static server on another origin (images with Range, the bundle with CORS).
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { startBrowserTestServers } from './test/support/browser-servers.ts';
+
+let env;
+
+export default {
+  files: process.env.WTR_FILES ? process.env.WTR_FILES.split(',') : ['test/browser/**/*.test.ts'],
+  nodeResolve: true,
+  concurrency: 1,
+  concurrentBrowsers: 1,
+  browserStartTimeout: 60_000,
+  testsStartTimeout: 120_000,
+  testsFinishTimeout: 20 * 60_000,
+  testFramework: { config: { timeout: 180_000 } },
+  plugins: [
+    esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'tsconfig.web.json' }),
+    {
+      name: 'webx86-test-env',
+      async serverStart() { env = await startBrowserTestServers(); },
+      async serverStop() { await env?.close(); },
+      serve(context) {
+        if (context.path === '/test-env.json') return { body: JSON.stringify(env.info), type: 'json' };
+      },
+    },
+  ],
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      },
+    }),
+  ],
+};
