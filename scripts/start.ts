@@ -1,11 +1,86 @@
 /**
- * `npm start`: an interactive shell in the engine. Fetches Debian's static busybox for
- * i386 on first use (into .cache/), then runs `webx86 run -- /bin/sh` over it.
+ * `npm start`: the demo. On a fresh clone it builds the default Debian image once (into
+ * .cache/images/debian.ext2), bundles the elements (vite → dist/), then serves the demo pages,
+ * the bundle and the image from one plain static server (Range requests, no COOP/COEP
+ * headers, as any static host would) until Ctrl-C. `npm run shell` is the terminal-only demo.
+ *
+ * Environment: PORT (default 8080; another free port is used if it is taken), HOST (default
+ * 127.0.0.1), WEBX86_REBUILD_IMAGE=1 to rebuild the image.
  */
-import { busyboxBinDir } from '../src/host/node/debian-packages.js';
-import { main } from '../src/host/node/cli.js';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { imageMain } from '../src/host/node/image/cli.js';
+import { serveStatic, type StaticServer } from '../src/host/node/static-server.js';
 
-process.stderr.write('webx86: preparing busybox (Debian busybox-static:i386)...\n');
-const bin = busyboxBinDir();
-process.stderr.write('webx86: starting /bin/sh; type exit to leave\n');
-process.exitCode = await main(['run', '--mount', `${bin}:/bin`, '--env', 'PATH=/bin', '--env', 'HOME=/', '--env', `TERM=${process.env.TERM ?? 'xterm'}`, '--', '/bin/busybox', 'sh', ...process.argv.slice(2)]);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const imagesDir = join(root, '.cache', 'images');
+const image = join(imagesDir, 'debian.ext2');
+const PAGES: [string, string][] = [
+  ['', 'bash with a persistent disk'],
+  ['python.html', 'Python REPL'],
+  ['cpp.html', 'C++ compiled and run in the page'],
+  ['plain.html', 'only the tags, as a user would write them'],
+];
+
+const say = (msg: string) => process.stderr.write(`webx86: ${msg}\n`);
+
+/** The image takes half a minute or more (plus downloads on a fresh machine): build it only when missing. */
+async function ensureImage(): Promise<void> {
+  if (existsSync(image) && process.env.WEBX86_REBUILD_IMAGE !== '1') {
+    say(`using ${image} (${Math.round(statSync(image).size / 2 ** 20)} MiB; WEBX86_REBUILD_IMAGE=1 rebuilds it)`);
+    return;
+  }
+  mkdirSync(imagesDir, { recursive: true });
+  say(`building the default Debian image into ${image} (once; packages are cached)`);
+  // The builder writes FILE.tmp and renames it when complete, so an interrupted build never leaves a half image behind.
+  const status = await imageMain(['--out', image]);
+  if (status !== 0) throw new Error(`the image build failed (status ${status}); see the messages above`);
+}
+
+/** The bundle is rebuilt on every start: it takes seconds and dist/ then always matches the source. */
+async function buildBundle(): Promise<void> {
+  say('bundling the elements (vite build → dist/)');
+  const { build } = await import('vite');
+  try {
+    await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn' });
+  } catch {
+    // vite has printed the errors with their source excerpts; repeating them would bury them.
+    throw new Error('vite build failed (see above)');
+  }
+}
+
+async function serve(): Promise<StaticServer> {
+  const routes = { '/': join(root, 'demo'), '/dist/': join(root, 'dist'), '/images/': imagesDir };
+  const host = process.env.HOST || '127.0.0.1';
+  const port = process.env.PORT ? Number(process.env.PORT) : 8080;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not "${process.env.PORT}"`);
+  try {
+    return await serveStatic({ routes, host, port });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    say(`port ${port} is in use; using a free one`);
+    return serveStatic({ routes, host, port: 0 });
+  }
+}
+
+async function main(): Promise<void> {
+  await ensureImage();
+  await buildBundle();
+  const server = await serve();
+  const width = Math.max(...PAGES.map(([p]) => `${server.url}/${p}`.length));
+  process.stdout.write(`\nwebx86 demo at ${server.url}/\n\n`);
+  for (const [page, what] of PAGES) process.stdout.write(`  ${`${server.url}/${page}`.padEnd(width)}  ${what}\n`);
+  process.stdout.write('\nPress Ctrl-C to stop.\n');
+  const stop = () => {
+    process.stdout.write('\nwebx86: stopping\n');
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((e: unknown) => {
+  say(`error: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

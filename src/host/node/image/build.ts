@@ -14,7 +14,7 @@ import { readTar } from './tar.js';
 
 /** The default image: a shell, the usual tools, Python, a C compiler, git and network clients. */
 export const DEFAULT_PACKAGES = [
-  'bash', 'coreutils', 'python3', 'busybox', 'less', 'vim-tiny', 'gcc', 'libc6-dev', 'git', 'file', 'procps',
+  'bash', 'coreutils', 'python3', 'busybox', 'less', 'vim-tiny', 'gcc', 'g++', 'libc6-dev', 'git', 'file', 'procps',
   'openssh-client', 'curl', 'ca-certificates',
 ];
 
