@@ -9,8 +9,9 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import '../src/engine/linux/syscalls/index.js';
 import { runGuest } from '../test/support/guest.js';
-import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
+import { GCC_ROOT_PACKAGES, GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
 import { HostFs } from '../src/host/node/hostfs.js';
+import { startInRootEngineOnConsole, startInRootNativelyOnPty, type TermSession } from '../test/support/debian-root.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, '.cache/bench-bin');
@@ -23,7 +24,16 @@ interface Workload {
   files: Record<string, string | Uint8Array>;
   /** A Debian root (debianRoot): run natively through chroot(8) and in the engine with it as /. */
   root?: string;
+  /** Measured by its own functions instead of running argv to completion (the bash prompt). */
+  /**
+   * Root workloads that exec no other program can run under qemu-i386 too, with the root as
+   * its -L prefix (qemu-i386 is a host binary, so it cannot run inside the chroot).
+   */
+  qemuInRoot?: boolean;
+  custom?: { native(): Promise<Timing>; engine(): Promise<Timing & { mips: number }> };
 }
+
+interface Timing { ms: number; out: string }
 
 function build(src: string): string {
   const out = join(BIN, src.replace(/\.c$/, ''));
@@ -41,11 +51,11 @@ function inputText(bytes: number): Uint8Array {
 
 const bb = busyboxStatic();
 const data8 = inputText(8 << 20);
-const text2 = inputText(2 << 20);
+const text10 = inputText(10_000_000);
 const WORKLOADS: Workload[] = [
   { name: 'integer loop (LCG, 30M iterations)', argv: ['/lcg'], files: { '/lcg': build('lcg.c') } },
   { name: 'busybox sha256sum 8 MiB', argv: ['/bin/busybox', 'sha256sum', '/data'], files: { '/bin/busybox': bb, '/data': data8 } },
-  { name: 'busybox gzip -6 2 MiB text', argv: ['/bin/busybox', 'gzip', '-6', '-n', '-c', '/data'], files: { '/bin/busybox': bb, '/data': text2 } },
+  { name: 'busybox gzip -6 10 MB text', argv: ['/bin/busybox', 'gzip', '-6', '-n', '-c', '/data'], files: { '/bin/busybox': bb, '/data': text10 } },
   { name: 'busybox sh arithmetic loop (20k)', argv: ['/bin/busybox', 'sh', '-c', 'i=0; s=0; while [ $i -lt 20000 ]; do s=$((s+i*3)); i=$((i+1)); done; echo $s'], files: { '/bin/busybox': bb } },
   { name: 'busybox sh 100 x fork+exec true', argv: ['/bin/busybox', 'sh', '-c', 'i=0; while [ $i -lt 100 ]; do /bin/busybox true; i=$((i+1)); done'], files: { '/bin/busybox': bb } },
 ];
@@ -69,15 +79,57 @@ try {
   debian = debianRoot('bench', [...GLIBC_ROOT_PACKAGES, 'xz-utils']);
   mkdirSync(join(debian, 'opt/bench'), { recursive: true });
   writeFileSync(join(debian, 'opt/bench/binary-trees.py'), BINARY_TREES);
-  writeFileSync(join(debian, 'opt/bench/text'), inputText(3 << 20));
+  writeFileSync(join(debian, 'opt/bench/text'), text10);
   if (spawnSync('/usr/sbin/chroot', [debian, '/bin/true']).status !== 0) debian = undefined;
 } catch { debian = undefined; }
 if (debian) {
   WORKLOADS.push(
-    { name: 'python3 binary-trees (depth 12)', argv: ['/usr/bin/python3', '/opt/bench/binary-trees.py'], files: {}, root: debian },
-    { name: 'bash arithmetic loop (20k)', argv: ['/bin/bash', '-c', 'i=0; s=0; while (( i < 20000 )); do s=$((s+i*3)); i=$((i+1)); done; echo $s'], files: {}, root: debian },
-    { name: 'xz -1 of 3 MiB text', argv: ['/usr/bin/xz', '-1', '-c', '-T1', '/opt/bench/text'], files: {}, root: debian },
+    { name: 'python3 binary-trees (depth 12)', argv: ['/usr/bin/python3', '/opt/bench/binary-trees.py'], files: {}, root: debian, qemuInRoot: true },
+    { name: 'bash arithmetic loop (20k)', argv: ['/bin/bash', '-c', 'i=0; s=0; while (( i < 20000 )); do s=$((s+i*3)); i=$((i+1)); done; echo $s'], files: {}, root: debian, qemuInRoot: true },
+    { name: 'xz -1 of 10 MB text', argv: ['/usr/bin/xz', '-1', '-c', '-T1', '/opt/bench/text'], files: {}, root: debian, qemuInRoot: true },
+    { name: 'bash 200 x fork+exec /bin/true', argv: ['/bin/bash', '-c', 'for i in $(seq 200); do /bin/true; done; echo done'], files: {}, root: debian },
+    promptWorkload(debian),
   );
+  // gcc's own root (the one the userland tests build): ~60 packages.
+  let gcc: string | undefined;
+  try { gcc = debianRoot('gcc', GCC_ROOT_PACKAGES); } catch { gcc = undefined; }
+  if (gcc) {
+    mkdirSync(join(gcc, 'opt/bench'), { recursive: true });
+    writeFileSync(join(gcc, 'opt/bench/hello.c'), '#include <stdio.h>\nint main(void) { printf("hello, world\\n"); return 0; }\n');
+    WORKLOADS.push({
+      name: 'gcc -O2 hello.c (compile, link, run)', root: gcc, files: {},
+      argv: ['/bin/bash', '-c', 'gcc -O2 -o /tmp/hello-bench /opt/bench/hello.c && /tmp/hello-bench && rm /tmp/hello-bench'],
+    });
+  }
+}
+
+/**
+ * Start to an interactive bash prompt: bash -i on a terminal (a real pty natively, the
+ * console in the engine) until the prompt shows; then exit, untimed. /etc/bash.bashrc runs
+ * as on a Debian system. The output compared is the prompt with the host name taken out.
+ */
+function promptWorkload(root: string): Workload {
+  const toPrompt = async (start: () => Promise<TermSession> | TermSession): Promise<Timing & { icount: number }> => {
+    const t0 = performance.now();
+    const s = await start();
+    const seen = await s.waitFor(/[#$] $/);
+    const ms = performance.now() - t0;
+    s.send('exit\r');
+    await s.exited;
+    return { ms, out: seen.replace(/@[^:]*:/, '@HOST:'), icount: s.icount() };
+  };
+  const argv = ['/bin/bash', '-i'];
+  return {
+    name: 'start to an interactive bash prompt', argv, files: {}, root,
+    custom: {
+      native: async () => {
+        let best: Timing = { ms: Infinity, out: '' };
+        for (let i = 0; i < 3; i++) { const t = await toPrompt(() => startInRootNativelyOnPty(root, argv)); if (t.ms < best.ms) best = t; }
+        return best;
+      },
+      engine: async () => { const t = await toPrompt(() => startInRootEngineOnConsole(root, argv)); return { ...t, mips: t.icount / t.ms / 1000 }; },
+    },
+  };
 }
 
 /** Put the workload's files in a host directory at the same relative paths. */
@@ -107,13 +159,14 @@ function timeNative(argv: string[], prefix: string[] = []): { ms: number; out: s
 async function timeEngine(w: Workload): Promise<{ ms: number; out: string; mips: number }> {
   const t0 = performance.now();
   const r = w.root
-    ? await runGuest(w.argv, { root: new HostFs(w.root), env: ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C', 'PYTHONDONTWRITEBYTECODE=1'] })
+    ? await runGuest(w.argv, { root: new HostFs(w.root), env: ROOT_ENV })
     : await runGuest(w.argv, { files: w.files });
   const ms = performance.now() - t0;
   // latin1 keeps binary output (gzip, xz) byte for byte, as the native side reads it.
   return { ms, out: Buffer.from(r.stdoutBytes ?? new Uint8Array()).toString('latin1'), mips: (r.icount ?? 0) / ms / 1000 };
 }
 
+const ROOT_ENV = ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C', 'PYTHONDONTWRITEBYTECODE=1'];
 const qemu = spawnSync('sh', ['-c', 'command -v qemu-i386']).status === 0;
 const rows: string[][] = [];
 console.log(`${'workload'.padEnd(40)} ${'native'.padStart(9)} ${'engine'.padStart(9)} ${'ratio'.padStart(7)} ${qemu ? 'qemu ratio'.padStart(10) : ''} MIPS`);
@@ -121,9 +174,11 @@ console.log(`${'workload'.padEnd(40)} ${'native'.padStart(9)} ${'engine'.padStar
 const only = process.argv.slice(2);
 for (const w of WORKLOADS.filter((x) => only.length === 0 || only.some((o) => x.name.includes(o)))) {
   const { argv, dir } = w.root ? { argv: w.argv, dir: '' } : hostTree(w);
-  const n = w.root ? timeNative(argv, ['/usr/sbin/chroot', w.root, '/usr/bin/env', '-i', 'PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C', 'PYTHONDONTWRITEBYTECODE=1']) : timeNative(argv);
-  const q = qemu && !w.root ? timeNative(argv, ['qemu-i386']) : null;
-  const e = await timeEngine(w);
+  const n = w.custom ? await w.custom.native() : w.root ? timeNative(argv, ['/usr/sbin/chroot', w.root, '/usr/bin/env', '-i', ...ROOT_ENV]) : timeNative(argv);
+  const q = !qemu || w.custom ? null
+    : !w.root ? timeNative(argv, ['qemu-i386'])
+      : w.qemuInRoot ? timeNative([join(w.root, argv[0]), ...argv.slice(1)], ['/usr/bin/env', '-i', ...ROOT_ENV, 'qemu-i386', '-L', w.root]) : null;
+  const e = w.custom ? await w.custom.engine() : await timeEngine(w);
   // Native runs name the host copies of the files; the guest sees them at the root.
   const same = e.out === (dir ? n.out.replaceAll(dir, '') : n.out) ? '' : ' (OUTPUT DIFFERS)';
   const row = [w.name, `${n.ms.toFixed(1)} ms`, `${e.ms.toFixed(0)} ms`, `${(e.ms / n.ms).toFixed(1)}x`, q ? `${(q.ms / n.ms).toFixed(1)}x` : '-', e.mips.toFixed(1)];
@@ -137,8 +192,12 @@ const md = `# Benchmarks
 Latest run: ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}.
 Same i386 binary and input natively, under Debian's qemu-i386 (user mode, TCG JIT) and under the
 webx86 engine (interpreter tier only; the Wasm JIT is a later issue). Native and qemu: best of 3; engine: one
-run including machine start. The python3, bash and xz rows run Debian bookworm's dynamically linked
-binaries from an unpacked root (chroot natively, the root as / in the engine; no qemu column). MIPS: guest instructions retired per second of engine time.
+run including machine start. The python3, bash, xz and gcc rows run Debian bookworm's dynamically linked
+binaries from an unpacked root (chroot natively, the root as / in the engine; qemu-i386 with the root as its
+\`-L\` prefix for the rows that exec nothing else, as qemu-i386 is a host binary that cannot run in the chroot). The bash
+prompt row times \`bash -i\` from start until its prompt appears (/etc/bash.bashrc runs), on a real pty
+natively (python3's pty module) and on the engine's console; counted instructions for that row include
+the exit after the prompt. MIPS: guest instructions retired per second of engine time.
 
 | workload | native | engine | engine/native | qemu/native | engine MIPS |
 |---|---:|---:|---:|---:|---:|
