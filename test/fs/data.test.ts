@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Vfs, AT_FDCWD } from '../../src/engine/fs/vfs.js';
 import { TmpFs } from '../../src/engine/fs/tmpfs.js';
 import { DataFs } from '../../src/engine/fs/data.js';
-import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT, S_IFREG, type File } from '../../src/engine/fs/types.js';
+import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT, S_IFREG, type File, type Inode } from '../../src/engine/fs/types.js';
 import { EACCES, EROFS } from '../../src/engine/linux/errno.js';
 
 function mounted(): { v: Vfs; d: DataFs } {
@@ -110,6 +110,7 @@ test('every change from the guest is EROFS', async () => {
   // The inodes themselves refuse too (a caller that bypasses the VFS).
   assert.equal(r.inode.write!(new Uint8Array(1), 0), -EROFS);
   assert.equal(r.inode.setattr!({ size: 0 }), -EROFS);
-  assert.equal(d.root.create('n', S_IFREG | 0o644, 0, 0), -EROFS);
+  const root: Inode = d.root;
+  assert.equal(root.create!('n', S_IFREG | 0o644, 0, 0), -EROFS);
   assert.equal(await v.readFileText('/data/f'), 'x');
 });
