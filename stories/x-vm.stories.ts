@@ -1,0 +1,67 @@
+import { html, nothing } from 'lit';
+import { ref } from 'lit/directives/ref.js';
+import type { Meta, StoryObj } from '@storybook/web-components-vite';
+import '../src/webx86.js';
+import { DEFAULT_IMAGE, frame, imageArgType, logEvents, terminalStyle } from './support.js';
+
+interface VmArgs {
+  cmd: string;
+  args: string;
+  env: string;
+  cwd: string;
+  uid: number;
+  gid: number;
+  restart: boolean;
+  autostart: boolean;
+  image: string;
+}
+
+/**
+ * `<x-vm>` boots a machine from the `<x-disk>` elements inside it and runs `cmd` on the
+ * console (the first `<x-terminal>`). Changing a control updates the attribute; events
+ * appear under Actions.
+ */
+const meta: Meta<VmArgs> = {
+  title: 'Elements/x-vm',
+  component: 'x-vm',
+  args: {
+    cmd: '/bin/bash', args: '-l', env: 'HOME=/root', cwd: '/root', uid: 0, gid: 0, restart: true, autostart: true, image: DEFAULT_IMAGE,
+  },
+  argTypes: {
+    cmd: { control: 'text', description: 'Program run on the console.' },
+    args: { control: 'text', description: 'Its arguments: a JSON array, or words separated by spaces.' },
+    env: { control: 'text', description: 'KEY=VALUE words added to the default environment.' },
+    cwd: { control: 'text', description: 'Working directory.' },
+    uid: { control: { type: 'number', min: 0 }, description: 'User id.' },
+    gid: { control: { type: 'number', min: 0 }, description: 'Group id.' },
+    restart: { control: 'boolean', description: 'Run `cmd` again when it exits.' },
+    autostart: { control: 'boolean', description: 'Boot when connected (off: call `start()`).' },
+    image: imageArgType,
+  },
+  render: (a) => html`
+    <x-vm style=${frame} ${ref(logEvents)}
+      cmd=${a.cmd} args=${a.args || nothing} env=${a.env || nothing} cwd=${a.cwd || nothing}
+      uid=${a.uid} gid=${a.gid} ?restart=${a.restart} autostart=${a.autostart ? nothing : 'false'}>
+      <x-disk src=${a.image} path="/"></x-disk>
+      <x-vm-status></x-vm-status>
+      <x-terminal style=${terminalStyle}></x-terminal>
+    </x-vm>`,
+};
+export default meta;
+type Story = StoryObj<VmArgs>;
+
+/** A login shell, restarted when it exits (as WebVM does). */
+export const Bash: Story = {};
+
+export const Python: Story = { args: { cmd: '/usr/bin/python3', args: '', restart: true } };
+
+/** A command that exits: `vm-exit` carries its status; without `restart` the machine stays up, idle. */
+export const OneShotCommand: Story = {
+  args: { cmd: '/bin/bash', args: '["-c", "uname -a; . /etc/os-release; echo $PRETTY_NAME; exit 3"]', restart: false },
+};
+
+/** An unprivileged user (nobody). */
+export const AsNobody: Story = { args: { uid: 65534, gid: 65534, cwd: '/tmp', args: '' } };
+
+/** A bad image URL: `vm-error` fires and the status element says what went wrong. */
+export const MissingImage: Story = { args: { image: '/images/no-such-image.ext2' } };
