@@ -11,8 +11,8 @@ import { serveStatic } from '../../src/host/node/static-server.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const IMAGES = join(ROOT, '.cache', 'browser-images');
-/** Small and quick to build: bash, coreutils (in the base set) and busybox. */
-const PACKAGES = ['bash', 'busybox-static'];
+/** Small and quick to build: bash, coreutils and busybox. */
+const PACKAGES = ['bash', 'coreutils', 'busybox-static'];
 
 export interface TestEnv {
   /** The second origin, e.g. http://127.0.0.1:41234 */

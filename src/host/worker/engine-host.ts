@@ -8,6 +8,7 @@ import type { HostTerminal, TermSize } from '../../engine/tty/console.js';
 import { openHostPty, type HostPty } from '../../engine/tty/host-pty.js';
 import { setCtty } from '../../engine/tty/jobctl.js';
 import type { Process } from '../../engine/linux/task.js';
+import { IdbBlockStore } from '../../engine/block/idb.js';
 import { buildMounts, type BuiltMounts } from './mounts.js';
 import type { DeviceSpec, EngineApi, EventFn, MountSpec, RunOptions, WriteFn } from './protocol.js';
 
@@ -224,7 +225,6 @@ export class EngineHost implements EngineApi {
   async resetIdb(name: string): Promise<void> {
     const used = this.built?.byDevice.some((x) => usesIdb(x.dev, name));
     if (used) throw new Error(`IndexedDB "${name}" is in use by the running machine: delete() it first, then reset`);
-    const { IdbBlockStore } = await import('../../engine/block/idb.js');
     await IdbBlockStore.deleteDatabase(name);
   }
 

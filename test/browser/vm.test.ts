@@ -1,0 +1,141 @@
+/**
+ * End to end in real Chromium: the built bundle (dist/webx86.js) boots a real Debian
+ * image (built by the project's image builder, served by a second static server with
+ * Range support and no special headers) through the JS API and through the tags.
+ */
+import { expect } from '@esm-bundle/chai';
+
+interface Env { origin2: string; image: string; bundle2: string; statsUrl: string }
+const env: Env = await (await fetch('/test-env.json')).json();
+// The bundle has no type declarations of its own at test time; the tests use it as the page would.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const wx: any = await import('../../dist/webx86.js' as string);
+
+/** Resolve when `cond()` holds, polling each animation frame; reject with `what` after `ms`. */
+async function until(cond: () => boolean, what: () => string, ms = 90_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out waiting: ${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function event<T = unknown>(el: EventTarget, name: string): Promise<CustomEvent<T>> {
+  return new Promise((r) => el.addEventListener(name, (e) => r(e as CustomEvent<T>), { once: true }));
+}
+
+const decoder = new TextDecoder();
+
+describe('the page and the engine', () => {
+  it('runs without cross-origin isolation', () => {
+    expect(crossOriginIsolated).to.equal(false);
+    expect(typeof SharedArrayBuffer === 'undefined' || !crossOriginIsolated).to.equal(true);
+  });
+
+  it('Linux.create + run: bash from an HTTP image, output on a custom console, exit status', async () => {
+    const disk = await wx.HttpBytesDevice.create(env.image);
+    const linux = await wx.Linux.create({ mounts: [{ type: 'ext2', path: '/', dev: disk }] });
+    let out = '';
+    linux.setCustomConsole((buf: Uint8Array, vt: number) => { if (vt === 1) out += decoder.decode(buf); }, 80, 24);
+    const created: number[] = [];
+    linux.registerCallback('processCreated', (pid: number) => created.push(pid));
+    const r = await linux.run('/bin/bash', ['-c', 'echo "hello from $(uname -m)"; ls /bin/bash; exit 3']);
+    expect(r.status).to.equal(3);
+    expect(out).to.contain('hello from i686');
+    expect(out).to.contain('/bin/bash');
+    expect(created.length).to.be.greaterThan(1); // bash and its $(uname) child
+    await linux.delete();
+  });
+
+  it('a missing image is a readable error from Linux.create', async () => {
+    const disk = await wx.HttpBytesDevice.create(`${env.origin2}/images/nope.ext2`);
+    let message = '';
+    try { await wx.Linux.create({ mounts: [{ type: 'ext2', path: '/', dev: disk }] }); } catch (e) { message = (e as Error).message; }
+    expect(message).to.match(/404/);
+  });
+
+  it('DataDevice files are visible in the guest and can be read back', async () => {
+    const data = await wx.DataDevice.create();
+    await data.writeFile('/before.txt', 'written before boot\n');
+    const linux = await wx.Linux.create({
+      mounts: [
+        { type: 'ext2', path: '/', dev: wx.OverlayDevice.inMemory(await wx.HttpBytesDevice.create(env.image)) },
+        { type: 'dir', path: '/data', dev: data },
+      ],
+    });
+    await data.writeFile('/after.txt', new TextEncoder().encode('written after boot\n'));
+    let out = '';
+    linux.setCustomConsole((buf: Uint8Array) => { out += decoder.decode(buf); }, 80, 24);
+    const r = await linux.run('/bin/bash', ['-c', 'cat /data/before.txt /data/after.txt; stat -c %a /data/after.txt; echo x > /data/new 2>/dev/null || echo read-only']);
+    expect(r.status).to.equal(0);
+    expect(out).to.contain('written before boot');
+    expect(out).to.contain('written after boot');
+    expect(out).to.contain('644');
+    expect(out).to.contain('read-only');
+    expect(await (await data.readFileAsBlob('/after.txt')).text()).to.equal('written after boot\n');
+    await linux.delete();
+  });
+});
+
+describe('<x-vm>, <x-disk>, <x-terminal>', () => {
+  let box: HTMLElement;
+  beforeEach(() => { box = document.createElement('div'); box.style.cssText = 'width:800px;height:400px'; document.body.append(box); });
+  afterEach(async () => {
+    for (const vm of box.querySelectorAll('x-vm')) await (vm as unknown as { stop(): Promise<void> }).stop();
+    box.remove();
+  });
+
+  it('boots from innerHTML and runs typed commands; the terminal shows the output', async () => {
+    box.innerHTML = `<x-vm cmd="/bin/bash">
+      <x-terminal></x-terminal>
+      <x-disk src="${env.image}" path="/"></x-disk>
+    </x-vm>`;
+    const vm = box.querySelector('x-vm') as HTMLElement & { ready: Promise<unknown>; status: { phase: string } };
+    const term = box.querySelector('x-terminal') as HTMLElement & { text: string; input?: (s: string) => void };
+    await vm.ready;
+    await until(() => /#\s*$/m.test(term.text), () => `prompt; screen: ${term.text}`);
+    typeInto(term, 'echo $((6*7)) done\r');
+    await until(() => /^42 done$/m.test(term.text), () => `42 done; screen: ${term.text}`);
+    expect(vm.status.phase).to.equal('running');
+  });
+
+  it('elements compose in any order: disk and terminal added after the VM is defined and connected', async () => {
+    const vm = document.createElement('x-vm') as HTMLElement & { run(p: string, a: string[]): Promise<{ status: number }> };
+    vm.setAttribute('autostart', 'false');
+    box.append(vm);
+    const disk = document.createElement('x-disk');
+    disk.setAttribute('src', env.image);
+    vm.append(disk);
+    (vm as unknown as { start(): Promise<void> }).start();
+    const r = await vm.run('/bin/sh', ['-c', 'exit 7']);
+    expect(r.status).to.equal(7);
+  });
+
+  it('errors surface as vm-error with words, and in <x-vm-status>', async () => {
+    box.innerHTML = `<x-vm><x-disk src="${env.origin2}/images/missing.ext2"></x-disk><x-vm-status></x-vm-status></x-vm>`;
+    const vm = box.querySelector('x-vm')!;
+    const e = await event<{ message: string }>(vm, 'vm-error');
+    expect(e.detail.message).to.match(/missing\.ext2.*404|404.*missing\.ext2/);
+    const status = box.querySelector('x-vm-status')!;
+    await until(() => (status.shadowRoot?.textContent ?? '').includes('404'), () => `status shows the error: ${status.shadowRoot?.textContent}`);
+  });
+
+  it('a VM without a root disk says so', async () => {
+    box.innerHTML = '<x-vm></x-vm>';
+    const e = await event<{ message: string }>(box.querySelector('x-vm')!, 'vm-error');
+    expect(e.detail.message).to.contain('no root disk');
+  });
+});
+
+/** Type as a person would: into xterm's hidden textarea, which is what receives keystrokes. */
+function typeInto(term: HTMLElement, text: string): void {
+  const t = term as HTMLElement & { input?: (s: string) => void };
+  if (typeof t.input === 'function') { t.input(text); return; }
+  const ta = term.shadowRoot?.querySelector('textarea');
+  if (!ta) throw new Error('no textarea in x-terminal');
+  ta.focus();
+  for (const ch of text) {
+    ta.dispatchEvent(new KeyboardEvent('keydown', { key: ch === '\r' ? 'Enter' : ch, keyCode: ch === '\r' ? 13 : ch.charCodeAt(0), bubbles: true }));
+    ta.dispatchEvent(new InputEvent('input', { data: ch === '\r' ? null : ch, inputType: ch === '\r' ? 'insertLineBreak' : 'insertText', bubbles: true }));
+  }
+}
