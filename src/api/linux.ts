@@ -177,6 +177,11 @@ export class Linux {
     }
   }
 
+  /** Extension: write back what the guest wrote to its disks now (also done every 2 s). */
+  sync(): Promise<void> {
+    return this.call(this.engine.sync());
+  }
+
   /** Stop every program, write back disks and end the worker. The instance is unusable after. */
   async delete(): Promise<void> {
     if (this.deleted) return;

@@ -107,6 +107,9 @@ export class XVm extends LitElement implements VmHost {
     this.addEventListener('disk-change', () => this.scheduleRestart());
   }
 
+  /** Leaving the page: push the last writes to IndexedDB (best effort; the worker writes back every 2 s anyway). */
+  private readonly onPageHide = () => { void this.linux?.sync().catch(() => {}); };
+
   get status(): VmStatus { return this._status; }
   /** Resolves with the `Linux` instance once booted; rejects with a readable Error. */
   get ready(): Promise<Linux> { return this._ready; }
@@ -120,6 +123,7 @@ export class XVm extends LitElement implements VmHost {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    addEventListener('pagehide', this.onPageHide);
     if (this.autostart && !this.linux && this._status.phase !== 'loading' && this._status.phase !== 'booting') {
       // Let the children parse and upgrade (innerHTML, appended later in the same task).
       setTimeout(() => { if (this.isConnected && this.autostart && this._status.phase === 'idle') void this.start(); }, 0);
@@ -128,6 +132,7 @@ export class XVm extends LitElement implements VmHost {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    removeEventListener('pagehide', this.onPageHide);
     // Moving the element (disconnect then connect in one task) keeps the machine.
     setTimeout(() => { if (!this.isConnected) void this.stop(); }, 0);
   }

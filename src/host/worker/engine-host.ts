@@ -14,6 +14,11 @@ import type { DeviceSpec, EngineApi, EventFn, MountSpec, RunOptions, WriteFn } f
 
 /** Console output kept while no console is attached, replayed when one attaches. */
 const BACKLOG_LIMIT = 256 * 1024;
+/**
+ * Written data reaches the disk (the IndexedDB overlay) at most this long after the guest
+ * wrote it, as Linux's dirty writeback does, so closing the tab loses at most this much.
+ */
+const WRITEBACK_MS = 2000;
 const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'TERM=xterm-256color', 'LANG=C.UTF-8'];
 
 /** Output batched per task slice: one message per burst rather than per write(2). */
@@ -92,6 +97,8 @@ export class EngineHost implements EngineApi {
   private readonly ptys = new Map<number, HostPty>();
   private nextPty = 1;
   private busy = false;
+  private ranSinceSync = false;
+  private writeback: ReturnType<typeof setInterval> | null = null;
 
   async create(mounts: MountSpec[], events: EventFn): Promise<void> {
     if (this.machine) throw new Error('this Linux instance is already created');
@@ -104,12 +111,25 @@ export class EngineHost implements EngineApi {
       if (done) { this.exits.delete(p); done(p.exitStatus); }
     };
     m.kernel.sched.onActivity = (busy) => {
+      if (busy) this.ranSinceSync = true;
       if (busy === this.busy) return;
       this.busy = busy;
       this.events({ type: 'cpuActivity', state: busy ? 'wait' : 'ready' });
     };
     m.kernel.processCreatedHooks.push((p) => this.events({ type: 'processCreated', pid: p.pid }));
     this.watchDisks(this.built);
+    this.writeback = setInterval(() => { if (this.ranSinceSync) void this.sync(); }, WRITEBACK_MS);
+  }
+
+  /** Write back what the guest wrote since the last time (only if anything ran). */
+  async sync(): Promise<void> {
+    if (!this.built) return;
+    this.ranSinceSync = false;
+    try {
+      await this.built.sync();
+    } catch (e) {
+      this.events({ type: 'diskError', message: `writing back to disk failed: ${(e as Error).message}` });
+    }
   }
 
   private watchDisks(b: BuiltMounts): void {
@@ -231,6 +251,7 @@ export class EngineHost implements EngineApi {
   async shutdown(): Promise<void> {
     const m = this.machine;
     if (!m) return;
+    if (this.writeback) clearInterval(this.writeback);
     for (const pty of this.ptys.values()) pty.close();
     this.ptys.clear();
     for (const p of [...m.kernel.processes.values()]) if (!p.zombie) m.kernel.sched.exitProcess(p, 9);

@@ -35,6 +35,8 @@ export interface BuiltMounts {
   data: Map<number, DataFs>;
   /** Mounted file systems by device (for readFileAsBlob): the mount path of each spec. */
   byDevice: { dev: DeviceSpec; path: string }[];
+  /** Write back every writable ext2 file system to its device (periodic writeback). */
+  sync(): Promise<void>;
   /** Write back, flush and close everything (IndexedDB connections included). */
   close(): Promise<void>;
 }
@@ -55,7 +57,11 @@ export function checkMounts(specs: MountSpec[]): void {
 
 export async function buildMounts(specs: MountSpec[]): Promise<BuiltMounts> {
   checkMounts(specs);
-  const out: BuiltMounts = { root: undefined, mounts: [], meters: [], data: new Map(), byDevice: [], close: async () => {} };
+  const ext2: Ext2Fs[] = [];
+  const out: BuiltMounts = {
+    root: undefined, mounts: [], meters: [], data: new Map(), byDevice: [], close: async () => {},
+    sync: async () => { for (const fs of ext2) await fs.sync(); },
+  };
   const closers: (() => Promise<void> | void)[] = [];
   out.close = async () => {
     for (const c of closers.reverse()) {
@@ -66,6 +72,7 @@ export async function buildMounts(specs: MountSpec[]): Promise<BuiltMounts> {
     for (const m of specs) {
       const fs = await mountOne(m, out, closers);
       if (!fs) continue;
+      if (fs instanceof Ext2Fs && m.type === 'ext2') ext2.push(fs);
       if (m.path === '/') out.root = fs; else out.mounts.push({ path: m.path, fs });
       if (m.dev) out.byDevice.push({ dev: m.dev, path: m.path });
     }

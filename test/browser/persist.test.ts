@@ -1,0 +1,86 @@
+/**
+ * Pages as users write them (test/browser/fixtures/vm-page.html: the module import and the
+ * tags), in iframes so that removing one and loading it again is a real page reload:
+ * what the guest wrote to a `persist` disk survives it, `reset()` clears it, and the bundle
+ * loaded from another origin (a CDN) still starts its worker and boots.
+ */
+import { expect } from '@esm-bundle/chai';
+
+interface Env { origin2: string; image: string; bundle2: string; statsUrl: string }
+const env: Env = await (await fetch('/test-env.json')).json();
+const SAME_ORIGIN_BUNDLE = new URL('/dist/webx86.js', location.href).href;
+
+interface PageVm { ready: Promise<unknown>; run(p: string, a: string[]): Promise<{ status: number }>; stop(): Promise<void> }
+interface PageWin extends Window { vm?: PageVm; disk?: { reset(): Promise<void> }; loaded?: boolean; loadError?: string }
+
+async function openPage(params: Record<string, string>): Promise<{ frame: HTMLIFrameElement; win: PageWin }> {
+  const frame = document.createElement('iframe');
+  frame.src = `/test/browser/fixtures/vm-page.html?${new URLSearchParams(params)}`;
+  document.body.append(frame);
+  await new Promise((r) => frame.addEventListener('load', r, { once: true }));
+  const win = frame.contentWindow as PageWin;
+  const end = performance.now() + 30_000;
+  while (!win.loaded && !win.loadError) {
+    if (performance.now() > end) throw new Error('the page did not load the bundle');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (win.loadError) throw new Error(win.loadError);
+  await win.vm!.ready;
+  return { frame, win };
+}
+
+async function sh(win: PageWin, script: string): Promise<number> {
+  return (await win.vm!.run('/bin/sh', ['-c', script])).status;
+}
+
+describe('a page with a persistent disk', () => {
+  const persist = `persist-test-${Date.now()}`;
+  const token = `token-${Math.random().toString(36).slice(2)}`;
+
+  it('keeps a file the guest wrote across a reload, and reset() clears it', async () => {
+    let { frame, win } = await openPage({ bundle: SAME_ORIGIN_BUNDLE, image: env.image, persist });
+    expect(await sh(win, `echo ${token} > /root/kept && mkdir -p /root/dir && cp /bin/bash /root/dir/bash.copy && sync`)).to.equal(0);
+    frame.remove();
+
+    ({ frame, win } = await openPage({ bundle: SAME_ORIGIN_BUNDLE, image: env.image, persist }));
+    expect(await sh(win, `test "$(cat /root/kept)" = ${token}`)).to.equal(0);
+    expect(await sh(win, 'cmp /bin/bash /root/dir/bash.copy')).to.equal(0);
+
+    await win.disk!.reset();
+    await win.vm!.ready;
+    expect(await sh(win, 'test -e /root/kept')).to.equal(1);
+    frame.remove();
+  });
+
+  it('without persist, writes are allowed but gone after a reload', async () => {
+    let { frame, win } = await openPage({ bundle: SAME_ORIGIN_BUNDLE, image: env.image });
+    expect(await sh(win, `echo ${token} > /root/scratch`)).to.equal(0);
+    frame.remove();
+    ({ frame, win } = await openPage({ bundle: SAME_ORIGIN_BUNDLE, image: env.image }));
+    expect(await sh(win, 'test -e /root/scratch')).to.equal(1);
+    frame.remove();
+  });
+});
+
+describe('the bundle from another origin', () => {
+  it('starts its worker and boots, without cross-origin isolation', async () => {
+    expect(new URL(env.bundle2).origin).to.not.equal(location.origin);
+    const { frame, win } = await openPage({ bundle: env.bundle2, image: env.image });
+    expect((win as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated).to.equal(false);
+    expect(await sh(win, 'echo hi > /dev/null && exit 5')).to.equal(5);
+    frame.remove();
+  });
+});
+
+describe('disk streaming', () => {
+  it('boots by fetching a small fraction of the image', async () => {
+    const size = Number((await fetch(env.image, { method: 'HEAD' })).headers.get('content-length'));
+    await fetch(`${env.statsUrl}/reset`);
+    const { frame, win } = await openPage({ bundle: SAME_ORIGIN_BUNDLE, image: env.image });
+    expect(await sh(win, 'bash -c "ls / > /dev/null"')).to.equal(0);
+    const stats = await (await fetch(env.statsUrl)).json() as { bytes: number; requests: number };
+    frame.remove();
+    expect(stats.bytes).to.be.greaterThan(0);
+    expect(stats.bytes / size, `${stats.bytes} of ${size} bytes in ${stats.requests} requests`).to.be.lessThan(0.25);
+  });
+});
