@@ -22,6 +22,10 @@ const config: StorybookConfig = {
   async viteFinal(vite) {
     // vite.config.ts builds the library bundle (build.lib); Storybook builds an app, so drop that part.
     if (vite.build) delete vite.build.lib;
+    // Storybook's renderer imports lit's modules unbundled; pre-bundling lit for the stories and
+    // elements would load a second copy (it works, but lit warns and templates lose identity).
+    const lit = ['lit', 'lit-html', 'lit-element', '@lit/reactive-element', '@lit/context'];
+    vite.optimizeDeps = { ...vite.optimizeDeps, exclude: [...(vite.optimizeDeps?.exclude ?? []), ...lit] };
     return vite;
   },
 };
