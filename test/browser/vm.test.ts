@@ -77,6 +77,56 @@ describe('the page and the engine', () => {
   });
 });
 
+describe('file-level devices', () => {
+  async function boot(extra: { type: string; path: string; dev: unknown }[]) {
+    const root = wx.OverlayDevice.inMemory(await wx.HttpBytesDevice.create(env.image));
+    const linux = await wx.Linux.create({ mounts: [{ type: 'ext2', path: '/', dev: root }, ...extra] });
+    let out = '';
+    linux.setCustomConsole((buf: Uint8Array) => { out += decoder.decode(buf); }, 80, 24);
+    return { linux, out: () => out };
+  }
+
+  it('WebDevice: a directory of the web server, listed by index.list, read-only', async () => {
+    const web = await wx.WebDevice.create('/test/browser/fixtures/web');
+    const { linux, out } = await boot([{ type: 'dir', path: '/web', dev: web }]);
+    const r = await linux.run('/bin/bash', ['-c', 'ls /web; cat /web/hello.txt /web/sub/deep.txt; touch /web/x 2>/dev/null || echo read-only']);
+    expect(r.status).to.equal(0);
+    expect(out()).to.match(/hello\.txt\s+sub/);
+    expect(out()).to.contain('hello from the web server');
+    expect(out()).to.contain('deep file');
+    expect(out()).to.contain('read-only');
+    await linux.delete();
+  });
+
+  it('IDBDevice as a dir: a writable tree that persists across machines; readFileAsBlob; reset', async () => {
+    const name = `idb-dir-${Date.now()}`;
+    let idb = await wx.IDBDevice.create(name);
+    let { linux } = await boot([{ type: 'dir', path: '/home/user', dev: idb }]);
+    expect((await linux.run('/bin/bash', ['-c', 'mkdir -p /home/user/d && echo kept > /home/user/d/f && ln -s d/f /home/user/link'])).status).to.equal(0);
+    expect(await (await idb.readFileAsBlob('/d/f')).text()).to.equal('kept\n');
+    let resetError = '';
+    try { await idb.reset(); } catch (e) { resetError = (e as Error).message; }
+    expect(resetError).to.contain('in use');
+    await linux.delete();
+
+    idb = await wx.IDBDevice.create(name);
+    ({ linux } = await boot([{ type: 'dir', path: '/home/user', dev: idb }]));
+    expect((await linux.run('/bin/bash', ['-c', 'test "$(cat /home/user/link)" = kept'])).status).to.equal(0);
+    await linux.delete();
+    await idb.reset();
+
+    ({ linux } = await boot([{ type: 'dir', path: '/home/user', dev: await wx.IDBDevice.create(name) }]));
+    expect((await linux.run('/bin/bash', ['-c', 'test -e /home/user/d/f'])).status).to.equal(1);
+    await linux.delete();
+  });
+
+  it('OverlayDevice refuses a store that is not writable, as CheerpX does', async () => {
+    let message = '';
+    try { await wx.OverlayDevice.create(await wx.HttpBytesDevice.create(env.image), await wx.DataDevice.create()); } catch (e) { message = (e as Error).message; }
+    expect(message).to.contain("Initialization failed for 'OverlayDevice'");
+  });
+});
+
 describe('<x-vm>, <x-disk>, <x-terminal>', () => {
   let box: HTMLElement;
   beforeEach(() => { box = document.createElement('div'); box.style.cssText = 'width:800px;height:400px'; document.body.append(box); });
@@ -97,6 +147,17 @@ describe('<x-vm>, <x-disk>, <x-terminal>', () => {
     typeInto(term, 'echo $((6*7)) done\r');
     await until(() => /^42 done$/m.test(term.text), () => `42 done; screen: ${term.text}`);
     expect(vm.status.phase).to.equal('running');
+  });
+
+  it('a second <x-terminal cmd> runs its own shell on a pty that knows its size', async () => {
+    box.innerHTML = `<x-vm cmd="/bin/sleep" args="100000">
+      <x-disk src="${env.image}"></x-disk>
+      <x-terminal cmd="/bin/bash" rows="12" cols="70"></x-terminal>
+    </x-vm>`;
+    const term = box.querySelector('x-terminal') as HTMLElement & { text: string };
+    await until(() => /#\s*$/m.test(term.text), () => `prompt; screen: ${term.text}`);
+    typeInto(term, 'tty; stty size\r');
+    await until(() => /^\/dev\/pts\/\d+$/m.test(term.text) && /^12 70$/m.test(term.text), () => `pty and size; screen: ${term.text}`);
   });
 
   it('elements compose in any order: disk and terminal added after the VM is defined and connected', async () => {
