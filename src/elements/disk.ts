@@ -1,5 +1,5 @@
 import { LitElement, html, css } from 'lit';
-import { ChunkedDevice, HttpBytesDevice, IDBDevice, OverlayDevice, WebDevice, type Device } from '../api/devices.js';
+import { BlockDevice, ChunkedDevice, HttpBytesDevice, IDBDevice, OverlayDevice, WebDevice, type Device } from '../api/devices.js';
 import type { MountPointConfiguration } from '../api/linux.js';
 
 /**
@@ -15,6 +15,8 @@ import type { MountPointConfiguration } from '../api/linux.js';
  *   ext2 disk is still writable, in memory, for the life of the VM.
  * @attr type - `ext2` (default) or `dir`.
  * @attr chunked - The image is split into chunk files (`webx86 image split`).
+ * @prop device - A device made by the page (a `DataDevice` to write files into, an `OverlayDevice`
+ *   of your own…): used instead of `src`/`persist`; the mount type follows the device.
  * @fires disk-change - (bubbles) an attribute changed; the `<x-vm>` restarts with the new disks.
  */
 export class XDisk extends LitElement {
@@ -24,6 +26,7 @@ export class XDisk extends LitElement {
     persist: { type: String, reflect: true },
     type: { type: String, reflect: true },
     chunked: { type: Boolean, reflect: true },
+    device: { attribute: false },
   };
 
   static override styles = css`:host { display: none; }`;
@@ -33,6 +36,7 @@ export class XDisk extends LitElement {
   declare persist: string;
   declare type: 'ext2' | 'dir';
   declare chunked: boolean;
+  declare device: Device | null;
 
   constructor() {
     super();
@@ -41,6 +45,7 @@ export class XDisk extends LitElement {
     this.persist = '';
     this.type = 'ext2';
     this.chunked = false;
+    this.device = null;
   }
 
   override render() { return html``; }
@@ -55,6 +60,7 @@ export class XDisk extends LitElement {
   async toMount(): Promise<MountPointConfiguration> {
     const where = `<x-disk path="${this.path}">`;
     if (!this.path || !this.path.startsWith('/')) throw new Error(`${where}: path must be absolute`);
+    if (this.device) return { type: this.device instanceof BlockDevice ? 'ext2' : 'dir', path: this.path, dev: this.device };
     if (this.type !== 'ext2' && this.type !== 'dir') throw new Error(`${where}: type must be "ext2" or "dir", not "${this.type}"`);
     if (this.type === 'dir') {
       const dev: Device = this.persist ? await IDBDevice.create(this.persist) : await WebDevice.create(this.need(where));
