@@ -36,6 +36,8 @@ const PREFIX = 'webx86-disk:';
 const FORMAT = 1;
 /** Block states per map record. */
 export const MAP_CHUNK = 4096;
+/** How long deleteDatabase waits for connections that block it to go away. */
+const BLOCKED_GRACE_MS = 2000;
 
 export interface IdbStoreOptions {
   /** Bytes queued before a writer waits for the commit in flight (default 16 MiB). */
@@ -154,18 +156,20 @@ export class IdbBlockStore implements BlockStore {
    */
   static async deleteDatabase(name: string): Promise<void> {
     for (const s of IdbBlockStore.openStores.get(name) ?? []) s.lostConnection('its database was deleted');
-    let blocked = false;
-    const del = deleteDB(PREFIX + name, { blocked() { blocked = true; } });
-    // `blocked` fires before the deletion can finish; poll the flag while waiting for either.
+    let blockedAt = 0;
+    const del = deleteDB(PREFIX + name, { blocked() { blockedAt = Date.now(); } });
+    // `blocked` also fires for connections that are merely closing (transactions still
+    // finishing, a document being torn down); only one still open after a grace period is
+    // another tab really holding on to the database.
     await new Promise<void>((resolve, reject) => {
       let done = false;
       del.then(() => { done = true; resolve(); }, (e) => { done = true; reject(e); });
       const check = () => {
         if (done) return;
-        if (blocked) {
+        if (blockedAt && Date.now() - blockedAt > BLOCKED_GRACE_MS) {
           del.catch(() => {});
           reject(new Error(`cannot delete IndexedDB disk "${name}" now: another tab or window has it open; close it (the deletion completes when it lets go)`));
-        } else setTimeout(check, 10);
+        } else setTimeout(check, 20);
       };
       check();
     });
