@@ -10,8 +10,11 @@
  *
  * The map is stored in chunks rather than one record per block: opening reads a handful of
  * records (4 for a 1 GiB disk of 64 KiB blocks) instead of one per block, and a batch
- * rewrites only the chunks it touches (4 KiB each). Measured in Chromium: see the report
- * in test/browser/idb.test.ts ("diagnostic").
+ * rewrites only the chunks it touches (4 KiB each). Measured in headless Chromium (2 cores)
+ * with all 16384 blocks of a 1 GiB store present: opening takes 4-30 ms; the same map as
+ * one record per block takes 100-180 ms with getAll and 200-1400 ms with a cursor.
+ * Writing 64 KiB blocks through this store runs at about 175-225 MiB/s (4 KiB blocks:
+ * 27 MiB/s, the per-record cost dominates; 128 KiB: about 210 MiB/s).
  *
  * Writes are grouped: writeBlock queues the block and returns; the queue is committed in ONE
  * readwrite transaction holding both the data records and the map chunks, so a block is
@@ -31,6 +34,7 @@
  */
 import { deleteDB, openDB, type IDBPDatabase } from 'idb';
 import { BLOCK_ABSENT, BLOCK_CACHED, BLOCK_WRITTEN, type BlockState, type BlockStore } from './overlay.js';
+import { ByteLru } from './byte-lru.js';
 
 const PREFIX = 'webx86-disk:';
 const FORMAT = 1;
@@ -71,8 +75,7 @@ export class IdbBlockStore implements BlockStore {
   private inflight = new Map<number, Queued>();
   /** Blocks of a failed commit: not in the database, still this session's contents. */
   private readonly unsaved = new Map<number, Queued>();
-  private readonly cache = new Map<number, Uint8Array>();
-  private cacheUsed = 0;
+  private readonly cache: ByteLru<number>;
   private readonly reading = new Map<number, Promise<Uint8Array>>();
   /** Every database write runs on this chain, in order. */
   private chain: Promise<void> = Promise.resolve();
@@ -80,7 +83,7 @@ export class IdbBlockStore implements BlockStore {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private failure: Error | null = null;
   private closedWhy: string | null = null;
-  private readonly opts: Required<Omit<IdbStoreOptions, 'beforeCommit'>> & Pick<IdbStoreOptions, 'beforeCommit'>;
+  private readonly opts: Required<Omit<IdbStoreOptions, 'beforeCommit' | 'cacheBytes'>> & Pick<IdbStoreOptions, 'beforeCommit'>;
   private static readonly openStores = new Map<string, Set<IdbBlockStore>>();
 
   private constructor(readonly name: string, private readonly db: IDBPDatabase, info: Info, map: Uint8Array, opts: IdbStoreOptions) {
@@ -89,10 +92,10 @@ export class IdbBlockStore implements BlockStore {
     this.baseIdentity = info.baseIdentity;
     this.committed = map;
     this.live = map.slice();
+    this.cache = new ByteLru(opts.cacheBytes ?? 8 << 20);
     this.opts = {
       maxPendingBytes: opts.maxPendingBytes ?? 16 << 20,
       commitBytes: opts.commitBytes ?? 4 << 20,
-      cacheBytes: opts.cacheBytes ?? 8 << 20,
       beforeCommit: opts.beforeCommit,
     };
   }
@@ -192,12 +195,7 @@ export class IdbBlockStore implements BlockStore {
     const q = this.pending.get(i) ?? this.inflight.get(i) ?? this.unsaved.get(i);
     if (q) return q.data;
     const c = this.cache.get(i);
-    if (c) {
-      // Refresh its place in the LRU order.
-      this.cache.delete(i);
-      this.cache.set(i, c);
-      return c;
-    }
+    if (c) return c;
     if (this.live[i] === BLOCK_ABSENT) throw new RangeError(`IndexedDB disk "${this.name}": block ${i} is absent`);
     const r = this.reading.get(i);
     if (r) return r;
@@ -206,7 +204,7 @@ export class IdbBlockStore implements BlockStore {
     const forget = () => { if (this.reading.get(i) === p) this.reading.delete(i); };
     p.then((data) => {
       // A write that came meanwhile removed our entry: the bytes are stale, do not cache them.
-      if (this.reading.get(i) === p) this.cacheSet(i, data);
+      if (this.reading.get(i) === p) this.cache.set(i, data);
       forget();
     }, forget);
     return p;
@@ -236,7 +234,7 @@ export class IdbBlockStore implements BlockStore {
     this.pending.set(i, { data: own, state });
     this.pendingBytes += own.length;
     this.live[i] = state;
-    this.uncache(i);
+    this.cache.delete(i);
     this.reading.delete(i);
     this.unsaved.delete(i);
     if (this.pendingBytes >= this.opts.commitBytes) this.startCommit();
@@ -266,7 +264,7 @@ export class IdbBlockStore implements BlockStore {
     for (let i = 0; i < this.live.length; i++) if (this.live[i] !== BLOCK_ABSENT && states.includes(this.live[i] as BlockState)) drop.push(i);
     for (const i of drop) {
       this.live[i] = BLOCK_ABSENT;
-      this.uncache(i);
+      this.cache.delete(i);
       this.reading.delete(i);
       this.unsaved.delete(i);
       const q = this.pending.get(i);
@@ -345,7 +343,7 @@ export class IdbBlockStore implements BlockStore {
       for (const [i, q] of batch) if (!this.pending.has(i)) this.unsaved.set(i, q);
       return;
     }
-    for (const [i, q] of batch) if (!this.pending.has(i)) this.cacheSet(i, q.data);
+    for (const [i, q] of batch) if (!this.pending.has(i)) this.cache.set(i, q.data);
     if (this.pending.size > 0 && !this.failure) this.startCommit();
   }
 
@@ -409,25 +407,6 @@ export class IdbBlockStore implements BlockStore {
 
   private checkOpen(): void {
     if (this.closedWhy) throw new Error(`IndexedDB disk "${this.name}" is no longer usable: ${this.closedWhy}`);
-  }
-
-  // ---- Read cache (LRU by insertion order of a Map) ----
-
-  private cacheSet(i: number, data: Uint8Array): void {
-    this.uncache(i);
-    if (data.length > this.opts.cacheBytes) return;
-    this.cache.set(i, data);
-    this.cacheUsed += data.length;
-    for (const [k, v] of this.cache) {
-      if (this.cacheUsed <= this.opts.cacheBytes) break;
-      this.cache.delete(k);
-      this.cacheUsed -= v.length;
-    }
-  }
-
-  private uncache(i: number): void {
-    const old = this.cache.get(i);
-    if (old) { this.cache.delete(i); this.cacheUsed -= old.length; }
   }
 }
 

@@ -8,10 +8,10 @@
  * counts and times; the guest gets read-only views of them (DataInode) whose `fs` is this
  * file system, so the VFS's read-only checks apply too.
  */
-import type { DirEntry, FileSystem, FsStats, Inode, Stat } from './types.js';
+import type { DirEntry, FileSystem, FsStats, Stat } from './types.js';
 import { S_IFREG } from './types.js';
 import { TMPFS_MAGIC, TmpFs, TmpInode, allocAnonDev, nowTimespec } from './tmpfs.js';
-import { EROFS } from '../linux/errno.js';
+import { ReadOnlyInode } from './readonly.js';
 
 const FILE_MODE = S_IFREG | 0o644;
 const DIR_MODE = 0o755;
@@ -88,11 +88,11 @@ export class DataFs implements FileSystem {
   }
 }
 
-const rofs = (): number => -EROFS;
-
 /** What the guest sees of a DataFs inode: reads pass through, every change is EROFS. */
-export class DataInode implements Inode {
-  constructor(readonly fs: DataFs, private readonly inner: TmpInode) {}
+export class DataInode extends ReadOnlyInode {
+  constructor(readonly fs: DataFs, private readonly inner: TmpInode) {
+    super();
+  }
 
   get ino(): number { return this.inner.ino; }
 
@@ -103,16 +103,6 @@ export class DataInode implements Inode {
   }
   readdir(): DirEntry[] { return this.inner.readdir(); }
   read(buf: Uint8Array, off: number): number { return this.inner.read(buf, off); }
-
-  readonly setattr = rofs;
-  readonly create = rofs;
-  readonly mkdir = rofs;
-  readonly symlink = rofs;
-  readonly link = rofs;
-  readonly unlink = rofs;
-  readonly rmdir = rofs;
-  readonly rename = rofs;
-  readonly write = rofs;
 }
 
 /** Path components; '' and '.' are skipped, '..' is refused (paths name a place in the tree). */

@@ -25,10 +25,12 @@
  * (HTTP says nothing about executability; copy a program to a writable disk to run it),
  * directories 0755, all owned by root.
  */
-import type { DirEntry, FileSystem, FsStats, Inode, Stat, Timespec } from './types.js';
+import type { DirEntry, FileSystem, FsStats, Stat, Timespec } from './types.js';
 import { DT_DIR, DT_UNKNOWN, S_IFDIR, S_IFREG } from './types.js';
 import { allocAnonDev } from './tmpfs.js';
-import { EACCES, EIO, ENOENT, EROFS } from '../linux/errno.js';
+import { EACCES, EIO, ENOENT } from '../linux/errno.js';
+import { ReadOnlyInode } from './readonly.js';
+import { ByteLru } from '../block/byte-lru.js';
 import { HttpBytesDevice } from '../block/http.js';
 
 export interface WebFsOptions {
@@ -57,8 +59,7 @@ export class WebFs implements FileSystem {
   readonly fetchFn: typeof fetch;
   readonly opts: Required<Omit<WebFsOptions, 'fetch'>>;
   private readonly inos = new Map<string, number>();
-  private readonly whole = new Map<string, Uint8Array>();
-  private wholeBytes = 0;
+  private readonly whole: ByteLru<string>;
   private readonly loading = new Map<string, Promise<Uint8Array | number>>();
 
   private constructor(readonly baseUrl: string, opts: WebFsOptions) {
@@ -70,6 +71,7 @@ export class WebFs implements FileSystem {
       retries: opts.retries ?? 2,
       retryBaseMs: opts.retryBaseMs ?? 200,
     };
+    this.whole = new ByteLru(this.opts.cacheBytes);
     this.root = new WebDir(this, '', baseUrl);
   }
 
@@ -121,11 +123,7 @@ export class WebFs implements FileSystem {
   /** The whole body of `url` (cached), or -errno. */
   wholeFile(url: string): Promise<Uint8Array | number> {
     const hit = this.whole.get(url);
-    if (hit) {
-      this.whole.delete(url);
-      this.whole.set(url, hit);
-      return Promise.resolve(hit);
-    }
+    if (hit) return Promise.resolve(hit);
     let p = this.loading.get(url);
     if (!p) {
       p = (async () => {
@@ -134,7 +132,7 @@ export class WebFs implements FileSystem {
         if (!res.ok) { await discard(res); return errnoOf(res.status); }
         let body: Uint8Array;
         try { body = new Uint8Array(await res.arrayBuffer()); } catch { return -EIO; }
-        this.remember(url, body);
+        this.whole.set(url, body);
         return body;
       })().finally(() => this.loading.delete(url));
       this.loading.set(url, p);
@@ -142,32 +140,18 @@ export class WebFs implements FileSystem {
     return p;
   }
 
-  private remember(url: string, body: Uint8Array): void {
-    if (body.length > this.opts.cacheBytes) return;
-    this.whole.set(url, body);
-    this.wholeBytes += body.length;
-    for (const [k, v] of this.whole) {
-      if (this.wholeBytes <= this.opts.cacheBytes) break;
-      this.whole.delete(k);
-      this.wholeBytes -= v.length;
-    }
-  }
-
   statfs(): FsStats {
     return { type: WEBFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255 };
   }
 }
 
-const rofs = (): number => -EROFS;
-
-/** What every node refuses: the tree is read-only (the VFS says EROFS first; this is for direct callers). */
-abstract class WebNode implements Inode {
+abstract class WebNode extends ReadOnlyInode {
   readonly ino: number;
   constructor(readonly fs: WebFs, readonly path: string, readonly url: string) {
+    super();
     this.ino = fs.ino(path);
   }
   abstract stat(): Stat;
-  readonly setattr = rofs;
 
   protected statOf(mode: number, size: number, mtime: Timespec): Stat {
     return {
@@ -276,14 +260,6 @@ export class WebDir extends WebNode {
     const body = await this.fs.wholeFile(url);
     return typeof body === 'number' ? body : new WebFile(this.fs, path, url, body.length, mtime);
   }
-
-  readonly create = rofs;
-  readonly mkdir = rofs;
-  readonly symlink = rofs;
-  readonly link = rofs;
-  readonly unlink = rofs;
-  readonly rmdir = rofs;
-  readonly rename = rofs;
 }
 
 export class WebFile extends WebNode {
@@ -328,8 +304,6 @@ export class WebFile extends WebNode {
     );
     return this.ranged;
   }
-
-  readonly write = rofs;
 }
 
 function errnoOf(status: number): number {
