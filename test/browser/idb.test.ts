@@ -15,6 +15,9 @@ import { openDB } from 'idb';
 import { IdbBlockStore, MAP_CHUNK } from '../../src/engine/block/idb.js';
 import { OverlayDevice, BLOCK_ABSENT, BLOCK_CACHED, BLOCK_WRITTEN } from '../../src/engine/block/overlay.js';
 import { MemoryDevice } from '../../src/engine/block/memory.js';
+import type { openIdbDirFs } from '../../src/engine/fs/persistent.js';
+import type { Vfs } from '../../src/engine/fs/vfs.js';
+import type { TmpFs } from '../../src/engine/fs/tmpfs.js';
 
 // Mocha's globals, typed here (the project has no @types/mocha).
 const { describe, it } = globalThis as unknown as {
@@ -43,10 +46,17 @@ function expectBlock(b: Uint8Array, i: number, version: number): void {
   expect(b.every((x, k) => x === want[k]), `block ${i} version ${version}`).to.equal(true);
 }
 
-interface FrameWin extends Window { IdbBlockStore?: typeof IdbBlockStore; loaded?: boolean; loadError?: string }
+interface FrameWin extends Window {
+  IdbBlockStore?: typeof IdbBlockStore;
+  openIdbDirFs?: typeof openIdbDirFs;
+  Vfs?: typeof Vfs;
+  TmpFs?: typeof TmpFs;
+  loaded?: boolean;
+  loadError?: string;
+}
 
-/** A fresh document with its own copy of the module. */
-async function openFrame(): Promise<{ frame: HTMLIFrameElement; Store: typeof IdbBlockStore }> {
+/** A fresh document with its own copy of the modules. */
+async function openFrame(): Promise<{ frame: HTMLIFrameElement; Store: typeof IdbBlockStore; win: FrameWin }> {
   const frame = document.createElement('iframe');
   frame.src = '/test/browser/fixtures/idb-frame.html';
   document.body.append(frame);
@@ -54,7 +64,7 @@ async function openFrame(): Promise<{ frame: HTMLIFrameElement; Store: typeof Id
   const win = frame.contentWindow as FrameWin;
   while (!win.loaded && !win.loadError) await new Promise((r) => setTimeout(r, 20));
   if (win.loadError) throw new Error(win.loadError);
-  return { frame, Store: win.IdbBlockStore! };
+  return { frame, Store: win.IdbBlockStore!, win };
 }
 
 /**
@@ -249,6 +259,49 @@ describe('IdbBlockStore', () => {
     expect(err?.message ?? '').to.match(/another tab or window has it open/);
     other.close();
     while (await databaseExists(name)) await new Promise((r) => setTimeout(r, 20));
+  });
+
+  it('a persistent directory tree (ext2 on IndexedDB) keeps files across a reload', async () => {
+    const name = uniq('dir');
+    const mounted = async (win: FrameWin) => {
+      const d = await win.openIdbDirFs!(name, { size: 64 * MiB });
+      const v = new win.Vfs!();
+      v.mount('/', new win.TmpFs!({ mode: 0o755 }));
+      v.mount('/p', d.fs);
+      return { d, v };
+    };
+    let { frame, win } = await openFrame();
+    let { d, v } = await mounted(win);
+    expect(d.warning).to.equal(null);
+    const big = new Uint8Array(700 * KiB).map((_, k) => (k * 13) & 255);
+    expect(await v.mkdir(null, -100, '/p/docs', 0o755)).to.equal(0);
+    expect(await v.writeFile('/p/docs/a.txt', 'persisted')).to.equal(9);
+    expect(await v.writeFile('/p/big', big)).to.equal(big.length);
+    await d.close();
+    frame.remove();
+
+    ({ frame, win } = await openFrame());
+    ({ d, v } = await mounted(win));
+    expect(d.warning).to.equal(null);
+    expect(await v.readFileText('/p/docs/a.txt')).to.equal('persisted');
+    const back = await v.readFile('/p/big');
+    expect(back.length).to.equal(big.length);
+    expect(back.every((x, k) => x === big[k])).to.equal(true);
+    // Only what was written is stored: a few MiB of a 64 MiB tree.
+    const raw = await rawContents(name);
+    expectConsistent(raw);
+    expect(raw.data.size * BS).to.be.below(8 * MiB);
+    // The tab closes without close(): the next visit still mounts, with a warning.
+    await v.writeFile('/p/after', 'x');
+    await d.fs.sync();
+    frame.remove();
+    ({ frame, win } = await openFrame());
+    ({ d, v } = await mounted(win));
+    expect(d.warning ?? '').to.match(/did not close/);
+    expect(await v.readFileText('/p/after')).to.equal('x');
+    await d.close();
+    frame.remove();
+    await IdbBlockStore.deleteDatabase(name);
   });
 
   it('reopening with another size is a clear error', async () => {
