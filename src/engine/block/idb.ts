@@ -111,6 +111,9 @@ export class IdbBlockStore implements BlockStore {
       throw new RangeError(`IndexedDB disk "${name}": block size must be a power of two ≥ 512, got ${blockSize}`);
     }
     let store: IdbBlockStore | null = null;
+    /** Why the connection went away while we were still opening (then the open fails). */
+    let lostEarly: string | null = null;
+    const lost = (why: string) => { if (store) store.lostConnection(why); else lostEarly ??= why; };
     const db = await openDB(PREFIX + name, 1, {
       upgrade(d) {
         d.createObjectStore('meta');
@@ -118,8 +121,8 @@ export class IdbBlockStore implements BlockStore {
         d.createObjectStore('map');
       },
       // Another tab deletes or upgrades the database: let go at once rather than block it.
-      blocking() { store?.lostConnection('another tab deleted or upgraded it'); },
-      terminated() { store?.lostConnection('the browser closed the connection (storage cleared?)'); },
+      blocking() { lost('another tab deleted or upgraded it'); },
+      terminated() { lost('the browser closed the connection (storage cleared?)'); },
     });
     try {
       const tx = db.transaction(['meta', 'map'], 'readwrite');
@@ -141,6 +144,7 @@ export class IdbBlockStore implements BlockStore {
         cursor = await cursor.continue();
       }
       await tx.done;
+      if (lostEarly) throw new Error(`IndexedDB disk "${name}" could not be opened: ${lostEarly}`);
       store = new IdbBlockStore(name, db, info, map, opts);
     } catch (e) {
       db.close();
