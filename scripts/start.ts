@@ -7,7 +7,8 @@
  * Environment: PORT (default 8080; another free port is used if it is taken), HOST (default
  * 127.0.0.1), WEBX86_REBUILD_IMAGE=1 to rebuild the image.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { imageMain } from '../src/host/node/image/cli.js';
@@ -25,6 +26,14 @@ const PAGES: [string, string][] = [
 
 const say = (msg: string) => process.stderr.write(`webx86: ${msg}\n`);
 
+/**
+ * Debian ships Python modules without bytecode (postinst compiles it; the image builder runs
+ * no postinst), so every interpreter start compiles what it imports: the REPL's imports alone
+ * take ~45 s under the engine. Importing them once at build time leaves their .pyc files in
+ * the image. Temporary: the image builder should precompile instead.
+ */
+const PYTHON_WARMUP = 'import rlcompleter, readline, json, sqlite3, hashlib, re, collections, itertools, functools, datetime, random, math, os, subprocess';
+
 /** The image takes half a minute or more (plus downloads on a fresh machine): build it only when missing. */
 async function ensureImage(): Promise<void> {
   if (existsSync(image) && process.env.WEBX86_REBUILD_IMAGE !== '1') {
@@ -32,10 +41,27 @@ async function ensureImage(): Promise<void> {
     return;
   }
   mkdirSync(imagesDir, { recursive: true });
+  // Built and prepared under another name, renamed when complete: an interrupted start never
+  // leaves a half-made image to be served (and the served image never changes under a browser's
+  // persisted overlay).
+  const building = `${image}.building`;
+  rmSync(building, { force: true });
   say(`building the default Debian image into ${image} (once; packages are cached)`);
-  // The builder writes FILE.tmp and renames it when complete, so an interrupted build never leaves a half image behind.
-  const status = await imageMain(['--out', image]);
+  const status = await imageMain(['--out', building]);
   if (status !== 0) throw new Error(`the image build failed (status ${status}); see the messages above`);
+  say('compiling the Python modules the REPL imports, in the image (about a minute)');
+  await runInImage(building, ['/usr/bin/python3', '-c', PYTHON_WARMUP]);
+  renameSync(building, image);
+  say(`image ready: ${image} (${Math.round(statSync(image).size / 2 ** 20)} MiB)`);
+}
+
+/** Run a program in the engine with `img` mounted read-write (a child process: the CLI owns its stdio). */
+function runInImage(img: string, argv: string[]): Promise<void> {
+  const child = spawn(process.execPath, [join(root, 'bin', 'webx86.js'), 'run', '--disk', img, '--rw', '--', ...argv], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} in the new image failed (${signal ?? `status ${code}`})`))));
+  });
 }
 
 /** The bundle is rebuilt on every start: it takes seconds and dist/ then always matches the source. */
