@@ -19,12 +19,6 @@ import type { openIdbDirFs } from '../../src/engine/fs/persistent.js';
 import type { Vfs } from '../../src/engine/fs/vfs.js';
 import type { TmpFs } from '../../src/engine/fs/tmpfs.js';
 
-// Mocha's globals, typed here (the project has no @types/mocha).
-const { describe, it } = globalThis as unknown as {
-  describe(name: string, fn: () => void): void;
-  it(name: string, fn: () => Promise<void> | void): void;
-};
-
 const KiB = 1024, MiB = 1024 * KiB;
 const BS = 64 * KiB;
 const PREFIX = 'webx86-disk:';
