@@ -22,7 +22,7 @@ export interface LinuxOptions {
 
 export type CallbackName = 'cpuActivity' | 'diskActivity' | 'diskLatency' | 'processCreated'
   /** Extensions: download totals, disk failures, engine diagnostics. */
-  | 'diskProgress' | 'diskError' | 'log';
+  | 'diskProgress' | 'diskError' | 'warning' | 'log';
 
 /** Callback value by event: CheerpX's states and numbers, objects for the extensions. */
 export type CallbackValue = string | number | { bytes: number; requests: number; inFlight: number; cacheHits: number; cacheMisses: number };
@@ -170,7 +170,7 @@ export class Linux {
       e.type === 'cpuActivity' || e.type === 'diskActivity' ? e.state
         : e.type === 'diskLatency' ? e.ms
           : e.type === 'processCreated' ? e.pid
-            : e.type === 'diskError' || e.type === 'log' ? e.message
+            : e.type === 'diskError' || e.type === 'warning' || e.type === 'log' ? e.message
               : { bytes: e.bytes, requests: e.requests, inFlight: e.inFlight, cacheHits: e.cacheHits, cacheMisses: e.cacheMisses };
     for (const cb of this.callbacks.get(e.type) ?? []) {
       try { cb(value); } catch (err) { console.error(err); }

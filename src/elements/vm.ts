@@ -52,6 +52,7 @@ export function parseEnv(v: string | null | undefined): string[] {
  * @fires vm-ready - The machine is up (detail: { linux }).
  * @fires vm-exit - `cmd` exited (detail: { status }).
  * @fires vm-error - Boot or run failed (detail: { message }, words for people).
+ * @fires vm-warning - Something the user should know that did not stop the machine (detail: { message }).
  * @fires vm-status - Anything in `status` changed (detail: VmStatus).
  * @fires vm-activity - CPU or disk activity changed (detail: { cpu, disk, latencyMs }).
  * @slot - `<x-disk>`, `<x-terminal>`, `<x-vm-status>` and any other content.
@@ -227,6 +228,10 @@ export class XVm extends LitElement implements VmHost {
     });
     linux.registerCallback('diskError', (v) => this.fail(`disk: ${v as string}`));
     linux.registerCallback('log', (v) => console.debug(`webx86: ${v as string}`));
+    linux.registerCallback('warning', (v) => {
+      console.warn(`webx86: ${v as string}`);
+      this.dispatchEvent(new CustomEvent('vm-warning', { detail: { message: v as string } }));
+    });
   }
 
   /** Stop the machine: every program ends, disks are written back, the worker goes. */

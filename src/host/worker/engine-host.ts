@@ -118,6 +118,7 @@ export class EngineHost implements EngineApi {
     };
     m.kernel.processCreatedHooks.push((p) => this.events({ type: 'processCreated', pid: p.pid }));
     this.watchDisks(this.built);
+    for (const w of this.built.warnings) this.events({ type: 'warning', message: w });
     this.writeback = setInterval(() => { if (this.ranSinceSync) void this.sync(); }, WRITEBACK_MS);
   }
 

@@ -29,6 +29,8 @@ const OVERLAY_BLOCK = 128 * 1024;
 export interface BuiltMounts {
   root: FileSystem | undefined;
   mounts: { path: string; fs: FileSystem }[];
+  /** Things the user should know that did not stop the mount (a persistent tree not closed cleanly). */
+  warnings: string[];
   /** Remote devices' meters, for progress and activity events. */
   meters: ActivityMeter[];
   /** DataFs instances by the page's DataDevice id. */
@@ -59,7 +61,7 @@ export async function buildMounts(specs: MountSpec[]): Promise<BuiltMounts> {
   checkMounts(specs);
   const ext2: Ext2Fs[] = [];
   const out: BuiltMounts = {
-    root: undefined, mounts: [], meters: [], data: new Map(), byDevice: [], close: async () => {},
+    root: undefined, mounts: [], warnings: [], meters: [], data: new Map(), byDevice: [], close: async () => {},
     sync: async () => { for (const fs of ext2) await fs.sync(); },
   };
   const closers: (() => Promise<void> | void)[] = [];
@@ -154,6 +156,7 @@ async function openDirDevice(spec: DeviceSpec, path: string, out: BuiltMounts, c
       return WebFs.create(spec.url);
     case 'idb': {
       const d = await openIdbDirFs(spec.name);
+      if (d.warning) out.warnings.push(`${path}: ${d.warning}`);
       closers.push(() => d.close());
       return d.fs;
     }

@@ -49,6 +49,8 @@ export type EngineEvent =
   | { type: 'diskProgress'; bytes: number; requests: number; inFlight: number; cacheHits: number; cacheMisses: number }
   | { type: 'diskError'; message: string }
   | { type: 'processCreated'; pid: number }
+  /** Something the user should know that did not stop the machine. */
+  | { type: 'warning'; message: string }
   | { type: 'log'; message: string };
 
 export type EventFn = (e: EngineEvent) => void;
