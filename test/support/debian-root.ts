@@ -55,10 +55,14 @@ export interface TermSession {
   send(keys: string): void;
   /** Resolves with the screen output since `from` (a length of `screen`) once it matches. */
   waitFor(re: RegExp, from?: number, ms?: number): Promise<string>;
+  /** The same, matching the output since `from` with escape sequences taken out (plainText). */
+  waitForText(re: RegExp, from?: number, ms?: number): Promise<string>;
   /** Shell-style exit status of the program, once it ends. */
   readonly exited: Promise<number>;
   /** Guest instructions executed (engine sessions only, after exit). */
   icount(): number;
+  /** End the session whatever state it is in (after a failed wait): kill everything it started. */
+  close(): void;
 }
 
 export interface TermOptions { env?: Record<string, string>; cwd?: string; rows?: number; cols?: number }
@@ -66,19 +70,19 @@ export interface TermOptions { env?: Record<string, string>; cwd?: string; rows?
 /** The environment a terminal session gets unless told otherwise. */
 export const TERM_ENV: Record<string, string> = { ...ROOT_ENV, TERM: 'xterm', LC_ALL: 'C' };
 
-/** Screen output without CSI/OSC escape sequences and carriage returns: the text a reader sees, roughly. */
+/** Screen output without CSI/OSC/DCS escape sequences and carriage returns: the text a reader sees, roughly. */
 export const plainText = (s: string): string =>
-  s.replace(/\x1b\][^\x07\x1b]*(\x07|\x1b\\)/g, '').replace(/\x1b\[[0-9;?>=]*[ -/]*[@-~]/g, '').replace(/\x1b[()][0-9A-Za-z]|\x1b[=>78cDEHM]/g, '').replace(/\r/g, '');
+  s.replace(/\x1b[\]P][^\x07\x1b]*(\x07|\x1b\\)/g, '').replace(/\x1b\[[0-9;?>=]*[ -/]*[@-~]/g, '').replace(/\x1b[()][0-9A-Za-z]|\x1b[=>78cDEHM]/g, '').replace(/\r/g, '');
 
 /** Output collection with waiters woken by new output (no polling). */
 class Screen {
   text = '';
   private waiters: (() => void)[] = [];
   add(s: string): void { this.text += s; for (const w of this.waiters.splice(0)) w(); }
-  async waitFor(re: RegExp, from = 0, ms = 60000): Promise<string> {
+  async waitFor(re: RegExp, from = 0, ms = 30000, plain = false): Promise<string> {
     const end = Date.now() + ms;
     for (;;) {
-      const seen = this.text.slice(from);
+      const seen = plain ? plainText(this.text.slice(from)) : this.text.slice(from);
       if (re.test(seen)) return seen;
       const left = end - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${re}; screen so far:\n${JSON.stringify(plainText(seen))}`);
@@ -125,7 +129,10 @@ export function startInRootNativelyOnPty(root: string, argv: string[], o: TermOp
     get screen() { return screen.text; },
     send: (keys) => { p.stdin.write(keys); },
     waitFor: (re, from, ms) => screen.waitFor(re, from, ms),
+    waitForText: (re, from, ms) => screen.waitFor(re, from, ms, true),
     exited, icount: () => 0,
+    // The pty's master closes with the runner: the program gets SIGHUP, as when an xterm closes.
+    close: () => { p.kill('SIGKILL'); },
   };
 }
 
@@ -154,6 +161,10 @@ export async function startInRootEngineOnConsole(root: string, argv: string[], o
     get screen() { return screen.text; },
     send: (keys) => input(new TextEncoder().encode(keys)),
     waitFor: (re, from, ms) => screen.waitFor(re, from, ms),
+    waitForText: (re, from, ms) => screen.waitFor(re, from, ms, true),
     exited, icount: () => icount,
+    close: () => {
+      for (const q of m.kernel.processes.values()) m.kernel.sched.signals.sendProcess(q, { signo: 9, code: 0 });
+    },
   };
 }

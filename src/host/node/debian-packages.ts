@@ -130,6 +130,14 @@ export const GCC_ROOT_PACKAGES = [
 ];
 
 /**
+ * The glibc root plus full-screen terminal programs (less, vim.tiny, nano) and the terminfo
+ * entries they look up (ncurses-base), for the interactive tests.
+ */
+export const TERMINAL_ROOT_PACKAGES = [
+  ...GLIBC_ROOT_PACKAGES, 'less', 'vim-tiny', 'vim-common', 'nano', 'libncursesw6', 'ncurses-base',
+];
+
+/**
  * Unpack `packages` into one tree at .cache/roots/NAME and add what dpkg's maintainer
  * scripts would (/etc/passwd, /etc/group, the /usr/bin/python3, awk and /bin/sh links, a
  * writable /tmp, byte-compiled Python modules), then run the host's `ldconfig -r` if it
