@@ -17,6 +17,10 @@ export interface StaticOptions {
   host?: string;
   /** Add Access-Control-Allow-Origin: * (and answer preflights). */
   cors?: boolean;
+  /** Milliseconds to wait before answering `path` (benchmarks add network latency with it). */
+  delayMs?: (path: string) => number;
+  /** Cache-Control for every answer (default "no-cache": revalidate, so a rebuilt bundle is seen). */
+  cacheControl?: string;
   /** Called for every answered request (tests count fetched bytes with it). */
   onRequest?: (e: { method: string; path: string; range: string | null; status: number; bytes: number }) => void;
 }
@@ -44,12 +48,16 @@ const TYPES: Record<string, string> = {
 export async function serveStatic(o: StaticOptions): Promise<StaticServer> {
   const prefixes = Object.keys(o.routes).sort((a, b) => b.length - a.length);
   const server = createServer((req, res) => {
-    try {
-      answer(req, res);
-    } catch (e) {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(String(e));
-    }
+    const reply = () => {
+      try {
+        answer(req, res);
+      } catch (e) {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(String(e));
+      }
+    };
+    const delay = o.delayMs?.(new URL(req.url ?? '/', 'http://x').pathname) ?? 0;
+    if (delay > 0) setTimeout(reply, delay); else reply();
   });
 
   function resolve(urlPath: string): string | null {
@@ -100,7 +108,7 @@ export async function serveStatic(o: StaticOptions): Promise<StaticServer> {
       'accept-ranges': 'bytes',
       etag,
       'last-modified': st.mtime.toUTCString(),
-      'cache-control': 'no-cache',
+      'cache-control': o.cacheControl ?? 'no-cache',
     };
     if (req.headers['if-none-match'] === etag && !range) {
       res.writeHead(304, headers).end();
