@@ -1,0 +1,545 @@
+/**
+ * `<x-terminal>`: an xterm.js terminal connected to the `<x-vm>` around it, either as the
+ * VM's console or as a program of its own on a new pseudo-terminal.
+ */
+import { LitElement, css, html, unsafeCSS, type PropertyValues } from 'lit';
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import xtermCss from '@xterm/xterm/css/xterm.css?inline';
+import type { PtySession, TerminalSession, TerminalSink, VmHost } from './context.js';
+import { VmConsumer } from './vm-consumer.js';
+import { DEFAULT_BACKGROUND, readLook } from './terminal-theme.js';
+
+/** Always set for programs started on a pty; `env` comes after, so it can override them. */
+const BASE_ENV = ['TERM=xterm-256color', 'COLORTERM=truecolor'];
+
+/** A program that exits sooner than this after starting is restarted only after this delay. */
+const RESTART_BACKOFF_MS = 1000;
+
+export interface TerminalReadyDetail {
+  kind: 'console' | 'pty';
+}
+export interface TerminalExitDetail {
+  status: number;
+}
+export interface TerminalErrorDetail {
+  message: string;
+}
+
+/**
+ * A terminal for the Linux machine of the enclosing `<x-vm>`.
+ *
+ * Without `cmd` it becomes the VM's console (output from before it attached is replayed);
+ * if another terminal already is the console it prints a one-line notice and stays idle.
+ * With `cmd` it starts that program on a new pseudo-terminal.
+ *
+ * @tag x-terminal
+ *
+ * @attr cmd - Program to start on a pty of its own (e.g. `/bin/bash`). Without it: the VM's console.
+ * @attr args - Arguments for `cmd`: whitespace-separated, or a JSON array of strings when it starts with `[`.
+ * @attr cwd - Working directory for `cmd`.
+ * @attr env - Extra `KEY=VALUE` variables for `cmd`, same syntax as `args`. `TERM=xterm-256color` and `COLORTERM=truecolor` are always set first.
+ * @attr restart - Start `cmd` again when it exits.
+ * @attr rows - Fixed number of rows (the element's height follows); otherwise the rows fit the height.
+ * @attr cols - Fixed number of columns; otherwise the columns fit the width.
+ * @attr font-size - Font size in pixels (overrides `--x-terminal-font-size`).
+ * @attr label - Accessible name of the terminal's input (default: the `aria-label` attribute, else "Terminal").
+ * @attr screen-reader - xterm.js screen reader mode (output is also exposed to assistive technology).
+ * @attr autofocus - Focus the terminal when it opens.
+ *
+ * @event terminal-ready - Connected: as the console or with `cmd` started. detail: `{ kind: 'console' | 'pty' }`.
+ * @event terminal-exit - `cmd` exited. detail: `{ status }`.
+ * @event terminal-error - `cmd` could not be started. detail: `{ message }`.
+ *
+ * @csspart terminal - The box around the character grid (padding, background).
+ *
+ * @cssprop --x-terminal-background - Background colour (default #1e1e1e).
+ * @cssprop --x-terminal-foreground - Text colour.
+ * @cssprop --x-terminal-cursor - Cursor colour.
+ * @cssprop --x-terminal-cursor-accent - Colour of the character under a block cursor.
+ * @cssprop --x-terminal-selection - Selection background.
+ * @cssprop --x-terminal-selection-foreground - Selection text colour.
+ * @cssprop --x-terminal-black - ANSI colour 0; likewise `-red`, `-green`, `-yellow`, `-blue`, `-magenta`, `-cyan`, `-white` and the `-bright-*` variants (8–15).
+ * @cssprop --x-terminal-font-family - Monospace font stack.
+ * @cssprop --x-terminal-font-size - Font size (a length in px, e.g. `15px`).
+ * @cssprop --x-terminal-padding - Space around the grid (default 6px 8px).
+ * @cssprop --x-terminal-height - Height when `rows` is not set (default 24rem).
+ * @cssprop --x-terminal-border-radius - Corner radius (default 4px).
+ * @cssprop --x-terminal-focus-ring - Outline while focused (default 2px solid #4c8dff; `none` hides it).
+ */
+export class XTerminal extends LitElement {
+  static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
+
+  static override properties = {
+    cmd: { type: String },
+    args: { type: String },
+    cwd: { type: String },
+    env: { type: String },
+    restart: { type: Boolean },
+    rows: { type: Number },
+    cols: { type: Number },
+    fontSize: { type: Number, attribute: 'font-size' },
+    label: { type: String },
+    screenReader: { type: Boolean, attribute: 'screen-reader' },
+  };
+
+  static override styles = [
+    unsafeCSS(xtermCss),
+    css`
+      :host {
+        display: block;
+        position: relative;
+        box-sizing: border-box;
+        height: var(--x-terminal-height, 24rem);
+        min-height: 2rem;
+        overflow: hidden;
+        border-radius: var(--x-terminal-border-radius, 4px);
+        background: var(--x-terminal-background, ${unsafeCSS(DEFAULT_BACKGROUND)});
+        -webkit-tap-highlight-color: transparent;
+      }
+      :host([rows]) {
+        height: auto;
+      }
+      :host([hidden]) {
+        display: none;
+      }
+      :host(:focus-within) {
+        outline: var(--x-terminal-focus-ring, 2px solid #4c8dff);
+        outline-offset: -2px;
+      }
+      .frame {
+        box-sizing: border-box;
+        height: 100%;
+        padding: var(--x-terminal-padding, 6px 8px);
+        cursor: text;
+      }
+      .screen {
+        width: 100%;
+        height: 100%;
+      }
+      :host([rows]) .frame,
+      :host([rows]) .screen {
+        height: auto;
+      }
+    `,
+  ];
+
+  declare cmd: string | undefined;
+  declare args: string | undefined;
+  declare cwd: string | undefined;
+  declare env: string | undefined;
+  declare restart: boolean;
+  declare rows: number | undefined;
+  declare cols: number | undefined;
+  declare fontSize: number | undefined;
+  declare label: string | undefined;
+  declare screenReader: boolean;
+
+  private readonly vmc = new VmConsumer(this, (vm, old) => this.vmChanged(vm, old));
+  private term: Terminal | undefined;
+  private fitAddon: FitAddon | undefined;
+  private resizeObserver: ResizeObserver | undefined;
+  private themeObserver: MutationObserver | undefined;
+  private session: TerminalSession | null = null;
+  /** An `openTerminal` is under way. */
+  private opening = false;
+  /** Bumped whenever the session is closed, so late results of an old one are dropped. */
+  private generation = 0;
+  /** What the session was opened with (cmd, args, ...), to reopen when the attributes change; null: never opened. */
+  private sessionKey: string | null = null;
+  private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last key was Escape: a Tab right after it moves focus out instead of going to the guest. */
+  private escapeThenTab = false;
+
+  constructor() {
+    super();
+    this.restart = false;
+    this.screenReader = false;
+  }
+
+  // ---- public API ----
+
+  /** What the terminal shows: the active buffer's lines (soft-wrapped rows joined), trailing blanks trimmed. */
+  get text(): string {
+    const buffer = this.term?.buffer.active;
+    if (!buffer) return '';
+    const lines: string[] = [];
+    for (let y = 0; y < buffer.length; y++) {
+      const line = buffer.getLine(y);
+      if (!line) continue;
+      const continued = buffer.getLine(y + 1)?.isWrapped ?? false;
+      const s = line.translateToString(!continued);
+      if (line.isWrapped && lines.length) lines[lines.length - 1] += s;
+      else lines.push(s);
+    }
+    const trimmed = lines.map((l) => l.trimEnd());
+    while (trimmed.length && trimmed[trimmed.length - 1] === '') trimmed.pop();
+    return trimmed.join('\n');
+  }
+
+  /** The xterm.js Terminal (undefined while the element is not in a document). */
+  get xterm(): Terminal | undefined {
+    return this.term;
+  }
+
+  /** Sends `data` to the guest as if typed. */
+  input(data: string): void {
+    if (this.term) this.term.input(data, true);
+    else this.session?.input(data);
+  }
+
+  /** Shows `data` in the terminal without sending it to the guest (escape sequences work). */
+  write(data: string | Uint8Array): void {
+    this.term?.write(data);
+  }
+
+  /** Resolves once everything written so far (by the guest or `write`) is on screen and in `text`. */
+  written(): Promise<void> {
+    const term = this.term;
+    return term ? new Promise((resolve) => term.write('', resolve)) : Promise.resolve();
+  }
+
+  /** Clears the scrollback and screen, keeping the prompt line. */
+  clear(): void {
+    this.term?.clear();
+  }
+
+  /** Re-reads the `--x-terminal-*` custom properties (call after changing them from script). */
+  refreshTheme(): void {
+    const term = this.term;
+    if (!term) return;
+    const look = readLook(this);
+    term.options.theme = look.theme;
+    term.options.fontFamily = look.fontFamily;
+    term.options.fontSize = this.fontSize && this.fontSize > 0 ? this.fontSize : look.fontSize;
+    this.fit();
+  }
+
+  override focus(options?: FocusOptions): void {
+    if (this.term) this.term.focus();
+    else super.focus(options);
+  }
+
+  // ---- lifecycle ----
+
+  override render() {
+    return html`<div part="terminal" class="frame" @click=${this.onFrameClick} @dragover=${preventDrop} @drop=${preventDrop}>
+      <div class="screen"></div>
+    </div>`;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('theme-changed', this.onThemeSignal);
+    colorSchemeQuery().addEventListener('change', this.onThemeSignal);
+    // Themes are often switched by a class or attribute on <html>/<body> or on the element.
+    this.themeObserver ??= new MutationObserver(this.onThemeSignal);
+    const attributeFilter = ['class', 'style', 'theme', 'data-theme', 'data-color-scheme'];
+    for (const el of [document.documentElement, document.body, this]) {
+      if (el) this.themeObserver.observe(el, { attributes: true, attributeFilter });
+    }
+    // Re-inserted after a removal tore the terminal down: build it again.
+    if (this.hasUpdated && !this.term) this.setUp();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('theme-changed', this.onThemeSignal);
+    colorSchemeQuery().removeEventListener('change', this.onThemeSignal);
+    this.themeObserver?.disconnect();
+    // A move in the DOM is a disconnect followed at once by a connect: keep the session then.
+    queueMicrotask(() => {
+      if (!this.isConnected) this.tearDown();
+    });
+  }
+
+  protected override firstUpdated(): void {
+    this.setUp();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    const term = this.term;
+    if (!term) return;
+    if (changed.has('fontSize')) this.refreshTheme();
+    if (changed.has('rows') || changed.has('cols')) this.fit();
+    if (changed.has('screenReader')) term.options.screenReaderMode = this.screenReader;
+    if (changed.has('label')) this.applyLabel();
+    if (this.sessionKey !== null && this.sessionKey !== this.key()) {
+      this.closeSession();
+      this.openSession();
+    } else if (changed.has('restart') && this.restart && !this.session && !this.opening && this.cmd) {
+      this.openSession();
+    }
+  }
+
+  // ---- the xterm.js terminal ----
+
+  private setUp(): void {
+    const screen = this.renderRoot.querySelector<HTMLElement>('.screen');
+    if (!screen || this.term) return;
+    const look = readLook(this);
+    const term = new Terminal({
+      theme: look.theme,
+      fontFamily: look.fontFamily,
+      fontSize: this.fontSize && this.fontSize > 0 ? this.fontSize : look.fontSize,
+      cursorBlink: true,
+      scrollback: 5000,
+      screenReaderMode: this.screenReader,
+      cols: this.cols && this.cols > 0 ? this.cols : 80,
+      rows: this.rows && this.rows > 0 ? this.rows : 24,
+    });
+    const fitAddon = new FitAddon();
+    term.loadAddon(fitAddon);
+    term.loadAddon(new WebLinksAddon(openLink));
+    term.onData((data) => this.session?.input(data));
+    // Some mouse reports are raw bytes in a string, one char per byte.
+    term.onBinary((data) => this.session?.input(Uint8Array.from(data, (c) => c.charCodeAt(0))));
+    term.onResize(({ cols, rows }) => this.session?.resize(cols, rows));
+    term.attachCustomKeyEventHandler((ev) => this.onKey(ev));
+    term.open(screen);
+    this.term = term;
+    this.fitAddon = fitAddon;
+    this.applyLabel();
+    this.fit();
+    this.resizeObserver = new ResizeObserver(() => this.fit());
+    this.resizeObserver.observe(screen);
+    if (this.hasAttribute('autofocus')) term.focus();
+    this.openSession();
+  }
+
+  private tearDown(): void {
+    this.closeSession();
+    this.resizeObserver?.disconnect();
+    this.resizeObserver = undefined;
+    this.term?.dispose();
+    this.term = undefined;
+    this.fitAddon = undefined;
+  }
+
+  /** Fits the grid to the element (except fixed `rows`/`cols`); the session hears of it through onResize. */
+  private fit(): void {
+    const term = this.term;
+    const screen = term?.element?.parentElement;
+    if (!term || !screen) return;
+    const fixedCols = this.cols && this.cols > 0 ? this.cols : 0;
+    const fixedRows = this.rows && this.rows > 0 ? this.rows : 0;
+    // Hidden or not laid out yet: a proposal from a zero-sized box would crush the buffer.
+    const measurable = screen.clientWidth > 0 && screen.clientHeight > 0;
+    const proposed = measurable ? this.fitAddon?.proposeDimensions() : undefined;
+    const cols = fixedCols || proposed?.cols;
+    const rows = fixedRows || proposed?.rows;
+    if (!cols || !rows || !Number.isFinite(cols) || !Number.isFinite(rows)) return;
+    if (cols === term.cols && rows === term.rows) return;
+    if (this.isSoftKeyboardResize(cols, rows)) return;
+    term.resize(cols, rows);
+  }
+
+  /**
+   * On phones the page shrinks while the on-screen keyboard is up; resizing the guest for it
+   * (as WebVM also avoids) would reflow the shell for every keyboard toggle.
+   */
+  private isSoftKeyboardResize(cols: number, rows: number): boolean {
+    const term = this.term!;
+    const typing = this.shadowRoot?.activeElement === term.textarea;
+    return typing && cols === term.cols && rows < term.rows && matchMedia('(pointer: coarse)').matches;
+  }
+
+  private applyLabel(): void {
+    this.term?.textarea?.setAttribute('aria-label', this.label || this.getAttribute('aria-label') || 'Terminal');
+  }
+
+  /** Terminal conventions on top of xterm.js's keys; false: xterm.js ignores the event. */
+  private onKey(ev: KeyboardEvent): boolean {
+    if (ev.type !== 'keydown') return true;
+    // Shift for Shift+Tab comes between Escape and Tab.
+    if (ev.key === 'Shift' || ev.key === 'Control' || ev.key === 'Alt' || ev.key === 'Meta') return true;
+    const afterEscape = this.escapeThenTab;
+    this.escapeThenTab = ev.key === 'Escape';
+    // A way out of the terminal for keyboard users (Tab itself belongs to the shell):
+    // Escape then Tab / Shift+Tab moves focus, as in CodeMirror.
+    if (afterEscape && ev.key === 'Tab' && !ev.ctrlKey && !ev.altKey && !ev.metaKey) return false;
+    if (ev.ctrlKey && ev.shiftKey && !ev.altKey && ev.code === 'KeyC') {
+      this.copySelection();
+      ev.preventDefault();
+      return false;
+    }
+    // Ctrl+Shift+V: let the browser paste (a `paste` event xterm.js handles) instead of sending ^V.
+    if (ev.ctrlKey && ev.shiftKey && !ev.altKey && ev.code === 'KeyV') return false;
+    return true;
+  }
+
+  private copySelection(): void {
+    const text = this.term?.getSelection();
+    if (!text) return;
+    // The async clipboard needs a secure context; execCommand fires a `copy` event that
+    // xterm.js fills with the selection, and works everywhere else.
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).catch(() => document.execCommand('copy'));
+    else document.execCommand('copy');
+  }
+
+  private readonly onFrameClick = (): void => {
+    // Taps on the padding focus too (and raise the soft keyboard on phones).
+    this.term?.focus();
+  };
+
+  private readonly onThemeSignal = (): void => this.refreshTheme();
+
+  // ---- the session with the guest ----
+
+  private vmChanged(vm: VmHost | undefined, old: VmHost | undefined): void {
+    if (old) {
+      this.closeSession();
+      this.sessionKey = null;
+    }
+    if (vm) this.openSession();
+  }
+
+  /** What the session depends on: a change reopens it. */
+  private key(): string {
+    return JSON.stringify([this.cmd ?? '', this.args ?? '', this.cwd ?? '', this.env ?? '']);
+  }
+
+  private openSession(): void {
+    const vm = this.vmc.vm;
+    const term = this.term;
+    if (!vm || !term || this.session || this.opening) return;
+    clearTimeout(this.restartTimer);
+    const generation = ++this.generation;
+    this.sessionKey = this.key();
+    const sink: TerminalSink = {
+      write: (bytes) => {
+        if (generation === this.generation) this.term?.write(bytes);
+      },
+    };
+    if (!this.cmd) {
+      const session = vm.attachConsole(sink, term.cols, term.rows);
+      if (!session) {
+        this.notice('The VM console is shown in another terminal; give this one a cmd attribute to run a program here.');
+        return;
+      }
+      this.session = session;
+      this.fire<TerminalReadyDetail>('terminal-ready', { kind: 'console' });
+      return;
+    }
+    let args: string[];
+    let env: string[];
+    try {
+      args = parseList(this.args, 'args');
+      env = [...BASE_ENV, ...parseList(this.env, 'env')];
+    } catch (e) {
+      this.startFailed((e as Error).message);
+      return;
+    }
+    const opts = this.cwd ? { env, cwd: this.cwd } : { env };
+    this.opening = true;
+    const startedAt = performance.now();
+    vm.openTerminal(this.cmd, args, opts, sink, term.cols, term.rows).then(
+      (pty) => {
+        if (generation !== this.generation) {
+          pty.close();
+          return;
+        }
+        this.opening = false;
+        this.session = pty;
+        // The grid may have been refitted while the program was starting.
+        if (this.term && (this.term.cols !== term.cols || this.term.rows !== term.rows)) pty.resize(this.term.cols, this.term.rows);
+        pty.exit.then((status) => this.exited(pty, status, startedAt));
+        this.fire<TerminalReadyDetail>('terminal-ready', { kind: 'pty' });
+      },
+      (e: unknown) => {
+        if (generation !== this.generation) return;
+        this.opening = false;
+        this.startFailed(e instanceof Error ? e.message : String(e));
+      },
+    );
+  }
+
+  private closeSession(): void {
+    clearTimeout(this.restartTimer);
+    this.generation++;
+    this.opening = false;
+    const session = this.session;
+    this.session = null;
+    session?.close();
+  }
+
+  private exited(pty: PtySession, status: number, startedAt: number): void {
+    // Closed by us (removal, new attributes): nothing to report.
+    if (this.session !== pty) return;
+    this.session = null;
+    const generation = this.generation;
+    this.notice(`[process exited with status ${status}]`).then(() => {
+      this.fire<TerminalExitDetail>('terminal-exit', { status });
+      // Restart after the notice, so it stays above the new program's output; not if the
+      // terminal was closed or reopened meanwhile.
+      if (!this.restart || generation !== this.generation || this.session || this.opening) return;
+      const lived = performance.now() - startedAt;
+      // A program that dies at once would otherwise be restarted in a tight loop.
+      if (lived >= RESTART_BACKOFF_MS) this.openSession();
+      else this.restartTimer = setTimeout(() => this.openSession(), RESTART_BACKOFF_MS - lived);
+    });
+  }
+
+  private startFailed(message: string): void {
+    this.notice(`[could not start ${this.cmd}: ${message}]`, '31');
+    this.fire<TerminalErrorDetail>('terminal-error', { message });
+  }
+
+  /** A line of our own in the terminal, on a fresh line, dimmed (or in `sgr` colour). Resolves when shown. */
+  private notice(message: string, sgr = '2'): Promise<void> {
+    const term = this.term;
+    if (!term) return Promise.resolve();
+    return new Promise((resolve) => {
+      // The cursor column is only known once the guest's pending output is parsed.
+      term.write('', () => {
+        const fresh = term.buffer.active.cursorX === 0 ? '' : '\r\n';
+        term.write(`${fresh}\x1b[${sgr}m${message}\x1b[0m\r\n`, resolve);
+      });
+    });
+  }
+
+  private fire<T>(type: string, detail: T): void {
+    this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
+  }
+}
+
+/** `args`/`env` syntax: a JSON array of strings when it starts with `[`, else whitespace-separated words. */
+export function parseList(value: string | undefined, name: string): string[] {
+  const text = (value ?? '').trim();
+  if (!text) return [];
+  if (!text.startsWith('[')) return text.split(/\s+/);
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    throw new Error(`the ${name} attribute is not valid JSON`);
+  }
+  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) {
+    throw new Error(`the ${name} attribute must be a JSON array of strings`);
+  }
+  return list;
+}
+
+/** Links open in a new tab, without giving it a handle on this page. */
+function openLink(_ev: MouseEvent, uri: string): void {
+  window.open(uri, '_blank', 'noopener,noreferrer');
+}
+
+/** Dropping a file on the terminal must not navigate the page away from the VM. */
+function preventDrop(ev: DragEvent): void {
+  ev.preventDefault();
+}
+
+let schemeQuery: MediaQueryList | undefined;
+function colorSchemeQuery(): MediaQueryList {
+  return (schemeQuery ??= matchMedia('(prefers-color-scheme: dark)'));
+}
+
+if (!customElements.get('x-terminal')) customElements.define('x-terminal', XTerminal);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'x-terminal': XTerminal;
+  }
+}
