@@ -13,7 +13,7 @@ const source = /** @type {HTMLTextAreaElement} */ (document.getElementById('sour
 
 const data = await DataDevice.create();
 await data.writeFile('/main.cpp', source.value);
-useDevice(dataDisk, data);
+dataDisk.device = data;
 void vm.start();
 
 const ENV = ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/root', 'TERM=xterm-256color', 'LANG=C.UTF-8'];
@@ -27,18 +27,6 @@ const SCRIPT = [
 ].join('\n');
 
 let running = false;
-
-/**
- * Mount `dev` through `disk`. <x-disk> builds its device from attributes; a device made by
- * the page goes in through its `device` property. Until every build has that property, the
- * same mount is described directly (toMount is what <x-vm> asks each disk for).
- * @param {import('../src/elements/disk.js').XDisk} disk
- * @param {import('../src/api/devices.js').Device} dev
- */
-function useDevice(disk, dev) {
-  if ('device' in disk) { /** @type {any} */ (disk).device = dev; return; }
-  disk.toMount = async () => ({ type: 'dir', path: disk.path, dev });
-}
 
 async function run() {
   if (running) return;
@@ -58,6 +46,7 @@ async function run() {
   }
 }
 
+let tabEscaped = false;
 button.addEventListener('click', run);
 source.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); void run(); }
@@ -68,7 +57,6 @@ source.addEventListener('keydown', (e) => {
   }
   tabEscaped = e.key === 'Escape';
 });
-let tabEscaped = false;
 
 vm.addEventListener('vm-ready', () => { button.disabled = false; });
 vm.addEventListener('vm-error', () => { button.disabled = true; });
