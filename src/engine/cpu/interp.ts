@@ -66,8 +66,56 @@ function forEachBlock(pg: Page, f: (b: Block) => void): void {
   for (const ch of pg) if (ch) for (const b of ch) if (b) f(b);
 }
 
+/**
+ * Decoded blocks kept across address spaces. Every exec of bash, ld.so or libc maps the same
+ * code at the same addresses, and decoding it again cost ~4 µs a block (most of a fork+exec
+ * loop's decode time and much of its GC). Per page, a few variants (different programs
+ * load at the same address): a snapshot of the page's bytes and the blocks decoded from
+ * exactly those bytes (a block that read other pages too names their variants). A cache uses
+ * a variant after comparing its own page with the snapshot, and takes copies of the blocks: links and
+ * validity stay per address space, because a link may lead to a page that differs here.
+ */
+interface Variant { bytes: Uint8Array; blocks: Map<number, Template> }
+/** A shared block and the other pages it read (a crossing instruction, a followed jmp or call), with their variants. */
+interface Template { block: Block; pages: number[]; deps: Variant[] }
+const SHARED = new Map<number, Variant[]>();
+/** Variants per page: the programs of one workload rarely put more than a few at an address. */
+const MAX_VARIANTS = 4;
+/** Blocks copied from SHARED rather than decoded (all caches), for measurements. */
+export const sharedStats = { copied: 0, decoded: 0 };
+
+/** The variant of page p matching `mem` now, adding one if none does (null when the page has no room). */
+function variantFor(mem: AddressSpace, p: number): Variant | null {
+  const at = (p << 12) >>> 0;
+  const now = mem.u8.subarray(at, at + 4096);
+  let list = SHARED.get(p);
+  if (list === undefined) SHARED.set(p, (list = []));
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    if (Buffer.compare(v.bytes, now) === 0) {
+      // Most recently matched first: it is the next exec's likely match.
+      if (i > 0) { list.splice(i, 1); list.unshift(v); }
+      return v;
+    }
+  }
+  const v: Variant = { bytes: now.slice(), blocks: new Map() };
+  list.unshift(v);
+  if (list.length > MAX_VARIANTS) list.pop();
+  return v;
+}
+
+/** A fresh block with t's decoded contents and no links. */
+function copyBlock(t: Block): Block {
+  return {
+    start: t.start, end: t.end, ops: t.ops, addrs: t.addrs, count: t.count, cc: t.cc, target: t.target,
+    fk: t.fk, fa: t.fa, fb: t.fb, nT: null, nF: null, hits: 0, valid: true, n1: null, n2: null,
+  };
+}
+
 /** Decoded blocks of one address space, indexed by page then page offset. */
 export class CodeCache {
+  /** Per page: the SHARED variant its bytes matched when first decoded from (reset by writes). */
+  private variants = new Map<number, Variant | null>();
   private pages: (Page | undefined)[] = [];
   /** Blocks that start on an earlier page and run into page p. */
   private crossers = new Map<number, Block[]>();
@@ -78,7 +126,7 @@ export class CodeCache {
     mem.onCodeWrite = (p) => this.invalidatePage(p);
     // A released space is reused for another process: forget its blocks without
     // invalidating them (a forked sibling may still share them).
-    mem.onRelease = () => { this.pages = []; this.pagesShared = false; this.crossers.clear(); caches.delete(mem); };
+    mem.onRelease = () => { this.pages = []; this.pagesShared = false; this.crossers.clear(); this.variants.clear(); caches.delete(mem); };
   }
 
   /**
@@ -92,6 +140,18 @@ export class CodeCache {
     this.pages = parent.pages;
     this.pagesShared = parent.pagesShared = true;
     for (const [p, list] of parent.crossers) this.crossers.set(p, list.slice());
+    this.variants = new Map(parent.variants);
+  }
+
+  /** Page p's SHARED variant, matched once per page (the page is CODE from then on, so writes reset it). */
+  private variantOf(p: number): Variant | null {
+    let v = this.variants.get(p);
+    if (v === undefined) {
+      v = variantFor(this.mem, p);
+      this.variants.set(p, v);
+      this.mem.markCode(p);
+    }
+    return v;
   }
   /** True while `pages` may be the same array as another cache's (after a fork). */
   private pagesShared = false;
@@ -110,6 +170,35 @@ export class CodeCache {
   }
 
   decode(eip: number): Block {
+    const p0 = eip >>> 12;
+    const v = this.variantOf(p0);
+    // The fetch check the decoder would make: the same bytes may not be executable here.
+    const t = v !== null && this.mem.perm[p0] & 4 ? v.blocks.get(eip) : undefined;
+    if (t !== undefined && this.depsMatch(t)) { sharedStats.copied++; return this.insert(copyBlock(t.block), t.pages); }
+    const b = this.decodeNew(eip);
+    if (v !== null) {
+      const deps: Variant[] = [];
+      for (let k = 1; k < b.pages.length; k++) {
+        const dv = this.variantOf(b.pages[k]);
+        if (dv === null) break;
+        deps.push(dv);
+      }
+      if (deps.length === b.pages.length - 1) v.blocks.set(eip, { block: b.block, pages: b.pages, deps });
+    }
+    sharedStats.decoded++;
+    return this.insert(b.block, b.pages);
+  }
+
+  /** Whether the other pages t read hold here the bytes they held when it was decoded, and are executable. */
+  private depsMatch(t: Template): boolean {
+    for (let k = 0; k < t.deps.length; k++) {
+      const p = t.pages[k + 1];
+      if (!(this.mem.perm[p] & 4) || this.variantOf(p) !== t.deps[k]) return false;
+    }
+    return true;
+  }
+
+  private decodeNew(eip: number): { block: Block; pages: number[] } {
     const mem = this.mem, d = this.d;
     const ops: Op[] = [], addrs: number[] = [];
     let pos = eip, cc = -1, target = 0;
@@ -160,10 +249,16 @@ export class CodeCache {
       if (d.ends) break;
       if (d.fuse !== 0 && !d.lock && !d.invalid) { pk = d.fuse; pa = d.fa; pb = d.fb; } else pk = 0;
     }
-    const b: Block = {
+    const block: Block = {
       start: eip | 0, end: pos, ops, addrs, count, cc, target, fk, fa, fb, nT: null, nF: null,
       hits: 0, valid: true, n1: null, n2: null,
     };
+    return { block, pages };
+  }
+
+  /** Enter b (which read `pages`, its own first) in the index and mark its pages as code. */
+  private insert(b: Block, pages: number[]): Block {
+    const mem = this.mem, eip = b.start >>> 0;
     const p0 = eip >>> 12;
     let pg = this.pages[p0];
     if (pg === undefined) pg = this.ownPages()[p0] = new Array(64);
@@ -183,6 +278,7 @@ export class CodeCache {
   }
 
   invalidatePage(p: number): void {
+    this.variants.delete(p);
     const pg = this.pages[p];
     if (pg) { forEachBlock(pg, (b) => { b.valid = false; }); this.ownPages()[p] = undefined; }
     const list = this.crossers.get(p);
@@ -198,6 +294,7 @@ export class CodeCache {
 
   /** Drop everything (execve replaced the address space contents). */
   clear(): void {
+    this.variants.clear();
     for (const pg of this.pages) if (pg) forEachBlock(pg, (b) => { b.valid = false; });
     this.pages = [];
     this.pagesShared = false;
