@@ -283,11 +283,14 @@ export class XVmStatus extends LitElement {
     const starting = phase === 'loading' || phase === 'booting';
     const dotClass = starting ? 'busy' : phase === 'running' ? 'running' : phase === 'error' ? 'error' : '';
     // The error itself is in the alert; repeating it here would announce it twice.
-    const message = !s ? 'Not inside an <x-vm>' : phase === 'error' ? '' : s.message;
+    let message = !s ? 'Not inside an <x-vm>' : phase === 'error' ? '' : s.message.trim();
+    let name = phase ? PHASE_WORDS[phase] : '';
+    // "Running" + "Running /bin/bash" reads better as the message alone.
+    if (name && message.toLowerCase().startsWith(name.toLowerCase())) [name, message] = [message, ''];
     return html`<div part="phase" class="row" role="status" aria-live="polite">
       <span class="dot ${dotClass}" aria-hidden="true"></span>
-      ${phase ? html`<span class="phase-name">${PHASE_WORDS[phase]}</span>` : nothing}
-      ${message ? html`<span class="message ${phase ? 'muted' : ''}">${message}</span>` : nothing}
+      ${name ? html`<span class="phase-name">${name}</span>` : nothing}
+      ${message ? html`<span class="message ${name ? 'muted' : ''}">${message}</span>` : nothing}
     </div>`;
   }
 

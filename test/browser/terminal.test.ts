@@ -17,6 +17,7 @@ interface XTerminal extends HTMLElement {
   input(data: string): void;
   write(data: string | Uint8Array): void;
   written(): Promise<void>;
+  readonly updateComplete: Promise<boolean>;
 }
 
 let vm: FakeVm;
