@@ -35,7 +35,8 @@ const LATENCY_SAMPLES = 30;
  * @csspart error - The error message (role="alert"); empty without an error.
  *
  * @cssprop --x-vm-status-color - Text colour (default: inherited).
- * @cssprop --x-vm-status-muted - Secondary text colour (default: the text colour at 70% opacity).
+ * @cssprop --x-vm-status-muted - Secondary text colour (default: the text colour).
+ * @cssprop --x-vm-status-muted-opacity - Opacity of secondary text (default 0.7).
  * @cssprop --x-vm-status-background - Background (default: transparent).
  * @cssprop --x-vm-status-idle - Colour of an idle indicator (default #8a8f98).
  * @cssprop --x-vm-status-busy - Colour of a busy indicator (default #f0a020, amber as in WebVM).
