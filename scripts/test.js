@@ -33,7 +33,7 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 let ok = true;
 
 if (filter.length === 0 && !browserOnly) {
-  for (const cfg of ['tsconfig.json', 'tsconfig.web.json']) {
+  for (const cfg of ['tsconfig.json', 'tsconfig.engine.json', 'tsconfig.web.json']) {
     const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, cfg)], { stdio: 'inherit' });
     if (tsc.status !== 0) process.exit(tsc.status ?? 1);
   }
