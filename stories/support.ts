@@ -19,7 +19,17 @@ const EVENTS = ['vm-ready', 'vm-exit', 'vm-error', 'terminal-ready', 'terminal-e
 export function logEvents(el: Element | undefined): void {
   if (!el || (el as { logged?: boolean }).logged) return;
   (el as { logged?: boolean }).logged = true;
-  for (const name of EVENTS) el.addEventListener(name, (e) => action(name)((e as CustomEvent).detail));
+  for (const name of EVENTS) el.addEventListener(name, (e) => action(name)(plain((e as CustomEvent).detail)));
+}
+
+/**
+ * The Actions panel serializes what it logs, calling `toJSON` on objects; on `vm-ready`'s
+ * `linux` (its engine is a comlink proxy that answers every property) that becomes a call
+ * into the worker. Log names for objects instead.
+ */
+function plain(detail: unknown): unknown {
+  if (!detail || typeof detail !== 'object') return detail;
+  return Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, v && typeof v === 'object' ? `[${v.constructor?.name ?? 'object'}]` : v]));
 }
 
 /** Canvas-filling column for a machine: status on top, terminal below. */
