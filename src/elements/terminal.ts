@@ -151,6 +151,8 @@ export class XTerminal extends LitElement {
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   /** The last key was Escape: a Tab right after it moves focus out instead of going to the guest. */
   private escapeThenTab = false;
+  /** The look last given to xterm.js (see refreshTheme). */
+  private appliedLook = '';
 
   constructor() {
     super();
@@ -210,9 +212,15 @@ export class XTerminal extends LitElement {
     const term = this.term;
     if (!term) return;
     const look = readLook(this);
+    const fontSize = this.fontSize && this.fontSize > 0 ? this.fontSize : look.fontSize;
+    // Class changes on <html> are frequent on some sites; a new theme object makes xterm.js
+    // repaint everything, so only apply real changes.
+    const applied = JSON.stringify([look, fontSize]);
+    if (applied === this.appliedLook) return;
+    this.appliedLook = applied;
     term.options.theme = look.theme;
     term.options.fontFamily = look.fontFamily;
-    term.options.fontSize = this.fontSize && this.fontSize > 0 ? this.fontSize : look.fontSize;
+    term.options.fontSize = fontSize;
     this.fit();
   }
 
@@ -279,6 +287,7 @@ export class XTerminal extends LitElement {
     const screen = this.renderRoot.querySelector<HTMLElement>('.screen');
     if (!screen || this.term) return;
     const look = readLook(this);
+    this.appliedLook = '';
     const term = new Terminal({
       theme: look.theme,
       fontFamily: look.fontFamily,

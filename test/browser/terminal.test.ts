@@ -151,6 +151,20 @@ describe('<x-terminal> as the console', () => {
     expect(vm.console === null, 'console free').to.equal(true);
   });
 
+  it('attaches again when put back after a removal', async () => {
+    const t = mount();
+    await nextEvent(t, 'terminal-ready');
+    t.remove();
+    await until(() => vm.consoles[0].closed === 1, () => 'the console closed');
+    vm.replay = 'again$ ';
+    const ready = nextEvent(t, 'terminal-ready');
+    box.append(t);
+    await ready;
+    expect(vm.consoles).to.have.length(2);
+    await t.written();
+    expect(t.text).to.equal('again$');
+  });
+
   it('attaches when the VM appears after the terminal', async () => {
     const later = new FakeVm();
     const outer = document.createElement('div');
