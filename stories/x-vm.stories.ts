@@ -1,5 +1,6 @@
 import { html, nothing } from 'lit';
 import { ref } from 'lit/directives/ref.js';
+import { keyed } from 'lit/directives/keyed.js';
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import '../src/webx86.js';
 import { DEFAULT_IMAGE, frame, imageArgType, logEvents, terminalStyle } from './support.js';
@@ -18,8 +19,8 @@ interface VmArgs {
 
 /**
  * `<x-vm>` boots a machine from the `<x-disk>` elements inside it and runs `cmd` on the
- * console (the first `<x-terminal>`). Changing a control updates the attribute; events
- * appear under Actions.
+ * console (the first `<x-terminal>`). Changing a control boots a new machine with it;
+ * events appear under Actions.
  */
 const meta: Meta<VmArgs> = {
   title: 'Elements/x-vm',
@@ -38,14 +39,16 @@ const meta: Meta<VmArgs> = {
     autostart: { control: 'boolean', description: 'Boot when connected (off: call `start()`).' },
     image: imageArgType,
   },
-  render: (a) => html`
+  // A new machine for each change of the controls: a running <x-vm> takes new cmd/args/env
+  // only when its command next starts.
+  render: (a) => html`${keyed(JSON.stringify(a), html`
     <x-vm style=${frame} ${ref(logEvents)}
       cmd=${a.cmd} args=${a.args || nothing} env=${a.env || nothing} cwd=${a.cwd || nothing}
       uid=${a.uid} gid=${a.gid} ?restart=${a.restart} autostart=${a.autostart ? nothing : 'false'}>
       <x-disk src=${a.image} path="/"></x-disk>
       <x-vm-status></x-vm-status>
       <x-terminal style=${terminalStyle}></x-terminal>
-    </x-vm>`,
+    </x-vm>`)}`,
 };
 export default meta;
 type Story = StoryObj<VmArgs>;
