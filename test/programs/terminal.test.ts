@@ -8,7 +8,7 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TERMINAL_ROOT_PACKAGES, debianRoot } from '../../src/host/node/debian-packages.js';
@@ -34,8 +34,14 @@ before(() => {
   if (spawnSync('/usr/sbin/chroot', [root, '/bin/true']).status !== 0) skip = 'cannot chroot (needs root)';
   else if (!existsSync('/usr/bin/python3')) skip = 'no /usr/bin/python3 for a native pty';
   mkdirSync(join(root, FIX.slice(1)), { recursive: true });
-  writeFileSync(join(root, FIX.slice(1), 'lines.txt'), LINES.join('\n') + '\n');
-  writeFileSync(join(root, FIX.slice(1), 'zebra-unique-name.txt'), 'the zebra file\n');
+  // Written aside and renamed: another run of this file may be reading them.
+  const put = (name: string, text: string) => {
+    const tmp = join(root, FIX.slice(1), `.${name}.${process.pid}`);
+    writeFileSync(tmp, text);
+    renameSync(tmp, join(root, FIX.slice(1), name));
+  };
+  put('lines.txt', LINES.join('\n') + '\n');
+  put('zebra-unique-name.txt', 'the zebra file\n');
 });
 
 type Side = 'native' | 'engine';
