@@ -26,7 +26,7 @@ const LATENCY_SAMPLES = 30;
  *
  * @tag x-vm-status
  *
- * @attr compact - One line: phase, message, activity dots and bytes; errors replace the message.
+ * @attr compact - One line: phase, message, activity dots and bytes; an error replaces the message and the figures.
  *
  * @csspart phase - The phase and message line (a polite live region).
  * @csspart cpu - The CPU indicator and its use over the last 10 s.
@@ -135,22 +135,39 @@ export class XVmStatus extends LitElement {
     :host([compact]) .line {
       display: flex;
       align-items: center;
-      gap: var(--_gap);
       white-space: nowrap;
       overflow: hidden;
     }
+    /* On one line the phase keeps its room, the error takes what is left (with an ellipsis;
+       the full text is its tooltip), and what does not fit at the end is cut. */
+    :host([compact]) .line > * {
+      flex: none;
+    }
     :host([compact]) [part='phase'] {
       display: inline-flex;
+      flex-wrap: nowrap;
       align-items: center;
       gap: 0.35em;
-      min-width: 0;
-      overflow: hidden;
+    }
+    :host([compact]) .message {
+      white-space: nowrap;
+      max-width: 24em;
     }
     :host([compact]) [part='error'].shown {
-      margin: 0;
+      flex: 1 1 0;
+      min-width: 3em;
+      margin-top: 0;
       padding: 0 0.4em;
       overflow: hidden;
       text-overflow: ellipsis;
+      white-space: nowrap;
+    }
+    /* Spacing by margins, so the empty alert (kept in place for screen readers) adds none. */
+    :host([compact]) .line > * + * {
+      margin-left: var(--_gap);
+    }
+    :host([compact]) .line > [part='error']:not(.shown) {
+      margin-left: 0;
     }
     .sr-only {
       position: absolute;
@@ -272,10 +289,11 @@ export class XVmStatus extends LitElement {
   }
 
   private renderCompact(s: VmStatus | undefined) {
+    // An error takes the room of the figures: on one line it matters more.
+    const figures = s && !this.errorText;
     return html`<div class="line">
-      ${this.renderPhase(s)}
-      ${s ? html`${this.renderCpu(s)}${this.renderDisk(s, false)}${this.renderBytes(s, false)}` : nothing}
-      ${this.renderError()}
+      ${this.renderPhase(s)}${this.renderError()}
+      ${figures ? html`${this.renderCpu(s)}${this.renderDisk(s, false)}${this.renderBytes(s, false)}` : nothing}
     </div>`;
   }
 
@@ -327,7 +345,7 @@ export class XVmStatus extends LitElement {
 
   private renderError() {
     const error = this.errorText;
-    return html`<div part="error" role="alert" class=${error ? 'shown' : ''}>${error ? html`<span aria-hidden="true">⚠ </span>${error}` : nothing}</div>`;
+    return html`<div part="error" role="alert" class=${error ? 'shown' : ''} title=${error ?? ''}>${error ? html`<span aria-hidden="true">⚠ </span>${error}` : nothing}</div>`;
   }
 }
 
