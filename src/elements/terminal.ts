@@ -313,6 +313,9 @@ export class XTerminal extends LitElement {
     this.fit();
     this.resizeObserver = new ResizeObserver(() => this.fit());
     this.resizeObserver.observe(screen);
+    // xterm.js 6 scrolls with the wheel only; phones need a finger.
+    screen.addEventListener('touchstart', this.onTouchStart, { passive: true });
+    screen.addEventListener('touchmove', this.onTouchMove, { passive: false });
     if (this.hasAttribute('autofocus')) term.focus();
     this.openSession();
   }
@@ -393,6 +396,27 @@ export class XTerminal extends LitElement {
   };
 
   private readonly onThemeSignal = (): void => this.refreshTheme();
+
+  /** Where the finger was when the scrollback last moved (null: not a one-finger swipe). */
+  private touchY: number | null = null;
+
+  private readonly onTouchStart = (ev: TouchEvent): void => {
+    this.touchY = ev.touches.length === 1 ? ev.touches[0].clientY : null;
+  };
+
+  /** One finger scrolls the scrollback a row at a time; at either end the page scrolls instead. */
+  private readonly onTouchMove = (ev: TouchEvent): void => {
+    const term = this.term;
+    if (!term || this.touchY === null || ev.touches.length !== 1) return;
+    const rowHeight = (term.element?.clientHeight ?? 0) / term.rows;
+    if (!rowHeight) return;
+    const rows = Math.trunc((ev.touches[0].clientY - this.touchY) / rowHeight);
+    if (!rows) return;
+    this.touchY += rows * rowHeight;
+    const before = term.buffer.active.viewportY;
+    term.scrollLines(-rows);
+    if (term.buffer.active.viewportY !== before && ev.cancelable) ev.preventDefault();
+  };
 
   // ---- the session with the guest ----
 

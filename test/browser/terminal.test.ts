@@ -201,6 +201,25 @@ describe('<x-terminal> as the console', () => {
   });
 });
 
+describe('<x-terminal> on touch screens', () => {
+  it('scrolls the scrollback with a finger', async () => {
+    const t = mount();
+    await nextEvent(t, 'terminal-ready');
+    vm.console!.write(Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\r\n'));
+    await t.written();
+    const buffer = () => (t.xterm as unknown as { buffer: { active: { viewportY: number; baseY: number } } }).buffer.active;
+    expect(buffer().viewportY).to.equal(buffer().baseY);
+    const screen = t.shadowRoot!.querySelector<HTMLElement>('.screen')!;
+    const touch = (y: number) => [new Touch({ identifier: 1, target: screen, clientX: 100, clientY: y })];
+    screen.dispatchEvent(new TouchEvent('touchstart', { touches: touch(100), bubbles: true, cancelable: true }));
+    const move = new TouchEvent('touchmove', { touches: touch(260), bubbles: true, cancelable: true });
+    screen.dispatchEvent(move);
+    // 160 px down at about 17 px a row: the view moved up by about 9 rows, and the page did not scroll.
+    expect(buffer().baseY - buffer().viewportY).to.be.within(7, 11);
+    expect(move.defaultPrevented).to.equal(true);
+  });
+});
+
 describe('<x-terminal cmd>', () => {
   it('starts the program on a pty and shows its exit status', async () => {
     const t = mount({ cmd: '/bin/bash', args: '["-l", "-i"]', cwd: '/root', env: 'EDITOR=vi' });
