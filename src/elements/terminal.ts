@@ -301,7 +301,8 @@ export class XTerminal extends LitElement {
     const fitAddon = new FitAddon();
     term.loadAddon(fitAddon);
     term.loadAddon(new WebLinksAddon(openLink));
-    term.onData((data) => this.session?.input(data));
+    // (An empty paste arrives as empty data: nothing to send.)
+    term.onData((data) => data && this.session?.input(data));
     // Some mouse reports are raw bytes in a string, one char per byte.
     term.onBinary((data) => this.session?.input(Uint8Array.from(data, (c) => c.charCodeAt(0))));
     term.onResize(({ cols, rows }) => this.session?.resize(cols, rows));
@@ -376,8 +377,7 @@ export class XTerminal extends LitElement {
       ev.preventDefault();
       return false;
     }
-    // Ctrl+Shift+V: let the browser paste (a `paste` event xterm.js handles) instead of sending ^V.
-    if (ev.ctrlKey && ev.shiftKey && !ev.altKey && ev.code === 'KeyV') return false;
+    // (Ctrl+Shift+V needs nothing: xterm.js sends no ^V for it and the browser pastes.)
     return true;
   }
 

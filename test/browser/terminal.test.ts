@@ -96,6 +96,30 @@ describe('<x-terminal> as the console', () => {
     }
   });
 
+  it('Ctrl+Shift+C copies the selection instead of sending ^C; Ctrl+Shift+V sends no ^V', async () => {
+    const t = mount();
+    await nextEvent(t, 'terminal-ready');
+    vm.console!.write('copy me please');
+    await t.written();
+    let copied = '';
+    // The test stands in for the clipboard (reading the real one needs a permission prompt).
+    Object.defineProperty(navigator.clipboard, 'writeText', { configurable: true, value: async (s: string) => void (copied = s) });
+    try {
+      (t.xterm as unknown as { select(col: number, row: number, length: number): void }).select(0, 0, 7);
+      t.focus();
+      await sendKeys({ down: 'Control' });
+      await sendKeys({ down: 'Shift' });
+      await sendKeys({ press: 'KeyC' });
+      await sendKeys({ press: 'KeyV' });
+      await sendKeys({ up: 'Shift' });
+      await sendKeys({ up: 'Control' });
+      expect(copied).to.equal('copy me');
+      expect(vm.console!.inputs).to.deep.equal([]);
+    } finally {
+      delete (navigator.clipboard as unknown as Record<string, unknown>).writeText;
+    }
+  });
+
   it('input() sends text as if typed', async () => {
     const t = mount();
     await nextEvent(t, 'terminal-ready');
