@@ -25,6 +25,8 @@ export interface VmStatus {
   disk: 'ready' | 'wait';
   /** Milliseconds to fetch the last block (null before any fetch). */
   latencyMs: number | null;
+  /** How many latency samples so far: a new sample equal to the last still counts. */
+  latencySamples?: number;
   /** The readable error when phase is 'error' (also sent as `vm-error`). */
   error: string | null;
   /** Exit status of the last run of `cmd`. */

@@ -262,8 +262,9 @@ export class XVmStatus extends LitElement {
     const prev = this.current;
     const now = performance.now();
     this.cpu.set(status.cpu === 'wait', now);
-    // A latency sample shows as a change of latencyMs (two equal samples in a row count once).
-    if (status.latencyMs !== null && status.latencyMs !== prev?.latencyMs) {
+    // A latency sample shows as a new sample count (or, from a host without the count, a change of latencyMs).
+    const newSample = status.latencySamples !== undefined ? status.latencySamples !== (prev?.latencySamples ?? 0) : status.latencyMs !== prev?.latencyMs;
+    if (status.latencyMs !== null && newSample) {
       this.latencies.push(status.latencyMs);
       if (this.latencies.length > LATENCY_SAMPLES) this.latencies.shift();
     }

@@ -9,7 +9,7 @@ const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 
 const INITIAL_STATUS: VmStatus = {
   phase: 'idle', message: 'Not started', bytesDownloaded: 0, requests: 0, inFlight: 0, cacheHits: 0, cacheMisses: 0,
-  cpu: 'ready', disk: 'ready', latencyMs: null, error: null, exitStatus: null,
+  cpu: 'ready', disk: 'ready', latencyMs: null, latencySamples: 0, error: null, exitStatus: null,
 };
 
 /** `args`: a JSON array, or words separated by spaces. */
@@ -90,7 +90,6 @@ export class XVm extends LitElement implements VmHost {
   private console: { sink: TerminalSink; cols: number; rows: number } | null = null;
   private sendConsole: ((d: string | Uint8Array) => void) | null = null;
   private queuedInput: (string | Uint8Array)[] = [];
-  private latencies: number[] = [];
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor() {
@@ -169,7 +168,6 @@ export class XVm extends LitElement implements VmHost {
     if (this.linux || this._status.phase === 'loading' || this._status.phase === 'booting') return;
     const gen = ++this.generation;
     if (this._status.phase !== 'idle') this.newReady();
-    this.latencies = [];
     this.setStatus({ ...INITIAL_STATUS, phase: 'loading', message: 'Preparing disks…' });
     let linux: Linux;
     try {
@@ -217,9 +215,7 @@ export class XVm extends LitElement implements VmHost {
     linux.registerCallback('cpuActivity', (v) => { this.setStatus({ cpu: v as 'ready' | 'wait' }); activity(); });
     linux.registerCallback('diskActivity', (v) => { this.setStatus({ disk: v as 'ready' | 'wait' }); activity(); });
     linux.registerCallback('diskLatency', (v) => {
-      this.latencies.push(v as number);
-      if (this.latencies.length > 30) this.latencies.shift();
-      this.setStatus({ latencyMs: v as number });
+      this.setStatus({ latencyMs: v as number, latencySamples: (this._status.latencySamples ?? 0) + 1 });
       activity();
     });
     linux.registerCallback('diskProgress', (v: CallbackValue) => {
@@ -299,7 +295,10 @@ export class XVm extends LitElement implements VmHost {
 
   async openTerminal(cmd: string, args: string[], opts: RunOptions, sink: TerminalSink, cols: number, rows: number): Promise<PtySession> {
     const linux = await this.ready;
-    return linux.openTerminal(cmd, args, { env: parseEnv(this.env), cwd: this.cwd || '/', uid: this.uid || 0, gid: this.gid || 0, ...opts }, (b) => sink.write(b), cols, rows);
+    // The terminal's variables go over the VM's, by name (PATH and HOME stay unless overridden).
+    const env = new Map(parseEnv(this.env).map((e) => [e.slice(0, e.indexOf('=')), e]));
+    for (const e of opts.env ?? []) env.set(e.slice(0, e.indexOf('=')), e);
+    return linux.openTerminal(cmd, args, { cwd: this.cwd || '/', uid: this.uid || 0, gid: this.gid || 0, ...opts, env: [...env.values()] }, (b) => sink.write(b), cols, rows);
   }
 }
 

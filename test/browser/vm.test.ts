@@ -156,8 +156,8 @@ describe('<x-vm>, <x-disk>, <x-terminal>', () => {
     </x-vm>`;
     const term = box.querySelector('x-terminal') as HTMLElement & { text: string };
     await until(() => /#\s*$/m.test(term.text), () => `prompt; screen: ${term.text}`);
-    typeInto(term, 'tty; stty size\r');
-    await until(() => /^\/dev\/pts\/\d+$/m.test(term.text) && /^12 70$/m.test(term.text), () => `pty and size; screen: ${term.text}`);
+    typeInto(term, 'tty; stty size; echo home=$HOME\r');
+    await until(() => /^\/dev\/pts\/\d+$/m.test(term.text) && /^12 70$/m.test(term.text) && /^home=\/root$/m.test(term.text), () => `pty, size and the VM's environment; screen: ${term.text}`);
   });
 
   it('elements compose in any order: disk and terminal added after the VM is defined and connected', async () => {
