@@ -57,10 +57,15 @@ async function ensureImage(): Promise<void> {
 
 /** Run a program in the engine with `img` mounted read-write (a child process: the CLI owns its stdio). */
 function runInImage(img: string, argv: string[]): Promise<void> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'webx86.js'), 'run', '--disk', img, '--rw', '--', ...argv], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return runNode([join(root, 'bin', 'webx86.js'), 'run', '--disk', img, '--rw', '--', ...argv], `${argv.join(' ')} in the new image`);
+}
+
+/** `node ARGS` in the project root, output to ours; rejects unless it exits with status 0. */
+function runNode(args: string[], what: string): Promise<void> {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} in the new image failed (${signal ?? `status ${code}`})`))));
+    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${what} failed (${signal ?? `status ${code}`}; see above)`))));
   });
 }
 
