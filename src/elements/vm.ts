@@ -105,6 +105,11 @@ export class XVm extends LitElement implements VmHost {
     this.newReady();
     new ContextProvider(this, { context: vmContext, initialValue: this });
     this.addEventListener('disk-change', () => this.scheduleRestart());
+    // Disks added or removed after boot (or after a boot that failed for want of one).
+    new MutationObserver((records) => {
+      const isDisk = (n: Node) => n instanceof Element && (n.localName === 'x-disk' || n.querySelector('x-disk') !== null);
+      if (records.some((r) => [...r.addedNodes, ...r.removedNodes].some(isDisk))) this.scheduleRestart();
+    }).observe(this, { childList: true, subtree: true });
   }
 
   /** Leaving the page: push the last writes to IndexedDB (best effort; the worker writes back every 2 s anyway). */
@@ -254,6 +259,7 @@ export class XVm extends LitElement implements VmHost {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.linux || this._status.phase === 'error') void this.reboot();
+      else if (this._status.phase === 'idle' && this.autostart && this.isConnected) void this.start();
     }, 0);
   }
 

@@ -172,6 +172,16 @@ describe('<x-vm>, <x-disk>, <x-terminal>', () => {
     expect(r.status).to.equal(7);
   });
 
+  it('a disk added after a boot that failed for want of one starts the machine', async () => {
+    box.innerHTML = '<x-vm cmd="/bin/sleep" args="100000"></x-vm>';
+    const vm = box.querySelector('x-vm') as HTMLElement & { ready: Promise<unknown>; run(p: string, a: string[]): Promise<{ status: number }>; status: { phase: string } };
+    await event(vm, 'vm-error');
+    const ready = event(vm, 'vm-ready');
+    vm.insertAdjacentHTML('beforeend', `<x-disk src="${env.image}"></x-disk>`);
+    await ready;
+    expect((await vm.run('/bin/sh', ['-c', 'exit 4'])).status).to.equal(4);
+  });
+
   it('errors surface as vm-error with words, and in <x-vm-status>', async () => {
     box.innerHTML = `<x-vm><x-disk src="${env.origin2}/images/missing.ext2"></x-disk><x-vm-status></x-vm-status></x-vm>`;
     const vm = box.querySelector('x-vm')!;
