@@ -17,7 +17,8 @@ export function parseArgs(v: string | null | undefined): string[] {
   const s = (v ?? '').trim();
   if (!s) return [];
   if (s.startsWith('[')) {
-    const a: unknown = JSON.parse(s);
+    let a: unknown;
+    try { a = JSON.parse(s); } catch { throw new Error(`args starts with "[" but is not a JSON array of strings: ${s}`); }
     if (!Array.isArray(a)) throw new Error('args must be a JSON array of strings');
     return a.map(String);
   }

@@ -191,6 +191,12 @@ describe('<x-vm>, <x-disk>, <x-terminal>', () => {
     await until(() => (status.shadowRoot?.textContent ?? '').includes('404'), () => `status shows the error: ${status.shadowRoot?.textContent}`);
   });
 
+  it('a bad attribute is a vm-error in words', async () => {
+    box.innerHTML = `<x-vm args='["-c", oops'><x-disk src="${env.image}"></x-disk></x-vm>`;
+    const e = await event<{ message: string }>(box.querySelector('x-vm')!, 'vm-error');
+    expect(e.detail.message).to.contain('not a JSON array');
+  });
+
   it('a VM without a root disk says so', async () => {
     box.innerHTML = '<x-vm></x-vm>';
     const e = await event<{ message: string }>(box.querySelector('x-vm')!, 'vm-error');
