@@ -15,6 +15,8 @@ const config: StorybookConfig = {
   framework: { name: '@storybook/web-components-vite', options: {} },
   stories: ['../stories/*.stories.ts'],
   core: { disableTelemetry: true, disableWhatsNewNotifications: true },
+  // The "get started" checklist is about setting up Storybook, not about these elements.
+  features: { sidebarOnboardingChecklist: false, menuOnboardingChecklist: false },
   // The dev server serves the image in place; a static build leaves it out (hundreds of MiB):
   // deploy it beside the built Storybook and set the stories' image control to its URL.
   staticDirs: (dirs, options) =>

@@ -4,6 +4,8 @@ import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import '../src/webx86.js';
 import { DEFAULT_IMAGE, frame, imageArgType, logEvents, terminalStyle } from './support.js';
 
+const theme = (a: TerminalArgs) => `--x-terminal-background:${a.background};--x-terminal-foreground:${a.foreground};--x-terminal-cursor:${a.cursor}`;
+
 interface TerminalArgs {
   image: string;
   cmd: string;
@@ -46,7 +48,7 @@ const meta: Meta<TerminalArgs> = {
       <x-disk src=${a.image} path="/"></x-disk>
       <x-vm-status compact></x-vm-status>
       <x-terminal
-        style="${a.rows ? '' : terminalStyle}--x-terminal-background:${a.background};--x-terminal-foreground:${a.foreground};--x-terminal-cursor:${a.cursor}"
+        style="${a.rows ? '' : terminalStyle}${theme(a)}"
         cmd=${a.cmd || nothing} args=${a.args || nothing} font-size=${a.fontSize} rows=${a.rows || nothing}
         label=${a.label} ?screen-reader=${a.screenReader} ?restart=${!!a.cmd}></x-terminal>
     </x-vm>`,
@@ -62,15 +64,15 @@ export const LightTheme: Story = { args: { background: '#fdf6e3', foreground: '#
 /** A fixed 12-row terminal: the element's height follows the rows. */
 export const FixedRows: Story = { args: { rows: 12 } };
 
-/** Two terminals: the console, and `top` on a pty of its own beside it. */
+/** Two terminals: the console, and `top` on a pty of its own beside it (cmd and rows controls do not apply). */
 export const SecondTerminal: Story = {
   render: (a) => html`
     <x-vm style=${frame} ${ref(logEvents)} cmd="/bin/bash" args="-l" cwd="/root" restart>
       <x-disk src=${a.image} path="/"></x-disk>
       <x-vm-status compact></x-vm-status>
       <div style="flex:1 1 0;min-height:0;display:grid;grid-template-columns:1fr 1fr;gap:8px">
-        <x-terminal style="height:100%" label="Console"></x-terminal>
-        <x-terminal style="height:100%" cmd="/usr/bin/top" restart label="top"></x-terminal>
+        <x-terminal style="height:100%;${theme(a)}" font-size=${a.fontSize} label="Console"></x-terminal>
+        <x-terminal style="height:100%;${theme(a)}" font-size=${a.fontSize} cmd="/usr/bin/top" restart label="top"></x-terminal>
       </div>
     </x-vm>`,
 };
