@@ -100,7 +100,7 @@ function samePage(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** The variant of page p matching `mem` now, adding one if none does (null when the page has no room). */
+/** The variant of page p matching `mem` now, adding one if none does (dropping the least recently matched beyond MAX_VARIANTS). */
 function variantFor(mem: AddressSpace, p: number): Variant | null {
   const at = (p << 12) >>> 0;
   const now = mem.u8.subarray(at, at + 4096);
