@@ -191,6 +191,11 @@ export class Linux {
     this.worker.terminate();
   }
 
+  /** A plain summary: the comlink remote inside must not be walked (JSON.stringify would call into the worker). */
+  toJSON(): { type: string; deleted: boolean } {
+    return { type: 'webx86.Linux', deleted: this.deleted };
+  }
+
   /** @internal The console's size as last set. */
   get consoleCols(): number { return this.consoleSize.cols; }
   /** @internal */

@@ -42,7 +42,7 @@ export function parseEnv(v: string | null | undefined): string[] {
  * and other elements inside it.
  *
  * @tag x-vm
- * @attr cmd - Program to run on the console (default `/bin/bash`).
+ * @attr cmd - Program to run on the console (default `/bin/bash`); `cmd=""` boots with nothing on the console (for `run()` and `<x-terminal cmd>`).
  * @attr args - Its arguments: a JSON array, or words separated by spaces.
  * @attr env - `KEY=VALUE` words added to the default environment (PATH, HOME=/root, TERM=xterm-256color, LANG=C.UTF-8).
  * @attr cwd - Working directory (default `/`).
@@ -127,6 +127,12 @@ export class XVm extends LitElement implements VmHost {
 
   override render() { return html`<slot></slot>`; }
 
+  /** What the console runs changed while running: start over with it (the disks' blocks are cached). */
+  protected override updated(changed: Map<string, unknown>): void {
+    const what = ['cmd', 'args', 'env', 'cwd', 'uid', 'gid'];
+    if (this.linux && [...changed.keys()].some((k) => what.includes(k) && changed.get(k) !== undefined)) this.scheduleRestart();
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
     addEventListener('pagehide', this.onPageHide);
@@ -191,10 +197,11 @@ export class XVm extends LitElement implements VmHost {
     this.linux = linux;
     this.listen(linux);
     if (this.console) this.connectConsole();
-    this.setStatus({ phase: 'running', message: `Running ${this.cmd}` });
+    this.setStatus({ phase: 'running', message: this.cmd ? `Running ${this.cmd}` : 'Ready' });
     this.resolveReady(linux);
     this.dispatchEvent(new CustomEvent('vm-ready', { detail: { linux } }));
-    void this.runLoop(linux, gen);
+    // cmd="" boots a machine for run() and terminals of its own, with nothing on the console.
+    if (this.cmd) void this.runLoop(linux, gen);
   }
 
   private async runLoop(linux: Linux, gen: number): Promise<void> {

@@ -191,6 +191,18 @@ describe('<x-vm>, <x-disk>, <x-terminal>', () => {
     await until(() => (status.shadowRoot?.textContent ?? '').includes('404'), () => `status shows the error: ${status.shadowRoot?.textContent}`);
   });
 
+  it('cmd="" boots with nothing on the console; changing cmd while running starts over with the new one', async () => {
+    box.innerHTML = `<x-vm cmd=""><x-disk src="${env.image}"></x-disk></x-vm>`;
+    const vm = box.querySelector('x-vm') as HTMLElement & { ready: Promise<unknown>; run(p: string, a: string[]): Promise<{ status: number }>; status: { phase: string; message: string; exitStatus: number | null } };
+    await vm.ready;
+    expect(vm.status.message).to.equal('Ready');
+    expect((await vm.run('/bin/sh', ['-c', 'exit 6'])).status).to.equal(6);
+    const exited = event<{ status: number }>(vm, 'vm-exit');
+    vm.setAttribute('cmd', '/bin/sh');
+    vm.setAttribute('args', '["-c", "exit 9"]');
+    expect((await exited).detail.status).to.equal(9);
+  });
+
   it('a bad attribute is a vm-error in words', async () => {
     box.innerHTML = `<x-vm args='["-c", oops'><x-disk src="${env.image}"></x-disk></x-vm>`;
     const e = await event<{ message: string }>(box.querySelector('x-vm')!, 'vm-error');
