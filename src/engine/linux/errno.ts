@@ -130,5 +130,17 @@ export const EOWNERDEAD = 130;
 export const ENOTRECOVERABLE = 131;
 export const ERFKILL = 132;
 export const EHWPOISON = 133;
+/** strerror(3) texts of the errors a host reports when it cannot start a program. */
+const STRERROR: Record<number, string> = {
+  [EPERM]: 'Operation not permitted', [ENOENT]: 'No such file or directory', [E2BIG]: 'Argument list too long',
+  [ENOEXEC]: 'Exec format error', [ENOMEM]: 'Cannot allocate memory', [EACCES]: 'Permission denied',
+  [ENOTDIR]: 'Not a directory', [EISDIR]: 'Is a directory', [ELOOP]: 'Too many levels of symbolic links',
+};
+
+/** What strerror(3) says of errno `e` (positive), or "error N" for the ones not listed. */
+export function strerror(e: number): string {
+  return STRERROR[e] ?? `error ${e}`;
+}
+
 /** Kernel-internal restart codes: never seen by the guest. */
 export const ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;

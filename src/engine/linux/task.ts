@@ -90,6 +90,11 @@ export class Task {
   get mem(): AddressSpace { return this.cpu.mem; }
 }
 
+/** A wait status word as a shell reports it: the exit code, or 128 + the signal that killed it. */
+export function shellExitCode(status: number): number {
+  return status & 0x7f ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
+}
+
 export class Process {
   readonly kernel: Kernel;
   readonly pid: number;

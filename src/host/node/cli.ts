@@ -9,6 +9,8 @@ import type { FileSystem } from '../../engine/fs/types.js';
 import { imageMain } from './image/cli.js';
 import { openDisk, type OpenedDisk } from './disk.js';
 import { imageSplitMain } from './image-split.js';
+import { strerror } from '../../engine/linux/errno.js';
+import { shellExitCode } from '../../engine/linux/task.js';
 
 const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
        webx86 image split IMAGE OUTDIR [--chunk-size N]
@@ -104,7 +106,7 @@ async function run(args: string[]): Promise<number> {
   };
   const p = machine.console ? await spawnOnConsole(machine, path, spawnOpts) : await kernel.spawn(path, { ...spawnOpts, stdio: hostStdio() });
   if (typeof p === 'number') {
-    process.stderr.write(`webx86: cannot run ${path}: ${errnoText(-p)}\n`);
+    process.stderr.write(`webx86: cannot run ${path}: ${strerror(-p)}\n`);
     await close();
     return 126 + (p === -2 ? 1 : 0);
   }
@@ -112,18 +114,8 @@ async function run(args: string[]): Promise<number> {
   kernel.sched.onProcessExit = (q) => { if (q === p) status = q.exitStatus; };
   await kernel.sched.run();
   await close();
-  // Exit like a shell reports the child: code, or 128 + signal (after re-raising is not possible
-  // portably, so the conventional number).
-  if (status & 0x7f) {
-    const sig = status & 0x7f;
-    if (debug) debug(`program killed by signal ${sig}`);
-    return 128 + sig;
-  }
-  return (status >> 8) & 0xff;
+  // Exit like a shell reports the child: code, or 128 + signal (re-raising the signal is not
+  // possible portably, so the conventional number).
+  if (status & 0x7f && debug) debug(`program killed by signal ${status & 0x7f}`);
+  return shellExitCode(status);
 }
-
-const ERRNO_TEXT: Record<number, string> = {
-  1: 'Operation not permitted', 2: 'No such file or directory', 8: 'Exec format error', 13: 'Permission denied',
-  20: 'Not a directory', 21: 'Is a directory', 40: 'Too many levels of symbolic links', 7: 'Argument list too long',
-};
-const errnoText = (e: number) => ERRNO_TEXT[e] ?? `error ${e}`;

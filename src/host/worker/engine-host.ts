@@ -7,10 +7,11 @@ import { createMachine, spawnOnConsole, type Machine } from '../../engine/machin
 import type { HostTerminal, TermSize } from '../../engine/tty/console.js';
 import { openHostPty, type HostPty } from '../../engine/tty/host-pty.js';
 import { setCtty } from '../../engine/tty/jobctl.js';
-import type { Process } from '../../engine/linux/task.js';
+import { shellExitCode, type Process } from '../../engine/linux/task.js';
+import { strerror } from '../../engine/linux/errno.js';
 import { IdbBlockStore } from '../../engine/block/idb.js';
 import { buildMounts, type BuiltMounts } from './mounts.js';
-import type { DeviceSpec, EngineApi, EventFn, MountSpec, RunOptions, WriteFn } from './protocol.js';
+import { DEFAULT_ENV, type DeviceSpec, type EngineApi, type EventFn, type MountSpec, type RunOptions, type WriteFn } from './protocol.js';
 
 /** Console output kept while no console is attached, replayed when one attaches. */
 const BACKLOG_LIMIT = 256 * 1024;
@@ -19,7 +20,6 @@ const BACKLOG_LIMIT = 256 * 1024;
  * wrote it, as Linux's dirty writeback does, so closing the tab loses at most this much.
  */
 const WRITEBACK_MS = 2000;
-const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'TERM=xterm-256color', 'LANG=C.UTF-8'];
 
 /** Output batched per task slice: one message per burst rather than per write(2). */
 class Batcher {
@@ -175,7 +175,7 @@ export class EngineHost implements EngineApi {
   private spawnOpts(path: string, args: string[], o: RunOptions) {
     return {
       argv: [path, ...args],
-      env: o.env ?? DEFAULT_ENV,
+      env: o.env ?? [...DEFAULT_ENV],
       cwd: o.cwd ?? '/',
       uid: o.uid ?? 0,
       gid: o.gid ?? 0,
@@ -192,8 +192,8 @@ export class EngineHost implements EngineApi {
   async run(path: string, args: string[], opts: RunOptions): Promise<{ status: number }> {
     const m = this.need();
     const p = await spawnOnConsole(m, path, this.spawnOpts(path, args, opts));
-    if (typeof p === 'number') throw new Error(`cannot run ${path}: ${errnoText(-p)}`);
-    return { status: waitStatusToExit(await this.waitExit(m, p)) };
+    if (typeof p === 'number') throw new Error(`cannot run ${path}: ${strerror(-p)}`);
+    return { status: shellExitCode(await this.waitExit(m, p)) };
   }
 
   setConsole(write: WriteFn | null, cols: number, rows: number): void {
@@ -208,15 +208,15 @@ export class EngineHost implements EngineApi {
     const id = this.nextPty++;
     const out = new Batcher((b) => write(b, 0));
     const pty = openHostPty(m.devpts, cols, rows, (b) => out.push(b));
-    if (typeof pty === 'number') throw new Error(`cannot open a pseudo-terminal: ${errnoText(-pty)}`);
+    if (typeof pty === 'number') throw new Error(`cannot open a pseudo-terminal: ${strerror(-pty)}`);
     const p = await m.kernel.spawn(path, { ...this.spawnOpts(path, args, opts), stdio: [pty.slave, pty.slave, pty.slave] });
-    if (typeof p === 'number') { pty.close(); throw new Error(`cannot run ${path}: ${errnoText(-p)}`); }
+    if (typeof p === 'number') { pty.close(); throw new Error(`cannot run ${path}: ${strerror(-p)}`); }
     setCtty(p, pty.pair.slave);
     this.ptys.set(id, pty);
     void this.waitExit(m, p).then((st) => {
       this.ptys.delete(id);
       pty.close();
-      exit(waitStatusToExit(st));
+      exit(shellExitCode(st));
     });
     return id;
   }
@@ -272,13 +272,3 @@ function usesIdb(d: DeviceSpec, name: string): boolean {
   return (d.kind === 'idb' && d.name === name) || (d.kind === 'overlay' && (usesIdb(d.base, name) || usesIdb(d.store, name)));
 }
 
-/** A wait status as a shell reports it: the exit code, or 128 + the signal. */
-export function waitStatusToExit(st: number): number {
-  return st & 0x7f ? 128 + (st & 0x7f) : (st >> 8) & 0xff;
-}
-
-const ERRNO_TEXT: Record<number, string> = {
-  1: 'operation not permitted', 2: 'no such file or directory', 8: 'not an executable (exec format error)', 13: 'permission denied',
-  20: 'a path component is not a directory', 21: 'is a directory', 40: 'too many levels of symbolic links', 7: 'argument list too long', 12: 'out of memory',
-};
-const errnoText = (e: number) => ERRNO_TEXT[e] ?? `error ${e}`;

@@ -29,6 +29,9 @@ export interface MountSpec {
   dev?: DeviceSpec;
 }
 
+/** The environment a program gets when the page gives none (CheerpX's `env` is "KEY=VALUE" strings too). */
+export const DEFAULT_ENV: readonly string[] = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'TERM=xterm-256color', 'LANG=C.UTF-8'];
+
 export interface RunOptions {
   /** `KEY=VALUE` strings. */
   env?: string[];
@@ -54,9 +57,6 @@ export type EngineEvent =
   | { type: 'log'; message: string };
 
 export type EventFn = (e: EngineEvent) => void;
-
-/** A terminal session on a new pseudo-terminal (`openTerminal`). */
-export interface TerminalId { id: number }
 
 /** The worker's side: what `Linux` calls. Errors are thrown as Error with a readable message. */
 export interface EngineApi {
