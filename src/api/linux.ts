@@ -50,7 +50,6 @@ const toBytes = (d: string | Uint8Array) => (typeof d === 'string' ? encoder.enc
 export class Linux {
   private readonly callbacks = new Map<string, Set<(v: CallbackValue) => void>>();
   private deleted = false;
-  private consoleSize = { cols: 80, rows: 24 };
   private readonly deviceHost: DeviceHost;
 
   private constructor(
@@ -113,7 +112,6 @@ export class Linux {
    * character code per call (CheerpX), or — an extension — a whole string or byte array.
    */
   setCustomConsole(write: (buf: Uint8Array, vt: number) => void, cols: number, rows: number): (key: number | string | Uint8Array) => void {
-    this.consoleSize = { cols, rows };
     void this.call(this.engine.setConsole(proxy(write), cols, rows));
     let pending = '';
     return (key) => {
@@ -126,7 +124,6 @@ export class Linux {
 
   /** Extension: the console's size changed (TIOCGWINSZ answers it; the foreground job gets SIGWINCH). */
   resizeConsole(cols: number, rows: number): void {
-    this.consoleSize = { cols, rows };
     void this.engine.consoleResize(cols, rows);
   }
 
@@ -196,10 +193,6 @@ export class Linux {
     return { type: 'webx86.Linux', deleted: this.deleted };
   }
 
-  /** @internal The console's size as last set. */
-  get consoleCols(): number { return this.consoleSize.cols; }
-  /** @internal */
-  get consoleRows(): number { return this.consoleSize.rows; }
 }
 
 function messageOf(e: unknown): string {

@@ -1,5 +1,6 @@
 /** Every element; importing this module defines the tags. */
-export { XVm, parseArgs, parseEnv } from './vm.js';
+export { XVm, parseEnv } from './vm.js';
+export { parseList, mergeEnv } from './attributes.js';
 export { XDisk } from './disk.js';
 export { XTerminal } from './terminal.js';
 export { XVmStatus } from './vm-status.js';

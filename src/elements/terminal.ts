@@ -9,6 +9,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import xtermCss from '@xterm/xterm/css/xterm.css?inline';
 import type { PtySession, TerminalSession, TerminalSink, VmHost } from './context.js';
 import { VmConsumer } from './vm-consumer.js';
+import { parseList } from './attributes.js';
 import { DEFAULT_BACKGROUND, readLook } from './terminal-theme.js';
 
 /** Always set for programs started on a pty; `env` comes after, so it can override them. */
@@ -535,23 +536,6 @@ export class XTerminal extends LitElement {
   private fire<T>(type: string, detail: T): void {
     this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
   }
-}
-
-/** `args`/`env` syntax: a JSON array of strings when it starts with `[`, else whitespace-separated words. */
-export function parseList(value: string | undefined, name: string): string[] {
-  const text = (value ?? '').trim();
-  if (!text) return [];
-  if (!text.startsWith('[')) return text.split(/\s+/);
-  let list: unknown;
-  try {
-    list = JSON.parse(text);
-  } catch {
-    throw new Error(`the ${name} attribute is not valid JSON`);
-  }
-  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) {
-    throw new Error(`the ${name} attribute must be a JSON array of strings`);
-  }
-  return list;
 }
 
 /** Links open in a new tab, without giving it a handle on this page. */

@@ -1,39 +1,23 @@
 import { LitElement, html, css } from 'lit';
 import { ContextProvider } from '@lit/context';
 import { Linux, type CallbackValue, type MountPointConfiguration } from '../api/linux.js';
-import type { RunOptions } from '../host/worker/protocol.js';
+import { DEFAULT_ENV, type RunOptions } from '../host/worker/protocol.js';
+import { mergeEnv, parseList } from './attributes.js';
 import { vmContext, type PtySession, type TerminalSession, type TerminalSink, type VmHost, type VmStatus } from './context.js';
 import type { XDisk } from './disk.js';
 
-const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'TERM=xterm-256color', 'LANG=C.UTF-8'];
 
 const INITIAL_STATUS: VmStatus = {
   phase: 'idle', message: 'Not started', bytesDownloaded: 0, requests: 0, inFlight: 0, cacheHits: 0, cacheMisses: 0,
   cpu: 'ready', disk: 'ready', latencyMs: null, latencySamples: 0, error: null, exitStatus: null,
 };
 
-/** `args`: a JSON array, or words separated by spaces. */
-export function parseArgs(v: string | null | undefined): string[] {
-  const s = (v ?? '').trim();
-  if (!s) return [];
-  if (s.startsWith('[')) {
-    let a: unknown;
-    try { a = JSON.parse(s); } catch { throw new Error(`args starts with "[" but is not a JSON array of strings: ${s}`); }
-    if (!Array.isArray(a)) throw new Error('args must be a JSON array of strings');
-    return a.map(String);
-  }
-  return s.split(/\s+/);
-}
-
-/** `env`: KEY=VALUE words separated by spaces; they are added to (and override) the defaults. */
+/** `env`: KEY=VALUE words (or a JSON array of them); they are added to (and override) the defaults. */
 export function parseEnv(v: string | null | undefined): string[] {
-  const env = new Map(DEFAULT_ENV.map((e) => [e.slice(0, e.indexOf('=')), e]));
-  for (const w of (v ?? '').trim().split(/\s+/).filter(Boolean)) {
-    const i = w.indexOf('=');
-    if (i <= 0) throw new Error(`env entries are KEY=VALUE, got "${w}"`);
-    env.set(w.slice(0, i), w);
-  }
-  return [...env.values()];
+  const words = parseList(v, 'env');
+  const bad = words.find((w) => w.indexOf('=') <= 0);
+  if (bad !== undefined) throw new Error(`env entries are KEY=VALUE, got "${bad}"`);
+  return mergeEnv(DEFAULT_ENV, words);
 }
 
 /**
@@ -209,7 +193,7 @@ export class XVm extends LitElement implements VmHost {
       let status: number;
       try {
         const opts: RunOptions = { env: parseEnv(this.env), cwd: this.cwd || '/', uid: this.uid || 0, gid: this.gid || 0 };
-        ({ status } = await linux.run(this.cmd, parseArgs(this.args), opts));
+        ({ status } = await linux.run(this.cmd, parseList(this.args, 'args'), opts));
       } catch (e) {
         if (gen !== this.generation) return;
         this.fail((e as Error).message);
@@ -310,9 +294,8 @@ export class XVm extends LitElement implements VmHost {
   async openTerminal(cmd: string, args: string[], opts: RunOptions, sink: TerminalSink, cols: number, rows: number): Promise<PtySession> {
     const linux = await this.ready;
     // The terminal's variables go over the VM's, by name (PATH and HOME stay unless overridden).
-    const env = new Map(parseEnv(this.env).map((e) => [e.slice(0, e.indexOf('=')), e]));
-    for (const e of opts.env ?? []) env.set(e.slice(0, e.indexOf('=')), e);
-    return linux.openTerminal(cmd, args, { cwd: this.cwd || '/', uid: this.uid || 0, gid: this.gid || 0, ...opts, env: [...env.values()] }, (b) => sink.write(b), cols, rows);
+    const env = mergeEnv(parseEnv(this.env), opts.env ?? []);
+    return linux.openTerminal(cmd, args, { cwd: this.cwd || '/', uid: this.uid || 0, gid: this.gid || 0, ...opts, env }, (b) => sink.write(b), cols, rows);
   }
 }
 
