@@ -322,40 +322,43 @@ export class Ext2Dir extends Ext2Inode {
     }) as Promise<number>;
   }
 
+  /** The entry `name` and its inode, or -errno. */
+  private async entry(name: string): Promise<{ slot: Slot; child: Ext2Inode } | number> {
+    const nb = this.nameBytes(name);
+    if (typeof nb === 'number') return nb;
+    const slot = await this.find(nb);
+    if (!slot) return -ENOENT;
+    return { slot, child: await this.fs.inode(slot.ino) };
+  }
+
+  /** Remove the entry `name` (found as `slot`); its inode is left with `links` links, freed if unused. */
+  private async dropEntry(name: string, slot: Slot, child: Ext2Inode, links: number): Promise<void> {
+    await this.removeSlot(slot);
+    this.byName?.delete(name);
+    this.changed();
+    child.links = links;
+    child.touch('c');
+    await child.evictIfUnused();
+  }
+
   unlink(name: string): Promise<number> {
     return this.mutate(async () => {
-      const nb = this.nameBytes(name);
-      if (typeof nb === 'number') return nb;
-      const s = await this.find(nb);
-      if (!s) return -ENOENT;
-      const child = await this.fs.inode(s.ino);
-      if (child.isDir) return -EISDIR;
-      await this.removeSlot(s);
-      this.byName?.delete(name);
-      this.changed();
-      child.links = Math.max(0, child.links - 1);
-      child.touch('c');
-      await child.evictIfUnused();
+      const e = await this.entry(name);
+      if (typeof e === 'number') return e;
+      if (e.child.isDir) return -EISDIR;
+      await this.dropEntry(name, e.slot, e.child, Math.max(0, e.child.links - 1));
       return 0;
     }) as Promise<number>;
   }
 
   rmdir(name: string): Promise<number> {
     return this.mutate(async () => {
-      const nb = this.nameBytes(name);
-      if (typeof nb === 'number') return nb;
-      const s = await this.find(nb);
-      if (!s) return -ENOENT;
-      const child = await this.fs.inode(s.ino);
-      if (!(child instanceof Ext2Dir)) return -ENOTDIR;
-      if (!(await child.isEmpty())) return -ENOTEMPTY;
-      await this.removeSlot(s);
-      this.byName?.delete(name);
-      this.changed();
+      const e = await this.entry(name);
+      if (typeof e === 'number') return e;
+      if (!(e.child instanceof Ext2Dir)) return -ENOTDIR;
+      if (!(await e.child.isEmpty())) return -ENOTEMPTY;
       this.links--; // its '..' is gone
-      child.links = 0;
-      child.touch('c');
-      await child.evictIfUnused();
+      await this.dropEntry(name, e.slot, e.child, 0);
       return 0;
     }) as Promise<number>;
   }

@@ -396,13 +396,21 @@ function readMsgHdr(t: Task, p: number): MsgHdr | number {
   return { name: u(0), namelen: dv.getInt32(4, true), iov: u(8), iovlen: dv.getInt32(12, true), control: u(16), controllen: u(20), flags: dv.getInt32(24, true) };
 }
 
-async function sendmsg(t: Task, fd: number, mp: number, flags: number): Promise<number> {
+/** What sendmsg and recvmsg both start from: the socket, its msghdr and the msghdr's iovecs. */
+function msgCall(t: Task, fd: number, mp: number) {
   const s = sockOf(t, fd);
   if (typeof s === 'number') return s;
   const m = readMsgHdr(t, mp);
   if (typeof m === 'number') return m;
   const iovs = readIovs(t, m.iov, m.iovlen);
   if (typeof iovs === 'number') return iovs;
+  return { s, m, iovs };
+}
+
+async function sendmsg(t: Task, fd: number, mp: number, flags: number): Promise<number> {
+  const call = msgCall(t, fd, mp);
+  if (typeof call === 'number') return call;
+  const { s, m, iovs } = call;
   const data = gather(t, iovs);
   if (typeof data === 'number') return data;
   const c = parseCmsgs(t, m.control, m.controllen);
@@ -411,12 +419,9 @@ async function sendmsg(t: Task, fd: number, mp: number, flags: number): Promise<
 }
 
 async function recvmsg(t: Task, fd: number, mp: number, flags: number): Promise<number> {
-  const s = sockOf(t, fd);
-  if (typeof s === 'number') return s;
-  const m = readMsgHdr(t, mp);
-  if (typeof m === 'number') return m;
-  const iovs = readIovs(t, m.iov, m.iovlen);
-  if (typeof iovs === 'number') return iovs;
+  const call = msgCall(t, fd, mp);
+  if (typeof call === 'number') return call;
+  const { s, m, iovs } = call;
   const len = iovs.reduce((n, v) => n + v.len, 0);
   const r = await recvCommon(t, s, len, flags & ~MSG_CMSG_CLOEXEC);
   if (typeof r === 'number') return r;
