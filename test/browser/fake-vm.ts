@@ -95,15 +95,3 @@ export function provideVm(vm: FakeVm, el: HTMLElement = document.createElement('
   return { el, announce: () => provider.hostConnected() };
 }
 
-/** Resolve when `cond()` holds, polling; reject naming `what` after `ms` (a deadline, not a delay the test relies on). */
-export async function until(cond: () => boolean, what: () => string, ms = 5000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-export function nextEvent<T = unknown>(el: EventTarget, name: string): Promise<CustomEvent<T>> {
-  return new Promise((resolve) => el.addEventListener(name, (e) => resolve(e as CustomEvent<T>), { once: true }));
-}

@@ -5,9 +5,9 @@
  * loaded from another origin (a CDN) still starts its worker and boots.
  */
 import { expect } from '@esm-bundle/chai';
+import { loadTestEnv } from './helpers.js';
 
-interface Env { origin2: string; image: string; bundle2: string; statsUrl: string }
-const env: Env = await (await fetch('/test-env.json')).json();
+const env = await loadTestEnv();
 const SAME_ORIGIN_BUNDLE = new URL('/dist/webx86.js', location.href).href;
 
 interface PageVm { ready: Promise<unknown>; run(p: string, a: string[]): Promise<{ status: number }>; stop(): Promise<void> }

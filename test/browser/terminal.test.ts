@@ -6,7 +6,8 @@
  */
 import { expect } from '@esm-bundle/chai';
 import { sendKeys } from '@web/test-runner-commands';
-import { FakeVm, nextEvent, provideVm, until } from './fake-vm.js';
+import { FakeVm, provideVm } from './fake-vm.js';
+import { nextEvent, until } from './helpers.js';
 
 await import('../../dist/webx86.js' as string);
 

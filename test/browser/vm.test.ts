@@ -4,25 +4,15 @@
  * Range support and no special headers) through the JS API and through the tags.
  */
 import { expect } from '@esm-bundle/chai';
+import { loadTestEnv, nextEvent, until } from './helpers.js';
 
-interface Env { origin2: string; image: string; bundle2: string; statsUrl: string }
-const env: Env = await (await fetch('/test-env.json')).json();
+const env = await loadTestEnv();
 // The bundle has no type declarations of its own at test time; the tests use it as the page would.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const wx: any = await import('../../dist/webx86.js' as string);
 
-/** Resolve when `cond()` holds, polling each animation frame; reject with `what` after `ms`. */
-async function until(cond: () => boolean, what: () => string, ms = 90_000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting: ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function event<T = unknown>(el: EventTarget, name: string): Promise<CustomEvent<T>> {
-  return new Promise((r) => el.addEventListener(name, (e) => r(e as CustomEvent<T>), { once: true }));
-}
+/** Booting and running real programs: a deadline well past a slow machine's boot. */
+const BOOT_MS = 90_000;
 
 const decoder = new TextDecoder();
 
@@ -143,9 +133,9 @@ describe('<x-vm>, <x-disk>, <x-terminal>', () => {
     const vm = box.querySelector('x-vm') as HTMLElement & { ready: Promise<unknown>; status: { phase: string } };
     const term = box.querySelector('x-terminal') as HTMLElement & { text: string; input?: (s: string) => void };
     await vm.ready;
-    await until(() => /#\s*$/m.test(term.text), () => `prompt; screen: ${term.text}`);
+    await until(() => /#\s*$/m.test(term.text), () => `prompt; screen: ${term.text}`, BOOT_MS);
     typeInto(term, 'echo $((6*7)) done\r');
-    await until(() => /^42 done$/m.test(term.text), () => `42 done; screen: ${term.text}`);
+    await until(() => /^42 done$/m.test(term.text), () => `42 done; screen: ${term.text}`, BOOT_MS);
     expect(vm.status.phase).to.equal('running');
   });
 
@@ -155,9 +145,9 @@ describe('<x-vm>, <x-disk>, <x-terminal>', () => {
       <x-terminal cmd="/bin/bash" rows="12" cols="70"></x-terminal>
     </x-vm>`;
     const term = box.querySelector('x-terminal') as HTMLElement & { text: string };
-    await until(() => /#\s*$/m.test(term.text), () => `prompt; screen: ${term.text}`);
+    await until(() => /#\s*$/m.test(term.text), () => `prompt; screen: ${term.text}`, BOOT_MS);
     typeInto(term, 'tty; stty size; echo home=$HOME\r');
-    await until(() => /^\/dev\/pts\/\d+$/m.test(term.text) && /^12 70$/m.test(term.text) && /^home=\/root$/m.test(term.text), () => `pty, size and the VM's environment; screen: ${term.text}`);
+    await until(() => /^\/dev\/pts\/\d+$/m.test(term.text) && /^12 70$/m.test(term.text) && /^home=\/root$/m.test(term.text), () => `pty, size and the VM's environment; screen: ${term.text}`, BOOT_MS);
   });
 
   it('elements compose in any order: disk and terminal added after the VM is defined and connected', async () => {
@@ -175,8 +165,8 @@ describe('<x-vm>, <x-disk>, <x-terminal>', () => {
   it('a disk added after a boot that failed for want of one starts the machine', async () => {
     box.innerHTML = '<x-vm cmd="/bin/sleep" args="100000"></x-vm>';
     const vm = box.querySelector('x-vm') as HTMLElement & { ready: Promise<unknown>; run(p: string, a: string[]): Promise<{ status: number }>; status: { phase: string } };
-    await event(vm, 'vm-error');
-    const ready = event(vm, 'vm-ready');
+    await nextEvent(vm, 'vm-error');
+    const ready = nextEvent(vm, 'vm-ready');
     vm.insertAdjacentHTML('beforeend', `<x-disk src="${env.image}"></x-disk>`);
     await ready;
     expect((await vm.run('/bin/sh', ['-c', 'exit 4'])).status).to.equal(4);
@@ -185,10 +175,10 @@ describe('<x-vm>, <x-disk>, <x-terminal>', () => {
   it('errors surface as vm-error with words, and in <x-vm-status>', async () => {
     box.innerHTML = `<x-vm><x-disk src="${env.origin2}/images/missing.ext2"></x-disk><x-vm-status></x-vm-status></x-vm>`;
     const vm = box.querySelector('x-vm')!;
-    const e = await event<{ message: string }>(vm, 'vm-error');
+    const e = await nextEvent<{ message: string }>(vm, 'vm-error');
     expect(e.detail.message).to.match(/missing\.ext2.*404|404.*missing\.ext2/);
     const status = box.querySelector('x-vm-status')!;
-    await until(() => (status.shadowRoot?.textContent ?? '').includes('404'), () => `status shows the error: ${status.shadowRoot?.textContent}`);
+    await until(() => (status.shadowRoot?.textContent ?? '').includes('404'), () => `status shows the error: ${status.shadowRoot?.textContent}`, BOOT_MS);
   });
 
   it('cmd="" boots with nothing on the console; changing cmd while running starts over with the new one', async () => {
@@ -197,7 +187,7 @@ describe('<x-vm>, <x-disk>, <x-terminal>', () => {
     await vm.ready;
     expect(vm.status.message).to.equal('Ready');
     expect((await vm.run('/bin/sh', ['-c', 'exit 6'])).status).to.equal(6);
-    const exited = event<{ status: number }>(vm, 'vm-exit');
+    const exited = nextEvent<{ status: number }>(vm, 'vm-exit');
     vm.setAttribute('cmd', '/bin/sh');
     vm.setAttribute('args', '["-c", "exit 9"]');
     expect((await exited).detail.status).to.equal(9);
@@ -205,13 +195,13 @@ describe('<x-vm>, <x-disk>, <x-terminal>', () => {
 
   it('a bad attribute is a vm-error in words', async () => {
     box.innerHTML = `<x-vm args='["-c", oops'><x-disk src="${env.image}"></x-disk></x-vm>`;
-    const e = await event<{ message: string }>(box.querySelector('x-vm')!, 'vm-error');
+    const e = await nextEvent<{ message: string }>(box.querySelector('x-vm')!, 'vm-error');
     expect(e.detail.message).to.contain('not a JSON array');
   });
 
   it('a VM without a root disk says so', async () => {
     box.innerHTML = '<x-vm></x-vm>';
-    const e = await event<{ message: string }>(box.querySelector('x-vm')!, 'vm-error');
+    const e = await nextEvent<{ message: string }>(box.querySelector('x-vm')!, 'vm-error');
     expect(e.detail.message).to.contain('no root disk');
   });
 });

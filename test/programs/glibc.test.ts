@@ -8,11 +8,8 @@
  * engine holds open can disturb them.
  */
 import { before, test } from 'node:test';
-import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { debianRoot } from '../../src/host/node/debian-packages.js';
-import { runInRootEngine, runInRootNatively, type Timed } from '../support/debian-root.js';
+import { assertEngineMatchesNative, runInRootNatively, type Timed } from '../support/debian-root.js';
 
 const sh = (script: string) => ['/bin/bash', '-c', script];
 const py = (code: string) => ['/usr/bin/python3', '-c', code];
@@ -80,11 +77,6 @@ before(() => {
 for (const [name, argv] of Object.entries(CASES)) {
   test(`glibc: ${name} matches a native run`, async (t) => {
     if (skip) { t.skip(skip); return; }
-    assert.ok(existsSync(join(root, 'lib/ld-linux.so.2')), 'the root has no dynamic loader');
-    const n = native.get(name)!;
-    const g = await runInRootEngine(root, name, argv);
-    t.diagnostic(`native ${n.ms.toFixed(0)} ms, engine ${g.ms.toFixed(0)} ms, ${((g.icount ?? 0) / 1e6).toFixed(1)} M instructions`);
-    assert.equal(g.stdout, n.stdout, `stdout differs; engine stderr: ${g.stderr}`);
-    assert.equal(g.status, n.status, `status differs; engine stderr: ${g.stderr}; native stderr: ${n.stderr}`);
+    await assertEngineMatchesNative(t, root, name, argv, native.get(name)!);
   });
 }

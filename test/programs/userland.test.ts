@@ -9,11 +9,10 @@
  * Like glibc.test.ts, all native runs happen before the engine opens any host file.
  */
 import { before, test } from 'node:test';
-import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GCC_ROOT_PACKAGES, GLIBC_ROOT_PACKAGES, debianRoot } from '../../src/host/node/debian-packages.js';
-import { runInRootEngine, runInRootNatively, type Timed } from '../support/debian-root.js';
+import { assertEngineMatchesNative, runInRootNatively, type Timed } from '../support/debian-root.js';
 
 const SLOW = !!process.env.WEBX86_SLOW_TESTS;
 const FILES = new URL('./userland', import.meta.url).pathname;
@@ -79,13 +78,7 @@ for (const [key, s] of Object.entries(SUITES)) {
   for (const [name, argv] of Object.entries(s.cases)) {
     test(`userland: ${name} matches a native run`, { skip: s.enabled ? false : 'set WEBX86_SLOW_TESTS=1 to run' }, async (t) => {
       if (skip) { t.skip(skip); return; }
-      const root = roots.get(key)!;
-      assert.ok(existsSync(join(root, 'lib/ld-linux.so.2')), 'the root has no dynamic loader');
-      const n = native.get(name)!;
-      const g = await runInRootEngine(root, name, argv);
-      t.diagnostic(`native ${n.ms.toFixed(0)} ms, engine ${g.ms.toFixed(0)} ms, ${((g.icount ?? 0) / 1e6).toFixed(1)} M instructions`);
-      assert.equal(g.stdout, n.stdout, `stdout differs; engine stderr: ${g.stderr}`);
-      assert.equal(g.status, n.status, `status differs; engine stderr: ${g.stderr}; native stderr: ${n.stderr}`);
+      await assertEngineMatchesNative(t, roots.get(key)!, name, argv, native.get(name)!);
     });
   }
 }

@@ -4,7 +4,9 @@
  * /tmp (the tree's /tmp natively, tmpfs in the engine).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import { HostFs } from '../../src/host/node/hostfs.js';
 import { runGuest, type GuestResult } from './guest.js';
@@ -41,6 +43,15 @@ export async function runInRootEngine(root: string, name: string, argv: string[]
   const ms = performance.now() - t0;
   rmSync(join(root, workOf(name)), { recursive: true, force: true });
   return { ...g, ms };
+}
+
+/** Run case `name` in the engine and assert stdout and status equal the native run `n`. */
+export async function assertEngineMatchesNative(t: TestContext, root: string, name: string, argv: string[], n: Timed): Promise<void> {
+  assert.ok(existsSync(join(root, 'lib/ld-linux.so.2')), 'the root has no dynamic loader');
+  const g = await runInRootEngine(root, name, argv);
+  t.diagnostic(`native ${n.ms.toFixed(0)} ms, engine ${g.ms.toFixed(0)} ms, ${((g.icount ?? 0) / 1e6).toFixed(1)} M instructions`);
+  assert.equal(g.stdout, n.stdout, `stdout differs; engine stderr: ${g.stderr}`);
+  assert.equal(g.status, n.status, `status differs; engine stderr: ${g.stderr}; native stderr: ${n.stderr}`);
 }
 
 /**
