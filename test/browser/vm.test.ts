@@ -37,6 +37,15 @@ describe('the page and the engine', () => {
     await linux.delete();
   });
 
+  it('output written before a console is set is replayed to it', async () => {
+    const linux = await wx.Linux.create({ mounts: [{ type: 'ext2', path: '/', dev: await wx.HttpBytesDevice.create(env.image) }] });
+    expect((await linux.run('/bin/bash', ['-c', 'echo early-output'])).status).to.equal(0);
+    let out = '';
+    linux.setCustomConsole((buf: Uint8Array) => { out += decoder.decode(buf); }, 80, 24);
+    await until(() => out.includes('early-output'), () => `the replayed output; got ${JSON.stringify(out)}`);
+    await linux.delete();
+  });
+
   it('a missing image is a readable error from Linux.create', async () => {
     const disk = await wx.HttpBytesDevice.create(`${env.origin2}/images/nope.ext2`);
     let message = '';
