@@ -25,7 +25,14 @@ const WRITEBACK_MS = 2000;
 class Batcher {
   private parts: Uint8Array[] = [];
   private scheduled = false;
-  constructor(private readonly send: (bytes: Uint8Array) => void) {}
+  /** The page's acknowledgement of the last batch sent (see WriteFn). */
+  private last: Promise<unknown> = Promise.resolve();
+  constructor(private readonly send: (bytes: Uint8Array) => void | Promise<unknown>) {}
+  /** Send what is pending now and resolve once the page has handled every batch sent. */
+  drained(): Promise<unknown> {
+    if (this.scheduled) this.flush();
+    return this.last.catch(() => {});
+  }
   push(b: Uint8Array): void {
     this.parts.push(b.slice());
     if (this.scheduled) return;
@@ -33,14 +40,18 @@ class Batcher {
     queueMicrotask(() => this.flush());
   }
   private flush(): void {
+    if (!this.scheduled) return;
     this.scheduled = false;
     const parts = this.parts;
     this.parts = [];
-    if (parts.length === 1) return this.send(parts[0]);
-    const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-    let o = 0;
-    for (const p of parts) { out.set(p, o); o += p.length; }
-    this.send(out);
+    let out = parts[0];
+    if (parts.length > 1) {
+      out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+      let o = 0;
+      for (const p of parts) { out.set(p, o); o += p.length; }
+    }
+    const r = this.send(out);
+    if (r instanceof Promise) this.last = r;
   }
 }
 
@@ -73,8 +84,11 @@ class PageConsole implements HostTerminal {
 
   feed(b: Uint8Array): void { this.inputCb(b); }
 
-  private deliver(b: Uint8Array): void {
-    if (this.sink) { this.sink(b, 1); return; }
+  /** Resolves once the page has handled all output written so far (nothing to wait for without a console). */
+  drained(): Promise<unknown> { return this.out.drained(); }
+
+  private deliver(b: Uint8Array): void | Promise<void> {
+    if (this.sink) return this.sink(b, 1);
     this.backlog.push(b);
     this.backlogBytes += b.length;
     while (this.backlogBytes > BACKLOG_LIMIT && this.backlog.length > 1) this.backlogBytes -= this.backlog.shift()!.length;
@@ -193,7 +207,9 @@ export class EngineHost implements EngineApi {
     const m = this.need();
     const p = await spawnOnConsole(m, path, this.spawnOpts(path, args, opts));
     if (typeof p === 'number') throw new Error(`cannot run ${path}: ${strerror(-p)}`);
-    return { status: shellExitCode(await this.waitExit(m, p)) };
+    const status = shellExitCode(await this.waitExit(m, p));
+    await this.console.drained();
+    return { status };
   }
 
   setConsole(write: WriteFn | null, cols: number, rows: number): void {
@@ -213,9 +229,10 @@ export class EngineHost implements EngineApi {
     if (typeof p === 'number') { pty.close(); throw new Error(`cannot run ${path}: ${strerror(-p)}`); }
     setCtty(p, pty.pair.slave);
     this.ptys.set(id, pty);
-    void this.waitExit(m, p).then((st) => {
+    void this.waitExit(m, p).then(async (st) => {
       this.ptys.delete(id);
       pty.close();
+      await out.drained();
       exit(shellExitCode(st));
     });
     return id;

@@ -41,7 +41,13 @@ export interface RunOptions {
 }
 
 /** Output sink for a terminal on the page: bytes the guest wrote, and the VT number (1: the console). */
-export type WriteFn = (bytes: Uint8Array, vt: number) => void;
+/**
+ * Output to a screen on the page. Through comlink the worker gets a promise that settles once
+ * the page has handled the bytes: the worker awaits the last one before reporting an exit,
+ * because a proxied callback has its own MessagePort and messages on different ports are not
+ * ordered (seen: run() resolved before its program's last line reached the console).
+ */
+export type WriteFn = (bytes: Uint8Array, vt: number) => void | Promise<void>;
 
 /** Events the worker reports; the page turns them into CheerpX callbacks and DOM events. */
 export type EngineEvent =
