@@ -15,8 +15,8 @@ export const PIPE_BUF = 4096;
 export const PIPE_DEF_SIZE = 65536;
 /** /proc/sys/fs/pipe-max-size default: unprivileged processes may not exceed it. */
 export const PIPE_MAX_SIZE = 1 << 20;
-const FIONREAD = 0x541b;
-const SIGPIPE = 13;
+import { FIONREAD } from '../abi/ioctls.js';
+import { SIGPIPE } from '../abi/signals.js';
 
 const pipeDev = allocAnonDev();
 let nextPipeIno = 1;

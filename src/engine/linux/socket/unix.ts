@@ -39,8 +39,8 @@ export const MSG_WAITALL = 0x100, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40
 export const RCV_SHUTDOWN = 1, SEND_SHUTDOWN = 2;
 /** net.core.wmem_default / rmem_default on a stock kernel. */
 export const DEFAULT_BUF = 212992;
-const FIONREAD = 0x541b, SIOCOUTQ = 0x5411;
-const SIGPIPE = 13;
+import { FIONREAD, SIOCOUTQ } from '../../abi/ioctls.js';
+import { SIGPIPE } from '../../abi/signals.js';
 /** The sk_buff overhead Linux adds to every datagram it charges (measured ~ 768 bytes truesize); used for EMSGSIZE only. */
 const UNIX_MAX_DGRAM = DEFAULT_BUF - 32;
 

@@ -611,7 +611,7 @@ function pipe2(t: Task, fdsp: number, flags: number): number {
 
 // ---- ioctl ----
 
-const FIONREAD = 0x541b, FIONBIO = 0x5421, FIONCLEX = 0x5450, FIOCLEX = 0x5451, FIOASYNC = 0x5452;
+import { FIONREAD, FIONBIO, FIONCLEX, FIOCLEX, FIOASYNC } from '../../abi/ioctls.js';
 
 async function ioctl(t: Task, fd: number, req: number, arg: number): Promise<number> {
   const f = fileOf(t, fd);

@@ -12,8 +12,9 @@ import {
 } from '../clock.js';
 import {
   itimer, alarmSeconds, createPosixTimer, deletePosixTimer, procTimers, KTimer,
-  ITIMER_REAL, ITIMER_PROF, SIGALRM, SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID,
+  ITIMER_REAL, ITIMER_PROF, SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID,
 } from '../timers.js';
+import { SIGALRM } from '../../abi/signals.js';
 
 /** Remaining time as getitimer reports it: an armed timer never reads as 0 (itimer_get_remtime). */
 function itimerRemaining(tm: KTimer): bigint {
