@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/engine/linux/syscalls/fs.js';
-import { HANDLERS } from '../../src/engine/linux/syscalls/registry.js';
+import { HANDLERS } from '../../src/engine/linux/syscalls/index.js';
 import { AddressSpace, MAP_PRIVATE, MAP_ANONYMOUS, PROT_READ, PROT_WRITE } from '../../src/engine/mem/address-space.js';
 import { Kernel } from '../../src/engine/linux/kernel.js';
 import { TmpFs } from '../../src/engine/fs/tmpfs.js';

@@ -8,7 +8,6 @@ import { Cpu } from '../cpu/cpu.js';
 import { Process, Task, type SigInfo, type Creds } from './task.js';
 import { Scheduler } from './scheduler.js';
 import { loadProgram, type ReadExecutable } from './exec.js';
-import './syscalls/index.js';
 
 export interface KernelOptions {
   /** Debug log: unknown system calls (once each), internal errors. */

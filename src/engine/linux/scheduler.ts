@@ -12,7 +12,7 @@ import type { Kernel } from './kernel.js';
 import type { Process, SigInfo, Task } from './task.js';
 import { Signals, SIGILL, SIGSEGV, SIGCHLD, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SA_NOCLDSTOP, SA_NOCLDWAIT } from './signals.js';
 import { SYSCALL_NAMES } from './syscalls/numbers.js';
-import { HANDLERS } from './syscalls/registry.js';
+import { HANDLERS } from './syscalls/index.js';
 import { ENOSYS, EFAULT } from './errno.js';
 import { futexWake } from './futex.js';
 import { cancelProcessTimers } from './timers.js';

@@ -15,6 +15,7 @@ import { shellExitCode } from '../../engine/linux/task.js';
 const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
        webx86 image split IMAGE OUTDIR [--chunk-size N]
        webx86 image [options] --out FILE.ext2   (webx86 image --help)
+       webx86 syscalls [--markdown]             (which system calls are supported, and how far)
 
 Run an unmodified 32-bit x86 Linux program.
 
@@ -40,8 +41,18 @@ export async function main(argv: string[]): Promise<number> {
   if (!cmd || cmd === '-h' || cmd === '--help') { process.stdout.write(USAGE); return cmd ? 0 : 2; }
   if (cmd === 'image' && rest[0] === 'split') return imageSplitMain(rest.slice(1));
   if (cmd === 'image') return imageMain(rest);
+  if (cmd === 'syscalls') return syscallsMain(rest);
   if (cmd !== 'run') { process.stderr.write(`webx86: unknown command '${cmd}'\n${USAGE}`); return 2; }
   return run(rest);
+}
+
+/** `webx86 syscalls [--markdown]`: the support status of every i386 system call. */
+async function syscallsMain(args: string[]): Promise<number> {
+  const bad = args.filter((a) => a !== '--markdown');
+  if (bad.length) { process.stderr.write(`webx86 syscalls: unknown argument '${bad[0]}' (only --markdown)\n`); return 2; }
+  const { renderSyscallTable } = await import('../../engine/linux/syscalls/status.js');
+  process.stdout.write(renderSyscallTable(args.includes('--markdown') ? 'markdown' : 'text'));
+  return 0;
 }
 
 async function run(args: string[]): Promise<number> {

@@ -4,7 +4,7 @@
  * implementations. 64-bit offsets arrive split across two registers (low first) and
  * are never truncated.
  */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import type { File, SetAttr, Stat, Timespec } from '../../fs/types.js';
 import {
@@ -726,7 +726,8 @@ function acceptFd(t: Task, fd: number, noPipes = false): number {
 
 // ---- registration ----
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const fsSyscalls = syscallTable({
   open: (t, p, flags, mode) => openat(t, AT_FDCWD, p, flags, mode),
   openat: (t, dirfd, p, flags, mode) => openat(t, dirfd, p, flags, mode),
   creat: (t, p, mode) => openat(t, AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, mode),

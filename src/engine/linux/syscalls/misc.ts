@@ -1,5 +1,5 @@
 /** Identity, limits, system information and process attributes. */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task, Creds } from '../task.js';
 import { getStruct, putStruct, putU32, copyIn } from '../uaccess.js';
 import { EFAULT, EINVAL, EPERM, ESRCH } from '../errno.js';
@@ -200,7 +200,8 @@ function capget(t: Task, hdr: number, data: number): number {
   }) ? 0 : -EFAULT;
 }
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const miscSyscalls = syscallTable({
   uname: (t, buf) => uname(t, buf >>> 0),
   olduname: (t, buf) => uname(t, buf >>> 0),
   sethostname: (t, p, l) => setName(t, p >>> 0, l, 'hostname'),

@@ -1,5 +1,5 @@
 /** Memory management: brk, mmap/mmap2, munmap, mprotect, mremap, madvise, msync, TLS and LDT. */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import type { File } from '../../fs/types.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_WRITE, pageUp, type Mapping } from '../../mem/address-space.js';
@@ -182,7 +182,8 @@ function modifyLdt(t: Task, func: number, ptr: number, count: number): number {
   return 0;
 }
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const mmSyscalls = syscallTable({
   brk: (t, a) => brk(t, a >>> 0),
   mmap2: (t, addr, len, prot, flags, fd, pgoff) => mmap(t, addr >>> 0, len >>> 0, prot, flags, fd, (pgoff >>> 0) * PAGE_SIZE),
   mmap: (t, args) => {

@@ -1,6 +1,6 @@
 /** Process and thread lifecycle: fork/vfork/clone, execve, exit, wait4/waitid, ids, sessions. */
 import { shmFork, shmRelease } from '../shm.js';
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task, Process } from '../task.js';
 import { Task as TaskClass, Process as ProcessClass } from '../task.js';
 import { Cpu } from '../../cpu/cpu.js';
@@ -266,7 +266,8 @@ function setsid(t: Task): number {
 
 const lookup = (t: Task, pid: number): Process | undefined => (pid === 0 ? t.proc : t.kernel.processes.get(pid));
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const processSyscalls = syscallTable({
   fork: (t) => clone(t, SIGCHLD, 0, 0, 0, 0),
   vfork: (t) => clone(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0),
   // i386 argument order (CLONE_BACKWARDS): flags, newsp, parent_tidptr, tls, child_tidptr.

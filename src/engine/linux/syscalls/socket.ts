@@ -10,9 +10,7 @@
  * type} = 12 bytes followed by data aligned to 4; struct ucred {pid, uid, gid};
  * struct sockaddr_un {sa_family_t (2 bytes), char sun_path[108]}.
  */
-// @syscall: 102 socketcall partial (AF_UNIX only)
-// @syscall: 359 socket partial (AF_UNIX only)
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import {
   EADDRINUSE, EAFNOSUPPORT, EAGAIN, EBADF, ECONNREFUSED, EEXIST, EFAULT, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOPROTOOPT, ENOTCONN, ENOTSOCK,
@@ -578,7 +576,8 @@ function socketcall(t: Task, call: number, args: number): number | Promise<numbe
 }
 const ENOSYS_SOCKETCALL = 38;
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const socketSyscalls = syscallTable({
   socketcall,
   socket: (t, d, ty, p) => socket(t, d, ty, p),
   socketpair: (t, d, ty, p, sv) => socketpair(t, d, ty, p, sv),
