@@ -174,7 +174,7 @@ export class Linux {
     }
   }
 
-  /** Extension: write back what the guest wrote to its disks now (also done every 2 s). */
+  /** Extension: write back what the guest wrote to its disks now, durably (the worker also writes back within 300 ms of a write). */
   sync(): Promise<void> {
     return this.call(this.engine.sync());
   }

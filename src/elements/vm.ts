@@ -97,8 +97,14 @@ export class XVm extends LitElement implements VmHost {
     }).observe(this, { childList: true, subtree: true });
   }
 
-  /** Leaving the page: push the last writes to IndexedDB (best effort; the worker writes back every 2 s anyway). */
+  /**
+   * Leaving the page: push the last writes to IndexedDB. Best effort: the worker dies with
+   * the page, and it writes back within 300 ms of a write anyway. `visibilitychange` to
+   * hidden comes first when a tab is switched away, minimised or closed, and leaves time
+   * to finish (pagehide alone often does not: the worker is gone before the commit).
+   */
   private readonly onPageHide = () => { void this.linux?.sync().catch(() => {}); };
+  private readonly onVisibility = () => { if (document.visibilityState === 'hidden') this.onPageHide(); };
 
   get status(): VmStatus { return this._status; }
   /** Resolves with the `Linux` instance once booted; rejects with a readable Error. */
@@ -120,6 +126,7 @@ export class XVm extends LitElement implements VmHost {
   override connectedCallback(): void {
     super.connectedCallback();
     addEventListener('pagehide', this.onPageHide);
+    document.addEventListener('visibilitychange', this.onVisibility);
     if (this.autostart && !this.linux && this._status.phase !== 'loading' && this._status.phase !== 'booting') {
       // Let the children parse and upgrade (innerHTML, appended later in the same task).
       setTimeout(() => { if (this.isConnected && this.autostart && this._status.phase === 'idle') void this.start(); }, 0);
@@ -129,6 +136,7 @@ export class XVm extends LitElement implements VmHost {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     removeEventListener('pagehide', this.onPageHide);
+    document.removeEventListener('visibilitychange', this.onVisibility);
     // Moving the element (disconnect then connect in one task) keeps the machine.
     setTimeout(() => { if (!this.isConnected) void this.stop(); }, 0);
   }

@@ -10,16 +10,19 @@ import { setCtty } from '../../engine/tty/jobctl.js';
 import { shellExitCode, type Process } from '../../engine/linux/task.js';
 import { strerror } from '../../engine/linux/errno.js';
 import { IdbBlockStore } from '../../engine/block/idb.js';
+import { WritebackTimer } from '../../engine/fs/writeback.js';
 import { buildMounts, type BuiltMounts } from './mounts.js';
 import { DEFAULT_ENV, type DeviceSpec, type EngineApi, type EventFn, type MountSpec, type RunOptions, type WriteFn } from './protocol.js';
 
 /** Console output kept while no console is attached, replayed when one attaches. */
 const BACKLOG_LIMIT = 256 * 1024;
 /**
- * Written data reaches the disk (the IndexedDB overlay) at most this long after the guest
- * wrote it, as Linux's dirty writeback does, so closing the tab loses at most this much.
+ * Written data reaches the disk (the IndexedDB overlay) this long after the guest's writes
+ * stop, and never later than WRITEBACK_MAX_MS after the first of them (writeback.ts says
+ * why); closing a written file, fsync and sync write back at once.
  */
-const WRITEBACK_MS = 2000;
+const WRITEBACK_QUIET_MS = 100;
+const WRITEBACK_MAX_MS = 300;
 
 /** Output batched per task slice: one message per burst rather than per write(2). */
 class Batcher {
@@ -111,8 +114,7 @@ export class EngineHost implements EngineApi {
   private readonly ptys = new Map<number, HostPty>();
   private nextPty = 1;
   private busy = false;
-  private ranSinceSync = false;
-  private writeback: ReturnType<typeof setInterval> | null = null;
+  private writeback: WritebackTimer | null = null;
 
   async create(mounts: MountSpec[], events: EventFn): Promise<void> {
     if (this.machine) throw new Error('this Linux instance is already created');
@@ -125,7 +127,6 @@ export class EngineHost implements EngineApi {
       if (done) { this.exits.delete(p); done(p.exitStatus); }
     };
     m.kernel.sched.onActivity = (busy) => {
-      if (busy) this.ranSinceSync = true;
       if (busy === this.busy) return;
       this.busy = busy;
       this.events({ type: 'cpuActivity', state: busy ? 'wait' : 'ready' });
@@ -133,13 +134,23 @@ export class EngineHost implements EngineApi {
     m.kernel.processCreatedHooks.push((p) => this.events({ type: 'processCreated', pid: p.pid }));
     this.watchDisks(this.built);
     for (const w of this.built.warnings) this.events({ type: 'warning', message: w });
-    this.writeback = setInterval(() => { if (this.ranSinceSync) void this.sync(); }, WRITEBACK_MS);
+    const built = this.built;
+    const timer = new WritebackTimer(async () => {
+      for (const fs of built.ext2) {
+        try {
+          await fs.writeBackChanges();
+        } catch (e) {
+          this.events({ type: 'diskError', message: `writing back to disk failed: ${(e as Error).message}` });
+        }
+      }
+    }, { quietMs: WRITEBACK_QUIET_MS, maxMs: WRITEBACK_MAX_MS });
+    for (const fs of built.ext2) fs.onChange = (urgent) => timer.changed(urgent);
+    this.writeback = timer;
   }
 
-  /** Write back what the guest wrote since the last time (only if anything ran). */
+  /** Write back what the guest wrote and make it durable (the page going hidden, `Linux.sync`). */
   async sync(): Promise<void> {
     if (!this.built) return;
-    this.ranSinceSync = false;
     try {
       await this.built.sync();
     } catch (e) {
@@ -269,7 +280,7 @@ export class EngineHost implements EngineApi {
   async shutdown(): Promise<void> {
     const m = this.machine;
     if (!m) return;
-    if (this.writeback) clearInterval(this.writeback);
+    this.writeback?.stop();
     for (const pty of this.ptys.values()) pty.close();
     this.ptys.clear();
     for (const p of [...m.kernel.processes.values()]) if (!p.zombie) m.kernel.sched.exitProcess(p, 9);

@@ -86,7 +86,7 @@ export interface EngineApi {
   readDeviceFile(dev: DeviceSpec, path: string): Promise<Uint8Array>;
   /** Forget an IndexedDB device's contents (the VM must not have it mounted, or it is unmounted first). */
   resetIdb(name: string): Promise<void>;
-  /** Write back what the guest wrote (the worker also does it every 2 s and at shutdown). */
+  /** Write back what the guest wrote and make it durable (the worker also writes back 100-300 ms after writes, and at shutdown). */
   sync(): Promise<void>;
   /** Stop every process, flush writes, close databases. */
   shutdown(): Promise<void>;

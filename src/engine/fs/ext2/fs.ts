@@ -98,6 +98,14 @@ export class Ext2Fs implements FileSystem {
   private readonly gdtOffset: number;
   private metaDirty = false;
   private errors = false;
+  /** Something was written (to the device or to a dirty copy) since the last write-back. */
+  private changed = false;
+  /**
+   * Called after an operation that changed the file system (urgent: a written file was
+   * closed). The host uses it to write back within a bounded delay (writeback.ts) rather than
+   * on a fixed period, so a page closed soon after a write keeps it. Errors are its own.
+   */
+  onChange: ((urgent: boolean) => void) | null = null;
   private tail: Promise<unknown> = Promise.resolve();
 
   private constructor(device: BlockDevice, dev: number, sb: Superblock, groups: GroupDesc[], sbRaw: Uint8Array,
@@ -183,8 +191,10 @@ export class Ext2Fs implements FileSystem {
       try {
         const r = await fn();
         if (this.dirty.size + this.dirtyInodes.size > this.writebackThreshold) await this.writeBack();
+        if (this.changed) this.notify(false);
         return r;
       } catch (e) {
+        if (this.changed) this.notify(false);
         // Anything but a full disk is damage or a device failure: the on-disk state may be
         // half-updated, so record it as the kernel's ext2_error does (e2fsck will check).
         if (!(e instanceof Ext2NoSpaceError)) this.errors = true;
@@ -193,6 +203,16 @@ export class Ext2Fs implements FileSystem {
     });
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** Tell the host that something is waiting to be written back. */
+  notify(urgent: boolean): void {
+    try { this.onChange?.(urgent); } catch { /* the host's problem, never the operation's */ }
+  }
+
+  /** True when written data or metadata has not been written back since the last sync. */
+  get hasChanges(): boolean {
+    return this.changed || this.dirty.size > 0 || this.dirtyInodes.size > 0;
   }
 
   // ---- Blocks ----
@@ -224,6 +244,7 @@ export class Ext2Fs implements FileSystem {
     const d = this.dirty.get(n);
     if (d) return d;
     const copy = (await this.block(n)).slice();
+    this.changed = true;
     this.dirty.set(n, copy);
     this.blocks.set(n, copy);
     return copy;
@@ -233,6 +254,7 @@ export class Ext2Fs implements FileSystem {
   newBlockW(n: number): Uint8Array {
     this.checkBlock(n);
     const b = new Uint8Array(this.blockSize);
+    this.changed = true;
     this.dirty.set(n, b);
     this.blocks.set(n, b);
     return b;
@@ -269,6 +291,7 @@ export class Ext2Fs implements FileSystem {
     if (offset < this.sb.firstDataBlock * this.blockSize || offset + data.length > this.sb.blocksCount * this.blockSize) {
       throw new Ext2CorruptError(`write at ${offset}+${data.length} outside the file system`);
     }
+    this.changed = true;
     await this.device.write!(offset, data);
   }
 
@@ -316,6 +339,8 @@ export class Ext2Fs implements FileSystem {
   }
 
   markDirty(node: Ext2Inode): void {
+    this.changed = true;
+    node.unsynced = true;
     this.dirtyInodes.set(node.ino, node);
   }
 
@@ -351,6 +376,7 @@ export class Ext2Fs implements FileSystem {
 
   /** Descriptor counters changed (alloc.ts). */
   touchGroups(): void {
+    this.changed = true;
     this.metaDirty = true;
   }
 
@@ -407,6 +433,7 @@ export class Ext2Fs implements FileSystem {
    */
   private async writeBack(): Promise<void> {
     for (const node of this.dirtyInodes.values()) {
+      node.unsynced = false;
       const { blk, off } = this.inodeLocation(node.ino);
       (await this.blockW(blk)).set(serializeInode(node.raw), off);
     }
@@ -429,6 +456,8 @@ export class Ext2Fs implements FileSystem {
     this.dirty.clear();
     if (this.metaDirty) await this.writeSuper(false);
     this.metaDirty = false;
+    // Last: the blockW calls above (inode tables) set it again.
+    this.changed = false;
   }
 
   /** Patch the superblock's counters and state into our copy and write it. */
@@ -455,6 +484,19 @@ export class Ext2Fs implements FileSystem {
     dv.setUint32(SB_MTIME, nowTimespec().sec >>> 0, true);
     await this.writeSuper(false);
     await this.device.flush?.();
+  }
+
+  /**
+   * Write back what changed, without asking the device for durability (the background
+   * write-back after a burst of writes; the device commits on its own, an IndexedDB store
+   * within a turn). Nothing to do: returns at once.
+   */
+  writeBackChanges(): Promise<void> {
+    if (this.readOnly || !this.hasChanges) return Promise.resolve();
+    return this.exclusive(async () => {
+      if (!this.hasChanges) return;
+      await this.writeBack();
+    });
   }
 
   /** Flush cached writes (sync(2), fsync, unmount). The file system stays marked in use. */

@@ -71,6 +71,8 @@ export abstract class Ext2Inode implements Inode {
   private freed = false;
   /** Last block allocated (logical, physical): sequential writes continue after it. */
   allocHint: { lb: number; phys: number } | null = null;
+  /** Changed since the file system's last write-back (closing it then asks for one at once). */
+  unsynced = false;
 
   constructor(fs: Ext2Fs, ino: number, raw: RawInode) {
     this.fs = fs;
@@ -142,6 +144,9 @@ export abstract class Ext2Inode implements Inode {
 
   /** An open file description is gone: an unlinked inode is freed at the last one. */
   released(): Promise<void> | void {
+    // Closing a file written since the last write-back: write it back now, not after the
+    // quiet delay (the tab may close next); the close itself does not wait for it.
+    if (this.unsynced && !this.fs.readOnly) this.fs.notify(true);
     if (--this.openCount > 0 || this.raw.linksCount > 0 || this.fs.readOnly) return;
     return this.fs.exclusive(() => this.evictIfUnused()).then(() => undefined, () => undefined);
   }
