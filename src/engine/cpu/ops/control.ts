@@ -133,7 +133,7 @@ def(OPS1, 0xce, (d) => { // into: #OF -> SIGSEGV
 });
 // Privileged or I/O instructions: #GP in user mode.
 def(OPS1, [0xf4, 0xfa, 0xfb, 0x6c, 0x6d, 0x6e, 0x6f, 0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef, 0xcf, 0x9a, 0xea, 0xca, 0xcb], (d, op) => {
-  if (op === 0x9a || op === 0xea) { d.u32(); d.u16(); }
+  if (op === 0x9a || op === 0xea) { d.imm(d.opsize); d.u16(); } // Ap: offset of the operand size, then the selector
   if (op === 0xca) d.u16();
   if (op === 0xe4 || op === 0xe5 || op === 0xe6 || op === 0xe7) d.u8();
   d.ends = true;
@@ -224,7 +224,9 @@ def(OPS2, [0x00, 0x01], (d) => {
   return gp(d);
 });
 def(OPS2, [0x05, 0x07, 0x34, 0x35], (d) => { d.ends = true; return ud(d); }); // syscall/sysret/sysenter/sysexit
-def(OPS2, [0x06, 0x08, 0x09, 0x20, 0x21, 0x22, 0x23, 0x30, 0x32], (d) => { d.ends = true; return gp(d); });
+def(OPS2, [0x06, 0x08, 0x09, 0x30, 0x32], (d) => { d.ends = true; return gp(d); });
+// mov to/from control and debug registers: ModRM names two registers whatever its mod field says.
+def(OPS2, [0x20, 0x21, 0x22, 0x23], (d) => { d.modrm(); d.ends = true; return gp(d); });
 def(OPS2, 0x31, () => (c) => { // rdtsc: a nanosecond-rate counter
   const t = Math.floor(performance.now() * 1e6);
   c.s[EAX] = t % 0x100000000;
