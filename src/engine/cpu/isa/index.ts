@@ -72,7 +72,8 @@ function formMask(pred: (row: Row) => boolean): Uint16Array[] {
 
 /** Decoder masks (see formMask): forms that exist; forms that accept LOCK; forms that end a block. */
 export const VALID = formMask(() => true);
-export const LOCKABLE = formMask((row) => row.lock);
+/** LOCK needs a memory destination: only the memory forms (bits 8-15) of lockable rows. */
+export const LOCKABLE = formMask((row) => row.lock).map((t) => t.map((m) => m & 0xff00));
 export const ENDS = formMask((row) => row.flow !== 'none');
 /** Whether an opcode has a ModRM byte (all its rows agree; checked below). */
 export const HAS_MODRM = [new Uint8Array(0), new Uint8Array(256), new Uint8Array(256)];
