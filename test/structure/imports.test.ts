@@ -58,17 +58,12 @@ const ENGINE_PACKAGES = [/^idb$/, /^binaryen$/, /^@noble\//];
 /** Wrong-way imports that exist today: `file -> target area`. Remove a line when its import goes. */
 const KNOWN_DEBT = new Set([
   'engine/fs/devfs.ts -> engine/linux',
-  'engine/fs/ext2/dir.ts -> engine/linux',
-  'engine/fs/ext2/inode.ts -> engine/linux',
   'engine/fs/inode-file.ts -> engine/linux',
   'engine/fs/pipe.ts -> engine/linux',
   'engine/fs/procfs.ts -> engine/linux',
-  'engine/fs/readonly.ts -> engine/linux',
   'engine/fs/synthetic.ts -> engine/linux',
-  'engine/fs/tmpfs.ts -> engine/linux',
   'engine/fs/types.ts -> engine/linux',
   'engine/fs/vfs.ts -> engine/linux',
-  'engine/fs/web.ts -> engine/linux',
 ]);
 
 function areaOf(rel: string): string {

@@ -6,7 +6,7 @@
 import type { Task } from '../linux/task.js';
 import type { DirEntry, Inode, Stat } from './types.js';
 import { DT_DIR, File, O_APPEND, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR, SEEK_END, SEEK_SET } from './types.js';
-import { EBADF, EINVAL, EISDIR, ENOTDIR, ENXIO, EOVERFLOW } from '../linux/errno.js';
+import { EBADF, EINVAL, EISDIR, ENOTDIR, ENXIO, EOVERFLOW } from '../abi/errno.js';
 
 export const SEEK_DATA = 3, SEEK_HOLE = 4;
 /** Offsets are JS numbers: exact up to 2^53, far past any file we hold. */

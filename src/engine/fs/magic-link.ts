@@ -12,7 +12,7 @@
  * anon-inode files (eventfd, epoll, timerfd) likewise have no open and fail with ENXIO.
  */
 import type { File, FileSystem, Inode, Stat } from './types.js';
-import { ENXIO } from '../linux/errno.js';
+import { ENXIO } from '../abi/errno.js';
 import { PipeEnd, reopenPipe } from './pipe.js';
 
 /** The inode-less files' pseudo file system (pipefs, sockfs, anon_inodefs in Linux). */

@@ -6,7 +6,7 @@
  */
 import type { Kernel } from '../linux/kernel.js';
 import type { Process, Task } from '../linux/task.js';
-import { ENOENT } from '../linux/errno.js';
+import { ENOENT } from '../abi/errno.js';
 import { MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, type Mapping } from '../mem/address-space.js';
 import type { Caller, FileSystem } from './types.js';
 import { O_ACCMODE, O_RDONLY, O_WRONLY } from './types.js';

@@ -4,7 +4,7 @@
  * target is computed when read.
  */
 import type { Task } from '../linux/task.js';
-import { EINVAL, EIO } from '../linux/errno.js';
+import { EINVAL, EIO } from '../abi/errno.js';
 import {
   type Caller, type DirEntry, type FileSystem, type FsStats, type Inode, type Stat, File, O_ACCMODE, O_RDONLY,
   S_IFDIR, S_IFLNK, S_IFREG, SEEK_CUR, SEEK_SET, dtOfMode,

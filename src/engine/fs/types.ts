@@ -5,7 +5,7 @@
  */
 import type { Task } from '../linux/task.js';
 import { WaitQueue } from '../linux/wait.js';
-import { EBADF, EINVAL, ENOTTY, ESPIPE, ENOTDIR } from '../linux/errno.js';
+import { EBADF, EINVAL, ENOTTY, ESPIPE, ENOTDIR } from '../abi/errno.js';
 
 export interface Timespec { sec: number; nsec: number }
 

@@ -16,7 +16,7 @@ import {
 import {
   EACCES, EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY,
   ENXIO, EPERM, EROFS, EXDEV,
-} from '../linux/errno.js';
+} from '../abi/errno.js';
 import { InodeFile } from './inode-file.js';
 import { openFifo } from './pipe.js';
 import { magicTarget } from './magic-link.js';

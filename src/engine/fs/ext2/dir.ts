@@ -13,7 +13,7 @@
  * directories again: e2fsck accepts that, where a stale index would be damage. Maintaining
  * the htree is left for later (docs/EXT2.md).
  */
-import { EEXIST, EISDIR, EMLINK, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, EPERM, EROFS, EXDEV } from '../../linux/errno.js';
+import { EEXIST, EISDIR, EMLINK, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, EPERM, EROFS, EXDEV } from '../../abi/errno.js';
 import {
   type DirEntry, type Inode, DT_UNKNOWN, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dtOfMode,
 } from '../types.js';

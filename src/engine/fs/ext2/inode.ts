@@ -7,7 +7,7 @@
  * Timestamps follow Linux: writes and truncation set mtime and ctime, attribute changes
  * and link-count changes set ctime, reads set atime under the mount's atime policy.
  */
-import { EFBIG, EINVAL, EIO, ENOSPC, EPERM, EROFS } from '../../linux/errno.js';
+import { EFBIG, EINVAL, EIO, ENOSPC, EPERM, EROFS } from '../../abi/errno.js';
 import { type Inode, type SetAttr, type Stat, type Timespec, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 import { nowTimespec } from '../tmpfs.js';
 import { Ext2NoSpaceError } from './errors.js';
