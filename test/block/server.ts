@@ -44,6 +44,8 @@ export interface LogEntry { method: string; path: string; range: string | null; 
 export class TestServer {
   readonly files = new Map<string, Content>();
   sw: Switches = {};
+  /** Answer cross-origin requests (browser tests): CORS headers on every answer, OPTIONS allowed. */
+  cors = false;
   log: LogEntry[] = [];
   private server!: Server;
   private count = 0;
@@ -75,6 +77,12 @@ export class TestServer {
     const range = req.headers.range ?? null;
     const entry: LogEntry = { method: req.method ?? '', path, range, status: 0, bytes: 0 };
     this.log.push(entry);
+    if (this.cors) {
+      res.setHeader('access-control-allow-origin', '*');
+      res.setHeader('access-control-allow-headers', 'range');
+      res.setHeader('access-control-expose-headers', 'content-range, content-length, etag, last-modified, accept-ranges');
+      if (req.method === 'OPTIONS') { entry.status = 204; res.writeHead(204).end(); return; }
+    }
     if (sw.latencyMs) await new Promise((r) => setTimeout(r, sw.latencyMs));
     const send = (status: number, headers: Record<string, string | number>, body?: Uint8Array) => {
       entry.status = status;

@@ -33,7 +33,7 @@ for (const [kind, what] of cases) {
   test(`${kind}: a clear error for that range only, in bounded time, and the device keeps working`, async (t) => {
     srv.reset();
     // A short stall floor keeps the test quick; the defaults are tested below.
-    const dev = await HttpBytesDevice.create(`${srv.url}/img`, { readAheadBlocks: 0, stallMinMs: 200, retryBaseMs: 10, retryMaxMs: 50 });
+    const dev = await HttpBytesDevice.create(`${srv.url}/img`, { readAheadBlocks: 0, stallMinMs: 200, retryBaseMs: 10, retryMaxMs: 50, failedHoldMs: 1000 });
     const retries: string[] = [];
     dev.activity.on((e: BlockEvent) => { if (e.type === 'retry') retries.push(e.reason); });
     srv.reset({ fault: { kind, ...BAD } });
@@ -45,11 +45,17 @@ for (const [kind, what] of cases) {
     assert.match(err.message, new RegExp(`^${srv.url}/img: `), 'names the server');
     assert.match(err.message, what);
     assert.match(err.message, /\(bytes 1048576-1114111; gave up after \d attempts in \d+\.\d s\)$/, 'names the range and the tries');
-    assert.ok(ms < 8000, `reported after ${ms} ms`);
+    assert.ok(ms < 12_000, `reported after ${ms} ms`);
     assert.ok(retries.length >= 1 && retries[0].includes('bytes 1048576-1114111'), 'retries were reported as they happened');
-    // Other ranges still read, and the bad one too once the server behaves.
+    // Other ranges still read; the bad one fails at once for a while (failedHoldMs), then
+    // is tried again and reads once the server behaves.
     assert.deepEqual(await dev.read(2 * MiB, 1000), data.subarray(2 * MiB, 2 * MiB + 1000));
+    const faulted = srv.faulted;
+    const t1 = Date.now();
+    await assert.rejects(async () => dev.read(BAD.from + 200, 10), (e: Error) => e.message === err.message);
+    assert.ok(Date.now() - t1 < 100 && srv.faulted === faulted, 'held: no new request');
     srv.reset();
+    await new Promise((r) => setTimeout(r, 1000));
     assert.deepEqual(await dev.read(BAD.from + 100, 10), data.subarray(BAD.from + 100, BAD.from + 110));
   });
 }

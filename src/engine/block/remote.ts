@@ -51,6 +51,8 @@ export interface RemoteOptions {
   stallInitialMs?: number;
   /** Attempts after stalls (timeouts) before a request is given up (default 3). */
   stallRetries?: number;
+  /** After a request is given up, reads of its blocks fail at once for this long (default 10 s). */
+  failedHoldMs?: number;
 }
 
 /**
@@ -190,7 +192,7 @@ export class DiskError extends Error {
   /** What the user can do about it, in one sentence. */
   get advice(): string {
     return this.hint ?? (this.transient
-      ? 'check that the server is up and reachable from here; the read is tried again when a program asks for it again'
+      ? 'check that the server is up and reachable from here; a program reading it again after 10 s makes the server be tried again'
       : 'the disk cannot be used as it is: reload (or restart) to start over');
   }
 }
@@ -217,6 +219,13 @@ export abstract class RemoteBlockDevice implements BlockDevice {
   private readonly pending = new Map<number, Pending>();
   private active = 0;
   private failed: Error | null = null;
+  /**
+   * Blocks whose request was given up, with the error, until a time: reads of them fail at
+   * once meanwhile. A program that meets EIO often tries again at once (a shell searching
+   * PATH reaches /usr/bin/x again through /bin), and each try would wait through the whole
+   * retry sequence again; after `failedHoldMs` a read tries the server again.
+   */
+  private readonly recentlyFailed = new Map<number, { err: Error; until: number }>();
   /** Recent sequential streams: last block read, and reads in a row. */
   private readonly streams: { end: number; run: number }[] = [];
 
@@ -286,6 +295,9 @@ export abstract class RemoteBlockDevice implements BlockDevice {
     for (let b = first; b <= last; b++) {
       const c = b - first < hit.length ? hit[b - first] : this.cacheGet(b);
       if (c) { parts.push(c); hits++; continue; }
+      const bad = this.recentlyFailed.get(b);
+      if (bad && bad.until > Date.now() && !this.pending.has(b)) return Promise.reject(bad.err);
+      if (bad) this.recentlyFailed.delete(b);
       misses++;
       parts.push(this.want(b, true).promise);
     }
@@ -414,6 +426,10 @@ export abstract class RemoteBlockDevice implements BlockDevice {
         this.failed = err;
         this.activity.fail(`${err.message}; ${e.advice}`);
       }
+      if (e instanceof DiskError && e.transient) {
+        const until = Date.now() + this.opts.failedHoldMs;
+        for (let i = 0; i < count; i++) this.recentlyFailed.set(first + i, { err, until });
+      }
       for (let i = 0; i < count; i++) this.settle(first + i)?.reject(err);
       if (this.failed) for (const b of [...this.pending.keys()]) if (!this.pending.get(b)!.started) this.settle(b)?.reject(this.failed);
     } finally {
@@ -505,5 +521,6 @@ function withDefaults(o: RemoteOptions): Required<RemoteOptions> {
     stallMaxMs: o.stallMaxMs ?? 20_000,
     stallInitialMs: o.stallInitialMs ?? 5000,
     stallRetries: o.stallRetries ?? 3,
+    failedHoldMs: o.failedHoldMs ?? 10_000,
   };
 }
