@@ -1,6 +1,6 @@
 import { LitElement, html, css } from 'lit';
 import { ContextProvider } from '@lit/context';
-import { Linux, type CallbackValue, type MountPointConfiguration } from '../api/linux.js';
+import { Linux, type CallbackValue, type DiskProgress, type MountPointConfiguration } from '../api/linux.js';
 import { DEFAULT_ENV, type RunOptions } from '../host/worker/protocol.js';
 import { mergeEnv, parseList } from './attributes.js';
 import { vmContext, type PtySession, type TerminalSession, type TerminalSink, type VmHost, type VmStatus } from './context.js';
@@ -9,7 +9,7 @@ import type { XDisk } from './disk.js';
 
 const INITIAL_STATUS: VmStatus = {
   phase: 'idle', message: 'Not started', bytesDownloaded: 0, requests: 0, inFlight: 0, cacheHits: 0, cacheMisses: 0,
-  cpu: 'ready', disk: 'ready', latencyMs: null, latencySamples: 0, error: null, exitStatus: null,
+  cpu: 'ready', disk: 'ready', latencyMs: null, latencySamples: 0, error: null, exitStatus: null, diskProblem: null,
 };
 
 /** `env`: KEY=VALUE words (or a JSON array of them); they are added to (and override) the defaults. */
@@ -224,8 +224,8 @@ export class XVm extends LitElement implements VmHost {
       activity();
     });
     linux.registerCallback('diskProgress', (v: CallbackValue) => {
-      const p = v as { bytes: number; requests: number; inFlight: number; cacheHits: number; cacheMisses: number };
-      this.setStatus({ bytesDownloaded: p.bytes, requests: p.requests, inFlight: p.inFlight, cacheHits: p.cacheHits, cacheMisses: p.cacheMisses });
+      const p = v as DiskProgress;
+      this.setStatus({ bytesDownloaded: p.bytes, requests: p.requests, inFlight: p.inFlight, cacheHits: p.cacheHits, cacheMisses: p.cacheMisses, diskProblem: p.problem });
     });
     linux.registerCallback('diskError', (v) => this.fail(`disk: ${v as string}`));
     linux.registerCallback('log', (v) => console.debug(`webx86: ${v as string}`));

@@ -135,6 +135,7 @@ const STRERROR: Record<number, string> = {
   [EPERM]: 'Operation not permitted', [ENOENT]: 'No such file or directory', [E2BIG]: 'Argument list too long',
   [ENOEXEC]: 'Exec format error', [ENOMEM]: 'Cannot allocate memory', [EACCES]: 'Permission denied',
   [ENOTDIR]: 'Not a directory', [EISDIR]: 'Is a directory', [ELOOP]: 'Too many levels of symbolic links',
+  [EIO]: 'Input/output error',
 };
 
 /** What strerror(3) says of errno `e` (positive), or "error N" for the ones not listed. */

@@ -9,7 +9,7 @@ import type { FileSystem } from '../../engine/fs/types.js';
 import { imageMain } from './image/cli.js';
 import { openDisk, type OpenedDisk } from './disk.js';
 import { imageSplitMain } from './image-split.js';
-import { strerror } from '../../engine/linux/errno.js';
+import { EIO, strerror } from '../../engine/linux/errno.js';
 import { shellExitCode } from '../../engine/linux/task.js';
 
 const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
@@ -117,10 +117,13 @@ async function run(args: string[]): Promise<number> {
   };
   const p = machine.console ? await spawnOnConsole(machine, path, spawnOpts) : await kernel.spawn(path, { ...spawnOpts, stdio: hostStdio() });
   if (typeof p === 'number') {
-    process.stderr.write(`webx86: cannot run ${path}: ${strerror(-p)}\n`);
+    // An I/O error says nothing by itself: add what failed and what to do.
+    const cause = p === -EIO ? disk?.lastError() : null;
+    process.stderr.write(`webx86: cannot run ${path}: ${strerror(-p)}${cause ? `: ${cause}` : ''}\n`);
     await close();
     return 126 + (p === -2 ? 1 : 0);
   }
+  disk?.reportErrors();
   let status = 0;
   kernel.sched.onProcessExit = (q) => { if (q === p) status = q.exitStatus; };
   await kernel.sched.run();

@@ -8,7 +8,7 @@ import type { HostTerminal, TermSize } from '../../engine/tty/console.js';
 import { openHostPty, type HostPty } from '../../engine/tty/host-pty.js';
 import { setCtty } from '../../engine/tty/jobctl.js';
 import { shellExitCode, type Process } from '../../engine/linux/task.js';
-import { strerror } from '../../engine/linux/errno.js';
+import { EIO, strerror } from '../../engine/linux/errno.js';
 import { IdbBlockStore } from '../../engine/block/idb.js';
 import { WritebackTimer } from '../../engine/fs/writeback.js';
 import { buildMounts, type BuiltMounts } from './mounts.js';
@@ -115,6 +115,7 @@ export class EngineHost implements EngineApi {
   private nextPty = 1;
   private busy = false;
   private writeback: WritebackTimer | null = null;
+  private readonly warned = new Set<string>();
 
   async create(mounts: MountSpec[], events: EventFn): Promise<void> {
     if (this.machine) throw new Error('this Linux instance is already created');
@@ -144,7 +145,11 @@ export class EngineHost implements EngineApi {
         }
       }
     }, { quietMs: WRITEBACK_QUIET_MS, maxMs: WRITEBACK_MAX_MS });
-    for (const fs of built.ext2) fs.onChange = (urgent) => timer.changed(urgent);
+    for (const fs of built.ext2) {
+      fs.onChange = (urgent) => timer.changed(urgent);
+      // What a guest's EIO stood for: the page hears it (the program only says "Input/output error").
+      fs.onError = (r) => this.warn(`${r.message} (${r.advice})`);
+    }
     this.writeback = timer;
   }
 
@@ -160,8 +165,10 @@ export class EngineHost implements EngineApi {
 
   private watchDisks(b: BuiltMounts): void {
     let waiting = 0;
+    /** The retry under way, for status displays (a stall shows while it lasts). */
+    let problem: string | null = null;
     const progress = () => {
-      const t = { bytes: 0, requests: 0, inFlight: 0, cacheHits: 0, cacheMisses: 0 };
+      const t = { bytes: 0, requests: 0, inFlight: 0, cacheHits: 0, cacheMisses: 0, problem };
       for (const m of b.meters) {
         const s = m.stats;
         t.bytes += s.bytesFetched; t.requests += s.requests; t.inFlight += s.inFlight;
@@ -177,13 +184,40 @@ export class EngineHost implements EngineApi {
           if ((before === 0) !== (waiting === 0)) this.events({ type: 'diskActivity', state: waiting ? 'wait' : 'ready' });
           progress();
         } else if (e.type === 'fetch') {
+          problem = null;
           this.events({ type: 'diskLatency', ms: e.ms });
+          progress();
+        } else if (e.type === 'retry') {
+          // Said once per episode as a warning; the status shows it until a fetch succeeds.
+          if (problem === null) this.warn(`disk: ${e.reason}; retrying`);
+          problem = `${e.reason}; retrying (attempt ${e.attempt + 1})`;
+          progress();
+        } else if (e.type === 'giveup') {
+          // The reads that needed it fail now (the file system reports why): nothing is stalled.
+          problem = null;
           progress();
         } else if (e.type === 'error') {
           this.events({ type: 'diskError', message: e.message });
         }
       });
     }
+  }
+
+  /** A warning for the page, each distinct message once (a program retrying a bad read would repeat it). */
+  private warn(message: string): void {
+    if (this.warned.has(message) || this.warned.size > 200) return;
+    this.warned.add(message);
+    this.events({ type: 'warning', message });
+  }
+
+  /** "cannot run PATH: why", with the disk failure behind an EIO. */
+  private cannotRun(path: string, err: number): Error {
+    let cause = '';
+    if (err === -EIO) {
+      const last = this.built?.ext2.map((f) => f.lastError).filter((x) => x !== null).sort((a, b) => b.at - a.at)[0];
+      if (last) cause = `: ${last.message} (${last.advice})`;
+    }
+    return new Error(`cannot run ${path}: ${strerror(-err)}${cause}`);
   }
 
   private need(): Machine {
@@ -217,7 +251,7 @@ export class EngineHost implements EngineApi {
   async run(path: string, args: string[], opts: RunOptions): Promise<{ status: number }> {
     const m = this.need();
     const p = await spawnOnConsole(m, path, this.spawnOpts(path, args, opts));
-    if (typeof p === 'number') throw new Error(`cannot run ${path}: ${strerror(-p)}`);
+    if (typeof p === 'number') throw this.cannotRun(path, p);
     const status = shellExitCode(await this.waitExit(m, p));
     await this.console.drained();
     return { status };
@@ -237,7 +271,7 @@ export class EngineHost implements EngineApi {
     const pty = openHostPty(m.devpts, cols, rows, (b) => out.push(b));
     if (typeof pty === 'number') throw new Error(`cannot open a pseudo-terminal: ${strerror(-pty)}`);
     const p = await m.kernel.spawn(path, { ...this.spawnOpts(path, args, opts), stdio: [pty.slave, pty.slave, pty.slave] });
-    if (typeof p === 'number') { pty.close(); throw new Error(`cannot run ${path}: ${strerror(-p)}`); }
+    if (typeof p === 'number') { pty.close(); throw this.cannotRun(path, p); }
     setCtty(p, pty.pair.slave);
     this.ptys.set(id, pty);
     void this.waitExit(m, p).then(async (st) => {

@@ -54,8 +54,11 @@ export type EngineEvent =
   | { type: 'cpuActivity'; state: 'ready' | 'wait' }
   | { type: 'diskActivity'; state: 'ready' | 'wait' }
   | { type: 'diskLatency'; ms: number }
-  /** Totals over every remote device: for progress displays. */
-  | { type: 'diskProgress'; bytes: number; requests: number; inFlight: number; cacheHits: number; cacheMisses: number }
+  /**
+   * Totals over every remote device: for progress displays. `problem`: what is going wrong
+   * right now (a stalled server being retried), null once a request succeeds again.
+   */
+  | { type: 'diskProgress'; bytes: number; requests: number; inFlight: number; cacheHits: number; cacheMisses: number; problem: string | null }
   | { type: 'diskError'; message: string }
   | { type: 'processCreated'; pid: number }
   /** Something the user should know that did not stop the machine. */

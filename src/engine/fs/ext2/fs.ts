@@ -5,6 +5,7 @@
  * bmap.ts. docs/EXT2.md describes the write policy and its crash-safety.
  */
 import type { BlockDevice } from '../../block/types.js';
+import { DiskError } from '../../block/remote.js';
 import type { FileSystem, FsStats } from '../types.js';
 import { nowTimespec } from '../tmpfs.js';
 import { Lru } from './cache.js';
@@ -33,6 +34,9 @@ const INODE_CACHE = 4096;
  * sync(): bounds memory during a large untar, like the kernel's periodic writeback.
  */
 const WRITEBACK_THRESHOLD = 4096;
+
+/** A failure that made an operation answer EIO, in words. */
+export interface Ext2ErrorReport { message: string; advice: string; at: number }
 
 export interface Ext2MountOptions {
   /**
@@ -106,6 +110,13 @@ export class Ext2Fs implements FileSystem {
    * on a fixed period, so a page closed soon after a write keeps it. Errors are its own.
    */
   onChange: ((urgent: boolean) => void) | null = null;
+  /**
+   * The last device failure or damage an operation met: what a guest's EIO stood for, for
+   * the host to print where the guest's "Input/output error" alone would say nothing.
+   */
+  lastError: Ext2ErrorReport | null = null;
+  /** Called with each such failure as it happens (the host prints or forwards it). */
+  onError: ((r: Ext2ErrorReport) => void) | null = null;
   private tail: Promise<unknown> = Promise.resolve();
 
   private constructor(device: BlockDevice, dev: number, sb: Superblock, groups: GroupDesc[], sbRaw: Uint8Array,
@@ -203,6 +214,18 @@ export class Ext2Fs implements FileSystem {
     });
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** An operation failed with `e` (the guest gets EIO): record it and tell the host. */
+  reportError(e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    const r: Ext2ErrorReport = e instanceof DiskError
+      ? { message: `reading the disk failed: ${msg}`, advice: e.advice, at: Date.now() }
+      : e instanceof Ext2CorruptError
+        ? { message: `the ext2 file system is damaged: ${msg}`, advice: 'check the image with e2fsck -f (webx86 fsck for an --overlay)', at: Date.now() }
+        : { message: `the disk failed: ${msg}`, advice: 'see the message; the operation can be tried again', at: Date.now() };
+    this.lastError = r;
+    try { this.onError?.(r); } catch { /* the host's problem */ }
   }
 
   /** Tell the host that something is waiting to be written back. */

@@ -51,12 +51,14 @@ export function storeInodeDev(block: Uint32Array, rdev: number): void {
 }
 
 /** Run fn, turning damage and device errors into -EIO and a full disk into -ENOSPC. */
-export async function guard<T>(fn: () => Promise<T>): Promise<T | number> {
+export async function guard<T>(fs: Ext2Fs, fn: () => Promise<T>): Promise<T | number> {
   try {
     return await fn();
   } catch (e) {
     if (e instanceof Ext2NoSpaceError) return -ENOSPC;
-    // Damage in the image or a failed device read: the caller gets an I/O error.
+    // Damage in the image or a failed device read: the caller gets an I/O error, and the
+    // host hears why (the guest's "Input/output error" says nothing of the cause).
+    fs.reportError(e);
     return -EIO;
   }
 }
@@ -208,7 +210,7 @@ export abstract class Ext2Inode implements Inode {
   /** chmod, chown, utimes, truncate (the VFS has checked permissions). */
   setattr(a: SetAttr): Promise<number> {
     if (this.fs.readOnly) return Promise.resolve(-EROFS);
-    return guard(() => this.fs.exclusive(async () => {
+    return guard(this.fs, () => this.fs.exclusive(async () => {
       if (this.raw.flags & (EXT2_IMMUTABLE_FL | EXT2_APPEND_FL) && (a.size !== undefined || a.mode !== undefined ||
         a.uid !== undefined || a.gid !== undefined)) return -EPERM;
       if (a.size !== undefined) {
@@ -346,7 +348,7 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
 
 export class Ext2File extends Ext2Inode {
   read(buf: Uint8Array, off: number): Promise<number> {
-    return guard(() => this.fs.exclusive(async () => {
+    return guard(this.fs, () => this.fs.exclusive(async () => {
       const n = await this.readData(buf, off);
       this.accessed();
       return n;
@@ -355,7 +357,7 @@ export class Ext2File extends Ext2Inode {
 
   write(data: Uint8Array, off: number): Promise<number> {
     if (this.fs.readOnly) return Promise.resolve(-EROFS);
-    return guard(() => this.fs.exclusive(async () => {
+    return guard(this.fs, () => this.fs.exclusive(async () => {
       if (this.raw.flags & EXT2_IMMUTABLE_FL) return -EPERM;
       if (this.raw.flags & EXT2_APPEND_FL && off !== this.size) return -EPERM;
       return this.writeData(data, off);
@@ -376,7 +378,7 @@ export class Ext2Symlink extends Ext2Inode {
   }
 
   readlink(): Promise<string | number> {
-    return guard(async () => {
+    return guard(this.fs, async () => {
       if (this.target !== null) return this.target;
       const size = this.size;
       let bytes: Uint8Array;
