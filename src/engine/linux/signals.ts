@@ -11,6 +11,7 @@ import { setFlagsUser } from '../cpu/ops/move.js';
 import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, ESRCH, EINTR } from './errno.js';
 import { fpuSaveArea, fpuRestoreArea, FP_AREA_SIZE } from './fpstate.js';
 import { USER32_CS, USER_DS } from '../cpu/segments.js';
+import { addressSpaceRoom } from './rlimits.js';
 
 export const SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7;
 export const SIGFPE = 8, SIGKILL = 9, SIGUSR1 = 10, SIGSEGV = 11, SIGUSR2 = 12, SIGPIPE = 13;
@@ -250,7 +251,7 @@ export class Signals {
     }
     const ret = flags & SA_RESTORER ? restorer : frame + retcodeOff;
     dv.setUint32(0, ret, true);
-    if (!mem.isAccessible(frame, buf.length, 2)) mem.growStack(frame, t.proc.rlimits.get(3)?.[0] ?? 8 << 20);
+    if (!mem.isAccessible(frame, buf.length, 2)) mem.growStack(frame, t.proc.rlimits.get(3)?.[0] ?? 8 << 20, addressSpaceRoom(t));
     if (!mem.writeBytes(frame, buf)) {
       // Cannot build the frame: the kernel forces SIGSEGV (with default action).
       t.proc.sigactions.a[SIGSEGV].handler = 0;
