@@ -24,7 +24,7 @@ function machine(uid = 0) {
   mem.map(BUF, 0x200000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   const mkproc = (pid: number) => ({
     pid, kernel, files: new FdTable(), fs: { cwd: '/', root: '/', umask: 0o022 },
-    creds: { uid, euid: uid, suid: uid, fsuid: uid, gid: uid, egid: uid, sgid: uid, fsgid: uid, groups: [] }, alive: true,
+    creds: { uid, euid: uid, suid: uid, fsuid: uid, gid: uid, egid: uid, sgid: uid, fsgid: uid, groups: [] }, alive: true, rlimits: new Map(),
   });
   const proc = mkproc(100);
   kernel.processes.set(100, proc as never);

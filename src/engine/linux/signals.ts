@@ -11,6 +11,7 @@ import { setFlagsUser } from '../cpu/ops/move.js';
 import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, ESRCH, EINTR } from './errno.js';
 import { fpuSaveArea, fpuRestoreArea, FP_AREA_SIZE } from './fpstate.js';
 import { USER32_CS, USER_DS } from '../cpu/segments.js';
+import { addressSpaceRoom } from './rlimits.js';
 
 import {
   SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGILL, SIGIO, SIGKILL, SIGRTMIN, SIGSEGV, SIGTRAP,
@@ -242,7 +243,7 @@ export class Signals {
     }
     const ret = flags & SA_RESTORER ? restorer : frame + retcodeOff;
     dv.setUint32(0, ret, true);
-    if (!mem.isAccessible(frame, buf.length, 2)) mem.growStack(frame, t.proc.rlimits.get(3)?.[0] ?? 8 << 20);
+    if (!mem.isAccessible(frame, buf.length, 2)) mem.growStack(frame, t.proc.rlimits.get(3)?.[0] ?? 8 << 20, addressSpaceRoom(t));
     if (!mem.writeBytes(frame, buf)) {
       // Cannot build the frame: the kernel forces SIGSEGV (with default action).
       t.proc.sigactions.a[SIGSEGV].handler = 0;

@@ -3,6 +3,7 @@ import { syscallTable } from './registry.js';
 import type { Task, Creds } from '../task.js';
 import { getStruct, putStruct, putU32, copyIn } from '../uaccess.js';
 import { EFAULT, EINVAL, EPERM, ESRCH } from '../errno.js';
+import { RLIM_INFINITY, RLIMIT_NLIMITS, RLIMIT_NOFILE, limitOf } from '../rlimits.js';
 
 export const UTS_RELEASE = '6.1.0-webx86';
 export const UTS_VERSION = '#1 SMP PREEMPT_DYNAMIC webx86';
@@ -86,16 +87,9 @@ const id16 = (v: number) => (v > 0xffff ? 65534 : v);
 const arg16 = (v: number) => (((v & 0xffff) === 0xffff) ? KEEP : v & 0xffff);
 
 // ---- resource limits ----
-export const RLIM_INFINITY = 0xffffffff;
-const RLIMIT_NLIMITS = 16;
-const DEFAULT_LIMITS: [number, number][] = [
-  [RLIM_INFINITY, RLIM_INFINITY], [RLIM_INFINITY, RLIM_INFINITY], [RLIM_INFINITY, RLIM_INFINITY], [8 << 20, RLIM_INFINITY],
-  [0, RLIM_INFINITY], [RLIM_INFINITY, RLIM_INFINITY], [63304, 63304], [1024, 1048576],
-  [8 << 20, 8 << 20], [RLIM_INFINITY, RLIM_INFINITY], [RLIM_INFINITY, RLIM_INFINITY], [63304, 63304],
-  [819200, 819200], [0, 0], [0, 0], [RLIM_INFINITY, RLIM_INFINITY],
-];
-export function getLimit(t: Task, r: number): [number, number] {
-  return t.proc.rlimits.get(r) ?? DEFAULT_LIMITS[r];
+export { RLIM_INFINITY };
+export function getLimit(t: Task, r: number): readonly [number, number] {
+  return limitOf(t.proc, r);
 }
 function getrlimit(t: Task, r: number, p: number, clamp: boolean): number {
   if (r < 0 || r >= RLIMIT_NLIMITS) return -EINVAL;
@@ -108,7 +102,7 @@ function setLimit(t: Task, r: number, cur: number, max: number): number {
   const [, oldMax] = getLimit(t, r);
   if (max > oldMax && !isRoot(t.proc.creds)) return -EPERM;
   t.proc.rlimits.set(r, [cur, max]);
-  if (r === 7) t.proc.files.limit = Math.min(cur, 1 << 20);
+  if (r === RLIMIT_NOFILE) t.proc.files.limit = Math.min(cur, 1 << 20);
   return 0;
 }
 function prlimit64(t: Task, pid: number, r: number, newp: number, oldp: number): number {

@@ -5,6 +5,7 @@ import type { File } from '../../fs/types.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_WRITE, pageUp, type Mapping } from '../../mem/address-space.js';
 import { getStruct, putStruct } from '../uaccess.js';
 import { setTls } from './process.js';
+import { addressSpaceRoom } from '../rlimits.js';
 import { SHM_ANON_DEV, newAnonIno, shmMapped } from '../shm.js';
 import { readUserDesc, writeUserDesc, isEmptyDesc, GDT_ENTRY_TLS_MIN, LDT_ENTRIES, type UserDesc } from '../../cpu/segments.js';
 import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, ENOSYS } from '../errno.js';
@@ -45,6 +46,8 @@ async function mmap(t: Task, addr: number, len: number, prot: number, flags: num
     at = free ? hint : mem.findFree(size);
     if (at < 0) return -ENOMEM;
   }
+  // RLIMIT_AS counts what stays mapped: a MAP_FIXED mapping replaces what it covers.
+  if (size - mem.mappedIn(at, size) > addressSpaceRoom(t)) return -ENOMEM;
   if (file) {
     const st = await file.stat();
     const kind = st.mode & S_IFMT;
@@ -96,6 +99,7 @@ function brk(t: Task, want: number): number {
   const cur = pageUp(mem.brk), next = pageUp(want);
   if (next > cur) {
     if (mem.mappings.some((m) => m.start < next && m.end > cur) || next > mem.mmapTop) return mem.brk;
+    if (next - cur > addressSpaceRoom(t)) return mem.brk; // RLIMIT_AS
     mem.map(cur, next - cur, 3, MAP_PRIVATE | MAP_ANONYMOUS, '[heap]');
   } else if (next < cur) {
     mem.unmap(next, cur - next);
@@ -111,6 +115,7 @@ function mremap(t: Task, old: number, oldSize: number, newSize: number, flags: n
   oldSize = pageUp(oldSize);
   newSize = pageUp(newSize);
   if (newSize === 0) return -EINVAL;
+  if (newSize - oldSize > addressSpaceRoom(t)) return -ENOMEM; // RLIMIT_AS
   const m = mem.findMapping(old);
   if (!m || old + oldSize > m.end) return -EFAULT;
   if (!(flags & MREMAP_FIXED)) {

@@ -13,7 +13,8 @@ import { NO_RESULT } from '../scheduler.js';
 import { WaitQueue, waitAny, INTERRUPTED } from '../wait.js';
 import { getString, getStringArray, putU32, putStruct, getStruct } from '../uaccess.js';
 import { writeSiginfo, SIGCHLD, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED } from '../signals.js';
-import { ECHILD, EFAULT, EINVAL, EPERM, ESRCH, ERESTARTSYS, ENOSYS, ENOENT, EBADF } from '../errno.js';
+import { EAGAIN, ECHILD, EFAULT, EINVAL, EPERM, ESRCH, ERESTARTSYS, ENOSYS, ENOENT, EBADF } from '../errno.js';
+import { nprocAllows } from '../rlimits.js';
 
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800;
 export const CLONE_PIDFD = 0x1000, CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000;
@@ -48,6 +49,7 @@ function clone(t: Task, flags: number, newsp: number, ptid: number, tls: number,
   const parent = t.proc;
   if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND)) return -EINVAL;
   if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM)) return -EINVAL;
+  if (!nprocAllows(t)) return -EAGAIN; // RLIMIT_NPROC
   const tid = k.allocPid();
   let proc: Process;
   let cpu: Cpu;
