@@ -18,6 +18,7 @@ import { AddressSpace, PROT_EXEC, PROT_READ } from '../../src/engine/mem/address
 import { Decoder } from '../../src/engine/cpu/decoder.js';
 import { decodeOne } from '../../src/engine/cpu/interp.js';
 import { MAP0F, MAP1, ROWS, rowFor, type Row } from '../../src/engine/cpu/isa/index.js';
+import { hex, rowEncodings, rowKey } from './row-bytes.js';
 
 const SLOT = 32;
 const FILL = 0x90; // immediates and displacements: leftovers decode as nop, so slots stay aligned
@@ -53,46 +54,12 @@ const GAPS: Record<string, string> = {
 const vectorOp = (op: number) => (op >= 0x10 && op <= 0x17) || (op >= 0x28 && op <= 0x2f) || (op >= 0x50 && op <= 0x7f) ||
   (op >= 0xc2 && op <= 0xc6) || op >= 0xd0;
 
-interface Sample { row: Row | undefined; key: string; bytes: number[]; len: number; form: string }
+interface Sample { row: Row; key: string; bytes: number[]; len: number; form: string }
 
-const hex = (n: number) => n.toString(16).padStart(2, '0');
-
-/** Immediate bytes of an operand at a given operand size (2 or 4), or 0. */
-function immBytes(o: Row['operands'][number], opsize: number): number {
-  if (o.method === 'I' || o.method === 'J') {
-    return o.size === 'b' ? 1 : o.size === 'w' ? 2 : o.size === 'z' || o.size === 'v' ? opsize : o.size === 'd' ? 4 : 0;
-  }
-  if (o.method === 'O') return 4;
-  if (o.method === 'A') return opsize + 2;
-  return 0;
-}
-
-/** The encodings of a row: each ModRM form it has, at operand size 4 and 2. */
-function samples(row: Row): Sample[] {
-  const out: Sample[] = [];
-  const head = [...(row.prefix ? [row.prefix] : []), ...(row.map === MAP0F ? [0x0f] : []), row.op];
-  // x87 escapes: reg 0 (valid in every escape's register form); others: reg 2 (edx) unless a group row.
-  const reg = row.reg >= 0 ? row.reg : row.handler.startsWith('x87') ? 0 : 2;
-  // mov to/from control and debug registers ignore ModRM.mod: never a memory operand.
-  const regOnly = !row.operands.some((o) => o.method === 'E' || o.method === 'M');
-  const forms: [string, number[]][] = !row.modrm ? [['', []]] : [
-    ...(row.mod !== 'mem' ? [['reg', [0xc0 | (reg << 3)]] as [string, number[]]] : []),
-    // [eax + ecx*4 + disp32]: ModRM, SIB and a 4-byte displacement.
-    ...(row.mod !== 'reg' ? [['mem', regOnly ? [0x80 | (reg << 3)] : [0x84 | (reg << 3), 0x88, FILL, FILL, FILL, FILL]] as [string, number[]]] : []),
-  ];
-  for (const opsize of [4, 2]) {
-    // The 16-bit form only where the operand size changes something a row states.
-    if (opsize === 2 && !row.operands.some((o) => o.size === 'v' || o.size === 'z' || o.method === 'A')) continue;
-    for (const [form, modrm] of forms) {
-      let imm = 0;
-      for (const o of row.operands) imm += immBytes(o, opsize);
-      const bytes = [...(opsize === 2 ? [0x66] : []), ...head, ...modrm, ...new Array(imm).fill(FILL)];
-      out.push({ row, key: rowKey(row), bytes, len: bytes.length, form: `${form}${opsize === 2 ? ' o16' : ''}` });
-    }
-  }
-  return out;
-}
-const rowKey = (row: Row) => `${row.prefix ? hex(row.prefix) + ' ' : ''}${row.map === MAP0F ? '0f ' : ''}${hex(row.op)}${row.reg >= 0 ? '/' + row.reg : ''}`;
+/** [eax + ecx*4 + disp32]: ModRM (mod 2, rm 4), SIB and a 4-byte displacement. */
+const MEM = [0x84, 0x88, FILL, FILL, FILL, FILL];
+const samples = (row: Row): Sample[] =>
+  rowEncodings(row, { mem: MEM, fill: FILL, o16: true }).map((e) => ({ row, key: rowKey(row), bytes: e.bytes, len: e.bytes.length, form: e.form }));
 
 /** objdump's view of a list of byte strings, each at its own slot: [length, mnemonic, text] per slot. */
 function objdump(list: number[][]): { len: number; mnem: string; text: string }[] {
@@ -139,7 +106,7 @@ test('every row decodes in objdump to its mnemonic and length, and in our decode
   const mine = ours(all.map((s) => s.bytes));
   const bad: string[] = [];
   all.forEach((s, i) => {
-    const row = s.row!, o = theirs[i], m = mine[i];
+    const row = s.row, o = theirs[i], m = mine[i];
     const where = `${s.key} ${row.mnem} ${row.args} (${s.form}) [${s.bytes.map(hex).join(' ')}]`;
     // Rows whose objdump name differs say why in their note (x87 escapes, salc, group 7
     // register forms, prefetch hints); their lengths are still compared.

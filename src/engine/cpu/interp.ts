@@ -355,7 +355,13 @@ function dispatch(d: Decoder, map: OpMap, table: (Handler | undefined)[], op: nu
   const fn = h(d, op);
   // Handlers of ModRM opcodes have read it: mod and reg are this instruction's.
   const form = HAS_MODRM[map][op] !== 0 ? formBit((d.mod << 6) | (d.reg << 3)) : 0xffff;
-  if (d.lock && (LOCKABLE[map][op] & form) === 0) return ud(d);
+  if (d.lock && (LOCKABLE[map][op] & form) === 0) {
+    // #UD instead of what the handler built: drop the branch facts it recorded too (the
+    // block builder reads d.jcc/d.followOp before the op; lock jcc ran as a jump, found by
+    // test/cpu/lock.test.ts).
+    d.jcc = -1; d.followOp = null; d.ends = true;
+    return ud(d);
+  }
   if ((ENDS[map][op] & form) !== 0) d.ends = true;
   return fn;
 }
