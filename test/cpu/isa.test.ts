@@ -45,6 +45,7 @@ const GAPS: Record<string, string> = {
   '0f c7': 'group 9 other rows: rdrand, rdseed, vmptrld, ... (not advertised)',
   '0f ba': 'group 8 /0-/3: reserved',
   '8e/1': 'mov to CS: #UD (SDM MOV)',
+  'db/1': 'fisttp m32 (SSE3, issue 10)', 'dd/1': 'fisttp m64 (SSE3, issue 10)', 'df/1': 'fisttp m16 (SSE3, issue 10)',
   '8f': 'group 1A /1-/7: AMD XOP prefix, not an x86 instruction on Intel',
   '0f 24': 'mov from test registers (386/486 only)', '0f 26': 'mov to test registers (386/486 only)',
   'c6/7': 'xabort (RTM, not advertised)', 'c7/7': 'xbegin (RTM, not advertised)',
@@ -108,9 +109,9 @@ test('every row decodes in objdump to its mnemonic and length, and in our decode
   all.forEach((s, i) => {
     const row = s.row, o = theirs[i], m = mine[i];
     const where = `${s.key} ${row.mnem} ${row.args} (${s.form}) [${s.bytes.map(hex).join(' ')}]`;
-    // Rows whose objdump name differs say why in their note (x87 escapes, salc, group 7
+    // Rows whose objdump name differs say why in their note (x87 aliases, salc, group 7
     // register forms, prefetch hints); their lengths are still compared.
-    const nameFree = row.note !== undefined && /objdump|escape|register forms|prefetch|hint/.test(row.note) || row.map === MAP0F && row.op >= 0x18 && row.op <= 0x1f;
+    const nameFree = row.note !== undefined && /objdump|register forms|prefetch|hint/.test(row.note) || row.map === MAP0F && row.op >= 0x18 && row.op <= 0x1f;
     // objdump marks operand sizes in some names (sgdtd, pushw, callw) and a 66 prefix it finds meaningless (data16).
     const name = o.mnem === 'data16' ? o.text.split(/\s+/)[1] : o.mnem;
     const sameName = name === row.mnem || name === `${row.mnem}d` || (s.form.endsWith('o16') && name === `${row.mnem}w`);
@@ -128,7 +129,6 @@ test('every opcode form objdump knows has exactly one row, or is a listed gap', 
   for (const map of [MAP1, MAP0F] as const) {
     for (let op = 0; op < 256; op++) {
       if (map === MAP1 && PREFIX_BYTES.has(op)) continue;
-      if (map === MAP1 && op >= 0xd8 && op <= 0xdf) continue; // x87: one row per escape for now
       for (let f = 0; f < 16; f++) {
         const modrm = f < 8 ? 0xc0 | (f << 3) : 0x84 | ((f - 8) << 3);
         const tail = f < 8 ? [modrm] : [modrm, 0x88, FILL, FILL, FILL, FILL];

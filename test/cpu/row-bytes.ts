@@ -22,7 +22,7 @@ function immBytes(o: Row['operands'][number], opsize: number): number {
 }
 
 /**
- * The encodings of a row: ModRM with mod 3 and rm 0 (eax) for the register form, and
+ * The encodings of a row: ModRM with mod 3 and rm 0 (eax; the row's rm if it names one) for the register form, and
  * `mem` (ModRM and any SIB/displacement, with reg 0) for the memory form; at operand size
  * 4, and also 2 when `o16` and the row has operands sized by it. Immediates are `fill`.
  */
@@ -36,7 +36,7 @@ export function rowEncodings(row: Row, o: { mem: number[]; fill: number; o16: bo
   const forms: [string, number[]][] = [];
   if (!row.modrm) forms.push(['', []]);
   else {
-    if (row.mod !== 'mem') forms.push(['reg', [0xc0 | (reg << 3)]]);
+    if (row.mod !== 'mem') forms.push(['reg', [0xc0 | (reg << 3) | Math.max(row.rm, 0)]]);
     if (row.mod !== 'reg') forms.push(['mem', regOnly ? [0x80 | (reg << 3)] : [o.mem[0] | (reg << 3), ...o.mem.slice(1)]]);
   }
   for (const opsize of o.o16 ? [4, 2] : [4]) {
