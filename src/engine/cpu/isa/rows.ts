@@ -13,7 +13,8 @@
  *   fixed registers are written by name (AL, eAX, CL, DX, ES...).
  * - flags: "r:<letters> w:<letters> u:<letters> u1:<letters>", letters from OSZAPCD:
  *   r read, w written (defined), u undefined afterwards, u1 undefined after a
- *   variable-count shift or rotate whose count is 1 (u then is for other counts).
+ *   variable-count shift or rotate whose count is 1 (for those rows w is what a count of
+ *   1 defines and u what other counts leave undefined, so O may be in both).
  * - handler: the name the semantic handler registers under (cpu/ops/*.ts def()).
  * - extra: lock (LOCK allowed with a memory destination), flow (types.ts Flow, default
  *   none), cpuid (types.ts Feature, default none), note.
@@ -187,9 +188,10 @@ for (let i = 0; i < 8; i++) {
 // shift by a non-zero count; rotates change only CF and OF. /6 is an alias of /4 (sal).
 const SHIFT = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'shl', 'sar'];
 const SHIFT_FLAGS_1 = ['w:OC', 'w:OC', 'r:C w:OC', 'r:C w:OC', 'w:OSZPC u:A', 'w:OSZPC u:A', 'w:OSZPC u:A', 'w:OSZPC u:A'];
+// Variable counts: w is what a count of 1 defines; u what other counts leave undefined.
 const SHIFT_FLAGS_N = [
-  'r:OC w:C u:O u1:', 'r:OC w:C u:O u1:', 'r:OC w:C u:O u1:', 'r:OC w:C u:O u1:',
-  'r:OSZAPC w:SZPC u:OA u1:A', 'r:OSZAPC w:SZPC u:OA u1:A', 'r:OSZAPC w:SZPC u:OA u1:A', 'r:OSZAPC w:SZPC u:OA u1:A',
+  'r:OC w:OC u:O u1:', 'r:OC w:OC u:O u1:', 'r:OC w:OC u:O u1:', 'r:OC w:OC u:O u1:',
+  'r:OSZAPC w:OSZPC u:OA u1:A', 'r:OSZAPC w:OSZPC u:OA u1:A', 'r:OSZAPC w:OSZPC u:OA u1:A', 'r:OSZAPC w:OSZPC u:OA u1:A',
 ];
 for (const [op, args, one] of [['c0', 'Eb,Ib', false], ['c1', 'Ev,Ib', false], ['d0', 'Eb,1', true], ['d1', 'Ev,1', true], ['d2', 'Eb,CL', false], ['d3', 'Ev,CL', false]] as const) {
   for (let k = 0; k < 8; k++) {
@@ -357,12 +359,12 @@ for (let c = 0; c < 16; c++) r(`0f ${hex(0x90 + c)}`, `set${CC[c]}`, 'Eb', `r:${
 r('0f a0', 'push', 'FS', '', 'push fs/gs'); r('0f a1', 'pop', 'FS', '', 'pop fs/gs');
 r('0f a2', 'cpuid', '', '', 'cpuid');
 r('0f a3', 'bt', 'Ev,Gv', 'w:C u:OSAP', 'bt');
-r('0f a4', 'shld', 'Ev,Gv,Ib', 'r:OSZAPC w:SZPC u:OA u1:A', 'shld/shrd');
-r('0f a5', 'shld', 'Ev,Gv,CL', 'r:OSZAPC w:SZPC u:OA u1:A', 'shld/shrd');
+r('0f a4', 'shld', 'Ev,Gv,Ib', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
+r('0f a5', 'shld', 'Ev,Gv,CL', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
 r('0f a8', 'push', 'GS', '', 'push fs/gs'); r('0f a9', 'pop', 'GS', '', 'pop fs/gs');
 r('0f ab', 'bts', 'Ev,Gv', 'w:C u:OSAP', 'bt', { lock: true });
-r('0f ac', 'shrd', 'Ev,Gv,Ib', 'r:OSZAPC w:SZPC u:OA u1:A', 'shld/shrd');
-r('0f ad', 'shrd', 'Ev,Gv,CL', 'r:OSZAPC w:SZPC u:OA u1:A', 'shld/shrd');
+r('0f ac', 'shrd', 'Ev,Gv,Ib', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
+r('0f ad', 'shrd', 'Ev,Gv,CL', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
 r('0f ae/5 r', 'lfence', '', '', 'fence', { cpuid: 'sse2' });
 r('0f ae/6 r', 'mfence', '', '', 'fence', { cpuid: 'sse2' });
 r('0f ae/7 r', 'sfence', '', '', 'fence', { cpuid: 'sse' });

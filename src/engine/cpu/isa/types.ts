@@ -82,7 +82,10 @@ export interface Row {
   args: string;
   /** Flags read (including flags passed through unchanged on some path, e.g. a shift by 0). */
   use: number;
-  /** Flags written with defined values. */
+  /**
+   * Flags written with defined values (for a variable-count shift or rotate: with a count
+   * of 1; OF may then be in def and undef both).
+   */
   def: number;
   /** Flags the SDM leaves undefined afterwards (for shifts and rotates: with a count other than 1). */
   undef: number;
