@@ -142,7 +142,7 @@ test('every opcode form objdump knows has exactly one row, or is a listed gap', 
   const missing = new Set<string>(), extra = new Set<string>();
   probes.forEach((p, i) => {
     // objdump prints "?" for a segment register field that names none (8C/8E /6 /7).
-    const known = theirs[i].mnem !== '(bad)' && theirs[i].mnem !== '<desync>' && !theirs[i].text.includes('?');
+    const known = !theirs[i].text.includes('(bad)') && theirs[i].mnem !== '<desync>' && !theirs[i].text.includes('?');
     const row = rowFor(p.map, p.op, p.modrm);
     const key = `${p.map === MAP0F ? '0f ' : ''}${hex(p.op)}`, keyReg = `${key}/${(p.modrm >> 3) & 7}`;
     if (known && !row && !(key in GAPS) && !(keyReg in GAPS) && !(p.map === MAP0F && vectorOp(p.op))) {
@@ -150,7 +150,9 @@ test('every opcode form objdump knows has exactly one row, or is a listed gap', 
     }
     // The table decides validity: a form without a row must decode to #UD, and one with a row must not.
     if (!row !== mine[i].invalid && row?.handler !== 'ud') notUD.add(`${keyReg} ${p.modrm >= 0xc0 ? 'reg' : 'mem'}: ${row ? 'row, but #UD' : 'no row, but decodes'}`);
-    if (!known && row && row.handler !== 'ud' && !(row.note && /objdump/.test(row.note))) extra.add(`${keyReg} ${row.mnem}: objdump does not know it`);
+    // Hint NOPs (0F 18-1F) run as NOPs on the CPU where objdump prints an MPX or CET name with (bad);
+    // flags-rows.test.ts runs them natively.
+    if (!known && row && row.handler !== 'ud' && row.handler !== 'hint nop' && !(row.note && /objdump/.test(row.note))) extra.add(`${keyReg} ${row.mnem}: objdump does not know it`);
   });
   assert.deepEqual([...missing], [], 'opcode forms without a row');
   assert.deepEqual([...extra], [], 'rows objdump does not know');

@@ -341,7 +341,7 @@ r('0f 08', 'invd', '', '', 'gp', { flow: 'end' });
 r('0f 09', 'wbinvd', '', '', 'gp', { flow: 'end' });
 r('0f 0b', 'ud2', '', '', 'ud', { flow: 'end' });
 // Prefetches and hint NOPs: no architectural effect; every P6-family CPU executes them.
-r('0f 0d', 'prefetch', 'Eb', '', 'hint nop', { note: 'prefetch/prefetchw (3DNow!/PRFCHW): a hint' });
+r('0f 0d m', 'prefetch', 'Mb', '', 'hint nop', { note: 'prefetch/prefetchw (3DNow!/PRFCHW): a hint; the register form is #UD (checked natively by test/cpu/flags-rows.test.ts)' });
 r('0f 18', 'prefetch', 'Eb', '', 'hint nop', { note: 'prefetchnta/t0/t1/t2 and reserved hint NOPs' });
 for (let op = 0x19; op <= 0x1f; op++) r(`0f ${hex(op)}`, 'nop', 'Ev', '', 'hint nop', op === 0x1e ? { note: 'f3 0f 1e fb is endbr32' } : {});
 r('0f 20', 'mov', 'Rd,Cd', '', 'gp cr', { flow: 'end' });
