@@ -331,34 +331,48 @@ export function decodeOne(d: Decoder): Op {
       case 0xf0: d.lock = true; continue;
       case 0xf2: case 0xf3: d.rep = b; continue;
       case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65: d.seg = SEG_PREFIX[b]; continue;
-      case 0x0f: { const b2 = d.u8(); return dispatch(d, MAP0F, OPS2, b2); }
-      default: return dispatch(d, MAP1, OPS1, b);
+      case 0x0f: return dispatch2(d, d.u8());
+      default: return dispatch1(d, b);
     }
   }
 }
 
 /**
- * Run opcode op's handler, with the facts of its row (cpu/isa) applied around it: forms
- * without a row are #UD (checked on the ModRM byte before the handler, for opcodes whose
- * rows differ by ModRM); LOCK is #UD unless the row allows it and the operand is memory
- * (SDM Vol. 2 "LOCK"); a row with control flow ends the block.
+ * The dispatch of one opcode map: run opcode op's handler with the facts of its row
+ * (cpu/isa) applied around it. Forms without a row are #UD (checked on the ModRM byte
+ * before the handler, for opcodes whose rows differ by ModRM); LOCK is #UD unless the
+ * row allows it and the operand is memory (SDM Vol. 2 "LOCK"); a row with control flow
+ * ends the block. The masks are this map's, captured once (decode time only: decoding
+ * busybox's 468k instructions costs the same as with the hand-written checks, measured
+ * in docs/BENCHMARKS.md).
  */
-function dispatch(d: Decoder, map: OpMap, table: (Handler | undefined)[], op: number): Op {
-  const h = table[op];
-  if (h === undefined) { d.ends = true; return ud(d); }
-  if (BY_MODRM[map][op] !== 0) {
-    const at = d.pos;
-    const m = d.u8();
-    d.pos = at;
-    if ((VALID[map][op] & formBit(m)) === 0) { d.ends = true; return ud(d); }
-  }
-  const fn = h(d, op);
-  // Handlers of ModRM opcodes have read it: mod and reg are this instruction's.
-  const form = HAS_MODRM[map][op] !== 0 ? formBit((d.mod << 6) | (d.reg << 3)) : 0xffff;
-  if (d.lock && (LOCKABLE[map][op] & form) === 0) return ud(d);
-  if ((ENDS[map][op] & form) !== 0) d.ends = true;
-  return fn;
+function makeDispatch(map: OpMap, table: (Handler | undefined)[]): (d: Decoder, op: number) => Op {
+  const valid = VALID[map], lockable = LOCKABLE[map], ends = ENDS[map], byModrm = BY_MODRM[map], hasModrm = HAS_MODRM[map];
+  return (d, op) => {
+    const h = table[op];
+    if (h === undefined) { d.ends = true; return ud(d); }
+    if (byModrm[op] !== 0) {
+      // Peek at ModRM; an unreadable byte is left to the handler's fetch, which faults.
+      const p = d.pos >>> 0, mem = d.mem;
+      if (mem.perm[p >>> 12] & 4 && (valid[op] & formBit(mem.u8[p])) === 0) { d.ends = true; return ud(d); }
+    }
+    const fn = h(d, op);
+    const e = ends[op];
+    if (e === 0 && !d.lock) return fn;
+    // Handlers of ModRM opcodes have read it: mod and reg are this instruction's.
+    const form = hasModrm[op] !== 0 ? formBit((d.mod << 6) | (d.reg << 3)) : 0xffff;
+    if (d.lock && (lockable[op] & form) === 0) {
+      // #UD instead of what the handler built: drop the branch facts it recorded too (the
+      // block builder reads d.jcc/d.followOp before the op; lock jcc ran as a jump, found by
+      // test/cpu/lock.test.ts).
+      d.jcc = -1; d.followOp = null; d.ends = true;
+      return ud(d);
+    }
+    if ((e & form) !== 0) d.ends = true;
+    return fn;
+  };
 }
+const dispatch1 = makeDispatch(MAP1, OPS1), dispatch2 = makeDispatch(MAP0F, OPS2);
 
 const caches = new WeakMap<AddressSpace, CodeCache>();
 export function codeCache(mem: AddressSpace): CodeCache {

@@ -24,6 +24,7 @@ function covers(row: Row, modrm: number): boolean {
   if (modrm < 0 || !row.modrm) return true;
   if (row.reg >= 0 && row.reg !== ((modrm >> 3) & 7)) return false;
   const isReg = modrm >= 0xc0;
+  if (row.rm >= 0 && !(isReg && row.rm === (modrm & 7))) return false;
   return row.mod === 'any' || (row.mod === 'reg') === isReg;
 }
 
@@ -98,11 +99,10 @@ for (const m of [MAP1, MAP0F] as const) {
     HAS_MODRM[m][op] = rows[0].modrm ? 1 : 0;
     BY_MODRM[m][op] = rows[0].modrm && VALID[m][op] !== 0xffff ? 1 : 0;
     // No two rows of the same prefix may cover the same form.
-    for (let form = 0; form < 16; form++) {
-      const modrm = ((form & 8 ? 0 : 3) << 6) | ((form & 7) << 3);
+    for (let modrm = 0; modrm < 256; modrm++) {
       for (const p of [0, 0x66, 0xf2, 0xf3]) {
         const n = rows.filter((row) => row.prefix === p && covers(row, modrm)).length;
-        if (n > 1) throw new Error(`isa: opcode ${where} /${form & 7} has ${n} rows`);
+        if (n > 1) throw new Error(`isa: opcode ${where} ModRM ${modrm.toString(16)} has ${n} rows`);
       }
     }
   }

@@ -13,7 +13,8 @@
  *   fixed registers are written by name (AL, eAX, CL, DX, ES...).
  * - flags: "r:<letters> w:<letters> u:<letters> u1:<letters>", letters from OSZAPCD:
  *   r read, w written (defined), u undefined afterwards, u1 undefined after a
- *   variable-count shift or rotate whose count is 1 (u then is for other counts).
+ *   variable-count shift or rotate whose count is 1 (for those rows w is what a count of
+ *   1 defines and u what other counts leave undefined, so O may be in both).
  * - handler: the name the semantic handler registers under (cpu/ops/*.ts def()).
  * - extra: lock (LOCK allowed with a memory destination), flow (types.ts Flow, default
  *   none), cpuid (types.ts Feature, default none), note.
@@ -48,31 +49,39 @@ function parseFlags(text: string): { use: number; def: number; undef: number; un
   return out;
 }
 
-const FIXED = /^(AL|CL|DL|BL|AH|CH|DH|BH|AX|DX|eAX|ES|CS|SS|DS|FS|GS)$/;
-const MODRM_METHODS = new Set(['E', 'G', 'M', 'R', 'S', 'C', 'D']);
+const FIXED = /^(AL|CL|DL|BL|AH|CH|DH|BH|AX|DX|eAX|ES|CS|SS|DS|FS|GS|ST)$/;
+const MODRM_METHODS = new Set(['E', 'G', 'M', 'R', 'S', 'C', 'D', 'STi']);
 
 function parseArgs(args: string): Operand[] {
   if (args === '') return [];
   return args.split(',').map((a): Operand => {
     if (FIXED.test(a)) return { method: 'fixed', size: '', reg: a };
     if (a === '1') return { method: '1', size: '' };
-    const m = /^([EGMRIJOASCDXYZ])([bwdvzpqa]?)$/.exec(a);
+    if (a === 'STi') return { method: 'STi', size: '' };
+    const m = /^([EGMRIJOASCDXYZ])([bwdvzpqat]?)$/.exec(a);
     if (!m) throw new Error(`isa: bad operand ${a}`);
     return { method: m[1] as Operand['method'], size: m[2] as Operand['size'] };
   });
 }
 
-interface Extra { lock?: boolean; flow?: Flow; cpuid?: Feature; note?: string; modrm?: boolean }
+interface Extra { lock?: boolean; flow?: Flow; cpuid?: Feature; note?: string; modrm?: boolean; rm?: number }
 
 export const ROWS: Row[] = [];
 
 function r(key: string, mnem: string, args: string, flags: string, handler: string, x: Extra = {}): void {
+  // An x87 escape with a whole register-form ModRM byte ("d9 e0") names reg and rm.
+  const x87 = /^(d[89a-f]) ([c-f][0-9a-f])$/.exec(key);
+  if (x87) {
+    const modrm = parseInt(x87[2], 16);
+    key = `${x87[1]}/${(modrm >> 3) & 7} r`;
+    x.rm = modrm & 7;
+  }
   const m = /^(?:(66|f2|f3) )?(0f )?([0-9a-f]{2})(?:\/([0-7]))?(?: ([mr]))?$/.exec(key);
   if (!m) throw new Error(`isa: bad key ${key}`);
   const operands = parseArgs(args);
   const reg = m[4] === undefined ? -1 : Number(m[4]);
   ROWS.push({
-    mnem, map: m[2] ? MAP0F : MAP1, op: parseInt(m[3], 16), reg, mod: m[5] === 'm' ? 'mem' : m[5] === 'r' ? 'reg' : 'any',
+    mnem, map: m[2] ? MAP0F : MAP1, op: parseInt(m[3], 16), reg, rm: x.rm ?? -1, mod: m[5] === 'm' ? 'mem' : m[5] === 'r' ? 'reg' : 'any',
     prefix: m[1] ? parseInt(m[1], 16) : 0,
     modrm: x.modrm ?? (reg >= 0 || m[5] !== undefined || operands.some((o) => MODRM_METHODS.has(o.method))),
     operands, args, ...parseFlags(flags), lock: x.lock ?? false, flow: x.flow ?? 'none', cpuid: x.cpuid ?? 'none', handler,
@@ -179,9 +188,10 @@ for (let i = 0; i < 8; i++) {
 // shift by a non-zero count; rotates change only CF and OF. /6 is an alias of /4 (sal).
 const SHIFT = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'shl', 'sar'];
 const SHIFT_FLAGS_1 = ['w:OC', 'w:OC', 'r:C w:OC', 'r:C w:OC', 'w:OSZPC u:A', 'w:OSZPC u:A', 'w:OSZPC u:A', 'w:OSZPC u:A'];
+// Variable counts: w is what a count of 1 defines; u what other counts leave undefined.
 const SHIFT_FLAGS_N = [
-  'r:OC w:C u:O u1:', 'r:OC w:C u:O u1:', 'r:OC w:C u:O u1:', 'r:OC w:C u:O u1:',
-  'r:OSZAPC w:SZPC u:OA u1:A', 'r:OSZAPC w:SZPC u:OA u1:A', 'r:OSZAPC w:SZPC u:OA u1:A', 'r:OSZAPC w:SZPC u:OA u1:A',
+  'r:OC w:OC u:O u1:', 'r:OC w:OC u:O u1:', 'r:OC w:OC u:O u1:', 'r:OC w:OC u:O u1:',
+  'r:OSZAPC w:OSZPC u:OA u1:A', 'r:OSZAPC w:OSZPC u:OA u1:A', 'r:OSZAPC w:OSZPC u:OA u1:A', 'r:OSZAPC w:OSZPC u:OA u1:A',
 ];
 for (const [op, args, one] of [['c0', 'Eb,Ib', false], ['c1', 'Ev,Ib', false], ['d0', 'Eb,1', true], ['d1', 'Ev,1', true], ['d2', 'Eb,CL', false], ['d3', 'Ev,CL', false]] as const) {
   for (let k = 0; k < 8; k++) {
@@ -204,13 +214,68 @@ r('d4', 'aam', 'Ib', 'w:SZP u:OAC', 'aam');
 r('d5', 'aad', 'Ib', 'w:SZP u:OAC', 'aad');
 r('d6', 'salc', '', 'r:C', 'salc', { note: 'undocumented (AL = CF ? FF : 0); objdump prints (bad)' });
 r('d7', 'xlat', '', '', 'xlat');
-// D8-DF: x87 escapes, one row per escape byte for now (the handlers in cpu/fpu-ops.ts
-// decode ModRM themselves). fcomi/fucomi (DB, DF) write ZF PF CF and clear OF SF AF;
-// fcmov (DA, DB) reads CF ZF PF.
-const X87_FLAGS: Record<number, string> = { 0xda: 'r:CZP', 0xdb: 'r:CZP w:OSZAPC', 0xdf: 'w:OSZAPC' };
-for (let e = 0xd8; e <= 0xdf; e++) {
-  r(hex(e), `esc${e - 0xd8}`, 'E', X87_FLAGS[e] ?? '', `x87 ${hex(e)}`, { cpuid: 'fpu', note: 'x87 escape: not yet split into rows per ModRM' });
+// D8-DF: x87 (SDM Tables A-7 to A-22): memory forms by ModRM.reg, register forms by
+// ModRM.reg, or by the whole ModRM byte (key "d9 e0") where the SDM names each one.
+// fcomi/fucomi(p) write ZF PF CF and clear OF SF AF; fcmov reads the flags of its condition.
+// The escape handlers (cpu/fpu-ops.ts) still refuse the register forms a group row does not
+// name (e.g. D9 E2), so their validity below the row level lives there. The undocumented
+// aliases (fstp1, fcom2, fcomp3, fxch4, fcomp5, ffreep, fxch7, fstp8, fstp9) execute on
+// Intel and AMD CPUs; objdump prints most of them as (bad).
+const X87_ARITH = ['fadd', 'fmul', 'fcom', 'fcomp', 'fsub', 'fsubr', 'fdiv', 'fdivr'];
+const X87_IARITH = ['fiadd', 'fimul', 'ficom', 'ficomp', 'fisub', 'fisubr', 'fidiv', 'fidivr'];
+const x87 = (key: string, mnem: string, args: string, extra: Extra & { flags?: string } = {}) =>
+  r(key, mnem, args, extra.flags ?? '', `x87 ${key.slice(0, 2)}`, { cpuid: 'fpu', ...extra });
+const ALIAS = { note: 'undocumented alias; objdump prints (bad)' };
+for (let k = 0; k < 8; k++) {
+  x87(`d8/${k} m`, X87_ARITH[k], 'Md');
+  x87(`d8/${k} r`, X87_ARITH[k], 'ST,STi');
+  x87(`dc/${k} m`, X87_ARITH[k], 'Mq');
+  x87(`da/${k} m`, X87_IARITH[k], 'Md');
+  x87(`de/${k} m`, X87_IARITH[k], 'Mw');
 }
+// DC and DE register forms: ST(i) is the destination, and the sub/div rows are swapped
+// against D8 (objdump -M intel names them as the SDM does).
+for (const [k, m] of [[0, 'fadd'], [1, 'fmul'], [4, 'fsubr'], [5, 'fsub'], [6, 'fdivr'], [7, 'fdiv']] as const) {
+  x87(`dc/${k} r`, m, 'STi,ST');
+  x87(`de/${k} r`, `${m}p`, 'STi,ST');
+}
+x87('dc/2 r', 'fcom2', 'STi', ALIAS); x87('dc/3 r', 'fcomp3', 'STi', ALIAS);
+x87('de/2 r', 'fcomp5', 'STi', ALIAS); x87('de d9', 'fcompp', '');
+x87('d9/0 m', 'fld', 'Md'); x87('d9/2 m', 'fst', 'Md'); x87('d9/3 m', 'fstp', 'Md');
+x87('d9/4 m', 'fldenv', 'M'); x87('d9/5 m', 'fldcw', 'Mw'); x87('d9/6 m', 'fnstenv', 'M'); x87('d9/7 m', 'fnstcw', 'Mw');
+x87('d9/0 r', 'fld', 'STi'); x87('d9/1 r', 'fxch', 'STi'); x87('d9 d0', 'fnop', ''); x87('d9/3 r', 'fstp1', 'STi', ALIAS);
+const D9_REG: [number, string][] = [
+  [0xe0, 'fchs'], [0xe1, 'fabs'], [0xe4, 'ftst'], [0xe5, 'fxam'], [0xe8, 'fld1'], [0xe9, 'fldl2t'], [0xea, 'fldl2e'],
+  [0xeb, 'fldpi'], [0xec, 'fldlg2'], [0xed, 'fldln2'], [0xee, 'fldz'], [0xf0, 'f2xm1'], [0xf1, 'fyl2x'], [0xf2, 'fptan'],
+  [0xf3, 'fpatan'], [0xf4, 'fxtract'], [0xf5, 'fprem1'], [0xf6, 'fdecstp'], [0xf7, 'fincstp'], [0xf8, 'fprem'],
+  [0xf9, 'fyl2xp1'], [0xfa, 'fsqrt'], [0xfb, 'fsincos'], [0xfc, 'frndint'], [0xfd, 'fscale'], [0xfe, 'fsin'], [0xff, 'fcos'],
+];
+for (const [m, name] of D9_REG) x87(`d9 ${hex(m)}`, name, '');
+const FCMOV = ['b', 'e', 'be', 'u'], FCMOV_FLAGS = ['r:C', 'r:Z', 'r:CZ', 'r:P'];
+for (let k = 0; k < 4; k++) {
+  x87(`da/${k} r`, `fcmov${FCMOV[k]}`, 'ST,STi', { cpuid: 'cmov', flags: FCMOV_FLAGS[k] });
+  x87(`db/${k} r`, `fcmovn${FCMOV[k]}`, 'ST,STi', { cpuid: 'cmov', flags: FCMOV_FLAGS[k] });
+}
+x87('da e9', 'fucompp', '');
+x87('db/0 m', 'fild', 'Md'); x87('db/2 m', 'fist', 'Md'); x87('db/3 m', 'fistp', 'Md');
+x87('db/5 m', 'fld', 'Mt'); x87('db/7 m', 'fstp', 'Mt');
+x87('db e0', 'feni', '', { note: '8087 only; a no-op since the 387 (objdump: feni(8087 only))' });
+x87('db e1', 'fdisi', '', { note: '8087 only; a no-op since the 387 (objdump: fndisi(8087 only))' });
+x87('db e2', 'fnclex', ''); x87('db e3', 'fninit', '');
+x87('db e4', 'fsetpm', '', { note: '287 only; a no-op since the 387 (objdump: fnsetpm(287 only))' });
+x87('db/5 r', 'fucomi', 'ST,STi', { cpuid: 'cmov', flags: 'w:OSZAPC' });
+x87('db/6 r', 'fcomi', 'ST,STi', { cpuid: 'cmov', flags: 'w:OSZAPC' });
+x87('dd/0 m', 'fld', 'Mq'); x87('dd/2 m', 'fst', 'Mq'); x87('dd/3 m', 'fstp', 'Mq');
+x87('dd/4 m', 'frstor', 'M'); x87('dd/6 m', 'fnsave', 'M'); x87('dd/7 m', 'fnstsw', 'Mw');
+x87('dd/0 r', 'ffree', 'STi'); x87('dd/1 r', 'fxch4', 'STi', ALIAS); x87('dd/2 r', 'fst', 'STi'); x87('dd/3 r', 'fstp', 'STi');
+x87('dd/4 r', 'fucom', 'STi'); x87('dd/5 r', 'fucomp', 'STi');
+x87('df/0 m', 'fild', 'Mw'); x87('df/2 m', 'fist', 'Mw'); x87('df/3 m', 'fistp', 'Mw'); x87('df/4 m', 'fbld', 'Mt');
+x87('df/5 m', 'fild', 'Mq'); x87('df/6 m', 'fbstp', 'Mt'); x87('df/7 m', 'fistp', 'Mq');
+x87('df/0 r', 'ffreep', 'STi'); x87('df/1 r', 'fxch7', 'STi', ALIAS);
+x87('df/2 r', 'fstp8', 'STi', ALIAS); x87('df/3 r', 'fstp9', 'STi', ALIAS);
+x87('df e0', 'fnstsw', 'AX');
+x87('df/5 r', 'fucomip', 'ST,STi', { cpuid: 'cmov', flags: 'w:OSZAPC' });
+x87('df/6 r', 'fcomip', 'ST,STi', { cpuid: 'cmov', flags: 'w:OSZAPC' });
 r('e0', 'loopne', 'Jb', 'r:Z', 'loop', { flow: 'jcc' });
 r('e1', 'loope', 'Jb', 'r:Z', 'loop', { flow: 'jcc' });
 r('e2', 'loop', 'Jb', '', 'loop', { flow: 'jcc' });
@@ -276,7 +341,7 @@ r('0f 08', 'invd', '', '', 'gp', { flow: 'end' });
 r('0f 09', 'wbinvd', '', '', 'gp', { flow: 'end' });
 r('0f 0b', 'ud2', '', '', 'ud', { flow: 'end' });
 // Prefetches and hint NOPs: no architectural effect; every P6-family CPU executes them.
-r('0f 0d', 'prefetch', 'Eb', '', 'hint nop', { note: 'prefetch/prefetchw (3DNow!/PRFCHW): a hint' });
+r('0f 0d m', 'prefetch', 'Mb', '', 'hint nop', { note: 'prefetch/prefetchw (3DNow!/PRFCHW): a hint; the register form is #UD (checked natively by test/cpu/flags-rows.test.ts)' });
 r('0f 18', 'prefetch', 'Eb', '', 'hint nop', { note: 'prefetchnta/t0/t1/t2 and reserved hint NOPs' });
 for (let op = 0x19; op <= 0x1f; op++) r(`0f ${hex(op)}`, 'nop', 'Ev', '', 'hint nop', op === 0x1e ? { note: 'f3 0f 1e fb is endbr32' } : {});
 r('0f 20', 'mov', 'Rd,Cd', '', 'gp cr', { flow: 'end' });
@@ -294,12 +359,12 @@ for (let c = 0; c < 16; c++) r(`0f ${hex(0x90 + c)}`, `set${CC[c]}`, 'Eb', `r:${
 r('0f a0', 'push', 'FS', '', 'push fs/gs'); r('0f a1', 'pop', 'FS', '', 'pop fs/gs');
 r('0f a2', 'cpuid', '', '', 'cpuid');
 r('0f a3', 'bt', 'Ev,Gv', 'w:C u:OSAP', 'bt');
-r('0f a4', 'shld', 'Ev,Gv,Ib', 'r:OSZAPC w:SZPC u:OA u1:A', 'shld/shrd');
-r('0f a5', 'shld', 'Ev,Gv,CL', 'r:OSZAPC w:SZPC u:OA u1:A', 'shld/shrd');
+r('0f a4', 'shld', 'Ev,Gv,Ib', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
+r('0f a5', 'shld', 'Ev,Gv,CL', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
 r('0f a8', 'push', 'GS', '', 'push fs/gs'); r('0f a9', 'pop', 'GS', '', 'pop fs/gs');
 r('0f ab', 'bts', 'Ev,Gv', 'w:C u:OSAP', 'bt', { lock: true });
-r('0f ac', 'shrd', 'Ev,Gv,Ib', 'r:OSZAPC w:SZPC u:OA u1:A', 'shld/shrd');
-r('0f ad', 'shrd', 'Ev,Gv,CL', 'r:OSZAPC w:SZPC u:OA u1:A', 'shld/shrd');
+r('0f ac', 'shrd', 'Ev,Gv,Ib', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
+r('0f ad', 'shrd', 'Ev,Gv,CL', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
 r('0f ae/5 r', 'lfence', '', '', 'fence', { cpuid: 'sse2' });
 r('0f ae/6 r', 'mfence', '', '', 'fence', { cpuid: 'sse2' });
 r('0f ae/7 r', 'sfence', '', '', 'fence', { cpuid: 'sse' });

@@ -45,14 +45,15 @@ export type Feature = 'none' | 'fpu' | 'tsc' | 'cx8' | 'cmov' | 'mmx' | 'sse' | 
  * S (segment register in ModRM reg), R (ModRM r/m, register only), C / D (control /
  * debug register in ModRM reg), X (DS:eSI), Y (ES:eDI), Z (the register in the opcode's
  * low 3 bits; SDM writes it as e.g. "rAX/r8"), 'fixed' (a register named in `reg`: AL,
- * eAX, CL, DX, ES...), '1' (the constant 1 of shift-by-one).
+ * eAX, CL, DX, ES..., and ST for the x87 stack top), STi (x87 register ST(i) in ModRM.rm),
+ * '1' (the constant 1 of shift-by-one).
  * Sizes: b (byte), w (word), d (dword), v (word or dword by operand size), z (word for
  * 16-bit operand size, else dword: immediates and rel offsets), p (far pointer), q (qword),
- * a (bound pair), '' (none: M of lea, fixed registers).
+ * t (ten bytes: x87 extended and BCD), a (bound pair), '' (none: M of lea, fixed registers).
  */
 export interface Operand {
-  method: 'E' | 'G' | 'M' | 'R' | 'I' | 'J' | 'O' | 'A' | 'S' | 'C' | 'D' | 'X' | 'Y' | 'Z' | 'fixed' | '1';
-  size: 'b' | 'w' | 'd' | 'v' | 'z' | 'p' | 'q' | 'a' | '';
+  method: 'E' | 'G' | 'M' | 'R' | 'I' | 'J' | 'O' | 'A' | 'S' | 'C' | 'D' | 'X' | 'Y' | 'Z' | 'STi' | 'fixed' | '1';
+  size: 'b' | 'w' | 'd' | 'v' | 'z' | 'p' | 'q' | 't' | 'a' | '';
   /** For method 'fixed': the register's name (AL, eAX, CL, DX, ES...). */
   reg?: string;
 }
@@ -65,6 +66,11 @@ export interface Row {
   op: number;
   /** ModRM.reg of a group row (the SDM's /digit), or -1 when the row covers all eight. */
   reg: number;
+  /**
+   * ModRM.rm of a register-form row the SDM names by its whole ModRM byte (x87 "D9 E0
+   * FCHS"), or -1. The decoder's masks work per reg and mod; validity by rm is the handler's.
+   */
+  rm: number;
   /** Restriction on ModRM.mod: 'mem' (mod != 3), 'reg' (mod == 3), or 'any'. */
   mod: 'mem' | 'reg' | 'any';
   /** A mandatory prefix (66, F2, F3) that selects this form, or 0. */
@@ -76,7 +82,10 @@ export interface Row {
   args: string;
   /** Flags read (including flags passed through unchanged on some path, e.g. a shift by 0). */
   use: number;
-  /** Flags written with defined values. */
+  /**
+   * Flags written with defined values (for a variable-count shift or rotate: with a count
+   * of 1; OF may then be in def and undef both).
+   */
   def: number;
   /** Flags the SDM leaves undefined afterwards (for shifts and rotates: with a count other than 1). */
   undef: number;
