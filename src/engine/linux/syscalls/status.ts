@@ -41,7 +41,7 @@ rows(['flistxattr', 'listxattr', 'llistxattr'], 'partial', 'always an empty list
 rows(['prctl'], 'partial', 'PR_SET/GET_NAME, PDEATHSIG, DUMPABLE, CHILD_SUBREAPER, NO_NEW_PRIVS, CAPBSET_READ, SET_VMA; others EINVAL');
 rows(['madvise'], 'partial', 'MADV_DONTNEED zeroes anonymous memory; advice without effect is accepted');
 rows(['modify_ldt'], 'partial', 'descriptors are stored and read back; far transfers to LDT code segments are not supported');
-rows(['setrlimit', 'prlimit64'], 'partial', 'limits are stored and reported; RLIMIT_STACK and RLIMIT_CORE act, the others are not enforced yet');
+rows(['setrlimit', 'prlimit64'], 'partial', 'enforced: NPROC, NOFILE, FSIZE, AS, CPU, STACK, CORE; the others are stored and reported only');
 
 export interface SyscallRow {
   nr: number;
