@@ -57,12 +57,12 @@ export class RoutedStack implements NetStack {
   }
 
   /** The same port on both stacks: the backend picks, the loopback stack follows (retrying for port 0). */
-  private dual<T extends { local: InetAddr }>(local: InetAddr, take: (s: NetStack, at: InetAddr) => T | number, drop: (x: T) => void): [T, T] | number {
+  private async dual<T extends { local: InetAddr }>(local: InetAddr, take: (s: NetStack, at: InetAddr) => T | number | Promise<T | number>, drop: (x: T) => void): Promise<[T, T] | number> {
     const be = this.backend!;
     for (let i = 0; i < DUAL_TRIES; i++) {
-      const a = take(be, local);
+      const a = await take(be, local);
       if (typeof a === 'number') return a;
-      const b = take(this.loopback, { ...local, port: a.local.port });
+      const b = await take(this.loopback, { ...local, port: a.local.port });
       if (typeof b !== 'number') return [a, b];
       drop(a);
       if (local.port !== 0 || b !== -EADDRINUSE) return b;
@@ -70,11 +70,11 @@ export class RoutedStack implements NetStack {
     return -EADDRINUSE;
   }
 
-  bind(local: InetAddr, opts: SockOpts): BoundPort | number {
+  async bind(local: InetAddr, opts: SockOpts): Promise<BoundPort | number> {
     const p = this.place(local);
     if (typeof p === 'number') return p;
     if (p !== 'both') return p.bind ? p.bind(local, opts) : lateBind(p, local, opts);
-    const pair = this.dual(local, (s, at) => (s.bind ? s.bind(at, opts) : lateBind(s, at, opts)), (x) => x.release());
+    const pair = await this.dual(local, (s, at) => (s.bind ? s.bind(at, opts) : lateBind(s, at, opts)), (x) => x.release());
     if (typeof pair === 'number') return pair;
     const [be, lo] = pair;
     return {
@@ -97,16 +97,23 @@ export class RoutedStack implements NetStack {
     };
   }
 
+  /** Listen without a bind() first (the socket layer binds first; this is for callers outside it). */
   listen(local: InetAddr, backlog: number, opts: SockOpts): StreamListener | number {
-    const b = this.bind(local, opts);
-    return typeof b === 'number' ? b : b.listen(backlog, opts);
+    const p = this.place(local);
+    if (typeof p === 'number') return p;
+    if (p !== 'both') return p.listen(local, backlog, opts);
+    const a = this.backend!.listen(local, backlog, opts);
+    if (typeof a === 'number') return a;
+    const l = this.loopback.listen({ ...local, port: a.local.port }, backlog, opts);
+    if (typeof l === 'number') { a.close(); return l; }
+    return new DualListener(a, l);
   }
 
-  datagram(protocol: 'udp' | 'icmp', local: InetAddr, opts: SockOpts): DatagramSocket | number {
+  async datagram(protocol: 'udp' | 'icmp', local: InetAddr, opts: SockOpts): Promise<DatagramSocket | number> {
     const p = this.place(local);
     if (typeof p === 'number') return p;
     if (p !== 'both') return p.datagram(protocol, local, opts);
-    const pair = this.dual(local, (s, at) => s.datagram(protocol, at, opts), (x) => x.close());
+    const pair = await this.dual(local, (s, at) => s.datagram(protocol, at, opts), (x) => x.close());
     if (typeof pair === 'number') return pair;
     return new DualDatagram(pair[0], pair[1], (to) => this.route(to));
   }

@@ -175,32 +175,41 @@ export class InetSocket extends File {
     return isWildcard(a.addr) ? { ...a, addr: loopbackAddr(a.family) } : a;
   }
 
-  bind(a: InetAddr): number {
-    if (this.bound || this.bindAddr || this.conn || this.listener || this.dgram) return -EINVAL;
+  private get isBound(): boolean { return !!(this.bound || this.binding || this.conn || this.listener || this.dgram); }
+
+  /** A bind in progress (a stack that answers later): a second bind() meanwhile is refused, as an already bound socket's. */
+  private binding = false;
+
+  async bind(a: InetAddr): Promise<number> {
+    if (this.isBound) return -EINVAL;
     if (this.domain === AF_INET6 && a.family === AF_INET && this.opts.v6only) return -EINVAL;
-    // inet_bind: ports below 1024 need CAP_NET_BIND_SERVICE; the guest is root or not — the socket layer does not know uids here, see syscalls.
     const net = this.kernelNet;
-    if (this.proto === 'tcp') {
-      const b = net.bind(a, this.opts);
-      if (typeof b === 'number') return b;
-      this.bound = b;
+    this.binding = true;
+    try {
+      if (this.proto === 'tcp') {
+        const b = await net.bind(a, this.opts);
+        if (typeof b === 'number') return b;
+        this.bound = b;
+        return 0;
+      }
+      const d = await net.datagram(this.proto, a, this.opts);
+      if (typeof d === 'number') return d;
+      this.dgram = this.watch(d);
       return 0;
+    } finally {
+      this.binding = false;
     }
-    const d = net.datagram(this.proto, a, this.opts);
-    if (typeof d === 'number') return d;
-    this.dgram = this.watch(d);
-    return 0;
   }
 
-  listen(backlog: number): number {
+  async listen(backlog: number): Promise<number> {
     if (this.proto !== 'tcp') return -EOPNOTSUPP;
     const n = backlog < 0 || backlog > SOMAXCONN ? SOMAXCONN : backlog;
     if (this.listener) return 0; // Linux adjusts the backlog; the stacks keep theirs
     if (this.conn) return -EINVAL;
     if (!this.bound) {
-      const b = this.kernelNet.bind(this.wildcard(), this.opts);
-      if (typeof b === 'number') return b;
-      this.bound = b;
+      const e = await this.bind(this.wildcard());
+      if (e < 0) return e;
+      if (!this.bound) return -EINVAL;
     }
     const l = this.bound.listen(n, this.opts);
     this.bound = null;
@@ -226,7 +235,7 @@ export class InetSocket extends File {
       if (!a) { this.dgram?.connect(null); return 0; }
       const to = this.target(a);
       if (typeof to === 'number') return to;
-      const d = this.ensureDgram();
+      const d = await this.ensureDgram();
       if (typeof d === 'number') return d;
       return d.connect(to);
     }
@@ -334,11 +343,12 @@ export class InetSocket extends File {
 
   // ---- data ----
 
-  private ensureDgram(): DatagramSocket | number {
+  /** The datagram socket, bound to an ephemeral port on first use (inet_autobind). */
+  private async ensureDgram(): Promise<DatagramSocket | number> {
     if (this.dgram) return this.dgram;
-    const d = this.kernelNet.datagram(this.proto as 'udp' | 'icmp', this.wildcard(), this.opts);
-    if (typeof d === 'number') return d;
-    return this.dgram = this.watch(d);
+    const e = await this.bind(this.wildcard());
+    if (e < 0 && e !== -EINVAL) return e;
+    return this.dgram ?? -EINVAL;
   }
 
   private pipe(t: Task, flags: number): number {
@@ -352,7 +362,7 @@ export class InetSocket extends File {
     return this.sendStream(t, data, flags);
   }
 
-  private sendDgram(t: Task, data: Uint8Array, flags: number, to: InetAddr | null): number {
+  private async sendDgram(t: Task, data: Uint8Array, flags: number, to: InetAddr | null): Promise<number> {
     if (this.shut & SEND_SHUTDOWN) return this.pipe(t, flags);
     let dest: InetAddr | null = null;
     if (to) {
@@ -360,7 +370,7 @@ export class InetSocket extends File {
       if (typeof d === 'number') return d;
       dest = d;
     } else if (!this.dgram?.remote) return -EDESTADDRREQ;
-    const d = this.ensureDgram();
+    const d = await this.ensureDgram();
     if (typeof d === 'number') return d;
     const e = this.takeErr();
     if (e) return -e;

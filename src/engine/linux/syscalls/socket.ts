@@ -282,7 +282,7 @@ async function connect(t: Task, fd: number, p: number, len: number): Promise<num
   }
 }
 
-function listen(t: Task, fd: number, backlog: number): number {
+function listen(t: Task, fd: number, backlog: number): number | Promise<number> {
   const s = sockOf(t, fd);
   if (typeof s === 'number') return s;
   if (s instanceof NetlinkSocket) return -EOPNOTSUPP;
