@@ -394,7 +394,7 @@ export class InetSocket extends File {
         if (n !== -EAGAIN && n < 0) return done || n;
         if (c.state === 'closed') {
           const e = this.takeErr();
-          return done || (e ? -e : this.pipe(t, flags));
+          return done || (e && e !== EPIPE ? -e : this.pipe(t, flags));
         }
         if (nonblock) return done || -EAGAIN;
       }
