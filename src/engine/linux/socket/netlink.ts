@@ -42,7 +42,9 @@ const IFLA_ADDRESS = 1, IFLA_BROADCAST = 2, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_
 const IFLA_OPERSTATE = 16, IFLA_LINKMODE = 17, IFLA_GROUP = 27, IFLA_PROMISCUITY = 30, IFLA_NUM_TX_QUEUES = 31, IFLA_NUM_RX_QUEUES = 32;
 const IFLA_CARRIER = 33, IFLA_MIN_MTU = 50, IFLA_MAX_MTU = 51;
 const IFA_ADDRESS = 1, IFA_LOCAL = 2, IFA_LABEL = 3, IFA_BROADCAST = 4, IFA_CACHEINFO = 6, IFA_FLAGS = 8;
-const RTA_DST = 1, RTA_OIF = 4, RTA_GATEWAY = 5, RTA_PRIORITY = 6, RTA_PREFSRC = 7, RTA_TABLE = 15;
+const RTA_DST = 1, RTA_OIF = 4, RTA_GATEWAY = 5, RTA_PRIORITY = 6, RTA_PREFSRC = 7, RTA_TABLE = 15, RTA_PREF = 20;
+/** ICMPV6_ROUTER_PREF_MEDIUM: what every kernel-made IPv6 route carries. */
+const PREF_MEDIUM = 0;
 const ARPHRD_ETHER = 1, ARPHRD_LOOPBACK = 772, ARPHRD_NONE = 0xfffe;
 const IFF_UP = 0x1, IFF_LOOPBACK = 0x8, IFF_RUNNING = 0x40, IFF_LOWER_UP = 0x10000;
 /** IF_OPER_UNKNOWN (lo and tun report it), IF_OPER_UP. */
@@ -345,21 +347,22 @@ export class NetlinkSocket extends File {
     return m.done();
   }
 
-  /** RTM_NEWROUTE: loopback's IPv4 route lives in the local table (as 127.0.0.0/8 does on Linux), the rest in main. */
+  /** RTM_NEWROUTE: loopback routes live in the local table (`local 127.0.0.0/8 dev lo`, `local ::1 dev lo` on Linux 6.x), the rest in main. */
   private route(r: Route, seq: number): Uint8Array {
-    const loV4 = r.family === AF_INET && r.dst[0] === 127 && r.prefixLen === 8;
+    const loV4 = r.ifIndex === 1 && (r.family === AF_INET || r.prefixLen === 128);
     const hdr = new Uint8Array(12);
     hdr[0] = r.family; hdr[1] = r.prefixLen;
     hdr[4] = loV4 ? RT_TABLE_LOCAL : RT_TABLE_MAIN;
     hdr[5] = loV4 || r.family === AF_INET6 || !r.gateway ? RTPROT_KERNEL : RTPROT_BOOT;
-    hdr[6] = loV4 ? RT_SCOPE_HOST : r.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+    hdr[6] = loV4 && r.family === AF_INET ? RT_SCOPE_HOST : r.gateway || r.family === AF_INET6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
     hdr[7] = loV4 ? RTN_LOCAL : RTN_UNICAST;
     const m = new MsgBuilder(RTM_NEWROUTE, NLM_F_MULTI, seq, this.portId, hdr).attrU32(RTA_TABLE, hdr[4]);
     if (r.prefixLen) m.attr(RTA_DST, r.dst);
-    if (r.family === AF_INET6) m.attrU32(RTA_PRIORITY, 256);
-    if (loV4) m.attr(RTA_PREFSRC, Uint8Array.of(127, 0, 0, 1));
+    if (r.family === AF_INET6) m.attrU32(RTA_PRIORITY, loV4 ? 0 : 256);
+    if (loV4 && r.family === AF_INET) m.attr(RTA_PREFSRC, Uint8Array.of(127, 0, 0, 1));
     if (r.gateway) m.attr(RTA_GATEWAY, r.gateway);
     m.attrU32(RTA_OIF, r.ifIndex);
+    if (r.family === AF_INET6) m.attrU8(RTA_PREF, PREF_MEDIUM);
     return m.done();
   }
 
