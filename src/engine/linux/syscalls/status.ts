@@ -28,7 +28,7 @@ function rows(names: string[], s: Support, note: string): void {
 
 rows(['socketcall', 'socket', 'socketpair', 'bind', 'connect', 'listen', 'accept4', 'getsockname', 'getpeername',
   'sendto', 'recvfrom', 'shutdown', 'setsockopt', 'getsockopt', 'sendmsg', 'recvmsg'],
-'partial', 'AF_UNIX only; AF_INET and AF_INET6 answer EAFNOSUPPORT (the network issue adds them)');
+'partial', 'AF_UNIX, AF_INET, AF_INET6 (TCP, UDP, ICMP echo), AF_NETLINK route; no SOCK_RAW, no AF_PACKET');
 rows(['mlock', 'munlock', 'mlockall', 'munlockall', 'mlock2'], 'stub', 'guest memory is never paged out');
 rows(['fadvise64', 'fadvise64_64', 'readahead', 'sync_file_range'], 'stub', 'advice only: checks the descriptor, no page cache to act on');
 rows(['ioperm', 'iopl'], 'refused', 'EPERM: no port I/O in user mode');
