@@ -107,6 +107,10 @@ export class DerpClient {
     this.preferred = opts.preferred ?? false;
   }
 
+  get url(): string {
+    return this.o.url;
+  }
+
   /** Start connecting (and keep reconnecting until close()). */
   start(): void {
     if (this.state !== 'idle') return;
