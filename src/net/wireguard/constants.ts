@@ -3,7 +3,9 @@
  * device/constants.go). Times in milliseconds.
  */
 export const REKEY_AFTER_MESSAGES = 2 ** 60;
-export const REJECT_AFTER_MESSAGES = 2 ** 64 - 2 ** 13 - 1;
+/** 2^64 − 2^13 − 1: exact as a bigint (wire counters); the number form rounds to 2^64. */
+export const REJECT_AFTER_MESSAGES_N = (1n << 64n) - (1n << 13n) - 1n;
+export const REJECT_AFTER_MESSAGES = Number(REJECT_AFTER_MESSAGES_N);
 export const REKEY_AFTER_TIME = 120_000;
 export const REKEY_ATTEMPT_TIME = 90_000;
 export const REKEY_TIMEOUT = 5_000;

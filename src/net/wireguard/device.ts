@@ -23,7 +23,7 @@ import { AllowedIPs, type Prefix } from './allowedips.js';
 import {
   COOKIE_REPLY_SIZE, HANDSHAKE_INITIATION_RATE, INITIATION_SIZE, KEEPALIVE_TIMEOUT, MAX_STAGED_PACKETS,
   MAX_TIMER_HANDSHAKES, MSG_COOKIE_REPLY, MSG_INITIATION, MSG_RESPONSE, MSG_TRANSPORT, NOISE_CONSTRUCTION,
-  PADDING_MULTIPLE, REJECT_AFTER_MESSAGES, REJECT_AFTER_TIME, REKEY_AFTER_MESSAGES, REKEY_AFTER_TIME,
+  PADDING_MULTIPLE, REJECT_AFTER_MESSAGES, REJECT_AFTER_MESSAGES_N, REJECT_AFTER_TIME, REKEY_AFTER_MESSAGES, REKEY_AFTER_TIME,
   REKEY_TIMEOUT, REKEY_TIMEOUT_JITTER_MAX, RESPONSE_SIZE, TAILSCALE_MTU, TRANSPORT_HEADER_SIZE,
   TRANSPORT_MIN_SIZE, WG_IDENTIFIER,
 } from './constants.js';
@@ -567,7 +567,9 @@ export class Device<E> {
     const now = this.clock.now();
     if (now - kp.created >= REJECT_AFTER_TIME) return 'dropped';
     const counterBig = new DataView(msg.buffer, msg.byteOffset, msg.byteLength).getBigUint64(8, true);
-    if (counterBig >= BigInt(REJECT_AFTER_MESSAGES)) return 'dropped';
+    if (counterBig >= REJECT_AFTER_MESSAGES_N) return 'dropped';
+    // Counters stay far below 2^53 (a rekey every 2^60 messages would take centuries at line
+    // rate), so a number is exact for the replay window.
     const counter = Number(counterBig);
     const pt = aeadOpen(kp.recvKey, nonce96(counterBig), EMPTY, msg.subarray(TRANSPORT_HEADER_SIZE));
     if (!pt) return 'dropped';
