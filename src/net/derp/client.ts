@@ -227,9 +227,11 @@ export class DerpClient {
       if (this.ws !== ws) return;
       this.fail(new Error(`DERP connection to ${this.o.url} closed${ev?.code ? ` (code ${ev.code}${ev.reason ? `: ${ev.reason}` : ''})` : ''}`), false);
     };
-    ws.onerror = () => {
+    ws.onerror = (ev) => {
       if (this.ws !== ws) return;
-      this.fail(new Error(`DERP WebSocket error on ${this.o.url}`), false);
+      // Browsers say nothing about the cause; `ws` and the HTTP-upgrade transport carry a message.
+      const m = (ev as { message?: unknown } | null)?.message;
+      this.fail(new Error(`DERP WebSocket error on ${this.o.url}${typeof m === 'string' && m ? `: ${m}` : ''}`), false);
     };
   }
 
