@@ -65,7 +65,7 @@ export async function openTunNamespace(ns: string, linuxAddrs: string[], routes:
         r.stdin!.write(f);
       },
     };
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     r.stdout!.on('data', (d: Buffer) => {
       pending = pending.length ? Buffer.concat([pending, d]) : d;
       let at = 0;
