@@ -308,3 +308,53 @@ test('garbage from the link is counted and dropped; the stack keeps working', ()
   assert.match(reasons, /checksum mismatch/);
   assert.match(reasons, /IP version 15/);
 });
+
+test('a new SYN on a 4-tuple in TIME-WAIT starts a new connection at once (RFC 6191)', () => {
+  const p = pair();
+  const l = ok(p.b.listen(addr('0.0.0.0', 80), 5, {}));
+  const c1 = ok(p.a.connect(addr(B4, 80), addr(A4, 40000), {}));
+  let s1: StreamConn | null = null;
+  p.clock.run(() => c1.state === 'connected' && (s1 ??= l.accept()) !== null);
+  // The server closes first, so the server side ends in TIME-WAIT.
+  s1!.close();
+  p.clock.advance(10);
+  c1.close();
+  p.clock.advance(50);
+  assert.equal((s1 as TcpConn).tcpState, 'TIME-WAIT');
+  assert.equal((c1 as TcpConn).tcpState, 'CLOSED');
+  const t0 = p.clock.now();
+  const c2 = ok(p.a.connect(addr(B4, 80), addr(A4, 40000), {}));
+  p.clock.run(() => c2.state === 'connected' && l.pending() === 1, 5000);
+  assert.ok(p.clock.now() - t0 < 100, `connected after ${p.clock.now() - t0} ms, without waiting out TIME-WAIT or a SYN retransmission`);
+});
+
+test('ICMP fragmentation needed lowers the MSS of a connection (path MTU discovery, RFC 1191)', () => {
+  const p = pair();
+  const { client, server } = connected(p);
+  const s = drive(server);
+  // Whatever A sends with more than 1000 bytes is answered with "fragmentation needed, MTU 1000", as a router would.
+  p.la.tap = (pkt) => {
+    if (pkt.length <= 1000) return;
+    const m = new Uint8Array(8 + 28);
+    m[0] = 3; m[1] = 4; m[6] = 1000 >> 8; m[7] = 1000 & 0xff;
+    m.set(pkt.subarray(0, 28), 8);
+    let sum = 0;
+    for (let i = 0; i < m.length; i += 2) sum += (m[i] << 8) | m[i + 1];
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    m[2] = (~sum >> 8) & 0xff; m[3] = ~sum & 0xff;
+    const ip = new Uint8Array(20 + m.length);
+    ip.set([0x45, 0, 0, ip.length, 0, 0, 0, 0, 64, 1, 0, 0, 100, 64, 0, 2, 100, 64, 0, 1]);
+    let h = 0;
+    for (let i = 0; i < 20; i += 2) h += (ip[i] << 8) | ip[i + 1];
+    while (h > 0xffff) h = (h & 0xffff) + (h >>> 16);
+    ip[10] = (~h >> 8) & 0xff; ip[11] = ~h & 0xff;
+    ip.set(m, 20);
+    p.la.down = true;
+    p.clock.setTimer(() => { p.la.down = false; p.a.input(ip); }, 1);
+  };
+  const data = pattern(100_000, 12);
+  drive(client, { send: data });
+  assert.ok(p.clock.run(() => s.eof, 60_000));
+  assert.equal(s.sha256(), sha256(data));
+  assert.equal((client as TcpConn).mss, 1000 - 40);
+});

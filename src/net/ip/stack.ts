@@ -96,6 +96,7 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
   private icmpTokens = ICMP_BURST;
   private icmpLast = 0;
   private closed = false;
+  private readonly isnSecret: number;
   /** Packets dropped, by reason (for diagnostics and tests). */
   readonly drops = new Map<string, number>();
   readonly counters = { rx: 0, tx: 0 };
@@ -115,6 +116,7 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
       clearTimer: (h) => this.base.clearTimer(h),
     };
     this.rand = config.random32 ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]);
+    this.isnSecret = this.rand() >>> 0;
     this.portCursor = EPHEMERAL_LOW + (this.rand() % (EPHEMERAL_HIGH - EPHEMERAL_LOW + 1));
     this.configure(config);
     link.onPacket = (p) => this.input(p);
@@ -229,7 +231,20 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
 
   ipHeaderLen(v6: boolean): number { return v6 ? IPV6_HEADER : IPV4_HEADER; }
 
-  random32(): number { return this.rand() >>> 0; }
+  /**
+   * RFC 6528: ISN = M + F(4-tuple, secret), M a 4 µs clock, so that a new connection on a
+   * 4-tuple starts above the old one (what lets a SYN reopen TIME-WAIT). F here is FNV-1a
+   * over the tuple and a random secret, not a cryptographic PRF: the stack runs inside a
+   * WireGuard tunnel, where off-path injection is already excluded.
+   */
+  isn(c: TcpConn): number {
+    let h = this.isnSecret;
+    const mix = (b: number) => { h = Math.imul(h ^ b, 16777619) >>> 0; };
+    for (const b of c.localAddr) mix(b);
+    for (const b of c.remoteAddr) mix(b);
+    mix(c.localPort >> 8); mix(c.localPort & 0xff); mix(c.remotePort >> 8); mix(c.remotePort & 0xff);
+    return (h + Math.floor(this.clock.now() * 250)) >>> 0;
+  }
 
   sendTcp(conn: TcpConn, pkt: Uint8Array): void {
     const hl = conn.v6 ? IPV6_HEADER : IPV4_HEADER;
@@ -482,7 +497,7 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
     const seg = parseSegment(b);
     if (typeof seg === 'string') { this.drop(seg); return; }
     const c = this.conns.get(connKey(p.src, seg.srcPort, seg.dstPort, p.dst));
-    if (c) { c.input(seg); return; }
+    if (c && !c.yieldsToSyn(seg)) { c.input(seg); return; }
     const l = this.findListener(p.v6, p.dst, seg.dstPort);
     if (l && (seg.flags & (2 | RST | ACK)) === 2) {
       if (l.full) { this.drop('listen queue full'); return; }
@@ -581,7 +596,7 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
       const c = this.conns.get(connKey(q.dst, q.ports[1], q.ports[0], q.src));
       if (!c) return;
       if (e.mtu !== null) { c.pathMtu(e.mtu); return; }
-      c.icmpError(e.errno, e.fatal);
+      c.icmpError(e.errno);
     } else if ((q.proto === PROTO_UDP || q.proto === PROTO_ICMP || q.proto === PROTO_ICMPV6) && q.ports) {
       const udp = q.proto === PROTO_UDP;
       const table = this.dgrams[udp ? 'udp' : v6 ? 'icmp6' : 'icmp4'];

@@ -75,7 +75,8 @@ export interface TcpHost {
   acceptQueueFull(conn: TcpConn): boolean;
   /** Call the watcher's onChange now or, inside packet processing, when it ends. */
   wake(w: Watched): void;
-  random32(): number;
+  /** An initial sequence number for the connection's 4-tuple (RFC 6528). */
+  isn(conn: TcpConn): number;
 }
 
 const QUICKACK_SEGMENTS = 16;
@@ -264,7 +265,7 @@ export class TcpConn implements StreamConn {
 
   /** Active open: send SYN (RFC 9293 §3.10.1). */
   connect(): void {
-    this.iss = this.host.random32();
+    this.iss = this.host.isn(this);
     this.sndUna = this.iss;
     this.sndNxt = this.sndMax = this.recover = this.iss;
     this.st = St.SynSent;
@@ -279,7 +280,7 @@ export class TcpConn implements StreamConn {
     this.sndWnd = seg.window; // a SYN's window is never scaled
     this.maxSndWnd = this.sndWnd;
     this.sndWl1 = seg.seq;
-    this.iss = this.host.random32();
+    this.iss = this.host.isn(this);
     this.sndUna = this.iss;
     this.sndNxt = this.sndMax = this.recover = this.iss;
     this.st = St.SynReceived;
@@ -488,11 +489,21 @@ export class TcpConn implements StreamConn {
   }
 
   /** An ICMP destination unreachable or time exceeded about this connection (RFC 1122 §4.2.3.9). */
-  icmpError(errno: number, hard: boolean): void {
-    if (this.st === St.SynSent || (this.st === St.SynReceived && !this.listener)) {
-      if (hard) { this.finish(errno); return; }
-    }
+  icmpError(errno: number): void {
+    // Linux (tcp_v4_err): any such error aborts a connection still opening; later ones are
+    // only remembered (sk_err_soft) and reported if the connection then times out.
+    if (this.st === St.SynSent || (this.st === St.SynReceived && !this.listener)) { this.finish(errno); return; }
     this.softError = errno;
+  }
+
+  /**
+   * A SYN for this 4-tuple while in TIME-WAIT with a higher sequence number starts a new
+   * connection (RFC 9293 §3.10.7.4 note, RFC 6191; Linux's TCP_TW_SYN): this one goes away.
+   */
+  yieldsToSyn(seg: Segment): boolean {
+    if (this.st !== St.TimeWait || (seg.flags & (SYN | ACK | RST)) !== SYN || !seqGt(seg.seq, this.rcvNxt)) return false;
+    this.finish(0);
+    return true;
   }
 
   /** Path MTU from ICMP "fragmentation needed" / "packet too big": shrink the MSS and resend (RFC 1191, 8201). */
