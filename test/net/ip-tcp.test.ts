@@ -313,7 +313,7 @@ test('a new SYN on a 4-tuple in TIME-WAIT starts a new connection at once (RFC 6
   const p = pair();
   const l = ok(p.b.listen(addr('0.0.0.0', 80), 5, {}));
   const c1 = ok(p.a.connect(addr(B4, 80), addr(A4, 40000), {}));
-  let s1: StreamConn | null = null;
+  let s1 = null as StreamConn | null;
   p.clock.run(() => c1.state === 'connected' && (s1 ??= l.accept()) !== null);
   // The server closes first, so the server side ends in TIME-WAIT.
   s1!.close();
