@@ -5,6 +5,7 @@
  * the other way round. Skipped, with one line saying why, where namespaces are unavailable.
  */
 import { after, before, test } from 'node:test';
+import type { ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,16 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'webx86-ip-'));
 });
 
+/** Every process started in the namespace, killed at the end whatever happened. */
+const children: ChildProcess[] = [];
+function start(cmd: string[]): ChildProcess {
+  const p = tun!.spawn(cmd);
+  children.push(p);
+  return p;
+}
+
 after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   stack?.close();
   tun?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -49,7 +59,7 @@ const until = async (cond: () => boolean, ms = 30_000, what = 'condition') => {
 /** Run a command in the namespace without blocking the event loop (our stack answers it). */
 function run(cmd: string[], input?: Uint8Array): Promise<{ code: number; out: string; err: string; ms: number }> {
   const t0 = performance.now();
-  const p = tun!.spawn(cmd);
+  const p = start(cmd);
   let out = '', err = '';
   p.stdout!.on('data', (d) => { out += d; });
   p.stderr!.on('data', (d) => { err += d; });
@@ -81,7 +91,7 @@ function httpServer(port: number, v6: boolean, body: Uint8Array): StreamListener
   return l;
 }
 
-test('Linux (Debian ping) pings our stack over IPv4 and IPv6', async (t) => {
+test('Linux (Debian ping) pings our stack over IPv4 and IPv6', { timeout: 300_000 }, async (t) => {
   if (skip) { t.skip(skip); return; }
   for (const [flag, target] of [['-4', OURS4], ['-6', OURS6]]) {
     const r = await run(chrooted(['/bin/ping', flag, '-c', '3', '-i', '0.2', '-W', '2', target]));
@@ -90,7 +100,7 @@ test('Linux (Debian ping) pings our stack over IPv4 and IPv6', async (t) => {
   }
 });
 
-test('our stack pings Linux (ICMP echo sockets, IPv4 and IPv6)', async (t) => {
+test('our stack pings Linux (ICMP echo sockets, IPv4 and IPv6)', { timeout: 300_000 }, async (t) => {
   if (skip) { t.skip(skip); return; }
   for (const [target, v6] of [[LINUX4, false], [LINUX6, true]] as const) {
     const s = ok(stack.datagram('icmp', addr(v6 ? '::' : '0.0.0.0', 0), {})) as DatagramSocket;
@@ -106,7 +116,7 @@ test('our stack pings Linux (ICMP echo sockets, IPv4 and IPv6)', async (t) => {
   }
 });
 
-test('Linux curl fetches a page from a server on our stack (IPv4 and IPv6)', async (t) => {
+test('Linux curl fetches a page from a server on our stack (IPv4 and IPv6)', { timeout: 300_000 }, async (t) => {
   if (skip) { t.skip(skip); return; }
   const body = new TextEncoder().encode('hello from the webx86 IP stack\n'.repeat(1000));
   const l4 = httpServer(8080, false, body), l6 = httpServer(8086, true, body);
@@ -118,10 +128,10 @@ test('Linux curl fetches a page from a server on our stack (IPv4 and IPv6)', asy
   l4.close(); l6.close();
 });
 
-test('our stack fetches from Python\'s http.server in the namespace; connect to a closed Linux port is refused', async (t) => {
+test('our stack fetches from Python\'s http.server in the namespace; connect to a closed Linux port is refused', { timeout: 300_000 }, async (t) => {
   if (skip) { t.skip(skip); return; }
   writeFileSync(join(tmp, 'index.html'), 'served by Linux\n');
-  const srv = tun!.spawn(['python3', '-m', 'http.server', '--bind', LINUX4, '--directory', tmp, '8000']);
+  const srv = start(['python3', '-m', 'http.server', '--bind', LINUX4, '--directory', tmp, '8000']);
   try {
     let c: StreamConn | null = null;
     await until(() => {
@@ -140,7 +150,7 @@ test('our stack fetches from Python\'s http.server in the namespace; connect to 
   assert.equal(refused.takeError(), 111);
 });
 
-test('Debian nc and our stack: UDP both ways, ICMP port unreachable from Linux, and TCP refused by our stack', async (t) => {
+test('Debian nc and our stack: UDP both ways, ICMP port unreachable from Linux, and TCP refused by our stack', { timeout: 300_000 }, async (t) => {
   if (skip) { t.skip(skip); return; }
   const s = ok(stack.datagram('udp', addr('0.0.0.0', 5000), {})) as DatagramSocket;
   const r = await run(chrooted(['/bin/nc.openbsd', '-u', '-w', '1', OURS4, '5000']), new TextEncoder().encode('datagram from Linux\n'));
@@ -162,27 +172,27 @@ test('Debian nc and our stack: UDP both ways, ICMP port unreachable from Linux, 
 
 const BIG = 100 << 20;
 
-test('100 MB from Linux to our stack and 100 MB back, sha256 compared, throughput reported', async (t) => {
+test('100 MB from Linux to our stack and 100 MB back, sha256 compared, throughput reported', { timeout: 300_000 }, async (t) => {
   if (skip) { t.skip(skip); return; }
   const data = pattern(BIG, 77);
   const file = join(tmp, 'big');
   writeFileSync(file, data);
   const want = sha256(data);
   // Linux → us: Python's sendfile on a connection our stack opened.
-  const send = tun!.spawn(['python3', '-c', `import socket
+  const send = start(['python3', '-c', `import socket
 s = socket.create_server(('${LINUX4}', 9100)); print('up', flush=True)
 c, _ = s.accept(); c.sendfile(open('${file}', 'rb')); c.close()`]);
   await new Promise((r) => send.stdout!.once('data', r));
   let t0 = performance.now();
   const c = ok(stack.connect(addr(LINUX4, 9100), null, {}));
   const got = drive(c);
-  await until(() => got.eof, 300_000, 'download');
+  await until(() => got.eof, 120_000, 'download');
   const down = BIG / 1e6 / ((performance.now() - t0) / 1000);
   assert.equal(got.received, BIG);
   assert.equal(got.sha256(), want);
   c.close();
   // us → Linux: Python reads it all and prints the sha256.
-  const recv = tun!.spawn(['python3', '-c', `import socket, hashlib
+  const recv = start(['python3', '-c', `import socket, hashlib
 s = socket.create_server(('${LINUX6}', 9101), family=socket.AF_INET6); print('up', flush=True)
 c, _ = s.accept(); h = hashlib.sha256(); n = 0
 while True:
@@ -196,7 +206,7 @@ print(n, h.hexdigest(), flush=True)`]);
   t0 = performance.now();
   const u = ok(stack.connect(addr(LINUX6, 9101), null, {}));
   drive(u, { send: data });
-  await until(() => out.trim().split('\n').length >= 2, 300_000, 'upload');
+  await until(() => out.trim().split('\n').length >= 2, 120_000, 'upload');
   const upMBs = BIG / 1e6 / ((performance.now() - t0) / 1000);
   assert.equal(out.trim().split('\n')[1], `${BIG} ${want}`);
   t.diagnostic(`throughput with Linux over TUN: Linux→stack ${down.toFixed(0)} MB/s (IPv4), stack→Linux ${upMBs.toFixed(0)} MB/s (IPv6)`);
