@@ -244,3 +244,10 @@ function mipsSummary(): string {
     process.stderr.write('bench: /usr/bin/chromium not found; browser disk section skipped\n');
   }
 }
+
+// The user-space TCP/IP stack (bench/net-ip.ts): in-process and against Linux over a TUN device.
+{
+  const { appendFileSync } = await import('node:fs');
+  const { netIpSection } = await import('./net-ip.js');
+  appendFileSync(join(ROOT, 'docs/BENCHMARKS.md'), await netIpSection());
+}

@@ -166,8 +166,17 @@ test('Debian nc and our stack: UDP both ways, ICMP port unreachable from Linux, 
   await until(() => { const e = c.takeError(); if (e) { assert.equal(e, 111); return true; } return false; }, 5000, 'ECONNREFUSED');
   s.close(); c.close();
   // nc to a port nobody listens on here: our RST refuses it.
-  const n = await run(chrooted(['/bin/nc.openbsd', '-z', '-w', '2', OURS4, '4444']));
+  const n = await run(chrooted(['/bin/nc.openbsd', '-z', '-v', '-w', '5', OURS4, '4444']));
   assert.notEqual(n.code, 0);
+  assert.match(n.err, /Connection refused/);
+  // A datagram from Linux to a closed port here: our ICMP port unreachable makes Linux's connected socket refuse.
+  const py = await run(['python3', '-c', `import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(('${OURS4}', 9)); s.settimeout(5); s.send(b'x')
+try:
+    s.recv(10); print('no error')
+except ConnectionRefusedError:
+    print('refused')`]);
+  assert.equal(py.out.trim(), 'refused', py.err);
 });
 
 const BIG = 100 << 20;

@@ -38,17 +38,15 @@ export function v4Mapped(a4: Uint8Array): Uint8Array {
   return a;
 }
 
-/** A map key for an address. */
+/** A map key for an address: one character per byte (cheaper than text; computed per packet). */
 export function key(a: Uint8Array): string {
-  if (a.length === 4) return `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
-  let s = '';
-  for (let i = 0; i < 16; i += 2) s += ((a[i] << 8) | a[i + 1]).toString(16) + (i < 14 ? ':' : '');
-  return s;
+  if (a.length === 4) return String.fromCharCode(a[0], a[1], a[2], a[3]);
+  return String.fromCharCode(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
 }
 
 /** Human form for messages: dotted quad or RFC 5952 compressed IPv6. */
 export function format(a: Uint8Array): string {
-  if (a.length === 4) return key(a);
+  if (a.length === 4) return `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
   const w: number[] = [];
   for (let i = 0; i < 16; i += 2) w.push((a[i] << 8) | a[i + 1]);
   let best = -1, bestLen = 1;

@@ -23,23 +23,65 @@ export const realClock: Clock = {
 export class ManualClock implements Clock {
   private t = 0;
   private seq = 0;
-  private timers = new Map<number, { at: number; seq: number; fn: () => void }>();
+  /** Live timers by id; the heap may still hold cancelled ones, skipped when they surface. */
+  private live = new Map<number, () => void>();
+  /** A binary min-heap on (at, id): thousands of packets in flight make a linear scan quadratic. */
+  private heap: { at: number; id: number }[] = [];
 
   now(): number { return this.t; }
 
   setTimer(fn: () => void, ms: number): unknown {
     const id = ++this.seq;
-    this.timers.set(id, { at: this.t + Math.max(0, ms), seq: id, fn });
+    this.live.set(id, fn);
+    this.push({ at: this.t + Math.max(0, ms), id });
     return id;
   }
 
-  clearTimer(handle: unknown): void { this.timers.delete(handle as number); }
+  clearTimer(handle: unknown): void { this.live.delete(handle as number); }
 
-  /** The earliest pending timer, or null. */
-  private next(): [number, { at: number; seq: number; fn: () => void }] | null {
-    let best: [number, { at: number; seq: number; fn: () => void }] | null = null;
-    for (const e of this.timers) if (!best || e[1].at < best[1].at || (e[1].at === best[1].at && e[1].seq < best[1].seq)) best = e;
-    return best;
+  private less(a: { at: number; id: number }, b: { at: number; id: number }): boolean { return a.at < b.at || (a.at === b.at && a.id < b.id); }
+
+  private push(e: { at: number; id: number }): void {
+    const h = this.heap;
+    h.push(e);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i], h[p])) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let m = i;
+      if (l < h.length && this.less(h[l], h[m])) m = l;
+      if (r < h.length && this.less(h[r], h[m])) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m], h[i]];
+      i = m;
+    }
+  }
+
+  /** The earliest live timer (cancelled ones are dropped on the way), or null. */
+  private next(): { at: number; id: number } | null {
+    while (this.heap.length && !this.live.has(this.heap[0].id)) this.pop();
+    return this.heap[0] ?? null;
+  }
+
+  private runOne(e: { at: number; id: number }): void {
+    const fn = this.live.get(e.id)!;
+    this.live.delete(e.id);
+    this.pop();
+    this.t = Math.max(this.t, e.at);
+    fn();
   }
 
   /** Run timers, advancing time, until `done()` holds, no timer is left, or `limitMs` of simulated time passed. */
@@ -47,10 +89,8 @@ export class ManualClock implements Clock {
     const end = this.t + limitMs;
     while (!done()) {
       const n = this.next();
-      if (!n || n[1].at > end) return false;
-      this.timers.delete(n[0]);
-      this.t = Math.max(this.t, n[1].at);
-      n[1].fn();
+      if (!n || n.at > end) return false;
+      this.runOne(n);
     }
     return true;
   }
@@ -60,15 +100,13 @@ export class ManualClock implements Clock {
     const end = this.t + ms;
     for (;;) {
       const n = this.next();
-      if (!n || n[1].at > end) break;
-      this.timers.delete(n[0]);
-      this.t = Math.max(this.t, n[1].at);
-      n[1].fn();
+      if (!n || n.at > end) break;
+      this.runOne(n);
     }
     this.t = end;
   }
 
-  get pending(): number { return this.timers.size; }
+  get pending(): number { return this.live.size; }
 }
 
 /**

@@ -72,11 +72,3 @@ export function writeHeader(b: Uint8Array, at: number, srcPort: number, dstPort:
   if (options) b.set(options, at + TCP_HEADER);
   return hl;
 }
-
-/** Sequence-number comparisons modulo 2^32 (RFC 9293 §3.4). */
-export const seqLt = (a: number, b: number): boolean => ((a - b) | 0) < 0;
-export const seqLe = (a: number, b: number): boolean => ((a - b) | 0) <= 0;
-export const seqGt = (a: number, b: number): boolean => ((a - b) | 0) > 0;
-export const seqGe = (a: number, b: number): boolean => ((a - b) | 0) >= 0;
-export const seqAdd = (a: number, n: number): number => (a + n) >>> 0;
-export const seqDiff = (a: number, b: number): number => (a - b) | 0;
