@@ -358,3 +358,33 @@ test('ICMP fragmentation needed lowers the MSS of a connection (path MTU discove
   assert.equal(s.sha256(), sha256(data));
   assert.equal((client as TcpConn).mss, 1000 - 40);
 });
+
+test('RTO follows the measured round trip (RFC 6298), with Linux\'s 200 ms floor', () => {
+  for (const [oneWay, lo, hi] of [[150, 300, 700], [2, 200, 200]] as const) {
+    const p = pair({ ab: { delayMs: oneWay }, ba: { delayMs: oneWay } });
+    const { client, server } = connected(p);
+    const s = drive(server);
+    drive(client, { send: pattern(300_000, 1), shutdown: false });
+    p.clock.run(() => s.received === 300_000);
+    const rto = (client as TcpConn).rtoMs;
+    assert.ok(rto >= lo && rto <= hi, `RTT ${2 * oneWay} ms: RTO ${rto.toFixed(0)} ms, expected ${lo}-${hi}`);
+  }
+});
+
+test('NewReno: a loss halves the congestion window (ssthresh = flight / 2), then it grows again', () => {
+  const p = pair({ ab: { delayMs: 20 }, ba: { delayMs: 20 } });
+  const { client, server } = connected(p);
+  const s = drive(server);
+  const c = client as TcpConn;
+  drive(client, { send: pattern(4 << 20, 2), shutdown: false });
+  p.clock.run(() => s.received > 1 << 20);
+  const before = c.cwnd;
+  let dropped = false;
+  p.la.tap = () => { if (!dropped) { dropped = true; p.la.down = true; } else p.la.down = false; };
+  p.clock.run(() => c.ssthresh < 0x7fffffff);
+  // The flight can never exceed the peer's 1 MiB window, so half of it is at most 512 KiB.
+  assert.ok(c.ssthresh <= (1 << 19) + 2 * c.mss && c.ssthresh >= before / 4, `cwnd ${before} before, ssthresh ${c.ssthresh} after`);
+  p.clock.run(() => c.cwnd <= c.ssthresh + 3 * c.mss && c.ssthresh < 0x7fffffff, 1000);
+  p.clock.run(() => s.received === 4 << 20);
+  assert.ok(c.cwnd > c.ssthresh, 'congestion avoidance grew the window past ssthresh');
+});

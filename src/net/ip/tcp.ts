@@ -647,8 +647,13 @@ export class TcpConn implements StreamConn {
       this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
       this.srtt = 0.875 * this.srtt + 0.125 * r;
     }
+    this.rto = this.computeRto();
+  }
+
+  /** RFC 6298 (2.3): RTO = SRTT + max(G, 4 RTTVAR), here bounded to [200 ms, 120 s] as Linux. */
+  private computeRto(): number {
     const p = this.host.params;
-    this.rto = Math.min(p.rtoMaxMs, Math.max(p.rtoMinMs, this.srtt + Math.max(1, 4 * this.rttvar)));
+    return Math.min(p.rtoMaxMs, Math.max(p.rtoMinMs, this.srtt + Math.max(1, 4 * this.rttvar)));
   }
 
   /** ACK processing (§3.10.7.4 fifth check, RFC 5681, RFC 6582). False: drop the segment. */
@@ -666,7 +671,8 @@ export class TcpConn implements StreamConn {
       this.sndUna = ack;
       if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
       this.retries = 0;
-      this.rto = this.srtt ? Math.min(this.host.params.rtoMaxMs, Math.max(this.host.params.rtoMinMs, this.srtt + Math.max(1, 4 * this.rttvar))) : this.rto;
+      // New data acknowledged: drop the backoff (RFC 6298 (5.7) allows it; Linux does it).
+      if (this.srtt) this.rto = this.computeRto();
       this.congestionOnAck(acked);
       if (this.flight > 0) this.rtxTimer.set(this.rto); else this.rtxTimer.clear();
       if (dataAcked > 0) this.host.wake(this);
@@ -759,9 +765,10 @@ export class TcpConn implements StreamConn {
       if (fin) this.gotFin();
       else {
         // Pull what the out-of-order queue now continues.
-        while (this.ooo.length && seqLe(this.ooo[0].seq, this.rcvNxt)) {
+        let k = 0;
+        while (k < this.ooo.length && seqLe(this.ooo[k].seq, this.rcvNxt)) {
           hadOoo = true;
-          const o = this.ooo.shift()!;
+          const o = this.ooo[k++];
           this.oooBytes -= o.data.length;
           const skip = seqDiff(this.rcvNxt, o.seq);
           if (skip < o.data.length) {
@@ -771,6 +778,7 @@ export class TcpConn implements StreamConn {
           }
           if (o.fin && skip <= o.data.length) { this.gotFin(); break; }
         }
+        this.ooo.splice(0, k);
       }
       if (d.length > 0) this.host.wake(this);
       if (this.finRcvd || hadOoo || this.ooo.length > 0) { this.sendAck(); return; }
@@ -788,8 +796,9 @@ export class TcpConn implements StreamConn {
   }
 
   private insertOoo(seq: number, data: Uint8Array, fin: boolean): void {
-    let i = 0;
-    while (i < this.ooo.length && seqLt(this.ooo[i].seq, seq)) i++;
+    // From the back: segments after a hole mostly arrive in order, so this is O(1) for them.
+    let i = this.ooo.length;
+    while (i > 0 && seqGe(this.ooo[i - 1].seq, seq)) i--;
     const prev = this.ooo[i - 1], next = this.ooo[i];
     if (prev && seqGe(seqAdd(prev.seq, prev.data.length), seqAdd(seq, data.length)) && !fin) return; // contained in prev
     if (next && next.seq === seq && next.data.length >= data.length && !fin) return;
