@@ -251,3 +251,10 @@ function mipsSummary(): string {
   const { wireguardSection } = await import('./wireguard.js');
   appendFileSync(join(ROOT, 'docs/BENCHMARKS.md'), await wireguardSection());
 }
+
+// The user-space TCP/IP stack (bench/net-ip.ts): in-process and against Linux over a TUN device.
+{
+  const { appendFileSync } = await import('node:fs');
+  const { netIpSection } = await import('./net-ip.js');
+  appendFileSync(join(ROOT, 'docs/BENCHMARKS.md'), await netIpSection());
+}
