@@ -34,6 +34,8 @@ export interface Machine {
 
 export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
   const kernel = new Kernel(o);
+  // 'force' translates from the first instruction on, so binaryen must be there before it.
+  if (o.jit === 'force') await kernel.jit!.ready();
   const vfs = kernel.vfs;
   const root = o.root ?? new TmpFs({ mode: 0o755 });
   vfs.mount('/', root);

@@ -13,7 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { runGuest } from '../support/guest.js';
+import { JIT_MODES, runGuest } from '../support/guest.js';
 import { buildC, firstDiff, runNativeBig } from './cbuild.js';
 
 const PROGRAMS: [string, string][] = [
@@ -41,9 +41,12 @@ for (const [src, name] of PROGRAMS) {
     const bin = buildC(src);
     const native = runNativeBig([bin]);
     assert.equal(native.status, 0, `native run of ${src} failed: ${native.stderr}`);
-    const guest = await runGuest(['/prog'], { files: { '/prog': bin } });
-    const diff = firstDiff(native.stdout, guest.stdout);
-    assert.equal(diff, null, `${src}: engine output differs from the CPU at ${diff}\nstderr: ${guest.stderr}`);
-    assert.equal(guest.status, native.status);
+    // Interpreter only, then the JIT translating everything it can (docs/JIT.md).
+    for (const jit of JIT_MODES) {
+      const guest = await runGuest(['/prog'], { files: { '/prog': bin }, jit });
+      const diff = firstDiff(native.stdout, guest.stdout);
+      assert.equal(diff, null, `${src} (jit ${jit}): engine output differs from the CPU at ${diff}\nstderr: ${guest.stderr}`);
+      assert.equal(guest.status, native.status);
+    }
   });
 }

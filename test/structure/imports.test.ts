@@ -57,6 +57,8 @@ const ENGINE_PACKAGES = [/^idb$/, /^binaryen$/, /^@noble\//];
 
 /** Wrong-way imports that exist today: `file -> target area`. Remove a line when its import goes. */
 const KNOWN_DEBT = new Set([
+  // The run loop calls the JIT tier it should only know by an interface of its own (cpu/).
+  'engine/cpu/interp.ts -> engine/jit',
   'engine/fs/devfs.ts -> engine/linux',
   'engine/fs/inode-file.ts -> engine/linux',
   'engine/fs/pipe.ts -> engine/linux',

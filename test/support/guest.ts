@@ -9,6 +9,10 @@ import { File, O_RDONLY, O_WRONLY, POLLIN, POLLOUT, S_IFIFO, type Stat } from '.
 import type { FileSystem } from '../../src/engine/fs/types.js';
 import type { Task } from '../../src/engine/linux/task.js';
 import type { NetStack } from '../../src/engine/net/stack.js';
+import { parseJitMode, type JitMode } from '../../src/engine/jit/jit.js';
+import { useNodeBinaryen } from '../../src/host/node/binaryen.js';
+
+useNodeBinaryen();
 
 const fifoStat = (): Stat => {
   const now = { sec: 0, nsec: 0 };
@@ -64,7 +68,17 @@ export interface GuestOptions {
   cwd?: string;
   /** The machine's network backend (loopback only when absent). */
   network?: NetStack;
+  /** The machine's JIT mode; default: the WEBX86_JIT environment variable, else 'on'. */
+  jit?: JitMode;
 }
+
+/** The JIT mode tests run with unless they say otherwise (WEBX86_JIT=off|on|force). */
+export const envJit = (): JitMode => parseJitMode(process.env.WEBX86_JIT) ?? 'on';
+/**
+ * The modes that tests comparing with native run in, one after the other: the interpreter
+ * alone, and the JIT translating everything it can at first execution. WEBX86_JIT picks one.
+ */
+export const JIT_MODES: JitMode[] = process.env.WEBX86_JIT ? [envJit()] : ['off', 'force'];
 
 /**
  * Run `argv` (argv[0] is a guest path) in a fresh machine. `status` is the shell-style
@@ -72,7 +86,7 @@ export interface GuestOptions {
  */
 export async function runGuest(argv: string[], o: GuestOptions = {}): Promise<GuestResult> {
   const warnings: string[] = [];
-  const { kernel } = await createMachine({ root: o.root, mounts: o.mounts, network: o.network, debug: (m) => warnings.push(m) });
+  const { kernel } = await createMachine({ root: o.root, mounts: o.mounts, network: o.network, debug: (m) => warnings.push(m), jit: o.jit ?? envJit() });
   for (const [path, src] of Object.entries(o.files ?? {})) {
     const data = typeof src === 'string' ? readFileSync(src) : src;
     const dir = path.slice(0, path.lastIndexOf('/'));

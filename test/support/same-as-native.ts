@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildC } from './build.js';
-import { runGuest, runNative } from './guest.js';
+import { JIT_MODES, runGuest, runNative } from './guest.js';
 import type { NetStack } from '../../src/engine/net/stack.js';
 
 /**
@@ -18,9 +18,11 @@ export async function assertSameAsNative(src: string, o: { gcc?: string[]; nativ
   try {
     const native = runNative([bin], { cwd: dir });
     if (o.nativeStatus !== undefined) assert.equal(native.status, o.nativeStatus, `native run: ${native.stdout}${native.stderr}`);
-    const guest = await runGuest(['/prog'], { files: { '/prog': bin }, cwd: '/tmp', network: o.network });
-    assert.equal(guest.stdout, native.stdout.replaceAll(bin, '/prog'), `stderr: ${guest.stderr}\n${guest.warnings.join('\n')}`);
-    assert.equal(guest.status, native.status);
+    for (const jit of JIT_MODES) {
+      const guest = await runGuest(['/prog'], { files: { '/prog': bin }, cwd: '/tmp', network: o.network, jit });
+      assert.equal(guest.stdout, native.stdout.replaceAll(bin, '/prog'), `jit ${jit}: stderr: ${guest.stderr}\n${guest.warnings.join('\n')}`);
+      assert.equal(guest.status, native.status, `jit ${jit}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -16,6 +16,7 @@ import './ops/move.js';
 import './ops/control.js';
 import './ops/string.js';
 import './fpu-ops.js';
+import { NO_REGION, invalidateRegion, type Jit, type JitHost, type JitRegion } from '../jit/jit.js';
 
 fillDispatch();
 
@@ -47,8 +48,10 @@ export interface Block {
   fb: number;
   nT: Block | null;
   nF: Block | null;
-  /** Times entered; the JIT tier will pick hot blocks from this. */
+  /** Times entered; the JIT tier picks hot blocks from this. */
   hits: number;
+  /** The JIT's translation of the code starting here (jit/jit.ts), or null. */
+  jit: JitRegion | null;
   /** False once the code under it was written or unmapped. */
   valid: boolean;
   /** Successors seen so far, for blocks without cc, to skip the cache lookup. */
@@ -127,17 +130,22 @@ function variantFor(mem: AddressSpace, p: number): Variant | null {
 function copyBlock(t: Block): Block {
   return {
     start: t.start, end: t.end, ops: t.ops, addrs: t.addrs, count: t.count, cc: t.cc, target: t.target,
-    fk: t.fk, fa: t.fa, fb: t.fb, nT: null, nF: null, hits: 0, valid: true, n1: null, n2: null,
+    fk: t.fk, fa: t.fa, fb: t.fb, nT: null, nF: null, hits: 0, jit: null, valid: true, n1: null, n2: null,
   };
 }
 
 /** Decoded blocks of one address space, indexed by page then page offset. */
-export class CodeCache {
+export class CodeCache implements JitHost {
   /** Per page: the SHARED variant its bytes matched when first decoded from (reset by writes). */
   private variants = new Map<number, Variant | null>();
   private pages: (Page | undefined)[] = [];
   /** Blocks that start on an earlier page and run into page p. */
   private crossers = new Map<number, Block[]>();
+  /**
+   * JIT regions by code page they were translated from. Shared with fork relatives (a
+   * region may be attached to a block both share): a write by either side drops it for both.
+   */
+  private regions = new Map<number, JitRegion[]>();
   private readonly d = new Decoder();
   blocksDecoded = 0;
 
@@ -145,7 +153,7 @@ export class CodeCache {
     mem.onCodeWrite = (p) => this.invalidatePage(p);
     // A released space is reused for another process: forget its blocks without
     // invalidating them (a forked sibling may still share them).
-    mem.onRelease = () => { this.pages = []; this.pagesShared = false; this.crossers.clear(); this.variants.clear(); caches.delete(mem); };
+    mem.onRelease = () => { this.pages = []; this.pagesShared = false; this.crossers.clear(); this.variants.clear(); this.regions = new Map(); caches.delete(mem); };
   }
 
   /**
@@ -160,6 +168,16 @@ export class CodeCache {
     this.pagesShared = parent.pagesShared = true;
     for (const [p, list] of parent.crossers) this.crossers.set(p, list.slice());
     this.variants = new Map(parent.variants);
+    this.regions = parent.regions;
+  }
+
+  addRegion(r: JitRegion): void {
+    for (const p of r.pages) {
+      this.mem.markCode(p);
+      let list = this.regions.get(p);
+      if (!list) this.regions.set(p, (list = []));
+      list.push(r);
+    }
   }
 
   /** Page p's SHARED variant, matched once per page (the page is CODE from then on, so writes reset it). */
@@ -270,7 +288,7 @@ export class CodeCache {
     }
     const block: Block = {
       start: eip | 0, end: pos, ops, addrs, count, cc, target, fk, fa, fb, nT: null, nF: null,
-      hits: 0, valid: true, n1: null, n2: null,
+      hits: 0, jit: null, valid: true, n1: null, n2: null,
     };
     return { block, pages };
   }
@@ -298,6 +316,8 @@ export class CodeCache {
 
   invalidatePage(p: number): void {
     this.variants.delete(p);
+    const rs = this.regions.get(p);
+    if (rs) { for (const r of rs) invalidateRegion(r); this.regions.delete(p); }
     const pg = this.pages[p];
     if (pg) { forEachBlock(pg, (b) => { b.valid = false; }); this.ownPages()[p] = undefined; }
     const list = this.crossers.get(p);
@@ -318,6 +338,8 @@ export class CodeCache {
     this.pages = [];
     this.pagesShared = false;
     this.crossers.clear();
+    // Regions die with the blocks they hang on; the map may be a fork relative's too.
+    this.regions = new Map();
   }
 }
 
@@ -389,7 +411,7 @@ const isTrap = (e: unknown) => e instanceof CpuException && (e.trapno === 3 || e
  * or an exception. Returns EXIT_*; on EXIT_FAULT the exception is in c.fault and EIP
  * points where the kernel would report it.
  */
-export function run(c: Cpu, budget: number): number {
+export function run(c: Cpu, budget: number, jit: Jit | null = null): number {
   const cache = codeCache(c.mem);
   const s = c.s;
   let executed = 0;
@@ -432,8 +454,17 @@ export function run(c: Cpu, budget: number): number {
         }
         b = nb;
       }
+      const h = ++b.hits;
+      if (jit !== null) {
+        // The JIT tier: enter the block's translation, or ask for one once it is hot.
+        const r = b.jit;
+        if (r === null) { if ((h & jit.mask) === 0) jit.request(cache, c.mem, b); }
+        else if (r !== NO_REGION) {
+          const n = jit.enter(b, c, budget - executed);
+          if (n > 0) { executed += n; prev = null; link = LINK_ANY; continue; }
+        }
+      }
       const ops = b.ops, n = ops.length;
-      b.hits++;
       s[EIP] = b.end;
       for (i = 0; i < n; i++) ops[i](c);
       executed += b.count;

@@ -1,6 +1,7 @@
 /**
  * The kernel: process table, scheduler, signal routing and the VFS, wired in one place.
  */
+import { Jit, type JitMode } from '../jit/jit.js';
 import { Vfs } from '../fs/vfs.js';
 import { FdTable, type File } from '../fs/types.js';
 import { AddressSpace, DEFAULT_TASK_SIZE } from '../mem/address-space.js';
@@ -24,6 +25,11 @@ export interface KernelOptions {
    * destination is unreachable (ENETUNREACH).
    */
   network?: NetStack;
+  /**
+   * The JIT tier (docs/JIT.md): 'on' (default) translates hot code to WebAssembly, 'off'
+   * only interprets, 'force' translates everything it can at first execution (tests).
+   */
+  jit?: JitMode;
 }
 
 export interface SpawnOptions {
@@ -45,6 +51,8 @@ export class Kernel {
   readonly bootTime = Date.now();
   readonly startMs = performance.now();
   readonly taskSize: number;
+  /** The machine's JIT (null when off). */
+  readonly jit: Jit | null;
   hostname: string;
   domainname = '(none)';
   /** pid 1 is a virtual init that reaps orphans; guest processes start at 2. */
@@ -70,6 +78,8 @@ export class Kernel {
     this.debugFn = opts.debug ?? (() => {});
     this.hostname = opts.hostname ?? 'webx86';
     this.taskSize = opts.taskSize ?? DEFAULT_TASK_SIZE;
+    const jit = opts.jit ?? 'on';
+    this.jit = jit === 'off' ? null : new Jit(jit, opts.debug);
     this.sched = new Scheduler(this);
     this.net = new RoutedStack(new LoopbackStack(), opts.network ?? null);
   }

@@ -114,7 +114,7 @@ export class Scheduler {
     if (this.signals.hasDeliverable(t) && !this.signals.deliver(t, null)) return;
     for (;;) {
       const cpu = t.cpu;
-      const reason = run(cpu, BUDGET);
+      const reason = run(cpu, BUDGET, this.k.jit);
       if (reason === EXIT_SYSCALL) {
         const r = this.syscall(t);
         if (typeof r !== 'number') {

@@ -74,9 +74,19 @@ function copyIn(mem: AddressSpace): void {
     const first = m.offset >>> PAGE_SHIFT;
     for (let a = m.start, i = first; a < m.end; a += PAGE_SIZE, i++) {
       const page = o.pages.get(i);
-      if (page) mem.u8.set(page, a);
+      if (page) copyPage(mem, a, page);
     }
   }
+}
+
+/**
+ * Another space's version of a shared page replaces this space's copy: code decoded or
+ * translated from the old bytes must go, as for any write into guest memory (another
+ * process may have written code there: test/jit/smc.c).
+ */
+function copyPage(mem: AddressSpace, a: number, page: Uint8Array): void {
+  mem.invalidateCode(a, page.length);
+  mem.u8.set(page, a);
 }
 
 /** The scheduler is about to run a task of `mem`. */
@@ -103,7 +113,7 @@ export function shmMapped(mem: AddressSpace, m: Mapping): void {
     const first = m.offset >>> PAGE_SHIFT;
     for (let a = m.start, i = first; a < m.end; a += PAGE_SIZE, i++) {
       const page = o.pages.get(i);
-      if (page) mem.u8.set(page, a);
+      if (page) copyPage(mem, a, page);
     }
   }
   o.spaces.add(mem);

@@ -11,6 +11,8 @@ export const MAP_GROWSDOWN = 0x100, MAP_NORESERVE = 0x4000, MAP_FIXED_NOREPLACE 
 
 /** Default top of user space, as a 32-bit kernel with the 3G/1G split. */
 export const DEFAULT_TASK_SIZE = 0xc0000000;
+/** Entries of the page table (AddressSpace.perm): one per 4 KiB page of the 32-bit space. */
+const PERM_BYTES = 1 << 20;
 /** Low 64 KiB: never mapped for the guest (mmap_min_addr); holds per-thread CPU state. */
 export const STATE_AREA_END = 0x10000;
 
@@ -43,8 +45,14 @@ export class AddressSpace {
   readonly memory: WebAssembly.Memory;
   readonly u8: Uint8Array;
   readonly dv: DataView;
-  /** Per page: PROT_* bits plus CODE. */
+  /**
+   * Per page: PROT_* bits plus CODE. It lives in the Wasm memory itself, just above the task
+   * size at `permBase` (2^20 entries: every 32-bit address has one, 0 above the task size),
+   * so code translated by the JIT checks protections inline (jit/codegen.ts).
+   */
   readonly perm: Uint8Array;
+  /** Offset of `perm` in the memory (= size). */
+  readonly permBase: number;
   /** Per page: 1 if it may hold non-zero bytes (was mapped accessible since last zeroed). */
   readonly dirty: Uint8Array;
   /** `dirty` as words, to skip clean runs quickly. */
@@ -61,10 +69,12 @@ export class AddressSpace {
 
   constructor(size = DEFAULT_TASK_SIZE) {
     this.size = size;
-    this.memory = new WebAssembly.Memory({ initial: size / 65536, maximum: size / 65536 });
-    this.u8 = new Uint8Array(this.memory.buffer);
-    this.dv = new DataView(this.memory.buffer);
-    this.perm = new Uint8Array(size >>> PAGE_SHIFT);
+    const pages = (size + PERM_BYTES) / 65536;
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.u8 = new Uint8Array(this.memory.buffer, 0, size);
+    this.dv = new DataView(this.memory.buffer, 0, size);
+    this.permBase = size;
+    this.perm = new Uint8Array(this.memory.buffer, size, PERM_BYTES);
     this.dirty = new Uint8Array(size >>> PAGE_SHIFT);
     this.dirty32 = new Uint32Array(this.dirty.buffer, 0, this.dirty.length >>> 2);
     this.mmapTop = size - 0x10000000; // 256 MiB kept for the stack and its rlimit

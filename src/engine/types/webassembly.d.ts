@@ -10,4 +10,12 @@ declare namespace WebAssembly {
     readonly buffer: ArrayBuffer;
     grow(delta: number): number;
   }
+  /** Compiled code (the JIT's regions, jit/jit.ts). */
+  class Module {
+    constructor(bytes: BufferSource);
+  }
+  class Instance {
+    constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
+    readonly exports: Record<string, unknown>;
+  }
 }

@@ -1,0 +1,616 @@
+/**
+ * Code generation for the JIT tier: one region (region.ts) becomes one Wasm function
+ * `(slot, budget) -> instructions executed`, built with binaryen and emitted without any
+ * binaryen optimisation pass (they cost 4-30x the rest of the pipeline and delayed V8's
+ * tier-up: shared/reference/jit/jit-design.md §6).
+ *
+ * - Registers live in Wasm locals, loaded from the thread's state slot at entry and stored
+ *   back at the single exit.
+ * - Flags stay lazy, in the interpreter's own encoding (flags.ts: LOP/LA/LB/LRES plus
+ *   FLAGS), as five locals. The translator knows the last producer statically within a
+ *   block, so a Jcc/SETcc/CMOVcc becomes a compare of the producer's operands; where it
+ *   does not know (at a block's start) it reads the `lop` local at run time.
+ * - Guest memory is the Wasm memory (guest address = offset); the page table `perm` sits
+ *   above the task size in the same memory (AddressSpace.permBase), so every access is
+ *   checked inline. A failed check (missing permission, a page holding code for a store,
+ *   an access crossing a page) leaves the region *before* the instruction, with registers
+ *   and flags exactly as they were: the interpreter then runs that instruction and raises
+ *   the precise fault, invalidates the code it overwrites, or does the split access.
+ * - Every block start checks the instruction budget, so translated loops still return to
+ *   the scheduler (signals, other threads).
+ */
+import type binaryenT from 'binaryen';
+import { K_ADD, K_DEC, K_INC, K_LOGIC, K_SUB, LOP_CFOF } from '../cpu/flags.js';
+import { EIP, FLAGS, LA, LB, LOP, LRES, SEGBASE } from '../cpu/state.js';
+import type { Decoded, Insn, MemRef, Opnd, Region, RBlock } from './region.js';
+
+type B = typeof binaryenT;
+type M = binaryenT.Module;
+type X = binaryenT.ExpressionRef;
+
+// Locals: parameters first.
+const P_SLOT = 0, P_BUDGET = 1;
+const L_REG = 2; // 2..9: EAX..EDI
+const L_LOP = 10, L_LA = 11, L_LB = 12, L_LRES = 13, L_FLAGS = 14;
+const L_N = 15, L_XEIP = 16, L_FS = 17, L_GS = 18, L_LABEL = 19;
+const L_T0 = 20, L_T1 = 21, L_T2 = 22, L_T3 = 23;
+const N_VARS = 22; // locals beyond the 2 parameters
+
+const CF = 1, PF = 4, ZF = 0x40, SF = 0x80, OF = 0x800, ARITH = 0x8d5;
+const PROT_READ = 1, PROT_WRITE = 2, CODE = 8;
+const ESP = 4, EBP = 5, EAX = 0, EDX = 2, ECX = 1;
+
+/** What the translator knows about the lazy-flag record at a point: a LOP value, or -1 (read `lop` at run time). */
+type Fl = number;
+const UNKNOWN = -1;
+
+export interface CodegenOut { bytes: Uint8Array; helpers: boolean }
+
+/**
+ * Build the module for `r` (exported function "f"). `permBase` is the offset of the page
+ * table in the guest memory; the memory is imported as e.m, and the run-time condition helper as e.c.
+ */
+export function generate(bn: B, r: Region, permBase: number): CodegenOut {
+  const g = new Gen(bn, r, permBase);
+  try {
+    return g.build();
+  } catch (e) {
+    throw new Error(`codegen (${g.phase}): ${e instanceof Error ? e.message : JSON.stringify(e)}`);
+  }
+}
+
+class Gen {
+  private readonly m: M;
+  private readonly i32: number;
+  private usesHelper = false;
+  /** What build() was doing, for error messages. */
+  phase = 'start';
+  private usesFs = false;
+  private usesGs = false;
+  /** Static flag knowledge while translating a block. */
+  private fl: Fl = UNKNOWN;
+  /** The block being translated and the index of its instruction, for mid-block exits. */
+  private blk!: RBlock;
+  private idx = 0;
+
+  constructor(private readonly bn: B, private readonly r: Region, private readonly permBase: number) {
+    this.m = new bn.Module();
+    this.i32 = bn.i32;
+    // The memory must exist before the first load/store is built (they bind to it by name).
+    this.m.setMemory(1, 65536, null, [], false, false, '0');
+    this.m.addMemoryImport('0', 'e', 'm');
+  }
+
+  // ---- small expression helpers ----
+  private c(v: number): X { return this.m.i32.const(v | 0); }
+  private get(l: number): X { return this.m.local.get(l, this.i32); }
+  private set(l: number, v: X): X { return this.m.local.set(l, v); }
+  private tee(l: number, v: X): X { return this.m.local.tee(l, v, this.i32); }
+  private reg(r: number): X { return this.get(L_REG + r); }
+  private setReg(r: number, v: X): X { return this.set(L_REG + r, v); }
+  private add(a: X, b: X): X { return this.m.i32.add(a, b); }
+  private and(a: X, b: X): X { return this.m.i32.and(a, b); }
+  private or(a: X, b: X): X { return this.m.i32.or(a, b); }
+  private xor(a: X, b: X): X { return this.m.i32.xor(a, b); }
+  private shl(a: X, b: X): X { return this.m.i32.shl(a, b); }
+  private shru(a: X, b: X): X { return this.m.i32.shr_u(a, b); }
+  private shrs(a: X, b: X): X { return this.m.i32.shr_s(a, b); }
+  private not1(a: X): X { return this.m.i32.eqz(a); }
+  private bit(a: X, n: number): X { return this.and(this.shru(a, this.c(n)), this.c(1)); }
+  /** cond ? a : b (binaryen.js takes the condition first, unlike the Wasm text order). */
+  private sel(a: X, b: X, cond: X): X { return this.m.select(cond, a, b); }
+  private block(list: X[]): X { return list.length === 1 ? list[0] : this.m.block(null, list, this.bn.none); }
+
+  /** Leave the region with EIP = eip before instruction `this.idx` of the current block (or after the block with `after`). */
+  private exitAt(eip: number, after = false): X {
+    const m = this.m;
+    const list: X[] = [this.set(L_XEIP, this.c(eip))];
+    const adj = after ? 0 : this.idx - this.blk.insns.length;
+    if (adj !== 0) list.push(this.set(L_N, this.add(this.get(L_N), this.c(adj))));
+    list.push(m.br('exit'));
+    return m.block(null, list, this.bn.none);
+  }
+
+  // ---- operands ----
+  private ea(mr: MemRef): X {
+    let a: X | null = mr.base >= 0 ? this.reg(mr.base) : null;
+    if (mr.index >= 0) {
+      const ix = mr.scale ? this.shl(this.reg(mr.index), this.c(mr.scale)) : this.reg(mr.index);
+      a = a === null ? ix : this.add(a, ix);
+    }
+    if (mr.disp !== 0 || a === null) a = a === null ? this.c(mr.disp) : this.add(a, this.c(mr.disp));
+    if (mr.seg === 4) { this.usesFs = true; a = this.add(a, this.get(L_FS)); }
+    if (mr.seg === 5) { this.usesGs = true; a = this.add(a, this.get(L_GS)); }
+    return a;
+  }
+
+  /**
+   * The inline protection check of an access of `size` bytes at the address in local `al`:
+   * `want` is PROT_READ, PROT_WRITE (which also requires the page not to hold code) or both.
+   */
+  private check(al: number, size: number, want: number): X {
+    const m = this.m;
+    const perm = m.i32.load8_u(this.permBase, 1, this.shru(this.get(al), this.c(12)));
+    const mask = want | (want & PROT_WRITE ? CODE : 0);
+    let bad = m.i32.ne(this.and(perm, this.c(mask)), this.c(want));
+    if (size > 1) bad = this.or(bad, m.i32.gt_u(this.and(this.get(al), this.c(0xfff)), this.c(0x1000 - size)));
+    return m.if(bad, this.exitAt(this.blk.insns[this.idx].at));
+  }
+
+  private load(al: number, size: number, signed = false): X {
+    const m = this.m, a = this.get(al);
+    if (size === 4) return m.i32.load(0, 1, a);
+    if (size === 2) return signed ? m.i32.load16_s(0, 1, a) : m.i32.load16_u(0, 1, a);
+    return signed ? m.i32.load8_s(0, 1, a) : m.i32.load8_u(0, 1, a);
+  }
+  private store(al: number, size: number, v: X): X {
+    const m = this.m, a = this.get(al);
+    if (size === 4) return m.i32.store(0, 1, a, v);
+    if (size === 2) return m.i32.store16(0, 1, a, v);
+    return m.i32.store8(0, 1, a, v);
+  }
+
+  /** Value of register operand r at `size` (8-bit: AL..BL, AH..BH; 16: low half). */
+  private regVal(r: number, size: number): X {
+    if (size === 4) return this.reg(r);
+    if (size === 2) return this.and(this.reg(r), this.c(0xffff));
+    if (r < 4) return this.and(this.reg(r), this.c(0xff));
+    return this.and(this.shru(this.reg(r - 4), this.c(8)), this.c(0xff));
+  }
+  private setRegVal(r: number, size: number, v: X): X {
+    if (size === 4) return this.setReg(r, v);
+    if (r < 4) return this.setReg(r, this.or(this.and(this.reg(r), this.c(~0xff)), this.and(v, this.c(0xff))));
+    return this.setReg(r - 4, this.or(this.and(this.reg(r - 4), this.c(~0xff00)), this.shl(this.and(v, this.c(0xff)), this.c(8))));
+  }
+
+  /**
+   * Prepare a memory operand: its address into local T0 and the check into `out`.
+   * Returns the operand's value reader (for registers and immediates, no code).
+   */
+  private prep(o: Opnd, size: number, want: number, out: X[]): void {
+    if (o.k !== 'm') return;
+    out.push(this.set(L_T0, this.ea(o.m)));
+    out.push(this.check(L_T0, size, want));
+  }
+  private val(o: Opnd, size: number): X {
+    if (o.k === 'r') return this.regVal(o.r, size);
+    if (o.k === 'i') return this.c(size === 1 ? o.v & 0xff : size === 2 ? o.v & 0xffff : o.v);
+    return this.load(L_T0, size);
+  }
+  private write(o: Opnd, size: number, v: X): X {
+    if (o.k === 'r') return this.setRegVal(o.r, size, v);
+    return this.store(L_T0, size, v);
+  }
+
+  // ---- flags ----
+  /** Record a lazy-flag producer. */
+  private record(lop: number, a: X | null, b: X | null, res: X, out: X[]): void {
+    out.push(this.set(L_LOP, this.c(lop)));
+    if (a !== null) out.push(this.set(L_LA, a));
+    if (b !== null) out.push(this.set(L_LB, b));
+    out.push(this.set(L_LRES, res));
+    this.fl = lop;
+  }
+  /** Set the arithmetic flags eagerly (drops the record), as setArith does. */
+  private eager(f: X, out: X[]): void {
+    out.push(this.set(L_FLAGS, this.or(this.and(this.get(L_FLAGS), this.c(~ARITH)), f)));
+    out.push(this.set(L_LOP, this.c(0)));
+    this.fl = 0;
+  }
+  /** PF of the low byte of v, as a flag bit. */
+  private parity(v: X): X {
+    return this.shl(this.xor(this.and(this.m.i32.popcnt(this.and(v, this.c(0xff))), this.c(1)), this.c(1)), this.c(2));
+  }
+
+  /** CF (0/1) now, as getCF() computes it. */
+  private cf(): X {
+    const fl = this.fl;
+    const m = this.m;
+    const fromFlags = this.and(this.get(L_FLAGS), this.c(CF));
+    if (fl === UNKNOWN) {
+      const k = this.shrs(this.get(L_LOP), this.c(2));
+      return this.sel(m.i32.lt_u(this.get(L_LRES), this.get(L_LA)),
+        this.sel(m.i32.lt_u(this.get(L_LA), this.get(L_LB)),
+          this.sel(this.c(0), fromFlags, m.i32.eq(k, this.c(K_LOGIC))),
+          m.i32.eq(k, this.c(K_SUB))),
+        m.i32.eq(k, this.c(K_ADD)));
+    }
+    switch (fl >> 2) {
+      case K_ADD: return m.i32.lt_u(this.get(L_LRES), this.get(L_LA));
+      case K_SUB: return m.i32.lt_u(this.get(L_LA), this.get(L_LB));
+      case K_LOGIC: return this.c(0);
+    }
+    return fromFlags;
+  }
+
+  /** Condition cc (Jcc low nibble) as a 0/1 expression, as flags.ts cond() evaluates it. */
+  private cond(cc: number): X {
+    const fl = this.fl, m = this.m;
+    if (fl === UNKNOWN) {
+      this.usesHelper = true;
+      return m.call('cond', [this.get(L_LOP), this.get(L_LA), this.get(L_LB), this.get(L_LRES), this.get(L_FLAGS), this.c(cc)], this.i32);
+    }
+    const kind = fl === 0 ? 0 : (fl >> 2) & 7, sz = fl & 3, cfof = (fl & LOP_CFOF) !== 0;
+    const bits = sz === 2 ? 32 : sz === 1 ? 16 : 8;
+    const la = this.get(L_LA), lb = this.get(L_LB), lres = this.get(L_LRES), flags = this.get(L_FLAGS);
+    const sx = (v: X): X => bits === 32 ? v : this.shrs(this.shl(v, this.c(32 - bits)), this.c(32 - bits));
+    if (kind === K_SUB && !cfof) {
+      switch (cc) {
+        case 0x2: return m.i32.lt_u(la, lb);
+        case 0x3: return m.i32.ge_u(la, lb);
+        case 0x4: return m.i32.eq(la, lb);
+        case 0x5: return m.i32.ne(la, lb);
+        case 0x6: return m.i32.le_u(la, lb);
+        case 0x7: return m.i32.gt_u(la, lb);
+        case 0xc: return m.i32.lt_s(sx(la), sx(lb));
+        case 0xd: return m.i32.ge_s(sx(la), sx(lb));
+        case 0xe: return m.i32.le_s(sx(la), sx(lb));
+        case 0xf: return m.i32.gt_s(sx(la), sx(lb));
+      }
+    }
+    let zf: X, sf: X, cf: X, of: X, pf: X;
+    if (kind === 0) {
+      zf = this.bit(flags, 6); sf = this.bit(flags, 7); cf = this.bit(flags, 0); of = this.bit(flags, 11); pf = this.bit(flags, 2);
+    } else {
+      zf = m.i32.eqz(lres);
+      sf = this.bit(lres, bits - 1);
+      pf = this.xor(this.and(m.i32.popcnt(this.and(lres, this.c(0xff))), this.c(1)), this.c(1));
+      const sign = bits === 32 ? 0x80000000 | 0 : 1 << (bits - 1);
+      switch (kind) {
+        case K_ADD: cf = m.i32.lt_u(lres, la); of = this.bit(this.and(this.xor(la, lres), this.xor(lb, lres)), bits - 1); break;
+        case K_SUB: cf = m.i32.lt_u(la, lb); of = this.bit(this.and(this.xor(la, lb), this.xor(la, lres)), bits - 1); break;
+        case K_LOGIC: cf = this.c(0); of = this.c(0); break;
+        case K_INC: cf = this.bit(flags, 0); of = m.i32.eq(lres, this.c(sign)); break;
+        default: cf = this.bit(flags, 0); of = m.i32.eq(lres, this.c(bits === 32 ? 0x7fffffff : sign - 1)); break;
+      }
+      if (cfof) { cf = this.bit(flags, 0); of = this.bit(flags, 11); }
+    }
+    let r: X;
+    switch (cc >> 1) {
+      case 0: r = of; break;
+      case 1: r = cf; break;
+      case 2: r = zf; break;
+      case 3: r = this.or(cf, zf); break;
+      case 4: r = sf; break;
+      case 5: r = pf; break;
+      case 6: r = this.xor(sf, of); break;
+      default: r = this.or(zf, this.xor(sf, of)); break;
+    }
+    return cc & 1 ? this.not1(r) : r;
+  }
+
+  // ---- instructions ----
+  /** Translate one non-terminator instruction into `out`; false if it cannot (the block then exits before it). */
+  private insn(d: Decoded, out: X[]): void {
+    const i = d.insn, m = this.m;
+    switch (i.op) {
+      case 'nop': return;
+      case 'alu': {
+        const sz = i.size === 4 ? 2 : 0, mask = i.size === 4 ? -1 : 0xff;
+        const writes = i.k !== 7 && i.k !== 8;
+        this.prep(i.dst, i.size, writes ? PROT_READ | PROT_WRITE : PROT_READ, out);
+        this.prep(i.src, i.size, PROT_READ, out);
+        out.push(this.set(L_T1, this.val(i.dst, i.size)));
+        out.push(this.set(L_T2, this.val(i.src, i.size)));
+        const a = this.get(L_T1), b = this.get(L_T2);
+        let res: X, kind: number;
+        switch (i.k) {
+          case 0: res = this.add(a, b); kind = K_ADD; break;
+          case 1: res = this.or(a, b); kind = K_LOGIC; break;
+          case 4: case 8: res = this.and(a, b); kind = K_LOGIC; break;
+          case 5: case 7: res = m.i32.sub(a, b); kind = K_SUB; break;
+          default: res = this.xor(a, b); kind = K_LOGIC; break;
+        }
+        if (mask !== -1 && (kind === K_ADD || kind === K_SUB)) res = this.and(res, this.c(mask));
+        out.push(this.set(L_T3, res));
+        if (kind === K_LOGIC) this.record((kind << 2) | sz, null, null, this.get(L_T3), out);
+        else this.record((kind << 2) | sz, this.get(L_T1), this.get(L_T2), this.get(L_T3), out);
+        if (writes) out.push(this.write(i.dst, i.size, this.get(L_T3)));
+        return;
+      }
+      case 'mov': {
+        if (i.dst.k === 'm') {
+          this.prep(i.dst, i.size, PROT_WRITE, out);
+          out.push(this.store(L_T0, i.size, this.val(i.src, i.size)));
+        } else {
+          this.prep(i.src, i.size, PROT_READ, out);
+          out.push(this.write(i.dst, i.size, this.val(i.src, i.size)));
+        }
+        return;
+      }
+      case 'movx': {
+        let v: X;
+        if (i.src.k === 'm') {
+          this.prep(i.src, i.from, PROT_READ, out);
+          v = this.load(L_T0, i.from, i.sign);
+        } else {
+          v = this.regVal((i.src as { r: number }).r, i.from);
+          if (i.sign) v = this.shrs(this.shl(v, this.c(32 - i.from * 8)), this.c(32 - i.from * 8));
+        }
+        out.push(this.setReg(i.dst, v));
+        return;
+      }
+      case 'lea': out.push(this.setReg(i.dst, this.ea(i.m))); return;
+      case 'incdec': {
+        this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
+        out.push(this.set(L_T1, this.val(i.dst, 4)));
+        out.push(this.set(L_FLAGS, this.or(this.and(this.get(L_FLAGS), this.c(~CF)), this.cf())));
+        out.push(this.set(L_T3, this.add(this.get(L_T1), this.c(i.down ? -1 : 1))));
+        this.record(((i.down ? K_DEC : K_INC) << 2) | 2, this.get(L_T1), this.c(1), this.get(L_T3), out);
+        out.push(this.write(i.dst, 4, this.get(L_T3)));
+        return;
+      }
+      case 'not': case 'neg': {
+        this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
+        out.push(this.set(L_T1, this.val(i.dst, 4)));
+        if (i.op === 'not') { out.push(this.write(i.dst, 4, this.xor(this.get(L_T1), this.c(-1)))); return; }
+        out.push(this.set(L_T3, m.i32.sub(this.c(0), this.get(L_T1))));
+        this.record((K_SUB << 2) | 2, this.c(0), this.get(L_T1), this.get(L_T3), out);
+        out.push(this.write(i.dst, 4, this.get(L_T3)));
+        return;
+      }
+      case 'shift': { this.shift(i, out); return; }
+      case 'push': {
+        this.prep(i.src, 4, PROT_READ, out);
+        out.push(this.set(L_T1, this.val(i.src, 4)));
+        this.push(this.get(L_T1), out);
+        return;
+      }
+      case 'pop': {
+        out.push(this.set(L_T0, this.reg(ESP)));
+        out.push(this.check(L_T0, 4, PROT_READ));
+        out.push(this.set(L_T1, this.load(L_T0, 4)));
+        out.push(this.setReg(ESP, this.add(this.reg(ESP), this.c(4))));
+        out.push(this.setReg(i.dst, this.get(L_T1)));
+        return;
+      }
+      case 'leave': {
+        out.push(this.set(L_T0, this.reg(EBP)));
+        out.push(this.check(L_T0, 4, PROT_READ));
+        out.push(this.set(L_T1, this.load(L_T0, 4)));
+        out.push(this.setReg(ESP, this.add(this.get(L_T0), this.c(4))));
+        out.push(this.setReg(EBP, this.get(L_T1)));
+        return;
+      }
+      case 'imul': {
+        this.prep(i.a, 4, PROT_READ, out);
+        this.prep(i.b, 4, PROT_READ, out);
+        out.push(this.set(L_T1, this.val(i.a, 4)));
+        out.push(this.set(L_T2, this.val(i.b, 4)));
+        out.push(this.set(L_T3, m.i32.mul(this.get(L_T1), this.get(L_T2))));
+        const wide = m.i64.mul(m.i64.extend_s(this.get(L_T1)), m.i64.extend_s(this.get(L_T2)));
+        const over = m.i64.ne(wide, m.i64.extend_s(this.get(L_T3)));
+        this.mulFlags(this.get(L_T3), over, out);
+        out.push(this.setReg(i.dst, this.get(L_T3)));
+        return;
+      }
+      case 'mul1': {
+        this.prep(i.src, 4, PROT_READ, out);
+        out.push(this.set(L_T2, this.val(i.src, 4)));
+        const ext = (v: X) => i.signed ? m.i64.extend_s(v) : m.i64.extend_u(v);
+        const p = m.i64.mul(ext(this.reg(EAX)), ext(this.get(L_T2)));
+        // Low half into T3, high half into T1 (the product is recomputed: no i64 local needed).
+        out.push(this.set(L_T3, m.i32.wrap(p)));
+        out.push(this.set(L_T1, m.i32.wrap(m.i64.shr_u(m.i64.mul(ext(this.reg(EAX)), ext(this.get(L_T2))), m.i64.const(32n)))));
+        const over = i.signed ? m.i32.ne(this.get(L_T1), this.shrs(this.get(L_T3), this.c(31))) : m.i32.ne(this.get(L_T1), this.c(0));
+        out.push(this.setReg(EAX, this.get(L_T3)));
+        out.push(this.setReg(EDX, this.get(L_T1)));
+        this.mulFlags(this.get(L_T3), over, out);
+        return;
+      }
+      case 'setcc': {
+        this.prep(i.dst, 1, PROT_WRITE, out);
+        out.push(this.write(i.dst, 1, this.cond(i.cc)));
+        return;
+      }
+      case 'cmov': {
+        this.prep(i.src, 4, PROT_READ, out);
+        out.push(this.set(L_T1, this.val(i.src, 4)));
+        out.push(this.setReg(i.dst, m.select(this.cond(i.cc), this.get(L_T1), this.reg(i.dst))));
+        return;
+      }
+      case 'xchg': {
+        out.push(this.set(L_T1, this.reg(i.a)));
+        out.push(this.setReg(i.a, this.reg(i.b)));
+        out.push(this.setReg(i.b, this.get(L_T1)));
+        return;
+      }
+      case 'cdq': out.push(this.setReg(EDX, this.shrs(this.reg(EAX), this.c(31)))); return;
+      case 'cwde': out.push(this.setReg(EAX, this.shrs(this.shl(this.reg(EAX), this.c(16)), this.c(16)))); return;
+      case 'bswap': {
+        const v = () => this.reg(i.r);
+        out.push(this.setReg(i.r, this.or(this.or(this.shl(v(), this.c(24)), this.shl(this.and(v(), this.c(0xff00)), this.c(8))),
+          this.or(this.and(this.shru(v(), this.c(8)), this.c(0xff00)), this.shru(v(), this.c(24))))));
+        return;
+      }
+    }
+    throw new Error(`jit: no code for ${i.op}`);
+  }
+
+  /** SF PF from the low result, ZF AF clear, CF=OF=overflow (alu.ts mulFlags). */
+  private mulFlags(lo: X, over: X, out: X[]): void {
+    const m = this.m;
+    this.eager(this.or(this.or(this.parity(lo), this.and(this.shru(lo, this.c(24)), this.c(SF))),
+      this.sel(this.c(CF | OF), this.c(0), over)), out);
+  }
+
+  private push(v: X, out: X[]): void {
+    out.push(this.set(L_T0, this.m.i32.sub(this.reg(ESP), this.c(4))));
+    out.push(this.check(L_T0, 4, PROT_WRITE));
+    out.push(this.store(L_T0, 4, v));
+    out.push(this.setReg(ESP, this.get(L_T0)));
+  }
+
+  /** rol/ror/shl/shr/sar of 32 bits, with the flags of ops/fast32.ts. */
+  private shift(i: Extract<Insn, { op: 'shift' }>, out: X[]): void {
+    const m = this.m;
+    if (i.count < 0 && i.dst.k !== 'r') throw new Error('jit: shift by CL of memory');
+    this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
+    const body: X[] = [];
+    const n = (): X => i.count > 0 ? this.c(i.count) : this.get(L_T2);
+    if (i.count < 0) out.push(this.set(L_T2, this.and(this.reg(ECX), this.c(31))));
+    body.push(this.set(L_T1, this.val(i.dst, 4)));
+    const a = () => this.get(L_T1), r = () => this.get(L_T3);
+    const flBefore = this.fl;
+    switch (i.k) {
+      case 0: case 1: {
+        body.push(this.set(L_T3, i.k === 0 ? m.i32.rotl(a(), n()) : m.i32.rotr(a(), n())));
+        const cf = i.k === 0 ? this.and(r(), this.c(1)) : this.shru(r(), this.c(31));
+        const of = i.k === 0 ? this.xor(this.shru(r(), this.c(31)), this.and(r(), this.c(1)))
+          : this.xor(this.shru(r(), this.c(31)), this.bit(r(), 30));
+        body.push(this.set(L_FLAGS, this.or(this.and(this.get(L_FLAGS), this.c(~(CF | OF))), this.or(cf, this.shl(of, this.c(11))))));
+        // Rotates keep the record and mark it (LOP_CFOF), as fast32.ts rotFlags.
+        if (flBefore === UNKNOWN) {
+          body.push(this.set(L_LOP, this.sel(this.or(this.get(L_LOP), this.c(LOP_CFOF)), this.c(0), this.get(L_LOP))));
+        } else if (flBefore !== 0) {
+          body.push(this.set(L_LOP, this.c(flBefore | LOP_CFOF)));
+          this.fl = flBefore | LOP_CFOF;
+        }
+        break;
+      }
+      default: {
+        let cf: X, of: X;
+        if (i.k === 4 || i.k === 6) {
+          body.push(this.set(L_T3, this.shl(a(), n())));
+          cf = this.and(this.shru(a(), m.i32.sub(this.c(32), n())), this.c(1));
+          of = this.xor(this.shru(r(), this.c(31)), this.and(this.shru(a(), m.i32.sub(this.c(32), n())), this.c(1)));
+        } else if (i.k === 5) {
+          body.push(this.set(L_T3, this.shru(a(), n())));
+          cf = this.and(this.shru(a(), m.i32.sub(n(), this.c(1))), this.c(1));
+          of = i.count === 1 ? this.shru(a(), this.c(31)) : i.count > 1 ? this.c(0)
+            : this.sel(this.shru(a(), this.c(31)), this.c(0), m.i32.eq(n(), this.c(1)));
+        } else {
+          body.push(this.set(L_T3, this.shrs(a(), n())));
+          cf = this.and(this.shrs(a(), m.i32.sub(n(), this.c(1))), this.c(1));
+          of = this.c(0);
+        }
+        const f = this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
+          this.or(this.and(this.shru(r(), this.c(24)), this.c(SF)), this.or(cf, this.shl(of, this.c(11)))));
+        this.eager(f, body);
+        break;
+      }
+    }
+    body.push(this.write(i.dst, 4, r()));
+    if (i.count > 0) { out.push(...body); return; }
+    // By CL: a zero count changes nothing, flags included.
+    out.push(m.if(m.i32.ne(this.get(L_T2), this.c(0)), this.block(body)));
+    this.fl = UNKNOWN;
+  }
+
+  // ---- blocks ----
+  build(): CodegenOut {
+    const m = this.m, bn = this.bn;
+    const rl = new bn.Relooper(m);
+    const rblocks = new Map<number, number>();
+    const exits = new Map<number, number>();
+    const dynExit = rl.addBlock(m.br('exit'));
+    const exitBlock = (eip: number): number => {
+      let e = exits.get(eip >>> 0);
+      if (e === undefined) { e = rl.addBlock(m.block(null, [this.set(L_XEIP, this.c(eip)), m.br('exit')], bn.none)); exits.set(eip >>> 0, e); }
+      return e;
+    };
+    // Return addresses of calls inside the region: a ret that pops one of them branches there.
+    const conts: number[] = [];
+    for (const b of this.r.blocks.values()) {
+      const last = b.insns[b.insns.length - 1].insn;
+      if (b.terminated && last.op === 'call' && this.r.blocks.has(b.end) && !conts.includes(b.end)) conts.push(b.end);
+    }
+    const pending: { from: number; b: RBlock; last: Insn | null }[] = [];
+    for (const b of this.r.blocks.values()) {
+      this.phase = `block ${b.start.toString(16)}`;
+      this.blk = b;
+      this.fl = UNKNOWN;
+      const code: X[] = [];
+      this.idx = 0;
+      // Budget: leave before the block once it is spent (an endless translated loop still yields).
+      code.push(m.if(m.i32.ge_s(this.get(L_N), this.get(P_BUDGET)), this.exitAt(b.start, true)));
+      code.push(this.set(L_N, this.add(this.get(L_N), this.c(b.insns.length))));
+      const n = b.insns.length;
+      let last: Insn | null = null;
+      for (let k = 0; k < n; k++) {
+        this.idx = k;
+        const d = b.insns[k];
+        if (k === n - 1 && b.terminated) { last = d.insn; this.terminator(d, b, code); break; }
+        this.insn(d, code);
+      }
+      this.idx = n;
+      if (!b.terminated) code.push(this.set(L_XEIP, this.c(b.end)));
+      const rb = rl.addBlock(m.block(null, code, bn.none));
+      rblocks.set(b.start, rb);
+      pending.push({ from: rb, b, last });
+    }
+    this.phase = 'branches';
+    const to = (eip: number): number => rblocks.get(eip >>> 0) ?? exitBlock(eip);
+    for (const { from, b, last } of pending) {
+      if (last === null) { rl.addBranch(from, dynExit, 0, 0); continue; }
+      switch (last.op) {
+        case 'jcc': {
+          // The condition was computed into T3 by terminator(). (The Relooper allows one branch per target.)
+          const t = to(last.target), f = to(b.end);
+          if (t !== f) rl.addBranch(from, t, this.get(L_T3), 0);
+          rl.addBranch(from, f, 0, 0);
+          break;
+        }
+        case 'jmp': case 'call': rl.addBranch(from, to(last.target), 0, 0); break;
+        case 'ret': {
+          for (const c of conts) rl.addBranch(from, rblocks.get(c)!, m.i32.eq(this.get(L_XEIP), this.c(c)), 0);
+          rl.addBranch(from, dynExit, 0, 0);
+          break;
+        }
+        default: rl.addBranch(from, dynExit, 0, 0); break;
+      }
+    }
+    this.phase = 'relooper';
+    const body = rl.renderAndDispose(rblocks.get(this.r.entry)!, L_LABEL);
+    const slot = () => this.get(P_SLOT);
+    const ld = (w: number) => m.i32.load(w * 4, 4, slot());
+    const st = (w: number, v: X) => m.i32.store(w * 4, 4, slot(), v);
+    const pro: X[] = [];
+    for (let r = 0; r < 8; r++) pro.push(this.setReg(r, ld(r)));
+    pro.push(this.set(L_LOP, ld(LOP)), this.set(L_LA, ld(LA)), this.set(L_LB, ld(LB)), this.set(L_LRES, ld(LRES)), this.set(L_FLAGS, ld(FLAGS)));
+    if (this.usesFs) pro.push(this.set(L_FS, ld(SEGBASE + 4)));
+    if (this.usesGs) pro.push(this.set(L_GS, ld(SEGBASE + 5)));
+    const epi: X[] = [];
+    for (let r = 0; r < 8; r++) epi.push(st(r, this.reg(r)));
+    epi.push(st(LOP, this.get(L_LOP)), st(LA, this.get(L_LA)), st(LB, this.get(L_LB)), st(LRES, this.get(L_LRES)), st(FLAGS, this.get(L_FLAGS)));
+    epi.push(st(EIP, this.get(L_XEIP)));
+    const fn = m.block(null, [
+      m.block('exit', [...pro, body, m.unreachable()], bn.none),
+      ...epi,
+      this.get(L_N),
+    ], bn.i32);
+    if (this.usesHelper) m.addFunctionImport('cond', 'e', 'c', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
+    const vars: number[] = new Array(N_VARS).fill(bn.i32);
+    this.phase = 'emit';
+    m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
+    m.addFunctionExport('f', 'f');
+    const bytes = m.emitBinary();
+    m.dispose();
+    return { bytes, helpers: this.usesHelper };
+  }
+
+  /** A block's final control transfer: everything except the branch itself, which the Relooper adds. */
+  private terminator(d: Decoded, b: RBlock, out: X[]): void {
+    const i = d.insn, m = this.m;
+    switch (i.op) {
+      case 'jcc': out.push(this.set(L_T3, this.cond(i.cc))); return;
+      case 'jmp': return;
+      case 'call': this.push(this.c(b.end), out); return;
+      case 'ret': {
+        out.push(this.set(L_T0, this.reg(ESP)));
+        out.push(this.check(L_T0, 4, PROT_READ));
+        out.push(this.set(L_XEIP, this.load(L_T0, 4)));
+        out.push(this.setReg(ESP, this.add(this.reg(ESP), this.c(4 + i.pop))));
+        return;
+      }
+      case 'jmpi': case 'calli': {
+        this.prep(i.src, 4, PROT_READ, out);
+        out.push(this.set(L_T1, this.val(i.src, 4)));
+        if (i.op === 'calli') this.push(this.c(b.end), out);
+        out.push(this.set(L_XEIP, this.get(L_T1)));
+        return;
+      }
+    }
+    void m;
+  }
+}

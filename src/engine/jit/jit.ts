@@ -1,0 +1,248 @@
+/**
+ * The JIT tier's manager, one per machine: decides which hot interpreter blocks become
+ * regions (region.ts), compiles them (codegen.ts) with binaryen, loaded lazily the first
+ * time code gets hot, keeps the compiled modules in a cache shared by every address space
+ * (fork children, later execs of the same code, other processes) under a byte budget, and
+ * enters translated code from the interpreter's run loop.
+ *
+ * Modes (MachineOptions.jit): 'off' never translates; 'on' translates blocks entered
+ * HOT_HITS times once binaryen is loaded, within a compile-time governor; 'force'
+ * translates every block at its first execution, synchronously (tests: everything the
+ * translator handles runs translated). binaryen is compiled in the engine's thread for now
+ * (no compile worker yet): its first load blocks the thread ~0.5-0.8 s (design §12), so
+ * 'on' loads it only after hot code has already cost that much interpretation time.
+ */
+import type binaryenT from 'binaryen';
+import type { AddressSpace } from '../mem/address-space.js';
+import type { Cpu } from '../cpu/cpu.js';
+import { cond } from '../cpu/flags.js';
+import { FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
+import { generate, type CodegenOut } from './codegen.js';
+import { MAX_BLOCKS, formRegion, regionKey, type Region } from './region.js';
+
+export type JitMode = 'off' | 'on' | 'force';
+
+/** A compiled region function: (state slot, instruction budget) -> instructions executed. */
+type RegionFn = (slot: number, budget: number) => number;
+
+/** Interpreter block fields the JIT reads and writes (interp.ts Block). */
+export interface HotBlock { start: number; hits: number; valid: boolean; jit: JitRegion | null }
+/** What the JIT needs from the interpreter's code cache. */
+export interface JitHost {
+  /** The valid interpreter block starting at eip, if decoded. */
+  get(eip: number): HotBlock | undefined;
+  /** Register a region's code pages (marks them CODE; a write invalidates the region). */
+  addRegion(r: JitRegion): void;
+}
+
+/** A compiled module, shared by every region object with the same key. */
+interface Compiled { key: string; module: WebAssembly.Module; bytes: number; instances: WeakMap<AddressSpace, RegionFn> }
+
+/** A region attached to its entry block in one code cache. */
+export class JitRegion {
+  valid = true;
+  /** The last address space that ran it, and its instance there (the common case: one). */
+  lastMem: AddressSpace | null = null;
+  lastFn: RegionFn | null = null;
+  constructor(readonly compiled: Compiled | null, readonly pages: number[]) {}
+}
+
+/** Region refused (first instruction untranslatable): never retried for this block. */
+export const NO_REGION = new JitRegion(null, []);
+NO_REGION.valid = false;
+
+/** Regions invalidated by writes to their code (all machines), for statistics. */
+export const jitCounters = { invalidated: 0 };
+
+/** A region's code page was written, unmapped or lost PROT_EXEC: it is never entered again. */
+export function invalidateRegion(r: JitRegion): void {
+  if (r.valid) { r.valid = false; jitCounters.invalidated++; }
+}
+
+/** Block entries before a block is translated in 'on' mode (a power of two: the check is a mask). */
+export const HOT_HITS = 1024;
+/** Region size limits in 'force' mode (many small regions) and for a retry after a Relooper failure. */
+const FORCE_BLOCKS = 16, RETRY_BLOCKS = 8;
+/** Interpretation time of hot code before binaryen is loaded: its load costs 0.4-0.9 s of CPU in Node (src/host/node/binaryen.ts). */
+const LOAD_AFTER_MS = 300;
+/** Compile work allowed per elapsed time since code first got hot (the cc1 guard: design §6). */
+const COMPILE_SHARE = 0.25;
+/** Compiled modules kept (Wasm bytes; V8's machine code is a few times more). Shared by all machines of the page/process. */
+export const MODULE_BUDGET = 64 << 20;
+
+export interface JitStats {
+  mode: JitMode;
+  /** Time binaryen took to load (ms), 0 until loaded. */
+  loadMs: number;
+  regionsCompiled: number;
+  /** Regions whose module came from the cache (fork, exec, another process). */
+  regionsReused: number;
+  regionsRefused: number;
+  compileMs: number;
+  /** Requests skipped by the governor (compile time above its share). */
+  deferred: number;
+  entries: number;
+  /** Entries that made no progress (first instruction needed the interpreter). */
+  bounced: number;
+  /** Exits because the budget was spent. */
+  budgetExits: number;
+  instructions: number;
+  invalidated: number;
+  moduleBytes: number;
+  /** Regions the translator or binaryen failed on (interpreted instead). */
+  errors: number;
+}
+
+let bn: typeof binaryenT | null = null;
+let loading: Promise<void> | null = null;
+let loadMs = 0;
+
+let loader: () => Promise<typeof binaryenT> = async () => (await import('binaryen')).default;
+/** How binaryen is loaded (the Node host replaces the plain import: src/host/node/binaryen.ts says why). */
+export function setBinaryenLoader(f: () => Promise<typeof binaryenT>): void { loader = f; }
+
+/** Load binaryen once per JS realm (a 14.8 MB module: only when code gets hot, never for cold programs). */
+export function loadBinaryen(): Promise<void> {
+  if (loading === null) {
+    const t0 = performance.now();
+    loading = loader().then((mod) => { bn = mod; loadMs = performance.now() - t0; });
+  }
+  return loading;
+}
+
+const modules = new Map<string, Compiled>();
+let moduleBytes = 0;
+
+/** The condition helper for a Jcc whose producer is unknown at translation time: flags.ts cond() on a scratch record. */
+const scratch = new Int32Array(32);
+const scratchCpu = { s: scratch } as unknown as Cpu;
+function condHelper(lop: number, la: number, lb: number, lres: number, flags: number, cc: number): number {
+  scratch[LOP] = lop; scratch[LA] = la; scratch[LB] = lb; scratch[LRES] = lres; scratch[FLAGS] = flags;
+  return cond(scratchCpu, cc) ? 1 : 0;
+}
+
+export class Jit {
+  readonly stats: JitStats;
+  /** hits & mask === 0 triggers a request. */
+  readonly mask: number;
+  private firstHot = 0;
+
+  constructor(readonly mode: JitMode, private readonly debug?: (msg: string) => void) {
+    this.mask = mode === 'force' ? 1 : HOT_HITS - 1;
+    this.stats = {
+      mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
+      entries: 0, bounced: 0, budgetExits: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
+    };
+  }
+
+  /** Resolves once translation is possible ('force' machines wait for it at creation). */
+  ready(): Promise<void> { return loadBinaryen(); }
+
+  /** Statistics for --debug (a snapshot). */
+  snapshot(): JitStats {
+    this.stats.loadMs = loadMs;
+    this.stats.moduleBytes = moduleBytes;
+    this.stats.invalidated = jitCounters.invalidated;
+    return { ...this.stats };
+  }
+
+  /**
+   * Block b (entered b.hits times) is hot: translate the region starting there and attach
+   * it to b, if binaryen is loaded and the governor allows.
+   */
+  request(host: JitHost, mem: AddressSpace, b: HotBlock): void {
+    const now = performance.now();
+    if (this.firstHot === 0) this.firstHot = now;
+    if (bn === null) {
+      // Ski rental: load once hot code has run about as long as the load costs.
+      if (this.mode === 'force' || now - this.firstHot > LOAD_AFTER_MS) void loadBinaryen();
+      return;
+    }
+    if (this.mode !== 'force' && this.stats.compileMs > 100 + COMPILE_SHARE * (now - this.firstHot)) { this.stats.deferred++; return; }
+    const force = this.mode === 'force';
+    const minHits = force ? 1 : Math.max(16, b.hits >> 6);
+    const wanted = (a: number): boolean => { const nb = host.get(a); return nb !== undefined && nb.hits >= minHits; };
+    let region = formRegion(mem, b.start >>> 0, wanted, force ? FORCE_BLOCKS : MAX_BLOCKS);
+    if (region === null) { b.jit = NO_REGION; this.stats.regionsRefused++; return; }
+    let comp = this.compile(mem, region, b.start);
+    // binaryen's Relooper threw on some 48-block graphs (a C++ exception, its runtime survives): retry smaller.
+    if (comp === null && region.blocks.size > RETRY_BLOCKS) {
+      region = formRegion(mem, b.start >>> 0, wanted, RETRY_BLOCKS)!;
+      comp = this.compile(mem, region, b.start);
+    }
+    if (comp === null) { b.jit = NO_REGION; return; }
+    const r = new JitRegion(comp, region.pages);
+    host.addRegion(r);
+    b.jit = r;
+  }
+
+  /** The module for `region` from the cache, or compiled now; null if translation failed. */
+  private compile(mem: AddressSpace, region: Region, at: number): Compiled | null {
+    const key = `${mem.permBase}|${regionKey(mem, region)}`;
+    let comp = modules.get(key);
+    if (comp !== undefined) {
+      this.stats.regionsReused++;
+      // Most recently used last: eviction takes the first.
+      modules.delete(key); modules.set(key, comp);
+      return comp;
+    }
+    const t0 = performance.now();
+    let module: WebAssembly.Module, out: CodegenOut;
+    try {
+      out = generate(bn!, region, mem.permBase);
+      module = new WebAssembly.Module(out.bytes as Uint8Array<ArrayBuffer>);
+    } catch (e) {
+      // A translator bug must cost speed, never correctness: interpret this code. An
+      // abort inside binaryen leaves its runtime unusable, so stop translating altogether.
+      this.stats.errors++;
+      this.stats.compileMs += performance.now() - t0;
+      const msg = (e instanceof Error ? e.message : JSON.stringify(e) ?? String(e)).slice(0, 300);
+      if (this.stats.errors === 1) this.debug?.(`jit: region at 0x${(at >>> 0).toString(16)} (${region.blocks.size} blocks) not translated: ${msg}`);
+      if (msg.includes('Aborted')) bn = null;
+      return null;
+    }
+    comp = { key, module, bytes: out.bytes.length, instances: new WeakMap() };
+    modules.set(key, comp);
+    moduleBytes += comp.bytes;
+    while (moduleBytes > MODULE_BUDGET) {
+      const [k, old] = modules.entries().next().value as [string, Compiled];
+      modules.delete(k);
+      moduleBytes -= old.bytes;
+    }
+    this.stats.compileMs += performance.now() - t0;
+    this.stats.regionsCompiled++;
+    return comp;
+  }
+
+  /**
+   * Run block b's region for thread c with `budget` instructions; returns the instructions
+   * executed (0: nothing ran, the interpreter runs b as usual).
+   */
+  enter(b: HotBlock, c: Cpu, budget: number): number {
+    const r = b.jit!;
+    if (!r.valid) { b.jit = null; return 0; }
+    let fn = r.lastFn;
+    if (r.lastMem !== c.mem) {
+      const comp = r.compiled!;
+      fn = comp.instances.get(c.mem) ?? null;
+      if (fn === null) {
+        const inst = new WebAssembly.Instance(comp.module, { e: { m: c.mem.memory, c: condHelper } });
+        fn = inst.exports.f as RegionFn;
+        comp.instances.set(c.mem, fn);
+      }
+      r.lastMem = c.mem; r.lastFn = fn;
+    }
+    const n = fn!(c.slot, budget);
+    const st = this.stats;
+    st.entries++;
+    if (n === 0) st.bounced++;
+    else if (n >= budget) st.budgetExits++;
+    st.instructions += n;
+    return n;
+  }
+}
+
+/** Parse a mode name (the WEBX86_JIT variable, a CLI flag); undefined for anything else. */
+export function parseJitMode(v: string | undefined | null): JitMode | undefined {
+  return v === 'off' || v === 'on' || v === 'force' ? v : undefined;
+}

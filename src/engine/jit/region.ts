@@ -1,0 +1,340 @@
+/**
+ * Region formation for the JIT tier: from a hot interpreter block, the x86 code reachable
+ * through direct branches that the interpreter saw executed, decoded into a small IR the
+ * code generator (codegen.ts) turns into one Wasm function.
+ *
+ * The translator decodes for itself (the interpreter's blocks hold closures, not operands)
+ * and knows only the instruction forms listed in `decodeInsn`; any other instruction ends
+ * its block with an exit that lets the interpreter run it (syscalls, string ops, x87, 16-bit
+ * operands, LOCK, adc/sbb, div, ...). Per-opcode facts (which flags an instruction reads and
+ * writes) live in codegen.ts for now; they move to the instruction table (src/engine/cpu/isa,
+ * issue 9 item 1) once it lands.
+ */
+import type { AddressSpace } from '../mem/address-space.js';
+
+/** A memory operand: base/index register or -1, scale as a shift, int32 displacement, segment (4 = FS, 5 = GS, -1 none). */
+export interface MemRef { base: number; index: number; scale: number; disp: number; seg: number }
+
+/** Operand: a register (for 8-bit, 0-3 = AL..BL, 4-7 = AH..BH), memory, or an immediate (int32). */
+export type Opnd =
+  | { k: 'r'; r: number }
+  | { k: 'm'; m: MemRef }
+  | { k: 'i'; v: number };
+
+export type Insn =
+  /** Group-1 ALU (0 add, 1 or, 4 and, 5 sub, 6 xor, 7 cmp) and 8 = test; size 1 or 4. */
+  | { op: 'alu'; k: number; size: number; dst: Opnd; src: Opnd }
+  | { op: 'mov'; size: number; dst: Opnd; src: Opnd }
+  /** movzx/movsx from an 8- or 16-bit source into a 32-bit register. */
+  | { op: 'movx'; sign: boolean; from: number; dst: number; src: Opnd }
+  | { op: 'lea'; dst: number; m: MemRef }
+  | { op: 'incdec'; down: boolean; dst: Opnd }
+  | { op: 'not' | 'neg'; dst: Opnd }
+  /** Group-2 on 32 bits: 0 rol, 1 ror, 4 shl, 5 shr, 7 sar; count an immediate 1..31 or -1 for CL. */
+  | { op: 'shift'; k: number; dst: Opnd; count: number }
+  | { op: 'push'; src: Opnd }
+  | { op: 'pop'; dst: number }
+  | { op: 'imul'; dst: number; a: Opnd; b: Opnd }
+  /** One-operand mul/imul: EDX:EAX = EAX * src. */
+  | { op: 'mul1'; signed: boolean; src: Opnd }
+  | { op: 'setcc'; cc: number; dst: Opnd }
+  | { op: 'cmov'; cc: number; dst: number; src: Opnd }
+  | { op: 'xchg'; a: number; b: number }
+  | { op: 'cdq' } | { op: 'cwde' } | { op: 'nop' } | { op: 'leave' }
+  | { op: 'bswap'; r: number }
+  // Block terminators:
+  | { op: 'jcc'; cc: number; target: number }
+  | { op: 'jmp'; target: number }
+  | { op: 'call'; target: number }
+  | { op: 'ret'; pop: number }
+  | { op: 'jmpi'; src: Opnd }
+  | { op: 'calli'; src: Opnd };
+
+export interface Decoded { at: number; len: number; insn: Insn }
+
+export const TERMINATORS = new Set(['jcc', 'jmp', 'call', 'ret', 'jmpi', 'calli']);
+
+class Reader {
+  pos = 0;
+  start = 0;
+  ok = true;
+  constructor(private readonly mem: AddressSpace) {}
+  reset(at: number): void { this.start = this.pos = at; this.ok = true; }
+  u8(): number {
+    const p = this.pos >>> 0;
+    // Not executable, or over-long: the interpreter reports the fault when it gets there.
+    if (p - this.start >= 15 || !(this.mem.perm[p >>> 12] & 4)) { this.ok = false; return 0; }
+    this.pos = p + 1;
+    return this.mem.u8[p];
+  }
+  s8(): number { return (this.u8() << 24) >> 24; }
+  u16(): number { return this.u8() | (this.u8() << 8); }
+  s32(): number { return this.u8() | (this.u8() << 8) | (this.u8() << 16) | (this.u8() << 24); }
+}
+
+interface ModRM { mod: number; reg: number; rm: Opnd }
+
+function modrm(r: Reader, seg: number): ModRM {
+  const m = r.u8();
+  const mod = m >> 6, reg = (m >> 3) & 7, rm = m & 7;
+  if (mod === 3) return { mod, reg, rm: { k: 'r', r: rm } };
+  let base = rm, index = -1, scale = 0, disp = 0;
+  if (rm === 4) {
+    const sib = r.u8();
+    scale = sib >> 6; index = (sib >> 3) & 7; base = sib & 7;
+    if (index === 4) index = -1;
+    if (base === 5 && mod === 0) { base = -1; disp = r.s32(); }
+  } else if (rm === 5 && mod === 0) { base = -1; disp = r.s32(); }
+  if (mod === 1) disp = r.s8();
+  else if (mod === 2) disp = r.s32();
+  return { mod, reg, rm: { k: 'm', m: { base, index, scale, disp, seg } } };
+}
+
+const reg = (r: number): Opnd => ({ k: 'r', r });
+const imm = (v: number): Opnd => ({ k: 'i', v });
+
+/**
+ * Decode the instruction at `at`, or null when the translator does not handle it (or
+ * its bytes are not executable): the region then exits there to the interpreter.
+ */
+export function decodeInsn(mem: AddressSpace, at: number, r = new Reader(mem)): Decoded | null {
+  r.reset(at);
+  let seg = -1, opsize = 4;
+  let b = r.u8();
+  for (;;) {
+    if (b === 0x64 || b === 0x65) seg = b === 0x64 ? 4 : 5;
+    else if (b === 0x26 || b === 0x2e || b === 0x36 || b === 0x3e) { /* flat: base 0 */ }
+    else if (b === 0x66) opsize = 2;
+    else break;
+    b = r.u8();
+  }
+  const insn = decodeOp(r, b, seg, opsize);
+  if (insn === null || !r.ok) return null;
+  return { at, len: (r.pos - at) >>> 0, insn };
+}
+
+function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | null {
+  const next = (): number => (r.pos >>> 0);
+  if (opsize === 2) {
+    // Only the multi-byte nops (66 90, 66 0f 1f /0) are taken with an operand-size prefix.
+    if (b === 0x90) return { op: 'nop' };
+    if (b === 0x0f && r.u8() === 0x1f) { modrm(r, seg); return { op: 'nop' }; }
+    return null;
+  }
+  if (b < 0x40 && (b & 7) < 6) {
+    const k = b >> 3;
+    if (k === 2 || k === 3) return null; // adc, sbb: the interpreter's
+    const form = b & 7;
+    const size = form & 1 ? 4 : 1;
+    if (form < 4) {
+      const m = modrm(r, seg);
+      const g = reg(m.reg);
+      return form < 2 ? { op: 'alu', k, size, dst: m.rm, src: g } : { op: 'alu', k, size, dst: g, src: m.rm };
+    }
+    return { op: 'alu', k, size, dst: reg(0), src: imm(size === 4 ? r.s32() : r.u8()) };
+  }
+  if (b >= 0x40 && b < 0x50) return { op: 'incdec', down: b >= 0x48, dst: reg(b & 7) };
+  if (b >= 0x50 && b < 0x58) return { op: 'push', src: reg(b & 7) };
+  if (b >= 0x58 && b < 0x60) return { op: 'pop', dst: b & 7 };
+  if (b >= 0x70 && b < 0x80) { const d = r.s8(); return { op: 'jcc', cc: b & 15, target: (next() + d) | 0 }; }
+  if (b >= 0x91 && b < 0x98) return { op: 'xchg', a: 0, b: b & 7 };
+  if (b >= 0xb0 && b < 0xb8) return { op: 'mov', size: 1, dst: reg(b & 7), src: imm(r.u8()) };
+  if (b >= 0xb8 && b < 0xc0) return { op: 'mov', size: 4, dst: reg(b & 7), src: imm(r.s32()) };
+  switch (b) {
+    case 0x68: return { op: 'push', src: imm(r.s32()) };
+    case 0x6a: return { op: 'push', src: imm(r.s8()) };
+    case 0x69: case 0x6b: {
+      const m = modrm(r, seg);
+      return { op: 'imul', dst: m.reg, a: m.rm, b: imm(b === 0x69 ? r.s32() : r.s8()) };
+    }
+    case 0x80: case 0x81: case 0x83: {
+      const m = modrm(r, seg);
+      if (m.reg === 2 || m.reg === 3) return null;
+      const size = b === 0x80 ? 1 : 4;
+      const v = b === 0x81 ? r.s32() : b === 0x83 ? r.s8() : r.u8();
+      return { op: 'alu', k: m.reg, size, dst: m.rm, src: imm(v) };
+    }
+    case 0x84: case 0x85: {
+      const m = modrm(r, seg);
+      return { op: 'alu', k: 8, size: b === 0x85 ? 4 : 1, dst: m.rm, src: reg(m.reg) };
+    }
+    case 0x87: {
+      const m = modrm(r, seg);
+      return m.rm.k === 'r' ? { op: 'xchg', a: m.reg, b: m.rm.r } : null;
+    }
+    case 0x88: case 0x89: case 0x8a: case 0x8b: {
+      const m = modrm(r, seg);
+      const size = b & 1 ? 4 : 1;
+      return b < 0x8a ? { op: 'mov', size, dst: m.rm, src: reg(m.reg) } : { op: 'mov', size, dst: reg(m.reg), src: m.rm };
+    }
+    case 0x8d: {
+      const m = modrm(r, seg);
+      // lea ignores segment overrides.
+      return m.rm.k === 'm' ? { op: 'lea', dst: m.reg, m: { ...m.rm.m, seg: -1 } } : null;
+    }
+    case 0x90: return { op: 'nop' };
+    case 0x98: return { op: 'cwde' };
+    case 0x99: return { op: 'cdq' };
+    case 0xa1: case 0xa3: {
+      const m: Opnd = { k: 'm', m: { base: -1, index: -1, scale: 0, disp: r.s32(), seg } };
+      return b === 0xa1 ? { op: 'mov', size: 4, dst: reg(0), src: m } : { op: 'mov', size: 4, dst: m, src: reg(0) };
+    }
+    case 0xa8: return { op: 'alu', k: 8, size: 1, dst: reg(0), src: imm(r.u8()) };
+    case 0xa9: return { op: 'alu', k: 8, size: 4, dst: reg(0), src: imm(r.s32()) };
+    case 0xc1: case 0xd1: case 0xd3: {
+      const m = modrm(r, seg);
+      if (m.reg === 2 || m.reg === 3 || m.reg === 6) return null; // rcl, rcr; /6 is an alias the interpreter handles
+      const count = b === 0xc1 ? r.u8() & 31 : b === 0xd1 ? 1 : -1;
+      if (count === 0) return { op: 'nop' };
+      return { op: 'shift', k: m.reg, dst: m.rm, count };
+    }
+    case 0xc2: return { op: 'ret', pop: r.u16() };
+    case 0xc3: return { op: 'ret', pop: 0 };
+    case 0xc6: case 0xc7: {
+      const m = modrm(r, seg);
+      if (m.reg !== 0) return null;
+      return b === 0xc6 ? { op: 'mov', size: 1, dst: m.rm, src: imm(r.u8()) } : { op: 'mov', size: 4, dst: m.rm, src: imm(r.s32()) };
+    }
+    case 0xc9: return { op: 'leave' };
+    case 0xe8: { const d = r.s32(); return { op: 'call', target: (next() + d) | 0 }; }
+    case 0xe9: { const d = r.s32(); return { op: 'jmp', target: (next() + d) | 0 }; }
+    case 0xeb: { const d = r.s8(); return { op: 'jmp', target: (next() + d) | 0 }; }
+    case 0xf3: {
+      // rep ret (AMD's branch-predictor idiom in gcc output) is a plain ret.
+      if (r.u8() === 0xc3) return { op: 'ret', pop: 0 };
+      return null;
+    }
+    case 0xf6: case 0xf7: {
+      const m = modrm(r, seg);
+      const size = b === 0xf7 ? 4 : 1;
+      if (m.reg === 0) return { op: 'alu', k: 8, size, dst: m.rm, src: imm(size === 4 ? r.s32() : r.u8()) };
+      if (size !== 4) return null;
+      if (m.reg === 2) return { op: 'not', dst: m.rm };
+      if (m.reg === 3) return { op: 'neg', dst: m.rm };
+      if (m.reg === 4 || m.reg === 5) return { op: 'mul1', signed: m.reg === 5, src: m.rm };
+      return null;
+    }
+    case 0xff: {
+      const m = modrm(r, seg);
+      switch (m.reg) {
+        case 0: case 1: return { op: 'incdec', down: m.reg === 1, dst: m.rm };
+        case 2: return { op: 'calli', src: m.rm };
+        case 4: return { op: 'jmpi', src: m.rm };
+        case 6: return { op: 'push', src: m.rm };
+      }
+      return null;
+    }
+    case 0x0f: {
+      const b2 = r.u8();
+      if (b2 >= 0x80 && b2 < 0x90) { const d = r.s32(); return { op: 'jcc', cc: b2 & 15, target: (next() + d) | 0 }; }
+      if (b2 >= 0x90 && b2 < 0xa0) { const m = modrm(r, seg); return { op: 'setcc', cc: b2 & 15, dst: m.rm }; }
+      if (b2 >= 0x40 && b2 < 0x50) { const m = modrm(r, seg); return { op: 'cmov', cc: b2 & 15, dst: m.reg, src: m.rm }; }
+      if (b2 >= 0xc8 && b2 < 0xd0) return { op: 'bswap', r: b2 & 7 };
+      switch (b2) {
+        case 0x1f: modrm(r, seg); return { op: 'nop' };
+        case 0xaf: { const m = modrm(r, seg); return { op: 'imul', dst: m.reg, a: reg(m.reg), b: m.rm }; }
+        case 0xb6: case 0xb7: case 0xbe: case 0xbf: {
+          const m = modrm(r, seg);
+          return { op: 'movx', sign: b2 >= 0xbe, from: b2 & 1 ? 2 : 1, dst: m.reg, src: m.rm };
+        }
+      }
+      return null;
+    }
+  }
+  return null;
+}
+
+/** A straight-line run of translated instructions; `exit` is where it leaves the translated code when it does not end in a terminator. */
+export interface RBlock {
+  start: number;
+  insns: Decoded[];
+  /** Address after the last instruction (the fall-through, or the untranslatable instruction's address). */
+  end: number;
+  /** True when the last instruction is a terminator (jcc/jmp/call/ret/indirect). */
+  terminated: boolean;
+}
+
+export interface Region {
+  entry: number;
+  blocks: Map<number, RBlock>;
+  /** Code pages the region was decoded from (invalidated on writes to any of them). */
+  pages: number[];
+  /** Instructions in all blocks. */
+  count: number;
+}
+
+/** Limits: Relooper cost grows superlinearly beyond ~40 blocks (design §6); Wasm functions stay small. */
+export const MAX_BLOCKS = 48, MAX_INSNS = 1000, MAX_BLOCK_INSNS = 200;
+
+/** Decode one region block at `at`. */
+function decodeBlock(mem: AddressSpace, at: number, rd: Reader): RBlock {
+  const insns: Decoded[] = [];
+  let pos = at >>> 0;
+  for (;;) {
+    if (insns.length >= MAX_BLOCK_INSNS) return { start: at, insns, end: pos, terminated: false };
+    const d = decodeInsn(mem, pos, rd);
+    if (d === null) return { start: at, insns, end: pos, terminated: false };
+    insns.push(d);
+    pos = (pos + d.len) >>> 0;
+    if (TERMINATORS.has(d.insn.op)) return { start: at, insns, end: pos, terminated: true };
+  }
+}
+
+/**
+ * Grow a region from `entry`: follow direct jumps and calls, and conditional branch
+ * successors that `wanted` accepts (the interpreter executed them often enough), up to
+ * the limits. Returns null when the entry's first instruction is not translatable.
+ */
+export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: number) => boolean, maxBlocks = MAX_BLOCKS): Region | null {
+  const rd = new Reader(mem);
+  const blocks = new Map<number, RBlock>();
+  const queue: number[] = [entry >>> 0];
+  let count = 0;
+  while (queue.length && blocks.size < maxBlocks && count < MAX_INSNS) {
+    const at = queue.shift()!;
+    if (blocks.has(at)) continue;
+    const b = decodeBlock(mem, at, rd);
+    if (b.insns.length === 0) { if (at === entry >>> 0) return null; continue; }
+    blocks.set(at, b);
+    count += b.insns.length;
+    const last = b.insns[b.insns.length - 1].insn;
+    if (!b.terminated) continue;
+    switch (last.op) {
+      case 'jmp': queue.push(last.target >>> 0); break;
+      case 'call':
+        queue.push(last.target >>> 0);
+        if (wanted(b.end)) queue.push(b.end);
+        break;
+      case 'jcc':
+        if (wanted(b.end)) queue.push(b.end);
+        if (wanted(last.target >>> 0)) queue.push(last.target >>> 0);
+        break;
+      case 'calli':
+        if (wanted(b.end)) queue.push(b.end);
+        break;
+    }
+  }
+  const pages = new Set<number>();
+  for (const b of blocks.values()) {
+    for (const d of b.insns) { pages.add(d.at >>> 12); pages.add((d.at + d.len - 1) >>> 12); }
+  }
+  return { entry: entry >>> 0, blocks, pages: [...pages], count };
+}
+
+/**
+ * A key naming the region's translation: block starts and every instruction's bytes. Equal
+ * keys give identical Wasm, so modules are shared across fork, exec and processes.
+ */
+export function regionKey(mem: AddressSpace, r: Region): string {
+  const parts: string[] = [];
+  for (const b of r.blocks.values()) {
+    parts.push(`${b.start.toString(16)}:${b.end.toString(16)}:`);
+    for (const d of b.insns) {
+      let h = '';
+      for (let i = 0; i < d.len; i++) h += mem.u8[(d.at + i) >>> 0].toString(16).padStart(2, '0');
+      parts.push(h);
+    }
+    parts.push(';');
+  }
+  return parts.join('');
+}
