@@ -16,6 +16,12 @@ export interface MountPointConfiguration {
 
 export interface LinuxOptions {
   mounts?: MountPointConfiguration[];
+  /**
+   * Translate hot code to WebAssembly (default true). `false` runs the interpreter alone:
+   * slower, for comparisons and for telling a JIT problem from another. binaryen (1.8 MB
+   * compressed) is fetched only once some code has become hot.
+   */
+  jit?: boolean;
   /** Tailscale networking: not available in this version; passing it is an error rather than silently offline. */
   networkInterface?: unknown;
 }
@@ -76,6 +82,7 @@ export class Linux {
    */
   static async create(opts: LinuxOptions = {}): Promise<Linux> {
     if (opts.networkInterface) throw new Error('networking (networkInterface) is not available in this version of webx86');
+    if (opts.jit !== undefined && typeof opts.jit !== 'boolean') throw new TypeError(`Linux.create: jit must be true or false, got ${JSON.stringify(opts.jit)}`);
     const mounts = opts.mounts?.length ? opts.mounts : [{ type: 'dir' as const, path: '/', dev: await WebDevice.create('.') }];
     const specs: MountSpec[] = mounts.map((m) => {
       if (!m || typeof m !== 'object') throw new TypeError('each mount is an object { type, path, dev }');
@@ -88,7 +95,7 @@ export class Linux {
     const devices = mounts.flatMap((m) => (m.dev ? [m.dev] : []));
     const linux = new Linux(engine, w.worker, w.failed, devices);
     try {
-      await Promise.race([engine.create(specs, proxy((e: EngineEvent) => linux.dispatch(e))), w.failed]);
+      await Promise.race([engine.create(specs, proxy((e: EngineEvent) => linux.dispatch(e)), { jit: opts.jit === false ? 'off' : 'on' }), w.failed]);
     } catch (e) {
       w.worker.terminate();
       throw new Error(messageOf(e));

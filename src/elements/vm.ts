@@ -34,6 +34,7 @@ export function parseEnv(v: string | null | undefined): string[] {
  * @attr gid - Group id (default 0).
  * @attr autostart - Boot when connected (default on; `autostart="false"` waits for `start()`).
  * @attr restart - Run `cmd` again whenever it exits, as WebVM does with its shell.
+ * @attr jit - `off` runs the interpreter alone (default `on`: hot code is translated to WebAssembly); changing it reboots.
  * @fires vm-ready - The machine is up (detail: { linux }).
  * @fires vm-exit - `cmd` exited (detail: { status }).
  * @fires vm-error - Boot or run failed (detail: { message }, words for people).
@@ -52,6 +53,7 @@ export class XVm extends LitElement implements VmHost {
     gid: { type: Number },
     autostart: { converter: { fromAttribute: (v: string | null) => v === null || !/^(false|off|0|no)$/i.test(v) } },
     restart: { type: Boolean },
+    jit: { type: String },
   };
 
   static override styles = css`:host { display: block; }`;
@@ -64,6 +66,7 @@ export class XVm extends LitElement implements VmHost {
   declare gid: number;
   declare autostart: boolean;
   declare restart: boolean;
+  declare jit: string;
 
   /** The running machine's API object (null before boot and after stop). */
   linux: Linux | null = null;
@@ -87,6 +90,7 @@ export class XVm extends LitElement implements VmHost {
     this.gid = 0;
     this.autostart = true;
     this.restart = false;
+    this.jit = 'on';
     this.newReady();
     new ContextProvider(this, { context: vmContext, initialValue: this });
     this.addEventListener('disk-change', () => this.scheduleRestart());
@@ -121,6 +125,8 @@ export class XVm extends LitElement implements VmHost {
   protected override updated(changed: Map<string, unknown>): void {
     const what = ['cmd', 'args', 'env', 'cwd', 'uid', 'gid'];
     if (this.linux && [...changed.keys()].some((k) => what.includes(k) && changed.get(k) !== undefined)) this.scheduleRestart();
+    // The JIT is chosen when the machine is created: a change needs a new machine.
+    if (this.linux && changed.has('jit') && changed.get('jit') !== undefined) void this.reboot();
   }
 
   override connectedCallback(): void {
@@ -177,7 +183,9 @@ export class XVm extends LitElement implements VmHost {
     try {
       const mounts = await this.collectMounts();
       this.setStatus({ phase: 'booting', message: 'Starting the engine and reading the disk…' });
-      linux = await Linux.create({ mounts });
+      const jit = this.jit.trim().toLowerCase();
+      if (jit !== 'on' && jit !== 'off' && jit !== '') throw new Error(`<x-vm jit="${this.jit}">: jit is "on" or "off"`);
+      linux = await Linux.create({ mounts, jit: jit !== 'off' });
     } catch (e) {
       if (gen !== this.generation) return;
       const message = (e as Error).message;

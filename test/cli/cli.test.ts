@@ -62,3 +62,20 @@ test('--disk mounts an ext2 image read-only at / with a writable /tmp', (t) => {
   assert.match(r.stderr, /Read-only file system/);
   rmSync(dir, { recursive: true });
 });
+
+test('--jit off|on|force: the same output; --debug reports what the JIT translated; other values are refused', () => {
+  const bin = `${busyboxBinDir()}:/bin`;
+  const loop = ['/bin/sh', '-c', 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; echo $i'];
+  const jitLine = (stderr: string) => /webx86: jit: (\{.*\})/.exec(stderr)?.[1];
+  const off = webx86(['run', '--jit', 'off', '--debug', '--mount', bin, '--', ...loop]);
+  assert.equal(off.stdout, '3000\n');
+  assert.equal(jitLine(off.stderr), undefined, 'no JIT figures with --jit off');
+  const force = webx86(['run', '--jit', 'force', '--debug', '--mount', bin, '--', ...loop]);
+  assert.equal(force.stdout, '3000\n');
+  const stats = JSON.parse(jitLine(force.stderr) ?? '{}') as { mode?: string; regionsCompiled?: number; instructions?: number };
+  assert.equal(stats.mode, 'force');
+  assert.ok((stats.regionsCompiled ?? 0) > 0 && (stats.instructions ?? 0) > 0, force.stderr);
+  const bad = webx86(['run', '--jit', 'fast', '--mount', bin, '--', '/bin/true']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--jit wants on, off or force, got 'fast'/);
+});

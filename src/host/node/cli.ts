@@ -37,7 +37,10 @@ options:
   --net host|none            the guest's network: host (default) makes guest sockets the host's
                              sockets (127.0.0.1 is the host's loopback); none gives a loopback
                              inside the VM only (other destinations: Network is unreachable)
-  --debug                    log unimplemented system calls and internal errors to stderr
+  --jit on|off|force         translate hot code to WebAssembly (on, default), interpret only (off),
+                             or translate everything at first execution (force: for testing)
+  --debug                    log unimplemented system calls and internal errors to stderr, and
+                             the JIT's figures at exit (regions, compile time, exits by kind)
   -h, --help                 this help
 `;
 
@@ -78,6 +81,7 @@ async function run(args: string[]): Promise<number> {
         env: { type: 'string', multiple: true },
         uid: { type: 'string' },
         net: { type: 'string' },
+        jit: { type: 'string' },
         gid: { type: 'string' },
         debug: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -110,11 +114,13 @@ async function run(args: string[]): Promise<number> {
   const netMode = o.net ?? 'host';
   if (netMode !== 'host' && netMode !== 'none') { process.stderr.write(`webx86: --net wants host or none, got '${netMode}'\n`); return 2; }
   const network = netMode === 'host' ? new HostStack() : undefined;
+  const jit = o.jit ?? 'on';
+  if (jit !== 'on' && jit !== 'off' && jit !== 'force') { process.stderr.write(`webx86: --jit wants on, off or force, got '${jit}'\n`); return 2; }
   const debug = o.debug ? (msg: string) => process.stderr.write(`webx86: ${msg}\n`) : undefined;
   // An interactive host terminal becomes the guest's console (line discipline, job
   // control); pipes and files pass through as plain streams.
   const terminal = process.stdin.isTTY && process.stdout.isTTY ? new NodeTerminal() : undefined;
-  const machine = await createMachine({ root, mounts, debug, terminal, network });
+  const machine = await createMachine({ root, mounts, debug, terminal, network, jit });
   const { kernel } = machine;
   const env = o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', `TERM=${process.env.TERM ?? 'xterm'}`];
   const hostStdio = () => [new HostInputFile(process.stdin), new HostOutputFile(process.stdout, 'pipe:[stdout]'), new HostOutputFile(process.stderr, 'pipe:[stderr]')];
@@ -141,5 +147,6 @@ async function run(args: string[]): Promise<number> {
   // Exit like a shell reports the child: code, or 128 + signal (re-raising the signal is not
   // possible portably, so the conventional number).
   if (status & 0x7f && debug) debug(`program killed by signal ${status & 0x7f}`);
+  if (debug && kernel.jit) debug(`jit: ${JSON.stringify(kernel.jit.snapshot())}`);
   return shellExitCode(status);
 }

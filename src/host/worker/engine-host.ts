@@ -12,7 +12,7 @@ import { EIO, strerror } from '../../engine/linux/errno.js';
 import { IdbBlockStore } from '../../engine/block/idb.js';
 import { WritebackTimer } from '../../engine/fs/writeback.js';
 import { buildMounts, type BuiltMounts } from './mounts.js';
-import { DEFAULT_ENV, type DeviceSpec, type EngineApi, type EventFn, type MountSpec, type RunOptions, type WriteFn } from './protocol.js';
+import { DEFAULT_ENV, type DeviceSpec, type EngineApi, type EngineOptions, type EventFn, type MountSpec, type RunOptions, type WriteFn } from './protocol.js';
 
 /** Console output kept while no console is attached, replayed when one attaches. */
 const BACKLOG_LIMIT = 256 * 1024;
@@ -117,11 +117,11 @@ export class EngineHost implements EngineApi {
   private writeback: WritebackTimer | null = null;
   private readonly warned = new Set<string>();
 
-  async create(mounts: MountSpec[], events: EventFn): Promise<void> {
+  async create(mounts: MountSpec[], events: EventFn, options: EngineOptions = {}): Promise<void> {
     if (this.machine) throw new Error('this Linux instance is already created');
     this.events = events;
     this.built = await buildMounts(mounts);
-    const m = await createMachine({ root: this.built.root, mounts: this.built.mounts, terminal: this.console, debug: (message) => this.events({ type: 'log', message }) });
+    const m = await createMachine({ root: this.built.root, mounts: this.built.mounts, terminal: this.console, jit: options.jit === 'off' ? 'off' : 'on', debug: (message) => this.events({ type: 'log', message }) });
     this.machine = m;
     m.kernel.sched.onProcessExit = (p) => {
       const done = this.exits.get(p);

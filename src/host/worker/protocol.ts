@@ -67,10 +67,13 @@ export type EngineEvent =
 
 export type EventFn = (e: EngineEvent) => void;
 
+/** How the machine runs code: the JIT tier on (default) or the interpreter alone (comparisons, debugging). */
+export interface EngineOptions { jit?: 'on' | 'off' }
+
 /** The worker's side: what `Linux` calls. Errors are thrown as Error with a readable message. */
 export interface EngineApi {
   /** Build the machine from mounts. Rejects with a readable message (bad image, unreachable server). */
-  create(mounts: MountSpec[], events: EventFn): Promise<void>;
+  create(mounts: MountSpec[], events: EventFn, options?: EngineOptions): Promise<void>;
   /** Run a program; resolves when it exits. Its stdio is the console. */
   run(path: string, args: string[], opts: RunOptions): Promise<{ status: number }>;
   /** Where console output goes (null: buffer it until a console attaches). */
