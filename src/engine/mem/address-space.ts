@@ -27,6 +27,11 @@ export interface Mapping {
   ino: number;
   /** The open file behind a MAP_SHARED file mapping (written back by msync/munmap). */
   backing?: unknown;
+  /**
+   * Reads the file behind a private file mapping (mmap of a file), so pages dropped by
+   * madvise(MADV_DONTNEED) read the file's content again, as Linux's page cache gives.
+   */
+  source?: (buf: Uint8Array, off: number) => number | Promise<number>;
 }
 
 export const pageUp = (n: number): number => ((n + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) >>> 0;
@@ -256,7 +261,7 @@ export class AddressSpace {
   private coalesce(m: Mapping): Mapping {
     const ms = this.mappings;
     const same = (a: Mapping, b: Mapping) => a.end === b.start && a.prot === b.prot && a.flags === b.flags &&
-      a.name === b.name && a.dev === b.dev && a.ino === b.ino && a.backing === b.backing &&
+      a.name === b.name && a.dev === b.dev && a.ino === b.ino && a.backing === b.backing && a.source === b.source &&
       (a.ino === 0 || a.offset + (a.end - a.start) === b.offset);
     let i = ms.indexOf(m);
     if (i > 0 && same(ms[i - 1], m)) { ms[i - 1].end = m.end; ms.splice(i, 1); i--; m = ms[i]; }
