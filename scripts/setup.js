@@ -16,7 +16,8 @@ export const PACKAGES = [
   { pkg: 'g++-multilib', need: 'required', for: 'C++ test programs (g++ -m32)', has: () => compiles32('c++') },
   { pkg: 'e2fsprogs', need: 'required', for: 'ext2 images (mke2fs, e2fsck, debugfs)', has: () => onPath('mke2fs') && onPath('debugfs') },
   { pkg: 'qemu-user', need: 'required', for: 'the second reference (qemu-i386)', has: () => onPath('qemu-i386') },
-  { pkg: 'chromium', need: 'required', for: 'the browser tests', has: () => existsSync('/usr/bin/chromium') },
+  // CHROME_PATH (web-test-runner.config.mjs) names another Chromium, e.g. on Ubuntu, whose chromium is a snap.
+  { pkg: 'chromium', need: 'required', for: 'the browser tests', has: () => existsSync(process.env.CHROME_PATH ?? '/usr/bin/chromium') },
   { pkg: 'fonts-dejavu-core', need: 'required', for: 'text in the browser tests', has: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf') },
   { pkg: 'util-linux', need: 'required', for: 'native runs with /proc mounted (unshare)', has: () => onPath('unshare') },
 ];
