@@ -3,10 +3,15 @@
 // browser tests (test/browser) in Debian's Chromium against a fresh `vite build`.
 // `npm test -- FILTER...` runs only matching Node test files; `npm test -- --browser [FILTER]`
 // only the browser tests. The last line sums both runs.
+// Before anything runs, scripts/setup.js checks Node's version and the Debian packages the
+// tests use, installing missing ones when it can (root or sudo -n) or stopping with one line.
 import { readdirSync, statSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { spawnSync, spawn } from 'node:child_process';
+import { ensureTestDeps } from './setup.js';
+
+if (!ensureTestDeps()) process.exit(1);
 
 const root = new URL('..', import.meta.url).pathname;
 const argv = process.argv.slice(2);

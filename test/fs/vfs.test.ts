@@ -250,7 +250,7 @@ test('permissions: non-root needs the mode bits, root only needs an x bit to exe
   assert.ok(typeof root !== 'number');
   await v.setattr(null, root.inode, { mode: 0o744 });
   const ex = await v.readExecutable(null, '/prog');
-  assert.ok(typeof ex !== 'number' && ex.data.length === 1 && ex.path === '/prog');
+  assert.ok(typeof ex !== 'number' && ex.head.length === 1 && ex.size === 1 && ex.path === '/prog');
   assert.equal(await v.readExecutable(user, '/prog'), -EACCES);
   assert.equal(await v.setattr(user, root.inode, { mode: 0o777 }), -EPERM);
 });

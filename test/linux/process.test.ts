@@ -13,6 +13,8 @@ const CASES: [file: string, what: string, o: { gcc?: string[]; nativeStatus?: nu
   ['threads', 'pthreads over clone, futex and TLS', { gcc: ['-pthread'], nativeStatus: 0 }],
   ['storm', 'unknown system calls and signal storms', { nativeStatus: 0 }],
   ['mm', 'mmap, mprotect, mremap, brk, stack growth, NX and self-modifying code', { nativeStatus: 0 }],
+  ['madvise', 'MADV_DONTNEED on private file, anonymous and shared pages', { nativeStatus: 0 }],
+  ['alignment', 'EFLAGS.AC: SIGBUS on misaligned accesses while set by popf', { nativeStatus: 0 }],
   ['shm', 'MAP_SHARED memory, process-shared semaphores and sem_open across fork', { gcc: ['-pthread'], nativeStatus: 0 }],
   ['unixsock', 'unix sockets: stream over fork, SCM_RIGHTS, credentials, datagrams, seqpacket, errors', { nativeStatus: 0 }],
 ];

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixture, state, delay, until, SCRATCH, putTs32, getTs32 } from './time-fixture.js';
 import { cancelProcessTimers, timersOnExec, cloneTimersOnFork, procTimers } from '../../src/engine/linux/timers.js';
+import { assertSameAsNative } from '../support/same-as-native.js';
 
 const EINVAL = 22, EAGAIN = 11;
 const IT = SCRATCH, OLD = SCRATCH + 32, SEV = SCRATCH + 64, ID = SCRATCH + 128, SPEC = SCRATCH + 160;
@@ -184,3 +185,6 @@ test('timerfd read is interrupted by a signal', async () => {
   f.t.pending.push({ signo: 10, code: 0 }); f.t.interrupt.wake();
   assert.equal(await r, -512);
 });
+
+test('thread-timers.c: SIGEV_THREAD_ID timers, alarm and ITIMER_REAL reach the thread Linux picks', () =>
+  assertSameAsNative(new URL('./c/thread-timers.c', import.meta.url).pathname, { gcc: ['-pthread'], nativeStatus: 0 }));

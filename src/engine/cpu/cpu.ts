@@ -8,6 +8,8 @@ export type Op = (c: Cpu) => void;
 
 /** Why Cpu.run() returned. */
 export const EXIT_BUDGET = 0, EXIT_SYSCALL = 1, EXIT_FAULT = 2;
+/** EFLAGS.AC changed (popf): the scheduler runs the thread again with alignment checks on or off. */
+export const EXIT_AC = 3;
 
 /**
  * A CPU exception raised by an instruction; becomes a signal for the guest

@@ -579,15 +579,24 @@ export class Vfs {
   // ---- Whole files, for exec and tests ----
 
   /** The whole of an executable file, for execve: EACCES unless a regular file with an x bit. */
-  async readExecutable(t: Task | null, path: string): Promise<{ data: Uint8Array; path: string; stat: Stat } | number> {
+  /**
+   * Open a program for execve: its first `head` bytes and positional reads of the rest
+   * (the loader reads only headers and segments). -EACCES unless a regular file the task
+   * may execute.
+   */
+  async readExecutable(t: Task | null, path: string, head = 4096): Promise<{
+    path: string; stat: Stat; size: number; head: Uint8Array; read: (buf: Uint8Array, off: number) => Promise<number>;
+  } | number> {
     const r = await this.resolve(t, AT_FDCWD, path, true);
     if (typeof r === 'number') return r;
-    if ((r.stat.mode & S_IFMT) !== S_IFREG || !r.inode.read) return -EACCES;
+    const inode = r.inode;
+    if ((r.stat.mode & S_IFMT) !== S_IFREG || !inode.read) return -EACCES;
     const perm = permission(r.stat, MAY_EXEC, ctxOf(t));
     if (perm < 0) return perm;
-    const data = await readAll(r.inode, r.stat.size);
-    if (typeof data === 'number') return data;
-    return { data, path: r.path, stat: r.stat };
+    const read = async (buf: Uint8Array, off: number): Promise<number> => inode.read!(buf, off);
+    const first = await readAll(inode, Math.min(head, r.stat.size));
+    if (typeof first === 'number') return first;
+    return { path: r.path, stat: r.stat, size: r.stat.size, head: first, read };
   }
 
   /** Read a whole file (as root from /); throws an Error naming the path on failure. For hosts and tests. */

@@ -7,7 +7,7 @@ import { AddressSpace, MAP_PRIVATE, MAP_GROWSDOWN, PAGE_SIZE, pageUp } from '../
 import { Cpu } from '../cpu/cpu.js';
 import { EIP, ESP, FLAGS, FLAGS_FIXED, DS, ES, SS, CS } from '../cpu/state.js';
 import { USER32_CS, USER_DS } from '../cpu/segments.js';
-import { ElfError, ET_DYN, isElf, loadSegments, loadSpan, parseElf, type ElfInfo } from '../loader/elf.js';
+import { ElfError, ET_DYN, isElf, loadSegments, loadSpan, parseElf, type ElfInfo, type ReadAt } from '../loader/elf.js';
 import { E2BIG, ELOOP, ENOEXEC } from './errno.js';
 import type { Task } from './task.js';
 import { FEATURES_EDX } from '../cpu/ops/control.js';
@@ -19,12 +19,30 @@ export const STACK_INITIAL = 128 << 10;
 /** Total argv+envp bytes: a quarter of the default 8 MiB RLIMIT_STACK, as Linux allows. */
 const ARG_MAX = 2 << 20;
 
+/**
+ * A program file as execve sees it: its first bytes (the #! line, the ELF header and,
+ * usually, the program headers) and positional reads for the rest, so nothing beyond
+ * the headers and the loaded segments is ever read.
+ */
 export interface ExecImage {
-  data: Uint8Array;
   path: string;
   /** File identity, for /proc/PID/maps. */
   stat?: { dev: number; ino: number };
+  size: number;
+  /** The first min(size, EXEC_HEAD) bytes. */
+  head: Uint8Array;
+  read: ReadAt;
 }
+/** Bytes of a program read up front: the ELF header and a typical program header table. */
+export const EXEC_HEAD = 4096;
+/** BINPRM_BUF_SIZE (include/uapi/linux/binfmts.h): how much of a #! line the kernel looks at. */
+const BINPRM_BUF_SIZE = 256;
+/**
+ * Program files examined per execve: the original and up to 5 interpreters, as the loop
+ * in exec_binprm() (fs/exec.c, `depth > 5` gives ELOOP). Measured natively (Linux 6.x):
+ * a chain of 5 #! scripts runs, 6 fail with ELOOP.
+ */
+const MAX_SCRIPTS = 5;
 
 /** How execve reads files: via the VFS (with execute permission checks). */
 export type ReadExecutable = (t: Task, path: string) => Promise<ExecImage | number>;
@@ -50,44 +68,44 @@ export async function loadProgram(
   let file = await read(t, path);
   if (typeof file === 'number') return file;
   const execfn = path;
-  // #! interpreters, up to 4 levels like Linux's binfmt_script recursion limit.
+  // #! interpreters (binfmt_script), at most MAX_SCRIPTS in a chain. The script is passed
+  // by the name it was opened with (bprm->filename, then the interpreter name), as Linux.
+  let name = path;
   for (let depth = 0; ; depth++) {
-    const d = file.data;
+    const d = file.head;
     if (d.length >= 2 && d[0] === 0x23 && d[1] === 0x21) {
-      if (depth >= 4) return -ELOOP;
-      const nl = d.indexOf(10);
-      const line = new TextDecoder().decode(d.subarray(2, nl < 0 ? Math.min(d.length, 256) : Math.min(nl, 256))).trim();
-      if (!line) { diag?.(`${file.path}: empty #! line`); return -ENOEXEC; }
-      const m = /^(\S+)(?:[ \t]+(.*?))?\s*$/.exec(line)!;
-      const interp = m[1], arg = m[2];
-      argv = [interp, ...(arg ? [arg] : []), file.path, ...argv.slice(1)];
-      const next = await read(t, interp);
+      if (depth >= MAX_SCRIPTS) return -ELOOP;
+      const sb = parseShebang(d.subarray(0, BINPRM_BUF_SIZE));
+      if (!sb) { diag?.(`${file.path}: empty or overlong #! line`); return -ENOEXEC; }
+      argv = [sb.interp, ...(sb.arg !== null ? [sb.arg] : []), name, ...argv.slice(1)];
+      name = sb.interp;
+      const next = await read(t, sb.interp);
       if (typeof next === 'number') return next;
       file = next;
       continue;
     }
     break;
   }
-  if (!isElf(file.data)) {
+  if (!isElf(file.head)) {
     diag?.(`${file.path}: not an executable format (no ELF header or #! line)`);
     return -ENOEXEC;
   }
   try {
-    const info = parseElf(file.data);
+    const info = await parseElf(file.head, file.size, file.read);
     let interpFile: ExecImage | null = null;
     let interpInfo: ElfInfo | null = null;
     if (info.interp) {
       const r = await read(t, info.interp);
       if (typeof r === 'number') { diag?.(`${file.path}: cannot load interpreter ${info.interp}`); return r; }
       interpFile = r;
-      interpInfo = parseElf(r.data);
+      interpInfo = await parseElf(r.head, r.size, r.read);
       if (interpInfo.interp) throw new ElfError('interpreter has its own interpreter');
     }
     const strBytes = [...argv, ...envp].reduce((n, s) => n + s.length + 1, 0);
     if (strBytes > ARG_MAX) return -E2BIG;
     const mem = AddressSpace.create(t.mem.size);
     const bias = info.type === ET_DYN ? ELF_ET_DYN_BASE - loadSpan(info).lo : 0;
-    const main = loadSegments(mem, info, file.data, bias, file.path, file.stat?.ino, file.stat?.dev);
+    const main = await loadSegments(mem, info, file.read, bias, file.path, file.stat?.ino, file.stat?.dev);
     mem.brkStart = mem.brk = pageUp(main.end);
     let entry = main.entry, base = 0;
     if (interpInfo && interpFile) {
@@ -95,7 +113,7 @@ export async function loadProgram(
       const at = mem.findFree(span.hi - span.lo);
       if (at < 0) throw new ElfError('no room for the interpreter');
       const ib = at - span.lo;
-      const li = loadSegments(mem, interpInfo, interpFile.data, ib, interpFile.path, interpFile.stat?.ino, interpFile.stat?.dev);
+      const li = await loadSegments(mem, interpInfo, interpFile.read, ib, interpFile.path, interpFile.stat?.ino, interpFile.stat?.dev);
       entry = li.entry;
       base = ib + span.lo;
     }
@@ -118,6 +136,40 @@ export async function loadProgram(
     }
     throw e;
   }
+}
+
+/**
+ * The interpreter and optional argument of a #! line, as load_script() (fs/binfmt_script.c)
+ * splits it: the line ends at a newline (or the end of the buffer, if the interpreter
+ * name ends within it); spaces and tabs separate and are trimmed; anything else, a
+ * carriage return included, is part of the name or argument (so a CRLF script asks for
+ * "/bin/sh\r" and fails with ENOENT, as on Linux). Null for an empty or overlong line.
+ */
+export function parseShebang(buf: Uint8Array): { interp: string; arg: string | null } | null {
+  const sp = (c: number) => c === 0x20 || c === 0x09;
+  let end = buf.indexOf(10);
+  if (end < 0) {
+    // No newline: the interpreter name must end (space, tab or NUL) within the buffer.
+    let i = 2;
+    while (i < buf.length && sp(buf[i])) i++;
+    if (i >= buf.length) return null;
+    while (i < buf.length && !sp(buf[i]) && buf[i] !== 0) i++;
+    if (i >= buf.length) return null;
+    end = buf.length;
+  }
+  let a = 2, b = end;
+  while (a < b && sp(buf[a])) a++;
+  while (b > a && (sp(buf[b - 1]) || buf[b - 1] === 0)) b--;
+  if (a === b) return null;
+  let i = a;
+  while (i < b && !sp(buf[i]) && buf[i] !== 0) i++;
+  const dec = new TextDecoder();
+  const interp = dec.decode(buf.subarray(a, i));
+  while (i < b && sp(buf[i])) i++;
+  // The argument runs to the end of the line; a NUL inside cuts it (it is a C string).
+  let argEnd = buf.indexOf(0, i);
+  if (argEnd < 0 || argEnd > b) argEnd = b;
+  return { interp, arg: i < argEnd ? dec.decode(buf.subarray(i, argEnd)) : null };
 }
 
 // Auxiliary vector keys (elf.h / auxvec.h).

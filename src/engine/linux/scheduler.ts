@@ -5,12 +5,12 @@
  */
 import { EXIT_FAULT, EXIT_SYSCALL, CpuException } from '../cpu/cpu.js';
 import { run } from '../cpu/interp.js';
-import { EAX, EBP, EBX, ECX, EDI, EDX, EIP, ESI } from '../cpu/state.js';
-import { PageFault } from '../mem/fault.js';
+import { AC, EAX, EBP, EBX, ECX, EDI, EDX, EIP, ESI, FLAGS } from '../cpu/state.js';
+import { AlignmentFault, PageFault } from '../mem/fault.js';
 import { shmRelease, shmSwitch } from './shm.js';
 import type { Kernel } from './kernel.js';
 import type { Process, SigInfo, Task } from './task.js';
-import { Signals, SIGILL, SIGSEGV, SIGCHLD, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SA_NOCLDSTOP, SA_NOCLDWAIT } from './signals.js';
+import { Signals, SIGBUS, SIGILL, SIGSEGV, SIGCHLD, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SA_NOCLDSTOP, SA_NOCLDWAIT } from './signals.js';
 import { SYSCALL_NAMES } from './syscalls/numbers.js';
 import { HANDLERS } from './syscalls/index.js';
 import { ENOSYS, EFAULT } from './errno.js';
@@ -25,6 +25,9 @@ export function stackLimit(t: Task): number {
 
 /** Returned by handlers that set the registers themselves (execve, sigreturn). */
 export const NO_RESULT = 0.5;
+
+/** si_code of an alignment-check SIGBUS (asm-generic/siginfo.h). */
+const BUS_ADRALN = 1;
 
 const SLICE_MS = 4;
 const YIELD_MS = 12;
@@ -114,7 +117,12 @@ export class Scheduler {
     if (this.signals.hasDeliverable(t) && !this.signals.deliver(t, null)) return;
     for (;;) {
       const cpu = t.cpu;
-      const reason = run(cpu, BUDGET, this.k.jit);
+      // EFLAGS.AC: alignment checks for this run only (AddressSpace.enterAlignmentCheck); the
+      // JIT's inline checks read the real page table, so only the interpreter runs meanwhile.
+      const ac = (cpu.s[FLAGS] & AC) !== 0;
+      if (ac) cpu.mem.enterAlignmentCheck();
+      const reason = run(cpu, BUDGET, ac ? null : this.k.jit);
+      if (ac) cpu.mem.leaveAlignmentCheck();
       if (reason === EXIT_SYSCALL) {
         const r = this.syscall(t);
         if (typeof r !== 'number') {
@@ -185,6 +193,9 @@ export class Scheduler {
     if (e instanceof CpuException) {
       if (e.signo === SIGILL) this.reportIllegal(t);
       info = { signo: e.signo, code: e.code, addr: e.addr, trapno: e.trapno };
+    } else if (e instanceof AlignmentFault) {
+      // exc_alignment_check(): SIGBUS, BUS_ADRALN, no address (si_addr 0), trap 17.
+      info = { signo: SIGBUS, code: BUS_ADRALN, addr: 0, trapno: 17 };
     } else if (e instanceof PageFault) {
       if (!e.accerr && t.mem.growStack(e.addr, stackLimit(t), addressSpaceRoom(t))) return; // retried on resume
       // SEGV_MAPERR 1 / SEGV_ACCERR 2; errno carries the page-fault error code bits (write, present).

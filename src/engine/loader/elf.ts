@@ -1,7 +1,8 @@
 /**
  * ELF32 i386 executables: header checks, and mapping PT_LOAD segments into an address
  * space the way the kernel's binfmt_elf does (page-granular, file pages from the
- * segment's page-aligned offset, bss zeroed).
+ * segment's page-aligned offset, bss zeroed). Only the headers and the segments' bytes
+ * are read from the file, in chunks of at most 1 MiB.
  */
 import { AddressSpace, MAP_PRIVATE, PAGE_SIZE, pageUp } from '../mem/address-space.js';
 
@@ -29,7 +30,36 @@ export function isElf(data: Uint8Array): boolean {
   return data.length >= 4 && data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46;
 }
 
-export function parseElf(data: Uint8Array): ElfInfo {
+/**
+ * Positional reads of the program file: bytes read into buf at `off`, or -errno. The
+ * loader reads the headers and the segments' file bytes through it, never the whole file
+ * (a program with a small text and a large appended archive starts as fast as any).
+ */
+export type ReadAt = (buf: Uint8Array, off: number) => Promise<number>;
+
+/** Read exactly [off, off+len) (short only at end of file), or -errno. */
+export async function readRange(read: ReadAt, off: number, len: number): Promise<Uint8Array | number> {
+  const buf = new Uint8Array(len);
+  const n = await readInto(read, buf, off);
+  return n < 0 ? n : n === len ? buf : buf.subarray(0, n);
+}
+
+/** Fill buf from file offset `off` in bounded chunks: bytes read (short at end of file) or -errno. */
+export async function readInto(read: ReadAt, buf: Uint8Array, off: number): Promise<number> {
+  const CHUNK = 1 << 20;
+  let done = 0;
+  while (done < buf.length) {
+    const n = await read(buf.subarray(done, Math.min(buf.length, done + CHUNK)), off + done);
+    if (n < 0) return n;
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/** Parse the ELF header, program headers and PT_INTERP of a file of `size` bytes. */
+export async function parseElf(head: Uint8Array, size: number, read: ReadAt): Promise<ElfInfo> {
+  const data = head;
   if (!isElf(data)) throw new ElfError('not an ELF file');
   if (data.length < 52) throw new ElfError('truncated ELF header');
   if (data[4] !== 1) throw new ElfError(`not a 32-bit ELF (class ${data[4]})`);
@@ -40,25 +70,29 @@ export function parseElf(data: Uint8Array): ElfInfo {
   if (type !== ET_EXEC && type !== ET_DYN) throw new ElfError(`not an executable (e_type ${type})`);
   const entry = dv.getUint32(24, true), phoff = dv.getUint32(28, true);
   const phentsize = dv.getUint16(42, true), phnum = dv.getUint16(44, true);
-  if (phentsize !== 32 || phnum === 0 || phnum > 512 || phoff + phnum * 32 > data.length) {
+  if (phentsize !== 32 || phnum === 0 || phnum > 512 || phoff + phnum * 32 > size) {
     throw new ElfError('bad program header table');
   }
+  const table = phoff + phnum * 32 <= head.length ? head.subarray(phoff, phoff + phnum * 32) : await readRange(read, phoff, phnum * 32);
+  if (typeof table === 'number' || table.length < phnum * 32) throw new ElfError('cannot read the program header table');
+  const pv = new DataView(table.buffer, table.byteOffset, table.byteLength);
   const phdrs: ProgramHeader[] = [];
   let interp: string | null = null;
   for (let i = 0; i < phnum; i++) {
-    const o = phoff + i * 32;
+    const o = i * 32;
     const ph: ProgramHeader = {
-      type: dv.getUint32(o, true), offset: dv.getUint32(o + 4, true), vaddr: dv.getUint32(o + 8, true),
-      filesz: dv.getUint32(o + 16, true), memsz: dv.getUint32(o + 20, true), flags: dv.getUint32(o + 24, true),
-      align: dv.getUint32(o + 28, true),
+      type: pv.getUint32(o, true), offset: pv.getUint32(o + 4, true), vaddr: pv.getUint32(o + 8, true),
+      filesz: pv.getUint32(o + 16, true), memsz: pv.getUint32(o + 20, true), flags: pv.getUint32(o + 24, true),
+      align: pv.getUint32(o + 28, true),
     };
     if (ph.type === PT_LOAD) {
-      if (ph.filesz > ph.memsz || ph.offset + ph.filesz > data.length) throw new ElfError('segment outside the file');
+      if (ph.filesz > ph.memsz || ph.offset + ph.filesz > size) throw new ElfError('segment outside the file');
       if ((ph.vaddr - ph.offset) % PAGE_SIZE !== 0) throw new ElfError('misaligned segment');
     }
     if (ph.type === PT_INTERP) {
-      if (ph.offset + ph.filesz > data.length || ph.filesz < 2 || ph.filesz > 4096) throw new ElfError('bad PT_INTERP');
-      const bytes = data.subarray(ph.offset, ph.offset + ph.filesz - 1);
+      if (ph.offset + ph.filesz > size || ph.filesz < 2 || ph.filesz > 4096) throw new ElfError('bad PT_INTERP');
+      const bytes = await readRange(read, ph.offset, ph.filesz - 1);
+      if (typeof bytes === 'number' || bytes.length < ph.filesz - 1) throw new ElfError('cannot read PT_INTERP');
       interp = new TextDecoder().decode(bytes);
     }
     phdrs.push(ph);
@@ -89,9 +123,13 @@ export interface Loaded {
 }
 
 /**
- * Map the segments at `bias` (0 for ET_EXEC). Throws ElfError if a segment does not fit.
+ * Map the segments at `bias` (0 for ET_EXEC), reading each one's file bytes from the file
+ * (only those: the rest of the file is never read). Throws ElfError if a segment does not
+ * fit or cannot be read.
  */
-export function loadSegments(mem: AddressSpace, info: ElfInfo, data: Uint8Array, bias: number, name: string, ino = 0, dev = 0): Loaded {
+export async function loadSegments(
+  mem: AddressSpace, info: ElfInfo, read: ReadAt, bias: number, name: string, ino = 0, dev = 0,
+): Promise<Loaded> {
   let end = 0, phdrAddr = 0, execStack = false;
   for (const p of info.phdrs) {
     if (p.type === PT_GNU_STACK) execStack = (p.flags & PF_X) !== 0;
@@ -111,9 +149,9 @@ export function loadSegments(mem: AddressSpace, info: ElfInfo, data: Uint8Array,
     mem.map(start, stop - start, prot, MAP_PRIVATE, name, fileStart, dev, ino);
     if (keep) mem.u8.set(keep, start);
     const fileEnd = p.offset + p.filesz;
-    const fileBytes = data.subarray(fileStart, Math.min(fileEnd, data.length));
     // Within the last file page, bytes past filesz are zero (padzero), not file content.
-    mem.u8.set(fileBytes, start);
+    const n = await readInto(read, mem.u8.subarray(start, start + (fileEnd - fileStart)), fileStart);
+    if (n < 0) throw new ElfError(`cannot read the segment at file offset 0x${fileStart.toString(16)} (error ${-n})`);
     if (p.memsz > p.filesz) {
       const bssStart = va + p.filesz;
       mem.u8.fill(0, bssStart, Math.min(pageUp(bssStart), stop));

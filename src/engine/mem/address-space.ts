@@ -1,4 +1,4 @@
-import { PageFault } from './fault.js';
+import { AlignmentFault, PageFault } from './fault.js';
 
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
@@ -29,6 +29,11 @@ export interface Mapping {
   ino: number;
   /** The open file behind a MAP_SHARED file mapping (written back by msync/munmap). */
   backing?: unknown;
+  /**
+   * Reads the file behind a private file mapping (mmap of a file), so pages dropped by
+   * madvise(MADV_DONTNEED) read the file's content again, as Linux's page cache gives.
+   */
+  source?: (buf: Uint8Array, off: number) => number | Promise<number>;
 }
 
 export const pageUp = (n: number): number => ((n + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) >>> 0;
@@ -49,10 +54,17 @@ export class AddressSpace {
    * Per page: PROT_* bits plus CODE. It lives in the Wasm memory itself, just above the task
    * size at `permBase` (2^20 entries: every 32-bit address has one, 0 above the task size),
    * so code translated by the JIT checks protections inline (jit/codegen.ts).
+   *
+   * The accessors read `perm`. While alignment checking is on (EFLAGS.AC set in the running
+   * thread) it is a copy without the read and write bits, so every access takes a slow path,
+   * which checks alignment against `realPerm`; the scheduler runs no translated code then.
    */
-  readonly perm: Uint8Array;
-  /** Offset of `perm` in the memory (= size). */
+  perm: Uint8Array;
+  /** Offset of the real `perm` in the memory (= size). */
   readonly permBase: number;
+  /** The real page table while alignment checking is on, else null. */
+  private realPerm: Uint8Array | null = null;
+  private shadowPerm: Uint8Array | null = null;
   /** Per page: 1 if it may hold non-zero bytes (was mapped accessible since last zeroed). */
   readonly dirty: Uint8Array;
   /** `dirty` as words, to skip clean runs quickly. */
@@ -101,14 +113,17 @@ export class AddressSpace {
 
   read8(a: number): number {
     if (this.perm[a >>> 12] & PROT_READ) return this.u8[a];
+    if (this.realPerm !== null && this.realPerm[a >>> 12] & PROT_READ) return this.u8[a];
     throw this.fault(a, false);
   }
   read16(a: number): number {
     if ((a & 0xfff) !== 0xfff && this.perm[a >>> 12] & PROT_READ) return this.dv.getUint16(a, true);
+    if (this.realPerm !== null && a & 1) throw new AlignmentFault(a);
     return this.read8(a) | (this.read8((a + 1) >>> 0) << 8);
   }
   read32(a: number): number {
     if ((a & 0xfff) <= 0xffc && this.perm[a >>> 12] & PROT_READ) return this.dv.getInt32(a, true);
+    if (this.realPerm !== null && a & 3) throw new AlignmentFault(a);
     return this.read16(a) | (this.read16((a + 2) >>> 0) << 16);
   }
   write8(a: number, v: number): void {
@@ -136,15 +151,44 @@ export class AddressSpace {
   writeSlow(a: number, n: number): void {
     const last = (a + n - 1) >>> 0;
     if (last < a) throw this.fault(this.size, true);
+    const real = this.realPerm;
+    if (real !== null && a & (n - 1)) throw new AlignmentFault(a);
     for (let p = a >>> 12; p <= last >>> 12; p++) {
       const bits = this.perm[p];
-      if (!(bits & PROT_WRITE)) throw this.fault(p === a >>> 12 ? a : (p << 12) >>> 0, true);
+      if (!((real === null ? bits : real[p]) & PROT_WRITE)) throw this.fault(p === a >>> 12 ? a : (p << 12) >>> 0, true);
       if (bits & CODE) {
         this.perm[p] = bits & ~CODE;
         this.onCodeWrite(p);
       }
     }
   }
+  /**
+   * EFLAGS.AC (alignment check) for the code about to run: accessors see a page table
+   * without read/write bits, so each access goes through its slow path, which raises an
+   * AlignmentFault for a misaligned 2- or 4-byte access and otherwise checks the real
+   * bits. With AC clear nothing changes: the fast paths stay as they are (the cost of the
+   * feature when unused is nil). Called around one run of the interpreter; `leave`
+   * carries back the code marks (CODE, set and cleared while running).
+   */
+  enterAlignmentCheck(): void {
+    if (this.realPerm !== null) return;
+    const real = this.perm;
+    const shadow = (this.shadowPerm ??= new Uint8Array(real.length));
+    const strip = ~(PROT_READ | PROT_WRITE) & 0xff;
+    for (let i = 0; i < real.length; i++) shadow[i] = real[i] & strip;
+    this.realPerm = real;
+    this.perm = shadow;
+  }
+  leaveAlignmentCheck(): void {
+    const real = this.realPerm;
+    if (real === null) return;
+    const shadow = this.perm;
+    const rw = PROT_READ | PROT_WRITE;
+    for (let i = 0; i < real.length; i++) real[i] = (real[i] & rw) | (shadow[i] & ~rw);
+    this.perm = real;
+    this.realPerm = null;
+  }
+
   /** SEGV_ACCERR when a mapping covers the address (PROT_NONE included), else SEGV_MAPERR. */
   fault(a: number, write: boolean): PageFault {
     return new PageFault(a >>> 0, this.findMapping(a >>> 0) !== undefined, write);
@@ -266,7 +310,7 @@ export class AddressSpace {
   private coalesce(m: Mapping): Mapping {
     const ms = this.mappings;
     const same = (a: Mapping, b: Mapping) => a.end === b.start && a.prot === b.prot && a.flags === b.flags &&
-      a.name === b.name && a.dev === b.dev && a.ino === b.ino && a.backing === b.backing &&
+      a.name === b.name && a.dev === b.dev && a.ino === b.ino && a.backing === b.backing && a.source === b.source &&
       (a.ino === 0 || a.offset + (a.end - a.start) === b.offset);
     let i = ms.indexOf(m);
     if (i > 0 && same(ms[i - 1], m)) { ms[i - 1].end = m.end; ms.splice(i, 1); i--; m = ms[i]; }

@@ -1,3 +1,11 @@
+/**
+ * Thrown by a misaligned access while EFLAGS.AC is set (#AC); becomes the guest's SIGBUS
+ * with BUS_ADRALN, as Linux's exc_alignment_check() sends it.
+ */
+export class AlignmentFault {
+  constructor(readonly addr: number) {}
+}
+
 /** Thrown by guest memory accesses that the page table refuses; becomes the guest's SIGSEGV. */
 export class PageFault {
   constructor(

@@ -1,7 +1,7 @@
 /** Data movement: mov family, lea, xchg, push/pop, cmov, setcc, bswap, xadd, cmpxchg, conversions. */
-import type { Cpu } from '../cpu.js';
+import { EXIT_AC, type Cpu } from '../cpu.js';
 import { cond, getFlags, setArith } from '../flags.js';
-import { EAX, ECX, EDX, EBX, ESP, EBP, ZF, USER_FLAGS_MASK, FLAGS_FIXED } from '../state.js';
+import { AC, EAX, ECX, EDX, EBX, ESP, EBP, ZF, USER_FLAGS_MASK, FLAGS_FIXED } from '../state.js';
 import { ALU, sc } from './alu.js';
 import { R8, getRM, memGet, memSet, norm, regGet, regSet, rmOperand, setRM } from './operand.js';
 import { lea32, load32, load8, loadExt, store32, store8, storeImm32 } from './mem32.js';
@@ -198,9 +198,13 @@ def('pushf', (d) => { // pushf: RF and VM read as 0
 });
 def('popf', (d) => { // popf
   const size = d.opsize;
+  // The block ends here so that a change of EFLAGS.AC takes effect at the next instruction.
+  d.ends = true;
   return (c) => {
     const v = popv(c, size);
+    const before = c.s[9];
     setFlagsUser(c, size === 4 ? v : (getFlags(c) & ~0xffff) | v);
+    if ((before ^ c.s[9]) & AC) c.exit = EXIT_AC;
   };
 });
 def('sahf', () => (c) => { // sahf

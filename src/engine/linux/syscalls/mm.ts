@@ -62,6 +62,7 @@ async function mmap(t: Task, addr: number, len: number, prot: number, flags: num
     }
     const m = mem.map(at, size, prot, flags, file.path, off, st.dev, st.ino);
     if (shared) m.backing = file;
+    else m.source = (buf, o) => file.pread(t, buf, o);
     const n = await file.pread(t, mem.u8.subarray(at, at + size), off);
     if (typeof n === 'number' && n < 0) { mem.unmap(at, size); return n; }
     if (shared) shmMapped(mem, m);
@@ -144,18 +145,33 @@ function mremap(t: Task, old: number, oldSize: number, newSize: number, flags: n
   return dest;
 }
 
-function madvise(t: Task, addr: number, len: number, advice: number): number {
+/**
+ * madvise(2). DONTNEED (and REMOVE) drop private pages: anonymous ones read back as zeros,
+ * private file pages as the file's content again (a write made to the private copy is
+ * lost); shared pages keep their content (it lives in the file or the shared object).
+ * FREE applies to private anonymous memory only, which may then read as zeros.
+ */
+async function madvise(t: Task, addr: number, len: number, advice: number): Promise<number> {
   if (!aligned(addr)) return -EINVAL;
-  if (advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE) {
-    const end = addr + pageUp(len);
-    for (const m of t.mem.mappings) {
-      if (m.end <= addr || m.start >= end || m.backing) continue;
-      // Private pages read back as zero (anonymous) after DONTNEED.
-      if (m.flags & MAP_ANONYMOUS || advice !== MADV_FREE) {
-        const s = Math.max(m.start, addr), e = Math.min(m.end, end);
-        if (m.flags & MAP_ANONYMOUS) { t.mem.invalidateCode(s, e - s); t.mem.u8.fill(0, s, e); }
-      }
+  if (advice !== MADV_DONTNEED && advice !== MADV_FREE && advice !== MADV_REMOVE) return 0;
+  const mem = t.mem;
+  const end = addr + pageUp(len);
+  for (const m of [...mem.mappings]) {
+    if (m.end <= addr || m.start >= end || m.backing) continue;
+    const s = Math.max(m.start, addr), e = Math.min(m.end, end);
+    if (m.flags & MAP_SHARED) continue;
+    if (m.flags & MAP_ANONYMOUS || m.ino === 0) {
+      // Anonymous memory: heap, stack, MAP_ANONYMOUS, private /dev/zero.
+      mem.invalidateCode(s, e - s);
+      mem.u8.fill(0, s, e);
+      continue;
     }
+    // FREE is for anonymous memory only; ELF segments mapped by execve carry no source and keep their pages.
+    if (advice === MADV_FREE || !m.source) continue;
+    mem.invalidateCode(s, e - s);
+    mem.u8.fill(0, s, e);
+    const n = await m.source(mem.u8.subarray(s, e), m.offset + (s - m.start));
+    if (n < 0) return n;
   }
   return 0;
 }

@@ -125,8 +125,8 @@ async function execve(t: Task, pathp: number, argvp: number, envp: number): Prom
   if (typeof argv === 'number') return argv;
   const env = getStringArray(t, envp);
   if (typeof env === 'number') return env;
-  const abs = path.startsWith('/') ? path : `${t.proc.fs.cwd.replace(/\/$/, '')}/${path}`;
-  const r = await loadProgram(t, t.kernel.readExecutable, abs, argv, env, (m) => t.kernel.warnOnce(`exec:${m}`, m));
+  // The path as given: a script's interpreter gets it as its argument, and AT_EXECFN shows it.
+  const r = await loadProgram(t, t.kernel.readExecutable, path, argv, env, (m) => t.kernel.warnOnce(`exec:${m}`, m));
   if (typeof r === 'number') return r;
   const p = t.proc;
   // Other threads die (de_thread); the caller becomes the only thread.
