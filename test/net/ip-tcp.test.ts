@@ -388,3 +388,21 @@ test('NewReno: a loss halves the congestion window (ssthresh = flight / 2), then
   p.clock.run(() => s.received === 4 << 20);
   assert.ok(c.cwnd > c.ssthresh, 'congestion avoidance grew the window past ssthresh');
 });
+
+test('a connection to the stack\'s own address loops back inside the stack; IP_TTL applies to its packets', () => {
+  const p = pair();
+  const l = ok(p.a.listen(addr('0.0.0.0', 5000), 5, {}));
+  const c = ok(p.a.connect(addr(A4, 5000), null, { ttl: 7 }));
+  let s: StreamConn | null = null;
+  p.clock.run(() => c.state === 'connected' && (s ??= l.accept()) !== null, 1000);
+  const d = drive(c, { send: pattern(100_000, 3) });
+  const r = drive(s!, { send: pattern(1000, 4) });
+  assert.ok(p.clock.run(() => r.eof && d.eof, 10_000));
+  assert.equal(r.sha256(), sha256(pattern(100_000, 3)));
+  assert.equal(p.la.sent, 0, 'nothing went out on the link');
+  // Over the link, the TTL option shows in the IPv4 header.
+  let ttl = -1;
+  p.la.tap = (pkt) => { ttl = pkt[8]; };
+  ok(p.a.connect(addr(B4, 1), null, { ttl: 7 }));
+  assert.equal(ttl, 7);
+});

@@ -249,8 +249,8 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
   sendTcp(conn: TcpConn, pkt: Uint8Array): void {
     const hl = conn.v6 ? IPV6_HEADER : IPV4_HEADER;
     // TCP never fragments (the MSS fits the MTU): DF set for path MTU discovery, as Linux.
-    if (conn.v6) writeIpv6(pkt, PROTO_TCP, conn.localAddr, conn.remoteAddr, pkt.length - hl, this.ttl);
-    else writeIpv4(pkt, PROTO_TCP, conn.localAddr, conn.remoteAddr, pkt.length, this.ttl, this.nextId(), true);
+    if (conn.v6) writeIpv6(pkt, PROTO_TCP, conn.localAddr, conn.remoteAddr, pkt.length - hl, conn.ttl ?? this.ttl);
+    else writeIpv4(pkt, PROTO_TCP, conn.localAddr, conn.remoteAddr, pkt.length, conn.ttl ?? this.ttl, this.nextId(), true);
     this.transmit(pkt, conn.remoteAddr);
   }
 
@@ -457,7 +457,10 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
       if (--this.depth === 0 && this.woken.size) {
         const ws = [...this.woken];
         this.woken.clear();
-        for (const w of ws) w.onChange?.();
+        // Every watcher hears of its change even if an earlier callback throws; the first error is rethrown.
+        let err: unknown = null;
+        for (const w of ws) { try { w.onChange?.(); } catch (e) { err ??= e; } }
+        if (err !== null) throw err;
       }
     }
   }

@@ -165,6 +165,8 @@ export class TcpConn implements StreamConn {
   private error = 0;
   /** An ICMP error seen while connected (Linux's sk_err_soft), reported if the connection then times out. */
   private softError = 0;
+  /** IP_TTL / IPV6_UNICAST_HOPS for this connection, or null for the stack's default. */
+  ttl: number | null = null;
   /** The listener a passive connection belongs to until accept(). */
   listener: unknown = null;
 
@@ -266,6 +268,7 @@ export class TcpConn implements StreamConn {
     }
     if (o.rcvBuf) this.rcvBuf.setCapacity(o.rcvBuf);
     if (o.sndBuf) this.sndBuf.setCapacity(o.sndBuf);
+    if (o.ttl !== undefined) this.ttl = o.ttl;
   }
 
   // ---- Opening ----------------------------------------------------------------------------
