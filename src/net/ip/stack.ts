@@ -99,7 +99,8 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
   private readonly isnSecret: number;
   /** Packets dropped, by reason (for diagnostics and tests). */
   readonly drops = new Map<string, number>();
-  readonly counters = { rx: 0, tx: 0 };
+  /** Packets and bytes through the link (for a network-activity display). */
+  readonly counters = { rx: 0, tx: 0, rxBytes: 0, txBytes: 0 };
 
   constructor(private readonly link: PacketLink, config: IpStackConfig) {
     this.name = config.name ?? 'tailscale';
@@ -389,6 +390,7 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
 
   private transmit(pkt: Uint8Array, dst: Uint8Array): void {
     this.counters.tx++;
+    this.counters.txBytes += pkt.length;
     if (this.isLocal(dst)) { this.clock.setTimer(() => this.input(pkt), 0); return; }
     this.link.send(pkt);
   }
@@ -469,6 +471,7 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
   input(raw: Uint8Array): void {
     if (this.closed) return;
     this.counters.rx++;
+    this.counters.rxBytes += raw.length;
     this.guard(() => this.inputPacket(raw));
   }
 

@@ -761,8 +761,11 @@ export class TcpConn implements StreamConn {
     if (seq === this.rcvNxt) {
       if (d.length > this.rcvMss) this.rcvMss = Math.min(d.length, this.ourMss);
       if (d.length > 0) {
-        if (!this.shutRd) this.rcvBuf.push(d);
-        this.rcvNxt = seqAdd(this.rcvNxt, d.length);
+        // The window promised this room; should the buffer have shrunk since (a smaller
+        // SO_RCVBUF), only what fits is taken and acknowledged, and the peer sends the rest again.
+        const n = this.shutRd ? d.length : this.rcvBuf.push(d);
+        this.rcvNxt = seqAdd(this.rcvNxt, n);
+        if (n < d.length) fin = false;
       }
       let hadOoo = false;
       if (fin) this.gotFin();
@@ -776,8 +779,9 @@ export class TcpConn implements StreamConn {
           const skip = seqDiff(this.rcvNxt, o.seq);
           if (skip < o.data.length) {
             const rest = o.data.subarray(skip);
-            if (!this.shutRd) this.rcvBuf.push(rest);
-            this.rcvNxt = seqAdd(this.rcvNxt, rest.length);
+            const n = this.shutRd ? rest.length : this.rcvBuf.push(rest);
+            this.rcvNxt = seqAdd(this.rcvNxt, n);
+            if (n < rest.length) break;
           }
           if (o.fin && skip <= o.data.length) { this.gotFin(); break; }
         }
