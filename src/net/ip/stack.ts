@@ -592,9 +592,9 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
       else this.drop('echo reply for no socket');
       return;
     }
-    if (!isErrorType(v6, type)) { this.drop(`ICMP type ${type}`); return; }
+    if (!isErrorType(v6, type)) { this.drop('ICMP type not handled'); return; }
     const e = icmpError(v6, type, m[1], m);
-    if (!e) { this.drop(`ICMP error type ${type}`); return; }
+    if (!e) { this.drop('ICMP error type not handled'); return; }
     // The quoted packet: our own, so its source is us and its destination the peer.
     const q = parseQuoted(m.subarray(8), v6);
     if (!q || !this.isLocal(q.src)) { this.drop('ICMP error quoting no packet of ours'); return; }
