@@ -406,3 +406,19 @@ test('a connection to the stack\'s own address loops back inside the stack; IP_T
   ok(p.a.connect(addr(B4, 1), null, { ttl: 7 }));
   assert.equal(ttl, 7);
 });
+
+test('closing a listener resets the connections it had not accepted (Linux inet_csk_listen_stop)', () => {
+  const p = pair();
+  const l = ok(p.b.listen(addr('0.0.0.0', 6000), 5, {}));
+  const cs = [0, 1].map(() => ok(p.a.connect(addr(B4, 6000), null, {})));
+  p.clock.run(() => l.pending() === 2);
+  l.close();
+  p.clock.advance(50);
+  for (const c of cs) {
+    assert.equal(c.state, 'closed');
+    assert.equal(c.takeError(), ECONNRESET);
+  }
+  const late = ok(p.a.connect(addr(B4, 6000), null, {}));
+  p.clock.advance(50);
+  assert.equal(late.takeError(), ECONNREFUSED, 'the port is closed now');
+});
