@@ -422,3 +422,30 @@ test('closing a listener resets the connections it had not accepted (Linux inet_
   p.clock.advance(50);
   assert.equal(late.takeError(), ECONNREFUSED, 'the port is closed now');
 });
+
+test('an ICMP host unreachable from the link fails a connecting socket at once with EHOSTUNREACH', () => {
+  const p = pair();
+  // The link answers the SYN as net-ts would for an address no WireGuard peer owns.
+  p.la.tap = (pkt) => {
+    p.la.down = true;
+    const m = new Uint8Array(8 + 28);
+    m[0] = 3; m[1] = 1;
+    m.set(pkt.subarray(0, 28), 8);
+    let sum = 0;
+    for (let i = 0; i < m.length; i += 2) sum += (m[i] << 8) | m[i + 1];
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    m[2] = (~sum >> 8) & 0xff; m[3] = ~sum & 0xff;
+    const ip = new Uint8Array(20 + m.length);
+    ip.set([0x45, 0, 0, ip.length, 0, 0, 0, 0, 64, 1, 0, 0, 100, 100, 100, 100, 100, 64, 0, 1]);
+    let h = 0;
+    for (let i = 0; i < 20; i += 2) h += (ip[i] << 8) | ip[i + 1];
+    while (h > 0xffff) h = (h & 0xffff) + (h >>> 16);
+    ip[10] = (~h >> 8) & 0xff; ip[11] = ~h & 0xff;
+    ip.set(m, 20);
+    p.clock.setTimer(() => p.a.input(ip), 1);
+  };
+  const c = ok(p.a.connect(addr('100.64.9.9', 22), null, {}));
+  p.clock.advance(10);
+  assert.equal(c.state, 'closed');
+  assert.equal(c.takeError(), 113);
+});
