@@ -388,3 +388,64 @@ test('NewReno: a loss halves the congestion window (ssthresh = flight / 2), then
   p.clock.run(() => s.received === 4 << 20);
   assert.ok(c.cwnd > c.ssthresh, 'congestion avoidance grew the window past ssthresh');
 });
+
+test('a connection to the stack\'s own address loops back inside the stack; IP_TTL applies to its packets', () => {
+  const p = pair();
+  const l = ok(p.a.listen(addr('0.0.0.0', 5000), 5, {}));
+  const c = ok(p.a.connect(addr(A4, 5000), null, { ttl: 7 }));
+  let s: StreamConn | null = null;
+  p.clock.run(() => c.state === 'connected' && (s ??= l.accept()) !== null, 1000);
+  const d = drive(c, { send: pattern(100_000, 3) });
+  const r = drive(s!, { send: pattern(1000, 4) });
+  assert.ok(p.clock.run(() => r.eof && d.eof, 10_000));
+  assert.equal(r.sha256(), sha256(pattern(100_000, 3)));
+  assert.equal(p.la.sent, 0, 'nothing went out on the link');
+  // Over the link, the TTL option shows in the IPv4 header.
+  let ttl = -1;
+  p.la.tap = (pkt) => { ttl = pkt[8]; };
+  ok(p.a.connect(addr(B4, 1), null, { ttl: 7 }));
+  assert.equal(ttl, 7);
+});
+
+test('closing a listener resets the connections it had not accepted (Linux inet_csk_listen_stop)', () => {
+  const p = pair();
+  const l = ok(p.b.listen(addr('0.0.0.0', 6000), 5, {}));
+  const cs = [0, 1].map(() => ok(p.a.connect(addr(B4, 6000), null, {})));
+  p.clock.run(() => l.pending() === 2);
+  l.close();
+  p.clock.advance(50);
+  for (const c of cs) {
+    assert.equal(c.state, 'closed');
+    assert.equal(c.takeError(), ECONNRESET);
+  }
+  const late = ok(p.a.connect(addr(B4, 6000), null, {}));
+  p.clock.advance(50);
+  assert.equal(late.takeError(), ECONNREFUSED, 'the port is closed now');
+});
+
+test('an ICMP host unreachable from the link fails a connecting socket at once with EHOSTUNREACH', () => {
+  const p = pair();
+  // The link answers the SYN as net-ts would for an address no WireGuard peer owns.
+  p.la.tap = (pkt) => {
+    p.la.down = true;
+    const m = new Uint8Array(8 + 28);
+    m[0] = 3; m[1] = 1;
+    m.set(pkt.subarray(0, 28), 8);
+    let sum = 0;
+    for (let i = 0; i < m.length; i += 2) sum += (m[i] << 8) | m[i + 1];
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    m[2] = (~sum >> 8) & 0xff; m[3] = ~sum & 0xff;
+    const ip = new Uint8Array(20 + m.length);
+    ip.set([0x45, 0, 0, ip.length, 0, 0, 0, 0, 64, 1, 0, 0, 100, 100, 100, 100, 100, 64, 0, 1]);
+    let h = 0;
+    for (let i = 0; i < 20; i += 2) h += (ip[i] << 8) | ip[i + 1];
+    while (h > 0xffff) h = (h & 0xffff) + (h >>> 16);
+    ip[10] = (~h >> 8) & 0xff; ip[11] = ~h & 0xff;
+    ip.set(m, 20);
+    p.clock.setTimer(() => p.a.input(ip), 1);
+  };
+  const c = ok(p.a.connect(addr('100.64.9.9', 22), null, {}));
+  p.clock.advance(10);
+  assert.equal(c.state, 'closed');
+  assert.equal(c.takeError(), 113);
+});

@@ -99,7 +99,8 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
   private readonly isnSecret: number;
   /** Packets dropped, by reason (for diagnostics and tests). */
   readonly drops = new Map<string, number>();
-  readonly counters = { rx: 0, tx: 0 };
+  /** Packets and bytes through the link (for a network-activity display). */
+  readonly counters = { rx: 0, tx: 0, rxBytes: 0, txBytes: 0 };
 
   constructor(private readonly link: PacketLink, config: IpStackConfig) {
     this.name = config.name ?? 'tailscale';
@@ -249,8 +250,8 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
   sendTcp(conn: TcpConn, pkt: Uint8Array): void {
     const hl = conn.v6 ? IPV6_HEADER : IPV4_HEADER;
     // TCP never fragments (the MSS fits the MTU): DF set for path MTU discovery, as Linux.
-    if (conn.v6) writeIpv6(pkt, PROTO_TCP, conn.localAddr, conn.remoteAddr, pkt.length - hl, this.ttl);
-    else writeIpv4(pkt, PROTO_TCP, conn.localAddr, conn.remoteAddr, pkt.length, this.ttl, this.nextId(), true);
+    if (conn.v6) writeIpv6(pkt, PROTO_TCP, conn.localAddr, conn.remoteAddr, pkt.length - hl, conn.ttl ?? this.ttl);
+    else writeIpv4(pkt, PROTO_TCP, conn.localAddr, conn.remoteAddr, pkt.length, conn.ttl ?? this.ttl, this.nextId(), true);
     this.transmit(pkt, conn.remoteAddr);
   }
 
@@ -389,6 +390,7 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
 
   private transmit(pkt: Uint8Array, dst: Uint8Array): void {
     this.counters.tx++;
+    this.counters.txBytes += pkt.length;
     if (this.isLocal(dst)) { this.clock.setTimer(() => this.input(pkt), 0); return; }
     this.link.send(pkt);
   }
@@ -457,7 +459,10 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
       if (--this.depth === 0 && this.woken.size) {
         const ws = [...this.woken];
         this.woken.clear();
-        for (const w of ws) w.onChange?.();
+        // Every watcher hears of its change even if an earlier callback throws; the first error is rethrown.
+        let err: unknown = null;
+        for (const w of ws) { try { w.onChange?.(); } catch (e) { err ??= e; } }
+        if (err !== null) throw err;
       }
     }
   }
@@ -466,6 +471,7 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
   input(raw: Uint8Array): void {
     if (this.closed) return;
     this.counters.rx++;
+    this.counters.rxBytes += raw.length;
     this.guard(() => this.inputPacket(raw));
   }
 
@@ -586,9 +592,9 @@ export class IpStack implements NetStack, TcpHost, DatagramHost, ListenerHost {
       else this.drop('echo reply for no socket');
       return;
     }
-    if (!isErrorType(v6, type)) { this.drop(`ICMP type ${type}`); return; }
+    if (!isErrorType(v6, type)) { this.drop('ICMP type not handled'); return; }
     const e = icmpError(v6, type, m[1], m);
-    if (!e) { this.drop(`ICMP error type ${type}`); return; }
+    if (!e) { this.drop('ICMP error type not handled'); return; }
     // The quoted packet: our own, so its source is us and its destination the peer.
     const q = parseQuoted(m.subarray(8), v6);
     if (!q || !this.isLocal(q.src)) { this.drop('ICMP error quoting no packet of ours'); return; }

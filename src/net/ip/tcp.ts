@@ -165,6 +165,8 @@ export class TcpConn implements StreamConn {
   private error = 0;
   /** An ICMP error seen while connected (Linux's sk_err_soft), reported if the connection then times out. */
   private softError = 0;
+  /** IP_TTL / IPV6_UNICAST_HOPS for this connection, or null for the stack's default. */
+  ttl: number | null = null;
   /** The listener a passive connection belongs to until accept(). */
   listener: unknown = null;
 
@@ -266,6 +268,7 @@ export class TcpConn implements StreamConn {
     }
     if (o.rcvBuf) this.rcvBuf.setCapacity(o.rcvBuf);
     if (o.sndBuf) this.sndBuf.setCapacity(o.sndBuf);
+    if (o.ttl !== undefined) this.ttl = o.ttl;
   }
 
   // ---- Opening ----------------------------------------------------------------------------
@@ -758,8 +761,11 @@ export class TcpConn implements StreamConn {
     if (seq === this.rcvNxt) {
       if (d.length > this.rcvMss) this.rcvMss = Math.min(d.length, this.ourMss);
       if (d.length > 0) {
-        if (!this.shutRd) this.rcvBuf.push(d);
-        this.rcvNxt = seqAdd(this.rcvNxt, d.length);
+        // The window promised this room; should the buffer have shrunk since (a smaller
+        // SO_RCVBUF), only what fits is taken and acknowledged, and the peer sends the rest again.
+        const n = this.shutRd ? d.length : this.rcvBuf.push(d);
+        this.rcvNxt = seqAdd(this.rcvNxt, n);
+        if (n < d.length) fin = false;
       }
       let hadOoo = false;
       if (fin) this.gotFin();
@@ -773,8 +779,9 @@ export class TcpConn implements StreamConn {
           const skip = seqDiff(this.rcvNxt, o.seq);
           if (skip < o.data.length) {
             const rest = o.data.subarray(skip);
-            if (!this.shutRd) this.rcvBuf.push(rest);
-            this.rcvNxt = seqAdd(this.rcvNxt, rest.length);
+            const n = this.shutRd ? rest.length : this.rcvBuf.push(rest);
+            this.rcvNxt = seqAdd(this.rcvNxt, n);
+            if (n < rest.length) break;
           }
           if (o.fin && skip <= o.data.length) { this.gotFin(); break; }
         }
