@@ -15,7 +15,6 @@ import { HttpBytesDevice, type HttpOptions } from '../src/engine/block/http.js';
 import { Ext2Fs } from '../src/engine/fs/ext2/index.js';
 import { allocAnonDev } from '../src/engine/fs/tmpfs.js';
 import { createMachine } from '../src/engine/machine.js';
-import '../src/engine/linux/syscalls/index.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/webx86.js');

@@ -7,7 +7,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import '../src/engine/linux/syscalls/index.js';
 import { runGuest } from '../test/support/guest.js';
 import { GCC_ROOT_PACKAGES, GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
 import { HostFs } from '../src/host/node/hostfs.js';
@@ -251,4 +250,11 @@ function mipsSummary(): string {
   const { appendFileSync } = await import('node:fs');
   const { wireguardSection } = await import('./wireguard.js');
   appendFileSync(join(ROOT, 'docs/BENCHMARKS.md'), await wireguardSection());
+}
+
+// The user-space TCP/IP stack (bench/net-ip.ts): in-process and against Linux over a TUN device.
+{
+  const { appendFileSync } = await import('node:fs');
+  const { netIpSection } = await import('./net-ip.js');
+  appendFileSync(join(ROOT, 'docs/BENCHMARKS.md'), await netIpSection());
 }

@@ -1,5 +1,5 @@
 /** The JS API, shaped after CheerpX 1.x: port an example by changing its import line. */
 export { Linux } from './linux.js';
-export type { LinuxOptions, MountPointConfiguration, CallbackName, CallbackValue, TerminalHandle } from './linux.js';
+export type { LinuxOptions, MountPointConfiguration, CallbackName, CallbackValue, DiskProgress, TerminalHandle } from './linux.js';
 export { Device, BlockDevice, HttpBytesDevice, ChunkedDevice, IDBDevice, OverlayDevice, WebDevice, DataDevice } from './devices.js';
 export type { RunOptions } from '../host/worker/protocol.js';

@@ -25,7 +25,10 @@ export type CallbackName = 'cpuActivity' | 'diskActivity' | 'diskLatency' | 'pro
   | 'diskProgress' | 'diskError' | 'warning' | 'log';
 
 /** Callback value by event: CheerpX's states and numbers, objects for the extensions. */
-export type CallbackValue = string | number | { bytes: number; requests: number; inFlight: number; cacheHits: number; cacheMisses: number };
+export type CallbackValue = string | number | DiskProgress;
+
+/** diskProgress's value: download totals, and what is going wrong right now (a stall being retried) or null. */
+export interface DiskProgress { bytes: number; requests: number; inFlight: number; cacheHits: number; cacheMisses: number; problem: string | null }
 
 /** A program on a pseudo-terminal of its own (extension: a second terminal on the page). */
 export interface TerminalHandle {
@@ -168,13 +171,13 @@ export class Linux {
         : e.type === 'diskLatency' ? e.ms
           : e.type === 'processCreated' ? e.pid
             : e.type === 'diskError' || e.type === 'warning' || e.type === 'log' ? e.message
-              : { bytes: e.bytes, requests: e.requests, inFlight: e.inFlight, cacheHits: e.cacheHits, cacheMisses: e.cacheMisses };
+              : { bytes: e.bytes, requests: e.requests, inFlight: e.inFlight, cacheHits: e.cacheHits, cacheMisses: e.cacheMisses, problem: e.problem };
     for (const cb of this.callbacks.get(e.type) ?? []) {
       try { cb(value); } catch (err) { console.error(err); }
     }
   }
 
-  /** Extension: write back what the guest wrote to its disks now (also done every 2 s). */
+  /** Extension: write back what the guest wrote to its disks now, durably (the worker also writes back within 300 ms of a write). */
   sync(): Promise<void> {
     return this.call(this.engine.sync());
   }

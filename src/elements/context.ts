@@ -23,6 +23,8 @@ export interface VmStatus {
   cacheMisses: number;
   cpu: 'ready' | 'wait';
   disk: 'ready' | 'wait';
+  /** What is going wrong with the disk right now (a stalled server being retried), or null. */
+  diskProblem?: string | null;
   /** Milliseconds to fetch the last block (null before any fetch). */
   latencyMs: number | null;
   /** How many latency samples so far: a new sample equal to the last still counts. */

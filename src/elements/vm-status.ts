@@ -31,6 +31,7 @@ const LATENCY_SAMPLES = 30;
  * @csspart phase - The phase and message line (a polite live region).
  * @csspart cpu - The CPU indicator and its use over the last 10 s.
  * @csspart disk - The disk indicator, latency and cache hit rate.
+ * @csspart disk-problem - What is going wrong with the disk while it lasts (a stalled server being retried); absent otherwise.
  * @csspart bytes - Bytes downloaded and requests.
  * @csspart error - The error message (role="alert"); empty without an error.
  *
@@ -40,6 +41,7 @@ const LATENCY_SAMPLES = 30;
  * @cssprop --x-vm-status-background - Background (default: transparent).
  * @cssprop --x-vm-status-idle - Colour of an idle indicator (default #8a8f98).
  * @cssprop --x-vm-status-busy - Colour of a busy indicator (default #f0a020, amber as in WebVM).
+ * @cssprop --x-vm-status-busy-text - Colour of the disk problem text (default #8a5a00, a dark amber).
  * @cssprop --x-vm-status-ok - Colour of the phase dot while running (default #2fa84f).
  * @cssprop --x-vm-status-error - Error text and dot colour (default #c62828).
  * @cssprop --x-vm-status-error-background - Error box background (default #fdecea).
@@ -113,6 +115,10 @@ export class XVmStatus extends LitElement {
       .dot.busy {
         animation: none;
       }
+    }
+    .problem {
+      color: var(--x-vm-status-busy-text, #8a5a00);
+      white-space: normal;
     }
     .phase-name {
       font-weight: 600;
@@ -333,7 +339,7 @@ export class XVmStatus extends LitElement {
       ${details && latency !== null ? html`<span class="muted">${Math.round(latency)} ms latency</span>` : nothing}
       ${details && lookups > 0 ? html`<span class="muted">${Math.round((100 * s.cacheHits) / lookups)}% from cache</span>` : nothing}
       <span class="sr-only">${busy ? 'busy' : 'idle'}</span>
-    </span>`;
+    </span>${s.diskProblem ? html`<span part="disk-problem" class="item problem" title=${s.diskProblem}>${this.compact ? 'Disk stalled, retrying' : s.diskProblem}</span>` : nothing}`;
   }
 
   private renderBytes(s: VmStatus, details: boolean) {

@@ -1,6 +1,6 @@
 import { LitElement, html, css } from 'lit';
 import { ContextProvider } from '@lit/context';
-import { Linux, type CallbackValue, type MountPointConfiguration } from '../api/linux.js';
+import { Linux, type CallbackValue, type DiskProgress, type MountPointConfiguration } from '../api/linux.js';
 import { DEFAULT_ENV, type RunOptions } from '../host/worker/protocol.js';
 import { mergeEnv, parseList } from './attributes.js';
 import { vmContext, type PtySession, type TerminalSession, type TerminalSink, type VmHost, type VmStatus } from './context.js';
@@ -9,7 +9,7 @@ import type { XDisk } from './disk.js';
 
 const INITIAL_STATUS: VmStatus = {
   phase: 'idle', message: 'Not started', bytesDownloaded: 0, requests: 0, inFlight: 0, cacheHits: 0, cacheMisses: 0,
-  cpu: 'ready', disk: 'ready', latencyMs: null, latencySamples: 0, error: null, exitStatus: null,
+  cpu: 'ready', disk: 'ready', latencyMs: null, latencySamples: 0, error: null, exitStatus: null, diskProblem: null,
 };
 
 /** `env`: KEY=VALUE words (or a JSON array of them); they are added to (and override) the defaults. */
@@ -97,8 +97,14 @@ export class XVm extends LitElement implements VmHost {
     }).observe(this, { childList: true, subtree: true });
   }
 
-  /** Leaving the page: push the last writes to IndexedDB (best effort; the worker writes back every 2 s anyway). */
+  /**
+   * Leaving the page: push the last writes to IndexedDB. Best effort: the worker dies with
+   * the page, and it writes back within 300 ms of a write anyway. `visibilitychange` to
+   * hidden comes first when a tab is switched away, minimised or closed, and leaves time
+   * to finish (pagehide alone often does not: the worker is gone before the commit).
+   */
   private readonly onPageHide = () => { void this.linux?.sync().catch(() => {}); };
+  private readonly onVisibility = () => { if (document.visibilityState === 'hidden') this.onPageHide(); };
 
   get status(): VmStatus { return this._status; }
   /** Resolves with the `Linux` instance once booted; rejects with a readable Error. */
@@ -120,6 +126,7 @@ export class XVm extends LitElement implements VmHost {
   override connectedCallback(): void {
     super.connectedCallback();
     addEventListener('pagehide', this.onPageHide);
+    document.addEventListener('visibilitychange', this.onVisibility);
     if (this.autostart && !this.linux && this._status.phase !== 'loading' && this._status.phase !== 'booting') {
       // Let the children parse and upgrade (innerHTML, appended later in the same task).
       setTimeout(() => { if (this.isConnected && this.autostart && this._status.phase === 'idle') void this.start(); }, 0);
@@ -129,6 +136,7 @@ export class XVm extends LitElement implements VmHost {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     removeEventListener('pagehide', this.onPageHide);
+    document.removeEventListener('visibilitychange', this.onVisibility);
     // Moving the element (disconnect then connect in one task) keeps the machine.
     setTimeout(() => { if (!this.isConnected) void this.stop(); }, 0);
   }
@@ -216,8 +224,8 @@ export class XVm extends LitElement implements VmHost {
       activity();
     });
     linux.registerCallback('diskProgress', (v: CallbackValue) => {
-      const p = v as { bytes: number; requests: number; inFlight: number; cacheHits: number; cacheMisses: number };
-      this.setStatus({ bytesDownloaded: p.bytes, requests: p.requests, inFlight: p.inFlight, cacheHits: p.cacheHits, cacheMisses: p.cacheMisses });
+      const p = v as DiskProgress;
+      this.setStatus({ bytesDownloaded: p.bytes, requests: p.requests, inFlight: p.inFlight, cacheHits: p.cacheHits, cacheMisses: p.cacheMisses, diskProblem: p.problem });
     });
     linux.registerCallback('diskError', (v) => this.fail(`disk: ${v as string}`));
     linux.registerCallback('log', (v) => console.debug(`webx86: ${v as string}`));

@@ -85,7 +85,7 @@ test('the image changing on the server mid-run is reported', async (t) => {
   srv.reset({ changeEtagAfter: 3 });
   const r = await webx86(['run', '--disk', url(), '--', '/bin/busybox', 'echo', 'ok']);
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /disk: the disk image changed on the server while in use \(ETag "img-v1" became "img-v2"\)/);
+  assert.match(r.stderr, /disk: http:\S+img\.ext2: the disk image changed on the server while in use \(ETag "img-v1" became "img-v2"\) \(bytes \d+-\d+\)/);
 });
 
 test('a second run with --overlay fetches nothing already read', async (t) => {

@@ -127,9 +127,9 @@ test('HTTP errors and compressed ranges give clear errors', async () => {
   srv.reset({ contentEncoding: 'gzip' });
   await assert.rejects(HttpBytesDevice.create(`${srv.url}/img`, fast), /Content-Encoding: gzip/);
   srv.reset({ fail503: 100 });
-  await assert.rejects(HttpBytesDevice.create(`${srv.url}/img`, { ...fast, retries: 2 }), /HTTP 503 Service Unavailable \(gave up after 3 attempts\)/);
+  await assert.rejects(HttpBytesDevice.create(`${srv.url}/img`, { ...fast, retries: 2 }), /img: HTTP 503 Service Unavailable \(bytes 0-65535; gave up after 3 attempts in \d+\.\d s\)/);
   const closed = new TestServer();
   await closed.start();
   await closed.stop();
-  await assert.rejects(HttpBytesDevice.create(`${closed.url}/img`, { ...fast, retries: 1 }), /network error: fetch failed \(ECONNREFUSED\) \(gave up after 2 attempts\)/);
+  await assert.rejects(HttpBytesDevice.create(`${closed.url}/img`, { ...fast, retries: 1 }), /img: network error: fetch failed \(ECONNREFUSED\) \(bytes 0-65535; gave up after 2 attempts in \d+\.\d s\)/);
 });

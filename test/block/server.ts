@@ -24,22 +24,40 @@ export interface Switches {
   shortBy?: number;
   /** Add a Content-Encoding header to range answers. */
   contentEncoding?: string;
+  /**
+   * Range requests overlapping bytes [from, to] misbehave as `kind` says (others are answered
+   * normally), the first `times` of them (default: all):
+   * - no-answer: never answer, keep the connection open;
+   * - stall-after-headers: send the headers of a correct 206, then nothing, connection open;
+   * - stall-mid-body: send half the body, then nothing;
+   * - short-body: Content-Length says the full length, 100 bytes fewer are sent, connection open;
+   * - wrong-range: a full-length body whose Content-Range names bytes 4096 further on;
+   * - reset: the connection is reset before any answer.
+   */
+  fault?: { kind: FaultKind; from: number; to: number; times?: number };
 }
+
+export type FaultKind = 'no-answer' | 'stall-after-headers' | 'stall-mid-body' | 'short-body' | 'wrong-range' | 'reset';
 
 export interface LogEntry { method: string; path: string; range: string | null; status: number; bytes: number }
 
 export class TestServer {
   readonly files = new Map<string, Content>();
   sw: Switches = {};
+  /** Answer cross-origin requests (browser tests): CORS headers on every answer, OPTIONS allowed. */
+  cors = false;
   log: LogEntry[] = [];
   private server!: Server;
   private count = 0;
+  private faults = 0;
   port = 0;
 
   get url(): string { return `http://127.0.0.1:${this.port}`; }
   get requests(): number { return this.log.filter((e) => e.method === 'GET').length; }
   get bytesSent(): number { return this.log.reduce((a, e) => a + e.bytes, 0); }
-  reset(sw: Switches = {}): void { this.sw = sw; this.log = []; this.count = 0; }
+  reset(sw: Switches = {}): void { this.sw = sw; this.log = []; this.count = 0; this.faults = 0; }
+  /** Requests that got the fault so far. */
+  get faulted(): number { return this.faults; }
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => { void this.handle(req, res); });
@@ -59,6 +77,12 @@ export class TestServer {
     const range = req.headers.range ?? null;
     const entry: LogEntry = { method: req.method ?? '', path, range, status: 0, bytes: 0 };
     this.log.push(entry);
+    if (this.cors) {
+      res.setHeader('access-control-allow-origin', '*');
+      res.setHeader('access-control-allow-headers', 'range');
+      res.setHeader('access-control-expose-headers', 'content-range, content-length, etag, last-modified, accept-ranges');
+      if (req.method === 'OPTIONS') { entry.status = 204; res.writeHead(204).end(); return; }
+    }
     if (sw.latencyMs) await new Promise((r) => setTimeout(r, sw.latencyMs));
     const send = (status: number, headers: Record<string, string | number>, body?: Uint8Array) => {
       entry.status = status;
@@ -95,6 +119,23 @@ export class TestServer {
     const end = Math.min(size - 1, m[2] === '' ? size - 1 : Number(m[2]));
     if (start >= size) { send(416, { ...headers, 'content-range': `bytes */${size}`, 'content-length': 0 }); return; }
     let body = bytes(start, end - start + 1);
+    const f = sw.fault;
+    if (f && req.method === 'GET' && start <= f.to && end >= f.from && (f.times === undefined || this.faults < f.times)) {
+      this.faults++;
+      entry.status = -1;
+      const h = { ...headers, 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': body.length };
+      switch (f.kind) {
+        case 'no-answer': return;
+        case 'reset': req.socket.resetAndDestroy(); return;
+        case 'stall-after-headers': res.writeHead(206, h); res.flushHeaders(); return;
+        case 'stall-mid-body': res.writeHead(206, h); res.write(body.subarray(0, body.length >> 1)); return;
+        case 'short-body': res.writeHead(206, h); res.write(body.subarray(0, Math.max(0, body.length - 100))); return;
+        case 'wrong-range':
+          res.writeHead(206, { ...h, 'content-range': `bytes ${start + 4096}-${end + 4096}/${size}` });
+          res.end(body);
+          return;
+      }
+    }
     if (sw.shortBy) body = body.subarray(0, Math.max(0, body.length - sw.shortBy));
     if (sw.contentEncoding) headers['content-encoding'] = sw.contentEncoding;
     send(206, { ...headers, 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': body.length }, body);

@@ -37,6 +37,22 @@ describe('the page and the engine', () => {
     await linux.delete();
   });
 
+  it('run() resolves only after its program\'s last output reached the console (100 runs)', async () => {
+    // The console callback and run()'s result travel on different MessagePorts, which are not
+    // ordered with each other: before the worker awaited the page's acknowledgement of the last
+    // batch, the final line was sometimes missing when run() resolved.
+    const linux = await wx.Linux.create({ mounts: [{ type: 'ext2', path: '/', dev: await wx.HttpBytesDevice.create(env.image) }] });
+    let out = '';
+    linux.setCustomConsole((buf: Uint8Array) => { out += decoder.decode(buf); }, 80, 24);
+    for (let i = 0; i < 100; i++) {
+      out = '';
+      const r = await linux.run('/bin/sh', ['-c', `echo first-${i}; echo last-${i}`]);
+      expect(r.status).to.equal(0);
+      expect(out, `run ${i}`).to.contain(`last-${i}`);
+    }
+    await linux.delete();
+  });
+
   it('output written before a console is set is replayed to it', async () => {
     const linux = await wx.Linux.create({ mounts: [{ type: 'ext2', path: '/', dev: await wx.HttpBytesDevice.create(env.image) }] });
     expect((await linux.run('/bin/bash', ['-c', 'echo early-output'])).status).to.equal(0);

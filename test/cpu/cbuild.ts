@@ -7,15 +7,28 @@ import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { buildC as buildShared } from '../support/build.js';
 import { fileURLToPath } from 'node:url';
+import { mnemonics, undefinedFlags } from '../../src/engine/cpu/isa/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(here, '../..');
 export const INT_DIR = join(here, 'int');
 const FLAGS = ['-m32', '-static', '-O1', '-fno-pie', '-no-pie', '-Wall'];
 
-/** Compile `src` (a path under test/cpu/int) and the headers it includes; returns the binary's path. */
+/**
+ * The instruction table's undefined-flag masks as C macros: -DUNDEF_<mnemonic>=mask (the
+ * flags some form of the instruction leaves undefined) and -DUNDEF1_<mnemonic> (the same
+ * for a shift or rotate count of 1). test/cpu/int/common.h turns them into DEFINED(op).
+ */
+export function isaDefines(): string[] {
+  return mnemonics().flatMap((m) => {
+    const u = undefinedFlags(m);
+    return [`-DUNDEF_${m}=0x${u.any.toString(16)}`, `-DUNDEF1_${m}=0x${u.count1.toString(16)}`];
+  });
+}
+
+/** Compile `src` (a path under test/cpu/int) and the headers it includes, with the table's flag masks; returns the binary's path. */
 export function buildC(src: string, extra: string[] = []): string {
-  return buildShared(resolve(INT_DIR, src), extra, FLAGS);
+  return buildShared(resolve(INT_DIR, src), [...isaDefines(), ...extra], FLAGS);
 }
 
 /** First differing line of two outputs, for a readable assertion message. */

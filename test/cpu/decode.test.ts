@@ -10,8 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { AddressSpace, PROT_EXEC, PROT_READ } from '../../src/engine/mem/address-space.js';
 import { Decoder } from '../../src/engine/cpu/decoder.js';
 import { decodeOne } from '../../src/engine/cpu/interp.js';
+import { busyboxStatic } from '../../src/host/node/debian-packages.js';
 
-const BUSYBOX = '/tmp/debs/bb/bin/busybox';
+const BUSYBOX = busyboxStatic();
 const PREFIXES = new Set([0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65]);
 
 interface Insn { addr: number; bytes: number[]; text: string }
@@ -41,7 +42,7 @@ function opcodeKey(b: number[]): string {
 
 const have = existsSync(BUSYBOX) && spawnSync('objdump', ['--version']).status === 0;
 
-test('every integer instruction in busybox .text decodes, with the length objdump finds', { skip: !have && 'needs /tmp/debs/bb/bin/busybox and objdump' }, (t) => {
+test('every integer instruction in busybox .text decodes, with the length objdump finds', { skip: !have && 'needs objdump' }, (t) => {
   const insns = disassemble(BUSYBOX);
   assert.ok(insns.length > 100000, `disassembled ${insns.length} instructions`);
   const file = readFileSync(BUSYBOX);

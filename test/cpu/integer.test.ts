@@ -2,11 +2,11 @@
  * The integer instruction set against the real CPU: each C program in test/cpu/int runs
  * the same instructions over tables of operands (inline asm) and prints results and
  * EFLAGS; the binary's output under the engine must equal its native output.
- * Flags the SDM leaves undefined are masked in the programs (each file's header says which):
- *   AF after and/or/xor/test; AF after shifts, OF after shifts/rotates/shld/shrd by more
- *   than 1 (and 16-bit shld/shrd counts above 16 entirely); SF ZF AF PF after mul/imul; all
- *   six after div/idiv; OF SF AF PF after bt*; CF OF SF AF PF after bsf/bsr; OF after
- *   daa/das; OF SF ZF PF after aaa/aas; OF AF CF after aam/aad.
+ * Flags the SDM leaves undefined are masked in the programs, with the masks of the
+ * instruction table (src/engine/cpu/isa/rows.ts, its u: and u1: flag columns), passed to
+ * gcc as -DUNDEF_<mnemonic> by cbuild.ts: e.g. AF after and/or/xor/test, OF after a shift
+ * by more than 1, SF ZF AF PF after mul/imul, all six after div/idiv. (16-bit shld/shrd
+ * counts above 16, which leave everything undefined, are skipped in shift.c itself.)
  * cpuid is checked for sanity only (vendor, feature bits both must have): the engine
  * advertises its own CPU by design.
  */

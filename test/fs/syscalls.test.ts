@@ -5,10 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/engine/linux/syscalls/fs.js';
-import { HANDLERS } from '../../src/engine/linux/syscalls/registry.js';
+import { HANDLERS } from '../../src/engine/linux/syscalls/index.js';
 import { AddressSpace, MAP_PRIVATE, MAP_ANONYMOUS, PROT_READ, PROT_WRITE } from '../../src/engine/mem/address-space.js';
 import { Kernel } from '../../src/engine/linux/kernel.js';
 import { TmpFs } from '../../src/engine/fs/tmpfs.js';
+import { ProcFs } from '../../src/engine/fs/procfs.js';
 import { FdTable } from '../../src/engine/fs/types.js';
 import { WaitQueue } from '../../src/engine/linux/wait.js';
 import type { Task } from '../../src/engine/linux/task.js';
@@ -23,7 +24,7 @@ function machine(uid = 0) {
   mem.map(BUF, 0x200000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   const mkproc = (pid: number) => ({
     pid, kernel, files: new FdTable(), fs: { cwd: '/', root: '/', umask: 0o022 },
-    creds: { uid, euid: uid, suid: uid, fsuid: uid, gid: uid, egid: uid, sgid: uid, fsgid: uid, groups: [] }, alive: true,
+    creds: { uid, euid: uid, suid: uid, fsuid: uid, gid: uid, egid: uid, sgid: uid, fsgid: uid, groups: [] }, alive: true, rlimits: new Map(),
   });
   const proc = mkproc(100);
   kernel.processes.set(100, proc as never);
@@ -235,19 +236,17 @@ test('utimensat sets nanosecond times and UTIME_OMIT leaves one alone', async ()
   assert.deepEqual(after.mtime, before.mtime);
 });
 
-test('opening /proc/PID/fd/N of a pipe (via /dev/stdin) opens the same pipe again', async () => {
+test('opening /proc/self/fd/N of a pipe (via /dev/stdin) opens the same pipe again', async () => {
   const m = machine();
   const v = m.kernel.vfs;
   assert.equal(await m.sys('pipe', BUF), 0);
   const r = m.dv().getInt32(BUF, true), w = m.dv().getInt32(BUF + 4, true);
-  // A stand-in for procfs: the fd link's target is the pipe's name, not a path.
-  await v.mkdir(null, AT_FDCWD, '/proc', 0o555);
-  await v.mkdir(null, AT_FDCWD, '/proc/100', 0o555);
-  await v.mkdir(null, AT_FDCWD, '/proc/100/fd', 0o555);
-  await v.symlink(null, m.t.proc.files.get(r)!.path, AT_FDCWD, `/proc/100/fd/${r}`);
-  await v.symlink(null, '100', AT_FDCWD, '/proc/self');
+  // The real procfs; its idea of the running process (pid 1) is deliberately wrong, as it
+  // is when another task ran while the walk awaited: /proc/self must name the caller.
+  v.mount('/proc', new ProcFs(m.kernel, { dev: 99, currentPid: () => 1 }));
   await v.mkdir(null, AT_FDCWD, '/dev', 0o755);
-  await v.symlink(null, `/proc/self/fd/${r}`, AT_FDCWD, '/dev/stdin');
+  await v.symlink(null, '/proc/self/fd/0', AT_FDCWD, '/dev/stdin');
+  assert.equal(await m.sys('dup2', r, 0), 0);
   const fd = await m.sys('open', m.str('/dev/stdin'), 0);
   assert.ok(fd >= 0, `open gave ${fd}`);
   m.mem.writeBytes(BUF + 16, new TextEncoder().encode('abc'));

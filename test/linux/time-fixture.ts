@@ -8,8 +8,7 @@ import { AddressSpace, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from 
 import { Cpu } from '../../src/engine/cpu/cpu.js';
 import { Process, Task, type SigInfo } from '../../src/engine/linux/task.js';
 import { FdTable } from '../../src/engine/fs/types.js';
-import { HANDLERS } from '../../src/engine/linux/syscalls/registry.js';
-import '../../src/engine/linux/syscalls/index.js';
+import { HANDLERS } from '../../src/engine/linux/syscalls/index.js';
 
 export const SCRATCH = 0x100000;
 export const SCRATCH_SIZE = 0x10000;

@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { buildC } from '../support/build.js';
 import { runGuest } from '../support/guest.js';
 import { busyboxStatic } from '../../src/host/node/debian-packages.js';
-import '../../src/engine/linux/syscalls/index.js';
 
 const SRC = new URL('./exec-cache/pages.c', import.meta.url).pathname;
 

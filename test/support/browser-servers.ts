@@ -4,7 +4,9 @@
  * project's builder with Range support, and the built bundle with CORS, so tests can boot
  * images and load webx86.js from "a CDN".
  */
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { TestServer, type FaultKind } from '../block/server.js';
 import { join } from 'node:path';
 import { buildImage } from '../../src/host/node/image/build.js';
 import { serveStatic } from '../../src/host/node/static-server.js';
@@ -23,6 +25,14 @@ export interface TestEnv {
   bundle2: string;
   /** Bytes and requests the second server answered, for the streaming assertions. */
   statsUrl: string;
+  /** The test image on a third server that can be told to misbehave for one file's first block. */
+  faultyImage: string;
+  /**
+   * GET `${faultUrl}?kind=KIND&path=/GUEST/FILE` makes requests for that file's first block
+   * misbehave (test/block/server.ts's fault kinds); `?kind=none` makes the server behave.
+   * Answers { from, to } (the byte range).
+   */
+  faultUrl: string;
   /** The real derper's ws://127.0.0.1:PORT/derp (test/net/fixtures.ts), or why there is none. */
   derpUrl?: string;
   derpSkip?: string;
@@ -48,9 +58,24 @@ export async function startBrowserTestServers(): Promise<{ info: TestEnv; close(
   });
   // Counters for tests, over plain HTTP too (served from a tiny second listener would be overkill).
   const { createServer } = await import('node:http');
+  // A real HTTP server that misbehaves on request (issue 11 defect 1, in Chromium).
+  const image = join(IMAGES, 'test.ext2');
+  const faulty = new TestServer();
+  faulty.cors = true;
+  faulty.files.set('/test.ext2', new Uint8Array(readFileSync(image)));
+  await faulty.start();
   const stats = createServer((req, res) => {
     res.setHeader('access-control-allow-origin', '*');
     res.setHeader('content-type', 'application/json');
+    const u = new URL(req.url ?? '/', 'http://x');
+    if (u.pathname === '/fault') {
+      const kind = u.searchParams.get('kind') ?? 'none';
+      if (kind === 'none') { faulty.reset(); res.end('{}'); return; }
+      const range = firstBlockRange(image, u.searchParams.get('path') ?? '');
+      faulty.reset({ fault: { kind: kind as FaultKind, ...range } });
+      res.end(JSON.stringify(range));
+      return;
+    }
     if (req.url === '/reset') { bytes = 0; requests = 0; }
     res.end(JSON.stringify({ bytes, requests }));
   });
@@ -69,7 +94,19 @@ export async function startBrowserTestServers(): Promise<{ info: TestEnv; close(
     }
   }
   return {
-    info: { origin2: server.url, image: `${server.url}/images/test.ext2`, bundle2: `${server.url}/dist/webx86.js`, statsUrl: `http://127.0.0.1:${statsPort}`, derpUrl: derper?.url, derpSkip },
-    close: async () => { await server.close(); stats.closeAllConnections(); await new Promise((r) => stats.close(r)); await derper?.stop(); },
+    info: {
+      origin2: server.url, image: `${server.url}/images/test.ext2`, bundle2: `${server.url}/dist/webx86.js`, statsUrl: `http://127.0.0.1:${statsPort}`,
+      faultyImage: `${faulty.url}/test.ext2`, faultUrl: `http://127.0.0.1:${statsPort}/fault`, derpUrl: derper?.url, derpSkip,
+    },
+    close: async () => { await server.close(); await faulty.stop(); stats.closeAllConnections(); await new Promise((r) => stats.close(r)); await derper?.stop(); },
   };
+}
+
+/** The byte range of the first block of `path` in the ext2 image (debugfs, from e2fsprogs). */
+function firstBlockRange(image: string, path: string): { from: number; to: number } {
+  const run = (cmd: string) => execFileSync('debugfs', ['-R', cmd, image], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const bs = Number(/Block size:\s+(\d+)/.exec(run('stats'))?.[1]);
+  const blk = Number(run(`bmap ${path} 0`).trim());
+  if (!(bs > 0 && blk > 0)) throw new Error(`no first block for ${path} in ${image}`);
+  return { from: blk * bs, to: blk * bs + bs - 1 };
 }

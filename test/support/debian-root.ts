@@ -20,16 +20,24 @@ export const workOf = (name: string): string => `/tmp/work-${name.replace(/[^a-z
 
 export type Timed = GuestResult & { ms: number };
 
-/** Run natively in the root; a string says why native runs are impossible here. */
-export function runInRootNatively(root: string, name: string, argv: string[]): Timed | string {
+/**
+ * Run natively in the root; a string says why native runs are impossible here. With
+ * `procAndDev` the run gets /proc and the host's /dev mounted in the root, in a private
+ * mount namespace of its own (unshare(1)), so nothing stays mounted in the shared tree.
+ */
+export function runInRootNatively(root: string, name: string, argv: string[], o: { procAndDev?: boolean } = {}): Timed | string {
   const work = workOf(name);
   rmSync(join(root, work), { recursive: true, force: true });
   const t0 = performance.now();
-  const r = spawnSync('/usr/sbin/chroot', [root, ...argv], { env: { ...ROOT_ENV, WORK: work }, input: '' });
+  const [cmd, args] = o.procAndDev
+    ? ['/usr/bin/unshare', ['-m', '--propagation', 'private', '--', '/bin/sh', '-c',
+      'mount -t proc proc "$0/proc" && mount --rbind /dev "$0/dev" && exec /usr/sbin/chroot "$0" "$@"', root, ...argv]]
+    : ['/usr/sbin/chroot', [root, ...argv]];
+  const r = spawnSync(cmd, args, { env: { ...ROOT_ENV, WORK: work }, input: '' });
   const ms = performance.now() - t0;
   rmSync(join(root, work), { recursive: true, force: true });
-  if (r.error || (r.status === 125 && /chroot/.test(r.stderr.toString()))) {
-    return `cannot run natively with chroot (needs root): ${r.error?.message ?? r.stderr.toString().trim()}`;
+  if (r.error || (r.status === 125 && /chroot/.test(r.stderr.toString())) || /^unshare: |^mount: /m.test(r.stderr.toString())) {
+    return `cannot run natively with chroot${o.procAndDev ? ', unshare and mount' : ''} (needs root): ${r.error?.message ?? r.stderr.toString().trim()}`;
   }
   return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), status: r.status ?? 128, raw: 0, warnings: [], ms };
 }

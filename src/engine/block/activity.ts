@@ -32,6 +32,8 @@ export type BlockEvent =
   | { type: 'fetch'; offset: number; length: number; ms: number }
   /** A transient failure; the request is tried again after `delayMs`. */
   | { type: 'retry'; attempt: number; delayMs: number; reason: string }
+  /** A request given up after its retries: its reads fail (EIO), the device keeps working. */
+  | { type: 'giveup'; message: string }
   /** A failure the device cannot recover from; reads now reject with `message`. */
   | { type: 'error'; message: string };
 
@@ -90,6 +92,10 @@ export class ActivityMeter {
   retry(attempt: number, delayMs: number, reason: string): void {
     this.counters.retries++;
     this.emit({ type: 'retry', attempt, delayMs, reason });
+  }
+
+  gaveUp(message: string): void {
+    this.emit({ type: 'giveup', message });
   }
 
   fail(message: string): void {

@@ -20,7 +20,7 @@
  *   }
  */
 import { ActivityMeter } from './activity.js';
-import { DiskError, RemoteBlockDevice, type RemoteOptions } from './remote.js';
+import { type Attempt, DiskError, RemoteBlockDevice, type RemoteOptions, readBodyWatched } from './remote.js';
 
 export const CHUNKED_FORMAT = 'webx86-chunked-image';
 
@@ -110,16 +110,19 @@ export class ChunkedDevice extends RemoteBlockDevice {
     return len === this.zeroChunk.length ? this.zeroChunk : this.zeroChunk.subarray(0, len);
   }
 
-  protected async fetchRange(offset: number, length: number, signal: AbortSignal): Promise<Uint8Array> {
+  protected get source(): string { return this.metaUrl; }
+
+  protected async fetchRange(offset: number, length: number, a: Attempt): Promise<Uint8Array> {
     const index = offset / this.blockSize;
     const url = new URL(chunkFileName(this.meta, index), this.metaUrl).href;
-    const res = await this.doFetch(url, { headers: this.o.headers, signal });
+    const res = await this.doFetch(url, { headers: this.o.headers, signal: a.signal });
+    a.headers();
     if (res.status !== 200) {
       await res.body?.cancel().catch(() => {});
       const transient = res.status === 408 || res.status === 429 || res.status >= 500;
       throw new DiskError(`chunk ${index} (${url}): HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, transient);
     }
-    const body = new Uint8Array(await res.arrayBuffer());
+    const body = await readBodyWatched(res, length, a);
     if (body.length !== length) throw new DiskError(`chunk ${index} (${url}): wrong length ${body.length} (expected ${length})`, true);
     const want = this.meta.sha256?.[index];
     // crypto.subtle exists only in secure contexts (https, localhost); elsewhere chunks go unchecked.

@@ -14,7 +14,7 @@
  * Range headers are built from Numbers, so images past 2 GiB (and 4 GiB) work.
  */
 import { ActivityMeter } from './activity.js';
-import { DiskError, RemoteBlockDevice, type RemoteOptions } from './remote.js';
+import { type Attempt, DiskError, LatencyEstimate, RemoteBlockDevice, type RemoteOptions, readBodyWatched } from './remote.js';
 
 export interface HttpOptions extends RemoteOptions {
   /** The fetch to use (tests, or a fetch with credentials). Default: globalThis.fetch. */
@@ -37,8 +37,8 @@ export class HttpBytesDevice extends RemoteBlockDevice {
   private readonly doFetch: typeof fetch;
   private readonly headers: Record<string, string>;
 
-  private constructor(url: string, size: number, validator: Validator, opts: HttpOptions, meter: ActivityMeter) {
-    super(size, opts, meter);
+  private constructor(url: string, size: number, validator: Validator, opts: HttpOptions, meter: ActivityMeter, latency: LatencyEstimate) {
+    super(size, opts, meter, latency);
     this.url = url;
     this.validator = validator;
     this.doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
@@ -52,15 +52,18 @@ export class HttpBytesDevice extends RemoteBlockDevice {
    */
   static async create(url: string, opts: HttpOptions = {}): Promise<HttpBytesDevice> {
     const meter = new ActivityMeter();
-    const { size, validator, first } = await new Prober(url, opts, meter).run();
-    const dev = new HttpBytesDevice(url, size, validator, opts, meter);
+    const latency = new LatencyEstimate();
+    const { size, validator, first } = await new Prober(url, opts, meter, latency).run();
+    const dev = new HttpBytesDevice(url, size, validator, opts, meter, latency);
     if (first.length === Math.min(size, dev.blockSize)) dev.seed(0, first);
     return dev;
   }
 
-  protected async fetchRange(offset: number, length: number, signal: AbortSignal): Promise<Uint8Array> {
-    const res = await rangeGet(this.doFetch, this.url, this.headers, offset, length, signal);
-    const range = checkPartial(res, this.url);
+  protected get source(): string { return this.url; }
+
+  protected async fetchRange(offset: number, length: number, a: Attempt): Promise<Uint8Array> {
+    const res = await rangeGet(this.doFetch, this.url, this.headers, offset, length, a);
+    const range = checkPartial(res);
     if (range) {
       if (range.total !== null && range.total !== this.size) {
         await discard(res);
@@ -80,7 +83,7 @@ export class HttpBytesDevice extends RemoteBlockDevice {
       await discard(res);
       throw changed(`Last-Modified ${this.validator.lastModified} became ${v.lastModified}`);
     }
-    const body = await readBody(res);
+    const body = await readBodyWatched(res, length, a);
     if (body.length !== length) {
       throw new DiskError(`wrong length from server: got ${body.length} bytes for bytes ${offset}-${offset + length - 1} (expected ${length})`, true);
     }
@@ -90,9 +93,11 @@ export class HttpBytesDevice extends RemoteBlockDevice {
 
 /** The size probe, with the same retry policy as block reads. */
 class Prober extends RemoteBlockDevice {
-  constructor(private readonly url: string, private readonly o: HttpOptions, meter: ActivityMeter) {
-    super(Number.MAX_SAFE_INTEGER, o, meter);
+  constructor(private readonly url: string, private readonly o: HttpOptions, meter: ActivityMeter, latency: LatencyEstimate) {
+    super(Number.MAX_SAFE_INTEGER, o, meter, latency);
   }
+
+  protected get source(): string { return this.url; }
 
   result: { size: number; validator: Validator } | null = null;
 
@@ -101,23 +106,23 @@ class Prober extends RemoteBlockDevice {
     return { ...this.result!, first };
   }
 
-  protected async fetchRange(offset: number, length: number, signal: AbortSignal): Promise<Uint8Array> {
+  protected async fetchRange(offset: number, length: number, a: Attempt): Promise<Uint8Array> {
     const f = this.o.fetch ?? globalThis.fetch.bind(globalThis);
-    const res = await rangeGet(f, this.url, this.o.headers ?? {}, offset, length, signal);
+    const res = await rangeGet(f, this.url, this.o.headers ?? {}, offset, length, a);
     if (res.status === 416) {
       await discard(res);
-      throw new DiskError(`${this.url}: server rejected the range request (416 Range Not Satisfiable); is the image empty?`, false);
+      throw new DiskError('server rejected the range request (416 Range Not Satisfiable); is the image empty?', false);
     }
-    const range = checkPartial(res, this.url);
+    const range = checkPartial(res);
     let size = range?.total ?? null;
     if (size === null) {
       // Cross-origin servers hide Content-Range unless they expose it; Content-Length of a
       // HEAD is CORS-safelisted.
       await discard(res);
-      const head = await f(this.url, { method: 'HEAD', headers: this.o.headers, signal });
+      const head = await f(this.url, { method: 'HEAD', headers: this.o.headers, signal: a.signal });
       const len = head.headers.get('content-length');
       if (!head.ok || len === null || !/^\d+$/.test(len)) {
-        throw new DiskError(`${this.url}: cannot tell the image size (no Content-Range total; cross-origin servers must list Content-Range in Access-Control-Expose-Headers)`, false);
+        throw new DiskError(`cannot tell the image size (no Content-Range total; cross-origin servers must list Content-Range in Access-Control-Expose-Headers)`, false);
       }
       size = Number(len);
       this.result = { size, validator: validatorOf(head) };
@@ -125,19 +130,21 @@ class Prober extends RemoteBlockDevice {
     }
     if (range && range.start !== 0) {
       await discard(res);
-      throw new DiskError(`${this.url}: server answered bytes ${range.start}-${range.end} to a request for bytes 0-${length - 1}`, false);
+      throw new DiskError(`server answered bytes ${range.start}-${range.end} to a request for bytes 0-${length - 1}`, false);
     }
-    const body = await readBody(res);
     const want = Math.min(size, length);
+    const body = await readBodyWatched(res, want, a);
     if (body.length !== want) throw new DiskError(`wrong length from server: got ${body.length} bytes for bytes 0-${want - 1} (expected ${want})`, true);
     this.result = { size, validator: validatorOf(res) };
     return body;
   }
 }
 
-function rangeGet(f: typeof fetch, url: string, headers: Record<string, string>, offset: number, length: number, signal: AbortSignal): Promise<Response> {
+async function rangeGet(f: typeof fetch, url: string, headers: Record<string, string>, offset: number, length: number, a: Attempt): Promise<Response> {
   // Template strings print integers up to 2^53 exactly: no 32-bit truncation.
-  return f(url, { headers: { ...headers, Range: `bytes=${offset}-${offset + length - 1}` }, signal });
+  const res = await f(url, { headers: { ...headers, Range: `bytes=${offset}-${offset + length - 1}` }, signal: a.signal });
+  a.headers();
+  return res;
 }
 
 interface ContentRange { start: number; end: number; total: number | null }
@@ -146,28 +153,28 @@ interface ContentRange { start: number; end: number; total: number | null }
  * Check a response to a Range request: 206 with a parseable Content-Range (returned), 206
  * without one (null: a cross-origin response that hides it), or a DiskError.
  */
-function checkPartial(res: Response, url: string): ContentRange | null {
+function checkPartial(res: Response): ContentRange | null {
   if (res.status === 200) {
     void discard(res);
-    throw new DiskError('server does not support HTTP range requests (got 200 for a Range request)', false);
+    throw new DiskError('server does not support HTTP range requests (got 200 for a Range request)', false, undefined, 'serve the image from a server that honours Range requests (most static servers do)');
   }
   if (res.status !== 206) {
     void discard(res);
-    const what = `${url}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+    const what = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
     const transient = res.status === 408 || res.status === 429 || res.status >= 500;
     throw new DiskError(what, transient, retryAfter(res.headers.get('retry-after')));
   }
   const enc = res.headers.get('content-encoding');
   if (enc && enc.toLowerCase() !== 'identity') {
     void discard(res);
-    throw new DiskError(`${url}: server compressed a range response (Content-Encoding: ${enc}); serve the image without compression`, false);
+    throw new DiskError(`server compressed a range response (Content-Encoding: ${enc})`, false, undefined, 'serve the image without compression');
   }
   const cr = res.headers.get('content-range');
   if (cr === null) return null;
   const m = /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(cr);
   if (!m) {
     void discard(res);
-    throw new DiskError(`${url}: unparseable Content-Range '${cr}'`, false);
+    throw new DiskError(`unparseable Content-Range '${cr}'`, false);
   }
   return { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? null : Number(m[3]) };
 }
@@ -177,11 +184,7 @@ function validatorOf(res: Response): Validator {
 }
 
 function changed(how: string): DiskError {
-  return new DiskError(`the disk image changed on the server while in use (${how}); reload to start over with the new image`, false);
-}
-
-async function readBody(res: Response): Promise<Uint8Array> {
-  return new Uint8Array(await res.arrayBuffer());
+  return new DiskError(`the disk image changed on the server while in use (${how})`, false, undefined, 'reload to start over with the new image');
 }
 
 async function discard(res: Response): Promise<void> {

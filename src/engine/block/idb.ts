@@ -24,6 +24,15 @@
  * A batch is always the whole queue, so the database holds a prefix of the sequence of
  * writes: the write ordering a file system relies on for crash safety survives.
  *
+ * Durability (IndexedDB 3.0's transaction `durability` hint): batches commit 'relaxed', done
+ * once the browser has handed the data to the operating system, which survives a page
+ * reload, a closed tab and a crashed browser, but not a power cut; `flush()` (the guest's
+ * fsync, sync, syncfs; a page going hidden) ends with a 'strict' transaction, which the
+ * browser completes only after its storage is flushed to disk, and which makes the relaxed
+ * batches before it durable as well (both of Chromium's backends, LevelDB's log and SQLite's
+ * WAL, sync every earlier write with it). Strict for every batch would make each write-back
+ * wait for a disk flush; relaxed everywhere would make fsync a lie.
+ *
  * A failed commit (quota exhausted, the database deleted by another tab) keeps the failed
  * batch in memory, so this session still reads what it wrote, and makes every later
  * writeBlock and flush throw the error (a clear message for quota exhaustion); reads keep
@@ -82,6 +91,8 @@ export class IdbBlockStore implements BlockStore {
   private committing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private failure: Error | null = null;
+  /** A relaxed batch was committed since the last strict transaction. */
+  private unflushed = false;
   private closedWhy: string | null = null;
   private readonly opts: Required<Omit<IdbStoreOptions, 'beforeCommit' | 'cacheBytes'>> & Pick<IdbStoreOptions, 'beforeCommit'>;
   private static readonly openStores = new Map<string, Set<IdbBlockStore>>();
@@ -295,11 +306,21 @@ export class IdbBlockStore implements BlockStore {
     if (this.pending.size) this.schedule();
   }
 
-  /** Resolves when every block queued so far is committed; rejects if a commit failed. */
+  /**
+   * Resolves when every block queued so far is committed and durable (a strict transaction
+   * after the relaxed batches); rejects if a commit failed.
+   */
   async flush(): Promise<void> {
     this.checkOpen();
     await this.settle();
     if (this.failure) throw this.failure;
+    if (!this.unflushed) return;
+    this.unflushed = false;
+    await this.enqueue(async () => {
+      const tx = this.db.transaction('meta', 'readwrite', { durability: 'strict' });
+      await tx.objectStore('meta').put(Date.now(), 'flushed');
+      await tx.done;
+    });
   }
 
   /** Commit what is queued, then close the connection. Later calls fail. */
@@ -353,7 +374,7 @@ export class IdbBlockStore implements BlockStore {
 
   private async commit(batch: Map<number, Queued>, bytes: number): Promise<void> {
     this.checkOpen();
-    const tx = this.db.transaction(['blocks', 'map'], 'readwrite');
+    const tx = this.db.transaction(['blocks', 'map'], 'readwrite', { durability: 'relaxed' });
     // Requests fail together with the transaction; their rejections are handled by tx.done.
     const quiet = (p: Promise<unknown>) => { p.catch(() => {}); };
     const map = this.committed.slice();
@@ -372,6 +393,7 @@ export class IdbBlockStore implements BlockStore {
       throw this.describe(e, tx.error, batch.size, bytes);
     }
     this.committed.set(map);
+    this.unflushed = true;
   }
 
   /** An Error a user can act on, from what IndexedDB threw. */

@@ -8,6 +8,20 @@
  * Subclasses provide `fetchRange`, which performs one attempt and throws a `DiskError`
  * marked transient (retried) or fatal (the device stops: every later read fails with the
  * same message, since data from a changed or misbehaving server cannot be trusted).
+ *
+ * Stalls. A server that stops answering, or keeps a connection open after sending part of
+ * a body, must not hold a reader for minutes (one fixed 30 s limit per attempt and 6
+ * attempts made that 3 minutes, in silence). Each attempt has two limits derived from the
+ * latency seen so far, as TCP derives its retransmission timeout (RFC 6298: smoothed round
+ * trip SRTT and its variation RTTVAR, timeout SRTT + 4 RTTVAR): the response headers must
+ * come within that time, and then the body must keep arriving, never quiet for that long.
+ * Bounds: 1 s at least (a loopback or LAN server answers in milliseconds; a hiccup of a
+ * second is then worth a fresh connection), 20 s at most, 5 s before any sample. Each stall
+ * of the same request doubles the limit (as TCP backs off), and a request is given up after
+ * 3 retries after stalls: with a fast server, a stall is reported to the reader after about
+ * 1 + 2 + 4 + 8 s plus the backoff delays (16-17 s), and the first retry, which progress
+ * displays show, after 1 s. Every give-up names the server, the byte range and what went
+ * wrong; only the reads of that range fail (EIO for the guest), the device keeps working.
  */
 import { ActivityMeter } from './activity.js';
 import { type BlockDevice, checkRange } from './types.js';
@@ -28,15 +42,158 @@ export interface RemoteOptions {
   /** First retry delay, doubled each time up to `retryMaxMs` (defaults 200 and 5000 ms). */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** Time limit of one attempt, body included (default 30 s). */
+  /** Time limit of one attempt, body included, however steadily it arrives (default 120 s). */
   timeoutMs?: number;
+  /** Bounds of the stall limit (headers, and silence during the body), ms (defaults 1000, 20000). */
+  stallMinMs?: number;
+  stallMaxMs?: number;
+  /** The stall limit before any latency sample, ms (default 5000). */
+  stallInitialMs?: number;
+  /** Attempts after stalls (timeouts) before a request is given up (default 3). */
+  stallRetries?: number;
+  /** After a request is given up, reads of its blocks fail at once for this long (default 10 s). */
+  failedHoldMs?: number;
 }
 
-/** A failure with a message meant for the user; `transient` ones are retried. */
+/**
+ * Round-trip estimate from the time to response headers, per RFC 6298 §2 (alpha 1/8,
+ * beta 1/4). Shared by a device and its size probe, so the first block read already has it.
+ */
+export class LatencyEstimate {
+  srtt: number | null = null;
+  rttvar = 0;
+
+  sample(ms: number): void {
+    if (this.srtt === null) { this.srtt = ms; this.rttvar = ms / 2; return; }
+    this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
+    this.srtt = 0.875 * this.srtt + 0.125 * ms;
+  }
+
+  /** The stall limit: SRTT + 4 RTTVAR within [min, max], or `initial` before any sample. */
+  limit(min: number, max: number, initial: number): number {
+    if (this.srtt === null) return initial;
+    return Math.min(max, Math.max(min, this.srtt + 4 * this.rttvar));
+  }
+}
+
+/**
+ * One attempt's watchdog: aborts `signal` with a DiskError saying what stalled. Devices call
+ * `headers()` when the response headers arrive and `progress(n)` as body bytes arrive (or
+ * use `readBodyWatched`).
+ */
+export class Attempt {
+  readonly signal: AbortSignal;
+  /** Why the watchdog aborted the attempt (null: it did not). */
+  stalled: DiskError | null = null;
+  received = 0;
+  private readonly ctrl = new AbortController();
+  private readonly start = Date.now();
+  private gotHeaders = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly overall: ReturnType<typeof setTimeout>;
+
+  constructor(readonly limitMs: number, totalMs: number, readonly expected: number, private readonly onLatency: (ms: number) => void) {
+    this.signal = this.ctrl.signal;
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    this.arm(() => `no answer from the server within ${s(limitMs)}`);
+    this.overall = setTimeout(() => this.abort(`the transfer took longer than ${s(totalMs)} (${this.received} of ${expected} bytes arrived)`), totalMs);
+  }
+
+  /** The response headers arrived: from now on the body must keep coming. */
+  headers(): void {
+    if (this.gotHeaders) return;
+    this.gotHeaders = true;
+    this.onLatency(Date.now() - this.start);
+    this.armBody();
+  }
+
+  /** `n` more body bytes arrived. */
+  progress(n: number): void {
+    this.received += n;
+    this.armBody();
+  }
+
+  done(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    clearTimeout(this.overall);
+  }
+
+  private armBody(): void {
+    const secs = (this.limitMs / 1000).toFixed(1);
+    this.arm(() => this.received === 0
+      ? `the server sent the response headers and then nothing for ${secs} s`
+      : `the server stopped sending: ${this.received} of ${this.expected} bytes arrived, then nothing for ${secs} s`);
+  }
+
+  private arm(why: () => string): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.abort(why()), this.limitMs);
+  }
+
+  private abort(why: string): void {
+    if (this.stalled) return;
+    this.stalled = new DiskError(why, true);
+    this.done();
+    this.ctrl.abort(this.stalled);
+  }
+}
+
+/**
+ * A response body of `expected` bytes, read as it arrives so the attempt's watchdog sees
+ * progress. More bytes than expected, or the connection cut part-way, are DiskErrors
+ * (transient); fewer bytes with a clean end are returned (the caller names the lengths).
+ */
+export async function readBodyWatched(res: Response, expected: number, a: Attempt): Promise<Uint8Array<ArrayBuffer>> {
+  if (!res.body) {
+    const b = new Uint8Array(await res.arrayBuffer());
+    a.progress(b.length);
+    return b;
+  }
+  const out = new Uint8Array(expected);
+  const reader = res.body.getReader();
+  try {
+    for (;;) {
+      let r: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        if (a.stalled) throw a.stalled;
+        const cause = (e as { cause?: { code?: string; message?: string } })?.cause;
+        const why = cause?.code ?? cause?.message ?? (e as Error)?.message ?? String(e);
+        throw new DiskError(`the connection was cut after ${a.received} of ${expected} bytes (${why})`, true);
+      }
+      if (r.done) return a.received === expected ? out : out.slice(0, a.received);
+      const chunk = r.value;
+      if (a.received + chunk.length > expected) {
+        throw new DiskError(`the server sent more than the ${expected} bytes asked for`, true);
+      }
+      out.set(chunk, a.received);
+      a.progress(chunk.length);
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+/** Where a DiskError happened: the image's URL and the bytes asked for. */
+export interface DiskErrorWhere { source: string; offset: number; length: number }
+
+/**
+ * A failure with a message meant for the user; `transient` ones are retried. Once a request
+ * is given up, `where` names the image and the byte range (the message says it too).
+ */
 export class DiskError extends Error {
-  constructor(message: string, readonly transient: boolean, readonly retryAfterMs?: number) {
+  where?: DiskErrorWhere;
+  constructor(message: string, readonly transient: boolean, readonly retryAfterMs?: number, private readonly hint?: string) {
     super(message);
     this.name = 'DiskError';
+  }
+
+  /** What the user can do about it, in one sentence. */
+  get advice(): string {
+    return this.hint ?? (this.transient
+      ? 'check that the server is up and reachable from here; a program reading it again after 10 s makes the server be tried again'
+      : 'the disk cannot be used as it is: reload (or restart) to start over');
   }
 }
 
@@ -62,10 +219,19 @@ export abstract class RemoteBlockDevice implements BlockDevice {
   private readonly pending = new Map<number, Pending>();
   private active = 0;
   private failed: Error | null = null;
+  /**
+   * Blocks whose request was given up, with the error, until a time: reads of them fail at
+   * once meanwhile. A program that meets EIO often tries again at once (a shell searching
+   * PATH reaches /usr/bin/x again through /bin), and each try would wait through the whole
+   * retry sequence again; after `failedHoldMs` a read tries the server again.
+   */
+  private readonly recentlyFailed = new Map<number, { err: Error; until: number }>();
   /** Recent sequential streams: last block read, and reads in a row. */
   private readonly streams: { end: number; run: number }[] = [];
 
-  protected constructor(size: number, opts: RemoteOptions, activity?: ActivityMeter) {
+  protected readonly latency: LatencyEstimate;
+
+  protected constructor(size: number, opts: RemoteOptions, activity?: ActivityMeter, latency?: LatencyEstimate) {
     this.opts = withDefaults(opts);
     const bs = this.opts.blockSize;
     if (!Number.isSafeInteger(bs) || bs < 512 || (bs & (bs - 1)) !== 0) throw new RangeError(`block size must be a power of two ≥ 512, got ${bs}`);
@@ -73,10 +239,17 @@ export abstract class RemoteBlockDevice implements BlockDevice {
     this.blockSize = bs;
     this.cacheCap = Math.max(4, Math.floor(this.opts.cacheBytes / bs));
     this.activity = activity ?? new ActivityMeter();
+    this.latency = latency ?? new LatencyEstimate();
   }
 
-  /** One attempt at `length` bytes from `offset` (block-aligned, inside the device). */
-  protected abstract fetchRange(offset: number, length: number, signal: AbortSignal): Promise<Uint8Array>;
+  /**
+   * One attempt at `length` bytes from `offset` (block-aligned, inside the device). Errors
+   * say what went wrong; the caller adds the source and the range. `a.signal` aborts it.
+   */
+  protected abstract fetchRange(offset: number, length: number, a: Attempt): Promise<Uint8Array>;
+
+  /** What the bytes come from, for messages (the image's URL). */
+  protected abstract get source(): string;
 
   /** Bytes of a block known without fetching (e.g. an all-zero chunk), or null. */
   protected knownBlock(_index: number): Uint8Array | null {
@@ -122,6 +295,9 @@ export abstract class RemoteBlockDevice implements BlockDevice {
     for (let b = first; b <= last; b++) {
       const c = b - first < hit.length ? hit[b - first] : this.cacheGet(b);
       if (c) { parts.push(c); hits++; continue; }
+      const bad = this.recentlyFailed.get(b);
+      if (bad && bad.until > Date.now() && !this.pending.has(b)) return Promise.reject(bad.err);
+      if (bad) this.recentlyFailed.delete(b);
       misses++;
       parts.push(this.want(b, true).promise);
     }
@@ -248,7 +424,11 @@ export abstract class RemoteBlockDevice implements BlockDevice {
       const err = e instanceof Error ? e : new Error(String(e));
       if (e instanceof DiskError && !e.transient && !this.failed) {
         this.failed = err;
-        this.activity.fail(err.message);
+        this.activity.fail(`${err.message}; ${e.advice}`);
+      }
+      if (e instanceof DiskError && e.transient) {
+        const until = Date.now() + this.opts.failedHoldMs;
+        for (let i = 0; i < count; i++) this.recentlyFailed.set(first + i, { err, until });
       }
       for (let i = 0; i < count; i++) this.settle(first + i)?.reject(err);
       if (this.failed) for (const b of [...this.pending.keys()]) if (!this.pending.get(b)!.started) this.settle(b)?.reject(this.failed);
@@ -264,27 +444,41 @@ export abstract class RemoteBlockDevice implements BlockDevice {
     return p;
   }
 
-  /** One request with retries; meters every attempt. */
+  /** One request with retries; meters every attempt. Errors name the source and the range. */
   protected async withRetry(offset: number, length: number): Promise<Uint8Array> {
     const o = this.opts;
+    const t0 = Date.now();
+    const where = `bytes ${offset}-${offset + length - 1}`;
+    let stalls = 0;
     for (let attempt = 0; ; attempt++) {
       if (this.failed) throw this.failed;
       this.activity.begin();
-      const t0 = Date.now();
+      const started = Date.now();
+      const limit = this.latency.limit(o.stallMinMs, o.stallMaxMs, o.stallInitialMs) * 2 ** stalls;
+      const a = new Attempt(Math.min(limit, o.stallMaxMs), o.timeoutMs, length, (ms) => this.latency.sample(ms));
       try {
-        const data = await this.fetchRange(offset, length, AbortSignal.timeout(o.timeoutMs));
-        this.activity.end(offset, data.length, Date.now() - t0);
+        const data = await this.fetchRange(offset, length, a);
+        this.activity.end(offset, data.length, Date.now() - started);
         return data;
       } catch (e) {
         this.activity.end(offset, -1, 0);
-        const err = classify(e);
-        if (!err.transient) throw err;
-        if (attempt >= o.retries) throw new DiskError(`${err.message} (gave up after ${attempt + 1} attempts)`, true);
+        const err = a.stalled ?? classify(e);
+        if (a.stalled) stalls++;
+        const at = { source: this.source, offset, length };
+        if (!err.transient) throw Object.assign(new DiskError(`${this.source}: ${err.message} (${where})`, false, undefined, err.advice), { where: at });
+        const secs = ((Date.now() - t0) / 1000).toFixed(1);
+        if (attempt >= o.retries || stalls > o.stallRetries) {
+          const gaveUp = new DiskError(`${this.source}: ${err.message} (${where}; gave up after ${attempt + 1} attempts in ${secs} s)`, true);
+          this.activity.gaveUp(gaveUp.message);
+          throw Object.assign(gaveUp, { where: at });
+        }
         const backoff = Math.min(o.retryMaxMs, o.retryBaseMs * 2 ** attempt);
         // Jitter spreads retries from many clients; a server's Retry-After wins when longer.
         const delay = Math.max(err.retryAfterMs ?? 0, backoff * (0.5 + Math.random() * 0.5));
-        this.activity.retry(attempt + 1, Math.round(delay), err.message);
+        this.activity.retry(attempt + 1, Math.round(delay), `${this.source}: ${err.message} (${where})`);
         await new Promise((r) => setTimeout(r, delay));
+      } finally {
+        a.done();
       }
     }
   }
@@ -307,6 +501,7 @@ function classify(e: unknown): DiskError {
   if (e instanceof DiskError) return e;
   const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (err?.name === 'TimeoutError') return new DiskError('request timed out', true);
+  if (err?.name === 'AbortError') return new DiskError('request aborted', true);
   const cause = err?.cause?.code ?? err?.cause?.message;
   return new DiskError(`network error: ${err?.message ?? String(e)}${cause ? ` (${cause})` : ''}`, true);
 }
@@ -321,6 +516,11 @@ function withDefaults(o: RemoteOptions): Required<RemoteOptions> {
     retries: o.retries ?? 5,
     retryBaseMs: o.retryBaseMs ?? 200,
     retryMaxMs: o.retryMaxMs ?? 5000,
-    timeoutMs: o.timeoutMs ?? 30_000,
+    timeoutMs: o.timeoutMs ?? 120_000,
+    stallMinMs: o.stallMinMs ?? 1000,
+    stallMaxMs: o.stallMaxMs ?? 20_000,
+    stallInitialMs: o.stallInitialMs ?? 5000,
+    stallRetries: o.stallRetries ?? 3,
+    failedHoldMs: o.failedHoldMs ?? 10_000,
   };
 }

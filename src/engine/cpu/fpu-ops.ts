@@ -12,7 +12,7 @@ import { CpuException, type Cpu, type Op } from './cpu.js';
 import type { Decoder } from './decoder.js';
 import { cond, setArith } from './flags.js';
 import { CF, EAX, PF, ZF } from './state.js';
-import { OPS1, def, range } from './ops/table.js';
+import { def, range } from './ops/table.js';
 import { ud as udRaw, SIGFPE } from './ops/faults.js';
 import {
   ABORT, BUSY, C0, C1, C2, C3, DE, ES, FPU_CW, FPU_FIP, FPU_FOO, FPU_FOP, FPU_SW, FPU_TAG, FPU_TOP, FPU_X80,
@@ -516,9 +516,9 @@ function escArith(d: Decoder, esc: number, load: (c: Cpu, f: Fpu, a: number) => 
   });
 }
 
-def(OPS1, 0xd8, (d) => { d.modrm(); return escArith(d, 0xd8, rawF32, false, false); });
-def(OPS1, 0xdc, (d) => { d.modrm(); return escArith(d, 0xdc, rawF64, true, false); });
-def(OPS1, 0xda, (d) => {
+def('x87 d8', (d) => { d.modrm(); return escArith(d, 0xd8, rawF32, false, false); });
+def('x87 dc', (d) => { d.modrm(); return escArith(d, 0xdc, rawF64, true, false); });
+def('x87 da', (d) => {
   d.modrm();
   if (!d.isReg) return memArith(d, 0xda, (c, _f, a) => ldI32(c, a));
   const i = d.rm;
@@ -526,7 +526,7 @@ def(OPS1, 0xda, (d) => {
   if (d.reg === 5 && i === 1) return data(d, 0xda, (_c, f) => { f.setCC(compareRegs(f, 1, true)); f.pop(); f.pop(); }); // fucompp
   return ud(d);
 });
-def(OPS1, 0xde, (d) => {
+def('x87 de', (d) => {
   d.modrm();
   if (!d.isReg) return memArith(d, 0xde, (c, _f, a) => ldI16(c, a));
   if (d.reg === 3) {
@@ -545,7 +545,7 @@ function fcmov(d: Decoder, esc: number, cc: number, i: number): Op {
   });
 }
 
-def(OPS1, 0xd9, (d) => {
+def('x87 d9', (d) => {
   d.modrm();
   const i = d.rm;
   if (d.isReg) {
@@ -589,7 +589,7 @@ def(OPS1, 0xd9, (d) => {
   }
 });
 
-def(OPS1, 0xdb, (d) => {
+def('x87 db', (d) => {
   d.modrm();
   if (d.isReg) {
     const i = d.rm;
@@ -622,7 +622,7 @@ def(OPS1, 0xdb, (d) => {
   }
 });
 
-def(OPS1, 0xdd, (d) => {
+def('x87 dd', (d) => {
   d.modrm();
   const i = d.rm;
   if (d.isReg) {
@@ -653,7 +653,7 @@ def(OPS1, 0xdd, (d) => {
   }
 });
 
-def(OPS1, 0xdf, (d) => {
+def('x87 df', (d) => {
   d.modrm();
   const i = d.rm;
   if (d.isReg) {
@@ -680,7 +680,7 @@ def(OPS1, 0xdf, (d) => {
 });
 
 // 9B fwait: delivers a pending unmasked exception.
-def(OPS1, 0x9b, (d) => {
+def('fwait', (d) => {
   const ip = d.start >>> 0;
   return (c) => { if (c.s[FPU_SW] & ES) mathFault(c, ip); };
 });

@@ -5,16 +5,19 @@
 import type { AddressSpace } from '../mem/address-space.js';
 import { PageFault } from '../mem/fault.js';
 import { CpuException, EXIT_BUDGET, EXIT_FAULT, type Cpu, type Op } from './cpu.js';
-import { Decoder, FUSE_CMP_RI, FUSE_CMP_RR, FUSE_TEST_RI, FUSE_TEST_RR, JMP_ALWAYS, LengthError } from './decoder.js';
+import { Decoder, type Handler, FUSE_CMP_RI, FUSE_CMP_RR, FUSE_TEST_RI, FUSE_TEST_RR, JMP_ALWAYS, LengthError } from './decoder.js';
 import { K_LOGIC, K_SUB, LOP_NONE, cond } from './flags.js';
 import { EIP, ES, CS, SS, DS, FS, GS, FLAGS, LA, LB, LOP, LRES, ZF } from './state.js';
-import { OPS1, OPS2 } from './ops/table.js';
+import { OPS1, OPS2, fillDispatch } from './ops/table.js';
 import { ud, SIGSEGV, SI_KERNEL } from './ops/faults.js';
+import { BY_MODRM, ENDS, HAS_MODRM, LOCKABLE, MAP0F, MAP1, VALID, formBit, type OpMap } from './isa/index.js';
 import './ops/arith.js';
 import './ops/move.js';
 import './ops/control.js';
 import './ops/string.js';
 import './fpu-ops.js';
+
+fillDispatch();
 
 /** Longest block, in instructions: bounds decode work wasted by invalidation. */
 const MAX_BLOCK = 64;
@@ -328,43 +331,48 @@ export function decodeOne(d: Decoder): Op {
       case 0xf0: d.lock = true; continue;
       case 0xf2: case 0xf3: d.rep = b; continue;
       case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65: d.seg = SEG_PREFIX[b]; continue;
-      case 0x0f: {
-        const b2 = d.u8();
-        const h = OPS2[b2];
-        if (!h) { d.ends = true; return ud(d); }
-        const op = h(d, b2);
-        return d.lock && !lockable2(d, b2) ? ud(d) : op;
-      }
-      default: {
-        const h = OPS1[b];
-        if (!h) { d.ends = true; return ud(d); }
-        const op = h(d, b);
-        return d.lock && !lockable1(d, b) ? ud(d) : op;
-      }
+      case 0x0f: return dispatch2(d, d.u8());
+      default: return dispatch1(d, b);
     }
   }
 }
 
 /**
- * LOCK is valid only on read-modify-write instructions with a memory destination (SDM
- * Vol. 2 "LOCK"); anything else is #UD. Checked after the handler ran, so ModRM is fresh.
+ * The dispatch of one opcode map: run opcode op's handler with the facts of its row
+ * (cpu/isa) applied around it. Forms without a row are #UD (checked on the ModRM byte
+ * before the handler, for opcodes whose rows differ by ModRM); LOCK is #UD unless the
+ * row allows it and the operand is memory (SDM Vol. 2 "LOCK"); a row with control flow
+ * ends the block. The masks are this map's, captured once (decode time only: decoding
+ * busybox's 468k instructions costs the same as with the hand-written checks, measured
+ * in docs/BENCHMARKS.md).
  */
-function lockable1(d: Decoder, b: number): boolean {
-  if (d.isReg) return false;
-  if (b < 0x38) return (b & 7) < 2; // add or adc sbb and sub xor: Eb,Gb / Ev,Gv
-  if (b >= 0x80 && b <= 0x83) return d.reg !== 7; // group 1 but cmp
-  if (b === 0x86 || b === 0x87) return true; // xchg
-  if (b === 0xf6 || b === 0xf7) return d.reg === 2 || d.reg === 3; // not, neg
-  if (b === 0xfe || b === 0xff) return d.reg < 2; // inc, dec
-  return false;
+function makeDispatch(map: OpMap, table: (Handler | undefined)[]): (d: Decoder, op: number) => Op {
+  const valid = VALID[map], lockable = LOCKABLE[map], ends = ENDS[map], byModrm = BY_MODRM[map], hasModrm = HAS_MODRM[map];
+  return (d, op) => {
+    const h = table[op];
+    if (h === undefined) { d.ends = true; return ud(d); }
+    if (byModrm[op] !== 0) {
+      // Peek at ModRM; an unreadable byte is left to the handler's fetch, which faults.
+      const p = d.pos >>> 0, mem = d.mem;
+      if (mem.perm[p >>> 12] & 4 && (valid[op] & formBit(mem.u8[p])) === 0) { d.ends = true; return ud(d); }
+    }
+    const fn = h(d, op);
+    const e = ends[op];
+    if (e === 0 && !d.lock) return fn;
+    // Handlers of ModRM opcodes have read it: mod and reg are this instruction's.
+    const form = hasModrm[op] !== 0 ? formBit((d.mod << 6) | (d.reg << 3)) : 0xffff;
+    if (d.lock && (lockable[op] & form) === 0) {
+      // #UD instead of what the handler built: drop the branch facts it recorded too (the
+      // block builder reads d.jcc/d.followOp before the op; lock jcc ran as a jump, found by
+      // test/cpu/lock.test.ts).
+      d.jcc = -1; d.followOp = null; d.ends = true;
+      return ud(d);
+    }
+    if ((e & form) !== 0) d.ends = true;
+    return fn;
+  };
 }
-function lockable2(d: Decoder, b: number): boolean {
-  if (d.isReg) return false;
-  if (b === 0xab || b === 0xb3 || b === 0xbb) return true; // bts btr btc
-  if (b === 0xba) return d.reg >= 5;
-  if (b === 0xb0 || b === 0xb1 || b === 0xc0 || b === 0xc1) return true; // cmpxchg, xadd
-  return b === 0xc7 && d.reg === 1; // cmpxchg8b
-}
+const dispatch1 = makeDispatch(MAP1, OPS1), dispatch2 = makeDispatch(MAP0F, OPS2);
 
 const caches = new WeakMap<AddressSpace, CodeCache>();
 export function codeCache(mem: AddressSpace): CodeCache {

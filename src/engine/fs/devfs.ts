@@ -6,7 +6,7 @@
 import type { Task } from '../linux/task.js';
 import type { Inode, Stat } from './types.js';
 import { File, S_IFCHR, S_IFDIR, S_IFMT, POLLIN, POLLOUT } from './types.js';
-import { ENODEV, ENOSPC, ENXIO, EINVAL } from '../linux/errno.js';
+import { ENODEV, ENOSPC, ENXIO, EINVAL } from '../abi/errno.js';
 import { TmpFs, TmpInode } from './tmpfs.js';
 
 /**

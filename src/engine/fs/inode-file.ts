@@ -6,7 +6,7 @@
 import type { Task } from '../linux/task.js';
 import type { DirEntry, Inode, Stat } from './types.js';
 import { DT_DIR, File, O_APPEND, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR, SEEK_END, SEEK_SET } from './types.js';
-import { EBADF, EINVAL, EISDIR, ENOTDIR, ENXIO, EOVERFLOW } from '../linux/errno.js';
+import { EBADF, EINVAL, EISDIR, ENOTDIR, ENXIO, EOVERFLOW } from '../abi/errno.js';
 
 export const SEEK_DATA = 3, SEEK_HOLE = 4;
 /** Offsets are JS numbers: exact up to 2^53, far past any file we hold. */
@@ -64,9 +64,9 @@ export class InodeFile extends File {
     return this.inode.read(buf, off);
   }
 
-  write(_t: Task, data: Uint8Array): MaybeAsync<number> {
+  write(t: Task, data: Uint8Array): MaybeAsync<number> {
     if (!this.writable) return -EBADF;
-    const go = (off: number) => then(this.pwriteAt(data, off), (n) => {
+    const go = (off: number) => then(this.pwriteAt(t, data, off), (n) => {
       if (n > 0) this.pos = off + n;
       return n;
     });
@@ -74,18 +74,24 @@ export class InodeFile extends File {
     return this.flags & O_APPEND ? then(this.inode.stat(), (st) => go(st.size)) : go(this.pos);
   }
 
-  pwrite(_t: Task, data: Uint8Array, off: number): MaybeAsync<number> {
+  pwrite(t: Task, data: Uint8Array, off: number): MaybeAsync<number> {
     if (!this.writable) return -EBADF;
     if (off < 0) return -EINVAL;
     // Linux appends on pwrite to an O_APPEND file whatever the offset (pwrite(2) BUGS).
-    if (this.flags & O_APPEND) return then(this.inode.stat(), (st) => this.pwriteAt(data, st.size));
-    return this.pwriteAt(data, off);
+    if (this.flags & O_APPEND) return then(this.inode.stat(), (st) => this.pwriteAt(t, data, st.size));
+    return this.pwriteAt(t, data, off);
   }
 
-  private pwriteAt(data: Uint8Array, off: number): MaybeAsync<number> {
+  private pwriteAt(t: Task | null, data: Uint8Array, off: number): MaybeAsync<number> {
     if (this.isDir) return -EISDIR;
     if (!this.inode.write) return -EINVAL;
     if (off + data.length > MAX_OFFSET) return -EOVERFLOW;
+    if (this.isReg && data.length && t?.limitFileWrite) {
+      // RLIMIT_FSIZE: a write crossing the limit is cut short, one at it fails (EFBIG, SIGXFSZ).
+      const n = t.limitFileWrite(off, data.length);
+      if (n < 0) return n;
+      if (n < data.length) data = data.subarray(0, n);
+    }
     return this.inode.write(data, off);
   }
 

@@ -6,7 +6,7 @@
 import type { Task } from '../linux/task.js';
 import type { Inode, Stat } from './types.js';
 import { File, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFIFO } from './types.js';
-import { EAGAIN, EBUSY, EFAULT, EINVAL, ENXIO, EPERM, EPIPE, ERESTARTSYS, ENOTTY } from '../linux/errno.js';
+import { EAGAIN, EBUSY, EFAULT, EINVAL, ENXIO, EPERM, EPIPE, ERESTARTSYS, ENOTTY } from '../abi/errno.js';
 import { INTERRUPTED, WaitQueue, waitAny } from '../linux/wait.js';
 import { putU32 } from '../linux/uaccess.js';
 import { allocAnonDev, nowTimespec } from './tmpfs.js';
@@ -15,8 +15,8 @@ export const PIPE_BUF = 4096;
 export const PIPE_DEF_SIZE = 65536;
 /** /proc/sys/fs/pipe-max-size default: unprivileged processes may not exceed it. */
 export const PIPE_MAX_SIZE = 1 << 20;
-const FIONREAD = 0x541b;
-const SIGPIPE = 13;
+import { FIONREAD } from '../abi/ioctls.js';
+import { SIGPIPE } from '../abi/signals.js';
 
 const pipeDev = allocAnonDev();
 let nextPipeIno = 1;

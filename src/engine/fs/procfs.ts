@@ -6,9 +6,9 @@
  */
 import type { Kernel } from '../linux/kernel.js';
 import type { Process, Task } from '../linux/task.js';
-import { ENOENT } from '../linux/errno.js';
+import { ENOENT } from '../abi/errno.js';
 import { MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, type Mapping } from '../mem/address-space.js';
-import type { FileSystem } from './types.js';
+import type { Caller, FileSystem } from './types.js';
 import { O_ACCMODE, O_RDONLY, O_WRONLY } from './types.js';
 import { Lazy, SynthDir, SynthFile, SynthFs, SynthLink, type SynthNode, type Tree, treeDir } from './synthetic.js';
 import { CPU_ID } from '../cpu/identity.js';
@@ -156,14 +156,14 @@ export class ProcFs extends SynthFs {
     const o = this.o;
     const osrelease = o.osrelease ?? '6.1.0-webx86';
     const version = o.version ?? '#1 SMP PREEMPT_DYNAMIC Debian 6.1.0';
-    const link = (target: () => string | number) => new Lazy((key) => new SynthLink(this, this.ino(key), target));
+    const link = (target: (caller?: Caller) => string | number) => new Lazy((key) => new SynthLink(this, this.ino(key), target));
     const rw = (get: () => string, set: (v: string) => void) =>
       new Lazy((key) => new SynthFile(this, this.ino(key), 0o644, () => `${get()}\n`, {
         write: (text) => { set(text.replace(/\n$/, '')); return text.length; },
       }));
     const tree: Tree = {
-      self: link(() => String(o.currentPid())),
-      'thread-self': link(() => `${o.currentPid()}/task/${(o.currentTid ?? o.currentPid)()}`),
+      self: link((c) => String(c?.pid ?? o.currentPid())),
+      'thread-self': link((c) => (c ? `${c.pid}/task/${c.tid}` : `${o.currentPid()}/task/${(o.currentTid ?? o.currentPid)()}`)),
       mounts: link(() => 'self/mounts'),
       cpuinfo: () => this.cpuinfo(),
       meminfo: () => this.meminfo(),
@@ -395,7 +395,9 @@ export class ProcFs extends SynthFs {
         // Link permissions follow the open mode (fs/proc/fd.c): r-x for read, -w- for write, user only.
         const acc = f.flags & O_ACCMODE;
         const perm = (acc !== O_WRONLY ? 0o500 : 0) | (acc !== O_RDONLY ? 0o200 : 0);
-        return new SynthLink(this, this.ino(k), () => getProc()?.files.get(fd)?.path || -ENOENT, { ...opts, perm });
+        return new SynthLink(this, this.ino(k), () => getProc()?.files.get(fd)?.path || -ENOENT, {
+          ...opts, perm, jump: () => getProc()?.files.get(fd) ?? -ENOENT,
+        });
       },
     }, opts);
   }

@@ -3,7 +3,7 @@
  * EROFS first for a read-only file system; these cover callers that use inodes directly.
  */
 import type { FileSystem, Inode, Stat } from './types.js';
-import { EROFS } from '../linux/errno.js';
+import { EROFS } from '../abi/errno.js';
 
 const rofs = (): number => -EROFS;
 

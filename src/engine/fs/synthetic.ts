@@ -4,9 +4,9 @@
  * target is computed when read.
  */
 import type { Task } from '../linux/task.js';
-import { EINVAL, EIO } from '../linux/errno.js';
+import { EINVAL, EIO } from '../abi/errno.js';
 import {
-  type DirEntry, type FileSystem, type FsStats, type Inode, type Stat, File, O_ACCMODE, O_RDONLY,
+  type Caller, type DirEntry, type FileSystem, type FsStats, type Inode, type Stat, File, O_ACCMODE, O_RDONLY,
   S_IFDIR, S_IFLNK, S_IFREG, SEEK_CUR, SEEK_SET, dtOfMode,
 } from './types.js';
 
@@ -111,10 +111,13 @@ export class SynthFile extends SynthNode {
 }
 
 export class SynthLink extends SynthNode {
-  constructor(fs: SynthFs, ino: number, readonly target: () => string | number, opts: NodeOpts & { perm?: number } = {}) {
+  /** Set for magic links: the open file that following the link lands on (see Inode.jump). */
+  readonly jump?: () => File | number;
+  constructor(fs: SynthFs, ino: number, readonly target: (caller?: Caller) => string | number, opts: NodeOpts & { perm?: number; jump?: () => File | number } = {}) {
     super(fs, ino, S_IFLNK | (opts.perm ?? 0o777), opts);
+    if (opts.jump) this.jump = opts.jump;
   }
-  readlink(): string | number { return this.target(); }
+  readlink(caller?: Caller): string | number { return this.target(caller); }
 }
 
 export class SynthDir extends SynthNode {

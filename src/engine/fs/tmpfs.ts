@@ -5,7 +5,7 @@
  */
 import type { DirEntry, FileSystem, FsStats, Inode, SetAttr, Stat, Timespec } from './types.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dtOfMode } from './types.js';
-import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EPERM } from '../linux/errno.js';
+import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EPERM } from '../abi/errno.js';
 
 /** statfs f_type (linux/magic.h). */
 export const TMPFS_MAGIC = 0x01021994;

@@ -5,7 +5,7 @@
  */
 import type { Task } from '../linux/task.js';
 import { WaitQueue } from '../linux/wait.js';
-import { EBADF, EINVAL, ENOTTY, ESPIPE, ENOTDIR } from '../linux/errno.js';
+import { EBADF, EINVAL, ENOTTY, ESPIPE, ENOTDIR } from '../abi/errno.js';
 
 export interface Timespec { sec: number; nsec: number }
 
@@ -144,6 +144,9 @@ export function unref(f: File): void {
   if (--f.refs === 0) void f.release();
 }
 
+/** The process and thread on whose behalf a path is walked. */
+export interface Caller { pid: number; tid: number }
+
 /** Attributes settable through chmod/chown/utimensat/truncate. */
 export interface SetAttr {
   mode?: number;
@@ -191,8 +194,14 @@ export interface Inode {
   rmdir?(name: string): number | Promise<number>;
   rename?(oldName: string, newDir: Inode, newName: string): number | Promise<number>;
 
-  // Symbolic links.
-  readlink?(): string | number | Promise<string | number>;
+  // Symbolic links. `caller` is who follows the link (/proc/self names the caller's
+  // process, not whichever task the scheduler ran last while the walk awaited).
+  readlink?(caller?: Caller): string | number | Promise<string | number>;
+  /**
+   * A magic link (/proc/PID/fd/N): following it lands on this open file, not on the path
+   * readlink shows (fs/magic-link.ts).
+   */
+  jump?(): File | number;
 
   // Regular files: positional I/O returning byte counts or -errno.
   read?(buf: Uint8Array, off: number): number | Promise<number>;

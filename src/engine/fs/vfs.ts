@@ -8,7 +8,7 @@
  * /proc/PID/fd show.
  */
 import type { Task } from '../linux/task.js';
-import type { FdTable, FileSystem, Inode, SetAttr, Stat } from './types.js';
+import type { Caller, FdTable, FileSystem, Inode, SetAttr, Stat } from './types.js';
 import {
   File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY,
   S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
@@ -16,9 +16,10 @@ import {
 import {
   EACCES, EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY,
   ENXIO, EPERM, EROFS, EXDEV,
-} from '../linux/errno.js';
+} from '../abi/errno.js';
 import { InodeFile } from './inode-file.js';
-import { openFifo, PipeEnd, reopenPipe } from './pipe.js';
+import { openFifo } from './pipe.js';
+import { magicTarget } from './magic-link.js';
 import { openCharDevice } from './devfs.js';
 import { nowTimespec } from './tmpfs.js';
 
@@ -41,13 +42,18 @@ export interface PathCtx {
   groups: number[];
   umask: number;
   files: FdTable | null;
+  /** Who walks (for /proc/self); absent for kernel-internal walks. */
+  caller?: Caller;
 }
 
 /** The context of a task, or of the superuser at / when there is none (tests, boot). */
 export function ctxOf(t: Task | null): PathCtx {
   if (!t) return { root: '/', cwd: '/', uid: 0, gid: 0, groups: [], umask: 0o022, files: null };
   const p = t.proc;
-  return { root: p.fs.root, cwd: p.fs.cwd, uid: p.creds.fsuid, gid: p.creds.fsgid, groups: p.creds.groups, umask: p.fs.umask, files: p.files };
+  return {
+    root: p.fs.root, cwd: p.fs.cwd, uid: p.creds.fsuid, gid: p.creds.fsgid, groups: p.creds.groups, umask: p.fs.umask, files: p.files,
+    caller: { pid: p.pid, tid: t.tid },
+  };
 }
 
 /** A resolved location: the inode and the physical absolute path it was reached by. */
@@ -206,7 +212,20 @@ export class Vfs {
       // follows it; removal and rename act on the link itself and fail (ENOTDIR).
       if (isLink && (!last || opts.follow || (trailingSlash && !opts.parent))) {
         if (++links > MAX_SYMLINKS) return -ELOOP;
-        const target = next.inode.readlink ? await next.inode.readlink() : -EINVAL;
+        if (next.inode.jump) {
+          // A magic link: carry on from the open file itself (fs/magic-link.ts).
+          const f = next.inode.jump();
+          if (typeof f === 'number') return f;
+          stack = [...stack, { inode: await magicTarget(f), path: f.path }];
+          comps = comps.slice(i + 1);
+          i = -1;
+          if (comps.length === 0) {
+            if (!opts.parent) return { stack, trailingSlash };
+            return { stack: stack.slice(0, -1), name: f.path, child: stack[stack.length - 1], trailingSlash };
+          }
+          continue;
+        }
+        const target = next.inode.readlink ? await next.inode.readlink(ctx.caller) : -EINVAL;
         if (typeof target === 'number') return target;
         if (target === '') return -ENOENT;
         if (target.startsWith('/')) {
@@ -258,35 +277,8 @@ export class Vfs {
     const ctx = ctxOf(t);
     if (flags & O_CREAT && !(flags & O_PATH)) return this.openCreate(t, ctx, dirfd, path, flags, mode);
     const r = await this.resolve(t, dirfd, path, !(flags & O_NOFOLLOW));
-    if (r === -ENOENT && t && !(flags & O_NOFOLLOW)) {
-      const magic = await this.openMagicLink(t, dirfd, path, flags);
-      if (magic !== null) return magic;
-    }
     if (typeof r === 'number') return r;
     return this.openResolved(t, ctx, r, flags, false);
-  }
-
-  /**
-   * /proc/PID/fd/N names an open file even when it has no path (pipe:[123]): opening it
-   * opens that object again, as Linux's "magic links" do. This is what makes /dev/stdin
-   * and bash's <(...) (/dev/fd/63) work on pipes.
-   */
-  private async openMagicLink(t: Task, dirfd: number, path: string, flags: number): Promise<File | number | null> {
-    // Walk the path without following the final link, then follow links until one names an fd.
-    let cur = await this.resolve(t, dirfd, path, false);
-    for (let hops = 0; typeof cur !== 'number' && hops < MAX_SYMLINKS; hops++) {
-      if ((cur.stat.mode & S_IFMT) !== S_IFLNK) return null;
-      const m = /^\/proc\/(\d+)\/(?:task\/\d+\/)?fd\/(\d+)$/.exec(cur.path);
-      if (m) {
-        const f = t.kernel.processes.get(Number(m[1]))?.files.get(Number(m[2]));
-        return f instanceof PipeEnd ? reopenPipe(f, flags) : null;
-      }
-      const target = cur.inode.readlink ? await cur.inode.readlink() : -EINVAL;
-      if (typeof target === 'number') return null;
-      const base = target.startsWith('/') ? target : joinPath(parentPath(cur.path), target);
-      cur = await this.resolve(t, AT_FDCWD, base, false);
-    }
-    return null;
   }
 
   private async openCreate(t: Task | null, ctx: PathCtx, dirfd: number, path: string, flags: number, mode: number): Promise<File | number> {
@@ -515,7 +507,7 @@ export class Vfs {
     const r = await this.resolve(t, dirfd, path, false, true);
     if (typeof r === 'number') return r;
     if ((r.stat.mode & S_IFMT) !== S_IFLNK || !r.inode.readlink) return -EINVAL;
-    return r.inode.readlink();
+    return r.inode.readlink(ctxOf(t).caller);
   }
 
   // ---- Attributes ----

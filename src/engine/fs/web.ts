@@ -28,7 +28,7 @@
 import type { DirEntry, FileSystem, FsStats, Stat, Timespec } from './types.js';
 import { DT_DIR, DT_UNKNOWN, S_IFDIR, S_IFREG } from './types.js';
 import { allocAnonDev } from './tmpfs.js';
-import { EACCES, EIO, ENOENT } from '../linux/errno.js';
+import { EACCES, EIO, ENOENT } from '../abi/errno.js';
 import { ReadOnlyInode } from './readonly.js';
 import { ByteLru } from '../block/byte-lru.js';
 import { HttpBytesDevice } from '../block/http.js';

@@ -12,10 +12,11 @@ import type { Kernel } from './kernel.js';
 import type { Process, SigInfo, Task } from './task.js';
 import { Signals, SIGILL, SIGSEGV, SIGCHLD, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SA_NOCLDSTOP, SA_NOCLDWAIT } from './signals.js';
 import { SYSCALL_NAMES } from './syscalls/numbers.js';
-import { HANDLERS } from './syscalls/registry.js';
+import { HANDLERS } from './syscalls/index.js';
 import { ENOSYS, EFAULT } from './errno.js';
 import { futexWake } from './futex.js';
 import { cancelProcessTimers } from './timers.js';
+import { addressSpaceRoom, checkCpuLimit } from './rlimits.js';
 
 /** RLIMIT_STACK soft limit in bytes. */
 export function stackLimit(t: Task): number {
@@ -130,6 +131,7 @@ export class Scheduler {
       if (performance.now() > deadline) { this.ready(t); break; }
     }
     t.utimeMs += performance.now() - start;
+    checkCpuLimit(t);
   }
 
   private syscall(t: Task): number | Promise<number> {
@@ -184,7 +186,7 @@ export class Scheduler {
       if (e.signo === SIGILL) this.reportIllegal(t);
       info = { signo: e.signo, code: e.code, addr: e.addr, trapno: e.trapno };
     } else if (e instanceof PageFault) {
-      if (!e.accerr && t.mem.growStack(e.addr, stackLimit(t))) return; // retried on resume
+      if (!e.accerr && t.mem.growStack(e.addr, stackLimit(t), addressSpaceRoom(t))) return; // retried on resume
       // SEGV_MAPERR 1 / SEGV_ACCERR 2; errno carries the page-fault error code bits (write, present).
       info = { signo: SIGSEGV, code: e.accerr ? 2 : 1, addr: e.addr, trapno: 14, errno: (e.write ? 2 : 0) | (e.accerr ? 1 : 0) };
     } else {

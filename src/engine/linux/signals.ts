@@ -11,39 +11,32 @@ import { setFlagsUser } from '../cpu/ops/move.js';
 import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, ESRCH, EINTR } from './errno.js';
 import { fpuSaveArea, fpuRestoreArea, FP_AREA_SIZE } from './fpstate.js';
 import { USER32_CS, USER_DS } from '../cpu/segments.js';
+import { addressSpaceRoom } from './rlimits.js';
 
-export const SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7;
-export const SIGFPE = 8, SIGKILL = 9, SIGUSR1 = 10, SIGSEGV = 11, SIGUSR2 = 12, SIGPIPE = 13;
-export const SIGALRM = 14, SIGTERM = 15, SIGSTKFLT = 16, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19;
-export const SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22, SIGURG = 23, SIGXCPU = 24, SIGXFSZ = 25;
-export const SIGVTALRM = 26, SIGPROF = 27, SIGWINCH = 28, SIGIO = 29, SIGPWR = 30, SIGSYS = 31;
-export const SIGRTMIN = 32, NSIG = 64;
+import {
+  SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGILL, SIGIO, SIGKILL, SIGRTMIN, SIGSEGV, SIGTRAP,
+  SI_KERNEL, SI_QUEUE, SI_TKILL, SI_USER, DFL_CORE, DFL_IGN, DFL_STOP, UNBLOCKABLE, defaultAction, kernelIgnored, sigbit,
+} from '../abi/signals.js';
+// The numbers live in the ABI leaf; re-exported for the kernel modules that import them from here.
+export * from '../abi/signals.js';
 
 export const SA_NOCLDSTOP = 1, SA_NOCLDWAIT = 2, SA_SIGINFO = 4, SA_RESTORER = 0x04000000;
 export const SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000 | 0;
-export const SI_USER = 0, SI_KERNEL = 0x80, SI_TKILL = -6, SI_QUEUE = -1;
 export const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_TRAPPED = 4, CLD_STOPPED = 5, CLD_CONTINUED = 6;
 export const SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 0x80000000 | 0;
 
-export const sigbit = (sig: number): bigint => 1n << BigInt(sig - 1);
-/** Signals that can be neither blocked nor caught. */
-export const UNBLOCKABLE = sigbit(SIGKILL) | sigbit(SIGSTOP);
+const isStop = (s: number) => defaultAction(s) === DFL_STOP;
 
-const enum Dfl { Term, Core, Ign, Stop, Cont }
-const DEFAULT: Dfl[] = [];
-for (let s = 1; s <= NSIG; s++) DEFAULT[s] = Dfl.Term;
-for (const s of [SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ, SIGSYS]) DEFAULT[s] = Dfl.Core;
-for (const s of [SIGCHLD, SIGURG, SIGWINCH]) DEFAULT[s] = Dfl.Ign;
-for (const s of [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]) DEFAULT[s] = Dfl.Stop;
-DEFAULT[SIGCONT] = Dfl.Cont;
-
-const isStop = (s: number) => DEFAULT[s] === Dfl.Stop;
-
-/** True if a signal with the current action would be discarded on generation. */
+/**
+ * True if a signal with the current action would be discarded on generation. SIGCONT with
+ * SIG_DFL is kept queued here (Linux discards it only when unblocked: kernelIgnored and
+ * sig_ignored in kernel/signal.c); delivery then skips it, so the effect is the same and a
+ * blocked SIGCONT stays visible in sigpending(2) as on Linux.
+ */
 function ignored(p: Process, sig: number): boolean {
   const h = p.sigactions.a[sig].handler;
   if (h === 1) return true;
-  return h === 0 && DEFAULT[sig] === Dfl.Ign;
+  return h === 0 && defaultAction(sig) === DFL_IGN;
 }
 
 /** Hooks the scheduler and process code provide. */
@@ -165,14 +158,14 @@ export class Signals {
       const act = t.proc.sigactions.a[sig];
       if (act.handler === 1) continue;
       if (act.handler === 0) {
-        const d = DEFAULT[sig];
-        if (d === Dfl.Ign || d === Dfl.Cont) continue;
-        if (d === Dfl.Stop) {
+        const d = defaultAction(sig);
+        if (kernelIgnored(sig)) continue;
+        if (d === DFL_STOP) {
           this.host.stopProcess(t.proc, sig);
           if (sysret !== null) this.restart(t, sysret, false);
           return false;
         }
-        const core = d === Dfl.Core && coreLimit(t.proc) > 0;
+        const core = d === DFL_CORE && coreLimit(t.proc) > 0;
         this.host.killProcess(t.proc, sig | (core ? 0x80 : 0));
         return false;
       }
@@ -250,7 +243,7 @@ export class Signals {
     }
     const ret = flags & SA_RESTORER ? restorer : frame + retcodeOff;
     dv.setUint32(0, ret, true);
-    if (!mem.isAccessible(frame, buf.length, 2)) mem.growStack(frame, t.proc.rlimits.get(3)?.[0] ?? 8 << 20);
+    if (!mem.isAccessible(frame, buf.length, 2)) mem.growStack(frame, t.proc.rlimits.get(3)?.[0] ?? 8 << 20, addressSpaceRoom(t));
     if (!mem.writeBytes(frame, buf)) {
       // Cannot build the frame: the kernel forces SIGSEGV (with default action).
       t.proc.sigactions.a[SIGSEGV].handler = 0;

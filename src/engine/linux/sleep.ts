@@ -9,8 +9,7 @@ import { clockNs, nsToWaitMs } from './clock.js';
 import { EFAULT, EINVAL } from './errno.js';
 import { getStruct } from './uaccess.js';
 
-const SIGKILL = 9, SIGSTOP = 19, SIGCONT = 18, SIGCHLD = 17, SIGURG = 23, SIGWINCH = 28;
-const SIG_DFL = 0, SIG_IGN = 1;
+import { SIGKILL, SIGSTOP, SIG_DFL, SIG_IGN, UNBLOCKABLE, kernelIgnored } from '../abi/signals.js';
 /** setTimeout takes a signed 32-bit delay; longer waits are done in steps. */
 const MAX_TIMER_MS = 0x7fffffff;
 
@@ -27,8 +26,7 @@ export function signalPending(t: Task): boolean {
       if ((t.sigmask >> BigInt(n - 1)) & 1n) continue;
       const act = t.proc.sigactions.a[n];
       if (act?.handler === SIG_IGN) continue;
-      if ((act === undefined || act.handler === SIG_DFL) &&
-        (n === SIGCHLD || n === SIGURG || n === SIGWINCH || n === SIGCONT)) continue;
+      if ((act === undefined || act.handler === SIG_DFL) && kernelIgnored(n)) continue;
       return true;
     }
     return false;
@@ -84,7 +82,6 @@ export function readSigset(t: Task, a: number, size: number): bigint | number {
   return dv.getBigUint64(0, true);
 }
 
-const UNBLOCKABLE = (1n << BigInt(SIGKILL - 1)) | (1n << BigInt(SIGSTOP - 1));
 
 /** Install a temporary mask (ppoll, pselect6, epoll_pwait); the old one goes to savedMask. */
 export function setTempMask(t: Task, mask: bigint): void {

@@ -51,6 +51,8 @@ export interface FsContext {
 
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'zombie';
 
+import { fsizeAllows } from './rlimits.js';
+
 export class Task {
   readonly tid: number;
   proc: Process;
@@ -88,6 +90,12 @@ export class Task {
 
   get kernel(): Kernel { return this.proc.kernel; }
   get mem(): AddressSpace { return this.cpu.mem; }
+
+  /**
+   * RLIMIT_FSIZE for file systems: bytes of `len` this task may write at `pos` of a regular
+   * file, or -EFBIG (after SIGXFSZ). See rlimits.ts.
+   */
+  limitFileWrite(pos: number, len: number): number { return fsizeAllows(this, pos, len); }
 }
 
 /** A wait status word as a shell reports it: the exit code, or 128 + the signal that killed it. */

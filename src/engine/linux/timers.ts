@@ -82,8 +82,7 @@ export class KTimer {
 }
 
 export const ITIMER_REAL = 0, ITIMER_VIRTUAL = 1, ITIMER_PROF = 2;
-export const SIGALRM = 14, SIGVTALRM = 26, SIGPROF = 27;
-export const SI_KERNEL = 0x80, SI_TIMER = -2;
+import { SIGALRM, SIGVTALRM, SIGPROF, SI_KERNEL, SI_TIMER } from '../abi/signals.js';
 export const SIGEV_SIGNAL = 0, SIGEV_NONE = 1, SIGEV_THREAD = 2, SIGEV_THREAD_ID = 4;
 
 export interface PosixTimer {

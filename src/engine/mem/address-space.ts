@@ -199,6 +199,21 @@ export class AddressSpace {
 
   // ---- Mappings ----
 
+  /** Bytes mapped in all (total_vm, what RLIMIT_AS limits). */
+  mappedBytes(): number {
+    let n = 0;
+    for (const m of this.mappings) n += m.end - m.start;
+    return n;
+  }
+
+  /** Bytes of [start, start+len) already mapped (a MAP_FIXED mapping replaces them). */
+  mappedIn(start: number, len: number): number {
+    let n = 0;
+    const end = start + len;
+    for (const m of this.mappings) if (m.end > start && m.start < end) n += Math.min(m.end, end) - Math.max(m.start, start);
+    return n;
+  }
+
   findMapping(a: number): Mapping | undefined {
     for (const m of this.mappings) if (a >= m.start && a < m.end) return m;
     return undefined;
@@ -284,7 +299,7 @@ export class AddressSpace {
    * Grow a MAP_GROWSDOWN mapping (the stack) down to cover `addr`, as the page-fault
    * handler does, if the gap below it is free and the result stays within `limit` bytes.
    */
-  growStack(addr: number, limit: number): boolean {
+  growStack(addr: number, limit: number, room = Infinity): boolean {
     const page = (addr & ~(PAGE_SIZE - 1)) >>> 0;
     const above = this.mappings.find((m) => m.start > addr);
     if (!above || !(above.flags & MAP_GROWSDOWN)) return false;
@@ -292,7 +307,7 @@ export class AddressSpace {
     if (below && below.end > page) return false;
     let top = above.end;
     for (const m of this.mappings) if (m.start >= above.start && m.flags & MAP_GROWSDOWN && m.name === above.name) top = Math.max(top, m.end);
-    if (top - page > limit) return false;
+    if (top - page > limit || above.start - page > room) return false;
     this.map(page, above.start - page, above.prot, above.flags, above.name);
     return true;
   }

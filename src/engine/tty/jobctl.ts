@@ -9,9 +9,9 @@ import type { Process, Task } from '../linux/task.js';
 import { EIO, ERESTARTSYS } from '../linux/errno.js';
 import { O_NOCTTY } from '../fs/types.js';
 
-export const SIGHUP = 1, SIGCONT = 18, SIGTTIN = 21, SIGTTOU = 22, SIGWINCH = 28;
+import { SIGHUP, SIGCONT, SIGTTIN, SIGTTOU, SIGWINCH, SI_KERNEL } from '../abi/signals.js';
+export { SIGHUP, SIGCONT, SIGTTIN, SIGTTOU, SIGWINCH, SI_KERNEL };
 /** si_code of signals the tty layer generates (the kernel's kill_pgrp(..., priv=1)). */
-export const SI_KERNEL = 0x80;
 
 /** What job control needs of a terminal; Tty implements it. */
 export interface JobTty {

@@ -21,7 +21,7 @@ import {
 export const INPUT_BUF = 4096;
 const MAX_LINE = INPUT_BUF - 1;
 
-const SIGINT = 2, SIGQUIT = 3, SIGTSTP = 20;
+import { SIGINT, SIGQUIT, SIGTSTP } from '../abi/signals.js';
 const NL = 0x0a, CR = 0x0d, TAB = 0x09, BS = 0x08, SPACE = 0x20, DEL = 0x7f;
 
 const isCntrl = (c: number) => c < 0x20 || c === DEL;

@@ -7,9 +7,10 @@ import { existsSync, statSync } from 'node:fs';
 import type { BlockDevice } from '../../engine/block/types.js';
 import type { ActivityMeter } from '../../engine/block/activity.js';
 import { HttpBytesDevice } from '../../engine/block/http.js';
+import { DiskError } from '../../engine/block/remote.js';
 import { ChunkedDevice } from '../../engine/block/chunked.js';
 import { OverlayDevice } from '../../engine/block/overlay.js';
-import { Ext2Fs } from '../../engine/fs/ext2/index.js';
+import { Ext2Fs, type Ext2ErrorReport } from '../../engine/fs/ext2/index.js';
 import { allocAnonDev } from '../../engine/fs/tmpfs.js';
 import type { FileSystem } from '../../engine/fs/types.js';
 import { FileBlockStore, FileDevice } from './file-device.js';
@@ -28,6 +29,10 @@ export interface DiskOptions {
 export interface OpenedDisk {
   fs: FileSystem;
   device: BlockDevice;
+  /** The last failure behind a guest's EIO, in words with what to do (null: none). */
+  lastError(): string | null;
+  /** From now on print each such failure on stderr as it happens (once per message). */
+  reportErrors(): void;
   /** Stop progress output and make overlay writes durable. */
   close(): Promise<void>;
 }
@@ -44,7 +49,9 @@ export async function openDisk(o: DiskOptions): Promise<OpenedDisk | string> {
       const probeBlock = !(o.overlay && existsSync(o.overlay));
       base = o.chunked ? await ChunkedDevice.create(what) : await HttpBytesDevice.create(what, { probeBlock });
     } catch (e) {
-      return `${what}: ${(e as Error).message}`;
+      const m = (e as Error).message;
+      const advice = e instanceof DiskError ? ` (${e.advice})` : '';
+      return `${m.startsWith(what) ? m : `${what}: ${m}`}${advice}`;
     }
   } else {
     if (o.chunked) return '--chunked wants an http(s) URL of the metadata file';
@@ -84,13 +91,27 @@ export async function openDisk(o: DiskOptions): Promise<OpenedDisk | string> {
     await close();
     return `${what}: cannot mount read-write: ${why}${why.includes('device') && isUrl(what) ? ' (add --overlay FILE to keep writes)' : ''}`;
   }
-  return { fs, device, close };
+  const mounted = fs;
+  const printed = new Set<string>();
+  const say = (r: Ext2ErrorReport) => `${r.message} (${r.advice})`;
+  return {
+    fs, device, close,
+    lastError: () => (mounted.lastError ? say(mounted.lastError) : null),
+    reportErrors: () => {
+      mounted.onError = (r) => {
+        const line = say(r);
+        if (printed.has(line) || printed.size > 100) return;
+        printed.add(line);
+        process.stderr.write(`webx86: ${line}\n`);
+      };
+    },
+  };
 }
 
 const mib = (n: number) => `${(n / 1048576).toFixed(n < 10 * 1048576 ? 2 : 1)} MiB`;
 
 /**
- * Errors always go to stderr (once); progress only when asked: a line redrawn in place on a
+ * Errors and retries always go to stderr (errors once); progress only when asked: a line redrawn in place on a
  * terminal, a line a second otherwise, and a summary at the end.
  */
 function showProgress(meter: ActivityMeter, enabled: boolean, tty: boolean): () => void {
@@ -110,6 +131,13 @@ function showProgress(meter: ActivityMeter, enabled: boolean, tty: boolean): () 
     if (e.type === 'error') {
       if (shown) process.stderr.write('\r\x1b[K');
       process.stderr.write(`webx86: disk: ${e.message}\n`);
+      return;
+    }
+    if (e.type === 'retry') {
+      // A stall or a failure being retried: said even without --progress, it explains a pause.
+      if (shown) process.stderr.write('\r\x1b[K');
+      shown = false;
+      process.stderr.write(`webx86: disk: ${e.reason}; retrying in ${(e.delayMs / 1000).toFixed(1)} s (attempt ${e.attempt + 1})\n`);
       return;
     }
     if (!enabled) return;

@@ -8,24 +8,34 @@ import type { HostTerminal, TermSize } from '../../engine/tty/console.js';
 import { openHostPty, type HostPty } from '../../engine/tty/host-pty.js';
 import { setCtty } from '../../engine/tty/jobctl.js';
 import { shellExitCode, type Process } from '../../engine/linux/task.js';
-import { strerror } from '../../engine/linux/errno.js';
+import { EIO, strerror } from '../../engine/linux/errno.js';
 import { IdbBlockStore } from '../../engine/block/idb.js';
+import { WritebackTimer } from '../../engine/fs/writeback.js';
 import { buildMounts, type BuiltMounts } from './mounts.js';
 import { DEFAULT_ENV, type DeviceSpec, type EngineApi, type EventFn, type MountSpec, type RunOptions, type WriteFn } from './protocol.js';
 
 /** Console output kept while no console is attached, replayed when one attaches. */
 const BACKLOG_LIMIT = 256 * 1024;
 /**
- * Written data reaches the disk (the IndexedDB overlay) at most this long after the guest
- * wrote it, as Linux's dirty writeback does, so closing the tab loses at most this much.
+ * Written data reaches the disk (the IndexedDB overlay) this long after the guest's writes
+ * stop, and never later than WRITEBACK_MAX_MS after the first of them (writeback.ts says
+ * why); closing a written file, fsync and sync write back at once.
  */
-const WRITEBACK_MS = 2000;
+const WRITEBACK_QUIET_MS = 100;
+const WRITEBACK_MAX_MS = 300;
 
 /** Output batched per task slice: one message per burst rather than per write(2). */
 class Batcher {
   private parts: Uint8Array[] = [];
   private scheduled = false;
-  constructor(private readonly send: (bytes: Uint8Array) => void) {}
+  /** The page's acknowledgement of the last batch sent (see WriteFn). */
+  private last: Promise<unknown> = Promise.resolve();
+  constructor(private readonly send: (bytes: Uint8Array) => void | Promise<unknown>) {}
+  /** Send what is pending now and resolve once the page has handled every batch sent. */
+  drained(): Promise<unknown> {
+    if (this.scheduled) this.flush();
+    return this.last.catch(() => {});
+  }
   push(b: Uint8Array): void {
     this.parts.push(b.slice());
     if (this.scheduled) return;
@@ -33,14 +43,18 @@ class Batcher {
     queueMicrotask(() => this.flush());
   }
   private flush(): void {
+    if (!this.scheduled) return;
     this.scheduled = false;
     const parts = this.parts;
     this.parts = [];
-    if (parts.length === 1) return this.send(parts[0]);
-    const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-    let o = 0;
-    for (const p of parts) { out.set(p, o); o += p.length; }
-    this.send(out);
+    let out = parts[0];
+    if (parts.length > 1) {
+      out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+      let o = 0;
+      for (const p of parts) { out.set(p, o); o += p.length; }
+    }
+    const r = this.send(out);
+    if (r instanceof Promise) this.last = r;
   }
 }
 
@@ -73,8 +87,11 @@ class PageConsole implements HostTerminal {
 
   feed(b: Uint8Array): void { this.inputCb(b); }
 
-  private deliver(b: Uint8Array): void {
-    if (this.sink) { this.sink(b, 1); return; }
+  /** Resolves once the page has handled all output written so far (nothing to wait for without a console). */
+  drained(): Promise<unknown> { return this.out.drained(); }
+
+  private deliver(b: Uint8Array): void | Promise<void> {
+    if (this.sink) return this.sink(b, 1);
     this.backlog.push(b);
     this.backlogBytes += b.length;
     while (this.backlogBytes > BACKLOG_LIMIT && this.backlog.length > 1) this.backlogBytes -= this.backlog.shift()!.length;
@@ -97,8 +114,8 @@ export class EngineHost implements EngineApi {
   private readonly ptys = new Map<number, HostPty>();
   private nextPty = 1;
   private busy = false;
-  private ranSinceSync = false;
-  private writeback: ReturnType<typeof setInterval> | null = null;
+  private writeback: WritebackTimer | null = null;
+  private readonly warned = new Set<string>();
 
   async create(mounts: MountSpec[], events: EventFn): Promise<void> {
     if (this.machine) throw new Error('this Linux instance is already created');
@@ -111,7 +128,6 @@ export class EngineHost implements EngineApi {
       if (done) { this.exits.delete(p); done(p.exitStatus); }
     };
     m.kernel.sched.onActivity = (busy) => {
-      if (busy) this.ranSinceSync = true;
       if (busy === this.busy) return;
       this.busy = busy;
       this.events({ type: 'cpuActivity', state: busy ? 'wait' : 'ready' });
@@ -119,13 +135,27 @@ export class EngineHost implements EngineApi {
     m.kernel.processCreatedHooks.push((p) => this.events({ type: 'processCreated', pid: p.pid }));
     this.watchDisks(this.built);
     for (const w of this.built.warnings) this.events({ type: 'warning', message: w });
-    this.writeback = setInterval(() => { if (this.ranSinceSync) void this.sync(); }, WRITEBACK_MS);
+    const built = this.built;
+    const timer = new WritebackTimer(async () => {
+      for (const fs of built.ext2) {
+        try {
+          await fs.writeBackChanges();
+        } catch (e) {
+          this.events({ type: 'diskError', message: `writing back to disk failed: ${(e as Error).message}` });
+        }
+      }
+    }, { quietMs: WRITEBACK_QUIET_MS, maxMs: WRITEBACK_MAX_MS });
+    for (const fs of built.ext2) {
+      fs.onChange = (urgent) => timer.changed(urgent);
+      // What a guest's EIO stood for: the page hears it (the program only says "Input/output error").
+      fs.onError = (r) => this.warn(`${r.message} (${r.advice})`);
+    }
+    this.writeback = timer;
   }
 
-  /** Write back what the guest wrote since the last time (only if anything ran). */
+  /** Write back what the guest wrote and make it durable (the page going hidden, `Linux.sync`). */
   async sync(): Promise<void> {
     if (!this.built) return;
-    this.ranSinceSync = false;
     try {
       await this.built.sync();
     } catch (e) {
@@ -135,8 +165,10 @@ export class EngineHost implements EngineApi {
 
   private watchDisks(b: BuiltMounts): void {
     let waiting = 0;
+    /** The retry under way, for status displays (a stall shows while it lasts). */
+    let problem: string | null = null;
     const progress = () => {
-      const t = { bytes: 0, requests: 0, inFlight: 0, cacheHits: 0, cacheMisses: 0 };
+      const t = { bytes: 0, requests: 0, inFlight: 0, cacheHits: 0, cacheMisses: 0, problem };
       for (const m of b.meters) {
         const s = m.stats;
         t.bytes += s.bytesFetched; t.requests += s.requests; t.inFlight += s.inFlight;
@@ -152,13 +184,40 @@ export class EngineHost implements EngineApi {
           if ((before === 0) !== (waiting === 0)) this.events({ type: 'diskActivity', state: waiting ? 'wait' : 'ready' });
           progress();
         } else if (e.type === 'fetch') {
+          problem = null;
           this.events({ type: 'diskLatency', ms: e.ms });
+          progress();
+        } else if (e.type === 'retry') {
+          // Said once per episode as a warning; the status shows it until a fetch succeeds.
+          if (problem === null) this.warn(`disk: ${e.reason}; retrying`);
+          problem = `${e.reason}; retrying (attempt ${e.attempt + 1})`;
+          progress();
+        } else if (e.type === 'giveup') {
+          // The reads that needed it fail now (the file system reports why): nothing is stalled.
+          problem = null;
           progress();
         } else if (e.type === 'error') {
           this.events({ type: 'diskError', message: e.message });
         }
       });
     }
+  }
+
+  /** A warning for the page, each distinct message once (a program retrying a bad read would repeat it). */
+  private warn(message: string): void {
+    if (this.warned.has(message) || this.warned.size > 200) return;
+    this.warned.add(message);
+    this.events({ type: 'warning', message });
+  }
+
+  /** "cannot run PATH: why", with the disk failure behind an EIO. */
+  private cannotRun(path: string, err: number): Error {
+    let cause = '';
+    if (err === -EIO) {
+      const last = this.built?.ext2.map((f) => f.lastError).filter((x) => x !== null).sort((a, b) => b.at - a.at)[0];
+      if (last) cause = `: ${last.message} (${last.advice})`;
+    }
+    return new Error(`cannot run ${path}: ${strerror(-err)}${cause}`);
   }
 
   private need(): Machine {
@@ -192,8 +251,10 @@ export class EngineHost implements EngineApi {
   async run(path: string, args: string[], opts: RunOptions): Promise<{ status: number }> {
     const m = this.need();
     const p = await spawnOnConsole(m, path, this.spawnOpts(path, args, opts));
-    if (typeof p === 'number') throw new Error(`cannot run ${path}: ${strerror(-p)}`);
-    return { status: shellExitCode(await this.waitExit(m, p)) };
+    if (typeof p === 'number') throw this.cannotRun(path, p);
+    const status = shellExitCode(await this.waitExit(m, p));
+    await this.console.drained();
+    return { status };
   }
 
   setConsole(write: WriteFn | null, cols: number, rows: number): void {
@@ -210,12 +271,13 @@ export class EngineHost implements EngineApi {
     const pty = openHostPty(m.devpts, cols, rows, (b) => out.push(b));
     if (typeof pty === 'number') throw new Error(`cannot open a pseudo-terminal: ${strerror(-pty)}`);
     const p = await m.kernel.spawn(path, { ...this.spawnOpts(path, args, opts), stdio: [pty.slave, pty.slave, pty.slave] });
-    if (typeof p === 'number') { pty.close(); throw new Error(`cannot run ${path}: ${strerror(-p)}`); }
+    if (typeof p === 'number') { pty.close(); throw this.cannotRun(path, p); }
     setCtty(p, pty.pair.slave);
     this.ptys.set(id, pty);
-    void this.waitExit(m, p).then((st) => {
+    void this.waitExit(m, p).then(async (st) => {
       this.ptys.delete(id);
       pty.close();
+      await out.drained();
       exit(shellExitCode(st));
     });
     return id;
@@ -252,7 +314,7 @@ export class EngineHost implements EngineApi {
   async shutdown(): Promise<void> {
     const m = this.machine;
     if (!m) return;
-    if (this.writeback) clearInterval(this.writeback);
+    this.writeback?.stop();
     for (const pty of this.ptys.values()) pty.close();
     this.ptys.clear();
     for (const p of [...m.kernel.processes.values()]) if (!p.zombie) m.kernel.sched.exitProcess(p, 9);

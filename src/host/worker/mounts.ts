@@ -37,7 +37,9 @@ export interface BuiltMounts {
   data: Map<number, DataFs>;
   /** Mounted file systems by device (for readFileAsBlob): the mount path of each spec. */
   byDevice: { dev: DeviceSpec; path: string }[];
-  /** Write back every writable ext2 file system to its device (periodic writeback). */
+  /** The ext2 file systems mounted (the host wires their change notices to a write-back timer). */
+  ext2: Ext2Fs[];
+  /** Write back every writable ext2 file system to its device and make it durable. */
   sync(): Promise<void>;
   /** Write back, flush and close everything (IndexedDB connections included). */
   close(): Promise<void>;
@@ -61,7 +63,7 @@ export async function buildMounts(specs: MountSpec[]): Promise<BuiltMounts> {
   checkMounts(specs);
   const ext2: Ext2Fs[] = [];
   const out: BuiltMounts = {
-    root: undefined, mounts: [], warnings: [], meters: [], data: new Map(), byDevice: [], close: async () => {},
+    root: undefined, mounts: [], warnings: [], meters: [], data: new Map(), byDevice: [], ext2, close: async () => {},
     sync: async () => { for (const fs of ext2) await fs.sync(); },
   };
   const closers: (() => Promise<void> | void)[] = [];

@@ -41,15 +41,24 @@ export interface RunOptions {
 }
 
 /** Output sink for a terminal on the page: bytes the guest wrote, and the VT number (1: the console). */
-export type WriteFn = (bytes: Uint8Array, vt: number) => void;
+/**
+ * Output to a screen on the page. Through comlink the worker gets a promise that settles once
+ * the page has handled the bytes: the worker awaits the last one before reporting an exit,
+ * because a proxied callback has its own MessagePort and messages on different ports are not
+ * ordered (seen: run() resolved before its program's last line reached the console).
+ */
+export type WriteFn = (bytes: Uint8Array, vt: number) => void | Promise<void>;
 
 /** Events the worker reports; the page turns them into CheerpX callbacks and DOM events. */
 export type EngineEvent =
   | { type: 'cpuActivity'; state: 'ready' | 'wait' }
   | { type: 'diskActivity'; state: 'ready' | 'wait' }
   | { type: 'diskLatency'; ms: number }
-  /** Totals over every remote device: for progress displays. */
-  | { type: 'diskProgress'; bytes: number; requests: number; inFlight: number; cacheHits: number; cacheMisses: number }
+  /**
+   * Totals over every remote device: for progress displays. `problem`: what is going wrong
+   * right now (a stalled server being retried), null once a request succeeds again.
+   */
+  | { type: 'diskProgress'; bytes: number; requests: number; inFlight: number; cacheHits: number; cacheMisses: number; problem: string | null }
   | { type: 'diskError'; message: string }
   | { type: 'processCreated'; pid: number }
   /** Something the user should know that did not stop the machine. */
@@ -80,7 +89,7 @@ export interface EngineApi {
   readDeviceFile(dev: DeviceSpec, path: string): Promise<Uint8Array>;
   /** Forget an IndexedDB device's contents (the VM must not have it mounted, or it is unmounted first). */
   resetIdb(name: string): Promise<void>;
-  /** Write back what the guest wrote (the worker also does it every 2 s and at shutdown). */
+  /** Write back what the guest wrote and make it durable (the worker also writes back 100-300 ms after writes, and at shutdown). */
   sync(): Promise<void>;
   /** Stop every process, flush writes, close databases. */
   shutdown(): Promise<void>;

@@ -19,6 +19,18 @@
 #define F_OF 0x800u
 #define F_ALL (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
 
+/*
+ * The flags an instruction defines, to compare with the CPU: all six but those the SDM
+ * leaves undefined. UNDEF_<mnemonic> (and UNDEF1_<mnemonic>: with a shift or rotate count
+ * of 1) come from the instruction table, src/engine/cpu/isa/rows.ts, as -D flags
+ * (test/cpu/cbuild.ts); a program compared without them would not build.
+ */
+#ifndef UNDEF_add
+#error "build with the instruction table's -DUNDEF_* flags (test/cpu/cbuild.ts isaDefines)"
+#endif
+#define DEFINED(op) (F_ALL & ~(u32)UNDEF_##op)
+#define DEFINED1(op) (F_ALL & ~(u32)UNDEF1_##op)
+
 /* Print a value with the digits its size needs (1, 2 or 4 bytes). */
 static __attribute__((unused)) void hs(u32 v, int bytes) { putch(' '); hex(v, bytes * 2); }
 

@@ -2,11 +2,10 @@
  * shl shr sar rol ror rcl rcr (8/16/32-bit; count in CL, imm8 and the implicit-1 form;
  * register and memory) and shld shrd (16/32-bit; CL and imm8).
  *
- * Undefined flags masked out (SDM):
- *   shifts with a non-zero count: AF; OF unless the masked count is 1.
- *   rotates: OF unless the masked count is 1.
- *   shld/shrd: AF; OF unless the count is 1; for 16-bit operands a count above 16
- *   leaves result and flags undefined (not compared).
+ * Flags compared: a zero count leaves all of them; otherwise those the instruction's rows
+ * define, for a count of 1 (DEFINED1) or another count (DEFINED): shifts leave AF
+ * undefined, and OF unless the masked count is 1; rotates OF unless it is 1. For 16-bit
+ * shld/shrd a count above 16 leaves result and flags undefined (not compared).
  */
 #include "common.h"
 
@@ -76,34 +75,36 @@ DB_CL(shrd_c16, "shrdw", u16, "w") DB_CL(shrd_c32, "shrdl", u32, "") DB_MCL(shrd
 DB_I(shld_i16, "shldw", u16, "w", 5) DB_I(shld_i32, "shldl", u32, "", 1) DB_I(shrd_i32, "shrdl", u32, "", 31)
 
 typedef u32 (*Fn)(u32, u32, u32, u32 *);
-/* kind: 0 shift, 1 rotate. n < 0: count comes from CL (the counts table); else fixed. */
-struct Case { const char *name; Fn fn; int bytes; int kind; int n; };
-#define C_SH(op, k) \
-  { #op "_c8", op##_c8, 1, k, -1 }, { #op "_c16", op##_c16, 2, k, -1 }, { #op "_c32", op##_c32, 4, k, -1 }, \
-  { #op "_mc8", op##_mc8, 1, k, -1 }, { #op "_mc16", op##_mc16, 2, k, -1 }, { #op "_mc32", op##_mc32, 4, k, -1 }, \
-  { #op "_i8", op##_i8, 1, k, 7 }, { #op "_i16", op##_i16, 2, k, 15 }, { #op "_i32", op##_i32, 4, k, 31 }, \
-  { #op "_j32", op##_j32, 4, k, 33 }, \
-  { #op "_18", op##_18, 1, k, 1 }, { #op "_116", op##_116, 2, k, 1 }, { #op "_132", op##_132, 4, k, 1 }, \
-  { #op "_m132", op##_m132, 4, k, 1 }
+/* n < 0: count comes from CL (the counts table); else fixed. k: the flags compared (DEFINED, DEFINED1). */
+struct Case { const char *name; Fn fn; int bytes; int n; u32 fm, fm1; };
+#define C_SH(op) C_SHK(op, DEFINED(op), DEFINED1(op))
+#define C_SHK(op, M, M1) \
+  { #op "_c8", op##_c8, 1, -1, M, M1 }, { #op "_c16", op##_c16, 2, -1, M, M1 }, { #op "_c32", op##_c32, 4, -1, M, M1 }, \
+  { #op "_mc8", op##_mc8, 1, -1, M, M1 }, { #op "_mc16", op##_mc16, 2, -1, M, M1 }, { #op "_mc32", op##_mc32, 4, -1, M, M1 }, \
+  { #op "_i8", op##_i8, 1, 7, M, M1 }, { #op "_i16", op##_i16, 2, 15, M, M1 }, { #op "_i32", op##_i32, 4, 31, M, M1 }, \
+  { #op "_j32", op##_j32, 4, 33, M, M1 }, \
+  { #op "_18", op##_18, 1, 1, M, M1 }, { #op "_116", op##_116, 2, 1, M, M1 }, { #op "_132", op##_132, 4, 1, M, M1 }, \
+  { #op "_m132", op##_m132, 4, 1, M, M1 }
 static const struct Case cases[] = {
-  C_SH(shl, 0), C_SH(shr, 0), C_SH(sar, 0), C_SH(rol, 1), C_SH(ror, 1), C_SH(rcl, 1), C_SH(rcr, 1),
+  C_SH(shl), C_SH(shr), C_SH(sar), C_SH(rol), C_SH(ror), C_SH(rcl), C_SH(rcr),
 };
 static const u32 counts[] = { 0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 0x41 };
 #define NCOUNT (sizeof counts / sizeof counts[0])
 
-static u32 shift_mask(int kind, u32 n) {
+/* The flags compared after a shift by n: all when the masked count is 0, else the row's. */
+static u32 shift_mask(u32 fm, u32 fm1, u32 n) {
   n &= 31;
-  if (n == 0) return F_ALL;
-  if (kind == 0) return F_ALL & ~F_AF & ~(n == 1 ? 0 : F_OF);
-  return F_ALL & ~(n == 1 ? 0 : F_OF);
+  return n == 0 ? F_ALL : n == 1 ? fm1 : fm;
 }
 
 typedef u32 (*Fn3)(u32, u32, u32, u32, u32 *);
-struct DCase { const char *name; Fn3 fn; int bytes; int n; };
+struct DCase { const char *name; Fn3 fn; int bytes; int n; u32 fm, fm1; };
+#define SHLD DEFINED(shld), DEFINED1(shld)
+#define SHRD DEFINED(shrd), DEFINED1(shrd)
 static const struct DCase dcases[] = {
-  { "shld_c16", shld_c16, 2, -1 }, { "shld_c32", shld_c32, 4, -1 }, { "shld_mc32", shld_mc32, 4, -1 },
-  { "shrd_c16", shrd_c16, 2, -1 }, { "shrd_c32", shrd_c32, 4, -1 }, { "shrd_mc16", shrd_mc16, 2, -1 },
-  { "shld_i16", shld_i16, 2, 5 }, { "shld_i32", shld_i32, 4, 1 }, { "shrd_i32", shrd_i32, 4, 31 },
+  { "shld_c16", shld_c16, 2, -1, SHLD }, { "shld_c32", shld_c32, 4, -1, SHLD }, { "shld_mc32", shld_mc32, 4, -1, SHLD },
+  { "shrd_c16", shrd_c16, 2, -1, SHRD }, { "shrd_c32", shrd_c32, 4, -1, SHRD }, { "shrd_mc16", shrd_mc16, 2, -1, SHRD },
+  { "shld_i16", shld_i16, 2, 5, SHLD }, { "shld_i32", shld_i32, 4, 1, SHLD }, { "shrd_i32", shrd_i32, 4, 31, SHRD },
 };
 
 int main(void) {
@@ -118,7 +119,7 @@ int main(void) {
           u32 a = vals[i] & m, n = c->n < 0 ? counts[j] : (u32)c->n, f;
           u32 r = c->fn(a, n, fins[fi], &f);
           tag(c->name); hs(a, c->bytes); h8(n); h16(fins[fi]);
-          hs(r & m, c->bytes); h16(f & shift_mask(c->kind, n)); nl();
+          hs(r & m, c->bytes); h16(f & shift_mask(c->fm, c->fm1, n)); nl();
         }
   }
   for (unsigned k = 0; k < sizeof dcases / sizeof dcases[0]; k++) {
@@ -131,7 +132,7 @@ int main(void) {
           for (int fi = 0; fi < 2; fi++) {
             u32 a = vals[i] & m, b = vals[i2] & m, n = c->n < 0 ? counts[j] : (u32)c->n, f;
             u32 r = c->fn(a, b, n, fins[fi], &f);
-            u32 fm = (n & 31) == 0 ? F_ALL : F_ALL & ~F_AF & ~((n & 31) == 1 ? 0 : F_OF);
+            u32 fm = shift_mask(c->fm, c->fm1, n);
             if (c->bytes == 2 && (n & 31) > 16) { r = 0; fm = 0; }
             tag(c->name); hs(a, c->bytes); hs(b, c->bytes); h8(n); h16(fins[fi]);
             hs(r & m, c->bytes); h16(f & fm); nl();

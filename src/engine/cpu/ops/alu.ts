@@ -5,7 +5,8 @@
  */
 import type { Cpu } from '../cpu.js';
 import { CpuException } from '../cpu.js';
-import { K_ADD, K_DEC, K_INC, K_LOGIC, K_SUB, PARITY, getCF, getFlags, setArith } from '../flags.js';
+import { K_DEC, K_INC, PARITY, getCF, getFlags, setArith } from '../flags.js';
+import { lazyAlu } from './alu.gen.js';
 import { AF, CF, FLAGS, LA, LB, LOP, LRES, OF, SF, ZF, EAX, EDX } from '../state.js';
 
 export type Alu2 = (c: Cpu, a: number, b: number) => number;
@@ -40,15 +41,9 @@ export interface AluSet {
 
 function makeAlu(sz: number): AluSet {
   const mask = MASKS[sz], sign = SIGNS[sz];
-  const LADD = (K_ADD << 2) | sz, LSUB = (K_SUB << 2) | sz, LLOG = (K_LOGIC << 2) | sz;
   const LINC = (K_INC << 2) | sz, LDEC = (K_DEC << 2) | sz;
-  const add: Alu2 = (c, a, b) => record(c, LADD, a, b, (a + b) & mask);
-  const sub: Alu2 = (c, a, b) => record(c, LSUB, a, b, (a - b) & mask);
-  const cmp: Alu2 = (c, a, b) => { record(c, LSUB, a, b, (a - b) & mask); return a; };
-  const and: Alu2 = (c, a, b) => record(c, LLOG, 0, 0, a & b);
-  const or: Alu2 = (c, a, b) => record(c, LLOG, 0, 0, a | b);
-  const xor: Alu2 = (c, a, b) => record(c, LLOG, 0, 0, a ^ b);
-  const test: Alu2 = (c, a, b) => { record(c, LLOG, 0, 0, a & b); return a; };
+  // add or and sub xor cmp test: generated from ops/alu-defs.ts, like their 32-bit and memory specialisations.
+  const { add, or, and, sub, xor, cmp, test } = lazyAlu(sz, mask);
   const adc: Alu2 = (c, a, b) => {
     const cin = getCF(c);
     const r = (a + b + cin) & mask;
@@ -73,7 +68,7 @@ function makeAlu(sz: number): AluSet {
     s[FLAGS] = (s[FLAGS] & ~CF) | getCF(c);
     return record(c, LDEC, a, 1, (a - 1) & mask);
   };
-  const neg = (c: Cpu, a: number): number => record(c, LSUB, 0, a, -a & mask);
+  const neg = (c: Cpu, a: number): number => sub(c, 0, a);
   return { add, or, adc, sbb, and, sub, xor, cmp, test, inc, dec, neg, group: [add, or, adc, sbb, and, sub, xor, cmp] };
 }
 

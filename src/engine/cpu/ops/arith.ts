@@ -6,27 +6,24 @@ import { CF, EAX } from '../state.js';
 import { ALU, SHIFTS, div, idiv, imul1, imul2, mul, sc, shld, shrd, szp, type Alu2 } from './alu.js';
 import { fastIncDec32, fastNeg32, fastNot32, fastShift32, imul32 } from './fast32.js';
 import { binReg, binRM, getRM, memGet, memSet, norm, regGet, regSet, rmOperand, srcImm, srcReg, unRM } from './operand.js';
-import { OPS1, OPS2, def, range } from './table.js';
+import { def } from './table.js';
 import { ud } from './faults.js';
 
 const byteOrV = (op: number, d: Decoder): number => (op & 1 ? sc(d.opsize) : 0);
 
-// 00-3D: add or adc sbb and sub xor cmp, in six forms each.
-for (let k = 0; k < 8; k++) {
-  const base = k * 8;
-  const write = k !== 7;
-  const fOf = (sz: number): Alu2 => ALU[sz].group[k];
-  // Eb,Gb / Ev,Gv
-  def(OPS1, [base, base + 1], (d, op) => {
-    const sz = byteOrV(op, d);
+// 00-3D: add or adc sbb and sub xor cmp (k = op >> 3), in six forms each.
+const fOf = (sz: number, k: number): Alu2 => ALU[sz].group[k];
+// Eb,Gb / Ev,Gv
+def('alu E,G', (d, op) => {
+    const sz = byteOrV(op, d), k = op >> 3, write = k !== 7;
     d.modrm();
     const rm = rmOperand(d);
     if (k === 7 && sz === 2 && rm.ea === null) d.flagOnly(FUSE_CMP_RR, rm.reg, d.reg);
-    return binRM(rm, sz, srcReg(d.reg), fOf(sz), write);
-  });
-  // Gb,Eb / Gv,Ev
-  def(OPS1, [base + 2, base + 3], (d, op) => {
-    const sz = byteOrV(op, d);
+    return binRM(rm, sz, srcReg(d.reg), fOf(sz, k), write);
+});
+// Gb,Eb / Gv,Ev
+def('alu G,E', (d, op) => {
+    const sz = byteOrV(op, d), k = op >> 3, write = k !== 7;
     d.modrm();
     const rm = rmOperand(d);
     if (k === 6 && rm.ea === null && rm.reg === d.reg && sz === 2) {
@@ -35,19 +32,18 @@ for (let k = 0; k < 8; k++) {
       return (c) => { c.s[i] = ALU[2].xor(c, 0, 0); };
     }
     if (k === 7 && sz === 2 && rm.ea === null) d.flagOnly(FUSE_CMP_RR, d.reg, rm.reg);
-    return binReg(d.reg, rm, sz, fOf(sz), write);
-  });
-  // AL,Ib / eAX,Iv
-  def(OPS1, [base + 4, base + 5], (d, op) => {
-    const sz = byteOrV(op, d);
+    return binReg(d.reg, rm, sz, fOf(sz, k), write);
+});
+// AL,Ib / eAX,Iv
+def('alu A,I', (d, op) => {
+    const sz = byteOrV(op, d), k = op >> 3, write = k !== 7;
     const imm = norm(d.imm(sz === 2 ? 4 : sz === 1 ? 2 : 1), sz);
     if (k === 7 && sz === 2) d.flagOnly(FUSE_CMP_RI, EAX, imm);
-    return binRM({ reg: EAX, ea: null, p: null }, sz, srcImm(imm), fOf(sz), write);
-  });
-}
+    return binRM({ reg: EAX, ea: null, p: null }, sz, srcImm(imm), fOf(sz, k), write);
+});
 
 // 80-83: group 1 with immediates; 82 is an alias of 80 in 32-bit mode.
-def(OPS1, [0x80, 0x81, 0x82, 0x83], (d, op) => {
+def('alu grp1', (d, op) => {
   const sz = op & 1 ? sc(d.opsize) : 0;
   d.modrm();
   const k = d.reg;
@@ -58,14 +54,14 @@ def(OPS1, [0x80, 0x81, 0x82, 0x83], (d, op) => {
 });
 
 // 84/85 test, A8/A9 test with accumulator.
-def(OPS1, [0x84, 0x85], (d, op) => {
+def('test E,G', (d, op) => {
   const sz = byteOrV(op, d);
   d.modrm();
   const rm = rmOperand(d);
   if (sz === 2 && rm.ea === null) d.flagOnly(FUSE_TEST_RR, rm.reg, d.reg);
   return binRM(rm, sz, srcReg(d.reg), ALU[sz].test, false);
 });
-def(OPS1, [0xa8, 0xa9], (d, op) => {
+def('test A,I', (d, op) => {
   const sz = byteOrV(op, d);
   const imm = norm(d.imm(sz === 2 ? 4 : sz === 1 ? 2 : 1), sz);
   if (sz === 2) d.flagOnly(FUSE_TEST_RI, EAX, imm);
@@ -73,14 +69,14 @@ def(OPS1, [0xa8, 0xa9], (d, op) => {
 });
 
 // 40-4F: inc/dec r16/r32.
-def(OPS1, range(0x40, 0x4f), (d, op) => {
+def('inc/dec Z', (d, op) => {
   const sz = sc(d.opsize);
   if (sz === 2) return fastIncDec32(op & 7, op >= 0x48);
   return unRM({ reg: op & 7, ea: null, p: null }, sz, op < 0x48 ? ALU[sz].inc : ALU[sz].dec);
 });
 
 // C0/C1/D0-D3: group 2 shifts and rotates.
-def(OPS1, [0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3], (d, op) => {
+def('shift', (d, op) => {
   const sz = op & 1 ? sc(d.opsize) : 0;
   d.modrm();
   const f = SHIFTS[sz][d.reg];
@@ -95,7 +91,7 @@ def(OPS1, [0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3], (d, op) => {
 });
 
 // F6/F7: group 3.
-def(OPS1, [0xf6, 0xf7], (d, op) => {
+def('grp3', (d, op) => {
   const sz = byteOrV(op, d);
   d.modrm();
   const rm = rmOperand(d);
@@ -116,14 +112,13 @@ def(OPS1, [0xf6, 0xf7], (d, op) => {
 });
 
 // FE: group 4 (inc/dec Eb). FF /0 /1 (inc/dec Ev) live here; FF's other rows are in control.ts.
-def(OPS1, 0xfe, (d, op) => {
+def('grp4', (d, op) => {
   d.modrm();
-  if (d.reg > 1) return ud(d);
   return unRM(rmOperand(d), 0, d.reg === 0 ? ALU[0].inc : ALU[0].dec);
 });
 
 // 69/6B: imul Gv,Ev,Iz/Ib.  0F AF: imul Gv,Ev.
-def(OPS1, [0x69, 0x6b], (d, op) => {
+def('imul G,E,I', (d, op) => {
   const sz = sc(d.opsize);
   d.modrm();
   const reg = d.reg;
@@ -137,7 +132,7 @@ def(OPS1, [0x69, 0x6b], (d, op) => {
   const set = regSet(sz, reg);
   return (c) => set(c, imul2(c, get(c), imm, sz));
 });
-def(OPS2, 0xaf, (d, op) => {
+def('imul G,E', (d, op) => {
   const sz = sc(d.opsize);
   d.modrm();
   const reg = d.reg;
@@ -152,7 +147,7 @@ def(OPS2, 0xaf, (d, op) => {
 });
 
 // 0F A4/A5 shld, AC/AD shrd.
-def(OPS2, [0xa4, 0xa5, 0xac, 0xad], (d, op) => {
+def('shld/shrd', (d, op) => {
   const sz = sc(d.opsize);
   d.modrm();
   const src = regGet(sz, d.reg);
@@ -210,21 +205,19 @@ function bitOp(d: Decoder, kind: number, imm: boolean): Op {
     if (f) c.mem.write8(addr, f(byte, b) & 0xff);
   };
 }
-def(OPS2, 0xa3, (d) => bitOp(d, 0, false));
-def(OPS2, 0xab, (d) => bitOp(d, 1, false));
-def(OPS2, 0xb3, (d) => bitOp(d, 2, false));
-def(OPS2, 0xbb, (d) => bitOp(d, 3, false));
-def(OPS2, 0xba, (d, op) => {
+// 0F A3/AB/B3/BB: bt bts btr btc Ev,Gv (bits 3-4 of the opcode name the operation);
+// 0F BA /4-/7: the same with imm8 (the table makes /0-/3 #UD).
+def('bt', (d, op) => {
+  if (op !== 0xba) return bitOp(d, (op >> 3) & 3, false);
   const save = d.pos;
   d.modrm();
   const reg = d.reg;
   d.pos = save;
-  if (reg < 4) return ud(d);
   return bitOp(d, reg - 4, true);
 });
 
 // 0F BC/BD: bsf/bsr. A zero source leaves the destination unchanged and sets ZF.
-def(OPS2, [0xbc, 0xbd], (d, op) => {
+def('bsf/bsr', (d, op) => {
   const rev = op === 0xbd;
   const sz = sc(d.opsize);
   d.modrm();
@@ -241,7 +234,7 @@ def(OPS2, [0xbc, 0xbd], (d, op) => {
 });
 
 // ---- BCD ----
-def(OPS1, 0x27, () => (c) => { // daa
+def('daa', () => (c) => { // daa
   const f = getFlags(c);
   let al = c.b8[0], cf = f & CF, af = f & 0x10;
   const old = al, oldcf = cf;
@@ -251,7 +244,7 @@ def(OPS1, 0x27, () => (c) => { // daa
   c.b8[0] = al;
   setArith(c, szp(al, 0) | cf | af | (((old ^ al) & 0x80) & ~old & al ? 0x800 : 0));
 });
-def(OPS1, 0x2f, () => (c) => { // das
+def('das', () => (c) => { // das
   const f = getFlags(c);
   let al = c.b8[0], cf = 0, af = 0;
   const old = al, oldcf = f & CF;
@@ -260,7 +253,7 @@ def(OPS1, 0x2f, () => (c) => { // das
   c.b8[0] = al;
   setArith(c, szp(al, 0) | cf | af | (old & 0x80 & ~al ? 0x800 : 0));
 });
-def(OPS1, [0x37, 0x3f], (d, op) => {
+def('aaa/aas', (d, op) => {
   const sub = op === 0x3f;
   return (c) => { // aaa / aas
     const f = getFlags(c);
@@ -275,7 +268,7 @@ def(OPS1, [0x37, 0x3f], (d, op) => {
     setArith(c, (f & ~(CF | 0x10)) | fl);
   };
 });
-def(OPS1, 0xd4, (d, op) => { // aam
+def('aam', (d, op) => { // aam
   const base = d.u8();
   if (base === 0) { const at = d.start; return (c) => div(c, 0, 0, at); } // raises the divide error
   return (c) => {
@@ -285,7 +278,7 @@ def(OPS1, 0xd4, (d, op) => { // aam
     setArith(c, szp(c.b8[0], 0));
   };
 });
-def(OPS1, 0xd5, (d, op) => { // aad
+def('aad', (d, op) => { // aad
   const base = d.u8();
   return (c) => {
     const al = (c.b8[0] + c.b8[1] * base) & 0xff;
@@ -293,4 +286,4 @@ def(OPS1, 0xd5, (d, op) => { // aad
     setArith(c, szp(al, 0));
   };
 });
-def(OPS1, 0xd6, () => (c) => { c.b8[0] = getCF(c) ? 0xff : 0; }); // salc (undocumented)
+def('salc', () => (c) => { c.b8[0] = getCF(c) ? 0xff : 0; }); // salc (undocumented)

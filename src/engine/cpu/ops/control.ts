@@ -4,7 +4,7 @@ import { cond, getFlags } from '../flags.js';
 import { ECX, EIP, ESP, SEGBASE, OF, EAX, EBX, EDX, FS, GS, CS } from '../state.js';
 import { sc } from './alu.js';
 import { getRM, regSet, rmOperand, setRM } from './operand.js';
-import { OPS1, OPS2, def, range } from './table.js';
+import { def } from './table.js';
 import { pop16, pop32, popv, push32, pushv } from './stack.js';
 import { gp, ud, SIGSEGV, SIGTRAP, SI_KERNEL } from './faults.js';
 import { ALU } from './alu.js';
@@ -16,40 +16,29 @@ import { CPU_ID } from '../identity.js';
 const target = (next: number, rel: number, opsize: number) =>
   opsize === 4 ? (next + rel) >>> 0 : (next + rel) & 0xffff;
 
-// Jcc rel8 / rel32.
-def(OPS1, range(0x70, 0x7f), (d, op) => {
-  const rel = d.s8();
+// Jcc rel8 (70-7F) / rel16/32 (0F 80-8F).
+def('jcc', (d, op) => {
+  const rel = op < 0x80 ? d.s8() : d.opsize === 4 ? d.s32() : d.s16();
   const t = target(d.next, rel, d.opsize), cc = op & 15;
-  d.ends = true;
   d.jcc = cc; d.target = t;
   return fastJcc(cc, t);
 });
-def(OPS2, range(0x80, 0x8f), (d, op) => {
-  const rel = d.opsize === 4 ? d.s32() : d.s16();
-  const t = target(d.next, rel, d.opsize), cc = op & 15;
-  d.ends = true;
-  d.jcc = cc; d.target = t;
-  return fastJcc(cc, t);
-});
-def(OPS1, [0xe9, 0xeb], (d, op) => {
+def('jmp', (d, op) => {
   const rel = op === 0xeb ? d.s8() : d.opsize === 4 ? d.s32() : d.s16();
   const t = target(d.next, rel, d.opsize);
-  d.ends = true;
   d.jcc = JMP_ALWAYS; d.target = t;
   return (c) => { c.s[EIP] = t; };
 });
-def(OPS1, 0xe8, (d) => {
+def('call', (d) => {
   const rel = d.opsize === 4 ? d.s32() : d.s16();
   const next = d.next, t = target(next, rel, d.opsize), size = d.opsize;
-  d.ends = true;
   d.target = t;
   d.followOp = size === 4 ? (c) => { push32(c, next); } : (c) => { pushv(c, next, size); };
   return (c) => { pushv(c, next, size); c.s[EIP] = t; };
 });
-def(OPS1, [0xc2, 0xc3], (d, op) => {
+def('ret', (d, op) => {
   const extra = op === 0xc2 ? d.u16() : 0;
   const size = d.opsize;
-  d.ends = true;
   if (size === 4 && extra === 0) return (c) => { c.s[EIP] = pop32(c); };
   return (c) => {
     const t = size === 4 ? pop32(c) : pop16(c);
@@ -58,11 +47,10 @@ def(OPS1, [0xc2, 0xc3], (d, op) => {
   };
 });
 // E0-E3: loopne, loope, loop, jecxz.
-def(OPS1, [0xe0, 0xe1, 0xe2, 0xe3], (d, op) => {
+def('loop', (d, op) => {
   const rel = d.s8();
   const t = target(d.next, rel, d.opsize);
   const a16 = d.adsize === 2;
-  d.ends = true;
   const dec = (c: Cpu): number => {
     if (a16) { const v = (c.w16[ECX * 2] - 1) & 0xffff; c.w16[ECX * 2] = v; return v; }
     return --c.s[ECX];
@@ -76,15 +64,12 @@ def(OPS1, [0xe0, 0xe1, 0xe2, 0xe3], (d, op) => {
 });
 
 // FF: group 5 (inc, dec, call, callf, jmp, jmpf, push).
-def(OPS1, 0xff, (d) => {
+def('grp5', (d) => {
   d.modrm();
   const reg = d.reg, sz = sc(d.opsize), size = d.opsize;
-  if (reg === 7) return ud(d);
-  if ((reg === 3 || reg === 5)) {
-    if (d.isReg) return ud(d);
+  if (reg === 3 || reg === 5) {
     d.ea();
-    d.ends = true;
-    return gp(d); // far call/jmp: no code segments but the flat one are reachable
+      return gp(d); // far call/jmp: no code segments but the flat one are reachable
   }
   const rm = rmOperand(d);
   const get = getRM(rm, sz);
@@ -101,16 +86,14 @@ def(OPS1, 0xff, (d) => {
     return (c) => set(c, f(c, get(c)));
   }
   if (reg === 6) return (c) => pushv(c, get(c), size);
-  d.ends = true;
   if (reg === 4) return size === 4 ? (c) => { c.s[EIP] = get(c); } : (c) => { c.s[EIP] = get(c) & 0xffff; };
   const next = d.next;
   return (c) => { const t = get(c); pushv(c, next, size); c.s[EIP] = size === 4 ? t : t & 0xffff; };
 });
 
 // ---- Interrupts ----
-def(OPS1, 0xcd, (d) => {
+def('int', (d) => {
   const n = d.u8();
-  d.ends = true;
   if (n === 0x80) return (c) => { c.exit = EXIT_SYSCALL; };
   // Vectors 3 (#BP) and 4 (#OF) are user gates in Linux's IDT: `int $3` traps like int3.
   if (n === 3) return () => { throw new CpuException(SIGTRAP, SI_KERNEL, 0, 3); };
@@ -118,30 +101,25 @@ def(OPS1, 0xcd, (d) => {
   // Any other vector is a gate user mode may not use: #GP -> SIGSEGV (error code = vector).
   return () => { throw new CpuException(SIGSEGV, SI_KERNEL, 0, 13); };
 });
-def(OPS1, 0xcc, (d) => { // int3: SIGTRAP, EIP after the instruction
-  d.ends = true;
+def('int3', (d) => { // int3: SIGTRAP, EIP after the instruction
   return () => { throw new CpuException(SIGTRAP, SI_KERNEL, 0, 3); };
 });
-def(OPS1, 0xf1, (d) => { // int1 / icebp: #DB with no DR6 bits, which Linux reports as TRAP_BRKPT
-  d.ends = true;
+def('int1', (d) => { // int1 / icebp: #DB with no DR6 bits, which Linux reports as TRAP_BRKPT
   const next = d.next;
   return () => { throw new CpuException(SIGTRAP, 1 /* TRAP_BRKPT */, next, 1); };
 });
-def(OPS1, 0xce, (d) => { // into: #OF -> SIGSEGV
-  d.ends = true;
+def('into', (d) => { // into: #OF -> SIGSEGV
   return (c) => { if (getFlags(c) & OF) throw new CpuException(SIGSEGV, SI_KERNEL, 0, 4); };
 });
 // Privileged or I/O instructions: #GP in user mode.
-def(OPS1, [0xf4, 0xfa, 0xfb, 0x6c, 0x6d, 0x6e, 0x6f, 0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef, 0xcf, 0x9a, 0xea, 0xca, 0xcb], (d, op) => {
-  if (op === 0x9a || op === 0xea) { d.u32(); d.u16(); }
+def('gp', (d, op) => {
+  if (op === 0x9a || op === 0xea) { d.imm(d.opsize); d.u16(); } // Ap: offset of the operand size, then the selector
   if (op === 0xca) d.u16();
   if (op === 0xe4 || op === 0xe5 || op === 0xe6 || op === 0xe7) d.u8();
-  d.ends = true;
   return gp(d);
 });
-def(OPS1, 0x62, (d) => { // bound: #BR -> SIGSEGV when out of range
+def('bound', (d) => { // bound: #BR -> SIGSEGV when out of range
   d.modrm();
-  if (d.isReg) return ud(d);
   const sz = sc(d.opsize), reg = d.reg;
   const ea = d.ea();
   return (c) => {
@@ -161,39 +139,34 @@ export function loadSeg(c: Cpu, seg: number, sel: number): void {
   c.setSelector(seg, sel & 0xffff);
   c.s[SEGBASE + seg] = base;
 }
-def(OPS1, 0x8c, (d) => {
+def('mov E,S', (d) => {
   d.modrm();
   const seg = d.reg;
-  if (seg > 5) return ud(d);
   const rm = rmOperand(d);
   // A register destination receives the zero-extended selector; memory gets 16 bits.
   if (rm.ea === null) { const i = rm.reg; const sz = sc(d.opsize); const p = regSet(sz, i); return (c) => p(c, c.selector(seg)); }
   const p = setRM(rm, 1);
   return (c) => p(c, c.selector(seg));
 });
-def(OPS1, 0x8e, (d) => {
+def('mov S,E', (d) => {
   d.modrm();
   const seg = d.reg;
-  if (seg > 5 || seg === CS) return ud(d);
   const get = getRM(rmOperand(d), 1);
   return (c) => loadSeg(c, seg, get(c));
 });
 // push/pop es cs ss ds; 0F A0/A1/A8/A9 push/pop fs gs.
-for (const [op, seg] of [[0x06, 0], [0x0e, 1], [0x16, 2], [0x1e, 3]] as const) {
-  def(OPS1, op, (d) => { const size = d.opsize; return (c) => pushv(c, c.selector(seg), size); });
-}
-for (const [op, seg] of [[0x07, 0], [0x17, 2], [0x1f, 3]] as const) {
-  def(OPS1, op, (d) => {
-    const size = d.opsize;
-    return (c) => {
-      const sp = c.s[ESP];
-      const v = popv(c, size);
-      try { loadSeg(c, seg, v); } catch (e) { c.s[ESP] = sp; throw e; }
-    };
-  });
-}
-def(OPS2, [0xa0, 0xa8], (d, op) => { const seg = op === 0xa0 ? FS : GS, size = d.opsize; return (c) => pushv(c, c.selector(seg), size); });
-def(OPS2, [0xa1, 0xa9], (d, op) => {
+// 06/0E/16/1E push es cs ss ds, 07/17/1F pop es ss ds: bits 3-4 of the opcode name the register.
+def('push seg', (d, op) => { const seg = op >> 3, size = d.opsize; return (c) => pushv(c, c.selector(seg), size); });
+def('pop seg', (d, op) => {
+  const seg = op >> 3, size = d.opsize;
+  return (c) => {
+    const sp = c.s[ESP];
+    const v = popv(c, size);
+    try { loadSeg(c, seg, v); } catch (e) { c.s[ESP] = sp; throw e; }
+  };
+});
+def('push fs/gs', (d, op) => { const seg = op === 0xa0 ? FS : GS, size = d.opsize; return (c) => pushv(c, c.selector(seg), size); });
+def('pop fs/gs', (d, op) => {
   const seg = op === 0xa1 ? FS : GS, size = d.opsize;
   return (c) => {
     const sp = c.s[ESP];
@@ -203,34 +176,33 @@ def(OPS2, [0xa1, 0xa9], (d, op) => {
 });
 
 // ---- 0F miscellany ----
-def(OPS2, 0x0b, (d) => { d.ends = true; return ud(d); }); // ud2
-def(OPS2, [0x0d, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f], (d) => {
+def('hint nop', (d) => {
   // prefetch and hint NOPs (including endbr32 and the multi-byte 0F 1F /0 nop).
   d.modrm();
   if (!d.isReg) d.ea();
   return () => {};
 });
-def(OPS2, 0xae, (d) => {
+def('fence', (d) => {
   d.modrm();
   // lfence, mfence, sfence (mod=3, reg 5-7) order nothing on one host thread.
-  if (d.isReg && d.reg >= 5) return () => {};
-  return ud(d);
+  return () => {};
 });
-def(OPS2, [0x00, 0x01], (d) => {
+def('gp E', (d) => {
   // sldt/str/sgdt/sidt/smsw: blocked by UMIP on current CPUs and kernels -> SIGSEGV.
   d.modrm();
   if (!d.isReg) d.ea();
-  d.ends = true;
   return gp(d);
 });
-def(OPS2, [0x05, 0x07, 0x34, 0x35], (d) => { d.ends = true; return ud(d); }); // syscall/sysret/sysenter/sysexit
-def(OPS2, [0x06, 0x08, 0x09, 0x20, 0x21, 0x22, 0x23, 0x30, 0x32], (d) => { d.ends = true; return gp(d); });
-def(OPS2, 0x31, () => (c) => { // rdtsc: a nanosecond-rate counter
+// ud2, and syscall/sysret/sysenter/sysexit (see their rows).
+def('ud', (d) => ud(d));
+// mov to/from control and debug registers: ModRM names two registers whatever its mod field says.
+def('gp cr', (d) => { d.modrm(); return gp(d); });
+def('rdtsc', () => (c) => { // rdtsc: a nanosecond-rate counter
   const t = Math.floor(performance.now() * 1e6);
   c.s[EAX] = t % 0x100000000;
   c.s[EDX] = Math.floor(t / 0x100000000);
 });
-def(OPS2, 0xa2, () => cpuid);
+def('cpuid', () => cpuid);
 
 const VENDOR = CPU_ID.vendor;
 const BRAND = CPU_ID.brand.padEnd(48, '\0');

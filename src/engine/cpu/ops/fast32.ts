@@ -1,46 +1,29 @@
 /**
- * Hand-specialised closures for the commonest instructions: 32-bit add/sub/cmp/and/or/
- * xor/test between registers or with an immediate. They record lazy flags inline instead
- * of calling through the generic ALU table, which removes a megamorphic call per
- * instruction (measured: the LCG loop in bench went from 41 to ~55 MIPS).
+ * Specialised closures for the commonest instructions: 32-bit add/sub/cmp/and/or/xor/test
+ * between registers or with an immediate. They record lazy flags inline instead of
+ * calling through the generic ALU table, which removes a megamorphic call per
+ * instruction (measured: the LCG loop in bench went from 41 to ~55 MIPS). Those closures
+ * are generated from the one definition of each operation (ops/alu-defs.ts -> alu.gen.ts).
  */
 import type { Op } from '../cpu.js';
-import { K_ADD, K_DEC, K_INC, K_LOGIC, K_SUB, LOP_CFOF, LOP_NONE, PARITY, cond, getCF } from '../flags.js';
+import { K_DEC, K_INC, LOP_CFOF, LOP_NONE, PARITY, cond, getCF } from '../flags.js';
 import { ARITH_FLAGS, CF, EIP, FLAGS, LA, LB, LOP, LRES, OF, SF, ZF } from '../state.js';
 import { ALU, type Alu2 } from './alu.js';
+import { K_TEST, LLOG32 as LLOG, LSUB32 as LSUB, lazyReg32, lazyRow } from './alu.gen.js';
 
-const LADD = (K_ADD << 2) | 2, LSUB = (K_SUB << 2) | 2, LLOG = (K_LOGIC << 2) | 2;
 const A = ALU[2];
 const adc = A.adc, sbb = A.sbb;
 
+/** The group-1 row of a 32-bit ALU primitive (K_TEST for test), or -1. */
+export const rowOf = (f: Alu2): number => (f === A.test ? K_TEST : A.group.indexOf(f));
+
 /** A specialised op for `dst(reg) op= src` (src a register index or immediate), or null. */
 export function fastReg32(f: Alu2, d: number, srcImm: boolean, v: number): Op | null {
-  if (srcImm) {
-    switch (f) {
-      case A.add: return (c) => { const s = c.s; const a = s[d]; const r = (a + v) | 0; s[LOP] = LADD; s[LA] = a; s[LB] = v; s[LRES] = r; s[d] = r; };
-      case A.sub: return (c) => { const s = c.s; const a = s[d]; const r = (a - v) | 0; s[LOP] = LSUB; s[LA] = a; s[LB] = v; s[LRES] = r; s[d] = r; };
-      case A.cmp: return (c) => { const s = c.s; const a = s[d]; s[LOP] = LSUB; s[LA] = a; s[LB] = v; s[LRES] = (a - v) | 0; };
-      case A.and: return (c) => { const s = c.s; const r = s[d] & v; s[LOP] = LLOG; s[LRES] = r; s[d] = r; };
-      case A.or: return (c) => { const s = c.s; const r = s[d] | v; s[LOP] = LLOG; s[LRES] = r; s[d] = r; };
-      case A.xor: return (c) => { const s = c.s; const r = s[d] ^ v; s[LOP] = LLOG; s[LRES] = r; s[d] = r; };
-      case A.test: return (c) => { const s = c.s; s[LOP] = LLOG; s[LRES] = s[d] & v; };
-      case A.adc: return (c) => { const s = c.s; s[d] = adc(c, s[d], v); };
-      case A.sbb: return (c) => { const s = c.s; s[d] = sbb(c, s[d], v); };
-    }
-    return null;
-  }
-  switch (f) {
-    case A.add: return (c) => { const s = c.s; const a = s[d], b = s[v]; const r = (a + b) | 0; s[LOP] = LADD; s[LA] = a; s[LB] = b; s[LRES] = r; s[d] = r; };
-    case A.sub: return (c) => { const s = c.s; const a = s[d], b = s[v]; const r = (a - b) | 0; s[LOP] = LSUB; s[LA] = a; s[LB] = b; s[LRES] = r; s[d] = r; };
-    case A.cmp: return (c) => { const s = c.s; const a = s[d], b = s[v]; s[LOP] = LSUB; s[LA] = a; s[LB] = b; s[LRES] = (a - b) | 0; };
-    case A.and: return (c) => { const s = c.s; const r = s[d] & s[v]; s[LOP] = LLOG; s[LRES] = r; s[d] = r; };
-    case A.or: return (c) => { const s = c.s; const r = s[d] | s[v]; s[LOP] = LLOG; s[LRES] = r; s[d] = r; };
-    case A.xor: return (c) => { const s = c.s; const r = s[d] ^ s[v]; s[LOP] = LLOG; s[LRES] = r; s[d] = r; };
-    case A.test: return (c) => { const s = c.s; s[LOP] = LLOG; s[LRES] = s[d] & s[v]; };
-    // adc/sbb compute flags eagerly; calling the one known primitive keeps the call monomorphic.
-    case A.adc: return (c) => { const s = c.s; s[d] = adc(c, s[d], s[v]); };
-    case A.sbb: return (c) => { const s = c.s; s[d] = sbb(c, s[d], s[v]); };
-  }
+  const k = rowOf(f);
+  if (lazyRow(k)) return lazyReg32(k, d, srcImm, v);
+  // adc/sbb compute flags eagerly; calling the one known primitive keeps the call monomorphic.
+  if (f === adc) return srcImm ? (c) => { const s = c.s; s[d] = adc(c, s[d], v); } : (c) => { const s = c.s; s[d] = adc(c, s[d], s[v]); };
+  if (f === sbb) return srcImm ? (c) => { const s = c.s; s[d] = sbb(c, s[d], v); } : (c) => { const s = c.s; s[d] = sbb(c, s[d], s[v]); };
   return null;
 }
 

@@ -2,8 +2,8 @@
 import { CpuException, type Op } from '../cpu.js';
 import type { Decoder } from '../decoder.js';
 
-export const SIGILL = 4, SIGTRAP = 5, SIGFPE = 8, SIGSEGV = 11, SIGBUS = 7;
-export const ILL_ILLOPN = 2, SI_KERNEL = 0x80;
+export { SIGILL, SIGTRAP, SIGFPE, SIGSEGV, SIGBUS, ILL_ILLOPN, SI_KERNEL } from '../../abi/signals.js';
+import { SIGILL, SIGTRAP, SIGFPE, SIGSEGV, SIGBUS, ILL_ILLOPN, SI_KERNEL } from '../../abi/signals.js';
 
 /** Invalid opcode (#UD): SIGILL with si_addr at the instruction. */
 export function ud(d: Decoder): Op {

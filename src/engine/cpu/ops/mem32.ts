@@ -15,7 +15,8 @@
  */
 import type { Cpu, Op } from '../cpu.js';
 import type { EAParts } from '../decoder.js';
-import { K_ADD, K_DEC, K_INC, K_LOGIC, K_SUB, getCF } from '../flags.js';
+import { K_DEC, K_INC, K_LOGIC, K_SUB, getCF } from '../flags.js';
+import { K_TEST, lazyRow, rec32, res32 } from './alu.gen.js';
 import { CF, FLAGS, LA, LB, LOP, LRES, ZERO } from '../state.js';
 
 export type Get = (c: Cpu) => number;
@@ -109,33 +110,11 @@ export function store8(p: EAParts, j: number): Op {
 
 // ---- 32-bit ALU with a memory operand ----
 // k is the group-1 row (add or adc sbb and sub xor cmp), or TEST. adc/sbb stay generic.
+// res32/rec32 are generated from the one definition of each operation (ops/alu-defs.ts).
 
-export const TEST = 8;
-const LADD = (K_ADD << 2) | 2, LSUB = (K_SUB << 2) | 2, LLOG = (K_LOGIC << 2) | 2;
+export const TEST = K_TEST;
 /** Rows these builders handle. */
-export const fusable = (k: number): boolean => k !== 2 && k !== 3;
-
-/** Result of row k (cmp and test give the destination unchanged). */
-function res32(k: number, a: number, b: number): number {
-  switch (k) {
-    case 0: return (a + b) | 0;
-    case 1: return a | b;
-    case 4: return a & b;
-    case 5: return (a - b) | 0;
-    case 6: return a ^ b;
-    default: return a;
-  }
-}
-/** Record the lazy flags of row k on a, b. */
-function rec32(s: Int32Array, k: number, a: number, b: number): void {
-  switch (k) {
-    case 0: s[LOP] = LADD; s[LA] = a; s[LB] = b; s[LRES] = (a + b) | 0; return;
-    case 5: case 7: s[LOP] = LSUB; s[LA] = a; s[LB] = b; s[LRES] = (a - b) | 0; return;
-    case 1: s[LOP] = LLOG; s[LRES] = a | b; return;
-    case 4: case TEST: s[LOP] = LLOG; s[LRES] = a & b; return;
-    case 6: s[LOP] = LLOG; s[LRES] = a ^ b; return;
-  }
-}
+export const fusable = lazyRow;
 
 /** r32 = r32 (k) [m]; cmp/test only set flags. */
 export function aluRegMem32(p: EAParts, r: number, k: number): Op {

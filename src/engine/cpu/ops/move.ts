@@ -5,12 +5,12 @@ import { EAX, ECX, EDX, EBX, ESP, EBP, ZF, USER_FLAGS_MASK, FLAGS_FIXED } from '
 import { ALU, sc } from './alu.js';
 import { R8, getRM, memGet, memSet, norm, regGet, regSet, rmOperand, setRM } from './operand.js';
 import { lea32, load32, load8, loadExt, store32, store8, storeImm32 } from './mem32.js';
-import { OPS1, OPS2, def, range } from './table.js';
+import { def } from './table.js';
 import { pop16, pop32, popv, push16, push32, pushv } from './stack.js';
 import { ud } from './faults.js';
 
 // 88-8B: mov.
-def(OPS1, [0x88, 0x89, 0x8a, 0x8b], (d, op) => {
+def('mov', (d, op) => {
   const sz = op & 1 ? sc(d.opsize) : 0;
   d.modrm();
   const reg = d.reg;
@@ -30,10 +30,9 @@ def(OPS1, [0x88, 0x89, 0x8a, 0x8b], (d, op) => {
   return (c) => p(c, g(c));
 });
 // C6/C7: mov Ev,Iv.
-def(OPS1, [0xc6, 0xc7], (d, op) => {
+def('mov E,I', (d, op) => {
   const sz = op & 1 ? sc(d.opsize) : 0;
   d.modrm();
-  if (d.reg !== 0) return ud(d);
   const rm = rmOperand(d);
   const imm = norm(d.imm(sz === 2 ? 4 : sz === 1 ? 2 : 1), sz);
   if (sz === 2 && rm.p !== null) return storeImm32(rm.p, imm);
@@ -42,7 +41,7 @@ def(OPS1, [0xc6, 0xc7], (d, op) => {
   return (c) => p(c, imm);
 });
 // B0-BF: mov reg, imm.
-def(OPS1, range(0xb0, 0xbf), (d, op) => {
+def('mov Z,I', (d, op) => {
   const sz = op >= 0xb8 ? sc(d.opsize) : 0;
   const imm = norm(d.imm(sz === 2 ? 4 : sz === 1 ? 2 : 1), sz);
   const i = op & 7;
@@ -51,16 +50,15 @@ def(OPS1, range(0xb0, 0xbf), (d, op) => {
   return (c) => p(c, imm);
 });
 // A0-A3: mov with a memory offset.
-def(OPS1, [0xa0, 0xa1, 0xa2, 0xa3], (d, op) => {
+def('mov moffs', (d, op) => {
   const sz = op & 1 ? sc(d.opsize) : 0;
   const ea = d.moffs();
   const rd = memGet(sz), wr = memSet(sz), g = regGet(sz, EAX), p = regSet(sz, EAX);
   return op & 2 ? (c) => wr(c, ea(c), g(c)) : (c) => p(c, rd(c, ea(c)));
 });
 // 8D: lea (no segment base).
-def(OPS1, 0x8d, (d) => {
+def('lea', (d) => {
   d.modrm();
-  if (d.isReg) return ud(d);
   const reg = d.reg, sz = sc(d.opsize);
   const seg = d.seg;
   d.seg = -1;
@@ -73,7 +71,7 @@ def(OPS1, 0x8d, (d) => {
   return (c) => p(c, ea(c) & 0xffff);
 });
 // 0F B6/B7 movzx, BE/BF movsx.
-def(OPS2, [0xb6, 0xb7, 0xbe, 0xbf], (d, op) => {
+def('movzx/movsx', (d, op) => {
   const ssz = op & 1 ? 1 : 0;
   const dsz = sc(d.opsize);
   d.modrm();
@@ -93,7 +91,7 @@ def(OPS2, [0xb6, 0xb7, 0xbe, 0xbf], (d, op) => {
   return (c) => p(c, norm((g(c) << sh) >> sh, dsz));
 });
 // 86/87, 90-97: xchg (memory forms are implicitly locked; single-threaded here, so plain).
-def(OPS1, [0x86, 0x87], (d, op) => {
+def('xchg E,G', (d, op) => {
   const sz = op & 1 ? sc(d.opsize) : 0;
   d.modrm();
   const rg = regGet(sz, d.reg), rs = regSet(sz, d.reg);
@@ -105,45 +103,44 @@ def(OPS1, [0x86, 0x87], (d, op) => {
   }
   return (c) => { const t = mg(c); ms(c, rg(c)); rs(c, t); };
 });
-def(OPS1, 0x90, (d) => () => { void d; }); // nop, pause
-def(OPS1, range(0x91, 0x97), (d, op) => {
+def('nop', (d) => () => { void d; }); // nop, pause
+def('xchg Z', (d, op) => {
   const sz = sc(d.opsize), i = op & 7;
   const g = regGet(sz, i), p = regSet(sz, i), ag = regGet(sz, EAX), ap = regSet(sz, EAX);
   return (c) => { const t = g(c); p(c, ag(c)); ap(c, t); };
 });
 // 98: cbw/cwde, 99: cwd/cdq.
-def(OPS1, 0x98, (d) => d.opsize === 4
+def('cwde', (d) => d.opsize === 4
   ? (c) => { c.s[EAX] = (c.s[EAX] << 16) >> 16; }
   : (c) => { c.w16[0] = (c.b8[0] << 24) >> 24; });
-def(OPS1, 0x99, (d) => d.opsize === 4
+def('cdq', (d) => d.opsize === 4
   ? (c) => { c.s[EDX] = c.s[EAX] >> 31; }
   : (c) => { c.w16[EDX * 2] = (c.w16[0] & 0x8000) ? 0xffff : 0; });
 // D7: xlat.
-def(OPS1, 0xd7, (d) => {
+def('xlat', (d) => {
   const base = d.segBaseOf(3);
   return (c) => { c.b8[0] = c.mem.read8((c.s[EBX] + c.b8[0] + (base ? base(c) : 0)) >>> 0); };
 });
 
 // ---- Stack ----
-def(OPS1, range(0x50, 0x57), (d, op) => {
+def('push Z', (d, op) => {
   const i = op & 7;
   if (d.opsize === 2) return (c) => push16(c, c.w16[i * 2]);
   // push %esp pushes the value before the decrement.
   return (c) => push32(c, c.s[i]);
 });
-def(OPS1, range(0x58, 0x5f), (d, op) => {
+def('pop Z', (d, op) => {
   const i = op & 7;
   if (d.opsize === 2) return (c) => { const v = pop16(c); c.w16[i * 2] = v; };
   return (c) => { const v = pop32(c); c.s[i] = v; };
 });
-def(OPS1, [0x68, 0x6a], (d, op) => {
+def('push I', (d, op) => {
   const v = op === 0x6a ? d.s8() : d.immv();
   const size = d.opsize;
   return (c) => pushv(c, v, size);
 });
-def(OPS1, 0x8f, (d) => {
+def('pop E', (d) => {
   d.modrm();
-  if (d.reg !== 0) return ud(d);
   const size = d.opsize, sz = sc(size);
   const rm = rmOperand(d);
   if (rm.ea === null) { const p = regSet(sz, rm.reg); return (c) => p(c, popv(c, size)); }
@@ -155,14 +152,14 @@ def(OPS1, 0x8f, (d) => {
     try { wr(c, ea(c), v); } catch (e) { c.s[ESP] = sp; throw e; }
   };
 });
-def(OPS1, 0x60, (d) => { // pusha
+def('pusha', (d) => { // pusha
   const size = d.opsize;
   return (c) => {
     const sp = c.s[ESP];
     for (let i = 0; i < 8; i++) pushv(c, i === ESP ? sp : c.s[i], size);
   };
 });
-def(OPS1, 0x61, (d) => { // popa
+def('popa', (d) => { // popa
   const size = d.opsize, sz = sc(size);
   return (c) => {
     for (let i = 7; i >= 0; i--) {
@@ -171,10 +168,10 @@ def(OPS1, 0x61, (d) => { // popa
     }
   };
 });
-def(OPS1, 0xc9, (d) => d.opsize === 4 // leave
+def('leave', (d) => d.opsize === 4 // leave
   ? (c) => { c.s[ESP] = c.s[EBP]; c.s[EBP] = pop32(c); }
   : (c) => { c.w16[ESP * 2] = c.w16[EBP * 2]; c.w16[EBP * 2] = pop16(c); });
-def(OPS1, 0xc8, (d) => { // enter
+def('enter', (d) => { // enter
   const size = d.u16();
   const level = d.u8() & 31;
   const osz = d.opsize;
@@ -195,26 +192,26 @@ def(OPS1, 0xc8, (d) => { // enter
 });
 
 // ---- Flags ----
-def(OPS1, 0x9c, (d) => { // pushf: RF and VM read as 0
+def('pushf', (d) => { // pushf: RF and VM read as 0
   const size = d.opsize;
   return (c) => pushv(c, getFlags(c) & 0x00fcffff, size);
 });
-def(OPS1, 0x9d, (d) => { // popf
+def('popf', (d) => { // popf
   const size = d.opsize;
   return (c) => {
     const v = popv(c, size);
     setFlagsUser(c, size === 4 ? v : (getFlags(c) & ~0xffff) | v);
   };
 });
-def(OPS1, 0x9e, () => (c) => { // sahf
+def('sahf', () => (c) => { // sahf
   setArith(c, (getFlags(c) & ~0xd5) | (c.b8[1] & 0xd5));
 });
-def(OPS1, 0x9f, () => (c) => { c.b8[1] = (getFlags(c) & 0xd5) | 2; }); // lahf
-def(OPS1, 0xf5, () => (c) => { setArith(c, getFlags(c) ^ 1); }); // cmc
-def(OPS1, 0xf8, () => (c) => { setArith(c, getFlags(c) & ~1); }); // clc
-def(OPS1, 0xf9, () => (c) => { setArith(c, getFlags(c) | 1); }); // stc
-def(OPS1, 0xfc, () => (c) => { c.s[9] &= ~0x400; }); // cld
-def(OPS1, 0xfd, () => (c) => { c.s[9] |= 0x400; }); // std
+def('lahf', () => (c) => { c.b8[1] = (getFlags(c) & 0xd5) | 2; }); // lahf
+def('cmc', () => (c) => { setArith(c, getFlags(c) ^ 1); }); // cmc
+def('clc', () => (c) => { setArith(c, getFlags(c) & ~1); }); // clc
+def('stc', () => (c) => { setArith(c, getFlags(c) | 1); }); // stc
+def('cld', () => (c) => { c.s[9] &= ~0x400; }); // cld
+def('std', () => (c) => { c.s[9] |= 0x400; }); // std
 
 /**
  * Load EFLAGS from user code: only the user-changeable bits move (CF PF AF ZF SF TF DF OF
@@ -226,7 +223,7 @@ export function setFlagsUser(c: Cpu, v: number): void {
 }
 
 // ---- 0F: cmov, setcc, bswap, xadd, cmpxchg ----
-def(OPS2, range(0x40, 0x4f), (d, op) => {
+def('cmov', (d, op) => {
   const cc = op & 15, sz = sc(d.opsize);
   d.modrm();
   const reg = d.reg;
@@ -234,13 +231,13 @@ def(OPS2, range(0x40, 0x4f), (d, op) => {
   // The source is read (and may fault) even when the condition is false.
   return (c) => { const v = g(c); if (cond(c, cc)) p(c, v); };
 });
-def(OPS2, range(0x90, 0x9f), (d, op) => {
+def('setcc', (d, op) => {
   const cc = op & 15;
   d.modrm();
   const p = setRM(rmOperand(d), 0);
   return (c) => p(c, cond(c, cc) ? 1 : 0);
 });
-def(OPS2, range(0xc8, 0xcf), (d, op) => {
+def('bswap', (d, op) => {
   const i = op & 7;
   if (d.opsize === 2) return (c) => { c.w16[i * 2] = 0; }; // undefined; CPUs give 0
   return (c) => {
@@ -248,7 +245,7 @@ def(OPS2, range(0xc8, 0xcf), (d, op) => {
     c.s[i] = (v << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
   };
 });
-def(OPS2, [0xc0, 0xc1], (d, op) => { // xadd
+def('xadd', (d, op) => { // xadd
   const sz = op & 1 ? sc(d.opsize) : 0;
   d.modrm();
   const rg = regGet(sz, d.reg), rs = regSet(sz, d.reg);
@@ -261,7 +258,7 @@ def(OPS2, [0xc0, 0xc1], (d, op) => { // xadd
   const ea = rm.ea, rd = memGet(sz), wr = memSet(sz);
   return (c) => { const at = ea(c); const a = rd(c, at), b = rg(c); const r = add(c, a, b); wr(c, at, r); rs(c, a); };
 });
-def(OPS2, [0xb0, 0xb1], (d, op) => { // cmpxchg
+def('cmpxchg', (d, op) => { // cmpxchg
   const sz = op & 1 ? sc(d.opsize) : 0;
   d.modrm();
   const rg = regGet(sz, d.reg);
@@ -280,9 +277,8 @@ def(OPS2, [0xb0, 0xb1], (d, op) => { // cmpxchg
     if (ag(c) === v) wr(c, a, rg(c)); else { wr(c, a, v); ap(c, v); }
   };
 });
-def(OPS2, 0xc7, (d) => { // cmpxchg8b
+def('cmpxchg8b', (d) => { // cmpxchg8b
   d.modrm();
-  if (d.reg !== 1 || d.isReg) return ud(d);
   const ea = d.ea();
   return (c) => {
     const a = ea(c), m = c.mem;

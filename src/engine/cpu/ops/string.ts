@@ -9,7 +9,7 @@ import { getZF } from '../flags.js';
 import { ECX, ESI, EDI, DF, FLAGS, ES, DS } from '../state.js';
 import { ALU, sc } from './alu.js';
 import { memGet, memSet, regGet, regSet } from './operand.js';
-import { OPS1, def } from './table.js';
+import { def } from './table.js';
 import { PROT_READ, PROT_WRITE } from '../../mem/address-space.js';
 
 interface Ctx {
@@ -59,7 +59,7 @@ function repeat(d: Decoder, a16: boolean, once: Op, compares: boolean): Op {
 }
 
 // A4/A5 movs
-def(OPS1, [0xa4, 0xa5], (d, op) => {
+def('movs', (d, op) => {
   const { size, sz, srcBase, a16 } = ctx(d, op);
   const rd = memGet(sz), wr = memSet(sz), si = idx(a16, ESI), di = idx(a16, EDI);
   const once: Op = (c) => {
@@ -86,7 +86,7 @@ def(OPS1, [0xa4, 0xa5], (d, op) => {
 });
 
 // AA/AB stos
-def(OPS1, [0xaa, 0xab], (d, op) => {
+def('stos', (d, op) => {
   const { size, sz, a16 } = ctx(d, op);
   const wr = memSet(sz), di = idx(a16, EDI), acc = regGet(sz, 0);
   const once: Op = (c) => { wr(c, di.get(c), acc(c)); di.add(c, step(c, size)); };
@@ -110,7 +110,7 @@ def(OPS1, [0xaa, 0xab], (d, op) => {
 });
 
 // AC/AD lods
-def(OPS1, [0xac, 0xad], (d, op) => {
+def('lods', (d, op) => {
   const { size, sz, srcBase, a16 } = ctx(d, op);
   const rd = memGet(sz), si = idx(a16, ESI), set = regSet(sz, 0);
   const once: Op = (c) => { set(c, rd(c, (si.get(c) + (srcBase ? srcBase(c) : 0)) >>> 0)); si.add(c, step(c, size)); };
@@ -118,7 +118,7 @@ def(OPS1, [0xac, 0xad], (d, op) => {
 });
 
 // A6/A7 cmps
-def(OPS1, [0xa6, 0xa7], (d, op) => {
+def('cmps', (d, op) => {
   const { size, sz, srcBase, a16 } = ctx(d, op);
   const rd = memGet(sz), si = idx(a16, ESI), di = idx(a16, EDI), cmp = ALU[sz].cmp;
   const once: Op = (c) => {
@@ -132,7 +132,7 @@ def(OPS1, [0xa6, 0xa7], (d, op) => {
 });
 
 // AE/AF scas
-def(OPS1, [0xae, 0xaf], (d, op) => {
+def('scas', (d, op) => {
   const { size, sz, a16 } = ctx(d, op);
   const rd = memGet(sz), di = idx(a16, EDI), acc = regGet(sz, 0), cmp = ALU[sz].cmp;
   const once: Op = (c) => { cmp(c, acc(c), rd(c, di.get(c))); di.add(c, step(c, size)); };

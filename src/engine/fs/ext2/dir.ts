@@ -13,7 +13,7 @@
  * directories again: e2fsck accepts that, where a stale index would be damage. Maintaining
  * the htree is left for later (docs/EXT2.md).
  */
-import { EEXIST, EISDIR, EMLINK, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, EPERM, EROFS, EXDEV } from '../../linux/errno.js';
+import { EEXIST, EISDIR, EMLINK, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, EPERM, EROFS, EXDEV } from '../../abi/errno.js';
 import {
   type DirEntry, type Inode, DT_UNKNOWN, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dtOfMode,
 } from '../types.js';
@@ -196,7 +196,7 @@ export class Ext2Dir extends Ext2Inode {
   /** Mutating operations: -EROFS on a read-only mount, else run alone with errors as -errno. */
   private mutate<T>(fn: () => Promise<T | number>): Promise<T | number> {
     if (this.fs.readOnly) return Promise.resolve(-EROFS);
-    return guard(() => this.fs.exclusive(fn)) as Promise<T | number>;
+    return guard(this.fs, () => this.fs.exclusive(fn)) as Promise<T | number>;
   }
 
   /** A just-allocated inode whose entry could not be made: free it again. */
@@ -214,7 +214,7 @@ export class Ext2Dir extends Ext2Inode {
 
   /** On damage: -EIO (the Inode type does not list numbers here yet; the VFS checks for them). */
   readdir(): Promise<DirEntry[]> {
-    return guard(() => this.fs.exclusive(async () => {
+    return guard(this.fs, () => this.fs.exclusive(async () => {
       const list = (await this.load()).map((e) => ({ ...e }));
       this.accessed();
       return list;
@@ -222,7 +222,7 @@ export class Ext2Dir extends Ext2Inode {
   }
 
   lookup(name: string): Promise<Inode | null> {
-    return guard(() => this.fs.exclusive(async () => {
+    return guard(this.fs, () => this.fs.exclusive(async () => {
       if (!this.byName) await this.load();
       const ino = this.byName!.get(name);
       return ino === undefined ? null : this.fs.inode(ino);

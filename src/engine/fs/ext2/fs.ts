@@ -5,6 +5,7 @@
  * bmap.ts. docs/EXT2.md describes the write policy and its crash-safety.
  */
 import type { BlockDevice } from '../../block/types.js';
+import { DiskError } from '../../block/remote.js';
 import type { FileSystem, FsStats } from '../types.js';
 import { nowTimespec } from '../tmpfs.js';
 import { Lru } from './cache.js';
@@ -33,6 +34,9 @@ const INODE_CACHE = 4096;
  * sync(): bounds memory during a large untar, like the kernel's periodic writeback.
  */
 const WRITEBACK_THRESHOLD = 4096;
+
+/** A failure that made an operation answer EIO, in words. */
+export interface Ext2ErrorReport { message: string; advice: string; at: number }
 
 export interface Ext2MountOptions {
   /**
@@ -98,6 +102,21 @@ export class Ext2Fs implements FileSystem {
   private readonly gdtOffset: number;
   private metaDirty = false;
   private errors = false;
+  /** Something was written (to the device or to a dirty copy) since the last write-back. */
+  private changed = false;
+  /**
+   * Called after an operation that changed the file system (urgent: a written file was
+   * closed). The host uses it to write back within a bounded delay (writeback.ts) rather than
+   * on a fixed period, so a page closed soon after a write keeps it. Errors are its own.
+   */
+  onChange: ((urgent: boolean) => void) | null = null;
+  /**
+   * The last device failure or damage an operation met: what a guest's EIO stood for, for
+   * the host to print where the guest's "Input/output error" alone would say nothing.
+   */
+  lastError: Ext2ErrorReport | null = null;
+  /** Called with each such failure as it happens (the host prints or forwards it). */
+  onError: ((r: Ext2ErrorReport) => void) | null = null;
   private tail: Promise<unknown> = Promise.resolve();
 
   private constructor(device: BlockDevice, dev: number, sb: Superblock, groups: GroupDesc[], sbRaw: Uint8Array,
@@ -183,8 +202,10 @@ export class Ext2Fs implements FileSystem {
       try {
         const r = await fn();
         if (this.dirty.size + this.dirtyInodes.size > this.writebackThreshold) await this.writeBack();
+        if (this.changed) this.notify(false);
         return r;
       } catch (e) {
+        if (this.changed) this.notify(false);
         // Anything but a full disk is damage or a device failure: the on-disk state may be
         // half-updated, so record it as the kernel's ext2_error does (e2fsck will check).
         if (!(e instanceof Ext2NoSpaceError)) this.errors = true;
@@ -193,6 +214,28 @@ export class Ext2Fs implements FileSystem {
     });
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** An operation failed with `e` (the guest gets EIO): record it and tell the host. */
+  reportError(e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    const r: Ext2ErrorReport = e instanceof DiskError
+      ? { message: `reading the disk failed: ${msg}`, advice: e.advice, at: Date.now() }
+      : e instanceof Ext2CorruptError
+        ? { message: `the ext2 file system is damaged: ${msg}`, advice: 'check the image with e2fsck -f (webx86 fsck for an --overlay)', at: Date.now() }
+        : { message: `the disk failed: ${msg}`, advice: 'see the message; the operation can be tried again', at: Date.now() };
+    this.lastError = r;
+    try { this.onError?.(r); } catch { /* the host's problem */ }
+  }
+
+  /** Tell the host that something is waiting to be written back. */
+  notify(urgent: boolean): void {
+    try { this.onChange?.(urgent); } catch { /* the host's problem, never the operation's */ }
+  }
+
+  /** True when written data or metadata has not been written back since the last sync. */
+  get hasChanges(): boolean {
+    return this.changed || this.dirty.size > 0 || this.dirtyInodes.size > 0;
   }
 
   // ---- Blocks ----
@@ -224,6 +267,7 @@ export class Ext2Fs implements FileSystem {
     const d = this.dirty.get(n);
     if (d) return d;
     const copy = (await this.block(n)).slice();
+    this.changed = true;
     this.dirty.set(n, copy);
     this.blocks.set(n, copy);
     return copy;
@@ -233,6 +277,7 @@ export class Ext2Fs implements FileSystem {
   newBlockW(n: number): Uint8Array {
     this.checkBlock(n);
     const b = new Uint8Array(this.blockSize);
+    this.changed = true;
     this.dirty.set(n, b);
     this.blocks.set(n, b);
     return b;
@@ -269,6 +314,7 @@ export class Ext2Fs implements FileSystem {
     if (offset < this.sb.firstDataBlock * this.blockSize || offset + data.length > this.sb.blocksCount * this.blockSize) {
       throw new Ext2CorruptError(`write at ${offset}+${data.length} outside the file system`);
     }
+    this.changed = true;
     await this.device.write!(offset, data);
   }
 
@@ -316,6 +362,8 @@ export class Ext2Fs implements FileSystem {
   }
 
   markDirty(node: Ext2Inode): void {
+    this.changed = true;
+    node.unsynced = true;
     this.dirtyInodes.set(node.ino, node);
   }
 
@@ -351,6 +399,7 @@ export class Ext2Fs implements FileSystem {
 
   /** Descriptor counters changed (alloc.ts). */
   touchGroups(): void {
+    this.changed = true;
     this.metaDirty = true;
   }
 
@@ -407,6 +456,7 @@ export class Ext2Fs implements FileSystem {
    */
   private async writeBack(): Promise<void> {
     for (const node of this.dirtyInodes.values()) {
+      node.unsynced = false;
       const { blk, off } = this.inodeLocation(node.ino);
       (await this.blockW(blk)).set(serializeInode(node.raw), off);
     }
@@ -429,6 +479,8 @@ export class Ext2Fs implements FileSystem {
     this.dirty.clear();
     if (this.metaDirty) await this.writeSuper(false);
     this.metaDirty = false;
+    // Last: the blockW calls above (inode tables) set it again.
+    this.changed = false;
   }
 
   /** Patch the superblock's counters and state into our copy and write it. */
@@ -455,6 +507,19 @@ export class Ext2Fs implements FileSystem {
     dv.setUint32(SB_MTIME, nowTimespec().sec >>> 0, true);
     await this.writeSuper(false);
     await this.device.flush?.();
+  }
+
+  /**
+   * Write back what changed, without asking the device for durability (the background
+   * write-back after a burst of writes; the device commits on its own, an IndexedDB store
+   * within a turn). Nothing to do: returns at once.
+   */
+  writeBackChanges(): Promise<void> {
+    if (this.readOnly || !this.hasChanges) return Promise.resolve();
+    return this.exclusive(async () => {
+      if (!this.hasChanges) return;
+      await this.writeBack();
+    });
   }
 
   /** Flush cached writes (sync(2), fsync, unmount). The file system stays marked in use. */

@@ -7,7 +7,7 @@
  * Timestamps follow Linux: writes and truncation set mtime and ctime, attribute changes
  * and link-count changes set ctime, reads set atime under the mount's atime policy.
  */
-import { EFBIG, EINVAL, EIO, ENOSPC, EPERM, EROFS } from '../../linux/errno.js';
+import { EFBIG, EINVAL, EIO, ENOSPC, EPERM, EROFS } from '../../abi/errno.js';
 import { type Inode, type SetAttr, type Stat, type Timespec, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 import { nowTimespec } from '../tmpfs.js';
 import { Ext2NoSpaceError } from './errors.js';
@@ -51,12 +51,14 @@ export function storeInodeDev(block: Uint32Array, rdev: number): void {
 }
 
 /** Run fn, turning damage and device errors into -EIO and a full disk into -ENOSPC. */
-export async function guard<T>(fn: () => Promise<T>): Promise<T | number> {
+export async function guard<T>(fs: Ext2Fs, fn: () => Promise<T>): Promise<T | number> {
   try {
     return await fn();
   } catch (e) {
     if (e instanceof Ext2NoSpaceError) return -ENOSPC;
-    // Damage in the image or a failed device read: the caller gets an I/O error.
+    // Damage in the image or a failed device read: the caller gets an I/O error, and the
+    // host hears why (the guest's "Input/output error" says nothing of the cause).
+    fs.reportError(e);
     return -EIO;
   }
 }
@@ -71,6 +73,8 @@ export abstract class Ext2Inode implements Inode {
   private freed = false;
   /** Last block allocated (logical, physical): sequential writes continue after it. */
   allocHint: { lb: number; phys: number } | null = null;
+  /** Changed since the file system's last write-back (closing it then asks for one at once). */
+  unsynced = false;
 
   constructor(fs: Ext2Fs, ino: number, raw: RawInode) {
     this.fs = fs;
@@ -142,6 +146,9 @@ export abstract class Ext2Inode implements Inode {
 
   /** An open file description is gone: an unlinked inode is freed at the last one. */
   released(): Promise<void> | void {
+    // Closing a file written since the last write-back: write it back now, not after the
+    // quiet delay (the tab may close next); the close itself does not wait for it.
+    if (this.unsynced && !this.fs.readOnly) this.fs.notify(true);
     if (--this.openCount > 0 || this.raw.linksCount > 0 || this.fs.readOnly) return;
     return this.fs.exclusive(() => this.evictIfUnused()).then(() => undefined, () => undefined);
   }
@@ -203,7 +210,7 @@ export abstract class Ext2Inode implements Inode {
   /** chmod, chown, utimes, truncate (the VFS has checked permissions). */
   setattr(a: SetAttr): Promise<number> {
     if (this.fs.readOnly) return Promise.resolve(-EROFS);
-    return guard(() => this.fs.exclusive(async () => {
+    return guard(this.fs, () => this.fs.exclusive(async () => {
       if (this.raw.flags & (EXT2_IMMUTABLE_FL | EXT2_APPEND_FL) && (a.size !== undefined || a.mode !== undefined ||
         a.uid !== undefined || a.gid !== undefined)) return -EPERM;
       if (a.size !== undefined) {
@@ -341,7 +348,7 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
 
 export class Ext2File extends Ext2Inode {
   read(buf: Uint8Array, off: number): Promise<number> {
-    return guard(() => this.fs.exclusive(async () => {
+    return guard(this.fs, () => this.fs.exclusive(async () => {
       const n = await this.readData(buf, off);
       this.accessed();
       return n;
@@ -350,7 +357,7 @@ export class Ext2File extends Ext2Inode {
 
   write(data: Uint8Array, off: number): Promise<number> {
     if (this.fs.readOnly) return Promise.resolve(-EROFS);
-    return guard(() => this.fs.exclusive(async () => {
+    return guard(this.fs, () => this.fs.exclusive(async () => {
       if (this.raw.flags & EXT2_IMMUTABLE_FL) return -EPERM;
       if (this.raw.flags & EXT2_APPEND_FL && off !== this.size) return -EPERM;
       return this.writeData(data, off);
@@ -371,7 +378,7 @@ export class Ext2Symlink extends Ext2Inode {
   }
 
   readlink(): Promise<string | number> {
-    return guard(async () => {
+    return guard(this.fs, async () => {
       if (this.target !== null) return this.target;
       const size = this.size;
       let bytes: Uint8Array;

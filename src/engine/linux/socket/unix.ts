@@ -30,6 +30,7 @@ import {
 } from '../errno.js';
 import { INTERRUPTED, waitAny } from '../wait.js';
 import { putU32 } from '../uaccess.js';
+import { ifIoctl } from './ifreq.js';
 
 export const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
 export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
@@ -39,8 +40,8 @@ export const MSG_WAITALL = 0x100, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40
 export const RCV_SHUTDOWN = 1, SEND_SHUTDOWN = 2;
 /** net.core.wmem_default / rmem_default on a stock kernel. */
 export const DEFAULT_BUF = 212992;
-const FIONREAD = 0x541b, SIOCOUTQ = 0x5411;
-const SIGPIPE = 13;
+import { FIONREAD, SIOCOUTQ } from '../../abi/ioctls.js';
+import { SIGPIPE } from '../../abi/signals.js';
 /** The sk_buff overhead Linux adds to every datagram it charges (measured ~ 768 bytes truesize); used for EMSGSIZE only. */
 const UNIX_MAX_DGRAM = DEFAULT_BUF - 32;
 
@@ -174,7 +175,7 @@ export class UnixSocket extends File {
     if (req === SIOCOUTQ) {
       return putU32(t, arg, this.peer && this.connectionBased ? this.peer.queued : 0) ? 0 : -EFAULT;
     }
-    return -ENOTTY;
+    return ifIoctl(t, t.kernel.net.interfaces(), req, arg);
   }
 
   read(t: Task, buf: Uint8Array): number | Promise<number> {

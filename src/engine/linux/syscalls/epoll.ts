@@ -10,7 +10,7 @@
  * Entries are keyed by (fd, file) as in Linux, and dropped when their file is released
  * (all descriptors for it closed), not when only one of several descriptors is closed.
  */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import { EBADF, EEXIST, EFAULT, EINTR, EINVAL, EMFILE, ENOENT, EPERM, ELOOP } from '../errno.js';
 import { getStruct, putStruct } from '../uaccess.js';
@@ -217,7 +217,8 @@ async function pwait(t: Task, epfd: number, evp: number, max: number, timeout: n
   return r;
 }
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const epollSyscalls = syscallTable({
   epoll_create: (t, size) => (size <= 0 ? -EINVAL : create(t, 0)),
   epoll_create1: (t, flags) => create(t, flags),
   epoll_ctl: (t, epfd, op, fd, ev) => ctl(t, epfd, op, fd, ev),

@@ -3,7 +3,7 @@
  * EFD_SEMAPHORE mode) and blocks at 0; write adds and blocks while the sum would pass
  * 0xfffffffffffffffe.
  */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import { EAGAIN, EINVAL, EMFILE, ERESTARTSYS } from '../errno.js';
 import { O_CLOEXEC, O_NONBLOCK, POLLERR, POLLIN, POLLOUT } from '../../fs/types.js';
@@ -67,7 +67,8 @@ function eventfd(t: Task, init: number, flags: number): number {
   return fd < 0 ? -EMFILE : fd;
 }
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const eventfdSyscalls = syscallTable({
   eventfd: (t, init) => eventfd(t, init, 0),
   eventfd2: (t, init, flags) => eventfd(t, init, flags),
 });

@@ -4,9 +4,11 @@
  * implementations. 64-bit offsets arrive split across two registers (low first) and
  * are never truncated.
  */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import type { File, SetAttr, Stat, Timespec } from '../../fs/types.js';
+import { S_IFREG } from '../../fs/types.js';
+import { fsizeAllowsSize } from '../rlimits.js';
 import {
   O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_EXCL, O_NOATIME, O_NOCTTY, O_NONBLOCK,
   O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT, SEEK_CUR, SEEK_SET, SEEK_END,
@@ -432,6 +434,10 @@ async function truncatePath(t: Task, pathp: number, len: number): Promise<number
   const r = await vfs(t).resolve(t, AT_FDCWD, p, true);
   if (typeof r === 'number') return r;
   if ((r.stat.mode & S_IFMT) === S_IFDIR) return -EISDIR;
+  if ((r.stat.mode & S_IFMT) === S_IFREG) {
+    const e = fsizeAllowsSize(t, len); // RLIMIT_FSIZE (inode_newsize_ok)
+    if (e < 0) return e;
+  }
   return vfs(t).setattr(t, r.inode, { size: len });
 }
 
@@ -439,6 +445,10 @@ async function ftruncate(t: Task, fd: number, len: number): Promise<number> {
   const f = fileOf(t, fd);
   if (typeof f === 'number') return f;
   if (len < 0) return -EINVAL;
+  if (f.writable && ((await f.stat()).mode & S_IFMT) === S_IFREG) {
+    const e = fsizeAllowsSize(t, len); // RLIMIT_FSIZE (inode_newsize_ok)
+    if (e < 0) return e;
+  }
   return f.truncate(len);
 }
 
@@ -611,7 +621,7 @@ function pipe2(t: Task, fdsp: number, flags: number): number {
 
 // ---- ioctl ----
 
-const FIONREAD = 0x541b, FIONBIO = 0x5421, FIONCLEX = 0x5450, FIOCLEX = 0x5451, FIOASYNC = 0x5452;
+import { FIONREAD, FIONBIO, FIONCLEX, FIOCLEX, FIOASYNC } from '../../abi/ioctls.js';
 
 async function ioctl(t: Task, fd: number, req: number, arg: number): Promise<number> {
   const f = fileOf(t, fd);
@@ -726,7 +736,8 @@ function acceptFd(t: Task, fd: number, noPipes = false): number {
 
 // ---- registration ----
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const fsSyscalls = syscallTable({
   open: (t, p, flags, mode) => openat(t, AT_FDCWD, p, flags, mode),
   openat: (t, dirfd, p, flags, mode) => openat(t, dirfd, p, flags, mode),
   creat: (t, p, mode) => openat(t, AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, mode),

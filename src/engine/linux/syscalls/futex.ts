@@ -5,7 +5,7 @@
  *
  * Arguments: futex(uaddr, op, val, timeout-or-val2, uaddr2, val3).
  */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import { EAGAIN, EFAULT, EINVAL, ENOSYS, ERESTARTSYS, ERESTART_RESTARTBLOCK, ETIMEDOUT } from '../errno.js';
 import { getI32, putU32 } from '../uaccess.js';
@@ -138,7 +138,8 @@ function futex(t: Task, uaddr: number, op: number, val: number, utime: number, u
   }
 }
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const futexSyscalls = syscallTable({
   futex: (t, a, op, val, ut, a2, v3) => futex(t, a, op, val, ut, a2, v3, false),
   futex_time64: (t, a, op, val, ut, a2, v3) => futex(t, a, op, val, ut, a2, v3, true),
 });

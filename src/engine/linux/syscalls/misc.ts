@@ -1,8 +1,9 @@
 /** Identity, limits, system information and process attributes. */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task, Creds } from '../task.js';
 import { getStruct, putStruct, putU32, copyIn } from '../uaccess.js';
 import { EFAULT, EINVAL, EPERM, ESRCH } from '../errno.js';
+import { RLIM_INFINITY, RLIMIT_NLIMITS, RLIMIT_NOFILE, limitOf } from '../rlimits.js';
 
 export const UTS_RELEASE = '6.1.0-webx86';
 export const UTS_VERSION = '#1 SMP PREEMPT_DYNAMIC webx86';
@@ -86,16 +87,9 @@ const id16 = (v: number) => (v > 0xffff ? 65534 : v);
 const arg16 = (v: number) => (((v & 0xffff) === 0xffff) ? KEEP : v & 0xffff);
 
 // ---- resource limits ----
-export const RLIM_INFINITY = 0xffffffff;
-const RLIMIT_NLIMITS = 16;
-const DEFAULT_LIMITS: [number, number][] = [
-  [RLIM_INFINITY, RLIM_INFINITY], [RLIM_INFINITY, RLIM_INFINITY], [RLIM_INFINITY, RLIM_INFINITY], [8 << 20, RLIM_INFINITY],
-  [0, RLIM_INFINITY], [RLIM_INFINITY, RLIM_INFINITY], [63304, 63304], [1024, 1048576],
-  [8 << 20, 8 << 20], [RLIM_INFINITY, RLIM_INFINITY], [RLIM_INFINITY, RLIM_INFINITY], [63304, 63304],
-  [819200, 819200], [0, 0], [0, 0], [RLIM_INFINITY, RLIM_INFINITY],
-];
-export function getLimit(t: Task, r: number): [number, number] {
-  return t.proc.rlimits.get(r) ?? DEFAULT_LIMITS[r];
+export { RLIM_INFINITY };
+export function getLimit(t: Task, r: number): readonly [number, number] {
+  return limitOf(t.proc, r);
 }
 function getrlimit(t: Task, r: number, p: number, clamp: boolean): number {
   if (r < 0 || r >= RLIMIT_NLIMITS) return -EINVAL;
@@ -108,7 +102,7 @@ function setLimit(t: Task, r: number, cur: number, max: number): number {
   const [, oldMax] = getLimit(t, r);
   if (max > oldMax && !isRoot(t.proc.creds)) return -EPERM;
   t.proc.rlimits.set(r, [cur, max]);
-  if (r === 7) t.proc.files.limit = Math.min(cur, 1 << 20);
+  if (r === RLIMIT_NOFILE) t.proc.files.limit = Math.min(cur, 1 << 20);
   return 0;
 }
 function prlimit64(t: Task, pid: number, r: number, newp: number, oldp: number): number {
@@ -131,19 +125,22 @@ function prlimit64(t: Task, pid: number, r: number, newp: number, oldp: number):
 }
 
 // ---- prctl ----
-const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
+const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4, PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8;
 const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_CAPBSET_READ = 23, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
 const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_SET_VMA = 0x53564d41;
-const prctlState = new WeakMap<object, { pdeathsig: number; dumpable: number; nnp: number; subreaper: number }>();
+const prctlState = new WeakMap<object, { pdeathsig: number; dumpable: number; nnp: number; subreaper: number; keepcaps: number }>();
 
 function prctl(t: Task, op: number, a: number): number {
   let st = prctlState.get(t.proc);
-  if (!st) prctlState.set(t.proc, (st = { pdeathsig: 0, dumpable: 1, nnp: 0, subreaper: 0 }));
+  if (!st) prctlState.set(t.proc, (st = { pdeathsig: 0, dumpable: 1, nnp: 0, subreaper: 0, keepcaps: 0 }));
   switch (op) {
     case PR_SET_PDEATHSIG: if (a < 0 || a > 64) return -EINVAL; st.pdeathsig = a; return 0;
     case PR_GET_PDEATHSIG: return putU32(t, a, st.pdeathsig) ? 0 : -EFAULT;
     case PR_GET_DUMPABLE: return st.dumpable;
     case PR_SET_DUMPABLE: if (a !== 0 && a !== 1) return -EINVAL; st.dumpable = a; return 0;
+    // Kept for PR_GET_KEEPCAPS only: there are no capabilities to keep or drop (iputils ping sets it around capset).
+    case PR_GET_KEEPCAPS: return st.keepcaps;
+    case PR_SET_KEEPCAPS: if (a !== 0 && a !== 1) return -EINVAL; st.keepcaps = a; return 0;
     case PR_SET_NAME: {
       const b = copyIn(t, a, 16);
       if (!b) return -EFAULT;
@@ -200,7 +197,8 @@ function capget(t: Task, hdr: number, data: number): number {
   }) ? 0 : -EFAULT;
 }
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const miscSyscalls = syscallTable({
   uname: (t, buf) => uname(t, buf >>> 0),
   olduname: (t, buf) => uname(t, buf >>> 0),
   sethostname: (t, p, l) => setName(t, p >>> 0, l, 'hostname'),

@@ -1,10 +1,11 @@
 /** Memory management: brk, mmap/mmap2, munmap, mprotect, mremap, madvise, msync, TLS and LDT. */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import type { File } from '../../fs/types.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_WRITE, pageUp, type Mapping } from '../../mem/address-space.js';
 import { getStruct, putStruct } from '../uaccess.js';
 import { setTls } from './process.js';
+import { addressSpaceRoom } from '../rlimits.js';
 import { SHM_ANON_DEV, newAnonIno, shmMapped } from '../shm.js';
 import { readUserDesc, writeUserDesc, isEmptyDesc, GDT_ENTRY_TLS_MIN, LDT_ENTRIES, type UserDesc } from '../../cpu/segments.js';
 import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, ENOSYS } from '../errno.js';
@@ -45,6 +46,8 @@ async function mmap(t: Task, addr: number, len: number, prot: number, flags: num
     at = free ? hint : mem.findFree(size);
     if (at < 0) return -ENOMEM;
   }
+  // RLIMIT_AS counts what stays mapped: a MAP_FIXED mapping replaces what it covers.
+  if (size - mem.mappedIn(at, size) > addressSpaceRoom(t)) return -ENOMEM;
   if (file) {
     const st = await file.stat();
     const kind = st.mode & S_IFMT;
@@ -96,6 +99,7 @@ function brk(t: Task, want: number): number {
   const cur = pageUp(mem.brk), next = pageUp(want);
   if (next > cur) {
     if (mem.mappings.some((m) => m.start < next && m.end > cur) || next > mem.mmapTop) return mem.brk;
+    if (next - cur > addressSpaceRoom(t)) return mem.brk; // RLIMIT_AS
     mem.map(cur, next - cur, 3, MAP_PRIVATE | MAP_ANONYMOUS, '[heap]');
   } else if (next < cur) {
     mem.unmap(next, cur - next);
@@ -111,6 +115,7 @@ function mremap(t: Task, old: number, oldSize: number, newSize: number, flags: n
   oldSize = pageUp(oldSize);
   newSize = pageUp(newSize);
   if (newSize === 0) return -EINVAL;
+  if (newSize - oldSize > addressSpaceRoom(t)) return -ENOMEM; // RLIMIT_AS
   const m = mem.findMapping(old);
   if (!m || old + oldSize > m.end) return -EFAULT;
   if (!(flags & MREMAP_FIXED)) {
@@ -182,7 +187,8 @@ function modifyLdt(t: Task, func: number, ptr: number, count: number): number {
   return 0;
 }
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const mmSyscalls = syscallTable({
   brk: (t, a) => brk(t, a >>> 0),
   mmap2: (t, addr, len, prot, flags, fd, pgoff) => mmap(t, addr >>> 0, len >>> 0, prot, flags, fd, (pgoff >>> 0) * PAGE_SIZE),
   mmap: (t, args) => {

@@ -6,7 +6,7 @@
  * Timeouts are written back as Linux does (poll_select_finish in fs/select.c): select,
  * pselect6 and ppoll store the time left, unless the timeout was zero.
  */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import { EBADF, EFAULT, EINTR, EINVAL, ERESTARTNOHAND, ERESTART_RESTARTBLOCK } from '../errno.js';
 import { copyIn, copyOut, getStruct, putStruct } from '../uaccess.js';
@@ -223,7 +223,8 @@ function pselect6(t: Task, n: number, inp: number, outp: number, exp: number, ts
   return withMaskAndTimeout(t, mask, deadline, tsp, (ns) => putTimespecAt(t, tsp, ns, t64), () => coreSelect(t, n, inp, outp, exp, deadline));
 }
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const pollSyscalls = syscallTable({
   poll: (t, ufds, nfds, timeout) => {
     const d = timeout < 0 ? null : deadlineIn(t, BigInt(timeout) * 1_000_000n);
     return pollRestartable(t, ufds, nfds, d);

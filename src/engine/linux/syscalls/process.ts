@@ -1,6 +1,6 @@
 /** Process and thread lifecycle: fork/vfork/clone, execve, exit, wait4/waitid, ids, sessions. */
 import { shmFork, shmRelease } from '../shm.js';
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task, Process } from '../task.js';
 import { Task as TaskClass, Process as ProcessClass } from '../task.js';
 import { Cpu } from '../../cpu/cpu.js';
@@ -13,7 +13,8 @@ import { NO_RESULT } from '../scheduler.js';
 import { WaitQueue, waitAny, INTERRUPTED } from '../wait.js';
 import { getString, getStringArray, putU32, putStruct, getStruct } from '../uaccess.js';
 import { writeSiginfo, SIGCHLD, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED } from '../signals.js';
-import { ECHILD, EFAULT, EINVAL, EPERM, ESRCH, ERESTARTSYS, ENOSYS, ENOENT, EBADF } from '../errno.js';
+import { EAGAIN, ECHILD, EFAULT, EINVAL, EPERM, ESRCH, ERESTARTSYS, ENOSYS, ENOENT, EBADF } from '../errno.js';
+import { nprocAllows } from '../rlimits.js';
 
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800;
 export const CLONE_PIDFD = 0x1000, CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000;
@@ -48,6 +49,7 @@ function clone(t: Task, flags: number, newsp: number, ptid: number, tls: number,
   const parent = t.proc;
   if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND)) return -EINVAL;
   if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM)) return -EINVAL;
+  if (!nprocAllows(t)) return -EAGAIN; // RLIMIT_NPROC
   const tid = k.allocPid();
   let proc: Process;
   let cpu: Cpu;
@@ -266,7 +268,8 @@ function setsid(t: Task): number {
 
 const lookup = (t: Task, pid: number): Process | undefined => (pid === 0 ? t.proc : t.kernel.processes.get(pid));
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const processSyscalls = syscallTable({
   fork: (t) => clone(t, SIGCHLD, 0, 0, 0, 0),
   vfork: (t) => clone(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0),
   // i386 argument order (CLONE_BACKWARDS): flags, newsp, parent_tidptr, tls, child_tidptr.

@@ -8,7 +8,7 @@
  * (Linux keeps them per thread) and a fork child starts with its parent's value as it
  * is when the child first asks.
  */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Process, Task } from '../task.js';
 import { EACCES, EFAULT, EINVAL, EPERM, ESRCH } from '../errno.js';
 import { getI32, putStruct, putU32 } from '../uaccess.js';
@@ -175,7 +175,8 @@ function rrInterval(t: Task, pid: number, tp: number, t64: boolean): number {
   return putStruct(t, tp, t64 ? 16 : 8, (dv) => fillTimespec(dv, 0, ns, t64)) ? 0 : -EFAULT;
 }
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const schedSyscalls = syscallTable({
   sched_yield: () => yieldToEventLoop().then(() => 0),
   sched_getaffinity: (t, pid, len, mask) => getaffinity(t, pid, len, mask),
   sched_setaffinity: (t, pid, len, mask) => setaffinity(t, pid, len, mask),

@@ -1,5 +1,5 @@
 /** Signal system calls: actions, masks, sending, waiting, alternate stacks, sigreturn. */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task, SigAction, SigInfo } from '../task.js';
 import { getStruct, putStruct } from '../uaccess.js';
 import { NO_RESULT } from '../scheduler.js';
@@ -219,7 +219,8 @@ function queueinfo(t: Task, tgid: number, tid: number, sig: number, uinfo: numbe
   return 0;
 }
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const signalSyscalls = syscallTable({
   rt_sigaction: (t, sig, act, oact, size) => (size !== 8 ? -EINVAL : sigaction(t, sig, act >>> 0, oact >>> 0, true)),
   sigaction: (t, sig, act, oact) => sigaction(t, sig, act >>> 0, oact >>> 0, false),
   signal: (t, sig, handler) => {

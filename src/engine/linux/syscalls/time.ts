@@ -3,7 +3,7 @@
  * time(2), times(2), nanosleep(2), clock_nanosleep(2). Setting clocks is refused: the
  * host clock is not ours to change.
  */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import { EFAULT, EINTR, EINVAL, EPERM, ERESTARTNOHAND, ERESTART_RESTARTBLOCK, EOPNOTSUPP } from '../errno.js';
 import { putStruct, putU32 } from '../uaccess.js';
@@ -13,7 +13,6 @@ import {
   CLOCK_THREAD_CPUTIME_ID, CLOCK_PROCESS_CPUTIME_ID, isRealClock, monotonicNs,
 } from '../clock.js';
 import { sleepOn, remainingNs, setRestart, takeRestart, type Deadline } from '../sleep.js';
-import { HANDLERS } from './registry.js';
 import { INTERRUPTED } from '../wait.js';
 
 function clockGettime(t: Task, id: number, tp: number, t64: boolean): number {
@@ -99,7 +98,8 @@ function times(t: Task, buf: number): number {
   return ticks(Number(monotonicNs(t.kernel)) / 1e6) | 0;
 }
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const timeSyscalls = syscallTable({
   clock_gettime: (t, id, tp) => clockGettime(t, id, tp, false),
   clock_gettime64: (t, id, tp) => clockGettime(t, id, tp, true),
   clock_getres: (t, id, tp) => clockGetres(t, id, tp, false),
@@ -129,11 +129,8 @@ defineSyscalls({
   nanosleep: (t, req, rem) => nanosleep(t, req, rem, false),
   clock_nanosleep: (t, id, flags, req, rem) => clockNanosleep(t, id, flags, req, rem, false),
   clock_nanosleep_time64: (t, id, flags, req, rem) => clockNanosleep(t, id, flags, req, rem, true),
+  // restart_syscall(2): continue the call that left a restart block (see sleep.ts); with
+  // none, EINTR as the kernel's do_no_restart_syscall.
+  restart_syscall: (t) => takeRestart(t)?.() ?? -EINTR,
 });
 
-// restart_syscall(2): continue the call that left a restart block (see sleep.ts); with
-// none, EINTR as the kernel's do_no_restart_syscall. Defined only if the signal code has
-// not defined it already.
-if (!HANDLERS.has('restart_syscall')) {
-  defineSyscalls({ restart_syscall: (t) => takeRestart(t)?.() ?? -EINTR });
-}

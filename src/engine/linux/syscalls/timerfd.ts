@@ -2,7 +2,7 @@
  * timerfd_create(2): a timer read as a file. read returns the expirations since the
  * last read as a u64 and blocks while there are none; poll reports POLLIN then.
  */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import type { Kernel } from '../kernel.js';
 import { EAGAIN, EBADF, EFAULT, EINVAL, EMFILE, ERESTARTSYS } from '../errno.js';
@@ -80,7 +80,8 @@ function gettime(t: Task, fd: number, cur: number, t64: boolean): number {
   return putCurrent(t, cur, tf, t64) ? 0 : -EFAULT;
 }
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const timerfdSyscalls = syscallTable({
   timerfd_create: (t, clock, flags) => {
     if (clock !== CLOCK_REALTIME && clock !== CLOCK_MONOTONIC && clock !== CLOCK_BOOTTIME &&
       clock !== CLOCK_REALTIME_ALARM && clock !== CLOCK_BOOTTIME_ALARM) return -EINVAL;

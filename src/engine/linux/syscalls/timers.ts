@@ -2,7 +2,7 @@
  * alarm(2), setitimer(2)/getitimer(2) and POSIX per-process timers (timer_create(2) and
  * friends). The timer machinery and its fork/exec/exit rules are in ../timers.ts.
  */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import { EFAULT, EINVAL, EOPNOTSUPP, EAGAIN } from '../errno.js';
 import { getStruct, putStruct, putU32 } from '../uaccess.js';
@@ -12,8 +12,9 @@ import {
 } from '../clock.js';
 import {
   itimer, alarmSeconds, createPosixTimer, deletePosixTimer, procTimers, KTimer,
-  ITIMER_REAL, ITIMER_PROF, SIGALRM, SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID,
+  ITIMER_REAL, ITIMER_PROF, SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID,
 } from '../timers.js';
+import { SIGALRM } from '../../abi/signals.js';
 
 /** Remaining time as getitimer reports it: an armed timer never reads as 0 (itimer_get_remtime). */
 function itimerRemaining(tm: KTimer): bigint {
@@ -116,7 +117,8 @@ function timerGettime(t: Task, id: number, cur: number, t64: boolean): number {
   return putItimerspec(t, cur, pt.timer, t64) ? 0 : -EFAULT;
 }
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const timersSyscalls = syscallTable({
   alarm: (t, s) => alarm(t, s),
   setitimer: (t, which, nv, ov) => setitimer(t, which, nv, ov),
   getitimer: (t, which, cur) => {

@@ -4,7 +4,7 @@
  * resolved first (ENOENT, ENOTDIR, ... as usual), then get/set/remove fail with
  * EOPNOTSUPP and list returns an empty list. ls, cp and tar take EOPNOTSUPP as "none".
  */
-import { defineSyscalls } from './registry.js';
+import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import { AT_FDCWD } from '../../fs/vfs.js';
 import { EBADF, EOPNOTSUPP } from '../errno.js';
@@ -22,7 +22,8 @@ const fdCheck = (t: Task, fd: number): number => (t.proc.files.get(fd) ? 0 : -EB
 const unsupported = (r: number) => (r < 0 ? r : -EOPNOTSUPP);
 const empty = (r: number) => (r < 0 ? r : 0);
 
-defineSyscalls({
+/** This module's rows of the system call table (syscalls/index.ts). */
+export const xattrSyscalls = syscallTable({
   getxattr: async (t, p) => unsupported(await resolve(t, p, true)),
   lgetxattr: async (t, p) => unsupported(await resolve(t, p, false)),
   fgetxattr: (t, fd) => unsupported(fdCheck(t, fd)),

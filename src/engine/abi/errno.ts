@@ -1,0 +1,147 @@
+/** Linux errno values (asm-generic/errno-base.h, errno.h). System calls return -errno. */
+export const EPERM = 1;
+export const ENOENT = 2;
+export const ESRCH = 3;
+export const EINTR = 4;
+export const EIO = 5;
+export const ENXIO = 6;
+export const E2BIG = 7;
+export const ENOEXEC = 8;
+export const EBADF = 9;
+export const ECHILD = 10;
+export const EAGAIN = 11;
+export const ENOMEM = 12;
+export const EACCES = 13;
+export const EFAULT = 14;
+export const ENOTBLK = 15;
+export const EBUSY = 16;
+export const EEXIST = 17;
+export const EXDEV = 18;
+export const ENODEV = 19;
+export const ENOTDIR = 20;
+export const EISDIR = 21;
+export const EINVAL = 22;
+export const ENFILE = 23;
+export const EMFILE = 24;
+export const ENOTTY = 25;
+export const ETXTBSY = 26;
+export const EFBIG = 27;
+export const ENOSPC = 28;
+export const ESPIPE = 29;
+export const EROFS = 30;
+export const EMLINK = 31;
+export const EPIPE = 32;
+export const EDOM = 33;
+export const ERANGE = 34;
+export const EDEADLK = 35;
+export const ENAMETOOLONG = 36;
+export const ENOLCK = 37;
+export const ENOSYS = 38;
+export const ENOTEMPTY = 39;
+export const ELOOP = 40;
+export const ENOMSG = 42;
+export const EIDRM = 43;
+export const ECHRNG = 44;
+export const EL2NSYNC = 45;
+export const EL3HLT = 46;
+export const EL3RST = 47;
+export const ELNRNG = 48;
+export const EUNATCH = 49;
+export const ENOCSI = 50;
+export const EL2HLT = 51;
+export const EBADE = 52;
+export const EBADR = 53;
+export const EXFULL = 54;
+export const ENOANO = 55;
+export const EBADRQC = 56;
+export const EBADSLT = 57;
+export const EBFONT = 59;
+export const ENOSTR = 60;
+export const ENODATA = 61;
+export const ETIME = 62;
+export const ENOSR = 63;
+export const ENONET = 64;
+export const ENOPKG = 65;
+export const EREMOTE = 66;
+export const ENOLINK = 67;
+export const EADV = 68;
+export const ESRMNT = 69;
+export const ECOMM = 70;
+export const EPROTO = 71;
+export const EMULTIHOP = 72;
+export const EDOTDOT = 73;
+export const EBADMSG = 74;
+export const EOVERFLOW = 75;
+export const ENOTUNIQ = 76;
+export const EBADFD = 77;
+export const EREMCHG = 78;
+export const ELIBACC = 79;
+export const ELIBBAD = 80;
+export const ELIBSCN = 81;
+export const ELIBMAX = 82;
+export const ELIBEXEC = 83;
+export const EILSEQ = 84;
+export const ERESTART = 85;
+export const ESTRPIPE = 86;
+export const EUSERS = 87;
+export const ENOTSOCK = 88;
+export const EDESTADDRREQ = 89;
+export const EMSGSIZE = 90;
+export const EPROTOTYPE = 91;
+export const ENOPROTOOPT = 92;
+export const EPROTONOSUPPORT = 93;
+export const ESOCKTNOSUPPORT = 94;
+export const EOPNOTSUPP = 95;
+export const EPFNOSUPPORT = 96;
+export const EAFNOSUPPORT = 97;
+export const EADDRINUSE = 98;
+export const EADDRNOTAVAIL = 99;
+export const ENETDOWN = 100;
+export const ENETUNREACH = 101;
+export const ENETRESET = 102;
+export const ECONNABORTED = 103;
+export const ECONNRESET = 104;
+export const ENOBUFS = 105;
+export const EISCONN = 106;
+export const ENOTCONN = 107;
+export const ESHUTDOWN = 108;
+export const ETOOMANYREFS = 109;
+export const ETIMEDOUT = 110;
+export const ECONNREFUSED = 111;
+export const EHOSTDOWN = 112;
+export const EHOSTUNREACH = 113;
+export const EALREADY = 114;
+export const EINPROGRESS = 115;
+export const ESTALE = 116;
+export const EUCLEAN = 117;
+export const ENOTNAM = 118;
+export const ENAVAIL = 119;
+export const EISNAM = 120;
+export const EREMOTEIO = 121;
+export const EDQUOT = 122;
+export const ENOMEDIUM = 123;
+export const EMEDIUMTYPE = 124;
+export const ECANCELED = 125;
+export const ENOKEY = 126;
+export const EKEYEXPIRED = 127;
+export const EKEYREVOKED = 128;
+export const EKEYREJECTED = 129;
+export const EOWNERDEAD = 130;
+export const ENOTRECOVERABLE = 131;
+export const ERFKILL = 132;
+export const EHWPOISON = 133;
+/** strerror(3) texts of the errors a host reports when it cannot start a program. */
+const STRERROR: Record<number, string> = {
+  [EPERM]: 'Operation not permitted', [ENOENT]: 'No such file or directory', [E2BIG]: 'Argument list too long',
+  [ENOEXEC]: 'Exec format error', [ENOMEM]: 'Cannot allocate memory', [EACCES]: 'Permission denied',
+  [ENOTDIR]: 'Not a directory', [EISDIR]: 'Is a directory', [ELOOP]: 'Too many levels of symbolic links',
+  [EIO]: 'Input/output error',
+};
+
+/** What strerror(3) says of errno `e` (positive), or "error N" for the ones not listed. */
+export function strerror(e: number): string {
+  return STRERROR[e] ?? `error ${e}`;
+}
+
+/** Kernel-internal restart codes: never seen by the guest. */
+export const ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;
