@@ -18,6 +18,9 @@ import { DerpBind, type DerpEndpoint } from '../src/net/derp/bind.js';
 import { aeadOpen, aeadSeal, generatePrivateKey, nonce96, publicKey, randomBytes } from '../src/net/crypto/index.js';
 import { goUnavailable, startDerper, type Derper } from '../test/net/fixtures.js';
 import { udp4 } from '../test/net/packets.js';
+import { IpStack, type PacketLink } from '../src/net/ip/index.js';
+import { drive, pattern, sha256 } from '../test/support/net-apps.js';
+import { addr, ok } from '../test/net/ip-fixture.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 export const WIREGUARD_HEADING = '## WireGuard and DERP on loopback';
@@ -133,6 +136,36 @@ async function wireguardOverDerp(d: Derper) {
   return { handshake: median(hs), ...r };
 }
 
+/** TCP through our IP stack + WireGuard + DERP on both sides of the derper: MiB/s one way. */
+async function tcpOverWireguard(d: Derper) {
+  const map: DERPMap = { Regions: { 900: { RegionID: 900, Nodes: [{ Name: 'a', RegionID: 900, HostName: '127.0.0.1', DERPPort: d.port }] } } };
+  const vm = (ip: string) => {
+    const priv = generatePrivateKey();
+    const regions = new DerpRegions({ privateKey: priv, derpMap: map, homeRegion: 900, plainHttp: true });
+    const bind = new DerpBind(regions);
+    const link: PacketLink = { mtu: 1280, send: (p) => { dev.send(p); }, onPacket: null };
+    const dev: Device<DerpEndpoint> = new Device<DerpEndpoint>({ privateKey: priv, bind, onPacket: (p) => link.onPacket?.(p) });
+    bind.attach(dev);
+    return { pub: publicKey(priv), ip, regions, dev, stack: new IpStack(link, { addresses: [`${ip}/32`], routes: ['100.64.0.0/10'] }) };
+  };
+  const a = vm('100.64.0.1'), b = vm('100.64.0.2');
+  a.dev.setPeer({ publicKey: b.pub, allowedIPs: [parsePrefix('100.64.0.2/32')], endpoint: { key: b.pub, region: 900 } });
+  b.dev.setPeer({ publicKey: a.pub, allowedIPs: [parsePrefix('100.64.0.1/32')], endpoint: { key: a.pub, region: 900 } });
+  await until(() => a.regions.liveRegions().length === 1 && b.regions.liveRegions().length === 1);
+  const l = ok(b.stack.listen(addr('0.0.0.0', 5001), 4, {}));
+  let server: ReturnType<typeof drive> | null = null;
+  l.onChange = () => { const c = l.accept(); if (c) server = drive(c, {}); };
+  const size = 8 << 20;
+  const data = pattern(size, 3);
+  const t0 = performance.now();
+  drive(ok(a.stack.connect(addr('100.64.0.2', 5001), null, {})), { send: data });
+  await until(() => server !== null && server.eof, 120_000);
+  const secs = (performance.now() - t0) / 1000;
+  const intact = server!.received === size && server!.sha256() === sha256(data);
+  a.dev.close(); b.dev.close(); a.regions.close(); b.regions.close();
+  return { mbps: (size * 8) / secs / 1e6, intact };
+}
+
 function aeadRate() {
   const k = randomBytes(32), p = randomBytes(PAYLOAD + 32), ad = new Uint8Array(0);
   for (let i = 0; i < 2000; i++) aeadSeal(k, nonce96(i), ad, p); // warm up
@@ -154,12 +187,14 @@ export async function wireguardSection(): Promise<string> {
   try {
     const raw = await rawDerp(d);
     const wg = await wireguardOverDerp(d);
+    const tcp = await tcpOverWireguard(d);
     const aead = aeadRate();
     const rows = [
       ['DERP round trip (8-byte packet a → derper → b → derper → a), median of 50', `${raw.rtt.toFixed(2)} ms`],
       ['WireGuard handshake + first packet through derper, median of 10', `${wg.handshake.toFixed(1)} ms`],
       [`raw DERP one way, ${PACKETS} × ${PAYLOAD} B, window ${WINDOW}`, `${raw.mbps.toFixed(1)} Mbit/s (${raw.lost} lost)`],
       [`WireGuard over DERP one way, ${PACKETS} × ${PAYLOAD} B UDP payloads, window ${WINDOW}`, `${wg.mbps.toFixed(1)} Mbit/s (${wg.lost} lost)`],
+      ['TCP, 8 MiB one way: our IP stack + WireGuard + DERP on both sides', `${tcp.mbps.toFixed(1)} Mbit/s${tcp.intact ? '' : ' (DATA MISMATCH)'}`],
       [`ChaCha20-Poly1305 (@noble/ciphers) seal / open, ${PAYLOAD + 32} B`, `${aead.seal.toFixed(1)} / ${aead.open.toFixed(1)} MB/s`],
     ];
     return `

@@ -14,6 +14,11 @@ import { parsePrefix } from '../../src/net/wireguard/allowedips.js';
 import { REKEY_AFTER_TIME } from '../../src/net/wireguard/constants.js';
 import { generatePrivateKey, publicKey } from '../../src/net/crypto/index.js';
 import { icmpEcho, udp4, parse4, ipv4 } from './packets.js';
+import net from 'node:net';
+import { createHash } from 'node:crypto';
+import { IpStack, type PacketLink } from '../../src/net/ip/index.js';
+import { drive, pattern } from '../support/net-apps.js';
+import { addr, ok } from './ip-fixture.js';
 
 const IFACE = 'wgi0';
 const THEM = '100.64.0.1', US = '100.64.0.2';
@@ -72,11 +77,13 @@ try {
   const got: Uint8Array[] = [];
   let underLoad = false;
   let ourPriv = generatePrivateKey();
+  let stackLink: PacketLink | null = null;
   const mkDevice = () => {
     const d = new Device<UdpEndpoint>({
       privateKey: ourPriv, bind, clock, underLoad: () => underLoad,
       onPacket: (p) => {
         got.push(p.slice());
+        if (stackLink) { stackLink.onPacket?.(p); return; }
         // Answer ICMP echo requests so the kernel's ping gets replies.
         const ip = parse4(p);
         if (ip.proto === 1 && ip.payload[0] === 8) {
@@ -162,6 +169,27 @@ try {
   const p2 = dev.allPeers()[0];
   report.cookie = { echoes: echoes2, ms: performance.now() - t0, cookieRepliesSent: dev.counters.cookieRepliesSent, completed: p2.stats.handshakesCompleted, wgLogSawCookie: /cookie/i.test(wgLog) };
   underLoad = false;
+
+  // 6. TCP from our IP stack (src/net/ip) through our WireGuard to the namespace's Linux TCP:
+  //    2 MiB up, the kernel-side server answers with the sha256 of what it read.
+  underLoad = false;
+  const server = net.createServer((c) => {
+    const h = createHash('sha256');
+    let n = 0;
+    c.on('data', (d) => { h.update(d); n += d.length; });
+    c.on('end', () => c.end(`${n} ${h.digest('hex')}`));
+  });
+  await new Promise<void>((r) => server.listen(5002, THEM, () => r()));
+  const link: PacketLink = { mtu: 1280, send: (p) => { dev.send(p); }, onPacket: null };
+  const stack = new IpStack(link, { addresses: [`${US}/32`], routes: ['100.64.0.0/10'] });
+  stackLink = link;
+  const payload = pattern(2 << 20, 5);
+  t0 = performance.now();
+  const conn = drive(ok(stack.connect(addr(THEM, 5002), null, {})), { send: payload });
+  await until('TCP answer from the kernel', () => conn.eof, 30_000);
+  report.tcp = { answer: new TextDecoder().decode(conn.head()), expected: `${payload.length} ${createHash('sha256').update(payload).digest('hex')}`, ms: performance.now() - t0, error: conn.error };
+  server.close();
+  stackLink = null;
 
   dev.close();
   sock.close();

@@ -24,7 +24,7 @@ function why(): string | null {
 const skip = why();
 if (skip) console.log(`# wireguard-go interop skipped: ${skip}`);
 
-test('our WireGuard and wireguard-go: handshakes both ways, ICMP and UDP through the tunnel, rekey by forced time, cookie under load', { skip: skip ?? false, timeout: 90_000 }, () => {
+test('our WireGuard and wireguard-go: handshakes both ways, ICMP and UDP through the tunnel, rekey by forced time, cookie under load, TCP from our IP stack to Linux', { skip: skip ?? false, timeout: 90_000 }, () => {
   const ns = `wgtest${process.pid}`;
   assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
   try {
@@ -49,6 +49,8 @@ test('our WireGuard and wireguard-go: handshakes both ways, ICMP and UDP through
     assert.equal(rep.cookie.cookieRepliesSent >= 1, true);
     assert.equal(rep.cookie.echoes, 1);
     assert.equal(rep.cookie.completed, 1);
+    assert.equal(rep.tcp.error, 0);
+    assert.equal(rep.tcp.answer, rep.tcp.expected, 'the Linux TCP server read exactly the 2 MiB our IP stack sent through our WireGuard');
     assert.equal(rep.ok, true);
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);
