@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { AddressSpace, PROT_EXEC, PROT_READ } from '../../src/engine/mem/address-space.js';
 import { Decoder } from '../../src/engine/cpu/decoder.js';
 import { decodeOne } from '../../src/engine/cpu/interp.js';
-import { MAP0F, MAP1, ROWS, rowFor, type Row } from '../../src/engine/cpu/isa/index.js';
+import { FL_AF, FL_ARITH, FL_CF, FL_OF, MAP0F, MAP1, ROWS, rowFor, undefinedFlags, type Row } from '../../src/engine/cpu/isa/index.js';
 import { hex, rowEncodings, rowKey } from './row-bytes.js';
 
 const SLOT = 32;
@@ -157,4 +157,24 @@ test('every opcode form objdump knows has exactly one row, or is a listed gap', 
   assert.deepEqual([...missing], [], 'opcode forms without a row');
   assert.deepEqual([...extra], [], 'rows objdump does not know');
   assert.deepEqual([...notUD], [], 'our decoder disagrees with the table on validity');
+});
+
+test('rowFor answers by map, opcode, ModRM and mandatory prefix (the lookup the JIT uses)', () => {
+  assert.equal(rowFor(MAP1, 0x90)?.mnem, 'nop');
+  assert.equal(rowFor(MAP1, 0x90, -1, 0xf3)?.mnem, 'pause', 'a mandatory-prefix row wins when its prefix is present');
+  assert.equal(rowFor(MAP1, 0x01, 0x00, 0xf3)?.mnem, 'add', 'an ordinary rep prefix leaves the plain row');
+  assert.equal(rowFor(MAP1, 0x8d, 0x00)?.mnem, 'lea');
+  assert.equal(rowFor(MAP1, 0x8d, 0xc0), undefined, 'lea has no register form');
+  assert.equal(rowFor(MAP1, 0xff, 0x10)?.flow, 'call-indirect');
+  assert.equal(rowFor(MAP1, 0xff, 0x38), undefined, 'FF /7 is #UD');
+  assert.equal(rowFor(MAP1, 0xd9, 0xe0)?.mnem, 'fchs');
+  assert.equal(rowFor(MAP1, 0xd9, 0xe2), undefined, 'D9 E2 is #UD');
+  assert.equal(rowFor(MAP0F, 0xae, 0xe8)?.mnem, 'lfence');
+  assert.equal(rowFor(MAP0F, 0xae, 0x28), undefined, 'group 15 memory forms are not rows yet');
+  const add = rowFor(MAP1, 0x01, 0x00)!;
+  assert.deepEqual([add.lock, add.def, add.undef, add.use], [true, FL_ARITH, 0, 0]);
+  assert.equal(rowFor(MAP1, 0x39, 0x00)?.lock, false, 'cmp is not lockable');
+  assert.equal(rowFor(MAP0F, 0x42, 0xc0)?.use, FL_CF, 'cmovb reads CF');
+  assert.deepEqual(undefinedFlags('shl'), { any: FL_AF | FL_OF, count1: FL_AF });
+  assert.throws(() => undefinedFlags('nosuch'));
 });

@@ -7,7 +7,6 @@ import { ALU, SHIFTS, div, idiv, imul1, imul2, mul, sc, shld, shrd, szp, type Al
 import { fastIncDec32, fastNeg32, fastNot32, fastShift32, imul32 } from './fast32.js';
 import { binReg, binRM, getRM, memGet, memSet, norm, regGet, regSet, rmOperand, srcImm, srcReg, unRM } from './operand.js';
 import { def } from './table.js';
-import { ud } from './faults.js';
 
 const byteOrV = (op: number, d: Decoder): number => (op & 1 ? sc(d.opsize) : 0);
 
@@ -15,31 +14,31 @@ const byteOrV = (op: number, d: Decoder): number => (op & 1 ? sc(d.opsize) : 0);
 const fOf = (sz: number, k: number): Alu2 => ALU[sz].group[k];
 // Eb,Gb / Ev,Gv
 def('alu E,G', (d, op) => {
-    const sz = byteOrV(op, d), k = op >> 3, write = k !== 7;
-    d.modrm();
-    const rm = rmOperand(d);
-    if (k === 7 && sz === 2 && rm.ea === null) d.flagOnly(FUSE_CMP_RR, rm.reg, d.reg);
-    return binRM(rm, sz, srcReg(d.reg), fOf(sz, k), write);
+  const sz = byteOrV(op, d), k = op >> 3, write = k !== 7;
+  d.modrm();
+  const rm = rmOperand(d);
+  if (k === 7 && sz === 2 && rm.ea === null) d.flagOnly(FUSE_CMP_RR, rm.reg, d.reg);
+  return binRM(rm, sz, srcReg(d.reg), fOf(sz, k), write);
 });
 // Gb,Eb / Gv,Ev
 def('alu G,E', (d, op) => {
-    const sz = byteOrV(op, d), k = op >> 3, write = k !== 7;
-    d.modrm();
-    const rm = rmOperand(d);
-    if (k === 6 && rm.ea === null && rm.reg === d.reg && sz === 2) {
-      // xor r,r: the zeroing idiom.
-      const i = d.reg;
-      return (c) => { c.s[i] = ALU[2].xor(c, 0, 0); };
-    }
-    if (k === 7 && sz === 2 && rm.ea === null) d.flagOnly(FUSE_CMP_RR, d.reg, rm.reg);
-    return binReg(d.reg, rm, sz, fOf(sz, k), write);
+  const sz = byteOrV(op, d), k = op >> 3, write = k !== 7;
+  d.modrm();
+  const rm = rmOperand(d);
+  if (k === 6 && rm.ea === null && rm.reg === d.reg && sz === 2) {
+    // xor r,r: the zeroing idiom.
+    const i = d.reg;
+    return (c) => { c.s[i] = ALU[2].xor(c, 0, 0); };
+  }
+  if (k === 7 && sz === 2 && rm.ea === null) d.flagOnly(FUSE_CMP_RR, d.reg, rm.reg);
+  return binReg(d.reg, rm, sz, fOf(sz, k), write);
 });
 // AL,Ib / eAX,Iv
 def('alu A,I', (d, op) => {
-    const sz = byteOrV(op, d), k = op >> 3, write = k !== 7;
-    const imm = norm(d.imm(sz === 2 ? 4 : sz === 1 ? 2 : 1), sz);
-    if (k === 7 && sz === 2) d.flagOnly(FUSE_CMP_RI, EAX, imm);
-    return binRM({ reg: EAX, ea: null, p: null }, sz, srcImm(imm), fOf(sz, k), write);
+  const sz = byteOrV(op, d), k = op >> 3, write = k !== 7;
+  const imm = norm(d.imm(sz === 2 ? 4 : sz === 1 ? 2 : 1), sz);
+  if (k === 7 && sz === 2) d.flagOnly(FUSE_CMP_RI, EAX, imm);
+  return binRM({ reg: EAX, ea: null, p: null }, sz, srcImm(imm), fOf(sz, k), write);
 });
 
 // 80-83: group 1 with immediates; 82 is an alias of 80 in 32-bit mode.

@@ -7,7 +7,6 @@ import { R8, getRM, memGet, memSet, norm, regGet, regSet, rmOperand, setRM } fro
 import { lea32, load32, load8, loadExt, store32, store8, storeImm32 } from './mem32.js';
 import { def } from './table.js';
 import { pop16, pop32, popv, push16, push32, pushv } from './stack.js';
-import { ud } from './faults.js';
 
 // 88-8B: mov.
 def('mov', (d, op) => {
