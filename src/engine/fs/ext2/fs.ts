@@ -13,7 +13,7 @@ import {
   EXT2_ERROR_FS, EXT2_ROOT_INO, EXT2_SUPER_MAGIC, EXT2_VALID_FS, EXT4_EXTENTS_FL, EXT4_INLINE_DATA_FL, type GroupDesc,
   INCOMPAT_FEATURES, N_DIRECT, IND_BLOCK, DIND_BLOCK, TIND_BLOCK, RO_COMPAT_FEATURES, RO_COMPAT_LARGE_FILE,
   RO_COMPAT_SPARSE_SUPER, type RawInode, SB_FEATURE_RO_COMPAT, SB_FREE_BLOCKS, SB_FREE_BLOCKS_HI, SB_FREE_INODES,
-  SB_MNT_COUNT, SB_MTIME, SB_STATE, SB_WTIME, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, SUPPORTED_INCOMPAT, type Superblock,
+  SB_ERROR_COUNT, SB_MNT_COUNT, SB_MTIME, SB_RESERVED_GDT_BLOCKS, SB_STATE, SB_WTIME, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, SUPPORTED_INCOMPAT, type Superblock,
   UNSUPPORTED_RO_COMPAT_FOR_READ, WRITABLE_INCOMPAT, WRITABLE_RO_COMPAT, featureNames, groupHasSuper, parseGroupDesc,
   parseInode, parseSuperblock, serializeInode, storeGroupCounts,
 } from './layout.js';
@@ -397,6 +397,45 @@ export class Ext2Fs implements FileSystem {
     return this.sb.firstDataBlock + g * this.sb.blocksPerGroup;
   }
 
+  /** Groups whose block / inode bitmaps were checked against their descriptors (alloc.ts). */
+  readonly checkedBlockGroups = new Set<number>();
+  readonly checkedInodeGroups = new Set<number>();
+  private metaRanges: Map<number, [number, number][]> | null = null;
+
+  /**
+   * The metadata areas inside group g, as [first block, count] runs: superblock and
+   * descriptor table copies (with the blocks reserved for their growth), and every group's
+   * bitmaps and inode table that fall in g (with flex_bg they gather in a few groups).
+   */
+  metadataIn(g: number): [number, number][] {
+    if (!this.metaRanges) {
+      const m = new Map<number, [number, number][]>();
+      const sb = this.sb;
+      const add = (first: number, count: number) => {
+        while (count > 0) {
+          const grp = Math.floor((first - sb.firstDataBlock) / sb.blocksPerGroup);
+          const n = Math.min(count, this.groupFirstBlock(grp) + sb.blocksPerGroup - first);
+          let list = m.get(grp);
+          if (!list) m.set(grp, list = []);
+          list.push([first, n]);
+          first += n; count -= n;
+        }
+      };
+      const sparse = (sb.featureRoCompat & RO_COMPAT_SPARSE_SUPER) !== 0;
+      const gdb = Math.ceil((this.groups.length * sb.descSize) / this.blockSize);
+      const reserved = new DataView(this.sbRaw.buffer, this.sbRaw.byteOffset, this.sbRaw.byteLength).getUint16(SB_RESERVED_GDT_BLOCKS, true);
+      const itb = Math.ceil((sb.inodesPerGroup * sb.inodeSize) / this.blockSize);
+      this.groups.forEach((gd, i) => {
+        if (groupHasSuper(i, sparse)) add(this.groupFirstBlock(i), 1 + gdb + reserved);
+        add(gd.blockBitmap, 1);
+        add(gd.inodeBitmap, 1);
+        add(gd.inodeTable, itb);
+      });
+      this.metaRanges = m;
+    }
+    return this.metaRanges.get(g) ?? [];
+  }
+
   /** Descriptor counters changed (alloc.ts). */
   touchGroups(): void {
     this.changed = true;
@@ -583,6 +622,9 @@ function whyReadOnly(device: WritableDevice, sb: Superblock, sbRaw: Uint8Array):
   const state = new DataView(sbRaw.buffer, sbRaw.byteOffset, sbRaw.byteLength).getUint16(SB_STATE, true);
   // Writing over damage spreads it; the kernel warns here, we refuse (run e2fsck first).
   if (state & EXT2_ERROR_FS) return 'the file system has errors (run e2fsck)';
+  // ext4's error counter (e2fsprogs and the kernel keep it; e2fsck clears it).
+  const errorCount = sbRaw.length >= SB_ERROR_COUNT + 4 ? new DataView(sbRaw.buffer, sbRaw.byteOffset, sbRaw.byteLength).getUint32(SB_ERROR_COUNT, true) : 0;
+  if (errorCount > 0) return `the file system has recorded ${errorCount} error${errorCount === 1 ? '' : 's'} (run e2fsck)`;
   if (!(state & EXT2_VALID_FS)) return 'the file system was not cleanly unmounted (run e2fsck)';
   return null;
 }
