@@ -34,6 +34,12 @@ const INODE_CACHE = 4096;
  * sync(): bounds memory during a large untar, like the kernel's periodic writeback.
  */
 const WRITEBACK_THRESHOLD = 4096;
+/**
+ * On a device with atomic flushes (a journaled overlay), file data written since the last
+ * flush that makes the file system write back and flush, so the device's journal stays
+ * bounded: every flush is a consistent point, so flushing more often costs fsyncs, not safety.
+ */
+const ATOMIC_COMMIT_BYTES = 64 << 20;
 
 /** A failure that made an operation answer EIO, in words. */
 export interface Ext2ErrorReport { message: string; advice: string; at: number }
@@ -102,6 +108,14 @@ export class Ext2Fs implements FileSystem {
   private readonly gdtOffset: number;
   private metaDirty = false;
   private errors = false;
+  /**
+   * The device's flushes are atomic (BlockDevice.atomicFlush): every flush is made at a
+   * consistent point and the superblock stays marked clean in each, so a crash leaves a
+   * clean file system as of the last flush instead of one needing e2fsck.
+   */
+  private readonly atomic: boolean;
+  /** File data written since the last flush (atomic mode bounds it). */
+  private rawBytes = 0;
   /** Something was written (to the device or to a dirty copy) since the last write-back. */
   private changed = false;
   /**
@@ -135,6 +149,7 @@ export class Ext2Fs implements FileSystem {
     this.readOnly = !writable;
     this.noatime = opts.atime === 'noatime';
     this.writebackThreshold = opts.writebackThreshold ?? WRITEBACK_THRESHOLD;
+    this.atomic = writable && device.atomicFlush === true;
     const P = this.blockSize / 4;
     const maxBlocks = N_DIRECT + P + P * P + P * P * P;
     // i_blocks counts 512-byte sectors in 32 bits (without huge_file): 2 TiB less the
@@ -201,7 +216,10 @@ export class Ext2Fs implements FileSystem {
     const run = this.tail.then(async () => {
       try {
         const r = await fn();
-        if (this.dirty.size + this.dirtyInodes.size > this.writebackThreshold) await this.writeBack();
+        if (this.dirty.size + this.dirtyInodes.size > this.writebackThreshold || (this.atomic && this.rawBytes > ATOMIC_COMMIT_BYTES)) {
+          await this.writeBack();
+          if (this.atomic) await this.flushDevice();
+        }
         if (this.changed) this.notify(false);
         return r;
       } catch (e) {
@@ -315,6 +333,7 @@ export class Ext2Fs implements FileSystem {
       throw new Ext2CorruptError(`write at ${offset}+${data.length} outside the file system`);
     }
     this.changed = true;
+    this.rawBytes += data.length;
     await this.device.write!(offset, data);
   }
 
@@ -516,7 +535,7 @@ export class Ext2Fs implements FileSystem {
     later.sort((a, b) => a - b);
     for (const n of later) await this.device.write!(n * bs, this.dirty.get(n)!);
     this.dirty.clear();
-    if (this.metaDirty) await this.writeSuper(false);
+    if (this.metaDirty) await this.writeSuper(this.cleanPoint);
     this.metaDirty = false;
     // Last: the blockW calls above (inode tables) set it again.
     this.changed = false;
@@ -539,12 +558,29 @@ export class Ext2Fs implements FileSystem {
     await this.device.write!(SUPERBLOCK_OFFSET, this.sbRaw);
   }
 
-  /** A writable mount marks the file system not clean and counts the mount, as the kernel does. */
+  /**
+   * A writable mount marks the file system not clean and counts the mount, as the kernel
+   * does; on a device with atomic flushes it stays clean (what a crash leaves is the last
+   * flush, which was consistent).
+   */
   private async markMounted(): Promise<void> {
     const dv = new DataView(this.sbRaw.buffer, this.sbRaw.byteOffset, this.sbRaw.byteLength);
     dv.setUint16(SB_MNT_COUNT, (dv.getUint16(SB_MNT_COUNT, true) + 1) & 0xffff, true);
     dv.setUint32(SB_MTIME, nowTimespec().sec >>> 0, true);
-    await this.writeSuper(false);
+    await this.writeSuper(this.atomic);
+    await this.flushDevice();
+  }
+
+  /**
+   * Whether a write-back may mark the superblock clean: with atomic flushes, when no
+   * unlinked file is still open (its inode, not yet freed, would be e2fsck's to clean up).
+   */
+  private get cleanPoint(): boolean {
+    return this.atomic && this.orphans.size === 0;
+  }
+
+  private async flushDevice(): Promise<void> {
+    this.rawBytes = 0;
     await this.device.flush?.();
   }
 
@@ -567,7 +603,7 @@ export class Ext2Fs implements FileSystem {
       if (this.readOnly) return;
       this.metaDirty = true;
       await this.writeBack();
-      await this.device.flush?.();
+      await this.flushDevice();
     });
   }
 
