@@ -585,15 +585,17 @@ export class Ext2Fs implements FileSystem {
   }
 
   /**
-   * Write back what changed, without asking the device for durability (the background
-   * write-back after a burst of writes; the device commits on its own, an IndexedDB store
-   * within a turn). Nothing to do: returns at once.
+   * Write back what changed (the background write-back after a burst of writes). Without
+   * atomic flushes the device commits on its own (an IndexedDB store within a turn); with
+   * them this is a consistent point, so it flushes. Nothing to do: returns at once.
    */
   writeBackChanges(): Promise<void> {
     if (this.readOnly || !this.hasChanges) return Promise.resolve();
     return this.exclusive(async () => {
       if (!this.hasChanges) return;
       await this.writeBack();
+      // An atomic device commits at flushes only: this write-back is a consistent point.
+      if (this.atomic) await this.flushDevice();
     });
   }
 
