@@ -333,7 +333,9 @@ export class Ext2Fs implements FileSystem {
       throw new Ext2CorruptError(`write at ${offset}+${data.length} outside the file system`);
     }
     this.changed = true;
-    this.rawBytes += data.length;
+    // Counted in the device's blocks: an overlay keeps whole blocks until the flush, so
+    // scattered small writes cost a device block each (128 KiB for the worker's overlays).
+    this.rawBytes += Math.max(data.length, this.device.blockSize ?? 0);
     await this.device.write!(offset, data);
   }
 
