@@ -39,7 +39,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { type BlockDevice, checkRange } from '../../engine/block/types.js';
-import { BLOCK_ABSENT, type BlockState, type BlockStore } from '../../engine/block/overlay.js';
+import { BLOCK_ABSENT, BLOCK_CACHED, type BlockState, type BlockStore } from '../../engine/block/overlay.js';
 
 export class FileDevice implements BlockDevice {
   readonly size: number;
@@ -87,6 +87,8 @@ const VERSION = 2;
 const JOURNAL_BLOCK = 0x424a5857; // "WXJB"
 const JOURNAL_COMMIT = 0x434a5857; // "WXJC"
 const RECORD = 32;
+/** Journal bytes of base copies alone that are committed without waiting for a flush. */
+const CACHED_COMMIT_BYTES = 32 << 20;
 const HEADER = 4096;
 const MAX_IDENTITY = 4000;
 
@@ -107,6 +109,8 @@ export class FileBlockStore implements BlockStore {
   private records: Uint8Array[] = [];
   private journalEnd: number;
   private tx = 1;
+  /** Blocks in the open transaction that are not copies of the base. */
+  private written = 0;
   private fd: number;
   /** What opening found in the journal: nothing, a committed flush completed, or an unfinished one dropped. */
   recovered: 'clean' | 'replayed' | 'discarded' = 'clean';
@@ -189,10 +193,16 @@ export class FileBlockStore implements BlockStore {
     dv.setUint32(20, crc32(data), true);
     writeFully(this.fd, this.journalEnd, h);
     writeFully(this.fd, this.journalEnd + RECORD, data);
+    const before = this.pending.get(i);
+    if (before && before.state !== BLOCK_CACHED) this.written--;
+    if (state !== BLOCK_CACHED) this.written++;
     this.pending.set(i, { at: this.journalEnd + RECORD, state });
     this.records.push(h);
     this.journalEnd += RECORD + data.length;
     this.live[i] = state;
+    // Copies of the base alone may be committed at any time (no file system state depends
+    // on them): a long read-only session does not grow the journal without bound.
+    if (this.written === 0 && this.journalEnd - this.journalOffset > CACHED_COMMIT_BYTES) this.flush();
   }
 
   setBaseIdentity(id: string): void {
@@ -239,6 +249,7 @@ export class FileBlockStore implements BlockStore {
     fsyncSync(this.fd);
     this.live.set(this.map);
     this.pending = new Map();
+    this.written = 0;
     this.records = [];
     this.journalEnd = this.journalOffset;
     this.tx = (this.tx + 1) >>> 0 || 1;
