@@ -298,6 +298,30 @@ describe('IdbBlockStore', () => {
     await IdbBlockStore.deleteDatabase(name);
   });
 
+  it('atomic flushes: written blocks reach the database only together, at flush(); copies of the base at once', async () => {
+    const name = uniq('atomic');
+    const s = await IdbBlockStore.open(name, 4 * MiB, BS, { atomicFlush: true });
+    s.writeBlock(1, blockData(1, 1), BLOCK_WRITTEN);
+    s.writeBlock(2, blockData(2, 1), BLOCK_WRITTEN);
+    s.writeBlock(7, blockData(7, 1), BLOCK_CACHED);
+    expectBlock(await s.readBlock(1), 1, 1);
+    await new Promise((r) => setTimeout(r, 100));
+    let raw = await rawContents(name);
+    expect([...raw.map.keys()]).to.deep.equal([7], 'only the cached copy is committed before flush()');
+    await s.flush();
+    raw = await rawContents(name);
+    expect([...raw.map.entries()].sort()).to.deep.equal([[1, BLOCK_WRITTEN], [2, BLOCK_WRITTEN], [7, BLOCK_CACHED]]);
+    expectBlock(raw.data.get(2)!, 2, 1);
+    // Written, never flushed, store gone (a closed tab): the database keeps the last flush.
+    s.writeBlock(2, blockData(2, 2), BLOCK_WRITTEN);
+    s.writeBlock(3, blockData(3, 2), BLOCK_WRITTEN);
+    await new Promise((r) => setTimeout(r, 100));
+    raw = await rawContents(name);
+    expectBlock(raw.data.get(2)!, 2, 1);
+    expect(raw.map.has(3)).to.equal(false);
+    await IdbBlockStore.deleteDatabase(name);
+  });
+
   it('reopening with another size is a clear error', async () => {
     const name = uniq('size');
     const s = await IdbBlockStore.open(name, 4 * MiB, BS);

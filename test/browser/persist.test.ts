@@ -63,6 +63,8 @@ describe('a page with a persistent disk', () => {
     frame.remove();
     ({ frame, win } = await openPage({ bundle: SAME_ORIGIN_BUNDLE, image: env.image, persist: name }));
     expect(await sh(win, `test "$(cat /root/unsynced)" = ${token}`)).to.equal(0);
+    // Still writable after a reload that never unmounted.
+    expect(await sh(win, 'echo again > /root/again && test "$(cat /root/again)" = again')).to.equal(0);
     await win.disk!.reset();
     frame.remove();
   });

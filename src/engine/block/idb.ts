@@ -60,6 +60,13 @@ export interface IdbStoreOptions {
   /** Blocks read back from the database kept in memory (default 8 MiB worth). */
   cacheBytes?: number;
   /**
+   * Atomic flushes (BlockDevice.atomicFlush): written blocks are held in memory and
+   * committed together, in one transaction, at flush(); blocks copied from the base
+   * (CACHED) are committed as they come. After a closed tab the disk is as of the last
+   * flush, which a file system makes only at consistent points (the worker's overlays).
+   */
+  atomicFlush?: boolean;
+  /**
    * Test seam: called inside each commit after the records are queued and before the
    * transaction completes. Throwing aborts the transaction, and the error goes through the
    * same mapping as a real failure (how the tests provoke a QuotaExceededError).
@@ -82,6 +89,9 @@ export class IdbBlockStore implements BlockStore {
   private pending = new Map<number, Queued>();
   private pendingBytes = 0;
   private inflight = new Map<number, Queued>();
+  /** Atomic mode: written blocks waiting for the next flush (never committed before it). */
+  private held = new Map<number, Queued>();
+  readonly atomicFlush: boolean;
   /** Blocks of a failed commit: not in the database, still this session's contents. */
   private readonly unsaved = new Map<number, Queued>();
   private readonly cache: ByteLru<number>;
@@ -94,7 +104,7 @@ export class IdbBlockStore implements BlockStore {
   /** A relaxed batch was committed since the last strict transaction. */
   private unflushed = false;
   private closedWhy: string | null = null;
-  private readonly opts: Required<Omit<IdbStoreOptions, 'beforeCommit' | 'cacheBytes'>> & Pick<IdbStoreOptions, 'beforeCommit'>;
+  private readonly opts: Required<Omit<IdbStoreOptions, 'beforeCommit' | 'cacheBytes' | 'atomicFlush'>> & Pick<IdbStoreOptions, 'beforeCommit'>;
   private static readonly openStores = new Map<string, Set<IdbBlockStore>>();
 
   private constructor(readonly name: string, private readonly db: IDBPDatabase, info: Info, map: Uint8Array, opts: IdbStoreOptions) {
@@ -104,6 +114,7 @@ export class IdbBlockStore implements BlockStore {
     this.committed = map;
     this.live = map.slice();
     this.cache = new ByteLru(opts.cacheBytes ?? 8 << 20);
+    this.atomicFlush = opts.atomicFlush === true;
     this.opts = {
       maxPendingBytes: opts.maxPendingBytes ?? 16 << 20,
       commitBytes: opts.commitBytes ?? 4 << 20,
@@ -207,7 +218,7 @@ export class IdbBlockStore implements BlockStore {
   }
 
   readBlock(i: number): Uint8Array | Promise<Uint8Array> {
-    const q = this.pending.get(i) ?? this.inflight.get(i) ?? this.unsaved.get(i);
+    const q = this.held.get(i) ?? this.pending.get(i) ?? this.inflight.get(i) ?? this.unsaved.get(i);
     if (q) return q.data;
     const c = this.cache.get(i);
     if (c) return c;
@@ -244,6 +255,16 @@ export class IdbBlockStore implements BlockStore {
     if (data.length !== want) throw new RangeError(`IndexedDB disk "${this.name}" block ${i}: ${data.length} bytes, expected ${want}`);
     // Structured cloning a view stores its whole buffer: keep only the block's bytes.
     const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    if (this.atomicFlush && state !== BLOCK_CACHED) {
+      const queued = this.pending.get(i);
+      if (queued) { this.pending.delete(i); this.pendingBytes -= queued.data.length; }
+      this.held.set(i, { data: own, state });
+      this.live[i] = state;
+      this.cache.delete(i);
+      this.reading.delete(i);
+      this.unsaved.delete(i);
+      return;
+    }
     const old = this.pending.get(i);
     if (old) this.pendingBytes -= old.data.length;
     this.pending.set(i, { data: own, state });
@@ -279,6 +300,7 @@ export class IdbBlockStore implements BlockStore {
     for (let i = 0; i < this.live.length; i++) if (this.live[i] !== BLOCK_ABSENT && states.includes(this.live[i] as BlockState)) drop.push(i);
     for (const i of drop) {
       this.live[i] = BLOCK_ABSENT;
+      this.held.delete(i);
       this.cache.delete(i);
       this.reading.delete(i);
       this.unsaved.delete(i);
@@ -312,6 +334,16 @@ export class IdbBlockStore implements BlockStore {
    */
   async flush(): Promise<void> {
     this.checkOpen();
+    if (this.held.size) {
+      // All of them in the next batch: settle() commits the whole queue in one transaction.
+      for (const [i, q] of this.held) {
+        const old = this.pending.get(i);
+        if (old) this.pendingBytes -= old.data.length;
+        this.pending.set(i, q);
+        this.pendingBytes += q.data.length;
+      }
+      this.held = new Map();
+    }
     await this.settle();
     if (this.failure) throw this.failure;
     if (!this.unflushed) return;

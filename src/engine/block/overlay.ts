@@ -38,6 +38,8 @@ export interface BlockStore {
   clear(states?: readonly BlockState[]): void | Promise<void>;
   /** Make completed writes durable. */
   flush?(): void | Promise<void>;
+  /** Flushes are atomic (see BlockDevice.atomicFlush). */
+  readonly atomicFlush?: boolean;
 }
 
 export interface OverlayStats {
@@ -94,6 +96,11 @@ export class OverlayDevice implements BlockDevice {
 
   get identity(): string {
     return `overlay(${this.base.identity ?? '?'})`;
+  }
+
+  /** Atomic flushes when the store journals its writes (the base is only read). */
+  get atomicFlush(): boolean {
+    return this.store.atomicFlush === true;
   }
 
   /** The base's activity (the network side of the stack). */

@@ -40,6 +40,12 @@ export interface BlockDevice {
   write?(offset: number, data: Uint8Array): Promise<void> | void;
   /** Make every completed write durable (fsync, a committed transaction). */
   flush?(): Promise<void> | void;
+  /**
+   * True when flushes are atomic: after a crash the device holds exactly what it held at
+   * some flush, never part of the writes since (an overlay file with its journal). A file
+   * system then flushes only at consistent points and needs no check after a crash.
+   */
+  readonly atomicFlush?: boolean;
 }
 
 /** A device that accepts writes. */

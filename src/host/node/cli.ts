@@ -10,6 +10,7 @@ import type { FileSystem } from '../../engine/fs/types.js';
 import { imageMain } from './image/cli.js';
 import { openDisk, type OpenedDisk } from './disk.js';
 import { imageSplitMain } from './image-split.js';
+import { fsckMain } from './fsck.js';
 import { EIO, strerror } from '../../engine/linux/errno.js';
 import { shellExitCode } from '../../engine/linux/task.js';
 import { HostStack } from './net-host.js';
@@ -18,6 +19,7 @@ const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
        webx86 image split IMAGE OUTDIR [--chunk-size N]
        webx86 image [options] --out FILE.ext2   (webx86 image --help)
        webx86 syscalls [--markdown]             (which system calls are supported, and how far)
+       webx86 fsck --disk IMAGE --overlay FILE [-n|-y]   check (-y: repair) an overlay's file system
 
 Run an unmodified 32-bit x86 Linux program.
 
@@ -51,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === 'image' && rest[0] === 'split') return imageSplitMain(rest.slice(1));
   if (cmd === 'image') return imageMain(rest);
   if (cmd === 'syscalls') return syscallsMain(rest);
+  if (cmd === 'fsck') return fsckMain(rest);
   if (cmd !== 'run') { process.stderr.write(`webx86: unknown command '${cmd}'\n${USAGE}`); return 2; }
   return run(rest);
 }

@@ -87,8 +87,13 @@ export async function openDisk(o: DiskOptions): Promise<OpenedDisk | string> {
     return `${what}: cannot mount as ext2: ${(e as Error).message}`;
   }
   if (o.rw && fs.readOnly) {
-    const why = fs.roReason ?? 'read-only';
+    let why = fs.roReason ?? 'read-only';
     await close();
+    // With an overlay the file system lives in both files; e2fsck cannot read the overlay.
+    if (o.overlay) {
+      why = why.replace('(run e2fsck)', `(run webx86 fsck --disk ${what} --overlay ${o.overlay} -y)`);
+      return `${o.overlay} over ${what}: cannot mount read-write: ${why}`;
+    }
     return `${what}: cannot mount read-write: ${why}${why.includes('device') && isUrl(what) ? ' (add --overlay FILE to keep writes)' : ''}`;
   }
   const mounted = fs;

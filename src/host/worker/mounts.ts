@@ -107,6 +107,7 @@ async function mountOne(m: MountSpec, out: BuiltMounts, closers: (() => Promise<
       }
       // Closers run in reverse: the file system writes back before its device is flushed.
       closers.push(() => fs.unmount());
+      if (writable && fs.readOnly) out.warnings.push(`${m.path}: mounted read-only: ${fs.roReason}${m.dev?.kind === 'overlay' ? '; reset the disk to start over' : ''}`);
       return fs;
     }
     case 'dir':
@@ -141,7 +142,9 @@ async function openStore(spec: DeviceSpec, base: BlockDevice, closers: (() => Pr
   const blockSize = Math.max(base.blockSize ?? 0, OVERLAY_BLOCK);
   if (spec.kind === 'memory') return new MemoryBlockStore(base.size, blockSize);
   if (spec.kind !== 'idb') throw new MountError('an OverlayDevice keeps its blocks in a writable store: an IDBDevice (or memory)');
-  const store = await IdbBlockStore.open(spec.name, base.size, blockSize);
+  // Atomic flushes: a tab closed mid-write leaves the disk as of the last write-back, which
+  // ext2 then keeps marked clean, so the next load mounts it read-write (docs/EXT2.md).
+  const store = await IdbBlockStore.open(spec.name, base.size, blockSize, { atomicFlush: true });
   closers.push(() => store.close());
   return store;
 }

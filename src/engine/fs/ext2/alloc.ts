@@ -11,6 +11,16 @@
  * - other inodes go to their directory's group, else the next group with a free inode;
  * - blocks go at the first free block at or after a goal: the block after the file's
  *   previous one when writing sequentially, else the start of the inode's group.
+ *
+ * Trust, but check: a bitmap is the only record of which blocks are free, and a damaged
+ * one hands a block that a file still uses to a new file, which then overwrites it (a
+ * fuzzed image lost part of /usr/bin/busybox that way). Before a group's bitmap is first
+ * used for allocating or freeing, its free bits are counted against the descriptor's free
+ * count, and its metadata areas (superblock and descriptor copies, bitmaps, inode tables)
+ * must be marked in use, as e2fsck's pass 5 checks; the kernel's ext2_new_blocks likewise
+ * refuses a block in the "system zone". A mismatch is damage: the operation fails with EIO
+ * and the file system is marked as having errors, so the next writable mount is refused
+ * until e2fsck has repaired it. One bitmap block read and counted per group, once a mount.
  */
 import { Ext2CorruptError, Ext2NoSpaceError } from './errors.js';
 import type { Ext2Fs } from './fs.js';
@@ -36,6 +46,52 @@ function blocksInGroup(fs: Ext2Fs, g: number): number {
   return Math.min(sb.blocksPerGroup, sb.blocksCount - fs.groupFirstBlock(g));
 }
 
+/** Count the clear bits in [0, limit). */
+function countZeros(map: Uint8Array, limit: number): number {
+  let n = 0;
+  for (let bit = 0; bit < limit; bit++) if (!(map[bit >> 3] & (1 << (bit & 7)))) n++;
+  return n;
+}
+
+/** Check group g's block bitmap against its descriptor and metadata (once per mount). */
+async function checkBlockGroup(fs: Ext2Fs, g: number): Promise<Uint8Array> {
+  const gd = fs.groups[g];
+  const map = await fs.block(gd.blockBitmap);
+  if (fs.checkedBlockGroups.has(g)) return map;
+  const limit = blocksInGroup(fs, g);
+  const free = countZeros(map, limit);
+  if (free !== gd.freeBlocks) {
+    throw new Ext2CorruptError(`group ${g}'s block bitmap (block ${gd.blockBitmap}) marks ${free} blocks free but its descriptor counts ${gd.freeBlocks}: the bitmap cannot be trusted for allocating (run e2fsck)`);
+  }
+  for (const [first, count] of fs.metadataIn(g)) {
+    for (let b = first; b < first + count; b++) {
+      if (!testBit(map, b - fs.groupFirstBlock(g))) {
+        throw new Ext2CorruptError(`group ${g}'s block bitmap marks metadata block ${b} free (run e2fsck)`);
+      }
+    }
+  }
+  fs.checkedBlockGroups.add(g);
+  return map;
+}
+
+/** Check group g's inode bitmap against its descriptor (once per mount). */
+async function checkInodeGroup(fs: Ext2Fs, g: number): Promise<Uint8Array> {
+  const gd = fs.groups[g];
+  const map = await fs.block(gd.inodeBitmap);
+  if (fs.checkedInodeGroups.has(g)) return map;
+  const free = countZeros(map, fs.sb.inodesPerGroup);
+  if (free !== gd.freeInodes) {
+    throw new Ext2CorruptError(`group ${g}'s inode bitmap (block ${gd.inodeBitmap}) marks ${free} inodes free but its descriptor counts ${gd.freeInodes}: the bitmap cannot be trusted for allocating (run e2fsck)`);
+  }
+  if (g === 0) {
+    for (let bit = 0; bit < fs.sb.firstIno - 1; bit++) {
+      if (!testBit(map, bit)) throw new Ext2CorruptError(`the inode bitmap marks reserved inode ${bit + 1} free (run e2fsck)`);
+    }
+  }
+  fs.checkedInodeGroups.add(g);
+  return map;
+}
+
 /** Allocate one block at or after `goal` (wrapping round the groups). Throws Ext2NoSpaceError. */
 export async function allocBlock(fs: Ext2Fs, goal: number): Promise<number> {
   const sb = fs.sb;
@@ -49,7 +105,7 @@ export async function allocBlock(fs: Ext2Fs, goal: number): Promise<number> {
     if (gd.freeBlocks === 0) continue;
     const limit = blocksInGroup(fs, g);
     const start = i === 0 ? goal - fs.groupFirstBlock(g) : 0;
-    const map = await fs.block(gd.blockBitmap);
+    const map = await checkBlockGroup(fs, g);
     const bit = findZero(map, start, limit);
     if (bit < 0) continue;
     const w = await fs.blockW(gd.blockBitmap);
@@ -68,6 +124,10 @@ export async function freeBlock(fs: Ext2Fs, blk: number): Promise<void> {
   const g = Math.floor((blk - sb.firstDataBlock) / sb.blocksPerGroup);
   const gd = fs.groups[g];
   const bit = blk - fs.groupFirstBlock(g);
+  await checkBlockGroup(fs, g);
+  for (const [first, count] of fs.metadataIn(g)) {
+    if (blk >= first && blk < first + count) throw new Ext2CorruptError(`freeing block ${blk}, which holds metadata (a block map points into it; run e2fsck)`);
+  }
   const w = await fs.blockW(gd.blockBitmap);
   if (!testBit(w, bit)) throw new Ext2CorruptError(`freeing block ${blk}, which is already free`);
   w[bit >> 3] &= ~(1 << (bit & 7));
@@ -110,7 +170,7 @@ export async function allocInode(fs: Ext2Fs, parentIno: number, isDir: boolean):
   for (const g of chooseGroup(fs, parentIno, isDir)) {
     const gd = fs.groups[g];
     if (gd.freeInodes === 0) continue;
-    const map = await fs.block(gd.inodeBitmap);
+    const map = await checkInodeGroup(fs, g);
     // Inodes below s_first_ino are reserved (bad blocks, root, resize, journal ...).
     const start = g === 0 ? sb.firstIno - 1 : 0;
     const bit = findZero(map, start, sb.inodesPerGroup);
@@ -131,6 +191,7 @@ export async function freeInode(fs: Ext2Fs, ino: number, isDir: boolean): Promis
   const g = fs.groupOfInode(ino);
   const gd = fs.groups[g];
   const bit = (ino - 1) % sb.inodesPerGroup;
+  await checkInodeGroup(fs, g);
   const w = await fs.blockW(gd.inodeBitmap);
   if (!testBit(w, bit)) throw new Ext2CorruptError(`freeing inode ${ino}, which is already free`);
   w[bit >> 3] &= ~(1 << (bit & 7));

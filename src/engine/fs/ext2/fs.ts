@@ -13,7 +13,7 @@ import {
   EXT2_ERROR_FS, EXT2_ROOT_INO, EXT2_SUPER_MAGIC, EXT2_VALID_FS, EXT4_EXTENTS_FL, EXT4_INLINE_DATA_FL, type GroupDesc,
   INCOMPAT_FEATURES, N_DIRECT, IND_BLOCK, DIND_BLOCK, TIND_BLOCK, RO_COMPAT_FEATURES, RO_COMPAT_LARGE_FILE,
   RO_COMPAT_SPARSE_SUPER, type RawInode, SB_FEATURE_RO_COMPAT, SB_FREE_BLOCKS, SB_FREE_BLOCKS_HI, SB_FREE_INODES,
-  SB_MNT_COUNT, SB_MTIME, SB_STATE, SB_WTIME, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, SUPPORTED_INCOMPAT, type Superblock,
+  SB_ERROR_COUNT, SB_MNT_COUNT, SB_MTIME, SB_RESERVED_GDT_BLOCKS, SB_STATE, SB_WTIME, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, SUPPORTED_INCOMPAT, type Superblock,
   UNSUPPORTED_RO_COMPAT_FOR_READ, WRITABLE_INCOMPAT, WRITABLE_RO_COMPAT, featureNames, groupHasSuper, parseGroupDesc,
   parseInode, parseSuperblock, serializeInode, storeGroupCounts,
 } from './layout.js';
@@ -34,6 +34,12 @@ const INODE_CACHE = 4096;
  * sync(): bounds memory during a large untar, like the kernel's periodic writeback.
  */
 const WRITEBACK_THRESHOLD = 4096;
+/**
+ * On a device with atomic flushes (a journaled overlay), file data written since the last
+ * flush that makes the file system write back and flush, so the device's journal stays
+ * bounded: every flush is a consistent point, so flushing more often costs fsyncs, not safety.
+ */
+const ATOMIC_COMMIT_BYTES = 64 << 20;
 
 /** A failure that made an operation answer EIO, in words. */
 export interface Ext2ErrorReport { message: string; advice: string; at: number }
@@ -102,6 +108,14 @@ export class Ext2Fs implements FileSystem {
   private readonly gdtOffset: number;
   private metaDirty = false;
   private errors = false;
+  /**
+   * The device's flushes are atomic (BlockDevice.atomicFlush): every flush is made at a
+   * consistent point and the superblock stays marked clean in each, so a crash leaves a
+   * clean file system as of the last flush instead of one needing e2fsck.
+   */
+  private readonly atomic: boolean;
+  /** File data written since the last flush (atomic mode bounds it). */
+  private rawBytes = 0;
   /** Something was written (to the device or to a dirty copy) since the last write-back. */
   private changed = false;
   /**
@@ -135,6 +149,7 @@ export class Ext2Fs implements FileSystem {
     this.readOnly = !writable;
     this.noatime = opts.atime === 'noatime';
     this.writebackThreshold = opts.writebackThreshold ?? WRITEBACK_THRESHOLD;
+    this.atomic = writable && device.atomicFlush === true;
     const P = this.blockSize / 4;
     const maxBlocks = N_DIRECT + P + P * P + P * P * P;
     // i_blocks counts 512-byte sectors in 32 bits (without huge_file): 2 TiB less the
@@ -201,7 +216,10 @@ export class Ext2Fs implements FileSystem {
     const run = this.tail.then(async () => {
       try {
         const r = await fn();
-        if (this.dirty.size + this.dirtyInodes.size > this.writebackThreshold) await this.writeBack();
+        if (this.dirty.size + this.dirtyInodes.size > this.writebackThreshold || (this.atomic && this.rawBytes > ATOMIC_COMMIT_BYTES)) {
+          await this.writeBack();
+          if (this.atomic) await this.flushDevice();
+        }
         if (this.changed) this.notify(false);
         return r;
       } catch (e) {
@@ -315,6 +333,9 @@ export class Ext2Fs implements FileSystem {
       throw new Ext2CorruptError(`write at ${offset}+${data.length} outside the file system`);
     }
     this.changed = true;
+    // Counted in the device's blocks: an overlay keeps whole blocks until the flush, so
+    // scattered small writes cost a device block each (128 KiB for the worker's overlays).
+    this.rawBytes += Math.max(data.length, this.device.blockSize ?? 0);
     await this.device.write!(offset, data);
   }
 
@@ -397,6 +418,45 @@ export class Ext2Fs implements FileSystem {
     return this.sb.firstDataBlock + g * this.sb.blocksPerGroup;
   }
 
+  /** Groups whose block / inode bitmaps were checked against their descriptors (alloc.ts). */
+  readonly checkedBlockGroups = new Set<number>();
+  readonly checkedInodeGroups = new Set<number>();
+  private metaRanges: Map<number, [number, number][]> | null = null;
+
+  /**
+   * The metadata areas inside group g, as [first block, count] runs: superblock and
+   * descriptor table copies (with the blocks reserved for their growth), and every group's
+   * bitmaps and inode table that fall in g (with flex_bg they gather in a few groups).
+   */
+  metadataIn(g: number): [number, number][] {
+    if (!this.metaRanges) {
+      const m = new Map<number, [number, number][]>();
+      const sb = this.sb;
+      const add = (first: number, count: number) => {
+        while (count > 0) {
+          const grp = Math.floor((first - sb.firstDataBlock) / sb.blocksPerGroup);
+          const n = Math.min(count, this.groupFirstBlock(grp) + sb.blocksPerGroup - first);
+          let list = m.get(grp);
+          if (!list) m.set(grp, list = []);
+          list.push([first, n]);
+          first += n; count -= n;
+        }
+      };
+      const sparse = (sb.featureRoCompat & RO_COMPAT_SPARSE_SUPER) !== 0;
+      const gdb = Math.ceil((this.groups.length * sb.descSize) / this.blockSize);
+      const reserved = new DataView(this.sbRaw.buffer, this.sbRaw.byteOffset, this.sbRaw.byteLength).getUint16(SB_RESERVED_GDT_BLOCKS, true);
+      const itb = Math.ceil((sb.inodesPerGroup * sb.inodeSize) / this.blockSize);
+      this.groups.forEach((gd, i) => {
+        if (groupHasSuper(i, sparse)) add(this.groupFirstBlock(i), 1 + gdb + reserved);
+        add(gd.blockBitmap, 1);
+        add(gd.inodeBitmap, 1);
+        add(gd.inodeTable, itb);
+      });
+      this.metaRanges = m;
+    }
+    return this.metaRanges.get(g) ?? [];
+  }
+
   /** Descriptor counters changed (alloc.ts). */
   touchGroups(): void {
     this.changed = true;
@@ -477,7 +537,7 @@ export class Ext2Fs implements FileSystem {
     later.sort((a, b) => a - b);
     for (const n of later) await this.device.write!(n * bs, this.dirty.get(n)!);
     this.dirty.clear();
-    if (this.metaDirty) await this.writeSuper(false);
+    if (this.metaDirty) await this.writeSuper(this.cleanPoint);
     this.metaDirty = false;
     // Last: the blockW calls above (inode tables) set it again.
     this.changed = false;
@@ -500,25 +560,44 @@ export class Ext2Fs implements FileSystem {
     await this.device.write!(SUPERBLOCK_OFFSET, this.sbRaw);
   }
 
-  /** A writable mount marks the file system not clean and counts the mount, as the kernel does. */
+  /**
+   * A writable mount marks the file system not clean and counts the mount, as the kernel
+   * does; on a device with atomic flushes it stays clean (what a crash leaves is the last
+   * flush, which was consistent).
+   */
   private async markMounted(): Promise<void> {
     const dv = new DataView(this.sbRaw.buffer, this.sbRaw.byteOffset, this.sbRaw.byteLength);
     dv.setUint16(SB_MNT_COUNT, (dv.getUint16(SB_MNT_COUNT, true) + 1) & 0xffff, true);
     dv.setUint32(SB_MTIME, nowTimespec().sec >>> 0, true);
-    await this.writeSuper(false);
+    await this.writeSuper(this.atomic);
+    await this.flushDevice();
+  }
+
+  /**
+   * Whether a write-back may mark the superblock clean: with atomic flushes, when no
+   * unlinked file is still open (its inode, not yet freed, would be e2fsck's to clean up).
+   */
+  private get cleanPoint(): boolean {
+    return this.atomic && this.orphans.size === 0;
+  }
+
+  private async flushDevice(): Promise<void> {
+    this.rawBytes = 0;
     await this.device.flush?.();
   }
 
   /**
-   * Write back what changed, without asking the device for durability (the background
-   * write-back after a burst of writes; the device commits on its own, an IndexedDB store
-   * within a turn). Nothing to do: returns at once.
+   * Write back what changed (the background write-back after a burst of writes). Without
+   * atomic flushes the device commits on its own (an IndexedDB store within a turn); with
+   * them this is a consistent point, so it flushes. Nothing to do: returns at once.
    */
   writeBackChanges(): Promise<void> {
     if (this.readOnly || !this.hasChanges) return Promise.resolve();
     return this.exclusive(async () => {
       if (!this.hasChanges) return;
       await this.writeBack();
+      // An atomic device commits at flushes only: this write-back is a consistent point.
+      if (this.atomic) await this.flushDevice();
     });
   }
 
@@ -528,7 +607,7 @@ export class Ext2Fs implements FileSystem {
       if (this.readOnly) return;
       this.metaDirty = true;
       await this.writeBack();
-      await this.device.flush?.();
+      await this.flushDevice();
     });
   }
 
@@ -583,6 +662,9 @@ function whyReadOnly(device: WritableDevice, sb: Superblock, sbRaw: Uint8Array):
   const state = new DataView(sbRaw.buffer, sbRaw.byteOffset, sbRaw.byteLength).getUint16(SB_STATE, true);
   // Writing over damage spreads it; the kernel warns here, we refuse (run e2fsck first).
   if (state & EXT2_ERROR_FS) return 'the file system has errors (run e2fsck)';
+  // ext4's error counter (e2fsprogs and the kernel keep it; e2fsck clears it).
+  const errorCount = sbRaw.length >= SB_ERROR_COUNT + 4 ? new DataView(sbRaw.buffer, sbRaw.byteOffset, sbRaw.byteLength).getUint32(SB_ERROR_COUNT, true) : 0;
+  if (errorCount > 0) return `the file system has recorded ${errorCount} error${errorCount === 1 ? '' : 's'} (run e2fsck)`;
   if (!(state & EXT2_VALID_FS)) return 'the file system was not cleanly unmounted (run e2fsck)';
   return null;
 }

@@ -47,6 +47,8 @@ export const WRITABLE_INCOMPAT = INCOMPAT_FILETYPE | INCOMPAT_64BIT | INCOMPAT_F
 // Superblock fields a writer updates (byte offsets in the 1024-byte structure).
 export const SB_FREE_BLOCKS = 0x0c, SB_FREE_INODES = 0x10, SB_MTIME = 0x2c, SB_WTIME = 0x30;
 export const SB_MNT_COUNT = 0x34, SB_STATE = 0x3a, SB_FEATURE_RO_COMPAT = 0x64, SB_FREE_BLOCKS_HI = 0x158;
+/** s_reserved_gdt_blocks (__le16, resize_inode), s_error_count (__le32, errors recorded since the last e2fsck). */
+export const SB_RESERVED_GDT_BLOCKS = 0xce, SB_ERROR_COUNT = 0x194;
 /** s_state bits. */
 export const EXT2_VALID_FS = 1, EXT2_ERROR_FS = 2;
 /**
