@@ -1,7 +1,7 @@
 /** The `webx86` command as a user runs it: a separate process, real stdio, exit statuses. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,4 +78,32 @@ test('--jit off|on|force: the same output; --debug reports what the JIT translat
   const bad = webx86(['run', '--jit', 'fast', '--mount', bin, '--', '/bin/true']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--jit wants on, off or force, got 'fast'/);
+});
+
+test('--net: host (the default) reaches a server on the host, none refuses it, anything else is an error', async () => {
+  const { createServer } = await import('node:http');
+  const server = createServer((_req, res) => res.end('from the host\n'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const run = (net: string[]) => new Promise<{ out: string; err: string; status: number | null }>((resolve) => {
+    // Asynchronous: the host's HTTP server answers from this process while the CLI runs.
+    const p = spawn(process.execPath, [BIN, 'run', ...net, '--mount', `${busyboxBinDir()}:/bin`, '--', '/bin/busybox', 'wget', '-q', '-O', '-', `http://127.0.0.1:${port}/`]);
+    let out = '', err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('close', (status) => resolve({ out, err, status }));
+  });
+  try {
+    const host = await run([]);
+    assert.equal(host.out, 'from the host\n', host.err);
+    assert.equal(host.status, 0);
+    const none = await run(['--net', 'none']);
+    assert.match(none.err, /Connection refused/);
+    assert.notEqual(none.status, 0);
+  } finally {
+    server.close();
+  }
+  const bad = webx86(['run', '--net', 'bogus', '--', '/bin/true']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--net wants host or none, got 'bogus'/);
 });

@@ -14,17 +14,17 @@ import type { Task } from '../task.js';
 import { File, O_NONBLOCK, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, S_IFSOCK, type Stat } from '../../fs/types.js';
 import { allocAnonDev, nowTimespec } from '../../fs/tmpfs.js';
 import {
-  EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EALREADY, ECONNABORTED, EDESTADDRREQ, EFAULT, EINPROGRESS, EINTR, EINVAL, EISCONN, ENETUNREACH,
-  EDOM, ENODEV, ENOENT, ENOPROTOOPT, ENOTCONN, ENOTTY, EOPNOTSUPP, EPERM, EPIPE, ERESTARTSYS,
+  EAFNOSUPPORT, EAGAIN, EALREADY, ECONNABORTED, EDESTADDRREQ, EFAULT, EINPROGRESS, EINTR, EINVAL, EISCONN, ENETUNREACH,
+  EDOM, ENOENT, ENOPROTOOPT, ENOTCONN, EOPNOTSUPP, EPERM, EPIPE, ERESTARTSYS,
 } from '../errno.js';
 import { INTERRUPTED, TIMEOUT, waitAny } from '../wait.js';
-import { copyIn, copyOut, putU32 } from '../uaccess.js';
+import { putU32 } from '../uaccess.js';
 import { AF_INET, AF_INET6, anyAddr, isV4Mapped, isWildcard, loopbackAddr, v4Mapped } from '../../net/addr.js';
 import type { RoutedStack } from '../../net/routed.js';
 import { DGRAM_BUF, TCP_RCVBUF, TCP_SNDBUF } from '../../net/loopback.js';
-import type { BoundPort, DatagramSocket, InetAddr, InetFamily, NetInterface, SockOpts, StreamConn, StreamListener } from '../../net/stack.js';
+import type { BoundPort, DatagramSocket, InetAddr, InetFamily, SockOpts, StreamConn, StreamListener } from '../../net/stack.js';
 import { ifIoctl } from './ifreq.js';
-import { MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, RCV_SHUTDOWN, SEND_SHUTDOWN, SOCK_DGRAM, SOCK_STREAM } from './unix.js';
+import { MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_WAITALL, RCV_SHUTDOWN, SEND_SHUTDOWN, SOCK_STREAM } from './unix.js';
 
 export const IPPROTO_IP = 0, IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_IPV6 = 41, IPPROTO_ICMPV6 = 58;
 const SOL_SOCKET = 1;
@@ -111,8 +111,6 @@ export class InetSocket extends File {
   readonly proto: InetProto;
   /** Bound but not yet listening/connected (TCP). */
   private bound: BoundPort | null = null;
-  /** bind() address of a socket whose stack binds late, or of a datagram socket. */
-  private bindAddr: InetAddr | null = null;
   conn: StreamConn | null = null;
   listener: StreamListener | null = null;
   dgram: DatagramSocket | null = null;
@@ -159,7 +157,7 @@ export class InetSocket extends File {
 
   /** What getsockname() reports. */
   sockname(): InetAddr {
-    const a = this.conn?.local ?? this.listener?.local ?? this.dgram?.local ?? this.bound?.local ?? this.bindAddr;
+    const a = this.conn?.local ?? this.listener?.local ?? this.dgram?.local ?? this.bound?.local;
     return a ?? this.wildcard();
   }
 
@@ -219,8 +217,6 @@ export class InetSocket extends File {
     this.waitq.wake();
     return 0;
   }
-
-  private get canBlock(): boolean { return !this.nonblock; }
 
   /** Wait for a change, with an optional timeout (ms, 0 = none): WOKEN/TIMEOUT/INTERRUPTED. */
   private wait(t: Task, timeoutMs: number): Promise<number> {

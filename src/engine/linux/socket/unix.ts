@@ -26,7 +26,7 @@ import type { Kernel } from '../kernel.js';
 import { File, O_NONBLOCK, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM, S_IFSOCK, type Stat, unref } from '../../fs/types.js';
 import { allocAnonDev, nowTimespec } from '../../fs/tmpfs.js';
 import {
-  EAGAIN, EFAULT, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMSGSIZE, ENOTCONN, ENOTTY, EOPNOTSUPP, EPERM, EPIPE, EPROTOTYPE, ERESTARTSYS,
+  EAGAIN, EFAULT, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMSGSIZE, ENOTCONN, EOPNOTSUPP, EPERM, EPIPE, EPROTOTYPE, ERESTARTSYS,
 } from '../errno.js';
 import { INTERRUPTED, waitAny } from '../wait.js';
 import { putU32 } from '../uaccess.js';

@@ -57,11 +57,6 @@ function sockOf(t: Task, fd: number): AnySocket | number {
   return f instanceof UnixSocket || f instanceof InetSocket || f instanceof NetlinkSocket ? f : -ENOTSOCK;
 }
 
-function unixOf(t: Task, fd: number): UnixSocket | number {
-  const s = sockOf(t, fd);
-  return typeof s === 'number' || s instanceof UnixSocket ? s : -EOPNOTSUPP;
-}
-
 function install(t: Task, f: File, cloexec: boolean): number {
   const fd = t.proc.files.alloc(f, 0, cloexec);
   if (fd < 0) { void f.release(); return -EMFILE; }
