@@ -147,7 +147,8 @@ export class HandshakeState {
   ePub: Uint8Array;
   rs: Uint8Array | null;
   re: Uint8Array | null = null;
-  private readonly psk: Uint8Array;
+  /** The pre-shared key (mixed in by IKpsk2's second message, so a responder may set it after reading message 1). */
+  psk: Uint8Array;
   /** Number of handshake messages processed (0, 1, 2). */
   step = 0;
 

@@ -10,7 +10,7 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { blake2s } from '@noble/hashes/blake2.js';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { chacha20poly1305, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hsalsa, xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
 import { randomBytes as nobleRandom, u32 } from '@noble/ciphers/utils.js';
 
@@ -114,6 +114,20 @@ export function aeadOpen(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, cip
   if (ciphertext.length < TAG_LEN) return null;
   try {
     return chacha20poly1305(key, nonce, ad).decrypt(ciphertext);
+  } catch {
+    return null;
+  }
+}
+
+/** XChaCha20-Poly1305 (24-byte nonce): WireGuard's cookie reply encryption. */
+export function xaeadSeal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  return xchacha20poly1305(key, nonce, ad).encrypt(plaintext);
+}
+
+export function xaeadOpen(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
+  if (ciphertext.length < TAG_LEN) return null;
+  try {
+    return xchacha20poly1305(key, nonce, ad).decrypt(ciphertext);
   } catch {
     return null;
   }
