@@ -8,6 +8,7 @@ import { createMachine } from '../../src/engine/machine.js';
 import { File, O_RDONLY, O_WRONLY, POLLIN, POLLOUT, S_IFIFO, type Stat } from '../../src/engine/fs/types.js';
 import type { FileSystem } from '../../src/engine/fs/types.js';
 import type { Task } from '../../src/engine/linux/task.js';
+import type { NetStack } from '../../src/engine/net/stack.js';
 
 const fifoStat = (): Stat => {
   const now = { sec: 0, nsec: 0 };
@@ -61,6 +62,8 @@ export interface GuestOptions {
   stdin?: string;
   env?: string[];
   cwd?: string;
+  /** The machine's network backend (loopback only when absent). */
+  network?: NetStack;
 }
 
 /**
@@ -69,7 +72,7 @@ export interface GuestOptions {
  */
 export async function runGuest(argv: string[], o: GuestOptions = {}): Promise<GuestResult> {
   const warnings: string[] = [];
-  const { kernel } = await createMachine({ root: o.root, mounts: o.mounts, debug: (m) => warnings.push(m) });
+  const { kernel } = await createMachine({ root: o.root, mounts: o.mounts, network: o.network, debug: (m) => warnings.push(m) });
   for (const [path, src] of Object.entries(o.files ?? {})) {
     const data = typeof src === 'string' ? readFileSync(src) : src;
     const dir = path.slice(0, path.lastIndexOf('/'));

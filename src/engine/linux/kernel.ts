@@ -8,6 +8,9 @@ import { Cpu } from '../cpu/cpu.js';
 import { Process, Task, type SigInfo, type Creds } from './task.js';
 import { Scheduler } from './scheduler.js';
 import { loadProgram, type ReadExecutable } from './exec.js';
+import { RoutedStack } from '../net/routed.js';
+import { LoopbackStack } from '../net/loopback.js';
+import type { NetStack } from '../net/stack.js';
 import './syscalls/index.js';
 
 export interface KernelOptions {
@@ -16,6 +19,12 @@ export interface KernelOptions {
   hostname?: string;
   /** Address-space size for every process (default 3 GiB). */
   taskSize?: number;
+  /**
+   * The way out of the VM for AF_INET/AF_INET6 sockets (engine/net/stack.ts): the host's
+   * network (Node CLI), a Tailscale IP stack... Absent: loopback only, and any other
+   * destination is unreachable (ENETUNREACH).
+   */
+  network?: NetStack;
 }
 
 export interface SpawnOptions {
@@ -50,6 +59,8 @@ export class Kernel {
   declare signalGroup: (pgid: number, info: SigInfo) => number;
 
   readonly sched: Scheduler;
+  /** The machine's network: loopback in the VM plus the backend given as `network` (engine/net/routed.ts). */
+  readonly net: RoutedStack;
   /**
    * The task whose system call is being served (set by the scheduler and the VFS path
    * walk); /proc/self and friends resolve through it.
@@ -61,6 +72,7 @@ export class Kernel {
     this.hostname = opts.hostname ?? 'webx86';
     this.taskSize = opts.taskSize ?? DEFAULT_TASK_SIZE;
     this.sched = new Scheduler(this);
+    this.net = new RoutedStack(new LoopbackStack(), opts.network ?? null);
   }
 
   /** Called for every new process (spawn and fork, not threads): for activity displays. */

@@ -127,17 +127,40 @@ export interface Route {
   ifIndex: number;
 }
 
+/**
+ * A TCP port taken by bind() before listen() or connect() (optional in a stack): so
+ * getsockname() after bind(port 0) shows the port, and a second bind gets EADDRINUSE at
+ * bind time, as on Linux. Exactly one of listen/connect/release ends it.
+ */
+export interface BoundPort {
+  readonly local: InetAddr;
+  listen(backlog: number, opts: SockOpts): StreamListener | number;
+  connect(remote: InetAddr, opts: SockOpts): StreamConn | number;
+  release(): void;
+}
+
 export interface NetStack {
   /** For messages and /proc: 'loopback', 'host', 'tailscale', 'relay'. */
   readonly name: string;
+  /**
+   * True when this stack carries loopback addresses itself (the host stack: a guest server
+   * on 127.0.0.1 is the host's 127.0.0.1); RoutedStack then sends it everything.
+   */
+  readonly handlesLoopback?: boolean;
+  /**
+   * Reserve a TCP port at bind() time (see BoundPort); without it the socket layer binds at
+   * listen()/connect(). May answer later (a promise): the host stack must ask the host's
+   * kernel, which Node does asynchronously; bind() in the guest waits for it.
+   */
+  bind?(local: InetAddr, opts: SockOpts): BoundPort | number | Promise<BoundPort | number>;
   interfaces(): NetInterface[];
   routes(): Route[];
   /** Start a connection; the result is usually 'connecting'. -ENETUNREACH when no route. */
   connect(remote: InetAddr, local: InetAddr | null, opts: SockOpts): StreamConn | number;
   /** Bind and listen (port 0 picks an ephemeral port). -EADDRINUSE, -EADDRNOTAVAIL, -EACCES. */
   listen(local: InetAddr, backlog: number, opts: SockOpts): StreamListener | number;
-  /** A UDP socket (protocol 'udp') or an ICMP echo socket ('icmp'), bound to `local` (port 0 = ephemeral). */
-  datagram(protocol: 'udp' | 'icmp', local: InetAddr, opts: SockOpts): DatagramSocket | number;
+  /** A UDP socket (protocol 'udp') or an ICMP echo socket ('icmp'), bound to `local` (port 0 = ephemeral); may answer later, as bind(). */
+  datagram(protocol: 'udp' | 'icmp', local: InetAddr, opts: SockOpts): DatagramSocket | number | Promise<DatagramSocket | number>;
   /** Release everything (machine shutdown). */
   close?(): void;
 }

@@ -11,6 +11,7 @@ import { openDisk, type OpenedDisk } from './disk.js';
 import { imageSplitMain } from './image-split.js';
 import { strerror } from '../../engine/linux/errno.js';
 import { shellExitCode } from '../../engine/linux/task.js';
+import { HostStack } from './net-host.js';
 
 const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
        webx86 image split IMAGE OUTDIR [--chunk-size N]
@@ -31,6 +32,9 @@ options:
   --cwd DIR                  working directory in the guest (default /)
   --env NAME=VALUE           environment variable (repeatable; default PATH, HOME, TERM)
   --uid N, --gid N           credentials (default 0, root)
+  --net host|none            the guest's network: host (default) makes guest sockets the host's
+                             sockets (127.0.0.1 is the host's loopback); none gives a loopback
+                             inside the VM only (other destinations: Network is unreachable)
   --debug                    log unimplemented system calls and internal errors to stderr
   -h, --help                 this help
 `;
@@ -60,6 +64,7 @@ async function run(args: string[]): Promise<number> {
         cwd: { type: 'string' },
         env: { type: 'string', multiple: true },
         uid: { type: 'string' },
+        net: { type: 'string' },
         gid: { type: 'string' },
         debug: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -89,16 +94,19 @@ async function run(args: string[]): Promise<number> {
     disk = d;
     root = d.fs;
   } else if (o.overlay || o.chunked || o.rw) { process.stderr.write('webx86: --overlay, --chunked and --rw go with --disk\n'); return 2; }
+  const netMode = o.net ?? 'host';
+  if (netMode !== 'host' && netMode !== 'none') { process.stderr.write(`webx86: --net wants host or none, got '${netMode}'\n`); return 2; }
+  const network = netMode === 'host' ? new HostStack() : undefined;
   const debug = o.debug ? (msg: string) => process.stderr.write(`webx86: ${msg}\n`) : undefined;
   // An interactive host terminal becomes the guest's console (line discipline, job
   // control); pipes and files pass through as plain streams.
   const terminal = process.stdin.isTTY && process.stdout.isTTY ? new NodeTerminal() : undefined;
-  const machine = await createMachine({ root, mounts, debug, terminal });
+  const machine = await createMachine({ root, mounts, debug, terminal, network });
   const { kernel } = machine;
   const env = o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', `TERM=${process.env.TERM ?? 'xterm'}`];
   const hostStdio = () => [new HostInputFile(process.stdin), new HostOutputFile(process.stdout, 'pipe:[stdout]'), new HostOutputFile(process.stderr, 'pipe:[stderr]')];
   // Awaited: with --rw, closing the disk writes back the file system before the process exits.
-  const close = async () => { terminal?.dispose(); process.stdin.pause(); process.stdin.unref?.(); await disk?.close(); };
+  const close = async () => { network?.close(); terminal?.dispose(); process.stdin.pause(); process.stdin.unref?.(); await disk?.close(); };
   const path = positionals[0];
   const spawnOpts = {
     argv: positionals, env, cwd: o.cwd ?? '/', uid: Number(o.uid ?? 0), gid: Number(o.gid ?? 0),

@@ -30,6 +30,7 @@ import {
 } from '../errno.js';
 import { INTERRUPTED, waitAny } from '../wait.js';
 import { putU32 } from '../uaccess.js';
+import { ifIoctl } from './ifreq.js';
 
 export const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
 export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
@@ -174,7 +175,7 @@ export class UnixSocket extends File {
     if (req === SIOCOUTQ) {
       return putU32(t, arg, this.peer && this.connectionBased ? this.peer.queued : 0) ? 0 : -EFAULT;
     }
-    return -ENOTTY;
+    return ifIoctl(t, t.kernel.net.interfaces(), req, arg);
   }
 
   read(t: Task, buf: Uint8Array): number | Promise<number> {

@@ -131,19 +131,22 @@ function prlimit64(t: Task, pid: number, r: number, newp: number, oldp: number):
 }
 
 // ---- prctl ----
-const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
+const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4, PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8;
 const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_CAPBSET_READ = 23, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
 const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_SET_VMA = 0x53564d41;
-const prctlState = new WeakMap<object, { pdeathsig: number; dumpable: number; nnp: number; subreaper: number }>();
+const prctlState = new WeakMap<object, { pdeathsig: number; dumpable: number; nnp: number; subreaper: number; keepcaps: number }>();
 
 function prctl(t: Task, op: number, a: number): number {
   let st = prctlState.get(t.proc);
-  if (!st) prctlState.set(t.proc, (st = { pdeathsig: 0, dumpable: 1, nnp: 0, subreaper: 0 }));
+  if (!st) prctlState.set(t.proc, (st = { pdeathsig: 0, dumpable: 1, nnp: 0, subreaper: 0, keepcaps: 0 }));
   switch (op) {
     case PR_SET_PDEATHSIG: if (a < 0 || a > 64) return -EINVAL; st.pdeathsig = a; return 0;
     case PR_GET_PDEATHSIG: return putU32(t, a, st.pdeathsig) ? 0 : -EFAULT;
     case PR_GET_DUMPABLE: return st.dumpable;
     case PR_SET_DUMPABLE: if (a !== 0 && a !== 1) return -EINVAL; st.dumpable = a; return 0;
+    // Kept for PR_GET_KEEPCAPS only: there are no capabilities to keep or drop (iputils ping sets it around capset).
+    case PR_GET_KEEPCAPS: return st.keepcaps;
+    case PR_SET_KEEPCAPS: if (a !== 0 && a !== 1) return -EINVAL; st.keepcaps = a; return 0;
     case PR_SET_NAME: {
       const b = copyIn(t, a, 16);
       if (!b) return -EFAULT;

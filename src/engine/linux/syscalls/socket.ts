@@ -1,34 +1,38 @@
 /**
  * Socket system calls (socket(2) and friends) and the i386 socketcall(2) multiplexer.
- * Only AF_UNIX is implemented (socket/unix.ts). AF_INET and AF_INET6 answer
- * EAFNOSUPPORT, as a kernel built without IPv4/IPv6 would: programs that probe (glibc's
- * getaddrinfo, Python's has_ipv6) take their "no network" paths. The TCP/IP stack
- * (src/net/) will replace that answer.
+ * AF_UNIX (socket/unix.ts), AF_INET and AF_INET6 (socket/inet.ts: TCP, UDP and ICMP echo
+ * "ping" sockets over the machine's NetStack) and AF_NETLINK (socket/netlink.ts:
+ * NETLINK_ROUTE dumps of links, addresses and routes). SOCK_RAW answers EPERM, as to a
+ * process without CAP_NET_RAW (ping then uses its ICMP datagram socket).
+ * The data calls share one path: the msghdr/iovec plumbing here, the queues in each family.
  *
  * i386 layouts (all fields 4 bytes): struct msghdr {name, namelen, iov, iovlen, control,
  * controllen, flags} = 28 bytes; struct iovec {base, len}; struct cmsghdr {len, level,
  * type} = 12 bytes followed by data aligned to 4; struct ucred {pid, uid, gid};
  * struct sockaddr_un {sa_family_t (2 bytes), char sun_path[108]}.
  */
-// @syscall: 102 socketcall partial (AF_UNIX only)
-// @syscall: 359 socket partial (AF_UNIX only)
+// @syscall: 102 socketcall partial (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK route; no recvmmsg/sendmmsg)
+// @syscall: 359 socket partial (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK route; no SOCK_RAW, no AF_PACKET)
 import { defineSyscalls } from './registry.js';
 import type { Task } from '../task.js';
 import {
-  EADDRINUSE, EAFNOSUPPORT, EAGAIN, EBADF, ECONNREFUSED, EEXIST, EFAULT, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOPROTOOPT, ENOTCONN, ENOTSOCK,
+  EACCES, EADDRINUSE, EAFNOSUPPORT, EAGAIN, EBADF, ECONNREFUSED, EEXIST, EFAULT, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOPROTOOPT, ENOTCONN, ENOTSOCK,
   EOPNOTSUPP, EPERM, EPROTONOSUPPORT, EPROTOTYPE, ERESTARTSYS, ESOCKTNOSUPPORT,
 } from '../errno.js';
 import { type File, O_CLOEXEC, O_NONBLOCK, S_IFMT, S_IFSOCK } from '../../fs/types.js';
 import { AT_FDCWD, MAY_WRITE, ctxOf, permission } from '../../fs/vfs.js';
 import { INTERRUPTED, waitAny } from '../wait.js';
 import { copyIn, copyOut, getStruct, getI32, putStruct, putU32 } from '../uaccess.js';
+import { InetSocket, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, decodeSockaddr, encodeSockaddr } from '../socket/inet.js';
+import { AF_NETLINK, NetlinkSocket } from '../socket/netlink.js';
+import type { InetAddr, InetFamily } from '../../net/stack.js';
 import {
   AF_INET, AF_INET6, AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_TRUNC, MSG_EOR,
   SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixRegistry, UnixSocket, alreadyConnected, connectTo, dropRights, registryOf, socketPair,
   type RecvResult, type Ucred, type UnixName,
 } from '../socket/unix.js';
 
-const SOCK_NONBLOCK = O_NONBLOCK, SOCK_CLOEXEC = O_CLOEXEC, SOCK_TYPE_MASK = 0xf;
+const SOCK_NONBLOCK = O_NONBLOCK, SOCK_CLOEXEC = O_CLOEXEC, SOCK_TYPE_MASK = 0xf, SOCK_RAW = 3;
 const AF_UNSPEC = 0;
 const SOL_SOCKET = 1, SCM_RIGHTS = 1, SCM_CREDENTIALS = 2;
 const SO_DEBUG = 1, SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_DONTROUTE = 5, SO_BROADCAST = 6, SO_SNDBUF = 7, SO_RCVBUF = 8;
@@ -47,10 +51,17 @@ const MIN_SNDBUF = 4608, MIN_RCVBUF = 2304;
 /** net.core.wmem_max / rmem_max defaults. */
 const BUF_MAX = 212992;
 
-function sockOf(t: Task, fd: number): UnixSocket | number {
+type AnySocket = UnixSocket | InetSocket | NetlinkSocket;
+
+function sockOf(t: Task, fd: number): AnySocket | number {
   const f = t.proc.files.get(fd);
   if (!f) return -EBADF;
-  return f instanceof UnixSocket ? f : -ENOTSOCK;
+  return f instanceof UnixSocket || f instanceof InetSocket || f instanceof NetlinkSocket ? f : -ENOTSOCK;
+}
+
+function unixOf(t: Task, fd: number): UnixSocket | number {
+  const s = sockOf(t, fd);
+  return typeof s === 'number' || s instanceof UnixSocket ? s : -EOPNOTSUPP;
 }
 
 function install(t: Task, f: File, cloexec: boolean): number {
@@ -61,7 +72,6 @@ function install(t: Task, f: File, cloexec: boolean): number {
 
 function checkType(domain: number, type: number, protocol: number): number {
   if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
-  if (domain === AF_INET || domain === AF_INET6) return -EAFNOSUPPORT;
   if (domain !== AF_UNIX) return -EAFNOSUPPORT;
   const kind = type & SOCK_TYPE_MASK;
   if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM && kind !== SOCK_SEQPACKET) return -ESOCKTNOSUPPORT;
@@ -69,13 +79,39 @@ function checkType(domain: number, type: number, protocol: number): number {
   return kind;
 }
 
+/** socket(AF_INET/AF_INET6, ...): the protocol that serves type/protocol (inet_create's inetsw table), or -errno. */
+function inetProtocol(t: Task, domain: number, kind: number, protocol: number): number {
+  if (kind === SOCK_STREAM) return protocol === 0 || protocol === IPPROTO_TCP ? IPPROTO_TCP : -EPROTONOSUPPORT;
+  if (kind === SOCK_DGRAM) {
+    if (protocol === 0 || protocol === IPPROTO_UDP) return IPPROTO_UDP;
+    // ICMP echo sockets: allowed for every group, as with net.ipv4.ping_group_range = "0 2147483647" (Debian's default since systemd 243).
+    if (protocol === (domain === AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6)) return protocol;
+    return -EPROTONOSUPPORT;
+  }
+  if (kind === SOCK_RAW) return t.proc.creds.euid === 0 ? -EPROTONOSUPPORT : -EPERM;
+  return -ESOCKTNOSUPPORT;
+}
+
 function socket(t: Task, domain: number, type: number, protocol: number): number {
+  if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
+  const nonblock = (type & SOCK_NONBLOCK) !== 0, cloexec = (type & SOCK_CLOEXEC) !== 0;
+  if (domain === AF_INET || domain === AF_INET6) {
+    const kind = type & SOCK_TYPE_MASK;
+    const proto = inetProtocol(t, domain, kind, protocol);
+    if (proto < 0) return proto;
+    return install(t, new InetSocket(t.kernel.net, domain, kind, proto, nonblock), cloexec);
+  }
+  if (domain === AF_NETLINK) {
+    const s = NetlinkSocket.create(t.kernel, type & SOCK_TYPE_MASK, protocol, nonblock);
+    return typeof s === 'number' ? s : install(t, s, cloexec);
+  }
   const kind = checkType(domain, type, protocol);
   if (kind < 0) return kind;
   return install(t, new UnixSocket(registryOf(t.kernel), kind, (type & SOCK_NONBLOCK) !== 0), (type & SOCK_CLOEXEC) !== 0);
 }
 
 function socketpair(t: Task, domain: number, type: number, protocol: number, sv: number): number {
+  if (domain === AF_INET || domain === AF_INET6) return type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC) ? -EINVAL : -EOPNOTSUPP;
   const kind = checkType(domain, type, protocol);
   if (kind < 0) return kind;
   const [a, b] = socketPair(t, kind, (type & SOCK_NONBLOCK) !== 0);
@@ -130,6 +166,35 @@ function writeAddr(t: Task, p: number, lenp: number, name: UnixName | null): num
 
 const pathOf = (name: UnixName): string => new TextDecoder().decode(name);
 
+/** sizeof(struct sockaddr_storage): move_addr_to_kernel refuses longer addresses. */
+const SOCKADDR_MAX = 128;
+
+/** A sockaddr_in/sockaddr_in6 from the guest for an inet socket; null for AF_UNSPEC when `unspec` allows it. */
+function readInetAddr(t: Task, s: InetSocket, p: number, len: number, unspec = false): InetAddr | null | number {
+  if (len < 0 || len > SOCKADDR_MAX) return -EINVAL;
+  const b = copyIn(t, p, len);
+  if (!b) return -EFAULT;
+  if (unspec && len >= 2 && (b[0] | b[1] << 8) === AF_UNSPEC) return null;
+  return decodeSockaddr(b, s.domain);
+}
+
+/** Write an inet address and its length (getsockname, accept, recvfrom), truncated to the caller's size. */
+function writeInetAddr(t: Task, p: number, lenp: number, a: InetAddr, domain: InetFamily): number {
+  return writeBytes(t, p, lenp, encodeSockaddr(a, domain));
+}
+
+function writeBytes(t: Task, p: number, lenp: number, bytes: Uint8Array): number {
+  if (!lenp) return 0;
+  const have = getI32(t, lenp);
+  if (have === null) return -EFAULT;
+  if (have < 0) return -EINVAL;
+  if (p && have > 0 && !copyOut(t, p, bytes.subarray(0, Math.min(have, bytes.length)))) return -EFAULT;
+  return putU32(t, lenp, bytes.length) ? 0 : -EFAULT;
+}
+
+/** ip_unprivileged_port_start: binding below 1024 wants CAP_NET_BIND_SERVICE (root here). */
+const PROT_SOCK = 1024;
+
 /** The socket bound to an address (for connect and sendto), or -errno. */
 async function lookup(t: Task, a: Addr): Promise<UnixSocket | number> {
   const reg = registryOf(t.kernel);
@@ -146,6 +211,13 @@ async function lookup(t: Task, a: Addr): Promise<UnixSocket | number> {
 async function bind(t: Task, fd: number, p: number, len: number): Promise<number> {
   const s = sockOf(t, fd);
   if (typeof s === 'number') return s;
+  if (s instanceof NetlinkSocket) return s.bind(copyIn(t, p, Math.max(0, Math.min(len, SOCKADDR_MAX))), len);
+  if (s instanceof InetSocket) {
+    const ia = readInetAddr(t, s, p, len);
+    if (typeof ia === 'number') return ia;
+    if (ia!.port && ia!.port < PROT_SOCK && s.proto !== 'icmp' && t.proc.creds.euid !== 0) return -EACCES;
+    return s.bind(ia!);
+  }
   const a = readAddr(t, p, len);
   if (typeof a === 'number') return a;
   if (a.family !== AF_UNIX) return -EINVAL;
@@ -177,6 +249,12 @@ async function bind(t: Task, fd: number, p: number, len: number): Promise<number
 async function connect(t: Task, fd: number, p: number, len: number): Promise<number> {
   const s = sockOf(t, fd);
   if (typeof s === 'number') return s;
+  if (s instanceof NetlinkSocket) return 0;
+  if (s instanceof InetSocket) {
+    const ia = readInetAddr(t, s, p, len, true);
+    if (typeof ia === 'number') return ia;
+    return s.connect(t, ia);
+  }
   const a = readAddr(t, p, len);
   if (typeof a === 'number') return a;
   if (s.type === SOCK_DGRAM && a.family === AF_UNSPEC) {
@@ -204,9 +282,11 @@ async function connect(t: Task, fd: number, p: number, len: number): Promise<num
   }
 }
 
-function listen(t: Task, fd: number, backlog: number): number {
+function listen(t: Task, fd: number, backlog: number): number | Promise<number> {
   const s = sockOf(t, fd);
   if (typeof s === 'number') return s;
+  if (s instanceof NetlinkSocket) return -EOPNOTSUPP;
+  if (s instanceof InetSocket) return s.listen(backlog);
   if (!s.connectionBased) return -EOPNOTSUPP;
   if (s.state === 'connected' || !s.name) return -EINVAL;
   s.maxBacklog = backlog < 0 || backlog > SOMAXCONN ? SOMAXCONN : backlog;
@@ -220,6 +300,17 @@ async function accept(t: Task, fd: number, p: number, lenp: number, flags: numbe
   if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
   const s = sockOf(t, fd);
   if (typeof s === 'number') return s;
+  if (s instanceof NetlinkSocket) return -EOPNOTSUPP;
+  if (s instanceof InetSocket) {
+    if (s.proto !== 'tcp') return -EOPNOTSUPP;
+    const n = await s.accept(t);
+    if (typeof n === 'number') return n;
+    if (flags & SOCK_NONBLOCK) n.flags |= O_NONBLOCK;
+    const peer = n.peername();
+    const e = typeof peer === 'number' ? 0 : writeInetAddr(t, p, lenp, peer, s.domain);
+    if (e < 0) { void n.release(); return e; }
+    return install(t, n, (flags & SOCK_CLOEXEC) !== 0);
+  }
   if (!s.connectionBased) return -EOPNOTSUPP;
   if (s.state !== 'listening') return -EINVAL;
   while (!s.backlog.length) {
@@ -238,6 +329,11 @@ async function accept(t: Task, fd: number, p: number, lenp: number, flags: numbe
 function getname(t: Task, fd: number, p: number, lenp: number, peer: boolean): number {
   const s = sockOf(t, fd);
   if (typeof s === 'number') return s;
+  if (s instanceof NetlinkSocket) return peer ? writeBytes(t, p, lenp, s.peerName()) : writeBytes(t, p, lenp, s.sockName());
+  if (s instanceof InetSocket) {
+    const a = peer ? s.peername() : s.sockname();
+    return typeof a === 'number' ? a : writeInetAddr(t, p, lenp, a, s.domain);
+  }
   if (peer) {
     if (!s.peer || (s.connectionBased && s.state !== 'connected')) return -ENOTCONN;
     return writeAddr(t, p, lenp, s.peer.name);
@@ -247,7 +343,9 @@ function getname(t: Task, fd: number, p: number, lenp: number, peer: boolean): n
 
 function shutdown(t: Task, fd: number, how: number): number {
   const s = sockOf(t, fd);
-  return typeof s === 'number' ? s : s.shut(how);
+  if (typeof s === 'number') return s;
+  if (s instanceof NetlinkSocket) return -EOPNOTSUPP;
+  return s instanceof InetSocket ? s.shutdown(how) : s.shut(how);
 }
 
 // ---- data ----
@@ -306,7 +404,19 @@ async function destination(t: Task, s: UnixSocket, p: number, len: number): Prom
   return d.type !== s.type ? -EPROTOTYPE : d;
 }
 
-async function sendCommon(t: Task, s: UnixSocket, data: Uint8Array, flags: number, to: number, tolen: number, rights: File[] | null, cred: Ucred | null): Promise<number> {
+async function sendCommon(t: Task, s: AnySocket, data: Uint8Array, flags: number, to: number, tolen: number, rights: File[] | null, cred: Ucred | null): Promise<number> {
+  if (!(s instanceof UnixSocket)) {
+    dropRights(rights);
+    if (s instanceof NetlinkSocket) return s.send(t, data, flags);
+    let dest: InetAddr | null = null;
+    // A stream socket ignores the address (tcp_sendmsg); a datagram socket sends there.
+    if (to && tolen && s.proto !== 'tcp') {
+      const a = readInetAddr(t, s, to, tolen);
+      if (typeof a === 'number') return a;
+      dest = a;
+    }
+    return s.send(t, data, flags, dest);
+  }
   const dest = await destination(t, s, to, tolen);
   if (typeof dest === 'number') { dropRights(rights); return dest; }
   return s.send(t, data, flags, dest, rights, cred);
@@ -325,10 +435,34 @@ async function recvCommon(t: Task, s: UnixSocket, len: number, flags: number): P
   return s.recv(t, len, flags);
 }
 
+/** A receive on an inet or netlink socket: the bytes, the datagram's full length and the sender's address as the guest sees it. */
+interface OtherRecv { data: Uint8Array; full: number; name: Uint8Array | null }
+
+async function recvOther(t: Task, s: InetSocket | NetlinkSocket, len: number, flags: number): Promise<OtherRecv | number> {
+  if (s instanceof NetlinkSocket) return s.recv(t, len, flags);
+  const r = await s.recv(t, len, flags);
+  if (typeof r === 'number') return r;
+  // TCP reports no address (tcp_recvmsg leaves msg_namelen 0).
+  return { data: r.data, full: r.full, name: r.from && s.proto !== 'tcp' ? encodeSockaddr(r.from, s.domain) : null };
+}
+
+/** recvfrom/recvmsg result with MSG_TRUNC: datagram sockets return the full length. */
+const isDatagram = (s: AnySocket): boolean => (s instanceof InetSocket ? s.proto !== 'tcp' : s instanceof NetlinkSocket ? true : s.type !== SOCK_STREAM);
+
 async function recvfrom(t: Task, fd: number, buf: number, len: number, flags: number, from: number, fromlen: number): Promise<number> {
   const s = sockOf(t, fd);
   if (typeof s === 'number') return s;
   if (len < 0) return -EINVAL;
+  if (!(s instanceof UnixSocket)) {
+    const r = await recvOther(t, s, len, flags);
+    if (typeof r === 'number') return r;
+    if (r.data.length && !copyOut(t, buf, r.data)) return -EFAULT;
+    if (from && fromlen) {
+      const e = r.name ? writeBytes(t, from, fromlen, r.name) : putU32(t, fromlen, 0) ? 0 : -EFAULT;
+      if (e < 0) return e;
+    }
+    return flags & MSG_TRUNC && isDatagram(s) ? r.full : r.data.length;
+  }
   const r = await recvCommon(t, s, len, flags);
   if (typeof r === 'number') return r;
   dropRights(r.rights);
@@ -413,6 +547,8 @@ async function sendmsg(t: Task, fd: number, mp: number, flags: number): Promise<
   const { s, m, iovs } = call;
   const data = gather(t, iovs);
   if (typeof data === 'number') return data;
+  // Inet and netlink sockets take no control messages that change what is sent (IP_PKTINFO, IP_TTL... are accepted and ignored).
+  if (!(s instanceof UnixSocket)) return sendCommon(t, s, data, flags, m.name, m.namelen, null, null);
   const c = parseCmsgs(t, m.control, m.controllen);
   if (typeof c === 'number') return c;
   return sendCommon(t, s, data, flags, m.name, m.namelen, c.rights, c.cred);
@@ -423,6 +559,18 @@ async function recvmsg(t: Task, fd: number, mp: number, flags: number): Promise<
   if (typeof call === 'number') return call;
   const { s, m, iovs } = call;
   const len = iovs.reduce((n, v) => n + v.len, 0);
+  if (!(s instanceof UnixSocket)) {
+    const r = await recvOther(t, s, len, flags & ~MSG_CMSG_CLOEXEC);
+    if (typeof r === 'number') return r;
+    if (!scatter(t, iovs, r.data)) return -EFAULT;
+    const mflags = r.full > r.data.length && isDatagram(s) ? MSG_TRUNC : 0;
+    if (!putU32(t, mp + 20, 0) || !putU32(t, mp + 24, mflags)) return -EFAULT;
+    if (m.name && r.name) {
+      const e = writeBytes(t, m.name, mp + 4, r.name);
+      if (e < 0) return e;
+    } else if (!putU32(t, mp + 4, 0)) return -EFAULT;
+    return flags & MSG_TRUNC && isDatagram(s) ? r.full : r.data.length;
+  }
   const r = await recvCommon(t, s, len, flags & ~MSG_CMSG_CLOEXEC);
   if (typeof r === 'number') return r;
   if (!scatter(t, iovs, r.data)) { dropRights(r.rights); return -EFAULT; }
@@ -477,9 +625,18 @@ async function recvmsg(t: Task, fd: number, mp: number, flags: number): Promise<
 
 // ---- options ----
 
+/** The largest option value read from the guest (struct tcp_info is the largest we know). */
+const OPT_MAX = 256;
+
 function setsockopt(t: Task, fd: number, level: number, name: number, p: number, len: number): number {
   const s = sockOf(t, fd);
   if (typeof s === 'number') return s;
+  if (!(s instanceof UnixSocket)) {
+    if (len < 0) return -EINVAL;
+    const v = copyIn(t, p, Math.min(len, OPT_MAX));
+    if (!v) return -EFAULT;
+    return s.setOpt(level, name, v, t.proc.creds.euid === 0);
+  }
   if (level !== SOL_SOCKET) return -EOPNOTSUPP;
   if (name === SO_LINGER || name === SO_RCVTIMEO || name === SO_SNDTIMEO) {
     // Accepted and ignored: unix sockets never linger; receive/send timeouts are not implemented.
@@ -510,6 +667,16 @@ function setsockopt(t: Task, fd: number, level: number, name: number, p: number,
 function getsockopt(t: Task, fd: number, level: number, name: number, p: number, lenp: number): number {
   const s = sockOf(t, fd);
   if (typeof s === 'number') return s;
+  if (!(s instanceof UnixSocket)) {
+    const have = getI32(t, lenp);
+    if (have === null) return -EFAULT;
+    if (have < 0) return -EINVAL;
+    const v = s.getOpt(level, name);
+    if (typeof v === 'number') return v;
+    const n = Math.min(have, v.length);
+    if (n && !copyOut(t, p, v.subarray(0, n))) return -EFAULT;
+    return putU32(t, lenp, n) ? 0 : -EFAULT;
+  }
   if (level !== SOL_SOCKET) return -EOPNOTSUPP;
   const have = getI32(t, lenp);
   if (have === null) return -EFAULT;

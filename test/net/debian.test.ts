@@ -1,0 +1,186 @@
+/**
+ * Debian userland over the guest's network: real curl, python3, git, iproute2 and ping
+ * (i386, from Debian bookworm) in the engine, talking to real servers on the host's
+ * loopback through the host backend — a Node HTTP server, `git daemon` run natively — and
+ * a guest `python3 -m http.server` fetched from the host. With no backend (`--net none`)
+ * the loopback inside the VM still works and everything else is unreachable.
+ * `ip addr show lo` / `ip link show lo` must print what they print natively (chroot).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, get, type Server } from 'node:http';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GLIBC_ROOT_PACKAGES, debianRoot } from '../../src/host/node/debian-packages.js';
+import { HostFs } from '../../src/host/node/hostfs.js';
+import { HostStack } from '../../src/host/node/net-host.js';
+import { createMachine } from '../../src/engine/machine.js';
+import type { NetStack } from '../../src/engine/net/stack.js';
+import { CaptureFile, InputFile, runGuest, type GuestResult } from '../support/guest.js';
+import { ROOT_ENV, runInRootNatively } from '../support/debian-root.js';
+
+/** The glibc root plus curl, git, iproute2 and ping with their libraries (apt-cache depends --recurse, bookworm i386). */
+const NET_ROOT_PACKAGES = [
+  ...GLIBC_ROOT_PACKAGES,
+  'curl', 'libcurl4', 'libbrotli1', 'libcom-err2', 'libdb5.3', 'libgnutls30', 'libgssapi-krb5-2', 'libhogweed6', 'libidn2-0',
+  'libk5crypto3', 'libkeyutils1', 'libkrb5-3', 'libkrb5support0', 'libldap-2.5-0', 'libnettle8', 'libnghttp2-14', 'libp11-kit0',
+  'libpsl5', 'librtmp1', 'libsasl2-2', 'libsasl2-modules-db', 'libssh2-1', 'libtasn1-6', 'libunistring2', 'libzstd1',
+  'git', 'iproute2', 'libbpf1', 'libelf1', 'libmnl0', 'libxtables12', 'libcap2', 'libbsd0', 'libmd0', 'libtirpc3', 'libtirpc-common',
+  'iputils-ping',
+];
+
+let root = '';
+const ENV = Object.entries(ROOT_ENV).map(([k, v]) => `${k}=${v}`);
+
+before(() => { root = debianRoot('net-kernel', NET_ROOT_PACKAGES); }, { timeout: 600_000 });
+
+function guest(argv: string[], network?: NetStack): Promise<GuestResult> {
+  return runGuest(argv, { root: new HostFs(root), env: ENV, cwd: '/', network });
+}
+
+async function withHost<T>(fn: (net: HostStack) => Promise<T>): Promise<T> {
+  const net = new HostStack();
+  try { return await fn(net); } finally { net.close(); }
+}
+
+/** A free TCP port on the host's loopback (bound, read back, released). */
+async function freePort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function fetchText(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    }).on('error', reject);
+  });
+}
+
+test('curl in the guest fetches from a Node HTTP server on the host (host backend)', async () => {
+  const body = `hello from the host ${Math.random()}\n`;
+  const server: Server = createServer((req, res) => { res.setHeader('x-path', req.url ?? ''); res.end(body); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const g = await withHost((net) => guest(['/usr/bin/curl', '-sS', '-D', '-', `http://127.0.0.1:${port}/some/path`], net));
+    assert.equal(g.status, 0, g.stderr);
+    assert.match(g.stdout, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(g.stdout, /x-path: \/some\/path\r\n/i);
+    assert.ok(g.stdout.endsWith(`\r\n\r\n${body}`), g.stdout);
+  } finally {
+    server.close();
+  }
+});
+
+test('python3 -m http.server in the guest serves the host (host backend)', async () => {
+  const port = await freePort();
+  await withHost(async (net) => {
+    const { kernel } = await createMachine({ root: new HostFs(root), network: net });
+    const out = new CaptureFile(), err = new CaptureFile();
+    const p = await kernel.spawn('/usr/bin/python3', {
+      argv: ['python3', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', '/etc', String(port)],
+      env: ENV, cwd: '/', stdio: [new InputFile(new Uint8Array(0)), out, err],
+    });
+    assert.ok(typeof p !== 'number', `spawn: ${String(p)}`);
+    const running = kernel.sched.run();
+    try {
+      let r: { status: number; body: string } | null = null;
+      for (let i = 0; i < 600 && !r; i++) {
+        try { r = await fetchText(`http://127.0.0.1:${port}/passwd`); } catch { await new Promise((res) => setTimeout(res, 100)); }
+      }
+      assert.ok(r, `the guest server never answered; stderr: ${err.text()}`);
+      assert.equal(r.status, 200);
+      assert.match(r.body, /^root:x:0:0:root:\/root:\/bin\/bash$/m);
+      const missing = await fetchText(`http://127.0.0.1:${port}/no-such-file`);
+      assert.equal(missing.status, 404);
+      assert.match(err.text(), /"GET \/passwd HTTP\/1\.1" 200/);
+    } finally {
+      kernel.signalProcess(p as Exclude<typeof p, number>, { signo: 15, code: 0, pid: 0, uid: 0 });
+      await running;
+    }
+  });
+});
+
+test('git clone git://127.0.0.1 from a native git daemon (host backend)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'webx86-gitd-'));
+  let daemon: ChildProcess | null = null;
+  try {
+    const repo = join(dir, 'repo.git');
+    const work = join(dir, 'work');
+    const git = (args: string[], cwd?: string) => execFileSync('git', args, { cwd, env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@e', GIT_AUTHOR_DATE: '2020-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2020-01-01T00:00:00Z' } }).toString();
+    git(['init', '-q', '-b', 'main', work]);
+    writeFileSync(join(work, 'README'), 'cloned over the guest network\n');
+    git(['add', 'README'], work);
+    git(['commit', '-q', '-m', 'first'], work);
+    writeFileSync(join(work, 'second'), 'x'.repeat(100_000));
+    git(['add', 'second'], work);
+    git(['commit', '-q', '-m', 'second'], work);
+    git(['clone', '-q', '--bare', work, repo]);
+    const head = git(['rev-parse', 'HEAD'], work).trim();
+    const port = await freePort();
+    daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${dir}`, '--listen=127.0.0.1', `--port=${port}`, dir], { stdio: 'ignore' });
+    for (let i = 0; i < 100; i++) {
+      const up = await new Promise<boolean>((r) => { const s = createNetServer(); s.once('error', () => r(true)); s.listen(port, '127.0.0.1', () => s.close(() => r(false))); });
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const g = await withHost((net) => guest(['/bin/bash', '-c',
+      `git clone -q git://127.0.0.1:${port}/repo.git /tmp/clone && git -C /tmp/clone rev-parse HEAD && cat /tmp/clone/README && wc -c < /tmp/clone/second; rm -rf /tmp/clone`], net));
+    assert.equal(g.stdout, `${head}\ncloned over the guest network\n100000\n`, g.stderr);
+    assert.equal(g.status, 0);
+  } finally {
+    daemon?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+for (const cmd of [['ip', 'addr', 'show', 'lo'], ['ip', 'link', 'show', 'lo']]) {
+  test(`${cmd.join(' ')} prints what it prints natively (no backend and host backend)`, async (t) => {
+    const native = runInRootNatively(root, 'ip', ['/bin/' + cmd[0], ...cmd.slice(1)]);
+    if (typeof native === 'string') { t.skip(native); return; }
+    assert.equal(native.status, 0, native.stderr);
+    const none = await guest(['/bin/' + cmd[0], ...cmd.slice(1)]);
+    assert.equal(none.stdout, native.stdout, none.stderr);
+    const host = await withHost((net) => guest(['/bin/' + cmd[0], ...cmd.slice(1)], net));
+    assert.equal(host.stdout, native.stdout, host.stderr);
+  });
+}
+
+test('ip route with no backend: an empty main table, loopback in the local table', async () => {
+  const g = await guest(['/bin/bash', '-c', 'ip route; echo --; ip route show table local; echo --; ip -6 route show table local']);
+  assert.equal(g.stdout, '--\nlocal 127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1 \n--\nlocal ::1 dev lo proto kernel metric 0 pref medium\n', g.stderr);
+});
+
+test('ping 127.0.0.1 answers from an ICMP datagram socket (no backend and host backend)', async () => {
+  for (const net of [undefined, new HostStack()]) {
+    const g = await guest(['/bin/ping', '-c', '2', '-i', '0.2', '127.0.0.1'], net);
+    net?.close();
+    assert.equal(g.status, 0, g.stderr + g.stdout);
+    assert.match(g.stdout, /64 bytes from 127\.0\.0\.1: icmp_seq=1 ttl=\d+ time=/);
+    assert.match(g.stdout, /2 packets transmitted, 2 received, 0% packet loss/);
+  }
+});
+
+test('--net none: loopback works inside the VM, other destinations are unreachable', async () => {
+  const g = await guest(['/bin/bash', '-c', [
+    // A server and a client in one VM, over the loopback stack.
+    `python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); c=socket.create_connection(s.getsockname()); a,_=s.accept(); c.sendall(b"ping"); print(a.recv(4).decode())'`,
+    'exec 3<>/dev/tcp/192.0.2.1/80',
+  ].join('; ')]);
+  assert.equal(g.stdout, 'ping\n');
+  assert.match(g.stderr, /connect: Network is unreachable/);
+  assert.notEqual(g.status, 0);
+  const c = await guest(['/usr/bin/curl', '-sS', 'http://192.0.2.1/']);
+  assert.equal(c.status, 7, c.stderr);
+});
+
+after(() => { spawnSync('true'); });
