@@ -1,6 +1,6 @@
 import { LitElement, html, css } from 'lit';
 import { ContextProvider } from '@lit/context';
-import { Linux, type CallbackValue, type MountPointConfiguration } from '../api/linux.js';
+import { Linux, type CallbackValue, type MountPointConfiguration, type NetworkInterface } from '../api/linux.js';
 import { DEFAULT_ENV, type RunOptions } from '../host/worker/protocol.js';
 import { mergeEnv, parseList } from './attributes.js';
 import { vmContext, type PtySession, type TerminalSession, type TerminalSink, type VmHost, type VmStatus } from './context.js';
@@ -40,7 +40,7 @@ export function parseEnv(v: string | null | undefined): string[] {
  * @fires vm-warning - Something the user should know that did not stop the machine (detail: { message }).
  * @fires vm-status - Anything in `status` changed (detail: VmStatus).
  * @fires vm-activity - CPU or disk activity changed (detail: { cpu, disk, latencyMs }).
- * @slot - `<x-disk>`, `<x-terminal>`, `<x-vm-status>` and any other content.
+ * @slot - `<x-disk>`, `<x-terminal>`, `<x-vm-status>`, `<x-tailscale-login>` (boots the VM with Tailscale networking) and any other content.
  */
 export class XVm extends LitElement implements VmHost {
   static override properties = {
@@ -159,6 +159,12 @@ export class XVm extends LitElement implements VmHost {
     return mounts.sort((a, b) => a.path.split('/').length - b.path.split('/').length || a.path.localeCompare(b.path));
   }
 
+  /** Tailscale networking when an `<x-tailscale-login>` is inside (the first one configures it). */
+  private collectNetwork(): NetworkInterface | undefined {
+    const el = [...this.querySelectorAll('x-tailscale-login')].find((d) => d.closest('x-vm') === this) as (Element & { networkInterface?: () => NetworkInterface }) | undefined;
+    return el?.networkInterface?.();
+  }
+
   /** Boot (if not running) and run `cmd`. Resolves when the machine is up. */
   async start(): Promise<void> {
     if (this.linux || this._status.phase === 'loading' || this._status.phase === 'booting') return;
@@ -169,7 +175,7 @@ export class XVm extends LitElement implements VmHost {
     try {
       const mounts = await this.collectMounts();
       this.setStatus({ phase: 'booting', message: 'Starting the engine and reading the disk…' });
-      linux = await Linux.create({ mounts });
+      linux = await Linux.create({ mounts, networkInterface: this.collectNetwork() });
     } catch (e) {
       if (gen !== this.generation) return;
       const message = (e as Error).message;
