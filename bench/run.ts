@@ -244,3 +244,11 @@ function mipsSummary(): string {
     process.stderr.write('bench: /usr/bin/chromium not found; browser disk section skipped\n');
   }
 }
+
+// WireGuard and DERP (bench/wireguard.ts): our device and client against the real derper on
+// loopback, its own section. Needs Go (the derper is built from tailscale.com v1.102.5).
+{
+  const { appendFileSync } = await import('node:fs');
+  const { wireguardSection } = await import('./wireguard.js');
+  appendFileSync(join(ROOT, 'docs/BENCHMARKS.md'), await wireguardSection());
+}

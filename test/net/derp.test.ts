@@ -5,6 +5,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DerpClient, type DerpState } from '../../src/net/derp/client.js';
 import { httpUpgradeFactory } from '../../src/net/derp/http-upgrade.node.js';
+import { DerpRegions } from '../../src/net/derp/regions.js';
+import { DerpBind } from '../../src/net/derp/bind.js';
+import { sealDisco, DiscoType } from '../../src/net/derp/disco.js';
 import { generatePrivateKey, publicKey, toHex } from '../../src/net/crypto/index.js';
 import { goUnavailable, startDerper, type Derper } from './fixtures.js';
 
@@ -134,4 +137,35 @@ test('an unreachable DERP server: reconnect attempts with backoff, a clear error
   assert.equal(c.c.send(c.pub, new Uint8Array(1)), false);
   c.c.close();
   await assert.rejects(c.c.connected(), /closed/);
+});
+
+test('a region whose first node is down: after three failed attempts the next node is used', { skip: skip ?? false, timeout: 30_000 }, async () => {
+  const d = await server();
+  const errors: string[] = [];
+  const r = new DerpRegions({
+    privateKey: generatePrivateKey(), homeRegion: 7, plainHttp: true, onError: (e) => errors.push(e.message),
+    derpMap: { Regions: { 7: { RegionID: 7, Nodes: [
+      { Name: '7a', RegionID: 7, HostName: '127.0.0.1', DERPPort: 9 },
+      { Name: '7b', RegionID: 7, HostName: '127.0.0.1', DERPPort: d.port },
+    ] } } },
+  });
+  try {
+    await until('home region live on the second node', () => r.liveRegions().includes(7));
+    assert.equal(r.homeClient()!.url, d.url);
+    assert.ok(errors.filter((e) => /127\.0\.0\.1:9\//.test(e)).length >= 3);
+  } finally {
+    r.close();
+  }
+});
+
+test('disco over DERP without a disco key: recognised, counted, dropped (never reaches WireGuard)', () => {
+  const r = new DerpRegions({ privateKey: generatePrivateKey(), homeRegion: 0, derpMap: { Regions: {} } });
+  const bind = new DerpBind(r);
+  let toWireGuard = 0;
+  bind.attach({ receive: () => { toWireGuard++; return 'dropped'; } } as never);
+  const disco = sealDisco(generatePrivateKey(), publicKey(generatePrivateKey()), DiscoType.Ping, new Uint8Array(12));
+  bind.receive(publicKey(generatePrivateKey()), disco, 1);
+  bind.receive(publicKey(generatePrivateKey()), new Uint8Array([4, 0, 0, 0]), 1);
+  assert.deepEqual([bind.stats.discoIn, bind.stats.discoAnswered, bind.stats.wireguardIn, toWireGuard], [1, 0, 1, 1]);
+  r.close();
 });

@@ -36,7 +36,7 @@ export function goBinary(name: string, pkg: string): string {
   if (existsSync(out)) return out;
   mkdirSync(dir, { recursive: true });
   const tmp = `${out}.tmp${process.pid}`;
-  const r = spawnSync('nice', ['-n', '10', 'go', 'build', '-o', tmp, pkg], { cwd: GO_MODULE_DIR, encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod -buildvcs=false' } });
+  const r = spawnSync('nice', ['-n', '10', 'go', 'build', '-o', tmp, pkg], { cwd: GO_MODULE_DIR, encoding: 'utf8', env: { ...process.env, GOFLAGS: '-buildvcs=false' } });
   if (r.status !== 0) throw new Error(`go build ${pkg} failed:\n${r.stderr}`);
   renameSync(tmp, out);
   return out;

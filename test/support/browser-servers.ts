@@ -23,6 +23,9 @@ export interface TestEnv {
   bundle2: string;
   /** Bytes and requests the second server answered, for the streaming assertions. */
   statsUrl: string;
+  /** The real derper's ws://127.0.0.1:PORT/derp (test/net/fixtures.ts), or why there is none. */
+  derpUrl?: string;
+  derpSkip?: string;
 }
 
 export async function ensureTestImage(): Promise<string> {
@@ -53,8 +56,20 @@ export async function startBrowserTestServers(): Promise<{ info: TestEnv; close(
   });
   await new Promise<void>((r) => stats.listen(0, '127.0.0.1', r));
   const statsPort = (stats.address() as { port: number }).port;
+  // The real DERP server for the network tests, when Go can build it.
+  const { goUnavailable, startDerper } = await import('../net/fixtures.js');
+  let derpSkip = goUnavailable() ?? undefined;
+  let derper: Awaited<ReturnType<typeof startDerper>> | null = null;
+  if (!derpSkip) {
+    try {
+      derper = await startDerper();
+    } catch (e) {
+      // Only the DERP test depends on it: the others must still run.
+      derpSkip = `derper did not start: ${(e as Error).message.split('\n')[0]}`;
+    }
+  }
   return {
-    info: { origin2: server.url, image: `${server.url}/images/test.ext2`, bundle2: `${server.url}/dist/webx86.js`, statsUrl: `http://127.0.0.1:${statsPort}` },
-    close: async () => { await server.close(); stats.closeAllConnections(); await new Promise((r) => stats.close(r)); },
+    info: { origin2: server.url, image: `${server.url}/images/test.ext2`, bundle2: `${server.url}/dist/webx86.js`, statsUrl: `http://127.0.0.1:${statsPort}`, derpUrl: derper?.url, derpSkip },
+    close: async () => { await server.close(); stats.closeAllConnections(); await new Promise((r) => stats.close(r)); await derper?.stop(); },
   };
 }
