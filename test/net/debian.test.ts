@@ -10,7 +10,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, get, type Server } from 'node:http';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,6 +182,40 @@ test('--net none: loopback works inside the VM, other destinations are unreachab
   assert.notEqual(g.status, 0);
   const c = await guest(['/usr/bin/curl', '-sS', 'http://192.0.2.1/']);
   assert.equal(c.status, 7, c.stderr);
+});
+
+/** A one-record DNS server (RFC 1035 §4.1): every A question gets 192.0.2.7, anything else an empty NOERROR answer. */
+async function dnsServer(): Promise<{ port: number; queries: string[]; close(): void }> {
+  const sock = createSocket('udp4');
+  const queries: string[] = [];
+  sock.on('message', (q, rinfo) => {
+    let o = 12;
+    const labels: string[] = [];
+    while (q[o]) { labels.push(q.subarray(o + 1, o + 1 + q[o]).toString()); o += q[o] + 1; }
+    const qtype = q.readUInt16BE(o + 1);
+    queries.push(`${labels.join('.')}/${qtype}`);
+    const question = q.subarray(12, o + 5);
+    const head = Buffer.from([q[0], q[1], 0x81, 0x80, 0, 1, 0, qtype === 1 ? 1 : 0, 0, 0, 0, 0]);
+    const answer = qtype === 1 ? Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 7]) : Buffer.alloc(0);
+    sock.send(Buffer.concat([head, question, answer]), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  return { port: sock.address().port, queries, close: () => sock.close() };
+}
+
+test('with no /etc/resolv.conf, name lookups go to the host stack\'s DNS servers (host backend)', async () => {
+  assert.ok(!existsSync(join(root, 'etc/resolv.conf')), 'this root is meant to have no resolv.conf');
+  const dns = await dnsServer();
+  try {
+    const g = await withHost((net) => {
+      net.dnsServers = [`127.0.0.1:${dns.port}`];
+      return guest(['/usr/bin/python3', '-c', 'import socket; print(socket.gethostbyname("svc.example.test"))'], net);
+    });
+    assert.equal(g.stdout, '192.0.2.7\n', g.stderr);
+    assert.ok(dns.queries.includes('svc.example.test/1'), dns.queries.join());
+  } finally {
+    dns.close();
+  }
 });
 
 after(() => { spawnSync('true'); });

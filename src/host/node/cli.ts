@@ -13,6 +13,21 @@ import { strerror } from '../../engine/linux/errno.js';
 import { shellExitCode } from '../../engine/linux/task.js';
 import { HostStack } from './net-host.js';
 import type { NetStack } from '../../engine/net/stack.js';
+import { getServers } from 'node:dns';
+import type { Kernel } from '../../engine/linux/kernel.js';
+
+/**
+ * Does the guest's /etc/resolv.conf name a server? When it does not (missing, empty), glibc
+ * asks the loopback address, and with --net host the host stack forwards those queries to
+ * the host's own servers: names resolve in the guest as on the host.
+ */
+async function namesServer(kernel: Kernel): Promise<boolean> {
+  try {
+    return /^\s*nameserver\s+\S/m.test(await kernel.vfs.readFileText('/etc/resolv.conf'));
+  } catch {
+    return false;
+  }
+}
 
 const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
        webx86 image split IMAGE OUTDIR [--chunk-size N]
@@ -125,6 +140,7 @@ async function run(args: string[]): Promise<number> {
   const terminal = process.stdin.isTTY && process.stdout.isTTY ? new NodeTerminal() : undefined;
   const machine = await createMachine({ root, mounts, debug, terminal, network });
   const { kernel } = machine;
+  if (network instanceof HostStack && !(await namesServer(kernel))) network.dnsServers = getServers();
   const env = o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', `TERM=${process.env.TERM ?? 'xterm'}`];
   const hostStdio = () => [new HostInputFile(process.stdin), new HostOutputFile(process.stdout, 'pipe:[stdout]'), new HostOutputFile(process.stderr, 'pipe:[stderr]')];
   // Awaited: with --rw, closing the disk writes back the file system before the process exits.

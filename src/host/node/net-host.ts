@@ -234,6 +234,12 @@ class HostListener implements StreamListener {
   }
 }
 
+/** Where the guest's DNS queries to the loopback go when its /etc/resolv.conf names no server (see HostStack.dnsServers). */
+interface DnsForward { to: InetAddr; asked: InetAddr | null }
+
+const isDnsToLoopback = (a: InetAddr): boolean => a.port === 53 && isLoopback(a.family, a.addr);
+const sameInet = (a: InetAddr, b: InetAddr): boolean => a.port === b.port && addrText(a.family, a.addr) === addrText(b.family, b.addr);
+
 /** A guest UDP socket on a host dgram socket. */
 class HostDatagram implements DatagramSocket {
   onChange: (() => void) | null = null;
@@ -243,11 +249,14 @@ class HostDatagram implements DatagramSocket {
   private err = 0;
   private rcvBuf: number;
 
-  constructor(private readonly sock: dgram.Socket, private readonly family: InetFamily, readonly local: InetAddr, opts: SockOpts) {
+  constructor(private readonly sock: dgram.Socket, private readonly family: InetFamily, readonly local: InetAddr, opts: SockOpts, private readonly dns: DnsForward | null) {
     this.rcvBuf = opts.rcvBuf ?? DGRAM_BUF;
     sock.on('message', (msg, rinfo) => {
       if (this.queuedBytes && this.queuedBytes + msg.length > this.rcvBuf) return;
-      this.queue.push({ data: new Uint8Array(msg), from: fromHost(rinfo.address, rinfo.port, local) });
+      let from = fromHost(rinfo.address, rinfo.port, local);
+      // An answer from the forwarded-to server appears to come from where the guest sent the query.
+      if (dns?.asked && sameInet(from, dns.to)) from = dns.asked;
+      this.queue.push({ data: new Uint8Array(msg), from });
       this.queuedBytes += msg.length;
       this.onChange?.();
     });
@@ -257,12 +266,20 @@ class HostDatagram implements DatagramSocket {
   /** Datagrams sent while Node's connect() is still under way (it resolves the address asynchronously). */
   private pending: Uint8Array[] | null = null;
 
+  /** The real destination of a datagram for `a`: the forwarded DNS server for a query to the loopback's port 53. */
+  private route(a: InetAddr): InetAddr {
+    if (!this.dns || !isDnsToLoopback(a)) return a;
+    this.dns.asked = { ...a, addr: a.addr.slice() };
+    return this.dns.to;
+  }
+
   connect(remote: InetAddr | null): number {
     if (this.remote) { try { this.sock.disconnect(); } catch { /* not connected yet */ } }
     this.remote = remote;
     if (remote) {
       const pending: Uint8Array[] = this.pending = [];
-      this.sock.connect(remote.port, hostText(remote, this.family), () => {
+      const to = this.route(remote);
+      this.sock.connect(to.port, hostText(to, this.family), () => {
         if (this.pending !== pending) return;
         this.pending = null;
         for (const d of pending) this.sock.send(d, this.sent);
@@ -280,7 +297,8 @@ class HostDatagram implements DatagramSocket {
     if (to && (!this.remote || to.port !== this.remote.port || addrText(to.family, to.addr) !== addrText(this.remote.family, this.remote.addr))) {
       // Node refuses another destination on a connected socket (ERR_SOCKET_DGRAM_IS_CONNECTED); Linux sends there. Rare: refused.
       if (this.remote) return -EISCONN;
-      this.sock.send(data, to.port, hostText(to, this.family), this.sent);
+      const dest = this.route(to);
+      this.sock.send(data, dest.port, hostText(dest, this.family), this.sent);
     } else if (this.pending) this.pending.push(data.slice());
     else this.sock.send(data, this.sent);
     return data.length;
@@ -338,6 +356,14 @@ class HostPing implements DatagramSocket {
 export class HostStack implements NetStack {
   readonly name = 'host';
   readonly handlesLoopback = true;
+  /**
+   * DNS servers ("ADDR" or "ADDR:PORT") that take the queries a guest sends to port 53 of a
+   * loopback address — where glibc sends them when /etc/resolv.conf names no server
+   * (resolv.conf(5): "the default is to use the name server on the local machine"). The
+   * CLI sets the host's servers when the guest's /etc/resolv.conf is missing or names none,
+   * so names resolve in the guest as on the host; empty: no forwarding.
+   */
+  dnsServers: string[] = [];
   private readonly live = new Set<{ close(): void }>();
   private nextPingId = 1 + Math.floor(Math.random() * 0xfffe);
 
@@ -448,7 +474,18 @@ export class HostStack implements NetStack {
     sock.removeAllListeners('error');
     this.track({ close: () => { try { sock.close(); } catch { /* already closed */ } } });
     const a = sock.address();
-    return new HostDatagram(sock, local.family, fromHost(a.address, a.port, local), opts);
+    return new HostDatagram(sock, local.family, fromHost(a.address, a.port, local), opts, this.dnsFor(local.family));
+  }
+
+  /** The first configured DNS server a socket of `family` can reach (an IPv4 socket cannot send to IPv6). */
+  private dnsFor(family: InetFamily): DnsForward | null {
+    for (const s of this.dnsServers) {
+      const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(s.includes('.') || s.startsWith('[') ? s : `[${s}]`);
+      const p = m ? parseAddr(m[1]) : null;
+      if (!p || (family === AF_INET && p.family !== AF_INET)) continue;
+      return { to: { family: p.family, addr: p.addr, port: m?.[2] ? Number(m[2]) : 53 }, asked: null };
+    }
+    return null;
   }
 
   close(): void {
