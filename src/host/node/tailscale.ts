@@ -32,7 +32,7 @@ export async function joinTailnet(o: JoinOptions): Promise<{ stack: NetStack; cl
   const end = Date.now() + JOIN_TIMEOUT_MS;
   while (net.state !== IpnState.Running) {
     // A refusal (wrong key, not a control server) leaves NeedsLogin with no login in progress.
-    if (net.state === IpnState.NeedsLogin && /refused|failed|expired/.test(net.backend.message)) { net.close(); return `cannot join the tailnet: ${net.backend.message}`; }
+    if (net.state === IpnState.NeedsLogin && /refused|failed|expired/.test(net.backend.message)) { const m = net.backend.message; net.close(); return `cannot join the tailnet: ${m}`; }
     if (Date.now() > end) { const m = net.backend.message; net.close(); return `cannot join the tailnet within ${JOIN_TIMEOUT_MS / 1000} s (${IPN_STATE_NAMES[net.state]}${m ? `: ${m}` : ''})`; }
     await new Promise((r) => setTimeout(r, 50));
   }

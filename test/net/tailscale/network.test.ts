@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IpnState, MemoryStore } from '../../../src/net/tailscale/ipn.js';
@@ -203,4 +204,28 @@ test('a guest DNS query to 100.100.100.100 resolves the peer by its MagicDNS nam
   const g = await guest(['/usr/bin/python3', '-c', py]);
   assert.equal(g.stderr, '');
   assert.equal(g.stdout, `0 1 ${peerIp}\n`);
+});
+
+/** The CLI, as a user runs it: `webx86 run --net tailscale …` (a second node of the same tailnet). */
+function webx86(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const bin = new URL('../../../bin/webx86.js', import.meta.url).pathname;
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    const t = setTimeout(() => p.kill('SIGKILL'), 120_000);
+    p.on('close', (status) => { clearTimeout(t); resolve({ status, stdout, stderr }); });
+  });
+}
+
+test('webx86 run --net tailscale: curl reaches the peer; a wrong key exits with the reason', { skip }, async () => {
+  const ok = await webx86(['run', '--net', 'tailscale', '--ts-control', control!.url, '--ts-authkey', AUTHKEY, '--ts-hostname', 'cli-vm',
+    '--mount', `${root}:/`, '--', '/usr/bin/curl', '-sS', '--max-time', '30', `http://${peerIp}/`]);
+  assert.equal(ok.stdout, 'hello from peer1\n', ok.stderr);
+  assert.match(ok.stderr, /tailscale: joined as 100\.64\.\d+\.\d+/);
+  assert.equal(ok.status, 0);
+  const bad = await webx86(['run', '--net', 'tailscale', '--ts-control', control!.url, '--ts-authkey', 'tskey-wrong', '--mount', `${root}:/`, '--', '/bin/true']);
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stderr, 'webx86: cannot join the tailnet: login refused by the control server: invalid authkey\n');
 });
