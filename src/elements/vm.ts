@@ -1,6 +1,6 @@
 import { LitElement, html, css } from 'lit';
 import { ContextProvider } from '@lit/context';
-import { Linux, type CallbackValue, type MountPointConfiguration, type NetworkInterface } from '../api/linux.js';
+import { Linux, type CallbackValue, type MountPointConfiguration, type NetworkInterface, type NetworkStatus } from '../api/linux.js';
 import { DEFAULT_ENV, type RunOptions } from '../host/worker/protocol.js';
 import { mergeEnv, parseList } from './attributes.js';
 import { vmContext, type PtySession, type TerminalSession, type TerminalSink, type VmHost, type VmStatus } from './context.js';
@@ -227,6 +227,14 @@ export class XVm extends LitElement implements VmHost {
     });
     linux.registerCallback('diskError', (v) => this.fail(`disk: ${v as string}`));
     linux.registerCallback('log', (v) => console.debug(`webx86: ${v as string}`));
+    if (linux.networkStatus) {
+      // Network activity for <x-vm-status>: byte totals through the tunnel.
+      this.setStatus({ netBytesIn: 0, netBytesOut: 0 });
+      linux.registerCallback('networkStatus', (v) => {
+        const n = v as NetworkStatus;
+        if (n.bytesIn !== this._status.netBytesIn || n.bytesOut !== this._status.netBytesOut) this.setStatus({ netBytesIn: n.bytesIn, netBytesOut: n.bytesOut });
+      });
+    }
     linux.registerCallback('warning', (v) => {
       console.warn(`webx86: ${v as string}`);
       this.dispatchEvent(new CustomEvent('vm-warning', { detail: { message: v as string } }));
