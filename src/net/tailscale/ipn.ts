@@ -175,7 +175,12 @@ export class TailscaleBackend {
         return;
       }
       if (res.NodeKeyExpired) {
-        // Rotate the node key and register again (direct.go regenerates it the same way).
+        // Rotate the node key and register again (direct.go regenerates it the same way);
+        // a server that calls the new key expired too gets no third try.
+        if (oldNode) {
+          this.setState(IpnState.NeedsLogin, 'the node key expired and the control server refuses a new one: log in again later or with a new auth key');
+          return;
+        }
         oldNode = this.nodePrivate;
         this.nodePrivate = generatePrivateKey();
         if (!this.o.ephemeral) await this.o.store.set(KEY_NODE, toHex(this.nodePrivate));

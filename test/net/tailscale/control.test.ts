@@ -174,3 +174,19 @@ test('a control server that dies mid-stream: the session says why and keeps retr
     assert.equal(b.state, IpnState.Running);
   } finally { b.stop(); own!.p.stop(); }
 });
+
+test('an expired node key: Running → NeedsLogin with the reason, no exception and no loop', { skip }, async () => {
+  const own = await startControl(derp!.port, ['-authkey', AUTHKEY, '-expire-after', '4s']);
+  const { b, seen, until } = backend({ controlUrl: own!.url, authKey: AUTHKEY });
+  try {
+    await b.start();
+    await b.login();
+    await until(() => b.state === IpnState.Running, 'Running');
+    await until(() => b.state === IpnState.NeedsLogin && /refuses a new one/.test(b.message), 'the expiry', 30_000);
+    assert.ok(seen.messages.some((m) => /the node key expired/.test(m)), seen.messages.join(' | '));
+    // It stays there: no re-registration loop.
+    const n = seen.states.length;
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(seen.states.length, n);
+  } finally { b.stop(); own!.p.stop(); }
+});
