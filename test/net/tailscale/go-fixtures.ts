@@ -5,14 +5,21 @@
  * with one line saying so.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const root = new URL('../../../', import.meta.url).pathname;
-const BIN = join(root, '.cache', 'go-bin');
 const MODULE = join(root, 'test', 'net', 'go');
+/** Binaries are kept per version of their sources, so an edited fixture is rebuilt, never run stale. */
+function sourceHash(): string {
+  const h = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum', 'cmd/testcontrol/main.go', 'cmd/tspeer/main.go']) h.update(readFileSync(join(MODULE, f)));
+  return h.digest('hex').slice(0, 12);
+}
+const BIN = join(root, '.cache', 'go-bin', `tailscale-${sourceHash()}`);
 const TARGETS: Record<string, string> = { testcontrol: './cmd/testcontrol', tspeer: './cmd/tspeer', derper: 'tailscale.com/cmd/derper' };
 
 export const hasGo = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
@@ -24,8 +31,11 @@ export function goBinary(name: keyof typeof TARGETS): string | null {
   if (existsSync(out)) return out;
   if (!hasGo) return null;
   mkdirSync(BIN, { recursive: true });
-  const r = spawnSync('nice', ['-n', '10', 'go', 'build', '-o', out, TARGETS[name]], { cwd: MODULE, encoding: 'utf8' });
+  const tmp = `${out}.${process.pid}.tmp`;
+  const r = spawnSync('nice', ['-n', '10', 'go', 'build', '-o', tmp, TARGETS[name]], { cwd: MODULE, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building ${name} failed:\n${r.stderr}`);
+  // Renamed into place: two test files building at once never run a half-written binary.
+  renameSync(tmp, out);
   return out;
 }
 
