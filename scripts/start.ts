@@ -21,6 +21,7 @@ const PAGES: [string, string][] = [
   ['', 'bash with a persistent disk'],
   ['python.html', 'Python REPL'],
   ['cpp.html', 'C++ compiled and run in the page'],
+  ['tailscale.html', 'the VM on your tailnet (<x-tailscale-login>)'],
   ['plain.html', 'only the tags, as a user would write them'],
 ];
 

@@ -4,7 +4,7 @@
  * (src/host/worker/protocol.ts). Extensions beyond CheerpX are marked as such.
  */
 import { wrap, proxy, type Remote } from 'comlink';
-import type { EngineApi, EngineEvent, MountSpec, MountType, RunOptions } from '../host/worker/protocol.js';
+import type { EngineApi, EngineEvent, MountSpec, MountType, NetworkSpec, RunOptions } from '../host/worker/protocol.js';
 import { Device, WebDevice, type DeviceHost } from './devices.js';
 import { startWorker } from './worker-client.js';
 
@@ -12,6 +12,52 @@ export interface MountPointConfiguration {
   type: MountType;
   path: string;
   dev?: Device;
+}
+
+/**
+ * Tailscale networking, as CheerpX's `networkInterface` (shared/reference/cheerpx-api.md §4):
+ * the VM joins a tailnet through DERP over WebSocket; `networkLogin()` starts the login.
+ */
+export interface NetworkInterface {
+  /** A pre-auth key ("for registering pre-authenticated users or devices"); without one, the login URL flow. */
+  authKey?: string;
+  /** The control server (default Tailscale's; a Headscale URL needs CORS on /key). */
+  controlUrl?: string;
+  /** The interactive login URL: open it for the user. */
+  loginUrlCb?: (url: string) => void;
+  /** ipn.State: 2 NeedsLogin, 3 NeedsMachineAuth, 4 Stopped, 5 Starting, 6 Running. */
+  stateUpdateCb?: (state: number) => void;
+  /** The network map: `map.self.addresses[0]` is the VM's tailnet IP; `map.peers[i].exitNode` flags exit nodes. */
+  netmapUpdateCb?: (map: NetMap) => void;
+  /** Extension: the node's host name in the tailnet (default "webx86"). */
+  hostname?: string;
+  /** Extension: register as an ephemeral node and store no keys (CheerpX/WebVM always do). */
+  ephemeral?: boolean;
+  /** Extension: 'auto' (default: the first online exit node), a peer's name or IP, or null for none. */
+  exitNode?: string | null;
+  /** Extension: IndexedDB database holding the node's keys (default "webx86-tailscale"). */
+  stateName?: string;
+}
+
+/** What `netmapUpdateCb` receives (tsconnect's notifyNetMap shape, plus `exitNode` as WebVM reads it). */
+export interface NetMap {
+  self: { name: string; addresses: string[]; machineKey: string; nodeKey: string; machineStatus: string; keyExpiry?: string };
+  peers: { name: string; addresses: string[]; machineKey: string; nodeKey: string; online?: boolean; tailscaleSSHEnabled: boolean; exitNode: boolean }[];
+  lockedOut: boolean;
+  /** Extension: the exit node in use (its name), or null. */
+  exitNodeInUse: string | null;
+  /** Extension: the tailnet's MagicDNS domain. */
+  magicDNSSuffix: string;
+}
+
+/** Extension: the network as the elements show it. */
+export interface NetworkStatus {
+  state: number;
+  message: string;
+  loginUrl: string | null;
+  map: NetMap | null;
+  bytesIn: number;
+  bytesOut: number;
 }
 
 export interface LinuxOptions {
@@ -22,16 +68,17 @@ export interface LinuxOptions {
    * compressed) is fetched only once some code has become hot.
    */
   jit?: boolean;
-  /** Tailscale networking: not available in this version; passing it is an error rather than silently offline. */
-  networkInterface?: unknown;
+  networkInterface?: NetworkInterface;
 }
 
 export type CallbackName = 'cpuActivity' | 'diskActivity' | 'diskLatency' | 'processCreated'
   /** Extensions: download totals, disk failures, engine diagnostics. */
-  | 'diskProgress' | 'diskError' | 'warning' | 'log';
+  | 'diskProgress' | 'diskError' | 'warning' | 'log'
+  /** Extension: any change of `networkStatus` (value: the NetworkStatus). */
+  | 'networkStatus';
 
 /** Callback value by event: CheerpX's states and numbers, objects for the extensions. */
-export type CallbackValue = string | number | DiskProgress;
+export type CallbackValue = string | number | DiskProgress | NetworkStatus;
 
 /** diskProgress's value: download totals, and what is going wrong right now (a stall being retried) or null. */
 export interface DiskProgress { bytes: number; requests: number; inFlight: number; cacheHits: number; cacheMisses: number; problem: string | null }
@@ -81,8 +128,14 @@ export class Linux {
    * WebDevice), as in CheerpX. Rejects with a readable Error when a disk cannot be used.
    */
   static async create(opts: LinuxOptions = {}): Promise<Linux> {
-    if (opts.networkInterface) throw new Error('networking (networkInterface) is not available in this version of webx86');
     if (opts.jit !== undefined && typeof opts.jit !== 'boolean') throw new TypeError(`Linux.create: jit must be true or false, got ${JSON.stringify(opts.jit)}`);
+    const ni = opts.networkInterface;
+    if (ni !== undefined && (ni === null || typeof ni !== 'object')) throw new TypeError('networkInterface is an object { authKey, controlUrl, loginUrlCb, stateUpdateCb, netmapUpdateCb }');
+    if (ni?.controlUrl !== undefined && !/^https?:\/\//i.test(ni.controlUrl)) throw new TypeError(`networkInterface.controlUrl must be an http(s) URL, got ${JSON.stringify(ni.controlUrl)}`);
+    const network: NetworkSpec | undefined = ni ? {
+      kind: 'tailscale', authKey: ni.authKey || undefined, controlUrl: ni.controlUrl || undefined, hostname: ni.hostname,
+      ephemeral: ni.ephemeral, exitNode: ni.exitNode, stateName: ni.stateName,
+    } : undefined;
     const mounts = opts.mounts?.length ? opts.mounts : [{ type: 'dir' as const, path: '/', dev: await WebDevice.create('.') }];
     const specs: MountSpec[] = mounts.map((m) => {
       if (!m || typeof m !== 'object') throw new TypeError('each mount is an object { type, path, dev }');
@@ -94,8 +147,9 @@ export class Linux {
     const engine = wrap<EngineApi>(w.worker);
     const devices = mounts.flatMap((m) => (m.dev ? [m.dev] : []));
     const linux = new Linux(engine, w.worker, w.failed, devices);
+    linux.networkInterface = ni ?? null;
     try {
-      await Promise.race([engine.create(specs, proxy((e: EngineEvent) => linux.dispatch(e)), { jit: opts.jit === false ? 'off' : 'on' }), w.failed]);
+      await Promise.race([engine.create(specs, proxy((e: EngineEvent) => linux.dispatch(e)), { jit: opts.jit === false ? 'off' : 'on', network }), w.failed]);
     } catch (e) {
       w.worker.terminate();
       throw new Error(messageOf(e));
@@ -172,7 +226,53 @@ export class Linux {
     this.callbacks.get(eventName)?.delete(cb);
   }
 
+  private networkInterface: NetworkInterface | null = null;
+  private net: NetworkStatus = { state: 0, message: '', loginUrl: null, map: null, bytesIn: 0, bytesOut: 0 };
+
+  /** Extension: the network's last state, login URL, map and byte counts (null without networkInterface). */
+  get networkStatus(): NetworkStatus | null { return this.networkInterface ? this.net : null; }
+
+  /**
+   * CheerpX: start the Tailscale login. With an auth key the node registers and connects
+   * (state 5, then 6); without one, `loginUrlCb` gets the URL the user must visit. Resolves
+   * once the login has begun; progress arrives through the callbacks.
+   */
+  networkLogin(): Promise<void> {
+    if (!this.networkInterface) return Promise.reject(new Error('this Linux instance has no network: pass networkInterface to Linux.create'));
+    return this.call(this.engine.networkLogin());
+  }
+
+  /** Extension: log out of the tailnet and forget the node (state 2). */
+  networkLogout(): Promise<void> {
+    if (!this.networkInterface) return Promise.reject(new Error('this Linux instance has no network: pass networkInterface to Linux.create'));
+    return this.call(this.engine.networkLogout());
+  }
+
+  private dispatchNetwork(e: Extract<EngineEvent, { type: `network${string}` }>): void {
+    const ni = this.networkInterface;
+    const safe = (f: (() => void) | undefined) => { try { f?.(); } catch (err) { console.error(err); } };
+    switch (e.type) {
+      case 'networkState':
+        this.net = { ...this.net, state: e.state, message: e.message, loginUrl: e.state === 2 ? this.net.loginUrl : null };
+        safe(() => ni?.stateUpdateCb?.(e.state));
+        break;
+      case 'networkLoginUrl':
+        this.net = { ...this.net, loginUrl: e.url };
+        safe(() => ni?.loginUrlCb?.(e.url));
+        break;
+      case 'networkMap':
+        this.net = { ...this.net, map: e.map as NetMap };
+        safe(() => ni?.netmapUpdateCb?.(e.map as NetMap));
+        break;
+      case 'networkActivity':
+        this.net = { ...this.net, bytesIn: e.bytesIn, bytesOut: e.bytesOut };
+        break;
+    }
+    for (const cb of this.callbacks.get('networkStatus') ?? []) safe(() => cb(this.net));
+  }
+
   private dispatch(e: EngineEvent): void {
+    if (e.type === 'networkState' || e.type === 'networkLoginUrl' || e.type === 'networkMap' || e.type === 'networkActivity') return this.dispatchNetwork(e);
     const value: CallbackValue =
       e.type === 'cpuActivity' || e.type === 'diskActivity' ? e.state
         : e.type === 'diskLatency' ? e.ms

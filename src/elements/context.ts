@@ -33,6 +33,9 @@ export interface VmStatus {
   error: string | null;
   /** Exit status of the last run of `cmd`. */
   exitStatus: number | null;
+  /** Bytes received and sent through the VM's network; absent without networking. */
+  netBytesIn?: number;
+  netBytesOut?: number;
 }
 
 /** Where a terminal's output goes. */

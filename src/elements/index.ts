@@ -4,5 +4,6 @@ export { parseList, mergeEnv } from './attributes.js';
 export { XDisk } from './disk.js';
 export { XTerminal } from './terminal.js';
 export { XVmStatus } from './vm-status.js';
+export { XTailscaleLogin, TAILSCALE_STATES } from './tailscale-login.js';
 export { vmContext } from './context.js';
 export type { VmHost, VmStatus, VmPhase, TerminalSink, TerminalSession, PtySession } from './context.js';

@@ -33,6 +33,7 @@ const LATENCY_SAMPLES = 30;
  * @csspart disk - The disk indicator, latency and cache hit rate.
  * @csspart disk-problem - What is going wrong with the disk while it lasts (a stalled server being retried); absent otherwise.
  * @csspart bytes - Bytes downloaded and requests.
+ * @csspart network - Bytes received and sent through the VM's network (only with networking, e.g. `<x-tailscale-login>`).
  * @csspart error - The error message (role="alert"); empty without an error.
  *
  * @cssprop --x-vm-status-color - Text colour (default: inherited).
@@ -289,7 +290,7 @@ export class XVmStatus extends LitElement {
     return html`
       ${this.renderPhase(s)}
       ${s
-        ? html`<div class="row meters">${this.renderCpu(s)}${this.renderDisk(s, true)}${this.renderBytes(s, true)}</div>`
+        ? html`<div class="row meters">${this.renderCpu(s)}${this.renderDisk(s, true)}${this.renderBytes(s, true)}${this.renderNetwork(s)}</div>`
         : nothing}
       ${this.renderError()}
     `;
@@ -300,7 +301,7 @@ export class XVmStatus extends LitElement {
     const figures = s && !this.errorText;
     return html`<div class="line">
       ${this.renderPhase(s)}${this.renderError()}
-      ${figures ? html`${this.renderCpu(s)}${this.renderDisk(s, false)}${this.renderBytes(s, false)}` : nothing}
+      ${figures ? html`${this.renderCpu(s)}${this.renderDisk(s, false)}${this.renderBytes(s, false)}${this.renderNetwork(s)}` : nothing}
     </div>`;
   }
 
@@ -347,6 +348,14 @@ export class XVmStatus extends LitElement {
     const inFlight = s.inFlight > 0 ? `, ${s.inFlight} in progress` : '';
     return html`<span part="bytes" class="item muted">
       ${formatBytes(s.bytesDownloaded)} downloaded${details ? ` in ${requests}${inFlight}` : ''}
+    </span>`;
+  }
+
+  /** Bytes through the VM's network (Tailscale), when it has one. */
+  private renderNetwork(s: VmStatus) {
+    if (s.netBytesIn === undefined || s.netBytesOut === undefined) return nothing;
+    return html`<span part="network" class="item muted" title="Bytes through the VM's network: received, sent">
+      Network ↓ ${formatBytes(s.netBytesIn)} ↑ ${formatBytes(s.netBytesOut)}
     </span>`;
   }
 

@@ -1,6 +1,6 @@
 import { LitElement, html, css } from 'lit';
 import { ContextProvider } from '@lit/context';
-import { Linux, type CallbackValue, type DiskProgress, type MountPointConfiguration } from '../api/linux.js';
+import { Linux, type CallbackValue, type DiskProgress, type MountPointConfiguration, type NetworkInterface, type NetworkStatus } from '../api/linux.js';
 import { DEFAULT_ENV, type RunOptions } from '../host/worker/protocol.js';
 import { mergeEnv, parseList } from './attributes.js';
 import { vmContext, type PtySession, type TerminalSession, type TerminalSink, type VmHost, type VmStatus } from './context.js';
@@ -41,7 +41,7 @@ export function parseEnv(v: string | null | undefined): string[] {
  * @fires vm-warning - Something the user should know that did not stop the machine (detail: { message }).
  * @fires vm-status - Anything in `status` changed (detail: VmStatus).
  * @fires vm-activity - CPU or disk activity changed (detail: { cpu, disk, latencyMs }).
- * @slot - `<x-disk>`, `<x-terminal>`, `<x-vm-status>` and any other content.
+ * @slot - `<x-disk>`, `<x-terminal>`, `<x-vm-status>`, `<x-tailscale-login>` (boots the VM with Tailscale networking) and any other content.
  */
 export class XVm extends LitElement implements VmHost {
   static override properties = {
@@ -173,6 +173,12 @@ export class XVm extends LitElement implements VmHost {
     return mounts.sort((a, b) => a.path.split('/').length - b.path.split('/').length || a.path.localeCompare(b.path));
   }
 
+  /** Tailscale networking when an `<x-tailscale-login>` is inside (the first one configures it). */
+  private collectNetwork(): NetworkInterface | undefined {
+    const el = [...this.querySelectorAll('x-tailscale-login')].find((d) => d.closest('x-vm') === this) as (Element & { networkInterface?: () => NetworkInterface }) | undefined;
+    return el?.networkInterface?.();
+  }
+
   /** Boot (if not running) and run `cmd`. Resolves when the machine is up. */
   async start(): Promise<void> {
     if (this.linux || this._status.phase === 'loading' || this._status.phase === 'booting') return;
@@ -185,7 +191,7 @@ export class XVm extends LitElement implements VmHost {
       this.setStatus({ phase: 'booting', message: 'Starting the engine and reading the disk…' });
       const jit = this.jit.trim().toLowerCase();
       if (jit !== 'on' && jit !== 'off' && jit !== '') throw new Error(`<x-vm jit="${this.jit}">: jit is "on" or "off"`);
-      linux = await Linux.create({ mounts, jit: jit !== 'off' });
+      linux = await Linux.create({ mounts, jit: jit !== 'off', networkInterface: this.collectNetwork() });
     } catch (e) {
       if (gen !== this.generation) return;
       const message = (e as Error).message;
@@ -237,6 +243,14 @@ export class XVm extends LitElement implements VmHost {
     });
     linux.registerCallback('diskError', (v) => this.fail(`disk: ${v as string}`));
     linux.registerCallback('log', (v) => console.debug(`webx86: ${v as string}`));
+    if (linux.networkStatus) {
+      // Network activity for <x-vm-status>: byte totals through the tunnel.
+      this.setStatus({ netBytesIn: 0, netBytesOut: 0 });
+      linux.registerCallback('networkStatus', (v) => {
+        const n = v as NetworkStatus;
+        if (n.bytesIn !== this._status.netBytesIn || n.bytesOut !== this._status.netBytesOut) this.setStatus({ netBytesIn: n.bytesIn, netBytesOut: n.bytesOut });
+      });
+    }
     linux.registerCallback('warning', (v) => {
       console.warn(`webx86: ${v as string}`);
       this.dispatchEvent(new CustomEvent('vm-warning', { detail: { message: v as string } }));

@@ -62,6 +62,15 @@ describe('<x-vm-status>', () => {
     expect(words('bytes')).to.equal('1.5 kB downloaded in 1 request');
   });
 
+  it('shows network bytes in and out only when the VM has a network', async () => {
+    vm.setStatus({ phase: 'running' });
+    await el.updateComplete;
+    expect(partEl('network')).to.equal(null);
+    vm.setStatus({ netBytesIn: 2_500_000, netBytesOut: 812 });
+    await el.updateComplete;
+    expect(words('network')).to.equal('Network ↓ 2.5 MB ↑ 812 B');
+  });
+
   it('marks CPU and disk busy while they wait, and says so to screen readers', async () => {
     expect(partEl('cpu').classList.contains('busy')).to.equal(false);
     expect(words('cpu')).to.match(/idle$/);

@@ -14,6 +14,7 @@ import { fsckMain } from './fsck.js';
 import { EIO, strerror } from '../../engine/linux/errno.js';
 import { shellExitCode } from '../../engine/linux/task.js';
 import { HostStack } from './net-host.js';
+import type { NetStack } from '../../engine/net/stack.js';
 import { getServers } from 'node:dns';
 import type { Kernel } from '../../engine/linux/kernel.js';
 
@@ -51,9 +52,15 @@ options:
   --cwd DIR                  working directory in the guest (default /)
   --env NAME=VALUE           environment variable (repeatable; default PATH, HOME, TERM)
   --uid N, --gid N           credentials (default 0, root)
-  --net host|none            the guest's network: host (default) makes guest sockets the host's
+  --net host|none|tailscale  the guest's network: host (default) makes guest sockets the host's
                              sockets (127.0.0.1 is the host's loopback); none gives a loopback
-                             inside the VM only (other destinations: Network is unreachable)
+                             inside the VM only (other destinations: Network is unreachable);
+                             tailscale joins a tailnet (WireGuard over DERP) before the program runs
+  --ts-control URL           Tailscale control server (default https://controlplane.tailscale.com)
+  --ts-authkey KEY           pre-auth key; without one the login URL is printed and awaited
+  --ts-state FILE            keep the node's keys in FILE (the same node next time); default: none
+  --ts-hostname NAME         the node's name in the tailnet (default webx86)
+  --ts-exit-node NAME|auto|none  exit node for traffic outside the tailnet (default auto)
   --jit on|off|force         translate hot code to WebAssembly (on, default), interpret only (off),
                              or translate everything at first execution (force: for testing)
   --debug                    log unimplemented system calls and internal errors to stderr, and
@@ -100,6 +107,11 @@ async function run(args: string[]): Promise<number> {
         uid: { type: 'string' },
         net: { type: 'string' },
         jit: { type: 'string' },
+        'ts-control': { type: 'string' },
+        'ts-authkey': { type: 'string' },
+        'ts-state': { type: 'string' },
+        'ts-hostname': { type: 'string' },
+        'ts-exit-node': { type: 'string' },
         gid: { type: 'string' },
         debug: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -130,8 +142,18 @@ async function run(args: string[]): Promise<number> {
     root = d.fs;
   } else if (o.overlay || o.chunked || o.rw) { process.stderr.write('webx86: --overlay, --chunked and --rw go with --disk\n'); return 2; }
   const netMode = o.net ?? 'host';
-  if (netMode !== 'host' && netMode !== 'none') { process.stderr.write(`webx86: --net wants host or none, got '${netMode}'\n`); return 2; }
-  const network = netMode === 'host' ? new HostStack() : undefined;
+  if (netMode !== 'host' && netMode !== 'none' && netMode !== 'tailscale') { process.stderr.write(`webx86: --net wants host, none or tailscale, got '${netMode}'\n`); return 2; }
+  if (netMode !== 'tailscale' && (o['ts-control'] || o['ts-authkey'] || o['ts-state'] || o['ts-hostname'] || o['ts-exit-node'])) { process.stderr.write('webx86: the --ts-* options go with --net tailscale\n'); return 2; }
+  let network: NetStack | undefined;
+  let closeNetwork = () => {};
+  if (netMode === 'host') { const h = new HostStack(); network = h; closeNetwork = () => h.close(); }
+  else if (netMode === 'tailscale') {
+    const { joinTailnet } = await import('./tailscale.js');
+    const ts = await joinTailnet({ controlUrl: o['ts-control'], authKey: o['ts-authkey'], statePath: o['ts-state'], hostname: o['ts-hostname'], exitNode: o['ts-exit-node'], debug: !!o.debug });
+    if (typeof ts === 'string') { process.stderr.write(`webx86: ${ts}\n`); return 1; }
+    network = ts.stack;
+    closeNetwork = ts.close;
+  }
   const jit = o.jit ?? 'on';
   if (jit !== 'on' && jit !== 'off' && jit !== 'force') { process.stderr.write(`webx86: --jit wants on, off or force, got '${jit}'\n`); return 2; }
   const debug = o.debug ? (msg: string) => process.stderr.write(`webx86: ${msg}\n`) : undefined;
@@ -140,11 +162,11 @@ async function run(args: string[]): Promise<number> {
   const terminal = process.stdin.isTTY && process.stdout.isTTY ? new NodeTerminal() : undefined;
   const machine = await createMachine({ root, mounts, debug, terminal, network, jit });
   const { kernel } = machine;
-  if (network && !(await namesServer(kernel))) network.dnsServers = getServers();
+  if (network instanceof HostStack && !(await namesServer(kernel))) network.dnsServers = getServers();
   const env = o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', `TERM=${process.env.TERM ?? 'xterm'}`];
   const hostStdio = () => [new HostInputFile(process.stdin), new HostOutputFile(process.stdout, 'pipe:[stdout]'), new HostOutputFile(process.stderr, 'pipe:[stderr]')];
   // Awaited: with --rw, closing the disk writes back the file system before the process exits.
-  const close = async () => { network?.close(); terminal?.dispose(); process.stdin.pause(); process.stdin.unref?.(); await disk?.close(); };
+  const close = async () => { closeNetwork(); terminal?.dispose(); process.stdin.pause(); process.stdin.unref?.(); await disk?.close(); };
   const path = positionals[0];
   const spawnOpts = {
     argv: positionals, env, cwd: o.cwd ?? '/', uid: Number(o.uid ?? 0), gid: Number(o.gid ?? 0),

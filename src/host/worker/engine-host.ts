@@ -13,6 +13,7 @@ import { IdbBlockStore } from '../../engine/block/idb.js';
 import { WritebackTimer } from '../../engine/fs/writeback.js';
 import { buildMounts, type BuiltMounts } from './mounts.js';
 import { DEFAULT_ENV, type DeviceSpec, type EngineApi, type EngineOptions, type EventFn, type MountSpec, type RunOptions, type WriteFn } from './protocol.js';
+import type { WorkerNetwork } from './tailscale.js';
 
 /** Console output kept while no console is attached, replayed when one attaches. */
 const BACKLOG_LIMIT = 256 * 1024;
@@ -116,13 +117,27 @@ export class EngineHost implements EngineApi {
   private busy = false;
   private writeback: WritebackTimer | null = null;
   private readonly warned = new Set<string>();
+  private network: WorkerNetwork | null = null;
+  private resolvConf = '';
+  private dnsSuffix: string | null = null;
 
   async create(mounts: MountSpec[], events: EventFn, options: EngineOptions = {}): Promise<void> {
     if (this.machine) throw new Error('this Linux instance is already created');
     this.events = events;
     this.built = await buildMounts(mounts);
-    const m = await createMachine({ root: this.built.root, mounts: this.built.mounts, terminal: this.console, jit: options.jit === 'off' ? 'off' : 'on', debug: (message) => this.events({ type: 'log', message }) });
+    const network = options.network;
+    if (network) {
+      if (network.kind !== 'tailscale') throw new Error(`unknown network kind ${JSON.stringify((network as { kind: unknown }).kind)}`);
+      // Loaded only here: a page without networking never fetches the network code.
+      const { startTailscale } = await import('./tailscale.js');
+      this.network = await startTailscale(network, (e) => this.events(e), (suffix) => { this.dnsSuffix = suffix; void this.writeResolvConf(suffix); });
+    }
+    const m = await createMachine({
+      root: this.built.root, mounts: this.built.mounts, terminal: this.console, jit: options.jit === 'off' ? 'off' : 'on',
+      debug: (message) => this.events({ type: 'log', message }), network: this.network?.net.stack,
+    });
     this.machine = m;
+    if (this.dnsSuffix !== null) void this.writeResolvConf(this.dnsSuffix);
     m.kernel.sched.onProcessExit = (p) => {
       const done = this.exits.get(p);
       if (done) { this.exits.delete(p); done(p.exitStatus); }
@@ -151,6 +166,27 @@ export class EngineHost implements EngineApi {
       fs.onError = (r) => this.warn(`${r.message} (${r.advice})`);
     }
     this.writeback = timer;
+  }
+
+  private needNetwork(): WorkerNetwork {
+    if (!this.network) throw new Error('this machine has no network: pass networkInterface to Linux.create');
+    return this.network;
+  }
+
+  async networkLogin(): Promise<void> { await this.needNetwork().net.login(); }
+  async networkLogout(): Promise<void> { await this.needNetwork().net.logout(); }
+
+  /**
+   * MagicDNS for the guest's resolver: /etc/resolv.conf names 100.100.100.100 and searches the
+   * tailnet's domain, as tailscaled does on Linux (net/dns direct mode). Best effort: a
+   * read-only root keeps its own file, with a warning.
+   */
+  private async writeResolvConf(suffix: string): Promise<void> {
+    const text = `# written by webx86: Tailscale MagicDNS\nnameserver 100.100.100.100\n${suffix ? `search ${suffix}\n` : ''}`;
+    if (!this.machine || text === this.resolvConf) return;
+    this.resolvConf = text;
+    const r = await this.machine.kernel.vfs.writeFile('/etc/resolv.conf', text);
+    if (r < 0) this.events({ type: 'warning', message: `cannot write /etc/resolv.conf for MagicDNS (${strerror(-r)}): tailnet names will not resolve by name` });
   }
 
   /** Write back what the guest wrote and make it durable (the page going hidden, `Linux.sync`). */
@@ -318,6 +354,8 @@ export class EngineHost implements EngineApi {
     for (const pty of this.ptys.values()) pty.close();
     this.ptys.clear();
     for (const p of [...m.kernel.processes.values()]) if (!p.zombie) m.kernel.sched.exitProcess(p, 9);
+    this.network?.close();
+    this.network = null;
     await this.built?.close();
     this.machine = null;
   }

@@ -63,17 +63,54 @@ export type EngineEvent =
   | { type: 'processCreated'; pid: number }
   /** Something the user should know that did not stop the machine. */
   | { type: 'warning'; message: string }
-  | { type: 'log'; message: string };
+  | { type: 'log'; message: string }
+  | NetworkEvent;
 
 export type EventFn = (e: EngineEvent) => void;
 
-/** How the machine runs code: the JIT tier on (default) or the interpreter alone (comparisons, debugging). */
-export interface EngineOptions { jit?: 'on' | 'off' }
+/**
+ * The machine's network beyond loopback. Tailscale runs in the engine's worker, next to the
+ * kernel, so guest packets never cross postMessage; only these settings, the login calls and
+ * the `network*` events do.
+ */
+export interface NetworkSpec {
+  kind: 'tailscale';
+  authKey?: string;
+  controlUrl?: string;
+  hostname?: string;
+  /** Register as an ephemeral node and store no keys (a reload is a new node). */
+  ephemeral?: boolean;
+  /** 'auto' (default: the first online exit node), a peer's name/IP, or null (none). */
+  exitNode?: string | null;
+  /** IndexedDB database for the node's keys (default "webx86-tailscale"). */
+  stateName?: string;
+}
+
+/** Tailscale's view, as events: CheerpX's callbacks are built on them. */
+export type NetworkEvent =
+  | { type: 'networkState'; state: number; message: string }
+  | { type: 'networkLoginUrl'; url: string }
+  /** The CheerpX-shaped netmap (src/net/tailscale/control/netmap.ts NetMapView). */
+  | { type: 'networkMap'; map: unknown }
+  /** Totals through the tunnel, at most every 500 ms while traffic flows. */
+  | { type: 'networkActivity'; bytesIn: number; bytesOut: number };
+
+/** How the machine is built beyond its mounts. */
+export interface EngineOptions {
+  /** The JIT tier on (default) or the interpreter alone (comparisons, debugging). */
+  jit?: 'on' | 'off';
+  /** The network beyond loopback (Tailscale); absent: loopback only. */
+  network?: NetworkSpec;
+}
 
 /** The worker's side: what `Linux` calls. Errors are thrown as Error with a readable message. */
 export interface EngineApi {
   /** Build the machine from mounts. Rejects with a readable message (bad image, unreachable server). */
   create(mounts: MountSpec[], events: EventFn, options?: EngineOptions): Promise<void>;
+  /** CheerpX's networkLogin(): register (auth key or login URL); progress comes as network* events. */
+  networkLogin(): Promise<void>;
+  /** Log the node out of the tailnet and forget it (extension). */
+  networkLogout(): Promise<void>;
   /** Run a program; resolves when it exits. Its stdio is the console. */
   run(path: string, args: string[], opts: RunOptions): Promise<{ status: number }>;
   /** Where console output goes (null: buffer it until a console attaches). */

@@ -1,0 +1,240 @@
+/**
+ * Tailscale as the machine's network: the glue between the control plane (ipn.ts), the data
+ * plane (net/wireguard over net/derp) and the VM's IP stack (net/ip), giving the kernel a
+ * `NetStack` (engine/net/stack.ts) for everything that is not loopback.
+ *
+ *   guest socket → IpStack → PacketLink → WireGuard Device → DerpBind → DerpRegions → WebSocket
+ *
+ * From each netmap: the stack's addresses (the node's 100.x and fd7a: addresses, plus quad-100
+ * for MagicDNS) and routes (the tailnet ranges, and the default routes when an exit node is in
+ * use); WireGuard peers with their allowed IPs (an exit node's 0.0.0.0/0 and ::/0 only for the
+ * chosen one) and their home DERP region as endpoint. MagicDNS (magicdns.ts) is served by
+ * sockets on the stack itself at 100.100.100.100:53, UDP and TCP.
+ *
+ * Everything here runs in the engine's worker, next to the kernel: packets never cross a
+ * postMessage boundary. It is loaded by dynamic import() only when a machine asks for
+ * Tailscale, so a page without networking downloads none of it.
+ */
+import { parseKey } from '../crypto/index.js';
+import { DerpBind, type DerpEndpoint } from '../derp/bind.js';
+import { DerpRegions } from '../derp/regions.js';
+import type { DerpState } from '../derp/client.js';
+import { IpStack, type PacketLink } from '../ip/index.js';
+import { Device } from '../wireguard/device.js';
+import { parsePrefix, type Prefix } from '../wireguard/allowedips.js';
+import type { DatagramSocket, InetAddr, StreamConn, StreamListener } from '../../engine/net/stack.js';
+import { NetMap, isExitNode } from './control/netmap.js';
+import type { NetMapView } from './control/netmap.js';
+import type { Node } from './control/tailcfg.js';
+import { IpnState, TailscaleBackend, type BackendOptions, type HomeDerp } from './ipn.js';
+import { QUAD100_V4, QUAD100_V6, answerQuery } from './magicdns.js';
+
+/** net/tstun/mtu.go safeTUNMTU: Tailscale's default inner MTU. */
+const TAILSCALE_MTU = 1280;
+/** tsaddr.CGNATRange and TailscaleULARange: routed to the tunnel even without a peer (unreachable is answered, not leaked). */
+const TAILNET_ROUTES = ['100.64.0.0/10', 'fd7a:115c:a1e0::/48'];
+
+export interface TailscaleNetworkOptions extends Omit<BackendOptions, 'derp' | 'onNetMap'> {
+  onNetMap?: (view: NetMapView) => void;
+  /**
+   * DERP over ws:// instead of wss:// (Go's TS_DEBUG_USE_DERP_HTTP), for a derper serving plain
+   * HTTP on loopback in tests. Default: true when the control URL is http://.
+   */
+  derpPlainHttp?: boolean;
+}
+
+interface DnsSockets { udp4?: DatagramSocket; udp6?: DatagramSocket; tcp: StreamListener[] }
+
+export interface NetworkStats { bytesIn: number; bytesOut: number; packetsIn: number; packetsOut: number }
+
+export class TailscaleNetwork {
+  readonly backend: TailscaleBackend;
+  /** The machine's non-loopback NetStack. */
+  readonly stack: IpStack;
+  readonly stats: NetworkStats = { bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0 };
+  private device: Device<DerpEndpoint> | null = null;
+  private regions: DerpRegions | null = null;
+  private bind: DerpBind | null = null;
+  private deviceKey: Uint8Array | null = null;
+  private readonly link: PacketLink;
+  private homeWaiters: ((s: DerpState) => void)[] = [];
+  private homeState: DerpState = 'idle';
+  private dns: DnsSockets | null = null;
+  private readonly log: (m: string) => void;
+  private readonly plainHttp: boolean;
+
+  constructor(private readonly o: TailscaleNetworkOptions) {
+    this.log = o.log ?? (() => {});
+    this.plainHttp = o.derpPlainHttp ?? /^http:/i.test(o.controlUrl ?? '');
+    this.link = {
+      mtu: TAILSCALE_MTU,
+      onPacket: null,
+      send: (p) => {
+        this.stats.packetsOut++;
+        this.stats.bytesOut += p.length;
+        this.device?.send(p);
+      },
+    };
+    this.stack = new IpStack(this.link, { name: 'tailscale', ifName: 'tailscale0', addresses: [] });
+    this.backend = new TailscaleBackend({
+      ...o,
+      derp: (region, nodePrivate) => this.connectHome(region.RegionID, nodePrivate),
+      onNetMap: (view, nm, exit) => { this.applyNetMap(nm, exit); o.onNetMap?.(view); },
+    });
+  }
+
+  get state(): IpnState { return this.backend.state; }
+
+  /** Load keys; resume a stored login (state 5 → 6) or wait for login() in state 2. */
+  start(): Promise<void> { return this.backend.start(); }
+  /** CheerpX's networkLogin(). */
+  login(): Promise<void> { return this.backend.login(); }
+  logout(): Promise<void> { return this.backend.logout(); }
+
+  close(): void {
+    this.backend.stop();
+    this.regions?.close();
+    this.device?.close();
+    this.stack.close();
+  }
+
+  // ---- data plane -----------------------------------------------------------------------
+
+  /** The WireGuard device for the node key (a new one if the key changed: expiry, logout). */
+  private ensureDevice(nodePrivate: Uint8Array): void {
+    if (this.device && this.deviceKey && equal(this.deviceKey, nodePrivate)) return;
+    this.regions?.close();
+    this.device?.close();
+    this.regions = null;
+    this.bind = null;
+    this.deviceKey = nodePrivate;
+    const bind = { send: (m: Uint8Array, ep: DerpEndpoint) => this.bind?.send(m, ep), endpointBytes: (ep: DerpEndpoint) => ep.key };
+    this.device = new Device<DerpEndpoint>({
+      privateKey: nodePrivate, bind, mtu: TAILSCALE_MTU, log: this.log,
+      onPacket: (p) => {
+        this.stats.packetsIn++;
+        this.stats.bytesIn += p.length;
+        this.link.onPacket?.(p);
+      },
+    });
+  }
+
+  /** ipn's DerpConnect: resolves when the home region is connected; the handle's onClose fires when it drops. */
+  private async connectHome(regionId: number, nodePrivate: Uint8Array): Promise<HomeDerp> {
+    this.ensureDevice(nodePrivate);
+    const map = this.backend.netmap.derpMap;
+    if (!map) throw new Error('no DERP map yet');
+    if (!this.regions) {
+      this.homeState = 'connecting';
+      this.regions = new DerpRegions({
+        privateKey: nodePrivate, derpMap: map, homeRegion: regionId, plainHttp: this.plainHttp, log: this.log,
+        onHomeState: (s) => { this.homeState = s; for (const w of this.homeWaiters.splice(0)) w(s); },
+        onError: (e, r) => this.log(`DERP region ${r}: ${e.message}`),
+      });
+      this.bind = new DerpBind(this.regions, this.backend.discoPrivateKey);
+      this.bind.attach(this.device!);
+    } else {
+      this.regions.setDerpMap(map);
+      this.regions.setHomeRegion(regionId);
+    }
+    while (this.homeState !== 'connected') {
+      const s = await new Promise<DerpState>((r) => this.homeWaiters.push(r));
+      if (s === 'closed') throw new Error(`the DERP connection to region ${regionId} closed`);
+    }
+    const handle: HomeDerp = {
+      onClose: null,
+      close: () => {},
+    };
+    const watch = () => this.homeWaiters.push((s) => {
+      if (s === 'connected') { watch(); return; }
+      handle.onClose?.(`home DERP ${s}`);
+    });
+    watch();
+    return handle;
+  }
+
+  private applyNetMap(nm: NetMap, exit: Node | null): void {
+    const self = nm.self;
+    if (!self) return;
+    this.ensureDevice(this.backend.nodePrivateKey);
+    // WireGuard peers: key, allowed IPs, home DERP region.
+    const want = new Set<string>();
+    for (const p of nm.peers.values()) {
+      let key: Uint8Array;
+      try { key = parseKey('nodePublic', p.Key); } catch { continue; }
+      want.add(hex(key));
+      const allowed = NetMap.allowedIPs(p).filter((a) => p === exit || !/^(0\.0\.0\.0|::)\/0$/.test(a));
+      const prefixes: Prefix[] = [];
+      for (const a of allowed) { try { prefixes.push(parsePrefix(a)); } catch { /* a prefix we cannot parse is skipped */ } }
+      this.device!.setPeer({ publicKey: key, allowedIPs: prefixes, endpoint: { key, region: NetMap.homeDERP(p) } });
+    }
+    for (const peer of this.device!.allPeers()) if (!want.has(hex(peer.publicKey))) this.device!.removePeer(peer.publicKey);
+    // The stack: our addresses, quad-100, the tailnet, and the exit node's default routes.
+    const addresses = [...(self.Addresses ?? []), `${QUAD100_V4}/32`, `${QUAD100_V6}/128`];
+    const routes = [...TAILNET_ROUTES, ...(exit && isExitNode(exit) ? ['0.0.0.0/0', '::/0'] : [])];
+    this.stack.configure({ addresses, routes });
+    this.startDns(nm);
+  }
+
+  // ---- MagicDNS -------------------------------------------------------------------------
+
+  private startDns(nm: NetMap): void {
+    if (this.dns) return;
+    const dns: DnsSockets = { tcp: [] };
+    this.dns = dns;
+    for (const [family, text, bytes] of [[2, QUAD100_V4, v4(QUAD100_V4)], [10, QUAD100_V6, v6Quad100()]] as const) {
+      const at: InetAddr = { family, addr: bytes, port: 53 };
+      const u = this.stack.datagram('udp', at, {});
+      if (typeof u === 'number') { this.log(`MagicDNS: cannot bind UDP ${text}:53 (errno ${-u})`); continue; }
+      u.onChange = () => {
+        for (let d; (d = u.recv()); ) {
+          const a = answerQuery(d.data, this.backend.netmap);
+          if (a) u.send(a, d.from);
+        }
+      };
+      if (family === 2) dns.udp4 = u; else dns.udp6 = u;
+      const l = this.stack.listen(at, 16, {});
+      if (typeof l === 'number') { this.log(`MagicDNS: cannot listen on TCP ${text}:53 (errno ${-l})`); continue; }
+      l.onChange = () => { for (let c; (c = l.accept()); ) this.serveDnsTcp(c); };
+      dns.tcp.push(l);
+    }
+    void nm;
+  }
+
+  /** DNS over TCP (RFC 1035 §4.2.2): each message prefixed with its 2-byte length. */
+  private serveDnsTcp(c: StreamConn): void {
+    let buf = new Uint8Array(0);
+    const chunk = new Uint8Array(4096);
+    c.onChange = () => {
+      for (;;) {
+        const n = c.read(chunk);
+        if (n <= 0) { if (n === 0 || c.state === 'closed') c.close(); break; }
+        const nb = new Uint8Array(buf.length + n); nb.set(buf); nb.set(chunk.subarray(0, n), buf.length); buf = nb;
+      }
+      while (buf.length >= 2) {
+        const len = (buf[0] << 8) | buf[1];
+        if (buf.length < 2 + len) break;
+        const a = answerQuery(buf.subarray(2, 2 + len), this.backend.netmap);
+        buf = buf.slice(2 + len);
+        if (!a) continue;
+        const out = new Uint8Array(2 + a.length);
+        out[0] = a.length >> 8; out[1] = a.length & 0xff; out.set(a, 2);
+        c.write(out);
+      }
+    };
+  }
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+function v4(s: string): Uint8Array { return Uint8Array.from(s.split('.').map(Number)); }
+/** fd7a:115c:a1e0::53 */
+function v6Quad100(): Uint8Array { return Uint8Array.of(0xfd, 0x7a, 0x11, 0x5c, 0xa1, 0xe0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53); }
+
+export { IpnState };
