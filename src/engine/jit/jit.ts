@@ -15,7 +15,7 @@
 import type binaryenT from 'binaryen';
 import type { AddressSpace } from '../mem/address-space.js';
 import type { Cpu } from '../cpu/cpu.js';
-import { cond } from '../cpu/flags.js';
+import { cond, getFlags } from '../cpu/flags.js';
 import { FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
 import { generate, type CodegenOut } from './codegen.js';
 import { MAX_BLOCKS, formRegion, regionKey, type Region } from './region.js';
@@ -119,6 +119,12 @@ const scratchCpu = { s: scratch } as unknown as Cpu;
 function condHelper(lop: number, la: number, lb: number, lres: number, flags: number, cc: number): number {
   scratch[LOP] = lop; scratch[LA] = la; scratch[LB] = lb; scratch[LRES] = lres; scratch[FLAGS] = flags;
   return cond(scratchCpu, cc) ? 1 : 0;
+}
+
+/** EFLAGS materialised from a lazy record (pushf), as getFlags() computes it. */
+function flagsHelper(lop: number, la: number, lb: number, lres: number, flags: number): number {
+  scratch[LOP] = lop; scratch[LA] = la; scratch[LB] = lb; scratch[LRES] = lres; scratch[FLAGS] = flags;
+  return getFlags(scratchCpu);
 }
 
 export class Jit {
@@ -226,7 +232,7 @@ export class Jit {
       const comp = r.compiled!;
       fn = comp.instances.get(c.mem) ?? null;
       if (fn === null) {
-        const inst = new WebAssembly.Instance(comp.module, { e: { m: c.mem.memory, c: condHelper } });
+        const inst = new WebAssembly.Instance(comp.module, { e: { m: c.mem.memory, c: condHelper, f: flagsHelper } });
         fn = inst.exports.f as RegionFn;
         comp.instances.set(c.mem, fn);
       }

@@ -42,6 +42,7 @@ export type Insn =
   | { op: 'xchg'; a: number; b: number }
   | { op: 'cdq' } | { op: 'cwde' } | { op: 'nop' } | { op: 'leave' }
   | { op: 'bswap'; r: number }
+  | { op: 'pushf' } | { op: 'popf' } | { op: 'cld' } | { op: 'std' }
   // Block terminators:
   | { op: 'jcc'; cc: number; target: number }
   | { op: 'jmp'; target: number }
@@ -174,6 +175,10 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
     }
     case 0x90: return { op: 'nop' };
     case 0x98: return { op: 'cwde' };
+    case 0x9c: return { op: 'pushf' };
+    case 0x9d: return { op: 'popf' };
+    case 0xfc: return { op: 'cld' };
+    case 0xfd: return { op: 'std' };
     case 0x99: return { op: 'cdq' };
     case 0xa1: case 0xa3: {
       const m: Opnd = { k: 'm', m: { base: -1, index: -1, scale: 0, disp: r.s32(), seg } };
