@@ -160,6 +160,7 @@ class Gen {
   }
   private setRegVal(r: number, size: number, v: X): X {
     if (size === 4) return this.setReg(r, v);
+    if (size === 2) return this.setReg(r, this.or(this.and(this.reg(r), this.c(~0xffff)), this.and(v, this.c(0xffff))));
     if (r < 4) return this.setReg(r, this.or(this.and(this.reg(r), this.c(~0xff)), this.and(v, this.c(0xff))));
     return this.setReg(r - 4, this.or(this.and(this.reg(r - 4), this.c(~0xff00)), this.shl(this.and(v, this.c(0xff)), this.c(8))));
   }
@@ -287,7 +288,7 @@ class Gen {
     switch (i.op) {
       case 'nop': return;
       case 'alu': {
-        const sz = i.size === 4 ? 2 : 0, mask = i.size === 4 ? -1 : 0xff;
+        const sz = i.size === 4 ? 2 : i.size === 2 ? 1 : 0, mask = i.size === 4 ? -1 : i.size === 2 ? 0xffff : 0xff;
         const writes = i.k !== 7 && i.k !== 8;
         this.prep(i.dst, i.size, writes ? PROT_READ | PROT_WRITE : PROT_READ, out);
         this.prep(i.src, i.size, PROT_READ, out);

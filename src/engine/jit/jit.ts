@@ -63,8 +63,8 @@ export function invalidateRegion(r: JitRegion): void {
 export const HOT_HITS = 1024;
 /** Region size limits in 'force' mode (many small regions) and for a retry after a Relooper failure. */
 const FORCE_BLOCKS = 16, RETRY_BLOCKS = 8;
-/** Interpretation time of hot code before binaryen is loaded: its load costs 0.4-0.9 s of CPU in Node (src/host/node/binaryen.ts). */
-const LOAD_AFTER_MS = 300;
+/** Interpretation time of hot code before binaryen is loaded (its load costs 0.4-0.9 s of CPU in Node, src/host/node/binaryen.ts): below the ski-rental break-even, because a hot loop that has run this long usually runs much longer (bench: the LCG row). */
+const LOAD_AFTER_MS = 150;
 /** Compile work allowed per elapsed time since code first got hot (the cc1 guard: design §6). */
 const COMPILE_SHARE = 0.25;
 /** Compiled modules kept (Wasm bytes; V8's machine code is a few times more). Shared by all machines of the page/process. */
