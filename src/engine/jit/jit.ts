@@ -67,6 +67,11 @@ const FORCE_BLOCKS = 16, RETRY_BLOCKS = 8;
 const LOAD_AFTER_MS = 150;
 /** Compile work allowed per elapsed time since code first got hot (the cc1 guard: design §6). */
 const COMPILE_SHARE = 0.25;
+/**
+ * Compile time allowed before that share applies. 100 ms let short fork+exec loops (busybox sh
+ * 100 x fork+exec true) spend more on compiles than they won (743 -> 839 ms engine CPU, bench).
+ */
+const COMPILE_BASE_MS = 20;
 /** Compiled modules kept (Wasm bytes; V8's machine code is a few times more). Shared by all machines of the page/process. */
 export const MODULE_BUDGET = 64 << 20;
 
@@ -164,7 +169,7 @@ export class Jit {
       if (this.mode === 'force' || now - this.firstHot > LOAD_AFTER_MS) void loadBinaryen();
       return;
     }
-    if (this.mode !== 'force' && this.stats.compileMs > 100 + COMPILE_SHARE * (now - this.firstHot)) { this.stats.deferred++; return; }
+    if (this.mode !== 'force' && this.stats.compileMs > COMPILE_BASE_MS + COMPILE_SHARE * (now - this.firstHot)) { this.stats.deferred++; return; }
     const force = this.mode === 'force';
     const minHits = force ? 1 : Math.max(16, b.hits >> 6);
     const wanted = (a: number): boolean => { const nb = host.get(a); return nb !== undefined && nb.hits >= minHits; };
