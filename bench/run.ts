@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { runGuest } from '../test/support/guest.js';
+import type { JitMode, JitStats } from '../src/engine/jit/jit.js';
 import { GCC_ROOT_PACKAGES, GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
 import { HostFs } from '../src/host/node/hostfs.js';
 import { startInRootEngineOnConsole, startInRootNativelyOnPty, type TermSession } from '../test/support/debian-root.js';
@@ -55,6 +56,7 @@ const data8 = inputText(8 << 20);
 const text10 = inputText(10_000_000);
 const WORKLOADS: Workload[] = [
   { name: 'integer loop (LCG, 30M iterations)', argv: ['/lcg'], files: { '/lcg': build('lcg.c') } },
+  { name: 'x87 loop (10M iterations, float64)', argv: ['/x87'], files: { '/x87': build('x87.c') } },
   { name: 'busybox sha256sum 8 MiB', argv: ['/bin/busybox', 'sha256sum', '/data'], files: { '/bin/busybox': bb, '/data': data8 } },
   { name: 'busybox gzip -6 10 MB text', argv: ['/bin/busybox', 'gzip', '-6', '-n', '-c', '/data'], files: { '/bin/busybox': bb, '/data': text10 } },
   { name: 'busybox sh arithmetic loop (20k)', argv: ['/bin/busybox', 'sh', '-c', 'i=0; s=0; while [ $i -lt 20000 ]; do s=$((s+i*3)); i=$((i+1)); done; echo $s'], files: { '/bin/busybox': bb } },
@@ -157,20 +159,34 @@ function timeNative(argv: string[], prefix: string[] = []): { ms: number; out: s
   return { ms: Math.min(...best), out };
 }
 
-async function timeEngine(w: Workload): Promise<{ ms: number; out: string; mips: number }> {
+interface EngineRun extends Timing { mips: number; cpuMs: number; jit?: JitStats }
+
+async function timeEngine(w: Workload, jit: JitMode): Promise<EngineRun> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const r = w.root
-    ? await runGuest(w.argv, { root: new HostFs(w.root), env: ROOT_ENV })
-    : await runGuest(w.argv, { files: w.files });
-  const ms = performance.now() - t0;
-  // latin1 keeps binary output (gzip, xz) byte for byte, as the native side reads it.
-  return { ms, out: Buffer.from(r.stdoutBytes ?? new Uint8Array()).toString('latin1'), mips: (r.icount ?? 0) / ms / 1000 };
+  let r: { ms: number; out: string; mips: number; jit?: JitStats };
+  if (w.custom) {
+    // The custom rows start their machine through test/support/debian-root.ts, which reads WEBX86_JIT.
+    process.env.WEBX86_JIT = jit;
+    try { r = await w.custom.engine(); } finally { delete process.env.WEBX86_JIT; }
+  } else {
+    const g = w.root
+      ? await runGuest(w.argv, { root: new HostFs(w.root), env: ROOT_ENV, jit })
+      : await runGuest(w.argv, { files: w.files, jit });
+    const ms = performance.now() - t0;
+    // latin1 keeps binary output (gzip, xz) byte for byte, as the native side reads it.
+    r = { ms, out: Buffer.from(g.stdoutBytes ?? new Uint8Array()).toString('latin1'), mips: (g.icount ?? 0) / ms / 1000, jit: g.jit };
+  }
+  // CPU time of this process (user + system, GC threads included): less skewed than wall time on a busy machine.
+  const c = process.cpuUsage(c0);
+  return { ...r, cpuMs: (c.user + c.system) / 1000 };
 }
 
 const ROOT_ENV = ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C', 'PYTHONDONTWRITEBYTECODE=1'];
 const qemu = spawnSync('sh', ['-c', 'command -v qemu-i386']).status === 0;
 const rows: string[][] = [];
-console.log(`${'workload'.padEnd(40)} ${'native'.padStart(9)} ${'engine'.padStart(9)} ${'eng. CPU'.padStart(9)} ${'ratio'.padStart(7)} ${qemu ? 'qemu ratio'.padStart(10) : ''} MIPS`);
+const HEAD = ['workload', 'native', 'qemu', 'interp', 'interp CPU', 'JIT', 'JIT CPU', 'compile', 'in JIT'];
+console.log(HEAD.map((h, i) => (i ? h.padStart(10) : h.padEnd(40))).join(' '));
 // `npm run bench -- WORD...`: only the workloads whose names contain a WORD, and no docs/BENCHMARKS.md.
 const only = process.argv.slice(2);
 for (const w of WORKLOADS.filter((x) => only.length === 0 || only.some((o) => x.name.includes(o)))) {
@@ -179,15 +195,20 @@ for (const w of WORKLOADS.filter((x) => only.length === 0 || only.some((o) => x.
   const q = !qemu || w.custom ? null
     : !w.root ? timeNative(argv, ['qemu-i386'])
       : w.qemuInRoot ? timeNative([join(w.root, argv[0]), ...argv.slice(1)], ['/usr/bin/env', '-i', ...ROOT_ENV, 'qemu-i386', '-L', w.root]) : null;
-  const c0 = process.cpuUsage();
-  const e = w.custom ? await w.custom.engine() : await timeEngine(w);
-  // CPU time of this process (user + system, GC threads included): less skewed than wall time on a busy machine.
-  const c = process.cpuUsage(c0), cpuMs = (c.user + c.system) / 1000;
+  const off = await timeEngine(w, 'off');
+  const on = await timeEngine(w, 'on');
   // Native runs name the host copies of the files; the guest sees them at the root.
-  const same = e.out === (dir ? n.out.replaceAll(dir, '') : n.out) ? '' : ' (OUTPUT DIFFERS)';
-  const row = [w.name, `${n.ms.toFixed(1)} ms`, `${e.ms.toFixed(0)} ms`, `${cpuMs.toFixed(0)} ms`, `${(e.ms / n.ms).toFixed(1)}x`, q ? `${(q.ms / n.ms).toFixed(1)}x` : '-', e.mips.toFixed(1)];
+  const want = dir ? n.out.replaceAll(dir, '') : n.out;
+  const same = off.out === want && on.out === want ? '' : ` (OUTPUT DIFFERS:${off.out === want ? '' : ' interp'}${on.out === want ? '' : ' jit'})`;
+  const ratio = (ms: number) => `${(ms / n.ms).toFixed(1)}x`;
+  const share = on.jit && on.jit.instructions > 0 && on.mips > 0 ? `${(100 * on.jit.instructions / (on.mips * on.ms * 1000)).toFixed(0)}%` : '-';
+  const row = [w.name, `${n.ms.toFixed(1)} ms`, q ? ratio(q.ms) : '-',
+    `${off.ms.toFixed(0)} ms`, `${off.cpuMs.toFixed(0)} ms`, ratio(off.ms), ratio(off.cpuMs),
+    `${on.ms.toFixed(0)} ms`, `${on.cpuMs.toFixed(0)} ms`, ratio(on.ms), ratio(on.cpuMs),
+    on.jit ? `${on.jit.compileMs.toFixed(0)} ms / ${on.jit.regionsCompiled}` : '-', share, off.mips.toFixed(1)];
   rows.push(row);
-  console.log(`${row[0].padEnd(40)} ${row[1].padStart(9)} ${row[2].padStart(9)} ${row[3].padStart(9)} ${row[4].padStart(7)} ${qemu ? row[5].padStart(10) : ''} ${row[6]}${same}`);
+  console.log([row[0].padEnd(40), row[1].padStart(10), row[2].padStart(10), `${row[3]} ${row[5]}`.padStart(10), `${row[4]} ${row[6]}`.padStart(10),
+    `${row[7]} ${row[9]}`.padStart(10), `${row[8]} ${row[10]}`.padStart(10), row[11].padStart(10), row[12].padStart(10)].join(' ') + same);
 }
 
 if (only.length) process.exit(0);
@@ -195,19 +216,22 @@ const md = `# Benchmarks
 
 Latest run: ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}; 1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end.
 Same i386 binary and input natively, under Debian's qemu-i386 (user mode, TCG JIT) and under the
-webx86 engine (interpreter tier only; the Wasm JIT is a later issue). Native and qemu: best of 3; engine: one
-run including machine start. The python3, bash, xz and gcc rows run Debian bookworm's dynamically linked
+webx86 engine twice: interpreter only (\`jit: 'off'\`) and with the Wasm JIT tier (\`jit: 'on'\`, the default;
+docs/JIT.md). Native and qemu: best of 3; engine: one run each including machine start (and, with the JIT,
+binaryen's load and every compile). The python3, bash, xz and gcc rows run Debian bookworm's dynamically linked
 binaries from an unpacked root (chroot natively, the root as / in the engine; qemu-i386 with the root as its
 \`-L\` prefix for the rows that exec nothing else, as qemu-i386 is a host binary that cannot run in the chroot). The bash
 prompt row times \`bash -i\` from start until its prompt appears (/etc/bash.bashrc runs), on a real pty
 natively (python3's pty module) and on the engine's console; counted instructions for that row include
 the exit after the prompt. MIPS: guest instructions retired per second of engine time. Engine CPU: the
 benchmark process's user + system time during the engine run (V8's GC threads included); on a busy
-machine it shows the engine's own cost better than the wall-clock columns, which the ratios use.
+machine it shows the engine's own cost better than the wall-clock columns; ratios are given for both
+(wall / CPU, each over native wall time). JIT compile: binaryen time in ms / regions compiled. In JIT: share of
+the guest instructions that ran in translated code.
 
-| workload | native | engine | engine CPU | engine/native | qemu/native | engine MIPS |
-|---|---:|---:|---:|---:|---:|---:|
-${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
+| workload | native | qemu/native | interp | interp CPU | interp/native (wall / CPU) | JIT | JIT CPU | JIT/native (wall / CPU) | JIT compile | in JIT | interp MIPS |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${rows.map((r) => `| ${[r[0], r[1], r[2], r[3], r[4], `${r[5]} / ${r[6]}`, r[7], r[8], `${r[9]} / ${r[10]}`, r[11], r[12], r[13]].join(' | ')} |`).join('\n')}
 
 ${mipsSummary()}
 
@@ -217,7 +241,7 @@ writeFileSync(join(ROOT, 'docs/BENCHMARKS.md'), md);
 
 /** The interpreter's speed in one sentence: the compute-bound rows, not the exec- and start-up-bound ones. */
 function mipsSummary(): string {
-  const compute = rows.filter((r) => !/fork|prompt|gcc/.test(r[0])).map((r) => Number(r[6])).sort((a, b) => a - b);
+  const compute = rows.filter((r) => !/fork|prompt|gcc/.test(r[0])).map((r) => Number(r[13])).sort((a, b) => a - b);
   if (compute.length === 0) return '';
   const median = compute[Math.floor(compute.length / 2)];
   return `Interpreter speed: ${compute[0].toFixed(0)}-${compute[compute.length - 1].toFixed(0)} million guest instructions per second `

@@ -17,10 +17,13 @@ const FLAGS = ['-m32', '-static', '-O1', '-fno-pie', '-no-pie', '-pthread', '-Wa
 
 const PROGRAMS: [string, string][] = [
   ['smc.c', 'self-modifying and generated code: own loop, mprotect cycles, kernel writes, a second thread, MAP_SHARED from a child'],
+  ['faults.c', 'faulting loads, stores and split accesses mid-loop: handler sees exact registers and flags, fixes the page, returns'],
+  ['loops.c', 'SIGALRM ends polling and endless register-only loops; a spinning thread lets the other run'],
+  ['fork.c', 'fork while regions run: shared translations, separate data, child code writes stay in the child'],
 ];
 
 for (const [src, name] of PROGRAMS) {
-  test(`${src}: ${name}`, async () => {
+  test(`${src}: ${name}`, { timeout: 180_000 }, async () => {
     const bin = buildC(join(DIR, src), [], FLAGS);
     const native = runNative([bin]);
     assert.equal(native.status, 0, `native run failed: ${native.stdout}${native.stderr}`);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import { HostFs } from '../../src/host/node/hostfs.js';
-import { runGuest, type GuestResult } from './guest.js';
+import { envJit, runGuest, type GuestResult } from './guest.js';
 import { createMachine, spawnOnConsole } from '../../src/engine/machine.js';
 import type { HostTerminal } from '../../src/engine/tty/console.js';
 
@@ -166,7 +166,7 @@ export async function startInRootEngineOnConsole(root: string, argv: string[], o
     onResize: () => {},
     size: () => ({ rows: o.rows ?? 24, cols: o.cols ?? 80 }),
   };
-  const m = await createMachine({ terminal, root: new HostFs(root) });
+  const m = await createMachine({ terminal, root: new HostFs(root), jit: envJit() });
   const env = Object.entries(o.env ?? TERM_ENV).map(([k, v]) => `${k}=${v}`);
   const p = await spawnOnConsole(m, argv[0], { argv, env, cwd: o.cwd ?? '/root' });
   if (typeof p === 'number') throw new Error(`spawn ${argv[0]} failed: ${p}`);

@@ -9,7 +9,7 @@ import { File, O_RDONLY, O_WRONLY, POLLIN, POLLOUT, S_IFIFO, type Stat } from '.
 import type { FileSystem } from '../../src/engine/fs/types.js';
 import type { Task } from '../../src/engine/linux/task.js';
 import type { NetStack } from '../../src/engine/net/stack.js';
-import { parseJitMode, type JitMode } from '../../src/engine/jit/jit.js';
+import { parseJitMode, type JitMode, type JitStats } from '../../src/engine/jit/jit.js';
 import { useNodeBinaryen } from '../../src/host/node/binaryen.js';
 
 useNodeBinaryen();
@@ -54,6 +54,8 @@ export interface GuestResult {
   stdoutBytes?: Uint8Array;
   /** Guest instructions executed by the first process's threads (engine runs only). */
   icount?: number;
+  /** The machine's JIT statistics at the end (engine runs with the JIT on). */
+  jit?: JitStats;
 }
 
 export interface GuestOptions {
@@ -109,7 +111,7 @@ export async function runGuest(argv: string[], o: GuestOptions = {}): Promise<Gu
   };
   await kernel.sched.run();
   const status = raw & 0x7f ? 128 + (raw & 0x7f) : (raw >> 8) & 0xff;
-  return { stdout: out.text(), stderr: err.text(), status, raw, warnings, icount, stdoutBytes: Buffer.concat(out.chunks) };
+  return { stdout: out.text(), stderr: err.text(), status, raw, warnings, icount, stdoutBytes: Buffer.concat(out.chunks), jit: kernel.jit?.snapshot() };
 }
 
 async function mkdirp(vfs: { mkdir: (t: null, d: number, p: string, m: number) => Promise<number> }, dir: string): Promise<void> {

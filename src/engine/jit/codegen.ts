@@ -21,7 +21,7 @@
  */
 import type binaryenT from 'binaryen';
 import { K_ADD, K_DEC, K_INC, K_LOGIC, K_SUB, LOP_CFOF } from '../cpu/flags.js';
-import { EIP, FLAGS, LA, LB, LOP, LRES, SEGBASE } from '../cpu/state.js';
+import { DF, EIP, FLAGS, FLAGS_FIXED, LA, LB, LOP, LRES, SEGBASE, TF, USER_FLAGS_MASK } from '../cpu/state.js';
 import type { Decoded, Insn, MemRef, Opnd, Region, RBlock } from './region.js';
 
 type B = typeof binaryenT;
@@ -63,6 +63,7 @@ class Gen {
   private readonly m: M;
   private readonly i32: number;
   private usesHelper = false;
+  private usesFlags = false;
   /** What build() was doing, for error messages. */
   phase = 'start';
   private usesFs = false;
@@ -159,6 +160,7 @@ class Gen {
   }
   private setRegVal(r: number, size: number, v: X): X {
     if (size === 4) return this.setReg(r, v);
+    if (size === 2) return this.setReg(r, this.or(this.and(this.reg(r), this.c(~0xffff)), this.and(v, this.c(0xffff))));
     if (r < 4) return this.setReg(r, this.or(this.and(this.reg(r), this.c(~0xff)), this.and(v, this.c(0xff))));
     return this.setReg(r - 4, this.or(this.and(this.reg(r - 4), this.c(~0xff00)), this.shl(this.and(v, this.c(0xff)), this.c(8))));
   }
@@ -286,7 +288,7 @@ class Gen {
     switch (i.op) {
       case 'nop': return;
       case 'alu': {
-        const sz = i.size === 4 ? 2 : 0, mask = i.size === 4 ? -1 : 0xff;
+        const sz = i.size === 4 ? 2 : i.size === 2 ? 1 : 0, mask = i.size === 4 ? -1 : i.size === 2 ? 0xffff : 0xff;
         const writes = i.k !== 7 && i.k !== 8;
         this.prep(i.dst, i.size, writes ? PROT_READ | PROT_WRITE : PROT_READ, out);
         this.prep(i.src, i.size, PROT_READ, out);
@@ -415,6 +417,32 @@ class Gen {
         out.push(this.setReg(i.b, this.get(L_T1)));
         return;
       }
+      case 'pushf': {
+        // The whole EFLAGS (RF and VM read as 0), materialised by flags.ts through a helper: pushf is rare in hot code.
+        this.usesFlags = true;
+        out.push(this.set(L_T1, m.call('flags', [this.get(L_LOP), this.get(L_LA), this.get(L_LB), this.get(L_LRES), this.get(L_FLAGS)], this.i32)));
+        this.push(this.and(this.get(L_T1), this.c(0x00fcffff)), out);
+        // As getFlags(): the record is dropped once materialised.
+        out.push(this.set(L_FLAGS, this.get(L_T1)), this.set(L_LOP, this.c(0)));
+        this.fl = 0;
+        return;
+      }
+      case 'popf': {
+        out.push(this.set(L_T0, this.reg(ESP)));
+        out.push(this.check(L_T0, 4, PROT_READ));
+        out.push(this.set(L_T1, this.load(L_T0, 4)));
+        // Setting TF makes the next instruction trap: left to the interpreter.
+        out.push(m.if(this.and(this.get(L_T1), this.c(TF)), this.exitAt(this.blk.insns[this.idx].at)));
+        out.push(this.setReg(ESP, this.add(this.get(L_T0), this.c(4))));
+        // move.ts setFlagsUser: only the user-changeable bits move.
+        out.push(this.set(L_FLAGS, this.or(this.or(this.and(this.get(L_FLAGS), this.c(~USER_FLAGS_MASK)),
+          this.and(this.get(L_T1), this.c(USER_FLAGS_MASK))), this.c(FLAGS_FIXED))));
+        out.push(this.set(L_LOP, this.c(0)));
+        this.fl = 0;
+        return;
+      }
+      case 'cld': out.push(this.set(L_FLAGS, this.and(this.get(L_FLAGS), this.c(~DF)))); return;
+      case 'std': out.push(this.set(L_FLAGS, this.or(this.get(L_FLAGS), this.c(DF)))); return;
       case 'cdq': out.push(this.setReg(EDX, this.shrs(this.reg(EAX), this.c(31)))); return;
       case 'cwde': out.push(this.setReg(EAX, this.shrs(this.shl(this.reg(EAX), this.c(16)), this.c(16)))); return;
       case 'bswap': {
@@ -580,6 +608,7 @@ class Gen {
       this.get(L_N),
     ], bn.i32);
     if (this.usesHelper) m.addFunctionImport('cond', 'e', 'c', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
+    if (this.usesFlags) m.addFunctionImport('flags', 'e', 'f', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
     const vars: number[] = new Array(N_VARS).fill(bn.i32);
     this.phase = 'emit';
     m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);

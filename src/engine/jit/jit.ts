@@ -15,7 +15,7 @@
 import type binaryenT from 'binaryen';
 import type { AddressSpace } from '../mem/address-space.js';
 import type { Cpu } from '../cpu/cpu.js';
-import { cond } from '../cpu/flags.js';
+import { cond, getFlags } from '../cpu/flags.js';
 import { FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
 import { generate, type CodegenOut } from './codegen.js';
 import { MAX_BLOCKS, formRegion, regionKey, type Region } from './region.js';
@@ -63,10 +63,15 @@ export function invalidateRegion(r: JitRegion): void {
 export const HOT_HITS = 1024;
 /** Region size limits in 'force' mode (many small regions) and for a retry after a Relooper failure. */
 const FORCE_BLOCKS = 16, RETRY_BLOCKS = 8;
-/** Interpretation time of hot code before binaryen is loaded: its load costs 0.4-0.9 s of CPU in Node (src/host/node/binaryen.ts). */
-const LOAD_AFTER_MS = 300;
+/** Interpretation time of hot code before binaryen is loaded (its load costs 0.4-0.9 s of CPU in Node, src/host/node/binaryen.ts): below the ski-rental break-even, because a hot loop that has run this long usually runs much longer (bench: the LCG row). */
+const LOAD_AFTER_MS = 150;
 /** Compile work allowed per elapsed time since code first got hot (the cc1 guard: design §6). */
 const COMPILE_SHARE = 0.25;
+/**
+ * Compile time allowed before that share applies. 100 ms let short fork+exec loops (busybox sh
+ * 100 x fork+exec true) spend more on compiles than they won (743 -> 839 ms engine CPU, bench).
+ */
+const COMPILE_BASE_MS = 20;
 /** Compiled modules kept (Wasm bytes; V8's machine code is a few times more). Shared by all machines of the page/process. */
 export const MODULE_BUDGET = 64 << 20;
 
@@ -121,6 +126,12 @@ function condHelper(lop: number, la: number, lb: number, lres: number, flags: nu
   return cond(scratchCpu, cc) ? 1 : 0;
 }
 
+/** EFLAGS materialised from a lazy record (pushf), as getFlags() computes it. */
+function flagsHelper(lop: number, la: number, lb: number, lres: number, flags: number): number {
+  scratch[LOP] = lop; scratch[LA] = la; scratch[LB] = lb; scratch[LRES] = lres; scratch[FLAGS] = flags;
+  return getFlags(scratchCpu);
+}
+
 export class Jit {
   readonly stats: JitStats;
   /** hits & mask === 0 triggers a request. */
@@ -158,7 +169,7 @@ export class Jit {
       if (this.mode === 'force' || now - this.firstHot > LOAD_AFTER_MS) void loadBinaryen();
       return;
     }
-    if (this.mode !== 'force' && this.stats.compileMs > 100 + COMPILE_SHARE * (now - this.firstHot)) { this.stats.deferred++; return; }
+    if (this.mode !== 'force' && this.stats.compileMs > COMPILE_BASE_MS + COMPILE_SHARE * (now - this.firstHot)) { this.stats.deferred++; return; }
     const force = this.mode === 'force';
     const minHits = force ? 1 : Math.max(16, b.hits >> 6);
     const wanted = (a: number): boolean => { const nb = host.get(a); return nb !== undefined && nb.hits >= minHits; };
@@ -226,7 +237,7 @@ export class Jit {
       const comp = r.compiled!;
       fn = comp.instances.get(c.mem) ?? null;
       if (fn === null) {
-        const inst = new WebAssembly.Instance(comp.module, { e: { m: c.mem.memory, c: condHelper } });
+        const inst = new WebAssembly.Instance(comp.module, { e: { m: c.mem.memory, c: condHelper, f: flagsHelper } });
         fn = inst.exports.f as RegionFn;
         comp.instances.set(c.mem, fn);
       }

@@ -22,7 +22,7 @@ export type Opnd =
   | { k: 'i'; v: number };
 
 export type Insn =
-  /** Group-1 ALU (0 add, 1 or, 4 and, 5 sub, 6 xor, 7 cmp) and 8 = test; size 1 or 4. */
+  /** Group-1 ALU (0 add, 1 or, 4 and, 5 sub, 6 xor, 7 cmp) and 8 = test; size 1, 2 or 4. */
   | { op: 'alu'; k: number; size: number; dst: Opnd; src: Opnd }
   | { op: 'mov'; size: number; dst: Opnd; src: Opnd }
   /** movzx/movsx from an 8- or 16-bit source into a 32-bit register. */
@@ -42,6 +42,7 @@ export type Insn =
   | { op: 'xchg'; a: number; b: number }
   | { op: 'cdq' } | { op: 'cwde' } | { op: 'nop' } | { op: 'leave' }
   | { op: 'bswap'; r: number }
+  | { op: 'pushf' } | { op: 'popf' } | { op: 'cld' } | { op: 'std' }
   // Block terminators:
   | { op: 'jcc'; cc: number; target: number }
   | { op: 'jmp'; target: number }
@@ -115,12 +116,7 @@ export function decodeInsn(mem: AddressSpace, at: number, r = new Reader(mem)): 
 
 function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | null {
   const next = (): number => (r.pos >>> 0);
-  if (opsize === 2) {
-    // Only the multi-byte nops (66 90, 66 0f 1f /0) are taken with an operand-size prefix.
-    if (b === 0x90) return { op: 'nop' };
-    if (b === 0x0f && r.u8() === 0x1f) { modrm(r, seg); return { op: 'nop' }; }
-    return null;
-  }
+  if (opsize === 2) return decode16(r, b, seg);
   if (b < 0x40 && (b & 7) < 6) {
     const k = b >> 3;
     if (k === 2 || k === 3) return null; // adc, sbb: the interpreter's
@@ -174,6 +170,10 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
     }
     case 0x90: return { op: 'nop' };
     case 0x98: return { op: 'cwde' };
+    case 0x9c: return { op: 'pushf' };
+    case 0x9d: return { op: 'popf' };
+    case 0xfc: return { op: 'cld' };
+    case 0xfd: return { op: 'std' };
     case 0x99: return { op: 'cdq' };
     case 0xa1: case 0xa3: {
       const m: Opnd = { k: 'm', m: { base: -1, index: -1, scale: 0, disp: r.s32(), seg } };
@@ -239,6 +239,45 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
         }
       }
       return null;
+    }
+  }
+  return null;
+}
+
+/**
+ * The operand-size-prefixed forms taken: multi-byte nops, and the 16-bit ALU and mov forms
+ * that compression code uses on `unsigned short` arrays (gzip's prev/head tables).
+ */
+function decode16(r: Reader, b: number, seg: number): Insn | null {
+  if (b === 0x90) return { op: 'nop' };
+  if (b === 0x0f) {
+    const b2 = r.u8();
+    if (b2 === 0x1f) { modrm(r, seg); return { op: 'nop' }; }
+    return null;
+  }
+  if (b < 0x40 && (b & 7) < 6 && (b & 1)) {
+    const k = b >> 3;
+    if (k === 2 || k === 3) return null;
+    const form = b & 7;
+    if (form === 5) return { op: 'alu', k, size: 2, dst: reg(0), src: imm(r.u16()) };
+    const m = modrm(r, seg);
+    const g = reg(m.reg);
+    return form === 1 ? { op: 'alu', k, size: 2, dst: m.rm, src: g } : { op: 'alu', k, size: 2, dst: g, src: m.rm };
+  }
+  switch (b) {
+    case 0x81: case 0x83: {
+      const m = modrm(r, seg);
+      if (m.reg === 2 || m.reg === 3) return null;
+      return { op: 'alu', k: m.reg, size: 2, dst: m.rm, src: imm(b === 0x81 ? r.u16() : r.s8() & 0xffff) };
+    }
+    case 0x85: { const m = modrm(r, seg); return { op: 'alu', k: 8, size: 2, dst: m.rm, src: reg(m.reg) }; }
+    case 0x89: case 0x8b: {
+      const m = modrm(r, seg);
+      return b === 0x89 ? { op: 'mov', size: 2, dst: m.rm, src: reg(m.reg) } : { op: 'mov', size: 2, dst: reg(m.reg), src: m.rm };
+    }
+    case 0xc7: {
+      const m = modrm(r, seg);
+      return m.reg === 0 ? { op: 'mov', size: 2, dst: m.rm, src: imm(r.u16()) } : null;
     }
   }
   return null;

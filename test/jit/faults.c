@@ -1,0 +1,92 @@
+/*
+ * Precise faults in translated code: hot loops whose load or store reaches a page that is
+ * not accessible, right after a flag-setting instruction. The SIGSEGV handler prints the
+ * registers and arithmetic flags from its ucontext (addresses relative to the buffers and
+ * the loop, so native and engine runs compare), fixes the mapping with mprotect and
+ * returns: the loop resumes at the faulting instruction with the flags it had.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+static unsigned char *buf;
+extern char load_loop[], store_loop[], split_loop[];
+
+/* ebx = sum of words [esi, edx); esi advances by 4; flags from the add right before the load. */
+unsigned load_sum(unsigned *from, unsigned *to);
+__asm__(".globl load_sum\nload_sum:\n"
+        "push %ebx\npush %esi\n"
+        "mov 12(%esp), %esi\nmov 16(%esp), %edx\nxor %ebx, %ebx\nsub $4, %esi\n"
+        "load_loop:\n"
+        "add $4, %esi\n"
+        "mov (%esi), %eax\n"
+        "add %eax, %ebx\n"
+        "lea 4(%esi), %ecx\n"
+        "cmp %edx, %ecx\n"
+        "jb load_loop\n"
+        "mov %ebx, %eax\npop %esi\npop %ebx\nret\n");
+
+/* Stores ecx, ecx-1, ... 1 to edi, edi+4, ...; flags from the add right before the store. */
+void store_down(unsigned *to, unsigned n);
+__asm__(".globl store_down\nstore_down:\n"
+        "push %edi\n"
+        "mov 8(%esp), %edi\nmov 12(%esp), %ecx\nsub $4, %edi\n"
+        "store_loop:\n"
+        "add $4, %edi\n"
+        "mov %ecx, (%edi)\n"
+        "dec %ecx\n"
+        "jnz store_loop\n"
+        "pop %edi\nret\n");
+
+/* Unaligned 4-byte loads stepping by one byte: one of them spans into the next page. */
+unsigned split_sum(unsigned char *from, unsigned n);
+__asm__(".globl split_sum\nsplit_sum:\n"
+        "push %esi\n"
+        "mov 8(%esp), %esi\nmov 12(%esp), %ecx\nxor %eax, %eax\n"
+        "split_loop:\n"
+        "xor (%esi), %eax\n"
+        "inc %esi\n"
+        "sub $1, %ecx\n"
+        "jnz split_loop\n"
+        "pop %esi\nret\n");
+
+static void handler(int sig, siginfo_t *si, void *ctx) {
+  ucontext_t *uc = ctx;
+  greg_t *g = uc->uc_mcontext.gregs;
+  unsigned eip = g[REG_EIP], b = (unsigned)buf;
+  printf("sig %d code %d addr buf+%#x flags=%#x write=%lu: ", sig, si->si_code, (unsigned)((unsigned char *)si->si_addr - buf),
+         (unsigned)g[REG_EFL] & 0x8d5, (unsigned long)(g[REG_ERR] & 2) >> 1);
+  /* Only the registers each loop defines (the others hold addresses that differ between runs). */
+  if (eip >= (unsigned)split_loop)
+    printf("split+%u eax=%#x ecx=%#x esi=buf+%#x\n", eip - (unsigned)split_loop, (unsigned)g[REG_EAX], (unsigned)g[REG_ECX], (unsigned)g[REG_ESI] - b);
+  else if (eip >= (unsigned)store_loop)
+    printf("store+%u ecx=%#x edi=buf+%#x\n", eip - (unsigned)store_loop, (unsigned)g[REG_ECX], (unsigned)g[REG_EDI] - b);
+  else if (eip >= (unsigned)load_loop)
+    printf("load+%u eax=%#x ebx=%#x ecx=buf+%#x edx=buf+%#x esi=buf+%#x\n", eip - (unsigned)load_loop, (unsigned)g[REG_EAX],
+           (unsigned)g[REG_EBX], (unsigned)g[REG_ECX] - b, (unsigned)g[REG_EDX] - b, (unsigned)g[REG_ESI] - b);
+  else printf("elsewhere\n");
+  mprotect((void *)((unsigned)si->si_addr & ~4095u), 4096, PROT_READ | PROT_WRITE);
+}
+
+int main(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = handler;
+  sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGSEGV, &sa, 0);
+  buf = mmap(0, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  for (unsigned i = 0; i < 4 * 4096 / 4; i++) ((unsigned *)buf)[i] = i * 2654435761u;
+  for (int round = 0; round < 3; round++) {
+    mprotect(buf + 4096, 4096, PROT_NONE);
+    printf("load sum %#x\n", load_sum((unsigned *)buf, (unsigned *)(buf + 2 * 4096)));
+    mprotect(buf + 2 * 4096, 4096, PROT_READ);
+    store_down((unsigned *)(buf + 4096), 2048 - 7 * round);
+    printf("stored %#x %#x\n", ((unsigned *)buf)[2048], ((unsigned *)buf)[2048 + 1000]);
+    mprotect(buf + 3 * 4096, 4096, PROT_NONE);
+    printf("split sum %#x\n", split_sum(buf + 2 * 4096 + 8, 4096 + 64));
+  }
+  return 0;
+}
