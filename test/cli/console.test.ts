@@ -34,7 +34,7 @@ class ScriptedTerminal implements HostTerminal {
     await new Promise((r) => setTimeout(r, 100));
   }
   /** Wait until the screen output since `from` matches. */
-  async waitFor(re: RegExp, from = 0, ms = 20000): Promise<string> {
+  async waitFor(re: RegExp, from = 0, ms = 60000): Promise<string> {
     const end = Date.now() + ms;
     while (Date.now() < end) {
       const seen = this.out.slice(from);
