@@ -58,7 +58,7 @@ test('a script with .br and .gz siblings: br when accepted, else gzip, else iden
     // br refused with q=0, gzip taken; `*` accepts br; nothing accepted → identity.
     assert.equal((await get(`${url}/chunk.js`, { 'accept-encoding': 'br;q=0, gzip;q=0.5' })).headers['content-encoding'], 'gzip');
     assert.equal((await get(`${url}/chunk.js`, { 'accept-encoding': '*' })).headers['content-encoding'], 'br');
-    for (const h of [{}, { 'accept-encoding': 'identity' }, { 'accept-encoding': 'br;q=0, gzip;q=0' }]) {
+    for (const h of <Record<string, string>[]>[{}, { 'accept-encoding': 'identity' }, { 'accept-encoding': 'br;q=0, gzip;q=0' }]) {
       const plain = await get(`${url}/chunk.js`, h);
       assert.equal(plain.headers['content-encoding'], undefined, JSON.stringify(h));
       assert.equal(plain.headers.vary, 'Accept-Encoding');
