@@ -26,7 +26,7 @@ export type JitMode = 'off' | 'on' | 'force';
 type RegionFn = (slot: number, budget: number) => number;
 
 /** Interpreter block fields the JIT reads and writes (interp.ts Block). */
-export interface HotBlock { start: number; hits: number; valid: boolean; jit: JitRegion | null }
+export interface HotBlock { start: number; hits: number; valid: boolean; jit: JitRegion | null; /** Instructions in the block. */ count: number }
 /** What the JIT needs from the interpreter's code cache. */
 export interface JitHost {
   /** The valid interpreter block starting at eip, if decoded. */
@@ -65,6 +65,16 @@ export const HOT_HITS = 1024;
 const FORCE_BLOCKS = 16, RETRY_BLOCKS = 8;
 /** Interpretation time of hot code before binaryen is loaded: its load costs 0.4-0.9 s of CPU in Node (src/host/node/binaryen.ts). */
 const LOAD_AFTER_MS = 300;
+/**
+ * Instructions interpreted in hot blocks (counted HOT_HITS block entries at a time) before
+ * binaryen is loaded: the time above alone is wall time, which in a page mostly waits on
+ * disk blocks, so a cold `bash -c 'echo; ls'` loaded binaryen (13 MB) 0.3 s after its
+ * first hot block. Measured (test image, Node, whole run): that cold bash 0.29 M hot
+ * instructions, `bash -il -c true` 0.47 M, `ls -la /usr/bin /usr/lib; grep -r zzz /etc`
+ * 0.49 M; sha256sum of 0.8 MB 49 M, a 3,000-iteration bash loop 163 M. 4 M is ~0.1-0.2 s
+ * of interpretation (20-50 MIPS, docs/BENCHMARKS.md).
+ */
+const LOAD_AFTER_INSTRUCTIONS = 4_000_000;
 /** Compile work allowed per elapsed time since code first got hot (the cc1 guard: design §6). */
 const COMPILE_SHARE = 0.25;
 /** Compiled modules kept (Wasm bytes; V8's machine code is a few times more). Shared by all machines of the page/process. */
@@ -126,6 +136,8 @@ export class Jit {
   /** hits & mask === 0 triggers a request. */
   readonly mask: number;
   private firstHot = 0;
+  /** Instructions interpreted in hot blocks, HOT_HITS entries at a time (the load policy's measure). */
+  private hotInstructions = 0;
 
   constructor(readonly mode: JitMode, private readonly debug?: (msg: string) => void) {
     this.mask = mode === 'force' ? 1 : HOT_HITS - 1;
@@ -153,9 +165,10 @@ export class Jit {
   request(host: JitHost, mem: AddressSpace, b: HotBlock): void {
     const now = performance.now();
     if (this.firstHot === 0) this.firstHot = now;
+    this.hotInstructions += (this.mask + 1) * b.count;
     if (bn === null) {
       // Ski rental: load once hot code has run about as long as the load costs.
-      if (this.mode === 'force' || now - this.firstHot > LOAD_AFTER_MS) void loadBinaryen();
+      if (this.mode === 'force' || (now - this.firstHot > LOAD_AFTER_MS && this.hotInstructions > LOAD_AFTER_INSTRUCTIONS)) void loadBinaryen();
       return;
     }
     if (this.mode !== 'force' && this.stats.compileMs > 100 + COMPILE_SHARE * (now - this.firstHot)) { this.stats.deferred++; return; }
