@@ -35,8 +35,12 @@ export interface JitHost {
   addRegion(r: JitRegion): void;
 }
 
-/** A compiled module, shared by every region object with the same key. */
-interface Compiled { key: string; module: WebAssembly.Module; bytes: number; instances: WeakMap<AddressSpace, RegionFn> }
+/**
+ * A compiled module, shared by every region object with the same key. Evicted (over the
+ * budget): module, instances and its regions' links to it are dropped, so V8 can free
+ * the code; the blocks see their region gone at their next entry.
+ */
+interface Compiled { key: string; module: WebAssembly.Module | null; bytes: number; instances: WeakMap<AddressSpace, RegionFn>; evicted: boolean; users: JitRegion[] }
 
 /** A region attached to its entry block in one code cache. */
 export class JitRegion {
@@ -44,7 +48,7 @@ export class JitRegion {
   /** The last address space that ran it, and its instance there (the common case: one). */
   lastMem: AddressSpace | null = null;
   lastFn: RegionFn | null = null;
-  constructor(readonly compiled: Compiled | null, readonly pages: number[]) {}
+  constructor(public compiled: Compiled | null, readonly pages: number[]) {}
 }
 
 /** Region refused (first instruction untranslatable): never retried for this block. */
@@ -52,7 +56,7 @@ export const NO_REGION = new JitRegion(null, []);
 NO_REGION.valid = false;
 
 /** Regions invalidated by writes to their code (all machines), for statistics. */
-export const jitCounters = { invalidated: 0 };
+export const jitCounters = { invalidated: 0, /** Modules dropped to stay within the budget. */ evicted: 0 };
 
 /** A region's code page was written, unmapped or lost PROT_EXEC: it is never entered again. */
 export function invalidateRegion(r: JitRegion): void {
@@ -79,6 +83,13 @@ const LOAD_AFTER_INSTRUCTIONS = 4_000_000;
 const COMPILE_SHARE = 0.25;
 /** Compiled modules kept (Wasm bytes; V8's machine code is a few times more). Shared by all machines of the page/process. */
 export const MODULE_BUDGET = 64 << 20;
+let moduleBudget = MODULE_BUDGET;
+/** Tests: change the budget (bytes of Wasm kept), returning the previous one. */
+export function setModuleBudget(bytes: number): number { const old = moduleBudget; moduleBudget = bytes; return old; }
+/** What the JIT keeps in this JS realm (all machines): modules, their Wasm bytes, evictions so far. */
+export function jitMemory(): { modules: number; moduleBytes: number; evicted: number; budget: number } {
+  return { modules: modules.size, moduleBytes, evicted: jitCounters.evicted, budget: moduleBudget };
+}
 
 export interface JitStats {
   mode: JitMode;
@@ -185,6 +196,7 @@ export class Jit {
     }
     if (comp === null) { b.jit = NO_REGION; return; }
     const r = new JitRegion(comp, region.pages);
+    comp.users.push(r);
     host.addRegion(r);
     b.jit = r;
   }
@@ -214,13 +226,19 @@ export class Jit {
       if (msg.includes('Aborted')) bn = null;
       return null;
     }
-    comp = { key, module, bytes: out.bytes.length, instances: new WeakMap() };
+    comp = { key, module, bytes: out.bytes.length, instances: new WeakMap(), evicted: false, users: [] };
     modules.set(key, comp);
     moduleBytes += comp.bytes;
-    while (moduleBytes > MODULE_BUDGET) {
+    while (moduleBytes > moduleBudget && modules.size > 1) {
       const [k, old] = modules.entries().next().value as [string, Compiled];
       modules.delete(k);
       moduleBytes -= old.bytes;
+      old.evicted = true;
+      old.module = null;
+      old.instances = new WeakMap();
+      for (const r of old.users) { r.compiled = null; r.lastFn = null; r.lastMem = null; }
+      old.users = [];
+      jitCounters.evicted++;
     }
     this.stats.compileMs += performance.now() - t0;
     this.stats.regionsCompiled++;
@@ -234,12 +252,17 @@ export class Jit {
   enter(b: HotBlock, c: Cpu, budget: number): number {
     const r = b.jit!;
     if (!r.valid) { b.jit = null; return 0; }
+    if (r.compiled === null) {
+      // Its module was evicted (over the budget): the block is translated again if it stays hot.
+      b.jit = null;
+      return 0;
+    }
     let fn = r.lastFn;
     if (r.lastMem !== c.mem) {
       const comp = r.compiled!;
       fn = comp.instances.get(c.mem) ?? null;
       if (fn === null) {
-        const inst = new WebAssembly.Instance(comp.module, { e: { m: c.mem.memory, c: condHelper } });
+        const inst = new WebAssembly.Instance(comp.module!, { e: { m: c.mem.memory, c: condHelper } });
         fn = inst.exports.f as RegionFn;
         comp.instances.set(c.mem, fn);
       }
