@@ -10,6 +10,8 @@
  * the build ends by writing .br/.gz copies of the chunks (scripts/precompress.ts) for
  * servers that send them precompressed.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { precompress } from './scripts/precompress.js';
 
@@ -34,11 +36,15 @@ function dropSourcemaps(): Plugin {
 }
 
 function precompressDist(): Plugin {
+  // The resolved output directory: Storybook's build reuses this config with its own.
+  let outDir = 'dist';
   return {
     name: 'webx86-precompress',
     apply: 'build',
+    configResolved(config) { outDir = resolve(config.root, config.build.outDir); },
     async closeBundle() {
-      const rows = await precompress('dist');
+      if (!existsSync(outDir)) return;
+      const rows = await precompress(outDir);
       const big = rows.filter((r) => r.bytes > 1 << 20).map((r) => `${r.file} ${(r.bytes / 1e6).toFixed(1)} MB → br ${(r.br / 1e6).toFixed(2)} MB, gz ${(r.gz / 1e6).toFixed(2)} MB`);
       if (big.length) this.info?.(`precompressed: ${big.join('; ')}`);
     },
