@@ -4,11 +4,56 @@
  * `base: './'` keeps every URL relative to the module itself, so the bundle works from any
  * path or from another origin (a CDN); the worker is then started through a same-origin
  * blob (src/api/worker-client.ts).
+ *
+ * binaryen (the JIT's compiler) is its own chunk, imported by the worker only when code
+ * gets hot. It gets no source map (its map was 33 MB for a file nobody debugs here), and
+ * the build ends by writing .br/.gz copies of the chunks (scripts/precompress.ts) for
+ * servers that send them precompressed.
  */
-import { defineConfig } from 'vite';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { defineConfig, type Plugin } from 'vite';
+import { precompress } from './scripts/precompress.js';
+
+/** Chunks that ship without a source map: third-party code too large to map usefully. */
+const NO_SOURCEMAP = /^(assets\/)?binaryen-[\w-]+\.js$/;
+
+function dropSourcemaps(): Plugin {
+  return {
+    name: 'webx86-drop-sourcemaps',
+    // Workers are built by a nested build that runs the same plugins.
+    generateBundle(_, bundle) {
+      for (const [file, out] of Object.entries(bundle)) {
+        if (!NO_SOURCEMAP.test(file)) continue;
+        if (out.type === 'chunk') {
+          out.map = null;
+          out.code = out.code.replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, '\n');
+        }
+        delete bundle[`${file}.map`];
+      }
+    },
+  };
+}
+
+function precompressDist(): Plugin {
+  // The resolved output directory: Storybook's build reuses this config with its own.
+  let outDir = 'dist';
+  return {
+    name: 'webx86-precompress',
+    apply: 'build',
+    configResolved(config) { outDir = resolve(config.root, config.build.outDir); },
+    async closeBundle() {
+      if (!existsSync(outDir)) return;
+      const rows = await precompress(outDir);
+      const big = rows.filter((r) => r.bytes > 1 << 20).map((r) => `${r.file} ${(r.bytes / 1e6).toFixed(1)} MB → br ${(r.br / 1e6).toFixed(2)} MB, gz ${(r.gz / 1e6).toFixed(2)} MB`);
+      if (big.length) this.info?.(`precompressed: ${big.join('; ')}`);
+    },
+  };
+}
 
 export default defineConfig({
   base: './',
+  plugins: [precompressDist()],
   build: {
     target: 'es2022',
     outDir: 'dist',
@@ -24,5 +69,5 @@ export default defineConfig({
       output: { chunkFileNames: '[name]-[hash].js' },
     },
   },
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [dropSourcemaps()] },
 });

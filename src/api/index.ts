@@ -2,4 +2,4 @@
 export { Linux } from './linux.js';
 export type { LinuxOptions, MountPointConfiguration, CallbackName, CallbackValue, DiskProgress, TerminalHandle } from './linux.js';
 export { Device, BlockDevice, HttpBytesDevice, ChunkedDevice, IDBDevice, OverlayDevice, WebDevice, DataDevice } from './devices.js';
-export type { RunOptions } from '../host/worker/protocol.js';
+export type { RunOptions, JitStats } from '../host/worker/protocol.js';

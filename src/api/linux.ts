@@ -4,7 +4,7 @@
  * (src/host/worker/protocol.ts). Extensions beyond CheerpX are marked as such.
  */
 import { wrap, proxy, type Remote } from 'comlink';
-import type { EngineApi, EngineEvent, MountSpec, MountType, NetworkSpec, RunOptions } from '../host/worker/protocol.js';
+import type { EngineApi, EngineEvent, JitStats, MountSpec, MountType, NetworkSpec, RunOptions } from '../host/worker/protocol.js';
 import { Device, WebDevice, type DeviceHost } from './devices.js';
 import { startWorker } from './worker-client.js';
 
@@ -282,6 +282,15 @@ export class Linux {
     for (const cb of this.callbacks.get(e.type) ?? []) {
       try { cb(value); } catch (err) { console.error(err); }
     }
+  }
+
+  /**
+   * Extension: the JIT's figures for this machine (binaryen's load time, regions compiled and
+   * reused, compile time, entries and exits by kind, Wasm bytes kept), or null when it was
+   * created with `jit: false`.
+   */
+  jitStats(): Promise<JitStats | null> {
+    return this.call(this.engine.jitStats());
   }
 
   /** Extension: write back what the guest wrote to its disks now, durably (the worker also writes back within 300 ms of a write). */

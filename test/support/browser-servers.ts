@@ -23,7 +23,7 @@ export interface TestEnv {
   image: string;
   /** The bundle on the second origin (CORS). */
   bundle2: string;
-  /** Bytes and requests the second server answered, for the streaming assertions. */
+  /** Bytes and requests the second server answered for images, for the streaming assertions, and its requests for /dist/ files (`dist`); `/reset` zeroes them. */
   statsUrl: string;
   /** The test image on a third server that can be told to misbehave for one file's first block. */
   faultyImage: string;
@@ -54,10 +54,15 @@ export async function ensureTestImage(): Promise<string> {
 export async function startBrowserTestServers(): Promise<{ info: TestEnv; close(): Promise<void> }> {
   await ensureTestImage();
   let bytes = 0, requests = 0;
+  /** Requests for the bundle's files (the JIT tests look for binaryen's chunk and its coding). */
+  let dist: { path: string; status: number; bytes: number; encoding: string | null }[] = [];
   const server = await serveStatic({
     routes: { '/images/': IMAGES, '/dist/': join(ROOT, 'dist'), '/test/': join(ROOT, 'test') },
     cors: true,
-    onRequest: (e) => { if (e.path.startsWith('/images/') && e.method === 'GET') { bytes += e.bytes; requests++; } },
+    onRequest: (e) => {
+      if (e.path.startsWith('/images/') && e.method === 'GET') { bytes += e.bytes; requests++; }
+      if (e.path.startsWith('/dist/') && e.method === 'GET') dist.push({ path: e.path, status: e.status, bytes: e.bytes, encoding: e.encoding });
+    },
   });
   // Counters for tests, over plain HTTP too (served from a tiny second listener would be overkill).
   const { createServer } = await import('node:http');
@@ -79,8 +84,8 @@ export async function startBrowserTestServers(): Promise<{ info: TestEnv; close(
       res.end(JSON.stringify(range));
       return;
     }
-    if (req.url === '/reset') { bytes = 0; requests = 0; }
-    res.end(JSON.stringify({ bytes, requests }));
+    if (req.url === '/reset') { bytes = 0; requests = 0; dist = []; }
+    res.end(JSON.stringify({ bytes, requests, dist }));
   });
   await new Promise<void>((r) => stats.listen(0, '127.0.0.1', r));
   const statsPort = (stats.address() as { port: number }).port;

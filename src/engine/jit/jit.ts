@@ -26,7 +26,7 @@ export type JitMode = 'off' | 'on' | 'force';
 type RegionFn = (slot: number, budget: number) => number;
 
 /** Interpreter block fields the JIT reads and writes (interp.ts Block). */
-export interface HotBlock { start: number; hits: number; valid: boolean; jit: JitRegion | null }
+export interface HotBlock { start: number; hits: number; valid: boolean; jit: JitRegion | null; /** Instructions in the block. */ count: number }
 /** What the JIT needs from the interpreter's code cache. */
 export interface JitHost {
   /** The valid interpreter block starting at eip, if decoded. */
@@ -35,8 +35,12 @@ export interface JitHost {
   addRegion(r: JitRegion): void;
 }
 
-/** A compiled module, shared by every region object with the same key. */
-interface Compiled { key: string; module: WebAssembly.Module; bytes: number; instances: WeakMap<AddressSpace, RegionFn> }
+/**
+ * A compiled module, shared by every region object with the same key. Evicted (over the
+ * budget): module, instances and its regions' links to it are dropped, so V8 can free
+ * the code; the blocks see their region gone at their next entry.
+ */
+interface Compiled { key: string; module: WebAssembly.Module | null; bytes: number; instances: WeakMap<AddressSpace, RegionFn>; evicted: boolean; users: JitRegion[] }
 
 /** A region attached to its entry block in one code cache. */
 export class JitRegion {
@@ -44,7 +48,7 @@ export class JitRegion {
   /** The last address space that ran it, and its instance there (the common case: one). */
   lastMem: AddressSpace | null = null;
   lastFn: RegionFn | null = null;
-  constructor(readonly compiled: Compiled | null, readonly pages: number[]) {}
+  constructor(public compiled: Compiled | null, readonly pages: number[]) {}
 }
 
 /** Region refused (first instruction untranslatable): never retried for this block. */
@@ -52,7 +56,7 @@ export const NO_REGION = new JitRegion(null, []);
 NO_REGION.valid = false;
 
 /** Regions invalidated by writes to their code (all machines), for statistics. */
-export const jitCounters = { invalidated: 0 };
+export const jitCounters = { invalidated: 0, /** Modules dropped to stay within the budget. */ evicted: 0 };
 
 /** A region's code page was written, unmapped or lost PROT_EXEC: it is never entered again. */
 export function invalidateRegion(r: JitRegion): void {
@@ -65,6 +69,16 @@ export const HOT_HITS = 1024;
 const FORCE_BLOCKS = 16, RETRY_BLOCKS = 8;
 /** Interpretation time of hot code before binaryen is loaded (its load costs 0.4-0.9 s of CPU in Node, src/host/node/binaryen.ts): below the ski-rental break-even, because a hot loop that has run this long usually runs much longer (bench: the LCG row). */
 const LOAD_AFTER_MS = 150;
+/**
+ * Instructions interpreted in hot blocks (counted HOT_HITS block entries at a time) before
+ * binaryen is loaded: the time above alone is wall time, which in a page mostly waits on
+ * disk blocks, so a cold `bash -c 'echo; ls'` loaded binaryen (13 MB) 0.3 s after its
+ * first hot block. Measured (test image, Node, whole run): that cold bash 0.29 M hot
+ * instructions, `bash -il -c true` 0.47 M, `ls -la /usr/bin /usr/lib; grep -r zzz /etc`
+ * 0.49 M; sha256sum of 0.8 MB 49 M, a 3,000-iteration bash loop 163 M. 4 M is ~0.1-0.2 s
+ * of interpretation (20-50 MIPS, docs/BENCHMARKS.md).
+ */
+const LOAD_AFTER_INSTRUCTIONS = 4_000_000;
 /** Compile work allowed per elapsed time since code first got hot (the cc1 guard: design §6). */
 const COMPILE_SHARE = 0.25;
 /**
@@ -74,6 +88,13 @@ const COMPILE_SHARE = 0.25;
 const COMPILE_BASE_MS = 20;
 /** Compiled modules kept (Wasm bytes; V8's machine code is a few times more). Shared by all machines of the page/process. */
 export const MODULE_BUDGET = 64 << 20;
+let moduleBudget = MODULE_BUDGET;
+/** Tests: change the budget (bytes of Wasm kept), returning the previous one. */
+export function setModuleBudget(bytes: number): number { const old = moduleBudget; moduleBudget = bytes; return old; }
+/** What the JIT keeps in this JS realm (all machines): modules, their Wasm bytes, evictions so far. */
+export function jitMemory(): { modules: number; moduleBytes: number; evicted: number; budget: number } {
+  return { modules: modules.size, moduleBytes, evicted: jitCounters.evicted, budget: moduleBudget };
+}
 
 export interface JitStats {
   mode: JitMode;
@@ -137,6 +158,8 @@ export class Jit {
   /** hits & mask === 0 triggers a request. */
   readonly mask: number;
   private firstHot = 0;
+  /** Instructions interpreted in hot blocks, HOT_HITS entries at a time (the load policy's measure). */
+  private hotInstructions = 0;
 
   constructor(readonly mode: JitMode, private readonly debug?: (msg: string) => void) {
     this.mask = mode === 'force' ? 1 : HOT_HITS - 1;
@@ -164,9 +187,10 @@ export class Jit {
   request(host: JitHost, mem: AddressSpace, b: HotBlock): void {
     const now = performance.now();
     if (this.firstHot === 0) this.firstHot = now;
+    this.hotInstructions += (this.mask + 1) * b.count;
     if (bn === null) {
       // Ski rental: load once hot code has run about as long as the load costs.
-      if (this.mode === 'force' || now - this.firstHot > LOAD_AFTER_MS) void loadBinaryen();
+      if (this.mode === 'force' || (now - this.firstHot > LOAD_AFTER_MS && this.hotInstructions > LOAD_AFTER_INSTRUCTIONS)) void loadBinaryen();
       return;
     }
     if (this.mode !== 'force' && this.stats.compileMs > COMPILE_BASE_MS + COMPILE_SHARE * (now - this.firstHot)) { this.stats.deferred++; return; }
@@ -183,6 +207,7 @@ export class Jit {
     }
     if (comp === null) { b.jit = NO_REGION; return; }
     const r = new JitRegion(comp, region.pages);
+    comp.users.push(r);
     host.addRegion(r);
     b.jit = r;
   }
@@ -212,13 +237,19 @@ export class Jit {
       if (msg.includes('Aborted')) bn = null;
       return null;
     }
-    comp = { key, module, bytes: out.bytes.length, instances: new WeakMap() };
+    comp = { key, module, bytes: out.bytes.length, instances: new WeakMap(), evicted: false, users: [] };
     modules.set(key, comp);
     moduleBytes += comp.bytes;
-    while (moduleBytes > MODULE_BUDGET) {
+    while (moduleBytes > moduleBudget && modules.size > 1) {
       const [k, old] = modules.entries().next().value as [string, Compiled];
       modules.delete(k);
       moduleBytes -= old.bytes;
+      old.evicted = true;
+      old.module = null;
+      old.instances = new WeakMap();
+      for (const r of old.users) { r.compiled = null; r.lastFn = null; r.lastMem = null; }
+      old.users = [];
+      jitCounters.evicted++;
     }
     this.stats.compileMs += performance.now() - t0;
     this.stats.regionsCompiled++;
@@ -232,12 +263,17 @@ export class Jit {
   enter(b: HotBlock, c: Cpu, budget: number): number {
     const r = b.jit!;
     if (!r.valid) { b.jit = null; return 0; }
+    if (r.compiled === null) {
+      // Its module was evicted (over the budget): the block is translated again if it stays hot.
+      b.jit = null;
+      return 0;
+    }
     let fn = r.lastFn;
     if (r.lastMem !== c.mem) {
       const comp = r.compiled!;
       fn = comp.instances.get(c.mem) ?? null;
       if (fn === null) {
-        const inst = new WebAssembly.Instance(comp.module, { e: { m: c.mem.memory, c: condHelper, f: flagsHelper } });
+        const inst = new WebAssembly.Instance(comp.module!, { e: { m: c.mem.memory, c: condHelper, f: flagsHelper } });
         fn = inst.exports.f as RegionFn;
         comp.instances.set(c.mem, fn);
       }

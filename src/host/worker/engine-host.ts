@@ -256,6 +256,10 @@ export class EngineHost implements EngineApi {
     return new Error(`cannot run ${path}: ${strerror(-err)}${cause}`);
   }
 
+  jitStats() {
+    return this.machine?.kernel.jit?.snapshot() ?? null;
+  }
+
   private need(): Machine {
     if (!this.machine) throw new Error('Linux is not created yet (await Linux.create first)');
     return this.machine;

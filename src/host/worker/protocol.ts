@@ -3,6 +3,7 @@
  * postMessage boundary (through comlink), so it is plain data: device objects on the page
  * become `DeviceSpec`s, callbacks become comlink proxies.
  */
+import type { JitStats } from '../../engine/jit/jit.js';
 
 /** A block or file-level device as the worker builds it. */
 export type DeviceSpec =
@@ -103,6 +104,12 @@ export interface EngineOptions {
   network?: NetworkSpec;
 }
 
+/**
+ * The JIT's figures for one machine (src/engine/jit/jit.ts JitStats, copied as plain data):
+ * whether binaryen was loaded and how long that took, regions compiled, compile time, exits.
+ */
+export type { JitStats };
+
 /** The worker's side: what `Linux` calls. Errors are thrown as Error with a readable message. */
 export interface EngineApi {
   /** Build the machine from mounts. Rejects with a readable message (bad image, unreachable server). */
@@ -129,6 +136,8 @@ export interface EngineApi {
   readDeviceFile(dev: DeviceSpec, path: string): Promise<Uint8Array>;
   /** Forget an IndexedDB device's contents (the VM must not have it mounted, or it is unmounted first). */
   resetIdb(name: string): Promise<void>;
+  /** The JIT's figures (a snapshot), or null when the machine runs the interpreter alone or is not created. */
+  jitStats(): JitStats | null;
   /** Write back what the guest wrote and make it durable (the worker also writes back 100-300 ms after writes, and at shutdown). */
   sync(): Promise<void>;
   /** Stop every process, flush writes, close databases. */
