@@ -5,4 +5,6 @@ export { XDisk } from './disk.js';
 export { XTerminal } from './terminal.js';
 export { XVmStatus } from './vm-status.js';
 export { vmContext } from './context.js';
+export { define } from './define.js';
 export type { VmHost, VmStatus, VmPhase, TerminalSink, TerminalSession, PtySession } from './context.js';
+export type * from './events.js';
