@@ -26,8 +26,9 @@ export function define(tag: string, cls: CustomElementConstructor): void {
     console.warn(`webx86: <${tag}> is already defined by another copy of webx86 (${theirs}); that copy's element is used. Load the webx86 bundle once.`);
     return;
   }
+  // (Class names may be minified in a bundle, so the message says whose class is whose.)
   throw new Error(
-    `webx86: cannot define <${tag}> as ${mine}: the tag is already defined by ${theirs}, from another library. ` +
+    `webx86: cannot define <${tag}> (webx86's class ${mine}): the tag is already defined by another library's class ${theirs}. ` +
       `Two libraries cannot own the same tag; load only one of them on this page.`,
   );
 }
