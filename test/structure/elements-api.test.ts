@@ -102,6 +102,6 @@ test('the manifest lists every attribute and event the elements have, and only t
       assert.deepEqual(sorted((decl.events ?? []).map((e) => e.name)), sorted(o.events), `<${o.tag}>: events in the manifest (@fires) against events fired in src/elements/${f}`);
     }
   }
-  assert.deepEqual(sorted(seen), sorted(byTag.keys()), 'tags defined in src/elements against tags in the manifest');
+  assert.deepEqual(sorted(seen), sorted(byTag.keys()), 'tags registered with define() (src/elements/define.ts) against tags in the manifest (a JSDoc @tag each)');
   assert.ok(seen.length >= 4, `found only ${seen.length} elements: the source scan is broken`);
 });
