@@ -1,12 +1,11 @@
 import { html, nothing } from 'lit';
-import { ref } from 'lit/directives/ref.js';
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import '../src/webx86.js';
 import type { XDisk } from '../src/elements/disk.js';
-import { DEFAULT_IMAGE, frame, imageArgType, logEvents, terminalStyle } from './support.js';
+import { DEFAULT_IMAGE, frame, terminalStyle } from './support.js';
 
 interface DiskArgs {
-  image: string;
+  src: string;
   path: string;
   persist: string;
   type: 'ext2' | 'dir';
@@ -21,17 +20,12 @@ interface DiskArgs {
 const meta: Meta<DiskArgs> = {
   title: 'Elements/x-disk',
   component: 'x-disk',
-  args: { image: DEFAULT_IMAGE, path: '/', persist: '', type: 'ext2', chunked: false },
-  argTypes: {
-    image: imageArgType,
-    path: { control: 'text', description: 'Mount point; `/` is the root.' },
-    persist: { control: 'text', description: 'IndexedDB name: writes (and fetched blocks) survive reloads. Empty: writable in memory only.' },
-    type: { control: 'inline-radio', options: ['ext2', 'dir'], description: '`ext2` image, or `dir` (a web directory, or with `persist` an IndexedDB file tree).' },
-    chunked: { control: 'boolean', description: '`src` is the metadata file of an image split with `webx86 image split`.' },
-  },
+  args: { src: DEFAULT_IMAGE, path: '/', persist: '', type: 'ext2', chunked: false },
+  // The controls and their descriptions come from custom-elements.json (.storybook/preview.ts).
+  argTypes: { type: { control: 'inline-radio', options: ['ext2', 'dir'] } },
   render: (a) => html`
-    <x-vm style=${frame} ${ref(logEvents)} cmd="/bin/bash" args="-l" cwd="/root" restart>
-      <x-disk src=${a.image} path=${a.path} persist=${a.persist || nothing} type=${a.type} ?chunked=${a.chunked}></x-disk>
+    <x-vm style=${frame} cmd="/bin/bash" args="-l" cwd="/root" restart>
+      <x-disk src=${a.src} path=${a.path} persist=${a.persist || nothing} type=${a.type} ?chunked=${a.chunked}></x-disk>
       <x-vm-status></x-vm-status>
       <x-terminal style=${terminalStyle}></x-terminal>
     </x-vm>`,
@@ -59,9 +53,9 @@ export const Persistent: Story = {
 /** Two disks: the root, and the same image again, mounted read-write (in memory) at /mnt/second. */
 export const TwoDisks: Story = {
   render: (a) => html`
-    <x-vm style=${frame} ${ref(logEvents)} cmd="/bin/bash" args='["-lc", "mount | grep -v -e proc -e sys -e pts; ls /mnt/second; exec bash"]' cwd="/root" restart>
-      <x-disk src=${a.image} path="/"></x-disk>
-      <x-disk src=${a.image} path="/mnt/second"></x-disk>
+    <x-vm style=${frame} cmd="/bin/bash" args='["-lc", "mount | grep -v -e proc -e sys -e pts; ls /mnt/second; exec bash"]' cwd="/root" restart>
+      <x-disk src=${a.src} path="/"></x-disk>
+      <x-disk src=${a.src} path="/mnt/second"></x-disk>
       <x-vm-status></x-vm-status>
       <x-terminal style=${terminalStyle}></x-terminal>
     </x-vm>`,

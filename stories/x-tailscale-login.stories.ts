@@ -5,7 +5,7 @@ import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import '../src/webx86.js';
 import { vmContext, type VmHost, type VmStatus } from '../src/elements/context.js';
 import type { Linux, NetworkStatus } from '../src/api/linux.js';
-import { DEFAULT_IMAGE, frame, imageArgType, logEvents, terminalStyle } from './support.js';
+import { DEFAULT_IMAGE, frame, imageArgType, terminalStyle } from './support.js';
 
 interface LoginArgs {
   image: string;
@@ -63,7 +63,7 @@ const meta: Meta<LoginArgs> = {
     controlUrl: { control: 'text', description: 'Control server (default Tailscale\'s; Headscale needs CORS on /key).' },
   },
   render: (a) => html`
-    <x-vm style=${frame} ${ref(logEvents)} cmd="/bin/bash" args="-l" cwd="/root" restart>
+    <x-vm style=${frame} cmd="/bin/bash" args="-l" cwd="/root" restart>
       <x-disk src=${a.image} path="/"></x-disk>
       <x-tailscale-login auth-key=${a.authKey} control-url=${a.controlUrl}></x-tailscale-login>
       <x-terminal style=${terminalStyle}></x-terminal>

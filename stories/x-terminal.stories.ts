@@ -1,22 +1,27 @@
 import { html, nothing } from 'lit';
-import { ref } from 'lit/directives/ref.js';
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import '../src/webx86.js';
-import { DEFAULT_IMAGE, frame, imageArgType, logEvents, terminalStyle } from './support.js';
+import { DEFAULT_IMAGE, frame, imageArgType, terminalStyle } from './support.js';
 
-const theme = (a: TerminalArgs) => `--x-terminal-background:${a.background};--x-terminal-foreground:${a.foreground};--x-terminal-cursor:${a.cursor}`;
+const COLOURS = ['--x-terminal-background', '--x-terminal-foreground', '--x-terminal-cursor'] as const;
+const theme = (a: TerminalArgs) => COLOURS.map((p) => `${p}:${a[p]}`).join(';');
 
 interface TerminalArgs {
   image: string;
   cmd: string;
   args: string;
-  fontSize: number;
+  cwd: string;
+  env: string;
+  restart: boolean;
+  autofocus: boolean;
+  'font-size': number;
   rows: number | undefined;
-  background: string;
-  foreground: string;
-  cursor: string;
+  cols: number | undefined;
+  '--x-terminal-background': string;
+  '--x-terminal-foreground': string;
+  '--x-terminal-cursor': string;
   label: string;
-  screenReader: boolean;
+  'screen-reader': boolean;
 }
 
 /**
@@ -28,29 +33,27 @@ const meta: Meta<TerminalArgs> = {
   title: 'Elements/x-terminal',
   component: 'x-terminal',
   args: {
-    image: DEFAULT_IMAGE, cmd: '', args: '', fontSize: 15, rows: undefined,
-    background: '#1e1e1e', foreground: '#d4d4d4', cursor: '#ffffff', label: 'Terminal', screenReader: false,
+    image: DEFAULT_IMAGE, cmd: '', args: '', cwd: '', env: '', restart: true, autofocus: false, 'font-size': 15, rows: undefined, cols: undefined,
+    '--x-terminal-background': '#1e1e1e', '--x-terminal-foreground': '#d4d4d4', '--x-terminal-cursor': '#ffffff', label: 'Terminal', 'screen-reader': false,
   },
+  // Descriptions and the other controls come from custom-elements.json (.storybook/preview.ts);
+  // here only the widgets it cannot infer.
   argTypes: {
     image: imageArgType,
-    cmd: { control: 'text', description: 'Program on a pty of its own; empty: the VM console.' },
-    args: { control: 'text', description: 'Arguments for `cmd` (words, or a JSON array).' },
-    fontSize: { name: 'font-size', control: { type: 'range', min: 8, max: 32 }, description: 'Pixels.' },
-    rows: { control: { type: 'number', min: 4, max: 80 }, description: 'Fixed rows (the height follows); empty: fit the height.' },
-    background: { name: '--x-terminal-background', control: 'color' },
-    foreground: { name: '--x-terminal-foreground', control: 'color' },
-    cursor: { name: '--x-terminal-cursor', control: 'color' },
-    label: { control: 'text', description: 'Accessible name of the terminal input.' },
-    screenReader: { name: 'screen-reader', control: 'boolean', description: 'xterm.js screen reader mode.' },
+    'font-size': { control: { type: 'range', min: 8, max: 32 } },
+    rows: { control: { type: 'number', min: 4, max: 80 } },
+    cols: { control: { type: 'number', min: 20, max: 240 } },
+    ...Object.fromEntries(COLOURS.map((p) => [p, { control: 'color' }])),
   },
   render: (a) => html`
-    <x-vm style=${frame} ${ref(logEvents)} cmd="/bin/bash" args="-l" cwd="/root" restart>
+    <x-vm style=${frame} cmd="/bin/bash" args="-l" cwd="/root" restart>
       <x-disk src=${a.image} path="/"></x-disk>
       <x-vm-status compact></x-vm-status>
       <x-terminal
         style="${a.rows ? '' : terminalStyle}${theme(a)}"
-        cmd=${a.cmd || nothing} args=${a.args || nothing} font-size=${a.fontSize} rows=${a.rows || nothing}
-        label=${a.label} ?screen-reader=${a.screenReader} ?restart=${!!a.cmd}></x-terminal>
+        cmd=${a.cmd || nothing} args=${a.args || nothing} cwd=${a.cwd || nothing} env=${a.env || nothing}
+        font-size=${a['font-size']} rows=${a.rows || nothing} cols=${a.cols || nothing}
+        label=${a.label} ?screen-reader=${a['screen-reader']} ?restart=${a.restart} ?autofocus=${a.autofocus}></x-terminal>
     </x-vm>`,
 };
 export default meta;
@@ -59,7 +62,7 @@ type Story = StoryObj<TerminalArgs>;
 /** The VM's console (output from before it attached is replayed). */
 export const Console: Story = {};
 
-export const LightTheme: Story = { args: { background: '#fdf6e3', foreground: '#586e75', cursor: '#268bd2' } };
+export const LightTheme: Story = { args: { '--x-terminal-background': '#fdf6e3', '--x-terminal-foreground': '#586e75', '--x-terminal-cursor': '#268bd2' } };
 
 /** A fixed 12-row terminal: the element's height follows the rows. */
 export const FixedRows: Story = { args: { rows: 12 } };
@@ -67,12 +70,12 @@ export const FixedRows: Story = { args: { rows: 12 } };
 /** Two terminals: the console, and `top` on a pty of its own beside it (cmd and rows controls do not apply). */
 export const SecondTerminal: Story = {
   render: (a) => html`
-    <x-vm style=${frame} ${ref(logEvents)} cmd="/bin/bash" args="-l" cwd="/root" restart>
+    <x-vm style=${frame} cmd="/bin/bash" args="-l" cwd="/root" restart>
       <x-disk src=${a.image} path="/"></x-disk>
       <x-vm-status compact></x-vm-status>
       <div style="flex:1 1 0;min-height:0;display:grid;grid-template-columns:1fr 1fr;gap:8px">
-        <x-terminal style="height:100%;${theme(a)}" font-size=${a.fontSize} label="Console"></x-terminal>
-        <x-terminal style="height:100%;${theme(a)}" font-size=${a.fontSize} cmd="/usr/bin/top" restart label="top"></x-terminal>
+        <x-terminal style="height:100%;${theme(a)}" font-size=${a['font-size']} label="Console"></x-terminal>
+        <x-terminal style="height:100%;${theme(a)}" font-size=${a['font-size']} cmd="/usr/bin/top" restart label="top"></x-terminal>
       </div>
     </x-vm>`,
 };

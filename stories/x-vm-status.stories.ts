@@ -5,7 +5,7 @@ import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import '../src/webx86.js';
 import { vmContext, type VmHost, type VmPhase, type VmStatus } from '../src/elements/context.js';
 import type { Linux } from '../src/api/linux.js';
-import { DEFAULT_IMAGE, frame, imageArgType, logEvents, terminalStyle } from './support.js';
+import { DEFAULT_IMAGE, frame, imageArgType, terminalStyle } from './support.js';
 
 interface StatusArgs {
   compact: boolean;
@@ -52,12 +52,9 @@ const meta: Meta<StatusArgs> = {
   title: 'Elements/x-vm-status',
   component: 'x-vm-status',
   args: { compact: false, image: DEFAULT_IMAGE },
-  argTypes: {
-    compact: { control: 'boolean', description: 'One line instead of two.' },
-    image: imageArgType,
-  },
+  argTypes: { image: imageArgType }, // compact: from custom-elements.json
   render: (a) => html`
-    <x-vm style=${frame} ${ref(logEvents)} cmd="/bin/bash" args="-l" cwd="/root" restart>
+    <x-vm style=${frame} cmd="/bin/bash" args="-l" cwd="/root" restart>
       <x-disk src=${a.image} path="/"></x-disk>
       <x-vm-status ?compact=${a.compact}></x-vm-status>
       <x-terminal style=${terminalStyle}></x-terminal>

@@ -1,9 +1,8 @@
 import { html, nothing } from 'lit';
-import { ref } from 'lit/directives/ref.js';
 import { keyed } from 'lit/directives/keyed.js';
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import '../src/webx86.js';
-import { DEFAULT_IMAGE, frame, imageArgType, logEvents, terminalStyle } from './support.js';
+import { DEFAULT_IMAGE, frame, imageArgType, terminalStyle } from './support.js';
 
 interface VmArgs {
   cmd: string;
@@ -14,6 +13,7 @@ interface VmArgs {
   gid: number;
   restart: boolean;
   autostart: boolean;
+  jit: 'on' | 'off';
   image: string;
 }
 
@@ -26,25 +26,16 @@ const meta: Meta<VmArgs> = {
   title: 'Elements/x-vm',
   component: 'x-vm',
   args: {
-    cmd: '/bin/bash', args: '-l', env: 'HOME=/root', cwd: '/root', uid: 0, gid: 0, restart: true, autostart: true, image: DEFAULT_IMAGE,
+    cmd: '/bin/bash', args: '-l', env: 'HOME=/root', cwd: '/root', uid: 0, gid: 0, restart: true, autostart: true, jit: 'on', image: DEFAULT_IMAGE,
   },
-  argTypes: {
-    cmd: { control: 'text', description: 'Program run on the console.' },
-    args: { control: 'text', description: 'Its arguments: a JSON array, or words separated by spaces.' },
-    env: { control: 'text', description: 'KEY=VALUE words added to the default environment.' },
-    cwd: { control: 'text', description: 'Working directory.' },
-    uid: { control: { type: 'number', min: 0 }, description: 'User id.' },
-    gid: { control: { type: 'number', min: 0 }, description: 'Group id.' },
-    restart: { control: 'boolean', description: 'Run `cmd` again when it exits.' },
-    autostart: { control: 'boolean', description: 'Boot when connected (off: call `start()`).' },
-    image: imageArgType,
-  },
+  // cmd, args, env… come from custom-elements.json (.storybook/preview.ts); the image is the story's.
+  argTypes: { image: imageArgType, jit: { control: 'inline-radio', options: ['on', 'off'] } },
   // A new machine for each change of the controls: a running <x-vm> takes new cmd/args/env
   // only when its command next starts.
   render: (a) => html`${keyed(JSON.stringify(a), html`
-    <x-vm style=${frame} ${ref(logEvents)}
+    <x-vm style=${frame}
       cmd=${a.cmd} args=${a.args || nothing} env=${a.env || nothing} cwd=${a.cwd || nothing}
-      uid=${a.uid} gid=${a.gid} ?restart=${a.restart} autostart=${a.autostart ? nothing : 'false'}>
+      uid=${a.uid} gid=${a.gid} ?restart=${a.restart} autostart=${a.autostart ? nothing : 'false'} jit=${a.jit}>
       <x-disk src=${a.image} path="/"></x-disk>
       <x-vm-status></x-vm-status>
       <x-terminal style=${terminalStyle}></x-terminal>

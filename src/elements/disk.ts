@@ -1,23 +1,17 @@
 import { LitElement, html, css } from 'lit';
 import { BlockDevice, ChunkedDevice, HttpBytesDevice, IDBDevice, OverlayDevice, WebDevice, type Device } from '../api/devices.js';
 import type { MountPointConfiguration } from '../api/linux.js';
+import { define } from './define.js';
+import { emit } from './events.js';
 
 /**
  * A disk for the enclosing `<x-vm>`: an ext2 image from a web server (streamed with Range
  * requests; only the blocks the guest touches are fetched), or a directory (`type="dir"`).
  * Several disks compose the machine's mounts; the one at `path="/"` is the root.
  *
+ * @summary A disk (an ext2 image or a directory) mounted in the enclosing `<x-vm>`.
  * @tag x-disk
- * @attr src - Image URL (ext2), the metadata file of a chunked image (`chunked`), or a directory URL (`type="dir"`).
- * @attr path - Mount point in the guest; `/` for the root (default `/`).
- * @attr persist - An IndexedDB name: the disk becomes a copy-on-write overlay kept in this
- *   origin's IndexedDB, so writes (and downloaded blocks) survive reloads. Without it an
- *   ext2 disk is still writable, in memory, for the life of the VM.
- * @attr type - `ext2` (default) or `dir`.
- * @attr chunked - The image is split into chunk files (`webx86 image split`).
- * @prop device - A device made by the page (a `DataDevice` to write files into, an `OverlayDevice`
- *   of your own…): used instead of `src`/`persist`; the mount type follows the device.
- * @fires disk-change - (bubbles) an attribute changed; the `<x-vm>` restarts with the new disks.
+ * @fires {DiskChangeEvent} disk-change - An attribute or `device` changed after the first render; the `<x-vm>` reboots with the new disks. detail: `null`.
  */
 export class XDisk extends LitElement {
   static override properties = {
@@ -31,11 +25,17 @@ export class XDisk extends LitElement {
 
   static override styles = css`:host { display: none; }`;
 
+  /** URL, relative to the page. `ext2`: the image (any server with HTTP Range support) or, with `chunked`, the metadata file written by `webx86 image split`. `dir`: a directory whose `index.list` files name its entries. */
   declare src: string;
+  /** Mount point in the guest; `/` is the root. */
   declare path: string;
+  /** An IndexedDB database name. `ext2`: the disk becomes a copy-on-write overlay whose writes **and** downloaded blocks are kept there, so a second visit downloads nothing already read. `dir` (without `src`): a persistent writable directory tree. Without it an ext2 disk is still writable, in memory, for the life of the VM. */
   declare persist: string;
+  /** What `src` holds: `ext2` or `dir`. */
   declare type: 'ext2' | 'dir';
+  /** The image is split into chunk files (`webx86 image split`, for hosts that mangle Range requests). */
   declare chunked: boolean;
+  /** A device made with the [JS API](../API.md) (a `DataDevice` the page writes files into, an `OverlayDevice` of its own, …), used instead of `src`/`persist`; the mount type follows the device (block devices mount as ext2, the others as dir). */
   declare device: Device | null;
 
   constructor() {
@@ -53,7 +53,7 @@ export class XDisk extends LitElement {
   protected override updated(changed: Map<string, unknown>): void {
     // The first update reports the initial attributes; the VM collects disks itself then.
     if (!this.hasUpdated || changed.size === 0) return;
-    this.dispatchEvent(new CustomEvent('disk-change', { bubbles: true, composed: true }));
+    emit(this, 'disk-change', null);
   }
 
   /** The mount this disk describes; throws a readable Error for bad attributes. */
@@ -90,7 +90,7 @@ export class XDisk extends LitElement {
   }
 }
 
-if (!customElements.get('x-disk')) customElements.define('x-disk', XDisk);
+define('x-disk', XDisk);
 
 declare global {
   interface HTMLElementTagNameMap { 'x-disk': XDisk }

@@ -6,4 +6,6 @@ export { XTerminal } from './terminal.js';
 export { XVmStatus } from './vm-status.js';
 export { XTailscaleLogin, TAILSCALE_STATES } from './tailscale-login.js';
 export { vmContext } from './context.js';
+export { define } from './define.js';
 export type { VmHost, VmStatus, VmPhase, TerminalSink, TerminalSession, PtySession } from './context.js';
+export type * from './events.js';

@@ -8,6 +8,8 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { Linux, NetworkInterface, NetworkStatus } from '../api/linux.js';
 import type { VmHost } from './context.js';
 import { VmConsumer } from './vm-consumer.js';
+import { define } from './define.js';
+import { emit } from './events.js';
 
 /** ipn.State names, indexed by number (tailscale.com/ipn/backend.go). */
 export const TAILSCALE_STATES = ['NoState', 'InUseOtherUser', 'NeedsLogin', 'NeedsMachineAuth', 'Stopped', 'Starting', 'Running'] as const;
@@ -20,17 +22,12 @@ const WORDS = ['Not started', 'In use by another user', 'Not connected', 'Waitin
  *
  * @tag x-tailscale-login
  *
- * @attr auth-key - A Tailscale pre-auth key: log in without a login page (for demos; anyone who can read the page can use it).
- * @attr control-url - The control server (default Tailscale's; a Headscale URL needs CORS on /key).
- * @attr hostname - The VM's name in the tailnet (default `webx86`).
- * @attr exit-node - `auto` (default: the first online exit node), a peer's name or IP, or `none`.
- * @attr ephemeral - Register as an ephemeral node and keep no keys (a reload is a new node).
- * @attr autologin - Start the login as soon as the VM is up (with `auth-key`, or a stored login).
+ * @summary The VM's Tailscale login: a button, the state, the tailnet IP and the exit node.
  *
- * @fires tailscale-state - The state changed (detail: { state, name, message }; state is ipn.State, 6 = Running).
- * @fires tailscale-login-url - The control server wants the user to visit a page (detail: { url }).
- * @fires tailscale-netmap - A new network map (detail: { map }, the shape of CheerpX's netmapUpdateCb).
- * @fires tailscale-error - Login or logout failed (detail: { message }).
+ * @fires {TailscaleStateEvent} tailscale-state - The state changed. detail: `{ state, name, message }` (state is ipn.State, 6 = Running).
+ * @fires {TailscaleLoginUrlEvent} tailscale-login-url - The control server wants the user to visit a page. detail: `{ url }`.
+ * @fires {TailscaleNetmapEvent} tailscale-netmap - A new network map. detail: `{ map }`, the shape of CheerpX's netmapUpdateCb.
+ * @fires {TailscaleErrorEvent} tailscale-error - Login or logout failed. detail: `{ message }`.
  *
  * @csspart button - The Log in / Log out button.
  * @csspart state - The state line (a polite live region).
@@ -55,9 +52,9 @@ export class XTailscaleLogin extends LitElement {
     exitNode: { type: String, attribute: 'exit-node' },
     ephemeral: { type: Boolean },
     autologin: { type: Boolean },
-    net: { state: true },
-    busy: { state: true },
-    failure: { state: true },
+    net: { state: true, attribute: false },
+    busy: { state: true, attribute: false },
+    failure: { state: true, attribute: false },
   };
 
   static override styles = css`
@@ -87,15 +84,21 @@ export class XTailscaleLogin extends LitElement {
     [part='message'].error { color: var(--x-tailscale-login-error, #c62828); opacity: 1; }
   `;
 
+  /** A pre-auth key: connect without a login page. For demos and tests: anyone who can read the page can use the key; prefer ephemeral, single-use keys. */
   declare authKey: string;
+  /** The control server (default Tailscale's). A Headscale server needs CORS headers on `GET /key`, because the page fetches it. */
   declare controlUrl: string;
+  /** The VM's name in the tailnet (default `webx86`). */
   declare hostname: string;
+  /** `auto` (default: the first online exit node), a peer's name or IP, or `none`. */
   declare exitNode: string;
+  /** Register as an ephemeral node and keep no keys: a reload is a new node. Otherwise the node's keys stay in IndexedDB (database `webx86-tailscale`) and a reload is the same node, already logged in. */
   declare ephemeral: boolean;
+  /** Start the login as soon as the VM is up (with `auth-key`, or a stored login). */
   declare autologin: boolean;
-  declare net: NetworkStatus | null;
-  declare busy: boolean;
-  declare failure: string;
+  private declare net: NetworkStatus | null;
+  private declare busy: boolean;
+  private declare failure: string;
 
   private linux: Linux | null = null;
   private lastState = -1;
@@ -155,15 +158,15 @@ export class XTailscaleLogin extends LitElement {
     if (!s) return;
     if (s.state !== this.lastState) {
       this.lastState = s.state;
-      this.dispatchEvent(new CustomEvent('tailscale-state', { detail: { state: s.state, name: TAILSCALE_STATES[s.state] ?? String(s.state), message: s.message }, bubbles: true, composed: true }));
+      emit(this, 'tailscale-state', { state: s.state, name: TAILSCALE_STATES[s.state] ?? String(s.state), message: s.message });
     }
     if (s.loginUrl && s.loginUrl !== this.lastUrl) {
       this.lastUrl = s.loginUrl;
-      this.dispatchEvent(new CustomEvent('tailscale-login-url', { detail: { url: s.loginUrl }, bubbles: true, composed: true }));
+      emit(this, 'tailscale-login-url', { url: s.loginUrl });
     }
     if (s.map && s.map !== this.lastMap) {
       this.lastMap = s.map;
-      this.dispatchEvent(new CustomEvent('tailscale-netmap', { detail: { map: s.map }, bubbles: true, composed: true }));
+      emit(this, 'tailscale-netmap', { map: s.map });
     }
   }
 
@@ -185,7 +188,7 @@ export class XTailscaleLogin extends LitElement {
 
   private fail(message: string): void {
     this.failure = message;
-    this.dispatchEvent(new CustomEvent('tailscale-error', { detail: { message }, bubbles: true, composed: true }));
+    emit(this, 'tailscale-error', { message });
   }
 
   override render() {
@@ -211,7 +214,7 @@ export class XTailscaleLogin extends LitElement {
   }
 }
 
-if (!customElements.get('x-tailscale-login')) customElements.define('x-tailscale-login', XTailscaleLogin);
+define('x-tailscale-login', XTailscaleLogin);
 
 declare global {
   interface HTMLElementTagNameMap { 'x-tailscale-login': XTailscaleLogin }

@@ -11,22 +11,16 @@ import type { PtySession, TerminalSession, TerminalSink, VmHost } from './contex
 import { VmConsumer } from './vm-consumer.js';
 import { parseList } from './attributes.js';
 import { DEFAULT_BACKGROUND, readLook } from './terminal-theme.js';
+import { define } from './define.js';
+import { emit } from './events.js';
+
+export type { TerminalReadyDetail, TerminalExitDetail, TerminalErrorDetail } from './events.js';
 
 /** Always set for programs started on a pty; `env` comes after, so it can override them. */
 const BASE_ENV = ['TERM=xterm-256color', 'COLORTERM=truecolor'];
 
 /** A program that exits sooner than this after starting is restarted only after this delay. */
 const RESTART_BACKOFF_MS = 1000;
-
-export interface TerminalReadyDetail {
-  kind: 'console' | 'pty';
-}
-export interface TerminalExitDetail {
-  status: number;
-}
-export interface TerminalErrorDetail {
-  message: string;
-}
 
 /**
  * A terminal for the Linux machine of the enclosing `<x-vm>`.
@@ -35,39 +29,28 @@ export interface TerminalErrorDetail {
  * if another terminal already is the console it prints a one-line notice and stays idle.
  * With `cmd` it starts that program on a new pseudo-terminal.
  *
+ * @summary An xterm.js terminal: the `<x-vm>`'s console, or a program on a pseudo-terminal of its own.
  * @tag x-terminal
+ * @attr {boolean} autofocus - Focus the terminal when it opens (the global attribute; read once, when the terminal starts).
+ * @fires {TerminalReadyEvent} terminal-ready - Attached as the console, or `cmd` started. detail: `{ kind: 'console' | 'pty' }`.
+ * @fires {TerminalExitEvent} terminal-exit - `cmd` exited (after the exit line is shown). detail: `{ status }`.
+ * @fires {TerminalErrorEvent} terminal-error - `cmd` could not be started (bad `args`/`env`, the VM failed to boot); the message is also shown in the terminal. detail: `{ message }`.
  *
- * @attr cmd - Program to start on a pty of its own (e.g. `/bin/bash`). Without it: the VM's console.
- * @attr args - Arguments for `cmd`: whitespace-separated, or a JSON array of strings when it starts with `[`.
- * @attr cwd - Working directory for `cmd`.
- * @attr env - Extra `KEY=VALUE` variables for `cmd`, same syntax as `args`. `TERM=xterm-256color` and `COLORTERM=truecolor` are always set first.
- * @attr restart - Start `cmd` again when it exits.
- * @attr rows - Fixed number of rows (the element's height follows); otherwise the rows fit the height.
- * @attr cols - Fixed number of columns; otherwise the columns fit the width.
- * @attr font-size - Font size in pixels (overrides `--x-terminal-font-size`).
- * @attr label - Accessible name of the terminal's input (default: the `aria-label` attribute, else "Terminal").
- * @attr screen-reader - xterm.js screen reader mode (output is also exposed to assistive technology).
- * @attr autofocus - Focus the terminal when it opens.
+ * @csspart terminal - The box around the character grid: padding and background.
  *
- * @event terminal-ready - Connected: as the console or with `cmd` started. detail: `{ kind: 'console' | 'pty' }`.
- * @event terminal-exit - `cmd` exited. detail: `{ status }`.
- * @event terminal-error - `cmd` could not be started. detail: `{ message }`.
- *
- * @csspart terminal - The box around the character grid (padding, background).
- *
- * @cssprop --x-terminal-background - Background colour (default #1e1e1e).
- * @cssprop --x-terminal-foreground - Text colour.
- * @cssprop --x-terminal-cursor - Cursor colour.
- * @cssprop --x-terminal-cursor-accent - Colour of the character under a block cursor.
- * @cssprop --x-terminal-selection - Selection background.
- * @cssprop --x-terminal-selection-foreground - Selection text colour.
- * @cssprop --x-terminal-black - ANSI colour 0; likewise `-red`, `-green`, `-yellow`, `-blue`, `-magenta`, `-cyan`, `-white` and the `-bright-*` variants (8–15).
- * @cssprop --x-terminal-font-family - Monospace font stack.
- * @cssprop --x-terminal-font-size - Font size (a length in px, e.g. `15px`).
- * @cssprop --x-terminal-padding - Space around the grid (default 6px 8px).
- * @cssprop --x-terminal-height - Height when `rows` is not set (default 24rem).
- * @cssprop --x-terminal-border-radius - Corner radius (default 4px).
- * @cssprop --x-terminal-focus-ring - Outline while focused (default 2px solid #4c8dff; `none` hides it).
+ * @cssprop [--x-terminal-background=#1e1e1e] - Background.
+ * @cssprop [--x-terminal-foreground=#d4d4d4] - Text.
+ * @cssprop [--x-terminal-cursor=#d4d4d4] - Cursor.
+ * @cssprop [--x-terminal-cursor-accent=the background] - Character under a block cursor.
+ * @cssprop [--x-terminal-selection=translucent blue] - Selection background.
+ * @cssprop [--x-terminal-selection-foreground=unchanged] - Selected text.
+ * @cssprop [--x-terminal-black=xterm.js's] - ANSI colour 0; likewise `-red`, `-green`, `-yellow`, `-blue`, `-magenta`, `-cyan`, `-white` (1–7) and `-bright-black` … `-bright-white` (8–15).
+ * @cssprop [--x-terminal-font-family=ui-monospace, …, monospace] - Font. Use a monospace font that is already loaded.
+ * @cssprop [--x-terminal-font-size=14px] - Font size (a length in px, e.g. `15px`).
+ * @cssprop [--x-terminal-padding=6px 8px] - Space around the grid.
+ * @cssprop [--x-terminal-height=24rem] - Height when `rows` is not set (or set `height` on the element).
+ * @cssprop [--x-terminal-border-radius=4px] - Corners.
+ * @cssprop [--x-terminal-focus-ring=2px solid #4c8dff] - Outline while focused; `none` hides it.
  */
 export class XTerminal extends LitElement {
   static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
@@ -126,15 +109,25 @@ export class XTerminal extends LitElement {
     `,
   ];
 
+  /** Program to run on a pseudo-terminal of its own (e.g. `/bin/bash`). Without it, the terminal is the VM's console. */
   declare cmd: string | undefined;
+  /** Arguments for `cmd`: words separated by spaces, or a JSON array of strings when it starts with `[`. */
   declare args: string | undefined;
+  /** Working directory for `cmd` (default: the VM's). */
   declare cwd: string | undefined;
+  /** `KEY=VALUE` entries for `cmd`, same syntax as `args`, after `TERM=xterm-256color COLORTERM=truecolor`. */
   declare env: string | undefined;
+  /** Start `cmd` again when it exits (after a second if it exited at once). */
   declare restart: boolean;
+  /** Fixed number of rows (the element's height follows); without it the rows fit the height. */
   declare rows: number | undefined;
+  /** Fixed number of columns; without it the columns fit the width. */
   declare cols: number | undefined;
+  /** Font size in pixels; overrides `--x-terminal-font-size`. */
   declare fontSize: number | undefined;
+  /** Accessible name of the terminal's input (default: the `aria-label` attribute, else "Terminal"). */
   declare label: string | undefined;
+  /** xterm.js screen reader mode: the output is also exposed to assistive technology (it costs some speed). */
   declare screenReader: boolean;
 
   private readonly vmc = new VmConsumer(this, (vm, old) => this.vmChanged(vm, old));
@@ -163,7 +156,7 @@ export class XTerminal extends LitElement {
 
   // ---- public API ----
 
-  /** What the terminal shows: the active buffer's lines (soft-wrapped rows joined), trailing blanks trimmed. */
+  /** What the terminal shows, scrollback included: lines joined with `\n`, soft-wrapped rows joined, trailing spaces and blank lines trimmed. */
   get text(): string {
     const buffer = this.term?.buffer.active;
     if (!buffer) return '';
@@ -181,7 +174,7 @@ export class XTerminal extends LitElement {
     return trimmed.join('\n');
   }
 
-  /** The xterm.js Terminal (undefined while the element is not in a document). */
+  /** The xterm.js terminal, for what this element does not cover (undefined while the element is not in a document). */
   get xterm(): Terminal | undefined {
     return this.term;
   }
@@ -453,7 +446,7 @@ export class XTerminal extends LitElement {
         return;
       }
       this.session = session;
-      this.fire<TerminalReadyDetail>('terminal-ready', { kind: 'console' });
+      emit(this, 'terminal-ready', { kind: 'console' });
       return;
     }
     let args: string[];
@@ -479,7 +472,7 @@ export class XTerminal extends LitElement {
         // The grid may have been refitted while the program was starting.
         if (this.term && (this.term.cols !== term.cols || this.term.rows !== term.rows)) pty.resize(this.term.cols, this.term.rows);
         pty.exit.then((status) => this.exited(pty, status, startedAt));
-        this.fire<TerminalReadyDetail>('terminal-ready', { kind: 'pty' });
+        emit(this, 'terminal-ready', { kind: 'pty' });
       },
       (e: unknown) => {
         if (generation !== this.generation) return;
@@ -504,7 +497,7 @@ export class XTerminal extends LitElement {
     this.session = null;
     const generation = this.generation;
     this.notice(`[process exited with status ${status}]`).then(() => {
-      this.fire<TerminalExitDetail>('terminal-exit', { status });
+      emit(this, 'terminal-exit', { status });
       // Restart after the notice, so it stays above the new program's output; not if the
       // terminal was closed or reopened meanwhile.
       if (!this.restart || generation !== this.generation || this.session || this.opening) return;
@@ -517,7 +510,7 @@ export class XTerminal extends LitElement {
 
   private startFailed(message: string): void {
     this.notice(`[could not start ${this.cmd}: ${message}]`, '31');
-    this.fire<TerminalErrorDetail>('terminal-error', { message });
+    emit(this, 'terminal-error', { message });
   }
 
   /** A line of our own in the terminal, on a fresh line, dimmed (or in `sgr` colour). Resolves when shown. */
@@ -533,9 +526,6 @@ export class XTerminal extends LitElement {
     });
   }
 
-  private fire<T>(type: string, detail: T): void {
-    this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
-  }
 }
 
 /** Links open in a new tab, without giving it a handle on this page. */
@@ -553,7 +543,7 @@ function colorSchemeQuery(): MediaQueryList {
   return (schemeQuery ??= matchMedia('(prefers-color-scheme: dark)'));
 }
 
-if (!customElements.get('x-terminal')) customElements.define('x-terminal', XTerminal);
+define('x-terminal', XTerminal);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -5,6 +5,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { VmHost, VmPhase, VmStatus } from './context.js';
 import { VmConsumer } from './vm-consumer.js';
+import { define } from './define.js';
 
 const PHASE_WORDS: Record<VmPhase, string> = {
   idle: 'Not started',
@@ -24,9 +25,8 @@ const LATENCY_SAMPLES = 30;
  * downloaded and requests made, CPU and disk activity (the dots pulse while busy), disk
  * latency, cache hit rate, and errors in words.
  *
+ * @summary What the enclosing `<x-vm>` is doing, in words: boot phase, download, CPU and disk activity, errors.
  * @tag x-vm-status
- *
- * @attr compact - One line: phase, message, activity dots and bytes; an error replaces the message and the figures.
  *
  * @csspart phase - The phase and message line (a polite live region).
  * @csspart cpu - The CPU indicator and its use over the last 10 s.
@@ -36,24 +36,25 @@ const LATENCY_SAMPLES = 30;
  * @csspart network - Bytes received and sent through the VM's network (only with networking, e.g. `<x-tailscale-login>`).
  * @csspart error - The error message (role="alert"); empty without an error.
  *
- * @cssprop --x-vm-status-color - Text colour (default: inherited).
- * @cssprop --x-vm-status-muted - Secondary text colour (default: the text colour).
- * @cssprop --x-vm-status-muted-opacity - Opacity of secondary text (default 0.7).
- * @cssprop --x-vm-status-background - Background (default: transparent).
- * @cssprop --x-vm-status-idle - Colour of an idle indicator (default #8a8f98).
- * @cssprop --x-vm-status-busy - Colour of a busy indicator (default #f0a020, amber as in WebVM).
- * @cssprop --x-vm-status-busy-text - Colour of the disk problem text (default #8a5a00, a dark amber).
- * @cssprop --x-vm-status-ok - Colour of the phase dot while running (default #2fa84f).
- * @cssprop --x-vm-status-error - Error text and dot colour (default #c62828).
- * @cssprop --x-vm-status-error-background - Error box background (default #fdecea).
- * @cssprop --x-vm-status-gap - Space between items (default 0.75em).
+ * @cssprop [--x-vm-status-color=inherited] - Text colour.
+ * @cssprop [--x-vm-status-muted=the text colour] - Colour of secondary text (shown at `--x-vm-status-muted-opacity`).
+ * @cssprop [--x-vm-status-muted-opacity=0.7] - Opacity of secondary text.
+ * @cssprop [--x-vm-status-background=transparent] - Background.
+ * @cssprop [--x-vm-status-idle=#8a8f98] - An idle indicator.
+ * @cssprop [--x-vm-status-busy=#f0a020] - A busy indicator (amber, as in WebVM).
+ * @cssprop [--x-vm-status-busy-text=#8a5a00] - The disk problem text (dark amber).
+ * @cssprop [--x-vm-status-ok=#2fa84f] - The phase dot while running.
+ * @cssprop [--x-vm-status-error=#c62828] - Error text and the phase dot on error.
+ * @cssprop [--x-vm-status-error-background=#fdecea] - The error box.
+ * @cssprop [--x-vm-status-gap=0.75em] - Space between items.
  */
 export class XVmStatus extends LitElement {
   static override properties = {
     compact: { type: Boolean, reflect: true },
-    current: { state: true },
-    errorText: { state: true },
-    now: { state: true },
+    // Internal state: re-renders, but no attribute (and private, so not in the manifest).
+    current: { state: true, attribute: false },
+    errorText: { state: true, attribute: false },
+    now: { state: true, attribute: false },
   };
 
   static override styles = css`
@@ -186,12 +187,13 @@ export class XVmStatus extends LitElement {
     }
   `;
 
+  /** One line: phase, message, activity dots and bytes (for a toolbar or status bar); an error replaces the message and the figures. */
   declare compact: boolean;
   /** The latest status of the VM (undefined outside any `<x-vm>`). */
-  declare current: VmStatus | undefined;
-  declare errorText: string | null;
+  private declare current: VmStatus | undefined;
+  private declare errorText: string | null;
   /** Re-rendered each second while attached so the CPU figure slides. */
-  declare now: number;
+  private declare now: number;
 
   private readonly vmc = new VmConsumer(this, (vm, old) => this.vmChanged(vm, old));
   private readonly cpu = new CpuMeter(CPU_WINDOW_MS);
@@ -206,7 +208,7 @@ export class XVmStatus extends LitElement {
     this.now = performance.now();
   }
 
-  /** The VM's status as last seen. */
+  /** The VM's status as last seen; undefined outside any `<x-vm>`. */
   get status(): VmStatus | undefined {
     return this.current;
   }
@@ -256,11 +258,14 @@ export class XVmStatus extends LitElement {
   }
 
   private readonly onStatus = (ev: Event): void => {
+    // The events bubble: one from a machine nested inside ours is not about ours.
+    if (ev.target !== this.vmc.vm) return;
     const status = (ev as CustomEvent<VmStatus>).detail ?? this.vmc.vm?.status;
     if (status) this.take(status);
   };
 
   private readonly onError = (ev: Event): void => {
+    if (ev.target !== this.vmc.vm) return;
     const message = (ev as CustomEvent<{ message?: string }>).detail?.message;
     if (message) this.errorText = message;
   };
@@ -410,7 +415,7 @@ export class CpuMeter {
   }
 }
 
-if (!customElements.get('x-vm-status')) customElements.define('x-vm-status', XVmStatus);
+define('x-vm-status', XVmStatus);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -5,6 +5,8 @@ import { DEFAULT_ENV, type RunOptions } from '../host/worker/protocol.js';
 import { mergeEnv, parseList } from './attributes.js';
 import { vmContext, type PtySession, type TerminalSession, type TerminalSink, type VmHost, type VmStatus } from './context.js';
 import type { XDisk } from './disk.js';
+import { define } from './define.js';
+import { emit } from './events.js';
 
 
 const INITIAL_STATUS: VmStatus = {
@@ -25,22 +27,14 @@ export function parseEnv(v: string | null | undefined): string[] {
  * it, runs `cmd` on the console and provides itself to the `<x-terminal>`, `<x-vm-status>`
  * and other elements inside it.
  *
+ * @summary A Linux machine: boots from the `<x-disk>` elements inside it and runs `cmd` on the console.
  * @tag x-vm
- * @attr cmd - Program to run on the console (default `/bin/bash`); `cmd=""` boots with nothing on the console (for `run()` and `<x-terminal cmd>`).
- * @attr args - Its arguments: a JSON array, or words separated by spaces.
- * @attr env - `KEY=VALUE` words added to the default environment (PATH, HOME=/root, TERM=xterm-256color, LANG=C.UTF-8).
- * @attr cwd - Working directory (default `/`).
- * @attr uid - User id (default 0).
- * @attr gid - Group id (default 0).
- * @attr autostart - Boot when connected (default on; `autostart="false"` waits for `start()`).
- * @attr restart - Run `cmd` again whenever it exits, as WebVM does with its shell.
- * @attr jit - `off` runs the interpreter alone (default `on`: hot code is translated to WebAssembly); changing it reboots.
- * @fires vm-ready - The machine is up (detail: { linux }).
- * @fires vm-exit - `cmd` exited (detail: { status }).
- * @fires vm-error - Boot or run failed (detail: { message }, words for people).
- * @fires vm-warning - Something the user should know that did not stop the machine (detail: { message }).
- * @fires vm-status - Anything in `status` changed (detail: VmStatus).
- * @fires vm-activity - CPU or disk activity changed (detail: { cpu, disk, latencyMs }).
+ * @fires {VmReadyEvent} vm-ready - The machine is up and `cmd` is starting. detail: `{ linux }`.
+ * @fires {VmExitEvent} vm-exit - `cmd` exited. detail: `{ status }` (the exit code, or 128 + the signal).
+ * @fires {VmErrorEvent} vm-error - Boot or run failed. detail: `{ message }`, words for people ("…/debian.ext2: HTTP 404 Not Found").
+ * @fires {VmWarningEvent} vm-warning - Something worth telling that did not stop the machine (a persistent directory that was not closed cleanly and is mounted anyway). detail: `{ message }`.
+ * @fires {VmStatusEvent} vm-status - Anything in `status` changed. detail: the new `VmStatus`.
+ * @fires {VmActivityEvent} vm-activity - CPU or disk went busy or idle, or a block arrived. detail: `{ cpu, disk, latencyMs }`.
  * @slot - `<x-disk>`, `<x-terminal>`, `<x-vm-status>`, `<x-tailscale-login>` (boots the VM with Tailscale networking) and any other content.
  */
 export class XVm extends LitElement implements VmHost {
@@ -58,17 +52,26 @@ export class XVm extends LitElement implements VmHost {
 
   static override styles = css`:host { display: block; }`;
 
+  /** Program run on the console. `cmd=""` boots with nothing on the console: for pages that use `run()` or `<x-terminal cmd>` only. */
   declare cmd: string;
+  /** Its arguments: a JSON array (`'["-c","echo hi"]'`) or words separated by spaces. */
   declare args: string;
+  /** `KEY=VALUE` words (or a JSON array of them) added to (and overriding) the defaults `PATH=… HOME=/root TERM=xterm-256color LANG=C.UTF-8`. */
   declare env: string;
+  /** Working directory. */
   declare cwd: string;
+  /** User id. */
   declare uid: number;
+  /** Group id. */
   declare gid: number;
+  /** Boot when connected; `autostart="false"` (or `off`, `0`, `no`) waits for `start()`. */
   declare autostart: boolean;
+  /** Run `cmd` again whenever it exits (a shell that always comes back, as in WebVM). */
   declare restart: boolean;
+  /** `off` runs the interpreter alone (slower; for comparisons); `on` translates hot code to WebAssembly (binaryen is fetched only once code gets hot). Changing it reboots the machine; another value is a `vm-error`. */
   declare jit: string;
 
-  /** The running machine's API object (null before boot and after stop). */
+  /** The running machine's [JS API](../API.md) object (null before boot and after `stop()`). */
   linux: Linux | null = null;
   private _status: VmStatus = INITIAL_STATUS;
   private _ready!: Promise<Linux>;
@@ -110,8 +113,9 @@ export class XVm extends LitElement implements VmHost {
   private readonly onPageHide = () => { void this.linux?.sync().catch(() => {}); };
   private readonly onVisibility = () => { if (document.visibilityState === 'hidden') this.onPageHide(); };
 
+  /** Phase, message, bytes downloaded, requests, CPU/disk activity, latency, error, last exit status (a new object on every change). */
   get status(): VmStatus { return this._status; }
-  /** Resolves with the `Linux` instance once booted; rejects with a readable Error. */
+  /** Resolves with the `Linux` instance once booted; rejects with a readable `Error`. A new promise after `stop()`. */
   get ready(): Promise<Linux> { return this._ready; }
 
   private newReady(): void {
@@ -149,12 +153,12 @@ export class XVm extends LitElement implements VmHost {
 
   private setStatus(p: Partial<VmStatus>): void {
     this._status = { ...this._status, ...p };
-    this.dispatchEvent(new CustomEvent('vm-status', { detail: this._status }));
+    emit(this, 'vm-status', this._status);
   }
 
   private fail(message: string): void {
     this.setStatus({ phase: 'error', message, error: message });
-    this.dispatchEvent(new CustomEvent('vm-error', { detail: { message } }));
+    emit(this, 'vm-error', { message });
   }
 
   private async collectMounts(): Promise<MountPointConfiguration[]> {
@@ -205,7 +209,7 @@ export class XVm extends LitElement implements VmHost {
     if (this.console) this.connectConsole();
     this.setStatus({ phase: 'running', message: this.cmd ? `Running ${this.cmd}` : 'Ready' });
     this.resolveReady(linux);
-    this.dispatchEvent(new CustomEvent('vm-ready', { detail: { linux } }));
+    emit(this, 'vm-ready', { linux });
     // cmd="" boots a machine for run() and terminals of its own, with nothing on the console.
     if (this.cmd) void this.runLoop(linux, gen);
   }
@@ -223,14 +227,14 @@ export class XVm extends LitElement implements VmHost {
       }
       if (gen !== this.generation) return;
       this.setStatus({ exitStatus: status, message: `${this.cmd} exited with status ${status}` });
-      this.dispatchEvent(new CustomEvent('vm-exit', { detail: { status } }));
+      emit(this, 'vm-exit', { status });
       if (!this.restart) { this.setStatus({ phase: 'exited' }); return; }
       this.setStatus({ message: `Running ${this.cmd}` });
     }
   }
 
   private listen(linux: Linux): void {
-    const activity = () => this.dispatchEvent(new CustomEvent('vm-activity', { detail: { cpu: this._status.cpu, disk: this._status.disk, latencyMs: this._status.latencyMs } }));
+    const activity = () => emit(this, 'vm-activity', { cpu: this._status.cpu, disk: this._status.disk, latencyMs: this._status.latencyMs });
     linux.registerCallback('cpuActivity', (v) => { this.setStatus({ cpu: v as 'ready' | 'wait' }); activity(); });
     linux.registerCallback('diskActivity', (v) => { this.setStatus({ disk: v as 'ready' | 'wait' }); activity(); });
     linux.registerCallback('diskLatency', (v) => {
@@ -253,7 +257,7 @@ export class XVm extends LitElement implements VmHost {
     }
     linux.registerCallback('warning', (v) => {
       console.warn(`webx86: ${v as string}`);
-      this.dispatchEvent(new CustomEvent('vm-warning', { detail: { message: v as string } }));
+      emit(this, 'vm-warning', { message: v as string });
     });
   }
 
@@ -329,7 +333,7 @@ export class XVm extends LitElement implements VmHost {
   }
 }
 
-if (!customElements.get('x-vm')) customElements.define('x-vm', XVm);
+define('x-vm', XVm);
 
 declare global {
   interface HTMLElementTagNameMap { 'x-vm': XVm }
