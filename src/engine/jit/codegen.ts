@@ -33,10 +33,10 @@ const P_SLOT = 0, P_BUDGET = 1;
 const L_REG = 2; // 2..9: EAX..EDI
 const L_LOP = 10, L_LA = 11, L_LB = 12, L_LRES = 13, L_FLAGS = 14;
 const L_N = 15, L_XEIP = 16, L_FS = 17, L_GS = 18, L_LABEL = 19;
-const L_T0 = 20, L_T1 = 21, L_T2 = 22, L_T3 = 23;
-const N_VARS = 22; // locals beyond the 2 parameters
+const L_T0 = 20, L_T1 = 21, L_T2 = 22, L_T3 = 23, L_T4 = 24;
+const N_VARS = 23; // locals beyond the 2 parameters
 
-const CF = 1, PF = 4, ZF = 0x40, SF = 0x80, OF = 0x800, ARITH = 0x8d5;
+const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800, ARITH = 0x8d5;
 const PROT_READ = 1, PROT_WRITE = 2, CODE = 8;
 const ESP = 4, EBP = 5, EAX = 0, EDX = 2, ECX = 1;
 
@@ -294,6 +294,7 @@ class Gen {
         this.prep(i.src, i.size, PROT_READ, out);
         out.push(this.set(L_T1, this.val(i.dst, i.size)));
         out.push(this.set(L_T2, this.val(i.src, i.size)));
+        if (i.k === 2 || i.k === 3) { this.adcSbb(i.k === 2, i.size, mask, out); out.push(this.write(i.dst, i.size, this.get(L_T3))); return; }
         const a = this.get(L_T1), b = this.get(L_T2);
         let res: X, kind: number;
         switch (i.k) {
@@ -400,6 +401,42 @@ class Gen {
         this.mulFlags(this.get(L_T3), over, out);
         return;
       }
+      case 'bt': { this.bitTest(i, out); return; }
+      case 'bsf': case 'bsr': {
+        // A zero source leaves the destination and sets ZF PF (szp(0)); otherwise all arithmetic flags clear (arith.ts).
+        this.prep(i.src, 4, PROT_READ, out);
+        out.push(this.set(L_T1, this.val(i.src, 4)));
+        const n = i.op === 'bsf' ? m.i32.ctz(this.get(L_T1)) : m.i32.sub(this.c(31), m.i32.clz(this.get(L_T1)));
+        out.push(this.setReg(i.dst, this.sel(this.reg(i.dst), n, m.i32.eqz(this.get(L_T1)))));
+        this.eager(this.sel(this.c(ZF | PF), this.c(0), m.i32.eqz(this.get(L_T1))), out);
+        return;
+      }
+      case 'div': {
+        // #DE (a zero divisor, a quotient that does not fit) leaves before the instruction: the
+        // interpreter raises SIGFPE at it (alu.ts div/idiv). Flags are left as they were, as there.
+        this.prep(i.src, 4, PROT_READ, out);
+        out.push(this.set(L_T2, this.val(i.src, 4)));
+        const here = this.blk.insns[this.idx].at;
+        const d = () => this.get(L_T2);
+        const n = () => m.i64.or(m.i64.shl(m.i64.extend_u(this.reg(EDX)), m.i64.const(32n)), m.i64.extend_u(this.reg(EAX)));
+        if (!i.signed) {
+          out.push(m.if(this.or(m.i32.eqz(d()), m.i32.ge_u(this.reg(EDX), d())), this.exitAt(here)));
+          out.push(this.set(L_T1, m.i32.wrap(m.i64.div_u(n(), m.i64.extend_u(d())))));
+          out.push(this.set(L_T3, m.i32.wrap(m.i64.rem_u(n(), m.i64.extend_u(d())))));
+        } else {
+          // The dividend INT64_MIN by -1 would trap in Wasm; its quotient does not fit 32 bits anyway.
+          const min = m.i64.eq(n(), m.i64.const(-0x8000000000000000n));
+          out.push(m.if(this.or(m.i32.eqz(d()), this.and(min, m.i32.eq(d(), this.c(-1)))), this.exitAt(here)));
+          const q = m.i64.div_s(n(), m.i64.extend_s(d()));
+          // The quotient fits when it equals its own low half sign-extended.
+          out.push(this.set(L_T1, m.i32.wrap(q)));
+          out.push(m.if(m.i64.ne(m.i64.div_s(n(), m.i64.extend_s(d())), m.i64.extend_s(this.get(L_T1))), this.exitAt(here)));
+          out.push(this.set(L_T3, m.i32.wrap(m.i64.rem_s(n(), m.i64.extend_s(d())))));
+        }
+        out.push(this.setReg(EAX, this.get(L_T1)));
+        out.push(this.setReg(EDX, this.get(L_T3)));
+        return;
+      }
       case 'setcc': {
         this.prep(i.dst, 1, PROT_WRITE, out);
         out.push(this.write(i.dst, 1, this.cond(i.cc)));
@@ -453,6 +490,59 @@ class Gen {
       }
     }
     throw new Error(`jit: no code for ${i.op}`);
+  }
+
+  /**
+   * adc/sbb of T1 and T2 (normalised: 8/16-bit unsigned) with the carry in: result into T3,
+   * flags eagerly as alu.ts adc/sbb set them. Carry out, for every size: adc r <u a, or
+   * r == a with a carry in (b + cin wrapped to a whole turn); sbb a <u b, or a == b with a borrow in.
+   */
+  private adcSbb(adc: boolean, size: number, mask: number, out: X[]): void {
+    const m = this.m, a = () => this.get(L_T1), b = () => this.get(L_T2), r = () => this.get(L_T3), cin = () => this.get(L_T4);
+    out.push(this.set(L_T4, this.cf()));
+    let res = adc ? this.add(this.add(a(), b()), cin()) : m.i32.sub(m.i32.sub(a(), b()), cin());
+    if (mask !== -1) res = this.and(res, this.c(mask));
+    out.push(this.set(L_T3, res));
+    const carry = adc ? this.or(m.i32.lt_u(r(), a()), this.and(cin(), m.i32.eq(r(), a())))
+      : this.or(m.i32.lt_u(a(), b()), this.and(cin(), m.i32.eq(a(), b())));
+    const ov = adc ? this.and(this.xor(a(), r()), this.xor(b(), r())) : this.and(this.xor(a(), b()), this.xor(a(), r()));
+    const top = size * 8 - 1;
+    const f = this.or(this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
+      this.or(this.shl(this.bit(r(), top), this.c(7)), carry)),
+      this.or(this.shl(this.bit(ov, top), this.c(11)), this.and(this.xor(this.xor(a(), b()), r()), this.c(AF))));
+    this.eager(f, out);
+  }
+
+  /** EFLAGS with the lazy record materialised (getFlags), into local `l`: inline when already eager, else the helper. */
+  private materialise(l: number, out: X[]): void {
+    if (this.fl === 0) { out.push(this.set(l, this.get(L_FLAGS))); return; }
+    this.usesFlags = true;
+    out.push(this.set(l, this.m.call('flags', [this.get(L_LOP), this.get(L_LA), this.get(L_LB), this.get(L_LRES), this.get(L_FLAGS)], this.i32)));
+  }
+
+  /** bt/bts/btr/btc: CF = the bit, other flags as materialised (arith.ts setBitCF), the record dropped. */
+  private bitTest(i: Extract<Insn, { op: 'bt' }>, out: X[]): void {
+    const m = this.m;
+    const f = [null, (v: X, b: X) => this.or(v, b), (v: X, b: X) => this.and(v, this.xor(b, this.c(-1))), (v: X, b: X) => this.xor(v, b)][i.kind];
+    const want = f ? PROT_READ | PROT_WRITE : PROT_READ;
+    let size = 4;
+    if (i.dst.k === 'm' && i.bit.k === 'r') {
+      // A register offset into memory is signed and reaches any byte: address ea + (off >> 3), bit off & 7.
+      size = 1;
+      out.push(this.set(L_T2, this.reg(i.bit.r)));
+      out.push(this.set(L_T0, this.add(this.ea(i.dst.m), this.shrs(this.get(L_T2), this.c(3)))));
+      out.push(this.check(L_T0, 1, want));
+      out.push(this.set(L_T2, this.shl(this.c(1), this.and(this.get(L_T2), this.c(7)))));
+    } else {
+      this.prep(i.dst, 4, want, out);
+      out.push(this.set(L_T2, this.shl(this.c(1), i.bit.k === 'i' ? this.c(i.bit.v & 31) : this.and(this.reg((i.bit as { r: number }).r), this.c(31)))));
+    }
+    out.push(this.set(L_T1, size === 1 ? this.load(L_T0, 1) : this.val(i.dst, 4)));
+    this.materialise(L_T3, out);
+    out.push(this.set(L_FLAGS, this.or(this.and(this.get(L_T3), this.c(~CF)), m.i32.ne(this.and(this.get(L_T1), this.get(L_T2)), this.c(0)))));
+    out.push(this.set(L_LOP, this.c(0)));
+    this.fl = 0;
+    if (f) out.push(size === 1 ? this.store(L_T0, 1, f(this.get(L_T1), this.get(L_T2))) : this.write(i.dst, 4, f(this.get(L_T1), this.get(L_T2))));
   }
 
   /** SF PF from the low result, ZF AF clear, CF=OF=overflow (alu.ts mulFlags). */

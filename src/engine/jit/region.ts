@@ -6,7 +6,7 @@
  * The translator decodes for itself (the interpreter's blocks hold closures, not operands)
  * and knows only the instruction forms listed in `decodeInsn`; any other instruction ends
  * its block with an exit that lets the interpreter run it (syscalls, string ops, x87, 16-bit
- * operands, LOCK, adc/sbb, div, ...). Per-opcode facts (which flags an instruction reads and
+ * operands, LOCK, ...). Per-opcode facts (which flags an instruction reads and
  * writes) live in codegen.ts for now; they move to the instruction table (src/engine/cpu/isa,
  * issue 9 item 1) once it lands.
  */
@@ -22,7 +22,7 @@ export type Opnd =
   | { k: 'i'; v: number };
 
 export type Insn =
-  /** Group-1 ALU (0 add, 1 or, 4 and, 5 sub, 6 xor, 7 cmp) and 8 = test; size 1, 2 or 4. */
+  /** Group-1 ALU (0 add, 1 or, 2 adc, 3 sbb, 4 and, 5 sub, 6 xor, 7 cmp) and 8 = test; size 1, 2 or 4. */
   | { op: 'alu'; k: number; size: number; dst: Opnd; src: Opnd }
   | { op: 'mov'; size: number; dst: Opnd; src: Opnd }
   /** movzx/movsx from an 8- or 16-bit source into a 32-bit register. */
@@ -42,6 +42,11 @@ export type Insn =
   | { op: 'xchg'; a: number; b: number }
   | { op: 'cdq' } | { op: 'cwde' } | { op: 'nop' } | { op: 'leave' }
   | { op: 'bswap'; r: number }
+  /** bt/bts/btr/btc (kind 0-3) of a 32-bit operand; bit a register (signed offset into memory) or an immediate (mod 32). */
+  | { op: 'bt'; kind: number; dst: Opnd; bit: Opnd }
+  | { op: 'bsf' | 'bsr'; dst: number; src: Opnd }
+  /** One-operand 32-bit div/idiv of EDX:EAX. */
+  | { op: 'div'; signed: boolean; src: Opnd }
   | { op: 'pushf' } | { op: 'popf' } | { op: 'cld' } | { op: 'std' }
   // Block terminators:
   | { op: 'jcc'; cc: number; target: number }
@@ -119,7 +124,6 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
   if (opsize === 2) return decode16(r, b, seg);
   if (b < 0x40 && (b & 7) < 6) {
     const k = b >> 3;
-    if (k === 2 || k === 3) return null; // adc, sbb: the interpreter's
     const form = b & 7;
     const size = form & 1 ? 4 : 1;
     if (form < 4) {
@@ -145,7 +149,6 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
     }
     case 0x80: case 0x81: case 0x83: {
       const m = modrm(r, seg);
-      if (m.reg === 2 || m.reg === 3) return null;
       const size = b === 0x80 ? 1 : 4;
       const v = b === 0x81 ? r.s32() : b === 0x83 ? r.s8() : r.u8();
       return { op: 'alu', k: m.reg, size, dst: m.rm, src: imm(v) };
@@ -212,7 +215,8 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
       if (m.reg === 2) return { op: 'not', dst: m.rm };
       if (m.reg === 3) return { op: 'neg', dst: m.rm };
       if (m.reg === 4 || m.reg === 5) return { op: 'mul1', signed: m.reg === 5, src: m.rm };
-      return null;
+      if (m.reg === 6 || m.reg === 7) return { op: 'div', signed: m.reg === 7, src: m.rm };
+      return null; // /1: an alias of test the interpreter handles
     }
     case 0xff: {
       const m = modrm(r, seg);
@@ -233,6 +237,16 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
       switch (b2) {
         case 0x1f: modrm(r, seg); return { op: 'nop' };
         case 0xaf: { const m = modrm(r, seg); return { op: 'imul', dst: m.reg, a: reg(m.reg), b: m.rm }; }
+        case 0xa3: case 0xab: case 0xb3: case 0xbb: {
+          const m = modrm(r, seg);
+          return { op: 'bt', kind: (b2 >> 3) & 3, dst: m.rm, bit: reg(m.reg) };
+        }
+        case 0xba: {
+          const m = modrm(r, seg);
+          if (m.reg < 4) return null; // #UD: the interpreter raises it
+          return { op: 'bt', kind: m.reg - 4, dst: m.rm, bit: imm(r.u8() & 31) };
+        }
+        case 0xbc: case 0xbd: { const m = modrm(r, seg); return { op: b2 === 0xbc ? 'bsf' : 'bsr', dst: m.reg, src: m.rm }; }
         case 0xb6: case 0xb7: case 0xbe: case 0xbf: {
           const m = modrm(r, seg);
           return { op: 'movx', sign: b2 >= 0xbe, from: b2 & 1 ? 2 : 1, dst: m.reg, src: m.rm };
@@ -257,7 +271,6 @@ function decode16(r: Reader, b: number, seg: number): Insn | null {
   }
   if (b < 0x40 && (b & 7) < 6 && (b & 1)) {
     const k = b >> 3;
-    if (k === 2 || k === 3) return null;
     const form = b & 7;
     if (form === 5) return { op: 'alu', k, size: 2, dst: reg(0), src: imm(r.u16()) };
     const m = modrm(r, seg);
@@ -267,7 +280,6 @@ function decode16(r: Reader, b: number, seg: number): Insn | null {
   switch (b) {
     case 0x81: case 0x83: {
       const m = modrm(r, seg);
-      if (m.reg === 2 || m.reg === 3) return null;
       return { op: 'alu', k: m.reg, size: 2, dst: m.rm, src: imm(b === 0x81 ? r.u16() : r.s8() & 0xffff) };
     }
     case 0x85: { const m = modrm(r, seg); return { op: 'alu', k: 8, size: 2, dst: m.rm, src: reg(m.reg) }; }
@@ -281,6 +293,32 @@ function decode16(r: Reader, b: number, seg: number): Insn | null {
     }
   }
   return null;
+}
+
+/** Opcodes whose ModRM reg field selects the operation (group opcodes), one byte or 0F xx. */
+const GROUPS = new Set([0x80, 0x81, 0x83, 0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3, 0xf6, 0xf7, 0xfe, 0xff,
+  0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0x0fba, 0x0fc7, 0x0fae]);
+
+/**
+ * A name for the opcode at `at` (prefixes, opcode bytes, "/reg" for group opcodes), for the
+ * statistics of exits to the interpreter: e.g. "f3 a5", "0f a3", "f7/6".
+ */
+export function opcodeName(mem: AddressSpace, at: number): string {
+  const r = new Reader(mem);
+  r.reset(at);
+  const parts: string[] = [];
+  let b = r.u8();
+  while (r.ok && [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3].includes(b)) {
+    parts.push(b.toString(16));
+    b = r.u8();
+  }
+  let op = b;
+  if (b === 0x0f) { op = 0x0f00 | r.u8(); }
+  let name = op > 0xff ? `0f ${(op & 0xff).toString(16).padStart(2, '0')}` : op.toString(16).padStart(2, '0');
+  if (GROUPS.has(op)) name += `/${(r.u8() >> 3) & 7}`;
+  if (!r.ok) return 'unreadable';
+  parts.push(name);
+  return parts.join(' ');
 }
 
 /** A straight-line run of translated instructions; `exit` is where it leaves the translated code when it does not end in a terminator. */
