@@ -562,7 +562,7 @@ class Gen {
   /** rol/ror/shl/shr/sar of 32 bits, with the flags of ops/fast32.ts. */
   private shift(i: Extract<Insn, { op: 'shift' }>, out: X[]): void {
     const m = this.m;
-    if (i.count < 0 && i.dst.k !== 'r') throw new Error('jit: shift by CL of memory');
+    if (i.size !== 4) { this.shiftNarrow(i, out); return; }
     this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
     const body: X[] = [];
     const n = (): X => i.count > 0 ? this.c(i.count) : this.get(L_T2);
@@ -611,6 +611,53 @@ class Gen {
     body.push(this.write(i.dst, 4, r()));
     if (i.count > 0) { out.push(...body); return; }
     // By CL: a zero count changes nothing, flags included.
+    out.push(m.if(m.i32.ne(this.get(L_T2), this.c(0)), this.block(body)));
+    this.fl = UNKNOWN;
+  }
+
+  /** rol/ror/shl/shr/sar of 8 or 16 bits, with the flags of alu.ts makeShifts (rotates materialise the record, as there). */
+  private shiftNarrow(i: Extract<Insn, { op: 'shift' }>, out: X[]): void {
+    const m = this.m, size = i.size, bits = size * 8, mask = size === 2 ? 0xffff : 0xff;
+    this.prep(i.dst, size, PROT_READ | PROT_WRITE, out);
+    if (i.count < 0) out.push(this.set(L_T2, this.and(this.reg(ECX), this.c(31))));
+    const n = (): X => i.count > 0 ? this.c(i.count) : this.get(L_T2);
+    const a = () => this.get(L_T1), r = () => this.get(L_T3);
+    const msb = (v: X) => this.bit(v, bits - 1);
+    const body: X[] = [this.set(L_T1, this.val(i.dst, size))];
+    if (i.k === 0 || i.k === 1) {
+      // k = n mod bits; k = 0 leaves the value but still sets CF and OF from it.
+      const k = () => this.and(n(), this.c(bits - 1));
+      const rot = i.k === 0 ? this.or(this.shl(a(), k()), this.shru(a(), m.i32.sub(this.c(bits), k())))
+        : this.or(this.shru(a(), k()), this.shl(a(), m.i32.sub(this.c(bits), k())));
+      body.push(this.set(L_T3, this.and(this.sel(a(), rot, m.i32.eqz(k())), this.c(mask))));
+      const cf = i.k === 0 ? this.and(r(), this.c(1)) : msb(r());
+      const of = i.k === 0 ? this.xor(msb(r()), this.and(r(), this.c(1))) : this.xor(msb(r()), this.bit(r(), bits - 2));
+      this.materialise(L_T4, body);
+      this.eager(this.or(this.and(this.get(L_T4), this.c(ARITH & ~(CF | OF))), this.or(cf, this.shl(of, this.c(11)))), body);
+    } else {
+      let cf: X, of: X;
+      if (i.k === 4) {
+        body.push(this.set(L_T3, this.and(this.shl(a(), n()), this.c(mask))));
+        cf = this.sel(this.c(0), this.and(this.shru(a(), m.i32.sub(this.c(bits), n())), this.c(1)), m.i32.gt_u(n(), this.c(bits)));
+        body.push(this.set(L_T4, cf));
+        of = this.xor(msb(r()), this.get(L_T4));
+        cf = this.get(L_T4);
+      } else if (i.k === 5) {
+        body.push(this.set(L_T3, this.shru(a(), n())));
+        cf = this.sel(this.c(0), this.and(this.shru(a(), m.i32.sub(n(), this.c(1))), this.c(1)), m.i32.gt_u(n(), this.c(bits)));
+        of = this.sel(msb(a()), this.c(0), m.i32.eq(n(), this.c(1)));
+      } else {
+        const v = () => this.shrs(this.shl(a(), this.c(32 - bits)), this.c(32 - bits));
+        body.push(this.set(L_T3, this.and(this.shrs(v(), n()), this.c(mask))));
+        cf = this.and(this.shrs(v(), m.i32.sub(n(), this.c(1))), this.c(1));
+        of = this.c(0);
+      }
+      const f = this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
+        this.or(this.shl(msb(r()), this.c(7)), this.or(cf, this.shl(of, this.c(11)))));
+      this.eager(f, body);
+    }
+    body.push(this.write(i.dst, size, r()));
+    if (i.count > 0) { out.push(...body); return; }
     out.push(m.if(m.i32.ne(this.get(L_T2), this.c(0)), this.block(body)));
     this.fl = UNKNOWN;
   }

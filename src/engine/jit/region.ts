@@ -30,8 +30,8 @@ export type Insn =
   | { op: 'lea'; dst: number; m: MemRef }
   | { op: 'incdec'; down: boolean; dst: Opnd }
   | { op: 'not' | 'neg'; dst: Opnd }
-  /** Group-2 on 32 bits: 0 rol, 1 ror, 4 shl, 5 shr, 7 sar; count an immediate 1..31 or -1 for CL. */
-  | { op: 'shift'; k: number; dst: Opnd; count: number }
+  /** Group-2 of size 1, 2 or 4: 0 rol, 1 ror, 4 shl, 5 shr, 7 sar; count an immediate 1..31 or -1 for CL. */
+  | { op: 'shift'; k: number; size: number; dst: Opnd; count: number }
   | { op: 'push'; src: Opnd }
   | { op: 'pop'; dst: number }
   | { op: 'imul'; dst: number; a: Opnd; b: Opnd }
@@ -184,13 +184,7 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
     }
     case 0xa8: return { op: 'alu', k: 8, size: 1, dst: reg(0), src: imm(r.u8()) };
     case 0xa9: return { op: 'alu', k: 8, size: 4, dst: reg(0), src: imm(r.s32()) };
-    case 0xc1: case 0xd1: case 0xd3: {
-      const m = modrm(r, seg);
-      if (m.reg === 2 || m.reg === 3 || m.reg === 6) return null; // rcl, rcr; /6 is an alias the interpreter handles
-      const count = b === 0xc1 ? r.u8() & 31 : b === 0xd1 ? 1 : -1;
-      if (count === 0) return { op: 'nop' };
-      return { op: 'shift', k: m.reg, dst: m.rm, count };
-    }
+    case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: return decodeShift(r, b, seg, b & 1 ? 4 : 1);
     case 0xc2: return { op: 'ret', pop: r.u16() };
     case 0xc3: return { op: 'ret', pop: 0 };
     case 0xc6: case 0xc7: {
@@ -258,6 +252,16 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
   return null;
 }
 
+/** Group 2 (c0/c1 by imm8, d0/d1 by 1, d2/d3 by CL) of `size`; rcl/rcr and the /6 alias are the interpreter's. */
+function decodeShift(r: Reader, b: number, seg: number, size: number): Insn | null {
+  const m = modrm(r, seg);
+  if (m.reg === 2 || m.reg === 3 || m.reg === 6) return null;
+  const count = b <= 0xc1 ? r.u8() & 31 : b <= 0xd1 ? 1 : -1;
+  // A zero count changes nothing, flags included (alu.ts makeShifts).
+  if (count === 0) return { op: 'nop' };
+  return { op: 'shift', k: m.reg, size, dst: m.rm, count };
+}
+
 /**
  * The operand-size-prefixed forms taken: multi-byte nops, and the 16-bit ALU and mov forms
  * that compression code uses on `unsigned short` arrays (gzip's prev/head tables).
@@ -278,6 +282,7 @@ function decode16(r: Reader, b: number, seg: number): Insn | null {
     return form === 1 ? { op: 'alu', k, size: 2, dst: m.rm, src: g } : { op: 'alu', k, size: 2, dst: g, src: m.rm };
   }
   switch (b) {
+    case 0xc1: case 0xd1: case 0xd3: return decodeShift(r, b, seg, 2);
     case 0x81: case 0x83: {
       const m = modrm(r, seg);
       return { op: 'alu', k: m.reg, size: 2, dst: m.rm, src: imm(b === 0x81 ? r.u16() : r.s8() & 0xffff) };
