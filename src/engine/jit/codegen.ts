@@ -353,6 +353,7 @@ class Gen {
         return;
       }
       case 'shift': { this.shift(i, out); return; }
+      case 'shd': { this.shiftDouble(i, out); return; }
       case 'push': {
         this.prep(i.src, 4, PROT_READ, out);
         out.push(this.set(L_T1, this.val(i.src, 4)));
@@ -662,6 +663,26 @@ class Gen {
     this.fl = UNKNOWN;
   }
 
+  /** 32-bit shld/shrd with the flags of alu.ts shld/shrd (OF: the sign changed); a zero CL count changes nothing. */
+  private shiftDouble(i: Extract<Insn, { op: 'shd' }>, out: X[]): void {
+    const m = this.m;
+    this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
+    if (i.count < 0) out.push(this.set(L_T2, this.and(this.reg(ECX), this.c(31))));
+    const n = (): X => i.count > 0 ? this.c(i.count) : this.get(L_T2);
+    const a = () => this.get(L_T1), r = () => this.get(L_T3), inv = () => m.i32.sub(this.c(32), n());
+    const body: X[] = [this.set(L_T1, this.val(i.dst, 4))];
+    body.push(this.set(L_T3, i.left ? this.or(this.shl(a(), n()), this.shru(this.reg(i.src), inv()))
+      : this.or(this.shru(a(), n()), this.shl(this.reg(i.src), inv()))));
+    const cf = i.left ? this.and(this.shru(a(), inv()), this.c(1)) : this.and(this.shru(a(), m.i32.sub(n(), this.c(1))), this.c(1));
+    const of = this.shru(this.xor(r(), a()), this.c(31));
+    this.eager(this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
+      this.or(this.and(this.shru(r(), this.c(24)), this.c(SF)), this.or(cf, this.shl(of, this.c(11))))), body);
+    body.push(this.write(i.dst, 4, r()));
+    if (i.count > 0) { out.push(...body); return; }
+    out.push(m.if(m.i32.ne(this.get(L_T2), this.c(0)), this.block(body)));
+    this.fl = UNKNOWN;
+  }
+
   // ---- blocks ----
   build(): CodegenOut {
     const m = this.m, bn = this.bn;
@@ -709,7 +730,7 @@ class Gen {
     for (const { from, b, last } of pending) {
       if (last === null) { rl.addBranch(from, dynExit, 0, 0); continue; }
       switch (last.op) {
-        case 'jcc': {
+        case 'jcc': case 'jecxz': {
           // The condition was computed into T3 by terminator(). (The Relooper allows one branch per target.)
           const t = to(last.target), f = to(b.end);
           if (t !== f) rl.addBranch(from, t, this.get(L_T3), 0);
@@ -760,6 +781,7 @@ class Gen {
     const i = d.insn, m = this.m;
     switch (i.op) {
       case 'jcc': out.push(this.set(L_T3, this.cond(i.cc))); return;
+      case 'jecxz': out.push(this.set(L_T3, m.i32.eqz(this.reg(ECX)))); return;
       case 'jmp': return;
       case 'call': this.push(this.c(b.end), out); return;
       case 'ret': {

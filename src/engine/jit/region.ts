@@ -32,6 +32,10 @@ export type Insn =
   | { op: 'not' | 'neg'; dst: Opnd }
   /** Group-2 of size 1, 2 or 4: 0 rol, 1 ror, 4 shl, 5 shr, 7 sar; count an immediate 1..31 or -1 for CL. */
   | { op: 'shift'; k: number; size: number; dst: Opnd; count: number }
+  /** 32-bit shld/shrd: dst shifted by count (1..31, or -1 for CL) filling from register src. */
+  | { op: 'shd'; left: boolean; dst: Opnd; src: number; count: number }
+  /** jecxz (a terminator): jump when ECX = 0. */
+  | { op: 'jecxz'; target: number }
   | { op: 'push'; src: Opnd }
   | { op: 'pop'; dst: number }
   | { op: 'imul'; dst: number; a: Opnd; b: Opnd }
@@ -58,7 +62,7 @@ export type Insn =
 
 export interface Decoded { at: number; len: number; insn: Insn }
 
-export const TERMINATORS = new Set(['jcc', 'jmp', 'call', 'ret', 'jmpi', 'calli']);
+export const TERMINATORS = new Set(['jcc', 'jecxz', 'jmp', 'call', 'ret', 'jmpi', 'calli']);
 
 class Reader {
   pos = 0;
@@ -196,6 +200,7 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
     case 0xe8: { const d = r.s32(); return { op: 'call', target: (next() + d) | 0 }; }
     case 0xe9: { const d = r.s32(); return { op: 'jmp', target: (next() + d) | 0 }; }
     case 0xeb: { const d = r.s8(); return { op: 'jmp', target: (next() + d) | 0 }; }
+    case 0xe3: { const d = r.s8(); return { op: 'jecxz', target: (next() + d) | 0 }; }
     case 0xf3: {
       // rep ret (AMD's branch-predictor idiom in gcc output) is a plain ret.
       if (r.u8() === 0xc3) return { op: 'ret', pop: 0 };
@@ -239,6 +244,12 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
           const m = modrm(r, seg);
           if (m.reg < 4) return null; // #UD: the interpreter raises it
           return { op: 'bt', kind: m.reg - 4, dst: m.rm, bit: imm(r.u8() & 31) };
+        }
+        case 0xa4: case 0xa5: case 0xac: case 0xad: {
+          const m = modrm(r, seg);
+          const count = b2 & 1 ? -1 : r.u8() & 31;
+          if (count === 0) return { op: 'nop' };
+          return { op: 'shd', left: b2 < 0xa8, dst: m.rm, src: m.reg, count };
         }
         case 0xbc: case 0xbd: { const m = modrm(r, seg); return { op: b2 === 0xbc ? 'bsf' : 'bsr', dst: m.reg, src: m.rm }; }
         case 0xb6: case 0xb7: case 0xbe: case 0xbf: {
@@ -387,7 +398,7 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
         queue.push(last.target >>> 0);
         if (wanted(b.end)) queue.push(b.end);
         break;
-      case 'jcc':
+      case 'jcc': case 'jecxz':
         if (wanted(b.end)) queue.push(b.end);
         if (wanted(last.target >>> 0)) queue.push(last.target >>> 0);
         break;
