@@ -335,21 +335,24 @@ class Gen {
       }
       case 'lea': out.push(this.setReg(i.dst, this.ea(i.m))); return;
       case 'incdec': {
-        this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
-        out.push(this.set(L_T1, this.val(i.dst, 4)));
+        // As alu.ts inc/dec: CF kept (materialised from the record), the result normalised to the size.
+        const sz = i.size === 4 ? 2 : i.size === 2 ? 1 : 0, mask = i.size === 4 ? -1 : i.size === 2 ? 0xffff : 0xff;
+        this.prep(i.dst, i.size, PROT_READ | PROT_WRITE, out);
+        out.push(this.set(L_T1, this.val(i.dst, i.size)));
         out.push(this.set(L_FLAGS, this.or(this.and(this.get(L_FLAGS), this.c(~CF)), this.cf())));
-        out.push(this.set(L_T3, this.add(this.get(L_T1), this.c(i.down ? -1 : 1))));
-        this.record(((i.down ? K_DEC : K_INC) << 2) | 2, this.get(L_T1), this.c(1), this.get(L_T3), out);
-        out.push(this.write(i.dst, 4, this.get(L_T3)));
+        out.push(this.set(L_T3, this.and(this.add(this.get(L_T1), this.c(i.down ? -1 : 1)), this.c(mask))));
+        this.record(((i.down ? K_DEC : K_INC) << 2) | sz, this.get(L_T1), this.c(1), this.get(L_T3), out);
+        out.push(this.write(i.dst, i.size, this.get(L_T3)));
         return;
       }
       case 'not': case 'neg': {
-        this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
-        out.push(this.set(L_T1, this.val(i.dst, 4)));
-        if (i.op === 'not') { out.push(this.write(i.dst, 4, this.xor(this.get(L_T1), this.c(-1)))); return; }
-        out.push(this.set(L_T3, m.i32.sub(this.c(0), this.get(L_T1))));
-        this.record((K_SUB << 2) | 2, this.c(0), this.get(L_T1), this.get(L_T3), out);
-        out.push(this.write(i.dst, 4, this.get(L_T3)));
+        const sz = i.size === 4 ? 2 : i.size === 2 ? 1 : 0, mask = i.size === 4 ? -1 : i.size === 2 ? 0xffff : 0xff;
+        this.prep(i.dst, i.size, PROT_READ | PROT_WRITE, out);
+        out.push(this.set(L_T1, this.val(i.dst, i.size)));
+        if (i.op === 'not') { out.push(this.write(i.dst, i.size, this.xor(this.get(L_T1), this.c(-1)))); return; }
+        out.push(this.set(L_T3, this.and(m.i32.sub(this.c(0), this.get(L_T1)), this.c(mask))));
+        this.record((K_SUB << 2) | sz, this.c(0), this.get(L_T1), this.get(L_T3), out);
+        out.push(this.write(i.dst, i.size, this.get(L_T3)));
         return;
       }
       case 'shift': { this.shift(i, out); return; }

@@ -28,8 +28,8 @@ export type Insn =
   /** movzx/movsx from an 8- or 16-bit source into a 32-bit register. */
   | { op: 'movx'; sign: boolean; from: number; dst: number; src: Opnd }
   | { op: 'lea'; dst: number; m: MemRef }
-  | { op: 'incdec'; down: boolean; dst: Opnd }
-  | { op: 'not' | 'neg'; dst: Opnd }
+  | { op: 'incdec'; down: boolean; size: number; dst: Opnd }
+  | { op: 'not' | 'neg'; size: number; dst: Opnd }
   /** Group-2 of size 1, 2 or 4: 0 rol, 1 ror, 4 shl, 5 shr, 7 sar; count an immediate 1..31 or -1 for CL. */
   | { op: 'shift'; k: number; size: number; dst: Opnd; count: number }
   /** 32-bit shld/shrd: dst shifted by count (1..31, or -1 for CL) filling from register src. */
@@ -137,7 +137,7 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
     }
     return { op: 'alu', k, size, dst: reg(0), src: imm(size === 4 ? r.s32() : r.u8()) };
   }
-  if (b >= 0x40 && b < 0x50) return { op: 'incdec', down: b >= 0x48, dst: reg(b & 7) };
+  if (b >= 0x40 && b < 0x50) return { op: 'incdec', down: b >= 0x48, size: 4, dst: reg(b & 7) };
   if (b >= 0x50 && b < 0x58) return { op: 'push', src: reg(b & 7) };
   if (b >= 0x58 && b < 0x60) return { op: 'pop', dst: b & 7 };
   if (b >= 0x70 && b < 0x80) { const d = r.s8(); return { op: 'jcc', cc: b & 15, target: (next() + d) | 0 }; }
@@ -197,6 +197,10 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
       return b === 0xc6 ? { op: 'mov', size: 1, dst: m.rm, src: imm(r.u8()) } : { op: 'mov', size: 4, dst: m.rm, src: imm(r.s32()) };
     }
     case 0xc9: return { op: 'leave' };
+    case 0xfe: {
+      const m = modrm(r, seg);
+      return m.reg < 2 ? { op: 'incdec', down: m.reg === 1, size: 1, dst: m.rm } : null;
+    }
     case 0xe8: { const d = r.s32(); return { op: 'call', target: (next() + d) | 0 }; }
     case 0xe9: { const d = r.s32(); return { op: 'jmp', target: (next() + d) | 0 }; }
     case 0xeb: { const d = r.s8(); return { op: 'jmp', target: (next() + d) | 0 }; }
@@ -210,9 +214,9 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
       const m = modrm(r, seg);
       const size = b === 0xf7 ? 4 : 1;
       if (m.reg === 0) return { op: 'alu', k: 8, size, dst: m.rm, src: imm(size === 4 ? r.s32() : r.u8()) };
+      if (m.reg === 2) return { op: 'not', size, dst: m.rm };
+      if (m.reg === 3) return { op: 'neg', size, dst: m.rm };
       if (size !== 4) return null;
-      if (m.reg === 2) return { op: 'not', dst: m.rm };
-      if (m.reg === 3) return { op: 'neg', dst: m.rm };
       if (m.reg === 4 || m.reg === 5) return { op: 'mul1', signed: m.reg === 5, src: m.rm };
       if (m.reg === 6 || m.reg === 7) return { op: 'div', signed: m.reg === 7, src: m.rm };
       return null; // /1: an alias of test the interpreter handles
@@ -220,7 +224,7 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
     case 0xff: {
       const m = modrm(r, seg);
       switch (m.reg) {
-        case 0: case 1: return { op: 'incdec', down: m.reg === 1, dst: m.rm };
+        case 0: case 1: return { op: 'incdec', down: m.reg === 1, size: 4, dst: m.rm };
         case 2: return { op: 'calli', src: m.rm };
         case 4: return { op: 'jmpi', src: m.rm };
         case 6: return { op: 'push', src: m.rm };
@@ -292,8 +296,18 @@ function decode16(r: Reader, b: number, seg: number): Insn | null {
     const g = reg(m.reg);
     return form === 1 ? { op: 'alu', k, size: 2, dst: m.rm, src: g } : { op: 'alu', k, size: 2, dst: g, src: m.rm };
   }
+  if (b >= 0x40 && b < 0x50) return { op: 'incdec', down: b >= 0x48, size: 2, dst: reg(b & 7) };
   switch (b) {
     case 0xc1: case 0xd1: case 0xd3: return decodeShift(r, b, seg, 2);
+    case 0xf7: {
+      const m = modrm(r, seg);
+      if (m.reg === 0) return { op: 'alu', k: 8, size: 2, dst: m.rm, src: imm(r.u16()) };
+      return m.reg === 2 || m.reg === 3 ? { op: m.reg === 2 ? 'not' : 'neg', size: 2, dst: m.rm } : null;
+    }
+    case 0xff: {
+      const m = modrm(r, seg);
+      return m.reg < 2 ? { op: 'incdec', down: m.reg === 1, size: 2, dst: m.rm } : null;
+    }
     case 0x81: case 0x83: {
       const m = modrm(r, seg);
       return { op: 'alu', k: m.reg, size: 2, dst: m.rm, src: imm(b === 0x81 ? r.u16() : r.s8() & 0xffff) };
