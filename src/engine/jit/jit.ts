@@ -144,6 +144,8 @@ export class Jit {
   private firstHot = 0;
   /** Exits at untranslated instructions by opcode; counted only when debugging. */
   private readonly exitOps: Map<string, number> | null;
+  /** Exit address -> its opcode name, or null when translatable (a fault or an indirect branch): decoding every exit cost gzip 60% more CPU. */
+  private readonly exitNames = new Map<number, string | null>();
 
   constructor(readonly mode: JitMode, private readonly debug?: (msg: string) => void) {
     this.mask = mode === 'force' ? 1 : HOT_HITS - 1;
@@ -261,7 +263,9 @@ export class Jit {
     st.instructions += n;
     if (this.exitOps !== null && n < budget) {
       const eip = c.s[EIP] >>> 0;
-      if (decodeInsn(c.mem, eip) === null) { const k = opcodeName(c.mem, eip); this.exitOps.set(k, (this.exitOps.get(k) ?? 0) + 1); }
+      let k = this.exitNames.get(eip);
+      if (k === undefined) { k = decodeInsn(c.mem, eip) === null ? opcodeName(c.mem, eip) : null; this.exitNames.set(eip, k); }
+      if (k !== null) this.exitOps.set(k, (this.exitOps.get(k) ?? 0) + 1);
     }
     return n;
   }
