@@ -4,7 +4,8 @@
  * ('force'); stdout and exit status must be identical in all three. The programs aim at
  * what a translator gets wrong: code that changes under it (smc.c), faults in the middle of
  * translated code with handlers that inspect and fix state (faults.c), signals and threads
- * against endless translated loops (loops.c), fork while regions run (fork.c).
+ * against endless translated loops (loops.c), fork while regions run (fork.c), and instructions
+with eager flags or exits of their own right after lazy-flag producers (ops.c).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +21,7 @@ const PROGRAMS: [string, string][] = [
   ['faults.c', 'faulting loads, stores and split accesses mid-loop: handler sees exact registers and flags, fixes the page, returns'],
   ['loops.c', 'SIGALRM ends polling and endless register-only loops; a spinning thread lets the other run'],
   ['fork.c', 'fork while regions run: shared translations, separate data, child code writes stay in the child'],
+  ['ops.c', 'adc/sbb chains, bt* and bsf/bsr, 8/16-bit shifts, shld/shrd, jecxz after lazy producers; div/idiv #DE in a hot loop raises SIGFPE at the divide'],
 ];
 
 for (const [src, name] of PROGRAMS) {

@@ -33,10 +33,10 @@ const P_SLOT = 0, P_BUDGET = 1;
 const L_REG = 2; // 2..9: EAX..EDI
 const L_LOP = 10, L_LA = 11, L_LB = 12, L_LRES = 13, L_FLAGS = 14;
 const L_N = 15, L_XEIP = 16, L_FS = 17, L_GS = 18, L_LABEL = 19;
-const L_T0 = 20, L_T1 = 21, L_T2 = 22, L_T3 = 23;
-const N_VARS = 22; // locals beyond the 2 parameters
+const L_T0 = 20, L_T1 = 21, L_T2 = 22, L_T3 = 23, L_T4 = 24;
+const N_VARS = 23; // locals beyond the 2 parameters
 
-const CF = 1, PF = 4, ZF = 0x40, SF = 0x80, OF = 0x800, ARITH = 0x8d5;
+const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800, ARITH = 0x8d5;
 const PROT_READ = 1, PROT_WRITE = 2, CODE = 8;
 const ESP = 4, EBP = 5, EAX = 0, EDX = 2, ECX = 1;
 
@@ -294,6 +294,7 @@ class Gen {
         this.prep(i.src, i.size, PROT_READ, out);
         out.push(this.set(L_T1, this.val(i.dst, i.size)));
         out.push(this.set(L_T2, this.val(i.src, i.size)));
+        if (i.k === 2 || i.k === 3) { this.adcSbb(i.k === 2, i.size, mask, out); out.push(this.write(i.dst, i.size, this.get(L_T3))); return; }
         const a = this.get(L_T1), b = this.get(L_T2);
         let res: X, kind: number;
         switch (i.k) {
@@ -334,24 +335,28 @@ class Gen {
       }
       case 'lea': out.push(this.setReg(i.dst, this.ea(i.m))); return;
       case 'incdec': {
-        this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
-        out.push(this.set(L_T1, this.val(i.dst, 4)));
+        // As alu.ts inc/dec: CF kept (materialised from the record), the result normalised to the size.
+        const sz = i.size === 4 ? 2 : i.size === 2 ? 1 : 0, mask = i.size === 4 ? -1 : i.size === 2 ? 0xffff : 0xff;
+        this.prep(i.dst, i.size, PROT_READ | PROT_WRITE, out);
+        out.push(this.set(L_T1, this.val(i.dst, i.size)));
         out.push(this.set(L_FLAGS, this.or(this.and(this.get(L_FLAGS), this.c(~CF)), this.cf())));
-        out.push(this.set(L_T3, this.add(this.get(L_T1), this.c(i.down ? -1 : 1))));
-        this.record(((i.down ? K_DEC : K_INC) << 2) | 2, this.get(L_T1), this.c(1), this.get(L_T3), out);
-        out.push(this.write(i.dst, 4, this.get(L_T3)));
+        out.push(this.set(L_T3, this.and(this.add(this.get(L_T1), this.c(i.down ? -1 : 1)), this.c(mask))));
+        this.record(((i.down ? K_DEC : K_INC) << 2) | sz, this.get(L_T1), this.c(1), this.get(L_T3), out);
+        out.push(this.write(i.dst, i.size, this.get(L_T3)));
         return;
       }
       case 'not': case 'neg': {
-        this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
-        out.push(this.set(L_T1, this.val(i.dst, 4)));
-        if (i.op === 'not') { out.push(this.write(i.dst, 4, this.xor(this.get(L_T1), this.c(-1)))); return; }
-        out.push(this.set(L_T3, m.i32.sub(this.c(0), this.get(L_T1))));
-        this.record((K_SUB << 2) | 2, this.c(0), this.get(L_T1), this.get(L_T3), out);
-        out.push(this.write(i.dst, 4, this.get(L_T3)));
+        const sz = i.size === 4 ? 2 : i.size === 2 ? 1 : 0, mask = i.size === 4 ? -1 : i.size === 2 ? 0xffff : 0xff;
+        this.prep(i.dst, i.size, PROT_READ | PROT_WRITE, out);
+        out.push(this.set(L_T1, this.val(i.dst, i.size)));
+        if (i.op === 'not') { out.push(this.write(i.dst, i.size, this.xor(this.get(L_T1), this.c(-1)))); return; }
+        out.push(this.set(L_T3, this.and(m.i32.sub(this.c(0), this.get(L_T1)), this.c(mask))));
+        this.record((K_SUB << 2) | sz, this.c(0), this.get(L_T1), this.get(L_T3), out);
+        out.push(this.write(i.dst, i.size, this.get(L_T3)));
         return;
       }
       case 'shift': { this.shift(i, out); return; }
+      case 'shd': { this.shiftDouble(i, out); return; }
       case 'push': {
         this.prep(i.src, 4, PROT_READ, out);
         out.push(this.set(L_T1, this.val(i.src, 4)));
@@ -398,6 +403,42 @@ class Gen {
         out.push(this.setReg(EAX, this.get(L_T3)));
         out.push(this.setReg(EDX, this.get(L_T1)));
         this.mulFlags(this.get(L_T3), over, out);
+        return;
+      }
+      case 'bt': { this.bitTest(i, out); return; }
+      case 'bsf': case 'bsr': {
+        // A zero source leaves the destination and sets ZF PF (szp(0)); otherwise all arithmetic flags clear (arith.ts).
+        this.prep(i.src, 4, PROT_READ, out);
+        out.push(this.set(L_T1, this.val(i.src, 4)));
+        const n = i.op === 'bsf' ? m.i32.ctz(this.get(L_T1)) : m.i32.sub(this.c(31), m.i32.clz(this.get(L_T1)));
+        out.push(this.setReg(i.dst, this.sel(this.reg(i.dst), n, m.i32.eqz(this.get(L_T1)))));
+        this.eager(this.sel(this.c(ZF | PF), this.c(0), m.i32.eqz(this.get(L_T1))), out);
+        return;
+      }
+      case 'div': {
+        // #DE (a zero divisor, a quotient that does not fit) leaves before the instruction: the
+        // interpreter raises SIGFPE at it (alu.ts div/idiv). Flags are left as they were, as there.
+        this.prep(i.src, 4, PROT_READ, out);
+        out.push(this.set(L_T2, this.val(i.src, 4)));
+        const here = this.blk.insns[this.idx].at;
+        const d = () => this.get(L_T2);
+        const n = () => m.i64.or(m.i64.shl(m.i64.extend_u(this.reg(EDX)), m.i64.const(32n)), m.i64.extend_u(this.reg(EAX)));
+        if (!i.signed) {
+          out.push(m.if(this.or(m.i32.eqz(d()), m.i32.ge_u(this.reg(EDX), d())), this.exitAt(here)));
+          out.push(this.set(L_T1, m.i32.wrap(m.i64.div_u(n(), m.i64.extend_u(d())))));
+          out.push(this.set(L_T3, m.i32.wrap(m.i64.rem_u(n(), m.i64.extend_u(d())))));
+        } else {
+          // The dividend INT64_MIN by -1 would trap in Wasm; its quotient does not fit 32 bits anyway.
+          const min = m.i64.eq(n(), m.i64.const(-0x8000000000000000n));
+          out.push(m.if(this.or(m.i32.eqz(d()), this.and(min, m.i32.eq(d(), this.c(-1)))), this.exitAt(here)));
+          const q = m.i64.div_s(n(), m.i64.extend_s(d()));
+          // The quotient fits when it equals its own low half sign-extended.
+          out.push(this.set(L_T1, m.i32.wrap(q)));
+          out.push(m.if(m.i64.ne(m.i64.div_s(n(), m.i64.extend_s(d())), m.i64.extend_s(this.get(L_T1))), this.exitAt(here)));
+          out.push(this.set(L_T3, m.i32.wrap(m.i64.rem_s(n(), m.i64.extend_s(d())))));
+        }
+        out.push(this.setReg(EAX, this.get(L_T1)));
+        out.push(this.setReg(EDX, this.get(L_T3)));
         return;
       }
       case 'setcc': {
@@ -455,6 +496,59 @@ class Gen {
     throw new Error(`jit: no code for ${i.op}`);
   }
 
+  /**
+   * adc/sbb of T1 and T2 (normalised: 8/16-bit unsigned) with the carry in: result into T3,
+   * flags eagerly as alu.ts adc/sbb set them. Carry out, for every size: adc r <u a, or
+   * r == a with a carry in (b + cin wrapped to a whole turn); sbb a <u b, or a == b with a borrow in.
+   */
+  private adcSbb(adc: boolean, size: number, mask: number, out: X[]): void {
+    const m = this.m, a = () => this.get(L_T1), b = () => this.get(L_T2), r = () => this.get(L_T3), cin = () => this.get(L_T4);
+    out.push(this.set(L_T4, this.cf()));
+    let res = adc ? this.add(this.add(a(), b()), cin()) : m.i32.sub(m.i32.sub(a(), b()), cin());
+    if (mask !== -1) res = this.and(res, this.c(mask));
+    out.push(this.set(L_T3, res));
+    const carry = adc ? this.or(m.i32.lt_u(r(), a()), this.and(cin(), m.i32.eq(r(), a())))
+      : this.or(m.i32.lt_u(a(), b()), this.and(cin(), m.i32.eq(a(), b())));
+    const ov = adc ? this.and(this.xor(a(), r()), this.xor(b(), r())) : this.and(this.xor(a(), b()), this.xor(a(), r()));
+    const top = size * 8 - 1;
+    const f = this.or(this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
+      this.or(this.shl(this.bit(r(), top), this.c(7)), carry)),
+      this.or(this.shl(this.bit(ov, top), this.c(11)), this.and(this.xor(this.xor(a(), b()), r()), this.c(AF))));
+    this.eager(f, out);
+  }
+
+  /** EFLAGS with the lazy record materialised (getFlags), into local `l`: inline when already eager, else the helper. */
+  private materialise(l: number, out: X[]): void {
+    if (this.fl === 0) { out.push(this.set(l, this.get(L_FLAGS))); return; }
+    this.usesFlags = true;
+    out.push(this.set(l, this.m.call('flags', [this.get(L_LOP), this.get(L_LA), this.get(L_LB), this.get(L_LRES), this.get(L_FLAGS)], this.i32)));
+  }
+
+  /** bt/bts/btr/btc: CF = the bit, other flags as materialised (arith.ts setBitCF), the record dropped. */
+  private bitTest(i: Extract<Insn, { op: 'bt' }>, out: X[]): void {
+    const m = this.m;
+    const f = [null, (v: X, b: X) => this.or(v, b), (v: X, b: X) => this.and(v, this.xor(b, this.c(-1))), (v: X, b: X) => this.xor(v, b)][i.kind];
+    const want = f ? PROT_READ | PROT_WRITE : PROT_READ;
+    let size = 4;
+    if (i.dst.k === 'm' && i.bit.k === 'r') {
+      // A register offset into memory is signed and reaches any byte: address ea + (off >> 3), bit off & 7.
+      size = 1;
+      out.push(this.set(L_T2, this.reg(i.bit.r)));
+      out.push(this.set(L_T0, this.add(this.ea(i.dst.m), this.shrs(this.get(L_T2), this.c(3)))));
+      out.push(this.check(L_T0, 1, want));
+      out.push(this.set(L_T2, this.shl(this.c(1), this.and(this.get(L_T2), this.c(7)))));
+    } else {
+      this.prep(i.dst, 4, want, out);
+      out.push(this.set(L_T2, this.shl(this.c(1), i.bit.k === 'i' ? this.c(i.bit.v & 31) : this.and(this.reg((i.bit as { r: number }).r), this.c(31)))));
+    }
+    out.push(this.set(L_T1, size === 1 ? this.load(L_T0, 1) : this.val(i.dst, 4)));
+    this.materialise(L_T3, out);
+    out.push(this.set(L_FLAGS, this.or(this.and(this.get(L_T3), this.c(~CF)), m.i32.ne(this.and(this.get(L_T1), this.get(L_T2)), this.c(0)))));
+    out.push(this.set(L_LOP, this.c(0)));
+    this.fl = 0;
+    if (f) out.push(size === 1 ? this.store(L_T0, 1, f(this.get(L_T1), this.get(L_T2))) : this.write(i.dst, 4, f(this.get(L_T1), this.get(L_T2))));
+  }
+
   /** SF PF from the low result, ZF AF clear, CF=OF=overflow (alu.ts mulFlags). */
   private mulFlags(lo: X, over: X, out: X[]): void {
     const m = this.m;
@@ -472,7 +566,7 @@ class Gen {
   /** rol/ror/shl/shr/sar of 32 bits, with the flags of ops/fast32.ts. */
   private shift(i: Extract<Insn, { op: 'shift' }>, out: X[]): void {
     const m = this.m;
-    if (i.count < 0 && i.dst.k !== 'r') throw new Error('jit: shift by CL of memory');
+    if (i.size !== 4) { this.shiftNarrow(i, out); return; }
     this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
     const body: X[] = [];
     const n = (): X => i.count > 0 ? this.c(i.count) : this.get(L_T2);
@@ -525,6 +619,73 @@ class Gen {
     this.fl = UNKNOWN;
   }
 
+  /** rol/ror/shl/shr/sar of 8 or 16 bits, with the flags of alu.ts makeShifts (rotates materialise the record, as there). */
+  private shiftNarrow(i: Extract<Insn, { op: 'shift' }>, out: X[]): void {
+    const m = this.m, size = i.size, bits = size * 8, mask = size === 2 ? 0xffff : 0xff;
+    this.prep(i.dst, size, PROT_READ | PROT_WRITE, out);
+    if (i.count < 0) out.push(this.set(L_T2, this.and(this.reg(ECX), this.c(31))));
+    const n = (): X => i.count > 0 ? this.c(i.count) : this.get(L_T2);
+    const a = () => this.get(L_T1), r = () => this.get(L_T3);
+    const msb = (v: X) => this.bit(v, bits - 1);
+    const body: X[] = [this.set(L_T1, this.val(i.dst, size))];
+    if (i.k === 0 || i.k === 1) {
+      // k = n mod bits; k = 0 leaves the value but still sets CF and OF from it.
+      const k = () => this.and(n(), this.c(bits - 1));
+      const rot = i.k === 0 ? this.or(this.shl(a(), k()), this.shru(a(), m.i32.sub(this.c(bits), k())))
+        : this.or(this.shru(a(), k()), this.shl(a(), m.i32.sub(this.c(bits), k())));
+      body.push(this.set(L_T3, this.and(this.sel(a(), rot, m.i32.eqz(k())), this.c(mask))));
+      const cf = i.k === 0 ? this.and(r(), this.c(1)) : msb(r());
+      const of = i.k === 0 ? this.xor(msb(r()), this.and(r(), this.c(1))) : this.xor(msb(r()), this.bit(r(), bits - 2));
+      this.materialise(L_T4, body);
+      this.eager(this.or(this.and(this.get(L_T4), this.c(ARITH & ~(CF | OF))), this.or(cf, this.shl(of, this.c(11)))), body);
+    } else {
+      let cf: X, of: X;
+      if (i.k === 4) {
+        body.push(this.set(L_T3, this.and(this.shl(a(), n()), this.c(mask))));
+        cf = this.sel(this.c(0), this.and(this.shru(a(), m.i32.sub(this.c(bits), n())), this.c(1)), m.i32.gt_u(n(), this.c(bits)));
+        body.push(this.set(L_T4, cf));
+        of = this.xor(msb(r()), this.get(L_T4));
+        cf = this.get(L_T4);
+      } else if (i.k === 5) {
+        body.push(this.set(L_T3, this.shru(a(), n())));
+        cf = this.sel(this.c(0), this.and(this.shru(a(), m.i32.sub(n(), this.c(1))), this.c(1)), m.i32.gt_u(n(), this.c(bits)));
+        of = this.sel(msb(a()), this.c(0), m.i32.eq(n(), this.c(1)));
+      } else {
+        const v = () => this.shrs(this.shl(a(), this.c(32 - bits)), this.c(32 - bits));
+        body.push(this.set(L_T3, this.and(this.shrs(v(), n()), this.c(mask))));
+        cf = this.and(this.shrs(v(), m.i32.sub(n(), this.c(1))), this.c(1));
+        of = this.c(0);
+      }
+      const f = this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
+        this.or(this.shl(msb(r()), this.c(7)), this.or(cf, this.shl(of, this.c(11)))));
+      this.eager(f, body);
+    }
+    body.push(this.write(i.dst, size, r()));
+    if (i.count > 0) { out.push(...body); return; }
+    out.push(m.if(m.i32.ne(this.get(L_T2), this.c(0)), this.block(body)));
+    this.fl = UNKNOWN;
+  }
+
+  /** 32-bit shld/shrd with the flags of alu.ts shld/shrd (OF: the sign changed); a zero CL count changes nothing. */
+  private shiftDouble(i: Extract<Insn, { op: 'shd' }>, out: X[]): void {
+    const m = this.m;
+    this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
+    if (i.count < 0) out.push(this.set(L_T2, this.and(this.reg(ECX), this.c(31))));
+    const n = (): X => i.count > 0 ? this.c(i.count) : this.get(L_T2);
+    const a = () => this.get(L_T1), r = () => this.get(L_T3), inv = () => m.i32.sub(this.c(32), n());
+    const body: X[] = [this.set(L_T1, this.val(i.dst, 4))];
+    body.push(this.set(L_T3, i.left ? this.or(this.shl(a(), n()), this.shru(this.reg(i.src), inv()))
+      : this.or(this.shru(a(), n()), this.shl(this.reg(i.src), inv()))));
+    const cf = i.left ? this.and(this.shru(a(), inv()), this.c(1)) : this.and(this.shru(a(), m.i32.sub(n(), this.c(1))), this.c(1));
+    const of = this.shru(this.xor(r(), a()), this.c(31));
+    this.eager(this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
+      this.or(this.and(this.shru(r(), this.c(24)), this.c(SF)), this.or(cf, this.shl(of, this.c(11))))), body);
+    body.push(this.write(i.dst, 4, r()));
+    if (i.count > 0) { out.push(...body); return; }
+    out.push(m.if(m.i32.ne(this.get(L_T2), this.c(0)), this.block(body)));
+    this.fl = UNKNOWN;
+  }
+
   // ---- blocks ----
   build(): CodegenOut {
     const m = this.m, bn = this.bn;
@@ -572,7 +733,7 @@ class Gen {
     for (const { from, b, last } of pending) {
       if (last === null) { rl.addBranch(from, dynExit, 0, 0); continue; }
       switch (last.op) {
-        case 'jcc': {
+        case 'jcc': case 'jecxz': {
           // The condition was computed into T3 by terminator(). (The Relooper allows one branch per target.)
           const t = to(last.target), f = to(b.end);
           if (t !== f) rl.addBranch(from, t, this.get(L_T3), 0);
@@ -623,6 +784,7 @@ class Gen {
     const i = d.insn, m = this.m;
     switch (i.op) {
       case 'jcc': out.push(this.set(L_T3, this.cond(i.cc))); return;
+      case 'jecxz': out.push(this.set(L_T3, m.i32.eqz(this.reg(ECX)))); return;
       case 'jmp': return;
       case 'call': this.push(this.c(b.end), out); return;
       case 'ret': {

@@ -16,9 +16,9 @@ import type binaryenT from 'binaryen';
 import type { AddressSpace } from '../mem/address-space.js';
 import type { Cpu } from '../cpu/cpu.js';
 import { cond, getFlags } from '../cpu/flags.js';
-import { FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
+import { EIP, FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
 import { generate, type CodegenOut } from './codegen.js';
-import { MAX_BLOCKS, formRegion, regionKey, type Region } from './region.js';
+import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
 
 export type JitMode = 'off' | 'on' | 'force';
 
@@ -117,6 +117,11 @@ export interface JitStats {
   moduleBytes: number;
   /** Regions the translator or binaryen failed on (interpreted instead). */
   errors: number;
+  /**
+   * With --debug only (a decode per exit): exits at an instruction the translator does not
+   * handle, by opcode (region.ts opcodeName), most frequent first.
+   */
+  untranslated?: Record<string, number>;
 }
 
 let bn: typeof binaryenT | null = null;
@@ -160,9 +165,14 @@ export class Jit {
   private firstHot = 0;
   /** Instructions interpreted in hot blocks, HOT_HITS entries at a time (the load policy's measure). */
   private hotInstructions = 0;
+  /** Exits at untranslated instructions by opcode; counted only when debugging. */
+  private readonly exitOps: Map<string, number> | null;
+  /** Exit address -> its opcode name, or null when translatable (a fault or an indirect branch): decoding every exit cost gzip 60% more CPU. */
+  private readonly exitNames = new Map<number, string | null>();
 
   constructor(readonly mode: JitMode, private readonly debug?: (msg: string) => void) {
     this.mask = mode === 'force' ? 1 : HOT_HITS - 1;
+    this.exitOps = debug ? new Map() : null;
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
       entries: 0, bounced: 0, budgetExits: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
@@ -177,7 +187,9 @@ export class Jit {
     this.stats.loadMs = loadMs;
     this.stats.moduleBytes = moduleBytes;
     this.stats.invalidated = jitCounters.invalidated;
-    return { ...this.stats };
+    const snap: JitStats = { ...this.stats };
+    if (this.exitOps !== null) snap.untranslated = Object.fromEntries([...this.exitOps].sort((a, b) => b[1] - a[1]).slice(0, 40));
+    return snap;
   }
 
   /**
@@ -285,6 +297,12 @@ export class Jit {
     if (n === 0) st.bounced++;
     else if (n >= budget) st.budgetExits++;
     st.instructions += n;
+    if (this.exitOps !== null && n < budget) {
+      const eip = c.s[EIP] >>> 0;
+      let k = this.exitNames.get(eip);
+      if (k === undefined) { k = decodeInsn(c.mem, eip) === null ? opcodeName(c.mem, eip) : null; this.exitNames.set(eip, k); }
+      if (k !== null) this.exitOps.set(k, (this.exitOps.get(k) ?? 0) + 1);
+    }
     return n;
   }
 }

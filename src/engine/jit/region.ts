@@ -6,7 +6,7 @@
  * The translator decodes for itself (the interpreter's blocks hold closures, not operands)
  * and knows only the instruction forms listed in `decodeInsn`; any other instruction ends
  * its block with an exit that lets the interpreter run it (syscalls, string ops, x87, 16-bit
- * operands, LOCK, adc/sbb, div, ...). Per-opcode facts (which flags an instruction reads and
+ * operands, LOCK, ...). Per-opcode facts (which flags an instruction reads and
  * writes) live in codegen.ts for now; they move to the instruction table (src/engine/cpu/isa,
  * issue 9 item 1) once it lands.
  */
@@ -22,16 +22,20 @@ export type Opnd =
   | { k: 'i'; v: number };
 
 export type Insn =
-  /** Group-1 ALU (0 add, 1 or, 4 and, 5 sub, 6 xor, 7 cmp) and 8 = test; size 1, 2 or 4. */
+  /** Group-1 ALU (0 add, 1 or, 2 adc, 3 sbb, 4 and, 5 sub, 6 xor, 7 cmp) and 8 = test; size 1, 2 or 4. */
   | { op: 'alu'; k: number; size: number; dst: Opnd; src: Opnd }
   | { op: 'mov'; size: number; dst: Opnd; src: Opnd }
   /** movzx/movsx from an 8- or 16-bit source into a 32-bit register. */
   | { op: 'movx'; sign: boolean; from: number; dst: number; src: Opnd }
   | { op: 'lea'; dst: number; m: MemRef }
-  | { op: 'incdec'; down: boolean; dst: Opnd }
-  | { op: 'not' | 'neg'; dst: Opnd }
-  /** Group-2 on 32 bits: 0 rol, 1 ror, 4 shl, 5 shr, 7 sar; count an immediate 1..31 or -1 for CL. */
-  | { op: 'shift'; k: number; dst: Opnd; count: number }
+  | { op: 'incdec'; down: boolean; size: number; dst: Opnd }
+  | { op: 'not' | 'neg'; size: number; dst: Opnd }
+  /** Group-2 of size 1, 2 or 4: 0 rol, 1 ror, 4 shl, 5 shr, 7 sar; count an immediate 1..31 or -1 for CL. */
+  | { op: 'shift'; k: number; size: number; dst: Opnd; count: number }
+  /** 32-bit shld/shrd: dst shifted by count (1..31, or -1 for CL) filling from register src. */
+  | { op: 'shd'; left: boolean; dst: Opnd; src: number; count: number }
+  /** jecxz (a terminator): jump when ECX = 0. */
+  | { op: 'jecxz'; target: number }
   | { op: 'push'; src: Opnd }
   | { op: 'pop'; dst: number }
   | { op: 'imul'; dst: number; a: Opnd; b: Opnd }
@@ -42,6 +46,11 @@ export type Insn =
   | { op: 'xchg'; a: number; b: number }
   | { op: 'cdq' } | { op: 'cwde' } | { op: 'nop' } | { op: 'leave' }
   | { op: 'bswap'; r: number }
+  /** bt/bts/btr/btc (kind 0-3) of a 32-bit operand; bit a register (signed offset into memory) or an immediate (mod 32). */
+  | { op: 'bt'; kind: number; dst: Opnd; bit: Opnd }
+  | { op: 'bsf' | 'bsr'; dst: number; src: Opnd }
+  /** One-operand 32-bit div/idiv of EDX:EAX. */
+  | { op: 'div'; signed: boolean; src: Opnd }
   | { op: 'pushf' } | { op: 'popf' } | { op: 'cld' } | { op: 'std' }
   // Block terminators:
   | { op: 'jcc'; cc: number; target: number }
@@ -53,7 +62,7 @@ export type Insn =
 
 export interface Decoded { at: number; len: number; insn: Insn }
 
-export const TERMINATORS = new Set(['jcc', 'jmp', 'call', 'ret', 'jmpi', 'calli']);
+export const TERMINATORS = new Set(['jcc', 'jecxz', 'jmp', 'call', 'ret', 'jmpi', 'calli']);
 
 class Reader {
   pos = 0;
@@ -119,7 +128,6 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
   if (opsize === 2) return decode16(r, b, seg);
   if (b < 0x40 && (b & 7) < 6) {
     const k = b >> 3;
-    if (k === 2 || k === 3) return null; // adc, sbb: the interpreter's
     const form = b & 7;
     const size = form & 1 ? 4 : 1;
     if (form < 4) {
@@ -129,7 +137,7 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
     }
     return { op: 'alu', k, size, dst: reg(0), src: imm(size === 4 ? r.s32() : r.u8()) };
   }
-  if (b >= 0x40 && b < 0x50) return { op: 'incdec', down: b >= 0x48, dst: reg(b & 7) };
+  if (b >= 0x40 && b < 0x50) return { op: 'incdec', down: b >= 0x48, size: 4, dst: reg(b & 7) };
   if (b >= 0x50 && b < 0x58) return { op: 'push', src: reg(b & 7) };
   if (b >= 0x58 && b < 0x60) return { op: 'pop', dst: b & 7 };
   if (b >= 0x70 && b < 0x80) { const d = r.s8(); return { op: 'jcc', cc: b & 15, target: (next() + d) | 0 }; }
@@ -145,7 +153,6 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
     }
     case 0x80: case 0x81: case 0x83: {
       const m = modrm(r, seg);
-      if (m.reg === 2 || m.reg === 3) return null;
       const size = b === 0x80 ? 1 : 4;
       const v = b === 0x81 ? r.s32() : b === 0x83 ? r.s8() : r.u8();
       return { op: 'alu', k: m.reg, size, dst: m.rm, src: imm(v) };
@@ -181,13 +188,7 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
     }
     case 0xa8: return { op: 'alu', k: 8, size: 1, dst: reg(0), src: imm(r.u8()) };
     case 0xa9: return { op: 'alu', k: 8, size: 4, dst: reg(0), src: imm(r.s32()) };
-    case 0xc1: case 0xd1: case 0xd3: {
-      const m = modrm(r, seg);
-      if (m.reg === 2 || m.reg === 3 || m.reg === 6) return null; // rcl, rcr; /6 is an alias the interpreter handles
-      const count = b === 0xc1 ? r.u8() & 31 : b === 0xd1 ? 1 : -1;
-      if (count === 0) return { op: 'nop' };
-      return { op: 'shift', k: m.reg, dst: m.rm, count };
-    }
+    case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: return decodeShift(r, b, seg, b & 1 ? 4 : 1);
     case 0xc2: return { op: 'ret', pop: r.u16() };
     case 0xc3: return { op: 'ret', pop: 0 };
     case 0xc6: case 0xc7: {
@@ -196,9 +197,14 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
       return b === 0xc6 ? { op: 'mov', size: 1, dst: m.rm, src: imm(r.u8()) } : { op: 'mov', size: 4, dst: m.rm, src: imm(r.s32()) };
     }
     case 0xc9: return { op: 'leave' };
+    case 0xfe: {
+      const m = modrm(r, seg);
+      return m.reg < 2 ? { op: 'incdec', down: m.reg === 1, size: 1, dst: m.rm } : null;
+    }
     case 0xe8: { const d = r.s32(); return { op: 'call', target: (next() + d) | 0 }; }
     case 0xe9: { const d = r.s32(); return { op: 'jmp', target: (next() + d) | 0 }; }
     case 0xeb: { const d = r.s8(); return { op: 'jmp', target: (next() + d) | 0 }; }
+    case 0xe3: { const d = r.s8(); return { op: 'jecxz', target: (next() + d) | 0 }; }
     case 0xf3: {
       // rep ret (AMD's branch-predictor idiom in gcc output) is a plain ret.
       if (r.u8() === 0xc3) return { op: 'ret', pop: 0 };
@@ -208,16 +214,17 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
       const m = modrm(r, seg);
       const size = b === 0xf7 ? 4 : 1;
       if (m.reg === 0) return { op: 'alu', k: 8, size, dst: m.rm, src: imm(size === 4 ? r.s32() : r.u8()) };
+      if (m.reg === 2) return { op: 'not', size, dst: m.rm };
+      if (m.reg === 3) return { op: 'neg', size, dst: m.rm };
       if (size !== 4) return null;
-      if (m.reg === 2) return { op: 'not', dst: m.rm };
-      if (m.reg === 3) return { op: 'neg', dst: m.rm };
       if (m.reg === 4 || m.reg === 5) return { op: 'mul1', signed: m.reg === 5, src: m.rm };
-      return null;
+      if (m.reg === 6 || m.reg === 7) return { op: 'div', signed: m.reg === 7, src: m.rm };
+      return null; // /1: an alias of test the interpreter handles
     }
     case 0xff: {
       const m = modrm(r, seg);
       switch (m.reg) {
-        case 0: case 1: return { op: 'incdec', down: m.reg === 1, dst: m.rm };
+        case 0: case 1: return { op: 'incdec', down: m.reg === 1, size: 4, dst: m.rm };
         case 2: return { op: 'calli', src: m.rm };
         case 4: return { op: 'jmpi', src: m.rm };
         case 6: return { op: 'push', src: m.rm };
@@ -233,6 +240,22 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
       switch (b2) {
         case 0x1f: modrm(r, seg); return { op: 'nop' };
         case 0xaf: { const m = modrm(r, seg); return { op: 'imul', dst: m.reg, a: reg(m.reg), b: m.rm }; }
+        case 0xa3: case 0xab: case 0xb3: case 0xbb: {
+          const m = modrm(r, seg);
+          return { op: 'bt', kind: (b2 >> 3) & 3, dst: m.rm, bit: reg(m.reg) };
+        }
+        case 0xba: {
+          const m = modrm(r, seg);
+          if (m.reg < 4) return null; // #UD: the interpreter raises it
+          return { op: 'bt', kind: m.reg - 4, dst: m.rm, bit: imm(r.u8() & 31) };
+        }
+        case 0xa4: case 0xa5: case 0xac: case 0xad: {
+          const m = modrm(r, seg);
+          const count = b2 & 1 ? -1 : r.u8() & 31;
+          if (count === 0) return { op: 'nop' };
+          return { op: 'shd', left: b2 < 0xa8, dst: m.rm, src: m.reg, count };
+        }
+        case 0xbc: case 0xbd: { const m = modrm(r, seg); return { op: b2 === 0xbc ? 'bsf' : 'bsr', dst: m.reg, src: m.rm }; }
         case 0xb6: case 0xb7: case 0xbe: case 0xbf: {
           const m = modrm(r, seg);
           return { op: 'movx', sign: b2 >= 0xbe, from: b2 & 1 ? 2 : 1, dst: m.reg, src: m.rm };
@@ -242,6 +265,16 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
     }
   }
   return null;
+}
+
+/** Group 2 (c0/c1 by imm8, d0/d1 by 1, d2/d3 by CL) of `size`; rcl/rcr and the /6 alias are the interpreter's. */
+function decodeShift(r: Reader, b: number, seg: number, size: number): Insn | null {
+  const m = modrm(r, seg);
+  if (m.reg === 2 || m.reg === 3 || m.reg === 6) return null;
+  const count = b <= 0xc1 ? r.u8() & 31 : b <= 0xd1 ? 1 : -1;
+  // A zero count changes nothing, flags included (alu.ts makeShifts).
+  if (count === 0) return { op: 'nop' };
+  return { op: 'shift', k: m.reg, size, dst: m.rm, count };
 }
 
 /**
@@ -257,17 +290,26 @@ function decode16(r: Reader, b: number, seg: number): Insn | null {
   }
   if (b < 0x40 && (b & 7) < 6 && (b & 1)) {
     const k = b >> 3;
-    if (k === 2 || k === 3) return null;
     const form = b & 7;
     if (form === 5) return { op: 'alu', k, size: 2, dst: reg(0), src: imm(r.u16()) };
     const m = modrm(r, seg);
     const g = reg(m.reg);
     return form === 1 ? { op: 'alu', k, size: 2, dst: m.rm, src: g } : { op: 'alu', k, size: 2, dst: g, src: m.rm };
   }
+  if (b >= 0x40 && b < 0x50) return { op: 'incdec', down: b >= 0x48, size: 2, dst: reg(b & 7) };
   switch (b) {
+    case 0xc1: case 0xd1: case 0xd3: return decodeShift(r, b, seg, 2);
+    case 0xf7: {
+      const m = modrm(r, seg);
+      if (m.reg === 0) return { op: 'alu', k: 8, size: 2, dst: m.rm, src: imm(r.u16()) };
+      return m.reg === 2 || m.reg === 3 ? { op: m.reg === 2 ? 'not' : 'neg', size: 2, dst: m.rm } : null;
+    }
+    case 0xff: {
+      const m = modrm(r, seg);
+      return m.reg < 2 ? { op: 'incdec', down: m.reg === 1, size: 2, dst: m.rm } : null;
+    }
     case 0x81: case 0x83: {
       const m = modrm(r, seg);
-      if (m.reg === 2 || m.reg === 3) return null;
       return { op: 'alu', k: m.reg, size: 2, dst: m.rm, src: imm(b === 0x81 ? r.u16() : r.s8() & 0xffff) };
     }
     case 0x85: { const m = modrm(r, seg); return { op: 'alu', k: 8, size: 2, dst: m.rm, src: reg(m.reg) }; }
@@ -281,6 +323,32 @@ function decode16(r: Reader, b: number, seg: number): Insn | null {
     }
   }
   return null;
+}
+
+/** Opcodes whose ModRM reg field selects the operation (group opcodes), one byte or 0F xx. */
+const GROUPS = new Set([0x80, 0x81, 0x83, 0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3, 0xf6, 0xf7, 0xfe, 0xff,
+  0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0x0fba, 0x0fc7, 0x0fae]);
+
+/**
+ * A name for the opcode at `at` (prefixes, opcode bytes, "/reg" for group opcodes), for the
+ * statistics of exits to the interpreter: e.g. "f3 a5", "0f a3", "f7/6".
+ */
+export function opcodeName(mem: AddressSpace, at: number): string {
+  const r = new Reader(mem);
+  r.reset(at);
+  const parts: string[] = [];
+  let b = r.u8();
+  while (r.ok && [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3].includes(b)) {
+    parts.push(b.toString(16));
+    b = r.u8();
+  }
+  let op = b;
+  if (b === 0x0f) { op = 0x0f00 | r.u8(); }
+  let name = op > 0xff ? `0f ${(op & 0xff).toString(16).padStart(2, '0')}` : op.toString(16).padStart(2, '0');
+  if (GROUPS.has(op)) name += `/${(r.u8() >> 3) & 7}`;
+  if (!r.ok) return 'unreadable';
+  parts.push(name);
+  return parts.join(' ');
 }
 
 /** A straight-line run of translated instructions; `exit` is where it leaves the translated code when it does not end in a terminator. */
@@ -344,7 +412,7 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
         queue.push(last.target >>> 0);
         if (wanted(b.end)) queue.push(b.end);
         break;
-      case 'jcc':
+      case 'jcc': case 'jecxz':
         if (wanted(b.end)) queue.push(b.end);
         if (wanted(last.target >>> 0)) queue.push(last.target >>> 0);
         break;
