@@ -11,11 +11,13 @@ import { imageMain } from './image/cli.js';
 import { openDisk, type OpenedDisk } from './disk.js';
 import { imageSplitMain } from './image-split.js';
 import { fsckMain } from './fsck.js';
+import { relayMain } from './relay.js';
 import { EIO, strerror } from '../../engine/linux/errno.js';
 import { shellExitCode } from '../../engine/linux/task.js';
 import { HostStack } from './net-host.js';
 import { getServers } from 'node:dns';
 import type { Kernel } from '../../engine/linux/kernel.js';
+import type { NetStack } from '../../engine/net/stack.js';
 
 /**
  * Does the guest's /etc/resolv.conf name a server? When it does not (missing, empty), glibc
@@ -35,6 +37,7 @@ const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
        webx86 image [options] --out FILE.ext2   (webx86 image --help)
        webx86 syscalls [--markdown]             (which system calls are supported, and how far)
        webx86 fsck --disk IMAGE --overlay FILE [-n|-y]   check (-y: repair) an overlay's file system
+       webx86 relay --listen PORT --allow HOST:PORT,...  a WebSocket relay for --net relay (webx86 relay --help)
 
 Run an unmodified 32-bit x86 Linux program.
 
@@ -51,9 +54,11 @@ options:
   --cwd DIR                  working directory in the guest (default /)
   --env NAME=VALUE           environment variable (repeatable; default PATH, HOME, TERM)
   --uid N, --gid N           credentials (default 0, root)
-  --net host|none            the guest's network: host (default) makes guest sockets the host's
+  --net host|none|relay      the guest's network: host (default) makes guest sockets the host's
                              sockets (127.0.0.1 is the host's loopback); none gives a loopback
-                             inside the VM only (other destinations: Network is unreachable)
+                             inside the VM only (other destinations: Network is unreachable);
+                             relay sends TCP and UDP through a webx86 relay (--relay-url)
+  --relay-url ws://HOST:PORT the relay for --net relay
   --jit on|off|force         translate hot code to WebAssembly (on, default), interpret only (off),
                              or translate everything at first execution (force: for testing)
   --debug                    log unimplemented system calls and internal errors to stderr, and
@@ -69,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === 'image') return imageMain(rest);
   if (cmd === 'syscalls') return syscallsMain(rest);
   if (cmd === 'fsck') return fsckMain(rest);
+  if (cmd === 'relay') return relayMain(rest);
   if (cmd !== 'run') { process.stderr.write(`webx86: unknown command '${cmd}'\n${USAGE}`); return 2; }
   return run(rest);
 }
@@ -99,6 +105,7 @@ async function run(args: string[]): Promise<number> {
         env: { type: 'string', multiple: true },
         uid: { type: 'string' },
         net: { type: 'string' },
+        'relay-url': { type: 'string' },
         jit: { type: 'string' },
         gid: { type: 'string' },
         debug: { type: 'boolean' },
@@ -130,7 +137,15 @@ async function run(args: string[]): Promise<number> {
     root = d.fs;
   } else if (o.overlay || o.chunked || o.rw) { process.stderr.write('webx86: --overlay, --chunked and --rw go with --disk\n'); return 2; }
   const netMode = o.net ?? 'host';
-  if (netMode !== 'host' && netMode !== 'none') { process.stderr.write(`webx86: --net wants host or none, got '${netMode}'\n`); return 2; }
+  if (netMode !== 'host' && netMode !== 'none' && netMode !== 'relay') { process.stderr.write(`webx86: --net wants host, none or relay, got '${netMode}'\n`); return 2; }
+  if ((netMode === 'relay') !== (o['relay-url'] !== undefined)) { process.stderr.write('webx86: --net relay and --relay-url ws://HOST:PORT go together\n'); return 2; }
+  let relay: NetStack | undefined;
+  if (netMode === 'relay') {
+    const { RelayStack } = await import('../../net/relay/stack.js');
+    try {
+      relay = new RelayStack({ url: o['relay-url']!, log: o.debug ? (m) => process.stderr.write(`webx86: ${m}\n`) : undefined });
+    } catch (e) { process.stderr.write(`webx86: --relay-url: ${(e as Error).message}\n`); return 2; }
+  }
   const network = netMode === 'host' ? new HostStack() : undefined;
   const jit = o.jit ?? 'on';
   if (jit !== 'on' && jit !== 'off' && jit !== 'force') { process.stderr.write(`webx86: --jit wants on, off or force, got '${jit}'\n`); return 2; }
@@ -138,13 +153,13 @@ async function run(args: string[]): Promise<number> {
   // An interactive host terminal becomes the guest's console (line discipline, job
   // control); pipes and files pass through as plain streams.
   const terminal = process.stdin.isTTY && process.stdout.isTTY ? new NodeTerminal() : undefined;
-  const machine = await createMachine({ root, mounts, debug, terminal, network, jit });
+  const machine = await createMachine({ root, mounts, debug, terminal, network: network ?? relay, jit });
   const { kernel } = machine;
   if (network && !(await namesServer(kernel))) network.dnsServers = getServers();
   const env = o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', `TERM=${process.env.TERM ?? 'xterm'}`];
   const hostStdio = () => [new HostInputFile(process.stdin), new HostOutputFile(process.stdout, 'pipe:[stdout]'), new HostOutputFile(process.stderr, 'pipe:[stderr]')];
   // Awaited: with --rw, closing the disk writes back the file system before the process exits.
-  const close = async () => { network?.close(); terminal?.dispose(); process.stdin.pause(); process.stdin.unref?.(); await disk?.close(); };
+  const close = async () => { network?.close(); relay?.close?.(); terminal?.dispose(); process.stdin.pause(); process.stdin.unref?.(); await disk?.close(); };
   const path = positionals[0];
   const spawnOpts = {
     argv: positionals, env, cwd: o.cwd ?? '/', uid: Number(o.uid ?? 0), gid: Number(o.gid ?? 0),
