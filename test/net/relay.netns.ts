@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { GLIBC_ROOT_PACKAGES, debianRoot } from '../../src/host/node/debian-packages.js';
 import { HostFs } from '../../src/host/node/hostfs.js';
 import { RelayStack } from '../../src/net/relay/stack.js';
+import { allowed, parseAllowList } from '../../src/host/node/relay.js';
 import { frame, HELLO_MAGIC, RELAY_SUBPROTOCOL, RELAY_VERSION, T, text, u16, u32 } from '../../src/net/relay/frames.js';
 import { ECONNRESET } from '../../src/engine/abi/errno.js';
 import { runGuest, type GuestResult } from '../support/guest.js';
@@ -209,4 +210,128 @@ test('malformed frames to the client: it closes with a reason and the connection
     net.close();
     wss.close();
   }
+});
+
+/** Start `webx86 relay` with `args`; resolve with its URL and a way to read its log and stop it. */
+async function startRelayProcess(args: string[]): Promise<{ url: string; log: () => string; stop: () => Promise<void> }> {
+  const p = spawn(process.execPath, [BIN, 'relay', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  p.stderr!.on('data', (d: Buffer) => { log += d; });
+  let url = '';
+  for (let i = 0; i < 300 && !url; i++) {
+    const m = /listening on (ws:\/\/\S+)/.exec(log);
+    if (m) url = m[1]; else await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(url, `the relay did not start: ${log}`);
+  return { url, log: () => log, stop: () => new Promise<void>((r) => { p.once('exit', () => r()); p.kill(); }) };
+}
+
+const waitFor = async (cond: () => boolean, ms: number): Promise<void> => {
+  for (let t = 0; t < ms && !cond(); t += 10) await new Promise((r) => setTimeout(r, 10));
+};
+
+test('flow control: a guest that does not read holds the destination back; then every byte arrives', async () => {
+  const TOTAL = 64 * 1024 * 1024;
+  const data = randomBytes(TOTAL);
+  let written = 0;
+  const src = createNetServer((s) => {
+    s.on('error', () => { /* the test's assertions report what went wrong */ });
+    // Write in 1 MiB pieces, each only after the last left Node's buffer: `written` is what the relay accepted.
+    const next = (): void => {
+      if (written >= TOTAL) { s.end(); return; }
+      const piece = data.subarray(written, written + (1 << 20));
+      s.write(piece, () => { written += piece.length; next(); });
+    };
+    next();
+  });
+  await new Promise<void>((r) => src.listen(0, DEST, r));
+  const srcPort = (src.address() as AddressInfo).port;
+  const r = await startRelayProcess(['--listen', '0', '--allow', `${DEST}:${srcPort}`]);
+  const net = new RelayStack({ url: r.url });
+  try {
+    const c = net.connect({ family: 2, addr: Uint8Array.of(192, 0, 2, 1), port: srcPort }, null, {});
+    assert.ok(typeof c !== 'number');
+    await waitFor(() => c.state === 'connected', 5000);
+    await new Promise((res) => setTimeout(res, 2000));
+    // Bounded by the client's window (256 KiB) plus socket buffers on the way, not by the 64 MiB on offer.
+    assert.ok(c.readable() <= 256 * 1024, `the client holds ${c.readable()} bytes`);
+    assert.ok(written < 16 * 1024 * 1024, `the source could write ${written} bytes into a stream nobody reads`);
+    const h = createHash('sha256');
+    const buf = new Uint8Array(1 << 16);
+    let got = 0;
+    while (!c.eof && c.state !== 'closed') {
+      const n = c.read(buf);
+      if (n > 0) { h.update(buf.subarray(0, n)); got += n; continue; }
+      await new Promise<void>((res) => { c.onChange = res; setTimeout(res, 100); });
+    }
+    console.log(`flow control: the source wrote ${(written / 1048576).toFixed(1)} MiB while nobody read (of 64 MiB)`);
+    assert.equal(got, TOTAL);
+    assert.equal(h.digest('hex'), createHash('sha256').update(data).digest('hex'));
+  } finally {
+    net.close();
+    src.close();
+    await r.stop();
+  }
+});
+
+test('the relay goes away: open streams fail with ECONNRESET, the next connect dials again', async () => {
+  const r1 = await startRelayProcess(['--listen', '0', '--allow', `${DEST}:${port}`]);
+  const relayPort = Number(new URL(r1.url).port);
+  const net = new RelayStack({ url: r1.url });
+  try {
+    const c = net.connect({ family: 2, addr: Uint8Array.of(192, 0, 2, 1), port }, null, {});
+    assert.ok(typeof c !== 'number');
+    await waitFor(() => c.state === 'connected', 5000);
+    assert.equal(c.state, 'connected');
+    await r1.stop();
+    await waitFor(() => c.state === 'closed', 5000);
+    assert.equal(c.state, 'closed');
+    assert.equal(c.takeError(), ECONNRESET);
+    const r2 = await startRelayProcess(['--listen', String(relayPort), '--allow', `${DEST}:${port}`]);
+    try {
+      const d = net.connect({ family: 2, addr: Uint8Array.of(192, 0, 2, 1), port }, null, {});
+      assert.ok(typeof d !== 'number');
+      await waitFor(() => d.state !== 'connecting', 5000);
+      assert.equal(d.state, 'connected');
+      d.close();
+    } finally { await r2.stop(); }
+  } finally { net.close(); }
+});
+
+test('webx86 run --net relay --relay-url: Debian curl through the relay from the CLI', async () => {
+  const p = spawn(process.execPath, [BIN, 'run', '--mount', `${root}:/`, ...ENV.flatMap((e) => ['--env', e]), '--net', 'relay', '--relay-url', relayUrl, '--', '/usr/bin/curl', '-sS', `http://${DEST}:${port}/cli`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  p.stdout.on('data', (d: Buffer) => { out += d; });
+  p.stderr.on('data', (d: Buffer) => { err += d; });
+  const code = await new Promise<number>((r) => p.on('close', (c) => r(c ?? 1)));
+  assert.equal(code, 0, err);
+  assert.equal(out, 'hello through the relay\n');
+});
+
+test('webx86 relay refuses to start without an allow-list, and names a bad entry', () => {
+  const run = (args: string[]) => spawnSync(process.execPath, [BIN, 'relay', ...args], { encoding: 'utf8' });
+  let r = run(['--listen', '0']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--allow is required.*never an open proxy/);
+  r = run(['--listen', '0', '--allow', 'example.com']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /'example\.com' is not HOST:PORT or HOST:\*/);
+  r = run(['--listen', '0', '--allow', '192.0.2.1:99999']);
+  assert.match(r.stderr, /port 99999 is not 1-65535/);
+  const cli = spawnSync(process.execPath, [BIN, 'run', '--net', 'relay', '--', '/bin/true'], { encoding: 'utf8' });
+  assert.equal(cli.status, 2);
+  assert.match(cli.stderr, /--net relay and --relay-url ws:\/\/HOST:PORT go together/);
+});
+
+test('allow-list matching: addresses, prefixes, names after resolution, ports', async () => {
+  const list = parseAllowList('localhost:80,192.0.2.0/24:*,[::1]:443,*:53');
+  assert.ok(typeof list !== 'string', String(list));
+  assert.equal(await allowed(list, '127.0.0.1', 80), true);          // localhost resolves to 127.0.0.1
+  assert.equal(await allowed(list, '127.0.0.1', 81), false);
+  assert.equal(await allowed(list, '192.0.2.77', 8080), true);
+  assert.equal(await allowed(list, '::ffff:192.0.2.9', 1), true);    // v4-mapped counts as IPv4
+  assert.equal(await allowed(list, '198.51.100.1', 80), false);
+  assert.equal(await allowed(list, '::1', 443), true);
+  assert.equal(await allowed(list, '203.0.113.5', 53), true);
+  assert.equal(await allowed(list, '10.1.2.3', 80, 'localhost'), true); // the name the client sent matches the entry's name
 });
