@@ -256,6 +256,7 @@ test('flow control: a guest that does not read holds the destination back; then 
     // Bounded by the client's window (256 KiB) plus socket buffers on the way, not by the 64 MiB on offer.
     assert.ok(c.readable() <= 256 * 1024, `the client holds ${c.readable()} bytes`);
     assert.ok(written < 16 * 1024 * 1024, `the source could write ${written} bytes into a stream nobody reads`);
+    const heldAt = written;
     const h = createHash('sha256');
     const buf = new Uint8Array(1 << 16);
     let got = 0;
@@ -264,7 +265,7 @@ test('flow control: a guest that does not read holds the destination back; then 
       if (n > 0) { h.update(buf.subarray(0, n)); got += n; continue; }
       await new Promise<void>((res) => { c.onChange = res; setTimeout(res, 100); });
     }
-    console.log(`flow control: the source wrote ${(written / 1048576).toFixed(1)} MiB while nobody read (of 64 MiB)`);
+    console.log(`flow control: the source wrote ${(heldAt / 1048576).toFixed(1)} MiB in 2 s while nobody read (of 64 MiB)`);
     assert.equal(got, TOTAL);
     assert.equal(h.digest('hex'), createHash('sha256').update(data).digest('hex'));
   } finally {
