@@ -105,5 +105,5 @@ test('--net: host (the default) reaches a server on the host, none refuses it, a
   }
   const bad = webx86(['run', '--net', 'bogus', '--', '/bin/true']);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--net wants host, none or tailscale, got 'bogus'/);
+  assert.match(bad.stderr, /--net wants host, none, tailscale or relay, got 'bogus'/);
 });

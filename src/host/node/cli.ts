@@ -11,6 +11,7 @@ import { imageMain } from './image/cli.js';
 import { openDisk, type OpenedDisk } from './disk.js';
 import { imageSplitMain } from './image-split.js';
 import { fsckMain } from './fsck.js';
+import { relayMain } from './relay.js';
 import { EIO, strerror } from '../../engine/linux/errno.js';
 import { shellExitCode } from '../../engine/linux/task.js';
 import { HostStack } from './net-host.js';
@@ -36,6 +37,7 @@ const USAGE = `usage: webx86 run [options] -- PROGRAM [ARGS...]
        webx86 image [options] --out FILE.ext2   (webx86 image --help)
        webx86 syscalls [--markdown]             (which system calls are supported, and how far)
        webx86 fsck --disk IMAGE --overlay FILE [-n|-y]   check (-y: repair) an overlay's file system
+       webx86 relay --listen PORT --allow HOST:PORT,...  a WebSocket relay for --net relay (webx86 relay --help)
 
 Run an unmodified 32-bit x86 Linux program.
 
@@ -52,15 +54,17 @@ options:
   --cwd DIR                  working directory in the guest (default /)
   --env NAME=VALUE           environment variable (repeatable; default PATH, HOME, TERM)
   --uid N, --gid N           credentials (default 0, root)
-  --net host|none|tailscale  the guest's network: host (default) makes guest sockets the host's
+  --net host|none|tailscale|relay  the guest's network: host (default) makes guest sockets the host's
                              sockets (127.0.0.1 is the host's loopback); none gives a loopback
                              inside the VM only (other destinations: Network is unreachable);
-                             tailscale joins a tailnet (WireGuard over DERP) before the program runs
+                             tailscale joins a tailnet (WireGuard over DERP) before the program runs;
+                             relay sends TCP and UDP through a webx86 relay (--relay-url)
   --ts-control URL           Tailscale control server (default https://controlplane.tailscale.com)
   --ts-authkey KEY           pre-auth key; without one the login URL is printed and awaited
   --ts-state FILE            keep the node's keys in FILE (the same node next time); default: none
   --ts-hostname NAME         the node's name in the tailnet (default webx86)
   --ts-exit-node NAME|auto|none  exit node for traffic outside the tailnet (default auto)
+  --relay-url ws://HOST:PORT the relay for --net relay
   --jit on|off|force         translate hot code to WebAssembly (on, default), interpret only (off),
                              or translate everything at first execution (force: for testing)
   --debug                    log unimplemented system calls and internal errors to stderr, and
@@ -76,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === 'image') return imageMain(rest);
   if (cmd === 'syscalls') return syscallsMain(rest);
   if (cmd === 'fsck') return fsckMain(rest);
+  if (cmd === 'relay') return relayMain(rest);
   if (cmd !== 'run') { process.stderr.write(`webx86: unknown command '${cmd}'\n${USAGE}`); return 2; }
   return run(rest);
 }
@@ -106,6 +111,7 @@ async function run(args: string[]): Promise<number> {
         env: { type: 'string', multiple: true },
         uid: { type: 'string' },
         net: { type: 'string' },
+        'relay-url': { type: 'string' },
         jit: { type: 'string' },
         'ts-control': { type: 'string' },
         'ts-authkey': { type: 'string' },
@@ -142,8 +148,9 @@ async function run(args: string[]): Promise<number> {
     root = d.fs;
   } else if (o.overlay || o.chunked || o.rw) { process.stderr.write('webx86: --overlay, --chunked and --rw go with --disk\n'); return 2; }
   const netMode = o.net ?? 'host';
-  if (netMode !== 'host' && netMode !== 'none' && netMode !== 'tailscale') { process.stderr.write(`webx86: --net wants host, none or tailscale, got '${netMode}'\n`); return 2; }
+  if (netMode !== 'host' && netMode !== 'none' && netMode !== 'tailscale' && netMode !== 'relay') { process.stderr.write(`webx86: --net wants host, none, tailscale or relay, got '${netMode}'\n`); return 2; }
   if (netMode !== 'tailscale' && (o['ts-control'] || o['ts-authkey'] || o['ts-state'] || o['ts-hostname'] || o['ts-exit-node'])) { process.stderr.write('webx86: the --ts-* options go with --net tailscale\n'); return 2; }
+  if ((netMode === 'relay') !== (o['relay-url'] !== undefined)) { process.stderr.write('webx86: --net relay and --relay-url ws://HOST:PORT go together\n'); return 2; }
   let network: NetStack | undefined;
   let closeNetwork = () => {};
   if (netMode === 'host') { const h = new HostStack(); network = h; closeNetwork = () => h.close(); }
@@ -153,6 +160,14 @@ async function run(args: string[]): Promise<number> {
     if (typeof ts === 'string') { process.stderr.write(`webx86: ${ts}\n`); return 1; }
     network = ts.stack;
     closeNetwork = ts.close;
+  } else if (netMode === 'relay') {
+    const { RelayStack } = await import('../../net/relay/stack.js');
+    let r: NetStack;
+    try {
+      r = new RelayStack({ url: o['relay-url']!, log: o.debug ? (m) => process.stderr.write(`webx86: ${m}\n`) : undefined });
+    } catch (e) { process.stderr.write(`webx86: --relay-url: ${(e as Error).message}\n`); return 2; }
+    network = r;
+    closeNetwork = () => r.close?.();
   }
   const jit = o.jit ?? 'on';
   if (jit !== 'on' && jit !== 'off' && jit !== 'force') { process.stderr.write(`webx86: --jit wants on, off or force, got '${jit}'\n`); return 2; }
