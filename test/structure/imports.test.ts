@@ -29,13 +29,15 @@ const MAY_IMPORT: Record<string, string[]> = {
   'engine/abi': [],
   'engine/net': ['engine/abi'], // the contract between sockets and stacks, and the in-VM loopback stack
   'engine/mem': [],
+  // Wait queues and waitAny: how a blocked call sleeps and wakes; every layer that blocks uses them.
+  'engine/wait': [],
   'engine/block': [],
   'engine/cpu': ['engine/mem'],
   'engine/jit': ['engine/cpu', 'engine/mem'],
   'engine/loader': ['engine/mem'],
-  'engine/fs': ['engine/block', 'engine/mem', 'engine/cpu'],
-  'engine/linux': ['engine/cpu', 'engine/jit', 'engine/mem', 'engine/fs', 'engine/block', 'engine/loader', 'engine/net'],
-  'engine/tty': ['engine/fs', 'engine/linux'],
+  'engine/fs': ['engine/wait', 'engine/block', 'engine/mem', 'engine/cpu'],
+  'engine/linux': ['engine/wait', 'engine/cpu', 'engine/jit', 'engine/mem', 'engine/fs', 'engine/block', 'engine/loader', 'engine/net'],
+  'engine/tty': ['engine/wait', 'engine/fs', 'engine/linux'],
   'engine/machine': ['engine/*'],
   'engine/machine-mounts': ['engine/*'],
   // The network above the kernel's socket layer: IP stack, WireGuard, DERP, Tailscale.

@@ -7,7 +7,7 @@ import type { Task } from '../linux/task.js';
 import type { Inode, Stat } from './types.js';
 import { File, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFIFO } from './types.js';
 import { EAGAIN, EBUSY, EFAULT, EINVAL, ENXIO, EPERM, EPIPE, ERESTARTSYS, ENOTTY } from '../abi/errno.js';
-import { INTERRUPTED, WaitQueue, waitAny } from '../linux/wait.js';
+import { INTERRUPTED, WaitQueue, waitAny } from '../wait/queue.js';
 import { putU32 } from '../linux/uaccess.js';
 import { allocAnonDev, nowTimespec } from './tmpfs.js';
 

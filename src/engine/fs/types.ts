@@ -4,7 +4,7 @@
  * File; the descriptor table maps numbers to them.
  */
 import type { Task } from '../linux/task.js';
-import { WaitQueue } from '../linux/wait.js';
+import { WaitQueue } from '../wait/queue.js';
 import { EBADF, EINVAL, ENOTTY, ESPIPE, ENOTDIR } from '../abi/errno.js';
 
 export interface Timespec { sec: number; nsec: number }

@@ -6,7 +6,7 @@
 import type { AddressSpace } from '../mem/address-space.js';
 import type { Cpu } from '../cpu/cpu.js';
 import type { FdTable } from '../fs/types.js';
-import { InterruptQueue, WaitQueue } from './wait.js';
+import { InterruptQueue, WaitQueue } from '../wait/queue.js';
 import type { Kernel } from './kernel.js';
 
 /** struct k_sigaction as the kernel keeps it. */
