@@ -61,12 +61,7 @@ const ENGINE_PACKAGES = [/^idb$/, /^binaryen$/, /^@noble\//];
 const KNOWN_DEBT = new Set([
   // The run loop calls the JIT tier it should only know by an interface of its own (cpu/).
   'engine/cpu/interp.ts -> engine/jit',
-  'engine/fs/devfs.ts -> engine/linux',
-  'engine/fs/inode-file.ts -> engine/linux',
-  'engine/fs/pipe.ts -> engine/linux',
   'engine/fs/procfs.ts -> engine/linux',
-  'engine/fs/synthetic.ts -> engine/linux',
-  'engine/fs/types.ts -> engine/linux',
   'engine/fs/vfs.ts -> engine/linux',
 ]);
 

@@ -52,7 +52,7 @@ export function ctxOf(t: Task | null): PathCtx {
   const p = t.proc;
   return {
     root: p.fs.root, cwd: p.fs.cwd, uid: p.creds.fsuid, gid: p.creds.fsgid, groups: p.creds.groups, umask: p.fs.umask, files: p.files,
-    caller: { pid: p.pid, tid: t.tid },
+    caller: t,
   };
 }
 
