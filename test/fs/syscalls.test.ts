@@ -9,7 +9,7 @@ import { HANDLERS } from '../../src/engine/linux/syscalls/index.js';
 import { AddressSpace, MAP_PRIVATE, MAP_ANONYMOUS, PROT_READ, PROT_WRITE } from '../../src/engine/mem/address-space.js';
 import { Kernel } from '../../src/engine/linux/kernel.js';
 import { TmpFs } from '../../src/engine/fs/tmpfs.js';
-import { ProcFs } from '../../src/engine/fs/procfs.js';
+import { ProcFs } from '../../src/engine/kernfs/procfs.js';
 import { FdTable } from '../../src/engine/fs/types.js';
 import { WaitQueue } from '../../src/engine/linux/wait.js';
 import type { Task } from '../../src/engine/linux/task.js';
