@@ -31,15 +31,17 @@ const MAY_IMPORT: Record<string, string[]> = {
   'engine/mem': [],
   // Wait queues and waitAny: how a blocked call sleeps and wakes; every layer that blocks uses them.
   'engine/wait': [],
+  // The one wall clock (CLOCK_REALTIME), read by the kernel's clocks and by file times.
+  'engine/time': [],
   'engine/block': [],
   'engine/cpu': ['engine/mem'],
   'engine/jit': ['engine/cpu', 'engine/mem'],
   'engine/loader': ['engine/mem'],
-  'engine/fs': ['engine/wait', 'engine/block', 'engine/mem', 'engine/cpu'],
-  'engine/linux': ['engine/wait', 'engine/cpu', 'engine/jit', 'engine/mem', 'engine/fs', 'engine/block', 'engine/loader', 'engine/net'],
+  'engine/fs': ['engine/time', 'engine/wait', 'engine/block', 'engine/mem', 'engine/cpu'],
+  'engine/linux': ['engine/time', 'engine/wait', 'engine/cpu', 'engine/jit', 'engine/mem', 'engine/fs', 'engine/block', 'engine/loader', 'engine/net'],
   'engine/tty': ['engine/wait', 'engine/fs', 'engine/linux'],
   // File systems that show the kernel's state (/proc, /sys): above the kernel, as gVisor's fsimpl/proc.
-  'engine/kernfs': ['engine/fs', 'engine/linux', 'engine/mem', 'engine/cpu', 'engine/wait'],
+  'engine/kernfs': ['engine/time', 'engine/fs', 'engine/linux', 'engine/mem', 'engine/cpu', 'engine/wait'],
   'engine/machine': ['engine/*'],
   'engine/machine-mounts': ['engine/*'],
   // The network above the kernel's socket layer: IP stack, WireGuard, DERP, Tailscale.
