@@ -1,8 +1,8 @@
 /** Mounts of /proc, /sys and /dev/pts, and the tty devices. */
 import type { Kernel } from './linux/kernel.js';
 import type { DevFs } from './fs/devfs.js';
-import { ProcFs } from './fs/procfs.js';
-import { SysFs } from './fs/sysfs.js';
+import { ProcFs } from './kernfs/procfs.js';
+import { SysFs } from './kernfs/sysfs.js';
 import { allocAnonDev } from './fs/tmpfs.js';
 import { UTS_RELEASE, UTS_VERSION } from './linux/syscalls/misc.js';
 import { Devpts } from './tty/devpts.js';

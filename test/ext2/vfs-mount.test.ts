@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Vfs } from '../../src/engine/fs/vfs.js';
 import { MemoryDevice } from '../../src/engine/block/memory.js';
 import { Ext2Fs } from '../../src/engine/fs/ext2/index.js';
-import { ProcFs } from '../../src/engine/fs/procfs.js';
+import { ProcFs } from '../../src/engine/kernfs/procfs.js';
 import { Kernel } from '../../src/engine/linux/kernel.js';
 import { File, O_DIRECTORY, O_RDONLY, type Stat } from '../../src/engine/fs/types.js';
 import type { Task } from '../../src/engine/linux/task.js';

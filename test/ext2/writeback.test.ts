@@ -19,6 +19,7 @@ import { Vfs } from '../../src/engine/fs/vfs.js';
 import { File, O_CREAT, O_RDWR, unref } from '../../src/engine/fs/types.js';
 import type { Task } from '../../src/engine/linux/task.js';
 import { tmpRoot } from './fixture.js';
+import { ctxOf } from '../../src/engine/linux/path-ctx.js';
 
 const T = null as unknown as Task;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -77,7 +78,7 @@ function fsck(bytes: Uint8Array): { status: number; out: string } {
 describe('ext2 write-back within a bounded delay', () => {
   it('a file written and left open is on the device about 100 ms after the writes stop', async (t) => {
     const s = await setup();
-    const f = (await s.vfs.open(T, -100, '/held', O_RDWR | O_CREAT, 0o644)) as File;
+    const f = (await s.vfs.open(ctxOf(T), -100, '/held', O_RDWR | O_CREAT, 0o644)) as File;
     assert.equal(await f.pwrite(T, new TextEncoder().encode('hello\n'), 0), 6);
     const wrote = Date.now();
     assert.equal(await onDisk(s.bytes, '/held'), null, 'not written back at once (it waits for the writes to stop)');
@@ -95,7 +96,7 @@ describe('ext2 write-back within a bounded delay', () => {
 
   it('a steady writer is written back at least every 300 ms while it runs', async (t) => {
     const s = await setup();
-    const f = (await s.vfs.open(T, -100, '/log', O_RDWR | O_CREAT, 0o644)) as File;
+    const f = (await s.vfs.open(ctxOf(T), -100, '/log', O_RDWR | O_CREAT, 0o644)) as File;
     const seen: number[] = [];
     const start = Date.now();
     let off = 0;
@@ -119,7 +120,7 @@ describe('ext2 write-back within a bounded delay', () => {
 
   it('closing a written file writes it back at once', async (t) => {
     const s = await setup();
-    const f = (await s.vfs.open(T, -100, '/closed', O_RDWR | O_CREAT, 0o644)) as File;
+    const f = (await s.vfs.open(ctxOf(T), -100, '/closed', O_RDWR | O_CREAT, 0o644)) as File;
     assert.equal(await f.pwrite(T, new TextEncoder().encode('bye\n'), 0), 4);
     const closed = Date.now();
     f.refs = 1; unref(f);

@@ -2,29 +2,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPipe, PIPE_BUF } from '../../src/engine/fs/pipe.js';
-import { WaitQueue } from '../../src/engine/linux/wait.js';
-import type { SigInfo, Task } from '../../src/engine/linux/task.js';
+import { WaitQueue } from '../../src/engine/wait/queue.js';
+import { AddressSpace, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/engine/mem/address-space.js';
 import { Vfs, AT_FDCWD } from '../../src/engine/fs/vfs.js';
 import { TmpFs } from '../../src/engine/fs/tmpfs.js';
-import { O_NONBLOCK, O_RDONLY, O_WRONLY, POLLHUP, POLLIN, POLLOUT, POLLERR, type File } from '../../src/engine/fs/types.js';
-import { EAGAIN, EPIPE, ENXIO, ERESTARTSYS } from '../../src/engine/linux/errno.js';
+import { O_NONBLOCK, O_RDONLY, O_WRONLY, POLLHUP, POLLIN, POLLOUT, POLLERR, type Caller, type File } from '../../src/engine/fs/types.js';
+import { EAGAIN, EPIPE, ENXIO, ERESTARTSYS } from '../../src/engine/abi/errno.js';
 
-function fakeTask(): Task & { signals: SigInfo[] } {
-  const signals: SigInfo[] = [];
-  const t = {
-    signals,
+/** A caller of file operations (fs/types.ts Caller) without a kernel: pipes need no more. */
+function fakeCaller(): Caller & { signals: number[] } {
+  const signals: number[] = [];
+  const mem = new AddressSpace(1 << 20);
+  mem.map(0x1000, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  return {
+    signals, pid: 42, tid: 42, mem,
+    creds: { uid: 0, euid: 0, fsuid: 0, gid: 0, egid: 0, fsgid: 0, groups: [] },
     interrupt: new WaitQueue(),
-    proc: { pid: 42, creds: { uid: 0 } },
-    kernel: { signalTask: (_t: Task, s: SigInfo) => signals.push(s) },
+    raise: (signo) => { signals.push(signo); },
+    limitFileWrite: (_pos, len) => len,
   };
-  return t as unknown as Task & { signals: SigInfo[] };
 }
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const close = (f: File) => f.release();
 
 test('data written to a pipe is read in order', async () => {
-  const t = fakeTask();
+  const t = fakeCaller();
   const [r, w] = createPipe();
   assert.equal(await w.write(t, enc('hello ')), 6);
   assert.equal(await w.write(t, enc('world')), 5);
@@ -36,7 +39,7 @@ test('data written to a pipe is read in order', async () => {
 });
 
 test('a read with no writers left returns 0 (EOF) after the data', async () => {
-  const t = fakeTask();
+  const t = fakeCaller();
   const [r, w] = createPipe();
   await w.write(t, enc('x'));
   close(w);
@@ -47,17 +50,17 @@ test('a read with no writers left returns 0 (EOF) after the data', async () => {
 });
 
 test('a write with no readers raises SIGPIPE and fails with EPIPE', async () => {
-  const t = fakeTask();
+  const t = fakeCaller();
   const [r, w] = createPipe();
   close(r);
   assert.equal(await w.write(t, enc('x')), -EPIPE);
   assert.equal(t.signals.length, 1);
-  assert.equal(t.signals[0].signo, 13);
+  assert.equal(t.signals[0], 13);
   assert.ok(w.poll() & POLLERR);
 });
 
 test('an empty non-blocking pipe gives EAGAIN; a blocking read waits for a writer', async () => {
-  const t = fakeTask();
+  const t = fakeCaller();
   const [r, w] = createPipe(O_NONBLOCK);
   assert.equal(await r.read(t, new Uint8Array(4)), -EAGAIN);
   r.flags &= ~O_NONBLOCK;
@@ -68,7 +71,7 @@ test('an empty non-blocking pipe gives EAGAIN; a blocking read waits for a write
 });
 
 test('a blocked read is interrupted by a signal with ERESTARTSYS', async () => {
-  const t = fakeTask();
+  const t = fakeCaller();
   const [r] = createPipe();
   const pending = r.read(t, new Uint8Array(4));
   t.interrupt.wake();
@@ -76,7 +79,7 @@ test('a blocked read is interrupted by a signal with ERESTARTSYS', async () => {
 });
 
 test('the pipe holds 64 KiB; small writes are atomic, a full pipe blocks a writer', async () => {
-  const t = fakeTask();
+  const t = fakeCaller();
   const [r, w] = createPipe(O_NONBLOCK);
   assert.equal(await w.write(t, new Uint8Array(65536 - 100)), 65536 - 100);
   assert.ok(!(w.poll() & POLLOUT));
@@ -93,20 +96,18 @@ test('the pipe holds 64 KiB; small writes are atomic, a full pipe blocks a write
 });
 
 test('FIONREAD reports the bytes queued', async () => {
-  const t = fakeTask();
+  const t = fakeCaller();
   const [r, w] = createPipe();
   await w.write(t, enc('12345'));
-  let seen = -1;
-  const mem = { dv: { setUint32: (_a: number, v: number) => { seen = v; } }, isAccessible: () => true, invalidateCode: () => {} };
-  (t as unknown as { mem: unknown }).mem = mem;
   assert.equal(r.ioctl(t, 0x541b, 0x1000), 0);
-  assert.equal(seen, 5);
+  assert.equal(t.mem.dv.getUint32(0x1000, true), 5);
+  assert.equal(r.ioctl(t, 0x541b, 0x3000), -14 /* EFAULT: unmapped */);
 });
 
 test('a FIFO opened write-only non-blocking with no reader fails with ENXIO; open pairs connect', async () => {
   const v = new Vfs();
   v.mount('/', new TmpFs());
-  const t = fakeTask();
+  const t = fakeCaller();
   assert.equal(await v.mknod(null, AT_FDCWD, '/fifo', 0o10644, 0), 0);
   assert.equal(await v.open(null, AT_FDCWD, '/fifo', O_WRONLY | O_NONBLOCK), -ENXIO);
   const rp = v.open(null, AT_FDCWD, '/fifo', O_RDONLY); // blocks until a writer opens

@@ -9,7 +9,7 @@ import { HANDLERS } from '../../src/engine/linux/syscalls/index.js';
 import { AddressSpace, MAP_PRIVATE, MAP_ANONYMOUS, PROT_READ, PROT_WRITE } from '../../src/engine/mem/address-space.js';
 import { Kernel } from '../../src/engine/linux/kernel.js';
 import { TmpFs } from '../../src/engine/fs/tmpfs.js';
-import { ProcFs } from '../../src/engine/fs/procfs.js';
+import { ProcFs } from '../../src/engine/kernfs/procfs.js';
 import { FdTable } from '../../src/engine/fs/types.js';
 import { WaitQueue } from '../../src/engine/linux/wait.js';
 import type { Task } from '../../src/engine/linux/task.js';
@@ -28,7 +28,7 @@ function machine(uid = 0) {
   });
   const proc = mkproc(100);
   kernel.processes.set(100, proc as never);
-  const t = { tid: 100, proc, kernel, mem, interrupt: new WaitQueue() } as unknown as Task;
+  const t = { tid: 100, pid: 100, proc, creds: proc.creds, kernel, mem, interrupt: new WaitQueue() } as unknown as Task;
   const sys = async (name: string, ...a: number[]): Promise<number> => {
     const h = HANDLERS.get(name);
     assert.ok(h, `no handler for ${name}`);
@@ -160,7 +160,7 @@ test('F_SETLK record locks conflict between processes and report the holder', as
   // A second process sharing the description (as after fork) conflicts.
   const other = m.mkproc(200);
   m.kernel.processes.set(200, other as never);
-  const t2 = { ...m.t, proc: other } as unknown as Task;
+  const t2 = { ...m.t, pid: 200, proc: other, creds: other.creds } as unknown as Task;
   other.files.install(0, m.t.proc.files.get(fd)!);
   const h = HANDLERS.get('fcntl64')!;
   setFlock64(0 /* F_RDLCK */, 15, 1);

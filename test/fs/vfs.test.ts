@@ -11,6 +11,7 @@ import { InodeFile } from '../../src/engine/fs/inode-file.js';
 import type { Task } from '../../src/engine/linux/task.js';
 import { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFMT, S_IFDIR, S_IFREG, type File } from '../../src/engine/fs/types.js';
 import { EEXIST, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, EINVAL, EXDEV, EACCES, EPERM, ENOSPC, EBUSY } from '../../src/engine/linux/errno.js';
+import { ctxOf } from '../../src/engine/linux/path-ctx.js';
 
 const T = null as unknown as Task;
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -243,16 +244,16 @@ test('permissions: non-root needs the mode bits, root only needs an x bit to exe
   const user = {
     proc: { fs: { root: '/', cwd: '/', umask: 0o22 }, creds: { uid: 1000, gid: 1000, fsuid: 1000, fsgid: 1000, groups: [] }, files: null },
   } as unknown as Task;
-  assert.equal(await v.open(user, AT_FDCWD, '/secret', O_RDONLY), -EACCES);
-  assert.equal(await v.open(user, AT_FDCWD, '/x', O_CREAT | O_WRONLY), -EACCES); // / is 0755 root
+  assert.equal(await v.open(ctxOf(user), AT_FDCWD, '/secret', O_RDONLY), -EACCES);
+  assert.equal(await v.open(ctxOf(user), AT_FDCWD, '/x', O_CREAT | O_WRONLY), -EACCES); // / is 0755 root
   assert.equal(await v.readExecutable(null, '/prog'), -EACCES);
   const root = await v.resolve(null, AT_FDCWD, '/prog');
   assert.ok(typeof root !== 'number');
   await v.setattr(null, root.inode, { mode: 0o744 });
   const ex = await v.readExecutable(null, '/prog');
   assert.ok(typeof ex !== 'number' && ex.head.length === 1 && ex.size === 1 && ex.path === '/prog');
-  assert.equal(await v.readExecutable(user, '/prog'), -EACCES);
-  assert.equal(await v.setattr(user, root.inode, { mode: 0o777 }), -EPERM);
+  assert.equal(await v.readExecutable(ctxOf(user), '/prog'), -EACCES);
+  assert.equal(await v.setattr(ctxOf(user), root.inode, { mode: 0o777 }), -EPERM);
 });
 
 test('created files get the umask applied and the creator as owner', async () => {
@@ -303,11 +304,11 @@ test('devices added to one /dev stay with it, and the driver gets the opening ta
   };
   const a = mk('a'), b = mk('b');
   const task = { tid: 7, proc: { fs: { root: '/', cwd: '/', umask: 0o22 }, creds: { uid: 0, gid: 0, fsuid: 0, fsgid: 0, groups: [] }, files: null } } as unknown as Task;
-  await a.open(task, AT_FDCWD, '/dev/tty', O_RDWR);
-  await b.open(task, AT_FDCWD, '/dev/tty', O_RDWR);
+  await a.open(ctxOf(task), AT_FDCWD, '/dev/tty', O_RDWR);
+  await b.open(ctxOf(task), AT_FDCWD, '/dev/tty', O_RDWR);
   // A node made with mknod outside /dev finds the driver of the mounted devfs.
   await a.mknod(null, AT_FDCWD, '/mytty', 0o20666, 5 << 8);
-  await a.open(task, AT_FDCWD, '/mytty', O_RDWR);
+  await a.open(ctxOf(task), AT_FDCWD, '/mytty', O_RDWR);
   assert.deepEqual(opened, ['a:7', 'b:7', 'a:7']);
 });
 

@@ -6,7 +6,7 @@ import { Process, Task } from '../../src/engine/linux/task.js';
 import { AddressSpace, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE } from '../../src/engine/mem/address-space.js';
 import { Cpu } from '../../src/engine/cpu/cpu.js';
 import { FdTable, File, O_RDONLY, O_RDWR, O_WRONLY, type Inode, type Stat } from '../../src/engine/fs/types.js';
-import { ProcFs, mapsLine } from '../../src/engine/fs/procfs.js';
+import { ProcFs, mapsLine } from '../../src/engine/kernfs/procfs.js';
 import type { SnapshotFile } from '../../src/engine/fs/synthetic.js';
 
 class FakeFile extends File {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SysFs } from '../../src/engine/fs/sysfs.js';
+import { SysFs } from '../../src/engine/kernfs/sysfs.js';
 import { O_RDONLY, S_IFDIR, S_IFMT, type Inode } from '../../src/engine/fs/types.js';
 import type { SnapshotFile } from '../../src/engine/fs/synthetic.js';
 import type { Task } from '../../src/engine/linux/task.js';

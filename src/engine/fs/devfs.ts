@@ -3,8 +3,7 @@
  * number. Other modules (tty, kms, input) add their devices with addDevice(); a node
  * made with mknod anywhere (tmpfs, ext2) opens the same driver through openCharDevice().
  */
-import type { Task } from '../linux/task.js';
-import type { Inode, Stat } from './types.js';
+import type { Caller, Inode, Stat } from './types.js';
 import { File, S_IFCHR, S_IFDIR, S_IFMT, POLLIN, POLLOUT } from './types.js';
 import { ENODEV, ENOSPC, ENXIO, EINVAL } from '../abi/errno.js';
 import { TmpFs, TmpInode } from './tmpfs.js';
@@ -13,7 +12,7 @@ import { TmpFs, TmpInode } from './tmpfs.js';
  * A driver's open. `t` is the opening task (the controlling tty needs it; absent for
  * kernel-internal opens); `inode` is the node it was opened through, for fstat.
  */
-export type DeviceOpen = (flags: number, path: string, t?: Task, inode?: Inode) => File | number | Promise<File | number>;
+export type DeviceOpen = (flags: number, path: string, t?: Caller, inode?: Inode) => File | number | Promise<File | number>;
 
 /** new_encode_dev as glibc's makedev: 12-bit major, 20-bit minor. */
 export const makedev = (major: number, minor: number): number =>
@@ -36,7 +35,7 @@ export function registerCharDevice(rdev: number, open: DeviceOpen): void {
  * in, else of any mounted DevFs (a node made with mknod elsewhere), else a global one.
  */
 export function openCharDevice(
-  mounted: Iterable<unknown>, rdev: number, flags: number, path: string, t: Task | undefined, inode: Inode,
+  mounted: Iterable<unknown>, rdev: number, flags: number, path: string, t: Caller | undefined, inode: Inode,
 ): File | number | Promise<File | number> {
   let open = inode.fs instanceof DevFs ? inode.fs.driver(rdev) : undefined;
   for (const fs of mounted) if (!open && fs instanceof DevFs) open = fs.driver(rdev);
@@ -53,8 +52,8 @@ abstract class DeviceFile extends File {
   poll(): number { return POLLIN | POLLOUT; }
   /** Devices ignore the position but accept seeks (lseek on /dev/null returns 0). */
   seek(): number { return 0; }
-  pread(t: Task, buf: Uint8Array): number | Promise<number> { return this.read(t, buf); }
-  pwrite(t: Task, data: Uint8Array): number | Promise<number> { return this.write(t, data); }
+  pread(t: Caller, buf: Uint8Array): number | Promise<number> { return this.read(t, buf); }
+  pwrite(t: Caller, data: Uint8Array): number | Promise<number> { return this.write(t, data); }
 }
 
 /** The memory devices, major 1 (Documentation/admin-guide/devices.txt). */
@@ -62,13 +61,13 @@ class MemDevice extends DeviceFile {
   constructor(flags: number, path: string, node: () => Stat | Promise<Stat>, private readonly kind: 'null' | 'zero' | 'full' | 'random') {
     super(flags, path, node);
   }
-  read(_t: Task, buf: Uint8Array): number {
+  read(_t: Caller, buf: Uint8Array): number {
     if (this.kind === 'null') return 0;
     if (this.kind === 'random') return fillRandom(buf);
     buf.fill(0);
     return buf.length;
   }
-  write(_t: Task, data: Uint8Array): number {
+  write(_t: Caller, data: Uint8Array): number {
     return this.kind === 'full' ? -ENOSPC : data.length;
   }
 }

@@ -3,8 +3,7 @@
  * through the inode, a file offset, O_APPEND, and directory listing with '.' and '..'.
  * Special files (devices, FIFOs, proc entries) bring their own File instead.
  */
-import type { Task } from '../linux/task.js';
-import type { DirEntry, Inode, Stat } from './types.js';
+import type { Caller, DirEntry, Inode, Stat } from './types.js';
 import { DT_DIR, File, O_APPEND, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR, SEEK_END, SEEK_SET } from './types.js';
 import { EBADF, EINVAL, EISDIR, ENOTDIR, ENXIO, EOVERFLOW } from '../abi/errno.js';
 
@@ -48,7 +47,7 @@ export class InodeFile extends File {
 
   poll(): number { return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM; }
 
-  read(_t: Task, buf: Uint8Array): MaybeAsync<number> {
+  read(_t: Caller, buf: Uint8Array): MaybeAsync<number> {
     if (!this.readable) return -EBADF;
     return then(this.pread(_t, buf, this.pos), (n) => {
       if (n > 0) this.pos += n;
@@ -56,7 +55,7 @@ export class InodeFile extends File {
     });
   }
 
-  pread(_t: Task, buf: Uint8Array, off: number): MaybeAsync<number> {
+  pread(_t: Caller, buf: Uint8Array, off: number): MaybeAsync<number> {
     if (!this.readable) return -EBADF;
     if (this.isDir) return -EISDIR;
     if (!this.inode.read) return -EINVAL;
@@ -64,7 +63,7 @@ export class InodeFile extends File {
     return this.inode.read(buf, off);
   }
 
-  write(t: Task, data: Uint8Array): MaybeAsync<number> {
+  write(t: Caller, data: Uint8Array): MaybeAsync<number> {
     if (!this.writable) return -EBADF;
     const go = (off: number) => then(this.pwriteAt(t, data, off), (n) => {
       if (n > 0) this.pos = off + n;
@@ -74,7 +73,7 @@ export class InodeFile extends File {
     return this.flags & O_APPEND ? then(this.inode.stat(), (st) => go(st.size)) : go(this.pos);
   }
 
-  pwrite(t: Task, data: Uint8Array, off: number): MaybeAsync<number> {
+  pwrite(t: Caller, data: Uint8Array, off: number): MaybeAsync<number> {
     if (!this.writable) return -EBADF;
     if (off < 0) return -EINVAL;
     // Linux appends on pwrite to an O_APPEND file whatever the offset (pwrite(2) BUGS).
@@ -82,7 +81,7 @@ export class InodeFile extends File {
     return this.pwriteAt(t, data, off);
   }
 
-  private pwriteAt(t: Task | null, data: Uint8Array, off: number): MaybeAsync<number> {
+  private pwriteAt(t: Caller | null, data: Uint8Array, off: number): MaybeAsync<number> {
     if (this.isDir) return -EISDIR;
     if (!this.inode.write) return -EINVAL;
     if (off + data.length > MAX_OFFSET) return -EOVERFLOW;

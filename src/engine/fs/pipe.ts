@@ -3,12 +3,11 @@
  * Writes of at most PIPE_BUF bytes are atomic; a read with no writers left sees EOF;
  * a write with no readers left raises SIGPIPE and fails with EPIPE.
  */
-import type { Task } from '../linux/task.js';
-import type { Inode, Stat } from './types.js';
+import type { Caller, Inode, Stat } from './types.js';
 import { File, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFIFO } from './types.js';
 import { EAGAIN, EBUSY, EFAULT, EINVAL, ENXIO, EPERM, EPIPE, ERESTARTSYS, ENOTTY } from '../abi/errno.js';
-import { INTERRUPTED, WaitQueue, waitAny } from '../linux/wait.js';
-import { putU32 } from '../linux/uaccess.js';
+import { INTERRUPTED, WaitQueue, waitAny } from '../wait/queue.js';
+import { putU32 } from '../mem/uaccess.js';
 import { allocAnonDev, nowTimespec } from './tmpfs.js';
 
 export const PIPE_BUF = 4096;
@@ -98,7 +97,7 @@ export class PipeEnd extends File {
     pipe.addEnd(this);
   }
 
-  read(t: Task, buf: Uint8Array): number | Promise<number> {
+  read(t: Caller, buf: Uint8Array): number | Promise<number> {
     const r = this.tryRead(buf);
     return r === -EAGAIN && !this.nonblock ? this.readSlow(t, buf) : r;
   }
@@ -115,7 +114,7 @@ export class PipeEnd extends File {
     return p.writers === 0 ? 0 : -EAGAIN;
   }
 
-  private async readSlow(t: Task, buf: Uint8Array): Promise<number> {
+  private async readSlow(t: Caller, buf: Uint8Array): Promise<number> {
     for (;;) {
       if ((await waitAny([this.waitq], t.interrupt)) === INTERRUPTED) return -ERESTARTSYS;
       const r = this.tryRead(buf);
@@ -123,7 +122,7 @@ export class PipeEnd extends File {
     }
   }
 
-  write(t: Task, data: Uint8Array): number | Promise<number> {
+  write(t: Caller, data: Uint8Array): number | Promise<number> {
     const r = this.tryWrite(t, data, 0);
     if (r < 0 || r === data.length || this.nonblock) return r === 0 && data.length ? -EAGAIN : r;
     return this.writeSlow(t, data, r);
@@ -133,10 +132,10 @@ export class PipeEnd extends File {
    * Queue as much of data[done..] as fits; returns the new `done` or -EPIPE. Writes of at
    * most PIPE_BUF bytes go in whole or not at all (pipe(7) atomicity).
    */
-  private tryWrite(t: Task, data: Uint8Array, done: number): number {
+  private tryWrite(t: Caller, data: Uint8Array, done: number): number {
     const p = this.pipe;
     if (p.readers === 0) {
-      t.kernel.signalTask(t, { signo: SIGPIPE, code: 0, pid: t.proc.pid, uid: t.proc.creds.uid });
+      t.raise(SIGPIPE);
       return done > 0 ? done : -EPIPE;
     }
     const left = data.length - done;
@@ -149,7 +148,7 @@ export class PipeEnd extends File {
     return done + n;
   }
 
-  private async writeSlow(t: Task, data: Uint8Array, done: number): Promise<number> {
+  private async writeSlow(t: Caller, data: Uint8Array, done: number): Promise<number> {
     while (done < data.length) {
       if ((await waitAny([this.waitq], t.interrupt)) === INTERRUPTED) return done > 0 ? done : -ERESTARTSYS;
       const r = this.tryWrite(t, data, done);
@@ -174,7 +173,7 @@ export class PipeEnd extends File {
     return ev;
   }
 
-  ioctl(t: Task, req: number, arg: number): number {
+  ioctl(t: Caller, req: number, arg: number): number {
     if (req !== FIONREAD) return -ENOTTY;
     return putU32(t, arg, this.pipe.length) ? 0 : -EFAULT;
   }
@@ -219,7 +218,7 @@ const fifos = new WeakMap<Inode, Pipe>();
  * Open a FIFO. Read-only opens wait for a writer and write-only opens for a reader,
  * unless O_NONBLOCK (then a write-only open with no reader fails with ENXIO).
  */
-export async function openFifo(t: Task | null, inode: Inode, flags: number, path: string): Promise<PipeEnd | number> {
+export async function openFifo(t: Caller | null, inode: Inode, flags: number, path: string): Promise<PipeEnd | number> {
   let p = fifos.get(inode);
   if (!p || p.ends.size === 0) {
     p = new Pipe();

@@ -3,7 +3,6 @@
  * children are computed, files whose text is generated when opened, and symlinks whose
  * target is computed when read.
  */
-import type { Task } from '../linux/task.js';
 import { EINVAL, EIO } from '../abi/errno.js';
 import {
   type Caller, type DirEntry, type FileSystem, type FsStats, type Inode, type Stat, File, O_ACCMODE, O_RDONLY,
@@ -188,20 +187,20 @@ export class SnapshotFile extends File {
 
   stat(): Stat { return this.inode.stat(); }
 
-  read(_t: Task, buf: Uint8Array): number {
+  read(_t: Caller, buf: Uint8Array): number {
     const n = this.pread(_t, buf, this.pos);
     this.pos += n;
     return n;
   }
 
-  pread(_t: Task, buf: Uint8Array, off: number): number {
+  pread(_t: Caller, buf: Uint8Array, off: number): number {
     if (off >= this.data.length) return 0;
     const n = Math.min(buf.length, this.data.length - off);
     buf.set(this.data.subarray(off, off + n));
     return n;
   }
 
-  write(_t: Task, data: Uint8Array): number {
+  write(_t: Caller, data: Uint8Array): number {
     if (!this.writer) return -EINVAL;
     return this.writer(new TextDecoder().decode(data));
   }

@@ -5,16 +5,15 @@
  */
 import type { DirEntry, FileSystem, FsStats, Inode, SetAttr, Stat, Timespec } from './types.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dtOfMode } from './types.js';
+import { realtimeTimespec } from '../time/realtime.js';
 import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EPERM } from '../abi/errno.js';
 
 /** statfs f_type (linux/magic.h). */
 export const TMPFS_MAGIC = 0x01021994;
 
-/** Wall-clock time with sub-millisecond precision, as a timespec. */
+/** Now, for file times: the kernel's one wall clock (time/realtime.ts), as gettimeofday reads it. */
 export function nowTimespec(): Timespec {
-  const ms = performance.timeOrigin + performance.now();
-  const sec = Math.floor(ms / 1000);
-  return { sec, nsec: Math.min(999_999_999, Math.floor((ms - sec * 1000) * 1e6)) };
+  return realtimeTimespec();
 }
 
 let nextDev = 0x10;

@@ -3,8 +3,8 @@
  * metadata they report. File systems (fs/*) and devices (tty, pipes, sockets) implement
  * File; the descriptor table maps numbers to them.
  */
-import type { Task } from '../linux/task.js';
-import { WaitQueue } from '../linux/wait.js';
+import type { AddressSpace } from '../mem/address-space.js';
+import { WaitQueue } from '../wait/queue.js';
 import { EBADF, EINVAL, ENOTTY, ESPIPE, ENOTDIR } from '../abi/errno.js';
 
 export interface Timespec { sec: number; nsec: number }
@@ -71,17 +71,17 @@ export abstract class File {
   get writable(): boolean { return (this.flags & O_ACCMODE) !== O_RDONLY && !(this.flags & O_PATH); }
   get nonblock(): boolean { return (this.flags & O_NONBLOCK) !== 0; }
 
-  read(_t: Task, _buf: Uint8Array): number | Promise<number> { return -EINVAL; }
-  write(_t: Task, _data: Uint8Array): number | Promise<number> { return -EINVAL; }
+  read(_t: Caller, _buf: Uint8Array): number | Promise<number> { return -EINVAL; }
+  write(_t: Caller, _data: Uint8Array): number | Promise<number> { return -EINVAL; }
   /** Positional I/O; -ESPIPE for streams. */
-  pread(_t: Task, _buf: Uint8Array, _off: number): number | Promise<number> { return -ESPIPE; }
-  pwrite(_t: Task, _data: Uint8Array, _off: number): number | Promise<number> { return -ESPIPE; }
+  pread(_t: Caller, _buf: Uint8Array, _off: number): number | Promise<number> { return -ESPIPE; }
+  pwrite(_t: Caller, _data: Uint8Array, _off: number): number | Promise<number> { return -ESPIPE; }
   /** New position or -errno. */
   seek(_off: number, _whence: number): number | Promise<number> { return -ESPIPE; }
   abstract stat(): Stat | Promise<Stat>;
   /** Current readiness as POLL* bits. */
   poll(): number { return POLLIN | POLLOUT; }
-  ioctl(_t: Task, _req: number, _arg: number): number | Promise<number> { return -ENOTTY; }
+  ioctl(_t: Caller, _req: number, _arg: number): number | Promise<number> { return -ENOTTY; }
   /** Directory entries from the current position (a cookie in `pos`). */
   readdir(): DirEntry[] | number | Promise<DirEntry[] | number> { return -ENOTDIR; }
   truncate(_len: number): number | Promise<number> { return -EINVAL; }
@@ -144,8 +144,33 @@ export function unref(f: File): void {
   if (--f.refs === 0) void f.release();
 }
 
-/** The process and thread on whose behalf a path is walked. */
-export interface Caller { pid: number; tid: number }
+/** The credentials a file operation may check (the caller's struct cred). */
+export interface CallerCreds {
+  readonly uid: number; readonly euid: number; readonly fsuid: number;
+  readonly gid: number; readonly egid: number; readonly fsgid: number;
+  readonly groups: readonly number[];
+}
+
+/**
+ * What file operations need of the thread calling them, and nothing more (gVisor's vfs
+ * gets a context.Context, never a Task): linux/task.ts's Task implements it, so the file
+ * systems below the kernel never see the kernel. File subclasses above the kernel (tty,
+ * sockets) may still declare Task in their overrides: the VFS passes the task itself.
+ */
+export interface Caller {
+  /** The caller's process (for /proc/self) and thread (/proc/thread-self). */
+  readonly pid: number;
+  readonly tid: number;
+  readonly creds: CallerCreds;
+  /** Fires when a signal becomes deliverable to the caller: blocking waits watch it. */
+  readonly interrupt: WaitQueue;
+  /** The caller's address space, for ioctls that copy to or from user memory. */
+  readonly mem: AddressSpace;
+  /** A signal the kernel raises on the caller itself (SIGPIPE on a broken pipe: send_sig(sig, current, 0)). */
+  raise(signo: number): void;
+  /** RLIMIT_FSIZE: bytes of `len` the caller may write at `pos` of a regular file, or -EFBIG after SIGXFSZ. */
+  limitFileWrite(pos: number, len: number): number;
+}
 
 /** Attributes settable through chmod/chown/utimensat/truncate. */
 export interface SetAttr {

@@ -7,7 +7,6 @@
  * was reached by after symlinks and '..' are applied, which is what cwd, dirfds and
  * /proc/PID/fd show.
  */
-import type { Task } from '../linux/task.js';
 import type { Caller, FdTable, FileSystem, Inode, SetAttr, Stat } from './types.js';
 import {
   File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY,
@@ -46,15 +45,14 @@ export interface PathCtx {
   caller?: Caller;
 }
 
-/** The context of a task, or of the superuser at / when there is none (tests, boot). */
-export function ctxOf(t: Task | null): PathCtx {
-  if (!t) return { root: '/', cwd: '/', uid: 0, gid: 0, groups: [], umask: 0o022, files: null };
-  const p = t.proc;
-  return {
-    root: p.fs.root, cwd: p.fs.cwd, uid: p.creds.fsuid, gid: p.creds.fsgid, groups: p.creds.groups, umask: p.fs.umask, files: p.files,
-    caller: { pid: p.pid, tid: t.tid },
-  };
+/**
+ * The superuser at / with no caller: kernel-internal walks (boot, mounts, tests). The
+ * kernel makes a task's context (linux/path-ctx.ts ctxOf); public methods take null for this.
+ */
+export function rootCtx(): PathCtx {
+  return { root: '/', cwd: '/', uid: 0, gid: 0, groups: [], umask: 0o022, files: null };
 }
+const orRoot = (pc: PathCtx | null): PathCtx => pc ?? rootCtx();
 
 /** A resolved location: the inode and the physical absolute path it was reached by. */
 export interface Node { inode: Inode; path: string }
@@ -247,8 +245,8 @@ export class Vfs {
   }
 
   /** Resolve to an existing inode (stat, chdir, open without O_CREAT). */
-  async resolve(t: Task | null, dirfd: number, path: string, follow = true, emptyOk = false): Promise<Resolved | number> {
-    const ctx = ctxOf(t);
+  async resolve(pc: PathCtx | null, dirfd: number, path: string, follow = true, emptyOk = false): Promise<Resolved | number> {
+    const ctx = orRoot(pc);
     const w = await this.walk(ctx, dirfd, path, { follow, emptyOk });
     if (typeof w === 'number') return w;
     const top = w.stack[w.stack.length - 1];
@@ -259,8 +257,8 @@ export class Vfs {
   }
 
   /** Resolve all but the final component (mkdir, unlink, rename, symlink, link, mknod). */
-  async resolveParent(t: Task | null, dirfd: number, path: string, follow = false): Promise<ParentResolved | number> {
-    const w = await this.walk(ctxOf(t), dirfd, path, { follow, parent: true });
+  async resolveParent(pc: PathCtx | null, dirfd: number, path: string, follow = false): Promise<ParentResolved | number> {
+    const w = await this.walk(orRoot(pc), dirfd, path, { follow, parent: true });
     if (typeof w === 'number') return w;
     if (w.name === undefined) {
       // The path collapsed to a directory (a symlink to '/' and the like): treat as '.'.
@@ -273,17 +271,17 @@ export class Vfs {
   // ---- open ----
 
   /** open(2)/openat(2): an open file description, or -errno. */
-  async open(t: Task | null, dirfd: number, path: string, flags: number, mode = 0o666): Promise<File | number> {
-    const ctx = ctxOf(t);
-    if (flags & O_CREAT && !(flags & O_PATH)) return this.openCreate(t, ctx, dirfd, path, flags, mode);
-    const r = await this.resolve(t, dirfd, path, !(flags & O_NOFOLLOW));
+  async open(pc: PathCtx | null, dirfd: number, path: string, flags: number, mode = 0o666): Promise<File | number> {
+    const ctx = orRoot(pc);
+    if (flags & O_CREAT && !(flags & O_PATH)) return this.openCreate(pc, ctx, dirfd, path, flags, mode);
+    const r = await this.resolve(pc, dirfd, path, !(flags & O_NOFOLLOW));
     if (typeof r === 'number') return r;
-    return this.openResolved(t, ctx, r, flags, false);
+    return this.openResolved(pc, ctx, r, flags, false);
   }
 
-  private async openCreate(t: Task | null, ctx: PathCtx, dirfd: number, path: string, flags: number, mode: number): Promise<File | number> {
+  private async openCreate(pc: PathCtx | null, ctx: PathCtx, dirfd: number, path: string, flags: number, mode: number): Promise<File | number> {
     // O_EXCL never follows a final symlink: it must fail with EEXIST (open(2)).
-    const p = await this.resolveParent(t, dirfd, path, !(flags & (O_EXCL | O_NOFOLLOW)));
+    const p = await this.resolveParent(pc, dirfd, path, !(flags & (O_EXCL | O_NOFOLLOW)));
     if (typeof p === 'number') return p;
     if (p.name === '.' || p.name === '..') return -EISDIR;
     if (p.child) {
@@ -292,16 +290,16 @@ export class Vfs {
       if ((stat.mode & S_IFMT) === S_IFLNK) return -ELOOP;
       if (isDirMode(stat.mode)) return -EISDIR;
       if (p.trailingSlash) return -ENOTDIR;
-      return this.openResolved(t, ctx, { ...p.child, stat, parentIno: p.dir.inode.ino }, flags, false);
+      return this.openResolved(pc, ctx, { ...p.child, stat, parentIno: p.dir.inode.ino }, flags, false);
     }
     if (p.trailingSlash) return -EISDIR;
     const created = await this.createIn(ctx, p.dir, p.name, S_IFREG | (mode & 0o7777), 0);
     if (typeof created === 'number') return created;
     const stat = await created.stat();
-    return this.openResolved(t, ctx, { inode: created, path: joinPath(p.dir.path, p.name), stat, parentIno: p.dir.inode.ino }, flags, true);
+    return this.openResolved(pc, ctx, { inode: created, path: joinPath(p.dir.path, p.name), stat, parentIno: p.dir.inode.ino }, flags, true);
   }
 
-  private async openResolved(t: Task | null, ctx: PathCtx, r: Resolved, flags: number, created: boolean): Promise<File | number> {
+  private async openResolved(pc: PathCtx | null, ctx: PathCtx, r: Resolved, flags: number, created: boolean): Promise<File | number> {
     const type = r.stat.mode & S_IFMT;
     if (flags & O_PATH) return new InodeFile(r.inode, r.stat.mode, flags, r.path, this.dirCtx(r));
     if (type === S_IFLNK) return -ELOOP;
@@ -319,8 +317,8 @@ export class Vfs {
     const fl = flags & ~(O_CREAT | O_EXCL | O_TRUNC);
     if (r.inode.open) return r.inode.open(fl, r.path);
     switch (type) {
-      case S_IFIFO: return openFifo(t, r.inode, fl, r.path);
-      case S_IFCHR: return openCharDevice(this.mounts.values(), r.stat.rdev, fl, r.path, t ?? undefined, r.inode);
+      case S_IFIFO: return openFifo(ctx.caller ?? null, r.inode, fl, r.path);
+      case S_IFCHR: return openCharDevice(this.mounts.values(), r.stat.rdev, fl, r.path, ctx.caller, r.inode);
       case S_IFBLK: case S_IFSOCK: return -ENXIO;
     }
     if (type === S_IFREG && flags & O_TRUNC && r.stat.size !== 0) {
@@ -368,12 +366,12 @@ export class Vfs {
     return st.mode & S_ISGID ? st.gid : ctx.gid;
   }
 
-  async mknod(t: Task | null, dirfd: number, path: string, mode: number, rdev: number): Promise<number> {
-    const ctx = ctxOf(t);
+  async mknod(pc: PathCtx | null, dirfd: number, path: string, mode: number, rdev: number): Promise<number> {
+    const ctx = orRoot(pc);
     const type = mode & S_IFMT || S_IFREG;
     if (![S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK].includes(type)) return -EINVAL;
     if ((type === S_IFCHR || type === S_IFBLK) && ctx.uid !== 0) return -EPERM;
-    const p = await this.resolveParent(t, dirfd, path);
+    const p = await this.resolveParent(pc, dirfd, path);
     if (typeof p === 'number') return p;
     if (p.child || p.name === '.' || p.name === '..') return -EEXIST;
     if (p.trailingSlash) return -ENOENT;
@@ -381,9 +379,9 @@ export class Vfs {
     return typeof r === 'number' ? r : 0;
   }
 
-  async mkdir(t: Task | null, dirfd: number, path: string, mode: number): Promise<number> {
-    const ctx = ctxOf(t);
-    const p = await this.resolveParent(t, dirfd, path);
+  async mkdir(pc: PathCtx | null, dirfd: number, path: string, mode: number): Promise<number> {
+    const ctx = orRoot(pc);
+    const p = await this.resolveParent(pc, dirfd, path);
     if (typeof p === 'number') return p;
     if (p.child || p.name === '.' || p.name === '..') return -EEXIST;
     const e = await this.mayModifyDir(ctx, p.dir);
@@ -397,10 +395,10 @@ export class Vfs {
     return typeof r === 'number' ? r : 0;
   }
 
-  async symlink(t: Task | null, target: string, dirfd: number, path: string): Promise<number> {
-    const ctx = ctxOf(t);
+  async symlink(pc: PathCtx | null, target: string, dirfd: number, path: string): Promise<number> {
+    const ctx = orRoot(pc);
     if (target === '') return -ENOENT;
-    const p = await this.resolveParent(t, dirfd, path);
+    const p = await this.resolveParent(pc, dirfd, path);
     if (typeof p === 'number') return p;
     if (p.child || p.name === '.' || p.name === '..') return -EEXIST;
     if (p.trailingSlash) return -ENOENT;
@@ -411,12 +409,12 @@ export class Vfs {
     return typeof r === 'number' ? r : 0;
   }
 
-  async link(t: Task | null, olddirfd: number, oldpath: string, newdirfd: number, newpath: string, follow: boolean, emptyOk = false): Promise<number> {
-    const ctx = ctxOf(t);
-    const src = await this.resolve(t, olddirfd, oldpath, follow, emptyOk);
+  async link(pc: PathCtx | null, olddirfd: number, oldpath: string, newdirfd: number, newpath: string, follow: boolean, emptyOk = false): Promise<number> {
+    const ctx = orRoot(pc);
+    const src = await this.resolve(pc, olddirfd, oldpath, follow, emptyOk);
     if (typeof src === 'number') return src;
     if (isDirMode(src.stat.mode)) return -EPERM;
-    const p = await this.resolveParent(t, newdirfd, newpath);
+    const p = await this.resolveParent(pc, newdirfd, newpath);
     if (typeof p === 'number') return p;
     if (p.child || p.name === '.' || p.name === '..') return -EEXIST;
     if (p.trailingSlash) return -ENOENT;
@@ -427,9 +425,9 @@ export class Vfs {
     return p.dir.inode.link(p.name, src.inode);
   }
 
-  async unlink(t: Task | null, dirfd: number, path: string): Promise<number> {
-    const ctx = ctxOf(t);
-    const p = await this.resolveParent(t, dirfd, path);
+  async unlink(pc: PathCtx | null, dirfd: number, path: string): Promise<number> {
+    const ctx = orRoot(pc);
+    const p = await this.resolveParent(pc, dirfd, path);
     if (typeof p === 'number') return p;
     if (p.name === '.' || p.name === '..') return -EISDIR;
     if (!p.child) return -ENOENT;
@@ -443,9 +441,9 @@ export class Vfs {
     return p.dir.inode.unlink(p.name);
   }
 
-  async rmdir(t: Task | null, dirfd: number, path: string): Promise<number> {
-    const ctx = ctxOf(t);
-    const p = await this.resolveParent(t, dirfd, path);
+  async rmdir(pc: PathCtx | null, dirfd: number, path: string): Promise<number> {
+    const ctx = orRoot(pc);
+    const p = await this.resolveParent(pc, dirfd, path);
     if (typeof p === 'number') return p;
     if (p.name === '.') return -EINVAL;
     if (p.name === '..') return -ENOTEMPTY;
@@ -460,13 +458,13 @@ export class Vfs {
   }
 
   /** rename(2) with the checks of do_renameat2(); RENAME_EXCHANGE is not supported. */
-  async rename(t: Task | null, olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags = 0): Promise<number> {
-    const ctx = ctxOf(t);
+  async rename(pc: PathCtx | null, olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags = 0): Promise<number> {
+    const ctx = orRoot(pc);
     if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) return -EINVAL;
     if (flags & (RENAME_EXCHANGE | RENAME_WHITEOUT)) return -EINVAL;
-    const a = await this.resolveParent(t, olddirfd, oldpath);
+    const a = await this.resolveParent(pc, olddirfd, oldpath);
     if (typeof a === 'number') return a;
-    const b = await this.resolveParent(t, newdirfd, newpath);
+    const b = await this.resolveParent(pc, newdirfd, newpath);
     if (typeof b === 'number') return b;
     if (a.name === '.' || a.name === '..' || b.name === '.' || b.name === '..') return -EBUSY;
     if (!a.child) return -ENOENT;
@@ -503,28 +501,29 @@ export class Vfs {
     return typeof list === 'number' || list.length > 0; // unreadable: never treat as empty
   }
 
-  async readlink(t: Task | null, dirfd: number, path: string): Promise<string | number> {
-    const r = await this.resolve(t, dirfd, path, false, true);
+  async readlink(pc: PathCtx | null, dirfd: number, path: string): Promise<string | number> {
+    const r = await this.resolve(pc, dirfd, path, false, true);
     if (typeof r === 'number') return r;
     if ((r.stat.mode & S_IFMT) !== S_IFLNK || !r.inode.readlink) return -EINVAL;
-    return r.inode.readlink(ctxOf(t).caller);
+    return r.inode.readlink(orRoot(pc).caller);
   }
 
   // ---- Attributes ----
 
-  async stat(t: Task | null, dirfd: number, path: string, follow = true, emptyOk = false): Promise<Stat | number> {
-    const r = await this.resolve(t, dirfd, path, follow, emptyOk);
+  async stat(pc: PathCtx | null, dirfd: number, path: string, follow = true, emptyOk = false): Promise<Stat | number> {
+    const r = await this.resolve(pc, dirfd, path, follow, emptyOk);
     return typeof r === 'number' ? r : r.stat;
   }
 
   /** access(2)/faccessat(2): mask of R_OK=4, W_OK=2, X_OK=1 (0 = existence). */
-  async access(t: Task | null, dirfd: number, path: string, mask: number, follow = true, realIds = true): Promise<number> {
-    const ctx = ctxOf(t);
-    if (t && realIds) {
-      ctx.uid = t.proc.creds.uid;
-      ctx.gid = t.proc.creds.gid;
+  async access(pc: PathCtx | null, dirfd: number, path: string, mask: number, follow = true, realIds = true): Promise<number> {
+    // access(2) checks with the real ids (AT_EACCESS: the effective ones the walk uses).
+    const ctx = { ...orRoot(pc) };
+    if (ctx.caller && realIds) {
+      ctx.uid = ctx.caller.creds.uid;
+      ctx.gid = ctx.caller.creds.gid;
     }
-    const r = await this.resolve(t, dirfd, path, follow);
+    const r = await this.resolve(pc, dirfd, path, follow);
     if (typeof r === 'number') return r;
     if (mask & MAY_WRITE && r.inode.fs.readOnly && (r.stat.mode & S_IFMT) !== S_IFCHR) return -EROFS;
     return mask ? permission(r.stat, mask & 7, ctx) : 0;
@@ -535,8 +534,8 @@ export class Vfs {
    * `timesNow` marks a request to set times to the current time (allowed with write
    * permission, not only to the owner).
    */
-  async setattr(t: Task | null, inode: Inode, a: SetAttr, timesNow = false): Promise<number> {
-    const ctx = ctxOf(t);
+  async setattr(pc: PathCtx | null, inode: Inode, a: SetAttr, timesNow = false): Promise<number> {
+    const ctx = orRoot(pc);
     const st = await inode.stat();
     const owner = ctx.uid === 0 || ctx.uid === st.uid;
     if (inode.fs.readOnly) return -EROFS;
@@ -584,14 +583,14 @@ export class Vfs {
    * (the loader reads only headers and segments). -EACCES unless a regular file the task
    * may execute.
    */
-  async readExecutable(t: Task | null, path: string, head = 4096): Promise<{
+  async readExecutable(pc: PathCtx | null, path: string, head = 4096): Promise<{
     path: string; stat: Stat; size: number; head: Uint8Array; read: (buf: Uint8Array, off: number) => Promise<number>;
   } | number> {
-    const r = await this.resolve(t, AT_FDCWD, path, true);
+    const r = await this.resolve(pc, AT_FDCWD, path, true);
     if (typeof r === 'number') return r;
     const inode = r.inode;
     if ((r.stat.mode & S_IFMT) !== S_IFREG || !inode.read) return -EACCES;
-    const perm = permission(r.stat, MAY_EXEC, ctxOf(t));
+    const perm = permission(r.stat, MAY_EXEC, orRoot(pc));
     if (perm < 0) return perm;
     const read = async (buf: Uint8Array, off: number): Promise<number> => inode.read!(buf, off);
     const first = await readAll(inode, Math.min(head, r.stat.size));
@@ -619,15 +618,15 @@ export class Vfs {
     const f = await this.open(null, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, mode);
     if (typeof f === 'number') return f;
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    return f.pwrite(null as unknown as Task, bytes, 0);
+    return f.pwrite(null as unknown as Caller, bytes, 0);
   }
 
   /** Physical absolute path of a directory reached from the task (chdir, getcwd). */
-  async resolveDir(t: Task | null, dirfd: number, path: string, emptyOk = false): Promise<Resolved | number> {
-    const r = await this.resolve(t, dirfd, path, true, emptyOk);
+  async resolveDir(pc: PathCtx | null, dirfd: number, path: string, emptyOk = false): Promise<Resolved | number> {
+    const r = await this.resolve(pc, dirfd, path, true, emptyOk);
     if (typeof r === 'number') return r;
     if (!isDirMode(r.stat.mode)) return -ENOTDIR;
-    const e = permission(r.stat, MAY_EXEC, ctxOf(t));
+    const e = permission(r.stat, MAY_EXEC, orRoot(pc));
     return e < 0 ? e : r;
   }
 }

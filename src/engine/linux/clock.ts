@@ -12,6 +12,7 @@ import type { Kernel } from './kernel.js';
 import type { Process, Task } from './task.js';
 import { getStruct, putStruct } from './uaccess.js';
 import { EFAULT, EINVAL } from './errno.js';
+import { realtimeNs } from '../time/realtime.js';
 
 export const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3;
 export const CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7;
@@ -38,22 +39,8 @@ export function monotonicNs(k: Kernel): bigint {
   return msToNs(k.uptimeMs());
 }
 
-/**
- * CLOCK_REALTIME: Date.now() has only ms resolution, so it is read as a fixed offset
- * from performance.now(). The offset is re-synchronised when the host wall clock moves
- * more than 20 ms away from it (NTP step, suspend), so guests see fine resolution and
- * a clock that only jumps when the host's does.
- */
-let realOffsetMs = Date.now() - performance.now();
-export function realtimeNs(): bigint {
-  const p = performance.now();
-  const wall = Date.now();
-  if (Math.abs(realOffsetMs + p - wall) > 20) realOffsetMs = wall - p;
-  // Whole ms and fraction separately: a double holding ~1.7e12 ms keeps only ~0.2 µs.
-  const ms = realOffsetMs + p;
-  const whole = Math.floor(ms);
-  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
-}
+/** CLOCK_REALTIME: the one wall clock, shared with file times (time/realtime.ts). */
+export { realtimeNs };
 
 /** CPU time of one thread in ns: the scheduler's accounting, or an icount estimate. */
 export function threadCpuNs(t: Task): bigint {

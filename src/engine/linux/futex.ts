@@ -10,7 +10,7 @@
  */
 import type { AddressSpace } from '../mem/address-space.js';
 import { shmKey } from './shm.js';
-import { WaitQueue } from './wait.js';
+import { WaitQueue } from '../wait/queue.js';
 import type { Kernel } from './kernel.js';
 
 export const FUTEX_BITSET_MATCH_ANY = 0xffffffff;

@@ -12,6 +12,7 @@ import { loadProgram, type ReadExecutable } from './exec.js';
 import { RoutedStack } from '../net/routed.js';
 import { LoopbackStack } from '../net/loopback.js';
 import type { NetStack } from '../net/stack.js';
+import { ctxOf } from './path-ctx.js';
 
 export interface KernelOptions {
   /** Debug log: unknown system calls (once each), internal errors. */
@@ -108,7 +109,7 @@ export class Kernel {
   }
 
   /** How execve reads programs; the VFS provides it. */
-  readExecutable: ReadExecutable = (t, path) => this.vfs.readExecutable(t, path);
+  readExecutable: ReadExecutable = (t, path) => this.vfs.readExecutable(ctxOf(t), path);
 
   /**
    * Start a new session-leading process running `path`. Resolves to the process, or to

@@ -4,7 +4,7 @@
  * and epoll_pwait.
  */
 import type { Task } from './task.js';
-import { WaitQueue, waitAny, WOKEN, TIMEOUT, INTERRUPTED, type WaitResult } from './wait.js';
+import { WaitQueue, waitAny, WOKEN, TIMEOUT, INTERRUPTED, type WaitResult } from '../wait/queue.js';
 import { clockNs, nsToWaitMs } from './clock.js';
 import { EFAULT, EINVAL } from './errno.js';
 import { getStruct } from './uaccess.js';

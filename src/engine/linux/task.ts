@@ -6,7 +6,7 @@
 import type { AddressSpace } from '../mem/address-space.js';
 import type { Cpu } from '../cpu/cpu.js';
 import type { FdTable } from '../fs/types.js';
-import { InterruptQueue, WaitQueue } from './wait.js';
+import { InterruptQueue, WaitQueue } from '../wait/queue.js';
 import type { Kernel } from './kernel.js';
 
 /** struct k_sigaction as the kernel keeps it. */
@@ -90,6 +90,17 @@ export class Task {
 
   get kernel(): Kernel { return this.proc.kernel; }
   get mem(): AddressSpace { return this.cpu.mem; }
+  // The rest of fs/types.ts Caller: what file operations may ask of the calling thread.
+  get pid(): number { return this.proc.pid; }
+  get creds(): Creds { return this.proc.creds; }
+  /**
+   * A signal the kernel sends the calling thread for what it just did (SIGPIPE on a write to
+   * a pipe without readers): send_sig(sig, current, 0), so si_code SI_USER with the
+   * caller's own pid and uid, as Linux reports it.
+   */
+  raise(signo: number): void {
+    this.kernel.signalTask(this, { signo, code: 0, pid: this.proc.pid, uid: this.proc.creds.uid });
+  }
 
   /**
    * RLIMIT_FSIZE for file systems: bytes of `len` this task may write at `pos` of a regular

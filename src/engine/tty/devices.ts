@@ -4,6 +4,7 @@
  */
 import { type Inode, S_IFCHR, type Stat } from '../fs/types.js';
 import type { DeviceOpen } from '../fs/devfs.js';
+import type { Caller } from '../fs/types.js';
 import type { Task } from '../linux/task.js';
 import { ENXIO } from '../linux/errno.js';
 import type { Console } from './console.js';
@@ -13,6 +14,12 @@ import { cttyOf, maybeAcquireCtty } from './jobctl.js';
 import { Tty, charDevStat, mkdev } from './tty.js';
 
 export type { DeviceOpen };
+
+/**
+ * The devfs hands drivers a Caller (fs/ cannot know tasks); the terminals need the task
+ * itself (its session and controlling tty). The kernel's callers are its Tasks.
+ */
+const isTask = (c?: Caller): c is Task => c !== undefined && 'proc' in c;
 
 /** The part of the devfs this module needs. */
 export interface DevfsLike {
@@ -38,7 +45,7 @@ const PTMX = { name: 'ptmx', rdev: mkdev(5, 2), perm: 0o666 };
 export function registerTtyDevices(devfs: DevfsLike, o: TtyDeviceOptions): void {
   const dev = o.devfsDev ?? 5;
   const when = Date.now();
-  const task = (t?: Task) => t ?? o.currentTask?.();
+  const task = (t?: Caller) => (isTask(t) ? t : undefined) ?? o.currentTask?.();
   // fstat must match stat of the node opened (glibc's ttyname compares st_ino/st_dev/st_rdev).
   const statOf = (n: { rdev: number; perm: number }, inode?: Inode): (() => Stat | Promise<Stat>) =>
     inode ? () => inode.stat() : () => charDevStat(n.rdev, n.perm, 0x100 + (n.rdev & 0xffff), dev, 0, 0, when);

@@ -13,7 +13,7 @@
 import { File, unref, O_ACCMODE, O_CLOEXEC, O_RDWR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type Stat } from '../fs/types.js';
 import type { Kernel } from '../linux/kernel.js';
 import type { Task } from '../linux/task.js';
-import { WaitQueue, waitAny, INTERRUPTED } from '../linux/wait.js';
+import { WaitQueue, waitAny, INTERRUPTED } from '../wait/queue.js';
 import { EAGAIN, EBUSY, EFAULT, EINVAL, EIO, EMFILE, ERESTARTSYS } from '../linux/errno.js';
 import { getI32, putU32 } from '../linux/uaccess.js';
 import { Tty, charDevStat, mkdev } from './tty.js';

@@ -6,7 +6,7 @@
 import { File, O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFCHR, type Stat } from '../fs/types.js';
 import type { Kernel } from '../linux/kernel.js';
 import type { Task } from '../linux/task.js';
-import { WaitQueue, waitAny, INTERRUPTED, TIMEOUT } from '../linux/wait.js';
+import { WaitQueue, waitAny, INTERRUPTED, TIMEOUT } from '../wait/queue.js';
 import { EAGAIN, EFAULT, EINVAL, EIO, ENOTTY, EPERM, ERESTARTSYS, ESRCH } from '../linux/errno.js';
 import { getI32, getStruct, putStruct, putU32 } from '../linux/uaccess.js';
 import { LineDiscipline } from './ldisc.js';

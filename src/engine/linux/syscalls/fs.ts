@@ -15,7 +15,7 @@ import {
 } from '../../fs/types.js';
 import {
   AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW,
-  ctxOf, permission, MAY_EXEC,
+  permission, MAY_EXEC,
 } from '../../fs/vfs.js';
 import { InodeFile } from '../../fs/inode-file.js';
 import { createPipe, PipeEnd } from '../../fs/pipe.js';
@@ -73,7 +73,7 @@ async function openat(t: Task, dirfd: number, pathp: number, flags: number, mode
   const path = pathArg(t, pathp);
   if (typeof path === 'number') return path;
   if ((flags & O_TMPFILE) === O_TMPFILE) return -EOPNOTSUPP;
-  const f = await vfs(t).open(t, dirfd, path, flags, mode);
+  const f = await vfs(t).open(ctxOf(t), dirfd, path, flags, mode);
   if (typeof f === 'number') return f;
   f.flags = flags & OPEN_KEEP;
   return install(t, f, (flags & O_CLOEXEC) !== 0);
@@ -205,7 +205,7 @@ async function statAt(t: Task, dirfd: number, path: string, flags: number): Prom
     const f = fileOf(t, dirfd);
     return typeof f === 'number' ? f : f.stat();
   }
-  return vfs(t).stat(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
+  return vfs(t).stat(ctxOf(t), dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
 }
 
 async function fstatOf(t: Task, fd: number): Promise<Stat | number> {
@@ -223,7 +223,7 @@ function putStat(t: Task, buf: number, st: Stat | number, kind: 'stat' | 'stat64
 }
 
 function statPath(t: Task, pathp: number, buf: number, follow: boolean, kind: 'stat' | 'stat64'): R {
-  return withPath(t, pathp, async (p) => putStat(t, buf, await vfs(t).stat(t, AT_FDCWD, p, follow), kind));
+  return withPath(t, pathp, async (p) => putStat(t, buf, await vfs(t).stat(ctxOf(t), AT_FDCWD, p, follow), kind));
 }
 
 async function statx(t: Task, dirfd: number, pathp: number, flags: number, _mask: number, buf: number): Promise<number> {
@@ -262,7 +262,7 @@ async function getcwd(t: Task, buf: number, size: number): Promise<number> {
 }
 
 async function chdir(t: Task, dirfd: number, path: string, emptyOk = false): Promise<number> {
-  const r = await vfs(t).resolveDir(t, dirfd, path, emptyOk);
+  const r = await vfs(t).resolveDir(ctxOf(t), dirfd, path, emptyOk);
   if (typeof r === 'number') return r;
   t.proc.fs.cwd = r.path;
   return 0;
@@ -280,7 +280,7 @@ async function fchdir(t: Task, fd: number): Promise<number> {
 
 async function chroot(t: Task, path: string): Promise<number> {
   if (t.proc.creds.euid !== 0) return -EPERM;
-  const r = await vfs(t).resolveDir(t, AT_FDCWD, path);
+  const r = await vfs(t).resolveDir(ctxOf(t), AT_FDCWD, path);
   if (typeof r === 'number') return r;
   t.proc.fs.root = r.path;
   return 0;
@@ -292,7 +292,7 @@ async function readlinkat(t: Task, dirfd: number, pathp: number, buf: number, si
   if ((size | 0) <= 0) return -EINVAL;
   const p = pathArg(t, pathp);
   if (typeof p === 'number') return p;
-  const target = await vfs(t).readlink(t, dirfd, p);
+  const target = await vfs(t).readlink(ctxOf(t), dirfd, p);
   if (typeof target === 'number') return target;
   const bytes = new TextEncoder().encode(target).subarray(0, size);
   return copyOut(t, buf, bytes) ? bytes.length : -EFAULT;
@@ -300,21 +300,21 @@ async function readlinkat(t: Task, dirfd: number, pathp: number, buf: number, si
 
 function unlinkat(t: Task, dirfd: number, pathp: number, flags: number): R {
   if (flags & ~AT_REMOVEDIR) return -EINVAL;
-  return withPath(t, pathp, (p) => (flags & AT_REMOVEDIR ? vfs(t).rmdir(t, dirfd, p) : vfs(t).unlink(t, dirfd, p)));
+  return withPath(t, pathp, (p) => (flags & AT_REMOVEDIR ? vfs(t).rmdir(ctxOf(t), dirfd, p) : vfs(t).unlink(ctxOf(t), dirfd, p)));
 }
 
 function renameat2(t: Task, od: number, op: number, nd: number, np: number, flags: number): R {
-  return withPath(t, op, (a) => withPath(t, np, (b) => vfs(t).rename(t, od, a, nd, b, flags)));
+  return withPath(t, op, (a) => withPath(t, np, (b) => vfs(t).rename(ctxOf(t), od, a, nd, b, flags)));
 }
 
 function linkat(t: Task, od: number, op: number, nd: number, np: number, flags: number): R {
   if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) return -EINVAL;
   return withPath(t, op, (a) => withPath(t, np, (b) =>
-    vfs(t).link(t, od, a, nd, b, (flags & AT_SYMLINK_FOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0)));
+    vfs(t).link(ctxOf(t), od, a, nd, b, (flags & AT_SYMLINK_FOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0)));
 }
 
 function symlinkat(t: Task, tp: number, dirfd: number, np: number): R {
-  return withPath(t, tp, (target) => withPath(t, np, (p) => vfs(t).symlink(t, target, dirfd, p)));
+  return withPath(t, tp, (target) => withPath(t, np, (p) => vfs(t).symlink(ctxOf(t), target, dirfd, p)));
 }
 
 // ---- attributes ----
@@ -327,14 +327,14 @@ async function inodeAt(t: Task, dirfd: number, path: string | null, follow: bool
     if (!(f instanceof InodeFile) && !(f instanceof PipeEnd && f.inode)) return -EPERM;
     return f instanceof InodeFile ? f.inode : (f as PipeEnd).inode!;
   }
-  const r = await vfs(t).resolve(t, dirfd, path, follow, emptyOk);
+  const r = await vfs(t).resolve(ctxOf(t), dirfd, path, follow, emptyOk);
   return typeof r === 'number' ? r : r.inode;
 }
 
 async function setattrAt(t: Task, dirfd: number, path: string | null, follow: boolean, a: SetAttr, now = false, emptyOk = false): Promise<number> {
   const ino = await inodeAt(t, dirfd, path, follow, emptyOk);
   if (typeof ino === 'number') return ino;
-  return vfs(t).setattr(t, ino, a, now);
+  return vfs(t).setattr(ctxOf(t), ino, a, now);
 }
 
 function chmodAt(t: Task, dirfd: number, pathp: number, mode: number): R {
@@ -431,14 +431,14 @@ async function truncatePath(t: Task, pathp: number, len: number): Promise<number
   if (len < 0) return -EINVAL;
   const p = pathArg(t, pathp);
   if (typeof p === 'number') return p;
-  const r = await vfs(t).resolve(t, AT_FDCWD, p, true);
+  const r = await vfs(t).resolve(ctxOf(t), AT_FDCWD, p, true);
   if (typeof r === 'number') return r;
   if ((r.stat.mode & S_IFMT) === S_IFDIR) return -EISDIR;
   if ((r.stat.mode & S_IFMT) === S_IFREG) {
     const e = fsizeAllowsSize(t, len); // RLIMIT_FSIZE (inode_newsize_ok)
     if (e < 0) return e;
   }
-  return vfs(t).setattr(t, r.inode, { size: len });
+  return vfs(t).setattr(ctxOf(t), r.inode, { size: len });
 }
 
 async function ftruncate(t: Task, fd: number, len: number): Promise<number> {
@@ -457,7 +457,7 @@ async function accessAt(t: Task, dirfd: number, pathp: number, mode: number, fla
   if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
   const p = pathArg(t, pathp);
   if (typeof p === 'number') return p;
-  return vfs(t).access(t, dirfd, p, mode, !(flags & AT_SYMLINK_NOFOLLOW), !(flags & AT_EACCESS));
+  return vfs(t).access(ctxOf(t), dirfd, p, mode, !(flags & AT_SYMLINK_NOFOLLOW), !(flags & AT_EACCESS));
 }
 
 // ---- statfs ----
@@ -471,7 +471,7 @@ async function statfsOf(t: Task, target: { fd: number } | { path: number }, buf:
   } else {
     const p = pathArg(t, target.path);
     if (typeof p === 'number') return p;
-    const r = await vfs(t).resolve(t, AT_FDCWD, p, true);
+    const r = await vfs(t).resolve(ctxOf(t), AT_FDCWD, p, true);
     if (typeof r === 'number') return r;
     ino = r.inode;
   }
@@ -622,6 +622,7 @@ function pipe2(t: Task, fdsp: number, flags: number): number {
 // ---- ioctl ----
 
 import { FIONREAD, FIONBIO, FIONCLEX, FIOCLEX, FIOASYNC } from '../../abi/ioctls.js';
+import { ctxOf } from '../path-ctx.js';
 
 async function ioctl(t: Task, fd: number, req: number, arg: number): Promise<number> {
   const f = fileOf(t, fd);
@@ -778,9 +779,9 @@ export const fsSyscalls = syscallTable({
   getdents: (t, fd, buf, count) => getdents(t, fd, buf, count, false),
   getdents64: (t, fd, buf, count) => getdents(t, fd, buf, count, true),
 
-  mkdir: (t, p, mode) => withPath(t, p, (path) => vfs(t).mkdir(t, AT_FDCWD, path, mode)),
-  mkdirat: (t, dirfd, p, mode) => withPath(t, p, (path) => vfs(t).mkdir(t, dirfd, path, mode)),
-  rmdir: (t, p) => withPath(t, p, (path) => vfs(t).rmdir(t, AT_FDCWD, path)),
+  mkdir: (t, p, mode) => withPath(t, p, (path) => vfs(t).mkdir(ctxOf(t), AT_FDCWD, path, mode)),
+  mkdirat: (t, dirfd, p, mode) => withPath(t, p, (path) => vfs(t).mkdir(ctxOf(t), dirfd, path, mode)),
+  rmdir: (t, p) => withPath(t, p, (path) => vfs(t).rmdir(ctxOf(t), AT_FDCWD, path)),
   unlink: (t, p) => unlinkat(t, AT_FDCWD, p, 0),
   unlinkat: (t, dirfd, p, flags) => unlinkat(t, dirfd, p, flags),
   rename: (t, a, b) => renameat2(t, AT_FDCWD, a, AT_FDCWD, b, 0),
@@ -792,8 +793,8 @@ export const fsSyscalls = syscallTable({
   symlinkat: (t, target, dirfd, p) => symlinkat(t, target, dirfd, p),
   readlink: (t, p, buf, size) => readlinkat(t, AT_FDCWD, p, buf, size),
   readlinkat: (t, dirfd, p, buf, size) => readlinkat(t, dirfd, p, buf, size),
-  mknod: (t, p, mode, dev) => withPath(t, p, (path) => vfs(t).mknod(t, AT_FDCWD, path, mode, dev >>> 0)),
-  mknodat: (t, dirfd, p, mode, dev) => withPath(t, p, (path) => vfs(t).mknod(t, dirfd, path, mode, dev >>> 0)),
+  mknod: (t, p, mode, dev) => withPath(t, p, (path) => vfs(t).mknod(ctxOf(t), AT_FDCWD, path, mode, dev >>> 0)),
+  mknodat: (t, dirfd, p, mode, dev) => withPath(t, p, (path) => vfs(t).mknod(ctxOf(t), dirfd, path, mode, dev >>> 0)),
 
   chmod: (t, p, mode) => chmodAt(t, AT_FDCWD, p, mode),
   fchmodat: (t, dirfd, p, mode) => chmodAt(t, dirfd, p, mode),

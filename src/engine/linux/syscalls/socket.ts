@@ -18,7 +18,7 @@ import {
   EOPNOTSUPP, EPERM, EPROTONOSUPPORT, EPROTOTYPE, ERESTARTSYS, ESOCKTNOSUPPORT,
 } from '../errno.js';
 import { type File, O_CLOEXEC, O_NONBLOCK, S_IFMT, S_IFSOCK } from '../../fs/types.js';
-import { AT_FDCWD, MAY_WRITE, ctxOf, permission } from '../../fs/vfs.js';
+import { AT_FDCWD, MAY_WRITE, permission } from '../../fs/vfs.js';
 import { INTERRUPTED, waitAny } from '../wait.js';
 import { copyIn, copyOut, getStruct, getI32, putStruct, putU32 } from '../uaccess.js';
 import { InetSocket, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, decodeSockaddr, encodeSockaddr } from '../socket/inet.js';
@@ -29,6 +29,7 @@ import {
   SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixRegistry, UnixSocket, alreadyConnected, connectTo, dropRights, registryOf, socketPair,
   type RecvResult, type Ucred, type UnixName,
 } from '../socket/unix.js';
+import { ctxOf } from '../path-ctx.js';
 
 const SOCK_NONBLOCK = O_NONBLOCK, SOCK_CLOEXEC = O_CLOEXEC, SOCK_TYPE_MASK = 0xf, SOCK_RAW = 3;
 const AF_UNSPEC = 0;
@@ -193,7 +194,7 @@ async function lookup(t: Task, a: Addr): Promise<UnixSocket | number> {
   const reg = registryOf(t.kernel);
   if (a.abstract) return reg.abstract.get(UnixRegistry.abstractKey(a.name)) ?? -ECONNREFUSED;
   const vfs = t.kernel.vfs;
-  const r = await vfs.resolve(t, AT_FDCWD, pathOf(a.name));
+  const r = await vfs.resolve(ctxOf(t), AT_FDCWD, pathOf(a.name));
   if (typeof r === 'number') return r;
   const perm = permission(r.stat, MAY_WRITE, ctxOf(t));
   if (perm < 0) return perm;
@@ -229,11 +230,11 @@ async function bind(t: Task, fd: number, p: number, len: number): Promise<number
   }
   const vfs = t.kernel.vfs;
   const path = pathOf(a.name);
-  const e = await vfs.mknod(t, AT_FDCWD, path, S_IFSOCK | 0o777, 0);
+  const e = await vfs.mknod(ctxOf(t), AT_FDCWD, path, S_IFSOCK | 0o777, 0);
   if (e === -EEXIST) return -EADDRINUSE;
   if (e < 0) return e;
   if (s.name) return -EINVAL; // bound meanwhile by another thread
-  const r = await vfs.resolve(t, AT_FDCWD, path, false);
+  const r = await vfs.resolve(ctxOf(t), AT_FDCWD, path, false);
   if (typeof r === 'number') return r;
   s.bindName(a.name, UnixRegistry.key(r.stat.dev, r.stat.ino), false);
   return 0;

@@ -9,12 +9,13 @@ import type { Task } from '../task.js';
 import { AT_FDCWD } from '../../fs/vfs.js';
 import { EBADF, EOPNOTSUPP } from '../errno.js';
 import { getString } from '../uaccess.js';
+import { ctxOf } from '../path-ctx.js';
 
 /** Resolve the path (following a final symbolic link if `follow`), giving 0 or -errno. */
 async function resolve(t: Task, pathp: number, follow: boolean): Promise<number> {
   const p = getString(t, pathp >>> 0, 4096);
   if (typeof p === 'number') return p;
-  const st = await t.kernel.vfs.stat(t, AT_FDCWD, p, follow, false);
+  const st = await t.kernel.vfs.stat(ctxOf(t), AT_FDCWD, p, follow, false);
   return typeof st === 'number' ? st : 0;
 }
 const fdCheck = (t: Task, fd: number): number => (t.proc.files.get(fd) ? 0 : -EBADF);

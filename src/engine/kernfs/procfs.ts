@@ -8,9 +8,9 @@ import type { Kernel } from '../linux/kernel.js';
 import type { Process, Task } from '../linux/task.js';
 import { ENOENT } from '../abi/errno.js';
 import { MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, type Mapping } from '../mem/address-space.js';
-import type { Caller, FileSystem } from './types.js';
-import { O_ACCMODE, O_RDONLY, O_WRONLY } from './types.js';
-import { Lazy, SynthDir, SynthFile, SynthFs, SynthLink, type SynthNode, type Tree, treeDir } from './synthetic.js';
+import type { Caller, FileSystem } from '../fs/types.js';
+import { O_ACCMODE, O_RDONLY, O_WRONLY } from '../fs/types.js';
+import { Lazy, SynthDir, SynthFile, SynthFs, SynthLink, type SynthNode, type Tree, treeDir } from '../fs/synthetic.js';
 import { CPU_ID } from '../cpu/identity.js';
 
 export const PROC_SUPER_MAGIC = 0x9fa0;

@@ -3,7 +3,7 @@
  * devices/system/cpu/online; get_nprocs_conf() counts the cpuN directories; the rest only
  * has to exist so that directory walks and feature probes do not fail.
  */
-import { SynthFs, type SynthDir, type Tree, treeDir } from './synthetic.js';
+import { SynthFs, type SynthDir, type Tree, treeDir } from '../fs/synthetic.js';
 
 export const SYSFS_MAGIC = 0x62656572;
 
