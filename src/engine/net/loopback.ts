@@ -24,6 +24,7 @@ import {
   EADDRINUSE, EADDRNOTAVAIL, EAGAIN, ECONNREFUSED, ECONNRESET, EINVAL, EMSGSIZE, ENETUNREACH, EPIPE,
 } from '../abi/errno.js';
 import { AF_INET, isLoopback, isWildcard, loopbackAddr, sameAddr } from './addr.js';
+import { ByteQueue } from './byte-queue.js';
 import type {
   BoundPort, DatagramSocket, InetAddr, NetInterface, NetStack, Route, SockOpts, StreamConn, StreamListener,
 } from './stack.js';
@@ -249,9 +250,9 @@ class LoConn implements StreamConn {
   onChange: (() => void) | null = null;
   state: 'connecting' | 'connected' | 'closed' = 'connected';
   peer: LoConn | null = null;
-  private readonly chunks: Uint8Array[] = [];
-  private head = 0;
-  queued = 0;
+  /** Received bytes not yet read (the peer pushes into it). */
+  readonly rx = new ByteQueue();
+  get queued(): number { return this.rx.length; }
   /** The peer sent FIN. */
   fin = false;
   private shutWr = false;
@@ -302,18 +303,8 @@ class LoConn implements StreamConn {
 
   read(buf: Uint8Array, peek = false): number {
     if (this.queued === 0) return this.fin || this.state === 'closed' ? 0 : -EAGAIN;
-    let n = 0, i = 0, off = this.head;
-    while (n < buf.length && i < this.chunks.length) {
-      const c = this.chunks[i];
-      const take = Math.min(buf.length - n, c.length - off);
-      buf.set(c.subarray(off, off + take), n);
-      n += take;
-      if (off + take === c.length) { i++; off = 0; } else off += take;
-    }
+    const n = this.rx.read(buf, peek);
     if (!peek) {
-      this.chunks.splice(0, i);
-      this.head = off;
-      this.queued -= n;
       // Room freed in our receive queue: the peer may write again.
       this.peer?.changed();
     }
@@ -344,8 +335,7 @@ class LoConn implements StreamConn {
     }
     const n = Math.min(data.length, p.room(this));
     if (n === 0) return -EAGAIN;
-    p.chunks.push(data.slice(0, n));
-    p.queued += n;
+    p.rx.push(data.slice(0, n));
     p.changed();
     return n;
   }
@@ -382,8 +372,7 @@ class LoConn implements StreamConn {
       p.fin = true;
       p.changed();
     }
-    this.chunks.length = 0;
-    this.queued = 0;
+    this.rx.clear();
     this.state = 'closed';
     this.dropBinding();
   }

@@ -29,6 +29,7 @@ import {
 } from '../../engine/linux/errno.js';
 import { AF_INET, addrText, isLoopback, isV4Mapped, isWildcard, loopbackAddr, parseAddr } from '../../engine/net/addr.js';
 import { checkEchoRequest, DGRAM_BUF, echoReply, TCP_RCVBUF, TCP_SNDBUF } from '../../engine/net/loopback.js';
+import { ByteQueue } from '../../engine/net/byte-queue.js';
 import type {
   BoundPort, DatagramSocket, InetAddr, InetFamily, NetInterface, NetStack, Route, SockOpts, StreamConn, StreamListener,
 } from '../../engine/net/stack.js';
@@ -64,9 +65,8 @@ const later = (fn: () => void): void => queueMicrotask(fn);
 class HostConn implements StreamConn {
   onChange: (() => void) | null = null;
   state: 'connecting' | 'connected' | 'closed';
-  private readonly chunks: Uint8Array[] = [];
-  private head = 0;
-  private queued = 0;
+  private readonly rx = new ByteQueue();
+  private get queued(): number { return this.rx.length; }
   private fin = false;
   private err = 0;
   private shutWr = false;
@@ -84,8 +84,7 @@ class HostConn implements StreamConn {
     sock.on('data', (b: Buffer) => {
       // Data for a socket the guest closed: Linux answers with RST.
       if (this.released) { sock.resetAndDestroy(); return; }
-      this.chunks.push(new Uint8Array(b.buffer, b.byteOffset, b.length));
-      this.queued += b.length;
+      this.rx.push(new Uint8Array(b.buffer, b.byteOffset, b.length));
       if (this.queued >= this.rcvBuf) sock.pause();
       this.changed();
     });
@@ -115,18 +114,8 @@ class HostConn implements StreamConn {
 
   read(buf: Uint8Array, peek = false): number {
     if (this.queued === 0) return this.fin || this.state === 'closed' ? 0 : -EAGAIN;
-    let n = 0, i = 0, off = this.head;
-    while (n < buf.length && i < this.chunks.length) {
-      const c = this.chunks[i];
-      const take = Math.min(buf.length - n, c.length - off);
-      buf.set(c.subarray(off, off + take), n);
-      n += take;
-      if (off + take === c.length) { i++; off = 0; } else off += take;
-    }
+    const n = this.rx.read(buf, peek);
     if (!peek) {
-      this.chunks.splice(0, i);
-      this.head = off;
-      this.queued -= n;
       if (this.queued < this.rcvBuf && this.sock.isPaused()) this.sock.resume();
     }
     return n;
@@ -188,8 +177,7 @@ class HostConn implements StreamConn {
     } else if (!this.shutWr) {
       this.sock.end();
     }
-    this.chunks.length = 0;
-    this.queued = 0;
+    this.rx.clear();
   }
 
   takeError(): number { const e = this.err; this.err = 0; return e; }

@@ -36,6 +36,7 @@ import {
   parseFrame, readAddr, Reader, RELAY_SUBPROTOCOL, RELAY_VERSION, T, text, u16, u32, type Frame,
 } from './frames.js';
 import { bytesOf, platformSocketFactory, type RelaySocket, type RelaySocketFactory } from './websocket.js';
+import { ByteQueue } from '../../engine/net/byte-queue.js';
 
 /** The VM's address behind the relay and the gateway (qemu's slirp defaults). */
 export const RELAY_ADDR = Uint8Array.of(10, 0, 2, 15);
@@ -214,9 +215,8 @@ class RelayConn implements StreamConn {
   onChange: (() => void) | null = null;
   state: 'connecting' | 'connected' | 'closed' = 'connecting';
   private id = 0;
-  private readonly chunks: Uint8Array[] = [];
-  private head = 0;
-  private queued = 0;
+  private readonly rx = new ByteQueue();
+  private get queued(): number { return this.rx.length; }
   private fin = false;
   private finSent = false;
   private shutWr = false;
@@ -267,8 +267,7 @@ class RelayConn implements StreamConn {
         if (f.body.length > this.window) return `stream ${f.stream}: ${f.body.length} bytes of DATA beyond the window of ${this.window}`;
         this.window -= f.body.length;
         if (this.released) { this.reset(Code.RESET_BY_PEER, 'data for a closed socket'); break; }
-        this.chunks.push(f.body.slice());
-        this.queued += f.body.length;
+        this.rx.push(f.body.slice());
         break;
       }
       case T.WINDOW: {
@@ -322,18 +321,8 @@ class RelayConn implements StreamConn {
 
   read(buf: Uint8Array, peek = false): number {
     if (this.queued === 0) return this.fin || this.state === 'closed' ? 0 : -EAGAIN;
-    let n = 0, i = 0, off = this.head;
-    while (n < buf.length && i < this.chunks.length) {
-      const c = this.chunks[i];
-      const take = Math.min(buf.length - n, c.length - off);
-      buf.set(c.subarray(off, off + take), n);
-      n += take;
-      if (off + take === c.length) { i++; off = 0; } else off += take;
-    }
+    const n = this.rx.read(buf, peek);
     if (!peek) {
-      this.chunks.splice(0, i);
-      this.head = off;
-      this.queued -= n;
       this.consumed += n;
       // Grant back in batches of half a window: fewer WINDOW frames, and the relay never stalls on a full window.
       if (this.consumed >= DEFAULT_WINDOW / 2 && this.state === 'connected') {
@@ -384,8 +373,7 @@ class RelayConn implements StreamConn {
       if (lingerZero || this.queued > 0) this.reset(Code.RESET_BY_PEER, lingerZero ? 'SO_LINGER 0' : 'closed with unread data');
       else this.finish();
     }
-    this.chunks.length = 0;
-    this.queued = 0;
+    this.rx.clear();
   }
 
   /** Graceful close: our FIN; the stream ends when the relay's FIN has come too. */
