@@ -18,7 +18,7 @@ export const PROC_SUPER_MAGIC = 0x9fa0;
 const HZ = 100;
 const PAGE = 4096;
 /** RLIM_INFINITY as the i386 kernel stores it (unsigned long). */
-const RLIM_INFINITY = 0xffffffff;
+import { RLIM_INFINITY } from '../abi/rlimits.js';
 
 /** What the CPU model reports through CPUID; /proc/cpuinfo must agree with it. */
 export const CPU_INFO = {

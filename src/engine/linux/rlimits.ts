@@ -22,11 +22,12 @@
  */
 import type { Process, Task } from './task.js';
 
-export const RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_DATA = 2, RLIMIT_STACK = 3, RLIMIT_CORE = 4;
-export const RLIMIT_RSS = 5, RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIMIT_MEMLOCK = 8, RLIMIT_AS = 9;
-export const RLIMIT_NLIMITS = 16;
-/** RLIM_INFINITY as the i386 kernel stores it (unsigned long). */
-export const RLIM_INFINITY = 0xffffffff;
+// The numbers live in the ABI leaf; re-exported for the kernel modules that take them from here.
+export * from '../abi/rlimits.js';
+import {
+  RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_DATA, RLIMIT_STACK, RLIMIT_CORE, RLIMIT_RSS, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_MEMLOCK,
+  RLIMIT_AS, RLIMIT_NLIMITS, RLIM_INFINITY,
+} from '../abi/rlimits.js';
 
 const SIGXCPU = 24, SIGKILL = 9, SIGXFSZ = 25;
 const SI_KERNEL = 0x80;
