@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GLIBC_ROOT_PACKAGES, debianRoot } from '../../src/host/node/debian-packages.js';
+import { netUserlandRoot } from './userland-root.js';
 import { HostFs } from '../../src/host/node/hostfs.js';
 import { HostStack } from '../../src/host/node/net-host.js';
 import { createMachine } from '../../src/engine/machine.js';
@@ -24,21 +24,11 @@ import type { NetStack } from '../../src/engine/net/stack.js';
 import { CaptureFile, InputFile, runGuest, type GuestResult } from '../support/guest.js';
 import { ROOT_ENV, runInRootNatively } from '../support/debian-root.js';
 
-/** The glibc root plus curl, git, iproute2 and ping with their libraries (apt-cache depends --recurse, bookworm i386). */
-const NET_ROOT_PACKAGES = [
-  ...GLIBC_ROOT_PACKAGES,
-  'curl', 'libcurl4', 'libbrotli1', 'libcom-err2', 'libdb5.3', 'libgnutls30', 'libgssapi-krb5-2', 'libhogweed6', 'libidn2-0',
-  'libk5crypto3', 'libkeyutils1', 'libkrb5-3', 'libkrb5support0', 'libldap-2.5-0', 'libnettle8', 'libnghttp2-14', 'libp11-kit0',
-  'libpsl5', 'librtmp1', 'libsasl2-2', 'libsasl2-modules-db', 'libssh2-1', 'libtasn1-6', 'libunistring2', 'libzstd1',
-  'git', 'iproute2', 'libbpf1', 'libelf1', 'libmnl0', 'libxtables12', 'libcap2', 'libbsd0', 'libmd0', 'libtirpc3', 'libtirpc-common',
-  'iputils-ping',
-  'python3-pip', 'python3-setuptools', 'python3-wheel', 'python3-pkg-resources', 'python3-distutils', 'python3-lib2to3',
-];
 
 let root = '';
 const ENV = Object.entries(ROOT_ENV).map(([k, v]) => `${k}=${v}`);
 
-before(() => { root = debianRoot('net-userland', NET_ROOT_PACKAGES); }, { timeout: 600_000 });
+before(() => { root = netUserlandRoot(); }, { timeout: 600_000 });
 
 function guest(argv: string[], network?: NetStack): Promise<GuestResult> {
   return runGuest(argv, { root: new HostFs(root), env: ENV, cwd: '/', network });

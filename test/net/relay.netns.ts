@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
-import { GLIBC_ROOT_PACKAGES, debianRoot } from '../../src/host/node/debian-packages.js';
+import { netUserlandRoot } from './userland-root.js';
 import { HostFs } from '../../src/host/node/hostfs.js';
 import { RelayStack } from '../../src/net/relay/stack.js';
 import { allowed, parseAllowList } from '../../src/host/node/relay.js';
@@ -26,16 +26,6 @@ import { ROOT_ENV } from '../support/debian-root.js';
 const BIN = new URL('../../bin/webx86.js', import.meta.url).pathname;
 const DEST = '192.0.2.1';
 
-/** The same package list as test/net/debian.test.ts, so both use the one cached root 'net-userland'. */
-const NET_ROOT_PACKAGES = [
-  ...GLIBC_ROOT_PACKAGES,
-  'curl', 'libcurl4', 'libbrotli1', 'libcom-err2', 'libdb5.3', 'libgnutls30', 'libgssapi-krb5-2', 'libhogweed6', 'libidn2-0',
-  'libk5crypto3', 'libkeyutils1', 'libkrb5-3', 'libkrb5support0', 'libldap-2.5-0', 'libnettle8', 'libnghttp2-14', 'libp11-kit0',
-  'libpsl5', 'librtmp1', 'libsasl2-2', 'libsasl2-modules-db', 'libssh2-1', 'libtasn1-6', 'libunistring2', 'libzstd1',
-  'git', 'iproute2', 'libbpf1', 'libelf1', 'libmnl0', 'libxtables12', 'libcap2', 'libbsd0', 'libmd0', 'libtirpc3', 'libtirpc-common',
-  'iputils-ping',
-  'python3-pip', 'python3-setuptools', 'python3-wheel', 'python3-pkg-resources', 'python3-distutils', 'python3-lib2to3',
-];
 const ENV = Object.entries(ROOT_ENV).map(([k, v]) => `${k}=${v}`);
 const BIG = 20 * 1024 * 1024;
 const big = randomBytes(BIG);
@@ -58,7 +48,7 @@ async function listen(s: Server): Promise<number> {
 }
 
 before(async () => {
-  root = debianRoot('net-userland', NET_ROOT_PACKAGES);
+  root = netUserlandRoot();
   server = createServer((req, res) => {
     if (req.url === '/big') { res.setHeader('content-length', BIG); res.end(big); return; }
     if (req.url === '/sha256') {

@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { netUserlandRoot } from './userland-root.js';
 
 const INNER = new URL('./relay.netns.ts', import.meta.url).pathname;
 const canUnshare = spawnSync('unshare', ['-n', 'true']).status === 0 || spawnSync('unshare', ['-rn', 'true']).status === 0;
@@ -21,6 +22,8 @@ function env(): NodeJS.ProcessEnv {
 }
 
 test('relay backend in a network namespace (curl, refusals, UDP, 20 MB, malformed frames)', { skip: canUnshare ? false : 'unshare -n is not permitted here (needs root or user namespaces)', timeout: 900_000 }, async () => {
+  // Built here, outside the namespace: inside it there is no network to download packages with.
+  netUserlandRoot();
   const setup = 'ip link set lo up && ip addr add 192.0.2.1/32 dev lo && exec "$0" --import tsx --test --test-reporter=spec --test-concurrency=1 "$1"';
   const p = spawn('unshare', [...unshareArgs, 'sh', '-c', setup, process.execPath, INNER], { stdio: ['ignore', 'pipe', 'pipe'], env: env() });
   let out = '';

@@ -4,7 +4,7 @@
  * directory, so the host's apt configuration is left alone.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, statSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, statSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
@@ -149,6 +149,26 @@ export function debianRoot(name: string, packages: readonly string[] = GLIBC_ROO
   const stamp = join(dir, '.packages');
   const want = [...packages].sort().join('\n');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) { devNodes(dir); return dir; }
+  // Test files run in parallel and several build the same root: one builds, the others wait
+  // for its stamp (two builders used to wipe each other's tree mid-run).
+  const lock = `${dir}.lock`;
+  mkdirSync(join(CACHE, 'roots'), { recursive: true });
+  for (;;) {
+    try { closeSync(openSync(lock, 'wx')); break; } catch { /* held by another builder */ }
+    if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) { devNodes(dir); return dir; }
+    try { if (Date.now() - statSync(lock).mtimeMs > 20 * 60_000) rmSync(lock, { force: true }); } catch { /* gone meanwhile */ }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+  }
+  try {
+    if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) { devNodes(dir); return dir; }
+    buildRoot(dir, stamp, want, packages);
+    return dir;
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function buildRoot(dir: string, stamp: string, want: string, packages: readonly string[]): void {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const p of packages) {
@@ -173,7 +193,6 @@ export function debianRoot(name: string, packages: readonly string[] = GLIBC_ROO
   }
   devNodes(dir);
   writeFileSync(stamp, want);
-  return dir;
 }
 
 /**
