@@ -16,8 +16,10 @@ export interface DERPNode {
   IPv4?: string;
   IPv6?: string;
   DERPPort?: number;
+  STUNPort?: number;
   STUNOnly?: boolean;
   InsecureForTests?: boolean;
+  CanPort80?: boolean;
 }
 
 export interface DERPRegion {
@@ -30,6 +32,7 @@ export interface DERPRegion {
 
 export interface DERPMap {
   Regions: Record<string, DERPRegion>;
+  OmitDefaultRegions?: boolean;
 }
 
 /**

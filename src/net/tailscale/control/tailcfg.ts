@@ -56,30 +56,9 @@ export interface RegisterResponse {
   Error?: string;
 }
 
-export interface DERPNode {
-  Name: string;
-  RegionID: number;
-  HostName: string;
-  IPv4?: string;
-  IPv6?: string;
-  DERPPort?: number;
-  STUNPort?: number;
-  InsecureForTests?: boolean;
-  CanPort80?: boolean;
-}
-
-export interface DERPRegion {
-  RegionID: number;
-  RegionCode?: string;
-  RegionName?: string;
-  Avoid?: boolean;
-  Nodes: DERPNode[];
-}
-
-export interface DERPMap {
-  Regions: Record<string, DERPRegion>;
-  OmitDefaultRegions?: boolean;
-}
+// The DERP map's types belong to the DERP client, which reads them (src/net/derp/regions.ts).
+import type { DERPMap } from '../../derp/regions.js';
+export type { DERPNode, DERPRegion, DERPMap } from '../../derp/regions.js';
 
 export interface Node {
   ID: number;
