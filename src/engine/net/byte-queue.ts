@@ -41,3 +41,37 @@ export class ByteQueue {
     this.length = 0;
   }
 }
+
+/**
+ * A datagram socket's receive queue, counted in payload bytes against its receive buffer: a
+ * datagram that would overfill a non-empty queue is dropped (__udp_enqueue_schedule_skb).
+ * The loopback, host and relay UDP sockets each keep one.
+ */
+export class DatagramQueue<A> {
+  private readonly queue: { data: Uint8Array; from: A }[] = [];
+  private bytes = 0;
+
+  /** Queue a datagram unless it does not fit in `rcvBuf`; false when dropped. */
+  offer(data: Uint8Array, from: A, rcvBuf: number): boolean {
+    if (this.bytes && this.bytes + data.length > rcvBuf) return false;
+    this.queue.push({ data, from });
+    this.bytes += data.length;
+    return true;
+  }
+
+  /** Size of the next datagram, or -1 when none is queued. */
+  nextSize(): number { return this.queue.length ? this.queue[0].data.length : -1; }
+
+  /** The next datagram (left queued with `peek`), or null. */
+  take(peek = false): { data: Uint8Array; from: A } | null {
+    const m = this.queue[0];
+    if (!m) return null;
+    if (!peek) { this.queue.shift(); this.bytes -= m.data.length; }
+    return m;
+  }
+
+  clear(): void {
+    this.queue.length = 0;
+    this.bytes = 0;
+  }
+}

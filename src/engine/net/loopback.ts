@@ -24,7 +24,7 @@ import {
   EADDRINUSE, EADDRNOTAVAIL, EAGAIN, ECONNREFUSED, ECONNRESET, EINVAL, EMSGSIZE, ENETUNREACH, EPIPE,
 } from '../abi/errno.js';
 import { AF_INET, isLoopback, isWildcard, loopbackAddr, sameAddr } from './addr.js';
-import { ByteQueue } from './byte-queue.js';
+import { ByteQueue, DatagramQueue } from './byte-queue.js';
 import type {
   BoundPort, DatagramSocket, InetAddr, NetInterface, NetStack, Route, SockOpts, StreamConn, StreamListener,
 } from './stack.js';
@@ -431,8 +431,7 @@ export function checkEchoRequest(family: InetAddr['family'], data: Uint8Array): 
 class LoDatagram implements DatagramSocket {
   onChange: (() => void) | null = null;
   remote: InetAddr | null = null;
-  private readonly queue: { data: Uint8Array; from: InetAddr }[] = [];
-  private queuedBytes = 0;
+  private readonly rxq = new DatagramQueue<InetAddr>();
   private err = 0;
   private closed = false;
   private rcvBuf: number;
@@ -447,7 +446,7 @@ class LoDatagram implements DatagramSocket {
     return 0;
   }
 
-  nextSize(): number { return this.queue.length ? this.queue[0].data.length : -EAGAIN; }
+  nextSize(): number { const n = this.rxq.nextSize(); return n < 0 ? -EAGAIN : n; }
 
   /** Where a datagram from this socket appears to come from. */
   private source(to: InetAddr): InetAddr {
@@ -485,18 +484,10 @@ class LoDatagram implements DatagramSocket {
   private deliver(data: Uint8Array, from: InetAddr): void {
     if (this.closed) return;
     // __udp_enqueue_schedule_skb: a datagram that would overfill the queue is dropped.
-    if (this.queuedBytes && this.queuedBytes + data.length > this.rcvBuf) return;
-    this.queue.push({ data, from });
-    this.queuedBytes += data.length;
-    this.onChange?.();
+    if (this.rxq.offer(data, from, this.rcvBuf)) this.onChange?.();
   }
 
-  recv(peek = false): { data: Uint8Array; from: InetAddr } | null {
-    const m = this.queue[0];
-    if (!m) return null;
-    if (!peek) { this.queue.shift(); this.queuedBytes -= m.data.length; }
-    return m;
-  }
+  recv(peek = false): { data: Uint8Array; from: InetAddr } | null { return this.rxq.take(peek); }
 
   takeError(): number { const e = this.err; this.err = 0; return e; }
 
@@ -509,6 +500,6 @@ class LoDatagram implements DatagramSocket {
     this.closed = true;
     this.b.dgram = null;
     this.stack.unreserve(this.proto, this.local.port, this.b);
-    this.queue.length = 0;
+    this.rxq.clear();
   }
 }

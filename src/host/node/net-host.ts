@@ -29,7 +29,7 @@ import {
 } from '../../engine/linux/errno.js';
 import { AF_INET, addrText, isLoopback, isV4Mapped, isWildcard, loopbackAddr, parseAddr } from '../../engine/net/addr.js';
 import { checkEchoRequest, DGRAM_BUF, echoReply, TCP_RCVBUF, TCP_SNDBUF } from '../../engine/net/loopback.js';
-import { ByteQueue } from '../../engine/net/byte-queue.js';
+import { ByteQueue, DatagramQueue } from '../../engine/net/byte-queue.js';
 import type {
   BoundPort, DatagramSocket, InetAddr, InetFamily, NetInterface, NetStack, Route, SockOpts, StreamConn, StreamListener,
 } from '../../engine/net/stack.js';
@@ -232,21 +232,17 @@ const sameInet = (a: InetAddr, b: InetAddr): boolean => a.port === b.port && add
 class HostDatagram implements DatagramSocket {
   onChange: (() => void) | null = null;
   remote: InetAddr | null = null;
-  private readonly queue: { data: Uint8Array; from: InetAddr }[] = [];
-  private queuedBytes = 0;
+  private readonly rxq = new DatagramQueue<InetAddr>();
   private err = 0;
   private rcvBuf: number;
 
   constructor(private readonly sock: dgram.Socket, private readonly family: InetFamily, readonly local: InetAddr, opts: SockOpts, private readonly dns: DnsForward | null) {
     this.rcvBuf = opts.rcvBuf ?? DGRAM_BUF;
     sock.on('message', (msg, rinfo) => {
-      if (this.queuedBytes && this.queuedBytes + msg.length > this.rcvBuf) return;
       let from = fromHost(rinfo.address, rinfo.port, local);
       // An answer from the forwarded-to server appears to come from where the guest sent the query.
       if (dns?.asked && sameInet(from, dns.to)) from = dns.asked;
-      this.queue.push({ data: new Uint8Array(msg), from });
-      this.queuedBytes += msg.length;
-      this.onChange?.();
+      if (this.rxq.offer(new Uint8Array(msg), from, this.rcvBuf)) this.onChange?.();
     });
     sock.on('error', (e) => { this.err = errnoOf(e); this.onChange?.(); });
   }
@@ -278,7 +274,7 @@ class HostDatagram implements DatagramSocket {
 
   private readonly sent = (e: Error | null): void => { if (e) { this.err = errnoOf(e); this.onChange?.(); } };
 
-  nextSize(): number { return this.queue.length ? this.queue[0].data.length : -EAGAIN; }
+  nextSize(): number { const n = this.rxq.nextSize(); return n < 0 ? -EAGAIN : n; }
 
   send(data: Uint8Array, to: InetAddr | null): number {
     if (data.length > UDP_MAX) return -EMSGSIZE;
@@ -292,12 +288,7 @@ class HostDatagram implements DatagramSocket {
     return data.length;
   }
 
-  recv(peek = false): { data: Uint8Array; from: InetAddr } | null {
-    const m = this.queue[0];
-    if (!m) return null;
-    if (!peek) { this.queue.shift(); this.queuedBytes -= m.data.length; }
-    return m;
-  }
+  recv(peek = false): { data: Uint8Array; from: InetAddr } | null { return this.rxq.take(peek); }
 
   takeError(): number { const e = this.err; this.err = 0; return e; }
   setOptions(o: SockOpts): void { if (o.rcvBuf !== undefined) this.rcvBuf = o.rcvBuf; }

@@ -36,7 +36,7 @@ import {
   parseFrame, readAddr, Reader, RELAY_SUBPROTOCOL, RELAY_VERSION, T, text, u16, u32, type Frame,
 } from './frames.js';
 import { bytesOf, platformSocketFactory, type RelaySocket, type RelaySocketFactory } from './websocket.js';
-import { ByteQueue } from '../../engine/net/byte-queue.js';
+import { ByteQueue, DatagramQueue } from '../../engine/net/byte-queue.js';
 
 /** The VM's address behind the relay and the gateway (qemu's slirp defaults). */
 export const RELAY_ADDR = Uint8Array.of(10, 0, 2, 15);
@@ -393,8 +393,7 @@ class RelayDatagram implements DatagramSocket {
   private id = 0;
   private flow: 'none' | 'opening' | 'open' | 'failed' = 'none';
   private readonly pending: Uint8Array[] = [];
-  private readonly queue: { data: Uint8Array; from: InetAddr }[] = [];
-  private queuedBytes = 0;
+  private readonly rxq = new DatagramQueue<InetAddr>();
   private err = 0;
   private rcvBuf: number;
   private closed = false;
@@ -437,9 +436,7 @@ class RelayDatagram implements DatagramSocket {
         const from: InetAddr = a.family === 4 ? { family: AF_INET, addr: a.addr, port: a.port } : { family: 10, addr: a.addr, port: a.port };
         // A connected socket hears only its peer (udp4_lib_lookup's match).
         if (this.remote && (this.remote.port !== from.port || !sameAddr(this.remote.addr, from.addr))) return null;
-        if (this.queuedBytes && this.queuedBytes + data.length > this.rcvBuf) return null;
-        this.queue.push({ data: data.slice(), from });
-        this.queuedBytes += data.length;
+        if (!this.rxq.offer(data.slice(), from, this.rcvBuf)) return null;
         break;
       }
       default:
@@ -458,7 +455,7 @@ class RelayDatagram implements DatagramSocket {
   }
 
   connect(remote: InetAddr | null): number { this.remote = remote; return 0; }
-  nextSize(): number { return this.queue.length ? this.queue[0].data.length : -EAGAIN; }
+  nextSize(): number { const n = this.rxq.nextSize(); return n < 0 ? -EAGAIN : n; }
 
   send(data: Uint8Array, to: InetAddr | null): number {
     if (this.err) { const e = this.err; this.err = 0; return -e; }
@@ -477,12 +474,7 @@ class RelayDatagram implements DatagramSocket {
     return data.length;
   }
 
-  recv(peek = false): { data: Uint8Array; from: InetAddr } | null {
-    const m = this.queue[0];
-    if (!m) return null;
-    if (!peek) { this.queue.shift(); this.queuedBytes -= m.data.length; }
-    return m;
-  }
+  recv(peek = false): { data: Uint8Array; from: InetAddr } | null { return this.rxq.take(peek); }
 
   takeError(): number { const e = this.err; this.err = 0; return e; }
   setOptions(o: SockOpts): void { if (o.rcvBuf !== undefined) this.rcvBuf = o.rcvBuf; }
