@@ -26,8 +26,17 @@ export const ZERO = 31;
 /** Word count of the integer part; the FPU area follows (see fpu.ts). */
 export const INT_WORDS = 32;
 export const FPU_OFFSET = INT_WORDS * 4;
-/** Bytes reserved per thread slot (integer state + x87 state). */
+/** Bytes reserved per thread slot (integer state + x87 state + SSE state). */
 export const STATE_BYTES = 512;
+/**
+ * The slot's byte map: integer state 0..127 (above), the x87 area FPU_OFFSET..367
+ * (fpu.ts owns its layout inside that range), the SSE area: XMM0-7 (16 bytes each,
+ * little-endian lanes, 16-byte aligned so Wasm v128 loads need no fix-up) and MXCSR.
+ * 500..511 are free.
+ */
+export const FPU_AREA_END = 368;
+export const XMM_OFFSET = 368;
+export const MXCSR_OFFSET = XMM_OFFSET + 8 * 16; // 496
 
 // EFLAGS bits.
 export const CF = 1 << 0, PF = 1 << 2, AF = 1 << 4, ZF = 1 << 6, SF = 1 << 7;
