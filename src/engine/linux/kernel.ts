@@ -13,6 +13,8 @@ import { RoutedStack } from '../net/routed.js';
 import { LoopbackStack } from '../net/loopback.js';
 import type { NetStack } from '../net/stack.js';
 import { ctxOf } from './path-ctx.js';
+import { Display } from '../display/display.js';
+import type { DrmDevice } from '../display/drm/device.js';
 
 export interface KernelOptions {
   /** Debug log: unknown system calls (once each), internal errors. */
@@ -31,6 +33,11 @@ export interface KernelOptions {
    * only interprets, 'force' translates everything it can at first execution (tests).
    */
   jit?: JitMode;
+  /**
+   * A display of this size (pixels): the machine gets /dev/dri/card0 (display/drm/) and the
+   * host reads frames from `kernel.display.sink`. Absent: no display device.
+   */
+  display?: { width: number; height: number };
 }
 
 export interface SpawnOptions {
@@ -67,6 +74,10 @@ export class Kernel {
   declare signalGroup: (pgid: number, info: SigInfo) => number;
 
   readonly sched: Scheduler;
+  /** The machine's display (KernelOptions.display), or null. */
+  readonly display: Display | null;
+  /** Its DRM card (display/drm/card.ts), once the machine's /dev is set up. */
+  drmCard: DrmDevice | null = null;
   /** The machine's network: loopback in the VM plus the backend given as `network` (engine/net/routed.ts). */
   readonly net: RoutedStack;
   /**
@@ -83,6 +94,7 @@ export class Kernel {
     this.jit = jit === 'off' ? null : new Jit(jit, opts.debug);
     this.sched = new Scheduler(this);
     this.net = new RoutedStack(new LoopbackStack(), opts.network ?? null);
+    this.display = opts.display ? new Display(opts.display.width, opts.display.height) : null;
   }
 
   /** Called for every new process (spawn and fork, not threads): for activity displays. */
