@@ -6,7 +6,7 @@ import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED,
 import { getStruct, putStruct } from '../uaccess.js';
 import { setTls } from './process.js';
 import { addressSpaceRoom } from '../rlimits.js';
-import { SHM_ANON_DEV, newAnonIno, shmMapped } from '../shm.js';
+import { SHM_ANON_DEV, newAnonIno, shmMapped, shmUnmap } from '../shm.js';
 import { readUserDesc, writeUserDesc, isEmptyDesc, GDT_ENTRY_TLS_MIN, LDT_ENTRIES, type UserDesc } from '../../cpu/segments.js';
 import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, ENOSYS } from '../errno.js';
 import { S_IFMT, S_IFREG, S_IFBLK, S_IFCHR } from '../../fs/types.js';
@@ -95,6 +95,7 @@ async function munmap(t: Task, addr: number, len: number): Promise<number> {
   for (const m of t.mem.mappings) {
     if (m.start < end && m.end > addr) (m.backing as UnmapAware | undefined)?.munmapped?.(t.mem, m, Math.max(m.start, addr), Math.min(m.end, end));
   }
+  shmUnmap(t.mem, addr, end);
   t.mem.unmap(addr, len);
   return 0;
 }
