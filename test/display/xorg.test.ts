@@ -60,7 +60,11 @@ XPID=$!
 for i in $(seq 600); do xdpyinfo -display :0 >/tmp/info 2>/dev/null && break; sleep 0.2; done
 echo '--- xdpyinfo'; cat /tmp/info
 echo '--- xwd'; xwd -root -display :0 -silent | base64 -w0; echo
-echo '--- resize'; while [ ! -e /tmp/resized ]; do sleep 0.2; done; sleep 1
+xev -root -event randr -display :0 >/tmp/xev 2>&1 &
+XEV=$!
+sleep 2
+echo '--- resize'; while [ ! -e /tmp/resized ]; do sleep 0.2; done; sleep 2
+echo '--- xev'; cat /tmp/xev; kill $XEV
 echo '--- xrandr'; xrandr -display :0
 echo '--- auto'; xrandr -display :0 --output Virtual-1 --auto; echo "status $?"
 echo '--- xdpyinfo2'; xdpyinfo -display :0 | grep dimensions
@@ -228,7 +232,10 @@ test('a resize of the host display is a hotplug: xrandr lists the new preferred 
   // Xorg scanned out a new 1280x800 buffer.
   assert.deepEqual(sink.sizes.slice(0, 2), ['1024x768', '1280x800']);
   assert.equal(sink.rgb(1279, 799).join(), sink.rgb(1275, 795).join());
-  // Xorg heard the uevent (modesetting's udev monitor) and logged the hotplug.
+  // Xorg heard the uevent (modesetting's libudev monitor, group 2) and told RandR clients at
+  // once: xev saw the notifications before any client asked for the screen resources.
+  assert.match(section('xev'), /RRScreenChangeNotify event/, section('xev'));
+  assert.match(section('xev'), /RRNotify event/);
   assert.match(out, /xorg exit 0/);
 });
 
