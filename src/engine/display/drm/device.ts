@@ -283,8 +283,9 @@ export class DrmDevice {
   /** The host display changed size: new modes, and a "change" uevent with HOTPLUG=1 (drm_sysfs_hotplug_event). */
   private hotplug(): void {
     this.probeModes();
+    // kobject_uevent_env's order: the default keys, the caller's (HOTPLUG), dev_uevent's, SEQNUM.
     this.uevent?.('change', CARD_DEVPATH, {
-      SUBSYSTEM: 'drm', HOTPLUG: '1', DEVNAME: 'dri/card0', DEVTYPE: 'drm_minor', MAJOR: '226', MINOR: '0', SEQNUM: String(this.seqnum++),
+      SUBSYSTEM: 'drm', HOTPLUG: '1', MAJOR: '226', MINOR: '0', DEVNAME: 'dri/card0', DEVTYPE: 'drm_minor', SEQNUM: String(this.seqnum++),
     });
   }
 
