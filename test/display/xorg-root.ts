@@ -28,3 +28,18 @@ export const XORG_ROOT_PACKAGES = [
 
 /** The unpacked root (built once into .cache/roots/xorg). */
 export const xorgRoot = (): string => debianRoot('xorg', XORG_ROOT_PACKAGES);
+
+/** The reference's xorg.conf (90-browser.conf) with the lean options of its §4.2, without the input devices (those are the evdev helper's). */
+export const XORG_CONF = `Section "ServerFlags"
+    Option "AutoAddDevices" "false"
+EndSection
+Section "Device"
+    Identifier "kms"
+    Driver     "modesetting"
+    Option     "kmsdev" "/dev/dri/card0"
+    Option     "AccelMethod" "none"
+EndSection
+Section "Extensions"
+    Option "GLX" "Disable"
+EndSection
+`;

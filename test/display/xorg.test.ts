@@ -20,22 +20,8 @@ import { createMachine } from '../../src/engine/machine.js';
 import { HostFs } from '../../src/host/node/hostfs.js';
 import { CaptureFile, InputFile, envJit } from '../support/guest.js';
 import { ScreenSink } from './screen-sink.js';
-import { xorgRoot } from './xorg-root.js';
+import { XORG_CONF, xorgRoot } from './xorg-root.js';
 
-/** The reference's xorg.conf (90-browser.conf) with the lean options of its §4.2, without the input devices (those are the evdev helper's). */
-export const XORG_CONF = `Section "ServerFlags"
-    Option "AutoAddDevices" "false"
-EndSection
-Section "Device"
-    Identifier "kms"
-    Driver     "modesetting"
-    Option     "kmsdev" "/dev/dri/card0"
-    Option     "AccelMethod" "none"
-EndSection
-Section "Extensions"
-    Option "GLX" "Disable"
-EndSection
-`;
 
 const REF = '/work/shared/reference/kms/retro.png';
 /** dix/window.c _back_lsb: the -retro root tile, one byte per row, bit x set = white. */
