@@ -269,7 +269,7 @@ int main(void) {
   unsigned seq0 = vb.reply.sequence;
   vb = (union drm_wait_vblank){ .request = { .type = _DRM_VBLANK_RELATIVE, .sequence = 2 } };
   e = io(fd, DRM_IOCTL_WAIT_VBLANK, &vb);
-  P("wait vblank +2 %s advanced=%d\n", ename(e), vb.reply.sequence - seq0 >= 2 && vb.reply.sequence - seq0 < 6);
+  P("wait vblank +2 %s advanced=%d\n", ename(e), vb.reply.sequence - seq0 >= 2 && vb.reply.sequence - seq0 < 1000);
   vb = (union drm_wait_vblank){ .request = { .type = _DRM_VBLANK_SIGNAL } };
   P("wait vblank signal %s\n", ename(io(fd, DRM_IOCTL_WAIT_VBLANK, &vb)));
   vb = (union drm_wait_vblank){ .request = { .type = _DRM_VBLANK_RELATIVE | _DRM_VBLANK_EVENT, .sequence = 1, .signal = 0x5678 } };

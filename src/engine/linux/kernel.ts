@@ -13,8 +13,6 @@ import { RoutedStack } from '../net/routed.js';
 import { LoopbackStack } from '../net/loopback.js';
 import type { NetStack } from '../net/stack.js';
 import { ctxOf } from './path-ctx.js';
-import { Display } from '../display/display.js';
-import type { DrmDevice } from '../display/drm/device.js';
 
 export interface KernelOptions {
   /** Debug log: unknown system calls (once each), internal errors. */
@@ -34,8 +32,10 @@ export interface KernelOptions {
    */
   jit?: JitMode;
   /**
-   * A display of this size (pixels): the machine gets /dev/dri/card0 (display/drm/) and the
-   * host reads frames from `kernel.display.sink`. Absent: no display device.
+   * A display of this size (pixels): createMachine makes `kernel.display` and the DRM card
+   * /dev/dri/card0 (display/drm/card.ts, which declares those two Kernel fields: the display
+   * layer sits above the kernel), and the host reads frames from `kernel.display.sink`.
+   * Absent: no display device.
    */
   display?: { width: number; height: number };
 }
@@ -74,10 +74,6 @@ export class Kernel {
   declare signalGroup: (pgid: number, info: SigInfo) => number;
 
   readonly sched: Scheduler;
-  /** The machine's display (KernelOptions.display), or null. */
-  readonly display: Display | null;
-  /** Its DRM card (display/drm/card.ts), once the machine's /dev is set up. */
-  drmCard: DrmDevice | null = null;
   /** The machine's network: loopback in the VM plus the backend given as `network` (engine/net/routed.ts). */
   readonly net: RoutedStack;
   /**
@@ -94,7 +90,6 @@ export class Kernel {
     this.jit = jit === 'off' ? null : new Jit(jit, opts.debug);
     this.sched = new Scheduler(this);
     this.net = new RoutedStack(new LoopbackStack(), opts.network ?? null);
-    this.display = opts.display ? new Display(opts.display.width, opts.display.height) : null;
   }
 
   /** Called for every new process (spawn and fork, not threads): for activity displays. */

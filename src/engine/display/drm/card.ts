@@ -10,6 +10,20 @@ import { broadcastUevent } from '../../linux/socket/netlink.js';
 import { DrmDevice } from './device.js';
 import { DrmFile, cardStat } from './file.js';
 
+/**
+ * The display's fields of the Kernel. They are declared here, not in kernel.ts, because the
+ * display layer sits above the kernel (test/structure/imports.test.ts); createMachine sets
+ * them (null without a display).
+ */
+declare module '../../linux/kernel.js' {
+  interface Kernel {
+    /** The machine's display (KernelOptions.display), or null. */
+    display: Display | null;
+    /** Its DRM card, once the machine's /dev is set up, or null. */
+    drmCard: DrmDevice | null;
+  }
+}
+
 export const DRM_MAJOR = 226;
 export const CARD0_RDEV = makedev(DRM_MAJOR, 0);
 
