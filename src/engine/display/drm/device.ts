@@ -21,7 +21,7 @@ import { monotonicNs } from '../../linux/clock.js';
 import type { Display, Rect } from '../display.js';
 import { connectorModes, type Mode } from './modes.js';
 import { DumbBuffer } from './dumb.js';
-import { CRTC_ID, CURSOR_SIZE, DPMS_OFF, DPMS_ON, FIRST_FB_ID, GAMMA_SIZE, PROPERTIES, type Framebuffer } from './objects.js';
+import { CRTC_ID, DPMS_OFF, DPMS_ON, FIRST_FB_ID, GAMMA_SIZE, PROPERTIES, type Framebuffer } from './objects.js';
 import { EVENT_TYPE_FLIP_COMPLETE } from './uapi.js';
 import type { DrmFile } from './file.js';
 
@@ -296,7 +296,4 @@ export class DrmDevice {
     this.flushTimer = this.vblankTimer = null;
     this.stopRefresh();
   }
-
-  /** Cursor images are at most this many pixels square (DRM_CAP_CURSOR_WIDTH/HEIGHT). */
-  static readonly cursorSize = CURSOR_SIZE;
 }

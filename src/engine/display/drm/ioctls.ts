@@ -7,7 +7,7 @@
  * two-pass array reads).
  */
 import {
-  EACCES, EBUSY, EFAULT, EINVAL, ENOENT, ENOMEM, ENOSPC, ENOSYS, EOPNOTSUPP, ERANGE,
+  EACCES, EBUSY, EFAULT, EINTR, EINVAL, ENOENT, ENOMEM, ENOSPC, ENOSYS, EOPNOTSUPP, ERANGE,
 } from '../../abi/errno.js';
 import { copyIn, copyOut, putU32, type UserMem } from '../../mem/uaccess.js';
 import { INTERRUPTED, waitAny } from '../../wait/queue.js';
@@ -17,7 +17,7 @@ import {
   CAP, CARD_RES, CLIENT_CAP, CLIP_RECT, CONNECTED, CONNECTOR, CONN_SET_PROPERTY, CREATE_DUMB, CRTC, CRTC_GET_SEQUENCE, CRTC_LUT,
   CURSOR, CURSOR_BO, CURSOR_MOVE, DESTROY_DUMB, DIRTY, DRM_IF_MAJOR, DRM_IF_MINOR, ENCODER, EVENT_TYPE_VBLANK, EVENT_VBLANK,
   FB_CMD, FB_CMD2, FB_DIRTY_ANNOTATE_COPY, FB_DIRTY_FLAGS, FB_DIRTY_MAX_CLIPS, FB_INTERLACED, FB_MODIFIERS, FORMAT_XRGB8888,
-  GEM_CLOSE, GET_BLOB, GET_CAP, GET_PROPERTY, LEGACY_FORMATS, LIST_LESSEES, MAP_DUMB, MODEINFO, MODE_FLAG_PIC_AR_MASK, OBJ,
+  GEM_CLOSE, GET_CAP, GET_PROPERTY, LEGACY_FORMATS, LIST_LESSEES, MAP_DUMB, MODEINFO, MODE_FLAG_PIC_AR_MASK, OBJ,
   OBJ_GET_PROPERTIES, OBJ_SET_PROPERTY, PAGE_FLIP, PAGE_FLIP_ASYNC, PAGE_FLIP_EVENT, PAGE_FLIP_FLAGS, PAGE_FLIP_TARGET_ABSOLUTE,
   PAGE_FLIP_TARGET_RELATIVE, PLANE_FORMATS, PLANE_RES, PROP, PROPERTY_ENUM, RMFB, SET_VERSION, SUBPIXEL_UNKNOWN, UNIQUE,
   VBLANK, VBLANK_FLAGS_MASK, VERSION, WAIT_VBLANK, fourcc,
@@ -112,7 +112,7 @@ async function waitSeq(f: DrmFile, t: Caller, seq: number): Promise<number> {
     const left = deadline - performance.now();
     if (left <= 0) return -EBUSY;
     const ms = Math.min(left, Math.max(1, ((seq - now) | 0) * (1000 / f.dev.display.refresh)));
-    if ((await waitAny([], t.interrupt, ms)) === INTERRUPTED) return -4; // -EINTR: drm_wait_vblank does not restart
+    if ((await waitAny([], t.interrupt, ms)) === INTERRUPTED) return -EINTR; // drm_wait_vblank_ioctl does not restart
   }
 }
 
@@ -258,7 +258,6 @@ export const HANDLERS: Record<string, Handler> = {
     }
     if (req !== now.seq) {
       const r = await waitSeq(f, t, req);
-      if (r === -4) return r;
       if (r) return r;
     }
     const v = d.vblank();
@@ -454,7 +453,7 @@ export const HANDLERS: Record<string, Handler> = {
   MODE_OBJ_SETPROPERTY: (f, _t, k) => setProperty(f, u32(k, OBJ_SET_PROPERTY.objId), u32(k, OBJ_SET_PROPERTY.objType), u32(k, OBJ_SET_PROPERTY.propId), k.getBigUint64(OBJ_SET_PROPERTY.value, true)),
 
   /** drm_mode_getblob_ioctl: there are no blobs (EDID is 0). */
-  MODE_GETPROPBLOB: (_f, _t, k) => { void u32(k, GET_BLOB.blobId); return -ENOENT; },
+  MODE_GETPROPBLOB: () => -ENOENT,
 
   /** drm_mode_getfb: a handle only for the master or root (else 0), made in the caller's file. */
   MODE_GETFB: (f, t, k) => {
