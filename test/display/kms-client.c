@@ -275,7 +275,7 @@ int main(void) {
   vb = (union drm_wait_vblank){ .request = { .type = _DRM_VBLANK_RELATIVE | _DRM_VBLANK_EVENT, .sequence = 1, .signal = 0x5678 } };
   P("wait vblank event %s\n", ename(io(fd, DRM_IOCTL_WAIT_VBLANK, &vb)));
   struct pollfd pf = { .fd = fd, .events = POLLIN };
-  int pn = poll(&pf, 1, 1000);
+  int pn = poll(&pf, 1, 10000);
   P("poll %d revents=%#x\n", pn, pf.revents);
   char small[16];
   P("read short buffer %zd\n", read(fd, small, sizeof small));

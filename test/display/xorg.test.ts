@@ -49,8 +49,10 @@ echo '--- xdpyinfo'; cat /tmp/info
 echo '--- xwd'; xwd -root -display :0 -silent | base64 -w0; echo
 xev -root -event randr -display :0 >/tmp/xev 2>&1 &
 XEV=$!
-sleep 2
-echo '--- resize'; while [ ! -e /tmp/resized ]; do sleep 0.2; done; sleep 2
+# xev is listening once it holds its X connection (a socket); then let it select its events.
+for i in $(seq 300); do ls -l /proc/$XEV/fd 2>/dev/null | grep -q socket && break; sleep 0.2; done; sleep 1
+echo '--- resize'; while [ ! -e /tmp/resized ]; do sleep 0.2; done
+for i in $(seq 300); do grep -q RRScreenChangeNotify /tmp/xev && break; sleep 0.2; done; sleep 0.5
 echo '--- xev'; cat /tmp/xev; kill $XEV
 echo '--- xrandr'; xrandr -display :0
 echo '--- auto'; xrandr -display :0 --output Virtual-1 --auto; echo "status $?"
@@ -217,10 +219,10 @@ test('a resize of the host display is a hotplug: xrandr lists the new preferred 
   assert.match(xr, /Virtual-1 connected primary 1024x768\+0\+0/);
   assert.match(xr, /^ {3}1280x800 +\d+\.\d+ \+$/m, xr);
   assert.match(xr, /^ {3}1024x768 +\d+\.\d+\*/m);
-  assert.match(section('auto'), /status 0/);
-  assert.match(section('xdpyinfo2'), /dimensions: {4}1280x800 pixels/);
+  assert.match(section('auto'), /status 0/, section('auto'));
+  assert.match(section('xdpyinfo2'), /dimensions: {4}1280x800 pixels/, section('xdpyinfo2'));
   // Xorg scanned out a new 1280x800 buffer.
-  assert.deepEqual(sink.sizes.slice(0, 2), ['1024x768', '1280x800']);
+  assert.deepEqual(sink.sizes.slice(0, 2), ['1024x768', '1280x800'], sink.sizes.join());
   assert.equal(sink.rgb(1279, 799).join(), sink.rgb(1275, 795).join());
   // Xorg heard the uevent (modesetting's libudev monitor, group 2) and told RandR clients at
   // once: xev saw the notifications before any client asked for the screen resources.
