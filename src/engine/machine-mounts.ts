@@ -10,6 +10,7 @@ import { registerTtyDevices } from './tty/devices.js';
 import { disassociateCtty } from './tty/jobctl.js';
 import type { Console } from './tty/console.js';
 import { MEM_TOTAL_KB } from './linux/meminfo.js';
+import { registerDrmCard } from './display/drm/card.js';
 
 export async function mountSystem(k: Kernel, devfs: DevFs, console?: Console): Promise<Devpts> {
   const currentTask = () => k.current ?? undefined;
@@ -26,6 +27,11 @@ export async function mountSystem(k: Kernel, devfs: DevFs, console?: Console): P
     version: UTS_VERSION,
     memTotalKb: MEM_TOTAL_KB,
   }));
-  k.vfs.mount('/sys', new SysFs({ dev: allocAnonDev() }));
+  // A display makes /dev/dri/card0 and its sysfs entries (display/drm/card.ts).
+  const card = k.display ? registerDrmCard(k, devfs, k.display) : null;
+  k.vfs.mount('/sys', new SysFs({
+    dev: allocAnonDev(),
+    drm: card ? { modes: () => card.modes.map((m) => m.name), dpms: () => (card.props.get(2) === 3 ? 'Off' : 'On') } : undefined,
+  }));
   return devpts;
 }

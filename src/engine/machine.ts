@@ -9,6 +9,8 @@ import { DevFs } from './fs/devfs.js';
 import { Console, type HostTerminal } from './tty/console.js';
 import { setCtty } from './tty/jobctl.js';
 import { mountSystem } from './machine-mounts.js';
+import { Display } from './display/display.js';
+import './display/drm/card.js';
 import type { Devpts } from './tty/devpts.js';
 import { O_RDWR } from './fs/types.js';
 import type { Process } from './linux/task.js';
@@ -34,6 +36,8 @@ export interface Machine {
 
 export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
   const kernel = new Kernel(o);
+  kernel.display = o.display ? new Display(o.display.width, o.display.height) : null;
+  kernel.drmCard = null;
   // 'force' translates from the first instruction on, so binaryen must be there before it.
   if (o.jit === 'force') await kernel.jit!.ready();
   const vfs = kernel.vfs;

@@ -133,6 +133,18 @@ export class DevFs extends TmpFs {
     return 0;
   }
 
+  /** A symbolic link under /dev ('dri/by-path/platform-webx86-kms-card' -> '../card0'), directories made as needed. */
+  addLink(name: string, target: string): number {
+    const parts = name.split('/').filter(Boolean);
+    const leaf = parts.pop();
+    if (!leaf) return -EINVAL;
+    const dir = this.dirFor(parts);
+    if (typeof dir === 'number') return dir;
+    if (dir.lookup(leaf)) dir.unlink(leaf);
+    const n = dir.symlink(leaf, target, 0, 0);
+    return typeof n === 'number' ? n : 0;
+  }
+
   /** mkdir -p under /dev. */
   addDir(name: string, mode = 0o755): number {
     const d = this.dirFor(name.split('/').filter(Boolean), mode);

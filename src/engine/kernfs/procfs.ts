@@ -389,7 +389,10 @@ export class ProcFs extends SynthFs {
             if (!p || !cur) return -ENOENT;
             const st = await cur.stat();
             const flags = cur.flags | (p.files.cloexec[fd] ? 0o2000000 : 0);
-            return `pos:\t${cur.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t0\nino:\t${st.ino}\n`;
+            // mnt_id: the mount the file lives on, as mountinfo numbers them (libudev's dev_is_devtmpfs
+            // matches the two to see whether /dev is a devtmpfs); files of no mounted file system: 0.
+            const at = this.mountList().map((e) => e.dev).lastIndexOf(st.dev);
+            return `pos:\t${cur.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${at < 0 ? 0 : 21 + at}\nino:\t${st.ino}\n`;
           }, opts);
         }
         // Link permissions follow the open mode (fs/proc/fd.c): r-x for read, -w- for write, user only.

@@ -31,6 +31,13 @@ export interface KernelOptions {
    * only interprets, 'force' translates everything it can at first execution (tests).
    */
   jit?: JitMode;
+  /**
+   * A display of this size (pixels): createMachine makes `kernel.display` and the DRM card
+   * /dev/dri/card0 (display/drm/card.ts, which declares those two Kernel fields: the display
+   * layer sits above the kernel), and the host reads frames from `kernel.display.sink`.
+   * Absent: no display device.
+   */
+  display?: { width: number; height: number };
 }
 
 export interface SpawnOptions {

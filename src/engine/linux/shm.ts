@@ -120,6 +120,25 @@ export function shmMapped(mem: AddressSpace, m: Mapping): void {
   sharers.add(mem);
 }
 
+/**
+ * [start, end) of `mem` is about to be unmapped (munmap, shmdt): the running space's
+ * writes there become the canonical pages first, or the next switch into another space
+ * mapping the same object would bring back older ones.
+ */
+export function shmUnmap(mem: AddressSpace, start: number, end: number): void {
+  if (mem !== current || !sharers.has(mem)) return;
+  for (const m of mem.mappings) {
+    if (!isShared(m) || m.end <= start || m.start >= end) continue;
+    const o = object(m, true)!;
+    const s = Math.max(m.start, start), e = Math.min(m.end, end);
+    for (let a = s, i = (m.offset + (s - m.start)) >>> PAGE_SHIFT; a < e; a += PAGE_SIZE, i++) {
+      let page = o.pages.get(i);
+      if (!page) { page = new Uint8Array(PAGE_SIZE); o.pages.set(i, page); }
+      page.set(mem.u8.subarray(a, a + PAGE_SIZE));
+    }
+  }
+}
+
 /** fork(2): `child` is a copy of `parent`, sharing its shared mappings. */
 export function shmFork(parent: AddressSpace, child: AddressSpace): void {
   if (!sharers.has(parent)) return;
@@ -135,11 +154,30 @@ export function shmFork(parent: AddressSpace, child: AddressSpace): void {
   if (current === parent) copyOut(parent);
 }
 
+/**
+ * Objects whose content outlives every mapping of them (SysV segments: linux/sysv-shm.ts),
+ * by key: told the newest bytes of each page when a space mapping them goes away.
+ */
+const keepers = new Map<string, (page: number, data: Uint8Array) => void>();
+export function shmKeep(dev: number, ino: number, keep: ((page: number, data: Uint8Array) => void) | null): void {
+  if (keep) keepers.set(`${dev}:${ino}`, keep); else keepers.delete(`${dev}:${ino}`);
+}
+
 /** `mem` is about to be released (exit, exec): publish its writes and forget it. */
 export function shmRelease(mem: AddressSpace): void {
   if (!sharers.has(mem)) { if (current === mem) current = null; return; }
   if (current === mem) { if (mem.users <= 1) copyOut(mem); }
   if (mem.users > 1) return;
+  // The canonical pages are now the newest (copied out at this space's last switch, or just now).
+  for (const m of mem.mappings) {
+    const keep = isShared(m) ? keepers.get(keyOf(m)) : undefined;
+    const o = keep && objects.get(keyOf(m));
+    if (!keep || !o) continue;
+    for (let i = m.offset >>> PAGE_SHIFT, a = m.start; a < m.end; a += PAGE_SIZE, i++) {
+      const page = o.pages.get(i);
+      if (page) keep(i, page);
+    }
+  }
   if (current === mem) current = null;
   sharers.delete(mem);
   for (const m of mem.mappings) {

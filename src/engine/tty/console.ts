@@ -3,6 +3,7 @@
  * the Node process's stdio). /dev/console, /dev/tty0 and /dev/tty1 all reach it, and
  * the first process gets it as descriptors 0, 1 and 2.
  */
+import { K_OFF, Vt } from './vt.js';
 import { type File, O_RDWR, type Stat } from '../fs/types.js';
 import type { Kernel } from '../linux/kernel.js';
 import type { Process } from '../linux/task.js';
@@ -34,6 +35,7 @@ export const CONSOLE_NODES: readonly { name: string; rdev: number; perm: number;
 
 export class Console {
   readonly tty: Tty;
+  readonly vt = new Vt();
   private readonly created = Date.now();
 
   constructor(kernel: Kernel, readonly host: HostTerminal, readonly devfsDev = 5) {
@@ -49,7 +51,9 @@ export class Console {
     }, tio);
     const s = host.size();
     this.tty.winsize = { rows: s.rows, cols: s.cols, xpixel: 0, ypixel: 0 };
-    host.onInput((b) => this.tty.input(b));
+    // The console is the machine's virtual terminal (tty/vt.ts); K_OFF keeps keys from it.
+    this.tty.deviceIoctl = (t, req, arg) => this.vt.ioctl(t, req >>> 0, arg);
+    host.onInput((b) => { if (this.vt.kbMode !== K_OFF) this.tty.input(b); });
     host.onResize((sz) => this.tty.setWinsize({ ...this.tty.winsize, rows: sz.rows, cols: sz.cols }));
     host.onEnd?.(() => this.tty.endInput());
   }

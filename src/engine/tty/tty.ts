@@ -51,6 +51,8 @@ export function charDevStat(rdev: number, perm: number, ino: number, dev: number
 }
 
 export class Tty implements JobTty {
+  /** Requests of the device behind the tty (the console's VT ioctls: tty/vt.ts); undefined = not its request. */
+  deviceIoctl?: (t: Task, req: number, arg: number) => number | Promise<number> | undefined;
   termios: Termios;
   readonly ldisc: LineDiscipline;
   winsize: Winsize = { rows: 24, cols: 80, xpixel: 0, ypixel: 0 };
@@ -370,7 +372,7 @@ export class Tty implements JobTty {
         if (!this.session) return -ENOTTY;
         return putU32(t, arg, this.session) ? 0 : -EFAULT;
       default:
-        return -ENOTTY;
+        return this.deviceIoctl?.(t, req, arg) ?? -ENOTTY;
     }
   }
 

@@ -4,8 +4,9 @@
  * RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE — from the machine's NetStack interfaces and
  * routes. Requests that would change the configuration answer EPERM (the VM's network is
  * configured by its backend, not by the guest); other dumps answer empty. Read-only is the
- * documented limit. NETLINK_KOBJECT_UEVENT sockets (udev, Xorg) can be made and bound and
- * stay quiet: no device ever appears. Other netlink protocols: EPROTONOSUPPORT, as a kernel
+ * documented limit. NETLINK_KOBJECT_UEVENT sockets (udev, Xorg) can be made and bound; they
+ * hear the machine's device events (broadcastUevent: the display card's hotplug when the
+ * host display is resized) and nothing else. Other netlink protocols: EPROTONOSUPPORT, as a kernel
  * built without them.
  *
  * Layouts (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h, linux/if_addr.h): every
@@ -62,6 +63,29 @@ let nextIno = 1;
 
 /** Port ids in use per kernel (netlink_autobind: the process id first, then negative numbers). */
 const portIds = new WeakMap<Kernel, Set<number>>();
+/** NETLINK_KOBJECT_UEVENT sockets per kernel, for broadcastUevent. */
+const ueventSockets = new WeakMap<Kernel, Set<NetlinkSocket>>();
+/** uevent multicast groups: the kernel's (1) and udevd's re-broadcast (2, libudev's "udev" monitors). */
+const UEVENT_GROUP_KERNEL = 1, UEVENT_GROUP_UDEV = 2;
+
+/** Who sent a queued message, when it was not the kernel answering a request: recvmsg reports it. */
+interface MsgMeta { groups: number; cred: { pid: number; uid: number; gid: number } }
+const metaOf = new WeakMap<Uint8Array, MsgMeta>();
+
+/**
+ * A kernel uevent (kobject_uevent_env): "ACTION@DEVPATH" then KEY=VALUE strings, each NUL
+ * terminated, multicast to group 1. No udevd runs in the machine, so the machine also does
+ * its part: the same event goes to group-2 subscribers (libudev's "udev" monitors, which
+ * Xorg's modesetting driver opens for hotplug), in the kernel's format, which libudev
+ * accepts from any group when it carries root's credentials (sd-device device-monitor.c).
+ */
+export function broadcastUevent(k: Kernel, action: string, devpath: string, props: Record<string, string>): void {
+  const text = [`${action}@${devpath}`, `ACTION=${action}`, `DEVPATH=${devpath}`, ...Object.entries(props).map(([a, b]) => `${a}=${b}`)];
+  const msg = new TextEncoder().encode(text.join('\0') + '\0');
+  for (const s of ueventSockets.get(k) ?? []) {
+    for (const g of [UEVENT_GROUP_KERNEL, UEVENT_GROUP_UDEV]) if (s.hasGroup(g)) s.deliver(msg.slice(), g);
+  }
+}
 
 /** Builds netlink messages: nlmsghdr, a fixed header, attributes. */
 class MsgBuilder {
@@ -108,6 +132,8 @@ export class NetlinkSocket extends File {
   private rcvBuf = DEFAULT_BUF;
   private sndBuf = DEFAULT_BUF;
   private readonly flagsOpt = new Map<number, number>();
+  /** SO_PASSCRED: recvmsg adds the sender's SCM_CREDENTIALS. */
+  passcred = false;
 
   private constructor(private readonly kernel: Kernel, readonly type: number, readonly protocol: number, nonblock: boolean) {
     super(O_RDWR | (nonblock ? O_NONBLOCK : 0), '');
@@ -117,7 +143,28 @@ export class NetlinkSocket extends File {
   static create(kernel: Kernel, type: number, protocol: number, nonblock: boolean): NetlinkSocket | number {
     if (type !== SOCK_RAW && type !== SOCK_DGRAM) return -ESOCKTNOSUPPORT;
     if (protocol !== NETLINK_ROUTE && protocol !== NETLINK_KOBJECT_UEVENT) return -EPROTONOSUPPORT;
-    return new NetlinkSocket(kernel, type, protocol, nonblock);
+    const s = new NetlinkSocket(kernel, type, protocol, nonblock);
+    if (protocol === NETLINK_KOBJECT_UEVENT) {
+      let set = ueventSockets.get(kernel);
+      if (!set) ueventSockets.set(kernel, set = new Set());
+      set.add(s);
+    }
+    return s;
+  }
+
+  /** Is the socket subscribed to multicast group `g` (bind's nl_groups bit g-1, or NETLINK_ADD_MEMBERSHIP)? */
+  hasGroup(g: number): boolean {
+    return ((this.groups >>> (g - 1)) & 1) === 1 || this.memberships.has(g);
+  }
+  private readonly memberships = new Set<number>();
+
+  /** A multicast message from the kernel (port 0) to group `g`, dropped when the receive buffer is full (ENOBUFS on Linux). */
+  deliver(msg: Uint8Array, g: number): void {
+    const queued = this.queue.reduce((n, m) => n + m.length, 0);
+    if (queued + msg.length > this.rcvBuf) return;
+    metaOf.set(msg, { groups: 1 << (g - 1), cred: { pid: 0, uid: 0, gid: 0 } });
+    this.queue.push(msg);
+    this.waitq.wake();
   }
 
   stat(): Stat {
@@ -194,13 +241,16 @@ export class NetlinkSocket extends File {
         case SO_SNDBUF: case SO_SNDBUFFORCE:
           if (name === SO_SNDBUFFORCE && !privileged) return -EPERM;
           this.sndBuf = Math.max(4608, 2 * Math.min(x >>> 0, name === SO_SNDBUFFORCE ? 0x3fffffff : DEFAULT_BUF)); return 0;
-        case SO_PASSCRED: case SO_TIMESTAMP_OLD: case SO_ATTACH_FILTER: return 0;
+        case SO_PASSCRED: this.passcred = x !== 0; return 0;
+        case SO_TIMESTAMP_OLD: case SO_ATTACH_FILTER: return 0;
       }
       return -ENOPROTOOPT;
     }
     if (level === SOL_NETLINK) {
       switch (name) {
-        case NETLINK_ADD_MEMBERSHIP: case NETLINK_DROP_MEMBERSHIP: case NETLINK_PKTINFO: case NETLINK_NO_ENOBUFS:
+        case NETLINK_ADD_MEMBERSHIP: this.memberships.add(x); return 0;
+        case NETLINK_DROP_MEMBERSHIP: this.memberships.delete(x); return 0;
+        case NETLINK_PKTINFO: case NETLINK_NO_ENOBUFS:
         case NETLINK_LISTEN_ALL_NSID: case NETLINK_CAP_ACK: case NETLINK_EXT_ACK: case NETLINK_GET_STRICT_CHK:
           this.flagsOpt.set(name, x); return 0;
       }
@@ -366,12 +416,15 @@ export class NetlinkSocket extends File {
     return m.done();
   }
 
-  async recv(t: Task, len: number, flags: number): Promise<{ data: Uint8Array; full: number; name: Uint8Array } | number> {
+  async recv(t: Task, len: number, flags: number): Promise<{ data: Uint8Array; full: number; name: Uint8Array; cred?: MsgMeta['cred'] } | number> {
     for (;;) {
       const m = this.queue[0];
       if (m) {
         if (!(flags & MSG_PEEK)) this.queue.shift();
-        return { data: m.subarray(0, len), full: m.length, name: this.peerName() };
+        const meta = metaOf.get(m);
+        const name = this.peerName();
+        if (meta) new DataView(name.buffer).setUint32(8, meta.groups, true);
+        return { data: m.subarray(0, len), full: m.length, name, cred: this.passcred ? meta?.cred ?? { pid: 0, uid: 0, gid: 0 } : undefined };
       }
       if (this.nonblock || flags & MSG_DONTWAIT) return -EAGAIN;
       if ((await waitAny([this.waitq], t.interrupt)) === INTERRUPTED) return -ERESTARTSYS;
@@ -389,6 +442,7 @@ export class NetlinkSocket extends File {
   write(t: Task, data: Uint8Array): number { return this.send(t, data, 0); }
 
   release(): void {
+    ueventSockets.get(this.kernel)?.delete(this);
     if (this.portId) portIds.get(this.kernel)?.delete(this.portId);
   }
 }

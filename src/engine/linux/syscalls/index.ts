@@ -19,12 +19,13 @@ import { epollSyscalls } from './epoll.js';
 import { schedSyscalls } from './sched.js';
 import { xattrSyscalls } from './xattr.js';
 import { socketSyscalls } from './socket.js';
+import { ipcSyscalls } from './ipc.js';
 
 const MODULES: Record<string, SyscallRows> = {
   process: processSyscalls, signal: signalSyscalls, mm: mmSyscalls, misc: miscSyscalls, time: timeSyscalls,
   timers: timersSyscalls, timerfd: timerfdSyscalls, eventfd: eventfdSyscalls, futex: futexSyscalls,
   poll: pollSyscalls, fs: fsSyscalls, epoll: epollSyscalls, sched: schedSyscalls, xattr: xattrSyscalls,
-  socket: socketSyscalls,
+  socket: socketSyscalls, ipc: ipcSyscalls,
 };
 
 /** Handler by system call name. */

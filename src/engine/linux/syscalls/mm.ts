@@ -6,7 +6,7 @@ import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED,
 import { getStruct, putStruct } from '../uaccess.js';
 import { setTls } from './process.js';
 import { addressSpaceRoom } from '../rlimits.js';
-import { SHM_ANON_DEV, newAnonIno, shmMapped } from '../shm.js';
+import { SHM_ANON_DEV, newAnonIno, shmMapped, shmUnmap } from '../shm.js';
 import { readUserDesc, writeUserDesc, isEmptyDesc, GDT_ENTRY_TLS_MIN, LDT_ENTRIES, type UserDesc } from '../../cpu/segments.js';
 import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, ENOSYS } from '../errno.js';
 import { S_IFMT, S_IFREG, S_IFBLK, S_IFCHR } from '../../fs/types.js';
@@ -15,8 +15,10 @@ const MAP_TYPE = 0x0f, MAP_SHARED_VALIDATE = 0x03;
 const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
 const MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9;
 
-/** Optional capability of a File: map device memory itself (framebuffers later). */
-interface Mappable { mmap?(t: Task, addr: number, len: number, prot: number, off: number): number | Promise<number> }
+/** Optional capability of a File: map device memory itself (DRM dumb buffers: display/drm/file.ts). */
+interface Mappable { mmap?(t: Task, addr: number, len: number, prot: number, off: number, flags: number): number | Promise<number> }
+/** Optional capability of a mapping's backing: told before [s, e) of mapping m is unmapped (a dumb buffer keeps its bytes). */
+interface UnmapAware { munmapped?(mem: Task['mem'], m: Mapping, s: number, e: number): void }
 
 const aligned = (a: number) => (a & (PAGE_SIZE - 1)) === 0;
 
@@ -52,7 +54,7 @@ async function mmap(t: Task, addr: number, len: number, prot: number, flags: num
     const st = await file.stat();
     const kind = st.mode & S_IFMT;
     const dev = file as unknown as Mappable;
-    if (dev.mmap) return dev.mmap(t, at, size, prot, off);
+    if (dev.mmap) return dev.mmap(t, at, size, prot, off, flags);
     if (kind !== S_IFREG && kind !== S_IFBLK && kind !== S_IFCHR) return -ENODEV;
     if (kind === S_IFCHR) {
       // /dev/zero: an anonymous mapping.
@@ -90,6 +92,10 @@ async function munmap(t: Task, addr: number, len: number): Promise<number> {
   if (!aligned(addr) || len === 0 || addr + len > t.mem.size) return -EINVAL;
   const end = addr + pageUp(len);
   if (t.mem.mappings.some((m) => m.backing && m.start < end && m.end > addr)) await writeBack(t, addr, end);
+  for (const m of t.mem.mappings) {
+    if (m.start < end && m.end > addr) (m.backing as UnmapAware | undefined)?.munmapped?.(t.mem, m, Math.max(m.start, addr), Math.min(m.end, end));
+  }
+  shmUnmap(t.mem, addr, end);
   t.mem.unmap(addr, len);
   return 0;
 }

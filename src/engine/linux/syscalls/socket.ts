@@ -430,7 +430,7 @@ async function recvCommon(t: Task, s: UnixSocket, len: number, flags: number): P
 }
 
 /** A receive on an inet or netlink socket: the bytes, the datagram's full length and the sender's address as the guest sees it. */
-interface OtherRecv { data: Uint8Array; full: number; name: Uint8Array | null }
+interface OtherRecv { data: Uint8Array; full: number; name: Uint8Array | null; cred?: { pid: number; uid: number; gid: number } }
 
 async function recvOther(t: Task, s: InetSocket | NetlinkSocket, len: number, flags: number): Promise<OtherRecv | number> {
   if (s instanceof NetlinkSocket) return s.recv(t, len, flags);
@@ -557,8 +557,21 @@ async function recvmsg(t: Task, fd: number, mp: number, flags: number): Promise<
     const r = await recvOther(t, s, len, flags & ~MSG_CMSG_CLOEXEC);
     if (typeof r === 'number') return r;
     if (!scatter(t, iovs, r.data)) return -EFAULT;
-    const mflags = r.full > r.data.length && isDatagram(s) ? MSG_TRUNC : 0;
-    if (!putU32(t, mp + 20, 0) || !putU32(t, mp + 24, mflags)) return -EFAULT;
+    let mflags = r.full > r.data.length && isDatagram(s) ? MSG_TRUNC : 0;
+    // Netlink with SO_PASSCRED: the sender's credentials (netlink_recvmsg → scm_recv), the kernel's for its own messages.
+    let used = 0;
+    const cred = r.cred;
+    if (cred && m.control) {
+      if (m.controllen >= 24) {
+        const c = new Uint8Array(24);
+        const cdv = new DataView(c.buffer);
+        cdv.setUint32(0, 24, true); cdv.setInt32(4, SOL_SOCKET, true); cdv.setInt32(8, SCM_CREDENTIALS, true);
+        cdv.setInt32(12, cred.pid, true); cdv.setUint32(16, cred.uid, true); cdv.setUint32(20, cred.gid, true);
+        if (!copyOut(t, m.control, c)) return -EFAULT;
+        used = 24;
+      } else mflags |= MSG_CTRUNC;
+    }
+    if (!putU32(t, mp + 20, used) || !putU32(t, mp + 24, mflags)) return -EFAULT;
     if (m.name && r.name) {
       const e = writeBytes(t, m.name, mp + 4, r.name);
       if (e < 0) return e;

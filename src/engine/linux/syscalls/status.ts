@@ -28,7 +28,7 @@ function rows(names: string[], s: Support, note: string): void {
 
 rows(['socketcall', 'socket', 'socketpair', 'bind', 'connect', 'listen', 'accept4', 'getsockname', 'getpeername',
   'sendto', 'recvfrom', 'shutdown', 'setsockopt', 'getsockopt', 'sendmsg', 'recvmsg'],
-'partial', 'AF_UNIX, AF_INET, AF_INET6 (TCP, UDP, ICMP echo), AF_NETLINK route; no SOCK_RAW, no AF_PACKET');
+'partial', 'AF_UNIX, AF_INET, AF_INET6 (TCP, UDP, ICMP echo), AF_NETLINK route and kobject-uevent (the display hotplug); no SOCK_RAW, no AF_PACKET');
 rows(['mlock', 'munlock', 'mlockall', 'munlockall', 'mlock2'], 'stub', 'guest memory is never paged out');
 rows(['fadvise64', 'fadvise64_64', 'readahead', 'sync_file_range'], 'stub', 'advice only: checks the descriptor, no page cache to act on');
 rows(['ioperm', 'iopl'], 'refused', 'EPERM: no port I/O in user mode');
@@ -41,6 +41,9 @@ rows(['flistxattr', 'listxattr', 'llistxattr'], 'partial', 'always an empty list
 rows(['prctl'], 'partial', 'PR_SET/GET_NAME, PDEATHSIG, DUMPABLE, CHILD_SUBREAPER, NO_NEW_PRIVS, CAPBSET_READ, SET_VMA; others EINVAL');
 rows(['madvise'], 'partial', 'MADV_DONTNEED zeroes anonymous memory; advice without effect is accepted');
 rows(['modify_ldt'], 'partial', 'descriptors are stored and read back; far transfers to LDT code segments are not supported');
+rows(['shmget', 'shmat', 'shmdt'], 'partial', 'System V shared memory: attachments in different processes are kept coherent by copying at task switches (linux/shm.ts), so large segments cost a copy per switch');
+rows(['shmctl'], 'partial', 'IPC_STAT/SET/RMID/INFO, SHM_STAT/INFO/LOCK/UNLOCK; SHM_LOCK is recorded only');
+rows(['ipc'], 'partial', 'SHMAT, SHMDT, SHMGET, SHMCTL (as the direct calls); semaphores and message queues: ENOSYS');
 rows(['setrlimit', 'prlimit64'], 'partial', 'enforced: NPROC, NOFILE, FSIZE, AS, CPU, STACK, CORE; the others are stored and reported only');
 
 export interface SyscallRow {
