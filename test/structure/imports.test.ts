@@ -44,8 +44,6 @@ const MAY_IMPORT: Record<string, string[]> = {
   'engine/display': ['engine/abi', 'engine/time', 'engine/wait', 'engine/mem', 'engine/fs', 'engine/linux'],
   // File systems that show the kernel's state (/proc, /sys): above the kernel, as gVisor's fsimpl/proc.
   'engine/kernfs': ['engine/time', 'engine/fs', 'engine/linux', 'engine/mem', 'engine/cpu', 'engine/wait'],
-  // The display devices (the contract display.ts, the DRM card drm/): device files above the kernel, as tty/.
-  'engine/display': ['engine/time', 'engine/wait', 'engine/fs', 'engine/linux', 'engine/mem'],
   'engine/machine': ['engine/*'],
   'engine/machine-mounts': ['engine/*'],
   // The network above the kernel's socket layer: IP stack, WireGuard, DERP, Tailscale.
