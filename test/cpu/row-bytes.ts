@@ -32,7 +32,7 @@ export function rowEncodings(row: Row, o: { mem: number[]; fill: number; o16: bo
   // x87 escapes: reg 0 (valid in every escape's register form); others: reg 2 (edx) unless a group row.
   const reg = row.reg >= 0 ? row.reg : row.handler.startsWith('x87') ? 0 : 2;
   // mov to/from control and debug registers ignore ModRM.mod: never a memory operand.
-  const regOnly = !row.operands.some((x) => x.method === 'E' || x.method === 'M');
+  const regOnly = !row.operands.some((x) => x.method === 'E' || x.method === 'M' || x.method === 'W' || x.method === 'Q');
   const forms: [string, number[]][] = [];
   if (!row.modrm) forms.push(['', []]);
   else {

@@ -16,8 +16,15 @@ import './ops/move.js';
 import './ops/control.js';
 import './ops/string.js';
 import './fpu-ops.js';
+import './ops/sse-move.js';
+import './ops/sse-int.js';
+import './ops/sse-fp.js';
+import './ops/sse-cvt.js';
+import './ops/sse-state.js';
+import { fillSimd } from './ops/sse-dispatch.js';
 import { NO_REGION, invalidateRegion, type Jit, type JitHost, type JitRegion } from '../jit/jit.js';
 
+fillSimd();
 fillDispatch();
 
 /** Longest block, in instructions: bounds decode work wasted by invalidation. */

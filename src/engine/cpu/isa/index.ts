@@ -9,7 +9,8 @@
  * prefix. For tests: `undefinedFlags` (the flags a mnemonic leaves undefined).
  */
 import { ROWS } from './rows.js';
-import { MAP0F, MAP1, type OpMap, type Row } from './types.js';
+import './rows-simd.js';
+import { MAP0F, MAP1, SIMD_FEATURES, type OpMap, type Row } from './types.js';
 
 export { ROWS };
 export * from './types.js';
@@ -43,8 +44,19 @@ export function rowFor(map: OpMap, op: number, modrm = -1, prefix = 0): Row | un
     if (row.prefix === 0) plain ??= row;
     else if (row.prefix === prefix) return row;
   }
-  return plain;
+  // A SIMD opcode with prefixed forms is selected by its prefix: one without a row is #UD.
+  return prefix !== 0 && PREFIX_SELECTED[map][op] !== 0 ? undefined : plain;
 }
+
+/**
+ * The mandatory prefix of a SIMD instruction from its prefixes (SDM Vol. 2, 2.1.1): the
+ * last F2/F3 if any (`rep`), else 66 (`opsize` 2), else 0.
+ */
+export const simdPrefix = (rep: number, opsize: number): number => (rep !== 0 ? rep : opsize === 2 ? 0x66 : 0);
+
+/** Opcodes with a prefixed SIMD row: their prefix selects the row (see rowFor). */
+export const PREFIX_SELECTED = [new Uint8Array(0), new Uint8Array(256), new Uint8Array(256)];
+for (const row of ROWS) if (row.prefix !== 0 && SIMD_FEATURES.has(row.cpuid)) PREFIX_SELECTED[row.map][row.op] = 1;
 
 /** Every row of an opcode byte (group rows and prefixed forms included). */
 export function rowsOf(map: OpMap, op: number): readonly Row[] {
@@ -58,8 +70,10 @@ export function rowsOf(map: OpMap, op: number): readonly Row[] {
  */
 function formMask(pred: (row: Row) => boolean): Uint16Array[] {
   const out = [new Uint16Array(0), new Uint16Array(256), new Uint16Array(256)];
+  // Prefixed rows count too: the decoder's masks say which ModRM forms some row has; the
+  // SIMD handlers then pick the row by prefix (rowFor) and answer #UD when none matches.
   for (const row of ROWS) {
-    if (row.prefix !== 0 || !pred(row)) continue;
+    if (!pred(row)) continue;
     let m = 0;
     for (let reg = 0; reg < 8; reg++) {
       if (row.reg >= 0 && row.reg !== reg) continue;
