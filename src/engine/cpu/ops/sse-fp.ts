@@ -18,6 +18,8 @@ import {
 
 /** Exception flags gathered over the lanes of one instruction. */
 let acc = 0;
+/** A source was denormal: DE, unless a NaN operand takes precedence (SDM Vol. 1 11.5.2.2: invalid before denormal). */
+let de = 0;
 
 const ADD = 0, SUB = 1, MUL = 2, DIV = 3, SQRT = 4;
 
@@ -25,7 +27,7 @@ const ADD = 0, SUB = 1, MUL = 2, DIV = 3, SQRT = 4;
 function load(f: Fmt, w: number, mx: number): Val {
   const v = f === SINGLE ? dec32(I32[w]) : dec64(I32[w], I32[w + 1]);
   if (v.kind === 'fin' && v.m < 1n << BigInt(f.p - 1)) {
-    if (mx & DAZ) { v.kind = 'zero'; v.m = 0n; } else acc |= DE;
+    if (mx & DAZ) { v.kind = 'zero'; v.m = 0n; } else de = DE;
   }
   return v;
 }
@@ -59,8 +61,16 @@ const inRange = (x: number) => { const a = Math.abs(x); return a >= TWO_M900 && 
  * One lane: I32 at word wa = wa op wb (sqrt: of wb), format f, with MXCSR mx. Flags go to acc.
  */
 function arith(op: number, f: Fmt, wa: number, wb: number, mx: number): void {
+  const outer = acc;
+  acc = 0;
+  arith1(op, f, wa, wb, mx);
+  // Invalid and divide-by-zero take precedence over the denormal operand (SDM Vol. 1 11.5.2).
+  acc = outer | acc | (acc & (IE | ZE) ? 0 : de);
+}
+function arith1(op: number, f: Fmt, wa: number, wb: number, mx: number): void {
+  de = 0;
   const a = op === SQRT ? null : load(f, wa, mx), b = load(f, wb, mx);
-  if ((a !== null && a.kind === 'nan') || b.kind === 'nan') { nanResult(f, wa, a, wa, b, wb); return; }
+  if ((a !== null && a.kind === 'nan') || b.kind === 'nan') { de = 0; nanResult(f, wa, a, wa, b, wb); return; }
   const rc = (mx >> 13) & 3;
   // Fast path: round to nearest, results far from the subnormal and overflow ranges.
   if (rc === 0 && (a === null || a.kind === 'fin') && b.kind === 'fin') {
@@ -136,10 +146,12 @@ function slow(op: number, f: Fmt, w: number, a: Val | null, b: Val, mx: number):
 
 // ---- min / max: the second operand when either is NaN (IE for any NaN) or both are zero ----
 function minmax(max: boolean, f: Fmt, wa: number, wb: number, mx: number): void {
+  de = 0;
   const a = load(f, wa, mx), b = load(f, wb, mx);
   const words = f === SINGLE ? 1 : 2;
   const takeB = () => { for (let k = 0; k < words; k++) I32[wa + k] = I32[wb + k]; if (b.kind === 'zero') put(f, wa, encZero(f, b.neg)); };
   if (a.kind === 'nan' || b.kind === 'nan') { acc |= IE; takeB(); return; }
+  acc |= de;
   const x = num(f, a, wa), y = num(f, b, wb);
   if (max ? x > y : x < y) { if (a.kind === 'zero') put(f, wa, encZero(f, a.neg)); return; }
   takeB();
@@ -148,8 +160,10 @@ function minmax(max: boolean, f: Fmt, wa: number, wb: number, mx: number): void 
 // ---- compares ----
 /** The ordered relation of two lanes: -1 unordered, else 0 less, 1 equal, 2 greater; IE per `signalQ` (QNaN signals too). */
 function relation(f: Fmt, wa: number, wb: number, mx: number, signalQ: boolean): number {
+  de = 0;
   const a = load(f, wa, mx), b = load(f, wb, mx);
   if (a.kind === 'nan' || b.kind === 'nan') { if (signalQ || a.snan || b.snan) acc |= IE; return -1; }
+  acc |= de;
   const x = num(f, a, wa), y = num(f, b, wb);
   return x < y ? 0 : x === y ? 1 : 2;
 }
