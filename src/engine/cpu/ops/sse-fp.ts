@@ -76,13 +76,14 @@ function arith1(op: number, f: Fmt, wa: number, wb: number, mx: number): void {
   if (rc === 0 && (a === null || a.kind === 'fin') && b.kind === 'fin') {
     const x = a === null ? 0 : num(f, a, wa), y = num(f, b, wb);
     if (f === SINGLE) {
-      let r: number, exact: boolean;
-      if (op === ADD || op === SUB) { const yy = op === SUB ? -y : y; const s = x + yy, bb = s - x; const err = (x - (s - bb)) + (yy - bb); r = Math.fround(s); exact = r === s && err === 0; }
-      else if (op === MUL) { const p = x * y; r = Math.fround(p); exact = r === p; }
-      else if (op === DIV) { r = Math.fround(x / y); exact = r * y === x; }
-      else { r = Math.fround(Math.sqrt(y)); exact = r * r === y; }
-      const ar = Math.abs(r);
-      if (ar >= 2 ** -126 && ar < 2 ** 127) { F32[wa] = r; if (!exact) acc |= PE; return; }
+      // pre: the double-precision result before rounding to single (its magnitude decides tininess).
+      let r: number, exact: boolean, pre: number;
+      if (op === ADD || op === SUB) { const yy = op === SUB ? -y : y; const s = x + yy, bb = s - x; const err = (x - (s - bb)) + (yy - bb); r = Math.fround(s); exact = r === s && err === 0; pre = s; }
+      else if (op === MUL) { pre = x * y; r = Math.fround(pre); exact = r === pre; }
+      else if (op === DIV) { pre = x / y; r = Math.fround(pre); exact = r * y === x; }
+      else { pre = Math.sqrt(y); r = Math.fround(pre); exact = r * r === y; }
+      const ap = Math.abs(pre), ar = Math.abs(r);
+      if (ap > 2 ** -126 && ar < 2 ** 127) { F32[wa] = r; if (!exact) acc |= PE; return; }
     } else if (op === ADD || op === SUB || (inRange(x) || op === SQRT) && inRange(y)) {
       let r: number, err: number;
       if (op === ADD || op === SUB) { const yy = op === SUB ? -y : y; r = x + yy; const bb = r - x; err = (x - (r - bb)) + (yy - bb); }
