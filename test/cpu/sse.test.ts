@@ -49,3 +49,7 @@ async function sameAsNative(name: string, skip?: (line: string) => boolean): Pro
 test('SSE/SSE2/SSE3 floating point (arithmetic in every rounding mode and DAZ|FTZ, compares, comis, min/max, sqrt, conversions, packed and horizontal forms) matches native bit for bit, MXCSR flags included', async () => {
   await sameAsNative('fp');
 });
+
+test('SSE2 and MMX integer operations, shifts, shuffles, packs, moves (aligned, unaligned, scalar, half), popcnt and the MMX/x87 aliasing (tag word, TOP, EMMS) match native bit for bit', async () => {
+  await sameAsNative('int');
+});

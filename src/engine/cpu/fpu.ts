@@ -729,7 +729,8 @@ export function mmxSet(c: Cpu, i: number, lo: number, hi: number): void {
   c.fpu.regs[i] = x80ToF64(lo, hi, 0xffff);
   c.fpu.setShadow(i, lo, hi, 0xffff);
 }
-/** EMMS: all tags empty. */
+/** EMMS: all tags empty and TOP 0 (SDM Vol. 1 Table 9-2; measured on the host CPU by test/cpu/sse/int.c). */
 export function emms(c: Cpu): void {
   c.s[FPU_TAG] = 0xffff;
+  c.s[FPU_TOP] = 0;
 }
