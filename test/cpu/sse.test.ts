@@ -53,3 +53,7 @@ test('SSE/SSE2/SSE3 floating point (arithmetic in every rounding mode and DAZ|FT
 test('SSE2 and MMX integer operations, shifts, shuffles, packs, moves (aligned, unaligned, scalar, half), popcnt and the MMX/x87 aliasing (tag word, TOP, EMMS) match native bit for bit', async () => {
   await sameAsNative('int');
 });
+
+test('signal frames carry the SSE state (FXSR magic, MXCSR, XMM) and sigreturn loads the handler\'s changes; unmasked SIMD exceptions are SIGFPE with Linux\'s si_code; misaligned movaps and bad ldmxcsr are SIGSEGV; FXSAVE/FXRSTOR round-trip, all as native', async () => {
+  await sameAsNative('sig');
+});

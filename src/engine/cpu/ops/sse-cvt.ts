@@ -69,29 +69,31 @@ function convert(from: Fmt, to: Fmt, wb: number, w: number, mx: number): void {
 type LaneOp = (mx: number) => void;
 /** A conversion on scratch A/B (see binop), raising the gathered flags before the write-back. */
 function cvt(d: Decoder, row: Row, bytes: number, body: LaneOp): ReturnType<typeof binop> {
-  return binop(d, row, (c) => { acc = 0; body(c.s[MXCSR]); raise(c, acc); }, bytes);
+  const ip = d.start >>> 0;
+  return binop(d, row, (c) => { acc = 0; body(c.s[MXCSR]); raise(c, acc, ip); }, bytes);
 }
 const rcOf = (mx: number) => (mx >> 13) & 3;
 
 // Integer -> float.
 impl('f3 0f 2a', (d) => sc2(d, SINGLE)); impl('f2 0f 2a', (d) => sc2(d, DOUBLE));
 function sc2(d: Decoder, f: Fmt) { // cvtsi2ss/sd xmm, r/m32: low lane only
-  const r = d.reg, src = getRM(rmOperand(d), 2);
+  const r = d.reg, src = getRM(rmOperand(d), 2), ip = d.start >>> 0;
   return (c: Cpu) => {
     const v = src(c);
     getX(c, r, 0);
-    acc = 0; fromInt32(f, v, 0, c.s[MXCSR]); raise(c, acc);
+    acc = 0; fromInt32(f, v, 0, c.s[MXCSR]); raise(c, acc, ip);
     setX(c, r, 0);
   };
 }
 impl('0f 2a', (d) => { // cvtpi2ps xmm, mm/m64: lanes 0-1
+  const ip = d.start >>> 0;
   const r = d.reg, mmx = d.isReg, q = d.rm, ea = mmx ? null : d.ea();
   return (c) => {
     if (ea) readMem(c, ea(c), 8, B32, false); else getM(c, q, B32);
     getX(c, r, 0);
     acc = 0; const mx = c.s[MXCSR];
     fromInt32(SINGLE, I32[B32], 0, mx); fromInt32(SINGLE, I32[B32 + 1], 1, mx);
-    raise(c, acc);
+    raise(c, acc, ip);
     setX(c, r, 0);
   };
 });
@@ -108,13 +110,13 @@ impl('f3 0f e6', (d, row) => cvt(d, row, 8, () => { const a = I32[B32], b = I32[
 
 // Float -> integer.
 function si(d: Decoder, f: Fmt, trunc: boolean) { // cvt(t)ss2si / cvt(t)sd2si r32, xmm/m
-  const set = regSet(2, d.reg), bytes = f === SINGLE ? 4 : 8;
+  const set = regSet(2, d.reg), bytes = f === SINGLE ? 4 : 8, ip = d.start >>> 0;
   const load = d.isReg ? ((q) => (c: Cpu) => getX(c, q, 0))(d.rm) : ((ea) => (c: Cpu) => readMem(c, ea(c), bytes, 0, false))(d.ea());
   return (c: Cpu) => {
     load(c);
     acc = 0; const mx = c.s[MXCSR];
     const v = toInt32(f, 0, mx, trunc ? 3 : rcOf(mx));
-    raise(c, acc);
+    raise(c, acc, ip);
     set(c, v);
   };
 }
@@ -122,14 +124,14 @@ impl('f3 0f 2c', (d) => si(d, SINGLE, true)); impl('f2 0f 2c', (d) => si(d, DOUB
 impl('f3 0f 2d', (d) => si(d, SINGLE, false)); impl('f2 0f 2d', (d) => si(d, DOUBLE, false));
 /** cvt(t)ps2pi / cvt(t)pd2pi mm, xmm/m: two lanes to an MMX register. */
 function pi(d: Decoder, f: Fmt, trunc: boolean) {
-  const r = d.reg, bytes = f === SINGLE ? 8 : 16;
+  const r = d.reg, bytes = f === SINGLE ? 8 : 16, ip = d.start >>> 0;
   const load = d.isReg ? ((q) => (c: Cpu) => getX(c, q, B32))(d.rm) : ((ea) => (c: Cpu) => readMem(c, ea(c), bytes, B32, bytes === 16))(d.ea());
   const step = f === SINGLE ? 1 : 2;
   return (c: Cpu) => {
     load(c);
     acc = 0; const mx = c.s[MXCSR], rc = trunc ? 3 : rcOf(mx);
     const a = toInt32(f, B32, mx, rc), b = toInt32(f, B32 + step, mx, rc);
-    raise(c, acc);
+    raise(c, acc, ip);
     I32[0] = a; I32[1] = b;
     setM(c, r, 0);
   };

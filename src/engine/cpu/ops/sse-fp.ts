@@ -181,12 +181,12 @@ type LaneFn = (f: Fmt, wa: number, wb: number, mx: number) => void;
 function fpOp(d: Decoder, row: Row, lane: LaneFn): ReturnType<typeof binop> {
   const f = /(pd|sd)$/.test(row.mnem) ? DOUBLE : SINGLE;
   const scalar = /s[sd]$/.test(row.mnem);
-  const step = f === SINGLE ? 1 : 2, count = scalar ? 1 : 4 / step;
+  const step = f === SINGLE ? 1 : 2, count = scalar ? 1 : 4 / step, ip = d.start >>> 0;
   return binop(d, row, (c) => {
     acc = 0;
     const mx = c.s[MXCSR];
     for (let i = 0; i < count; i++) lane(f, i * step, B32 + i * step, mx);
-    raise(c, acc);
+    raise(c, acc, ip);
   }, scalar ? step * 4 : 0);
 }
 const ARITH: [string, number][] = [['58', ADD], ['59', MUL], ['5c', SUB], ['5e', DIV], ['51', SQRT]];
@@ -213,14 +213,14 @@ impl(['0f c2', '66 0f c2', 'f3 0f c2', 'f2 0f c2'], (d, row) => {
 impl(['0f 2e', '66 0f 2e', '0f 2f', '66 0f 2f'], (d, row) => {
   const f = row.prefix === 0x66 ? DOUBLE : SINGLE, signalQ = row.op === 0x2f;
   const bytes = f === DOUBLE ? 8 : 4;
-  const r = d.reg;
+  const r = d.reg, ip = d.start >>> 0;
   let load_: (c: Cpu) => void;
   if (d.isReg) { const q = d.rm; load_ = (c) => getX(c, q, B32); } else { const ea = d.ea(); load_ = (c) => { const a = ea(c); for (let k = 0; k < bytes >> 2; k++) I32[B32 + k] = c.mem.read32((a + 4 * k) >>> 0); }; }
   return (c) => {
     load_(c); getX(c, r, 0);
     acc = 0;
     const rel = relation(f, 0, B32, c.s[MXCSR], signalQ);
-    raise(c, acc);
+    raise(c, acc, ip);
     const s = c.s;
     s[LOP] = LOP_NONE;
     s[FLAGS] = (s[FLAGS] & ~0x8d5) | (rel < 0 ? 0x45 : rel === 0 ? 0x1 : rel === 1 ? 0x40 : 0);
@@ -279,7 +279,7 @@ impl(['0f 52', 'f3 0f 52', '0f 53', 'f3 0f 53'], (d, row) => {
 
 // SSE3: horizontal add/subtract and add-subtract.
 impl(['66 0f 7c', 'f2 0f 7c', '66 0f 7d', 'f2 0f 7d'], (d, row) => {
-  const f = row.prefix === 0x66 ? DOUBLE : SINGLE, k = row.op === 0x7c ? ADD : SUB;
+  const f = row.prefix === 0x66 ? DOUBLE : SINGLE, k = row.op === 0x7c ? ADD : SUB, ip = d.start >>> 0;
   return binop(d, row, (c) => {
     acc = 0;
     const mx = c.s[MXCSR];
@@ -294,16 +294,16 @@ impl(['66 0f 7c', 'f2 0f 7c', '66 0f 7d', 'f2 0f 7d'], (d, row) => {
       for (let i = 0; i < 4; i++) { I32[8 + 2 * i] = v[2 * i]; I32[9 + 2 * i] = v[2 * i + 1]; arith(k, f, 8 + 2 * i, 9 + 2 * i, mx); }
       for (let i = 0; i < 4; i++) I32[i] = I32[8 + 2 * i];
     }
-    raise(c, acc);
+    raise(c, acc, ip);
   });
 });
 impl(['66 0f d0', 'f2 0f d0'], (d, row) => {
-  const f = row.prefix === 0x66 ? DOUBLE : SINGLE, step = f === DOUBLE ? 2 : 1;
+  const f = row.prefix === 0x66 ? DOUBLE : SINGLE, step = f === DOUBLE ? 2 : 1, ip = d.start >>> 0;
   return binop(d, row, (c) => {
     acc = 0;
     const mx = c.s[MXCSR];
     for (let i = 0; i < 4 / step; i++) arith(i & 1 ? ADD : SUB, f, i * step, B32 + i * step, mx);
-    raise(c, acc);
+    raise(c, acc, ip);
   });
 });
 

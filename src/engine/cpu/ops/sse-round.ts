@@ -40,16 +40,17 @@ export function bitsF32(b: number): number { I32v[0] = b; return F32v[0]; }
 /**
  * Record exceptions `flags` of one operation in MXCSR. If any of them is unmasked, the
  * instruction faults (#XM, SIGFPE) before writing its destination; the si_code comes from
- * all unmasked flags set in MXCSR, in Linux's order (fpu__exception_code).
+ * all unmasked flags set in MXCSR, in Linux's order (fpu__exception_code); si_addr is the
+ * instruction's address `ip`.
  */
-export function raise(c: Cpu, flags: number): void {
+export function raise(c: Cpu, flags: number, ip: number): void {
   if (flags === 0) return;
   const s = c.s;
   const m = (s[MXCSR] |= flags);
   if (flags & ~(m >> 7) & 0x3f) {
     const err = ~(m >> 7) & m & 0x3f;
     const code = err & IE ? FPE_FLTINV : err & ZE ? FPE_FLTDIV : err & OE ? FPE_FLTOVF : err & (UE | DE) ? FPE_FLTUND : FPE_FLTRES;
-    throw new CpuException(SIGFPE, code, 0, 19);
+    throw new CpuException(SIGFPE, code, ip, 19); // si_addr: the instruction (math_error)
   }
 }
 
