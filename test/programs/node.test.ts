@@ -1,7 +1,7 @@
 /**
  * Debian bookworm's node (nodejs:i386, V8 generating SSE2 code; issue 10) under the engine,
  * compared with native runs of the same unpacked tree through chroot(8): `node -e`, and a
- * script (node/tour.js) using fs, crypto (OpenSSL), zlib, brotli, child_process and V8's
+ * script (node/tour.js) using fs, crypto (OpenSSL), zlib, brotli, child_process, worker_threads and V8's
  * floating point. stdout and exit status must match exactly. V8 writes and rewrites its own
  * machine code all the time, so this is also a self-modifying-code test.
  */
@@ -20,7 +20,7 @@ const FILES = new URL('./node', import.meta.url).pathname;
 
 const CASES: Record<string, string[]> = {
   'node -e console.log': ['/usr/bin/node', '-e', 'console.log(1 + 1, [1.5, 2].map(Math.sqrt), typeof WebAssembly)'],
-  'node script: fs, crypto, zlib, child_process, numbers': ['/usr/bin/node', '/opt/webx86-test/tour.js'],
+  'node script: fs, crypto, zlib, child_process, worker_threads, numbers': ['/usr/bin/node', '/opt/webx86-test/tour.js'],
 };
 
 let root = '';

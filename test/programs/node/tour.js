@@ -39,3 +39,7 @@ console.log('sort', [5, 3, 10, 1].sort(), [5, 3, 10, 1].sort((a, b) => a - b), '
 console.log('date', new Date(86400000 * 365.25 * 30).toISOString(), 'json', JSON.parse('{"k":[1,{"z":null}]}').k[1].z);
 console.log('child', execFileSync('/bin/echo', ['from', 'child']).toString().trim());
 console.log('bigint', (2n ** 100n).toString(), 'regexp', 'a1b22c333'.replace(/\d+/g, (m) => m.length));
+const { Worker } = require('worker_threads');
+const w = new Worker('const { parentPort, workerData } = require("worker_threads"); parentPort.postMessage(workerData.map((x) => x * x).reduce((a, b) => a + b) / 3);', { eval: true, workerData: [1.5, 2, 3] });
+w.on('message', (m) => console.log('worker', m));
+w.on('exit', (code) => console.log('worker exit', code));
