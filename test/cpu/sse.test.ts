@@ -16,7 +16,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const SRC = join(here, 'sse');
 const FLAGS = ['-m32', '-static', '-O0', '-msse3', '-fno-pie', '-no-pie', '-Wall'];
 
-const build = (name: string): string => buildC(join(SRC, `${name}.c`), [], FLAGS, 'sse-');
+const build = (name: string, extra: string[] = []): string => buildC(join(SRC, `${name}.c`), extra, FLAGS, 'sse-');
 
 /** The native run's output and status. */
 function native(bin: string): { out: string; status: number } {
@@ -35,8 +35,8 @@ function compare(want: string, got: string, skip: (line: string) => boolean = ()
   assert.equal(bad.length, 0, `${bad.length}+ mismatches (of ${a.length} lines):\n${bad.join('\n')}`);
 }
 
-async function sameAsNative(name: string, skip?: (line: string) => boolean): Promise<void> {
-  const bin = build(name);
+async function sameAsNative(name: string, skip?: (line: string) => boolean, extra: string[] = []): Promise<void> {
+  const bin = build(name, extra);
   const n = native(bin);
   assert.equal(n.status, 0, `native ${name} failed`);
   for (const jit of JIT_MODES) {
@@ -56,4 +56,8 @@ test('SSE2 and MMX integer operations, shifts, shuffles, packs, moves (aligned, 
 
 test('signal frames carry the SSE state (FXSR magic, MXCSR, XMM) and sigreturn loads the handler\'s changes; unmasked SIMD exceptions are SIGFPE with Linux\'s si_code; misaligned movaps and bad ldmxcsr are SIGSEGV; FXSAVE/FXRSTOR round-trip, all as native', async () => {
   await sameAsNative('sig');
+});
+
+test('SSSE3 (0F 38/0F 3A maps: pshufb, phadd/phsub, pmaddubsw, psign, pmulhrsw, pabs, palignr at every shift class), MMX and XMM forms, matches native', async () => {
+  await sameAsNative('ssse3', undefined, ['-mssse3']);
 });

@@ -15,7 +15,7 @@ import { hex, r, type Extra } from './rows.js';
 import type { Feature } from './types.js';
 
 const x = (key: string, mnem: string, args: string, cpuid: Feature, extra: Extra & { flags?: string } = {}): void => {
-  const op = /(?:0f )([0-9a-f]{2})/.exec(key)![1];
+  const op = /0f ((?:38 |3a )?[0-9a-f]{2})/.exec(key)![1];
   r(key, mnem, args, extra.flags ?? '', `sse ${op}`, { cpuid, ...extra });
 };
 
@@ -135,3 +135,15 @@ x('66 0f e6', 'cvttpd2dq', 'Vdq,Wpd', 'sse2'); x('f2 0f e6', 'cvtpd2dq', 'Vdq,Wp
 x('0f e7 m', 'movntq', 'Mq,Pq', 'sse'); x('66 0f e7 m', 'movntdq', 'Mdq,Vdq', 'sse2');
 x('f2 0f f0 m', 'lddqu', 'Vdq,Mdq', 'sse3');
 x('0f f7 r', 'maskmovq', 'Pq,Nq', 'sse'); x('66 0f f7 r', 'maskmovdqu', 'Vdq,Udq', 'sse2');
+
+// ---- SSSE3: 0F 38 00-1E and 0F 3A 0F (SDM Tables A-4, A-5), MMX and 66 forms ----
+const SSSE3: [number, string][] = [
+  [0x00, 'pshufb'], [0x01, 'phaddw'], [0x02, 'phaddd'], [0x03, 'phaddsw'], [0x04, 'pmaddubsw'], [0x05, 'phsubw'],
+  [0x06, 'phsubd'], [0x07, 'phsubsw'], [0x08, 'psignb'], [0x09, 'psignw'], [0x0a, 'psignd'], [0x0b, 'pmulhrsw'],
+  [0x1c, 'pabsb'], [0x1d, 'pabsw'], [0x1e, 'pabsd'],
+];
+for (const [op, mnem] of SSSE3) {
+  x(`0f 38 ${hex(op)}`, mnem, 'Pq,Qq', 'ssse3');
+  x(`66 0f 38 ${hex(op)}`, mnem, 'Vdq,Wdq', 'ssse3');
+}
+x('0f 3a 0f', 'palignr', 'Pq,Qq,Ib', 'ssse3'); x('66 0f 3a 0f', 'palignr', 'Vdq,Wdq,Ib', 'ssse3');

@@ -20,7 +20,7 @@
  *   none), cpuid (types.ts Feature, default none), note.
  */
 import {
-  FL_AF, FL_CF, FL_DF, FL_OF, FL_PF, FL_SF, FL_ZF, MAP0F, MAP1, type Feature, type Flow, type Operand, type Row,
+  FL_AF, FL_CF, FL_DF, FL_OF, FL_PF, FL_SF, FL_ZF, MAP0F, MAP0F38, MAP0F3A, MAP1, type Feature, type Flow, type Operand, type Row,
 } from './types.js';
 
 const LETTER: Record<string, number> = { O: FL_OF, S: FL_SF, Z: FL_ZF, A: FL_AF, P: FL_PF, C: FL_CF, D: FL_DF };
@@ -76,12 +76,12 @@ export function r(key: string, mnem: string, args: string, flags: string, handle
     key = `${x87[1]}/${(modrm >> 3) & 7} r`;
     x.rm = modrm & 7;
   }
-  const m = /^(?:(66|f2|f3) )?(0f )?([0-9a-f]{2})(?:\/([0-7]))?(?: ([mr]))?$/.exec(key);
+  const m = /^(?:(66|f2|f3) )?(0f (?:38 |3a )?)?([0-9a-f]{2})(?:\/([0-7]))?(?: ([mr]))?$/.exec(key);
   if (!m) throw new Error(`isa: bad key ${key}`);
   const operands = parseArgs(args);
   const reg = m[4] === undefined ? -1 : Number(m[4]);
   ROWS.push({
-    mnem, map: m[2] ? MAP0F : MAP1, op: parseInt(m[3], 16), reg, rm: x.rm ?? -1, mod: m[5] === 'm' ? 'mem' : m[5] === 'r' ? 'reg' : 'any',
+    mnem, map: m[2] === '0f 38 ' ? MAP0F38 : m[2] === '0f 3a ' ? MAP0F3A : m[2] ? MAP0F : MAP1, op: parseInt(m[3], 16), reg, rm: x.rm ?? -1, mod: m[5] === 'm' ? 'mem' : m[5] === 'r' ? 'reg' : 'any',
     prefix: m[1] ? parseInt(m[1], 16) : 0,
     modrm: x.modrm ?? (reg >= 0 || m[5] !== undefined || operands.some((o) => MODRM_METHODS.has(o.method))),
     operands, args, ...parseFlags(flags), lock: x.lock ?? false, flow: x.flow ?? 'none', cpuid: x.cpuid ?? 'none', handler,

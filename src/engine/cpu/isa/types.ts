@@ -5,9 +5,15 @@
  * translator and the tests read these rows instead of keeping their own copies of the facts.
  */
 
-/** Opcode map: the one-byte map, or the two-byte map after 0F (SDM Tables ). */
-export const MAP1 = 1, MAP0F = 2;
-export type OpMap = typeof MAP1 | typeof MAP0F;
+/**
+ * Opcode map: the one-byte map, the two-byte map after 0F, and the three-byte maps after
+ * 0F 38 and 0F 3A (SDM Tables A-2, A-3, A-4, A-5).
+ */
+export const MAP1 = 1, MAP0F = 2, MAP0F38 = 3, MAP0F3A = 4;
+export type OpMap = typeof MAP1 | typeof MAP0F | typeof MAP0F38 | typeof MAP0F3A;
+/** Every map, and the opcode bytes that introduce each (for keys and encodings). */
+export const MAPS: readonly OpMap[] = [MAP1, MAP0F, MAP0F38, MAP0F3A];
+export const MAP_BYTES: Record<OpMap, number[]> = { [MAP1]: [], [MAP0F]: [0x0f], [MAP0F38]: [0x0f, 0x38], [MAP0F3A]: [0x0f, 0x3a] };
 
 // EFLAGS bits a row can read or write (same values as cpu/state.ts).
 export const FL_CF = 0x001, FL_PF = 0x004, FL_AF = 0x010, FL_ZF = 0x040, FL_SF = 0x080;

@@ -11,7 +11,7 @@
  */
 import { CpuException, type Cpu, type Op } from '../cpu.js';
 import type { Decoder } from '../decoder.js';
-import { MAP0F, rowFor, rowsOf, simdPrefix, type Row } from '../isa/index.js';
+import { MAP0F, MAP0F38, MAP0F3A, MAP_BYTES, rowFor, rowsOf, simdPrefix, type Row } from '../isa/index.js';
 import { MXCSR_OFFSET, XMM_OFFSET } from '../state.js';
 import { mmxGet, mmxSet } from '../fpu.js';
 import { def } from './table.js';
@@ -45,7 +45,7 @@ export type Build = (d: Decoder, row: Row) => Op;
 const IMPL = new Map<string, Build>();
 /** A row's key as rows-simd.ts writes it: "66 0f 73/3 r". */
 export const simdKey = (row: Row): string =>
-  `${row.prefix ? hex(row.prefix) + ' ' : ''}0f ${hex(row.op)}${row.reg >= 0 ? '/' + row.reg : ''}${row.mod === 'mem' ? ' m' : row.mod === 'reg' ? ' r' : ''}`;
+  `${row.prefix ? hex(row.prefix) + ' ' : ''}${MAP_BYTES[row.map].map((b) => hex(b) + ' ').join('')}${hex(row.op)}${row.reg >= 0 ? '/' + row.reg : ''}${row.mod === 'mem' ? ' m' : row.mod === 'reg' ? ' r' : ''}`;
 /** Register the implementation of the row(s) with these keys. */
 export function impl(keys: string | string[], b: Build): void {
   for (const k of typeof keys === 'string' ? [keys] : keys) {
@@ -56,8 +56,8 @@ export function impl(keys: string | string[], b: Build): void {
 
 /** Define the `sse <op>` handlers and check that every SIMD row has an implementation (called once, after the ops modules load). */
 export function fillSimd(): void {
-  for (let op = 0; op < 256; op++) {
-    const rows = rowsOf(MAP0F, op);
+  for (const map of [MAP0F, MAP0F38, MAP0F3A] as const) for (let op = 0; op < 256; op++) {
+    const rows = rowsOf(map, op);
     if (rows.length === 0 || !rows[0].handler.startsWith('sse ')) continue;
     for (const row of rows) if (!IMPL.has(simdKey(row))) throw new Error(`simd: row ${simdKey(row)} ${row.mnem} has no implementation`);
     const hasModrm = rows[0].modrm;
@@ -65,7 +65,7 @@ export function fillSimd(): void {
       const prefix = simdPrefix(d.rep, d.opsize);
       let modrm = -1;
       if (hasModrm) { d.modrm(); modrm = (d.mod << 6) | (d.reg << 3) | d.rm; }
-      const row = rowFor(MAP0F, o, modrm, prefix);
+      const row = rowFor(map, o, modrm, prefix);
       if (row === undefined) return ud(d);
       return IMPL.get(simdKey(row))!(d, row);
     });

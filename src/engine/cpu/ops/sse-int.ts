@@ -241,3 +241,37 @@ impl('f3 0f b8', (d) => {
     s[FLAGS] = (s[FLAGS] & ~0x8d5) | (k === 0 ? ZF : 0);
   };
 });
+
+// ---- SSSE3 (0F 38 xx, 0F 3A 0F): MMX and 66 forms ----
+/** Horizontal pairs: result lanes are f(A[2i], A[2i+1]) for the first half, then the same over B. */
+const horiz = (size: 2 | 4, f: (a: number, b: number) => number): F => (_c, n) => {
+  const v = size === 2 ? I16 : I32, lanes = n / size, b = size === 2 ? B16 : B32;
+  const t: number[] = [];
+  for (let i = 0; i < lanes; i += 2) t.push(f(v[i], v[i + 1]));
+  for (let i = 0; i < lanes; i += 2) t.push(f(v[b + i], v[b + i + 1]));
+  for (let i = 0; i < lanes; i++) v[i] = t[i];
+};
+const SSSE3: Record<string, F> = {
+  pshufb: (_c, n) => {
+    const t = new Uint8Array(n);
+    for (let i = 0; i < n; i++) { const k = U8[B8 + i]; t[i] = k & 0x80 ? 0 : U8[k & (n - 1)]; }
+    U8.set(t, 0);
+  },
+  phaddw: horiz(2, (a, b) => a + b), phaddd: horiz(4, (a, b) => (a + b) | 0), phaddsw: horiz(2, (a, b) => sat16(a + b)),
+  phsubw: horiz(2, (a, b) => a - b), phsubd: horiz(4, (a, b) => (a - b) | 0), phsubsw: horiz(2, (a, b) => sat16(a - b)),
+  pmaddubsw: (_c, n) => { for (let i = 0; i < n >> 1; i++) I16[i] = sat16(U8[2 * i] * I8[B8 + 2 * i] + U8[2 * i + 1] * I8[B8 + 2 * i + 1]); },
+  psignb: lanes8((a, b) => (b < 0 ? -a : b === 0 ? 0 : a), true),
+  psignw: lanes16((a, b) => (b < 0 ? -a : b === 0 ? 0 : a), true),
+  psignd: lanes32((a, b) => (b < 0 ? -a | 0 : b === 0 ? 0 : a)),
+  pmulhrsw: lanes16((a, b) => (((a * b) >> 14) + 1) >> 1, true),
+  pabsb: lanes8((_a, b) => Math.abs(b), true), pabsw: lanes16((_a, b) => Math.abs(b), true), pabsd: lanes32((_a, b) => Math.abs(b) | 0),
+};
+for (const row of ROWS) {
+  const f = SSSE3[row.mnem];
+  if (f !== undefined && row.handler.startsWith('sse ')) impl(simdKey(row), (d, r) => binop(d, r, f));
+}
+impl(['0f 3a 0f', '66 0f 3a 0f'], (d, row) => withImm(d, row, (imm) => (_c, n) => { // palignr: (dst:src) >> imm bytes
+  const t = new Uint8Array(n);
+  for (let i = 0; i < n; i++) { const j = i + imm; t[i] = j < n ? U8[B8 + j] : j < 2 * n ? U8[j - n] : 0; }
+  U8.set(t, 0);
+}));
