@@ -61,3 +61,7 @@ test('signal frames carry the SSE state (FXSR magic, MXCSR, XMM) and sigreturn l
 test('SSSE3 (0F 38/0F 3A maps: pshufb, phadd/phsub, pmaddubsw, psign, pmulhrsw, pabs, palignr at every shift class), MMX and XMM forms, matches native', async () => {
   await sameAsNative('ssse3', undefined, ['-mssse3']);
 });
+
+test('SSE4.1/SSE4.2 rows (blends, ptest, pmovsx/zx from registers and memory, 64-bit compares, min/max, pmulld/pmuldq, phminposuw, mpsadbw, inserts/extracts, round* in every mode with MXCSR, crc32) match native', async () => {
+  await sameAsNative('sse41', undefined, ['-msse4.2']);
+});

@@ -21,6 +21,7 @@ import './ops/sse-int.js';
 import './ops/sse-fp.js';
 import './ops/sse-cvt.js';
 import './ops/sse-state.js';
+import './ops/sse4.js';
 import { fillSimd } from './ops/sse-dispatch.js';
 import { NO_REGION, invalidateRegion, type Jit, type JitHost, type JitRegion } from '../jit/jit.js';
 

@@ -10,6 +10,7 @@
  */
 import { ROWS } from './rows.js';
 import './rows-simd.js';
+import './rows-sse4.js';
 import { MAP0F, MAP1, MAPS, MAP_BYTES, SIMD_FEATURES, type OpMap, type Row } from './types.js';
 
 export { ROWS };

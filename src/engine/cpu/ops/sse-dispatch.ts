@@ -78,13 +78,14 @@ export function gpFault(): never {
   throw new CpuException(SIGSEGV, SI_KERNEL, 0, 13);
 }
 /**
- * Read n bytes (4, 8 or 16) at a into the scratch at word index w. A misaligned
+ * Read n bytes (2, 4, 8 or 16) at a into the scratch at word index w. A misaligned
  * `aligned` access is #GP. A read that crosses into an unreadable page faults there
  * before anything is read.
  */
 export function readMem(c: Cpu, a: number, n: number, w: number, aligned: boolean): void {
   if (aligned && a & 15) gpFault();
   const mem = c.mem;
+  if (n === 2) { I32[w] = mem.read16(a); return; } // pmovsxbq/pmovzxbq m16
   if (((a & 0xfff) + n) > 0x1000) mem.read8(((a + n - 1) & ~0xfff) >>> 0);
   for (let k = 0; k < n >> 2; k++) I32[w + k] = mem.read32((a + k * 4) >>> 0);
 }
