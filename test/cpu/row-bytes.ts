@@ -3,7 +3,7 @@
  * ModRM form the row has, with immediates of the row's operand sizes, for tests that feed
  * every row to objdump, to our decoder or to the real CPU.
  */
-import { MAP0F, type Row } from '../../src/engine/cpu/isa/index.js';
+import { MAP_BYTES, type Row } from '../../src/engine/cpu/isa/index.js';
 
 export interface Encoding {
   /** 'reg' or 'mem' (ModRM forms), '' without ModRM; ' o16' appended with a 66 prefix. */
@@ -28,11 +28,11 @@ function immBytes(o: Row['operands'][number], opsize: number): number {
  */
 export function rowEncodings(row: Row, o: { mem: number[]; fill: number; o16: boolean }): Encoding[] {
   const out: Encoding[] = [];
-  const head = [...(row.prefix ? [row.prefix] : []), ...(row.map === MAP0F ? [0x0f] : []), row.op];
+  const head = [...(row.prefix ? [row.prefix] : []), ...MAP_BYTES[row.map], row.op];
   // x87 escapes: reg 0 (valid in every escape's register form); others: reg 2 (edx) unless a group row.
   const reg = row.reg >= 0 ? row.reg : row.handler.startsWith('x87') ? 0 : 2;
   // mov to/from control and debug registers ignore ModRM.mod: never a memory operand.
-  const regOnly = !row.operands.some((x) => x.method === 'E' || x.method === 'M');
+  const regOnly = !row.operands.some((x) => x.method === 'E' || x.method === 'M' || x.method === 'W' || x.method === 'Q');
   const forms: [string, number[]][] = [];
   if (!row.modrm) forms.push(['', []]);
   else {
@@ -53,4 +53,4 @@ export function rowEncodings(row: Row, o: { mem: number[]; fill: number; o16: bo
 export const hex = (n: number): string => n.toString(16).padStart(2, '0');
 /** A row's opcode as the SDM writes it: "0f ba/5". */
 export const rowKey = (row: Row): string =>
-  `${row.prefix ? hex(row.prefix) + ' ' : ''}${row.map === MAP0F ? '0f ' : ''}${hex(row.op)}${row.reg >= 0 ? '/' + row.reg : ''}`;
+  `${row.prefix ? hex(row.prefix) + ' ' : ''}${MAP_BYTES[row.map].map((b) => hex(b) + ' ').join('')}${hex(row.op)}${row.reg >= 0 ? '/' + row.reg : ''}`;

@@ -1,5 +1,5 @@
 import type { AddressSpace } from '../mem/address-space.js';
-import { EIP, FLAGS, FLAGS_FIXED, SEL, STATE_BYTES } from './state.js';
+import { EIP, FLAGS, FLAGS_FIXED, MXCSR_OFFSET, SEL, STATE_BYTES } from './state.js';
 import { Fpu } from './fpu.js';
 import { Descriptors } from './segments.js';
 
@@ -60,6 +60,8 @@ export class Cpu {
     if (this.s[FLAGS] === 0) {
       this.s[FLAGS] = FLAGS_FIXED;
       this.fpu.reset();
+      // MXCSR at reset and exec: all exceptions masked, round to nearest (SDM Vol. 1 10.2.3); XMM registers start zero.
+      this.s[MXCSR_OFFSET / 4] = 0x1f80;
     }
   }
 

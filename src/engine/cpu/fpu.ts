@@ -702,3 +702,35 @@ export function frstor(c: Cpu, addr: number): void {
   for (let i = 0; i < 108; i++) buf[i] = c.mem.read8((addr + i) >>> 0);
   frstorFrom(c, buf, 0);
 }
+
+// ---- MMX aliasing (shared with the x87 work) ----
+// MMi is the 64-bit significand of physical register Ri (SDM Vol. 1, 9.5 "Compatibility
+// with x87 FPU architecture"). Every MMX instruction but EMMS sets TOP to 0 and all tags
+// to valid (00); a write stores the value as the significand with sign/exponent 0xFFFF.
+// Here registers are float64 with an exact 80-bit shadow: the shadow carries the bits.
+
+/** MMX entry: TOP = 0, all registers valid. */
+function mmxEnter(c: Cpu): void {
+  const s = c.s;
+  s[FPU_TOP] = 0;
+  s[FPU_TAG] = 0;
+}
+/** Read MMi into out[0] (low dword) and out[1] (high dword). */
+export function mmxGet(c: Cpu, i: number, out: Int32Array): void {
+  mmxEnter(c);
+  const s = c.s;
+  if (s[FPU_XVALID] & (1 << i)) { out[0] = s[FPU_X80 + i * 3]; out[1] = s[FPU_X80 + i * 3 + 1]; return; }
+  const [lo, hi] = f64ToX80(c.fpu.regs[i]);
+  out[0] = lo; out[1] = hi;
+}
+/** Write MMi (exponent field 0xFFFF, sign set, as the CPU stores it). */
+export function mmxSet(c: Cpu, i: number, lo: number, hi: number): void {
+  mmxEnter(c);
+  c.fpu.regs[i] = x80ToF64(lo, hi, 0xffff);
+  c.fpu.setShadow(i, lo, hi, 0xffff);
+}
+/** EMMS: all tags empty and TOP 0 (SDM Vol. 1 Table 9-2; measured on the host CPU by test/cpu/sse/int.c). */
+export function emms(c: Cpu): void {
+  c.s[FPU_TAG] = 0xffff;
+  c.s[FPU_TOP] = 0;
+}

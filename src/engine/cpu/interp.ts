@@ -8,16 +8,24 @@ import { CpuException, EXIT_BUDGET, EXIT_FAULT, type Cpu, type Op } from './cpu.
 import { Decoder, type Handler, FUSE_CMP_RI, FUSE_CMP_RR, FUSE_TEST_RI, FUSE_TEST_RR, JMP_ALWAYS, LengthError } from './decoder.js';
 import { K_LOGIC, K_SUB, LOP_NONE, cond } from './flags.js';
 import { EIP, ES, CS, SS, DS, FS, GS, FLAGS, LA, LB, LOP, LRES, ZF } from './state.js';
-import { OPS1, OPS2, fillDispatch } from './ops/table.js';
+import { OPS1, OPS2, OPS38, OPS3A, fillDispatch } from './ops/table.js';
 import { ud, SIGSEGV, SI_KERNEL } from './ops/faults.js';
-import { BY_MODRM, ENDS, HAS_MODRM, LOCKABLE, MAP0F, MAP1, VALID, formBit, type OpMap } from './isa/index.js';
+import { BY_MODRM, ENDS, HAS_MODRM, LOCKABLE, MAP0F, MAP0F38, MAP0F3A, MAP1, VALID, formBit, type OpMap } from './isa/index.js';
 import './ops/arith.js';
 import './ops/move.js';
 import './ops/control.js';
 import './ops/string.js';
 import './fpu-ops.js';
+import './ops/sse-move.js';
+import './ops/sse-int.js';
+import './ops/sse-fp.js';
+import './ops/sse-cvt.js';
+import './ops/sse-state.js';
+import './ops/sse4.js';
+import { fillSimd } from './ops/sse-dispatch.js';
 import { REFUSED, invalidate, type CodeHost, type Tier, type Translation } from './tier.js';
 
+fillSimd();
 fillDispatch();
 
 /** Longest block, in instructions: bounds decode work wasted by invalidation. */
@@ -353,7 +361,13 @@ export function decodeOne(d: Decoder): Op {
       case 0xf0: d.lock = true; continue;
       case 0xf2: case 0xf3: d.rep = b; continue;
       case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65: d.seg = SEG_PREFIX[b]; continue;
-      case 0x0f: return dispatch2(d, d.u8());
+      case 0x0f: {
+        const b2 = d.u8();
+        // 0F 38 and 0F 3A introduce the three-byte maps (SDM Tables A-4, A-5).
+        if (b2 === 0x38) return dispatch38(d, d.u8());
+        if (b2 === 0x3a) return dispatch3a(d, d.u8());
+        return dispatch2(d, b2);
+      }
       default: return dispatch1(d, b);
     }
   }
@@ -395,6 +409,7 @@ function makeDispatch(map: OpMap, table: (Handler | undefined)[]): (d: Decoder, 
   };
 }
 const dispatch1 = makeDispatch(MAP1, OPS1), dispatch2 = makeDispatch(MAP0F, OPS2);
+const dispatch38 = makeDispatch(MAP0F38, OPS38), dispatch3a = makeDispatch(MAP0F3A, OPS3A);
 
 const caches = new WeakMap<AddressSpace, CodeCache>();
 export function codeCache(mem: AddressSpace): CodeCache {

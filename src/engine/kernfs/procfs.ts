@@ -29,7 +29,7 @@ export const CPU_INFO = {
   stepping: CPU_ID.stepping,
   cpuidLevel: CPU_ID.maxLeaf,
   mhz: 2000,
-  flags: ['fpu', 'tsc', 'cx8', 'cmov'],
+  flags: ['fpu', 'tsc', 'cx8', 'cmov', 'clflush', 'mmx', 'fxsr', 'sse', 'sse2', 'popcnt'],
 };
 
 export interface MountEntry { source: string; target: string; fstype: string; options: string; dev?: number }

@@ -9,7 +9,8 @@ import { getFlags } from '../cpu/flags.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, EIP, ESI, ESP, FLAGS, ES, CS, SS, DS, FS, GS, SEGBASE } from '../cpu/state.js';
 import { setFlagsUser } from '../cpu/ops/move.js';
 import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, ESRCH, EINTR } from './errno.js';
-import { fpuSaveArea, fpuRestoreArea, FP_AREA_SIZE } from './fpstate.js';
+import { fpuSaveArea, fpuRestoreArea, fpStateAddr, FP_AREA_SIZE } from './fpstate.js';
+import { resetSimd } from '../cpu/ops/sse-dispatch.js';
 import { USER32_CS, USER_DS } from '../cpu/segments.js';
 import { addressSpaceRoom } from './rlimits.js';
 
@@ -209,7 +210,7 @@ export class Signals {
     const stackFlags = t.altstack.flags === SS_DISABLE ? SS_DISABLE
       : sp > t.altstack.sp && sp <= t.altstack.sp + t.altstack.size ? SS_ONSTACK : 0;
     if (onAlt) sp = (t.altstack.sp + t.altstack.size) >>> 0;
-    const fpAddr = ((sp - FP_AREA_SIZE) & ~63) >>> 0;
+    const fpAddr = fpStateAddr(sp);
     const frameSize = rt ? 268 : 728;
     const frame = ((((fpAddr - frameSize) & ~15) >>> 0) - 4) >>> 0;
     const oldMask = t.savedMask ?? t.sigmask;
@@ -257,7 +258,9 @@ export class Signals {
     s[ECX] = rt ? frame + 144 : 0;
     s[FLAGS] = getFlags(c) & ~(0x100 | 0x400); // TF and DF cleared for the handler
     c.setSelector(DS, USER_DS); c.setSelector(ES, USER_DS); c.setSelector(SS, USER_DS); c.setSelector(CS, USER32_CS);
+    // The handler starts with the FPU/SSE state as after init (fpu__clear_user_states): MXCSR 0x1F80, XMM zero.
     c.fpu.reset();
+    resetSimd(c);
     if (onAlt && t.altstack.flags & SS_AUTODISARM) t.altstack = { sp: 0, size: 0, flags: SS_DISABLE };
     let m = t.sigmask | mask;
     if (!(flags & SA_NODEFER)) m |= sigbit(info.signo);

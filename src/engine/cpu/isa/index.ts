@@ -9,14 +9,16 @@
  * prefix. For tests: `undefinedFlags` (the flags a mnemonic leaves undefined).
  */
 import { ROWS } from './rows.js';
-import { MAP0F, MAP1, type OpMap, type Row } from './types.js';
+import './rows-simd.js';
+import './rows-sse4.js';
+import { MAP0F, MAP1, MAPS, MAP_BYTES, SIMD_FEATURES, type OpMap, type Row } from './types.js';
 
 export { ROWS };
 export * from './types.js';
 
 /** All rows of one opcode (every group member, every mandatory-prefix form), in table order. */
-const BY_OP: Row[][][] = [[], [], []];
-for (const m of [MAP1, MAP0F]) for (let op = 0; op < 256; op++) BY_OP[m][op] = [];
+const BY_OP: Row[][][] = [[], [], [], [], []];
+for (const m of MAPS) for (let op = 0; op < 256; op++) BY_OP[m][op] = [];
 for (const row of ROWS) BY_OP[row.map][row.op].push(row);
 
 /** Whether `row` covers ModRM byte `modrm` (-1: no ModRM, or not known yet). */
@@ -43,8 +45,19 @@ export function rowFor(map: OpMap, op: number, modrm = -1, prefix = 0): Row | un
     if (row.prefix === 0) plain ??= row;
     else if (row.prefix === prefix) return row;
   }
-  return plain;
+  // A SIMD opcode with prefixed forms is selected by its prefix: one without a row is #UD.
+  return prefix !== 0 && PREFIX_SELECTED[map][op] !== 0 ? undefined : plain;
 }
+
+/**
+ * The mandatory prefix of a SIMD instruction from its prefixes (SDM Vol. 2, 2.1.1): the
+ * last F2/F3 if any (`rep`), else 66 (`opsize` 2), else 0.
+ */
+export const simdPrefix = (rep: number, opsize: number): number => (rep !== 0 ? rep : opsize === 2 ? 0x66 : 0);
+
+/** Opcodes with a prefixed SIMD row: their prefix selects the row (see rowFor). */
+export const PREFIX_SELECTED = [new Uint8Array(0), ...MAPS.map(() => new Uint8Array(256))];
+for (const row of ROWS) if (row.prefix !== 0 && SIMD_FEATURES.has(row.cpuid)) PREFIX_SELECTED[row.map][row.op] = 1;
 
 /** Every row of an opcode byte (group rows and prefixed forms included). */
 export function rowsOf(map: OpMap, op: number): readonly Row[] {
@@ -57,9 +70,11 @@ export function rowsOf(map: OpMap, op: number): readonly Row[] {
  * bits set when they have a row. 0: the opcode is #UD.
  */
 function formMask(pred: (row: Row) => boolean): Uint16Array[] {
-  const out = [new Uint16Array(0), new Uint16Array(256), new Uint16Array(256)];
+  const out = [new Uint16Array(0), ...MAPS.map(() => new Uint16Array(256))];
+  // Prefixed rows count too: the decoder's masks say which ModRM forms some row has; the
+  // SIMD handlers then pick the row by prefix (rowFor) and answer #UD when none matches.
   for (const row of ROWS) {
-    if (row.prefix !== 0 || !pred(row)) continue;
+    if (!pred(row)) continue;
     let m = 0;
     for (let reg = 0; reg < 8; reg++) {
       if (row.reg >= 0 && row.reg !== reg) continue;
@@ -77,9 +92,9 @@ export const VALID = formMask(() => true);
 export const LOCKABLE = formMask((row) => row.lock).map((t) => t.map((m) => m & 0xff00));
 export const ENDS = formMask((row) => row.flow !== 'none');
 /** Whether an opcode has a ModRM byte (all its rows agree; checked below). */
-export const HAS_MODRM = [new Uint8Array(0), new Uint8Array(256), new Uint8Array(256)];
+export const HAS_MODRM = [new Uint8Array(0), ...MAPS.map(() => new Uint8Array(256))];
 /** Whether an opcode's rows differ by ModRM (group rows, or mod restrictions): the decoder checks ModRM against VALID. */
-export const BY_MODRM = [new Uint8Array(0), new Uint8Array(256), new Uint8Array(256)];
+export const BY_MODRM = [new Uint8Array(0), ...MAPS.map(() => new Uint8Array(256))];
 
 /** Bit of a form in the masks above, from a ModRM byte. */
 export const formBit = (modrm: number): number => 1 << (((modrm >> 3) & 7) + (modrm < 0xc0 ? 8 : 0));
@@ -89,11 +104,11 @@ export function handlerOf(map: OpMap, op: number): string | undefined {
   return BY_OP[map][op][0]?.handler;
 }
 
-for (const m of [MAP1, MAP0F] as const) {
+for (const m of MAPS) {
   for (let op = 0; op < 256; op++) {
     const rows = BY_OP[m][op];
     if (rows.length === 0) continue;
-    const where = `${m === MAP0F ? '0f ' : ''}${op.toString(16)}`;
+    const where = `${MAP_BYTES[m].map((b) => b.toString(16) + ' ').join('')}${op.toString(16)}`;
     if (rows.some((row) => row.handler !== rows[0].handler)) throw new Error(`isa: opcode ${where} names two handlers`);
     if (rows.some((row) => row.modrm !== rows[0].modrm)) throw new Error(`isa: opcode ${where} rows disagree on ModRM`);
     HAS_MODRM[m][op] = rows[0].modrm ? 1 : 0;

@@ -20,7 +20,7 @@
  *   none), cpuid (types.ts Feature, default none), note.
  */
 import {
-  FL_AF, FL_CF, FL_DF, FL_OF, FL_PF, FL_SF, FL_ZF, MAP0F, MAP1, type Feature, type Flow, type Operand, type Row,
+  FL_AF, FL_CF, FL_DF, FL_OF, FL_PF, FL_SF, FL_ZF, MAP0F, MAP0F38, MAP0F3A, MAP1, type Feature, type Flow, type Operand, type Row,
 } from './types.js';
 
 const LETTER: Record<string, number> = { O: FL_OF, S: FL_SF, Z: FL_ZF, A: FL_AF, P: FL_PF, C: FL_CF, D: FL_DF };
@@ -50,7 +50,7 @@ function parseFlags(text: string): { use: number; def: number; undef: number; un
 }
 
 const FIXED = /^(AL|CL|DL|BL|AH|CH|DH|BH|AX|DX|eAX|ES|CS|SS|DS|FS|GS|ST)$/;
-const MODRM_METHODS = new Set(['E', 'G', 'M', 'R', 'S', 'C', 'D', 'STi']);
+const MODRM_METHODS = new Set(['E', 'G', 'M', 'R', 'S', 'C', 'D', 'STi', 'V', 'W', 'U', 'P', 'Q', 'N']);
 
 function parseArgs(args: string): Operand[] {
   if (args === '') return [];
@@ -58,17 +58,17 @@ function parseArgs(args: string): Operand[] {
     if (FIXED.test(a)) return { method: 'fixed', size: '', reg: a };
     if (a === '1') return { method: '1', size: '' };
     if (a === 'STi') return { method: 'STi', size: '' };
-    const m = /^([EGMRIJOASCDXYZ])([bwdvzpqat]?)$/.exec(a);
+    const m = /^([EGMRIJOASCDXYZVWUPQN])(dq|ps|pd|ss|sd|pi|[bwdvzpqaty]?)$/.exec(a);
     if (!m) throw new Error(`isa: bad operand ${a}`);
     return { method: m[1] as Operand['method'], size: m[2] as Operand['size'] };
   });
 }
 
-interface Extra { lock?: boolean; flow?: Flow; cpuid?: Feature; note?: string; modrm?: boolean; rm?: number }
+export interface Extra { lock?: boolean; flow?: Flow; cpuid?: Feature; note?: string; modrm?: boolean; rm?: number }
 
 export const ROWS: Row[] = [];
 
-function r(key: string, mnem: string, args: string, flags: string, handler: string, x: Extra = {}): void {
+export function r(key: string, mnem: string, args: string, flags: string, handler: string, x: Extra = {}): void {
   // An x87 escape with a whole register-form ModRM byte ("d9 e0") names reg and rm.
   const x87 = /^(d[89a-f]) ([c-f][0-9a-f])$/.exec(key);
   if (x87) {
@@ -76,19 +76,19 @@ function r(key: string, mnem: string, args: string, flags: string, handler: stri
     key = `${x87[1]}/${(modrm >> 3) & 7} r`;
     x.rm = modrm & 7;
   }
-  const m = /^(?:(66|f2|f3) )?(0f )?([0-9a-f]{2})(?:\/([0-7]))?(?: ([mr]))?$/.exec(key);
+  const m = /^(?:(66|f2|f3) )?(0f (?:38 |3a )?)?([0-9a-f]{2})(?:\/([0-7]))?(?: ([mr]))?$/.exec(key);
   if (!m) throw new Error(`isa: bad key ${key}`);
   const operands = parseArgs(args);
   const reg = m[4] === undefined ? -1 : Number(m[4]);
   ROWS.push({
-    mnem, map: m[2] ? MAP0F : MAP1, op: parseInt(m[3], 16), reg, rm: x.rm ?? -1, mod: m[5] === 'm' ? 'mem' : m[5] === 'r' ? 'reg' : 'any',
+    mnem, map: m[2] === '0f 38 ' ? MAP0F38 : m[2] === '0f 3a ' ? MAP0F3A : m[2] ? MAP0F : MAP1, op: parseInt(m[3], 16), reg, rm: x.rm ?? -1, mod: m[5] === 'm' ? 'mem' : m[5] === 'r' ? 'reg' : 'any',
     prefix: m[1] ? parseInt(m[1], 16) : 0,
     modrm: x.modrm ?? (reg >= 0 || m[5] !== undefined || operands.some((o) => MODRM_METHODS.has(o.method))),
     operands, args, ...parseFlags(flags), lock: x.lock ?? false, flow: x.flow ?? 'none', cpuid: x.cpuid ?? 'none', handler,
     ...(x.note ? { note: x.note } : {}),
   });
 }
-const hex = (n: number) => n.toString(16).padStart(2, '0');
+export const hex = (n: number) => n.toString(16).padStart(2, '0');
 
 // ---- Condition codes (SDM Table B-1): the flags each tttn reads. ----
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
@@ -365,9 +365,7 @@ r('0f a8', 'push', 'GS', '', 'push fs/gs'); r('0f a9', 'pop', 'GS', '', 'pop fs/
 r('0f ab', 'bts', 'Ev,Gv', 'w:C u:OSAP', 'bt', { lock: true });
 r('0f ac', 'shrd', 'Ev,Gv,Ib', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
 r('0f ad', 'shrd', 'Ev,Gv,CL', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
-r('0f ae/5 r', 'lfence', '', '', 'fence', { cpuid: 'sse2' });
-r('0f ae/6 r', 'mfence', '', '', 'fence', { cpuid: 'sse2' });
-r('0f ae/7 r', 'sfence', '', '', 'fence', { cpuid: 'sse' });
+// 0F AE (group 15: fences, fxsave, ldmxcsr...) is in rows-simd.ts with the SIMD rows.
 r('0f af', 'imul', 'Gv,Ev', 'w:OC u:SZAP', 'imul G,E');
 r('0f b0', 'cmpxchg', 'Eb,Gb', 'w:OSZAPC', 'cmpxchg', { lock: true });
 r('0f b1', 'cmpxchg', 'Ev,Gv', 'w:OSZAPC', 'cmpxchg', { lock: true });

@@ -5,9 +5,15 @@
  * translator and the tests read these rows instead of keeping their own copies of the facts.
  */
 
-/** Opcode map: the one-byte map, or the two-byte map after 0F (SDM Tables A-2 and A-3). */
-export const MAP1 = 1, MAP0F = 2;
-export type OpMap = typeof MAP1 | typeof MAP0F;
+/**
+ * Opcode map: the one-byte map, the two-byte map after 0F, and the three-byte maps after
+ * 0F 38 and 0F 3A (SDM Tables A-2, A-3, A-4, A-5).
+ */
+export const MAP1 = 1, MAP0F = 2, MAP0F38 = 3, MAP0F3A = 4;
+export type OpMap = typeof MAP1 | typeof MAP0F | typeof MAP0F38 | typeof MAP0F3A;
+/** Every map, and the opcode bytes that introduce each (for keys and encodings). */
+export const MAPS: readonly OpMap[] = [MAP1, MAP0F, MAP0F38, MAP0F3A];
+export const MAP_BYTES: Record<OpMap, number[]> = { [MAP1]: [], [MAP0F]: [0x0f], [MAP0F38]: [0x0f, 0x38], [MAP0F3A]: [0x0f, 0x3a] };
 
 // EFLAGS bits a row can read or write (same values as cpu/state.ts).
 export const FL_CF = 0x001, FL_PF = 0x004, FL_AF = 0x010, FL_ZF = 0x040, FL_SF = 0x080;
@@ -36,7 +42,9 @@ export type Flow = 'none' | 'jmp' | 'jcc' | 'call' | 'ret' | 'jmp-indirect' | 'c
  * i386/i486/Pentium set, which every CPU the engine claims to be has. SSE and friends
  * join here (issue 10).
  */
-export type Feature = 'none' | 'fpu' | 'tsc' | 'cx8' | 'cmov' | 'mmx' | 'sse' | 'sse2' | 'sse3' | 'ssse3' | 'sse4.1' | 'sse4.2';
+export type Feature = 'none' | 'fpu' | 'tsc' | 'cx8' | 'cmov' | 'mmx' | 'fxsr' | 'sse' | 'sse2' | 'sse3' | 'ssse3' | 'sse4.1' | 'sse4.2' | 'popcnt';
+/** Features whose prefixed rows are selected by their mandatory prefix (a prefix without a row is #UD). */
+export const SIMD_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['mmx', 'fxsr', 'sse', 'sse2', 'sse3', 'ssse3', 'sse4.1', 'sse4.2', 'popcnt']);
 
 /**
  * An operand, in the SDM Appendix A.2 notation: a method letter and a size letter.
@@ -50,10 +58,16 @@ export type Feature = 'none' | 'fpu' | 'tsc' | 'cx8' | 'cmov' | 'mmx' | 'sse' | 
  * Sizes: b (byte), w (word), d (dword), v (word or dword by operand size), z (word for
  * 16-bit operand size, else dword: immediates and rel offsets), p (far pointer), q (qword),
  * t (ten bytes: x87 extended and BCD), a (bound pair), '' (none: M of lea, fixed registers).
+ * SIMD (SDM A.2.1/A.2.2): V (XMM register in ModRM reg), W (XMM register or memory in
+ * ModRM r/m), U (XMM register in r/m, register form only), P (MMX register in ModRM reg),
+ * Q (MMX register or memory in r/m), N (MMX register in r/m, register form only); sizes
+ * dq (128 bits), ps/pd (packed single/double), ss/sd (scalar single/double), pi (packed
+ * dwords in an MMX register), y (dword in 32-bit mode).
  */
 export interface Operand {
-  method: 'E' | 'G' | 'M' | 'R' | 'I' | 'J' | 'O' | 'A' | 'S' | 'C' | 'D' | 'X' | 'Y' | 'Z' | 'STi' | 'fixed' | '1';
-  size: 'b' | 'w' | 'd' | 'v' | 'z' | 'p' | 'q' | 't' | 'a' | '';
+  method: 'E' | 'G' | 'M' | 'R' | 'I' | 'J' | 'O' | 'A' | 'S' | 'C' | 'D' | 'X' | 'Y' | 'Z' | 'STi' | 'fixed' | '1'
+    | 'V' | 'W' | 'U' | 'P' | 'Q' | 'N';
+  size: 'b' | 'w' | 'd' | 'v' | 'z' | 'p' | 'q' | 't' | 'a' | '' | 'dq' | 'ps' | 'pd' | 'ss' | 'sd' | 'pi' | 'y';
   /** For method 'fixed': the register's name (AL, eAX, CL, DX, ES...). */
   reg?: string;
 }

@@ -182,11 +182,6 @@ def('hint nop', (d) => {
   if (!d.isReg) d.ea();
   return () => {};
 });
-def('fence', (d) => {
-  d.modrm();
-  // lfence, mfence, sfence (mod=3, reg 5-7) order nothing on one host thread.
-  return () => {};
-});
 def('gp E', (d) => {
   // sldt/str/sgdt/sidt/smsw: blocked by UMIP on current CPUs and kernels -> SIGSEGV.
   d.modrm();
@@ -208,10 +203,13 @@ const VENDOR = CPU_ID.vendor;
 const BRAND = CPU_ID.brand.padEnd(48, '\0');
 const str4 = (s: string, i: number) => s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
 /**
- * CPUID advertises what is implemented and nothing more: FPU, TSC, CX8, CMOV.
- * No MMX/SSE/FXSR yet, so glibc's IFUNCs pick the plain i686 routines.
+ * CPUID advertises what is implemented and nothing more (leaf 1, SDM Vol. 2 CPUID Table
+ * 3-11): EDX FPU (0), TSC (4), CX8 (8), CMOV (15), CLFSH (19), MMX (23), FXSR (24),
+ * SSE (25), SSE2 (26); ECX POPCNT (23). Not SSE3 (ECX 0): its fisttp is an x87 row not
+ * implemented yet; so neither SSSE3 nor later. See docs/ISA.md "CPUID".
  */
-export const FEATURES_EDX = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15);
+export const FEATURES_EDX = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 19) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
+export const FEATURES_ECX = 1 << 23;
 function cpuid(c: Cpu): void {
   const s = c.s;
   const leaf = s[EAX] >>> 0;
@@ -220,8 +218,9 @@ function cpuid(c: Cpu): void {
     a = CPU_ID.maxLeaf; b = str4(VENDOR, 0); dx = str4(VENDOR, 4); cx = str4(VENDOR, 8);
   } else if (leaf === 1) {
     a = (CPU_ID.family << 8) | (CPU_ID.model << 4) | CPU_ID.stepping;
-    b = (1 << 16); // one logical processor
+    b = (1 << 16) | (8 << 8); // one logical processor; CLFLUSH line size 8 x 8 = 64 bytes
     dx = FEATURES_EDX;
+    cx = FEATURES_ECX;
   } else if (leaf === 0x80000000) {
     a = 0x80000004;
   } else if (leaf >= 0x80000002 && leaf <= 0x80000004) {

@@ -5,10 +5,13 @@
  * a row decodes to #UD (SIGILL).
  */
 import type { Handler } from '../decoder.js';
-import { MAP0F, MAP1, handlerOf } from '../isa/index.js';
+import { MAP0F, MAP0F38, MAP0F3A, MAP1, handlerOf } from '../isa/index.js';
 
 export const OPS1: (Handler | undefined)[] = new Array(256).fill(undefined);
 export const OPS2: (Handler | undefined)[] = new Array(256).fill(undefined);
+/** The three-byte maps 0F 38 and 0F 3A (SSSE3 and later). */
+export const OPS38: (Handler | undefined)[] = new Array(256).fill(undefined);
+export const OPS3A: (Handler | undefined)[] = new Array(256).fill(undefined);
 
 const HANDLERS = new Map<string, Handler>();
 
@@ -24,12 +27,12 @@ export function def(name: string, h: Handler): void {
  */
 export function fillDispatch(): void {
   const used = new Set<string>();
-  for (const [map, table] of [[MAP1, OPS1], [MAP0F, OPS2]] as const) {
+  for (const [map, table] of [[MAP1, OPS1], [MAP0F, OPS2], [MAP0F38, OPS38], [MAP0F3A, OPS3A]] as const) {
     for (let op = 0; op < 256; op++) {
       const name = handlerOf(map, op);
       if (name === undefined) continue;
       const h = HANDLERS.get(name);
-      if (!h) throw new Error(`isa row ${map === MAP0F ? '0f ' : ''}${op.toString(16)} names handler ${name}, which is not defined`);
+      if (!h) throw new Error(`isa row ${map !== MAP1 ? `map ${map} ` : ''}${op.toString(16)} names handler ${name}, which is not defined`);
       table[op] = h;
       used.add(name);
     }
