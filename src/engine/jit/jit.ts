@@ -18,6 +18,7 @@ import type { Cpu } from '../cpu/cpu.js';
 import { cond, getFlags } from '../cpu/flags.js';
 import { EIP, FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
 import { generate, type CodegenOut } from './codegen.js';
+import { chainedHops, runChained, unlinkRegion } from './hub.js';
 import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
 
 export type JitMode = 'off' | 'on' | 'force';
@@ -60,7 +61,7 @@ export const jitCounters = { invalidated: 0, /** Modules dropped to stay within 
 
 /** A region's code page was written, unmapped or lost PROT_EXEC: it is never entered again. */
 export function invalidateRegion(r: JitRegion): void {
-  if (r.valid) { r.valid = false; jitCounters.invalidated++; }
+  if (r.valid) { r.valid = false; jitCounters.invalidated++; unlinkRegion(r); }
 }
 
 /** Block entries before a block is translated in 'on' mode (a power of two: the check is a mask). */
@@ -112,6 +113,8 @@ export interface JitStats {
   bounced: number;
   /** Exits because the budget was spent. */
   budgetExits: number;
+  /** Transfers from one region to the next inside Wasm, through the hub (hub.ts; all machines of the realm). */
+  chained: number;
   instructions: number;
   invalidated: number;
   moduleBytes: number;
@@ -175,7 +178,7 @@ export class Jit {
     this.exitOps = debug ? new Map() : null;
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
-      entries: 0, bounced: 0, budgetExits: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
+      entries: 0, bounced: 0, budgetExits: 0, chained: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
     };
   }
 
@@ -187,6 +190,7 @@ export class Jit {
     this.stats.loadMs = loadMs;
     this.stats.moduleBytes = moduleBytes;
     this.stats.invalidated = jitCounters.invalidated;
+    this.stats.chained = chainedHops();
     const snap: JitStats = { ...this.stats };
     if (this.exitOps !== null) snap.untranslated = Object.fromEntries([...this.exitOps].sort((a, b) => b[1] - a[1]).slice(0, 40));
     return snap;
@@ -259,7 +263,7 @@ export class Jit {
       old.evicted = true;
       old.module = null;
       old.instances = new WeakMap();
-      for (const r of old.users) { r.compiled = null; r.lastFn = null; r.lastMem = null; }
+      for (const r of old.users) { r.compiled = null; r.lastFn = null; r.lastMem = null; unlinkRegion(r); }
       old.users = [];
       jitCounters.evicted++;
     }
@@ -291,7 +295,9 @@ export class Jit {
       }
       r.lastMem = c.mem; r.lastFn = fn;
     }
-    const n = fn!(c.slot, budget);
+    // Chaining (hub.ts): enter through the memory's hub, which goes on in Wasm into the next
+    // region while the exit's EIP is a translated region's entry.
+    const n = runChained(c.mem, r, b.start, fn!, c.slot, budget);
     const st = this.stats;
     st.entries++;
     if (n === 0) st.bounced++;
