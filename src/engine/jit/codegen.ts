@@ -34,7 +34,9 @@ const L_REG = 2; // 2..9: EAX..EDI
 const L_LOP = 10, L_LA = 11, L_LB = 12, L_LRES = 13, L_FLAGS = 14;
 const L_N = 15, L_XEIP = 16, L_FS = 17, L_GS = 18, L_LABEL = 19;
 const L_T0 = 20, L_T1 = 21, L_T2 = 22, L_T3 = 23, L_T4 = 24;
-const N_VARS = 23; // locals beyond the 2 parameters
+/** Operands of a deferred eager flag producer (Gen.pend): P1..P4 hold what T1..T4 held. */
+const L_P1 = 25, P_OFF = L_P1 - L_T1;
+const N_VARS = 27; // locals beyond the 2 parameters
 
 const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800, ARITH = 0x8d5;
 const PROT_READ = 1, PROT_WRITE = 2, CODE = 8;
@@ -70,6 +72,15 @@ class Gen {
   private usesGs = false;
   /** Static flag knowledge while translating a block. */
   private fl: Fl = UNKNOWN;
+  /**
+   * An eager flag update not yet written to the `flags` local: bits `mask` of EFLAGS are
+   * f() (built from the P locals). Written when something reads the flags, at every exit
+   * (in the exit's cold path) and at the block's end; dropped when a later producer
+   * replaces all of those bits first. Most eager producers (imul, shifts, adc, bsf) are
+   * followed by a cmp/add/test before any flag reader, so their flag arithmetic (parity,
+   * overflow products) is never computed on the hot path.
+   */
+  private pend: { mask: number; f: () => X } | null = null;
   /** The block being translated and the index of its instruction, for mid-block exits. */
   private blk!: RBlock;
   private idx = 0;
@@ -106,6 +117,7 @@ class Gen {
   private exitAt(eip: number, after = false): X {
     const m = this.m;
     const list: X[] = [this.set(L_XEIP, this.c(eip))];
+    if (this.pend !== null) list.push(this.set(L_FLAGS, this.flagsNow()));
     const adj = after ? 0 : this.idx - this.blk.insns.length;
     if (adj !== 0) list.push(this.set(L_N, this.add(this.get(L_N), this.c(adj))));
     list.push(m.br('exit'));
@@ -187,6 +199,10 @@ class Gen {
   // ---- flags ----
   /** Record a lazy-flag producer. */
   private record(lop: number, a: X | null, b: X | null, res: X, out: X[]): void {
+    // add/sub/logic records define every arithmetic flag (flags.ts computeLazy); inc/dec read CF first (written then).
+    const k = lop >> 2;
+    if (k === K_ADD || k === K_SUB || k === K_LOGIC) this.pend = null;
+    else this.flush(out);
     out.push(this.set(L_LOP, this.c(lop)));
     if (a !== null) out.push(this.set(L_LA, a));
     if (b !== null) out.push(this.set(L_LB, b));
@@ -195,9 +211,39 @@ class Gen {
   }
   /** Set the arithmetic flags eagerly (drops the record), as setArith does. */
   private eager(f: X, out: X[]): void {
-    out.push(this.set(L_FLAGS, this.or(this.and(this.get(L_FLAGS), this.c(~ARITH)), f)));
+    this.writeFlags(this.or(this.and(this.flagsNow(), this.c(~ARITH)), f), out);
     out.push(this.set(L_LOP, this.c(0)));
     this.fl = 0;
+  }
+  /**
+   * As eager(), deferred (see `pend`): `build` gets a reader of the T locals it names in
+   * `used`, which are copied to the P locals now. Only where the update happens
+   * unconditionally (not inside a CL-count `if`).
+   */
+  private eagerLater(used: number[], build: (t: (l: number) => X) => X, out: X[]): void {
+    this.defer(ARITH, used, build, out);
+    out.push(this.set(L_LOP, this.c(0)));
+    this.fl = 0;
+  }
+  private defer(mask: number, used: number[], build: (t: (l: number) => X) => X, out: X[]): void {
+    if (this.pend !== null && (this.pend.mask & ~mask) !== 0) this.flush(out);
+    this.pend = null;
+    for (const l of used) out.push(this.set(l + P_OFF, this.get(l)));
+    this.pend = { mask, f: () => build((l) => this.get(l + P_OFF)) };
+  }
+  /** EFLAGS as they are now (the `flags` local with any deferred update applied). */
+  private flagsNow(): X {
+    const p = this.pend;
+    return p === null ? this.get(L_FLAGS) : this.or(this.and(this.get(L_FLAGS), this.c(~p.mask)), p.f());
+  }
+  /** Write the deferred update, if any. */
+  private flush(out: X[]): void {
+    if (this.pend !== null) { out.push(this.set(L_FLAGS, this.flagsNow())); this.pend = null; }
+  }
+  /** flags := v (v built from flagsNow() before this call). */
+  private writeFlags(v: X, out: X[]): void {
+    out.push(this.set(L_FLAGS, v));
+    this.pend = null;
   }
   /** PF of the low byte of v, as a flag bit. */
   private parity(v: X): X {
@@ -208,7 +254,7 @@ class Gen {
   private cf(): X {
     const fl = this.fl;
     const m = this.m;
-    const fromFlags = this.and(this.get(L_FLAGS), this.c(CF));
+    const fromFlags = this.and(this.flagsNow(), this.c(CF));
     if (fl === UNKNOWN) {
       const k = this.shrs(this.get(L_LOP), this.c(2));
       return this.sel(m.i32.lt_u(this.get(L_LRES), this.get(L_LA)),
@@ -230,11 +276,12 @@ class Gen {
     const fl = this.fl, m = this.m;
     if (fl === UNKNOWN) {
       this.usesHelper = true;
-      return m.call('cond', [this.get(L_LOP), this.get(L_LA), this.get(L_LB), this.get(L_LRES), this.get(L_FLAGS), this.c(cc)], this.i32);
+      return m.call('cond', [this.get(L_LOP), this.get(L_LA), this.get(L_LB), this.get(L_LRES), this.flagsNow(), this.c(cc)], this.i32);
     }
     const kind = fl === 0 ? 0 : (fl >> 2) & 7, sz = fl & 3, cfof = (fl & LOP_CFOF) !== 0;
     const bits = sz === 2 ? 32 : sz === 1 ? 16 : 8;
-    const la = this.get(L_LA), lb = this.get(L_LB), lres = this.get(L_LRES), flags = this.get(L_FLAGS);
+    const la = this.get(L_LA), lb = this.get(L_LB), lres = this.get(L_LRES);
+    const flags = (): X => this.flagsNow();
     const sx = (v: X): X => bits === 32 ? v : this.shrs(this.shl(v, this.c(32 - bits)), this.c(32 - bits));
     if (kind === K_SUB && !cfof) {
       switch (cc) {
@@ -252,7 +299,7 @@ class Gen {
     }
     let zf: X, sf: X, cf: X, of: X, pf: X;
     if (kind === 0) {
-      zf = this.bit(flags, 6); sf = this.bit(flags, 7); cf = this.bit(flags, 0); of = this.bit(flags, 11); pf = this.bit(flags, 2);
+      zf = this.bit(flags(), 6); sf = this.bit(flags(), 7); cf = this.bit(flags(), 0); of = this.bit(flags(), 11); pf = this.bit(flags(), 2);
     } else {
       zf = m.i32.eqz(lres);
       sf = this.bit(lres, bits - 1);
@@ -262,10 +309,10 @@ class Gen {
         case K_ADD: cf = m.i32.lt_u(lres, la); of = this.bit(this.and(this.xor(la, lres), this.xor(lb, lres)), bits - 1); break;
         case K_SUB: cf = m.i32.lt_u(la, lb); of = this.bit(this.and(this.xor(la, lb), this.xor(la, lres)), bits - 1); break;
         case K_LOGIC: cf = this.c(0); of = this.c(0); break;
-        case K_INC: cf = this.bit(flags, 0); of = m.i32.eq(lres, this.c(sign)); break;
-        default: cf = this.bit(flags, 0); of = m.i32.eq(lres, this.c(bits === 32 ? 0x7fffffff : sign - 1)); break;
+        case K_INC: cf = this.bit(flags(), 0); of = m.i32.eq(lres, this.c(sign)); break;
+        default: cf = this.bit(flags(), 0); of = m.i32.eq(lres, this.c(bits === 32 ? 0x7fffffff : sign - 1)); break;
       }
-      if (cfof) { cf = this.bit(flags, 0); of = this.bit(flags, 11); }
+      if (cfof) { cf = this.bit(flags(), 0); of = this.bit(flags(), 11); }
     }
     let r: X;
     switch (cc >> 1) {
@@ -339,7 +386,7 @@ class Gen {
         const sz = i.size === 4 ? 2 : i.size === 2 ? 1 : 0, mask = i.size === 4 ? -1 : i.size === 2 ? 0xffff : 0xff;
         this.prep(i.dst, i.size, PROT_READ | PROT_WRITE, out);
         out.push(this.set(L_T1, this.val(i.dst, i.size)));
-        out.push(this.set(L_FLAGS, this.or(this.and(this.get(L_FLAGS), this.c(~CF)), this.cf())));
+        this.writeFlags(this.or(this.and(this.flagsNow(), this.c(~CF)), this.cf()), out);
         out.push(this.set(L_T3, this.and(this.add(this.get(L_T1), this.c(i.down ? -1 : 1)), this.c(mask))));
         this.record(((i.down ? K_DEC : K_INC) << 2) | sz, this.get(L_T1), this.c(1), this.get(L_T3), out);
         out.push(this.write(i.dst, i.size, this.get(L_T3)));
@@ -385,9 +432,8 @@ class Gen {
         out.push(this.set(L_T1, this.val(i.a, 4)));
         out.push(this.set(L_T2, this.val(i.b, 4)));
         out.push(this.set(L_T3, m.i32.mul(this.get(L_T1), this.get(L_T2))));
-        const wide = m.i64.mul(m.i64.extend_s(this.get(L_T1)), m.i64.extend_s(this.get(L_T2)));
-        const over = m.i64.ne(wide, m.i64.extend_s(this.get(L_T3)));
-        this.mulFlags(this.get(L_T3), over, out);
+        this.mulFlags([L_T1, L_T2, L_T3], L_T3,
+          (t) => m.i64.ne(m.i64.mul(m.i64.extend_s(t(L_T1)), m.i64.extend_s(t(L_T2))), m.i64.extend_s(t(L_T3))), out);
         out.push(this.setReg(i.dst, this.get(L_T3)));
         return;
       }
@@ -399,10 +445,10 @@ class Gen {
         // Low half into T3, high half into T1 (the product is recomputed: no i64 local needed).
         out.push(this.set(L_T3, m.i32.wrap(p)));
         out.push(this.set(L_T1, m.i32.wrap(m.i64.shr_u(m.i64.mul(ext(this.reg(EAX)), ext(this.get(L_T2))), m.i64.const(32n)))));
-        const over = i.signed ? m.i32.ne(this.get(L_T1), this.shrs(this.get(L_T3), this.c(31))) : m.i32.ne(this.get(L_T1), this.c(0));
         out.push(this.setReg(EAX, this.get(L_T3)));
         out.push(this.setReg(EDX, this.get(L_T1)));
-        this.mulFlags(this.get(L_T3), over, out);
+        this.mulFlags([L_T1, L_T3], L_T3,
+          (t) => i.signed ? m.i32.ne(t(L_T1), this.shrs(t(L_T3), this.c(31))) : m.i32.ne(t(L_T1), this.c(0)), out);
         return;
       }
       case 'bt': { this.bitTest(i, out); return; }
@@ -412,7 +458,7 @@ class Gen {
         out.push(this.set(L_T1, this.val(i.src, 4)));
         const n = i.op === 'bsf' ? m.i32.ctz(this.get(L_T1)) : m.i32.sub(this.c(31), m.i32.clz(this.get(L_T1)));
         out.push(this.setReg(i.dst, this.sel(this.reg(i.dst), n, m.i32.eqz(this.get(L_T1)))));
-        this.eager(this.sel(this.c(ZF | PF), this.c(0), m.i32.eqz(this.get(L_T1))), out);
+        this.eagerLater([L_T1], (t) => this.sel(this.c(ZF | PF), this.c(0), m.i32.eqz(t(L_T1))), out);
         return;
       }
       case 'div': {
@@ -461,10 +507,11 @@ class Gen {
       case 'pushf': {
         // The whole EFLAGS (RF and VM read as 0), materialised by flags.ts through a helper: pushf is rare in hot code.
         this.usesFlags = true;
-        out.push(this.set(L_T1, m.call('flags', [this.get(L_LOP), this.get(L_LA), this.get(L_LB), this.get(L_LRES), this.get(L_FLAGS)], this.i32)));
+        out.push(this.set(L_T1, m.call('flags', [this.get(L_LOP), this.get(L_LA), this.get(L_LB), this.get(L_LRES), this.flagsNow()], this.i32)));
         this.push(this.and(this.get(L_T1), this.c(0x00fcffff)), out);
         // As getFlags(): the record is dropped once materialised.
-        out.push(this.set(L_FLAGS, this.get(L_T1)), this.set(L_LOP, this.c(0)));
+        this.writeFlags(this.get(L_T1), out);
+        out.push(this.set(L_LOP, this.c(0)));
         this.fl = 0;
         return;
       }
@@ -476,12 +523,13 @@ class Gen {
         out.push(m.if(this.and(this.get(L_T1), this.c(TF)), this.exitAt(this.blk.insns[this.idx].at)));
         out.push(this.setReg(ESP, this.add(this.get(L_T0), this.c(4))));
         // move.ts setFlagsUser: only the user-changeable bits move.
-        out.push(this.set(L_FLAGS, this.or(this.or(this.and(this.get(L_FLAGS), this.c(~USER_FLAGS_MASK)),
-          this.and(this.get(L_T1), this.c(USER_FLAGS_MASK))), this.c(FLAGS_FIXED))));
+        this.writeFlags(this.or(this.or(this.and(this.flagsNow(), this.c(~USER_FLAGS_MASK)),
+          this.and(this.get(L_T1), this.c(USER_FLAGS_MASK))), this.c(FLAGS_FIXED)), out);
         out.push(this.set(L_LOP, this.c(0)));
         this.fl = 0;
         return;
       }
+      // DF is outside any deferred update's bits, so the update stays deferred.
       case 'cld': out.push(this.set(L_FLAGS, this.and(this.get(L_FLAGS), this.c(~DF)))); return;
       case 'std': out.push(this.set(L_FLAGS, this.or(this.get(L_FLAGS), this.c(DF)))); return;
       case 'cdq': out.push(this.setReg(EDX, this.shrs(this.reg(EAX), this.c(31)))); return;
@@ -502,26 +550,29 @@ class Gen {
    * r == a with a carry in (b + cin wrapped to a whole turn); sbb a <u b, or a == b with a borrow in.
    */
   private adcSbb(adc: boolean, size: number, mask: number, out: X[]): void {
-    const m = this.m, a = () => this.get(L_T1), b = () => this.get(L_T2), r = () => this.get(L_T3), cin = () => this.get(L_T4);
+    const m = this.m, a = () => this.get(L_T1), b = () => this.get(L_T2), cin = () => this.get(L_T4);
     out.push(this.set(L_T4, this.cf()));
     let res = adc ? this.add(this.add(a(), b()), cin()) : m.i32.sub(m.i32.sub(a(), b()), cin());
     if (mask !== -1) res = this.and(res, this.c(mask));
     out.push(this.set(L_T3, res));
-    const carry = adc ? this.or(m.i32.lt_u(r(), a()), this.and(cin(), m.i32.eq(r(), a())))
-      : this.or(m.i32.lt_u(a(), b()), this.and(cin(), m.i32.eq(a(), b())));
-    const ov = adc ? this.and(this.xor(a(), r()), this.xor(b(), r())) : this.and(this.xor(a(), b()), this.xor(a(), r()));
     const top = size * 8 - 1;
-    const f = this.or(this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
-      this.or(this.shl(this.bit(r(), top), this.c(7)), carry)),
-      this.or(this.shl(this.bit(ov, top), this.c(11)), this.and(this.xor(this.xor(a(), b()), r()), this.c(AF))));
-    this.eager(f, out);
+    // The carry out is also computed eagerly: the next adc/sbb of a chain reads it.
+    this.eagerLater([L_T1, L_T2, L_T3, L_T4], (t) => {
+      const a = () => t(L_T1), b = () => t(L_T2), r = () => t(L_T3), cin = () => t(L_T4);
+      const carry = adc ? this.or(m.i32.lt_u(r(), a()), this.and(cin(), m.i32.eq(r(), a())))
+        : this.or(m.i32.lt_u(a(), b()), this.and(cin(), m.i32.eq(a(), b())));
+      const ov = adc ? this.and(this.xor(a(), r()), this.xor(b(), r())) : this.and(this.xor(a(), b()), this.xor(a(), r()));
+      return this.or(this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
+        this.or(this.shl(this.bit(r(), top), this.c(7)), carry)),
+        this.or(this.shl(this.bit(ov, top), this.c(11)), this.and(this.xor(this.xor(a(), b()), r()), this.c(AF))));
+    }, out);
   }
 
   /** EFLAGS with the lazy record materialised (getFlags), into local `l`: inline when already eager, else the helper. */
   private materialise(l: number, out: X[]): void {
-    if (this.fl === 0) { out.push(this.set(l, this.get(L_FLAGS))); return; }
+    if (this.fl === 0) { out.push(this.set(l, this.flagsNow())); return; }
     this.usesFlags = true;
-    out.push(this.set(l, this.m.call('flags', [this.get(L_LOP), this.get(L_LA), this.get(L_LB), this.get(L_LRES), this.get(L_FLAGS)], this.i32)));
+    out.push(this.set(l, this.m.call('flags', [this.get(L_LOP), this.get(L_LA), this.get(L_LB), this.get(L_LRES), this.flagsNow()], this.i32)));
   }
 
   /** bt/bts/btr/btc: CF = the bit, other flags as materialised (arith.ts setBitCF), the record dropped. */
@@ -543,17 +594,16 @@ class Gen {
     }
     out.push(this.set(L_T1, size === 1 ? this.load(L_T0, 1) : this.val(i.dst, 4)));
     this.materialise(L_T3, out);
-    out.push(this.set(L_FLAGS, this.or(this.and(this.get(L_T3), this.c(~CF)), m.i32.ne(this.and(this.get(L_T1), this.get(L_T2)), this.c(0)))));
+    this.writeFlags(this.or(this.and(this.get(L_T3), this.c(~CF)), m.i32.ne(this.and(this.get(L_T1), this.get(L_T2)), this.c(0))), out);
     out.push(this.set(L_LOP, this.c(0)));
     this.fl = 0;
     if (f) out.push(size === 1 ? this.store(L_T0, 1, f(this.get(L_T1), this.get(L_T2))) : this.write(i.dst, 4, f(this.get(L_T1), this.get(L_T2))));
   }
 
-  /** SF PF from the low result, ZF AF clear, CF=OF=overflow (alu.ts mulFlags). */
-  private mulFlags(lo: X, over: X, out: X[]): void {
-    const m = this.m;
-    this.eager(this.or(this.or(this.parity(lo), this.and(this.shru(lo, this.c(24)), this.c(SF))),
-      this.sel(this.c(CF | OF), this.c(0), over)), out);
+  /** SF PF from the low result (local `lo`), ZF AF clear, CF=OF=overflow (alu.ts mulFlags); deferred. */
+  private mulFlags(used: number[], lo: number, over: (t: (l: number) => X) => X, out: X[]): void {
+    this.eagerLater(used, (t) => this.or(this.or(this.parity(t(lo)), this.and(this.shru(t(lo), this.c(24)), this.c(SF))),
+      this.sel(this.c(CF | OF), this.c(0), over(t))), out);
   }
 
   private push(v: X, out: X[]): void {
@@ -563,24 +613,37 @@ class Gen {
     out.push(this.setReg(ESP, this.get(L_T0)));
   }
 
+  /**
+   * Flags of an eager producer: deferred (`pend`) when the instruction runs unconditionally
+   * (an immediate count), written at once inside a CL-count `if` (a zero count changes
+   * nothing, so nothing may be pending across it: flushed before the `if`).
+   */
+  private flagsOf(deferred: boolean, mask: number, used: number[], build: (t: (l: number) => X) => X, out: X[]): void {
+    if (deferred) { this.defer(mask, used, build, out); return; }
+    this.writeFlags(this.or(this.and(this.flagsNow(), this.c(~mask)), build((l) => this.get(l))), out);
+  }
+
   /** rol/ror/shl/shr/sar of 32 bits, with the flags of ops/fast32.ts. */
   private shift(i: Extract<Insn, { op: 'shift' }>, out: X[]): void {
     const m = this.m;
     if (i.size !== 4) { this.shiftNarrow(i, out); return; }
     this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
+    const byCl = i.count < 0;
+    if (byCl) { out.push(this.set(L_T2, this.and(this.reg(ECX), this.c(31)))); this.flush(out); }
     const body: X[] = [];
     const n = (): X => i.count > 0 ? this.c(i.count) : this.get(L_T2);
-    if (i.count < 0) out.push(this.set(L_T2, this.and(this.reg(ECX), this.c(31))));
     body.push(this.set(L_T1, this.val(i.dst, 4)));
-    const a = () => this.get(L_T1), r = () => this.get(L_T3);
     const flBefore = this.fl;
     switch (i.k) {
       case 0: case 1: {
-        body.push(this.set(L_T3, i.k === 0 ? m.i32.rotl(a(), n()) : m.i32.rotr(a(), n())));
-        const cf = i.k === 0 ? this.and(r(), this.c(1)) : this.shru(r(), this.c(31));
-        const of = i.k === 0 ? this.xor(this.shru(r(), this.c(31)), this.and(r(), this.c(1)))
-          : this.xor(this.shru(r(), this.c(31)), this.bit(r(), 30));
-        body.push(this.set(L_FLAGS, this.or(this.and(this.get(L_FLAGS), this.c(~(CF | OF))), this.or(cf, this.shl(of, this.c(11))))));
+        body.push(this.set(L_T3, i.k === 0 ? m.i32.rotl(this.get(L_T1), n()) : m.i32.rotr(this.get(L_T1), n())));
+        this.flagsOf(!byCl, CF | OF, [L_T3], (t) => {
+          const r = () => t(L_T3);
+          const cf = i.k === 0 ? this.and(r(), this.c(1)) : this.shru(r(), this.c(31));
+          const of = i.k === 0 ? this.xor(this.shru(r(), this.c(31)), this.and(r(), this.c(1)))
+            : this.xor(this.shru(r(), this.c(31)), this.bit(r(), 30));
+          return this.or(cf, this.shl(of, this.c(11)));
+        }, body);
         // Rotates keep the record and mark it (LOP_CFOF), as fast32.ts rotFlags.
         if (flBefore === UNKNOWN) {
           body.push(this.set(L_LOP, this.sel(this.or(this.get(L_LOP), this.c(LOP_CFOF)), this.c(0), this.get(L_LOP))));
@@ -591,29 +654,34 @@ class Gen {
         break;
       }
       default: {
-        let cf: X, of: X;
-        if (i.k === 4 || i.k === 6) {
-          body.push(this.set(L_T3, this.shl(a(), n())));
-          cf = this.and(this.shru(a(), m.i32.sub(this.c(32), n())), this.c(1));
-          of = this.xor(this.shru(r(), this.c(31)), this.and(this.shru(a(), m.i32.sub(this.c(32), n())), this.c(1)));
-        } else if (i.k === 5) {
-          body.push(this.set(L_T3, this.shru(a(), n())));
-          cf = this.and(this.shru(a(), m.i32.sub(n(), this.c(1))), this.c(1));
-          of = i.count === 1 ? this.shru(a(), this.c(31)) : i.count > 1 ? this.c(0)
-            : this.sel(this.shru(a(), this.c(31)), this.c(0), m.i32.eq(n(), this.c(1)));
-        } else {
-          body.push(this.set(L_T3, this.shrs(a(), n())));
-          cf = this.and(this.shrs(a(), m.i32.sub(n(), this.c(1))), this.c(1));
-          of = this.c(0);
-        }
-        const f = this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
-          this.or(this.and(this.shru(r(), this.c(24)), this.c(SF)), this.or(cf, this.shl(of, this.c(11)))));
-        this.eager(f, body);
+        const a = () => this.get(L_T1);
+        body.push(this.set(L_T3, i.k === 4 || i.k === 6 ? this.shl(a(), n()) : i.k === 5 ? this.shru(a(), n()) : this.shrs(a(), n())));
+        const used = byCl ? [L_T1, L_T2, L_T3] : [L_T1, L_T3];
+        this.flagsOf(!byCl, ARITH, used, (t) => {
+          const a = () => t(L_T1), r = () => t(L_T3);
+          const n = (): X => i.count > 0 ? this.c(i.count) : t(L_T2);
+          let cf: X, of: X;
+          if (i.k === 4 || i.k === 6) {
+            cf = this.and(this.shru(a(), m.i32.sub(this.c(32), n())), this.c(1));
+            of = this.xor(this.shru(r(), this.c(31)), this.and(this.shru(a(), m.i32.sub(this.c(32), n())), this.c(1)));
+          } else if (i.k === 5) {
+            cf = this.and(this.shru(a(), m.i32.sub(n(), this.c(1))), this.c(1));
+            of = i.count === 1 ? this.shru(a(), this.c(31)) : i.count > 1 ? this.c(0)
+              : this.sel(this.shru(a(), this.c(31)), this.c(0), m.i32.eq(n(), this.c(1)));
+          } else {
+            cf = this.and(this.shrs(a(), m.i32.sub(n(), this.c(1))), this.c(1));
+            of = this.c(0);
+          }
+          return this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
+            this.or(this.and(this.shru(r(), this.c(24)), this.c(SF)), this.or(cf, this.shl(of, this.c(11)))));
+        }, body);
+        body.push(this.set(L_LOP, this.c(0)));
+        this.fl = 0;
         break;
       }
     }
-    body.push(this.write(i.dst, 4, r()));
-    if (i.count > 0) { out.push(...body); return; }
+    body.push(this.write(i.dst, 4, this.get(L_T3)));
+    if (!byCl) { out.push(...body); return; }
     // By CL: a zero count changes nothing, flags included.
     out.push(m.if(m.i32.ne(this.get(L_T2), this.c(0)), this.block(body)));
     this.fl = UNKNOWN;
@@ -623,7 +691,8 @@ class Gen {
   private shiftNarrow(i: Extract<Insn, { op: 'shift' }>, out: X[]): void {
     const m = this.m, size = i.size, bits = size * 8, mask = size === 2 ? 0xffff : 0xff;
     this.prep(i.dst, size, PROT_READ | PROT_WRITE, out);
-    if (i.count < 0) out.push(this.set(L_T2, this.and(this.reg(ECX), this.c(31))));
+    const byCl = i.count < 0;
+    if (byCl) { out.push(this.set(L_T2, this.and(this.reg(ECX), this.c(31)))); this.flush(out); }
     const n = (): X => i.count > 0 ? this.c(i.count) : this.get(L_T2);
     const a = () => this.get(L_T1), r = () => this.get(L_T3);
     const msb = (v: X) => this.bit(v, bits - 1);
@@ -639,29 +708,39 @@ class Gen {
       this.materialise(L_T4, body);
       this.eager(this.or(this.and(this.get(L_T4), this.c(ARITH & ~(CF | OF))), this.or(cf, this.shl(of, this.c(11)))), body);
     } else {
-      let cf: X, of: X;
       if (i.k === 4) {
         body.push(this.set(L_T3, this.and(this.shl(a(), n()), this.c(mask))));
-        cf = this.sel(this.c(0), this.and(this.shru(a(), m.i32.sub(this.c(bits), n())), this.c(1)), m.i32.gt_u(n(), this.c(bits)));
-        body.push(this.set(L_T4, cf));
-        of = this.xor(msb(r()), this.get(L_T4));
-        cf = this.get(L_T4);
+        body.push(this.set(L_T4, this.sel(this.c(0), this.and(this.shru(a(), m.i32.sub(this.c(bits), n())), this.c(1)), m.i32.gt_u(n(), this.c(bits)))));
       } else if (i.k === 5) {
         body.push(this.set(L_T3, this.shru(a(), n())));
-        cf = this.sel(this.c(0), this.and(this.shru(a(), m.i32.sub(n(), this.c(1))), this.c(1)), m.i32.gt_u(n(), this.c(bits)));
-        of = this.sel(msb(a()), this.c(0), m.i32.eq(n(), this.c(1)));
       } else {
         const v = () => this.shrs(this.shl(a(), this.c(32 - bits)), this.c(32 - bits));
         body.push(this.set(L_T3, this.and(this.shrs(v(), n()), this.c(mask))));
-        cf = this.and(this.shrs(v(), m.i32.sub(n(), this.c(1))), this.c(1));
-        of = this.c(0);
       }
-      const f = this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
-        this.or(this.shl(msb(r()), this.c(7)), this.or(cf, this.shl(of, this.c(11)))));
-      this.eager(f, body);
+      const used = [L_T1, L_T3, ...(i.k === 4 ? [L_T4] : []), ...(byCl ? [L_T2] : [])];
+      this.flagsOf(!byCl, ARITH, used, (t) => {
+        const a = () => t(L_T1), r = () => t(L_T3), msb = (v: X) => this.bit(v, bits - 1);
+        const n = (): X => i.count > 0 ? this.c(i.count) : t(L_T2);
+        let cf: X, of: X;
+        if (i.k === 4) {
+          cf = t(L_T4);
+          of = this.xor(msb(r()), t(L_T4));
+        } else if (i.k === 5) {
+          cf = this.sel(this.c(0), this.and(this.shru(a(), m.i32.sub(n(), this.c(1))), this.c(1)), m.i32.gt_u(n(), this.c(bits)));
+          of = this.sel(msb(a()), this.c(0), m.i32.eq(n(), this.c(1)));
+        } else {
+          const v = () => this.shrs(this.shl(a(), this.c(32 - bits)), this.c(32 - bits));
+          cf = this.and(this.shrs(v(), m.i32.sub(n(), this.c(1))), this.c(1));
+          of = this.c(0);
+        }
+        return this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
+          this.or(this.shl(msb(r()), this.c(7)), this.or(cf, this.shl(of, this.c(11)))));
+      }, body);
+      body.push(this.set(L_LOP, this.c(0)));
+      this.fl = 0;
     }
     body.push(this.write(i.dst, size, r()));
-    if (i.count > 0) { out.push(...body); return; }
+    if (!byCl) { out.push(...body); return; }
     out.push(m.if(m.i32.ne(this.get(L_T2), this.c(0)), this.block(body)));
     this.fl = UNKNOWN;
   }
@@ -670,18 +749,25 @@ class Gen {
   private shiftDouble(i: Extract<Insn, { op: 'shd' }>, out: X[]): void {
     const m = this.m;
     this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
-    if (i.count < 0) out.push(this.set(L_T2, this.and(this.reg(ECX), this.c(31))));
+    const byCl = i.count < 0;
+    if (byCl) { out.push(this.set(L_T2, this.and(this.reg(ECX), this.c(31)))); this.flush(out); }
     const n = (): X => i.count > 0 ? this.c(i.count) : this.get(L_T2);
-    const a = () => this.get(L_T1), r = () => this.get(L_T3), inv = () => m.i32.sub(this.c(32), n());
+    const a = () => this.get(L_T1), inv = () => m.i32.sub(this.c(32), n());
     const body: X[] = [this.set(L_T1, this.val(i.dst, 4))];
     body.push(this.set(L_T3, i.left ? this.or(this.shl(a(), n()), this.shru(this.reg(i.src), inv()))
       : this.or(this.shru(a(), n()), this.shl(this.reg(i.src), inv()))));
-    const cf = i.left ? this.and(this.shru(a(), inv()), this.c(1)) : this.and(this.shru(a(), m.i32.sub(n(), this.c(1))), this.c(1));
-    const of = this.shru(this.xor(r(), a()), this.c(31));
-    this.eager(this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
-      this.or(this.and(this.shru(r(), this.c(24)), this.c(SF)), this.or(cf, this.shl(of, this.c(11))))), body);
-    body.push(this.write(i.dst, 4, r()));
-    if (i.count > 0) { out.push(...body); return; }
+    this.flagsOf(!byCl, ARITH, byCl ? [L_T1, L_T2, L_T3] : [L_T1, L_T3], (t) => {
+      const a = () => t(L_T1), r = () => t(L_T3);
+      const n = (): X => i.count > 0 ? this.c(i.count) : t(L_T2);
+      const cf = i.left ? this.and(this.shru(a(), m.i32.sub(this.c(32), n())), this.c(1)) : this.and(this.shru(a(), m.i32.sub(n(), this.c(1))), this.c(1));
+      const of = this.shru(this.xor(r(), a()), this.c(31));
+      return this.or(this.or(this.parity(r()), this.sel(this.c(ZF), this.c(0), m.i32.eqz(r()))),
+        this.or(this.and(this.shru(r(), this.c(24)), this.c(SF)), this.or(cf, this.shl(of, this.c(11)))));
+    }, body);
+    body.push(this.set(L_LOP, this.c(0)));
+    this.fl = 0;
+    body.push(this.write(i.dst, 4, this.get(L_T3)));
+    if (!byCl) { out.push(...body); return; }
     out.push(m.if(m.i32.ne(this.get(L_T2), this.c(0)), this.block(body)));
     this.fl = UNKNOWN;
   }
@@ -709,6 +795,7 @@ class Gen {
       this.phase = `block ${b.start.toString(16)}`;
       this.blk = b;
       this.fl = UNKNOWN;
+      this.pend = null;
       const code: X[] = [];
       this.idx = 0;
       // Budget: leave before the block once it is spent (an endless translated loop still yields).
@@ -723,6 +810,8 @@ class Gen {
         this.insn(d, code);
       }
       this.idx = n;
+      // Successor blocks start knowing nothing about the flags: write any deferred update.
+      this.flush(code);
       if (!b.terminated) code.push(this.set(L_XEIP, this.c(b.end)));
       const rb = rl.addBlock(m.block(null, code, bn.none));
       rblocks.set(b.start, rb);
