@@ -12,9 +12,26 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 
-static unsigned char *buf, *ebuf;
+static unsigned char *buf, *ebuf, *rbuf;
 extern char load_loop[], store_loop[], split_loop[], eager_loop[], eager_end[];
 extern char e0[], e1[], e2[], e3[], e4[];
+extern char rep_movsb_at[], rep_movsd_at[], rep_stosd_at[], rep_end[];
+
+/*
+ * rep movs/stos running into a page taken away (the JIT moves them a page-sized chunk at a
+ * time): the fault must come with ECX, ESI and EDI where the CPU leaves them, pointing at
+ * the first element not moved, and the instruction resumes from there after the handler.
+ */
+void rep_ops(void *dst, const void *src, unsigned n, int which);
+__asm__(".globl rep_ops\nrep_ops:\n"
+        "push %esi\npush %edi\n"
+        "mov 12(%esp), %edi\nmov 16(%esp), %esi\nmov 20(%esp), %ecx\nmov 24(%esp), %eax\n"
+        "cld\n"
+        "cmp $1, %eax\nje 1f\ncmp $2, %eax\nje 2f\n"
+        "rep_movsb_at: rep movsb\njmp 3f\n"
+        "1:\nshr $2, %ecx\nrep_movsd_at: rep movsl\njmp 3f\n"
+        "2:\nshr $2, %ecx\nmov $0x5a5a1234, %eax\nrep_stosd_at: rep stosl\n"
+        "3:\nrep_end:\npop %edi\npop %esi\nret\n");
 
 /* ebx = sum of words [esi, edx); esi advances by 4; flags from the add right before the load. */
 unsigned load_sum(unsigned *from, unsigned *to);
@@ -85,6 +102,13 @@ static void handler(int sig, siginfo_t *si, void *ctx) {
   ucontext_t *uc = ctx;
   greg_t *g = uc->uc_mcontext.gregs;
   unsigned eip = g[REG_EIP], b = (unsigned)buf;
+  if (eip >= (unsigned)rep_movsb_at && eip < (unsigned)rep_end) {
+    const char *op = eip == (unsigned)rep_movsb_at ? "movsb" : eip == (unsigned)rep_movsd_at ? "movsd" : eip == (unsigned)rep_stosd_at ? "stosd" : "?";
+    printf("rep %s fault at rbuf+%#x ecx=%#x esi=rbuf+%#x edi=rbuf+%#x\n", op, (unsigned)((unsigned char *)si->si_addr - rbuf),
+           (unsigned)g[REG_ECX], (unsigned)g[REG_ESI] - (unsigned)rbuf, (unsigned)g[REG_EDI] - (unsigned)rbuf);
+    mprotect((void *)((unsigned)si->si_addr & ~4095u), 4096, PROT_READ | PROT_WRITE);
+    return;
+  }
   if (eip >= (unsigned)eager_loop && eip < (unsigned)eager_end) {
     /* The flags each producer defines (Intel SDM: imul CF OF; adc all; shl by 3 CF ZF SF PF; bsf ZF; shrd by 5 CF ZF SF PF). */
     char *at[5] = { e0, e1, e2, e3, e4 };
@@ -134,6 +158,19 @@ int main(void) {
     unsigned sum = 0;
     for (unsigned i = 0; i < 6 * 1024; i++) sum = sum * 33 + ((unsigned *)ebuf)[i];
     printf("eager page %d sum %#x\n", page, sum);
+  }
+  /* rbuf: 8 pages; copies from the first half to the second, unaligned; a page of either side taken away. */
+  rbuf = mmap(0, 8 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  for (int round = 0; round < 6; round++) {
+    for (unsigned i = 0; i < 8 * 4096; i++) rbuf[i] = (unsigned char)(i * 7 + round);
+    int which = round % 3;
+    /* Odd rounds of movs: a source page goes; the others: a destination page. */
+    int src = (round & 1) && which != 2;
+    mprotect(rbuf + (src ? 1 + round / 2 : 5 + round / 2) * 4096, 4096, src ? PROT_NONE : PROT_READ);
+    rep_ops(rbuf + 4 * 4096 + 3 + round, rbuf + 5 + round * 2, 3 * 4096 + 100, which);
+    unsigned sum = 0;
+    for (unsigned i = 0; i < 8 * 4096; i++) sum = sum * 33 + rbuf[i];
+    printf("rep round %d sum %#x\n", round, sum);
   }
   return 0;
 }

@@ -19,7 +19,7 @@ const FLAGS = ['-m32', '-static', '-O1', '-fno-pie', '-no-pie', '-pthread', '-Wa
 
 const PROGRAMS: [string, string][] = [
   ['smc.c', 'self-modifying and generated code: own loop, mprotect cycles, kernel writes, a second thread, MAP_SHARED from a child'],
-  ['faults.c', 'faulting loads, stores and split accesses mid-loop, and stores right after imul/adc/shl/bsf/shrd (deferred flags): handler sees exact registers and flags, fixes the page, returns'],
+  ['faults.c', 'faulting loads, stores and split accesses mid-loop, stores right after imul/adc/shl/bsf/shrd (deferred flags), rep movs/stos running into a taken page: handler sees exact registers and flags, fixes the page, returns'],
   ['loops.c', 'SIGALRM ends polling and endless register-only loops; a spinning thread lets the other run'],
   ['fork.c', 'fork while regions run: shared translations, separate data, child code writes stay in the child'],
   ['chain.c', 'chaining through the hub: faults in regions reached by indirect calls, generated code rewritten while another region calls it, SIGALRM ending an endless bounce between regions, fork mid-dispatch'],

@@ -36,11 +36,13 @@ const L_N = 15, L_XEIP = 16, L_FS = 17, L_GS = 18, L_LABEL = 19;
 const L_T0 = 20, L_T1 = 21, L_T2 = 22, L_T3 = 23, L_T4 = 24;
 /** Operands of a deferred eager flag producer (Gen.pend): P1..P4 hold what T1..T4 held. */
 const L_P1 = 25, P_OFF = L_P1 - L_T1;
-const N_VARS = 27; // locals beyond the 2 parameters
+/** Two more temporaries (string instructions). */
+const L_T5 = 29, L_T6 = 30;
+const N_VARS = 29; // locals beyond the 2 parameters
 
 const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800, ARITH = 0x8d5;
 const PROT_READ = 1, PROT_WRITE = 2, CODE = 8;
-const ESP = 4, EBP = 5, EAX = 0, EDX = 2, ECX = 1;
+const ESP = 4, EBP = 5, ESI = 6, EDI = 7, EAX = 0, EDX = 2, ECX = 1;
 
 /** What the translator knows about the lazy-flag record at a point: a LOP value, or -1 (read `lop` at run time). */
 type Fl = number;
@@ -109,6 +111,8 @@ class Gen {
     // The memory must exist before the first load/store is built (they bind to it by name).
     this.m.setMemory(1, 65536, null, [], false, false, '0');
     this.m.addMemoryImport('0', 'e', 'm');
+    // memory.fill/copy for rep stos/movs (V8 since 7.5, Firefox 79, Safari 15).
+    this.m.setFeatures(this.m.getFeatures() | bn.Features.BulkMemory);
   }
 
   // ---- small expression helpers ----
@@ -470,6 +474,7 @@ class Gen {
         return;
       }
       case 'bt': { this.bitTest(i, out); return; }
+      case 'movs': case 'stos': { this.stringOp(i, out); return; }
       case 'bsf': case 'bsr': {
         // A zero source leaves the destination and sets ZF PF (szp(0)); otherwise all arithmetic flags clear (arith.ts).
         this.prep(i.src, 4, PROT_READ, out);
@@ -616,6 +621,72 @@ class Gen {
     out.push(this.set(L_LOP, this.c(0)));
     this.fl = 0;
     if (f) out.push(size === 1 ? this.store(L_T0, 1, f(this.get(L_T1), this.get(L_T2))) : this.write(i.dst, 4, f(this.get(L_T1), this.get(L_T2))));
+  }
+
+  /** Labels made unique within the function. */
+  private labels = 0;
+
+  /**
+   * movs/stos, and with rep a loop over page-sized chunks: each chunk checks its page(s) once
+   * and moves with memory.fill/copy (or an element loop where a forward movs overlaps its own
+   * source, which copies element by element on x86, unlike memory.copy). A failed check, an
+   * element crossing a page, or DF set leaves *before* the instruction with ECX, ESI and EDI
+   * as far as they got, which is where x86 itself reports a fault in the middle of a rep:
+   * the interpreter goes on from there.
+   */
+  private stringOp(i: Extract<Insn, { op: 'movs' | 'stos' }>, out: X[]): void {
+    const m = this.m, sz = i.size, sh = sz === 4 ? 2 : sz === 2 ? 1 : 0, here = this.blk.insns[this.idx].at;
+    const movs = i.op === 'movs';
+    const df = () => this.and(this.get(L_FLAGS), this.c(DF));
+    if (!i.rep) {
+      // Both accesses are checked before any register moves (precise: nothing done on a fault).
+      if (movs) {
+        out.push(this.set(L_T0, this.reg(ESI)), this.check(L_T0, sz, PROT_READ), this.set(L_T1, this.load(L_T0, sz)));
+      } else out.push(this.set(L_T1, this.regVal(EAX, sz)));
+      out.push(this.set(L_T0, this.reg(EDI)), this.check(L_T0, sz, PROT_WRITE), this.store(L_T0, sz, this.get(L_T1)));
+      out.push(this.set(L_T2, this.sel(this.c(-sz), this.c(sz), df())));
+      if (movs) out.push(this.setReg(ESI, this.add(this.reg(ESI), this.get(L_T2))));
+      out.push(this.setReg(EDI, this.add(this.reg(EDI), this.get(L_T2))));
+      return;
+    }
+    out.push(m.if(df(), this.exitAt(here)));
+    const k = this.labels++, done = `sd${k}`, next = `sn${k}`;
+    const left = (r: number) => this.shru(m.i32.sub(this.c(0x1000), this.and(this.reg(r), this.c(0xfff))), this.c(sh));
+    const body: X[] = [m.br(done, m.i32.eqz(this.reg(ECX)))];
+    // T3 = elements in this chunk: up to the end of EDI's (and ESI's) page, at most ECX.
+    body.push(this.set(L_T3, left(EDI)));
+    if (movs) body.push(this.set(L_T4, left(ESI)), this.set(L_T3, this.sel(this.get(L_T4), this.get(L_T3), m.i32.lt_u(this.get(L_T4), this.get(L_T3)))));
+    body.push(this.set(L_T3, this.sel(this.reg(ECX), this.get(L_T3), m.i32.lt_u(this.reg(ECX), this.get(L_T3)))));
+    // An element crossing a page: the interpreter splits it.
+    body.push(m.if(m.i32.eqz(this.get(L_T3)), this.exitAt(here)));
+    body.push(this.set(L_T0, this.reg(EDI)), this.check(L_T0, 1, PROT_WRITE));
+    if (movs) body.push(this.set(L_T1, this.reg(ESI)), this.check(L_T1, 1, PROT_READ));
+    body.push(this.set(L_T2, this.shl(this.get(L_T3), this.c(sh))));
+    // An element loop over the chunk's bytes (T4 = offset): `each` moves one element at offset T4.
+    const elementLoop = (each: X[]): X => {
+      const lp = `se${k}`;
+      return m.block(null, [this.set(L_T4, this.c(0)), m.loop(lp, m.block(null, [
+        ...each,
+        this.set(L_T4, this.add(this.get(L_T4), this.c(sz))),
+        m.br(lp, m.i32.lt_u(this.get(L_T4), this.get(L_T2))),
+      ], this.bn.none))], this.bn.none);
+    };
+    const at = (r: number) => this.set(L_T5, this.add(this.reg(r), this.get(L_T4)));
+    if (!movs) {
+      if (sz === 1) body.push(m.memory.fill(this.reg(EDI), this.regVal(EAX, 1), this.get(L_T2), '0'));
+      else body.push(this.set(L_T6, this.regVal(EAX, sz)), elementLoop([at(EDI), this.store(L_T5, sz, this.get(L_T6))]));
+    } else {
+      // x86 copies forward one element at a time: a destination starting inside the source repeats it.
+      const overlaps = this.and(m.i32.ne(this.reg(EDI), this.reg(ESI)), m.i32.lt_u(m.i32.sub(this.reg(EDI), this.reg(ESI)), this.get(L_T2)));
+      body.push(m.if(overlaps,
+        elementLoop([at(ESI), this.set(L_T6, this.load(L_T5, sz)), at(EDI), this.store(L_T5, sz, this.get(L_T6))]),
+        m.memory.copy(this.reg(EDI), this.reg(ESI), this.get(L_T2), '0', '0')));
+      body.push(this.setReg(ESI, this.add(this.reg(ESI), this.get(L_T2))));
+    }
+    body.push(this.setReg(EDI, this.add(this.reg(EDI), this.get(L_T2))));
+    body.push(this.setReg(ECX, m.i32.sub(this.reg(ECX), this.get(L_T3))));
+    body.push(m.br(next));
+    out.push(m.block(done, [m.loop(next, m.block(null, body, this.bn.none))], this.bn.none));
   }
 
   /** SF PF from the low result (local `lo`), ZF AF clear, CF=OF=overflow (alu.ts mulFlags); deferred. */
