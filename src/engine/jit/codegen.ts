@@ -117,9 +117,12 @@ class Gen {
 
   // ---- small expression helpers ----
   private c(v: number): X { return this.m.i32.const(v | 0); }
-  private get(l: number): X { return this.m.local.get(l, this.i32); }
-  private set(l: number, v: X): X { return this.m.local.set(l, v); }
-  private tee(l: number, v: X): X { return this.m.local.tee(l, v, this.i32); }
+  private get(l: number): X { this.reads |= 1 << l; return this.m.local.get(l, this.i32); }
+  private set(l: number, v: X): X { this.writes |= 1 << l; return this.m.local.set(l, v); }
+  private tee(l: number, v: X): X { this.writes |= 1 << l; return this.m.local.tee(l, v, this.i32); }
+  /** Locals (bit l) read and written anywhere in the function (a superset of what the emitted code uses). */
+  private reads = 0;
+  private writes = 0;
   private reg(r: number): X { return this.get(L_REG + r); }
   private setReg(r: number, v: X): X { return this.set(L_REG + r, v); }
   private add(a: X, b: X): X { return this.m.i32.add(a, b); }
@@ -903,14 +906,18 @@ class Gen {
     const slot = () => this.get(P_SLOT);
     const ld = (w: number) => m.i32.load(w * 4, 4, slot());
     const st = (w: number, v: X) => m.i32.store(w * 4, 4, slot(), v);
+    // The state slot's registers and flag record: stored at the exit only if the region writes
+    // them, loaded at entry only if it reads or stores them. A hop through the hub costs these
+    // loads and stores; python's regions touch about half of the 13 (design §3).
+    const written = this.writes, used = this.reads | this.writes;
+    const state: [number, number][] = [[L_REG, 0], [L_REG + 1, 1], [L_REG + 2, 2], [L_REG + 3, 3], [L_REG + 4, 4], [L_REG + 5, 5],
+      [L_REG + 6, 6], [L_REG + 7, 7], [L_LOP, LOP], [L_LA, LA], [L_LB, LB], [L_LRES, LRES], [L_FLAGS, FLAGS]];
     const pro: X[] = [];
-    for (let r = 0; r < 8; r++) pro.push(this.setReg(r, ld(r)));
-    pro.push(this.set(L_LOP, ld(LOP)), this.set(L_LA, ld(LA)), this.set(L_LB, ld(LB)), this.set(L_LRES, ld(LRES)), this.set(L_FLAGS, ld(FLAGS)));
+    for (const [l, w] of state) if (used & (1 << l)) pro.push(this.set(l, ld(w)));
     if (this.usesFs) pro.push(this.set(L_FS, ld(SEGBASE + 4)));
     if (this.usesGs) pro.push(this.set(L_GS, ld(SEGBASE + 5)));
     const epi: X[] = [];
-    for (let r = 0; r < 8; r++) epi.push(st(r, this.reg(r)));
-    epi.push(st(LOP, this.get(L_LOP)), st(LA, this.get(L_LA)), st(LB, this.get(L_LB)), st(LRES, this.get(L_LRES)), st(FLAGS, this.get(L_FLAGS)));
+    for (const [l, w] of state) if (written & (1 << l)) epi.push(st(w, this.get(l)));
     epi.push(st(EIP, this.get(L_XEIP)));
     const fn = m.block(null, [
       m.block('exit', [...pro, body, m.unreachable()], bn.none),
