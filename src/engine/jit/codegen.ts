@@ -20,13 +20,13 @@
  *   the scheduler (signals, other threads).
  */
 import type binaryenT from 'binaryen';
+import { I32, NONE, WasmWriter, type X } from './wasm-writer.js';
 import { K_ADD, K_DEC, K_INC, K_LOGIC, K_SUB, LOP_CFOF } from '../cpu/flags.js';
 import { DF, EIP, FLAGS, FLAGS_FIXED, LA, LB, LOP, LRES, SEGBASE, TF, USER_FLAGS_MASK } from '../cpu/state.js';
 import type { Decoded, Insn, MemRef, Opnd, Region, RBlock } from './region.js';
 
 type B = typeof binaryenT;
-type M = binaryenT.Module;
-type X = binaryenT.ExpressionRef;
+type M = WasmWriter;
 
 // Locals: parameters first.
 const P_SLOT = 0, P_BUDGET = 1;
@@ -72,8 +72,8 @@ function successors(b: RBlock, last: Insn | null, conts: number[], r: Region): n
  * Build the module for `r` (exported function "f"). `permBase` is the offset of the page
  * table in the guest memory; the memory is imported as e.m, and the run-time condition helper as e.c.
  */
-export function generate(bn: B, r: Region, permBase: number): CodegenOut {
-  const g = new Gen(bn, r, permBase);
+export function generate(_bn: B | null, r: Region, permBase: number): CodegenOut {
+  const g = new Gen(r, permBase);
   try {
     return g.build();
   } catch (e) {
@@ -105,14 +105,10 @@ class Gen {
   private blk!: RBlock;
   private idx = 0;
 
-  constructor(private readonly bn: B, private readonly r: Region, private readonly permBase: number) {
-    this.m = new bn.Module();
-    this.i32 = bn.i32;
-    // The memory must exist before the first load/store is built (they bind to it by name).
-    this.m.setMemory(1, 65536, null, [], false, false, '0');
-    this.m.addMemoryImport('0', 'e', 'm');
-    // memory.fill/copy for rep stos/movs (V8 since 7.5, Firefox 79, Safari 15).
-    this.m.setFeatures(this.m.getFeatures() | bn.Features.BulkMemory);
+  constructor(private readonly r: Region, private readonly permBase: number) {
+    // memory.fill/copy (rep stos/movs) are bulk-memory operators: V8 7.5, Firefox 79, Safari 15.
+    this.m = new WasmWriter();
+    this.i32 = I32;
   }
 
   // ---- small expression helpers ----
@@ -136,7 +132,7 @@ class Gen {
   private bit(a: X, n: number): X { return this.and(this.shru(a, this.c(n)), this.c(1)); }
   /** cond ? a : b (binaryen.js takes the condition first, unlike the Wasm text order). */
   private sel(a: X, b: X, cond: X): X { return this.m.select(cond, a, b); }
-  private block(list: X[]): X { return list.length === 1 ? list[0] : this.m.block(null, list, this.bn.none); }
+  private block(list: X[]): X { return list.length === 1 ? list[0] : this.m.block(null, list, NONE); }
 
   /** Leave the region with EIP = eip before instruction `this.idx` of the current block (or after the block with `after`). */
   private exitAt(eip: number, after = false): X {
@@ -146,7 +142,7 @@ class Gen {
     const adj = after ? 0 : this.idx - this.blk.insns.length;
     if (adj !== 0) list.push(this.set(L_N, this.add(this.get(L_N), this.c(adj))));
     list.push(m.br('exit'));
-    return m.block(null, list, this.bn.none);
+    return m.block(null, list, NONE);
   }
 
   // ---- operands ----
@@ -672,7 +668,7 @@ class Gen {
         ...each,
         this.set(L_T4, this.add(this.get(L_T4), this.c(sz))),
         m.br(lp, m.i32.lt_u(this.get(L_T4), this.get(L_T2))),
-      ], this.bn.none))], this.bn.none);
+      ], NONE))], NONE);
     };
     const at = (r: number) => this.set(L_T5, this.add(this.reg(r), this.get(L_T4)));
     if (!movs) {
@@ -689,7 +685,7 @@ class Gen {
     body.push(this.setReg(EDI, this.add(this.reg(EDI), this.get(L_T2))));
     body.push(this.setReg(ECX, m.i32.sub(this.reg(ECX), this.get(L_T3))));
     body.push(m.br(next));
-    out.push(m.block(done, [m.loop(next, m.block(null, body, this.bn.none))], this.bn.none));
+    out.push(m.block(done, [m.loop(next, m.block(null, body, NONE))], NONE));
   }
 
   /** SF PF from the low result (local `lo`), ZF AF clear, CF=OF=overflow (alu.ts mulFlags); deferred. */
@@ -866,7 +862,7 @@ class Gen {
 
   // ---- blocks ----
   build(): CodegenOut {
-    const m = this.m, bn = this.bn;
+    const m = this.m;
     // Return addresses of calls inside the region: a ret that pops one of them branches there.
     const conts: number[] = [];
     for (const b of this.r.blocks.values()) {
@@ -899,10 +895,10 @@ class Gen {
       tbs.set(b.start, { b, code, last, succ: successors(b, last, conts, this.r), cut: new Set() });
     }
     this.phase = 'structure';
-    // Irreducible edges found are cut (they leave through the hub) and the analysis redone.
+    // Irreducible edges found are cut (they leave through the hub) and the analysis redone:
+    // every round cuts at least one edge, so this ends.
     let body: X | null = null;
-    for (let k = 0; k < 8 && body === null; k++) body = this.structured(tbs);
-    body ??= this.relooper(tbs, conts);
+    while (body === null) body = this.structured(tbs);
     const slot = () => this.get(P_SLOT);
     const ld = (w: number) => m.i32.load(w * 4, 4, slot());
     const st = (w: number, v: X) => m.i32.store(w * 4, 4, slot(), v);
@@ -919,19 +915,10 @@ class Gen {
     const epi: X[] = [];
     for (const [l, w] of state) if (written & (1 << l)) epi.push(st(w, this.get(l)));
     epi.push(st(EIP, this.get(L_XEIP)));
-    const fn = m.block(null, [
-      m.block('exit', [...pro, body, m.unreachable()], bn.none),
-      ...epi,
-      this.get(L_N),
-    ], bn.i32);
-    if (this.usesHelper) m.addFunctionImport('cond', 'e', 'c', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
-    if (this.usesFlags) m.addFunctionImport('flags', 'e', 'f', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
-    const vars: number[] = new Array(N_VARS).fill(bn.i32);
+    if (this.usesHelper) m.addFunctionImport('cond', 'e', 'c', 6);
+    if (this.usesFlags) m.addFunctionImport('flags', 'e', 'f', 5);
     this.phase = 'emit';
-    m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
-    m.addFunctionExport('f', 'f');
-    const bytes = m.emitBinary();
-    m.dispose();
+    const bytes = m.emit(N_VARS, [m.block('exit', [...pro, body, m.unreachable()], NONE), ...epi], this.get(L_N));
     return { bytes, helpers: this.usesHelper };
   }
 
@@ -947,7 +934,7 @@ class Gen {
    * gets those edges cut, to leave through the hub, and null is returned to redo the analysis.
    */
   private structured(tbs: Map<number, TBlock>): X | null {
-    const m = this.m, bn = this.bn, entry = this.r.entry >>> 0;
+    const m = this.m, entry = this.r.entry >>> 0;
     const inRegion = (a: number): boolean => tbs.has(a);
     /** The successors of x reached by a branch inside the function. */
     const succOf = (x: number): number[] => { const t = tbs.get(x)!; return t.cut.size === 0 ? t.succ : t.succ.filter((y) => !t.cut.has(y)); };
@@ -1006,7 +993,7 @@ class Gen {
     const children = new Map<number, number[]>(order.map((x) => [x, []]));
     for (const x of order) if (x !== entry) children.get(idom.get(x)!)!.push(x);
 
-    const exitTo = (eip: number): X => m.block(null, [this.set(L_XEIP, this.c(eip)), m.br('exit')], bn.none);
+    const exitTo = (eip: number): X => m.block(null, [this.set(L_XEIP, this.c(eip)), m.br('exit')], NONE);
     const branch = (x: number, y: number): X => {
       if (!rpo.has(y) || tbs.get(x)!.cut.has(y)) return exitTo(y);
       if (rpo.get(y)! <= rpo.get(x)!) return m.br(`L${y}`);
@@ -1035,12 +1022,12 @@ class Gen {
           default: list.push(m.br('exit'));
         }
       }
-      return m.block(null, list, bn.none);
+      return m.block(null, list, NONE);
     };
     const nodeWithin = (x: number, ys: number[]): X => {
       if (ys.length === 0) return emitNode(x);
       const [yn, ...rest] = ys;
-      return m.block(null, [m.block(`B${yn}`, [nodeWithin(x, rest)], bn.none), doTree(yn)], bn.none);
+      return m.block(null, [m.block(`B${yn}`, [nodeWithin(x, rest)], NONE), doTree(yn)], NONE);
     };
     const doTree = (x: number): X => {
       // Merge children, the highest reverse-postorder number outermost (its code comes last).
@@ -1049,44 +1036,6 @@ class Gen {
       return headers.has(x) ? m.loop(`L${x}`, code) : code;
     };
     return doTree(entry);
-  }
-
-  /** The region's control flow through binaryen's Relooper (irreducible graphs). */
-  private relooper(tbs: Map<number, TBlock>, conts: number[]): X {
-    const m = this.m, bn = this.bn;
-    const rl = new bn.Relooper(m);
-    const rblocks = new Map<number, number>();
-    const exits = new Map<number, number>();
-    const dynExit = rl.addBlock(m.br('exit'));
-    const exitBlock = (eip: number): number => {
-      let e = exits.get(eip >>> 0);
-      if (e === undefined) { e = rl.addBlock(m.block(null, [this.set(L_XEIP, this.c(eip)), m.br('exit')], bn.none)); exits.set(eip >>> 0, e); }
-      return e;
-    };
-    for (const t of tbs.values()) rblocks.set(t.b.start, rl.addBlock(m.block(null, t.code, bn.none)));
-    const to = (eip: number): number => rblocks.get(eip >>> 0) ?? exitBlock(eip);
-    for (const { b, last } of tbs.values()) {
-      const from = rblocks.get(b.start)!;
-      if (last === null) { rl.addBranch(from, dynExit, 0, 0); continue; }
-      switch (last.op) {
-        case 'jcc': case 'jecxz': {
-          // The condition was computed into T3 by terminator(). (The Relooper allows one branch per target.)
-          const t = to(last.target), f = to(b.end);
-          if (t !== f) rl.addBranch(from, t, this.get(L_T3), 0);
-          rl.addBranch(from, f, 0, 0);
-          break;
-        }
-        case 'jmp': case 'call': rl.addBranch(from, to(last.target), 0, 0); break;
-        case 'ret': {
-          for (const c of conts) rl.addBranch(from, rblocks.get(c)!, m.i32.eq(this.get(L_XEIP), this.c(c)), 0);
-          rl.addBranch(from, dynExit, 0, 0);
-          break;
-        }
-        default: rl.addBranch(from, dynExit, 0, 0); break;
-      }
-    }
-    this.phase = 'relooper';
-    return rl.renderAndDispose(rblocks.get(this.r.entry >>> 0)!, L_LABEL);
   }
 
   /** A block's final control transfer: everything except the branch itself (structured() or the Relooper adds it). */
