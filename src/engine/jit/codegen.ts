@@ -1,8 +1,9 @@
 /**
  * Code generation for the JIT tier: one region (region.ts) becomes one Wasm function
- * `(slot, budget) -> instructions executed`, built with binaryen and emitted without any
- * binaryen optimisation pass (they cost 4-30x the rest of the pipeline and delayed V8's
- * tier-up: shared/reference/jit/jit-design.md §6).
+ * `(slot, budget) -> instructions executed`, written as Wasm bytes by wasm-writer.ts (the
+ * shape of binaryen.js's expression API, which built it before: half the compile CPU went
+ * to binaryen's per-operator calls and emitBinary) with no optimisation pass (binaryen's
+ * cost 4-30x the rest of the pipeline and delayed V8's tier-up: jit-design.md §6).
  *
  * - Registers live in Wasm locals, loaded from the thread's state slot at entry and stored
  *   back at the single exit.
@@ -71,6 +72,8 @@ function successors(b: RBlock, last: Insn | null, conts: number[], r: Region): n
 /**
  * Build the module for `r` (exported function "f"). `permBase` is the offset of the page
  * table in the guest memory; the memory is imported as e.m, and the run-time condition helper as e.c.
+ * A pure function of the region and permBase (plain data: it can run in a worker). binaryen
+ * (`_bn`) is no longer used; the parameter stays for the callers until they drop it.
  */
 export function generate(_bn: B | null, r: Region, permBase: number): CodegenOut {
   const g = new Gen(r, permBase);
@@ -1038,7 +1041,7 @@ class Gen {
     return doTree(entry);
   }
 
-  /** A block's final control transfer: everything except the branch itself (structured() or the Relooper adds it). */
+  /** A block's final control transfer: everything except the branch itself (structured() adds it). */
   private terminator(d: Decoded, b: RBlock, out: X[]): void {
     const i = d.insn, m = this.m;
     switch (i.op) {

@@ -392,7 +392,7 @@ export interface Region {
   count: number;
 }
 
-/** Limits: Relooper cost grows superlinearly beyond ~40 blocks (design §6); Wasm functions stay small. */
+/** Limits: Wasm functions stay small (V8's compile and register allocation), regions chain through the hub. */
 export const MAX_BLOCKS = 48, MAX_INSNS = 1000, MAX_BLOCK_INSNS = 200;
 
 /** Decode one region block at `at`. */
