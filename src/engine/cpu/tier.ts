@@ -14,6 +14,8 @@ export interface Translation {
   valid: boolean;
   /** The guest pages its code lies on (the code cache marks them CODE). */
   readonly pages: readonly number[];
+  /** Called once when it is invalidated: the tier drops whatever still leads into it (the JIT's chaining hubs). */
+  unlink?(): void;
 }
 
 /** The block's code was refused by the tier (its first instruction is untranslatable): never retried. */
@@ -24,7 +26,7 @@ export const tierCounters = { invalidated: 0 };
 
 /** A translation's code page was written, unmapped or lost PROT_EXEC: it is never entered again. */
 export function invalidate(t: Translation): void {
-  if (t.valid) { t.valid = false; tierCounters.invalidated++; }
+  if (t.valid) { t.valid = false; tierCounters.invalidated++; t.unlink?.(); }
 }
 
 /** Interpreter block fields the tier reads and writes (interp.ts Block). */

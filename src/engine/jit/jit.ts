@@ -19,6 +19,7 @@ import { cond, getFlags } from '../cpu/flags.js';
 import { EIP, FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
 import { REFUSED, tierCounters, type CodeHost as JitHost, type HotBlock, type Tier, type Translation } from '../cpu/tier.js';
 import { generate, type CodegenOut } from './codegen.js';
+import { chainedHops, runChained, unlinkRegion } from './hub.js';
 import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
 
 export type JitMode = 'off' | 'on' | 'force';
@@ -43,12 +44,14 @@ export class JitRegion implements Translation {
   lastMem: AddressSpace | null = null;
   lastFn: RegionFn | null = null;
   constructor(public compiled: Compiled | null, readonly pages: number[]) {}
+  /** Invalidated (cpu/tier.ts invalidate): no other region's hub may jump into it any more. */
+  unlink(): void { unlinkRegion(this); }
 }
 
 /** Region refused (first instruction untranslatable): never retried for this block. */
 export const NO_REGION = REFUSED;
 
-/** Regions invalidated by writes to their code (all machines), for statistics. */
+/** Module statistics (all machines). */
 export const jitCounters = { /** Modules dropped to stay within the budget. */ evicted: 0 };
 
 /** Block entries before a block is translated in 'on' mode (a power of two: the check is a mask). */
@@ -100,6 +103,8 @@ export interface JitStats {
   bounced: number;
   /** Exits because the budget was spent. */
   budgetExits: number;
+  /** Transfers from one region to the next inside Wasm, through the hub (hub.ts; all machines of the realm). */
+  chained: number;
   instructions: number;
   invalidated: number;
   moduleBytes: number;
@@ -163,7 +168,7 @@ export class Jit implements Tier {
     this.exitOps = debug ? new Map() : null;
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
-      entries: 0, bounced: 0, budgetExits: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
+      entries: 0, bounced: 0, budgetExits: 0, chained: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
     };
   }
 
@@ -175,6 +180,7 @@ export class Jit implements Tier {
     this.stats.loadMs = loadMs;
     this.stats.moduleBytes = moduleBytes;
     this.stats.invalidated = tierCounters.invalidated;
+    this.stats.chained = chainedHops();
     const snap: JitStats = { ...this.stats };
     if (this.exitOps !== null) snap.untranslated = Object.fromEntries([...this.exitOps].sort((a, b) => b[1] - a[1]).slice(0, 40));
     return snap;
@@ -247,7 +253,7 @@ export class Jit implements Tier {
       old.evicted = true;
       old.module = null;
       old.instances = new WeakMap();
-      for (const r of old.users) { r.compiled = null; r.lastFn = null; r.lastMem = null; }
+      for (const r of old.users) { r.compiled = null; r.lastFn = null; r.lastMem = null; unlinkRegion(r); }
       old.users = [];
       jitCounters.evicted++;
     }
@@ -279,7 +285,9 @@ export class Jit implements Tier {
       }
       r.lastMem = c.mem; r.lastFn = fn;
     }
-    const n = fn!(c.slot, budget);
+    // Chaining (hub.ts): enter through the memory's hub, which goes on in Wasm into the next
+    // region while the exit's EIP is a translated region's entry.
+    const n = runChained(c.mem, r, b.start, fn!, c.slot, budget);
     const st = this.stats;
     st.entries++;
     if (n === 0) st.bounced++;

@@ -52,6 +52,8 @@ export type Insn =
   /** One-operand 32-bit div/idiv of EDX:EAX. */
   | { op: 'div'; signed: boolean; src: Opnd }
   | { op: 'pushf' } | { op: 'popf' } | { op: 'cld' } | { op: 'std' }
+  /** movs/stos of 1, 2 or 4 bytes (ES:EDI from DS:ESI / EAX), repeated ECX times with rep. */
+  | { op: 'movs' | 'stos'; size: number; rep: boolean }
   // Block terminators:
   | { op: 'jcc'; cc: number; target: number }
   | { op: 'jmp'; target: number }
@@ -206,10 +208,13 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
     case 0xeb: { const d = r.s8(); return { op: 'jmp', target: (next() + d) | 0 }; }
     case 0xe3: { const d = r.s8(); return { op: 'jecxz', target: (next() + d) | 0 }; }
     case 0xf3: {
+      let b2 = r.u8(), size = 4;
+      if (b2 === 0x66) { size = 2; b2 = r.u8(); }
       // rep ret (AMD's branch-predictor idiom in gcc output) is a plain ret.
-      if (r.u8() === 0xc3) return { op: 'ret', pop: 0 };
-      return null;
+      if (b2 === 0xc3 && size === 4) return { op: 'ret', pop: 0 };
+      return stringOp(b2, seg, size, true);
     }
+    case 0xa4: case 0xa5: case 0xaa: case 0xab: return stringOp(b, seg, 4, false);
     case 0xf6: case 0xf7: {
       const m = modrm(r, seg);
       const size = b === 0xf7 ? 4 : 1;
@@ -267,6 +272,21 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
   return null;
 }
 
+/**
+ * movs/stos (a4 a5 aa ab) with the operand size of a 66 prefix; a segment override (of
+ * movs's source) is left to the interpreter.
+ */
+function stringOp(b: number, seg: number, opsize: number, rep: boolean): Insn | null {
+  if (seg !== -1) return null;
+  switch (b) {
+    case 0xa4: return { op: 'movs', size: 1, rep };
+    case 0xa5: return { op: 'movs', size: opsize, rep };
+    case 0xaa: return { op: 'stos', size: 1, rep };
+    case 0xab: return { op: 'stos', size: opsize, rep };
+  }
+  return null;
+}
+
 /** Group 2 (c0/c1 by imm8, d0/d1 by 1, d2/d3 by CL) of `size`; rcl/rcr and the /6 alias are the interpreter's. */
 function decodeShift(r: Reader, b: number, seg: number, size: number): Insn | null {
   const m = modrm(r, seg);
@@ -298,6 +318,8 @@ function decode16(r: Reader, b: number, seg: number): Insn | null {
   }
   if (b >= 0x40 && b < 0x50) return { op: 'incdec', down: b >= 0x48, size: 2, dst: reg(b & 7) };
   switch (b) {
+    case 0xa5: case 0xab: return stringOp(b, seg, 2, false);
+    case 0xf3: return stringOp(r.u8(), seg, 2, true);
     case 0xc1: case 0xd1: case 0xd3: return decodeShift(r, b, seg, 2);
     case 0xf7: {
       const m = modrm(r, seg);
@@ -370,7 +392,7 @@ export interface Region {
   count: number;
 }
 
-/** Limits: Relooper cost grows superlinearly beyond ~40 blocks (design §6); Wasm functions stay small. */
+/** Limits: Wasm functions stay small (V8's compile and register allocation), regions chain through the hub. */
 export const MAX_BLOCKS = 48, MAX_INSNS = 1000, MAX_BLOCK_INSNS = 200;
 
 /** Decode one region block at `at`. */

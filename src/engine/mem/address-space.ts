@@ -13,6 +13,11 @@ export const MAP_GROWSDOWN = 0x100, MAP_NORESERVE = 0x4000, MAP_FIXED_NOREPLACE 
 export const DEFAULT_TASK_SIZE = 0xc0000000;
 /** Entries of the page table (AddressSpace.perm): one per 4 KiB page of the 32-bit space. */
 const PERM_BYTES = 1 << 20;
+/**
+ * Bytes above the page table reserved for the JIT's hub (jit/hub.ts: the cache of region
+ * entries that translated code chains through). Untouched pages of it cost nothing.
+ */
+export const HUB_AREA_BYTES = 0x50000;
 /** Low 64 KiB: never mapped for the guest (mmap_min_addr); holds per-thread CPU state. */
 export const STATE_AREA_END = 0x10000;
 
@@ -77,16 +82,21 @@ export class AddressSpace {
   mmapTop: number;
   /** Called when a write hits a page holding decoded code. */
   onCodeWrite: (page: number) => void = () => {};
+  /** Offset of the JIT hub's area in the memory (above the page table). */
+  readonly hubBase: number;
+  /** The JIT's hub for this memory (jit/hub.ts), created on first use; released with the space. */
+  jitHub: { release(): void } | null = null;
   private freeSlots: number[] = [];
 
   constructor(size = DEFAULT_TASK_SIZE) {
     this.size = size;
-    const pages = (size + PERM_BYTES) / 65536;
+    const pages = (size + PERM_BYTES + HUB_AREA_BYTES) / 65536;
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.u8 = new Uint8Array(this.memory.buffer, 0, size);
     this.dv = new DataView(this.memory.buffer, 0, size);
     this.permBase = size;
     this.perm = new Uint8Array(this.memory.buffer, size, PERM_BYTES);
+    this.hubBase = size + PERM_BYTES;
     this.dirty = new Uint8Array(size >>> PAGE_SHIFT);
     this.dirty32 = new Uint32Array(this.dirty.buffer, 0, this.dirty.length >>> 2);
     this.mmapTop = size - 0x10000000; // 256 MiB kept for the stack and its rlimit
@@ -452,6 +462,8 @@ export class AddressSpace {
     this.freeSlots = [];
     for (let off = STATE_AREA_END - 512; off >= 512; off -= 512) this.freeSlots.push(off);
     this.onRelease();
+    // Its translated code belongs to the old process: the hub's cache and table go (jit/hub.ts).
+    if (this.jitHub !== null) { this.jitHub.release(); this.jitHub = null; }
     this.onCodeWrite = () => {};
     if (AddressSpace.pool.length < 4) AddressSpace.pool.push(this);
   }

@@ -18,4 +18,11 @@ declare namespace WebAssembly {
     constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
     readonly exports: Record<string, unknown>;
   }
+  /** A funcref table (the JIT hub's, jit/hub.ts): entries are exported Wasm functions or null. */
+  class Table {
+    readonly length: number;
+    get(index: number): unknown;
+    set(index: number, value: unknown): void;
+    grow(delta: number): number;
+  }
 }

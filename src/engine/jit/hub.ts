@@ -1,0 +1,242 @@
+/**
+ * Chaining between translated regions without returning to the JS run loop (issue 9, "the
+ * hub" of shared/reference/jit/jit-design.md §2).
+ *
+ * Each address space gets one small hub module, written here as raw Wasm bytes (no binaryen:
+ * it must exist before binaryen loads and in any thread). The hub owns a funcref table into
+ * which every region instantiated against that memory is put, and a direct-mapped cache in
+ * the memory itself (AddressSpace.hubBase, above the page table) of `{eip, table index}`
+ * pairs, one per region entry. `run(slot, budget, idx)` calls region `idx`; while the region
+ * returns having run something, the budget is not spent, and the EIP it left in the slot is
+ * the entry of another region in the cache, it calls that one (call_indirect), so python's
+ * and bash's dispatch through indirect jumps, returns to callers outside the region and
+ * exits to a successor region stay in Wasm. Anything else (a syscall, an untranslated
+ * instruction, a failed protection check, a target with no region) returns to the
+ * interpreter exactly as a single region's exit does: every region exit leaves the slot
+ * precise, so chaining changes nothing the interpreter sees.
+ *
+ * Why this shape (design §12, V8 11.3): a Wasm loop with call_indirect costs 5.2-5.5 ns per
+ * hop against 27-42 ns for a JS loop calling exports, whatever module the callee lives in;
+ * region modules do not import the table (V8 charged every importing instance in
+ * proportion to the table's size), so only the hub's one instance sees it, and
+ * `table.set` stays cheap (0.1 us with no importing instances).
+ *
+ * Links are undone eagerly: a region invalidated (its code written), evicted (module budget)
+ * or whose address space is released loses its cache entries and table slots here before
+ * any translated code can run again, since only JS (the interpreter, the kernel) writes code
+ * pages: translated code leaves the region before a store to a CODE page.
+ */
+import { HUB_AREA_BYTES, type AddressSpace } from '../mem/address-space.js';
+import { EIP } from '../cpu/state.js';
+
+/** A compiled region function: (state slot, instruction budget) -> instructions executed. */
+export type RegionFn = (slot: number, budget: number) => number;
+
+/** Cache entries (a power of two) and the layout of the hub area at AddressSpace.hubBase. */
+export const HUB_ENTRIES = 1 << 15;
+/** Bytes of the hub area: the cache (8 bytes per entry), then one word counting chained hops. */
+export const HUB_BYTES = HUB_ENTRIES * 8 + 0x10000;
+const HASH_SHIFT = 15;
+if (HUB_BYTES > HUB_AREA_BYTES) throw new Error('jit hub: the cache does not fit AddressSpace\'s hub area');
+
+/** The cache slot of `eip` (the hub module computes the same). */
+const slotOf = (eip: number): number => ((eip ^ (eip >>> HASH_SHIFT)) & (HUB_ENTRIES - 1));
+
+// ---- the hub module, byte by byte (WebAssembly core spec, binary format §5) ----
+
+function uleb(v: number): number[] {
+  const out: number[] = [];
+  v >>>= 0;
+  do { let b = v & 0x7f; v >>>= 7; if (v !== 0) b |= 0x80; out.push(b); } while (v !== 0);
+  return out;
+}
+function sleb(v: number): number[] {
+  const out: number[] = [];
+  v |= 0;
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) { out.push(b); return out; }
+    out.push(b | 0x80);
+  }
+}
+const str = (s: string): number[] => [...uleb(s.length), ...[...s].map((ch) => ch.charCodeAt(0))];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+
+const I32 = 0x7f, FUNCREF = 0x70;
+const OP = {
+  block: 0x02, loop: 0x03, void: 0x40, end: 0x0b, br: 0x0c, brIf: 0x0d, callIndirect: 0x11,
+  get: 0x20, set: 0x21, tee: 0x22, load: 0x28, store: 0x36, const: 0x41,
+  eqz: 0x45, ne: 0x47, geS: 0x4e, add: 0x6a, sub: 0x6b, and: 0x71, xor: 0x73, shl: 0x74, shrU: 0x76,
+};
+
+/**
+ * The hub for a memory whose hub area starts at `base`:
+ *
+ *   run(slot, budget, idx):
+ *     n = table[idx](slot, budget)
+ *     while n != 0 && n < budget:
+ *       eip = slot[EIP]; e = base + 8 * hash(eip)
+ *       if mem[e] != eip: break
+ *       r = table[mem[e + 4]](slot, budget - n)
+ *       if r == 0: break          (bounced at its first instruction: the interpreter runs it)
+ *       n += r; hops++
+ *     return n
+ *
+ * Table slot 0 holds `zero` (returns 0), so an empty cache entry ({0, 0}) for an exit to
+ * EIP 0 ends the loop instead of trapping on a null entry.
+ */
+function hubBytes(base: number): Uint8Array {
+  const P_SLOT = 0, P_BUDGET = 1, P_IDX = 2, L_N = 3, L_R = 4, L_EIP = 5, L_E = 6;
+  const counter = base + HUB_ENTRIES * 8;
+  const mem = (off: number): number[] => [0x02, ...uleb(off)]; // align 4, offset
+  const run = [
+    ...vec([[...uleb(4), I32]]),
+    OP.get, P_SLOT, OP.get, P_BUDGET, OP.get, P_IDX, OP.callIndirect, 0, 0, OP.set, L_N,
+    OP.block, OP.void,
+    OP.get, L_N, OP.eqz, OP.brIf, 0,
+    OP.loop, OP.void,
+    OP.get, L_N, OP.get, P_BUDGET, OP.geS, OP.brIf, 1,
+    OP.get, P_SLOT, OP.load, ...mem(EIP * 4), OP.set, L_EIP,
+    OP.get, L_EIP, OP.get, L_EIP, OP.const, ...sleb(HASH_SHIFT), OP.shrU, OP.xor,
+    OP.const, ...sleb(HUB_ENTRIES - 1), OP.and, OP.const, 3, OP.shl, OP.const, ...sleb(base), OP.add, OP.tee, L_E,
+    OP.load, ...mem(0), OP.get, L_EIP, OP.ne, OP.brIf, 1,
+    OP.get, P_SLOT, OP.get, P_BUDGET, OP.get, L_N, OP.sub, OP.get, L_E, OP.load, ...mem(4), OP.callIndirect, 0, 0,
+    OP.tee, L_R, OP.eqz, OP.brIf, 1,
+    OP.get, L_N, OP.get, L_R, OP.add, OP.set, L_N,
+    OP.const, ...sleb(counter), OP.const, ...sleb(counter), OP.load, ...mem(0), OP.const, 1, OP.add, OP.store, ...mem(0),
+    OP.br, 0,
+    OP.end,
+    OP.end,
+    OP.get, L_N,
+    OP.end,
+  ];
+  const zero = [0, OP.const, 0, OP.end];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([[0x60, 2, I32, I32, 1, I32], [0x60, 3, I32, I32, I32, 1, I32]])),
+    ...section(2, vec([[...str('e'), ...str('m'), 0x02, 0x00, 0x00]])),
+    ...section(3, vec([[1], [0]])),
+    ...section(4, vec([[FUNCREF, 0x00, 1]])),
+    ...section(7, vec([[...str('run'), 0x00, 0], [...str('t'), 0x01, 0]])),
+    ...section(9, vec([[0x00, OP.const, 0, OP.end, ...vec([[1]])]])),
+    ...section(10, vec([[...uleb(run.length), ...run], [...uleb(zero.length), ...zero]])),
+  ];
+  return new Uint8Array(bytes);
+}
+
+/** Hub modules by hub area offset (one per task size in practice). */
+const hubModules = new Map<number, WebAssembly.Module>();
+
+/** A region linked into a hub: its table slot and the entry it is cached under. */
+interface Link { hub: Hub; idx: number; eip: number }
+const links = new WeakMap<object, Link[]>();
+
+/** Hubs alive in this realm, and the hops of those released: JitStats.chained. */
+const liveHubs = new Set<Hub>();
+let releasedHops = 0;
+/** Region-to-region transfers made inside Wasm so far (all machines of the realm). */
+export function chainedHops(): number {
+  let n = releasedHops;
+  for (const h of liveHubs) n += h.hops();
+  return n;
+}
+
+export class Hub {
+  readonly run: (slot: number, budget: number, idx: number) => number;
+  private readonly table: WebAssembly.Table;
+  /** The cache as int32 pairs {eip, index}. */
+  private readonly cache: Int32Array;
+  private readonly zero: unknown;
+  private readonly free: number[] = [];
+  private readonly owner = new Map<number, object>();
+  dead = false;
+
+  constructor(private readonly mem: AddressSpace) {
+    const base = mem.hubBase;
+    let mod = hubModules.get(base);
+    if (mod === undefined) hubModules.set(base, (mod = new WebAssembly.Module(hubBytes(base) as Uint8Array<ArrayBuffer>)));
+    const inst = new WebAssembly.Instance(mod, { e: { m: mem.memory } });
+    this.run = inst.exports.run as Hub['run'];
+    this.table = inst.exports.t as WebAssembly.Table;
+    this.zero = this.table.get(0);
+    this.cache = new Int32Array(mem.memory.buffer, base, HUB_ENTRIES * 2 + 1);
+    liveHubs.add(this);
+  }
+
+  hops(): number { return this.cache[HUB_ENTRIES * 2] >>> 0; }
+
+  /** A table slot for fn (owned by region `r`). */
+  add(r: object, fn: RegionFn): number {
+    if (this.free.length === 0) {
+      const old = this.table.grow(Math.max(16, this.table.length >> 1));
+      for (let k = this.table.length - 1; k >= old; k--) this.free.push(k);
+    }
+    const idx = this.free.pop()!;
+    this.table.set(idx, fn );
+    this.owner.set(idx, r);
+    return idx;
+  }
+
+  /** Make `eip` enter slot idx (replacing whatever hashed to the same cache entry). */
+  install(eip: number, idx: number): void {
+    const e = slotOf(eip >>> 0) * 2;
+    this.cache[e] = eip | 0;
+    this.cache[e + 1] = idx;
+  }
+
+  /** Drop slot idx and its cache entry. */
+  remove(eip: number, idx: number): void {
+    if (this.dead) return;
+    const e = slotOf(eip >>> 0) * 2;
+    if (this.cache[e + 1] === idx) { this.cache[e] = 0; this.cache[e + 1] = 0; }
+    this.table.set(idx, this.zero );
+    this.owner.delete(idx);
+    this.free.push(idx);
+  }
+
+  /** The address space is released (reused for another process): forget everything. */
+  release(): void {
+    if (this.dead) return;
+    releasedHops += this.hops();
+    this.cache.fill(0);
+    this.dead = true;
+    liveHubs.delete(this);
+    this.owner.clear();
+  }
+}
+
+/** The hub of `mem`, created on first use. */
+export function hubOf(mem: AddressSpace): Hub {
+  let h = mem.jitHub as Hub | null;
+  if (h === null || h.dead) mem.jitHub = h = new Hub(mem);
+  return h;
+}
+
+/**
+ * Run region `r` (entered at `eip`, its function `fn` instantiated for c's memory) through
+ * the hub of `mem`, chaining into further regions: instructions executed.
+ */
+export function runChained(mem: AddressSpace, r: object, eip: number, fn: RegionFn, slot: number, budget: number): number {
+  const hub = hubOf(mem);
+  let ls = links.get(r);
+  let link: Link | undefined;
+  if (ls === undefined) links.set(r, (ls = []));
+  else for (const l of ls) if (l.hub === hub) { link = l; break; }
+  if (link === undefined) {
+    link = { hub, idx: hub.add(r, fn), eip: eip >>> 0 };
+    ls.push(link);
+  }
+  // Re-installed at every entry from JS: another entry hashing to the same cache slot may have taken it.
+  hub.install(link.eip, link.idx);
+  return hub.run(slot, budget, link.idx);
+}
+
+/** Region r is invalid or its module was evicted: no hub may enter it again. */
+export function unlinkRegion(r: object): void {
+  const ls = links.get(r);
+  if (ls === undefined) return;
+  links.delete(r);
+  for (const l of ls) l.hub.remove(l.eip, l.idx);
+}

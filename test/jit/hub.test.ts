@@ -1,0 +1,57 @@
+/**
+ * The hub (src/engine/jit/hub.ts) on its own, with regions written by hand through the Wasm
+ * writer: chaining follows the EIP a region leaves, stops at the budget and at an EIP no region
+ * starts at, forgets a region once it is unlinked (invalidated or evicted), and forgets
+ * everything when its address space is released and reused for another process (the pool in
+ * AddressSpace.create), whose code at the same addresses must never be entered through the
+ * old process's cache.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AddressSpace } from '../../src/engine/mem/address-space.js';
+import { EIP } from '../../src/engine/cpu/state.js';
+import { HUB_ENTRIES, hubOf, runChained, unlinkRegion, type RegionFn } from '../../src/engine/jit/hub.js';
+import { WasmWriter } from '../../src/engine/jit/wasm-writer.js';
+
+const SIZE = 16 << 20;
+
+/** A region that runs `n` instructions and leaves with EIP = next. */
+function region(mem: AddressSpace, next: number, n: number): RegionFn {
+  const m = new WasmWriter();
+  const bytes = m.emit(0, [m.i32.store(EIP * 4, 4, m.local.get(0), m.i32.const(next))], m.i32.const(n));
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { e: { m: mem.memory } });
+  return inst.exports.f as RegionFn;
+}
+
+test('the hub chains regions by EIP, within the budget, and forgets unlinked regions and released spaces', () => {
+  const mem = AddressSpace.create(SIZE);
+  const slot = mem.allocStateSlot();
+  const s = new Int32Array(mem.memory.buffer, slot, 128);
+  const A = 0x401000, B = 0x402000, C = 0x403000;
+  const ra = {}, rb = {}, rc = {};
+  const fa = region(mem, B, 3), fb = region(mem, C, 5), fc = region(mem, A, 7);
+  // Entered from JS, B and C run alone: nothing is registered at the EIP they leave yet.
+  assert.equal(runChained(mem, rb, B, fb, slot, 1000), 5);
+  assert.equal(runChained(mem, rc, C, fc, slot, 1000), 7);
+  // A chains B, C, A, B, C: 30 instructions, the budget.
+  assert.equal(runChained(mem, ra, A, fa, slot, 30), 30);
+  assert.equal(s[EIP] >>> 0, A);
+  const hub = hubOf(mem);
+  assert.ok(hub.hops() >= 5);
+  // B invalidated: A runs alone.
+  unlinkRegion(rb);
+  assert.equal(runChained(mem, ra, A, fa, slot, 1000), 3);
+  assert.equal(s[EIP] >>> 0, B);
+
+  // Released and reused (the pool): another process's code at A must not chain into the old C.
+  mem.release();
+  const mem2 = AddressSpace.create(SIZE);
+  assert.equal(mem2, mem, 'the released space comes back from the pool');
+  const cache = new Int32Array(mem2.memory.buffer, mem2.hubBase, HUB_ENTRIES * 2);
+  assert.ok(cache.every((w) => w === 0), 'the hub cache is cleared on release');
+  assert.notEqual(hubOf(mem2), hub);
+  const slot2 = mem2.allocStateSlot();
+  const fd = region(mem2, C, 11);
+  assert.equal(runChained(mem2, {}, B, fd, slot2, 1000), 11);
+  mem2.release();
+});
