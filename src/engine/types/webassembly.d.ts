@@ -18,4 +18,6 @@ declare namespace WebAssembly {
     constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
     readonly exports: Record<string, unknown>;
   }
+  /** Asynchronous compile (the JIT compiles the compile worker's bytes with it, off the engine's thread in V8). */
+  function compile(bytes: BufferSource): Promise<Module>;
 }
