@@ -191,18 +191,25 @@ function store(key: string, module: WebAssembly.Module, bytes: number): Compiled
   const comp: Compiled = { key, module, bytes, instances: new WeakMap(), evicted: false, users: [], fresh: false };
   modules.set(key, comp);
   moduleBytes += comp.bytes;
-  while (moduleBytes > moduleBudget && modules.size > 1) {
-    const [k, old] = modules.entries().next().value as [string, Compiled];
-    modules.delete(k);
-    moduleBytes -= old.bytes;
-    old.evicted = true;
-    old.module = null;
-    old.instances = new WeakMap();
-    for (const r of old.users) { r.compiled = null; r.lastFn = null; r.lastMem = null; }
-    old.users = [];
-    jitCounters.evicted++;
-  }
+  while (moduleBytes > moduleBudget && modules.size > 1) evict(modules.values().next().value as Compiled);
   return comp;
+}
+
+/** Drop a module, its instances and its regions' links to it, so V8 can free the code. */
+function evict(old: Compiled): void {
+  modules.delete(old.key);
+  moduleBytes -= old.bytes;
+  old.evicted = true;
+  old.module = null;
+  old.instances = new WeakMap();
+  for (const r of old.users) { r.compiled = null; r.lastFn = null; r.lastMem = null; }
+  old.users = [];
+  jitCounters.evicted++;
+}
+
+/** Tests: evict every module (the next run of the same code compiles it again). */
+export function forgetModules(): void {
+  for (const c of [...modules.values()]) evict(c);
 }
 
 /** Modules being compiled from worker bytes, by key (two machines asking for the same code share one compile). */
