@@ -89,10 +89,27 @@ const LOAD_AFTER_MS = 150;
  * of interpretation (20-50 MIPS, docs/BENCHMARKS.md).
  */
 const LOAD_AFTER_INSTRUCTIONS = 4_000_000;
-/** Compile work allowed per elapsed time since code first got hot (the cc1 guard: design §6). */
-const COMPILE_SHARE = 0.25;
 /**
- * Compile time allowed before that share applies. 100 ms let short fork+exec loops (busybox sh
+ * The governor (the cc1 guard, design §6 and §9): compile work — binaryen's time, in the
+ * compile worker or here, plus the regions sent and not yet answered at the mean cost so
+ * far — may not exceed
+ *
+ *   COMPILE_BASE_MS + COMPILE_SHARE × (time since code first got hot) + what translation has won,
+ *
+ * the win counted as SAVED_NS_PER_INSN per instruction run translated. So a hot loop, whose
+ * first region wins hundreds of ms, funds all the compiles it wants, while a short,
+ * code-heavy program (cc1, configure scripts, bash start-up), whose regions each run a few
+ * thousand times, stops compiling at a small share of its run. Measured before (a flat 25%
+ * share, test image root 'jit-cc1', bench/jit-worker.ts): the configure-like script spent
+ * 9.9 s compiling 357 regions (28 ms each under load, binaryen still warming up) to run
+ * 17.6 M instructions translated — a win of ~0.3 s — and took 8.5 s engine CPU against
+ * 6.5 s interpreted.
+ */
+const COMPILE_SHARE = 0.05;
+/** Interpreter time a translated instruction saves: the interpreter runs 20-50 MIPS (docs/BENCHMARKS.md), translated code 0.3-3 ns per instruction. */
+const SAVED_NS_PER_INSN = 15;
+/**
+ * Compile time allowed before anything is won. 100 ms let short fork+exec loops (busybox sh
  * 100 x fork+exec true) spend more on compiles than they won (743 -> 839 ms engine CPU, bench).
  */
 const COMPILE_BASE_MS = 20;
@@ -301,9 +318,20 @@ export class Jit {
     }
     if (how === 'failed' || loadError !== null) { this.translationOff(); b.jit = NO_REGION; return; }
     if (how === 'inthread' && bn === null) { void loadBinaryen(); return; }
-    if (this.stats.compileMs > COMPILE_BASE_MS + COMPILE_SHARE * (now - this.firstHot)) { this.stats.deferred++; return; }
+    if (this.overBudget(now)) { this.stats.deferred++; return; }
     if (how === 'inthread') this.translateHere(host, mem, b, now);
     else this.translateInWorker(host, mem, b, now);
+  }
+
+  /** Regions this machine sent to the compile worker and has no answer for yet. */
+  private unanswered = 0;
+
+  /** The governor's verdict (COMPILE_SHARE says how it decides). */
+  private overBudget(now: number): boolean {
+    const st = this.stats;
+    const done = st.regionsCompiled + st.errors;
+    const committed = st.compileMs + (this.unanswered > 0 ? this.unanswered * (done > 0 ? st.compileMs / done : 1) : 0);
+    return committed > COMPILE_BASE_MS + COMPILE_SHARE * (now - this.firstHot) + st.instructions * SAVED_NS_PER_INSN / 1e6;
   }
 
   /** The region from hot block b, or null (refused: b never asks again). */
@@ -356,6 +384,7 @@ export class Jit {
           host.addRegion(r);
           b.jit = NO_REGION;
           this.stats.regionsSent++;
+          this.unanswered++;
         } else {
           this.stats.deferred++;
         }
@@ -367,6 +396,7 @@ export class Jit {
   /** The compile worker's answer for the region r of block b (a message callback: between run() calls). */
   private received(b: HotBlock, r: JitRegion, key: string, done: CompileDone): void {
     this.stats.compileMs += done.ms;
+    this.unanswered--;
     if (done.bytes === null) {
       if (compiler.state === 'inthread') { if (b.jit === NO_REGION) b.jit = null; return; } // the worker never started: ask again, compiled here
       if (compiler.state === 'failed') { this.translationOff(); return; }
