@@ -35,7 +35,7 @@ for d in range(4, n + 1, 2):
 print('long lived', n, check(long))
 `;
 const WORKLOADS: [string, string][] = [
-  ['sha256sum of 4 MB (`head -c 4000000 /dev/zero | sha256sum`)', 'head -c 4000000 /dev/zero | sha256sum'],
+  ['sha256sum of 4 MB (`head -c 4000000 /dev/zero \\| sha256sum`)', 'head -c 4000000 /dev/zero | sha256sum'],
   ['python3 binary-trees (depth 10)', `cat > /tmp/bt.py <<'EOF'${BINARY_TREES}EOF\npython3 /tmp/bt.py`],
 ];
 
@@ -107,17 +107,18 @@ export async function browserJitSection(): Promise<string> {
       const s = on.stats;
       rows.push(`| ${label}${same} | ${(off.ms / 1000).toFixed(1)} s | ${(on.ms / 1000).toFixed(1)} s | ${(off.ms / on.ms).toFixed(2)}x | `
         + `${s ? `${s.compiler}, ${s.regionsCompiled} regions, ${(s.compileMs / 1000).toFixed(1)} s binaryen, ${(s.engineMs / 1000).toFixed(2)} s engine thread, load ${(s.loadMs / 1000).toFixed(1)} s` : '-'} | `
-        + `${off.maxRtt.toFixed(0)} / ${on.maxRtt.toFixed(0)} ms | ${off.peakMB.toFixed(0)} / ${on.peakMB.toFixed(0)} MB (idle page ${off.baseMB.toFixed(0)}) |`);
+        + `${off.maxRtt.toFixed(0)} / ${on.maxRtt.toFixed(0)} ms | +${(off.peakMB - off.baseMB).toFixed(0)} / +${(on.peakMB - on.baseMB).toFixed(0)} MB |`);
     }
     return `## JIT in Chromium (sha256sum, python3, memory)
 
 ${new Date().toISOString().slice(0, 10)}, Chromium (Debian's, headless), ${cpus().length} cores, load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)};
 one run per cell, each in a fresh browser (\`node --import tsx bench/browser-jit.ts\`). The page (bench/browser-jit.html) boots an image
 of bash, coreutils and python3 streamed from 127.0.0.1 and runs the workload with \`bash -c\`; time in the page from \`run()\` to its exit.
-Longest answer: the longest a \`Linux.jitStats()\` call (one every 20 ms) waited for the engine's worker. Peak memory: the sum of
-VmRSS over Chromium's processes during the run (interpreter / JIT), and before it with the page loaded.
+Longest answer: the longest a \`Linux.jitStats()\` call (one every 20 ms) waited for the engine's worker. Peak memory: the peak
+sum of VmRSS over Chromium's processes during the run, minus the same sum with the page loaded before it (shared pages count
+once per process in such sums, so only the difference is meaningful).
 
-| workload | interpreter | JIT | speed-up | JIT figures | longest answer (interp / JIT) | peak memory (interp / JIT) |
+| workload | interpreter | JIT | speed-up | JIT figures | longest answer (interp / JIT) | memory added (interp / JIT) |
 |---|---:|---:|---:|---|---:|---:|
 ${rows.join('\n')}
 `;
