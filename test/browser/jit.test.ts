@@ -52,7 +52,9 @@ describe('the JIT in the page', () => {
     expect(r.stats.compiler).to.equal('none');
   });
 
-  it('a hot loop: binaryen is fetched compressed from the bundle\'s origin, regions run, output equals jit: false', async () => {
+  it('a hot loop: binaryen is fetched compressed from the bundle\'s origin, regions run, output equals jit: false', async function () {
+    // Two runs of 100+ M instructions, one interpreted: past the default 180 s on a shared 2-core host at load 25-30.
+    this.timeout(600_000);
     // sha256sum's rounds and bash's arithmetic: 100+ M hot instructions (binaryen loads after 4 M).
     const script = 'head -c 2000000 /dev/zero | sha256sum; i=0; s=0; while [ $i -lt 1000 ]; do s=$(( (s * 31 + i) % 1000003 )); i=$((i+1)); done; echo $s';
     await fetch(`${env.statsUrl}/reset`);
