@@ -11,6 +11,7 @@ import { runGuest } from '../test/support/guest.js';
 import type { JitMode, JitStats } from '../src/engine/jit/jit.js';
 import { GCC_ROOT_PACKAGES, GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
 import { HostFs } from '../src/host/node/hostfs.js';
+import { JIT_BENCH_ROOT } from './jit-workloads.js';
 import { startInRootEngineOnConsole, startInRootNativelyOnPty, type TermSession } from '../test/support/debian-root.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -102,6 +103,16 @@ if (debian) {
     WORKLOADS.push({
       name: 'gcc -O2 hello.c (compile, link, run)', root: gcc, files: {},
       argv: ['/bin/bash', '-c', 'gcc -O2 -o /tmp/hello-bench /opt/bench/hello.c && /tmp/hello-bench && rm /tmp/hello-bench'],
+    });
+  }
+  // cc1 on a real mid-size source (issue 9): libpng's pngtest.c (2,158 lines, plus png.h), from
+  // Debian's libpng-dev, in the root of bench/jit-workloads.ts (gcc's root + libpng-dev).
+  let png: string | undefined;
+  try { png = JIT_BENCH_ROOT(); } catch { png = undefined; }
+  if (png) {
+    WORKLOADS.push({
+      name: 'gcc -O2 -c pngtest.c (cc1 + as, 2,158 lines)', root: png, files: {},
+      argv: ['/bin/bash', '-c', 'gcc -O2 -c -o /tmp/pngtest-bench.o /usr/share/doc/libpng-dev/examples/pngtest.c && rm /tmp/pngtest-bench.o && echo ok'],
     });
   }
 }
@@ -281,4 +292,20 @@ function mipsSummary(): string {
   const { appendFileSync } = await import('node:fs');
   const { netIpSection } = await import('./net-ip.js');
   appendFileSync(join(ROOT, 'docs/BENCHMARKS.md'), await netIpSection());
+}
+
+// The JIT's compile worker and governor (bench/jit-worker.ts): short code-heavy programs
+// interpreted, with compiles in the engine's thread and with the compile worker; engine-thread
+// CPU, stalls, peak RSS. Then the JIT in Chromium (bench/browser-jit.ts): sha256sum and python3
+// through the page, interpreter vs JIT, with peak memory.
+{
+  const { appendFileSync, existsSync } = await import('node:fs');
+  const { jitWorkerSection } = await import('./jit-worker.js');
+  appendFileSync(join(ROOT, 'docs/BENCHMARKS.md'), '\n' + await jitWorkerSection());
+  if (existsSync('/usr/bin/chromium')) {
+    const { browserJitSection } = await import('./browser-jit.js');
+    appendFileSync(join(ROOT, 'docs/BENCHMARKS.md'), '\n' + await browserJitSection());
+  } else {
+    process.stderr.write('bench: /usr/bin/chromium not found; browser JIT section skipped\n');
+  }
 }

@@ -15,6 +15,7 @@ const wx: any = await import(env.bundle2);
 interface DistRequest { path: string; status: number; bytes: number; encoding: string | null }
 const distRequests = async (): Promise<DistRequest[]> => ((await (await fetch(env.statsUrl)).json()) as { dist: DistRequest[] }).dist;
 const isBinaryen = (r: DistRequest) => /\/binaryen-[\w-]+\.js$/.test(r.path);
+const isCompileWorker = (r: DistRequest) => /\/compile-worker-main-[\w-]+\.js$/.test(r.path);
 
 const decoder = new TextDecoder();
 
@@ -46,9 +47,14 @@ describe('the JIT in the page', () => {
     // The observation works (the worker's chunk came from this server) and binaryen was not among it.
     expect(seen.some((q) => /\/worker-[\w-]+\.js$/.test(q.path)), JSON.stringify(seen)).to.equal(true);
     expect(seen.filter(isBinaryen), JSON.stringify(seen)).to.deep.equal([]);
+    // Nor starts the compile worker.
+    expect(seen.filter(isCompileWorker), JSON.stringify(seen)).to.deep.equal([]);
+    expect(r.stats.compiler).to.equal('none');
   });
 
-  it('a hot loop: binaryen is fetched compressed from the bundle\'s origin, regions run, output equals jit: false', async () => {
+  it('a hot loop: binaryen is fetched compressed from the bundle\'s origin, regions run, output equals jit: false', async function () {
+    // Two runs of 100+ M instructions, one interpreted: past the default 180 s on a shared 2-core host at load 25-30.
+    this.timeout(600_000);
     // sha256sum's rounds and bash's arithmetic: 100+ M hot instructions (binaryen loads after 4 M).
     const script = 'head -c 2000000 /dev/zero | sha256sum; i=0; s=0; while [ $i -lt 1000 ]; do s=$(( (s * 31 + i) % 1000003 )); i=$((i+1)); done; echo $s';
     await fetch(`${env.statsUrl}/reset`);
@@ -62,6 +68,10 @@ describe('the JIT in the page', () => {
     expect(off.stats).to.equal(null);
     expect(on.stats.loadMs).to.be.greaterThan(0);
     expect(on.stats.regionsCompiled).to.be.greaterThan(0);
+    // Compiled in the compile worker nested in the engine's worker, itself started from the bundle's origin.
+    expect(on.stats.compiler, JSON.stringify(on.stats)).to.equal('worker');
+    expect(on.stats.regionsSent).to.be.greaterThan(0);
+    expect(seen.filter(isCompileWorker).length, JSON.stringify(seen)).to.equal(1);
     expect(on.stats.instructions).to.be.greaterThan(0);
     const bin = seen.filter(isBinaryen);
     expect(bin.length, JSON.stringify(seen)).to.equal(1);

@@ -11,8 +11,10 @@ import type { Task } from '../../src/engine/linux/task.js';
 import type { NetStack } from '../../src/engine/net/stack.js';
 import { parseJitMode, type JitMode, type JitStats } from '../../src/engine/jit/jit.js';
 import { useNodeBinaryen } from '../../src/host/node/binaryen.js';
+import { useNodeCompileWorker } from '../../src/host/node/compile-worker.js';
 
 useNodeBinaryen();
+useNodeCompileWorker();
 
 const fifoStat = (): Stat => {
   const now = { sec: 0, nsec: 0 };

@@ -1,16 +1,21 @@
 /**
  * The JIT tier's manager, one per machine: decides which hot interpreter blocks become
- * regions (region.ts), compiles them (codegen.ts) with binaryen, loaded lazily the first
- * time code gets hot, keeps the compiled modules in a cache shared by every address space
- * (fork children, later execs of the same code, other processes) under a byte budget, and
- * enters translated code from the interpreter's run loop.
+ * regions (region.ts), has them compiled (codegen.ts through binaryen, loaded lazily the
+ * first time code gets hot), keeps the compiled modules in a cache shared by every address
+ * space (fork children, later execs of the same code, other processes) under a byte
+ * budget, and enters translated code from the interpreter's run loop.
  *
  * Modes (MachineOptions.jit): 'off' never translates; 'on' translates blocks entered
- * HOT_HITS times once binaryen is loaded, within a compile-time governor; 'force'
- * translates every block at its first execution, synchronously (tests: everything the
- * translator handles runs translated). binaryen is compiled in the engine's thread for now
- * (no compile worker yet): its first load blocks the thread ~0.5-0.8 s (design §12), so
- * 'on' loads it only after hot code has already cost that much interpretation time.
+ * HOT_HITS times, within a compile-time governor; 'force' translates every block at its
+ * first execution, synchronously in the engine's thread (tests: everything the translator
+ * handles runs translated).
+ *
+ * Where 'on' compiles (compile-client.ts, compile-service.ts): in a compile worker when the
+ * host can make one — binaryen is then loaded only there, the engine thread forms regions,
+ * sends them in batches and attaches the returned modules when it next yields, and keeps
+ * interpreting meanwhile. Without a worker, in the engine's thread: binaryen's first load
+ * then blocks it 0.4-0.9 s in Node and 2-3 s in Chromium (docs/JIT.md), so both ways load
+ * only after hot code has already cost interpretation time (LOAD_AFTER_*).
  */
 import type binaryenT from 'binaryen';
 import type { AddressSpace } from '../mem/address-space.js';
@@ -18,8 +23,9 @@ import type { Cpu } from '../cpu/cpu.js';
 import { cond, getFlags } from '../cpu/flags.js';
 import { EIP, FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
 import { REFUSED, tierCounters, type CodeHost as JitHost, type HotBlock, type Tier, type Translation } from '../cpu/tier.js';
-import { generate, type CodegenOut } from './codegen.js';
 import { chainedHops, runChained, unlinkRegion } from './hub.js';
+import { compiler } from './compile-client.js';
+import { compileRegion, errorText, isAbort, type CompileDone } from './compile-service.js';
 import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
 
 export type JitMode = 'off' | 'on' | 'force';
@@ -35,7 +41,11 @@ export type { HotBlock, JitHost };
  * budget): module, instances and its regions' links to it are dropped, so V8 can free
  * the code; the blocks see their region gone at their next entry.
  */
-interface Compiled { key: string; module: WebAssembly.Module | null; bytes: number; instances: WeakMap<AddressSpace, RegionFn>; evicted: boolean; users: JitRegion[] }
+interface Compiled {
+  key: string; module: WebAssembly.Module | null; bytes: number; instances: WeakMap<AddressSpace, RegionFn>; evicted: boolean; users: JitRegion[];
+  /** Made from worker bytes and not yet counted as compiled by the machine that asked. */
+  fresh: boolean;
+}
 
 /** A region attached to its entry block in one code cache. */
 export class JitRegion implements Translation {
@@ -57,7 +67,7 @@ export const jitCounters = { /** Modules dropped to stay within the budget. */ e
 /** Block entries before a block is translated in 'on' mode (a power of two: the check is a mask). */
 export const HOT_HITS = 1024;
 /** Region size limits in 'force' mode (many small regions) and for a retry after a Relooper failure. */
-const FORCE_BLOCKS = 16, RETRY_BLOCKS = 8;
+const FORCE_BLOCKS = 16;
 /** Interpretation time of hot code before binaryen is loaded (its load costs 0.4-0.9 s of CPU in Node, src/host/node/binaryen.ts): below the ski-rental break-even, because a hot loop that has run this long usually runs much longer (bench: the LCG row). */
 const LOAD_AFTER_MS = 150;
 /**
@@ -70,10 +80,27 @@ const LOAD_AFTER_MS = 150;
  * of interpretation (20-50 MIPS, docs/BENCHMARKS.md).
  */
 const LOAD_AFTER_INSTRUCTIONS = 4_000_000;
-/** Compile work allowed per elapsed time since code first got hot (the cc1 guard: design §6). */
-const COMPILE_SHARE = 0.25;
 /**
- * Compile time allowed before that share applies. 100 ms let short fork+exec loops (busybox sh
+ * The governor (the cc1 guard, design §6 and §9): compile work — binaryen's time, in the
+ * compile worker or here, plus the regions sent and not yet answered at the mean cost so
+ * far — may not exceed
+ *
+ *   COMPILE_BASE_MS + COMPILE_SHARE × (time since code first got hot) + what translation has won,
+ *
+ * the win counted as SAVED_NS_PER_INSN per instruction run translated. So a hot loop, whose
+ * first region wins hundreds of ms, funds all the compiles it wants, while a short,
+ * code-heavy program (cc1, configure scripts, bash start-up), whose regions each run a few
+ * thousand times, stops compiling at a small share of its run. Measured before (a flat 25%
+ * share, test image root 'jit-cc1', bench/jit-worker.ts): the configure-like script spent
+ * 9.9 s compiling 357 regions (28 ms each under load, binaryen still warming up) to run
+ * 17.6 M instructions translated — a win of ~0.3 s — and took 8.5 s engine CPU against
+ * 6.5 s interpreted.
+ */
+const COMPILE_SHARE = 0.05;
+/** Interpreter time a translated instruction saves: the interpreter runs 20-50 MIPS (docs/BENCHMARKS.md), translated code 0.3-3 ns per instruction. */
+const SAVED_NS_PER_INSN = 15;
+/**
+ * Compile time allowed before anything is won. 100 ms let short fork+exec loops (busybox sh
  * 100 x fork+exec true) spend more on compiles than they won (743 -> 839 ms engine CPU, bench).
  */
 const COMPILE_BASE_MS = 20;
@@ -89,12 +116,27 @@ export function jitMemory(): { modules: number; moduleBytes: number; evicted: nu
 
 export interface JitStats {
   mode: JitMode;
-  /** Time binaryen took to load (ms), 0 until loaded. */
+  /** Time binaryen took to load (ms; in the compile worker when there is one), 0 until loaded. */
   loadMs: number;
+  /**
+   * Where regions are compiled (compile-client.ts): 'worker' (binaryen in a compile worker),
+   * 'inthread' (no worker could be made, or 'force'), 'failed' (the worker died: no more
+   * translation), 'none' (nothing hot enough yet).
+   */
+  compiler: 'none' | 'worker' | 'inthread' | 'failed';
+  /** Why the compile worker failed or could not be used. */
+  compilerError?: string;
+  /** Regions sent to the compile worker. */
+  regionsSent: number;
+  /** Regions queued for or in the compile worker now (all machines of the realm). */
+  waiting: number;
+  /** Time the engine's thread spent on translation (forming regions, sending, compiling/instantiating returned bytes; in-thread, binaryen too), ms. */
+  engineMs: number;
   regionsCompiled: number;
   /** Regions whose module came from the cache (fork, exec, another process). */
   regionsReused: number;
   regionsRefused: number;
+  /** binaryen time, wherever it ran (the worker reports its own), ms. */
   compileMs: number;
   /** Requests skipped by the governor (compile time above its share). */
   deferred: number;
@@ -120,6 +162,8 @@ export interface JitStats {
 let bn: typeof binaryenT | null = null;
 let loading: Promise<void> | null = null;
 let loadMs = 0;
+/** Why the in-thread load failed, if it did (then nothing is translated in this realm). */
+let loadError: string | null = null;
 
 let loader: () => Promise<typeof binaryenT> = async () => (await import('binaryen')).default;
 /** How binaryen is loaded (the Node host replaces the plain import: src/host/node/binaryen.ts says why). */
@@ -130,6 +174,7 @@ export function loadBinaryen(): Promise<void> {
   if (loading === null) {
     const t0 = performance.now();
     loading = loader().then((mod) => { bn = mod; loadMs = performance.now() - t0; });
+    loading.catch((e: unknown) => { loadError = `binaryen failed to load: ${errorText(e)}`; });
   }
   return loading;
 }
@@ -151,6 +196,56 @@ function flagsHelper(lop: number, la: number, lb: number, lres: number, flags: n
   return getFlags(scratchCpu);
 }
 
+/** Put a compiled module in the realm's cache, evicting the least recently used beyond the budget. */
+function store(key: string, module: WebAssembly.Module, bytes: number): Compiled {
+  const comp: Compiled = { key, module, bytes, instances: new WeakMap(), evicted: false, users: [], fresh: false };
+  modules.set(key, comp);
+  moduleBytes += comp.bytes;
+  while (moduleBytes > moduleBudget && modules.size > 1) evict(modules.values().next().value as Compiled);
+  return comp;
+}
+
+/** Drop a module, its instances and its regions' links to it, so V8 can free the code. */
+function evict(old: Compiled): void {
+  modules.delete(old.key);
+  moduleBytes -= old.bytes;
+  old.evicted = true;
+  old.module = null;
+  old.instances = new WeakMap();
+  for (const r of old.users) { r.compiled = null; r.lastFn = null; r.lastMem = null; unlinkRegion(r); }
+  old.users = [];
+  jitCounters.evicted++;
+}
+
+/** Tests: evict every module (the next run of the same code compiles it again). */
+export function forgetModules(): void {
+  for (const c of [...modules.values()]) evict(c);
+}
+
+/** Modules being compiled from worker bytes, by key (two machines asking for the same code share one compile). */
+const compiling = new Map<string, Promise<Compiled>>();
+
+/**
+ * The cached module for `key`, or one compiled from `bytes` with the asynchronous
+ * WebAssembly.compile (V8 compiles off the calling thread; with lazy compilation it is
+ * 0.17-0.73 ms for 1-50 regions, design §12). `fresh` on the Compiled it made.
+ */
+function moduleFor(key: string, bytes: Uint8Array): Promise<Compiled> {
+  const have = modules.get(key);
+  if (have !== undefined) { modules.delete(key); modules.set(key, have); return Promise.resolve(have); }
+  let p = compiling.get(key);
+  if (p === undefined) {
+    p = WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>).then((module) => {
+      compiling.delete(key);
+      const comp = store(key, module, bytes.length);
+      comp.fresh = true;
+      return comp;
+    }, (e: unknown) => { compiling.delete(key); throw e; });
+    compiling.set(key, p);
+  }
+  return p;
+}
+
 export class Jit implements Tier {
   readonly stats: JitStats;
   /** hits & mask === 0 triggers a request. */
@@ -169,6 +264,7 @@ export class Jit implements Tier {
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
+      compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
     };
   }
 
@@ -177,7 +273,12 @@ export class Jit implements Tier {
 
   /** Statistics for --debug (a snapshot). */
   snapshot(): JitStats {
-    this.stats.loadMs = loadMs;
+    const worker = this.mode !== 'force' && (compiler.state === 'worker' || compiler.state === 'failed');
+    this.stats.loadMs = worker ? compiler.loadMs : loadMs;
+    this.stats.compiler = this.mode === 'force' ? 'inthread' : compiler.state;
+    const why = compiler.failure ?? loadError;
+    if (why !== null && this.mode !== 'force') this.stats.compilerError = why;
+    this.stats.waiting = compiler.waiting;
     this.stats.moduleBytes = moduleBytes;
     this.stats.invalidated = tierCounters.invalidated;
     this.stats.chained = chainedHops();
@@ -188,40 +289,145 @@ export class Jit implements Tier {
 
   /**
    * Block b (entered b.hits times) is hot: translate the region starting there and attach
-   * it to b, if binaryen is loaded and the governor allows.
+   * it to b, if the governor allows — now (in-thread, or a module already in the cache) or
+   * when the compile worker answers (b.jit is NO_REGION meanwhile, so the interpreter
+   * neither enters nor asks again).
    */
   request(host: JitHost, mem: AddressSpace, b: HotBlock): void {
     const now = performance.now();
     if (this.firstHot === 0) this.firstHot = now;
     this.hotInstructions += (this.mask + 1) * b.count;
-    if (bn === null) {
-      // Ski rental: load once hot code has run about as long as the load costs.
-      if (this.mode === 'force' || (now - this.firstHot > LOAD_AFTER_MS && this.hotInstructions > LOAD_AFTER_INSTRUCTIONS)) void loadBinaryen();
+    if (this.mode === 'force') {
+      // Tests: synchronous, in this thread (createMachine awaited binaryen).
+      if (bn !== null) this.translateHere(host, mem, b, now);
       return;
     }
-    if (this.mode !== 'force' && this.stats.compileMs > COMPILE_BASE_MS + COMPILE_SHARE * (now - this.firstHot)) { this.stats.deferred++; return; }
+    let how = compiler.state;
+    if (how === 'none') {
+      // Ski rental: start binaryen's load (in the worker or here) once hot code has run
+      // about as long as the load costs; a program that stays cold never loads it.
+      if (now - this.firstHot <= LOAD_AFTER_MS || this.hotInstructions <= LOAD_AFTER_INSTRUCTIONS) return;
+      how = compiler.start();
+      if (compiler.failure !== null) this.debug?.(`jit: ${compiler.failure}; compiling in the engine's thread`);
+    }
+    if (how === 'failed' || loadError !== null) { this.translationOff(); b.jit = NO_REGION; return; }
+    if (how === 'inthread' && bn === null) { void loadBinaryen(); return; }
+    if (this.overBudget(now)) { this.stats.deferred++; return; }
+    if (how === 'inthread') this.translateHere(host, mem, b, now);
+    else this.translateInWorker(host, mem, b, now);
+  }
+
+  /** Regions this machine sent to the compile worker and has no answer for yet. */
+  private unanswered = 0;
+
+  /** The governor's verdict (COMPILE_SHARE says how it decides). */
+  private overBudget(now: number): boolean {
+    const st = this.stats;
+    const done = st.regionsCompiled + st.errors;
+    const committed = st.compileMs + (this.unanswered > 0 ? this.unanswered * (done > 0 ? st.compileMs / done : 1) : 0);
+    return committed > COMPILE_BASE_MS + COMPILE_SHARE * (now - this.firstHot) + st.instructions * SAVED_NS_PER_INSN / 1e6;
+  }
+
+  /** The region from hot block b, or null (refused: b never asks again). */
+  private form(host: JitHost, mem: AddressSpace, b: HotBlock): Region | null {
     const force = this.mode === 'force';
     const minHits = force ? 1 : Math.max(16, b.hits >> 6);
     const wanted = (a: number): boolean => { const nb = host.get(a); return nb !== undefined && nb.hits >= minHits; };
-    let region = formRegion(mem, b.start >>> 0, wanted, force ? FORCE_BLOCKS : MAX_BLOCKS);
-    if (region === null) { b.jit = NO_REGION; this.stats.regionsRefused++; return; }
-    let comp = this.compile(mem, region, b.start);
-    // binaryen's Relooper threw on some 48-block graphs (a C++ exception, its runtime survives): retry smaller.
-    if (comp === null && region.blocks.size > RETRY_BLOCKS) {
-      region = formRegion(mem, b.start >>> 0, wanted, RETRY_BLOCKS)!;
-      comp = this.compile(mem, region, b.start);
-    }
-    if (comp === null) { b.jit = NO_REGION; return; }
-    const r = new JitRegion(comp, region.pages);
+    const region = formRegion(mem, b.start >>> 0, wanted, force ? FORCE_BLOCKS : MAX_BLOCKS);
+    if (region === null) { b.jit = NO_REGION; this.stats.regionsRefused++; }
+    return region;
+  }
+
+  /** Attach a compiled module to b as a new region over `pages`. */
+  private attachNew(host: JitHost, b: HotBlock, comp: Compiled, pages: number[]): void {
+    const r = new JitRegion(comp, pages);
     comp.users.push(r);
     host.addRegion(r);
     b.jit = r;
   }
 
-  /** The module for `region` from the cache, or compiled now; null if translation failed. */
+  /** In this thread: binaryen is loaded here (no worker, or 'force'). */
+  private translateHere(host: JitHost, mem: AddressSpace, b: HotBlock, t0: number): void {
+    const region = this.form(host, mem, b);
+    if (region !== null) {
+      const comp = this.compile(mem, region, b.start);
+      if (comp === null) b.jit = NO_REGION;
+      else this.attachNew(host, b, comp, region.pages);
+    }
+    this.stats.engineMs += performance.now() - t0;
+  }
+
+  /**
+   * Through the compile worker: the region is formed here (the interpreter's hits decide
+   * its shape), sent, and attached by `received` when its bytes are back. Its pages are
+   * registered now, so a write to its code before then invalidates it and the answer is
+   * dropped (the module is still cached: its key holds the old bytes).
+   */
+  private translateInWorker(host: JitHost, mem: AddressSpace, b: HotBlock, t0: number): void {
+    const region = this.form(host, mem, b);
+    if (region !== null) {
+      const key = `${mem.permBase}|${regionKey(mem, region)}`;
+      const cached = modules.get(key);
+      if (cached !== undefined) {
+        this.stats.regionsReused++;
+        modules.delete(key); modules.set(key, cached);
+        this.attachNew(host, b, cached, region.pages);
+      } else {
+        const r = new JitRegion(null, region.pages);
+        if (compiler.submit(region, mem.permBase, key, (done) => this.received(b, r, key, done))) {
+          host.addRegion(r);
+          b.jit = NO_REGION;
+          this.stats.regionsSent++;
+          this.unanswered++;
+        } else {
+          this.stats.deferred++;
+        }
+      }
+    }
+    this.stats.engineMs += performance.now() - t0;
+  }
+
+  /** The compile worker's answer for the region r of block b (a message callback: between run() calls). */
+  private received(b: HotBlock, r: JitRegion, key: string, done: CompileDone): void {
+    this.stats.compileMs += done.ms;
+    this.unanswered--;
+    if (done.bytes === null) {
+      if (compiler.state === 'inthread') { if (b.jit === NO_REGION) b.jit = null; return; } // the worker never started: ask again, compiled here
+      if (compiler.state === 'failed') { this.translationOff(); return; }
+      this.translationError(b.start, done.error ?? 'no bytes');
+      return;
+    }
+    const bytes = done.bytes;
+    moduleFor(key, bytes).then((comp) => {
+      const t0 = performance.now();
+      if (comp.fresh) { comp.fresh = false; this.stats.regionsCompiled++; } else this.stats.regionsReused++;
+      // Attach unless its code changed while it compiled (r invalidated) or the cache already dropped it.
+      if (r.valid && !comp.evicted) {
+        r.compiled = comp;
+        comp.users.push(r);
+        if (b.valid && b.jit === NO_REGION) b.jit = r;
+      }
+      this.stats.engineMs += performance.now() - t0;
+    }, (e: unknown) => this.translationError(b.start, `WebAssembly.compile: ${errorText(e)}`));
+  }
+
+  private warnedOff = false;
+  /** The compile worker died after it had worked: say so once; this machine keeps interpreting. */
+  private translationOff(): void {
+    if (this.warnedOff) return;
+    this.warnedOff = true;
+    this.debug?.(`jit: translation off, programs continue interpreted: ${compiler.failure ?? loadError ?? 'compiler unavailable'}`);
+  }
+
+  private translationError(at: number, msg: string): void {
+    this.stats.errors++;
+    if (this.stats.errors === 1) this.debug?.(`jit: region at 0x${(at >>> 0).toString(16)} not translated: ${msg}`);
+  }
+
+  /** The module for `region` from the cache, or compiled now in this thread; null if translation failed. */
   private compile(mem: AddressSpace, region: Region, at: number): Compiled | null {
     const key = `${mem.permBase}|${regionKey(mem, region)}`;
-    let comp = modules.get(key);
+    const comp = modules.get(key);
     if (comp !== undefined) {
       this.stats.regionsReused++;
       // Most recently used last: eviction takes the first.
@@ -229,37 +435,22 @@ export class Jit implements Tier {
       return comp;
     }
     const t0 = performance.now();
-    let module: WebAssembly.Module, out: CodegenOut;
+    let module: WebAssembly.Module, bytes: Uint8Array;
     try {
-      out = generate(bn!, region, mem.permBase);
-      module = new WebAssembly.Module(out.bytes as Uint8Array<ArrayBuffer>);
+      bytes = compileRegion(bn!, region, mem.permBase).bytes;
+      module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
     } catch (e) {
       // A translator bug must cost speed, never correctness: interpret this code. An
       // abort inside binaryen leaves its runtime unusable, so stop translating altogether.
-      this.stats.errors++;
       this.stats.compileMs += performance.now() - t0;
-      const msg = (e instanceof Error ? e.message : JSON.stringify(e) ?? String(e)).slice(0, 300);
-      if (this.stats.errors === 1) this.debug?.(`jit: region at 0x${(at >>> 0).toString(16)} (${region.blocks.size} blocks) not translated: ${msg}`);
-      if (msg.includes('Aborted')) bn = null;
+      const msg = errorText(e);
+      this.translationError(at, `(${region.blocks.size} blocks) ${msg}`);
+      if (isAbort(msg)) bn = null;
       return null;
-    }
-    comp = { key, module, bytes: out.bytes.length, instances: new WeakMap(), evicted: false, users: [] };
-    modules.set(key, comp);
-    moduleBytes += comp.bytes;
-    while (moduleBytes > moduleBudget && modules.size > 1) {
-      const [k, old] = modules.entries().next().value as [string, Compiled];
-      modules.delete(k);
-      moduleBytes -= old.bytes;
-      old.evicted = true;
-      old.module = null;
-      old.instances = new WeakMap();
-      for (const r of old.users) { r.compiled = null; r.lastFn = null; r.lastMem = null; unlinkRegion(r); }
-      old.users = [];
-      jitCounters.evicted++;
     }
     this.stats.compileMs += performance.now() - t0;
     this.stats.regionsCompiled++;
-    return comp;
+    return store(key, module, bytes.length);
   }
 
   /**

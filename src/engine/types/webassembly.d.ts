@@ -25,4 +25,6 @@ declare namespace WebAssembly {
     set(index: number, value: unknown): void;
     grow(delta: number): number;
   }
+  /** Asynchronous compile (the JIT compiles the compile worker's bytes with it, off the engine's thread in V8). */
+  function compile(bytes: BufferSource): Promise<Module>;
 }

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { createMachine, spawnOnConsole } from '../../engine/machine.js';
 import { useNodeBinaryen } from './binaryen.js';
+import { useNodeCompileWorker } from './compile-worker.js';
 import { HostFs } from './hostfs.js';
 import { NodeTerminal, HostInputFile, HostOutputFile } from './console.js';
 import type { FileSystem } from '../../engine/fs/types.js';
@@ -74,6 +75,7 @@ options:
 
 export async function main(argv: string[]): Promise<number> {
   useNodeBinaryen();
+  useNodeCompileWorker();
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help') { process.stdout.write(USAGE); return cmd ? 0 : 2; }
   if (cmd === 'image' && rest[0] === 'split') return imageSplitMain(rest.slice(1));

@@ -1,0 +1,161 @@
+/**
+ * The engine's side of the compile worker (compile-service.ts): one per JS realm (per
+ * process in Node, per engine worker — one machine — in a page), shared by its machines.
+ *
+ * The host injects how a worker is made (setCompilerFactory: worker_threads in Node, a
+ * nested dedicated Worker in the browser), as it injects binaryen's loader; the engine
+ * itself imports neither. Nothing here blocks: regions are sent and their bytes come back
+ * as messages, which the engine sees when its scheduler yields to the event loop
+ * (scheduler.ts, every ~12 ms) — between run() calls, which is the safe point to attach.
+ *
+ * Batching: one batch in flight at a time. The first request goes out at once (the first
+ * hot loop waits as little as possible); requests made while a batch is being compiled
+ * queue and leave together, up to MAX_BATCH, when it comes back. So a program whose code
+ * gets hot all at once (cc1, python3 start-up) sends few large messages, and one hot loop
+ * sends one small one. Design §6 measured 50 regions per message as the sweet spot.
+ */
+import { errorText, type CompileDone, type CompileJob, type CompilerPort, type FromCompiler } from './compile-service.js';
+import type { Region } from './region.js';
+
+/** Regions per message. */
+export const MAX_BATCH = 50;
+/** Regions waiting (queued or in flight) beyond which requests are refused for now (the block asks again HOT_HITS entries later). */
+export const MAX_WAITING = 400;
+
+export type CompilerFactory = () => CompilerPort | null;
+let factory: CompilerFactory | null = null;
+/** How the host makes a compile worker; without one (or when it returns null or throws) regions compile in the engine's thread. */
+export function setCompilerFactory(f: CompilerFactory | null): void { factory = f; }
+
+/**
+ * 'none': not started; 'worker': a worker is (being) started; 'inthread': no worker could be
+ * made, the engine compiles itself; 'failed': the worker died after it had worked — no more
+ * translation in this realm (the programs keep running interpreted).
+ */
+export type CompilerState = 'none' | 'worker' | 'inthread' | 'failed';
+
+/** What a request is told when its region's bytes are there (or are not). */
+export type Waiter = (r: CompileDone) => void;
+
+interface Pending { job: CompileJob; key: string; waiters: Waiter[] }
+
+class CompileClient {
+  state: CompilerState = 'none';
+  /** binaryen's load time in the worker, ms (0 until it said ready). */
+  loadMs = 0;
+  ready = false;
+  /** Why the worker failed ('failed', or a fallback to 'inthread'). */
+  failure: string | null = null;
+  private port: CompilerPort | null = null;
+  private nextId = 1;
+  private queue: Pending[] = [];
+  private inFlight: Pending[] | null = null;
+  /** Regions queued or in flight by key: a second request for the same code joins the first. */
+  private readonly byKey = new Map<string, Pending>();
+
+  /** Start translating: a worker if the host can make one, else in-thread. */
+  start(): CompilerState {
+    if (this.state !== 'none') return this.state;
+    let port: CompilerPort | null = null;
+    try { port = factory?.() ?? null; } catch (e) { this.failure = `no compile worker: ${errorText(e)}`; }
+    if (port === null) { this.state = 'inthread'; return this.state; }
+    this.port = port;
+    this.state = 'worker';
+    // A port stays bound to this worker: messages or the exit of one already replaced are ignored.
+    port.onmessage = (m) => { if (this.port === port) this.receive(m); };
+    port.onerror = (msg) => { if (this.port === port) this.fail(msg); };
+    return this.state;
+  }
+
+  /** Regions queued or in flight. */
+  get waiting(): number { return this.byKey.size; }
+
+  /**
+   * Ask for `region`'s bytes; `done` is called once, from a message callback (never
+   * synchronously). False when refused (too many waiting, or no worker).
+   */
+  submit(region: Region, permBase: number, key: string, done: Waiter): boolean {
+    if (this.state !== 'worker') return false;
+    const same = this.byKey.get(key);
+    if (same !== undefined) { same.waiters.push(done); return true; }
+    if (this.byKey.size >= MAX_WAITING) return false;
+    const p: Pending = { job: { id: this.nextId++, region, permBase }, key, waiters: [done] };
+    this.byKey.set(key, p);
+    this.queue.push(p);
+    if (this.inFlight === null) this.flush();
+    return true;
+  }
+
+  private flush(): void {
+    if (this.queue.length === 0 || this.port === null) return;
+    const batch = this.queue.splice(0, MAX_BATCH);
+    this.inFlight = batch;
+    try {
+      this.port.post({ t: 'compile', jobs: batch.map((p) => p.job) });
+    } catch (e) {
+      // A region that cannot be cloned is a translator bug: drop the batch, say so, go on.
+      this.inFlight = null;
+      for (const p of batch) this.answer(p, { id: p.job.id, bytes: null, blocks: 0, ms: 0, error: `cannot send to the compile worker: ${errorText(e)}` });
+      this.flush();
+    }
+  }
+
+  private answer(p: Pending, r: CompileDone): void {
+    this.byKey.delete(p.key);
+    // The compile's time is the first asker's; the others joined it for free.
+    p.waiters.forEach((w, i) => w(i === 0 ? r : { ...r, ms: 0 }));
+  }
+
+  private receive(m: FromCompiler): void {
+    if (this.state !== 'worker') return;
+    switch (m?.t) {
+      case 'ready': this.ready = true; this.loadMs = m.loadMs; return;
+      case 'done': {
+        const batch = this.inFlight ?? [];
+        this.inFlight = null;
+        const byId = new Map(m.results.map((r) => [r.id, r]));
+        for (const p of batch) this.answer(p, byId.get(p.job.id) ?? { id: p.job.id, bytes: null, blocks: 0, ms: 0, error: 'no answer for this region' });
+        this.flush();
+        return;
+      }
+      case 'fatal': this.fail(m.message); return;
+      default: this.fail(`unexpected message from the compile worker: ${JSON.stringify(m)?.slice(0, 100)}`);
+    }
+  }
+
+  /**
+   * The worker is gone. Before it ever said ready (it could not start: no nested workers,
+   * its script refused) the engine compiles in its own thread instead; after, translation
+   * stops for good: whatever killed it (binaryen aborting, out of memory) would likely
+   * happen again, and interpreting is always correct.
+   */
+  private fail(message: string): void {
+    if (this.state !== 'worker') return;
+    const port = this.port;
+    this.port = null;
+    try { port?.terminate(); } catch { /* already gone */ }
+    this.failure = message;
+    this.state = this.ready ? 'failed' : 'inthread';
+    const lost = [...this.byKey.values()];
+    this.queue = [];
+    this.inFlight = null;
+    for (const p of lost) this.answer(p, { id: p.job.id, bytes: null, blocks: 0, ms: 0, error: `compile worker failed: ${message}` });
+  }
+
+  /** Tests: forget the worker (terminating it) and start from 'none' again. */
+  reset(): void {
+    const port = this.port;
+    this.port = null;
+    try { port?.terminate(); } catch { /* already gone */ }
+    this.state = 'none';
+    this.ready = false;
+    this.loadMs = 0;
+    this.failure = null;
+    this.queue = [];
+    this.inFlight = null;
+    this.byKey.clear();
+  }
+}
+
+/** The realm's compile client. */
+export const compiler = new CompileClient();
