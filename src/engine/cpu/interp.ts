@@ -4,10 +4,11 @@
  */
 import type { AddressSpace } from '../mem/address-space.js';
 import { PageFault } from '../mem/fault.js';
-import { CpuException, EXIT_BUDGET, EXIT_FAULT, type Cpu, type Op } from './cpu.js';
+import { CpuException, EXIT_BUDGET, EXIT_FAULT, MODE_CODE16, MODE_SEG, type Cpu, type Op } from './cpu.js';
 import { Decoder, type Handler, FUSE_CMP_RI, FUSE_CMP_RR, FUSE_TEST_RI, FUSE_TEST_RR, JMP_ALWAYS, LengthError } from './decoder.js';
 import { K_LOGIC, K_SUB, LOP_NONE, cond } from './flags.js';
-import { EIP, ES, CS, SS, DS, FS, GS, FLAGS, LA, LB, LOP, LRES, ZF } from './state.js';
+import { EIP, ES, CS, SS, DS, FS, GS, FLAGS, LA, LB, LOP, LRES, SEGBASE, ZF } from './state.js';
+import { gpFault } from './seg-regs.js';
 import { OPS1, OPS2, fillDispatch } from './ops/table.js';
 import { ud, SIGSEGV, SI_KERNEL } from './ops/faults.js';
 import { BY_MODRM, ENDS, HAS_MODRM, LOCKABLE, MAP0F, MAP1, VALID, formBit, type OpMap } from './isa/index.js';
@@ -15,6 +16,7 @@ import './ops/arith.js';
 import './ops/move.js';
 import './ops/control.js';
 import './ops/string.js';
+import './ops/segment.js';
 import './fpu-ops.js';
 import { NO_REGION, invalidateRegion, type Jit, type JitHost, type JitRegion } from '../jit/jit.js';
 
@@ -148,12 +150,35 @@ export class CodeCache implements JitHost {
   private regions = new Map<number, JitRegion[]>();
   private readonly d = new Decoder();
   blocksDecoded = 0;
+  /**
+   * Caches of the same address space for code segments other than the flat one (16-bit,
+   * or based: Cpu.mode), by mode and code-segment base; only the flat cache has them.
+   * Their blocks hold offsets in the segment and are indexed by linear address.
+   */
+  private siblings = new Map<string, CodeCache>();
+  /** This cache's code-segment base (0 for the flat cache); see siblings. */
+  private readonly csBase: number;
+  private readonly flat: boolean;
 
-  constructor(private readonly mem: AddressSpace) {
+  constructor(private readonly mem: AddressSpace, mode = 0, csBase = 0) {
+    this.csBase = csBase;
+    this.flat = mode === 0;
+    this.d.defSize = mode & MODE_CODE16 ? 2 : 4;
+    this.d.segmented = (mode & MODE_SEG) !== 0;
+    this.d.csBase = csBase;
+    if (!this.flat) return;
     mem.onCodeWrite = (p) => this.invalidatePage(p);
     // A released space is reused for another process: forget its blocks without
     // invalidating them (a forked sibling may still share them).
-    mem.onRelease = () => { this.pages = []; this.pagesShared = false; this.crossers.clear(); this.variants.clear(); this.regions = new Map(); caches.delete(mem); };
+    mem.onRelease = () => { this.pages = []; this.pagesShared = false; this.crossers.clear(); this.variants.clear(); this.regions = new Map(); this.siblings.clear(); caches.delete(mem); };
+  }
+
+  /** The cache for code segment mode `mode` (not 0) at base `csBase`, made on first use. */
+  sibling(mode: number, csBase: number): CodeCache {
+    const key = `${mode}:${csBase}`;
+    let c = this.siblings.get(key);
+    if (c === undefined) this.siblings.set(key, (c = new CodeCache(this.mem, mode, csBase)));
+    return c;
   }
 
   /**
@@ -207,6 +232,7 @@ export class CodeCache implements JitHost {
   }
 
   decode(eip: number): Block {
+    if (!this.flat) { const b = this.decodeNew(eip); return this.insert(b.block, b.pages); }
     const p0 = eip >>> 12;
     const v = this.variantOf(p0);
     // The fetch check the decoder would make: the same bytes may not be executable here.
@@ -246,7 +272,8 @@ export class CodeCache implements JitHost {
     // decoded, so a jump back into the block ends it instead.
     let count = 0, follows = 0;
     const seen: number[] = [];
-    const pages: number[] = [eip >>> 12];
+    const cb = this.csBase;
+    const pages: number[] = [((eip + cb) >>> 0) >>> 12];
     while (count < MAX_BLOCK) {
       d.reset(mem, pos);
       let op: Op;
@@ -263,7 +290,7 @@ export class CodeCache implements JitHost {
       count++;
       seen.push(at);
       pos = d.next;
-      for (let p = at >>> 12; p <= (pos - 1) >>> 12; p++) if (!pages.includes(p)) pages.push(p);
+      for (let p = ((at + cb) >>> 0) >>> 12; p <= ((pos - 1 + cb) >>> 0) >>> 12; p++) if (!pages.includes(p)) pages.push(p);
       if (d.jcc >= 0) {
         if (d.jcc === JMP_ALWAYS && follows < MAX_FOLLOW && !seen.includes(d.target)) {
           follows++; pk = 0;
@@ -295,7 +322,7 @@ export class CodeCache implements JitHost {
 
   /** Enter b (which read `pages`, its own first) in the index and mark its pages as code. */
   private insert(b: Block, pages: number[]): Block {
-    const mem = this.mem, eip = b.start >>> 0;
+    const mem = this.mem, eip = (b.start + this.csBase) >>> 0;
     const p0 = eip >>> 12;
     let pg = this.pages[p0];
     if (pg === undefined) pg = this.ownPages()[p0] = new Array(64);
@@ -315,6 +342,7 @@ export class CodeCache implements JitHost {
   }
 
   invalidatePage(p: number): void {
+    for (const sib of this.siblings.values()) sib.invalidatePage(p);
     this.variants.delete(p);
     const rs = this.regions.get(p);
     if (rs) { for (const r of rs) invalidateRegion(r); this.regions.delete(p); }
@@ -323,9 +351,10 @@ export class CodeCache implements JitHost {
     const list = this.crossers.get(p);
     if (list) {
       for (const b of list) {
-        const ch = this.pages[b.start >>> 12]?.[(b.start >>> 6) & 63];
+        const at = (b.start + this.csBase) >>> 0;
+        const ch = this.pages[at >>> 12]?.[(at >>> 6) & 63];
         b.valid = false;
-        if (ch && ch[b.start & 63] === b) ch[b.start & 63] = undefined as unknown as Block;
+        if (ch && ch[at & 63] === b) ch[at & 63] = undefined as unknown as Block;
       }
       this.crossers.delete(p);
     }
@@ -333,6 +362,7 @@ export class CodeCache implements JitHost {
 
   /** Drop everything (execve replaced the address space contents). */
   clear(): void {
+    this.siblings.clear();
     this.variants.clear();
     for (const pg of this.pages) if (pg) forEachBlock(pg, (b) => { b.valid = false; });
     this.pages = [];
@@ -348,8 +378,8 @@ export function decodeOne(d: Decoder): Op {
   for (;;) {
     const b = d.u8();
     switch (b) {
-      case 0x66: d.opsize = 2; continue;
-      case 0x67: d.adsize = 2; continue;
+      case 0x66: d.opsize = 6 - d.defSize; continue;
+      case 0x67: d.adsize = 6 - d.defSize; continue;
       case 0xf0: d.lock = true; continue;
       case 0xf2: case 0xf3: d.rep = b; continue;
       case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65: d.seg = SEG_PREFIX[b]; continue;
@@ -412,6 +442,7 @@ const isTrap = (e: unknown) => e instanceof CpuException && (e.trapno === 3 || e
  * points where the kernel would report it.
  */
 export function run(c: Cpu, budget: number, jit: Jit | null = null): number {
+  if (c.mode !== 0) return runSegmented(c, budget);
   const cache = codeCache(c.mem);
   const s = c.s;
   let executed = 0;
@@ -492,6 +523,47 @@ export function run(c: Cpu, budget: number, jit: Jit | null = null): number {
 }
 
 const LINK_ANY = 0, LINK_T = 1, LINK_F = 2;
+
+/**
+ * run() for code outside the flat model (Cpu.mode !== 0: a 16-bit or based code segment,
+ * or data segments with bases and limits): blocks from the mode's own cache, decoded with
+ * the mode's default sizes and segment checks, and no JIT (it knows only flat 32-bit
+ * code). Kept apart so that the flat loop pays nothing for segments; without links
+ * between blocks, since such code is rare (Wine-style 16-bit code, test programs).
+ */
+function runSegmented(c: Cpu, budget: number): number {
+  const s = c.s;
+  const csBase = s[SEGBASE + CS] >>> 0;
+  const cache = codeCache(c.mem).sibling(c.mode, csBase);
+  let executed = 0, b: Block | null = null, i = 0;
+  c.exit = EXIT_BUDGET;
+  try {
+    while (executed < budget) {
+      b = null;
+      const eip = s[EIP] >>> 0;
+      // Fetching past the code segment's limit is #GP(0) (checked per block).
+      if (eip > c.segLimit[CS]) throw gpFault(0);
+      b = cache.get((eip + csBase) >>> 0) ?? null;
+      if (b === null) b = cache.decode(eip);
+      const ops = b.ops, n = ops.length;
+      s[EIP] = b.end;
+      for (i = 0; i < n; i++) ops[i](c);
+      executed += b.count;
+      if (b.cc >= 0) {
+        if (b.fk !== 0) fusedFlags(s, b.fk, b.fa, b.fb);
+        if (b.cc === JMP_ALWAYS || taken(s, c, b.cc)) s[EIP] = b.target;
+      } else if (c.exit !== EXIT_BUDGET) break;
+    }
+  } catch (e) {
+    if (b !== null) s[EIP] = isTrap(e) ? b.end : b.addrs[i];
+    else i = 0;
+    c.fault = e;
+    c.icount += executed + i;
+    return EXIT_FAULT;
+  }
+  c.icount += executed;
+  return c.exit;
+}
 
 /** Whether Jcc cc is taken: the 32-bit cmp/sub record and ZF/SF read inline, the rest through cond(). */
 function taken(s: Int32Array, c: Cpu, cc: number): boolean {

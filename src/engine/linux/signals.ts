@@ -6,11 +6,11 @@
 import type { Kernel } from './kernel.js';
 import type { Process, SigInfo, Task } from './task.js';
 import { getFlags } from '../cpu/flags.js';
-import { EAX, EBP, EBX, ECX, EDI, EDX, EIP, ESI, ESP, FLAGS, ES, CS, SS, DS, FS, GS, SEGBASE } from '../cpu/state.js';
+import { EAX, EBP, EBX, ECX, EDI, EDX, EIP, ESI, ESP, FLAGS, ES, CS, SS, DS, FS, GS } from '../cpu/state.js';
 import { setFlagsUser } from '../cpu/ops/move.js';
 import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, ESRCH, EINTR } from './errno.js';
 import { fpuSaveArea, fpuRestoreArea, FP_AREA_SIZE } from './fpstate.js';
-import { USER32_CS, USER_DS } from '../cpu/segments.js';
+import { checkCode, commitCode, loadFlatUser, loadSeg } from '../cpu/seg-regs.js';
 import { addressSpaceRoom } from './rlimits.js';
 
 import {
@@ -256,7 +256,7 @@ export class Signals {
     s[EDX] = rt ? frame + 16 : 0;
     s[ECX] = rt ? frame + 144 : 0;
     s[FLAGS] = getFlags(c) & ~(0x100 | 0x400); // TF and DF cleared for the handler
-    c.setSelector(DS, USER_DS); c.setSelector(ES, USER_DS); c.setSelector(SS, USER_DS); c.setSelector(CS, USER32_CS);
+    loadFlatUser(c);
     c.fpu.reset();
     if (onAlt && t.altstack.flags & SS_AUTODISARM) t.altstack = { sp: 0, size: 0, flags: SS_DISABLE };
     let m = t.sigmask | mask;
@@ -273,8 +273,8 @@ export class Signals {
     dv.setUint32(o + 12, c.selector(DS), true);
     const regs = [EDI, ESI, EBP, ESP, EBX, EDX, ECX, EAX];
     regs.forEach((r, i) => dv.setInt32(o + 16 + i * 4, s[r], true));
-    dv.setUint32(o + 48, info.trapno ?? 0, true);
-    dv.setUint32(o + 52, info.signo === SIGSEGV && info.code !== SI_KERNEL ? 4 | (info.errno ?? 0) : 0, true);
+    dv.setUint32(o + 48, t.trap.nr, true);
+    dv.setUint32(o + 52, t.trap.err, true);
     dv.setUint32(o + 56, s[EIP], true);
     dv.setUint32(o + 60, c.selector(CS), true);
     dv.setUint32(o + 64, getFlags(c), true);
@@ -282,7 +282,7 @@ export class Signals {
     dv.setUint32(o + 72, c.selector(SS), true);
     dv.setUint32(o + 76, fpAddr, true);
     dv.setUint32(o + 80, oldmask, true);
-    dv.setUint32(o + 84, info.addr ?? 0, true);
+    dv.setUint32(o + 84, t.trap.cr2, true);
   }
 
   /** sigreturn / rt_sigreturn: restore the context saved in the frame. False on a bad frame. */
@@ -301,13 +301,22 @@ export class Signals {
     t.sigmask = mask & ~UNBLOCKABLE;
     const regs = [EDI, ESI, EBP, ESP, EBX, EDX, ECX, EAX];
     regs.forEach((r, i) => { s[r] = dv.getInt32(o + 16 + i * 4, true); });
-    s[EIP] = dv.getInt32(o + 56, true);
+    const eip = dv.getUint32(o + 56, true);
     setFlagsUser(c, dv.getUint32(o + 64, true));
-    for (const [seg, off] of [[GS, 0], [FS, 4], [ES, 8], [DS, 12]] as const) {
-      const sel = dv.getUint16(o + off, true);
-      const base = c.desc.baseOf(sel);
-      c.setSelector(seg, base < 0 ? 0 : sel);
-      s[SEGBASE + seg] = base < 0 ? 0 : base;
+    // reload_segments() (arch/x86/ia32/ia32_signal.c): GS FS DS ES with RPL 3, each only if
+    // it differs; a selector that cannot be loaded leaves the register null (loadsegment's
+    // fixup). CS and SS go back through IRET: a bad one is a SIGSEGV, as IRET's fault is.
+    for (const [seg, off] of [[GS, 0], [FS, 4], [DS, 12], [ES, 8]] as const) {
+      const sel = dv.getUint16(o + off, true) | 3;
+      if (sel === c.selector(seg)) continue;
+      try { loadSeg(c, seg, sel); } catch { loadSeg(c, seg, 0); }
+    }
+    try {
+      const cs = dv.getUint16(o + 60, true) | 3, ss = dv.getUint16(o + 72, true) | 3;
+      if (ss !== c.selector(SS)) loadSeg(c, SS, ss);
+      commitCode(c, cs, checkCode(c, cs, eip, true), eip);
+    } catch {
+      return false;
     }
     const fp = dv.getUint32(o + 76, true);
     if (fp) {

@@ -4,7 +4,8 @@ import { syscallTable } from './registry.js';
 import type { Task, Process } from '../task.js';
 import { Task as TaskClass, Process as ProcessClass } from '../task.js';
 import { Cpu } from '../../cpu/cpu.js';
-import { EAX, ESP, SEGBASE, FS, GS } from '../../cpu/state.js';
+import { EAX, ESP, DS, ES, FS, GS } from '../../cpu/state.js';
+import { refreshSeg } from '../../cpu/seg-regs.js';
 import { readUserDesc, GDT_ENTRY_TLS_MIN } from '../../cpu/segments.js';
 import { codeCache } from '../../cpu/interp.js';
 import { loadProgram } from '../exec.js';
@@ -37,10 +38,8 @@ export function setTls(t: Task, descAddr: number): number {
   if (slot < 0 || slot > 2) return -EINVAL;
   u.entry = idx;
   t.cpu.desc.tls[slot] = u;
-  // Reload segment registers that use this entry (the kernel does the same on return).
-  for (const seg of [FS, GS]) {
-    if (t.cpu.selector(seg) >> 3 === idx) t.cpu.s[SEGBASE + seg] = u.base;
-  }
+  // set_tls_desc() on x86-64: DS, ES, FS and GS holding exactly this selector (RPL 3) are reloaded.
+  for (const seg of [DS, ES, FS, GS]) if (t.cpu.selector(seg) === ((idx << 3) | 3)) refreshSeg(t.cpu, seg);
   return 0;
 }
 
@@ -95,6 +94,7 @@ function clone(t: Task, flags: number, newsp: number, ptid: number, tls: number,
   cpu.s[EAX] = 0;
   if (newsp) cpu.s[ESP] = newsp;
   const child = new TaskClass(tid, proc, cpu);
+  child.trap = { ...t.trap }; // dup_task_struct copies the thread struct
   child.sigmask = t.sigmask;
   child.comm = t.comm;
   if (!(flags & CLONE_VM) || flags & CLONE_VFORK) child.altstack = { ...t.altstack };
