@@ -22,3 +22,19 @@ test('segments.c: modify_ldt, LDT data and code segments, far transfers, 16-bit 
     assert.equal(guest.status, native.status);
   }
 });
+
+test('vm86 and vm86old answer ENOSYS, as a 64-bit kernel does to a 32-bit program', async () => {
+  const bin = buildC('longmode.c');
+  const native = runNativeBig([bin]);
+  assert.equal(native.stdout, 'vm86old 26\nvm86 26\n');
+  const guest = await runGuest(['/prog'], { files: { '/prog': bin } });
+  assert.equal(guest.stdout, native.stdout);
+  assert.ok(!guest.warnings.some((w) => /vm86/.test(w)), guest.warnings.join('\n'));
+});
+
+test('a far jump to the 64-bit code segment (0x33) is a SIGSEGV that names the missing 64-bit mode', async () => {
+  const bin = buildC('longmode.c');
+  const guest = await runGuest(['/prog', 'jump'], { files: { '/prog': bin } });
+  assert.equal(guest.status, 128 + 11);
+  assert.ok(guest.warnings.some((w) => /64-bit code segment 0x33/.test(w)), guest.warnings.join('\n'));
+});

@@ -14,6 +14,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 
@@ -38,8 +39,19 @@ static void result(const char *what, int r) { tag(what); putch(' '); if (r < 0) 
 /* ---- Fault capture ---- */
 static sigjmp_buf jb;
 static volatile int faulted;
+static volatile int resume;
 static void on_fault(int sig, siginfo_t *si, void *uc_) {
   ucontext_t *uc = uc_;
+  if (resume) {
+    /* Return into the interrupted code (a 16-bit segment) through sigreturn, with EAX changed. */
+    greg_t *g = uc->uc_mcontext.gregs;
+    tag("  handler: sig"); h8(sig); tag(" cs"); h16(g[REG_CS] & 0xffff);
+    if (sig == SIGTRAP) { tag(" eip"); h32(g[REG_EIP]); }
+    nl();
+    g[REG_EAX] = 0x77; g[REG_ECX] = 0x66;
+    resume = 0;
+    return;
+  }
   /* EFLAGS.AC survives into the handler (Linux clears only TF, DF, RF): clear it first. */
   __asm__ volatile("pushf; andl $~0x40000, (%%esp); popf" ::: "memory", "cc");
   greg_t *g = uc->uc_mcontext.gregs;
@@ -63,7 +75,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc_) {
 } while (0)
 
 /* ---- Code for LDT code segments ---- */
-extern char c16_start[], c16_end[], c16_fault[], c32_start[], c32_here[], c32_end[];
+extern char c16_start[], c16_end[], c16_fault[], c16_trap[], c16_wait[], c32_start[], c32_here[], c32_end[];
 __asm__(
   ".text\n"
   /* 16-bit code, called with lcall (32-bit return frame). In: EAX = a data selector, EBX = an offset. */
@@ -86,6 +98,13 @@ __asm__(
   ".globl c16_fault\nc16_fault:\n"
   "  mov %ax, %ds\n"
   "  movw (%bx), %cx\n"             /* faults when BX is past DS's limit */
+  "  lretl\n"
+  ".globl c16_trap\nc16_trap:\n"
+  "  int3\n"                       /* the handler returns here through sigreturn */
+  "  lretl\n"
+  ".globl c16_wait\nc16_wait:\n"
+  "1: test %cx, %cx\n"              /* spins until a signal handler changes ECX */
+  "  jz 1b\n"
   "  lretl\n"
   ".globl c16_end\nc16_end:\n"
   ".code32\n"
@@ -280,8 +299,52 @@ static void test_loads(void) {
   TRY("read-only es read", { tag("  v"); h8(read_seg8(LDT(8), 0x30)); nl(); });
 }
 
+static void test_tls(void) {
+  tag("set_thread_area"); nl();
+  static const int cases[][7] = {
+    /* entry, seg32, contents, read_exec_only, not_present, base, limit */
+    { -1, 1, 0, 0, 0, 0x1000, 0xfff }, { 13, 0, 0, 0, 0, 0x1000, 0xfff }, { 13, 1, 2, 0, 0, 0x1000, 0xfff },
+    { 13, 1, 0, 0, 1, 0x1000, 0xfff }, { 13, 1, 1, 1, 0, 0x2000, 0xff }, { 11, 1, 0, 0, 0, 0, 0xfff },
+    { 15, 1, 0, 0, 0, 0, 0xfff }, { -1, 1, 0, 0, 0, 0x1000, 0xfff }, { -1, 1, 0, 0, 0, 0x1000, 0xfff },
+    { 13, 0, 0, 1, 1, 0, 0 }, { 14, 0, 0, 0, 0, 0, 0 }, { -1, 1, 0, 0, 0, 0x3000, 0xfff },
+  };
+  for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const int *c = cases[i];
+    struct user_desc u;
+    memset(&u, 0, sizeof u);
+    u.entry_number = c[0]; u.seg_32bit = c[1]; u.contents = c[2]; u.read_exec_only = c[3];
+    u.seg_not_present = c[4]; u.base_addr = c[5]; u.limit = c[6];
+    int r = syscall(SYS_set_thread_area, &u);
+    tag("  case"); h8(i); tag(" ->"); h8(r < 0 ? errno : 0); tag(" entry"); h8(u.entry_number);
+    u32 ar = 0, lim = 0; u8 z;
+    __asm__ volatile("lar %2, %0; setz %1" : "+r"(ar), "=q"(z) : "r"(0x6b) : "cc");
+    __asm__ volatile("lsl %1, %0" : "+r"(lim) : "r"(0x6b) : "cc");
+    tag(" lar 6b"); h8(z); h32(ar); h32(lim);
+    struct user_desc g;
+    memset(&g, 0xee, sizeof g);
+    g.entry_number = 13;
+    r = syscall(SYS_get_thread_area, &g);
+    tag(" get13"); h8(r < 0 ? errno : 0); h32(g.base_addr); h32(g.limit); h32(((u32 *)&g)[3] & 0x7f);
+    nl();
+  }
+  TRY("fs = tls 13 (read-only data), read", { u32 v; __asm__ volatile("mov %1, %%fs; movl %%fs:0x10, %0" : "=r"(v) : "r"(0x6b)); tag("  v"); h32(v); nl(); });
+  struct user_desc u;
+  memset(&u, 0, sizeof u);
+  for (int e = 13; e <= 14; e++) { u.entry_number = e; syscall(SYS_set_thread_area, &u); }
+}
+
 static void test_far(void) {
   u32 o[6];
+  TRY("sigreturn into 16-bit code (int3)", {
+    resume = 1;
+    far16(LDT(5), (u32)(c16_trap - c16_start), LDT(2), 0, 0, o);
+    tag("  ax"); h32(o[0]); nl(); });
+  TRY("timer signal in a 16-bit loop", {
+    struct itimerval it = { { 0, 0 }, { 0, 20000 } };
+    resume = 1;
+    setitimer(ITIMER_REAL, &it, 0);
+    far16(LDT(5), (u32)(c16_wait - c16_start), LDT(2), 0, 0, o);
+    tag("  ax"); h32(o[0]); tag(" cx"); h32(o[2]); nl(); });
   TRY("lcall 16-bit code", {
     far16(LDT(5), 0, LDT(2), 0x100, 0x10, o);
     tag("  ax"); h32(o[0]); tag(" bx"); h32(o[1]); tag(" cx"); h32(o[2]); tag(" dx"); h32(o[3]);
@@ -362,10 +425,12 @@ int main(void) {
   sa.sa_sigaction = on_fault;
   sa.sa_flags = SA_SIGINFO | SA_NODEFER;
   sigaction(SIGSEGV, &sa, 0); sigaction(SIGBUS, &sa, 0); sigaction(SIGILL, &sa, 0);
-  sigaction(SIGFPE, &sa, 0); sigaction(SIGTRAP, &sa, 0);
+  sigaction(SIGFPE, &sa, 0); sigaction(SIGTRAP, &sa, 0); sigaction(SIGALRM, &sa, 0);
   test_modify_ldt();
   flush();
   test_lar();
+  flush();
+  test_tls();
   flush();
   test_loads();
   flush();

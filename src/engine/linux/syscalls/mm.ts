@@ -261,5 +261,8 @@ export const mmSyscalls = syscallTable({
   set_thread_area: (t, u) => setTls(t, u >>> 0),
   get_thread_area: (t, u) => getThreadArea(t, u >>> 0),
   modify_ldt: (t, func, ptr, count) => modifyLdt(t, func, ptr >>> 0, count >>> 0),
+  // A 64-bit kernel's compat table has no vm86: sys_ni_syscall.
+  vm86: () => -ENOSYS,
+  vm86old: () => -ENOSYS,
 });
 export type { Mapping };

@@ -6,7 +6,7 @@ import { Task as TaskClass, Process as ProcessClass } from '../task.js';
 import { Cpu } from '../../cpu/cpu.js';
 import { EAX, ESP, DS, ES, FS, GS } from '../../cpu/state.js';
 import { refreshSeg } from '../../cpu/seg-regs.js';
-import { readUserDesc, GDT_ENTRY_TLS_MIN } from '../../cpu/segments.js';
+import { readUserDesc, isEmptyDesc, isZeroDesc, GDT_ENTRY_TLS_MIN } from '../../cpu/segments.js';
 import { codeCache } from '../../cpu/interp.js';
 import { loadProgram } from '../exec.js';
 import { cloneTimersOnFork, timersOnExec } from '../timers.js';
@@ -28,6 +28,9 @@ export function setTls(t: Task, descAddr: number): number {
   const dv = getStruct(t, descAddr, 16);
   if (!dv) return -EFAULT;
   const u = readUserDesc(dv, 0);
+  // tls_desc_okay() (arch/x86/kernel/tls.c): clearing, or present 32-bit data only.
+  const clear = isEmptyDesc(u) || isZeroDesc(u);
+  if (!clear && (!u.seg32bit || u.contents > 1 || u.segNotPresent)) return -EINVAL;
   let idx = u.entry;
   if (idx === -1) {
     idx = t.cpu.desc.tls.findIndex((d) => d === null) + GDT_ENTRY_TLS_MIN;
@@ -37,7 +40,7 @@ export function setTls(t: Task, descAddr: number): number {
   const slot = idx - GDT_ENTRY_TLS_MIN;
   if (slot < 0 || slot > 2) return -EINVAL;
   u.entry = idx;
-  t.cpu.desc.tls[slot] = u;
+  t.cpu.desc.tls[slot] = clear ? null : u;
   // set_tls_desc() on x86-64: DS, ES, FS and GS holding exactly this selector (RPL 3) are reloaded.
   for (const seg of [DS, ES, FS, GS]) if (t.cpu.selector(seg) === ((idx << 3) | 3)) refreshSeg(t.cpu, seg);
   return 0;
