@@ -59,6 +59,8 @@ export interface Block {
   /** Successors seen so far, for blocks without cc, to skip the cache lookup. */
   n1: Block | null;
   n2: Block | null;
+  /** Cpu.mode the block was decoded for (0: flat; the JIT translates no other). */
+  mode: number;
 }
 
 const SEG_PREFIX: Record<number, number> = { 0x26: ES, 0x2e: CS, 0x36: SS, 0x3e: DS, 0x64: FS, 0x65: GS };
@@ -132,7 +134,7 @@ function variantFor(mem: AddressSpace, p: number): Variant | null {
 function copyBlock(t: Block): Block {
   return {
     start: t.start, end: t.end, ops: t.ops, addrs: t.addrs, count: t.count, cc: t.cc, target: t.target,
-    fk: t.fk, fa: t.fa, fb: t.fb, nT: null, nF: null, hits: 0, jit: null, valid: true, n1: null, n2: null,
+    fk: t.fk, fa: t.fa, fb: t.fb, nT: null, nF: null, hits: 0, jit: null, valid: true, n1: null, n2: null, mode: t.mode,
   };
 }
 
@@ -159,9 +161,11 @@ export class CodeCache implements JitHost {
   /** This cache's code-segment base (0 for the flat cache); see siblings. */
   private readonly csBase: number;
   private readonly flat: boolean;
+  private readonly mode: number;
 
   constructor(private readonly mem: AddressSpace, mode = 0, csBase = 0) {
     this.csBase = csBase;
+    this.mode = mode;
     this.flat = mode === 0;
     this.d.defSize = mode & MODE_CODE16 ? 2 : 4;
     this.d.segmented = (mode & MODE_SEG) !== 0;
@@ -315,7 +319,7 @@ export class CodeCache implements JitHost {
     }
     const block: Block = {
       start: eip | 0, end: pos, ops, addrs, count, cc, target, fk, fa, fb, nT: null, nF: null,
-      hits: 0, jit: null, valid: true, n1: null, n2: null,
+      hits: 0, jit: null, valid: true, n1: null, n2: null, mode: this.mode,
     };
     return { block, pages };
   }

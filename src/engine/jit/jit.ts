@@ -26,7 +26,7 @@ export type JitMode = 'off' | 'on' | 'force';
 type RegionFn = (slot: number, budget: number) => number;
 
 /** Interpreter block fields the JIT reads and writes (interp.ts Block). */
-export interface HotBlock { start: number; hits: number; valid: boolean; jit: JitRegion | null; /** Instructions in the block. */ count: number }
+export interface HotBlock { start: number; hits: number; valid: boolean; jit: JitRegion | null; /** Instructions in the block. */ count: number; /** Cpu.mode it was decoded in: only flat (0) code is translated. */ mode: number }
 /** What the JIT needs from the interpreter's code cache. */
 export interface JitHost {
   /** The valid interpreter block starting at eip, if decoded. */
@@ -197,6 +197,7 @@ export class Jit {
    * it to b, if binaryen is loaded and the governor allows.
    */
   request(host: JitHost, mem: AddressSpace, b: HotBlock): void {
+    if (b.mode !== 0) { b.jit = NO_REGION; return; } // 16-bit or segmented code (cpu/seg-regs.ts): interpreter only
     const now = performance.now();
     if (this.firstHot === 0) this.firstHot = now;
     this.hotInstructions += (this.mask + 1) * b.count;
