@@ -38,3 +38,11 @@ test('a far jump to the 64-bit code segment (0x33) is a SIGSEGV that names the m
   assert.equal(guest.status, 128 + 11);
   assert.ok(guest.warnings.some((w) => /64-bit code segment 0x33/.test(w)), guest.warnings.join('\n'));
 });
+
+test('a stack segment with a base is a SIGSEGV that names the flat-stack limit (natively it runs)', async () => {
+  const bin = buildC('longmode.c');
+  assert.equal(runNativeBig([bin, 'stack']).status, 0);
+  const guest = await runGuest(['/prog', 'stack'], { files: { '/prog': bin } });
+  assert.equal(guest.status, 128 + 11);
+  assert.ok(guest.warnings.some((w) => /stack segment 0x7 has a base/.test(w)), guest.warnings.join('\n'));
+});

@@ -46,6 +46,9 @@ export class Decoder {
   defSize = 4;
   segmented = false;
   csBase = 0;
+  /** Segmented mode: the memory operand's size and whether it is written (set at dispatch: interp.ts memAccess). */
+  memSize = 1;
+  memWrite = false;
   /** Address of the instruction being decoded. */
   start = 0;
   pos = 0;
@@ -156,8 +159,8 @@ export class Decoder {
 
   /** Segmented mode: the override or the default segment's base and limit check. */
   private checked(off: EA, defaultSeg: number): EA {
-    const seg = this.seg >= 0 ? this.seg : defaultSeg;
-    return (c) => segAddr(c, seg, off(c));
+    const seg = this.seg >= 0 ? this.seg : defaultSeg, n = this.memSize, w = this.memWrite;
+    return (c) => segAddr(c, seg, off(c), n, w);
   }
 
   /**

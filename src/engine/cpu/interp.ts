@@ -11,7 +11,7 @@ import { EIP, ES, CS, SS, DS, FS, GS, FLAGS, LA, LB, LOP, LRES, SEGBASE, ZF } fr
 import { gpFault } from './seg-regs.js';
 import { OPS1, OPS2, fillDispatch } from './ops/table.js';
 import { ud, SIGSEGV, SI_KERNEL } from './ops/faults.js';
-import { BY_MODRM, ENDS, HAS_MODRM, LOCKABLE, MAP0F, MAP1, VALID, formBit, type OpMap } from './isa/index.js';
+import { BY_MODRM, ENDS, HAS_MODRM, LOCKABLE, MAP0F, MAP1, VALID, formBit, rowFor, type OpMap } from './isa/index.js';
 import './ops/arith.js';
 import './ops/move.js';
 import './ops/control.js';
@@ -408,10 +408,11 @@ function makeDispatch(map: OpMap, table: (Handler | undefined)[]): (d: Decoder, 
     const h = table[op];
     if (h === undefined) { d.ends = true; return ud(d); }
     if (byModrm[op] !== 0) {
-      // Peek at ModRM; an unreadable byte is left to the handler's fetch, which faults.
-      const p = d.pos >>> 0, mem = d.mem;
+      // Peek at ModRM (at its linear address); an unreadable byte is left to the handler's fetch, which faults.
+      const p = (d.pos + d.csBase) >>> 0, mem = d.mem;
       if (mem.perm[p >>> 12] & 4 && (valid[op] & formBit(mem.u8[p])) === 0) { d.ends = true; return ud(d); }
     }
+    if (d.segmented) memAccess(d, map, op);
     const fn = h(d, op);
     const e = ends[op];
     if (e === 0 && !d.lock) return fn;
@@ -429,6 +430,29 @@ function makeDispatch(map: OpMap, table: (Handler | undefined)[]): (d: Decoder, 
   };
 }
 const dispatch1 = makeDispatch(MAP1, OPS1), dispatch2 = makeDispatch(MAP0F, OPS2);
+
+/**
+ * Segmented mode: the size and direction of the instruction's ModRM memory operand, from
+ * its row (the first E/M operand; a write when it is the destination of an instruction that
+ * stores to it), so that the segment check covers the access's last byte and refuses writes
+ * to read-only segments (seg-regs.ts segAddr). Decode time only, and only off the flat path.
+ */
+function memAccess(d: Decoder, map: OpMap, op: number): void {
+  d.memSize = 1; d.memWrite = false;
+  const p = (d.pos + d.csBase) >>> 0;
+  if (!(d.mem.perm[p >>> 12] & 4)) return;
+  const row = rowFor(map, op, HAS_MODRM[map][op] ? d.mem.u8[p] : -1, d.rep || (d.opsize !== d.defSize ? 0x66 : 0));
+  if (row === undefined) return;
+  const i = row.operands.findIndex((o) => o.method === 'E' || o.method === 'M');
+  if (i < 0) return;
+  const v = d.opsize;
+  const size = { b: 1, w: 2, d: 4, v, z: v, p: v + 2, q: 8, t: 10, a: 2 * v, '': 1 }[row.operands[i].size];
+  d.memSize = size;
+  d.memWrite = i === 0 && (row.cpuid === 'fpu' ? /^f(n?st|ist|bstp|nsave)/.test(row.mnem) : !READ_ONLY_DEST.has(row.mnem));
+}
+/** Instructions whose first (r/m) operand is only read. */
+const READ_ONLY_DEST = new Set(['cmp', 'test', 'bt', 'push', 'call', 'jmp', 'verr', 'verw', 'lldt', 'ltr', 'lmsw', 'lgdt', 'lidt',
+  'invlpg', 'prefetch', 'nop', 'mul', 'imul', 'div', 'idiv']);
 
 const caches = new WeakMap<AddressSpace, CodeCache>();
 export function codeCache(mem: AddressSpace): CodeCache {

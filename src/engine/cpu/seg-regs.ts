@@ -83,6 +83,11 @@ export function loadSeg(c: Cpu, seg: number, sel: number): void {
   if (seg === SS) {
     if (rpl !== 3 || dpl !== 3 || hi & D_CODE || !(hi & D_RW)) throw gpFault(sel);
     if (!(hi & D_P)) throw ssFault(sel);
+    // The stack instructions use ESP in a flat 32-bit stack (cpu/ops/stack.ts): a stack
+    // segment with a base, a limit or a 16-bit SP would be wrong silently. Say so instead.
+    if (descBase(lo, hi) !== 0 || descLimit(lo, hi) !== 0xffffffff || hi & D_CE || !(hi & D_DB)) {
+      throw gpFault(sel, `stack segment 0x${sel.toString(16)} has a base, a limit or a 16-bit stack pointer: the engine runs flat 32-bit stacks only`);
+    }
   } else {
     if (hi & D_CODE && !(hi & D_RW)) throw gpFault(sel); // execute-only code
     const conforming = (hi & (D_CODE | D_CE)) === (D_CODE | D_CE);
@@ -129,19 +134,20 @@ export function commitCode(c: Cpu, sel: number, d: [number, number], off: number
 }
 
 /**
- * A segmented access's linear address: offset `off` in segment `seg`, checked against the
- * limit (expand-up: off <= limit; expand-down: limit < off <= 0xffff or 0xffffffff by B)
- * and usability. #SS(0) for the stack segment, #GP(0) otherwise. Execute-only code read
- * through a CS override is #GP(0) too.
+ * A segmented access's linear address: `size` bytes at offset `off` in segment `seg`,
+ * checked against the limit (expand-up: off + size - 1 <= limit; expand-down: limit < off
+ * and off + size - 1 <= 0xffff or 0xffffffff by B), usability, and for a write the
+ * segment's write permission (code segments are never writable; execute-only code is not
+ * readable either). #SS(0) for the stack segment, #GP(0) otherwise.
  */
-export function segAddr(c: Cpu, seg: number, off: number): number {
+export function segAddr(c: Cpu, seg: number, off: number, size: number, write: boolean): number {
   const a = c.segAttr[seg];
   off >>>= 0;
-  let bad = a === 0 || (a & (D_CODE | D_RW)) === D_CODE;
+  let bad = a === 0 || (write ? (a & (D_CODE | D_RW)) !== D_RW : (a & (D_CODE | D_RW)) === D_CODE);
   if (!bad) {
-    const lim = c.segLimit[seg];
-    if ((a & (D_CODE | D_CE)) === D_CE) bad = off <= lim || off > (a & D_DB ? 0xffffffff : 0xffff);
-    else bad = off > lim;
+    const lim = c.segLimit[seg], last = off + size - 1;
+    if ((a & (D_CODE | D_CE)) === D_CE) bad = off <= lim || last > (a & D_DB ? 0xffffffff : 0xffff);
+    else bad = last > lim;
   }
   if (bad) throw seg === SS ? ssFault(0) : gpFault(0);
   return (c.s[SEGBASE + seg] + off) >>> 0;

@@ -297,6 +297,32 @@ static void test_loads(void) {
   TRY("ds empty entry", { __asm__ volatile("mov %0, %%ds" :: "r"(LDT(13))); });
   TRY("pop ds bad", { __asm__ volatile("push %0; pop %%ds" :: "r"(LDT(7))); });
   TRY("read-only es read", { tag("  v"); h8(read_seg8(LDT(8), 0x30)); nl(); });
+  TRY("write through read-only fs", { __asm__ volatile("mov %0, %%fs; movl $1, %%fs:0" :: "r"(LDT(8)) : "memory"); });
+  TRY("write through code segment in ds", { __asm__ volatile("mov %0, %%ds; movl $1, (%1)" :: "r"(LDT(4)), "r"(buf) : "memory"); });
+  TRY("add to memory through read-only es", { __asm__ volatile("mov %0, %%es; addl $1, %%es:4" :: "r"(LDT(8)) : "memory", "cc"); });
+  TRY("cmp with memory through read-only es", { __asm__ volatile("mov %0, %%es; cmpl $1, %%es:4" :: "r"(LDT(8)) : "memory", "cc"); });
+  TRY("dword across the limit", { tag("  v"); h32(read_seg(LDT(0), 0xfd)); nl(); });
+  TRY("dword ending at the limit", { tag("  v"); h32(read_seg(LDT(0), 0xfc)); nl(); });
+  TRY("word across 64 KiB in expand-down 16", { u16 v; __asm__ volatile("mov %1, %%es; movw %%es:(%2), %0" : "=r"(v) : "r"(LDT(3)), "r"(0xffff)); tag("  v"); h16(v); nl(); });
+  TRY("rep movsb from ds to es segments", {
+    u32 n = 16, si = 0x40, di = 0x80;
+    __asm__ volatile("push %%ds; mov %3, %%ds; mov %4, %%es; cld; rep movsb; pop %%ds" : "+c"(n), "+S"(si), "+D"(di) : "r"(LDT(0)), "r"(LDT(2)) : "memory");
+    tag("  si"); h32(si); tag(" di"); h32(di); tag(" buf"); h32(*(u32 *)(buf + 0x80)); nl(); });
+  TRY("rep stosb past the es limit", {
+    u32 n = 16, di = 0xf8;
+    __asm__ volatile("mov %2, %%es; cld; mov $0x5a, %%al; rep stosb" : "+c"(n), "+D"(di) : "r"(LDT(0)) : "eax", "memory");
+    tag("  no fault"); nl(); });
+  TRY("repe cmpsb and repne scasb across segments", {
+    u32 n = 64, si = 0x20, di = 0x20, n2 = 64, di2 = 0x1f00, fl;
+    __asm__ volatile("push %%ds; mov %4, %%ds; mov %5, %%es; cld; repe cmpsb; pop %%ds; pushf; pop %3" : "+c"(n), "+S"(si), "+D"(di), "=r"(fl) : "r"(LDT(0)), "r"(LDT(2)) : "memory", "cc");
+    tag("  cmps n"); h32(n); tag(" si"); h32(si); tag(" fl"); h32(fl & 0x8d5);
+    __asm__ volatile("mov %2, %%es; cld; mov $0x33, %%al; repne scasb" : "+c"(n2), "+D"(di2) : "r"(LDT(2)) : "eax", "memory", "cc");
+    tag(" scas n"); h32(n2); tag(" di"); h32(di2); nl(); });
+  TRY("scasb past the es limit", { u32 n = 8, di = 0x1ffc; __asm__ volatile("mov %2, %%es; cld; mov $0x1, %%al; repne scasb" : "+c"(n), "+D"(di) : "r"(LDT(2)) : "eax", "memory", "cc"); });
+  TRY("lodsb through fs override", {
+    u32 si = 0x10, v;
+    __asm__ volatile("mov %2, %%fs; lodsb %%fs:(%%esi), %%al; movzbl %%al, %0" : "=r"(v), "+S"(si) : "r"(LDT(0)) : "eax", "memory");
+    tag("  v"); h8(v); tag(" si"); h32(si); nl(); });
 }
 
 static void test_tls(void) {
