@@ -68,7 +68,8 @@ export class Cpu {
    * (unusable). Bases live in the state (SEGBASE) where the fused memory ops read them.
    */
   readonly segLimit = new Uint32Array(6).fill(0xffffffff);
-  readonly segAttr = new Int32Array(6);
+  /** Until execve or a fork sets them: CS the flat 32-bit code, DS/ES/SS flat data (USER32_CS, USER_DS), FS/GS null. */
+  readonly segAttr = Int32Array.of(0x00cff300, 0x00cffb00, 0x00cff300, 0x00cff300, 0, 0);
   /** MODE_* bits of the current segments; 0 (flat) nearly always. */
   mode = 0;
 
@@ -91,6 +92,11 @@ export class Cpu {
   /** Copy the full register state (integer and FPU) from another CPU. */
   copyFrom(o: Cpu): void {
     this.b8.set(o.b8);
+    this.copySegments(o);
+  }
+
+  /** The segment registers' hidden parts (the selectors and bases are in the state bytes). */
+  copySegments(o: Cpu): void {
     this.segLimit.set(o.segLimit);
     this.segAttr.set(o.segAttr);
     this.mode = o.mode;

@@ -15,7 +15,7 @@ import { addressSpaceRoom } from './rlimits.js';
 
 import {
   SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGILL, SIGIO, SIGKILL, SIGRTMIN, SIGSEGV, SIGTRAP,
-  SI_KERNEL, SI_QUEUE, SI_TKILL, SI_USER, DFL_CORE, DFL_IGN, DFL_STOP, UNBLOCKABLE, defaultAction, kernelIgnored, sigbit,
+  SI_QUEUE, SI_TKILL, SI_USER, DFL_CORE, DFL_IGN, DFL_STOP, UNBLOCKABLE, defaultAction, kernelIgnored, sigbit,
 } from '../abi/signals.js';
 // The numbers live in the ABI leaf; re-exported for the kernel modules that import them from here.
 export * from '../abi/signals.js';
@@ -217,7 +217,7 @@ export class Signals {
     const buf = new Uint8Array(fpAddr + FP_AREA_SIZE - frame);
     const dv = new DataView(buf.buffer);
     const scOff = rt ? 164 : 8;
-    this.writeSigcontext(t, dv, scOff, info, fpAddr, Number(oldMask & 0xffffffffn));
+    this.writeSigcontext(t, dv, scOff, fpAddr, Number(oldMask & 0xffffffffn));
     fpuSaveArea(c, buf, fpAddr - frame);
     const retcodeOff = rt ? 260 : 720;
     if (rt) {
@@ -265,7 +265,7 @@ export class Signals {
     if (flags & SA_RESETHAND) t.proc.sigactions.a[info.signo] = { handler: 0, flags: 0, restorer: 0, mask: 0n };
   }
 
-  private writeSigcontext(t: Task, dv: DataView, o: number, info: SigInfo, fpAddr: number, oldmask: number): void {
+  private writeSigcontext(t: Task, dv: DataView, o: number, fpAddr: number, oldmask: number): void {
     const c = t.cpu, s = c.s;
     dv.setUint32(o + 0, c.selector(GS), true);
     dv.setUint32(o + 4, c.selector(FS), true);

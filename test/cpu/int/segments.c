@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 
@@ -319,6 +320,21 @@ static void test_loads(void) {
     __asm__ volatile("mov %2, %%es; cld; mov $0x33, %%al; repne scasb" : "+c"(n2), "+D"(di2) : "r"(LDT(2)) : "eax", "memory", "cc");
     tag(" scas n"); h32(n2); tag(" di"); h32(di2); nl(); });
   TRY("scasb past the es limit", { u32 n = 8, di = 0x1ffc; __asm__ volatile("mov %2, %%es; cld; mov $0x1, %%al; repne scasb" : "+c"(n), "+D"(di) : "r"(LDT(2)) : "eax", "memory", "cc"); });
+  TRY("fork with a limited segment in fs (the whole program runs segmented)", {
+    __asm__ volatile("mov %0, %%fs" :: "r"(LDT(0)));
+    flush();
+    pid_t pid = fork();
+    u32 v, fs;
+    __asm__ volatile("movl %%fs:0x10, %0; mov %%fs, %1" : "=r"(v), "=r"(fs));
+    if (pid == 0) {
+      tag("  child fs"); h16(fs & 0xffff); h32(v); nl(); flush();
+      /* The limit came along too: past it the child dies by SIGSEGV. */
+      signal(SIGSEGV, SIG_DFL);
+      __asm__ volatile("movl %%fs:0x100, %0" : "=r"(v));
+      _exit(0);
+    }
+    int st; waitpid(pid, &st, 0);
+    tag("  parent fs"); h16(fs & 0xffff); h32(v); tag(" child status"); h32(st); nl(); });
   TRY("lodsb through fs override", {
     u32 si = 0x10, v;
     __asm__ volatile("mov %2, %%fs; lodsb %%fs:(%%esi), %%al; movzbl %%al, %0" : "=r"(v), "+S"(si) : "r"(LDT(0)) : "eax", "memory");

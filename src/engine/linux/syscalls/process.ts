@@ -71,6 +71,7 @@ function clone(t: Task, flags: number, newsp: number, ptid: number, tls: number,
     } else {
       mem.claimStateSlot(t.cpu.slot);
       cpu = new Cpu(mem, t.cpu.slot);
+      cpu.copySegments(t.cpu);
       // The slot's bytes came along with the copy; other threads' slots are free in the child.
       for (const o of parent.threads) if (o !== t && o.cpu.mem === parent.mem) mem.freeStateSlot(o.cpu.slot);
     }
