@@ -27,12 +27,10 @@ const PREFIX_BYTES = new Set([0x0f, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x
 
 /** Opcode forms objdump decodes that have no row: the engine raises #UD for them today. */
 const GAPS: Record<string, string> = {
-  '63': 'arpl: no 16-bit protected-mode code yet (issue 10)',
-  'c4': 'les: far pointer loads need LDT segments (issue 10)',
-  'c5': 'lds: far pointer loads need LDT segments (issue 10)',
-  '0f 02': 'lar (issue 10)', '0f 03': 'lsl (issue 10)',
   '0f 0e': 'femms (3DNow!)', '0f 0f': '3DNow!', '0f 33': 'rdpmc', '0f 37': 'getsec',
-  '0f aa': 'rsm (not user mode)', '0f b2': 'lss (issue 10)', '0f b4': 'lfs (issue 10)', '0f b5': 'lgs (issue 10)',
+  'c4': 'register forms: the VEX prefix (AVX, not advertised); the memory form is les',
+  'c5': 'register forms: the VEX prefix (AVX, not advertised); the memory form is lds',
+  '0f aa': 'rsm (not user mode)',
   '0f b9': 'ud1: #UD, as the engine answers',
   '0f ff': 'ud0: #UD, as the engine answers',
   '0f b8': 'jmpe (IA-64); popcnt is F3 0F B8',

@@ -24,7 +24,8 @@ test('calls without a handler are reported as ENOSYS, the rest by their status',
   assert.equal(rows.length, Object.keys(SYSCALL_NAMES).length);
   for (const r of rows) assert.equal(r.support === 'none', !HANDLERS.has(r.name), r.name);
   assert.equal(rows.find((r) => r.name === 'openat')?.support, 'full');
-  assert.equal(rows.find((r) => r.name === 'vm86')?.support, 'none');
+  assert.equal(rows.find((r) => r.name === 'break')?.support, 'none');
+  assert.equal(rows.find((r) => r.name === 'vm86')?.support, 'refused');
 });
 
 test('docs/SYSCALLS.md is up to date (regenerate: webx86 syscalls --markdown > docs/SYSCALLS.md)', () => {

@@ -10,6 +10,15 @@ export type Op = (c: Cpu) => void;
 export const EXIT_BUDGET = 0, EXIT_SYSCALL = 1, EXIT_FAULT = 2;
 /** EFLAGS.AC changed (popf): the scheduler runs the thread again with alignment checks on or off. */
 export const EXIT_AC = 3;
+/** A far transfer or segment load changed Cpu.mode: the scheduler runs the thread again in the new mode. */
+export const EXIT_MODE = 4;
+
+/**
+ * Cpu.mode bits. 0 is flat 32-bit code: CS, DS, ES and SS are the 4 GiB segments at base 0
+ * (only FS/GS bases apply), which is all the fast path and the JIT know. Any other value
+ * runs in the interpreter's segmented loop (interp.ts), whose decoder applies the mode.
+ */
+export const MODE_CODE16 = 1, MODE_SEG = 2;
 
 /**
  * A CPU exception raised by an instruction; becomes a signal for the guest
@@ -24,6 +33,10 @@ export class CpuException {
     readonly addr = 0,
     /** x86 trap number for the sigcontext's trapno field. */
     readonly trapno = 0,
+    /** The exception's error code (sigcontext err): a selector for #GP/#NP/#SS on a segment load. */
+    readonly err = 0,
+    /** Why, when the engine (not the program) is at fault: a feature it lacks; logged once. */
+    readonly why = '',
   ) {}
 }
 
@@ -49,6 +62,16 @@ export class Cpu {
   fault: unknown = null;
   /** Instructions executed, for scheduling and statistics. */
   icount = 0;
+  /**
+   * The hidden part of the segment registers (ES CS SS DS FS GS): limit in bytes (G
+   * applied) and the descriptor's high word (type, DPL, P, D/B, G), 0 for a null selector
+   * (unusable). Bases live in the state (SEGBASE) where the fused memory ops read them.
+   */
+  readonly segLimit = new Uint32Array(6).fill(0xffffffff);
+  /** Until execve or a fork sets them: CS the flat 32-bit code, DS/ES/SS flat data (USER32_CS, USER_DS), FS/GS null. */
+  readonly segAttr = Int32Array.of(0x00cff300, 0x00cffb00, 0x00cff300, 0x00cff300, 0, 0);
+  /** MODE_* bits of the current segments; 0 (flat) nearly always. */
+  mode = 0;
 
   constructor(mem: AddressSpace, slot = mem.allocStateSlot()) {
     this.mem = mem;
@@ -71,6 +94,14 @@ export class Cpu {
   /** Copy the full register state (integer and FPU) from another CPU. */
   copyFrom(o: Cpu): void {
     this.b8.set(o.b8);
+    this.copySegments(o);
+  }
+
+  /** The segment registers' hidden parts (the selectors and bases are in the state bytes). */
+  copySegments(o: Cpu): void {
+    this.segLimit.set(o.segLimit);
+    this.segAttr.set(o.segAttr);
+    this.mode = o.mode;
   }
 
   selector(seg: number): number { return this.w16[(SEL + seg) * 2]; }

@@ -4,7 +4,8 @@
  */
 import type { AddressSpace } from '../mem/address-space.js';
 import type { Cpu, Op } from './cpu.js';
-import { SEGBASE, FS, GS, ZERO } from './state.js';
+import { SEGBASE, FS, GS, ZERO, DS, SS, ESP, EBP } from './state.js';
+import { segAddr } from './seg-regs.js';
 
 export type EA = (c: Cpu) => number;
 
@@ -36,6 +37,18 @@ export type Handler = (d: Decoder, op: number) => Op;
 
 export class Decoder {
   mem!: AddressSpace;
+  /**
+   * The code segment's mode (Cpu.mode; set per code cache, interp.ts): the default operand
+   * and address size (4, or 2 in a 16-bit code segment), whether every memory operand goes
+   * through its segment (base and limit: seg-regs.ts segAddr) instead of the flat fast
+   * path, and the code segment's base (positions are offsets in it; fetches add it).
+   */
+  defSize = 4;
+  segmented = false;
+  csBase = 0;
+  /** Segmented mode: the memory operand's size and whether it is written (set at dispatch: interp.ts memAccess). */
+  memSize = 1;
+  memWrite = false;
   /** Address of the instruction being decoded. */
   start = 0;
   pos = 0;
@@ -83,8 +96,8 @@ export class Decoder {
   reset(mem: AddressSpace, eip: number): void {
     this.mem = mem;
     this.start = this.pos = eip;
-    this.opsize = 4;
-    this.adsize = 4;
+    this.opsize = this.defSize;
+    this.adsize = this.defSize;
     this.seg = -1;
     this.rep = 0;
     this.lock = false;
@@ -101,9 +114,10 @@ export class Decoder {
   u8(): number {
     const p = this.pos >>> 0;
     if (p - this.start >= 15) throw new LengthError();
-    if (!(this.mem.perm[p >>> 12] & 4)) throw this.mem.fault(p, false);
+    const f = (p + this.csBase) >>> 0;
+    if (!(this.mem.perm[f >>> 12] & 4)) throw this.mem.fault(f, false, true);
     this.pos = p + 1;
-    return this.mem.u8[p];
+    return this.mem.u8[f];
   }
   s8(): number { return (this.u8() << 24) >> 24; }
   u16(): number { return this.u8() | (this.u8() << 8); }
@@ -126,9 +140,27 @@ export class Decoder {
   ea(): EA {
     if (this.adsize === 4) {
       const p = this.eaParts32();
-      return this.withSegment(eaClosure(p.base, p.index, p.scale, p.disp));
+      const off = eaClosure(p.base, p.index, p.scale, p.disp);
+      if (this.segmented) return this.checked(off, p.base === ESP || p.base === EBP ? SS : DS);
+      return this.withSegment(off);
     }
-    return this.withSegment(this.ea16());
+    // [bp+si] [bp+di] and [bp+disp] address the stack segment.
+    const ss = this.rm === 2 || this.rm === 3 || (this.rm === 6 && this.mod !== 0);
+    const off = this.ea16();
+    if (this.segmented) return this.checked(off, ss ? SS : DS);
+    return this.withSegment(off);
+  }
+
+  /** The operand's offset alone, without a segment (lea). */
+  eaOffset(): EA {
+    if (this.adsize === 4) { const p = this.eaParts32(); return eaClosure(p.base, p.index, p.scale, p.disp); }
+    return this.ea16();
+  }
+
+  /** Segmented mode: the override or the default segment's base and limit check. */
+  private checked(off: EA, defaultSeg: number): EA {
+    const seg = this.seg >= 0 ? this.seg : defaultSeg, n = this.memSize, w = this.memWrite;
+    return (c) => segAddr(c, seg, off(c), n, w);
   }
 
   /**
@@ -137,7 +169,7 @@ export class Decoder {
    * Null for 16-bit addressing: then call ea() for the same operand (nothing was consumed).
    */
   eaParts(): EAParts | null {
-    if (this.adsize !== 4) return null;
+    if (this.adsize !== 4 || this.segmented) return null;
     const p = this.eaParts32();
     if (this.seg === FS || this.seg === GS) p.seg = SEGBASE + this.seg;
     return p;
@@ -146,13 +178,14 @@ export class Decoder {
   /** Address of a moffs operand (mov al/eax <-> [imm]). */
   moffs(): EA {
     const a = this.adsize === 4 ? this.u32() : this.u16();
+    if (this.segmented) return this.checked(() => a, DS);
     return this.withSegment(() => a);
   }
 
   /** Segment base for an implicit DS/ES access (string instructions honour overrides of DS). */
   segBaseOf(defaultSeg: number): EA | null {
     const seg = this.seg >= 0 ? this.seg : defaultSeg;
-    if (seg !== FS && seg !== GS) return null;
+    if (seg !== FS && seg !== GS && !this.segmented) return null;
     const i = SEGBASE + seg;
     return (c) => c.s[i];
   }

@@ -4,17 +4,19 @@
  */
 import type { AddressSpace } from '../mem/address-space.js';
 import { PageFault } from '../mem/fault.js';
-import { CpuException, EXIT_BUDGET, EXIT_FAULT, type Cpu, type Op } from './cpu.js';
+import { CpuException, EXIT_BUDGET, EXIT_FAULT, MODE_CODE16, MODE_SEG, type Cpu, type Op } from './cpu.js';
 import { Decoder, type Handler, FUSE_CMP_RI, FUSE_CMP_RR, FUSE_TEST_RI, FUSE_TEST_RR, JMP_ALWAYS, LengthError } from './decoder.js';
 import { K_LOGIC, K_SUB, LOP_NONE, cond } from './flags.js';
-import { EIP, ES, CS, SS, DS, FS, GS, FLAGS, LA, LB, LOP, LRES, ZF } from './state.js';
+import { EIP, ES, CS, SS, DS, FS, GS, FLAGS, LA, LB, LOP, LRES, SEGBASE, ZF } from './state.js';
+import { gpFault } from './seg-regs.js';
 import { OPS1, OPS2, OPS38, OPS3A, fillDispatch } from './ops/table.js';
 import { ud, SIGSEGV, SI_KERNEL } from './ops/faults.js';
-import { BY_MODRM, ENDS, HAS_MODRM, LOCKABLE, MAP0F, MAP0F38, MAP0F3A, MAP1, VALID, formBit, type OpMap } from './isa/index.js';
+import { BY_MODRM, ENDS, HAS_MODRM, LOCKABLE, MAP0F, MAP0F38, MAP0F3A, MAP1, VALID, formBit, rowFor, type OpMap } from './isa/index.js';
 import './ops/arith.js';
 import './ops/move.js';
 import './ops/control.js';
 import './ops/string.js';
+import './ops/segment.js';
 import './fpu-ops.js';
 import './ops/sse-move.js';
 import './ops/sse-int.js';
@@ -65,6 +67,8 @@ export interface Block {
   /** Successors seen so far, for blocks without cc, to skip the cache lookup. */
   n1: Block | null;
   n2: Block | null;
+  /** Cpu.mode the block was decoded for (0: flat; the JIT translates no other). */
+  mode: number;
 }
 
 const SEG_PREFIX: Record<number, number> = { 0x26: ES, 0x2e: CS, 0x36: SS, 0x3e: DS, 0x64: FS, 0x65: GS };
@@ -138,7 +142,7 @@ function variantFor(mem: AddressSpace, p: number): Variant | null {
 function copyBlock(t: Block): Block {
   return {
     start: t.start, end: t.end, ops: t.ops, addrs: t.addrs, count: t.count, cc: t.cc, target: t.target,
-    fk: t.fk, fa: t.fa, fb: t.fb, nT: null, nF: null, hits: 0, jit: null, valid: true, n1: null, n2: null,
+    fk: t.fk, fa: t.fa, fb: t.fb, nT: null, nF: null, hits: 0, jit: null, valid: true, n1: null, n2: null, mode: t.mode,
   };
 }
 
@@ -156,12 +160,37 @@ export class CodeCache implements CodeHost {
   private regions = new Map<number, Translation[]>();
   private readonly d = new Decoder();
   blocksDecoded = 0;
+  /**
+   * Caches of the same address space for code segments other than the flat one (16-bit,
+   * or based: Cpu.mode), by mode and code-segment base; only the flat cache has them.
+   * Their blocks hold offsets in the segment and are indexed by linear address.
+   */
+  private siblings = new Map<string, CodeCache>();
+  /** This cache's code-segment base (0 for the flat cache); see siblings. */
+  private readonly csBase: number;
+  private readonly flat: boolean;
+  private readonly mode: number;
 
-  constructor(private readonly mem: AddressSpace) {
+  constructor(private readonly mem: AddressSpace, mode = 0, csBase = 0) {
+    this.csBase = csBase;
+    this.mode = mode;
+    this.flat = mode === 0;
+    this.d.defSize = mode & MODE_CODE16 ? 2 : 4;
+    this.d.segmented = (mode & MODE_SEG) !== 0;
+    this.d.csBase = csBase;
+    if (!this.flat) return;
     mem.onCodeWrite = (p) => this.invalidatePage(p);
     // A released space is reused for another process: forget its blocks without
     // invalidating them (a forked sibling may still share them).
-    mem.onRelease = () => { this.pages = []; this.pagesShared = false; this.crossers.clear(); this.variants.clear(); this.regions = new Map(); caches.delete(mem); };
+    mem.onRelease = () => { this.pages = []; this.pagesShared = false; this.crossers.clear(); this.variants.clear(); this.regions = new Map(); this.siblings.clear(); caches.delete(mem); };
+  }
+
+  /** The cache for code segment mode `mode` (not 0) at base `csBase`, made on first use. */
+  sibling(mode: number, csBase: number): CodeCache {
+    const key = `${mode}:${csBase}`;
+    let c = this.siblings.get(key);
+    if (c === undefined) this.siblings.set(key, (c = new CodeCache(this.mem, mode, csBase)));
+    return c;
   }
 
   /**
@@ -215,6 +244,7 @@ export class CodeCache implements CodeHost {
   }
 
   decode(eip: number): Block {
+    if (!this.flat) { const b = this.decodeNew(eip); return this.insert(b.block, b.pages); }
     const p0 = eip >>> 12;
     const v = this.variantOf(p0);
     // The fetch check the decoder would make: the same bytes may not be executable here.
@@ -254,7 +284,8 @@ export class CodeCache implements CodeHost {
     // decoded, so a jump back into the block ends it instead.
     let count = 0, follows = 0;
     const seen: number[] = [];
-    const pages: number[] = [eip >>> 12];
+    const cb = this.csBase;
+    const pages: number[] = [((eip + cb) >>> 0) >>> 12];
     while (count < MAX_BLOCK) {
       d.reset(mem, pos);
       let op: Op;
@@ -271,7 +302,7 @@ export class CodeCache implements CodeHost {
       count++;
       seen.push(at);
       pos = d.next;
-      for (let p = at >>> 12; p <= (pos - 1) >>> 12; p++) if (!pages.includes(p)) pages.push(p);
+      for (let p = ((at + cb) >>> 0) >>> 12; p <= ((pos - 1 + cb) >>> 0) >>> 12; p++) if (!pages.includes(p)) pages.push(p);
       if (d.jcc >= 0) {
         if (d.jcc === JMP_ALWAYS && follows < MAX_FOLLOW && !seen.includes(d.target)) {
           follows++; pk = 0;
@@ -296,14 +327,14 @@ export class CodeCache implements CodeHost {
     }
     const block: Block = {
       start: eip | 0, end: pos, ops, addrs, count, cc, target, fk, fa, fb, nT: null, nF: null,
-      hits: 0, jit: null, valid: true, n1: null, n2: null,
+      hits: 0, jit: null, valid: true, n1: null, n2: null, mode: this.mode,
     };
     return { block, pages };
   }
 
   /** Enter b (which read `pages`, its own first) in the index and mark its pages as code. */
   private insert(b: Block, pages: number[]): Block {
-    const mem = this.mem, eip = b.start >>> 0;
+    const mem = this.mem, eip = (b.start + this.csBase) >>> 0;
     const p0 = eip >>> 12;
     let pg = this.pages[p0];
     if (pg === undefined) pg = this.ownPages()[p0] = new Array(64);
@@ -323,6 +354,7 @@ export class CodeCache implements CodeHost {
   }
 
   invalidatePage(p: number): void {
+    for (const sib of this.siblings.values()) sib.invalidatePage(p);
     this.variants.delete(p);
     const rs = this.regions.get(p);
     if (rs) { for (const r of rs) invalidate(r); this.regions.delete(p); }
@@ -331,9 +363,10 @@ export class CodeCache implements CodeHost {
     const list = this.crossers.get(p);
     if (list) {
       for (const b of list) {
-        const ch = this.pages[b.start >>> 12]?.[(b.start >>> 6) & 63];
+        const at = (b.start + this.csBase) >>> 0;
+        const ch = this.pages[at >>> 12]?.[(at >>> 6) & 63];
         b.valid = false;
-        if (ch && ch[b.start & 63] === b) ch[b.start & 63] = undefined as unknown as Block;
+        if (ch && ch[at & 63] === b) ch[at & 63] = undefined as unknown as Block;
       }
       this.crossers.delete(p);
     }
@@ -341,6 +374,7 @@ export class CodeCache implements CodeHost {
 
   /** Drop everything (execve replaced the address space contents). */
   clear(): void {
+    this.siblings.clear();
     this.variants.clear();
     for (const pg of this.pages) if (pg) forEachBlock(pg, (b) => { b.valid = false; });
     this.pages = [];
@@ -356,8 +390,8 @@ export function decodeOne(d: Decoder): Op {
   for (;;) {
     const b = d.u8();
     switch (b) {
-      case 0x66: d.opsize = 2; continue;
-      case 0x67: d.adsize = 2; continue;
+      case 0x66: d.opsize = 6 - d.defSize; continue;
+      case 0x67: d.adsize = 6 - d.defSize; continue;
       case 0xf0: d.lock = true; continue;
       case 0xf2: case 0xf3: d.rep = b; continue;
       case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65: d.seg = SEG_PREFIX[b]; continue;
@@ -388,10 +422,11 @@ function makeDispatch(map: OpMap, table: (Handler | undefined)[]): (d: Decoder, 
     const h = table[op];
     if (h === undefined) { d.ends = true; return ud(d); }
     if (byModrm[op] !== 0) {
-      // Peek at ModRM; an unreadable byte is left to the handler's fetch, which faults.
-      const p = d.pos >>> 0, mem = d.mem;
+      // Peek at ModRM (at its linear address); an unreadable byte is left to the handler's fetch, which faults.
+      const p = (d.pos + d.csBase) >>> 0, mem = d.mem;
       if (mem.perm[p >>> 12] & 4 && (valid[op] & formBit(mem.u8[p])) === 0) { d.ends = true; return ud(d); }
     }
+    if (d.segmented) memAccess(d, map, op);
     const fn = h(d, op);
     const e = ends[op];
     if (e === 0 && !d.lock) return fn;
@@ -411,6 +446,29 @@ function makeDispatch(map: OpMap, table: (Handler | undefined)[]): (d: Decoder, 
 const dispatch1 = makeDispatch(MAP1, OPS1), dispatch2 = makeDispatch(MAP0F, OPS2);
 const dispatch38 = makeDispatch(MAP0F38, OPS38), dispatch3a = makeDispatch(MAP0F3A, OPS3A);
 
+/**
+ * Segmented mode: the size and direction of the instruction's ModRM memory operand, from
+ * its row (the first E/M operand; a write when it is the destination of an instruction that
+ * stores to it), so that the segment check covers the access's last byte and refuses writes
+ * to read-only segments (seg-regs.ts segAddr). Decode time only, and only off the flat path.
+ */
+function memAccess(d: Decoder, map: OpMap, op: number): void {
+  d.memSize = 1; d.memWrite = false;
+  const p = (d.pos + d.csBase) >>> 0;
+  if (!(d.mem.perm[p >>> 12] & 4)) return;
+  const row = rowFor(map, op, HAS_MODRM[map][op] ? d.mem.u8[p] : -1, d.rep || (d.opsize !== d.defSize ? 0x66 : 0));
+  if (row === undefined) return;
+  const i = row.operands.findIndex((o) => o.method === 'E' || o.method === 'M');
+  if (i < 0) return;
+  const v = d.opsize;
+  const size = { b: 1, w: 2, d: 4, v, z: v, p: v + 2, q: 8, t: 10, a: 2 * v, '': 1, dq: 16, ps: 16, pd: 16, ss: 4, sd: 8, pi: 8, y: 4 }[row.operands[i].size];
+  d.memSize = size;
+  d.memWrite = i === 0 && (row.cpuid === 'fpu' ? /^f(n?st|ist|bstp|nsave)/.test(row.mnem) : !READ_ONLY_DEST.has(row.mnem));
+}
+/** Instructions whose first (r/m) operand is only read. */
+const READ_ONLY_DEST = new Set(['cmp', 'test', 'bt', 'push', 'call', 'jmp', 'verr', 'verw', 'lldt', 'ltr', 'lmsw', 'lgdt', 'lidt',
+  'invlpg', 'prefetch', 'nop', 'mul', 'imul', 'div', 'idiv']);
+
 const caches = new WeakMap<AddressSpace, CodeCache>();
 export function codeCache(mem: AddressSpace): CodeCache {
   let c = caches.get(mem);
@@ -427,6 +485,7 @@ const isTrap = (e: unknown) => e instanceof CpuException && (e.trapno === 3 || e
  * points where the kernel would report it.
  */
 export function run(c: Cpu, budget: number, jit: Tier | null = null): number {
+  if (c.mode !== 0) return runSegmented(c, budget);
   const cache = codeCache(c.mem);
   const s = c.s;
   let executed = 0;
@@ -507,6 +566,47 @@ export function run(c: Cpu, budget: number, jit: Tier | null = null): number {
 }
 
 const LINK_ANY = 0, LINK_T = 1, LINK_F = 2;
+
+/**
+ * run() for code outside the flat model (Cpu.mode !== 0: a 16-bit or based code segment,
+ * or data segments with bases and limits): blocks from the mode's own cache, decoded with
+ * the mode's default sizes and segment checks, and no JIT (it knows only flat 32-bit
+ * code). Kept apart so that the flat loop pays nothing for segments; without links
+ * between blocks, since such code is rare (Wine-style 16-bit code, test programs).
+ */
+function runSegmented(c: Cpu, budget: number): number {
+  const s = c.s;
+  const csBase = s[SEGBASE + CS] >>> 0;
+  const cache = codeCache(c.mem).sibling(c.mode, csBase);
+  let executed = 0, b: Block | null = null, i = 0;
+  c.exit = EXIT_BUDGET;
+  try {
+    while (executed < budget) {
+      b = null;
+      const eip = s[EIP] >>> 0;
+      // Fetching past the code segment's limit is #GP(0) (checked per block).
+      if (eip > c.segLimit[CS]) throw gpFault(0);
+      b = cache.get((eip + csBase) >>> 0) ?? null;
+      if (b === null) b = cache.decode(eip);
+      const ops = b.ops, n = ops.length;
+      s[EIP] = b.end;
+      for (i = 0; i < n; i++) ops[i](c);
+      executed += b.count;
+      if (b.cc >= 0) {
+        if (b.fk !== 0) fusedFlags(s, b.fk, b.fa, b.fb);
+        if (b.cc === JMP_ALWAYS || taken(s, c, b.cc)) s[EIP] = b.target;
+      } else if (c.exit !== EXIT_BUDGET) break;
+    }
+  } catch (e) {
+    if (b !== null) s[EIP] = isTrap(e) ? b.end : b.addrs[i];
+    else i = 0;
+    c.fault = e;
+    c.icount += executed + i;
+    return EXIT_FAULT;
+  }
+  c.icount += executed;
+  return c.exit;
+}
 
 /** Whether Jcc cc is taken: the 32-bit cmp/sub record and ZF/SF read inline, the rest through cond(). */
 function taken(s: Int32Array, c: Cpu, cc: number): boolean {

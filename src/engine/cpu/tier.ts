@@ -38,6 +38,8 @@ export interface HotBlock {
   jit: Translation | null;
   /** Instructions in the block. */
   count: number;
+  /** Cpu.mode it was decoded in: only flat (0) code is translated. */
+  mode: number;
 }
 
 /** What the tier needs from the interpreter's code cache. */

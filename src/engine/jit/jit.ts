@@ -294,6 +294,7 @@ export class Jit implements Tier {
    * neither enters nor asks again).
    */
   request(host: JitHost, mem: AddressSpace, b: HotBlock): void {
+    if (b.mode !== 0) { b.jit = NO_REGION; return; } // 16-bit or segmented code (cpu/seg-regs.ts): interpreter only
     const now = performance.now();
     if (this.firstHot === 0) this.firstHot = now;
     this.hotInstructions += (this.mask + 1) * b.count;

@@ -5,8 +5,8 @@
  */
 import { AddressSpace, MAP_PRIVATE, MAP_GROWSDOWN, PAGE_SIZE, pageUp } from '../mem/address-space.js';
 import { Cpu } from '../cpu/cpu.js';
-import { EIP, ESP, FLAGS, FLAGS_FIXED, DS, ES, SS, CS } from '../cpu/state.js';
-import { USER32_CS, USER_DS } from '../cpu/segments.js';
+import { EIP, ESP, FLAGS, FLAGS_FIXED } from '../cpu/state.js';
+import { loadFlatUser } from '../cpu/seg-regs.js';
 import { ElfError, ET_DYN, isElf, loadSegments, loadSpan, parseElf, type ElfInfo, type ReadAt } from '../loader/elf.js';
 import { E2BIG, ELOOP, ENOEXEC } from './errno.js';
 import type { Task } from './task.js';
@@ -126,8 +126,7 @@ export async function loadProgram(
     s[ESP] = sp;
     s[EIP] = entry;
     s[FLAGS] = FLAGS_FIXED;
-    cpu.setSelector(CS, USER32_CS);
-    for (const seg of [DS, ES, SS]) cpu.setSelector(seg, USER_DS);
+    loadFlatUser(cpu);
     return { mem, cpu, path: file.path, argv };
   } catch (e) {
     if (e instanceof ElfError) {

@@ -190,16 +190,25 @@ export class Scheduler {
 
   private raiseFault(t: Task, e: unknown): void {
     let info: SigInfo;
+    // The trap number and error code go to the thread (thread.trap_nr, error_code; cr2 only
+    // for page faults), as do_trap() and the page-fault handler record them.
     if (e instanceof CpuException) {
       if (e.signo === SIGILL) this.reportIllegal(t);
-      info = { signo: e.signo, code: e.code, addr: e.addr, trapno: e.trapno };
+      if (e.why) this.k.warnOnce(`cpu-why:${e.why}`, e.why);
+      info = { signo: e.signo, code: e.code, addr: e.addr };
+      t.trap.nr = e.trapno; t.trap.err = e.err;
     } else if (e instanceof AlignmentFault) {
       // exc_alignment_check(): SIGBUS, BUS_ADRALN, no address (si_addr 0), trap 17.
-      info = { signo: SIGBUS, code: BUS_ADRALN, addr: 0, trapno: 17 };
+      info = { signo: SIGBUS, code: BUS_ADRALN, addr: 0 };
+      t.trap.nr = 17; t.trap.err = 0;
     } else if (e instanceof PageFault) {
       if (!e.accerr && t.mem.growStack(e.addr, stackLimit(t), addressSpaceRoom(t))) return; // retried on resume
-      // SEGV_MAPERR 1 / SEGV_ACCERR 2; errno carries the page-fault error code bits (write, present).
-      info = { signo: SIGSEGV, code: e.accerr ? 2 : 1, addr: e.addr, trapno: 14, errno: (e.write ? 2 : 0) | (e.accerr ? 1 : 0) };
+      // SEGV_MAPERR 1 / SEGV_ACCERR 2. The error code: bit 0 the page is present (mapped
+      // with some access: PROT_NONE pages have no present PTE), bit 1 write, bit 2 user,
+      // bit 4 instruction fetch.
+      const prot = e.accerr ? (t.mem.findMapping(e.addr)?.prot ?? 0) & 7 : 0;
+      info = { signo: SIGSEGV, code: e.accerr ? 2 : 1, addr: e.addr };
+      t.trap.nr = 14; t.trap.err = (prot !== 0 ? 1 : 0) | (e.write ? 2 : 0) | 4 | (e.fetch ? 0x10 : 0); t.trap.cr2 = e.addr;
     } else {
       this.k.warnOnce('cpu-internal', `internal CPU error: ${e instanceof Error ? e.stack : String(e)}`);
       info = { signo: SIGSEGV, code: 0x80 };

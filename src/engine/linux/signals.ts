@@ -6,17 +6,17 @@
 import type { Kernel } from './kernel.js';
 import type { Process, SigInfo, Task } from './task.js';
 import { getFlags } from '../cpu/flags.js';
-import { EAX, EBP, EBX, ECX, EDI, EDX, EIP, ESI, ESP, FLAGS, ES, CS, SS, DS, FS, GS, SEGBASE } from '../cpu/state.js';
+import { EAX, EBP, EBX, ECX, EDI, EDX, EIP, ESI, ESP, FLAGS, ES, CS, SS, DS, FS, GS } from '../cpu/state.js';
 import { setFlagsUser } from '../cpu/ops/move.js';
 import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, ESRCH, EINTR } from './errno.js';
 import { fpuSaveArea, fpuRestoreArea, fpStateAddr, FP_AREA_SIZE } from './fpstate.js';
 import { resetSimd } from '../cpu/ops/sse-dispatch.js';
-import { USER32_CS, USER_DS } from '../cpu/segments.js';
+import { checkCode, commitCode, loadFlatUser, loadSeg } from '../cpu/seg-regs.js';
 import { addressSpaceRoom } from './rlimits.js';
 
 import {
   SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGILL, SIGIO, SIGKILL, SIGRTMIN, SIGSEGV, SIGTRAP,
-  SI_KERNEL, SI_QUEUE, SI_TKILL, SI_USER, DFL_CORE, DFL_IGN, DFL_STOP, UNBLOCKABLE, defaultAction, kernelIgnored, sigbit,
+  SI_QUEUE, SI_TKILL, SI_USER, DFL_CORE, DFL_IGN, DFL_STOP, UNBLOCKABLE, defaultAction, kernelIgnored, sigbit,
 } from '../abi/signals.js';
 // The numbers live in the ABI leaf; re-exported for the kernel modules that import them from here.
 export * from '../abi/signals.js';
@@ -218,7 +218,7 @@ export class Signals {
     const buf = new Uint8Array(fpAddr + FP_AREA_SIZE - frame);
     const dv = new DataView(buf.buffer);
     const scOff = rt ? 164 : 8;
-    this.writeSigcontext(t, dv, scOff, info, fpAddr, Number(oldMask & 0xffffffffn));
+    this.writeSigcontext(t, dv, scOff, fpAddr, Number(oldMask & 0xffffffffn));
     fpuSaveArea(c, buf, fpAddr - frame);
     const retcodeOff = rt ? 260 : 720;
     if (rt) {
@@ -257,7 +257,7 @@ export class Signals {
     s[EDX] = rt ? frame + 16 : 0;
     s[ECX] = rt ? frame + 144 : 0;
     s[FLAGS] = getFlags(c) & ~(0x100 | 0x400); // TF and DF cleared for the handler
-    c.setSelector(DS, USER_DS); c.setSelector(ES, USER_DS); c.setSelector(SS, USER_DS); c.setSelector(CS, USER32_CS);
+    loadFlatUser(c);
     // The handler starts with the FPU/SSE state as after init (fpu__clear_user_states): MXCSR 0x1F80, XMM zero.
     c.fpu.reset();
     resetSimd(c);
@@ -268,7 +268,7 @@ export class Signals {
     if (flags & SA_RESETHAND) t.proc.sigactions.a[info.signo] = { handler: 0, flags: 0, restorer: 0, mask: 0n };
   }
 
-  private writeSigcontext(t: Task, dv: DataView, o: number, info: SigInfo, fpAddr: number, oldmask: number): void {
+  private writeSigcontext(t: Task, dv: DataView, o: number, fpAddr: number, oldmask: number): void {
     const c = t.cpu, s = c.s;
     dv.setUint32(o + 0, c.selector(GS), true);
     dv.setUint32(o + 4, c.selector(FS), true);
@@ -276,8 +276,8 @@ export class Signals {
     dv.setUint32(o + 12, c.selector(DS), true);
     const regs = [EDI, ESI, EBP, ESP, EBX, EDX, ECX, EAX];
     regs.forEach((r, i) => dv.setInt32(o + 16 + i * 4, s[r], true));
-    dv.setUint32(o + 48, info.trapno ?? 0, true);
-    dv.setUint32(o + 52, info.signo === SIGSEGV && info.code !== SI_KERNEL ? 4 | (info.errno ?? 0) : 0, true);
+    dv.setUint32(o + 48, t.trap.nr, true);
+    dv.setUint32(o + 52, t.trap.err, true);
     dv.setUint32(o + 56, s[EIP], true);
     dv.setUint32(o + 60, c.selector(CS), true);
     dv.setUint32(o + 64, getFlags(c), true);
@@ -285,7 +285,7 @@ export class Signals {
     dv.setUint32(o + 72, c.selector(SS), true);
     dv.setUint32(o + 76, fpAddr, true);
     dv.setUint32(o + 80, oldmask, true);
-    dv.setUint32(o + 84, info.addr ?? 0, true);
+    dv.setUint32(o + 84, t.trap.cr2, true);
   }
 
   /** sigreturn / rt_sigreturn: restore the context saved in the frame. False on a bad frame. */
@@ -304,13 +304,22 @@ export class Signals {
     t.sigmask = mask & ~UNBLOCKABLE;
     const regs = [EDI, ESI, EBP, ESP, EBX, EDX, ECX, EAX];
     regs.forEach((r, i) => { s[r] = dv.getInt32(o + 16 + i * 4, true); });
-    s[EIP] = dv.getInt32(o + 56, true);
+    const eip = dv.getUint32(o + 56, true);
     setFlagsUser(c, dv.getUint32(o + 64, true));
-    for (const [seg, off] of [[GS, 0], [FS, 4], [ES, 8], [DS, 12]] as const) {
-      const sel = dv.getUint16(o + off, true);
-      const base = c.desc.baseOf(sel);
-      c.setSelector(seg, base < 0 ? 0 : sel);
-      s[SEGBASE + seg] = base < 0 ? 0 : base;
+    // reload_segments() (arch/x86/ia32/ia32_signal.c): GS FS DS ES with RPL 3, each only if
+    // it differs; a selector that cannot be loaded leaves the register null (loadsegment's
+    // fixup). CS and SS go back through IRET: a bad one is a SIGSEGV, as IRET's fault is.
+    for (const [seg, off] of [[GS, 0], [FS, 4], [DS, 12], [ES, 8]] as const) {
+      const sel = dv.getUint16(o + off, true) | 3;
+      if (sel === c.selector(seg)) continue;
+      try { loadSeg(c, seg, sel); } catch { loadSeg(c, seg, 0); }
+    }
+    try {
+      const cs = dv.getUint16(o + 60, true) | 3, ss = dv.getUint16(o + 72, true) | 3;
+      if (ss !== c.selector(SS)) loadSeg(c, SS, ss);
+      commitCode(c, cs, checkCode(c, cs, eip, true), eip);
+    } catch {
+      return false;
     }
     const fp = dv.getUint32(o + 76, true);
     if (fp) {

@@ -30,7 +30,6 @@ export interface SigInfo {
   stime?: number;
   /** si_value / sival_int for sigqueue and timers. */
   value?: number;
-  trapno?: number;
   fd?: number;
   band?: number;
 }
@@ -81,6 +80,12 @@ export class Task {
   comm = '';
   /** EAX at system-call entry (orig_eax), for restarts. */
   origEax = 0;
+  /**
+   * The last CPU exception's trap number, error code and (page faults only) address:
+   * Linux's thread.trap_nr, error_code and cr2, which every signal frame's sigcontext
+   * carries whatever the signal (a kill() after a page fault shows that fault's values).
+   */
+  trap = { nr: 0, err: 0, cr2: 0 };
 
   constructor(tid: number, proc: Process, cpu: Cpu) {
     this.tid = tid;

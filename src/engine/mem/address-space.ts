@@ -200,14 +200,14 @@ export class AddressSpace {
   }
 
   /** SEGV_ACCERR when a mapping covers the address (PROT_NONE included), else SEGV_MAPERR. */
-  fault(a: number, write: boolean): PageFault {
-    return new PageFault(a >>> 0, this.findMapping(a >>> 0) !== undefined, write);
+  fault(a: number, write: boolean, fetch = false): PageFault {
+    return new PageFault(a >>> 0, this.findMapping(a >>> 0) !== undefined, write, fetch);
   }
 
   /** Fetch check for the decoder: throws a PageFault if [a, a+n) is not executable. */
   checkExec(a: number, n: number): void {
     for (let p = a >>> 12; p <= (a + n - 1) >>> 12; p++) {
-      if (!(this.perm[p] & PROT_EXEC)) throw this.fault(p === a >>> 12 ? a : (p << 12) >>> 0, false);
+      if (!(this.perm[p] & PROT_EXEC)) throw this.fault(p === a >>> 12 ? a : (p << 12) >>> 0, false, true);
     }
   }
   markCode(page: number): void {

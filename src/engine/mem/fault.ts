@@ -14,5 +14,7 @@ export class PageFault {
     /** True if the page is mapped but the access violates its protection (SEGV_ACCERR). */
     readonly accerr: boolean,
     readonly write: boolean,
+    /** An instruction fetch (page-fault error code bit 4, I/D). */
+    readonly fetch = false,
   ) {}
 }

@@ -108,10 +108,11 @@ for (let k = 0; k < 8; k++) {
   r(hex(b + 4), ALU[k], 'AL,Ib', f, 'alu A,I');
   r(hex(b + 5), ALU[k], 'eAX,Iz', f, 'alu A,I');
 }
-r('06', 'push', 'ES', '', 'push seg'); r('07', 'pop', 'ES', '', 'pop seg');
+// Segment register loads end the block: the code after them may run in another mode (Cpu.mode).
+r('06', 'push', 'ES', '', 'push seg'); r('07', 'pop', 'ES', '', 'pop seg', { flow: 'end' });
 r('0e', 'push', 'CS', '', 'push seg');
-r('16', 'push', 'SS', '', 'push seg'); r('17', 'pop', 'SS', '', 'pop seg');
-r('1e', 'push', 'DS', '', 'push seg'); r('1f', 'pop', 'DS', '', 'pop seg');
+r('16', 'push', 'SS', '', 'push seg'); r('17', 'pop', 'SS', '', 'pop seg', { flow: 'end' });
+r('1e', 'push', 'DS', '', 'push seg'); r('1f', 'pop', 'DS', '', 'pop seg', { flow: 'end' });
 r('27', 'daa', '', 'r:AC w:SZAPC u:O', 'daa');
 r('2f', 'das', '', 'r:AC w:SZAPC u:O', 'das');
 r('37', 'aaa', '', 'r:A w:AC u:OSZP', 'aaa/aas');
@@ -125,6 +126,7 @@ for (let i = 0; i < 8; i++) {
 r('60', 'pusha', '', '', 'pusha');
 r('61', 'popa', '', '', 'popa');
 r('62 m', 'bound', 'Gv,Ma', '', 'bound');
+r('63', 'arpl', 'Ew,Gw', 'w:Z', 'arpl');
 r('68', 'push', 'Iz', '', 'push I');
 r('69', 'imul', 'Gv,Ev,Iz', 'w:OC u:SZAP', 'imul G,E,I');
 r('6a', 'push', 'Ib', '', 'push I');
@@ -150,14 +152,14 @@ r('8b', 'mov', 'Gv,Ev', '', 'mov');
 for (let s = 0; s < 6; s++) r(`8c/${s}`, 'mov', 'Ev,Sw', '', 'mov E,S');
 r('8d m', 'lea', 'Gv,M', '', 'lea');
 // mov to CS (8E /1) is #UD.
-for (const s of [0, 2, 3, 4, 5]) r(`8e/${s}`, 'mov', 'Sw,Ew', '', 'mov S,E');
+for (const s of [0, 2, 3, 4, 5]) r(`8e/${s}`, 'mov', 'Sw,Ew', '', 'mov S,E', { flow: 'end' });
 r('8f/0', 'pop', 'Ev', '', 'pop E');
 r('90', 'nop', '', '', 'nop');
 r('f3 90', 'pause', '', '', 'nop');
 for (let i = 1; i < 8; i++) r(hex(0x90 + i), 'xchg', 'Zv,eAX', '', 'xchg Z');
 r('98', 'cwde', '', '', 'cwde', { note: 'cbw with a 16-bit operand size' });
 r('99', 'cdq', '', '', 'cdq', { note: 'cwd with a 16-bit operand size' });
-r('9a', 'call', 'Ap', '', 'gp', { flow: 'end', note: 'far call: only the flat code segment is reachable (#GP)' });
+r('9a', 'call', 'Ap', '', 'far direct', { flow: 'end', note: 'far call (cpu/ops/segment.ts)' });
 r('9b', 'fwait', '', '', 'fwait', { cpuid: 'fpu' });
 r('9c', 'pushf', '', 'r:OSZAPCD', 'pushf');
 r('9d', 'popf', '', 'w:OSZAPCD', 'popf');
@@ -202,14 +204,16 @@ r('c2', 'ret', 'Iw', '', 'ret', { flow: 'ret' });
 r('c3', 'ret', '', '', 'ret', { flow: 'ret' });
 r('c6/0', 'mov', 'Eb,Ib', '', 'mov E,I');
 r('c7/0', 'mov', 'Ev,Iz', '', 'mov E,I');
+r('c4 m', 'les', 'Gv,Mp', '', 'load far pointer', { flow: 'end' });
+r('c5 m', 'lds', 'Gv,Mp', '', 'load far pointer', { flow: 'end' });
 r('c8', 'enter', 'Iw,Ib', '', 'enter');
 r('c9', 'leave', '', '', 'leave');
-r('ca', 'retf', 'Iw', '', 'gp', { flow: 'end', note: 'far return: #GP (issue 10 adds far transfers)' });
-r('cb', 'retf', '', '', 'gp', { flow: 'end', note: 'far return: #GP (issue 10 adds far transfers)' });
+r('ca', 'retf', 'Iw', '', 'retf', { flow: 'end' });
+r('cb', 'retf', '', '', 'retf', { flow: 'end' });
 r('cc', 'int3', '', '', 'int3', { flow: 'int' });
 r('cd', 'int', 'Ib', '', 'int', { flow: 'int', note: 'int 0x80 is the Linux system call' });
 r('ce', 'into', '', 'r:O', 'into', { flow: 'int' });
-r('cf', 'iret', '', 'w:OSZAPCD', 'gp', { flow: 'end', note: 'iret: #GP (issue 10 adds it)' });
+r('cf', 'iret', '', 'w:OSZAPCD', 'iret', { flow: 'end' });
 r('d4', 'aam', 'Ib', 'w:SZP u:OAC', 'aam');
 r('d5', 'aad', 'Ib', 'w:SZP u:OAC', 'aad');
 r('d6', 'salc', '', 'r:C', 'salc', { note: 'undocumented (AL = CF ? FF : 0); objdump prints (bad)' });
@@ -286,7 +290,7 @@ r('e6', 'out', 'Ib,AL', '', 'gp', { flow: 'end' });
 r('e7', 'out', 'Ib,eAX', '', 'gp', { flow: 'end' });
 r('e8', 'call', 'Jz', '', 'call', { flow: 'call' });
 r('e9', 'jmp', 'Jz', '', 'jmp', { flow: 'jmp' });
-r('ea', 'jmp', 'Ap', '', 'gp', { flow: 'end', note: 'far jmp: #GP' });
+r('ea', 'jmp', 'Ap', '', 'far direct', { flow: 'end', note: 'far jmp (cpu/ops/segment.ts)' });
 r('eb', 'jmp', 'Jb', '', 'jmp', { flow: 'jmp' });
 r('ec', 'in', 'AL,DX', '', 'gp', { flow: 'end' });
 r('ed', 'in', 'eAX,DX', '', 'gp', { flow: 'end' });
@@ -315,25 +319,29 @@ r('fe/1', 'dec', 'Eb', 'w:OSZAP', 'grp4', { lock: true });
 r('ff/0', 'inc', 'Ev', 'w:OSZAP', 'grp5', { lock: true });
 r('ff/1', 'dec', 'Ev', 'w:OSZAP', 'grp5', { lock: true });
 r('ff/2', 'call', 'Ev', '', 'grp5', { flow: 'call-indirect' });
-r('ff/3 m', 'call', 'Mp', '', 'grp5', { flow: 'end', note: 'far call: #GP' });
+r('ff/3 m', 'call', 'Mp', '', 'grp5', { flow: 'end', note: 'far call' });
 r('ff/4', 'jmp', 'Ev', '', 'grp5', { flow: 'jmp-indirect' });
-r('ff/5 m', 'jmp', 'Mp', '', 'grp5', { flow: 'end', note: 'far jmp: #GP' });
+r('ff/5 m', 'jmp', 'Mp', '', 'grp5', { flow: 'end', note: 'far jmp' });
 r('ff/6', 'push', 'Ev', '', 'grp5');
 
 // ---- Two-byte map, 0F xx (SDM Table A-3) ----
 
 // Group 6 and 7: descriptor-table and machine-status instructions. UMIP (on current CPUs
-// and kernels) blocks sldt/str/sgdt/sidt/smsw at CPL 3 and the rest are privileged: #GP.
+// and kernels) blocks sldt/str/sgdt/sidt/smsw at CPL 3 and Linux emulates them for 32-bit
+// programs (arch/x86/kernel/umip.c: dummy values); lar/lsl-style verr/verw run at any
+// level; lldt/ltr/lgdt/lidt/lmsw/invlpg are privileged: #GP.
 const G6 = ['sldt', 'str', 'lldt', 'ltr', 'verr', 'verw'];
-for (let k = 0; k < 6; k++) r(`0f 00/${k}`, G6[k], 'Ew', '', 'gp E', { flow: 'end' });
+for (let k = 0; k < 6; k++) r(`0f 00/${k}`, G6[k], 'Ew', k === 4 || k === 5 ? 'w:Z' : '', 'grp6', k === 2 || k === 3 ? { flow: 'end' } : {});
 const G7 = ['sgdt', 'sidt', 'lgdt', 'lidt', 'smsw', '', 'lmsw', 'invlpg'];
 for (let k = 0; k < 8; k++) {
   if (k === 5) continue;
-  r(k === 4 || k === 6 ? `0f 01/${k}` : `0f 01/${k} m`, G7[k], k === 4 || k === 6 ? 'Ew' : 'M', '', 'gp E', { flow: 'end' });
+  r(k === 4 || k === 6 ? `0f 01/${k}` : `0f 01/${k} m`, G7[k], k === 4 || k === 6 ? 'Ew' : 'M', '', 'grp7', k === 0 || k === 1 || k === 4 ? {} : { flow: 'end' });
 }
 for (const k of [0, 1, 2, 3, 5, 7]) {
-  r(`0f 01/${k} r`, 'sys', 'E', '', 'gp E', { flow: 'end', note: 'group 7 register forms (monitor, mwait, xgetbv, rdtscp, ...): #GP here' });
+  r(`0f 01/${k} r`, 'sys', 'E', '', 'grp7', { flow: 'end', note: 'group 7 register forms (monitor, mwait, xgetbv, rdtscp, ...): #GP here' });
 }
+r('0f 02', 'lar', 'Gv,Ew', 'w:Z', 'lar/lsl');
+r('0f 03', 'lsl', 'Gv,Ew', 'w:Z', 'lar/lsl');
 r('0f 05', 'syscall', '', '', 'ud', { flow: 'syscall', note: '#UD in 32-bit mode on Intel' });
 r('0f 06', 'clts', '', '', 'gp', { flow: 'end' });
 r('0f 07', 'sysret', '', '', 'ud', { flow: 'syscall' });
@@ -356,12 +364,12 @@ r('0f 35', 'sysexit', '', '', 'ud', { flow: 'syscall' });
 for (let c = 0; c < 16; c++) r(`0f ${hex(0x40 + c)}`, `cmov${CC[c]}`, 'Gv,Ev', `r:${CC_FLAGS[c]}`, 'cmov', { cpuid: 'cmov' });
 for (let c = 0; c < 16; c++) r(`0f ${hex(0x80 + c)}`, `j${CC[c]}`, 'Jz', `r:${CC_FLAGS[c]}`, 'jcc', { flow: 'jcc' });
 for (let c = 0; c < 16; c++) r(`0f ${hex(0x90 + c)}`, `set${CC[c]}`, 'Eb', `r:${CC_FLAGS[c]}`, 'setcc');
-r('0f a0', 'push', 'FS', '', 'push fs/gs'); r('0f a1', 'pop', 'FS', '', 'pop fs/gs');
+r('0f a0', 'push', 'FS', '', 'push fs/gs'); r('0f a1', 'pop', 'FS', '', 'pop fs/gs', { flow: 'end' });
 r('0f a2', 'cpuid', '', '', 'cpuid');
 r('0f a3', 'bt', 'Ev,Gv', 'w:C u:OSAP', 'bt');
 r('0f a4', 'shld', 'Ev,Gv,Ib', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
 r('0f a5', 'shld', 'Ev,Gv,CL', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
-r('0f a8', 'push', 'GS', '', 'push fs/gs'); r('0f a9', 'pop', 'GS', '', 'pop fs/gs');
+r('0f a8', 'push', 'GS', '', 'push fs/gs'); r('0f a9', 'pop', 'GS', '', 'pop fs/gs', { flow: 'end' });
 r('0f ab', 'bts', 'Ev,Gv', 'w:C u:OSAP', 'bt', { lock: true });
 r('0f ac', 'shrd', 'Ev,Gv,Ib', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
 r('0f ad', 'shrd', 'Ev,Gv,CL', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
@@ -369,7 +377,10 @@ r('0f ad', 'shrd', 'Ev,Gv,CL', 'r:OSZAPC w:OSZPC u:OA u1:A', 'shld/shrd');
 r('0f af', 'imul', 'Gv,Ev', 'w:OC u:SZAP', 'imul G,E');
 r('0f b0', 'cmpxchg', 'Eb,Gb', 'w:OSZAPC', 'cmpxchg', { lock: true });
 r('0f b1', 'cmpxchg', 'Ev,Gv', 'w:OSZAPC', 'cmpxchg', { lock: true });
+r('0f b2 m', 'lss', 'Gv,Mp', '', 'load far pointer', { flow: 'end' });
 r('0f b3', 'btr', 'Ev,Gv', 'w:C u:OSAP', 'bt', { lock: true });
+r('0f b4 m', 'lfs', 'Gv,Mp', '', 'load far pointer', { flow: 'end' });
+r('0f b5 m', 'lgs', 'Gv,Mp', '', 'load far pointer', { flow: 'end' });
 r('0f b6', 'movzx', 'Gv,Eb', '', 'movzx/movsx');
 r('0f b7', 'movzx', 'Gv,Ew', '', 'movzx/movsx');
 const G8 = ['bt', 'bts', 'btr', 'btc'];

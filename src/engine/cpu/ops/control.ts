@@ -1,16 +1,17 @@
 /** Control transfer, interrupts, segment registers and system-ish instructions. */
 import { CpuException, EXIT_SYSCALL, type Cpu } from '../cpu.js';
 import { cond, getFlags } from '../flags.js';
-import { ECX, EIP, ESP, SEGBASE, OF, EAX, EBX, EDX, FS, GS, CS } from '../state.js';
+import { ECX, EIP, ESP, OF, EAX, EBX, EDX } from '../state.js';
 import { sc } from './alu.js';
-import { getRM, regSet, rmOperand, setRM } from './operand.js';
+import { getRM, rmOperand, setRM } from './operand.js';
 import { def } from './table.js';
-import { pop16, pop32, popv, push32, pushv } from './stack.js';
+import { pop16, pop32, push32, pushv } from './stack.js';
 import { gp, ud, SIGSEGV, SIGTRAP, SI_KERNEL } from './faults.js';
 import { ALU } from './alu.js';
 import { fastIncDec32, fastJcc } from './fast32.js';
 import { incDecMem32 } from './mem32.js';
 import { JMP_ALWAYS } from '../decoder.js';
+import { farIndirect } from './segment.js';
 import { CPU_ID } from '../identity.js';
 
 const target = (next: number, rel: number, opsize: number) =>
@@ -67,10 +68,7 @@ def('loop', (d, op) => {
 def('grp5', (d) => {
   d.modrm();
   const reg = d.reg, sz = sc(d.opsize), size = d.opsize;
-  if (reg === 3 || reg === 5) {
-    d.ea();
-      return gp(d); // far call/jmp: no code segments but the flat one are reachable
-  }
+  if (reg === 3 || reg === 5) return farIndirect(d, reg === 3);
   const rm = rmOperand(d);
   const get = getRM(rm, sz);
   if (reg === 0 || reg === 1) {
@@ -98,8 +96,10 @@ def('int', (d) => {
   // Vectors 3 (#BP) and 4 (#OF) are user gates in Linux's IDT: `int $3` traps like int3.
   if (n === 3) return () => { throw new CpuException(SIGTRAP, SI_KERNEL, 0, 3); };
   if (n === 4) return () => { throw new CpuException(SIGSEGV, SI_KERNEL, 0, 4); };
-  // Any other vector is a gate user mode may not use: #GP -> SIGSEGV (error code = vector).
-  return () => { throw new CpuException(SIGSEGV, SI_KERNEL, 0, 13); };
+  // Any other vector is a gate user mode may not use: #GP -> SIGSEGV, error code the IDT
+  // entry's selector form (vector << 3 | 2: the IDT bit), as the sigcontext shows it.
+  const err = (n << 3) | 2;
+  return () => { throw new CpuException(SIGSEGV, SI_KERNEL, 0, 13, err); };
 });
 def('int3', (d) => { // int3: SIGTRAP, EIP after the instruction
   return () => { throw new CpuException(SIGTRAP, SI_KERNEL, 0, 3); };
@@ -113,8 +113,6 @@ def('into', (d) => { // into: #OF -> SIGSEGV
 });
 // Privileged or I/O instructions: #GP in user mode.
 def('gp', (d, op) => {
-  if (op === 0x9a || op === 0xea) { d.imm(d.opsize); d.u16(); } // Ap: offset of the operand size, then the selector
-  if (op === 0xca) d.u16();
   if (op === 0xe4 || op === 0xe5 || op === 0xe6 || op === 0xe7) d.u8();
   return gp(d);
 });
@@ -131,62 +129,12 @@ def('bound', (d) => { // bound: #BR -> SIGSEGV when out of range
   };
 });
 
-// ---- Segment registers ----
-/** Load a segment register from user code: #GP (SIGSEGV) for a selector it may not use. */
-export function loadSeg(c: Cpu, seg: number, sel: number): void {
-  const base = c.desc.baseOf(sel & 0xffff);
-  if (base < 0 || seg === CS) throw new CpuException(SIGSEGV, SI_KERNEL, 0, 13);
-  c.setSelector(seg, sel & 0xffff);
-  c.s[SEGBASE + seg] = base;
-}
-def('mov E,S', (d) => {
-  d.modrm();
-  const seg = d.reg;
-  const rm = rmOperand(d);
-  // A register destination receives the zero-extended selector; memory gets 16 bits.
-  if (rm.ea === null) { const i = rm.reg; const sz = sc(d.opsize); const p = regSet(sz, i); return (c) => p(c, c.selector(seg)); }
-  const p = setRM(rm, 1);
-  return (c) => p(c, c.selector(seg));
-});
-def('mov S,E', (d) => {
-  d.modrm();
-  const seg = d.reg;
-  const get = getRM(rmOperand(d), 1);
-  return (c) => loadSeg(c, seg, get(c));
-});
-// push/pop es cs ss ds; 0F A0/A1/A8/A9 push/pop fs gs.
-// 06/0E/16/1E push es cs ss ds, 07/17/1F pop es ss ds: bits 3-4 of the opcode name the register.
-def('push seg', (d, op) => { const seg = op >> 3, size = d.opsize; return (c) => pushv(c, c.selector(seg), size); });
-def('pop seg', (d, op) => {
-  const seg = op >> 3, size = d.opsize;
-  return (c) => {
-    const sp = c.s[ESP];
-    const v = popv(c, size);
-    try { loadSeg(c, seg, v); } catch (e) { c.s[ESP] = sp; throw e; }
-  };
-});
-def('push fs/gs', (d, op) => { const seg = op === 0xa0 ? FS : GS, size = d.opsize; return (c) => pushv(c, c.selector(seg), size); });
-def('pop fs/gs', (d, op) => {
-  const seg = op === 0xa1 ? FS : GS, size = d.opsize;
-  return (c) => {
-    const sp = c.s[ESP];
-    const v = popv(c, size);
-    try { loadSeg(c, seg, v); } catch (e) { c.s[ESP] = sp; throw e; }
-  };
-});
-
 // ---- 0F miscellany ----
 def('hint nop', (d) => {
   // prefetch and hint NOPs (including endbr32 and the multi-byte 0F 1F /0 nop).
   d.modrm();
   if (!d.isReg) d.ea();
   return () => {};
-});
-def('gp E', (d) => {
-  // sldt/str/sgdt/sidt/smsw: blocked by UMIP on current CPUs and kernels -> SIGSEGV.
-  d.modrm();
-  if (!d.isReg) d.ea();
-  return gp(d);
 });
 // ud2, and syscall/sysret/sysenter/sysexit (see their rows).
 def('ud', (d) => ud(d));

@@ -63,7 +63,7 @@ def('lea', (d) => {
   d.seg = -1;
   const parts = sz === 2 ? d.eaParts() : null;
   if (parts !== null) { d.seg = seg; return lea32(parts, reg); }
-  const ea = d.ea();
+  const ea = d.eaOffset();
   d.seg = seg;
   if (sz === 2) return (c) => { c.s[reg] = ea(c); };
   const p = regSet(sz, reg);

@@ -11,6 +11,7 @@ import { ALU, sc } from './alu.js';
 import { memGet, memSet, regGet, regSet } from './operand.js';
 import { def } from './table.js';
 import { PROT_READ, PROT_WRITE } from '../../mem/address-space.js';
+import { segAddr } from '../seg-regs.js';
 
 interface Ctx {
   size: number;
@@ -18,11 +19,25 @@ interface Ctx {
   /** Source segment base (DS, overridable) or null for flat. */
   srcBase: ((c: Cpu) => number) | null;
   a16: boolean;
+  /**
+   * Segmented mode (Decoder.segmented): the linear addresses of the source (DS or its
+   * override) and destination (ES) with their segment checks; null on the flat path.
+   */
+  seg: { src: (c: Cpu, off: number) => number; dst: (c: Cpu, off: number) => number; write: (c: Cpu, off: number) => number } | null;
 }
 
 function ctx(d: Decoder, op: number): Ctx {
   const size = op & 1 ? d.opsize : 1;
-  return { size, sz: sc(size), srcBase: d.segBaseOf(DS), a16: d.adsize === 2 };
+  let seg: Ctx['seg'] = null;
+  if (d.segmented) {
+    const s = d.seg >= 0 ? d.seg : DS;
+    seg = {
+      src: (c, off) => segAddr(c, s, off, size, false),
+      dst: (c, off) => segAddr(c, ES, off, size, false),
+      write: (c, off) => segAddr(c, ES, off, size, true),
+    };
+  }
+  return { size, sz: sc(size), srcBase: d.segBaseOf(DS), a16: d.adsize === 2, seg };
 }
 
 const step = (c: Cpu, size: number) => (c.s[FLAGS] & DF ? -size : size);
@@ -60,16 +75,21 @@ function repeat(d: Decoder, a16: boolean, once: Op, compares: boolean): Op {
 
 // A4/A5 movs
 def('movs', (d, op) => {
-  const { size, sz, srcBase, a16 } = ctx(d, op);
+  const { size, sz, srcBase, a16, seg } = ctx(d, op);
   const rd = memGet(sz), wr = memSet(sz), si = idx(a16, ESI), di = idx(a16, EDI);
-  const once: Op = (c) => {
+  const once: Op = seg ? (c) => {
+    const v = rd(c, seg.src(c, si.get(c)));
+    wr(c, seg.write(c, di.get(c)), v);
+    const st = step(c, size);
+    si.add(c, st); di.add(c, st);
+  } : (c) => {
     const v = rd(c, (si.get(c) + (srcBase ? srcBase(c) : 0)) >>> 0);
     wr(c, di.get(c), v);
     const st = step(c, size);
     si.add(c, st); di.add(c, st);
   };
   const slow = repeat(d, a16, once, false);
-  if (!d.rep || a16 || srcBase) return slow;
+  if (!d.rep || a16 || srcBase || seg) return slow;
   return (c) => {
     const n = c.s[ECX] >>> 0, bytes = n * size;
     const src = c.s[ESI] >>> 0, dst = c.s[EDI] >>> 0, m = c.mem;
@@ -87,11 +107,13 @@ def('movs', (d, op) => {
 
 // AA/AB stos
 def('stos', (d, op) => {
-  const { size, sz, a16 } = ctx(d, op);
+  const { size, sz, a16, seg } = ctx(d, op);
   const wr = memSet(sz), di = idx(a16, EDI), acc = regGet(sz, 0);
-  const once: Op = (c) => { wr(c, di.get(c), acc(c)); di.add(c, step(c, size)); };
+  const once: Op = seg
+    ? (c) => { wr(c, seg.write(c, di.get(c)), acc(c)); di.add(c, step(c, size)); }
+    : (c) => { wr(c, di.get(c), acc(c)); di.add(c, step(c, size)); };
   const slow = repeat(d, a16, once, false);
-  if (!d.rep || a16) return slow;
+  if (!d.rep || a16 || seg) return slow;
   return (c) => {
     const n = c.s[ECX] >>> 0, bytes = n * size, dst = c.s[EDI] >>> 0, m = c.mem;
     if (n > 1 && !(c.s[FLAGS] & DF) && m.isAccessible(dst, bytes, PROT_WRITE)) {
@@ -111,19 +133,21 @@ def('stos', (d, op) => {
 
 // AC/AD lods
 def('lods', (d, op) => {
-  const { size, sz, srcBase, a16 } = ctx(d, op);
+  const { size, sz, srcBase, a16, seg } = ctx(d, op);
   const rd = memGet(sz), si = idx(a16, ESI), set = regSet(sz, 0);
-  const once: Op = (c) => { set(c, rd(c, (si.get(c) + (srcBase ? srcBase(c) : 0)) >>> 0)); si.add(c, step(c, size)); };
+  const once: Op = seg
+    ? (c) => { set(c, rd(c, seg.src(c, si.get(c)))); si.add(c, step(c, size)); }
+    : (c) => { set(c, rd(c, (si.get(c) + (srcBase ? srcBase(c) : 0)) >>> 0)); si.add(c, step(c, size)); };
   return repeat(d, a16, once, false);
 });
 
 // A6/A7 cmps
 def('cmps', (d, op) => {
-  const { size, sz, srcBase, a16 } = ctx(d, op);
+  const { size, sz, srcBase, a16, seg } = ctx(d, op);
   const rd = memGet(sz), si = idx(a16, ESI), di = idx(a16, EDI), cmp = ALU[sz].cmp;
   const once: Op = (c) => {
-    const a = rd(c, (si.get(c) + (srcBase ? srcBase(c) : 0)) >>> 0);
-    const b = rd(c, di.get(c));
+    const a = rd(c, seg ? seg.src(c, si.get(c)) : (si.get(c) + (srcBase ? srcBase(c) : 0)) >>> 0);
+    const b = rd(c, seg ? seg.dst(c, di.get(c)) : di.get(c));
     cmp(c, a, b);
     const st = step(c, size);
     si.add(c, st); di.add(c, st);
@@ -133,9 +157,8 @@ def('cmps', (d, op) => {
 
 // AE/AF scas
 def('scas', (d, op) => {
-  const { size, sz, a16 } = ctx(d, op);
+  const { size, sz, a16, seg } = ctx(d, op);
   const rd = memGet(sz), di = idx(a16, EDI), acc = regGet(sz, 0), cmp = ALU[sz].cmp;
-  const once: Op = (c) => { cmp(c, acc(c), rd(c, di.get(c))); di.add(c, step(c, size)); };
+  const once: Op = (c) => { cmp(c, acc(c), rd(c, seg ? seg.dst(c, di.get(c)) : di.get(c))); di.add(c, step(c, size)); };
   return repeat(d, a16, once, true);
 });
-void ES;

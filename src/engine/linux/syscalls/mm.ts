@@ -7,7 +7,9 @@ import { getStruct, putStruct } from '../uaccess.js';
 import { setTls } from './process.js';
 import { addressSpaceRoom } from '../rlimits.js';
 import { SHM_ANON_DEV, newAnonIno, shmMapped, shmUnmap } from '../shm.js';
-import { readUserDesc, writeUserDesc, isEmptyDesc, GDT_ENTRY_TLS_MIN, LDT_ENTRIES, type UserDesc } from '../../cpu/segments.js';
+import { readUserDesc, writeUserDesc, isEmptyDesc, fillDesc, D_AVL, GDT_ENTRY_TLS_MIN, LDT_ENTRIES, type UserDesc } from '../../cpu/segments.js';
+import { refreshSeg } from '../../cpu/seg-regs.js';
+import { DS, ES } from '../../cpu/state.js';
 import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, ENOSYS } from '../errno.js';
 import { S_IFMT, S_IFREG, S_IFBLK, S_IFCHR } from '../../fs/types.js';
 
@@ -192,20 +194,45 @@ function getThreadArea(t: Task, descAddr: number): number {
   return putStruct(t, descAddr, 16, (o) => writeUserDesc(o, 0, { ...d, entry: idx })) ? 0 : -EFAULT;
 }
 
+/**
+ * modify_ldt(2) as arch/x86/kernel/ldt.c: 0 reads the LDT (as many bytes as asked, up to
+ * 64 KiB, zero-filled past its entries; 0 without an LDT), 2 reads the default LDT (a
+ * 64-bit kernel clears up to 128 bytes), 1 (old mode: a zero base and limit clear the
+ * entry, AVL is dropped) and 0x11 write one entry from a struct user_desc. Other
+ * functions are ENOSYS. The result is an int (the kernel casts it so).
+ */
 function modifyLdt(t: Task, func: number, ptr: number, count: number): number {
-  const ldt = t.cpu.desc.ldt.entries;
-  if (func === 0 || func === 2) {
-    // Read: 8-byte hardware descriptors; we return zeros for the default LDT.
-    const n = Math.min(count, func === 2 ? 0 : ldt.length * 8);
-    return putStruct(t, ptr, Math.max(n, 0), () => {}) ? n : -EFAULT;
+  const desc = t.cpu.desc;
+  if (func === 0) {
+    if (desc.ldt.n === 0) return 0;
+    const n = Math.min(count, LDT_ENTRIES * 8);
+    const have = Math.min(n, desc.ldt.n * 8);
+    const bytes = new Uint8Array(n);
+    bytes.set(new Uint8Array(desc.ldt.words.buffer, desc.ldt.words.byteOffset, have));
+    return t.mem.writeBytes(ptr, bytes) ? n : -EFAULT;
+  }
+  if (func === 2) {
+    const n = Math.min(count, 128);
+    return t.mem.writeBytes(ptr, new Uint8Array(n)) ? n : -EFAULT;
   }
   if (func !== 1 && func !== 0x11) return -ENOSYS;
+  const oldmode = func === 1;
   if (count !== 16) return -EINVAL;
   const dv = getStruct(t, ptr, 16);
   if (!dv) return -EFAULT;
   const u = readUserDesc(dv, 0);
-  if (u.entry < 0 || u.entry >= LDT_ENTRIES) return -EINVAL;
-  ldt[u.entry] = (u.base === 0 && u.limit === 0 && (func === 1 || isEmptyDesc(u))) ? null : u;
+  if ((u.entry >>> 0) >= LDT_ENTRIES) return -EINVAL;
+  // contents 3 (non-conforming code... in user_desc terms, "conforming code") needs seg_not_present.
+  if (u.contents === 3 && (oldmode || u.segNotPresent === 0)) return -EINVAL;
+  let lo = 0, hi = 0;
+  if (!((oldmode && u.base === 0 && u.limit === 0) || isEmptyDesc(u))) {
+    [lo, hi] = fillDesc(u);
+    if (oldmode) hi &= ~D_AVL;
+  }
+  desc.setLdt(u.entry, lo, hi >>> 0);
+  // refresh_ldt_segments(): DS and ES holding LDT selectors are reloaded (FS/GS keep
+  // their cached descriptors until the program reloads them).
+  for (const seg of [DS, ES]) if (t.cpu.selector(seg) & 4) refreshSeg(t.cpu, seg);
   return 0;
 }
 
@@ -240,5 +267,8 @@ export const mmSyscalls = syscallTable({
   set_thread_area: (t, u) => setTls(t, u >>> 0),
   get_thread_area: (t, u) => getThreadArea(t, u >>> 0),
   modify_ldt: (t, func, ptr, count) => modifyLdt(t, func, ptr >>> 0, count >>> 0),
+  // A 64-bit kernel's compat table has no vm86: sys_ni_syscall.
+  vm86: () => -ENOSYS,
+  vm86old: () => -ENOSYS,
 });
 export type { Mapping };

@@ -4,8 +4,9 @@ import { syscallTable } from './registry.js';
 import type { Task, Process } from '../task.js';
 import { Task as TaskClass, Process as ProcessClass } from '../task.js';
 import { Cpu } from '../../cpu/cpu.js';
-import { EAX, ESP, SEGBASE, FS, GS } from '../../cpu/state.js';
-import { readUserDesc, GDT_ENTRY_TLS_MIN } from '../../cpu/segments.js';
+import { EAX, ESP, DS, ES, FS, GS } from '../../cpu/state.js';
+import { refreshSeg } from '../../cpu/seg-regs.js';
+import { readUserDesc, isEmptyDesc, isZeroDesc, GDT_ENTRY_TLS_MIN } from '../../cpu/segments.js';
 import { codeCache } from '../../cpu/interp.js';
 import { loadProgram } from '../exec.js';
 import { cloneTimersOnFork, timersOnExec } from '../timers.js';
@@ -27,6 +28,9 @@ export function setTls(t: Task, descAddr: number): number {
   const dv = getStruct(t, descAddr, 16);
   if (!dv) return -EFAULT;
   const u = readUserDesc(dv, 0);
+  // tls_desc_okay() (arch/x86/kernel/tls.c): clearing, or present 32-bit data only.
+  const clear = isEmptyDesc(u) || isZeroDesc(u);
+  if (!clear && (!u.seg32bit || u.contents > 1 || u.segNotPresent)) return -EINVAL;
   let idx = u.entry;
   if (idx === -1) {
     idx = t.cpu.desc.tls.findIndex((d) => d === null) + GDT_ENTRY_TLS_MIN;
@@ -36,11 +40,9 @@ export function setTls(t: Task, descAddr: number): number {
   const slot = idx - GDT_ENTRY_TLS_MIN;
   if (slot < 0 || slot > 2) return -EINVAL;
   u.entry = idx;
-  t.cpu.desc.tls[slot] = u;
-  // Reload segment registers that use this entry (the kernel does the same on return).
-  for (const seg of [FS, GS]) {
-    if (t.cpu.selector(seg) >> 3 === idx) t.cpu.s[SEGBASE + seg] = u.base;
-  }
+  t.cpu.desc.tls[slot] = clear ? null : u;
+  // set_tls_desc() on x86-64: DS, ES, FS and GS holding exactly this selector (RPL 3) are reloaded.
+  for (const seg of [DS, ES, FS, GS]) if (t.cpu.selector(seg) === ((idx << 3) | 3)) refreshSeg(t.cpu, seg);
   return 0;
 }
 
@@ -69,6 +71,7 @@ function clone(t: Task, flags: number, newsp: number, ptid: number, tls: number,
     } else {
       mem.claimStateSlot(t.cpu.slot);
       cpu = new Cpu(mem, t.cpu.slot);
+      cpu.copySegments(t.cpu);
       // The slot's bytes came along with the copy; other threads' slots are free in the child.
       for (const o of parent.threads) if (o !== t && o.cpu.mem === parent.mem) mem.freeStateSlot(o.cpu.slot);
     }
@@ -95,6 +98,7 @@ function clone(t: Task, flags: number, newsp: number, ptid: number, tls: number,
   cpu.s[EAX] = 0;
   if (newsp) cpu.s[ESP] = newsp;
   const child = new TaskClass(tid, proc, cpu);
+  child.trap = { ...t.trap }; // dup_task_struct copies the thread struct
   child.sigmask = t.sigmask;
   child.comm = t.comm;
   if (!(flags & CLONE_VM) || flags & CLONE_VFORK) child.altstack = { ...t.altstack };

@@ -40,10 +40,10 @@ rows(['fgetxattr', 'fsetxattr', 'fremovexattr', 'getxattr', 'setxattr', 'removex
 rows(['flistxattr', 'listxattr', 'llistxattr'], 'partial', 'always an empty list');
 rows(['prctl'], 'partial', 'PR_SET/GET_NAME, PDEATHSIG, DUMPABLE, CHILD_SUBREAPER, NO_NEW_PRIVS, CAPBSET_READ, SET_VMA; others EINVAL');
 rows(['madvise'], 'partial', 'MADV_DONTNEED zeroes anonymous memory; advice without effect is accepted');
-rows(['modify_ldt'], 'partial', 'descriptors are stored and read back; far transfers to LDT code segments are not supported');
 rows(['shmget', 'shmat', 'shmdt'], 'partial', 'System V shared memory: attachments in different processes are kept coherent by copying at task switches (linux/shm.ts), so large segments cost a copy per switch');
 rows(['shmctl'], 'partial', 'IPC_STAT/SET/RMID/INFO, SHM_STAT/INFO/LOCK/UNLOCK; SHM_LOCK is recorded only');
 rows(['ipc'], 'partial', 'SHMAT, SHMDT, SHMGET, SHMCTL (as the direct calls); semaphores and message queues: ENOSYS');
+rows(['vm86', 'vm86old'], 'refused', 'ENOSYS, as a 64-bit kernel answers a 32-bit program (no virtual-8086 mode in long mode)');
 rows(['setrlimit', 'prlimit64'], 'partial', 'enforced: NPROC, NOFILE, FSIZE, AS, CPU, STACK, CORE; the others are stored and reported only');
 
 export interface SyscallRow {
