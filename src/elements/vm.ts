@@ -48,6 +48,8 @@ export class XVm extends LitElement implements VmHost {
     autostart: { converter: { fromAttribute: (v: string | null) => v === null || !/^(false|off|0|no)$/i.test(v) } },
     restart: { type: Boolean },
     jit: { type: String },
+    network: { type: String },
+    relayUrl: { type: String, attribute: 'relay-url' },
   };
 
   static override styles = css`:host { display: block; }`;
@@ -70,6 +72,10 @@ export class XVm extends LitElement implements VmHost {
   declare restart: boolean;
   /** `off` runs the interpreter alone (slower; for comparisons); `on` translates hot code to WebAssembly (binaryen is fetched only once code gets hot). Changing it reboots the machine; another value is a `vm-error`. */
   declare jit: string;
+  /** `relay`: guest connections go through the `webx86 relay` at `relay-url` ([NETWORK.md](../NETWORK.md#relay-srcnetrelay)). Absent: Tailscale when an `<x-tailscale-login>` is inside, otherwise loopback only. Another value is a `vm-error`. Read at boot. */
+  declare network: string;
+  /** The relay's ws:// or wss:// URL, for `network="relay"`. */
+  declare relayUrl: string;
 
   /** The running machine's [JS API](../API.md) object (null before boot and after `stop()`). */
   linux: Linux | null = null;
@@ -94,6 +100,8 @@ export class XVm extends LitElement implements VmHost {
     this.autostart = true;
     this.restart = false;
     this.jit = 'on';
+    this.network = '';
+    this.relayUrl = '';
     this.newReady();
     new ContextProvider(this, { context: vmContext, initialValue: this });
     this.addEventListener('disk-change', () => this.scheduleRestart());
@@ -195,7 +203,12 @@ export class XVm extends LitElement implements VmHost {
       this.setStatus({ phase: 'booting', message: 'Starting the engine and reading the disk…' });
       const jit = this.jit.trim().toLowerCase();
       if (jit !== 'on' && jit !== 'off' && jit !== '') throw new Error(`<x-vm jit="${this.jit}">: jit is "on" or "off"`);
-      linux = await Linux.create({ mounts, jit: jit !== 'off', networkInterface: this.collectNetwork() });
+      const network = this.network.trim().toLowerCase();
+      if (network !== '' && network !== 'relay') throw new Error(`<x-vm network="${this.network}">: network is "relay" or absent`);
+      if (network === 'relay' && !this.relayUrl) throw new Error('<x-vm network="relay"> needs relay-url="ws://…" (the webx86 relay to use)');
+      linux = await Linux.create(network === 'relay'
+        ? { mounts, jit: jit !== 'off', relay: { url: this.relayUrl } }
+        : { mounts, jit: jit !== 'off', networkInterface: this.collectNetwork() });
     } catch (e) {
       if (gen !== this.generation) return;
       const message = (e as Error).message;

@@ -39,6 +39,11 @@ export interface TestEnv {
   /** The real Tailscale control server (test/net/go/cmd/testcontrol) using that derper, and the auth key it accepts. */
   controlUrl?: string;
   controlAuthKey?: string;
+  /** A real `webx86 relay` in a network namespace (test/net/relay-namespace.ts): its URL, a destination it allows and one it refuses, or why there is none. */
+  relayUrl?: string;
+  relayAllowed?: string;
+  relayRefused?: string;
+  relaySkip?: string;
 }
 
 export async function ensureTestImage(): Promise<string> {
@@ -72,6 +77,9 @@ export async function startBrowserTestServers(): Promise<{ info: TestEnv; close(
   faulty.cors = true;
   faulty.files.set('/test.ext2', new Uint8Array(readFileSync(image)));
   await faulty.start();
+  // The relay for the page-relay test, in a network namespace of its own (a reason string when it cannot run).
+  const { startNamespacedRelay } = await import('../net/relay-namespace.js');
+  const relay = await startNamespacedRelay();
   const stats = createServer((req, res) => {
     res.setHeader('access-control-allow-origin', '*');
     res.setHeader('content-type', 'application/json');
@@ -84,6 +92,7 @@ export async function startBrowserTestServers(): Promise<{ info: TestEnv; close(
       res.end(JSON.stringify(range));
       return;
     }
+    if (u.pathname === '/relay-log') { res.end(JSON.stringify({ log: typeof relay === 'string' ? relay : relay.log() })); return; }
     if (req.url === '/reset') { bytes = 0; requests = 0; dist = []; }
     res.end(JSON.stringify({ bytes, requests, dist }));
   });
@@ -117,8 +126,9 @@ export async function startBrowserTestServers(): Promise<{ info: TestEnv; close(
       origin2: server.url, image: `${server.url}/images/test.ext2`, bundle2: `${server.url}/dist/webx86.js`, statsUrl: `http://127.0.0.1:${statsPort}`,
       faultyImage: `${faulty.url}/test.ext2`, faultUrl: `http://127.0.0.1:${statsPort}/fault`,
       derpUrl: derper?.url, derpSkip, controlUrl: control?.url, controlAuthKey: control ? controlAuthKey : undefined,
+      ...(typeof relay === 'string' ? { relaySkip: relay } : { relayUrl: relay.url, relayAllowed: relay.allowed, relayRefused: relay.refused }),
     },
-    close: async () => { await server.close(); await faulty.stop(); stats.closeAllConnections(); await new Promise((r) => stats.close(r)); control?.p.stop(); await derper?.stop(); },
+    close: async () => { await server.close(); await faulty.stop(); stats.closeAllConnections(); await new Promise((r) => stats.close(r)); control?.p.stop(); await derper?.stop(); if (typeof relay !== 'string') await relay.stop(); },
   };
 }
 
