@@ -60,7 +60,6 @@ const WORKLOADS: Workload[] = [
   { name: 'busybox sha256sum 8 MiB', argv: ['/bin/busybox', 'sha256sum', '/data'], files: { '/bin/busybox': bb, '/data': data8 } },
   { name: 'busybox gzip -6 10 MB text', argv: ['/bin/busybox', 'gzip', '-6', '-n', '-c', '/data'], files: { '/bin/busybox': bb, '/data': text10 } },
   { name: 'busybox sh arithmetic loop (20k)', argv: ['/bin/busybox', 'sh', '-c', 'i=0; s=0; while [ $i -lt 20000 ]; do s=$((s+i*3)); i=$((i+1)); done; echo $s'], files: { '/bin/busybox': bb } },
-  { name: 'TCP over 127.0.0.1 in one machine, 256 MiB (C, fork)', argv: ['/tcploop'], files: { '/tcploop': build('tcploop.c') } },
   { name: 'busybox sh 100 x fork+exec true', argv: ['/bin/busybox', 'sh', '-c', 'i=0; while [ $i -lt 100 ]; do /bin/busybox true; i=$((i+1)); done'], files: { '/bin/busybox': bb } },
 ];
 
@@ -282,4 +281,12 @@ function mipsSummary(): string {
   const { appendFileSync } = await import('node:fs');
   const { netIpSection } = await import('./net-ip.js');
   appendFileSync(join(ROOT, 'docs/BENCHMARKS.md'), await netIpSection());
+}
+
+// Tailscale (bench/tailscale.ts): the VM against real tsnet nodes through the real derper and
+// testcontrol on loopback, the tsnet-to-tsnet anchor, login time, RTT; loopback TCP in one VM.
+{
+  const { appendFileSync } = await import('node:fs');
+  const { tailscaleSection } = await import('./tailscale.js');
+  appendFileSync(join(ROOT, 'docs/BENCHMARKS.md'), await tailscaleSection());
 }
