@@ -18,6 +18,7 @@
 import { parseKey } from '../crypto/index.js';
 import { DerpBind, type DerpEndpoint } from '../derp/bind.js';
 import { DerpRegions } from '../derp/regions.js';
+import type { WebSocketFactory } from '../derp/websocket.js';
 import type { DerpState } from '../derp/client.js';
 import { IpStack, type PacketLink } from '../ip/index.js';
 import { Device } from '../wireguard/device.js';
@@ -41,6 +42,8 @@ export interface TailscaleNetworkOptions extends Omit<BackendOptions, 'derp' | '
    * HTTP on loopback in tests. Default: true when the control URL is http://.
    */
   derpPlainHttp?: boolean;
+  /** The WebSocket the DERP connections use (default the platform's): a proxy, or a fault injector in tests. */
+  derpWebSocket?: WebSocketFactory;
 }
 
 interface DnsSockets { udp4?: DatagramSocket; udp6?: DatagramSocket; tcp: StreamListener[] }
@@ -127,7 +130,7 @@ export class TailscaleNetwork {
     if (!this.regions) {
       this.homeState = 'connecting';
       this.regions = new DerpRegions({
-        privateKey: nodePrivate, derpMap: map, homeRegion: regionId, plainHttp: this.plainHttp, log: this.log,
+        privateKey: nodePrivate, derpMap: map, homeRegion: regionId, plainHttp: this.plainHttp, log: this.log, webSocket: this.o.derpWebSocket,
         onHomeState: (s) => { this.homeState = s; for (const w of this.homeWaiters.splice(0)) w(s); },
         onError: (e, r) => this.log(`DERP region ${r}: ${e.message}`),
       });

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IpnState, MemoryStore } from '../../../src/net/tailscale/ipn.js';
-import { TailscaleNetwork } from '../../../src/net/tailscale/network.js';
+import { TailscaleNetwork, type TailscaleNetworkOptions } from '../../../src/net/tailscale/network.js';
 import type { NetMapView } from '../../../src/net/tailscale/control/netmap.js';
 import type { NetStack, StreamConn } from '../../../src/engine/net/stack.js';
 import { GLIBC_ROOT_PACKAGES } from '../../../src/host/node/debian-packages.js';
@@ -35,7 +35,7 @@ export interface Tailnet {
   /** A real tsnet node serving tspeer's HTTP API on port 80 of its tailnet address. */
   peer(name: string, env?: Record<string, string>): Promise<Peer>;
   /** A VM-side node (TailscaleNetwork) joined with the auth key and Running; `loginMs`: networkLogin() to state 6. */
-  vm(name: string): Promise<Vm>;
+  vm(name: string, opts?: Partial<TailscaleNetworkOptions>): Promise<Vm>;
   stop(): void;
 }
 
@@ -60,9 +60,9 @@ export async function startTailnet(): Promise<Tailnet> {
       stops.unshift(() => p.stop());
       return { ip: (await p.line(/^IP (\S+)$/m, 120_000))[1], p };
     },
-    async vm(name) {
+    async vm(name, opts = {}) {
       let view: NetMapView | null = null;
-      const net = new TailscaleNetwork({ controlUrl: control.url, authKey: AUTHKEY, hostname: name, ephemeral: true, store: new MemoryStore(), onNetMap: (v) => { view = v; }, backoff: { min: 100, max: 1000 } });
+      const net = new TailscaleNetwork({ controlUrl: control.url, authKey: AUTHKEY, hostname: name, ephemeral: true, store: new MemoryStore(), onNetMap: (v) => { view = v; }, backoff: { min: 100, max: 1000 }, ...opts });
       stops.unshift(() => net.close());
       await net.start();
       const t0 = performance.now();
@@ -96,9 +96,10 @@ export interface HttpResult { status: number; headers: Map<string, string>; byte
 /**
  * One HTTP/1.0 request on `c` (a body, if any, sent with Content-Length and written as the
  * window allows), reading the answer to EOF: status, headers, and the body's length and sha256
- * (its first 64 KiB as text). `ms` runs from the first byte written to EOF.
+ * (its first 64 KiB as text). `ms` runs from the first byte written to EOF; `progress` hears
+ * the body bytes received so far.
  */
-export function httpExchange(c: StreamConn, method: string, path: string, body?: Uint8Array, ms = 600_000): Promise<HttpResult> {
+export function httpExchange(c: StreamConn, method: string, path: string, body?: Uint8Array, ms = 600_000, progress?: (bodyBytes: number) => void): Promise<HttpResult> {
   const head = new TextEncoder().encode(`${method} ${path} HTTP/1.0\r\nHost: peer\r\n${body ? `Content-Length: ${body.length}\r\n` : ''}\r\n`);
   const out: Uint8Array[] = body ? [head, body] : [head];
   const hash = createHash('sha256');
@@ -113,6 +114,7 @@ export function httpExchange(c: StreamConn, method: string, path: string, body?:
       hash.update(b);
       if (bytes < 65536) text += new TextDecoder().decode(b.subarray(0, 65536 - bytes));
       bytes += b.length;
+      progress?.(bytes);
     };
     let busy = false;
     const step = () => {
