@@ -21,6 +21,7 @@ import { DerpRegions } from '../derp/regions.js';
 import type { WebSocketFactory } from '../derp/websocket.js';
 import type { DerpState } from '../derp/client.js';
 import { IpStack, type PacketLink } from '../ip/index.js';
+import { hostUnreachable } from '../ip/unreachable.js';
 import { Device } from '../wireguard/device.js';
 import { parsePrefix, type Prefix } from '../wireguard/allowedips.js';
 import type { DatagramSocket, InetAddr, StreamConn, StreamListener } from '../../engine/net/stack.js';
@@ -75,7 +76,12 @@ export class TailscaleNetwork {
       send: (p) => {
         this.stats.packetsOut++;
         this.stats.bytesOut += p.length;
-        this.device?.send(p);
+        // No peer owns the destination: answer as a route to nowhere does (EHOSTUNREACH at once),
+        // later, since the stack's send must not call back into it.
+        if (!this.device?.send(p)) {
+          const u = hostUnreachable(p);
+          if (u) queueMicrotask(() => this.link.onPacket?.(u));
+        }
       },
     };
     this.stack = new IpStack(this.link, { name: 'tailscale', ifName: 'tailscale0', addresses: [] });

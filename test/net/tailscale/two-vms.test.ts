@@ -3,7 +3,8 @@
  * device, DERP client, control session) registered with the REAL testcontrol and talking through
  * the REAL derper (tailscale.com v1.102.5) on loopback. TCP both ways with 4 MiB each direction
  * on every connection (sha256 checked), then real Debian i386 programs in two engines, one per
- * VM: curl in VM B fetches from `python3 -m http.server` in VM A, and `ping` goes both ways.
+ * VM: curl in VM B fetches from `python3 -m http.server` in VM A, and `ping` goes both ways. A
+ * tailnet address that no node has is unreachable at once (EHOSTUNREACH, "No route to host").
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,4 +101,13 @@ test('curl in VM B fetches from python3 -m http.server in VM A; ping both ways (
     kernel.signalProcess(p as Exclude<typeof p, number>, { signo: 15, code: 0, pid: 0, uid: 0 });
     await running;
   }
+});
+
+test('a tailnet address no node has: connect fails at once with EHOSTUNREACH (the tunnel answers host unreachable)', { skip, timeout: 60_000 }, async () => {
+  // Without the answer the SYN would be retransmitted six times (about two minutes) before ETIMEDOUT.
+  await assert.rejects(connect(a.net.stack, '100.127.99.99', 80, 10_000), /failed: errno 113$/);
+  const g = await runGuest(['/usr/bin/curl', '-sSv', '--max-time', '20', 'http://100.127.99.99/'], { root: new HostFs(root), env: ENV, cwd: '/', network: b.net.stack });
+  assert.equal(g.status, 7, g.stderr);
+  // curl -v names connect(2)'s errno.
+  assert.match(g.stderr, /connect to 100\.127\.99\.99 port 80 failed: No route to host/);
 });
