@@ -209,6 +209,17 @@ test('ping in the VM gets echo replies from the real peer', { skip }, async () =
   assert.equal(g.status, 0);
 });
 
+test('the real peer pings the VM (tailscale ping --icmp: an echo request through the tunnel, answered by the VM\'s stack)', { skip }, async () => {
+  const me = view!.self.addresses[0];
+  const before = net!.stack.counters.rx;
+  const c = await connect(peerIp, 80);
+  c.write(new TextEncoder().encode(`GET /ping?ip=${me} HTTP/1.0\r\nHost: x\r\n\r\n`));
+  const res = await readAll(c);
+  assert.match(res, /^HTTP\/1\.0 200 OK/, res);
+  assert.match(res, new RegExp(`\r\n\r\npong ${me.replace(/\./g, '\\.')}\n$`));
+  assert.ok(net!.stack.counters.rx > before);
+});
+
 /** The CLI, as a user runs it: `webx86 run --net tailscale …` (a second node of the same tailnet). */
 function webx86(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const bin = new URL('../../../bin/webx86.js', import.meta.url).pathname;

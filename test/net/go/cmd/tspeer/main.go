@@ -10,7 +10,8 @@
 // N pseudo-random bytes with their sha256 in X-Sha256; "POST /sha256" answers "<bytes> <sha256
 // hex>" of the body; "GET /sink?url=U" fetches U through the tailnet and answers "<bytes>
 // <seconds> <sha256 hex>"; "GET /push?url=U&n=N" POSTs N pseudo-random bytes to U and answers
-// "<bytes> <seconds> <U's answer>". It prints "IP <v4>" on stdout once it is up. Run it with
+// "<bytes> <seconds> <U's answer>"; "GET /ping?ip=A" sends a Tailscale ICMP ping (an echo
+// request through the tunnel, as `tailscale ping --icmp` does) and answers "pong <ip>". It prints "IP <v4>" on stdout once it is up. Run it with
 // TS_DEBUG_USE_DERP_HTTP=1 to reach a derper that serves plain HTTP (and
 // TS_DEBUG_ALWAYS_USE_DERP=1 to keep two tspeers on the same machine from finding a direct path).
 package main
@@ -26,10 +27,12 @@ import (
 	"log"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"time"
 
+	"tailscale.com/tailcfg"
 	"tailscale.com/tsnet"
 )
 
@@ -116,6 +119,29 @@ func main() {
 		defer res.Body.Close()
 		body, _ := io.ReadAll(res.Body)
 		fmt.Fprintf(w, "%d %.6f %s", len(data), time.Since(t0).Seconds(), body)
+	})
+	lc, err := s.LocalClient()
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) {
+		ip, err := netip.ParseAddr(r.URL.Query().Get("ip"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+		defer cancel()
+		res, err := lc.Ping(ctx, ip, tailcfg.PingICMP)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		if res.Err != "" {
+			http.Error(w, res.Err, http.StatusBadGateway)
+			return
+		}
+		fmt.Fprintf(w, "pong %s\n", res.NodeIP)
 	})
 	fmt.Printf("IP %s\n", st.TailscaleIPs[0])
 	os.Stdout.Sync()
