@@ -309,3 +309,11 @@ function mipsSummary(): string {
     process.stderr.write('bench: /usr/bin/chromium not found; browser JIT section skipped\n');
   }
 }
+
+// Tailscale (bench/tailscale.ts): the VM against real tsnet nodes through the real derper and
+// testcontrol on loopback, the tsnet-to-tsnet anchor, login time, RTT; loopback TCP in one VM.
+{
+  const { appendFileSync } = await import('node:fs');
+  const { tailscaleSection } = await import('./tailscale.js');
+  appendFileSync(join(ROOT, 'docs/BENCHMARKS.md'), await tailscaleSection());
+}

@@ -7,6 +7,7 @@ import { wrap, proxy, type Remote } from 'comlink';
 import type { EngineApi, EngineEvent, JitStats, MountSpec, MountType, NetworkSpec, RunOptions } from '../host/worker/protocol.js';
 import { Device, WebDevice, type DeviceHost } from './devices.js';
 import { startWorker } from './worker-client.js';
+import { checkRelayUrl } from '../net/relay/url.js';
 
 export interface MountPointConfiguration {
   type: MountType;
@@ -69,6 +70,12 @@ export interface LinuxOptions {
    */
   jit?: boolean;
   networkInterface?: NetworkInterface;
+  /**
+   * Extension: networking without Tailscale. Each guest TCP connection or UDP flow becomes a
+   * stream on one WebSocket to a `webx86 relay` the page's owner runs (`url`: ws:// or wss://),
+   * which connects only to the destinations on its allow-list. Not with `networkInterface`.
+   */
+  relay?: { url: string };
 }
 
 export type CallbackName = 'cpuActivity' | 'diskActivity' | 'diskLatency' | 'processCreated'
@@ -132,10 +139,16 @@ export class Linux {
     const ni = opts.networkInterface;
     if (ni !== undefined && (ni === null || typeof ni !== 'object')) throw new TypeError('networkInterface is an object { authKey, controlUrl, loginUrlCb, stateUpdateCb, netmapUpdateCb }');
     if (ni?.controlUrl !== undefined && !/^https?:\/\//i.test(ni.controlUrl)) throw new TypeError(`networkInterface.controlUrl must be an http(s) URL, got ${JSON.stringify(ni.controlUrl)}`);
+    const relay = opts.relay;
+    if (relay !== undefined) {
+      if (ni) throw new TypeError('Linux.create: give either networkInterface (Tailscale) or relay, not both');
+      const bad = relay === null || typeof relay !== 'object' ? 'relay is an object { url }' : checkRelayUrl(relay.url);
+      if (bad) throw new TypeError(`Linux.create: ${bad}`);
+    }
     const network: NetworkSpec | undefined = ni ? {
       kind: 'tailscale', authKey: ni.authKey || undefined, controlUrl: ni.controlUrl || undefined, hostname: ni.hostname,
       ephemeral: ni.ephemeral, exitNode: ni.exitNode, stateName: ni.stateName,
-    } : undefined;
+    } : relay ? { kind: 'relay', url: relay.url } : undefined;
     const mounts = opts.mounts?.length ? opts.mounts : [{ type: 'dir' as const, path: '/', dev: await WebDevice.create('.') }];
     const specs: MountSpec[] = mounts.map((m) => {
       if (!m || typeof m !== 'object') throw new TypeError('each mount is an object { type, path, dev }');

@@ -58,6 +58,10 @@ export class XVm extends LitElement implements VmHost {
   @property({ type: Boolean }) accessor restart: boolean = false;
   /** `off` runs the interpreter alone (slower; for comparisons); `on` translates hot code to WebAssembly (binaryen is fetched only once code gets hot). Changing it reboots the machine; another value is a `vm-error`. */
   @property({ type: String }) accessor jit: string = 'on';
+  /** `relay`: guest connections go through the `webx86 relay` at `relay-url` ([NETWORK.md](../NETWORK.md#relay-srcnetrelay)). Absent: Tailscale when an `<x-tailscale-login>` is inside, otherwise loopback only. Another value is a `vm-error`. Read at boot. */
+  @property({ type: String }) accessor network: string = '';
+  /** The relay's ws:// or wss:// URL, for `network="relay"`. */
+  @property({ type: String, attribute: 'relay-url' }) accessor relayUrl: string = '';
 
   /** The running machine's [JS API](../API.md) object (null before boot and after `stop()`). */
   linux: Linux | null = null;
@@ -174,7 +178,12 @@ export class XVm extends LitElement implements VmHost {
       this.setStatus({ phase: 'booting', message: 'Starting the engine and reading the disk…' });
       const jit = this.jit.trim().toLowerCase();
       if (jit !== 'on' && jit !== 'off' && jit !== '') throw new Error(`<x-vm jit="${this.jit}">: jit is "on" or "off"`);
-      linux = await Linux.create({ mounts, jit: jit !== 'off', networkInterface: this.collectNetwork() });
+      const network = this.network.trim().toLowerCase();
+      if (network !== '' && network !== 'relay') throw new Error(`<x-vm network="${this.network}">: network is "relay" or absent`);
+      if (network === 'relay' && !this.relayUrl) throw new Error('<x-vm network="relay"> needs relay-url="ws://…" (the webx86 relay to use)');
+      linux = await Linux.create(network === 'relay'
+        ? { mounts, jit: jit !== 'off', relay: { url: this.relayUrl } }
+        : { mounts, jit: jit !== 'off', networkInterface: this.collectNetwork() });
     } catch (e) {
       if (gen !== this.generation) return;
       const message = (e as Error).message;

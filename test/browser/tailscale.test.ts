@@ -4,7 +4,10 @@
  * test/net/go/cmd/testcontrol) and connects to the REAL derper over the browser's WebSocket;
  * the state reaches 6 (Running) and the element shows the tailnet IP. The CheerpX-shaped API
  * (`networkInterface` callbacks) is checked on the same machine. A wrong auth key ends in
- * state 2 with the server's reason on the element.
+ * state 2 with the server's reason on the element. The interactive flow: the element shows the
+ * control server's login link, visiting it completes the login. Two VMs (two `<x-vm>`, each its
+ * own engine worker, WireGuard device and DERP connection) talk TCP both ways over the tailnet:
+ * busybox wget in each fetches from busybox httpd in the other.
  */
 import { expect } from '@esm-bundle/chai';
 import { loadTestEnv, until } from './helpers.js';
@@ -13,6 +16,11 @@ const env = await loadTestEnv();
 await import('../../dist/webx86.js' as string);
 
 interface Login extends HTMLElement { state: number; ip: string; updateComplete: Promise<boolean>; login(): Promise<void> }
+interface LinuxLike {
+  run(path: string, args: string[]): Promise<{ status: number }>;
+  setCustomConsole(write: (b: Uint8Array) => void, cols: number, rows: number): unknown;
+}
+const decoder = new TextDecoder();
 
 const BOOT_MS = 120_000;
 const words = (el: Element, part: string) => (el.shadowRoot!.querySelector(`[part=${part}]`)?.textContent ?? '').replace(/\s+/g, ' ').trim();
@@ -52,5 +60,52 @@ describe('<x-tailscale-login> against the real control server and derper', () =>
     expect(login.state).to.equal(2);
     expect(words(login, 'message')).to.equal('login refused by the control server: invalid authkey');
     vm.parentElement!.remove();
+  });
+
+  it('the interactive flow: the login link on the element, visiting it completes the login', async function () {
+    if (!env.controlInteractiveUrl) this.skip();
+    const { vm, login } = machine(`control-url="${env.controlInteractiveUrl}" hostname="chromium-interactive" ephemeral autologin`);
+    await (vm as unknown as { ready: Promise<unknown> }).ready;
+    const link = () => login.shadowRoot!.querySelector('[part=login-link]') as HTMLAnchorElement | null;
+    await until(() => link() !== null, () => `the login link; message: ${words(login, 'message')}`, BOOT_MS);
+    expect(link()!.href).to.match(new RegExp(`^${env.controlInteractiveUrl}/auth/[0-9a-f]+$`));
+    expect(login.state).to.equal(2);
+    // What the user's click on the link does at the control server.
+    expect(await (await fetch(link()!.href)).text()).to.equal('login complete\n');
+    await until(() => login.state === 6, () => `state 6; message: ${words(login, 'message')}`, BOOT_MS);
+    await login.updateComplete;
+    expect(words(login, 'ip')).to.match(/^100\.64\.\d+\.\d+$/);
+    expect(link()).to.equal(null);
+    vm.parentElement!.remove();
+  });
+
+  it('two VMs on the page talk over the tailnet: wget in each fetches from httpd in the other', async function () {
+    if (!env.controlUrl) this.skip();
+    this.timeout(BOOT_MS * 3);
+    const a = machine(`auth-key="${env.controlAuthKey}" control-url="${env.controlUrl}" hostname="page-vm-a" ephemeral autologin`);
+    const b = machine(`auth-key="${env.controlAuthKey}" control-url="${env.controlUrl}" hostname="page-vm-b" ephemeral autologin`);
+    await until(() => a.login.state === 6 && b.login.state === 6, () => `both Running (${a.login.state}, ${b.login.state})`, BOOT_MS);
+    const [la, lb] = await Promise.all([a.vm, b.vm].map((v) => (v as unknown as { ready: Promise<LinuxLike> }).ready));
+    const out = new Map<LinuxLike, string>([[la, ''], [lb, '']]);
+    for (const l of [la, lb]) l.setCustomConsole((bytes) => { out.set(l, out.get(l)! + decoder.decode(bytes)); }, 200, 24);
+    const serve = (l: LinuxLike, name: string) => void l.run('/bin/busybox', ['sh', '-c', `mkdir -p /www && echo "hello from ${name}" > /www/index.html && exec busybox httpd -f -p 8080 -h /www`]);
+    serve(la, 'vm a');
+    serve(lb, 'vm b');
+    const fetchFrom = async (l: LinuxLike, ip: string) => {
+      // httpd starts in a moment; a few tries, each a fresh wget (no -T: Debian bookworm's busybox wget segfaults on it, natively too).
+      let last = -1;
+      for (let i = 0; i < 30; i++) {
+        out.set(l, '');
+        const r = await l.run('/bin/busybox', ['wget', '-q', '-O', '-', `http://${ip}:8080/`]);
+        last = r.status;
+        if (r.status === 0) return out.get(l)!.replace(/\r\n/g, '\n');
+        await new Promise((r2) => setTimeout(r2, 500));
+      }
+      throw new Error(`wget from ${ip} kept failing: ${last} ${out.get(l)}`);
+    };
+    expect(await fetchFrom(lb, a.login.ip)).to.equal('hello from vm a\n');
+    expect(await fetchFrom(la, b.login.ip)).to.equal('hello from vm b\n');
+    a.vm.parentElement!.remove();
+    b.vm.parentElement!.remove();
   });
 });

@@ -87,7 +87,10 @@ test('python3 -m http.server in the guest serves the host (host backend)', async
     const running = kernel.sched.run();
     try {
       let r: { status: number; body: string } | null = null;
-      for (let i = 0; i < 600 && !r; i++) {
+      // Python starts in seconds alone, in over a minute on a loaded machine (61 s seen with the
+      // whole network suite running): a deadline, not a delay.
+      const deadline = Date.now() + 240_000;
+      while (!r && Date.now() < deadline) {
         try { r = await fetchText(`http://127.0.0.1:${port}/passwd`); } catch { await new Promise((res) => setTimeout(res, 100)); }
       }
       assert.ok(r, `the guest server never answered; stderr: ${err.text()}`);

@@ -2,7 +2,8 @@
  * AF_INET/AF_INET6 sockets: c/inetsock.c (TCP and UDP over 127.0.0.1 and ::1, v4-mapped
  * addresses, errors, getifaddrs and the interface ioctls) built with gcc -m32, run natively
  * and under the engine — with the in-VM loopback stack (no backend) and with the host
- * backend (guest sockets are the host's) — stdout and exit status must match.
+ * backend (guest sockets are the host's) — stdout and exit status must match. c/mmsg.c does the
+ * same for sendmmsg(2) and recvmmsg(2).
  */
 import { test } from 'node:test';
 import { assertSameAsNative } from '../support/same-as-native.js';
@@ -20,3 +21,5 @@ test('inetsock.c over the host backend behaves as natively', async () => {
     host.close();
   }
 });
+
+test('mmsg.c: sendmmsg and recvmmsg (UDP over 127.0.0.1, a UNIX datagram pair, socketcall) behave as natively', () => assertSameAsNative(`${SRC}mmsg.c`, { nativeStatus: 0 }));

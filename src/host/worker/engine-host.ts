@@ -14,6 +14,7 @@ import { WritebackTimer } from '../../engine/fs/writeback.js';
 import { buildMounts, type BuiltMounts } from './mounts.js';
 import { DEFAULT_ENV, type DeviceSpec, type EngineApi, type EngineOptions, type EventFn, type MountSpec, type RunOptions, type WriteFn } from './protocol.js';
 import type { WorkerNetwork } from './tailscale.js';
+import type { RelayStack } from '../../net/relay/stack.js';
 
 /** Console output kept while no console is attached, replayed when one attaches. */
 const BACKLOG_LIMIT = 256 * 1024;
@@ -118,6 +119,8 @@ export class EngineHost implements EngineApi {
   private writeback: WritebackTimer | null = null;
   private readonly warned = new Set<string>();
   private network: WorkerNetwork | null = null;
+  /** The relay backend (src/net/relay), when the page asked for one instead of Tailscale. */
+  private relay: RelayStack | null = null;
   private resolvConf = '';
   private dnsSuffix: string | null = null;
 
@@ -126,15 +129,17 @@ export class EngineHost implements EngineApi {
     this.events = events;
     this.built = await buildMounts(mounts);
     const network = options.network;
-    if (network) {
-      if (network.kind !== 'tailscale') throw new Error(`unknown network kind ${JSON.stringify((network as { kind: unknown }).kind)}`);
-      // Loaded only here: a page without networking never fetches the network code.
+    // Loaded only here: a page without networking never fetches the network code.
+    if (network?.kind === 'tailscale') {
       const { startTailscale } = await import('./tailscale.js');
       this.network = await startTailscale(network, (e) => this.events(e), (suffix) => { this.dnsSuffix = suffix; void this.writeResolvConf(suffix); });
-    }
+    } else if (network?.kind === 'relay') {
+      const { startRelay } = await import('../../net/relay/worker.js');
+      this.relay = startRelay(network, (message) => this.events({ type: 'log', message }));
+    } else if (network) throw new Error(`unknown network kind ${JSON.stringify((network as { kind: unknown }).kind)}`);
     const m = await createMachine({
       root: this.built.root, mounts: this.built.mounts, terminal: this.console, jit: options.jit === 'off' ? 'off' : 'on',
-      debug: (message) => this.events({ type: 'log', message }), network: this.network?.net.stack,
+      debug: (message) => this.events({ type: 'log', message }), network: this.network?.net.stack ?? this.relay ?? undefined,
     });
     this.machine = m;
     if (this.dnsSuffix !== null) void this.writeResolvConf(this.dnsSuffix);
@@ -360,6 +365,8 @@ export class EngineHost implements EngineApi {
     for (const p of [...m.kernel.processes.values()]) if (!p.zombie) m.kernel.sched.exitProcess(p, 9);
     this.network?.close();
     this.network = null;
+    this.relay?.close();
+    this.relay = null;
     await this.built?.close();
     this.machine = null;
   }

@@ -4,6 +4,7 @@
  * become `DeviceSpec`s, callbacks become comlink proxies.
  */
 import type { JitStats } from '../../engine/jit/jit.js';
+import type { RelaySpec } from '../../net/relay/worker.js';
 
 /** A block or file-level device as the worker builds it. */
 export type DeviceSpec =
@@ -74,7 +75,12 @@ export type EventFn = (e: EngineEvent) => void;
  * kernel, so guest packets never cross postMessage; only these settings, the login calls and
  * the `network*` events do.
  */
-export interface NetworkSpec {
+export type NetworkSpec = TailscaleSpec | RelaySpec;
+
+/** Networking without Tailscale: guest connections become streams to a `webx86 relay` (src/net/relay/worker.ts). */
+export type { RelaySpec };
+
+export interface TailscaleSpec {
   kind: 'tailscale';
   authKey?: string;
   controlUrl?: string;
@@ -100,7 +106,7 @@ export type NetworkEvent =
 export interface EngineOptions {
   /** The JIT tier on (default) or the interpreter alone (comparisons, debugging). */
   jit?: 'on' | 'off';
-  /** The network beyond loopback (Tailscale); absent: loopback only. */
+  /** The network beyond loopback (Tailscale or a relay); absent: loopback only. */
   network?: NetworkSpec;
 }
 

@@ -7,7 +7,7 @@
 import { TailscaleNetwork } from '../../net/tailscale/network.js';
 import { IdbStateStore } from '../../net/tailscale/store-idb.js';
 import { MemoryStore, type StateStore } from '../../net/tailscale/ipn.js';
-import type { EventFn, NetworkSpec } from './protocol.js';
+import type { EventFn, TailscaleSpec } from './protocol.js';
 
 /** Activity events at most this often (the status display's refresh; more would flood postMessage). */
 const ACTIVITY_MS = 500;
@@ -17,7 +17,7 @@ export interface WorkerNetwork {
   close(): void;
 }
 
-export async function startTailscale(spec: NetworkSpec, events: EventFn, onNetMap: (suffix: string) => void): Promise<WorkerNetwork> {
+export async function startTailscale(spec: TailscaleSpec, events: EventFn, onNetMap: (suffix: string) => void): Promise<WorkerNetwork> {
   // IndexedDB exists in browsers' workers; elsewhere (a worker shim in tests) keys live in memory.
   const store: StateStore = typeof indexedDB !== 'undefined' && !spec.ephemeral ? new IdbStateStore(spec.stateName) : new MemoryStore();
   const net = new TailscaleNetwork({

@@ -5,6 +5,7 @@
  * without networking downloads none of src/net/relay.
  */
 import { RelayStack } from './stack.js';
+import { checkRelayUrl } from './url.js';
 
 /** The network setting for the relay (next to the Tailscale one in the worker protocol). */
 export interface RelaySpec {
@@ -13,11 +14,7 @@ export interface RelaySpec {
   url: string;
 }
 
-/** Check a page's relay option; a string says what is wrong. */
-export function checkRelayUrl(url: unknown): string | null {
-  if (typeof url !== 'string' || !/^wss?:\/\/[^/\s]+/i.test(url)) return `the relay URL must be a ws:// or wss:// URL, got ${JSON.stringify(url)}`;
-  return null;
-}
+export { checkRelayUrl };
 
 /** The machine's backend for `spec`; `log` gets the link's events (connected, lost and why). */
 export function startRelay(spec: RelaySpec, log: (message: string) => void): RelayStack {

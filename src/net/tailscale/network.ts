@@ -18,8 +18,10 @@
 import { parseKey } from '../crypto/index.js';
 import { DerpBind, type DerpEndpoint } from '../derp/bind.js';
 import { DerpRegions } from '../derp/regions.js';
+import type { WebSocketFactory } from '../derp/websocket.js';
 import type { DerpState } from '../derp/client.js';
 import { IpStack, type PacketLink } from '../ip/index.js';
+import { hostUnreachable } from '../ip/unreachable.js';
 import { Device } from '../wireguard/device.js';
 import { parsePrefix, type Prefix } from '../wireguard/allowedips.js';
 import type { DatagramSocket, InetAddr, StreamConn, StreamListener } from '../../engine/net/stack.js';
@@ -41,6 +43,8 @@ export interface TailscaleNetworkOptions extends Omit<BackendOptions, 'derp' | '
    * HTTP on loopback in tests. Default: true when the control URL is http://.
    */
   derpPlainHttp?: boolean;
+  /** The WebSocket the DERP connections use (default the platform's): a proxy, or a fault injector in tests. */
+  derpWebSocket?: WebSocketFactory;
 }
 
 interface DnsSockets { udp4?: DatagramSocket; udp6?: DatagramSocket; tcp: StreamListener[] }
@@ -72,7 +76,12 @@ export class TailscaleNetwork {
       send: (p) => {
         this.stats.packetsOut++;
         this.stats.bytesOut += p.length;
-        this.device?.send(p);
+        // No peer owns the destination: answer as a route to nowhere does (EHOSTUNREACH at once),
+        // later, since the stack's send must not call back into it.
+        if (!this.device?.send(p)) {
+          const u = hostUnreachable(p);
+          if (u) queueMicrotask(() => this.link.onPacket?.(u));
+        }
       },
     };
     this.stack = new IpStack(this.link, { name: 'tailscale', ifName: 'tailscale0', addresses: [] });
@@ -127,7 +136,7 @@ export class TailscaleNetwork {
     if (!this.regions) {
       this.homeState = 'connecting';
       this.regions = new DerpRegions({
-        privateKey: nodePrivate, derpMap: map, homeRegion: regionId, plainHttp: this.plainHttp, log: this.log,
+        privateKey: nodePrivate, derpMap: map, homeRegion: regionId, plainHttp: this.plainHttp, log: this.log, webSocket: this.o.derpWebSocket,
         onHomeState: (s) => { this.homeState = s; for (const w of this.homeWaiters.splice(0)) w(s); },
         onError: (e, r) => this.log(`DERP region ${r}: ${e.message}`),
       });

@@ -17,20 +17,13 @@ import { TailscaleNetwork } from '../../../src/net/tailscale/network.js';
 import type { NetMapView } from '../../../src/net/tailscale/control/netmap.js';
 import type { InetAddr, StreamConn } from '../../../src/engine/net/stack.js';
 import { NO_GO, goBinary, hasGo, start, startControl, startDerper, type Proc } from './go-fixtures.js';
-import { GLIBC_ROOT_PACKAGES, debianRoot } from '../../../src/host/node/debian-packages.js';
+import { debianRoot } from '../../../src/host/node/debian-packages.js';
+import { NET_ROOT_PACKAGES } from './tailnet.js';
 import { HostFs } from '../../../src/host/node/hostfs.js';
 import { createMachine } from '../../../src/engine/machine.js';
 import { CaptureFile, InputFile, runGuest } from '../../support/guest.js';
 import { ROOT_ENV } from '../../support/debian-root.js';
 
-/** The glibc root plus curl and ping with their libraries (the set test/net/debian.test.ts found by apt-cache depends --recurse), in a root of our own (.cache/roots/net-ts). */
-const NET_ROOT_PACKAGES = [
-  ...GLIBC_ROOT_PACKAGES,
-  'curl', 'libcurl4', 'libbrotli1', 'libcom-err2', 'libdb5.3', 'libgnutls30', 'libgssapi-krb5-2', 'libhogweed6', 'libidn2-0',
-  'libk5crypto3', 'libkeyutils1', 'libkrb5-3', 'libkrb5support0', 'libldap-2.5-0', 'libnettle8', 'libnghttp2-14', 'libp11-kit0',
-  'libpsl5', 'librtmp1', 'libsasl2-2', 'libsasl2-modules-db', 'libssh2-1', 'libtasn1-6', 'libunistring2', 'libzstd1',
-  'libcap2', 'iputils-ping',
-];
 const ENV = Object.entries(ROOT_ENV).map(([k, v]) => `${k}=${v}`);
 let root = '';
 
@@ -214,6 +207,17 @@ test('ping in the VM gets echo replies from the real peer', { skip }, async () =
   assert.doesNotMatch(g.stderr, /unreachable|error|fail/i);
   assert.match(g.stdout, /2 packets transmitted, 2 received, 0% packet loss/);
   assert.equal(g.status, 0);
+});
+
+test('the real peer pings the VM (tailscale ping --icmp: an echo request through the tunnel, answered by the VM\'s stack)', { skip }, async () => {
+  const me = view!.self.addresses[0];
+  const before = net!.stack.counters.rx;
+  const c = await connect(peerIp, 80);
+  c.write(new TextEncoder().encode(`GET /ping?ip=${me} HTTP/1.0\r\nHost: x\r\n\r\n`));
+  const res = await readAll(c);
+  assert.match(res, /^HTTP\/1\.0 200 OK/, res);
+  assert.match(res, new RegExp(`\r\n\r\npong ${me.replace(/\./g, '\\.')}\n$`));
+  assert.ok(net!.stack.counters.rx > before);
 });
 
 /** The CLI, as a user runs it: `webx86 run --net tailscale …` (a second node of the same tailnet). */

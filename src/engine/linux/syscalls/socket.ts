@@ -25,11 +25,12 @@ import { InetSocket, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, dec
 import { AF_NETLINK, NetlinkSocket } from '../socket/netlink.js';
 import type { InetAddr, InetFamily } from '../../net/stack.js';
 import {
-  AF_INET, AF_INET6, AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_TRUNC, MSG_EOR,
+  AF_INET, AF_INET6, AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_TRUNC, MSG_EOR,
   SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixRegistry, UnixSocket, alreadyConnected, connectTo, dropRights, registryOf, socketPair,
   type RecvResult, type Ucred, type UnixName,
 } from '../socket/unix.js';
 import { ctxOf } from '../path-ctx.js';
+import { monotonicNs } from '../clock.js';
 
 const SOCK_NONBLOCK = O_NONBLOCK, SOCK_CLOEXEC = O_CLOEXEC, SOCK_TYPE_MASK = 0xf, SOCK_RAW = 3;
 const AF_UNSPEC = 0;
@@ -718,6 +719,76 @@ function getsockopt(t: Task, fd: number, level: number, name: number, p: number,
   return putU32(t, lenp, n) ? 0 : -EFAULT;
 }
 
+// ---- sendmmsg / recvmmsg ----
+
+/** struct mmsghdr on i386: a 28-byte msghdr, then msg_len (u32). */
+const MMSGHDR = 32;
+/** recvmmsg: after the first message, do not wait for more (include/linux/socket.h). */
+const MSG_WAITFORONE = 0x10000;
+
+/**
+ * sendmmsg(2) as net/socket.c __sys_sendmmsg: sendmsg for each message in turn, its count
+ * stored in msg_len; an error ends the batch and is returned only when nothing was sent.
+ */
+async function sendmmsg(t: Task, fd: number, vec: number, vlen: number, flags: number): Promise<number> {
+  const s = sockOf(t, fd);
+  if (typeof s === 'number') return s;
+  // UIO_MAXIOV is also the most messages one call handles (net/socket.c clamps vlen to it).
+  const n = Math.min(vlen >>> 0, UIO_MAXIOV);
+  let sent = 0;
+  for (; sent < n; sent++) {
+    const p = vec + sent * MMSGHDR;
+    const r = await sendmsg(t, fd, p, flags);
+    if (r < 0) return sent > 0 ? sent : r;
+    if (!putU32(t, p + 28, r)) return sent > 0 ? sent : -EFAULT;
+  }
+  return sent;
+}
+
+/**
+ * recvmmsg(2) as net/socket.c do_recvmmsg: recvmsg for each message, msg_len set; with
+ * MSG_WAITFORONE only the first may wait. The timeout is checked after each message (the man
+ * page's BUGS: it does not bound the wait for the first) and the time left is written back.
+ * An error after some messages ends the batch and the count is returned (Linux keeps that
+ * error for the next call; here it is not kept: the next call meets its cause again).
+ */
+async function recvmmsg(t: Task, fd: number, vec: number, vlen: number, flags: number, tsp: number, time64: boolean): Promise<number> {
+  const s = sockOf(t, fd);
+  if (typeof s === 'number') return s;
+  let endNs: bigint | null = null;
+  if (tsp) {
+    const dv = getStruct(t, tsp, time64 ? 16 : 8);
+    if (!dv) return -EFAULT;
+    const sec = time64 ? dv.getBigInt64(0, true) : BigInt(dv.getInt32(0, true));
+    const nsec = time64 ? dv.getInt32(8, true) : dv.getInt32(4, true);
+    if (sec < 0n || nsec < 0 || nsec >= 1e9) return -EINVAL;
+    endNs = monotonicNs(t.kernel) + sec * 1_000_000_000n + BigInt(nsec);
+  }
+  const n = Math.min(vlen >>> 0, UIO_MAXIOV);
+  let got = 0;
+  let fl = flags & ~MSG_WAITFORONE;
+  let err = 0;
+  while (got < n) {
+    const p = vec + got * MMSGHDR;
+    const r = await recvmsg(t, fd, p, fl);
+    if (r < 0) { err = r; break; }
+    if (!putU32(t, p + 28, r)) { err = -EFAULT; break; }
+    got++;
+    if (flags & MSG_WAITFORONE) fl |= MSG_DONTWAIT;
+    if (endNs !== null && monotonicNs(t.kernel) >= endNs) break;
+  }
+  if (got === 0) return err;
+  if (endNs !== null) {
+    const left = endNs - monotonicNs(t.kernel);
+    const l = left > 0n ? left : 0n;
+    const dv = new DataView(new ArrayBuffer(time64 ? 16 : 8));
+    if (time64) { dv.setBigInt64(0, l / 1_000_000_000n, true); dv.setInt32(8, Number(l % 1_000_000_000n), true); }
+    else { dv.setInt32(0, Number(l / 1_000_000_000n), true); dv.setInt32(4, Number(l % 1_000_000_000n), true); }
+    if (!copyOut(t, tsp, new Uint8Array(dv.buffer))) return -EFAULT;
+  }
+  return got;
+}
+
 // ---- the multiplexer ----
 
 /** socketcall(2) call numbers (linux/net.h) and their argument counts. */
@@ -747,10 +818,11 @@ function socketcall(t: Task, call: number, args: number): number | Promise<numbe
     case 16: return sendmsg(t, a(0), a(1), a(2));
     case 17: return recvmsg(t, a(0), a(1), a(2));
     case 18: return accept(t, a(0), a(1), a(2), a(3));
+    case 19: return recvmmsg(t, a(0), a(1), a(2), a(3), a(4), false);
+    case 20: return sendmmsg(t, a(0), a(1), a(2), a(3));
   }
-  return -ENOSYS_SOCKETCALL; // recvmmsg / sendmmsg
+  return -EINVAL;
 }
-const ENOSYS_SOCKETCALL = 38;
 
 /** This module's rows of the system call table (syscalls/index.ts). */
 export const socketSyscalls = syscallTable({
@@ -767,6 +839,9 @@ export const socketSyscalls = syscallTable({
   recvfrom: (t, fd, b, len, fl, fr, fl2) => recvfrom(t, fd, b, len, fl, fr, fl2),
   sendmsg: (t, fd, m, fl) => sendmsg(t, fd, m, fl),
   recvmsg: (t, fd, m, fl) => recvmsg(t, fd, m, fl),
+  sendmmsg: (t, fd, v, n, fl) => sendmmsg(t, fd, v, n, fl),
+  recvmmsg: (t, fd, v, n, fl, ts) => recvmmsg(t, fd, v, n, fl, ts, false),
+  recvmmsg_time64: (t, fd, v, n, fl, ts) => recvmmsg(t, fd, v, n, fl, ts, true),
   shutdown: (t, fd, how) => shutdown(t, fd, how),
   setsockopt: (t, fd, l, n, p, len) => setsockopt(t, fd, l, n, p, len),
   getsockopt: (t, fd, l, n, p, lenp) => getsockopt(t, fd, l, n, p, lenp),

@@ -6,20 +6,33 @@
 //
 // It serves HTTP on its tailnet address at -port: "GET /" answers "hello from NAME\n",
 // "GET /fetch?url=U" fetches U through the tailnet and answers its body (so the VM's server
-// can be reached from a real peer). It prints "IP <v4>" on stdout once it is up. Run it with
-// TS_DEBUG_USE_DERP_HTTP=1 to reach a derper that serves plain HTTP.
+// can be reached from a real peer). For bulk transfers and the bench: "GET /bytes?n=N" answers
+// N pseudo-random bytes with their sha256 in X-Sha256; "POST /sha256" answers "<bytes> <sha256
+// hex>" of the body; "GET /sink?url=U" fetches U through the tailnet and answers "<bytes>
+// <seconds> <sha256 hex>"; "GET /push?url=U&n=N" POSTs N pseudo-random bytes to U and answers
+// "<bytes> <seconds> <U's answer>"; "GET /ping?ip=A" sends a Tailscale ICMP ping (an echo
+// request through the tunnel, as `tailscale ping --icmp` does) and answers "pong <ip>". It prints "IP <v4>" on stdout once it is up. Run it with
+// TS_DEBUG_USE_DERP_HTTP=1 to reach a derper that serves plain HTTP (and
+// TS_DEBUG_ALWAYS_USE_DERP=1 to keep two tspeers on the same machine from finding a direct path).
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"log"
+	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"os"
+	"strconv"
 	"time"
 
+	"tailscale.com/tailcfg"
 	"tailscale.com/tsnet"
 )
 
@@ -62,7 +75,87 @@ func main() {
 		w.WriteHeader(res.StatusCode)
 		io.Copy(w, res.Body)
 	})
+	mux.HandleFunc("/bytes", func(w http.ResponseWriter, r *http.Request) {
+		data := randomBytes(r.URL.Query().Get("n"))
+		sum := sha256.Sum256(data)
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.Header().Set("X-Sha256", hex.EncodeToString(sum[:]))
+		w.Write(data)
+	})
+	mux.HandleFunc("/sha256", func(w http.ResponseWriter, r *http.Request) {
+		h := sha256.New()
+		n, err := io.Copy(h, r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintf(w, "%d %x\n", n, h.Sum(nil))
+	})
+	bulk := &http.Client{Transport: client.Transport} // no overall timeout: 100 MB through DERP takes a while
+	mux.HandleFunc("/sink", func(w http.ResponseWriter, r *http.Request) {
+		t0 := time.Now()
+		res, err := bulk.Get(r.URL.Query().Get("url"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		h := sha256.New()
+		n, err := io.Copy(h, res.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		fmt.Fprintf(w, "%d %.6f %x\n", n, time.Since(t0).Seconds(), h.Sum(nil))
+	})
+	mux.HandleFunc("/push", func(w http.ResponseWriter, r *http.Request) {
+		data := randomBytes(r.URL.Query().Get("n"))
+		t0 := time.Now()
+		res, err := bulk.Post(r.URL.Query().Get("url"), "application/octet-stream", bytes.NewReader(data))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		fmt.Fprintf(w, "%d %.6f %s", len(data), time.Since(t0).Seconds(), body)
+	})
+	lc, err := s.LocalClient()
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) {
+		ip, err := netip.ParseAddr(r.URL.Query().Get("ip"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+		defer cancel()
+		res, err := lc.Ping(ctx, ip, tailcfg.PingICMP)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		if res.Err != "" {
+			http.Error(w, res.Err, http.StatusBadGateway)
+			return
+		}
+		fmt.Fprintf(w, "pong %s\n", res.NodeIP)
+	})
 	fmt.Printf("IP %s\n", st.TailscaleIPs[0])
 	os.Stdout.Sync()
 	log.Fatal(http.Serve(ln, mux))
+}
+
+// randomBytes returns n (a decimal string) pseudo-random bytes: incompressible, cheap to make.
+func randomBytes(n string) []byte {
+	size, err := strconv.Atoi(n)
+	if err != nil || size < 0 {
+		size = 0
+	}
+	data := make([]byte, size)
+	rng := rand.NewChaCha8([32]byte{})
+	rng.Read(data)
+	return data
 }
