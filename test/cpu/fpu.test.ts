@@ -1,9 +1,7 @@
 /**
  * x87 tests. Expected values come from the real CPU: each C program under test/cpu/fpu
  * is built with gcc -m32 (x87 code only), run natively and under the engine, and the
- * hex lines it prints are compared. Where float64 registers cannot match the 80-bit
- * hardware (see the deviations at the top of src/engine/cpu/fpu.ts) the comparison
- * masks status bits or allows a last-place difference, and says so at the case.
+ * hex lines it prints (80-bit results, status words, EFLAGS) must be identical.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,14 +33,6 @@ async function both(name: string): Promise<{ native: string[]; guest: string[] }
   return { native: native.stdout.trimEnd().split('\n'), guest: guest.stdout.trimEnd().split('\n') };
 }
 
-/** Distance in doubles between two bit patterns given as 16 hex digits (both finite, same sign). */
-function ulps(a: string, b: string): number {
-  const x = BigInt(`0x${a}`), y = BigInt(`0x${b}`);
-  if ((x >> 63n) !== (y >> 63n)) return x === y ? 0 : Infinity;
-  const d = x > y ? x - y : y - x;
-  return d > 1000n ? Infinity : Number(d);
-}
-
 type LineCheck = (want: string[], got: string[]) => string | null;
 
 /**
@@ -60,18 +50,13 @@ function compare(native: string[], guest: string[], check: LineCheck): void {
   assert.equal(bad.length, 0, `${bad.length}+ mismatches:\n${bad.join('\n')}`);
 }
 
-/** Status word bits that must match exactly: IE DE ZE OE SF C0 C2 C3 and TOP. */
-const SW_EXACT = 0x1 | 0x2 | 0x4 | 0x8 | 0x40 | 0x100 | 0x400 | 0x4000 | 0x3800;
-const swEq = (a: string, b: string, mask = SW_EXACT) => (parseInt(a, 16) & mask) === (parseInt(b, 16) & mask);
+/** Every field must be identical: results, status words (flags, C1, TOP), EFLAGS, images. */
+const exact: LineCheck = () => 'differs';
 
 test('x87 arithmetic (add sub subr mul div divr sqrt, all forms, all rounding modes) matches native with precision control double', async () => {
   const { native, guest } = await both('arith');
   // Fields: rc op i j result sw. PE, UE and C1 are not tracked for + - * / (fpu.ts).
-  compare(native, guest, (w, g) => {
-    if (w.slice(0, 4).join() !== g.slice(0, 4).join()) return 'misaligned';
-    if (w[4] !== g[4]) return 'result';
-    return swEq(w[5], g[5]) ? null : 'status';
-  });
+  compare(native, guest, exact);
 });
 
 // ---- Direct harness: machine code in a bare address space, for single instructions ----
@@ -113,32 +98,12 @@ function le32(v: number): number[] { return [v & 0xff, (v >> 8) & 0xff, (v >> 16
 
 test('x87 loads and stores of every format (m32/m64/m80 float, m16/m32/m64 int, BCD, frndint) match native in every rounding mode', async () => {
   const { native, guest } = await both('conv');
-  // Status words here are exact apart from C1 on conversions of 80-bit values the engine
-  // holds as doubles; results must be identical.
-  compare(native, guest, (w, g) => {
-    for (let i = 0; i < w.length; i++) {
-      if (w[i] === g[i]) continue;
-      if (w[i].length === 4 && swEq(w[i], g[i], 0xffff & ~0x200)) continue;
-      return `field ${i}`;
-    }
-    return null;
-  });
+  compare(native, guest, exact);
 });
 
 test('x87 compares, fcomi/fcmov, fxam, fprem, fscale, fxtract, constants, stack faults and fnsave images match native', async () => {
   const { native, guest } = await both('misc');
-  compare(native, guest, (w, g) => {
-    const kind = w[0];
-    for (let i = 1; i < w.length; i++) {
-      if (w[i] === g[i]) continue;
-      if (kind === 'trans' && w[i].length === 16 && ulps(w[i], g[i]) <= 1) continue; // JS Math vs x87 microcode
-      // Status words: PE/UE/C1 are not tracked for computed results (fpu.ts).
-      if (w[i].length === 4 && swEq(w[i], g[i])) continue;
-      if (kind === 'env' && i === 2 && swEq(w[i].slice(4), g[i].slice(4))) continue;
-      return `field ${i}`;
-    }
-    return null;
-  });
+  compare(native, guest, exact);
 });
 
 test('unmasked x87 exceptions raise SIGFPE at the next waiting instruction with the si_code Linux gives', async () => {
