@@ -110,3 +110,8 @@ test('unmasked x87 exceptions raise SIGFPE at the next waiting instruction with 
   const { native, guest } = await both('sigfpe');
   assert.deepEqual(guest, native);
 });
+
+test('80-bit operands (denormal, pseudo-denormal, unnormal, pseudo-inf/NaN, SNaN, range edges) through + - * / sqrt frndint fscale fprem fprem1 fxtract, stores to every format, compares and fxam match native under every precision and rounding control', async () => {
+  const { native, guest } = await both('ext');
+  compare(native, guest, exact);
+});

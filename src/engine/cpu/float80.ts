@@ -122,7 +122,13 @@ export function roundPack(sg: number, e: number, m2: number, m1: number, m0: num
   let fl = 0, tiny = false;
   if (e < emin) {
     if (wrap && !(cw & UE)) { e += 0x6000; fl |= UE; }
-    else { tiny = true; shr96(m2, m1, m0, emin - e); m2 = s2; m1 = s1; m0 = s0; e = emin; }
+    else {
+      // Tininess after rounding (measured: min normal - min denormal at PC=24 rounds to
+      // min normal without UE): tiny unless rounding to pc bits with unbounded exponent
+      // carries up to the smallest normal.
+      tiny = !(e === emin - 1 && carriesOut(sg, m2, m1, m0, pc, cw));
+      shr96(m2, m1, m0, emin - e); m2 = s2; m1 = s1; m0 = s0; e = emin;
+    }
   }
   let rb: number, st: boolean, lsb: number;
   if (pc === 64) { rb = m0 >>> 31; st = (m0 & 0x7fffffff) !== 0; lsb = m1 & 1; }
@@ -157,6 +163,17 @@ export function roundPack(sg: number, e: number, m2: number, m1: number, m0: num
   }
   oE = e; oH = m2; oL = m1;
   return fl;
+}
+
+/** Whether rounding the normalized m2:m1:m0 to pc bits carries out of the top bit. */
+function carriesOut(sg: number, m2: number, m1: number, m0: number, pc: number, cw: number): boolean {
+  let rb: number, st: boolean, ones: boolean;
+  if (pc === 64) { ones = m2 === 0xffffffff && m1 === 0xffffffff; rb = m0 >>> 31; st = (m0 & 0x7fffffff) !== 0; }
+  else if (pc === 53) { ones = m2 === 0xffffffff && m1 >>> 11 === 0x1fffff; rb = (m1 >>> 10) & 1; st = (m1 & 0x3ff) !== 0 || m0 !== 0; }
+  else { ones = m2 >>> 8 === 0xffffff; rb = (m2 >>> 7) & 1; st = (m2 & 0x7f) !== 0 || m1 !== 0 || m0 !== 0; }
+  if (!ones || (!rb && !st)) return false;
+  const rc = (cw >> 10) & 3;
+  return rc === 0 ? rb !== 0 : rc === 1 ? sg !== 0 : rc === 2 ? sg === 0 : false;
 }
 
 /** Round into X as an 80-bit register value (precision from cw). */
