@@ -21,7 +21,7 @@ const SRC = join(here, 'fpu');
 const FLAGS = ['-m32', '-static', '-O0', '-mfpmath=387', '-march=i686', '-fno-pie', '-no-pie', '-Wall'];
 
 /** Build test/cpu/fpu/<name>.c (keyed by source, headers and flags). */
-const build = (name: string): string => buildC(join(SRC, `${name}.c`), [], FLAGS, 'fpu-');
+const build = (name: string): string => buildC(join(SRC, `${name}.c`), ['-lm'], FLAGS, 'fpu-');
 
 async function both(name: string): Promise<{ native: string[]; guest: string[] }> {
   const bin = build(name);
@@ -115,3 +115,33 @@ test('80-bit operands (denormal, pseudo-denormal, unnormal, pseudo-inf/NaN, SNaN
   const { native, guest } = await both('ext');
   compare(native, guest, exact);
 });
+
+/**
+ * Transcendentals: the CPU's microcode is not correctly rounded, and ours rounds the
+ * (double-double) exact value once, so "t" lines are counted, not required equal: the
+ * test prints the match rate per instruction (docs/ISA.md records them) and fails below
+ * the floor measured when it was written. libm's results ("m" lines: exp, pow, log, log10,
+ * sin, cos, tan, atan2, exp2, log1p, which glibc i386 computes with the x87) must be identical.
+ */
+test('x87 transcendentals match native at the recorded rates and libm exp/pow/log/sin/cos/tan/atan2 equal native to the last bit', async () => {
+  const { native, guest } = await both('trans');
+  assert.equal(guest.length, native.length);
+  const rate = new Map<string, [number, number]>();
+  const libm: string[] = [];
+  for (let i = 0; i < native.length; i++) {
+    const w = native[i], g = guest[i];
+    if (w.startsWith('m ')) { if (w !== g && libm.length < 8) libm.push(`- native: ${w}\n+ engine: ${g}`); continue; }
+    const name = w.split(' ')[1];
+    const r = rate.get(name) ?? [0, 0];
+    r[0] += w === g ? 1 : 0; r[1]++;
+    rate.set(name, r);
+  }
+  const report = [...rate].map(([k, [m, n]]) => `${k} ${(100 * m / n).toFixed(1)}%`).join(', ');
+  console.log(`x87 transcendental bit-exact match rates: ${report}`);
+  assert.deepEqual(libm, [], `libm results differ:\n${libm.join('\n')}`);
+  for (const [k, [m, n]] of rate) assert.ok(m / n >= (FLOOR[k] ?? 1), `${k}: ${m}/${n} below the recorded floor (${report})`);
+});
+/** Match-rate floors (fraction of bit-identical results), from the measurement in docs/ISA.md. */
+const FLOOR: Record<string, number> = {
+  sin: 0.99, cos: 0.985, tan: 0.965, sincos: 0.98, f2xm1: 0.955, fyl2x: 0.98, fyl2xp1: 0.97, fpatan: 0.975,
+};
