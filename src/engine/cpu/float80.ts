@@ -22,6 +22,14 @@ export const IE = 0x1, DE = 0x2, ZE = 0x4, OE = 0x8, UE = 0x10, PE = 0x20, C1F =
 /** Result of the last operation: significand lo, hi, sign|exponent. */
 export const X = new Int32Array(3);
 
+/**
+ * Scratch words shared by the helpers below (unpacked operand, 32x32 product, shifted
+ * significand, rounded result, quotient, integer). A Float64Array, not module variables:
+ * uint32 values above 2^30 are not small integers, and V8 boxed every store to a
+ * module-level variable (measured: add 100 ns -> see docs/ISA.md).
+ */
+export const W = new Float64Array(16);
+export const IH = 14, IL = 15;
 const T32 = 4294967296;
 const BIAS = 16383;
 
@@ -66,8 +74,7 @@ export function nanResult(aLo: number, aHi: number, aSe: number, ka: number, bLo
 }
 
 // ---- Unpacked operands: exponent (unbounded, biased) and normalized significand ----
-let uE = 0, uH = 0, uL = 0;
-/** Normalize a finite nonzero value into uE/uH/uL (denormals get exponents below 1). */
+/** Normalize a finite nonzero value into W[5]/W[6]/W[7] (denormals get exponents below 1). */
 function unpack(lo: number, hi: number, se: number): void {
   let e = se & 0x7fff;
   let h = hi >>> 0, l = lo >>> 0;
@@ -76,46 +83,43 @@ function unpack(lo: number, hi: number, se: number): void {
     if (h === 0) { const n = Math.clz32(l); h = (l << n) >>> 0; l = 0; e -= 32 + n; }
     else { const n = Math.clz32(h); h = ((h << n) | (l >>> (32 - n))) >>> 0; l = (l << n) >>> 0; e -= n; }
   }
-  uE = e; uH = h; uL = l;
+  W[5] = e; W[6] = h; W[7] = l;
 }
 
 /** 32x32 -> 64 exact: the low word from imul, the high from the float64 product (error < 2^12, rounded away). */
-let mH = 0, mL = 0;
 function mul32(a: number, b: number): void {
   const lo = Math.imul(a, b) >>> 0;
-  mL = lo;
-  mH = Math.round((a * b - lo) / T32);
+  W[1] = lo;
+  W[0] = Math.round((a * b - lo) / T32);
 }
 
 // Shift right with the lost bits jammed into bit 0 (sticky).
-let s2 = 0, s1 = 0, s0 = 0;
 function shr96(m2: number, m1: number, m0: number, n: number): void {
-  if (n === 0) { s2 = m2; s1 = m1; s0 = m0; return; }
+  if (n === 0) { W[2] = m2; W[3] = m1; W[4] = m0; return; }
   let st: number;
   if (n < 32) {
-    st = (m0 << (32 - n)); s0 = (m0 >>> n) | (m1 << (32 - n)); s1 = (m1 >>> n) | (m2 << (32 - n)); s2 = m2 >>> n;
+    st = (m0 << (32 - n)); W[4] = (m0 >>> n) | (m1 << (32 - n)); W[3] = (m1 >>> n) | (m2 << (32 - n)); W[2] = m2 >>> n;
   } else if (n < 64) {
     const k = n - 32;
-    if (k === 0) { st = m0; s0 = m1; s1 = m2; }
-    else { st = m0 | (m1 << (32 - k)); s0 = (m1 >>> k) | (m2 << (32 - k)); s1 = m2 >>> k; }
-    s2 = 0;
+    if (k === 0) { st = m0; W[4] = m1; W[3] = m2; }
+    else { st = m0 | (m1 << (32 - k)); W[4] = (m1 >>> k) | (m2 << (32 - k)); W[3] = m2 >>> k; }
+    W[2] = 0;
   } else if (n < 96) {
     const k = n - 64;
-    if (k === 0) { st = m0 | m1; s0 = m2; } else { st = m0 | m1 | (m2 << (32 - k)); s0 = m2 >>> k; }
-    s1 = 0; s2 = 0;
-  } else { st = m0 | m1 | m2; s0 = 0; s1 = 0; s2 = 0; }
-  s0 = (s0 | (st !== 0 ? 1 : 0)) >>> 0; s1 >>>= 0; s2 >>>= 0;
+    if (k === 0) { st = m0 | m1; W[4] = m2; } else { st = m0 | m1 | (m2 << (32 - k)); W[4] = m2 >>> k; }
+    W[3] = 0; W[2] = 0;
+  } else { st = m0 | m1 | m2; W[4] = 0; W[3] = 0; W[2] = 0; }
+  W[4] = (W[4] | (st !== 0 ? 1 : 0)) >>> 0; W[3] >>>= 0; W[2] >>>= 0;
 }
 
 // ---- Rounding (SDM 4.8.4, 8.1.5.2 precision control) ----
 
 /** Output of roundPack: exponent (biased, value = m * 2^(e-16383-63)) and significand. */
-export let oE = 0, oH = 0, oL = 0;
 
 /**
  * Round sign, exponent e and the 96-bit significand m2:m1:m0 (bit 95 set, sticky in bit 0)
  * to pc bits (64, 53 or 24) with exponent range [emin, emax] under control word cw.
- * Sets oE/oH/oL; returns flags. wrap: a register destination, where unmasked OE/UE
+ * Sets W[8]/W[9]/W[10]; returns flags. wrap: a register destination, where unmasked OE/UE
  * deliver the bias-adjusted result; otherwise the caller discards the result.
  */
 export function roundPack(sg: number, e: number, m2: number, m1: number, m0: number, pc: number, emin: number, emax: number, cw: number, wrap: boolean): number {
@@ -127,7 +131,7 @@ export function roundPack(sg: number, e: number, m2: number, m1: number, m0: num
       // min normal without UE): tiny unless rounding to pc bits with unbounded exponent
       // carries up to the smallest normal.
       tiny = !(e === emin - 1 && carriesOut(sg, m2, m1, m0, pc, cw));
-      shr96(m2, m1, m0, emin - e); m2 = s2; m1 = s1; m0 = s0; e = emin;
+      shr96(m2, m1, m0, emin - e); m2 = W[2]; m1 = W[3]; m0 = W[4]; e = emin;
     }
   }
   let rb: number, st: boolean, lsb: number;
@@ -161,7 +165,7 @@ export function roundPack(sg: number, e: number, m2: number, m1: number, m0: num
       }
     }
   }
-  oE = e; oH = m2; oL = m1;
+  W[8] = e; W[9] = m2; W[10] = m1;
   return fl;
 }
 
@@ -179,8 +183,28 @@ function carriesOut(sg: number, m2: number, m1: number, m0: number, pc: number, 
 /** Round into X as an 80-bit register value (precision from cw). */
 function packReg(sg: number, e: number, m2: number, m1: number, m0: number, cw: number, pc: number): number {
   const fl = roundPack(sg, e, m2, m1, m0, pc, 1, 0x7ffe, cw, true);
-  X[0] = oL | 0; X[1] = oH | 0;
-  X[2] = (sg << 15) | (oE > 0x7ffe ? 0x7fff : oH >= 0x80000000 ? oE : 0);
+  X[0] = W[10] | 0; X[1] = W[9] | 0;
+  X[2] = (sg << 15) | (W[8] > 0x7ffe ? 0x7fff : W[9] >= 0x80000000 ? W[8] : 0);
+  return fl;
+}
+/**
+ * packReg for 64-bit precision with the result in the normal range, inlined by V8: the
+ * hot path of + - * / under Linux's default control word. Anything else goes to packReg.
+ */
+function pack64(sg: number, e: number, m2: number, m1: number, m0: number, cw: number): number {
+  if (e < 1 || e > 0x7ffe) return packReg(sg, e, m2, m1, m0, cw, 64);
+  let fl = 0;
+  if (m0 !== 0) {
+    fl = PE;
+    const rc = cw & 0xc00;
+    if (rc === 0 ? m0 > 0x80000000 || (m0 === 0x80000000 && (m1 & 1) !== 0) : rc === 0x400 ? sg !== 0 : rc === 0x800 && sg === 0) {
+      if (m1 !== 0xffffffff) m1 += 1;
+      else if (m2 !== 0xffffffff) { m1 = 0; m2 += 1; }
+      else return packReg(sg, e, m2, m1, m0, cw, 64); // carries into the exponent
+      fl |= C1F;
+    }
+  }
+  X[0] = m1 | 0; X[1] = m2 | 0; X[2] = (sg << 15) | e;
   return fl;
 }
 const pcOf = (cw: number) => { const p = (cw >> 8) & 3; return p === 3 ? 64 : p === 2 ? 53 : 24; };
@@ -197,8 +221,54 @@ const denFlag = (ka: number, kb: number) => (ka === DENORMAL || kb === DENORMAL 
 
 // ---- + - ----
 
+/** The normal-operand, 64-bit-precision add (see add); -1 when it does not apply. */
+function addFast(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, sub: boolean, cw: number): number {
+  const ea0 = aSe & 0x7fff, eb0 = bSe & 0x7fff;
+  if ((aHi & bHi) < 0 && (ea0 - 1) >>> 0 < 0x7ffe && (eb0 - 1) >>> 0 < 0x7ffe && (cw & 0x300) === 0x300) {
+    // Both normal (integer bit set, exponent 1..0x7ffe), 64-bit precision: aligned add
+    // or subtract with at most 63 bits of shift, inline; the rest below.
+    let sa = (aSe >> 15) & 1, sb = ((bSe >> 15) & 1) ^ (sub ? 1 : 0);
+    let ea = ea0, eb = eb0, ah = aHi >>> 0, al = aLo >>> 0, bh = bHi >>> 0, bl = bLo >>> 0;
+    if (eb > ea || (eb === ea && (bh > ah || (bh === ah && bl > al)))) {
+      let t = ea; ea = eb; eb = t; t = ah; ah = bh; bh = t; t = al; al = bl; bl = t; t = sa; sa = sb; sb = t;
+    }
+    const d = ea - eb;
+    if (d < 64) {
+      let b2: number, b1: number, b0: number;
+      if (d === 0) { b2 = bh; b1 = bl; b0 = 0; }
+      else if (d < 32) { b0 = (bl << (32 - d)) >>> 0; b1 = ((bl >>> d) | (bh << (32 - d))) >>> 0; b2 = bh >>> d; }
+      else if (d === 32) { b0 = bl; b1 = bh; b2 = 0; }
+      else {
+        const k = d - 32;
+        b0 = ((bl >>> k) | (bh << (32 - k)) | ((bl << (32 - k)) !== 0 ? 1 : 0)) >>> 0; b1 = bh >>> k; b2 = 0;
+      }
+      if (sa === sb) {
+        let r0 = b0, t = al + b1, r1 = t >>> 0, e = ea;
+        t = ah + b2 + (t >= T32 ? 1 : 0);
+        if (t >= T32) {
+          r0 = ((r0 >>> 1) | ((r1 & 1) << 31) | (r0 & 1)) >>> 0;
+          r1 = ((r1 >>> 1) | ((t & 1) << 31)) >>> 0;
+          t = Math.floor(t / 2); e++;
+        }
+        return pack64(sa, e, t, r1, r0, cw);
+      }
+      if (d > 1) {
+        // Cancellation of at most one bit: normalize by one at most.
+        let t = 0 - b0; let bor = t < 0 ? 1 : 0; let r0 = t >>> 0;
+        t = al - b1 - bor; bor = t < 0 ? 1 : 0; let r1 = t >>> 0;
+        let r2 = (ah - b2 - bor) >>> 0, e = ea;
+        if (r2 < 0x80000000) { r2 = ((r2 << 1) | (r1 >>> 31)) >>> 0; r1 = ((r1 << 1) | (r0 >>> 31)) >>> 0; r0 = (r0 << 1) >>> 0; e--; }
+        return pack64(sa, e, r2, r1, r0, cw);
+      }
+    }
+  }
+  return -1;
+}
+
 /** a + b, or a - b when sub; precision control applies. */
 export function add(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, sub: boolean, cw: number): number {
+  const r = addFast(aLo, aHi, aSe, bLo, bHi, bSe, sub, cw);
+  if (r >= 0) return r;
   const ka = classify(aLo, aHi, aSe), kb = classify(bLo, bHi, bSe);
   if (ka >= QNAN || kb >= QNAN) return nanResult(aLo, aHi, aSe, ka, bLo, bHi, bSe, kb);
   let sa = (aSe >> 15) & 1, sb = ((bSe >> 15) & 1) ^ (sub ? 1 : 0);
@@ -219,12 +289,12 @@ export function add(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
   if (ka === ZERO || kb === ZERO) {
     // x + 0 is x, rounded to the precision (and denormalized) like any result.
     if (ka === ZERO) { unpack(bLo, bHi, bSe); sa = sb; } else unpack(aLo, aHi, aSe);
-    return fl | packReg(sa, uE, uH, uL, 0, cw, pc);
+    return fl | packReg(sa, W[5], W[6], W[7], 0, cw, pc);
   }
   unpack(aLo, aHi, aSe);
-  let ea = uE, ah = uH, al = uL;
+  let ea = W[5], ah = W[6], al = W[7];
   unpack(bLo, bHi, bSe);
-  let eb = uE, bh = uH, bl = uL;
+  let eb = W[5], bh = W[6], bl = W[7];
   // Order by magnitude: a is the larger.
   if (eb > ea || (eb === ea && (bh > ah || (bh === ah && bl > al)))) {
     let t = ea; ea = eb; eb = t; t = ah; ah = bh; bh = t; t = al; al = bl; bl = t; t = sa; sa = sb; sb = t;
@@ -232,9 +302,9 @@ export function add(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
   shr96(bh, bl, 0, ea - eb);
   let r2: number, r1: number, r0: number, e = ea;
   if (sa === sb) {
-    r0 = s0;
-    let t = al + s1; r1 = t >>> 0;
-    t = ah + s2 + (t >= T32 ? 1 : 0);
+    r0 = W[4];
+    let t = al + W[3]; r1 = t >>> 0;
+    t = ah + W[2] + (t >= T32 ? 1 : 0);
     if (t >= T32) {
       // Carry out: shift right one, keeping the sticky bit.
       r0 = ((r0 >>> 1) | ((r1 & 1) << 31) | (r0 & 1)) >>> 0;
@@ -242,9 +312,9 @@ export function add(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
       r2 = Math.floor(t / 2); e++;
     } else r2 = t;
   } else {
-    let t = 0 - s0; let bor = t < 0 ? 1 : 0; r0 = t >>> 0;
-    t = al - s1 - bor; bor = t < 0 ? 1 : 0; r1 = t >>> 0;
-    r2 = (ah - s2 - bor) >>> 0;
+    let t = 0 - W[4]; let bor = t < 0 ? 1 : 0; r0 = t >>> 0;
+    t = al - W[3] - bor; bor = t < 0 ? 1 : 0; r1 = t >>> 0;
+    r2 = (ah - W[2] - bor) >>> 0;
     if ((r2 | r1 | r0) === 0) {
       setX(0, 0, ((cw >> 10) & 3) === 1 ? 0x8000 : 0);
       return fl;
@@ -259,7 +329,34 @@ export function add(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
 
 // ---- * ----
 
+/** The normal-operand, 64-bit-precision multiply (see mul); -1 when it does not apply. */
+function mulFast(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, cw: number): number {
+  const ea0 = aSe & 0x7fff, eb0 = bSe & 0x7fff;
+  if ((aHi & bHi) < 0 && (ea0 - 1) >>> 0 < 0x7ffe && (eb0 - 1) >>> 0 < 0x7ffe && (cw & 0x300) === 0x300) {
+    // Both normal, 64-bit precision: the 128-bit product from four 32x32 products inline.
+    const ah = aHi >>> 0, al = aLo >>> 0, bh = bHi >>> 0, bl = bLo >>> 0;
+    let lo = Math.imul(al, bl) >>> 0;
+    const w0 = lo;
+    let t1 = Math.round((al * bl - lo) * 2.3283064365386963e-10);
+    lo = Math.imul(al, bh) >>> 0; t1 += lo; let t2 = Math.round((al * bh - lo) * 2.3283064365386963e-10);
+    lo = Math.imul(ah, bl) >>> 0; t1 += lo; t2 += Math.round((ah * bl - lo) * 2.3283064365386963e-10);
+    lo = Math.imul(ah, bh) >>> 0; t2 += lo; let w3 = Math.round((ah * bh - lo) * 2.3283064365386963e-10);
+    let c = Math.floor(t1 * 2.3283064365386963e-10); let w1 = t1 - c * T32;
+    t2 += c; c = Math.floor(t2 * 2.3283064365386963e-10); let w2 = t2 - c * T32; w3 += c;
+    let e = ea0 + eb0 - BIAS + 1;
+    if (w3 < 0x80000000) {
+      w3 = ((w3 << 1) | (w2 >>> 31)) >>> 0; w2 = ((w2 << 1) | (w1 >>> 31)) >>> 0;
+      w1 = ((w1 << 1) | (w0 >>> 31)) >>> 0; e--;
+      return pack64(((aSe ^ bSe) >> 15) & 1, e, w3, w2, (w1 | ((w0 << 1) !== 0 ? 1 : 0)) >>> 0, cw);
+    }
+    return pack64(((aSe ^ bSe) >> 15) & 1, e, w3, w2, (w1 | (w0 !== 0 ? 1 : 0)) >>> 0, cw);
+  }
+  return -1;
+}
+
 export function mul(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, cw: number): number {
+  const r = mulFast(aLo, aHi, aSe, bLo, bHi, bSe, cw);
+  if (r >= 0) return r;
   const ka = classify(aLo, aHi, aSe), kb = classify(bLo, bHi, bSe);
   if (ka >= QNAN || kb >= QNAN) return nanResult(aLo, aHi, aSe, ka, bLo, bHi, bSe, kb);
   const sg = ((aSe ^ bSe) >> 15) & 1;
@@ -272,14 +369,14 @@ export function mul(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
   if (fl && !(cw & DE)) return fl;
   if (ka === ZERO || kb === ZERO) { setX(0, 0, sg << 15); return fl; }
   unpack(aLo, aHi, aSe);
-  const ea = uE, ah = uH, al = uL;
+  const ea = W[5], ah = W[6], al = W[7];
   unpack(bLo, bHi, bSe);
-  let e = ea + uE - BIAS + 1;
-  const bh = uH, bl = uL;
-  mul32(al, bl); const w0 = mL; let t1 = mH;
-  mul32(al, bh); t1 += mL; let t2 = mH;
-  mul32(ah, bl); t1 += mL; t2 += mH;
-  mul32(ah, bh); t2 += mL; let w3 = mH;
+  let e = ea + W[5] - BIAS + 1;
+  const bh = W[6], bl = W[7];
+  mul32(al, bl); const w0 = W[1]; let t1 = W[0];
+  mul32(al, bh); t1 += W[1]; let t2 = W[0];
+  mul32(ah, bl); t1 += W[1]; t2 += W[0];
+  mul32(ah, bh); t2 += W[1]; let w3 = W[0];
   let c = Math.floor(t1 / T32); const w1 = t1 - c * T32;
   t2 += c; c = Math.floor(t2 / T32); let w2 = t2 - c * T32; w3 += c;
   let w1n = w1, w0n = w0;
@@ -292,18 +389,20 @@ export function mul(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
 
 // ---- / ----
 
-/** 64-bit significand quotient (A << 65) / B: sets q2:q1:q0 (normalized, sticky in bit 0); returns 1 if A >= B. */
-let q2 = 0, q1 = 0, q0 = 0;
+/** 64-bit significand quotient (A << 65) / B: sets W[11]:W[12]:W[13] (normalized, sticky in bit 0); returns 1 if A >= B. */
 function divSig(ah: number, al: number, bh: number, bl: number): number {
   const ad = ah * T32 + al, bd = bh * T32 + bl;
   // Q0 ~ A * 2^52 / B within a few units; R = A * 2^52 - Q0 * B exactly (mod 2^96, |R| < 2^67).
+  // Products as in mul32, inline; no % (a float modulo is a slow call in V8).
   const Q0 = Math.floor((ad / bd) * 4503599627370496);
-  const qh = Math.floor(Q0 / T32), ql = Q0 - qh * T32;
-  mul32(ql, bl); const p0 = mL; let t = mH;
-  mul32(ql, bh); t += mL; let u = mH;
-  mul32(qh, bl); t += mL; u += mH;
-  const c = Math.floor(t / T32); const p1 = t - c * T32;
-  const p2 = (u + c + (Math.imul(qh, bh) >>> 0)) % T32;
+  const qh = Math.floor(Q0 * 2.3283064365386963e-10), ql = Q0 - qh * T32;
+  let lo = Math.imul(ql, bl) >>> 0;
+  const p0 = lo;
+  let t = Math.round((ql * bl - lo) * 2.3283064365386963e-10);
+  lo = Math.imul(ql, bh) >>> 0; t += lo; let u = Math.round((ql * bh - lo) * 2.3283064365386963e-10);
+  lo = Math.imul(qh, bl) >>> 0; t += lo; u += Math.round((qh * bl - lo) * 2.3283064365386963e-10);
+  const c = Math.floor(t * 2.3283064365386963e-10); const p1 = t - c * T32;
+  const p2 = (u + c + (Math.imul(qh, bh) >>> 0)) >>> 0;
   const a1 = (al << 20) >>> 0, a2 = ((ah << 20) | (al >>> 12)) >>> 0;
   let r0 = (0 - p0), bor = r0 < 0 ? 1 : 0; r0 = r0 >>> 0;
   let r1 = a1 - p1 - bor; bor = r1 < 0 ? 1 : 0; r1 = r1 >>> 0;
@@ -319,16 +418,18 @@ function divSig(ah: number, al: number, bh: number, bl: number): number {
   const tq = (rd * 8192) / bd;
   const tf = Math.floor(tq), fr = tq - tf;
   if (fr < 1e-8 || fr > 1 - 1e-8) return divExact(ah, al, bh, bl);
-  // Q = Q0 * 2^13 + tf as U * 2^32 + w0.
-  let U = Math.floor(Q0 / 524288);
+  // Q = Q0 * 2^13 + tf as U * 2^32 + low.
+  let U = Math.floor(Q0 * 1.9073486328125e-6); // Q0 / 2^19
   let low = (Q0 - U * 524288) * 8192 + tf;
-  const carry = Math.floor(low / T32);
+  const carry = Math.floor(low * 2.3283064365386963e-10);
   low -= carry * T32; U += carry;
   if (U >= 8589934592) {
-    q2 = Math.floor(U / 4); q1 = (U % 4) * 1073741824 + (low >>> 2); q0 = (((low & 3) << 30) | 1) >>> 0;
+    const h = Math.floor(U * 0.25);
+    W[11] = h; W[12] = (U - h * 4) * 1073741824 + (low >>> 2); W[13] = (((low & 3) << 30) | 1) >>> 0;
     return 1;
   }
-  q2 = Math.floor(U / 2); q1 = (U % 2) * 2147483648 + (low >>> 1); q0 = (((low & 1) << 31) | 1) >>> 0;
+  const h = Math.floor(U * 0.5);
+  W[11] = h; W[12] = (U - h * 2) * 2147483648 + (low >>> 1); W[13] = (((low & 1) << 31) | 1) >>> 0;
   return 0;
 }
 /** The same quotient by BigInt division, when the fast estimate is too close to call. */
@@ -340,11 +441,16 @@ function divExact(ah: number, al: number, bh: number, bl: number): number {
   const big = q >= 1n << 65n ? 1 : 0;
   // Place the top bit at bit 95.
   q = (q << (big ? 30n : 31n)) | st;
-  q2 = Number(q >> 64n); q1 = Number((q >> 32n) & 0xffffffffn); q0 = Number(q & 0xffffffffn);
+  W[11] = Number(q >> 64n); W[12] = Number((q >> 32n) & 0xffffffffn); W[13] = Number(q & 0xffffffffn);
   return big;
 }
 
 export function div(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, cw: number): number {
+  const ea0 = aSe & 0x7fff, eb0 = bSe & 0x7fff;
+  if ((aHi & bHi) < 0 && (ea0 - 1) >>> 0 < 0x7ffe && (eb0 - 1) >>> 0 < 0x7ffe && (cw & 0x300) === 0x300) {
+    const big = divSig(aHi >>> 0, aLo >>> 0, bHi >>> 0, bLo >>> 0);
+    return pack64(((aSe ^ bSe) >> 15) & 1, ea0 - eb0 + BIAS - 1 + big, W[11], W[12], W[13], cw);
+  }
   const ka = classify(aLo, aHi, aSe), kb = classify(bLo, bHi, bSe);
   if (ka >= QNAN || kb >= QNAN) return nanResult(aLo, aHi, aSe, ka, bLo, bHi, bSe, kb);
   const sg = ((aSe ^ bSe) >> 15) & 1;
@@ -362,10 +468,10 @@ export function div(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
   if (fl && !(cw & DE)) return fl;
   if (ka === ZERO) { setX(0, 0, sg << 15); return fl; }
   unpack(aLo, aHi, aSe);
-  const ea = uE, ah = uH, al = uL;
+  const ea = W[5], ah = W[6], al = W[7];
   unpack(bLo, bHi, bSe);
-  const big = divSig(ah, al, uH, uL);
-  return fl | packReg(sg, ea - uE + BIAS - 1 + big, q2, q1, q0, cw, pcOf(cw));
+  const big = divSig(ah, al, W[6], W[7]);
+  return fl | packReg(sg, ea - W[5] + BIAS - 1 + big, W[11], W[12], W[13], cw, pcOf(cw));
 }
 
 // ---- sqrt (BigInt: rare in hot loops) ----
@@ -392,8 +498,8 @@ export function sqrt(aLo: number, aHi: number, aSe: number, cw: number): number 
   if (fl && !(cw & DE)) return fl;
   unpack(aLo, aHi, aSe);
   // value = M * 2^(e - BIAS - 63); make the exponent even, take 66+ result bits.
-  const M = (BigInt(uH) << 32n) | BigInt(uL);
-  let k = uE - BIAS - 63;
+  const M = (BigInt(W[6]) << 32n) | BigInt(W[7]);
+  let k = W[5] - BIAS - 63;
   let N = M << 129n; k -= 129; // N has 193 bits: root has 97 bits
   if (k & 1) { N <<= 1n; k -= 1; }
   const r = isqrt(N);
@@ -422,9 +528,9 @@ export function compare(aLo: number, aHi: number, aSe: number, bLo: number, bHi:
   if (zb) return sa ? -1 : 1;
   if (sa !== sb) return sa ? -1 : 1;
   let ea: number, ah: number, al: number;
-  if (ka === INF) { ea = 1e6; ah = 0; al = 0; } else { unpack(aLo, aHi, aSe); ea = uE; ah = uH; al = uL; }
+  if (ka === INF) { ea = 1e6; ah = 0; al = 0; } else { unpack(aLo, aHi, aSe); ea = W[5]; ah = W[6]; al = W[7]; }
   let eb: number, bh: number, bl: number;
-  if (kb === INF) { eb = 1e6; bh = 0; bl = 0; } else { unpack(bLo, bHi, bSe); eb = uE; bh = uH; bl = uL; }
+  if (kb === INF) { eb = 1e6; bh = 0; bl = 0; } else { unpack(bLo, bHi, bSe); eb = W[5]; bh = W[6]; bl = W[7]; }
   const m = ea !== eb ? (ea > eb ? 1 : -1) : ah !== bh ? (ah > bh ? 1 : -1) : al !== bl ? (al > bl ? 1 : -1) : 0;
   return sa ? -m : m;
 }
@@ -432,30 +538,30 @@ export function compare(aLo: number, aHi: number, aSe: number, bLo: number, bHi:
 // ---- Integers ----
 
 /**
- * Round a finite value to an integer by rc: sets iH/iL (magnitude, up to 2^64 - 1;
+ * Round a finite value to an integer by rc: sets W[14]/W[15] (magnitude, up to 2^64 - 1;
  * iOver when it does not fit 64 bits), returns PE|C1 flags.
  */
-export let iH = 0, iL = 0, iOver = false;
+export let iOver = false;
 export function toIntMag(lo: number, hi: number, se: number, rc: number): number {
   const k = classify(lo, hi, se);
-  iOver = false; iH = 0; iL = 0;
+  iOver = false; W[14] = 0; W[15] = 0;
   if (k === ZERO) return 0;
   unpack(lo, hi, se);
   const sg = (se >> 15) & 1;
-  const sh = BIAS + 63 - uE; // right shift that leaves the integer part
+  const sh = BIAS + 63 - W[5]; // right shift that leaves the integer part
   if (sh < 0) { iOver = true; return 0; }
-  if (sh === 0) { iH = uH; iL = uL; return 0; }
+  if (sh === 0) { W[14] = W[6]; W[15] = W[7]; return 0; }
   let rb: number, st: boolean;
-  if (sh >= 66) { iH = 0; iL = 0; rb = 0; st = true; }
+  if (sh >= 66) { W[14] = 0; W[15] = 0; rb = 0; st = true; }
   else {
-    shr96(uH, uL, 0, sh);
-    iH = s2; iL = s1; rb = s0 >>> 31; st = (s0 & 0x7fffffff) !== 0;
+    shr96(W[6], W[7], 0, sh);
+    W[14] = W[2]; W[15] = W[3]; rb = W[4] >>> 31; st = (W[4] & 0x7fffffff) !== 0;
   }
   if (!rb && !st) return 0;
-  const inc = rc === 0 ? rb !== 0 && (st || (iL & 1) !== 0) : rc === 1 ? sg !== 0 : rc === 2 ? sg === 0 : false;
+  const inc = rc === 0 ? rb !== 0 && (st || (W[15] & 1) !== 0) : rc === 1 ? sg !== 0 : rc === 2 ? sg === 0 : false;
   if (inc) {
-    iL += 1;
-    if (iL >= T32) { iL = 0; iH += 1; if (iH >= T32) { iH = 0; iOver = true; } }
+    W[15] += 1;
+    if (W[15] >= T32) { W[15] = 0; W[14] += 1; if (W[14] >= T32) { W[14] = 0; iOver = true; } }
     return PE | C1F;
   }
   return PE;
@@ -483,7 +589,7 @@ export function roundInt(lo: number, hi: number, se: number, cw: number): number
   const fl0 = k === DENORMAL ? DE : 0;
   if (fl0 && !(cw & DE)) return fl0;
   const fl = toIntMag(lo, hi, se, (cw >> 10) & 3);
-  fromIntMag((se >> 15) & 1, iH, iL);
+  fromIntMag((se >> 15) & 1, W[14], W[15]);
   return fl0 | fl;
 }
 
@@ -555,19 +661,19 @@ export function toFloat(lo: number, hi: number, se: number, bits: number, cw: nu
   unpack(lo, hi, se);
   const pc = dbl ? 53 : 24;
   const emin = dbl ? BIAS - 1022 : BIAS - 126, emax = dbl ? BIAS + 1023 : BIAS + 127;
-  const fl = roundPack(sg, uE, uH, uL, 0, pc, emin, emax, cw, false);
-  const e = oE;
+  const fl = roundPack(sg, W[5], W[6], W[7], 0, pc, emin, emax, cw, false);
+  const e = W[8];
   if (dbl) {
     if (e > emax) { FOUT[1] = (sg << 31) | 0x7ff00000; FOUT[0] = 0; }
     else {
-      const be = oH >= 0x80000000 ? e - BIAS + 1023 : 0;
-      FOUT[1] = (sg << 31) | (be << 20) | ((oH >>> 11) & 0xfffff);
-      FOUT[0] = (oH << 21) | (oL >>> 11);
+      const be = W[9] >= 0x80000000 ? e - BIAS + 1023 : 0;
+      FOUT[1] = (sg << 31) | (be << 20) | ((W[9] >>> 11) & 0xfffff);
+      FOUT[0] = (W[9] << 21) | (W[10] >>> 11);
     }
   } else if (e > emax) FOUT[0] = (sg << 31) | 0x7f800000;
   else {
-    const be = oH >= 0x80000000 ? e - BIAS + 127 : 0;
-    FOUT[0] = (sg << 31) | (be << 23) | ((oH >>> 8) & 0x7fffff);
+    const be = W[9] >= 0x80000000 ? e - BIAS + 127 : 0;
+    FOUT[0] = (sg << 31) | (be << 23) | ((W[9] >>> 8) & 0x7fffff);
   }
   return fl;
 }
@@ -575,11 +681,11 @@ export function toFloat(lo: number, hi: number, se: number, bits: number, cw: nu
 /** Round X80 to 64 bits under cw's rc with 80-bit range (fscale, transcendental results): input exact big value. */
 export function scale(lo: number, hi: number, se: number, n: number, cw: number): number {
   unpack(lo, hi, se);
-  return packReg((se >> 15) & 1, uE + n, uH, uL, 0, cw, 64);
+  return packReg((se >> 15) & 1, W[5] + n, W[6], W[7], 0, cw, 64);
 }
 
 /** Exponent (unbiased, normalized) and normalized significand of a finite nonzero value. */
 export function unpacked(lo: number, hi: number, se: number): [number, number, number] {
   unpack(lo, hi, se);
-  return [uE, uH, uL];
+  return [W[5], W[6], W[7]];
 }

@@ -147,7 +147,7 @@ function toInt(f: Fpu, bits: number): boolean {
   if (!bad) {
     fl = F.toIntMag(lo, hi, se, f.rc);
     const neg = (se & 0x8000) !== 0;
-    let mh = F.iH, ml = F.iL;
+    let mh = F.W[F.IH], ml = F.W[F.IL];
     // Range: magnitude below 2^(bits-1), or exactly 2^(bits-1) when negative.
     const lim = bits === 64 ? [0x80000000, 0] : [0, 2 ** (bits - 1)];
     const over = F.iOver || mh > lim[0] || (mh === lim[0] && ml > lim[1]) ||
@@ -189,7 +189,7 @@ function stBCD(c: Cpu, f: Fpu, a: number): void {
   let q: bigint | null = null, fl = 0;
   if (k < F.INF) {
     fl = F.toIntMag(lo, hi, se, f.rc);
-    if (!F.iOver) q = (BigInt(F.iH) << 32n) | BigInt(F.iL);
+    if (!F.iOver) q = (BigInt(F.W[F.IH]) << 32n) | BigInt(F.W[F.IL]);
   }
   if (q === null || q >= 10n ** 18n) {
     f.raise(IE);

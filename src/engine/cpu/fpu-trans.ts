@@ -340,7 +340,7 @@ export function fscale(f: Fpu): void {
   let n = 0;
   if (ky !== F.ZERO) {
     F.toIntMag(f.lo(q), f.hi(q), f.se(q), 3);
-    n = F.iOver || F.iH > 0 || F.iL > 100000 ? 100000 : F.iL;
+    n = F.iOver || F.W[F.IH] > 0 || F.W[F.IL] > 100000 ? 100000 : F.W[F.IL];
     if (ys) n = -n;
   }
   f.result(0, F.scale(f.lo(p), f.hi(p), f.se(p), n, f.cw));
