@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runGuest } from '../support/guest.js';
+import { JIT_MODES, runGuest } from '../support/guest.js';
 import { buildC } from '../support/build.js';
 import { AddressSpace, MAP_PRIVATE } from '../../src/engine/mem/address-space.js';
 import { Cpu } from '../../src/engine/cpu/cpu.js';
 import { run } from '../../src/engine/cpu/interp.js';
 import { EIP, ESP } from '../../src/engine/cpu/state.js';
-import { FPU_CW, fsaveTo, frstorFrom } from '../../src/engine/cpu/fpu.js';
+import { FPU_CW, FPU_TAG, FPU_TOP, emms, fsaveTo, frstorFrom, mmxGet, mmxSet } from '../../src/engine/cpu/fpu.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SRC = join(here, 'fpu');
@@ -23,14 +23,25 @@ const FLAGS = ['-m32', '-static', '-O0', '-mfpmath=387', '-march=i686', '-fno-pi
 /** Build test/cpu/fpu/<name>.c (keyed by source, headers and flags). */
 const build = (name: string): string => buildC(join(SRC, `${name}.c`), ['-lm'], FLAGS, 'fpu-');
 
+/**
+ * Native output and the engine's, the engine run in every JIT mode (JIT_MODES: interpreter
+ * only and forced JIT; the JIT does not translate x87 and exits to the interpreter, so both
+ * must print the same). Returns the native lines and the first mode's; the modes must agree.
+ */
 async function both(name: string): Promise<{ native: string[]; guest: string[] }> {
   const bin = build(name);
   const r = spawnSync(bin, [], { maxBuffer: 64 << 20, env: {} });
   const native = { status: r.status ?? 128, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   assert.equal(native.status, 0, `native ${name} failed: ${native.stderr}`);
-  const guest = await runGuest(['/prog'], { files: { '/prog': bin } });
-  assert.equal(guest.status, 0, `engine ${name} failed (status ${guest.status}): ${guest.stderr}\n${guest.warnings.join('\n')}`);
-  return { native: native.stdout.trimEnd().split('\n'), guest: guest.stdout.trimEnd().split('\n') };
+  let first: string[] | null = null;
+  for (const jit of JIT_MODES) {
+    const guest = await runGuest(['/prog'], { files: { '/prog': bin }, jit });
+    assert.equal(guest.status, 0, `engine ${name} (jit ${jit}) failed (status ${guest.status}): ${guest.stderr}\n${guest.warnings.join('\n')}`);
+    const lines = guest.stdout.trimEnd().split('\n');
+    if (first === null) first = lines;
+    else assert.ok(lines.length === first.length && lines.every((l, i) => l === first![i]), `jit ${jit} output differs from jit ${JIT_MODES[0]}`);
+  }
+  return { native: native.stdout.trimEnd().split('\n'), guest: first ?? [] };
 }
 
 type LineCheck = (want: string[], got: string[]) => string | null;
@@ -145,3 +156,27 @@ test('x87 transcendentals match native at the recorded rates and libm exp/pow/lo
 const FLOOR: Record<string, number> = {
   sin: 0.99, cos: 0.985, tan: 0.965, sincos: 0.98, f2xm1: 0.955, fyl2x: 0.98, fyl2xp1: 0.97, fpatan: 0.975,
 };
+
+test('MMX aliasing: mmxSet writes the significand with exponent 0xFFFF, TOP 0 and all tags valid; mmxGet reads it back; emms empties the tags', () => {
+  // fld1; fld1 (TOP = 6), then MM3 := 0x89abcdef_01234567 from the SIMD side.
+  const c = bare([0xd9, 0xe8, 0xd9, 0xe8]);
+  exec(c);
+  assert.equal(c.s[FPU_TOP], 6);
+  mmxSet(c, 3, 0x01234567, 0x89abcdef | 0);
+  assert.equal(c.s[FPU_TOP], 0);
+  assert.equal(c.s[FPU_TAG] & 0xffff, 0);
+  const out = new Int32Array(2);
+  mmxGet(c, 3, out);
+  assert.deepEqual([out[0] >>> 0, out[1] >>> 0], [0x01234567, 0x89abcdef]);
+  // fnsave shows physical register 3 as ST(3) (TOP 0): significand and 0xFFFF.
+  const img = new Uint8Array(108);
+  fsaveTo(c, img, 0);
+  assert.deepEqual([...img.subarray(28 + 30, 38 + 30)], [0x67, 0x45, 0x23, 0x01, 0xef, 0xcd, 0xab, 0x89, 0xff, 0xff]);
+  // The register fld1 wrote (physical 7) keeps its value: MMX touches only register 3.
+  mmxGet(c, 7, out);
+  assert.deepEqual([out[0] >>> 0, out[1] >>> 0], [0, 0x80000000]);
+  emms(c);
+  assert.equal(c.s[FPU_TAG] & 0xffff, 0xffff);
+  fsaveTo(c, img, 0);
+  assert.equal(img[8] | (img[9] << 8), 0xffff); // tag word: all empty
+});
