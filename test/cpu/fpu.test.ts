@@ -157,6 +157,11 @@ const FLOOR: Record<string, number> = {
   sin: 0.99, cos: 0.985, tan: 0.965, sincos: 0.98, f2xm1: 0.955, fyl2x: 0.98, fyl2xp1: 0.97, fpatan: 0.975,
 };
 
+test('a signal handler sees exact 80-bit registers in the frame (_fpstate) and sigreturn restores the one it changed', async () => {
+  const { native, guest } = await both('sigframe');
+  assert.deepEqual(guest, native);
+});
+
 test('MMX aliasing: mmxSet writes the significand with exponent 0xFFFF, TOP 0 and all tags valid; mmxGet reads it back; emms empties the tags', () => {
   // fld1; fld1 (TOP = 6), then MM3 := 0x89abcdef_01234567 from the SIMD side.
   const c = bare([0xd9, 0xe8, 0xd9, 0xe8]);
