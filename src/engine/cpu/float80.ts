@@ -29,7 +29,12 @@ export const X = new Int32Array(3);
  * module-level variable (measured: add 100 ns -> see docs/ISA.md).
  */
 export const W = new Float64Array(16);
-export const IH = 14, IL = 15;
+const W_MH = 0, W_ML = 1;                 // 32x32 product (mul32)
+const W_S2 = 2, W_S1 = 3, W_S0 = 4;       // shifted significand (shr96)
+const W_UE = 5, W_UH = 6, W_UL = 7;       // unpacked operand (unpack)
+const W_OE = 8, W_OH = 9, W_OL = 10;      // rounded result (roundPack)
+const W_Q2 = 11, W_Q1 = 12, W_Q0 = 13;    // quotient (divSig)
+export const IH = 14, IL = 15;            // integer magnitude (toIntMag)
 const T32 = 4294967296;
 const BIAS = 16383;
 
@@ -74,7 +79,7 @@ export function nanResult(aLo: number, aHi: number, aSe: number, ka: number, bLo
 }
 
 // ---- Unpacked operands: exponent (unbounded, biased) and normalized significand ----
-/** Normalize a finite nonzero value into W[5]/W[6]/W[7] (denormals get exponents below 1). */
+/** Normalize a finite nonzero value into W[W_UE]/W[W_UH]/W[W_UL] (denormals get exponents below 1). */
 function unpack(lo: number, hi: number, se: number): void {
   let e = se & 0x7fff;
   let h = hi >>> 0, l = lo >>> 0;
@@ -83,43 +88,42 @@ function unpack(lo: number, hi: number, se: number): void {
     if (h === 0) { const n = Math.clz32(l); h = (l << n) >>> 0; l = 0; e -= 32 + n; }
     else { const n = Math.clz32(h); h = ((h << n) | (l >>> (32 - n))) >>> 0; l = (l << n) >>> 0; e -= n; }
   }
-  W[5] = e; W[6] = h; W[7] = l;
+  W[W_UE] = e; W[W_UH] = h; W[W_UL] = l;
 }
 
 /** 32x32 -> 64 exact: the low word from imul, the high from the float64 product (error < 2^12, rounded away). */
 function mul32(a: number, b: number): void {
   const lo = Math.imul(a, b) >>> 0;
-  W[1] = lo;
-  W[0] = Math.round((a * b - lo) / T32);
+  W[W_ML] = lo;
+  W[W_MH] = Math.round((a * b - lo) / T32);
 }
 
 // Shift right with the lost bits jammed into bit 0 (sticky).
 function shr96(m2: number, m1: number, m0: number, n: number): void {
-  if (n === 0) { W[2] = m2; W[3] = m1; W[4] = m0; return; }
+  if (n === 0) { W[W_S2] = m2; W[W_S1] = m1; W[W_S0] = m0; return; }
   let st: number;
   if (n < 32) {
-    st = (m0 << (32 - n)); W[4] = (m0 >>> n) | (m1 << (32 - n)); W[3] = (m1 >>> n) | (m2 << (32 - n)); W[2] = m2 >>> n;
+    st = (m0 << (32 - n)); W[W_S0] = (m0 >>> n) | (m1 << (32 - n)); W[W_S1] = (m1 >>> n) | (m2 << (32 - n)); W[W_S2] = m2 >>> n;
   } else if (n < 64) {
     const k = n - 32;
-    if (k === 0) { st = m0; W[4] = m1; W[3] = m2; }
-    else { st = m0 | (m1 << (32 - k)); W[4] = (m1 >>> k) | (m2 << (32 - k)); W[3] = m2 >>> k; }
-    W[2] = 0;
+    if (k === 0) { st = m0; W[W_S0] = m1; W[W_S1] = m2; }
+    else { st = m0 | (m1 << (32 - k)); W[W_S0] = (m1 >>> k) | (m2 << (32 - k)); W[W_S1] = m2 >>> k; }
+    W[W_S2] = 0;
   } else if (n < 96) {
     const k = n - 64;
-    if (k === 0) { st = m0 | m1; W[4] = m2; } else { st = m0 | m1 | (m2 << (32 - k)); W[4] = m2 >>> k; }
-    W[3] = 0; W[2] = 0;
-  } else { st = m0 | m1 | m2; W[4] = 0; W[3] = 0; W[2] = 0; }
-  W[4] = (W[4] | (st !== 0 ? 1 : 0)) >>> 0; W[3] >>>= 0; W[2] >>>= 0;
+    if (k === 0) { st = m0 | m1; W[W_S0] = m2; } else { st = m0 | m1 | (m2 << (32 - k)); W[W_S0] = m2 >>> k; }
+    W[W_S1] = 0; W[W_S2] = 0;
+  } else { st = m0 | m1 | m2; W[W_S0] = 0; W[W_S1] = 0; W[W_S2] = 0; }
+  W[W_S0] = (W[W_S0] | (st !== 0 ? 1 : 0)) >>> 0; W[W_S1] >>>= 0; W[W_S2] >>>= 0;
 }
 
 // ---- Rounding (SDM 4.8.4, 8.1.5.2 precision control) ----
 
-/** Output of roundPack: exponent (biased, value = m * 2^(e-16383-63)) and significand. */
 
 /**
  * Round sign, exponent e and the 96-bit significand m2:m1:m0 (bit 95 set, sticky in bit 0)
  * to pc bits (64, 53 or 24) with exponent range [emin, emax] under control word cw.
- * Sets W[8]/W[9]/W[10]; returns flags. wrap: a register destination, where unmasked OE/UE
+ * Sets W[W_OE]/W[W_OH]/W[W_OL]; returns flags. wrap: a register destination, where unmasked OE/UE
  * deliver the bias-adjusted result; otherwise the caller discards the result.
  */
 export function roundPack(sg: number, e: number, m2: number, m1: number, m0: number, pc: number, emin: number, emax: number, cw: number, wrap: boolean): number {
@@ -131,7 +135,7 @@ export function roundPack(sg: number, e: number, m2: number, m1: number, m0: num
       // min normal without UE): tiny unless rounding to pc bits with unbounded exponent
       // carries up to the smallest normal.
       tiny = !(e === emin - 1 && carriesOut(sg, m2, m1, m0, pc, cw));
-      shr96(m2, m1, m0, emin - e); m2 = W[2]; m1 = W[3]; m0 = W[4]; e = emin;
+      shr96(m2, m1, m0, emin - e); m2 = W[W_S2]; m1 = W[W_S1]; m0 = W[W_S0]; e = emin;
     }
   }
   let rb: number, st: boolean, lsb: number;
@@ -165,7 +169,7 @@ export function roundPack(sg: number, e: number, m2: number, m1: number, m0: num
       }
     }
   }
-  W[8] = e; W[9] = m2; W[10] = m1;
+  W[W_OE] = e; W[W_OH] = m2; W[W_OL] = m1;
   return fl;
 }
 
@@ -183,8 +187,8 @@ function carriesOut(sg: number, m2: number, m1: number, m0: number, pc: number, 
 /** Round into X as an 80-bit register value (precision from cw). */
 function packReg(sg: number, e: number, m2: number, m1: number, m0: number, cw: number, pc: number): number {
   const fl = roundPack(sg, e, m2, m1, m0, pc, 1, 0x7ffe, cw, true);
-  X[0] = W[10] | 0; X[1] = W[9] | 0;
-  X[2] = (sg << 15) | (W[8] > 0x7ffe ? 0x7fff : W[9] >= 0x80000000 ? W[8] : 0);
+  X[0] = W[W_OL] | 0; X[1] = W[W_OH] | 0;
+  X[2] = (sg << 15) | (W[W_OE] > 0x7ffe ? 0x7fff : W[W_OH] >= 0x80000000 ? W[W_OE] : 0);
   return fl;
 }
 /**
@@ -289,12 +293,12 @@ export function add(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
   if (ka === ZERO || kb === ZERO) {
     // x + 0 is x, rounded to the precision (and denormalized) like any result.
     if (ka === ZERO) { unpack(bLo, bHi, bSe); sa = sb; } else unpack(aLo, aHi, aSe);
-    return fl | packReg(sa, W[5], W[6], W[7], 0, cw, pc);
+    return fl | packReg(sa, W[W_UE], W[W_UH], W[W_UL], 0, cw, pc);
   }
   unpack(aLo, aHi, aSe);
-  let ea = W[5], ah = W[6], al = W[7];
+  let ea = W[W_UE], ah = W[W_UH], al = W[W_UL];
   unpack(bLo, bHi, bSe);
-  let eb = W[5], bh = W[6], bl = W[7];
+  let eb = W[W_UE], bh = W[W_UH], bl = W[W_UL];
   // Order by magnitude: a is the larger.
   if (eb > ea || (eb === ea && (bh > ah || (bh === ah && bl > al)))) {
     let t = ea; ea = eb; eb = t; t = ah; ah = bh; bh = t; t = al; al = bl; bl = t; t = sa; sa = sb; sb = t;
@@ -302,9 +306,9 @@ export function add(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
   shr96(bh, bl, 0, ea - eb);
   let r2: number, r1: number, r0: number, e = ea;
   if (sa === sb) {
-    r0 = W[4];
-    let t = al + W[3]; r1 = t >>> 0;
-    t = ah + W[2] + (t >= T32 ? 1 : 0);
+    r0 = W[W_S0];
+    let t = al + W[W_S1]; r1 = t >>> 0;
+    t = ah + W[W_S2] + (t >= T32 ? 1 : 0);
     if (t >= T32) {
       // Carry out: shift right one, keeping the sticky bit.
       r0 = ((r0 >>> 1) | ((r1 & 1) << 31) | (r0 & 1)) >>> 0;
@@ -312,9 +316,9 @@ export function add(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
       r2 = Math.floor(t / 2); e++;
     } else r2 = t;
   } else {
-    let t = 0 - W[4]; let bor = t < 0 ? 1 : 0; r0 = t >>> 0;
-    t = al - W[3] - bor; bor = t < 0 ? 1 : 0; r1 = t >>> 0;
-    r2 = (ah - W[2] - bor) >>> 0;
+    let t = 0 - W[W_S0]; let bor = t < 0 ? 1 : 0; r0 = t >>> 0;
+    t = al - W[W_S1] - bor; bor = t < 0 ? 1 : 0; r1 = t >>> 0;
+    r2 = (ah - W[W_S2] - bor) >>> 0;
     if ((r2 | r1 | r0) === 0) {
       setX(0, 0, ((cw >> 10) & 3) === 1 ? 0x8000 : 0);
       return fl;
@@ -369,14 +373,14 @@ export function mul(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
   if (fl && !(cw & DE)) return fl;
   if (ka === ZERO || kb === ZERO) { setX(0, 0, sg << 15); return fl; }
   unpack(aLo, aHi, aSe);
-  const ea = W[5], ah = W[6], al = W[7];
+  const ea = W[W_UE], ah = W[W_UH], al = W[W_UL];
   unpack(bLo, bHi, bSe);
-  let e = ea + W[5] - BIAS + 1;
-  const bh = W[6], bl = W[7];
-  mul32(al, bl); const w0 = W[1]; let t1 = W[0];
-  mul32(al, bh); t1 += W[1]; let t2 = W[0];
-  mul32(ah, bl); t1 += W[1]; t2 += W[0];
-  mul32(ah, bh); t2 += W[1]; let w3 = W[0];
+  let e = ea + W[W_UE] - BIAS + 1;
+  const bh = W[W_UH], bl = W[W_UL];
+  mul32(al, bl); const w0 = W[W_ML]; let t1 = W[W_MH];
+  mul32(al, bh); t1 += W[W_ML]; let t2 = W[W_MH];
+  mul32(ah, bl); t1 += W[W_ML]; t2 += W[W_MH];
+  mul32(ah, bh); t2 += W[W_ML]; let w3 = W[W_MH];
   let c = Math.floor(t1 / T32); const w1 = t1 - c * T32;
   t2 += c; c = Math.floor(t2 / T32); let w2 = t2 - c * T32; w3 += c;
   let w1n = w1, w0n = w0;
@@ -389,7 +393,7 @@ export function mul(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
 
 // ---- / ----
 
-/** 64-bit significand quotient (A << 65) / B: sets W[11]:W[12]:W[13] (normalized, sticky in bit 0); returns 1 if A >= B. */
+/** 64-bit significand quotient (A << 65) / B: sets W[W_Q2]:W[W_Q1]:W[W_Q0] (normalized, sticky in bit 0); returns 1 if A >= B. */
 function divSig(ah: number, al: number, bh: number, bl: number): number {
   const ad = ah * T32 + al, bd = bh * T32 + bl;
   // Q0 ~ A * 2^52 / B within a few units; R = A * 2^52 - Q0 * B exactly (mod 2^96, |R| < 2^67).
@@ -425,11 +429,11 @@ function divSig(ah: number, al: number, bh: number, bl: number): number {
   low -= carry * T32; U += carry;
   if (U >= 8589934592) {
     const h = Math.floor(U * 0.25);
-    W[11] = h; W[12] = (U - h * 4) * 1073741824 + (low >>> 2); W[13] = (((low & 3) << 30) | 1) >>> 0;
+    W[W_Q2] = h; W[W_Q1] = (U - h * 4) * 1073741824 + (low >>> 2); W[W_Q0] = (((low & 3) << 30) | 1) >>> 0;
     return 1;
   }
   const h = Math.floor(U * 0.5);
-  W[11] = h; W[12] = (U - h * 2) * 2147483648 + (low >>> 1); W[13] = (((low & 1) << 31) | 1) >>> 0;
+  W[W_Q2] = h; W[W_Q1] = (U - h * 2) * 2147483648 + (low >>> 1); W[W_Q0] = (((low & 1) << 31) | 1) >>> 0;
   return 0;
 }
 /** The same quotient by BigInt division, when the fast estimate is too close to call. */
@@ -441,7 +445,7 @@ function divExact(ah: number, al: number, bh: number, bl: number): number {
   const big = q >= 1n << 65n ? 1 : 0;
   // Place the top bit at bit 95.
   q = (q << (big ? 30n : 31n)) | st;
-  W[11] = Number(q >> 64n); W[12] = Number((q >> 32n) & 0xffffffffn); W[13] = Number(q & 0xffffffffn);
+  W[W_Q2] = Number(q >> 64n); W[W_Q1] = Number((q >> 32n) & 0xffffffffn); W[W_Q0] = Number(q & 0xffffffffn);
   return big;
 }
 
@@ -449,7 +453,7 @@ export function div(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
   const ea0 = aSe & 0x7fff, eb0 = bSe & 0x7fff;
   if ((aHi & bHi) < 0 && (ea0 - 1) >>> 0 < 0x7ffe && (eb0 - 1) >>> 0 < 0x7ffe && (cw & 0x300) === 0x300) {
     const big = divSig(aHi >>> 0, aLo >>> 0, bHi >>> 0, bLo >>> 0);
-    return pack64(((aSe ^ bSe) >> 15) & 1, ea0 - eb0 + BIAS - 1 + big, W[11], W[12], W[13], cw);
+    return pack64(((aSe ^ bSe) >> 15) & 1, ea0 - eb0 + BIAS - 1 + big, W[W_Q2], W[W_Q1], W[W_Q0], cw);
   }
   const ka = classify(aLo, aHi, aSe), kb = classify(bLo, bHi, bSe);
   if (ka >= QNAN || kb >= QNAN) return nanResult(aLo, aHi, aSe, ka, bLo, bHi, bSe, kb);
@@ -468,10 +472,10 @@ export function div(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
   if (fl && !(cw & DE)) return fl;
   if (ka === ZERO) { setX(0, 0, sg << 15); return fl; }
   unpack(aLo, aHi, aSe);
-  const ea = W[5], ah = W[6], al = W[7];
+  const ea = W[W_UE], ah = W[W_UH], al = W[W_UL];
   unpack(bLo, bHi, bSe);
-  const big = divSig(ah, al, W[6], W[7]);
-  return fl | packReg(sg, ea - W[5] + BIAS - 1 + big, W[11], W[12], W[13], cw, pcOf(cw));
+  const big = divSig(ah, al, W[W_UH], W[W_UL]);
+  return fl | packReg(sg, ea - W[W_UE] + BIAS - 1 + big, W[W_Q2], W[W_Q1], W[W_Q0], cw, pcOf(cw));
 }
 
 // ---- sqrt (BigInt: rare in hot loops) ----
@@ -498,8 +502,8 @@ export function sqrt(aLo: number, aHi: number, aSe: number, cw: number): number 
   if (fl && !(cw & DE)) return fl;
   unpack(aLo, aHi, aSe);
   // value = M * 2^(e - BIAS - 63); make the exponent even, take 66+ result bits.
-  const M = (BigInt(W[6]) << 32n) | BigInt(W[7]);
-  let k = W[5] - BIAS - 63;
+  const M = (BigInt(W[W_UH]) << 32n) | BigInt(W[W_UL]);
+  let k = W[W_UE] - BIAS - 63;
   let N = M << 129n; k -= 129; // N has 193 bits: root has 97 bits
   if (k & 1) { N <<= 1n; k -= 1; }
   const r = isqrt(N);
@@ -528,9 +532,9 @@ export function compare(aLo: number, aHi: number, aSe: number, bLo: number, bHi:
   if (zb) return sa ? -1 : 1;
   if (sa !== sb) return sa ? -1 : 1;
   let ea: number, ah: number, al: number;
-  if (ka === INF) { ea = 1e6; ah = 0; al = 0; } else { unpack(aLo, aHi, aSe); ea = W[5]; ah = W[6]; al = W[7]; }
+  if (ka === INF) { ea = 1e6; ah = 0; al = 0; } else { unpack(aLo, aHi, aSe); ea = W[W_UE]; ah = W[W_UH]; al = W[W_UL]; }
   let eb: number, bh: number, bl: number;
-  if (kb === INF) { eb = 1e6; bh = 0; bl = 0; } else { unpack(bLo, bHi, bSe); eb = W[5]; bh = W[6]; bl = W[7]; }
+  if (kb === INF) { eb = 1e6; bh = 0; bl = 0; } else { unpack(bLo, bHi, bSe); eb = W[W_UE]; bh = W[W_UH]; bl = W[W_UL]; }
   const m = ea !== eb ? (ea > eb ? 1 : -1) : ah !== bh ? (ah > bh ? 1 : -1) : al !== bl ? (al > bl ? 1 : -1) : 0;
   return sa ? -m : m;
 }
@@ -538,30 +542,30 @@ export function compare(aLo: number, aHi: number, aSe: number, bLo: number, bHi:
 // ---- Integers ----
 
 /**
- * Round a finite value to an integer by rc: sets W[14]/W[15] (magnitude, up to 2^64 - 1;
+ * Round a finite value to an integer by rc: sets W[IH]/W[IL] (magnitude, up to 2^64 - 1;
  * iOver when it does not fit 64 bits), returns PE|C1 flags.
  */
 export let iOver = false;
 export function toIntMag(lo: number, hi: number, se: number, rc: number): number {
   const k = classify(lo, hi, se);
-  iOver = false; W[14] = 0; W[15] = 0;
+  iOver = false; W[IH] = 0; W[IL] = 0;
   if (k === ZERO) return 0;
   unpack(lo, hi, se);
   const sg = (se >> 15) & 1;
-  const sh = BIAS + 63 - W[5]; // right shift that leaves the integer part
+  const sh = BIAS + 63 - W[W_UE]; // right shift that leaves the integer part
   if (sh < 0) { iOver = true; return 0; }
-  if (sh === 0) { W[14] = W[6]; W[15] = W[7]; return 0; }
+  if (sh === 0) { W[IH] = W[W_UH]; W[IL] = W[W_UL]; return 0; }
   let rb: number, st: boolean;
-  if (sh >= 66) { W[14] = 0; W[15] = 0; rb = 0; st = true; }
+  if (sh >= 66) { W[IH] = 0; W[IL] = 0; rb = 0; st = true; }
   else {
-    shr96(W[6], W[7], 0, sh);
-    W[14] = W[2]; W[15] = W[3]; rb = W[4] >>> 31; st = (W[4] & 0x7fffffff) !== 0;
+    shr96(W[W_UH], W[W_UL], 0, sh);
+    W[IH] = W[W_S2]; W[IL] = W[W_S1]; rb = W[W_S0] >>> 31; st = (W[W_S0] & 0x7fffffff) !== 0;
   }
   if (!rb && !st) return 0;
-  const inc = rc === 0 ? rb !== 0 && (st || (W[15] & 1) !== 0) : rc === 1 ? sg !== 0 : rc === 2 ? sg === 0 : false;
+  const inc = rc === 0 ? rb !== 0 && (st || (W[IL] & 1) !== 0) : rc === 1 ? sg !== 0 : rc === 2 ? sg === 0 : false;
   if (inc) {
-    W[15] += 1;
-    if (W[15] >= T32) { W[15] = 0; W[14] += 1; if (W[14] >= T32) { W[14] = 0; iOver = true; } }
+    W[IL] += 1;
+    if (W[IL] >= T32) { W[IL] = 0; W[IH] += 1; if (W[IH] >= T32) { W[IH] = 0; iOver = true; } }
     return PE | C1F;
   }
   return PE;
@@ -589,7 +593,7 @@ export function roundInt(lo: number, hi: number, se: number, cw: number): number
   const fl0 = k === DENORMAL ? DE : 0;
   if (fl0 && !(cw & DE)) return fl0;
   const fl = toIntMag(lo, hi, se, (cw >> 10) & 3);
-  fromIntMag((se >> 15) & 1, W[14], W[15]);
+  fromIntMag((se >> 15) & 1, W[IH], W[IL]);
   return fl0 | fl;
 }
 
@@ -661,19 +665,19 @@ export function toFloat(lo: number, hi: number, se: number, bits: number, cw: nu
   unpack(lo, hi, se);
   const pc = dbl ? 53 : 24;
   const emin = dbl ? BIAS - 1022 : BIAS - 126, emax = dbl ? BIAS + 1023 : BIAS + 127;
-  const fl = roundPack(sg, W[5], W[6], W[7], 0, pc, emin, emax, cw, false);
-  const e = W[8];
+  const fl = roundPack(sg, W[W_UE], W[W_UH], W[W_UL], 0, pc, emin, emax, cw, false);
+  const e = W[W_OE];
   if (dbl) {
     if (e > emax) { FOUT[1] = (sg << 31) | 0x7ff00000; FOUT[0] = 0; }
     else {
-      const be = W[9] >= 0x80000000 ? e - BIAS + 1023 : 0;
-      FOUT[1] = (sg << 31) | (be << 20) | ((W[9] >>> 11) & 0xfffff);
-      FOUT[0] = (W[9] << 21) | (W[10] >>> 11);
+      const be = W[W_OH] >= 0x80000000 ? e - BIAS + 1023 : 0;
+      FOUT[1] = (sg << 31) | (be << 20) | ((W[W_OH] >>> 11) & 0xfffff);
+      FOUT[0] = (W[W_OH] << 21) | (W[W_OL] >>> 11);
     }
   } else if (e > emax) FOUT[0] = (sg << 31) | 0x7f800000;
   else {
-    const be = W[9] >= 0x80000000 ? e - BIAS + 127 : 0;
-    FOUT[0] = (sg << 31) | (be << 23) | ((W[9] >>> 8) & 0x7fffff);
+    const be = W[W_OH] >= 0x80000000 ? e - BIAS + 127 : 0;
+    FOUT[0] = (sg << 31) | (be << 23) | ((W[W_OH] >>> 8) & 0x7fffff);
   }
   return fl;
 }
@@ -681,11 +685,11 @@ export function toFloat(lo: number, hi: number, se: number, bits: number, cw: nu
 /** Round X80 to 64 bits under cw's rc with 80-bit range (fscale, transcendental results): input exact big value. */
 export function scale(lo: number, hi: number, se: number, n: number, cw: number): number {
   unpack(lo, hi, se);
-  return packReg((se >> 15) & 1, W[5] + n, W[6], W[7], 0, cw, 64);
+  return packReg((se >> 15) & 1, W[W_UE] + n, W[W_UH], W[W_UL], 0, cw, 64);
 }
 
 /** Exponent (unbiased, normalized) and normalized significand of a finite nonzero value. */
 export function unpacked(lo: number, hi: number, se: number): [number, number, number] {
   unpack(lo, hi, se);
-  return [W[5], W[6], W[7]];
+  return [W[W_UE], W[W_UH], W[W_UL]];
 }
