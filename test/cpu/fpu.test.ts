@@ -1,46 +1,47 @@
 /**
  * x87 tests. Expected values come from the real CPU: each C program under test/cpu/fpu
  * is built with gcc -m32 (x87 code only), run natively and under the engine, and the
- * hex lines it prints are compared. Where float64 registers cannot match the 80-bit
- * hardware (see the deviations at the top of src/engine/cpu/fpu.ts) the comparison
- * masks status bits or allows a last-place difference, and says so at the case.
+ * hex lines it prints (80-bit results, status words, EFLAGS) must be identical.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runGuest } from '../support/guest.js';
+import { JIT_MODES, runGuest } from '../support/guest.js';
 import { buildC } from '../support/build.js';
 import { AddressSpace, MAP_PRIVATE } from '../../src/engine/mem/address-space.js';
 import { Cpu } from '../../src/engine/cpu/cpu.js';
 import { run } from '../../src/engine/cpu/interp.js';
 import { EIP, ESP } from '../../src/engine/cpu/state.js';
-import { FPU_CW, fsaveTo, frstorFrom } from '../../src/engine/cpu/fpu.js';
+import { FPU_CW, FPU_TAG, FPU_TOP, emms, fsaveTo, frstorFrom, mmxGet, mmxSet } from '../../src/engine/cpu/fpu.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SRC = join(here, 'fpu');
 const FLAGS = ['-m32', '-static', '-O0', '-mfpmath=387', '-march=i686', '-fno-pie', '-no-pie', '-Wall'];
 
 /** Build test/cpu/fpu/<name>.c (keyed by source, headers and flags). */
-const build = (name: string): string => buildC(join(SRC, `${name}.c`), [], FLAGS, 'fpu-');
+const build = (name: string): string => buildC(join(SRC, `${name}.c`), ['-lm'], FLAGS, 'fpu-');
 
+/**
+ * Native output and the engine's, the engine run in every JIT mode (JIT_MODES: interpreter
+ * only and forced JIT; the JIT does not translate x87 and exits to the interpreter, so both
+ * must print the same). Returns the native lines and the first mode's; the modes must agree.
+ */
 async function both(name: string): Promise<{ native: string[]; guest: string[] }> {
   const bin = build(name);
   const r = spawnSync(bin, [], { maxBuffer: 64 << 20, env: {} });
   const native = { status: r.status ?? 128, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   assert.equal(native.status, 0, `native ${name} failed: ${native.stderr}`);
-  const guest = await runGuest(['/prog'], { files: { '/prog': bin } });
-  assert.equal(guest.status, 0, `engine ${name} failed (status ${guest.status}): ${guest.stderr}\n${guest.warnings.join('\n')}`);
-  return { native: native.stdout.trimEnd().split('\n'), guest: guest.stdout.trimEnd().split('\n') };
-}
-
-/** Distance in doubles between two bit patterns given as 16 hex digits (both finite, same sign). */
-function ulps(a: string, b: string): number {
-  const x = BigInt(`0x${a}`), y = BigInt(`0x${b}`);
-  if ((x >> 63n) !== (y >> 63n)) return x === y ? 0 : Infinity;
-  const d = x > y ? x - y : y - x;
-  return d > 1000n ? Infinity : Number(d);
+  let first: string[] | null = null;
+  for (const jit of JIT_MODES) {
+    const guest = await runGuest(['/prog'], { files: { '/prog': bin }, jit });
+    assert.equal(guest.status, 0, `engine ${name} (jit ${jit}) failed (status ${guest.status}): ${guest.stderr}\n${guest.warnings.join('\n')}`);
+    const lines = guest.stdout.trimEnd().split('\n');
+    if (first === null) first = lines;
+    else assert.ok(lines.length === first.length && lines.every((l, i) => l === first![i]), `jit ${jit} output differs from jit ${JIT_MODES[0]}`);
+  }
+  return { native: native.stdout.trimEnd().split('\n'), guest: first ?? [] };
 }
 
 type LineCheck = (want: string[], got: string[]) => string | null;
@@ -60,18 +61,13 @@ function compare(native: string[], guest: string[], check: LineCheck): void {
   assert.equal(bad.length, 0, `${bad.length}+ mismatches:\n${bad.join('\n')}`);
 }
 
-/** Status word bits that must match exactly: IE DE ZE OE SF C0 C2 C3 and TOP. */
-const SW_EXACT = 0x1 | 0x2 | 0x4 | 0x8 | 0x40 | 0x100 | 0x400 | 0x4000 | 0x3800;
-const swEq = (a: string, b: string, mask = SW_EXACT) => (parseInt(a, 16) & mask) === (parseInt(b, 16) & mask);
+/** Every field must be identical: results, status words (flags, C1, TOP), EFLAGS, images. */
+const exact: LineCheck = () => 'differs';
 
 test('x87 arithmetic (add sub subr mul div divr sqrt, all forms, all rounding modes) matches native with precision control double', async () => {
   const { native, guest } = await both('arith');
   // Fields: rc op i j result sw. PE, UE and C1 are not tracked for + - * / (fpu.ts).
-  compare(native, guest, (w, g) => {
-    if (w.slice(0, 4).join() !== g.slice(0, 4).join()) return 'misaligned';
-    if (w[4] !== g[4]) return 'result';
-    return swEq(w[5], g[5]) ? null : 'status';
-  });
+  compare(native, guest, exact);
 });
 
 // ---- Direct harness: machine code in a bare address space, for single instructions ----
@@ -113,35 +109,79 @@ function le32(v: number): number[] { return [v & 0xff, (v >> 8) & 0xff, (v >> 16
 
 test('x87 loads and stores of every format (m32/m64/m80 float, m16/m32/m64 int, BCD, frndint) match native in every rounding mode', async () => {
   const { native, guest } = await both('conv');
-  // Status words here are exact apart from C1 on conversions of 80-bit values the engine
-  // holds as doubles; results must be identical.
-  compare(native, guest, (w, g) => {
-    for (let i = 0; i < w.length; i++) {
-      if (w[i] === g[i]) continue;
-      if (w[i].length === 4 && swEq(w[i], g[i], 0xffff & ~0x200)) continue;
-      return `field ${i}`;
-    }
-    return null;
-  });
+  compare(native, guest, exact);
 });
 
 test('x87 compares, fcomi/fcmov, fxam, fprem, fscale, fxtract, constants, stack faults and fnsave images match native', async () => {
   const { native, guest } = await both('misc');
-  compare(native, guest, (w, g) => {
-    const kind = w[0];
-    for (let i = 1; i < w.length; i++) {
-      if (w[i] === g[i]) continue;
-      if (kind === 'trans' && w[i].length === 16 && ulps(w[i], g[i]) <= 1) continue; // JS Math vs x87 microcode
-      // Status words: PE/UE/C1 are not tracked for computed results (fpu.ts).
-      if (w[i].length === 4 && swEq(w[i], g[i])) continue;
-      if (kind === 'env' && i === 2 && swEq(w[i].slice(4), g[i].slice(4))) continue;
-      return `field ${i}`;
-    }
-    return null;
-  });
+  compare(native, guest, exact);
 });
 
 test('unmasked x87 exceptions raise SIGFPE at the next waiting instruction with the si_code Linux gives', async () => {
   const { native, guest } = await both('sigfpe');
   assert.deepEqual(guest, native);
+});
+
+test('80-bit operands (denormal, pseudo-denormal, unnormal, pseudo-inf/NaN, SNaN, range edges) through + - * / sqrt frndint fscale fprem fprem1 fxtract, stores to every format, compares and fxam match native under every precision and rounding control', async () => {
+  const { native, guest } = await both('ext');
+  compare(native, guest, exact);
+});
+
+/**
+ * Transcendentals: the CPU's microcode is not correctly rounded, and ours rounds the
+ * (double-double) exact value once, so "t" lines are counted, not required equal: the
+ * test prints the match rate per instruction (docs/ISA.md records them) and fails below
+ * the floor measured when it was written. libm's results ("m" lines: exp, pow, log, log10,
+ * sin, cos, tan, atan2, exp2, log1p, which glibc i386 computes with the x87) must be identical.
+ */
+test('x87 transcendentals match native at the recorded rates and libm exp/pow/log/sin/cos/tan/atan2 equal native to the last bit', async () => {
+  const { native, guest } = await both('trans');
+  assert.equal(guest.length, native.length);
+  const rate = new Map<string, [number, number]>();
+  const libm: string[] = [];
+  for (let i = 0; i < native.length; i++) {
+    const w = native[i], g = guest[i];
+    if (w.startsWith('m ')) { if (w !== g && libm.length < 8) libm.push(`- native: ${w}\n+ engine: ${g}`); continue; }
+    const name = w.split(' ')[1];
+    const r = rate.get(name) ?? [0, 0];
+    r[0] += w === g ? 1 : 0; r[1]++;
+    rate.set(name, r);
+  }
+  const report = [...rate].map(([k, [m, n]]) => `${k} ${(100 * m / n).toFixed(1)}%`).join(', ');
+  console.log(`x87 transcendental bit-exact match rates: ${report}`);
+  assert.deepEqual(libm, [], `libm results differ:\n${libm.join('\n')}`);
+  for (const [k, [m, n]] of rate) assert.ok(m / n >= (FLOOR[k] ?? 1), `${k}: ${m}/${n} below the recorded floor (${report})`);
+});
+/** Match-rate floors (fraction of bit-identical results), from the measurement in docs/ISA.md. */
+const FLOOR: Record<string, number> = {
+  sin: 0.99, cos: 0.985, tan: 0.965, sincos: 0.98, f2xm1: 0.955, fyl2x: 0.98, fyl2xp1: 0.97, fpatan: 0.975,
+};
+
+test('a signal handler sees exact 80-bit registers in the frame (_fpstate) and sigreturn restores the one it changed', async () => {
+  const { native, guest } = await both('sigframe');
+  assert.deepEqual(guest, native);
+});
+
+test('MMX aliasing: mmxSet writes the significand with exponent 0xFFFF, TOP 0 and all tags valid; mmxGet reads it back; emms empties the tags', () => {
+  // fld1; fld1 (TOP = 6), then MM3 := 0x89abcdef_01234567 from the SIMD side.
+  const c = bare([0xd9, 0xe8, 0xd9, 0xe8]);
+  exec(c);
+  assert.equal(c.s[FPU_TOP], 6);
+  mmxSet(c, 3, 0x01234567, 0x89abcdef | 0);
+  assert.equal(c.s[FPU_TOP], 0);
+  assert.equal(c.s[FPU_TAG] & 0xffff, 0);
+  const out = new Int32Array(2);
+  mmxGet(c, 3, out);
+  assert.deepEqual([out[0] >>> 0, out[1] >>> 0], [0x01234567, 0x89abcdef]);
+  // fnsave shows physical register 3 as ST(3) (TOP 0): significand and 0xFFFF.
+  const img = new Uint8Array(108);
+  fsaveTo(c, img, 0);
+  assert.deepEqual([...img.subarray(28 + 30, 38 + 30)], [0x67, 0x45, 0x23, 0x01, 0xef, 0xcd, 0xab, 0x89, 0xff, 0xff]);
+  // The register fld1 wrote (physical 7) keeps its value: MMX touches only register 3.
+  mmxGet(c, 7, out);
+  assert.deepEqual([out[0] >>> 0, out[1] >>> 0], [0, 0x80000000]);
+  emms(c);
+  assert.equal(c.s[FPU_TAG] & 0xffff, 0xffff);
+  fsaveTo(c, img, 0);
+  assert.equal(img[8] | (img[9] << 8), 0xffff); // tag word: all empty
 });
