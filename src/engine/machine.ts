@@ -13,6 +13,9 @@ import type { Devpts } from './tty/devpts.js';
 import { O_RDWR } from './fs/types.js';
 import type { Process } from './linux/task.js';
 import type { SpawnOptions } from './linux/kernel.js';
+import { Display } from './display/display.js';
+import { addInputDevices } from './display/input/devices.js';
+import { monotonicNs, realtimeNs } from './linux/clock.js';
 
 export interface MachineOptions extends KernelOptions {
   /** Root file system; an empty tmpfs when absent. */
@@ -46,11 +49,33 @@ export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
   vfs.mount('/tmp', new TmpFs({ mode: 0o1777 }));
   const console = o.terminal ? new Console(kernel, o.terminal, devfs.dev) : undefined;
   const devpts = await mountSystem(kernel, devfs, console);
+  if (kernel.display) addDisplayDevices(kernel, devfs, kernel.display);
   for (const m of o.mounts ?? []) {
     if (!root.readOnly) await ensureDir(kernel, m.path);
     vfs.mount(m.path, m.fs);
   }
   return { kernel, devfs, devpts, console };
+}
+
+/**
+ * Give a running machine a display (setKmsCanvas after create: CheerpX allows it), or return
+ * the one it has. Its devices appear in /dev as a hotplug would make them.
+ */
+export function addDisplay(m: Machine, width: number, height: number): Display {
+  if (m.kernel.display) return m.kernel.display;
+  const d = new Display(width, height);
+  m.kernel.display = d;
+  addDisplayDevices(m.kernel, m.devfs, d);
+  return d;
+}
+
+/**
+ * The devices of a display, in one place: the evdev keyboard and pointer. (The KMS branch
+ * adds /dev/dri/card0 here too.)
+ */
+function addDisplayDevices(kernel: Kernel, devfs: DevFs, display: Display): void {
+  const mono = () => monotonicNs(kernel);
+  addInputDevices(display, devfs, { realtime: realtimeNs, monotonic: mono, boottime: mono });
 }
 
 async function ensureDir(k: Kernel, path: string): Promise<void> {
