@@ -74,13 +74,24 @@ export function pixelToAbs(p: number, size: number): number {
   return Math.min(ABS_RANGE - 1, Math.ceil(Math.max((px * ABS_RANGE) / size, (px * (ABS_RANGE - 1)) / (size - 1))));
 }
 
-/** The keyboard and pointer of a display, fed by the host through InputTarget. */
+/**
+ * The keyboard and pointer of a display, fed by the host through InputTarget. Pointer
+ * pixels are of the screen as shown (the scanout X draws), which can differ from the size
+ * the host asked for until X follows a resize, or for good if it does not: the host's sink
+ * tells the size of what it shows (setScreenSize), else the display's size is used.
+ */
 export class DisplayInput implements InputTarget {
   readonly keyboardDev: InputDevice;
   readonly pointerDev: InputDevice;
   /** The pointer's position in screen pixels (relative motion moves it). */
   private x = 0;
   private y = 0;
+  private shown: { width: number; height: number } | null = null;
+
+  /** The screen the host shows is `width`x`height` (the scanout's size); pointer pixels refer to it. */
+  setScreenSize(width: number, height: number): void {
+    this.shown = width > 0 && height > 0 ? { width, height } : null;
+  }
 
   constructor(private readonly display: Display, clocks: InputClocks) {
     this.keyboardDev = new InputDevice(KEYBOARD, clocks);
@@ -106,7 +117,7 @@ export class DisplayInput implements InputTarget {
       }
     }
     if (moved) {
-      const { width, height } = this.display;
+      const { width, height } = this.shown ?? this.display;
       this.x = Math.max(0, Math.min(width - 1, this.x));
       this.y = Math.max(0, Math.min(height - 1, this.y));
       out.unshift({ type: EV_ABS, code: ABS_X, value: pixelToAbs(this.x, width) }, { type: EV_ABS, code: ABS_Y, value: pixelToAbs(this.y, height) });
