@@ -207,7 +207,7 @@ export class KmsScreen {
     this.on('pointermove', (e) => this.move(e));
     this.on('pointerdown', (e) => {
       c.focus({ preventScroll: true });
-      if (e.pointerType !== 'mouse' || document.pointerLockElement !== c) c.setPointerCapture?.(e.pointerId);
+      if (!this.locked()) c.setPointerCapture?.(e.pointerId);
       this.button(e, 1);
     });
     this.on('pointerup', (e) => this.button(e, 0));
@@ -235,8 +235,14 @@ export class KmsScreen {
     return { x: Math.max(0, Math.min(this.canvas.width - 1, Math.floor(x))), y: Math.max(0, Math.min(this.canvas.height - 1, Math.floor(y))) };
   }
 
+  /** The pointer is locked to the canvas (asked on the canvas's own root: inside a shadow root, the document sees the host). */
+  locked(): boolean {
+    const root = this.canvas.getRootNode() as Document | ShadowRoot;
+    return root.pointerLockElement === this.canvas;
+  }
+
   private position(e: PointerEvent | MouseEvent): { type: number; code: number; value: number }[] {
-    if (document.pointerLockElement === this.canvas) {
+    if (this.locked()) {
       const box = this.canvas.getBoundingClientRect();
       const dx = Math.round((e.movementX * this.canvas.width) / (box.width || 1));
       const dy = Math.round((e.movementY * this.canvas.height) / (box.height || 1));

@@ -35,7 +35,7 @@ export function parseEnv(v: string | null | undefined): string[] {
  * @fires {VmWarningEvent} vm-warning - Something worth telling that did not stop the machine (a persistent directory that was not closed cleanly and is mounted anyway). detail: `{ message }`.
  * @fires {VmStatusEvent} vm-status - Anything in `status` changed. detail: the new `VmStatus`.
  * @fires {VmActivityEvent} vm-activity - CPU or disk went busy or idle, or a block arrived. detail: `{ cpu, disk, latencyMs }`.
- * @slot - `<x-disk>`, `<x-terminal>`, `<x-vm-status>`, `<x-tailscale-login>` (boots the VM with Tailscale networking) and any other content.
+ * @slot - `<x-disk>`, `<x-terminal>`, `<x-vm-status>`, `<x-kms-display>` (the machine gets a display), `<x-tailscale-login>` (boots the VM with Tailscale networking) and any other content.
  */
 export class XVm extends LitElement implements VmHost {
   static override properties = {
@@ -183,6 +183,12 @@ export class XVm extends LitElement implements VmHost {
     return el?.networkInterface?.();
   }
 
+  /** A display from the start (its devices exist before `cmd` runs) when an `<x-kms-display>` is inside, at its size. */
+  private collectDisplay(): { width: number; height: number } | undefined {
+    const el = [...this.querySelectorAll('x-kms-display')].find((d) => d.closest('x-vm') === this) as (Element & { wantedScreenSize?: () => { width: number; height: number } }) | undefined;
+    return el?.wantedScreenSize?.();
+  }
+
   /** Boot (if not running) and run `cmd`. Resolves when the machine is up. */
   async start(): Promise<void> {
     if (this.linux || this._status.phase === 'loading' || this._status.phase === 'booting') return;
@@ -195,7 +201,7 @@ export class XVm extends LitElement implements VmHost {
       this.setStatus({ phase: 'booting', message: 'Starting the engine and reading the disk…' });
       const jit = this.jit.trim().toLowerCase();
       if (jit !== 'on' && jit !== 'off' && jit !== '') throw new Error(`<x-vm jit="${this.jit}">: jit is "on" or "off"`);
-      linux = await Linux.create({ mounts, jit: jit !== 'off', networkInterface: this.collectNetwork() });
+      linux = await Linux.create({ mounts, jit: jit !== 'off', networkInterface: this.collectNetwork(), display: this.collectDisplay() });
     } catch (e) {
       if (gen !== this.generation) return;
       const message = (e as Error).message;
