@@ -49,7 +49,6 @@ export class XKmsDisplay extends LitElement {
     scale: { type: String },
     pointerLock: { type: Boolean, attribute: 'pointer-lock' },
     label: { type: String },
-    idle: { state: true },
   };
 
   static override styles = css`
@@ -114,7 +113,8 @@ export class XKmsDisplay extends LitElement {
   declare pointerLock: boolean;
   /** Accessible name of the screen (default: the `aria-label` attribute, else "Linux display"). */
   declare label: string | undefined;
-  declare private idle: boolean;
+  /** Nothing drawn yet (or blanked): the idle message shows. */
+  private idleShown = true;
 
   private readonly vmc = new VmConsumer(this, (vm, old) => this.vmChanged(vm, old));
   private screen: KmsScreen | null = null;
@@ -129,7 +129,12 @@ export class XKmsDisplay extends LitElement {
     super();
     this.scale = 'fit';
     this.pointerLock = false;
-    this.idle = true;
+  }
+
+  private setIdle(idle: boolean): void {
+    if (idle === this.idleShown) return;
+    this.idleShown = idle;
+    this.requestUpdate();
   }
 
   // ---- public API ----
@@ -173,7 +178,7 @@ export class XKmsDisplay extends LitElement {
           aria-label=${this.label ?? this.getAttribute('aria-label') ?? 'Linux display'}
           @pointerdown=${this.onPointerDown}></canvas>
       </div>
-      ${this.idle ? html`<div class="idle" part="idle"><slot name="idle">No picture yet</slot></div>` : null}`;
+      ${this.idleShown ? html`<div class="idle" part="idle"><slot name="idle">No picture yet</slot></div>` : null}`;
   }
 
   override connectedCallback(): void {
@@ -231,7 +236,7 @@ export class XKmsDisplay extends LitElement {
       this.layout();
       emit(this, 'display-resize', { width, height, source: 'guest' });
     };
-    screen.onFrame = () => { if (this.idle) this.idle = false; };
+    screen.onFrame = () => this.setIdle(false);
     this.layout();
     emit(this, 'display-ready', { width: size.width, height: size.height });
   }
@@ -241,7 +246,7 @@ export class XKmsDisplay extends LitElement {
     this.screen = null;
     this.linux = null;
     this.asked = null;
-    this.idle = true;
+    this.setIdle(true);
     if (this.settleTimer !== undefined) clearTimeout(this.settleTimer);
     this.settleTimer = undefined;
   }
