@@ -12,6 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { transform } from 'esbuild';
 import { defineConfig, type Plugin } from 'vite';
 import { precompress } from './scripts/precompress.js';
 
@@ -35,6 +36,27 @@ function dropSourcemaps(): Plugin {
   };
 }
 
+/**
+ * The elements declare their attributes once, as lit's standard decorators on `accessor`
+ * fields (`@property({ type: String }) accessor cmd = '/bin/bash'`), which the custom
+ * elements manifest reads. Vite 8's transformer (Oxc) passes standard decorators through
+ * unlowered (seen in its output). Chromium 156 runs them natively (the browser tests pass
+ * on an unlowered bundle), but not every browser a page may meet does, so those files go
+ * through esbuild first, which lowers them to plain ES2022 that runs wherever the rest of
+ * the bundle does. test/structure/bundle-syntax.test.ts checks the bundle has no decorator.
+ */
+function lowerDecorators(): Plugin {
+  return {
+    name: 'webx86-lower-decorators',
+    enforce: 'pre',
+    async transform(code, id) {
+      if (!/\/src\/elements\/[\w-]+\.ts$/.test(id) || !code.includes('accessor ')) return null;
+      const out = await transform(code, { loader: 'ts', target: 'es2022', sourcemap: true, sourcefile: id });
+      return { code: out.code, map: out.map };
+    },
+  };
+}
+
 function precompressDist(): Plugin {
   // The resolved output directory: Storybook's build reuses this config with its own.
   let outDir = 'dist';
@@ -53,7 +75,7 @@ function precompressDist(): Plugin {
 
 export default defineConfig({
   base: './',
-  plugins: [precompressDist()],
+  plugins: [lowerDecorators(), precompressDist()],
   build: {
     target: 'es2022',
     outDir: 'dist',

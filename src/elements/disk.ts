@@ -1,4 +1,5 @@
 import { LitElement, html, css } from 'lit';
+import { property } from 'lit/decorators.js';
 import { BlockDevice, ChunkedDevice, HttpBytesDevice, IDBDevice, OverlayDevice, WebDevice, type Device } from '../api/devices.js';
 import type { MountPointConfiguration } from '../api/linux.js';
 import { define } from './define.js';
@@ -14,39 +15,20 @@ import { emit } from './events.js';
  * @fires {DiskChangeEvent} disk-change - An attribute or `device` changed after the first render; the `<x-vm>` reboots with the new disks. detail: `null`.
  */
 export class XDisk extends LitElement {
-  static override properties = {
-    src: { type: String, reflect: true },
-    path: { type: String, reflect: true },
-    persist: { type: String, reflect: true },
-    type: { type: String, reflect: true },
-    chunked: { type: Boolean, reflect: true },
-    device: { attribute: false },
-  };
-
   static override styles = css`:host { display: none; }`;
 
   /** URL, relative to the page. `ext2`: the image (any server with HTTP Range support) or, with `chunked`, the metadata file written by `webx86 image split`. `dir`: a directory whose `index.list` files name its entries. */
-  declare src: string;
+  @property({ type: String, reflect: true }) accessor src: string = '';
   /** Mount point in the guest; `/` is the root. */
-  declare path: string;
+  @property({ type: String, reflect: true }) accessor path: string = '/';
   /** An IndexedDB database name. `ext2`: the disk becomes a copy-on-write overlay whose writes **and** downloaded blocks are kept there, so a second visit downloads nothing already read. `dir` (without `src`): a persistent writable directory tree. Without it an ext2 disk is still writable, in memory, for the life of the VM. */
-  declare persist: string;
+  @property({ type: String, reflect: true }) accessor persist: string = '';
   /** What `src` holds: `ext2` or `dir`. */
-  declare type: 'ext2' | 'dir';
+  @property({ type: String, reflect: true }) accessor type: 'ext2' | 'dir' = 'ext2';
   /** The image is split into chunk files (`webx86 image split`, for hosts that mangle Range requests). */
-  declare chunked: boolean;
+  @property({ type: Boolean, reflect: true }) accessor chunked: boolean = false;
   /** A device made with the [JS API](../API.md) (a `DataDevice` the page writes files into, an `OverlayDevice` of its own, …), used instead of `src`/`persist`; the mount type follows the device (block devices mount as ext2, the others as dir). */
-  declare device: Device | null;
-
-  constructor() {
-    super();
-    this.src = '';
-    this.path = '/';
-    this.persist = '';
-    this.type = 'ext2';
-    this.chunked = false;
-    this.device = null;
-  }
+  @property({ attribute: false }) accessor device: Device | null = null;
 
   override render() { return html``; }
 

@@ -5,6 +5,7 @@
  * and boots with Tailscale networking (`Linux.create({ networkInterface })`).
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import type { Linux, NetworkInterface, NetworkStatus } from '../api/linux.js';
 import type { VmHost } from './context.js';
 import { VmConsumer } from './vm-consumer.js';
@@ -45,18 +46,6 @@ const WORDS = ['Not started', 'In use by another user', 'Not connected', 'Waitin
  * @cssprop --x-tailscale-login-gap - Space between items (default 0.6em).
  */
 export class XTailscaleLogin extends LitElement {
-  static override properties = {
-    authKey: { type: String, attribute: 'auth-key' },
-    controlUrl: { type: String, attribute: 'control-url' },
-    hostname: { type: String },
-    exitNode: { type: String, attribute: 'exit-node' },
-    ephemeral: { type: Boolean },
-    autologin: { type: Boolean },
-    net: { state: true, attribute: false },
-    busy: { state: true, attribute: false },
-    failure: { state: true, attribute: false },
-  };
-
   static override styles = css`
     :host {
       display: block;
@@ -85,39 +74,26 @@ export class XTailscaleLogin extends LitElement {
   `;
 
   /** A pre-auth key: connect without a login page. For demos and tests: anyone who can read the page can use the key; prefer ephemeral, single-use keys. */
-  declare authKey: string;
+  @property({ type: String, attribute: 'auth-key' }) accessor authKey: string = '';
   /** The control server (default Tailscale's). A Headscale server needs CORS headers on `GET /key`, because the page fetches it. */
-  declare controlUrl: string;
+  @property({ type: String, attribute: 'control-url' }) accessor controlUrl: string = '';
   /** The VM's name in the tailnet (default `webx86`). */
-  declare hostname: string;
+  @property({ type: String }) accessor hostname: string = '';
   /** `auto` (default: the first online exit node), a peer's name or IP, or `none`. */
-  declare exitNode: string;
+  @property({ type: String, attribute: 'exit-node' }) accessor exitNode: string = '';
   /** Register as an ephemeral node and keep no keys: a reload is a new node. Otherwise the node's keys stay in IndexedDB (database `webx86-tailscale`) and a reload is the same node, already logged in. */
-  declare ephemeral: boolean;
+  @property({ type: Boolean }) accessor ephemeral: boolean = false;
   /** Start the login as soon as the VM is up (with `auth-key`, or a stored login). */
-  declare autologin: boolean;
-  private declare net: NetworkStatus | null;
-  private declare busy: boolean;
-  private declare failure: string;
+  @property({ type: Boolean }) accessor autologin: boolean = false;
+  @state() private accessor net: NetworkStatus | null = null;
+  @state() private accessor busy: boolean = false;
+  @state() private accessor failure: string = '';
 
   private linux: Linux | null = null;
   private lastState = -1;
   private lastUrl: string | null = null;
   private lastMap: unknown = null;
   private readonly consumer = new VmConsumer(this, (vm) => this.attach(vm));
-
-  constructor() {
-    super();
-    this.authKey = '';
-    this.controlUrl = '';
-    this.hostname = '';
-    this.exitNode = '';
-    this.ephemeral = false;
-    this.autologin = false;
-    this.net = null;
-    this.busy = false;
-    this.failure = '';
-  }
 
   /** What `<x-vm>` passes to Linux.create (it asks every `<x-tailscale-login>` inside it). */
   networkInterface(): NetworkInterface {

@@ -3,6 +3,7 @@
  * VM's console or as a program of its own on a new pseudo-terminal.
  */
 import { LitElement, css, html, unsafeCSS, type PropertyValues } from 'lit';
+import { property } from 'lit/decorators.js';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { WebLinksAddon } from '@xterm/addon-web-links';
@@ -55,19 +56,6 @@ const RESTART_BACKOFF_MS = 1000;
 export class XTerminal extends LitElement {
   static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
 
-  static override properties = {
-    cmd: { type: String },
-    args: { type: String },
-    cwd: { type: String },
-    env: { type: String },
-    restart: { type: Boolean },
-    rows: { type: Number },
-    cols: { type: Number },
-    fontSize: { type: Number, attribute: 'font-size' },
-    label: { type: String },
-    screenReader: { type: Boolean, attribute: 'screen-reader' },
-  };
-
   static override styles = [
     unsafeCSS(xtermCss),
     css`
@@ -110,25 +98,25 @@ export class XTerminal extends LitElement {
   ];
 
   /** Program to run on a pseudo-terminal of its own (e.g. `/bin/bash`). Without it, the terminal is the VM's console. */
-  declare cmd: string | undefined;
+  @property({ type: String }) accessor cmd: string | undefined;
   /** Arguments for `cmd`: words separated by spaces, or a JSON array of strings when it starts with `[`. */
-  declare args: string | undefined;
+  @property({ type: String }) accessor args: string | undefined;
   /** Working directory for `cmd` (default: the VM's). */
-  declare cwd: string | undefined;
+  @property({ type: String }) accessor cwd: string | undefined;
   /** `KEY=VALUE` entries for `cmd`, same syntax as `args`, after `TERM=xterm-256color COLORTERM=truecolor`. */
-  declare env: string | undefined;
+  @property({ type: String }) accessor env: string | undefined;
   /** Start `cmd` again when it exits (after a second if it exited at once). */
-  declare restart: boolean;
+  @property({ type: Boolean }) accessor restart: boolean = false;
   /** Fixed number of rows (the element's height follows); without it the rows fit the height. */
-  declare rows: number | undefined;
+  @property({ type: Number }) accessor rows: number | undefined;
   /** Fixed number of columns; without it the columns fit the width. */
-  declare cols: number | undefined;
+  @property({ type: Number }) accessor cols: number | undefined;
   /** Font size in pixels; overrides `--x-terminal-font-size`. */
-  declare fontSize: number | undefined;
+  @property({ type: Number, attribute: 'font-size' }) accessor fontSize: number | undefined;
   /** Accessible name of the terminal's input (default: the `aria-label` attribute, else "Terminal"). */
-  declare label: string | undefined;
+  @property({ type: String }) accessor label: string | undefined;
   /** xterm.js screen reader mode: the output is also exposed to assistive technology (it costs some speed). */
-  declare screenReader: boolean;
+  @property({ type: Boolean, attribute: 'screen-reader' }) accessor screenReader: boolean = false;
 
   private readonly vmc = new VmConsumer(this, (vm, old) => this.vmChanged(vm, old));
   private term: Terminal | undefined;
@@ -147,12 +135,6 @@ export class XTerminal extends LitElement {
   private escapeThenTab = false;
   /** The look last given to xterm.js (see refreshTheme). */
   private appliedLook = '';
-
-  constructor() {
-    super();
-    this.restart = false;
-    this.screenReader = false;
-  }
 
   // ---- public API ----
 

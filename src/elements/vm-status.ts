@@ -3,6 +3,7 @@
  * progress, download, CPU and disk activity, errors), as WebVM's side panel shows it.
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import type { VmHost, VmPhase, VmStatus } from './context.js';
 import { VmConsumer } from './vm-consumer.js';
 import { define } from './define.js';
@@ -49,14 +50,6 @@ const LATENCY_SAMPLES = 30;
  * @cssprop [--x-vm-status-gap=0.75em] - Space between items.
  */
 export class XVmStatus extends LitElement {
-  static override properties = {
-    compact: { type: Boolean, reflect: true },
-    // Internal state: re-renders, but no attribute (and private, so not in the manifest).
-    current: { state: true, attribute: false },
-    errorText: { state: true, attribute: false },
-    now: { state: true, attribute: false },
-  };
-
   static override styles = css`
     :host {
       display: block;
@@ -188,25 +181,17 @@ export class XVmStatus extends LitElement {
   `;
 
   /** One line: phase, message, activity dots and bytes (for a toolbar or status bar); an error replaces the message and the figures. */
-  declare compact: boolean;
+  @property({ type: Boolean, reflect: true }) accessor compact: boolean = false;
   /** The latest status of the VM (undefined outside any `<x-vm>`). */
-  private declare current: VmStatus | undefined;
-  private declare errorText: string | null;
+  @state() private accessor current: VmStatus | undefined = undefined;
+  @state() private accessor errorText: string | null = null;
   /** Re-rendered each second while attached so the CPU figure slides. */
-  private declare now: number;
+  @state() private accessor now: number = performance.now();
 
   private readonly vmc = new VmConsumer(this, (vm, old) => this.vmChanged(vm, old));
   private readonly cpu = new CpuMeter(CPU_WINDOW_MS);
   private latencies: number[] = [];
   private ticker: ReturnType<typeof setInterval> | undefined;
-
-  constructor() {
-    super();
-    this.compact = false;
-    this.current = undefined;
-    this.errorText = null;
-    this.now = performance.now();
-  }
 
   /** The VM's status as last seen; undefined outside any `<x-vm>`. */
   get status(): VmStatus | undefined {

@@ -1,4 +1,5 @@
 import { LitElement, html, css } from 'lit';
+import { property } from 'lit/decorators.js';
 import { ContextProvider } from '@lit/context';
 import { Linux, type CallbackValue, type DiskProgress, type MountPointConfiguration, type NetworkInterface, type NetworkStatus } from '../api/linux.js';
 import { DEFAULT_ENV, type RunOptions } from '../host/worker/protocol.js';
@@ -7,7 +8,6 @@ import { vmContext, type PtySession, type TerminalSession, type TerminalSink, ty
 import type { XDisk } from './disk.js';
 import { define } from './define.js';
 import { emit } from './events.js';
-
 
 const INITIAL_STATUS: VmStatus = {
   phase: 'idle', message: 'Not started', bytesDownloaded: 0, requests: 0, inFlight: 0, cacheHits: 0, cacheMisses: 0,
@@ -38,38 +38,26 @@ export function parseEnv(v: string | null | undefined): string[] {
  * @slot - `<x-disk>`, `<x-terminal>`, `<x-vm-status>`, `<x-kms-display>` (the machine gets a display), `<x-tailscale-login>` (boots the VM with Tailscale networking) and any other content.
  */
 export class XVm extends LitElement implements VmHost {
-  static override properties = {
-    cmd: { type: String },
-    args: { type: String },
-    env: { type: String },
-    cwd: { type: String },
-    uid: { type: Number },
-    gid: { type: Number },
-    autostart: { converter: { fromAttribute: (v: string | null) => v === null || !/^(false|off|0|no)$/i.test(v) } },
-    restart: { type: Boolean },
-    jit: { type: String },
-  };
-
   static override styles = css`:host { display: block; }`;
 
   /** Program run on the console. `cmd=""` boots with nothing on the console: for pages that use `run()` or `<x-terminal cmd>` only. */
-  declare cmd: string;
+  @property({ type: String }) accessor cmd: string = '/bin/bash';
   /** Its arguments: a JSON array (`'["-c","echo hi"]'`) or words separated by spaces. */
-  declare args: string;
+  @property({ type: String }) accessor args: string = '';
   /** `KEY=VALUE` words (or a JSON array of them) added to (and overriding) the defaults `PATH=… HOME=/root TERM=xterm-256color LANG=C.UTF-8`. */
-  declare env: string;
+  @property({ type: String }) accessor env: string = '';
   /** Working directory. */
-  declare cwd: string;
+  @property({ type: String }) accessor cwd: string = '/';
   /** User id. */
-  declare uid: number;
+  @property({ type: Number }) accessor uid: number = 0;
   /** Group id. */
-  declare gid: number;
+  @property({ type: Number }) accessor gid: number = 0;
   /** Boot when connected; `autostart="false"` (or `off`, `0`, `no`) waits for `start()`. */
-  declare autostart: boolean;
+  @property({ converter: { fromAttribute: (v: string | null) => v === null || !/^(false|off|0|no)$/i.test(v) } }) accessor autostart: boolean = true;
   /** Run `cmd` again whenever it exits (a shell that always comes back, as in WebVM). */
-  declare restart: boolean;
+  @property({ type: Boolean }) accessor restart: boolean = false;
   /** `off` runs the interpreter alone (slower; for comparisons); `on` translates hot code to WebAssembly (binaryen is fetched only once code gets hot). Changing it reboots the machine; another value is a `vm-error`. */
-  declare jit: string;
+  @property({ type: String }) accessor jit: string = 'on';
 
   /** The running machine's [JS API](../API.md) object (null before boot and after `stop()`). */
   linux: Linux | null = null;
@@ -85,15 +73,6 @@ export class XVm extends LitElement implements VmHost {
 
   constructor() {
     super();
-    this.cmd = '/bin/bash';
-    this.args = '';
-    this.env = '';
-    this.cwd = '/';
-    this.uid = 0;
-    this.gid = 0;
-    this.autostart = true;
-    this.restart = false;
-    this.jit = 'on';
     this.newReady();
     new ContextProvider(this, { context: vmContext, initialValue: this });
     this.addEventListener('disk-change', () => this.scheduleRestart());

@@ -3,7 +3,7 @@
  * - custom-elements.json is what the analyzer makes of the source now (`npm run manifest`);
  * - the API tables of docs/elements/*.md are what the manifest says (`npm run docs:elements`);
  * - independently of the JSDoc, the manifest lists exactly the attributes the classes observe
- *   (their lit `static properties`, less internal state) and the events their code fires
+ *   (their lit `@property` fields, less `attribute: false`) and the events their code fires
  *   (`emit(this, 'name', …)`), under the tag each module passes to `define()`.
  */
 import { test } from 'node:test';
@@ -52,13 +52,15 @@ function observe(file: string): Observed[] {
       current = outer;
       return;
     }
-    // static properties = { name: { …options } }: lit observes the lowercased name, or `attribute: 'x'`, unless attribute: false / state: true.
-    if (current && ts.isPropertyDeclaration(n) && n.name.getText() === 'properties' && n.initializer && ts.isObjectLiteralExpression(n.initializer)) {
-      for (const p of n.initializer.properties) {
-        if (!ts.isPropertyAssignment(p) || !ts.isObjectLiteralExpression(p.initializer)) continue;
-        const opt = new Map(p.initializer.properties.filter(ts.isPropertyAssignment).map((o) => [o.name.getText(), o.initializer]));
-        if (opt.get('state')?.kind === ts.SyntaxKind.TrueKeyword || opt.get('attribute')?.kind === ts.SyntaxKind.FalseKeyword) continue;
-        current.attributes.add(str(opt.get('attribute')) ?? p.name.getText().toLowerCase());
+    // `@property({ …options }) accessor name`: lit observes the lowercased name, or `attribute: 'x'`,
+    // unless attribute: false; `@state()` is internal state (no attribute).
+    if (current && ts.isPropertyDeclaration(n) && ts.canHaveDecorators(n)) {
+      for (const d of ts.getDecorators(n) ?? []) {
+        if (!ts.isCallExpression(d.expression) || d.expression.expression.getText() !== 'property') continue;
+        const arg = d.expression.arguments[0];
+        const opt = new Map(arg && ts.isObjectLiteralExpression(arg) ? arg.properties.filter(ts.isPropertyAssignment).map((o) => [o.name.getText(), o.initializer]) : []);
+        if (opt.get('attribute')?.kind === ts.SyntaxKind.FalseKeyword) continue;
+        current.attributes.add(str(opt.get('attribute')) ?? n.name.getText().toLowerCase());
       }
     }
     if (ts.isCallExpression(n)) {

@@ -16,7 +16,7 @@ import './ops/move.js';
 import './ops/control.js';
 import './ops/string.js';
 import './fpu-ops.js';
-import { NO_REGION, invalidateRegion, type Jit, type JitHost, type JitRegion } from '../jit/jit.js';
+import { REFUSED, invalidate, type CodeHost, type Tier, type Translation } from './tier.js';
 
 fillDispatch();
 
@@ -50,8 +50,8 @@ export interface Block {
   nF: Block | null;
   /** Times entered; the JIT tier picks hot blocks from this. */
   hits: number;
-  /** The JIT's translation of the code starting here (jit/jit.ts), or null. */
-  jit: JitRegion | null;
+  /** The tier's translation of the code starting here (cpu/tier.ts; the JIT's jit/jit.ts), REFUSED, or null. */
+  jit: Translation | null;
   /** False once the code under it was written or unmapped. */
   valid: boolean;
   /** Successors seen so far, for blocks without cc, to skip the cache lookup. */
@@ -135,7 +135,7 @@ function copyBlock(t: Block): Block {
 }
 
 /** Decoded blocks of one address space, indexed by page then page offset. */
-export class CodeCache implements JitHost {
+export class CodeCache implements CodeHost {
   /** Per page: the SHARED variant its bytes matched when first decoded from (reset by writes). */
   private variants = new Map<number, Variant | null>();
   private pages: (Page | undefined)[] = [];
@@ -145,7 +145,7 @@ export class CodeCache implements JitHost {
    * JIT regions by code page they were translated from. Shared with fork relatives (a
    * region may be attached to a block both share): a write by either side drops it for both.
    */
-  private regions = new Map<number, JitRegion[]>();
+  private regions = new Map<number, Translation[]>();
   private readonly d = new Decoder();
   blocksDecoded = 0;
 
@@ -171,7 +171,7 @@ export class CodeCache implements JitHost {
     this.regions = parent.regions;
   }
 
-  addRegion(r: JitRegion): void {
+  addRegion(r: Translation): void {
     for (const p of r.pages) {
       this.mem.markCode(p);
       let list = this.regions.get(p);
@@ -317,7 +317,7 @@ export class CodeCache implements JitHost {
   invalidatePage(p: number): void {
     this.variants.delete(p);
     const rs = this.regions.get(p);
-    if (rs) { for (const r of rs) invalidateRegion(r); this.regions.delete(p); }
+    if (rs) { for (const r of rs) invalidate(r); this.regions.delete(p); }
     const pg = this.pages[p];
     if (pg) { forEachBlock(pg, (b) => { b.valid = false; }); this.ownPages()[p] = undefined; }
     const list = this.crossers.get(p);
@@ -411,7 +411,7 @@ const isTrap = (e: unknown) => e instanceof CpuException && (e.trapno === 3 || e
  * or an exception. Returns EXIT_*; on EXIT_FAULT the exception is in c.fault and EIP
  * points where the kernel would report it.
  */
-export function run(c: Cpu, budget: number, jit: Jit | null = null): number {
+export function run(c: Cpu, budget: number, jit: Tier | null = null): number {
   const cache = codeCache(c.mem);
   const s = c.s;
   let executed = 0;
@@ -459,7 +459,7 @@ export function run(c: Cpu, budget: number, jit: Jit | null = null): number {
         // The JIT tier: enter the block's translation, or ask for one once it is hot.
         const r = b.jit;
         if (r === null) { if ((h & jit.mask) === 0) jit.request(cache, c.mem, b); }
-        else if (r !== NO_REGION) {
+        else if (r !== REFUSED) {
           const n = jit.enter(b, c, budget - executed);
           if (n > 0) { executed += n; prev = null; link = LINK_ANY; continue; }
         }

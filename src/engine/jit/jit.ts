@@ -17,6 +17,7 @@ import type { AddressSpace } from '../mem/address-space.js';
 import type { Cpu } from '../cpu/cpu.js';
 import { cond, getFlags } from '../cpu/flags.js';
 import { EIP, FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
+import { REFUSED, tierCounters, type CodeHost as JitHost, type HotBlock, type Tier, type Translation } from '../cpu/tier.js';
 import { generate, type CodegenOut } from './codegen.js';
 import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
 
@@ -25,15 +26,8 @@ export type JitMode = 'off' | 'on' | 'force';
 /** A compiled region function: (state slot, instruction budget) -> instructions executed. */
 type RegionFn = (slot: number, budget: number) => number;
 
-/** Interpreter block fields the JIT reads and writes (interp.ts Block). */
-export interface HotBlock { start: number; hits: number; valid: boolean; jit: JitRegion | null; /** Instructions in the block. */ count: number }
-/** What the JIT needs from the interpreter's code cache. */
-export interface JitHost {
-  /** The valid interpreter block starting at eip, if decoded. */
-  get(eip: number): HotBlock | undefined;
-  /** Register a region's code pages (marks them CODE; a write invalidates the region). */
-  addRegion(r: JitRegion): void;
-}
+/** The run loop's side of the tier interface (cpu/tier.ts). */
+export type { HotBlock, JitHost };
 
 /**
  * A compiled module, shared by every region object with the same key. Evicted (over the
@@ -43,7 +37,7 @@ export interface JitHost {
 interface Compiled { key: string; module: WebAssembly.Module | null; bytes: number; instances: WeakMap<AddressSpace, RegionFn>; evicted: boolean; users: JitRegion[] }
 
 /** A region attached to its entry block in one code cache. */
-export class JitRegion {
+export class JitRegion implements Translation {
   valid = true;
   /** The last address space that ran it, and its instance there (the common case: one). */
   lastMem: AddressSpace | null = null;
@@ -52,16 +46,10 @@ export class JitRegion {
 }
 
 /** Region refused (first instruction untranslatable): never retried for this block. */
-export const NO_REGION = new JitRegion(null, []);
-NO_REGION.valid = false;
+export const NO_REGION = REFUSED;
 
 /** Regions invalidated by writes to their code (all machines), for statistics. */
-export const jitCounters = { invalidated: 0, /** Modules dropped to stay within the budget. */ evicted: 0 };
-
-/** A region's code page was written, unmapped or lost PROT_EXEC: it is never entered again. */
-export function invalidateRegion(r: JitRegion): void {
-  if (r.valid) { r.valid = false; jitCounters.invalidated++; }
-}
+export const jitCounters = { /** Modules dropped to stay within the budget. */ evicted: 0 };
 
 /** Block entries before a block is translated in 'on' mode (a power of two: the check is a mask). */
 export const HOT_HITS = 1024;
@@ -158,7 +146,7 @@ function flagsHelper(lop: number, la: number, lb: number, lres: number, flags: n
   return getFlags(scratchCpu);
 }
 
-export class Jit {
+export class Jit implements Tier {
   readonly stats: JitStats;
   /** hits & mask === 0 triggers a request. */
   readonly mask: number;
@@ -186,7 +174,7 @@ export class Jit {
   snapshot(): JitStats {
     this.stats.loadMs = loadMs;
     this.stats.moduleBytes = moduleBytes;
-    this.stats.invalidated = jitCounters.invalidated;
+    this.stats.invalidated = tierCounters.invalidated;
     const snap: JitStats = { ...this.stats };
     if (this.exitOps !== null) snap.untranslated = Object.fromEntries([...this.exitOps].sort((a, b) => b[1] - a[1]).slice(0, 40));
     return snap;
@@ -273,7 +261,7 @@ export class Jit {
    * executed (0: nothing ran, the interpreter runs b as usual).
    */
   enter(b: HotBlock, c: Cpu, budget: number): number {
-    const r = b.jit!;
+    const r = b.jit as JitRegion;
     if (!r.valid) { b.jit = null; return 0; }
     if (r.compiled === null) {
       // Its module was evicted (over the budget): the block is translated again if it stays hot.
