@@ -4,6 +4,7 @@
  * canvas's keyboard and pointer are the machine's /dev/input/event0 and event1.
  */
 import { LitElement, css, html, type PropertyValues } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import type { Linux } from '../api/linux.js';
 import type { KmsScreen } from '../api/kms-screen.js';
 import type { VmHost } from './context.js';
@@ -42,14 +43,6 @@ const RESIZE_SETTLE_MS = 120;
  */
 export class XKmsDisplay extends LitElement {
   static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
-
-  static override properties = {
-    width: { type: Number },
-    height: { type: Number },
-    scale: { type: String },
-    pointerLock: { type: Boolean, attribute: 'pointer-lock' },
-    label: { type: String },
-  };
 
   static override styles = css`
     :host {
@@ -104,17 +97,17 @@ export class XKmsDisplay extends LitElement {
   `;
 
   /** Fixed screen width in pixels (with `height`); without both, the screen follows the element's size. */
-  declare width: number | undefined;
+  @property({ type: Number }) accessor width: number | undefined;
   /** Fixed screen height in pixels (with `width`). */
-  declare height: number | undefined;
-  /** `fit` (default): the screen is drawn as large as fits, keeping its shape. `1:1`: one screen pixel per device pixel, scrolling when larger. */
-  declare scale: string;
+  @property({ type: Number }) accessor height: number | undefined;
+  /** `fit`: the screen is drawn as large as fits, keeping its shape. `1:1`: one screen pixel per device pixel, scrolling when larger. */
+  @property({ type: String }) accessor scale: string = 'fit';
   /** Clicking locks the pointer to the screen (relative motion, as games want); Escape unlocks. */
-  declare pointerLock: boolean;
+  @property({ type: Boolean, attribute: 'pointer-lock' }) accessor pointerLock: boolean = false;
   /** Accessible name of the screen (default: the `aria-label` attribute, else "Linux display"). */
-  declare label: string | undefined;
-  /** Nothing drawn yet (or blanked): the idle message shows. */
-  private idleShown = true;
+  @property({ type: String }) accessor label: string | undefined;
+  /** Nothing drawn yet: the idle message shows. */
+  @state() private accessor idleShown = true;
 
   private readonly vmc = new VmConsumer(this, (vm, old) => this.vmChanged(vm, old));
   private screen: KmsScreen | null = null;
@@ -125,16 +118,8 @@ export class XKmsDisplay extends LitElement {
   private asked: { width: number; height: number } | null = null;
   private dprQuery: MediaQueryList | null = null;
 
-  constructor() {
-    super();
-    this.scale = 'fit';
-    this.pointerLock = false;
-  }
-
   private setIdle(idle: boolean): void {
-    if (idle === this.idleShown) return;
     this.idleShown = idle;
-    this.requestUpdate();
   }
 
   // ---- public API ----

@@ -24,6 +24,11 @@ export interface MachineOptions extends KernelOptions {
   mounts?: { path: string; fs: FileSystem }[];
   /** The host's terminal: makes a console (/dev/console, tty0, tty1). */
   terminal?: HostTerminal;
+  /**
+   * A display of this size (the connector's preferred mode) from the start: `display` and its
+   * devices (/dev/input/event0-1; the KMS branch adds /dev/dri/card0). Absent: none until addDisplay().
+   */
+  display?: { width: number; height: number };
 }
 
 export interface Machine {
@@ -33,6 +38,11 @@ export interface Machine {
   devpts: Devpts;
   /** Present when a host terminal was given. */
   console?: Console;
+  /**
+   * The machine's display (engine/display/display.ts), or null. It lives here, not on the
+   * kernel: engine/display is a layer above engine/linux (test/structure/imports.test.ts).
+   */
+  display: Display | null;
 }
 
 export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
@@ -49,12 +59,13 @@ export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
   vfs.mount('/tmp', new TmpFs({ mode: 0o1777 }));
   const console = o.terminal ? new Console(kernel, o.terminal, devfs.dev) : undefined;
   const devpts = await mountSystem(kernel, devfs, console);
-  if (kernel.display) addDisplayDevices(kernel, devfs, kernel.display);
+  const display = o.display ? new Display(o.display.width, o.display.height) : null;
+  if (display) addDisplayDevices(kernel, devfs, display);
   for (const m of o.mounts ?? []) {
     if (!root.readOnly) await ensureDir(kernel, m.path);
     vfs.mount(m.path, m.fs);
   }
-  return { kernel, devfs, devpts, console };
+  return { kernel, devfs, devpts, console, display };
 }
 
 /**
@@ -62,9 +73,9 @@ export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
  * the one it has. Its devices appear in /dev as a hotplug would make them.
  */
 export function addDisplay(m: Machine, width: number, height: number): Display {
-  if (m.kernel.display) return m.kernel.display;
+  if (m.display) return m.display;
   const d = new Display(width, height);
-  m.kernel.display = d;
+  m.display = d;
   addDisplayDevices(m.kernel, m.devfs, d);
   return d;
 }

@@ -136,7 +136,7 @@ test('the EVIOC* ioctls answer as <linux/input.h> and evdev.c define them', asyn
 
 test('events injected through Display.input reach readers as struct input_event, in packets', async () => {
   const m = await boot({ width: 800, height: 600 });
-  const input = m.kernel.display!.input!;
+  const input = m.display!.input!;
   let injected = false;
   const { out, status } = await run(m, ['5'], (text) => {
     if (injected || !text.includes('READY')) return;
@@ -182,11 +182,11 @@ test('pixelToAbs lands on the pixel under both of X\'s scalings', () => {
 
 test('a machine without a display has no input devices; addDisplay adds them later', async () => {
   const m = await boot(null);
-  assert.equal(m.kernel.display, null);
+  assert.equal(m.display, null);
   const { out } = await run(m, ['probe']);
   assert.match(out, /^kbd\.open=-2$/m);
   const d = addDisplay(m, 640, 480);
-  assert.equal(m.kernel.display, d);
+  assert.equal(m.display, d);
   assert.ok(d.input);
   const again = await run(m, ['probe']);
   assert.match(again.out, /^kbd\.open=0$/m);

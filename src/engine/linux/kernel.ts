@@ -13,7 +13,6 @@ import { RoutedStack } from '../net/routed.js';
 import { LoopbackStack } from '../net/loopback.js';
 import type { NetStack } from '../net/stack.js';
 import { ctxOf } from './path-ctx.js';
-import { Display } from '../display/display.js';
 
 export interface KernelOptions {
   /** Debug log: unknown system calls (once each), internal errors. */
@@ -32,11 +31,6 @@ export interface KernelOptions {
    * only interprets, 'force' translates everything it can at first execution (tests).
    */
   jit?: JitMode;
-  /**
-   * A display of this size (the connector's preferred mode): the machine gets `kernel.display`
-   * and its devices (/dev/input/event0-1 here; /dev/dri/card0 from the KMS branch). Absent: none.
-   */
-  display?: { width: number; height: number };
 }
 
 export interface SpawnOptions {
@@ -80,12 +74,6 @@ export class Kernel {
    * walk); /proc/self and friends resolve through it.
    */
   current: Task | null = null;
-  /**
-   * The machine's display (engine/display/display.ts), or null when it has none. Made here
-   * from `display` or later by machine.ts addDisplay (setKmsCanvas after create); the devices
-   * that use it (evdev input, DRM) are added where /dev is built (machine.ts).
-   */
-  display: Display | null = null;
 
   constructor(opts: KernelOptions = {}) {
     this.debugFn = opts.debug ?? (() => {});
@@ -95,7 +83,6 @@ export class Kernel {
     this.jit = jit === 'off' ? null : new Jit(jit, opts.debug);
     this.sched = new Scheduler(this);
     this.net = new RoutedStack(new LoopbackStack(), opts.network ?? null);
-    if (opts.display) this.display = new Display(opts.display.width, opts.display.height);
   }
 
   /** Called for every new process (spawn and fork, not threads): for activity displays. */
