@@ -59,7 +59,10 @@ export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
   vfs.mount('/tmp', new TmpFs({ mode: 0o1777 }));
   const console = o.terminal ? new Console(kernel, o.terminal, devfs.dev) : undefined;
   const devpts = await mountSystem(kernel, devfs, console);
-  const display = o.display ? new Display(o.display.width, o.display.height) : null;
+  // The KMS branch makes the Display on the kernel (kernel.display) for its DRM card: one
+  // Display for both, whichever made it. (Read through a cast: engine/linux may not import display.)
+  const made = (kernel as { display?: Display | null }).display;
+  const display = made ?? (o.display ? new Display(o.display.width, o.display.height) : null);
   if (display) addDisplayDevices(kernel, devfs, display);
   for (const m of o.mounts ?? []) {
     if (!root.readOnly) await ensureDir(kernel, m.path);
