@@ -87,7 +87,7 @@ const meta: Meta<DisplayArgs> = {
     '--x-kms-display-background': { control: 'color' },
   },
   render: (a) => html`
-    <x-vm style=${frame} cmd="/usr/bin/startx" env="HOME=/root" restart>
+    <x-vm style=${frame} cmd="/usr/bin/xinit" args="/root/.xinitrc -- /usr/lib/xorg/Xorg :0 -nolisten tcp" env="HOME=/root" restart>
       <x-disk src=${a.image} path="/"></x-disk>
       <x-vm-status compact></x-vm-status>
       <x-kms-display style="flex:1 1 0;height:auto;--x-kms-display-background:${a['--x-kms-display-background']};--x-kms-display-focus-ring:${a['--x-kms-display-focus-ring']}"
@@ -97,7 +97,7 @@ const meta: Meta<DisplayArgs> = {
 export default meta;
 type Story = StoryObj<DisplayArgs>;
 
-/** Xorg, xterm and i3 from the desktop image (`startx`). */
+/** Xorg, xterm and i3 from the desktop image (`xinit`: .xinitrc starts i3, which starts an xterm). */
 export const Desktop: Story = {};
 
 /** A fixed 1024x768 screen scaled to fit the element. */
