@@ -21,6 +21,7 @@ const PAGES: [string, string][] = [
   ['', 'bash with a persistent disk'],
   ['python.html', 'Python REPL'],
   ['cpp.html', 'C++ compiled and run in the page'],
+  ['desktop.html', 'Xorg, xterm and i3 on <x-kms-display> (needs .cache/images/desktop.ext2: webx86 image --preset desktop)'],
   ['tailscale.html', 'the VM on your tailnet (<x-tailscale-login>)'],
   ['plain.html', 'only the tags, as a user would write them'],
 ];

@@ -3,11 +3,12 @@
  * instance owns one engine worker; calls go to it through comlink and plain data
  * (src/host/worker/protocol.ts). Extensions beyond CheerpX are marked as such.
  */
-import { wrap, proxy, type Remote } from 'comlink';
+import { wrap, proxy, transfer, type Remote } from 'comlink';
 import type { EngineApi, EngineEvent, JitStats, MountSpec, MountType, NetworkSpec, RunOptions } from '../host/worker/protocol.js';
 import { Device, WebDevice, type DeviceHost } from './devices.js';
 import { startWorker } from './worker-client.js';
 import { checkRelayUrl } from '../net/relay/url.js';
+import { KmsScreen } from './kms-screen.js';
 
 export interface MountPointConfiguration {
   type: MountType;
@@ -76,6 +77,11 @@ export interface LinuxOptions {
    * which connects only to the destinations on its allow-list. Not with `networkInterface`.
    */
   relay?: { url: string };
+  /**
+   * Extension: a display of this size from the start, so /dev/dri/card0 and /dev/input/* exist
+   * before the first program runs. Without it, `setKmsCanvas` adds the display when called.
+   */
+  display?: { width: number; height: number };
 }
 
 export type CallbackName = 'cpuActivity' | 'diskActivity' | 'diskLatency' | 'processCreated'
@@ -162,7 +168,8 @@ export class Linux {
     const linux = new Linux(engine, w.worker, w.failed, devices);
     linux.networkInterface = ni ?? null;
     try {
-      await Promise.race([engine.create(specs, proxy((e: EngineEvent) => linux.dispatch(e)), { jit: opts.jit === false ? 'off' : 'on', network }), w.failed]);
+      const display = opts.display ? checkDisplaySize('Linux.create display', opts.display.width, opts.display.height) : undefined;
+      await Promise.race([engine.create(specs, proxy((e: EngineEvent) => linux.dispatch(e)), { jit: opts.jit === false ? 'off' : 'on', network, display }), w.failed]);
     } catch (e) {
       w.worker.terminate();
       throw new Error(messageOf(e));
@@ -202,6 +209,32 @@ export class Linux {
   /** Extension: the console's size changed (TIOCGWINSZ answers it; the foreground job gets SIGWINCH). */
   resizeConsole(cols: number, rows: number): void {
     void this.engine.consoleResize(cols, rows);
+  }
+
+  private kms: KmsScreen | null = null;
+
+  /**
+   * CheerpX: the machine's KMS display (/dev/dri/card0, with the keyboard and pointer as
+   * /dev/input/event0-1) draws into `canvas`, at `width`x`height` screen pixels. Calling it
+   * again with the same canvas resizes the screen (a hotplug the guest's X follows); another
+   * canvas takes the display over. Keyboard and pointer input come from the canvas (it is made
+   * focusable). Extension: returns the `KmsScreen` (frames painted, the screen's size, `close()`).
+   */
+  setKmsCanvas(canvas: HTMLCanvasElement, width: number, height: number): KmsScreen {
+    if (!(canvas instanceof HTMLCanvasElement)) throw new TypeError('setKmsCanvas needs a <canvas> element');
+    checkDisplaySize('setKmsCanvas', width, height);
+    if (this.deleted) throw new Error('this Linux instance was deleted');
+    if (this.kms && this.kms.canvas === canvas) {
+      this.kms.resize(width, height);
+      return this.kms;
+    }
+    this.kms?.close();
+    const ch = new MessageChannel();
+    this.kms = new KmsScreen(canvas, ch.port1, width, height);
+    this.call(this.engine.attachDisplay(transfer(ch.port2, [ch.port2]), width, height)).catch((e: Error) => {
+      for (const cb of this.callbacks.get('warning') ?? []) cb(`setKmsCanvas: ${e.message}`);
+    });
+    return this.kms;
   }
 
   /** A basic console in `element` (CheerpX's `setConsole`): an xterm.js terminal sized to the element. */
@@ -316,6 +349,8 @@ export class Linux {
     if (this.deleted) return;
     try { await Promise.race([this.engine.shutdown(), this.failed, new Promise((r) => setTimeout(r, 5000))]); } catch { /* the worker is going anyway */ }
     this.deleted = true;
+    this.kms?.close();
+    this.kms = null;
     for (const d of this.devices) d.detach(this.deviceHost);
     this.worker.terminate();
   }
@@ -325,6 +360,14 @@ export class Linux {
     return { type: 'webx86.Linux', deleted: this.deleted };
   }
 
+}
+
+/** Screen sizes are whole pixels, 1..16384 (the engine checks the same). */
+function checkDisplaySize(what: string, width: number, height: number): { width: number; height: number } {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 16384 || height > 16384) {
+    throw new TypeError(`${what}: width and height are whole pixels from 1 to 16384, got ${width}x${height}`);
+  }
+  return { width, height };
 }
 
 function messageOf(e: unknown): string {

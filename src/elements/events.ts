@@ -29,6 +29,18 @@ export interface VmActivityDetail {
   latencyMs: number | null;
 }
 
+export interface DisplayReadyDetail {
+  /** The screen size asked of the machine. */
+  width: number;
+  height: number;
+}
+export interface DisplayResizeDetail {
+  width: number;
+  height: number;
+  /** 'element': the element asked the machine for this size; 'guest': the guest now draws at this size. */
+  source: 'element' | 'guest';
+}
+
 /** Event name → its `detail`. */
 export interface ElementEventDetails {
   'vm-ready': { linux: Linux };
@@ -45,6 +57,8 @@ export interface ElementEventDetails {
   'tailscale-login-url': { url: string };
   'tailscale-netmap': { map: unknown };
   'tailscale-error': { message: string };
+  'display-ready': DisplayReadyDetail;
+  'display-resize': DisplayResizeDetail;
 }
 
 export type ElementEventName = keyof ElementEventDetails;
@@ -64,6 +78,8 @@ export type TailscaleStateEvent = ElementEventMap['tailscale-state'];
 export type TailscaleLoginUrlEvent = ElementEventMap['tailscale-login-url'];
 export type TailscaleNetmapEvent = ElementEventMap['tailscale-netmap'];
 export type TailscaleErrorEvent = ElementEventMap['tailscale-error'];
+export type DisplayReadyEvent = ElementEventMap['display-ready'];
+export type DisplayResizeEvent = ElementEventMap['display-resize'];
 
 /** Fire `type` on `target` with its typed detail, bubbling and composed. */
 export function emit<K extends ElementEventName>(target: EventTarget, type: K, detail: ElementEventDetails[K]): boolean {

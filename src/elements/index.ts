@@ -5,6 +5,7 @@ export { XDisk } from './disk.js';
 export { XTerminal } from './terminal.js';
 export { XVmStatus } from './vm-status.js';
 export { XTailscaleLogin, TAILSCALE_STATES } from './tailscale-login.js';
+export { XKmsDisplay } from './kms-display.js';
 export { vmContext } from './context.js';
 export { define } from './define.js';
 export type { VmHost, VmStatus, VmPhase, TerminalSink, TerminalSession, PtySession } from './context.js';

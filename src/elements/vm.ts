@@ -35,7 +35,7 @@ export function parseEnv(v: string | null | undefined): string[] {
  * @fires {VmWarningEvent} vm-warning - Something worth telling that did not stop the machine (a persistent directory that was not closed cleanly and is mounted anyway). detail: `{ message }`.
  * @fires {VmStatusEvent} vm-status - Anything in `status` changed. detail: the new `VmStatus`.
  * @fires {VmActivityEvent} vm-activity - CPU or disk went busy or idle, or a block arrived. detail: `{ cpu, disk, latencyMs }`.
- * @slot - `<x-disk>`, `<x-terminal>`, `<x-vm-status>`, `<x-tailscale-login>` (boots the VM with Tailscale networking) and any other content.
+ * @slot - `<x-disk>`, `<x-terminal>`, `<x-vm-status>`, `<x-kms-display>` (the machine gets a display), `<x-tailscale-login>` (boots the VM with Tailscale networking) and any other content.
  */
 export class XVm extends LitElement implements VmHost {
   static override styles = css`:host { display: block; }`;
@@ -166,6 +166,12 @@ export class XVm extends LitElement implements VmHost {
     return el?.networkInterface?.();
   }
 
+  /** A display from the start (its devices exist before `cmd` runs) when an `<x-kms-display>` is inside, at its size. */
+  private collectDisplay(): { width: number; height: number } | undefined {
+    const el = [...this.querySelectorAll('x-kms-display')].find((d) => d.closest('x-vm') === this) as (Element & { wantedScreenSize?: () => { width: number; height: number } }) | undefined;
+    return el?.wantedScreenSize?.();
+  }
+
   /** Boot (if not running) and run `cmd`. Resolves when the machine is up. */
   async start(): Promise<void> {
     if (this.linux || this._status.phase === 'loading' || this._status.phase === 'booting') return;
@@ -182,8 +188,8 @@ export class XVm extends LitElement implements VmHost {
       if (network !== '' && network !== 'relay') throw new Error(`<x-vm network="${this.network}">: network is "relay" or absent`);
       if (network === 'relay' && !this.relayUrl) throw new Error('<x-vm network="relay"> needs relay-url="ws://…" (the webx86 relay to use)');
       linux = await Linux.create(network === 'relay'
-        ? { mounts, jit: jit !== 'off', relay: { url: this.relayUrl } }
-        : { mounts, jit: jit !== 'off', networkInterface: this.collectNetwork() });
+        ? { mounts, jit: jit !== 'off', relay: { url: this.relayUrl }, display: this.collectDisplay() }
+        : { mounts, jit: jit !== 'off', networkInterface: this.collectNetwork(), display: this.collectDisplay() });
     } catch (e) {
       if (gen !== this.generation) return;
       const message = (e as Error).message;

@@ -10,11 +10,13 @@ import { Console, type HostTerminal } from './tty/console.js';
 import { setCtty } from './tty/jobctl.js';
 import { mountSystem } from './machine-mounts.js';
 import { Display } from './display/display.js';
-import './display/drm/card.js';
+import { registerDrmCard } from './display/drm/card.js';
 import type { Devpts } from './tty/devpts.js';
 import { O_RDWR } from './fs/types.js';
 import type { Process } from './linux/task.js';
 import type { SpawnOptions } from './linux/kernel.js';
+import { addInputDevices } from './display/input/devices.js';
+import { monotonicNs, realtimeNs } from './linux/clock.js';
 
 export interface MachineOptions extends KernelOptions {
   /** Root file system; an empty tmpfs when absent. */
@@ -23,6 +25,11 @@ export interface MachineOptions extends KernelOptions {
   mounts?: { path: string; fs: FileSystem }[];
   /** The host's terminal: makes a console (/dev/console, tty0, tty1). */
   terminal?: HostTerminal;
+  /**
+   * A display of this size (the connector's preferred mode) from the start: `display` and its
+   * devices (/dev/input/event0-1; the KMS branch adds /dev/dri/card0). Absent: none until addDisplay().
+   */
+  display?: { width: number; height: number };
 }
 
 export interface Machine {
@@ -32,6 +39,8 @@ export interface Machine {
   devpts: Devpts;
   /** Present when a host terminal was given. */
   console?: Console;
+  /** The machine's display (engine/display/display.ts), or null: the same object as `kernel.display` (drm/card.ts declares that field, since engine/linux may not import engine/display). */
+  display: Display | null;
 }
 
 export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
@@ -50,11 +59,37 @@ export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
   vfs.mount('/tmp', new TmpFs({ mode: 0o1777 }));
   const console = o.terminal ? new Console(kernel, o.terminal, devfs.dev) : undefined;
   const devpts = await mountSystem(kernel, devfs, console);
+  // mountSystem registered the DRM card for kernel.display; the input devices join it here.
+  const display = kernel.display;
+  if (display) addDisplayDevices(kernel, devfs, display);
   for (const m of o.mounts ?? []) {
     if (!root.readOnly) await ensureDir(kernel, m.path);
     vfs.mount(m.path, m.fs);
   }
-  return { kernel, devfs, devpts, console };
+  return { kernel, devfs, devpts, console, display };
+}
+
+/**
+ * Give a running machine a display (setKmsCanvas after create: CheerpX allows it), or return
+ * the one it has. Its devices appear in /dev as a hotplug would make them.
+ */
+export function addDisplay(m: Machine, width: number, height: number): Display {
+  if (m.display) return m.display;
+  const d = new Display(width, height);
+  m.display = d;
+  m.kernel.display = d;
+  addDisplayDevices(m.kernel, m.devfs, d);
+  return d;
+}
+
+/**
+ * The devices of a display, in one place: /dev/dri/card0 (unless mountSystem made it already)
+ * and the evdev keyboard and pointer.
+ */
+function addDisplayDevices(kernel: Kernel, devfs: DevFs, display: Display): void {
+  if (kernel.drmCard === null) registerDrmCard(kernel, devfs, display);
+  const mono = () => monotonicNs(kernel);
+  addInputDevices(display, devfs, { realtime: realtimeNs, monotonic: mono, boottime: mono });
 }
 
 async function ensureDir(k: Kernel, path: string): Promise<void> {

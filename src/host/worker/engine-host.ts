@@ -3,7 +3,7 @@
  * page's mount list, running programs on the console or on pseudo-terminals, and reporting
  * activity. Everything the page asks for arrives through `EngineApi` (comlink calls).
  */
-import { createMachine, spawnOnConsole, type Machine } from '../../engine/machine.js';
+import { addDisplay, createMachine, spawnOnConsole, type Machine } from '../../engine/machine.js';
 import type { HostTerminal, TermSize } from '../../engine/tty/console.js';
 import { openHostPty, type HostPty } from '../../engine/tty/host-pty.js';
 import { setCtty } from '../../engine/tty/jobctl.js';
@@ -15,6 +15,7 @@ import { buildMounts, type BuiltMounts } from './mounts.js';
 import { DEFAULT_ENV, type DeviceSpec, type EngineApi, type EngineOptions, type EventFn, type MountSpec, type RunOptions, type WriteFn } from './protocol.js';
 import type { WorkerNetwork } from './tailscale.js';
 import type { RelayStack } from '../../net/relay/stack.js';
+import { DisplayPort } from './display-port.js';
 
 /** Console output kept while no console is attached, replayed when one attaches. */
 const BACKLOG_LIMIT = 256 * 1024;
@@ -123,6 +124,7 @@ export class EngineHost implements EngineApi {
   private relay: RelayStack | null = null;
   private resolvConf = '';
   private dnsSuffix: string | null = null;
+  private displayPort: DisplayPort | null = null;
 
   async create(mounts: MountSpec[], events: EventFn, options: EngineOptions = {}): Promise<void> {
     if (this.machine) throw new Error('this Linux instance is already created');
@@ -140,6 +142,7 @@ export class EngineHost implements EngineApi {
     const m = await createMachine({
       root: this.built.root, mounts: this.built.mounts, terminal: this.console, jit: options.jit === 'off' ? 'off' : 'on',
       debug: (message) => this.events({ type: 'log', message }), network: this.network?.net.stack ?? this.relay ?? undefined,
+      display: options.display ? checkSize(options.display.width, options.display.height) : undefined,
     });
     this.machine = m;
     if (this.dnsSuffix !== null) void this.writeResolvConf(this.dnsSuffix);
@@ -336,6 +339,15 @@ export class EngineHost implements EngineApi {
     p?.close();
   }
 
+  attachDisplay(port: MessagePort, width: number, height: number): void {
+    const m = this.need();
+    const size = checkSize(width, height);
+    const d = addDisplay(m, size.width, size.height);
+    d.resize(size.width, size.height);
+    this.displayPort?.close();
+    this.displayPort = new DisplayPort(d, port);
+  }
+
   async dataWriteFile(id: number, path: string, data: Uint8Array): Promise<void> {
     const fs = this.built?.data.get(id);
     if (!fs) throw new Error('this DataDevice is not mounted in this Linux instance');
@@ -367,9 +379,19 @@ export class EngineHost implements EngineApi {
     this.network = null;
     this.relay?.close();
     this.relay = null;
+    this.displayPort?.close();
+    this.displayPort = null;
     await this.built?.close();
     this.machine = null;
   }
+}
+
+/** A display size the engine accepts: whole pixels, 1..16384 (DRM's mode limits are far above a page's). */
+function checkSize(width: number, height: number): { width: number; height: number } {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 16384 || height > 16384) {
+    throw new Error(`a display size is whole pixels from 1x1 to 16384x16384, got ${width}x${height}`);
+  }
+  return { width, height };
 }
 
 function sameDevice(a: DeviceSpec, b: DeviceSpec): boolean {

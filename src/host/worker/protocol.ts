@@ -5,6 +5,7 @@
  */
 import type { JitStats } from '../../engine/jit/jit.js';
 import type { RelaySpec } from '../../net/relay/worker.js';
+import type { InputEvent } from '../../engine/display/display.js';
 
 /** A block or file-level device as the worker builds it. */
 export type DeviceSpec =
@@ -108,7 +109,37 @@ export interface EngineOptions {
   jit?: 'on' | 'off';
   /** The network beyond loopback (Tailscale or a relay); absent: loopback only. */
   network?: NetworkSpec;
+  /** A display of this size from the start (its devices exist before the first program); absent: none until `attachDisplay`. */
+  display?: { width: number; height: number };
 }
+
+/**
+ * The display's own channel (a MessagePort per attached canvas, so frames never queue
+ * behind comlink calls). Worker → page: frames as dirty rectangles of RGBA pixels in
+ * transferred ArrayBuffers (no SharedArrayBuffer), one frame in flight at a time: the worker
+ * keeps the framebuffer and merges what changes meanwhile, so frames are coalesced to the
+ * page's refresh (it answers `frameDone` from requestAnimationFrame).
+ */
+export type DisplayToPage =
+  /** The screen is `width`x`height`; each rectangle's `data` is w*h*4 bytes R,G,B,A (A = 255). */
+  | { type: 'frame'; width: number; height: number; rects: FrameRect[] }
+  /** The cursor image as straight (not premultiplied) RGBA, or null: hidden. */
+  | { type: 'cursor'; image: { width: number; height: number; hotX: number; hotY: number; rgba: ArrayBuffer } | null }
+  /** The cursor's hot spot is at (x, y) in screen pixels. */
+  | { type: 'cursorMove'; x: number; y: number }
+  /** No scanout: the page shows its idle state. */
+  | { type: 'blank' };
+
+export interface FrameRect { x: number; y: number; w: number; h: number; data: ArrayBuffer }
+
+/** Page → worker on the display's channel. */
+export type PageToDisplay =
+  /** The last frame is on screen: the next may come. */
+  | { type: 'frameDone' }
+  /** The page's size for the screen changed (Display.resize: a hotplug for the DRM device). */
+  | { type: 'resize'; width: number; height: number }
+  /** Input for the evdev devices (Display.input): keyboard events or pointer events, one batch. */
+  | { type: 'input'; device: 'keyboard' | 'pointer'; events: InputEvent[] };
 
 /**
  * The JIT's figures for one machine (src/engine/jit/jit.ts JitStats, copied as plain data):
@@ -144,6 +175,12 @@ export interface EngineApi {
   resetIdb(name: string): Promise<void>;
   /** The JIT's figures (a snapshot), or null when the machine runs the interpreter alone or is not created. */
   jitStats(): JitStats | null;
+  /**
+   * Show the machine's display through `port` (DisplayToPage out, PageToDisplay in); the
+   * machine gets a display of `width`x`height` if it has none yet. A later call replaces the
+   * earlier port (one screen per machine).
+   */
+  attachDisplay(port: MessagePort, width: number, height: number): void;
   /** Write back what the guest wrote and make it durable (the worker also writes back 100-300 ms after writes, and at shutdown). */
   sync(): Promise<void>;
   /** Stop every process, flush writes, close databases. */

@@ -32,6 +32,8 @@ export interface ImageOptions {
   log?: (msg: string) => void;
   /** Seconds, for reproducible images (file system times and generated files). */
   now?: number;
+  /** Files to add after the packages (a preset's configuration): absolute path → contents and mode. */
+  files?: Record<string, { text: string; mode?: number }>;
 }
 
 export class ImageTooSmallError extends Error {}
@@ -78,6 +80,12 @@ export async function buildImage(o: ImageOptions): Promise<{ packages: Package[]
     debs[i] = new Uint8Array(0);
   }
   finishRoot(tree, { packages });
+  for (const [path, f] of Object.entries(o.files ?? {})) {
+    const rel = path.replace(/^\/+/, '');
+    const dir = rel.split('/').slice(0, -1).join('/');
+    if (dir) tree.mkdir(dir);
+    tree.writeFile(rel, f.text, f.mode ?? 0o644);
+  }
   log(`unpacked ${packages.length} packages in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
 
   const m = measureExt2(tree.root, { now });

@@ -4,6 +4,7 @@ import { Ext2TooSmallError } from '../../../engine/fs/ext2/writer.js';
 import { DEFAULT_PACKAGES, ImageTooSmallError, buildImage, parseSize } from './build.js';
 import { MirrorError } from './mirror.js';
 import { UnknownPackageError } from './resolve.js';
+import { PRESETS, presetNames } from './presets.js';
 
 export const IMAGE_USAGE = `usage: webx86 image [options] --out FILE.ext2
 
@@ -13,6 +14,8 @@ Build an ext2 root file system from Debian i386 packages (no root, no dpkg neede
 options:
   --packages LIST     packages to install, comma or space separated (default: the default
                       image: ${DEFAULT_PACKAGES.join(' ')}, with the base system)
+  --preset NAME       a named image: ${presetNames().map((n) => `${n} (${PRESETS[n].description})`).join('; ')}
+                      (--packages adds to its list)
   --base              add every Essential and Priority: required package (default only
                       for the default image)
   --no-base           never add them
@@ -31,6 +34,7 @@ export async function imageMain(args: string[]): Promise<number> {
       args,
       options: {
         packages: { type: 'string', multiple: true },
+        preset: { type: 'string' },
         base: { type: 'boolean' },
         'no-base': { type: 'boolean' },
         out: { type: 'string', short: 'o' },
@@ -49,13 +53,18 @@ export async function imageMain(args: string[]): Promise<number> {
   if (o.help) { process.stdout.write(IMAGE_USAGE); return 0; }
   if (!o.out) { process.stderr.write(`webx86 image: --out FILE is required\n${IMAGE_USAGE}`); return 2; }
   const listed = (o.packages ?? []).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
-  const packages = listed.length ? listed : DEFAULT_PACKAGES;
-  const base = o['no-base'] ? false : o.base ?? listed.length === 0;
+  const preset = o.preset === undefined ? undefined : PRESETS[o.preset];
+  if (o.preset !== undefined && !preset) {
+    process.stderr.write(`webx86 image: unknown preset '${o.preset}' (presets: ${presetNames().join(', ')})\n`);
+    return 2;
+  }
+  const packages = preset ? [...preset.packages, ...listed] : listed.length ? listed : DEFAULT_PACKAGES;
+  const base = o['no-base'] ? false : o.base ?? (preset ? preset.base : listed.length === 0);
   let size: number | undefined;
   try { size = o.size ? parseSize(o.size) : undefined; } catch (e) { process.stderr.write(`webx86 image: ${(e as Error).message}\n`); return 2; }
   try {
     await buildImage({
-      packages, base, out: o.out, size, mirror: o.mirror, suite: o.suite, cacheDir: o.cache,
+      packages, base, out: o.out, size, mirror: o.mirror, suite: o.suite, cacheDir: o.cache, files: preset?.files,
       log: (m) => process.stderr.write(`webx86 image: ${m}\n`),
     });
     return 0;

@@ -1,0 +1,130 @@
+/**
+ * `webx86 image --preset NAME`: named images, each a package list plus the files that make
+ * them work without maintainer scripts.
+ *
+ * `desktop`: Xorg with its modesetting driver on the machine's KMS device, the evdev input
+ * driver on /dev/input/event0-1, xterm and i3. The X configuration is the one of
+ * shared/reference/kms (90-browser.conf, verified with Xorg 21.1.7): input devices listed
+ * statically (no udev in the machine, so AutoAddDevices is off), the card pinned, glamor and
+ * GLX off (no GPU: they would only load Mesa's software rasteriser).
+ *
+ * Start it with `xinit /root/.xinitrc -- /usr/lib/xorg/Xorg :0 -nolisten tcp` (the demo's
+ * cmd): measured on a merge with the KMS branch, Xorg, i3, i3bar and a tiled xterm are up in
+ * 43 s of engine CPU (interpreter and JIT, Node). `startx` is not used: its clients were
+ * refused ("Authorization required") with the cookie it writes through xauth; the cause is
+ * not found yet.
+ */
+import { DEFAULT_PACKAGES } from './build.js';
+
+export interface Preset {
+  description: string;
+  packages: string[];
+  /** Add the Essential/required base system. */
+  base: boolean;
+  /** Files written after the packages: path (absolute) → contents, and mode. */
+  files: Record<string, { text: string; mode?: number }>;
+}
+
+const XORG_CONF = `# webx86: the machine's display. No udev runs, so input devices are listed here
+# (/dev/input/event0 keyboard, event1 absolute pointer) and the KMS card is pinned.
+Section "ServerFlags"
+    Option "AutoAddDevices" "false"
+EndSection
+
+Section "InputDevice"
+    Identifier "browser-keyboard"
+    Driver     "evdev"
+    Option     "Device" "/dev/input/event0"
+    Option     "CoreKeyboard"
+EndSection
+
+Section "InputDevice"
+    Identifier "browser-pointer"
+    Driver     "evdev"
+    Option     "Device" "/dev/input/event1"
+    Option     "CorePointer"
+EndSection
+
+Section "Device"
+    Identifier "kms"
+    Driver     "modesetting"
+    Option     "kmsdev" "/dev/dri/card0"
+    # No GPU: glamor would load Mesa's software rasteriser for nothing.
+    Option     "AccelMethod" "none"
+EndSection
+
+Section "Extensions"
+    Option "GLX" "Disable"
+EndSection
+`;
+
+/** i3's own defaults, less the first-run wizard (it asks which modifier to use): Mod1 (Alt), as the wizard's default. */
+const I3_CONFIG = `# webx86 desktop: i3 with its usual bindings (mod = Alt)
+set $mod Mod1
+font pango:DejaVu Sans Mono 10
+floating_modifier $mod
+bindsym $mod+Return exec xterm
+bindsym $mod+Shift+q kill
+bindsym $mod+d exec --no-startup-id dmenu_run
+bindsym $mod+Left focus left
+bindsym $mod+Down focus down
+bindsym $mod+Up focus up
+bindsym $mod+Right focus right
+bindsym $mod+Shift+Left move left
+bindsym $mod+Shift+Down move down
+bindsym $mod+Shift+Up move up
+bindsym $mod+Shift+Right move right
+bindsym $mod+h split h
+bindsym $mod+v split v
+bindsym $mod+f fullscreen toggle
+bindsym $mod+s layout stacking
+bindsym $mod+w layout tabbed
+bindsym $mod+e layout toggle split
+bindsym $mod+Shift+space floating toggle
+bindsym $mod+1 workspace number 1
+bindsym $mod+2 workspace number 2
+bindsym $mod+3 workspace number 3
+bindsym $mod+4 workspace number 4
+bindsym $mod+Shift+1 move container to workspace number 1
+bindsym $mod+Shift+2 move container to workspace number 2
+bindsym $mod+Shift+3 move container to workspace number 3
+bindsym $mod+Shift+4 move container to workspace number 4
+bindsym $mod+Shift+c reload
+bindsym $mod+Shift+r restart
+bindsym $mod+Shift+e exit
+bar {
+    status_command i3status
+}
+exec --no-startup-id xterm
+`;
+
+export const PRESETS: Record<string, Preset> = {
+  default: {
+    description: 'a terminal system: bash, coreutils, python3, gcc, git, vim-tiny, curl…',
+    packages: DEFAULT_PACKAGES,
+    base: true,
+    files: {},
+  },
+  desktop: {
+    description: 'Xorg (modesetting on /dev/dri/card0, evdev input), xterm and i3: `xinit /root/.xinitrc -- /usr/lib/xorg/Xorg :0` in an <x-vm> with an <x-kms-display>',
+    packages: [
+      'bash', 'coreutils', 'procps', 'less', 'vim-tiny',
+      'xserver-xorg-core', 'xserver-xorg-input-evdev', 'xinit', 'xauth', 'xterm',
+      'i3-wm', 'i3status', 'suckless-tools',
+      'fonts-dejavu-core', 'xfonts-base',
+      'x11-xserver-utils', 'x11-utils', 'x11-apps',
+    ],
+    base: true,
+    files: {
+      '/etc/X11/xorg.conf.d/90-webx86.conf': { text: XORG_CONF },
+      '/root/.xinitrc': { text: '#!/bin/sh\n# xinit (or startx) runs this: the window manager (it starts an xterm).\nexec i3\n', mode: 0o755 },
+      '/root/.config/i3/config': { text: I3_CONFIG },
+      // Xorg writes its compiled keymap and its log here.
+      '/var/lib/xkb/README.webx86': { text: 'Xorg keeps compiled keymaps (server-N.xkm) here.\n' },
+    },
+  },
+};
+
+export function presetNames(): string[] {
+  return Object.keys(PRESETS);
+}
