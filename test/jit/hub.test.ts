@@ -1,6 +1,5 @@
 /**
- * The hub (src/engine/jit/hub.ts) on its own, with regions written by hand through the Wasm
- * writer: chaining follows the EIP a region leaves, stops at the budget and at an EIP no region
+ * The hub (src/engine/jit/hub.ts) on its own, with regions written by hand with binaryen: chaining follows the EIP a region leaves, stops at the budget and at an EIP no region
  * starts at, forgets a region once it is unlinked (invalidated or evicted), and forgets
  * everything when its address space is released and reused for another process (the pool in
  * AddressSpace.create), whose code at the same addresses must never be entered through the
@@ -11,14 +10,22 @@ import assert from 'node:assert/strict';
 import { AddressSpace } from '../../src/engine/mem/address-space.js';
 import { EIP } from '../../src/engine/cpu/state.js';
 import { HUB_ENTRIES, hubOf, runChained, unlinkRegion, type RegionFn } from '../../src/engine/jit/hub.js';
-import { WasmWriter } from '../../src/engine/jit/wasm-writer.js';
+import { loadBinaryenNode } from '../../src/host/node/binaryen.js';
+
+const bn = await loadBinaryenNode();
 
 const SIZE = 16 << 20;
 
 /** A region that runs `n` instructions and leaves with EIP = next. */
 function region(mem: AddressSpace, next: number, n: number): RegionFn {
-  const m = new WasmWriter();
-  const bytes = m.emit(0, [m.i32.store(EIP * 4, 4, m.local.get(0), m.i32.const(next))], m.i32.const(n));
+  const m = new bn.Module();
+  m.setMemory(1, 65536, null, [], false, false, '0');
+  m.addMemoryImport('0', 'e', 'm');
+  const body = m.block(null, [m.i32.store(EIP * 4, 4, m.local.get(0, bn.i32), m.i32.const(next)), m.i32.const(n)], bn.i32);
+  m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, [], body);
+  m.addFunctionExport('f', 'f');
+  const bytes = m.emitBinary();
+  m.dispose();
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { e: { m: mem.memory } });
   return inst.exports.f as RegionFn;
 }

@@ -1,9 +1,11 @@
 /**
  * Code generation for the JIT tier: one region (region.ts) becomes one Wasm function
- * `(slot, budget) -> instructions executed`, written as Wasm bytes by wasm-writer.ts (the
- * shape of binaryen.js's expression API, which built it before: half the compile CPU went
- * to binaryen's per-operator calls and emitBinary) with no optimisation pass (binaryen's
- * cost 4-30x the rest of the pipeline and delayed V8's tier-up: jit-design.md §6).
+ * `(slot, budget) -> instructions executed`, built with binaryen.js's expression API and
+ * emitted with no optimisation pass (binaryen's passes cost 4-30x the rest of the pipeline
+ * and delayed V8's tier-up: jit-design.md §6). Control flow is structured here (below), not
+ * by binaryen's Relooper. Building through binaryen costs ~2.7 ms of CPU per python3 region
+ * (one JS-to-Wasm call per operator plus emitBinary; a hand-written byte writer measured
+ * 1.3 ms) — paid in the compile worker, off the engine's thread (compile-service.ts).
  *
  * - Registers live in Wasm locals, loaded from the thread's state slot at entry and stored
  *   back at the single exit.
@@ -21,13 +23,13 @@
  *   the scheduler (signals, other threads).
  */
 import type binaryenT from 'binaryen';
-import { I32, NONE, WasmWriter, type X } from './wasm-writer.js';
 import { K_ADD, K_DEC, K_INC, K_LOGIC, K_SUB, LOP_CFOF } from '../cpu/flags.js';
 import { DF, EIP, FLAGS, FLAGS_FIXED, LA, LB, LOP, LRES, SEGBASE, TF, USER_FLAGS_MASK } from '../cpu/state.js';
 import type { Decoded, Insn, MemRef, Opnd, Region, RBlock } from './region.js';
 
 type B = typeof binaryenT;
-type M = WasmWriter;
+type M = binaryenT.Module;
+type X = binaryenT.ExpressionRef;
 
 // Locals: parameters first.
 const P_SLOT = 0, P_BUDGET = 1;
@@ -72,11 +74,10 @@ function successors(b: RBlock, last: Insn | null, conts: number[], r: Region): n
 /**
  * Build the module for `r` (exported function "f"). `permBase` is the offset of the page
  * table in the guest memory; the memory is imported as e.m, and the run-time condition helper as e.c.
- * A pure function of the region and permBase (plain data: it can run in a worker). binaryen
- * (`_bn`) is no longer used; the parameter stays for the callers until they drop it.
+ * A pure function of the region and permBase (plain data: it runs in the compile worker).
  */
-export function generate(_bn: B | null, r: Region, permBase: number): CodegenOut {
-  const g = new Gen(r, permBase);
+export function generate(bn: B, r: Region, permBase: number): CodegenOut {
+  const g = new Gen(bn, r, permBase);
   try {
     return g.build();
   } catch (e) {
@@ -108,10 +109,14 @@ class Gen {
   private blk!: RBlock;
   private idx = 0;
 
-  constructor(private readonly r: Region, private readonly permBase: number) {
-    // memory.fill/copy (rep stos/movs) are bulk-memory operators: V8 7.5, Firefox 79, Safari 15.
-    this.m = new WasmWriter();
-    this.i32 = I32;
+  constructor(private readonly bn: B, private readonly r: Region, private readonly permBase: number) {
+    this.m = new bn.Module();
+    this.i32 = bn.i32;
+    // The memory must exist before the first load/store is built (they bind to it by name).
+    this.m.setMemory(1, 65536, null, [], false, false, '0');
+    this.m.addMemoryImport('0', 'e', 'm');
+    // memory.fill/copy for rep stos/movs (V8 since 7.5, Firefox 79, Safari 15).
+    this.m.setFeatures(this.m.getFeatures() | bn.Features.BulkMemory);
   }
 
   // ---- small expression helpers ----
@@ -135,7 +140,7 @@ class Gen {
   private bit(a: X, n: number): X { return this.and(this.shru(a, this.c(n)), this.c(1)); }
   /** cond ? a : b (binaryen.js takes the condition first, unlike the Wasm text order). */
   private sel(a: X, b: X, cond: X): X { return this.m.select(cond, a, b); }
-  private block(list: X[]): X { return list.length === 1 ? list[0] : this.m.block(null, list, NONE); }
+  private block(list: X[]): X { return list.length === 1 ? list[0] : this.m.block(null, list, this.bn.none); }
 
   /** Leave the region with EIP = eip before instruction `this.idx` of the current block (or after the block with `after`). */
   private exitAt(eip: number, after = false): X {
@@ -145,7 +150,7 @@ class Gen {
     const adj = after ? 0 : this.idx - this.blk.insns.length;
     if (adj !== 0) list.push(this.set(L_N, this.add(this.get(L_N), this.c(adj))));
     list.push(m.br('exit'));
-    return m.block(null, list, NONE);
+    return m.block(null, list, this.bn.none);
   }
 
   // ---- operands ----
@@ -671,7 +676,7 @@ class Gen {
         ...each,
         this.set(L_T4, this.add(this.get(L_T4), this.c(sz))),
         m.br(lp, m.i32.lt_u(this.get(L_T4), this.get(L_T2))),
-      ], NONE))], NONE);
+      ], this.bn.none))], this.bn.none);
     };
     const at = (r: number) => this.set(L_T5, this.add(this.reg(r), this.get(L_T4)));
     if (!movs) {
@@ -688,7 +693,7 @@ class Gen {
     body.push(this.setReg(EDI, this.add(this.reg(EDI), this.get(L_T2))));
     body.push(this.setReg(ECX, m.i32.sub(this.reg(ECX), this.get(L_T3))));
     body.push(m.br(next));
-    out.push(m.block(done, [m.loop(next, m.block(null, body, NONE))], NONE));
+    out.push(m.block(done, [m.loop(next, m.block(null, body, this.bn.none))], this.bn.none));
   }
 
   /** SF PF from the low result (local `lo`), ZF AF clear, CF=OF=overflow (alu.ts mulFlags); deferred. */
@@ -865,7 +870,7 @@ class Gen {
 
   // ---- blocks ----
   build(): CodegenOut {
-    const m = this.m;
+    const m = this.m, bn = this.bn;
     // Return addresses of calls inside the region: a ret that pops one of them branches there.
     const conts: number[] = [];
     for (const b of this.r.blocks.values()) {
@@ -918,10 +923,19 @@ class Gen {
     const epi: X[] = [];
     for (const [l, w] of state) if (written & (1 << l)) epi.push(st(w, this.get(l)));
     epi.push(st(EIP, this.get(L_XEIP)));
-    if (this.usesHelper) m.addFunctionImport('cond', 'e', 'c', 6);
-    if (this.usesFlags) m.addFunctionImport('flags', 'e', 'f', 5);
+    const fn = m.block(null, [
+      m.block('exit', [...pro, body, m.unreachable()], bn.none),
+      ...epi,
+      this.get(L_N),
+    ], bn.i32);
+    if (this.usesHelper) m.addFunctionImport('cond', 'e', 'c', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
+    if (this.usesFlags) m.addFunctionImport('flags', 'e', 'f', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
+    const vars: number[] = new Array(N_VARS).fill(bn.i32);
     this.phase = 'emit';
-    const bytes = m.emit(N_VARS, [m.block('exit', [...pro, body, m.unreachable()], NONE), ...epi], this.get(L_N));
+    m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
+    m.addFunctionExport('f', 'f');
+    const bytes = m.emitBinary();
+    m.dispose();
     return { bytes, helpers: this.usesHelper };
   }
 
@@ -937,7 +951,7 @@ class Gen {
    * gets those edges cut, to leave through the hub, and null is returned to redo the analysis.
    */
   private structured(tbs: Map<number, TBlock>): X | null {
-    const m = this.m, entry = this.r.entry >>> 0;
+    const m = this.m, bn = this.bn, entry = this.r.entry >>> 0;
     const inRegion = (a: number): boolean => tbs.has(a);
     /** The successors of x reached by a branch inside the function. */
     const succOf = (x: number): number[] => { const t = tbs.get(x)!; return t.cut.size === 0 ? t.succ : t.succ.filter((y) => !t.cut.has(y)); };
@@ -996,7 +1010,7 @@ class Gen {
     const children = new Map<number, number[]>(order.map((x) => [x, []]));
     for (const x of order) if (x !== entry) children.get(idom.get(x)!)!.push(x);
 
-    const exitTo = (eip: number): X => m.block(null, [this.set(L_XEIP, this.c(eip)), m.br('exit')], NONE);
+    const exitTo = (eip: number): X => m.block(null, [this.set(L_XEIP, this.c(eip)), m.br('exit')], bn.none);
     const branch = (x: number, y: number): X => {
       if (!rpo.has(y) || tbs.get(x)!.cut.has(y)) return exitTo(y);
       if (rpo.get(y)! <= rpo.get(x)!) return m.br(`L${y}`);
@@ -1025,12 +1039,12 @@ class Gen {
           default: list.push(m.br('exit'));
         }
       }
-      return m.block(null, list, NONE);
+      return m.block(null, list, bn.none);
     };
     const nodeWithin = (x: number, ys: number[]): X => {
       if (ys.length === 0) return emitNode(x);
       const [yn, ...rest] = ys;
-      return m.block(null, [m.block(`B${yn}`, [nodeWithin(x, rest)], NONE), doTree(yn)], NONE);
+      return m.block(null, [m.block(`B${yn}`, [nodeWithin(x, rest)], bn.none), doTree(yn)], bn.none);
     };
     const doTree = (x: number): X => {
       // Merge children, the highest reverse-postorder number outermost (its code comes last).
