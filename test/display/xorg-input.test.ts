@@ -19,6 +19,7 @@ import { debianRoot } from '../../src/host/node/debian-packages.js';
 import { CaptureFile, InputFile, envJit } from '../support/guest.js';
 import { existsSync } from 'node:fs';
 import type { DisplaySink } from '../../src/engine/display/display.js';
+import { XORG_CONF } from '../../src/host/node/image/presets.js';
 
 /** The KMS branch's Xorg root package list, if it is here. */
 async function xorgPackages(): Promise<readonly string[] | null> {
@@ -31,31 +32,6 @@ async function xorgPackages(): Promise<readonly string[] | null> {
 /** The pixels are not looked at here (the KMS tests do): a sink that drops them. */
 const nullSink: DisplaySink = { frame() {}, cursor() {}, cursorMove() {}, blank() {} };
 
-const CONF = `Section "ServerFlags"
-    Option "AutoAddDevices" "false"
-EndSection
-Section "InputDevice"
-    Identifier "browser-keyboard"
-    Driver     "evdev"
-    Option     "Device" "/dev/input/event0"
-    Option     "CoreKeyboard"
-EndSection
-Section "InputDevice"
-    Identifier "browser-pointer"
-    Driver     "evdev"
-    Option     "Device" "/dev/input/event1"
-    Option     "CorePointer"
-EndSection
-Section "Device"
-    Identifier "kms"
-    Driver     "modesetting"
-    Option     "kmsdev" "/dev/dri/card0"
-    Option     "AccelMethod" "none"
-EndSection
-Section "Extensions"
-    Option "GLX" "Disable"
-EndSection
-`;
 
 const SCRIPT = `
 /usr/lib/xorg/Xorg :0 -noreset -nolisten tcp -logfile /tmp/Xorg.0.log &
@@ -81,7 +57,7 @@ test('Xorg with evdev: keys and clicks reach X', { timeout: 600_000 }, async (t)
   if (!packages) { t.skip('needs the KMS branch (test/display/xorg-root.ts and /dev/dri/card0): not merged yet'); return; }
   const root = debianRoot('xorg-evdev-kmsui', [...packages, 'xserver-xorg-input-evdev', 'libevdev2', 'libmtdev1']);
   mkdirSync(join(root, 'etc/X11'), { recursive: true });
-  writeFileSync(join(root, 'etc/X11/xorg.conf'), CONF);
+  writeFileSync(join(root, 'etc/X11/xorg.conf'), XORG_CONF);
   const internal: string[] = [];
   const m = await createMachine({ root: new HostFs(root), display: { width: 1024, height: 768 }, jit: envJit(), debug: (w) => { if (/internal error/i.test(w)) internal.push(w); } });
   if (typeof (await m.kernel.vfs.stat(null, -100, '/dev/dri/card0')) === 'number') { t.skip('no /dev/dri/card0: the KMS device is not merged yet'); return; }

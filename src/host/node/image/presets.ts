@@ -25,7 +25,8 @@ export interface Preset {
   files: Record<string, { text: string; mode?: number }>;
 }
 
-const XORG_CONF = `# webx86: the machine's display. No udev runs, so input devices are listed here
+/** The desktop's /etc/X11/xorg.conf (test/display/xorg-input.test.ts runs Xorg with it). */
+export const XORG_CONF = `# webx86: the machine's display. No udev runs, so input devices are listed here
 # (/dev/input/event0 keyboard, event1 absolute pointer) and the KMS card is pinned.
 Section "ServerFlags"
     Option "AutoAddDevices" "false"
