@@ -7,7 +7,7 @@ import { wrap, proxy, transfer, type Remote } from 'comlink';
 import type { EngineApi, EngineEvent, JitStats, MountSpec, MountType, NetworkSpec, RunOptions } from '../host/worker/protocol.js';
 import { Device, WebDevice, type DeviceHost } from './devices.js';
 import { startWorker } from './worker-client.js';
-import { checkRelayUrl } from '../net/relay/url.js';
+import { checkRelayUrl } from '../host/worker/protocol.js';
 import { KmsScreen } from './kms-screen.js';
 
 export interface MountPointConfiguration {

@@ -186,3 +186,10 @@ export interface EngineApi {
   /** Stop every process, flush writes, close databases. */
   shutdown(): Promise<void>;
 }
+
+/**
+ * The relay option's one check (src/net/relay/url.ts, a module without the relay backend),
+ * re-exported here because the page's API may import only the protocol: `Linux.create({ relay })`
+ * validates the URL before it starts a worker.
+ */
+export { checkRelayUrl } from '../../net/relay/url.js';
