@@ -16,24 +16,13 @@ import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { BenchServer } from './browser-disk-server.js';
 import { jitBenchImage } from './browser-jit-image.js';
+import { binaryTrees } from './binary-trees.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 const say = (msg: string) => process.stderr.write(`browser-jit: ${msg}\n`);
 
-const BINARY_TREES = `
-def make(d):
-    return (make(d - 1), make(d - 1)) if d else (None, None)
-def check(t):
-    return 1 + check(t[0]) + check(t[1]) if t[0] else 1
-n = 10
-print('stretch', n + 1, check(make(n + 1)))
-long = make(n)
-for d in range(4, n + 1, 2):
-    it = 2 ** (n - d + 4)
-    print(it, d, sum(check(make(d)) for _ in range(it)))
-print('long lived', n, check(long))
-`;
+const BINARY_TREES = binaryTrees(10);
 const WORKLOADS: [string, string][] = [
   ['sha256sum of 4 MB (`head -c 4000000 /dev/zero \\| sha256sum`)', 'head -c 4000000 /dev/zero | sha256sum'],
   ['python3 binary-trees (depth 10)', `cat > /tmp/bt.py <<'EOF'${BINARY_TREES}EOF\npython3 /tmp/bt.py`],

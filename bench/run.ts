@@ -13,6 +13,7 @@ import { GCC_ROOT_PACKAGES, GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } fro
 import { HostFs } from '../src/host/node/hostfs.js';
 import { JIT_BENCH_ROOT } from './jit-workloads.js';
 import { startInRootEngineOnConsole, startInRootNativelyOnPty, type TermSession } from '../test/support/debian-root.js';
+import { binaryTrees } from './binary-trees.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 /** Other work on the machine skews both columns; the doc states the load seen. */
@@ -65,19 +66,7 @@ const WORKLOADS: Workload[] = [
 ];
 
 // Dynamically linked Debian programs (python3, bash, xz) from one unpacked root; needs root for chroot.
-const BINARY_TREES = `
-def make(d):
-    return (make(d - 1), make(d - 1)) if d else (None, None)
-def check(t):
-    return 1 + check(t[0]) + check(t[1]) if t[0] else 1
-n = 12
-print('stretch', n + 1, check(make(n + 1)))
-long = make(n)
-for d in range(4, n + 1, 2):
-    it = 2 ** (n - d + 4)
-    print(it, d, sum(check(make(d)) for _ in range(it)))
-print('long lived', n, check(long))
-`;
+const BINARY_TREES = binaryTrees(12);
 let debian: string | undefined;
 try {
   debian = debianRoot('bench', [...GLIBC_ROOT_PACKAGES, 'xz-utils']);
