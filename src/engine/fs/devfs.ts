@@ -121,12 +121,9 @@ export class DevFs extends TmpFs {
    * subdirectory, created as needed ('input/event0', 'dri/card0').
    */
   addDevice(name: string, mode: number, rdev: number, open: DeviceOpen): number {
-    const parts = name.split('/').filter(Boolean);
-    const leaf = parts.pop();
-    if (!leaf) return -EINVAL;
-    const dir = this.dirFor(parts);
-    if (typeof dir === 'number') return dir;
-    if (dir.lookup(leaf)) dir.unlink(leaf);
+    const at = this.placeFor(name);
+    if (typeof at === 'number') return at;
+    const { dir, leaf } = at;
     const node = dir.create(leaf, S_IFCHR | (mode & 0o7777), 0, 0, rdev);
     if (typeof node === 'number') return node;
     this.drivers.set(rdev, open);
@@ -135,13 +132,9 @@ export class DevFs extends TmpFs {
 
   /** A symbolic link under /dev ('dri/by-path/platform-webx86-kms-card' -> '../card0'), directories made as needed. */
   addLink(name: string, target: string): number {
-    const parts = name.split('/').filter(Boolean);
-    const leaf = parts.pop();
-    if (!leaf) return -EINVAL;
-    const dir = this.dirFor(parts);
-    if (typeof dir === 'number') return dir;
-    if (dir.lookup(leaf)) dir.unlink(leaf);
-    const n = dir.symlink(leaf, target, 0, 0);
+    const at = this.placeFor(name);
+    if (typeof at === 'number') return at;
+    const n = at.dir.symlink(at.leaf, target, 0, 0);
     return typeof n === 'number' ? n : 0;
   }
 
@@ -149,6 +142,17 @@ export class DevFs extends TmpFs {
   addDir(name: string, mode = 0o755): number {
     const d = this.dirFor(name.split('/').filter(Boolean), mode);
     return typeof d === 'number' ? d : 0;
+  }
+
+  /** Where a new node `name` goes: its directory (made as needed) and leaf name, any old node there removed. */
+  private placeFor(name: string): { dir: TmpInode; leaf: string } | number {
+    const parts = name.split('/').filter(Boolean);
+    const leaf = parts.pop();
+    if (!leaf) return -EINVAL;
+    const dir = this.dirFor(parts);
+    if (typeof dir === 'number') return dir;
+    if (dir.lookup(leaf)) dir.unlink(leaf);
+    return { dir, leaf };
   }
 
   private dirFor(parts: string[], mode = 0o755): TmpInode | number {
