@@ -553,19 +553,26 @@ export function run(c: Cpu, budget: number, jit: Tier | null = null): number {
       }
     }
   } catch (e) {
-    // A fault decoding a block's first instruction (b null) reports EIP as it is.
-    // Trapping instructions (int3, int n, into, icebp) all end their block.
-    if (b !== null) s[EIP] = isTrap(e) ? b.end : b.addrs[i];
-    else i = 0;
-    c.fault = e;
-    c.icount += executed + i;
-    return EXIT_FAULT;
+    return faulted(c, e, b, i, executed);
   }
   c.icount += executed;
   return c.exit;
 }
 
 const LINK_ANY = 0, LINK_T = 1, LINK_F = 2;
+
+/**
+ * Both run loops' fault exit: instruction i of block b raised e. A fault decoding a block's
+ * first instruction (b null) reports EIP as it is; trapping instructions (int3, int n, into,
+ * icebp) all end their block, so EIP is past them.
+ */
+function faulted(c: Cpu, e: unknown, b: Block | null, i: number, executed: number): number {
+  if (b !== null) c.s[EIP] = isTrap(e) ? b.end : b.addrs[i];
+  else i = 0;
+  c.fault = e;
+  c.icount += executed + i;
+  return EXIT_FAULT;
+}
 
 /**
  * run() for code outside the flat model (Cpu.mode !== 0: a 16-bit or based code segment,
@@ -598,11 +605,7 @@ function runSegmented(c: Cpu, budget: number): number {
       } else if (c.exit !== EXIT_BUDGET) break;
     }
   } catch (e) {
-    if (b !== null) s[EIP] = isTrap(e) ? b.end : b.addrs[i];
-    else i = 0;
-    c.fault = e;
-    c.icount += executed + i;
-    return EXIT_FAULT;
+    return faulted(c, e, b, i, executed);
   }
   c.icount += executed;
   return c.exit;
