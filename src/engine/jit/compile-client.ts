@@ -40,6 +40,11 @@ export type Waiter = (r: CompileDone) => void;
 interface Pending { job: CompileJob; key: string; waiters: Waiter[] }
 
 class CompileClient {
+  /**
+   * Called when the worker dies after it had worked, so each machine can say so at once: a
+   * machine whose blocks were all waiting hears nothing else before its program ends.
+   */
+  readonly onFailed = new Set<() => void>();
   state: CompilerState = 'none';
   /** binaryen's load time in the worker, ms (0 until it said ready). */
   loadMs = 0;
@@ -136,6 +141,7 @@ class CompileClient {
     try { port?.terminate(); } catch { /* already gone */ }
     this.failure = message;
     this.state = this.ready ? 'failed' : 'inthread';
+    if (this.state === 'failed') for (const f of this.onFailed) f();
     const lost = [...this.byKey.values()];
     this.queue = [];
     this.inFlight = null;

@@ -261,6 +261,10 @@ export class Jit implements Tier {
   constructor(readonly mode: JitMode, private readonly debug?: (msg: string) => void) {
     this.mask = mode === 'force' ? 1 : HOT_HITS - 1;
     this.exitOps = debug ? new Map() : null;
+    // Held weakly: the realm's compiler outlives machines.
+    const self = new WeakRef(this);
+    const onFailed = (): void => { compiler.onFailed.delete(onFailed); self.deref()?.translationOff(); };
+    if (mode !== 'force') compiler.onFailed.add(onFailed);
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
