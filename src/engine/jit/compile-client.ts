@@ -48,6 +48,9 @@ class CompileClient {
   state: CompilerState = 'none';
   /** binaryen's load time in the worker, ms (0 until it said ready). */
   loadMs = 0;
+  /** When start() made the worker, and when it said ready (performance.now()), -1 before. */
+  startedAt = -1;
+  readyAt = -1;
   ready = false;
   /** Why the worker failed ('failed', or a fallback to 'inthread'). */
   failure: string | null = null;
@@ -61,6 +64,7 @@ class CompileClient {
   /** Start translating: a worker if the host can make one, else in-thread. */
   start(): CompilerState {
     if (this.state !== 'none') return this.state;
+    this.startedAt = performance.now();
     let port: CompilerPort | null = null;
     try { port = factory?.() ?? null; } catch (e) { this.failure = `no compile worker: ${errorText(e)}`; }
     if (port === null) { this.state = 'inthread'; return this.state; }
@@ -114,7 +118,7 @@ class CompileClient {
   private receive(m: FromCompiler): void {
     if (this.state !== 'worker') return;
     switch (m?.t) {
-      case 'ready': this.ready = true; this.loadMs = m.loadMs; return;
+      case 'ready': this.ready = true; this.loadMs = m.loadMs; this.readyAt = performance.now(); return;
       case 'done': {
         const batch = this.inFlight ?? [];
         this.inFlight = null;
@@ -156,6 +160,8 @@ class CompileClient {
     this.state = 'none';
     this.ready = false;
     this.loadMs = 0;
+    this.startedAt = -1;
+    this.readyAt = -1;
     this.failure = null;
     this.queue = [];
     this.inFlight = null;

@@ -153,6 +153,12 @@ export interface JitStats {
   /** Regions the translator or binaryen failed on (interpreted instead). */
   errors: number;
   /**
+   * When the cold costs were paid, ms since this machine's JIT was made (its start), -1 until
+   * it happened: the first hot block, the start of the compiler (worker or binaryen load), the
+   * compiler ready (binaryen loaded), the first region sent, the first region attached.
+   */
+  timeline: { firstHot: number; compilerStart: number; ready: number; firstSent: number; firstAttached: number };
+  /**
    * With --debug only (a decode per exit): exits at an instruction the translator does not
    * handle, by opcode (region.ts opcodeName), most frequent first.
    */
@@ -162,6 +168,8 @@ export interface JitStats {
 let bn: typeof binaryenT | null = null;
 let loading: Promise<void> | null = null;
 let loadMs = 0;
+/** When the in-thread load finished (performance.now()), -1 before. */
+let loadedAt = -1;
 /** Why the in-thread load failed, if it did (then nothing is translated in this realm). */
 let loadError: string | null = null;
 
@@ -173,7 +181,7 @@ export function setBinaryenLoader(f: () => Promise<typeof binaryenT>): void { lo
 export function loadBinaryen(): Promise<void> {
   if (loading === null) {
     const t0 = performance.now();
-    loading = loader().then((mod) => { bn = mod; loadMs = performance.now() - t0; });
+    loading = loader().then((mod) => { bn = mod; loadedAt = performance.now(); loadMs = loadedAt - t0; });
     loading.catch((e: unknown) => { loadError = `binaryen failed to load: ${errorText(e)}`; });
   }
   return loading;
@@ -251,6 +259,8 @@ export class Jit implements Tier {
   /** hits & mask === 0 triggers a request. */
   readonly mask: number;
   private firstHot = 0;
+  /** When this machine's JIT was made (the timeline's zero). */
+  private readonly born = performance.now();
   /** Instructions interpreted in hot blocks, HOT_HITS entries at a time (the load policy's measure). */
   private hotInstructions = 0;
   /** Exits at untranslated instructions by opcode; counted only when debugging. */
@@ -269,6 +279,7 @@ export class Jit implements Tier {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
+      timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
     };
   }
 
@@ -286,7 +297,10 @@ export class Jit implements Tier {
     this.stats.moduleBytes = moduleBytes;
     this.stats.invalidated = tierCounters.invalidated;
     this.stats.chained = chainedHops();
-    const snap: JitStats = { ...this.stats };
+    const tl = this.stats.timeline;
+    const since = (t: number): number => (t < 0 ? -1 : Math.max(0, t - this.born));
+    if (this.mode !== 'force') { tl.compilerStart = since(compiler.startedAt); tl.ready = since(compiler.state === 'inthread' ? loadedAt : compiler.readyAt); }
+    const snap: JitStats = { ...this.stats, timeline: { ...tl } };
     if (this.exitOps !== null) snap.untranslated = Object.fromEntries([...this.exitOps].sort((a, b) => b[1] - a[1]).slice(0, 40));
     return snap;
   }
@@ -300,7 +314,7 @@ export class Jit implements Tier {
   request(host: JitHost, mem: AddressSpace, b: HotBlock): void {
     if (b.mode !== 0) { b.jit = NO_REGION; return; } // 16-bit or segmented code (cpu/seg-regs.ts): interpreter only
     const now = performance.now();
-    if (this.firstHot === 0) this.firstHot = now;
+    if (this.firstHot === 0) { this.firstHot = now; this.stats.timeline.firstHot = now - this.born; }
     this.hotInstructions += (this.mask + 1) * b.count;
     if (this.mode === 'force') {
       // Tests: synchronous, in this thread (createMachine awaited binaryen).
@@ -349,6 +363,7 @@ export class Jit implements Tier {
     comp.users.push(r);
     host.addRegion(r);
     b.jit = r;
+    if (this.stats.timeline.firstAttached < 0) this.stats.timeline.firstAttached = performance.now() - this.born;
   }
 
   /** In this thread: binaryen is loaded here (no worker, or 'force'). */
@@ -382,7 +397,7 @@ export class Jit implements Tier {
         if (compiler.submit(region, mem.permBase, key, (done) => this.received(b, r, key, done))) {
           host.addRegion(r);
           b.jit = NO_REGION;
-          this.stats.regionsSent++;
+          if (this.stats.regionsSent++ === 0) this.stats.timeline.firstSent = performance.now() - this.born;
           this.unanswered++;
         } else {
           this.stats.deferred++;
@@ -410,7 +425,7 @@ export class Jit implements Tier {
       if (r.valid && !comp.evicted) {
         r.compiled = comp;
         comp.users.push(r);
-        if (b.valid && b.jit === NO_REGION) b.jit = r;
+        if (b.valid && b.jit === NO_REGION) { b.jit = r; if (this.stats.timeline.firstAttached < 0) this.stats.timeline.firstAttached = t0 - this.born; }
       }
       this.stats.engineMs += performance.now() - t0;
     }, (e: unknown) => this.translationError(b.start, `WebAssembly.compile: ${errorText(e)}`));

@@ -60,7 +60,8 @@ export async function loadBinaryenNode(): Promise<Binaryen> {
   const src = readFileSync(path, 'utf8');
   const tail = /export\{([\w$]+) as default\};?\s*$/.exec(src);
   if (tail === null || !src.includes('import("node:module")')) {
-    const mod = (await import('binaryen')).default;
+    // By path, not by name: the compile worker may run from a bundle outside the checkout (compile-worker.ts).
+    const mod = ((await import(pathToFileURL(path).href)) as { default: Binaryen }).default;
     lastBinaryenLoad = { ms: performance.now() - t0, cache: 'import', file: null };
     return mod;
   }
