@@ -10,9 +10,11 @@
  *
  * Batching: one batch in flight at a time. The first request goes out at once (the first
  * hot loop waits as little as possible); requests made while a batch is being compiled
- * queue and leave together, up to MAX_BATCH, when it comes back. So a program whose code
- * gets hot all at once (cc1, python3 start-up) sends few large messages, and one hot loop
- * sends one small one. Design §6 measured 50 regions per message as the sweet spot.
+ * queue and leave together, up to MAX_BATCH, hottest first (instructions their blocks have
+ * run so far), when it is done. So a program whose code gets hot all at once (cc1, python3
+ * start-up) sends few large messages, and one hot loop sends one small one. Design §6
+ * measured 50 regions per message as the sweet spot. The worker answers a batch in parts
+ * (compile-service.ts POST_EVERY_MS), so its first regions attach before its last compile.
  */
 import { errorText, type CompileDone, type CompileJob, type CompilerPort, type FromCompiler } from './compile-service.js';
 import type { Region } from './region.js';
@@ -24,8 +26,35 @@ export const MAX_WAITING = 400;
 
 export type CompilerFactory = () => CompilerPort | null;
 let factory: CompilerFactory | null = null;
-/** How the host makes a compile worker; without one (or when it returns null or throws) regions compile in the engine's thread. */
-export function setCompilerFactory(f: CompilerFactory | null): void { factory = f; }
+
+/**
+ * When a machine starts the compiler (the worker and its binaryen load, or the load in the
+ * engine's thread): once its hot blocks have run `afterInstructions` instructions (counted
+ * HOT_HITS block entries at a time) and `afterMs` have passed since its first hot block.
+ */
+export interface StartPolicy { afterInstructions: number; afterMs: number }
+
+/**
+ * Ski rental against binaryen's load (0.4-0.9 s of CPU in Node, 2-3 s blocking the engine's
+ * thread in a page when loaded there, and a 1.8 MB download in a page), so a program that
+ * stays cold never loads it. The time alone is wall time, which in a page mostly waits on
+ * disk blocks: a cold `bash -c 'echo; ls'` loaded binaryen (13 MB) 0.3 s after its first hot
+ * block. Hot instructions measured per whole run (test image, Node): that cold bash 0.29 M,
+ * `bash -il -c true` 0.47 M, `ls -la /usr/bin /usr/lib; grep -r zzz /etc` 0.49 M; sha256sum
+ * of 0.8 MB 49 M, a 3,000-iteration bash loop 163 M. 4 M is ~0.1-0.2 s of interpretation
+ * (20-50 MIPS, docs/BENCHMARKS.md). The default, and what the engine uses without a worker.
+ */
+export const SKI_RENTAL: StartPolicy = { afterInstructions: 4_000_000, afterMs: 150 };
+let policy = SKI_RENTAL;
+
+/**
+ * How the host makes a compile worker, and when it may be started; without one (or when it
+ * returns null or throws) regions compile in the engine's thread, started by SKI_RENTAL.
+ */
+export function setCompilerFactory(f: CompilerFactory | null, when: StartPolicy = SKI_RENTAL): void { factory = f; policy = when; }
+
+/** When machines start the compiler (setCompilerFactory). */
+export function startPolicy(): StartPolicy { return factory === null ? SKI_RENTAL : policy; }
 
 /**
  * 'none': not started; 'worker': a worker is (being) started; 'inthread': no worker could be
@@ -37,7 +66,7 @@ export type CompilerState = 'none' | 'worker' | 'inthread' | 'failed';
 /** What a request is told when its region's bytes are there (or are not). */
 export type Waiter = (r: CompileDone) => void;
 
-interface Pending { job: CompileJob; key: string; waiters: Waiter[] }
+interface Pending { job: CompileJob; key: string; waiters: Waiter[]; heat: () => number }
 
 class CompileClient {
   /**
@@ -57,7 +86,8 @@ class CompileClient {
   private port: CompilerPort | null = null;
   private nextId = 1;
   private queue: Pending[] = [];
-  private inFlight: Pending[] | null = null;
+  /** The batch being compiled, by job id (answers come back in parts, compile-service.ts POST_EVERY_MS). */
+  private inFlight: Map<number, Pending> | null = null;
   /** Regions queued or in flight by key: a second request for the same code joins the first. */
   private readonly byKey = new Map<string, Pending>();
 
@@ -83,12 +113,12 @@ class CompileClient {
    * Ask for `region`'s bytes; `done` is called once, from a message callback (never
    * synchronously). False when refused (too many waiting, or no worker).
    */
-  submit(region: Region, permBase: number, key: string, done: Waiter): boolean {
+  submit(region: Region, permBase: number, key: string, done: Waiter, heat: () => number = () => 0): boolean {
     if (this.state !== 'worker') return false;
     const same = this.byKey.get(key);
     if (same !== undefined) { same.waiters.push(done); return true; }
     if (this.byKey.size >= MAX_WAITING) return false;
-    const p: Pending = { job: { id: this.nextId++, region, permBase }, key, waiters: [done] };
+    const p: Pending = { job: { id: this.nextId++, region, permBase }, key, waiters: [done], heat };
     this.byKey.set(key, p);
     this.queue.push(p);
     if (this.inFlight === null) this.flush();
@@ -97,8 +127,14 @@ class CompileClient {
 
   private flush(): void {
     if (this.queue.length === 0 || this.port === null) return;
+    // Hottest first: the blocks keep counting entries while they wait, so the code that ran
+    // most meanwhile is sent (and, answers coming back in parts, attached) first.
+    if (this.queue.length > 1) {
+      const heat = new Map(this.queue.map((p) => [p, p.heat()]));
+      this.queue.sort((a, b) => heat.get(b)! - heat.get(a)!);
+    }
     const batch = this.queue.splice(0, MAX_BATCH);
-    this.inFlight = batch;
+    this.inFlight = new Map(batch.map((p) => [p.job.id, p]));
     try {
       this.port.post({ t: 'compile', jobs: batch.map((p) => p.job) });
     } catch (e) {
@@ -120,10 +156,14 @@ class CompileClient {
     switch (m?.t) {
       case 'ready': this.ready = true; this.loadMs = m.loadMs; this.readyAt = performance.now(); return;
       case 'done': {
-        const batch = this.inFlight ?? [];
+        const batch = this.inFlight ?? new Map<number, Pending>();
+        for (const r of m.results) {
+          const p = batch.get(r.id);
+          if (p !== undefined) { batch.delete(r.id); this.answer(p, r); }
+        }
+        if (!m.last) return;
         this.inFlight = null;
-        const byId = new Map(m.results.map((r) => [r.id, r]));
-        for (const p of batch) this.answer(p, byId.get(p.job.id) ?? { id: p.job.id, bytes: null, blocks: 0, ms: 0, error: 'no answer for this region' });
+        for (const p of batch.values()) this.answer(p, { id: p.job.id, bytes: null, blocks: 0, ms: 0, error: 'no answer for this region' });
         this.flush();
         return;
       }

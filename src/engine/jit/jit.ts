@@ -15,7 +15,7 @@
  * sends them in batches and attaches the returned modules when it next yields, and keeps
  * interpreting meanwhile. Without a worker, in the engine's thread: binaryen's first load
  * then blocks it 0.4-0.9 s in Node and 2-3 s in Chromium (docs/JIT.md), so both ways load
- * only after hot code has already cost interpretation time (LOAD_AFTER_*).
+ * only after hot code has already cost interpretation time (compile-client.ts StartPolicy).
  */
 import type binaryenT from 'binaryen';
 import type { AddressSpace } from '../mem/address-space.js';
@@ -24,7 +24,7 @@ import { cond, getFlags } from '../cpu/flags.js';
 import { EIP, FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
 import { REFUSED, tierCounters, type CodeHost as JitHost, type HotBlock, type Tier, type Translation } from '../cpu/tier.js';
 import { chainedHops, runChained, unlinkRegion } from './hub.js';
-import { compiler } from './compile-client.js';
+import { compiler, startPolicy } from './compile-client.js';
 import { compileRegion, errorText, isAbort, type CompileDone } from './compile-service.js';
 import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
 
@@ -68,18 +68,6 @@ export const jitCounters = { /** Modules dropped to stay within the budget. */ e
 export const HOT_HITS = 1024;
 /** Region size limits in 'force' mode (many small regions) and for a retry after a Relooper failure. */
 const FORCE_BLOCKS = 16;
-/** Interpretation time of hot code before binaryen is loaded (its load costs 0.4-0.9 s of CPU in Node, src/host/node/binaryen.ts): below the ski-rental break-even, because a hot loop that has run this long usually runs much longer (bench: the LCG row). */
-const LOAD_AFTER_MS = 150;
-/**
- * Instructions interpreted in hot blocks (counted HOT_HITS block entries at a time) before
- * binaryen is loaded: the time above alone is wall time, which in a page mostly waits on
- * disk blocks, so a cold `bash -c 'echo; ls'` loaded binaryen (13 MB) 0.3 s after its
- * first hot block. Measured (test image, Node, whole run): that cold bash 0.29 M hot
- * instructions, `bash -il -c true` 0.47 M, `ls -la /usr/bin /usr/lib; grep -r zzz /etc`
- * 0.49 M; sha256sum of 0.8 MB 49 M, a 3,000-iteration bash loop 163 M. 4 M is ~0.1-0.2 s
- * of interpretation (20-50 MIPS, docs/BENCHMARKS.md).
- */
-const LOAD_AFTER_INSTRUCTIONS = 4_000_000;
 /**
  * The governor (the cc1 guard, design §6 and §9): compile work — binaryen's time, in the
  * compile worker or here, plus the regions sent and not yet answered at the mean cost so
@@ -323,9 +311,10 @@ export class Jit implements Tier {
     }
     let how = compiler.state;
     if (how === 'none') {
-      // Ski rental: start binaryen's load (in the worker or here) once hot code has run
-      // about as long as the load costs; a program that stays cold never loads it.
-      if (now - this.firstHot <= LOAD_AFTER_MS || this.hotInstructions <= LOAD_AFTER_INSTRUCTIONS) return;
+      // Start binaryen's load (in the worker or here) when the host's policy says
+      // (compile-client.ts StartPolicy); a program that stays cold never loads it.
+      const when = startPolicy();
+      if (now - this.firstHot < when.afterMs || this.hotInstructions < when.afterInstructions) return;
       how = compiler.start();
       if (compiler.failure !== null) this.debug?.(`jit: ${compiler.failure}; compiling in the engine's thread`);
     }
@@ -394,7 +383,7 @@ export class Jit implements Tier {
         this.attachNew(host, b, cached, region.pages);
       } else {
         const r = new JitRegion(null, region.pages);
-        if (compiler.submit(region, mem.permBase, key, (done) => this.received(b, r, key, done))) {
+        if (compiler.submit(region, mem.permBase, key, (done) => this.received(b, r, key, done), () => b.hits * b.count)) {
           host.addRegion(r);
           b.jit = NO_REGION;
           if (this.stats.regionsSent++ === 0) this.stats.timeline.firstSent = performance.now() - this.born;

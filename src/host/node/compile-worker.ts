@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CompilerPort, FromCompiler, ToCompiler } from '../../engine/jit/compile-service.js';
-import { setCompilerFactory } from '../../engine/jit/compile-client.js';
+import { setCompilerFactory, type StartPolicy } from '../../engine/jit/compile-client.js';
 import { codeCacheDir } from './binaryen.js';
 
 const ENTRY = new URL('./compile-worker-main.ts', import.meta.url).href;
@@ -126,9 +126,21 @@ export function startNodeCompiler(entry = ENTRY): CompilerPort {
 }
 
 /**
+ * When a Node machine starts the compile worker: once its hot blocks have run 1 M
+ * instructions, with no wait in wall time. The worker costs the engine's thread nothing (it
+ * runs on another core) and there is nothing to download, so the page's ski rental
+ * (compile-client.ts SKI_RENTAL: 4 M instructions and 150 ms) only delayed the first region:
+ * the LCG's compile worker started 0.3-0.75 s after its first hot block under load. 1 M
+ * still leaves short programs cold: `/bin/true` and `bash -c 'echo hi; ls /'` (dynamically
+ * linked, Debian root) never start it, while starting at the first hot block made the
+ * second cost 0.44 s more process CPU (1,144 against 708 ms, load average 20).
+ */
+export const NODE_START: StartPolicy = { afterInstructions: 1_000_000, afterMs: 0 };
+
+/**
  * Make the engine's JIT compile in a worker thread (call once, with useNodeBinaryen()).
  * WEBX86_JIT_WORKER=off keeps compiles in the engine's thread (to compare; docs/JIT.md).
  */
 export function useNodeCompileWorker(): void {
-  setCompilerFactory(process.env.WEBX86_JIT_WORKER === 'off' ? null : () => startNodeCompiler());
+  setCompilerFactory(process.env.WEBX86_JIT_WORKER === 'off' ? null : () => startNodeCompiler(), NODE_START);
 }
