@@ -65,3 +65,7 @@ test('SSSE3 (0F 38/0F 3A maps: pshufb, phadd/phsub, pmaddubsw, psign, pmulhrsw, 
 test('SSE4.1/SSE4.2 rows (blends, ptest, pmovsx/zx from registers and memory, 64-bit compares, min/max, pmulld/pmuldq, phminposuw, mpsadbw, inserts/extracts, round* in every mode with MXCSR, crc32) match native', async () => {
   await sameAsNative('sse41', undefined, ['-msse4.2']);
 });
+
+test('fisttp (SSE3) m16/m32/m64 truncates under every rounding mode, with edge 80-bit operands, overflow, NaN and unsupported encodings, stack underflow; status word as native', async () => {
+  await sameAsNative('fisttp');
+});

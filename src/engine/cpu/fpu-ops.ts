@@ -134,18 +134,19 @@ function ldI64(c: Cpu, f: Fpu, a: number): void {
 }
 
 /**
- * ST(0) rounded to an integer of `bits` bits by rc: sets intLo/intHi (two's complement)
- * or raises IE (masked: the integer indefinite). Returns false when nothing may be stored.
+ * ST(0) rounded to an integer of `bits` bits by rc (the control word's; fisttp passes 3,
+ * truncation, SDM FISTTP): sets intLo/intHi (two's complement) or raises IE (masked: the
+ * integer indefinite). Returns false when nothing may be stored.
  */
 let intLo = 0, intHi = 0;
-function toInt(f: Fpu, bits: number): boolean {
+function toInt(f: Fpu, bits: number, rc: number): boolean {
   const p = f.sti(0);
   const lo = f.lo(p), hi = f.hi(p), se = f.se(p);
   const k = F.classify(lo, hi, se);
   let bad = k >= F.INF;
   let fl = 0;
   if (!bad) {
-    fl = F.toIntMag(lo, hi, se, f.rc);
+    fl = F.toIntMag(lo, hi, se, rc);
     const neg = (se & 0x8000) !== 0;
     let mh = F.W[F.IH], ml = F.W[F.IL];
     // Range: magnitude below 2^(bits-1), or exactly 2^(bits-1) when negative.
@@ -166,8 +167,8 @@ function toInt(f: Fpu, bits: number): boolean {
   if (fl) f.raise(fl);
   return true;
 }
-function stInt(c: Cpu, f: Fpu, a: number, bits: number): void {
-  toInt(f, bits);
+function stInt(c: Cpu, f: Fpu, a: number, bits: number, rc = f.rc): void {
+  toInt(f, bits, rc);
   if (bits === 16) c.mem.write16(a, intLo);
   else if (bits === 32) c.mem.write32(a, intLo);
   else { c.mem.writeSlow(a, 8); c.mem.write32(a, intLo); c.mem.write32((a + 4) >>> 0, intHi); }
@@ -493,13 +494,14 @@ def('x87 db', (d) => {
   switch (d.reg) {
     case 0: return dataM(d, 0xdb, (c, f, a) => { F.fromInt32(c.mem.read32(a)); f.pushResult(0); });
     case 2: return dataM(d, 0xdb, (c, f, a) => stInt(c, f, a, 32));
+    case 1: return dataM(d, 0xdb, (c, f, a) => { stInt(c, f, a, 32, 3); f.pop(); }); // fisttp m32 (SSE3)
     case 3: return dataM(d, 0xdb, (c, f, a) => { stInt(c, f, a, 32); f.pop(); });
     case 5: return dataM(d, 0xdb, ldX80);
     case 7: return dataM(d, 0xdb, (c, f, a) => {
       stX80(c, f, a, f.sti(0));
       f.pop();
     });
-    default: return ud(d); // 1: fisttp needs SSE3, which CPUID does not advertise
+    default: return ud(d);
   }
 });
 
@@ -519,6 +521,7 @@ def('x87 dd', (d) => {
   }
   switch (d.reg) {
     case 0: return dataM(d, 0xdd, (c, f, a) => fldF(c, f, a, true));
+    case 1: return dataM(d, 0xdd, (c, f, a) => { stInt(c, f, a, 64, 3); f.pop(); }); // fisttp m64 (SSE3)
     case 2: case 3: {
       const pop = d.reg === 3;
       return dataM(d, 0xdd, (c, f, a) => stF(c, f, a, true, pop));
@@ -546,13 +549,14 @@ def('x87 df', (d) => {
   }
   switch (d.reg) {
     case 0: return dataM(d, 0xdf, (c, f, a) => { F.fromInt32((c.mem.read16(a) << 16) >> 16); f.pushResult(0); });
+    case 1: return dataM(d, 0xdf, (c, f, a) => { stInt(c, f, a, 16, 3); f.pop(); }); // fisttp m16 (SSE3)
     case 2: return dataM(d, 0xdf, (c, f, a) => stInt(c, f, a, 16));
     case 3: return dataM(d, 0xdf, (c, f, a) => { stInt(c, f, a, 16); f.pop(); });
     case 4: return dataM(d, 0xdf, ldBCD);
     case 5: return dataM(d, 0xdf, ldI64);
     case 6: return dataM(d, 0xdf, stBCD);
     case 7: return dataM(d, 0xdf, (c, f, a) => { stInt(c, f, a, 64); f.pop(); });
-    default: return ud(d); // 1: fisttp (SSE3)
+    default: return ud(d);
   }
 });
 
