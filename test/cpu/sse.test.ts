@@ -69,3 +69,7 @@ test('SSE4.1/SSE4.2 rows (blends, ptest, pmovsx/zx from registers and memory, 64
 test('fisttp (SSE3) m16/m32/m64 truncates under every rounding mode, with edge 80-bit operands, overflow, NaN and unsupported encodings, stack underflow; status word as native', async () => {
   await sameAsNative('fisttp');
 });
+
+test('SSE4.1 dpps/dppd: every imm8, edge operands (NaN payloads, infinities, denormals, overflowing and underflowing products, cancelling sums) in every rounding mode and DAZ|FTZ, the memory form and unmasked exceptions, bit for bit with MXCSR as native', async () => {
+  await sameAsNative('dp', undefined, ['-msse4.2']);
+});

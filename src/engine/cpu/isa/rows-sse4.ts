@@ -41,4 +41,5 @@ x('66 0f 3a 14', 'pextrb', 'Eb,Vdq,Ib', 'sse4.1'); x('66 0f 3a 15', 'pextrw', 'E
 x('66 0f 3a 16', 'pextrd', 'Ey,Vdq,Ib', 'sse4.1'); x('66 0f 3a 17', 'extractps', 'Ed,Vdq,Ib', 'sse4.1');
 x('66 0f 3a 20', 'pinsrb', 'Vdq,Eb,Ib', 'sse4.1'); x('66 0f 3a 21', 'insertps', 'Vdq,Wd,Ib', 'sse4.1');
 x('66 0f 3a 22', 'pinsrd', 'Vdq,Ey,Ib', 'sse4.1');
+x('66 0f 3a 40', 'dpps', 'Vps,Wps,Ib', 'sse4.1'); x('66 0f 3a 41', 'dppd', 'Vpd,Wpd,Ib', 'sse4.1');
 x('66 0f 3a 42', 'mpsadbw', 'Vdq,Wdq,Ib', 'sse4.1');

@@ -11,6 +11,7 @@ import { FLAGS, LOP } from '../state.js';
 import { LOP_NONE } from '../flags.js';
 import { B32, F32, F64, I32, MXCSR, U32, binop, getX, impl, imm8 } from './sse-dispatch.js';
 import { regSet } from './operand.js';
+import { withImm } from './sse-int.js';
 import {
   DAZ, DE, DOUBLE, IE, PE, SINGLE, ZE, bitsF32, dec32, dec64, defaultNaN, encInf, encZero, isqrt, raise, roundExact,
   type Fmt, type Val,
@@ -304,6 +305,34 @@ impl(['66 0f d0', 'f2 0f d0'], (d, row) => {
     const mx = c.s[MXCSR];
     for (let i = 0; i < 4 / step; i++) arith(i & 1 ? ADD : SUB, f, i * step, B32 + i * step, mx);
     raise(c, acc, ip);
+  });
+});
+
+// SSE4.1 dpps/dppd (rows-sse4.ts): the products of the lanes imm[7:4] selects (+0.0 for the
+// others, which raise nothing), summed in the SDM's order, ((t0 + t1) + (t2 + t3)) for dpps and
+// t0 + t1 for dppd, each multiply and add rounded under MXCSR with its own exceptions and NaN
+// rule; the sum goes to the lanes imm[3:0] selects, +0.0 to the others. Scratch words 8-15
+// hold the products (B stays the source).
+impl(['66 0f 3a 40', '66 0f 3a 41'], (d, row) => {
+  const f = row.op === 0x40 ? SINGLE : DOUBLE, step = f === SINGLE ? 1 : 2, n = 4 / step, ip = d.start >>> 0;
+  return withImm(d, row, (imm) => (c) => {
+    acc = 0;
+    const mx = c.s[MXCSR];
+    for (let i = 0; i < n; i++) {
+      const t = 8 + i * step;
+      I32[t] = 0; if (step === 2) I32[t + 1] = 0;
+      if (imm & (16 << i)) { I32[t] = I32[i * step]; if (step === 2) I32[t + 1] = I32[i * step + 1]; arith(MUL, f, t, B32 + i * step, mx); }
+    }
+    // An unmasked exception faults at the end of the stage that raised it, with that
+    // stage's flags only (measured: a multiply's IE leaves no PE of the sums in MXCSR).
+    raise(c, acc, ip); acc = 0;
+    if (f === SINGLE) { arith(ADD, f, 8, 9, mx); arith(ADD, f, 10, 11, mx); raise(c, acc, ip); acc = 0; }
+    arith(ADD, f, 8, 10, mx);
+    raise(c, acc, ip);
+    for (let i = 0; i < n; i++) {
+      const on = imm & (1 << i);
+      I32[i * step] = on ? I32[8] : 0; if (step === 2) I32[i * step + 1] = on ? I32[9] : 0;
+    }
   });
 });
 
