@@ -73,3 +73,7 @@ test('fisttp (SSE3) m16/m32/m64 truncates under every rounding mode, with edge 8
 test('SSE4.1 dpps/dppd: every imm8, edge operands (NaN payloads, infinities, denormals, overflowing and underflowing products, cancelling sums) in every rounding mode and DAZ|FTZ, the memory form and unmasked exceptions, bit for bit with MXCSR as native', async () => {
   await sameAsNative('dp', undefined, ['-msse4.2']);
 });
+
+test('SSE4.2 pcmpestri/pcmpestrm/pcmpistri/pcmpistrm: every imm8 (formats, aggregations, polarities, index and mask forms), explicit lengths at their edges, register and memory forms; ECX, XMM0 and OF SF ZF AF PF CF as native', async () => {
+  await sameAsNative('pcmpstr', undefined, ['-msse4.2']);
+});
