@@ -77,3 +77,30 @@ test('SSE4.1 dpps/dppd: every imm8, edge operands (NaN payloads, infinities, den
 test('SSE4.2 pcmpestri/pcmpestrm/pcmpistri/pcmpistrm: every imm8 (formats, aggregations, polarities, index and mask forms), explicit lengths at their edges, register and memory forms; ECX, XMM0 and OF SF ZF AF PF CF as native', async () => {
   await sameAsNative('pcmpstr', undefined, ['-msse4.2']);
 });
+
+/**
+ * What glibc 2.36's selectors (sysdeps/i386/i686/multiarch/ifunc-*.h, cpu-features.c) pick
+ * for the engine's CPUID (a Nehalem: SSSE3, SSE4.2, Fast_Rep_String, Fast_Unaligned_Load):
+ * the SSE4.2 compares and pcmpistri span functions, the SSE2 copies (unaligned loads are
+ * fast, so not the SSSE3 ones), rep-string memset, the BSF variants of the searches.
+ */
+const NEHALEM_PICKS = [
+  '__memchr_sse2_bsf', '__memcmp_sse4_2', '__memrchr_sse2_bsf', '__memset_sse2_rep', '__rawmemchr_sse2_bsf', '__rawmemchr_sse2_bsf',
+  '__stpcpy_sse2', '__stpcpy_sse2', '__strcasecmp_l_sse4_2', '__strcasecmp_sse4_2', '__strcat_sse2', '__strchr_sse2_bsf',
+  '__strcmp_sse4_2', '__strcpy_sse2', '__strcspn_sse42', '__strncasecmp_sse4_2', '__strncpy_sse2', '__strnlen_sse2', '__strnlen_sse2',
+  '__strpbrk_sse42', '__strrchr_sse2_bsf', '__strspn_sse42', '__wcschr_sse2', '__wcscmp_sse2', '__wcslen_sse2', '__wcslen_sse2',
+  '__wmemcmp_sse4_2',
+];
+
+test('glibc\'s IFUNCs pick the SSE2/SSSE3/SSE4.2 string functions a Nehalem gets, and memcpy/memmove/memset/str*/mem*/wcs* on every alignment, many lengths and at a page edge give native\'s results', async () => {
+  const bin = buildC(join(SRC, 'libc.c'), [], ['-m32', '-static', '-O1', '-fno-builtin', '-fno-pie', '-no-pie', '-Wall'], 'sse-');
+  const n = native(bin);
+  assert.equal(n.status, 0, 'native libc failed');
+  const isPick = (l: string) => l.startsWith('irel ');
+  for (const jit of JIT_MODES) {
+    const g = await runGuest(['/prog'], { files: { '/prog': bin }, jit });
+    assert.equal(g.status, 0, `engine (jit ${jit}) libc: status ${g.status}\n${g.stderr}`);
+    compare(n.out, g.stdout, isPick);
+    assert.deepEqual(g.stdout.split('\n').filter(isPick).map((l) => l.slice(5)).sort(), NEHALEM_PICKS);
+  }
+});
