@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JIT_MODES, runGuest } from '../support/guest.js';
@@ -103,4 +104,18 @@ test('glibc\'s IFUNCs pick the SSE2/SSSE3/SSE4.2 string functions a Nehalem gets
     compare(n.out, g.stdout, isPick);
     assert.deepEqual(g.stdout.split('\n').filter(isPick).map((l) => l.slice(5)).sort(), NEHALEM_PICKS);
   }
+});
+
+/**
+ * The rcp/rsqrt tables are implementation-specific (Intel's and AMD's differ); the engine's
+ * were measured on an AMD EPYC of family 25 model 17 (Zen 4, scripts/gen-rcp-table.ts), so
+ * only such a host can be compared with.
+ */
+const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+const field = (name: string) => new RegExp(`^${name}\\s*: (.*)$`, 'm').exec(cpuinfo)?.[1];
+const tableHost = field('vendor_id') === 'AuthenticAMD' && field('cpu family') === '25' && field('model') === '17';
+
+test('rcpps/rcpss/rsqrtps/rsqrtss return the CPU\'s own table values (all 4096 entries at exponents across the range, both signs; zeros, denormals with and without DAZ, infinities, NaNs, negatives) as native', async (t) => {
+  if (!tableHost) { t.skip(`the tables were measured on AMD family 25 model 17; this host is ${field('vendor_id')} family ${field('cpu family')} model ${field('model')}`); return; }
+  await sameAsNative('rcp');
 });
