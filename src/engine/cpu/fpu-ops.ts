@@ -205,6 +205,41 @@ function stBCD(c: Cpu, f: Fpu, a: number): void {
   f.pop();
 }
 
+// ---- 16-bit protected-mode images (operand-size 16: the 66 prefix in 32-bit code) ----
+// SDM Vol. 1 Figure 8-10: seven words, FCW FSW FTW, FIP's low 16 bits, FCS, FDP's low 16
+// bits, FDS; no opcode field. Measured natively: fnstenvs writes the 14 bytes and nothing
+// past them, fldenvs loads FIP and FDP zero-extended and the opcode as 0; fnsaves is those 14
+// bytes and the eight 10-byte registers (94 bytes).
+function storeEnv16(c: Cpu, a: number): void {
+  const w = envWords(c); // the 32-bit words' low halves are the 16-bit image's words
+  c.mem.writeSlow(a, 14);
+  for (let j = 0; j < 7; j++) c.mem.write16((a + j * 2) >>> 0, w[j] & 0xffff);
+}
+function loadEnv16(c: Cpu, a: number): void {
+  const v: number[] = [];
+  for (let j = 0; j < 7; j++) v.push(c.mem.read16((a + j * 2) >>> 0));
+  loadEnvWords(c, v); // word 4 (FCS) has no opcode half: the opcode loads as 0
+}
+function fsave16(c: Cpu, a: number): void {
+  c.mem.writeSlow(a, 94);
+  storeEnv16(c, a);
+  const f = c.fpu;
+  for (let i = 0; i < 8; i++) {
+    const p = f.phys(i), o = (a + 14 + i * 10) >>> 0;
+    c.mem.write32(o, f.lo(p)); c.mem.write32((o + 4) >>> 0, f.hi(p)); c.mem.write16((o + 8) >>> 0, f.se(p));
+  }
+}
+function frstor16(c: Cpu, a: number): void {
+  const regs: number[][] = [];
+  for (let i = 0; i < 8; i++) {
+    const o = (a + 14 + i * 10) >>> 0;
+    regs.push([c.mem.read32(o), c.mem.read32((o + 4) >>> 0), c.mem.read16((o + 8) >>> 0)]);
+  }
+  loadEnv16(c, a);
+  const f = c.fpu;
+  for (let i = 0; i < 8; i++) f.write(f.phys(i), regs[i][0], regs[i][1], regs[i][2]);
+}
+
 // ---- Arithmetic ----
 
 /**
@@ -454,20 +489,25 @@ def('x87 d9', (d) => {
       const pop = d.reg === 3;
       return dataM(d, 0xd9, (c, f, a) => stF(c, f, a, false, pop));
     }
-    case 4: return ctrlM(d, (c, _f, a) => {                            // fldenv
-      const w: number[] = [];
-      for (let j = 0; j < 7; j++) w.push(c.mem.read32((a + j * 4) >>> 0));
-      loadEnvWords(c, w);
-    });
+    case 4: {                                                          // fldenv
+      const o16 = d.opsize === 2;
+      return ctrlM(d, (c, _f, a) => { if (o16) loadEnv16(c, a); else { const w: number[] = []; for (let j = 0; j < 7; j++) w.push(c.mem.read32((a + j * 4) >>> 0)); loadEnvWords(c, w); } });
+    }
     case 5: return ctrlM(d, (c, f, a) => { c.s[FPU_CW] = (c.mem.read16(a) & 0x1f3f) | 0x40; f.syncPending(); }); // fldcw
-    case 6: return ctrlM(d, (c, f, a) => {                             // fnstenv
-      const w = envWords(c);
-      c.mem.writeSlow(a, 28);
-      for (let j = 0; j < 7; j++) c.mem.write32((a + j * 4) >>> 0, w[j]);
-      // fnstenv masks all exceptions afterwards (SDM FSTENV).
-      c.s[FPU_CW] |= 0x3f;
-      f.syncPending();
-    });
+    case 6: {                                                          // fnstenv
+      const o16 = d.opsize === 2;
+      return ctrlM(d, (c, f, a) => {
+        if (o16) storeEnv16(c, a);
+        else {
+          const w = envWords(c);
+          c.mem.writeSlow(a, 28);
+          for (let j = 0; j < 7; j++) c.mem.write32((a + j * 4) >>> 0, w[j]);
+        }
+        // fnstenv masks all exceptions afterwards (SDM FSTENV).
+        c.s[FPU_CW] |= 0x3f;
+        f.syncPending();
+      });
+    }
     case 7: return ctrlM(d, (c, _f, a) => c.mem.write16(a, c.s[FPU_CW])); // fnstcw
     default: return ud(d);
   }
@@ -526,8 +566,8 @@ def('x87 dd', (d) => {
       const pop = d.reg === 3;
       return dataM(d, 0xdd, (c, f, a) => stF(c, f, a, true, pop));
     }
-    case 4: return ctrlM(d, (c, _f, a) => frstor(c, a));
-    case 6: return ctrlM(d, (c, f, a) => { fsave(c, a); f.reset(); });
+    case 4: return d.opsize === 2 ? ctrlM(d, (c, _f, a) => frstor16(c, a)) : ctrlM(d, (c, _f, a) => frstor(c, a));
+    case 6: return d.opsize === 2 ? ctrlM(d, (c, f, a) => { fsave16(c, a); f.reset(); }) : ctrlM(d, (c, f, a) => { fsave(c, a); f.reset(); });
     case 7: return ctrlM(d, (c, f, a) => c.mem.write16(a, f.sw));      // fnstsw m16
     default: return ud(d);
   }
