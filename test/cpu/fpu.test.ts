@@ -117,6 +117,11 @@ test('x87 compares, fcomi/fcmov, fxam, fprem, fscale, fxtract, constants, stack 
   compare(native, guest, exact);
 });
 
+test('the 16-bit environment and state images (66 fnstenv/fldenv/fnsave/frstor: 14 and 94 bytes, FIP/FDP low halves, no opcode) match native', async () => {
+  const { native, guest } = await both('env16');
+  compare(native, guest, exact);
+});
+
 test('unmasked x87 exceptions raise SIGFPE at the next waiting instruction with the si_code Linux gives', async () => {
   const { native, guest } = await both('sigfpe');
   assert.deepEqual(guest, native);

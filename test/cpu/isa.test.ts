@@ -42,7 +42,6 @@ const GAPS: Record<string, string> = {
   '0f c7': 'group 9 other rows: rdrand, rdseed, vmptrld, ... (not advertised)',
   '0f ba': 'group 8 /0-/3: reserved',
   '8e/1': 'mov to CS: #UD (SDM MOV)',
-  'db/1': 'fisttp m32 (SSE3, issue 10)', 'dd/1': 'fisttp m64 (SSE3, issue 10)', 'df/1': 'fisttp m16 (SSE3, issue 10)',
   '8f': 'group 1A /1-/7: AMD XOP prefix, not an x86 instruction on Intel',
   '0f 24': 'mov from test registers (386/486 only)', '0f 26': 'mov to test registers (386/486 only)',
   'c6/7': 'xabort (RTM, not advertised)', 'c7/7': 'xbegin (RTM, not advertised)',

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JIT_MODES, runGuest } from '../support/guest.js';
@@ -64,4 +65,57 @@ test('SSSE3 (0F 38/0F 3A maps: pshufb, phadd/phsub, pmaddubsw, psign, pmulhrsw, 
 
 test('SSE4.1/SSE4.2 rows (blends, ptest, pmovsx/zx from registers and memory, 64-bit compares, min/max, pmulld/pmuldq, phminposuw, mpsadbw, inserts/extracts, round* in every mode with MXCSR, crc32) match native', async () => {
   await sameAsNative('sse41', undefined, ['-msse4.2']);
+});
+
+test('fisttp (SSE3) m16/m32/m64 truncates under every rounding mode, with edge 80-bit operands, overflow, NaN and unsupported encodings, stack underflow; status word as native', async () => {
+  await sameAsNative('fisttp');
+});
+
+test('SSE4.1 dpps/dppd: every imm8, edge operands (NaN payloads, infinities, denormals, overflowing and underflowing products, cancelling sums) in every rounding mode and DAZ|FTZ, the memory form and unmasked exceptions, bit for bit with MXCSR as native', async () => {
+  await sameAsNative('dp', undefined, ['-msse4.2']);
+});
+
+test('SSE4.2 pcmpestri/pcmpestrm/pcmpistri/pcmpistrm: every imm8 (formats, aggregations, polarities, index and mask forms), explicit lengths at their edges, register and memory forms; ECX, XMM0 and OF SF ZF AF PF CF as native', async () => {
+  await sameAsNative('pcmpstr', undefined, ['-msse4.2']);
+});
+
+/**
+ * What glibc 2.36's selectors (sysdeps/i386/i686/multiarch/ifunc-*.h, cpu-features.c) pick
+ * for the engine's CPUID (a Nehalem: SSSE3, SSE4.2, Fast_Rep_String, Fast_Unaligned_Load):
+ * the SSE4.2 compares and pcmpistri span functions, the SSE2 copies (unaligned loads are
+ * fast, so not the SSSE3 ones), rep-string memset, the BSF variants of the searches.
+ */
+const NEHALEM_PICKS = [
+  '__memchr_sse2_bsf', '__memcmp_sse4_2', '__memrchr_sse2_bsf', '__memset_sse2_rep', '__rawmemchr_sse2_bsf', '__rawmemchr_sse2_bsf',
+  '__stpcpy_sse2', '__stpcpy_sse2', '__strcasecmp_l_sse4_2', '__strcasecmp_sse4_2', '__strcat_sse2', '__strchr_sse2_bsf',
+  '__strcmp_sse4_2', '__strcpy_sse2', '__strcspn_sse42', '__strncasecmp_sse4_2', '__strncpy_sse2', '__strnlen_sse2', '__strnlen_sse2',
+  '__strpbrk_sse42', '__strrchr_sse2_bsf', '__strspn_sse42', '__wcschr_sse2', '__wcscmp_sse2', '__wcslen_sse2', '__wcslen_sse2',
+  '__wmemcmp_sse4_2',
+];
+
+test('glibc\'s IFUNCs pick the SSE2/SSSE3/SSE4.2 string functions a Nehalem gets, and memcpy/memmove/memset/str*/mem*/wcs* on every alignment, many lengths and at a page edge give native\'s results', async () => {
+  const bin = buildC(join(SRC, 'libc.c'), [], ['-m32', '-static', '-O1', '-fno-builtin', '-fno-pie', '-no-pie', '-Wall'], 'sse-');
+  const n = native(bin);
+  assert.equal(n.status, 0, 'native libc failed');
+  const isPick = (l: string) => l.startsWith('irel ');
+  for (const jit of JIT_MODES) {
+    const g = await runGuest(['/prog'], { files: { '/prog': bin }, jit });
+    assert.equal(g.status, 0, `engine (jit ${jit}) libc: status ${g.status}\n${g.stderr}`);
+    compare(n.out, g.stdout, isPick);
+    assert.deepEqual(g.stdout.split('\n').filter(isPick).map((l) => l.slice(5)).sort(), NEHALEM_PICKS);
+  }
+});
+
+/**
+ * The rcp/rsqrt tables are implementation-specific (Intel's and AMD's differ); the engine's
+ * were measured on an AMD EPYC of family 25 model 17 (Zen 4, scripts/gen-rcp-table.ts), so
+ * only such a host can be compared with.
+ */
+const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+const field = (name: string) => new RegExp(`^${name}\\s*: (.*)$`, 'm').exec(cpuinfo)?.[1];
+const tableHost = field('vendor_id') === 'AuthenticAMD' && field('cpu family') === '25' && field('model') === '17';
+
+test('rcpps/rcpss/rsqrtps/rsqrtss return the CPU\'s own table values (all 4096 entries at exponents across the range, both signs; zeros, denormals with and without DAZ, infinities, NaNs, negatives) as native', async (t) => {
+  if (!tableHost) { t.skip(`the tables were measured on AMD family 25 model 17; this host is ${field('vendor_id')} family ${field('cpu family')} model ${field('model')}`); return; }
+  await sameAsNative('rcp');
 });

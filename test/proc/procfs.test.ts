@@ -253,8 +253,9 @@ describe('procfs', () => {
 
   it('system files have the Linux formats', async () => {
     const cpu = await read('cpuinfo');
-    assert.match(cpu, /^processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 1\nmodel name\t: webx86 virtual i686 CPU\n/);
-    assert.match(cpu, /\nflags\t\t: fpu tsc cx8 cmov clflush mmx fxsr sse sse2 popcnt\n/);
+    assert.match(cpu, /^processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 26\nmodel name\t: webx86 virtual CPU \(Core i7 Nehalem model\)\nstepping\t: 5\n/);
+    assert.match(cpu, /\ncpuid level\t: 11\n/);
+    assert.match(cpu, /\nflags\t\t: fpu tsc cx8 cmov clflush mmx fxsr sse sse2 pni ssse3 sse4_1 sse4_2 popcnt\n/);
     assert.ok(cpu.endsWith('\n\n'));
     const mem = (await read('meminfo')).trimEnd().split('\n');
     for (const l of mem) assert.match(l, /^[A-Za-z_()]+:\s+\d+( kB)?$/, l);

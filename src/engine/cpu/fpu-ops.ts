@@ -134,18 +134,19 @@ function ldI64(c: Cpu, f: Fpu, a: number): void {
 }
 
 /**
- * ST(0) rounded to an integer of `bits` bits by rc: sets intLo/intHi (two's complement)
- * or raises IE (masked: the integer indefinite). Returns false when nothing may be stored.
+ * ST(0) rounded to an integer of `bits` bits by rc (the control word's; fisttp passes 3,
+ * truncation, SDM FISTTP): sets intLo/intHi (two's complement) or raises IE (masked: the
+ * integer indefinite). Returns false when nothing may be stored.
  */
 let intLo = 0, intHi = 0;
-function toInt(f: Fpu, bits: number): boolean {
+function toInt(f: Fpu, bits: number, rc: number): boolean {
   const p = f.sti(0);
   const lo = f.lo(p), hi = f.hi(p), se = f.se(p);
   const k = F.classify(lo, hi, se);
   let bad = k >= F.INF;
   let fl = 0;
   if (!bad) {
-    fl = F.toIntMag(lo, hi, se, f.rc);
+    fl = F.toIntMag(lo, hi, se, rc);
     const neg = (se & 0x8000) !== 0;
     let mh = F.W[F.IH], ml = F.W[F.IL];
     // Range: magnitude below 2^(bits-1), or exactly 2^(bits-1) when negative.
@@ -166,8 +167,8 @@ function toInt(f: Fpu, bits: number): boolean {
   if (fl) f.raise(fl);
   return true;
 }
-function stInt(c: Cpu, f: Fpu, a: number, bits: number): void {
-  toInt(f, bits);
+function stInt(c: Cpu, f: Fpu, a: number, bits: number, rc = f.rc): void {
+  toInt(f, bits, rc);
   if (bits === 16) c.mem.write16(a, intLo);
   else if (bits === 32) c.mem.write32(a, intLo);
   else { c.mem.writeSlow(a, 8); c.mem.write32(a, intLo); c.mem.write32((a + 4) >>> 0, intHi); }
@@ -202,6 +203,41 @@ function stBCD(c: Cpu, f: Fpu, a: number): void {
   c.mem.writeSlow(a, 10);
   for (let i = 0; i < 10; i++) c.mem.write8((a + i) >>> 0, out[i]);
   f.pop();
+}
+
+// ---- 16-bit protected-mode images (operand-size 16: the 66 prefix in 32-bit code) ----
+// SDM Vol. 1 Figure 8-10: seven words, FCW FSW FTW, FIP's low 16 bits, FCS, FDP's low 16
+// bits, FDS; no opcode field. Measured natively: fnstenvs writes the 14 bytes and nothing
+// past them, fldenvs loads FIP and FDP zero-extended and the opcode as 0; fnsaves is those 14
+// bytes and the eight 10-byte registers (94 bytes).
+function storeEnv16(c: Cpu, a: number): void {
+  const w = envWords(c); // the 32-bit words' low halves are the 16-bit image's words
+  c.mem.writeSlow(a, 14);
+  for (let j = 0; j < 7; j++) c.mem.write16((a + j * 2) >>> 0, w[j] & 0xffff);
+}
+function loadEnv16(c: Cpu, a: number): void {
+  const v: number[] = [];
+  for (let j = 0; j < 7; j++) v.push(c.mem.read16((a + j * 2) >>> 0));
+  loadEnvWords(c, v); // word 4 (FCS) has no opcode half: the opcode loads as 0
+}
+function fsave16(c: Cpu, a: number): void {
+  c.mem.writeSlow(a, 94);
+  storeEnv16(c, a);
+  const f = c.fpu;
+  for (let i = 0; i < 8; i++) {
+    const p = f.phys(i), o = (a + 14 + i * 10) >>> 0;
+    c.mem.write32(o, f.lo(p)); c.mem.write32((o + 4) >>> 0, f.hi(p)); c.mem.write16((o + 8) >>> 0, f.se(p));
+  }
+}
+function frstor16(c: Cpu, a: number): void {
+  const regs: number[][] = [];
+  for (let i = 0; i < 8; i++) {
+    const o = (a + 14 + i * 10) >>> 0;
+    regs.push([c.mem.read32(o), c.mem.read32((o + 4) >>> 0), c.mem.read16((o + 8) >>> 0)]);
+  }
+  loadEnv16(c, a);
+  const f = c.fpu;
+  for (let i = 0; i < 8; i++) f.write(f.phys(i), regs[i][0], regs[i][1], regs[i][2]);
 }
 
 // ---- Arithmetic ----
@@ -453,20 +489,25 @@ def('x87 d9', (d) => {
       const pop = d.reg === 3;
       return dataM(d, 0xd9, (c, f, a) => stF(c, f, a, false, pop));
     }
-    case 4: return ctrlM(d, (c, _f, a) => {                            // fldenv
-      const w: number[] = [];
-      for (let j = 0; j < 7; j++) w.push(c.mem.read32((a + j * 4) >>> 0));
-      loadEnvWords(c, w);
-    });
+    case 4: {                                                          // fldenv
+      const o16 = d.opsize === 2;
+      return ctrlM(d, (c, _f, a) => { if (o16) loadEnv16(c, a); else { const w: number[] = []; for (let j = 0; j < 7; j++) w.push(c.mem.read32((a + j * 4) >>> 0)); loadEnvWords(c, w); } });
+    }
     case 5: return ctrlM(d, (c, f, a) => { c.s[FPU_CW] = (c.mem.read16(a) & 0x1f3f) | 0x40; f.syncPending(); }); // fldcw
-    case 6: return ctrlM(d, (c, f, a) => {                             // fnstenv
-      const w = envWords(c);
-      c.mem.writeSlow(a, 28);
-      for (let j = 0; j < 7; j++) c.mem.write32((a + j * 4) >>> 0, w[j]);
-      // fnstenv masks all exceptions afterwards (SDM FSTENV).
-      c.s[FPU_CW] |= 0x3f;
-      f.syncPending();
-    });
+    case 6: {                                                          // fnstenv
+      const o16 = d.opsize === 2;
+      return ctrlM(d, (c, f, a) => {
+        if (o16) storeEnv16(c, a);
+        else {
+          const w = envWords(c);
+          c.mem.writeSlow(a, 28);
+          for (let j = 0; j < 7; j++) c.mem.write32((a + j * 4) >>> 0, w[j]);
+        }
+        // fnstenv masks all exceptions afterwards (SDM FSTENV).
+        c.s[FPU_CW] |= 0x3f;
+        f.syncPending();
+      });
+    }
     case 7: return ctrlM(d, (c, _f, a) => c.mem.write16(a, c.s[FPU_CW])); // fnstcw
     default: return ud(d);
   }
@@ -493,13 +534,14 @@ def('x87 db', (d) => {
   switch (d.reg) {
     case 0: return dataM(d, 0xdb, (c, f, a) => { F.fromInt32(c.mem.read32(a)); f.pushResult(0); });
     case 2: return dataM(d, 0xdb, (c, f, a) => stInt(c, f, a, 32));
+    case 1: return dataM(d, 0xdb, (c, f, a) => { stInt(c, f, a, 32, 3); f.pop(); }); // fisttp m32 (SSE3)
     case 3: return dataM(d, 0xdb, (c, f, a) => { stInt(c, f, a, 32); f.pop(); });
     case 5: return dataM(d, 0xdb, ldX80);
     case 7: return dataM(d, 0xdb, (c, f, a) => {
       stX80(c, f, a, f.sti(0));
       f.pop();
     });
-    default: return ud(d); // 1: fisttp needs SSE3, which CPUID does not advertise
+    default: return ud(d);
   }
 });
 
@@ -519,12 +561,13 @@ def('x87 dd', (d) => {
   }
   switch (d.reg) {
     case 0: return dataM(d, 0xdd, (c, f, a) => fldF(c, f, a, true));
+    case 1: return dataM(d, 0xdd, (c, f, a) => { stInt(c, f, a, 64, 3); f.pop(); }); // fisttp m64 (SSE3)
     case 2: case 3: {
       const pop = d.reg === 3;
       return dataM(d, 0xdd, (c, f, a) => stF(c, f, a, true, pop));
     }
-    case 4: return ctrlM(d, (c, _f, a) => frstor(c, a));
-    case 6: return ctrlM(d, (c, f, a) => { fsave(c, a); f.reset(); });
+    case 4: return d.opsize === 2 ? ctrlM(d, (c, _f, a) => frstor16(c, a)) : ctrlM(d, (c, _f, a) => frstor(c, a));
+    case 6: return d.opsize === 2 ? ctrlM(d, (c, f, a) => { fsave16(c, a); f.reset(); }) : ctrlM(d, (c, f, a) => { fsave(c, a); f.reset(); });
     case 7: return ctrlM(d, (c, f, a) => c.mem.write16(a, f.sw));      // fnstsw m16
     default: return ud(d);
   }
@@ -546,13 +589,14 @@ def('x87 df', (d) => {
   }
   switch (d.reg) {
     case 0: return dataM(d, 0xdf, (c, f, a) => { F.fromInt32((c.mem.read16(a) << 16) >> 16); f.pushResult(0); });
+    case 1: return dataM(d, 0xdf, (c, f, a) => { stInt(c, f, a, 16, 3); f.pop(); }); // fisttp m16 (SSE3)
     case 2: return dataM(d, 0xdf, (c, f, a) => stInt(c, f, a, 16));
     case 3: return dataM(d, 0xdf, (c, f, a) => { stInt(c, f, a, 16); f.pop(); });
     case 4: return dataM(d, 0xdf, ldBCD);
     case 5: return dataM(d, 0xdf, ldI64);
     case 6: return dataM(d, 0xdf, stBCD);
     case 7: return dataM(d, 0xdf, (c, f, a) => { stInt(c, f, a, 64); f.pop(); });
-    default: return ud(d); // 1: fisttp (SSE3)
+    default: return ud(d);
   }
 });
 

@@ -11,7 +11,7 @@ import { MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, type Mapping } from '../m
 import type { Caller, FileSystem } from '../fs/types.js';
 import { O_ACCMODE, O_RDONLY, O_WRONLY } from '../fs/types.js';
 import { Lazy, SynthDir, SynthFile, SynthFs, SynthLink, type SynthNode, type Tree, treeDir } from '../fs/synthetic.js';
-import { CPU_ID } from '../cpu/identity.js';
+import { CPU_ID, FEATURES } from '../cpu/identity.js';
 
 export const PROC_SUPER_MAGIC = 0x9fa0;
 /** USER_HZ: the unit of the clock-tick fields in stat files. */
@@ -29,7 +29,8 @@ export const CPU_INFO = {
   stepping: CPU_ID.stepping,
   cpuidLevel: CPU_ID.maxLeaf,
   mhz: 2000,
-  flags: ['fpu', 'tsc', 'cx8', 'cmov', 'clflush', 'mmx', 'fxsr', 'sse', 'sse2', 'popcnt'],
+  /** CPUID.1 EDX then ECX, in bit order as Linux prints them. */
+  flags: [...FEATURES.filter((f) => f[0] === 'edx'), ...FEATURES.filter((f) => f[0] === 'ecx')].map((f) => f[2]),
 };
 
 export interface MountEntry { source: string; target: string; fstype: string; options: string; dev?: number }
@@ -227,7 +228,7 @@ export class ProcFs extends SynthFs {
     return [
       'processor\t: 0', `vendor_id\t: ${c.vendor}`, `cpu family\t: ${c.family}`, `model\t\t: ${c.model}`,
       `model name\t: ${c.modelName}`, `stepping\t: ${c.stepping}`, `cpu MHz\t\t: ${c.mhz.toFixed(3)}`,
-      'cache size\t: 4096 KB', 'physical id\t: 0', 'siblings\t: 1', 'core id\t\t: 0', 'cpu cores\t: 1',
+      'cache size\t: 8192 KB', 'physical id\t: 0', 'siblings\t: 1', 'core id\t\t: 0', 'cpu cores\t: 1',
       'apicid\t\t: 0', 'initial apicid\t: 0', 'fdiv_bug\t: no', 'f00f_bug\t: no', 'coma_bug\t: no',
       'fpu\t\t: yes', 'fpu_exception\t: yes', `cpuid level\t: ${c.cpuidLevel}`, 'wp\t\t: yes',
       `flags\t\t: ${c.flags.join(' ')}`, 'bugs\t\t:', `bogomips\t: ${(c.mhz * 2).toFixed(2)}`,

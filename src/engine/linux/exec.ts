@@ -10,7 +10,7 @@ import { loadFlatUser } from '../cpu/seg-regs.js';
 import { ElfError, ET_DYN, isElf, loadSegments, loadSpan, parseElf, type ElfInfo, type ReadAt } from '../loader/elf.js';
 import { E2BIG, ELOOP, ENOEXEC } from './errno.js';
 import type { Task } from './task.js';
-import { FEATURES_EDX } from '../cpu/ops/control.js';
+import { FEATURES_EDX } from '../cpu/identity.js';
 
 /** Where PIE programs go, as Linux's ELF_ET_DYN_BASE for 32-bit tasks. */
 export const ELF_ET_DYN_BASE = 0x56555000;

@@ -2,8 +2,6 @@
  * SSE4.1 and SSE4.2 rows of the three-byte maps 0F 38 and 0F 3A (SDM Tables A-4, A-5), all
  * with the mandatory prefix 66 (crc32: F2). Same legend as rows.ts; handlers `sse <map> <op>`
  * as in rows-simd.ts (cpu/ops/sse-dispatch.ts picks the row, cpu/ops/sse4.ts implements it).
- * Not here yet: dpps/dppd and the string compares pcmpestri/pcmpestrm/pcmpistri/pcmpistrm
- * (#UD until they are).
  */
 import { hex, r, type Extra } from './rows.js';
 import type { Feature } from './types.js';
@@ -41,4 +39,9 @@ x('66 0f 3a 14', 'pextrb', 'Eb,Vdq,Ib', 'sse4.1'); x('66 0f 3a 15', 'pextrw', 'E
 x('66 0f 3a 16', 'pextrd', 'Ey,Vdq,Ib', 'sse4.1'); x('66 0f 3a 17', 'extractps', 'Ed,Vdq,Ib', 'sse4.1');
 x('66 0f 3a 20', 'pinsrb', 'Vdq,Eb,Ib', 'sse4.1'); x('66 0f 3a 21', 'insertps', 'Vdq,Wd,Ib', 'sse4.1');
 x('66 0f 3a 22', 'pinsrd', 'Vdq,Ey,Ib', 'sse4.1');
+x('66 0f 3a 40', 'dpps', 'Vps,Wps,Ib', 'sse4.1'); x('66 0f 3a 41', 'dppd', 'Vpd,Wpd,Ib', 'sse4.1');
 x('66 0f 3a 42', 'mpsadbw', 'Vdq,Wdq,Ib', 'sse4.1');
+// String compares: index to ECX (i) or mask to XMM0 (m); explicit lengths in EAX/EDX (e),
+// implicit by a zero element (i). CF ZF SF OF from the result and lengths, AF PF cleared.
+x('66 0f 3a 60', 'pcmpestrm', 'Vdq,Wdq,Ib', 'sse4.2', { flags: 'w:OSZAPC' }); x('66 0f 3a 61', 'pcmpestri', 'Vdq,Wdq,Ib', 'sse4.2', { flags: 'w:OSZAPC' });
+x('66 0f 3a 62', 'pcmpistrm', 'Vdq,Wdq,Ib', 'sse4.2', { flags: 'w:OSZAPC' }); x('66 0f 3a 63', 'pcmpistri', 'Vdq,Wdq,Ib', 'sse4.2', { flags: 'w:OSZAPC' });

@@ -261,7 +261,7 @@ for (let k = 0; k < 4; k++) {
   x87(`db/${k} r`, `fcmovn${FCMOV[k]}`, 'ST,STi', { cpuid: 'cmov', flags: FCMOV_FLAGS[k] });
 }
 x87('da e9', 'fucompp', '');
-x87('db/0 m', 'fild', 'Md'); x87('db/2 m', 'fist', 'Md'); x87('db/3 m', 'fistp', 'Md');
+x87('db/0 m', 'fild', 'Md'); x87('db/1 m', 'fisttp', 'Md', { cpuid: 'sse3' }); x87('db/2 m', 'fist', 'Md'); x87('db/3 m', 'fistp', 'Md');
 x87('db/5 m', 'fld', 'Mt'); x87('db/7 m', 'fstp', 'Mt');
 x87('db e0', 'feni', '', { note: '8087 only; a no-op since the 387 (objdump: feni(8087 only))' });
 x87('db e1', 'fdisi', '', { note: '8087 only; a no-op since the 387 (objdump: fndisi(8087 only))' });
@@ -269,11 +269,11 @@ x87('db e2', 'fnclex', ''); x87('db e3', 'fninit', '');
 x87('db e4', 'fsetpm', '', { note: '287 only; a no-op since the 387 (objdump: fnsetpm(287 only))' });
 x87('db/5 r', 'fucomi', 'ST,STi', { cpuid: 'cmov', flags: 'w:OSZAPC' });
 x87('db/6 r', 'fcomi', 'ST,STi', { cpuid: 'cmov', flags: 'w:OSZAPC' });
-x87('dd/0 m', 'fld', 'Mq'); x87('dd/2 m', 'fst', 'Mq'); x87('dd/3 m', 'fstp', 'Mq');
+x87('dd/0 m', 'fld', 'Mq'); x87('dd/1 m', 'fisttp', 'Mq', { cpuid: 'sse3' }); x87('dd/2 m', 'fst', 'Mq'); x87('dd/3 m', 'fstp', 'Mq');
 x87('dd/4 m', 'frstor', 'M'); x87('dd/6 m', 'fnsave', 'M'); x87('dd/7 m', 'fnstsw', 'Mw');
 x87('dd/0 r', 'ffree', 'STi'); x87('dd/1 r', 'fxch4', 'STi', ALIAS); x87('dd/2 r', 'fst', 'STi'); x87('dd/3 r', 'fstp', 'STi');
 x87('dd/4 r', 'fucom', 'STi'); x87('dd/5 r', 'fucomp', 'STi');
-x87('df/0 m', 'fild', 'Mw'); x87('df/2 m', 'fist', 'Mw'); x87('df/3 m', 'fistp', 'Mw'); x87('df/4 m', 'fbld', 'Mt');
+x87('df/0 m', 'fild', 'Mw'); x87('df/1 m', 'fisttp', 'Mw', { cpuid: 'sse3' }); x87('df/2 m', 'fist', 'Mw'); x87('df/3 m', 'fistp', 'Mw'); x87('df/4 m', 'fbld', 'Mt');
 x87('df/5 m', 'fild', 'Mq'); x87('df/6 m', 'fbstp', 'Mt'); x87('df/7 m', 'fistp', 'Mq');
 x87('df/0 r', 'ffreep', 'STi'); x87('df/1 r', 'fxch7', 'STi', ALIAS);
 x87('df/2 r', 'fstp8', 'STi', ALIAS); x87('df/3 r', 'fstp9', 'STi', ALIAS);

@@ -12,7 +12,7 @@ import { fastIncDec32, fastJcc } from './fast32.js';
 import { incDecMem32 } from './mem32.js';
 import { JMP_ALWAYS } from '../decoder.js';
 import { farIndirect } from './segment.js';
-import { CPU_ID } from '../identity.js';
+import { CPU_ID, CPUID_LEAVES, FEATURES_ECX, FEATURES_EDX } from '../identity.js';
 
 const target = (next: number, rel: number, opsize: number) =>
   opsize === 4 ? (next + rel) >>> 0 : (next + rel) & 0xffff;
@@ -151,29 +151,34 @@ const VENDOR = CPU_ID.vendor;
 const BRAND = CPU_ID.brand.padEnd(48, '\0');
 const str4 = (s: string, i: number) => s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
 /**
- * CPUID advertises what is implemented and nothing more (leaf 1, SDM Vol. 2 CPUID Table
- * 3-11): EDX FPU (0), TSC (4), CX8 (8), CMOV (15), CLFSH (19), MMX (23), FXSR (24),
- * SSE (25), SSE2 (26); ECX POPCNT (23). Not SSE3 (ECX 0): its fisttp is an x87 row not
- * implemented yet; so neither SSSE3 nor later. See docs/ISA.md "CPUID".
+ * CPUID as the model of cpu/identity.ts answers it (SDM Vol. 2 CPUID): leaf 0 the highest
+ * basic leaf and the vendor, 1 the signature and FEATURES, the brand string at
+ * 0x80000002-4, the rest from CPUID_LEAVES. A leaf above the highest basic or extended
+ * leaf returns the highest basic leaf's data, as Intel CPUs do.
  */
-export const FEATURES_EDX = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 19) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
-export const FEATURES_ECX = 1 << 23;
 function cpuid(c: Cpu): void {
   const s = c.s;
-  const leaf = s[EAX] >>> 0;
+  let leaf = s[EAX] >>> 0;
+  const sub = s[ECX] >>> 0;
+  if (leaf >= 0x80000000 ? leaf > CPU_ID.maxExtLeaf : leaf > CPU_ID.maxLeaf) leaf = CPU_ID.maxLeaf;
   let a = 0, b = 0, cx = 0, dx = 0;
   if (leaf === 0) {
     a = CPU_ID.maxLeaf; b = str4(VENDOR, 0); dx = str4(VENDOR, 4); cx = str4(VENDOR, 8);
   } else if (leaf === 1) {
-    a = (CPU_ID.family << 8) | (CPU_ID.model << 4) | CPU_ID.stepping;
-    b = (1 << 16) | (8 << 8); // one logical processor; CLFLUSH line size 8 x 8 = 64 bytes
+    a = (CPU_ID.family << 8) | ((CPU_ID.model & 0xf) << 4) | ((CPU_ID.model >> 4) << 16) | CPU_ID.stepping;
+    b = (1 << 16) | (8 << 8); // APIC ID 0, one logical processor, CLFLUSH line 8 x 8 = 64 bytes
     dx = FEATURES_EDX;
     cx = FEATURES_ECX;
   } else if (leaf === 0x80000000) {
-    a = 0x80000004;
+    a = CPU_ID.maxExtLeaf;
   } else if (leaf >= 0x80000002 && leaf <= 0x80000004) {
     const o = (leaf - 0x80000002) * 16;
     a = str4(BRAND, o); b = str4(BRAND, o + 4); cx = str4(BRAND, o + 8); dx = str4(BRAND, o + 12);
+  } else {
+    const rows = CPUID_LEAVES.get(leaf);
+    const row = rows === undefined ? undefined : rows.length === 1 ? rows[0] : rows[sub];
+    if (row !== undefined) [a, b, cx, dx] = row;
+    if (leaf === 0xb) cx = (cx & ~0xff) | (sub & 0xff); // the level number echoes ECX's low byte
   }
   s[EAX] = a; s[EBX] = b; s[ECX] = cx; s[EDX] = dx;
 }

@@ -11,8 +11,10 @@ import { FLAGS, LOP } from '../state.js';
 import { LOP_NONE } from '../flags.js';
 import { B32, F32, F64, I32, MXCSR, U32, binop, getX, impl, imm8 } from './sse-dispatch.js';
 import { regSet } from './operand.js';
+import { withImm } from './sse-int.js';
+import { TABLES } from './rcp-ideal.js';
 import {
-  DAZ, DE, DOUBLE, IE, PE, SINGLE, ZE, bitsF32, dec32, dec64, defaultNaN, encInf, encZero, isqrt, raise, roundExact,
+  DAZ, DE, DOUBLE, IE, PE, SINGLE, ZE, dec32, dec64, defaultNaN, encInf, encZero, isqrt, raise, roundExact,
   type Fmt, type Val,
 } from './sse-round.js';
 
@@ -256,21 +258,22 @@ impl(['0f 50 r', '66 0f 50 r'], (d, row) => { // movmskps / movmskpd
   };
 });
 
-// rcp/rsqrt: approximations (relative error <= 1.5 * 2^-12, SDM RCPPS). The CPU's own
-// table values are not reproduced: the result here is the correctly rounded 1/x (1/sqrt x)
-// truncated to 12 fraction bits. Special cases as the SDM gives them: +-0 -> +-inf,
-// +-inf -> +-0, NaN -> quieted NaN, negative (rsqrt) -> default NaN; denormals count as 0.
+// rcp/rsqrt: the CPU's own approximations (SDM RCPPS: relative error <= 1.5 * 2^-12, the
+// values implementation-specific), from tables measured on the host, an AMD EPYC (Zen 4):
+// the result's 12-bit fraction depends only on the operand's top 12 significand bits (and,
+// for rsqrt, the exponent's parity); the exponent follows from the operand's (rcp-ideal.ts).
+// Special cases as measured (and as the SDM gives them): +-0 and denormals (whatever DAZ
+// says) -> +-inf, +-inf -> +-0, NaN -> quieted NaN, negative (rsqrt) -> default NaN, rcp
+// results below the normal range -> +-0; MXCSR is never changed.
 function approx(rsqrt: boolean, w: number, wb: number): void {
-  const b = dec32(I32[wb]);
-  if (b.kind === 'nan') { I32[w] = I32[wb] | 0x400000; return; }
-  if (b.kind === 'zero' || (b.kind === 'fin' && b.m < 1n << 23n)) { I32[w] = b.neg ? 0xff800000 | 0 : 0x7f800000; return; }
-  if (b.kind === 'inf') { I32[w] = rsqrt && b.neg ? 0xffc00000 | 0 : b.neg ? 0x80000000 | 0 : 0; return; }
-  if (rsqrt && b.neg) { I32[w] = 0xffc00000 | 0; return; }
-  const x = bitsF32(I32[wb]);
-  const r = rsqrt ? 1 / Math.sqrt(x) : 1 / x;
-  F32[w] = r;
-  if ((I32[w] & 0x7f800000) === 0) I32[w] &= 0x80000000; // results in the denormal range flush to zero
-  else I32[w] &= ~0x7ff;
+  const x = I32[wb], e = (x >>> 23) & 0xff, sign = x & 0x80000000, j = (x >>> 11) & 0xfff;
+  if (e === 0xff) { I32[w] = x & 0x7fffff ? x | 0x400000 : rsqrt && sign ? 0xffc00000 | 0 : sign; return; }
+  if (e === 0) { I32[w] = sign | 0x7f800000; return; }
+  if (!rsqrt) { const re = 253 - e; I32[w] = re <= 0 ? sign : sign | (re << 23) | (TABLES[0][j] << 11); return; }
+  if (sign) { I32[w] = 0xffc00000 | 0; return; }
+  // x = 2^(2k) * [1,2) for an odd biased exponent, 2^(2k) * [2,4) for an even one: result 2^-k * table.
+  const k = e & 1 ? (e - 127) / 2 : (e - 128) / 2;
+  I32[w] = ((126 - k) << 23) | (TABLES[e & 1 ? 1 : 2][j] << 11);
 }
 impl(['0f 52', 'f3 0f 52', '0f 53', 'f3 0f 53'], (d, row) => {
   const scalar = row.prefix === 0xf3, rs = row.op === 0x52;
@@ -304,6 +307,34 @@ impl(['66 0f d0', 'f2 0f d0'], (d, row) => {
     const mx = c.s[MXCSR];
     for (let i = 0; i < 4 / step; i++) arith(i & 1 ? ADD : SUB, f, i * step, B32 + i * step, mx);
     raise(c, acc, ip);
+  });
+});
+
+// SSE4.1 dpps/dppd (rows-sse4.ts): the products of the lanes imm[7:4] selects (+0.0 for the
+// others, which raise nothing), summed in the SDM's order, ((t0 + t1) + (t2 + t3)) for dpps and
+// t0 + t1 for dppd, each multiply and add rounded under MXCSR with its own exceptions and NaN
+// rule; the sum goes to the lanes imm[3:0] selects, +0.0 to the others. Scratch words 8-15
+// hold the products (B stays the source).
+impl(['66 0f 3a 40', '66 0f 3a 41'], (d, row) => {
+  const f = row.op === 0x40 ? SINGLE : DOUBLE, step = f === SINGLE ? 1 : 2, n = 4 / step, ip = d.start >>> 0;
+  return withImm(d, row, (imm) => (c) => {
+    acc = 0;
+    const mx = c.s[MXCSR];
+    for (let i = 0; i < n; i++) {
+      const t = 8 + i * step;
+      I32[t] = 0; if (step === 2) I32[t + 1] = 0;
+      if (imm & (16 << i)) { I32[t] = I32[i * step]; if (step === 2) I32[t + 1] = I32[i * step + 1]; arith(MUL, f, t, B32 + i * step, mx); }
+    }
+    // An unmasked exception faults at the end of the stage that raised it, with that
+    // stage's flags only (measured: a multiply's IE leaves no PE of the sums in MXCSR).
+    raise(c, acc, ip); acc = 0;
+    if (f === SINGLE) { arith(ADD, f, 8, 9, mx); arith(ADD, f, 10, 11, mx); raise(c, acc, ip); acc = 0; }
+    arith(ADD, f, 8, 10, mx);
+    raise(c, acc, ip);
+    for (let i = 0; i < n; i++) {
+      const on = imm & (1 << i);
+      I32[i * step] = on ? I32[8] : 0; if (step === 2) I32[i * step + 1] = on ? I32[9] : 0;
+    }
   });
 });
 

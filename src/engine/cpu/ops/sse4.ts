@@ -1,14 +1,15 @@
 /**
  * SSE4.1 and SSE4.2 (rows-sse4.ts): blends, ptest, sign/zero extension, 64-bit compares,
- * packusdw, min/max, pmulld/pmuldq, phminposuw, mpsadbw, inserts/extracts, round*, crc32.
+ * packusdw, min/max, pmulld/pmuldq, phminposuw, mpsadbw, inserts/extracts, round*, crc32, and
+ * the SSE4.2 string compares pcmpestri/pcmpestrm/pcmpistri/pcmpistrm. (dpps/dppd: sse-fp.ts.)
  * Semantics: SDM Vol. 2, each instruction's "Operation". Operands as in sse-dispatch.ts.
  */
 import type { Cpu } from '../cpu.js';
 import type { Decoder } from '../decoder.js';
-import { FLAGS, LOP, ZF, CF } from '../state.js';
+import { CF, EAX, ECX, EDX, FLAGS, LOP, OF, SF, ZF } from '../state.js';
 import { LOP_NONE } from '../flags.js';
 import {
-  B16, B32, B8, F32, F64, I16, I32, I8, MXCSR, U16, U32, U8, binop, getX, impl, imm8, readMem, setX, xw,
+  B16, B32, B8, F32, F64, I16, I32, I8, MXCSR, U16, U32, U8, binop, getX, impl, imm8, readMem, setX, srcLoader, xw,
 } from './sse-dispatch.js';
 import { withImm } from './sse-int.js';
 import { getRM, regGet, regSet, rmOperand } from './operand.js';
@@ -168,3 +169,72 @@ impl('66 0f 3a 21', (d) => { // insertps
     setX(c, r, 0);
   };
 });
+
+// ---- SSE4.2 string compares (SDM Vol. 2 4.1, "Imm8 Control Byte Operation for PCMPESTRI /
+// PCMPESTRM / PCMPISTRI / PCMPISTRM") ----
+/**
+ * IntRes2 of a string compare on scratch A (xmm1, `la` valid elements) and B (xmm2/m128,
+ * `lb` valid): imm[1:0] element format (unsigned bytes, unsigned words, signed bytes,
+ * signed words), imm[3:2] aggregation, imm[5:4] polarity. Invalid elements take the
+ * forced results of the SDM's Table 4-7 (equal any and ranges: false; equal each: true
+ * when both are invalid; equal ordered: true when xmm1's is invalid, false when only
+ * xmm2's is), which the loops below apply by their bounds.
+ */
+function strCompare(imm: number, la: number, lb: number): number {
+  const n = imm & 1 ? 8 : 16;
+  const el = imm & 1 ? (imm & 2 ? I16 : U16) : imm & 2 ? I8 : U8, b = imm & 1 ? B16 : B8;
+  let r = 0;
+  switch ((imm >> 2) & 3) {
+    case 0: // equal any: xmm2[j] is one of xmm1's valid elements
+      for (let j = 0; j < lb; j++) for (let i = 0; i < la; i++) if (el[b + j] === el[i]) { r |= 1 << j; break; }
+      break;
+    case 1: // ranges: xmm1[i] <= xmm2[j] <= xmm1[i+1] for a valid pair (i even)
+      for (let j = 0; j < lb; j++) for (let i = 0; i + 1 < la; i += 2) if (el[i] <= el[b + j] && el[b + j] <= el[i + 1]) { r |= 1 << j; break; }
+      break;
+    case 2: // equal each: xmm1[i] == xmm2[i]; both invalid counts as equal
+      for (let i = 0; i < n; i++) if (i < la ? i < lb && el[i] === el[b + i] : i >= lb) r |= 1 << i;
+      break;
+    default: // equal ordered: xmm1 (the needle) occurs in xmm2 from j on; xmm1's invalid tail and what runs past element n match
+      for (let j = 0; j < n; j++) {
+        let ok = true;
+        for (let i = 0; i < la && j + i < n; i++) if (j + i >= lb || el[i] !== el[b + j + i]) { ok = false; break; }
+        if (ok) r |= 1 << j;
+      }
+  }
+  const pol = (imm >> 4) & 3;
+  return pol === 1 ? r ^ ((1 << n) - 1) : pol === 3 ? r ^ ((1 << lb) - 1) : r;
+}
+/** Explicit length: |reg| saturated to n (SDM: the absolute value of EAX/EDX). */
+const explicitLen = (v: number, n: number): number => { const a = Math.abs(v); return a > n ? n : a; };
+/** Implicit length: the index of the first zero element, n if none. */
+function implicitLen(words: boolean, base: number): number {
+  const n = words ? 8 : 16, el = words ? U16 : U8;
+  for (let i = 0; i < n; i++) if (el[base + i] === 0) return i;
+  return n;
+}
+for (const op of [0x60, 0x61, 0x62, 0x63]) {
+  const explicit = op < 0x62, index = (op & 1) !== 0;
+  impl(`66 0f 3a ${op.toString(16)}`, (d) => {
+    const r = d.reg, load = srcLoader(d, false, 16, false), imm = imm8(d);
+    const words = (imm & 1) !== 0, n = words ? 8 : 16;
+    return (c) => {
+      load(c); getX(c, r, 0);
+      const s = c.s;
+      const la = explicit ? explicitLen(s[EAX], n) : implicitLen(words, 0);
+      const lb = explicit ? explicitLen(s[EDX], n) : implicitLen(words, words ? B16 : B8);
+      const res = strCompare(imm, la, lb);
+      if (index) s[ECX] = res === 0 ? n : imm & 0x40 ? 31 - Math.clz32(res) : 31 - Math.clz32(res & -res);
+      else {
+        // XMM0: IntRes2 as a bit mask (imm[6] = 0) or expanded to element masks.
+        const x0 = xw(0);
+        if (imm & 0x40) {
+          for (let i = 0; i < n; i++) { if (words) U16[i] = res & (1 << i) ? 0xffff : 0; else U8[i] = res & (1 << i) ? 0xff : 0; }
+          for (let k = 0; k < 4; k++) s[x0 + k] = I32[k];
+        } else { s[x0] = res; s[x0 + 1] = s[x0 + 2] = s[x0 + 3] = 0; }
+      }
+      // CF: IntRes2 != 0; ZF/SF: xmm2's/xmm1's length below n; OF: IntRes2[0]; AF, PF clear.
+      s[LOP] = LOP_NONE;
+      s[FLAGS] = (s[FLAGS] & ~0x8d5) | (res !== 0 ? CF : 0) | (lb < n ? ZF : 0) | (la < n ? SF : 0) | (res & 1 ? OF : 0);
+    };
+  });
+}
