@@ -19,16 +19,11 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { GLIBC_ROOT_PACKAGES, debianRoot } from '../../src/host/node/debian-packages.js';
+import { SIMD_ROOT_PACKAGES, debianRoot, linkBlasLapack } from '../../src/host/node/debian-packages.js';
 import { assertEngineMatchesNative, runInRootEngine, runInRootNatively, type Timed } from '../support/debian-root.js';
 
-/** The glibc root plus the four programs and their libraries (closures from bookworm's Depends). */
-export const SIMD_ROOT_PACKAGES = [
-  ...GLIBC_ROOT_PACKAGES, 'ripgrep', 'luajit', 'libluajit-5.1-2', 'libluajit-5.1-common', 'openssl',
-  'python3-numpy', 'libblas3', 'liblapack3', 'libgfortran5', 'libquadmath0',
-];
 const FILES = new URL('./simd', import.meta.url).pathname;
 const T = '/opt/webx86-test';
 const sh = (script: string) => ['/bin/bash', '-c', script];
@@ -68,12 +63,7 @@ before(() => {
     skip = `Debian i386 packages could not be downloaded: ${(e as Error).message.split('\n')[0]}`;
     return;
   }
-  // libblas3's and liblapack3's postinst register libblas.so.3/liblapack.so.3 with
-  // update-alternatives; the unpacked tree gets the links the alternatives would point to.
-  for (const lib of ['blas/libblas.so.3', 'lapack/liblapack.so.3']) {
-    const at = join(root, 'usr/lib/i386-linux-gnu', lib.split('/')[1]);
-    if (!existsSync(at)) symlinkSync(lib, at);
-  }
+  linkBlasLapack(root);
   mkdirSync(join(root, T), { recursive: true });
   cpSync(FILES, join(root, T), { recursive: true });
   for (const [name, argv] of Object.entries({ ...CASES, speed: SPEED })) {
