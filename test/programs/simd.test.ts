@@ -9,7 +9,7 @@
  *   code into its mcode areas and patches trace exits as it runs (heavy self-modifying
  *   code), and again with -joff (its hand-written assembler interpreter);
  * - openssl: digests at the block-size edges, HMAC, encryption round trips (simd/openssl.sh),
- *   once with the code OpenSSL picks from CPUID and once with OPENSSL_ia32cap forcing its
+ *   once with the code OpenSSL picks from CPUID and once (digests, chacha20, aes-ctr) with OPENSSL_ia32cap forcing its
  *   SSSE3 paths (sha1/sha256/sha512/chacha20), as the engine does not advertise SSSE3 yet;
  *   and `openssl speed -seconds 1 sha256`, whose numbers cannot match: its output must have
  *   the native run's shape and its table must follow from its own counts and times;
@@ -47,7 +47,7 @@ const CASES: Record<string, string[]> = {
   'luajit: benchmark mix with the JIT': ['/usr/bin/luajit', `${T}/bench.lua`],
   'luajit -joff: the same, interpreted': ['/usr/bin/luajit', '-joff', `${T}/bench.lua`, '0.5'],
   'openssl: dgst, HMAC, enc round trips': ['/bin/bash', `${T}/openssl.sh`],
-  'openssl: the same on its SSSE3 paths': sh(`OPENSSL_ia32cap=${OPENSSL_SSSE3} exec /bin/bash ${T}/openssl.sh ssse3`),
+  'openssl: digests and ciphers on its SSSE3 code (OPENSSL_ia32cap)': sh(`OPENSSL_ia32cap=${OPENSSL_SSSE3} exec /bin/bash ${T}/openssl.sh ssse3`),
   'python3-numpy: import and compute': ['/usr/bin/env', `NPY_DISABLE_CPU_FEATURES=${NUMPY_BASELINE}`, '/usr/bin/python3', `${T}/numpy_tour.py`],
 };
 const SPEED = ['/usr/bin/openssl', 'speed', '-seconds', '1', 'sha256'];
