@@ -9,7 +9,7 @@ import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { runGuest } from '../test/support/guest.js';
 import type { JitMode, JitStats } from '../src/engine/jit/jit.js';
-import { GCC_ROOT_PACKAGES, GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
+import { GCC_ROOT_PACKAGES, GLIBC_ROOT_PACKAGES, NODE_ROOT_PACKAGES, SIMD_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
 import { HostFs } from '../src/host/node/hostfs.js';
 import { JIT_BENCH_ROOT } from './jit-workloads.js';
 import { startInRootEngineOnConsole, startInRootNativelyOnPty, type TermSession } from '../test/support/debian-root.js';
@@ -34,14 +34,16 @@ interface Workload {
    * its -L prefix (qemu-i386 is a host binary, so it cannot run inside the chroot).
    */
   qemuInRoot?: boolean;
+  /** Variables added to the environment of every side (root workloads). */
+  env?: string[];
   custom?: { native(): Promise<Timing>; engine(): Promise<Timing & { mips: number }> };
 }
 
 interface Timing { ms: number; out: string }
 
-function build(src: string): string {
+function build(src: string, flags: string[] = []): string {
   const out = join(BIN, src.replace(/\.c$/, ''));
-  if (!existsSync(out)) execFileSync('gcc', ['-m32', '-static', '-O2', '-o', out, join(ROOT, 'bench/src', src)]);
+  if (!existsSync(out)) execFileSync('gcc', ['-m32', '-static', '-O2', ...flags, '-o', out, join(ROOT, 'bench/src', src)]);
   return out;
 }
 
@@ -59,6 +61,7 @@ const text10 = inputText(10_000_000);
 const WORKLOADS: Workload[] = [
   { name: 'integer loop (LCG, 30M iterations)', argv: ['/lcg'], files: { '/lcg': build('lcg.c') } },
   { name: 'x87 loop (10M iterations, float64)', argv: ['/x87'], files: { '/x87': build('x87.c') } },
+  { name: 'SSE2 float loop (10M scalar + 2M packed)', argv: ['/sse2'], files: { '/sse2': build('sse2.c', ['-msse2', '-mfpmath=sse']) } },
   { name: 'busybox sha256sum 8 MiB', argv: ['/bin/busybox', 'sha256sum', '/data'], files: { '/bin/busybox': bb, '/data': data8 } },
   { name: 'busybox gzip -6 10 MB text', argv: ['/bin/busybox', 'gzip', '-6', '-n', '-c', '/data'], files: { '/bin/busybox': bb, '/data': text10 } },
   { name: 'busybox sh arithmetic loop (20k)', argv: ['/bin/busybox', 'sh', '-c', 'i=0; s=0; while [ $i -lt 20000 ]; do s=$((s+i*3)); i=$((i+1)); done; echo $s'], files: { '/bin/busybox': bb } },
@@ -106,6 +109,35 @@ if (debian) {
   }
 }
 
+// Issue 10's programs: node (V8 generates SSE2 code) and openssl's SSSE3 sha256, from their own roots.
+if (debian) {
+  let node: string | undefined;
+  try { node = debianRoot('simd-node', NODE_ROOT_PACKAGES); } catch { node = undefined; }
+  if (node) {
+    // No qemu column: under qemu-i386 -L ROOT, ld.so finds no libc.so.6 for programs whose
+    // libraries live in /usr/lib/i386-linux-gnu (node, openssl, rg: measured; python3 loads).
+    // JSON and sha256 in a loop: V8's compilers, its GC and OpenSSL through node:crypto.
+    const loop = "const c=require('crypto');let h='';for(let i=0;i<3000;i++){const o=JSON.parse(JSON.stringify({i,a:[i,i/3,'x'.repeat(i%50)]}));"
+      + "h=c.createHash('sha256').update(h+o.a[1]+o.a[2]).digest('hex')}console.log(h)";
+    WORKLOADS.push(
+      { name: 'node -e 0 (start-up)', argv: ['/usr/bin/node', '-e', '0'], files: {}, root: node },
+      { name: 'node JSON + sha256 loop (3000)', argv: ['/usr/bin/node', '-e', loop], files: {}, root: node },
+    );
+  }
+  let progs: string | undefined;
+  try { progs = debianRoot('progs', SIMD_ROOT_PACKAGES); } catch { progs = undefined; }
+  if (progs) {
+    mkdirSync(join(progs, 'opt/bench'), { recursive: true });
+    writeFileSync(join(progs, 'opt/bench/data4'), data8.subarray(0, 4 << 20));
+    // OPENSSL_ia32cap as test/programs/simd.test.ts sets it: SSE2 + SSSE3, no SHA extensions or AVX,
+    // so every side runs sha256-586's SSSE3 code (natively the CPU's SHA extensions would win).
+    WORKLOADS.push({
+      name: 'openssl dgst -sha256 4 MiB (SSSE3 code)', argv: ['/usr/bin/openssl', 'dgst', '-sha256', '/opt/bench/data4'], files: {},
+      root: progs, qemuInRoot: true, env: ['OPENSSL_ia32cap=0x20007888111:0'],
+    });
+  }
+}
+
 /**
  * Start to an interactive bash prompt: bash -i on a terminal (a real pty natively, the
  * console in the engine) until the prompt shows; then exit, untimed. /etc/bash.bashrc runs
@@ -146,17 +178,18 @@ function hostTree(w: Workload): { dir: string; argv: string[] } {
   return { dir, argv };
 }
 
-function timeNative(argv: string[], prefix: string[] = []): { ms: number; out: string } {
+function timeNative(argv: string[], prefix: string[] = []): { ms: number; out: string; status: number | null } {
   const best: number[] = [];
-  let out = '';
+  let out = '', status: number | null = null;
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
     const cmd = [...prefix, ...argv];
     const r = spawnSync(cmd[0], cmd.slice(1), { maxBuffer: 1 << 30 });
     best.push(performance.now() - t0);
     out = r.stdout.toString('latin1');
+    status = r.status;
   }
-  return { ms: Math.min(...best), out };
+  return { ms: Math.min(...best), out, status };
 }
 
 interface EngineRun extends Timing { mips: number; cpuMs: number; jit?: JitStats }
@@ -171,7 +204,7 @@ async function timeEngine(w: Workload, jit: JitMode): Promise<EngineRun> {
     try { r = await w.custom.engine(); } finally { delete process.env.WEBX86_JIT; }
   } else {
     const g = w.root
-      ? await runGuest(w.argv, { root: new HostFs(w.root), env: ROOT_ENV, jit })
+      ? await runGuest(w.argv, { root: new HostFs(w.root), env: [...ROOT_ENV, ...w.env ?? []], jit })
       : await runGuest(w.argv, { files: w.files, jit });
     const ms = performance.now() - t0;
     // latin1 keeps binary output (gzip, xz) byte for byte, as the native side reads it.
@@ -191,10 +224,14 @@ console.log(HEAD.map((h, i) => (i ? h.padStart(10) : h.padEnd(40))).join(' '));
 const only = process.argv.slice(2);
 for (const w of WORKLOADS.filter((x) => only.length === 0 || only.some((o) => x.name.includes(o)))) {
   const { argv, dir } = w.root ? { argv: w.argv, dir: '' } : hostTree(w);
-  const n = w.custom ? await w.custom.native() : w.root ? timeNative(argv, ['/usr/sbin/chroot', w.root, '/usr/bin/env', '-i', ...ROOT_ENV]) : timeNative(argv);
-  const q = !qemu || w.custom ? null
+  const env = [...ROOT_ENV, ...w.env ?? []];
+  const n = w.custom ? await w.custom.native() : w.root ? timeNative(argv, ['/usr/sbin/chroot', w.root, '/usr/bin/env', '-i', ...env]) : timeNative(argv);
+  const qRun = !qemu || w.custom ? null
     : !w.root ? timeNative(argv, ['qemu-i386'])
-      : w.qemuInRoot ? timeNative([join(w.root, argv[0]), ...argv.slice(1)], ['/usr/bin/env', '-i', ...ROOT_ENV, 'qemu-i386', '-L', w.root]) : null;
+      : w.qemuInRoot ? timeNative([join(w.root, argv[0]), ...argv.slice(1)], ['/usr/bin/env', '-i', ...env, 'qemu-i386', '-L', w.root]) : null;
+  // A qemu run that failed or printed something else is no reference: no ratio.
+  const q = qRun && qRun.status === 0 && qRun.out === n.out ? qRun : null;
+  if (qRun && !q) process.stderr.write(`bench: ${w.name}: qemu-i386 exited ${qRun.status} or printed other output; no qemu ratio\n`);
   const off = await timeEngine(w, 'off');
   const on = await timeEngine(w, 'on');
   // Native runs name the host copies of the files; the guest sees them at the root.

@@ -8,14 +8,9 @@
 import { before, test } from 'node:test';
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { GLIBC_ROOT_PACKAGES, debianRoot } from '../../src/host/node/debian-packages.js';
+import { NODE_ROOT_PACKAGES, debianRoot } from '../../src/host/node/debian-packages.js';
 import { assertEngineMatchesNative, runInRootNatively, type Timed } from '../support/debian-root.js';
 
-/** nodejs and its libraries (not sse2-support: its preinst only checks the CPU). */
-export const NODE_ROOT_PACKAGES = [
-  ...GLIBC_ROOT_PACKAGES, 'nodejs', 'libnode108', 'libbrotli1', 'libc-ares2', 'libicu72', 'libnghttp2-14', 'libstdc++6',
-  'libuv1', 'node-acorn', 'node-cjs-module-lexer', 'node-undici',
-];
 const FILES = new URL('./node', import.meta.url).pathname;
 
 const CASES: Record<string, string[]> = {

@@ -129,6 +129,33 @@ export const GCC_ROOT_PACKAGES = [
   'libkeyutils1', 'libssl3',
 ];
 
+/** nodejs and its libraries (not sse2-support: its preinst only checks the CPU); test/programs/node.test.ts, the node bench rows. */
+export const NODE_ROOT_PACKAGES = [
+  ...GLIBC_ROOT_PACKAGES, 'nodejs', 'libnode108', 'libbrotli1', 'libc-ares2', 'libicu72', 'libnghttp2-14', 'libstdc++6',
+  'libuv1', 'node-acorn', 'node-cjs-module-lexer', 'node-undici',
+];
+
+/**
+ * The glibc root plus ripgrep, luajit, openssl and python3-numpy with their libraries (closures
+ * from bookworm's Depends): test/programs/simd.test.ts and the openssl bench row. numpy needs
+ * libblas.so.3 and liblapack.so.3, which update-alternatives would link: linkBlasLapack.
+ */
+export const SIMD_ROOT_PACKAGES = [
+  ...GLIBC_ROOT_PACKAGES, 'ripgrep', 'luajit', 'libluajit-5.1-2', 'libluajit-5.1-common', 'openssl',
+  'python3-numpy', 'libblas3', 'liblapack3', 'libgfortran5', 'libquadmath0',
+];
+
+/**
+ * libblas3's and liblapack3's postinst register libblas.so.3 and liblapack.so.3 with
+ * update-alternatives; an unpacked tree gets the links the alternatives would point to.
+ */
+export function linkBlasLapack(root: string): void {
+  for (const lib of ['blas/libblas.so.3', 'lapack/liblapack.so.3']) {
+    const at = join(root, 'usr/lib/i386-linux-gnu', lib.split('/')[1]);
+    if (!existsSync(at)) symlinkSync(lib, at);
+  }
+}
+
 /**
  * The glibc root plus full-screen terminal programs (less, vim.tiny, nano) and the terminfo
  * entries they look up (ncurses-base), for the interactive tests.
