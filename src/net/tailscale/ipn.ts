@@ -282,7 +282,7 @@ export class TailscaleBackend {
         const ctl = new AbortController();
         const t = setTimeout(() => ctl.abort(), 15_000);
         try {
-          const r = await fetch(u, { method, body, signal: ctl.signal, ...(body ? { headers: { 'content-type': 'application/json' } } : {}) });
+          const r = await fetch(u, { method, body: body ? (body.slice().buffer as ArrayBuffer) : undefined, signal: ctl.signal, ...(body ? { headers: { 'content-type': 'application/json' } } : {}) });
           await r.arrayBuffer().catch(() => undefined);
           return { status: r.status };
         } catch (e) {
