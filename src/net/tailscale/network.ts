@@ -31,7 +31,8 @@ import type { NetMapView } from './control/netmap.js';
 import type { Node } from './control/tailcfg.js';
 import { PacketFilter, describePacket, tsmpReject } from './filter.js';
 import { IpnState, TailscaleBackend, type BackendOptions, type HomeDerp } from './ipn.js';
-import { QUAD100_V4, QUAD100_V6, answerQuery } from './magicdns.js';
+import { FORWARD, QUAD100_V4, QUAD100_V6, answerQuery, servfail } from './magicdns.js';
+import { DnsForwarder, chooseUpstreams } from './dns-forward.js';
 
 /** net/tstun/mtu.go safeTUNMTU: Tailscale's default inner MTU. */
 const TAILSCALE_MTU = 1280;
@@ -77,6 +78,9 @@ export class TailscaleNetwork {
   private filterKey = '';
   private lastDrop: string | null = null;
   private dropLogs = 0;
+  private forwarder: DnsForwarder | null = null;
+  private dnsSource = '';
+  private dnsErrors = 0;
   private device: Device<DerpEndpoint> | null = null;
   private regions: DerpRegions | null = null;
   private bind: DerpBind | null = null;
@@ -278,8 +282,9 @@ export class TailscaleNetwork {
       if (typeof u === 'number') { this.log(`MagicDNS: cannot bind UDP ${text}:53 (errno ${-u})`); continue; }
       u.onChange = () => {
         for (let d; (d = u.recv()); ) {
-          const a = answerQuery(d.data, this.backend.netmap);
-          if (a) u.send(a, d.from);
+          const a = answerQuery(d.data, this.backend.netmap, true);
+          if (a === FORWARD) { const from = d.from; void this.forwardDns(d.data).then((r) => { if (r) u.send(r, from); }); }
+          else if (a) u.send(a, d.from);
         }
       };
       if (family === 2) dns.udp4 = u; else dns.udp6 = u;
@@ -304,15 +309,36 @@ export class TailscaleNetwork {
       while (buf.length >= 2) {
         const len = (buf[0] << 8) | buf[1];
         if (buf.length < 2 + len) break;
-        const a = answerQuery(buf.subarray(2, 2 + len), this.backend.netmap);
+        const q = buf.slice(2, 2 + len);
+        const a = answerQuery(q, this.backend.netmap, true);
         buf = buf.slice(2 + len);
-        if (!a) continue;
-        const out = new Uint8Array(2 + a.length);
-        out[0] = a.length >> 8; out[1] = a.length & 0xff; out.set(a, 2);
-        c.write(out);
+        // Answers may leave out of order (RFC 7766 §7): each carries its query's ID.
+        if (a === FORWARD) void this.forwardDns(q).then((r) => { if (r && c.state !== 'closed') c.write(framed(r)); });
+        else if (a) c.write(framed(a));
       }
     };
   }
+
+  /** A query for a name outside the tailnet, to the upstreams tailscaled would pick (dns-forward.ts); SERVFAIL when none answers. */
+  private async forwardDns(q: Uint8Array): Promise<Uint8Array | null> {
+    const { upstreams, source } = chooseUpstreams(this.backend.netmap, this.backend.exitNode);
+    if (source !== this.dnsSource) { this.dnsSource = source; this.log(`tailscale: DNS for names outside the tailnet goes to ${source}`); }
+    this.forwarder ??= new DnsForwarder(this.stack, this.log);
+    const r = upstreams.length ? await this.forwarder.forward(q, upstreams) : new Error('no upstream resolver');
+    if (r instanceof Error) {
+      this.dnsErrors++;
+      if (this.dnsErrors <= 20) this.log(`tailscale: DNS forwarding failed (SERVFAIL): ${r.message}`);
+      return servfail(q);
+    }
+    return r;
+  }
+}
+
+/** A DNS message with its 2-byte length (DNS over TCP, RFC 1035 §4.2.2). */
+function framed(a: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + a.length);
+  out[0] = a.length >> 8; out[1] = a.length & 0xff; out.set(a, 2);
+  return out;
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
