@@ -153,11 +153,10 @@ export class DnsForwarder {
         for (;;) {
           const n = conn.read(buf);
           if (n > 0) { parts.push(buf.slice(0, n)); continue; }
-          if (n === 0 || conn.state === 'closed') {
-            const all = concat(parts);
-            const r = parseHttpResponse(all);
-            done(() => (typeof r === 'string' ? reject(new Error(r)) : resolve(r)));
-          }
+          const eof = n === 0 || conn.state === 'closed';
+          // Done at EOF, or as soon as a Content-Length body is complete (the server may linger before closing).
+          const r = parseHttpResponse(concat(parts), eof);
+          if (r !== null) done(() => (typeof r === 'string' ? reject(new Error(r)) : resolve(r)));
           return;
         }
       };
@@ -181,19 +180,24 @@ export class DnsForwarder {
   }
 }
 
-/** Status line, headers, then the body (Content-Length, or to EOF). A string says what is wrong. */
-function parseHttpResponse(all: Uint8Array): Uint8Array | string {
+/**
+ * Status line, headers, then the body (Content-Length, or to EOF). A string says what is wrong;
+ * null: not complete yet (only before EOF).
+ */
+function parseHttpResponse(all: Uint8Array, eof: boolean): Uint8Array | string | null {
   let end = -1;
   for (let i = 0; i + 3 < all.length; i++) if (all[i] === 13 && all[i + 1] === 10 && all[i + 2] === 13 && all[i + 3] === 10) { end = i; break; }
+  if (end < 0 && !eof) return null;
   if (end < 0) return all.length ? 'the DoH answer is not HTTP' : 'the DoH server closed without answering';
   const lines = new TextDecoder().decode(all.subarray(0, end)).split('\r\n');
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
   if (!status) return `the DoH answer is not HTTP (${JSON.stringify(lines[0].slice(0, 60))})`;
   let body = all.subarray(end + 4);
-  if (status[1] !== '200') return `HTTP ${status[1]}: ${new TextDecoder().decode(body.subarray(0, 200)).trim()}`;
   const len = lines.find((l) => /^content-length:/i.test(l));
+  const n = len ? Number(len.slice(len.indexOf(':') + 1).trim()) : NaN;
+  if (!eof && !(n <= body.length)) return null;
+  if (status[1] !== '200') return `HTTP ${status[1]}: ${new TextDecoder().decode(body.subarray(0, 200)).trim()}`;
   if (len) {
-    const n = Number(len.slice(len.indexOf(':') + 1).trim());
     if (!(n <= body.length)) return `the DoH answer is shorter than its Content-Length (${body.length} < ${n})`;
     body = body.subarray(0, n);
   } else if (lines.some((l) => /^transfer-encoding:\s*chunked/i.test(l))) {
