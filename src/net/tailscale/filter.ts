@@ -62,9 +62,10 @@ export class PacketFilter {
 
   /** A packet the VM sends: remember UDP/SCTP flows so their replies come back in (filter.go runOut). */
   noteOutbound(raw: Uint8Array): void {
-    const p = parseIp(raw);
-    if (typeof p === 'string' || (p.proto !== PROTO_UDP && p.proto !== PROTO_SCTP) || p.payload.length < 4 || (p.frag && p.frag.offset)) return;
-    const k = flowKey(p.proto, p.dst, port(p.payload, 0), p.src, port(p.payload, 2));
+    const p = decode(raw);
+    if (typeof p === 'string' || (p.proto !== PROTO_UDP && p.proto !== PROTO_SCTP) || (p.frag && p.frag.offset) || multicast(p)) return;
+    // Keyed as the reply will arrive: (peer, peer's port) → (us, our port).
+    const k = flowKey(p.proto, p.dst, port(p.payload, 2), p.src, port(p.payload, 0));
     this.flows.delete(k);
     this.flows.set(k, true);
     if (this.flows.size > FLOW_CACHE) this.flows.delete(this.flows.keys().next().value!);
@@ -79,9 +80,9 @@ export class PacketFilter {
   runIn(raw: Uint8Array): FilterVerdict {
     if (raw.length === 0) return { accept: true, why: 'keepalive' };
     if (raw.length < 20) return { accept: false, why: 'too short' };
-    const p = parseIp(raw);
+    const p = decode(raw);
     if (typeof p === 'string') return { accept: false, why: p };
-    if (p.v6 ? p.dst[0] === 0xff : (p.dst[0] & 0xf0) === 0xe0) return { accept: false, why: 'multicast' };
+    if (multicast(p)) return { accept: false, why: 'multicast' };
     if (p.frag && p.frag.offset) return { accept: true, why: 'fragment' };
     if (!this.local.some((n) => contains(n, p.dst))) return { accept: false, why: 'destination not allowed' };
     const icmp = p.v6 ? PROTO_ICMPV6 : PROTO_ICMP;
@@ -155,6 +156,32 @@ export function describePacket(raw: Uint8Array): string {
   const ports = (p.proto === PROTO_TCP || p.proto === PROTO_UDP) && p.payload.length >= 4;
   return `${format(p.src)}${ports ? `:${port(p.payload, 0)}` : ''} → ${format(p.dst)}${ports ? `:${port(p.payload, 2)}` : ''} ${names[p.proto] ?? `proto ${p.proto}`}`;
 }
+
+/** tailcfg/net/packet minFragBlks: a later fragment starting inside the first 80 bytes could rewrite the transport header (RFC 1858). */
+const MIN_FRAG_OFFSET = 80;
+/** Transport headers net/packet requires whole before it reads ports (tcpHeaderLength, udpHeaderLength, ...). */
+const MIN_HEADER: Record<number, number> = { [PROTO_TCP]: 20, [PROTO_UDP]: 8, [PROTO_SCTP]: 12, [PROTO_TSMP]: 7 };
+
+/**
+ * Parse as net/packet's Parsed.Decode does, which the filter relies on: a string (dropped as
+ * "unknown proto") for what it cannot classify — IPv6 extension headers other than one fragment
+ * header right after the base header, a later fragment within the first 80 bytes, a first
+ * fragment too short for its transport header, protocol 0.
+ */
+function decode(raw: Uint8Array): IpPacket | string {
+  const p = parseIp(raw);
+  if (typeof p === 'string') return p;
+  if (p.v6 && raw[6] !== p.proto && raw[6] !== 44) return 'unknown proto (IPv6 extension header)';
+  if (p.v6 && raw[6] === 44 && (raw[40] === 0 || raw[40] === 43 || raw[40] === 60 || raw[40] === 44)) return 'unknown proto (IPv6 extension header)';
+  if (p.frag && p.frag.offset) return p.frag.offset < MIN_FRAG_OFFSET ? 'unknown proto (tiny fragment offset)' : p;
+  if (p.proto === 0) return 'unknown proto';
+  const icmp = p.v6 ? PROTO_ICMPV6 : PROTO_ICMP;
+  const min = p.proto === icmp ? 8 : MIN_HEADER[p.proto] ?? 0;
+  if (p.payload.length < min) return 'unknown proto (transport header cut short)';
+  return p;
+}
+
+const multicast = (p: IpPacket) => (p.v6 ? p.dst[0] === 0xff : (p.dst[0] & 0xf0) === 0xe0);
 
 function parseRules(rules: unknown): { matches: Match[]; error: string | null } {
   let error: string | null = null;
