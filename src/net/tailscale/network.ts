@@ -130,7 +130,7 @@ export class TailscaleNetwork {
     this.stats.filtered++;
     this.lastDrop = `${describePacket(p)}: ${why}`;
     if (this.dropLogs < 20) { this.dropLogs++; this.log(`tailscale: packet filter dropped ${this.lastDrop}`); }
-    const rj = why === 'no rules matched' ? tsmpReject(p) : null;
+    const rj = tsmpReject(p);
     if (rj) queueMicrotask(() => this.device?.send(rj));
   }
 
