@@ -16,6 +16,7 @@
 import { encodeKey, fromHex, generatePrivateKey, publicKey, toHex } from '../crypto/index.js';
 import { ControlClient, ControlProtocolError, fetchServerKey } from './control/client.js';
 import { NetMap, type NetMapView } from './control/netmap.js';
+import { answerPing, type PingAnswerer, type PingOutcome } from './control/ping.js';
 import type { DERPRegion, Hostinfo, MapResponse, Node, RegisterResponse } from './control/tailcfg.js';
 
 /** ipn.State (ipn/backend.go), the numbers CheerpX's stateUpdateCb reports. */
@@ -62,6 +63,10 @@ export interface BackendOptions {
   /** The page's view, and the full netmap for the data plane. */
   onNetMap?: (view: NetMapView, netmap: NetMap, exitNode: Node | null) => void;
   log?: (msg: string) => void;
+  /** Ping a tailnet address by ICMP echo through the tunnel, for control's ICMP PingRequests (the data plane's; see network.ts). */
+  pingICMP?: PingAnswerer['icmp'];
+  /** Each control ping answered or failed (PingRequest in a map response). */
+  onControlPing?: (o: PingOutcome) => void;
   /** Reconnect delays: first, and cap (ms). */
   backoff?: { min: number; max: number };
 }
@@ -249,6 +254,7 @@ export class TailscaleBackend {
   private onMap(m: MapResponse, epoch: number): void {
     if (epoch !== this.epoch) return;
     if (m.PopBrowserURL) { try { this.o.onLoginUrl?.(m.PopBrowserURL); } catch { /* the page's callback */ } }
+    if (m.PingRequest) void answerPing(m.PingRequest, this.pingAnswerer(), this.o.onControlPing);
     if (!this.netmap.apply(m)) return;
     if (this.netmap.selfExpired()) {
       this.expired();
@@ -259,6 +265,33 @@ export class TailscaleBackend {
     const view = this.netmap.view(this.exitNode);
     if (view) { try { this.o.onNetMap?.(view, this.netmap, this.exitNode); } catch (e) { this.log(`netmapUpdateCb threw: ${(e as Error).message}`); } }
     this.updateState();
+  }
+
+  /** How control pings are answered: over this session's Noise channel, fetch() outside it, ICMP from the data plane. */
+  private pingAnswerer(): PingAnswerer {
+    return {
+      noise: async (method, url, body) => {
+        const c = this.client;
+        if (!c || c.isClosed) throw new Error('the control connection is closed');
+        return c.noise(method, url, body);
+      },
+      plain: async (method, url, body) => {
+        let u: URL;
+        try { u = new URL(url); } catch { throw new Error(`not a URL: ${JSON.stringify(url.slice(0, 100))}`); }
+        if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`not an http(s) URL: ${u.protocol}`);
+        const ctl = new AbortController();
+        const t = setTimeout(() => ctl.abort(), 15_000);
+        try {
+          const r = await fetch(u, { method, body: body ? (body.slice().buffer as ArrayBuffer) : undefined, signal: ctl.signal, ...(body ? { headers: { 'content-type': 'application/json' } } : {}) });
+          await r.arrayBuffer().catch(() => undefined);
+          return { status: r.status };
+        } catch (e) {
+          throw new Error(ctl.signal.aborted ? 'no answer within 15 s' : (e as Error).message);
+        } finally { clearTimeout(t); }
+      },
+      icmp: this.o.pingICMP,
+      log: (m) => this.log(m),
+    };
   }
 
   /** Control says our key expired: stop the session, log in again (the auth key, if any, is reused). */

@@ -2,10 +2,9 @@
  * MagicDNS at 100.100.100.100 (and fd7a:115c:a1e0::53), answered inside the VM's IP stack
  * as tailscaled's quad-100 resolver does (net/dns/resolver): tailnet names from the netmap —
  * "host.<suffix>", the bare "host" (the suffix is the search domain), and the control
- * server's ExtraRecords — as A and AAAA records. Anything else gets SERVFAIL: a page has no
- * resolver of its own to forward to (browsers have no UDP) and forwarding through the exit
- * node's peerapi DoH is not implemented (docs/NETWORK.md). A name in the tailnet's domain
- * that does not exist gets NXDOMAIN.
+ * server's ExtraRecords — as A and AAAA records. A name in the tailnet's domain that does not
+ * exist gets NXDOMAIN. Anything else is for the upstream resolvers (dns-forward.ts): with
+ * `forward`, answerQuery says so instead of answering, otherwise it answers SERVFAIL.
  *
  * DNS message format: RFC 1035 §4.1 (header, question, resource records; name compression
  * by 0xc0 pointers).
@@ -58,8 +57,16 @@ export function tailnetRecords(nm: NetMap): Map<string, Uint8Array[]> {
   return m;
 }
 
-/** Answer one DNS query message; null when it is not worth an answer (a response, too short). */
-export function answerQuery(q: Uint8Array, nm: NetMap): Uint8Array | null {
+/** A query the tailnet's names do not answer: forward it upstream. */
+export const FORWARD = 'forward';
+
+/**
+ * Answer one DNS query message; null when it is not worth an answer (a response, too short);
+ * FORWARD (only when `forward` is set) for a well-formed query about a name outside the tailnet.
+ */
+export function answerQuery(q: Uint8Array, nm: NetMap, forward: true): Uint8Array | typeof FORWARD | null;
+export function answerQuery(q: Uint8Array, nm: NetMap, forward?: false): Uint8Array | null;
+export function answerQuery(q: Uint8Array, nm: NetMap, forward = false): Uint8Array | typeof FORWARD | null {
   if (q.length < 12) return null;
   const flags = (q[2] << 8) | q[3];
   if (flags & 0x8000) return null;
@@ -99,6 +106,7 @@ export function answerQuery(q: Uint8Array, nm: NetMap): Uint8Array | null {
     const suffix = nm.self ? magicDNSSuffix(nm.self.Name).toLowerCase() : '';
     // Our own domain: the name does not exist. Elsewhere: we cannot resolve it.
     const ours = suffix && (name === suffix || name.endsWith(`.${suffix}`));
+    if (!ours && forward) return FORWARD;
     return reply(ours ? RCODE_NXDOMAIN : RCODE_SERVFAIL, [], question);
   }
   const answers: Uint8Array[] = [];
@@ -116,4 +124,19 @@ export function answerQuery(q: Uint8Array, nm: NetMap): Uint8Array | null {
   }
   // A name we know with no record of the asked type: NOERROR with no answers (NODATA).
   return reply(RCODE_OK, answers, question);
+}
+
+/** A SERVFAIL answer to query `q` (its ID, opcode, RD and question kept), for a forward that failed. */
+export function servfail(q: Uint8Array): Uint8Array | null {
+  if (q.length < 12) return null;
+  let o = 12;
+  while (o < q.length && q[o] !== 0) o += 1 + q[o];
+  const qlen = o + 5 <= q.length && ((q[4] << 8) | q[5]) === 1 ? o + 5 - 12 : 0;
+  const out = new Uint8Array(12 + qlen);
+  out.set(q.subarray(0, 12 + qlen));
+  out[2] = 0x80 | (q[2] & 0x79);
+  out[3] = 0x80 | RCODE_SERVFAIL;
+  out[4] = 0; out[5] = qlen ? 1 : 0;
+  out[6] = out[7] = out[8] = out[9] = out[10] = out[11] = 0;
+  return out;
 }

@@ -9,7 +9,8 @@
  * for MagicDNS) and routes (the tailnet ranges, and the default routes when an exit node is in
  * use); WireGuard peers with their allowed IPs (an exit node's 0.0.0.0/0 and ::/0 only for the
  * chosen one) and their home DERP region as endpoint. MagicDNS (magicdns.ts) is served by
- * sockets on the stack itself at 100.100.100.100:53, UDP and TCP.
+ * sockets on the stack itself at 100.100.100.100:53, UDP and TCP. Packets from peers pass the
+ * tailnet's packet filter (filter.ts) before the stack sees them.
  *
  * Everything here runs in the engine's worker, next to the kernel: packets never cross a
  * postMessage boundary. It is loaded by dynamic import() only when a machine asks for
@@ -23,13 +24,15 @@ import type { DerpState } from '../derp/client.js';
 import { IpStack, type PacketLink } from '../ip/index.js';
 import { hostUnreachable } from '../ip/unreachable.js';
 import { Device } from '../wireguard/device.js';
-import { parsePrefix, type Prefix } from '../wireguard/allowedips.js';
+import { parseIP, parsePrefix, type Prefix } from '../wireguard/allowedips.js';
 import type { DatagramSocket, InetAddr, StreamConn, StreamListener } from '../../engine/net/stack.js';
 import { NetMap, isExitNode } from './control/netmap.js';
 import type { NetMapView } from './control/netmap.js';
 import type { Node } from './control/tailcfg.js';
+import { PacketFilter, describePacket, tsmpReject } from './filter.js';
 import { IpnState, TailscaleBackend, type BackendOptions, type HomeDerp } from './ipn.js';
-import { QUAD100_V4, QUAD100_V6, answerQuery } from './magicdns.js';
+import { FORWARD, QUAD100_V4, QUAD100_V6, answerQuery, servfail } from './magicdns.js';
+import { DnsForwarder, chooseUpstreams } from './dns-forward.js';
 
 /** net/tstun/mtu.go safeTUNMTU: Tailscale's default inner MTU. */
 const TAILSCALE_MTU = 1280;
@@ -49,13 +52,35 @@ export interface TailscaleNetworkOptions extends Omit<BackendOptions, 'derp' | '
 
 interface DnsSockets { udp4?: DatagramSocket; udp6?: DatagramSocket; tcp: StreamListener[] }
 
-export interface NetworkStats { bytesIn: number; bytesOut: number; packetsIn: number; packetsOut: number }
+export interface NetworkStats {
+  bytesIn: number; bytesOut: number; packetsIn: number; packetsOut: number;
+  /** Packets from peers the packet filter dropped. */
+  filtered: number;
+}
+
+/** What the packet filter is doing, for status displays and tests. */
+export interface FilterStatus {
+  /** Rules in effect (0 before control sent a filter: nothing new comes in). */
+  rules: number;
+  /** The first problem in the rules control sent (those rules were skipped), or null. */
+  error: string | null;
+  /** The last packet dropped, and why ("100.64.0.2:41000 → 100.64.0.1:81 TCP: no rules matched"). */
+  lastDrop: string | null;
+}
 
 export class TailscaleNetwork {
   readonly backend: TailscaleBackend;
   /** The machine's non-loopback NetStack. */
   readonly stack: IpStack;
-  readonly stats: NetworkStats = { bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0 };
+  readonly stats: NetworkStats = { bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0, filtered: 0 };
+  /** The packet filter (none until a netmap: nothing new comes in, as ipnlocal's NewAllowNone). */
+  private filter = new PacketFilter(null, []);
+  private filterKey = '';
+  private lastDrop: string | null = null;
+  private dropLogs = 0;
+  private forwarder: DnsForwarder | null = null;
+  private dnsSource = '';
+  private dnsErrors = 0;
   private device: Device<DerpEndpoint> | null = null;
   private regions: DerpRegions | null = null;
   private bind: DerpBind | null = null;
@@ -76,6 +101,7 @@ export class TailscaleNetwork {
       send: (p) => {
         this.stats.packetsOut++;
         this.stats.bytesOut += p.length;
+        this.filter.noteOutbound(p);
         // No peer owns the destination: answer as a route to nowhere does (EHOSTUNREACH at once),
         // later, since the stack's send must not call back into it.
         if (!this.device?.send(p)) {
@@ -89,10 +115,37 @@ export class TailscaleNetwork {
       ...o,
       derp: (region, nodePrivate) => this.connectHome(region.RegionID, nodePrivate),
       onNetMap: (view, nm, exit) => { this.applyNetMap(nm, exit); o.onNetMap?.(view); },
+      pingICMP: (ip, ms) => this.pingICMP(ip, ms),
     });
   }
 
   get state(): IpnState { return this.backend.state; }
+
+  get filterStatus(): FilterStatus {
+    return { rules: this.filter.ruleCount, error: this.filter.error, lastDrop: this.lastDrop };
+  }
+
+  /** A packet the filter refused: counted, the last one kept, the first few logged; a refused TCP SYN gets tstun's TSMP reject. */
+  private dropped(p: Uint8Array, why: string): void {
+    this.stats.filtered++;
+    this.lastDrop = `${describePacket(p)}: ${why}`;
+    if (this.dropLogs < 20) { this.dropLogs++; this.log(`tailscale: packet filter dropped ${this.lastDrop}`); }
+    const rj = tsmpReject(p);
+    if (rj) queueMicrotask(() => this.device?.send(rj));
+  }
+
+  /** A new filter when the rules or our addresses changed (flows the VM opened keep their replies). */
+  private updateFilter(nm: NetMap): void {
+    const rules = nm.filterRules();
+    const addrs = nm.self?.Addresses ?? [];
+    const key = `${nm.filterVersion} ${addrs.join(',')}`;
+    if (key === this.filterKey) return;
+    this.filterKey = key;
+    const f = new PacketFilter(rules, addrs);
+    f.adoptFlows(this.filter);
+    if (f.error && f.error !== this.filter.error) this.log(`tailscale: packet filter: ${f.error} (the rule was skipped; ${f.ruleCount} rules apply)`);
+    this.filter = f;
+  }
 
   /** Load keys; resume a stored login (state 5 → 6) or wait for login() in state 2. */
   start(): Promise<void> { return this.backend.start(); }
@@ -123,6 +176,8 @@ export class TailscaleNetwork {
       onPacket: (p) => {
         this.stats.packetsIn++;
         this.stats.bytesIn += p.length;
+        const v = this.filter.runIn(p);
+        if (!v.accept) { this.dropped(p, v.why); return; }
         this.link.onPacket?.(p);
       },
     });
@@ -182,7 +237,37 @@ export class TailscaleNetwork {
     const addresses = [...(self.Addresses ?? []), `${QUAD100_V4}/32`, `${QUAD100_V6}/128`];
     const routes = [...TAILNET_ROUTES, ...(exit && isExitNode(exit) ? ['0.0.0.0/0', '::/0'] : [])];
     this.stack.configure({ addresses, routes });
+    this.updateFilter(nm);
     this.startDns(nm);
+  }
+
+  /** One ICMP echo to a tailnet address through the tunnel (control's ICMP PingRequest): who answered and how fast. */
+  private pingICMP(ip: string, ms: number): Promise<{ nodeIP: string; nodeName: string; seconds: number }> {
+    let addr: Uint8Array;
+    try { addr = parseIP(ip); } catch { return Promise.reject(new Error(`not an IP address: ${JSON.stringify(ip)}`)); }
+    const v6 = addr.length === 16;
+    const s = this.stack.datagram('icmp', { family: v6 ? 10 : 2, addr: new Uint8Array(addr.length), port: 0 }, {});
+    if (typeof s === 'number') return Promise.reject(new Error(`cannot open an ICMP socket (errno ${-s})`));
+    // Echo request (RFC 792 type 8 / RFC 4443 type 128); the stack sets the identifier and checksum.
+    const req = Uint8Array.of(v6 ? 128 : 8, 0, 0, 0, 0, 0, 0, 1, 0x77, 0x65, 0x62, 0x78, 0x38, 0x36);
+    const t0 = performance.now();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { s.close(); reject(new Error(`no ICMP echo reply from ${ip} within ${ms / 1000} s`)); }, ms);
+      s.onChange = () => {
+        const err = s.takeError();
+        if (err) { clearTimeout(timer); s.close(); reject(new Error(`ICMP echo to ${ip} failed (errno ${err})`)); return; }
+        for (let d; (d = s.recv()); ) {
+          if (d.data[0] !== (v6 ? 129 : 0)) continue;
+          clearTimeout(timer);
+          s.close();
+          const node = [...this.backend.netmap.peers.values()].find((p) => (p.Addresses ?? []).some((a) => a.replace(/\/\d+$/, '') === ip));
+          resolve({ nodeIP: ip, nodeName: node?.Name.split('.')[0] ?? '', seconds: (performance.now() - t0) / 1000 });
+          return;
+        }
+      };
+      const n = s.send(req, { family: v6 ? 10 : 2, addr, port: 0 });
+      if (n < 0) { clearTimeout(timer); s.close(); reject(new Error(`ICMP echo to ${ip} could not be sent (errno ${-n})`)); }
+    });
   }
 
   // ---- MagicDNS -------------------------------------------------------------------------
@@ -197,8 +282,9 @@ export class TailscaleNetwork {
       if (typeof u === 'number') { this.log(`MagicDNS: cannot bind UDP ${text}:53 (errno ${-u})`); continue; }
       u.onChange = () => {
         for (let d; (d = u.recv()); ) {
-          const a = answerQuery(d.data, this.backend.netmap);
-          if (a) u.send(a, d.from);
+          const a = answerQuery(d.data, this.backend.netmap, true);
+          if (a === FORWARD) { const from = d.from; void this.forwardDns(d.data).then((r) => { if (r) u.send(r, from); }); }
+          else if (a) u.send(a, d.from);
         }
       };
       if (family === 2) dns.udp4 = u; else dns.udp6 = u;
@@ -223,15 +309,36 @@ export class TailscaleNetwork {
       while (buf.length >= 2) {
         const len = (buf[0] << 8) | buf[1];
         if (buf.length < 2 + len) break;
-        const a = answerQuery(buf.subarray(2, 2 + len), this.backend.netmap);
+        const q = buf.slice(2, 2 + len);
+        const a = answerQuery(q, this.backend.netmap, true);
         buf = buf.slice(2 + len);
-        if (!a) continue;
-        const out = new Uint8Array(2 + a.length);
-        out[0] = a.length >> 8; out[1] = a.length & 0xff; out.set(a, 2);
-        c.write(out);
+        // Answers may leave out of order (RFC 7766 §7): each carries its query's ID.
+        if (a === FORWARD) void this.forwardDns(q).then((r) => { if (r && c.state !== 'closed') c.write(framed(r)); });
+        else if (a) c.write(framed(a));
       }
     };
   }
+
+  /** A query for a name outside the tailnet, to the upstreams tailscaled would pick (dns-forward.ts); SERVFAIL when none answers. */
+  private async forwardDns(q: Uint8Array): Promise<Uint8Array | null> {
+    const { upstreams, source } = chooseUpstreams(this.backend.netmap, this.backend.exitNode);
+    if (source !== this.dnsSource) { this.dnsSource = source; this.log(`tailscale: DNS for names outside the tailnet goes to ${source}`); }
+    this.forwarder ??= new DnsForwarder(this.stack, this.log);
+    const r = upstreams.length ? await this.forwarder.forward(q, upstreams) : new Error('no upstream resolver');
+    if (r instanceof Error) {
+      this.dnsErrors++;
+      if (this.dnsErrors <= 20) this.log(`tailscale: DNS forwarding failed (SERVFAIL): ${r.message}`);
+      return servfail(q);
+    }
+    return r;
+  }
+}
+
+/** A DNS message with its 2-byte length (DNS over TCP, RFC 1035 §4.2.2). */
+function framed(a: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + a.length);
+  out[0] = a.length >> 8; out[1] = a.length & 0xff; out.set(a, 2);
+  return out;
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

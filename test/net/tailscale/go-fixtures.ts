@@ -1,7 +1,7 @@
 /**
  * The real Tailscale pieces the Tailscale tests run (test/net/go, tailscale.com@v1.102.5):
- * testcontrol (our fixture around tstest/integration/testcontrol), derper, and tspeer (a tsnet
- * node). Built once into .cache/go-bin; a machine without Go gets `null` and the tests skip
+ * testcontrol (our fixture around tstest/integration/testcontrol), derper, tspeer (a tsnet
+ * node) and filtercheck (wgengine/filter on given packets). Built once into .cache/go-bin; a machine without Go gets `null` and the tests skip
  * with one line saying so.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -16,11 +16,11 @@ const MODULE = join(root, 'test', 'net', 'go');
 /** Binaries are kept per version of their sources, so an edited fixture is rebuilt, never run stale. */
 function sourceHash(): string {
   const h = createHash('sha256');
-  for (const f of ['go.mod', 'go.sum', 'cmd/testcontrol/main.go', 'cmd/tspeer/main.go']) h.update(readFileSync(join(MODULE, f)));
+  for (const f of ['go.mod', 'go.sum', 'cmd/testcontrol/main.go', 'cmd/tspeer/main.go', 'cmd/filtercheck/main.go']) h.update(readFileSync(join(MODULE, f)));
   return h.digest('hex').slice(0, 12);
 }
 const BIN = join(root, '.cache', 'go-bin', `tailscale-${sourceHash()}`);
-const TARGETS: Record<string, string> = { testcontrol: './cmd/testcontrol', tspeer: './cmd/tspeer', derper: 'tailscale.com/cmd/derper' };
+const TARGETS: Record<string, string> = { testcontrol: './cmd/testcontrol', tspeer: './cmd/tspeer', derper: 'tailscale.com/cmd/derper', filtercheck: './cmd/filtercheck' };
 
 export const hasGo = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
 export const NO_GO = 'Go is not installed: the tests against real Tailscale (testcontrol, derper, tsnet) need it';

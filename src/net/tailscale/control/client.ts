@@ -110,6 +110,21 @@ export class ControlClient {
     });
   }
 
+  /**
+   * Any request on the Noise channel (Go's ts2021 client sends the URL's path whatever its host:
+   * PingRequest URLs like "https://unused/c2n/TOKEN"): status and body (at most 1 MiB).
+   */
+  async noise(method: string, url: string, body?: Uint8Array): Promise<{ status: number; body: Uint8Array }> {
+    let path: string;
+    try { const u = new URL(url); path = u.pathname + u.search; } catch { throw new ControlProtocolError(`not a URL: ${JSON.stringify(url.slice(0, 100))}`); }
+    const r = await this.h2.request({
+      method, path, authority: this.authority,
+      headers: body ? [['content-type', 'application/octet-stream']] : [],
+      body,
+    });
+    return { status: r.status, body: method === 'HEAD' ? new Uint8Array(0) : await r.body.all(1 << 20) };
+  }
+
   private async postJSON<T>(path: string, body: unknown): Promise<T> {
     const r = await this.post(path, body);
     const text = new TextDecoder().decode(await r.body.all(1 << 20));

@@ -34,6 +34,10 @@ export class NetMap {
   derpMap: DERPMap | null = null;
   dns: DNSConfig | null = null;
   domain = '';
+  /** The packet filter's named chunks ("base" is MapResponse.PacketFilter); null until control sent one. */
+  packetFilters: Map<string, unknown> | null = null;
+  /** Bumped when the packet filter changes. */
+  filterVersion = 0;
   /** Bumped on every change that alters what the page or the data plane sees. */
   version = 0;
 
@@ -44,6 +48,7 @@ export class NetMap {
     if (r.DERPMap) { this.derpMap = r.DERPMap; changed = true; }
     if (r.DNSConfig) { this.dns = r.DNSConfig; changed = true; }
     if (r.Domain !== undefined && r.Domain !== this.domain) { this.domain = r.Domain; changed = true; }
+    if (this.applyFilter(r)) { this.filterVersion++; changed = true; }
     if (r.Peers) {
       // A full list replaces everything (map.go: "Peers is the complete list").
       this.peers.clear();
@@ -60,6 +65,39 @@ export class NetMap {
     // PeerSeenChange only moves LastSeen, which nothing here shows.
     if (changed) this.version++;
     return changed;
+  }
+
+  /** map.go: PacketFilter is the chunk "base"; PacketFilters adds, replaces or deletes chunks ("*": null clears first). */
+  private applyFilter(r: MapResponse): boolean {
+    let changed = false;
+    // Anything but nil replaces the chunk; a chunk that is not a list is kept for filter.ts to report (and allows nothing).
+    if (r.PacketFilter !== undefined && r.PacketFilter !== null) { (this.packetFilters ??= new Map()).set('base', r.PacketFilter); changed = true; }
+    const named = r.PacketFilters;
+    if (named && typeof named === 'object' && !Array.isArray(named)) {
+      const m = (this.packetFilters ??= new Map());
+      if ('*' in named && named['*'] === null) m.clear();
+      for (const [k, v] of Object.entries(named)) {
+        if (k === '*') continue;
+        if (v === null) m.delete(k); else m.set(k, v);
+      }
+      changed = true;
+    }
+    return changed;
+  }
+
+  /**
+   * All the filter rules, chunks in key order as map.go concatenates them; null before control
+   * sent any. A chunk that is not a list is passed on as is, for filter.ts to report.
+   */
+  filterRules(): unknown {
+    if (!this.packetFilters) return null;
+    const out: unknown[] = [];
+    for (const k of [...this.packetFilters.keys()].sort()) {
+      const v = this.packetFilters.get(k);
+      if (!Array.isArray(v)) return v;
+      out.push(...v);
+    }
+    return out;
   }
 
   private patch(c: PeerChange): boolean {

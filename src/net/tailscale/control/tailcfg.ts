@@ -76,6 +76,8 @@ export interface Node {
   /** Legacy "127.3.3.40:<region>" form of HomeDERP. */
   DERP?: string;
   Hostinfo?: Hostinfo & { Services?: { Proto: string; Port: number }[] };
+  /** The peer's capability version (testcontrol and Tailscale's control send it). */
+  Cap?: number;
   Online?: boolean;
   MachineAuthorized?: boolean;
   Expired?: boolean;
@@ -131,7 +133,18 @@ export interface PingRequest {
   Log?: boolean;
   Types?: string;
   IP?: string;
-  Payload?: unknown;
+  /** For Types "c2n": an HTTP/1.1 request, base64 in the JSON ([]byte in Go). */
+  Payload?: string;
+}
+
+/** tailcfg.PingResponse: what a ping of Types TSMP/disco/ICMP/peerapi posts to PingRequest.URL. */
+export interface PingResponse {
+  Type: string;
+  IP?: string;
+  NodeIP?: string;
+  NodeName?: string;
+  Err?: string;
+  LatencySeconds?: number;
 }
 
 export interface MapResponse {
@@ -149,7 +162,10 @@ export interface MapResponse {
   DNSConfig?: DNSConfig;
   Domain?: string;
   CollectServices?: string;
-  PacketFilter?: unknown[];
+  /** FilterRules (filter.ts checks their shape); nil = unchanged, [] = allow nothing. */
+  PacketFilter?: unknown[] | null;
+  /** Named chunks of rules (capver 81); a null value deletes a chunk, "*": null deletes all first. */
+  PacketFilters?: Record<string, unknown[] | null> | null;
   UserProfiles?: unknown[];
   Health?: string[];
   ControlTime?: string;

@@ -14,21 +14,37 @@
 //   - CORS headers on every answer, because a page fetches GET /key with fetch() (CheerpX's
 //     docs ask the same of Headscale deployments);
 //   - MagicDNS: domain "tail.test" and the DNS config that turns it on;
-//   - -expire-after D: after D, SetExpireAllNodes(true) marks every node key expired.
+//   - -expire-after D: after D, SetExpireAllNodes(true) marks every node key expired;
+//   - test hooks on the plain HTTP listener (loopback only), each a testcontrol method:
+//     POST /test/rawmap?node=K    body: a MapResponse (JSON) sent to K as is (AddRawMapResponse:
+//     K gets no automatic map responses afterwards, so a PacketFilter sent this way stays);
+//     POST /test/ping?node=K      body: a PingRequest (JSON) queued for K (AddPingRequest);
+//     POST /test/c2n?node=K&path=P  body: sent to K as "POST P" over c2n (SendC2N); answers
+//     "<status>\n<body>" of K's c2n answer, or 504 after 30 s;
+//     POST /test/routes?node=K    body: a JSON list of prefixes K routes (SetSubnetRoutes; with
+//     0.0.0.0/0 and ::/0 K is an exit node for its peers);
+//     any /test/hit/T             records the method and body of the request under T;
+//     GET /test/hits/T            answers what /test/hit/T recorded, one JSON object a line.
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"tailscale.com/tailcfg"
 	"tailscale.com/tstest/integration/testcontrol"
+	"tailscale.com/types/key"
 )
 
 func main() {
@@ -82,6 +98,10 @@ func main() {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
+		if strings.HasPrefix(r.URL.Path, "/test/") {
+			serveTest(ctl, w, r)
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, "/auth/") {
 			if ctl.CompleteAuth(r.URL.Path) {
 				fmt.Fprintln(w, "login complete")
@@ -95,4 +115,87 @@ func main() {
 	fmt.Printf("URL %s\n", base)
 	os.Stdout.Sync()
 	log.Fatal(http.Serve(ln, mux))
+}
+
+var (
+	hitsMu sync.Mutex
+	hits   = map[string][]string{}
+)
+
+// serveTest answers the /test/ hooks (see the package comment).
+func serveTest(ctl *testcontrol.Server, w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, "/test/")
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if token, ok := strings.CutPrefix(path, "hit/"); ok {
+		line, _ := json.Marshal(map[string]string{"method": r.Method, "body": string(body)})
+		hitsMu.Lock()
+		hits[token] = append(hits[token], string(line))
+		hitsMu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if token, ok := strings.CutPrefix(path, "hits/"); ok {
+		hitsMu.Lock()
+		for _, l := range hits[token] {
+			fmt.Fprintln(w, l)
+		}
+		hitsMu.Unlock()
+		return
+	}
+	var nk key.NodePublic
+	if err := nk.UnmarshalText([]byte(r.URL.Query().Get("node"))); err != nil {
+		http.Error(w, "node: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	switch path {
+	case "rawmap":
+		var mr tailcfg.MapResponse
+		if err := json.Unmarshal(body, &mr); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if !ctl.AddRawMapResponse(nk, &mr) {
+			http.Error(w, "node not connected", http.StatusNotFound)
+		}
+	case "ping":
+		var pr tailcfg.PingRequest
+		if err := json.Unmarshal(body, &pr); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if !ctl.AddPingRequest(nk, &pr) {
+			http.Error(w, "node not connected", http.StatusNotFound)
+		}
+	case "routes":
+		var routes []netip.Prefix
+		if err := json.Unmarshal(body, &routes); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		ctl.SetSubnetRoutes(nk, routes)
+	case "c2n":
+		req, err := http.NewRequest("POST", "http://node"+r.URL.Query().Get("path"), bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		got := make(chan *http.Response, 1)
+		if err := ctl.SendC2N(nk, req, func(res *http.Response) { got <- res }); err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		select {
+		case res := <-got:
+			b, _ := io.ReadAll(res.Body)
+			fmt.Fprintf(w, "%d\n%s", res.StatusCode, b)
+		case <-time.After(30 * time.Second):
+			http.Error(w, "no c2n answer within 30 s", http.StatusGatewayTimeout)
+		}
+	default:
+		http.Error(w, "unknown test hook", http.StatusNotFound)
+	}
 }

@@ -14,6 +14,10 @@
 // request through the tunnel, as `tailscale ping --icmp` does) and answers "pong <ip>". It prints "IP <v4>" on stdout once it is up. Run it with
 // TS_DEBUG_USE_DERP_HTTP=1 to reach a derper that serves plain HTTP (and
 // TS_DEBUG_ALWAYS_USE_DERP=1 to keep two tspeers on the same machine from finding a direct path).
+// "/fetch" takes an optional "timeout" (a Go duration). With -exit-node it advertises 0.0.0.0/0
+// and ::/0 (control must still approve them: testcontrol's /test/routes), so its peerapi answers
+// DNS over HTTPS at /dns-query with the resolver in its /etc/resolv.conf. It prints
+// "KEY nodekey:…" before "IP".
 package main
 
 import (
@@ -32,6 +36,7 @@ import (
 	"strconv"
 	"time"
 
+	"tailscale.com/ipn"
 	"tailscale.com/tailcfg"
 	"tailscale.com/tsnet"
 )
@@ -43,6 +48,7 @@ func main() {
 	hostname := flag.String("hostname", "tspeer", "host name")
 	port := flag.Int("port", 80, "HTTP port on the tailnet address")
 	verbose := flag.Bool("v", false, "log tsnet")
+	exitNode := flag.Bool("exit-node", false, "advertise 0.0.0.0/0 and ::/0")
 	flag.Parse()
 
 	s := &tsnet.Server{ControlURL: *control, AuthKey: *authKey, Dir: *dir, Hostname: *hostname, Ephemeral: true}
@@ -66,7 +72,19 @@ func main() {
 		fmt.Fprintf(w, "hello from %s\n", *hostname)
 	})
 	mux.HandleFunc("/fetch", func(w http.ResponseWriter, r *http.Request) {
-		res, err := client.Get(r.URL.Query().Get("url"))
+		// Not r.Context(): the tests half-close their request, which cancels it.
+		ctx := context.Background()
+		if t, err := time.ParseDuration(r.URL.Query().Get("timeout")); err == nil {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, t)
+			defer cancel()
+		}
+		req, err := http.NewRequestWithContext(ctx, "GET", r.URL.Query().Get("url"), nil)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		res, err := client.Do(req)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -130,7 +148,7 @@ func main() {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second) // not r.Context(): see /fetch
 		defer cancel()
 		res, err := lc.Ping(ctx, ip, tailcfg.PingICMP)
 		if err != nil {
@@ -143,6 +161,16 @@ func main() {
 		}
 		fmt.Fprintf(w, "pong %s\n", res.NodeIP)
 	})
+	if *exitNode {
+		_, err := lc.EditPrefs(context.Background(), &ipn.MaskedPrefs{
+			Prefs:              ipn.Prefs{AdvertiseRoutes: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}},
+			AdvertiseRoutesSet: true,
+		})
+		if err != nil {
+			log.Fatalf("tspeer: advertising an exit node: %v", err)
+		}
+	}
+	fmt.Printf("KEY %s\n", st.Self.PublicKey)
 	fmt.Printf("IP %s\n", st.TailscaleIPs[0])
 	os.Stdout.Sync()
 	log.Fatal(http.Serve(ln, mux))
