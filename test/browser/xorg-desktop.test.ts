@@ -9,8 +9,8 @@
  * weave and the cursor on the canvas, equal to the reference screenshot), xdpyinfo, `xwd -root`
  * against the canvas, xev on the root for clicks at 1:1 and scaled to fit and a key, a resize
  * of the element that xrandr sees and follows, and a gamma ramp set with xrandr applied to
- * what the canvas shows (on a root made solid #285577 by xsetroot). i3 and xterm are
- * xorg-i3.test.ts's (a second X server: i3's start alone takes minutes in the engine).
+ * what the canvas shows (on a root made solid #285577 by xsetroot). i3 and xterm are not
+ * here: their start alone took longer than the runner allows a file on a loaded machine.
  *
  * The reference screenshot fixtures/retro.png is a copy of shared/reference/kms/retro.png (an
  * Xorg -retro scanout at 1024x768 with the 64x64 cursor blended at its top-left, 505,377).
