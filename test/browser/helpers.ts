@@ -1,7 +1,7 @@
 /** Waiting helpers and the test environment shared by the browser tests. */
 
 /** URLs of the second static origin (test/support/browser-servers.ts), served as /test-env.json. */
-export interface TestEnv { origin2: string; image: string; bundle2: string; statsUrl: string; faultyImage: string; faultUrl: string; derpUrl?: string; derpSkip?: string; controlUrl?: string; controlAuthKey?: string; controlInteractiveUrl?: string; relayUrl?: string; relayAllowed?: string; relayRefused?: string; relaySkip?: string }
+export interface TestEnv { origin2: string; image: string; bundle2: string; statsUrl: string; faultyImage: string; faultUrl: string; desktopImageUrl: string; logUrl: string; derpUrl?: string; derpSkip?: string; controlUrl?: string; controlAuthKey?: string; controlInteractiveUrl?: string; relayUrl?: string; relayAllowed?: string; relayRefused?: string; relaySkip?: string }
 
 export async function loadTestEnv(): Promise<TestEnv> {
   return (await fetch('/test-env.json')).json();

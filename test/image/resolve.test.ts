@@ -195,6 +195,14 @@ describe('dependency resolution', () => {
     const v = names(resolve(idx, ['app'], { prefer: ['libold'] }));
     assert.ok(v.includes('libnew') && !v.includes('libold'), 'a preferred but unsatisfiable alternative is still skipped');
   });
+  it('leaves excluded packages out with a warning, and a later alternative is not taken in their place', () => {
+    const e = resolve(idx, ['app'], { exclude: ['python3', 'exim4'] });
+    const n = names(e);
+    assert.ok(!n.includes('python3') && !n.includes('exim4'), n.join());
+    assert.ok(!n.includes('postfix'), 'mail-transport-agent was met by the excluded exim4 only: nothing else is chosen');
+    assert.ok(n.includes('libc6') && n.includes('vim-tiny'));
+    assert.ok(e.warnings.some((w) => /app: dependency python3:any.* left out \(excluded\)/.test(w)), e.warnings.join('\n'));
+  });
   it('accepts name=version requests', () => {
     assert.equal(resolve(idx, ['libc6=2.35-1']).packages[0].version, '2.35-1');
   });

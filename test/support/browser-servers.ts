@@ -7,7 +7,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { TestServer, type FaultKind } from '../block/server.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { desktopTestImage } from './desktop-image.js';
 import { buildImage } from '../../src/host/node/image/build.js';
 import { serveStatic } from '../../src/host/node/static-server.js';
 
@@ -33,6 +34,14 @@ export interface TestEnv {
    * Answers { from, to } (the byte range).
    */
   faultUrl: string;
+  /**
+   * GET answers { url } of the desktop test image (test/support/desktop-image.ts) on the second
+   * origin, building it first if needed (about 30 s from cached .debs): only the tests that use
+   * it pay for it.
+   */
+  desktopImageUrl: string;
+  /** POST text here to have it printed on the test runner's stderr at once. */
+  logUrl: string;
   /** The real derper's ws://127.0.0.1:PORT/derp (test/net/fixtures.ts), or why there is none. */
   derpUrl?: string;
   derpSkip?: string;
@@ -94,6 +103,20 @@ export async function startBrowserTestServers(): Promise<{ info: TestEnv; close(
       res.end(JSON.stringify(range));
       return;
     }
+    if (u.pathname === '/log') {
+      // Progress of a long browser test, shown while it runs (the runner prints the page's console only at the end).
+      let body = '';
+      req.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+      req.on('end', () => { process.stderr.write(`[browser] ${body}\n`); res.end('{}'); });
+      return;
+    }
+    if (u.pathname === '/desktop-image') {
+      desktopTestImage().then(
+        (path) => res.end(JSON.stringify({ url: `${server.url}/images/${basename(path)}` })),
+        (e: Error) => { res.statusCode = 500; res.end(JSON.stringify({ error: e.message })); },
+      );
+      return;
+    }
     if (u.pathname === '/relay-log') { res.end(JSON.stringify({ log: typeof relay === 'string' ? relay : relay.log() })); return; }
     if (req.url === '/reset') { bytes = 0; requests = 0; dist = []; }
     res.end(JSON.stringify({ bytes, requests, dist }));
@@ -128,7 +151,7 @@ export async function startBrowserTestServers(): Promise<{ info: TestEnv; close(
   return {
     info: {
       origin2: server.url, image: `${server.url}/images/test.ext2`, bundle2: `${server.url}/dist/webx86.js`, statsUrl: `http://127.0.0.1:${statsPort}`,
-      faultyImage: `${faulty.url}/test.ext2`, faultUrl: `http://127.0.0.1:${statsPort}/fault`,
+      faultyImage: `${faulty.url}/test.ext2`, faultUrl: `http://127.0.0.1:${statsPort}/fault`, desktopImageUrl: `http://127.0.0.1:${statsPort}/desktop-image`, logUrl: `http://127.0.0.1:${statsPort}/log`,
       derpUrl: derper?.url, derpSkip, controlUrl: control?.url, controlAuthKey: control ? controlAuthKey : undefined, controlInteractiveUrl: interactive?.url,
       ...(typeof relay === 'string' ? { relaySkip: relay } : { relayUrl: relay.url, relayAllowed: relay.allowed, relayRefused: relay.refused }),
     },

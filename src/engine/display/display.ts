@@ -32,6 +32,12 @@ export interface DisplaySink {
   blank(): void;
 }
 
+/**
+ * The CRTC's gamma ramp (DRM SETGAMMA): 256 16-bit entries per channel; a colour component c
+ * (0-255) is shown as table[c] >> 8. null is the identity (what the kernel starts with).
+ */
+export interface GammaRamp { red: Uint16Array; green: Uint16Array; blue: Uint16Array }
+
 /** One input event in evdev terms (linux/input-event-codes.h: EV_KEY, EV_REL, EV_ABS...). */
 export interface InputEvent { type: number; code: number; value: number }
 
@@ -54,6 +60,12 @@ export class Display {
   /** Refresh rate the connector's mode advertises, Hz. */
   refresh = 60;
   sink: DisplaySink | null = null;
+  /**
+   * The gamma ramp the scanout is shown through (set by the DRM device, which resends the
+   * whole screen when it changes); the sink applies it to what it shows. Framebuffer pixels
+   * are not changed by it: xwd reads them as drawn.
+   */
+  gamma: GammaRamp | null = null;
   /** Set by the evdev devices when they exist; the host's input goes here. */
   input: InputTarget | null = null;
   private resizeListeners: Array<() => void> = [];

@@ -6,7 +6,7 @@
  * at most one frame per animation frame however fast the guest draws. Input and resizes
  * from the page go to the Display.
  */
-import type { CursorImage, Display, DisplaySink, InputTarget, Rect } from '../../engine/display/display.js';
+import type { CursorImage, Display, DisplaySink, GammaRamp, InputTarget, Rect } from '../../engine/display/display.js';
 import type { DisplayToPage, FrameRect, PageToDisplay } from './protocol.js';
 
 /** Past this many pending rectangles they are merged into their bounding box (one copy beats many small messages). */
@@ -28,6 +28,8 @@ export class DisplayPort implements DisplaySink {
   private inFlight = false;
   private cursorPos: { x: number; y: number } | null = null;
   private cursorScheduled = false;
+  /** The display's gamma ramp as 8-bit lookups (red, green, blue), for the ramp they were made from; null: identity. */
+  private lut: { ramp: GammaRamp; r: Uint8Array; g: Uint8Array; b: Uint8Array } | null = null;
   /** Frames posted, for tests and statistics. */
   framesSent = 0;
 
@@ -81,6 +83,7 @@ export class DisplayPort implements DisplaySink {
     const px = pixels.byteOffset % 4 === 0 ? pixels : pixels.slice();
     const src = new Uint32Array(px.buffer, px.byteOffset, px.byteLength >>> 2);
     const dst = new Uint32Array(this.screen.buffer);
+    const lut = this.gammaLut();
     for (const d of dirty) {
       const r = clip(d, width, height);
       if (!r) continue;
@@ -90,6 +93,15 @@ export class DisplayPort implements DisplaySink {
         if ((y * stride) % 4 !== 0 || s + r.x + r.w > src.length) continue;
         s += r.x;
         let o = y * width + r.x;
+        if (lut) {
+          // Through the CRTC's gamma ramp (SETGAMMA), as the hardware's LUT would show it.
+          const { r: lr, g: lg, b: lb } = lut;
+          for (let i = 0; i < r.w; i++) {
+            const v = src[s + i];
+            dst[o++] = 0xff000000 | (lb[v & 0xff] << 16) | (lg[(v >>> 8) & 0xff] << 8) | lr[(v >>> 16) & 0xff];
+          }
+          continue;
+        }
         for (let i = 0; i < r.w; i++) {
           const v = src[s + i];
           dst[o++] = 0xff000000 | ((v & 0xff) << 16) | (v & 0xff00) | ((v >>> 16) & 0xff);
@@ -98,6 +110,16 @@ export class DisplayPort implements DisplaySink {
       this.addDirty(r);
     }
     this.send();
+  }
+
+  /** 8-bit lookups for the display's gamma ramp (table[c] >> 8), made again when the ramp changes; null for the identity. */
+  private gammaLut(): { r: Uint8Array; g: Uint8Array; b: Uint8Array } | null {
+    const ramp = this.display.gamma;
+    if (!ramp) return (this.lut = null);
+    if (this.lut?.ramp === ramp) return this.lut;
+    const make = (t: Uint16Array) => Uint8Array.from({ length: 256 }, (_, i) => t[i] >> 8);
+    this.lut = { ramp, r: make(ramp.red), g: make(ramp.green), b: make(ramp.blue) };
+    return this.lut;
   }
 
   private addDirty(r: Rect): void {

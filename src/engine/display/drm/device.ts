@@ -210,6 +210,15 @@ export class DrmDevice {
     else if (v === DPMS_ON && this.crtc.mode) this.sendFrame([{ x: 0, y: 0, w: this.crtc.mode.hdisplay, h: this.crtc.mode.vdisplay }]);
   }
 
+  /** SETGAMMA: the display shows the scanout through the new ramp (null when it is the identity); the whole screen is resent. */
+  gammaChanged(): void {
+    const g = this.gamma;
+    let identity = true;
+    for (let i = 0; i < GAMMA_SIZE && identity; i++) identity = g.red[i] >> 8 === i && g.green[i] >> 8 === i && g.blue[i] >> 8 === i;
+    this.display.gamma = identity ? null : { red: g.red.slice(), green: g.green.slice(), blue: g.blue.slice() };
+    if (this.crtc.mode) this.sendFrame([{ x: 0, y: 0, w: this.crtc.mode.hdisplay, h: this.crtc.mode.vdisplay }]);
+  }
+
   // ---- cursor plane ----
 
   setCursor(image: Uint8Array | null, width: number, height: number, hotX: number, hotY: number): void {

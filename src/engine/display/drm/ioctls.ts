@@ -366,7 +366,7 @@ export const HANDLERS: Record<string, Handler> = {
     return 0;
   },
 
-  /** drm_mode_gamma_set_ioctl: the table is kept (GETGAMMA returns it) but not applied to the pixels (docs/DISPLAY.md). */
+  /** drm_mode_gamma_set_ioctl: the table is kept (GETGAMMA returns it) and the display is shown through it. */
   MODE_SETGAMMA: (f, t, k) => {
     if (u32(k, CRTC_LUT.crtcId) !== CRTC_ID) return -ENOENT;
     if (u32(k, CRTC_LUT.gammaSize) !== GAMMA_SIZE) return -EINVAL;
@@ -376,6 +376,7 @@ export const HANDLERS: Record<string, Handler> = {
       if (!b) return -EFAULT;
       new Uint8Array(a.buffer).set(b);
     }
+    f.dev.gammaChanged();
     return 0;
   },
 

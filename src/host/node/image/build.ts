@@ -28,6 +28,8 @@ export interface ImageOptions {
   arch?: string;
   /** Add every Essential: yes and Priority: required package. */
   base?: boolean;
+  /** Packages left out even where something depends on them (resolve's `exclude`). */
+  exclude?: string[];
   cacheDir?: string;
   log?: (msg: string) => void;
   /** Seconds, for reproducible images (file system times and generated files). */
@@ -50,7 +52,7 @@ export async function buildImage(o: ImageOptions): Promise<{ packages: Package[]
   const mirror = new Mirror(url, o.cacheDir ?? defaultCacheDir(), log);
   log(`mirror ${url}, ${suite}/main/${arch}`);
   const idx = PackageIndex.parse(await mirror.packagesIndex(suite, arch), arch);
-  const { packages, warnings } = resolve(idx, o.packages, { base: o.base, prefer: ['usr-is-merged'] });
+  const { packages, warnings } = resolve(idx, o.packages, { base: o.base, prefer: ['usr-is-merged'], exclude: o.exclude });
   for (const w of warnings) log(`warning: ${w}`);
   const total = packages.reduce((n, p) => n + p.size, 0);
   log(`resolved ${packages.length} packages: ${mb(total)} MB of .debs, ${mb(packages.reduce((n, p) => n + p.installedSize * 1024, 0))} MB installed`);

@@ -8,11 +8,11 @@
  * statically (no udev in the machine, so AutoAddDevices is off), the card pinned, glamor and
  * GLX off (no GPU: they would only load Mesa's software rasteriser).
  *
- * Start it with `xinit /root/.xinitrc -- /usr/lib/xorg/Xorg :0 -nolisten tcp` (the demo's
- * cmd): measured on a merge with the KMS branch, Xorg, i3, i3bar and a tiled xterm are up in
- * 43 s of engine CPU (interpreter and JIT, Node). `startx` is not used: its clients were
- * refused ("Authorization required") with the cookie it writes through xauth; the cause is
- * not found yet.
+ * Start it with `startx` (the demo's cmd; HOME=/root must be writable: xauth writes the
+ * cookie to ~/.Xauthority and ~/.serverauth.PID, and startx needs `hostname` and util-linux's
+ * `mcookie`, both in the base system) or `xinit /root/.xinitrc -- /usr/lib/xorg/Xorg :0`.
+ * Measured on a merge with the KMS branch, Xorg, i3, i3bar and a tiled xterm are up in 43 s
+ * of engine CPU (interpreter and JIT, Node).
  */
 import { DEFAULT_PACKAGES } from './build.js';
 
@@ -107,7 +107,7 @@ export const PRESETS: Record<string, Preset> = {
     files: {},
   },
   desktop: {
-    description: 'Xorg (modesetting on /dev/dri/card0, evdev input), xterm and i3: `xinit /root/.xinitrc -- /usr/lib/xorg/Xorg :0` in an <x-vm> with an <x-kms-display>',
+    description: 'Xorg (modesetting on /dev/dri/card0, evdev input), xterm and i3: `startx` in an <x-vm> with an <x-kms-display>',
     packages: [
       'bash', 'coreutils', 'procps', 'less', 'vim-tiny',
       'xserver-xorg-core', 'xserver-xorg-input-evdev', 'xinit', 'xauth', 'xterm',

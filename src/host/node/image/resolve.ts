@@ -120,10 +120,14 @@ function requestDep(req: string): Dependency {
 
 /**
  * Choose the packages to install for `requests` (plus, with `base`, every Essential: yes and
- * Priority: required package), in the order they were chosen.
+ * Priority: required package), in the order they were chosen. `exclude` names packages left
+ * out even where something depends on them (a dependency they alone satisfy is reported as a
+ * warning): libraries a program links but never loads in a given use, as Mesa's DRI drivers
+ * and LLVM under an Xorg with glamor and GLX off.
  */
-export function resolve(idx: PackageIndex, requests: string[], o: { base?: boolean; prefer?: string[] } = {}): Resolution {
+export function resolve(idx: PackageIndex, requests: string[], o: { base?: boolean; prefer?: string[]; exclude?: string[] } = {}): Resolution {
   const prefer = new Set(o.prefer ?? []);
+  const exclude = new Set(o.exclude ?? []);
   const chosen = new Map<string, Package>();
   const order: Package[] = [];
   const warnings: string[] = [];
@@ -170,9 +174,15 @@ export function resolve(idx: PackageIndex, requests: string[], o: { base?: boole
       // A preferred alternative goes first (the builder prefers usr-is-merged over usrmerge:
       // its tree is merged already, as debootstrap's is).
       const ordered = [...alts.filter((d) => prefer.has(d.name)), ...alts.filter((d) => !prefer.has(d.name))];
+      let excluded = false;
       for (const d of ordered) {
         pick = idx.realCandidates(d)[0] ?? idx.providerCandidates(d)[0];
+        if (pick && exclude.has(pick.name)) { excluded = true; pick = undefined; continue; }
         if (pick) break;
+      }
+      if (!pick && excluded) {
+        warnings.push(`${p.name}: dependency ${alts.map(describe).join(' | ')} left out (excluded)`);
+        continue;
       }
       if (!pick) {
         warnings.push(`${p.name}: dependency ${alts.map(describe).join(' | ')} cannot be satisfied`);

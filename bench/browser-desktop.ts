@@ -1,0 +1,121 @@
+/**
+ * The display in Chromium (issue 13's rows): startx → the i3 bar on the canvas (interpreter
+ * only and with the JIT), full-screen repaint throughput from a guest buffer to the canvas
+ * (fps), and key-to-glyph latency in xterm (ms). The page (bench/browser-desktop.html) boots
+ * the desktop test image (test/support/desktop-image.ts) streamed from 127.0.0.1 with a
+ * 1024x768 display; the repaint guest is bench/c/kms-repaint.c (gcc -m32 -static, given to
+ * the page through a DataDevice). Each mode gets a fresh browser.
+ *
+ *   node --import tsx bench/browser-desktop.ts
+ */
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer from 'puppeteer-core';
+import { serveStatic } from '../src/host/node/static-server.js';
+import { debianPackage } from '../src/host/node/debian-packages.js';
+import { buildC } from '../test/support/build.js';
+import { desktopTestImage } from '../test/support/desktop-image.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CHROMIUM = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+const say = (msg: string) => process.stderr.write(`browser-desktop: ${msg}\n`);
+
+interface DesktopRun { error?: string; repaintFps: number; repaintDrawn: number; repaintSeconds: number; desktopMs: number; firstFrameMs: number | null; keyMs: number[]; out: string; stats: { regionsCompiled: number; compileMs: number } | null }
+
+async function runOnce(url: string, jit: boolean): Promise<DesktopRun & { cpuS: number }> {
+  const profile = mkdtempSync(join(tmpdir(), 'webx86-bench-desktop-'));
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM, headless: true, userDataDir: profile, protocolTimeout: 1_800_000,
+    defaultViewport: { width: 1100, height: 820 },
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => say(`page error: ${e instanceof Error ? e.message : String(e)}`));
+    await page.goto(`${url}/`, { waitUntil: 'load' });
+    await page.waitForFunction(() => typeof (globalThis as { benchDesktop?: unknown }).benchDesktop === 'function', { timeout: 30_000 });
+    const cpu0 = processTreeCpu(browser.process()!.pid!);
+    const r = await page.evaluate((a) => (globalThis as unknown as { benchDesktop(a: unknown): Promise<DesktopRun> }).benchDesktop(a), { jit });
+    return { ...r, cpuS: processTreeCpu(browser.process()!.pid!) - cpu0 };
+  } finally {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/** user+sys seconds of pid and its descendants (/proc/PID/stat utime+stime, clock ticks of 100 Hz). */
+function processTreeCpu(pid: number): number {
+  const kids = new Map<number, number[]>();
+  const ticks = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      (kids.get(Number(f[1])) ?? kids.set(Number(f[1]), []).get(Number(f[1]))!).push(Number(d));
+      ticks.set(Number(d), Number(f[11]) + Number(f[12]));
+    } catch { /* gone */ }
+  }
+  let sum = 0;
+  const stack = [pid];
+  while (stack.length) { const p = stack.pop()!; sum += ticks.get(p) ?? 0; stack.push(...(kids.get(p) ?? [])); }
+  return sum / 100;
+}
+
+const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
+
+export async function browserDesktopSection(): Promise<string> {
+  const image = await desktopTestImage((m) => say(m));
+  const repaint = buildC(join(ROOT, 'bench', 'c', 'kms-repaint.c'), [`-I${debianPackage('libdrm-dev')}/root/usr/include/libdrm`]);
+  const dist = mkdtempSync(join(tmpdir(), 'webx86-bench-dist-'));
+  const links = mkdtempSync(join(tmpdir(), 'webx86-bench-desktop-srv-'));
+  const load0 = loadavg()[0];
+  let srv: Awaited<ReturnType<typeof serveStatic>> | undefined;
+  try {
+    say('bundling');
+    const { build } = await import('vite');
+    await build({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
+    symlinkSync(join(ROOT, 'bench', 'browser-desktop.html'), join(links, 'index.html'));
+    symlinkSync(image, join(links, 'debian.ext2'));
+    copyFileSync(repaint, join(links, 'kms-repaint'));
+    srv = await serveStatic({ routes: { '/': links, '/dist/': dist, '/images/': links }, cacheControl: 'no-store' });
+    const runs: Record<string, DesktopRun & { cpuS: number }> = {};
+    // BENCH_DESKTOP_MODES=jit (or interp) runs one column only; the other shows '-'.
+    const modes = (process.env.BENCH_DESKTOP_MODES ?? 'interp,jit').split(',');
+    for (const jit of [false, true]) {
+      if (!modes.includes(jit ? 'jit' : 'interp')) continue;
+      const r = await runOnce(srv.url, jit);
+      say(`${jit ? 'jit' : 'interp'}: ${JSON.stringify({ ...r, out: r.out.slice(-200) })}`);
+      runs[jit ? 'jit' : 'interp'] = r;
+    }
+    const none: DesktopRun & { cpuS: number } = { repaintFps: NaN, repaintDrawn: NaN, repaintSeconds: NaN, desktopMs: NaN, firstFrameMs: null, keyMs: [NaN], out: '', stats: null, cpuS: NaN };
+    const { interp: a = none, jit: b = none } = runs;
+    const f = (x: number | null | undefined, d: number) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '-');
+    const keys = (k: number[] = []) => (k.length && !Number.isNaN(k[0]) ? `${median(k).toFixed(0)} ms (${Math.max(...k).toFixed(0)})` : '-');
+    const s = (ms: number | null | undefined) => (typeof ms === 'number' && Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : '-');
+    return `## Display in Chromium (startx → i3, repaint, key-to-glyph)
+
+${new Date().toISOString().slice(0, 10)}, Chromium (Debian's, headless), ${cpus().length} cores, load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)};
+one run per column, each in a fresh browser (\`node --import tsx bench/browser-desktop.ts\`). The page (bench/browser-desktop.html)
+boots the desktop test image (test/support/desktop-image.ts: the \`desktop\` preset's Xorg, evdev, xterm and i3) streamed from
+127.0.0.1 with a 1024x768 display on a canvas. Wall-clock times in the page; CPU: user+sys of all Chromium processes during the run.
+
+| measure | interpreter | JIT | goal |
+|---|---:|---:|---:|
+| \`startx\` → i3bar's workspace button on the canvas | ${s(a.desktopMs)} | ${s(b.desktopMs)} | < 10 s |
+| \`startx\` → Xorg's first frame on the canvas | ${s(a.firstFrameMs)} | ${s(b.firstFrameMs)} | |
+| full-screen 1024x768 repaint, guest buffer → canvas (frames painted per second; guest drew ${f(a.repaintDrawn, 0)} / ${f(b.repaintDrawn, 0)} frames in ${f(a.repaintSeconds, 1)} / ${f(b.repaintSeconds, 1)} s) | ${f(a.repaintFps, 1)} fps | ${f(b.repaintFps, 1)} fps | 60 fps |
+| key in the page → glyph on the canvas, xterm under i3 (median of 10; max) | ${keys(a.keyMs)} | ${keys(b.keyMs)} | < 50 ms |
+| Chromium CPU for the whole run (user+sys) | ${f(a.cpuS, 0)} s | ${f(b.cpuS, 0)} s | |
+${[a, b].filter((r) => r.error).map((r) => `\nA run stopped: ${r.error!.split(';')[0]}.`).join('')}
+`;
+  } finally {
+    await srv?.close();
+    rmSync(dist, { recursive: true, force: true });
+    rmSync(links, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(await browserDesktopSection());

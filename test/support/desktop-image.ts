@@ -1,0 +1,50 @@
+/**
+ * The image of the desktop browser tests and benchmarks (test/browser/xorg-desktop.test.ts,
+ * bench/browser-desktop.ts): the `desktop` preset's programs and configuration
+ * (src/host/node/image/presets.ts: xorg.conf, .xinitrc → i3, the i3 config) with only what
+ * they load. The preset's own image is 683 MiB because the resolver follows every Depends:
+ * Mesa's DRI drivers and LLVM (glamor and GLX are off, nothing loads them), cpp (xrdb's
+ * preprocessor, unused), perl and python3 (i3's helper scripts and dex, not run), udev (no
+ * udevd runs) and the base system. Without them the closure is ~180 packages, ~140 MiB
+ * installed, and builds in about a minute from the cached .debs.
+ *
+ * Built once into .cache/browser-images/kms-e2e-HASH.ext2 (a name of its own: the other browser
+ * tests' images are left alone).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildImage } from '../../src/host/node/image/build.js';
+import { PRESETS } from '../../src/host/node/image/presets.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+export const DESKTOP_TEST_PACKAGES = [
+  'bash', 'coreutils', 'dash', 'grep', 'sed', 'procps', 'hostname', 'util-linux', 'xserver-xorg-core', 'xserver-xorg-input-evdev', 'xinit', 'xauth',
+  'xterm', 'i3-wm', 'i3status', 'fonts-dejavu-core', 'xfonts-base', 'x11-xserver-utils', 'x11-utils', 'x11-apps',
+];
+
+/** Depended on, never loaded here (see above). */
+export const DESKTOP_TEST_EXCLUDE = [
+  'libllvm15', 'libgl1-mesa-dri', 'libz3-4', 'cpp', 'cpp-12', 'libicu72', 'udev', 'perl', 'libperl5.36', 'perl-modules-5.36',
+  'python3', 'man-db', 'groff-base',
+];
+
+/** Named by what goes in, so a changed list or preset builds a new image instead of reusing a stale one. */
+export const DESKTOP_TEST_IMAGE = `kms-e2e-${createHash('sha256').update(JSON.stringify([DESKTOP_TEST_PACKAGES, DESKTOP_TEST_EXCLUDE, PRESETS.desktop.files])).digest('hex').slice(0, 10)}.ext2`;
+
+export async function desktopTestImage(log?: (m: string) => void): Promise<string> {
+  const dir = join(ROOT, '.cache', 'browser-images');
+  const out = join(dir, DESKTOP_TEST_IMAGE);
+  if (existsSync(out)) return out;
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  await buildImage({
+    packages: DESKTOP_TEST_PACKAGES, exclude: DESKTOP_TEST_EXCLUDE, files: PRESETS.desktop.files,
+    out: tmp, cacheDir: join(ROOT, '.cache', 'image'), now: 1_700_000_000, log,
+  });
+  renameSync(tmp, out);
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${await desktopTestImage((m) => process.stderr.write(`${m}\n`))}\n`);
