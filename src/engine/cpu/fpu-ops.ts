@@ -323,6 +323,30 @@ function loadHot(d: Decoder, esc: number, kind: number, ea: (c: Cpu) => number, 
   };
 }
 
+/**
+ * fst/fstp m32fp/m64fp. With every exception masked no flag stops the store, so this is
+ * stF without the wrapper (the general op when a flag is unmasked or ST(0) is empty).
+ */
+function storeHot(d: Decoder, esc: number, dbl: boolean, pop: boolean, ea: (c: Cpu) => number, general: Op): Op {
+  const ip = d.start >>> 0, fop = fopOf(d, esc);
+  return (c) => {
+    const s = c.s;
+    const top = s[FPU_TOP], tag = s[FPU_TAG];
+    if (!allMasked(s) || ((tag >> (top * 2)) & 3) === 3) { general(c); return; }
+    const a = ea(c);
+    s[FPU_SW] &= ~C1;
+    s[FPU_FIP] = ip; s[FPU_FOP] = fop; s[FPU_FOO] = a;
+    const b = FPU_R + top * 3;
+    s[FPU_SW] |= F.toFloat(s[b], s[b + 1], s[b + 2], dbl ? 64 : 32, s[FPU_CW]);
+    if (dbl) {
+      c.mem.writeSlow(a, 8);
+      c.mem.write32(a, F.FOUT[0]);
+      c.mem.write32((a + 4) >>> 0, F.FOUT[1]);
+    } else c.mem.write32(a, F.FOUT[0]);
+    if (pop) { s[FPU_TAG] = tag | (3 << (top * 2)); s[FPU_TOP] = (top + 1) & 7; }
+  };
+}
+
 /** fld st(i). */
 function fldRegHot(d: Decoder, esc: number, i: number, general: Op): Op {
   const ip = d.start >>> 0, fop = fopOf(d, esc);
@@ -620,7 +644,8 @@ def('x87 d9', (d) => {
     case 0: { const ea = d.ea(); return loadHot(d, 0xd9, M_F32, ea, dataM(d, 0xd9, (c, f, a) => fldF(c, f, a, false), ea)); }
     case 2: case 3: {
       const pop = d.reg === 3;
-      return dataM(d, 0xd9, (c, f, a) => stF(c, f, a, false, pop));
+      const ea = d.ea();
+      return storeHot(d, 0xd9, false, pop, ea, dataM(d, 0xd9, (c, f, a) => stF(c, f, a, false, pop), ea));
     }
     case 4: return ctrlM(d, (c, _f, a) => {                            // fldenv
       const w: number[] = [];
@@ -690,7 +715,8 @@ def('x87 dd', (d) => {
     case 0: { const ea = d.ea(); return loadHot(d, 0xdd, M_F64, ea, dataM(d, 0xdd, (c, f, a) => fldF(c, f, a, true), ea)); }
     case 2: case 3: {
       const pop = d.reg === 3;
-      return dataM(d, 0xdd, (c, f, a) => stF(c, f, a, true, pop));
+      const ea = d.ea();
+      return storeHot(d, 0xdd, true, pop, ea, dataM(d, 0xdd, (c, f, a) => stF(c, f, a, true, pop), ea));
     }
     case 4: return ctrlM(d, (c, _f, a) => frstor(c, a));
     case 6: return ctrlM(d, (c, f, a) => { fsave(c, a); f.reset(); });
