@@ -542,6 +542,16 @@ export function sqrt(aLo: number, aHi: number, aSe: number, cw: number): number 
 /** -1 a<b, 0 equal, 1 a>b, 2 unordered; flags in cmpFlags. */
 export let cmpFlags = 0;
 export function compare(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, quiet: boolean): number {
+  const xa = aSe & 0x7fff, xb = bSe & 0x7fff;
+  if ((aHi & bHi) < 0 && (xa - 1) >>> 0 < 0x7ffe && (xb - 1) >>> 0 < 0x7ffe) {
+    // Two normal operands: no flags; order by sign, then exponent and significand.
+    cmpFlags = 0;
+    const neg = aSe & 0x8000;
+    if (neg !== (bSe & 0x8000)) return neg ? -1 : 1;
+    const ah = aHi >>> 0, bh = bHi >>> 0, al = aLo >>> 0, bl = bLo >>> 0;
+    const m = xa !== xb ? (xa > xb ? 1 : -1) : ah !== bh ? (ah > bh ? 1 : -1) : al !== bl ? (al > bl ? 1 : -1) : 0;
+    return neg ? -m : m;
+  }
   const ka = classify(aLo, aHi, aSe), kb = classify(bLo, bHi, bSe);
   if (ka >= QNAN || kb >= QNAN) {
     cmpFlags = !quiet || ka === SNAN || kb === SNAN || ka === UNSUPPORTED || kb === UNSUPPORTED ? IE : 0;
