@@ -225,54 +225,63 @@ const denFlag = (ka: number, kb: number) => (ka === DENORMAL || kb === DENORMAL 
 
 // ---- + - ----
 
-/** The normal-operand, 64-bit-precision add (see add); -1 when it does not apply. */
-function addFast(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, sub: boolean, cw: number): number {
+/**
+ * a + b, or a - b when sub; precision control applies. Inline here: two normal operands
+ * (integer bit set, exponent 1..0x7ffe) at 64-bit precision with an alignment shift
+ * below 64 bits, rounded by one pack64 (one call site, so V8 inlines it: with the fast
+ * path in a function of its own, several pack64 sites and one more call level, the bench's
+ * x87 loop took 6.3-6.6 s of engine CPU, 5.9 s like this); the rest in addGeneral.
+ */
+export function add(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, sub: boolean, cw: number): number {
   const ea0 = aSe & 0x7fff, eb0 = bSe & 0x7fff;
-  if ((aHi & bHi) < 0 && (ea0 - 1) >>> 0 < 0x7ffe && (eb0 - 1) >>> 0 < 0x7ffe && (cw & 0x300) === 0x300) {
-    // Both normal (integer bit set, exponent 1..0x7ffe), 64-bit precision: aligned add
-    // or subtract with at most 63 bits of shift, inline; the rest below.
-    let sa = (aSe >> 15) & 1, sb = ((bSe >> 15) & 1) ^ (sub ? 1 : 0);
-    let ea = ea0, eb = eb0, ah = aHi >>> 0, al = aLo >>> 0, bh = bHi >>> 0, bl = bLo >>> 0;
-    if (eb > ea || (eb === ea && (bh > ah || (bh === ah && bl > al)))) {
-      let t = ea; ea = eb; eb = t; t = ah; ah = bh; bh = t; t = al; al = bl; bl = t; t = sa; sa = sb; sb = t;
+  if ((aHi & bHi) >= 0 || (ea0 - 1) >>> 0 >= 0x7ffe || (eb0 - 1) >>> 0 >= 0x7ffe || (cw & 0x300) !== 0x300) return addGeneral(aLo, aHi, aSe, bLo, bHi, bSe, sub, cw);
+  let sa = (aSe >> 15) & 1, sb = ((bSe >> 15) & 1) ^ (sub ? 1 : 0);
+  let ea = ea0, eb = eb0, ah = aHi >>> 0, al = aLo >>> 0, bh = bHi >>> 0, bl = bLo >>> 0;
+  if (eb > ea || (eb === ea && (bh > ah || (bh === ah && bl > al)))) {
+    let t = ea; ea = eb; eb = t; t = ah; ah = bh; bh = t; t = al; al = bl; bl = t; t = sa; sa = sb; sb = t;
+  }
+  const d = ea - eb;
+  if (d >= 64) return addGeneral(aLo, aHi, aSe, bLo, bHi, bSe, sub, cw);
+  let b2: number, b1: number, b0: number;
+  if (d === 0) { b2 = bh; b1 = bl; b0 = 0; }
+  else if (d < 32) { b0 = (bl << (32 - d)) >>> 0; b1 = ((bl >>> d) | (bh << (32 - d))) >>> 0; b2 = bh >>> d; }
+  else if (d === 32) { b0 = bl; b1 = bh; b2 = 0; }
+  else {
+    const k = d - 32;
+    b0 = ((bl >>> k) | (bh << (32 - k)) | ((bl << (32 - k)) !== 0 ? 1 : 0)) >>> 0; b1 = bh >>> k; b2 = 0;
+  }
+  let r2: number, r1: number, r0: number, e = ea;
+  if (sa === sb) {
+    r0 = b0;
+    let t = al + b1; r1 = t >>> 0;
+    t = ah + b2 + (t >= T32 ? 1 : 0);
+    if (t >= T32) {
+      r0 = ((r0 >>> 1) | ((r1 & 1) << 31) | (r0 & 1)) >>> 0;
+      r1 = ((r1 >>> 1) | ((t & 1) << 31)) >>> 0;
+      t = Math.floor(t / 2); e++;
     }
-    const d = ea - eb;
-    if (d < 64) {
-      let b2: number, b1: number, b0: number;
-      if (d === 0) { b2 = bh; b1 = bl; b0 = 0; }
-      else if (d < 32) { b0 = (bl << (32 - d)) >>> 0; b1 = ((bl >>> d) | (bh << (32 - d))) >>> 0; b2 = bh >>> d; }
-      else if (d === 32) { b0 = bl; b1 = bh; b2 = 0; }
-      else {
-        const k = d - 32;
-        b0 = ((bl >>> k) | (bh << (32 - k)) | ((bl << (32 - k)) !== 0 ? 1 : 0)) >>> 0; b1 = bh >>> k; b2 = 0;
-      }
-      if (sa === sb) {
-        let r0 = b0, t = al + b1, r1 = t >>> 0, e = ea;
-        t = ah + b2 + (t >= T32 ? 1 : 0);
-        if (t >= T32) {
-          r0 = ((r0 >>> 1) | ((r1 & 1) << 31) | (r0 & 1)) >>> 0;
-          r1 = ((r1 >>> 1) | ((t & 1) << 31)) >>> 0;
-          t = Math.floor(t / 2); e++;
-        }
-        return pack64(sa, e, t, r1, r0, cw);
-      }
-      if (d > 1) {
-        // Cancellation of at most one bit: normalize by one at most.
-        let t = 0 - b0; let bor = t < 0 ? 1 : 0; let r0 = t >>> 0;
-        t = al - b1 - bor; bor = t < 0 ? 1 : 0; let r1 = t >>> 0;
-        let r2 = (ah - b2 - bor) >>> 0, e = ea;
-        if (r2 < 0x80000000) { r2 = ((r2 << 1) | (r1 >>> 31)) >>> 0; r1 = ((r1 << 1) | (r0 >>> 31)) >>> 0; r0 = (r0 << 1) >>> 0; e--; }
-        return pack64(sa, e, r2, r1, r0, cw);
-      }
+    r2 = t;
+  } else {
+    let t = 0 - b0; let bor = t < 0 ? 1 : 0; r0 = t >>> 0;
+    t = al - b1 - bor; bor = t < 0 ? 1 : 0; r1 = t >>> 0;
+    r2 = (ah - b2 - bor) >>> 0;
+    if (d > 1) {
+      // Cancellation of at most one bit: normalize by one at most.
+      if (r2 < 0x80000000) { r2 = ((r2 << 1) | (r1 >>> 31)) >>> 0; r1 = ((r1 << 1) | (r0 >>> 31)) >>> 0; r0 = (r0 << 1) >>> 0; e--; }
+    } else {
+      // Exponents within one: the difference is exact in 65 bits (r0 holds at most the
+      // bit shifted out), and any cancellation is undone by a left shift.
+      if ((r2 | r1 | r0) === 0) { X[0] = 0; X[1] = 0; X[2] = (cw & 0xc00) === 0x400 ? 0x8000 : 0; return 0; }
+      if (r2 === 0) { r2 = r1; r1 = r0; r0 = 0; e -= 32; if (r2 === 0) { r2 = r1; r1 = 0; e -= 32; } }
+      const n = Math.clz32(r2);
+      if (n) { r2 = ((r2 << n) | (r1 >>> (32 - n))) >>> 0; r1 = ((r1 << n) | (r0 >>> (32 - n))) >>> 0; r0 = (r0 << n) >>> 0; e -= n; }
     }
   }
-  return -1;
+  return pack64(sa, e, r2, r1, r0, cw);
 }
 
-/** a + b, or a - b when sub; precision control applies. */
-export function add(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, sub: boolean, cw: number): number {
-  const r = addFast(aLo, aHi, aSe, bLo, bHi, bSe, sub, cw);
-  if (r >= 0) return r;
+/** add for every other case: specials, denormals, other precisions, far-apart exponents. */
+function addGeneral(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, sub: boolean, cw: number): number {
   const ka = classify(aLo, aHi, aSe), kb = classify(bLo, bHi, bSe);
   if (ka >= QNAN || kb >= QNAN) return nanResult(aLo, aHi, aSe, ka, bLo, bHi, bSe, kb);
   let sa = (aSe >> 15) & 1, sb = ((bSe >> 15) & 1) ^ (sub ? 1 : 0);
@@ -333,34 +342,43 @@ export function add(aLo: number, aHi: number, aSe: number, bLo: number, bHi: num
 
 // ---- * ----
 
-/** The normal-operand, 64-bit-precision multiply (see mul); -1 when it does not apply. */
-function mulFast(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, cw: number): number {
+/**
+ * a * b. Inline here: two normal operands at 64-bit precision, the 128-bit product from
+ * 32x32 products (two when a significand has 32 bits or fewer: from m32fp, an integer, a
+ * constant), rounded by one pack64; the rest in mulGeneral.
+ */
+export function mul(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, cw: number): number {
   const ea0 = aSe & 0x7fff, eb0 = bSe & 0x7fff;
-  if ((aHi & bHi) < 0 && (ea0 - 1) >>> 0 < 0x7ffe && (eb0 - 1) >>> 0 < 0x7ffe && (cw & 0x300) === 0x300) {
-    // Both normal, 64-bit precision: the 128-bit product from four 32x32 products inline.
-    const ah = aHi >>> 0, al = aLo >>> 0, bh = bHi >>> 0, bl = bLo >>> 0;
+  if ((aHi & bHi) >= 0 || (ea0 - 1) >>> 0 >= 0x7ffe || (eb0 - 1) >>> 0 >= 0x7ffe || (cw & 0x300) !== 0x300) return mulGeneral(aLo, aHi, aSe, bLo, bHi, bSe, cw);
+  const ah = aHi >>> 0, al = aLo >>> 0, bh = bHi >>> 0, bl = bLo >>> 0;
+  let w3: number, w2: number, w1: number, w0: number;
+  if ((al | 0) === 0 || (bl | 0) === 0) {
+    const xh = al === 0 ? bh : ah, xl = al === 0 ? bl : al, yh = al === 0 ? ah : bh;
+    let lo = Math.imul(xl, yh) >>> 0;
+    w1 = lo; w0 = 0;
+    let t2 = Math.round((xl * yh - lo) * 2.3283064365386963e-10);
+    lo = Math.imul(xh, yh) >>> 0; t2 += lo; w3 = Math.round((xh * yh - lo) * 2.3283064365386963e-10);
+    const c = t2 >= T32 ? 1 : 0; w2 = t2 - c * T32; w3 += c;
+  } else {
     let lo = Math.imul(al, bl) >>> 0;
-    const w0 = lo;
+    w0 = lo;
     let t1 = Math.round((al * bl - lo) * 2.3283064365386963e-10);
     lo = Math.imul(al, bh) >>> 0; t1 += lo; let t2 = Math.round((al * bh - lo) * 2.3283064365386963e-10);
     lo = Math.imul(ah, bl) >>> 0; t1 += lo; t2 += Math.round((ah * bl - lo) * 2.3283064365386963e-10);
-    lo = Math.imul(ah, bh) >>> 0; t2 += lo; let w3 = Math.round((ah * bh - lo) * 2.3283064365386963e-10);
-    let c = Math.floor(t1 * 2.3283064365386963e-10); let w1 = t1 - c * T32;
-    t2 += c; c = Math.floor(t2 * 2.3283064365386963e-10); let w2 = t2 - c * T32; w3 += c;
-    let e = ea0 + eb0 - BIAS + 1;
-    if (w3 < 0x80000000) {
-      w3 = ((w3 << 1) | (w2 >>> 31)) >>> 0; w2 = ((w2 << 1) | (w1 >>> 31)) >>> 0;
-      w1 = ((w1 << 1) | (w0 >>> 31)) >>> 0; e--;
-      return pack64(((aSe ^ bSe) >> 15) & 1, e, w3, w2, (w1 | ((w0 << 1) !== 0 ? 1 : 0)) >>> 0, cw);
-    }
-    return pack64(((aSe ^ bSe) >> 15) & 1, e, w3, w2, (w1 | (w0 !== 0 ? 1 : 0)) >>> 0, cw);
+    lo = Math.imul(ah, bh) >>> 0; t2 += lo; w3 = Math.round((ah * bh - lo) * 2.3283064365386963e-10);
+    let c = Math.floor(t1 * 2.3283064365386963e-10); w1 = t1 - c * T32;
+    t2 += c; c = Math.floor(t2 * 2.3283064365386963e-10); w2 = t2 - c * T32; w3 += c;
   }
-  return -1;
+  let e = ea0 + eb0 - BIAS + 1;
+  if (w3 < 0x80000000) {
+    w3 = ((w3 << 1) | (w2 >>> 31)) >>> 0; w2 = ((w2 << 1) | (w1 >>> 31)) >>> 0;
+    w1 = ((w1 << 1) | (w0 >>> 31)) >>> 0; w0 = (w0 << 1) >>> 0; e--;
+  }
+  return pack64(((aSe ^ bSe) >> 15) & 1, e, w3, w2, (w1 | (w0 !== 0 ? 1 : 0)) >>> 0, cw);
 }
 
-export function mul(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, cw: number): number {
-  const r = mulFast(aLo, aHi, aSe, bLo, bHi, bSe, cw);
-  if (r >= 0) return r;
+/** mul for every other case. */
+function mulGeneral(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, cw: number): number {
   const ka = classify(aLo, aHi, aSe), kb = classify(bLo, bHi, bSe);
   if (ka >= QNAN || kb >= QNAN) return nanResult(aLo, aHi, aSe, ka, bLo, bHi, bSe, kb);
   const sg = ((aSe ^ bSe) >> 15) & 1;
@@ -398,7 +416,8 @@ function divSig(ah: number, al: number, bh: number, bl: number): number {
   const ad = ah * T32 + al, bd = bh * T32 + bl;
   // Q0 ~ A * 2^52 / B within a few units; R = A * 2^52 - Q0 * B exactly (mod 2^96, |R| < 2^67).
   // Products as in mul32, inline; no % (a float modulo is a slow call in V8).
-  const Q0 = Math.floor((ad / bd) * 4503599627370496);
+  const inv = 1 / bd; // one division, two uses
+  const Q0 = Math.floor(ad * inv * 4503599627370496);
   const qh = Math.floor(Q0 * 2.3283064365386963e-10), ql = Q0 - qh * T32;
   let lo = Math.imul(ql, bl) >>> 0;
   const p0 = lo;
@@ -419,7 +438,7 @@ function divSig(ah: number, al: number, bh: number, bl: number): number {
     rd = -(r2 * 18446744073709551616 + r1 * T32 + r0);
   } else rd = r2 * 18446744073709551616 + r1 * T32 + r0;
   // The 13 more quotient bits: T = R * 2^13 / B, known to within 2^-36.
-  const tq = (rd * 8192) / bd;
+  const tq = rd * 8192 * inv;
   const tf = Math.floor(tq), fr = tq - tf;
   if (fr < 1e-8 || fr > 1 - 1e-8) return divExact(ah, al, bh, bl);
   // Q = Q0 * 2^13 + tf as U * 2^32 + low.
@@ -449,12 +468,16 @@ function divExact(ah: number, al: number, bh: number, bl: number): number {
   return big;
 }
 
+/** a / b. Inline here: two normal operands at 64-bit precision (divSig); the rest in divGeneral. */
 export function div(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, cw: number): number {
   const ea0 = aSe & 0x7fff, eb0 = bSe & 0x7fff;
-  if ((aHi & bHi) < 0 && (ea0 - 1) >>> 0 < 0x7ffe && (eb0 - 1) >>> 0 < 0x7ffe && (cw & 0x300) === 0x300) {
-    const big = divSig(aHi >>> 0, aLo >>> 0, bHi >>> 0, bLo >>> 0);
-    return pack64(((aSe ^ bSe) >> 15) & 1, ea0 - eb0 + BIAS - 1 + big, W[W_Q2], W[W_Q1], W[W_Q0], cw);
-  }
+  if ((aHi & bHi) >= 0 || (ea0 - 1) >>> 0 >= 0x7ffe || (eb0 - 1) >>> 0 >= 0x7ffe || (cw & 0x300) !== 0x300) return divGeneral(aLo, aHi, aSe, bLo, bHi, bSe, cw);
+  const big = divSig(aHi >>> 0, aLo >>> 0, bHi >>> 0, bLo >>> 0);
+  return pack64(((aSe ^ bSe) >> 15) & 1, ea0 - eb0 + BIAS - 1 + big, W[W_Q2], W[W_Q1], W[W_Q0], cw);
+}
+
+/** div for every other case. */
+function divGeneral(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, cw: number): number {
   const ka = classify(aLo, aHi, aSe), kb = classify(bLo, bHi, bSe);
   if (ka >= QNAN || kb >= QNAN) return nanResult(aLo, aHi, aSe, ka, bLo, bHi, bSe, kb);
   const sg = ((aSe ^ bSe) >> 15) & 1;
@@ -519,6 +542,16 @@ export function sqrt(aLo: number, aHi: number, aSe: number, cw: number): number 
 /** -1 a<b, 0 equal, 1 a>b, 2 unordered; flags in cmpFlags. */
 export let cmpFlags = 0;
 export function compare(aLo: number, aHi: number, aSe: number, bLo: number, bHi: number, bSe: number, quiet: boolean): number {
+  const xa = aSe & 0x7fff, xb = bSe & 0x7fff;
+  if ((aHi & bHi) < 0 && (xa - 1) >>> 0 < 0x7ffe && (xb - 1) >>> 0 < 0x7ffe) {
+    // Two normal operands: no flags; order by sign, then exponent and significand.
+    cmpFlags = 0;
+    const neg = aSe & 0x8000;
+    if (neg !== (bSe & 0x8000)) return neg ? -1 : 1;
+    const ah = aHi >>> 0, bh = bHi >>> 0, al = aLo >>> 0, bl = bLo >>> 0;
+    const m = xa !== xb ? (xa > xb ? 1 : -1) : ah !== bh ? (ah > bh ? 1 : -1) : al !== bl ? (al > bl ? 1 : -1) : 0;
+    return neg ? -m : m;
+  }
   const ka = classify(aLo, aHi, aSe), kb = classify(bLo, bHi, bSe);
   if (ka >= QNAN || kb >= QNAN) {
     cmpFlags = !quiet || ka === SNAN || kb === SNAN || ka === UNSUPPORTED || kb === UNSUPPORTED ? IE : 0;
@@ -646,6 +679,28 @@ export const FOUT = new Int32Array(2);
  * the caller must not store (SDM FST: the destination is unchanged).
  */
 export function toFloat(lo: number, hi: number, se: number, bits: number, cw: number): number {
+  if (bits === 64) {
+    // Inline: a normal value whose double is normal (fst m64 after every -O0 statement):
+    // round away the low 11 significand bits by rc. Overflow by rounding goes below.
+    const e = se & 0x7fff;
+    if (hi < 0 && e >= BIAS - 1022 && e <= BIAS + 1023) {
+      const sg = (se >> 15) & 1, drop = lo & 0x7ff;
+      let m1 = hi >>> 0, m0 = (lo & ~0x7ff) >>> 0, ex = e, fl = 0;
+      if (drop !== 0) {
+        fl = PE;
+        const rc = cw & 0xc00;
+        if (rc === 0 ? drop > 0x400 || (drop === 0x400 && (lo & 0x800) !== 0) : rc === 0x400 ? sg !== 0 : rc === 0x800 && sg === 0) {
+          fl |= C1F; m0 += 0x800;
+          if (m0 >= T32) { m0 -= T32; m1 += 1; if (m1 >= T32) { m1 = 0x80000000; ex++; } }
+        }
+      }
+      if (ex <= BIAS + 1023) {
+        FOUT[1] = (sg << 31) | ((ex - BIAS + 1023) << 20) | ((m1 >>> 11) & 0xfffff);
+        FOUT[0] = (m1 << 21) | (m0 >>> 11);
+        return fl;
+      }
+    }
+  }
   const k = classify(lo, hi, se);
   const sg = (se >> 15) & 1;
   const dbl = bits === 64;
