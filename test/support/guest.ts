@@ -19,7 +19,7 @@ useNodeBinaryen();
 useNodeCompileWorker();
 // To compare: instructions without a translation end regions again (docs/JIT.md).
 if (process.env.WEBX86_JIT_INTERP_CALLS === 'off') setInterpCalls(false);
-if (process.env.WEBX86_JIT_X87_CALLS === 'off') setX87Calls(false);
+if (process.env.WEBX86_JIT_X87_CALLS === 'on') setX87Calls(true);
 
 const fifoStat = (): Stat => {
   const now = { sec: 0, nsec: 0 };

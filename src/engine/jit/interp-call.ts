@@ -48,7 +48,12 @@ const EXCLUDED = new Set([0x8e, 0x07, 0x17, 0x1f, 0xc4, 0xc5, 0x9d, 0x0fa1, 0x0f
 const PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
 
 const probe = new Decoder();
-let x87Calls = true;
+/**
+ * x87 instructions are not called this way unless WEBX86_JIT_X87_CALLS=on: the exact x87
+ * closures dominate their cost, so a call from Wasm only adds to it (the bench's x87 loop:
+ * 10.4 s CPU with calls, 9.5 s with its loop left to the interpreter, paired runs at load 22).
+ */
+let x87Calls = false;
 export function setX87Calls(on: boolean): void { x87Calls = on; }
 
 /**
@@ -88,7 +93,7 @@ export function interpHelper(mem: AddressSpace): (k: number, at: number) => numb
     const inv = tierCounters.invalidated;
     try {
       let e = ops[k];
-      if (e === undefined) { d.reset(mem, at >>> 0); e = ops[k] = { op: decodeOne(d), name: opcodeName(mem, at) }; }
+      if (e === undefined) { d.reset(mem, at >>> 0); e = ops[k] = { op: decodeOne(d), name: opcodeName(mem, at >>> 0) }; }
       if (countCalls) callCounts.set(e.name, (callCounts.get(e.name) ?? 0) + 1);
       e.op(c);
     } catch {

@@ -80,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
   useNodeCompileWorker();
   // To compare: instructions without a translation end regions again (docs/JIT.md).
   if (process.env.WEBX86_JIT_INTERP_CALLS === 'off') setInterpCalls(false);
-  if (process.env.WEBX86_JIT_X87_CALLS === 'off') setX87Calls(false);
+  if (process.env.WEBX86_JIT_X87_CALLS === 'on') setX87Calls(true);
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help') { process.stdout.write(USAGE); return cmd ? 0 : 2; }
   if (cmd === 'image' && rest[0] === 'split') return imageSplitMain(rest.slice(1));
