@@ -4,9 +4,11 @@
  * code generator (codegen.ts) turns into one Wasm function.
  *
  * The translator decodes for itself (the interpreter's blocks hold closures, not operands)
- * and knows only the instruction forms listed in `decodeInsn`; any other instruction ends
- * its block with an exit that lets the interpreter run it (syscalls, string ops, x87, 16-bit
- * operands, LOCK, ...). Per-opcode facts (which flags an instruction reads and
+ * and translates the instruction forms listed in `decodeOp`; any other instruction that does
+ * not end an interpreter block becomes an `interp` Insn, run inside the region by the
+ * interpreter's closure (interp-call.ts), and the rest (control transfers it does not take,
+ * syscalls, segment loads, x87 by default) end the block with an exit that lets the
+ * interpreter run them. Per-opcode facts (which flags an instruction reads and
  * writes) live in codegen.ts for now; they move to the instruction table (src/engine/cpu/isa,
  * issue 9 item 1) once it lands.
  */
