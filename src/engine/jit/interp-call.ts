@@ -31,7 +31,6 @@ import { Decoder } from '../cpu/decoder.js';
 import { decodeOne } from '../cpu/interp.js';
 import { tierCounters } from '../cpu/tier.js';
 import { opcodeName } from './region.js';
-
 import { CALL_FAULT, CALL_LEAVE, CALL_OK } from './codegen.js';
 
 /** The thread whose region is running (set by jit.ts at each entry; regions of one realm run one at a time). */
