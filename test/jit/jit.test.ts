@@ -55,3 +55,13 @@ for (const [src, name] of PROGRAMS) {
     }
   });
 }
+
+test('x87loop.c: a loop whose head block stops at x87 after one instruction gets no region (it would bounce once per iteration)', { timeout: 180_000 }, async () => {
+  const bin = buildC(join(DIR, 'x87loop.c'), [], ['-m32', '-static', '-O2', '-fno-pie', '-no-pie']);
+  const native = runNative([bin]);
+  assert.equal(native.status, 0);
+  const g = await runGuest(['/prog'], { files: { '/prog': bin }, jit: 'force' });
+  assert.equal(g.stdout, native.stdout);
+  // 200,000 iterations: one entry per iteration if the head block were translated.
+  assert.ok((g.jit?.entries ?? 0) < 20_000, `regions entered ${g.jit?.entries} times`);
+});
