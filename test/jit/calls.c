@@ -1,11 +1,12 @@
 /*
  * Instructions the JIT has no Wasm for, run inside regions by the interpreter's own closure
- * (src/engine/jit/interp-call.ts): x87 arithmetic, LOCK add/xadd/cmpxchg/cmpxchg8b, rcl/rcr,
+ * (src/engine/jit/interp-call.ts): x87 arithmetic (called only in jit.test.ts's second run), LOCK add/xadd/cmpxchg/cmpxchg8b, rcl/rcr,
  * lods/scas/cmps with and without rep, 16-bit mul/imul/div/bt, 8-bit mul/div, SSE2 integer ops.
  * Each sits in a hot loop between translated instructions that produce and consume flags
  * (so the state handed to the closure and taken back must be exact), and each family also
  * faults in the middle of a region: a rep scas/cmps running into a page taken away, a lock
- * xadd on a read-only page, an x87 load from a PROT_NONE page, an 8-bit divide by zero. The
+ * xadd or cmpxchg on a read-only page, an x87 load from a PROT_NONE page, an 8-bit divide by
+ * zero, a rep movsb through GS shifting bytes down (not restartable from its start). The
  * handlers print the registers and flags of their ucontext, fix the cause and return.
  * Output compared with the native CPU.
  */
@@ -144,7 +145,7 @@ __attribute__((target("sse2"))) static void sse(void) {
 
 /* Faults in the middle of regions, from instructions run by the interpreter's closure. */
 static unsigned char *page;
-extern char scas_at[], cmps_at[], xadd_at[], fld_at[], div_at[], movs_at[], fault_end[];
+extern char scas_at[], cmps_at[], xadd_at[], cmpxchg_at[], fld_at[], div_at[], movs_at[], fault_end[];
 static u32 gsb;
 
 /*
@@ -170,6 +171,11 @@ u32 xadds(u32 *p, u32 n);
 __asm__(".globl xadds\nxadds:\n push %ebx\n push %esi\n mov 12(%esp), %esi\n mov 16(%esp), %ecx\n xor %ebx, %ebx\n"
         "1: mov $1, %eax\n cmp %ecx, %ebx\n xadd_at: lock xadd %eax, (%esi)\n add %eax, %ebx\n"
         " test $255, %ecx\n jnz 2f\n add $4096, %esi\n 2: dec %ecx\n jnz 1b\n mov %ebx, %eax\n pop %esi\n pop %ebx\n ret\n");
+/* n rounds of: lock cmpxchg of [p] with [p]+1 (flags from a cmp before it); p advances a page every 256 rounds. */
+u32 cmpxchgs(u32 *p, u32 n);
+__asm__(".globl cmpxchgs\ncmpxchgs:\n push %ebx\n push %esi\n mov 12(%esp), %esi\n mov 16(%esp), %ecx\n xor %ebx, %ebx\n"
+        "1: mov (%esi), %eax\n lea 1(%eax), %edx\n cmp %ecx, %ebx\n cmpxchg_at: lock cmpxchg %edx, (%esi)\n add %eax, %ebx\n"
+        " test $255, %ecx\n jnz 2f\n add $4096, %esi\n 2: dec %ecx\n jnz 1b\n mov %ebx, %eax\n pop %esi\n pop %ebx\n ret\n");
 /* Sum of n doubles at p, 8 at a time (the x87 load faults on a page taken away). */
 double dsum(const double *p, u32 n);
 __asm__(".globl dsum\ndsum:\n mov 4(%esp), %edx\n mov 8(%esp), %ecx\n fldz\n"
@@ -185,7 +191,7 @@ static void handler(int sig, siginfo_t *si, void *ctx) {
   greg_t *g = uc->uc_mcontext.gregs;
   u32 eip = g[REG_EIP], p = (u32)page;
   const char *where = eip == (u32)scas_at ? "scas" : eip == (u32)cmps_at ? "cmps" : eip == (u32)xadd_at ? "xadd"
-    : eip == (u32)fld_at ? "fld" : eip == (u32)div_at ? "div" : eip == (u32)movs_at ? "movs" : "elsewhere";
+    : eip == (u32)cmpxchg_at ? "cmpxchg" : eip == (u32)fld_at ? "fld" : eip == (u32)div_at ? "div" : eip == (u32)movs_at ? "movs" : "elsewhere";
   /* Only the registers each function defines (the others may hold addresses that differ between runs). */
   printf("sig %d %s code %d flags=%#x ecx=%#x", sig, where, si->si_code, (u32)g[REG_EFL] & 0x8d5, (u32)g[REG_ECX]);
   if (sig == SIGFPE) {
@@ -196,6 +202,7 @@ static void handler(int sig, siginfo_t *si, void *ctx) {
   if (eip == (u32)scas_at) printf(" eax=%#x edi=page+%#x", (u32)g[REG_EAX], (u32)g[REG_EDI] - p);
   if (eip == (u32)cmps_at) printf(" esi=page+%#x edi=page+%#x", (u32)g[REG_ESI] - p, (u32)g[REG_EDI] - p);
   if (eip == (u32)movs_at) printf(" esi=page+%#x edi=page+%#x", (u32)g[REG_ESI] + gsb - p, (u32)g[REG_EDI] - p);
+  if (eip == (u32)cmpxchg_at) printf(" eax=%#x ebx=%#x edx=%#x esi=page+%#x", (u32)g[REG_EAX], (u32)g[REG_EBX], (u32)g[REG_EDX], (u32)g[REG_ESI] - p);
   if (eip == (u32)xadd_at) printf(" eax=%#x ebx=%#x esi=page+%#x", (u32)g[REG_EAX], (u32)g[REG_EBX], (u32)g[REG_ESI] - p);
   printf(" addr=page+%#x\n", (u32)((unsigned char *)si->si_addr - page));
   mprotect((void *)((u32)si->si_addr & ~4095u), 4096, PROT_READ | PROT_WRITE);
@@ -222,6 +229,8 @@ static void faults(void) {
     printf("compare %d left %#x\n", round, compare(page + 10, page + 11, 7 * 4096 - 20));
     mprotect(page + (1 + round) * 4096, 4096, PROT_READ);
     printf("xadds %d %#x\n", round, xadds((u32 *)page, 256 * 5));
+    mprotect(page + (1 + round) * 4096, 4096, PROT_READ);
+    printf("cmpxchgs %d %#x\n", round, cmpxchgs((u32 *)page, 256 * 5));
     for (u32 k = 0; k < 8 * 4096 / 8; k++) ((double *)page)[k] = (k & 1) ? 0.5 : 0.25;
     mprotect(page + (3 + round) * 4096, 4096, PROT_NONE);
     printf("dsum %d %.3f\n", round, dsum((double *)page, 8 * 4096 / 8));

@@ -25,7 +25,7 @@ const PROGRAMS: [string, string][] = [
   ['loops.c', 'SIGALRM ends polling and endless register-only loops; a spinning thread lets the other run'],
   ['fork.c', 'fork while regions run: shared translations, separate data, child code writes stay in the child'],
   ['chain.c', 'chaining through the hub: faults in regions reached by indirect calls, generated code rewritten while another region calls it, SIGALRM ending an endless bounce between regions, fork mid-dispatch'],
-  ['calls.c', 'instructions run inside regions by the interpreter\'s closure (x87, LOCK add/xadd/cmpxchg/cmpxchg8b, rcl/rcr, lods/scas/cmps, 16-bit mul/div/bt, 8-bit mul/div, SSE2) between flag producers and consumers; faults from them mid-region (rep scas/cmps into a taken page, lock xadd on a read-only page, x87 load, divb by 0) with exact registers and flags'],
+  ['calls.c', 'instructions run inside regions by the interpreter\'s closure (x87, LOCK add/xadd/cmpxchg/cmpxchg8b, rcl/rcr, lods/scas/cmps, 16-bit mul/div/bt, 8-bit mul/div, SSE2) between flag producers and consumers; faults from them mid-region (rep scas/cmps into a taken page, lock xadd/cmpxchg on a read-only page, rep movs with GS, x87 load, divb by 0) with exact registers and flags'],
   ['ops.c', 'adc/sbb chains, bt* and bsf/bsr, 8/16-bit shifts, shld/shrd, jecxz after lazy producers; div/idiv #DE in a hot loop raises SIGFPE at the divide'],
 ];
 
