@@ -27,6 +27,13 @@ import { K_ADD, K_DEC, K_INC, K_LOGIC, K_SUB, LOP_CFOF } from '../cpu/flags.js';
 import { DF, EIP, FLAGS, FLAGS_FIXED, LA, LB, LOP, LRES, SEGBASE, TF, USER_FLAGS_MASK } from '../cpu/state.js';
 import type { Decoded, Insn, MemRef, Opnd, Region, RBlock } from './region.js';
 
+/**
+ * What the import `e.i` (interp-call.ts, the interpreter's closure for an instruction without
+ * a translation) returns: go on; the closure faulted (leave before the instruction); leave after it.
+ * Here rather than there: the compile worker must not load the interpreter.
+ */
+export const CALL_OK = 0, CALL_FAULT = 1, CALL_LEAVE = 2;
+
 type B = typeof binaryenT;
 type M = binaryenT.Module;
 type X = binaryenT.ExpressionRef;
@@ -46,6 +53,10 @@ const N_VARS = 29; // locals beyond the 2 parameters
 const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800, ARITH = 0x8d5;
 const PROT_READ = 1, PROT_WRITE = 2, CODE = 8;
 const ESP = 4, EBP = 5, ESI = 6, EDI = 7, EAX = 0, EDX = 2, ECX = 1;
+
+/** The locals that mirror state-slot words: (local, word). */
+const STATE: readonly [number, number][] = [[L_REG, 0], [L_REG + 1, 1], [L_REG + 2, 2], [L_REG + 3, 3], [L_REG + 4, 4], [L_REG + 5, 5],
+  [L_REG + 6, 6], [L_REG + 7, 7], [L_LOP, LOP], [L_LA, LA], [L_LB, LB], [L_LRES, LRES], [L_FLAGS, FLAGS]];
 
 /** What the translator knows about the lazy-flag record at a point: a LOP value, or -1 (read `lop` at run time). */
 type Fl = number;
@@ -90,6 +101,9 @@ class Gen {
   private readonly i32: number;
   private usesHelper = false;
   private usesFlags = false;
+  private usesInterp = false;
+  /** Interpreter calls numbered so far (the helper keeps their closures by number). */
+  private calls = 0;
   /** What build() was doing, for error messages. */
   phase = 'start';
   private usesFs = false;
@@ -482,6 +496,7 @@ class Gen {
       }
       case 'bt': { this.bitTest(i, out); return; }
       case 'movs': case 'stos': { this.stringOp(i, out); return; }
+      case 'interp': { this.interpCall(d, out); return; }
       case 'bsf': case 'bsr': {
         // A zero source leaves the destination and sets ZF PF (szp(0)); otherwise all arithmetic flags clear (arith.ts).
         this.prep(i.src, 4, PROT_READ, out);
@@ -628,6 +643,34 @@ class Gen {
     out.push(this.set(L_LOP, this.c(0)));
     this.fl = 0;
     if (f) out.push(size === 1 ? this.store(L_T0, 1, f(this.get(L_T1), this.get(L_T2))) : this.write(i.dst, 4, f(this.get(L_T1), this.get(L_T2))));
+  }
+
+  /**
+   * An instruction run by the interpreter's closure (interp-call.ts). A run of consecutive
+   * ones shares one store of the registers and flag record to the slot (before the first)
+   * and one load back (after the last). A fault leaves before the instruction with the
+   * state the closure left (the interpreter runs it again and raises the fault); CALL_LEAVE
+   * leaves after it.
+   */
+  private interpCall(d: Decoded, out: X[]): void {
+    const m = this.m, insns = this.blk.insns, k = this.idx;
+    this.usesInterp = true;
+    const slot = () => this.get(P_SLOT);
+    const reload = (): X[] => STATE.map(([l, w]) => this.set(l, m.i32.load(w * 4, 4, slot())));
+    if (k === 0 || insns[k - 1].insn.op !== 'interp') {
+      this.flush(out);
+      for (const [l, w] of STATE) out.push(m.i32.store(w * 4, 4, slot(), this.get(l)));
+    }
+    out.push(this.set(L_T0, m.call('interp', [this.c(this.calls++), this.c(d.at)], this.i32)));
+    const leave = m.block(null, [
+      this.set(L_XEIP, this.c(d.at + d.len)),
+      ...(k + 1 - insns.length !== 0 ? [this.set(L_N, this.add(this.get(L_N), this.c(k + 1 - insns.length)))] : []),
+      m.br('exit'),
+    ], this.bn.none);
+    out.push(m.if(this.get(L_T0), this.block([...reload(), m.if(m.i32.eq(this.get(L_T0), this.c(CALL_FAULT)), this.exitAt(d.at), leave)])));
+    if (k + 1 >= insns.length || insns[k + 1].insn.op !== 'interp') out.push(...reload());
+    this.fl = UNKNOWN;
+    this.pend = null;
   }
 
   /** Labels made unique within the function. */
@@ -914,8 +957,7 @@ class Gen {
     // them, loaded at entry only if it reads or stores them. A hop through the hub costs these
     // loads and stores; python's regions touch about half of the 13 (design §3).
     const written = this.writes, used = this.reads | this.writes;
-    const state: [number, number][] = [[L_REG, 0], [L_REG + 1, 1], [L_REG + 2, 2], [L_REG + 3, 3], [L_REG + 4, 4], [L_REG + 5, 5],
-      [L_REG + 6, 6], [L_REG + 7, 7], [L_LOP, LOP], [L_LA, LA], [L_LB, LB], [L_LRES, LRES], [L_FLAGS, FLAGS]];
+    const state = STATE;
     const pro: X[] = [];
     for (const [l, w] of state) if (used & (1 << l)) pro.push(this.set(l, ld(w)));
     if (this.usesFs) pro.push(this.set(L_FS, ld(SEGBASE + 4)));
@@ -929,6 +971,7 @@ class Gen {
       this.get(L_N),
     ], bn.i32);
     if (this.usesHelper) m.addFunctionImport('cond', 'e', 'c', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
+    if (this.usesInterp) m.addFunctionImport('interp', 'e', 'i', bn.createType([bn.i32, bn.i32]), bn.i32);
     if (this.usesFlags) m.addFunctionImport('flags', 'e', 'f', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
     const vars: number[] = new Array(N_VARS).fill(bn.i32);
     this.phase = 'emit';

@@ -24,6 +24,7 @@ import { cond, getFlags } from '../cpu/flags.js';
 import { EIP, FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
 import { REFUSED, tierCounters, type CodeHost as JitHost, type HotBlock, type Tier, type Translation } from '../cpu/tier.js';
 import { chainedHops, runChained, unlinkRegion } from './hub.js';
+import { callCounts, interpHelper, setActiveCpu, setCountCalls } from './interp-call.js';
 import { compiler, startPolicy } from './compile-client.js';
 import { compileRegion, errorText, isAbort, type CompileDone } from './compile-service.js';
 import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
@@ -151,6 +152,8 @@ export interface JitStats {
    * handle, by opcode (region.ts opcodeName), most frequent first.
    */
   untranslated?: Record<string, number>;
+  /** With --debug only: instructions run inside regions by the interpreter's closure (interp-call.ts), by opcode (realm-wide). */
+  interpCalls?: Record<string, number>;
 }
 
 let bn: typeof binaryenT | null = null;
@@ -259,6 +262,7 @@ export class Jit implements Tier {
   constructor(readonly mode: JitMode, private readonly debug?: (msg: string) => void) {
     this.mask = mode === 'force' ? 1 : HOT_HITS - 1;
     this.exitOps = debug ? new Map() : null;
+    if (debug) setCountCalls(true);
     // Held weakly: the realm's compiler outlives machines.
     const self = new WeakRef(this);
     const onFailed = (): void => { compiler.onFailed.delete(onFailed); self.deref()?.translationOff(); };
@@ -290,6 +294,7 @@ export class Jit implements Tier {
     if (this.mode !== 'force') { tl.compilerStart = since(compiler.startedAt); tl.ready = since(compiler.state === 'inthread' ? loadedAt : compiler.readyAt); }
     const snap: JitStats = { ...this.stats, timeline: { ...tl } };
     if (this.exitOps !== null) snap.untranslated = Object.fromEntries([...this.exitOps].sort((a, b) => b[1] - a[1]).slice(0, 40));
+    if (this.exitOps !== null) snap.interpCalls = Object.fromEntries([...callCounts].sort((a, b) => b[1] - a[1]).slice(0, 40));
     return snap;
   }
 
@@ -479,7 +484,7 @@ export class Jit implements Tier {
       const comp = r.compiled!;
       fn = comp.instances.get(c.mem) ?? null;
       if (fn === null) {
-        const inst = new WebAssembly.Instance(comp.module!, { e: { m: c.mem.memory, c: condHelper, f: flagsHelper } });
+        const inst = new WebAssembly.Instance(comp.module!, { e: { m: c.mem.memory, c: condHelper, f: flagsHelper, i: interpHelper(c.mem) } });
         fn = inst.exports.f as RegionFn;
         comp.instances.set(c.mem, fn);
       }
@@ -487,6 +492,7 @@ export class Jit implements Tier {
     }
     // Chaining (hub.ts): enter through the memory's hub, which goes on in Wasm into the next
     // region while the exit's EIP is a translated region's entry.
+    setActiveCpu(c);
     const n = runChained(c.mem, r, b.start, fn!, c.slot, budget);
     const st = this.stats;
     st.entries++;

@@ -4,13 +4,16 @@
  * code generator (codegen.ts) turns into one Wasm function.
  *
  * The translator decodes for itself (the interpreter's blocks hold closures, not operands)
- * and knows only the instruction forms listed in `decodeInsn`; any other instruction ends
- * its block with an exit that lets the interpreter run it (syscalls, string ops, x87, 16-bit
- * operands, LOCK, ...). Per-opcode facts (which flags an instruction reads and
+ * and translates the instruction forms listed in `decodeOp`; any other instruction that does
+ * not end an interpreter block becomes an `interp` Insn, run inside the region by the
+ * interpreter's closure (interp-call.ts), and the rest (control transfers it does not take,
+ * syscalls, segment loads, x87 by default) end the block with an exit that lets the
+ * interpreter run them. Per-opcode facts (which flags an instruction reads and
  * writes) live in codegen.ts for now; they move to the instruction table (src/engine/cpu/isa,
  * issue 9 item 1) once it lands.
  */
 import type { AddressSpace } from '../mem/address-space.js';
+import { callableLength } from './interp-call.js';
 
 /** A memory operand: base/index register or -1, scale as a shift, int32 displacement, segment (4 = FS, 5 = GS, -1 none). */
 export interface MemRef { base: number; index: number; scale: number; disp: number; seg: number }
@@ -54,6 +57,8 @@ export type Insn =
   | { op: 'pushf' } | { op: 'popf' } | { op: 'cld' } | { op: 'std' }
   /** movs/stos of 1, 2 or 4 bytes (ES:EDI from DS:ESI / EAX), repeated ECX times with rep. */
   | { op: 'movs' | 'stos'; size: number; rep: boolean }
+  /** Run by the interpreter's closure for it, called from the region (interp-call.ts). */
+  | { op: 'interp' }
   // Block terminators:
   | { op: 'jcc'; cc: number; target: number }
   | { op: 'jmp'; target: number }
@@ -121,9 +126,21 @@ export function decodeInsn(mem: AddressSpace, at: number, r = new Reader(mem)): 
     b = r.u8();
   }
   const insn = decodeOp(r, b, seg, opsize);
-  if (insn === null || !r.ok) return null;
+  if (insn === null || !r.ok) {
+    if (!interpCalls) return null;
+    const len = callableLength(mem, at);
+    return len > 0 ? { at, len, insn: { op: 'interp' } } : null;
+  }
   return { at, len: (r.pos - at) >>> 0, insn };
 }
+
+/**
+ * Whether instructions without a translation are run by the interpreter's closure inside
+ * the region (interp-call.ts) rather than ending it. WEBX86_JIT_INTERP_CALLS=off (read by
+ * the hosts) turns it off, to compare.
+ */
+let interpCalls = true;
+export function setInterpCalls(on: boolean): void { interpCalls = on; }
 
 function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | null {
   const next = (): number => (r.pos >>> 0);
@@ -394,6 +411,8 @@ export interface Region {
 
 /** Limits: Wasm functions stay small (V8's compile and register allocation), regions chain through the hub. */
 export const MAX_BLOCKS = 48, MAX_INSNS = 1000, MAX_BLOCK_INSNS = 200;
+/** Fewest instructions of an entry block that ends at an untranslatable one (below: not worth entering). */
+const MIN_ENTRY_INSNS = 3;
 
 /** Decode one region block at `at`. */
 function decodeBlock(mem: AddressSpace, at: number, rd: Reader): RBlock {
@@ -424,6 +443,10 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
     if (blocks.has(at)) continue;
     const b = decodeBlock(mem, at, rd);
     if (b.insns.length === 0) { if (at === entry >>> 0) return null; continue; }
+    // An entry block that stops at an untranslatable instruction after one or two: entering
+    // would run those and leave, every time (the x87 loop's `mov; fild ...` bounced 8.9 M
+    // times and ran slower than interpreted). The interpreter keeps such a block.
+    if (at === entry >>> 0 && !b.terminated && b.insns.length < MIN_ENTRY_INSNS) return null;
     blocks.set(at, b);
     count += b.insns.length;
     const last = b.insns[b.insns.length - 1].insn;

@@ -3,6 +3,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createMachine, spawnOnConsole } from '../../engine/machine.js';
+import { setInterpCalls } from '../../engine/jit/region.js';
+import { setX87Calls } from '../../engine/jit/interp-call.js';
 import { useNodeBinaryen } from './binaryen.js';
 import { useNodeCompileWorker } from './compile-worker.js';
 import { HostFs } from './hostfs.js';
@@ -76,6 +78,9 @@ options:
 export async function main(argv: string[]): Promise<number> {
   useNodeBinaryen();
   useNodeCompileWorker();
+  // To compare: instructions without a translation end regions again (docs/JIT.md).
+  if (process.env.WEBX86_JIT_INTERP_CALLS === 'off') setInterpCalls(false);
+  if (process.env.WEBX86_JIT_X87_CALLS === 'on') setX87Calls(true);
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help') { process.stdout.write(USAGE); return cmd ? 0 : 2; }
   if (cmd === 'image' && rest[0] === 'split') return imageSplitMain(rest.slice(1));

@@ -259,7 +259,9 @@ def('xadd', (d, op) => { // xadd
     return (c) => { const a = g(c), b = rg(c); const r = add(c, a, b); rs(c, a); p(c, r); };
   }
   const ea = rm.ea, rd = memGet(sz), wr = memSet(sz);
-  return (c) => { const at = ea(c); const a = rd(c, at), b = rg(c); const r = add(c, a, b); wr(c, at, r); rs(c, a); };
+  // The store first: a fault on it (a read-only page) must leave the flags as they were, as
+  // the CPU does (test/jit/calls.c); add() then sets them from the same operands.
+  return (c) => { const at = ea(c); const a = rd(c, at), b = rg(c); wr(c, at, (a + b) | 0); rs(c, a); add(c, a, b); };
 });
 def('cmpxchg', (d, op) => { // cmpxchg
   const sz = op & 1 ? sc(d.opsize) : 0;
@@ -274,10 +276,12 @@ def('cmpxchg', (d, op) => { // cmpxchg
   }
   const ea = rm.ea, rd = memGet(sz), wr = memSet(sz);
   // The destination is always written (with its old value on failure), as the hardware does.
+  // Flags after the store, so that a fault on it leaves them as they were (as xadd above).
   return (c) => {
-    const a = ea(c); const v = rd(c, a);
-    cmp(c, ag(c), v);
-    if (ag(c) === v) wr(c, a, rg(c)); else { wr(c, a, v); ap(c, v); }
+    const a = ea(c); const v = rd(c, a), acc = ag(c);
+    if (acc === v) wr(c, a, rg(c)); else wr(c, a, v);
+    cmp(c, acc, v);
+    if (acc !== v) ap(c, v);
   };
 });
 def('cmpxchg8b', (d) => { // cmpxchg8b
