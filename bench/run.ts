@@ -229,9 +229,10 @@ for (const w of WORKLOADS.filter((x) => only.length === 0 || only.some((o) => x.
   const qRun = !qemu || w.custom ? null
     : !w.root ? timeNative(argv, ['qemu-i386'])
       : w.qemuInRoot ? timeNative([join(w.root, argv[0]), ...argv.slice(1)], ['/usr/bin/env', '-i', ...env, 'qemu-i386', '-L', w.root]) : null;
-  // A qemu run that failed or printed something else is no reference: no ratio.
-  const q = qRun && qRun.status === 0 && qRun.out === n.out ? qRun : null;
-  if (qRun && !q) process.stderr.write(`bench: ${w.name}: qemu-i386 exited ${qRun.status} or printed other output; no qemu ratio\n`);
+  // A qemu run that ended otherwise than the native one (the LCG's exit status is its result)
+  // or printed something else is no reference: no ratio.
+  const q = qRun && qRun.status === n.status && qRun.out === n.out ? qRun : null;
+  if (qRun && !q) process.stderr.write(`bench: ${w.name}: qemu-i386 exited ${qRun.status} (native ${n.status}) or printed other output; no qemu ratio\n`);
   const off = await timeEngine(w, 'off');
   const on = await timeEngine(w, 'on');
   // Native runs name the host copies of the files; the guest sees them at the root.
