@@ -39,7 +39,8 @@ interface Workload {
   custom?: { native(): Promise<Timing>; engine(): Promise<Timing & { mips: number }> };
 }
 
-interface Timing { ms: number; out: string }
+/** A timed run: wall ms, stdout, and (for runs of a host process) its exit status. */
+interface Timing { ms: number; out: string; status?: number | null }
 
 function build(src: string, flags: string[] = []): string {
   const out = join(BIN, src.replace(/\.c$/, ''));
