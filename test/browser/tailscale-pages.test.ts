@@ -6,22 +6,18 @@
  */
 import { expect } from '@esm-bundle/chai';
 import { loadTestEnv, until } from './helpers.js';
+import { exchangePages, type LinuxLike } from './tailnet-exchange.js';
 
 const env = await loadTestEnv();
 const BUNDLE = new URL('/dist/webx86.js', location.href).href;
 const BOOT_MS = 120_000;
 
-interface LinuxLike {
-  run(path: string, args: string[]): Promise<{ status: number }>;
-  setCustomConsole(write: (b: Uint8Array) => void, cols: number, rows: number): unknown;
-}
 interface PageWin extends Window {
   vm?: HTMLElement & { ready: Promise<LinuxLike> };
   login?: HTMLElement & { state: number; ip: string };
   loaded?: boolean;
   loadError?: string;
 }
-const decoder = new TextDecoder();
 
 async function openPage(hostname: string): Promise<PageWin> {
   const params = new URLSearchParams({ bundle: BUNDLE, image: env.image, control: env.controlUrl!, authkey: env.controlAuthKey!, hostname });
@@ -43,25 +39,7 @@ describe('two VMs in two pages', () => {
       expect(a.document).to.not.equal(b.document);
       await until(() => a.login!.state === 6 && b.login!.state === 6, () => `both Running (${a.login!.state}, ${b.login!.state})`, BOOT_MS);
       const [la, lb] = await Promise.all([a.vm!.ready, b.vm!.ready]);
-      const out = new Map<LinuxLike, string>([[la, ''], [lb, '']]);
-      for (const l of [la, lb]) l.setCustomConsole((bytes) => { out.set(l, out.get(l)! + decoder.decode(bytes)); }, 200, 24);
-      const serve = (l: LinuxLike, name: string) => void l.run('/bin/busybox', ['sh', '-c', `mkdir -p /www && echo "hello from ${name}" > /www/index.html && exec busybox httpd -f -p 8080 -h /www`]);
-      serve(la, 'the page of vm a');
-      serve(lb, 'the page of vm b');
-      const fetchFrom = async (l: LinuxLike, ip: string) => {
-        // httpd starts in a moment: a few tries, each a fresh wget (no -T: bookworm's busybox wget segfaults on it, natively too).
-        let last = -1;
-        for (let i = 0; i < 30; i++) {
-          out.set(l, '');
-          const r = await l.run('/bin/busybox', ['wget', '-q', '-O', '-', `http://${ip}:8080/`]);
-          last = r.status;
-          if (r.status === 0) return out.get(l)!.replace(/\r\n/g, '\n');
-          await new Promise((r2) => setTimeout(r2, 500));
-        }
-        throw new Error(`wget from ${ip} kept failing: ${last} ${out.get(l)}`);
-      };
-      expect(await fetchFrom(lb, a.login!.ip)).to.equal('hello from the page of vm a\n');
-      expect(await fetchFrom(la, b.login!.ip)).to.equal('hello from the page of vm b\n');
+      await exchangePages({ linux: la, ip: a.login!.ip, name: 'the page of vm a' }, { linux: lb, ip: b.login!.ip, name: 'the page of vm b' });
     } finally {
       for (const p of pages) p.close();
     }

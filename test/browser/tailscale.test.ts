@@ -11,16 +11,12 @@
  */
 import { expect } from '@esm-bundle/chai';
 import { loadTestEnv, until } from './helpers.js';
+import { exchangePages, type LinuxLike } from './tailnet-exchange.js';
 
 const env = await loadTestEnv();
 await import('../../dist/webx86.js' as string);
 
 interface Login extends HTMLElement { state: number; ip: string; updateComplete: Promise<boolean>; login(): Promise<void> }
-interface LinuxLike {
-  run(path: string, args: string[]): Promise<{ status: number }>;
-  setCustomConsole(write: (b: Uint8Array) => void, cols: number, rows: number): unknown;
-}
-const decoder = new TextDecoder();
 
 const BOOT_MS = 120_000;
 const words = (el: Element, part: string) => (el.shadowRoot!.querySelector(`[part=${part}]`)?.textContent ?? '').replace(/\s+/g, ' ').trim();
@@ -86,25 +82,7 @@ describe('<x-tailscale-login> against the real control server and derper', () =>
     const b = machine(`auth-key="${env.controlAuthKey}" control-url="${env.controlUrl}" hostname="page-vm-b" ephemeral autologin`);
     await until(() => a.login.state === 6 && b.login.state === 6, () => `both Running (${a.login.state}, ${b.login.state})`, BOOT_MS);
     const [la, lb] = await Promise.all([a.vm, b.vm].map((v) => (v as unknown as { ready: Promise<LinuxLike> }).ready));
-    const out = new Map<LinuxLike, string>([[la, ''], [lb, '']]);
-    for (const l of [la, lb]) l.setCustomConsole((bytes) => { out.set(l, out.get(l)! + decoder.decode(bytes)); }, 200, 24);
-    const serve = (l: LinuxLike, name: string) => void l.run('/bin/busybox', ['sh', '-c', `mkdir -p /www && echo "hello from ${name}" > /www/index.html && exec busybox httpd -f -p 8080 -h /www`]);
-    serve(la, 'vm a');
-    serve(lb, 'vm b');
-    const fetchFrom = async (l: LinuxLike, ip: string) => {
-      // httpd starts in a moment; a few tries, each a fresh wget (no -T: Debian bookworm's busybox wget segfaults on it, natively too).
-      let last = -1;
-      for (let i = 0; i < 30; i++) {
-        out.set(l, '');
-        const r = await l.run('/bin/busybox', ['wget', '-q', '-O', '-', `http://${ip}:8080/`]);
-        last = r.status;
-        if (r.status === 0) return out.get(l)!.replace(/\r\n/g, '\n');
-        await new Promise((r2) => setTimeout(r2, 500));
-      }
-      throw new Error(`wget from ${ip} kept failing: ${last} ${out.get(l)}`);
-    };
-    expect(await fetchFrom(lb, a.login.ip)).to.equal('hello from vm a\n');
-    expect(await fetchFrom(la, b.login.ip)).to.equal('hello from vm b\n');
+    await exchangePages({ linux: la, ip: a.login.ip, name: 'vm a' }, { linux: lb, ip: b.login.ip, name: 'vm b' });
     a.vm.parentElement!.remove();
     b.vm.parentElement!.remove();
   });

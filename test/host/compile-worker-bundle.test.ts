@@ -16,13 +16,17 @@ import { buildC } from '../support/build.js';
 import { runNative } from '../support/guest.js';
 
 const bin = buildC(new URL('../jit/spin.c', import.meta.url).pathname, [], ['-m32', '-static', '-O1', '-fno-pie', '-no-pie', '-Wall']);
-const native = runNative([bin, '40']);
+// 1000 rounds: 1.6 G instructions, ~20 s if nothing were ever translated, so the first region
+// is compiled long before the end even when the worker boots through tsx on a loaded machine
+// (40 rounds ended before the first compile there: "nothing compiled" in a CI run at load 20).
+const ROUNDS = '1000';
+const native = runNative([bin, ROUNDS]);
 const GUEST = new URL('../support/guest.ts', import.meta.url).href;
 const WORKER = new URL('../../src/host/node/compile-worker.ts', import.meta.url).href;
 const PROGRAM = `
 import { runGuest } from ${JSON.stringify(GUEST)};
 import { lastCompilerBoot } from ${JSON.stringify(WORKER)};
-const g = await runGuest(['/prog', '40'], { files: { '/prog': ${JSON.stringify(bin)} }, jit: 'on' });
+const g = await runGuest(['/prog', ${JSON.stringify(ROUNDS)}], { files: { '/prog': ${JSON.stringify(bin)} }, jit: 'on' });
 console.log(JSON.stringify({ boot: lastCompilerBoot, out: g.stdout, compiler: g.jit?.compiler, compiled: g.jit?.regionsCompiled ?? 0 }));
 `;
 
