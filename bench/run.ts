@@ -179,7 +179,7 @@ function hostTree(w: Workload): { dir: string; argv: string[] } {
   return { dir, argv };
 }
 
-function timeNative(argv: string[], prefix: string[] = []): { ms: number; out: string; status: number | null } {
+function timeNative(argv: string[], prefix: string[] = []): Timing {
   const best: number[] = [];
   let out = '', status: number | null = null;
   for (let i = 0; i < 3; i++) {
@@ -205,7 +205,7 @@ async function timeEngine(w: Workload, jit: JitMode): Promise<EngineRun> {
     try { r = await w.custom.engine(); } finally { delete process.env.WEBX86_JIT; }
   } else {
     const g = w.root
-      ? await runGuest(w.argv, { root: new HostFs(w.root), env: [...ROOT_ENV, ...w.env ?? []], jit })
+      ? await runGuest(w.argv, { root: new HostFs(w.root), env: rootEnv(w), jit })
       : await runGuest(w.argv, { files: w.files, jit });
     const ms = performance.now() - t0;
     // latin1 keeps binary output (gzip, xz) byte for byte, as the native side reads it.
@@ -217,6 +217,8 @@ async function timeEngine(w: Workload, jit: JitMode): Promise<EngineRun> {
 }
 
 const ROOT_ENV = ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C', 'PYTHONDONTWRITEBYTECODE=1'];
+/** The environment of a root workload, the same natively, under qemu and in the engine. */
+const rootEnv = (w: Workload): string[] => [...ROOT_ENV, ...w.env ?? []];
 const qemu = spawnSync('sh', ['-c', 'command -v qemu-i386']).status === 0;
 const rows: string[][] = [];
 const HEAD = ['workload', 'native', 'qemu', 'interp', 'interp CPU', 'JIT', 'JIT CPU', 'compile', 'in JIT'];
@@ -225,7 +227,7 @@ console.log(HEAD.map((h, i) => (i ? h.padStart(10) : h.padEnd(40))).join(' '));
 const only = process.argv.slice(2);
 for (const w of WORKLOADS.filter((x) => only.length === 0 || only.some((o) => x.name.includes(o)))) {
   const { argv, dir } = w.root ? { argv: w.argv, dir: '' } : hostTree(w);
-  const env = [...ROOT_ENV, ...w.env ?? []];
+  const env = rootEnv(w);
   const n = w.custom ? await w.custom.native() : w.root ? timeNative(argv, ['/usr/sbin/chroot', w.root, '/usr/bin/env', '-i', ...env]) : timeNative(argv);
   const qRun = !qemu || w.custom ? null
     : !w.root ? timeNative(argv, ['qemu-i386'])
