@@ -30,7 +30,7 @@ import { EXIT_BUDGET, type Cpu, type Op } from '../cpu/cpu.js';
 import { Decoder } from '../cpu/decoder.js';
 import { decodeOne } from '../cpu/interp.js';
 import { tierCounters } from '../cpu/tier.js';
-import { opcodeName } from './region.js';
+import { LEGACY_PREFIXES, opcodeName } from './region.js';
 import { CALL_FAULT, CALL_LEAVE, CALL_OK } from './codegen.js';
 
 /** The thread whose region is running (set by jit.ts at each entry; regions of one realm run one at a time). */
@@ -44,7 +44,6 @@ export function setActiveCpu(c: Cpu): void { active = c; }
  * grp6/grp7 touch descriptor tables.
  */
 const EXCLUDED = new Set([0x8e, 0x07, 0x17, 0x1f, 0xc4, 0xc5, 0x9d, 0x0fa1, 0x0fa9, 0x0fb2, 0x0fb4, 0x0fb5, 0x0f00, 0x0f01]);
-const PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
 
 const probe = new Decoder();
 /**
@@ -66,7 +65,7 @@ export function callableLength(mem: AddressSpace, at: number): number {
   try { decodeOne(d); } catch { return 0; }
   if (d.ends || d.jcc >= 0 || d.followOp !== null || d.invalid) return 0;
   let p = at >>> 0, b = mem.u8[p];
-  while (PREFIXES.has(b)) b = mem.u8[++p >>> 0];
+  while (LEGACY_PREFIXES.has(b)) b = mem.u8[++p >>> 0];
   if (b === 0x0f) b = 0x0f00 | mem.u8[(p + 1) >>> 0];
   if (EXCLUDED.has(b)) return 0;
   if (!x87Calls && ((b >= 0xd8 && b <= 0xdf) || b === 0x9b)) return 0;

@@ -368,6 +368,9 @@ function decode16(r: Reader, b: number, seg: number): Insn | null {
 const GROUPS = new Set([0x80, 0x81, 0x83, 0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3, 0xf6, 0xf7, 0xfe, 0xff,
   0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0x0fba, 0x0fc7, 0x0fae]);
 
+/** The legacy prefixes (segment overrides, operand and address size, LOCK, REPNE, REP). */
+export const LEGACY_PREFIXES: ReadonlySet<number> = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
+
 /**
  * A name for the opcode at `at` (prefixes, opcode bytes, "/reg" for group opcodes), for the
  * statistics of exits to the interpreter: e.g. "f3 a5", "0f a3", "f7/6".
@@ -377,7 +380,7 @@ export function opcodeName(mem: AddressSpace, at: number): string {
   r.reset(at);
   const parts: string[] = [];
   let b = r.u8();
-  while (r.ok && [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3].includes(b)) {
+  while (r.ok && LEGACY_PREFIXES.has(b)) {
     parts.push(b.toString(16));
     b = r.u8();
   }
