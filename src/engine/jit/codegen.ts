@@ -26,6 +26,7 @@ import type binaryenT from 'binaryen';
 import { K_ADD, K_DEC, K_INC, K_LOGIC, K_SUB, LOP_CFOF } from '../cpu/flags.js';
 import { DF, EIP, FLAGS, FLAGS_FIXED, LA, LB, LOP, LRES, SEGBASE, TF, USER_FLAGS_MASK } from '../cpu/state.js';
 import type { Decoded, Insn, MemRef, Opnd, Region, RBlock } from './region.js';
+import { F32_BASE, F64_BASE, SSE_LOCALS, V_BASE, sseInsn, type SseHost } from './codegen-sse.js';
 
 /**
  * What the import `e.i` (interp-call.ts, the interpreter's closure for an instruction without
@@ -102,6 +103,9 @@ class Gen {
   private usesHelper = false;
   private usesFlags = false;
   private usesInterp = false;
+  /** The region has SSE instructions (codegen-sse.ts): its function gets the SSE temporaries. */
+  private usesSse = false;
+  private sseHost?: SseHost;
   /** Interpreter calls numbered so far (the helper keeps their closures by number). */
   private calls = 0;
   /** What build() was doing, for error messages. */
@@ -130,7 +134,7 @@ class Gen {
     this.m.setMemory(1, 65536, null, [], false, false, '0');
     this.m.addMemoryImport('0', 'e', 'm');
     // memory.fill/copy for rep stos/movs (V8 since 7.5, Firefox 79, Safari 15).
-    this.m.setFeatures(this.m.getFeatures() | bn.Features.BulkMemory);
+    this.m.setFeatures(this.m.getFeatures() | bn.Features.BulkMemory | bn.Features.SIMD128);
   }
 
   // ---- small expression helpers ----
@@ -497,6 +501,7 @@ class Gen {
       case 'bt': { this.bitTest(i, out); return; }
       case 'movs': case 'stos': { this.stringOp(i, out); return; }
       case 'interp': { this.interpCall(d, out); return; }
+      case 'sse': { this.usesSse = true; sseInsn(this.sseHost ??= this.makeSseHost(), d, out); return; }
       case 'bsf': case 'bsr': {
         // A zero source leaves the destination and sets ZF PF (szp(0)); otherwise all arithmetic flags clear (arith.ts).
         this.prep(i.src, 4, PROT_READ, out);
@@ -611,6 +616,41 @@ class Gen {
         this.or(this.shl(this.bit(r(), top), this.c(7)), carry)),
         this.or(this.shl(this.bit(ov, top), this.c(11)), this.and(this.xor(this.xor(a(), b()), r()), this.c(AF))));
     }, out);
+  }
+
+  /** What codegen-sse.ts uses of this generator: the SSE temporaries follow the i32 locals. */
+  private makeSseHost(): SseHost {
+    const base = 2 + N_VARS, here = () => this.blk.insns[this.idx];
+    return {
+      m: this.m, bn: this.bn, permBase: this.permBase,
+      slot: () => this.get(P_SLOT), reg: (r) => this.reg(r), setReg: (r, v) => this.setReg(r, v), ea: (mr) => this.ea(mr),
+      setA: (v) => this.set(L_T0, v), a: () => this.get(L_T0),
+      exit: () => this.exitAt(here().at),
+      fallback: (call) => (call ? this.interpOne(here()) : this.exitAt(here().at)),
+      flush: (out) => this.flush(out), eager: (bits, out) => this.eager(bits, out),
+      v: (k) => base + V_BASE + k, f64: (k) => base + F64_BASE + k, f32: (k) => base + F32_BASE + k,
+    };
+  }
+
+  /**
+   * One instruction run by the interpreter's closure as the slow path of a translated one
+   * (codegen-sse.ts), inside an `if`: the same store, call and reload as interpCall, for
+   * this instruction alone. The deferred flag update must have been written (flush) first.
+   */
+  private interpOne(d: Decoded): X {
+    const m = this.m, k = this.idx, n = this.blk.insns.length, slot = () => this.get(P_SLOT);
+    this.usesInterp = true;
+    const leave = m.block(null, [
+      this.set(L_XEIP, this.c(d.at + d.len)),
+      ...(k + 1 - n !== 0 ? [this.set(L_N, this.add(this.get(L_N), this.c(k + 1 - n)))] : []),
+      m.br('exit'),
+    ], this.bn.none);
+    return m.block(null, [
+      ...STATE.map(([l, w]) => m.i32.store(w * 4, 4, slot(), this.get(l))),
+      this.set(L_T0, m.call('interp', [this.c(this.calls++), this.c(d.at)], this.i32)),
+      ...STATE.map(([l, w]) => this.set(l, m.i32.load(w * 4, 4, slot()))),
+      m.if(this.get(L_T0), m.if(m.i32.eq(this.get(L_T0), this.c(CALL_FAULT)), this.exitAt(d.at), leave)),
+    ], this.bn.none);
   }
 
   /** EFLAGS with the lazy record materialised (getFlags), into local `l`: inline when already eager, else the helper. */
@@ -974,6 +1014,7 @@ class Gen {
     if (this.usesInterp) m.addFunctionImport('interp', 'e', 'i', bn.createType([bn.i32, bn.i32]), bn.i32);
     if (this.usesFlags) m.addFunctionImport('flags', 'e', 'f', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
     const vars: number[] = new Array(N_VARS).fill(bn.i32);
+    if (this.usesSse) vars.push(...SSE_LOCALS(bn));
     this.phase = 'emit';
     m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
     m.addFunctionExport('f', 'f');

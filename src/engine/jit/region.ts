@@ -14,6 +14,7 @@
  */
 import type { AddressSpace } from '../mem/address-space.js';
 import { callableLength } from './interp-call.js';
+import { decodeSimd, type SseInsn } from './region-sse.js';
 
 /** A memory operand: base/index register or -1, scale as a shift, int32 displacement, segment (4 = FS, 5 = GS, -1 none). */
 export interface MemRef { base: number; index: number; scale: number; disp: number; seg: number }
@@ -59,6 +60,8 @@ export type Insn =
   | { op: 'movs' | 'stos'; size: number; rep: boolean }
   /** Run by the interpreter's closure for it, called from the region (interp-call.ts). */
   | { op: 'interp' }
+  /** SSE/SSE2 translated to Wasm SIMD and f64/f32 (region-sse.ts, codegen-sse.ts). */
+  | SseInsn
   // Block terminators:
   | { op: 'jcc'; cc: number; target: number }
   | { op: 'jmp'; target: number }
@@ -71,7 +74,7 @@ export interface Decoded { at: number; len: number; insn: Insn }
 
 export const TERMINATORS = new Set(['jcc', 'jecxz', 'jmp', 'call', 'ret', 'jmpi', 'calli']);
 
-class Reader {
+export class Reader {
   pos = 0;
   start = 0;
   ok = true;
@@ -91,7 +94,7 @@ class Reader {
 
 interface ModRM { mod: number; reg: number; rm: Opnd }
 
-function modrm(r: Reader, seg: number): ModRM {
+export function modrm(r: Reader, seg: number): ModRM {
   const m = r.u8();
   const mod = m >> 6, reg = (m >> 3) & 7, rm = m & 7;
   if (mod === 3) return { mod, reg, rm: { k: 'r', r: rm } };
@@ -125,7 +128,8 @@ export function decodeInsn(mem: AddressSpace, at: number, r = new Reader(mem)): 
     else break;
     b = r.u8();
   }
-  const insn = decodeOp(r, b, seg, opsize);
+  const simd = sseCode && (b === 0x0f || b === 0xf2 || b === 0xf3) ? decodeSimd(r, b, seg, opsize, interpCalls) : undefined;
+  const insn = simd ?? decodeOp(r, b, seg, opsize);
   if (insn === null || !r.ok) {
     if (!interpCalls) return null;
     const len = callableLength(mem, at);
@@ -141,6 +145,9 @@ export function decodeInsn(mem: AddressSpace, at: number, r = new Reader(mem)): 
  */
 let interpCalls = true;
 export function setInterpCalls(on: boolean): void { interpCalls = on; }
+/** Whether SSE forms are translated (codegen-sse.ts); WEBX86_JIT_SSE=off runs them by interpreter calls, to compare. */
+let sseCode = true;
+export function setSseCode(on: boolean): void { sseCode = on; }
 
 function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | null {
   const next = (): number => (r.pos >>> 0);
@@ -481,7 +488,8 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
  * keys give identical Wasm, so modules are shared across fork, exec and processes.
  */
 export function regionKey(mem: AddressSpace, r: Region): string {
-  const parts: string[] = [];
+  // The same bytes translate differently without the SSE translation (interpreter calls).
+  const parts: string[] = sseCode ? [] : ['nosse;'];
   for (const b of r.blocks.values()) {
     parts.push(`${b.start.toString(16)}:${b.end.toString(16)}:`);
     for (const d of b.insns) {
