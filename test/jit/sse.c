@@ -200,6 +200,9 @@ static double res[NE][8];
 static int ires[NE][4];
 static float fres[NE][6];
 static unsigned fl[NE][16];
+static double mres[NE][2];
+static float mfres[NE][2];
+static unsigned mfl[NE][4];
 
 /* One instruction between ldmxcsr and stmxcsr: its own MXCSR flags, from `mode`. */
 #define D2(ins, k) do { double r = a; unsigned cs; \
@@ -229,6 +232,10 @@ static void fp_pass(unsigned mode) {
     { float r = fa; unsigned cs;
       __asm__ volatile("ldmxcsr %2\ncvtsd2ss %3, %0\nstmxcsr %1" : "+x"(r), "=m"(cs) : "m"(mode), "xm"(b)); res[i][7] = r; fl[i][13] = cs; }
     I2("cvttsd2si", a, 0); I2("cvtsd2si", b, 1); I2("cvttss2si", fa, 2); I2("cvtss2si", fb, 3);
+    { double r = a; unsigned cs; __asm__ volatile("ldmxcsr %2\nminsd %3, %0\nstmxcsr %1" : "+x"(r), "=m"(cs) : "m"(mode), "xm"(b)); mres[i][0] = r; mfl[i][0] = cs; }
+    { double r = a; unsigned cs; __asm__ volatile("ldmxcsr %2\nmaxsd %3, %0\nstmxcsr %1" : "+x"(r), "=m"(cs) : "m"(mode), "xm"(b)); mres[i][1] = r; mfl[i][1] = cs; }
+    { float r = fa; unsigned cs; __asm__ volatile("ldmxcsr %2\nminss %3, %0\nstmxcsr %1" : "+x"(r), "=m"(cs) : "m"(mode), "xm"(fb)); mfres[i][0] = r; mfl[i][2] = cs; }
+    { float r = fa; unsigned cs; __asm__ volatile("ldmxcsr %2\nmaxss %3, %0\nstmxcsr %1" : "+x"(r), "=m"(cs) : "m"(mode), "xm"(fb)); mfres[i][1] = r; mfl[i][3] = cs; }
     CMP("ucomisd", a, b, 0); CMP("comisd", a, b, 1); CMP("ucomiss", fa, fb, 2); CMP("comiss", fa, fb, 3);
   }
 }
@@ -256,12 +263,23 @@ static unsigned packed_pass(void) {
     s = _mm_add_ps(s, _mm_mul_ps(a, b));
     s = _mm_sub_ps(s, _mm_div_ps(a, b));
     s = _mm_add_ps(s, _mm_sqrt_ps(b));
+    s = _mm_add_ps(s, _mm_shuffle_ps(a, b, 0x9c));
+    s = _mm_sub_ps(s, _mm_unpackhi_ps(a, b));
+    s = _mm_add_ps(s, _mm_unpacklo_ps(b, a));
+    s = _mm_add_ps(s, _mm_min_ps(a, b));
+    s = _mm_sub_ps(s, _mm_max_ps(a, b));
+    s = _mm_add_ps(s, _mm_movehl_ps(a, b));
+    s = _mm_add_ps(s, _mm_movelh_ps(b, a));
   }
   for (int i = 0; i < 32; i += 2) {
     __m128d a = _mm_loadu_pd(da + i), b = _mm_loadu_pd(db + i);
     d = _mm_add_pd(d, _mm_mul_pd(a, b));
     d = _mm_sub_pd(d, _mm_div_pd(a, b));
     d = _mm_add_pd(d, _mm_sqrt_pd(b));
+    d = _mm_add_pd(d, _mm_shuffle_pd(a, b, 1));
+    d = _mm_sub_pd(d, _mm_unpackhi_pd(a, b));
+    d = _mm_add_pd(d, _mm_min_pd(a, b));
+    d = _mm_sub_pd(d, _mm_max_pd(b, a));
   }
   float o[4]; double p[2];
   _mm_storeu_ps(o, s); _mm_storeu_pd(p, d);
@@ -307,8 +325,8 @@ int main(void) {
     for (int pass = 0; pass < 3; pass++) {
       memset(fl, 0, sizeof fl);
       fp_pass(modes[k]);
-      printf("fp mode %#x pass %d: res %#x ires %#x fres %#x flags %#x\n", modes[k], pass, hash(res, sizeof res), hash(ires, sizeof ires),
-             hash(fres, sizeof fres), hash(fl, sizeof fl));
+      printf("fp mode %#x pass %d: res %#x ires %#x fres %#x flags %#x minmax %#x %#x %#x\n", modes[k], pass, hash(res, sizeof res), hash(ires, sizeof ires),
+             hash(fres, sizeof fres), hash(fl, sizeof fl), hash(mres, sizeof mres), hash(mfres, sizeof mfres), hash(mfl, sizeof mfl));
       if (pass == 2 && (modes[k] == 0x1fa0 || modes[k] == 0x1f80)) {
         for (unsigned i = 0; i < NE; i++) {
           printf(" %u:", i);

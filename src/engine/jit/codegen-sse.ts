@@ -374,6 +374,47 @@ const palignr: Emit = (g) => {
   if (imm <= 16) g.out.push(g.stX(g.i.reg, g.shuffle(g.getV(0), g.ldX(g.i.reg), lanes)));
   else g.out.push(g.stX(g.i.reg, g.shuffle(g.ldX(g.i.reg), g.v128zero(), lanes.map((j) => Math.min(j - 16, 16)))));
 };
+/** shufps / shufpd: the low result lanes from dst, the high ones from src, selected by the immediate. */
+function shufp(dbl: boolean): Emit {
+  return (g) => {
+    const imm = g.i.imm, lanes: number[] = [];
+    const pick = (from: number, lane: number, size: number) => { for (let b = 0; b < size; b++) lanes.push(from + lane * size + b); };
+    if (dbl) { pick(0, imm & 1, 8); pick(16, (imm >> 1) & 1, 8); } else for (let k = 0; k < 4; k++) pick(k < 2 ? 0 : 16, (imm >> (2 * k)) & 3, 4);
+    const s = g.src(16, true);
+    g.out.push(g.setV(0, s));
+    g.out.push(g.stX(g.i.reg, g.shuffle(g.ldX(g.i.reg), g.getV(0), lanes)));
+  };
+}
+/** movhlps / movlhps (register forms of 0F 12 / 0F 16): one quadword of src into the other half of dst. */
+function movhl(toLow: boolean): Emit {
+  return (g) => { const q = g.i.rm.k === 'r' ? g.i.rm.r : 0; g.out.push(g.st64(g.i.reg, g.ld64(q, toLow), !toLow)); };
+}
+/**
+ * minsd ... maxps: for ordered operands the SDM's `a < b ? a : b` (max: `a > b`), which gives
+ * the source for equal operands (+0 and -0 included); they raise nothing else, so no MXCSR
+ * guard: NaN and denormal operands (IE, DE) go to the closure.
+ */
+function minmax(max: boolean, dbl: boolean, packed: boolean): Emit {
+  return (g) => {
+    const m = g.m, h = g.h, i = g.i;
+    h.flush(g.out);
+    if (packed) {
+      const L = lanes(g, dbl), T = dbl ? m.f64x2 : m.f32x4;
+      g.out.push(g.setV(1, g.src(16, true)));
+      g.out.push(g.setV(0, g.ldX(i.reg)));
+      const a = () => g.getV(0), b = () => g.getV(1);
+      const r = m.v128.bitselect(a(), b(), max ? T.gt(a(), b()) : T.lt(a(), b()));
+      g.out.push(m.if(L.all(m.v128.and(L.normalOrZero(a), L.normalOrZero(b))), g.stX(i.reg, r), h.fallback(i.call)));
+      return;
+    }
+    g.out.push(g.setF(1, dbl, g.srcF(dbl)));
+    g.out.push(g.setF(0, dbl, dbl ? m.f64.load(g.xoff(i.reg), 1, h.slot()) : m.f32.load(g.xoff(i.reg), 1, h.slot())));
+    const a = () => g.getF(0, dbl), b = () => g.getF(1, dbl), t = dbl ? m.f64 : m.f32;
+    const r = m.select(max ? t.gt(a(), b()) : t.lt(a(), b()), a(), b());
+    const store = dbl ? m.f64.store(g.xoff(i.reg), 1, h.slot(), r) : m.f32.store(g.xoff(i.reg), 1, h.slot(), r);
+    g.out.push(m.if(m.i32.and(normalOrZero(g, a, dbl), normalOrZero(g, b, dbl)), store, h.fallback(i.call)));
+  };
+}
 /** pmovmskb / movmskps / movmskpd: the lanes' sign bits into a general register. */
 function mask(f: (m: M, v: X) => X): Emit {
   return (g) => { const x = g.i.rm.k === 'r' ? g.i.rm.r : 0; g.out.push(g.h.setReg(g.i.reg, f(g.m, g.ldX(x)))); };
@@ -496,6 +537,9 @@ export const EMIT: ReadonlyMap<string, Entry> = new Map<string, Entry>([
   ['psllw', e(shiftImm(16, 'h'), true)], ['pslld', e(shiftImm(32, 'h'), true)], ['psllq', e(shiftImm(64, 'h'), true)],
   ['psrldq', e(byteShift(false))], ['pslldq', e(byteShift(true))],
   ['pshufd', e(pshuf('d'))], ['pshuflw', e(pshuf('lw'))], ['pshufhw', e(pshuf('hw'))], ['palignr', e(palignr)],
+  ['shufps', e(shufp(false))], ['shufpd', e(shufp(true))],
+  ['unpcklps', e(unpack(4, false))], ['unpckhps', e(unpack(4, true))], ['unpcklpd', e(unpack(8, false))], ['unpckhpd', e(unpack(8, true))],
+  ['movhlps', e(movhl(true))], ['movlhps', e(movhl(false))],
   ['pmovmskb', e(mask((m, v) => m.i8x16.bitmask(v)))], ['movmskps', e(mask((m, v) => m.i32x4.bitmask(v)))],
   ['movmskpd', e(mask((m, v) => m.i64x2.bitmask(v)))], ['ptest', e(ptest)],
   // Floating point (guarded fast paths, the closure otherwise).
@@ -507,6 +551,10 @@ export const EMIT: ReadonlyMap<string, Entry> = new Map<string, Entry>([
   ['divpd', e(packedArith(DIV, true))], ['sqrtpd', e(packedArith(SQRT, true))],
   ['addps', e(packedArith(ADD, false))], ['subps', e(packedArith(SUB, false))], ['mulps', e(packedArith(MUL, false))],
   ['divps', e(packedArith(DIV, false))], ['sqrtps', e(packedArith(SQRT, false))],
+  ['minsd', e(minmax(false, true, false))], ['maxsd', e(minmax(true, true, false))],
+  ['minss', e(minmax(false, false, false))], ['maxss', e(minmax(true, false, false))],
+  ['minpd', e(minmax(false, true, true))], ['maxpd', e(minmax(true, true, true))],
+  ['minps', e(minmax(false, false, true))], ['maxps', e(minmax(true, false, true))],
   ['ucomisd', e(comis(true))], ['comisd', e(comis(true))], ['ucomiss', e(comis(false))], ['comiss', e(comis(false))],
   ['cvtsi2sd', e(cvtsi2(true))], ['cvtsi2ss', e(cvtsi2(false))],
   ['cvttsd2si', e(cvt2si(true, true))], ['cvtsd2si', e(cvt2si(true, false))],
