@@ -174,6 +174,8 @@ static unsigned simd_round(unsigned seed) {
     t = _mm_xor_si128(t, _mm_alignr_epi8(a, b, 7));
     t = _mm_add_epi8(t, _mm_shuffle_epi8(a, b));
     t = _mm_xor_si128(t, _mm_min_epi32(a, b));
+    t = _mm_add_epi64(t, _mm_mul_epu32(a, b));
+    t = _mm_xor_si128(t, _mm_madd_epi16(a, b));
     m += _mm_testz_si128(a, b) * 5 + _mm_testc_si128(a, b) * 7;
     m += (unsigned)_mm_cvtsi128_si32(t);
     acc = _mm_add_epi32(acc, t);
@@ -270,6 +272,9 @@ static unsigned packed_pass(void) {
     s = _mm_sub_ps(s, _mm_max_ps(a, b));
     s = _mm_add_ps(s, _mm_movehl_ps(a, b));
     s = _mm_add_ps(s, _mm_movelh_ps(b, a));
+    s = _mm_add_ps(s, _mm_cvtepi32_ps(_mm_castps_si128(a)));
+    d = _mm_add_pd(d, _mm_cvtps_pd(a));
+    d = _mm_add_pd(d, _mm_cvtepi32_pd(_mm_castps_si128(b)));
   }
   for (int i = 0; i < 32; i += 2) {
     __m128d a = _mm_loadu_pd(da + i), b = _mm_loadu_pd(db + i);

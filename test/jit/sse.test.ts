@@ -17,7 +17,7 @@ const DIR = new URL('.', import.meta.url).pathname;
 const FLAGS = ['-m32', '-static', '-O1', '-msse4.1', '-mfpmath=sse', '-fno-pie', '-no-pie', '-Wall'];
 
 /** Opcodes (interp-call.ts names) of forms sse.c runs hot that must be translated, not called. */
-const TRANSLATED = ['f3 0f 6f', 'f3 0f 7f', '66 0f 6f', '66 0f ef', '66 0f 74', '66 0f d7', '66 0f fc', '66 0f f8', '66 0f 70', '66 0f 73/3', '0f c6', '0f 15'];
+const TRANSLATED = ['f3 0f 6f', 'f3 0f 7f', '66 0f 6f', '66 0f ef', '66 0f 74', '66 0f d7', '66 0f fc', '66 0f f8', '66 0f 70', '66 0f 73/3', '0f c6', '0f 15', '66 0f f4', '66 0f f5', 'f3 0f e6'];
 /** Float forms: called only where their guard fails (edge operands, other MXCSR modes). */
 const GUARDED = ['f2 0f 58', 'f2 0f 59', 'f2 0f 5e', 'f3 0f 58', '66 0f 2e'];
 

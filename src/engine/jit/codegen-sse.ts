@@ -487,6 +487,29 @@ const cvtsd2ss: Emit = (g) => {
   g.out.push(m.if(m.i32.and(mxcsrFast(g), ok), m.f32.store(g.xoff(i.reg), 1, h.slot(), g.getF(0, false)), h.fallback(i.call)));
 };
 
+/** cvtdq2pd (exact) and cvtps2pd (exact for normal or zero lanes): two lanes from the source's low quadword. */
+function widen(fromFloat: boolean): Emit {
+  return (g) => {
+    const m = g.m, h = g.h, i = g.i;
+    g.out.push(g.setV(0, g.src(8, false)));
+    if (!fromFloat) { g.out.push(g.stX(i.reg, m.f64x2.convert_low_i32x4_s(g.getV(0)))); return; }
+    h.flush(g.out);
+    // Only the two low lanes matter: the high ones of a memory source are zero, of a register anything.
+    const low = m.i8x16.shuffle(g.getV(0), g.getV(0), [0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7]);
+    g.out.push(m.if(lanes(g, false).all(lanes(g, false).normalOrZero(() => low)),
+      g.stX(i.reg, m.f64x2.promote_low_f32x4(g.getV(0))), h.fallback(i.call)));
+  };
+}
+/** cvtdq2ps: rounded to nearest, so only PE: the MXCSR guard. */
+const cvtdq2ps: Emit = (g) => {
+  const m = g.m, h = g.h, i = g.i;
+  h.flush(g.out);
+  g.out.push(g.setV(0, g.src(16, true)));
+  g.out.push(m.if(mxcsrFast(g), g.stX(i.reg, m.f32x4.convert_i32x4_s(g.getV(0))), h.fallback(i.call)));
+};
+/** pmuludq: the unsigned 64-bit products of dwords 0 and 2. */
+const EVEN = [0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11];
+
 const bin = (f: (m: M, a: X, b: X) => X): Entry => ({ emit: binop(f) });
 const e = (emit: Emit, immOnly = false): Entry => ({ emit, immOnly });
 
@@ -525,6 +548,9 @@ export const EMIT: ReadonlyMap<string, Entry> = new Map<string, Entry>([
   ['pminsd', bin((m, a, b) => m.i32x4.min_s(a, b))], ['pmaxsd', bin((m, a, b) => m.i32x4.max_s(a, b))],
   ['pminud', bin((m, a, b) => m.i32x4.min_u(a, b))], ['pmaxud', bin((m, a, b) => m.i32x4.max_u(a, b))],
   ['pavgb', bin((m, a, b) => m.i8x16.avgr_u(a, b))], ['pavgw', bin((m, a, b) => m.i16x8.avgr_u(a, b))],
+  ['pmuludq', bin((m, a, b) => m.i64x2.extmul_low_i32x4_u(m.i8x16.shuffle(a, a, EVEN), m.i8x16.shuffle(b, b, EVEN)))],
+  // pmaddwd: the SDM's wrap of 0x8000*0x8000*2 to 0x80000000 is Wasm's too.
+  ['pmaddwd', bin((m, a, b) => m.i32x4.dot_i16x8_s(a, b))],
   ['pmullw', bin((m, a, b) => m.i16x8.mul(a, b))], ['pmulld', bin((m, a, b) => m.i32x4.mul(a, b))],
   ['packsswb', bin((m, a, b) => m.i8x16.narrow_i16x8_s(a, b))], ['packuswb', bin((m, a, b) => m.i8x16.narrow_i16x8_u(a, b))],
   ['packssdw', bin((m, a, b) => m.i16x8.narrow_i32x4_s(a, b))], ['packusdw', bin((m, a, b) => m.i16x8.narrow_i32x4_u(a, b))],
@@ -560,6 +586,7 @@ export const EMIT: ReadonlyMap<string, Entry> = new Map<string, Entry>([
   ['cvttsd2si', e(cvt2si(true, true))], ['cvtsd2si', e(cvt2si(true, false))],
   ['cvttss2si', e(cvt2si(false, true))], ['cvtss2si', e(cvt2si(false, false))],
   ['cvtss2sd', e(cvtss2sd)], ['cvtsd2ss', e(cvtsd2ss)],
+  ['cvtdq2pd', e(widen(false))], ['cvtps2pd', e(widen(true))], ['cvtdq2ps', e(cvtdq2ps)],
 ]);
 
 /** Translate one SSE instruction into `out`. */
