@@ -41,7 +41,6 @@ type M = binaryenT.Module;
 type X = binaryenT.ExpressionRef;
 
 const PROT_READ = 1, PROT_WRITE = 2, CODE = 8;
-const CF = 1, ZF = 0x40;
 
 /** What codegen.ts's generator lends the SSE translation (its locals, checks and exits). */
 export interface SseHost {
@@ -597,4 +596,3 @@ export function sseInsn(h: SseHost, d: Decoded, out: X[]): void {
   entry.emit(new Ctx(h, i, out));
 }
 
-void CF; void ZF;
