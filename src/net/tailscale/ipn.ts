@@ -67,6 +67,8 @@ export interface BackendOptions {
   pingICMP?: PingAnswerer['icmp'];
   /** Each control ping answered or failed (PingRequest in a map response). */
   onControlPing?: (o: PingOutcome) => void;
+  /** Our UDP endpoints for direct paths (network.ts), sent to control in each map request. */
+  endpoints?: () => string[];
   /** Reconnect delays: first, and cap (ms). */
   backoff?: { min: number; max: number };
 }
@@ -212,7 +214,7 @@ export class TailscaleBackend {
   private async connect(): Promise<ControlClient> {
     if (this.client && !this.client.isClosed) return this.client;
     this.serverKey ??= await fetchServerKey(this.controlUrl);
-    const c = await ControlClient.connect(this.controlUrl, { machinePrivate: this.machinePrivate, nodePrivate: this.nodePrivate, discoPublic: publicKey(this.discoPrivate) }, this.serverKey);
+    const c = await ControlClient.connect(this.controlUrl, { machinePrivate: this.machinePrivate, nodePrivate: this.nodePrivate, discoPublic: publicKey(this.discoPrivate), endpoints: this.o.endpoints }, this.serverKey);
     c.onClose = (reason) => this.log(`control connection closed: ${reason}`);
     this.client = c;
     return c;

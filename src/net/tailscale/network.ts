@@ -3,12 +3,14 @@
  * plane (net/wireguard over net/derp) and the VM's IP stack (net/ip), giving the kernel a
  * `NetStack` (engine/net/stack.ts) for everything that is not loopback.
  *
- *   guest socket → IpStack → PacketLink → WireGuard Device → DerpBind → DerpRegions → WebSocket
+ *   guest socket → IpStack → PacketLink → WireGuard Device → MagicBind → DerpRegions → WebSocket
+ *                                                                      ↘ UDP (Node: direct paths)
  *
  * From each netmap: the stack's addresses (the node's 100.x and fd7a: addresses, plus quad-100
  * for MagicDNS) and routes (the tailnet ranges, and the default routes when an exit node is in
  * use); WireGuard peers with their allowed IPs (an exit node's 0.0.0.0/0 and ::/0 only for the
- * chosen one) and their home DERP region as endpoint. MagicDNS (magicdns.ts) is served by
+ * chosen one), their home DERP region, disco key and endpoints (magicsock.ts picks DERP or a
+ * direct UDP path per peer; only with a UdpTransport, which a browser has not). MagicDNS (magicdns.ts) is served by
  * sockets on the stack itself at 100.100.100.100:53, UDP and TCP. Packets from peers pass the
  * tailnet's packet filter (filter.ts) before the stack sees them.
  *
@@ -17,7 +19,6 @@
  * Tailscale, so a page without networking downloads none of it.
  */
 import { parseKey } from '../crypto/index.js';
-import { DerpBind, type DerpEndpoint } from '../derp/bind.js';
 import { DerpRegions } from '../derp/regions.js';
 import type { WebSocketFactory } from '../derp/websocket.js';
 import type { DerpState } from '../derp/client.js';
@@ -33,6 +34,7 @@ import { PacketFilter, describePacket, tsmpReject } from './filter.js';
 import { IpnState, TailscaleBackend, type BackendOptions, type HomeDerp } from './ipn.js';
 import { FORWARD, QUAD100_V4, QUAD100_V6, answerQuery, servfail } from './magicdns.js';
 import { DnsForwarder, chooseUpstreams } from './dns-forward.js';
+import { MagicBind, type MagicBindStats, type PeerPath, type UdpTransport } from './magicsock.js';
 
 /** net/tstun/mtu.go safeTUNMTU: Tailscale's default inner MTU. */
 const TAILSCALE_MTU = 1280;
@@ -48,6 +50,11 @@ export interface TailscaleNetworkOptions extends Omit<BackendOptions, 'derp' | '
   derpPlainHttp?: boolean;
   /** The WebSocket the DERP connections use (default the platform's): a proxy, or a fault injector in tests. */
   derpWebSocket?: WebSocketFactory;
+  /**
+   * A UDP socket for direct paths to peers (Node: NodeUdpTransport); its endpoints are reported
+   * to control. Without one every peer is reached over DERP. Closed by close().
+   */
+  udp?: UdpTransport | null;
 }
 
 interface DnsSockets { udp4?: DatagramSocket; udp6?: DatagramSocket; tcp: StreamListener[] }
@@ -81,9 +88,9 @@ export class TailscaleNetwork {
   private forwarder: DnsForwarder | null = null;
   private dnsSource = '';
   private dnsErrors = 0;
-  private device: Device<DerpEndpoint> | null = null;
+  private device: Device<PeerPath> | null = null;
   private regions: DerpRegions | null = null;
-  private bind: DerpBind | null = null;
+  private bind: MagicBind | null = null;
   private deviceKey: Uint8Array | null = null;
   private readonly link: PacketLink;
   private homeWaiters: ((s: DerpState) => void)[] = [];
@@ -114,12 +121,21 @@ export class TailscaleNetwork {
     this.backend = new TailscaleBackend({
       ...o,
       derp: (region, nodePrivate) => this.connectHome(region.RegionID, nodePrivate),
+      endpoints: o.udp ? () => o.udp!.endpoints() : undefined,
       onNetMap: (view, nm, exit) => { this.applyNetMap(nm, exit); o.onNetMap?.(view); },
       pingICMP: (ip, ms) => this.pingICMP(ip, ms),
     });
   }
 
   get state(): IpnState { return this.backend.state; }
+
+  /** Each peer's path ("direct 127.0.0.1:41641" or "derp") and the data plane's counters. */
+  get paths(): { peer: string; path: string; latencyMs: number | null }[] {
+    const names = new Map([...this.backend.netmap.peers.values()].map((p) => [p.Key.replace(/^nodekey:/, ''), p.Name]));
+    return (this.bind?.paths() ?? []).map((p) => ({ peer: names.get(hex(p.key)) ?? hex(p.key).slice(0, 16), path: p.path, latencyMs: p.latencyMs }));
+  }
+
+  get pathStats(): MagicBindStats | null { return this.bind?.stats ?? null; }
 
   get filterStatus(): FilterStatus {
     return { rules: this.filter.ruleCount, error: this.filter.error, lastDrop: this.lastDrop };
@@ -157,6 +173,8 @@ export class TailscaleNetwork {
     this.backend.stop();
     this.regions?.close();
     this.device?.close();
+    this.bind?.close();
+    this.o.udp?.close();
     this.stack.close();
   }
 
@@ -167,11 +185,12 @@ export class TailscaleNetwork {
     if (this.device && this.deviceKey && equal(this.deviceKey, nodePrivate)) return;
     this.regions?.close();
     this.device?.close();
+    this.bind?.close();
     this.regions = null;
-    this.bind = null;
     this.deviceKey = nodePrivate;
-    const bind = { send: (m: Uint8Array, ep: DerpEndpoint) => this.bind?.send(m, ep), endpointBytes: (ep: DerpEndpoint) => ep.key };
-    this.device = new Device<DerpEndpoint>({
+    this.bind = new MagicBind({ discoPrivate: this.backend.discoPrivateKey, nodePublic: this.backend.nodePublic, udp: this.o.udp ?? null, log: this.log });
+    const bind = this.bind;
+    this.device = new Device<PeerPath>({
       privateKey: nodePrivate, bind, mtu: TAILSCALE_MTU, log: this.log,
       onPacket: (p) => {
         this.stats.packetsIn++;
@@ -181,6 +200,7 @@ export class TailscaleNetwork {
         this.link.onPacket?.(p);
       },
     });
+    bind.attach(this.device);
   }
 
   /** ipn's DerpConnect: resolves when the home region is connected; the handle's onClose fires when it drops. */
@@ -195,8 +215,7 @@ export class TailscaleNetwork {
         onHomeState: (s) => { this.homeState = s; for (const w of this.homeWaiters.splice(0)) w(s); },
         onError: (e, r) => this.log(`DERP region ${r}: ${e.message}`),
       });
-      this.bind = new DerpBind(this.regions, this.backend.discoPrivateKey);
-      this.bind.attach(this.device!);
+      this.bind!.setRegions(this.regions);
     } else {
       this.regions.setDerpMap(map);
       this.regions.setHomeRegion(regionId);
@@ -230,9 +249,12 @@ export class TailscaleNetwork {
       const allowed = NetMap.allowedIPs(p).filter((a) => p === exit || !/^(0\.0\.0\.0|::)\/0$/.test(a));
       const prefixes: Prefix[] = [];
       for (const a of allowed) { try { prefixes.push(parsePrefix(a)); } catch { /* a prefix we cannot parse is skipped */ } }
-      this.device!.setPeer({ publicKey: key, allowedIPs: prefixes, endpoint: { key, region: NetMap.homeDERP(p) } });
+      let disco: Uint8Array | null = null;
+      try { if (p.DiscoKey) disco = parseKey('discoPublic', p.DiscoKey); } catch { /* no direct path without a disco key */ }
+      const endpoint = this.bind!.setPeer(key, { homeRegion: NetMap.homeDERP(p), disco, endpoints: p.Endpoints ?? [] });
+      this.device!.setPeer({ publicKey: key, allowedIPs: prefixes, endpoint });
     }
-    for (const peer of this.device!.allPeers()) if (!want.has(hex(peer.publicKey))) this.device!.removePeer(peer.publicKey);
+    for (const peer of this.device!.allPeers()) if (!want.has(hex(peer.publicKey))) { this.device!.removePeer(peer.publicKey); this.bind!.removePeer(peer.publicKey); }
     // The stack: our addresses, quad-100, the tailnet, and the exit node's default routes.
     const addresses = [...(self.Addresses ?? []), `${QUAD100_V4}/32`, `${QUAD100_V6}/128`];
     const routes = [...TAILNET_ROUTES, ...(exit && isExitNode(exit) ? ['0.0.0.0/0', '::/0'] : [])];

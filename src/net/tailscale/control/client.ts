@@ -34,6 +34,11 @@ export interface ControlKeys {
   machinePrivate: Uint8Array;
   nodePrivate: Uint8Array;
   discoPublic: Uint8Array;
+  /**
+   * Our UDP endpoints for direct paths ("ip:port"), read at each map request; none (a browser)
+   * sends FAKE_ENDPOINT instead.
+   */
+  endpoints?: () => string[];
 }
 
 /** GET /key: the server's Noise public key. Errors say what the server answered. */
@@ -149,9 +154,11 @@ export class ControlClient {
   }
 
   private mapRequest(stream: boolean, hostinfo: Hostinfo): MapRequest {
+    const eps = this.keys.endpoints?.() ?? [];
+    const endpoints = eps.length ? eps : [FAKE_ENDPOINT];
     return {
       Version: CAPABILITY_VERSION, NodeKey: this.nodeKey, DiscoKey: encodeKey('discoPublic', this.keys.discoPublic),
-      Endpoints: [FAKE_ENDPOINT], EndpointTypes: [ENDPOINT_LOCAL], Hostinfo: hostinfo, Stream: stream,
+      Endpoints: endpoints, EndpointTypes: endpoints.map(() => ENDPOINT_LOCAL), Hostinfo: hostinfo, Stream: stream,
       ...(stream ? { KeepAlive: true, Compress: 'zstd' } : { OmitPeers: true }),
     };
   }
