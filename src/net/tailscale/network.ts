@@ -34,6 +34,7 @@ import { PacketFilter, describePacket, tsmpReject } from './filter.js';
 import { IpnState, TailscaleBackend, type BackendOptions, type HomeDerp } from './ipn.js';
 import { FORWARD, QUAD100_V4, QUAD100_V6, answerQuery, servfail } from './magicdns.js';
 import { DnsForwarder, chooseUpstreams } from './dns-forward.js';
+import { tsmpPong } from './tsmp.js';
 import { MagicBind, type MagicBindStats, type PeerPath, type UdpTransport } from './magicsock.js';
 
 /** net/tstun/mtu.go safeTUNMTU: Tailscale's default inner MTU. */
@@ -197,6 +198,9 @@ export class TailscaleNetwork {
         this.stats.bytesIn += p.length;
         const v = this.filter.runIn(p);
         if (!v.accept) { this.dropped(p, v.why); return; }
+        // A TSMP ping (`tailscale ping --tsmp`) is answered by the node, as tstun does: the stack never sees it.
+        const pong = tsmpPong(p);
+        if (pong) { queueMicrotask(() => this.device?.send(pong)); return; }
         this.link.onPacket?.(p);
       },
     });
