@@ -9,6 +9,9 @@ import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import type { UdpTransport } from './magicsock.js';
 
+/** magicsock.go socketBufferSize. */
+const SOCKET_BUFFER = 7 << 20;
+
 export class NodeUdpTransport implements UdpTransport {
   onMessage: ((msg: Uint8Array, ip: string, port: number) => void) | null = null;
   private closed = false;
@@ -20,7 +23,10 @@ export class NodeUdpTransport implements UdpTransport {
 
   /** Bind on `address` (default all IPv4 interfaces), port 0 = ephemeral. Rejects with the OS's reason (EADDRINUSE, EADDRNOTAVAIL). */
   static listen(address = '0.0.0.0', port = 0): Promise<NodeUdpTransport> {
-    const socket = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    // magicsock asks for 7 MiB socket buffers (socketBufferSize): a peer sending at loopback speed
+    // overflows Linux's default 208 KiB between two of our event-loop turns (the kernel caps the
+    // request at net.core.rmem_max).
+    const socket = dgram.createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', recvBufferSize: SOCKET_BUFFER, sendBufferSize: SOCKET_BUFFER });
     return new Promise((resolve, reject) => {
       socket.once('error', (e) => reject(new Error(`cannot bind the Tailscale UDP socket on ${address}:${port}: ${e.message}`)));
       socket.bind(port, address, () => { socket.removeAllListeners('error'); resolve(new NodeUdpTransport(socket, address)); });
