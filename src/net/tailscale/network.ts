@@ -24,6 +24,7 @@ import type { WebSocketFactory } from '../derp/websocket.js';
 import type { DerpState } from '../derp/client.js';
 import { IpStack, type PacketLink } from '../ip/index.js';
 import { hostUnreachable } from '../ip/unreachable.js';
+import { format as formatAddr } from '../ip/addr.js';
 import { Device } from '../wireguard/device.js';
 import { parseIP, parsePrefix, type Prefix } from '../wireguard/allowedips.js';
 import type { DatagramSocket, InetAddr, StreamConn, StreamListener } from '../../engine/net/stack.js';
@@ -158,10 +159,23 @@ export class TailscaleNetwork {
     const key = `${nm.filterVersion} ${addrs.join(',')}`;
     if (key === this.filterKey) return;
     this.filterKey = key;
-    const f = new PacketFilter(rules, addrs);
+    const f = new PacketFilter(rules, addrs, (src, cap) => this.hasCap(src, cap));
     f.adoptFlows(this.filter);
     if (f.error && f.error !== this.filter.error) this.log(`tailscale: packet filter: ${f.error} (the rule was skipped; ${f.ruleCount} rules apply)`);
     this.filter = f;
+  }
+
+  /**
+   * For the filter's `cap:` sources (ipnlocal srcIPHasCapForFilter): the node owning `src` has
+   * `cap` in its CapMap, read from the current netmap (deltas change it without a new filter).
+   */
+  private hasCap(src: Uint8Array, cap: string): boolean {
+    if (!cap) return false;
+    const nm = this.backend.netmap;
+    const ip = formatAddr(src);
+    const owns = (n: Node) => (n.Addresses ?? []).some((a) => a.split('/')[0] === ip);
+    for (const n of [nm.self, ...nm.peers.values()]) if (n && owns(n)) return !!n.CapMap && Object.hasOwn(n.CapMap, cap);
+    return false;
   }
 
   /** Load keys; resume a stored login (state 5 → 6) or wait for login() in state 2. */

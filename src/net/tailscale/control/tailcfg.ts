@@ -98,6 +98,8 @@ export interface PeerChange {
   Online?: boolean;
   LastSeen?: string;
   KeyExpiry?: string;
+  /** The peer's whole capability map, replaced (non-nil only). */
+  CapMap?: Record<string, unknown> | null;
 }
 
 export interface DNSResolver { Addr: string }
