@@ -34,7 +34,7 @@ import type { Node } from './control/tailcfg.js';
 import { PacketFilter, describePacket, tsmpReject } from './filter.js';
 import { IpnState, TailscaleBackend, type BackendOptions, type HomeDerp } from './ipn.js';
 import { FORWARD, QUAD100_V4, QUAD100_V6, answerQuery, servfail } from './magicdns.js';
-import { DnsForwarder, chooseUpstreams } from './dns-forward.js';
+import { DnsForwarder, chooseUpstreams, queryName } from './dns-forward.js';
 import { tsmpPong } from './tsmp.js';
 import { MagicBind, type MagicBindStats, type PeerPath, type UdpTransport } from './magicsock.js';
 
@@ -361,7 +361,7 @@ export class TailscaleNetwork {
 
   /** A query for a name outside the tailnet, to the upstreams tailscaled would pick (dns-forward.ts); SERVFAIL when none answers. */
   private async forwardDns(q: Uint8Array): Promise<Uint8Array | null> {
-    const { upstreams, source } = chooseUpstreams(this.backend.netmap, this.backend.exitNode);
+    const { upstreams, source } = chooseUpstreams(this.backend.netmap, this.backend.exitNode, queryName(q));
     if (source !== this.dnsSource) { this.dnsSource = source; this.log(`tailscale: DNS for names outside the tailnet goes to ${source}`); }
     this.forwarder ??= new DnsForwarder(this.stack, this.log);
     const r = upstreams.length ? await this.forwarder.forward(q, upstreams) : new Error('no upstream resolver');

@@ -102,7 +102,8 @@ export interface PeerChange {
   CapMap?: Record<string, unknown> | null;
 }
 
-export interface DNSResolver { Addr: string }
+/** dnstype.Resolver: an address or DoH URL; UseWithExitNode keeps it in use with an exit node that proxies DNS. */
+export interface DNSResolver { Addr: string; UseWithExitNode?: boolean }
 export interface DNSRecord { Name: string; Type?: string; Value: string }
 
 export interface DNSConfig {
