@@ -69,6 +69,8 @@ export interface BackendOptions {
   onControlPing?: (o: PingOutcome) => void;
   /** Our UDP endpoints for direct paths (network.ts), sent to control in each map request. */
   endpoints?: () => string[];
+  /** The node's services for Hostinfo (network.ts: the peerapi ports). */
+  services?: () => { Proto: string; Port: number }[];
   /** Reconnect delays: first, and cap (ms). */
   backoff?: { min: number; max: number };
 }
@@ -119,7 +121,13 @@ export class TailscaleBackend {
     return {
       IPNVersion: 'webx86', OS: 'linux', GoArch: '386', App: 'webx86', Hostname: this.o.hostname || 'webx86',
       ...(this.derpRegion ? { NetInfo: { PreferredDERP: this.derpRegion } } : {}),
+      ...(this.o.services?.().length ? { Services: this.o.services() } : {}),
     };
+  }
+
+  /** Send control our Hostinfo again (a service appeared), as the endpoint update does. */
+  updateHostinfo(): void {
+    void this.client?.updateEndpoints(this.hostinfo).catch((e) => this.log(`endpoint update failed: ${describe(e)}`));
   }
 
   /** Load (or make) the keys; resume a stored registration, else wait in NeedsLogin. */

@@ -36,6 +36,7 @@ import { IpnState, TailscaleBackend, type BackendOptions, type HomeDerp } from '
 import { FORWARD, QUAD100_V4, QUAD100_V6, answerQuery, servfail } from './magicdns.js';
 import { DnsForwarder, chooseUpstreams, queryName } from './dns-forward.js';
 import { tsmpPong } from './tsmp.js';
+import { PeerApi } from './peerapi.js';
 import { MagicBind, type MagicBindStats, type PeerPath, type UdpTransport } from './magicsock.js';
 
 /** net/tstun/mtu.go safeTUNMTU: Tailscale's default inner MTU. */
@@ -95,6 +96,8 @@ export class TailscaleNetwork {
   private bind: MagicBind | null = null;
   private deviceKey: Uint8Array | null = null;
   private readonly link: PacketLink;
+  /** Answers peers' `tailscale ping --peerapi`; its port is in our Hostinfo.Services. */
+  readonly peerApi: PeerApi;
   private homeWaiters: ((s: DerpState) => void)[] = [];
   private homeState: DerpState = 'idle';
   private dns: DnsSockets | null = null;
@@ -120,10 +123,12 @@ export class TailscaleNetwork {
       },
     };
     this.stack = new IpStack(this.link, { name: 'tailscale', ifName: 'tailscale0', addresses: [] });
+    this.peerApi = new PeerApi(this.stack, this.log);
     this.backend = new TailscaleBackend({
       ...o,
       derp: (region, nodePrivate) => this.connectHome(region.RegionID, nodePrivate),
       endpoints: o.udp ? () => o.udp!.endpoints() : undefined,
+      services: () => this.peerApi.services(),
       onNetMap: (view, nm, exit) => { this.applyNetMap(nm, exit); o.onNetMap?.(view); },
       pingICMP: (ip, ms) => this.pingICMP(ip, ms),
     });
@@ -190,6 +195,7 @@ export class TailscaleNetwork {
     this.device?.close();
     this.bind?.close();
     this.o.udp?.close();
+    this.peerApi.close();
     this.stack.close();
   }
 
@@ -213,7 +219,7 @@ export class TailscaleNetwork {
         const v = this.filter.runIn(p);
         if (!v.accept) { this.dropped(p, v.why); return; }
         // A TSMP ping (`tailscale ping --tsmp`) is answered by the node, as tstun does: the stack never sees it.
-        const pong = tsmpPong(p);
+        const pong = tsmpPong(p, this.peerApi.port);
         if (pong) { queueMicrotask(() => this.device?.send(pong)); return; }
         this.link.onPacket?.(p);
       },
@@ -277,6 +283,12 @@ export class TailscaleNetwork {
     const addresses = [...(self.Addresses ?? []), `${QUAD100_V4}/32`, `${QUAD100_V6}/128`];
     const routes = [...TAILNET_ROUTES, ...(exit && isExitNode(exit) ? ['0.0.0.0/0', '::/0'] : [])];
     this.stack.configure({ addresses, routes });
+    if (!this.peerApi.port) {
+      const mine: Uint8Array[] = [];
+      for (const a of self.Addresses ?? []) { try { mine.push(parseIP(a.split('/')[0])); } catch { /* skipped */ } }
+      this.peerApi.listen(mine);
+      if (this.peerApi.port) this.backend.updateHostinfo();
+    }
     this.updateFilter(nm);
     this.startDns(nm);
   }

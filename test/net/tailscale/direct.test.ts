@@ -5,7 +5,7 @@
  * Shown from both ends: our path table and counters, and the peer's own LocalAPI status
  * (CurAddr = our UDP socket, as `tailscale status` shows a direct peer). Then the UDP path is
  * blocked (every datagram dropped both ways, as a firewall would): traffic goes on over DERP;
- * unblocked, it goes direct again. And the peer's `tailscale ping --disco / --tsmp` equivalents
+ * unblocked, it goes direct again. And the peer's `tailscale ping --disco / --tsmp / --peerapi` equivalents
  * (LocalClient.Ping) are answered.
  */
 import { test, before, after } from 'node:test';
@@ -105,13 +105,18 @@ test('a real tsnet peer and the VM find the direct UDP path on loopback; traffic
   assert.ok(derpIn + derpOut < (directIn + directOut) / 20, `DERP carried next to nothing (${derpIn} in, ${derpOut} out)`);
 });
 
-test('the peer\'s disco and TSMP pings are answered (tailscale ping --disco, --tsmp)', { skip, timeout: 120_000 }, async () => {
+test('the peer\'s disco, TSMP and peerapi pings are answered (tailscale ping --disco, --tsmp, --peerapi)', { skip, timeout: 120_000 }, async () => {
   const disco = await peerGet(`/ping?ip=${vm.ip}&type=disco`);
   assert.equal(disco.status, 200, disco.text);
   assert.match(disco.text, new RegExp(`^pong ${vm.ip.replace(/\./g, '\\.')} disco endpoint="127\\.0\\.0\\.1:${udp.port}"`));
   const tsmp = await peerGet(`/ping?ip=${vm.ip}&type=TSMP`);
   assert.equal(tsmp.status, 200, tsmp.text);
   assert.match(tsmp.text, new RegExp(`^pong ${vm.ip.replace(/\./g, '\\.')} TSMP `));
+  // peerapi: a HEAD of our peerapi base URL (the port from our Hostinfo.Services) must answer 200.
+  const api = await peerGet(`/ping?ip=${vm.ip}&type=peerapi`);
+  assert.equal(api.status, 200, api.text);
+  assert.match(api.text, new RegExp(`^pong ${vm.ip.replace(/\./g, '\\.')} peerapi .*peerapi="http://${vm.ip.replace(/\./g, '\\.')}:${vm.net.peerApi.port}"`));
+  assert.ok(vm.net.peerApi.requests > 0);
 });
 
 test('with the UDP path blocked, traffic falls back to DERP; unblocked, it goes direct again', { skip, timeout: 300_000 }, async () => {

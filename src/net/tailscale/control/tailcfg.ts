@@ -32,6 +32,8 @@ export interface Hostinfo {
   App?: string;
   NetInfo?: { PreferredDERP?: number };
   RoutableIPs?: string[];
+  /** The node's services (peerapi4/peerapi6 ports, tailcfg.Service). */
+  Services?: { Proto: string; Port: number }[];
 }
 
 export interface RegisterRequest {
