@@ -14,7 +14,7 @@
  * deletes it when it goes away, so a reload logs in anew.
  */
 import { encodeKey, fromHex, generatePrivateKey, publicKey, toHex } from '../crypto/index.js';
-import { ControlClient, ControlProtocolError, fetchServerKey } from './control/client.js';
+import { ControlClient, ControlProtocolError, fetchServerKey, type Endpoint } from './control/client.js';
 import { NetMap, type NetMapView } from './control/netmap.js';
 import { answerPing, type PingAnswerer, type PingOutcome } from './control/ping.js';
 import type { DERPRegion, Hostinfo, MapResponse, Node, RegisterResponse } from './control/tailcfg.js';
@@ -68,7 +68,7 @@ export interface BackendOptions {
   /** Each control ping answered or failed (PingRequest in a map response). */
   onControlPing?: (o: PingOutcome) => void;
   /** Our UDP endpoints for direct paths (network.ts), sent to control in each map request. */
-  endpoints?: () => string[];
+  endpoints?: () => Endpoint[];
   /** The node's services for Hostinfo (network.ts: the peerapi ports). */
   services?: () => { Proto: string; Port: number }[];
   /** Reconnect delays: first, and cap (ms). */

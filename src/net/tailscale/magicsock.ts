@@ -23,6 +23,10 @@ import {
 } from '../derp/disco.js';
 import { format, isV4Mapped, parse } from '../ip/addr.js';
 import type { Bind, Device } from '../wireguard/device.js';
+import { isStun, parseStunResponse, stunRequest } from './stun.js';
+
+/** tailcfg.EndpointType. */
+const ENDPOINT_LOCAL = 1, ENDPOINT_STUN = 2;
 
 /** magicsock.go's timing constants (v1.102.5), ms. */
 const TIMING = {
@@ -36,6 +40,8 @@ const TIMING = {
   pingTimeout: 5000,
   /** A session with nothing sent for this long gets no heartbeats. */
   sessionActive: 45_000,
+  /** Our endpoints are re-learnt by STUN this often (magicsock periodicReSTUN: 20–26 s). */
+  reStun: 23_000,
 } as const;
 
 /** How often our timer looks at the peers (the heartbeat's resolution). */
@@ -86,6 +92,7 @@ export interface MagicBindStats {
   /** Datagrams that were neither disco nor from an address tied to a peer. */
   unknownUdp: number;
   sendFailed: number;
+  stunSent: number; stunAnswers: number;
 }
 
 export interface MagicBindOptions {
@@ -93,12 +100,14 @@ export interface MagicBindOptions {
   nodePublic: Uint8Array;
   /** Direct paths; null keeps every peer on DERP (a browser). */
   udp: UdpTransport | null;
+  /** Our endpoints changed (a STUN answer brought a new one): tell control. */
+  onEndpoints?: () => void;
   log?: (m: string) => void;
   now?: () => number;
 }
 
 export class MagicBind implements Bind<PeerPath> {
-  readonly stats: MagicBindStats = { derpIn: 0, derpOut: 0, directIn: 0, directOut: 0, discoIn: 0, pingsSent: 0, pongsIn: 0, pingsAnswered: 0, callMeMaybeIn: 0, callMeMaybeOut: 0, unknownUdp: 0, sendFailed: 0 };
+  readonly stats: MagicBindStats = { derpIn: 0, derpOut: 0, directIn: 0, directOut: 0, discoIn: 0, pingsSent: 0, pongsIn: 0, pingsAnswered: 0, callMeMaybeIn: 0, callMeMaybeOut: 0, unknownUdp: 0, sendFailed: 0, stunSent: 0, stunAnswers: 0 };
   private device: Device<PeerPath> | null = null;
   private readonly peers = new Map<string, PeerPath>();
   private readonly byDisco = new Map<string, PeerPath>();
@@ -108,6 +117,11 @@ export class MagicBind implements Bind<PeerPath> {
   private readonly now: () => number;
   private readonly udp: UdpTransport | null;
   private regions: DerpRegions | null = null;
+  private stunServers: { ip: string; port: number }[] = [];
+  private readonly stunPending = new Set<string>();
+  private lastStun = -Infinity;
+  /** Endpoints STUN found ("ip:port" as control spells them). */
+  private readonly stunEndpoints = new Set<string>();
 
   constructor(private readonly o: MagicBindOptions) {
     this.log = o.log ?? (() => {});
@@ -135,6 +149,37 @@ export class MagicBind implements Bind<PeerPath> {
     let p = this.peers.get(h);
     if (!p) { p = new PeerPath(key.slice(), h); this.peers.set(h, p); }
     return p;
+  }
+
+  /**
+   * The DERP map's STUN servers to ask for our outside address (the home region's nodes with
+   * a STUN port: 0 means 3478, negative none); asked now and every 23 s.
+   */
+  setStunServers(servers: { ip: string; port: number }[]): void {
+    const key = (l: { ip: string; port: number }[]) => l.map(hostPort).join(',');
+    if (key(servers) === key(this.stunServers)) return;
+    this.stunServers = servers.filter((s) => this.udp?.reaches(s.ip));
+    this.lastStun = -Infinity;
+    this.stun(this.now());
+  }
+
+  /** Our endpoints for control (MapRequest.Endpoints/EndpointTypes): STUN's first, then the socket's own. */
+  endpoints(): { addr: string; type: number }[] {
+    const out = [...this.stunEndpoints].map((addr) => ({ addr, type: ENDPOINT_STUN }));
+    for (const addr of this.udp?.endpoints() ?? []) if (!this.stunEndpoints.has(addr)) out.push({ addr, type: ENDPOINT_LOCAL });
+    return out;
+  }
+
+  private stun(now: number): void {
+    if (!this.udp || !this.stunServers.length || now - this.lastStun < TIMING.reStun) return;
+    this.lastStun = now;
+    this.stunPending.clear();
+    for (const s of this.stunServers) {
+      const txid = randomBytes(12);
+      this.stunPending.add(hex(txid));
+      this.udp.send(stunRequest(txid), s.ip, s.port);
+      this.stats.stunSent++;
+    }
   }
 
   /** What the netmap says of a peer: home region, disco key, endpoints (candidates for direct paths). */
@@ -200,7 +245,7 @@ export class MagicBind implements Bind<PeerPath> {
       this.ping(p, c, now);
       sent = true;
     }
-    const mine = this.ourEndpoints();
+    const mine = this.endpoints().flatMap((e) => { const a = parseHostPort(e.addr); return a ? [{ ip16: ip16(a.ip), port: a.port }] : []; });
     if ((sent || p.candidates.size === 0) && mine.length && p.disco) {
       if (this.derpSend(p, sealDisco(this.o.discoPrivate, p.disco, DiscoType.CallMeMaybe, callMeMaybePayload(mine)))) this.stats.callMeMaybeOut++;
     }
@@ -214,15 +259,10 @@ export class MagicBind implements Bind<PeerPath> {
     this.stats.pingsSent++;
   }
 
-  private ourEndpoints(): { ip16: Uint8Array; port: number }[] {
-    const out = [];
-    for (const e of this.udp?.endpoints() ?? []) { const a = parseHostPort(e); if (a) out.push({ ip16: ip16(a.ip), port: a.port }); }
-    return out;
-  }
-
   /** Heartbeats for active sessions on a direct path; forget unanswered pings (endpoint.heartbeat). */
   private tick(): void {
     const now = this.now();
+    this.stun(now);
     for (const p of this.peers.values()) {
       for (const [id, s] of p.pings) if (now - s.at > TIMING.pingTimeout) p.pings.delete(id);
       if (!p.best || now - p.lastSend > TIMING.sessionActive) continue;
@@ -236,6 +276,18 @@ export class MagicBind implements Bind<PeerPath> {
 
   private receiveUdp(msg: Uint8Array, ipRaw: string, port: number): void {
     const ip = unmap(ipRaw);
+    if (isStun(msg)) {
+      const r = parseStunResponse(msg);
+      if (!r || !this.stunPending.delete(hex(r.txid))) return;
+      this.stats.stunAnswers++;
+      const addr = hostPort(r);
+      if (!this.stunEndpoints.has(addr)) {
+        this.stunEndpoints.add(addr);
+        this.log(`magicsock: STUN says our UDP socket is ${addr} outside`);
+        this.o.onEndpoints?.();
+      }
+      return;
+    }
     if (isDisco(msg)) { this.disco(msg, { ip, port, key: `${ip}|${port}` }, null, 0); return; }
     const p = this.byAddr.get(`${ip}|${port}`);
     if (!p) { this.stats.unknownUdp++; return; }

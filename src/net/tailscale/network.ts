@@ -19,7 +19,7 @@
  * Tailscale, so a page without networking downloads none of it.
  */
 import { parseKey } from '../crypto/index.js';
-import { DerpRegions } from '../derp/regions.js';
+import { DerpRegions, type DERPNode } from '../derp/regions.js';
 import type { WebSocketFactory } from '../derp/websocket.js';
 import type { DerpState } from '../derp/client.js';
 import { IpStack, type PacketLink } from '../ip/index.js';
@@ -127,7 +127,7 @@ export class TailscaleNetwork {
     this.backend = new TailscaleBackend({
       ...o,
       derp: (region, nodePrivate) => this.connectHome(region.RegionID, nodePrivate),
-      endpoints: o.udp ? () => o.udp!.endpoints() : undefined,
+      endpoints: o.udp ? () => this.bind?.endpoints() ?? [] : undefined,
       services: () => this.peerApi.services(),
       onNetMap: (view, nm, exit) => { this.applyNetMap(nm, exit); o.onNetMap?.(view); },
       pingICMP: (ip, ms) => this.pingICMP(ip, ms),
@@ -143,6 +143,9 @@ export class TailscaleNetwork {
   }
 
   get pathStats(): MagicBindStats | null { return this.bind?.stats ?? null; }
+
+  /** Our endpoints as reported to control (STUN's, then the UDP socket's own); none without UDP. */
+  get endpoints(): { addr: string; type: number }[] { return this.bind?.endpoints() ?? []; }
 
   get filterStatus(): FilterStatus {
     return { rules: this.filter.ruleCount, error: this.filter.error, lastDrop: this.lastDrop };
@@ -209,7 +212,7 @@ export class TailscaleNetwork {
     this.bind?.close();
     this.regions = null;
     this.deviceKey = nodePrivate;
-    this.bind = new MagicBind({ discoPrivate: this.backend.discoPrivateKey, nodePublic: this.backend.nodePublic, udp: this.o.udp ?? null, log: this.log });
+    this.bind = new MagicBind({ discoPrivate: this.backend.discoPrivateKey, nodePublic: this.backend.nodePublic, udp: this.o.udp ?? null, log: this.log, onEndpoints: () => this.backend.updateHostinfo() });
     const bind = this.bind;
     this.device = new Device<PeerPath>({
       privateKey: nodePrivate, bind, mtu: TAILSCALE_MTU, log: this.log,
@@ -244,6 +247,7 @@ export class TailscaleNetwork {
       this.regions.setDerpMap(map);
       this.regions.setHomeRegion(regionId);
     }
+    this.bind!.setStunServers(stunServers(map.Regions[String(regionId)]?.Nodes ?? []));
     while (this.homeState !== 'connected') {
       const s = await new Promise<DerpState>((r) => this.homeWaiters.push(r));
       if (s === 'closed') throw new Error(`the DERP connection to region ${regionId} closed`);
@@ -384,6 +388,18 @@ export class TailscaleNetwork {
     }
     return r;
   }
+}
+
+/** A region's STUN servers (tailcfg.DERPNode: STUNPort 0 means 3478, negative none; an IPv4 literal, as the engine resolves no names). */
+function stunServers(nodes: readonly DERPNode[]): { ip: string; port: number }[] {
+  const out = [];
+  for (const n of nodes) {
+    const port = n.STUNPort ?? 0;
+    if (port < 0) continue;
+    const ip = n.IPv4 && n.IPv4 !== 'none' ? n.IPv4 : n.HostName;
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(ip ?? '')) out.push({ ip: ip!, port: port || 3478 });
+  }
+  return out;
 }
 
 /** A DNS message with its 2-byte length (DNS over TCP, RFC 1035 §4.2.2). */

@@ -38,8 +38,11 @@ export interface ControlKeys {
    * Our UDP endpoints for direct paths ("ip:port"), read at each map request; none (a browser)
    * sends FAKE_ENDPOINT instead.
    */
-  endpoints?: () => string[];
+  endpoints?: () => Endpoint[];
 }
+
+/** One of our endpoints and its tailcfg.EndpointType (1 local, 2 STUN). */
+export interface Endpoint { addr: string; type: number }
 
 /** GET /key: the server's Noise public key. Errors say what the server answered. */
 export async function fetchServerKey(controlUrl: string, signal?: AbortSignal): Promise<Uint8Array> {
@@ -155,10 +158,11 @@ export class ControlClient {
 
   private mapRequest(stream: boolean, hostinfo: Hostinfo): MapRequest {
     const eps = this.keys.endpoints?.() ?? [];
-    const endpoints = eps.length ? eps : [FAKE_ENDPOINT];
+    const endpoints = eps.length ? eps.map((e) => e.addr) : [FAKE_ENDPOINT];
+    const types = eps.length ? eps.map((e) => e.type) : [ENDPOINT_LOCAL];
     return {
       Version: CAPABILITY_VERSION, NodeKey: this.nodeKey, DiscoKey: encodeKey('discoPublic', this.keys.discoPublic),
-      Endpoints: endpoints, EndpointTypes: endpoints.map(() => ENDPOINT_LOCAL), Hostinfo: hostinfo, Stream: stream,
+      Endpoints: endpoints, EndpointTypes: types, Hostinfo: hostinfo, Stream: stream,
       ...(stream ? { KeepAlive: true, Compress: 'zstd' } : { OmitPeers: true }),
     };
   }
