@@ -17,6 +17,7 @@ import { generatePrivateKey, publicKey } from '../src/net/crypto/index.js';
 import type { DatagramSocket } from '../src/engine/net/stack.js';
 import { hasGo, NO_GO } from '../test/net/tailscale/go-fixtures.js';
 import { connect, httpExchange, startTailnet, type Peer, type Vm } from '../test/net/tailscale/tailnet.js';
+import { NodeUdpTransport } from '../src/net/tailscale/udp-transport.node.js';
 import { pattern, sha256 } from '../test/support/net-apps.js';
 import { runGuest } from '../test/support/guest.js';
 
@@ -137,6 +138,17 @@ export async function tailscaleSection(): Promise<string> {
     const ping = await pingRtt(vm!, peer.ip, 50);
     const t = await vmTransfers(vm!, peer);
     const anc = await anchor(vm!, other, peer);
+    // Direct UDP (magicsock.ts): a VM with a UDP socket on 127.0.0.1 and tsnet nodes free to go direct.
+    const dpeer = await tn.peer('bench-direct');
+    const dother = await tn.peer('bench-direct-anchor');
+    const dvm = await tn.vm('bench-vm-udp', { udp: await NodeUdpTransport.listen('127.0.0.1') });
+    const direct = () => dvm.net.paths.find((p) => p.peer.startsWith('bench-direct.'))?.path.startsWith('direct') ?? false;
+    // Paths change on traffic: ping until disco found the direct one.
+    for (const end = Date.now() + 120_000; !direct(); await pingRtt(dvm, dpeer.ip, 1)) if (Date.now() > end) throw new Error('no direct path to the peer within 120 s');
+    const dPing = await pingRtt(dvm, dpeer.ip, 50);
+    const dt = await vmTransfers(dvm, dpeer);
+    if (!direct()) throw new Error('the path to the peer left UDP during the transfers');
+    const dAnc = await anchor(dvm, dother, dpeer);
     const lo = await loopback();
     const loMB = (ms: number) => `${((256 << 20) / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
     const flag = (x: Transfer) => (x.intact ? '' : ' (DATA MISMATCH)');
@@ -149,6 +161,11 @@ export async function tailscaleSection(): Promise<string> {
       [`TCP tsnet peer → VM, ${SIZE >> 20} MiB (engine process CPU)`, `${t.down.mbps.toFixed(0)} Mbit/s (${t.down.cpuSecs.toFixed(1)} s)${flag(t.down)}`],
       [`anchor: TCP tsnet → tsnet over the same derper, ${SIZE >> 20} MiB, each way`, `${anc.up.toFixed(0)} / ${anc.down.toFixed(0)} Mbit/s`],
       ['VM / anchor (goal ≥ 0.5)', `${(t.up.mbps / anc.up).toFixed(2)} up, ${(t.down.mbps / anc.down).toFixed(2)} down`],
+      ['direct UDP (Node): ping VM → tsnet peer, median of 50', `${dPing.toFixed(2)} ms (DERP: ${ping.toFixed(2)} ms)`],
+      [`direct UDP: TCP VM → tsnet peer, ${SIZE >> 20} MiB (engine process CPU)`, `${dt.up.mbps.toFixed(0)} Mbit/s (${dt.up.cpuSecs.toFixed(1)} s)${flag(dt.up)}`],
+      [`direct UDP: TCP tsnet peer → VM, ${SIZE >> 20} MiB (engine process CPU)`, `${dt.down.mbps.toFixed(0)} Mbit/s (${dt.down.cpuSecs.toFixed(1)} s)${flag(dt.down)}`],
+      [`direct anchor: TCP tsnet → tsnet, direct UDP, ${SIZE >> 20} MiB, each way`, `${dAnc.up.toFixed(0)} / ${dAnc.down.toFixed(0)} Mbit/s`],
+      ['direct: VM / anchor', `${(dt.up.mbps / dAnc.up).toFixed(2)} up, ${(dt.down.mbps / dAnc.down).toFixed(2)} down`],
       ['TCP over 127.0.0.1 inside one VM, 256 MiB (bench/src/tcploop.c): native (best of 3)', `${lo.native.toFixed(0)} ms, ${loMB(lo.native)}`],
       ['the same in the engine (one run; engine process CPU)', `${lo.engine.toFixed(0)} ms, ${loMB(lo.engine)} (${lo.engineCpu.toFixed(0)} ms); ${(lo.engine / lo.native).toFixed(1)}x native`],
     ];
@@ -165,7 +182,10 @@ tailscale.com v1.102.5, with the real derper, on 127.0.0.1. The tsnet nodes run 
 TS_DEBUG_ALWAYS_USE_DERP=1 so everything goes through the derper, as the VM's traffic does. The
 throughput is an HTTP body (tspeer's /sha256 and /bytes, sha256 checked); the anchor is tsnet fetching
 from and posting to tsnet (tspeer's /sink and /push, timed by the Go side). Goals (issue 12): at least
-half the anchor's throughput, under 5 ms added RTT, Running in under 2 s. The last two rows are the
+half the anchor's throughput, under 5 ms added RTT, Running in under 2 s. The "direct UDP" rows are
+the same with a VM that has a UDP socket on 127.0.0.1 (src/net/tailscale/magicsock.ts, Node only) and
+tsnet nodes without TS_DEBUG_ALWAYS_USE_DERP: WireGuard goes peer to peer over UDP once disco found
+the path (checked before and after the transfers). The last two rows are the
 kernel's loopback stack alone (no backend): the same static i386 binary natively and in the engine.
 
 | measurement | result |

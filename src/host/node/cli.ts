@@ -67,6 +67,8 @@ options:
   --ts-state FILE            keep the node's keys in FILE (the same node next time); default: none
   --ts-hostname NAME         the node's name in the tailnet (default webx86)
   --ts-exit-node NAME|auto|none  exit node for traffic outside the tailnet (default auto)
+  --ts-udp ADDR[:PORT]|none  the UDP socket for direct paths to peers (default 0.0.0.0, any port;
+                             none: everything over DERP, as in a browser)
   --relay-url ws://HOST:PORT the relay for --net relay
   --jit on|off|force         translate hot code to WebAssembly (on, default), interpret only (off),
                              or translate everything at first execution (force: for testing)
@@ -125,6 +127,7 @@ async function run(args: string[]): Promise<number> {
         'ts-authkey': { type: 'string' },
         'ts-state': { type: 'string' },
         'ts-hostname': { type: 'string' },
+        'ts-udp': { type: 'string' },
         'ts-exit-node': { type: 'string' },
         gid: { type: 'string' },
         debug: { type: 'boolean' },
@@ -157,14 +160,14 @@ async function run(args: string[]): Promise<number> {
   } else if (o.overlay || o.chunked || o.rw) { process.stderr.write('webx86: --overlay, --chunked and --rw go with --disk\n'); return 2; }
   const netMode = o.net ?? 'host';
   if (netMode !== 'host' && netMode !== 'none' && netMode !== 'tailscale' && netMode !== 'relay') { process.stderr.write(`webx86: --net wants host, none, tailscale or relay, got '${netMode}'\n`); return 2; }
-  if (netMode !== 'tailscale' && (o['ts-control'] || o['ts-authkey'] || o['ts-state'] || o['ts-hostname'] || o['ts-exit-node'])) { process.stderr.write('webx86: the --ts-* options go with --net tailscale\n'); return 2; }
+  if (netMode !== 'tailscale' && (o['ts-control'] || o['ts-authkey'] || o['ts-state'] || o['ts-hostname'] || o['ts-exit-node'] || o['ts-udp'])) { process.stderr.write('webx86: the --ts-* options go with --net tailscale\n'); return 2; }
   if ((netMode === 'relay') !== (o['relay-url'] !== undefined)) { process.stderr.write('webx86: --net relay and --relay-url ws://HOST:PORT go together\n'); return 2; }
   let network: NetStack | undefined;
   let closeNetwork = () => {};
   if (netMode === 'host') { const h = new HostStack(); network = h; closeNetwork = () => h.close(); }
   else if (netMode === 'tailscale') {
     const { joinTailnet } = await import('./tailscale.js');
-    const ts = await joinTailnet({ controlUrl: o['ts-control'], authKey: o['ts-authkey'], statePath: o['ts-state'], hostname: o['ts-hostname'], exitNode: o['ts-exit-node'], debug: !!o.debug });
+    const ts = await joinTailnet({ controlUrl: o['ts-control'], authKey: o['ts-authkey'], statePath: o['ts-state'], hostname: o['ts-hostname'], exitNode: o['ts-exit-node'], udp: o['ts-udp'], debug: !!o.debug });
     if (typeof ts === 'string') { process.stderr.write(`webx86: ${ts}\n`); return 1; }
     network = ts.stack;
     closeNetwork = ts.close;

@@ -1,6 +1,6 @@
 /**
- * Tailscale disco messages (tailscale.com/disco/disco.go) that arrive over DERP next to
- * WireGuard packets:
+ * Tailscale disco messages (tailscale.com/disco/disco.go) that arrive over DERP and direct UDP
+ * next to WireGuard packets:
  *
  *   "TS💬" (6 bytes) | sender disco public key (32) | nonce (24) | naclbox([type][version][payload])
  *
@@ -59,6 +59,35 @@ export function pongPayload(txid: Uint8Array, srcIP16: Uint8Array, port: number)
   out.set(srcIP16, 12);
   out[28] = port >> 8;
   out[29] = port & 0xff;
+  return out;
+}
+
+/** The Ping payload: TxID (12) | the sender's node public key (32), as magicsock sends it (disco.Ping, PingLen). */
+export function pingPayload(txid: Uint8Array, nodePublic: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + 32);
+  out.set(txid.subarray(0, 12));
+  out.set(nodePublic, 12);
+  return out;
+}
+
+/** A Pong's fields (disco.parsePong: at least 30 bytes); null when too short. */
+export function parsePong(payload: Uint8Array): { txid: Uint8Array; src16: Uint8Array; port: number } | null {
+  if (payload.length < 30) return null;
+  return { txid: payload.subarray(0, 12), src16: payload.subarray(12, 28), port: (payload[28] << 8) | payload[29] };
+}
+
+/** disco.CallMeMaybe: the sender's endpoints, 18 bytes each (16-byte IP, BE port); version 0 only, never empty. */
+export function callMeMaybePayload(eps: { ip16: Uint8Array; port: number }[]): Uint8Array {
+  const out = new Uint8Array(18 * eps.length);
+  eps.forEach((e, i) => { out.set(e.ip16, i * 18); out[i * 18 + 16] = e.port >> 8; out[i * 18 + 17] = e.port & 0xff; });
+  return out;
+}
+
+export function parseCallMeMaybe(m: DiscoMessage): { ip16: Uint8Array; port: number }[] | null {
+  const p = m.payload;
+  if (m.version !== 0 || p.length === 0 || p.length % 18 !== 0) return null;
+  const out = [];
+  for (let i = 0; i < p.length; i += 18) out.push({ ip16: p.slice(i, i + 16), port: (p[i + 16] << 8) | p[i + 17] });
   return out;
 }
 

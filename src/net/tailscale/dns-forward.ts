@@ -15,13 +15,19 @@
  *    platform's fetch (in a page the resolver must allow CORS).
  * 3. With neither, SERVFAIL: there is nobody to ask.
  *
+ * Split DNS comes first: DNSConfig.Routes maps a suffix to its own resolvers, and a name under
+ * a suffix (the longest wins) goes to those instead (dnsConfigForNetmap's addSplitDNSRoutes).
+ * A suffix with no resolvers is answered by MagicDNS itself (NXDOMAIN for what it does not
+ * know, magicdns.ts). With an exit node that proxies DNS, only resolvers marked
+ * UseWithExitNode count (useWithExitNodeRoutes): a suffix left with none is no route.
+ *
  * Each upstream has 5 s (forwarder.go responseTimeout), tried in order; a query nobody
  * answers, or answers with garbage, gets SERVFAIL and the reason is logged. The answer's ID is
  * the query's.
  */
 import type { NetStack, StreamConn } from '../../engine/net/stack.js';
 import { bareAddr, type NetMap } from './control/netmap.js';
-import type { Node } from './control/tailcfg.js';
+import type { DNSResolver, Node } from './control/tailcfg.js';
 import { parseIP } from '../wireguard/allowedips.js';
 
 /** forwarder.go responseTimeout. */
@@ -34,8 +40,41 @@ export type Upstream =
   | { kind: 'udp'; addr: Uint8Array; port: number; text: string }
   | { kind: 'doh-fetch'; url: string };
 
-/** The upstreams for names outside the tailnet, and a line saying where they come from. */
-export function chooseUpstreams(nm: NetMap, exit: Node | null): { upstreams: Upstream[]; source: string } {
+/** The split-DNS route covering `name` (lower case, no trailing dot): the longest matching suffix of DNSConfig.Routes and its resolvers; null when none covers it. */
+export function splitRoute(nm: NetMap, exit: Node | null, name: string): { suffix: string; resolvers: DNSResolver[] } | null {
+  const routes = nm.dns?.Routes;
+  if (!routes || typeof routes !== 'object') return null;
+  const viaExit = !!exit && canProxyDNS(exit) && !!peerDoh(nm, exit);
+  let best: { suffix: string; resolvers: DNSResolver[] } | null = null;
+  for (const [s, rs] of Object.entries(routes)) {
+    const suffix = s.toLowerCase().replace(/\.$/, '');
+    if (suffix && name !== suffix && !name.endsWith(`.${suffix}`)) continue;
+    let list = Array.isArray(rs) ? rs.filter((r) => r && typeof r.Addr === 'string') : [];
+    if (viaExit && list.length) { list = list.filter((r) => r.UseWithExitNode); if (!list.length) continue; }
+    if (!best || suffix.length > best.suffix.length) best = { suffix, resolvers: list };
+  }
+  return best;
+}
+
+/** The name a DNS query asks about (lower case, no trailing dot), or null when the question cannot be read. */
+export function queryName(q: Uint8Array): string | null {
+  const labels: string[] = [];
+  let o = 12;
+  while (o < q.length && q[o] !== 0) {
+    if (q[o] > 63 || o + 1 + q[o] > q.length) return null;
+    labels.push(new TextDecoder().decode(q.subarray(o + 1, o + 1 + q[o])));
+    o += 1 + q[o];
+  }
+  return o < q.length ? labels.join('.').toLowerCase() : null;
+}
+
+/** The upstreams for a name outside the tailnet (`name`: the query's, for split DNS), and a line saying where they come from. */
+export function chooseUpstreams(nm: NetMap, exit: Node | null, name: string | null = null): { upstreams: Upstream[]; source: string } {
+  const route = name === null ? null : splitRoute(nm, exit, name);
+  if (route?.resolvers.length) {
+    const ups = route.resolvers.map((r) => parseResolver(r.Addr)).filter((u): u is Upstream => u !== null);
+    return { upstreams: ups, source: `the split-DNS route for ${route.suffix || '.'} (${route.resolvers.map((r) => r.Addr).join(', ')})` };
+  }
   if (exit && canProxyDNS(exit)) {
     const doh = peerDoh(nm, exit);
     if (doh) return { upstreams: [doh], source: `the exit node ${exit.Name} (DoH at ${doh.url})` };

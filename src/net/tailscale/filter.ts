@@ -18,7 +18,8 @@
  * A rule that cannot be parsed is skipped and the first error is reported, the rest apply, as
  * MatchesFromFilterRules returns the rules it could convert with the first error. A rule with
  * the pre-2020 SrcBits or Bits fields makes Go refuse the whole filter (nothing comes in); so do
- * we. `cap:` sources (SrcCaps) match no one here: we keep no peer capability table.
+ * we. `cap:NAME` sources (SrcCaps) match a source address whose node has that capability
+ * (ipnlocal srcIPHasCapForFilter: Node.CapMap or Node.Capabilities, asked through `hasCap`).
  */
 import { format, parse } from '../ip/addr.js';
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, parseIp, writeIpv4, type IpPacket } from '../ip/packet.js';
@@ -32,7 +33,10 @@ const FLOW_CACHE = 512;
 
 interface Net { addr: Uint8Array; bits: number }
 interface PortRange { net: Net; first: number; last: number }
-interface Match { protos: number[]; srcs: Net[]; dsts: PortRange[] }
+interface Match { protos: number[]; srcs: Net[]; caps: string[]; dsts: PortRange[] }
+
+/** Whether the node owning address `src` has capability `cap` (filter.CapTestFunc). */
+export type HasCap = (src: Uint8Array, cap: string) => boolean;
 
 export interface FilterVerdict { accept: boolean; why: string }
 
@@ -48,7 +52,7 @@ export class PacketFilter {
    * null means no filter yet (allow nothing new). `localAddresses`: the node's addresses
    * ("100.64.0.1/32").
    */
-  constructor(rules: unknown, localAddresses: readonly string[]) {
+  constructor(rules: unknown, localAddresses: readonly string[], private readonly hasCap: HasCap | null = null) {
     const local: Net[] = [];
     for (const a of localAddresses) { const n = parseNet(a); if (typeof n !== 'string') local.push(...n); }
     this.local = local;
@@ -116,13 +120,24 @@ export class PacketFilter {
     return { accept: false, why: 'no rules matched' };
   }
 
+  /** match.go srcMatches: by address, or by a capability of the source's node. */
+  private srcMatches(m: Match, src: Uint8Array): boolean {
+    return m.srcs.some((n) => contains(n, src)) || (this.hasCap !== null && m.caps.some((c) => this.hasCap!(src, c)));
+  }
+
   private match(p: IpPacket, dstPort: number): boolean {
-    return this.matches.some((m) => m.protos.includes(p.proto) && m.srcs.some((n) => contains(n, p.src))
+    return this.matches.some((m) => m.protos.includes(p.proto) && this.srcMatches(m, p.src)
       && m.dsts.some((d) => contains(d.net, p.dst) && dstPort >= d.first && dstPort <= d.last));
   }
 
+  /**
+   * match.go matchIPsOnly: a rule's address sources with one of its destinations; or, as Go
+   * has it, any rule of the packet's family (one with a destination of that family) granting
+   * a capability the source has, whatever its destinations.
+   */
   private matchIPsOnly(p: IpPacket): boolean {
-    return this.matches.some((m) => m.srcs.some((n) => contains(n, p.src)) && m.dsts.some((d) => contains(d.net, p.dst)));
+    if (this.matches.some((m) => m.srcs.some((n) => contains(n, p.src)) && m.dsts.some((d) => contains(d.net, p.dst)))) return true;
+    return this.hasCap !== null && this.matches.some((m) => m.dsts.some((d) => d.net.addr.length === p.dst.length) && m.caps.some((c) => this.hasCap!(p.src, c)));
   }
 
   private matchAllPorts(p: IpPacket): boolean {
@@ -202,9 +217,9 @@ function parseRules(rules: unknown): { matches: Match[]; error: string | null } 
       if (!Array.isArray(r.IPProto) || r.IPProto.some((n) => typeof n !== 'number')) { fail(`${at}: IPProto is not a list of numbers`); continue; }
       if (r.IPProto.length) protos = (r.IPProto as number[]).filter((n) => Number.isInteger(n) && n >= 0 && n <= 0xff);
     }
-    const m: Match = { protos, srcs: [], dsts: [] };
+    const m: Match = { protos, srcs: [], caps: [], dsts: [] };
     for (const s of srcIPs) {
-      if (s.startsWith('cap:')) continue;
+      if (s.startsWith('cap:')) { m.caps.push(s.slice(4)); continue; }
       const n = parseNet(s);
       if (typeof n === 'string') { fail(`${at}: ${n}`); continue; }
       m.srcs.push(...n);

@@ -14,7 +14,7 @@
  * deletes it when it goes away, so a reload logs in anew.
  */
 import { encodeKey, fromHex, generatePrivateKey, publicKey, toHex } from '../crypto/index.js';
-import { ControlClient, ControlProtocolError, fetchServerKey } from './control/client.js';
+import { ControlClient, ControlProtocolError, fetchServerKey, type Endpoint } from './control/client.js';
 import { NetMap, type NetMapView } from './control/netmap.js';
 import { answerPing, type PingAnswerer, type PingOutcome } from './control/ping.js';
 import type { DERPRegion, Hostinfo, MapResponse, Node, RegisterResponse } from './control/tailcfg.js';
@@ -67,6 +67,10 @@ export interface BackendOptions {
   pingICMP?: PingAnswerer['icmp'];
   /** Each control ping answered or failed (PingRequest in a map response). */
   onControlPing?: (o: PingOutcome) => void;
+  /** Our UDP endpoints for direct paths (network.ts), sent to control in each map request. */
+  endpoints?: () => Endpoint[];
+  /** The node's services for Hostinfo (network.ts: the peerapi ports). */
+  services?: () => { Proto: string; Port: number }[];
   /** Reconnect delays: first, and cap (ms). */
   backoff?: { min: number; max: number };
 }
@@ -117,7 +121,13 @@ export class TailscaleBackend {
     return {
       IPNVersion: 'webx86', OS: 'linux', GoArch: '386', App: 'webx86', Hostname: this.o.hostname || 'webx86',
       ...(this.derpRegion ? { NetInfo: { PreferredDERP: this.derpRegion } } : {}),
+      ...(this.o.services?.().length ? { Services: this.o.services() } : {}),
     };
+  }
+
+  /** Send control our Hostinfo again (a service appeared), as the endpoint update does. */
+  updateHostinfo(): void {
+    void this.client?.updateEndpoints(this.hostinfo).catch((e) => this.log(`endpoint update failed: ${describe(e)}`));
   }
 
   /** Load (or make) the keys; resume a stored registration, else wait in NeedsLogin. */
@@ -212,7 +222,7 @@ export class TailscaleBackend {
   private async connect(): Promise<ControlClient> {
     if (this.client && !this.client.isClosed) return this.client;
     this.serverKey ??= await fetchServerKey(this.controlUrl);
-    const c = await ControlClient.connect(this.controlUrl, { machinePrivate: this.machinePrivate, nodePrivate: this.nodePrivate, discoPublic: publicKey(this.discoPrivate) }, this.serverKey);
+    const c = await ControlClient.connect(this.controlUrl, { machinePrivate: this.machinePrivate, nodePrivate: this.nodePrivate, discoPublic: publicKey(this.discoPrivate), endpoints: this.o.endpoints }, this.serverKey);
     c.onClose = (reason) => this.log(`control connection closed: ${reason}`);
     this.client = c;
     return c;

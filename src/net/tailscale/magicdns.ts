@@ -10,6 +10,7 @@
  * by 0xc0 pointers).
  */
 import { bareAddr, magicDNSSuffix, type NetMap } from './control/netmap.js';
+import { splitRoute } from './dns-forward.js';
 
 export const QUAD100_V4 = '100.100.100.100';
 export const QUAD100_V6 = 'fd7a:115c:a1e0::53';
@@ -104,8 +105,9 @@ export function answerQuery(q: Uint8Array, nm: NetMap, forward = false): Uint8Ar
   const addrs = records.get(name);
   if (!addrs) {
     const suffix = nm.self ? magicDNSSuffix(nm.self.Name).toLowerCase() : '';
-    // Our own domain: the name does not exist. Elsewhere: we cannot resolve it.
-    const ours = suffix && (name === suffix || name.endsWith(`.${suffix}`));
+    // Our own domain: the name does not exist. Elsewhere: we cannot resolve it (or it is forwarded).
+    // A split-DNS route with no resolvers is ours too (dnsConfigForNetmap: "resolve internally").
+    const ours = (suffix && (name === suffix || name.endsWith(`.${suffix}`))) || splitRoute(nm, null, name)?.resolvers.length === 0;
     if (!ours && forward) return FORWARD;
     return reply(ours ? RCODE_NXDOMAIN : RCODE_SERVFAIL, [], question);
   }

@@ -3,12 +3,14 @@
  * plane (net/wireguard over net/derp) and the VM's IP stack (net/ip), giving the kernel a
  * `NetStack` (engine/net/stack.ts) for everything that is not loopback.
  *
- *   guest socket → IpStack → PacketLink → WireGuard Device → DerpBind → DerpRegions → WebSocket
+ *   guest socket → IpStack → PacketLink → WireGuard Device → MagicBind → DerpRegions → WebSocket
+ *                                                                      ↘ UDP (Node: direct paths)
  *
  * From each netmap: the stack's addresses (the node's 100.x and fd7a: addresses, plus quad-100
  * for MagicDNS) and routes (the tailnet ranges, and the default routes when an exit node is in
  * use); WireGuard peers with their allowed IPs (an exit node's 0.0.0.0/0 and ::/0 only for the
- * chosen one) and their home DERP region as endpoint. MagicDNS (magicdns.ts) is served by
+ * chosen one), their home DERP region, disco key and endpoints (magicsock.ts picks DERP or a
+ * direct UDP path per peer; only with a UdpTransport, which a browser has not). MagicDNS (magicdns.ts) is served by
  * sockets on the stack itself at 100.100.100.100:53, UDP and TCP. Packets from peers pass the
  * tailnet's packet filter (filter.ts) before the stack sees them.
  *
@@ -17,12 +19,12 @@
  * Tailscale, so a page without networking downloads none of it.
  */
 import { parseKey } from '../crypto/index.js';
-import { DerpBind, type DerpEndpoint } from '../derp/bind.js';
-import { DerpRegions } from '../derp/regions.js';
+import { DerpRegions, type DERPNode } from '../derp/regions.js';
 import type { WebSocketFactory } from '../derp/websocket.js';
 import type { DerpState } from '../derp/client.js';
 import { IpStack, type PacketLink } from '../ip/index.js';
 import { hostUnreachable } from '../ip/unreachable.js';
+import { format as formatAddr } from '../ip/addr.js';
 import { Device } from '../wireguard/device.js';
 import { parseIP, parsePrefix, type Prefix } from '../wireguard/allowedips.js';
 import type { DatagramSocket, InetAddr, StreamConn, StreamListener } from '../../engine/net/stack.js';
@@ -32,7 +34,10 @@ import type { Node } from './control/tailcfg.js';
 import { PacketFilter, describePacket, tsmpReject } from './filter.js';
 import { IpnState, TailscaleBackend, type BackendOptions, type HomeDerp } from './ipn.js';
 import { FORWARD, QUAD100_V4, QUAD100_V6, answerQuery, servfail } from './magicdns.js';
-import { DnsForwarder, chooseUpstreams } from './dns-forward.js';
+import { DnsForwarder, chooseUpstreams, queryName } from './dns-forward.js';
+import { tsmpPong } from './tsmp.js';
+import { PeerApi } from './peerapi.js';
+import { MagicBind, type MagicBindStats, type PeerPath, type UdpTransport } from './magicsock.js';
 
 /** net/tstun/mtu.go safeTUNMTU: Tailscale's default inner MTU. */
 const TAILSCALE_MTU = 1280;
@@ -48,6 +53,11 @@ export interface TailscaleNetworkOptions extends Omit<BackendOptions, 'derp' | '
   derpPlainHttp?: boolean;
   /** The WebSocket the DERP connections use (default the platform's): a proxy, or a fault injector in tests. */
   derpWebSocket?: WebSocketFactory;
+  /**
+   * A UDP socket for direct paths to peers (Node: NodeUdpTransport); its endpoints are reported
+   * to control. Without one every peer is reached over DERP. Closed by close().
+   */
+  udp?: UdpTransport | null;
 }
 
 interface DnsSockets { udp4?: DatagramSocket; udp6?: DatagramSocket; tcp: StreamListener[] }
@@ -81,11 +91,13 @@ export class TailscaleNetwork {
   private forwarder: DnsForwarder | null = null;
   private dnsSource = '';
   private dnsErrors = 0;
-  private device: Device<DerpEndpoint> | null = null;
+  private device: Device<PeerPath> | null = null;
   private regions: DerpRegions | null = null;
-  private bind: DerpBind | null = null;
+  private bind: MagicBind | null = null;
   private deviceKey: Uint8Array | null = null;
   private readonly link: PacketLink;
+  /** Answers peers' `tailscale ping --peerapi`; its port is in our Hostinfo.Services. */
+  readonly peerApi: PeerApi;
   private homeWaiters: ((s: DerpState) => void)[] = [];
   private homeState: DerpState = 'idle';
   private dns: DnsSockets | null = null;
@@ -111,15 +123,29 @@ export class TailscaleNetwork {
       },
     };
     this.stack = new IpStack(this.link, { name: 'tailscale', ifName: 'tailscale0', addresses: [] });
+    this.peerApi = new PeerApi(this.stack, this.log);
     this.backend = new TailscaleBackend({
       ...o,
       derp: (region, nodePrivate) => this.connectHome(region.RegionID, nodePrivate),
+      endpoints: o.udp ? () => this.bind?.endpoints() ?? [] : undefined,
+      services: () => this.peerApi.services(),
       onNetMap: (view, nm, exit) => { this.applyNetMap(nm, exit); o.onNetMap?.(view); },
       pingICMP: (ip, ms) => this.pingICMP(ip, ms),
     });
   }
 
   get state(): IpnState { return this.backend.state; }
+
+  /** Each peer's path ("direct 127.0.0.1:41641" or "derp") and the data plane's counters. */
+  get paths(): { peer: string; path: string; latencyMs: number | null }[] {
+    const names = new Map([...this.backend.netmap.peers.values()].map((p) => [p.Key.replace(/^nodekey:/, ''), p.Name]));
+    return (this.bind?.paths() ?? []).map((p) => ({ peer: names.get(hex(p.key)) ?? hex(p.key).slice(0, 16), path: p.path, latencyMs: p.latencyMs }));
+  }
+
+  get pathStats(): MagicBindStats | null { return this.bind?.stats ?? null; }
+
+  /** Our endpoints as reported to control (STUN's, then the UDP socket's own); none without UDP. */
+  get endpoints(): { addr: string; type: number }[] { return this.bind?.endpoints() ?? []; }
 
   get filterStatus(): FilterStatus {
     return { rules: this.filter.ruleCount, error: this.filter.error, lastDrop: this.lastDrop };
@@ -141,10 +167,23 @@ export class TailscaleNetwork {
     const key = `${nm.filterVersion} ${addrs.join(',')}`;
     if (key === this.filterKey) return;
     this.filterKey = key;
-    const f = new PacketFilter(rules, addrs);
+    const f = new PacketFilter(rules, addrs, (src, cap) => this.hasCap(src, cap));
     f.adoptFlows(this.filter);
     if (f.error && f.error !== this.filter.error) this.log(`tailscale: packet filter: ${f.error} (the rule was skipped; ${f.ruleCount} rules apply)`);
     this.filter = f;
+  }
+
+  /**
+   * For the filter's `cap:` sources (ipnlocal srcIPHasCapForFilter): the node owning `src` has
+   * `cap` in its CapMap, read from the current netmap (deltas change it without a new filter).
+   */
+  private hasCap(src: Uint8Array, cap: string): boolean {
+    if (!cap) return false;
+    const nm = this.backend.netmap;
+    const ip = formatAddr(src);
+    const owns = (n: Node) => (n.Addresses ?? []).some((a) => a.split('/')[0] === ip);
+    for (const n of [nm.self, ...nm.peers.values()]) if (n && owns(n)) return !!n.CapMap && Object.hasOwn(n.CapMap, cap);
+    return false;
   }
 
   /** Load keys; resume a stored login (state 5 → 6) or wait for login() in state 2. */
@@ -157,6 +196,9 @@ export class TailscaleNetwork {
     this.backend.stop();
     this.regions?.close();
     this.device?.close();
+    this.bind?.close();
+    this.o.udp?.close();
+    this.peerApi.close();
     this.stack.close();
   }
 
@@ -167,20 +209,25 @@ export class TailscaleNetwork {
     if (this.device && this.deviceKey && equal(this.deviceKey, nodePrivate)) return;
     this.regions?.close();
     this.device?.close();
+    this.bind?.close();
     this.regions = null;
-    this.bind = null;
     this.deviceKey = nodePrivate;
-    const bind = { send: (m: Uint8Array, ep: DerpEndpoint) => this.bind?.send(m, ep), endpointBytes: (ep: DerpEndpoint) => ep.key };
-    this.device = new Device<DerpEndpoint>({
+    this.bind = new MagicBind({ discoPrivate: this.backend.discoPrivateKey, nodePublic: this.backend.nodePublic, udp: this.o.udp ?? null, log: this.log, onEndpoints: () => this.backend.updateHostinfo() });
+    const bind = this.bind;
+    this.device = new Device<PeerPath>({
       privateKey: nodePrivate, bind, mtu: TAILSCALE_MTU, log: this.log,
       onPacket: (p) => {
         this.stats.packetsIn++;
         this.stats.bytesIn += p.length;
         const v = this.filter.runIn(p);
         if (!v.accept) { this.dropped(p, v.why); return; }
+        // A TSMP ping (`tailscale ping --tsmp`) is answered by the node, as tstun does: the stack never sees it.
+        const pong = tsmpPong(p, this.peerApi.port);
+        if (pong) { queueMicrotask(() => this.device?.send(pong)); return; }
         this.link.onPacket?.(p);
       },
     });
+    bind.attach(this.device);
   }
 
   /** ipn's DerpConnect: resolves when the home region is connected; the handle's onClose fires when it drops. */
@@ -195,12 +242,12 @@ export class TailscaleNetwork {
         onHomeState: (s) => { this.homeState = s; for (const w of this.homeWaiters.splice(0)) w(s); },
         onError: (e, r) => this.log(`DERP region ${r}: ${e.message}`),
       });
-      this.bind = new DerpBind(this.regions, this.backend.discoPrivateKey);
-      this.bind.attach(this.device!);
+      this.bind!.setRegions(this.regions);
     } else {
       this.regions.setDerpMap(map);
       this.regions.setHomeRegion(regionId);
     }
+    this.bind!.setStunServers(stunServers(map.Regions[String(regionId)]?.Nodes ?? []));
     while (this.homeState !== 'connected') {
       const s = await new Promise<DerpState>((r) => this.homeWaiters.push(r));
       if (s === 'closed') throw new Error(`the DERP connection to region ${regionId} closed`);
@@ -230,13 +277,22 @@ export class TailscaleNetwork {
       const allowed = NetMap.allowedIPs(p).filter((a) => p === exit || !/^(0\.0\.0\.0|::)\/0$/.test(a));
       const prefixes: Prefix[] = [];
       for (const a of allowed) { try { prefixes.push(parsePrefix(a)); } catch { /* a prefix we cannot parse is skipped */ } }
-      this.device!.setPeer({ publicKey: key, allowedIPs: prefixes, endpoint: { key, region: NetMap.homeDERP(p) } });
+      let disco: Uint8Array | null = null;
+      try { if (p.DiscoKey) disco = parseKey('discoPublic', p.DiscoKey); } catch { /* no direct path without a disco key */ }
+      const endpoint = this.bind!.setPeer(key, { homeRegion: NetMap.homeDERP(p), disco, endpoints: p.Endpoints ?? [] });
+      this.device!.setPeer({ publicKey: key, allowedIPs: prefixes, endpoint });
     }
-    for (const peer of this.device!.allPeers()) if (!want.has(hex(peer.publicKey))) this.device!.removePeer(peer.publicKey);
+    for (const peer of this.device!.allPeers()) if (!want.has(hex(peer.publicKey))) { this.device!.removePeer(peer.publicKey); this.bind!.removePeer(peer.publicKey); }
     // The stack: our addresses, quad-100, the tailnet, and the exit node's default routes.
     const addresses = [...(self.Addresses ?? []), `${QUAD100_V4}/32`, `${QUAD100_V6}/128`];
     const routes = [...TAILNET_ROUTES, ...(exit && isExitNode(exit) ? ['0.0.0.0/0', '::/0'] : [])];
     this.stack.configure({ addresses, routes });
+    if (!this.peerApi.port) {
+      const mine: Uint8Array[] = [];
+      for (const a of self.Addresses ?? []) { try { mine.push(parseIP(a.split('/')[0])); } catch { /* skipped */ } }
+      this.peerApi.listen(mine);
+      if (this.peerApi.port) this.backend.updateHostinfo();
+    }
     this.updateFilter(nm);
     this.startDns(nm);
   }
@@ -321,7 +377,7 @@ export class TailscaleNetwork {
 
   /** A query for a name outside the tailnet, to the upstreams tailscaled would pick (dns-forward.ts); SERVFAIL when none answers. */
   private async forwardDns(q: Uint8Array): Promise<Uint8Array | null> {
-    const { upstreams, source } = chooseUpstreams(this.backend.netmap, this.backend.exitNode);
+    const { upstreams, source } = chooseUpstreams(this.backend.netmap, this.backend.exitNode, queryName(q));
     if (source !== this.dnsSource) { this.dnsSource = source; this.log(`tailscale: DNS for names outside the tailnet goes to ${source}`); }
     this.forwarder ??= new DnsForwarder(this.stack, this.log);
     const r = upstreams.length ? await this.forwarder.forward(q, upstreams) : new Error('no upstream resolver');
@@ -332,6 +388,18 @@ export class TailscaleNetwork {
     }
     return r;
   }
+}
+
+/** A region's STUN servers (tailcfg.DERPNode: STUNPort 0 means 3478, negative none; an IPv4 literal, as the engine resolves no names). */
+function stunServers(nodes: readonly DERPNode[]): { ip: string; port: number }[] {
+  const out = [];
+  for (const n of nodes) {
+    const port = n.STUNPort ?? 0;
+    if (port < 0) continue;
+    const ip = n.IPv4 && n.IPv4 !== 'none' ? n.IPv4 : n.HostName;
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(ip ?? '')) out.push({ ip: ip!, port: port || 3478 });
+  }
+  return out;
 }
 
 /** A DNS message with its 2-byte length (DNS over TCP, RFC 1035 §4.2.2). */

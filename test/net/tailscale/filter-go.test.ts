@@ -4,14 +4,15 @@
  * same rules, the same local addresses and the same sequence of packets (a seeded mix of IPv4
  * and IPv6; TCP SYN, SYN-ACK, ACK and RST; UDP before and after the VM sent on the flow; ICMP
  * echo, replies and errors; GRE; later fragments; other destinations; multicast), and every
- * verdict must agree. Rule sets include CIDRs, ranges, port ranges, IPProto lists, `*`, and
- * malformed entries (skipped by both, with the same first error).
+ * verdict must agree. Rule sets include CIDRs, ranges, port ranges, IPProto lists, `*`, `cap:`
+ * sources (one capability table given to both), and malformed entries (skipped by both, with the
+ * same first error).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { PacketFilter } from '../../../src/net/tailscale/filter.js';
-import { parse } from '../../../src/net/ip/addr.js';
+import { format, parse } from '../../../src/net/ip/addr.js';
 import { checksum } from '../../../src/net/ip/checksum.js';
 import { writeIpv4, writeIpv6 } from '../../../src/net/ip/packet.js';
 import { NO_GO, goBinary, hasGo } from './go-fixtures.js';
@@ -94,16 +95,23 @@ function steps(seed: number, n: number): Step[] {
   return out;
 }
 
+/** Which sources' nodes hold which capabilities (for `cap:` sources), given to both filters. */
+const CAPS: Record<string, string[]> = {
+  '100.64.0.3': ['example.com/cap/a'], '100.64.0.9': ['example.com/cap/b'],
+  'fd7a:115c:a1e0::3': ['example.com/cap/a', 'example.com/cap/c'], '8.8.8.8': ['example.com/cap/c'], '100.100.1.7': ['example.com/cap/d'],
+};
+const hasCap = (src: Uint8Array, cap: string) => cap !== '' && (CAPS[format(src)] ?? []).includes(cap);
+
 function goVerdicts(rules: unknown[], s: Step[]): string[] {
   const r = spawnSync(goBinary('filtercheck')!, [], {
-    input: JSON.stringify({ rules, local: LOCAL, steps: s.map((x) => ({ dir: x.dir, hex: Buffer.from(x.pkt).toString('hex') })) }), encoding: 'utf8',
+    input: JSON.stringify({ rules, local: LOCAL, caps: CAPS, steps: s.map((x) => ({ dir: x.dir, hex: Buffer.from(x.pkt).toString('hex') })) }), encoding: 'utf8',
   });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim().split('\n');
 }
 
 function ourVerdicts(rules: unknown[], s: Step[]): string[] {
-  const f = new PacketFilter(rules, LOCAL);
+  const f = new PacketFilter(rules, LOCAL, hasCap);
   const out = s.map((x) => {
     if (x.dir === 'out') { f.noteOutbound(x.pkt); return 'out'; }
     return f.runIn(x.pkt).accept ? 'Accept' : 'Drop';
@@ -126,6 +134,14 @@ const RULE_SETS: [string, unknown[]][] = [
     { SrcIPs: ['not-an-ip', '100.64.0.2'], DstPorts: [{ IP: '*', Ports: { First: 80, Last: 81 } }] },
     { SrcIPs: ['*'], DstPorts: [{ IP: '100.64.0.0/9', Ports: { First: 0, Last: 65535 } }, { IP: '100.64.0.1', Ports: { First: 8080, Last: 8080 } }] },
     { SrcIPs: ['100.64.0.9-100.64.0.3', 'cap:some-cap', 'fd7a:115c:a1e0::3'], DstPorts: [{ IP: '*', Ports: { First: 40000, Last: 40000 } }] },
+  ]],
+  ['cap: sources (a node\'s capabilities)', [
+    { SrcIPs: ['cap:example.com/cap/a'], DstPorts: [{ IP: '*', Ports: { First: 80, Last: 443 } }] },
+    { SrcIPs: ['100.64.0.2', 'cap:example.com/cap/b', 'cap:'], DstPorts: [{ IP: '100.64.0.1', Ports: { First: 22, Last: 22 } }], IPProto: [6, 1] },
+    { SrcIPs: ['cap:example.com/cap/c'], DstPorts: [{ IP: 'fd7a:115c:a1e0::1', Ports: { First: 53, Last: 53 } }] },
+    { SrcIPs: ['cap:example.com/cap/nobody-has'], DstPorts: [{ IP: '*', Ports: { First: 0, Last: 65535 } }] },
+    // Go's matchIPsOnly lets an ICMP echo in for any capability rule of the family, whatever its destination.
+    { SrcIPs: ['cap:example.com/cap/d'], DstPorts: [{ IP: '100.64.0.5', Ports: { First: 8080, Last: 8080 } }] },
   ]],
   ['no rules: nothing new comes in', []],
 ];

@@ -116,3 +116,19 @@ test('malformed rules are reported and skipped; the well-formed ones apply', { s
   assert.equal(a80.status, 502, `A → 80 is no longer allowed (rule 2's destination had host bits and was skipped): ${a80.text}`);
   assert.equal(vm.net.state, 6, 'still Running');
 });
+
+test('a cap: rule lets in the peer whose node holds the capability (its CapMap from a map delta), not the other', { skip, timeout: 180_000 }, async () => {
+  const a = [...vm.net.backend.netmap.peers.values()].find((p) => (p.Addresses ?? []).includes(`${pa.ip}/32`));
+  assert.ok(a, 'peer A in the netmap');
+  const r = await tn!.hook(`rawmap?node=${encodeURIComponent(vm.net.backend.nodeKeyText)}`, {
+    PacketFilter: [{ SrcIPs: ['cap:example.com/cap/web'], DstPorts: [{ IP: '*', Ports: { First: 80, Last: 80 } }] }],
+    PeersChangedPatch: [{ NodeID: a.ID, CapMap: { 'example.com/cap/web': null } }],
+  });
+  assert.equal(r.status, 200, r.text);
+  await until(() => vm.net.filterStatus.rules === 1 && !!a.CapMap && 'example.com/cap/web' in a.CapMap, () => `the cap filter and A's capability (${JSON.stringify(vm.net.filterStatus)})`);
+  const a80 = await fetchVm(pa, 80, '30s');
+  assert.equal(a80.status, 200, `A holds the capability: ${a80.text}`);
+  const b80 = await fetchVm(pb, 80);
+  assert.equal(b80.status, 502, `B does not: ${b80.text}`);
+  assert.equal(vm.net.filterStatus.error, null);
+});

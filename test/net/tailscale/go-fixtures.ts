@@ -69,13 +69,14 @@ export function start(cmd: string, args: string[], env: Record<string, string> =
   };
 }
 
-/** A derper on loopback (plain HTTP, no STUN). */
-export async function startDerper(): Promise<{ port: number; p: Proc } | null> {
+/** A derper on loopback (plain HTTP; STUN on UDP `stunPort` of 127.0.0.1 when given, else none). */
+export async function startDerper(stunPort?: number): Promise<{ port: number; p: Proc } | null> {
   const bin = goBinary('derper');
   if (!bin) return null;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'webx86-derper-'));
-  const p = start(bin, ['-a', `127.0.0.1:${port}`, '-http-port', '-1', '-stun=false', '-c', join(dir, 'derper.json'), '-certdir', dir]);
+  const stun = stunPort ? ['-stun=true', '-stun-port', String(stunPort)] : ['-stun=false'];
+  const p = start(bin, ['-a', `127.0.0.1:${port}`, '-http-port', '-1', ...stun, '-c', join(dir, 'derper.json'), '-certdir', dir]);
   await p.line(/derper: serving on/);
   return { port, p };
 }
@@ -87,4 +88,14 @@ export async function startControl(derpPort: number, args: string[] = []): Promi
   const p = start(bin, ['-derp-port', String(derpPort), ...args]);
   const m = await p.line(/^URL (\S+)$/m);
   return { url: m[1], p };
+}
+
+/** A UDP port free on 127.0.0.1 (for the derper's STUN server). */
+export async function freeUdpPort(): Promise<number> {
+  const { createSocket } = await import('node:dgram');
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.on('error', reject);
+    s.bind(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
 }

@@ -216,7 +216,7 @@ test('the real peer pings the VM (tailscale ping --icmp: an echo request through
   c.write(new TextEncoder().encode(`GET /ping?ip=${me} HTTP/1.0\r\nHost: x\r\n\r\n`));
   const res = await readAll(c);
   assert.match(res, /^HTTP\/1\.0 200 OK/, res);
-  assert.match(res, new RegExp(`\r\n\r\npong ${me.replace(/\./g, '\\.')}\n$`));
+  assert.match(res, new RegExp(`\r\n\r\npong ${me.replace(/\./g, '\\.')} ICMP `));
   assert.ok(net!.stack.counters.rx > before);
 });
 
@@ -233,8 +233,8 @@ function webx86(args: string[]): Promise<{ status: number | null; stdout: string
   });
 }
 
-test('webx86 run --net tailscale: curl reaches the peer; a wrong key exits with the reason', { skip }, async () => {
-  const ok = await webx86(['run', '--net', 'tailscale', '--ts-control', control!.url, '--ts-authkey', AUTHKEY, '--ts-hostname', 'cli-vm',
+test('webx86 run --net tailscale: curl reaches the peer; a wrong key or --ts-udp exits with the reason', { skip }, async () => {
+  const ok = await webx86(['run', '--net', 'tailscale', '--ts-control', control!.url, '--ts-authkey', AUTHKEY, '--ts-hostname', 'cli-vm', '--ts-udp', '127.0.0.1',
     '--mount', `${root}:/`, '--', '/usr/bin/curl', '-sS', '--max-time', '30', `http://${peerIp}/`]);
   assert.equal(ok.stdout, 'hello from peer1\n', ok.stderr);
   assert.match(ok.stderr, /tailscale: joined as 100\.64\.\d+\.\d+/);
@@ -242,4 +242,7 @@ test('webx86 run --net tailscale: curl reaches the peer; a wrong key exits with 
   const bad = await webx86(['run', '--net', 'tailscale', '--ts-control', control!.url, '--ts-authkey', 'tskey-wrong', '--mount', `${root}:/`, '--', '/bin/true']);
   assert.equal(bad.status, 1);
   assert.equal(bad.stderr, 'webx86: cannot join the tailnet: login refused by the control server: invalid authkey\n');
+  const badUdp = await webx86(['run', '--net', 'tailscale', '--ts-control', control!.url, '--ts-authkey', AUTHKEY, '--ts-udp', '127.0.0.1:99999', '--mount', `${root}:/`, '--', '/bin/true']);
+  assert.equal(badUdp.stderr, "webx86: --ts-udp wants ADDR, ADDR:PORT, [ADDR6]:PORT or none, got '127.0.0.1:99999'\n");
+  assert.equal(badUdp.status, 1);
 });

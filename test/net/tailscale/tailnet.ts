@@ -52,9 +52,10 @@ export async function until(pred: () => boolean, what: () => string, ms = 60_000
   }
 }
 
-export async function startTailnet(): Promise<Tailnet> {
-  const derp = (await startDerper())!;
-  const control = (await startControl(derp.port, ['-authkey', AUTHKEY]))!;
+/** `stunPort`: the derper also answers STUN there (UDP on 127.0.0.1), and the DERP map says so. */
+export async function startTailnet(o: { stunPort?: number } = {}): Promise<Tailnet> {
+  const derp = (await startDerper(o.stunPort))!;
+  const control = (await startControl(derp.port, ['-authkey', AUTHKEY, ...(o.stunPort ? ['-stun-port', String(o.stunPort)] : [])]))!;
   const stops: (() => void)[] = [() => control.p.stop(), () => derp.p.stop()];
   return {
     derpPort: derp.port,

@@ -34,7 +34,15 @@ export interface ControlKeys {
   machinePrivate: Uint8Array;
   nodePrivate: Uint8Array;
   discoPublic: Uint8Array;
+  /**
+   * Our UDP endpoints for direct paths ("ip:port"), read at each map request; none (a browser)
+   * sends FAKE_ENDPOINT instead.
+   */
+  endpoints?: () => Endpoint[];
 }
+
+/** One of our endpoints and its tailcfg.EndpointType (1 local, 2 STUN). */
+export interface Endpoint { addr: string; type: number }
 
 /** GET /key: the server's Noise public key. Errors say what the server answered. */
 export async function fetchServerKey(controlUrl: string, signal?: AbortSignal): Promise<Uint8Array> {
@@ -149,9 +157,12 @@ export class ControlClient {
   }
 
   private mapRequest(stream: boolean, hostinfo: Hostinfo): MapRequest {
+    const eps = this.keys.endpoints?.() ?? [];
+    const endpoints = eps.length ? eps.map((e) => e.addr) : [FAKE_ENDPOINT];
+    const types = eps.length ? eps.map((e) => e.type) : [ENDPOINT_LOCAL];
     return {
       Version: CAPABILITY_VERSION, NodeKey: this.nodeKey, DiscoKey: encodeKey('discoPublic', this.keys.discoPublic),
-      Endpoints: [FAKE_ENDPOINT], EndpointTypes: [ENDPOINT_LOCAL], Hostinfo: hostinfo, Stream: stream,
+      Endpoints: endpoints, EndpointTypes: types, Hostinfo: hostinfo, Stream: stream,
       ...(stream ? { KeepAlive: true, Compress: 'zstd' } : { OmitPeers: true }),
     };
   }

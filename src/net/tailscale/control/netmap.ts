@@ -110,6 +110,7 @@ export class NetMap {
     if (c.Online !== undefined) p.Online = c.Online;
     if (c.LastSeen !== undefined) p.LastSeen = c.LastSeen;
     if (c.KeyExpiry !== undefined) p.KeyExpiry = c.KeyExpiry;
+    if (c.CapMap !== undefined && c.CapMap !== null) p.CapMap = c.CapMap;
     return true;
   }
 

@@ -32,6 +32,8 @@ export interface Hostinfo {
   App?: string;
   NetInfo?: { PreferredDERP?: number };
   RoutableIPs?: string[];
+  /** The node's services (peerapi4/peerapi6 ports, tailcfg.Service). */
+  Services?: { Proto: string; Port: number }[];
 }
 
 export interface RegisterRequest {
@@ -98,9 +100,12 @@ export interface PeerChange {
   Online?: boolean;
   LastSeen?: string;
   KeyExpiry?: string;
+  /** The peer's whole capability map, replaced (non-nil only). */
+  CapMap?: Record<string, unknown> | null;
 }
 
-export interface DNSResolver { Addr: string }
+/** dnstype.Resolver: an address or DoH URL; UseWithExitNode keeps it in use with an exit node that proxies DNS. */
+export interface DNSResolver { Addr: string; UseWithExitNode?: boolean }
 export interface DNSRecord { Name: string; Type?: string; Value: string }
 
 export interface DNSConfig {

@@ -4,7 +4,10 @@
 // the package as a module and copies no code from it.
 //
 // Input on stdin, JSON: {"rules": [FilterRule...], "local": ["100.64.0.1/32", ...],
-// "steps": [{"dir": "in"|"out", "hex": "<IP packet>"}, ...]}. Output: one line per step,
+// "caps": {"100.64.0.3": ["cap-name", ...], ...}, "steps": [{"dir": "in"|"out", "hex": "<IP packet>"}, ...]}.
+// "caps" is the capability table the filter's CapTestFunc answers from for `cap:` sources (in
+// tailscaled, ipnlocal's srcIPHasCapForFilter looks the source's node up in the netmap; the
+// empty capability is never held). Output: one line per step,
 // "Accept" or "Drop" for "in" (RunIn), "out" for "out" (RunOut, which records UDP flows), then
 // a last line "error: <MatchesFromFilterRules error>" or "error: none".
 package main
@@ -17,6 +20,7 @@ import (
 	"log"
 	"net/netip"
 	"os"
+	"slices"
 
 	"go4.org/netipx"
 	"tailscale.com/net/packet"
@@ -29,6 +33,7 @@ func main() {
 	var in struct {
 		Rules []tailcfg.FilterRule
 		Local []string
+		Caps  map[string][]string
 		Steps []struct{ Dir, Hex string }
 	}
 	if err := json.NewDecoder(os.Stdin).Decode(&in); err != nil {
@@ -43,7 +48,13 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	f := filter.New(matches, nil, local, nil, nil, logger.Discard)
+	hasCap := func(src netip.Addr, c tailcfg.NodeCapability) bool {
+		if c == "" {
+			return false
+		}
+		return slices.Contains(in.Caps[src.String()], string(c))
+	}
+	f := filter.New(matches, hasCap, local, nil, nil, logger.Discard)
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
 	for _, s := range in.Steps {

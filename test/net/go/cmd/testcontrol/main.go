@@ -2,11 +2,11 @@
 // server (tailscale.com/tstest/integration/testcontrol, v1.102.5) on loopback for the control
 // client's tests. It imports the package as a module and copies no code from it.
 //
-//	testcontrol -derp-host 127.0.0.1 -derp-port P [-authkey K | -interactive] [-machine-auth]
+//	testcontrol -derp-host 127.0.0.1 -derp-port P [-stun-port S] [-authkey K | -interactive] [-machine-auth]
 //
 // It prints "URL http://127.0.0.1:PORT" on stdout once it listens. What it adds to testcontrol:
 //   - a DERP map with one region (1, "test") pointing at the real derper the tests started
-//     (plain HTTP, so peers run with TS_DEBUG_USE_DERP_HTTP=1);
+//     (plain HTTP, so peers run with TS_DEBUG_USE_DERP_HTTP=1), with its STUN port when -stun-port is given;
 //   - -authkey: every registration must carry that key (testcontrol's RequireAuthKey), a wrong
 //     one gets RegisterResponse.Error "invalid authkey";
 //   - -interactive: registration answers an AuthURL (testcontrol's RequireAuth); a GET on that
@@ -50,6 +50,7 @@ import (
 func main() {
 	derpHost := flag.String("derp-host", "127.0.0.1", "host name of the DERP server")
 	derpPort := flag.Int("derp-port", 0, "port of the DERP server (plain HTTP)")
+	stunPort := flag.Int("stun-port", -1, "the DERP server's STUN port (-1: none)")
 	authKey := flag.String("authkey", "", "the auth key every registration must carry")
 	interactive := flag.Bool("interactive", false, "answer registrations with an AuthURL")
 	machineAuth := flag.Bool("machine-auth", false, "nodes need machine authorization")
@@ -81,7 +82,7 @@ func main() {
 		DERPMap: &tailcfg.DERPMap{Regions: map[int]*tailcfg.DERPRegion{
 			1: {RegionID: 1, RegionCode: "test", RegionName: "Test", Nodes: []*tailcfg.DERPNode{{
 				Name: "1a", RegionID: 1, HostName: *derpHost, IPv4: *derpHost, IPv6: "none",
-				DERPPort: *derpPort, STUNPort: -1, InsecureForTests: true,
+				DERPPort: *derpPort, STUNPort: *stunPort, InsecureForTests: true,
 			}}},
 		}},
 	}

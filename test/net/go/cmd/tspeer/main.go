@@ -11,7 +11,11 @@
 // hex>" of the body; "GET /sink?url=U" fetches U through the tailnet and answers "<bytes>
 // <seconds> <sha256 hex>"; "GET /push?url=U&n=N" POSTs N pseudo-random bytes to U and answers
 // "<bytes> <seconds> <U's answer>"; "GET /ping?ip=A" sends a Tailscale ICMP ping (an echo
-// request through the tunnel, as `tailscale ping --icmp` does) and answers "pong <ip>". It prints "IP <v4>" on stdout once it is up. Run it with
+// request through the tunnel, as `tailscale ping --icmp` does) and answers "pong <ip> <type>
+// endpoint=… derp=… peerapi=… latency=…"; "&type=TSMP|disco|peerapi" pings that way instead
+// (`tailscale ping --tsmp/--disco/--peerapi`). "GET /status" answers one line per peer from
+// LocalClient.Status: "<hostname> cur=<CurAddr> relay=<DERP region> rx=… tx=…" (CurAddr set
+// when the path is direct UDP, as `tailscale status` shows). It prints "IP <v4>" on stdout once it is up. Run it with
 // TS_DEBUG_USE_DERP_HTTP=1 to reach a derper that serves plain HTTP (and
 // TS_DEBUG_ALWAYS_USE_DERP=1 to keep two tspeers on the same machine from finding a direct path).
 // "/fetch" takes an optional "timeout" (a Go duration). With -exit-node it advertises 0.0.0.0/0
@@ -150,7 +154,11 @@ func main() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second) // not r.Context(): see /fetch
 		defer cancel()
-		res, err := lc.Ping(ctx, ip, tailcfg.PingICMP)
+		kind := tailcfg.PingICMP
+		if t := r.URL.Query().Get("type"); t != "" {
+			kind = tailcfg.PingType(t)
+		}
+		res, err := lc.Ping(ctx, ip, kind)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -159,7 +167,17 @@ func main() {
 			http.Error(w, res.Err, http.StatusBadGateway)
 			return
 		}
-		fmt.Fprintf(w, "pong %s\n", res.NodeIP)
+		fmt.Fprintf(w, "pong %s %s endpoint=%q derp=%d peerapi=%q latency=%.6f\n", res.NodeIP, kind, res.Endpoint, res.DERPRegionID, res.PeerAPIURL, res.LatencySeconds)
+	})
+	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
+		st, err := lc.Status(context.Background())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		for _, p := range st.Peer {
+			fmt.Fprintf(w, "%s cur=%q relay=%q rx=%d tx=%d\n", p.HostName, p.CurAddr, p.Relay, p.RxBytes, p.TxBytes)
+		}
 	})
 	if *exitNode {
 		_, err := lc.EditPrefs(context.Background(), &ipn.MaskedPrefs{
