@@ -28,6 +28,7 @@ import { callCounts, interpHelper, setActiveCpu, setCountCalls } from './interp-
 import { compiler, startPolicy } from './compile-client.js';
 import { compileRegion, errorText, isAbort, type CompileDone } from './compile-service.js';
 import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
+import { decodeRecord, encodeRecord, recordName, regionRanges, translationStore, type CodeRange } from './translation-cache.js';
 
 export type JitMode = 'off' | 'on' | 'force';
 
@@ -124,6 +125,16 @@ export interface JitStats {
   regionsCompiled: number;
   /** Regions whose module came from the cache (fork, exec, another process). */
   regionsReused: number;
+  /**
+   * The persistent translation cache (translation-cache.ts; Node: files in the cache
+   * directory): regions attached from a record of an earlier run (no compile), regions
+   * written for later runs, records rejected as damaged or refused by V8 (and dropped),
+   * records found for a hot entry whose code differs from this program's (left alone).
+   */
+  regionsFromDisk: number;
+  regionsStored: number;
+  diskRejected: number;
+  diskStale: number;
   regionsRefused: number;
   /** binaryen time, wherever it ran (the worker reports its own), ms. */
   compileMs: number;
@@ -268,7 +279,7 @@ export class Jit implements Tier {
     const onFailed = (): void => { compiler.onFailed.delete(onFailed); self.deref()?.translationOff(); };
     if (mode !== 'force') compiler.onFailed.add(onFailed);
     this.stats = {
-      mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
+      mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
       timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
@@ -308,6 +319,10 @@ export class Jit implements Tier {
     if (b.mode !== 0) { b.jit = NO_REGION; return; } // 16-bit or segmented code (cpu/seg-regs.ts): interpreter only
     const now = performance.now();
     if (this.firstHot === 0) { this.firstHot = now; this.stats.timeline.firstHot = now - this.born; }
+    // A translation kept by an earlier run: attached now, before the start policy (a warm
+    // run of a program whose hot code is all on disk never starts the compiler) and the
+    // governor (it compiles nothing). 'force' never uses it: its tests check the translator.
+    if (this.mode === 'on' && this.fromStore(host, mem, b, now)) return;
     this.hotInstructions += (this.mask + 1) * b.count;
     if (this.mode === 'force') {
       // Tests: synchronous, in this thread (createMachine awaited binaryen).
@@ -360,11 +375,69 @@ export class Jit implements Tier {
     if (this.stats.timeline.firstAttached < 0) this.stats.timeline.firstAttached = performance.now() - this.born;
   }
 
+  /**
+   * Attach block b's region from the persistent translation cache if a record for its entry
+   * holds this code (translation-cache.ts decodeRecord); false when there is none (the
+   * request goes on as usual). A damaged record, or one V8 refuses, is dropped.
+   */
+  private fromStore(host: JitHost, mem: AddressSpace, b: HotBlock, t0: number): boolean {
+    const st = translationStore();
+    if (st === null) return false;
+    const name = recordName(st.version, mem, b.start);
+    const data = name === null ? null : st.get(name);
+    let done = false;
+    if (data !== null) {
+      const rec = decodeRecord(st.version, data, mem, b.start);
+      if (rec === 'stale') this.stats.diskStale++;
+      else if (rec === 'damaged') { this.stats.diskRejected++; st.drop(name!); }
+      else {
+        let comp = modules.get(rec.key);
+        if (comp !== undefined) {
+          this.stats.regionsReused++;
+          modules.delete(rec.key); modules.set(rec.key, comp);
+        } else {
+          try {
+            // Synchronous: a small module (lazy compilation: V8 compiles each function at its first call).
+            comp = store(rec.key, new WebAssembly.Module(rec.wasm as Uint8Array<ArrayBuffer>), rec.wasm.length);
+            this.stats.regionsFromDisk++;
+          } catch (e) {
+            this.stats.diskRejected++;
+            st.drop(name!);
+            this.translationError(b.start, `a cached translation: ${errorText(e)}`);
+          }
+        }
+        if (comp !== undefined) { this.attachNew(host, b, comp, rec.pages); done = true; }
+      }
+    }
+    this.stats.engineMs += performance.now() - t0;
+    return done;
+  }
+
+  /** What a region needs to be written to the translation cache once compiled (null: no store, or not in 'on' mode). */
+  private recordOf(mem: AddressSpace, region: Region): { name: string; ranges: CodeRange[] } | null {
+    const st = translationStore();
+    if (st === null || this.mode !== 'on') return null;
+    const name = recordName(st.version, mem, region.entry);
+    return name === null ? null : { name, ranges: regionRanges(mem, region) };
+  }
+
+  /**
+   * Keep a freshly compiled region for later runs: its first `blocks` blocks, which are all of
+   * them unless binaryen refused the whole region and a smaller one was built (compile-service.ts
+   * RETRY_BLOCKS keeps the first blocks in formation order).
+   */
+  private keep(rec: { name: string; ranges: CodeRange[] } | null, blocks: number, permBase: number, wasm: Uint8Array): void {
+    const st = translationStore();
+    if (rec === null || st === null || blocks < 1) return;
+    st.put(rec.name, encodeRecord(st.version, permBase, rec.ranges.slice(0, blocks), wasm));
+    this.stats.regionsStored++;
+  }
+
   /** In this thread: binaryen is loaded here (no worker, or 'force'). */
   private translateHere(host: JitHost, mem: AddressSpace, b: HotBlock, t0: number): void {
     const region = this.form(host, mem, b);
     if (region !== null) {
-      const comp = this.compile(mem, region, b.start);
+      const comp = this.compile(mem, region, b.start, this.recordOf(mem, region));
       if (comp === null) b.jit = NO_REGION;
       else this.attachNew(host, b, comp, region.pages);
     }
@@ -388,7 +461,8 @@ export class Jit implements Tier {
         this.attachNew(host, b, cached, region.pages);
       } else {
         const r = new JitRegion(null, region.pages);
-        if (compiler.submit(region, mem.permBase, key, (done) => this.received(b, r, key, done), () => b.hits * b.count)) {
+        const rec = this.recordOf(mem, region);
+        if (compiler.submit(region, mem.permBase, key, (done) => this.received(b, r, key, done, rec, mem.permBase), () => b.hits * b.count)) {
           host.addRegion(r);
           b.jit = NO_REGION;
           if (this.stats.regionsSent++ === 0) this.stats.timeline.firstSent = performance.now() - this.born;
@@ -402,7 +476,7 @@ export class Jit implements Tier {
   }
 
   /** The compile worker's answer for the region r of block b (a message callback: between run() calls). */
-  private received(b: HotBlock, r: JitRegion, key: string, done: CompileDone): void {
+  private received(b: HotBlock, r: JitRegion, key: string, done: CompileDone, rec: { name: string; ranges: CodeRange[] } | null, permBase: number): void {
     this.stats.compileMs += done.ms;
     this.unanswered--;
     if (done.bytes === null) {
@@ -414,7 +488,11 @@ export class Jit implements Tier {
     const bytes = done.bytes;
     moduleFor(key, bytes).then((comp) => {
       const t0 = performance.now();
-      if (comp.fresh) { comp.fresh = false; this.stats.regionsCompiled++; } else this.stats.regionsReused++;
+      if (comp.fresh) {
+        comp.fresh = false;
+        this.stats.regionsCompiled++;
+        this.keep(rec, done.blocks, permBase, bytes);
+      } else this.stats.regionsReused++;
       // Attach unless its code changed while it compiled (r invalidated) or the cache already dropped it.
       if (r.valid && !comp.evicted) {
         r.compiled = comp;
@@ -439,7 +517,7 @@ export class Jit implements Tier {
   }
 
   /** The module for `region` from the cache, or compiled now in this thread; null if translation failed. */
-  private compile(mem: AddressSpace, region: Region, at: number): Compiled | null {
+  private compile(mem: AddressSpace, region: Region, at: number, rec: { name: string; ranges: CodeRange[] } | null = null): Compiled | null {
     const key = `${mem.permBase}|${regionKey(mem, region)}`;
     const comp = modules.get(key);
     if (comp !== undefined) {
@@ -449,9 +527,9 @@ export class Jit implements Tier {
       return comp;
     }
     const t0 = performance.now();
-    let module: WebAssembly.Module, bytes: Uint8Array;
+    let module: WebAssembly.Module, bytes: Uint8Array, blocks: number;
     try {
-      bytes = compileRegion(bn!, region, mem.permBase).bytes;
+      ({ bytes, blocks } = compileRegion(bn!, region, mem.permBase));
       module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
     } catch (e) {
       // A translator bug must cost speed, never correctness: interpret this code. An
@@ -464,6 +542,7 @@ export class Jit implements Tier {
     }
     this.stats.compileMs += performance.now() - t0;
     this.stats.regionsCompiled++;
+    this.keep(rec, blocks, mem.permBase, bytes);
     return store(key, module, bytes.length);
   }
 
