@@ -79,32 +79,33 @@ test('a second run attaches the first run\'s translations from the cache, withou
 
 test('damaged records are rejected and removed; the run equals native and stores them again', { timeout: 600_000 }, async () => {
   const dir = join(tmp, 'damaged');
-  const first = await run(dir);
-  const files = records(dir);
-  assert.ok(files.length > 0);
-  // Half the records lose their tail, the others get one byte of their Wasm flipped.
-  const damaged = new Map<string, Buffer>();
-  files.forEach((f, i) => {
-    const path = join(dir, 'translations', f);
-    const data = readFileSync(path);
-    const bad = i % 2 === 0 ? data.subarray(0, data.length - 7) : Buffer.from(data);
-    if (i % 2 === 1) bad[bad.length - 3] ^= 0x10;
-    writeFileSync(path, bad);
-    damaged.set(f, bad);
-  });
-  const second = await run(dir);
-  assert.equal(second.s.regionsFromDisk, 0, JSON.stringify(second.s));
-  assert.ok(second.s.diskRejected > 0, JSON.stringify(second.s));
-  assert.ok(second.s.regionsCompiled > 0);
-  assert.equal(second.s.errors, 0);
-  // Each damaged record is gone or was replaced by a good one.
-  for (const [f, bad] of damaged) {
-    const path = join(dir, 'translations', f);
-    if (existsSync(path)) assert.notDeepEqual(readFileSync(path), bad, `${f} still damaged`);
-  }
-  const third = await run(dir);
-  assert.ok(third.s.regionsFromDisk > 0 && third.s.diskRejected === 0, JSON.stringify(third.s));
-  assert.ok(first.s.regionsStored > 0);
+  await run(dir);
+  /** Damage every record; the next run must reject each one it looks up, remove it, compile and store it again. */
+  const damage = async (how: string, f: (data: Buffer) => Buffer): Promise<void> => {
+    const files = records(dir);
+    assert.ok(files.length > 0);
+    const damaged = new Map<string, Buffer>();
+    for (const name of files) {
+      const bad = f(readFileSync(join(dir, 'translations', name)));
+      writeFileSync(join(dir, 'translations', name), bad);
+      damaged.set(name, bad);
+    }
+    const r = await run(dir);
+    assert.equal(r.s.regionsFromDisk, 0, `${how}: ${JSON.stringify(r.s)}`);
+    assert.ok(r.s.diskRejected > 0, `${how}: ${JSON.stringify(r.s)}`);
+    assert.ok(r.s.regionsCompiled > 0);
+    // Rejected by the record's own checks, before V8 saw the Wasm (a refused module counts as an error).
+    assert.equal(r.s.errors, 0, how);
+    for (const [name, bad] of damaged) {
+      const path = join(dir, 'translations', name);
+      if (existsSync(path)) assert.notDeepEqual(readFileSync(path), bad, `${how}: ${name} still damaged`);
+    }
+  };
+  // One bit flipped in the middle (the Wasm, or the copy of the x86 code), then the last 7 bytes lost.
+  await damage('a flipped bit', (d) => { const b = Buffer.from(d); b[b.length >> 1] ^= 0x10; return b; });
+  await damage('truncated', (d) => d.subarray(0, d.length - 7));
+  const again = await run(dir);
+  assert.ok(again.s.regionsFromDisk > 0 && again.s.diskRejected === 0, JSON.stringify(again.s));
 });
 
 test('records of another translator version are not used', { timeout: 600_000 }, async () => {
@@ -201,14 +202,30 @@ test('records: named by entry and bytes, checked byte for byte, CRC-guarded; the
 
 test('the store: atomic renames under racing writers, kept under its budget', async () => {
   const dir = join(tmp, 'store');
-  const a = new NodeTranslationStore(dir, { version: 'e'.repeat(64), budget: 64 << 10 });
-  const b = new NodeTranslationStore(dir, { version: 'e'.repeat(64), budget: 64 << 10 });
+  const a = new NodeTranslationStore(dir, { version: 'e'.repeat(64), budget: 16 << 20 });
+  const b = new NodeTranslationStore(dir, { version: 'e'.repeat(64), budget: 16 << 20 });
   const name = `${'e'.repeat(12)}-00001000-0123456789abcdef`;
-  const one = new Uint8Array(50_000).fill(1), two = new Uint8Array(60_000).fill(2);
+  const one = Buffer.alloc(1 << 20, 1), two = Buffer.alloc(3 << 19, 2);
+  // A reader meanwhile (as another process would read) sees a whole record or none, never a part.
+  let writing = true, reads = 0;
+  const parts: number[] = [];
+  const reader = (async () => {
+    while (writing) {
+      try {
+        const d = readFileSync(join(dir, `${name}.jit`));
+        reads++;
+        if (!d.equals(one) && !d.equals(two)) parts.push(d.length);
+      } catch { /* not there yet */ }
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
   for (let i = 0; i < 20; i++) { a.put(name, one); b.put(name, two); }
   await Promise.all([a.flush(), b.flush()]);
+  writing = false;
+  await reader;
+  assert.deepEqual(parts, [], `${parts.length} of ${reads} reads saw part of a record`);
   const got = readFileSync(join(dir, `${name}.jit`));
-  assert.ok(got.equals(Buffer.from(one)) || got.equals(Buffer.from(two)), `a mixed record of ${got.length} bytes`);
+  assert.ok(got.equals(one) || got.equals(two), `a mixed record of ${got.length} bytes`);
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
   // A new store sees it; get returns it whole.
   const c = new NodeTranslationStore(dir, { version: 'e'.repeat(64), budget: 64 << 10 });
