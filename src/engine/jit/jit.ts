@@ -176,7 +176,7 @@ let loadedAt = -1;
 let loadError: string | null = null;
 
 let loader: () => Promise<typeof binaryenT> = async () => (await import('binaryen')).default;
-/** How binaryen is loaded (the Node host replaces the plain import: src/host/node/binaryen.ts says why). */
+/** How binaryen is loaded (the Node host replaces the plain import: src/host/node/binaryen-load.ts says why). */
 export function setBinaryenLoader(f: () => Promise<typeof binaryenT>): void { loader = f; }
 
 /** Load binaryen once per JS realm (a 14.8 MB module: only when code gets hot, never for cold programs). */

@@ -2,7 +2,7 @@
  * The JIT's persistent translation cache in Node: region records (engine/jit/translation-cache.ts
  * defines them and checks them against the guest's memory) kept as files in
  * `<cache directory>/translations/`, next to binaryen's code cache and the compile worker's
- * bundle (binaryen.ts codeCacheDir: WEBX86_CACHE_DIR, $XDG_CACHE_HOME/webx86, ~/.cache/webx86).
+ * bundle (binaryen-load.ts codeCacheDir: WEBX86_CACHE_DIR, $XDG_CACHE_HOME/webx86, ~/.cache/webx86).
  * A later `webx86 run` of the same program attaches its hot code from here the first time each
  * block gets hot, with neither the compile worker nor binaryen (docs/JIT.md "Translation cache").
  *
@@ -35,7 +35,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RECORD_FORMAT, setTranslationStore, type TranslationStore } from '../../engine/jit/translation-cache.js';
-import { codeCacheDir } from './binaryen.js';
+import { codeCacheDir } from './binaryen-load.js';
 
 /** The checkout's root (this file is src/host/node/translation-store.ts). */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
