@@ -94,6 +94,14 @@ const SAVED_NS_PER_INSN = 15;
  * 100 x fork+exec true) spend more on compiles than they won (743 -> 839 ms engine CPU, bench).
  */
 const COMPILE_BASE_MS = 20;
+/**
+ * V8's own work for a region attached from the translation cache, which the governor cannot
+ * see: its Wasm compiled at first call and tiered up on V8's helper threads. Estimated from
+ * python3 binary-trees (docs/BENCHMARKS.md "JIT: cold and fixed costs"): 2.9-3.1 s of
+ * helper-thread CPU for 680 regions, about half of it concurrent TurboFan of JS, so ~2 ms per
+ * region.
+ */
+const V8_MS_PER_REGION = 2;
 /** Compiled modules kept (Wasm bytes; V8's machine code is a few times more). Shared by all machines of the page/process. */
 export const MODULE_BUDGET = 64 << 20;
 let moduleBudget = MODULE_BUDGET;
@@ -352,7 +360,10 @@ export class Jit implements Tier {
 
   /** Regions this machine sent to the compile worker and has no answer for yet. */
   private unanswered = 0;
-  /** Time this thread spent looking up and loading cached translations (fromStore), ms: charged by the governor like compiles. */
+  /**
+   * What cached translations cost, ms, charged by the governor like compiles: this thread's time
+   * looking them up and loading them (fromStore), plus V8_MS_PER_REGION for each one attached.
+   */
   private diskMs = 0;
 
   /** The governor's verdict (COMPILE_SHARE says how it decides). */
@@ -413,7 +424,7 @@ export class Jit implements Tier {
             this.translationError(b.start, `a cached translation: ${errorText(e)}`);
           }
         }
-        if (comp !== undefined) { this.attachNew(host, b, comp, rec.pages); done = true; }
+        if (comp !== undefined) { this.attachNew(host, b, comp, rec.pages); done = true; this.diskMs += V8_MS_PER_REGION; }
       }
     }
     const ms = performance.now() - t0;
