@@ -96,7 +96,7 @@ const SAVED_NS_PER_INSN = 15;
 const COMPILE_BASE_MS = 20;
 /**
  * V8's own work for a region attached from the translation cache, which the governor cannot
- * see: its Wasm compiled at first call and tiered up on V8's helper threads. Estimated from
+ * see: compiling its Wasm and tiering it up on V8's helper threads. Estimated from
  * python3 binary-trees (docs/BENCHMARKS.md "JIT: cold and fixed costs"): 2.9-3.1 s of
  * helper-thread CPU for 680 regions, about half of it concurrent TurboFan of JS, so ~2 ms per
  * region.
@@ -415,7 +415,7 @@ export class Jit implements Tier {
           modules.delete(rec.key); modules.set(rec.key, comp);
         } else {
           try {
-            // Synchronous: a small module (lazy compilation: V8 compiles each function at its first call).
+            // Synchronous, so the block runs translated from its next entry: 0.26 ms on average for gzip's 8.8 KB modules (measured).
             comp = store(rec.key, new WebAssembly.Module(rec.wasm as Uint8Array<ArrayBuffer>), rec.wasm.length);
             this.stats.regionsFromDisk++;
           } catch (e) {
