@@ -140,6 +140,8 @@ export interface NodeStoreOptions {
   budget?: number;
 }
 
+let tmpSeq = 0;
+
 /** Records as files in one directory. */
 export class NodeTranslationStore implements TranslationStore {
   private ver: string | null;
@@ -147,7 +149,6 @@ export class NodeTranslationStore implements TranslationStore {
   private names: Set<string> | null = null;
   private readonly pending = new Set<Promise<void>>();
   private writes = 0;
-  private seq = 0;
   readonly budget: number;
   /** What this process did, for tests and the bench. */
   readonly counts = { hits: 0, writes: 0, writeErrors: 0, dropped: 0, pruned: 0 };
@@ -186,7 +187,8 @@ export class NodeTranslationStore implements TranslationStore {
   put(name: string, data: Uint8Array): void {
     this.listing().add(name);
     const file = this.file(name);
-    const tmp = `${file}.${process.pid}.${this.seq++}.tmp`;
+    // Unique per write in this process (every store: two stores on one directory must not share a temporary file).
+    const tmp = `${file}.${process.pid}.${tmpSeq++}.tmp`;
     this.track((async () => {
       try {
         await mkdir(this.dir, { recursive: true });
