@@ -4,11 +4,12 @@
  * writes it to docs/BENCHMARKS.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { runGuest } from '../test/support/guest.js';
-import type { JitMode, JitStats } from '../src/engine/jit/jit.js';
+import { forgetModules, type JitMode, type JitStats } from '../src/engine/jit/jit.js';
+import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
 import { GCC_ROOT_PACKAGES, GLIBC_ROOT_PACKAGES, NODE_ROOT_PACKAGES, SIMD_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
 import { HostFs } from '../src/host/node/hostfs.js';
 import { JIT_BENCH_ROOT } from './jit-workloads.js';
@@ -221,7 +222,7 @@ const ROOT_ENV = ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C', 'PYTHONDONTWRI
 const rootEnv = (w: Workload): string[] => [...ROOT_ENV, ...w.env ?? []];
 const qemu = spawnSync('sh', ['-c', 'command -v qemu-i386']).status === 0;
 const rows: string[][] = [];
-const HEAD = ['workload', 'native', 'qemu', 'interp', 'interp CPU', 'JIT', 'JIT CPU', 'compile', 'in JIT'];
+const HEAD = ['workload', 'native', 'qemu', 'interp', 'interp CPU', 'JIT', 'JIT CPU', 'compile', 'in JIT', 'JIT warm', 'warm CPU', 'from disk'];
 console.log(HEAD.map((h, i) => (i ? h.padStart(10) : h.padEnd(40))).join(' '));
 // `npm run bench -- WORD...`: only the workloads whose names contain a WORD, and no docs/BENCHMARKS.md.
 const only = process.argv.slice(2);
@@ -237,19 +238,37 @@ for (const w of WORKLOADS.filter((x) => only.length === 0 || only.some((o) => x.
   const q = qRun && qRun.status === n.status && qRun.out === n.out ? qRun : null;
   if (qRun && !q) process.stderr.write(`bench: ${w.name}: qemu-i386 exited ${qRun.status} (native ${n.status}) or printed other output; no qemu ratio\n`);
   const off = await timeEngine(w, 'off');
+  // The JIT twice, each starting with no compiled module in memory, as a new process would:
+  // with an empty translation cache (the cold first run of a program: every region is
+  // compiled), then with the records that run left (a later run of the same program:
+  // regions attach from the cache, docs/JIT.md "Translation cache"). The compile worker
+  // and binaryen stay loaded across rows, so only the first row's cold run pays their start.
+  const jitCache = mkdtempSync(join(tmpdir(), 'webx86-bench-jit-'));
+  forgetModules();
+  const store = useNodeTranslationCache(jitCache);
   const on = await timeEngine(w, 'on');
+  await store?.flush();
+  forgetModules();
+  useNodeTranslationCache(jitCache);
+  const warm = await timeEngine(w, 'on');
+  useNodeTranslationCache(null);
+  rmSync(jitCache, { recursive: true, force: true });
   // Native runs name the host copies of the files; the guest sees them at the root.
   const want = dir ? n.out.replaceAll(dir, '') : n.out;
-  const same = off.out === want && on.out === want ? '' : ` (OUTPUT DIFFERS:${off.out === want ? '' : ' interp'}${on.out === want ? '' : ' jit'})`;
+  const same = off.out === want && on.out === want && warm.out === want ? ''
+    : ` (OUTPUT DIFFERS:${off.out === want ? '' : ' interp'}${on.out === want ? '' : ' jit'}${warm.out === want ? '' : ' jit-warm'})`;
   const ratio = (ms: number) => `${(ms / n.ms).toFixed(1)}x`;
   const share = on.jit && on.jit.instructions > 0 && on.mips > 0 ? `${(100 * on.jit.instructions / (on.mips * on.ms * 1000)).toFixed(0)}%` : '-';
   const row = [w.name, `${n.ms.toFixed(1)} ms`, q ? ratio(q.ms) : '-',
     `${off.ms.toFixed(0)} ms`, `${off.cpuMs.toFixed(0)} ms`, ratio(off.ms), ratio(off.cpuMs),
     `${on.ms.toFixed(0)} ms`, `${on.cpuMs.toFixed(0)} ms`, ratio(on.ms), ratio(on.cpuMs),
-    on.jit ? `${on.jit.compileMs.toFixed(0)} ms / ${on.jit.regionsCompiled}` : '-', share, off.mips.toFixed(1)];
+    on.jit ? `${on.jit.compileMs.toFixed(0)} ms / ${on.jit.regionsCompiled}` : '-', share, off.mips.toFixed(1),
+    `${warm.ms.toFixed(0)} ms`, `${warm.cpuMs.toFixed(0)} ms`, ratio(warm.ms), ratio(warm.cpuMs),
+    warm.jit ? `${warm.jit.regionsFromDisk} / ${warm.jit.regionsCompiled}` : '-'];
   rows.push(row);
   console.log([row[0].padEnd(40), row[1].padStart(10), row[2].padStart(10), `${row[3]} ${row[5]}`.padStart(10), `${row[4]} ${row[6]}`.padStart(10),
-    `${row[7]} ${row[9]}`.padStart(10), `${row[8]} ${row[10]}`.padStart(10), row[11].padStart(10), row[12].padStart(10)].join(' ') + same);
+    `${row[7]} ${row[9]}`.padStart(10), `${row[8]} ${row[10]}`.padStart(10), row[11].padStart(10), row[12].padStart(10),
+    `${row[14]} ${row[16]}`.padStart(10), `${row[15]} ${row[17]}`.padStart(10), row[18].padStart(10)].join(' ') + same);
 }
 
 if (only.length) process.exit(0);
@@ -268,11 +287,15 @@ the exit after the prompt. MIPS: guest instructions retired per second of engine
 benchmark process's user + system time during the engine run (V8's GC threads included); on a busy
 machine it shows the engine's own cost better than the wall-clock columns; ratios are given for both
 (wall / CPU, each over native wall time). JIT compile: binaryen time in ms / regions compiled. In JIT: share of
-the guest instructions that ran in translated code.
+the guest instructions that ran in translated code. The JIT columns are a program's first run (an empty
+translation cache: every region compiled); "warm" is the next run of the same program, attaching the
+regions the first run left in the cache (docs/JIT.md "Translation cache"); from disk: regions attached
+from the cache / regions still compiled. Both start with no module in memory; the compile worker and
+binaryen, once started by the first JIT row, stay loaded for the later rows.
 
-| workload | native | qemu/native | interp | interp CPU | interp/native (wall / CPU) | JIT | JIT CPU | JIT/native (wall / CPU) | JIT compile | in JIT | interp MIPS |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
-${rows.map((r) => `| ${[r[0], r[1], r[2], r[3], r[4], `${r[5]} / ${r[6]}`, r[7], r[8], `${r[9]} / ${r[10]}`, r[11], r[12], r[13]].join(' | ')} |`).join('\n')}
+| workload | native | qemu/native | interp | interp CPU | interp/native (wall / CPU) | JIT | JIT CPU | JIT/native (wall / CPU) | JIT compile | in JIT | JIT warm | warm CPU | warm/native (wall / CPU) | from disk | interp MIPS |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${rows.map((r) => `| ${[r[0], r[1], r[2], r[3], r[4], `${r[5]} / ${r[6]}`, r[7], r[8], `${r[9]} / ${r[10]}`, r[11], r[12], r[14], r[15], `${r[16]} / ${r[17]}`, r[18], r[13]].join(' | ')} |`).join('\n')}
 
 ${mipsSummary()}
 

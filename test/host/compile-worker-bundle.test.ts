@@ -54,6 +54,8 @@ test('the compile worker runs from a cached bundle once one matches its sources'
     const manifest = JSON.parse(readFileSync(join(dir, files[0]), 'utf8')) as { inputs: Record<string, [number, number]> };
     const inputs = Object.keys(manifest.inputs);
     assert.ok(inputs.some((p) => p.endsWith('src/engine/jit/codegen.ts')) && inputs.some((p) => p.endsWith('src/host/node/compile-worker-main.ts')), inputs.join(', '));
+    // Not the interpreter: evaluating it and its instruction tables was most of the worker's boot (binaryen-load.ts).
+    assert.ok(!inputs.some((p) => /src\/engine\/cpu\/(interp|decoder)\.ts$|src\/engine\/jit\/jit\.ts$/.test(p)), inputs.join(', '));
 
     assert.equal(run(dir).boot, 'bundle');
 

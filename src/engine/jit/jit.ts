@@ -28,6 +28,7 @@ import { callCounts, interpHelper, setActiveCpu, setCountCalls } from './interp-
 import { compiler, startPolicy } from './compile-client.js';
 import { compileRegion, errorText, isAbort, type CompileDone } from './compile-service.js';
 import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
+import { decodeRecord, encodeRecord, recordName, regionRanges, translationStore, type CodeRange } from './translation-cache.js';
 
 export type JitMode = 'off' | 'on' | 'force';
 
@@ -93,6 +94,14 @@ const SAVED_NS_PER_INSN = 15;
  * 100 x fork+exec true) spend more on compiles than they won (743 -> 839 ms engine CPU, bench).
  */
 const COMPILE_BASE_MS = 20;
+/**
+ * V8's own work for a region attached from the translation cache, which the governor cannot
+ * see: compiling its Wasm and tiering it up on V8's helper threads. Estimated from
+ * python3 binary-trees (docs/BENCHMARKS.md "JIT: cold and fixed costs"): 2.9-3.1 s of
+ * helper-thread CPU for 680 regions, about half of it concurrent TurboFan of JS, so ~2 ms per
+ * region.
+ */
+const V8_MS_PER_REGION = 2;
 /** Compiled modules kept (Wasm bytes; V8's machine code is a few times more). Shared by all machines of the page/process. */
 export const MODULE_BUDGET = 64 << 20;
 let moduleBudget = MODULE_BUDGET;
@@ -124,6 +133,16 @@ export interface JitStats {
   regionsCompiled: number;
   /** Regions whose module came from the cache (fork, exec, another process). */
   regionsReused: number;
+  /**
+   * The persistent translation cache (translation-cache.ts; Node: files in the cache
+   * directory): regions attached from a record of an earlier run (no compile), regions
+   * written for later runs, records rejected as damaged or refused by V8 (and dropped),
+   * records found for a hot entry whose code differs from this program's (left alone).
+   */
+  regionsFromDisk: number;
+  regionsStored: number;
+  diskRejected: number;
+  diskStale: number;
   regionsRefused: number;
   /** binaryen time, wherever it ran (the worker reports its own), ms. */
   compileMs: number;
@@ -165,7 +184,7 @@ let loadedAt = -1;
 let loadError: string | null = null;
 
 let loader: () => Promise<typeof binaryenT> = async () => (await import('binaryen')).default;
-/** How binaryen is loaded (the Node host replaces the plain import: src/host/node/binaryen.ts says why). */
+/** How binaryen is loaded (the Node host replaces the plain import: src/host/node/binaryen-load.ts says why). */
 export function setBinaryenLoader(f: () => Promise<typeof binaryenT>): void { loader = f; }
 
 /** Load binaryen once per JS realm (a 14.8 MB module: only when code gets hot, never for cold programs). */
@@ -268,7 +287,7 @@ export class Jit implements Tier {
     const onFailed = (): void => { compiler.onFailed.delete(onFailed); self.deref()?.translationOff(); };
     if (mode !== 'force') compiler.onFailed.add(onFailed);
     this.stats = {
-      mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
+      mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
       timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
@@ -308,6 +327,15 @@ export class Jit implements Tier {
     if (b.mode !== 0) { b.jit = NO_REGION; return; } // 16-bit or segmented code (cpu/seg-regs.ts): interpreter only
     const now = performance.now();
     if (this.firstHot === 0) { this.firstHot = now; this.stats.timeline.firstHot = now - this.born; }
+    // A translation kept by an earlier run: attached now, before the start policy (a warm
+    // run of a program whose hot code is all on disk never starts the compiler), within the
+    // governor (each costs ~1 ms of this thread, and V8 still compiles it: gcc hello's 1,166
+    // cached regions took its run above the interpreter's CPU when loaded unchecked).
+    // 'force' never uses it: its tests check the translator.
+    if (this.mode === 'on' && translationStore() !== null) {
+      if (this.overBudget(now)) { this.stats.deferred++; return; }
+      if (this.fromStore(host, mem, b, now)) return;
+    }
     this.hotInstructions += (this.mask + 1) * b.count;
     if (this.mode === 'force') {
       // Tests: synchronous, in this thread (createMachine awaited binaryen).
@@ -332,12 +360,17 @@ export class Jit implements Tier {
 
   /** Regions this machine sent to the compile worker and has no answer for yet. */
   private unanswered = 0;
+  /**
+   * What cached translations cost, ms, charged by the governor like compiles: this thread's time
+   * looking them up and loading them (fromStore), plus V8_MS_PER_REGION for each one attached.
+   */
+  private diskMs = 0;
 
   /** The governor's verdict (COMPILE_SHARE says how it decides). */
   private overBudget(now: number): boolean {
     const st = this.stats;
     const done = st.regionsCompiled + st.errors;
-    const committed = st.compileMs + (this.unanswered > 0 ? this.unanswered * (done > 0 ? st.compileMs / done : 1) : 0);
+    const committed = st.compileMs + this.diskMs + (this.unanswered > 0 ? this.unanswered * (done > 0 ? st.compileMs / done : 1) : 0);
     return committed > COMPILE_BASE_MS + COMPILE_SHARE * (now - this.firstHot) + st.instructions * SAVED_NS_PER_INSN / 1e6;
   }
 
@@ -360,11 +393,71 @@ export class Jit implements Tier {
     if (this.stats.timeline.firstAttached < 0) this.stats.timeline.firstAttached = performance.now() - this.born;
   }
 
+  /**
+   * Attach block b's region from the persistent translation cache if a record for its entry
+   * holds this code (translation-cache.ts decodeRecord); false when there is none (the
+   * request goes on as usual). A damaged record, or one V8 refuses, is dropped.
+   */
+  private fromStore(host: JitHost, mem: AddressSpace, b: HotBlock, t0: number): boolean {
+    const st = translationStore();
+    if (st === null) return false;
+    const name = recordName(st.version, mem, b.start);
+    const data = name === null ? null : st.get(name);
+    let done = false;
+    if (data !== null) {
+      const rec = decodeRecord(st.version, data, mem, b.start);
+      if (rec === 'stale') this.stats.diskStale++;
+      else if (rec === 'damaged') { this.stats.diskRejected++; st.drop(name!); }
+      else {
+        let comp = modules.get(rec.key);
+        if (comp !== undefined) {
+          this.stats.regionsReused++;
+          modules.delete(rec.key); modules.set(rec.key, comp);
+        } else {
+          try {
+            // Synchronous, so the block runs translated from its next entry: 0.26 ms on average for gzip's 8.8 KB modules (measured).
+            comp = store(rec.key, new WebAssembly.Module(rec.wasm as Uint8Array<ArrayBuffer>), rec.wasm.length);
+            this.stats.regionsFromDisk++;
+          } catch (e) {
+            this.stats.diskRejected++;
+            st.drop(name!);
+            this.translationError(b.start, `a cached translation: ${errorText(e)}`);
+          }
+        }
+        if (comp !== undefined) { this.attachNew(host, b, comp, rec.pages); done = true; this.diskMs += V8_MS_PER_REGION; }
+      }
+    }
+    const ms = performance.now() - t0;
+    this.stats.engineMs += ms;
+    this.diskMs += ms;
+    return done;
+  }
+
+  /** What a region needs to be written to the translation cache once compiled (null: no store, or not in 'on' mode). */
+  private recordOf(mem: AddressSpace, region: Region): { name: string; ranges: CodeRange[] } | null {
+    const st = translationStore();
+    if (st === null || this.mode !== 'on') return null;
+    const name = recordName(st.version, mem, region.entry);
+    return name === null ? null : { name, ranges: regionRanges(mem, region) };
+  }
+
+  /**
+   * Keep a freshly compiled region for later runs: its first `blocks` blocks, which are all of
+   * them unless binaryen refused the whole region and a smaller one was built (compile-service.ts
+   * RETRY_BLOCKS keeps the first blocks in formation order).
+   */
+  private keep(rec: { name: string; ranges: CodeRange[] } | null, blocks: number, permBase: number, wasm: Uint8Array): void {
+    const st = translationStore();
+    if (rec === null || st === null || blocks < 1) return;
+    st.put(rec.name, encodeRecord(st.version, permBase, rec.ranges.slice(0, blocks), wasm));
+    this.stats.regionsStored++;
+  }
+
   /** In this thread: binaryen is loaded here (no worker, or 'force'). */
   private translateHere(host: JitHost, mem: AddressSpace, b: HotBlock, t0: number): void {
     const region = this.form(host, mem, b);
     if (region !== null) {
-      const comp = this.compile(mem, region, b.start);
+      const comp = this.compile(mem, region, b.start, this.recordOf(mem, region));
       if (comp === null) b.jit = NO_REGION;
       else this.attachNew(host, b, comp, region.pages);
     }
@@ -388,7 +481,8 @@ export class Jit implements Tier {
         this.attachNew(host, b, cached, region.pages);
       } else {
         const r = new JitRegion(null, region.pages);
-        if (compiler.submit(region, mem.permBase, key, (done) => this.received(b, r, key, done), () => b.hits * b.count)) {
+        const rec = this.recordOf(mem, region);
+        if (compiler.submit(region, mem.permBase, key, (done) => this.received(b, r, key, done, rec, mem.permBase), () => b.hits * b.count)) {
           host.addRegion(r);
           b.jit = NO_REGION;
           if (this.stats.regionsSent++ === 0) this.stats.timeline.firstSent = performance.now() - this.born;
@@ -402,7 +496,7 @@ export class Jit implements Tier {
   }
 
   /** The compile worker's answer for the region r of block b (a message callback: between run() calls). */
-  private received(b: HotBlock, r: JitRegion, key: string, done: CompileDone): void {
+  private received(b: HotBlock, r: JitRegion, key: string, done: CompileDone, rec: { name: string; ranges: CodeRange[] } | null, permBase: number): void {
     this.stats.compileMs += done.ms;
     this.unanswered--;
     if (done.bytes === null) {
@@ -414,7 +508,11 @@ export class Jit implements Tier {
     const bytes = done.bytes;
     moduleFor(key, bytes).then((comp) => {
       const t0 = performance.now();
-      if (comp.fresh) { comp.fresh = false; this.stats.regionsCompiled++; } else this.stats.regionsReused++;
+      if (comp.fresh) {
+        comp.fresh = false;
+        this.stats.regionsCompiled++;
+        this.keep(rec, done.blocks, permBase, bytes);
+      } else this.stats.regionsReused++;
       // Attach unless its code changed while it compiled (r invalidated) or the cache already dropped it.
       if (r.valid && !comp.evicted) {
         r.compiled = comp;
@@ -439,7 +537,7 @@ export class Jit implements Tier {
   }
 
   /** The module for `region` from the cache, or compiled now in this thread; null if translation failed. */
-  private compile(mem: AddressSpace, region: Region, at: number): Compiled | null {
+  private compile(mem: AddressSpace, region: Region, at: number, rec: { name: string; ranges: CodeRange[] } | null = null): Compiled | null {
     const key = `${mem.permBase}|${regionKey(mem, region)}`;
     const comp = modules.get(key);
     if (comp !== undefined) {
@@ -449,9 +547,9 @@ export class Jit implements Tier {
       return comp;
     }
     const t0 = performance.now();
-    let module: WebAssembly.Module, bytes: Uint8Array;
+    let module: WebAssembly.Module, bytes: Uint8Array, blocks: number;
     try {
-      bytes = compileRegion(bn!, region, mem.permBase).bytes;
+      ({ bytes, blocks } = compileRegion(bn!, region, mem.permBase));
       module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
     } catch (e) {
       // A translator bug must cost speed, never correctness: interpret this code. An
@@ -464,6 +562,7 @@ export class Jit implements Tier {
     }
     this.stats.compileMs += performance.now() - t0;
     this.stats.regionsCompiled++;
+    this.keep(rec, blocks, mem.permBase, bytes);
     return store(key, module, bytes.length);
   }
 

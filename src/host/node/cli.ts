@@ -7,6 +7,7 @@ import { setInterpCalls, setSseCode } from '../../engine/jit/region.js';
 import { setX87Calls } from '../../engine/jit/interp-call.js';
 import { useNodeBinaryen } from './binaryen.js';
 import { useNodeCompileWorker } from './compile-worker.js';
+import { useNodeTranslationCache } from './translation-store.js';
 import { HostFs } from './hostfs.js';
 import { NodeTerminal, HostInputFile, HostOutputFile } from './console.js';
 import type { FileSystem } from '../../engine/fs/types.js';
@@ -80,6 +81,7 @@ options:
 export async function main(argv: string[]): Promise<number> {
   useNodeBinaryen();
   useNodeCompileWorker();
+  useNodeTranslationCache();
   // To compare: instructions without a translation end regions again (docs/JIT.md).
   if (process.env.WEBX86_JIT_INTERP_CALLS === 'off') setInterpCalls(false);
 if (process.env.WEBX86_JIT_SSE === 'off') setSseCode(false);

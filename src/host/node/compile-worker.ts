@@ -1,6 +1,6 @@
 /**
  * The JIT's compile worker in Node: a worker_threads thread running compile-worker-main.ts,
- * so binaryen's load (0.55-1.1 s, binaryen.ts) and every region's compile leave the engine's
+ * so binaryen's load (0.55-1.1 s, binaryen-load.ts) and every region's compile leave the engine's
  * thread (docs/JIT.md "Compile worker").
  *
  * The sources are TypeScript run through tsx, whose hooks are registered per thread (the CLI
@@ -25,7 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CompilerPort, FromCompiler, ToCompiler } from '../../engine/jit/compile-service.js';
 import { setCompilerFactory, type StartPolicy } from '../../engine/jit/compile-client.js';
-import { codeCacheDir } from './binaryen.js';
+import { codeCacheDir } from './binaryen-load.js';
 
 const ENTRY = new URL('./compile-worker-main.ts', import.meta.url).href;
 
@@ -79,8 +79,8 @@ function buildBundle(entry: string): void {
     const r = await esbuild.build({
       entryPoints: [src], bundle: true, format: 'esm', platform: 'node', target: `node${process.versions.node.split('.')[0]}`,
       write: false, metafile: true, external: ['binaryen'], absWorkingDir: cwd, logLevel: 'silent',
-      // binaryen.ts resolves binaryen from its own URL: keep it pointing into the checkout, not the cache directory.
-      define: { 'import.meta.url': JSON.stringify(new URL('./binaryen.ts', entry).href) },
+      // binaryen-load.ts resolves binaryen from its own URL: keep it pointing into the checkout, not the cache directory.
+      define: { 'import.meta.url': JSON.stringify(new URL('./binaryen-load.ts', entry).href) },
     });
     const inputs: Manifest['inputs'] = {};
     for (const rel of Object.keys(r.metafile.inputs)) {

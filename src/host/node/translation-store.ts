@@ -1,0 +1,268 @@
+/**
+ * The JIT's persistent translation cache in Node: region records (engine/jit/translation-cache.ts
+ * defines them and checks them against the guest's memory) kept as files in
+ * `<cache directory>/translations/`, next to binaryen's code cache and the compile worker's
+ * bundle (binaryen-load.ts codeCacheDir: WEBX86_CACHE_DIR, $XDG_CACHE_HOME/webx86, ~/.cache/webx86).
+ * A later `webx86 run` of the same program attaches its hot code from here the first time each
+ * block gets hot, with neither the compile worker nor binaryen (docs/JIT.md "Translation cache").
+ *
+ * - **Version.** Records are named by a hash of the translator's sources: every module
+ *   reachable by relative imports from the compile worker's entry and from jit.ts (the same
+ *   files the worker's esbuild bundle is made of: codegen, region formation, the interpreter's
+ *   decoder and closures that regions call, the flag and state layouts), binaryen's version,
+ *   the record format and the switches that change region formation
+ *   (WEBX86_JIT_INTERP_CALLS, WEBX86_JIT_X87_CALLS). Any change to them makes new names; the
+ *   old files are never read again and age out. Computed once per process, when code first
+ *   gets hot (reading and hashing ~55 files: measured in docs/JIT.md).
+ * - **Reads** are synchronous (the engine asks when a block gets hot and attaches at once),
+ *   and only for names the directory held when this process first looked (one readdir), so a
+ *   miss costs no system call.
+ * - **Writes** are asynchronous (libuv's threads): each record goes to a temporary file of
+ *   this process and is renamed over the name, so a reader in another process sees the old
+ *   record, the new one or none, never a part; a crash leaves only a `.tmp`, removed by a
+ *   later prune. A read-only or full disk only costs later runs their compiles.
+ * - **Bounded.** After this process's first write and every 256 after, the directory is
+ *   measured (asynchronously) and, above its budget (64 MiB), the least recently used records
+ *   are removed until it is at 3/4 of it. A hit refreshes its file's mtime, so records every
+ *   run uses (libc's) stay.
+ * - `WEBX86_CACHE_DIR=off` disables it with the other caches; `WEBX86_JIT_CACHE=off` disables
+ *   only this one (to measure cold runs with binaryen's code cache and the bundle warm).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RECORD_FORMAT, setTranslationStore, type TranslationStore } from '../../engine/jit/translation-cache.js';
+import { codeCacheDir } from './binaryen-load.js';
+
+/** The checkout's root (this file is src/host/node/translation-store.ts). */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** Where the translator's import graph starts: the compile worker's entry (what it runs) and the engine's manager (what calls regions). */
+export const TRANSLATOR_ENTRIES = ['src/host/node/compile-worker-main.ts', 'src/engine/jit/jit.ts'].map((p) => join(ROOT, p));
+
+/** Default bound of the translations directory, bytes. */
+export const STORE_BUDGET = 64 << 20;
+/** Writes between two measurements of the directory. */
+const PRUNE_EVERY = 256;
+/** A temporary file this old was left by a process that died while writing it. */
+const STALE_TMP_MS = 10 * 60_000;
+const SUFFIX = '.jit';
+
+/** Relative module specifiers in a TypeScript/JavaScript source: `from '...'`, `import '...'`, `import('...')`. */
+const IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
+
+/**
+ * The files reachable from `entries` by relative imports (a specifier's `.js` is the `.ts`
+ * beside it when there is one, as tsx and esbuild resolve it), sorted.
+ */
+export function translatorSources(entries: readonly string[] = TRANSLATOR_ENTRIES): string[] {
+  const seen = new Set<string>();
+  const queue = [...entries];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const src = readFileSync(file, 'utf8');
+    for (const m of src.matchAll(IMPORT)) {
+      const spec = resolve(dirname(file), m[1]);
+      const ts = spec.replace(/\.js$/, '.ts');
+      const found = [ts, spec, `${spec}.ts`].find((p) => existsSync(p));
+      if (found !== undefined && !seen.has(found)) queue.push(found);
+    }
+  }
+  return [...seen].sort();
+}
+
+/** What besides the sources goes into the version: the record format, binaryen's version, the switches that change what regions contain. */
+function versionSalt(): string {
+  let binaryen = '?';
+  try {
+    const req = createRequire(import.meta.url);
+    binaryen = (JSON.parse(readFileSync(join(dirname(req.resolve('binaryen')), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch { /* unknown: still a fixed string */ }
+  return [`record ${RECORD_FORMAT}`, `binaryen ${binaryen}`, ...['WEBX86_JIT_INTERP_CALLS', 'WEBX86_JIT_X87_CALLS'].map((v) => `${v}=${process.env[v] ?? ''}`)].join('\0');
+}
+
+/**
+ * The translator's version: a SHA-256 over the sources above (paths relative to `root`, so
+ * two checkouts of the same code share records) and versionSalt().
+ */
+export function translatorVersion(entries: readonly string[] = TRANSLATOR_ENTRIES, root = ROOT): string {
+  return hashSources(translatorSources(entries), root, versionSalt());
+}
+
+function hashSources(files: readonly string[], root: string, salt: string): string {
+  const h = createHash('sha256');
+  h.update(`${salt}\0`);
+  for (const f of files) h.update(`${relative(root, f)}\0`).update(readFileSync(f)).update('\0');
+  return h.digest('hex');
+}
+
+interface VersionManifest { salt: string; version: string; inputs: Record<string, [size: number, mtimeMs: number]> }
+
+/**
+ * translatorVersion() through a manifest in `dir` (the files hashed, with their size and
+ * mtime, as compile-worker.ts keeps for its bundle): while none of them changed, a run
+ * stats them (~0.5 ms) instead of reading and hashing them (8-9 ms measured, once per
+ * process). A changed file — including one that now imports another — hashes them again.
+ */
+export function cachedTranslatorVersion(dir: string, entries: readonly string[] = TRANSLATOR_ENTRIES, root = ROOT): string {
+  const salt = versionSalt();
+  const file = join(dir, `version-${createHash('sha256').update(`${root}\0${entries.join('\0')}`).digest('hex').slice(0, 16)}.json`);
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as VersionManifest;
+    const inputs = Object.entries(m.inputs);
+    if (m.salt === salt && typeof m.version === 'string' && inputs.length > 0 && inputs.every(([p, [size, mtime]]) => {
+      const st = statSync(p, { throwIfNoEntry: false });
+      return st !== undefined && st.size === size && st.mtimeMs === mtime;
+    })) return m.version;
+  } catch { /* none yet, or unreadable: hash */ }
+  const files = translatorSources(entries);
+  const inputs: VersionManifest['inputs'] = {};
+  // Stat before reading: a file changed while it is hashed then fails the next run's check.
+  for (const f of files) { const st = statSync(f); inputs[f] = [st.size, st.mtimeMs]; }
+  const version = hashSources(files, root, salt);
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ salt, version, inputs } satisfies VersionManifest));
+    renameSync(tmp, file);
+  } catch { /* read-only: hashed again next time */ }
+  return version;
+}
+
+export interface NodeStoreOptions {
+  /** The translator's version (default: translatorVersion() through a manifest in the directory, at first use). */
+  version?: string;
+  /** Bytes the directory may hold (default STORE_BUDGET). */
+  budget?: number;
+}
+
+let tmpSeq = 0;
+
+/** Records as files in one directory. */
+export class NodeTranslationStore implements TranslationStore {
+  private ver: string | null;
+  /** Record names present when this process first looked, plus those it wrote since. */
+  private names: Set<string> | null = null;
+  private readonly pending = new Set<Promise<void>>();
+  private writes = 0;
+  readonly budget: number;
+  /** What this process did, for tests and the bench. */
+  readonly counts = { hits: 0, writes: 0, writeErrors: 0, dropped: 0, pruned: 0 };
+
+  constructor(readonly dir: string, o: NodeStoreOptions = {}) {
+    this.ver = o.version ?? null;
+    this.budget = o.budget ?? STORE_BUDGET;
+  }
+
+  get version(): string { return (this.ver ??= cachedTranslatorVersion(this.dir)); }
+
+  private file(name: string): string { return join(this.dir, name + SUFFIX); }
+
+  private listing(): Set<string> {
+    if (this.names === null) {
+      const prefix = `${this.version.slice(0, 12)}-`;
+      let files: string[] = [];
+      try { files = readdirSync(this.dir); } catch { /* no directory yet: nothing cached */ }
+      this.names = new Set(files.filter((f) => f.startsWith(prefix) && f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)));
+    }
+    return this.names;
+  }
+
+  get(name: string): Uint8Array | null {
+    if (!this.listing().has(name)) return null;
+    const file = this.file(name);
+    let data: Buffer;
+    try { data = readFileSync(file); } catch { this.names!.delete(name); return null; }
+    this.counts.hits++;
+    // Most recently used: the prune removes the oldest mtimes first.
+    const now = new Date();
+    this.track(utimes(file, now, now));
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  put(name: string, data: Uint8Array): void {
+    this.listing().add(name);
+    const file = this.file(name);
+    // Unique per write in this process (every store: two stores on one directory must not share a temporary file).
+    const tmp = `${file}.${process.pid}.${tmpSeq++}.tmp`;
+    this.track((async () => {
+      try {
+        await mkdir(this.dir, { recursive: true });
+        await writeFile(tmp, data);
+        await rename(tmp, file);
+        this.counts.writes++;
+      } catch {
+        this.counts.writeErrors++;
+        await unlink(tmp).catch(() => {});
+      }
+    })());
+    if (this.writes++ % PRUNE_EVERY === 0) this.track(this.pending.size > 0 ? Promise.allSettled([...this.pending]).then(() => this.prune()) : this.prune());
+  }
+
+  drop(name: string): void {
+    this.names?.delete(name);
+    this.counts.dropped++;
+    this.track(unlink(this.file(name)).catch(() => {}));
+  }
+
+  /** Resolves when every write, touch and prune started so far has finished. */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /**
+   * Measure the directory; above the budget remove the least recently used records until it
+   * holds 3/4 of it. Also removes temporary files left by dead writers. Errors (a file
+   * removed by another process meanwhile) are skipped.
+   */
+  async prune(): Promise<void> {
+    let files: string[];
+    try { files = await readdir(this.dir); } catch { return; }
+    const now = Date.now();
+    const records: { path: string; size: number; mtime: number }[] = [];
+    let total = 0;
+    for (const f of files) {
+      const path = join(this.dir, f);
+      const st = await stat(path).catch(() => null);
+      if (st === null || !st.isFile()) continue;
+      if (f.endsWith('.tmp')) { if (now - st.mtimeMs > STALE_TMP_MS) await unlink(path).catch(() => {}); continue; }
+      if (!f.endsWith(SUFFIX)) continue;
+      records.push({ path, size: st.size, mtime: st.mtimeMs });
+      total += st.size;
+    }
+    if (total <= this.budget) return;
+    records.sort((a, b) => a.mtime - b.mtime);
+    for (const r of records) {
+      if (total <= this.budget * 3 / 4) break;
+      if (await unlink(r.path).then(() => true, () => false)) {
+        total -= r.size;
+        this.counts.pruned++;
+        this.names?.delete(r.path.slice(this.dir.length + 1, -SUFFIX.length));
+      }
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    const q = p.then(() => {}, () => {});
+    this.pending.add(q);
+    void q.finally(() => this.pending.delete(q));
+  }
+}
+
+/** The store in use (tests and the bench read its counts and flush it). */
+export let nodeTranslationStore: NodeTranslationStore | null = null;
+
+/**
+ * Keep the JIT's translations across runs in `<dir>/translations` (call once, with
+ * useNodeBinaryen()). `dir` defaults to the cache directory; null, WEBX86_CACHE_DIR=off or
+ * WEBX86_JIT_CACHE=off: no persistent cache.
+ */
+export function useNodeTranslationCache(dir: string | null = codeCacheDir(), o: NodeStoreOptions = {}): NodeTranslationStore | null {
+  nodeTranslationStore = dir === null || process.env.WEBX86_JIT_CACHE === 'off' ? null : new NodeTranslationStore(join(dir, 'translations'), o);
+  setTranslationStore(nodeTranslationStore);
+  return nodeTranslationStore;
+}
