@@ -84,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
   useNodeTranslationCache();
   // To compare: instructions without a translation end regions again (docs/JIT.md).
   if (process.env.WEBX86_JIT_INTERP_CALLS === 'off') setInterpCalls(false);
-if (process.env.WEBX86_JIT_SSE === 'off') setSseCode(false);
+  if (process.env.WEBX86_JIT_SSE === 'off') setSseCode(false);
   if (process.env.WEBX86_JIT_X87_CALLS === 'on') setX87Calls(true);
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help') { process.stdout.write(USAGE); return cmd ? 0 : 2; }
