@@ -225,8 +225,9 @@ const qemu = spawnSync('sh', ['-c', 'command -v qemu-i386']).status === 0;
  * ld-linux.so.2 (the host's ldconfig -r scans its own, x86_64, directories), so ld.so
  * searches its default path. Natively that works; under qemu the search fails once a
  * library is found outside /lib/i386-linux-gnu (libssl, libnode in /usr/lib/i386-linux-gnu):
- * ld.so then drops /lib/i386-linux-gnu from its path (its existence check of the directory
- * fails through qemu's -L lookup) and libc.so.6 is not found (measured with -E LD_DEBUG=libs).
+ * ld.so then drops /lib/i386-linux-gnu from its path, as its existence check of the
+ * directory fails: qemu-i386 (Debian 12's) does not apply -L to statx (-strace shows
+ * statx("/lib/i386-linux-gnu") = ENOENT), and libc.so.6 is not found (-E LD_DEBUG=libs).
  * With the cache ld.so opens each library by its full path. The cache is written by the
  * host's ldconfig into the root's scratch /tmp and moved out, so the shared root stays as it is.
  */
