@@ -7,10 +7,13 @@
  * The stack area's bytes are printed afterwards. Compared with the native run by
  * test/cpu/segments.test.ts.
  */
+#define _GNU_SOURCE
 #include "../out.h"
 #include <asm/ldt.h>
 #include <errno.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 
 #define LDT(i) (((i) << 3) | 7)
 
@@ -159,13 +162,55 @@ static void lss16(void) {
   dump("lss area");
 }
 
+/* A signal taken on the 16-bit stack: delivered on the alternate stack with SS = __USER_DS;
+   the frame holds the interrupted SS and ESP, and sigreturn reloads them. */
+static u32 hs[4];
+static void on_trap(int sig, siginfo_t *si, void *uc_) {
+  ucontext_t *uc = uc_;
+  greg_t *g = uc->uc_mcontext.gregs;
+  u32 ss;
+  __asm__ volatile("mov %%ss, %0" : "=r"(ss));
+  hs[0] = g[REG_SS] & 0xffff; hs[1] = g[REG_UESP]; hs[2] = ss; hs[3] = sig;
+  (void)si;
+}
+static void trap16(void) {
+  static u8 alt[65536];
+  stack_t st = { .ss_sp = alt, .ss_size = sizeof alt, .ss_flags = 0 };
+  sigaltstack(&st, 0);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_trap; sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigaction(SIGTRAP, &sa, 0);
+  __asm__ volatile(
+    "mov %%esp, saved_esp\n\t"
+    "mov %0, %%eax\n\t"
+    "mov %%eax, %%ss\n\t"
+    "mov $0x4321fff0, %%esp\n\t"
+    "push $0x1234\n\t"
+    "int3\n\t"
+    "mov %%esp, r+0\n\t"
+    "mov %%ss, %%eax\n\t"
+    "mov %%eax, r+4\n\t"
+    "pop %%eax\n\t"
+    "mov %%eax, r+8\n\t"
+    "mov %%esp, r+12\n\t"
+    "mov $0x2b, %%eax\n\t"
+    "mov %%eax, %%ss\n\t"
+    "mov saved_esp, %%esp\n\t"
+    :: "i"(LDT(1)) : "eax", "memory", "cc");
+  show("trap on 16-bit stack", 4);
+  tag("  handler ss sp handler-ss sig"); h32(hs[0]); h32(hs[1]); h32(hs[2]); h32(hs[3]); nl();
+  dump("trap area");
+}
+
 int main(void) {
   int rc = set_entry(1, (u32)area, 0xffff, 0, 0, 0);
   rc |= set_entry(2, (u32)area + 0x100, 0x1ffff - 0x100, 1, 0, 0);
   tag("ldt"); h8(rc); nl();
   stack16(); flush();
   stack32(); flush();
-  lss16();
+  lss16(); flush();
+  trap16();
   flush();
   return 0;
 }
