@@ -4,7 +4,7 @@
  * writes it to docs/BENCHMARKS.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { runGuest } from '../test/support/guest.js';
@@ -32,7 +32,7 @@ interface Workload {
   /** Measured by its own functions instead of running argv to completion (the bash prompt). */
   /**
    * Root workloads that exec no other program can run under qemu-i386 too, with the root as
-   * its -L prefix (qemu-i386 is a host binary, so it cannot run inside the chroot).
+   * its -L prefix (qemuPrefix; qemu-i386 is a host binary, so it cannot run inside the chroot).
    */
   qemuInRoot?: boolean;
   /** Variables added to the environment of every side (root workloads). */
@@ -116,14 +116,12 @@ if (debian) {
   let node: string | undefined;
   try { node = debianRoot('simd-node', NODE_ROOT_PACKAGES); } catch { node = undefined; }
   if (node) {
-    // No qemu column: under qemu-i386 -L ROOT, ld.so finds no libc.so.6 for programs whose
-    // libraries live in /usr/lib/i386-linux-gnu (node, openssl, rg: measured; python3 loads).
     // JSON and sha256 in a loop: V8's compilers, its GC and OpenSSL through node:crypto.
     const loop = "const c=require('crypto');let h='';for(let i=0;i<3000;i++){const o=JSON.parse(JSON.stringify({i,a:[i,i/3,'x'.repeat(i%50)]}));"
       + "h=c.createHash('sha256').update(h+o.a[1]+o.a[2]).digest('hex')}console.log(h)";
     WORKLOADS.push(
-      { name: 'node -e 0 (start-up)', argv: ['/usr/bin/node', '-e', '0'], files: {}, root: node },
-      { name: 'node JSON + sha256 loop (3000)', argv: ['/usr/bin/node', '-e', loop], files: {}, root: node },
+      { name: 'node -e 0 (start-up)', argv: ['/usr/bin/node', '-e', '0'], files: {}, root: node, qemuInRoot: true },
+      { name: 'node JSON + sha256 loop (3000)', argv: ['/usr/bin/node', '-e', loop], files: {}, root: node, qemuInRoot: true },
     );
   }
   let progs: string | undefined;
@@ -221,6 +219,39 @@ const ROOT_ENV = ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C', 'PYTHONDONTWRI
 /** The environment of a root workload, the same natively, under qemu and in the engine. */
 const rootEnv = (w: Workload): string[] => [...ROOT_ENV, ...w.env ?? []];
 const qemu = spawnSync('sh', ['-c', 'command -v qemu-i386']).status === 0;
+
+/**
+ * The -L prefix for a root under qemu-i386: the root's entries as symlinks, with an
+ * /etc/ld.so.cache that lists the i386 libraries. The root's own cache holds only
+ * ld-linux.so.2 (the host's ldconfig -r scans its own, x86_64, directories), so ld.so
+ * searches its default path. Natively that works; under qemu the search fails once a
+ * library is found outside /lib/i386-linux-gnu (libssl, libnode in /usr/lib/i386-linux-gnu):
+ * ld.so then drops /lib/i386-linux-gnu from its path, as its existence check of the
+ * directory fails: qemu-i386 (Debian 12's) does not apply -L to statx (-strace shows
+ * statx("/lib/i386-linux-gnu") = ENOENT), and libc.so.6 is not found (-E LD_DEBUG=libs).
+ * With the cache ld.so opens each library by its full path. The cache is written by the
+ * host's ldconfig into the root's scratch /tmp and moved out, so the shared root stays as it is.
+ */
+const qemuPrefixes = new Map<string, string>();
+function qemuPrefix(root: string): string {
+  let dir = qemuPrefixes.get(root);
+  if (dir) return dir;
+  dir = mkdtempSync(join(tmpdir(), 'webx86-qemu-prefix-'));
+  qemuPrefixes.set(root, dir);
+  for (const e of readdirSync(root)) if (e !== 'etc') symlinkSync(join(root, e), join(dir, e));
+  mkdirSync(join(dir, 'etc'));
+  for (const e of readdirSync(join(root, 'etc'))) if (e !== 'ld.so.cache') symlinkSync(join(root, 'etc', e), join(dir, 'etc', e));
+  const scratch = mkdtempSync(join(root, 'tmp', 'ldconfig-'));
+  try {
+    const inRoot = `/tmp/${scratch.slice(scratch.lastIndexOf('/') + 1)}/ld.so.cache`;
+    execFileSync('ldconfig', ['-r', root, '-C', inRoot, '/lib/i386-linux-gnu', '/usr/lib/i386-linux-gnu'], { stdio: 'ignore' });
+    copyFileSync(join(scratch, 'ld.so.cache'), join(dir, 'etc/ld.so.cache'));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return dir;
+}
+process.on('exit', () => { for (const d of qemuPrefixes.values()) rmSync(d, { recursive: true, force: true }); });
 const rows: string[][] = [];
 const HEAD = ['workload', 'native', 'qemu', 'interp', 'interp CPU', 'JIT', 'JIT CPU', 'compile', 'in JIT', 'JIT warm', 'warm CPU', 'from disk'];
 console.log(HEAD.map((h, i) => (i ? h.padStart(10) : h.padEnd(40))).join(' '));
@@ -232,7 +263,7 @@ for (const w of WORKLOADS.filter((x) => only.length === 0 || only.some((o) => x.
   const n = w.custom ? await w.custom.native() : w.root ? timeNative(argv, ['/usr/sbin/chroot', w.root, '/usr/bin/env', '-i', ...env]) : timeNative(argv);
   const qRun = !qemu || w.custom ? null
     : !w.root ? timeNative(argv, ['qemu-i386'])
-      : w.qemuInRoot ? timeNative([join(w.root, argv[0]), ...argv.slice(1)], ['/usr/bin/env', '-i', ...env, 'qemu-i386', '-L', w.root]) : null;
+      : w.qemuInRoot ? timeNative([join(w.root, argv[0]), ...argv.slice(1)], ['/usr/bin/env', '-i', ...env, 'qemu-i386', '-L', qemuPrefix(w.root)]) : null;
   // A qemu run that ended otherwise than the native one (the LCG's exit status is its result)
   // or printed something else is no reference: no ratio.
   const q = qRun && qRun.status === n.status && qRun.out === n.out ? qRun : null;

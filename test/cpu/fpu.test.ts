@@ -133,34 +133,60 @@ test('80-bit operands (denormal, pseudo-denormal, unnormal, pseudo-inf/NaN, SNaN
 });
 
 /**
- * Transcendentals: the CPU's microcode is not correctly rounded, and ours rounds the
- * (double-double) exact value once, so "t" lines are counted, not required equal: the
- * test prints the match rate per instruction (docs/ISA.md records them) and fails below
- * the floor measured when it was written. libm's results ("m" lines: exp, pow, log, log10,
- * sin, cos, tan, atan2, exp2, log1p, which glibc i386 computes with the x87) must be identical.
+ * Transcendentals: the CPU's microcode is not correctly rounded (it computes with a few
+ * bits beyond 64: its results sit within 0.6 ulp of the exact value, docs/ISA.md), and
+ * ours rounds the exact value once, so "t" lines (random operands; result and status word
+ * with C1) are counted, not required equal: the test prints the match rate per
+ * instruction and fails below the floor measured when it was written. "e" lines (edge
+ * operands in every rounding mode) must be identical except for the operands in
+ * CPU_ROUNDED, where the CPU's own rounding was measured to differ from the exact
+ * result's. libm's results ("m" lines: exp, pow, log, log10, sin, cos, tan, atan2, exp2,
+ * log1p, which glibc i386 computes with the x87) must be identical.
  */
-test('x87 transcendentals match native at the recorded rates and libm exp/pow/log/sin/cos/tan/atan2 equal native to the last bit', async () => {
+test('x87 transcendentals match native at the recorded rates, on edge operands exactly, and libm exp/pow/log/sin/cos/tan/atan2 equal native to the last bit', async () => {
   const { native, guest } = await both('trans');
   assert.equal(guest.length, native.length);
   const rate = new Map<string, [number, number]>();
-  const libm: string[] = [];
+  const exact: string[] = [];
+  let edges = 0;
   for (let i = 0; i < native.length; i++) {
     const w = native[i], g = guest[i];
-    if (w.startsWith('m ')) { if (w !== g && libm.length < 8) libm.push(`- native: ${w}\n+ engine: ${g}`); continue; }
-    const name = w.split(' ')[1];
+    const f = w.split(' ');
+    if (f[0] === 'm' || (f[0] === 'e' && !CPU_ROUNDED.has(`${f[1]} ${f[2]}`))) {
+      edges += f[0] === 'e' ? 1 : 0;
+      if (w !== g && exact.length < 12) exact.push(`- native: ${w}\n+ engine: ${g}`);
+      continue;
+    }
+    const name = f[0] === 'e' ? `${f[1]} (listed edges)` : f[1];
     const r = rate.get(name) ?? [0, 0];
     r[0] += w === g ? 1 : 0; r[1]++;
     rate.set(name, r);
   }
+  assert.ok(edges > 11000, `only ${edges} edge lines`);
   const report = [...rate].map(([k, [m, n]]) => `${k} ${(100 * m / n).toFixed(1)}%`).join(', ');
-  console.log(`x87 transcendental bit-exact match rates: ${report}`);
-  assert.deepEqual(libm, [], `libm results differ:\n${libm.join('\n')}`);
-  for (const [k, [m, n]] of rate) assert.ok(m / n >= (FLOOR[k] ?? 1), `${k}: ${m}/${n} below the recorded floor (${report})`);
+  console.log(`x87 transcendental bit-exact match rates (result and status word): ${report}`);
+  assert.deepEqual(exact, [], `edge or libm results differ:\n${exact.join('\n')}`);
+  for (const [k, [m, n]] of rate) if (FLOOR[k] !== undefined) assert.ok(m / n >= FLOOR[k], `${k}: ${m}/${n} below the recorded floor (${report})`);
 });
-/** Match-rate floors (fraction of bit-identical results), from the measurement in docs/ISA.md. */
+/** Match-rate floors (fraction of identical "t" lines, C1 included), from the measurement in docs/ISA.md. */
 const FLOOR: Record<string, number> = {
-  sin: 0.99, cos: 0.985, tan: 0.965, sincos: 0.98, f2xm1: 0.955, fyl2x: 0.98, fyl2xp1: 0.97, fpatan: 0.975,
+  sin: 0.98, cos: 0.98, tan: 0.93, sincos: 0.965, f2xm1: 0.92, fyl2x: 0.95, fyl2xp1: 0.95, fpatan: 0.965,
 };
+/**
+ * Edge operands (instruction and first operand) where the CPU's result or C1 differs from
+ * the correctly rounded one, measured on the AMD EPYC host (family 25): e.g. tan(1) is
+ * ...2dc6 where the exact value rounds to ...2dc5, fyl2x(max) gives 16384 exactly in every
+ * rounding mode, log2(1 + 2^-63) comes out truncated.
+ */
+const CPU_ROUNDED = new Set([
+  'cos 40029000000000000000', 'sin 40029000000000000000', 'sincos 40029000000000000000', 'f2xm1 3ffda000000000000000',
+  'tan 3ffda000000000000000', 'tan 3fff8000000000000000', 'tan bfff8000000000000000', 'tan 3fffc90fdaa22168c235', 'tan 4000c90fdaa22168c235',
+  'fyl2x 3fff8000000000000001', 'fyl2x 4000c90fdaa22168c235', 'fyl2x 7ffeffffffffffffffff', 'fyl2xp1 3fc08000000000000000',
+  'fpatan 3fbe8000000000000000', 'fpatan 3fbf8000000000000000', 'fpatan 3ffdb504f333f9de6484', 'fpatan 3ffe8000000000000000',
+  'fpatan 3ffec90fdaa22168c235', 'fpatan 3ffeffffffffffffffff', 'fpatan 3fff8000000000000001', 'fpatan 3fffc000000000000000',
+  'fpatan 3fffc90fdaa22168c235', 'fpatan 40029000000000000000', 'fpatan 7ffeffffffffffffffff', 'fpatan bffdb504f333f9de6484',
+  'fpatan bffe8000000000000000', 'fpatan bfff8000000000000001',
+]);
 
 test('a signal handler sees exact 80-bit registers in the frame (_fpstate) and sigreturn restores the one it changed', async () => {
   const { native, guest } = await both('sigframe');

@@ -9,7 +9,7 @@
  * for fsin/fcos/fptan/fsincos uses the x87's own 66-bit pi (SDM vol.1 8.3.8), exactly,
  * so sin(M_PI) gives the x87's 1.2246063538223773e-16 and not the true-pi value.
  */
-import { C0, C1, C2, C3, DE, FPU_SW, type Fpu, IE, PE, ZE } from './fpu.js';
+import { C0, C1, C2, C3, DE, FPU_SW, type Fpu, IE, PE, UE, ZE } from './fpu.js';
 import * as F from './float80.js';
 
 type DD = [number, number];
@@ -47,8 +47,15 @@ const mulN = (a: DD, n: number): DD => mul(a, [n, 0]);
 
 const LN2: DD = [0.6931471805599453, 2.3190468138462996e-17];
 const LOG2E: DD = [1.4426950408889634, 2.0355273740931033e-17];
-const PI: DD = [3.141592653589793, 1.2246467991473532e-16];
-const PI_2: DD = [1.5707963267948966, 6.123233995736766e-17];
+/** pi * 2^64 rounded to 66 bits, the x87's reduction constant. */
+const PI66 = (0xc90fdaa22168c234n << 2n) | 3n;
+/**
+ * The same 66-bit pi as a double-double: fpatan's pi - atan(|y/x|) for x < 0 uses it too
+ * (measured: atan2(2^-64, -1) is 0x4000c90fdaa22168c234, a tie under this pi, where the true
+ * pi gives ...c235).
+ */
+const PI: DD = (() => { const hi = Number(PI66); return [hi * 2 ** -64, Number(PI66 - BigInt(hi)) * 2 ** -64]; })();
+const PI_2: DD = [PI[0] / 2, PI[1] / 2];
 
 // ---- 80-bit <-> double-double ----
 
@@ -59,25 +66,64 @@ function split(p: number, f: Fpu): { e: number; m: DD; sg: number } {
   return { e: e - 16383, m: twoSum(sg * h * 2 ** -31, sg * l * 2 ** -63), sg };
 }
 const D = new Float64Array(1), DI = new Int32Array(D.buffer);
+/** A finite double as an exact integer times a power of two: [m, e] with d = m * 2^e. */
+function bigOf(d: number): [bigint, number] {
+  D[0] = d;
+  const hi = DI[1], ex = (hi >>> 20) & 0x7ff;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(DI[0] >>> 0);
+  if (ex) m |= 1n << 52n;
+  return [hi < 0 ? -m : m, (ex || 1) - 1075];
+}
 /**
- * X := r * 2^e rounded to 64 bits under cw's rounding control (r a double-double in
- * double range). The sum of r's two parts, exact in 80-bit form, is rounded once by the
- * soft-float adder; scaling by 2^e is exact unless the result leaves the normal range.
- * Returns flags (PE always: these results are not exact).
+ * X := sign * mag * 2^e2 rounded once to 64 bits under cw's rounding control, mag a
+ * positive integer; `inexact` marks a value known to have more nonzero bits below mag
+ * (a sticky bit). These results are never exact to the CPU: PE is always set (measured:
+ * f2xm1(-1) = -0.5 sets PE), and UE with it when the result is tiny (denormal), which a
+ * rounding of the bits at hand alone would miss when they happen to fit.
+ */
+function roundBig(neg: boolean, mag: bigint, e2: number, inexact: boolean, cw: number): number {
+  const n = mag.toString(2).length;
+  let m96: bigint;
+  if (n > 96) {
+    const sh = BigInt(n - 96);
+    m96 = mag >> sh;
+    if (inexact || (m96 << sh) !== mag) m96 |= 1n;
+  } else {
+    m96 = mag << BigInt(96 - n);
+    if (inexact) m96 |= 1n;
+  }
+  const m2 = Number(m96 >> 64n), m1 = Number((m96 >> 32n) & 0xffffffffn), m0 = Number(m96 & 0xffffffffn);
+  let fl = F.round80(neg ? 1 : 0, e2 + n - 1 + 16383, m2, m1, m0, cw) | PE;
+  if ((F.X[2] & 0x7fff) === 0 && (cw & UE)) fl |= UE; // tiny and (always) inexact
+  return fl;
+}
+/**
+ * X := r * 2^e rounded once to 64 bits under cw's rounding control (r a double-double).
+ * The two parts are summed exactly as integers and rounded by round80, so the result,
+ * C1 and UE come from one rounding even in the denormal range. Returns flags.
  */
 function fromDD(r: DD, e: number, cw: number): number {
-  const cwx = (cw & 0x0c00) | 0x33f; // 64-bit precision, all masked
-  D[0] = r[0];
-  F.fromF64(DI[0], DI[1], true);
-  let fl = 0;
+  if (r[0] === 0) { F.setX(0, 0, 0); return PE; }
+  const [a, ea] = bigOf(r[0]);
+  let sum = a, es = ea;
   if (r[1] !== 0) {
-    const al = F.X[0], ah = F.X[1], ae = F.X[2];
-    D[0] = r[1];
-    F.fromF64(DI[0], DI[1], true);
-    fl = F.add(al, ah, ae, F.X[0], F.X[1], F.X[2], false, cwx) & F.C1F;
+    const [b, eb] = bigOf(r[1]);
+    es = Math.min(ea, eb);
+    sum = (a << BigInt(ea - es)) + (b << BigInt(eb - es));
   }
-  if (e === 0 || (F.X[1] | F.X[0]) === 0) return fl | PE;
-  return F.scale(F.X[0], F.X[1], F.X[2], e, cw) | fl | PE;
+  const neg = sum < 0n;
+  return roundBig(neg, neg ? -sum : sum, es + e, false, cw);
+}
+/**
+ * X := the register value v moved by less than half an ulp, toward zero (away = false)
+ * or away from it, rounded under cw: a function whose value differs from v by far less
+ * than its last bit (sin x or tan x of a tiny x, cos x = 1 - x^2/2), where a
+ * double-double sum would lose the direction of the difference.
+ */
+function nudged(lo: number, hi: number, se: number, away: boolean, cw: number): number {
+  const [ue, h, l] = F.unpacked(lo, hi, se);
+  const mag = ((BigInt(h >>> 0) << 32n) | BigInt(l >>> 0)) << 8n;
+  return roundBig((se & 0x8000) !== 0, away ? mag : mag - 1n, ue - 16383 - 71, true, cw);
 }
 
 // ---- Elementary functions in double-double ----
@@ -140,11 +186,20 @@ export function f2xm1(f: Fpu): void {
   if (k === F.INF) { if (f.se(p) & 0x8000) f.set(0, 0, 0x80000000 | 0, 0xbfff); return; } // 2^-inf - 1 = -1
   if (k === F.DENORMAL) f.raise(DE);
   const { e, m } = split(p, f);
-  // Outside [-1, 1] the result is undefined; the CPU returns x unchanged (measured).
-  if (e > 0 || (e === 0 && (m[0] !== 1 && m[0] !== -1))) return;
+  if (e >= 0) {
+    // Outside [-1, 1] the SDM leaves the result undefined; the CPU returns x unchanged with
+    // PE. At the ends, 2^-1 - 1 = -0.5 exactly with PE and C1 = 0 in every rounding mode,
+    // and 2^1 - 1 comes out as 1 rounded from below: 1 with C1 when rounding to nearest or
+    // up, 1 - 2^-64 when rounding down or toward zero (measured, AMD family 25).
+    const one = e === 0 && m[1] === 0 && (m[0] === 1 || m[0] === -1);
+    if (!one) { f.raise(PE); return; }
+    if (m[0] < 0) { f.set(0, 0, 0x80000000 | 0, 0xbffe); f.raise(PE); return; }
+    f.result(0, nudged(0, 0x80000000 | 0, 0x3fff, false, f.cw));
+    return;
+  }
   if (e < -1000) {
     // 2^x - 1 = x ln2 (1 + ...): below double range, the first term decides.
-    f.result(0, fromDD(mul(m, LN2), e, f.cw) | PE);
+    f.result(0, fromDD(mul(m, LN2), e, f.cw));
     return;
   }
   const x: DD = [m[0] * 2 ** e, m[1] * 2 ** e];
@@ -185,6 +240,13 @@ export function fyl2x(f: Fpu): void {
     const s = (ky === F.ZERO ? ys : 0) ^ (ex < 0 ? 0x8000 : 0) ^ (isOne ? ys : 0);
     f.set(1, 0, 0, isOne ? ys ^ (ky === F.ZERO && ex < 0 ? 0x8000 : 0) : s); f.pop(); return;
   }
+  if (mx[1] === 0 && (mx[0] === 1 || mx[0] === -1)) {
+    // x = 2^ex: y * ex exactly, rounded once (a double-double log would be off by a bit).
+    const [uy, yh, yl] = F.unpacked(f.lo(q), f.hi(q), f.se(q));
+    const mag = ((BigInt(yh >>> 0) << 32n) | BigInt(yl >>> 0)) * BigInt(Math.abs(ex));
+    binDone(f, roundBig(!!ys !== ex < 0, mag, uy - 16383 - 63, false, f.cw));
+    return;
+  }
   const l = mul(ln(mx, ex), LOG2E);
   const { e: ey, m: my } = split(q, f);
   binDone(f, fromDD(mul(my, l), ey, f.cw));
@@ -196,20 +258,40 @@ export function fyl2xp1(f: Fpu): void {
   const kx = cls(f, p), ky = cls(f, q);
   const xs = f.se(p) & 0x8000, ys = f.se(q) & 0x8000;
   if (kx === F.INF || ky === F.INF) {
-    if (kx === F.ZERO) { f.raise(IE); f.setIndef(1); f.pop(); return; }
-    if (kx === F.INF && xs) { f.raise(IE); f.setIndef(1); f.pop(); return; }
+    // Invalid (0 * inf, log of -inf) before DE; otherwise a denormal operand raises DE
+    // even when the other is infinite (measured).
+    if (kx === F.ZERO || ky === F.ZERO || (kx === F.INF && xs)) { f.raise(IE); f.setIndef(1); f.pop(); return; }
+    if (kx === F.DENORMAL || ky === F.DENORMAL) f.raise(DE);
     f.set(1, 0, 0x80000000 | 0, ((kx === F.INF ? ys : ys ^ xs)) | 0x7fff); f.pop(); return;
   }
   if (kx === F.DENORMAL || ky === F.DENORMAL) f.raise(DE);
   if (kx === F.ZERO || ky === F.ZERO) { f.set(1, 0, 0, xs ^ ys); f.pop(); return; }
   const { e: ex, m: mx } = split(p, f);
   const { e: ey, m: my } = split(q, f);
+  // x <= -1 (outside the domain, undefined in the SDM): the CPU stores x with PE (measured).
+  if (xs && ex >= 0) { f.raise(PE); f.set(1, f.lo(p), f.hi(p), f.se(p)); f.pop(); return; }
   let l: DD, le = 0;
   if (ex < -900) { l = mul(mx, LOG2E); le = ex; } // log2(1 + x) = x log2(e) (1 - x/2 ...)
+  else if (ex >= 900) l = mul(ln(mx, ex), LOG2E); // 1 + x = x to far below the last bit
   else {
     const x: DD = [mx[0] * 2 ** ex, mx[1] * 2 ** ex];
-    if (x[0] <= -1) { f.raise(IE); f.setIndef(1); f.pop(); return; }
-    l = mul(atanh2(div(x, add([2, 0], x))), LOG2E);
+    if (ex < -2) l = mul(atanh2(div(x, add([2, 0], x))), LOG2E);
+    else {
+      // |x| >= 1/4 (beyond 1 - sqrt(2)/2 the SDM leaves the result undefined): log2 of
+      // 1 + x as a double-double, exact when 1 + x is a power of two (x = 1 gives y).
+      const t = add([1, 0], x);
+      let e = Math.floor(Math.log2(t[0]));
+      if (t[0] * 2 ** -e >= 2) e++; else if (t[0] * 2 ** -e < 1) e--;
+      const m: DD = [t[0] * 2 ** -e, t[1] * 2 ** -e];
+      if (m[0] === 1 && m[1] === 0) {
+        const [uy, yh, yl] = F.unpacked(f.lo(q), f.hi(q), f.se(q));
+        const mag = ((BigInt(yh >>> 0) << 32n) | BigInt(yl >>> 0)) * BigInt(Math.abs(e));
+        if (e === 0) { f.set(1, 0, 0, ys ^ xs); f.pop(); return; }
+        binDone(f, roundBig(!!ys !== e < 0, mag, uy - 16383 - 63, false, f.cw));
+        return;
+      }
+      l = mul(ln(m, e), LOG2E);
+    }
   }
   binDone(f, fromDD(mul(my, l), ey + le, f.cw));
 }
@@ -231,26 +313,37 @@ export function fpatan(f: Fpu): void {
   else {
     const X = split(p, f), Y = split(q, f);
     const d = Y.e - X.e;
-    if (d < -1000) {
-      if (!xs) { binDone(f, fromDD(div(Y.m, X.m), d, f.cw)); return; }
-      r = signed(PI);
-    } else if (d > 1000) r = signed(PI_2);
+    if (d < -40 && !xs) {
+      // atan(t) = t - t^3/3 + ... for t = y/x below 2^-40: t at 192 bits, less t^3/3,
+      // rounded once (a double-double quotient loses the t^3 term's direction).
+      const [, yh, yl] = F.unpacked(f.lo(q), f.hi(q), f.se(q));
+      const [, xh, xl] = F.unpacked(f.lo(p), f.hi(p), f.se(p));
+      const Q = (((BigInt(yh >>> 0) << 32n) | BigInt(yl >>> 0)) << 192n) / ((BigInt(xh >>> 0) << 32n) | BigInt(xl >>> 0));
+      const corr = (Q * Q * Q / 3n) >> BigInt(384 - 2 * d);
+      binDone(f, roundBig(!!ys, Q - corr - 1n, d - 192, true, f.cw));
+      return;
+    }
+    if (d < -1000) r = signed(PI);
+    else if (d > 1000) r = signed(PI_2);
     else {
-      const x = X.m, y: DD = [Y.m[0] * 2 ** d, Y.m[1] * 2 ** d];
+      // atan2(|y|, |x|) in [0, pi/2], then pi minus it for x < 0 (with the CPU's pi).
+      const x = X.sg < 0 ? neg(X.m) : X.m, y: DD = [Y.sg * Y.m[0] * 2 ** d, Y.sg * Y.m[1] * 2 ** d];
       const a0 = Math.atan2(y[0], x[0]);
       // One Newton step on the residual: a = a0 + atan((y cos a0 - x sin a0) / (x cos a0 + y sin a0)).
       const [s, c] = sinCosAny([a0, 0]);
       const num = add(mul(y, c), neg(mul(x, s))), den = add(mul(x, c), mul(y, s));
       const t = div(num, den);
-      r = add([a0, 0], add(t, neg(mulN(mul(mul(t, t), t), 1 / 3))));
+      const a = add([a0, 0], add(t, neg(mulN(mul(mul(t, t), t), 1 / 3))));
+      r = signed(xs ? add(PI, neg(a)) : a);
     }
   }
   binDone(f, fromDD(r, 0, f.cw));
 }
+const TRUE_PI_2: DD = [1.5707963267948966, 6.123233995736766e-17];
 /** sin/cos of |a| <= pi (true pi), via quadrant reduction. */
 function sinCosAny(a: DD): [DD, DD] {
-  const k = Math.round(a[0] / PI_2[0]);
-  const r = add(a, neg(mulN(PI_2, k)));
+  const k = Math.round(a[0] / TRUE_PI_2[0]);
+  const r = add(a, neg(mulN(TRUE_PI_2, k)));
   const [s, c] = sinCos(r);
   switch (k & 3) {
     case 0: return [s, c];
@@ -259,9 +352,6 @@ function sinCosAny(a: DD): [DD, DD] {
     default: return [neg(c), s];
   }
 }
-
-/** pi * 2^64 rounded to 66 bits, the x87's reduction constant. */
-const PI66 = (0xc90fdaa22168c234n << 2n) | 3n;
 
 /** fsin (0), fcos (1), fptan (2), fsincos (3). |x| >= 2^63 sets C2 and leaves ST(0) alone. */
 export function fsincos(f: Fpu, kind: number): void {
@@ -273,9 +363,12 @@ export function fsincos(f: Fpu, kind: number): void {
     f.setCC(0);
     return;
   }
-  if (k === F.INF) { f.raise(IE); f.setIndef(0); if (kind >= 2) f.push(...INDEF); f.setCC(0); return; }
-  if ((f.se(p) & 0x7fff) >= 16383 + 63) { f.setCC(C2); return; }
-  f.setCC(0);
+  // C2 says whether the argument was reduced; C0 and C3 (undefined in the SDM) keep their
+  // values, as measured.
+  const sw = f.s;
+  if (k === F.INF) { f.raise(IE); f.setIndef(0); if (kind >= 2) f.push(...INDEF); sw[FPU_SW] &= ~C2; return; }
+  if ((f.se(p) & 0x7fff) >= 16383 + 63) { sw[FPU_SW] |= C2; return; }
+  sw[FPU_SW] &= ~C2;
   if (k === F.DENORMAL) f.raise(DE);
   if (k === F.ZERO) {
     const lo = f.lo(p), hi = f.hi(p), se = f.se(p);
@@ -285,6 +378,25 @@ export function fsincos(f: Fpu, kind: number): void {
     return;
   }
   const { e, m, sg } = split(p, f);
+  if (e < -40) {
+    // sin x = x - x^3/6, tan x = x + x^3/3, cos x = 1 - x^2/2: within far less than an
+    // ulp of x (of 1), on the side the next term says.
+    const lo = f.lo(p), hi = f.hi(p), se = f.se(p), cw = f.cw;
+    let fs = 0;
+    if (kind === 1) { f.result(0, nudged(0, 0x80000000 | 0, 0x3fff, false, cw)); return; }
+    if (kind === 2) {
+      // tan x: the CPU returns x itself in every rounding mode (PE, C1 = 0; measured).
+      const [ue, h, l] = F.unpacked(lo, hi, se);
+      f.result(0, roundBig((se & 0x8000) !== 0, (BigInt(h >>> 0) << 32n) | BigInt(l >>> 0), ue - 16383 - 63, false, cw));
+    } else f.result(0, fs = nudged(lo, hi, se, false, cw));
+    if (kind === 2) f.push(0, 0x80000000 | 0, 0x3fff);
+    if (kind === 3) {
+      const fc = nudged(0, 0x80000000 | 0, 0x3fff, false, cw);
+      f.pushResult(fc);
+      f.s[FPU_SW] = (f.s[FPU_SW] & ~C1) | (fs & F.C1F); // C1 of the sine (above)
+    }
+    return;
+  }
   let r: DD, q = 0;
   if (e < -1) r = [m[0] * 2 ** e, m[1] * 2 ** e];
   else {
@@ -315,8 +427,8 @@ export function fsincos(f: Fpu, kind: number): void {
       f.raise(fs | fc);
       f.set(0, sx[0], sx[1], sx[2]);
       f.push(F.X[0], F.X[1], F.X[2]);
-      // C1 of the last stored rounding (cos).
-      f.s[FPU_SW] = (f.s[FPU_SW] & ~C1) | (fc & F.C1F);
+      // C1 is the sine's rounding (measured: sincos(1 + 2^-63) has C1 as fsin has it).
+      f.s[FPU_SW] = (f.s[FPU_SW] & ~C1) | (fs & F.C1F);
     }
   }
 }

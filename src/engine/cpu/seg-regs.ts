@@ -83,11 +83,8 @@ export function loadSeg(c: Cpu, seg: number, sel: number): void {
   if (seg === SS) {
     if (rpl !== 3 || dpl !== 3 || hi & D_CODE || !(hi & D_RW)) throw gpFault(sel);
     if (!(hi & D_P)) throw ssFault(sel);
-    // The stack instructions use ESP in a flat 32-bit stack (cpu/ops/stack.ts): a stack
-    // segment with a base, a limit or a 16-bit SP would be wrong silently. Say so instead.
-    if (descBase(lo, hi) !== 0 || descLimit(lo, hi) !== 0xffffffff || hi & D_CE || !(hi & D_DB)) {
-      throw gpFault(sel, `stack segment 0x${sel.toString(16)} has a base, a limit or a 16-bit stack pointer: the engine runs flat 32-bit stacks only`);
-    }
+    // A stack segment with a base, a limit, expand-down or B = 0 (a 16-bit SP) makes the mode
+    // segmented, where the stack instructions go through SS (cpu/ops/stack.ts).
   } else {
     if (hi & D_CODE && !(hi & D_RW)) throw gpFault(sel); // execute-only code
     const conforming = (hi & (D_CODE | D_CE)) === (D_CODE | D_CE);

@@ -5,7 +5,7 @@ import { ECX, EIP, ESP, OF, EAX, EBX, EDX } from '../state.js';
 import { sc } from './alu.js';
 import { getRM, rmOperand, setRM } from './operand.js';
 import { def } from './table.js';
-import { pop16, pop32, push32, pushv } from './stack.js';
+import { pop16, pop32, push32, pushv, setStack, stackOffset } from './stack.js';
 import { gp, ud, SIGSEGV, SIGTRAP, SI_KERNEL } from './faults.js';
 import { ALU } from './alu.js';
 import { fastIncDec32, fastJcc } from './fast32.js';
@@ -43,7 +43,7 @@ def('ret', (d, op) => {
   if (size === 4 && extra === 0) return (c) => { c.s[EIP] = pop32(c); };
   return (c) => {
     const t = size === 4 ? pop32(c) : pop16(c);
-    c.s[ESP] = (c.s[ESP] + extra) >>> 0;
+    setStack(c, stackOffset(c) + extra);
     c.s[EIP] = t;
   };
 });

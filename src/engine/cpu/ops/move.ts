@@ -6,7 +6,7 @@ import { ALU, sc } from './alu.js';
 import { R8, getRM, memGet, memSet, norm, regGet, regSet, rmOperand, setRM } from './operand.js';
 import { lea32, load32, load8, loadExt, store32, store8, storeImm32 } from './mem32.js';
 import { def } from './table.js';
-import { pop16, pop32, popv, push16, push32, pushv } from './stack.js';
+import { pop16, pop32, popv, push16, push32, pushv, setStack, stack32, stackAddr, stackOffset } from './stack.js';
 
 // 88-8B: mov.
 def('mov', (d, op) => {
@@ -167,26 +167,33 @@ def('popa', (d) => { // popa
     }
   };
 });
+// leave: ESP := EBP (SP := BP on a 16-bit stack), then pop EBP (BP with operand size 16).
 def('leave', (d) => d.opsize === 4 // leave
-  ? (c) => { c.s[ESP] = c.s[EBP]; c.s[EBP] = pop32(c); }
-  : (c) => { c.w16[ESP * 2] = c.w16[EBP * 2]; c.w16[EBP * 2] = pop16(c); });
+  ? (c) => { setStack(c, c.s[EBP]); c.s[EBP] = pop32(c); }
+  : (c) => { setStack(c, c.s[EBP]); c.w16[EBP * 2] = pop16(c); });
 def('enter', (d) => { // enter
   const size = d.u16();
   const level = d.u8() & 31;
   const osz = d.opsize;
+  // The stack pointer and the frame pointers walked are ESP/EBP, or SP/BP on a 16-bit stack;
+  // the frame pointer stored is all of ESP even then (measured: with ESP 0x12348000 and a
+  // 16-bit SS, enter gives EBP 0x12347ffc; test/cpu/int/stackseg.c).
   return (c) => {
     pushv(c, c.s[EBP], osz);
+    const mask = stack32(c) ? 0xffffffff : 0xffff;
     const frame = c.s[ESP];
-    let bp = c.s[EBP] >>> 0;
+    let bp = (c.s[EBP] & mask) >>> 0;
     for (let i = 1; i < level; i++) {
-      bp = (bp - osz) >>> 0;
-      pushv(c, osz === 4 ? c.mem.read32(bp) : c.mem.read16(bp), osz);
+      bp = ((bp - osz) & mask) >>> 0;
+      const a = stackAddr(c, bp, osz, false);
+      pushv(c, osz === 4 ? c.mem.read32(a) : c.mem.read16(a), osz);
     }
     if (level > 0) pushv(c, frame, osz);
     if (osz === 4) c.s[EBP] = frame; else c.w16[EBP * 2] = frame;
-    const nsp = (c.s[ESP] - size) >>> 0;
-    c.mem.write8(nsp, c.mem.read8(nsp)); // fault now, like the hardware, if the frame is unmapped
-    c.s[ESP] = nsp;
+    const nsp = ((stackOffset(c) - size) & mask) >>> 0;
+    const a = stackAddr(c, nsp, 1, true);
+    c.mem.write8(a, c.mem.read8(a)); // fault now, like the hardware, if the frame is unmapped
+    setStack(c, nsp);
   };
 });
 

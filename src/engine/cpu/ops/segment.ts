@@ -11,7 +11,7 @@ import { CS, ESP, FLAGS, FS, GS, NT, SS, ZF } from '../state.js';
 import { sc } from './alu.js';
 import { getRM, regSet, rmOperand, setRM } from './operand.js';
 import { def } from './table.js';
-import { pop16, pop32, popv, pushv } from './stack.js';
+import { pop16, pop32, popv, pushv, setStack, stackOffset } from './stack.js';
 import { gp } from './faults.js';
 import { setFlagsUser } from './move.js';
 import { checkCode, commitCode, gpFault, loadSeg } from '../seg-regs.js';
@@ -106,7 +106,7 @@ def('retf', (d, op) => {
     try { off = size === 4 ? pop32(c) >>> 0 : pop16(c); sel = (size === 4 ? pop32(c) : pop16(c)) & 0xffff; } catch (e) { c.s[ESP] = sp; throw e; }
     let desc;
     try { desc = checkCode(c, sel, off, true); } catch (e) { c.s[ESP] = sp; throw e; }
-    c.s[ESP] = (c.s[ESP] + extra) | 0;
+    setStack(c, stackOffset(c) + extra);
     commitCode(c, sel, desc, off);
   };
 });
