@@ -7,6 +7,7 @@ import { setInterpCalls } from '../../engine/jit/region.js';
 import { setX87Calls } from '../../engine/jit/interp-call.js';
 import { useNodeBinaryen } from './binaryen.js';
 import { useNodeCompileWorker } from './compile-worker.js';
+import { applyV8Flags } from './v8-flags.js';
 import { HostFs } from './hostfs.js';
 import { NodeTerminal, HostInputFile, HostOutputFile } from './console.js';
 import type { FileSystem } from '../../engine/fs/types.js';
@@ -76,6 +77,7 @@ options:
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  applyV8Flags();
   useNodeBinaryen();
   useNodeCompileWorker();
   // To compare: instructions without a translation end regions again (docs/JIT.md).
