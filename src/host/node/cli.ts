@@ -77,7 +77,7 @@ options:
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  applyV8Flags();
+  try { applyV8Flags(); } catch (e) { process.stderr.write(`webx86: ${(e as Error).message}\n`); return 2; }
   useNodeBinaryen();
   useNodeCompileWorker();
   // To compare: instructions without a translation end regions again (docs/JIT.md).
