@@ -48,6 +48,18 @@ test('errors are one clear line and a non-zero status', () => {
   rmSync(dir, { recursive: true });
 });
 
+test('WEBX86_V8_FLAGS: V8 flags set before the run; a word that is not a flag is one clear line and status 2', () => {
+  const run = (flags: string) => spawnSync(process.execPath, [BIN, 'run', '--mount', `${busyboxBinDir()}:/bin`, '--', '/bin/sh', '-c', 'echo $((6*7))'],
+    { encoding: 'utf8', env: { ...process.env, WEBX86_V8_FLAGS: flags } });
+  const ok = run('--wasm-tiering-budget=18000000 --no-wasm-loop-peeling');
+  assert.equal(ok.stdout, '42\n');
+  assert.equal(ok.status, 0, ok.stderr);
+  const bad = run('--liftoff-only turbofan');
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, 'webx86: WEBX86_V8_FLAGS: "turbofan" is not a V8 flag (--name or --name=value; "off" for none)\n');
+  assert.equal(bad.stdout, '');
+});
+
 test('--disk mounts an ext2 image read-only at / with a writable /tmp', (t) => {
   try { execFileSync('mke2fs', ['-V'], { stdio: 'ignore' }); } catch { t.skip('mke2fs (e2fsprogs) is not installed'); return; }
   const dir = mkdtempSync(join(tmpdir(), 'webx86-disk-'));

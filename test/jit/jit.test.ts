@@ -6,7 +6,7 @@
  * translated code with handlers that inspect and fix state (faults.c), signals and threads
  * against endless translated loops (loops.c), fork while regions run (fork.c), and instructions
  * with eager flags or exits of their own right after lazy-flag producers (ops.c), and regions
- * that continue into each other through the hub (chain.c), and instructions without a translation
+ * that continue into each other through the hub (chain.c) or their own dispatcher (dispatch.c), and instructions without a translation
  * run inside regions by the interpreter's closure (calls.c).
  */
 import { test } from 'node:test';
@@ -26,6 +26,7 @@ const PROGRAMS: [string, string][] = [
   ['fork.c', 'fork while regions run: shared translations, separate data, child code writes stay in the child'],
   ['chain.c', 'chaining through the hub: faults in regions reached by indirect calls, generated code rewritten while another region calls it, SIGALRM ending an endless bounce between regions, fork mid-dispatch'],
   ['calls.c', 'instructions run inside regions by the interpreter\'s closure (x87, LOCK add/xadd/cmpxchg/cmpxchg8b, rcl/rcr, lods/scas/cmps, 16-bit mul/div/bt, 8-bit mul/div, SSE2) between flag producers and consumers; faults from them mid-region (rep scas/cmps into a taken page, lock xadd/cmpxchg on a read-only page, rep movs with GS, x87 load, divb by 0) with exact registers and flags'],
+  ['dispatch.c', 'a callee with six continuations in one region (its ret edges through the region\'s dispatcher, flags live across them, faults in the callee and after it mid-loop); PIC thunk calls as one instruction: EBX, the word below ESP, a fault of the call\'s push'],
   ['ops.c', 'adc/sbb chains, bt* and bsf/bsr, 8/16-bit shifts, shld/shrd, jecxz after lazy producers; div/idiv #DE in a hot loop raises SIGFPE at the divide'],
 ];
 

@@ -14,7 +14,10 @@ import { setInterpCalls, setSseCode } from '../../src/engine/jit/region.js';
 import { setX87Calls } from '../../src/engine/jit/interp-call.js';
 import { useNodeBinaryen } from '../../src/host/node/binaryen.js';
 import { useNodeCompileWorker } from '../../src/host/node/compile-worker.js';
+import { applyV8Flags } from '../../src/host/node/v8-flags.js';
 
+// The CLI's V8 flags (src/host/node/v8-flags.ts), so that tests and bench/run.ts run as it does.
+applyV8Flags();
 useNodeBinaryen();
 useNodeCompileWorker();
 // To compare: instructions without a translation end regions again (docs/JIT.md).

@@ -28,6 +28,9 @@ import { DF, EIP, FLAGS, FLAGS_FIXED, LA, LB, LOP, LRES, SEGBASE, TF, USER_FLAGS
 import type { Decoded, Insn, MemRef, Opnd, Region, RBlock } from './region.js';
 import { F32_BASE, F64_BASE, SSE_LOCALS, V_BASE, sseInsn, type SseHost } from './codegen-sse.js';
 
+/** x86 instructions an Insn stands for (a PIC thunk call is three: call, mov, ret). */
+const weight = (i: Insn): number => (i.op === 'pcthunk' ? 3 : 1);
+
 /**
  * What the import `e.i` (interp-call.ts, the interpreter's closure for an instruction without
  * a translation) returns: go on; the closure faulted (leave before the instruction); leave after it.
@@ -58,6 +61,9 @@ const ESP = 4, EBP = 5, ESI = 6, EDI = 7, EAX = 0, EDX = 2, ECX = 1;
 /** The locals that mirror state-slot words: (local, word). */
 const STATE: readonly [number, number][] = [[L_REG, 0], [L_REG + 1, 1], [L_REG + 2, 2], [L_REG + 3, 3], [L_REG + 4, 4], [L_REG + 5, 5],
   [L_REG + 6, 6], [L_REG + 7, 7], [L_LOP, LOP], [L_LA, LA], [L_LB, LB], [L_LRES, LRES], [L_FLAGS, FLAGS]];
+
+/** The dispatcher's node number in structured() (block addresses are >= 0). */
+const DISPATCH = -1;
 
 /** What the translator knows about the lazy-flag record at a point: a LOP value, or -1 (read `lop` at run time). */
 type Fl = number;
@@ -126,6 +132,8 @@ class Gen {
   /** The block being translated and the index of its instruction, for mid-block exits. */
   private blk!: RBlock;
   private idx = 0;
+  /** x86 instructions before each Insn of the block (region.ts weight), and in all of it at the end. */
+  private pre: number[] = [0];
 
   constructor(private readonly bn: B, private readonly r: Region, private readonly permBase: number) {
     this.m = new bn.Module();
@@ -165,7 +173,7 @@ class Gen {
     const m = this.m;
     const list: X[] = [this.set(L_XEIP, this.c(eip))];
     if (this.pend !== null) list.push(this.set(L_FLAGS, this.flagsNow()));
-    const adj = after ? 0 : this.idx - this.blk.insns.length;
+    const adj = after ? 0 : this.pre[this.idx] - this.pre[this.blk.insns.length];
     if (adj !== 0) list.push(this.set(L_N, this.add(this.get(L_N), this.c(adj))));
     list.push(m.br('exit'));
     return m.block(null, list, this.bn.none);
@@ -502,6 +510,16 @@ class Gen {
       case 'movs': case 'stos': { this.stringOp(i, out); return; }
       case 'interp': { this.interpCall(d, out); return; }
       case 'sse': { this.usesSse = true; sseInsn(this.sseHost ??= this.makeSseHost(), d, out); return; }
+      case 'pcthunk': {
+        // call T; T: mov (%esp),%r; ret: the return address is written below ESP, which ends
+        // where it was. A failed check leaves before the call (the interpreter then runs all three).
+        const ret = (d.at + d.len) | 0;
+        out.push(this.set(L_T0, m.i32.sub(this.reg(ESP), this.c(4))));
+        out.push(this.check(L_T0, 4, PROT_WRITE));
+        out.push(this.store(L_T0, 4, this.c(ret)));
+        out.push(this.setReg(i.r, this.c(ret)));
+        return;
+      }
       case 'bsf': case 'bsr': {
         // A zero source leaves the destination and sets ZF PF (szp(0)); otherwise all arithmetic flags clear (arith.ts).
         this.prep(i.src, 4, PROT_READ, out);
@@ -704,7 +722,7 @@ class Gen {
     out.push(this.set(L_T0, m.call('interp', [this.c(this.calls++), this.c(d.at)], this.i32)));
     const leave = m.block(null, [
       this.set(L_XEIP, this.c(d.at + d.len)),
-      ...(k + 1 - insns.length !== 0 ? [this.set(L_N, this.add(this.get(L_N), this.c(k + 1 - insns.length)))] : []),
+      ...(this.pre[k + 1] !== this.pre[insns.length] ? [this.set(L_N, this.add(this.get(L_N), this.c(this.pre[k + 1] - this.pre[insns.length])))] : []),
       m.br('exit'),
     ], this.bn.none);
     out.push(m.if(this.get(L_T0), this.block([...reload(), m.if(m.i32.eq(this.get(L_T0), this.c(CALL_FAULT)), this.exitAt(d.at), leave)])));
@@ -968,9 +986,11 @@ class Gen {
       this.pend = null;
       const code: X[] = [];
       this.idx = 0;
+      this.pre = [0];
+      for (const d of b.insns) this.pre.push(this.pre[this.pre.length - 1] + weight(d.insn));
       // Budget: leave before the block once it is spent (an endless translated loop still yields).
       code.push(m.if(m.i32.ge_s(this.get(L_N), this.get(P_BUDGET)), this.exitAt(b.start, true)));
-      code.push(this.set(L_N, this.add(this.get(L_N), this.c(b.insns.length))));
+      code.push(this.set(L_N, this.add(this.get(L_N), this.c(this.pre[b.insns.length]))));
       const n = b.insns.length;
       let last: Insn | null = null;
       for (let k = 0; k < n; k++) {
@@ -1002,6 +1022,8 @@ class Gen {
     for (const [l, w] of state) if (used & (1 << l)) pro.push(this.set(l, ld(w)));
     if (this.usesFs) pro.push(this.set(L_FS, ld(SEGBASE + 4)));
     if (this.usesGs) pro.push(this.set(L_GS, ld(SEGBASE + 5)));
+    // With the dispatcher, the function starts by selecting its entry block.
+    if (this.hasD) pro.push(this.set(L_XEIP, this.c(this.r.entry)));
     const epi: X[] = [];
     for (const [l, w] of state) if (written & (1 << l)) epi.push(st(w, this.get(l)));
     epi.push(st(EIP, this.get(L_XEIP)));
@@ -1029,20 +1051,39 @@ class Gen {
    * where its immediate dominator places it; a loop header becomes a `loop`, a block with
    * several forward predecessors (a merge) follows a `block` its predecessors leave. Linear
    * in the region's size, where binaryen's Relooper took 3.1 of bash's 5.1 s of compile time
-   * (CPU profile of the bash row) and threw on some 34-48-block graphs. An irreducible graph
-   * (an edge back to a block that does not dominate its source: python's eval loop has many,
-   * from gcc's tail merging, and so does a function called from two places, through its ret)
-   * gets those edges cut, to leave through the hub, and null is returned to redo the analysis.
+   * (CPU profile of the bash row) and threw on some 34-48-block graphs.
+   *
+   * An irreducible edge (one back to a block that does not dominate its source: python's
+   * eval loop has many, from gcc's tail merging, and so does a function called twice in a
+   * region, through its ret) is cut, and the analysis repeats until the graph is reducible.
+   * A cut edge goes through the dispatcher D, which selects the block by the address in
+   * `xeip` (`dispatch`): D is made the root of the graph (it runs first and selects the
+   * entry), so every edge into it is a back edge to a dominator. Indirect jumps, calls and
+   * returns leaving the region try D too before they leave. Before D, a cut edge left
+   * the function through the hub (hub.ts): a store of every register written, the hub's
+   * lookup and call_indirect, the next region's loads (python3 binary-trees: 22.0 M hub hops
+   * before, 19.3 M with D; bash's loop 2.8 M cut edges). Null: edges were cut, redo.
    */
   private structured(tbs: Map<number, TBlock>): X | null {
     const m = this.m, bn = this.bn, entry = this.r.entry >>> 0;
+    const targets: number[] = [];
+    const addTarget = (y: number): void => { if (tbs.has(y) && !targets.includes(y)) targets.push(y); };
+    for (const t of tbs.values()) for (const y of t.cut) addTarget(y);
+    const hasD = targets.length > 0;
+    if (hasD) { const k = targets.indexOf(entry); if (k >= 0) targets.splice(k, 1); targets.unshift(entry); }
+    this.hasD = hasD;
+    const root = hasD ? DISPATCH : entry;
     const inRegion = (a: number): boolean => tbs.has(a);
-    /** The successors of x reached by a branch inside the function. */
-    const succOf = (x: number): number[] => { const t = tbs.get(x)!; return t.cut.size === 0 ? t.succ : t.succ.filter((y) => !t.cut.has(y)); };
+    /** The successors of x reached by a branch inside the function (edges into D, always back edges to the root, left out). */
+    const succOf = (x: number): number[] => {
+      if (x === DISPATCH) return targets;
+      const t = tbs.get(x)!;
+      return t.cut.size === 0 ? t.succ : t.succ.filter((y) => !t.cut.has(y));
+    };
     // Reverse postorder by an iterative depth-first walk.
     const post: number[] = [];
-    const seen = new Set<number>([entry]);
-    const stack: [number, number][] = [[entry, 0]];
+    const seen = new Set<number>([root]);
+    const stack: [number, number][] = [[root, 0]];
     while (stack.length > 0) {
       const top = stack[stack.length - 1];
       const succ = succOf(top[0]);
@@ -1057,7 +1098,7 @@ class Gen {
     const preds = new Map<number, number[]>(order.map((x) => [x, []]));
     for (const x of order) for (const y of new Set(succOf(x))) if (rpo.has(y)) preds.get(y)!.push(x);
     // Immediate dominators (Cooper, Harvey, Kennedy: "A Simple, Fast Dominance Algorithm").
-    const idom = new Map<number, number>([[entry, entry]]);
+    const idom = new Map<number, number>([[root, root]]);
     const intersect = (a: number, b: number): number => {
       while (a !== b) {
         while (rpo.get(a)! > rpo.get(b)!) a = idom.get(a)!;
@@ -1068,16 +1109,17 @@ class Gen {
     for (let changed = true; changed;) {
       changed = false;
       for (const x of order) {
-        if (x === entry) continue;
+        if (x === root) continue;
         let d: number | undefined;
         for (const p of preds.get(x)!) if (idom.has(p)) d = d === undefined ? p : intersect(p, d);
         if (d !== undefined && idom.get(x) !== d) { idom.set(x, d); changed = true; }
       }
     }
     const dominates = (a: number, b: number): boolean => {
-      for (let x = b; ; x = idom.get(x)!) { if (x === a) return true; if (x === entry) return false; }
+      for (let x = b; ; x = idom.get(x)!) { if (x === a) return true; if (x === root) return false; }
     };
     const headers = new Set<number>();
+    if (hasD) headers.add(DISPATCH);
     const forwardIn = new Map<number, number>();
     let irreducible = false;
     for (const x of order) {
@@ -1090,18 +1132,23 @@ class Gen {
       }
     }
     if (irreducible) return null;
-    const isMerge = (y: number): boolean => (forwardIn.get(y) ?? 0) >= 2;
+    // D's targets are its children (D is the root and a predecessor of each): labelled, so D can branch to them.
+    const isMerge = (y: number): boolean => (forwardIn.get(y) ?? 0) >= 2 || (hasD && targets.includes(y));
     const children = new Map<number, number[]>(order.map((x) => [x, []]));
-    for (const x of order) if (x !== entry) children.get(idom.get(x)!)!.push(x);
+    for (const x of order) if (x !== root) children.get(idom.get(x)!)!.push(x);
 
     const exitTo = (eip: number): X => m.block(null, [this.set(L_XEIP, this.c(eip)), m.br('exit')], bn.none);
+    /** Leave for the run-time target in xeip: through D when there is one. */
+    const dynamic = (): X => m.br(hasD ? `L${DISPATCH}` : 'exit');
     const branch = (x: number, y: number): X => {
-      if (!rpo.has(y) || tbs.get(x)!.cut.has(y)) return exitTo(y);
+      if (!rpo.has(y)) return exitTo(y);
+      if (tbs.get(x)!.cut.has(y)) return m.block(null, [this.set(L_XEIP, this.c(y)), dynamic()], bn.none);
       if (rpo.get(y)! <= rpo.get(x)!) return m.br(`L${y}`);
       if (isMerge(y)) return m.br(`B${y}`);
       return doTree(y);
     };
     const emitNode = (x: number): X => {
+      if (x === DISPATCH) return this.dispatch(targets);
       const t = tbs.get(x)!, last = t.last, list = t.code;
       if (last === null) list.push(m.br('exit'));
       else {
@@ -1114,13 +1161,13 @@ class Gen {
           }
           case 'jmp': case 'call': list.push(branch(x, last.target >>> 0)); break;
           case 'ret': {
-            // The popped address (in xeip) selects a continuation inside the region, else the exit.
-            let e: X = m.br('exit');
+            // The popped address (in xeip) selects a continuation inside the region, else D or the exit.
+            let e: X = dynamic();
             for (const c of [...t.succ].reverse()) e = m.if(m.i32.eq(this.get(L_XEIP), this.c(c)), branch(x, c), e);
             list.push(e);
             break;
           }
-          default: list.push(m.br('exit'));
+          default: list.push(dynamic());
         }
       }
       return m.block(null, list, bn.none);
@@ -1136,7 +1183,44 @@ class Gen {
       const code = nodeWithin(x, ys);
       return headers.has(x) ? m.loop(`L${x}`, code) : code;
     };
-    return doTree(entry);
+    return doTree(root);
+  }
+
+  /** Whether the function has the dispatcher D (structured()); its entry then goes through it. */
+  private hasD = false;
+
+  /**
+   * D's code: branch to the block whose address is in xeip (label B<addr>), or leave with it.
+   * Up to 4 targets (the entry first: every call of the function starts here) by compares;
+   * more (python's eval loop) by a br_table over a few bits of the address picked so that
+   * no two targets share a slot, and one compare in the slot.
+   */
+  private dispatch(targets: number[]): X {
+    const m = this.m, bn = this.bn, xe = (): X => this.get(L_XEIP);
+    const chain = (): X => m.block(null, [...targets.map((t) => m.br(`B${t}`, m.i32.eq(xe(), this.c(t)))), m.br('exit')], bn.none);
+    if (targets.length <= 4) return chain();
+    const minBits = Math.ceil(Math.log2(targets.length));
+    for (let bits = minBits; bits <= Math.min(minBits + 3, 10); bits++) {
+      const mask = (1 << bits) - 1;
+      for (let sh = 0; sh <= 16; sh++) {
+        const slots: number[] = new Array(1 << bits).fill(-1);
+        let ok = true;
+        for (const t of targets) {
+          const k = (t >>> sh) & mask;
+          if (slots[k] >= 0) { ok = false; break; }
+          slots[k] = t;
+        }
+        if (!ok) continue;
+        // block Dmiss { block D<k> ... { br_table } ; slot k: br_if B<t> (xeip == t); br Dmiss ... } br exit
+        let inner: X = m.switch(slots.map((t, k) => (t < 0 ? 'Dmiss' : `D${k}`)), 'Dmiss', this.and(this.shru(xe(), this.c(sh)), this.c(mask)));
+        slots.forEach((t, k) => {
+          if (t < 0) return;
+          inner = m.block(null, [m.block(`D${k}`, [inner], bn.none), m.br(`B${t}`, m.i32.eq(xe(), this.c(t))), m.br('Dmiss')], bn.none);
+        });
+        return m.block(null, [m.block('Dmiss', [inner], bn.none), m.br('exit')], bn.none);
+      }
+    }
+    return chain();
   }
 
   /** A block's final control transfer: everything except the branch itself (structured() adds it). */

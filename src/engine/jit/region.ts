@@ -62,6 +62,12 @@ export type Insn =
   | { op: 'interp' }
   /** SSE/SSE2 translated to Wasm SIMD and f64/f32 (region-sse.ts, codegen-sse.ts). */
   | SseInsn
+  /**
+   * `call T` where T is a PIC thunk `mov (%esp),%r; ret` (gcc's __x86.get_pc_thunk.r, at the
+   * start of nearly every function of a PIE or shared library): the three instructions as
+   * one, pushing the return address (the word stays below ESP, as there) and putting it in r.
+   */
+  | { op: 'pcthunk'; r: number; thunk: number }
   // Block terminators:
   | { op: 'jcc'; cc: number; target: number }
   | { op: 'jmp'; target: number }
@@ -78,7 +84,7 @@ export class Reader {
   pos = 0;
   start = 0;
   ok = true;
-  constructor(private readonly mem: AddressSpace) {}
+  constructor(readonly mem: AddressSpace) {}
   reset(at: number): void { this.start = this.pos = at; this.ok = true; }
   u8(): number {
     const p = this.pos >>> 0;
@@ -93,6 +99,18 @@ export class Reader {
 }
 
 interface ModRM { mod: number; reg: number; rm: Opnd }
+
+/** Bytes of a PIC thunk: 8b /r with ModRM 00 r 100 and SIB 0x24 (`mov (%esp),%r`), then c3. */
+export const PC_THUNK_LEN = 4;
+
+/** The register a PIC thunk at `at` loads (`mov (%esp),%r; ret`, r not ESP), or -1. */
+function pcThunk(mem: AddressSpace, at: number): number {
+  if (!(mem.perm[at >>> 12] & 4) || !(mem.perm[(at + PC_THUNK_LEN - 1) >>> 12] & 4)) return -1;
+  const u = mem.u8;
+  if (u[at] !== 0x8b || (u[at + 1] & 0xc7) !== 0x04 || u[at + 2] !== 0x24 || u[at + 3] !== 0xc3) return -1;
+  const r = (u[at + 1] >> 3) & 7;
+  return r === 4 ? -1 : r;
+}
 
 export function modrm(r: Reader, seg: number): ModRM {
   const m = r.u8();
@@ -227,7 +245,12 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
       const m = modrm(r, seg);
       return m.reg < 2 ? { op: 'incdec', down: m.reg === 1, size: 1, dst: m.rm } : null;
     }
-    case 0xe8: { const d = r.s32(); return { op: 'call', target: (next() + d) | 0 }; }
+    case 0xe8: {
+      const d = r.s32();
+      const target = (next() + d) >>> 0;
+      const t = pcThunk(r.mem, target);
+      return t >= 0 ? { op: 'pcthunk', r: t, thunk: target } : { op: 'call', target: target | 0 };
+    }
     case 0xe9: { const d = r.s32(); return { op: 'jmp', target: (next() + d) | 0 }; }
     case 0xeb: { const d = r.s8(); return { op: 'jmp', target: (next() + d) | 0 }; }
     case 0xe3: { const d = r.s8(); return { op: 'jecxz', target: (next() + d) | 0 }; }
@@ -478,7 +501,10 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
   }
   const pages = new Set<number>();
   for (const b of blocks.values()) {
-    for (const d of b.insns) { pages.add(d.at >>> 12); pages.add((d.at + d.len - 1) >>> 12); }
+    for (const d of b.insns) {
+      pages.add(d.at >>> 12); pages.add((d.at + d.len - 1) >>> 12);
+      if (d.insn.op === 'pcthunk') { pages.add(d.insn.thunk >>> 12); pages.add((d.insn.thunk + PC_THUNK_LEN - 1) >>> 12); }
+    }
   }
   return { entry: entry >>> 0, blocks, pages: [...pages], count };
 }
@@ -495,6 +521,8 @@ export function regionKey(mem: AddressSpace, r: Region): string {
     for (const d of b.insns) {
       let h = '';
       for (let i = 0; i < d.len; i++) h += mem.u8[(d.at + i) >>> 0].toString(16).padStart(2, '0');
+      // The thunk's bytes are part of the translation too.
+      if (d.insn.op === 'pcthunk') { h += '>'; for (let i = 0; i < PC_THUNK_LEN; i++) h += mem.u8[(d.insn.thunk + i) >>> 0].toString(16).padStart(2, '0'); }
       parts.push(h);
     }
     parts.push(';');

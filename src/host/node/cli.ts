@@ -8,6 +8,7 @@ import { setX87Calls } from '../../engine/jit/interp-call.js';
 import { useNodeBinaryen } from './binaryen.js';
 import { useNodeCompileWorker } from './compile-worker.js';
 import { useNodeTranslationCache } from './translation-store.js';
+import { applyV8Flags } from './v8-flags.js';
 import { HostFs } from './hostfs.js';
 import { NodeTerminal, HostInputFile, HostOutputFile } from './console.js';
 import type { FileSystem } from '../../engine/fs/types.js';
@@ -79,6 +80,7 @@ options:
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  try { applyV8Flags(); } catch (e) { process.stderr.write(`webx86: ${(e as Error).message}\n`); return 2; }
   useNodeBinaryen();
   useNodeCompileWorker();
   useNodeTranslationCache();
