@@ -1,10 +1,18 @@
 /**
  * The worker's end of a display: a DisplaySink that keeps a copy of the screen (the guest's
- * buffer is valid only during `frame`), converts the changed rectangles to RGBA, and posts
- * them on the display's MessagePort as transferred ArrayBuffers, one frame in flight at a
- * time. What changes while the page paints is merged into the next frame, so the page gets
- * at most one frame per animation frame however fast the guest draws. Input and resizes
- * from the page go to the Display.
+ * buffer is valid only during `frame`) in the scanout's own format, XRGB8888, and posts the
+ * changed rectangles on the display's MessagePort as transferred ArrayBuffers, one frame in
+ * flight at a time. What changes while the page paints is merged into the next frame, so the
+ * page gets at most one frame per animation frame however fast the guest draws. Input and
+ * resizes from the page go to the Display.
+ *
+ * The worker only copies rows (TypedArray.set, a memcpy); the page turns XRGB into the RGBA
+ * a canvas takes (api/kms-screen.ts). Converting here cost the guest's thread 40-60 ms per
+ * 1024x768 frame in Chromium (the loop ran unoptimized in the worker beside the JIT's
+ * compiles; 1.4 ms optimized in Node), which starved the run loop: the page's `frameDone`
+ * waited ~130 ms for the next yield and the repaint benchmark showed 5.6 fps
+ * (bench/browser-desktop.ts, quiet machine, 2026-12-07). Only a non-identity gamma ramp
+ * (SETGAMMA) makes the worker touch each pixel.
  */
 import type { CursorImage, Display, DisplaySink, GammaRamp, InputTarget, Rect } from '../../engine/display/display.js';
 import type { DisplayToPage, FrameRect, PageToDisplay } from './protocol.js';
@@ -20,7 +28,7 @@ export interface DisplayChannel {
 }
 
 export class DisplayPort implements DisplaySink {
-  /** The screen as RGBA, width*height*4 bytes. */
+  /** The screen as XRGB8888 (bytes B,G,R,X), width*height*4 bytes. */
   private screen = new Uint8Array(0);
   private width = 0;
   private height = 0;
@@ -79,37 +87,38 @@ export class DisplayPort implements DisplaySink {
       const input = this.display.input as (InputTarget & { setScreenSize?: (w: number, h: number) => void }) | null;
       input?.setScreenSize?.(width, height);
     }
-    // Guest memory is page-aligned, so the view is word-aligned; a test's odd view is copied.
-    const px = pixels.byteOffset % 4 === 0 ? pixels : pixels.slice();
-    const src = new Uint32Array(px.buffer, px.byteOffset, px.byteLength >>> 2);
-    const dst = new Uint32Array(this.screen.buffer);
     const lut = this.gammaLut();
     for (const d of dirty) {
       const r = clip(d, width, height);
       if (!r) continue;
-      // XRGB8888 (bytes B,G,R,X) → RGBA (bytes R,G,B,255), as little-endian words.
-      for (let y = r.y; y < r.y + r.h; y++) {
-        let s = (y * stride) >>> 2;
-        if ((y * stride) % 4 !== 0 || s + r.x + r.w > src.length) continue;
-        s += r.x;
-        let o = y * width + r.x;
-        if (lut) {
-          // Through the CRTC's gamma ramp (SETGAMMA), as the hardware's LUT would show it.
-          const { r: lr, g: lg, b: lb } = lut;
-          for (let i = 0; i < r.w; i++) {
-            const v = src[s + i];
-            dst[o++] = 0xff000000 | (lb[v & 0xff] << 16) | (lg[(v >>> 8) & 0xff] << 8) | lr[(v >>> 16) & 0xff];
-          }
-          continue;
-        }
-        for (let i = 0; i < r.w; i++) {
-          const v = src[s + i];
-          dst[o++] = 0xff000000 | ((v & 0xff) << 16) | (v & 0xff00) | ((v >>> 16) & 0xff);
+      if (lut) this.copyThroughGamma(r, stride, pixels, lut);
+      else {
+        for (let y = r.y; y < r.y + r.h; y++) {
+          const from = y * stride + r.x * 4;
+          if (from + r.w * 4 > pixels.length) break;
+          this.screen.set(pixels.subarray(from, from + r.w * 4), (y * this.width + r.x) * 4);
         }
       }
       this.addDirty(r);
     }
     this.send();
+  }
+
+  /** Copy rectangle `r` through the CRTC's gamma ramp (SETGAMMA), as the hardware's LUT would show it; still XRGB. */
+  private copyThroughGamma(r: Rect, stride: number, pixels: Uint8Array, lut: { r: Uint8Array; g: Uint8Array; b: Uint8Array }): void {
+    // Guest memory is page-aligned, so the view is word-aligned; a test's odd view is copied.
+    const px = pixels.byteOffset % 4 === 0 ? pixels : pixels.slice();
+    const src = new Uint32Array(px.buffer, px.byteOffset, px.byteLength >>> 2);
+    const dst = new Uint32Array(this.screen.buffer);
+    const { r: lr, g: lg, b: lb } = lut;
+    for (let y = r.y; y < r.y + r.h; y++) {
+      if ((y * stride) % 4 !== 0 || y * stride + (r.x + r.w) * 4 > px.length) continue;
+      let s = (y * stride) / 4 + r.x, o = y * this.width + r.x;
+      for (let i = 0; i < r.w; i++) {
+        const v = src[s++];
+        dst[o++] = (lr[(v >>> 16) & 0xff] << 16) | (lg[(v >>> 8) & 0xff] << 8) | lb[v & 0xff];
+      }
+    }
   }
 
   /** 8-bit lookups for the display's gamma ramp (table[c] >> 8), made again when the ramp changes; null for the identity. */
