@@ -7,7 +7,8 @@
  * rows, so the guest's thread never spends time per pixel); each is turned into RGBA in
  * place, in its own transferred buffer, and goes into an offscreen copy of the screen,
  * and the visible canvas is repainted from it where anything changed, with the cursor on
- * top, once per animation frame. Then `frameDone` lets the worker send the next frame.
+ * top, once per animation frame. Then `frameDone` (with the number of frames painted) lets
+ * the worker send as many more.
  *
  * Input: `KeyboardEvent.code` → KEY_* (keycodes.ts); the browser's own repeats are dropped
  * (the guest's X repeats keys itself). Pointer positions are screen pixels: the canvas's
@@ -48,7 +49,8 @@ export class KmsScreen {
   private readonly fbCtx: CanvasRenderingContext2D;
   private pendingRects: Rect[] = [];
   private scheduled = false;
-  private ack = false;
+  /** Frames received since the last paint: acknowledged together once painted. */
+  private ack = 0;
   private cursorImg: HTMLCanvasElement | null = null;
   private cursorHot = { x: 0, y: 0 };
   private cursorAt = { x: 0, y: 0 };
@@ -124,7 +126,7 @@ export class KmsScreen {
           this.fbCtx.putImageData(new ImageData(xrgbToRgba(r.data), r.w, r.h), r.x, r.y);
           this.pendingRects.push({ x: r.x, y: r.y, w: r.w, h: r.h });
         }
-        this.ack = true;
+        this.ack++;
         this.schedule();
         break;
       case 'cursor':
@@ -186,9 +188,9 @@ export class KmsScreen {
     }
     this.cursorDirty = false;
     if (this.ack) {
-      this.ack = false;
+      this.post({ type: 'frameDone', frames: this.ack });
+      this.ack = 0;
       this.frames++;
-      this.post({ type: 'frameDone' });
       this.onFrame?.();
     }
   }

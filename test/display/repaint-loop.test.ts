@@ -18,10 +18,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createMachine } from '../../src/engine/machine.js';
 import { debianPackage } from '../../src/host/node/debian-packages.js';
-import { DisplayPort, type DisplayChannel } from '../../src/host/worker/display-port.js';
-import type { DisplayToPage } from '../../src/host/worker/protocol.js';
+import { MessageChannel } from 'node:worker_threads';
+import type { Display } from '../../src/engine/display/display.js';
 import { buildC } from '../support/build.js';
 import { CaptureFile, InputFile } from '../support/guest.js';
+
+// The worker's module is typed against the DOM (tsconfig.web.json); Node runs it as is.
+const { DisplayPort } = await import('../../src/host/worker/display-port.js' as string) as {
+  DisplayPort: new (d: Display, port: unknown) => { close(): void };
+};
 
 const PAGE_FRAMES = 5;
 /**
@@ -38,14 +43,14 @@ test('frames keep crossing to the page while a guest redraws without blocking, a
   const m = await createMachine({ display: { width: 160, height: 120 }, jit: 'off' });
   await m.kernel.vfs.writeFile('/redraw', readFileSync(bin), 0o755);
   const ch = new MessageChannel();
-  const port = new DisplayPort(m.display!, ch.port1 as unknown as DisplayChannel);
+  const port = new DisplayPort(m.display!, ch.port1);
   let frames = 0;
-  ch.port2.onmessage = (e: MessageEvent<DisplayToPage>) => {
-    if (e.data.type !== 'frame') return;
+  ch.port2.on('message', (msg: { type: string }) => {
+    if (msg.type !== 'frame') return;
     frames++;
     if (frames === PAGE_FRAMES) ch.port2.postMessage({ type: 'input', device: 'keyboard', events: [{ type: EV_KEY, code: KEY_A, value: 1 }, { type: EV_KEY, code: KEY_A, value: 0 }] });
     ch.port2.postMessage({ type: 'frameDone' });
-  };
+  });
   const out = new CaptureFile(), err = new CaptureFile();
   const p = await m.kernel.spawn('/redraw', { argv: ['/redraw', String(REPORTS)], stdio: [new InputFile(new Uint8Array()), out, err] });
   assert.equal(typeof p, 'object', `spawn failed: ${String(p)}`);

@@ -18,7 +18,7 @@
  */
 import type { Kernel } from '../../linux/kernel.js';
 import { monotonicNs } from '../../linux/clock.js';
-import type { Display, Rect } from '../display.js';
+import type { Display, Rect, ScanoutView } from '../display.js';
 import { connectorModes, type Mode } from './modes.js';
 import { DumbBuffer } from './dumb.js';
 import { CRTC_ID, DPMS_OFF, DPMS_ON, FIRST_FB_ID, GAMMA_SIZE, PROPERTIES, type Framebuffer } from './objects.js';
@@ -90,6 +90,7 @@ export class DrmDevice {
     this.modes = connectorModes(display.width, display.height, display.refresh);
     this.vblankEpoch = monotonicNs(kernel);
     display.onResize(() => this.hotplug());
+    display.scanout = () => this.scanoutView();
   }
 
   // ---- framebuffers and buffers ----
@@ -188,15 +189,22 @@ export class DrmDevice {
     this.sendFrame(rects);
   }
 
-  /** Hand the scanout's pixels to the sink (nothing while DPMS is off or there is no sink). */
-  sendFrame(rects: Rect[]): void {
-    const sink = this.display.sink;
+  /** The scanout's pixels as they are now (the CRTC's view of its framebuffer), or null while nothing shows. */
+  private scanoutView(): ScanoutView | null {
     const { fb, mode, x, y } = this.crtc;
-    if (!sink || !fb || !mode || this.props.get(2) === DPMS_OFF) return;
+    if (!fb || !mode || this.props.get(2) === DPMS_OFF) return null;
     const w = mode.hdisplay, h = mode.vdisplay;
     const start = fb.offset + y * fb.pitch + x * 4;
     const px = fb.bo.pixels();
-    sink.frame(w, h, fb.pitch, px.subarray(start, start + (h - 1) * fb.pitch + w * 4), rects);
+    return { width: w, height: h, stride: fb.pitch, pixels: px.subarray(start, start + (h - 1) * fb.pitch + w * 4) };
+  }
+
+  /** Hand the scanout's pixels to the sink (nothing while DPMS is off or there is no sink). */
+  sendFrame(rects: Rect[]): void {
+    const sink = this.display.sink;
+    const v = this.scanoutView();
+    if (!sink || !v) return;
+    sink.frame(v.width, v.height, v.stride, v.pixels, rects);
   }
 
   /** Periodic refresh for a scanout whose framebuffer never reported damage. */
