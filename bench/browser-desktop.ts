@@ -7,6 +7,9 @@
  * the page through a DataDevice). Each mode gets a fresh browser.
  *
  *   node --import tsx bench/browser-desktop.ts
+ *
+ * BENCH_DESKTOP_MODES=jit|interp runs one column; BENCH_DESKTOP_PARTS=repaint runs the repaint
+ * only (no startx); BENCH_DESKTOP_DEBUG=1 prints the page's console (the worker's too).
  */
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
