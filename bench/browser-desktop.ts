@@ -7,6 +7,9 @@
  * the page through a DataDevice). Each mode gets a fresh browser.
  *
  *   node --import tsx bench/browser-desktop.ts
+ *
+ * BENCH_DESKTOP_MODES=jit|interp runs one column; BENCH_DESKTOP_PARTS=repaint runs the repaint
+ * only (no startx); BENCH_DESKTOP_DEBUG=1 prints the page's console (the worker's too).
  */
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -33,11 +36,12 @@ async function runOnce(url: string, jit: boolean): Promise<DesktopRun & { cpuS: 
   });
   try {
     const page = await browser.newPage();
+    if (process.env.BENCH_DESKTOP_DEBUG) page.on('console', (m) => say(`console: ${m.text()}`));
     page.on('pageerror', (e) => say(`page error: ${e instanceof Error ? e.message : String(e)}`));
     await page.goto(`${url}/`, { waitUntil: 'load' });
     await page.waitForFunction(() => typeof (globalThis as { benchDesktop?: unknown }).benchDesktop === 'function', { timeout: 30_000 });
     const cpu0 = processTreeCpu(browser.process()!.pid!);
-    const r = await page.evaluate((a) => (globalThis as unknown as { benchDesktop(a: unknown): Promise<DesktopRun> }).benchDesktop(a), { jit });
+    const r = await page.evaluate((a) => (globalThis as unknown as { benchDesktop(a: unknown): Promise<DesktopRun> }).benchDesktop(a), { jit, parts: process.env.BENCH_DESKTOP_PARTS ?? 'repaint,desktop' });
     return { ...r, cpuS: processTreeCpu(browser.process()!.pid!) - cpu0 };
   } finally {
     await browser.close();

@@ -32,6 +32,9 @@ export interface DisplaySink {
   blank(): void;
 }
 
+/** The scanout as it is now: the whole buffer, XRGB8888, `stride` bytes per row. Valid until the guest runs again. */
+export interface ScanoutView { width: number; height: number; stride: number; pixels: Uint8Array }
+
 /**
  * The CRTC's gamma ramp (DRM SETGAMMA): 256 16-bit entries per channel; a colour component c
  * (0-255) is shown as table[c] >> 8. null is the identity (what the kernel starts with).
@@ -66,6 +69,12 @@ export class Display {
    * are not changed by it: xwd reads them as drawn.
    */
   gamma: GammaRamp | null = null;
+  /**
+   * The scanout's pixels now (set by the DRM device; null when nothing is scanned out), for a
+   * sink that sends later than `frame` (host/worker/display-port.ts: while the page paints,
+   * damage accumulates and the pixels are read when the next frame can go).
+   */
+  scanout: (() => ScanoutView | null) | null = null;
   /** Set by the evdev devices when they exist; the host's input goes here. */
   input: InputTarget | null = null;
   private resizeListeners: Array<() => void> = [];

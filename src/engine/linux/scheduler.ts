@@ -94,9 +94,13 @@ export class Scheduler {
       if (!t) {
         this.onActivity(false);
         if (this.k.tasks.size === 0) return;
+        // Not a yield to the host: a task woken by a promise (every ioctl, and most reads
+        // and writes, complete that way) wakes this in a microtask, with no timer, message
+        // or I/O callback run in between. Counting it as one starved the host while a guest
+        // looped on such calls: Xorg-style DIRTYFB loops got no display acknowledgements or
+        // timers for seconds in Chromium (bench/browser-desktop.ts repaint, 2026-12-07).
         await new Promise<void>((r) => { this.idle = r; });
         this.onActivity(true);
-        lastYield = performance.now();
         continue;
       }
       this.queued.delete(t);

@@ -1,16 +1,30 @@
 /**
- * The worker's end of a display: a DisplaySink that keeps a copy of the screen (the guest's
- * buffer is valid only during `frame`), converts the changed rectangles to RGBA, and posts
- * them on the display's MessagePort as transferred ArrayBuffers, one frame in flight at a
- * time. What changes while the page paints is merged into the next frame, so the page gets
- * at most one frame per animation frame however fast the guest draws. Input and resizes
+ * The worker's end of a display: a DisplaySink that posts the changed rectangles of the
+ * scanout on the display's MessagePort as transferred ArrayBuffers (no SharedArrayBuffer), at
+ * most MAX_IN_FLIGHT frames ahead of the page's painting. What changes meanwhile is merged,
+ * and its pixels are read from the scanout (Display.scanout) when the next frame can go, so
+ * the page gets at most one frame per animation frame however fast the guest draws, and the
+ * worker copies each changed pixel once per frame posted, none per DIRTYFB. Input and resizes
  * from the page go to the Display.
+ *
+ * Pixels cross in the scanout's own format, XRGB8888, copied row by row (TypedArray.set, a
+ * memcpy); the page turns them into the RGBA a canvas takes (api/kms-screen.ts). Converting
+ * here cost the guest's thread 40-60 ms per 1024x768 frame in Chromium (the loop ran
+ * unoptimized in the worker beside the JIT's compiles; 1.4 ms optimized in Node). Only a
+ * non-identity gamma ramp (SETGAMMA) makes the worker touch each pixel.
  */
-import type { CursorImage, Display, DisplaySink, GammaRamp, InputTarget, Rect } from '../../engine/display/display.js';
+import type { CursorImage, Display, DisplaySink, GammaRamp, InputTarget, Rect, ScanoutView } from '../../engine/display/display.js';
 import type { DisplayToPage, FrameRect, PageToDisplay } from './protocol.js';
 
 /** Past this many pending rectangles they are merged into their bounding box (one copy beats many small messages). */
 const MAX_RECTS = 16;
+/**
+ * Frames posted and not yet painted. One frame's round trip (post, the page's next animation
+ * frame, its `frameDone` back, the worker's next turn between guest slices) took 30-70 ms in
+ * Chromium, so with one in flight the page could not paint every refresh; two keep it fed,
+ * and the page still paints at most once per animation frame.
+ */
+const MAX_IN_FLIGHT = 2;
 
 /** The port as this module uses it: a MessagePort, or a test's stand-in. */
 export interface DisplayChannel {
@@ -20,12 +34,14 @@ export interface DisplayChannel {
 }
 
 export class DisplayPort implements DisplaySink {
-  /** The screen as RGBA, width*height*4 bytes. */
-  private screen = new Uint8Array(0);
   private width = 0;
   private height = 0;
+  /** Screen rectangles changed since the last frame posted. */
   private dirty: Rect[] = [];
-  private inFlight = false;
+  /** Frames posted and not yet painted by the page. */
+  private inFlight = 0;
+  /** The pixels `frame` was last given: read again only when the display has no scanout reader (a test's stand-in, whose buffer stays valid). */
+  private last: ScanoutView | null = null;
   private cursorPos: { x: number; y: number } | null = null;
   private cursorScheduled = false;
   /** The display's gamma ramp as 8-bit lookups (red, green, blue), for the ramp they were made from; null: identity. */
@@ -48,10 +64,13 @@ export class DisplayPort implements DisplaySink {
   private onMessage(m: PageToDisplay): void {
     if (!m || typeof m !== 'object') return;
     switch (m.type) {
-      case 'frameDone':
-        this.inFlight = false;
-        this.send();
+      case 'frameDone': {
+        const n = m.frames === undefined ? 1 : m.frames;
+        if (!Number.isInteger(n) || n < 1) break;
+        this.inFlight = Math.max(0, this.inFlight - n);
+        this.send(null);
         break;
+      }
       case 'resize':
         if (Number.isInteger(m.width) && Number.isInteger(m.height) && m.width > 0 && m.height > 0 && m.width <= 16384 && m.height <= 16384) {
           this.display.resize(m.width, m.height);
@@ -72,44 +91,18 @@ export class DisplayPort implements DisplaySink {
     if (width !== this.width || height !== this.height) {
       this.width = width;
       this.height = height;
-      this.screen = new Uint8Array(width * height * 4);
       this.dirty = [];
       dirty = [{ x: 0, y: 0, w: width, h: height }];
       // The pointer's pixels are of this screen now (engine/display/input/devices.ts).
       const input = this.display.input as (InputTarget & { setScreenSize?: (w: number, h: number) => void }) | null;
       input?.setScreenSize?.(width, height);
     }
-    // Guest memory is page-aligned, so the view is word-aligned; a test's odd view is copied.
-    const px = pixels.byteOffset % 4 === 0 ? pixels : pixels.slice();
-    const src = new Uint32Array(px.buffer, px.byteOffset, px.byteLength >>> 2);
-    const dst = new Uint32Array(this.screen.buffer);
-    const lut = this.gammaLut();
     for (const d of dirty) {
       const r = clip(d, width, height);
-      if (!r) continue;
-      // XRGB8888 (bytes B,G,R,X) → RGBA (bytes R,G,B,255), as little-endian words.
-      for (let y = r.y; y < r.y + r.h; y++) {
-        let s = (y * stride) >>> 2;
-        if ((y * stride) % 4 !== 0 || s + r.x + r.w > src.length) continue;
-        s += r.x;
-        let o = y * width + r.x;
-        if (lut) {
-          // Through the CRTC's gamma ramp (SETGAMMA), as the hardware's LUT would show it.
-          const { r: lr, g: lg, b: lb } = lut;
-          for (let i = 0; i < r.w; i++) {
-            const v = src[s + i];
-            dst[o++] = 0xff000000 | (lb[v & 0xff] << 16) | (lg[(v >>> 8) & 0xff] << 8) | lr[(v >>> 16) & 0xff];
-          }
-          continue;
-        }
-        for (let i = 0; i < r.w; i++) {
-          const v = src[s + i];
-          dst[o++] = 0xff000000 | ((v & 0xff) << 16) | (v & 0xff00) | ((v >>> 16) & 0xff);
-        }
-      }
-      this.addDirty(r);
+      if (r) this.addDirty(r);
     }
-    this.send();
+    this.last = { width, height, stride, pixels };
+    this.send(this.last);
   }
 
   /** 8-bit lookups for the display's gamma ramp (table[c] >> 8), made again when the ramp changes; null for the identity. */
@@ -129,19 +122,32 @@ export class DisplayPort implements DisplaySink {
     if (this.dirty.length > MAX_RECTS) this.dirty = [bounds(this.dirty)];
   }
 
-  private send(): void {
-    if (this.inFlight || this.dirty.length === 0) return;
+  /**
+   * Post the changed rectangles if the page can take a frame: their pixels are read now, from
+   * `view` (what `frame` was given) or else the scanout as it is (the damage of frames that
+   * waited for the page is shown as the guest has drawn it since).
+   */
+  private send(view: ScanoutView | null): void {
+    if (this.inFlight >= MAX_IN_FLIGHT || this.dirty.length === 0) return;
+    const v = view ?? this.display.scanout?.() ?? this.last;
+    // No scanout, or one of another size: the device's next frame (SETCRTC, blank) says what shows.
+    if (!v || v.width !== this.width || v.height !== this.height) return;
+    const lut = this.gammaLut();
     const rects: FrameRect[] = [];
     for (const r of this.dirty) {
       const data = new Uint8Array(r.w * r.h * 4);
-      for (let y = 0; y < r.h; y++) {
-        const from = ((r.y + y) * this.width + r.x) * 4;
-        data.set(this.screen.subarray(from, from + r.w * 4), y * r.w * 4);
+      if (lut) copyThroughGamma(data, r, v, lut);
+      else {
+        for (let y = 0; y < r.h; y++) {
+          const from = (r.y + y) * v.stride + r.x * 4;
+          if (from + r.w * 4 > v.pixels.length) break;
+          data.set(v.pixels.subarray(from, from + r.w * 4), y * r.w * 4);
+        }
       }
       rects.push({ ...r, data: data.buffer });
     }
     this.dirty = [];
-    this.inFlight = true;
+    this.inFlight++;
     this.framesSent++;
     this.port.postMessage({ type: 'frame', width: this.width, height: this.height, rects }, rects.map((r) => r.data));
   }
@@ -181,8 +187,23 @@ export class DisplayPort implements DisplaySink {
   blank(): void {
     this.dirty = [];
     this.width = this.height = 0;
-    this.screen = new Uint8Array(0);
+    this.last = null;
     this.port.postMessage({ type: 'blank' }, []);
+  }
+}
+
+/** Rectangle `r` of `v` into `out` (r.w * 4 bytes a row) through the CRTC's gamma ramp (SETGAMMA), as the hardware's LUT would show it; still XRGB. */
+function copyThroughGamma(out: Uint8Array, r: Rect, v: ScanoutView, lut: { r: Uint8Array; g: Uint8Array; b: Uint8Array }): void {
+  const p = v.pixels;
+  const { r: lr, g: lg, b: lb } = lut;
+  for (let y = 0; y < r.h; y++) {
+    let s = (r.y + y) * v.stride + r.x * 4, o = y * r.w * 4;
+    if (s + r.w * 4 > p.length) break;
+    for (let i = 0; i < r.w; i++, s += 4, o += 4) {
+      out[o] = lb[p[s]];
+      out[o + 1] = lg[p[s + 1]];
+      out[o + 2] = lr[p[s + 2]];
+    }
   }
 }
 

@@ -115,13 +115,14 @@ export interface EngineOptions {
 
 /**
  * The display's own channel (a MessagePort per attached canvas, so frames never queue
- * behind comlink calls). Worker → page: frames as dirty rectangles of RGBA pixels in
- * transferred ArrayBuffers (no SharedArrayBuffer), one frame in flight at a time: the worker
- * keeps the framebuffer and merges what changes meanwhile, so frames are coalesced to the
- * page's refresh (it answers `frameDone` from requestAnimationFrame).
+ * behind comlink calls). Worker → page: frames as dirty rectangles of XRGB8888 pixels (the
+ * scanout's format; the page converts them for its canvas) in
+ * transferred ArrayBuffers (no SharedArrayBuffer), at most two frames in flight: the worker
+ * merges what changes meanwhile and reads the scanout when the next frame can go, so frames
+ * are coalesced to the page's refresh (it answers `frameDone` from requestAnimationFrame).
  */
 export type DisplayToPage =
-  /** The screen is `width`x`height`; each rectangle's `data` is w*h*4 bytes R,G,B,A (A = 255). */
+  /** The screen is `width`x`height`; each rectangle's `data` is w*h*4 bytes B,G,R,X (XRGB8888 little-endian; X is not alpha). */
   | { type: 'frame'; width: number; height: number; rects: FrameRect[] }
   /** The cursor image as straight (not premultiplied) RGBA, or null: hidden. */
   | { type: 'cursor'; image: { width: number; height: number; hotX: number; hotY: number; rgba: ArrayBuffer } | null }
@@ -134,8 +135,8 @@ export interface FrameRect { x: number; y: number; w: number; h: number; data: A
 
 /** Page → worker on the display's channel. */
 export type PageToDisplay =
-  /** The last frame is on screen: the next may come. */
-  | { type: 'frameDone' }
+  /** The last `frames` frames (default 1) are on screen: as many more may come. */
+  | { type: 'frameDone'; frames?: number }
   /** The page's size for the screen changed (Display.resize: a hotplug for the DRM device). */
   | { type: 'resize'; width: number; height: number }
   /** Input for the evdev devices (Display.input): keyboard events or pointer events, one batch. */

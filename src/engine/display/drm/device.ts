@@ -3,9 +3,9 @@
  * CRTC's scanout, the connector's modes, the cursor plane, framebuffers, dumb-buffer
  * offsets, the DRM master, the vblank clock — and the output to the host's display sink.
  *
- * Output. The sink gets at most one frame per display refresh: DIRTYFB rectangles (Xorg's
- * repaint path, after every batch of rendering) accumulate and are sent together at the
- * next vblank; SETCRTC, a completed page flip and DPMS On send the whole screen. A client
+ * Output. The sink gets at most one frame per display refresh period: DIRTYFB rectangles
+ * (Xorg's repaint path, after every batch of rendering) go at once when no frame went in the
+ * last period, else accumulate and are sent together when it ends; SETCRTC, a completed page flip and DPMS On send the whole screen. A client
  * that never calls DIRTYFB on the framebuffer it scans out (a program drawing into a
  * mapped buffer, as on hardware that scans out continuously) gets a periodic full refresh
  * at the refresh rate instead. A client that has called DIRTYFB once, even to probe it
@@ -18,7 +18,7 @@
  */
 import type { Kernel } from '../../linux/kernel.js';
 import { monotonicNs } from '../../linux/clock.js';
-import type { Display, Rect } from '../display.js';
+import type { Display, Rect, ScanoutView } from '../display.js';
 import { connectorModes, type Mode } from './modes.js';
 import { DumbBuffer } from './dumb.js';
 import { CRTC_ID, DPMS_OFF, DPMS_ON, FIRST_FB_ID, GAMMA_SIZE, PROPERTIES, type Framebuffer } from './objects.js';
@@ -34,6 +34,15 @@ const OFFSET_START = 0x10000000, OFFSET_END = 0x80000000;
 export const DUMB_MEMORY_LIMIT = 512 << 20;
 /** More dirty rectangles than this in one refresh are sent as their bounding box. */
 const MAX_RECTS = 64;
+
+function boundingBox(rects: readonly Rect[]): Rect {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const r of rects) {
+    x0 = Math.min(x0, r.x); y0 = Math.min(y0, r.y);
+    x1 = Math.max(x1, r.x + r.w); y1 = Math.max(y1, r.y + r.h);
+  }
+  return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+}
 
 export interface CrtcState {
   fb: Framebuffer | null;
@@ -74,6 +83,8 @@ export class DrmDevice {
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** When the pending flush is due (monotonic ns): a DIRTYFB after it flushes at once. */
   private flushDueNs = 0n;
+  /** When damage was last flushed (monotonic ns). */
+  private lastFlushNs = -(1n << 62n);
   private refreshTimer: ReturnType<typeof setInterval> | null = null;
   private vblankTimer: ReturnType<typeof setTimeout> | null = null;
   /** Files that called DIRTYFB: their framebuffers report damage, no periodic refresh. */
@@ -90,6 +101,7 @@ export class DrmDevice {
     this.modes = connectorModes(display.width, display.height, display.refresh);
     this.vblankEpoch = monotonicNs(kernel);
     display.onResize(() => this.hotplug());
+    display.scanout = () => this.scanoutView();
   }
 
   // ---- framebuffers and buffers ----
@@ -154,17 +166,22 @@ export class DrmDevice {
       if (x1 > x0 && y1 > y0) this.dirty.push({ x: x0, y: y0, w: x1 - x0, h: y1 - y0 });
     }
     if (!this.dirty.length) return;
-    if (!this.flushTimer) {
-      const ms = this.msToNextVblank();
-      this.flushDueNs = monotonicNs(this.kernel) + BigInt(ms) * 1_000_000n;
-      this.flushTimer = setTimeout(() => this.flushDirty(), ms);
-    } else if (monotonicNs(this.kernel) >= this.flushDueNs) {
+    if (this.dirty.length > MAX_RECTS) this.dirty = [boundingBox(this.dirty)];
+    const now = monotonicNs(this.kernel);
+    if (this.flushTimer) {
       // The timer is overdue: a guest that reports damage without ever blocking keeps the
-      // engine's worker busy, and in Chromium the flush timer then fired about once in 5 s
-      // (bench/browser-desktop.ts repaint: 0.2 fps; 2.8 fps with this flush, quiet machine).
-      // Flushing here does not wait for the event loop to run the timer.
-      this.flushDirty();
+      // engine's worker busy, and the timer waits for the event loop's next turn (the run
+      // loop yields every 12 ms of guest time). Flushing here does not wait for it.
+      if (now >= this.flushDueNs) this.flushDirty();
+      return;
     }
+    // The first damage after a quiet refresh goes at once (a key's echo does not wait for a
+    // vblank: ~8 ms of key-to-glyph latency on average); what follows within the same
+    // refresh period waits for its end, so the sink still gets at most one frame a refresh.
+    const due = this.lastFlushNs + this.periodNs();
+    if (now >= due) { this.flushDirty(); return; }
+    this.flushDueNs = due;
+    this.flushTimer = setTimeout(() => this.flushDirty(), Math.max(1, Math.ceil(Number(due - now) / 1e6)));
   }
 
   /** `file` called DIRTYFB (whatever the answer): it reports damage. */
@@ -177,26 +194,29 @@ export class DrmDevice {
   private flushDirty(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    let rects = this.dirty;
+    const rects = this.dirty;
     this.dirty = [];
     if (!rects.length) return;
-    if (rects.length > MAX_RECTS) {
-      const x0 = Math.min(...rects.map((r) => r.x)), y0 = Math.min(...rects.map((r) => r.y));
-      const x1 = Math.max(...rects.map((r) => r.x + r.w)), y1 = Math.max(...rects.map((r) => r.y + r.h));
-      rects = [{ x: x0, y: y0, w: x1 - x0, h: y1 - y0 }];
-    }
+    this.lastFlushNs = monotonicNs(this.kernel);
     this.sendFrame(rects);
+  }
+
+  /** The scanout's pixels as they are now (the CRTC's view of its framebuffer), or null while nothing shows. */
+  private scanoutView(): ScanoutView | null {
+    const { fb, mode, x, y } = this.crtc;
+    if (!fb || !mode || this.props.get(2) === DPMS_OFF) return null;
+    const w = mode.hdisplay, h = mode.vdisplay;
+    const start = fb.offset + y * fb.pitch + x * 4;
+    const px = fb.bo.pixels();
+    return { width: w, height: h, stride: fb.pitch, pixels: px.subarray(start, start + (h - 1) * fb.pitch + w * 4) };
   }
 
   /** Hand the scanout's pixels to the sink (nothing while DPMS is off or there is no sink). */
   sendFrame(rects: Rect[]): void {
     const sink = this.display.sink;
-    const { fb, mode, x, y } = this.crtc;
-    if (!sink || !fb || !mode || this.props.get(2) === DPMS_OFF) return;
-    const w = mode.hdisplay, h = mode.vdisplay;
-    const start = fb.offset + y * fb.pitch + x * 4;
-    const px = fb.bo.pixels();
-    sink.frame(w, h, fb.pitch, px.subarray(start, start + (h - 1) * fb.pitch + w * 4), rects);
+    const v = this.scanoutView();
+    if (!sink || !v) return;
+    sink.frame(v.width, v.height, v.stride, v.pixels, rects);
   }
 
   /** Periodic refresh for a scanout whose framebuffer never reported damage. */
