@@ -179,9 +179,10 @@ test('--net none: loopback works inside the VM, other destinations are unreachab
   assert.equal(c.status, 7, c.stderr);
 });
 
-// pip's start-up under the interpreter is slow: measured 552 s on the shared 2-core machine
-// (native: 4 s), so this runs only when asked for (WEBX86_PIP_TEST=1).
-test('pip download from a simple index served by the host (host backend)', { skip: process.env.WEBX86_PIP_TEST ? false : 'slow (about 9 minutes): set WEBX86_PIP_TEST=1', timeout: 1_800_000 }, async () => {
+// pip's start-up was slow under the interpreter alone (552 s on the shared 2-core machine;
+// native: 4 s), so this once ran only when asked for; with the JIT it took 70 s on a quiet
+// machine (2026-12-07), so it runs by default. WEBX86_PIP_TEST=0 skips it.
+test('pip download from a simple index served by the host (host backend)', { skip: process.env.WEBX86_PIP_TEST === '0' ? 'WEBX86_PIP_TEST=0' : false, timeout: 1_800_000 }, async () => {
   // A minimal wheel (PEP 427: a zip with the package and its dist-info) and a PEP 503 index page with its hash.
   const py = `import zipfile, io, hashlib, sys
 b = io.BytesIO()
