@@ -200,6 +200,28 @@ test('records: named by entry and bytes, checked byte for byte, CRC-guarded; the
   assert.equal(recordName(v, mem, 0x1000), null, 'not executable');
 });
 
+test('a record of a region that calls a PIC thunk checks the thunk\'s bytes and keeps its page', () => {
+  // 0x1000: call 0x2000; inc eax; cmp eax, 100; jne 0x1000; ret. 0x2000 (the next page):
+  // mov (%esp),%ebx; ret (__x86.get_pc_thunk.bx), which the region inlines (region.ts 'pcthunk').
+  const at = (thunk: number[]): AddressSpace => {
+    const mem = withCode([0xe8, 0xfb, 0x0f, 0x00, 0x00, 0x40, 0x83, 0xf8, 0x64, 0x75, 0xf5, 0xc3]);
+    mem.map(0x2000, 0x1000, PROT_READ | PROT_EXEC, 0x22);
+    mem.u8.set(thunk, 0x2000);
+    return mem;
+  };
+  const THUNK = [0x8b, 0x1c, 0x24, 0xc3];
+  const mem = at(THUNK);
+  const region = formRegion(mem, 0x1000, () => true)!;
+  assert.ok([...region.blocks.values()].some((b) => b.insns.some((d) => d.insn.op === 'pcthunk')), 'the call is a pcthunk');
+  const v = 'c'.repeat(64);
+  const rec = encodeRecord(v, mem.permBase, regionRanges(mem, region), new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+  const ok = decodeRecord(v, rec, mem, 0x1000);
+  assert.ok(typeof ok === 'object');
+  assert.deepEqual(ok.pages.sort(), [1, 2], 'a write to the thunk\'s page invalidates the region');
+  // Another thunk register at the same address: another translation.
+  assert.equal(decodeRecord(v, rec, at([0x8b, 0x0c, 0x24, 0xc3]), 0x1000), 'stale');
+});
+
 test('the store: atomic renames under racing writers, kept under its budget', async () => {
   const dir = join(tmp, 'store');
   const a = new NodeTranslationStore(dir, { version: 'e'.repeat(64), budget: 16 << 20 });

@@ -28,7 +28,7 @@ import { callCounts, interpHelper, setActiveCpu, setCountCalls } from './interp-
 import { compiler, startPolicy } from './compile-client.js';
 import { compileRegion, errorText, isAbort, type CompileDone } from './compile-service.js';
 import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
-import { decodeRecord, encodeRecord, recordName, regionRanges, translationStore, type CodeRange } from './translation-cache.js';
+import { decodeRecord, encodeRecord, recordName, recordRanges, regionCode, translationStore, type BlockCode } from './translation-cache.js';
 
 export type JitMode = 'off' | 'on' | 'force';
 
@@ -439,11 +439,11 @@ export class Jit implements Tier {
   }
 
   /** What a region needs to be written to the translation cache once compiled (null: no store, or not in 'on' mode). */
-  private recordOf(mem: AddressSpace, region: Region): { name: string; ranges: CodeRange[] } | null {
+  private recordOf(mem: AddressSpace, region: Region): { name: string; code: BlockCode[] } | null {
     const st = translationStore();
     if (st === null || this.mode !== 'on') return null;
     const name = recordName(st.version, mem, region.entry);
-    return name === null ? null : { name, ranges: regionRanges(mem, region) };
+    return name === null ? null : { name, code: regionCode(mem, region) };
   }
 
   /**
@@ -451,10 +451,10 @@ export class Jit implements Tier {
    * them unless binaryen refused the whole region and a smaller one was built (compile-service.ts
    * RETRY_BLOCKS keeps the first blocks in formation order).
    */
-  private keep(rec: { name: string; ranges: CodeRange[] } | null, blocks: number, permBase: number, wasm: Uint8Array): void {
+  private keep(rec: { name: string; code: BlockCode[] } | null, blocks: number, permBase: number, wasm: Uint8Array): void {
     const st = translationStore();
     if (rec === null || st === null || blocks < 1) return;
-    st.put(rec.name, encodeRecord(st.version, permBase, rec.ranges.slice(0, blocks), wasm));
+    st.put(rec.name, encodeRecord(st.version, permBase, recordRanges(rec.code, blocks), wasm));
     this.stats.regionsStored++;
   }
 
@@ -500,7 +500,7 @@ export class Jit implements Tier {
   }
 
   /** The compile worker's answer for the region r of block b (a message callback: between run() calls). */
-  private received(b: HotBlock, r: JitRegion, key: string, done: CompileDone, rec: { name: string; ranges: CodeRange[] } | null, permBase: number): void {
+  private received(b: HotBlock, r: JitRegion, key: string, done: CompileDone, rec: { name: string; code: BlockCode[] } | null, permBase: number): void {
     this.stats.compileMs += done.ms;
     this.unanswered--;
     if (done.bytes === null) {
@@ -541,7 +541,7 @@ export class Jit implements Tier {
   }
 
   /** The module for `region` from the cache, or compiled now in this thread; null if translation failed. */
-  private compile(mem: AddressSpace, region: Region, at: number, rec: { name: string; ranges: CodeRange[] } | null = null): Compiled | null {
+  private compile(mem: AddressSpace, region: Region, at: number, rec: { name: string; code: BlockCode[] } | null = null): Compiled | null {
     const key = `${mem.permBase}|${regionKey(mem, region)}`;
     const comp = cachedModule(key);
     if (comp !== undefined) {

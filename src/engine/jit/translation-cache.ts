@@ -22,7 +22,7 @@
  */
 import type { AddressSpace } from '../mem/address-space.js';
 import { PROT_EXEC } from '../mem/address-space.js';
-import type { Region } from './region.js';
+import { PC_THUNK_LEN, type Region } from './region.js';
 
 /**
  * The host's store of records by name (names are [0-9a-z-]). `get` is synchronous: it runs
@@ -103,16 +103,46 @@ export function recordName(version: string, mem: AddressSpace, entry: number): s
 /** A block of a region as a record keeps it: its address range and the code bytes in it. */
 export interface CodeRange { start: number; end: number; bytes: Uint8Array }
 
-/** The ranges of a formed region's blocks (formation order, entry first), with copies of their bytes now. */
+/**
+ * A block of a formed region and the PIC thunks it calls (region.ts 'pcthunk': the translation
+ * inlines `mov (%esp),%r; ret`, so it depends on the thunk's bytes too), copied now.
+ */
+export interface BlockCode { block: CodeRange; thunks: CodeRange[] }
+
+/** The code of a formed region's blocks (formation order, entry first), with copies of their bytes now. */
+export function regionCode(mem: AddressSpace, r: Region): BlockCode[] {
+  const copy = (start: number, end: number): CodeRange => ({ start, end, bytes: mem.u8.slice(start, end) });
+  return [...r.blocks.values()].map((b) => ({
+    block: copy(b.start >>> 0, b.end >>> 0),
+    thunks: b.insns.flatMap((d) => (d.insn.op === 'pcthunk' ? [copy(d.insn.thunk >>> 0, (d.insn.thunk + PC_THUNK_LEN) >>> 0)] : [])),
+  }));
+}
+
+/**
+ * The ranges a record keeps of the first `blocks` blocks (fewer than formed when binaryen
+ * refused the region and a smaller one was built): the blocks, then each thunk they call,
+ * once, so that decodeRecord checks the thunks' bytes and pages like the blocks'.
+ */
+export function recordRanges(code: readonly BlockCode[], blocks: number): CodeRange[] {
+  const kept = code.slice(0, blocks);
+  const thunks = new Map<number, CodeRange>();
+  for (const c of kept) for (const t of c.thunks) thunks.set(t.start, t);
+  return [...kept.map((c) => c.block), ...thunks.values()];
+}
+
+/** The ranges of a whole formed region, as a record keeps them (recordRanges). */
 export function regionRanges(mem: AddressSpace, r: Region): CodeRange[] {
-  return [...r.blocks.values()].map((b) => ({ start: b.start >>> 0, end: b.end >>> 0, bytes: mem.u8.slice(b.start >>> 0, b.end >>> 0) }));
+  return recordRanges(regionCode(mem, r), r.blocks.size);
 }
 
 /**
  * The in-memory module key of a region with these blocks: equal to `${permBase}|` +
  * region.ts regionKey (block starts and ends, then every byte, in hex), so a region loaded
  * from a record and one formed by this run share one compiled module (test/jit/translation-cache.test.ts
- * checks the two agree).
+ * checks the two agree). Not for a region that calls a PIC thunk: regionKey marks the
+ * thunk's bytes inside its block, a record lists them as ranges of their own, so the two
+ * keys differ and such a region loaded from a record compiles no module a formed one would
+ * share (never the wrong one: only regionKey has the '>' mark).
  */
 export function rangesKey(permBase: number, ranges: readonly CodeRange[]): string {
   const parts: string[] = [`${permBase}|`];
