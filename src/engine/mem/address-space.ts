@@ -157,6 +157,17 @@ export class AddressSpace {
     this.writeSlow(a, 4);
     this.u8[a] = v; this.u8[a + 1] = v >> 8; this.u8[a + 2] = v >> 16; this.u8[a + 3] = v >> 24;
   }
+  /**
+   * Raise now the fault an n-byte store at a would raise (n = 1, 2 or 4). A read-modify-write
+   * calls it between its load and its arithmetic: the CPU's flags are untouched when the store
+   * faults (a SIGSEGV handler that fixes the page and returns re-runs the instruction with the
+   * old flags: adc/sbb would otherwise store a different value). One page-table load when the
+   * store will succeed; a code page takes writeSlow's invalidation, as the store itself would.
+   */
+  writable(a: number, n: number): void {
+    if ((a & 0xfff) <= 0x1000 - n && (this.perm[a >>> 12] & (PROT_WRITE | CODE)) === PROT_WRITE) return;
+    this.writeSlow(a, n);
+  }
   /** Check that [a, a+n) is writable, invalidating decoded code on the way; throws on fault. */
   writeSlow(a: number, n: number): void {
     const last = (a + n - 1) >>> 0;

@@ -182,6 +182,7 @@ function bitOp(d: Decoder, kind: number, imm: boolean): Op {
       const ea = rm.ea, rd = memGet(sz), wr = memSet(sz);
       return (c) => {
         const a = ea(c), v = rd(c, a), b = 1 << (immv & (bits - 1));
+        c.mem.writable(a, bits >> 3);
         setBitCF(c, v & b ? 1 : 0);
         wr(c, a, norm(f(v, b), sz));
       };
@@ -200,6 +201,7 @@ function bitOp(d: Decoder, kind: number, imm: boolean): Op {
     const addr = (ea(c) + (off >> 3)) >>> 0;
     const byte = c.mem.read8(addr);
     const b = 1 << (off & 7);
+    if (f) c.mem.writable(addr, 1);
     setBitCF(c, byte & b ? 1 : 0);
     if (f) c.mem.write8(addr, f(byte, b) & 0xff);
   };

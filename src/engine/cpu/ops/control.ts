@@ -79,7 +79,8 @@ def('grp5', (d) => {
       const ea = rm.ea;
       const rd = sz === 2 ? (c: Cpu, a: number) => c.mem.read32(a) : (c: Cpu, a: number) => c.mem.read16(a);
       const wr = sz === 2 ? (c: Cpu, a: number, v: number) => c.mem.write32(a, v) : (c: Cpu, a: number, v: number) => c.mem.write16(a, v);
-      return (c) => { const a = ea(c); wr(c, a, f(c, rd(c, a))); };
+      const bytes = sz === 2 ? 4 : 2;
+      return (c) => { const a = ea(c); const v = rd(c, a); c.mem.writable(a, bytes); wr(c, a, f(c, v)); };
     }
     return (c) => set(c, f(c, get(c)));
   }

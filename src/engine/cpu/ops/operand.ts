@@ -100,11 +100,11 @@ export function binRM(rm: RM, sz: number, src: Src, f: Alu2, write: boolean): Op
     const ea = rm.ea;
     if (src.imm) {
       return write
-        ? (c) => { const a = ea(c); c.mem.write32(a, f(c, c.mem.read32(a), sv)); }
+        ? (c) => { const a = ea(c), m = c.mem; const v = m.read32(a); m.writable(a, 4); m.write32(a, f(c, v, sv)); }
         : (c) => { f(c, c.mem.read32(ea(c)), sv); };
     }
     return write
-      ? (c) => { const a = ea(c); c.mem.write32(a, f(c, c.mem.read32(a), c.s[sv])); }
+      ? (c) => { const a = ea(c), m = c.mem; const v = m.read32(a); m.writable(a, 4); m.write32(a, f(c, v, c.s[sv])); }
       : (c) => { f(c, c.mem.read32(ea(c)), c.s[sv]); };
   }
   if (sz === 0 && rm.p !== null && !write && (f === ALU[0].cmp || f === ALU[0].test)) {
@@ -121,9 +121,10 @@ export function binRM(rm: RM, sz: number, src: Src, f: Alu2, write: boolean): Op
     const g = regGet(sz, rm.reg), p = regSet(sz, rm.reg);
     return write ? (c) => p(c, f(c, g(c), s(c))) : (c) => { f(c, g(c), s(c)); };
   }
-  const ea = rm.ea, rd = memGet(sz), wr = memSet(sz);
+  const ea = rm.ea, rd = memGet(sz), wr = memSet(sz), n = 1 << sz;
+  // The store's fault comes before the flags change (AddressSpace.writable).
   return write
-    ? (c) => { const a = ea(c); wr(c, a, f(c, rd(c, a), s(c))); }
+    ? (c) => { const a = ea(c); const v = rd(c, a); c.mem.writable(a, n); wr(c, a, f(c, v, s(c))); }
     : (c) => { f(c, rd(c, ea(c)), s(c)); };
 }
 
@@ -164,8 +165,8 @@ export function unRM(rm: RM, sz: number, f: (c: Cpu, a: number) => number): Op {
     const g = regGet(sz, i), p = regSet(sz, i);
     return (c) => p(c, f(c, g(c)));
   }
-  const ea = rm.ea, rd = memGet(sz), wr = memSet(sz);
-  return (c) => { const a = ea(c); wr(c, a, f(c, rd(c, a))); };
+  const ea = rm.ea, rd = memGet(sz), wr = memSet(sz), n = 1 << sz;
+  return (c) => { const a = ea(c); const v = rd(c, a); c.mem.writable(a, n); wr(c, a, f(c, v)); };
 }
 
 /** Normalise an immediate to a size class. */
