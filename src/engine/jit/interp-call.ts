@@ -30,7 +30,7 @@ import { EXIT_BUDGET, type Cpu, type Op } from '../cpu/cpu.js';
 import { Decoder } from '../cpu/decoder.js';
 import { decodeOne } from '../cpu/interp.js';
 import { tierCounters } from '../cpu/tier.js';
-import { LEGACY_PREFIXES, opcodeName } from './region.js';
+import { LEGACY_PREFIXES, opcodeName, x87Translated } from './region.js';
 import { CALL_FAULT, CALL_LEAVE, CALL_OK } from './codegen.js';
 
 /** The thread whose region is running (set by jit.ts at each entry; regions of one realm run one at a time). */
@@ -68,7 +68,8 @@ export function callableLength(mem: AddressSpace, at: number): number {
   while (LEGACY_PREFIXES.has(b)) b = mem.u8[++p >>> 0];
   if (b === 0x0f) b = 0x0f00 | mem.u8[(p + 1) >>> 0];
   if (EXCLUDED.has(b)) return 0;
-  if (!x87Calls && ((b >= 0xd8 && b <= 0xdf) || b === 0x9b)) return 0;
+  // With x87 translated (region.ts x87Translated) the forms without a translation are called.
+  if (!x87Calls && !x87Translated() && ((b >= 0xd8 && b <= 0xdf) || b === 0x9b)) return 0;
   return (d.next - (at >>> 0)) >>> 0;
 }
 
