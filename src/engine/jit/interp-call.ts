@@ -47,9 +47,11 @@ const EXCLUDED = new Set([0x8e, 0x07, 0x17, 0x1f, 0xc4, 0xc5, 0x9d, 0x0fa1, 0x0f
 
 const probe = new Decoder();
 /**
- * x87 instructions are not called this way unless WEBX86_JIT_X87_CALLS=on: the exact x87
- * closures dominate their cost, so a call from Wasm only adds to it (the bench's x87 loop:
- * 10.4 s CPU with calls, 9.5 s with its loop left to the interpreter, paired runs at load 22).
+ * x87 instructions without a translation (codegen-x87.ts) are called this way while x87 is
+ * translated (region.ts x87Translated). With WEBX86_JIT_X87=off they are not, unless
+ * WEBX86_JIT_X87_CALLS=on: without the translation the exact closures dominate, so a call
+ * from Wasm only adds to them (the bench's x87 loop: 10.4 s CPU with calls, 9.5 s with its
+ * loop left to the interpreter, paired runs at load 22).
  */
 let x87Calls = false;
 export function setX87Calls(on: boolean): void { x87Calls = on; }

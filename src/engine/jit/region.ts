@@ -7,7 +7,7 @@
  * and translates the instruction forms listed in `decodeOp`; any other instruction that does
  * not end an interpreter block becomes an `interp` Insn, run inside the region by the
  * interpreter's closure (interp-call.ts), and the rest (control transfers it does not take,
- * syscalls, segment loads, x87 by default) end the block with an exit that lets the
+ * syscalls, segment loads, x87 with WEBX86_JIT_X87=off) end the block with an exit that lets the
  * interpreter run them. Per-opcode facts (which flags an instruction reads and
  * writes) live in codegen.ts for now; they move to the instruction table (src/engine/cpu/isa,
  * issue 9 item 1) once it lands.
