@@ -6,7 +6,8 @@
  * 1. The bench's x87 loop (tests its values with extended precision on the stack).
  * 2. Arithmetic (register, pop and memory forms: m32fp, m64fp, m32int, m16int) over edge
  *    operands under every precision and rounding control set by fldcw; fst/fstp m32/m64.
- * 3. Register moves: fld st(i), fxch, fst/fstp st(i), fchs, fabs, fld1, fldz, fnstsw ax.
+ * 3. Register moves: fld st(i), fxch, fst/fstp st(i), fchs, fabs, fld1, fldz, fnstsw ax;
+ *    compares (fcom, fucom, ftst and fcomi families: C0/C2/C3 and EFLAGS) over edge pairs.
  * 4. Stack overflow and underflow (masked: the indefinite, IE|SF, C1).
  * 5. A load and a store in a hot loop faulting on a page taken away mid-loop: the SIGSEGV
  *    handler prints the ucontext's EIP and x87 state (fpstate) and gives the page back.
@@ -144,6 +145,34 @@ static void moves(void) {
   }
 }
 
+/* ---- 3b. compares: C0/C2/C3 (fcom, fucom, ftst families) and ZF/PF/CF (fcomi, fucomi) ---- */
+#define CMP(insn, pops) __asm__ volatile("fldt %2\n\tfldt %3\n\t" insn "\n\tfnstsw %%ax\n\tmovw %%ax, %0\n\tpushf\n\tpopl %1\n\t" pops \
+  : "=m"(sw16), "=r"(fl) : "m"(Bv[j]), "m"(A[i]) : "eax", "cc")
+static void compares(void) {
+  static unsigned short sw16;
+  unsigned fl;
+  long double nan = __builtin_nanl(""), zero = 0;
+  Bv[1] = nan; Bv[2] = -zero; Bv[5] = A[5]; Bv[8] = 1.0L / 0.0L; Bv[9] = 3.4e-4940L;
+  for (int i = 0; i < 16; i++) {
+    for (int j = 0; j < 16; j++) {
+      unsigned h = 0;
+      setcw(0x37f);
+      CMP("fcom %%st(1)", "fstp %%st(0)\n\tfstp %%st(0)"); h = h * 31 + sw16;
+      CMP("fcomp %%st(1)", "fstp %%st(0)"); h = h * 31 + sw16;
+      CMP("fucom %%st(1)", "fstp %%st(0)\n\tfstp %%st(0)"); h = h * 31 + sw16;
+      CMP("fucomp %%st(1)", "fstp %%st(0)"); h = h * 31 + sw16;
+      CMP("fcompp", ""); h = h * 31 + sw16;
+      CMP("fucompp", ""); h = h * 31 + sw16;
+      CMP("ftst", "fstp %%st(0)\n\tfstp %%st(0)"); h = h * 31 + sw16;
+      CMP("fcomi %%st(1), %%st", "fstp %%st(0)\n\tfstp %%st(0)"); h = h * 31 + sw16 + (fl & 0x8d5) * 7;
+      CMP("fucomi %%st(1), %%st", "fstp %%st(0)\n\tfstp %%st(0)"); h = h * 31 + sw16 + (fl & 0x8d5) * 7;
+      CMP("fcomip %%st(1), %%st", "fstp %%st(0)"); h = h * 31 + sw16 + (fl & 0x8d5) * 7;
+      CMP("fucomip %%st(1), %%st", "fstp %%st(0)"); h = h * 31 + sw16 + (fl & 0x8d5) * 7;
+      printf("cmp %d %d %08x sw %04x fl %03x\n", i, j, h, sw16, fl & 0x8d5);
+    }
+  }
+}
+
 /* ---- 4. stack faults ---- */
 static void stackFaults(void) {
   for (int i = 0; i < 24; i++) { /* each form four times: force mode translates a block on its second run */
@@ -245,6 +274,7 @@ int main(void) {
   bench();
   arith();
   moves();
+  compares();
   stackFaults();
   memFaults();
   unmasked();

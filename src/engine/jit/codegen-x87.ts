@@ -262,6 +262,52 @@ export function x87Insn(h: X87Host, d: Decoded, out: X[]): void {
       out.push(guarded(m.i32.and(noES(), empty(g(P))), [], c(1), commit));
       return;
     }
+    case 'fcom': case 'fcomi': case 'ftst': {
+      // Both operands normal or zero: no flag raised (NaN, infinity, denormal: the closure),
+      // ordered by sign, then exponent and significand (float80.ts compare); zeros are equal.
+      h.flush(out);
+      out.push(...stack());
+      const tst = i.f === 'ftst';
+      const other = 'i' in i ? i.i : 0, pops = 'pop' in i ? i.pop : 0;
+      if (!tst) out.push(s(Q, m.i32.and(m.i32.add(g(T), c(other)), c(7))));
+      const word = (p: number, off: number, l: boolean): X => (l ? m.i64.load(off, 4, regAt(g(p))) : m.i32.load(off, 4, regAt(g(p))));
+      const nz = (p: number): X => {
+        const e = m.i32.and(word(p, 8, false), c(0x7fff));
+        return m.i32.or(m.i32.and(m.i64.lt_s(word(p, 0, true), k64(0n)), m.i32.lt_u(m.i32.sub(e, c(1)), c(0x7ffe))),
+          m.i32.and(m.i32.eqz(m.i32.and(word(p, 8, false), c(0x7fff))), m.i64.eqz(word(p, 0, true))));
+      };
+      let guard = m.i32.and(m.i32.and(noES(), m.i32.eqz(empty(g(T)))), nz(T));
+      if (!tst) guard = m.i32.and(guard, m.i32.and(m.i32.eqz(empty(g(Q))), nz(Q)));
+      // SIG/E: a's significand and sign|exponent; V/P: b's. OK = a < b, FL = a == b.
+      const fast: X[] = [s(SIG, word(T, 0, true)), s(E, word(T, 8, false))];
+      if (tst) fast.push(s(V, k64(0n)), s(P, c(0)));
+      else fast.push(s(V, word(Q, 0, true)), s(P, word(Q, 8, false)));
+      const ea = () => m.i32.and(g(E), c(0x7fff)), eb = () => m.i32.and(g(P), c(0x7fff));
+      const sa = () => m.i32.shr_u(g(E), c(15)), sb = () => m.i32.shr_u(g(P), c(15));
+      const zero = (sig: number, se: () => X) => m.i32.and(m.i64.eqz(g(sig)), m.i32.eqz(se()));
+      const ltMag = () => m.i32.or(m.i32.lt_u(ea(), eb()), m.i32.and(m.i32.eq(ea(), eb()), m.i64.lt_u(g(SIG), g(V))));
+      const gtMag = () => m.i32.or(m.i32.gt_u(ea(), eb()), m.i32.and(m.i32.eq(ea(), eb()), m.i64.gt_u(g(SIG), g(V))));
+      fast.push(
+        s(FL, m.i32.or(m.i32.and(zero(SIG, ea), zero(V, eb)), m.i32.and(m.i32.eq(sa(), sb()), m.i32.and(m.i32.eq(ea(), eb()), m.i64.eq(g(SIG), g(V)))))),
+        s(OK, m.i32.and(m.i32.eqz(g(FL)), m.if(m.i32.ne(sa(), sb()), sa(), m.if(sa(), gtMag(), ltMag())))),
+      );
+      const commit: X[] = [];
+      if (i.f === 'fcomi') {
+        // fcomi: ZF/PF/CF from the compare, OF SF AF cleared (fpu-ops.ts ccToEflags); C1 cleared.
+        h.eager(m.i32.or(m.i32.shl(g(FL), c(6)), g(OK)), commit);
+        commit.push(...record(null, false));
+      } else {
+        const cc = m.i32.or(m.i32.shl(g(FL), c(14)), m.i32.shl(g(OK), c(8)));
+        commit.push(st(SW, m.i32.or(m.i32.and(g(S), c(~0x4700)), cc)), st(FIP, c(d.at)), st(FOP, c(i.fop)));
+      }
+      if (pops > 0) {
+        let tag = m.i32.or(g(G), m.i32.shl(c(3), m.i32.shl(g(T), c(1))));
+        if (pops === 2) tag = m.i32.or(tag, m.i32.shl(c(3), m.i32.shl(m.i32.and(m.i32.add(g(T), c(1)), c(7)), c(1))));
+        commit.push(st(TAG, tag), st(TOP, m.i32.and(m.i32.add(g(T), c(pops)), c(7))));
+      }
+      out.push(guarded(guard, fast, c(1), commit));
+      return;
+    }
     case 'fnstsw':
       // AX = SW with TOP (fpu.ts `sw`); a control instruction: no check, pointers untouched.
       out.push(h.setReg(EAX, m.i32.or(m.i32.and(h.reg(EAX), c(0xffff0000)),

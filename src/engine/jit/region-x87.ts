@@ -19,7 +19,9 @@ export const M_F32 = 0, M_F64 = 1, M_I32 = 2, M_I16 = 3;
  * - arithm: ST(0) := ST(0) op memory operand of format `kind`.
  * - fld / fxch / fst: register moves with ST(i); fldm: push a memory operand; fstm: store
  *   ST(0) as m32fp/m64fp (kind M_F32/M_F64), then pop when asked.
- * - fchs / fabs / fld1 / fldz; fnstsw (AX); fnstcw / fldcw (m16).
+ * - fchs / fabs / fld1 / fldz / ftst; fnstsw (AX); fnstcw / fldcw (m16).
+ * - fcom / fcomi families: fcom, fcomp, fucom, fucomp, fcompp, fucompp, fcomi(p), fucomi(p)
+ *   (quiet or not only differs for NaN operands, which the translation leaves to the closure).
  */
 export type X87Insn = { op: 'x87'; fop: number; call: boolean } & (
   | { f: 'arith'; k: number; i: number; intoSti: boolean; pop: boolean }
@@ -28,7 +30,9 @@ export type X87Insn = { op: 'x87'; fop: number; call: boolean } & (
   | { f: 'fst'; i: number; pop: boolean }
   | { f: 'fldm'; kind: number; m: MemRef }
   | { f: 'fstm'; kind: number; pop: boolean; m: MemRef }
-  | { f: 'fchs' | 'fabs' | 'fld1' | 'fldz' | 'fnstsw' }
+  | { f: 'fchs' | 'fabs' | 'fld1' | 'fldz' | 'fnstsw' | 'ftst' }
+  /** fcom/fucom (C0 C2 C3) or fcomi/fucomi (ZF PF CF) of ST(0) with ST(i), then `pop` pops (0-2). */
+  | { f: 'fcom' | 'fcomi'; i: number; pop: number }
   | { f: 'fnstcw' | 'fldcw'; m: MemRef }
 );
 
@@ -52,22 +56,26 @@ export function decodeX87(r: Reader, b: number, seg: number, call: boolean): X87
   let x: X87Insn | undefined;
   switch (b) {
     case 0xd8:
-      if (arithK) x = isReg ? { ...base, f: 'arith', k: reg, i, intoSti: false, pop: false } : { ...base, f: 'arithm', k: reg, kind: M_F32, m: m! };
+      if (isReg && !arithK) x = { ...base, f: 'fcom', i, pop: reg - 2 };
+      else if (arithK) x = isReg ? { ...base, f: 'arith', k: reg, i, intoSti: false, pop: false } : { ...base, f: 'arithm', k: reg, kind: M_F32, m: m! };
       break;
     case 0xdc:
       if (arithK) x = isReg ? { ...base, f: 'arith', k: reg, i, intoSti: true, pop: false } : { ...base, f: 'arithm', k: reg, kind: M_F64, m: m! };
       break;
     case 0xda:
-      if (!isReg && arithK) x = { ...base, f: 'arithm', k: reg, kind: M_I32, m: m! };
+      if (isReg && reg === 5 && i === 1) x = { ...base, f: 'fcom', i: 1, pop: 2 }; // fucompp
+      else if (!isReg && arithK) x = { ...base, f: 'arithm', k: reg, kind: M_I32, m: m! };
       break;
     case 0xde:
-      if (arithK) x = isReg ? { ...base, f: 'arith', k: reg, i, intoSti: true, pop: true } : { ...base, f: 'arithm', k: reg, kind: M_I16, m: m! };
+      if (isReg && reg === 3 && i === 1) x = { ...base, f: 'fcom', i: 1, pop: 2 }; // fcompp
+      else if (arithK) x = isReg ? { ...base, f: 'arith', k: reg, i, intoSti: true, pop: true } : { ...base, f: 'arithm', k: reg, kind: M_I16, m: m! };
       break;
     case 0xd9:
       if (isReg) {
         if (reg === 0) x = { ...base, f: 'fld', i };
         else if (reg === 1) x = { ...base, f: 'fxch', i };
         else if (reg === 4 && i < 2) x = { ...base, f: i === 0 ? 'fchs' : 'fabs' };
+        else if (reg === 4 && i === 4) x = { ...base, f: 'ftst' };
         else if (reg === 5 && (i === 0 || i === 6)) x = { ...base, f: i === 0 ? 'fld1' : 'fldz' };
       } else if (reg === 0) x = { ...base, f: 'fldm', kind: M_F32, m: m! };
       else if (reg === 2 || reg === 3) x = { ...base, f: 'fstm', kind: M_F32, pop: reg === 3, m: m! };
@@ -77,14 +85,19 @@ export function decodeX87(r: Reader, b: number, seg: number, call: boolean): X87
     case 0xdd:
       if (isReg) {
         if (reg === 2 || reg === 3) x = { ...base, f: 'fst', i, pop: reg === 3 };
+        else if (reg === 4 || reg === 5) x = { ...base, f: 'fcom', i, pop: reg - 4 }; // fucom, fucomp
       } else if (reg === 0) x = { ...base, f: 'fldm', kind: M_F64, m: m! };
       else if (reg === 2 || reg === 3) x = { ...base, f: 'fstm', kind: M_F64, pop: reg === 3, m: m! };
       break;
     case 0xdb:
-      if (!isReg && reg === 0) x = { ...base, f: 'fldm', kind: M_I32, m: m! };
+      if (isReg && (reg === 5 || reg === 6)) x = { ...base, f: 'fcomi', i, pop: 0 }; // fucomi, fcomi
+      else if (!isReg && reg === 0) x = { ...base, f: 'fldm', kind: M_I32, m: m! };
       break;
     case 0xdf:
-      if (isReg) { if (reg === 4 && i === 0) x = { ...base, f: 'fnstsw' }; }
+      if (isReg) {
+        if (reg === 4 && i === 0) x = { ...base, f: 'fnstsw' };
+        else if (reg === 5 || reg === 6) x = { ...base, f: 'fcomi', i, pop: 1 }; // fucomip, fcomip
+      }
       else if (reg === 0) x = { ...base, f: 'fldm', kind: M_I16, m: m! };
       break;
   }
