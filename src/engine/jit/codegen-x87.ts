@@ -45,8 +45,10 @@ const TOP64 = -0x8000000000000000n;
 
 /** What codegen.ts lends the x87 translation: the SSE host (slot, checks, fallback) plus its own locals. */
 export interface X87Host extends SseHost {
-  /** i32 temporaries 0-7 and i64 temporaries 0-1 (local indices). */
+  /** i32 temporaries 0-8 and i64 temporaries 0-1 (local indices). */
   t(k: number): number;
+  /** The previous instruction of the block is x87 too: TOP, the tags, SW and CW are still in their locals. */
+  prevIsX87(): boolean;
   l(k: number): number;
   /** A label unique in the function. */
   label(): string;
@@ -54,7 +56,7 @@ export interface X87Host extends SseHost {
   needsRuntime(): void;
 }
 /** The x87 temporaries' types, appended after the SSE ones by codegen.ts. */
-export const X87_LOCALS = (bn: B): number[] => [...new Array(8).fill(bn.i32), bn.i64, bn.i64];
+export const X87_LOCALS = (bn: B): number[] => [...new Array(9).fill(bn.i32), bn.i64, bn.i64];
 
 /** Runtime operation and operand order (a, b: 0 = ST(0), 1 = the other) for arithmetic row k. */
 const ARITH: Record<number, [number, number]> = { 0: [OP_ADD, 0], 1: [OP_MUL, 0], 4: [OP_SUB, 0], 5: [OP_SUB, 1], 6: [OP_DIV, 0], 7: [OP_DIV, 1] };
@@ -63,18 +65,24 @@ export function x87Insn(h: X87Host, d: Decoded, out: X[]): void {
   const i = d.insn as X87Insn, m = h.m, bn = h.bn;
   const c = (v: number): X => m.i32.const(v | 0);
   const k64 = (v: bigint): X => m.i64.const(v);
-  const T = h.t(0), G = h.t(1), S = h.t(2), P = h.t(3), Q = h.t(4), OK = h.t(5), FL = h.t(6), E = h.t(7);
+  // T, G, S, C mirror TOP, the tag word, SW and CW after every x87 instruction (every path
+  // that goes on: commits store through them, the slow path reloads them), so the next x87
+  // instruction of the block reads the locals instead of the slot.
+  const T = h.t(0), G = h.t(1), S = h.t(2), P = h.t(3), Q = h.t(4), OK = h.t(5), FL = h.t(6), E = h.t(7), C = h.t(8);
   const SIG = h.l(0), V = h.l(1);
   const g = (l: number): X => m.local.get(l, l === SIG || l === V ? bn.i64 : bn.i32);
   const s = (l: number, v: X): X => m.local.set(l, v);
   const ld = (off: number): X => m.i32.load(off, 4, h.slot());
-  const st = (off: number, v: X): X => m.i32.store(off, 4, h.slot(), v);
+  const mirror: Record<number, number> = { [TOP]: T, [TAG]: G, [SW]: S, [CW]: C };
+  /** Store a slot word; TOP, TAG, SW and CW through their locals. */
+  const st = (off: number, v: X): X => m.i32.store(off, 4, h.slot(), off in mirror ? m.local.tee(mirror[off], v, bn.i32) : v);
   /** Address of physical register p's first word (absolute, for the runtime and i64 accesses). */
   const regAt = (p: X): X => m.i32.add(h.slot(), m.i32.add(m.i32.mul(p, c(12)), c(R0)));
   const empty = (p: X): X => m.i32.eq(m.i32.and(m.i32.shr_u(g(G), m.i32.shl(p, c(1))), c(3)), c(3));
   const noES = (): X => m.i32.eqz(m.i32.and(g(S), c(ES)));
-  const allMasked = (): X => m.i32.and(m.i32.eq(m.i32.and(ld(CW), c(0x3f)), c(0x3f)), noES());
-  const stack = (): X[] => [s(T, ld(TOP)), s(G, ld(TAG)), s(S, ld(SW))];
+  const allMasked = (): X => m.i32.and(m.i32.eq(m.i32.and(g(C), c(0x3f)), c(0x3f)), noES());
+  const reload = (): X[] => [s(T, ld(TOP)), s(G, ld(TAG)), s(S, ld(SW)), s(C, ld(CW))];
+  const stack = (): X[] => (h.prevIsX87() ? [] : reload());
   /** FIP/FOP (and FOO) and C1 cleared, as the interpreter's data wrapper does; `fl` ORed into SW. */
   const record = (fl: X | null, foo: boolean): X[] => [
     st(SW, fl === null ? m.i32.and(g(S), c(~C1)) : m.i32.or(m.i32.and(g(S), c(~C1)), fl)),
@@ -87,6 +95,7 @@ export function x87Insn(h: X87Host, d: Decoded, out: X[]): void {
     return m.block(done, [
       m.if(guard, m.block(null, [...fast, m.if(ok, m.block(null, [...commit, m.br(done)], bn.none))], bn.none)),
       h.fallback(i.call),
+      ...reload(),
     ], bn.none);
   };
   /** Inline check of an n-byte access at the address temporary: the pages of its first and last byte allow `want`. */
@@ -149,7 +158,7 @@ export function x87Insn(h: X87Host, d: Decoded, out: X[]): void {
         y = () => m.i32.add(h.slot(), c(P_MEM)); dst = x;
       }
       const [a, b] = rev ? [y(), x()] : [x(), y()];
-      fast.push(m.if(g(OK), s(FL, m.call(ARITH_FN, [c(op), a, b, dst(), ld(CW)], bn.i32)), s(FL, c(-1))));
+      fast.push(m.if(g(OK), s(FL, m.call(ARITH_FN, [c(op), a, b, dst(), g(C)], bn.i32)), s(FL, c(-1))));
       const commit = [...record(g(FL), i.f === 'arithm'), ...(i.f === 'arith' && i.pop ? pop() : [])];
       out.push(guarded(guard, fast, m.i32.ge_s(g(FL), c(0)), commit));
       return;
@@ -177,7 +186,7 @@ export function x87Insn(h: X87Host, d: Decoded, out: X[]): void {
       const drop = dbl ? 11n : 40n, lowMask = (1n << drop) - 1n, half = 1n << (drop - 1n);
       const emin = dbl ? BIAS - 1022 : BIAS - 126, emax = dbl ? BIAS + 1023 : BIAS + 127, fbias = dbl ? 1023 : 127;
       const sg = () => m.i32.shr_u(g(E), c(15));
-      const rc = () => m.i32.and(ld(CW), c(0xc00));
+      const rc = () => m.i32.and(g(C), c(0xc00));
       const fast: X[] = [
         s(SIG, m.i64.load(0, 4, regAt(g(T)))), s(E, m.i32.load(8, 4, regAt(g(T)))), s(FL, c(0)),
         s(P, m.i32.and(g(E), c(0x7fff))),
@@ -310,17 +319,20 @@ export function x87Insn(h: X87Host, d: Decoded, out: X[]): void {
     }
     case 'fnstsw':
       // AX = SW with TOP (fpu.ts `sw`); a control instruction: no check, pointers untouched.
+      out.push(...stack());
       out.push(h.setReg(EAX, m.i32.or(m.i32.and(h.reg(EAX), c(0xffff0000)),
-        m.i32.and(m.i32.or(m.i32.and(ld(SW), c(~0x3800)), m.i32.shl(ld(TOP), c(11))), c(0xffff)))));
+        m.i32.and(m.i32.or(m.i32.and(g(S), c(~0x3800)), m.i32.shl(g(T), c(11))), c(0xffff)))));
       return;
     case 'fnstcw':
       memAddr(i.m, 2, PROT_WRITE);
-      out.push(m.i32.store16(0, 1, h.a(), ld(CW)));
+      out.push(...stack());
+      out.push(m.i32.store16(0, 1, h.a(), g(C)));
       return;
     case 'fldcw': {
       // CW := m16 (reserved bits as fpu-ops.ts sets them), then ES/B follow the unmasked pending flags (syncPending).
       memAddr(i.m, 2, PROT_READ);
-      out.push(s(Q, m.i32.or(m.i32.and(m.i32.load16_u(0, 1, h.a()), c(0x1f3f)), c(0x40))), st(CW, g(Q)), s(S, ld(SW)));
+      out.push(...stack());
+      out.push(s(Q, m.i32.or(m.i32.and(m.i32.load16_u(0, 1, h.a()), c(0x1f3f)), c(0x40))), st(CW, g(Q)));
       out.push(st(SW, m.select(m.i32.and(m.i32.and(g(S), m.i32.xor(g(Q), c(-1))), c(0x3f)),
         m.i32.or(g(S), c(ES | 0x8000)), m.i32.and(g(S), c(~(ES | 0x8000))))));
       return;

@@ -662,7 +662,8 @@ class Gen {
     const base = 2 + N_VARS + SSE_LOCALS(this.bn).length;
     return {
       ...(this.sseHost ??= this.makeSseHost()),
-      t: (k) => base + k, l: (k) => base + 8 + k,
+      t: (k) => base + k, l: (k) => base + 9 + k,
+      prevIsX87: () => this.idx > 0 && this.blk.insns[this.idx - 1].insn.op === 'x87',
       label: () => `x${this.labels++}`,
       needsRuntime: () => { this.usesX87Runtime = true; },
     };
