@@ -29,11 +29,17 @@ import type binaryenT from 'binaryen';
 import { EAX, FPU_OFFSET } from '../cpu/state.js';
 import type { Decoded } from './region.js';
 import type { SseHost } from './codegen-sse.js';
-import { M_F32, M_F64, M_I16, M_I32, type X87Insn } from './region-x87.js';
+import type { X87Insn } from './region-x87.js';
 import { ARITH_FN, OP_ADD, OP_DIV, OP_MUL, OP_SUB } from './x87-runtime.js';
 
 type B = typeof binaryenT;
 type X = binaryenT.ExpressionRef;
+
+/**
+ * Memory operand formats: m32fp, m64fp, m32int, m16int. Here, not in region-x87.ts: the
+ * compile worker's bundle must not reach region.ts (which imports the interpreter).
+ */
+export const M_F32 = 0, M_F64 = 1, M_I32 = 2, M_I16 = 3;
 
 // The slot's x87 area (cpu/fpu.ts: FPU_R, FPU_CW...), in bytes from the slot's start; not
 // imported from fpu.ts, which pulls in the soft-float the compile worker does not need.

@@ -5,10 +5,8 @@
  * cpu/fpu-ops.ts). Every other x87 instruction is left to region.ts, which runs it by the
  * interpreter's closure inside the region (interp-call.ts) when x87 translation is on.
  */
+import { M_F32, M_F64, M_I16, M_I32 } from './codegen-x87.js';
 import { modrm, type MemRef, type Reader } from './region.js';
-
-/** Memory operand formats: m32fp, m64fp, m32int, m16int. */
-export const M_F32 = 0, M_F64 = 1, M_I32 = 2, M_I16 = 3;
 
 /**
  * One translated x87 instruction. `fop` is the 11-bit opcode fnstenv reports (FOP);
