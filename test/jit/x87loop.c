@@ -1,8 +1,10 @@
 /*
  * The bench's x87 loop, shorter: gcc -m32 -O2 compiles it to `mov; fild; add; 12 x87
- * instructions; cmp; jne`. x87 is not translated, so a region entered at the loop's head
- * could only run the `mov` and leave: jit.test.ts checks that no region is formed there
- * (region.ts MIN_ENTRY_INSNS) and that the output equals native.
+ * instructions; cmp; jne`. Without the x87 translation (WEBX86_JIT_X87=off) a region
+ * entered at the loop's head could only run the `mov` and leave, so none is formed there
+ * (region.ts MIN_ENTRY_INSNS); with it the loop is one region. Either way jit.test.ts checks
+ * that regions are entered far fewer times than the loop iterates and that the output
+ * equals native.
  */
 #include <stdio.h>
 int main(void) {

@@ -10,7 +10,7 @@ import type { FileSystem } from '../../src/engine/fs/types.js';
 import type { Task } from '../../src/engine/linux/task.js';
 import type { NetStack } from '../../src/engine/net/stack.js';
 import { parseJitMode, type JitMode, type JitStats } from '../../src/engine/jit/jit.js';
-import { setInterpCalls, setSseCode } from '../../src/engine/jit/region.js';
+import { setInterpCalls, setSseCode, setX87Code } from '../../src/engine/jit/region.js';
 import { setX87Calls } from '../../src/engine/jit/interp-call.js';
 import { useNodeBinaryen } from '../../src/host/node/binaryen.js';
 import { useNodeCompileWorker } from '../../src/host/node/compile-worker.js';
@@ -23,6 +23,7 @@ useNodeCompileWorker();
 // To compare: instructions without a translation end regions again (docs/JIT.md).
 if (process.env.WEBX86_JIT_INTERP_CALLS === 'off') setInterpCalls(false);
 if (process.env.WEBX86_JIT_SSE === 'off') setSseCode(false);
+if (process.env.WEBX86_JIT_X87 === 'off') setX87Code(false);
 if (process.env.WEBX86_JIT_X87_CALLS === 'on') setX87Calls(true);
 
 const fifoStat = (): Stat => {

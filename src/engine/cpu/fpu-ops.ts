@@ -96,7 +96,8 @@ const ldMI32: Load = (c, f, a) => { F.fromInt32(c.mem.read32(a)); toMem(f); retu
 /** fld m32/m64: DE for a denormal, IE and quieting for an SNaN. */
 function fldF(c: Cpu, f: Fpu, a: number, dbl: boolean): void {
   const fl = dbl ? F.fromF64(c.mem.read32(a), c.mem.read32((a + 4) >>> 0), true) : F.fromF32(c.mem.read32(a), true);
-  f.pushResult(fl);
+  // A full stack outranks the operand's DE (measured: fldl of a denormal onto a full stack raises IE|SF only; test/jit/x87.c).
+  f.pushResult(f.isEmpty(f.phys(7)) ? fl : 0);
 }
 /** fst/fstp m32/m64: round by rc to the format; unmasked OE/UE/IE leave memory alone. */
 function stF(c: Cpu, f: Fpu, a: number, dbl: boolean, pop: boolean): void {
@@ -352,9 +353,10 @@ function loadHot(d: Decoder, esc: number, kind: number, ea: (c: Cpu) => number, 
     const tag = s[FPU_TAG], p = (s[FPU_TOP] - 1) & 7;
     if ((s[FPU_SW] & ES) !== 0 || ((tag >> (p * 2)) & 3) !== 3) { general(c); return; }
     const a = ea(c);
+    // The operand first: a faulting read leaves C1 and the pointers as they were.
+    if (!memOperand(c, kind, a)) { general(c); return; }
     s[FPU_SW] &= ~C1;
     s[FPU_FIP] = ip; s[FPU_FOP] = fop; s[FPU_FOO] = a;
-    if (!memOperand(c, kind, a)) { general(c); return; }
     const b = FPU_R + p * 3;
     s[b] = MW[0]; s[b + 1] = MW[1]; s[b + 2] = MW[2];
     s[FPU_TOP] = p; s[FPU_TAG] = tag & ~(3 << (p * 2));
@@ -372,15 +374,17 @@ function storeHot(d: Decoder, esc: number, dbl: boolean, pop: boolean, ea: (c: C
     const top = s[FPU_TOP], tag = s[FPU_TAG];
     if (!allMasked(s) || ((tag >> (top * 2)) & 3) === 3) { general(c); return; }
     const a = ea(c);
-    s[FPU_SW] &= ~C1;
-    s[FPU_FIP] = ip; s[FPU_FOP] = fop; s[FPU_FOO] = a;
     const b = FPU_R + top * 3;
-    s[FPU_SW] |= F.toFloat(s[b], s[b + 1], s[b + 2], dbl ? 64 : 32, s[FPU_CW]);
+    const fl = F.toFloat(s[b], s[b + 1], s[b + 2], dbl ? 64 : 32, s[FPU_CW]);
+    // The store first: a faulting one leaves C1 and the pointers as they were (the CPU's
+    // fault comes before the instruction changes anything; test/jit/x87.c).
     if (dbl) {
       c.mem.writeSlow(a, 8);
       c.mem.write32(a, F.FOUT[0]);
       c.mem.write32((a + 4) >>> 0, F.FOUT[1]);
     } else c.mem.write32(a, F.FOUT[0]);
+    s[FPU_SW] = (s[FPU_SW] & ~C1) | fl;
+    s[FPU_FIP] = ip; s[FPU_FOP] = fop; s[FPU_FOO] = a;
     if (pop) { s[FPU_TAG] = tag | (3 << (top * 2)); s[FPU_TOP] = (top + 1) & 7; }
   };
 }
@@ -472,9 +476,9 @@ function arithMemHot(d: Decoder, esc: number, k: number, kind: number, ea: (c: C
     const top = s[FPU_TOP];
     if (!allMasked(s) || ((s[FPU_TAG] >> (top * 2)) & 3) === 3) { general(c); return; }
     const a = ea(c);
+    if (!memOperand(c, kind, a)) { general(c); return; }
     s[FPU_SW] &= ~C1;
     s[FPU_FIP] = ip; s[FPU_FOP] = fop; s[FPU_FOO] = a;
-    if (!memOperand(c, kind, a)) { general(c); return; }
     const bx = FPU_R + top * 3;
     const fl = arithWords(k, s[bx], s[bx + 1], s[bx + 2], MW[0], MW[1], MW[2], s[FPU_CW]);
     s[FPU_SW] |= fl;

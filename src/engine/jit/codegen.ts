@@ -27,6 +27,8 @@ import { K_ADD, K_DEC, K_INC, K_LOGIC, K_SUB, LOP_CFOF } from '../cpu/flags.js';
 import { DF, EIP, FLAGS, FLAGS_FIXED, LA, LB, LOP, LRES, SEGBASE, TF, USER_FLAGS_MASK } from '../cpu/state.js';
 import type { Decoded, Insn, MemRef, Opnd, Region, RBlock } from './region.js';
 import { F32_BASE, F64_BASE, SSE_LOCALS, V_BASE, sseInsn, type SseHost } from './codegen-sse.js';
+import { X87_LOCALS, x87Insn, type X87Host } from './codegen-x87.js';
+import { addX87Runtime } from './x87-runtime.js';
 
 /** x86 instructions an Insn stands for (a PIC thunk call is three: call, mov, ret). */
 const weight = (i: Insn): number => (i.op === 'pcthunk' ? 3 : 1);
@@ -112,6 +114,10 @@ class Gen {
   /** The region has SSE instructions (codegen-sse.ts): its function gets the SSE temporaries. */
   private usesSse = false;
   private sseHost?: SseHost;
+  /** The region has x87 instructions (codegen-x87.ts; its temporaries follow the SSE ones), and arithmetic (x87-runtime.ts). */
+  private usesX87 = false;
+  private usesX87Runtime = false;
+  private x87Host?: X87Host;
   /** Interpreter calls numbered so far (the helper keeps their closures by number). */
   private calls = 0;
   /** What build() was doing, for error messages. */
@@ -510,6 +516,7 @@ class Gen {
       case 'movs': case 'stos': { this.stringOp(i, out); return; }
       case 'interp': { this.interpCall(d, out); return; }
       case 'sse': { this.usesSse = true; sseInsn(this.sseHost ??= this.makeSseHost(), d, out); return; }
+      case 'x87': { this.usesX87 = true; x87Insn(this.x87Host ??= this.makeX87Host(), d, out); return; }
       case 'pcthunk': {
         // call T; T: mov (%esp),%r; ret: the return address is written below ESP, which ends
         // where it was. A failed check leaves before the call (the interpreter then runs all three).
@@ -647,6 +654,18 @@ class Gen {
       fallback: (call) => (call ? this.interpOne(here()) : this.exitAt(here().at)),
       flush: (out) => this.flush(out), eager: (bits, out) => this.eager(bits, out),
       v: (k) => base + V_BASE + k, f64: (k) => base + F64_BASE + k, f32: (k) => base + F32_BASE + k,
+    };
+  }
+
+  /** What codegen-x87.ts uses: the SSE host's services, and i32/i64 temporaries after the SSE ones. */
+  private makeX87Host(): X87Host {
+    const base = 2 + N_VARS + SSE_LOCALS(this.bn).length;
+    return {
+      ...(this.sseHost ??= this.makeSseHost()),
+      t: (k) => base + k, l: (k) => base + 9 + k,
+      prevIsX87: () => this.idx > 0 && this.blk.insns[this.idx - 1].insn.op === 'x87',
+      label: () => `x${this.labels++}`,
+      needsRuntime: () => { this.usesX87Runtime = true; },
     };
   }
 
@@ -1036,7 +1055,9 @@ class Gen {
     if (this.usesInterp) m.addFunctionImport('interp', 'e', 'i', bn.createType([bn.i32, bn.i32]), bn.i32);
     if (this.usesFlags) m.addFunctionImport('flags', 'e', 'f', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
     const vars: number[] = new Array(N_VARS).fill(bn.i32);
-    if (this.usesSse) vars.push(...SSE_LOCALS(bn));
+    if (this.usesSse || this.usesX87) vars.push(...SSE_LOCALS(bn));
+    if (this.usesX87) vars.push(...X87_LOCALS(bn));
+    if (this.usesX87Runtime) addX87Runtime(bn, m);
     this.phase = 'emit';
     m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
     m.addFunctionExport('f', 'f');

@@ -30,7 +30,7 @@ import { EXIT_BUDGET, type Cpu, type Op } from '../cpu/cpu.js';
 import { Decoder } from '../cpu/decoder.js';
 import { decodeOne } from '../cpu/interp.js';
 import { tierCounters } from '../cpu/tier.js';
-import { LEGACY_PREFIXES, opcodeName } from './region.js';
+import { LEGACY_PREFIXES, opcodeName, x87Translated } from './region.js';
 import { CALL_FAULT, CALL_LEAVE, CALL_OK } from './codegen.js';
 
 /** The thread whose region is running (set by jit.ts at each entry; regions of one realm run one at a time). */
@@ -47,9 +47,11 @@ const EXCLUDED = new Set([0x8e, 0x07, 0x17, 0x1f, 0xc4, 0xc5, 0x9d, 0x0fa1, 0x0f
 
 const probe = new Decoder();
 /**
- * x87 instructions are not called this way unless WEBX86_JIT_X87_CALLS=on: the exact x87
- * closures dominate their cost, so a call from Wasm only adds to it (the bench's x87 loop:
- * 10.4 s CPU with calls, 9.5 s with its loop left to the interpreter, paired runs at load 22).
+ * x87 instructions without a translation (codegen-x87.ts) are called this way while x87 is
+ * translated (region.ts x87Translated). With WEBX86_JIT_X87=off they are not, unless
+ * WEBX86_JIT_X87_CALLS=on: without the translation the exact closures dominate, so a call
+ * from Wasm only adds to them (the bench's x87 loop: 10.4 s CPU with calls, 9.5 s with its
+ * loop left to the interpreter, paired runs at load 22).
  */
 let x87Calls = false;
 export function setX87Calls(on: boolean): void { x87Calls = on; }
@@ -68,7 +70,8 @@ export function callableLength(mem: AddressSpace, at: number): number {
   while (LEGACY_PREFIXES.has(b)) b = mem.u8[++p >>> 0];
   if (b === 0x0f) b = 0x0f00 | mem.u8[(p + 1) >>> 0];
   if (EXCLUDED.has(b)) return 0;
-  if (!x87Calls && ((b >= 0xd8 && b <= 0xdf) || b === 0x9b)) return 0;
+  // With x87 translated (region.ts x87Translated) the forms without a translation are called.
+  if (!x87Calls && !x87Translated() && ((b >= 0xd8 && b <= 0xdf) || b === 0x9b)) return 0;
   return (d.next - (at >>> 0)) >>> 0;
 }
 

@@ -7,7 +7,7 @@
  * and translates the instruction forms listed in `decodeOp`; any other instruction that does
  * not end an interpreter block becomes an `interp` Insn, run inside the region by the
  * interpreter's closure (interp-call.ts), and the rest (control transfers it does not take,
- * syscalls, segment loads, x87 by default) end the block with an exit that lets the
+ * syscalls, segment loads, x87 with WEBX86_JIT_X87=off) end the block with an exit that lets the
  * interpreter run them. Per-opcode facts (which flags an instruction reads and
  * writes) live in codegen.ts for now; they move to the instruction table (src/engine/cpu/isa,
  * issue 9 item 1) once it lands.
@@ -15,6 +15,7 @@
 import type { AddressSpace } from '../mem/address-space.js';
 import { callableLength } from './interp-call.js';
 import { decodeSimd, type SseInsn } from './region-sse.js';
+import { decodeX87, type X87Insn } from './region-x87.js';
 
 /** A memory operand: base/index register or -1, scale as a shift, int32 displacement, segment (4 = FS, 5 = GS, -1 none). */
 export interface MemRef { base: number; index: number; scale: number; disp: number; seg: number }
@@ -62,6 +63,8 @@ export type Insn =
   | { op: 'interp' }
   /** SSE/SSE2 translated to Wasm SIMD and f64/f32 (region-sse.ts, codegen-sse.ts). */
   | SseInsn
+  /** x87 translated to Wasm with exact 80-bit arithmetic (region-x87.ts, codegen-x87.ts, x87-runtime.ts). */
+  | X87Insn
   /**
    * `call T` where T is a PIC thunk `mov (%esp),%r; ret` (gcc's __x86.get_pc_thunk.r, at the
    * start of nearly every function of a PIE or shared library): the three instructions as
@@ -147,7 +150,8 @@ export function decodeInsn(mem: AddressSpace, at: number, r = new Reader(mem)): 
     b = r.u8();
   }
   const simd = sseCode && (b === 0x0f || b === 0xf2 || b === 0xf3) ? decodeSimd(r, b, seg, opsize, interpCalls) : undefined;
-  const insn = simd ?? decodeOp(r, b, seg, opsize);
+  const fp = x87Code && opsize === 4 && b >= 0xd8 && b <= 0xdf ? decodeX87(r, b, seg, interpCalls) : undefined;
+  const insn = simd ?? fp ?? decodeOp(r, b, seg, opsize);
   if (insn === null || !r.ok) {
     if (!interpCalls) return null;
     const len = callableLength(mem, at);
@@ -166,6 +170,15 @@ export function setInterpCalls(on: boolean): void { interpCalls = on; }
 /** Whether SSE forms are translated (codegen-sse.ts); WEBX86_JIT_SSE=off runs them by interpreter calls, to compare. */
 let sseCode = true;
 export function setSseCode(on: boolean): void { sseCode = on; }
+
+/**
+ * Whether x87 forms are translated (codegen-x87.ts); the others then run by interpreter
+ * calls (interp-call.ts). WEBX86_JIT_X87=off leaves all of x87 to the interpreter (regions
+ * end at it), as before the translation, to compare.
+ */
+let x87Code = true;
+export function setX87Code(on: boolean): void { x87Code = on; }
+export function x87Translated(): boolean { return x87Code; }
 
 function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | null {
   const next = (): number => (r.pos >>> 0);
@@ -515,7 +528,7 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
  */
 export function regionKey(mem: AddressSpace, r: Region): string {
   // The same bytes translate differently without the SSE translation (interpreter calls).
-  const parts: string[] = sseCode ? [] : ['nosse;'];
+  const parts: string[] = [...(sseCode ? [] : ['nosse;']), ...(x87Code ? [] : ['nox87;'])];
   for (const b of r.blocks.values()) {
     parts.push(`${b.start.toString(16)}:${b.end.toString(16)}:`);
     for (const d of b.insns) {

@@ -3,7 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createMachine, spawnOnConsole } from '../../engine/machine.js';
-import { setInterpCalls, setSseCode } from '../../engine/jit/region.js';
+import { setInterpCalls, setSseCode, setX87Code } from '../../engine/jit/region.js';
 import { setX87Calls } from '../../engine/jit/interp-call.js';
 import { useNodeBinaryen } from './binaryen.js';
 import { useNodeCompileWorker } from './compile-worker.js';
@@ -87,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
   // To compare: instructions without a translation end regions again (docs/JIT.md).
   if (process.env.WEBX86_JIT_INTERP_CALLS === 'off') setInterpCalls(false);
   if (process.env.WEBX86_JIT_SSE === 'off') setSseCode(false);
+  if (process.env.WEBX86_JIT_X87 === 'off') setX87Code(false);
   if (process.env.WEBX86_JIT_X87_CALLS === 'on') setX87Calls(true);
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help') { process.stdout.write(USAGE); return cmd ? 0 : 2; }

@@ -11,7 +11,7 @@
  *   files the worker's esbuild bundle is made of: codegen, region formation, the interpreter's
  *   decoder and closures that regions call, the flag and state layouts), binaryen's version,
  *   the record format and the switches that change region formation
- *   (WEBX86_JIT_INTERP_CALLS, WEBX86_JIT_X87_CALLS, WEBX86_JIT_SSE). Any change to them makes new names; the
+ *   (WEBX86_JIT_INTERP_CALLS, WEBX86_JIT_X87_CALLS, WEBX86_JIT_SSE, WEBX86_JIT_X87). Any change to them makes new names; the
  *   old files are never read again and age out. Computed once per process, when code first
  *   gets hot (reading and hashing ~55 files: measured in docs/JIT.md).
  * - **Reads** are synchronous (the engine asks when a block gets hot and attaches at once),
@@ -82,7 +82,7 @@ function versionSalt(): string {
     const req = createRequire(import.meta.url);
     binaryen = (JSON.parse(readFileSync(join(dirname(req.resolve('binaryen')), 'package.json'), 'utf8')) as { version: string }).version;
   } catch { /* unknown: still a fixed string */ }
-  return [`record ${RECORD_FORMAT}`, `binaryen ${binaryen}`, ...['WEBX86_JIT_INTERP_CALLS', 'WEBX86_JIT_X87_CALLS', 'WEBX86_JIT_SSE'].map((v) => `${v}=${process.env[v] ?? ''}`)].join('\0');
+  return [`record ${RECORD_FORMAT}`, `binaryen ${binaryen}`, ...['WEBX86_JIT_INTERP_CALLS', 'WEBX86_JIT_X87_CALLS', 'WEBX86_JIT_SSE', 'WEBX86_JIT_X87'].map((v) => `${v}=${process.env[v] ?? ''}`)].join('\0');
 }
 
 /**
