@@ -27,6 +27,7 @@ import { K_ADD, K_DEC, K_INC, K_LOGIC, K_SUB, LOP_CFOF } from '../cpu/flags.js';
 import { DF, EIP, FLAGS, FLAGS_FIXED, LA, LB, LOP, LRES, SEGBASE, TF, USER_FLAGS_MASK } from '../cpu/state.js';
 import type { Decoded, Insn, MemRef, Opnd, Region, RBlock } from './region.js';
 import { F32_BASE, F64_BASE, SSE_LOCALS, V_BASE, sseInsn, type SseHost } from './codegen-sse.js';
+import { RegTrack, planBlock, stackRef, type PlannedAcc } from './check-groups.js';
 
 /** x86 instructions an Insn stands for (a PIC thunk call is three: call, mov, ret). */
 const weight = (i: Insn): number => (i.op === 'pcthunk' ? 3 : 1);
@@ -134,6 +135,11 @@ class Gen {
   private idx = 0;
   /** x86 instructions before each Insn of the block (region.ts weight), and in all of it at the end. */
   private pre: number[] = [0];
+  /** Shared checks (check-groups.ts): the block's plan, the registers' versions now, the next planned access of this instruction, group locals used. */
+  private plan: PlannedAcc[][] = [];
+  private track = new RegTrack();
+  private accN = 0;
+  private groups = 0;
 
   constructor(private readonly bn: B, private readonly r: Region, private readonly permBase: number) {
     this.m = new bn.Module();
@@ -196,14 +202,34 @@ class Gen {
    * The inline protection check of an access of `size` bytes at the address in local `al`:
    * `want` is PROT_READ, PROT_WRITE (which also requires the page not to hold code) or both.
    */
-  private check(al: number, size: number, want: number): X {
+  private check(al: number, size: number, want: number, mr?: MemRef): X {
     const m = this.m;
+    if (mr !== undefined) {
+      // A shared check (check-groups.ts) when this is the access planned: the group's first
+      // access checks the group's range into its flag local, and every access of the group
+      // runs its own check only when that failed (or did not run in this pass of the block).
+      const p = this.plan[this.idx]?.[this.accN++];
+      const a = this.track.addr(mr);
+      if (p !== undefined && p.g >= 0 && p.key === a.key && p.off === a.off && p.size === size && p.want === want) {
+        const own = this.check(al, size, want);
+        const gl = this.groupLocal(p.g);
+        if (!p.anchor) return m.if(m.i32.eqz(m.local.get(gl, this.i32)), own);
+        const lo = () => this.add(this.get(al), this.c(p.lo));
+        const wmask = p.wantAll | (p.wantAll & PROT_WRITE ? CODE : 0);
+        const ok = this.and(m.i32.eq(this.and(m.i32.load8_u(this.permBase, 1, this.shru(lo(), this.c(12))), this.c(wmask)), this.c(p.wantAll)),
+          m.i32.le_u(this.and(lo(), this.c(0xfff)), this.c(0x1000 - p.span)));
+        return m.block(null, [m.local.set(gl, ok), m.if(m.i32.eqz(m.local.get(gl, this.i32)), own)], this.bn.none);
+      }
+    }
     const perm = m.i32.load8_u(this.permBase, 1, this.shru(this.get(al), this.c(12)));
     const mask = want | (want & PROT_WRITE ? CODE : 0);
     let bad = m.i32.ne(this.and(perm, this.c(mask)), this.c(want));
     if (size > 1) bad = this.or(bad, m.i32.gt_u(this.and(this.get(al), this.c(0xfff)), this.c(0x1000 - size)));
     return m.if(bad, this.exitAt(this.blk.insns[this.idx].at));
   }
+
+  /** Local of group flag g (check-groups.ts): after the SSE temporaries, which a function with groups always declares. */
+  private groupLocal(g: number): number { return 2 + N_VARS + SSE_LOCALS(this.bn).length + g; }
 
   private load(al: number, size: number, signed = false): X {
     const m = this.m, a = this.get(al);
@@ -239,7 +265,7 @@ class Gen {
   private prep(o: Opnd, size: number, want: number, out: X[]): void {
     if (o.k !== 'm') return;
     out.push(this.set(L_T0, this.ea(o.m)));
-    out.push(this.check(L_T0, size, want));
+    out.push(this.check(L_T0, size, want, o.m));
   }
   private val(o: Opnd, size: number): X {
     if (o.k === 'r') return this.regVal(o.r, size);
@@ -467,7 +493,7 @@ class Gen {
       }
       case 'pop': {
         out.push(this.set(L_T0, this.reg(ESP)));
-        out.push(this.check(L_T0, 4, PROT_READ));
+        out.push(this.check(L_T0, 4, PROT_READ, stackRef(ESP, 0)));
         out.push(this.set(L_T1, this.load(L_T0, 4)));
         out.push(this.setReg(ESP, this.add(this.reg(ESP), this.c(4))));
         out.push(this.setReg(i.dst, this.get(L_T1)));
@@ -475,7 +501,7 @@ class Gen {
       }
       case 'leave': {
         out.push(this.set(L_T0, this.reg(EBP)));
-        out.push(this.check(L_T0, 4, PROT_READ));
+        out.push(this.check(L_T0, 4, PROT_READ, stackRef(EBP, 0)));
         out.push(this.set(L_T1, this.load(L_T0, 4)));
         out.push(this.setReg(ESP, this.add(this.get(L_T0), this.c(4))));
         out.push(this.setReg(EBP, this.get(L_T1)));
@@ -515,7 +541,7 @@ class Gen {
         // where it was. A failed check leaves before the call (the interpreter then runs all three).
         const ret = (d.at + d.len) | 0;
         out.push(this.set(L_T0, m.i32.sub(this.reg(ESP), this.c(4))));
-        out.push(this.check(L_T0, 4, PROT_WRITE));
+        out.push(this.check(L_T0, 4, PROT_WRITE, stackRef(ESP, -4)));
         out.push(this.store(L_T0, 4, this.c(ret)));
         out.push(this.setReg(i.r, this.c(ret)));
         return;
@@ -585,7 +611,7 @@ class Gen {
       }
       case 'popf': {
         out.push(this.set(L_T0, this.reg(ESP)));
-        out.push(this.check(L_T0, 4, PROT_READ));
+        out.push(this.check(L_T0, 4, PROT_READ, stackRef(ESP, 0)));
         out.push(this.set(L_T1, this.load(L_T0, 4)));
         // Setting TF makes the next instruction trap: left to the interpreter.
         out.push(m.if(this.and(this.get(L_T1), this.c(TF)), this.exitAt(this.blk.insns[this.idx].at)));
@@ -805,7 +831,7 @@ class Gen {
 
   private push(v: X, out: X[]): void {
     out.push(this.set(L_T0, this.m.i32.sub(this.reg(ESP), this.c(4))));
-    out.push(this.check(L_T0, 4, PROT_WRITE));
+    out.push(this.check(L_T0, 4, PROT_WRITE, stackRef(ESP, -4)));
     out.push(this.store(L_T0, 4, v));
     out.push(this.setReg(ESP, this.get(L_T0)));
   }
@@ -988,16 +1014,24 @@ class Gen {
       this.idx = 0;
       this.pre = [0];
       for (const d of b.insns) this.pre.push(this.pre[this.pre.length - 1] + weight(d.insn));
+      const planned = planBlock(b.insns.map((d) => d.insn));
+      this.plan = planned.plan;
+      this.track = new RegTrack();
+      this.groups = Math.max(this.groups, planned.groups);
       // Budget: leave before the block once it is spent (an endless translated loop still yields).
       code.push(m.if(m.i32.ge_s(this.get(L_N), this.get(P_BUDGET)), this.exitAt(b.start, true)));
       code.push(this.set(L_N, this.add(this.get(L_N), this.c(this.pre[b.insns.length]))));
+      // Every pass of the block starts with its groups unchecked (check-groups.ts).
+      for (let g = 0; g < planned.groups; g++) code.push(m.local.set(this.groupLocal(g), this.c(0)));
       const n = b.insns.length;
       let last: Insn | null = null;
       for (let k = 0; k < n; k++) {
         this.idx = k;
+        this.accN = 0;
         const d = b.insns[k];
         if (k === n - 1 && b.terminated) { last = d.insn; this.terminator(d, b, code); break; }
         this.insn(d, code);
+        this.track.effects(d.insn);
       }
       this.idx = n;
       // Successor blocks start knowing nothing about the flags: write any deferred update.
@@ -1036,7 +1070,8 @@ class Gen {
     if (this.usesInterp) m.addFunctionImport('interp', 'e', 'i', bn.createType([bn.i32, bn.i32]), bn.i32);
     if (this.usesFlags) m.addFunctionImport('flags', 'e', 'f', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
     const vars: number[] = new Array(N_VARS).fill(bn.i32);
-    if (this.usesSse) vars.push(...SSE_LOCALS(bn));
+    if (this.usesSse || this.groups > 0) vars.push(...SSE_LOCALS(bn));
+    for (let g = 0; g < this.groups; g++) vars.push(bn.i32);
     this.phase = 'emit';
     m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
     m.addFunctionExport('f', 'f');
@@ -1233,7 +1268,7 @@ class Gen {
       case 'call': this.push(this.c(b.end), out); return;
       case 'ret': {
         out.push(this.set(L_T0, this.reg(ESP)));
-        out.push(this.check(L_T0, 4, PROT_READ));
+        out.push(this.check(L_T0, 4, PROT_READ, stackRef(ESP, 0)));
         out.push(this.set(L_XEIP, this.load(L_T0, 4)));
         out.push(this.setReg(ESP, this.add(this.reg(ESP), this.c(4 + i.pop))));
         return;
