@@ -91,6 +91,44 @@ function successors(b: RBlock, last: Insn | null, conts: number[], r: Region): n
 }
 
 /**
+ * Blocks that check the budget at their start: every cycle of the region passes through one.
+ * The targets of retreating edges of a depth-first walk from the entry (every cycle of the
+ * block graph has one), and blocks ending in an indirect transfer (jmp/call through a
+ * register or memory, ret), which may continue at any block through the dispatcher, an edge
+ * the graph does not hold. Other blocks only count their instructions: a block-start check
+ * costs a compare and a branch per block (busybox gzip's hot loops are blocks of 3-8
+ * instructions).
+ */
+function budgetBlocks(r: Region, conts: number[]): Set<number> {
+  const heads = new Set<number>();
+  const state = new Map<number, number>(); // 1: on the walk's stack, 2: done
+  const lastOf = (b: RBlock): Insn | null => (b.terminated ? b.insns[b.insns.length - 1].insn : null);
+  for (const b of r.blocks.values()) {
+    const last = lastOf(b);
+    if (last === null || last.op === 'jmpi' || last.op === 'calli' || last.op === 'ret') heads.add(b.start >>> 0);
+  }
+  const entry = r.entry >>> 0;
+  const stack: { at: number; succ: number[]; k: number }[] = [];
+  const enter = (at: number): void => {
+    const b = r.blocks.get(at);
+    state.set(at, 1);
+    stack.push({ at, succ: b === undefined ? [] : successors(b, lastOf(b), conts, r).filter((y) => r.blocks.has(y)), k: 0 });
+  };
+  if (r.blocks.has(entry)) enter(entry);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.k === top.succ.length) { state.set(top.at, 2); stack.pop(); continue; }
+    const y = top.succ[top.k++];
+    const st = state.get(y);
+    if (st === 1) heads.add(y);
+    else if (st === undefined) enter(y);
+  }
+  // Blocks the walk did not reach (none, as regions grow from the entry): checked, to be safe.
+  for (const at of r.blocks.keys()) if (!state.has(at >>> 0)) heads.add(at >>> 0);
+  return heads;
+}
+
+/**
  * Build the module for `r` (exported function "f"). `permBase` is the offset of the page
  * table in the guest memory; the memory is imported as e.m, and the run-time condition helper as e.c.
  * A pure function of the region and permBase (plain data: it runs in the compile worker).
@@ -1005,6 +1043,7 @@ class Gen {
       if (b.terminated && last.op === 'call' && this.r.blocks.has(b.end) && !conts.includes(b.end)) conts.push(b.end);
     }
     const tbs = new Map<number, TBlock>();
+    const budgeted = budgetBlocks(this.r, conts);
     for (const b of this.r.blocks.values()) {
       this.phase = `block ${b.start.toString(16)}`;
       this.blk = b;
@@ -1019,7 +1058,7 @@ class Gen {
       this.track = new RegTrack();
       this.groups = Math.max(this.groups, planned.groups);
       // Budget: leave before the block once it is spent (an endless translated loop still yields).
-      code.push(m.if(m.i32.ge_s(this.get(L_N), this.get(P_BUDGET)), this.exitAt(b.start, true)));
+      if (budgeted.has(b.start >>> 0)) code.push(m.if(m.i32.ge_s(this.get(L_N), this.get(P_BUDGET)), this.exitAt(b.start, true)));
       code.push(this.set(L_N, this.add(this.get(L_N), this.c(this.pre[b.insns.length]))));
       // Every pass of the block starts with its groups unchecked (check-groups.ts).
       for (let g = 0; g < planned.groups; g++) code.push(m.local.set(this.groupLocal(g), this.c(0)));
