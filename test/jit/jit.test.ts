@@ -27,6 +27,8 @@ const PROGRAMS: [string, string][] = [
   ['chain.c', 'chaining through the hub: faults in regions reached by indirect calls, generated code rewritten while another region calls it, SIGALRM ending an endless bounce between regions, fork mid-dispatch'],
   ['calls.c', 'instructions run inside regions by the interpreter\'s closure (x87, LOCK add/xadd/cmpxchg/cmpxchg8b, rcl/rcr, lods/scas/cmps, 16-bit mul/div/bt, 8-bit mul/div, SSE2) between flag producers and consumers; faults from them mid-region (rep scas/cmps into a taken page, lock xadd/cmpxchg on a read-only page, rep movs with GS, x87 load, divb by 0) with exact registers and flags'],
   ['dispatch.c', 'a callee with six continuations in one region (its ret edges through the region\'s dispatcher, flags live across them, faults in the callee and after it mid-loop); PIC thunk calls as one instruction: EBX, the word below ESP, a fault of the call\'s push'],
+  ['checks.c', 'shared protection checks: a group of accesses through one base register across a page taken away or made read-only, the base changed between accesses (mov, xchg, lea, cmov, pop, imul, add, add/inc of a constant), pushes and pops into a page taken away, stores into the block\'s own code page'],
+  ['budget-dispatch.c', 'a loop closed only through the region\'s dispatcher (jmp * back to the entry) still checks the budget: SIGALRM ends it'],
   ['ops.c', 'adc/sbb chains, bt* and bsf/bsr, 8/16-bit shifts, shld/shrd, jecxz after lazy producers; div/idiv #DE in a hot loop raises SIGFPE at the divide'],
 ];
 

@@ -29,6 +29,7 @@ import type { Decoded, Insn, MemRef, Opnd, Region, RBlock } from './region.js';
 import { F32_BASE, F64_BASE, SSE_LOCALS, V_BASE, sseInsn, type SseHost } from './codegen-sse.js';
 import { X87_LOCALS, x87Insn, type X87Host } from './codegen-x87.js';
 import { addX87Runtime } from './x87-runtime.js';
+import { RegTrack, planBlock, stackRef, type PlannedAcc } from './check-groups.js';
 
 /** x86 instructions an Insn stands for (a PIC thunk call is three: call, mov, ret). */
 const weight = (i: Insn): number => (i.op === 'pcthunk' ? 3 : 1);
@@ -92,6 +93,44 @@ function successors(b: RBlock, last: Insn | null, conts: number[], r: Region): n
 }
 
 /**
+ * Blocks that check the budget at their start: every cycle of the region passes through one.
+ * The targets of retreating edges of a depth-first walk from the entry (every cycle of the
+ * block graph has one), and blocks ending in an indirect transfer (jmp/call through a
+ * register or memory, ret), which may continue at any block through the dispatcher, an edge
+ * the graph does not hold. Other blocks only count their instructions: a block-start check
+ * costs a compare and a branch per block (busybox gzip's hot loops are blocks of 3-8
+ * instructions).
+ */
+function budgetBlocks(r: Region, conts: number[]): Set<number> {
+  const heads = new Set<number>();
+  const state = new Map<number, number>(); // 1: on the walk's stack, 2: done
+  const lastOf = (b: RBlock): Insn | null => (b.terminated ? b.insns[b.insns.length - 1].insn : null);
+  for (const b of r.blocks.values()) {
+    const last = lastOf(b);
+    if (last === null || last.op === 'jmpi' || last.op === 'calli' || last.op === 'ret') heads.add(b.start >>> 0);
+  }
+  const entry = r.entry >>> 0;
+  const stack: { at: number; succ: number[]; k: number }[] = [];
+  const enter = (at: number): void => {
+    const b = r.blocks.get(at);
+    state.set(at, 1);
+    stack.push({ at, succ: b === undefined ? [] : successors(b, lastOf(b), conts, r).filter((y) => r.blocks.has(y)), k: 0 });
+  };
+  if (r.blocks.has(entry)) enter(entry);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.k === top.succ.length) { state.set(top.at, 2); stack.pop(); continue; }
+    const y = top.succ[top.k++];
+    const st = state.get(y);
+    if (st === 1) heads.add(y);
+    else if (st === undefined) enter(y);
+  }
+  // Blocks the walk did not reach (none, as regions grow from the entry): checked, to be safe.
+  for (const at of r.blocks.keys()) if (!state.has(at >>> 0)) heads.add(at >>> 0);
+  return heads;
+}
+
+/**
  * Build the module for `r` (exported function "f"). `permBase` is the offset of the page
  * table in the guest memory; the memory is imported as e.m, and the run-time condition helper as e.c.
  * A pure function of the region and permBase (plain data: it runs in the compile worker).
@@ -140,6 +179,11 @@ class Gen {
   private idx = 0;
   /** x86 instructions before each Insn of the block (region.ts weight), and in all of it at the end. */
   private pre: number[] = [0];
+  /** Shared checks (check-groups.ts): the block's plan, the registers' versions now, the next planned access of this instruction, group locals used. */
+  private plan: PlannedAcc[][] = [];
+  private track = new RegTrack();
+  private accN = 0;
+  private groups = 0;
 
   constructor(private readonly bn: B, private readonly r: Region, private readonly permBase: number) {
     this.m = new bn.Module();
@@ -202,14 +246,34 @@ class Gen {
    * The inline protection check of an access of `size` bytes at the address in local `al`:
    * `want` is PROT_READ, PROT_WRITE (which also requires the page not to hold code) or both.
    */
-  private check(al: number, size: number, want: number): X {
+  private check(al: number, size: number, want: number, mr?: MemRef): X {
     const m = this.m;
+    if (mr !== undefined) {
+      // A shared check (check-groups.ts) when this is the access planned: the group's first
+      // access checks the group's range into its flag local, and every access of the group
+      // runs its own check only when that failed (or did not run in this pass of the block).
+      const p = this.plan[this.idx]?.[this.accN++];
+      const a = this.track.addr(mr);
+      if (p !== undefined && p.g >= 0 && p.key === a.key && p.off === a.off && p.size === size && p.want === want) {
+        const own = this.check(al, size, want);
+        const gl = this.groupLocal(p.g);
+        if (!p.anchor) return m.if(m.i32.eqz(m.local.get(gl, this.i32)), own);
+        const lo = () => this.add(this.get(al), this.c(p.lo));
+        const wmask = p.wantAll | (p.wantAll & PROT_WRITE ? CODE : 0);
+        const ok = this.and(m.i32.eq(this.and(m.i32.load8_u(this.permBase, 1, this.shru(lo(), this.c(12))), this.c(wmask)), this.c(p.wantAll)),
+          m.i32.le_u(this.and(lo(), this.c(0xfff)), this.c(0x1000 - p.span)));
+        return m.block(null, [m.local.set(gl, ok), m.if(m.i32.eqz(m.local.get(gl, this.i32)), own)], this.bn.none);
+      }
+    }
     const perm = m.i32.load8_u(this.permBase, 1, this.shru(this.get(al), this.c(12)));
     const mask = want | (want & PROT_WRITE ? CODE : 0);
     let bad = m.i32.ne(this.and(perm, this.c(mask)), this.c(want));
     if (size > 1) bad = this.or(bad, m.i32.gt_u(this.and(this.get(al), this.c(0xfff)), this.c(0x1000 - size)));
     return m.if(bad, this.exitAt(this.blk.insns[this.idx].at));
   }
+
+  /** Local of group flag g (check-groups.ts): after the SSE and x87 temporaries, which a function with groups always declares. */
+  private groupLocal(g: number): number { return 2 + N_VARS + SSE_LOCALS(this.bn).length + X87_LOCALS(this.bn).length + g; }
 
   private load(al: number, size: number, signed = false): X {
     const m = this.m, a = this.get(al);
@@ -245,7 +309,7 @@ class Gen {
   private prep(o: Opnd, size: number, want: number, out: X[]): void {
     if (o.k !== 'm') return;
     out.push(this.set(L_T0, this.ea(o.m)));
-    out.push(this.check(L_T0, size, want));
+    out.push(this.check(L_T0, size, want, o.m));
   }
   private val(o: Opnd, size: number): X {
     if (o.k === 'r') return this.regVal(o.r, size);
@@ -473,7 +537,7 @@ class Gen {
       }
       case 'pop': {
         out.push(this.set(L_T0, this.reg(ESP)));
-        out.push(this.check(L_T0, 4, PROT_READ));
+        out.push(this.check(L_T0, 4, PROT_READ, stackRef(ESP, 0)));
         out.push(this.set(L_T1, this.load(L_T0, 4)));
         out.push(this.setReg(ESP, this.add(this.reg(ESP), this.c(4))));
         out.push(this.setReg(i.dst, this.get(L_T1)));
@@ -481,7 +545,7 @@ class Gen {
       }
       case 'leave': {
         out.push(this.set(L_T0, this.reg(EBP)));
-        out.push(this.check(L_T0, 4, PROT_READ));
+        out.push(this.check(L_T0, 4, PROT_READ, stackRef(EBP, 0)));
         out.push(this.set(L_T1, this.load(L_T0, 4)));
         out.push(this.setReg(ESP, this.add(this.get(L_T0), this.c(4))));
         out.push(this.setReg(EBP, this.get(L_T1)));
@@ -522,7 +586,7 @@ class Gen {
         // where it was. A failed check leaves before the call (the interpreter then runs all three).
         const ret = (d.at + d.len) | 0;
         out.push(this.set(L_T0, m.i32.sub(this.reg(ESP), this.c(4))));
-        out.push(this.check(L_T0, 4, PROT_WRITE));
+        out.push(this.check(L_T0, 4, PROT_WRITE, stackRef(ESP, -4)));
         out.push(this.store(L_T0, 4, this.c(ret)));
         out.push(this.setReg(i.r, this.c(ret)));
         return;
@@ -592,7 +656,7 @@ class Gen {
       }
       case 'popf': {
         out.push(this.set(L_T0, this.reg(ESP)));
-        out.push(this.check(L_T0, 4, PROT_READ));
+        out.push(this.check(L_T0, 4, PROT_READ, stackRef(ESP, 0)));
         out.push(this.set(L_T1, this.load(L_T0, 4)));
         // Setting TF makes the next instruction trap: left to the interpreter.
         out.push(m.if(this.and(this.get(L_T1), this.c(TF)), this.exitAt(this.blk.insns[this.idx].at)));
@@ -824,7 +888,7 @@ class Gen {
 
   private push(v: X, out: X[]): void {
     out.push(this.set(L_T0, this.m.i32.sub(this.reg(ESP), this.c(4))));
-    out.push(this.check(L_T0, 4, PROT_WRITE));
+    out.push(this.check(L_T0, 4, PROT_WRITE, stackRef(ESP, -4)));
     out.push(this.store(L_T0, 4, v));
     out.push(this.setReg(ESP, this.get(L_T0)));
   }
@@ -998,6 +1062,7 @@ class Gen {
       if (b.terminated && last.op === 'call' && this.r.blocks.has(b.end) && !conts.includes(b.end)) conts.push(b.end);
     }
     const tbs = new Map<number, TBlock>();
+    const budgeted = budgetBlocks(this.r, conts);
     for (const b of this.r.blocks.values()) {
       this.phase = `block ${b.start.toString(16)}`;
       this.blk = b;
@@ -1007,16 +1072,24 @@ class Gen {
       this.idx = 0;
       this.pre = [0];
       for (const d of b.insns) this.pre.push(this.pre[this.pre.length - 1] + weight(d.insn));
+      const planned = planBlock(b.insns.map((d) => d.insn));
+      this.plan = planned.plan;
+      this.track = new RegTrack();
+      this.groups = Math.max(this.groups, planned.groups);
       // Budget: leave before the block once it is spent (an endless translated loop still yields).
-      code.push(m.if(m.i32.ge_s(this.get(L_N), this.get(P_BUDGET)), this.exitAt(b.start, true)));
+      if (budgeted.has(b.start >>> 0)) code.push(m.if(m.i32.ge_s(this.get(L_N), this.get(P_BUDGET)), this.exitAt(b.start, true)));
       code.push(this.set(L_N, this.add(this.get(L_N), this.c(this.pre[b.insns.length]))));
+      // Every pass of the block starts with its groups unchecked (check-groups.ts).
+      for (let g = 0; g < planned.groups; g++) code.push(m.local.set(this.groupLocal(g), this.c(0)));
       const n = b.insns.length;
       let last: Insn | null = null;
       for (let k = 0; k < n; k++) {
         this.idx = k;
+        this.accN = 0;
         const d = b.insns[k];
         if (k === n - 1 && b.terminated) { last = d.insn; this.terminator(d, b, code); break; }
         this.insn(d, code);
+        this.track.effects(d.insn);
       }
       this.idx = n;
       // Successor blocks start knowing nothing about the flags: write any deferred update.
@@ -1055,8 +1128,10 @@ class Gen {
     if (this.usesInterp) m.addFunctionImport('interp', 'e', 'i', bn.createType([bn.i32, bn.i32]), bn.i32);
     if (this.usesFlags) m.addFunctionImport('flags', 'e', 'f', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
     const vars: number[] = new Array(N_VARS).fill(bn.i32);
-    if (this.usesSse || this.usesX87) vars.push(...SSE_LOCALS(bn));
-    if (this.usesX87) vars.push(...X87_LOCALS(bn));
+    // One layout whichever of them a function uses, since each index is fixed while the code
+    // is generated: the SSE temporaries, the x87 ones after them, the group flags last.
+    if (this.usesSse || this.usesX87 || this.groups > 0) vars.push(...SSE_LOCALS(bn), ...X87_LOCALS(bn));
+    for (let g = 0; g < this.groups; g++) vars.push(bn.i32);
     if (this.usesX87Runtime) addX87Runtime(bn, m);
     this.phase = 'emit';
     m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
@@ -1254,7 +1329,7 @@ class Gen {
       case 'call': this.push(this.c(b.end), out); return;
       case 'ret': {
         out.push(this.set(L_T0, this.reg(ESP)));
-        out.push(this.check(L_T0, 4, PROT_READ));
+        out.push(this.check(L_T0, 4, PROT_READ, stackRef(ESP, 0)));
         out.push(this.set(L_XEIP, this.load(L_T0, 4)));
         out.push(this.setReg(ESP, this.add(this.reg(ESP), this.c(4 + i.pop))));
         return;

@@ -1,0 +1,79 @@
+/**
+ * One JIT run of an integer row (the inputs of bench/run.ts's rows of those names), for
+ * measuring the translated code itself (issue 9, helper jit-codegen):
+ *
+ *   node --import tsx bench/jit-codegen-run.ts lcg|sha256sum|gzip|xz
+ *
+ * Prints one JSON line: wall ms, process CPU ms, the engine thread's CPU ms, a hash of stdout
+ * and the JIT's counters (entries, hub hops, budget exits, interpreter fallbacks). Run twice
+ * with the same JCG_CACHE=DIR for a warm translation cache. JCG_DUMP=DIR keeps every module.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { runGuest } from '../test/support/guest.js';
+import { HostFs } from '../src/host/node/hostfs.js';
+import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
+import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const BIN = join(ROOT, '.cache/bench-bin');
+const name = process.argv[2];
+
+function inputText(bytes: number): Uint8Array {
+  const words = ['lorem', 'ipsum', 'dolor', 'sit', 'amet', 'x86', 'linux', 'webx86', 'engine', 'bench', '\n'];
+  let x = 12345, s = '';
+  while (s.length < bytes) { x = (x * 1103515245 + 12345) >>> 0; s += words[(x >>> 16) % words.length] + ' '; }
+  return new TextEncoder().encode(s.slice(0, bytes));
+}
+
+function workload(): { argv: string[]; files?: Record<string, string | Uint8Array>; root?: string } {
+  if (name === 'lcg') {
+    const out = join(BIN, 'lcg');
+    if (!existsSync(out)) { mkdirSync(BIN, { recursive: true }); execFileSync('gcc', ['-m32', '-static', '-O2', '-o', out, join(ROOT, 'bench/src/lcg.c')]); }
+    return { argv: ['/lcg'], files: { '/lcg': out } };
+  }
+  if (name === 'sha256sum') return { argv: ['/bin/busybox', 'sha256sum', '/data'], files: { '/bin/busybox': busyboxStatic(), '/data': inputText((8 << 20) * Number(process.env.JCG_SCALE ?? 1)) } };
+  if (name === 'gzip') return { argv: ['/bin/busybox', 'gzip', '-6', '-n', '-c', '/data'], files: { '/bin/busybox': busyboxStatic(), '/data': inputText(10_000_000) } };
+  if (name === 'xz') {
+    const root = debianRoot('bench', [...GLIBC_ROOT_PACKAGES, 'xz-utils']);
+    mkdirSync(join(root, 'opt/bench'), { recursive: true });
+    if (!existsSync(join(root, 'opt/bench/text'))) writeFileSync(join(root, 'opt/bench/text'), inputText(10_000_000));
+    return { argv: ['/usr/bin/xz', '-1', '-c', '-T1', '/opt/bench/text'], root };
+  }
+  throw new Error(`jit-codegen-run: no workload ${name} (lcg, sha256sum, gzip, xz)`);
+}
+
+const dump = process.env.JCG_DUMP;
+if (dump) {
+  mkdirSync(dump, { recursive: true });
+  let n = 0;
+  const Mod = WebAssembly.Module;
+  (WebAssembly as { Module: unknown }).Module = function (b: Uint8Array) { writeFileSync(join(dump, `${n++}.wasm`), b); return new Mod(b); };
+  const compile = WebAssembly.compile.bind(WebAssembly);
+  WebAssembly.compile = (b: Parameters<typeof compile>[0]) => { writeFileSync(join(dump, `${n++}.wasm`), b as Uint8Array); return compile(b); };
+}
+
+function mainThreadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+const w = workload();
+const store = useNodeTranslationCache(process.env.JCG_CACHE ?? null);
+const c0 = process.cpuUsage(), m0 = mainThreadCpuMs(), t0 = performance.now();
+const g = await runGuest(w.argv, w.root
+  ? { root: new HostFs(w.root), env: ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C'], jit: (process.env.WEBX86_JIT as 'on' | 'force' | undefined) ?? 'on', cwd: '/tmp' }
+  : { files: w.files!, jit: (process.env.WEBX86_JIT as 'on' | 'force' | undefined) ?? 'on' });
+const wall = performance.now() - t0;
+const cpu = process.cpuUsage(c0);
+await store?.flush();
+const j = g.jit;
+process.stdout.write(`${JSON.stringify({
+  name, wall: Math.round(wall), cpu: Math.round((cpu.user + cpu.system) / 1000), engine: mainThreadCpuMs() - m0, status: g.status,
+  out: createHash('sha256').update(g.stdoutBytes ?? new Uint8Array()).digest('hex').slice(0, 16),
+  jit: j ? { compiled: j.regionsCompiled, disk: j.regionsFromDisk, entries: j.entries, bounced: j.bounced, chained: j.chained, budgetExits: j.budgetExits, insns: j.instructions, icount: g.icount } : null,
+})}\n`);
+process.exit(0);
