@@ -1,7 +1,7 @@
 /**
  * Where a warm JIT run's engine time goes (issue 9, the interpreter-style workloads):
  *
- *   node --import tsx bench/jit-profile.ts python3|python3-start|bash|sh [--cold]
+ *   [WEBX86_JIT_ENTRY_POINTS=off] node --import tsx bench/jit-profile.ts python3|python3-start|bash|sh [--cold]
  *
  * Runs the workload once to fill a translation cache of its own (WEBX86_CACHE_DIR, else a
  * fresh temporary directory; --cold skips this run and measures the first), then measures the
@@ -22,7 +22,7 @@ import { HostFs } from '../src/host/node/hostfs.js';
 import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
 import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
 import { binaryTrees } from './binary-trees.js';
-import { chainedHops } from '../src/engine/jit/hub.js';
+import { chainedHops, setEntryPoints } from '../src/engine/jit/hub.js';
 
 const LOOP = 'i=0; s=0; while (( i < 20000 )); do s=$((s+i*3)); i=$((i+1)); done; echo $s';
 const SH_LOOP = 'i=0; s=0; while [ $i -lt 20000 ]; do s=$((s+i*3)); i=$((i+1)); done; echo $s';
@@ -55,6 +55,8 @@ function threadCpuMs(): number {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
+// WEBX86_JIT_ENTRY_POINTS=off: regions entered at their entry only (hub.ts "Entry points"), to compare.
+if (process.env.WEBX86_JIT_ENTRY_POINTS === 'off') setEntryPoints(false);
 if (flag !== '--cold') await run();
 const session = new Session();
 session.connect();
@@ -91,7 +93,7 @@ const shares = Object.fromEntries([...self].sort((a, b) => b[1] - a[1]).map(([p,
 const j = g.jit!;
 process.stdout.write(`${JSON.stringify({
   name, status: g.status, mainCpu, instructions: g.icount, translated: j.instructions,
-  interpreted: (g.icount ?? 0) - j.instructions, entries: j.entries, hops: j.chained - h0,
+  interpreted: (g.icount ?? 0) - j.instructions, entries: j.entries, hops: j.chained - h0, entryPoints: j.entryPoints,
   fromDisk: j.regionsFromDisk, reused: j.regionsReused, compiled: j.regionsCompiled, deferred: j.deferred, shares,
 })}\n`);
 process.exit(0);
