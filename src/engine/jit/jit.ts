@@ -601,7 +601,7 @@ export class Jit implements Tier {
     // region while the exit's EIP is a translated region's entry.
     setActiveCpu(c);
     const comp = r.compiled;
-    const n = runChained(c.mem, r, b.start, fn!, c.slot, budget, comp.more ??= moduleEntries(comp.module!));
+    const n = runChained(c.mem, r, b.start, fn!, c.slot, budget, comp.more ??= (comp.module === null ? [] : moduleEntries(comp.module)));
     const st = this.stats;
     st.entries++;
     if (n === 0) st.bounced++;
