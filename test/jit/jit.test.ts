@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { buildC } from '../support/build.js';
 import { JIT_MODES, runGuest, runNative } from '../support/guest.js';
 import { setX87Calls } from '../../src/engine/jit/interp-call.js';
+import { setEntryPoints } from '../../src/engine/jit/hub.js';
 
 const DIR = new URL('.', import.meta.url).pathname;
 const FLAGS = ['-m32', '-static', '-O1', '-fno-pie', '-no-pie', '-pthread', '-Wall'];
@@ -29,6 +30,7 @@ const PROGRAMS: [string, string][] = [
   ['dispatch.c', 'a callee with six continuations in one region (its ret edges through the region\'s dispatcher, flags live across them, faults in the callee and after it mid-loop); PIC thunk calls as one instruction: EBX, the word below ESP, a fault of the call\'s push'],
   ['checks.c', 'shared protection checks: a group of accesses through one base register across a page taken away or made read-only, the base changed between accesses (mov, xchg, lea, cmov, pop, imul, add, add/inc of a constant), pushes and pops into a page taken away, stores into the block\'s own code page'],
   ['budget-dispatch.c', 'a loop closed only through the region\'s dispatcher (jmp * back to the entry) still checks the budget: SIGALRM ends it'],
+  ['entry.c', 'regions entered at their dispatcher\'s targets: an irreducible loop entered mid-way by an indirect jmp from another region, a fault there with exact registers, SIGALRM ending an endless loop of such entries; a computed-goto bytecode interpreter recursing 3,000 frames deep'],
   ['ops.c', 'adc/sbb chains, bt* and bsf/bsr, 8/16-bit shifts, shld/shrd, jecxz after lazy producers; div/idiv #DE in a hot loop raises SIGFPE at the divide'],
 ];
 
@@ -67,4 +69,20 @@ test('x87loop.c: a loop whose head block stops at x87 after one instruction gets
   assert.equal(g.stdout, native.stdout);
   // 200,000 iterations: one entry per iteration if the head block were translated.
   assert.ok((g.jit?.entries ?? 0) < 20_000, `regions entered ${g.jit?.entries} times`);
+});
+
+test('entry.c: regions are cached in the hub under their dispatcher\'s targets, and entered there give the native result', { timeout: 180_000 }, async () => {
+  const bin = buildC(join(DIR, 'entry.c'), [], FLAGS);
+  const native = runNative([bin]);
+  assert.equal(native.status, 0);
+  const on = await runGuest(['/prog'], { files: { '/prog': bin }, jit: 'force' });
+  assert.equal(on.stdout, native.stdout);
+  assert.ok((on.jit?.entryPoints ?? 0) > 0, 'no region was cached under a dispatcher target');
+  // The same with regions cached under their entries only (as before entry points).
+  const was = setEntryPoints(false);
+  try {
+    const off = await runGuest(['/prog'], { files: { '/prog': bin }, jit: 'force' });
+    assert.equal(off.stdout, native.stdout);
+    assert.equal(off.jit?.entryPoints, on.jit?.entryPoints, 'entry points were installed while switched off');
+  } finally { setEntryPoints(was); }
 });

@@ -131,6 +131,27 @@ function budgetBlocks(r: Region, conts: number[]): Set<number> {
 }
 
 /**
+ * The custom section listing the function's other entry points: the dispatcher's targets
+ * besides the region's entry, as little-endian u32 addresses. The function starts at D,
+ * which selects the block at the slot's EIP, so the hub may enter it at any of them
+ * (hub.ts "Entry points"). In the module's bytes, so the module cache and the translation
+ * cache carry it without a field of their own.
+ */
+export const ENTRY_SECTION = 'webx86.entries';
+
+/** The addresses in a module's ENTRY_SECTION (none: an empty list). */
+export function moduleEntries(mod: WebAssembly.Module): number[] {
+  const out: number[] = [];
+  // customSections is in the JS API (WebAssembly JS Interface §5.1) but not in this lib's typings.
+  const api = WebAssembly.Module as unknown as { customSections(m: WebAssembly.Module, name: string): ArrayBuffer[] };
+  for (const buf of api.customSections(mod, ENTRY_SECTION)) {
+    const v = new DataView(buf);
+    for (let k = 0; k + 4 <= v.byteLength; k += 4) out.push(v.getUint32(k, true));
+  }
+  return out;
+}
+
+/**
  * Build the module for `r` (exported function "f"). `permBase` is the offset of the page
  * table in the guest memory; the memory is imported as e.m, and the run-time condition helper as e.c.
  * A pure function of the region and permBase (plain data: it runs in the compile worker).
@@ -1114,8 +1135,10 @@ class Gen {
     for (const [l, w] of state) if (used & (1 << l)) pro.push(this.set(l, ld(w)));
     if (this.usesFs) pro.push(this.set(L_FS, ld(SEGBASE + 4)));
     if (this.usesGs) pro.push(this.set(L_GS, ld(SEGBASE + 5)));
-    // With the dispatcher, the function starts by selecting its entry block.
-    if (this.hasD) pro.push(this.set(L_XEIP, this.c(this.r.entry)));
+    // With the dispatcher, the function starts by selecting its entry block: the one at the
+    // slot's EIP, which is the region's entry or another of D's targets (the hub enters the
+    // function under each of them: hub.ts "Entry points").
+    if (this.hasD) pro.push(this.set(L_XEIP, ld(EIP)));
     const epi: X[] = [];
     for (const [l, w] of state) if (written & (1 << l)) epi.push(st(w, this.get(l)));
     epi.push(st(EIP, this.get(L_XEIP)));
@@ -1136,6 +1159,13 @@ class Gen {
     this.phase = 'emit';
     m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
     m.addFunctionExport('f', 'f');
+    // D's other targets, where the hub may enter the function too (hub.ts ENTRY_SECTION).
+    const more = this.dTargets.filter((t) => t !== this.r.entry >>> 0);
+    if (more.length > 0) {
+      const sec = new DataView(new ArrayBuffer(more.length * 4));
+      more.forEach((t, k) => sec.setUint32(k * 4, t, true));
+      m.addCustomSection(ENTRY_SECTION, new Uint8Array(sec.buffer));
+    }
     const bytes = m.emitBinary();
     m.dispose();
     return { bytes, helpers: this.usesHelper };
@@ -1168,6 +1198,7 @@ class Gen {
     const hasD = targets.length > 0;
     if (hasD) { const k = targets.indexOf(entry); if (k >= 0) targets.splice(k, 1); targets.unshift(entry); }
     this.hasD = hasD;
+    this.dTargets = targets;
     const root = hasD ? DISPATCH : entry;
     const inRegion = (a: number): boolean => tbs.has(a);
     /** The successors of x reached by a branch inside the function (edges into D, always back edges to the root, left out). */
@@ -1284,6 +1315,8 @@ class Gen {
 
   /** Whether the function has the dispatcher D (structured()); its entry then goes through it. */
   private hasD = false;
+  /** D's targets (structured()), the entry first. */
+  private dTargets: number[] = [];
 
   /**
    * D's code: branch to the block whose address is in xeip (label B<addr>), or leave with it.

@@ -129,8 +129,27 @@ function hubBytes(base: number): Uint8Array {
 /** Hub modules by hub area offset (one per task size in practice). */
 const hubModules = new Map<number, WebAssembly.Module>();
 
-/** A region linked into a hub: its table slot and the entry it is cached under. */
-interface Link { hub: Hub; idx: number; eip: number }
+/**
+ * A region linked into a hub: its table slot, the entry it is cached under, and the other
+ * entry points (its dispatcher's targets) cached under it too while no other region holds
+ * their cache entries.
+ */
+interface Link { hub: Hub; idx: number; eip: number; more: number[] }
+
+/**
+ * Entry points (the module's ENTRY_SECTION, codegen.ts): a region whose function starts at
+ * its dispatcher D is cached under each of D's targets, not only under its entry, so a hop
+ * to one of them (python's computed-goto dispatch into a handler the region holds, a return
+ * into a continuation inside it) enters this function instead of leaving to the interpreter
+ * or to a region of its own, which that block then never needs. Off: only the entry
+ * (setEntryPoints, to compare).
+ */
+let entryPoints = true;
+/** Tests and the bench: cache regions under their dispatcher's targets (default) or only their entry; returns the previous setting. */
+export function setEntryPoints(on: boolean): boolean { const old = entryPoints; entryPoints = on; return old; }
+/** Entry points installed besides regions' entries (all hubs of the realm): JitStats.entryPoints. */
+let installedMore = 0;
+export function entryPointsInstalled(): number { return installedMore; }
 const links = new WeakMap<object, Link[]>();
 
 /** Hubs alive in this realm, and the hops of those released: JitStats.chained. */
@@ -186,9 +205,25 @@ export class Hub {
     this.cache[e + 1] = idx;
   }
 
-  /** Drop slot idx and its cache entry. */
-  remove(eip: number, idx: number): void {
+  /**
+   * Make `eip` enter slot idx only if no region holds its cache entry (a region's own entry
+   * is re-installed at each entry from JS and wins): false when taken.
+   */
+  installIfFree(eip: number, idx: number): boolean {
+    const e = slotOf(eip >>> 0) * 2;
+    if (this.cache[e + 1] !== 0) return false;
+    this.cache[e] = eip | 0;
+    this.cache[e + 1] = idx;
+    return true;
+  }
+
+  /** Drop slot idx and its cache entries (at `eip` and the entry points `more`). */
+  remove(eip: number, idx: number, more: number[] = []): void {
     if (this.dead) return;
+    for (const a of more) {
+      const e = slotOf(a >>> 0) * 2;
+      if (this.cache[e + 1] === idx) { this.cache[e] = 0; this.cache[e + 1] = 0; }
+    }
     const e = slotOf(eip >>> 0) * 2;
     if (this.cache[e + 1] === idx) { this.cache[e] = 0; this.cache[e + 1] = 0; }
     this.table.set(idx, this.zero );
@@ -218,15 +253,17 @@ export function hubOf(mem: AddressSpace): Hub {
  * Run region `r` (entered at `eip`, its function `fn` instantiated for c's memory) through
  * the hub of `mem`, chaining into further regions: instructions executed.
  */
-export function runChained(mem: AddressSpace, r: object, eip: number, fn: RegionFn, slot: number, budget: number): number {
+export function runChained(mem: AddressSpace, r: object, eip: number, fn: RegionFn, slot: number, budget: number, more: readonly number[] = []): number {
   const hub = hubOf(mem);
   let ls = links.get(r);
   let link: Link | undefined;
   if (ls === undefined) links.set(r, (ls = []));
   else for (const l of ls) if (l.hub === hub) { link = l; break; }
   if (link === undefined) {
-    link = { hub, idx: hub.add(r, fn), eip: eip >>> 0 };
+    link = { hub, idx: hub.add(r, fn), eip: eip >>> 0, more: [] };
     ls.push(link);
+    // The function's other entry points, once, where their cache entries are free.
+    if (entryPoints) for (const a of more) if (a !== link.eip && hub.installIfFree(a, link.idx)) { link.more.push(a); installedMore++; }
   }
   // Re-installed at every entry from JS: another entry hashing to the same cache slot may have taken it.
   hub.install(link.eip, link.idx);
@@ -238,5 +275,5 @@ export function unlinkRegion(r: object): void {
   const ls = links.get(r);
   if (ls === undefined) return;
   links.delete(r);
-  for (const l of ls) l.hub.remove(l.eip, l.idx);
+  for (const l of ls) l.hub.remove(l.eip, l.idx, l.more);
 }

@@ -23,7 +23,8 @@ import type { Cpu } from '../cpu/cpu.js';
 import { cond, getFlags } from '../cpu/flags.js';
 import { EIP, FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
 import { REFUSED, tierCounters, type CodeHost as JitHost, type HotBlock, type Tier, type Translation } from '../cpu/tier.js';
-import { chainedHops, runChained, unlinkRegion } from './hub.js';
+import { chainedHops, entryPointsInstalled, runChained, unlinkRegion } from './hub.js';
+import { moduleEntries } from './codegen.js';
 import { callCounts, interpHelper, setActiveCpu, setCountCalls } from './interp-call.js';
 import { compiler, startPolicy } from './compile-client.js';
 import { compileRegion, errorText, isAbort, type CompileDone } from './compile-service.js';
@@ -47,6 +48,8 @@ interface Compiled {
   key: string; module: WebAssembly.Module | null; bytes: number; instances: WeakMap<AddressSpace, RegionFn>; evicted: boolean; users: JitRegion[];
   /** Made from worker bytes and not yet counted as compiled by the machine that asked. */
   fresh: boolean;
+  /** The function's other entry points (codegen.ts moduleEntries), read at its first entry. */
+  more?: number[];
 }
 
 /** A region attached to its entry block in one code cache. */
@@ -155,6 +158,8 @@ export interface JitStats {
   budgetExits: number;
   /** Transfers from one region to the next inside Wasm, through the hub (hub.ts; all machines of the realm). */
   chained: number;
+  /** Dispatcher targets the hubs enter regions at besides their entries (hub.ts "Entry points"; all machines of the realm). */
+  entryPoints: number;
   instructions: number;
   invalidated: number;
   moduleBytes: number;
@@ -295,7 +300,7 @@ export class Jit implements Tier {
     if (mode !== 'force') compiler.onFailed.add(onFailed);
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
-      entries: 0, bounced: 0, budgetExits: 0, chained: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
+      entries: 0, bounced: 0, budgetExits: 0, chained: 0, entryPoints: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
       timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
     };
@@ -315,6 +320,7 @@ export class Jit implements Tier {
     this.stats.moduleBytes = moduleBytes;
     this.stats.invalidated = tierCounters.invalidated;
     this.stats.chained = chainedHops();
+    this.stats.entryPoints = entryPointsInstalled();
     const tl = this.stats.timeline;
     const since = (t: number): number => (t < 0 ? -1 : Math.max(0, t - this.born));
     if (this.mode !== 'force') { tl.compilerStart = since(compiler.startedAt); tl.ready = since(compiler.state === 'inthread' ? loadedAt : compiler.readyAt); }
@@ -594,7 +600,8 @@ export class Jit implements Tier {
     // Chaining (hub.ts): enter through the memory's hub, which goes on in Wasm into the next
     // region while the exit's EIP is a translated region's entry.
     setActiveCpu(c);
-    const n = runChained(c.mem, r, b.start, fn!, c.slot, budget);
+    const comp = r.compiled;
+    const n = runChained(c.mem, r, b.start, fn!, c.slot, budget, comp.more ??= (comp.module === null ? [] : moduleEntries(comp.module)));
     const st = this.stats;
     st.entries++;
     if (n === 0) st.bounced++;

@@ -1,0 +1,99 @@
+/**
+ * Where a warm JIT run's engine time goes (issue 9, the interpreter-style workloads):
+ *
+ *   [WEBX86_JIT_ENTRY_POINTS=off] node --import tsx bench/jit-profile.ts python3|python3-start|bash|sh [--cold]
+ *
+ * Runs the workload once to fill a translation cache of its own (WEBX86_CACHE_DIR, else a
+ * fresh temporary directory; --cold skips this run and measures the first), then measures the
+ * next run in the same process (so its regions come from the realm's module cache, and V8
+ * has already optimised the interpreter's JS) with V8's sampling profiler on the engine's thread (node:inspector) and prints one
+ * JSON line: the engine thread's CPU (/proc, Linux), guest instructions in all and run
+ * translated, region entries from the run loop (each a return to JS), hub hops, and the
+ * profile's self time by part — the interpreter (cpu/, ops/, isa/), Wasm (regions and the
+ * hub), the JIT's JS (jit/), the kernel (linux/), GC, the rest (module loading, I/O, idle).
+ * The profile slows the JS parts more than Wasm, so read its split as shares, not times.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
+import { runGuest } from '../test/support/guest.js';
+import { HostFs } from '../src/host/node/hostfs.js';
+import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
+import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
+import { binaryTrees } from './binary-trees.js';
+import { chainedHops, setEntryPoints } from '../src/engine/jit/hub.js';
+
+const LOOP = 'i=0; s=0; while (( i < 20000 )); do s=$((s+i*3)); i=$((i+1)); done; echo $s';
+const SH_LOOP = 'i=0; s=0; while [ $i -lt 20000 ]; do s=$((s+i*3)); i=$((i+1)); done; echo $s';
+/** The rows of bench/run.ts with these names, and python3's start alone. */
+const WORKLOADS: Record<string, { argv: string[]; root: boolean }> = {
+  python3: { argv: ['/usr/bin/python3', '/opt/bench/binary-trees.py'], root: true },
+  'python3-start': { argv: ['/usr/bin/python3', '-c', 'pass'], root: true },
+  bash: { argv: ['/bin/bash', '-c', LOOP], root: true },
+  sh: { argv: ['/bin/busybox', 'sh', '-c', SH_LOOP], root: false },
+};
+
+const [name, flag] = process.argv.slice(2);
+const w = WORKLOADS[name];
+if (w === undefined) throw new Error(`jit-profile: the workload is one of ${Object.keys(WORKLOADS).join(', ')}, not ${name}`);
+const root = debianRoot('bench', [...GLIBC_ROOT_PACKAGES, 'xz-utils']);
+mkdirSync(join(root, 'opt/bench'), { recursive: true });
+writeFileSync(join(root, 'opt/bench/binary-trees.py'), binaryTrees(12));
+const dir = process.env.WEBX86_CACHE_DIR ?? mkdtempSync(join(tmpdir(), 'webx86-jit-profile-'));
+useNodeTranslationCache(join(dir, 'profile'));
+
+const ENV = ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C', 'PYTHONDONTWRITEBYTECODE=1'];
+const run = () => runGuest(w.argv, w.root
+  ? { root: new HostFs(root), env: ENV, jit: 'on', cwd: '/tmp' }
+  : { files: { '/bin/busybox': busyboxStatic() }, jit: 'on' });
+
+/** This thread's CPU time (user + system), ms: fields 14 and 15 of /proc/self/task/TID/stat, in clock ticks (100 Hz). */
+function threadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+// WEBX86_JIT_ENTRY_POINTS=off: regions entered at their entry only (hub.ts "Entry points"), to compare.
+if (process.env.WEBX86_JIT_ENTRY_POINTS === 'off') setEntryPoints(false);
+if (flag !== '--cold') await run();
+const session = new Session();
+session.connect();
+await session.post('Profiler.enable');
+await session.post('Profiler.setSamplingInterval', { interval: 500 });
+await session.post('Profiler.start');
+const m0 = threadCpuMs(), h0 = chainedHops();
+const g = await run();
+const mainCpu = threadCpuMs() - m0;
+const { profile } = await session.post('Profiler.stop');
+session.disconnect();
+
+/** The part of the engine a sampled frame belongs to, by its script's path. */
+function part(url: string, fn: string): string {
+  if (url.startsWith('wasm')) return 'wasm';
+  if (/\/engine\/(cpu|ops|isa)\//.test(url)) return 'interpreter';
+  if (url.includes('/engine/jit/')) return 'jit-js';
+  if (url.includes('/engine/linux/')) return 'kernel';
+  if (fn === '(garbage collector)') return 'gc';
+  if (fn === '(idle)') return 'idle';
+  return 'other';
+}
+const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+const self = new Map<string, number>();
+let total = 0;
+profile.samples!.forEach((id, k) => {
+  const n = nodes.get(id)!;
+  const dt = profile.timeDeltas![k] ?? 0;
+  const p = part(n.callFrame.url, n.callFrame.functionName);
+  self.set(p, (self.get(p) ?? 0) + dt);
+  total += dt;
+});
+const shares = Object.fromEntries([...self].sort((a, b) => b[1] - a[1]).map(([p, t]) => [p, `${(100 * t / total).toFixed(1)}%`]));
+const j = g.jit!;
+process.stdout.write(`${JSON.stringify({
+  name, status: g.status, mainCpu, instructions: g.icount, translated: j.instructions,
+  interpreted: (g.icount ?? 0) - j.instructions, entries: j.entries, hops: j.chained - h0, entryPoints: j.entryPoints,
+  fromDisk: j.regionsFromDisk, reused: j.regionsReused, compiled: j.regionsCompiled, deferred: j.deferred, shares,
+})}\n`);
+process.exit(0);
