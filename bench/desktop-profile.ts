@@ -99,7 +99,7 @@ for (const [prog, e] of rows) if (e.ms > 20) process.stdout.write(`${(e.ms / 100
 
 // What the session wrote where caches live.
 const out = new CaptureFile();
-const ls = await m.kernel.spawn('/bin/sh', { argv: ['sh', '-c', 'ls -la /var/cache/fontconfig /root/.cache /root/.cache/* /var/lib/xkb /tmp 2>&1'], env: ENV, cwd: '/', stdio: [new InputFile(new Uint8Array()), out, out] });
+const ls = await m.kernel.spawn('/bin/sh', { argv: ['sh', '-c', 'ls -la /var/cache/fontconfig /root/.cache /root/.cache/* /var/lib/xkb /tmp 2>&1; for f in /var/lib/xkb/webx86-cache/*.key; do echo "== $f"; od -c $f; done'], env: ENV, cwd: '/', stdio: [new InputFile(new Uint8Array()), out, out] });
 if (typeof ls !== 'number') await new Promise<void>((r) => { const prev = m.kernel.sched.onProcessExit; m.kernel.sched.onProcessExit = (q) => { prev(q); if (q === ls) r(); }; });
 process.stdout.write(out.text());
 for (const q of new Set([...m.kernel.tasks.values()].map((t) => t.proc))) m.kernel.sched.exitProcess(q, 9);

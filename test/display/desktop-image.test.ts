@@ -17,6 +17,7 @@ import { createMachine, type Machine } from '../../src/engine/machine.js';
 import { openDisk, type OpenedDisk } from '../../src/host/node/disk.js';
 import { CaptureFile, InputFile, envJit } from '../support/guest.js';
 import { desktopTestImage } from '../support/desktop-image.js';
+import { XORG_KEYMAPS, XORG_XKBCOMP_ARGS } from '../../src/host/node/image/presets.js';
 
 const ENV = ['PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin', 'HOME=/root', 'USER=root', 'LANG=C.UTF-8'];
 let m: Machine;
@@ -65,4 +66,29 @@ test("fontconfig's i386 caches are in the image and fc-list uses them without wr
   assert.equal(afterList.out, before.out, 'fc-list rewrote the caches: they were not valid for it');
   const home = await sh('ls -A /root/.cache /root/.fontconfig 2>/dev/null; true');
   assert.equal(home.out, '', 'fc-list wrote a cache of its own');
+});
+
+test("Xorg's keymaps are compiled in the image: the xkbcomp wrapper answers from its cache, the same bytes as the real xkbcomp", { timeout: 10 * 60_000 }, async () => {
+  const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const args = XORG_XKBCOMP_ARGS.map(q).join(' ');
+  const entries = await sh('ls /var/lib/xkb/webx86-cache | sort');
+  assert.equal(entries.out.split('\n').filter((l) => l.endsWith('.key')).length, XORG_KEYMAPS.length, entries.out);
+  for (const k of XORG_KEYMAPS) {
+    // The real compiler's output, then the wrapper's with the real compiler unable to run: from the cache or not at all.
+    const r = await sh([
+      `printf %s ${q(k)} | /usr/bin/xkbcomp.real ${args} /tmp/real.xkm || exit 10`,
+      'chmod -x /usr/bin/xkbcomp.real',
+      `printf %s ${q(k)} | /usr/bin/xkbcomp ${args} /tmp/cached.xkm; s=$?`,
+      'chmod +x /usr/bin/xkbcomp.real',
+      '[ $s = 0 ] || exit 11',
+      'md5sum </tmp/real.xkm; md5sum </tmp/cached.xkm',
+      'ls -l /tmp/real.xkm | cut -d" " -f5',
+    ].join('\n'));
+    assert.equal(r.status, 0, `${k}\n${r.out}`);
+    const [real, cached, size] = r.out.trim().split('\n');
+    assert.equal(cached, real, 'the cached .xkm is what the real xkbcomp makes');
+    assert.ok(Number(size) > 10_000, `an .xkm of ${size} bytes`);
+  }
+  // Nothing was added: both were hits.
+  assert.equal((await sh('ls /var/lib/xkb/webx86-cache | sort')).out, entries.out);
 });

@@ -65,7 +65,7 @@ export async function runInImage(image: string, commands: ImageCommand[], log: (
       m.kernel.sched.onProcessExit = (q) => { if (q === p) status = q.exitStatus; };
       await m.kernel.sched.run();
       if (status !== 0) throw new Error(`${c.argv.join(' ')} (${c.why}) failed in the image: status ${status >> 8}, signal ${status & 0x7f}\n${out.text().slice(-2000)}`);
-      log(`ran ${c.argv.join(' ')} in the image (${c.why}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      log(`ran ${c.argv[0]} in the image (${c.why}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
   } finally {
     await disk.close();
