@@ -5,9 +5,13 @@
  * its threads' CPU time (the scheduler's accounting, utime), and credits the growth to what
  * the process runs then (an exec changes argv, so a shell that execs i3 is charged as sh
  * before and as i3 after). At the bar it prints the table, engine CPU (process.cpuUsage), the
- * wall time, and what the session wrote under /var/cache, /root/.cache and /var/lib/xkb.
+ * wall time, JitStats, and what is in the caches fontconfig and xkbcomp (the image's wrapper) use.
  *
- *   node --import tsx bench/desktop-profile.ts
+ * Also a line per second of which programs ran. utime is the wall time of the scheduler's
+ * slices, so on a loaded machine it exceeds the engine's CPU. DESKTOP_PROFILE_IMAGE=FILE
+ * profiles another image (a copy changed by hand, say).
+ *
+ *   WEBX86_JIT_CACHE=off node --import tsx bench/desktop-profile.ts
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,7 +103,7 @@ for (const [prog, e] of rows) if (e.ms > 20) process.stdout.write(`${(e.ms / 100
 
 // What the session wrote where caches live.
 const out = new CaptureFile();
-const ls = await m.kernel.spawn('/bin/sh', { argv: ['sh', '-c', 'ls -la /var/cache/fontconfig /root/.cache /root/.cache/* /var/lib/xkb /tmp 2>&1; for f in /var/lib/xkb/webx86-cache/*.key; do echo "== $f"; od -c $f; done'], env: ENV, cwd: '/', stdio: [new InputFile(new Uint8Array()), out, out] });
+const ls = await m.kernel.spawn('/bin/sh', { argv: ['sh', '-c', 'ls -la /var/cache/fontconfig /root/.cache /var/lib/xkb /var/lib/xkb/webx86-cache 2>&1'], env: ENV, cwd: '/', stdio: [new InputFile(new Uint8Array()), out, out] });
 if (typeof ls !== 'number') await new Promise<void>((r) => { const prev = m.kernel.sched.onProcessExit; m.kernel.sched.onProcessExit = (q) => { prev(q); if (q === ls) r(); }; });
 process.stdout.write(out.text());
 for (const q of new Set([...m.kernel.tasks.values()].map((t) => t.proc))) m.kernel.sched.exitProcess(q, 9);
