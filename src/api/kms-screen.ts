@@ -28,12 +28,14 @@ const WHEEL_NOTCH_PX = 100;
 
 /** The channel to the worker: a MessagePort, or a test's. */
 export interface ScreenChannel {
-  postMessage(msg: PageToDisplay): void;
+  postMessage(msg: PageToDisplay, transfer?: Transferable[]): void;
   onmessage: ((e: MessageEvent<DisplayToPage>) => void) | null;
   close(): void;
 }
 
 type Rect = { x: number; y: number; w: number; h: number };
+/** Rectangle buffers this large go back to the worker (its pool, host/worker/display-port.ts). */
+const RETURN_MIN_BYTES = 64 * 1024;
 
 export class KmsScreen {
   /** The screen's size as the guest draws it (the last frame's), or the size asked for before any frame. */
@@ -51,6 +53,8 @@ export class KmsScreen {
   private scheduled = false;
   /** Frames received since the last paint: acknowledged together once painted. */
   private ack = 0;
+  /** Painted frames' buffers, returned with the next `frameDone`. */
+  private spent: ArrayBuffer[] = [];
   private cursorImg: HTMLCanvasElement | null = null;
   private cursorHot = { x: 0, y: 0 };
   private cursorAt = { x: 0, y: 0 };
@@ -123,8 +127,10 @@ export class KmsScreen {
       case 'frame':
         if (m.width !== this.width || m.height !== this.height) this.setSize(m.width, m.height);
         for (const r of m.rects) {
-          this.fbCtx.putImageData(new ImageData(xrgbToRgba(r.data), r.w, r.h), r.x, r.y);
+          this.fbCtx.putImageData(new ImageData(xrgbToRgba(r.data, r.w * r.h * 4), r.w, r.h), r.x, r.y);
           this.pendingRects.push({ x: r.x, y: r.y, w: r.w, h: r.h });
+          // putImageData copied the pixels: the buffer goes back to the worker to be filled again.
+          if (r.data.byteLength >= RETURN_MIN_BYTES) this.spent.push(r.data);
         }
         this.ack++;
         this.schedule();
@@ -188,7 +194,9 @@ export class KmsScreen {
     }
     this.cursorDirty = false;
     if (this.ack) {
-      this.post({ type: 'frameDone', frames: this.ack });
+      const buffers = this.spent;
+      this.spent = [];
+      if (!this.closed) this.port.postMessage({ type: 'frameDone', frames: this.ack, buffers }, buffers);
       this.ack = 0;
       this.frames++;
       this.onFrame?.();
@@ -309,13 +317,13 @@ export class KmsScreen {
  * VideoFrame of format BGRX drawn on a 2D canvas would do it natively, but Chromium 156
  * took X as alpha and was slower: 8 ms against 4 ms for this and putImageData, 1024x768.)
  */
-export function xrgbToRgba(data: ArrayBuffer): Uint8ClampedArray<ArrayBuffer> {
-  const px = new Uint32Array(data, 0, data.byteLength >>> 2);
+export function xrgbToRgba(data: ArrayBuffer, bytes = data.byteLength): Uint8ClampedArray<ArrayBuffer> {
+  const px = new Uint32Array(data, 0, bytes >>> 2);
   for (let i = 0; i < px.length; i++) {
     const v = px[i];
     px[i] = 0xff000000 | ((v & 0xff) << 16) | (v & 0xff00) | ((v >>> 16) & 0xff);
   }
-  return new Uint8ClampedArray(data);
+  return new Uint8ClampedArray(data, 0, bytes & ~3);
 }
 
 const overlaps = (a: Rect, b: Rect) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;

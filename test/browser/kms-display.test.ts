@@ -161,7 +161,8 @@ describe('<x-kms-display> with the worker\'s DisplayPort (test worker)', () => {
     await until(() => vm.log.some((m) => m.type === 'framed' && m.sent >= 2), () => 'the burst');
     await until(() => pixel(d.canvas, 40, 40).join() === rgba(40, 40, 2).join(), () => 'the last picture');
     const sent = (vm.log.filter((m) => m.type === 'framed').pop() as { sent: number }).sent;
-    expect(sent, '200 guest frames cross as at most a couple of page frames').to.be.at.most(3);
+    // The worker sends MAX_IN_FLIGHT (3) frames at once, then one that holds the rest of the burst.
+    expect(sent, '200 guest frames cross as at most a few page frames').to.be.at.most(4);
   });
 
   it('maps pointer clicks to screen pixels when scaled to fit and at 1:1', async () => {

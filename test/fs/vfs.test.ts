@@ -9,7 +9,7 @@ import { TmpFs } from '../../src/engine/fs/tmpfs.js';
 import { DevFs } from '../../src/engine/fs/devfs.js';
 import { InodeFile } from '../../src/engine/fs/inode-file.js';
 import type { Task } from '../../src/engine/linux/task.js';
-import { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFMT, S_IFDIR, S_IFREG, type File } from '../../src/engine/fs/types.js';
+import { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFMT, S_IFDIR, S_IFREG, type File } from '../../src/engine/fs/types.js';
 import { EEXIST, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, EINVAL, EXDEV, EACCES, EPERM, ENOSPC, EBUSY } from '../../src/engine/linux/errno.js';
 import { ctxOf } from '../../src/engine/linux/path-ctx.js';
 
@@ -97,6 +97,15 @@ test('a regular file in the middle of a path gives ENOTDIR, a missing one ENOENT
   assert.equal(await v.stat(null, AT_FDCWD, '/none/x'), -ENOENT);
   assert.equal(await v.stat(null, AT_FDCWD, ''), -ENOENT);
   assert.equal(await v.open(null, AT_FDCWD, '/file', O_RDONLY | O_DIRECTORY), -ENOTDIR);
+});
+
+test('O_PATH|O_DIRECTORY on a file gives ENOTDIR, on a directory a descriptor (GNU cp asks it of its destination)', async () => {
+  const v = mkvfs();
+  await v.writeFile('/file', 'x');
+  await v.mkdir(null, AT_FDCWD, '/d', 0o755);
+  assert.equal(await v.open(null, AT_FDCWD, '/file', O_PATH | O_DIRECTORY), -ENOTDIR);
+  assert.equal(typeof await v.open(null, AT_FDCWD, '/d', O_PATH | O_DIRECTORY), 'object');
+  assert.equal(typeof await v.open(null, AT_FDCWD, '/file', O_PATH), 'object');
 });
 
 test('.. at the root stays at the root, and crosses back out of a mount', async () => {

@@ -1,7 +1,8 @@
 /**
  * The image of the desktop browser tests and benchmarks (test/browser/xorg-desktop.test.ts,
  * bench/browser-desktop.ts): the `desktop` preset's programs and configuration
- * (src/host/node/image/presets.ts: xorg.conf, .xinitrc → i3, the i3 config) with only what
+ * (src/host/node/image/presets.ts: xorg.conf, .xinitrc → i3, the i3 config, fontconfig's caches made
+ * at build time) with only what
  * they load. The preset's own image is 683 MiB because the resolver follows every Depends:
  * Mesa's DRI drivers and LLVM (glamor and GLX are off, nothing loads them), cpp (xrdb's
  * preprocessor, unused), perl and python3 (i3's helper scripts and dex, not run), udev (no
@@ -31,7 +32,7 @@ export const DESKTOP_TEST_EXCLUDE = [
 ];
 
 /** Named by what goes in, so a changed list or preset builds a new image instead of reusing a stale one. */
-export const DESKTOP_TEST_IMAGE = `kms-e2e-${createHash('sha256').update(JSON.stringify([DESKTOP_TEST_PACKAGES, DESKTOP_TEST_EXCLUDE, PRESETS.desktop.files])).digest('hex').slice(0, 10)}.ext2`;
+export const DESKTOP_TEST_IMAGE = `kms-e2e-${createHash('sha256').update(JSON.stringify([DESKTOP_TEST_PACKAGES, DESKTOP_TEST_EXCLUDE, PRESETS.desktop.files, PRESETS.desktop.run])).digest('hex').slice(0, 10)}.ext2`;
 
 export async function desktopTestImage(log?: (m: string) => void): Promise<string> {
   const dir = join(ROOT, '.cache', 'browser-images');
@@ -40,7 +41,7 @@ export async function desktopTestImage(log?: (m: string) => void): Promise<strin
   mkdirSync(dir, { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   await buildImage({
-    packages: DESKTOP_TEST_PACKAGES, exclude: DESKTOP_TEST_EXCLUDE, files: PRESETS.desktop.files,
+    packages: DESKTOP_TEST_PACKAGES, exclude: DESKTOP_TEST_EXCLUDE, files: PRESETS.desktop.files, run: PRESETS.desktop.run,
     out: tmp, cacheDir: join(ROOT, '.cache', 'image'), now: 1_700_000_000, log,
   });
   renameSync(tmp, out);

@@ -300,9 +300,12 @@ export class Vfs {
 
   private async openResolved(pc: PathCtx | null, ctx: PathCtx, r: Resolved, flags: number, created: boolean): Promise<File | number> {
     const type = r.stat.mode & S_IFMT;
+    // O_DIRECTORY holds for O_PATH too (build_open_flags sets LOOKUP_DIRECTORY either way): GNU
+    // cp 9 asks open(DEST, O_PATH|O_DIRECTORY) whether DEST is a directory, and copied into
+    // DEST/NAME when it succeeded on a file.
+    if (flags & O_DIRECTORY && type !== S_IFDIR) return -ENOTDIR;
     if (flags & O_PATH) return new InodeFile(r.inode, r.stat.mode, flags, r.path, this.dirCtx(r));
     if (type === S_IFLNK) return -ELOOP;
-    if (flags & O_DIRECTORY && type !== S_IFDIR) return -ENOTDIR;
     const acc = flags & O_ACCMODE;
     if (!created) {
       let mask = acc === O_RDONLY ? MAY_READ : acc === O_WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE;

@@ -21,10 +21,22 @@ const MAX_RECTS = 16;
 /**
  * Frames posted and not yet painted. One frame's round trip (post, the page's next animation
  * frame, its `frameDone` back, the worker's next turn between guest slices) took 30-70 ms in
- * Chromium, so with one in flight the page could not paint every refresh; two keep it fed,
- * and the page still paints at most once per animation frame.
+ * Chromium, so with one in flight the page could not paint every refresh; two kept it fed on
+ * a quiet machine (46 fps), but under load the worker still waited on the page for half its
+ * sends; three raised the repaint from 24 to 31 fps at the same load (bench/browser-desktop.ts,
+ * 2026-12-07, load 15). The page still paints at most once per animation frame (frames that
+ * arrive together are painted together).
  */
-const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 3;
+/**
+ * Rectangle buffers of at least this size come back from the page with `frameDone` and are
+ * filled again (at most POOL of them kept): a fresh 3 MiB buffer per full-screen frame,
+ * zeroed by the allocator and then collected, cost the worker 8-13 ms a frame in Chromium
+ * (bench/browser-desktop.ts repaint, instrumented, 2026-12-07, load ~14), against ~1 for
+ * the copy alone. Small rectangles (a key's glyph) are cheaper to allocate than to track.
+ */
+const POOL_MIN_BYTES = 64 * 1024;
+const POOL = 2 * MAX_IN_FLIGHT;
 
 /** The port as this module uses it: a MessagePort, or a test's stand-in. */
 export interface DisplayChannel {
@@ -46,6 +58,8 @@ export class DisplayPort implements DisplaySink {
   private cursorScheduled = false;
   /** The display's gamma ramp as 8-bit lookups (red, green, blue), for the ramp they were made from; null: identity. */
   private lut: { ramp: GammaRamp; r: Uint8Array; g: Uint8Array; b: Uint8Array } | null = null;
+  /** Buffers the page gave back, to fill again (POOL_MIN_BYTES). */
+  private pool: ArrayBuffer[] = [];
   /** Frames posted, for tests and statistics. */
   framesSent = 0;
 
@@ -68,6 +82,9 @@ export class DisplayPort implements DisplaySink {
         const n = m.frames === undefined ? 1 : m.frames;
         if (!Number.isInteger(n) || n < 1) break;
         this.inFlight = Math.max(0, this.inFlight - n);
+        if (Array.isArray(m.buffers)) {
+          for (const b of m.buffers) if (b instanceof ArrayBuffer && b.byteLength >= POOL_MIN_BYTES && this.pool.length < POOL) this.pool.push(b);
+        }
         this.send(null);
         break;
       }
@@ -135,9 +152,13 @@ export class DisplayPort implements DisplaySink {
     const lut = this.gammaLut();
     const rects: FrameRect[] = [];
     for (const r of this.dirty) {
-      const data = new Uint8Array(r.w * r.h * 4);
+      const data = this.buffer(r.w * r.h * 4);
+      const rowBytes = r.w * 4;
       if (lut) copyThroughGamma(data, r, v, lut);
-      else {
+      else if (r.x === 0 && rowBytes === v.stride && r.y * v.stride + r.h * rowBytes <= v.pixels.length) {
+        // Whole rows of the scanout: one contiguous copy.
+        data.set(v.pixels.subarray(r.y * v.stride, r.y * v.stride + r.h * rowBytes));
+      } else {
         for (let y = 0; y < r.h; y++) {
           const from = (r.y + y) * v.stride + r.x * 4;
           if (from + r.w * 4 > v.pixels.length) break;
@@ -150,6 +171,19 @@ export class DisplayPort implements DisplaySink {
     this.inFlight++;
     this.framesSent++;
     this.port.postMessage({ type: 'frame', width: this.width, height: this.height, rects }, rects.map((r) => r.data));
+  }
+
+  /** `n` bytes to fill: a pooled buffer that is large enough (the smallest), else a new one. */
+  private buffer(n: number): Uint8Array<ArrayBuffer> {
+    if (n >= POOL_MIN_BYTES) {
+      let best = -1;
+      for (let i = 0; i < this.pool.length; i++) {
+        const len = this.pool[i].byteLength;
+        if (len >= n && (best < 0 || len < this.pool[best].byteLength)) best = i;
+      }
+      if (best >= 0) return new Uint8Array(this.pool.splice(best, 1)[0], 0, n);
+    }
+    return new Uint8Array(n);
   }
 
   cursor(image: CursorImage | null): void {

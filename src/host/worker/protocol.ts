@@ -122,7 +122,7 @@ export interface EngineOptions {
  * are coalesced to the page's refresh (it answers `frameDone` from requestAnimationFrame).
  */
 export type DisplayToPage =
-  /** The screen is `width`x`height`; each rectangle's `data` is w*h*4 bytes B,G,R,X (XRGB8888 little-endian; X is not alpha). */
+  /** The screen is `width`x`height`; each rectangle's `data` starts with its w*h*4 bytes B,G,R,X (XRGB8888 little-endian; X is not alpha), and may be longer (a reused buffer). */
   | { type: 'frame'; width: number; height: number; rects: FrameRect[] }
   /** The cursor image as straight (not premultiplied) RGBA, or null: hidden. */
   | { type: 'cursor'; image: { width: number; height: number; hotX: number; hotY: number; rgba: ArrayBuffer } | null }
@@ -135,8 +135,11 @@ export interface FrameRect { x: number; y: number; w: number; h: number; data: A
 
 /** Page → worker on the display's channel. */
 export type PageToDisplay =
-  /** The last `frames` frames (default 1) are on screen: as many more may come. */
-  | { type: 'frameDone'; frames?: number }
+  /**
+   * The last `frames` frames (default 1) are on screen: as many more may come. `buffers`: the
+   * frames' rectangle buffers, painted and given back (transferred) for the worker to fill again.
+   */
+  | { type: 'frameDone'; frames?: number; buffers?: ArrayBuffer[] }
   /** The page's size for the screen changed (Display.resize: a hotplug for the DRM device). */
   | { type: 'resize'; width: number; height: number }
   /** Input for the evdev devices (Display.input): keyboard events or pointer events, one batch. */

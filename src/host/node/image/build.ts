@@ -11,6 +11,7 @@ import { PackageIndex, resolve, type Package } from './resolve.js';
 import { RootTree } from './rootfs.js';
 import { finishRoot, mergedUsr } from './setup.js';
 import { readTar } from './tar.js';
+import { runInImage, type ImageCommand } from './run-in-image.js';
 
 /** The default image: a shell, the usual tools, Python, a C compiler, git and network clients. */
 export const DEFAULT_PACKAGES = [
@@ -36,6 +37,8 @@ export interface ImageOptions {
   now?: number;
   /** Files to add after the packages (a preset's configuration): absolute path → contents and mode. */
   files?: Record<string, { text: string; mode?: number }>;
+  /** Programs of the image run in it once the files are written (run-in-image.ts: fc-cache, for one). */
+  run?: ImageCommand[];
 }
 
 export class ImageTooSmallError extends Error {}
@@ -107,6 +110,12 @@ export async function buildImage(o: ImageOptions): Promise<{ packages: Package[]
     closeSync(fd);
   } catch (e) {
     closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  try {
+    await runInImage(tmp, o.run ?? [], log);
+  } catch (e) {
     unlinkSync(tmp);
     throw e;
   }

@@ -64,7 +64,7 @@ export async function imageMain(args: string[]): Promise<number> {
   try { size = o.size ? parseSize(o.size) : undefined; } catch (e) { process.stderr.write(`webx86 image: ${(e as Error).message}\n`); return 2; }
   try {
     await buildImage({
-      packages, base, out: o.out, size, mirror: o.mirror, suite: o.suite, cacheDir: o.cache, files: preset?.files,
+      packages, base, out: o.out, size, mirror: o.mirror, suite: o.suite, cacheDir: o.cache, files: preset?.files, run: preset?.run,
       log: (m) => process.stderr.write(`webx86 image: ${m}\n`),
     });
     return 0;

@@ -15,6 +15,7 @@
  * of engine CPU (interpreter and JIT, Node).
  */
 import { DEFAULT_PACKAGES } from './build.js';
+import type { ImageCommand } from './run-in-image.js';
 
 export interface Preset {
   description: string;
@@ -23,7 +24,94 @@ export interface Preset {
   base: boolean;
   /** Files written after the packages: path (absolute) → contents, and mode. */
   files: Record<string, { text: string; mode?: number }>;
+  /** Programs run in the finished image once (run-in-image.ts), as the packages' maintainer scripts would. */
+  run?: ImageCommand[];
 }
+
+/**
+ * fontconfig's caches, made once at build time as fontconfig's trigger (fc-cache) would on
+ * Debian. Without them the first fontconfig client of every session (i3, through pango)
+ * scans all fonts, the 89 gzipped PCF fonts of xfonts-base above all, and writes the
+ * caches: measured in Node (bench/desktop-profile.ts, JIT on), startx to the i3 bar took
+ * 1.92 G guest instructions and i3 alone ~30 s of a 64 s start; with the caches in the
+ * image 0.25 G and ~6 s. The caches are valid while the font directories' mtimes are the
+ * image's, which they stay (an overlay does not touch them).
+ */
+/** The wrapper xkbcomp (XKBCOMP_CACHE). */
+export const XKBCOMP_WRAPPER = `#!/bin/sh
+# webx86: xkbcomp in front of the real one (/usr/bin/xkbcomp.real), with a cache of the keymaps
+# it compiled for Xorg (src/host/node/image/presets.ts). Xorg runs xkbcomp at every start to
+# compile the same keymap (~5 s of the machine's CPU, the most of any step before i3); a hit
+# copies the .xkm compiled before. Only Xorg's form is cached: "-xkm -" (the keymap on stdin),
+# the output file last. The key is every argument but the output, and the keymap text. Shell
+# builtins only, but for the one cp (an exec costs the machine).
+real=/usr/bin/xkbcomp.real
+cache=/var/lib/xkb/webx86-cache
+case " $* " in *" -xkm - "*) ;; *) exec "$real" "$@" ;; esac
+out=
+key=
+for a; do
+  [ -n "$out" ] && key="$key$out
+"
+  out=$a
+done
+input=
+while IFS= read -r line || [ -n "$line" ]; do input="$input$line
+"; done
+key="$key
+$input"
+for k in "$cache"/*.key; do
+  [ -f "$k" ] || continue
+  cached=
+  while IFS= read -r line || [ -n "$line" ]; do cached="$cached$line
+"; done < "$k"
+  if [ "$cached" = "$key" ] && cp "\${k%.key}.xkm" "$out" 2>/dev/null; then exit 0; fi
+done
+printf '%s' "$input" | "$real" "$@" || exit
+if [ -w "$cache" ] && cp "$out" "$cache/$$.xkm" 2>/dev/null; then printf '%s' "$key" > "$cache/$$.key"; fi
+exit 0
+`;
+
+/**
+ * The keymaps Xorg asks xkbcomp for with the desktop's xorg.conf (no XKB options), as Xorg
+ * 21.1.7 writes them to xkbcomp's stdin (captured from a run): first the core keyboard's
+ * default (rules base: xfree86 keycodes), then the evdev keyboard's (rules evdev, model pc105,
+ * layout us). Both are compiled at every start.
+ */
+const xorgKeymap = (keycodes: string, symbols: string) => `xkb_keymap "default" {
+    xkb_keycodes             { include "${keycodes}+aliases(qwerty)" };
+    xkb_types                { include "complete" };
+    xkb_compatibility        { include "complete" };
+    xkb_symbols              { include "pc+us+inet(${symbols})" };
+    xkb_geometry             { include "pc(pc105)" };
+};
+`;
+export const XORG_KEYMAPS = [xorgKeymap('xfree86', 'pc105'), xorgKeymap('evdev', 'evdev')];
+export const XORG_XKBCOMP_ARGS = ['-w', '1', '-R/usr/share/X11/xkb', '-xkm', '-', '-em1', 'The XKEYBOARD keymap compiler (xkbcomp) reports:', '-emp', '> ', '-eml', 'Errors from xkbcomp are not fatal to the X server'];
+const sq = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Xorg's keymaps compiled once at build time: the real xkbcomp moves to xkbcomp.real, the
+ * wrapper (XKBCOMP_WRAPPER, shell builtins and one cp) takes its place, and the keymaps Xorg
+ * asks for at every start are compiled through it once, which fills its cache in
+ * /var/lib/xkb/webx86-cache. Xorg (xkb/ddxLoad.c) has no cache of its own: it runs xkbcomp
+ * at every start and deletes the .xkm after loading it. A keymap not in the cache (setxkbmap,
+ * another layout) is compiled by the real xkbcomp and added to the cache when it is writable.
+ */
+export const XKBCOMP_CACHE: ImageCommand = {
+  argv: ['/bin/sh', '-c', [
+    'set -e',
+    'mv /usr/bin/xkbcomp /usr/bin/xkbcomp.real',
+    'mv /usr/lib/webx86/xkbcomp /usr/bin/xkbcomp',
+    'mkdir -p /var/lib/xkb/webx86-cache',
+    ...XORG_KEYMAPS.map((k) => `printf %s ${sq(k)} | /usr/bin/xkbcomp ${XORG_XKBCOMP_ARGS.map(sq).join(' ')} /tmp/webx86-prime.xkm`),
+    'rm /tmp/webx86-prime.xkm',
+    `test "$(ls /var/lib/xkb/webx86-cache | wc -l)" = ${2 * XORG_KEYMAPS.length}`,
+  ].join('\n')],
+  why: "Xorg's keymaps compiled into xkbcomp's cache",
+};
+
+export const FC_CACHE: ImageCommand = { argv: ['/usr/bin/fc-cache', '--system-only'], why: "fontconfig's caches (le32d4) in /var/cache/fontconfig" };
 
 /** The desktop's /etc/X11/xorg.conf (test/display/xorg-input.test.ts runs Xorg with it). */
 export const XORG_CONF = `# webx86: the machine's display. No udev runs, so input devices are listed here
@@ -122,7 +210,9 @@ export const PRESETS: Record<string, Preset> = {
       '/root/.config/i3/config': { text: I3_CONFIG },
       // Xorg writes its compiled keymap and its log here.
       '/var/lib/xkb/README.webx86': { text: 'Xorg keeps compiled keymaps (server-N.xkm) here.\n' },
+      '/usr/lib/webx86/xkbcomp': { text: XKBCOMP_WRAPPER, mode: 0o755 },
     },
+    run: [FC_CACHE, XKBCOMP_CACHE],
   },
 };
 
