@@ -82,13 +82,9 @@ static void handler(int sig, siginfo_t *si, void *ctx) {
     char *at[6] = { f0, f1, f2, f3, f4, f5 };
     int k = 0;
     while (k < 6 && (unsigned)at[k] != eip) k++;
-    /*
-     * The flags at add's store to a read-only page are left out: the interpreter itself
-     * reports add's result flags there (its read-modify-write sets them before the store
-     * faults), where the CPU keeps those of the adc before (not this file's subject).
-     */
+    /* At add's store to a read-only page the flags are still the adc's, as the CPU keeps them. */
     printf("fields f%d addr buf+%#x eax=%#x flags=%#x\n", k, (unsigned)((unsigned char *)si->si_addr - buf),
-           (unsigned)g[REG_EAX], cur_prot && k == 4 ? 0 : (unsigned)g[REG_EFL] & 0x8d5);
+           (unsigned)g[REG_EAX], (unsigned)g[REG_EFL] & 0x8d5);
   } else if (eip >= (unsigned)b0 && eip < (unsigned)b_end) {
     printf("base +%u addr buf+%#x eax=%#x\n", eip - (unsigned)b0, (unsigned)((unsigned char *)si->si_addr - buf), (unsigned)g[REG_EAX]);
   } else if (eip >= (unsigned)s0 && eip < (unsigned)s_end) {
