@@ -1,0 +1,39 @@
+/**
+ * Per-thread CPU clocks for the JIT in Node: the compile worker reports its own thread's CPU
+ * time for each batch (compile-worker-main.ts), and the governor charges what every thread
+ * but the engine's spent (src/engine/jit/governor.ts setOffThreadClock).
+ */
+import { openSync, readSync } from 'node:fs';
+
+/**
+ * The calling thread's CPU time in ms, from Linux's /proc/thread-self/schedstat (its first
+ * field: nanoseconds on a CPU; 30 us per read), or undefined elsewhere. The file is opened
+ * once, by the thread whose clock it is. Node 20 has no per-thread CPU clock
+ * (process.threadCpuUsage is 23.9+), and process.cpuUsage() counts every thread of the process.
+ */
+export function threadCpu(): (() => number) | undefined {
+  let fd: number;
+  try { fd = openSync('/proc/thread-self/schedstat', 'r'); } catch { return undefined; }
+  const buf = Buffer.alloc(96);
+  const read = (): number => Number(buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0)).split(' ')[0]) / 1e6;
+  try { if (!Number.isFinite(read())) return undefined; } catch { return undefined; }
+  return read;
+}
+
+/**
+ * CPU ms the process has spent outside the calling (engine) thread: process.cpuUsage()
+ * (user + system of every thread) minus this thread's schedstat time — the compile worker,
+ * V8's compile and TurboFan threads, GC helpers, libuv's pool. Undefined where the thread's
+ * own time cannot be read. The two clocks differ slightly (rusage ticks against the
+ * scheduler's ns), so the value is kept from going backwards.
+ */
+export function offThreadCpu(): (() => number) | undefined {
+  const mine = threadCpu();
+  if (mine === undefined) return undefined;
+  let last = 0;
+  return () => {
+    const u = process.cpuUsage();
+    last = Math.max(last, (u.user + u.system) / 1000 - mine());
+    return last;
+  };
+}
