@@ -1,32 +1,30 @@
 /**
  * The JIT's governor (the cc1 guard, design §6 and §9): decides, for each hot block that asks,
  * whether translating one more region is worth it, so that a short code-heavy program with a
- * flat profile (gcc's cc1, configure scripts, bash start-up) is never slower with the JIT than
- * interpreted, while a hot loop funds every compile it wants.
+ * flat profile (gcc's cc1, configure scripts, bash start-up) is not made slower by the JIT,
+ * while a hot loop funds every compile it wants.
  *
- * It compares what translation has cost the process so far with what it has won:
+ *   cost    = binaryen's time (the compile worker's thread CPU, or in-thread time)
+ *             + V8's work on the modules: V8_MS_PER_REGION per module it compiled, or, where
+ *               the host measures the other threads' CPU (Node on Linux, setThreadClocks) and
+ *               it is more, what they spent since the compiler was ready, past a grace for
+ *               binaryen's own tier-up (OTHERS_GRACE_MS)
+ *             + the regions in flight at the mean binaryen time per region
+ *   allowed = BASE_MS + SHARE x the program's time since code got hot (the engine thread's CPU
+ *             where the host has the clock, else wall time)
+ *             + SAVED_NS_PER_INSN per instruction run translated (won)
+ *             + what the attached regions will still win at their current rate if the
+ *               program runs as long again (expected)
  *
- *   cost = the engine thread's own translation work (forming, keying, sending regions,
- *          compiling and attaching modules; in-thread, binaryen too)
- *        + the CPU of every other thread of the process since the compiler was ready
- *          (the compile worker's binaryen, V8's compile and TurboFan tier-up of the
- *          region modules on its helper threads), read from the host's clock
- *          (setOffThreadClock; Node on Linux: process CPU minus the engine thread's);
- *          where the host has none (a page), the worker's binaryen time plus
- *          V8_MS_PER_REGION for each module V8 compiled
- *        + the regions sent and not answered yet, at the mean cost per region so far
- *   allowed = BASE_MS + SHARE × (time since code first got hot)
- *           + SAVED_NS_PER_INSN × instructions run translated
+ * A block may ask once it has been entered `hotHits` times: HOT_HITS while translation stays
+ * within its speculative share or has been repaid, else HOT_HITS x the next power of two of
+ * cost / (won + expected), at most HOT_MAX; so once regions stop repaying, the next ones
+ * translated are the program's hottest blocks, not the first to reach HOT_HITS entries.
  *
- * Before, only binaryen's time was charged: gcc -O2 -c pngtest.c compiled 6,926 regions for
- * 13.9 s of binaryen and used 88.2 s of process CPU against 40.8 s interpreted
- * (docs/BENCHMARKS.md "Every row, end of session 6"): V8's compile and tier-up of the modules
- * on its helper threads, which the governor did not see, cost more than binaryen.
- *
- * The hotness a block needs before it may ask is raised while the budget is spent (each
- * refusal doubles it, up to HOT_MAX) and lowered again while it is ample, so once a program's
- * regions stop repaying, the next ones translated are its hottest blocks, not the first to
- * reach HOT_HITS entries.
+ * Before, only binaryen's time was charged, against 5% of the wall time: gcc -O2 -c pngtest.c
+ * compiled 6,926 regions for 13.9 s of binaryen and the process used 88.2 s of CPU against
+ * 40.8 s interpreted (docs/BENCHMARKS.md "Every row, end of session 6"), and at load average
+ * 14 the wall-time share alone allowed 17 s. Measured choices: docs/JIT.md "Governor".
  *
  * Pure bookkeeping: the times come from the clocks given to the constructor, so tests drive it
  * with clocks of their own (test/jit/governor.test.ts).
@@ -56,25 +54,38 @@ export const BASE_MS = 20;
  * python3 binary-trees: 2.9-3.1 s of helper-thread CPU for 680 regions, about half of it
  * concurrent TurboFan of JS, so ~2 ms per region (docs/BENCHMARKS.md "JIT: cold and fixed costs").
  */
-export const V8_MS_PER_REGION = 2;
-/** How long a reading of the off-thread clock is reused (Node: a read is a getrusage and a 30 us file read). */
+export const V8_MS_PER_REGION = 3;
+/**
+ * Other threads' CPU after the compiler is ready that is not charged: binaryen's own Wasm is
+ * tiered up by TurboFan right after its load (134 functions, 6.6 s of thread time at load
+ * average 20 in python3 binary-trees, docs/BENCHMARKS.md "V8's cost of compiling region
+ * modules"), a fixed cost of the load like the load itself; charged, it starved the first
+ * regions of every program (busybox sh's loop: engine thread 5.4-6.4 s instead of 2.5-2.8 s).
+ */
+const OTHERS_GRACE_MS = 1000;
+/** The win rate is sampled at most once per this much of the program's time, ms. */
+const RATE_EVERY_MS = 50;
+/** How long a reading of the clocks is reused (Node: a read is a getrusage and a 30 us file read). */
 const CLOCK_EVERY_MS = 5;
 
-/** CPU time (ms, any origin, never decreasing) the process has spent outside the engine's thread. */
-export type OffThreadClock = () => number;
+/** CPU clocks (ms, any origin, never decreasing), read on the engine's thread. */
+export interface ThreadClocks {
+  /** The engine thread's own CPU time. */
+  engine: () => number;
+  /** What every other thread of the process has spent. */
+  others: () => number;
+}
 
-let hostClock: OffThreadClock | null = null;
+let hostClocks: ThreadClocks | null = null;
 /**
- * The host's off-thread CPU clock (Node on Linux: src/host/node/thread-cpu.ts), read on the
- * engine's thread; null where there is none (the governor then estimates V8's share).
+ * The host's CPU clocks (Node on Linux: src/host/node/thread-cpu.ts); null where there are
+ * none (the governor then estimates V8's share and measures the program's time in wall time).
  */
-export function setOffThreadClock(f: OffThreadClock | null): void { hostClock = f; }
-/** The clock set by the host, for new machines. */
-export function offThreadClock(): OffThreadClock | null { return hostClock; }
+export function setThreadClocks(c: ThreadClocks | null): void { hostClocks = c; }
+/** The clocks set by the host, for new machines. */
+export function threadClocks(): ThreadClocks | null { return hostClocks; }
 
 export class Governor {
-  /** The engine thread's translation work, ms. */
-  engineMs = 0;
   /** binaryen time the compile worker reported, ms (charged only without an off-thread clock: the clock includes it). */
   workerMs = 0;
   /** Modules V8 compiled for this machine (fresh or from the translation cache). */
@@ -87,62 +98,113 @@ export class Governor {
   /** Requests refused because the budget was spent. */
   refused = 0;
 
+  /** When code first got hot: wall time, and the engine thread's CPU time where there is a clock (-1: not yet). */
   private firstHot = -1;
-  /** The off-thread clock when the compiler became ready (-1: not yet). */
+  private engine0 = -1;
+  /** The other threads' clock when the compiler became ready (-1: not yet). */
   private off0 = -1;
+  /** The last readings of the clocks, and when (wall time). */
   private offSeen = 0;
-  private offReadAt = -Infinity;
+  private engineSeen = 0;
+  private readAt = -Infinity;
 
   /**
    * @param now a monotonic wall clock, ms (performance.now in the engine)
-   * @param offThread the host's off-thread CPU clock, or null
+   * @param clocks the host's CPU clocks, or null
    */
-  constructor(private readonly now: () => number, private readonly offThread: OffThreadClock | null) {}
+  constructor(private readonly now: () => number, private readonly clocks: ThreadClocks | null) {}
+
+  /** Read the clocks at most every CLOCK_EVERY_MS. */
+  private read(t: number): void {
+    if (this.clocks !== null && t - this.readAt >= CLOCK_EVERY_MS) { this.offSeen = this.clocks.others(); this.engineSeen = this.clocks.engine(); this.readAt = t; }
+  }
 
   /** Code first got hot (the allowance's zero). */
-  hot(t: number): void { if (this.firstHot < 0) this.firstHot = t; }
+  hot(t: number): void {
+    if (this.firstHot >= 0) return;
+    this.firstHot = t;
+    if (this.clocks !== null) this.engine0 = this.clocks.engine();
+  }
 
   /**
    * The compiler can compile now (the worker said ready, or binaryen loaded in this thread).
-   * The off-thread clock is charged from here: binaryen's load itself is the start policy's
+   * The other threads are charged from here: binaryen's load itself is the start policy's
    * decision (compile-client.ts StartPolicy), already paid whatever the governor says.
    */
   compilerReady(): void {
-    if (this.off0 < 0 && this.offThread !== null) { this.off0 = this.offThread(); this.offSeen = this.off0; this.offReadAt = this.now(); }
+    if (this.off0 < 0 && this.clocks !== null) { this.readAt = -Infinity; this.read(this.now()); this.off0 = this.offSeen; }
   }
 
-  /** CPU the other threads spent since the compiler was ready (read at most every CLOCK_EVERY_MS). */
+  /** CPU the other threads spent since the compiler was ready. */
   private offThreadMs(t: number): number {
-    if (this.off0 < 0 || this.offThread === null) return 0;
-    if (t - this.offReadAt >= CLOCK_EVERY_MS) { this.offSeen = this.offThread(); this.offReadAt = t; }
+    if (this.off0 < 0 || this.clocks === null) return 0;
+    this.read(t);
     return this.offSeen - this.off0;
+  }
+
+  /**
+   * The program's time since code got hot, ms: the engine thread's CPU where the host has a
+   * clock (wall time grows with the machine's load: cc1 at load average 14 ran 345 s of wall
+   * time for 45 s of engine CPU, and 5% of the wall time allowed 17 s of compiles), else wall time.
+   */
+  private elapsed(t: number): number {
+    if (this.firstHot < 0) return 0;
+    if (this.clocks === null) return t - this.firstHot;
+    this.read(t);
+    return Math.max(0, this.engineSeen - this.engine0);
+  }
+
+  /** What translation has won, ms: SAVED_NS_PER_INSN per instruction run translated. */
+  won(translated: number): number { return translated * SAVED_NS_PER_INSN / 1e6; }
+
+  /** What the regions attached now win per ms of the program (smoothed), and when it was last sampled. */
+  private rate = 0;
+  private lastWon = 0;
+  private lastElapsed = 0;
+
+  /**
+   * What the regions attached so far will still win if the program runs as long again as it
+   * has since code got hot (their current rate times that time): a region's cost is paid when
+   * it is compiled, its win over the rest of the run. Counting only what was won so far starved
+   * busybox sh's 20k-iteration loop (600 regions, each repaying within a second or two) once
+   * V8's share was charged: its engine thread used 5.4-6.4 s instead of 2.5-2.8 s.
+   */
+  expected(t: number, translated: number): number {
+    const el = this.elapsed(t), won = this.won(translated);
+    if (el - this.lastElapsed >= RATE_EVERY_MS) {
+      const now = (won - this.lastWon) / (el - this.lastElapsed);
+      this.rate = this.rate === 0 ? now : 0.7 * this.rate + 0.3 * now;
+      this.lastWon = won; this.lastElapsed = el;
+    }
+    return this.rate * el;
   }
 
   /** What translation has cost so far, ms, including the regions still being compiled. */
   cost(t: number = this.now()): number {
-    const away = this.offThread !== null ? this.offThreadMs(t) : this.workerMs + V8_MS_PER_REGION * this.modules;
+    const estimate = this.workerMs + V8_MS_PER_REGION * this.modules;
+    const away = this.clocks !== null ? Math.max(estimate, this.offThreadMs(t) - OTHERS_GRACE_MS) : estimate;
     const mean = this.answered > 0 ? this.workerMs / this.answered : 1;
-    return this.engineMs + away + this.unanswered * mean;
+    return away + this.unanswered * mean;
   }
 
   /** What translation may cost by now, ms, having run `translated` instructions in regions. */
   allowance(t: number, translated: number): number {
-    return BASE_MS + SHARE * (t - (this.firstHot < 0 ? t : this.firstHot)) + translated * SAVED_NS_PER_INSN / 1e6;
+    return BASE_MS + SHARE * this.elapsed(t) + this.won(translated) + this.expected(t, translated);
   }
 
   /**
-   * May a block entered `hits` times have its region translated now? Refusals raise the
-   * hotness needed, a budget less than half spent lowers it again.
+   * May a block entered `hits` times have its region translated now? Sets the hotness needed
+   * first: HOT_HITS while translation lives within its speculative share or has won back what
+   * it cost; past the share and not repaid yet, HOT_HITS times the next power of two of
+   * cost / won (up to HOT_MAX), so the less the regions so far have repaid, the hotter a block
+   * must be.
    */
   allows(hits: number, translated: number, t: number = this.now()): boolean {
+    const cost = this.cost(t), won = this.won(translated) + this.expected(t, translated), spec = BASE_MS + SHARE * this.elapsed(t);
+    this.hotHits = cost <= spec || won >= cost ? HOT_HITS
+      : won <= 0 ? HOT_MAX : Math.min(HOT_MAX, HOT_HITS * 2 ** Math.ceil(Math.log2(cost / won)));
     if (hits < this.hotHits) return false;
-    const cost = this.cost(t), allowed = this.allowance(t, translated);
-    if (cost > allowed) {
-      this.refused++;
-      if (this.hotHits < HOT_MAX) this.hotHits *= 2;
-      return false;
-    }
-    if (cost < allowed / 2 && this.hotHits > HOT_HITS) this.hotHits /= 2;
+    if (cost > spec + won) { this.refused++; return false; }
     return true;
   }
 }

@@ -26,7 +26,7 @@ import { REFUSED, tierCounters, type CodeHost as JitHost, type HotBlock, type Ti
 import { chainedHops, runChained, unlinkRegion } from './hub.js';
 import { callCounts, interpHelper, setActiveCpu, setCountCalls } from './interp-call.js';
 import { compiler, startPolicy } from './compile-client.js';
-import { Governor, HOT_HITS, offThreadClock } from './governor.js';
+import { Governor, HOT_HITS, threadClocks } from './governor.js';
 import { compileRegion, errorText, isAbort, type CompileDone } from './compile-service.js';
 import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
 import { decodeRecord, encodeRecord, recordName, recordRanges, regionCode, translationStore, type BlockCode } from './translation-cache.js';
@@ -122,7 +122,7 @@ export interface JitStats {
    * threads or their estimate, regions in flight), what it may cost by now, the block entries
    * a block needs now before it is translated, and requests refused over the budget.
    */
-  governor: { costMs: number; allowedMs: number; hotHits: number; refused: number };
+  governor: { costMs: number; allowedMs: number; wonMs: number; hotHits: number; refused: number };
   entries: number;
   /** Entries that made no progress (first instruction needed the interpreter). */
   bounced: number;
@@ -268,10 +268,10 @@ export class Jit implements Tier {
     const self = new WeakRef(this);
     const onFailed = (): void => { compiler.onFailed.delete(onFailed); self.deref()?.translationOff(); };
     if (mode !== 'force') compiler.onFailed.add(onFailed);
-    this.gov = new Governor(() => performance.now(), mode === 'on' ? offThreadClock() : null);
+    this.gov = new Governor(() => performance.now(), mode === 'on' ? threadClocks() : null);
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
-      governor: { costMs: 0, allowedMs: 0, hotHits: HOT_HITS, refused: 0 },
+      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0 },
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
       timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
@@ -296,7 +296,7 @@ export class Jit implements Tier {
     const since = (t: number): number => (t < 0 ? -1 : Math.max(0, t - this.born));
     if (this.mode !== 'force') { tl.compilerStart = since(compiler.startedAt); tl.ready = since(compiler.state === 'inthread' ? loadedAt : compiler.readyAt); }
     const now = performance.now();
-    this.stats.governor = { costMs: this.gov.cost(now), allowedMs: this.gov.allowance(now, this.stats.instructions), hotHits: this.gov.hotHits, refused: this.gov.refused };
+    this.stats.governor = { costMs: this.gov.cost(now), allowedMs: this.gov.allowance(now, this.stats.instructions), wonMs: this.gov.won(this.stats.instructions), hotHits: this.gov.hotHits, refused: this.gov.refused };
     const snap: JitStats = { ...this.stats, timeline: { ...tl } };
     if (this.exitOps !== null) snap.untranslated = Object.fromEntries([...this.exitOps].sort((a, b) => b[1] - a[1]).slice(0, 40));
     if (this.exitOps !== null) snap.interpCalls = Object.fromEntries([...callCounts].sort((a, b) => b[1] - a[1]).slice(0, 40));
@@ -348,8 +348,8 @@ export class Jit implements Tier {
   /** The governor (governor.ts): what translation cost this machine against what it won. */
   private readonly gov: Governor;
 
-  /** Engine-thread translation work: in the statistics and charged by the governor. */
-  private spent(ms: number): void { this.stats.engineMs += ms; this.gov.engineMs += ms; }
+  /** Engine-thread translation work (statistics). */
+  private spent(ms: number): void { this.stats.engineMs += ms; }
 
   /** The region from hot block b, or null (refused: b never asks again). */
   private form(host: JitHost, mem: AddressSpace, b: HotBlock): Region | null {

@@ -26,8 +26,8 @@ import { Worker } from 'node:worker_threads';
 import type { CompilerPort, FromCompiler, ToCompiler } from '../../engine/jit/compile-service.js';
 import { setCompilerFactory, type StartPolicy } from '../../engine/jit/compile-client.js';
 import { codeCacheDir } from './binaryen-load.js';
-import { setOffThreadClock } from '../../engine/jit/governor.js';
-import { offThreadCpu } from './thread-cpu.js';
+import { setThreadClocks } from '../../engine/jit/governor.js';
+import { engineClocks } from './thread-cpu.js';
 
 const ENTRY = new URL('./compile-worker-main.ts', import.meta.url).href;
 
@@ -146,6 +146,6 @@ export const NODE_START: StartPolicy = { afterInstructions: 1_000_000, afterMs: 
  */
 export function useNodeCompileWorker(): void {
   // The governor charges what the other threads spend (the worker, V8's compiles of the modules).
-  setOffThreadClock(offThreadCpu() ?? null);
+  setThreadClocks(engineClocks() ?? null);
   setCompilerFactory(process.env.WEBX86_JIT_WORKER === 'off' ? null : () => startNodeCompiler(), NODE_START);
 }

@@ -1,9 +1,10 @@
 /**
  * Per-thread CPU clocks for the JIT in Node: the compile worker reports its own thread's CPU
  * time for each batch (compile-worker-main.ts), and the governor charges what every thread
- * but the engine's spent (src/engine/jit/governor.ts setOffThreadClock).
+ * but the engine's spent (src/engine/jit/governor.ts setThreadClocks).
  */
 import { openSync, readSync } from 'node:fs';
+import type { ThreadClocks } from '../../engine/jit/governor.js';
 
 /**
  * The calling thread's CPU time in ms, from Linux's /proc/thread-self/schedstat (its first
@@ -21,19 +22,20 @@ export function threadCpu(): (() => number) | undefined {
 }
 
 /**
- * CPU ms the process has spent outside the calling (engine) thread: process.cpuUsage()
- * (user + system of every thread) minus this thread's schedstat time — the compile worker,
- * V8's compile and TurboFan threads, GC helpers, libuv's pool. Undefined where the thread's
- * own time cannot be read. The two clocks differ slightly (rusage ticks against the
- * scheduler's ns), so the value is kept from going backwards.
+ * The governor's clocks, for the calling (engine) thread: its own CPU time (schedstat), and
+ * what every other thread spent — process.cpuUsage() (user + system of every thread) minus
+ * this thread's: the compile worker, V8's compile and TurboFan threads, GC helpers, libuv's
+ * pool. Undefined where the thread's own time cannot be read. The two sources differ slightly
+ * (rusage ticks against the scheduler's ns), so the difference is kept from going backwards.
  */
-export function offThreadCpu(): (() => number) | undefined {
-  const mine = threadCpu();
-  if (mine === undefined) return undefined;
+export function engineClocks(): ThreadClocks | undefined {
+  const engine = threadCpu();
+  if (engine === undefined) return undefined;
   let last = 0;
-  return () => {
+  const others = (): number => {
     const u = process.cpuUsage();
-    last = Math.max(last, (u.user + u.system) / 1000 - mine());
+    last = Math.max(last, (u.user + u.system) / 1000 - engine());
     return last;
   };
+  return { engine, others };
 }
