@@ -5,16 +5,14 @@
  * while a hot loop funds every compile it wants.
  *
  *   cost    = binaryen's time (the compile worker's thread CPU, or in-thread time)
- *             + V8's work on the modules: V8_MS_PER_REGION per module it compiled, or, where
- *               the host measures the other threads' CPU (Node on Linux, setThreadClocks) and
- *               it is more, what they spent since the compiler was ready, past a grace for
- *               binaryen's own tier-up (OTHERS_GRACE_MS)
+ *             + V8_MS_PER_REGION per module V8 compiled (validation, Liftoff, TurboFan on a
+ *               helper thread: the part the governor did not see before)
  *             + the regions in flight at the mean binaryen time per region
  *   allowed = BASE_MS + SHARE x the program's time since code got hot (the engine thread's CPU
- *             where the host has the clock, else wall time)
+ *             where the host has the clock, setThreadClocks; else wall time)
  *             + SAVED_NS_PER_INSN per instruction run translated (won)
- *             + what the attached regions will still win at their current rate if the
- *               program runs as long again (expected)
+ *             + what the attached regions will still win at their current rate if the program
+ *               runs as long again, at most `won` (expected)
  *
  * A block may ask once it has been entered `hotHits` times: HOT_HITS while translation stays
  * within its speculative share or has been repaid, else HOT_HITS x the next power of two of
@@ -24,7 +22,8 @@
  * Before, only binaryen's time was charged, against 5% of the wall time: gcc -O2 -c pngtest.c
  * compiled 6,926 regions for 13.9 s of binaryen and the process used 88.2 s of CPU against
  * 40.8 s interpreted (docs/BENCHMARKS.md "Every row, end of session 6"), and at load average
- * 14 the wall-time share alone allowed 17 s. Measured choices: docs/JIT.md "Governor".
+ * 14 the wall-time share alone allowed 17 s. Measured choices (the other threads' measured CPU
+ * was tried and is not charged): docs/JIT.md "Governor".
  *
  * Pure bookkeeping: the times come from the clocks given to the constructor, so tests drive it
  * with clocks of their own (test/jit/governor.test.ts).
@@ -55,31 +54,21 @@ export const BASE_MS = 20;
  * concurrent TurboFan of JS, so ~2 ms per region (docs/BENCHMARKS.md "JIT: cold and fixed costs").
  */
 export const V8_MS_PER_REGION = 3;
-/**
- * Other threads' CPU after the compiler is ready that is not charged: binaryen's own Wasm is
- * tiered up by TurboFan right after its load (134 functions, 6.6 s of thread time at load
- * average 20 in python3 binary-trees, docs/BENCHMARKS.md "V8's cost of compiling region
- * modules"), a fixed cost of the load like the load itself; charged, it starved the first
- * regions of every program (busybox sh's loop: engine thread 5.4-6.4 s instead of 2.5-2.8 s).
- */
-const OTHERS_GRACE_MS = 1000;
 /** The win rate is sampled at most once per this much of the program's time, ms. */
 const RATE_EVERY_MS = 50;
-/** How long a reading of the clocks is reused (Node: a read is a getrusage and a 30 us file read). */
+/** How long a reading of the engine's clock is reused (Node: a 30 us file read). */
 const CLOCK_EVERY_MS = 5;
 
 /** CPU clocks (ms, any origin, never decreasing), read on the engine's thread. */
 export interface ThreadClocks {
   /** The engine thread's own CPU time. */
   engine: () => number;
-  /** What every other thread of the process has spent. */
-  others: () => number;
 }
 
 let hostClocks: ThreadClocks | null = null;
 /**
  * The host's CPU clocks (Node on Linux: src/host/node/thread-cpu.ts); null where there are
- * none (the governor then estimates V8's share and measures the program's time in wall time).
+ * none (the governor then measures the program's time in wall time).
  */
 export function setThreadClocks(c: ThreadClocks | null): void { hostClocks = c; }
 /** The clocks set by the host, for new machines. */
@@ -101,10 +90,7 @@ export class Governor {
   /** When code first got hot: wall time, and the engine thread's CPU time where there is a clock (-1: not yet). */
   private firstHot = -1;
   private engine0 = -1;
-  /** The other threads' clock when the compiler became ready (-1: not yet). */
-  private off0 = -1;
-  /** The last readings of the clocks, and when (wall time). */
-  private offSeen = 0;
+  /** The last reading of the engine's clock, and when (wall time). */
   private engineSeen = 0;
   private readAt = -Infinity;
 
@@ -114,32 +100,11 @@ export class Governor {
    */
   constructor(private readonly now: () => number, private readonly clocks: ThreadClocks | null) {}
 
-  /** Read the clocks at most every CLOCK_EVERY_MS. */
-  private read(t: number): void {
-    if (this.clocks !== null && t - this.readAt >= CLOCK_EVERY_MS) { this.offSeen = this.clocks.others(); this.engineSeen = this.clocks.engine(); this.readAt = t; }
-  }
-
   /** Code first got hot (the allowance's zero). */
   hot(t: number): void {
     if (this.firstHot >= 0) return;
     this.firstHot = t;
-    if (this.clocks !== null) this.engine0 = this.clocks.engine();
-  }
-
-  /**
-   * The compiler can compile now (the worker said ready, or binaryen loaded in this thread).
-   * The other threads are charged from here: binaryen's load itself is the start policy's
-   * decision (compile-client.ts StartPolicy), already paid whatever the governor says.
-   */
-  compilerReady(): void {
-    if (this.off0 < 0 && this.clocks !== null) { this.readAt = -Infinity; this.read(this.now()); this.off0 = this.offSeen; }
-  }
-
-  /** CPU the other threads spent since the compiler was ready. */
-  private offThreadMs(t: number): number {
-    if (this.off0 < 0 || this.clocks === null) return 0;
-    this.read(t);
-    return this.offSeen - this.off0;
+    if (this.clocks !== null) { this.engine0 = this.clocks.engine(); this.engineSeen = this.engine0; this.readAt = t; }
   }
 
   /**
@@ -150,7 +115,8 @@ export class Governor {
   private elapsed(t: number): number {
     if (this.firstHot < 0) return 0;
     if (this.clocks === null) return t - this.firstHot;
-    this.read(t);
+    // Read at most every CLOCK_EVERY_MS.
+    if (t - this.readAt >= CLOCK_EVERY_MS) { this.engineSeen = this.clocks.engine(); this.readAt = t; }
     return Math.max(0, this.engineSeen - this.engine0);
   }
 
@@ -176,13 +142,12 @@ export class Governor {
       this.rate = this.rate === 0 ? now : 0.7 * this.rate + 0.3 * now;
       this.lastWon = won; this.lastElapsed = el;
     }
-    return this.rate * el;
+    return Math.min(this.rate * el, won);
   }
 
   /** What translation has cost so far, ms, including the regions still being compiled. */
   cost(t: number = this.now()): number {
-    const estimate = this.workerMs + V8_MS_PER_REGION * this.modules;
-    const away = this.clocks !== null ? Math.max(estimate, this.offThreadMs(t) - OTHERS_GRACE_MS) : estimate;
+    const away = this.workerMs + V8_MS_PER_REGION * this.modules;
     const mean = this.answered > 0 ? this.workerMs / this.answered : 1;
     return away + this.unanswered * mean;
   }

@@ -339,7 +339,6 @@ export class Jit implements Tier {
     }
     if (how === 'failed' || loadError !== null) { this.translationOff(); b.jit = NO_REGION; return; }
     if (how === 'inthread' && bn === null) { void loadBinaryen(); return; }
-    if (compiler.ready || bn !== null) this.gov.compilerReady();
     if (!this.gov.allows(b.hits, this.stats.instructions, now)) { this.stats.deferred++; return; }
     if (how === 'inthread') this.translateHere(host, mem, b, now);
     else this.translateInWorker(host, mem, b, now);
@@ -394,8 +393,6 @@ export class Jit implements Tier {
             comp = store(rec.key, new WebAssembly.Module(rec.wasm as Uint8Array<ArrayBuffer>), rec.wasm.length);
             this.stats.regionsFromDisk++;
             this.gov.modules++;
-            // V8's helper threads compile and tier it up from now on: the off-thread clock counts from the first.
-            this.gov.compilerReady();
           } catch (e) {
             this.stats.diskRejected++;
             st.drop(name!);

@@ -1,7 +1,7 @@
 /**
  * Per-thread CPU clocks for the JIT in Node: the compile worker reports its own thread's CPU
- * time for each batch (compile-worker-main.ts), and the governor charges what every thread
- * but the engine's spent (src/engine/jit/governor.ts setThreadClocks).
+ * time for each batch (compile-worker-main.ts), and the governor measures the program's time
+ * in the engine thread's CPU (src/engine/jit/governor.ts setThreadClocks).
  */
 import { openSync, readSync } from 'node:fs';
 import type { ThreadClocks } from '../../engine/jit/governor.js';
@@ -21,21 +21,8 @@ export function threadCpu(): (() => number) | undefined {
   return read;
 }
 
-/**
- * The governor's clocks, for the calling (engine) thread: its own CPU time (schedstat), and
- * what every other thread spent — process.cpuUsage() (user + system of every thread) minus
- * this thread's: the compile worker, V8's compile and TurboFan threads, GC helpers, libuv's
- * pool. Undefined where the thread's own time cannot be read. The two sources differ slightly
- * (rusage ticks against the scheduler's ns), so the difference is kept from going backwards.
- */
+/** The governor's clock for the calling (engine) thread: its own CPU time, or undefined where it cannot be read. */
 export function engineClocks(): ThreadClocks | undefined {
   const engine = threadCpu();
-  if (engine === undefined) return undefined;
-  let last = 0;
-  const others = (): number => {
-    const u = process.cpuUsage();
-    last = Math.max(last, (u.user + u.system) / 1000 - engine());
-    return last;
-  };
-  return { engine, others };
+  return engine === undefined ? undefined : { engine };
 }
