@@ -44,6 +44,7 @@ function simulate(p: Program, v8PerModule = true): { asked: number; granted: num
     if (!yes) continue;
     granted++;
     // Sent, compiled, answered and attached before the next request.
+    gov.engineMs += 0.3;
     gov.workerMs += p.binaryenMs;
     gov.answered++;
     if (v8PerModule) gov.modules++;
@@ -81,14 +82,15 @@ test('V8\'s share is charged: binaryen\'s time alone let a flat profile compile 
   assert.ok(blind.granted > 1.5 * charged.granted, `charged ${charged.granted}, binaryen only ${blind.granted}`);
 });
 
-test('the cost: binaryen, V8_MS_PER_REGION per module, regions in flight at the mean binaryen time', () => {
+test('the cost: the engine thread\'s work, binaryen, V8_MS_PER_REGION per module, regions in flight at the mean binaryen time + V8\'s', () => {
   const gov = new Governor(() => 1000, null);
   gov.hot(0);
   gov.workerMs = 10;
   gov.answered = 5;
   gov.modules = 5;
   gov.unanswered = 2;
-  assert.equal(gov.cost(), 10 + 5 * V8_MS_PER_REGION + 2 * (10 / 5));
+  gov.engineMs = 7;
+  assert.equal(gov.cost(), 7 + 10 + 5 * V8_MS_PER_REGION + 2 * (10 / 5 + V8_MS_PER_REGION));
 });
 
 test('regions are credited with what they will win at their current rate, at most what they won', () => {
@@ -118,3 +120,18 @@ test('with a CPU clock the speculative share is of the engine thread\'s CPU, not
   wall.hot(0);
   assert.equal(wall.allowance(t, 0), BASE_MS + SHARE * 10_001);
 });
+
+test('the engine thread\'s translation work (wall time) is charged at the share of the time its thread was on a CPU', () => {
+  let t = 0, engine = 0;
+  const gov = new Governor(() => t, { engine: () => engine });
+  gov.hot(0);
+  gov.engineMs = 100;
+  t = 10_000; engine = 2_500; // on a CPU a quarter of the time
+  assert.equal(gov.cost(t), 25);
+  assert.equal(new Governor(() => t, null).cost(t), 0);
+  const wall = new Governor(() => t, null);
+  wall.hot(0);
+  wall.engineMs = 100;
+  assert.equal(wall.cost(t), 100);
+});
+

@@ -347,8 +347,8 @@ export class Jit implements Tier {
   /** The governor (governor.ts): what translation cost this machine against what it won. */
   private readonly gov: Governor;
 
-  /** Engine-thread translation work (statistics). */
-  private spent(ms: number): void { this.stats.engineMs += ms; }
+  /** Engine-thread translation work: in the statistics and charged by the governor. */
+  private spent(ms: number): void { this.stats.engineMs += ms; this.gov.engineMs += ms; }
 
   /** The region from hot block b, or null (refused: b never asks again). */
   private form(host: JitHost, mem: AddressSpace, b: HotBlock): Region | null {
