@@ -104,7 +104,7 @@ export function compileRegion(bn: Binaryen, r: Region, permBase: number): { byte
  * arrive during the load wait for it. Returns the handler for incoming messages.
  *
  * `threadCpuMs`, when the host has it, reads this thread's CPU time: each batch's wall time
- * is then scaled to the CPU it took, so the engine's governor (jit.ts) charges compiles
+ * is then scaled to the CPU it took, so the engine's governor (governor.ts) charges compiles
  * what they cost. Wall time alone counted the time the worker waited for a core: at load
  * average 18 on 2 cores, python3 binary-trees' compiles measured 26 ms each, the governor
  * deferred 93,604 requests and only 98 M of its instructions ran translated (engine CPU

@@ -27,6 +27,7 @@ import { chainedHops, entryPointsInstalled, runChained, unlinkRegion } from './h
 import { moduleEntries } from './codegen.js';
 import { callCounts, interpHelper, setActiveCpu, setCountCalls } from './interp-call.js';
 import { compiler, startPolicy } from './compile-client.js';
+import { Governor, HOT_HITS, threadClocks } from './governor.js';
 import { compileRegion, errorText, isAbort, type CompileDone } from './compile-service.js';
 import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
 import { decodeRecord, encodeRecord, recordName, recordRanges, regionCode, translationStore, type BlockCode } from './translation-cache.js';
@@ -69,42 +70,10 @@ export const NO_REGION = REFUSED;
 /** Module statistics (all machines). */
 export const jitCounters = { /** Modules dropped to stay within the budget. */ evicted: 0 };
 
-/** Block entries before a block is translated in 'on' mode (a power of two: the check is a mask). */
-export const HOT_HITS = 1024;
+/** Block entries before a block is translated in 'on' mode (governor.ts raises it while translation does not repay). */
+export { HOT_HITS };
 /** Region size limits in 'force' mode (many small regions) and for a retry after a Relooper failure. */
 const FORCE_BLOCKS = 16;
-/**
- * The governor (the cc1 guard, design §6 and §9): compile work — binaryen's time, in the
- * compile worker or here, plus the regions sent and not yet answered at the mean cost so
- * far — may not exceed
- *
- *   COMPILE_BASE_MS + COMPILE_SHARE × (time since code first got hot) + what translation has won,
- *
- * the win counted as SAVED_NS_PER_INSN per instruction run translated. So a hot loop, whose
- * first region wins hundreds of ms, funds all the compiles it wants, while a short,
- * code-heavy program (cc1, configure scripts, bash start-up), whose regions each run a few
- * thousand times, stops compiling at a small share of its run. Measured before (a flat 25%
- * share, test image root 'jit-cc1', bench/jit-worker.ts): the configure-like script spent
- * 9.9 s compiling 357 regions (28 ms each under load, binaryen still warming up) to run
- * 17.6 M instructions translated — a win of ~0.3 s — and took 8.5 s engine CPU against
- * 6.5 s interpreted.
- */
-const COMPILE_SHARE = 0.05;
-/** Interpreter time a translated instruction saves: the interpreter runs 20-50 MIPS (docs/BENCHMARKS.md), translated code 0.3-3 ns per instruction. */
-const SAVED_NS_PER_INSN = 15;
-/**
- * Compile time allowed before anything is won. 100 ms let short fork+exec loops (busybox sh
- * 100 x fork+exec true) spend more on compiles than they won (743 -> 839 ms engine CPU, bench).
- */
-const COMPILE_BASE_MS = 20;
-/**
- * V8's own work for a region attached from the translation cache, which the governor cannot
- * see: compiling its Wasm and tiering it up on V8's helper threads. Estimated from
- * python3 binary-trees (docs/BENCHMARKS.md "JIT: cold and fixed costs"): 2.9-3.1 s of
- * helper-thread CPU for 680 regions, about half of it concurrent TurboFan of JS, so ~2 ms per
- * region.
- */
-const V8_MS_PER_REGION = 2;
 /** Compiled modules kept (Wasm bytes; V8's machine code is a few times more). Shared by all machines of the page/process. */
 export const MODULE_BUDGET = 64 << 20;
 let moduleBudget = MODULE_BUDGET;
@@ -149,8 +118,14 @@ export interface JitStats {
   regionsRefused: number;
   /** binaryen time, wherever it ran (the worker reports its own), ms. */
   compileMs: number;
-  /** Requests skipped by the governor (compile time above its share). */
+  /** Requests skipped by the governor (cost above its allowance, or the block not hot enough yet). */
   deferred: number;
+  /**
+   * The governor's view (governor.ts): what translation cost so far (engine thread, other
+   * threads or their estimate, regions in flight), what it may cost by now, the block entries
+   * a block needs now before it is translated, and requests refused over the budget.
+   */
+  governor: { costMs: number; allowedMs: number; wonMs: number; hotHits: number; refused: number };
   entries: number;
   /** Entries that made no progress (first instruction needed the interpreter). */
   bounced: number;
@@ -298,8 +273,10 @@ export class Jit implements Tier {
     const self = new WeakRef(this);
     const onFailed = (): void => { compiler.onFailed.delete(onFailed); self.deref()?.translationOff(); };
     if (mode !== 'force') compiler.onFailed.add(onFailed);
+    this.gov = new Governor(() => performance.now(), mode === 'on' ? threadClocks() : null);
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
+      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0 },
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, entryPoints: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
       timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
@@ -324,6 +301,8 @@ export class Jit implements Tier {
     const tl = this.stats.timeline;
     const since = (t: number): number => (t < 0 ? -1 : Math.max(0, t - this.born));
     if (this.mode !== 'force') { tl.compilerStart = since(compiler.startedAt); tl.ready = since(compiler.state === 'inthread' ? loadedAt : compiler.readyAt); }
+    const now = performance.now();
+    this.stats.governor = { costMs: this.gov.cost(now), allowedMs: this.gov.allowance(now, this.stats.instructions), wonMs: this.gov.won(this.stats.instructions), hotHits: this.gov.hotHits, refused: this.gov.refused };
     const snap: JitStats = { ...this.stats, timeline: { ...tl } };
     if (this.exitOps !== null) snap.untranslated = Object.fromEntries([...this.exitOps].sort((a, b) => b[1] - a[1]).slice(0, 40));
     if (this.exitOps !== null) snap.interpCalls = Object.fromEntries([...callCounts].sort((a, b) => b[1] - a[1]).slice(0, 40));
@@ -339,14 +318,14 @@ export class Jit implements Tier {
   request(host: JitHost, mem: AddressSpace, b: HotBlock): void {
     if (b.mode !== 0) { b.jit = NO_REGION; return; } // 16-bit or segmented code (cpu/seg-regs.ts): interpreter only
     const now = performance.now();
-    if (this.firstHot === 0) { this.firstHot = now; this.stats.timeline.firstHot = now - this.born; }
+    if (this.firstHot === 0) { this.firstHot = now; this.stats.timeline.firstHot = now - this.born; this.gov.hot(now); }
     // A translation kept by an earlier run: attached now, before the start policy (a warm
     // run of a program whose hot code is all on disk never starts the compiler), within the
     // governor (each costs ~1 ms of this thread, and V8 still compiles it: gcc hello's 1,166
     // cached regions took its run above the interpreter's CPU when loaded unchecked).
     // 'force' never uses it: its tests check the translator.
     if (this.mode === 'on' && translationStore() !== null) {
-      if (this.overBudget(now)) { this.stats.deferred++; return; }
+      if (!this.gov.allows(b.hits, this.stats.instructions, now)) { this.stats.deferred++; return; }
       if (this.fromStore(host, mem, b, now)) return;
     }
     this.hotInstructions += (this.mask + 1) * b.count;
@@ -366,26 +345,16 @@ export class Jit implements Tier {
     }
     if (how === 'failed' || loadError !== null) { this.translationOff(); b.jit = NO_REGION; return; }
     if (how === 'inthread' && bn === null) { void loadBinaryen(); return; }
-    if (this.overBudget(now)) { this.stats.deferred++; return; }
+    if (!this.gov.allows(b.hits, this.stats.instructions, now)) { this.stats.deferred++; return; }
     if (how === 'inthread') this.translateHere(host, mem, b, now);
     else this.translateInWorker(host, mem, b, now);
   }
 
-  /** Regions this machine sent to the compile worker and has no answer for yet. */
-  private unanswered = 0;
-  /**
-   * What cached translations cost, ms, charged by the governor like compiles: this thread's time
-   * looking them up and loading them (fromStore), plus V8_MS_PER_REGION for each one attached.
-   */
-  private diskMs = 0;
+  /** The governor (governor.ts): what translation cost this machine against what it won. */
+  private readonly gov: Governor;
 
-  /** The governor's verdict (COMPILE_SHARE says how it decides). */
-  private overBudget(now: number): boolean {
-    const st = this.stats;
-    const done = st.regionsCompiled + st.errors;
-    const committed = st.compileMs + this.diskMs + (this.unanswered > 0 ? this.unanswered * (done > 0 ? st.compileMs / done : 1) : 0);
-    return committed > COMPILE_BASE_MS + COMPILE_SHARE * (now - this.firstHot) + st.instructions * SAVED_NS_PER_INSN / 1e6;
-  }
+  /** Engine-thread translation work: in the statistics and charged by the governor. */
+  private spent(ms: number): void { this.stats.engineMs += ms; this.gov.engineMs += ms; }
 
   /** The region from hot block b, or null (refused: b never asks again). */
   private form(host: JitHost, mem: AddressSpace, b: HotBlock): Region | null {
@@ -429,18 +398,17 @@ export class Jit implements Tier {
             // Synchronous, so the block runs translated from its next entry: 0.26 ms on average for gzip's 8.8 KB modules (measured).
             comp = store(rec.key, new WebAssembly.Module(rec.wasm as Uint8Array<ArrayBuffer>), rec.wasm.length);
             this.stats.regionsFromDisk++;
+            this.gov.modules++;
           } catch (e) {
             this.stats.diskRejected++;
             st.drop(name!);
             this.translationError(b.start, `a cached translation: ${errorText(e)}`);
           }
         }
-        if (comp !== undefined) { this.attachNew(host, b, comp, rec.pages); done = true; this.diskMs += V8_MS_PER_REGION; }
+        if (comp !== undefined) { this.attachNew(host, b, comp, rec.pages); done = true; }
       }
     }
-    const ms = performance.now() - t0;
-    this.stats.engineMs += ms;
-    this.diskMs += ms;
+    this.spent(performance.now() - t0);
     return done;
   }
 
@@ -472,7 +440,7 @@ export class Jit implements Tier {
       if (comp === null) b.jit = NO_REGION;
       else this.attachNew(host, b, comp, region.pages);
     }
-    this.stats.engineMs += performance.now() - t0;
+    this.spent(performance.now() - t0);
   }
 
   /**
@@ -496,19 +464,21 @@ export class Jit implements Tier {
           host.addRegion(r);
           b.jit = NO_REGION;
           if (this.stats.regionsSent++ === 0) this.stats.timeline.firstSent = performance.now() - this.born;
-          this.unanswered++;
+          this.gov.unanswered++;
         } else {
           this.stats.deferred++;
         }
       }
     }
-    this.stats.engineMs += performance.now() - t0;
+    this.spent(performance.now() - t0);
   }
 
   /** The compile worker's answer for the region r of block b (a message callback: between run() calls). */
   private received(b: HotBlock, r: JitRegion, key: string, done: CompileDone, rec: { name: string; code: BlockCode[] } | null, permBase: number): void {
     this.stats.compileMs += done.ms;
-    this.unanswered--;
+    this.gov.workerMs += done.ms;
+    this.gov.unanswered--;
+    this.gov.answered++;
     if (done.bytes === null) {
       if (compiler.state === 'inthread') { if (b.jit === NO_REGION) b.jit = null; return; } // the worker never started: ask again, compiled here
       if (compiler.state === 'failed') { this.translationOff(); return; }
@@ -521,6 +491,7 @@ export class Jit implements Tier {
       if (comp.fresh) {
         comp.fresh = false;
         this.stats.regionsCompiled++;
+        this.gov.modules++;
         this.keep(rec, done.blocks, permBase, bytes);
       } else this.stats.regionsReused++;
       // Attach unless its code changed while it compiled (r invalidated) or the cache already dropped it.
@@ -529,7 +500,7 @@ export class Jit implements Tier {
         comp.users.push(r);
         if (b.valid && b.jit === NO_REGION) { b.jit = r; if (this.stats.timeline.firstAttached < 0) this.stats.timeline.firstAttached = t0 - this.born; }
       }
-      this.stats.engineMs += performance.now() - t0;
+      this.spent(performance.now() - t0);
     }, (e: unknown) => this.translationError(b.start, `WebAssembly.compile: ${errorText(e)}`));
   }
 
@@ -570,6 +541,7 @@ export class Jit implements Tier {
     }
     this.stats.compileMs += performance.now() - t0;
     this.stats.regionsCompiled++;
+    this.gov.modules++;
     this.keep(rec, blocks, mem.permBase, bytes);
     return store(key, module, bytes.length);
   }

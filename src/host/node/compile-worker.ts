@@ -26,6 +26,8 @@ import { Worker } from 'node:worker_threads';
 import type { CompilerPort, FromCompiler, ToCompiler } from '../../engine/jit/compile-service.js';
 import { setCompilerFactory, type StartPolicy } from '../../engine/jit/compile-client.js';
 import { codeCacheDir } from './binaryen-load.js';
+import { setThreadClocks } from '../../engine/jit/governor.js';
+import { engineClocks } from './thread-cpu.js';
 
 const ENTRY = new URL('./compile-worker-main.ts', import.meta.url).href;
 
@@ -138,9 +140,12 @@ export function startNodeCompiler(entry = ENTRY): CompilerPort {
 export const NODE_START: StartPolicy = { afterInstructions: 1_000_000, afterMs: 0 };
 
 /**
- * Make the engine's JIT compile in a worker thread (call once, with useNodeBinaryen()).
+ * Make the engine's JIT compile in a worker thread (call once, with useNodeBinaryen(), from
+ * the engine's thread: the governor's off-thread clock is this thread's complement).
  * WEBX86_JIT_WORKER=off keeps compiles in the engine's thread (to compare; docs/JIT.md).
  */
 export function useNodeCompileWorker(): void {
+  // The governor charges what the other threads spend (the worker, V8's compiles of the modules).
+  setThreadClocks(engineClocks() ?? null);
   setCompilerFactory(process.env.WEBX86_JIT_WORKER === 'off' ? null : () => startNodeCompiler(), NODE_START);
 }

@@ -1,0 +1,137 @@
+/**
+ * The JIT's governor (src/engine/jit/governor.ts) on simulated programs, with clocks of the
+ * test's own (no wall time): the time since code got hot (wall, or the engine thread's CPU)
+ * and the costs a machine reports to it (binaryen's time per region, modules V8 compiled).
+ *
+ * - A flat profile (cc1-like: a new block gets hot every few ms, each region costs binaryen
+ *   and V8 ~5 ms and then runs a few thousand instructions a second) stops compiling early:
+ *   what translation cost stays within its allowance, far below what compiling everything
+ *   would, and the hotness a block needs rises past its hottest blocks.
+ * - A hot loop (one region running 200 M instructions a second) funds every later compile,
+ *   and the hotness needed stays at HOT_HITS.
+ * - V8's share (V8_MS_PER_REGION per module) is charged: binaryen's time alone let the flat
+ *   profile compile far more.
+ * - Regions are credited with what they will win at their current rate, at most what they won.
+ * - With a CPU clock, the speculative share is of the engine thread's CPU, not of wall time.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Governor, HOT_HITS, HOT_MAX, SHARE, BASE_MS, V8_MS_PER_REGION } from '../../src/engine/jit/governor.js';
+
+interface Program {
+  /** binaryen's time per region (what the worker reports). */
+  binaryenMs: number;
+  /** Instructions each attached region runs per second of the program. */
+  insnsPerSec: (region: number) => number;
+  /** A block asks every `everyMs`, having been entered `hits(i)` times. */
+  everyMs: number;
+  hits: (i: number) => number;
+  durationMs: number;
+}
+
+function simulate(p: Program, v8PerModule = true): { asked: number; granted: number; gov: Governor; costMs: number; wonMs: number; allowedMs: number; hottest: number } {
+  let t = 0, translated = 0;
+  // The engine's thread is busy all along: its CPU clock is the wall clock.
+  const gov = new Governor(() => t, { engine: () => t });
+  gov.hot(t);
+  let rate = 0, asked = 0, granted = 0, hottest = 0;
+  for (let i = 0; t < p.durationMs; i++) {
+    t += p.everyMs;
+    translated += rate * p.everyMs / 1000;
+    asked++;
+    const yes = gov.allows(p.hits(i), translated, t);
+    hottest = Math.max(hottest, gov.hotHits);
+    if (!yes) continue;
+    granted++;
+    // Sent, compiled, answered and attached before the next request.
+    gov.engineMs += 0.3;
+    gov.workerMs += p.binaryenMs;
+    gov.answered++;
+    if (v8PerModule) gov.modules++;
+    rate += p.insnsPerSec(granted - 1);
+  }
+  return { hottest, asked, granted, gov, costMs: gov.cost(t), wonMs: gov.won(translated), allowedMs: gov.allowance(t, translated) };
+}
+
+/** cc1-like: 200 blocks a second get hot, each region costs 2 ms of binaryen (+ V8's) and then runs 2,000 instructions a second. */
+const flat: Program = { binaryenMs: 2, insnsPerSec: () => 2_000, everyMs: 5, hits: (i) => HOT_HITS * (1 + (i % 3)), durationMs: 40_000 };
+const perRegion = flat.binaryenMs + V8_MS_PER_REGION;
+
+test('a flat profile stops compiling: cost within the allowance, hotness raised', () => {
+  const r = simulate(flat);
+  // Compiling everything would have cost 8,000 x 5 ms = 40 s of CPU for a 40 s program.
+  assert.equal(r.asked, 8000);
+  assert.ok(r.granted < 500, `granted ${r.granted} of ${r.asked}`);
+  // Never much past the allowance (one region's cost at most), and the net loss is the speculative share.
+  assert.ok(r.costMs <= r.allowedMs + perRegion + 1, `cost ${r.costMs.toFixed(0)} ms, allowed ${r.allowedMs.toFixed(0)} ms`);
+  assert.ok(r.costMs - r.wonMs <= BASE_MS + SHARE * flat.durationMs + r.wonMs + perRegion + 1, `net loss ${(r.costMs - r.wonMs).toFixed(0)} ms`);
+  // Raised past the hottest block's entries (3 x HOT_HITS) while spending beyond the speculative share.
+  assert.ok(r.hottest > 3 * HOT_HITS && r.hottest <= HOT_MAX, `hotHits at most ${r.hottest}`);
+});
+
+test('a hot loop funds every compile; the hotness needed stays at HOT_HITS', () => {
+  const r = simulate({ ...flat, insnsPerSec: (k) => (k === 0 ? 200_000_000 : 2_000) });
+  // The first few asks wait for the loop's region to win its first ms; after that every one is granted.
+  assert.ok(r.granted >= r.asked - 5, `granted ${r.granted} of ${r.asked}`);
+  assert.equal(r.gov.hotHits, HOT_HITS);
+});
+
+test('V8\'s share is charged: binaryen\'s time alone let a flat profile compile far more', () => {
+  const charged = simulate(flat);
+  const blind = simulate(flat, false);
+  assert.ok(blind.granted > 1.5 * charged.granted, `charged ${charged.granted}, binaryen only ${blind.granted}`);
+});
+
+test('the cost: the engine thread\'s work, binaryen, V8_MS_PER_REGION per module, regions in flight at the mean binaryen time + V8\'s', () => {
+  const gov = new Governor(() => 1000, null);
+  gov.hot(0);
+  gov.workerMs = 10;
+  gov.answered = 5;
+  gov.modules = 5;
+  gov.unanswered = 2;
+  gov.engineMs = 7;
+  assert.equal(gov.cost(), 7 + 10 + 5 * V8_MS_PER_REGION + 2 * (10 / 5 + V8_MS_PER_REGION));
+});
+
+test('regions are credited with what they will win at their current rate, at most what they won', () => {
+  let t = 0;
+  const gov = new Governor(() => t, null);
+  gov.hot(0);
+  gov.workerMs = 100; gov.answered = 40; gov.modules = 40; // 100 + 40 x 3 ms = 220 ms
+  t = 1000;
+  assert.equal(gov.allows(HOT_HITS, 0, t), false, 'nothing run translated yet');
+  // 100 ms later its regions have run 8 M instructions: 120 ms won, 1.2 ms per ms of the
+  // program, ~1,320 ms more if it runs as long again, credited 120: 20 + 55 + 120 + 120 >= 220.
+  t = 1100;
+  assert.ok(gov.allows(HOT_HITS, 8_000_000, t));
+  assert.equal(gov.allowance(t, 8_000_000), BASE_MS + SHARE * 1100 + 2 * 120);
+});
+
+test('with a CPU clock the speculative share is of the engine thread\'s CPU, not of wall time (a loaded machine), read at most every 5 ms', () => {
+  let t = 0, engine = 0, reads = 0;
+  const gov = new Governor(() => t, { engine: () => { reads++; return engine; } });
+  gov.hot(0);
+  t = 10_000; engine = 1_000; // a tenth of the wall time on a CPU
+  assert.equal(gov.allowance(t, 0), BASE_MS + SHARE * 1_000);
+  engine = 2_000; t += 1;
+  assert.equal(gov.allowance(t, 0), BASE_MS + SHARE * 1_000, 'read again within 5 ms');
+  assert.equal(reads, 2);
+  const wall = new Governor(() => t, null);
+  wall.hot(0);
+  assert.equal(wall.allowance(t, 0), BASE_MS + SHARE * 10_001);
+});
+
+test('the engine thread\'s translation work (wall time) is charged at the share of the time its thread was on a CPU', () => {
+  let t = 0, engine = 0;
+  const gov = new Governor(() => t, { engine: () => engine });
+  gov.hot(0);
+  gov.engineMs = 100;
+  t = 10_000; engine = 2_500; // on a CPU a quarter of the time
+  assert.equal(gov.cost(t), 25);
+  assert.equal(new Governor(() => t, null).cost(t), 0);
+  const wall = new Governor(() => t, null);
+  wall.hot(0);
+  wall.engineMs = 100;
+  assert.equal(wall.cost(t), 100);
+});
+
