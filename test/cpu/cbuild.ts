@@ -1,11 +1,13 @@
 /**
- * Helpers for the integer CPU tests: their build flags, output diffs and a native runner
- * with room for large outputs.
+ * Helpers for the integer CPU tests: their build flags, output diffs, a native runner
+ * with room for large outputs, and the comparison with the CPU in every JIT mode.
  */
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { buildC as buildShared } from '../support/build.js';
+import { JIT_MODES, runGuest } from '../support/guest.js';
 import { fileURLToPath } from 'node:url';
 import { mnemonics, undefinedFlags } from '../../src/engine/cpu/isa/index.js';
 
@@ -50,4 +52,21 @@ export function runNativeBig(argv: string[]): { stdout: string; stderr: string; 
   if (r.error) throw r.error;
   const sig = r.signal ? (osConstants.signals as Record<string, number>)[r.signal] : 0;
   return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), status: r.status ?? 128 + sig };
+}
+
+/**
+ * Build `src` (under test/cpu/int), run it natively (it must exit 0) and as /prog with the
+ * interpreter only and with everything translated (docs/JIT.md): output and status equal to
+ * the CPU's, the first differing line named.
+ */
+export async function assertLikeCpu(src: string): Promise<void> {
+  const bin = buildC(src);
+  const native = runNativeBig([bin]);
+  assert.equal(native.status, 0, `native run of ${src} failed: ${native.stderr}`);
+  for (const jit of JIT_MODES) {
+    const guest = await runGuest(['/prog'], { files: { '/prog': bin }, jit });
+    const diff = firstDiff(native.stdout, guest.stdout);
+    assert.equal(diff, null, `${src} (jit ${jit}): engine output differs from the CPU at ${diff}\nstderr: ${guest.stderr}\n${guest.warnings.join('\n')}`);
+    assert.equal(guest.status, native.status);
+  }
 }

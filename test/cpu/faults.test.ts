@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { JIT_MODES, runGuest } from '../support/guest.js';
-import { buildC, firstDiff, runNativeBig } from './cbuild.js';
+import { runGuest } from '../support/guest.js';
+import { assertLikeCpu, buildC, runNativeBig } from './cbuild.js';
 
 const CASES: [string, string][] = [
   ['div0', 'a divide by zero is SIGFPE (136) with FPE_INTDIV at the div'],
@@ -95,13 +95,5 @@ for (const [what, data] of MALFORMED) {
 }
 
 test('rmwfault.c: a read-modify-write whose store faults leaves the flags as they were, and re-runs to the same value (adc/sbb), in both JIT modes', async () => {
-  const rmw = buildC('rmwfault.c');
-  const native = runNativeBig([rmw]);
-  assert.equal(native.status, 0, `native run failed: ${native.stderr}`);
-  for (const jit of JIT_MODES) {
-    const guest = await runGuest(['/prog'], { files: { '/prog': rmw }, jit });
-    const diff = firstDiff(native.stdout, guest.stdout);
-    assert.equal(diff, null, `rmwfault.c (jit ${jit}): engine output differs from the CPU at ${diff}\nstderr: ${guest.stderr}`);
-    assert.equal(guest.status, native.status);
-  }
+  await assertLikeCpu('rmwfault.c');
 });

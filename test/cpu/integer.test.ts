@@ -11,10 +11,8 @@
  * advertises its own CPU by design.
  */
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { JIT_MODES, runGuest } from '../support/guest.js';
-import { buildC, firstDiff, runNativeBig } from './cbuild.js';
+import { assertLikeCpu } from './cbuild.js';
 
 const PROGRAMS: [string, string][] = [
   ['alu.c', 'add adc sub sbb and or xor cmp test inc dec neg not match the CPU in every size and form'],
@@ -38,15 +36,6 @@ test('reference CPU', (t) => {
 
 for (const [src, name] of PROGRAMS) {
   test(`${src}: ${name}`, async () => {
-    const bin = buildC(src);
-    const native = runNativeBig([bin]);
-    assert.equal(native.status, 0, `native run of ${src} failed: ${native.stderr}`);
-    // Interpreter only, then the JIT translating everything it can (docs/JIT.md).
-    for (const jit of JIT_MODES) {
-      const guest = await runGuest(['/prog'], { files: { '/prog': bin }, jit });
-      const diff = firstDiff(native.stdout, guest.stdout);
-      assert.equal(diff, null, `${src} (jit ${jit}): engine output differs from the CPU at ${diff}\nstderr: ${guest.stderr}`);
-      assert.equal(guest.status, native.status);
-    }
+    await assertLikeCpu(src);
   });
 }

@@ -8,19 +8,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JIT_MODES, runGuest } from '../support/guest.js';
-import { buildC, firstDiff, runNativeBig } from './cbuild.js';
+import { runGuest } from '../support/guest.js';
+import { assertLikeCpu, buildC, runNativeBig } from './cbuild.js';
 
 test('segments.c: modify_ldt, LDT data and code segments, far transfers, 16-bit code and trap frames match the CPU', async () => {
-  const bin = buildC('segments.c');
-  const native = runNativeBig([bin]);
-  assert.equal(native.status, 0, `native run failed: ${native.stderr}`);
-  for (const jit of JIT_MODES) {
-    const guest = await runGuest(['/prog'], { files: { '/prog': bin }, jit });
-    const diff = firstDiff(native.stdout, guest.stdout);
-    assert.equal(diff, null, `segments.c (jit ${jit}): engine output differs from the CPU at ${diff}\nstderr: ${guest.stderr}\n${guest.warnings.join('\n')}`);
-    assert.equal(guest.status, native.status);
-  }
+  await assertLikeCpu('segments.c');
 });
 
 test('vm86 and vm86old answer ENOSYS, as a 64-bit kernel does to a 32-bit program', async () => {
@@ -40,13 +32,5 @@ test('a far jump to the 64-bit code segment (0x33) is a SIGSEGV that names the m
 });
 
 test('stackseg.c: LDT stack segments in SS (a based 32-bit stack, a 16-bit stack whose SP wraps at 64 KiB) move ESP/SP as the CPU does', async () => {
-  const bin = buildC('stackseg.c');
-  const native = runNativeBig([bin]);
-  assert.equal(native.status, 0, `native run failed: ${native.stderr}`);
-  for (const jit of JIT_MODES) {
-    const guest = await runGuest(['/prog'], { files: { '/prog': bin }, jit });
-    const diff = firstDiff(native.stdout, guest.stdout);
-    assert.equal(diff, null, `stackseg.c (jit ${jit}): engine output differs from the CPU at ${diff}\nstderr: ${guest.stderr}\n${guest.warnings.join('\n')}`);
-    assert.equal(guest.status, native.status);
-  }
+  await assertLikeCpu('stackseg.c');
 });

@@ -13,7 +13,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { buildC } from '../support/build.js';
-import { JIT_MODES, runGuest, runNative } from '../support/guest.js';
+import { runGuest, runNative } from '../support/guest.js';
+import { sameInEveryMode } from './as-native.js';
 import { setX87Calls } from '../../src/engine/jit/interp-call.js';
 import { setEntryPoints } from '../../src/engine/jit/hub.js';
 
@@ -37,18 +38,8 @@ const PROGRAMS: [string, string][] = [
 for (const [src, name] of PROGRAMS) {
   test(`${src}: ${name}`, { timeout: 180_000 }, async () => {
     const bin = buildC(join(DIR, src), [], FLAGS);
-    const native = runNative([bin]);
-    assert.equal(native.status, 0, `native run failed: ${native.stdout}${native.stderr}`);
-    for (const jit of JIT_MODES) {
-      const g = await runGuest(['/prog'], { files: { '/prog': bin }, jit });
-      assert.equal(g.stdout, native.stdout, `jit ${jit}: stdout differs; stderr: ${g.stderr}`);
-      assert.equal(g.status, native.status, `jit ${jit}: status differs`);
-      // A translation error falls back to the interpreter (same output): count it as a failure here.
-      if (jit === 'force') {
-        assert.equal(g.jit?.errors, 0, `jit force: regions the translator failed on`);
-        assert.ok((g.jit?.regionsCompiled ?? 0) > 0, 'jit force: nothing was translated');
-      }
-    }
+    const { native, force } = await sameInEveryMode(bin);
+    if (force) assert.ok((force.jit?.regionsCompiled ?? 0) > 0, 'jit force: nothing was translated');
     if (src === 'calls.c') {
       // x87 instructions are called from regions only when asked (interp-call.ts says why): once more with them.
       setX87Calls(true);

@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { buildC } from '../support/build.js';
-import { JIT_MODES, runGuest, runNative } from '../support/guest.js';
+import { runGuest } from '../support/guest.js';
+import { sameInEveryMode } from './as-native.js';
 import { setSseCode } from '../../src/engine/jit/region.js';
 
 const DIR = new URL('.', import.meta.url).pathname;
@@ -23,14 +24,8 @@ const GUARDED = ['f2 0f 58', 'f2 0f 59', 'f2 0f 5e', 'f3 0f 58', '66 0f 2e'];
 
 test('sse.c: 16-byte loads/stores faulting mid-region (page crossing, misaligned movdqa), integer SIMD forms, float arithmetic and conversions with per-instruction MXCSR flags in every mode, unmasked exceptions: as native, translated', { timeout: 300_000 }, async () => {
   const bin = buildC(join(DIR, 'sse.c'), ['-lm'], FLAGS);
-  const native = runNative([bin]);
-  assert.equal(native.status, 0, `native run failed: ${native.stdout}${native.stderr}`);
-  for (const jit of JIT_MODES) {
-    const g = await runGuest(['/prog'], { files: { '/prog': bin }, jit });
-    assert.equal(g.stdout, native.stdout, `jit ${jit}: stdout differs; stderr: ${g.stderr}`);
-    assert.equal(g.status, native.status, `jit ${jit}: status differs`);
-    if (jit !== 'force') continue;
-    assert.equal(g.jit?.errors, 0, 'jit force: regions the translator failed on');
+  const { native, force: g } = await sameInEveryMode(bin);
+  if (g) {
     const calls = g.jit?.interpCalls ?? {};
     for (const op of TRANSLATED) assert.equal(calls[op], undefined, `jit force: ${op} was run by interpreter calls ${calls[op]} times`);
     // The same run with the SSE translation off: every float form there is a call.

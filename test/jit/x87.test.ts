@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { buildC } from '../support/build.js';
-import { JIT_MODES, runGuest, runNative } from '../support/guest.js';
+import { runGuest } from '../support/guest.js';
+import { sameInEveryMode } from './as-native.js';
 import { setX87Code } from '../../src/engine/jit/region.js';
 
 const DIR = new URL('.', import.meta.url).pathname;
@@ -31,14 +32,8 @@ const TRANSLATED: Record<string, number> = {
 
 test('x87.c: arithmetic under every PC/RC, stores, moves, compares, stack faults, faults on x87 memory operands mid-region, unmasked exceptions: as native, translated', { timeout: 600_000 }, async () => {
   const bin = buildC(join(DIR, 'x87.c'), [], FLAGS);
-  const native = runNative([bin]);
-  assert.equal(native.status, 0, `native run failed: ${native.stdout}${native.stderr}`);
-  for (const jit of JIT_MODES) {
-    const g = await runGuest(['/prog'], { files: { '/prog': bin }, jit });
-    assert.equal(g.stdout, native.stdout, `jit ${jit}: stdout differs; stderr: ${g.stderr}`);
-    assert.equal(g.status, native.status, `jit ${jit}: status differs`);
-    if (jit !== 'force') continue;
-    assert.equal(g.jit?.errors, 0, 'jit force: regions the translator failed on');
+  const { native, force: g } = await sameInEveryMode(bin);
+  if (g) {
     const calls = g.jit?.interpCalls ?? {};
     for (const [op, most] of Object.entries(TRANSLATED)) {
       assert.ok((calls[op] ?? 0) <= most, `jit force: ${op} was run by interpreter calls ${calls[op]} times (at most ${most})`);
