@@ -3,7 +3,7 @@ import { CpuException, EXIT_SYSCALL, type Cpu } from '../cpu.js';
 import { cond, getFlags } from '../flags.js';
 import { ECX, EIP, ESP, OF, EAX, EBX, EDX } from '../state.js';
 import { sc } from './alu.js';
-import { getRM, rmOperand, setRM } from './operand.js';
+import { getRM, rmOperand, unRM } from './operand.js';
 import { def } from './table.js';
 import { pop16, pop32, push32, pushv, setStack, stackOffset } from './stack.js';
 import { gp, ud, SIGSEGV, SIGTRAP, SI_KERNEL } from './faults.js';
@@ -72,17 +72,9 @@ def('grp5', (d) => {
   const rm = rmOperand(d);
   const get = getRM(rm, sz);
   if (reg === 0 || reg === 1) {
-    const f = reg === 0 ? ALU[sz].inc : ALU[sz].dec, set = setRM(rm, sz);
     if (sz === 2 && rm.p !== null) return incDecMem32(rm.p, reg === 0 ? 1 : -1);
     if (sz === 2 && rm.ea === null) return fastIncDec32(rm.reg, reg === 1);
-    if (rm.ea !== null) {
-      const ea = rm.ea;
-      const rd = sz === 2 ? (c: Cpu, a: number) => c.mem.read32(a) : (c: Cpu, a: number) => c.mem.read16(a);
-      const wr = sz === 2 ? (c: Cpu, a: number, v: number) => c.mem.write32(a, v) : (c: Cpu, a: number, v: number) => c.mem.write16(a, v);
-      const bytes = sz === 2 ? 4 : 2;
-      return (c) => { const a = ea(c); const v = rd(c, a); c.mem.writable(a, bytes); wr(c, a, f(c, v)); };
-    }
-    return (c) => set(c, f(c, get(c)));
+    return unRM(rm, sz, reg === 0 ? ALU[sz].inc : ALU[sz].dec);
   }
   if (reg === 6) return (c) => pushv(c, get(c), size);
   if (reg === 4) return size === 4 ? (c) => { c.s[EIP] = get(c); } : (c) => { c.s[EIP] = get(c) & 0xffff; };
