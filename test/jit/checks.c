@@ -22,7 +22,6 @@
 #include <ucontext.h>
 
 static unsigned char *buf, *stk;
-static int cur_prot;
 extern char f0[], f1[], f2[], f3[], f4[], f5[], f_end[];
 extern char b0[], b_end[], s0[], s_end[];
 
@@ -128,7 +127,6 @@ int main(void) {
   for (int prot = 0; prot < 2; prot++) {
     for (int k = 0; k <= 72; k += 2) {
       for (unsigned i = 0; i < 3 * 4096 / 4; i++) ((unsigned *)buf)[i] = i * 2654435761u + k;
-      cur_prot = prot;
       mprotect(buf + 4096, 4096, prot ? PROT_READ : PROT_NONE);
       unsigned r = fields(buf + 4096 - 64 + k);
       unsigned sum = 0;
