@@ -9,13 +9,14 @@
  * with the same JCG_CACHE=DIR for a warm translation cache. JCG_DUMP=DIR keeps every module.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { runGuest } from '../test/support/guest.js';
 import { HostFs } from '../src/host/node/hostfs.js';
 import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
 import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
+import { threadCpu } from '../src/host/node/thread-cpu.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, '.cache/bench-bin');
@@ -55,11 +56,8 @@ if (dump) {
   WebAssembly.compile = (b: Parameters<typeof compile>[0]) => { writeFileSync(join(dump, `${n++}.wasm`), b as Uint8Array); return compile(b); };
 }
 
-function mainThreadCpuMs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
+/** This (the engine's) thread's CPU time, ms (src/host/node/thread-cpu.ts). */
+const mainThreadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread CPU time needs Linux /proc/thread-self/schedstat'); });
 
 const w = workload();
 const store = useNodeTranslationCache(process.env.JCG_CACHE ?? null);
@@ -72,7 +70,7 @@ const cpu = process.cpuUsage(c0);
 await store?.flush();
 const j = g.jit;
 process.stdout.write(`${JSON.stringify({
-  name, wall: Math.round(wall), cpu: Math.round((cpu.user + cpu.system) / 1000), engine: mainThreadCpuMs() - m0, status: g.status,
+  name, wall: Math.round(wall), cpu: Math.round((cpu.user + cpu.system) / 1000), engine: Math.round(mainThreadCpuMs() - m0), status: g.status,
   out: createHash('sha256').update(g.stdoutBytes ?? new Uint8Array()).digest('hex').slice(0, 16),
   jit: j ? { compiled: j.regionsCompiled, disk: j.regionsFromDisk, entries: j.entries, bounced: j.bounced, chained: j.chained, budgetExits: j.budgetExits, insns: j.instructions, icount: g.icount } : null,
 })}\n`);

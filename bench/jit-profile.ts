@@ -13,7 +13,7 @@
  * hub), the JIT's JS (jit/), the kernel (linux/), GC, the rest (module loading, I/O, idle).
  * The profile slows the JS parts more than Wasm, so read its split as shares, not times.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
@@ -23,6 +23,7 @@ import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node
 import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
 import { binaryTrees } from './binary-trees.js';
 import { chainedHops, setEntryPoints } from '../src/engine/jit/hub.js';
+import { threadCpu } from '../src/host/node/thread-cpu.js';
 
 const LOOP = 'i=0; s=0; while (( i < 20000 )); do s=$((s+i*3)); i=$((i+1)); done; echo $s';
 const SH_LOOP = 'i=0; s=0; while [ $i -lt 20000 ]; do s=$((s+i*3)); i=$((i+1)); done; echo $s';
@@ -48,12 +49,8 @@ const run = () => runGuest(w.argv, w.root
   ? { root: new HostFs(root), env: ENV, jit: 'on', cwd: '/tmp' }
   : { files: { '/bin/busybox': busyboxStatic() }, jit: 'on' });
 
-/** This thread's CPU time (user + system), ms: fields 14 and 15 of /proc/self/task/TID/stat, in clock ticks (100 Hz). */
-function threadCpuMs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
+/** This (the engine's) thread's CPU time, ms (src/host/node/thread-cpu.ts). */
+const threadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread CPU time needs Linux /proc/thread-self/schedstat'); });
 
 // WEBX86_JIT_ENTRY_POINTS=off: regions entered at their entry only (hub.ts "Entry points"), to compare.
 if (process.env.WEBX86_JIT_ENTRY_POINTS === 'off') setEntryPoints(false);

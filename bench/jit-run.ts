@@ -5,13 +5,13 @@
  *   node --import tsx bench/jit-run.ts off|inthread|worker WORKLOAD
  *
  * prints one JSON line: wall ms, CPU of the whole process (all threads: the compile worker
- * included) and of the engine's thread alone (/proc/self/task/PID/stat, Linux), the longest
+ * included) and of the engine's thread alone (src/host/node/thread-cpu.ts, Linux), the longest
  * the engine's thread went without reaching the event loop (a 5 ms interval timer; the
  * scheduler yields every ~12 ms), peak RSS, exit status, a hash of stdout, the JIT's figures.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { JIT_BENCH_ROOT, JIT_BENCH_WORKLOADS, JIT_BENCH_ENV } from './jit-workloads.js';
+import { threadCpu } from '../src/host/node/thread-cpu.js';
 
 const [config, name] = process.argv.slice(2);
 if (config !== 'off' && config !== 'inthread' && config !== 'worker') throw new Error(`jit-run: config is off, inthread or worker, not ${config}`);
@@ -23,12 +23,8 @@ const w = JIT_BENCH_WORKLOADS.find((x) => x.name === name);
 if (!w) throw new Error(`jit-run: no workload ${name}`);
 const root = JIT_BENCH_ROOT();
 
-/** This thread's CPU time (user + system), ms: fields 14 and 15 of /proc/self/task/TID/stat, in clock ticks (100 Hz). */
-function mainThreadCpuMs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
+/** This (the engine's) thread's CPU time, ms (src/host/node/thread-cpu.ts). */
+const mainThreadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread CPU time needs Linux /proc/thread-self/schedstat'); });
 
 let last = performance.now(), maxGap = 0;
 const timer = setInterval(() => { const now = performance.now(); maxGap = Math.max(maxGap, now - last); last = now; }, 5);
