@@ -23,7 +23,7 @@ import { desktopTestImage } from '../support/desktop-image.js';
 import { ScreenSink } from './screen-sink.js';
 
 const W = 1024, H = 768;
-/** i3bar's height at the bottom (DejaVu Sans Mono 10) and its focused workspace button's colour (i3's default #285577). */
+/** Rows scanned for i3bar at the bottom (it is 23 px tall with DejaVu Sans Mono 10) and its focused workspace button's colour (i3's default #285577). */
 const BAR = 30, FOCUSED: [number, number, number] = [0x28, 0x55, 0x77];
 /** Minutes: a loaded 2-core machine runs the session's start many times slower than a quiet one. */
 const LONG = 15 * 60_000;
@@ -109,6 +109,15 @@ async function windowsOf(cls: string): Promise<I3Node[]> {
   return found;
 }
 
+/** What a failure's message needs: i3bar's dock client, the processes running, and those that ended. */
+async function sessionState(): Promise<string> {
+  const docks = (await windowsOf('i3bar')).map((n) => JSON.stringify(n.rect));
+  const ps = await sh('ps -eo pid,ppid,stat,comm');
+  return `i3bar docks ${docks.join(' ') || 'none'}; ps: ${ps.out.trim().replace(/\n\s*/g, ' | ')}; ended: ${sessionExits.join(', ') || 'none'}`;
+}
+
+/** The session's processes that ended (pid, comm, wait status in hex), for a failure's message. */
+const sessionExits: string[] = [];
 let barUp = false;
 
 before(async () => {
@@ -122,6 +131,7 @@ before(async () => {
   m.kernel.sched.onProcessExit = (q) => {
     const f = exits.get(q);
     if (f) { exits.delete(q); f(q.exitStatus); } else exited.set(q, q.exitStatus);
+    if (!f) sessionExits.push(`${q.pid} ${q.threads[0]?.comm ?? '?'} ${q.exitStatus.toString(16)}`);
   };
   const p = await m.kernel.spawn('/usr/bin/startx', { argv: ['startx'], env: ENV, cwd: '/root', stdio: [new InputFile(new Uint8Array()), new CaptureFile(), new CaptureFile()] });
   assert.equal(typeof p, 'object', `spawn startx: ${String(p)}`);
@@ -172,6 +182,12 @@ test('Alt+Return opens a second xterm, which i3 tiles beside the first', { timeo
   press(KEY_LEFTALT, KEY_ENTER);
   let w: I3Node[] = [];
   await until(async () => (w = await windowsOf('XTerm')).length >= 2, () => `two XTerm windows in i3's tree (${w.length})`);
+  // i3 lays the tiles out again as clients come and go (its render follows each event); the
+  // layout checked is the one that holds once both xterms and the bar are placed, read for up
+  // to a minute (one CI run read the tiles at a height that did not leave room for the bar).
+  let bar: I3Node['rect'][] = [];
+  const settled = () => w.length === 2 && bar.length === 1 && w.every((n) => n.rect.y + n.rect.height === bar[0].y);
+  await until(async () => (w = await windowsOf('XTerm'), bar = (await windowsOf('i3bar')).map((n) => n.rect), settled()), () => '', 60_000).catch(() => {});
   assert.equal(w.length, 2);
   const [a, b] = w.map((n) => n.rect).sort((p, q) => p.x - q.x);
   // Split horizontally (i3's default on a landscape workspace): one row, each half the width.
@@ -181,5 +197,10 @@ test('Alt+Return opens a second xterm, which i3 tiles beside the first', { timeo
   assert.equal(b.x, a.x + a.width, 'the second starts where the first ends');
   assert.ok(Math.abs(a.width - b.width) <= 1, `halves: ${a.width} and ${b.width}`);
   assert.equal(a.width + b.width, W);
-  assert.ok(a.height <= H - BAR + 10, 'above the bar');
+  // Above the bar: the tiles end where i3bar's dock client begins, at the bottom of the screen.
+  const why = `xterms ${JSON.stringify([a, b])}; ${await sessionState()}`;
+  assert.equal(bar.length, 1, `one i3bar dock client: ${why}`);
+  assert.equal(bar[0].y + bar[0].height, H, `the bar at the bottom: ${why}`);
+  assert.ok(bar[0].height >= 20 && bar[0].height <= BAR, `the bar's height from its font (DejaVu Sans Mono 10): ${why}`);
+  assert.equal(a.y + a.height, bar[0].y, `the tiles end where the bar begins: ${why}`);
 });
