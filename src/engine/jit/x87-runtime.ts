@@ -172,7 +172,18 @@ export function arith80(bn: B, m: M, op: number, L: ArithLocals, cw: () => X, sl
   }
 
   // ---- round sig:ext to pc bits under rc (roundPack for a result in the normal range) ----
-  body.push(
+  // PC 64 with RC nearest (Linux's default control word 0x37f) first, with no unit or shift.
+  const nearest64: X[] = [
+    m.if(m.i64.ne(g(ext), k(0n)), m.block(null, [
+      s(fl, c(PE)),
+      m.if(m.i32.or(m.i64.gt_u(g(ext), k(TOP64)), m.i32.and(m.i64.eq(g(ext), k(TOP64)), m.i32.wrap(m.i64.and(g(sig), k(1n))))), m.block(null, [
+        s(fl, c(PE | C1F)),
+        s(sig, m.i64.add(g(sig), k(1n))),
+        m.if(m.i64.eqz(g(sig)), m.block(null, [s(sig, k(TOP64)), s(e, m.i32.add(g(e), c(1)))], bn.none)),
+      ], bn.none)),
+    ], bn.none)),
+  ];
+  const general: X[] = [
     s(pc, m.i32.and(m.i32.shr_u(cw(), c(8)), c(3))),
     s(rc, m.i32.and(m.i32.shr_u(cw(), c(10)), c(3))),
     m.if(m.i32.eq(g(pc), c(3)), m.block(null, [s(rnd, g(ext)), s(unit, k(1n))], bn.none), m.block(null, [
@@ -193,6 +204,9 @@ export function arith80(bn: B, m: M, op: number, L: ArithLocals, cw: () => X, sl
         m.if(m.i64.eqz(g(sig)), m.block(null, [s(sig, k(TOP64)), s(e, m.i32.add(g(e), c(1)))], bn.none)),
       ], bn.none)),
     ], bn.none)),
+  ];
+  body.push(m.if(m.i32.eq(m.i32.and(cw(), c(0xf00)), c(0x300)), m.block(null, nearest64, bn.none), m.block(null, general, bn.none)));
+  body.push(
     // Out of the normal range (underflow, overflow): the exact path.
     m.if(m.i32.ge_u(m.i32.sub(g(e), c(1)), c(0x7ffe)), m.br(slowLabel)),
     s(rE, m.i32.or(m.i32.shl(g(sa), c(15)), g(e))),
