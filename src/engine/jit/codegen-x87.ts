@@ -46,10 +46,10 @@ type B = typeof binaryenT;
 type X = binaryenT.ExpressionRef;
 
 /**
- * Memory operand formats: m32fp, m64fp, m32int, m16int. Here, not in region-x87.ts: the
+ * Memory operand formats: m32fp, m64fp, m32int, m16int, m80fp. Here, not in region-x87.ts: the
  * compile worker's bundle must not reach region.ts (which imports the interpreter).
  */
-export const M_F32 = 0, M_F64 = 1, M_I32 = 2, M_I16 = 3;
+export const M_F32 = 0, M_F64 = 1, M_I32 = 2, M_I16 = 3, M_F80 = 4;
 
 // The slot's x87 area (cpu/fpu.ts: FPU_R, FPU_CW...), in bytes from the slot's start; not
 // imported from fpu.ts, which pulls in the soft-float the compile worker does not need.
@@ -326,7 +326,7 @@ export class X87Gen {
     const memAddr = (mr: Extract<X87Insn, { m: unknown }>['m'], n: number, want: number): void => {
       out.push(h.setA(h.ea(mr)), this.check(n, want));
     };
-    const size = (kind: number): number => (kind === M_F64 ? 8 : kind === M_I16 ? 2 : 4);
+    const size = (kind: number): number => (kind === M_F80 ? 10 : kind === M_F64 ? 8 : kind === M_I16 ? 2 : 4);
 
     switch (i.f) {
       case 'arith': case 'arithm': {
@@ -355,12 +355,26 @@ export class X87Gen {
       case 'fldm': {
         memAddr(i.m, size(i.kind), PROT_READ);
         const p = (sc.d - 1) & 7;
+        if (i.kind === M_F80) {
+          // fld m80: the bits as they are, no exception for any encoding (fpu-ops.ts ldX80): no slow path.
+          out.push(...setReg(p, m.i64.load(0, 1, h.a()), m.i32.load16_u(8, 1, h.a())), record(null), fooStore());
+          data(); this.apply(st);
+          return;
+        }
         guarded((slow) => [...this.convert(i.kind), m.br(slow, m.i32.eqz(g(OK)))],
           () => [...setReg(p, g(SIG), g(E)), record(null), fooStore()],
           () => { data(); this.apply(st); });
         return;
       }
       case 'fstm': {
+        if (i.kind === M_F80) {
+          // fstp m80: the register's bits as they are, no flag, C1 cleared (fpu-ops.ts stX80): no slow path.
+          memAddr(i.m, 10, PROT_WRITE);
+          const x = pos(0);
+          out.push(m.i64.store(0, 1, h.a(), sigOf(x)), m.i32.store16(8, 1, h.a(), seOf(x)), record(null), fooStore());
+          data(); this.apply(st);
+          return;
+        }
         const dbl = i.kind === M_F64;
         memAddr(i.m, dbl ? 8 : 4, PROT_WRITE);
         const x = pos(0);
