@@ -123,11 +123,13 @@ export function arith80(bn: B, m: M, op: number, L: ArithLocals, cw: () => X, sl
       s(unit, m.i64.add(m.i64.add(hi32(g(t)), lo32(g(r))), lo32(g(q)))),
       s(ext, m.i64.or(m.i64.shl(g(unit), k(32n)), lo32(g(t)))),
       s(sig, m.i64.add(m.i64.add(g(rnd), hi32(g(r))), m.i64.add(hi32(g(q)), hi32(g(unit))))),
-      m.if(m.i64.ge_s(g(sig), k(0n)), m.block(null, [
-        s(sig, m.i64.or(m.i64.shl(g(sig), k(1n)), m.i64.shr_u(g(ext), k(63n)))),
-        s(ext, m.i64.shl(g(ext), k(1n))),
-        s(e, m.i32.sub(g(e), c(1))),
-      ], bn.none)),
+      // Below 2: one left shift, without a branch (the product's binade is data: a branch here
+      // mispredicts about half the time).
+      s(n, m.i64.ge_s(g(sig), k(0n))),
+      s(t, m.i64.extend_u(g(n))),
+      s(sig, m.i64.or(m.i64.shl(g(sig), g(t)), m.i64.and(m.i64.shr_u(g(ext), k(63n)), g(t)))),
+      s(ext, m.i64.shl(g(ext), g(t))),
+      s(e, m.i32.sub(g(e), g(n))),
     );
   } else {
     // ---- div: (a << 64) / b by two 32-bit digit steps (Knuth D), the remainder decides round/sticky ----
@@ -158,30 +160,25 @@ export function arith80(bn: B, m: M, op: number, L: ArithLocals, cw: () => X, sl
       ...digit(), s(q, m.i64.shl(g(qh), k(32n))),
       ...digit(), s(q, m.i64.or(g(q), g(qh))),
       s(e, m.i32.add(m.i32.sub(g(ea), g(eb)), m.i32.add(c(16383 - 1), g(big)))),
-      m.if(g(big), m.block(null, [
-        // 1.q: 63 fraction bits in the significand, q's last bit rounds, the remainder is sticky.
-        s(sig, m.i64.or(k(TOP64), m.i64.shr_u(g(q), k(1n)))),
-        s(ext, m.i64.or(m.i64.shl(g(q), k(63n)), m.i64.extend_u(m.i64.ne(g(r), k(0n))))),
-      ], bn.none), m.block(null, [
-        // 0.1q: the round bit is 2r >= b, sticky r != 0 apart from 2r == b.
-        s(sig, g(q)),
-        s(t, m.i64.sub(g(bS), g(r))),
-        s(ext, m.i64.or(m.select(m.i64.ge_u(g(r), g(t)), k(TOP64), k(0n)), m.i64.extend_u(m.i32.and(m.i64.ne(g(r), k(0n)), m.i64.ne(g(r), g(t)))))),
-      ], bn.none)),
+      // big: 1.q, 63 fraction bits in the significand, q's last bit rounds, the remainder is
+      // sticky; else 0.1q: the round bit is 2r >= b, sticky r != 0 apart from 2r == b.
+      // Selects, not a branch: which case is data.
+      s(t, m.i64.sub(g(bS), g(r))),
+      s(ext, m.select(g(big), m.i64.or(m.i64.shl(g(q), k(63n)), m.i64.extend_u(m.i64.ne(g(r), k(0n)))),
+        m.i64.or(m.select(m.i64.ge_u(g(r), g(t)), k(TOP64), k(0n)), m.i64.extend_u(m.i32.and(m.i64.ne(g(r), k(0n)), m.i64.ne(g(r), g(t))))))),
+      s(sig, m.select(g(big), m.i64.or(k(TOP64), m.i64.shr_u(g(q), k(1n))), g(q))),
     );
   }
 
   // ---- round sig:ext to pc bits under rc (roundPack for a result in the normal range) ----
   // PC 64 with RC nearest (Linux's default control word 0x37f) first, with no unit or shift.
+  // Without branches but the rare carry out of the significand (whether a result is inexact
+  // and rounds up is data: branches on it mispredict about half the time).
   const nearest64: X[] = [
-    m.if(m.i64.ne(g(ext), k(0n)), m.block(null, [
-      s(fl, c(PE)),
-      m.if(m.i32.or(m.i64.gt_u(g(ext), k(TOP64)), m.i32.and(m.i64.eq(g(ext), k(TOP64)), m.i32.wrap(m.i64.and(g(sig), k(1n))))), m.block(null, [
-        s(fl, c(PE | C1F)),
-        s(sig, m.i64.add(g(sig), k(1n))),
-        m.if(m.i64.eqz(g(sig)), m.block(null, [s(sig, k(TOP64)), s(e, m.i32.add(g(e), c(1)))], bn.none)),
-      ], bn.none)),
-    ], bn.none)),
+    s(inc, m.i32.or(m.i64.gt_u(g(ext), k(TOP64)), m.i32.and(m.i64.eq(g(ext), k(TOP64)), m.i32.wrap(m.i64.and(g(sig), k(1n)))))),
+    s(fl, m.i32.or(m.i32.shl(m.i64.ne(g(ext), k(0n)), c(5)), m.i32.shl(g(inc), c(9)))),
+    s(sig, m.i64.add(g(sig), m.i64.extend_u(g(inc)))),
+    m.if(m.i32.and(g(inc), m.i64.eqz(g(sig))), m.block(null, [s(sig, k(TOP64)), s(e, m.i32.add(g(e), c(1)))], bn.none)),
   ];
   const general: X[] = [
     s(pc, m.i32.and(m.i32.shr_u(cw(), c(8)), c(3))),
