@@ -173,8 +173,12 @@ class Gen {
   /** The region has SSE instructions (codegen-sse.ts): its function gets the SSE temporaries. */
   private usesSse = false;
   private sseHost?: SseHost;
-  /** The region has x87 instructions (codegen-x87.ts; its temporaries follow the SSE ones). */
-  private usesX87 = false;
+  /**
+   * The region has x87 instructions (codegen-x87.ts): its function declares the x87
+   * temporaries after the SSE ones (57 locals: register positions and arith80's), and only
+   * then, so the group locals' indices after them are known before generation.
+   */
+  private readonly hasX87: boolean;
   private x87?: X87Gen;
   /** Interpreter calls numbered so far (the helper keeps their closures by number). */
   private calls = 0;
@@ -212,6 +216,7 @@ class Gen {
     this.m.addMemoryImport('0', 'e', 'm');
     // memory.fill/copy for rep stos/movs (V8 since 7.5, Firefox 79, Safari 15).
     this.m.setFeatures(this.m.getFeatures() | bn.Features.BulkMemory | bn.Features.SIMD128);
+    this.hasX87 = [...r.blocks.values()].some((b) => b.insns.some((d) => d.insn.op === 'x87'));
   }
 
   // ---- small expression helpers ----
@@ -293,7 +298,7 @@ class Gen {
   }
 
   /** Local of group flag g (check-groups.ts): after the SSE and x87 temporaries, which a function with groups always declares. */
-  private groupLocal(g: number): number { return 2 + N_VARS + SSE_LOCALS(this.bn).length + X87_LOCALS(this.bn).length + g; }
+  private groupLocal(g: number): number { return 2 + N_VARS + SSE_LOCALS(this.bn).length + (this.hasX87 ? X87_LOCALS(this.bn).length : 0) + g; }
 
   private load(al: number, size: number, signed = false): X {
     const m = this.m, a = this.get(al);
@@ -600,7 +605,7 @@ class Gen {
       case 'movs': case 'stos': { this.stringOp(i, out); return; }
       case 'interp': { this.x87?.close(out); this.interpCall(d, out); return; }
       case 'sse': { this.x87?.close(out); this.usesSse = true; sseInsn(this.sseHost ??= this.makeSseHost(), d, out); return; }
-      case 'x87': { this.usesX87 = true; (this.x87 ??= new X87Gen(this.makeX87Host())).insn(d, out); return; }
+      case 'x87': { (this.x87 ??= new X87Gen(this.makeX87Host())).insn(d, out); return; }
       case 'pcthunk': {
         // call T; T: mov (%esp),%r; ret: the return address is written below ESP, which ends
         // where it was. A failed check leaves before the call (the interpreter then runs all three).
@@ -1158,7 +1163,7 @@ class Gen {
     const vars: number[] = new Array(N_VARS).fill(bn.i32);
     // One layout whichever of them a function uses, since each index is fixed while the code
     // is generated: the SSE temporaries, the x87 ones after them, the group flags last.
-    if (this.usesSse || this.usesX87 || this.groups > 0) vars.push(...SSE_LOCALS(bn), ...X87_LOCALS(bn));
+    if (this.usesSse || this.hasX87 || this.groups > 0) vars.push(...SSE_LOCALS(bn), ...(this.hasX87 ? X87_LOCALS(bn) : []));
     for (let g = 0; g < this.groups; g++) vars.push(bn.i32);
     this.phase = 'emit';
     m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
