@@ -11,6 +11,8 @@
  * 4. Stack overflow and underflow (masked: the indefinite, IE|SF, C1).
  * 5. A load and a store in a hot loop faulting on a page taken away mid-loop: the SIGSEGV
  *    handler prints the ucontext's EIP and x87 state (fpstate) and gives the page back.
+ * 5b. Faults mid-block while the JIT holds the registers in Wasm locals (every register of
+ *    the handler's fpstate, under PC 64/24/53 and RC up).
  * 6. An unmasked zero divide in a hot loop: SIGFPE at the next x87 instruction (si_code,
  *    fpstate's status word and instruction pointer).
  */
@@ -240,6 +242,57 @@ static void memFaults(void) {
   }
 }
 
+/*
+ * ---- 5b. faults in the middle of a translated scope (codegen-x87.ts: the registers in Wasm
+ * locals, written back at exits) ----
+ * Four live registers, one pushed and changed by earlier instructions of the same block
+ * (TOP and a tag moved), when a load (faddl) or a store (fstl) steps into a page taken away; under PC 64, 24 and 53 and RC up.
+ * The handler prints the whole fpstate (every register, SW with TOP, the tag word) and gives
+ * the page back; the loop then goes on from the faulting instruction.
+ */
+static void onSegvAll(int sig, siginfo_t *si, void *ctx) {
+  ucontext_t *uc = ctx;
+  struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
+  (void)sig;
+  faults++;
+  printf("SIGSEGV at page+%ld eip %08x ecx %08x cw %04lx sw %04lx tag %04lx", (long)((char *)si->si_addr - pg),
+    (unsigned)uc->uc_mcontext.gregs[REG_EIP], (unsigned)uc->uc_mcontext.gregs[REG_ECX], fp->cw & 0xffff, fp->sw & 0xffff, fp->tag & 0xffff);
+  for (int k = 0; k < 8; k++)
+    printf(" st%d %04x:%04x%04x%04x%04x", k, fp->_st[k].exponent, fp->_st[k].significand[3], fp->_st[k].significand[2], fp->_st[k].significand[1], fp->_st[k].significand[0]);
+  printf("\n");
+  mprotect(pg + 4096, 4096, PROT_READ | PROT_WRITE);
+}
+static void scopeFaults(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = onSegvAll; sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGSEGV, &sa, 0);
+  double *d = (double *)pg;
+  static const unsigned short cws[] = { 0x37f, 0x07f, 0x27f, 0xb7f };
+  for (unsigned c = 0; c < sizeof cws / sizeof cws[0]; c++) {
+    for (int store = 0; store < 2; store++) {
+      for (int i = 0; i < 1024; i++) d[i] = i * 0.5 + 1.0 / 3;
+      mprotect(pg + 4096, 4096, store ? PROT_READ : PROT_NONE);
+      setcw(cws[c]);
+      long double a, b, x;
+      unsigned n = 3;
+      /* The access that faults at n = 512 comes after a push (TOP and a tag changed) and an fmul, before the pop. */
+      if (store)
+        __asm__ volatile("fld1\n\tfldz\n\tfldl 8(%4)\n"
+          "1:\n\tfld %%st(0)\n\tfmul %%st(1), %%st\n\tfstl (%4,%3,8)\n\tfaddp %%st, %%st(2)\n\tfxch %%st(2)\n\tfmull 16(%4)\n\tfxch %%st(2)\n\t"
+          "faddl 24(%4)\n\tinc %3\n\tcmp $1024, %3\n\tjne 1b\n\t"
+          "fstpt %0\n\tfstpt %1\n\tfstpt %2" : "=m"(a), "=m"(b), "=m"(x), "+c"(n) : "r"(d) : "memory");
+      else
+        __asm__ volatile("fld1\n\tfldz\n\tfldl 8(%4)\n"
+          "1:\n\tfld %%st(0)\n\tfmul %%st(1), %%st\n\tfaddl (%4,%3,8)\n\tfaddp %%st, %%st(2)\n\tfxch %%st(2)\n\tfmull 16(%4)\n\tfxch %%st(2)\n\t"
+          "faddl 24(%4)\n\tinc %3\n\tcmp $1024, %3\n\tjne 1b\n\t"
+          "fstpt %0\n\tfstpt %1\n\tfstpt %2" : "=m"(a), "=m"(b), "=m"(x), "+c"(n) : "r"(d) : "memory");
+      printf("scope cw %04x %s", cws[c], store ? "store" : "load");
+      pr80(" a", a); pr80(" b", b); pr80(" x", x); printf(" sw %04x", sw()); env(" env");
+    }
+  }
+}
+
 /* ---- 6. unmasked exceptions ---- */
 static sigjmp_buf jb;
 static void onFpe(int sig, siginfo_t *si, void *ctx) {
@@ -279,6 +332,7 @@ int main(void) {
   compares();
   stackFaults();
   memFaults();
+  scopeFaults();
   unmasked();
   setcw(0x37f);
   printf("done\n");

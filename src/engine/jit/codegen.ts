@@ -27,8 +27,7 @@ import { K_ADD, K_DEC, K_INC, K_LOGIC, K_SUB, LOP_CFOF } from '../cpu/flags.js';
 import { DF, EIP, FLAGS, FLAGS_FIXED, LA, LB, LOP, LRES, SEGBASE, TF, USER_FLAGS_MASK } from '../cpu/state.js';
 import type { Decoded, Insn, MemRef, Opnd, Region, RBlock } from './region.js';
 import { F32_BASE, F64_BASE, SSE_LOCALS, V_BASE, sseInsn, type SseHost } from './codegen-sse.js';
-import { X87_LOCALS, x87Insn, type X87Host } from './codegen-x87.js';
-import { addX87Runtime } from './x87-runtime.js';
+import { X87_LOCALS, X87_SE, X87_SIG, X87Gen, arithLocals } from './codegen-x87.js';
 import { RegTrack, planBlock, stackRef, type PlannedAcc } from './check-groups.js';
 
 /** x86 instructions an Insn stands for (a PIC thunk call is three: call, mov, ret). */
@@ -174,10 +173,13 @@ class Gen {
   /** The region has SSE instructions (codegen-sse.ts): its function gets the SSE temporaries. */
   private usesSse = false;
   private sseHost?: SseHost;
-  /** The region has x87 instructions (codegen-x87.ts; its temporaries follow the SSE ones), and arithmetic (x87-runtime.ts). */
-  private usesX87 = false;
-  private usesX87Runtime = false;
-  private x87Host?: X87Host;
+  /**
+   * The region has x87 instructions (codegen-x87.ts): its function declares the x87
+   * temporaries after the SSE ones (57 locals: register positions and arith80's), and only
+   * then, so the group locals' indices after them are known before generation.
+   */
+  private readonly hasX87: boolean;
+  private x87?: X87Gen;
   /** Interpreter calls numbered so far (the helper keeps their closures by number). */
   private calls = 0;
   /** What build() was doing, for error messages. */
@@ -214,6 +216,7 @@ class Gen {
     this.m.addMemoryImport('0', 'e', 'm');
     // memory.fill/copy for rep stos/movs (V8 since 7.5, Firefox 79, Safari 15).
     this.m.setFeatures(this.m.getFeatures() | bn.Features.BulkMemory | bn.Features.SIMD128);
+    this.hasX87 = [...r.blocks.values()].some((b) => b.insns.some((d) => d.insn.op === 'x87'));
   }
 
   // ---- small expression helpers ----
@@ -242,7 +245,8 @@ class Gen {
   /** Leave the region with EIP = eip before instruction `this.idx` of the current block (or after the block with `after`). */
   private exitAt(eip: number, after = false): X {
     const m = this.m;
-    const list: X[] = [this.set(L_XEIP, this.c(eip))];
+    // An open x87 scope's registers and status are written back first (codegen-x87.ts).
+    const list: X[] = [...(this.x87?.spill() ?? []), this.set(L_XEIP, this.c(eip))];
     if (this.pend !== null) list.push(this.set(L_FLAGS, this.flagsNow()));
     const adj = after ? 0 : this.pre[this.idx] - this.pre[this.blk.insns.length];
     if (adj !== 0) list.push(this.set(L_N, this.add(this.get(L_N), this.c(adj))));
@@ -294,7 +298,7 @@ class Gen {
   }
 
   /** Local of group flag g (check-groups.ts): after the SSE and x87 temporaries, which a function with groups always declares. */
-  private groupLocal(g: number): number { return 2 + N_VARS + SSE_LOCALS(this.bn).length + X87_LOCALS(this.bn).length + g; }
+  private groupLocal(g: number): number { return 2 + N_VARS + SSE_LOCALS(this.bn).length + (this.hasX87 ? X87_LOCALS(this.bn).length : 0) + g; }
 
   private load(al: number, size: number, signed = false): X {
     const m = this.m, a = this.get(al);
@@ -599,9 +603,9 @@ class Gen {
       }
       case 'bt': { this.bitTest(i, out); return; }
       case 'movs': case 'stos': { this.stringOp(i, out); return; }
-      case 'interp': { this.interpCall(d, out); return; }
-      case 'sse': { this.usesSse = true; sseInsn(this.sseHost ??= this.makeSseHost(), d, out); return; }
-      case 'x87': { this.usesX87 = true; x87Insn(this.x87Host ??= this.makeX87Host(), d, out); return; }
+      case 'interp': { this.x87?.close(out); this.interpCall(d, out); return; }
+      case 'sse': { this.x87?.close(out); this.usesSse = true; sseInsn(this.sseHost ??= this.makeSseHost(), d, out); return; }
+      case 'x87': { (this.x87 ??= new X87Gen(this.makeX87Host())).insn(d, out); return; }
       case 'pcthunk': {
         // call T; T: mov (%esp),%r; ret: the return address is written below ESP, which ends
         // where it was. A failed check leaves before the call (the interpreter then runs all three).
@@ -743,14 +747,19 @@ class Gen {
   }
 
   /** What codegen-x87.ts uses: the SSE host's services, and i32/i64 temporaries after the SSE ones. */
-  private makeX87Host(): X87Host {
+  private makeX87Host(): ConstructorParameters<typeof X87Gen>[0] {
     const base = 2 + N_VARS + SSE_LOCALS(this.bn).length;
     return {
       ...(this.sseHost ??= this.makeSseHost()),
-      t: (k) => base + k, l: (k) => base + 9 + k,
-      prevIsX87: () => this.idx > 0 && this.blk.insns[this.idx - 1].insn.op === 'x87',
+      t: (k) => base + k, l: (k) => base + 9 + k, sig: (r) => base + X87_SIG + r, se: (r) => base + X87_SE + r,
+      arith: arithLocals(base),
       label: () => `x${this.labels++}`,
-      needsRuntime: () => { this.usesX87Runtime = true; },
+      insns: () => this.blk.insns, idx: () => this.idx,
+      isTerminator: (k) => this.blk.terminated && k === this.blk.insns.length - 1,
+      leaveAfter: () => {
+        const k = this.idx, d = this.blk.insns[k], adj = this.pre[k + 1] - this.pre[this.blk.insns.length];
+        return this.m.block(null, [this.set(L_XEIP, this.c(d.at + d.len)), ...(adj !== 0 ? [this.set(L_N, this.add(this.get(L_N), this.c(adj)))] : []), this.m.br('exit')], this.bn.none);
+      },
     };
   }
 
@@ -1108,11 +1117,12 @@ class Gen {
         this.idx = k;
         this.accN = 0;
         const d = b.insns[k];
-        if (k === n - 1 && b.terminated) { last = d.insn; this.terminator(d, b, code); break; }
+        if (k === n - 1 && b.terminated) { this.x87?.close(code); last = d.insn; this.terminator(d, b, code); break; }
         this.insn(d, code);
         this.track.effects(d.insn);
       }
       this.idx = n;
+      this.x87?.close(code);
       // Successor blocks start knowing nothing about the flags: write any deferred update.
       this.flush(code);
       if (!b.terminated) code.push(this.set(L_XEIP, this.c(b.end)));
@@ -1153,9 +1163,8 @@ class Gen {
     const vars: number[] = new Array(N_VARS).fill(bn.i32);
     // One layout whichever of them a function uses, since each index is fixed while the code
     // is generated: the SSE temporaries, the x87 ones after them, the group flags last.
-    if (this.usesSse || this.usesX87 || this.groups > 0) vars.push(...SSE_LOCALS(bn), ...X87_LOCALS(bn));
+    if (this.usesSse || this.hasX87 || this.groups > 0) vars.push(...SSE_LOCALS(bn), ...(this.hasX87 ? X87_LOCALS(bn) : []));
     for (let g = 0; g < this.groups; g++) vars.push(bn.i32);
-    if (this.usesX87Runtime) addX87Runtime(bn, m);
     this.phase = 'emit';
     m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
     m.addFunctionExport('f', 'f');

@@ -15,8 +15,11 @@
  * algorithm D for the quotient, with 32-bit digits and Wasm's i64.div_u); written here, no
  * code copied. Tested against float80.ts on millions of operands: test/jit/x87-runtime.test.ts.
  *
- * Emitted into each region module that has x87 arithmetic (one function, ~0.5 KB of Wasm),
- * so a region needs no extra import; regions without x87 do not carry it.
+ * `arith80` emits one operation inline, on locals of the calling function (codegen-x87.ts
+ * puts it in the region's own function, specialised by operation: a call per instruction,
+ * with the operands through memory, was 23% of the x87 loop's profile); `addX87Runtime`
+ * wraps it in a function over memory operands for the tests, which check the very code the
+ * regions inline.
  */
 import type binaryenT from 'binaryen';
 
@@ -33,146 +36,153 @@ export const PE = 0x20, C1F = 0x200;
 
 const TOP64 = -0x8000000000000000n;
 
-/**
- * Add `x87arith(op, pa, pb, pd, cw) -> i32` to module m: the 80-bit values at addresses pa
- * (a) and pb (b) (significand i64, then sign|exponent i32), a op b under control word cw,
- * written at pd; returns the flags (PE | C1F), or -1 (nothing written) when not handled.
- */
-export function addX87Runtime(bn: B, m: M): void {
-  const I = bn.i32, L = bn.i64;
-  // Parameters 0-4, then locals.
-  const P_OP = 0, P_A = 1, P_B = 2, P_D = 3, P_CW = 4;
-  const vars: number[] = [];
-  const v = (t: number): number => { vars.push(t); return 4 + vars.length; };
-  const aS = v(L), bS = v(L), sig = v(L), ext = v(L), t = v(L), r = v(L), q = v(L), bh = v(L), v1 = v(L), v0 = v(L), qh = v(L), dl = v(L), dh = v(L), rnd = v(L), unit = v(L);
-  const aE = v(I), bE = v(I), ea = v(I), eb = v(I), sa = v(I), sb = v(I), e = v(I), d = v(I), n = v(I), fl = v(I), pc = v(I), rc = v(I), inc = v(I), big = v(I);
+/** The locals arith80 uses: i64 `L` and i32 `I` names, each an index in the function. */
+export const ARITH_I64 = ['aS', 'bS', 'sig', 'ext', 't', 'r', 'q', 'bh', 'v1', 'v0', 'qh', 'dl', 'dh', 'rnd', 'unit'] as const;
+export const ARITH_I32 = ['aE', 'bE', 'ea', 'eb', 'sa', 'sb', 'e', 'd', 'n', 'fl', 'pc', 'rc', 'inc', 'big', 'rE'] as const;
+export type ArithLocals = Record<(typeof ARITH_I64)[number] | (typeof ARITH_I32)[number], number>;
 
+/**
+ * a op b (op: OP_ADD..OP_DIV, fixed), the operands in locals aS:aE and bS:bE (significand,
+ * sign|exponent), rounded by control word cw(): statements that leave the result in
+ * sig:rE and the flags (PE | C1F) in fl, or branch to label `slow` (nothing else written:
+ * only the listed locals). The statements are a block ending with the result in place.
+ */
+export function arith80(bn: B, m: M, op: number, L: ArithLocals, cw: () => X, slowLabel: string): X {
+  const I = bn.i32, Lt = bn.i64;
+  const i64 = new Set<number>(ARITH_I64.map((k) => L[k]));
+  const { aS, bS, sig, ext, t, r, q, bh, v1, v0, qh, dl, dh, rnd, unit, aE, bE, ea, eb, sa, sb, e, d, n, fl, pc, rc, inc, big, rE } = L;
   const c = (x: number): X => m.i32.const(x | 0);
   const k = (x: bigint): X => m.i64.const(x);
-  const g = (l: number): X => m.local.get(l, l === aS || l === bS || l === sig || l === ext || l === t || l === r || l === q || l === bh || l === v1 || l === v0 || l === qh || l === dl || l === dh || l === rnd || l === unit ? L : I);
+  const g = (l: number): X => m.local.get(l, i64.has(l) ? Lt : I);
   const s = (l: number, x: X): X => m.local.set(l, x);
   const M32 = 0xffffffffn;
-  const slow = m.return(c(-1));
+  const res = `${slowLabel}r`;
 
   const body: X[] = [];
   // Operands: both normal, else slow.
-  body.push(s(aS, m.i64.load(0, 4, g(P_A))), s(aE, m.i32.load(8, 4, g(P_A))));
-  body.push(s(bS, m.i64.load(0, 4, g(P_B))), s(bE, m.i32.load(8, 4, g(P_B))));
   body.push(s(ea, m.i32.and(g(aE), c(0x7fff))), s(eb, m.i32.and(g(bE), c(0x7fff))));
   body.push(m.if(m.i32.or(m.i32.or(m.i64.ge_s(g(aS), k(0n)), m.i64.ge_s(g(bS), k(0n))),
-    m.i32.or(m.i32.ge_u(m.i32.sub(g(ea), c(1)), c(0x7ffe)), m.i32.ge_u(m.i32.sub(g(eb), c(1)), c(0x7ffe)))), slow));
+    m.i32.or(m.i32.ge_u(m.i32.sub(g(ea), c(1)), c(0x7ffe)), m.i32.ge_u(m.i32.sub(g(eb), c(1)), c(0x7ffe)))), m.br(slowLabel)));
   body.push(s(fl, c(0)));
 
-  // ---- add / sub: exact sum in sig:ext (d < 64 keeps every bit of the aligned operand) ----
-  const addSub: X[] = [
-    s(sa, m.i32.and(m.i32.shr_u(g(aE), c(15)), c(1))),
-    s(sb, m.i32.xor(m.i32.and(m.i32.shr_u(g(bE), c(15)), c(1)), m.i32.eq(g(P_OP), c(OP_SUB)))),
-    // Order by magnitude: a is the larger.
-    m.if(m.i32.or(m.i32.gt_u(g(eb), g(ea)), m.i32.and(m.i32.eq(g(eb), g(ea)), m.i64.gt_u(g(bS), g(aS)))), m.block(null, [
-      s(t, g(aS)), s(aS, g(bS)), s(bS, g(t)),
-      s(d, g(ea)), s(ea, g(eb)), s(eb, g(d)),
-      s(d, g(sa)), s(sa, g(sb)), s(sb, g(d)),
-    ], bn.none)),
-    s(d, m.i32.sub(g(ea), g(eb))),
-    m.if(m.i32.ge_u(g(d), c(64)), slow),
-    m.if(g(d), m.block(null, [
-      s(bh, m.i64.shr_u(g(bS), m.i64.extend_u(g(d)))),
-      s(t, m.i64.shl(g(bS), m.i64.extend_u(m.i32.sub(c(64), g(d))))),
-    ], bn.none), m.block(null, [s(bh, g(bS)), s(t, k(0n))], bn.none)),
-    s(e, g(ea)),
-    m.if(m.i32.eq(g(sa), g(sb)), m.block(null, [
-      s(sig, m.i64.add(g(aS), g(bh))), s(ext, g(t)),
-      m.if(m.i64.lt_u(g(sig), g(aS)), m.block(null, [
-        // Carry out: shift right one, the lost bit jammed into the sticky bit.
-        s(ext, m.i64.or(m.i64.or(m.i64.shr_u(g(ext), k(1n)), m.i64.shl(g(sig), k(63n))), m.i64.and(g(ext), k(1n)))),
-        s(sig, m.i64.or(m.i64.shr_u(g(sig), k(1n)), k(TOP64))),
-        s(e, m.i32.add(g(e), c(1))),
+  if (op === OP_ADD || op === OP_SUB) {
+    // ---- add / sub: exact sum in sig:ext (d < 64 keeps every bit of the aligned operand) ----
+    body.push(
+      s(sa, m.i32.and(m.i32.shr_u(g(aE), c(15)), c(1))),
+      s(sb, op === OP_SUB ? m.i32.xor(m.i32.and(m.i32.shr_u(g(bE), c(15)), c(1)), c(1)) : m.i32.and(m.i32.shr_u(g(bE), c(15)), c(1))),
+      // Order by magnitude: a is the larger.
+      m.if(m.i32.or(m.i32.gt_u(g(eb), g(ea)), m.i32.and(m.i32.eq(g(eb), g(ea)), m.i64.gt_u(g(bS), g(aS)))), m.block(null, [
+        s(t, g(aS)), s(aS, g(bS)), s(bS, g(t)),
+        s(d, g(ea)), s(ea, g(eb)), s(eb, g(d)),
+        s(d, g(sa)), s(sa, g(sb)), s(sb, g(d)),
       ], bn.none)),
-    ], bn.none), m.block(null, [
-      s(ext, m.i64.sub(k(0n), g(t))),
-      s(sig, m.i64.sub(m.i64.sub(g(aS), g(bh)), m.i64.extend_u(m.i64.ne(g(t), k(0n))))),
-      // Exact zero: +0, or -0 when rounding down (float80.ts add).
-      m.if(m.i64.eqz(m.i64.or(g(sig), g(ext))), m.block(null, [
-        m.i64.store(0, 4, g(P_D), k(0n)),
-        m.i32.store(8, 4, g(P_D), m.select(m.i32.eq(m.i32.and(g(P_CW), c(0xc00)), c(0x400)), c(0x8000), c(0))),
-        m.return(c(0)),
+      s(d, m.i32.sub(g(ea), g(eb))),
+      m.if(m.i32.ge_u(g(d), c(64)), m.br(slowLabel)),
+      m.if(g(d), m.block(null, [
+        s(bh, m.i64.shr_u(g(bS), m.i64.extend_u(g(d)))),
+        s(t, m.i64.shl(g(bS), m.i64.extend_u(m.i32.sub(c(64), g(d))))),
+      ], bn.none), m.block(null, [s(bh, g(bS)), s(t, k(0n))], bn.none)),
+      s(e, g(ea)),
+      m.if(m.i32.eq(g(sa), g(sb)), m.block(null, [
+        s(sig, m.i64.add(g(aS), g(bh))), s(ext, g(t)),
+        m.if(m.i64.lt_u(g(sig), g(aS)), m.block(null, [
+          // Carry out: shift right one, the lost bit jammed into the sticky bit.
+          s(ext, m.i64.or(m.i64.or(m.i64.shr_u(g(ext), k(1n)), m.i64.shl(g(sig), k(63n))), m.i64.and(g(ext), k(1n)))),
+          s(sig, m.i64.or(m.i64.shr_u(g(sig), k(1n)), k(TOP64))),
+          s(e, m.i32.add(g(e), c(1))),
+        ], bn.none)),
+      ], bn.none), m.block(null, [
+        s(ext, m.i64.sub(k(0n), g(t))),
+        s(sig, m.i64.sub(m.i64.sub(g(aS), g(bh)), m.i64.extend_u(m.i64.ne(g(t), k(0n))))),
+        // Exact zero: +0, or -0 when rounding down (float80.ts add).
+        m.if(m.i64.eqz(m.i64.or(g(sig), g(ext))), m.block(null, [
+          s(rE, m.select(m.i32.eq(m.i32.and(cw(), c(0xc00)), c(0x400)), c(0x8000), c(0))),
+          m.br(res),
+        ], bn.none)),
+        m.if(m.i64.eqz(g(sig)), m.block(null, [s(sig, g(ext)), s(ext, k(0n)), s(e, m.i32.sub(g(e), c(64)))], bn.none)),
+        s(n, m.i32.wrap(m.i64.clz(g(sig)))),
+        m.if(g(n), m.block(null, [
+          s(sig, m.i64.or(m.i64.shl(g(sig), m.i64.extend_u(g(n))), m.i64.shr_u(g(ext), m.i64.extend_u(m.i32.sub(c(64), g(n)))))),
+          s(ext, m.i64.shl(g(ext), m.i64.extend_u(g(n)))),
+          s(e, m.i32.sub(g(e), g(n))),
+        ], bn.none)),
       ], bn.none)),
-      m.if(m.i64.eqz(g(sig)), m.block(null, [s(sig, g(ext)), s(ext, k(0n)), s(e, m.i32.sub(g(e), c(64)))], bn.none)),
-      s(n, m.i32.wrap(m.i64.clz(g(sig)))),
-      m.if(g(n), m.block(null, [
-        s(sig, m.i64.or(m.i64.shl(g(sig), m.i64.extend_u(g(n))), m.i64.shr_u(g(ext), m.i64.extend_u(m.i32.sub(c(64), g(n)))))),
-        s(ext, m.i64.shl(g(ext), m.i64.extend_u(g(n)))),
-        s(e, m.i32.sub(g(e), g(n))),
-      ], bn.none)),
-    ], bn.none)),
-  ];
-
-  // ---- mul: the 128-bit product from four 32x32 products ----
-  const lo32 = (x: X): X => m.i64.and(x, k(M32));
-  const hi32 = (x: X): X => m.i64.shr_u(x, k(32n));
-  const mul: X[] = [
-    s(sa, m.i32.and(m.i32.shr_u(m.i32.xor(g(aE), g(bE)), c(15)), c(1))),
-    s(e, m.i32.add(m.i32.add(g(ea), g(eb)), c(-16383 + 1))),
-    // t = a0*b0, r = a0*b1, q = a1*b0, rnd = a1*b1; unit = the middle column.
-    s(t, m.i64.mul(lo32(g(aS)), lo32(g(bS)))),
-    s(r, m.i64.mul(lo32(g(aS)), hi32(g(bS)))),
-    s(q, m.i64.mul(hi32(g(aS)), lo32(g(bS)))),
-    s(rnd, m.i64.mul(hi32(g(aS)), hi32(g(bS)))),
-    s(unit, m.i64.add(m.i64.add(hi32(g(t)), lo32(g(r))), lo32(g(q)))),
-    s(ext, m.i64.or(m.i64.shl(g(unit), k(32n)), lo32(g(t)))),
-    s(sig, m.i64.add(m.i64.add(g(rnd), hi32(g(r))), m.i64.add(hi32(g(q)), hi32(g(unit))))),
-    m.if(m.i64.ge_s(g(sig), k(0n)), m.block(null, [
-      s(sig, m.i64.or(m.i64.shl(g(sig), k(1n)), m.i64.shr_u(g(ext), k(63n)))),
-      s(ext, m.i64.shl(g(ext), k(1n))),
-      s(e, m.i32.sub(g(e), c(1))),
-    ], bn.none)),
-  ];
-
-  // ---- div: (a << 64) / b by two 32-bit digit steps (Knuth D), the remainder decides round/sticky ----
-  // One digit: q digit of (r << 32) / b, r := the remainder (r < b on entry and exit).
-  const digit = (): X[] => [
-    s(qh, m.i64.div_u(g(r), g(v1))),
-    m.if(m.i64.gt_u(g(qh), k(M32)), s(qh, k(M32))),
-    s(t, m.i64.mul(g(qh), g(v0))),
-    // D = (r << 32) - qh * b as dh:dl (dl 32 bits, dh signed).
-    s(dl, m.i64.and(m.i64.sub(k(0n), lo32(g(t))), k(M32))),
-    s(dh, m.i64.sub(m.i64.sub(g(r), m.i64.add(m.i64.mul(g(qh), g(v1)), hi32(g(t)))), m.i64.extend_u(m.i64.ne(lo32(g(t)), k(0n))))),
-    // qh exceeds the digit by at most 2 (b normalized): add b back while D < 0.
-    ...[0, 1].map(() => m.if(m.i64.lt_s(g(dh), k(0n)), m.block(null, [
-      s(qh, m.i64.sub(g(qh), k(1n))),
-      s(dl, m.i64.add(g(dl), g(v0))),
-      s(dh, m.i64.add(g(dh), m.i64.add(g(v1), hi32(g(dl))))),
-      s(dl, lo32(g(dl))),
-    ], bn.none))),
-    s(r, m.i64.or(m.i64.shl(g(dh), k(32n)), g(dl))),
-  ];
-  const div: X[] = [
-    s(sa, m.i32.and(m.i32.shr_u(m.i32.xor(g(aE), g(bE)), c(15)), c(1))),
-    s(v1, hi32(g(bS))), s(v0, lo32(g(bS))),
-    s(big, m.i64.ge_u(g(aS), g(bS))),
-    s(r, m.select(g(big), m.i64.sub(g(aS), g(bS)), g(aS))),
-    ...digit(), s(q, m.i64.shl(g(qh), k(32n))),
-    ...digit(), s(q, m.i64.or(g(q), g(qh))),
-    s(e, m.i32.add(m.i32.sub(g(ea), g(eb)), m.i32.add(c(16383 - 1), g(big)))),
-    m.if(g(big), m.block(null, [
-      // 1.q: 63 fraction bits in the significand, q's last bit rounds, the remainder is sticky.
-      s(sig, m.i64.or(k(TOP64), m.i64.shr_u(g(q), k(1n)))),
-      s(ext, m.i64.or(m.i64.shl(g(q), k(63n)), m.i64.extend_u(m.i64.ne(g(r), k(0n))))),
-    ], bn.none), m.block(null, [
-      // 0.1q: the round bit is 2r >= b, sticky r != 0 apart from 2r == b.
-      s(sig, g(q)),
+    );
+  } else if (op === OP_MUL) {
+    // ---- mul: the 128-bit product from four 32x32 products ----
+    const lo32 = (x: X): X => m.i64.and(x, k(M32));
+    const hi32 = (x: X): X => m.i64.shr_u(x, k(32n));
+    body.push(
+      s(sa, m.i32.and(m.i32.shr_u(m.i32.xor(g(aE), g(bE)), c(15)), c(1))),
+      s(e, m.i32.add(m.i32.add(g(ea), g(eb)), c(-16383 + 1))),
+      // t = a0*b0, r = a0*b1, q = a1*b0, rnd = a1*b1; unit = the middle column.
+      s(t, m.i64.mul(lo32(g(aS)), lo32(g(bS)))),
+      s(r, m.i64.mul(lo32(g(aS)), hi32(g(bS)))),
+      s(q, m.i64.mul(hi32(g(aS)), lo32(g(bS)))),
+      s(rnd, m.i64.mul(hi32(g(aS)), hi32(g(bS)))),
+      s(unit, m.i64.add(m.i64.add(hi32(g(t)), lo32(g(r))), lo32(g(q)))),
+      s(ext, m.i64.or(m.i64.shl(g(unit), k(32n)), lo32(g(t)))),
+      s(sig, m.i64.add(m.i64.add(g(rnd), hi32(g(r))), m.i64.add(hi32(g(q)), hi32(g(unit))))),
+      // Below 2: one left shift, without a branch (the product's binade is data: a branch here
+      // mispredicts about half the time).
+      s(n, m.i64.ge_s(g(sig), k(0n))),
+      s(t, m.i64.extend_u(g(n))),
+      s(sig, m.i64.or(m.i64.shl(g(sig), g(t)), m.i64.and(m.i64.shr_u(g(ext), k(63n)), g(t)))),
+      s(ext, m.i64.shl(g(ext), g(t))),
+      s(e, m.i32.sub(g(e), g(n))),
+    );
+  } else {
+    // ---- div: (a << 64) / b by two 32-bit digit steps (Knuth D), the remainder decides round/sticky ----
+    const lo32 = (x: X): X => m.i64.and(x, k(M32));
+    const hi32 = (x: X): X => m.i64.shr_u(x, k(32n));
+    // One digit: q digit of (r << 32) / b, r := the remainder (r < b on entry and exit).
+    const digit = (): X[] => [
+      s(qh, m.i64.div_u(g(r), g(v1))),
+      m.if(m.i64.gt_u(g(qh), k(M32)), s(qh, k(M32))),
+      s(t, m.i64.mul(g(qh), g(v0))),
+      // D = (r << 32) - qh * b as dh:dl (dl 32 bits, dh signed).
+      s(dl, m.i64.and(m.i64.sub(k(0n), lo32(g(t))), k(M32))),
+      s(dh, m.i64.sub(m.i64.sub(g(r), m.i64.add(m.i64.mul(g(qh), g(v1)), hi32(g(t)))), m.i64.extend_u(m.i64.ne(lo32(g(t)), k(0n))))),
+      // qh exceeds the digit by at most 2 (b normalized): add b back while D < 0.
+      ...[0, 1].map(() => m.if(m.i64.lt_s(g(dh), k(0n)), m.block(null, [
+        s(qh, m.i64.sub(g(qh), k(1n))),
+        s(dl, m.i64.add(g(dl), g(v0))),
+        s(dh, m.i64.add(g(dh), m.i64.add(g(v1), hi32(g(dl))))),
+        s(dl, lo32(g(dl))),
+      ], bn.none))),
+      s(r, m.i64.or(m.i64.shl(g(dh), k(32n)), g(dl))),
+    ];
+    body.push(
+      s(sa, m.i32.and(m.i32.shr_u(m.i32.xor(g(aE), g(bE)), c(15)), c(1))),
+      s(v1, hi32(g(bS))), s(v0, lo32(g(bS))),
+      s(big, m.i64.ge_u(g(aS), g(bS))),
+      s(r, m.select(g(big), m.i64.sub(g(aS), g(bS)), g(aS))),
+      ...digit(), s(q, m.i64.shl(g(qh), k(32n))),
+      ...digit(), s(q, m.i64.or(g(q), g(qh))),
+      s(e, m.i32.add(m.i32.sub(g(ea), g(eb)), m.i32.add(c(16383 - 1), g(big)))),
+      // big: 1.q, 63 fraction bits in the significand, q's last bit rounds, the remainder is
+      // sticky; else 0.1q: the round bit is 2r >= b, sticky r != 0 apart from 2r == b.
+      // Selects, not a branch: which case is data.
       s(t, m.i64.sub(g(bS), g(r))),
-      s(ext, m.i64.or(m.select(m.i64.ge_u(g(r), g(t)), k(TOP64), k(0n)), m.i64.extend_u(m.i32.and(m.i64.ne(g(r), k(0n)), m.i64.ne(g(r), g(t)))))),
-    ], bn.none)),
-  ];
-
-  body.push(m.if(m.i32.le_u(g(P_OP), c(OP_SUB)), m.block(null, addSub, bn.none),
-    m.if(m.i32.eq(g(P_OP), c(OP_MUL)), m.block(null, mul, bn.none), m.block(null, div, bn.none))));
+      s(ext, m.select(g(big), m.i64.or(m.i64.shl(g(q), k(63n)), m.i64.extend_u(m.i64.ne(g(r), k(0n)))),
+        m.i64.or(m.select(m.i64.ge_u(g(r), g(t)), k(TOP64), k(0n)), m.i64.extend_u(m.i32.and(m.i64.ne(g(r), k(0n)), m.i64.ne(g(r), g(t))))))),
+      s(sig, m.select(g(big), m.i64.or(k(TOP64), m.i64.shr_u(g(q), k(1n))), g(q))),
+    );
+  }
 
   // ---- round sig:ext to pc bits under rc (roundPack for a result in the normal range) ----
-  body.push(
-    s(pc, m.i32.and(m.i32.shr_u(g(P_CW), c(8)), c(3))),
-    s(rc, m.i32.and(m.i32.shr_u(g(P_CW), c(10)), c(3))),
+  // PC 64 with RC nearest (Linux's default control word 0x37f) first, with no unit or shift.
+  // Without branches but the rare carry out of the significand (whether a result is inexact
+  // and rounds up is data: branches on it mispredict about half the time).
+  const nearest64: X[] = [
+    s(inc, m.i32.or(m.i64.gt_u(g(ext), k(TOP64)), m.i32.and(m.i64.eq(g(ext), k(TOP64)), m.i32.wrap(m.i64.and(g(sig), k(1n)))))),
+    s(fl, m.i32.or(m.i32.shl(m.i64.ne(g(ext), k(0n)), c(5)), m.i32.shl(g(inc), c(9)))),
+    s(sig, m.i64.add(g(sig), m.i64.extend_u(g(inc)))),
+    m.if(m.i32.and(g(inc), m.i64.eqz(g(sig))), m.block(null, [s(sig, k(TOP64)), s(e, m.i32.add(g(e), c(1)))], bn.none)),
+  ];
+  const general: X[] = [
+    s(pc, m.i32.and(m.i32.shr_u(cw(), c(8)), c(3))),
+    s(rc, m.i32.and(m.i32.shr_u(cw(), c(10)), c(3))),
     m.if(m.i32.eq(g(pc), c(3)), m.block(null, [s(rnd, g(ext)), s(unit, k(1n))], bn.none), m.block(null, [
       // 53 (pc 2) or 24 bits (pc 0, and reserved 1): the dropped bits aligned to the top, sticky jammed.
       s(n, m.select(m.i32.eq(g(pc), c(2)), c(53), c(24))),
@@ -191,11 +201,47 @@ export function addX87Runtime(bn: B, m: M): void {
         m.if(m.i64.eqz(g(sig)), m.block(null, [s(sig, k(TOP64)), s(e, m.i32.add(g(e), c(1)))], bn.none)),
       ], bn.none)),
     ], bn.none)),
+  ];
+  body.push(m.if(m.i32.eq(m.i32.and(cw(), c(0xf00)), c(0x300)), m.block(null, nearest64, bn.none), m.block(null, general, bn.none)));
+  body.push(
     // Out of the normal range (underflow, overflow): the exact path.
-    m.if(m.i32.ge_u(m.i32.sub(g(e), c(1)), c(0x7ffe)), slow),
-    m.i64.store(0, 4, g(P_D), g(sig)),
-    m.i32.store(8, 4, g(P_D), m.i32.or(m.i32.shl(g(sa), c(15)), g(e))),
-    g(fl),
+    m.if(m.i32.ge_u(m.i32.sub(g(e), c(1)), c(0x7ffe)), m.br(slowLabel)),
+    s(rE, m.i32.or(m.i32.shl(g(sa), c(15)), g(e))),
   );
-  m.addFunction(ARITH_FN, bn.createType([I, I, I, I, I]), I, vars, m.block(null, body, I));
+  // (add/sub's exact zero branches to `res` early: sig = 0 there, fl = 0.)
+  return m.block(res, body, bn.none);
+}
+
+/**
+ * Add `x87arith(op, pa, pb, pd, cw) -> i32` to module m: the 80-bit values at addresses pa
+ * (a) and pb (b) (significand i64, then sign|exponent i32), a op b under control word cw,
+ * written at pd; returns the flags (PE | C1F), or -1 (nothing written) when not handled.
+ * arith80 in a function, for the tests.
+ */
+export function addX87Runtime(bn: B, m: M): void {
+  const I = bn.i32;
+  // Parameters 0-4, then locals.
+  const P_OP = 0, P_A = 1, P_B = 2, P_D = 3, P_CW = 4;
+  const vars: number[] = [];
+  const L = {} as ArithLocals;
+  for (const name of ARITH_I64) { L[name] = 5 + vars.length; vars.push(bn.i64); }
+  for (const name of ARITH_I32) { L[name] = 5 + vars.length; vars.push(I); }
+  const c = (x: number): X => m.i32.const(x | 0);
+  const body: X[] = [
+    m.local.set(L.aS, m.i64.load(0, 4, m.local.get(P_A, I))), m.local.set(L.aE, m.i32.load(8, 4, m.local.get(P_A, I))),
+    m.local.set(L.bS, m.i64.load(0, 4, m.local.get(P_B, I))), m.local.set(L.bE, m.i32.load(8, 4, m.local.get(P_B, I))),
+  ];
+  const done = (): X[] => [
+    m.i64.store(0, 4, m.local.get(P_D, I), m.local.get(L.sig, bn.i64)),
+    m.i32.store(8, 4, m.local.get(P_D, I), m.local.get(L.rE, I)),
+    m.return(m.local.get(L.fl, I)),
+  ];
+  for (const op of [OP_ADD, OP_SUB, OP_MUL, OP_DIV]) {
+    body.push(m.if(m.i32.eq(m.local.get(P_OP, I), c(op)), m.block(null, [
+      m.block(`s${op}`, [arith80(bn, m, op, L, () => m.local.get(P_CW, I), `s${op}`), ...done()], bn.none),
+      m.return(c(-1)),
+    ], bn.none)));
+  }
+  body.push(m.return(c(-1)));
+  m.addFunction(ARITH_FN, bn.createType([I, I, I, I, I]), I, vars, m.block(null, body, bn.none));
 }
