@@ -22,7 +22,7 @@ import { HostFs } from '../src/host/node/hostfs.js';
 import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
 import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
 import { binaryTrees } from './binary-trees.js';
-import { chainedHops, setEntryPoints } from '../src/engine/jit/hub.js';
+import { chainedHops, nestedCallStats, setEntryPoints, setNestedCalls } from '../src/engine/jit/hub.js';
 import { threadCpu } from '../src/host/node/thread-cpu.js';
 
 const LOOP = 'i=0; s=0; while (( i < 20000 )); do s=$((s+i*3)); i=$((i+1)); done; echo $s';
@@ -54,13 +54,15 @@ const threadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread 
 
 // WEBX86_JIT_ENTRY_POINTS=off: regions entered at their entry only (hub.ts "Entry points"), to compare.
 if (process.env.WEBX86_JIT_ENTRY_POINTS === 'off') setEntryPoints(false);
+// WEBX86_JIT_CALLS=off: calls out of a region leave to the hub instead of nesting (hub.ts `call`), to compare.
+if (process.env.WEBX86_JIT_CALLS === 'off') setNestedCalls(false);
 if (flag !== '--cold') await run();
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
 await session.post('Profiler.setSamplingInterval', { interval: 500 });
 await session.post('Profiler.start');
-const m0 = threadCpuMs(), h0 = chainedHops();
+const m0 = threadCpuMs(), h0 = chainedHops(), c0 = nestedCallStats();
 const g = await run();
 const mainCpu = threadCpuMs() - m0;
 const { profile } = await session.post('Profiler.stop');
@@ -91,6 +93,7 @@ const j = g.jit!;
 process.stdout.write(`${JSON.stringify({
   name, status: g.status, mainCpu, instructions: g.icount, translated: j.instructions,
   interpreted: (g.icount ?? 0) - j.instructions, entries: j.entries, hops: j.chained - h0, entryPoints: j.entryPoints,
+  nestedCalls: j.nestedCalls - c0.calls, nestedReturns: j.nestedReturns - c0.returns,
   fromDisk: j.regionsFromDisk, reused: j.regionsReused, compiled: j.regionsCompiled, deferred: j.deferred, shares,
 })}\n`);
 process.exit(0);
