@@ -1,7 +1,7 @@
 /**
  * Where a warm JIT run's engine time goes (issue 9, the interpreter-style workloads):
  *
- *   [WEBX86_JIT_ENTRY_POINTS=off] node --import tsx bench/jit-profile.ts python3|python3-start|bash|sh [--cold]
+ *   [WEBX86_JIT_ENTRY_POINTS=off] [WEBX86_JIT_CALLS=off] node --import tsx bench/jit-profile.ts python3|python3-start|bash|sh [--cold]
  *
  * Runs the workload once to fill a translation cache of its own (WEBX86_CACHE_DIR, else a
  * fresh temporary directory; --cold skips this run and measures the first), then measures the
@@ -23,6 +23,7 @@ import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node
 import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
 import { binaryTrees } from './binary-trees.js';
 import { chainedHops, nestedCallStats, setEntryPoints, setNestedCalls } from '../src/engine/jit/hub.js';
+import { setCallsOut } from '../src/engine/jit/region.js';
 import { threadCpu } from '../src/host/node/thread-cpu.js';
 
 const LOOP = 'i=0; s=0; while (( i < 20000 )); do s=$((s+i*3)); i=$((i+1)); done; echo $s';
@@ -55,7 +56,7 @@ const threadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread 
 // WEBX86_JIT_ENTRY_POINTS=off: regions entered at their entry only (hub.ts "Entry points"), to compare.
 if (process.env.WEBX86_JIT_ENTRY_POINTS === 'off') setEntryPoints(false);
 // WEBX86_JIT_CALLS=off: calls out of a region leave to the hub instead of nesting (hub.ts `call`), to compare.
-if (process.env.WEBX86_JIT_CALLS === 'off') setNestedCalls(false);
+if (process.env.WEBX86_JIT_CALLS === 'off') { setNestedCalls(false); setCallsOut(false); }
 if (flag !== '--cold') await run();
 const session = new Session();
 session.connect();

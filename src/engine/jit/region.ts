@@ -460,6 +460,14 @@ export const MAX_BLOCKS = 48, MAX_INSNS = 1000, MAX_BLOCK_INSNS = 200;
 /** Fewest instructions of an entry block that ends at an untranslatable one (below: not worth entering). */
 const MIN_ENTRY_INSNS = 3;
 
+/**
+ * Direct calls whose continuation is hot stay calls out of the region (formRegion): on by
+ * default; off, the callee is followed into the region as before (to compare: bench/jit-profile.ts
+ * WEBX86_JIT_CALLS=off). Regions formed afterwards follow it.
+ */
+let callsOut = true;
+export function setCallsOut(on: boolean): boolean { const old = callsOut; callsOut = on; return old; }
+
 /** Decode one region block at `at`. */
 function decodeBlock(mem: AddressSpace, at: number, rd: Reader): RBlock {
   const insns: Decoded[] = [];
@@ -500,6 +508,10 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
     switch (last.op) {
       case 'jmp': queue.push(last.target >>> 0); break;
       case 'call':
+        // A call whose continuation is hot stays a call out of the region (codegen.ts
+        // callsOut): the callee runs as its own region in a nested hub loop and its ret
+        // lands back here, instead of the callee's body filling the region's limits.
+        if (callsOut && wanted(b.end)) { queue.push(b.end); break; }
         queue.push(last.target >>> 0);
         if (wanted(b.end)) queue.push(b.end);
         break;
