@@ -21,6 +21,10 @@
  * proportion to the table's size), so only the hub's one instance sees it, and
  * `table.set` stays cheap (0.1 us with no importing instances).
  *
+ * A second function, `call(slot, budget, stop)`, is the same loop for a call out of a region
+ * (codegen.ts callOut, imported by regions as e.h): it stops when the EIP reaches the
+ * caller's continuation, so the caller goes on in its own function after the callee's ret.
+ *
  * Links are undone eagerly: a region invalidated (its code written), evicted (module budget)
  * or whose address space is released loses its cache entries and table slots here before
  * any translated code can run again, since only JS (the interpreter, the kernel) writes code
