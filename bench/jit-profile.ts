@@ -1,7 +1,7 @@
 /**
  * Where a warm JIT run's engine time goes (issue 9, the interpreter-style workloads):
  *
- *   [WEBX86_JIT_ENTRY_POINTS=off] node --import tsx bench/jit-profile.ts python3|python3-start|bash|sh [--cold]
+ *   [WEBX86_JIT_ENTRY_POINTS=off] [WEBX86_JIT_CALLS=off] node --import tsx bench/jit-profile.ts python3|python3-start|bash|sh [--cold]
  *
  * Runs the workload once to fill a translation cache of its own (WEBX86_CACHE_DIR, else a
  * fresh temporary directory; --cold skips this run and measures the first), then measures the
@@ -22,7 +22,8 @@ import { HostFs } from '../src/host/node/hostfs.js';
 import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
 import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
 import { binaryTrees } from './binary-trees.js';
-import { chainedHops, setEntryPoints } from '../src/engine/jit/hub.js';
+import { chainedHops, nestedCallStats, setEntryPoints, setNestedCalls } from '../src/engine/jit/hub.js';
+import { setCallsOut } from '../src/engine/jit/region.js';
 import { threadCpu } from '../src/host/node/thread-cpu.js';
 
 const LOOP = 'i=0; s=0; while (( i < 20000 )); do s=$((s+i*3)); i=$((i+1)); done; echo $s';
@@ -54,13 +55,15 @@ const threadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread 
 
 // WEBX86_JIT_ENTRY_POINTS=off: regions entered at their entry only (hub.ts "Entry points"), to compare.
 if (process.env.WEBX86_JIT_ENTRY_POINTS === 'off') setEntryPoints(false);
+// WEBX86_JIT_CALLS=off: calls out of a region leave to the hub instead of nesting (hub.ts `call`), to compare.
+if (process.env.WEBX86_JIT_CALLS === 'off') { setNestedCalls(false); setCallsOut(false); }
 if (flag !== '--cold') await run();
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
 await session.post('Profiler.setSamplingInterval', { interval: 500 });
 await session.post('Profiler.start');
-const m0 = threadCpuMs(), h0 = chainedHops();
+const m0 = threadCpuMs(), h0 = chainedHops(), c0 = nestedCallStats();
 const g = await run();
 const mainCpu = threadCpuMs() - m0;
 const { profile } = await session.post('Profiler.stop');
@@ -91,6 +94,7 @@ const j = g.jit!;
 process.stdout.write(`${JSON.stringify({
   name, status: g.status, mainCpu, instructions: g.icount, translated: j.instructions,
   interpreted: (g.icount ?? 0) - j.instructions, entries: j.entries, hops: j.chained - h0, entryPoints: j.entryPoints,
+  nestedCalls: j.nestedCalls - c0.calls, nestedReturns: j.nestedReturns - c0.returns,
   fromDisk: j.regionsFromDisk, reused: j.regionsReused, compiled: j.regionsCompiled, deferred: j.deferred, shares,
 })}\n`);
 process.exit(0);

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AddressSpace } from '../../src/engine/mem/address-space.js';
 import { EIP } from '../../src/engine/cpu/state.js';
-import { HUB_ENTRIES, hubOf, runChained, unlinkRegion, type RegionFn } from '../../src/engine/jit/hub.js';
+import { CALL_RETURNED, HUB_ENTRIES, MAX_CALL_DEPTH, hubOf, runChained, unlinkRegion, type RegionFn } from '../../src/engine/jit/hub.js';
 import { loadBinaryenNode } from '../../src/host/node/binaryen.js';
 
 const bn = await loadBinaryenNode();
@@ -61,4 +61,54 @@ test('the hub chains regions by EIP, within the budget, and forgets unlinked reg
   const fd = region(mem2, C, 11);
   assert.equal(runChained(mem2, {}, B, fd, slot2, 1000), 11);
   mem2.release();
+});
+
+test('the hub\'s call (a call out of a region) runs the chain until the continuation, not past the budget, the nesting cap or an unlinked region', () => {
+  const mem = AddressSpace.create(SIZE);
+  const slot = mem.allocStateSlot();
+  const s = new Int32Array(mem.memory.buffer, slot, 128);
+  const A = 0x401000, B = 0x402000, C = 0x403000, K = 0x404000;
+  const ra = {}, rb = {}, rc = {};
+  // A -> B -> C -> K (K: the caller's continuation, no region there).
+  const fa = region(mem, B, 3), fb = region(mem, C, 5), fc = region(mem, K, 7);
+  for (const [r, at, f] of [[ra, A, fa], [rb, B, fb], [rc, C, fc]] as const) runChained(mem, r, at, f, slot, 1);
+  const hub = hubOf(mem);
+  const words = new Int32Array(mem.memory.buffer, mem.hubBase + HUB_ENTRIES * 8, 8);
+  s[EIP] = A;
+  assert.equal(hub.call(slot, 1000, K), 15 | CALL_RETURNED, 'came back to the continuation');
+  assert.equal(words[1], 0, 'depth back to 0');
+  // A continuation never reached: the chain ends at K's miss without CALL_RETURNED.
+  s[EIP] = A;
+  assert.equal(hub.call(slot, 1000, 0x405000), 15);
+  // The budget ends the chain first.
+  s[EIP] = A;
+  assert.equal(hub.call(slot, 8, K), 8);
+  assert.equal(s[EIP] >>> 0, C);
+  // At the nesting cap nothing runs: the caller leaves as without nesting.
+  words[1] = MAX_CALL_DEPTH;
+  s[EIP] = A;
+  assert.equal(hub.call(slot, 1000, K), 0);
+  assert.equal(s[EIP] >>> 0, A);
+  words[1] = 0;
+  // A region unlinked while the call runs (the generation is read at the call's start): D's
+  // function unlinks B when called, as an invalidating store in a callee would, and leaves
+  // at the continuation.
+  const m = new bn.Module();
+  m.setMemory(1, 65536, null, [], false, false, '0');
+  m.addMemoryImport('0', 'e', 'm');
+  m.addFunctionImport('u', 'e', 'u', bn.createType([]), bn.none);
+  m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, [], m.block(null, [
+    m.call('u', [], bn.none), m.i32.store(EIP * 4, 4, m.local.get(0, bn.i32), m.i32.const(K)), m.i32.const(7)], bn.i32));
+  m.addFunctionExport('f', 'f');
+  const bytes = m.emitBinary();
+  m.dispose();
+  const fu = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { e: { m: mem.memory, u: () => unlinkRegion(rb) } }).exports.f as RegionFn;
+  const rd = {}, D = 0x406000;
+  runChained(mem, rd, D, fu, slot, 1);
+  runChained(mem, rb, B, fb, slot, 1);
+  s[EIP] = D;
+  assert.equal(hub.call(slot, 1000, K), 7, 'an unlink while waiting: no CALL_RETURNED');
+  s[EIP] = C;
+  assert.equal(hub.call(slot, 1000, K), 7 | CALL_RETURNED, 'nothing unlinked meanwhile');
+  mem.release();
 });

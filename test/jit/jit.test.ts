@@ -77,3 +77,13 @@ test('entry.c: regions are cached in the hub under their dispatcher\'s targets, 
     assert.equal(off.jit?.entryPoints, on.jit?.entryPoints, 'entry points were installed while switched off');
   } finally { setEntryPoints(was); }
 });
+
+test('nested.c: calls out of a region as nested hub loops: chains deeper than the cap, recursion, longjmp out, a return address rewritten, SIGALRM in an endless loop of calls, the caller\'s code patched while it waits', { timeout: 180_000 }, async () => {
+  const bin = buildC(join(DIR, 'nested.c'), [], FLAGS);
+  const { force } = await sameInEveryMode(bin);
+  if (force === null) return;
+  const j = force.jit!;
+  // The path under test ran: calls waited in Wasm, and most came back to their continuation.
+  assert.ok(j.nestedCalls > 1000, `jit force: ${j.nestedCalls} nested calls`);
+  assert.ok(j.nestedReturns > j.nestedCalls / 2, `jit force: ${j.nestedReturns} of ${j.nestedCalls} nested calls returned`);
+});

@@ -85,10 +85,27 @@ function successors(b: RBlock, last: Insn | null, conts: number[], r: Region): n
   if (last === null) return [];
   switch (last.op) {
     case 'jcc': case 'jecxz': return [last.target >>> 0, b.end >>> 0];
-    case 'jmp': case 'call': return [last.target >>> 0];
+    case 'jmp': return [last.target >>> 0];
+    case 'call': return callsOut(b, last, r) ? [last.target >>> 0, b.end >>> 0] : [last.target >>> 0];
+    case 'calli': return callsOut(b, last, r) ? [b.end >>> 0] : [];
     case 'ret': return conts.filter((c) => r.blocks.has(c));
   }
   return [];
+}
+
+/**
+ * Calls out of a region: a call whose target is not in the region (an indirect call, or a
+ * direct one the region's limits left out) while its continuation is. It runs as a nested
+ * hub loop (hub.ts `call`, the import e.h) that stops when the EIP comes back to the
+ * continuation, so the callee's `ret` lands back in this function instead of taking a hub
+ * hop into whatever region holds the continuation (bash's loop: 12 M of its 18 M hops were
+ * such returns). A chain that ends anywhere else (syscall, untranslated instruction, fault,
+ * budget, a longjmp or an overwritten return address, a region invalidated meanwhile)
+ * leaves the function with the slot as the chain left it, exactly as without nesting.
+ */
+function callsOut(b: RBlock, last: Insn, r: Region): boolean {
+  if (!r.blocks.has(b.end >>> 0)) return false;
+  return last.op === 'calli' || (last.op === 'call' && !r.blocks.has(last.target >>> 0));
 }
 
 /**
@@ -1159,6 +1176,7 @@ class Gen {
     ], bn.i32);
     if (this.usesHelper) m.addFunctionImport('cond', 'e', 'c', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
     if (this.usesInterp) m.addFunctionImport('interp', 'e', 'i', bn.createType([bn.i32, bn.i32]), bn.i32);
+    if (this.usesCall) m.addFunctionImport('hcall', 'e', 'h', bn.createType([bn.i32, bn.i32, bn.i32]), bn.i32);
     if (this.usesFlags) m.addFunctionImport('flags', 'e', 'f', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
     const vars: number[] = new Array(N_VARS).fill(bn.i32);
     // One layout whichever of them a function uses, since each index is fixed while the code
@@ -1295,7 +1313,16 @@ class Gen {
             list.push(tt === f ? branch(x, tt) : m.if(this.get(L_T3), branch(x, tt), branch(x, f)));
             break;
           }
-          case 'jmp': case 'call': list.push(branch(x, last.target >>> 0)); break;
+          case 'jmp': list.push(branch(x, last.target >>> 0)); break;
+          case 'call': case 'calli': {
+            if (!callsOut(t.b, last, this.r)) { list.push(last.op === 'call' ? branch(x, last.target >>> 0) : dynamic()); break; }
+            if (last.op === 'call') list.push(this.set(L_XEIP, this.c(last.target)));
+            list.push(...this.callOut(t.b.end >>> 0));
+            // Back at the continuation (the callee returned): go on there; else leave with the slot's EIP.
+            list.push(m.if(m.i32.lt_s(this.get(L_T0), this.c(0)), branch(x, t.b.end >>> 0),
+              m.block(null, [this.set(L_XEIP, m.i32.load(EIP * 4, 4, this.get(P_SLOT))), m.br('exit')], bn.none)));
+            break;
+          }
           case 'ret': {
             // The popped address (in xeip) selects a continuation inside the region, else D or the exit.
             let e: X = dynamic();
@@ -1320,6 +1347,30 @@ class Gen {
       return headers.has(x) ? m.loop(`L${x}`, code) : code;
     };
     return doTree(root);
+  }
+
+  /** The function calls the hub's nested loop (import e.h: callsOut). */
+  private usesCall = false;
+
+  /**
+   * A call out of the region (callsOut) up to the callee's return: the registers and flag
+   * record written so far go to the slot with EIP = the target (in xeip), the hub's `call`
+   * runs the chain until it comes back to the continuation (the return address pushed),
+   * and every state local the function uses is reloaded, since the callee changed the slot.
+   * Leaves the result (CALL_RETURNED bit | instructions run) in T0 and adds the count to n.
+   * The locals are set without marking them written: each now equals its slot word.
+   */
+  private callOut(cont: number): X[] {
+    const m = this.m, slot = (): X => m.local.get(P_SLOT, this.i32);
+    this.usesCall = true;
+    const out: X[] = [];
+    const used = this.reads | this.writes;
+    for (const [l, w] of STATE) if (this.writes & (1 << l)) out.push(m.i32.store(w * 4, 4, slot(), m.local.get(l, this.i32)));
+    out.push(m.i32.store(EIP * 4, 4, slot(), this.get(L_XEIP)));
+    out.push(this.set(L_T0, m.call('hcall', [slot(), m.i32.sub(this.get(P_BUDGET), this.get(L_N)), this.c(cont)], this.i32)));
+    out.push(this.set(L_N, this.add(this.get(L_N), this.and(this.get(L_T0), this.c(0x7fffffff)))));
+    for (const [l, w] of STATE) if (used & (1 << l)) out.push(m.local.set(l, m.i32.load(w * 4, 4, slot())));
+    return out;
   }
 
   /** Whether the function has the dispatcher D (structured()); its entry then goes through it. */

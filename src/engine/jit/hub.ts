@@ -21,6 +21,10 @@
  * proportion to the table's size), so only the hub's one instance sees it, and
  * `table.set` stays cheap (0.1 us with no importing instances).
  *
+ * A second function, `call(slot, budget, stop)`, is the same loop for a call out of a region
+ * (codegen.ts callOut, imported by regions as e.h): it stops when the EIP reaches the
+ * caller's continuation, so the caller goes on in its own function after the callee's ret.
+ *
  * Links are undone eagerly: a region invalidated (its code written), evicted (module budget)
  * or whose address space is released loses its cache entries and table slots here before
  * any translated code can run again, since only JS (the interpreter, the kernel) writes code
@@ -31,6 +35,8 @@ import { EIP } from '../cpu/state.js';
 
 /** A compiled region function: (state slot, instruction budget) -> instructions executed. */
 export type RegionFn = (slot: number, budget: number) => number;
+/** The hub's `call` (the regions' import e.h): (slot, budget, continuation) -> instructions run | CALL_RETURNED. */
+export type HubCall = (slot: number, budget: number, stop: number) => number;
 
 /** Cache entries (a power of two) and the layout of the hub area at AddressSpace.hubBase. */
 export const HUB_ENTRIES = 1 << 15;
@@ -66,10 +72,26 @@ const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.fl
 
 const I32 = 0x7f, FUNCREF = 0x70;
 const OP = {
-  block: 0x02, loop: 0x03, void: 0x40, end: 0x0b, br: 0x0c, brIf: 0x0d, callIndirect: 0x11,
+  block: 0x02, loop: 0x03, void: 0x40, if: 0x04, end: 0x0b, br: 0x0c, brIf: 0x0d, return: 0x0f, callIndirect: 0x11,
   get: 0x20, set: 0x21, tee: 0x22, load: 0x28, store: 0x36, const: 0x41,
-  eqz: 0x45, ne: 0x47, geS: 0x4e, add: 0x6a, sub: 0x6b, and: 0x71, xor: 0x73, shl: 0x74, shrU: 0x76,
+  eqz: 0x45, eq: 0x46, ne: 0x47, geS: 0x4e, geU: 0x4f, add: 0x6a, sub: 0x6b, and: 0x71, or: 0x72, xor: 0x73, shl: 0x74, shrU: 0x76,
 };
+
+/**
+ * Words after the cache in the hub area (byte offsets from the end of the cache): chained
+ * hops, the nesting depth of `call`, the invalidation generation, and `call`'s statistics
+ * (calls made, calls that came back to their continuation).
+ */
+const W_HOPS = 0, W_DEPTH = 4, W_GEN = 8, W_CALLS = 12, W_RETURNS = 16;
+/**
+ * Nested `call`s at most (each is a region frame and a hub frame on the Wasm stack): deeper
+ * guest calls leave to the hub loop of the level below, as without nesting. CheerpX hit
+ * "Maximum call stack size exceeded" with unbounded nesting (jit-design.md §2); 64 levels of
+ * two frames stay far below V8's ~1 MB stack whatever the region's frame size.
+ */
+export const MAX_CALL_DEPTH = 64;
+/** The bit of `call`'s result that says the chain came back to its continuation (the rest: instructions run). */
+export const CALL_RETURNED = 0x80000000 | 0;
 
 /**
  * The hub for a memory whose hub area starts at `base`:
@@ -112,16 +134,52 @@ function hubBytes(base: number): Uint8Array {
     OP.get, L_N,
     OP.end,
   ];
+  // call(slot, budget, stop): the hub loop for a call that leaves its region (codegen.ts
+  // "Calls out of a region"): run from slot[EIP] while the budget lasts and the EIP is a
+  // region's entry, until the EIP is `stop` (the caller's continuation: the callee
+  // returned). Result: instructions run, | CALL_RETURNED when it stopped at `stop` and no
+  // region was unlinked meanwhile (the caller's own code may be the one invalidated).
+  const Q_SLOT = 0, Q_BUDGET = 1, Q_STOP = 2, Q_N = 3, Q_R = 4, Q_EIP = 5, Q_E = 6, Q_GEN = 7, Q_OK = 8;
+  const word = (w: number): number[] => [OP.const, ...sleb(counter + w)];
+  const bump = (w: number, d: number): number[] => [...word(w), ...word(w), OP.load, ...mem(0), OP.const, ...sleb(d), OP.add, OP.store, ...mem(0)];
+  const call = [
+    ...vec([[...uleb(6), I32]]),
+    ...word(W_DEPTH), OP.load, ...mem(0), OP.const, ...sleb(MAX_CALL_DEPTH), OP.geU, OP.if, OP.void, OP.const, 0, OP.return, OP.end,
+    ...bump(W_DEPTH, 1), ...bump(W_CALLS, 1),
+    ...word(W_GEN), OP.load, ...mem(0), OP.set, Q_GEN,
+    OP.block, OP.void,
+    OP.loop, OP.void,
+    OP.get, Q_N, OP.get, Q_BUDGET, OP.geS, OP.brIf, 1,
+    OP.get, Q_SLOT, OP.load, ...mem(EIP * 4), OP.tee, Q_EIP, OP.get, Q_STOP, OP.eq, OP.if, OP.void,
+    ...word(W_GEN), OP.load, ...mem(0), OP.get, Q_GEN, OP.eq, OP.set, Q_OK, OP.br, 2,
+    OP.end,
+    OP.get, Q_EIP, OP.get, Q_EIP, OP.const, ...sleb(HASH_SHIFT), OP.shrU, OP.xor,
+    OP.const, ...sleb(HUB_ENTRIES - 1), OP.and, OP.const, 3, OP.shl, OP.const, ...sleb(base), OP.add, OP.tee, Q_E,
+    OP.load, ...mem(0), OP.get, Q_EIP, OP.ne, OP.brIf, 1,
+    OP.get, Q_SLOT, OP.get, Q_BUDGET, OP.get, Q_N, OP.sub, OP.get, Q_E, OP.load, ...mem(4), OP.callIndirect, 0, 0,
+    OP.tee, Q_R, OP.eqz, OP.brIf, 1,
+    OP.get, Q_N, OP.get, Q_R, OP.add, OP.set, Q_N,
+    ...bump(W_HOPS, 1),
+    OP.br, 0,
+    OP.end,
+    OP.end,
+    ...bump(W_DEPTH, -1),
+    OP.get, Q_OK, OP.if, OP.void, ...bump(W_RETURNS, 1), OP.end,
+    OP.get, Q_N, OP.get, Q_OK, OP.const, 31, OP.shl, OP.or,
+    OP.end,
+  ];
   const zero = [0, OP.const, 0, OP.end];
+  // `call` switched off (setNestedCalls): nothing runs, the caller leaves as without nesting.
+  const nocall = [0, OP.const, 0, OP.end];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, 2, I32, I32, 1, I32], [0x60, 3, I32, I32, I32, 1, I32]])),
     ...section(2, vec([[...str('e'), ...str('m'), 0x02, 0x00, 0x00]])),
-    ...section(3, vec([[1], [0]])),
+    ...section(3, vec([[1], [0], [1], [1]])),
     ...section(4, vec([[FUNCREF, 0x00, 1]])),
-    ...section(7, vec([[...str('run'), 0x00, 0], [...str('t'), 0x01, 0]])),
+    ...section(7, vec([[...str('run'), 0x00, 0], [...str('t'), 0x01, 0], [...str('call'), 0x00, 2], [...str('nocall'), 0x00, 3]])),
     ...section(9, vec([[0x00, OP.const, 0, OP.end, ...vec([[1]])]])),
-    ...section(10, vec([[...uleb(run.length), ...run], [...uleb(zero.length), ...zero]])),
+    ...section(10, vec([[...uleb(run.length), ...run], [...uleb(zero.length), ...zero], [...uleb(call.length), ...call], [...uleb(nocall.length), ...nocall]])),
   ];
   return new Uint8Array(bytes);
 }
@@ -162,8 +220,27 @@ export function chainedHops(): number {
   return n;
 }
 
+/**
+ * Calls out of a region as nested hub loops (codegen.ts "Calls out of a region"): on by
+ * default; off, the regions get `nocall` and leave at such calls as before (to compare, and
+ * for tests). Takes effect for regions instantiated afterwards.
+ */
+let nestedCalls = true;
+export function setNestedCalls(on: boolean): boolean { const old = nestedCalls; nestedCalls = on; return old; }
+
+/** Nested calls made and those that came back to their continuation (all hubs of the realm): JitStats. */
+let releasedCalls = 0, releasedReturns = 0;
+export function nestedCallStats(): { calls: number; returns: number } {
+  let calls = releasedCalls, returns = releasedReturns;
+  for (const h of liveHubs) { calls += h.word(W_CALLS); returns += h.word(W_RETURNS); }
+  return { calls, returns };
+}
+
 export class Hub {
   readonly run: (slot: number, budget: number, idx: number) => number;
+  /** The import e.h of the regions instantiated against this memory. */
+  readonly call: HubCall;
+  private readonly nocall: HubCall;
   private readonly table: WebAssembly.Table;
   /** The cache as int32 pairs {eip, index}. */
   private readonly cache: Int32Array;
@@ -179,12 +256,22 @@ export class Hub {
     const inst = new WebAssembly.Instance(mod, { e: { m: mem.memory } });
     this.run = inst.exports.run as Hub['run'];
     this.table = inst.exports.t as WebAssembly.Table;
+    this.call = inst.exports.call as HubCall;
+    this.nocall = inst.exports.nocall as HubCall;
     this.zero = this.table.get(0);
-    this.cache = new Int32Array(mem.memory.buffer, base, HUB_ENTRIES * 2 + 1);
+    this.cache = new Int32Array(mem.memory.buffer, base, HUB_ENTRIES * 2 + 8);
     liveHubs.add(this);
   }
 
   hops(): number { return this.cache[HUB_ENTRIES * 2] >>> 0; }
+  /** A counter word after the cache (W_*). */
+  word(w: number): number { return this.cache[HUB_ENTRIES * 2 + (w >> 2)] >>> 0; }
+  /** The function regions import as e.h: the nested hub loop, or nothing when switched off. */
+  callImport(): HubCall { return nestedCalls ? this.call : this.nocall; }
+  /** At each entry from JS: no nested call is live (an exception may have left one counted). */
+  resetDepth(): void { this.cache[HUB_ENTRIES * 2 + (W_DEPTH >> 2)] = 0; }
+  /** A region was unlinked: a caller waiting in a nested call must not continue in code that may be stale. */
+  private invalidated(): void { this.cache[HUB_ENTRIES * 2 + (W_GEN >> 2)]++; }
 
   /** A table slot for fn (owned by region `r`). */
   add(r: object, fn: RegionFn): number {
@@ -227,6 +314,7 @@ export class Hub {
     const e = slotOf(eip >>> 0) * 2;
     if (this.cache[e + 1] === idx) { this.cache[e] = 0; this.cache[e + 1] = 0; }
     this.table.set(idx, this.zero );
+    this.invalidated();
     this.owner.delete(idx);
     this.free.push(idx);
   }
@@ -235,6 +323,7 @@ export class Hub {
   release(): void {
     if (this.dead) return;
     releasedHops += this.hops();
+    releasedCalls += this.word(W_CALLS); releasedReturns += this.word(W_RETURNS);
     this.cache.fill(0);
     this.dead = true;
     liveHubs.delete(this);
@@ -267,6 +356,7 @@ export function runChained(mem: AddressSpace, r: object, eip: number, fn: Region
   }
   // Re-installed at every entry from JS: another entry hashing to the same cache slot may have taken it.
   hub.install(link.eip, link.idx);
+  hub.resetDepth();
   return hub.run(slot, budget, link.idx);
 }
 

@@ -23,7 +23,7 @@ import type { Cpu } from '../cpu/cpu.js';
 import { cond, getFlags } from '../cpu/flags.js';
 import { EIP, FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
 import { REFUSED, tierCounters, type CodeHost as JitHost, type HotBlock, type Tier, type Translation } from '../cpu/tier.js';
-import { chainedHops, entryPointsInstalled, runChained, unlinkRegion } from './hub.js';
+import { chainedHops, entryPointsInstalled, hubOf, nestedCallStats, runChained, unlinkRegion, type Hub } from './hub.js';
 import { moduleEntries } from './codegen.js';
 import { callCounts, interpHelper, setActiveCpu, setCountCalls } from './interp-call.js';
 import { compiler, startPolicy } from './compile-client.js';
@@ -46,7 +46,7 @@ export type { HotBlock, JitHost };
  * the code; the blocks see their region gone at their next entry.
  */
 interface Compiled {
-  key: string; module: WebAssembly.Module | null; bytes: number; instances: WeakMap<AddressSpace, RegionFn>; evicted: boolean; users: JitRegion[];
+  key: string; module: WebAssembly.Module | null; bytes: number; instances: WeakMap<Hub, RegionFn>; evicted: boolean; users: JitRegion[];
   /** Made from worker bytes and not yet counted as compiled by the machine that asked. */
   fresh: boolean;
   /** The function's other entry points (codegen.ts moduleEntries), read at its first entry. */
@@ -57,7 +57,8 @@ interface Compiled {
 export class JitRegion implements Translation {
   valid = true;
   /** The last address space that ran it, and its instance there (the common case: one). */
-  lastMem: AddressSpace | null = null;
+  /** The hub (so the address space) lastFn was instantiated for: its import e.h is that hub's (a released space gets a new hub). */
+  lastHub: Hub | null = null;
   lastFn: RegionFn | null = null;
   constructor(public compiled: Compiled | null, readonly pages: number[]) {}
   /** Invalidated (cpu/tier.ts invalidate): no other region's hub may jump into it any more. */
@@ -135,6 +136,9 @@ export interface JitStats {
   chained: number;
   /** Dispatcher targets the hubs enter regions at besides their entries (hub.ts "Entry points"; all machines of the realm). */
   entryPoints: number;
+  /** Calls out of a region run as nested hub loops, and those that came back to the caller's continuation (hub.ts `call`; all machines of the realm). */
+  nestedCalls: number;
+  nestedReturns: number;
   instructions: number;
   invalidated: number;
   moduleBytes: number;
@@ -217,7 +221,7 @@ function evict(old: Compiled): void {
   old.evicted = true;
   old.module = null;
   old.instances = new WeakMap();
-  for (const r of old.users) { r.compiled = null; r.lastFn = null; r.lastMem = null; unlinkRegion(r); }
+  for (const r of old.users) { r.compiled = null; r.lastFn = null; r.lastHub = null; unlinkRegion(r); }
   old.users = [];
   jitCounters.evicted++;
 }
@@ -277,7 +281,7 @@ export class Jit implements Tier {
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
       governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0 },
-      entries: 0, bounced: 0, budgetExits: 0, chained: 0, entryPoints: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
+      entries: 0, bounced: 0, budgetExits: 0, chained: 0, entryPoints: 0, nestedCalls: 0, nestedReturns: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
       timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
     };
@@ -298,6 +302,8 @@ export class Jit implements Tier {
     this.stats.invalidated = tierCounters.invalidated;
     this.stats.chained = chainedHops();
     this.stats.entryPoints = entryPointsInstalled();
+    const nc = nestedCallStats();
+    this.stats.nestedCalls = nc.calls; this.stats.nestedReturns = nc.returns;
     const tl = this.stats.timeline;
     const since = (t: number): number => (t < 0 ? -1 : Math.max(0, t - this.born));
     if (this.mode !== 'force') { tl.compilerStart = since(compiler.startedAt); tl.ready = since(compiler.state === 'inthread' ? loadedAt : compiler.readyAt); }
@@ -559,15 +565,16 @@ export class Jit implements Tier {
       return 0;
     }
     let fn = r.lastFn;
-    if (r.lastMem !== c.mem) {
+    const hub = hubOf(c.mem);
+    if (r.lastHub !== hub) {
       const comp = r.compiled!;
-      fn = comp.instances.get(c.mem) ?? null;
+      fn = comp.instances.get(hub) ?? null;
       if (fn === null) {
-        const inst = new WebAssembly.Instance(comp.module!, { e: { m: c.mem.memory, c: condHelper, f: flagsHelper, i: interpHelper(c.mem) } });
+        const inst = new WebAssembly.Instance(comp.module!, { e: { m: c.mem.memory, c: condHelper, f: flagsHelper, i: interpHelper(c.mem), h: hub.callImport() } });
         fn = inst.exports.f as RegionFn;
-        comp.instances.set(c.mem, fn);
+        comp.instances.set(hub, fn);
       }
-      r.lastMem = c.mem; r.lastFn = fn;
+      r.lastHub = hub; r.lastFn = fn;
     }
     // Chaining (hub.ts): enter through the memory's hub, which goes on in Wasm into the next
     // region while the exit's EIP is a translated region's entry.

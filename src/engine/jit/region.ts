@@ -460,6 +460,47 @@ export const MAX_BLOCKS = 48, MAX_INSNS = 1000, MAX_BLOCK_INSNS = 200;
 /** Fewest instructions of an entry block that ends at an untranslatable one (below: not worth entering). */
 const MIN_ENTRY_INSNS = 3;
 
+/**
+ * Direct calls whose continuation is hot stay calls out of the region (formRegion): on by
+ * default; off, the callee is followed into the region as before (to compare: bench/jit-profile.ts
+ * WEBX86_JIT_CALLS=off). Regions formed afterwards follow it.
+ */
+let callsOut = true;
+export function setCallsOut(on: boolean): boolean { const old = callsOut; callsOut = on; return old; }
+
+/** A callee taken into its caller's region has at most this many blocks reachable by the edges formRegion follows. */
+const INLINE_BLOCKS = 8;
+
+/**
+ * Whether the callee at `target` is small enough to take into the caller's region: the
+ * blocks formRegion would follow from it (direct jumps and calls, wanted Jcc successors and
+ * call continuations) number at most INLINE_BLOCKS. Decoding only; the blocks are decoded
+ * again if taken.
+ */
+function calleeFits(mem: AddressSpace, target: number, wanted: (addr: number) => boolean, rd: Reader): boolean {
+  const seen = new Set<number>();
+  const queue = [target >>> 0];
+  while (queue.length > 0) {
+    const at = queue.pop()!;
+    if (seen.has(at)) continue;
+    if (seen.size >= INLINE_BLOCKS) return false;
+    seen.add(at);
+    const b = decodeBlock(mem, at, rd);
+    if (b.insns.length === 0 || !b.terminated) continue;
+    const last = b.insns[b.insns.length - 1].insn;
+    switch (last.op) {
+      case 'jmp': queue.push(last.target >>> 0); break;
+      case 'call': queue.push(last.target >>> 0); if (wanted(b.end)) queue.push(b.end); break;
+      case 'jcc': case 'jecxz':
+        if (wanted(b.end)) queue.push(b.end);
+        if (wanted(last.target >>> 0)) queue.push(last.target >>> 0);
+        break;
+      case 'calli': if (wanted(b.end)) queue.push(b.end); break;
+    }
+  }
+  return true;
+}
+
 /** Decode one region block at `at`. */
 function decodeBlock(mem: AddressSpace, at: number, rd: Reader): RBlock {
   const insns: Decoded[] = [];
@@ -500,6 +541,12 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
     switch (last.op) {
       case 'jmp': queue.push(last.target >>> 0); break;
       case 'call':
+        // A call whose continuation is hot and whose callee is too big to take in whole
+        // stays a call out of the region (codegen.ts callsOut): the callee runs as its own
+        // region in a nested hub loop and its ret lands back here, instead of the callee's
+        // body filling the region's limits and leaving mid-way. A small callee is taken in:
+        // its ret branches to the continuation inside the function.
+        if (callsOut && wanted(b.end) && !calleeFits(mem, last.target >>> 0, wanted, rd)) { queue.push(b.end); break; }
         queue.push(last.target >>> 0);
         if (wanted(b.end)) queue.push(b.end);
         break;
