@@ -1153,7 +1153,10 @@ class Gen {
     const vars: number[] = new Array(N_VARS).fill(bn.i32);
     // One layout whichever of them a function uses, since each index is fixed while the code
     // is generated: the SSE temporaries, the x87 ones after them, the group flags last.
-    if (this.usesSse || this.usesX87 || this.groups > 0) vars.push(...SSE_LOCALS(bn), ...X87_LOCALS(bn));
+    // A function with group flags but no SSE or x87 code declares those slots as i32: V8 zeroes
+    // every local at each call, and v128/f64/i64 ones cost more to zero and to keep.
+    if (this.usesSse || this.usesX87) vars.push(...SSE_LOCALS(bn), ...X87_LOCALS(bn));
+    else if (this.groups > 0) vars.push(...new Array<number>(SSE_LOCALS(bn).length + X87_LOCALS(bn).length).fill(bn.i32));
     for (let g = 0; g < this.groups; g++) vars.push(bn.i32);
     if (this.usesX87Runtime) addX87Runtime(bn, m);
     this.phase = 'emit';
@@ -1302,7 +1305,12 @@ class Gen {
     const nodeWithin = (x: number, ys: number[]): X => {
       if (ys.length === 0) return emitNode(x);
       const [yn, ...rest] = ys;
-      return m.block(null, [m.block(`B${yn}`, [nodeWithin(x, rest)], bn.none), doTree(yn)], bn.none);
+      // The content is wrapped in `if (1)`: binaryen types a named block whose child is
+      // unreachable (every node ends in a branch) by walking its whole subtree for a branch to
+      // its name (Block::finalize, handleUnreachable), and these blocks nest, so building them
+      // took a fifth of codegen's CPU on gcc's regions (bench/jit-compile-cost.ts); an if
+      // without else is of type none. 5 bytes per merge, and a branch V8 folds.
+      return m.block(null, [m.block(`B${yn}`, [m.if(this.c(1), nodeWithin(x, rest))], bn.none), doTree(yn)], bn.none);
     };
     const doTree = (x: number): X => {
       // Merge children, the highest reverse-postorder number outermost (its code comes last).
