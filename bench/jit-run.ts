@@ -10,7 +10,7 @@
  * scheduler yields every ~12 ms), peak RSS, exit status, a hash of stdout, the JIT's figures.
  */
 import { createHash } from 'node:crypto';
-import { JIT_BENCH_ROOT, JIT_BENCH_WORKLOADS, JIT_BENCH_ENV } from './jit-workloads.js';
+import { JIT_BENCH_ENV, jitBenchWorkload } from './jit-workloads.js';
 import { threadCpu } from '../src/host/node/thread-cpu.js';
 
 const [config, name] = process.argv.slice(2);
@@ -19,9 +19,9 @@ if (config !== 'off' && config !== 'inthread' && config !== 'worker') throw new 
 if (config === 'inthread') process.env.WEBX86_JIT_WORKER = 'off';
 const { runGuest } = await import('../test/support/guest.js');
 const { HostFs } = await import('../src/host/node/hostfs.js');
-const w = JIT_BENCH_WORKLOADS.find((x) => x.name === name);
-if (!w) throw new Error(`jit-run: no workload ${name}`);
-const root = JIT_BENCH_ROOT();
+const found = jitBenchWorkload(name);
+if (!found) throw new Error(`jit-run: no workload ${name}`);
+const { w, root } = found;
 
 /** This (the engine's) thread's CPU time, ms (src/host/node/thread-cpu.ts). */
 const mainThreadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread CPU time needs Linux /proc/thread-self/schedstat'); });

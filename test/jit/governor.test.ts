@@ -9,18 +9,21 @@
  *   would, and the hotness a block needs rises past its hottest blocks.
  * - A hot loop (one region running 200 M instructions a second) funds every later compile,
  *   and the hotness needed stays at HOT_HITS.
- * - V8's share (V8_MS_PER_REGION per module) is charged: binaryen's time alone let the flat
- *   profile compile far more.
+ * - V8's share (V8_MS_PER_MODULE + V8_MS_PER_KB per KB of each module) is charged: binaryen's
+ *   time alone let the flat profile compile far more, and large modules cost more than small.
+ * - Regions in flight are charged in full: binaryen's mean so far and V8's for the mean module.
  * - Regions are credited with what they will win at their current rate, at most what they won.
  * - With a CPU clock, the speculative share is of the engine thread's CPU, not of wall time.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Governor, HOT_HITS, HOT_MAX, SHARE, BASE_MS, V8_MS_PER_REGION } from '../../src/engine/jit/governor.js';
+import { Governor, HOT_HITS, HOT_MAX, SHARE, BASE_MS, V8_MS_PER_KB, V8_MS_PER_MODULE, v8Ms } from '../../src/engine/jit/governor.js';
 
 interface Program {
   /** binaryen's time per region (what the worker reports). */
   binaryenMs: number;
+  /** Each region's module size, bytes. */
+  moduleBytes: number;
   /** Instructions each attached region runs per second of the program. */
   insnsPerSec: (region: number) => number;
   /** A block asks every `everyMs`, having been entered `hits(i)` times. */
@@ -47,15 +50,15 @@ function simulate(p: Program, v8PerModule = true): { asked: number; granted: num
     gov.engineMs += 0.3;
     gov.workerMs += p.binaryenMs;
     gov.answered++;
-    if (v8PerModule) gov.modules++;
+    if (v8PerModule) gov.compiled(p.moduleBytes);
     rate += p.insnsPerSec(granted - 1);
   }
   return { hottest, asked, granted, gov, costMs: gov.cost(t), wonMs: gov.won(translated), allowedMs: gov.allowance(t, translated) };
 }
 
-/** cc1-like: 200 blocks a second get hot, each region costs 2 ms of binaryen (+ V8's) and then runs 2,000 instructions a second. */
-const flat: Program = { binaryenMs: 2, insnsPerSec: () => 2_000, everyMs: 5, hits: (i) => HOT_HITS * (1 + (i % 3)), durationMs: 40_000 };
-const perRegion = flat.binaryenMs + V8_MS_PER_REGION;
+/** cc1-like: 200 blocks a second get hot, each region costs 2 ms of binaryen (+ V8's for 8 KB) and then runs 2,000 instructions a second. */
+const flat: Program = { binaryenMs: 2, moduleBytes: 8192, insnsPerSec: () => 2_000, everyMs: 5, hits: (i) => HOT_HITS * (1 + (i % 3)), durationMs: 40_000 };
+const perRegion = flat.binaryenMs + v8Ms(flat.moduleBytes);
 
 test('a flat profile stops compiling: cost within the allowance, hotness raised', () => {
   const r = simulate(flat);
@@ -82,22 +85,40 @@ test('V8\'s share is charged: binaryen\'s time alone let a flat profile compile 
   assert.ok(blind.granted > 1.5 * charged.granted, `charged ${charged.granted}, binaryen only ${blind.granted}`);
 });
 
-test('the cost: the engine thread\'s work, binaryen, V8_MS_PER_REGION per module, regions in flight at the mean binaryen time + V8\'s', () => {
+test('the cost: the engine thread\'s work, binaryen, V8 by module size, regions in flight at the mean binaryen time + V8\'s for the mean module', () => {
   const gov = new Governor(() => 1000, null);
   gov.hot(0);
   gov.workerMs = 10;
   gov.answered = 5;
-  gov.modules = 5;
+  for (let k = 0; k < 5; k++) gov.compiled(4096 * (k + 1)); // 60 KB in 5 modules: 12 KB each on average
   gov.unanswered = 2;
   gov.engineMs = 7;
-  assert.equal(gov.cost(), 7 + 10 + 5 * V8_MS_PER_REGION + 2 * (10 / 5 + V8_MS_PER_REGION));
+  const v8 = 5 * V8_MS_PER_MODULE + 60 * V8_MS_PER_KB;
+  assert.equal(gov.cost(), 7 + 10 + v8 + 2 * (10 / 5 + V8_MS_PER_MODULE + 12 * V8_MS_PER_KB));
+});
+
+test('V8\'s share grows with the module: a flat profile of 16 KB modules gets fewer regions than one of 2 KB modules', () => {
+  const big = simulate({ ...flat, moduleBytes: 16384 });
+  const small = simulate({ ...flat, moduleBytes: 2048 });
+  assert.ok(small.granted > 1.5 * big.granted, `2 KB: ${small.granted}, 16 KB: ${big.granted}`);
+  assert.ok(big.costMs <= big.allowedMs + 2 + v8Ms(16384) + 1, `cost ${big.costMs.toFixed(0)} ms, allowed ${big.allowedMs.toFixed(0)} ms`);
+});
+
+test('regions in flight are charged in full before any answer: 1 ms of binaryen and V8\'s for an 8 KB module each', () => {
+  const gov = new Governor(() => 0, null);
+  gov.hot(0);
+  gov.unanswered = 10;
+  assert.equal(gov.cost(0), 10 * (1 + v8Ms(8192)));
+  // 10 x 5.0 ms is past the 20 ms allowed before anything is won.
+  assert.equal(gov.allows(HOT_HITS, 0, 0), false);
 });
 
 test('regions are credited with what they will win at their current rate, at most what they won', () => {
   let t = 0;
   const gov = new Governor(() => t, null);
   gov.hot(0);
-  gov.workerMs = 100; gov.answered = 40; gov.modules = 40; // 100 + 40 x 3 ms = 220 ms
+  gov.workerMs = 100; gov.answered = 40;
+  for (let k = 0; k < 40; k++) gov.compiled((3 - V8_MS_PER_MODULE) / V8_MS_PER_KB * 1024); // V8: 3 ms each, so 100 + 40 x 3 ms = 220 ms
   t = 1000;
   assert.equal(gov.allows(HOT_HITS, 0, t), false, 'nothing run translated yet');
   // 100 ms later its regions have run 8 M instructions: 120 ms won, 1.2 ms per ms of the

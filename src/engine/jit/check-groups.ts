@@ -113,28 +113,32 @@ export class RegTrack {
 
 type Acc = { mr: MemRef; size: number; want: number };
 
+// The push and pop slots, and accesses() helpers at module level: closures made per
+// instruction (each also named by esbuild's keepNames under tsx) were most of planBlock's time.
+const PUSH_REF = stackRef(ESP, -4), TOP_REF = stackRef(ESP, 0), LEAVE_REF = stackRef(EBP, 0);
+function memAcc(out: Acc[], o: Opnd, size: number, want: number): void { if (o.k === 'm') out.push({ mr: o.m, size, want }); }
+function pushAcc(out: Acc[]): void { out.push({ mr: PUSH_REF, size: 4, want: PROT_WRITE }); }
+
 /** The accesses codegen.ts checks with an address (`check` with a MemRef), in its order, for instruction i. */
-function accesses(i: Insn): Acc[] {
-  const out: Acc[] = [];
-  const m = (o: Opnd, size: number, want: number): void => { if (o.k === 'm') out.push({ mr: o.m, size, want }); };
-  const push = (): void => { out.push({ mr: stackRef(ESP, -4), size: 4, want: PROT_WRITE }); };
-  const top = (): void => { out.push({ mr: stackRef(ESP, 0), size: 4, want: PROT_READ }); };
+function accesses(i: Insn, out: Acc[]): Acc[] {
+  out.length = 0;
+  const m = memAcc;
   switch (i.op) {
-    case 'alu': m(i.dst, i.size, i.k === 7 || i.k === 8 ? PROT_READ : PROT_READ | PROT_WRITE); m(i.src, i.size, PROT_READ); break;
-    case 'mov': if (i.dst.k === 'm') m(i.dst, i.size, PROT_WRITE); else m(i.src, i.size, PROT_READ); break;
-    case 'movx': m(i.src, i.from, PROT_READ); break;
-    case 'incdec': case 'not': case 'neg': case 'shift': m(i.dst, i.size, PROT_READ | PROT_WRITE); break;
-    case 'shd': m(i.dst, 4, PROT_READ | PROT_WRITE); break;
-    case 'push': m(i.src, 4, PROT_READ); push(); break;
-    case 'pushf': case 'call': case 'pcthunk': push(); break;
-    case 'pop': case 'popf': case 'ret': top(); break;
-    case 'leave': out.push({ mr: stackRef(EBP, 0), size: 4, want: PROT_READ }); break;
-    case 'imul': m(i.a, 4, PROT_READ); m(i.b, 4, PROT_READ); break;
-    case 'mul1': case 'div': case 'bsf': case 'bsr': case 'cmov': case 'jmpi': m(i.src, 4, PROT_READ); break;
-    case 'calli': m(i.src, 4, PROT_READ); push(); break;
-    case 'setcc': m(i.dst, 1, PROT_WRITE); break;
+    case 'alu': m(out, i.dst, i.size, i.k === 7 || i.k === 8 ? PROT_READ : PROT_READ | PROT_WRITE); m(out, i.src, i.size, PROT_READ); break;
+    case 'mov': if (i.dst.k === 'm') m(out, i.dst, i.size, PROT_WRITE); else m(out, i.src, i.size, PROT_READ); break;
+    case 'movx': m(out, i.src, i.from, PROT_READ); break;
+    case 'incdec': case 'not': case 'neg': case 'shift': m(out, i.dst, i.size, PROT_READ | PROT_WRITE); break;
+    case 'shd': m(out, i.dst, 4, PROT_READ | PROT_WRITE); break;
+    case 'push': m(out, i.src, 4, PROT_READ); pushAcc(out); break;
+    case 'pushf': case 'call': case 'pcthunk': pushAcc(out); break;
+    case 'pop': case 'popf': case 'ret': out.push({ mr: TOP_REF, size: 4, want: PROT_READ }); break;
+    case 'leave': out.push({ mr: LEAVE_REF, size: 4, want: PROT_READ }); break;
+    case 'imul': m(out, i.a, 4, PROT_READ); m(out, i.b, 4, PROT_READ); break;
+    case 'mul1': case 'div': case 'bsf': case 'bsr': case 'cmov': case 'jmpi': m(out, i.src, 4, PROT_READ); break;
+    case 'calli': m(out, i.src, 4, PROT_READ); pushAcc(out); break;
+    case 'setcc': m(out, i.dst, 1, PROT_WRITE); break;
     // A register bit offset reaches any byte: that access keeps its own check (no MemRef given).
-    case 'bt': if (!(i.dst.k === 'm' && i.bit.k === 'r')) m(i.dst, 4, i.kind !== 0 ? PROT_READ | PROT_WRITE : PROT_READ); break;
+    case 'bt': if (!(i.dst.k === 'm' && i.bit.k === 'r')) m(out, i.dst, 4, i.kind !== 0 ? PROT_READ | PROT_WRITE : PROT_READ); break;
   }
   return out;
 }
@@ -146,19 +150,23 @@ function accesses(i: Insn): Acc[] {
 export function planBlock(insns: readonly Insn[]): { plan: PlannedAcc[][]; groups: number } {
   const t = new RegTrack();
   const plan: PlannedAcc[][] = [];
-  const all: PlannedAcc[] = [];
-  // Open groups by address key: their members, lowest offset and end.
-  const open = new Map<string, { members: PlannedAcc[]; lo: number; hi: number }>();
-  const closed: { members: PlannedAcc[]; lo: number; hi: number }[] = [];
+  // Open groups by address key: their members, lowest offset and end, and the number of their
+  // first access in the block (their order: a sort by `all.indexOf(first member)` was 17% of
+  // codegen's CPU on gcc's regions, bench/jit-compile-cost.ts).
+  type Grp = { members: PlannedAcc[]; lo: number; hi: number; seq: number };
+  const open = new Map<string, Grp>();
+  const closed: Grp[] = [];
+  let seq = 0;
+  const accs: Acc[] = [];
   for (const i of insns) {
     const list: PlannedAcc[] = [];
-    for (const a of accesses(i)) {
-      const p: PlannedAcc = { ...t.addr(a.mr), size: a.size, want: a.want, g: -1, anchor: false, lo: 0, span: 0, wantAll: 0 };
+    for (const a of accesses(i, accs)) {
+      const ad = t.addr(a.mr);
+      const p: PlannedAcc = { key: ad.key, off: ad.off, size: a.size, want: a.want, g: -1, anchor: false, lo: 0, span: 0, wantAll: 0 };
       list.push(p);
-      all.push(p);
       let grp = open.get(p.key);
       if (grp !== undefined && Math.max(grp.hi, p.off + p.size) - Math.min(grp.lo, p.off) > GROUP_SPAN) { closed.push(grp); grp = undefined; }
-      if (grp === undefined) { grp = { members: [], lo: p.off, hi: p.off + p.size }; open.set(p.key, grp); }
+      if (grp === undefined) { grp = { members: [], lo: p.off, hi: p.off + p.size, seq: seq++ }; open.set(p.key, grp); }
       grp.members.push(p);
       grp.lo = Math.min(grp.lo, p.off);
       grp.hi = Math.max(grp.hi, p.off + p.size);
@@ -169,7 +177,7 @@ export function planBlock(insns: readonly Insn[]): { plan: PlannedAcc[][]; group
   closed.push(...open.values());
   let groups = 0;
   // Groups in program order of their first access, so the locals go to the earliest.
-  closed.sort((x, y) => all.indexOf(x.members[0]) - all.indexOf(y.members[0]));
+  closed.sort((x, y) => x.seq - y.seq);
   for (const grp of closed) {
     if (grp.members.length < 2 || groups === MAX_GROUPS) continue;
     const g = groups++;

@@ -1181,7 +1181,11 @@ class Gen {
     const vars: number[] = new Array(N_VARS).fill(bn.i32);
     // One layout whichever of them a function uses, since each index is fixed while the code
     // is generated: the SSE temporaries, the x87 ones after them, the group flags last.
-    if (this.usesSse || this.hasX87 || this.groups > 0) vars.push(...SSE_LOCALS(bn), ...(this.hasX87 ? X87_LOCALS(bn) : []));
+    // A function with group flags but no SSE or x87 code declares the SSE slots as i32: V8 zeroes
+    // every local at each call, and v128/f64/i64 ones cost more to zero and to keep. The x87
+    // ones are declared only by functions that use them (groupLocal counts them the same way).
+    if (this.usesSse || this.hasX87) vars.push(...SSE_LOCALS(bn), ...(this.hasX87 ? X87_LOCALS(bn) : []));
+    else if (this.groups > 0) vars.push(...new Array<number>(SSE_LOCALS(bn).length).fill(bn.i32));
     for (let g = 0; g < this.groups; g++) vars.push(bn.i32);
     this.phase = 'emit';
     m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
@@ -1338,7 +1342,12 @@ class Gen {
     const nodeWithin = (x: number, ys: number[]): X => {
       if (ys.length === 0) return emitNode(x);
       const [yn, ...rest] = ys;
-      return m.block(null, [m.block(`B${yn}`, [nodeWithin(x, rest)], bn.none), doTree(yn)], bn.none);
+      // The content is wrapped in `if (1)`: binaryen types a named block whose child is
+      // unreachable (every node ends in a branch) by walking its whole subtree for a branch to
+      // its name (Block::finalize, handleUnreachable), and these blocks nest, so building them
+      // took a fifth of codegen's CPU on gcc's regions (bench/jit-compile-cost.ts); an if
+      // without else is of type none. 5 bytes per merge, and a branch V8 folds.
+      return m.block(null, [m.block(`B${yn}`, [m.if(this.c(1), nodeWithin(x, rest))], bn.none), doTree(yn)], bn.none);
     };
     const doTree = (x: number): X => {
       // Merge children, the highest reverse-postorder number outermost (its code comes last).

@@ -6,9 +6,10 @@
  *
  *   cost    = the engine thread's translation work (engineMs)
  *             + binaryen's time in the compile worker (its thread CPU)
- *             + V8_MS_PER_REGION per module V8 compiled (validation, Liftoff, TurboFan on a
- *               helper thread: the part the governor did not see before)
- *             + the regions in flight at the mean binaryen time per region + V8's
+ *             + V8's compile of each module: V8_MS_PER_MODULE + V8_MS_PER_KB per KB of it
+ *               (validation, Liftoff, TurboFan on a helper thread: the part the governor did
+ *               not see before)
+ *             + the regions in flight at the mean binaryen time and V8 cost per region so far
  *   allowed = BASE_MS + SHARE x the program's time since code got hot (the engine thread's CPU
  *             where the host has the clock, setThreadClocks; else wall time)
  *             + SAVED_NS_PER_INSN per instruction run translated (won)
@@ -49,12 +50,24 @@ export const SAVED_NS_PER_INSN = 15;
  */
 export const BASE_MS = 20;
 /**
- * V8's own work for a module it compiles, which a host without an off-thread clock cannot see:
- * validating it, Liftoff at the first call, TurboFan on a helper thread once it is hot.
- * python3 binary-trees: 2.9-3.1 s of helper-thread CPU for 680 regions, about half of it
- * concurrent TurboFan of JS, so ~2 ms per region (docs/BENCHMARKS.md "JIT: cold and fixed costs").
+ * V8's own work for a module it compiles, which the governor cannot see on its clocks:
+ * validating it, Liftoff at the first call, TurboFan on a helper thread once it is hot. It
+ * grows with the module's size: compiling all 3,211 of cc1's region modules (24.9 MB, 7.7 KB
+ * each) took 20.0 s of CPU with TurboFan (6.2 ms each, 0.81 ms per KB) and 1.06 s with Liftoff
+ * (bench/v8-compile-regions.ts on modules from bench/jit-compile-cost.ts); in whole cc1 runs the
+ * threads other than the engine's and binaryen's used ~0.57 ms per KB of the modules compiled
+ * (docs/BENCHMARKS.md "JIT: the governor charges what translation costs": not every region
+ * gets hot enough for TurboFan). A flat 3 ms per module (python3 binary-trees: 2.9-3.1 s of
+ * helper-thread CPU for 680 regions, about half of it TurboFan of JS) charged cc1's regions
+ * half of what they cost and small loop regions more.
  */
-export const V8_MS_PER_REGION = 3;
+export const V8_MS_PER_KB = 0.6;
+/** V8's fixed cost per module: validation, instantiation, Liftoff's setup (~0.3 ms per cc1 module with Liftoff, above). */
+export const V8_MS_PER_MODULE = 0.2;
+/** A module's size before any was compiled (bytes: cc1's regions' mean, 7.7 KB). */
+const PRIOR_MODULE_BYTES = 8 << 10;
+/** V8's estimated cost of a module of `bytes`, ms. */
+export const v8Ms = (bytes: number): number => V8_MS_PER_MODULE + V8_MS_PER_KB * bytes / 1024;
 /** The win rate is sampled at most once per this much of the program's time, ms. */
 const RATE_EVERY_MS = 50;
 /** How long a reading of the engine's clock is reused (Node: a 30 us file read). */
@@ -83,8 +96,9 @@ export class Governor {
   engineMs = 0;
   /** binaryen time the compile worker reported, ms (charged only without an off-thread clock: the clock includes it). */
   workerMs = 0;
-  /** Modules V8 compiled for this machine (fresh or from the translation cache). */
+  /** Modules V8 compiled for this machine (fresh or from the translation cache), and their bytes. */
   modules = 0;
+  moduleBytes = 0;
   /** Regions sent to the compile worker and not answered yet, and answered so far. */
   unanswered = 0;
   answered = 0;
@@ -162,10 +176,15 @@ export class Governor {
     return Math.min(this.rate * el, won);
   }
 
+  /** V8 compiled a module of `bytes` for this machine (a fresh compile, or one from the translation cache). */
+  compiled(bytes: number): void { this.modules++; this.moduleBytes += bytes; }
+
   /** What translation has cost so far, ms, including the regions still being compiled. */
   cost(t: number = this.now()): number {
-    const mean = (this.answered > 0 ? this.workerMs / this.answered : 1) + V8_MS_PER_REGION;
-    return this.engineMs * this.onCpu(t) + this.workerMs + V8_MS_PER_REGION * this.modules + this.unanswered * mean;
+    const v8 = V8_MS_PER_MODULE * this.modules + V8_MS_PER_KB * this.moduleBytes / 1024;
+    // A region in flight is charged in full: binaryen's mean so far and V8's for a module of the mean size so far.
+    const mean = (this.answered > 0 ? this.workerMs / this.answered : 1) + v8Ms(this.modules > 0 ? this.moduleBytes / this.modules : PRIOR_MODULE_BYTES);
+    return this.engineMs * this.onCpu(t) + this.workerMs + v8 + this.unanswered * mean;
   }
 
   /** What translation may cost by now, ms, having run `translated` instructions in regions. */
