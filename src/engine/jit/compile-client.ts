@@ -32,7 +32,16 @@ let factory: CompilerFactory | null = null;
  * engine's thread): once its hot blocks have run `afterInstructions` instructions (counted
  * HOT_HITS block entries at a time) and `afterMs` have passed since its first hot block.
  */
-export interface StartPolicy { afterInstructions: number; afterMs: number }
+export interface StartPolicy {
+  afterInstructions: number;
+  afterMs: number;
+  /**
+   * Start it as soon as a machine with the JIT 'on' is made, before any code is hot (Node's
+   * CLI: the worker's boot and binaryen's load then overlap the program's start instead of
+   * following its first hot block; see compile-worker.ts NODE_EAGER for what it saves and costs).
+   */
+  atCreate?: boolean;
+}
 
 /**
  * Ski rental against binaryen's load (0.4-0.9 s of CPU in Node, 2-3 s blocking the engine's
