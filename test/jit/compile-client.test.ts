@@ -119,3 +119,28 @@ test('NODE_EAGER: the worker is made with the machine, before any code is hot; r
   await runGuest(['/prog', '1'], { files: { '/prog': bin }, jit: 'off' });
   assert.equal(made, 0);
 });
+
+test('startAfterInstructions (the page\'s PAGE_START): the worker starts at the lower trigger, regions leave only past the bar', { timeout: 240_000 }, async () => {
+  let made = 0;
+  const posted: ToCompiler[] = [];
+  const counting = (f: () => CompilerPort | null) => () => { made++; return f(); };
+  const port = () => ({ post: (m: ToCompiler) => posted.push(m), onmessage: () => {}, onerror: () => {}, terminate: () => {} });
+  // Started past 1 M hot instructions; the bar for sending is never reached.
+  setCompilerFactory(counting(port), { afterInstructions: 1e12, afterMs: 0, startAfterInstructions: 1_000_000 });
+  const g = await runGuest(['/prog', '40'], { files: { '/prog': bin }, jit: 'on' });
+  assert.equal(g.stdout, native.stdout, g.stderr);
+  assert.equal(made, 1);
+  const tl = g.jit!.timeline;
+  assert.ok(tl.firstHot >= 0 && tl.compilerStart >= tl.firstHot, JSON.stringify(tl));
+  assert.equal(posted.length, 0);
+  assert.equal(g.jit?.regionsSent, 0);
+
+  // Neither trigger reached: nothing made (a page whose programs stay cold downloads nothing).
+  compiler.reset();
+  made = 0;
+  setCompilerFactory(counting(port), { afterInstructions: 1e12, afterMs: 0, startAfterInstructions: 1e12 });
+  const h = await runGuest(['/prog', '40'], { files: { '/prog': bin }, jit: 'on' });
+  assert.equal(h.stdout, native.stdout, h.stderr);
+  assert.equal(made, 0);
+  assert.equal(h.jit?.compiler, 'none');
+});

@@ -347,13 +347,15 @@ export class Jit implements Tier {
     // (compile-client.ts StartPolicy); a program that stays cold never loads it. A compiler
     // started at the machine's creation (atCreate) still compiles only past the same bar:
     // `bash -c 'echo hi; ls /'` then stays uncompiled, as before (docs/JIT.md "First-run fixed cost").
+    // A lower first trigger (startAfterInstructions) starts it before regions may be sent.
     const when = startPolicy();
     const early = now - this.firstHot < when.afterMs || this.hotInstructions < when.afterInstructions;
-    if (early && (how === 'none' || when.atCreate === true)) return;
-    if (how === 'none') {
+    const prestart = when.startAfterInstructions !== undefined && this.hotInstructions >= when.startAfterInstructions;
+    if (how === 'none' && (!early || prestart)) {
       how = compiler.start();
       if (compiler.failure !== null) this.debug?.(`jit: ${compiler.failure}; compiling in the engine's thread`);
     }
+    if (early && (how === 'none' || when.atCreate === true || when.startAfterInstructions !== undefined)) return;
     if (how === 'failed' || loadError !== null) { this.translationOff(); b.jit = NO_REGION; return; }
     if (how === 'inthread' && bn === null) { void loadBinaryen(); return; }
     if (!this.gov.allows(b.hits, this.stats.instructions, now)) { this.stats.deferred++; return; }

@@ -74,7 +74,7 @@ export class IdbTranslationStore implements TranslationStore {
   readonly version: string;
   readonly budget: number;
   /** What this page did, for tests and the bench. */
-  readonly counts = { hits: 0, windowsLoaded: 0, writes: 0, writeErrors: 0, dropped: 0, evicted: 0, quotaErrors: 0 };
+  readonly counts = { hits: 0, windowsLoaded: 0, writes: 0, writeErrors: 0, dropped: 0, evicted: 0, quotaErrors: 0, lost: 0 };
   /** 'off': IndexedDB failed (or refused every write and read): lookups are misses. */
   state: 'opening' | 'open' | 'off' = 'opening';
   /** Writes stopped for this page (the quota refused a batch twice). */
@@ -189,7 +189,7 @@ export class IdbTranslationStore implements TranslationStore {
   }
 
   put(name: string, data: Uint8Array): void {
-    if (this.writesOff || this.state === 'off') return;
+    if (this.writesOff || this.state === 'off') { this.counts.lost++; return; }
     this.queued.set(name, data);
     this.schedule();
   }
@@ -228,7 +228,7 @@ export class IdbTranslationStore implements TranslationStore {
   private async commit(): Promise<void> {
     await this.opened;
     const db = this.db;
-    if (db === null || this.writesOff) { this.queued.clear(); this.touched.clear(); return; }
+    if (db === null || this.writesOff) { this.counts.lost += this.queued.size; this.queued.clear(); this.touched.clear(); return; }
     const batch = this.queued, touched = this.touched;
     this.queued = new Map();
     this.touched = new Set();
@@ -243,12 +243,14 @@ export class IdbTranslationStore implements TranslationStore {
       if (err !== null && isQuota(err)) {
         this.counts.quotaErrors++;
         this.writesOff = true;
+        this.counts.lost += batch.size;
         this.once('quota-off', `webx86: the JIT's translation cache is still over the storage quota (${errText(err)}); this page stops storing translations (stored ones are still used)`);
         return;
       }
     }
     if (err !== null) {
       this.counts.writeErrors++;
+      this.counts.lost += batch.size;
       this.once('write', `webx86: writing the JIT's translation cache failed (${errText(err)}); the regions are compiled again next time`);
       return;
     }
