@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import { transform } from 'esbuild';
 import { defineConfig, type Plugin } from 'vite';
 import { precompress } from './scripts/precompress.js';
+import { browserTranslatorVersion } from './src/host/node/translation-store.js';
 
 /** Chunks that ship without a source map: third-party code too large to map usefully. */
 const NO_SOURCEMAP = /^(assets\/)?binaryen-[\w-]+\.js$/;
@@ -75,6 +76,9 @@ function precompressDist(): Plugin {
 
 export default defineConfig({
   base: './',
+  // The JIT's translator version for the page's translation cache (src/host/worker/translation-store.ts):
+  // a hash of the translator's sources, so a rebuilt translator never reads an older build's records.
+  define: { __WEBX86_JIT_VERSION__: JSON.stringify(browserTranslatorVersion()) },
   plugins: [lowerDecorators(), precompressDist()],
   build: {
     target: 'es2022',

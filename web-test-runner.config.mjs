@@ -7,6 +7,8 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { startBrowserTestServers } from './test/support/browser-servers.ts';
 
 let env;
+/** DevTools sessions holding a storage quota override, by test session. */
+const quotaSessions = new Map();
 
 export default {
   files: process.env.WTR_FILES ? process.env.WTR_FILES.split(',') : ['test/browser/**/*.test.ts'],
@@ -25,6 +27,27 @@ export default {
       async serverStop() { await env?.close(); },
       serve(context) {
         if (context.path === '/test-env.json') return { body: JSON.stringify(env.info), type: 'json' };
+      },
+    },
+    {
+      // A real storage quota for a test (test/browser/jit-store.test.ts): Chromium offers a page no
+      // way to lower its quota, DevTools' Storage.overrideQuotaForOrigin does. The override lasts
+      // as long as the DevTools session, so the session is kept until the test resets the quota
+      // (no `room`).
+      name: 'webx86-storage-quota',
+      async executeCommand({ command, payload, session }) {
+        if (command !== 'webx86-storage-quota') return undefined;
+        const old = quotaSessions.get(session.id);
+        quotaSessions.delete(session.id);
+        await old?.detach().catch(() => {});
+        if (payload.room === undefined) return true;
+        const cdp = await session.browser.getPage(session.id).createCDPSession();
+        quotaSessions.set(session.id, cdp);
+        // The quota: what the origin uses now plus `room` bytes.
+        const { usage } = await cdp.send('Storage.getUsageAndQuota', { origin: payload.origin });
+        await cdp.send('Storage.overrideQuotaForOrigin', { origin: payload.origin, quotaSize: usage + payload.room });
+        const now = await cdp.send('Storage.getUsageAndQuota', { origin: payload.origin });
+        return { active: now.overrideActive, usage: now.usage, quota: now.quota };
       },
     },
   ],

@@ -28,7 +28,7 @@ const WORKLOADS: [string, string][] = [
   ['python3 binary-trees (depth 10)', `cat > /tmp/bt.py <<'EOF'${BINARY_TREES}EOF\npython3 /tmp/bt.py`],
 ];
 
-interface PageRun { status: number; out: string; ms: number; maxRtt: number; stats: { regionsCompiled: number; compileMs: number; engineMs: number; loadMs: number; compiler: string; instructions: number } | null }
+interface PageRun { status: number; out: string; ms: number; maxRtt: number; stats: { regionsCompiled: number; regionsFromDisk: number; compileMs: number; engineMs: number; loadMs: number; compiler: string; instructions: number } | null }
 
 /** Sum of VmRSS (kB) over pid and its descendants. */
 function treeRssKb(pid: number): number {
@@ -50,8 +50,9 @@ function treeRssKb(pid: number): number {
   return sum;
 }
 
-async function runOnce(srv: BenchServer, jit: boolean, script: string): Promise<PageRun & { peakMB: number; baseMB: number }> {
-  const profile = mkdtempSync(join(tmpdir(), 'webx86-bench-jit-'));
+/** One run in a fresh browser: with a new profile, or with `keep`'s (a later load of the page: its IndexedDB, so the JIT's translation store, is there). */
+async function runOnce(srv: BenchServer, jit: boolean, script: string, keep?: string): Promise<PageRun & { peakMB: number; baseMB: number }> {
+  const profile = keep ?? mkdtempSync(join(tmpdir(), 'webx86-bench-jit-'));
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM, headless: true, userDataDir: profile, protocolTimeout: 1_200_000,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
@@ -71,7 +72,7 @@ async function runOnce(srv: BenchServer, jit: boolean, script: string): Promise<
     } finally { clearInterval(sampler); }
   } finally {
     await browser.close();
-    rmSync(profile, { recursive: true, force: true });
+    if (keep === undefined) rmSync(profile, { recursive: true, force: true });
   }
 }
 
@@ -90,13 +91,21 @@ export async function browserJitSection(): Promise<string> {
     for (const [label, script] of WORKLOADS) {
       const off = await runOnce(srv, false, script);
       say(`${label} interp: ${JSON.stringify({ ...off, out: off.out.slice(-80) })}`);
-      const on = await runOnce(srv, true, script);
-      say(`${label} jit: ${JSON.stringify({ ...on, out: on.out.slice(-80) })}`);
-      const same = off.out === on.out && off.status === 0 && on.status === 0 ? '' : ' (OUTPUT DIFFERS)';
+      // Cold: an empty translation store; warm: the next load of the page in the same profile.
+      const profile = mkdtempSync(join(tmpdir(), 'webx86-bench-jit-store-'));
+      let on: Awaited<ReturnType<typeof runOnce>>, warm: Awaited<ReturnType<typeof runOnce>>;
+      try {
+        on = await runOnce(srv, true, script, profile);
+        say(`${label} jit: ${JSON.stringify({ ...on, out: on.out.slice(-80) })}`);
+        warm = await runOnce(srv, true, script, profile);
+        say(`${label} jit warm: ${JSON.stringify({ ...warm, out: warm.out.slice(-80) })}`);
+      } finally { rmSync(profile, { recursive: true, force: true }); }
+      const same = off.out === on.out && off.out === warm.out && off.status === 0 && on.status === 0 && warm.status === 0 ? '' : ' (OUTPUT DIFFERS)';
       const s = on.stats;
       rows.push(`| ${label}${same} | ${(off.ms / 1000).toFixed(1)} s | ${(on.ms / 1000).toFixed(1)} s | ${(off.ms / on.ms).toFixed(2)}x | `
         + `${s ? `${s.compiler}, ${s.regionsCompiled} regions, ${(s.compileMs / 1000).toFixed(1)} s binaryen, ${(s.engineMs / 1000).toFixed(2)} s engine thread, load ${(s.loadMs / 1000).toFixed(1)} s` : '-'} | `
-        + `${off.maxRtt.toFixed(0)} / ${on.maxRtt.toFixed(0)} ms | +${(off.peakMB - off.baseMB).toFixed(0)} / +${(on.peakMB - on.baseMB).toFixed(0)} MB |`);
+        + `${off.maxRtt.toFixed(0)} / ${on.maxRtt.toFixed(0)} ms | +${(off.peakMB - off.baseMB).toFixed(0)} / +${(on.peakMB - on.baseMB).toFixed(0)} MB | `
+        + `${(warm.ms / 1000).toFixed(1)} s | ${warm.stats ? `${warm.stats.regionsFromDisk} / ${warm.stats.regionsCompiled}, load ${(warm.stats.loadMs / 1000).toFixed(1)} s` : '-'} |`);
     }
     return `## JIT in Chromium (sha256sum, python3, memory)
 
@@ -105,10 +114,12 @@ one run per cell, each in a fresh browser (\`node --import tsx bench/browser-jit
 of bash, coreutils and python3 streamed from 127.0.0.1 and runs the workload with \`bash -c\`; time in the page from \`run()\` to its exit.
 Longest answer: the longest a \`Linux.jitStats()\` call (one every 20 ms) waited for the engine's worker. Peak memory: the peak
 sum of VmRSS over Chromium's processes during the run, minus the same sum with the page loaded before it (shared pages count
-once per process in such sums, so only the difference is meaningful).
+once per process in such sums, so only the difference is meaningful). JIT is the first load of the page (empty translation
+store); JIT warm the next load in the same browser profile, whose IndexedDB holds what the first compiled (regions from
+the store / compiled; binaryen's load, 0 when nothing had to be compiled).
 
-| workload | interpreter | JIT | speed-up | JIT figures | longest answer (interp / JIT) | memory added (interp / JIT) |
-|---|---:|---:|---:|---|---:|---:|
+| workload | interpreter | JIT | speed-up | JIT figures | longest answer (interp / JIT) | memory added (interp / JIT) | JIT warm | warm: from store / compiled |
+|---|---:|---:|---:|---|---:|---:|---:|---|
 ${rows.join('\n')}
 `;
   } finally {

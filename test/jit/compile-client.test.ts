@@ -2,7 +2,8 @@
  * The engine's side of the compile worker (src/engine/jit/compile-client.ts) against a port
  * the test answers by hand: queued regions leave hottest first, a batch answered in parts
  * attaches each part as it arrives, and the host's start policy decides when the worker is
- * made (Node: after 1 M hot instructions; never for a program that stays below it).
+ * made (NODE_START: after 1 M hot instructions, never for a program that stays below it;
+ * NODE_EAGER: when the machine is made, regions still sent only past the same bar).
  */
 import { test, beforeEach, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { runGuest, runNative } from '../support/guest.js';
 import { compiler, setCompilerFactory, type StartPolicy } from '../../src/engine/jit/compile-client.js';
 import type { CompileDone, CompilerPort, ToCompiler } from '../../src/engine/jit/compile-service.js';
 import type { Region } from '../../src/engine/jit/region.js';
-import { NODE_START, startNodeCompiler } from '../../src/host/node/compile-worker.js';
+import { NODE_EAGER, NODE_START, startNodeCompiler } from '../../src/host/node/compile-worker.js';
 import { forgetModules } from '../../src/engine/jit/jit.js';
 
 beforeEach(() => { compiler.reset(); forgetModules(); });
@@ -86,4 +87,60 @@ test('the start policy: Node\'s starts the worker once hot code has run 1 M inst
   assert.equal(made, 0);
   assert.equal(h.jit?.compiler, 'none');
   assert.equal(h.jit?.timeline.compilerStart, -1);
+});
+
+test('NODE_EAGER: the worker is made with the machine, before any code is hot; regions leave only past the policy\'s bar', { timeout: 240_000 }, async () => {
+  let made = 0;
+  const posted: ToCompiler[] = [];
+  const counting = (f: () => CompilerPort | null) => () => { made++; return f(); };
+  setCompilerFactory(counting(() => ({ post: (m) => posted.push(m), onmessage: () => {}, onerror: () => {}, terminate: () => {} })), NODE_EAGER);
+  const g = await runGuest(['/prog', '40'], { files: { '/prog': bin }, jit: 'on' });
+  assert.equal(g.stdout, native.stdout, g.stderr);
+  assert.equal(made, 1);
+  const tl = g.jit!.timeline;
+  assert.ok(tl.compilerStart >= 0 && tl.firstHot >= 0 && tl.compilerStart <= tl.firstHot && tl.firstSent >= tl.firstHot, JSON.stringify(tl));
+  assert.ok(posted.length > 0, 'no region was sent');
+
+  // Made at creation, but a program below the bar sends nothing (a cold `bash -c 'echo hi; ls /'` compiles nothing, as before).
+  compiler.reset();
+  made = 0;
+  posted.length = 0;
+  setCompilerFactory(counting(() => ({ post: (m) => posted.push(m), onmessage: () => {}, onerror: () => {}, terminate: () => {} })), { ...NODE_EAGER, afterInstructions: 1e12 });
+  const h = await runGuest(['/prog', '40'], { files: { '/prog': bin }, jit: 'on' });
+  assert.equal(h.stdout, native.stdout, h.stderr);
+  assert.equal(made, 1);
+  assert.equal(h.jit?.compiler, 'worker');
+  assert.equal(posted.length, 0);
+  assert.equal(h.jit?.regionsSent, 0);
+
+  // 'off' machines never make it.
+  compiler.reset();
+  made = 0;
+  await runGuest(['/prog', '1'], { files: { '/prog': bin }, jit: 'off' });
+  assert.equal(made, 0);
+});
+
+test('startAfterInstructions (the page\'s PAGE_START): the worker starts at the lower trigger, regions leave only past the bar', { timeout: 240_000 }, async () => {
+  let made = 0;
+  const posted: ToCompiler[] = [];
+  const counting = (f: () => CompilerPort | null) => () => { made++; return f(); };
+  const port = () => ({ post: (m: ToCompiler) => posted.push(m), onmessage: () => {}, onerror: () => {}, terminate: () => {} });
+  // Started past 1 M hot instructions; the bar for sending is never reached.
+  setCompilerFactory(counting(port), { afterInstructions: 1e12, afterMs: 0, startAfterInstructions: 1_000_000 });
+  const g = await runGuest(['/prog', '40'], { files: { '/prog': bin }, jit: 'on' });
+  assert.equal(g.stdout, native.stdout, g.stderr);
+  assert.equal(made, 1);
+  const tl = g.jit!.timeline;
+  assert.ok(tl.firstHot >= 0 && tl.compilerStart >= tl.firstHot, JSON.stringify(tl));
+  assert.equal(posted.length, 0);
+  assert.equal(g.jit?.regionsSent, 0);
+
+  // Neither trigger reached: nothing made (a page whose programs stay cold downloads nothing).
+  compiler.reset();
+  made = 0;
+  setCompilerFactory(counting(port), { afterInstructions: 1e12, afterMs: 0, startAfterInstructions: 1e12 });
+  const h = await runGuest(['/prog', '40'], { files: { '/prog': bin }, jit: 'on' });
+  assert.equal(h.stdout, native.stdout, h.stderr);
+  assert.equal(made, 0);
+  assert.equal(h.jit?.compiler, 'none');
 });

@@ -32,7 +32,23 @@ let factory: CompilerFactory | null = null;
  * engine's thread): once its hot blocks have run `afterInstructions` instructions (counted
  * HOT_HITS block entries at a time) and `afterMs` have passed since its first hot block.
  */
-export interface StartPolicy { afterInstructions: number; afterMs: number }
+export interface StartPolicy {
+  afterInstructions: number;
+  afterMs: number;
+  /**
+   * Start it as soon as a machine with the JIT 'on' is made, before any code is hot (Node's
+   * CLI: the worker's boot and binaryen's load then overlap the program's start instead of
+   * following its first hot block; see compile-worker.ts NODE_EAGER for what it saves and costs).
+   */
+  atCreate?: boolean;
+  /**
+   * Start it (the worker's boot, binaryen's download and compile) once hot blocks have run this
+   * many instructions, while regions are still sent only past `afterInstructions` and `afterMs`:
+   * a lower first trigger, so the load overlaps the last stretch of interpretation before the
+   * bar (the page: PAGE_START).
+   */
+  startAfterInstructions?: number;
+}
 
 /**
  * Ski rental against binaryen's load (0.4-0.9 s of CPU in Node, 2-3 s blocking the engine's
@@ -45,6 +61,16 @@ export interface StartPolicy { afterInstructions: number; afterMs: number }
  * (20-50 MIPS, docs/BENCHMARKS.md). The default, and what the engine uses without a worker.
  */
 export const SKI_RENTAL: StartPolicy = { afterInstructions: 4_000_000, afterMs: 150 };
+
+/**
+ * The page's policy with a compile worker: SKI_RENTAL's bar for compiling, but the worker (and
+ * with it binaryen's 1.8 MB download and its compile) started at 1 M hot instructions, still
+ * twice what the cold programs measured above run (0.29-0.49 M), so a page whose programs stay
+ * cold still never downloads binaryen. In the session-7 timeline (Chromium, sha256sum) the
+ * worker started 0.7 s after the first hot block and was ready 1.2 s later; measured with
+ * this policy: docs/JIT.md "First-run fixed cost".
+ */
+export const PAGE_START: StartPolicy = { ...SKI_RENTAL, startAfterInstructions: 1_000_000 };
 let policy = SKI_RENTAL;
 
 /**

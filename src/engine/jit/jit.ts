@@ -30,7 +30,7 @@ import { compiler, startPolicy } from './compile-client.js';
 import { Governor, HOT_HITS, threadClocks } from './governor.js';
 import { compileRegion, errorText, isAbort, type CompileDone } from './compile-service.js';
 import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
-import { decodeRecord, encodeRecord, recordName, recordRanges, regionCode, translationStore, type BlockCode } from './translation-cache.js';
+import { PENDING, decodeRecord, type StoreReport, encodeRecord, recordName, recordRanges, regionCode, translationStore, type BlockCode } from './translation-cache.js';
 
 export type JitMode = 'off' | 'on' | 'force';
 
@@ -116,6 +116,10 @@ export interface JitStats {
   regionsStored: number;
   diskRejected: number;
   diskStale: number;
+  /** Requests answered PENDING by an asynchronous store (a page's IndexedDB) while it loaded the record. */
+  diskWaits: number;
+  /** The translation store's own figures, when it has any (the page's IndexedDB store: counts, quota messages). */
+  store?: StoreReport;
   regionsRefused: number;
   /** binaryen time, wherever it ran (the worker reports its own), ms. */
   compileMs: number;
@@ -278,8 +282,10 @@ export class Jit implements Tier {
     const onFailed = (): void => { compiler.onFailed.delete(onFailed); self.deref()?.translationOff(); };
     if (mode !== 'force') compiler.onFailed.add(onFailed);
     this.gov = new Governor(() => performance.now(), mode === 'on' ? threadClocks() : null);
+    // The host may start the compiler now rather than once code is hot (compile-client.ts StartPolicy.atCreate).
+    if (mode === 'on' && compiler.state === 'none' && startPolicy().atCreate === true) compiler.start();
     this.stats = {
-      mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
+      mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, diskWaits: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
       governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0 },
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, entryPoints: 0, nestedCalls: 0, nestedReturns: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
@@ -310,6 +316,8 @@ export class Jit implements Tier {
     const now = performance.now();
     this.stats.governor = { costMs: this.gov.cost(now), allowedMs: this.gov.allowance(now, this.stats.instructions), wonMs: this.gov.won(this.stats.instructions), hotHits: this.gov.hotHits, refused: this.gov.refused };
     const snap: JitStats = { ...this.stats, timeline: { ...tl } };
+    const report = translationStore()?.report?.();
+    if (report !== undefined) snap.store = report;
     if (this.exitOps !== null) snap.untranslated = Object.fromEntries([...this.exitOps].sort((a, b) => b[1] - a[1]).slice(0, 40));
     if (this.exitOps !== null) snap.interpCalls = Object.fromEntries([...callCounts].sort((a, b) => b[1] - a[1]).slice(0, 40));
     return snap;
@@ -341,14 +349,19 @@ export class Jit implements Tier {
       return;
     }
     let how = compiler.state;
-    if (how === 'none') {
-      // Start binaryen's load (in the worker or here) when the host's policy says
-      // (compile-client.ts StartPolicy); a program that stays cold never loads it.
-      const when = startPolicy();
-      if (now - this.firstHot < when.afterMs || this.hotInstructions < when.afterInstructions) return;
+    // Start binaryen's load (in the worker or here) when the host's policy says
+    // (compile-client.ts StartPolicy); a program that stays cold never loads it. A compiler
+    // started at the machine's creation (atCreate) still compiles only past the same bar:
+    // `bash -c 'echo hi; ls /'` then stays uncompiled, as before (docs/JIT.md "First-run fixed cost").
+    // A lower first trigger (startAfterInstructions) starts it before regions may be sent.
+    const when = startPolicy();
+    const early = now - this.firstHot < when.afterMs || this.hotInstructions < when.afterInstructions;
+    const prestart = when.startAfterInstructions !== undefined && this.hotInstructions >= when.startAfterInstructions;
+    if (how === 'none' && (!early || prestart)) {
       how = compiler.start();
       if (compiler.failure !== null) this.debug?.(`jit: ${compiler.failure}; compiling in the engine's thread`);
     }
+    if (early && (how === 'none' || when.atCreate === true || when.startAfterInstructions !== undefined)) return;
     if (how === 'failed' || loadError !== null) { this.translationOff(); b.jit = NO_REGION; return; }
     if (how === 'inthread' && bn === null) { void loadBinaryen(); return; }
     if (!this.gov.allows(b.hits, this.stats.instructions, now)) { this.stats.deferred++; return; }
@@ -391,6 +404,8 @@ export class Jit implements Tier {
     if (st === null) return false;
     const name = recordName(st.version, mem, b.start);
     const data = name === null ? null : st.get(name);
+    // Being loaded (an asynchronous store): not a miss, so the compiler is not started for it; asked again later.
+    if (data === PENDING) { this.stats.diskWaits++; this.spent(performance.now() - t0); return true; }
     let done = false;
     if (data !== null) {
       const rec = decodeRecord(st.version, data, mem, b.start);

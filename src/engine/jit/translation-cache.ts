@@ -25,18 +25,32 @@ import { PROT_EXEC } from '../mem/address-space.js';
 import { PC_THUNK_LEN, type Region } from './region.js';
 
 /**
+ * What `get` answers while the record may exist but is not in memory yet (a store whose reads
+ * are asynchronous: IndexedDB in a page, src/host/worker/translation-store.ts). The block
+ * stays interpreted and asks again at its next HOT_HITS entries, without counting toward
+ * starting the compiler; the store has begun loading it meanwhile.
+ */
+export const PENDING = 'pending';
+
+/**
  * The host's store of records by name (names are [0-9a-z-]). `get` is synchronous: it runs
  * when a block gets hot, in the engine's thread, and a hit must attach before the block runs
- * again. `put` may finish later (a lost write only costs the next run a compile).
+ * again; a store whose reads are asynchronous answers PENDING and loads the record meanwhile.
+ * `put` may finish later (a lost write only costs the next run a compile).
  */
 export interface TranslationStore {
   /** The translator's version (a hash of its sources, from the host): part of every name. */
   readonly version: string;
-  get(name: string): Uint8Array | null;
+  get(name: string): Uint8Array | null | typeof PENDING;
   put(name: string, data: Uint8Array): void;
   /** The record under `name` was unusable (damaged, foreign): the host should remove it. */
   drop(name: string): void;
+  /** What the store did, for JitStats.store (--debug, `Linux.jitStats()`). */
+  report?(): StoreReport;
 }
+
+/** A store's own figures: its kind, counters, and what it had to say (quota, failures). */
+export interface StoreReport { kind: string; counts: Record<string, number>; messages: string[] }
 
 let store: TranslationStore | null = null;
 /** The host's translation store (Node: src/host/node/translation-store.ts), or null: no persistent cache. */

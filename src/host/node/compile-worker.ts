@@ -140,12 +140,21 @@ export function startNodeCompiler(entry = ENTRY): CompilerPort {
 export const NODE_START: StartPolicy = { afterInstructions: 1_000_000, afterMs: 0 };
 
 /**
- * Make the engine's JIT compile in a worker thread (call once, with useNodeBinaryen(), from
- * the engine's thread: the governor's off-thread clock is this thread's complement).
- * WEBX86_JIT_WORKER=off keeps compiles in the engine's thread (to compare; docs/JIT.md).
+ * Node's default since session 8: the worker is started (and binaryen's load begun) when a
+ * machine with the JIT 'on' is made, so its boot and load run on the other core while the
+ * program starts instead of after its first hot block. MEASURED: see docs/JIT.md "First-run
+ * fixed cost". `WEBX86_JIT_START=hot` restores NODE_START, to compare.
  */
-export function useNodeCompileWorker(): void {
+export const NODE_EAGER: StartPolicy = { ...NODE_START, atCreate: true };
+
+/**
+ * Make the engine's JIT compile in a worker thread (call once, with useNodeBinaryen(), from
+ * the engine's thread: the governor's off-thread clock is this thread's complement), started
+ * by `when` (default NODE_EAGER). WEBX86_JIT_WORKER=off keeps compiles in the engine's thread
+ * (to compare; docs/JIT.md).
+ */
+export function useNodeCompileWorker(when: StartPolicy = process.env.WEBX86_JIT_START === 'hot' ? NODE_START : NODE_EAGER): void {
   // The governor charges what the other threads spend (the worker, V8's compiles of the modules).
   setThreadClocks(engineClocks() ?? null);
-  setCompilerFactory(process.env.WEBX86_JIT_WORKER === 'off' ? null : () => startNodeCompiler(), NODE_START);
+  setCompilerFactory(process.env.WEBX86_JIT_WORKER === 'off' ? null : () => startNodeCompiler(), when);
 }

@@ -77,12 +77,7 @@ export function translatorSources(entries: readonly string[] = TRANSLATOR_ENTRIE
 
 /** What besides the sources goes into the version: the record format, binaryen's version, the switches that change what regions contain. */
 function versionSalt(): string {
-  let binaryen = '?';
-  try {
-    const req = createRequire(import.meta.url);
-    binaryen = (JSON.parse(readFileSync(join(dirname(req.resolve('binaryen')), 'package.json'), 'utf8')) as { version: string }).version;
-  } catch { /* unknown: still a fixed string */ }
-  return [`record ${RECORD_FORMAT}`, `binaryen ${binaryen}`, ...['WEBX86_JIT_INTERP_CALLS', 'WEBX86_JIT_X87_CALLS', 'WEBX86_JIT_SSE', 'WEBX86_JIT_X87'].map((v) => `${v}=${process.env[v] ?? ''}`)].join('\0');
+  return [`record ${RECORD_FORMAT}`, `binaryen ${binaryenVersion()}`, ...['WEBX86_JIT_INTERP_CALLS', 'WEBX86_JIT_X87_CALLS', 'WEBX86_JIT_SSE', 'WEBX86_JIT_X87'].map((v) => `${v}=${process.env[v] ?? ''}`)].join('\0');
 }
 
 /**
@@ -91,6 +86,26 @@ function versionSalt(): string {
  */
 export function translatorVersion(entries: readonly string[] = TRANSLATOR_ENTRIES, root = ROOT): string {
   return hashSources(translatorSources(entries), root, versionSalt());
+}
+
+/** The page's compile worker entry: the browser bundle's translator starts there and at jit.ts. */
+export const BROWSER_TRANSLATOR_ENTRIES = ['src/host/worker/compile-worker-main.ts', 'src/engine/jit/jit.ts'].map((p) => join(ROOT, p));
+
+/**
+ * The translator's version for the browser bundle (vite.config.ts defines it as
+ * `__WEBX86_JIT_VERSION__` for src/host/worker/translation-store.ts): the same hash over the
+ * page's translator sources, binaryen's version and the record format; no environment switches
+ * (a page cannot set them).
+ */
+export function browserTranslatorVersion(): string {
+  return hashSources(translatorSources(BROWSER_TRANSLATOR_ENTRIES), ROOT, [`record ${RECORD_FORMAT}`, `binaryen ${binaryenVersion()}`, 'browser'].join('\0'));
+}
+
+function binaryenVersion(): string {
+  try {
+    const req = createRequire(import.meta.url);
+    return (JSON.parse(readFileSync(join(dirname(req.resolve('binaryen')), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch { return '?'; }
 }
 
 function hashSources(files: readonly string[], root: string, salt: string): string {

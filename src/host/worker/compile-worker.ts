@@ -11,7 +11,7 @@
  */
 import compileWorkerUrl from './compile-worker-main.ts?worker&url';
 import type { CompilerPort, FromCompiler, ToCompiler } from '../../engine/jit/compile-service.js';
-import { setCompilerFactory } from '../../engine/jit/compile-client.js';
+import { PAGE_START, setCompilerFactory } from '../../engine/jit/compile-client.js';
 
 /** Start the compile worker; null where this scope cannot make workers (the engine then compiles in its own thread). */
 export function startBrowserCompiler(): CompilerPort | null {
@@ -38,7 +38,7 @@ export function startBrowserCompiler(): CompilerPort | null {
   return port;
 }
 
-/** Make the engine's JIT compile in a nested worker (the engine worker's entry calls it). */
+/** Make the engine's JIT compile in a nested worker (the engine worker's entry calls it), started by PAGE_START. */
 export function useBrowserCompileWorker(): void {
-  setCompilerFactory(startBrowserCompiler);
+  setCompilerFactory(startBrowserCompiler, PAGE_START);
 }

@@ -1,11 +1,15 @@
 /**
  * The engine's Web Worker entry: one machine per worker, driven by the page through
  * comlink (src/api/linux.ts holds the other end). The JIT compiles in a worker of its own
- * (compile-worker.ts), started only once code gets hot.
+ * (compile-worker.ts), started only once code gets hot, and keeps its translations in IndexedDB
+ * (translation-store.ts).
  */
 import { expose } from 'comlink';
 import { EngineHost } from './engine-host.js';
 import { useBrowserCompileWorker } from './compile-worker.js';
+import { useIdbTranslationCache } from './translation-store.js';
 
 useBrowserCompileWorker();
+// The JIT's translations kept across page loads in IndexedDB (translation-store.ts).
+useIdbTranslationCache();
 expose(new EngineHost());
