@@ -43,9 +43,18 @@ export default {
         if (payload.room === undefined) return true;
         const cdp = await session.browser.getPage(session.id).createCDPSession();
         quotaSessions.set(session.id, cdp);
-        // The quota: what the origin uses now plus `room` bytes.
-        const { usage } = await cdp.send('Storage.getUsageAndQuota', { origin: payload.origin });
-        await cdp.send('Storage.overrideQuotaForOrigin', { origin: payload.origin, quotaSize: usage + payload.room });
+        // The quota: what the origin uses plus `room` bytes. A database deleted just before still
+        // counts for a while (one run read 3.9 MB of usage right after the test deleted its
+        // database, and the store then wrote 1.7 MB under that quota without an error), so the
+        // override is set again until the usage it was set from holds for a second (20 s at most).
+        const usageOf = async () => (await cdp.send('Storage.getUsageAndQuota', { origin: payload.origin })).usage;
+        const end = Date.now() + 20_000;
+        for (;;) {
+          const usage = await usageOf();
+          await cdp.send('Storage.overrideQuotaForOrigin', { origin: payload.origin, quotaSize: usage + payload.room });
+          await new Promise((r) => setTimeout(r, 1000));
+          if ((await usageOf()) >= usage || Date.now() > end) break;
+        }
         const now = await cdp.send('Storage.getUsageAndQuota', { origin: payload.origin });
         return { active: now.overrideActive, usage: now.usage, quota: now.quota };
       },
