@@ -75,6 +75,16 @@ m.kernel.sched.onProcessExit = (p) => {
   seen.set(p.pid, { prog, ms });
 };
 
+// The scheduler's busy/idle changes: what a page hears as cpuActivity events (engine-host.ts).
+let activityChanges = 0, idleMs = 0, idleSince = 0, busyNow = true;
+m.kernel.sched.onActivity = (busy) => {
+  if (busy === busyNow) return;
+  busyNow = busy;
+  activityChanges++;
+  if (!busy) idleSince = performance.now();
+  else idleMs += performance.now() - idleSince;
+};
+
 const cpu0 = process.cpuUsage();
 const p = await m.kernel.spawn('/usr/bin/startx', { argv: ['startx'], env: ENV, cwd: '/root', stdio: [new InputFile(new Uint8Array()), new CaptureFile(), new CaptureFile()] });
 if (typeof p === 'number') throw new Error(`spawn startx: ${p}`);
@@ -99,6 +109,7 @@ if (st) process.stdout.write(`jit: ${JSON.stringify({ loadMs: st.loadMs, compile
 const rows = [...byProgram.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const total = rows.reduce((n, [, e]) => n + e.ms, 0);
 process.stdout.write(`startx → bar: ${(wall / 1000).toFixed(1)} s wall, first frame ${(firstFrame / 1000).toFixed(1)} s, engine process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, guest CPU (utime) ${(total / 1000).toFixed(1)} s, jit ${m.kernel.jit ? 'on' : 'off'}\n`);
+process.stdout.write(`scheduler: ${activityChanges} busy/idle changes, idle ${(idleMs / 1000).toFixed(1)} s, ${m.kernel.sched.syscallCount} system calls\n`);
 for (const [prog, e] of rows) if (e.ms > 20) process.stdout.write(`${(e.ms / 1000).toFixed(2).padStart(7)} s ${String(e.procs.size).padStart(3)}x  ${prog}\n`);
 
 // What the session wrote where caches live.
