@@ -10,7 +10,8 @@
  *
  * BENCH_DESKTOP_MODES=jit|interp runs one column; BENCH_DESKTOP_PARTS=repaint runs the repaint
  * only (no startx), =desktop the start and the keys only; BENCH_DESKTOP_DEBUG=1 prints the page's console (the worker's too);
- * BENCH_DESKTOP_CPUPROF=DIR profiles the page and the worker (profileThreads).
+ * BENCH_DESKTOP_CPUPROF=DIR profiles the page and the worker (profileThreads); BENCH_DESKTOP_JS_FLAGS
+ * passes V8 flags to Chromium and prints its output (e.g. '--trace-gc').
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -33,7 +34,10 @@ async function runOnce(url: string, jit: boolean): Promise<DesktopRun & { cpuS: 
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM, headless: true, userDataDir: profile, protocolTimeout: 1_800_000,
     defaultViewport: { width: 1100, height: 820 },
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+      ...(process.env.BENCH_DESKTOP_JS_FLAGS ? [`--js-flags=${process.env.BENCH_DESKTOP_JS_FLAGS}`] : [])],
+    // V8's own output (--js-flags=--trace-gc, say) goes to the browser's stdout.
+    dumpio: !!process.env.BENCH_DESKTOP_JS_FLAGS,
   });
   try {
     const page = await browser.newPage();
