@@ -9,9 +9,11 @@
  *   node --import tsx bench/browser-desktop.ts
  *
  * BENCH_DESKTOP_MODES=jit|interp runs one column; BENCH_DESKTOP_PARTS=repaint runs the repaint
- * only (no startx); BENCH_DESKTOP_DEBUG=1 prints the page's console (the worker's too).
+ * only (no startx), =desktop the start and the keys only; BENCH_DESKTOP_DEBUG=1 prints the page's console (the worker's too);
+ * BENCH_DESKTOP_CPUPROF=DIR profiles the page and the worker (profileThreads); BENCH_DESKTOP_JS_FLAGS
+ * passes V8 flags to Chromium and prints its output (e.g. '--trace-gc').
  */
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,12 +34,16 @@ async function runOnce(url: string, jit: boolean): Promise<DesktopRun & { cpuS: 
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM, headless: true, userDataDir: profile, protocolTimeout: 1_800_000,
     defaultViewport: { width: 1100, height: 820 },
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+      ...(process.env.BENCH_DESKTOP_JS_FLAGS ? [`--js-flags=${process.env.BENCH_DESKTOP_JS_FLAGS}`] : [])],
+    // V8's own output (--js-flags=--trace-gc, say) goes to the browser's stdout.
+    dumpio: !!process.env.BENCH_DESKTOP_JS_FLAGS,
   });
   try {
     const page = await browser.newPage();
     if (process.env.BENCH_DESKTOP_DEBUG) page.on('console', (m) => say(`console: ${m.text()}`));
     page.on('pageerror', (e) => say(`page error: ${e instanceof Error ? e.message : String(e)}`));
+    if (process.env.BENCH_DESKTOP_CPUPROF) await profileThreads(page, process.env.BENCH_DESKTOP_CPUPROF);
     await page.goto(`${url}/`, { waitUntil: 'load' });
     await page.waitForFunction(() => typeof (globalThis as { benchDesktop?: unknown }).benchDesktop === 'function', { timeout: 30_000 });
     const cpu0 = processTreeCpu(browser.process()!.pid!);
@@ -47,6 +53,43 @@ async function runOnce(url: string, jit: boolean): Promise<DesktopRun & { cpuS: 
     await browser.close();
     rmSync(profile, { recursive: true, force: true });
   }
+}
+
+/**
+ * BENCH_DESKTOP_CPUPROF=DIR: V8's sampling profiler on the page's main thread and the engine's
+ * worker (DevTools protocol, 1 ms samples), stopped when the page calls benchPhase('end')
+ * before it deletes the machine; each thread's profile goes to DIR/NAME.cpuprofile (Chromium's
+ * DevTools open it) and its top functions by self time to stderr.
+ */
+async function profileThreads(page: import('puppeteer-core').Page, dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const sessions: [string, import('puppeteer-core').CDPSession][] = [];
+  const start = async (name: string, s: import('puppeteer-core').CDPSession) => {
+    await s.send('Profiler.enable');
+    await s.send('Profiler.setSamplingInterval', { interval: 1000 });
+    await s.send('Profiler.start');
+    sessions.push([name, s]);
+  };
+  await start('page', await page.createCDPSession());
+  page.on('workercreated', (w) => { void start(`worker-${sessions.length}`, w.client).catch((e) => say(`profiling a worker: ${(e as Error).message}`)); });
+  await page.exposeFunction('benchPhase', async (phase: string) => {
+    if (phase !== 'end') return;
+    for (const [name, s] of sessions) {
+      const { profile } = await s.send('Profiler.stop');
+      writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+      const self = new Map<string, number>();
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      const dt = profile.timeDeltas ?? [];
+      (profile.samples ?? []).forEach((id, i) => {
+        const f = byId.get(id)!.callFrame;
+        const key = `${f.functionName || '(anon)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+        self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+      });
+      const total = [...self.values()].reduce((a, b) => a + b, 0);
+      say(`${name}: ${(total / 1000).toFixed(1)} s sampled; top self time:`);
+      for (const [k, ms] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)) say(`  ${ms.toFixed(0).padStart(7)} ms ${(100 * ms / total).toFixed(1).padStart(5)}%  ${k}`);
+    }
+  });
 }
 
 /** user+sys seconds of pid and its descendants (/proc/PID/stat utime+stime, clock ticks of 100 Hz). */

@@ -21,6 +21,24 @@ import { openDisk } from '../src/host/node/disk.js';
 import { CaptureFile, InputFile, envJit } from '../test/support/guest.js';
 import { desktopTestImage } from '../test/support/desktop-image.js';
 import { ScreenSink } from '../test/display/screen-sink.js';
+import { HANDLERS } from '../src/engine/linux/syscalls/index.js';
+
+/**
+ * Per system call: calls, how many parked the task (returned a promise), and the wall time
+ * until those settled (what the guest waited: poll, select and nanosleep timeouts, disk).
+ */
+const calls = new Map<string, { n: number; parked: number; waitMs: number }>();
+for (const [name, h] of HANDLERS) {
+  (HANDLERS as Map<string, typeof h>).set(name, (...a) => {
+    const e = calls.get(name) ?? calls.set(name, { n: 0, parked: 0, waitMs: 0 }).get(name)!;
+    e.n++;
+    const r = h(...a);
+    if (typeof r === 'number') return r;
+    e.parked++;
+    const t = performance.now();
+    return r.finally(() => { e.waitMs += performance.now() - t; });
+  });
+}
 
 const W = 1024, H = 768, BAR = 30;
 const ENV = ['PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin', 'HOME=/root', 'USER=root', 'LANG=C.UTF-8'];
@@ -30,6 +48,26 @@ const img = process.env.DESKTOP_PROFILE_IMAGE ?? await desktopTestImage(say);
 const overlay = join(tmpdir(), `webx86-desktop-profile-${process.pid}`);
 const disk = await openDisk({ disk: img, rw: true, overlay });
 if (typeof disk === 'string') throw new Error(disk);
+/**
+ * The root device's reads in 64 KiB blocks (a page's overlay block), and how many would miss
+ * an LRU cache of 8 MiB (IdbBlockStore's default read cache, the page's overlay store) or 64
+ * MiB: each miss in a page is an IndexedDB get.
+ */
+const lrus = [8, 64].map((mib) => ({ mib, cap: (mib << 20) >> 16, map: new Map<number, true>(), misses: 0 }));
+let devReads = 0, devBytes = 0;
+const fsDevice = (disk.fs as unknown as { device: { read(o: number, n: number): unknown } }).device;
+const devRead = fsDevice.read.bind(fsDevice);
+fsDevice.read = (o: number, n: number) => {
+  devReads++;
+  devBytes += n;
+  for (let b = Math.floor(o / 65536); b <= Math.floor((o + n - 1) / 65536); b++) {
+    for (const l of lrus) {
+      if (l.map.delete(b)) l.map.set(b, true);
+      else { l.misses++; l.map.set(b, true); if (l.map.size > l.cap) l.map.delete(l.map.keys().next().value!); }
+    }
+  }
+  return devRead(o, n);
+};
 const m = await createMachine({ root: disk.fs, display: { width: W, height: H }, jit: envJit() });
 const sink = new ScreenSink();
 m.kernel.display!.sink = sink;
@@ -75,6 +113,16 @@ m.kernel.sched.onProcessExit = (p) => {
   seen.set(p.pid, { prog, ms });
 };
 
+// The scheduler's busy/idle changes: what a page hears as cpuActivity events (engine-host.ts).
+let activityChanges = 0, idleMs = 0, idleSince = 0, busyNow = true;
+m.kernel.sched.onActivity = (busy) => {
+  if (busy === busyNow) return;
+  busyNow = busy;
+  activityChanges++;
+  if (!busy) idleSince = performance.now();
+  else idleMs += performance.now() - idleSince;
+};
+
 const cpu0 = process.cpuUsage();
 const p = await m.kernel.spawn('/usr/bin/startx', { argv: ['startx'], env: ENV, cwd: '/root', stdio: [new InputFile(new Uint8Array()), new CaptureFile(), new CaptureFile()] });
 if (typeof p === 'number') throw new Error(`spawn startx: ${p}`);
@@ -99,6 +147,10 @@ if (st) process.stdout.write(`jit: ${JSON.stringify({ loadMs: st.loadMs, compile
 const rows = [...byProgram.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const total = rows.reduce((n, [, e]) => n + e.ms, 0);
 process.stdout.write(`startx → bar: ${(wall / 1000).toFixed(1)} s wall, first frame ${(firstFrame / 1000).toFixed(1)} s, engine process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, guest CPU (utime) ${(total / 1000).toFixed(1)} s, jit ${m.kernel.jit ? 'on' : 'off'}\n`);
+process.stdout.write(`scheduler: ${activityChanges} busy/idle changes, idle ${(idleMs / 1000).toFixed(1)} s, ${m.kernel.sched.syscallCount} system calls\n`);
+process.stdout.write(`root device: ${devReads} reads, ${(devBytes / 2 ** 20).toFixed(1)} MiB; 64 KiB blocks missing an LRU of ${lrus.map((l) => `${l.mib} MiB: ${l.misses}`).join(', ')}\n`);
+process.stdout.write(`system calls (calls, parked, ms until the parked ones settled):\n`);
+for (const [name, e] of [...calls.entries()].sort((a, b) => b[1].waitMs - a[1].waitMs || b[1].n - a[1].n).slice(0, 20)) process.stdout.write(`  ${name.padEnd(16)} ${String(e.n).padStart(7)} ${String(e.parked).padStart(7)} ${e.waitMs.toFixed(0).padStart(8)}\n`);
 for (const [prog, e] of rows) if (e.ms > 20) process.stdout.write(`${(e.ms / 1000).toFixed(2).padStart(7)} s ${String(e.procs.size).padStart(3)}x  ${prog}\n`);
 
 // What the session wrote where caches live.

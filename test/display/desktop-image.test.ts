@@ -92,3 +92,15 @@ test("Xorg's keymaps are compiled in the image: the xkbcomp wrapper answers from
   // Nothing was added: both were hits.
   assert.equal((await sh('ls /var/lib/xkb/webx86-cache | sort')).out, entries.out);
 });
+
+test("i3status runs with the pages' LANG=C.UTF-8: the image has the C.UTF-8 locale (i3bar's status line)", { timeout: 10 * 60_000 }, async () => {
+  // i3status dies with status 1 ("Could not set locale") when setlocale(LC_ALL, "") fails, as
+  // glibc's does for a locale whose files (/usr/lib/locale/C.utf8, from libc-bin) are missing;
+  // i3bar then shows "status_command process exited unexpectedly (exit 1)" in the page.
+  // Its first line (output_format "none": the modules of /etc/i3status.conf joined by " | ")
+  // ends with the tztime module's "%Y-%m-%d %H:%M:%S"; head exits after it and i3status
+  // ends on SIGPIPE at its next line.
+  const r = await sh('(i3status 2>/tmp/i3status.err; echo "i3status exited with status $?") | head -n 1; cat /tmp/i3status.err');
+  assert.equal(r.status, 0, r.out);
+  assert.match(r.out.split('\n')[0], / \| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, `i3status's first line, then its stderr:\n${r.out}`);
+});

@@ -23,6 +23,10 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 export const DESKTOP_TEST_PACKAGES = [
   'bash', 'coreutils', 'dash', 'grep', 'sed', 'procps', 'hostname', 'util-linux', 'xserver-xorg-core', 'xserver-xorg-input-evdev', 'xinit', 'xauth',
   'xterm', 'i3-wm', 'i3status', 'fonts-dejavu-core', 'xfonts-base', 'x11-xserver-utils', 'x11-utils', 'x11-apps',
+  // The C.UTF-8 locale (/usr/lib/locale/C.utf8): the pages and tests run startx with
+  // LANG=C.UTF-8, and i3status exits with status 1 when setlocale(LC_ALL, "") fails ("Could not
+  // set locale"), which i3bar then shows. The preset has it from the base system (`base: true`).
+  'libc-bin',
 ];
 
 /** Depended on, never loaded here (see above). */

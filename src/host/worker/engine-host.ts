@@ -16,6 +16,7 @@ import { DEFAULT_ENV, type DeviceSpec, type EngineApi, type EngineOptions, type 
 import type { WorkerNetwork } from './tailscale.js';
 import type { RelayStack } from '../../net/relay/stack.js';
 import { DisplayPort } from './display-port.js';
+import { ActivityReporter } from './activity.js';
 
 /** Console output kept while no console is attached, replayed when one attaches. */
 const BACKLOG_LIMIT = 256 * 1024;
@@ -116,7 +117,7 @@ export class EngineHost implements EngineApi {
   private readonly exits = new Map<Process, (status: number) => void>();
   private readonly ptys = new Map<number, HostPty>();
   private nextPty = 1;
-  private busy = false;
+  private activity: ActivityReporter | null = null;
   private writeback: WritebackTimer | null = null;
   private readonly warned = new Set<string>();
   private network: WorkerNetwork | null = null;
@@ -150,11 +151,10 @@ export class EngineHost implements EngineApi {
       const done = this.exits.get(p);
       if (done) { this.exits.delete(p); done(p.exitStatus); }
     };
-    m.kernel.sched.onActivity = (busy) => {
-      if (busy === this.busy) return;
-      this.busy = busy;
-      this.events({ type: 'cpuActivity', state: busy ? 'wait' : 'ready' });
-    };
+    // Coalesced (activity.ts): reported per change, it was two messages per blocking system call.
+    this.activity = new ActivityReporter((busy) => this.events({ type: 'cpuActivity', state: busy ? 'wait' : 'ready' }));
+    const activity = this.activity;
+    m.kernel.sched.onActivity = (busy) => activity.set(busy);
     m.kernel.processCreatedHooks.push((p) => this.events({ type: 'processCreated', pid: p.pid }));
     this.watchDisks(this.built);
     for (const w of this.built.warnings) this.events({ type: 'warning', message: w });
@@ -372,6 +372,7 @@ export class EngineHost implements EngineApi {
     const m = this.machine;
     if (!m) return;
     this.writeback?.stop();
+    this.activity?.stop();
     for (const pty of this.ptys.values()) pty.close();
     this.ptys.clear();
     for (const p of [...m.kernel.processes.values()]) if (!p.zombie) m.kernel.sched.exitProcess(p, 9);

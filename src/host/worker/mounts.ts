@@ -25,6 +25,17 @@ const SYSTEM_PATHS: Record<string, string> = { devs: '/dev', devpts: '/dev/pts',
 
 /** Store blocks for overlays: 128 KiB, CheerpX's block size, amortises IndexedDB's per-record cost. */
 const OVERLAY_BLOCK = 128 * 1024;
+/**
+ * An overlay store's blocks kept in memory after they reach IndexedDB. ext2 reads file data
+ * straight from the device (fs/ext2/fs.ts), and a page's overlay answers every block it holds
+ * from its store, so this is the page's only cache of the disk: the base's own (64 MiB for
+ * HTTP) is passed over once a block is stored. Desktop start (startx → i3 bar,
+ * bench/desktop-profile.ts, 2026-12-07) reads 293 MiB through the root device (every exec
+ * maps its libraries anew) from ~41 MiB of distinct blocks: with the store's default 8 MiB,
+ * 1464 of its 64 KiB blocks miss (each an IndexedDB get in a page), with 64 MiB 656 (the
+ * first reads only).
+ */
+const OVERLAY_CACHE_BYTES = 64 << 20;
 
 export interface BuiltMounts {
   root: FileSystem | undefined;
@@ -144,7 +155,7 @@ async function openStore(spec: DeviceSpec, base: BlockDevice, closers: (() => Pr
   if (spec.kind !== 'idb') throw new MountError('an OverlayDevice keeps its blocks in a writable store: an IDBDevice (or memory)');
   // Atomic flushes: a tab closed mid-write leaves the disk as of the last write-back, which
   // ext2 then keeps marked clean, so the next load mounts it read-write (docs/EXT2.md).
-  const store = await IdbBlockStore.open(spec.name, base.size, blockSize, { atomicFlush: true });
+  const store = await IdbBlockStore.open(spec.name, base.size, blockSize, { atomicFlush: true, cacheBytes: OVERLAY_CACHE_BYTES });
   closers.push(() => store.close());
   return store;
 }
