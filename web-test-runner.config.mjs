@@ -33,28 +33,21 @@ export default {
       // A real storage quota for a test (test/browser/jit-store.test.ts): Chromium offers a page no
       // way to lower its quota, DevTools' Storage.overrideQuotaForOrigin does. The override lasts
       // as long as the DevTools session, so the session is kept until the test resets the quota
-      // (no `room`).
+      // (no `quota`).
       name: 'webx86-storage-quota',
       async executeCommand({ command, payload, session }) {
         if (command !== 'webx86-storage-quota') return undefined;
         const old = quotaSessions.get(session.id);
         quotaSessions.delete(session.id);
         await old?.detach().catch(() => {});
-        if (payload.room === undefined) return true;
+        if (payload.quota === undefined) return true;
         const cdp = await session.browser.getPage(session.id).createCDPSession();
         quotaSessions.set(session.id, cdp);
-        // The quota: what the origin uses plus `room` bytes. A database deleted just before still
-        // counts for a while (one run read 3.9 MB of usage right after the test deleted its
-        // database, and the store then wrote 1.7 MB under that quota without an error), so the
-        // override is set again until the usage it was set from holds for a second (20 s at most).
-        const usageOf = async () => (await cdp.send('Storage.getUsageAndQuota', { origin: payload.origin })).usage;
-        const end = Date.now() + 20_000;
-        for (;;) {
-          const usage = await usageOf();
-          await cdp.send('Storage.overrideQuotaForOrigin', { origin: payload.origin, quotaSize: usage + payload.room });
-          await new Promise((r) => setTimeout(r, 1000));
-          if ((await usageOf()) >= usage || Date.now() > end) break;
-        }
+        // An absolute quota below what the origin already uses, so every write that needs room
+        // fails at once. A quota of "usage + room" was flaky: right after the test deleted its
+        // database Chromium still counted it (2.4-3.9 MB), freed it later, and the store then
+        // wrote 1.6-1.7 MB without an error (two runs of jit-store's quota test, session 8).
+        await cdp.send('Storage.overrideQuotaForOrigin', { origin: payload.origin, quotaSize: payload.quota });
         const now = await cdp.send('Storage.getUsageAndQuota', { origin: payload.origin });
         return { active: now.overrideActive, usage: now.usage, quota: now.quota };
       },

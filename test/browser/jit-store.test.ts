@@ -26,6 +26,22 @@ const SCRIPT = 'head -c 4000000 /dev/zero | sha256sum';
 
 interface StoreReport { kind: string; counts: Record<string, number>; messages: string[] }
 
+/** True if a 256 KiB write to a scratch database fails with QuotaExceededError (the scratch database is deleted again). */
+async function quotaRefuses(): Promise<boolean> {
+  const db = await openDB('webx86-quota-probe', 1, { upgrade(d) { d.createObjectStore('s'); } });
+  let refused = false;
+  try {
+    await db.put('s', new Uint8Array(256 * 1024).fill(1), 'k');
+  } catch (e) {
+    refused = (e as Error).name === 'QuotaExceededError';
+    if (!refused) throw e;
+  } finally {
+    db.close();
+    await new Promise<void>((resolve) => { const r = indexedDB.deleteDatabase('webx86-quota-probe'); r.onsuccess = r.onerror = () => resolve(); });
+  }
+  return refused;
+}
+
 async function deleteDb(): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const r = indexedDB.deleteDatabase(DB);
@@ -132,13 +148,21 @@ describe('the JIT\'s translation cache in IndexedDB', () => {
   it('over the storage quota: the writes fail, the store says why, the program runs the same', async function () {
     this.timeout(600_000);
     await deleteDb();
-    // The database as the store makes it, before the quota: then room for a few KiB, not for the
-    // records (several KiB each, hundreds of KiB in all).
+    // The database as the store makes it, before the quota: then a quota of 1 byte, below what
+    // the origin uses, so no record (several KiB each) fits.
     (await openDB(DB, 1, { upgrade(d) { d.createObjectStore('records'); d.createObjectStore('lru'); } })).close();
-    const q = await executeServerCommand<{ active: boolean; usage: number; quota: number }, unknown>('webx86-storage-quota', { origin: location.origin, room: 4096 });
+    const q = await executeServerCommand<{ active: boolean; usage: number; quota: number }, unknown>('webx86-storage-quota', { origin: location.origin, quota: 1 });
     console.log(`quota override: ${JSON.stringify(q)}`);
     expect(q.active, 'the quota override is active').to.equal(true);
     try {
+      // Whether this Chromium enforces the override on IndexedDB writes now: in session 8's runs
+      // it often did not (211 records, 1.6 MB, written under a 1-byte quota, no error), while
+      // earlier runs failed the writes. A 256 KiB write to a scratch database tells which; the
+      // store's handling is checked only where the browser really refuses.
+      if (!(await quotaRefuses())) {
+        console.log('quota: this Chromium did not enforce the overridden quota on a 256 KiB IndexedDB write; skipped');
+        this.skip();
+      }
       const r = await runOnce();
       console.log(`quota: ${JSON.stringify(r.stats)}`);
       expect(r.status).to.equal(0);
