@@ -113,6 +113,20 @@ function hubBytes(base: number): Uint8Array {
   const P_SLOT = 0, P_BUDGET = 1, P_IDX = 2, L_N = 3, L_R = 4, L_EIP = 5, L_E = 6;
   const counter = base + HUB_ENTRIES * 8;
   const mem = (off: number): number[] => [0x02, ...uleb(off)]; // align 4, offset
+  const word = (w: number): number[] => [OP.const, ...sleb(counter + w)];
+  const bump = (w: number, d: number): number[] => [...word(w), ...word(w), OP.load, ...mem(0), OP.const, ...sleb(d), OP.add, OP.store, ...mem(0)];
+  // One hop of both loops, inside their `block { loop {`: the cache entry of `eip` (leave the
+  // block on a miss), the region's function called with the budget left, leave the block
+  // when it ran nothing, else count its instructions into `n` and the hop.
+  const hop = (slot: number, budget: number, n: number, eip: number, e: number, r: number): number[] => [
+    OP.get, eip, OP.get, eip, OP.const, ...sleb(HASH_SHIFT), OP.shrU, OP.xor,
+    OP.const, ...sleb(HUB_ENTRIES - 1), OP.and, OP.const, 3, OP.shl, OP.const, ...sleb(base), OP.add, OP.tee, e,
+    OP.load, ...mem(0), OP.get, eip, OP.ne, OP.brIf, 1,
+    OP.get, slot, OP.get, budget, OP.get, n, OP.sub, OP.get, e, OP.load, ...mem(4), OP.callIndirect, 0, 0,
+    OP.tee, r, OP.eqz, OP.brIf, 1,
+    OP.get, n, OP.get, r, OP.add, OP.set, n,
+    ...bump(W_HOPS, 1),
+  ];
   const run = [
     ...vec([[...uleb(4), I32]]),
     OP.get, P_SLOT, OP.get, P_BUDGET, OP.get, P_IDX, OP.callIndirect, 0, 0, OP.set, L_N,
@@ -121,13 +135,7 @@ function hubBytes(base: number): Uint8Array {
     OP.loop, OP.void,
     OP.get, L_N, OP.get, P_BUDGET, OP.geS, OP.brIf, 1,
     OP.get, P_SLOT, OP.load, ...mem(EIP * 4), OP.set, L_EIP,
-    OP.get, L_EIP, OP.get, L_EIP, OP.const, ...sleb(HASH_SHIFT), OP.shrU, OP.xor,
-    OP.const, ...sleb(HUB_ENTRIES - 1), OP.and, OP.const, 3, OP.shl, OP.const, ...sleb(base), OP.add, OP.tee, L_E,
-    OP.load, ...mem(0), OP.get, L_EIP, OP.ne, OP.brIf, 1,
-    OP.get, P_SLOT, OP.get, P_BUDGET, OP.get, L_N, OP.sub, OP.get, L_E, OP.load, ...mem(4), OP.callIndirect, 0, 0,
-    OP.tee, L_R, OP.eqz, OP.brIf, 1,
-    OP.get, L_N, OP.get, L_R, OP.add, OP.set, L_N,
-    OP.const, ...sleb(counter), OP.const, ...sleb(counter), OP.load, ...mem(0), OP.const, 1, OP.add, OP.store, ...mem(0),
+    ...hop(P_SLOT, P_BUDGET, L_N, L_EIP, L_E, L_R),
     OP.br, 0,
     OP.end,
     OP.end,
@@ -140,8 +148,6 @@ function hubBytes(base: number): Uint8Array {
   // returned). Result: instructions run, | CALL_RETURNED when it stopped at `stop` and no
   // region was unlinked meanwhile (the caller's own code may be the one invalidated).
   const Q_SLOT = 0, Q_BUDGET = 1, Q_STOP = 2, Q_N = 3, Q_R = 4, Q_EIP = 5, Q_E = 6, Q_GEN = 7, Q_OK = 8;
-  const word = (w: number): number[] => [OP.const, ...sleb(counter + w)];
-  const bump = (w: number, d: number): number[] => [...word(w), ...word(w), OP.load, ...mem(0), OP.const, ...sleb(d), OP.add, OP.store, ...mem(0)];
   const call = [
     ...vec([[...uleb(6), I32]]),
     ...word(W_DEPTH), OP.load, ...mem(0), OP.const, ...sleb(MAX_CALL_DEPTH), OP.geU, OP.if, OP.void, OP.const, 0, OP.return, OP.end,
@@ -153,13 +159,7 @@ function hubBytes(base: number): Uint8Array {
     OP.get, Q_SLOT, OP.load, ...mem(EIP * 4), OP.tee, Q_EIP, OP.get, Q_STOP, OP.eq, OP.if, OP.void,
     ...word(W_GEN), OP.load, ...mem(0), OP.get, Q_GEN, OP.eq, OP.set, Q_OK, OP.br, 2,
     OP.end,
-    OP.get, Q_EIP, OP.get, Q_EIP, OP.const, ...sleb(HASH_SHIFT), OP.shrU, OP.xor,
-    OP.const, ...sleb(HUB_ENTRIES - 1), OP.and, OP.const, 3, OP.shl, OP.const, ...sleb(base), OP.add, OP.tee, Q_E,
-    OP.load, ...mem(0), OP.get, Q_EIP, OP.ne, OP.brIf, 1,
-    OP.get, Q_SLOT, OP.get, Q_BUDGET, OP.get, Q_N, OP.sub, OP.get, Q_E, OP.load, ...mem(4), OP.callIndirect, 0, 0,
-    OP.tee, Q_R, OP.eqz, OP.brIf, 1,
-    OP.get, Q_N, OP.get, Q_R, OP.add, OP.set, Q_N,
-    ...bump(W_HOPS, 1),
+    ...hop(Q_SLOT, Q_BUDGET, Q_N, Q_EIP, Q_E, Q_R),
     OP.br, 0,
     OP.end,
     OP.end,
@@ -170,7 +170,7 @@ function hubBytes(base: number): Uint8Array {
   ];
   const zero = [0, OP.const, 0, OP.end];
   // `call` switched off (setNestedCalls): nothing runs, the caller leaves as without nesting.
-  const nocall = [0, OP.const, 0, OP.end];
+  const nocall = zero; // the same body (no locals, 0) under call's type
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, 2, I32, I32, 1, I32], [0x60, 3, I32, I32, I32, 1, I32]])),
