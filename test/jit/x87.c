@@ -207,23 +207,30 @@ static void stackFaults(void) {
 /* ---- 5. faults on x87 memory operands ---- */
 static char *pg;
 static volatile int faults;
+/* How many registers the SIGSEGV handler prints (st0 for the loops of 5, all eight for 5b's scopes). */
+static int segvRegs;
 static void onSegv(int sig, siginfo_t *si, void *ctx) {
   ucontext_t *uc = ctx;
   struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
   (void)sig;
   faults++;
   /* Not FIP/FDP: AMD's fxsave (the kernel's source of the frame) omits them when no exception is pending, Intel's does not. */
-  printf("SIGSEGV at page+%ld eip %08x ecx %08x cw %04lx sw %04lx tag %04lx st0 %04x:%04x%04x%04x%04x\n",
-    (long)((char *)si->si_addr - pg), (unsigned)uc->uc_mcontext.gregs[REG_EIP], (unsigned)uc->uc_mcontext.gregs[REG_ECX],
-    fp->cw & 0xffff, fp->sw & 0xffff, fp->tag & 0xffff,
-    fp->_st[0].exponent, fp->_st[0].significand[3], fp->_st[0].significand[2], fp->_st[0].significand[1], fp->_st[0].significand[0]);
+  printf("SIGSEGV at page+%ld eip %08x ecx %08x cw %04lx sw %04lx tag %04lx", (long)((char *)si->si_addr - pg),
+    (unsigned)uc->uc_mcontext.gregs[REG_EIP], (unsigned)uc->uc_mcontext.gregs[REG_ECX], fp->cw & 0xffff, fp->sw & 0xffff, fp->tag & 0xffff);
+  for (int k = 0; k < segvRegs; k++)
+    printf(" st%d %04x:%04x%04x%04x%04x", k, fp->_st[k].exponent, fp->_st[k].significand[3], fp->_st[k].significand[2], fp->_st[k].significand[1], fp->_st[k].significand[0]);
+  printf("\n");
   mprotect(pg + 4096, 4096, PROT_READ | PROT_WRITE);
 }
-static void memFaults(void) {
+static void catchSegv(int regs) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = onSegv; sa.sa_flags = SA_SIGINFO;
   sigaction(SIGSEGV, &sa, 0);
+  segvRegs = regs;
+}
+static void memFaults(void) {
+  catchSegv(1);
   pg = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   double *d = (double *)pg;
   for (int i = 0; i < 1024; i++) d[i] = i * 0.5 + 1.0 / 3;
@@ -250,23 +257,8 @@ static void memFaults(void) {
  * The handler prints the whole fpstate (every register, SW with TOP, the tag word) and gives
  * the page back; the loop then goes on from the faulting instruction.
  */
-static void onSegvAll(int sig, siginfo_t *si, void *ctx) {
-  ucontext_t *uc = ctx;
-  struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
-  (void)sig;
-  faults++;
-  printf("SIGSEGV at page+%ld eip %08x ecx %08x cw %04lx sw %04lx tag %04lx", (long)((char *)si->si_addr - pg),
-    (unsigned)uc->uc_mcontext.gregs[REG_EIP], (unsigned)uc->uc_mcontext.gregs[REG_ECX], fp->cw & 0xffff, fp->sw & 0xffff, fp->tag & 0xffff);
-  for (int k = 0; k < 8; k++)
-    printf(" st%d %04x:%04x%04x%04x%04x", k, fp->_st[k].exponent, fp->_st[k].significand[3], fp->_st[k].significand[2], fp->_st[k].significand[1], fp->_st[k].significand[0]);
-  printf("\n");
-  mprotect(pg + 4096, 4096, PROT_READ | PROT_WRITE);
-}
 static void scopeFaults(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = onSegvAll; sa.sa_flags = SA_SIGINFO;
-  sigaction(SIGSEGV, &sa, 0);
+  catchSegv(8);
   double *d = (double *)pg;
   static const unsigned short cws[] = { 0x37f, 0x07f, 0x27f, 0xb7f };
   for (unsigned c = 0; c < sizeof cws / sizeof cws[0]; c++) {
