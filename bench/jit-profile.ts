@@ -68,6 +68,8 @@ const g = await run();
 const mainCpu = threadCpuMs() - m0;
 const { profile } = await session.post('Profiler.stop');
 session.disconnect();
+// WEBX86_PROFILE_OUT=FILE: the profile itself (a .cpuprofile for Chrome's DevTools).
+if (process.env.WEBX86_PROFILE_OUT) writeFileSync(process.env.WEBX86_PROFILE_OUT, JSON.stringify(profile));
 
 /** The part of the engine a sampled frame belongs to, by its script's path. */
 function part(url: string, fn: string): string {
@@ -89,12 +91,25 @@ profile.samples!.forEach((id, k) => {
   self.set(p, (self.get(p) ?? 0) + dt);
   total += dt;
 });
+const fnSelf = new Map<string, number>();
+profile.samples!.forEach((id, k) => {
+  const n = nodes.get(id)!;
+  const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/src\//, '')}:${n.callFrame.lineNumber}`;
+  fnSelf.set(key, (fnSelf.get(key) ?? 0) + (profile.timeDeltas![k] ?? 0));
+});
 const shares = Object.fromEntries([...self].sort((a, b) => b[1] - a[1]).map(([p, t]) => [p, `${(100 * t / total).toFixed(1)}%`]));
 const j = g.jit!;
 process.stdout.write(`${JSON.stringify({
   name, status: g.status, mainCpu, instructions: g.icount, translated: j.instructions,
   interpreted: (g.icount ?? 0) - j.instructions, entries: j.entries, hops: j.chained - h0, entryPoints: j.entryPoints,
   nestedCalls: j.nestedCalls - c0.calls, nestedReturns: j.nestedReturns - c0.returns,
+  budgetExits: j.budgetExits, bounced: j.bounced,
   fromDisk: j.regionsFromDisk, reused: j.regionsReused, compiled: j.regionsCompiled, deferred: j.deferred, shares,
 })}\n`);
+// WEBX86_PROFILE_TOP=N: the N functions with the most self time, and the JIT's untranslated exits and interpreter calls.
+const top = Number(process.env.WEBX86_PROFILE_TOP ?? 0);
+if (top > 0) {
+  for (const [f, t] of [...fnSelf].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${(100 * t / total).toFixed(1).padStart(5)}%  ${f}\n`);
+  process.stdout.write(`untranslated ${JSON.stringify(j.untranslated)}\ninterpCalls ${JSON.stringify(j.interpCalls)}\n`);
+}
 process.exit(0);
