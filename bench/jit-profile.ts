@@ -20,7 +20,7 @@ import { Session } from 'node:inspector/promises';
 import { runGuest } from '../test/support/guest.js';
 import { HostFs } from '../src/host/node/hostfs.js';
 import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
-import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
+import { nodeTranslationStore, useNodeTranslationCache } from '../src/host/node/translation-store.js';
 import { binaryTrees } from './binary-trees.js';
 import { chainedHops, nestedCallStats, setEntryPoints, setNestedCalls } from '../src/engine/jit/hub.js';
 import { setCallsOut } from '../src/engine/jit/region.js';
@@ -57,7 +57,12 @@ const threadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread 
 if (process.env.WEBX86_JIT_ENTRY_POINTS === 'off') setEntryPoints(false);
 // WEBX86_JIT_CALLS=off: calls out of a region leave to the hub instead of nesting (hub.ts `call`), to compare.
 if (process.env.WEBX86_JIT_CALLS === 'off') { setNestedCalls(false); setCallsOut(false); }
-if (flag !== '--cold') await run();
+if (flag !== '--cold') {
+  await run();
+  // The measured run gets a store of its own over the same directory, as a new process (and bench/run.ts's warm run) would.
+  await nodeTranslationStore?.flush();
+  useNodeTranslationCache(join(dir, 'profile'));
+}
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
