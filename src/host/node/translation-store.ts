@@ -26,8 +26,8 @@
  *   are removed until it is at 3/4 of it. The first write measures only when no process has
  *   measured the directory for a minute (the mtime of its `.pruned` stamp): a warm run of a
  *   program that compiles a few regions more paid a `stat` of every record (the bench's
- *   python3 row: ~700), which with the touches below was 7-11% of the engine thread's samples
- *   in its warm run (bench/jit-profile.ts, 2026-12-07). So the directory may exceed its budget
+ *   python3 row: ~700): with the touches below 10-45 ms of process CPU per warm run
+ *   (docs/BENCHMARKS.md "JIT: where the warm bash and python3 runs spend"). So the directory may exceed its budget
  *   by what processes writing under 256 records each add within a minute, until the next one.
  *   A hit refreshes its file's mtime when that is over an hour old, so records every run
  *   uses (libc's) stay; the mtime comes from the open file's fstat, and a record used within
@@ -239,8 +239,10 @@ export class NodeTranslationStore implements TranslationStore {
 
   /** No process has measured the directory within PRUNE_INTERVAL_MS (its stamp is missing or older). */
   private pruneDue(): boolean {
-    const st = statSync(join(this.dir, PRUNE_STAMP), { throwIfNoEntry: false });
-    return st === undefined || Date.now() - st.mtimeMs > PRUNE_INTERVAL_MS;
+    try {
+      const st = statSync(join(this.dir, PRUNE_STAMP), { throwIfNoEntry: false });
+      return st === undefined || Date.now() - st.mtimeMs > PRUNE_INTERVAL_MS;
+    } catch { return true; } // unreadable: measure, as before the stamp
   }
 
   drop(name: string): void {
