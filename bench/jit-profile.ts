@@ -12,6 +12,9 @@
  * profile's self time by part — the interpreter (cpu/, ops/, isa/), Wasm (regions and the
  * hub), the JIT's JS (jit/), the kernel (linux/), GC, the rest (module loading, I/O, idle).
  * The profile slows the JS parts more than Wasm, so read its split as shares, not times.
+ * WEBX86_PROFILE_TOP=N also prints the N functions with the most self time and the JIT's
+ * untranslated exits and interpreter calls; WEBX86_PROFILE_OUT=FILE keeps the profile
+ * (a .cpuprofile: Chrome's DevTools, or a script walking its nodes for callers).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
