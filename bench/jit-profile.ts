@@ -16,7 +16,7 @@
  * untranslated exits and interpreter calls; WEBX86_PROFILE_OUT=FILE keeps the profile
  * (a .cpuprofile: Chrome's DevTools, or a script walking its nodes for callers).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
@@ -120,4 +120,7 @@ if (top > 0) {
   for (const [f, t] of [...fnSelf].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${(100 * t / total).toFixed(1).padStart(5)}%  ${f}\n`);
   process.stdout.write(`untranslated ${JSON.stringify(j.untranslated)}\ninterpCalls ${JSON.stringify(j.interpCalls)}\n`);
 }
+// A directory this run made for itself goes with it (its records help no later run).
+await nodeTranslationStore?.flush();
+if (process.env.WEBX86_CACHE_DIR === undefined) rmSync(dir, { recursive: true, force: true });
 process.exit(0);
