@@ -12,15 +12,18 @@
  * profile's self time by part — the interpreter (cpu/, ops/, isa/), Wasm (regions and the
  * hub), the JIT's JS (jit/), the kernel (linux/), GC, the rest (module loading, I/O, idle).
  * The profile slows the JS parts more than Wasm, so read its split as shares, not times.
+ * WEBX86_PROFILE_TOP=N also prints the N functions with the most self time and the JIT's
+ * untranslated exits and interpreter calls; WEBX86_PROFILE_OUT=FILE keeps the profile
+ * (a .cpuprofile: Chrome's DevTools, or a script walking its nodes for callers).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { runGuest } from '../test/support/guest.js';
 import { HostFs } from '../src/host/node/hostfs.js';
 import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
-import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
+import { nodeTranslationStore, useNodeTranslationCache } from '../src/host/node/translation-store.js';
 import { binaryTrees } from './binary-trees.js';
 import { chainedHops, nestedCallStats, setEntryPoints, setNestedCalls } from '../src/engine/jit/hub.js';
 import { setCallsOut } from '../src/engine/jit/region.js';
@@ -57,7 +60,12 @@ const threadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread 
 if (process.env.WEBX86_JIT_ENTRY_POINTS === 'off') setEntryPoints(false);
 // WEBX86_JIT_CALLS=off: calls out of a region leave to the hub instead of nesting (hub.ts `call`), to compare.
 if (process.env.WEBX86_JIT_CALLS === 'off') { setNestedCalls(false); setCallsOut(false); }
-if (flag !== '--cold') await run();
+if (flag !== '--cold') {
+  await run();
+  // The measured run gets a store of its own over the same directory, as a new process (and bench/run.ts's warm run) would.
+  await nodeTranslationStore?.flush();
+  useNodeTranslationCache(join(dir, 'profile'));
+}
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
@@ -68,6 +76,8 @@ const g = await run();
 const mainCpu = threadCpuMs() - m0;
 const { profile } = await session.post('Profiler.stop');
 session.disconnect();
+// WEBX86_PROFILE_OUT=FILE: the profile itself (a .cpuprofile for Chrome's DevTools).
+if (process.env.WEBX86_PROFILE_OUT) writeFileSync(process.env.WEBX86_PROFILE_OUT, JSON.stringify(profile));
 
 /** The part of the engine a sampled frame belongs to, by its script's path. */
 function part(url: string, fn: string): string {
@@ -89,12 +99,28 @@ profile.samples!.forEach((id, k) => {
   self.set(p, (self.get(p) ?? 0) + dt);
   total += dt;
 });
+const fnSelf = new Map<string, number>();
+profile.samples!.forEach((id, k) => {
+  const n = nodes.get(id)!;
+  const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/src\//, '')}:${n.callFrame.lineNumber}`;
+  fnSelf.set(key, (fnSelf.get(key) ?? 0) + (profile.timeDeltas![k] ?? 0));
+});
 const shares = Object.fromEntries([...self].sort((a, b) => b[1] - a[1]).map(([p, t]) => [p, `${(100 * t / total).toFixed(1)}%`]));
 const j = g.jit!;
 process.stdout.write(`${JSON.stringify({
   name, status: g.status, mainCpu, instructions: g.icount, translated: j.instructions,
   interpreted: (g.icount ?? 0) - j.instructions, entries: j.entries, hops: j.chained - h0, entryPoints: j.entryPoints,
   nestedCalls: j.nestedCalls - c0.calls, nestedReturns: j.nestedReturns - c0.returns,
+  budgetExits: j.budgetExits, bounced: j.bounced,
   fromDisk: j.regionsFromDisk, reused: j.regionsReused, compiled: j.regionsCompiled, deferred: j.deferred, shares,
 })}\n`);
+// WEBX86_PROFILE_TOP=N: the N functions with the most self time, and the JIT's untranslated exits and interpreter calls.
+const top = Number(process.env.WEBX86_PROFILE_TOP ?? 0);
+if (top > 0) {
+  for (const [f, t] of [...fnSelf].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${(100 * t / total).toFixed(1).padStart(5)}%  ${f}\n`);
+  process.stdout.write(`untranslated ${JSON.stringify(j.untranslated)}\ninterpCalls ${JSON.stringify(j.interpCalls)}\n`);
+}
+// A directory this run made for itself goes with it (its records help no later run).
+await nodeTranslationStore?.flush();
+if (process.env.WEBX86_CACHE_DIR === undefined) rmSync(dir, { recursive: true, force: true });
 process.exit(0);

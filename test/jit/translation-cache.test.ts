@@ -10,13 +10,14 @@
  * - A change in the translator's sources gives a new version, and records of another
  *   version are never used.
  * - Writes are atomic renames (two stores racing on one name leave one whole record), the
- *   directory is kept under its budget, and WEBX86_CACHE_DIR=off / WEBX86_JIT_CACHE=off
+ *   directory is kept under its budget (measured at a process's first write only when no
+ *   process did within a minute; hits touch only records over an hour old), and WEBX86_CACHE_DIR=off / WEBX86_JIT_CACHE=off
  *   disable it (the CLI, in a process of its own, writes nothing then and hits otherwise).
  */
 import { test, beforeEach, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildC } from '../support/build.js';
@@ -27,7 +28,7 @@ import { forgetModules } from '../../src/engine/jit/jit.js';
 import { formRegion, regionKey } from '../../src/engine/jit/region.js';
 import { decodeRecord, encodeRecord, rangesKey, recordName, regionRanges, translationStore } from '../../src/engine/jit/translation-cache.js';
 import {
-  NodeTranslationStore, cachedTranslatorVersion, nodeTranslationStore, translatorSources, translatorVersion, useNodeTranslationCache,
+  NodeTranslationStore, PRUNE_EVERY, PRUNE_INTERVAL_MS, PRUNE_STAMP, TOUCH_AFTER_MS, cachedTranslatorVersion, nodeTranslationStore, translatorSources, translatorVersion, useNodeTranslationCache,
 } from '../../src/host/node/translation-store.js';
 
 const DIR = new URL('.', import.meta.url).pathname;
@@ -265,6 +266,43 @@ test('the store: atomic renames under racing writers, kept under its budget', as
   assert.ok(total <= 64 << 10, `${total} bytes in ${left.length} records`);
   assert.ok(left.includes(`${'e'.repeat(12)}-0001001d-0123456789abcdef.jit`), 'the newest record was pruned');
   assert.ok(c.counts.pruned > 0);
+});
+
+test('the store: a first write measures the directory only when its stamp is stale; hits touch only old records', async () => {
+  const dir = join(tmp, 'stamp');
+  const v = 'f'.repeat(64), name = (i: number): string => `${'f'.repeat(12)}-${(0x20000 + i).toString(16).padStart(8, '0')}-0123456789abcdef`;
+  const a = new NodeTranslationStore(dir, { version: v });
+  a.put(name(0), new Uint8Array(100).fill(1));
+  await a.flush();
+  assert.equal(a.counts.measured, 1, 'no stamp: the first write measures');
+  assert.ok(existsSync(join(dir, PRUNE_STAMP)));
+  // A later process within the interval: its first write does not measure, its PRUNE_EVERY-th does.
+  const b = new NodeTranslationStore(dir, { version: v });
+  b.put(name(1), new Uint8Array(100).fill(2));
+  await b.flush();
+  assert.equal(b.counts.measured, 0, 'a fresh stamp: no measurement');
+  for (let i = 1; i <= PRUNE_EVERY; i++) b.put(name(1 + i), new Uint8Array(10).fill(i & 0xff));
+  await b.flush();
+  assert.equal(b.counts.measured, 1, `the ${PRUNE_EVERY}th write measures`);
+  // A stale stamp: the next process measures at its first write.
+  const old = new Date(Date.now() - 2 * PRUNE_INTERVAL_MS);
+  utimesSync(join(dir, PRUNE_STAMP), old, old);
+  const c = new NodeTranslationStore(dir, { version: v });
+  c.put(name(9999), new Uint8Array(10));
+  await c.flush();
+  assert.equal(c.counts.measured, 1, 'a stale stamp: measured');
+  // Hits: a record used within the hour keeps its mtime; an older one is touched.
+  const d = new NodeTranslationStore(dir, { version: v });
+  const f0 = join(dir, `${name(0)}.jit`), f1 = join(dir, `${name(1)}.jit`);
+  const recent = new Date(Date.now() - 60_000), stale = new Date(Date.now() - 2 * TOUCH_AFTER_MS);
+  utimesSync(f0, recent, recent);
+  utimesSync(f1, stale, stale);
+  assert.deepEqual(d.get(name(0)), new Uint8Array(100).fill(1));
+  assert.deepEqual(d.get(name(1)), new Uint8Array(100).fill(2));
+  await d.flush();
+  assert.equal(d.counts.touches, 1);
+  assert.equal(Math.round(statSync(f0).mtimeMs / 1000), Math.round(recent.getTime() / 1000), 'a recent record was touched');
+  assert.ok(Date.now() - statSync(f1).mtimeMs < TOUCH_AFTER_MS / 2, 'an old record was not touched');
 });
 
 test('WEBX86_CACHE_DIR=off and WEBX86_JIT_CACHE=off: no store', () => {

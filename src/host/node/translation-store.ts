@@ -23,13 +23,20 @@
  *   later prune. A read-only or full disk only costs later runs their compiles.
  * - **Bounded.** After this process's first write and every 256 after, the directory is
  *   measured (asynchronously) and, above its budget (64 MiB), the least recently used records
- *   are removed until it is at 3/4 of it. A hit refreshes its file's mtime, so records every
- *   run uses (libc's) stay.
+ *   are removed until it is at 3/4 of it. The first write measures only when no process has
+ *   measured the directory for a minute (the mtime of its `.pruned` stamp): a warm run of a
+ *   program that compiles a few regions more paid a `stat` of every record (the bench's
+ *   python3 row: ~700): with the touches below 10-45 ms of process CPU per warm run
+ *   (docs/BENCHMARKS.md "JIT: where the warm bash and python3 runs spend"). So the directory may exceed its budget
+ *   by what processes writing under 256 records each add within a minute, until the next one.
+ *   A hit refreshes its file's mtime when that is over an hour old, so records every run
+ *   uses (libc's) stay; the mtime comes from the open file's fstat, and a record used within
+ *   the hour costs no touch (one `utimes` per record per run before).
  * - `WEBX86_CACHE_DIR=off` disables it with the other caches; `WEBX86_JIT_CACHE=off` disables
  *   only this one (to measure cold runs with binaryen's code cache and the bundle warm).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -45,7 +52,13 @@ export const TRANSLATOR_ENTRIES = ['src/host/node/compile-worker-main.ts', 'src/
 /** Default bound of the translations directory, bytes. */
 export const STORE_BUDGET = 64 << 20;
 /** Writes between two measurements of the directory. */
-const PRUNE_EVERY = 256;
+export const PRUNE_EVERY = 256;
+/** A process's first write measures the directory only if none did for this long (ms; the stamp's mtime). */
+export const PRUNE_INTERVAL_MS = 60_000;
+/** The stamp file whose mtime says when the directory was last measured. */
+export const PRUNE_STAMP = '.pruned';
+/** A hit refreshes its record's mtime (least recently used first out) only when it is older than this (ms). */
+export const TOUCH_AFTER_MS = 60 * 60_000;
 /** A temporary file this old was left by a process that died while writing it. */
 const STALE_TMP_MS = 10 * 60_000;
 const SUFFIX = '.jit';
@@ -166,7 +179,7 @@ export class NodeTranslationStore implements TranslationStore {
   private writes = 0;
   readonly budget: number;
   /** What this process did, for tests and the bench. */
-  readonly counts = { hits: 0, writes: 0, writeErrors: 0, dropped: 0, pruned: 0 };
+  readonly counts = { hits: 0, writes: 0, writeErrors: 0, dropped: 0, pruned: 0, touches: 0, measured: 0 };
 
   constructor(readonly dir: string, o: NodeStoreOptions = {}) {
     this.ver = o.version ?? null;
@@ -190,13 +203,16 @@ export class NodeTranslationStore implements TranslationStore {
   get(name: string): Uint8Array | null {
     if (!this.listing().has(name)) return null;
     const file = this.file(name);
-    let data: Buffer;
-    try { data = readFileSync(file); } catch { this.names!.delete(name); return null; }
+    let data: Uint8Array, mtimeMs: number;
+    try { ({ data, mtimeMs } = readWithMtime(file)); } catch { this.names!.delete(name); return null; }
     this.counts.hits++;
-    // Most recently used: the prune removes the oldest mtimes first.
-    const now = new Date();
-    this.track(utimes(file, now, now));
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // Most recently used: the prune removes the oldest mtimes first (to the hour).
+    const now = Date.now();
+    if (now - mtimeMs > TOUCH_AFTER_MS) {
+      this.counts.touches++;
+      this.track(utimes(file, now / 1000, now / 1000));
+    }
+    return data;
   }
 
   put(name: string, data: Uint8Array): void {
@@ -215,7 +231,18 @@ export class NodeTranslationStore implements TranslationStore {
         await unlink(tmp).catch(() => {});
       }
     })());
-    if (this.writes++ % PRUNE_EVERY === 0) this.track(this.pending.size > 0 ? Promise.allSettled([...this.pending]).then(() => this.prune()) : this.prune());
+    const k = this.writes++;
+    if (k % PRUNE_EVERY === 0 && (k > 0 || this.pruneDue())) {
+      this.track(this.pending.size > 0 ? Promise.allSettled([...this.pending]).then(() => this.prune()) : this.prune());
+    }
+  }
+
+  /** No process has measured the directory within PRUNE_INTERVAL_MS (its stamp is missing or older). */
+  private pruneDue(): boolean {
+    try {
+      const st = statSync(join(this.dir, PRUNE_STAMP), { throwIfNoEntry: false });
+      return st === undefined || Date.now() - st.mtimeMs > PRUNE_INTERVAL_MS;
+    } catch { return true; } // unreadable: measure, as before the stamp
   }
 
   drop(name: string): void {
@@ -237,6 +264,9 @@ export class NodeTranslationStore implements TranslationStore {
   async prune(): Promise<void> {
     let files: string[];
     try { files = await readdir(this.dir); } catch { return; }
+    this.counts.measured++;
+    // Stamped first: another process starting meanwhile need not measure it too.
+    await writeFile(join(this.dir, PRUNE_STAMP), '').catch(() => {});
     const now = Date.now();
     const records: { path: string; size: number; mtime: number }[] = [];
     let total = 0;
@@ -266,6 +296,21 @@ export class NodeTranslationStore implements TranslationStore {
     this.pending.add(q);
     void q.finally(() => this.pending.delete(q));
   }
+}
+
+/** A whole file and its mtime from one open (fstat on the descriptor: no second path lookup). */
+function readWithMtime(file: string): { data: Uint8Array; mtimeMs: number } {
+  const fd = openSync(file, 'r');
+  try {
+    const st = fstatSync(fd);
+    const data = new Uint8Array(st.size);
+    for (let off = 0; off < data.length;) {
+      const n = readSync(fd, data, off, data.length - off, off);
+      if (n === 0) throw new Error(`${file}: ${data.length - off} bytes short`);
+      off += n;
+    }
+    return { data, mtimeMs: st.mtimeMs };
+  } finally { closeSync(fd); }
 }
 
 /** The store in use (tests and the bench read its counts and flush it). */
