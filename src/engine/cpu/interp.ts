@@ -85,6 +85,21 @@ function forEachBlock(pg: Page, f: (b: Block) => void): void {
 }
 
 /**
+ * The block index is two-level: directories of DIR_PAGES pages (4 MiB of address space each)
+ * under a top array of DIRS. A fork shares the index until either side adds or drops a page,
+ * and the writer then copies the top array and the one directory it writes (2 x 1,024 slots),
+ * not the whole index: a flat array indexed by page number is ~720 k slots long once the
+ * libraries are mapped near 0xb7000000 (5.7 MB to copy, ~4-10 ms), and bash's 200 x
+ * fork+exec loop copied it 4 times interpreted and ~136 times with the JIT (whose region exits
+ * decode blocks on pages the index has no entry for), 1.3 s of the run (measured 2026-12-07,
+ * docs/BENCHMARKS.md "Cold JIT runs of short code-heavy programs").
+ */
+const DIR_SHIFT = 22;
+const DIR_PAGES = 1 << (DIR_SHIFT - 12);
+const DIRS = 1 << (32 - DIR_SHIFT);
+type Dir = (Page | undefined)[];
+
+/**
  * Decoded blocks kept across address spaces. Every exec of bash, ld.so or libc maps the same
  * code at the same addresses, and decoding it again cost ~4 µs a block (most of a fork+exec
  * loop's decode time and much of its GC). Per page, a few variants (different programs
@@ -150,7 +165,10 @@ function copyBlock(t: Block): Block {
 export class CodeCache implements CodeHost {
   /** Per page: the SHARED variant its bytes matched when first decoded from (reset by writes). */
   private variants = new Map<number, Variant | null>();
-  private pages: (Page | undefined)[] = [];
+  /** Blocks by address: dirs[eip >>> DIR_SHIFT][(eip >>> 12) & (DIR_PAGES - 1)][(eip >>> 6) & 63][eip & 63]. */
+  private dirs: (Dir | undefined)[] = new Array(DIRS);
+  /** The directories this cache may write in place (1), or null while `dirs` itself may be a fork relative's too. */
+  private owned: Uint8Array | null = new Uint8Array(DIRS);
   /** Blocks that start on an earlier page and run into page p. */
   private crossers = new Map<number, Block[]>();
   /**
@@ -182,7 +200,7 @@ export class CodeCache implements CodeHost {
     mem.onCodeWrite = (p) => this.invalidatePage(p);
     // A released space is reused for another process: forget its blocks without
     // invalidating them (a forked sibling may still share them).
-    mem.onRelease = () => { this.pages = []; this.pagesShared = false; this.crossers.clear(); this.variants.clear(); this.regions = new Map(); this.siblings.clear(); caches.delete(mem); };
+    mem.onRelease = () => { this.dirs = new Array(DIRS); this.owned = new Uint8Array(DIRS); this.crossers.clear(); this.variants.clear(); this.regions = new Map(); this.siblings.clear(); caches.delete(mem); };
   }
 
   /** The cache for code segment mode `mode` (not 0) at base `csBase`, made on first use. */
@@ -199,10 +217,10 @@ export class CodeCache implements CodeHost {
    * old blocks invalid, so the other side re-decodes them: correct, only slower).
    */
   forkFrom(parent: CodeCache): void {
-    // The page index itself is copied on first change by either side: a fork followed
-    // by exec never copies it (the slice took 6.5% of a fork+exec loop, measured).
-    this.pages = parent.pages;
-    this.pagesShared = parent.pagesShared = true;
+    // The page index itself is copied on first change by either side, a directory at a time
+    // (DIR_SHIFT): a fork followed by exec never copies it (the slice took 6.5% of a fork+exec loop, measured).
+    this.dirs = parent.dirs;
+    this.owned = parent.owned = null;
     for (const [p, list] of parent.crossers) this.crossers.set(p, list.slice());
     this.variants = new Map(parent.variants);
     this.regions = parent.regions;
@@ -227,15 +245,25 @@ export class CodeCache implements CodeHost {
     }
     return v;
   }
-  /** True while `pages` may be the same array as another cache's (after a fork). */
-  private pagesShared = false;
-  private ownPages(): (Page | undefined)[] {
-    if (this.pagesShared) { this.pages = this.pages.slice(); this.pagesShared = false; }
-    return this.pages;
+  /** The directory holding page p, this cache's own (copied from a fork relative's, or made, first). */
+  private ownDir(p: number): Dir {
+    let owned = this.owned;
+    if (owned === null) { this.dirs = this.dirs.slice(); this.owned = owned = new Uint8Array(DIRS); }
+    const d = p >>> (DIR_SHIFT - 12);
+    let dir = this.dirs[d];
+    if (owned[d] === 0) { this.dirs[d] = dir = dir === undefined ? new Array(DIR_PAGES) : dir.slice(); owned[d] = 1; }
+    return dir!;
+  }
+
+  /** Page p's blocks, or undefined. */
+  private page(p: number): Page | undefined {
+    return this.dirs[p >>> (DIR_SHIFT - 12)]?.[p & (DIR_PAGES - 1)];
   }
 
   get(eip: number): Block | undefined {
-    const pg = this.pages[eip >>> 12];
+    const dir = this.dirs[eip >>> DIR_SHIFT];
+    if (dir === undefined) return undefined;
+    const pg = dir[(eip >>> 12) & (DIR_PAGES - 1)];
     if (pg === undefined) return undefined;
     const ch = pg[(eip >>> 6) & 63];
     if (ch === undefined) return undefined;
@@ -336,8 +364,8 @@ export class CodeCache implements CodeHost {
   private insert(b: Block, pages: number[]): Block {
     const mem = this.mem, eip = (b.start + this.csBase) >>> 0;
     const p0 = eip >>> 12;
-    let pg = this.pages[p0];
-    if (pg === undefined) pg = this.ownPages()[p0] = new Array(64);
+    let pg = this.page(p0);
+    if (pg === undefined) pg = this.ownDir(p0)[p0 & (DIR_PAGES - 1)] = new Array(64);
     let ch = pg[(eip >>> 6) & 63];
     if (ch === undefined) ch = pg[(eip >>> 6) & 63] = new Array(64);
     ch[eip & 63] = b;
@@ -358,13 +386,13 @@ export class CodeCache implements CodeHost {
     this.variants.delete(p);
     const rs = this.regions.get(p);
     if (rs) { for (const r of rs) invalidate(r); this.regions.delete(p); }
-    const pg = this.pages[p];
-    if (pg) { forEachBlock(pg, (b) => { b.valid = false; }); this.ownPages()[p] = undefined; }
+    const pg = this.page(p);
+    if (pg) { forEachBlock(pg, (b) => { b.valid = false; }); this.ownDir(p)[p & (DIR_PAGES - 1)] = undefined; }
     const list = this.crossers.get(p);
     if (list) {
       for (const b of list) {
         const at = (b.start + this.csBase) >>> 0;
-        const ch = this.pages[at >>> 12]?.[(at >>> 6) & 63];
+        const ch = this.page(at >>> 12)?.[(at >>> 6) & 63];
         b.valid = false;
         if (ch && ch[at & 63] === b) ch[at & 63] = undefined as unknown as Block;
       }
@@ -376,9 +404,9 @@ export class CodeCache implements CodeHost {
   clear(): void {
     this.siblings.clear();
     this.variants.clear();
-    for (const pg of this.pages) if (pg) forEachBlock(pg, (b) => { b.valid = false; });
-    this.pages = [];
-    this.pagesShared = false;
+    for (const dir of this.dirs) if (dir) for (const pg of dir) if (pg) forEachBlock(pg, (b) => { b.valid = false; });
+    this.dirs = new Array(DIRS);
+    this.owned = new Uint8Array(DIRS);
     this.crossers.clear();
     // Regions die with the blocks they hang on; the map may be a fork relative's too.
     this.regions = new Map();
