@@ -280,10 +280,13 @@ for (const w of WORKLOADS.filter((x) => only.length === 0 || only.some((o) => x.
   const on = await timeEngine(w, 'on');
   await store?.flush();
   forgetModules();
-  useNodeTranslationCache(jitCache);
+  const warmStore = useNodeTranslationCache(jitCache);
   const warm = await timeEngine(w, 'on');
+  // The warm run's writes finish before the directory goes: a write still in flight made
+  // rmSync fail with ENOTEMPTY after the cc1 row (session 9), ending the whole bench.
+  await warmStore?.flush();
   useNodeTranslationCache(null);
-  rmSync(jitCache, { recursive: true, force: true });
+  rmSync(jitCache, { recursive: true, force: true, maxRetries: 5 });
   // Native runs name the host copies of the files; the guest sees them at the root.
   const want = dir ? n.out.replaceAll(dir, '') : n.out;
   const same = off.out === want && on.out === want && warm.out === want ? ''
