@@ -79,6 +79,8 @@ export interface X87Host extends SseHost {
   isTerminator(k: number): boolean;
   /** Leave the region after the current instruction (the state is in the slot). */
   leaveAfter(): X;
+  /** Leave the region before the current block, from code placed before it (a loop-carried scope's entry). */
+  exitBlock(): X;
 }
 
 /** The x87 temporaries' types, appended after the SSE ones by codegen.ts: 9 i32, 2 i64, the 8 register positions (8 i64, 8 i32), arith80's. */
@@ -142,6 +144,8 @@ interface Scope {
   last: { at: number; fop: number } | null;
   /** The block index the scope ends before. */
   end: number;
+  /** Loop-carried (openCarried): opened before the block's loop, written back on the edges leaving it. */
+  carried: boolean;
 }
 
 /** Apply steps to a tag array; false on a stack fault the static stack foresees (reading an empty position, pushing into a full one). */
@@ -195,8 +199,9 @@ export class X87Gen {
   }
 
   /** The write-back of the scope's state as it is now (nothing changes in the scope: a copy). */
-  spill(): X[] {
-    const sc = this.sc;
+  spill(): X[] { return this.spillOf(this.sc); }
+
+  private spillOf(sc: Scope | null): X[] {
     if (sc === null) return [];
     const m = this.h.m, out: X[] = [];
     for (let r = 0; r < 8; r++) {
@@ -218,15 +223,91 @@ export class X87Gen {
     }
     if (sc.sw) out.push(m.i32.store(SW, 4, this.h.slot(), this.S()));
     if (sc.cw) out.push(m.i32.store(CW, 4, this.h.slot(), this.C()));
-    if (sc.last !== null) out.push(m.i32.store(FIP, 4, this.h.slot(), this.c(sc.last.at)), m.i32.store(FOP, 4, this.h.slot(), this.c(sc.last.fop)));
+    if (sc.last !== null) out.push(this.fipFop(sc.last));
     return out;
   }
 
-  /** Close the scope: write the state back. */
+  /**
+   * Close the scope: write the state back. A loop-carried scope closes at its block's
+   * terminator without a write-back: the pointers of the iteration's last data instruction
+   * are stored (so the loop's head finds them in the slot, as after the first iteration
+   * the interpreter would), and the rest is written on each edge that leaves the loop
+   * (`leaveCarried`), the back edge keeping everything in the locals.
+   */
   close(out: X[]): void {
-    if (this.sc === null) return;
-    out.push(...this.spill());
+    const sc = this.sc;
+    if (sc === null) return;
+    if (sc.carried) {
+      if (sc.last !== null) out.push(this.fipFop(sc.last));
+      this.leaving = { ...sc, tag: [...sc.tag], last: null };
+    } else out.push(...this.spill());
     this.sc = null;
+  }
+
+  /** The state a closed loop-carried scope left at its block's end (none after other blocks). */
+  private leaving: Scope | null = null;
+
+  /** The write-back for an edge leaving the loop of the block just translated, or null when its scope was not loop-carried. */
+  leaveCarried(): (() => X[]) | null {
+    const sc = this.leaving;
+    this.leaving = null;
+    return sc === null ? null : () => this.spillOf(sc);
+  }
+
+  private fipFop(last: { at: number; fop: number }): X {
+    const m = this.h.m;
+    return m.block(null, [m.i32.store(FIP, 4, this.h.slot(), this.c(last.at)), m.i32.store(FOP, 4, this.h.slot(), this.c(last.fop))], this.h.bn.none);
+  }
+
+  /**
+   * A scope across the back edge of a block that loops to itself (codegen.ts checks that
+   * no other path leads back into it): when every instruction of the block can stay in the
+   * scope (no interpreter call, no SSE, no stack fault the static stack foresees) and an
+   * iteration leaves the stack as it found it (TOP and every tag the scope knows), the
+   * scope opens in `pre`, code placed before the block's loop: TOP, the tags, SW and CW
+   * read once, the guard for one iteration (which then holds for every one), and every
+   * register position the block touches loaded. The block then starts with the scope open
+   * in its steady state: every touched position counted loaded and dirty (writing a clean
+   * one back writes the value it had), TOP and the tags moved when the block pushes or
+   * pops, SW dirty, the pointers in the slot (close() stores them at each iteration's end).
+   * The bench's loop reloaded three registers, SW, CW, TOP and the tags, checked the guard
+   * and wrote everything back once per iteration before this. False: not eligible (the
+   * block's scopes are then the ordinary ones).
+   */
+  openCarried(pre: X[]): boolean {
+    const h = this.h, insns = h.insns(), n = insns.length;
+    const sim = { d: 0, tag: new Array<number>(8).fill(UNKNOWN), needFull: 0, needEmpty: 0 };
+    let touched = 0, moved = false, cw = false, any = false;
+    for (let k = 0; k < n; k++) {
+      if (h.isTerminator(k)) break;
+      const i: Insn = insns[k].insn;
+      if (i.op === 'interp' || i.op === 'sse') return false;
+      if (i.op !== 'x87') continue;
+      any = true;
+      if (i.f === 'fldcw') cw = true;
+      const st = steps(i);
+      let d = sim.d;
+      for (const x of st) {
+        if (x[0] === 'r' || x[0] === 'w') touched |= 1 << ((d + x[1]) & 7);
+        else if (x[0] === 'push') { moved = true; d--; touched |= 1 << (d & 7); }
+        else { moved = true; touched |= 1 << (d & 7); d++; }
+      }
+      if (!simulate(sim, st)) return false;
+    }
+    if (!any || sim.d !== 0) return false;
+    const tag = new Array<number>(8).fill(UNKNOWN);
+    for (let r = 0; r < 8; r++) {
+      if (sim.needFull & (1 << r)) tag[r] = FULL;
+      else if (sim.needEmpty & (1 << r)) tag[r] = EMPTY;
+      if (sim.tag[r] !== tag[r]) return false;
+    }
+    this.entry(pre, sim.needFull, sim.needEmpty, h.exitBlock());
+    const m = h.m;
+    for (let r = 0; r < 8; r++) {
+      if (touched & (1 << r)) pre.push(m.local.set(h.sig(r), m.i64.load(R0, 4, this.regAt(r))), m.local.set(h.se(r), m.i32.load(R0 + 8, 4, this.regAt(r))));
+    }
+    this.sc = { d: 0, tag, needFull: sim.needFull, needEmpty: sim.needEmpty, loaded: touched, dirty: touched, moved, sw: true, cw, last: null, end: n, carried: true };
+    return true;
   }
 
   /** Open a scope at the current instruction: find its end, simulate its stack, emit the entry loads and guard. */
@@ -241,11 +322,17 @@ export class X87Gen {
       if (i.op === 'x87' && !simulate(sim, steps(i))) break;
     }
     // The first instruction never fails the simulation (everything is unknown), so the scope holds at least it.
-    this.sc = { d: 0, tag: new Array<number>(8).fill(UNKNOWN), needFull: sim.needFull, needEmpty: sim.needEmpty, loaded: 0, dirty: 0, moved: false, sw: false, cw: false, last: null, end: k };
+    this.entry(out, sim.needFull, sim.needEmpty, h.exit());
+    this.sc = { d: 0, tag: new Array<number>(8).fill(UNKNOWN), needFull: sim.needFull, needEmpty: sim.needEmpty, loaded: 0, dirty: 0, moved: false, sw: false, cw: false, last: null, end: k, carried: false };
     for (let r = 0; r < 8; r++) {
       if (sim.needFull & (1 << r)) this.sc.tag[r] = FULL;
       else if (sim.needEmpty & (1 << r)) this.sc.tag[r] = EMPTY;
     }
+  }
+
+  /** A scope's entry: TOP, the tags, SW and CW into their locals, and the guard (`exit` where it fails; the scope is not open yet). */
+  private entry(out: X[], needFull: number, needEmpty: number, exit: X): void {
+    const h = this.h, m = h.m;
     const s = (l: number, v: X): X => m.local.set(l, v);
     out.push(s(h.t(0), this.ld(TOP)), s(h.t(1), this.ld(TAG)), s(h.t(2), this.ld(SW)), s(h.t(8), this.ld(CW)));
     // Empty positions as bits 2r: the tag word rotated right by 2 * TOP, a position empty when both its bits are set.
@@ -253,11 +340,11 @@ export class X87Gen {
     const E = h.t(3), e = (): X => m.local.get(E, h.bn.i32);
     out.push(s(E, m.i32.shr_u(m.i32.or(this.G(), m.i32.shl(this.G(), this.c(16))), m.i32.shl(this.T(), this.c(1)))));
     out.push(s(E, m.i32.and(m.i32.and(e(), m.i32.shr_u(e(), this.c(1))), this.c(0x5555))));
-    const full = bits2(sim.needFull), empty = bits2(sim.needEmpty);
+    const full = bits2(needFull), empty = bits2(needEmpty);
     let bad = m.i32.or(m.i32.and(this.S(), this.c(ES)), m.i32.eqz(m.i32.and(this.C(), this.c(PE))));
     if (full) bad = m.i32.or(bad, m.i32.and(e(), this.c(full)));
     if (empty) bad = m.i32.or(bad, m.i32.ne(m.i32.and(e(), this.c(empty)), this.c(empty)));
-    out.push(m.if(bad, h.exit()));
+    out.push(m.if(bad, exit));
   }
 
   /** Position r's locals loaded (once per scope, at the top level of the block's code). */
