@@ -14,7 +14,8 @@
  * 5b. Faults mid-block while the JIT holds the registers in Wasm locals (every register of
  *    the handler's fpstate, under PC 64/24/53 and RC up).
  * 5c. The same in a loop whose x87 scope lives across its back edge: an integer access at
- *    the loop's head and one in its middle fault at the 510th iteration.
+ *    the loop's head and one in its middle fault at the 510th iteration, and an x87 load
+ *    sharing its check with another (check-groups.ts).
  * 6. An unmasked zero divide in a hot loop: SIGFPE at the next x87 instruction (si_code,
  *    fpstate's status word and instruction pointer).
  */
@@ -293,7 +294,8 @@ static void scopeFaults(void) {
  * iteration to the next and are written back only where the region is left) ----
  * The integer access at the head of the loop (before its first x87 instruction: the state
  * the previous iteration left, a pushed and popped register's value included) or in its
- * middle (after a push and an fmul) steps into a page taken away at n = 512; under PC 64,
+ * middle (after a push and an fmul) steps into a page taken away at n = 512, or the second of
+ * two x87 loads sharing one check does; under PC 64,
  * 24 and 53 and RC up. The handler prints the whole fpstate and gives the page back.
  */
 static void loopFaults(void) {
@@ -301,13 +303,19 @@ static void loopFaults(void) {
   double *d = (double *)pg;
   static const unsigned short cws[] = { 0x37f, 0x07f, 0x27f, 0xb7f };
   for (unsigned c = 0; c < sizeof cws / sizeof cws[0]; c++) {
-    for (int mid = 0; mid < 2; mid++) {
+    for (int mid = 0; mid < 3; mid++) {
       for (int i = 0; i < 1024; i++) d[i] = i * 0.5 + 1.0 / 3;
       mprotect(pg + 4096, 4096, PROT_NONE);
       setcw(cws[c]);
       long double a, b, x;
       unsigned n = 3, v = 0;
-      if (mid)
+      if (mid == 2)
+        /* Two x87 loads through the same registers (one shared check, check-groups.ts): the second steps into the page at n = 512. */
+        __asm__ volatile("fld1\n\tfldz\n\tfldl 8(%5)\n"
+          "1:\n\tfld %%st(0)\n\tfmul %%st(1), %%st\n\tfaddl -8(%5,%3,8)\n\tfsubl (%5,%3,8)\n\tfaddp %%st, %%st(2)\n\tfxch %%st(2)\n\tfmull 16(%5)\n\tfxch %%st(2)\n\t"
+          "inc %3\n\tcmp $1024, %3\n\tjne 1b\n\t"
+          "fstpt %0\n\tfstpt %1\n\tfstpt %2" : "=m"(a), "=m"(b), "=m"(x), "+c"(n), "+r"(v) : "r"(d) : "memory");
+      else if (mid)
         __asm__ volatile("fld1\n\tfldz\n\tfldl 8(%5)\n"
           "1:\n\tfld %%st(0)\n\tfmul %%st(1), %%st\n\tadd (%5,%3,8), %4\n\tfsubl 24(%5)\n\tfaddp %%st, %%st(2)\n\tfxch %%st(2)\n\tfmull 16(%5)\n\tfxch %%st(2)\n\t"
           "inc %3\n\tcmp $1024, %3\n\tjne 1b\n\t"
@@ -317,7 +325,7 @@ static void loopFaults(void) {
           "1:\n\tadd (%5,%3,8), %4\n\tfld %%st(0)\n\tfmul %%st(1), %%st\n\tfsubl 24(%5)\n\tfaddp %%st, %%st(2)\n\tfxch %%st(2)\n\tfmull 16(%5)\n\tfxch %%st(2)\n\t"
           "inc %3\n\tcmp $1024, %3\n\tjne 1b\n\t"
           "fstpt %0\n\tfstpt %1\n\tfstpt %2" : "=m"(a), "=m"(b), "=m"(x), "+c"(n), "+r"(v) : "r"(d) : "memory");
-      printf("loop cw %04x %s v %08x", cws[c], mid ? "mid" : "head", v);
+      printf("loop cw %04x %s v %08x", cws[c], mid == 2 ? "pair" : mid ? "mid" : "head", v);
       pr80(" a", a); pr80(" b", b); pr80(" x", x); printf(" sw %04x", sw()); env(" env");
     }
   }

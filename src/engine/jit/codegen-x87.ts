@@ -37,7 +37,7 @@
  */
 import type binaryenT from 'binaryen';
 import { EAX, FPU_OFFSET } from '../cpu/state.js';
-import type { Decoded, Insn } from './region.js';
+import type { Decoded, Insn, MemRef } from './region.js';
 import type { SseHost } from './codegen-sse.js';
 import type { X87Insn } from './region-x87.js';
 import { ARITH_I32, ARITH_I64, OP_ADD, OP_DIV, OP_MUL, OP_SUB, arith80, type ArithLocals } from './x87-runtime.js';
@@ -81,6 +81,27 @@ export interface X87Host extends SseHost {
   leaveAfter(): X;
   /** Leave the region before the current block, from code placed before it (a loop-carried scope's entry). */
   exitBlock(): X;
+  /**
+   * The check of an access at the address temporary that check-groups.ts planned into a group
+   * (the group's shared check, else this access's own, which leaves before the instruction
+   * on a page crossing too), or null when it is in no group. Called for every access
+   * x87MemAccess names, in order.
+   */
+  checkShared(size: number, want: number, mr: MemRef): X | null;
+}
+
+/** Bytes of a memory operand of format `kind`. */
+const size = (kind: number): number => (kind === M_F80 ? 10 : kind === M_F64 ? 8 : kind === M_I16 ? 2 : 4);
+
+/** The memory access of a translated x87 form (its operand, size, and PROT_READ or PROT_WRITE), for check-groups.ts; null: none. */
+export function x87MemAccess(i: X87Insn): { mr: MemRef; size: number; want: number } | null {
+  switch (i.f) {
+    case 'arithm': case 'fldm': return { mr: i.m, size: size(i.kind), want: PROT_READ };
+    case 'fstm': return { mr: i.m, size: size(i.kind), want: PROT_WRITE };
+    case 'fnstcw': return { mr: i.m, size: 2, want: PROT_WRITE };
+    case 'fldcw': return { mr: i.m, size: 2, want: PROT_READ };
+  }
+  return null;
 }
 
 /** The x87 temporaries' types, appended after the SSE ones by codegen.ts: 9 i32, 2 i64, the 8 register positions (8 i64, 8 i32), arith80's. */
@@ -411,9 +432,9 @@ export class X87Gen {
       ], bn.none));
     };
     const memAddr = (mr: Extract<X87Insn, { m: unknown }>['m'], n: number, want: number): void => {
-      out.push(h.setA(h.ea(mr)), this.check(n, want));
+      // The block's shared check when check-groups.ts planned this access into a group (x87MemAccess), else both pages.
+      out.push(h.setA(h.ea(mr)), h.checkShared(n, want, mr) ?? this.check(n, want));
     };
-    const size = (kind: number): number => (kind === M_F80 ? 10 : kind === M_F64 ? 8 : kind === M_I16 ? 2 : 4);
 
     switch (i.f) {
       case 'arith': case 'arithm': {

@@ -803,6 +803,10 @@ class Gen {
         return this.m.block(null, [this.set(L_XEIP, this.c(d.at + d.len)), ...(adj !== 0 ? [this.set(L_N, this.add(this.get(L_N), this.c(adj)))] : []), this.m.br('exit')], this.bn.none);
       },
       exitBlock: () => this.exitAt(this.blk.start, true),
+      checkShared: (size, want, mr) => {
+        const p = this.plan[this.idx]?.[this.accN];
+        return p !== undefined && p.g >= 0 ? this.check(L_T0, size, want, mr) : (this.accN++, null);
+      },
     };
   }
 
