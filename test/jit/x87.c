@@ -8,6 +8,7 @@
  *    operands under every precision and rounding control set by fldcw; fst/fstp m32/m64.
  * 3. Register moves: fld st(i), fxch, fst/fstp st(i), fchs, fabs, fld1, fldz, fnstsw ax;
  *    compares (fcom, fucom, ftst and fcomi families: C0/C2/C3 and EFLAGS) over edge pairs.
+ * 3c. fild m64 over edge integers under every PC/RC (result, SW with C1 and TOP).
  * 4. Stack overflow and underflow (masked: the indefinite, IE|SF, C1).
  * 5. A load and a store in a hot loop faulting on a page taken away mid-loop: the SIGSEGV
  *    handler prints the ucontext's EIP and x87 state (fpstate) and gives the page back.
@@ -176,6 +177,23 @@ static void compares(void) {
       CMP("fcomip %%st(1), %%st", "fstp %%st(0)"); h = h * 31 + sw16 + (fl & 0x8d5) * 7;
       CMP("fucomip %%st(1), %%st", "fstp %%st(0)"); h = h * 31 + sw16 + (fl & 0x8d5) * 7;
       printf("cmp %d %d %08x sw %04x fl %03x\n", i, j, h, sw16, fl & 0x8d5);
+    }
+  }
+}
+
+/* ---- 3c. fild m64 (exact: every int64, C1 cleared, TOP; the control word does not apply) over edge integers under every PC/RC, then added ---- */
+static void fild64(void) {
+  static const unsigned short cws[] = { 0x37f, 0x77f, 0xb7f, 0xf7f, 0x27f, 0x67f, 0xa7f, 0xe7f, 0x07f, 0x47f, 0x87f, 0xc7f };
+  static const int64_t v[] = { 0, 1, -1, INT64_MIN, INT64_MAX, 0x0010000000000001LL, -0x123456789abcdefLL, 0x7ffffffffffffc00LL, 3, -2, 1LL << 62, -(1LL << 40) - 7 };
+  for (unsigned c = 0; c < sizeof cws / sizeof cws[0]; c++) {
+    for (unsigned k = 0; k < sizeof v / sizeof v[0]; k++) {
+      static long double r, sum;
+      unsigned short s1;
+      setcw(cws[c]);
+      /* 1/A[k] first (rounded up under some RC: C1 set), which fild clears; then fild's value is added to it. */
+      __asm__ volatile("fld1\n\tfldt %4\n\tfdivp\n\tfildll %3\n\tfnstsw %2\n\tfstpt %0\n\tfildll %5\n\tfaddp\n\tfstpt %1"
+        : "=m"(r), "=m"(sum), "=m"(s1) : "m"(v[k]), "m"(A[k]), "m"(v[(k + 5) % 12]));
+      printf("fild64 cw %04x %u", cws[c], k); pr80(" r", r); pr80(" sum", sum); printf(" sw %04x sw %04x", s1, sw()); env(" env");
     }
   }
 }
@@ -368,6 +386,7 @@ int main(void) {
   arith();
   moves();
   compares();
+  fild64();
   stackFaults();
   memFaults();
   scopeFaults();

@@ -46,10 +46,10 @@ type B = typeof binaryenT;
 type X = binaryenT.ExpressionRef;
 
 /**
- * Memory operand formats: m32fp, m64fp, m32int, m16int, m80fp. Here, not in region-x87.ts: the
+ * Memory operand formats: m32fp, m64fp, m32int, m16int, m80fp, m64int. Here, not in region-x87.ts: the
  * compile worker's bundle must not reach region.ts (which imports the interpreter).
  */
-export const M_F32 = 0, M_F64 = 1, M_I32 = 2, M_I16 = 3, M_F80 = 4;
+export const M_F32 = 0, M_F64 = 1, M_I32 = 2, M_I16 = 3, M_F80 = 4, M_I64 = 5;
 
 // The slot's x87 area (cpu/fpu.ts: FPU_R, FPU_CW...), in bytes from the slot's start; not
 // imported from fpu.ts, which pulls in the soft-float the compile worker does not need.
@@ -91,7 +91,7 @@ export interface X87Host extends SseHost {
 }
 
 /** Bytes of a memory operand of format `kind`. */
-const size = (kind: number): number => (kind === M_F80 ? 10 : kind === M_F64 ? 8 : kind === M_I16 ? 2 : 4);
+const size = (kind: number): number => (kind === M_F80 ? 10 : kind === M_F64 || kind === M_I64 ? 8 : kind === M_I16 ? 2 : 4);
 
 /** The memory access of a translated x87 form (its operand, size, and PROT_READ or PROT_WRITE), for check-groups.ts; null: none. */
 export function x87MemAccess(i: X87Insn): { mr: MemRef; size: number; want: number } | null {
@@ -466,6 +466,19 @@ export class X87Gen {
         if (i.kind === M_F80) {
           // fld m80: the bits as they are, no exception for any encoding (fpu-ops.ts ldX80): no slow path.
           out.push(...setReg(p, m.i64.load(0, 1, h.a()), m.i32.load16_u(8, 1, h.a())), record(null), fooStore());
+          data(); this.apply(st);
+          return;
+        }
+        if (i.kind === M_I64) {
+          // fild m64: exact (float80.ts fromIntMag; fpu-ops.ts ldI64): the magnitude normalized,
+          // 0 is +0, -2^63 is its own magnitude as unsigned; no flag, C1 cleared: no slow path.
+          out.push(s(V, m.i64.load(0, 1, h.a())),
+            s(SIG, m.select(m.i64.lt_s(g(V), k64(0n)), m.i64.sub(k64(0n), g(V)), g(V))),
+            s(P, m.i32.wrap(m.i64.clz(g(SIG)))),
+            // A zero magnitude: clz 64, a shift by 64 is by 0 in Wasm, the significand stays 0.
+            s(SIG, m.i64.shl(g(SIG), m.i64.extend_u(g(P)))),
+            s(E, m.select(m.i64.eqz(g(V)), c(0), m.i32.or(m.i32.shl(m.i64.lt_s(g(V), k64(0n)), c(15)), m.i32.sub(c(BIAS + 63), g(P))))),
+            ...setReg(p, g(SIG), g(E)), record(null), fooStore());
           data(); this.apply(st);
           return;
         }

@@ -5,7 +5,7 @@
  * cpu/fpu-ops.ts). Every other x87 instruction is left to region.ts, which runs it by the
  * interpreter's closure inside the region (interp-call.ts) when x87 translation is on.
  */
-import { M_F32, M_F64, M_F80, M_I16, M_I32 } from './codegen-x87.js';
+import { M_F32, M_F64, M_F80, M_I16, M_I32, M_I64 } from './codegen-x87.js';
 import { modrm, type MemRef, type Reader } from './region.js';
 
 /**
@@ -15,7 +15,8 @@ import { modrm, type MemRef, type Reader } from './region.js';
  * - arith: ST(0) or ST(i) := ST(0) op ST(i) (k = ModRM.reg: 0 add, 1 mul, 4 x-y, 5 y-x,
  *   6 x/y, 7 y/x with x = ST(0)), then pop when asked.
  * - arithm: ST(0) := ST(0) op memory operand of format `kind`.
- * - fld / fxch / fst: register moves with ST(i); fldm: push a memory operand; fstm: store
+ * - fld / fxch / fst: register moves with ST(i); fldm: push a memory operand (fld m32/m64/m80,
+ *   fild m16/m32/m64); fstm: store
  *   ST(0) as m32fp/m64fp/m80fp (kind M_F32/M_F64/M_F80), then pop when asked.
  * - fchs / fabs / fld1 / fldz / ftst; fnstsw (AX); fnstcw / fldcw (m16).
  * - fcom / fcomi families: fcom, fcomp, fucom, fucomp, fcompp, fucompp, fcomi(p), fucomi(p)
@@ -99,6 +100,7 @@ export function decodeX87(r: Reader, b: number, seg: number, call: boolean): X87
         else if (reg === 5 || reg === 6) x = { ...base, f: 'fcomi', i, pop: 1 }; // fucomip, fcomip
       }
       else if (reg === 0) x = { ...base, f: 'fldm', kind: M_I16, m: m! };
+      else if (reg === 5) x = { ...base, f: 'fldm', kind: M_I64, m: m! }; // fild m64
       break;
   }
   if (x === undefined) r.pos = save;
