@@ -9,6 +9,7 @@
  * 3. Register moves: fld st(i), fxch, fst/fstp st(i), fchs, fabs, fld1, fldz, fnstsw ax;
  *    compares (fcom, fucom, ftst and fcomi families: C0/C2/C3 and EFLAGS) over edge pairs.
  * 3c. fild m64 over edge integers under every PC/RC (result, SW with C1 and TOP).
+ * 3d. fist/fistp m16/m32 and fistp m64 over edge values under every PC/RC (stored integers, SW).
  * 4. Stack overflow and underflow (masked: the indefinite, IE|SF, C1).
  * 5. A load and a store in a hot loop faulting on a page taken away mid-loop: the SIGSEGV
  *    handler prints the ucontext's EIP and x87 state (fpstate) and gives the page back.
@@ -194,6 +195,31 @@ static void fild64(void) {
       __asm__ volatile("fld1\n\tfldt %4\n\tfdivp\n\tfildll %3\n\tfnstsw %2\n\tfstpt %0\n\tfildll %5\n\tfaddp\n\tfstpt %1"
         : "=m"(r), "=m"(sum), "=m"(s1) : "m"(v[k]), "m"(A[k]), "m"(v[(k + 5) % 12]));
       printf("fild64 cw %04x %u", cws[c], k); pr80(" r", r); pr80(" sum", sum); printf(" sw %04x sw %04x", s1, sw()); env(" env");
+    }
+  }
+}
+
+/* ---- 3d. fist/fistp m16/m32, fistp m64 (rounded by RC; PE, C1 = rounded up; out of range: IE and the integer indefinite) over edge values under every PC/RC ---- */
+static void fist(void) {
+  static const unsigned short cws[] = { 0x37f, 0x77f, 0xb7f, 0xf7f, 0x27f, 0x67f, 0xa7f, 0xe7f, 0x07f, 0x47f, 0x87f, 0xc7f };
+  static long double v[40];
+  int n = 0;
+  for (int i = 0; i < 16; i++) v[n++] = A[i];
+  static const long double e[] = { 0.5L, 1.5L, 2.5L, -0.5L, -1.5L, -2.5L, 0.49999999999L, -0.75L, 32767.5L, 32767.4L, -32768.4L, -32768.5L, 32768,
+    -32768, 2147483647.5L, -2147483648.0L, -2147483648.5L, 2147483648.0L, 9.2e18L, -9223372036854775808.0L, 9223372036854775807.0L,
+    9223372036854775807.5L, -0.0L, 1e-4940L };
+  for (unsigned i = 0; i < sizeof e / sizeof e[0]; i++) v[n++] = e[i];
+  for (unsigned c = 0; c < sizeof cws / sizeof cws[0]; c++) {
+    for (int k = 0; k < n; k++) {
+      static int16_t w0, w1; static int32_t d0, d1; static int64_t q;
+      static unsigned short s[5];
+      setcw(cws[c]);
+      __asm__ volatile("fldt %10\n\tfists %0\n\tfnstsw %5\n\tfistl %2\n\tfnstsw %6\n\tfld %%st(0)\n\tfld %%st(0)\n\t"
+        "fistps %1\n\tfnstsw %7\n\tfistpl %3\n\tfnstsw %8\n\tfistpll %4\n\tfnstsw %9"
+        : "=m"(w0), "=m"(w1), "=m"(d0), "=m"(d1), "=m"(q), "=m"(s[0]), "=m"(s[1]), "=m"(s[2]), "=m"(s[3]), "=m"(s[4]) : "m"(v[k]));
+      printf("fist cw %04x %d: %04x %04x %08x %08x %016llx sw %04x %04x %04x %04x %04x", cws[c], k, (uint16_t)w0, (uint16_t)w1,
+        (uint32_t)d0, (uint32_t)d1, (unsigned long long)q, s[0], s[1], s[2], s[3], s[4]);
+      env(" env");
     }
   }
 }
@@ -387,6 +413,7 @@ int main(void) {
   moves();
   compares();
   fild64();
+  fist();
   stackFaults();
   memFaults();
   scopeFaults();

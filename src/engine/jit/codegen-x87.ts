@@ -496,6 +496,40 @@ export class X87Gen {
           data(); this.apply(st);
           return;
         }
+        if (i.kind === M_I16 || i.kind === M_I32 || i.kind === M_I64) {
+          // fist/fistp m16/m32, fistp m64 (fpu-ops.ts toInt, float80.ts toIntMag): a normal value
+          // whose rounded magnitude fits, or zero. sh = the right shift leaving the integer part;
+          // frac = the dropped bits aligned to the top (for sh >= 65 any value below one half:
+          // 1). Out of range (IE), NaN, infinity, denormal: the closure.
+          const bits = i.kind === M_I16 ? 16 : i.kind === M_I32 ? 32 : 64;
+          memAddr(i.m, size(i.kind), PROT_WRITE);
+          const x = pos(0);
+          const half = TOP64, lim = 1n << BigInt(bits - 1);
+          const sh = () => m.i64.extend_u(g(P)), neg = () => m.i32.shr_u(g(E), c(15));
+          const rcv = () => m.i32.and(this.C(), c(0xc00));
+          // SIG: the significand, then the magnitude; V: frac, then the value; Q: inc.
+          guarded((slow) => [
+            s(SIG, sigOf(x)), s(E, seOf(x)), s(FL, c(0)), s(V, k64(0n)),
+            m.if(m.i32.eqz(m.i32.and(m.i32.eqz(m.i32.and(g(E), c(0x7fff))), m.i64.eqz(g(SIG)))), m.block(null, [
+              m.br(slow, m.i32.eqz(m.i32.and(m.i64.lt_s(g(SIG), k64(0n)), m.i32.le_u(m.i32.sub(m.i32.and(g(E), c(0x7fff)), c(1)), c(0x7ffd))))),
+              s(P, m.i32.sub(c(BIAS + 63), m.i32.and(g(E), c(0x7fff)))),
+              m.br(slow, m.i32.le_s(g(P), c(0))),
+              s(V, m.select(m.i32.lt_u(g(P), c(64)), m.i64.shl(g(SIG), m.i64.sub(k64(64n), sh())), m.select(m.i32.eq(g(P), c(64)), g(SIG), k64(1n)))),
+              s(SIG, m.select(m.i32.lt_u(g(P), c(64)), m.i64.shr_u(g(SIG), sh()), k64(0n))),
+              s(Q, m.i32.and(m.i64.ne(g(V), k64(0n)), m.if(m.i32.eqz(rcv()),
+                m.i32.or(m.i64.gt_u(g(V), k64(half)), m.i32.and(m.i64.eq(g(V), k64(half)), m.i32.wrap(m.i64.and(g(SIG), k64(1n))))),
+                m.if(m.i32.eq(rcv(), c(0x400)), neg(), m.if(m.i32.eq(rcv(), c(0x800)), m.i32.eqz(neg()), c(0)))))),
+              s(FL, m.i32.or(m.i32.shl(m.i64.ne(g(V), k64(0n)), c(5)), m.i32.shl(g(Q), c(9)))),
+              s(SIG, m.i64.add(g(SIG), m.i64.extend_u(g(Q)))),
+              m.br(slow, m.i32.eqz(m.i32.or(m.i64.lt_u(g(SIG), k64(lim)), m.i32.and(neg(), m.i64.eq(g(SIG), k64(lim)))))),
+              s(V, m.select(neg(), m.i64.sub(k64(0n), g(SIG)), g(SIG))),
+            ], bn.none)),
+          ], () => [
+            bits === 64 ? m.i64.store(0, 1, h.a(), g(V)) : bits === 32 ? m.i32.store(0, 1, h.a(), m.i32.wrap(g(V))) : m.i32.store16(0, 1, h.a(), m.i32.wrap(g(V))),
+            record(g(FL)), fooStore(),
+          ], () => { data(); this.apply(st); });
+          return;
+        }
         const dbl = i.kind === M_F64;
         memAddr(i.m, dbl ? 8 : 4, PROT_WRITE);
         const x = pos(0);
