@@ -2,7 +2,7 @@
  * One JIT run of an integer row (the inputs of bench/run.ts's rows of those names), for
  * measuring the translated code itself (issue 9, helper jit-codegen):
  *
- *   node --import tsx bench/jit-codegen-run.ts lcg|sha256sum|gzip|xz
+ *   node --import tsx bench/jit-codegen-run.ts lcg|x87|sha256sum|gzip|xz
  *
  * Prints one JSON line: wall ms, process CPU ms, the engine thread's CPU ms, a hash of stdout
  * and the JIT's counters (entries, hub hops, budget exits, interpreter fallbacks). Run twice
@@ -35,6 +35,11 @@ function workload(): { argv: string[]; files?: Record<string, string | Uint8Arra
     if (!existsSync(out)) { mkdirSync(BIN, { recursive: true }); execFileSync('gcc', ['-m32', '-static', '-O2', '-o', out, join(ROOT, 'bench/src/lcg.c')]); }
     return { argv: ['/lcg'], files: { '/lcg': out } };
   }
+  if (name === 'x87') {
+    const out = join(BIN, 'x87');
+    if (!existsSync(out)) { mkdirSync(BIN, { recursive: true }); execFileSync('gcc', ['-m32', '-static', '-O2', '-o', out, join(ROOT, 'bench/src/x87.c')]); }
+    return { argv: ['/x87'], files: { '/x87': out } };
+  }
   if (name === 'sha256sum') return { argv: ['/bin/busybox', 'sha256sum', '/data'], files: { '/bin/busybox': busyboxStatic(), '/data': inputText((8 << 20) * Number(process.env.JCG_SCALE ?? 1)) } };
   if (name === 'gzip') return { argv: ['/bin/busybox', 'gzip', '-6', '-n', '-c', '/data'], files: { '/bin/busybox': busyboxStatic(), '/data': inputText(10_000_000) } };
   if (name === 'xz') {
@@ -43,7 +48,7 @@ function workload(): { argv: string[]; files?: Record<string, string | Uint8Arra
     if (!existsSync(join(root, 'opt/bench/text'))) writeFileSync(join(root, 'opt/bench/text'), inputText(10_000_000));
     return { argv: ['/usr/bin/xz', '-1', '-c', '-T1', '/opt/bench/text'], root };
   }
-  throw new Error(`jit-codegen-run: no workload ${name} (lcg, sha256sum, gzip, xz)`);
+  throw new Error(`jit-codegen-run: no workload ${name} (lcg, x87, sha256sum, gzip, xz)`);
 }
 
 const dump = process.env.JCG_DUMP;
@@ -51,7 +56,10 @@ if (dump) {
   mkdirSync(dump, { recursive: true });
   let n = 0;
   const Mod = WebAssembly.Module;
-  (WebAssembly as { Module: unknown }).Module = function (b: Uint8Array) { writeFileSync(join(dump, `${n++}.wasm`), b); return new Mod(b); };
+  // A Proxy keeps the constructor's statics (customSections: codegen.ts moduleEntries) and instanceof.
+  (WebAssembly as { Module: unknown }).Module = new Proxy(Mod, {
+    construct(t, args: [Uint8Array]) { writeFileSync(join(dump, `${n++}.wasm`), args[0]); return Reflect.construct(t, args) as object; },
+  });
   const compile = WebAssembly.compile.bind(WebAssembly);
   WebAssembly.compile = (b: Parameters<typeof compile>[0]) => { writeFileSync(join(dump, `${n++}.wasm`), b as Uint8Array); return compile(b); };
 }

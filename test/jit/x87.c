@@ -8,11 +8,16 @@
  *    operands under every precision and rounding control set by fldcw; fst/fstp m32/m64.
  * 3. Register moves: fld st(i), fxch, fst/fstp st(i), fchs, fabs, fld1, fldz, fnstsw ax;
  *    compares (fcom, fucom, ftst and fcomi families: C0/C2/C3 and EFLAGS) over edge pairs.
+ * 3c. fild m64 over edge integers under every PC/RC (result, SW with C1 and TOP).
+ * 3d. fist/fistp m16/m32 and fistp m64 over edge values under every PC/RC (stored integers, SW).
  * 4. Stack overflow and underflow (masked: the indefinite, IE|SF, C1).
  * 5. A load and a store in a hot loop faulting on a page taken away mid-loop: the SIGSEGV
  *    handler prints the ucontext's EIP and x87 state (fpstate) and gives the page back.
  * 5b. Faults mid-block while the JIT holds the registers in Wasm locals (every register of
  *    the handler's fpstate, under PC 64/24/53 and RC up).
+ * 5c. The same in a loop whose x87 scope lives across its back edge: an integer access at
+ *    the loop's head and one in its middle fault at the 510th iteration, and an x87 load
+ *    sharing its check with another (check-groups.ts).
  * 6. An unmasked zero divide in a hot loop: SIGFPE at the next x87 instruction (si_code,
  *    fpstate's status word and instruction pointer).
  */
@@ -177,6 +182,48 @@ static void compares(void) {
   }
 }
 
+/* ---- 3c. fild m64 (exact: every int64, C1 cleared, TOP; the control word does not apply) over edge integers under every PC/RC, then added ---- */
+static void fild64(void) {
+  static const unsigned short cws[] = { 0x37f, 0x77f, 0xb7f, 0xf7f, 0x27f, 0x67f, 0xa7f, 0xe7f, 0x07f, 0x47f, 0x87f, 0xc7f };
+  static const int64_t v[] = { 0, 1, -1, INT64_MIN, INT64_MAX, 0x0010000000000001LL, -0x123456789abcdefLL, 0x7ffffffffffffc00LL, 3, -2, 1LL << 62, -(1LL << 40) - 7 };
+  for (unsigned c = 0; c < sizeof cws / sizeof cws[0]; c++) {
+    for (unsigned k = 0; k < sizeof v / sizeof v[0]; k++) {
+      static long double r, sum;
+      unsigned short s1;
+      setcw(cws[c]);
+      /* 1/A[k] first (rounded up under some RC: C1 set), which fild clears; then fild's value is added to it. */
+      __asm__ volatile("fld1\n\tfldt %4\n\tfdivp\n\tfildll %3\n\tfnstsw %2\n\tfstpt %0\n\tfildll %5\n\tfaddp\n\tfstpt %1"
+        : "=m"(r), "=m"(sum), "=m"(s1) : "m"(v[k]), "m"(A[k]), "m"(v[(k + 5) % 12]));
+      printf("fild64 cw %04x %u", cws[c], k); pr80(" r", r); pr80(" sum", sum); printf(" sw %04x sw %04x", s1, sw()); env(" env");
+    }
+  }
+}
+
+/* ---- 3d. fist/fistp m16/m32, fistp m64 (rounded by RC; PE, C1 = rounded up; out of range: IE and the integer indefinite) over edge values under every PC/RC ---- */
+static void fist(void) {
+  static const unsigned short cws[] = { 0x37f, 0x77f, 0xb7f, 0xf7f, 0x27f, 0x67f, 0xa7f, 0xe7f, 0x07f, 0x47f, 0x87f, 0xc7f };
+  static long double v[40];
+  int n = 0;
+  for (int i = 0; i < 16; i++) v[n++] = A[i];
+  static const long double e[] = { 0.5L, 1.5L, 2.5L, -0.5L, -1.5L, -2.5L, 0.49999999999L, -0.75L, 32767.5L, 32767.4L, -32768.4L, -32768.5L, 32768,
+    -32768, 2147483647.5L, -2147483648.0L, -2147483648.5L, 2147483648.0L, 9.2e18L, -9223372036854775808.0L, 9223372036854775807.0L,
+    9223372036854775807.5L, -0.0L, 1e-4940L };
+  for (unsigned i = 0; i < sizeof e / sizeof e[0]; i++) v[n++] = e[i];
+  for (unsigned c = 0; c < sizeof cws / sizeof cws[0]; c++) {
+    for (int k = 0; k < n; k++) {
+      static int16_t w0, w1; static int32_t d0, d1; static int64_t q;
+      static unsigned short s[5];
+      setcw(cws[c]);
+      __asm__ volatile("fldt %10\n\tfists %0\n\tfnstsw %5\n\tfistl %2\n\tfnstsw %6\n\tfld %%st(0)\n\tfld %%st(0)\n\t"
+        "fistps %1\n\tfnstsw %7\n\tfistpl %3\n\tfnstsw %8\n\tfistpll %4\n\tfnstsw %9"
+        : "=m"(w0), "=m"(w1), "=m"(d0), "=m"(d1), "=m"(q), "=m"(s[0]), "=m"(s[1]), "=m"(s[2]), "=m"(s[3]), "=m"(s[4]) : "m"(v[k]));
+      printf("fist cw %04x %d: %04x %04x %08x %08x %016llx sw %04x %04x %04x %04x %04x", cws[c], k, (uint16_t)w0, (uint16_t)w1,
+        (uint32_t)d0, (uint32_t)d1, (unsigned long long)q, s[0], s[1], s[2], s[3], s[4]);
+      env(" env");
+    }
+  }
+}
+
 /* ---- 4. stack faults ---- */
 static void stackFaults(void) {
   for (int i = 0; i < 24; i++) { /* each form four times: force mode translates a block on its second run */
@@ -285,6 +332,49 @@ static void scopeFaults(void) {
   }
 }
 
+/*
+ * ---- 5c. faults in a scope that lives across its loop's back edge (codegen-x87.ts
+ * openCarried: the block loops to itself, the registers stay in Wasm locals from one
+ * iteration to the next and are written back only where the region is left) ----
+ * The integer access at the head of the loop (before its first x87 instruction: the state
+ * the previous iteration left, a pushed and popped register's value included) or in its
+ * middle (after a push and an fmul) steps into a page taken away at n = 512, or the second of
+ * two x87 loads sharing one check does; under PC 64,
+ * 24 and 53 and RC up. The handler prints the whole fpstate and gives the page back.
+ */
+static void loopFaults(void) {
+  catchSegv(8);
+  double *d = (double *)pg;
+  static const unsigned short cws[] = { 0x37f, 0x07f, 0x27f, 0xb7f };
+  for (unsigned c = 0; c < sizeof cws / sizeof cws[0]; c++) {
+    for (int mid = 0; mid < 3; mid++) {
+      for (int i = 0; i < 1024; i++) d[i] = i * 0.5 + 1.0 / 3;
+      mprotect(pg + 4096, 4096, PROT_NONE);
+      setcw(cws[c]);
+      long double a, b, x;
+      unsigned n = 3, v = 0;
+      if (mid == 2)
+        /* Two x87 loads through the same registers (one shared check, check-groups.ts): the second steps into the page at n = 512. */
+        __asm__ volatile("fld1\n\tfldz\n\tfldl 8(%5)\n"
+          "1:\n\tfld %%st(0)\n\tfmul %%st(1), %%st\n\tfaddl -8(%5,%3,8)\n\tfsubl (%5,%3,8)\n\tfaddp %%st, %%st(2)\n\tfxch %%st(2)\n\tfmull 16(%5)\n\tfxch %%st(2)\n\t"
+          "inc %3\n\tcmp $1024, %3\n\tjne 1b\n\t"
+          "fstpt %0\n\tfstpt %1\n\tfstpt %2" : "=m"(a), "=m"(b), "=m"(x), "+c"(n), "+r"(v) : "r"(d) : "memory");
+      else if (mid)
+        __asm__ volatile("fld1\n\tfldz\n\tfldl 8(%5)\n"
+          "1:\n\tfld %%st(0)\n\tfmul %%st(1), %%st\n\tadd (%5,%3,8), %4\n\tfsubl 24(%5)\n\tfaddp %%st, %%st(2)\n\tfxch %%st(2)\n\tfmull 16(%5)\n\tfxch %%st(2)\n\t"
+          "inc %3\n\tcmp $1024, %3\n\tjne 1b\n\t"
+          "fstpt %0\n\tfstpt %1\n\tfstpt %2" : "=m"(a), "=m"(b), "=m"(x), "+c"(n), "+r"(v) : "r"(d) : "memory");
+      else
+        __asm__ volatile("fld1\n\tfldz\n\tfldl 8(%5)\n"
+          "1:\n\tadd (%5,%3,8), %4\n\tfld %%st(0)\n\tfmul %%st(1), %%st\n\tfsubl 24(%5)\n\tfaddp %%st, %%st(2)\n\tfxch %%st(2)\n\tfmull 16(%5)\n\tfxch %%st(2)\n\t"
+          "inc %3\n\tcmp $1024, %3\n\tjne 1b\n\t"
+          "fstpt %0\n\tfstpt %1\n\tfstpt %2" : "=m"(a), "=m"(b), "=m"(x), "+c"(n), "+r"(v) : "r"(d) : "memory");
+      printf("loop cw %04x %s v %08x", cws[c], mid == 2 ? "pair" : mid ? "mid" : "head", v);
+      pr80(" a", a); pr80(" b", b); pr80(" x", x); printf(" sw %04x", sw()); env(" env");
+    }
+  }
+}
+
 /* ---- 6. unmasked exceptions ---- */
 static sigjmp_buf jb;
 static void onFpe(int sig, siginfo_t *si, void *ctx) {
@@ -322,9 +412,12 @@ int main(void) {
   arith();
   moves();
   compares();
+  fild64();
+  fist();
   stackFaults();
   memFaults();
   scopeFaults();
+  loopFaults();
   unmasked();
   setcw(0x37f);
   printf("done\n");

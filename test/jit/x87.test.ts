@@ -29,6 +29,9 @@ const TRANSLATED: Record<string, number> = {
   'db/5': 200, 'db/7': 200,
   'd9/0': 100, 'dd/0': 100, 'dd/2': 100, 'dd/3': 100, 'd9/1': 100, 'd8/0': 4000, 'dc/0': 4000, 'de/1': 4000, 'd8/6': 4000, 'dc/7': 4000,
   // Compares (x87.c's compares(): 256 pairs each; NaN, infinity and denormal pairs are slow paths).
+  // fist/fistp m32 (db/2, db/3), m16 (df/2, df/3), fistp m64 (df/7): x87.c's fist() runs each 480 times; out of range, NaN and infinity are slow paths (128-182 calls measured).
+  'db/2': 250, 'db/3': 250, 'df/2': 300, 'df/3': 300, 'df/7': 150,
+  // df/5 is fucomip and fild m64 too (fild64(): 144 runs, no slow path; 353 calls with it untranslated).
   'd8/2': 200, 'd8/3': 200, 'dd/4': 200, 'dd/5': 200, 'de/3': 200, 'da/5': 200, 'df/5': 200, 'df/6': 200,
 };
 

@@ -26,6 +26,7 @@
  *   (it may write any register) or leaves the region (a write to a code page).
  */
 import type { Insn, MemRef, Opnd } from './region.js';
+import { x87MemAccess } from './codegen-x87.js';
 
 const ESP = 4, EBP = 5, EAX = 0, EDX = 2;
 const PROT_READ = 1, PROT_WRITE = 2;
@@ -105,6 +106,8 @@ export class RegTrack {
       case 'xchg': this.bump(i.a); this.bump(i.b); this.bump(i.a & 3); this.bump(i.b & 3); return;
       case 'bswap': this.bump(i.r); return;
       case 'pcthunk': this.bump(i.r); return;
+      // x87 forms write no general register but fnstsw's AX (fcomi: EFLAGS only).
+      case 'x87': if (i.f === 'fnstsw') this.bump(EAX); return;
     }
     // movs/stos, interpreter calls, SSE, terminators, anything added later: may write any register.
     this.all();
@@ -139,6 +142,7 @@ function accesses(i: Insn, out: Acc[]): Acc[] {
     case 'setcc': m(out, i.dst, 1, PROT_WRITE); break;
     // A register bit offset reaches any byte: that access keeps its own check (no MemRef given).
     case 'bt': if (!(i.dst.k === 'm' && i.bit.k === 'r')) m(out, i.dst, 4, i.kind !== 0 ? PROT_READ | PROT_WRITE : PROT_READ); break;
+    case 'x87': { const a = x87MemAccess(i); if (a !== null) out.push(a); break; }
   }
   return out;
 }

@@ -37,7 +37,7 @@
  */
 import type binaryenT from 'binaryen';
 import { EAX, FPU_OFFSET } from '../cpu/state.js';
-import type { Decoded, Insn } from './region.js';
+import type { Decoded, Insn, MemRef } from './region.js';
 import type { SseHost } from './codegen-sse.js';
 import type { X87Insn } from './region-x87.js';
 import { ARITH_I32, ARITH_I64, OP_ADD, OP_DIV, OP_MUL, OP_SUB, arith80, type ArithLocals } from './x87-runtime.js';
@@ -46,10 +46,10 @@ type B = typeof binaryenT;
 type X = binaryenT.ExpressionRef;
 
 /**
- * Memory operand formats: m32fp, m64fp, m32int, m16int, m80fp. Here, not in region-x87.ts: the
+ * Memory operand formats: m32fp, m64fp, m32int, m16int, m80fp, m64int. Here, not in region-x87.ts: the
  * compile worker's bundle must not reach region.ts (which imports the interpreter).
  */
-export const M_F32 = 0, M_F64 = 1, M_I32 = 2, M_I16 = 3, M_F80 = 4;
+export const M_F32 = 0, M_F64 = 1, M_I32 = 2, M_I16 = 3, M_F80 = 4, M_I64 = 5;
 
 // The slot's x87 area (cpu/fpu.ts: FPU_R, FPU_CW...), in bytes from the slot's start; not
 // imported from fpu.ts, which pulls in the soft-float the compile worker does not need.
@@ -79,6 +79,29 @@ export interface X87Host extends SseHost {
   isTerminator(k: number): boolean;
   /** Leave the region after the current instruction (the state is in the slot). */
   leaveAfter(): X;
+  /** Leave the region before the current block, from code placed before it (a loop-carried scope's entry). */
+  exitBlock(): X;
+  /**
+   * The check of an access at the address temporary that check-groups.ts planned into a group
+   * (the group's shared check, else this access's own, which leaves before the instruction
+   * on a page crossing too), or null when it is in no group. Called for every access
+   * x87MemAccess names, in order.
+   */
+  checkShared(size: number, want: number, mr: MemRef): X | null;
+}
+
+/** Bytes of a memory operand of format `kind`. */
+const size = (kind: number): number => (kind === M_F80 ? 10 : kind === M_F64 || kind === M_I64 ? 8 : kind === M_I16 ? 2 : 4);
+
+/** The memory access of a translated x87 form (its operand, size, and PROT_READ or PROT_WRITE), for check-groups.ts; null: none. */
+export function x87MemAccess(i: X87Insn): { mr: MemRef; size: number; want: number } | null {
+  switch (i.f) {
+    case 'arithm': case 'fldm': return { mr: i.m, size: size(i.kind), want: PROT_READ };
+    case 'fstm': return { mr: i.m, size: size(i.kind), want: PROT_WRITE };
+    case 'fnstcw': return { mr: i.m, size: 2, want: PROT_WRITE };
+    case 'fldcw': return { mr: i.m, size: 2, want: PROT_READ };
+  }
+  return null;
 }
 
 /** The x87 temporaries' types, appended after the SSE ones by codegen.ts: 9 i32, 2 i64, the 8 register positions (8 i64, 8 i32), arith80's. */
@@ -142,6 +165,8 @@ interface Scope {
   last: { at: number; fop: number } | null;
   /** The block index the scope ends before. */
   end: number;
+  /** Loop-carried (openCarried): opened before the block's loop, written back on the edges leaving it. */
+  carried: boolean;
 }
 
 /** Apply steps to a tag array; false on a stack fault the static stack foresees (reading an empty position, pushing into a full one). */
@@ -195,8 +220,9 @@ export class X87Gen {
   }
 
   /** The write-back of the scope's state as it is now (nothing changes in the scope: a copy). */
-  spill(): X[] {
-    const sc = this.sc;
+  spill(): X[] { return this.spillOf(this.sc); }
+
+  private spillOf(sc: Scope | null): X[] {
     if (sc === null) return [];
     const m = this.h.m, out: X[] = [];
     for (let r = 0; r < 8; r++) {
@@ -218,15 +244,91 @@ export class X87Gen {
     }
     if (sc.sw) out.push(m.i32.store(SW, 4, this.h.slot(), this.S()));
     if (sc.cw) out.push(m.i32.store(CW, 4, this.h.slot(), this.C()));
-    if (sc.last !== null) out.push(m.i32.store(FIP, 4, this.h.slot(), this.c(sc.last.at)), m.i32.store(FOP, 4, this.h.slot(), this.c(sc.last.fop)));
+    if (sc.last !== null) out.push(this.fipFop(sc.last));
     return out;
   }
 
-  /** Close the scope: write the state back. */
+  /**
+   * Close the scope: write the state back. A loop-carried scope closes at its block's
+   * terminator without a write-back: the pointers of the iteration's last data instruction
+   * are stored (so the loop's head finds them in the slot, as after the first iteration
+   * the interpreter would), and the rest is written on each edge that leaves the loop
+   * (`leaveCarried`), the back edge keeping everything in the locals.
+   */
   close(out: X[]): void {
-    if (this.sc === null) return;
-    out.push(...this.spill());
+    const sc = this.sc;
+    if (sc === null) return;
+    if (sc.carried) {
+      if (sc.last !== null) out.push(this.fipFop(sc.last));
+      this.leaving = { ...sc, tag: [...sc.tag], last: null };
+    } else out.push(...this.spill());
     this.sc = null;
+  }
+
+  /** The state a closed loop-carried scope left at its block's end (none after other blocks). */
+  private leaving: Scope | null = null;
+
+  /** The write-back for an edge leaving the loop of the block just translated, or null when its scope was not loop-carried. */
+  leaveCarried(): (() => X[]) | null {
+    const sc = this.leaving;
+    this.leaving = null;
+    return sc === null ? null : () => this.spillOf(sc);
+  }
+
+  private fipFop(last: { at: number; fop: number }): X {
+    const m = this.h.m;
+    return m.block(null, [m.i32.store(FIP, 4, this.h.slot(), this.c(last.at)), m.i32.store(FOP, 4, this.h.slot(), this.c(last.fop))], this.h.bn.none);
+  }
+
+  /**
+   * A scope across the back edge of a block that loops to itself (codegen.ts checks that
+   * no other path leads back into it): when every instruction of the block can stay in the
+   * scope (no interpreter call, no SSE, no stack fault the static stack foresees) and an
+   * iteration leaves the stack as it found it (TOP and every tag the scope knows), the
+   * scope opens in `pre`, code placed before the block's loop: TOP, the tags, SW and CW
+   * read once, the guard for one iteration (which then holds for every one), and every
+   * register position the block touches loaded. The block then starts with the scope open
+   * in its steady state: every touched position counted loaded and dirty (writing a clean
+   * one back writes the value it had), TOP and the tags moved when the block pushes or
+   * pops, SW dirty, the pointers in the slot (close() stores them at each iteration's end).
+   * The bench's loop reloaded three registers, SW, CW, TOP and the tags, checked the guard
+   * and wrote everything back once per iteration before this. False: not eligible (the
+   * block's scopes are then the ordinary ones).
+   */
+  openCarried(pre: X[]): boolean {
+    const h = this.h, insns = h.insns(), n = insns.length;
+    const sim = { d: 0, tag: new Array<number>(8).fill(UNKNOWN), needFull: 0, needEmpty: 0 };
+    let touched = 0, moved = false, cw = false, any = false;
+    for (let k = 0; k < n; k++) {
+      if (h.isTerminator(k)) break;
+      const i: Insn = insns[k].insn;
+      if (i.op === 'interp' || i.op === 'sse') return false;
+      if (i.op !== 'x87') continue;
+      any = true;
+      if (i.f === 'fldcw') cw = true;
+      const st = steps(i);
+      let d = sim.d;
+      for (const x of st) {
+        if (x[0] === 'r' || x[0] === 'w') touched |= 1 << ((d + x[1]) & 7);
+        else if (x[0] === 'push') { moved = true; d--; touched |= 1 << (d & 7); }
+        else { moved = true; touched |= 1 << (d & 7); d++; }
+      }
+      if (!simulate(sim, st)) return false;
+    }
+    if (!any || sim.d !== 0) return false;
+    const tag = new Array<number>(8).fill(UNKNOWN);
+    for (let r = 0; r < 8; r++) {
+      if (sim.needFull & (1 << r)) tag[r] = FULL;
+      else if (sim.needEmpty & (1 << r)) tag[r] = EMPTY;
+      if (sim.tag[r] !== tag[r]) return false;
+    }
+    this.entry(pre, sim.needFull, sim.needEmpty, h.exitBlock());
+    const m = h.m;
+    for (let r = 0; r < 8; r++) {
+      if (touched & (1 << r)) pre.push(m.local.set(h.sig(r), m.i64.load(R0, 4, this.regAt(r))), m.local.set(h.se(r), m.i32.load(R0 + 8, 4, this.regAt(r))));
+    }
+    this.sc = { d: 0, tag, needFull: sim.needFull, needEmpty: sim.needEmpty, loaded: touched, dirty: touched, moved, sw: true, cw, last: null, end: n, carried: true };
+    return true;
   }
 
   /** Open a scope at the current instruction: find its end, simulate its stack, emit the entry loads and guard. */
@@ -241,11 +343,17 @@ export class X87Gen {
       if (i.op === 'x87' && !simulate(sim, steps(i))) break;
     }
     // The first instruction never fails the simulation (everything is unknown), so the scope holds at least it.
-    this.sc = { d: 0, tag: new Array<number>(8).fill(UNKNOWN), needFull: sim.needFull, needEmpty: sim.needEmpty, loaded: 0, dirty: 0, moved: false, sw: false, cw: false, last: null, end: k };
+    this.entry(out, sim.needFull, sim.needEmpty, h.exit());
+    this.sc = { d: 0, tag: new Array<number>(8).fill(UNKNOWN), needFull: sim.needFull, needEmpty: sim.needEmpty, loaded: 0, dirty: 0, moved: false, sw: false, cw: false, last: null, end: k, carried: false };
     for (let r = 0; r < 8; r++) {
       if (sim.needFull & (1 << r)) this.sc.tag[r] = FULL;
       else if (sim.needEmpty & (1 << r)) this.sc.tag[r] = EMPTY;
     }
+  }
+
+  /** A scope's entry: TOP, the tags, SW and CW into their locals, and the guard (`exit` where it fails; the scope is not open yet). */
+  private entry(out: X[], needFull: number, needEmpty: number, exit: X): void {
+    const h = this.h, m = h.m;
     const s = (l: number, v: X): X => m.local.set(l, v);
     out.push(s(h.t(0), this.ld(TOP)), s(h.t(1), this.ld(TAG)), s(h.t(2), this.ld(SW)), s(h.t(8), this.ld(CW)));
     // Empty positions as bits 2r: the tag word rotated right by 2 * TOP, a position empty when both its bits are set.
@@ -253,11 +361,11 @@ export class X87Gen {
     const E = h.t(3), e = (): X => m.local.get(E, h.bn.i32);
     out.push(s(E, m.i32.shr_u(m.i32.or(this.G(), m.i32.shl(this.G(), this.c(16))), m.i32.shl(this.T(), this.c(1)))));
     out.push(s(E, m.i32.and(m.i32.and(e(), m.i32.shr_u(e(), this.c(1))), this.c(0x5555))));
-    const full = bits2(sim.needFull), empty = bits2(sim.needEmpty);
+    const full = bits2(needFull), empty = bits2(needEmpty);
     let bad = m.i32.or(m.i32.and(this.S(), this.c(ES)), m.i32.eqz(m.i32.and(this.C(), this.c(PE))));
     if (full) bad = m.i32.or(bad, m.i32.and(e(), this.c(full)));
     if (empty) bad = m.i32.or(bad, m.i32.ne(m.i32.and(e(), this.c(empty)), this.c(empty)));
-    out.push(m.if(bad, h.exit()));
+    out.push(m.if(bad, exit));
   }
 
   /** Position r's locals loaded (once per scope, at the top level of the block's code). */
@@ -324,9 +432,9 @@ export class X87Gen {
       ], bn.none));
     };
     const memAddr = (mr: Extract<X87Insn, { m: unknown }>['m'], n: number, want: number): void => {
-      out.push(h.setA(h.ea(mr)), this.check(n, want));
+      // The block's shared check when check-groups.ts planned this access into a group (x87MemAccess), else both pages.
+      out.push(h.setA(h.ea(mr)), h.checkShared(n, want, mr) ?? this.check(n, want));
     };
-    const size = (kind: number): number => (kind === M_F80 ? 10 : kind === M_F64 ? 8 : kind === M_I16 ? 2 : 4);
 
     switch (i.f) {
       case 'arith': case 'arithm': {
@@ -361,6 +469,19 @@ export class X87Gen {
           data(); this.apply(st);
           return;
         }
+        if (i.kind === M_I64) {
+          // fild m64: exact (float80.ts fromIntMag; fpu-ops.ts ldI64): the magnitude normalized,
+          // 0 is +0, -2^63 is its own magnitude as unsigned; no flag, C1 cleared: no slow path.
+          out.push(s(V, m.i64.load(0, 1, h.a())),
+            s(SIG, m.select(m.i64.lt_s(g(V), k64(0n)), m.i64.sub(k64(0n), g(V)), g(V))),
+            s(P, m.i32.wrap(m.i64.clz(g(SIG)))),
+            // A zero magnitude: clz 64, a shift by 64 is by 0 in Wasm, the significand stays 0.
+            s(SIG, m.i64.shl(g(SIG), m.i64.extend_u(g(P)))),
+            s(E, m.select(m.i64.eqz(g(V)), c(0), m.i32.or(m.i32.shl(m.i64.lt_s(g(V), k64(0n)), c(15)), m.i32.sub(c(BIAS + 63), g(P))))),
+            ...setReg(p, g(SIG), g(E)), record(null), fooStore());
+          data(); this.apply(st);
+          return;
+        }
         guarded((slow) => [...this.convert(i.kind), m.br(slow, m.i32.eqz(g(OK)))],
           () => [...setReg(p, g(SIG), g(E)), record(null), fooStore()],
           () => { data(); this.apply(st); });
@@ -373,6 +494,40 @@ export class X87Gen {
           const x = pos(0);
           out.push(m.i64.store(0, 1, h.a(), sigOf(x)), m.i32.store16(8, 1, h.a(), seOf(x)), record(null), fooStore());
           data(); this.apply(st);
+          return;
+        }
+        if (i.kind === M_I16 || i.kind === M_I32 || i.kind === M_I64) {
+          // fist/fistp m16/m32, fistp m64 (fpu-ops.ts toInt, float80.ts toIntMag): a normal value
+          // whose rounded magnitude fits, or zero. sh = the right shift leaving the integer part;
+          // frac = the dropped bits aligned to the top (for sh >= 65 any value below one half:
+          // 1). Out of range (IE), NaN, infinity, denormal: the closure.
+          const bits = i.kind === M_I16 ? 16 : i.kind === M_I32 ? 32 : 64;
+          memAddr(i.m, size(i.kind), PROT_WRITE);
+          const x = pos(0);
+          const half = TOP64, lim = 1n << BigInt(bits - 1);
+          const sh = () => m.i64.extend_u(g(P)), neg = () => m.i32.shr_u(g(E), c(15));
+          const rcv = () => m.i32.and(this.C(), c(0xc00));
+          // SIG: the significand, then the magnitude; V: frac, then the value; Q: inc.
+          guarded((slow) => [
+            s(SIG, sigOf(x)), s(E, seOf(x)), s(FL, c(0)), s(V, k64(0n)),
+            m.if(m.i32.eqz(m.i32.and(m.i32.eqz(m.i32.and(g(E), c(0x7fff))), m.i64.eqz(g(SIG)))), m.block(null, [
+              m.br(slow, m.i32.eqz(m.i32.and(m.i64.lt_s(g(SIG), k64(0n)), m.i32.le_u(m.i32.sub(m.i32.and(g(E), c(0x7fff)), c(1)), c(0x7ffd))))),
+              s(P, m.i32.sub(c(BIAS + 63), m.i32.and(g(E), c(0x7fff)))),
+              m.br(slow, m.i32.le_s(g(P), c(0))),
+              s(V, m.select(m.i32.lt_u(g(P), c(64)), m.i64.shl(g(SIG), m.i64.sub(k64(64n), sh())), m.select(m.i32.eq(g(P), c(64)), g(SIG), k64(1n)))),
+              s(SIG, m.select(m.i32.lt_u(g(P), c(64)), m.i64.shr_u(g(SIG), sh()), k64(0n))),
+              s(Q, m.i32.and(m.i64.ne(g(V), k64(0n)), m.if(m.i32.eqz(rcv()),
+                m.i32.or(m.i64.gt_u(g(V), k64(half)), m.i32.and(m.i64.eq(g(V), k64(half)), m.i32.wrap(m.i64.and(g(SIG), k64(1n))))),
+                m.if(m.i32.eq(rcv(), c(0x400)), neg(), m.if(m.i32.eq(rcv(), c(0x800)), m.i32.eqz(neg()), c(0)))))),
+              s(FL, m.i32.or(m.i32.shl(m.i64.ne(g(V), k64(0n)), c(5)), m.i32.shl(g(Q), c(9)))),
+              s(SIG, m.i64.add(g(SIG), m.i64.extend_u(g(Q)))),
+              m.br(slow, m.i32.eqz(m.i32.or(m.i64.lt_u(g(SIG), k64(lim)), m.i32.and(neg(), m.i64.eq(g(SIG), k64(lim)))))),
+              s(V, m.select(neg(), m.i64.sub(k64(0n), g(SIG)), g(SIG))),
+            ], bn.none)),
+          ], () => [
+            bits === 64 ? m.i64.store(0, 1, h.a(), g(V)) : bits === 32 ? m.i32.store(0, 1, h.a(), m.i32.wrap(g(V))) : m.i32.store16(0, 1, h.a(), m.i32.wrap(g(V))),
+            record(g(FL)), fooStore(),
+          ], () => { data(); this.apply(st); });
           return;
         }
         const dbl = i.kind === M_F64;

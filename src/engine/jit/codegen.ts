@@ -78,6 +78,31 @@ interface TBlock {
   b: RBlock; code: X[]; last: Insn | null; succ: number[];
   /** Successors reached by an exit instead of a branch (edges that made the graph irreducible). */
   cut: Set<number>;
+  /** A loop-carried x87 scope (codegen-x87.ts openCarried): its entry, placed before the block's loop, and its write-back for the edges leaving it. */
+  pre: X[] | null;
+  leave: (() => X[]) | null;
+}
+
+/**
+ * Whether block b is a loop of its own: it ends in a jump back to its start, and no other
+ * path of the region leads back into it (so every entry but its own back edge comes from
+ * outside and passes the code placed before its `loop`: a loop-carried x87 scope's entry).
+ */
+function selfLoop(b: RBlock, conts: number[], r: Region): boolean {
+  const last = b.terminated ? b.insns[b.insns.length - 1].insn : null;
+  const at = b.start >>> 0;
+  if (last === null || (last.op !== 'jcc' && last.op !== 'jmp') || last.target >>> 0 !== at) return false;
+  const seen = new Set<number>();
+  const work = successors(b, last, conts, r).filter((y) => y !== at);
+  while (work.length > 0) {
+    const y = work.pop()!;
+    if (y === at) return false;
+    const c = r.blocks.get(y);
+    if (c === undefined || seen.has(y)) continue;
+    seen.add(y);
+    work.push(...successors(c, c.terminated ? c.insns[c.insns.length - 1].insn : null, conts, r));
+  }
+  return true;
 }
 
 /** Addresses block b may continue at (in the region or not); a ret's are the region's call continuations. */
@@ -777,6 +802,11 @@ class Gen {
         const k = this.idx, d = this.blk.insns[k], adj = this.pre[k + 1] - this.pre[this.blk.insns.length];
         return this.m.block(null, [this.set(L_XEIP, this.c(d.at + d.len)), ...(adj !== 0 ? [this.set(L_N, this.add(this.get(L_N), this.c(adj)))] : []), this.m.br('exit')], this.bn.none);
       },
+      exitBlock: () => this.exitAt(this.blk.start, true),
+      checkShared: (size, want, mr) => {
+        const p = this.plan[this.idx]?.[this.accN];
+        return p !== undefined && p.g >= 0 ? this.check(L_T0, size, want, mr) : (this.accN++, null);
+      },
     };
   }
 
@@ -1123,6 +1153,12 @@ class Gen {
       this.plan = planned.plan;
       this.track = new RegTrack();
       this.groups = Math.max(this.groups, planned.groups);
+      // An x87 scope across the block's back edge opens before its loop (codegen-x87.ts openCarried), so exits from here on write it back.
+      let pre: X[] | null = null;
+      if (this.hasX87 && selfLoop(b, conts, this.r)) {
+        const p: X[] = [];
+        if ((this.x87 ??= new X87Gen(this.makeX87Host())).openCarried(p)) pre = p;
+      }
       // Budget: leave before the block once it is spent (an endless translated loop still yields).
       if (budgeted.has(b.start >>> 0)) code.push(m.if(m.i32.ge_s(this.get(L_N), this.get(P_BUDGET)), this.exitAt(b.start, true)));
       code.push(this.set(L_N, this.add(this.get(L_N), this.c(this.pre[b.insns.length]))));
@@ -1143,7 +1179,7 @@ class Gen {
       // Successor blocks start knowing nothing about the flags: write any deferred update.
       this.flush(code);
       if (!b.terminated) code.push(this.set(L_XEIP, this.c(b.end)));
-      tbs.set(b.start, { b, code, last, succ: successors(b, last, conts, this.r), cut: new Set() });
+      tbs.set(b.start, { b, code, last, succ: successors(b, last, conts, this.r), cut: new Set(), pre, leave: this.x87?.leaveCarried() ?? null });
     }
     this.phase = 'structure';
     // Irreducible edges found are cut (they leave through the hub) and the analysis redone:
@@ -1299,6 +1335,12 @@ class Gen {
     /** Leave for the run-time target in xeip: through D when there is one. */
     const dynamic = (): X => m.br(hasD ? `L${DISPATCH}` : 'exit');
     const branch = (x: number, y: number): X => {
+      // Leaving a loop-carried x87 scope's block by any edge but its own back edge: its write-back first.
+      const leave = tbs.get(x)!.leave;
+      if (leave !== null && !(y === x && rpo.has(y) && !tbs.get(x)!.cut.has(y))) return m.block(null, [...leave(), edge(x, y)], bn.none);
+      return edge(x, y);
+    };
+    const edge = (x: number, y: number): X => {
       if (!rpo.has(y)) return exitTo(y);
       if (tbs.get(x)!.cut.has(y)) return m.block(null, [this.set(L_XEIP, this.c(y)), dynamic()], bn.none);
       if (rpo.get(y)! <= rpo.get(x)!) return m.br(`L${y}`);
@@ -1353,7 +1395,10 @@ class Gen {
       // Merge children, the highest reverse-postorder number outermost (its code comes last).
       const ys = children.get(x)!.filter(isMerge).sort((a, b) => rpo.get(b)! - rpo.get(a)!);
       const code = nodeWithin(x, ys);
-      return headers.has(x) ? m.loop(`L${x}`, code) : code;
+      const node = headers.has(x) ? m.loop(`L${x}`, code) : code;
+      // A loop-carried x87 scope's entry runs on every way in but the back edge (x is a header: it loops to itself).
+      const pre = x === DISPATCH ? null : tbs.get(x)!.pre;
+      return pre === null ? node : m.block(null, [...pre, node], bn.none);
     };
     return doTree(root);
   }

@@ -5,7 +5,7 @@
  * cpu/fpu-ops.ts). Every other x87 instruction is left to region.ts, which runs it by the
  * interpreter's closure inside the region (interp-call.ts) when x87 translation is on.
  */
-import { M_F32, M_F64, M_F80, M_I16, M_I32 } from './codegen-x87.js';
+import { M_F32, M_F64, M_F80, M_I16, M_I32, M_I64 } from './codegen-x87.js';
 import { modrm, type MemRef, type Reader } from './region.js';
 
 /**
@@ -15,8 +15,9 @@ import { modrm, type MemRef, type Reader } from './region.js';
  * - arith: ST(0) or ST(i) := ST(0) op ST(i) (k = ModRM.reg: 0 add, 1 mul, 4 x-y, 5 y-x,
  *   6 x/y, 7 y/x with x = ST(0)), then pop when asked.
  * - arithm: ST(0) := ST(0) op memory operand of format `kind`.
- * - fld / fxch / fst: register moves with ST(i); fldm: push a memory operand; fstm: store
- *   ST(0) as m32fp/m64fp/m80fp (kind M_F32/M_F64/M_F80), then pop when asked.
+ * - fld / fxch / fst: register moves with ST(i); fldm: push a memory operand (fld m32/m64/m80,
+ *   fild m16/m32/m64); fstm: store ST(0) as m32fp/m64fp/m80fp or, rounded by RC, as
+ *   m16int/m32int/m64int (fist, fistp), then pop when asked.
  * - fchs / fabs / fld1 / fldz / ftst; fnstsw (AX); fnstcw / fldcw (m16).
  * - fcom / fcomi families: fcom, fcomp, fucom, fucomp, fcompp, fucompp, fcomi(p), fucomi(p)
  *   (quiet or not only differs for NaN operands, which the translation leaves to the closure).
@@ -90,6 +91,7 @@ export function decodeX87(r: Reader, b: number, seg: number, call: boolean): X87
     case 0xdb:
       if (isReg && (reg === 5 || reg === 6)) x = { ...base, f: 'fcomi', i, pop: 0 }; // fucomi, fcomi
       else if (!isReg && reg === 0) x = { ...base, f: 'fldm', kind: M_I32, m: m! };
+      else if (!isReg && (reg === 2 || reg === 3)) x = { ...base, f: 'fstm', kind: M_I32, pop: reg === 3, m: m! }; // fist/fistp m32
       else if (!isReg && reg === 5) x = { ...base, f: 'fldm', kind: M_F80, m: m! }; // fld m80
       else if (!isReg && reg === 7) x = { ...base, f: 'fstm', kind: M_F80, pop: true, m: m! }; // fstp m80
       break;
@@ -99,6 +101,9 @@ export function decodeX87(r: Reader, b: number, seg: number, call: boolean): X87
         else if (reg === 5 || reg === 6) x = { ...base, f: 'fcomi', i, pop: 1 }; // fucomip, fcomip
       }
       else if (reg === 0) x = { ...base, f: 'fldm', kind: M_I16, m: m! };
+      else if (reg === 5) x = { ...base, f: 'fldm', kind: M_I64, m: m! }; // fild m64
+      else if (reg === 2 || reg === 3) x = { ...base, f: 'fstm', kind: M_I16, pop: reg === 3, m: m! }; // fist/fistp m16
+      else if (reg === 7) x = { ...base, f: 'fstm', kind: M_I64, pop: true, m: m! }; // fistp m64
       break;
   }
   if (x === undefined) r.pos = save;
