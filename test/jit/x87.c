@@ -18,6 +18,9 @@
  * 5c. The same in a loop whose x87 scope lives across its back edge: an integer access at
  *    the loop's head and one in its middle fault at the 510th iteration, and an x87 load
  *    sharing its check with another (check-groups.ts).
+ * 5d. Integer loads and stores (fild m16/m32/m64, fist/fistp m16/m32/m64, fisttp) faulting on
+ *    a page taken away, after an instruction that set C1: nothing changes before the fault
+ *    (C1, the flags a store would raise, TOP), in a hot loop.
  * 6. An unmasked zero divide in a hot loop: SIGFPE at the next x87 instruction (si_code,
  *    fpstate's status word and instruction pointer).
  */
@@ -375,6 +378,48 @@ static void loopFaults(void) {
   }
 }
 
+/*
+ * ---- 5d. integer loads and stores faulting (fpu-ops.ts dataM: the CPU's fault comes before
+ * the instruction changes C1, the exception flags or the pointers) ----
+ * Each round sets C1 (fistp of 3.75 rounds up) and then runs one integer form whose operand
+ * is on a page taken away at i = 384: a load (PROT_NONE), or a store of 3.75 after fnclex
+ * (PROT_READ; it would set C1 and PE). The handler prints SW and gives the page back.
+ */
+static void intFaults(void) {
+  catchSegv(1);
+  static const double up = 3.75;
+  for (int form = 0; form < 10; form++) {
+    int store = form >= 3;
+    for (int i = 0; i < 4096 / 8; i++) ((double *)pg)[i] = i;
+    mprotect(pg + 4096, 4096, store ? PROT_READ : PROT_NONE);
+    setcw(0x37f);
+    __asm__ volatile("fnclex");
+    static int tmp;
+    static long double out;
+    long long sum = 0;
+    for (unsigned i = 0; i < 512; i++) {
+      char *a = pg + 3072 + i * 8;
+      __asm__ volatile("fldl %1\n\tfistpl %0" : "=m"(tmp) : "m"(up));
+      /* Stores start from C1 and PE clear (fld clears C1) and round up, which would set both. */
+      if (store) __asm__ volatile("fnclex");
+      switch (form) {
+      case 0: __asm__ volatile("filds (%1)\n\tfstpt %0" : "=m"(out) : "r"(a) : "memory"); break;
+      case 1: __asm__ volatile("fildl (%1)\n\tfstpt %0" : "=m"(out) : "r"(a) : "memory"); break;
+      case 2: __asm__ volatile("fildll (%1)\n\tfstpt %0" : "=m"(out) : "r"(a) : "memory"); break;
+      case 3: __asm__ volatile("fldl %0\n\tfists (%1)\n\tfstp %%st(0)" : : "m"(up), "r"(a) : "memory"); break;
+      case 4: __asm__ volatile("fldl %0\n\tfistl (%1)\n\tfstp %%st(0)" : : "m"(up), "r"(a) : "memory"); break;
+      case 5: __asm__ volatile("fldl %0\n\tfistps (%1)" : : "m"(up), "r"(a) : "memory"); break;
+      case 6: __asm__ volatile("fldl %0\n\tfistpl (%1)" : : "m"(up), "r"(a) : "memory"); break;
+      case 7: __asm__ volatile("fldl %0\n\tfistpll (%1)" : : "m"(up), "r"(a) : "memory"); break;
+      case 8: __asm__ volatile("fldl %0\n\tfisttpl (%1)" : : "m"(up), "r"(a) : "memory"); break;
+      default: __asm__ volatile("fldl %0\n\tfisttpll (%1)" : : "m"(up), "r"(a) : "memory"); break;
+      }
+      sum += *(int *)a;
+    }
+    printf("intfault form %d sum %lld faults %d sw %04x", form, sum, faults, sw()); env(" env");
+  }
+}
+
 /* ---- 6. unmasked exceptions ---- */
 static sigjmp_buf jb;
 static void onFpe(int sig, siginfo_t *si, void *ctx) {
@@ -418,6 +463,7 @@ int main(void) {
   memFaults();
   scopeFaults();
   loopFaults();
+  intFaults();
   unmasked();
   setcw(0x37f);
   printf("done\n");

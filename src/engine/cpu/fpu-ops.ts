@@ -56,7 +56,14 @@ function data(d: Decoder, esc: number, body: Body): Op {
     try { body(c, c.fpu); } catch (e) { if (e !== ABORT) throw e; }
   };
 }
-/** A memory-form data instruction; the effective address is computed before anything changes. */
+/**
+ * A memory-form data instruction; the effective address is computed before anything changes.
+ * A fault on the operand (a page fault, #GP) leaves the status word and the pointers as they
+ * were: the CPU faults before the instruction changes anything, so C1 and the flags an
+ * integer store raised while rounding (fist, fisttp) are undone (test/jit/x87.c 5d: fild m16,
+ * fist/fistp/fisttp of every size against native). Bodies read their operand before pushing
+ * and store before popping, so the stack needs no undoing.
+ */
 function dataM(d: Decoder, esc: number, body: MemBody, ea = d.ea()): Op {
   const ip = d.start >>> 0, fop = fopOf(d, esc);
   return (c) => {
@@ -64,9 +71,14 @@ function dataM(d: Decoder, esc: number, body: MemBody, ea = d.ea()): Op {
     const sw = s[FPU_SW];
     if (sw & ES) mathFault(c, ip);
     const a = ea(c);
+    const fip = s[FPU_FIP], fopWas = s[FPU_FOP], foo = s[FPU_FOO];
     s[FPU_SW] = sw & ~C1;
     s[FPU_FIP] = ip; s[FPU_FOP] = fop; s[FPU_FOO] = a;
-    try { body(c, c.fpu, a); } catch (e) { if (e !== ABORT) throw e; }
+    try { body(c, c.fpu, a); } catch (e) {
+      if (e === ABORT) return;
+      s[FPU_SW] = sw; s[FPU_FIP] = fip; s[FPU_FOP] = fopWas; s[FPU_FOO] = foo;
+      throw e;
+    }
   };
 }
 /** A control instruction (fn*): no pending-exception check, pointers untouched. */
