@@ -10,6 +10,11 @@
  * calls, roughly); it reports the loops done and, from V8's --trace-gc output, the
  * mark-compacts. Then the same loop in this Node process with N memories.
  *
+ * Each N runs three ways (MODES): memories created at full size (what address spaces were),
+ * created at 64 MiB with the 3 GiB maximum (what they are now: engine/mem/address-space.ts
+ * grows them), and at 64 MiB without a maximum; V8 counts only the byte length, not the
+ * maximum (docs/BENCHMARKS.md, 2026-12-07).
+ *
  *   node --import tsx bench/wasm-memory-gc.ts [N...]      (default: 0 2 5 8)
  */
 import { createServer } from 'node:http';

@@ -45,6 +45,9 @@ export const BRK_ROOM = 0x2000000;
  */
 const GROW_STEP = 16 << 20;
 
+/** Released spaces whose memory grew past this are not pooled for reuse. */
+const POOL_MAX_BYTES = 256 << 20;
+
 /** A mapping needs more memory than the host gives (the syscall answers ENOMEM). */
 export class AddressSpaceFull extends Error {
   constructor(end: number) { super(`address space: cannot grow the memory to 0x${end.toString(16)} bytes`); }
@@ -561,7 +564,8 @@ export class AddressSpace {
   }
 
   // ---- Reuse: creating and garbage-collecting multi-GiB memories dominated fork+exec
-  // (55% of the time in GC, measured), so released spaces are cleaned and pooled. ----
+  // (55% of the time in GC, measured, when each was 3 GiB), so released spaces are cleaned
+  // and pooled. ----
 
   private static pool: AddressSpace[] = [];
   /** Processes (and vfork children) using this space; released at zero. */
@@ -594,7 +598,9 @@ export class AddressSpace {
     // Its translated code belongs to the old process: the hub's cache and table go (jit/hub.ts).
     if (this.jitHub !== null) { this.jitHub.release(); this.jitHub = null; }
     this.onCodeWrite = () => {};
-    if (AddressSpace.pool.length < 4) AddressSpace.pool.push(this);
+    // A memory stays as long as it grew: a pooled one counts in Chromium's heap limit while
+    // it waits, so only the usual sizes wait (a fresh one costs little now that it starts small).
+    if (AddressSpace.pool.length < 4 && this.bytes <= POOL_MAX_BYTES) AddressSpace.pool.push(this);
   }
   /** Called when the space is released (the code cache drops itself). */
   onRelease: () => void = () => {};
