@@ -27,9 +27,10 @@ export const HUB_BASE = PERM_BASE + PERM_BYTES;
 /**
  * Lowest address the guest can map (our mmap_min_addr). Below it live the CPU states, the
  * page table and the hub (0x160000 bytes), so a MAP_FIXED mapping below it gets EPERM, as
- * Linux answers below vm.mmap_min_addr (64 KiB on Debian). docs/ARCHITECTURE.md, "Address spaces".
+ * Linux answers below vm.mmap_min_addr (64 KiB on Debian). docs/ARCHITECTURE.md, "Memory".
  */
 export const MMAP_MIN_ADDR = 0x200000;
+if (HUB_BASE + HUB_AREA_BYTES > MMAP_MIN_ADDR) throw new Error('address space: the low area does not fit below MMAP_MIN_ADDR');
 /**
  * Top of the main thread's stack: low, so that a process's memory (which grows to cover its
  * highest mapping) stays small. The stack grows down to MMAP_MIN_ADDR (30 MiB of room, more
@@ -40,8 +41,8 @@ export const STACK_TOP = 0x2000000;
 export const BRK_ROOM = 0x2000000;
 /**
  * The memory grows in steps of this many bytes: each grow replaces memory.buffer, so the
- * views are rebuilt (AddressSpace.rebind); 16 MiB steps keep grows rare (a shell and its
- * libraries fit in the first step) while the byte length Chromium's V8 counts stays near use.
+ * views are rebuilt (AddressSpace.rebind); 16 MiB steps keep grows few (`bash -c` ends at
+ * 80 MiB after 5) while the byte length Chromium's V8 counts stays near use.
  */
 const GROW_STEP = 16 << 20;
 
