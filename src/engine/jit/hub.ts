@@ -5,7 +5,7 @@
  * Each address space gets one small hub module, written here as raw Wasm bytes (no binaryen:
  * it must exist before binaryen loads and in any thread). The hub owns a funcref table into
  * which every region instantiated against that memory is put, and a direct-mapped cache in
- * the memory itself (AddressSpace.hubBase, above the page table) of `{eip, table index}`
+ * the memory itself (AddressSpace.hubBase, above the page table, below every guest mapping) of `{eip, table index}`
  * pairs, one per region entry. `run(slot, budget, idx)` calls region `idx`; while the region
  * returns having run something, the budget is not spent, and the EIP it left in the slot is
  * the entry of another region in the cache, it calls that one (call_indirect), so python's
