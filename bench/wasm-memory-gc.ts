@@ -10,6 +10,11 @@
  * calls, roughly); it reports the loops done and, from V8's --trace-gc output, the
  * mark-compacts. Then the same loop in this Node process with N memories.
  *
+ * Each N runs three ways (MODES): memories created at full size (what address spaces were),
+ * created at 64 MiB with the 3 GiB maximum (what they are now: engine/mem/address-space.ts
+ * grows them), and at 64 MiB without a maximum; V8 counts only the byte length, not the
+ * maximum (docs/BENCHMARKS.md, 2026-12-07).
+ *
  *   node --import tsx bench/wasm-memory-gc.ts [N...]      (default: 0 2 5 8)
  */
 import { createServer } from 'node:http';
@@ -22,9 +27,16 @@ const NS = counts.length ? counts : [0, 2, 5, 8];
 /** An address space's Memory: the 3 GiB task size plus the page table and the JIT's hub (4 MiB here). */
 const PAGES = (3 * 1024 + 4) * 16;
 
-const LOOP = `(n, pages) => {
+/** How each memory is created: [initial pages, maximum pages or 0 for none]. */
+const MODES: Record<string, [number, number]> = {
+  'full size': [PAGES, PAGES],
+  '64 MiB, 3 GiB maximum': [64 * 16, PAGES],
+  '64 MiB, no maximum': [64 * 16, 0],
+};
+
+const LOOP = `(n, [initial, maximum]) => {
   const live = [];
-  for (let i = 0; i < n; i++) live.push(new WebAssembly.Memory({ initial: pages, maximum: pages }));
+  for (let i = 0; i < n; i++) live.push(new WebAssembly.Memory(maximum ? { initial, maximum } : { initial }));
   let sink = 0, loops = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < 3000) {
@@ -49,8 +61,8 @@ const srv = createServer((_q, r) => { r.setHeader('content-type', 'text/html'); 
 await new Promise((r) => srv.once('listening', r));
 const url = `http://127.0.0.1:${(srv.address() as { port: number }).port}/`;
 try {
-  process.stdout.write('| live 3 GiB memories | Chromium worker: loops in 3 s | mark-compacts | Node: loops in 3 s | mark-compacts |\n|---:|---:|---:|---:|---:|\n');
-  for (const n of NS) {
+  process.stdout.write('| memories | live | Chromium worker: loops in 3 s | mark-compacts | Node: loops in 3 s | mark-compacts |\n|---|---:|---:|---:|---:|---:|\n');
+  for (const [mode, PAGES] of Object.entries(MODES)) for (const n of NS) {
     const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, dumpio: false, args: ['--no-sandbox', '--disable-gpu', '--js-flags=--trace-gc'] });
     let gcs = 0;
     browser.process()?.stdout?.on('data', (d: Buffer) => { gcs += (d.toString().match(/Mark-Compact/g) ?? []).length; });
@@ -58,14 +70,14 @@ try {
     try {
       const page = await browser.newPage();
       await page.goto(url);
-      r = await page.evaluate((k, p) => (globalThis as unknown as { run(n: number, p: number): Promise<{ loops: number }> }).run(k, p), n, PAGES);
+      r = await page.evaluate((k, p) => (globalThis as unknown as { run(n: number, p: [number, number]): Promise<{ loops: number }> }).run(k, p), n, PAGES);
     } finally {
       await browser.close();
     }
     // Node: a child process, so that each N starts from a fresh heap.
-    const out = execFileSync(process.execPath, ['--trace-gc', '-e', `console.log(JSON.stringify((${LOOP})(${n}, ${PAGES})))`], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const out = execFileSync(process.execPath, ['--trace-gc', '-e', `console.log(JSON.stringify((${LOOP})(${n}, ${JSON.stringify(PAGES)})))`], { encoding: 'utf8', maxBuffer: 64 << 20 });
     const node = JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as { loops: number };
-    process.stdout.write(`| ${n} | ${r.loops} | ${gcs} | ${node.loops} | ${(out.match(/Mark-Compact/g) ?? []).length} |\n`);
+    process.stdout.write(`| ${mode} | ${n} | ${r.loops} | ${gcs} | ${node.loops} | ${(out.match(/Mark-Compact/g) ?? []).length} |\n`);
   }
 } finally {
   srv.close();

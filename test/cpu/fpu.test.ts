@@ -72,7 +72,7 @@ test('x87 arithmetic (add sub subr mul div divr sqrt, all forms, all rounding mo
 
 // ---- Direct harness: machine code in a bare address space, for single instructions ----
 
-const CODE = 0x100000, DATA = 0x200000, STACK = 0x300000;
+const CODE = 0x400000, DATA = 0x200000, STACK = 0x300000;
 
 function bare(code: number[]): Cpu {
   const mem = new AddressSpace(0x1000000);

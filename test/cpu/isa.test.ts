@@ -22,7 +22,7 @@ import { hex, rowEncodings, rowKey } from './row-bytes.js';
 
 const SLOT = 32;
 const FILL = 0x90; // immediates and displacements: leftovers decode as nop, so slots stay aligned
-const BASE = 0x100000;
+const BASE = 0x400000;
 const PREFIX_BYTES = new Set([0x0f, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
 
 /** Opcode forms objdump decodes that have no row: the engine raises #UD for them today. */

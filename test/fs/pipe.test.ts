@@ -9,11 +9,14 @@ import { TmpFs } from '../../src/engine/fs/tmpfs.js';
 import { O_NONBLOCK, O_RDONLY, O_WRONLY, POLLHUP, POLLIN, POLLOUT, POLLERR, type Caller, type File } from '../../src/engine/fs/types.js';
 import { EAGAIN, EPIPE, ENXIO, ERESTARTSYS } from '../../src/engine/abi/errno.js';
 
+/** Guest scratch memory (guest mappings start at MMAP_MIN_ADDR, 0x200000). */
+const ARG = 0x200000;
+
 /** A caller of file operations (fs/types.ts Caller) without a kernel: pipes need no more. */
 function fakeCaller(): Caller & { signals: number[] } {
   const signals: number[] = [];
-  const mem = new AddressSpace(1 << 20);
-  mem.map(0x1000, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  const mem = new AddressSpace(1 << 22);
+  mem.map(ARG, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   return {
     signals, pid: 42, tid: 42, mem,
     creds: { uid: 0, euid: 0, fsuid: 0, gid: 0, egid: 0, fsgid: 0, groups: [] },
@@ -99,8 +102,8 @@ test('FIONREAD reports the bytes queued', async () => {
   const t = fakeCaller();
   const [r, w] = createPipe();
   await w.write(t, enc('12345'));
-  assert.equal(r.ioctl(t, 0x541b, 0x1000), 0);
-  assert.equal(t.mem.dv.getUint32(0x1000, true), 5);
+  assert.equal(r.ioctl(t, 0x541b, ARG), 0);
+  assert.equal(t.mem.dv.getUint32(ARG, true), 5);
   assert.equal(r.ioctl(t, 0x541b, 0x3000), -14 /* EFAULT: unmapped */);
 });
 

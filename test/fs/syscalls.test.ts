@@ -15,7 +15,7 @@ import { WaitQueue } from '../../src/engine/linux/wait.js';
 import type { Task } from '../../src/engine/linux/task.js';
 import { EBADF, EEXIST, ENOENT, EAGAIN, ERANGE, EINVAL, ENOTDIR } from '../../src/engine/linux/errno.js';
 
-const BUF = 0x100000, STR = 0x200000, STR2 = 0x201000;
+const BUF = 0x400000, STR = 0x500000, STR2 = 0x501000;
 
 function machine(uid = 0) {
   const kernel = new Kernel();

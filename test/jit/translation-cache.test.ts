@@ -155,11 +155,12 @@ test('the translator\'s version follows its sources: the files it imports, not o
   for (const f of ['src/engine/jit/codegen.ts', 'src/engine/jit/region.ts', 'src/engine/jit/jit.ts', 'src/engine/cpu/flags.ts', 'src/engine/jit/interp-call.ts']) assert.ok(real.includes(f), `${f} not in ${real.join(' ')}`);
 });
 
-/** An address space with `code` at 0x1000 (read + exec), and the region formed from it. */
+const AT = 0x401000;
+/** An address space with `code` at AT (0x401000: guest mappings start at MMAP_MIN_ADDR) (read + exec), and the region formed from it. */
 function withCode(code: number[]): AddressSpace {
   const mem = new AddressSpace(1 << 24);
-  mem.map(0x1000, 0x2000, PROT_READ | PROT_EXEC, 0x22);
-  mem.u8.set(code, 0x1000);
+  mem.map(AT, 0x2000, PROT_READ | PROT_EXEC, 0x22);
+  mem.u8.set(code, AT);
   return mem;
 }
 // inc eax; cmp eax, 100; jne 0x1000 ; ret
@@ -167,39 +168,39 @@ const LOOP = [0x40, 0x83, 0xf8, 0x64, 0x75, 0xfa, 0xc3];
 
 test('records: named by entry and bytes, checked byte for byte, CRC-guarded; the key equals the in-memory one', () => {
   const mem = withCode(LOOP);
-  const region = formRegion(mem, 0x1000, () => true)!;
+  const region = formRegion(mem, AT, () => true)!;
   assert.ok(region !== null);
   const ranges = regionRanges(mem, region);
   assert.equal(rangesKey(mem.permBase, ranges), `${mem.permBase}|${regionKey(mem, region)}`);
   const wasm = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
   const v = 'c'.repeat(64);
   const rec = encodeRecord(v, mem.permBase, ranges, wasm);
-  const ok = decodeRecord(v, rec, mem, 0x1000);
+  const ok = decodeRecord(v, rec, mem, AT);
   assert.ok(typeof ok === 'object');
   assert.deepEqual([...ok.wasm], [...wasm]);
-  assert.deepEqual(ok.pages, [1]);
+  assert.deepEqual(ok.pages, [AT >>> 12]);
   assert.equal(ok.key, rangesKey(mem.permBase, ranges));
   // Every single-byte change anywhere and every truncation is caught.
   for (let i = 0; i < rec.length; i++) {
     const bad = rec.slice();
     bad[i] ^= 0x01;
-    const r = decodeRecord(v, bad, mem, 0x1000);
+    const r = decodeRecord(v, bad, mem, AT);
     assert.ok(r === 'damaged' || (i >= 16 && i < 24 && r === 'stale'), `byte ${i}: ${typeof r === 'object' ? 'accepted' : r}`);
   }
-  for (let n = 0; n < rec.length; n++) assert.equal(decodeRecord(v, rec.subarray(0, n), mem, 0x1000), 'damaged', `truncated to ${n}`);
-  assert.equal(decodeRecord('d'.repeat(64), rec, mem, 0x1000), 'damaged', 'another version');
+  for (let n = 0; n < rec.length; n++) assert.equal(decodeRecord(v, rec.subarray(0, n), mem, AT), 'damaged', `truncated to ${n}`);
+  assert.equal(decodeRecord('d'.repeat(64), rec, mem, AT), 'damaged', 'another version');
   // Other code at the same address (another program), or the page no longer executable: stale.
   const other = withCode([0x40, 0x83, 0xf8, 0x65, 0x75, 0xfa, 0xc3]);
-  assert.equal(decodeRecord(v, rec, other, 0x1000), 'stale');
-  mem.protect(0x1000, 0x1000, PROT_READ);
-  assert.equal(decodeRecord(v, rec, mem, 0x1000), 'stale');
+  assert.equal(decodeRecord(v, rec, other, AT), 'stale');
+  mem.protect(AT, 0x1000, PROT_READ);
+  assert.equal(decodeRecord(v, rec, mem, AT), 'stale');
   // The name depends on the version, the entry and its first bytes.
-  const a = recordName(v, withCode(LOOP), 0x1000);
-  assert.match(a ?? '', /^c{12}-00001000-[0-9a-f]{16}$/);
-  assert.equal(recordName(v, withCode(LOOP), 0x1000), a);
-  assert.notEqual(recordName(v, other, 0x1000), a);
-  assert.notEqual(recordName('d'.repeat(64), withCode(LOOP), 0x1000), a);
-  assert.equal(recordName(v, mem, 0x1000), null, 'not executable');
+  const a = recordName(v, withCode(LOOP), AT);
+  assert.match(a ?? '', /^c{12}-00401000-[0-9a-f]{16}$/);
+  assert.equal(recordName(v, withCode(LOOP), AT), a);
+  assert.notEqual(recordName(v, other, AT), a);
+  assert.notEqual(recordName('d'.repeat(64), withCode(LOOP), AT), a);
+  assert.equal(recordName(v, mem, AT), null, 'not executable');
 });
 
 test('a record of a region that calls a PIC thunk checks the thunk\'s bytes and keeps its page', () => {
@@ -207,21 +208,21 @@ test('a record of a region that calls a PIC thunk checks the thunk\'s bytes and 
   // mov (%esp),%ebx; ret (__x86.get_pc_thunk.bx), which the region inlines (region.ts 'pcthunk').
   const at = (thunk: number[]): AddressSpace => {
     const mem = withCode([0xe8, 0xfb, 0x0f, 0x00, 0x00, 0x40, 0x83, 0xf8, 0x64, 0x75, 0xf5, 0xc3]);
-    mem.map(0x2000, 0x1000, PROT_READ | PROT_EXEC, 0x22);
-    mem.u8.set(thunk, 0x2000);
+    mem.map(AT + 0x1000, 0x1000, PROT_READ | PROT_EXEC, 0x22);
+    mem.u8.set(thunk, AT + 0x1000);
     return mem;
   };
   const THUNK = [0x8b, 0x1c, 0x24, 0xc3];
   const mem = at(THUNK);
-  const region = formRegion(mem, 0x1000, () => true)!;
+  const region = formRegion(mem, AT, () => true)!;
   assert.ok([...region.blocks.values()].some((b) => b.insns.some((d) => d.insn.op === 'pcthunk')), 'the call is a pcthunk');
   const v = 'c'.repeat(64);
   const rec = encodeRecord(v, mem.permBase, regionRanges(mem, region), new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
-  const ok = decodeRecord(v, rec, mem, 0x1000);
+  const ok = decodeRecord(v, rec, mem, AT);
   assert.ok(typeof ok === 'object');
-  assert.deepEqual(ok.pages.sort(), [1, 2], 'a write to the thunk\'s page invalidates the region');
+  assert.deepEqual(ok.pages.sort(), [AT >>> 12, (AT >>> 12) + 1], 'a write to the thunk\'s page invalidates the region');
   // Another thunk register at the same address: another translation.
-  assert.equal(decodeRecord(v, rec, at([0x8b, 0x0c, 0x24, 0xc3]), 0x1000), 'stale');
+  assert.equal(decodeRecord(v, rec, at([0x8b, 0x0c, 0x24, 0xc3]), AT), 'stale');
 });
 
 test('the store: atomic renames under racing writers, kept under its budget', async () => {

@@ -10,7 +10,7 @@ import { Process, Task, type SigInfo } from '../../src/engine/linux/task.js';
 import { FdTable } from '../../src/engine/fs/types.js';
 import { HANDLERS } from '../../src/engine/linux/syscalls/index.js';
 
-export const SCRATCH = 0x100000;
+export const SCRATCH = 0x400000;
 export const SCRATCH_SIZE = 0x10000;
 
 export interface Fixture {

@@ -82,13 +82,13 @@ describe('procfs', () => {
     prog.sigactions.a[13].handler = 1; // SIGPIPE ignored
     prog.sigactions.a[17].handler = 0x8049000; // SIGCHLD caught
     const m = prog.mem;
-    m.map(0x100000, 0x2000, PROT_READ | PROT_EXEC, MAP_PRIVATE, prog.exe, 0, 0x801, 1234);
-    m.map(0x102000, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE, prog.exe, 0x2000, 0x801, 1234);
-    m.map(0x200000, 0x3000, PROT_READ | PROT_WRITE, MAP_PRIVATE, '[heap]');
+    m.map(0x250000, 0x2000, PROT_READ | PROT_EXEC, MAP_PRIVATE, prog.exe, 0, 0x801, 1234);
+    m.map(0x252000, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE, prog.exe, 0x2000, 0x801, 1234);
+    m.map(0x280000, 0x3000, PROT_READ | PROT_WRITE, MAP_PRIVATE, '[heap]');
     m.map(0x300000, 0x1000, PROT_READ, MAP_SHARED, '/lib/i386-linux-gnu/libc.so.6', 0x123000, 0x100803, 99999);
     m.map(0x400000, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE, '');
     m.map(0xf00000, 0x21000, PROT_READ | PROT_WRITE, MAP_PRIVATE, '[stack]');
-    m.brkStart = 0x200000;
+    m.brkStart = 0x280000;
     const t2 = new Task(43, prog, new Cpu(m));
     t2.comm = 'worker';
     prog.threads.push(t2);
@@ -139,8 +139,8 @@ describe('procfs', () => {
     assert.equal(field(20), '2'); // threads
     assert.equal(field(22), '150'); // starttime
     assert.equal(field(23), String(0x29000)); // vsize, bytes
-    assert.equal(field(26), String(0x100000)); // startcode
-    assert.equal(field(27), String(0x102000));
+    assert.equal(field(26), String(0x250000)); // startcode
+    assert.equal(field(27), String(0x252000));
     assert.equal(field(32), String((1 << 1) | (1 << 14))); // blocked
     assert.equal(field(33), String(1 << 12)); // ignored: SIGPIPE
     assert.equal(field(34), String(1 << 16)); // caught: SIGCHLD
@@ -172,9 +172,9 @@ describe('procfs', () => {
   it('/proc/PID/maps matches the i386 kernel layout, name column at 49', async () => {
     const s = await read('42/maps');
     assert.equal(s, [
-      '00100000-00102000 r-xp 00000000 08:01 1234       /usr/bin/my prog',
-      '00102000-00103000 rw-p 00002000 08:01 1234       /usr/bin/my prog',
-      '00200000-00203000 rw-p 00000000 00:00 0          [heap]',
+      '00250000-00252000 r-xp 00000000 08:01 1234       /usr/bin/my prog',
+      '00252000-00253000 rw-p 00002000 08:01 1234       /usr/bin/my prog',
+      '00280000-00283000 rw-p 00000000 00:00 0          [heap]',
       '00300000-00301000 r--s 00123000 08:103 99999     /lib/i386-linux-gnu/libc.so.6',
       '00400000-00401000 rw-p 00000000 00:00 0 ',
       '00f00000-00f21000 rw-p 00000000 00:00 0          [stack]',

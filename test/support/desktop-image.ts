@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage } from '../../src/host/node/image/build.js';
 import { PRESETS } from '../../src/host/node/image/presets.js';
+import { BRK_ROOM, MMAP_MIN_ADDR, STACK_TOP } from '../../src/engine/mem/address-space.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -35,8 +36,14 @@ export const DESKTOP_TEST_EXCLUDE = [
   'python3', 'man-db', 'groff-base',
 ];
 
-/** Named by what goes in, so a changed list or preset builds a new image instead of reusing a stale one. */
-export const DESKTOP_TEST_IMAGE = `kms-e2e-${createHash('sha256').update(JSON.stringify([DESKTOP_TEST_PACKAGES, DESKTOP_TEST_EXCLUDE, PRESETS.desktop.files, PRESETS.desktop.run])).digest('hex').slice(0, 10)}.ext2`;
+/**
+ * Named by what goes in, so a changed list or preset builds a new image instead of reusing a
+ * stale one. The engine's address layout goes in too: the preset's build commands run in the
+ * engine, and xkbcomp's .xkm files (the keymap cache) hold uninitialized padding with a stale
+ * pointer's high byte (0xaf with mmap below 0xb0000000, 0x04 with the growing layout of
+ * mem/address-space.ts), which desktop-image.test.ts compares with a fresh xkbcomp run.
+ */
+export const DESKTOP_TEST_IMAGE = `kms-e2e-${createHash('sha256').update(JSON.stringify([DESKTOP_TEST_PACKAGES, DESKTOP_TEST_EXCLUDE, PRESETS.desktop.files, PRESETS.desktop.run, [MMAP_MIN_ADDR, STACK_TOP, BRK_ROOM]])).digest('hex').slice(0, 10)}.ext2`;
 
 export async function desktopTestImage(log?: (m: string) => void): Promise<string> {
   const dir = join(ROOT, '.cache', 'browser-images');

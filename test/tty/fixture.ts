@@ -9,7 +9,7 @@ import { Process, Task } from '../../src/engine/linux/task.js';
 import { FdTable } from '../../src/engine/fs/types.js';
 import type { HostTerminal, TermSize } from '../../src/engine/tty/console.js';
 
-export const ARG = 0x100000;
+export const ARG = 0x300000;
 const ESRCH = 3;
 
 export interface Sent { pgid?: number; pid?: number; signo: number }

@@ -48,11 +48,11 @@ export class Cpu {
   readonly mem: AddressSpace;
   readonly slot: number;
   /** State as 32-bit words: GPRs at 0..7, EIP, FLAGS, lazy-flag record, segments. */
-  readonly s: Int32Array;
+  s: Int32Array;
   /** Same bytes as 16-bit words: register i's low half is w16[i * 2]. */
-  readonly w16: Uint16Array;
+  w16: Uint16Array;
   /** Same bytes: AL/CL/DL/BL at 0,4,8,12; AH/CH/DH/BH at 1,5,9,13. */
-  readonly b8: Uint8Array;
+  b8: Uint8Array;
   readonly fpu: Fpu;
   /** TLS descriptors and LDT reachable through segment selectors. */
   desc = new Descriptors();
@@ -80,12 +80,22 @@ export class Cpu {
     this.w16 = new Uint16Array(mem.memory.buffer, slot, STATE_BYTES / 2);
     this.b8 = new Uint8Array(mem.memory.buffer, slot, STATE_BYTES);
     this.fpu = new Fpu(this);
+    mem.bindStateSlot(slot, () => this.bind());
     if (this.s[FLAGS] === 0) {
       this.s[FLAGS] = FLAGS_FIXED;
       this.fpu.reset();
       // MXCSR at reset and exec: all exceptions masked, round to nearest (SDM Vol. 1 10.2.3); XMM registers start zero.
       this.s[MXCSR_OFFSET / 4] = 0x1f80;
     }
+  }
+
+  /** The memory grew (AddressSpace.rebind): the state views move to its new buffer. */
+  private bind(): void {
+    const buf = this.mem.memory.buffer;
+    this.s = new Int32Array(buf, this.slot, STATE_BYTES / 4);
+    this.w16 = new Uint16Array(buf, this.slot, STATE_BYTES / 2);
+    this.b8 = new Uint8Array(buf, this.slot, STATE_BYTES);
+    this.fpu.s = this.s;
   }
 
   get eip(): number { return this.s[EIP] >>> 0; }

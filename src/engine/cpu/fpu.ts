@@ -40,7 +40,8 @@ export const CC_MASK = C0 | C1 | C2 | C3;
 export const ABORT = { abort: true };
 
 export class Fpu {
-  readonly s: Int32Array;
+  /** The CPU's state (rebuilt with it when the memory grows: Cpu.bind). */
+  s: Int32Array;
 
   constructor(c: Cpu) {
     this.s = c.s;

@@ -14,7 +14,7 @@
  *   block, so a Jcc/SETcc/CMOVcc becomes a compare of the producer's operands; where it
  *   does not know (at a block's start) it reads the `lop` local at run time.
  * - Guest memory is the Wasm memory (guest address = offset); the page table `perm` sits
- *   above the task size in the same memory (AddressSpace.permBase), so every access is
+ *   at a fixed low offset in the same memory (AddressSpace.permBase), so every access is
  *   checked inline. A failed check (missing permission, a page holding code for a store,
  *   an access crossing a page) leaves the region *before* the instruction, with registers
  *   and flags exactly as they were: the interpreter then runs that instruction and raises

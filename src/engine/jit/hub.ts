@@ -5,7 +5,7 @@
  * Each address space gets one small hub module, written here as raw Wasm bytes (no binaryen:
  * it must exist before binaryen loads and in any thread). The hub owns a funcref table into
  * which every region instantiated against that memory is put, and a direct-mapped cache in
- * the memory itself (AddressSpace.hubBase, above the page table) of `{eip, table index}`
+ * the memory itself (AddressSpace.hubBase, above the page table, below every guest mapping) of `{eip, table index}`
  * pairs, one per region entry. `run(slot, budget, idx)` calls region `idx`; while the region
  * returns having run something, the budget is not spent, and the EIP it left in the slot is
  * the entry of another region in the cache, it calls that one (call_indirect), so python's
@@ -242,8 +242,9 @@ export class Hub {
   readonly call: HubCall;
   private readonly nocall: HubCall;
   private readonly table: WebAssembly.Table;
-  /** The cache as int32 pairs {eip, index}. */
-  private readonly cache: Int32Array;
+  /** The cache as int32 pairs {eip, index} (rebuilt when the memory grows). */
+  private cache: Int32Array;
+  private readonly rebind = (): void => { this.cache = new Int32Array(this.mem.memory.buffer, this.mem.hubBase, HUB_ENTRIES * 2 + 8); };
   private readonly zero: unknown;
   private readonly free: number[] = [];
   private readonly owner = new Map<number, object>();
@@ -260,6 +261,7 @@ export class Hub {
     this.nocall = inst.exports.nocall as HubCall;
     this.zero = this.table.get(0);
     this.cache = new Int32Array(mem.memory.buffer, base, HUB_ENTRIES * 2 + 8);
+    mem.watchGrow(this.rebind);
     liveHubs.add(this);
   }
 
@@ -326,6 +328,7 @@ export class Hub {
     releasedCalls += this.word(W_CALLS); releasedReturns += this.word(W_RETURNS);
     this.cache.fill(0);
     this.dead = true;
+    this.mem.unwatchGrow(this.rebind);
     liveHubs.delete(this);
     this.owner.clear();
   }

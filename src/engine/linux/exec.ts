@@ -3,17 +3,22 @@
  * with the program, its ELF interpreter and the initial stack (argv, envp, auxv) laid
  * out as Linux's create_elf_tables does.
  */
-import { AddressSpace, MAP_PRIVATE, MAP_GROWSDOWN, PAGE_SIZE, pageUp } from '../mem/address-space.js';
+import { AddressSpace, AddressSpaceFull, MAP_PRIVATE, MAP_GROWSDOWN, PAGE_SIZE, STACK_TOP, pageUp } from '../mem/address-space.js';
 import { Cpu } from '../cpu/cpu.js';
 import { EIP, ESP, FLAGS, FLAGS_FIXED } from '../cpu/state.js';
 import { loadFlatUser } from '../cpu/seg-regs.js';
 import { ElfError, ET_DYN, isElf, loadSegments, loadSpan, parseElf, type ElfInfo, type ReadAt } from '../loader/elf.js';
-import { E2BIG, ELOOP, ENOEXEC } from './errno.js';
+import { E2BIG, ELOOP, ENOEXEC, ENOMEM } from './errno.js';
 import type { Task } from './task.js';
 import { FEATURES_EDX } from '../cpu/identity.js';
 
-/** Where PIE programs go, as Linux's ELF_ET_DYN_BASE for 32-bit tasks. */
-export const ELF_ET_DYN_BASE = 0x56555000;
+/**
+ * Where PIE programs go: right above the stack (mem/address-space.ts STACK_TOP), with their
+ * brk after them and the libraries above that (AddressSpace.findFree), so the memory, which
+ * grows to the highest mapping, stays small. Linux (ASLR off) uses 0x56555000; programs
+ * cannot tell, as ASLR moves it anyway.
+ */
+export const ELF_ET_DYN_BASE = STACK_TOP;
 /** Initial stack mapping; it grows on faults up to RLIMIT_STACK like Linux's. */
 export const STACK_INITIAL = 128 << 10;
 /** Total argv+envp bytes: a quarter of the default 8 MiB RLIMIT_STACK, as Linux allows. */
@@ -133,6 +138,10 @@ export async function loadProgram(
       diag?.(`${file.path}: ${e.message}`);
       return -ENOEXEC;
     }
+    if (e instanceof AddressSpaceFull) {
+      diag?.(`${file.path}: ${e.message}`);
+      return -ENOMEM;
+    }
     throw e;
   }
 }
@@ -182,7 +191,7 @@ interface StackArgs {
 }
 
 function buildStack(t: Task, mem: AddressSpace, a: StackArgs): number {
-  const top = mem.size;
+  const top = mem.stackTop;
   const prot = 3 | (a.execStack ? 4 : 0);
   mem.map(top - STACK_INITIAL, STACK_INITIAL, prot, MAP_PRIVATE | MAP_GROWSDOWN, '[stack]');
   const enc = new TextEncoder();

@@ -17,7 +17,7 @@
  */
 import type { Kernel } from './kernel.js';
 import type { Task } from './task.js';
-import { MAP_FIXED, MAP_SHARED, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, pageUp } from '../mem/address-space.js';
+import { MAP_FIXED, MAP_SHARED, MMAP_MIN_ADDR, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, pageUp } from '../mem/address-space.js';
 import { SHM_ANON_DEV, newAnonIno, shmKeep, shmMapped, shmUnmap } from './shm.js';
 import { realtimeNs } from './clock.js';
 import { EACCES, EEXIST, EFAULT, EINVAL, ENOENT, ENOMEM, ENOSPC, EPERM } from './errno.js';
@@ -165,12 +165,13 @@ export function shmat(t: Task, id: number, addr: number, flags: number): number 
   if (!permitted(t, s, ro ? 4 : 6)) return -EACCES;
   const size = pageUp(s.size);
   if (fixed) {
-    if (addr + size > mem.size || addr < 0x10000) return -EINVAL;
+    if (addr + size > mem.size || addr < MMAP_MIN_ADDR) return -EINVAL;
     if (!(flags & SHM_REMAP) && mem.mappings.some((m) => m.start < addr + size && m.end > addr)) return -EINVAL;
   } else {
     addr = mem.findFree(size);
     if (addr < 0) return -ENOMEM;
   }
+  if (!mem.reserve(addr + size)) return -ENOMEM;
   const prot = PROT_READ | (ro ? 0 : PROT_WRITE) | (flags & SHM_EXEC ? PROT_EXEC : 0);
   const m = mem.map(addr, size, prot, MAP_SHARED | (fixed ? MAP_FIXED : 0), nameOf(s), 0, SHM_ANON_DEV, s.ino);
   for (const [i, page] of s.store) if (i * PAGE_SIZE < size) mem.u8.set(page, addr + i * PAGE_SIZE);

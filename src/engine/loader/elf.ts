@@ -4,7 +4,7 @@
  * segment's page-aligned offset, bss zeroed). Only the headers and the segments' bytes
  * are read from the file, in chunks of at most 1 MiB.
  */
-import { AddressSpace, MAP_PRIVATE, PAGE_SIZE, pageUp } from '../mem/address-space.js';
+import { AddressSpace, MAP_PRIVATE, MMAP_MIN_ADDR, PAGE_SIZE, pageUp } from '../mem/address-space.js';
 
 export const ET_EXEC = 2, ET_DYN = 3, EM_386 = 3;
 export const PT_LOAD = 1, PT_INTERP = 3, PT_PHDR = 6, PT_GNU_STACK = 0x6474e551;
@@ -138,7 +138,7 @@ export async function loadSegments(
     const va = (p.vaddr + bias) >>> 0;
     const start = (va & ~(PAGE_SIZE - 1)) >>> 0;
     const stop = pageUp(va + p.memsz);
-    if (stop > mem.size || stop < start || start < 0x10000) throw new ElfError(`segment at 0x${va.toString(16)} outside user space`);
+    if (stop > mem.size || stop < start || start < MMAP_MIN_ADDR) throw new ElfError(`segment at 0x${va.toString(16)} outside user space`);
     const prot = (p.flags & PF_R ? 1 : 0) | (p.flags & PF_W ? 2 : 0) | (p.flags & PF_X ? 4 : 0);
     const pageOff = va - start;
     const fileStart = p.offset - pageOff;

@@ -20,6 +20,39 @@ const PERM_BYTES = 1 << 20;
 export const HUB_AREA_BYTES = 0x50000;
 /** Low 64 KiB: never mapped for the guest (mmap_min_addr); holds per-thread CPU state. */
 export const STATE_AREA_END = 0x10000;
+/** Offset of the page table (AddressSpace.perm) in the memory: fixed and low, below every guest mapping. */
+export const PERM_BASE = STATE_AREA_END;
+/** Offset of the JIT hub's area, right above the page table. */
+export const HUB_BASE = PERM_BASE + PERM_BYTES;
+/**
+ * Lowest address the guest can map (our mmap_min_addr). Below it live the CPU states, the
+ * page table and the hub (0x160000 bytes), so a MAP_FIXED mapping below it gets EPERM, as
+ * Linux answers below vm.mmap_min_addr (64 KiB on Debian). docs/ARCHITECTURE.md, "Memory".
+ */
+export const MMAP_MIN_ADDR = 0x200000;
+if (HUB_BASE + HUB_AREA_BYTES > MMAP_MIN_ADDR) throw new Error('address space: the low area does not fit below MMAP_MIN_ADDR');
+/**
+ * Top of the main thread's stack: low, so that a process's memory (which grows to cover its
+ * highest mapping) stays small. The stack grows down to MMAP_MIN_ADDR (30 MiB of room, more
+ * than the default 8 MiB RLIMIT_STACK); PIE programs and mmap go above it (linux/exec.ts).
+ */
+export const STACK_TOP = 0x2000000;
+/** Room kept free above the program break for brk before mmap placement uses it. */
+export const BRK_ROOM = 0x2000000;
+/**
+ * The memory grows in steps of this many bytes: each grow replaces memory.buffer, so the
+ * views are rebuilt (AddressSpace.rebind); 16 MiB steps keep grows few (`bash -c` ends at
+ * 80 MiB after 5) while the byte length Chromium's V8 counts stays near use.
+ */
+const GROW_STEP = 16 << 20;
+
+/** Released spaces whose memory grew past this are not pooled for reuse. */
+const POOL_MAX_BYTES = 256 << 20;
+
+/** A mapping needs more memory than the host gives (the syscall answers ENOMEM). */
+export class AddressSpaceFull extends Error {
+  constructor(end: number) { super(`address space: cannot grow the memory to 0x${end.toString(16)} bytes`); }
+}
 
 export interface Mapping {
   start: number;
@@ -45,19 +78,25 @@ export const pageUp = (n: number): number => ((n + PAGE_SIZE - 1) & ~(PAGE_SIZE 
 
 /**
  * One guest address space: a WebAssembly.Memory where guest address = offset, and a page
- * table of protections beside it.
+ * table of protections in its low part.
  *
- * The memory is created at full task size: V8 reserves the range and the OS commits pages
- * only when touched, so an untouched 3 GiB space costs nothing, and views never go stale
- * because the memory never grows.
+ * The memory starts small with the task size as its maximum and grows (in GROW_STEP steps)
+ * to cover the highest mapped page. It used to be created at full task size (3 GiB), which
+ * costs nothing in Node, but Chromium's V8 counts each memory's byte length toward its heap
+ * limit: with 3+ processes alive the desktop's worker spent 55% of its time in full GCs
+ * (bench/wasm-memory-gc.ts, docs/BENCHMARKS.md 2026-12-07). A grow detaches the old
+ * memory.buffer, so every view is rebuilt (rebind): `u8`, `dv`, `perm` here, the CPU state
+ * views of each thread (Cpu.bind, registered by state slot) and other watchers (watchGrow).
+ * Views are taken fresh after any await; the only grows happen in map().
  */
 export class AddressSpace {
   readonly memory: WebAssembly.Memory;
-  readonly u8: Uint8Array;
-  readonly dv: DataView;
+  /** The memory's bytes (rebuilt when it grows: read it, do not keep it across a map()). */
+  u8: Uint8Array;
+  dv: DataView;
   /**
-   * Per page: PROT_* bits plus CODE. It lives in the Wasm memory itself, just above the task
-   * size at `permBase` (2^20 entries: every 32-bit address has one, 0 above the task size),
+   * Per page: PROT_* bits plus CODE. It lives in the Wasm memory itself at PERM_BASE, below
+   * every guest mapping (2^20 entries: every 32-bit address has one, 0 above the task size),
    * so code translated by the JIT checks protections inline (jit/codegen.ts).
    *
    * The accessors read `perm`. While alignment checking is on (EFLAGS.AC set in the running
@@ -65,8 +104,8 @@ export class AddressSpace {
    * which checks alignment against `realPerm`; the scheduler runs no translated code then.
    */
   perm: Uint8Array;
-  /** Offset of the real `perm` in the memory (= size). */
-  readonly permBase: number;
+  /** Offset of the real `perm` in the memory (PERM_BASE). */
+  readonly permBase = PERM_BASE;
   /** The real page table while alignment checking is on, else null. */
   private realPerm: Uint8Array | null = null;
   private shadowPerm: Uint8Array | null = null;
@@ -78,28 +117,42 @@ export class AddressSpace {
   mappings: Mapping[] = [];
   brkStart = 0;
   brk = 0;
-  /** Where top-down mmap placement starts searching (below the stack). */
-  mmapTop: number;
+  /** Where bottom-up mmap placement starts searching (above the stack). */
+  mmapBase: number;
+  /** Top of the main thread's stack (exec puts it there). */
+  readonly stackTop: number;
+  /** Bytes the memory may grow to (the task size, and at least the reserved low area). */
+  private readonly maxBytes: number;
+  /** memory.buffer.byteLength, kept here (reading the buffer is a call into the engine). */
+  private bytes: number;
+  /** View rebuilders of the threads' CPU states, by state slot (Cpu.bind). */
+  private readonly slotViews = new Map<number, () => void>();
+  /** Other holders of views into the memory (the JIT hub's cache). */
+  private readonly growWatchers = new Set<() => void>();
   /** Called when a write hits a page holding decoded code. */
   onCodeWrite: (page: number) => void = () => {};
   /** Offset of the JIT hub's area in the memory (above the page table). */
-  readonly hubBase: number;
+  readonly hubBase = HUB_BASE;
   /** The JIT's hub for this memory (jit/hub.ts), created on first use; released with the space. */
   jitHub: { release(): void } | null = null;
   private freeSlots: number[] = [];
 
   constructor(size = DEFAULT_TASK_SIZE) {
     this.size = size;
-    const pages = (size + PERM_BYTES + HUB_AREA_BYTES) / 65536;
-    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    this.u8 = new Uint8Array(this.memory.buffer, 0, size);
-    this.dv = new DataView(this.memory.buffer, 0, size);
-    this.permBase = size;
-    this.perm = new Uint8Array(this.memory.buffer, size, PERM_BYTES);
-    this.hubBase = size + PERM_BYTES;
+    // A large maximum with a small initial size: Chromium counts only the byte length
+    // (bench/wasm-memory-gc.ts: 2-3 full GCs in 3 s with 8 such memories alive, 48 at full
+    // size), and V8 reserves the maximum up front, so a grow never copies.
+    this.maxBytes = Math.max(pageUp64k(size), MMAP_MIN_ADDR);
+    this.bytes = MMAP_MIN_ADDR;
+    this.memory = new WebAssembly.Memory({ initial: this.bytes / 65536, maximum: this.maxBytes / 65536 });
+    this.u8 = new Uint8Array(this.memory.buffer);
+    this.dv = new DataView(this.memory.buffer);
+    this.perm = new Uint8Array(this.memory.buffer, PERM_BASE, PERM_BYTES);
     this.dirty = new Uint8Array(size >>> PAGE_SHIFT);
     this.dirty32 = new Uint32Array(this.dirty.buffer, 0, this.dirty.length >>> 2);
-    this.mmapTop = size - 0x10000000; // 256 MiB kept for the stack and its rlimit
+    // Small test spaces (a few MiB) keep the stack at their top and map from the bottom.
+    this.stackTop = Math.min(STACK_TOP, size);
+    this.mmapBase = this.stackTop < size ? this.stackTop : MMAP_MIN_ADDR;
     for (let off = STATE_AREA_END - 512; off >= 512; off -= 512) this.freeSlots.push(off);
   }
 
@@ -112,6 +165,47 @@ export class AddressSpace {
   }
   freeStateSlot(off: number): void {
     this.freeSlots.push(off);
+    this.slotViews.delete(off);
+  }
+  /** `bind` rebuilds the views of the thread whose state is at slot `off` after a grow. */
+  bindStateSlot(off: number, bind: () => void): void {
+    this.slotViews.set(off, bind);
+  }
+  /** Call `fn` after each grow (it rebuilds views into the memory); unwatchGrow stops it. */
+  watchGrow(fn: () => void): void { this.growWatchers.add(fn); }
+  unwatchGrow(fn: () => void): void { this.growWatchers.delete(fn); }
+
+  /** Bytes the memory has now (it covers every mapping). */
+  get byteLength(): number { return this.bytes; }
+
+  /**
+   * Grow the memory to cover [0, end), in GROW_STEP steps; false if it cannot (past the
+   * task size, or the host refuses the memory), which the caller answers with ENOMEM.
+   */
+  reserve(end: number): boolean {
+    if (end <= this.bytes) return true;
+    if (end > this.maxBytes) return false;
+    const want = Math.min(this.maxBytes, Math.ceil(end / GROW_STEP) * GROW_STEP);
+    try {
+      this.memory.grow((want - this.bytes) / 65536);
+    } catch {
+      // The host refused the step (RangeError): try exactly what is needed.
+      try { this.memory.grow((pageUp64k(end) - this.bytes) / 65536); } catch { return false; }
+    }
+    this.rebind();
+    return true;
+  }
+
+  /** After a grow: every view of the old (now detached) buffer is rebuilt. */
+  private rebind(): void {
+    const buf = this.memory.buffer;
+    this.bytes = buf.byteLength;
+    this.u8 = new Uint8Array(buf);
+    this.dv = new DataView(buf);
+    const perm = new Uint8Array(buf, PERM_BASE, PERM_BYTES);
+    if (this.realPerm !== null) this.realPerm = perm; else this.perm = perm;
+    for (const bind of this.slotViews.values()) bind();
+    for (const fn of this.growWatchers) fn();
   }
   /** Mark a state slot as in use (after a fork copied it from the parent). */
   claimStateSlot(off: number): void {
@@ -251,6 +345,24 @@ export class AddressSpace {
     this.u8.set(data, a);
     return true;
   }
+  /**
+   * Fill [a, a+n) from `read`, which writes into the view it is given and may wait (a file's
+   * pread). If the memory grew meanwhile (another thread mapped), the view it wrote to is
+   * detached: read again into the new buffer.
+   */
+  async fill(a: number, n: number, read: (buf: Uint8Array) => number | Promise<number>): Promise<number> {
+    for (;;) {
+      const before = this.bytes;
+      let r: number;
+      try {
+        r = await read(this.u8.subarray(a, a + n));
+      } catch (e) {
+        if (this.bytes === before) throw e;
+        continue;
+      }
+      if (this.bytes === before) return r;
+    }
+  }
   /** A NUL-terminated string, or null if it runs into unreadable memory or past `max`. */
   readCString(a: number, max = 4096): string | null {
     let end = a;
@@ -294,19 +406,22 @@ export class AddressSpace {
     return undefined;
   }
 
-  /** Lowest address range of `len` bytes, searching down from mmapTop, that is free. */
-  findFree(len: number, below = this.mmapTop): number {
-    let top = below;
-    const sorted = this.mappings;
-    for (let i = sorted.length - 1; i >= -1; i--) {
-      const m = sorted[i];
-      if (m && m.start >= top) continue;
-      const floor = m ? m.end : STATE_AREA_END;
-      if (top - floor >= len) return top - len;
-      if (!m) break;
-      top = m.start;
+  /**
+   * The lowest free range of `len` bytes at or above mmapBase (bottom-up, as Linux's legacy
+   * layout; top-down from below a stack at 3 GiB would make every memory 3 GiB), leaving
+   * BRK_ROOM bytes above the program break for brk. -1 if none.
+   */
+  findFree(len: number): number {
+    const brkLo = this.brkStart, brkHi = this.brkStart ? pageUp(this.brk) + BRK_ROOM : 0;
+    let at = this.mmapBase;
+    for (;;) {
+      if (at + len > this.size) return -1;
+      const end = at + len;
+      if (brkHi > 0 && at < brkHi && end > brkLo) { at = brkHi; continue; }
+      const hit = this.mappings.find((m) => m.start < end && m.end > at);
+      if (!hit) return at;
+      at = hit.end;
     }
-    return -1;
   }
 
   /**
@@ -315,6 +430,9 @@ export class AddressSpace {
    */
   map(start: number, len: number, prot: number, flags: number, name = '', offset = 0, dev = 0, ino = 0): Mapping {
     len = pageUp(len);
+    // The low area holds the page table: a mapping there would let the guest rewrite it.
+    if (start < MMAP_MIN_ADDR) throw new Error(`address space: mapping at 0x${start.toString(16)} below MMAP_MIN_ADDR`);
+    if (!this.reserve(start + len)) throw new AddressSpaceFull(start + len);
     this.unmap(start, len);
     this.zeroDirty(start, start + len);
     this.invalidateCodeRange(start, len);
@@ -376,6 +494,7 @@ export class AddressSpace {
    */
   growStack(addr: number, limit: number, room = Infinity): boolean {
     const page = (addr & ~(PAGE_SIZE - 1)) >>> 0;
+    if (page < MMAP_MIN_ADDR) return false;
     const above = this.mappings.find((m) => m.start > addr);
     if (!above || !(above.flags & MAP_GROWSDOWN)) return false;
     const below = this.mappings.filter((m) => m.end <= addr).pop();
@@ -423,6 +542,7 @@ export class AddressSpace {
    */
   clone(): AddressSpace {
     const c = AddressSpace.create(this.size);
+    if (!c.reserve(this.bytes)) { c.release(); throw new AddressSpaceFull(this.bytes); }
     c.u8.set(this.u8.subarray(0, STATE_AREA_END), 0);
     const d = this.dirty;
     for (const m of this.mappings) {
@@ -439,13 +559,14 @@ export class AddressSpace {
     c.mappings = this.mappings.map((m) => ({ ...m }));
     c.brkStart = this.brkStart;
     c.brk = this.brk;
-    c.mmapTop = this.mmapTop;
+    c.mmapBase = this.mmapBase;
     c.freeSlots = [...this.freeSlots];
     return c;
   }
 
   // ---- Reuse: creating and garbage-collecting multi-GiB memories dominated fork+exec
-  // (55% of the time in GC, measured), so released spaces are cleaned and pooled. ----
+  // (55% of the time in GC, measured, when each was 3 GiB), so released spaces are cleaned
+  // and pooled. ----
 
   private static pool: AddressSpace[] = [];
   /** Processes (and vfork children) using this space; released at zero. */
@@ -469,17 +590,22 @@ export class AddressSpace {
     this.perm.fill(0);
     this.mappings = [];
     this.brk = this.brkStart = 0;
-    this.mmapTop = this.size - 0x10000000;
+    this.mmapBase = this.stackTop < this.size ? this.stackTop : MMAP_MIN_ADDR;
+    this.slotViews.clear();
+    this.growWatchers.clear();
     this.freeSlots = [];
     for (let off = STATE_AREA_END - 512; off >= 512; off -= 512) this.freeSlots.push(off);
     this.onRelease();
     // Its translated code belongs to the old process: the hub's cache and table go (jit/hub.ts).
     if (this.jitHub !== null) { this.jitHub.release(); this.jitHub = null; }
     this.onCodeWrite = () => {};
-    if (AddressSpace.pool.length < 4) AddressSpace.pool.push(this);
+    // A memory stays as long as it grew: a pooled one counts in Chromium's heap limit while
+    // it waits, so only the usual sizes wait (a fresh one costs little now that it starts small).
+    if (AddressSpace.pool.length < 4 && this.bytes <= POOL_MAX_BYTES) AddressSpace.pool.push(this);
   }
   /** Called when the space is released (the code cache drops itself). */
   onRelease: () => void = () => {};
 }
 
 const utf8 = new TextDecoder();
+const pageUp64k = (n: number): number => Math.ceil(n / 65536) * 65536;

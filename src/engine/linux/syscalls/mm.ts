@@ -2,7 +2,7 @@
 import { syscallTable } from './registry.js';
 import type { Task } from '../task.js';
 import type { File } from '../../fs/types.js';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_WRITE, pageUp, type Mapping } from '../../mem/address-space.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MMAP_MIN_ADDR, PAGE_SIZE, PROT_WRITE, pageUp, type Mapping } from '../../mem/address-space.js';
 import { getStruct, putStruct } from '../uaccess.js';
 import { setTls } from './process.js';
 import { addressSpaceRoom } from '../rlimits.js';
@@ -10,7 +10,7 @@ import { SHM_ANON_DEV, newAnonIno, shmMapped, shmUnmap } from '../shm.js';
 import { readUserDesc, writeUserDesc, isEmptyDesc, fillDesc, D_AVL, GDT_ENTRY_TLS_MIN, LDT_ENTRIES, type UserDesc } from '../../cpu/segments.js';
 import { refreshSeg } from '../../cpu/seg-regs.js';
 import { DS, ES } from '../../cpu/state.js';
-import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, ENOSYS } from '../errno.js';
+import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, ENOSYS, EPERM } from '../errno.js';
 import { S_IFMT, S_IFREG, S_IFBLK, S_IFCHR } from '../../fs/types.js';
 
 const MAP_TYPE = 0x0f, MAP_SHARED_VALIDATE = 0x03;
@@ -41,17 +41,22 @@ async function mmap(t: Task, addr: number, len: number, prot: number, flags: num
   }
   let at: number;
   if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
-    if (!aligned(addr) || addr < 0x10000 || addr + size > mem.size) return flags & MAP_FIXED ? -EINVAL : -ENOMEM;
+    if (!aligned(addr) || addr + size > mem.size) return flags & MAP_FIXED ? -EINVAL : -ENOMEM;
+    // Below mmap_min_addr Linux's security_mmap_addr() answers EPERM; ours is MMAP_MIN_ADDR
+    // (the page table lives below it: mem/address-space.ts).
+    if (addr < MMAP_MIN_ADDR) return -EPERM;
     if (flags & MAP_FIXED_NOREPLACE && !(flags & MAP_FIXED) && mem.mappings.some((m) => m.start < addr + size && m.end > addr)) return -EEXIST;
     at = addr;
   } else {
     const hint = (addr & ~(PAGE_SIZE - 1)) >>> 0;
-    const free = hint >= 0x10000 && hint + size <= mem.mmapTop && !mem.mappings.some((m) => m.start < hint + size && m.end > hint);
+    const free = hint >= MMAP_MIN_ADDR && hint + size <= mem.size && !mem.mappings.some((m) => m.start < hint + size && m.end > hint);
     at = free ? hint : mem.findFree(size);
     if (at < 0) return -ENOMEM;
   }
   // RLIMIT_AS counts what stays mapped: a MAP_FIXED mapping replaces what it covers.
   if (size - mem.mappedIn(at, size) > addressSpaceRoom(t)) return -ENOMEM;
+  // The memory grows to cover the mapping now: a host that cannot give it is ENOMEM, as a kernel out of memory.
+  if (!mem.reserve(at + size)) return -ENOMEM;
   if (file) {
     const st = await file.stat();
     const kind = st.mode & S_IFMT;
@@ -67,7 +72,7 @@ async function mmap(t: Task, addr: number, len: number, prot: number, flags: num
     const m = mem.map(at, size, prot, flags, file.path, off, st.dev, st.ino);
     if (shared) m.backing = file;
     else m.source = (buf, o) => file.pread(t, buf, o);
-    const n = await file.pread(t, mem.u8.subarray(at, at + size), off);
+    const n = await mem.fill(at, size, (buf) => file.pread(t, buf, off));
     if (typeof n === 'number' && n < 0) { mem.unmap(at, size); return n; }
     if (shared) shmMapped(mem, m);
     return at;
@@ -107,8 +112,9 @@ function brk(t: Task, want: number): number {
   if (want < mem.brkStart) return mem.brk;
   const cur = pageUp(mem.brk), next = pageUp(want);
   if (next > cur) {
-    if (mem.mappings.some((m) => m.start < next && m.end > cur) || next > mem.mmapTop) return mem.brk;
+    if (mem.mappings.some((m) => m.start < next && m.end > cur) || next > mem.size) return mem.brk;
     if (next - cur > addressSpaceRoom(t)) return mem.brk; // RLIMIT_AS
+    if (!mem.reserve(next)) return mem.brk;
     mem.map(cur, next - cur, 3, MAP_PRIVATE | MAP_ANONYMOUS, '[heap]');
   } else if (next < cur) {
     mem.unmap(next, cur - next);
@@ -133,8 +139,8 @@ function mremap(t: Task, old: number, oldSize: number, newSize: number, flags: n
       return old;
     }
     const end = old + newSize;
-    const free = end <= mem.mmapTop && !mem.mappings.some((x) => x !== m && x.start < end && x.end > old + oldSize);
-    if (free && old + oldSize === m.end) {
+    const free = end <= mem.size && !mem.mappings.some((x) => x !== m && x.start < end && x.end > old + oldSize);
+    if (free && old + oldSize === m.end && mem.reserve(end)) {
       const keep = mem.u8.slice(old, old + oldSize);
       const { prot, flags: mf, name, offset, dev, ino } = m;
       mem.map(old, newSize, prot, mf, name, offset, dev, ino);
@@ -145,6 +151,9 @@ function mremap(t: Task, old: number, oldSize: number, newSize: number, flags: n
   }
   const dest = flags & MREMAP_FIXED ? newAddr : mem.findFree(newSize);
   if (dest < 0 || !aligned(dest)) return dest < 0 ? -ENOMEM : -EINVAL;
+  if (dest + newSize > mem.size) return -EINVAL;
+  if (dest < MMAP_MIN_ADDR) return -EPERM;
+  if (!mem.reserve(dest + newSize)) return -ENOMEM;
   const data = mem.u8.slice(old, old + Math.min(oldSize, newSize));
   const { prot, flags: mf, name, offset, dev, ino } = m;
   mem.map(dest, newSize, prot, mf, name, offset, dev, ino);
@@ -178,7 +187,8 @@ async function madvise(t: Task, addr: number, len: number, advice: number): Prom
     if (advice === MADV_FREE || !m.source) continue;
     mem.invalidateCode(s, e - s);
     mem.u8.fill(0, s, e);
-    const n = await m.source(mem.u8.subarray(s, e), m.offset + (s - m.start));
+    const src = m.source;
+    const n = await mem.fill(s, e - s, (buf) => src(buf, m.offset + (s - m.start)));
     if (n < 0) return n;
   }
   return 0;

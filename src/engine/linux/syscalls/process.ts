@@ -14,8 +14,9 @@ import { NO_RESULT } from '../scheduler.js';
 import { WaitQueue, waitAny, INTERRUPTED } from '../wait.js';
 import { getString, getStringArray, putU32, putStruct, getStruct } from '../uaccess.js';
 import { writeSiginfo, SIGCHLD, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED } from '../signals.js';
-import { EAGAIN, ECHILD, EFAULT, EINVAL, EPERM, ESRCH, ERESTARTSYS, ENOSYS, ENOENT, EBADF } from '../errno.js';
+import { EAGAIN, ECHILD, EFAULT, EINVAL, ENOMEM, EPERM, ESRCH, ERESTARTSYS, ENOSYS, ENOENT, EBADF } from '../errno.js';
 import { nprocAllows } from '../rlimits.js';
+import { AddressSpaceFull, type AddressSpace } from '../../mem/address-space.js';
 
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800;
 export const CLONE_PIDFD = 0x1000, CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000;
@@ -61,7 +62,14 @@ function clone(t: Task, flags: number, newsp: number, ptid: number, tls: number,
     cpu.copyFrom(t.cpu);
     cpu.desc = t.cpu.desc.clone(true);
   } else {
-    const mem = flags & CLONE_VM ? parent.mem : parent.mem.clone();
+    let mem: AddressSpace;
+    try {
+      mem = flags & CLONE_VM ? parent.mem : parent.mem.clone();
+    } catch (e) {
+      // The host has no memory for the child's copy: fork fails as Linux's does without memory.
+      if (e instanceof AddressSpaceFull) return -ENOMEM;
+      throw e;
+    }
     if (mem !== parent.mem) shmFork(parent.mem, mem);
     if (flags & CLONE_VM) mem.users++;
     else codeCache(mem).forkFrom(codeCache(parent.mem));
