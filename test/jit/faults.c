@@ -140,7 +140,16 @@ int main(void) {
   sa.sa_sigaction = handler;
   sa.sa_flags = SA_SIGINFO;
   sigaction(SIGSEGV, &sa, 0);
-  buf = mmap(0, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  /*
+   * At a fixed address: the handler prints the flags of `add $4, esi` on a pointer into buf, so
+   * SF is the address's top bit, which differs between the kernel's top-down layout (0xf7...)
+   * and the engine's bottom-up one (docs/ARCHITECTURE.md, Memory).
+   */
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+  buf = mmap((void *)0x30000000, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (buf == MAP_FAILED) { perror("mmap buf"); return 1; }
   for (unsigned i = 0; i < 4 * 4096 / 4; i++) ((unsigned *)buf)[i] = i * 2654435761u;
   for (int round = 0; round < 3; round++) {
     mprotect(buf + 4096, 4096, PROT_NONE);
