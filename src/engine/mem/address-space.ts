@@ -117,8 +117,8 @@ export class AddressSpace {
   mappings: Mapping[] = [];
   brkStart = 0;
   brk = 0;
-  /** Where bottom-up mmap placement starts searching (above the stack). */
-  mmapBase: number;
+  /** Where bottom-up mmap placement starts searching (above the stack; fixed by the size). */
+  readonly mmapBase: number;
   /** Top of the main thread's stack (exec puts it there). */
   readonly stackTop: number;
   /** Bytes the memory may grow to (the task size, and at least the reserved low area). */
@@ -414,15 +414,19 @@ export class AddressSpace {
   findFree(len: number): number {
     const brkLo = this.brkStart, brkHi = this.brkStart ? pageUp(this.brk) + BRK_ROOM : 0;
     let at = this.mmapBase;
-    for (;;) {
-      if (at + len > this.size) return -1;
-      const end = at + len;
-      if (brkHi > 0 && at < brkHi && end > brkLo) { at = brkHi; continue; }
-      const hit = this.mappings.find((m) => m.start < end && m.end > at);
-      if (!hit) return at;
-      at = hit.end;
+    const pastBrk = (): void => { if (brkHi > 0 && at < brkHi && at + len > brkLo) at = brkHi; };
+    pastBrk();
+    // One pass: `mappings` is sorted by start, so the first one reaching past `at` that
+    // starts at or beyond at + len leaves the gap free.
+    for (const m of this.mappings) {
+      if (m.end <= at) continue;
+      if (m.start >= at + len) break;
+      at = m.end;
+      pastBrk();
     }
+    return at + len > this.size ? -1 : at;
   }
+
 
   /**
    * Map [start, start+len) with `prot`, replacing anything there. Fresh anonymous pages
@@ -559,7 +563,6 @@ export class AddressSpace {
     c.mappings = this.mappings.map((m) => ({ ...m }));
     c.brkStart = this.brkStart;
     c.brk = this.brk;
-    c.mmapBase = this.mmapBase;
     c.freeSlots = [...this.freeSlots];
     return c;
   }
@@ -590,7 +593,6 @@ export class AddressSpace {
     this.perm.fill(0);
     this.mappings = [];
     this.brk = this.brkStart = 0;
-    this.mmapBase = this.stackTop < this.size ? this.stackTop : MMAP_MIN_ADDR;
     this.slotViews.clear();
     this.growWatchers.clear();
     this.freeSlots = [];
