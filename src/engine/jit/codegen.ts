@@ -83,13 +83,16 @@ interface TBlock {
   leave: (() => X[]) | null;
 }
 
+/** The instruction that ends block b, or null when it runs into the next block. */
+const lastOf = (b: RBlock): Insn | null => (b.terminated ? b.insns[b.insns.length - 1].insn : null);
+
 /**
  * Whether block b is a loop of its own: it ends in a jump back to its start, and no other
  * path of the region leads back into it (so every entry but its own back edge comes from
  * outside and passes the code placed before its `loop`: a loop-carried x87 scope's entry).
  */
 function selfLoop(b: RBlock, conts: number[], r: Region): boolean {
-  const last = b.terminated ? b.insns[b.insns.length - 1].insn : null;
+  const last = lastOf(b);
   const at = b.start >>> 0;
   if (last === null || (last.op !== 'jcc' && last.op !== 'jmp') || last.target >>> 0 !== at) return false;
   const seen = new Set<number>();
@@ -100,7 +103,7 @@ function selfLoop(b: RBlock, conts: number[], r: Region): boolean {
     const c = r.blocks.get(y);
     if (c === undefined || seen.has(y)) continue;
     seen.add(y);
-    work.push(...successors(c, c.terminated ? c.insns[c.insns.length - 1].insn : null, conts, r));
+    work.push(...successors(c, lastOf(c), conts, r));
   }
   return true;
 }
@@ -145,7 +148,6 @@ function callsOut(b: RBlock, last: Insn, r: Region): boolean {
 function budgetBlocks(r: Region, conts: number[]): Set<number> {
   const heads = new Set<number>();
   const state = new Map<number, number>(); // 1: on the walk's stack, 2: done
-  const lastOf = (b: RBlock): Insn | null => (b.terminated ? b.insns[b.insns.length - 1].insn : null);
   for (const b of r.blocks.values()) {
     const last = lastOf(b);
     if (last === null || last.op === 'jmpi' || last.op === 'calli' || last.op === 'ret') heads.add(b.start >>> 0);
