@@ -36,7 +36,7 @@
  *   only this one (to measure cold runs with binaryen's code cache and the bundle warm).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -302,14 +302,9 @@ export class NodeTranslationStore implements TranslationStore {
 function readWithMtime(file: string): { data: Uint8Array; mtimeMs: number } {
   const fd = openSync(file, 'r');
   try {
-    const st = fstatSync(fd);
-    const data = new Uint8Array(st.size);
-    for (let off = 0; off < data.length;) {
-      const n = readSync(fd, data, off, data.length - off, off);
-      if (n === 0) throw new Error(`${file}: ${data.length - off} bytes short`);
-      off += n;
-    }
-    return { data, mtimeMs: st.mtimeMs };
+    const { mtimeMs } = fstatSync(fd);
+    const b = readFileSync(fd);
+    return { data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength), mtimeMs };
   } finally { closeSync(fd); }
 }
 
