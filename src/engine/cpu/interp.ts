@@ -88,8 +88,8 @@ function forEachBlock(pg: Page, f: (b: Block) => void): void {
  * The block index is two-level: directories of DIR_PAGES pages (4 MiB of address space each)
  * under a top array of DIRS. A fork shares the index until either side adds or drops a page,
  * and the writer then copies the top array and the one directory it writes (2 x 1,024 slots),
- * not the whole index: a flat array indexed by page number is ~720 k slots long once the
- * libraries are mapped near 0xb7000000 (5.7 MB to copy, ~4-10 ms), and bash's 200 x
+ * not the whole index: a flat array indexed by page number was ~720 k slots long once the
+ * libraries were mapped near 0xb7000000 (the top-down layout before the growable memory) (5.7 MB to copy, ~4-10 ms), and bash's 200 x
  * fork+exec loop copied it 4 times interpreted and ~136 times with the JIT (whose region exits
  * decode blocks on pages the index has no entry for), 1.3 s of the run (measured 2026-12-07,
  * docs/BENCHMARKS.md "Cold JIT runs of short code-heavy programs").
