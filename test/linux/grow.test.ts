@@ -9,17 +9,38 @@
  *   keeps running; without the patch it gets ENOMEM at the task size; MAP_FIXED below
  *   MMAP_MIN_ADDR is EPERM (engine only: native root may map there);
  * - unit: a grow rebuilds u8/dv/perm and the CPU state views; MAP_FIXED below MMAP_MIN_ADDR.
+ * Node's own default is a full-size memory that never grows (setGrowMemories: a grow's detach
+ * slows every typed-array access in the process), so this file turns growth on for its
+ * tests, as browsers have it, and checks that default separately.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertSameAsNative } from '../support/same-as-native.js';
 import { buildC } from '../support/build.js';
 import { runGuest } from '../support/guest.js';
-import { AddressSpace, AddressSpaceFull, MAP_ANONYMOUS, MAP_PRIVATE, MMAP_MIN_ADDR, PROT_READ, PROT_WRITE } from '../../src/engine/mem/address-space.js';
+import { AddressSpace, AddressSpaceFull, setGrowMemories, MAP_ANONYMOUS, MAP_PRIVATE, MMAP_MIN_ADDR, PROT_READ, PROT_WRITE } from '../../src/engine/mem/address-space.js';
 import { Cpu } from '../../src/engine/cpu/cpu.js';
 import { EAX } from '../../src/engine/cpu/state.js';
 
 const SRC = new URL('./c/', import.meta.url).pathname;
+
+/** Made with Node's default, before this file turns growth on below. */
+const nodeDefault = new AddressSpace();
+
+test("Node's default: a memory at the task size from the start, never detached by a mapping", () => {
+  const mem = nodeDefault;
+  const buf = mem.memory.buffer;
+  assert.equal(mem.byteLength, 0xc0000000, 'the whole 3 GiB task size');
+  mem.map(0x80000000, 0x2000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  mem.write32(0x80001ffc, 7);
+  assert.equal(mem.memory.buffer, buf, 'the same buffer: no grow, no detach');
+  assert.equal(buf.byteLength, 0xc0000000);
+  assert.equal(mem.read32(0x80001ffc), 7);
+  mem.release();
+});
+
+// Every other test here runs the growing path, as browsers do.
+setGrowMemories(true);
 
 test('grow.c: 512 MiB mapped and touched, fork, munmap, remap: as natively', { timeout: 900_000 }, () =>
   assertSameAsNative(`${SRC}grow.c`, { nativeStatus: 0 }));

@@ -49,6 +49,21 @@ const GROW_STEP = 16 << 20;
 /** Released spaces whose memory grew past this are not pooled for reuse. */
 const POOL_MAX_BYTES = 256 << 20;
 
+/**
+ * Whether new memories start small and grow (true) or are made at the full task size and
+ * never grow (false). Browsers need growth: Chromium's V8 counts each memory's byte length
+ * toward its heap limit (the class comment). Node does not need it and pays for it: a grow
+ * detaches the old ArrayBuffer, and after the first detach in a process V8 checks for
+ * detachment on every typed-array access in optimised code, which cost the interpreter 3-11%
+ * of its CPU (`node bench/typed-array-detach.mjs [grow]`: 61-62 ms against 71-73 ms for 40 M
+ * accesses; docs/BENCHMARKS.md, session 10). A full-size memory there costs 6-9 mark-compacts
+ * in 3 s against 2 (bench/wasm-memory-gc.ts) and is only reserved, not committed.
+ * So the default is decided by the host: grow everywhere but Node.
+ */
+let growMemories = typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node !== 'string';
+/** Choose how new memories are made (tests of the growing path run it in Node). */
+export function setGrowMemories(on: boolean): void { growMemories = on; }
+
 /** A mapping needs more memory than the host gives (the syscall answers ENOMEM). */
 export class AddressSpaceFull extends Error {
   constructor(end: number) { super(`address space: cannot grow the memory to 0x${end.toString(16)} bytes`); }
@@ -123,6 +138,8 @@ export class AddressSpace {
   readonly stackTop: number;
   /** Bytes the memory may grow to (the task size, and at least the reserved low area). */
   private readonly maxBytes: number;
+  /** Made small to grow with its mappings (setGrowMemories), or at full size. */
+  private readonly grows: boolean;
   /** memory.buffer.byteLength, kept here (reading the buffer is a call into the engine). */
   private bytes: number;
   /** View rebuilders of the threads' CPU states, by state slot (Cpu.bind). */
@@ -143,7 +160,8 @@ export class AddressSpace {
     // (bench/wasm-memory-gc.ts: 2-3 full GCs in 3 s with 8 such memories alive, 48 at full
     // size), and V8 reserves the maximum up front, so a grow never copies.
     this.maxBytes = Math.max(pageUp64k(size), MMAP_MIN_ADDR);
-    this.bytes = MMAP_MIN_ADDR;
+    this.grows = growMemories;
+    this.bytes = this.grows ? MMAP_MIN_ADDR : this.maxBytes;
     this.memory = new WebAssembly.Memory({ initial: this.bytes / 65536, maximum: this.maxBytes / 65536 });
     this.u8 = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
@@ -576,7 +594,7 @@ export class AddressSpace {
   users = 1;
 
   static create(size = DEFAULT_TASK_SIZE): AddressSpace {
-    const i = AddressSpace.pool.findIndex((a) => a.size === size);
+    const i = AddressSpace.pool.findIndex((a) => a.size === size && a.grows === growMemories);
     if (i >= 0) {
       const a = AddressSpace.pool.splice(i, 1)[0];
       a.users = 1;
@@ -603,7 +621,7 @@ export class AddressSpace {
     this.onCodeWrite = () => {};
     // A memory stays as long as it grew: a pooled one counts in Chromium's heap limit while
     // it waits, so only the usual sizes wait (a fresh one costs little now that it starts small).
-    if (AddressSpace.pool.length < 4 && this.bytes <= POOL_MAX_BYTES) AddressSpace.pool.push(this);
+    if (AddressSpace.pool.length < 4 && (!this.grows || this.bytes <= POOL_MAX_BYTES)) AddressSpace.pool.push(this);
   }
   /** Called when the space is released (the code cache drops itself). */
   onRelease: () => void = () => {};
