@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JIT_MODES, runGuest } from '../support/guest.js';
 import { buildC } from '../support/build.js';
+import { fcsFdsDeprecated, fdpExceptionOnly, intelHost, recordedHost } from '../support/host-cpu.js';
 import { AddressSpace, MAP_PRIVATE } from '../../src/engine/mem/address-space.js';
 import { Cpu } from '../../src/engine/cpu/cpu.js';
 import { run } from '../../src/engine/cpu/interp.js';
@@ -112,14 +113,47 @@ test('x87 loads and stores of every format (m32/m64/m80 float, m16/m32/m64 int, 
   compare(native, guest, exact);
 });
 
+/**
+ * The pointer fields of fnstenv/fnsave images, by line tag: the field's index (after the tag)
+ * and what the host stores there when it drops the pointer. 32-bit images printed as words
+ * (misc.c): FOP<<16|FCS, FDP, FDS (0xffff above it). 16-bit images (env16.c stenv16/save16):
+ * FCS, FDP, FDS. 32-bit images printed as halves (env16.c): FCS, FOP, FDP low and high, FDS.
+ */
+const POINTERS: Record<string, [number, string][]> = {
+  env: [[4, '00000000'], [5, '00000000'], [6, 'ffff0000']],
+  save: [[4, '00000000'], [5, '00000000'], [6, 'ffff0000']],
+  stenv16: [[4, '0000'], [5, '0000'], [6, '0000']],
+  save16: [[4, '0000'], [5, '0000'], [6, '0000']],
+  after32: [[8, '0000'], [9, '0000'], [10, '0000'], [11, '0000'], [12, '0000']],
+  ldenv16: [[8, '0000'], [9, '0000'], [10, '0000'], [11, '0000'], [12, '0000']],
+  afterSave: [[8, '0000'], [9, '0000'], [10, '0000'], [11, '0000'], [12, '0000']],
+  afterRstor: [[8, '0000'], [9, '0000'], [10, '0000'], [11, '0000'], [12, '0000']],
+};
+/**
+ * Images on an Intel host that deprecates FCS/FDS and stores FDP and FOP only for unmasked
+ * exceptions (test/support/host-cpu.ts): a pointer field the host stored as zero may hold the
+ * engine's pointer (it stores them all, as its Nehalem did); every other field is exact.
+ * On the recorded AMD host, and on any other, every field is exact.
+ */
+const images: LineCheck = (want, got) => {
+  const fields = POINTERS[want[0]];
+  if (!fields || recordedHost() || !intelHost() || !fcsFdsDeprecated() || !fdpExceptionOnly() || want.length !== got.length) return 'differs';
+  const loose = new Map(fields.map(([k, zero]) => [k + 1, zero]));
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === got[i]) continue;
+    if (loose.get(i) !== want[i]) return `differs in field ${i - 1}${loose.has(i) ? ' (a pointer the host did not drop)' : ''}`;
+  }
+  return null;
+};
+
 test('x87 compares, fcomi/fcmov, fxam, fprem, fscale, fxtract, constants, stack faults and fnsave images match native', async () => {
   const { native, guest } = await both('misc');
-  compare(native, guest, exact);
+  compare(native, guest, images);
 });
 
 test('the 16-bit environment and state images (66 fnstenv/fldenv/fnsave/frstor: 14 and 94 bytes, FIP/FDP low halves, no opcode) match native', async () => {
   const { native, guest } = await both('env16');
-  compare(native, guest, exact);
+  compare(native, guest, images);
 });
 
 test('unmasked x87 exceptions raise SIGFPE at the next waiting instruction with the si_code Linux gives', async () => {
@@ -143,9 +177,10 @@ test('80-bit operands (denormal, pseudo-denormal, unnormal, pseudo-inf/NaN, SNaN
  * result's. libm's results ("m" lines: exp, pow, log, log10, sin, cos, tan, atan2, exp2,
  * log1p, which glibc i386 computes with the x87) must be identical.
  */
-test('x87 transcendentals match native at the recorded rates, on edge operands exactly, and libm exp/pow/log/sin/cos/tan/atan2 equal native to the last bit', async () => {
+test('x87 transcendentals match native: on the recorded host at the recorded rates, edge operands and libm exp/pow/log/sin/cos/tan/atan2 to the last bit; on another host every result within one ulp', async () => {
   const { native, guest } = await both('trans');
   assert.equal(guest.length, native.length);
+  if (!recordedHost()) return withinUlp(native, guest);
   const rate = new Map<string, [number, number]>();
   const exact: string[] = [];
   let edges = 0;
@@ -168,6 +203,56 @@ test('x87 transcendentals match native at the recorded rates, on edge operands e
   assert.deepEqual(exact, [], `edge or libm results differ:\n${exact.join('\n')}`);
   for (const [k, [m, n]] of rate) if (FLOOR[k] !== undefined) assert.ok(m / n >= FLOOR[k], `${k}: ${m}/${n} below the recorded floor (${report})`);
 });
+
+/**
+ * On a host other than the recorded one (test/support/host-cpu.ts), the microcode's own
+ * roundings differ (an Intel Xeon of family 6 model 207: fpatan, fyl2x, tan... of edge
+ * operands one ulp from the AMD's, and glibc's sin of one argument one ulp off): there every
+ * result, edge, random and libm, must be within one ulp of native (the SDM's accuracy for the
+ * transcendentals, Vol. 1 8.3.10), and the status word may differ only in C1 (round-up),
+ * and in UE where the one ulp crosses from the denormals to the smallest normal (Intel
+ * returns 2^-16382 where the engine's correctly rounded result is the largest denormal).
+ */
+function withinUlp(native: string[], guest: string[]): void {
+  const bad: string[] = [];
+  let exactLines = 0;
+  for (let i = 0; i < native.length; i++) {
+    if (native[i] === guest[i]) { exactLines++; continue; }
+    const a = native[i].split(' '), b = guest[i].split(' ');
+    const why = a.length !== b.length ? 'field count' : a.findIndex((x, k) => {
+      if (x === b[k]) return false;
+      // C1, and UE (0x10) where one side's result is denormal and the other's the smallest normal.
+      if (a[0] !== 'm' && k === a.length - 1) return ((parseInt(x, 16) ^ parseInt(b[k], 16)) & ~(0x200 | (crossesNormal(a, b) ? 0x10 : 0))) !== 0;
+      return k < 2 || ulps(x, b[k]) > 1;
+    });
+    if (why !== -1 && bad.length < 12) bad.push(`- native: ${native[i]}\n+ engine: ${guest[i]}  (field ${why})`);
+  }
+  console.log(`x87 transcendentals on a host other than the recorded one: ${exactLines} of ${native.length} lines bit-exact, the rest within one ulp`);
+  assert.deepEqual(bad, [], `results more than one ulp from native, or status words differing beyond C1:\n${bad.join('\n')}`);
+}
+
+/** Whether two result lines differ in an 80-bit value that is denormal on one side and normal on the other. */
+function crossesNormal(a: string[], b: string[]): boolean {
+  const denormal = (v: string): boolean => v.length === 20 && (parseInt(v.slice(0, 4), 16) & 0x7fff) === 0;
+  return a.some((x, k) => x !== b[k] && denormal(x) !== denormal(b[k]));
+}
+
+/**
+ * Units in the last place between two floats of one format, printed in hex (80-bit: 20
+ * digits, double: 16); Infinity across signs. The key used is the value's position in the
+ * ordered list of representable magnitudes (exponent, then the fraction without the 80-bit
+ * format's explicit integer bit), so neighbours across a binade are one apart.
+ */
+function ulps(a: string, b: string): number {
+  if (a.length !== b.length || (a.length !== 20 && a.length !== 16)) return Infinity;
+  const x = BigInt(`0x${a}`), y = BigInt(`0x${b}`);
+  const bits = BigInt(a.length * 4);
+  const sign = 1n << (bits - 1n);
+  if ((x & sign) !== (y & sign)) return Infinity;
+  const key = (v: bigint): bigint => (bits === 80n ? (((v >> 64n) & 0x7fffn) << 63n) | (v & ((1n << 63n) - 1n)) : v & (sign - 1n));
+  const d = key(x) - key(y);
+  return Number(d < 0n ? -d : d);
+}
 /** Match-rate floors (fraction of identical "t" lines, C1 included), from the measurement in docs/ISA.md. */
 const FLOOR: Record<string, number> = {
   sin: 0.98, cos: 0.98, tan: 0.93, sincos: 0.965, f2xm1: 0.92, fyl2x: 0.95, fyl2xp1: 0.95, fpatan: 0.965,

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JIT_MODES, runGuest } from '../support/guest.js';
 import { buildC } from '../support/build.js';
+import { recordedHost } from '../support/host-cpu.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SRC = join(here, 'sse');
@@ -25,26 +26,42 @@ function native(bin: string): { out: string; status: number } {
   return { out: r.stdout.toString(), status: r.status ?? 128 + 0 };
 }
 
-/** Compare line by line; report the first mismatches with their line numbers. */
-function compare(want: string, got: string, skip: (line: string) => boolean = () => false): void {
+/** Compare line by line; report the first mismatches with their line numbers. `alike` may accept a differing line. */
+function compare(want: string, got: string, skip: (line: string) => boolean = () => false, alike: (w: string, g: string) => boolean = () => false): void {
   const a = want.split('\n'), b = got.split('\n');
   const bad: string[] = [];
   for (let i = 0; i < Math.max(a.length, b.length) && bad.length < 15; i++) {
     if (a[i] === b[i] || (a[i] !== undefined && skip(a[i]))) continue;
+    if (a[i] !== undefined && b[i] !== undefined && alike(a[i], b[i])) continue;
     bad.push(`line ${i + 1}\n- native: ${a[i] ?? '<eof>'}\n+ engine: ${b[i] ?? '<eof>'}`);
   }
   assert.equal(bad.length, 0, `${bad.length}+ mismatches (of ${a.length} lines):\n${bad.join('\n')}`);
 }
 
-async function sameAsNative(name: string, skip?: (line: string) => boolean, extra: string[] = []): Promise<void> {
+async function sameAsNative(name: string, skip?: (line: string) => boolean, extra: string[] = [], alike?: (w: string, g: string) => boolean): Promise<void> {
   const bin = build(name, extra);
   const n = native(bin);
   assert.equal(n.status, 0, `native ${name} failed`);
   for (const jit of JIT_MODES) {
     const g = await runGuest(['/prog'], { files: { '/prog': bin }, jit });
     assert.equal(g.status, 0, `engine (jit ${jit}) ${name}: status ${g.status}\n${g.stderr}\n${g.warnings.slice(0, 5).join('\n')}`);
-    compare(n.out, g.stdout, skip);
+    compare(n.out, g.stdout, skip, alike);
   }
+}
+
+/**
+ * Two lines that differ only in which NaN a lane holds: each differing field is a NaN of
+ * the same width on both sides (float: 8 hex digits, double: 16). The SDM's dpps/dppd
+ * pseudo-code leaves which of several NaN operands reaches the sum to the implementation:
+ * the engine's choices were measured on the recorded AMD host (test/support/host-cpu.ts),
+ * and an Intel Xeon (family 6 model 207) passes a different operand's payload.
+ */
+function nanChoiceOnly(w: string, g: string): boolean {
+  const a = w.split(' '), b = g.split(' ');
+  const nan = (x: string): boolean => x.length === 8
+    ? (parseInt(x, 16) & 0x7f800000) === 0x7f800000 && (parseInt(x, 16) & 0x7fffff) !== 0
+    : x.length === 16 && (BigInt(`0x${x}`) & 0x7ff0000000000000n) === 0x7ff0000000000000n && (BigInt(`0x${x}`) & 0xfffffffffffffn) !== 0n;
+  return a.length === b.length && a.every((x, k) => x === b[k] || (/^[0-9a-f]+$/.test(x) && x.length === b[k].length && nan(x) && nan(b[k])));
 }
 
 test('SSE/SSE2/SSE3 floating point (arithmetic in every rounding mode and DAZ|FTZ, compares, comis, min/max, sqrt, conversions, packed and horizontal forms) matches native bit for bit, MXCSR flags included', async () => {
@@ -72,7 +89,8 @@ test('fisttp (SSE3) m16/m32/m64 truncates under every rounding mode, with edge 8
 });
 
 test('SSE4.1 dpps/dppd: every imm8, edge operands (NaN payloads, infinities, denormals, overflowing and underflowing products, cancelling sums) in every rounding mode and DAZ|FTZ, the memory form and unmasked exceptions, bit for bit with MXCSR as native', async () => {
-  await sameAsNative('dp', undefined, ['-msse4.2']);
+  // On a host other than the recorded one, a NaN lane may carry another operand's NaN.
+  await sameAsNative('dp', undefined, ['-msse4.2'], recordedHost() ? undefined : nanChoiceOnly);
 });
 
 test('SSE4.2 pcmpestri/pcmpestrm/pcmpistri/pcmpistrm: every imm8 (formats, aggregations, polarities, index and mask forms), explicit lengths at their edges, register and memory forms; ECX, XMM0 and OF SF ZF AF PF CF as native', async () => {

@@ -16,6 +16,7 @@ import { buildC } from '../support/build.js';
 import { runGuest, runNative } from '../support/guest.js';
 import { sameInEveryMode } from './as-native.js';
 import { setX87Calls } from '../../src/engine/jit/interp-call.js';
+import { recordedHost } from '../support/host-cpu.js';
 import { setEntryPoints } from '../../src/engine/jit/hub.js';
 
 const DIR = new URL('.', import.meta.url).pathname;
@@ -35,17 +36,25 @@ const PROGRAMS: [string, string][] = [
   ['ops.c', 'adc/sbb chains, bt* and bsf/bsr, 8/16-bit shifts, shld/shrd, jecxz after lazy producers; div/idiv #DE in a hot loop raises SIGFPE at the divide'],
 ];
 
+/**
+ * EFLAGS when a rep scas/cmps faults between iterations is the implementation's choice: the
+ * engine's follows the recorded AMD host (test/support/host-cpu.ts: scas keeps the flags from
+ * before the instruction, cmps has the last iteration's), an Intel Xeon does the opposite. On
+ * another host those two lines' flags are left out; their registers and every other line stay exact.
+ */
+const repFaultFlags = (out: string): string => (recordedHost() ? out : out.replace(/^(sig 11 (?:scas|cmps) code \d+ )flags=(?:0x[0-9a-f]+|0) /gm, '$1flags=? '));
+
 for (const [src, name] of PROGRAMS) {
   test(`${src}: ${name}`, { timeout: 180_000 }, async () => {
     const bin = buildC(join(DIR, src), [], FLAGS);
-    const { native, force } = await sameInEveryMode(bin);
+    const { native, force } = await sameInEveryMode(bin, src === 'calls.c' ? repFaultFlags : undefined);
     if (force) assert.ok((force.jit?.regionsCompiled ?? 0) > 0, 'jit force: nothing was translated');
     if (src === 'calls.c') {
       // x87 instructions are called from regions only when asked (interp-call.ts says why): once more with them.
       setX87Calls(true);
       try {
         const g = await runGuest(['/prog'], { files: { '/prog': bin }, jit: 'force' });
-        assert.equal(g.stdout, native.stdout, `jit force, x87 calls: stdout differs; stderr: ${g.stderr}`);
+        assert.equal(repFaultFlags(g.stdout), native.stdout, `jit force, x87 calls: stdout differs; stderr: ${g.stderr}`);
         assert.equal(g.status, native.status, 'jit force, x87 calls: status differs');
       } finally { setX87Calls(false); }
     }
