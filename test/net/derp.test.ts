@@ -1,7 +1,7 @@
 // The DERP client against the REAL derper (tailscale.com/cmd/derper v1.102.5, built by
 // fixtures.ts) over WebSocket on loopback: two clients exchange packets, PeerGone when one
 // leaves, a derper restart mid-session is survived by reconnecting.
-import { test, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DerpClient, type DerpState } from '../../src/net/derp/client.js';
 import { httpUpgradeFactory } from '../../src/net/derp/http-upgrade.node.js';
@@ -19,6 +19,10 @@ async function server(): Promise<Derper> {
   derper ??= await startDerper();
   return derper;
 }
+// Built and started before the tests: on a fresh machine `go build` of derper (modules
+// downloaded, a synchronous build) took 12 minutes at load average 20, inside the first
+// test's 60-second timeout, which it then failed.
+before(async () => { if (!skip) await server(); }, { timeout: 45 * 60_000 });
 after(async () => { await derper?.stop(); });
 
 function until<T>(what: string, f: () => T | undefined | null | false, ms = 10_000): Promise<T> {
