@@ -62,9 +62,12 @@ function run(cmd, args, env = {}) {
  * files of the failing top-level tests (from each failure's `location:`), for the retry below.
  */
 async function runNode(files, concurrency) {
+  // --test-force-exit: a file ends when its tests have, even if a test that timed out left a
+  // handle alive (a DERP client reconnecting forever kept one file's process, and so the whole
+  // CI run, waiting for 20 minutes after its last test).
   const dir = mkdtempSync(join(tmpdir(), 'webx86-test-'));
   const tap = join(dir, 'node.tap');
-  const r = await run(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`,
+  const r = await run(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${concurrency}`,
     '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files]);
   const text = readFileSync(tap, 'utf8');
   rmSync(dir, { recursive: true, force: true });
