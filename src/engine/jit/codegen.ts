@@ -712,6 +712,28 @@ class Gen {
         out.push(this.setReg(i.b, this.get(L_T1)));
         return;
       }
+      case 'xchgm': {
+        // As move.ts xchg E,G: read, write the register's value, then the register (a fault on either leaves both as they were).
+        this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
+        out.push(this.set(L_T1, this.val(i.dst, 4)));
+        out.push(this.write(i.dst, 4, this.reg(i.r)));
+        out.push(this.setReg(i.r, this.get(L_T1)));
+        return;
+      }
+      case 'cmpxchg': {
+        // As move.ts cmpxchg: the flags of cmp EAX, dst; equal: dst = src; else EAX = dst. A
+        // memory dst is written either way (its old value on failure), before the flags.
+        this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
+        out.push(this.set(L_T1, this.reg(EAX)));
+        out.push(this.set(L_T2, this.val(i.dst, 4)));
+        const eq = (): X => m.i32.eq(this.get(L_T1), this.get(L_T2));
+        if (i.dst.k === 'm') out.push(this.write(i.dst, 4, m.select(eq(), this.reg(i.src), this.get(L_T2))));
+        else out.push(m.if(eq(), this.write(i.dst, 4, this.reg(i.src))));
+        out.push(this.set(L_T3, m.i32.sub(this.get(L_T1), this.get(L_T2))));
+        this.record((K_SUB << 2) | 2, this.get(L_T1), this.get(L_T2), this.get(L_T3), out);
+        out.push(m.if(m.i32.eqz(eq()), this.setReg(EAX, this.get(L_T2))));
+        return;
+      }
       case 'pushf': {
         // The whole EFLAGS (RF and VM read as 0), materialised by flags.ts through a helper: pushf is rare in hot code.
         this.usesFlags = true;
