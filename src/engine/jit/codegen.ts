@@ -30,6 +30,8 @@ import { F32_BASE, F64_BASE, SSE_LOCALS, V_BASE, sseInsn, type SseHost } from '.
 import { X87_LOCALS, X87_SE, X87_SIG, X87Gen, arithLocals } from './codegen-x87.js';
 import { RegTrack, planBlock, stackRef, type PlannedAcc } from './check-groups.js';
 
+/** Name each region function after its entry (WEBX86_JIT_NAMES=1, for profiles; globalThis.process: the browser has none). */
+const profileNames = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.WEBX86_JIT_NAMES === '1';
 /** x86 instructions an Insn stands for (a PIC thunk call is three: call, mov, ret). */
 const weight = (i: Insn): number => (i.op === 'pcthunk' ? 3 : 1);
 
@@ -1248,8 +1250,12 @@ class Gen {
     else if (this.groups > 0) vars.push(...new Array<number>(SSE_LOCALS(bn).length).fill(bn.i32));
     for (let g = 0; g < this.groups; g++) vars.push(bn.i32);
     this.phase = 'emit';
-    m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
-    m.addFunctionExport('f', 'f');
+    // WEBX86_JIT_NAMES=1 (profiling: bench/jit-profile.ts): the function is named after its
+    // entry in the module's name section, so V8's profiles attribute Wasm time by region.
+    const fname = profileNames ? `r${(this.r.entry >>> 0).toString(16)}` : 'f';
+    m.addFunction(fname, bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
+    m.addFunctionExport(fname, 'f');
+    if (profileNames) bn.setDebugInfo(true);
     // D's other targets, where the hub may enter the function too (hub.ts ENTRY_SECTION).
     const more = this.dTargets.filter((t) => t !== this.r.entry >>> 0);
     if (more.length > 0) {
