@@ -15,6 +15,9 @@
  * WEBX86_PROFILE_TOP=N also prints the N functions with the most self time and the JIT's
  * untranslated exits and interpreter calls; WEBX86_PROFILE_OUT=FILE keeps the profile
  * (a .cpuprofile: Chrome's DevTools, or a script walking its nodes for callers).
+ * WEBX86_JIT_NAMES=1 names each region's function after its entry (`r425c040`, codegen.ts),
+ * so the top list and the profile attribute Wasm time by region; the hub's functions stay
+ * wasm-function[0] (run) and [2] (call) of one module.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

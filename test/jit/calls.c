@@ -1,6 +1,7 @@
 /*
  * Instructions the JIT has no Wasm for, run inside regions by the interpreter's own closure
- * (src/engine/jit/interp-call.ts): x87 arithmetic (called only in jit.test.ts's second run), LOCK add/xadd/cmpxchg/cmpxchg8b, rcl/rcr,
+ * (src/engine/jit/interp-call.ts): x87 arithmetic (called only in jit.test.ts's second run), LOCK xadd/cmpxchg8b
+ * (LOCK add and 32-bit cmpxchg are translated now: test/jit/atomics.c), rcl/rcr,
  * lods/scas/cmps with and without rep, 16-bit mul/imul/div/bt, 8-bit mul/div, SSE2 integer ops.
  * Each sits in a hot loop between translated instructions that produce and consume flags
  * (so the state handed to the closure and taken back must be exact), and each family also

@@ -33,6 +33,8 @@ const PROGRAMS: [string, string][] = [
   ['checks.c', 'shared protection checks: a group of accesses through one base register across a page taken away or made read-only, the base changed between accesses (mov, xchg, lea, cmov, pop, imul, add, add/inc of a constant), pushes and pops into a page taken away, stores into the block\'s own code page'],
   ['budget-dispatch.c', 'a loop closed only through the region\'s dispatcher (jmp * back to the entry) still checks the budget: SIGALRM ends it'],
   ['entry.c', 'regions entered at their dispatcher\'s targets: an irreducible loop entered mid-way by an indirect jmp from another region, a fault there with exact registers, SIGALRM ending an endless loop of such entries; a computed-goto bytecode interpreter recursing 3,000 frames deep'],
+  ['atomics.c', 'xchg with memory and cmpxchg (LOCK and plain, memory and register destinations, both outcomes) between flag producers and consumers; faults of each on a read-only page mid-region, cmpxchg faulting when its compare fails too, with exact registers and flags'],
+  ['conds.c', 'all 16 conditions read in the block after their flags\' producer (evaluated from the lazy record at run time): add/sub/cmp/logic/inc/dec/neg of 8, 16 and 32 bits, a rotate over a record, eager shl by CL (0 or 1) and adc, on edge operands'],
   ['ops.c', 'adc/sbb chains, bt* and bsf/bsr, 8/16-bit shifts, shld/shrd, jecxz after lazy producers; div/idiv #DE in a hot loop raises SIGFPE at the divide'],
 ];
 

@@ -104,6 +104,8 @@ export class RegTrack {
       case 'cdq': this.bump(EDX); return;
       case 'cwde': this.bump(EAX); return;
       case 'xchg': this.bump(i.a); this.bump(i.b); this.bump(i.a & 3); this.bump(i.b & 3); return;
+      case 'xchgm': this.bump(i.r); this.bump(i.r & 3); return;
+      case 'cmpxchg': this.bump(EAX); this.opnd(i.dst, 4); return;
       case 'bswap': this.bump(i.r); return;
       case 'pcthunk': this.bump(i.r); return;
       // x87 forms write no general register but fnstsw's AX (fcomi: EFLAGS only).
@@ -140,6 +142,7 @@ function accesses(i: Insn, out: Acc[]): Acc[] {
     case 'mul1': case 'div': case 'bsf': case 'bsr': case 'cmov': case 'jmpi': m(out, i.src, 4, PROT_READ); break;
     case 'calli': m(out, i.src, 4, PROT_READ); pushAcc(out); break;
     case 'setcc': m(out, i.dst, 1, PROT_WRITE); break;
+    case 'xchgm': case 'cmpxchg': m(out, i.dst, 4, PROT_READ | PROT_WRITE); break;
     // A register bit offset reaches any byte: that access keeps its own check (no MemRef given).
     case 'bt': if (!(i.dst.k === 'm' && i.bit.k === 'r')) m(out, i.dst, 4, i.kind !== 0 ? PROT_READ | PROT_WRITE : PROT_READ); break;
     case 'x87': { const a = x87MemAccess(i); if (a !== null) out.push(a); break; }

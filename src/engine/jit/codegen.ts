@@ -30,6 +30,8 @@ import { F32_BASE, F64_BASE, SSE_LOCALS, V_BASE, sseInsn, type SseHost } from '.
 import { X87_LOCALS, X87_SE, X87_SIG, X87Gen, arithLocals } from './codegen-x87.js';
 import { RegTrack, planBlock, stackRef, type PlannedAcc } from './check-groups.js';
 
+/** Name each region function after its entry (WEBX86_JIT_NAMES=1, for profiles; globalThis.process: the browser has none). */
+const profileNames = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.WEBX86_JIT_NAMES === '1';
 /** x86 instructions an Insn stands for (a PIC thunk call is three: call, mov, ret). */
 const weight = (i: Insn): number => (i.op === 'pcthunk' ? 3 : 1);
 
@@ -712,6 +714,28 @@ class Gen {
         out.push(this.setReg(i.b, this.get(L_T1)));
         return;
       }
+      case 'xchgm': {
+        // As move.ts xchg E,G: read, write the register's value, then the register (a fault on either leaves both as they were).
+        this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
+        out.push(this.set(L_T1, this.val(i.dst, 4)));
+        out.push(this.write(i.dst, 4, this.reg(i.r)));
+        out.push(this.setReg(i.r, this.get(L_T1)));
+        return;
+      }
+      case 'cmpxchg': {
+        // As move.ts cmpxchg: the flags of cmp EAX, dst; equal: dst = src; else EAX = dst. A
+        // memory dst is written either way (its old value on failure), before the flags.
+        this.prep(i.dst, 4, PROT_READ | PROT_WRITE, out);
+        out.push(this.set(L_T1, this.reg(EAX)));
+        out.push(this.set(L_T2, this.val(i.dst, 4)));
+        const eq = (): X => m.i32.eq(this.get(L_T1), this.get(L_T2));
+        if (i.dst.k === 'm') out.push(this.write(i.dst, 4, m.select(eq(), this.reg(i.src), this.get(L_T2))));
+        else out.push(m.if(eq(), this.write(i.dst, 4, this.reg(i.src))));
+        out.push(this.set(L_T3, m.i32.sub(this.get(L_T1), this.get(L_T2))));
+        this.record((K_SUB << 2) | 2, this.get(L_T1), this.get(L_T2), this.get(L_T3), out);
+        out.push(m.if(m.i32.eqz(eq()), this.setReg(EAX, this.get(L_T2))));
+        return;
+      }
       case 'pushf': {
         // The whole EFLAGS (RF and VM read as 0), materialised by flags.ts through a helper: pushf is rare in hot code.
         this.usesFlags = true;
@@ -1212,7 +1236,7 @@ class Gen {
       ...epi,
       this.get(L_N),
     ], bn.i32);
-    if (this.usesHelper) m.addFunctionImport('cond', 'e', 'c', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
+    if (this.usesHelper) this.addCondFunction();
     if (this.usesInterp) m.addFunctionImport('interp', 'e', 'i', bn.createType([bn.i32, bn.i32]), bn.i32);
     if (this.usesCall) m.addFunctionImport('hcall', 'e', 'h', bn.createType([bn.i32, bn.i32, bn.i32]), bn.i32);
     if (this.usesFlags) m.addFunctionImport('flags', 'e', 'f', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
@@ -1226,8 +1250,12 @@ class Gen {
     else if (this.groups > 0) vars.push(...new Array<number>(SSE_LOCALS(bn).length).fill(bn.i32));
     for (let g = 0; g < this.groups; g++) vars.push(bn.i32);
     this.phase = 'emit';
-    m.addFunction('f', bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
-    m.addFunctionExport('f', 'f');
+    // WEBX86_JIT_NAMES=1 (profiling: bench/jit-profile.ts): the function is named after its
+    // entry in the module's name section, so V8's profiles attribute Wasm time by region.
+    const fname = profileNames ? `r${(this.r.entry >>> 0).toString(16)}` : 'f';
+    m.addFunction(fname, bn.createType([bn.i32, bn.i32]), bn.i32, vars, fn);
+    m.addFunctionExport(fname, 'f');
+    if (profileNames) bn.setDebugInfo(true);
     // D's other targets, where the hub may enter the function too (hub.ts ENTRY_SECTION).
     const more = this.dTargets.filter((t) => t !== this.r.entry >>> 0);
     if (more.length > 0) {
@@ -1238,6 +1266,54 @@ class Gen {
     const bytes = m.emitBinary();
     m.dispose();
     return { bytes, helpers: this.usesHelper };
+  }
+
+  /**
+   * `cond(lop, la, lb, lres, flags, cc)`: flags.ts cond() for a Jcc/setcc/cmov whose flag
+   * producer is not known at translation time (the block's first flag reader, after an
+   * interpreter call), as a function of the module: EFLAGS as getFlags() materialises them
+   * (computeLazy's formulas), then the condition's bits. It was an import of the JS helper
+   * (jit.ts condHelper: a Wasm-to-JS call writing a scratch record), 3.1% of busybox sh's
+   * warm loop's engine profile on its own (bench/jit-profile.ts sh, 2026-12-07).
+   */
+  private addCondFunction(): void {
+    const m = this.m, bn = this.bn, i32 = bn.i32;
+    const P_LOP = 0, P_LA = 1, P_LB = 2, P_RES = 3, P_FL = 4, P_CC = 5, V_F = 6, V_SIGN = 7, V_MASK = 8, V_K = 9, V_E = 10;
+    const g = (l: number): X => m.local.get(l, i32), set = (l: number, v: X): X => m.local.set(l, v);
+    const c = (v: number): X => m.i32.const(v | 0);
+    const or = (a: X, b: X): X => m.i32.or(a, b), and = (a: X, b: X): X => m.i32.and(a, b), xor = (a: X, b: X): X => m.i32.xor(a, b);
+    const flag = (cond: X, bit: number): X => m.select(cond, c(bit), c(0));
+    const sz = (): X => and(g(P_LOP), c(3));
+    const af = (b: X): X => and(xor(xor(g(P_LA), b), g(P_RES)), c(AF));
+    const body: X[] = [
+      set(V_SIGN, m.select(m.i32.eq(sz(), c(2)), c(0x80000000), m.select(m.i32.eq(sz(), c(1)), c(0x8000), c(0x80)))),
+      set(V_MASK, m.select(m.i32.eq(sz(), c(2)), c(-1), m.select(m.i32.eq(sz(), c(1)), c(0xffff), c(0xff)))),
+      set(V_K, and(m.i32.shr_u(g(P_LOP), c(2)), c(7))),
+      // PF ZF SF of the result.
+      set(V_F, or(or(m.i32.shl(xor(and(m.i32.popcnt(and(g(P_RES), c(0xff))), c(1)), c(1)), c(2)),
+        flag(m.i32.eqz(g(P_RES)), ZF)), flag(m.i32.ne(and(g(P_RES), g(V_SIGN)), c(0)), SF))),
+      m.if(m.i32.eq(g(V_K), c(K_ADD)),
+        set(V_F, or(g(V_F), or(or(flag(m.i32.lt_u(g(P_RES), g(P_LA)), CF),
+          flag(m.i32.ne(and(and(xor(g(P_LA), g(P_RES)), xor(g(P_LB), g(P_RES))), g(V_SIGN)), c(0)), OF)), af(g(P_LB))))),
+        m.if(m.i32.eq(g(V_K), c(K_SUB)),
+          set(V_F, or(g(V_F), or(or(flag(m.i32.lt_u(g(P_LA), g(P_LB)), CF),
+            flag(m.i32.ne(and(and(xor(g(P_LA), g(P_LB)), xor(g(P_LA), g(P_RES))), g(V_SIGN)), c(0)), OF)), af(g(P_LB))))),
+          m.if(m.i32.eq(g(V_K), c(K_INC)),
+            set(V_F, or(g(V_F), or(or(and(g(P_FL), c(CF)), flag(m.i32.eq(g(P_RES), and(g(V_SIGN), g(V_MASK))), OF)), af(c(1))))),
+            m.if(m.i32.eq(g(V_K), c(K_DEC)),
+              set(V_F, or(g(V_F), or(or(and(g(P_FL), c(CF)), flag(m.i32.eq(g(P_RES), and(m.i32.sub(g(V_SIGN), c(1)), g(V_MASK))), OF)), af(c(1))))))))),
+      m.if(m.i32.ne(and(g(P_LOP), c(LOP_CFOF)), c(0)), set(V_F, or(and(g(V_F), c(~(CF | OF))), and(g(P_FL), c(CF | OF))))),
+      // getFlags(): the record's flags over FLAGS, or FLAGS alone without a record.
+      set(V_E, m.select(m.i32.eqz(g(P_LOP)), g(P_FL), or(and(g(P_FL), c(~ARITH)), g(V_F)))),
+    ];
+    const bit = (n: number): X => and(m.i32.shr_u(g(V_E), c(n)), c(1));
+    const hi = (): X => m.i32.shr_u(g(P_CC), c(1));
+    const pick = (k: number, v: X, rest: X): X => m.select(m.i32.eq(hi(), c(k)), v, rest);
+    const sfof = (): X => xor(bit(7), bit(11));
+    const r = pick(0, bit(11), pick(1, bit(0), pick(2, bit(6), pick(3, or(bit(0), bit(6)),
+      pick(4, bit(7), pick(5, bit(2), pick(6, sfof(), or(bit(6), sfof()))))))));
+    body.push(xor(r, and(g(P_CC), c(1))));
+    m.addFunction('cond', bn.createType([i32, i32, i32, i32, i32, i32]), i32, [i32, i32, i32, i32, i32], m.block(null, body, i32));
   }
 
   /**

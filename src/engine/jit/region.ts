@@ -49,6 +49,10 @@ export type Insn =
   | { op: 'setcc'; cc: number; dst: Opnd }
   | { op: 'cmov'; cc: number; dst: number; src: Opnd }
   | { op: 'xchg'; a: number; b: number }
+  /** xchg of a 32-bit register with memory (87 /r; implicitly locked). */
+  | { op: 'xchgm'; r: number; dst: Opnd }
+  /** 32-bit cmpxchg r/m32, r32 (0f b1): compare EAX with dst; equal: dst = src, else EAX = dst (a memory dst is always written). */
+  | { op: 'cmpxchg'; dst: Opnd; src: number }
   | { op: 'cdq' } | { op: 'cwde' } | { op: 'nop' } | { op: 'leave' }
   | { op: 'bswap'; r: number }
   /** bt/bts/btr/btc (kind 0-3) of a 32-bit operand; bit a register (signed offset into memory) or an immediate (mod 32). */
@@ -140,24 +144,42 @@ const imm = (v: number): Opnd => ({ k: 'i', v });
  */
 export function decodeInsn(mem: AddressSpace, at: number, r = new Reader(mem)): Decoded | null {
   r.reset(at);
-  let seg = -1, opsize = 4;
+  let seg = -1, opsize = 4, lock = false;
   let b = r.u8();
   for (;;) {
     if (b === 0x64 || b === 0x65) seg = b === 0x64 ? 4 : 5;
     else if (b === 0x26 || b === 0x2e || b === 0x36 || b === 0x3e) { /* flat: base 0 */ }
     else if (b === 0x66) opsize = 2;
+    else if (b === 0xf0) lock = true;
     else break;
     b = r.u8();
   }
-  const simd = sseCode && (b === 0x0f || b === 0xf2 || b === 0xf3) ? decodeSimd(r, b, seg, opsize, interpCalls) : undefined;
-  const fp = x87Code && opsize === 4 && b >= 0xd8 && b <= 0xdf ? decodeX87(r, b, seg, interpCalls) : undefined;
-  const insn = simd ?? fp ?? decodeOp(r, b, seg, opsize);
+  const simd = !lock && sseCode && (b === 0x0f || b === 0xf2 || b === 0xf3) ? decodeSimd(r, b, seg, opsize, interpCalls) : undefined;
+  const fp = !lock && x87Code && opsize === 4 && b >= 0xd8 && b <= 0xdf ? decodeX87(r, b, seg, interpCalls) : undefined;
+  let insn = simd ?? fp ?? decodeOp(r, b, seg, opsize);
+  // LOCK: the guest's threads take turns between regions (the scheduler), so a locked
+  // read-modify-write is the plain one. Only the forms where LOCK is valid (a memory
+  // destination, Intel SDM vol. 2 "LOCK") are translated; the others raise #UD in the
+  // interpreter's closure (an interpreter call). busybox sh's loop ran 562 k `lock cmpxchg`
+  // per run through interpreter calls (static glibc's malloc lock).
+  if (lock && insn !== null && !lockable(insn)) insn = null;
   if (insn === null || !r.ok) {
     if (!interpCalls) return null;
     const len = callableLength(mem, at);
     return len > 0 ? { at, len, insn: { op: 'interp' } } : null;
   }
   return { at, len: (r.pos - at) >>> 0, insn };
+}
+
+/** An instruction LOCK may prefix: a read-modify-write of a memory destination. */
+function lockable(i: Insn): boolean {
+  switch (i.op) {
+    case 'alu': return i.k !== 7 && i.k !== 8 && i.dst.k === 'm';
+    case 'incdec': case 'not': case 'neg': return i.dst.k === 'm';
+    case 'xchgm': return true;
+    case 'cmpxchg': return i.dst.k === 'm';
+  }
+  return false;
 }
 
 /**
@@ -220,7 +242,7 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
     }
     case 0x87: {
       const m = modrm(r, seg);
-      return m.rm.k === 'r' ? { op: 'xchg', a: m.reg, b: m.rm.r } : null;
+      return m.rm.k === 'r' ? { op: 'xchg', a: m.reg, b: m.rm.r } : { op: 'xchgm', r: m.reg, dst: m.rm };
     }
     case 0x88: case 0x89: case 0x8a: case 0x8b: {
       const m = modrm(r, seg);
@@ -304,6 +326,7 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
       if (b2 >= 0xc8 && b2 < 0xd0) return { op: 'bswap', r: b2 & 7 };
       switch (b2) {
         case 0x1f: modrm(r, seg); return { op: 'nop' };
+        case 0xb1: { const m = modrm(r, seg); return { op: 'cmpxchg', dst: m.rm, src: m.reg }; }
         case 0xaf: { const m = modrm(r, seg); return { op: 'imul', dst: m.reg, a: reg(m.reg), b: m.rm }; }
         case 0xa3: case 0xab: case 0xb3: case 0xbb: {
           const m = modrm(r, seg);
