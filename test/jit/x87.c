@@ -6,6 +6,8 @@
  * 1. The bench's x87 loop (tests its values with extended precision on the stack).
  * 2. Arithmetic (register, pop and memory forms: m32fp, m64fp, m32int, m16int) over edge
  *    operands under every precision and rounding control set by fldcw; fst/fstp m32/m64.
+ * 2b. Chains: results of translated arithmetic as the next instruction's operands (zeros,
+ *    infinities, denormals and NaNs among them), also across a loop's back edge.
  * 3. Register moves: fld st(i), fxch, fst/fstp st(i), fchs, fabs, fld1, fldz, fnstsw ax;
  *    compares (fcom, fucom, ftst and fcomi families: C0/C2/C3 and EFLAGS) over edge pairs.
  * 3c. fild m64 over edge integers under every PC/RC (result, SW with C1 and TOP).
@@ -139,6 +141,75 @@ static void arith(void) {
       emit("st cw %x %d: %016llx %08x %08x sw %04x\n", cws[c], i, (unsigned long long)db, fb, gb, sw());
       printf("arith cw %x a%d %08x\n", cws[c], i, H);
     }
+  }
+}
+
+/*
+ * ---- 2b. chains: the result of one translated instruction is the next one's operand in the
+ * same scope (codegen-x87.ts skips arith80's operand classification for registers whose
+ * value a fast path made and knows normal): exact zeros of fsub, fldz, fild and memory
+ * zeros, the infinities, denormals and NaNs slow paths leave (overflow, underflow, 0/0),
+ * and their copies by fld, fxch and fst, each followed by arithmetic on it; and a loop whose
+ * scope lives across its back edge (openCarried) with a register only read in the loop
+ * holding such a value when the loop starts. Under PC 64/53/24 and every RC. ----
+ */
+#define CHAIN(name, insns) static long double name(long double a, long double b) { long double r; \
+  __asm__ volatile("fldt %2\n\tfldt %1\n\t" insns "\n\tfstpt %0\n\tfstp %%st(0)" : "=m"(r) : "m"(a), "m"(b)); return r; }
+/* Normal results feeding normal ones. */
+CHAIN(chain0, "fmul %%st(1), %%st\n\tfadd %%st(1), %%st\n\tfdiv %%st(1), %%st\n\tfsub %%st(1), %%st\n\tfmul %%st(0), %%st\n\tfdivr %%st(1), %%st")
+/* a - a: an exact zero (the fast path's), then multiplied, divided, added. */
+CHAIN(chain1, "fsub %%st(0), %%st\n\tfmul %%st(1), %%st\n\tfadd %%st(1), %%st")
+CHAIN(chain2, "fsub %%st(0), %%st\n\tfdivr %%st(1), %%st\n\tfmul %%st(1), %%st")
+/* Squared four times: overflow to infinity or underflow to a denormal or zero (slow paths), then used. */
+CHAIN(chain3, "fmul %%st(0), %%st\n\tfmul %%st(0), %%st\n\tfmul %%st(0), %%st\n\tfmul %%st(0), %%st\n\tfmul %%st(1), %%st\n\tfadd %%st(1), %%st")
+/*
+ * fldz, and copies of an exact zero by fxch, fld and fst, times a result known normal (2a, 2b,
+ * 4): a zero taken for a normal number there gives an unnormal (the partner's exponent is
+ * large enough to stay in range) or a zero divide in the Wasm.
+ */
+CHAIN(chain4, "fadd %%st(0), %%st\n\tfldz\n\tfmul %%st(1), %%st\n\tfaddp %%st, %%st(2)\n\tfmul %%st(1), %%st")
+CHAIN(chain5, "fsub %%st(0), %%st\n\tfxch\n\tfadd %%st(0), %%st\n\tfmul %%st(1), %%st\n\tfxch\n\tfadd %%st(1), %%st")
+CHAIN(chain6, "fsub %%st(0), %%st\n\tfld %%st(0)\n\tfmulp %%st, %%st(2)\n\tfdivr %%st(1), %%st")
+CHAIN(chain7, "fsub %%st(1), %%st\n\tfst %%st(1)\n\tfmul %%st(1), %%st\n\tfsub %%st(1), %%st")
+/* 0 / 0 (a NaN, IE masked), then used. */
+CHAIN(chain8, "fsub %%st(0), %%st\n\tfdiv %%st(0), %%st\n\tfmul %%st(1), %%st\n\tfadd %%st(1), %%st")
+CHAIN(chain9, "fsub %%st(0), %%st\n\tfst %%st(1)\n\tfld1\n\tfadd %%st(0), %%st\n\tfmul %%st(0), %%st\n\tfmulp %%st, %%st(2)\n\tfxch")
+/* A zero left in a register by one block, read by the next one's scope from the slot. */
+CHAIN(chain10, "fsub %%st(0), %%st\n\tfxch\n\tjmp 1f\n1:\n\tfadd %%st(0), %%st\n\tfmul %%st(1), %%st")
+static const R2 chainOps[] = { chain0, chain1, chain2, chain3, chain4, chain5, chain6, chain7, chain8, chain9, chain10 };
+static double zeroD = 0, oneD = 1;
+static float zeroF = -0.0f;
+static int32_t zeroI = 0;
+static void chains(void) {
+  static const unsigned short cws[] = { 0x37f, 0x77f, 0xb7f, 0xf7f, 0x27f, 0x67f, 0x07f, 0xc7f };
+  for (unsigned c = 0; c < sizeof cws / sizeof cws[0]; c++) {
+    H = 2166136261u;
+    for (int i = 0; i < 16; i++) {
+      for (int j = 0; j < 16; j += 5) {
+        for (unsigned k = 0; k < sizeof chainOps / sizeof chainOps[0]; k++) {
+          setcw(cws[c]);
+          long double r = chainOps[k](A[i], Bv[j]);
+          emit("c%u ", k); emit80("", r); emit(" sw %04x\n", sw());
+        }
+        /* A result known normal (a * b, 2a) times a memory zero, times a loaded zero (fild 0), divided by one (fld m32 -0). */
+        long double r1, r2, r3;
+        setcw(cws[c]);
+        __asm__ volatile("fldt %3\n\tfldt %4\n\tfmul %%st(1), %%st\n\tfmull %5\n\tfadd %%st(1), %%st\n\tfstpt %0\n\t"
+          "fld %%st(0)\n\tfadd %%st(0), %%st\n\tfildl %7\n\tfmul %%st(1), %%st\n\tfstpt %1\n\tfstp %%st(0)\n\t"
+          "fld %%st(0)\n\tfadd %%st(0), %%st\n\tflds %6\n\tfdivr %%st(1), %%st\n\tfmull %8\n\tfstpt %2\n\tfstp %%st(0)\n\tfstp %%st(0)"
+          : "=m"(r1), "=m"(r2), "=m"(r3) : "m"(A[i]), "m"(Bv[j]), "m"(zeroD), "m"(zeroF), "m"(zeroI), "m"(oneD));
+        emit80("mz", r1); emit80(" iz", r2); emit80(" fz", r3); emit(" sw %04x\n", sw());
+      }
+      /* A loop with b in a register the loop only reads (classified once before the loop). */
+      long double acc, bb;
+      unsigned n = 40;
+      setcw(cws[c]);
+      __asm__ volatile("fldt %3\n\tfldt %4\n"
+        "1:\n\tfld %%st(0)\n\tfmul %%st(2), %%st\n\tfaddp %%st, %%st(2)\n\tdec %2\n\tjnz 1b\n\t"
+        "fstpt %1\n\tfstpt %0" : "=m"(acc), "=m"(bb), "+r"(n) : "m"(A[(i + 5) % 16]), "m"(A[i]));
+      emit80("loop", acc); emit80(" b", bb); emit(" sw %04x\n", sw());
+    }
+    printf("chains cw %x %08x\n", cws[c], H);
   }
 }
 
@@ -455,6 +526,7 @@ int main(void) {
   setvbuf(stdout, 0, _IOFBF, 1 << 16);
   bench();
   arith();
+  chains();
   moves();
   compares();
   fild64();

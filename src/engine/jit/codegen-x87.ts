@@ -30,7 +30,9 @@
  *   both paths (the guard excluded stack faults), so the scope's static stack still holds.
  * - **Arithmetic** is inline (x87-runtime.ts arith80, specialised by operation, rounding
  *   by the control word in a local): a call per instruction with the operands in memory
- *   was 23% of the x87 loop's profile and the slot traffic around it 29%.
+ *   was 23% of the x87 loop's profile and the slot traffic around it 29%. Each register
+ *   position has a flag local, 0 when its value is known normal (a fast path's result),
+ *   and arith80 classifies its operands only when a flag is set (`oddL`).
  * - **Memory operands** are checked inline (both pages of an access that may cross one);
  *   a failed check leaves before the instruction (state written back), where the
  *   interpreter raises the fault with nothing changed (test/jit/x87.c).
@@ -104,11 +106,15 @@ export function x87MemAccess(i: X87Insn): { mr: MemRef; size: number; want: numb
   return null;
 }
 
-/** The x87 temporaries' types, appended after the SSE ones by codegen.ts: 9 i32, 2 i64, the 8 register positions (8 i64, 8 i32), arith80's. */
+/**
+ * The x87 temporaries' types, appended after the SSE ones by codegen.ts: 9 i32, 2 i64, the 8
+ * register positions (8 i64, 8 i32), arith80's, the positions' "maybe not normal" flags (8 i32).
+ */
 export const X87_LOCALS = (bn: B): number[] => [...new Array(9).fill(bn.i32), bn.i64, bn.i64,
-  ...new Array(8).fill(bn.i64), ...new Array(8).fill(bn.i32), ...ARITH_I64.map(() => bn.i64), ...ARITH_I32.map(() => bn.i32)];
-/** Offsets in X87_LOCALS of the register positions and arith80's locals. */
-export const X87_SIG = 11, X87_SE = 19, X87_ARITH = 27;
+  ...new Array(8).fill(bn.i64), ...new Array(8).fill(bn.i32), ...ARITH_I64.map(() => bn.i64), ...ARITH_I32.map(() => bn.i32),
+  ...new Array(8).fill(bn.i32)];
+/** Offsets in X87_LOCALS of the register positions, arith80's locals and the flags (from the first temporary, X87Host.t(0)). */
+export const X87_SIG = 11, X87_SE = 19, X87_ARITH = 27, X87_ODD = X87_ARITH + ARITH_I64.length + ARITH_I32.length;
 export function arithLocals(base: number): ArithLocals {
   const L = {} as ArithLocals;
   let k = base + X87_ARITH;
@@ -212,6 +218,22 @@ export class X87Gen {
     return m.i32.add(this.h.slot(), m.i32.mul(m.i32.and(m.i32.add(this.T(), this.c(r)), this.c(7)), this.c(12)));
   }
   private sig(r: number): X { return this.h.m.local.get(this.h.sig(r), this.h.bn.i64); }
+  /**
+   * Position r's flag local: 0 when its value is known normal (integer bit set, exponent
+   * 1..0x7ffe), else 1. Set wherever the position's locals are: 0 by the fast paths whose
+   * results are normal (arith80's mul and div, add and sub unless exactly zero, fld1, loads
+   * of nonzero normal memory values), copied by register moves, 1 where the value comes from
+   * the slot (a scope's first use, the reload after a slow path). arith80 then skips its
+   * operand classification when both flags are 0: the bench's x87 loop spent ~9% of its
+   * arithmetic there (bench/x87-arith.ts, classification removed: 74 -> 67 ns/iteration).
+   */
+  private oddL(r: number): number { return this.h.t(0) + X87_ODD + r; }
+  private odd(r: number): X { return this.h.m.local.get(this.oddL(r), this.h.bn.i32); }
+  /** Whether the significand/sign|exponent pair is not normal (1) or normal (0). */
+  private notNormal(sig: X, se: X): X {
+    const m = this.h.m;
+    return m.i32.eqz(m.i32.and(m.i64.lt_s(sig, m.i64.const(0n)), m.i32.lt_u(m.i32.sub(m.i32.and(se, this.c(0x7fff)), this.c(1)), this.c(0x7ffe))));
+  }
   private se(r: number): X { return this.h.m.local.get(this.h.se(r), this.h.bn.i32); }
   /** A 16-bit mask of relative positions (2 bits each) rotated to physical ones: left by 2 * TOP. */
   private rot(mask: number): X {
@@ -325,7 +347,10 @@ export class X87Gen {
     this.entry(pre, sim.needFull, sim.needEmpty, h.exitBlock());
     const m = h.m;
     for (let r = 0; r < 8; r++) {
-      if (touched & (1 << r)) pre.push(m.local.set(h.sig(r), m.i64.load(R0, 4, this.regAt(r))), m.local.set(h.se(r), m.i32.load(R0 + 8, 4, this.regAt(r))));
+      if (!(touched & (1 << r))) continue;
+      // Classified here, once per entry: the loop's registers that only are read (the bench's h) skip arith80's check.
+      pre.push(m.local.set(h.sig(r), m.i64.load(R0, 4, this.regAt(r))), m.local.set(h.se(r), m.i32.load(R0 + 8, 4, this.regAt(r))),
+        m.local.set(this.oddL(r), this.notNormal(this.sig(r), this.se(r))));
     }
     this.sc = { d: 0, tag, needFull: sim.needFull, needEmpty: sim.needEmpty, loaded: touched, dirty: touched, moved, sw: true, cw, last: null, end: n, carried: true };
     return true;
@@ -372,7 +397,8 @@ export class X87Gen {
   private ensure(r: number, out: X[]): void {
     const sc = this.sc!, m = this.h.m;
     if (sc.loaded & (1 << r)) return;
-    out.push(m.local.set(this.h.sig(r), m.i64.load(R0, 4, this.regAt(r))), m.local.set(this.h.se(r), m.i32.load(R0 + 8, 4, this.regAt(r))));
+    out.push(m.local.set(this.h.sig(r), m.i64.load(R0, 4, this.regAt(r))), m.local.set(this.h.se(r), m.i32.load(R0 + 8, 4, this.regAt(r))),
+      m.local.set(this.oddL(r), this.c(1)));
     sc.loaded |= 1 << r;
   }
 
@@ -401,7 +427,8 @@ export class X87Gen {
     /** Position of ST(k) before the instruction. */
     const pos = (k: number): number => (sc.d + k) & 7;
     const sigOf = (r: number): X => this.sig(r), seOf = (r: number): X => this.se(r);
-    const setReg = (r: number, sg: X, se: X): X[] => [s(h.sig(r), sg), s(h.se(r), se)];
+    /** Position r := sg:se, with its flag (`odd`: 1 when the value may not be normal). */
+    const setReg = (r: number, sg: X, se: X, odd: X): X[] => [s(h.sig(r), sg), s(h.se(r), se), s(this.oddL(r), odd)];
     /** SW after a data instruction: C1 cleared, `fl` ORed in; FIP/FOP are this instruction's (written back later). */
     const record = (fl: X | null): X => s(S, fl === null ? m.i32.and(this.S(), c(~C1)) : m.i32.or(m.i32.and(this.S(), c(~C1)), fl));
     const data = (): void => { sc.sw = true; sc.last = { at: d.at, fop: i.fop }; };
@@ -422,7 +449,7 @@ export class X87Gen {
       after();
       const reload: X[] = [s(S, this.ld(SW))];
       for (let r = 0; r < 8; r++) {
-        if (sc.loaded & (1 << r)) reload.push(s(h.sig(r), m.i64.load(R0, 4, this.regAt(r))), s(h.se(r), m.i32.load(R0 + 8, 4, this.regAt(r))));
+        if (sc.loaded & (1 << r)) reload.push(s(h.sig(r), m.i64.load(R0, 4, this.regAt(r))), s(h.se(r), m.i32.load(R0 + 8, 4, this.regAt(r))), s(this.oddL(r), c(1)));
       }
       out.push(m.block(done, [
         m.block(slow, [...fastCode, ...commitCode, m.br(done)], bn.none),
@@ -452,10 +479,13 @@ export class X87Gen {
           } else { bS = () => sigOf(y); bE = () => seOf(y); }
           const [a, b] = rev ? [[bS, bE], [() => sigOf(x), () => seOf(x)]] : [[() => sigOf(x), () => seOf(x)], [bS, bE]];
           f.push(s(A.aS, a[0]()), s(A.aE, a[1]()), s(A.bS, b[0]()), s(A.bE, b[1]()));
-          f.push(arith80(bn, m, op, A, () => this.C(), slow));
+          // A memory operand that passed convert() is normal unless zero (its significand 0).
+          const maybeOdd = i.f === 'arith' ? m.i32.or(this.odd(x), this.odd(y)) : m.i32.or(this.odd(x), m.i64.eqz(g(SIG)));
+          f.push(arith80(bn, m, op, A, () => this.C(), slow, maybeOdd));
           return f;
         }, () => [
-          ...setReg(dst, m.local.get(A.sig, bn.i64), m.local.get(A.rE, bn.i32)),
+          // mul/div results are normal; add/sub ones too unless exactly zero (significand 0).
+          ...setReg(dst, m.local.get(A.sig, bn.i64), m.local.get(A.rE, bn.i32), op === OP_ADD || op === OP_SUB ? m.i64.eqz(m.local.get(A.sig, bn.i64)) : c(0)),
           record(m.local.get(A.fl, bn.i32)), ...(i.f === 'arithm' ? [fooStore()] : []),
         ], () => { data(); this.apply(st); });
         return;
@@ -465,7 +495,7 @@ export class X87Gen {
         const p = (sc.d - 1) & 7;
         if (i.kind === M_F80) {
           // fld m80: the bits as they are, no exception for any encoding (fpu-ops.ts ldX80): no slow path.
-          out.push(...setReg(p, m.i64.load(0, 1, h.a()), m.i32.load16_u(8, 1, h.a())), record(null), fooStore());
+          out.push(...setReg(p, m.i64.load(0, 1, h.a()), m.i32.load16_u(8, 1, h.a()), c(1)), record(null), fooStore());
           data(); this.apply(st);
           return;
         }
@@ -478,12 +508,12 @@ export class X87Gen {
             // A zero magnitude: clz 64, a shift by 64 is by 0 in Wasm, the significand stays 0.
             s(SIG, m.i64.shl(g(SIG), m.i64.extend_u(g(P)))),
             s(E, m.select(m.i64.eqz(g(V)), c(0), m.i32.or(m.i32.shl(m.i64.lt_s(g(V), k64(0n)), c(15)), m.i32.sub(c(BIAS + 63), g(P))))),
-            ...setReg(p, g(SIG), g(E)), record(null), fooStore());
+            ...setReg(p, g(SIG), g(E), m.i64.eqz(g(SIG))), record(null), fooStore());
           data(); this.apply(st);
           return;
         }
         guarded((slow) => [...this.convert(i.kind), m.br(slow, m.i32.eqz(g(OK)))],
-          () => [...setReg(p, g(SIG), g(E)), record(null), fooStore()],
+          () => [...setReg(p, g(SIG), g(E), m.i64.eqz(g(SIG))), record(null), fooStore()],
           () => { data(); this.apply(st); });
         return;
       }
@@ -573,14 +603,14 @@ export class X87Gen {
       }
       case 'fld': {
         const from = pos(i.i), p = (sc.d - 1) & 7;
-        out.push(...setReg(p, sigOf(from), seOf(from)), record(null));
+        out.push(...setReg(p, sigOf(from), seOf(from), this.odd(from)), record(null));
         data(); this.apply(st);
         return;
       }
       case 'fxch': {
         const a = pos(0), b = pos(i.i);
         if (a !== b) {
-          out.push(s(SIG, sigOf(a)), s(E, seOf(a)), ...setReg(a, sigOf(b), seOf(b)), ...setReg(b, g(SIG), g(E)));
+          out.push(s(SIG, sigOf(a)), s(E, seOf(a)), s(Q, this.odd(a)), ...setReg(a, sigOf(b), seOf(b), this.odd(b)), ...setReg(b, g(SIG), g(E), g(Q)));
           sc.dirty |= (1 << a) | (1 << b);
         }
         out.push(record(null));
@@ -589,7 +619,7 @@ export class X87Gen {
       }
       case 'fst': {
         const a = pos(0), b = pos(i.i);
-        if (a !== b) out.push(...setReg(b, sigOf(a), seOf(a)));
+        if (a !== b) out.push(...setReg(b, sigOf(a), seOf(a), this.odd(a)));
         out.push(record(null));
         data(); this.apply(st);
         return;
@@ -603,7 +633,7 @@ export class X87Gen {
       }
       case 'fld1': case 'fldz': {
         const p = (sc.d - 1) & 7, one = i.f === 'fld1';
-        out.push(...setReg(p, k64(one ? TOP64 : 0n), c(one ? 0x3fff : 0)), record(null));
+        out.push(...setReg(p, k64(one ? TOP64 : 0n), c(one ? 0x3fff : 0), c(one ? 0 : 1)), record(null));
         data(); this.apply(st);
         return;
       }

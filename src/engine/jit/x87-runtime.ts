@@ -46,8 +46,9 @@ export type ArithLocals = Record<(typeof ARITH_I64)[number] | (typeof ARITH_I32)
  * sign|exponent), rounded by control word cw(): statements that leave the result in
  * sig:rE and the flags (PE | C1F) in fl, or branch to label `slow` (nothing else written:
  * only the listed locals). The statements are a block ending with the result in place.
+ * `maybeOdd`: an i32 that is 0 only when both operands are known normal (then unchecked).
  */
-export function arith80(bn: B, m: M, op: number, L: ArithLocals, cw: () => X, slowLabel: string): X {
+export function arith80(bn: B, m: M, op: number, L: ArithLocals, cw: () => X, slowLabel: string, maybeOdd?: X): X {
   const I = bn.i32, Lt = bn.i64;
   const i64 = new Set<number>(ARITH_I64.map((k) => L[k]));
   const { aS, bS, sig, ext, t, r, q, bh, v1, v0, qh, dl, dh, rnd, unit, aE, bE, ea, eb, sa, sb, e, d, n, fl, pc, rc, inc, big, rE } = L;
@@ -59,10 +60,12 @@ export function arith80(bn: B, m: M, op: number, L: ArithLocals, cw: () => X, sl
   const res = `${slowLabel}r`;
 
   const body: X[] = [];
-  // Operands: both normal, else slow.
+  // Operands: both normal, else slow; not checked when the caller knows they are (maybeOdd 0:
+  // codegen-x87.ts tracks which registers hold results of fast paths).
   body.push(s(ea, m.i32.and(g(aE), c(0x7fff))), s(eb, m.i32.and(g(bE), c(0x7fff))));
-  body.push(m.if(m.i32.or(m.i32.or(m.i64.ge_s(g(aS), k(0n)), m.i64.ge_s(g(bS), k(0n))),
-    m.i32.or(m.i32.ge_u(m.i32.sub(g(ea), c(1)), c(0x7ffe)), m.i32.ge_u(m.i32.sub(g(eb), c(1)), c(0x7ffe)))), m.br(slowLabel)));
+  const classify = m.if(m.i32.or(m.i32.or(m.i64.ge_s(g(aS), k(0n)), m.i64.ge_s(g(bS), k(0n))),
+    m.i32.or(m.i32.ge_u(m.i32.sub(g(ea), c(1)), c(0x7ffe)), m.i32.ge_u(m.i32.sub(g(eb), c(1)), c(0x7ffe)))), m.br(slowLabel));
+  body.push(maybeOdd === undefined ? classify : m.if(maybeOdd, classify));
   body.push(s(fl, c(0)));
 
   if (op === OP_ADD || op === OP_SUB) {
