@@ -308,6 +308,33 @@ export abstract class RemoteBlockDevice implements BlockDevice {
     return Promise.all(parts).then((blocks) => this.assemble(blocks, first, offset, length));
   }
 
+  /** `read` into `dest`: cached blocks are copied straight in, the rest goes through `read`. */
+  readInto(offset: number, dest: Uint8Array): Promise<void> | void {
+    const length = dest.length;
+    checkRange(this.size, offset, length);
+    if (this.failed) return Promise.reject(this.failed);
+    const bs = this.blockSize;
+    const first = Math.floor(offset / bs);
+    let done = 0, b = first;
+    while (done < length) {
+      const c = this.cacheGet(b);
+      if (!c) break;
+      const from = offset + done - b * bs;
+      const n = Math.min(c.length - from, length - done);
+      dest.set(n === c.length ? c : c.subarray(from, from + n), done);
+      done += n;
+      b++;
+    }
+    this.activity.hits(b - first);
+    if (done === length) {
+      if (length > 0) this.readAhead(first, b - 1);
+      return;
+    }
+    const rest = this.read(offset + done, length - done);
+    if (rest instanceof Uint8Array) { dest.set(rest, done); return; }
+    return rest.then((r) => { dest.set(r, done); });
+  }
+
   private assemble(blocks: Uint8Array[], first: number, offset: number, length: number): Uint8Array {
     const start = offset - first * this.blockSize;
     if (blocks.length === 1) return blocks[0].subarray(start, start + length);

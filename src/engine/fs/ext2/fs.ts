@@ -4,7 +4,7 @@
  * live in inode.ts and dir.ts; allocation in alloc.ts; block maps that grow and shrink in
  * bmap.ts. docs/EXT2.md describes the write policy and its crash-safety.
  */
-import type { BlockDevice } from '../../block/types.js';
+import { type BlockDevice, readInto } from '../../block/types.js';
 import { DiskError } from '../../block/remote.js';
 import type { FileSystem, FsStats } from '../types.js';
 import { nowTimespec } from '../tmpfs.js';
@@ -316,12 +316,15 @@ export class Ext2Fs implements FileSystem {
     }
   }
 
-  /** Raw bytes straight from the device (file data, which would only churn the cache). */
-  async readRaw(block: number, count: number, skip: number, length: number): Promise<Uint8Array> {
+  /**
+   * Raw bytes straight from the device into `dest` (file data, which would only churn the
+   * cache): `dest.length` bytes from `skip` into the `count` blocks at `block`.
+   */
+  async readRawInto(block: number, count: number, skip: number, dest: Uint8Array): Promise<void> {
     if (block < this.sb.firstDataBlock || block + count > this.sb.blocksCount) {
       throw new Ext2CorruptError(`blocks ${block}+${count} outside the file system`);
     }
-    return this.device.read(block * this.blockSize + skip, length);
+    await readInto(this.device, block * this.blockSize + skip, dest);
   }
 
   /**
