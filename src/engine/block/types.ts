@@ -46,7 +46,12 @@ export interface BlockDevice {
   readInto?(offset: number, dest: Uint8Array): Promise<void> | void;
   /** Store `data` at `offset` (inside the device; RangeError otherwise). */
   write?(offset: number, data: Uint8Array): Promise<void> | void;
-  /** Make every completed write durable (fsync, a committed transaction). */
+  /**
+   * Make every completed write durable (fsync, a committed transaction). A device with
+   * atomicFlush takes the writes this flush covers when it is called: writes made after the
+   * call, while its promise is pending, belong to the next flush (a file system may then
+   * wait for it without holding off its own writers).
+   */
   flush?(): Promise<void> | void;
   /**
    * True when flushes are atomic: after a crash the device holds exactly what it held at

@@ -584,9 +584,9 @@ export class Ext2Fs implements FileSystem {
     return this.atomic && this.orphans.size === 0;
   }
 
-  private async flushDevice(): Promise<void> {
+  private flushDevice(): Promise<void> | void {
     this.rawBytes = 0;
-    await this.device.flush?.();
+    return this.device.flush?.();
   }
 
   /**
@@ -596,12 +596,18 @@ export class Ext2Fs implements FileSystem {
    */
   writeBackChanges(): Promise<void> {
     if (this.readOnly || !this.hasChanges) return Promise.resolve();
+    let durable: Promise<void> | void;
     return this.exclusive(async () => {
       if (!this.hasChanges) return;
       await this.writeBack();
-      // An atomic device commits at flushes only: this write-back is a consistent point.
-      if (this.atomic) await this.flushDevice();
-    });
+      // An atomic device commits at flushes only: this write-back is a consistent point. The
+      // flush takes its blocks when called (BlockDevice.flush), so only that needs the lock;
+      // waiting for it to be durable does not. Awaited under the lock, every program's file
+      // operations waited for the browser's IndexedDB commits and its strict (fsync'd)
+      // transaction after each write-back, several a second while the desktop starts
+      // (closing a written file writes back at once: xauth, Xorg's log, startx's sed).
+      if (this.atomic) durable = this.flushDevice();
+    }).then(() => durable);
   }
 
   /** Flush cached writes (sync(2), fsync, unmount). The file system stays marked in use. */
