@@ -248,7 +248,9 @@ export class OverlayDevice implements BlockDevice {
    * waits for it outside its lock (fs.ts writeBackChanges).
    */
   flush(): Promise<void> {
-    if (this.locks.size === 0) return Promise.resolve(this.store.flush?.());
+    if (this.locks.size === 0) {
+      try { return Promise.resolve(this.store.flush?.()); } catch (e) { return Promise.reject(e); }
+    }
     return Promise.all(this.locks.values()).then(() => this.store.flush?.());
   }
 
