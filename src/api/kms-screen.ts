@@ -41,8 +41,14 @@ export class KmsScreen {
   /** The screen's size as the guest draws it (the last frame's), or the size asked for before any frame. */
   width: number;
   height: number;
-  /** Frames painted so far. */
+  /** Frames painted so far (at most one per animation frame). */
   frames = 0;
+  /**
+   * Frames received from the worker and drawn into the screen's offscreen copy so far: what
+   * the pipeline moved, of which `frames` counts the paints (several frames that arrive
+   * within one animation frame are painted together).
+   */
+  framesReceived = 0;
   /** Called after a frame is painted, and when the screen's size changes (`resized`). */
   onFrame: (() => void) | null = null;
   onScreenSize: ((width: number, height: number) => void) | null = null;
@@ -133,6 +139,7 @@ export class KmsScreen {
           if (r.data.byteLength >= RETURN_MIN_BYTES) this.spent.push(r.data);
         }
         this.ack++;
+        this.framesReceived++;
         this.schedule();
         break;
       case 'cursor':

@@ -80,8 +80,10 @@ export interface LinuxOptions {
   /**
    * Extension: a display of this size from the start, so /dev/dri/card0 and /dev/input/* exist
    * before the first program runs. Without it, `setKmsCanvas` adds the display when called.
+   * `refresh`: the connector mode's refresh rate in Hz (default 60, the most frames a second
+   * the device sends: a 120 or 144 Hz screen, or a benchmark of the frame pipeline).
    */
-  display?: { width: number; height: number };
+  display?: { width: number; height: number; refresh?: number };
 }
 
 export type CallbackName = 'cpuActivity' | 'diskActivity' | 'diskLatency' | 'processCreated'
@@ -168,7 +170,7 @@ export class Linux {
     const linux = new Linux(engine, w.worker, w.failed, devices);
     linux.networkInterface = ni ?? null;
     try {
-      const display = opts.display ? checkDisplaySize('Linux.create display', opts.display.width, opts.display.height) : undefined;
+      const display = opts.display ? { ...checkDisplaySize('Linux.create display', opts.display.width, opts.display.height), ...checkRefresh(opts.display.refresh) } : undefined;
       await Promise.race([engine.create(specs, proxy((e: EngineEvent) => linux.dispatch(e)), { jit: opts.jit === false ? 'off' : 'on', network, display }), w.failed]);
     } catch (e) {
       w.worker.terminate();
@@ -368,6 +370,13 @@ function checkDisplaySize(what: string, width: number, height: number): { width:
     throw new TypeError(`${what}: width and height are whole pixels from 1 to 16384, got ${width}x${height}`);
   }
   return { width, height };
+}
+
+/** A display's refresh rate: whole Hz from 1 to 1000, or absent (60). */
+function checkRefresh(refresh: number | undefined): { refresh?: number } {
+  if (refresh === undefined) return {};
+  if (!Number.isInteger(refresh) || refresh < 1 || refresh > 1000) throw new TypeError(`Linux.create display: refresh is whole Hz from 1 to 1000, got ${refresh}`);
+  return { refresh };
 }
 
 function messageOf(e: unknown): string {

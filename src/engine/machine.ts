@@ -28,8 +28,9 @@ export interface MachineOptions extends KernelOptions {
   /**
    * A display of this size (the connector's preferred mode) from the start: `display` and its
    * devices (/dev/input/event0-1; the KMS branch adds /dev/dri/card0). Absent: none until addDisplay().
+   * `refresh`: the mode's refresh rate, Hz (default 60): the device sends at most that many frames a second.
    */
-  display?: { width: number; height: number };
+  display?: { width: number; height: number; refresh?: number };
 }
 
 export interface Machine {
@@ -46,6 +47,7 @@ export interface Machine {
 export async function createMachine(o: MachineOptions = {}): Promise<Machine> {
   const kernel = new Kernel(o);
   kernel.display = o.display ? new Display(o.display.width, o.display.height) : null;
+  if (kernel.display && o.display?.refresh) kernel.display.refresh = o.display.refresh;
   kernel.drmCard = null;
   // 'force' translates from the first instruction on, so binaryen must be there before it.
   if (o.jit === 'force') await kernel.jit!.ready();

@@ -80,6 +80,25 @@ test('parallel requests are bounded and demand reads are served before read-ahea
   assert.ok(srv.requests >= 8);
 });
 
+test('a miss fetches the blocks after it in the same request (read-around), up to one already held', async () => {
+  srv.reset();
+  const dev = await HttpBytesDevice.create(`${srv.url}/img`, { readAroundBlocks: 3 });
+  // Block 10 first, so the read-around of the miss at block 5 stops before it.
+  assert.deepEqual(await dev.read(10 * 64 * KiB, 100), data.subarray(10 * 64 * KiB, 10 * 64 * KiB + 100));
+  assert.equal(srv.requests, 2, 'the probe, then block 10 with 11-13');
+  assert.ok(dev.read(13 * 64 * KiB, 10) instanceof Uint8Array, 'block 13 came with the miss at 10');
+  assert.deepEqual(await dev.read(5 * 64 * KiB + 7, 64 * KiB), data.subarray(5 * 64 * KiB + 7, 6 * 64 * KiB + 7));
+  assert.equal(srv.requests, 3, 'blocks 5-9 in one request');
+  for (const b of [7, 8, 9]) assert.ok(dev.read(b * 64 * KiB, 10) instanceof Uint8Array, `block ${b} is cached`);
+  assert.ok(!(dev.read(14 * 64 * KiB, 10) instanceof Uint8Array), 'block 14 was not fetched');
+  while (dev.activity.stats.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  srv.reset();
+  const off = await HttpBytesDevice.create(`${srv.url}/img`, { readAheadBlocks: 0 });
+  await off.read(10 * 64 * KiB, 100);
+  assert.ok(!(off.read(11 * 64 * KiB, 10) instanceof Uint8Array), 'readAheadBlocks 0: no read-around');
+  while (off.activity.stats.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+});
+
 test('sequential reads trigger read-ahead, so later reads are hits', async () => {
   srv.reset();
   const dev = await HttpBytesDevice.create(`${srv.url}/img`, { readAheadBlocks: 8 });
@@ -106,7 +125,7 @@ test('a 200 answer to a Range request gives the clear error', async () => {
 
 test('wrong length: retried, then an error naming the lengths', async () => {
   srv.reset();
-  const dev = await HttpBytesDevice.create(`${srv.url}/img`, { ...fast, retries: 2 });
+  const dev = await HttpBytesDevice.create(`${srv.url}/img`, { ...fast, retries: 2, readAroundBlocks: 0 });
   srv.reset({ shortBy: 10 });
   await assert.rejects(async () => dev.read(1 * MiB, 10), /wrong length from server: got 65526 bytes for bytes 1048576-1114111 \(expected 65536\)/);
 });

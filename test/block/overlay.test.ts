@@ -121,3 +121,25 @@ test('an overlay file over a 5 GiB HTTP image: reads and writes past 4 GiB, file
   again.close();
   rmSync(dir, { recursive: true });
 });
+
+test('readInto copies what read returns: store blocks, base blocks, a write, across block edges, over HTTP too', async () => {
+  srv.reset();
+  const http = await HttpBytesDevice.create(`${srv.url}/img`, { readAheadBlocks: 0, blockSize: 4096 });
+  const ov = await OverlayDevice.create(http, new MemoryBlockStore(http.size, 8192));
+  const want = base.slice();
+  await ov.write(20_000, new Uint8Array([5, 6, 7]));
+  want.set([5, 6, 7], 20_000);
+  // Some blocks in the store (read before), some not: the copy switches to read() part-way.
+  await ov.read(0, 30_000);
+  for (const [off, len] of [[0, 30_000], [100, 50_000], [8191, 2], [base.length - 5000, 5000], [16_384, 8192], [70_000, 0]]) {
+    const dest = new Uint8Array(len + 2).fill(0xee);
+    await ov.readInto(off, dest.subarray(1, 1 + len));
+    assert.deepEqual(dest.subarray(1, 1 + len), want.subarray(off, off + len), `overlay ${off}+${len}`);
+    assert.equal(dest[0], 0xee, 'nothing before dest');
+    assert.equal(dest[len + 1], 0xee, 'nothing after dest');
+    const d2 = new Uint8Array(len);
+    await http.readInto(off, d2);
+    assert.deepEqual(d2, base.subarray(off, off + len), `http ${off}+${len}`);
+  }
+  assert.throws(() => ov.readInto(base.length - 1, new Uint8Array(2)), RangeError);
+});

@@ -15,6 +15,7 @@ import { Ext2Fs } from '../../src/engine/fs/ext2/index.js';
 import { WritebackTimer } from '../../src/engine/fs/writeback.js';
 import { MemoryDevice } from '../../src/engine/block/memory.js';
 import { checkRange } from '../../src/engine/block/types.js';
+import { BLOCK_WRITTEN, MemoryBlockStore, OverlayDevice, type BlockState } from '../../src/engine/block/overlay.js';
 import { Vfs } from '../../src/engine/fs/vfs.js';
 import { File, O_CREAT, O_RDWR, unref } from '../../src/engine/fs/types.js';
 import type { Task } from '../../src/engine/linux/task.js';
@@ -133,5 +134,62 @@ describe('ext2 write-back within a bounded delay', () => {
     s.timer.stop();
     await s.e2.unmount();
     assert.equal(fsck(s.bytes).status, 0);
+  });
+});
+
+/**
+ * An atomic store whose flushes take the blocks written so far when called (as IdbBlockStore
+ * and FileBlockStore do) and become durable only when the test says so.
+ */
+class GatedStore extends MemoryBlockStore {
+  readonly atomicFlush = true;
+  private held = new Set<number>();
+  /** Per flush: the blocks it took. */
+  readonly flushes: number[][] = [];
+  gate: Promise<void> | null = null;
+  writeBlock(i: number, data: Uint8Array, state: BlockState): void {
+    super.writeBlock(i, data, state);
+    if (state === BLOCK_WRITTEN) this.held.add(i);
+  }
+  flush(): Promise<void> {
+    this.flushes.push([...this.held]);
+    this.held.clear();
+    return this.gate ?? Promise.resolve();
+  }
+}
+
+describe('ext2 write-back on a device with atomic flushes', () => {
+  it("waits for the flush to be durable without holding the file system: other programs' reads and writes go on", async () => {
+    const bytes = emptyImage();
+    const store = new GatedStore(bytes.length, 4096);
+    const dev = await OverlayDevice.create(new MemoryDevice(bytes), store);
+    const e2 = await Ext2Fs.mount(dev, 0x803, { writable: true });
+    assert.equal(e2.readOnly, false);
+    const vfs = new Vfs();
+    vfs.mount('/', e2);
+    const put = async (p: string, text: string) => {
+      const f = (await vfs.open(ctxOf(T), -100, p, O_RDWR | O_CREAT, 0o644)) as File;
+      await f.pwrite(T, new TextEncoder().encode(text), 0);
+      f.refs = 1; unref(f);
+    };
+    await put('/a', 'first\n');
+    let open!: () => void;
+    store.gate = new Promise((r) => { open = r; });
+    const before = store.flushes.length;
+    let durable = false;
+    const wb = e2.writeBackChanges().then(() => { durable = true; });
+    // The write-back's flush is called (it took /a's blocks) and waits on the gate.
+    while (store.flushes.length === before) await sleep(1);
+    const took = store.flushes[store.flushes.length - 1].length;
+    assert.ok(took > 0, 'the flush took the written blocks');
+    const within = <T>(p: Promise<T>) => Promise.race([p, sleep(3000).then(() => { throw new Error('blocked behind the pending flush'); })]);
+    assert.equal(new TextDecoder().decode(await within(vfs.readFile('/a'))), 'first\n');
+    await within(put('/b', 'second\n'));
+    assert.equal(durable, false, 'the flush is still pending');
+    assert.equal(store.flushes[store.flushes.length - 1].length, took, 'writes made after the flush was called are not part of it');
+    open();
+    await wb;
+    store.gate = null;
+    await e2.unmount();
   });
 });

@@ -131,6 +131,35 @@ export class OverlayDevice implements BlockDevice {
     return this.readSlow(first, last, blocks, offset, length);
   }
 
+  /**
+   * `read` into `dest`: blocks the store answers synchronously are copied straight in; from
+   * the first that it does not (absent, being fetched, or an IndexedDB get), the rest goes
+   * through `read` (and one copy).
+   */
+  readInto(offset: number, dest: Uint8Array): Promise<void> | void {
+    const length = dest.length;
+    checkRange(this.size, offset, length);
+    const bs = this.blockSize;
+    let done = 0;
+    while (done < length) {
+      const pos = offset + done;
+      const b = Math.floor(pos / bs);
+      if (this.store.state(b) === BLOCK_ABSENT || this.inflight.has(b)) break;
+      const blk = this.store.readBlock(b);
+      if (!(blk instanceof Uint8Array)) break;
+      const from = pos - b * bs;
+      const n = Math.min(blk.length - from, length - done);
+      dest.set(n === blk.length ? blk : blk.subarray(from, from + n), done);
+      this.stats.blocksFromStore++;
+      this.activity?.hits(1);
+      done += n;
+    }
+    if (done === length) return;
+    const rest = this.read(offset + done, length - done);
+    if (rest instanceof Uint8Array) { dest.set(rest, done); return; }
+    return rest.then((r) => { dest.set(r, done); });
+  }
+
   private async readSlow(first: number, last: number, have: Uint8Array[], offset: number, length: number): Promise<Uint8Array> {
     const parts: (Uint8Array | Promise<Uint8Array>)[] = [...have];
     this.stats.blocksFromStore += have.length;
@@ -212,9 +241,17 @@ export class OverlayDevice implements BlockDevice {
     return this.inflight.get(b) ?? (await this.fetchRun(b, b))[0];
   }
 
-  async flush(): Promise<void> {
-    await Promise.all(this.locks.values());
-    await this.store.flush?.();
+  /**
+   * Writes completed before the call are made durable (a write still under way is waited
+   * for first). With no write under way the store takes its blocks in this call, so writes
+   * made after it are not part of this flush: ext2 calls it at a consistent point and
+   * waits for it outside its lock (fs.ts writeBackChanges).
+   */
+  flush(): Promise<void> {
+    if (this.locks.size === 0) {
+      try { return Promise.resolve(this.store.flush?.()); } catch (e) { return Promise.reject(e); }
+    }
+    return Promise.all(this.locks.values()).then(() => this.store.flush?.());
   }
 
   /** Run `fn` with block `b` locked against other writers (a partial write is read-modify-write). */

@@ -35,8 +35,13 @@ export interface RemoteOptions {
   maxParallel?: number;
   /** Largest coalesced request, in blocks (default 16: 1 MiB at 64 KiB blocks). */
   maxBlocksPerRequest?: number;
-  /** Largest read-ahead window in blocks; 0 disables read-ahead (default 8). */
+  /** Largest read-ahead window in blocks; 0 disables read-ahead, the read-around below too (default 8). */
   readAheadBlocks?: number;
+  /**
+   * Blocks after a read that missed fetched with it, in the same request, up to the first
+   * block already held (default 6; 384 KiB at 64 KiB blocks). See `readAround`.
+   */
+  readAroundBlocks?: number;
   /** Attempts after the first for a transient failure (default 5). */
   retries?: number;
   /** First retry delay, doubled each time up to `retryMaxMs` (defaults 200 and 5000 ms). */
@@ -304,8 +309,36 @@ export abstract class RemoteBlockDevice implements BlockDevice {
     this.activity.hits(hits);
     this.activity.misses(misses);
     this.readAhead(first, last);
+    if (misses) this.readAround(last);
     this.pump();
     return Promise.all(parts).then((blocks) => this.assemble(blocks, first, offset, length));
+  }
+
+  /** `read` into `dest`: cached blocks are copied straight in, the rest goes through `read`. */
+  readInto(offset: number, dest: Uint8Array): Promise<void> | void {
+    const length = dest.length;
+    checkRange(this.size, offset, length);
+    if (this.failed) return Promise.reject(this.failed);
+    const bs = this.blockSize;
+    const first = Math.floor(offset / bs);
+    let done = 0, b = first;
+    while (done < length) {
+      const c = this.cacheGet(b);
+      if (!c) break;
+      const from = offset + done - b * bs;
+      const n = Math.min(c.length - from, length - done);
+      dest.set(n === c.length ? c : c.subarray(from, from + n), done);
+      done += n;
+      b++;
+    }
+    this.activity.hits(b - first);
+    if (done === length) {
+      if (length > 0) this.readAhead(first, b - 1);
+      return;
+    }
+    const rest = this.read(offset + done, length - done);
+    if (rest instanceof Uint8Array) { dest.set(rest, done); return; }
+    return rest.then((r) => { dest.set(r, done); });
   }
 
   private assemble(blocks: Uint8Array[], first: number, offset: number, length: number): Uint8Array {
@@ -373,6 +406,27 @@ export abstract class RemoteBlockDevice implements BlockDevice {
       if (!this.cache.has(b) && !this.pending.has(b)) { this.want(b, false); queued = true; }
     }
     if (queued) this.pump();
+  }
+
+  /**
+   * After a read that missed, the blocks that follow it (up to `readAroundBlocks`, stopping at
+   * the first one cached or requested) are queued with it; pump() puts them in the same
+   * request as the missed blocks, so the miss costs one round trip however it ends. The
+   * stream read-ahead above needs three reads in a row and so never starts for the page
+   * faults of an exec: in the desktop's start in Chromium, 167 of 222 requests were for 128
+   * KiB (one overlay block), mostly the blocks right after the previous request, each a
+   * round trip with the guest idle (the scheduler idle 4.8 s of a 24.5 s start, 90% of it in
+   * mmap2, read, execve, openat and stat waiting for the disk; load 14). Replayed on that
+   * trace: 6 blocks after each miss make 116 requests of 58 MiB instead of 222 of 48 MiB.
+   * Linux reads around a page fault in a file mapping the same way (mm/filemap.c, ra_pages).
+   */
+  private readAround(last: number): void {
+    if (this.opts.readAheadBlocks <= 0) return;
+    const end = Math.min(this.blockCount - 1, last + this.opts.readAroundBlocks);
+    for (let b = last + 1; b <= end; b++) {
+      if (this.cache.has(b) || this.pending.has(b)) break;
+      this.want(b, false);
+    }
   }
 
   /** Record a read in its stream; returns how many reads in a row the stream has seen before it. */
@@ -513,6 +567,7 @@ function withDefaults(o: RemoteOptions): Required<RemoteOptions> {
     maxParallel: o.maxParallel ?? 4,
     maxBlocksPerRequest: o.maxBlocksPerRequest ?? 16,
     readAheadBlocks: o.readAheadBlocks ?? 8,
+    readAroundBlocks: o.readAroundBlocks ?? 6,
     retries: o.retries ?? 5,
     retryBaseMs: o.retryBaseMs ?? 200,
     retryMaxMs: o.retryMaxMs ?? 5000,

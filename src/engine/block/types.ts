@@ -36,9 +36,22 @@ export interface BlockDevice {
    * not modify.
    */
   read(offset: number, length: number): Promise<Uint8Array> | Uint8Array;
+  /**
+   * The same bytes as `read(offset, dest.length)`, copied into `dest` (synchronous when they
+   * are at hand). For a device that keeps blocks, a read spanning several of them otherwise
+   * assembles a fresh array that the caller copies again: ext2's file reads did so for every
+   * exec's mapping of a library, 1.0 s of the page's engine worker in the desktop's start
+   * (282 MiB read, 2026-12-07, docs/BENCHMARKS.md). Optional; `readInto` below falls back to read.
+   */
+  readInto?(offset: number, dest: Uint8Array): Promise<void> | void;
   /** Store `data` at `offset` (inside the device; RangeError otherwise). */
   write?(offset: number, data: Uint8Array): Promise<void> | void;
-  /** Make every completed write durable (fsync, a committed transaction). */
+  /**
+   * Make every completed write durable (fsync, a committed transaction). A device with
+   * atomicFlush takes the writes this flush covers when it is called: writes made after the
+   * call, while its promise is pending, belong to the next flush (a file system may then
+   * wait for it without holding off its own writers).
+   */
   flush?(): Promise<void> | void;
   /**
    * True when flushes are atomic: after a crash the device holds exactly what it held at
@@ -60,4 +73,12 @@ export function checkRange(size: number, offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
     throw new RangeError(`block read out of range: offset ${offset} length ${length} size ${size}`);
   }
+}
+
+/** `dev.readInto(offset, dest)` where the device has it, else `read` and one copy. */
+export function readInto(dev: BlockDevice, offset: number, dest: Uint8Array): Promise<void> | void {
+  if (dev.readInto) return dev.readInto(offset, dest);
+  const r = dev.read(offset, dest.length);
+  if (r instanceof Uint8Array) { dest.set(r); return; }
+  return r.then((b) => { dest.set(b); });
 }

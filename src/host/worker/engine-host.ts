@@ -143,7 +143,7 @@ export class EngineHost implements EngineApi {
     const m = await createMachine({
       root: this.built.root, mounts: this.built.mounts, terminal: this.console, jit: options.jit === 'off' ? 'off' : 'on',
       debug: (message) => this.events({ type: 'log', message }), network: this.network?.net.stack ?? this.relay ?? undefined,
-      display: options.display ? checkSize(options.display.width, options.display.height) : undefined,
+      display: options.display ? { ...checkSize(options.display.width, options.display.height), ...checkRefresh(options.display.refresh) } : undefined,
     });
     this.machine = m;
     if (this.dnsSuffix !== null) void this.writeResolvConf(this.dnsSuffix);
@@ -393,6 +393,13 @@ function checkSize(width: number, height: number): { width: number; height: numb
     throw new Error(`a display size is whole pixels from 1x1 to 16384x16384, got ${width}x${height}`);
   }
   return { width, height };
+}
+
+/** A refresh rate the engine accepts: whole Hz, 1..1000 (absent: the display's 60). */
+function checkRefresh(refresh: number | undefined): { refresh?: number } {
+  if (refresh === undefined) return {};
+  if (!Number.isInteger(refresh) || refresh < 1 || refresh > 1000) throw new Error(`a display's refresh rate is whole Hz from 1 to 1000, got ${refresh}`);
+  return { refresh };
 }
 
 function sameDevice(a: DeviceSpec, b: DeviceSpec): boolean {

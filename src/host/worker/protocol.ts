@@ -109,8 +109,8 @@ export interface EngineOptions {
   jit?: 'on' | 'off';
   /** The network beyond loopback (Tailscale or a relay); absent: loopback only. */
   network?: NetworkSpec;
-  /** A display of this size from the start (its devices exist before the first program); absent: none until `attachDisplay`. */
-  display?: { width: number; height: number };
+  /** A display of this size (and refresh rate, Hz) from the start (its devices exist before the first program); absent: none until `attachDisplay`. */
+  display?: { width: number; height: number; refresh?: number };
 }
 
 /**

@@ -4,7 +4,7 @@
  * live in inode.ts and dir.ts; allocation in alloc.ts; block maps that grow and shrink in
  * bmap.ts. docs/EXT2.md describes the write policy and its crash-safety.
  */
-import type { BlockDevice } from '../../block/types.js';
+import { type BlockDevice, readInto } from '../../block/types.js';
 import { DiskError } from '../../block/remote.js';
 import type { FileSystem, FsStats } from '../types.js';
 import { nowTimespec } from '../tmpfs.js';
@@ -316,12 +316,15 @@ export class Ext2Fs implements FileSystem {
     }
   }
 
-  /** Raw bytes straight from the device (file data, which would only churn the cache). */
-  async readRaw(block: number, count: number, skip: number, length: number): Promise<Uint8Array> {
+  /**
+   * Raw bytes straight from the device into `dest` (file data, which would only churn the
+   * cache): `dest.length` bytes from `skip` into the `count` blocks at `block`.
+   */
+  async readRawInto(block: number, count: number, skip: number, dest: Uint8Array): Promise<void> {
     if (block < this.sb.firstDataBlock || block + count > this.sb.blocksCount) {
       throw new Ext2CorruptError(`blocks ${block}+${count} outside the file system`);
     }
-    return this.device.read(block * this.blockSize + skip, length);
+    await readInto(this.device, block * this.blockSize + skip, dest);
   }
 
   /**
@@ -581,9 +584,9 @@ export class Ext2Fs implements FileSystem {
     return this.atomic && this.orphans.size === 0;
   }
 
-  private async flushDevice(): Promise<void> {
+  private flushDevice(): Promise<void> | void {
     this.rawBytes = 0;
-    await this.device.flush?.();
+    return this.device.flush?.();
   }
 
   /**
@@ -593,12 +596,18 @@ export class Ext2Fs implements FileSystem {
    */
   writeBackChanges(): Promise<void> {
     if (this.readOnly || !this.hasChanges) return Promise.resolve();
+    let durable: Promise<void> | void;
     return this.exclusive(async () => {
       if (!this.hasChanges) return;
       await this.writeBack();
-      // An atomic device commits at flushes only: this write-back is a consistent point.
-      if (this.atomic) await this.flushDevice();
-    });
+      // An atomic device commits at flushes only: this write-back is a consistent point. The
+      // flush takes its blocks when called (BlockDevice.flush), so only that needs the lock;
+      // waiting for it to be durable does not. Awaited under the lock, every program's file
+      // operations waited for the browser's IndexedDB commits and its strict (fsync'd)
+      // transaction after each write-back, several a second while the desktop starts
+      // (closing a written file writes back at once: xauth, Xorg's log, startx's sed).
+      if (this.atomic) durable = this.flushDevice();
+    }).then(() => durable);
   }
 
   /** Flush cached writes (sync(2), fsync, unmount). The file system stays marked in use. */

@@ -274,7 +274,7 @@ export abstract class Ext2Inode implements Inode {
         count++;
       }
       const len = Math.min(count * bs - skip, n - done);
-      buf.set(await this.fs.readRaw(phys, count, skip, len), done);
+      await this.fs.readRawInto(phys, count, skip, buf.subarray(done, done + len));
       done += len;
     }
     return n;
