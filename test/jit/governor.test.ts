@@ -14,10 +14,15 @@
  * - Regions in flight are charged in full: binaryen's mean so far and V8's for the mean module.
  * - Regions are credited with what they will win at their current rate, at most what they won.
  * - With a CPU clock, the speculative share is of the engine thread's CPU, not of wall time.
+ * - What a translated instruction saves is measured (ti - tj over windows of the program's
+ *   time), not assumed: a flat profile whose translated code saves 4 ns per instruction (cc1)
+ *   gets far fewer regions than the assumed 15 ns gave it; translated code slower than the
+ *   interpreter stops translation; a hot loop measured at 20 ns against 1 ns still funds
+ *   every compile, credited at most the assumed 15 ns.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Governor, HOT_HITS, HOT_MAX, SHARE, BASE_MS, V8_MS_PER_KB, V8_MS_PER_MODULE, v8Ms } from '../../src/engine/jit/governor.js';
+import { Governor, HOT_HITS, HOT_MAX, SHARE, BASE_MS, MIN_INSNS, MIN_SAMPLES, PROBE_EVERY, PROBE_MS, SAVED_NS_PER_INSN, V8_MS_PER_KB, V8_MS_PER_MODULE, WINDOW_MS, v8Ms } from '../../src/engine/jit/governor.js';
 
 interface Program {
   /** binaryen's time per region (what the worker reports). */
@@ -30,30 +35,45 @@ interface Program {
   everyMs: number;
   hits: (i: number) => number;
   durationMs: number;
+  /**
+   * The engine thread's ns per interpreted and per translated instruction: the rest of each
+   * step's time is interpreted, all of it during the governor's probes (undefined: no
+   * instruction counts reach the governor, which keeps SAVED_NS_PER_INSN).
+   */
+  tiNs?: number;
+  tjNs?: number;
 }
 
-function simulate(p: Program, v8PerModule = true): { asked: number; granted: number; gov: Governor; costMs: number; wonMs: number; allowedMs: number; hottest: number } {
+function simulate(p: Program, v8PerModule = true): { asked: number; granted: number; gov: Governor; costMs: number; wonMs: number; allowedMs: number; hottest: number; translated: number } {
   let t = 0, translated = 0;
   // The engine's thread is busy all along: its CPU clock is the wall clock.
   const gov = new Governor(() => t, { engine: () => t });
   gov.hot(t);
-  let rate = 0, asked = 0, granted = 0, hottest = 0;
+  let rate = 0, asked = 0, granted = 0, hottest = 0, work = 0;
   for (let i = 0; t < p.durationMs; i++) {
     t += p.everyMs;
-    translated += rate * p.everyMs / 1000;
+    const ran = gov.probing ? 0 : rate * p.everyMs / 1000;
+    translated += ran;
+    if (p.tiNs !== undefined && p.tjNs !== undefined) {
+      // The step's time: the last grant's translation work, its translated instructions at tjNs
+      // (4 timed entries of a 64th each), the rest interpreted at tiNs.
+      if (ran > 0) for (let k = 0; k < 4; k++) gov.sampled(ran * p.tjNs / 1e6 / 64, ran / 64);
+      gov.executed += ran + Math.max(0, p.everyMs - ran * p.tjNs / 1e6 - work) * 1e6 / p.tiNs;
+    }
+    work = 0;
     asked++;
     const yes = gov.allows(p.hits(i), translated, t);
     hottest = Math.max(hottest, gov.hotHits);
     if (!yes) continue;
     granted++;
     // Sent, compiled, answered and attached before the next request.
-    gov.engineMs += 0.3;
+    gov.engineMs += 0.3; work = 0.3;
     gov.workerMs += p.binaryenMs;
     gov.answered++;
     if (v8PerModule) gov.compiled(p.moduleBytes);
     rate += p.insnsPerSec(granted - 1);
   }
-  return { hottest, asked, granted, gov, costMs: gov.cost(t), wonMs: gov.won(translated), allowedMs: gov.allowance(t, translated) };
+  return { hottest, asked, granted, gov, translated, costMs: gov.cost(t), wonMs: gov.won(translated, t), allowedMs: gov.allowance(t, translated) };
 }
 
 /** cc1-like: 200 blocks a second get hot, each region costs 2 ms of binaryen (+ V8's for 8 KB) and then runs 2,000 instructions a second. */
@@ -156,3 +176,83 @@ test('the engine thread\'s translation work (wall time) is charged at the share 
   assert.equal(wall.cost(t), 100);
 });
 
+
+test('the saving is measured: ti in the cheapest window without translation, tj from timed entries; probes every PROBE_EVERY windows', () => {
+  let t = 0;
+  const gov = new Governor(() => t, null);
+  gov.hot(0);
+  assert.equal(gov.nsSaved(), SAVED_NS_PER_INSN, 'before any window');
+  gov.won(0, 0); // opens the first window
+  // Nothing translated yet: 10 ms of translation work, then 240 ms interpreting 8 M instructions, 30 ns each (decoding new code).
+  gov.engineMs = 10;
+  gov.executed = 8_000_000;
+  t = WINDOW_MS;
+  gov.won(0, t);
+  assert.equal(gov.nsOff(), 30);
+  assert.equal(gov.nsSaved(), SAVED_NS_PER_INSN, 'tj not measured yet');
+  // Translated: MIN_SAMPLES timed entries at 16 ns per instruction.
+  for (let k = 0; k < MIN_SAMPLES; k++) gov.sampled(0.016, 1000);
+  gov.executed += 20_000_000;
+  t += WINDOW_MS;
+  const won = gov.won(5_000_000, t);
+  assert.ok(Math.abs(gov.nsOn() - 16) < 1e-9, `tj ${gov.nsOn()}`);
+  assert.ok(Math.abs(gov.nsSaved() - 14) < 1e-9, `saved ${gov.nsSaved()}`);
+  assert.ok(Math.abs(won - 5_000_000 * 14 / 1e6) < 1e-9, `won ${won}`);
+  assert.equal(gov.probing, false);
+  // A window that ran fewer than MIN_INSNS measures nothing; three more with translation, and a probe starts.
+  gov.executed += MIN_INSNS - 1;
+  t += WINDOW_MS;
+  gov.won(5_000_000, t);
+  assert.equal(gov.windowsOn, 1);
+  for (let k = 1; k < PROBE_EVERY; k++) { gov.executed += 16_000_000; t += WINDOW_MS; gov.won(5_000_000 * (k + 1), t); }
+  assert.equal(gov.windowsOn, PROBE_EVERY);
+  assert.equal(gov.probing, true, `after ${PROBE_EVERY} windows with translation`);
+  // The probe lasts PROBE_MS: all interpreted, at 20 ns (the code decoded by now): the cheapest, so ti.
+  gov.executed += PROBE_MS * 1e6 / 20;
+  t += PROBE_MS - 1;
+  gov.won(5_000_000 * PROBE_EVERY, t);
+  assert.equal(gov.probing, true);
+  t += 1;
+  gov.won(5_000_000 * PROBE_EVERY, t);
+  assert.equal(gov.probing, false);
+  assert.equal(gov.windowsOff, 2);
+  assert.equal(gov.nsOff(), 20);
+  // A later probe slowed by V8's work or GC (40 ns) is not the interpreter's cost: ti stays 20.
+  for (let k = 0; k < PROBE_EVERY; k++) { gov.executed += 16_000_000; t += WINDOW_MS; gov.won(5_000_000 * (PROBE_EVERY + 1 + k), t); }
+  assert.equal(gov.probing, true);
+  gov.executed += PROBE_MS * 1e6 / 40;
+  t += PROBE_MS;
+  gov.won(5_000_000 * (2 * PROBE_EVERY + 1), t);
+  assert.equal(gov.windowsOff, 3);
+  assert.equal(gov.nsOff(), 20);
+});
+
+/** cc1 as measured: interpreted 20 ns, translated 16 ns per instruction (~4 ns saved), a flat profile whose regions run 50 k instructions a second each (repaying in 8 s at 15 ns, 30 s at 4 ns). */
+const cc1: Program = { ...flat, insnsPerSec: () => 50_000, tiNs: 20, tjNs: 16 };
+
+test('a flat profile whose translated code saves 4 ns per instruction gets far fewer regions than the assumed 15 ns gave it', () => {
+  const measured = simulate(cc1);
+  const assumed = simulate({ ...cc1, tiNs: undefined, tjNs: undefined });
+  assert.ok(Math.abs(measured.gov.nsSaved() - 4) < 0.5, `measured ${measured.gov.nsSaved()} ns`);
+  assert.equal(assumed.gov.nsSaved(), SAVED_NS_PER_INSN);
+  assert.ok(assumed.granted > 1.5 * measured.granted, `measured: ${measured.granted}, assumed 15 ns: ${assumed.granted}`);
+  // And it loses less: what it spent past what its regions saved (assumed: what they saved at 4 ns).
+  const lost = measured.costMs - measured.wonMs, lostAssumed = assumed.costMs - assumed.translated * 4 / 1e6;
+  assert.ok(lost < 0.7 * lostAssumed, `net loss ${lost.toFixed(0)} ms, assumed 15 ns: ${lostAssumed.toFixed(0)} ms`);
+});
+
+test('translated code slower than the interpreter stops translation once measured', () => {
+  const r = simulate({ ...cc1, insnsPerSec: () => 200_000, tiNs: 10, tjNs: 12 });
+  assert.ok(r.gov.nsSaved() < 0, `saved ${r.gov.nsSaved()} ns`);
+  assert.ok(r.wonMs < 0);
+  assert.ok(r.granted < 100, `granted ${r.granted}`);
+});
+
+test('a hot loop measured at 20 ns interpreted against 1 ns translated funds every compile', () => {
+  const r = simulate({ ...flat, insnsPerSec: (k) => (k === 0 ? 100_000_000 : 2_000), tiNs: 20, tjNs: 1 });
+  // Measured 19 ns, credited at most the assumed 15 (the measure only lowers the credit).
+  assert.ok(Math.abs(r.gov.measured() - 19) < 0.5, `measured ${r.gov.measured()} ns`);
+  assert.equal(r.gov.nsSaved(), SAVED_NS_PER_INSN);
+  assert.ok(r.granted >= r.asked - 5, `granted ${r.granted} of ${r.asked}`);
+  assert.equal(r.gov.hotHits, HOT_HITS);
+});

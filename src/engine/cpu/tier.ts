@@ -54,8 +54,8 @@ export interface CodeHost {
 export interface Tier {
   /** A block whose `hits & mask` is 0 after an entry is offered to `request`. */
   readonly mask: number;
-  /** Block b is hot: translate it (now or later) and set b.jit. */
-  request(host: CodeHost, mem: AddressSpace, b: HotBlock): void;
+  /** Block b is hot: translate it (now or later) and set b.jit. `c` is the thread running it (its icount: the JIT's governor measures what translation saves). */
+  request(host: CodeHost, mem: AddressSpace, b: HotBlock, c?: Cpu): void;
   /** Run b's translation for thread c within `budget` instructions; returns the instructions executed (0: the interpreter runs b). */
   enter(b: HotBlock, c: Cpu, budget: number): number;
 }

@@ -12,9 +12,26 @@
  *             + the regions in flight at the mean binaryen time and V8 cost per region so far
  *   allowed = BASE_MS + SHARE x the program's time since code got hot (the engine thread's CPU
  *             where the host has the clock, setThreadClocks; else wall time)
- *             + SAVED_NS_PER_INSN per instruction run translated (won)
+ *             + what the instructions run translated saved (won): measured, not assumed
+ *               (below; SAVED_NS_PER_INSN per instruction until the first measurement)
  *             + what the attached regions will still win at their current rate if the program
  *               runs as long again, at most `won` (expected)
+ *
+ * What a translated instruction saves is measured on the program itself: ti - tj.
+ *   tj: the run loop's entries into translated code are timed, one in SAMPLE_EVERY (the engine
+ *       thread's time per instruction run translated: hub hops, nested calls, exits included;
+ *       wall time scaled by the share of it the thread was on a CPU).
+ *   ti: the engine thread's time per instruction (cpu.icount of the threads the JIT sees) in
+ *       the cheapest window without translation: probes of PROBE_MS in which translated code is
+ *       not entered, every PROBE_EVERY windows of WINDOW_MS (PROBE_RARE once translation saves
+ *       a third of the time), and windows before anything ran translated.
+ * `won` credits min(ti - tj, SAVED_NS_PER_INSN) (nsSaved: the measure lowers the credit, it
+ * is not trusted to raise it). The assumed 15 ns over-credited cc1 ~4x: ti - tj measured 3-4 ns
+ * (19.5 against 15.6 ns), as its engine thread's time against an interpreted run. Two other measures of ti were tried and credited cc1 39-78 ns, compiling 8,263-
+ * 8,438 regions: the residual outside timed entries per interpreted instruction (56 ns: new
+ * code's decoding and GC are in it), and the mean of the windows without translation against
+ * the mean with it (74 against 32 ns: V8's work for the modules attached and GC are per ms, not
+ * per instruction, so they weigh on the slower mode; docs/JIT.md "Governor").
  *
  * A block may ask once it has been entered `hotHits` times: HOT_HITS while translation stays
  * within its speculative share or has been repaid, else HOT_HITS x the next power of two of
@@ -42,8 +59,31 @@ export const HOT_MAX = 32 * HOT_HITS;
  * win of ~0.3 s) and took 8.5 s engine CPU against 6.5 s interpreted.
  */
 export const SHARE = 0.05;
-/** Interpreter time a translated instruction saves: the interpreter runs 20-50 MIPS (docs/BENCHMARKS.md), translated code 0.3-3 ns per instruction. */
+/**
+ * Interpreter time a translated instruction saves before the program has measured it: the
+ * interpreter runs 20-50 MIPS (docs/BENCHMARKS.md), translated loops 0.3-3 ns per instruction.
+ */
 export const SAVED_NS_PER_INSN = 15;
+/** Threads' instruction counts are read at one entry into translated code in SAMPLE_EVERY (a power of two: jit.ts's check is a mask). */
+export const SAMPLE_EVERY = 16;
+/** The program's time is measured in windows of this much of it, ms. */
+export const WINDOW_MS = 250;
+/**
+ * A probe: a window this long in which translated code is not entered (the interpreter runs
+ * all of it), ms. The engine's clock is read at most every 5 ms: 100 ms keeps that within 5%.
+ */
+export const PROBE_MS = 100;
+/** tj needs this many timed entries behind it. */
+export const MIN_SAMPLES = 32;
+/** Windows between probes: few while translation gains less than GAIN_RARE of the program's time, else many. */
+export const PROBE_EVERY = 4, PROBE_RARE = 32;
+export const GAIN_RARE = 0.3;
+/** A window counts only with at least this many instructions run (a program blocked or in system calls measures nothing). */
+export const MIN_INSNS = 200_000;
+/** Weight kept by the earlier windows' timed entries at each new window. */
+const DECAY = 0.8;
+/** The measured saving's bounds, ns per translated instruction (a few noisy windows are not a 1 us saving). */
+const SAVED_MIN = -50, SAVED_MAX = 100;
 /**
  * Compile time allowed before anything is won. 100 ms let short fork+exec loops (busybox sh
  * 100 x fork+exec true) spend more on compiles than they won (743 -> 839 ms engine CPU, bench).
@@ -151,8 +191,100 @@ export class Governor {
     return Math.min(1, this.elapsed(t) / (t - this.firstHot));
   }
 
-  /** What translation has won, ms: SAVED_NS_PER_INSN per instruction run translated. */
-  won(translated: number): number { return translated * SAVED_NS_PER_INSN / 1e6; }
+  /** Instructions run by the threads the JIT sees (interpreted and translated; jit.ts adds cpu.icount's growth). */
+  executed = 0;
+  /** In a probe now: translated code is not entered (jit.ts enter), so the window measures the interpreter alone. */
+  probing = false;
+  /** Timed entries into translated code (one in SAMPLE_EVERY): their wall time, ms, and instructions, decayed by DECAY per window, and how many. */
+  private inJit = { ms: 0, insns: 0, entries: 0 };
+  /** The engine thread's ns per instruction in the cheapest window without translation so far (-1: none yet). */
+  private offBest = -1;
+  /** Windows measured without translation (probes, and windows before anything ran translated), with it, and since the last without. */
+  windowsOff = 0;
+  windowsOn = 0;
+  /** Probes run. */
+  probes = 0;
+  private sinceOff = 0;
+  /** The open window's start: program time, engine work, translated and executed instructions (el < 0: none open yet). */
+  private w0 = { el: -1, t: 0, engineMs: 0, translated: 0, executed: 0 };
+  /** What closed windows won, ms, and the translated instructions they credited. */
+  private wonClosed = 0;
+  private creditedInsns = 0;
+
+  /** This window's timed entries' wall time, ms (scaled to the engine's CPU when the window closes). */
+  private windowJitMs = 0;
+  /** An entry into translated code took `ms` (wall) and ran `insns` instructions (jit.ts times one in SAMPLE_EVERY). */
+  sampled(ms: number, insns: number): void { this.windowJitMs += ms; this.inJit.insns += insns; this.inJit.entries++; }
+
+  /** The interpreter's ns per instruction (ti): the cheapest window without translation (-1: none yet). */
+  nsOff(): number { return this.offBest; }
+  /** The engine thread's ns per instruction run translated (tj), from the timed entries (-1: none yet). */
+  nsOn(): number { return this.inJit.entries >= MIN_SAMPLES && this.inJit.insns > 0 ? (this.inJit.ms + this.windowJitMs * this.onCpuSeen) / this.inJit.insns * 1e6 : -1; }
+  /** The share of the wall time the engine thread was on a CPU in the last window closed (scales the timed entries' wall time). */
+  private onCpuSeen = 1;
+
+  /** ti - tj as measured (SAVED_NS_PER_INSN before both were). */
+  measured(): number {
+    const ti = this.nsOff(), tj = this.nsOn();
+    return ti < 0 || tj < 0 ? SAVED_NS_PER_INSN : Math.min(SAVED_MAX, Math.max(SAVED_MIN, ti - tj));
+  }
+
+  /**
+   * ns a translated instruction saves now: ti - tj, at most SAVED_NS_PER_INSN. The measure
+   * lowers the credit, it is not trusted to raise it: the timed entries miss what follows an
+   * exit (the interpreter's block lookup), V8's main-thread work for the modules and GC, and
+   * node -e 0's engine thread saved 6.4 ns per translated instruction end to end where ti - tj
+   * said 24-30 ns; uncapped, that would let it compile more than the assumed 15 ns did.
+   */
+  nsSaved(): number { return Math.min(SAVED_NS_PER_INSN, this.measured()); }
+
+  /**
+   * Close the window once it is WINDOW_MS long (PROBE_MS for a probe). A window without
+   * translation (a probe, or one in which nothing ran translated) with MIN_INSNS or more
+   * instructions measures the interpreter: its time less the translation work in it, per
+   * instruction; the cheapest such window is ti. The cheapest, not the mean: the engine's
+   * time in a window also holds V8's work for the modules being attached and GC, which is
+   * no interpreter's cost, and windows before anything was translated decode the program's
+   * code first (cc1: 74 ns per instruction as the mean of its windows without translation,
+   * against ~25 ns interpreted in a whole run). The window's translated instructions are
+   * credited at the saving measured so far, and a probe follows every PROBE_EVERY windows
+   * (PROBE_RARE once translation saves more than GAIN_RARE of the interpreter's time).
+   */
+  tick(t: number, translated: number): void {
+    if (this.firstHot < 0) return;
+    const el = this.elapsed(t);
+    const w = this.w0;
+    if (w.el < 0) { this.w0 = { el, t, engineMs: this.engineMs, translated, executed: this.executed }; return; }
+    const dE = el - w.el;
+    if (dE < (this.probing ? PROBE_MS : WINDOW_MS)) return;
+    // The window's own share on a CPU: under a load that changes, the average since code got
+    // hot scaled cc1's timed entries to 32 ns per instruction, above the interpreter's 19 ns,
+    // while its engine thread saved ~12 ns per translated instruction against an interpreted run.
+    this.onCpuSeen = this.clocks === null || t <= w.t ? 1 : Math.min(1, dE / (t - w.t));
+    this.inJit.ms += this.windowJitMs * this.onCpuSeen;
+    this.windowJitMs = 0;
+    const dJ = translated - w.translated, dN = this.executed - w.executed;
+    if (dN >= MIN_INSNS) {
+      if (this.probing || dJ === 0) {
+        const ns = Math.max(0, dE - (this.engineMs - w.engineMs) * this.onCpuSeen) / dN * 1e6;
+        if (this.offBest < 0 || ns < this.offBest) this.offBest = ns;
+        this.windowsOff++; this.sinceOff = 0;
+      } else { this.windowsOn++; this.sinceOff++; }
+    }
+    this.wonClosed += dJ * this.nsSaved() / 1e6;
+    this.creditedInsns = translated;
+    if (this.probing) this.probes++;
+    const ti = this.nsOff(), gain = ti > 0 && this.executed > 0 ? this.measured() * translated / this.executed / ti : 0;
+    this.probing = !this.probing && this.sinceOff >= (gain > GAIN_RARE ? PROBE_RARE : PROBE_EVERY);
+    if (this.inJit.entries >= MIN_SAMPLES) { this.inJit.ms *= DECAY; this.inJit.insns *= DECAY; }
+    this.w0 = { el, t, engineMs: this.engineMs, translated, executed: this.executed };
+  }
+
+  /** What translation has won, ms: each closed window's translated instructions at its ti - tj, the open window's at the latest. */
+  won(translated: number, t: number = this.now()): number {
+    this.tick(t, translated);
+    return this.wonClosed + (translated - this.creditedInsns) * this.nsSaved() / 1e6;
+  }
 
   /** What the regions attached now win per ms of the program (smoothed), and when it was last sampled. */
   private rate = 0;
@@ -167,7 +299,7 @@ export class Governor {
    * V8's share was charged: its engine thread used 5.4-6.4 s instead of 2.5-2.8 s.
    */
   expected(t: number, translated: number): number {
-    const el = this.elapsed(t), won = this.won(translated);
+    const won = this.won(translated, t), el = this.elapsed(t);
     if (el - this.lastElapsed >= RATE_EVERY_MS) {
       const now = (won - this.lastWon) / (el - this.lastElapsed);
       this.rate = this.rate === 0 ? now : 0.7 * this.rate + 0.3 * now;
@@ -189,7 +321,7 @@ export class Governor {
 
   /** What translation may cost by now, ms, having run `translated` instructions in regions. */
   allowance(t: number, translated: number): number {
-    return BASE_MS + SHARE * this.elapsed(t) + this.won(translated) + this.expected(t, translated);
+    return BASE_MS + SHARE * this.elapsed(t) + this.won(translated, t) + this.expected(t, translated);
   }
 
   /**
@@ -200,7 +332,7 @@ export class Governor {
    * must be.
    */
   allows(hits: number, translated: number, t: number = this.now()): boolean {
-    const cost = this.cost(t), won = this.won(translated) + this.expected(t, translated), spec = BASE_MS + SHARE * this.elapsed(t);
+    const cost = this.cost(t), won = this.won(translated, t) + this.expected(t, translated), spec = BASE_MS + SHARE * this.elapsed(t);
     this.hotHits = cost <= spec || won >= cost ? HOT_HITS
       : won <= 0 ? HOT_MAX : Math.min(HOT_MAX, HOT_HITS * 2 ** Math.ceil(Math.log2(cost / won)));
     if (hits < this.hotHits) return false;

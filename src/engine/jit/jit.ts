@@ -27,7 +27,7 @@ import { chainedHops, entryPointsInstalled, hubOf, nestedCallStats, runChained, 
 import { moduleEntries } from './codegen.js';
 import { callCounts, interpHelper, setActiveCpu, setCountCalls } from './interp-call.js';
 import { compiler, startPolicy } from './compile-client.js';
-import { Governor, HOT_HITS, threadClocks } from './governor.js';
+import { Governor, HOT_HITS, SAMPLE_EVERY, threadClocks } from './governor.js';
 import { compileRegion, errorText, isAbort, type CompileDone } from './compile-service.js';
 import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
 import { PENDING, decodeRecord, type StoreReport, encodeRecord, recordName, recordRanges, regionCode, translationStore, type BlockCode } from './translation-cache.js';
@@ -130,7 +130,15 @@ export interface JitStats {
    * threads or their estimate, regions in flight), what it may cost by now, the block entries
    * a block needs now before it is translated, and requests refused over the budget.
    */
-  governor: { costMs: number; allowedMs: number; wonMs: number; hotHits: number; refused: number };
+  governor: {
+    costMs: number; allowedMs: number; wonMs: number; hotHits: number; refused: number;
+    /**
+     * ns a translated instruction saves as measured now (ti - tj); ti, the engine thread's ns
+     * per instruction in its cheapest window without translation, and tj, per instruction run
+     * translated (-1: not measured); windows without and with translation; instructions counted.
+     */
+    nsSaved: number; nsOff: number; nsOn: number; windowsOff: number; windowsOn: number; executed: number;
+  };
   entries: number;
   /** Entries that made no progress (first instruction needed the interpreter). */
   bounced: number;
@@ -286,7 +294,7 @@ export class Jit implements Tier {
     if (mode === 'on' && compiler.state === 'none' && startPolicy().atCreate === true) compiler.start();
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, diskWaits: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
-      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0 },
+      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, executed: 0 },
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, entryPoints: 0, nestedCalls: 0, nestedReturns: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
       timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
@@ -314,7 +322,11 @@ export class Jit implements Tier {
     const since = (t: number): number => (t < 0 ? -1 : Math.max(0, t - this.born));
     if (this.mode !== 'force') { tl.compilerStart = since(compiler.startedAt); tl.ready = since(compiler.state === 'inthread' ? loadedAt : compiler.readyAt); }
     const now = performance.now();
-    this.stats.governor = { costMs: this.gov.cost(now), allowedMs: this.gov.allowance(now, this.stats.instructions), wonMs: this.gov.won(this.stats.instructions), hotHits: this.gov.hotHits, refused: this.gov.refused };
+    const g = this.gov;
+    this.stats.governor = {
+      costMs: g.cost(now), allowedMs: g.allowance(now, this.stats.instructions), wonMs: g.won(this.stats.instructions, now), hotHits: g.hotHits, refused: g.refused,
+      nsSaved: g.nsSaved(), nsOff: g.nsOff(), nsOn: g.nsOn(), windowsOff: g.windowsOff, windowsOn: g.windowsOn, executed: g.executed,
+    };
     const snap: JitStats = { ...this.stats, timeline: { ...tl } };
     const report = translationStore()?.report?.();
     if (report !== undefined) snap.store = report;
@@ -329,7 +341,8 @@ export class Jit implements Tier {
    * when the compile worker answers (b.jit is NO_REGION meanwhile, so the interpreter
    * neither enters nor asks again).
    */
-  request(host: JitHost, mem: AddressSpace, b: HotBlock): void {
+  request(host: JitHost, mem: AddressSpace, b: HotBlock, c?: Cpu): void {
+    if (c !== undefined) this.count(c);
     if (b.mode !== 0) { b.jit = NO_REGION; return; } // 16-bit or segmented code (cpu/seg-regs.ts): interpreter only
     const now = performance.now();
     if (this.firstHot === 0) { this.firstHot = now; this.stats.timeline.firstHot = now - this.born; this.gov.hot(now); }
@@ -371,6 +384,17 @@ export class Jit implements Tier {
 
   /** The governor (governor.ts): what translation cost this machine against what it won. */
   private readonly gov: Governor;
+  /** Each thread's icount when last seen (the governor's count of instructions run: interpreted ones are the rest). */
+  private readonly icounts = new WeakMap<Cpu, number>();
+  /** Entries from the run loop, for the one in SAMPLE_EVERY that is timed and counts instructions. */
+  private tick = 0;
+
+  /** Add what thread c ran since it was last seen (nothing at its first sight: its earlier time is not in the governor's windows either). */
+  private count(c: Cpu): void {
+    const was = this.icounts.get(c);
+    if (was !== undefined) this.gov.executed += c.icount - was;
+    this.icounts.set(c, c.icount);
+  }
 
   /** Engine-thread translation work: in the statistics and charged by the governor. */
   private spent(ms: number): void { this.stats.engineMs += ms; this.gov.engineMs += ms; }
@@ -574,6 +598,11 @@ export class Jit implements Tier {
   enter(b: HotBlock, c: Cpu, budget: number): number {
     const r = b.jit as JitRegion;
     if (!r.valid) { b.jit = null; return 0; }
+    // The governor's probe (governor.ts): the interpreter runs everything for a while.
+    if (this.gov.probing) {
+      if ((++this.tick & (SAMPLE_EVERY - 1)) === 0) { this.count(c); this.gov.tick(performance.now(), this.stats.instructions); }
+      return 0;
+    }
     if (r.compiled === null) {
       // Its module was evicted (over the budget): the block is translated again if it stays hot.
       b.jit = null;
@@ -581,10 +610,14 @@ export class Jit implements Tier {
     }
     let fn = r.lastFn;
     const hub = hubOf(c.mem);
+    // A new instance's first entry is timed whole and charged as translation work: it includes
+    // V8's instantiation and its lazy (Liftoff) compile of the function at its first call.
+    let first = -1;
     if (r.lastHub !== hub) {
       const comp = r.compiled!;
       fn = comp.instances.get(hub) ?? null;
       if (fn === null) {
+        first = performance.now();
         const inst = new WebAssembly.Instance(comp.module!, { e: { m: c.mem.memory, c: condHelper, f: flagsHelper, i: interpHelper(c.mem), h: hub.callImport() } });
         fn = inst.exports.f as RegionFn;
         comp.instances.set(hub, fn);
@@ -595,7 +628,13 @@ export class Jit implements Tier {
     // region while the exit's EIP is a translated region's entry.
     setActiveCpu(c);
     const comp = r.compiled;
-    const n = runChained(c.mem, r, b.start, fn!, c.slot, budget, comp.more ??= (comp.module === null ? [] : moduleEntries(comp.module)));
+    const more = comp.more ??= (comp.module === null ? [] : moduleEntries(comp.module));
+    // One entry in SAMPLE_EVERY is timed (the governor's tj) and counts the thread's instructions.
+    const timed = first < 0 && (++this.tick & (SAMPLE_EVERY - 1)) === 0;
+    const t0 = timed ? performance.now() : 0;
+    const n = runChained(c.mem, r, b.start, fn!, c.slot, budget, more);
+    if (timed) { this.gov.sampled(performance.now() - t0, n); this.count(c); }
+    else if (first >= 0) this.spent(performance.now() - first);
     const st = this.stats;
     st.entries++;
     if (n === 0) st.bounced++;
