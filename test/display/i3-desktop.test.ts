@@ -70,7 +70,28 @@ const SH_DEADLINE_MS = 120_000;
 /** Run a shell command beside the session; its status and output (status -1: killed at the deadline). */
 async function sh(cmd: string): Promise<{ status: number; out: string }> {
   const out = new CaptureFile();
-  const p = await m.kernel.spawn('/bin/sh', { argv: ['sh', '-c', cmd], env: CLIENT_ENV, cwd: '/root', stdio: [new InputFile(new Uint8Array()), out, out] });
+  // Which part waits, when one does: the spawn (reading /bin/sh and ld.so) or the command.
+  let spawned = false;
+  const watch = setInterval(() => step(`still waiting for \`${cmd}\` (${spawned ? 'running' : 'in spawn'}); ${taskStates()}`), 60_000);
+  let give: NodeJS.Timeout | undefined;
+  try {
+    // A spawn that never returns fails the test at once, not at its 15-minute timeout: in CI
+    // (load 5-17) the first command after the bar waited there 15 minutes while the session
+    // went on (the 900 s test timeout fired, this file's 120 s command deadline never did).
+    const p = await Promise.race([
+      m.kernel.spawn('/bin/sh', { argv: ['sh', '-c', cmd], env: CLIENT_ENV, cwd: '/root', stdio: [new InputFile(new Uint8Array()), out, out] }),
+      new Promise<never>((_, no) => { give = setTimeout(() => no(new Error(`spawn of \`${cmd}\` did not return in ${SH_DEADLINE_MS / 1000} s; ${taskStates()}`)), SH_DEADLINE_MS); }),
+    ]).finally(() => { spawned = true; clearTimeout(give); });
+    return await ran(p, cmd, out);
+  } finally {
+    clearInterval(watch);
+  }
+}
+
+/** Every task: tid, command, state and the system call it is in (orig_eax). */
+const taskStates = (): string => `tasks: ${[...m.kernel.tasks.values()].map((t) => `${t.tid} ${t.comm} ${t.state} syscall ${t.origEax}`).join(' | ')}`;
+
+async function ran(p: Awaited<ReturnType<typeof m.kernel.spawn>>, cmd: string, out: CaptureFile): Promise<{ status: number; out: string }> {
   if (typeof p === 'number') throw new Error(`spawn /bin/sh: ${p}`);
   // It may have ended already (the run loop goes on while spawn's caller resumes).
   let timer: NodeJS.Timeout | undefined;
@@ -81,8 +102,7 @@ async function sh(cmd: string): Promise<{ status: number; out: string }> {
   clearTimeout(timer);
   if (raw === -1) {
     exits.delete(p);
-    const tasks = [...m.kernel.tasks.values()].map((t) => `${t.tid} ${t.comm} ${t.state} syscall ${t.origEax}`).join(' | ');
-    step(`\`${cmd}\` did not end in ${SH_DEADLINE_MS / 1000} s; killed. Tasks: ${tasks}`);
+    step(`\`${cmd}\` did not end in ${SH_DEADLINE_MS / 1000} s; killed. ${taskStates()}`);
     m.kernel.sched.exitProcess(p, 9);
     exited.delete(p);
     return { status: -1, out: out.text() };
