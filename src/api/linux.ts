@@ -7,7 +7,7 @@ import { wrap, proxy, transfer, type Remote } from 'comlink';
 import type { EngineApi, EngineEvent, JitStats, MountSpec, MountType, NetworkSpec, RunOptions } from '../host/worker/protocol.js';
 import { Device, WebDevice, type DeviceHost } from './devices.js';
 import { startWorker } from './worker-client.js';
-import { checkRelayUrl } from '../host/worker/protocol.js';
+import { checkRelayUrl, displayProblem } from '../host/worker/protocol.js';
 import { KmsScreen } from './kms-screen.js';
 
 export interface MountPointConfiguration {
@@ -170,7 +170,7 @@ export class Linux {
     const linux = new Linux(engine, w.worker, w.failed, devices);
     linux.networkInterface = ni ?? null;
     try {
-      const display = opts.display ? { ...checkDisplaySize('Linux.create display', opts.display.width, opts.display.height), ...checkRefresh(opts.display.refresh) } : undefined;
+      const display = opts.display ? checkDisplay('Linux.create display', opts.display.width, opts.display.height, opts.display.refresh) : undefined;
       await Promise.race([engine.create(specs, proxy((e: EngineEvent) => linux.dispatch(e)), { jit: opts.jit === false ? 'off' : 'on', network, display }), w.failed]);
     } catch (e) {
       w.worker.terminate();
@@ -224,7 +224,7 @@ export class Linux {
    */
   setKmsCanvas(canvas: HTMLCanvasElement, width: number, height: number): KmsScreen {
     if (!(canvas instanceof HTMLCanvasElement)) throw new TypeError('setKmsCanvas needs a <canvas> element');
-    checkDisplaySize('setKmsCanvas', width, height);
+    checkDisplay('setKmsCanvas', width, height);
     if (this.deleted) throw new Error('this Linux instance was deleted');
     if (this.kms && this.kms.canvas === canvas) {
       this.kms.resize(width, height);
@@ -365,18 +365,10 @@ export class Linux {
 }
 
 /** Screen sizes are whole pixels, 1..16384 (the engine checks the same). */
-function checkDisplaySize(what: string, width: number, height: number): { width: number; height: number } {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 16384 || height > 16384) {
-    throw new TypeError(`${what}: width and height are whole pixels from 1 to 16384, got ${width}x${height}`);
-  }
-  return { width, height };
-}
-
-/** A display's refresh rate: whole Hz from 1 to 1000, or absent (60). */
-function checkRefresh(refresh: number | undefined): { refresh?: number } {
-  if (refresh === undefined) return {};
-  if (!Number.isInteger(refresh) || refresh < 1 || refresh > 1000) throw new TypeError(`Linux.create display: refresh is whole Hz from 1 to 1000, got ${refresh}`);
-  return { refresh };
+function checkDisplay(what: string, width: number, height: number, refresh?: number): { width: number; height: number; refresh?: number } {
+  const bad = displayProblem(width, height, refresh);
+  if (bad !== null) throw new TypeError(`${what}: ${bad}`);
+  return refresh === undefined ? { width, height } : { width, height, refresh };
 }
 
 function messageOf(e: unknown): string {

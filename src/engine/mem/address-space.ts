@@ -445,7 +445,6 @@ export class AddressSpace {
     return at + len > this.size ? -1 : at;
   }
 
-
   /**
    * Map [start, start+len) with `prot`, replacing anything there. Fresh anonymous pages
    * are zeroed. Returns the mapping record.

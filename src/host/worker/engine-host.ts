@@ -12,7 +12,7 @@ import { EIO, strerror } from '../../engine/linux/errno.js';
 import { IdbBlockStore } from '../../engine/block/idb.js';
 import { WritebackTimer } from '../../engine/fs/writeback.js';
 import { buildMounts, type BuiltMounts } from './mounts.js';
-import { DEFAULT_ENV, type DeviceSpec, type EngineApi, type EngineOptions, type EventFn, type MountSpec, type RunOptions, type WriteFn } from './protocol.js';
+import { DEFAULT_ENV, displayProblem, type DeviceSpec, type EngineApi, type EngineOptions, type EventFn, type MountSpec, type RunOptions, type WriteFn } from './protocol.js';
 import type { WorkerNetwork } from './tailscale.js';
 import type { RelayStack } from '../../net/relay/stack.js';
 import { DisplayPort } from './display-port.js';
@@ -143,7 +143,7 @@ export class EngineHost implements EngineApi {
     const m = await createMachine({
       root: this.built.root, mounts: this.built.mounts, terminal: this.console, jit: options.jit === 'off' ? 'off' : 'on',
       debug: (message) => this.events({ type: 'log', message }), network: this.network?.net.stack ?? this.relay ?? undefined,
-      display: options.display ? { ...checkSize(options.display.width, options.display.height), ...checkRefresh(options.display.refresh) } : undefined,
+      display: options.display ? checkDisplay(options.display.width, options.display.height, options.display.refresh) : undefined,
     });
     this.machine = m;
     if (this.dnsSuffix !== null) void this.writeResolvConf(this.dnsSuffix);
@@ -341,7 +341,7 @@ export class EngineHost implements EngineApi {
 
   attachDisplay(port: MessagePort, width: number, height: number): void {
     const m = this.need();
-    const size = checkSize(width, height);
+    const size = checkDisplay(width, height);
     const d = addDisplay(m, size.width, size.height);
     d.resize(size.width, size.height);
     this.displayPort?.close();
@@ -387,19 +387,11 @@ export class EngineHost implements EngineApi {
   }
 }
 
-/** A display size the engine accepts: whole pixels, 1..16384 (DRM's mode limits are far above a page's). */
-function checkSize(width: number, height: number): { width: number; height: number } {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 16384 || height > 16384) {
-    throw new Error(`a display size is whole pixels from 1x1 to 16384x16384, got ${width}x${height}`);
-  }
-  return { width, height };
-}
-
-/** A refresh rate the engine accepts: whole Hz, 1..1000 (absent: the display's 60). */
-function checkRefresh(refresh: number | undefined): { refresh?: number } {
-  if (refresh === undefined) return {};
-  if (!Number.isInteger(refresh) || refresh < 1 || refresh > 1000) throw new Error(`a display's refresh rate is whole Hz from 1 to 1000, got ${refresh}`);
-  return { refresh };
+/** A display the engine accepts (protocol.ts displayProblem; DRM's mode limits are far above a page's). */
+function checkDisplay(width: number, height: number, refresh?: number): { width: number; height: number; refresh?: number } {
+  const bad = displayProblem(width, height, refresh);
+  if (bad !== null) throw new Error(`a display: ${bad}`);
+  return refresh === undefined ? { width, height } : { width, height, refresh };
 }
 
 function sameDevice(a: DeviceSpec, b: DeviceSpec): boolean {

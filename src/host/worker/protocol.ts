@@ -197,3 +197,5 @@ export interface EngineApi {
  * validates the URL before it starts a worker.
  */
 export { checkRelayUrl } from '../../net/relay/url.js';
+
+export { displayProblem } from './display-options.js';
