@@ -3,11 +3,11 @@
  * operations of the bench's x87 loop (bench/src/x87.c: t = (i + 0.5) * h; s += 4 / (1 + t * t);
  * x = x * 0.9999999 + t * 1e-7), in one Wasm loop over locals, TurboFan only:
  *
- *   node --no-liftoff --import tsx bench/x87-arith.ts [loop|add|mul|div|addc|divc] [B.ts | known]
+ *   node --no-liftoff --import tsx bench/x87-arith.ts [loop|add|mul|div|addc|mulc|divc] [B.ts | known]
  *
  * Prints CPU ns per iteration (median of K=6 runs of 3 M iterations). `loop`: the bench's 9
  * operations (4 add, 4 mul, 1 div) with the bench's dependences; add / mul / div: one add then
- * 8 independent operations of that kind (throughput); addc / divc: 8 dependent ones (latency).
+ * 8 independent operations of that kind (throughput); addc / mulc / divc: 8 dependent ones (latency).
  * With a second argument, a module exporting its own arith80 (a copy of x87-runtime.ts with a
  * change) is built into the same Wasm module and timed alternately with the current one (A/B in
  * the same minutes, as docs/BENCHMARKS.md asks on a shared machine); both must give the same
@@ -35,7 +35,7 @@ for (const k of ARITH_I64) A[k] = local(L);
 for (const k of ARITH_I32) A[k] = local(I);
 const cnt = local(I), cw = local(I);
 const R: Record<string, [number, number]> = {};
-for (const r of ['ri', 't', 'u', 's', 'x', 'v', 'half', 'h', 'one', 'four', 'c9', 'c7']) R[r] = [local(L), local(I)];
+for (const r of ['ri', 't', 'u', 's', 'x', 'v', 'half', 'h', 'one', 'four', 'c9', 'c7', 'ri2', 't2', 'u2', 'v2']) R[r] = [local(L), local(I)];
 const g = (l: number, t = I): X => m.local.get(l, t), set = (l: number, v: X): X => m.local.set(l, v);
 
 /** A double as an 80-bit register (significand, sign|exponent): normal doubles only. */
@@ -62,10 +62,19 @@ function build(name: string, impl: Arith, knownNormal = false): void {
   const seq: Record<string, () => X[]> = {
     loop: () => [op(OP_ADD, 't', 'ri', 'half'), op(OP_MUL, 't', 't', 'h'), op(OP_MUL, 'u', 't', 't'), op(OP_ADD, 'u', 'u', 'one'),
       op(OP_DIV, 'u', 'four', 'u'), op(OP_ADD, 's', 's', 'u'), op(OP_MUL, 'x', 'x', 'c9'), op(OP_MUL, 'v', 't', 'c7'), op(OP_ADD, 'x', 'x', 'v')],
+    // Two iterations per trip (counters cnt and cnt + 1), their independent chains interleaved
+    // in program order (the s and x chains keep their order, so the bits equal loop's): what
+    // a translation that software-pipelines the guest loop would give. Time per trip / 2.
+    loop2: () => [op(OP_ADD, 't', 'ri', 'half'), op(OP_ADD, 't2', 'ri2', 'half'), op(OP_MUL, 't', 't', 'h'), op(OP_MUL, 't2', 't2', 'h'),
+      op(OP_MUL, 'u', 't', 't'), op(OP_MUL, 'u2', 't2', 't2'), op(OP_ADD, 'u', 'u', 'one'), op(OP_ADD, 'u2', 'u2', 'one'),
+      op(OP_DIV, 'u', 'four', 'u'), op(OP_DIV, 'u2', 'four', 'u2'), op(OP_ADD, 's', 's', 'u'), op(OP_ADD, 's', 's', 'u2'),
+      op(OP_MUL, 'x', 'x', 'c9'), op(OP_MUL, 'v', 't', 'c7'), op(OP_ADD, 'x', 'x', 'v'),
+      op(OP_MUL, 'x', 'x', 'c9'), op(OP_MUL, 'v2', 't2', 'c7'), op(OP_ADD, 'x', 'x', 'v2')],
     add: () => [op(OP_ADD, 't', 'ri', 'half'), ...eight(() => op(OP_ADD, 'u', 't', 'one'))],
     mul: () => [op(OP_ADD, 't', 'ri', 'half'), ...eight(() => op(OP_MUL, 'u', 't', 'h'))],
     div: () => [op(OP_ADD, 't', 'ri', 'half'), ...eight(() => op(OP_DIV, 'u', 'four', 't'))],
     addc: () => eight(() => op(OP_ADD, 'x', 'x', 'c7')),
+    mulc: () => eight(() => op(OP_MUL, 'x', 'x', 'c9')),
     divc: () => eight(() => op(OP_DIV, 'x', 'four', 'x')),
   };
   if (!seq[kind]) throw new Error(`x87-arith: no kind ${kind} (${Object.keys(seq).join(', ')})`);
@@ -77,8 +86,10 @@ function build(name: string, impl: Arith, knownNormal = false): void {
       // ri := the counter as an 80-bit integer (fild).
       set(A.n, m.i32.wrap(m.i64.clz(m.i64.extend_u(g(cnt))))),
       set(R.ri[0], m.i64.shl(m.i64.extend_u(g(cnt)), m.i64.extend_u(g(A.n)))), set(R.ri[1], m.i32.sub(m.i32.const(16383 + 63), g(A.n))),
+      ...(kind === 'loop2' ? [set(A.n, m.i32.wrap(m.i64.clz(m.i64.extend_u(m.i32.add(g(cnt), m.i32.const(1)))))),
+        set(R.ri2[0], m.i64.shl(m.i64.extend_u(m.i32.add(g(cnt), m.i32.const(1))), m.i64.extend_u(g(A.n)))), set(R.ri2[1], m.i32.sub(m.i32.const(16383 + 63), g(A.n)))] : []),
       ...seq[kind](),
-      set(cnt, m.i32.add(g(cnt), m.i32.const(1))),
+      set(cnt, m.i32.add(g(cnt), m.i32.const(kind === 'loop2' ? 2 : 1))),
       m.br('L', m.i32.le_u(g(cnt), g(0))),
     ])),
     // Every result's bits, so both builds can be compared.

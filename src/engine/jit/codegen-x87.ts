@@ -31,8 +31,9 @@
  * - **Arithmetic** is inline (x87-runtime.ts arith80, specialised by operation, rounding
  *   by the control word in a local): a call per instruction with the operands in memory
  *   was 23% of the x87 loop's profile and the slot traffic around it 29%. Each register
- *   position has a flag local, 0 when its value is known normal (a fast path's result),
- *   and arith80 classifies its operands only when a flag is set (`oddL`).
+ *   position's sign|exponent local carries a flag in bit 16 (`ODD`), clear when its value
+ *   is known normal (a fast path's result), and arith80 classifies its operands only when
+ *   a flag is set (`odd`).
  * - **Memory operands** are checked inline (both pages of an access that may cross one);
  *   a failed check leaves before the instruction (state written back), where the
  *   interpreter raises the fault with nothing changed (test/jit/x87.c).
@@ -60,6 +61,19 @@ const ES = 0x80, C1 = 0x200, PE = 0x20, C1F = 0x200;
 const BIAS = 16383;
 const PROT_READ = 1, PROT_WRITE = 2, CODE = 8;
 const TOP64 = -0x8000000000000000n;
+/**
+ * Bit 16 of a register position's sign|exponent local (above the 80-bit format's 16 bits):
+ * set when the value may not be normal (integer bit set, exponent 1..0x7ffe), clear when a
+ * fast path made it (arith80's mul and div, add and sub unless exactly zero, fld1, loads of
+ * nonzero normal memory values); copied with the value by fld/fxch/fst, set where the value
+ * comes from the slot (a scope's first use, the reload after a slow path). arith80 skips its
+ * operand classification when both operands' bits are clear: the bench's x87 loop spent ~9%
+ * of its arithmetic there (bench/x87-arith.ts, classification removed: 74 -> 67 ns/iteration).
+ * Session 10 kept the flags in 8 locals of their own; in this bit the loop carries 5 fewer
+ * values across its back edge (TurboFan spilled them), and the flag moves with its value.
+ * Masked off wherever the 16 bits leave the locals (the slot, memory, compares, stores).
+ */
+const ODD = 0x10000;
 
 /** What codegen.ts lends the x87 translation: the SSE host (slot, checks, fallback) plus its own locals. */
 export interface X87Host extends SseHost {
@@ -108,13 +122,12 @@ export function x87MemAccess(i: X87Insn): { mr: MemRef; size: number; want: numb
 
 /**
  * The x87 temporaries' types, appended after the SSE ones by codegen.ts: 9 i32, 2 i64, the 8
- * register positions (8 i64, 8 i32), arith80's, the positions' "maybe not normal" flags (8 i32).
+ * register positions (8 i64, 8 i32), arith80's, the pending flags (i64 PX, i32 C1L: `pend`).
  */
 export const X87_LOCALS = (bn: B): number[] => [...new Array(9).fill(bn.i32), bn.i64, bn.i64,
-  ...new Array(8).fill(bn.i64), ...new Array(8).fill(bn.i32), ...ARITH_I64.map(() => bn.i64), ...ARITH_I32.map(() => bn.i32),
-  ...new Array(8).fill(bn.i32)];
-/** Offsets in X87_LOCALS of the register positions, arith80's locals and the flags (from the first temporary, X87Host.t(0)). */
-export const X87_SIG = 11, X87_SE = 19, X87_ARITH = 27, X87_ODD = X87_ARITH + ARITH_I64.length + ARITH_I32.length;
+  ...new Array(8).fill(bn.i64), ...new Array(8).fill(bn.i32), ...ARITH_I64.map(() => bn.i64), ...ARITH_I32.map(() => bn.i32), bn.i64, bn.i32];
+/** Offsets in X87_LOCALS of the register positions, arith80's locals and the pending flags (from the first temporary, X87Host.t(0)). */
+export const X87_SIG = 11, X87_SE = 19, X87_ARITH = 27, X87_PX = X87_ARITH + ARITH_I64.length + ARITH_I32.length, X87_C1 = X87_PX + 1;
 export function arithLocals(base: number): ArithLocals {
   const L = {} as ArithLocals;
   let k = base + X87_ARITH;
@@ -173,6 +186,14 @@ interface Scope {
   end: number;
   /** Loop-carried (openCarried): opened before the block's loop, written back on the edges leaving it. */
   carried: boolean;
+  /**
+   * SW's PE and C1 are pending: the SW local lacks the flags of the arithmetic since the
+   * last materialisation (`mat`), held as PX (the OR of arith80's inexact witnesses: PE
+   * when nonzero) and C1L (C1 of the last instruction, 0 or 1). Translation-time: the
+   * arithmetic sets it, instructions that read or merge into SW otherwise (stores, compares,
+   * fnstsw, fldcw) materialise first, those that only clear C1 clear C1L.
+   */
+  pend: boolean;
 }
 
 /** Apply steps to a tag array; false on a stack fault the static stack foresees (reading an empty position, pushing into a full one). */
@@ -218,23 +239,30 @@ export class X87Gen {
     return m.i32.add(this.h.slot(), m.i32.mul(m.i32.and(m.i32.add(this.T(), this.c(r)), this.c(7)), this.c(12)));
   }
   private sig(r: number): X { return this.h.m.local.get(this.h.sig(r), this.h.bn.i64); }
-  /**
-   * Position r's flag local: 0 when its value is known normal (integer bit set, exponent
-   * 1..0x7ffe), else 1. Set wherever the position's locals are: 0 by the fast paths whose
-   * results are normal (arith80's mul and div, add and sub unless exactly zero, fld1, loads
-   * of nonzero normal memory values), copied by register moves, 1 where the value comes from
-   * the slot (a scope's first use, the reload after a slow path). arith80 then skips its
-   * operand classification when both flags are 0: the bench's x87 loop spent ~9% of its
-   * arithmetic there (bench/x87-arith.ts, classification removed: 74 -> 67 ns/iteration).
-   */
-  private oddL(r: number): number { return this.h.t(0) + X87_ODD + r; }
-  private odd(r: number): X { return this.h.m.local.get(this.oddL(r), this.h.bn.i32); }
+  /** Position r's "may not be normal" bit (ODD): nonzero when set. */
+  private odd(r: number): X { return this.h.m.i32.and(this.se(r), this.c(ODD)); }
+  /** Position r's sign|exponent, the 16 bits of the format (ODD dropped). */
+  private se16(r: number): X { return this.h.m.i32.and(this.se(r), this.c(0xffff)); }
   /** Whether the significand/sign|exponent pair is not normal (1) or normal (0). */
   private notNormal(sig: X, se: X): X {
     const m = this.h.m;
     return m.i32.eqz(m.i32.and(m.i64.lt_s(sig, m.i64.const(0n)), m.i32.lt_u(m.i32.sub(m.i32.and(se, this.c(0x7fff)), this.c(1)), this.c(0x7ffe))));
   }
   private se(r: number): X { return this.h.m.local.get(this.h.se(r), this.h.bn.i32); }
+  private px(): X { return this.h.m.local.get(this.h.t(0) + X87_PX, this.h.bn.i64); }
+  private c1(): X { return this.h.m.local.get(this.h.t(0) + X87_C1, this.h.bn.i32); }
+  /** SW with the pending flags merged (Scope.pend): C1 replaced by C1L, PE set when PX is nonzero. */
+  private mat(): X {
+    const m = this.h.m;
+    return m.i32.or(m.i32.or(m.i32.and(this.S(), this.c(~C1)), m.i32.shl(m.i64.ne(this.px(), m.i64.const(0n)), this.c(5))), m.i32.shl(this.c1(), this.c(9)));
+  }
+  /** Merge pending flags into the SW local (nothing when none are pending). */
+  private settle(out: X[]): void {
+    const sc = this.sc;
+    if (sc === null || !sc.pend) return;
+    out.push(this.h.m.local.set(this.h.t(2), this.mat()));
+    sc.pend = false;
+  }
   /** A 16-bit mask of relative positions (2 bits each) rotated to physical ones: left by 2 * TOP. */
   private rot(mask: number): X {
     const m = this.h.m, sh = m.i32.shl(this.T(), this.c(1));
@@ -249,7 +277,7 @@ export class X87Gen {
     const m = this.h.m, out: X[] = [];
     for (let r = 0; r < 8; r++) {
       if (!(sc.dirty & (1 << r))) continue;
-      out.push(m.i64.store(R0, 4, this.regAt(r), this.sig(r)), m.i32.store(R0 + 8, 4, this.regAt(r), this.se(r)));
+      out.push(m.i64.store(R0, 4, this.regAt(r), this.sig(r)), m.i32.store(R0 + 8, 4, this.regAt(r), this.se16(r)));
     }
     if (sc.moved) out.push(m.i32.store(TOP, 4, this.h.slot(), m.i32.and(m.i32.add(this.T(), this.c(sc.d)), this.c(7))));
     let clear = 0, set = 0;
@@ -264,7 +292,7 @@ export class X87Gen {
       if (set) v = m.i32.or(v, this.rot(set));
       out.push(m.i32.store(TAG, 4, this.h.slot(), v));
     }
-    if (sc.sw) out.push(m.i32.store(SW, 4, this.h.slot(), this.S()));
+    if (sc.sw) out.push(m.i32.store(SW, 4, this.h.slot(), sc.pend ? this.mat() : this.S()));
     if (sc.cw) out.push(m.i32.store(CW, 4, this.h.slot(), this.C()));
     if (sc.last !== null) out.push(this.fipFop(sc.last));
     return out;
@@ -281,6 +309,8 @@ export class X87Gen {
     const sc = this.sc;
     if (sc === null) return;
     if (sc.carried) {
+      // The loop's head expects nothing pending (the state openCarried starts the block with).
+      this.settle(out);
       if (sc.last !== null) out.push(this.fipFop(sc.last));
       this.leaving = { ...sc, tag: [...sc.tag], last: null };
     } else out.push(...this.spill());
@@ -350,9 +380,9 @@ export class X87Gen {
       if (!(touched & (1 << r))) continue;
       // Classified here, once per entry: the loop's registers that only are read (the bench's h) skip arith80's check.
       pre.push(m.local.set(h.sig(r), m.i64.load(R0, 4, this.regAt(r))), m.local.set(h.se(r), m.i32.load(R0 + 8, 4, this.regAt(r))),
-        m.local.set(this.oddL(r), this.notNormal(this.sig(r), this.se(r))));
+        m.local.set(h.se(r), m.i32.or(this.se(r), m.i32.shl(this.notNormal(this.sig(r), this.se(r)), this.c(16)))));
     }
-    this.sc = { d: 0, tag, needFull: sim.needFull, needEmpty: sim.needEmpty, loaded: touched, dirty: touched, moved, sw: true, cw, last: null, end: n, carried: true };
+    this.sc = { d: 0, tag, needFull: sim.needFull, needEmpty: sim.needEmpty, loaded: touched, dirty: touched, moved, sw: true, cw, last: null, end: n, carried: true, pend: false };
     return true;
   }
 
@@ -369,7 +399,7 @@ export class X87Gen {
     }
     // The first instruction never fails the simulation (everything is unknown), so the scope holds at least it.
     this.entry(out, sim.needFull, sim.needEmpty, h.exit());
-    this.sc = { d: 0, tag: new Array<number>(8).fill(UNKNOWN), needFull: sim.needFull, needEmpty: sim.needEmpty, loaded: 0, dirty: 0, moved: false, sw: false, cw: false, last: null, end: k, carried: false };
+    this.sc = { d: 0, tag: new Array<number>(8).fill(UNKNOWN), needFull: sim.needFull, needEmpty: sim.needEmpty, loaded: 0, dirty: 0, moved: false, sw: false, cw: false, last: null, end: k, carried: false, pend: false };
     for (let r = 0; r < 8; r++) {
       if (sim.needFull & (1 << r)) this.sc.tag[r] = FULL;
       else if (sim.needEmpty & (1 << r)) this.sc.tag[r] = EMPTY;
@@ -397,8 +427,7 @@ export class X87Gen {
   private ensure(r: number, out: X[]): void {
     const sc = this.sc!, m = this.h.m;
     if (sc.loaded & (1 << r)) return;
-    out.push(m.local.set(this.h.sig(r), m.i64.load(R0, 4, this.regAt(r))), m.local.set(this.h.se(r), m.i32.load(R0 + 8, 4, this.regAt(r))),
-      m.local.set(this.oddL(r), this.c(1)));
+    out.push(m.local.set(this.h.sig(r), m.i64.load(R0, 4, this.regAt(r))), m.local.set(this.h.se(r), m.i32.or(m.i32.load(R0 + 8, 4, this.regAt(r)), this.c(ODD))));
     sc.loaded |= 1 << r;
   }
 
@@ -426,14 +455,21 @@ export class X87Gen {
     const st = steps(i);
     /** Position of ST(k) before the instruction. */
     const pos = (k: number): number => (sc.d + k) & 7;
-    const sigOf = (r: number): X => this.sig(r), seOf = (r: number): X => this.se(r);
-    /** Position r := sg:se, with its flag (`odd`: 1 when the value may not be normal). */
-    const setReg = (r: number, sg: X, se: X, odd: X): X[] => [s(h.sig(r), sg), s(h.se(r), se), s(this.oddL(r), odd)];
+    /** seOf: with the ODD bit (for copies and arith80, which masks it); se16: without. */
+    const sigOf = (r: number): X => this.sig(r), seOf = (r: number): X => this.se(r), se16 = (r: number): X => this.se16(r);
+    /** Position r := sg:se; `odd` (0 or 1: the value may not be normal) into the ODD bit, or null: se has it already. */
+    const setReg = (r: number, sg: X, se: X, odd: X | null): X[] => [s(h.sig(r), sg), s(h.se(r), odd === null ? se : m.i32.or(se, m.i32.shl(odd, c(16))))];
     /** SW after a data instruction: C1 cleared, `fl` ORed in; FIP/FOP are this instruction's (written back later). */
-    const record = (fl: X | null): X => s(S, fl === null ? m.i32.and(this.S(), c(~C1)) : m.i32.or(m.i32.and(this.S(), c(~C1)), fl));
+    /** (With flags pending only the C1-clearing form occurs: the others settle first.) */
+    const record = (fl: X | null): X => fl === null && sc.pend ? s(h.t(0) + X87_C1, c(0))
+      : s(S, fl === null ? m.i32.and(this.S(), c(~C1)) : m.i32.or(m.i32.and(this.S(), c(~C1)), fl));
     const data = (): void => { sc.sw = true; sc.last = { at: d.at, fop: i.fop }; };
     const fooStore = (): X => m.i32.store(FOO, 4, h.slot(), h.a());
     for (const x of st) if (x[0] === 'r') this.ensure(pos(x[1]), out);
+    // Flags stay pending through the arithmetic and the instructions that only clear C1.
+    const keeps = i.f === 'arith' || i.f === 'arithm' || i.f === 'fld' || i.f === 'fxch' || i.f === 'fst' || i.f === 'fchs' || i.f === 'fabs'
+      || i.f === 'fld1' || i.f === 'fldz' || i.f === 'fnstcw' || (i.f === 'fldm' && (i.kind === M_F80 || i.kind === M_I64)) || (i.f === 'fstm' && i.kind === M_F80);
+    if (!keeps) this.settle(out);
     /**
      * block $done { block $slow { fast (may br $slow); commit; br $done } write-back;
      * the closure; leave after it if an exception is pending; reload } — with the scope's
@@ -448,8 +484,10 @@ export class X87Gen {
       const call = h.fallback(i.call);
       after();
       const reload: X[] = [s(S, this.ld(SW))];
+      // Flags pending after the instruction (arithmetic): the slot's SW has them all.
+      if (sc.pend) reload.push(s(h.t(0) + X87_PX, k64(0n)), s(h.t(0) + X87_C1, m.i32.and(m.i32.shr_u(this.S(), c(9)), c(1))));
       for (let r = 0; r < 8; r++) {
-        if (sc.loaded & (1 << r)) reload.push(s(h.sig(r), m.i64.load(R0, 4, this.regAt(r))), s(h.se(r), m.i32.load(R0 + 8, 4, this.regAt(r))), s(this.oddL(r), c(1)));
+        if (sc.loaded & (1 << r)) reload.push(s(h.sig(r), m.i64.load(R0, 4, this.regAt(r))), s(h.se(r), m.i32.or(m.i32.load(R0 + 8, 4, this.regAt(r)), c(ODD))));
       }
       out.push(m.block(done, [
         m.block(slow, [...fastCode, ...commitCode, m.br(done)], bn.none),
@@ -480,14 +518,17 @@ export class X87Gen {
           const [a, b] = rev ? [[bS, bE], [() => sigOf(x), () => seOf(x)]] : [[() => sigOf(x), () => seOf(x)], [bS, bE]];
           f.push(s(A.aS, a[0]()), s(A.aE, a[1]()), s(A.bS, b[0]()), s(A.bE, b[1]()));
           // A memory operand that passed convert() is normal unless zero (its significand 0).
-          const maybeOdd = i.f === 'arith' ? m.i32.or(this.odd(x), this.odd(y)) : m.i32.or(this.odd(x), m.i64.eqz(g(SIG)));
+          const maybeOdd = i.f === 'arith' ? m.i32.and(m.i32.or(this.se(x), this.se(y)), c(ODD)) : m.i32.or(this.odd(x), m.i64.eqz(g(SIG)));
           f.push(arith80(bn, m, op, A, () => this.C(), slow, maybeOdd));
           return f;
         }, () => [
           // mul/div results are normal; add/sub ones too unless exactly zero (significand 0).
-          ...setReg(dst, m.local.get(A.sig, bn.i64), m.local.get(A.rE, bn.i32), op === OP_ADD || op === OP_SUB ? m.i64.eqz(m.local.get(A.sig, bn.i64)) : c(0)),
-          record(m.local.get(A.fl, bn.i32)), ...(i.f === 'arithm' ? [fooStore()] : []),
-        ], () => { data(); this.apply(st); });
+          ...setReg(dst, m.local.get(A.sig, bn.i64), m.local.get(A.rE, bn.i32), op === OP_ADD || op === OP_SUB ? m.i64.eqz(m.local.get(A.sig, bn.i64)) : null),
+          // PE and C1 pending (Scope.pend): PX collects the inexact witnesses, C1L this one's C1.
+          s(h.t(0) + X87_PX, sc.pend ? m.i64.or(this.px(), m.local.get(A.rnd, bn.i64)) : m.local.get(A.rnd, bn.i64)),
+          s(h.t(0) + X87_C1, m.local.get(A.inc, bn.i32)),
+          ...(i.f === 'arithm' ? [fooStore()] : []),
+        ], () => { data(); this.apply(st); sc.pend = true; });
         return;
       }
       case 'fldm': {
@@ -495,7 +536,7 @@ export class X87Gen {
         const p = (sc.d - 1) & 7;
         if (i.kind === M_F80) {
           // fld m80: the bits as they are, no exception for any encoding (fpu-ops.ts ldX80): no slow path.
-          out.push(...setReg(p, m.i64.load(0, 1, h.a()), m.i32.load16_u(8, 1, h.a()), c(1)), record(null), fooStore());
+          out.push(...setReg(p, m.i64.load(0, 1, h.a()), m.i32.or(m.i32.load16_u(8, 1, h.a()), c(ODD)), null), record(null), fooStore());
           data(); this.apply(st);
           return;
         }
@@ -522,7 +563,7 @@ export class X87Gen {
           // fstp m80: the register's bits as they are, no flag, C1 cleared (fpu-ops.ts stX80): no slow path.
           memAddr(i.m, 10, PROT_WRITE);
           const x = pos(0);
-          out.push(m.i64.store(0, 1, h.a(), sigOf(x)), m.i32.store16(8, 1, h.a(), seOf(x)), record(null), fooStore());
+          out.push(m.i64.store(0, 1, h.a(), sigOf(x)), m.i32.store16(8, 1, h.a(), se16(x)), record(null), fooStore());
           data(); this.apply(st);
           return;
         }
@@ -539,7 +580,7 @@ export class X87Gen {
           const rcv = () => m.i32.and(this.C(), c(0xc00));
           // SIG: the significand, then the magnitude; V: frac, then the value; Q: inc.
           guarded((slow) => [
-            s(SIG, sigOf(x)), s(E, seOf(x)), s(FL, c(0)), s(V, k64(0n)),
+            s(SIG, sigOf(x)), s(E, se16(x)), s(FL, c(0)), s(V, k64(0n)),
             m.if(m.i32.eqz(m.i32.and(m.i32.eqz(m.i32.and(g(E), c(0x7fff))), m.i64.eqz(g(SIG)))), m.block(null, [
               m.br(slow, m.i32.eqz(m.i32.and(m.i64.lt_s(g(SIG), k64(0n)), m.i32.le_u(m.i32.sub(m.i32.and(g(E), c(0x7fff)), c(1)), c(0x7ffd))))),
               s(P, m.i32.sub(c(BIAS + 63), m.i32.and(g(E), c(0x7fff)))),
@@ -569,7 +610,7 @@ export class X87Gen {
         const sg = () => m.i32.shr_u(g(E), c(15));
         const rc = () => m.i32.and(this.C(), c(0xc00));
         guarded((slow) => [
-          s(SIG, sigOf(x)), s(E, seOf(x)), s(FL, c(0)),
+          s(SIG, sigOf(x)), s(E, se16(x)), s(FL, c(0)),
           s(P, m.i32.and(g(E), c(0x7fff))),
           m.if(m.i32.and(m.i32.eqz(g(P)), m.i64.eqz(g(SIG))),
             // Zero: the signed zero, no flag.
@@ -603,14 +644,14 @@ export class X87Gen {
       }
       case 'fld': {
         const from = pos(i.i), p = (sc.d - 1) & 7;
-        out.push(...setReg(p, sigOf(from), seOf(from), this.odd(from)), record(null));
+        out.push(...setReg(p, sigOf(from), seOf(from), null), record(null));
         data(); this.apply(st);
         return;
       }
       case 'fxch': {
         const a = pos(0), b = pos(i.i);
         if (a !== b) {
-          out.push(s(SIG, sigOf(a)), s(E, seOf(a)), s(Q, this.odd(a)), ...setReg(a, sigOf(b), seOf(b), this.odd(b)), ...setReg(b, g(SIG), g(E), g(Q)));
+          out.push(s(SIG, sigOf(a)), s(E, seOf(a)), ...setReg(a, sigOf(b), seOf(b), null), ...setReg(b, g(SIG), g(E), null));
           sc.dirty |= (1 << a) | (1 << b);
         }
         out.push(record(null));
@@ -619,21 +660,22 @@ export class X87Gen {
       }
       case 'fst': {
         const a = pos(0), b = pos(i.i);
-        if (a !== b) out.push(...setReg(b, sigOf(a), seOf(a), this.odd(a)));
+        if (a !== b) out.push(...setReg(b, sigOf(a), seOf(a), null));
         out.push(record(null));
         data(); this.apply(st);
         return;
       }
       case 'fchs': case 'fabs': {
         const a = pos(0);
-        out.push(s(h.se(a), i.f === 'fchs' ? m.i32.xor(seOf(a), c(0x8000)) : m.i32.and(seOf(a), c(0x7fff))), record(null));
+        // The sign bit alone (ODD stays).
+        out.push(s(h.se(a), i.f === 'fchs' ? m.i32.xor(seOf(a), c(0x8000)) : m.i32.and(seOf(a), c(~0x8000))), record(null));
         sc.dirty |= 1 << a;
         data(); this.apply(st);
         return;
       }
       case 'fld1': case 'fldz': {
         const p = (sc.d - 1) & 7, one = i.f === 'fld1';
-        out.push(...setReg(p, k64(one ? TOP64 : 0n), c(one ? 0x3fff : 0), c(one ? 0 : 1)), record(null));
+        out.push(...setReg(p, k64(one ? TOP64 : 0n), c(one ? 0x3fff : ODD), null), record(null));
         data(); this.apply(st);
         return;
       }
@@ -654,9 +696,9 @@ export class X87Gen {
         const gtMag = () => m.i32.or(m.i32.gt_u(ea(), eb()), m.i32.and(m.i32.eq(ea(), eb()), m.i64.gt_u(g(SIG), g(V))));
         guarded((slow) => {
           // SIG/E: a's significand and sign|exponent; V/P: b's. OK = a < b, FL = a == b.
-          const f: X[] = [s(SIG, sigOf(a)), s(E, seOf(a))];
+          const f: X[] = [s(SIG, sigOf(a)), s(E, se16(a))];
           if (tst) f.push(s(V, k64(0n)), s(P, c(0)));
-          else f.push(s(V, sigOf(b)), s(P, seOf(b)));
+          else f.push(s(V, sigOf(b)), s(P, se16(b)));
           f.push(m.br(slow, m.i32.eqz(m.i32.and(nz(() => g(SIG), () => g(E)), nz(() => g(V), () => g(P))))));
           f.push(
             s(FL, m.i32.or(m.i32.and(zero(SIG, ea), zero(V, eb)), m.i32.and(m.i32.eq(sa(), sb()), m.i32.and(m.i32.eq(ea(), eb()), m.i64.eq(g(SIG), g(V)))))),

@@ -38,20 +38,25 @@ const TOP64 = -0x8000000000000000n;
 
 /** The locals arith80 uses: i64 `L` and i32 `I` names, each an index in the function. */
 export const ARITH_I64 = ['aS', 'bS', 'sig', 'ext', 't', 'r', 'q', 'bh', 'v1', 'v0', 'qh', 'dl', 'dh', 'rnd', 'unit'] as const;
-export const ARITH_I32 = ['aE', 'bE', 'ea', 'eb', 'sa', 'sb', 'e', 'd', 'n', 'fl', 'pc', 'rc', 'inc', 'big', 'rE'] as const;
+export const ARITH_I32 = ['aE', 'bE', 'ea', 'eb', 'sa', 'sb', 'e', 'd', 'n', 'pc', 'rc', 'inc', 'big', 'rE'] as const;
 export type ArithLocals = Record<(typeof ARITH_I64)[number] | (typeof ARITH_I32)[number], number>;
 
 /**
  * a op b (op: OP_ADD..OP_DIV, fixed), the operands in locals aS:aE and bS:bE (significand,
- * sign|exponent), rounded by control word cw(): statements that leave the result in
- * sig:rE and the flags (PE | C1F) in fl, or branch to label `slow` (nothing else written:
- * only the listed locals). The statements are a block ending with the result in place.
+ * sign|exponent; bits above 15 ignored: codegen-x87.ts keeps a flag there), rounded by
+ * control word cw(): statements that leave the result in sig:rE, in rnd an i64 that is
+ * nonzero exactly when the result is inexact (PE) and in inc whether it was rounded up
+ * (C1), or branch to label `slow` (nothing else written: only the listed locals). The
+ * flags stay in that raw form: codegen-x87.ts ORs the rnd of a scope's operations together
+ * and builds the status word's PE and C1 from them once, where the word is written or read
+ * (building PE | C1F and merging it into SW per operation measured 3.5% of the bench's x87
+ * loop, session 11). The statements are a block ending with the result in place.
  * `maybeOdd`: an i32 that is 0 only when both operands are known normal (then unchecked).
  */
 export function arith80(bn: B, m: M, op: number, L: ArithLocals, cw: () => X, slowLabel: string, maybeOdd?: X): X {
   const I = bn.i32, Lt = bn.i64;
   const i64 = new Set<number>(ARITH_I64.map((k) => L[k]));
-  const { aS, bS, sig, ext, t, r, q, bh, v1, v0, qh, dl, dh, rnd, unit, aE, bE, ea, eb, sa, sb, e, d, n, fl, pc, rc, inc, big, rE } = L;
+  const { aS, bS, sig, ext, t, r, q, bh, v1, v0, qh, dl, dh, rnd, unit, aE, bE, ea, eb, sa, sb, e, d, n, pc, rc, inc, big, rE } = L;
   const c = (x: number): X => m.i32.const(x | 0);
   const k = (x: bigint): X => m.i64.const(x);
   const g = (l: number): X => m.local.get(l, i64.has(l) ? Lt : I);
@@ -66,7 +71,7 @@ export function arith80(bn: B, m: M, op: number, L: ArithLocals, cw: () => X, sl
   const classify = m.if(m.i32.or(m.i32.or(m.i64.ge_s(g(aS), k(0n)), m.i64.ge_s(g(bS), k(0n))),
     m.i32.or(m.i32.ge_u(m.i32.sub(g(ea), c(1)), c(0x7ffe)), m.i32.ge_u(m.i32.sub(g(eb), c(1)), c(0x7ffe)))), m.br(slowLabel));
   body.push(maybeOdd === undefined ? classify : m.if(maybeOdd, classify));
-  body.push(s(fl, c(0)));
+  body.push(s(rnd, k(0n)), s(inc, c(0)));
 
   if (op === OP_ADD || op === OP_SUB) {
     // ---- add / sub: exact sum in sig:ext (d < 64 keeps every bit of the aligned operand) ----
@@ -179,7 +184,7 @@ export function arith80(bn: B, m: M, op: number, L: ArithLocals, cw: () => X, sl
   // and rounds up is data: branches on it mispredict about half the time).
   const nearest64: X[] = [
     s(inc, m.i32.or(m.i64.gt_u(g(ext), k(TOP64)), m.i32.and(m.i64.eq(g(ext), k(TOP64)), m.i32.wrap(m.i64.and(g(sig), k(1n)))))),
-    s(fl, m.i32.or(m.i32.shl(m.i64.ne(g(ext), k(0n)), c(5)), m.i32.shl(g(inc), c(9)))),
+    s(rnd, g(ext)),
     s(sig, m.i64.add(g(sig), m.i64.extend_u(g(inc)))),
     m.if(m.i32.and(g(inc), m.i64.eqz(g(sig))), m.block(null, [s(sig, k(TOP64)), s(e, m.i32.add(g(e), c(1)))], bn.none)),
   ];
@@ -194,12 +199,10 @@ export function arith80(bn: B, m: M, op: number, L: ArithLocals, cw: () => X, sl
       s(sig, m.i64.and(g(sig), m.i64.sub(k(0n), g(unit)))),
     ], bn.none)),
     m.if(m.i64.ne(g(rnd), k(0n)), m.block(null, [
-      s(fl, c(PE)),
       s(inc, m.if(m.i32.eqz(g(rc)),
         m.i32.or(m.i64.gt_u(g(rnd), k(TOP64)), m.i32.and(m.i64.eq(g(rnd), k(TOP64)), m.i64.ne(m.i64.and(g(sig), g(unit)), k(0n)))),
         m.if(m.i32.eq(g(rc), c(1)), g(sa), m.if(m.i32.eq(g(rc), c(2)), m.i32.eqz(g(sa)), c(0))))),
       m.if(g(inc), m.block(null, [
-        s(fl, c(PE | C1F)),
         s(sig, m.i64.add(g(sig), g(unit))),
         m.if(m.i64.eqz(g(sig)), m.block(null, [s(sig, k(TOP64)), s(e, m.i32.add(g(e), c(1)))], bn.none)),
       ], bn.none)),
@@ -211,7 +214,7 @@ export function arith80(bn: B, m: M, op: number, L: ArithLocals, cw: () => X, sl
     m.if(m.i32.ge_u(m.i32.sub(g(e), c(1)), c(0x7ffe)), m.br(slowLabel)),
     s(rE, m.i32.or(m.i32.shl(g(sa), c(15)), g(e))),
   );
-  // (add/sub's exact zero branches to `res` early: sig = 0 there, fl = 0.)
+  // (add/sub's exact zero branches to `res` early: sig = 0 there, rnd = 0, inc = 0.)
   return m.block(res, body, bn.none);
 }
 
@@ -237,7 +240,7 @@ export function addX87Runtime(bn: B, m: M): void {
   const done = (): X[] => [
     m.i64.store(0, 4, m.local.get(P_D, I), m.local.get(L.sig, bn.i64)),
     m.i32.store(8, 4, m.local.get(P_D, I), m.local.get(L.rE, I)),
-    m.return(m.local.get(L.fl, I)),
+    m.return(m.i32.or(m.i32.shl(m.i64.ne(m.local.get(L.rnd, bn.i64), m.i64.const(0n)), c(5)), m.i32.shl(m.local.get(L.inc, I), c(9)))),
   ];
   for (const op of [OP_ADD, OP_SUB, OP_MUL, OP_DIV]) {
     body.push(m.if(m.i32.eq(m.local.get(P_OP, I), c(op)), m.block(null, [
