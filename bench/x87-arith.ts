@@ -3,17 +3,19 @@
  * operations of the bench's x87 loop (bench/src/x87.c: t = (i + 0.5) * h; s += 4 / (1 + t * t);
  * x = x * 0.9999999 + t * 1e-7), in one Wasm loop over locals, TurboFan only:
  *
- *   node --no-liftoff --import tsx bench/x87-arith.ts [loop|add|mul|div|addc|mulc|divc] [B.ts | known]
+ *   node --no-liftoff --import tsx bench/x87-arith.ts [loop|loop2|add|mul|div|addc|mulc|divc] [B.ts | known]
  *
  * Prints CPU ns per iteration (median of K=6 runs of 3 M iterations). `loop`: the bench's 9
  * operations (4 add, 4 mul, 1 div) with the bench's dependences; add / mul / div: one add then
- * 8 independent operations of that kind (throughput); addc / mulc / divc: 8 dependent ones (latency).
+ * 8 independent operations of that kind (throughput); addc / mulc / divc: 8 dependent ones (latency);
+ * loop2: loop's operations for two counter values per trip, their independent chains
+ * interleaved (time per iteration: what overlapping iterations would give).
  * With a second argument, a module exporting its own arith80 (a copy of x87-runtime.ts with a
  * change) is built into the same Wasm module and timed alternately with the current one (A/B in
  * the same minutes, as docs/BENCHMARKS.md asks on a shared machine); both must give the same
  * bits. `known` instead builds B as the current arith80 told its operands are known normal
  * (maybeOdd 0: what codegen-x87.ts's flags give a steady loop of fast-path results). Session 10 (issue 9, helper x87) measured with it why the JIT's x87 loop stays at ~18x
- * native (docs/BENCHMARKS.md, "x87 loop").
+ * native (docs/BENCHMARKS.md, "x87 loop"); session 11 added mulc and loop2 ("Session 11: x87").
  */
 import { loadBinaryenNode } from '../src/host/node/binaryen-load.js';
 import { arith80, ARITH_I32, ARITH_I64, OP_ADD, OP_DIV, OP_MUL, type ArithLocals } from '../src/engine/jit/x87-runtime.js';
