@@ -459,8 +459,11 @@ export class X87Gen {
     const sigOf = (r: number): X => this.sig(r), seOf = (r: number): X => this.se(r), se16 = (r: number): X => this.se16(r);
     /** Position r := sg:se; `odd` (0 or 1: the value may not be normal) into the ODD bit, or null: se has it already. */
     const setReg = (r: number, sg: X, se: X, odd: X | null): X[] => [s(h.sig(r), sg), s(h.se(r), odd === null ? se : m.i32.or(se, m.i32.shl(odd, c(16))))];
-    /** SW after a data instruction: C1 cleared, `fl` ORed in; FIP/FOP are this instruction's (written back later). */
-    /** (With flags pending only the C1-clearing form occurs: the others settle first.) */
+    /**
+     * SW after a data instruction: C1 cleared, `fl` ORed in; FIP/FOP are this instruction's
+     * (written back later). With flags pending only the C1-clearing form occurs (the others
+     * settle first), and it clears C1L.
+     */
     const record = (fl: X | null): X => fl === null && sc.pend ? s(h.t(0) + X87_C1, c(0))
       : s(S, fl === null ? m.i32.and(this.S(), c(~C1)) : m.i32.or(m.i32.and(this.S(), c(~C1)), fl));
     const data = (): void => { sc.sw = true; sc.last = { at: d.at, fop: i.fop }; };
