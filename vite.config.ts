@@ -6,7 +6,8 @@
  * blob (src/api/worker-client.ts).
  *
  * binaryen (the JIT's compiler) is its own chunk, imported by the worker only when code
- * gets hot. It gets no source map (its map was 33 MB for a file nobody debugs here), and
+ * gets hot, and its WebAssembly a file of its own, instantiated by streaming so browsers
+ * cache its compiled code (scripts/binaryen-wasm-split.ts). It gets no source map (its map was 33 MB for a file nobody debugs here), and
  * the build ends by writing .br/.gz copies of the chunks (scripts/precompress.ts) for
  * servers that send them precompressed.
  */
@@ -15,10 +16,11 @@ import { resolve } from 'node:path';
 import { transform } from 'esbuild';
 import { defineConfig, type Plugin } from 'vite';
 import { precompress } from './scripts/precompress.js';
+import { binaryenWasmSplit } from './scripts/binaryen-wasm-split.js';
 import { browserTranslatorVersion } from './src/host/node/translation-store.js';
 
 /** Chunks that ship without a source map: third-party code too large to map usefully. */
-const NO_SOURCEMAP = /^(assets\/)?binaryen-[\w-]+\.js$/;
+const NO_SOURCEMAP = /^(assets\/)?binaryen-(?!wasm-)[\w-]+\.js$/;
 
 function dropSourcemaps(): Plugin {
   return {
@@ -95,5 +97,5 @@ export default defineConfig({
       output: { chunkFileNames: '[name]-[hash].js' },
     },
   },
-  worker: { format: 'es', plugins: () => [dropSourcemaps()] },
+  worker: { format: 'es', plugins: () => [binaryenWasmSplit(), dropSourcemaps()] },
 });

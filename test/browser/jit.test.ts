@@ -14,7 +14,9 @@ const wx: any = await import(env.bundle2);
 
 interface DistRequest { path: string; status: number; bytes: number; encoding: string | null }
 const distRequests = async (): Promise<DistRequest[]> => ((await (await fetch(env.statsUrl)).json()) as { dist: DistRequest[] }).dist;
-const isBinaryen = (r: DistRequest) => /\/binaryen-[\w-]+\.js$/.test(r.path);
+// binaryen's chunk, not the small module with its Wasm loader (binaryen-wasm-HASH.js, src/host/worker/binaryen-wasm.ts).
+const isBinaryen = (r: DistRequest) => /\/binaryen-(?!wasm-)[\w-]+\.js$/.test(r.path);
+const isBinaryenWasm = (r: DistRequest) => /\/binaryen-[\w-]+\.wasm$/.test(r.path);
 const isCompileWorker = (r: DistRequest) => /\/compile-worker-main-[\w-]+\.js$/.test(r.path);
 
 const decoder = new TextDecoder();
@@ -47,6 +49,7 @@ describe('the JIT in the page', () => {
     // The observation works (the worker's chunk came from this server) and binaryen was not among it.
     expect(seen.some((q) => /\/worker-[\w-]+\.js$/.test(q.path)), JSON.stringify(seen)).to.equal(true);
     expect(seen.filter(isBinaryen), JSON.stringify(seen)).to.deep.equal([]);
+    expect(seen.filter(isBinaryenWasm), JSON.stringify(seen)).to.deep.equal([]);
     // Nor starts the compile worker.
     expect(seen.filter(isCompileWorker), JSON.stringify(seen)).to.deep.equal([]);
     expect(r.stats.compiler).to.equal('none');
@@ -76,8 +79,14 @@ describe('the JIT in the page', () => {
     const bin = seen.filter(isBinaryen);
     expect(bin.length, JSON.stringify(seen)).to.equal(1);
     expect(bin[0].status).to.equal(200);
-    // Chromium accepts br and gzip on this origin; either beats the 13 MB file by 5x or more.
-    expect(bin[0].encoding).to.be.oneOf(['br', 'gzip']);
-    expect(bin[0].bytes).to.be.lessThan(3_000_000);
+    // binaryen's JavaScript is the glue only; its WebAssembly is a file of its own, instantiated
+    // by streaming so Chromium can cache the compiled code (scripts/binaryen-wasm-split.ts).
+    expect(bin[0].bytes).to.be.lessThan(100_000);
+    const wasm = seen.filter(isBinaryenWasm);
+    expect(wasm.length, JSON.stringify(seen)).to.equal(1);
+    expect(wasm[0].status).to.equal(200);
+    // Chromium accepts br and gzip on this origin; either beats the 9.9 MB file by 4x or more.
+    expect(wasm[0].encoding).to.be.oneOf(['br', 'gzip']);
+    expect(wasm[0].bytes).to.be.lessThan(2_500_000);
   });
 });

@@ -20,6 +20,10 @@ import * as io from '../../src/engine/tty/ioctls.js';
 import { getU32, putU32 } from '../../src/engine/linux/uaccess.js';
 import type { Inode, DirEntry } from '../../src/engine/fs/types.js';
 import type { Task } from '../../src/engine/linux/task.js';
+import { Vfs } from '../../src/engine/fs/vfs.js';
+import { TmpFs } from '../../src/engine/fs/tmpfs.js';
+import { ctxOf } from '../../src/engine/linux/path-ctx.js';
+import { cttyOf } from '../../src/engine/tty/jobctl.js';
 
 /** lookup that must find an inode (the Inode API may also answer null or -errno). */
 async function lk(dir: Inode, name: string): Promise<Inode> {
@@ -249,4 +253,27 @@ test('registered in the real devfs: /dev/tty1 acquires the controlling terminal 
   const cnode = (await lk(devfs.root, 'console'))!;
   const c = (await devfs.driver(makedev(5, 1))!(O_RDWR, '/dev/console', other, cnode)) as TtyFile;
   assert.equal(c.ioctl(other, io.TIOCGSID, ARG), -25);
+});
+
+test('open(2) of /dev/pts/N through the VFS: the controlling terminal goes to the thread opening, not to the task that ran last', async () => {
+  // xterm's child: setsid(), then open(/dev/pts/N) without O_NOCTTY, then open(/dev/tty). An
+  // open finishes after awaits (path walk, stat), and meanwhile the scheduler may run another
+  // task: Devpts' currentTask (the kernel's last running task) is then the parent, which
+  // took nothing (not a session leader), and the child's /dev/tty failed with ENXIO.
+  const w = new World();
+  const parent = w.proc(43, { sid: 39, pgid: 39 });
+  const child = w.proc(46, { sid: 46, pgid: 46 });
+  const fs = new Devpts(w.k, 0x1a, () => parent);
+  const v = new Vfs();
+  v.mount('/', new TmpFs());
+  await v.mkdir(null, -100, '/dev', 0o755);
+  await v.mkdir(null, -100, '/dev/pts', 0o755);
+  v.mount('/dev/pts', fs);
+  const m = (await v.open(ctxOf(parent), -100, '/dev/pts/ptmx', O_RDWR | O_NOCTTY)) as PtyMasterFile;
+  assert.ok(m instanceof PtyMasterFile, `ptmx: ${String(m)}`);
+  unlock(m, parent);
+  const s = await v.open(ctxOf(child), -100, '/dev/pts/0', O_RDWR);
+  assert.equal(typeof s, 'object');
+  assert.equal(cttyOf(child.proc), m.pair.slave, 'the session leader that opened the slave has it as its controlling terminal');
+  assert.equal(cttyOf(parent.proc), null);
 });

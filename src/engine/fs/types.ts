@@ -224,9 +224,12 @@ export interface Inode {
 
   /**
    * Special files (devices, /proc entries with their own semantics, FIFOs): return the
-   * open file description instead of the VFS's generic one.
+   * open file description instead of the VFS's generic one. `caller` is the thread opening
+   * (absent for the kernel's own opens): a terminal's open makes it the caller's controlling
+   * terminal, so it must be the thread whose open(2) this is, never "the task that ran last"
+   * (the open completes after awaits, when another task may have run: devpts.ts).
    */
-  open?(flags: number, path: string): File | number | Promise<File | number>;
+  open?(flags: number, path: string, caller?: Caller): File | number | Promise<File | number>;
 
   /**
    * An open file description now refers to this inode / has let it go (the generic

@@ -19,7 +19,8 @@ export type { DeviceOpen };
  * The devfs hands drivers a Caller (fs/ cannot know tasks); the terminals need the task
  * itself (its session and controlling tty). The kernel's callers are its Tasks.
  */
-const isTask = (c?: Caller): c is Task => c !== undefined && 'proc' in c;
+/** The caller as the kernel's Task (every caller of a system call is one), or undefined. */
+export const isTask = (c?: Caller | null): c is Task => c !== undefined && c !== null && 'proc' in c;
 
 /** The part of the devfs this module needs. */
 export interface DevfsLike {

@@ -4,13 +4,14 @@
  * It also allocates the pairs, so /dev/ptmx opens go through it.
  */
 import {
-  type DirEntry, type File, type FileSystem, type Inode, type SetAttr, type Stat, DT_CHR, O_NOCTTY, S_IFDIR,
+  type Caller, type DirEntry, type File, type FileSystem, type Inode, type SetAttr, type Stat, DT_CHR, O_NOCTTY, S_IFDIR,
 } from '../fs/types.js';
 import type { Kernel } from '../linux/kernel.js';
 import type { Task } from '../linux/task.js';
 import { ENOSPC, EPERM } from '../linux/errno.js';
 import { PtyMasterFile, PtyPair } from './pty.js';
 import { charDevStat, mkdev } from './tty.js';
+import { isTask } from './devices.js';
 
 /** devpts' statfs f_type (DEVPTS_SUPER_MAGIC). */
 export const DEVPTS_MAGIC = 0x1cd1;
@@ -52,9 +53,6 @@ export class Devpts implements FileSystem {
     // /dev/ptmx never becomes the opener's controlling terminal.
     return new PtyMasterFile(pair, flags | O_NOCTTY, path, stat);
   }
-
-  /** For ptmx opens with a caller that passes its task. */
-  task(t?: Task): Task | undefined { return t ?? this.currentTask?.(); }
 }
 
 class DevptsRoot implements Inode {
@@ -79,8 +77,8 @@ class PtmxInode implements Inode {
   readonly ino = 2;
   constructor(readonly fs: Devpts) {}
   stat(): Stat { return charDevStat(mkdev(5, 2), 0, 2, this.fs.dev); }
-  open(flags: number, path: string, t?: Task): File | number {
-    return this.fs.openMaster(flags, path, () => this.stat(), t);
+  open(flags: number, path: string, caller?: Caller): File | number {
+    return this.fs.openMaster(flags, path, () => this.stat(), isTask(caller) ? caller : undefined);
   }
 }
 
@@ -96,7 +94,15 @@ class PtsInode implements Inode {
     if (a.gid !== undefined) this.pair.gid = a.gid;
     return 0;
   }
-  open(flags: number, path: string, t?: Task): File | number {
-    return this.pair.openSlave(flags, path, this.fs.task(t));
+  /**
+   * The opener is the VFS's caller, not Devpts' currentTask (the kernel's last running task):
+   * an open resolves its path through awaits, and by the time it lands here another task may
+   * have made a system call. xterm's child (setsid, then open of /dev/pts/N) then made the
+   * parent the acquirer, stayed without a controlling terminal, and died on open("/dev/tty")
+   * with ENXIO ("open ttydev: No such device or address"), in 1 of ~4 desktop starts in
+   * Chromium: the i3 desktop came up with no terminal.
+   */
+  open(flags: number, path: string, caller?: Caller): File | number {
+    return this.pair.openSlave(flags, path, isTask(caller) ? caller : undefined);
   }
 }
