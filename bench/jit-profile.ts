@@ -1,7 +1,7 @@
 /**
  * Where a warm JIT run's engine time goes (issue 9, the interpreter-style workloads):
  *
- *   [WEBX86_JIT_ENTRY_POINTS=off] [WEBX86_JIT_CALLS=off] node --import tsx bench/jit-profile.ts python3|python3-start|bash|sh [--cold]
+ *   [WEBX86_JIT_ENTRY_POINTS=off] [WEBX86_JIT_CALLS=off] [WEBX86_JIT_INDIRECT=off] node --import tsx bench/jit-profile.ts python3|python3-start|bash|sh [--cold]
  *
  * Runs the workload once to fill a translation cache of its own (WEBX86_CACHE_DIR, else a
  * fresh temporary directory; --cold skips this run and measures the first), then measures the
@@ -29,7 +29,7 @@ import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node
 import { nodeTranslationStore, useNodeTranslationCache } from '../src/host/node/translation-store.js';
 import { binaryTrees } from './binary-trees.js';
 import { chainedHops, nestedCallStats, setEntryPoints, setNestedCalls } from '../src/engine/jit/hub.js';
-import { setCallsOut } from '../src/engine/jit/region.js';
+import { setCallsOut, setIndirectTargets } from '../src/engine/jit/region.js';
 import { threadCpu } from '../src/host/node/thread-cpu.js';
 
 const LOOP = 'i=0; s=0; while (( i < 20000 )); do s=$((s+i*3)); i=$((i+1)); done; echo $s';
@@ -63,6 +63,8 @@ const threadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread 
 if (process.env.WEBX86_JIT_ENTRY_POINTS === 'off') setEntryPoints(false);
 // WEBX86_JIT_CALLS=off: calls out of a region leave to the hub instead of nesting (hub.ts `call`), to compare.
 if (process.env.WEBX86_JIT_CALLS === 'off') { setNestedCalls(false); setCallsOut(false); }
+// WEBX86_JIT_INDIRECT=off: indirect jumps always leave their region (region.ts setIndirectTargets), to compare.
+if (process.env.WEBX86_JIT_INDIRECT === 'off') setIndirectTargets(false);
 if (flag !== '--cold') {
   await run();
   // The measured run gets a store of its own over the same directory, as a new process (and bench/run.ts's warm run) would.

@@ -40,6 +40,15 @@ export interface HotBlock {
   count: number;
   /** Cpu.mode it was decoded in: only flat (0) code is translated. */
   mode: number;
+  /** Address after its last instruction. */
+  end: number;
+  /**
+   * The successors the run loop has seen after an indirect transfer ending the block (its
+   * chain links: the first one seen, and the latest other one): the JIT takes an indirect
+   * jump's into its region (region.ts formRegion `seen`).
+   */
+  n1: HotBlock | null;
+  n2: HotBlock | null;
 }
 
 /** What the tier needs from the interpreter's code cache. */

@@ -404,7 +404,15 @@ export class Jit implements Tier {
     const force = this.mode === 'force';
     const minHits = force ? 1 : Math.max(16, b.hits >> 6);
     const wanted = (a: number): boolean => { const nb = host.get(a); return nb !== undefined && nb.hits >= minHits; };
-    const region = formRegion(mem, b.start >>> 0, wanted, force ? FORCE_BLOCKS : MAX_BLOCKS);
+    // The targets the run loop saw after the block at `at` (when it is the region's block, ending at `end`).
+    const seen = (at: number, end: number): number[] => {
+      const nb = host.get(at);
+      if (nb === undefined || nb.end >>> 0 !== end >>> 0) return [];
+      const out: number[] = [];
+      for (const n of [nb.n1, nb.n2]) if (n !== null && n.valid && !out.includes(n.start >>> 0)) out.push(n.start >>> 0);
+      return out;
+    };
+    const region = formRegion(mem, b.start >>> 0, wanted, force ? FORCE_BLOCKS : MAX_BLOCKS, seen);
     if (region === null) { b.jit = NO_REGION; this.stats.regionsRefused++; }
     return region;
   }
