@@ -43,12 +43,14 @@ export interface HotBlock {
   /** Address after its last instruction. */
   end: number;
   /**
-   * The successors the run loop has seen after an indirect transfer ending the block (its
-   * chain links: the first one seen, and the latest other one): the JIT takes an indirect
-   * jump's into its region (region.ts formRegion `seen`).
+   * The first two successors the run loop has seen after an indirect transfer ending the
+   * block (interp.ts Block n1, s2): the JIT takes an indirect jump's into its region
+   * (region.ts formRegion `seen`).
    */
   n1: HotBlock | null;
-  n2: HotBlock | null;
+  s2: HotBlock | null;
+  /** Entries after the block that its two chain links did not cover (interp.ts Block misses). */
+  misses: number;
 }
 
 /** What the tier needs from the interpreter's code cache. */
