@@ -625,8 +625,11 @@ export function regionKey(mem: AddressSpace, r: Region): string {
   const parts: string[] = [...(sseCode ? [] : ['nosse;']), ...(x87Code ? [] : ['nox87;'])];
   for (const b of r.blocks.values()) {
     parts.push(`${b.start.toString(16)}:${b.end.toString(16)}:`);
-    // An indirect jump's targets in the region change its code (compares and branches).
-    if (b.targets !== undefined) parts.push(`>${b.targets.map((t) => t.toString(16)).join(',')}:`);
+    // Not an indirect jump's targets (RBlock.targets): the translation cache names a record by
+    // its blocks and bytes (translation-cache.ts), and the key must equal the record's, or a
+    // warm run compiles every such region again (python3: 53-67 modules, before this). Which
+    // of the region's blocks a jump compares with changes only which targets stay inside, so
+    // any module under the key is a correct translation.
     for (const d of b.insns) {
       let h = '';
       for (let i = 0; i < d.len; i++) h += mem.u8[(d.at + i) >>> 0].toString(16).padStart(2, '0');
