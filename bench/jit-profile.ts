@@ -19,7 +19,7 @@
  * so the top list and the profile attribute Wasm time by region; the hub's functions stay
  * wasm-function[0] (run) and [2] (call) of one module.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
@@ -47,7 +47,9 @@ const w = WORKLOADS[name];
 if (w === undefined) throw new Error(`jit-profile: the workload is one of ${Object.keys(WORKLOADS).join(', ')}, not ${name}`);
 const root = debianRoot('bench', [...GLIBC_ROOT_PACKAGES, 'xz-utils']);
 mkdirSync(join(root, 'opt/bench'), { recursive: true });
-writeFileSync(join(root, 'opt/bench/binary-trees.py'), binaryTrees(12));
+// Renamed into place: the root is shared, and a rewrite in place can be read half-written by another process (bench/run.ts).
+writeFileSync(join(root, `opt/bench/binary-trees.py.${process.pid}.tmp`), binaryTrees(12));
+renameSync(join(root, `opt/bench/binary-trees.py.${process.pid}.tmp`), join(root, 'opt/bench/binary-trees.py'));
 const dir = process.env.WEBX86_CACHE_DIR ?? mkdtempSync(join(tmpdir(), 'webx86-jit-profile-'));
 useNodeTranslationCache(join(dir, 'profile'));
 
