@@ -17,6 +17,8 @@ import { HostFs } from '../src/host/node/hostfs.js';
 import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
 import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
 import { threadCpu } from '../src/host/node/thread-cpu.js';
+import { nestedCallStats } from '../src/engine/jit/hub.js';
+import { setIndirectTargets } from '../src/engine/jit/region.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, '.cache/bench-bin');
@@ -67,6 +69,8 @@ if (dump) {
 /** This (the engine's) thread's CPU time, ms (src/host/node/thread-cpu.ts). */
 const mainThreadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread CPU time needs Linux /proc/thread-self/schedstat'); });
 
+// WEBX86_JIT_INDIRECT=off: indirect jumps always leave their region (region.ts setIndirectTargets), to compare.
+if (process.env.WEBX86_JIT_INDIRECT === 'off') setIndirectTargets(false);
 const w = workload();
 const store = useNodeTranslationCache(process.env.JCG_CACHE ?? null);
 const c0 = process.cpuUsage(), m0 = mainThreadCpuMs(), t0 = performance.now();
@@ -80,6 +84,6 @@ const j = g.jit;
 process.stdout.write(`${JSON.stringify({
   name, wall: Math.round(wall), cpu: Math.round((cpu.user + cpu.system) / 1000), engine: Math.round(mainThreadCpuMs() - m0), status: g.status,
   out: createHash('sha256').update(g.stdoutBytes ?? new Uint8Array()).digest('hex').slice(0, 16),
-  jit: j ? { compiled: j.regionsCompiled, disk: j.regionsFromDisk, entries: j.entries, bounced: j.bounced, chained: j.chained, budgetExits: j.budgetExits, insns: j.instructions, icount: g.icount } : null,
+  jit: j ? { compiled: j.regionsCompiled, disk: j.regionsFromDisk, entries: j.entries, bounced: j.bounced, chained: j.chained, budgetExits: j.budgetExits, nested: nestedCallStats(), insns: j.instructions, icount: g.icount } : null,
 })}\n`);
 process.exit(0);

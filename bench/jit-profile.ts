@@ -1,7 +1,7 @@
 /**
  * Where a warm JIT run's engine time goes (issue 9, the interpreter-style workloads):
  *
- *   [WEBX86_JIT_ENTRY_POINTS=off] [WEBX86_JIT_CALLS=off] node --import tsx bench/jit-profile.ts python3|python3-start|bash|sh [--cold]
+ *   [WEBX86_JIT_ENTRY_POINTS=off] [WEBX86_JIT_CALLS=off] [WEBX86_JIT_INDIRECT=off] node --import tsx bench/jit-profile.ts python3|python3-start|bash|sh [--cold]
  *
  * Runs the workload once to fill a translation cache of its own (WEBX86_CACHE_DIR, else a
  * fresh temporary directory; --cold skips this run and measures the first), then measures the
@@ -19,7 +19,7 @@
  * so the top list and the profile attribute Wasm time by region; the hub's functions stay
  * wasm-function[0] (run) and [2] (call) of one module.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
@@ -29,7 +29,7 @@ import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node
 import { nodeTranslationStore, useNodeTranslationCache } from '../src/host/node/translation-store.js';
 import { binaryTrees } from './binary-trees.js';
 import { chainedHops, nestedCallStats, setEntryPoints, setNestedCalls } from '../src/engine/jit/hub.js';
-import { setCallsOut } from '../src/engine/jit/region.js';
+import { setCallsOut, setIndirectTargets } from '../src/engine/jit/region.js';
 import { threadCpu } from '../src/host/node/thread-cpu.js';
 
 const LOOP = 'i=0; s=0; while (( i < 20000 )); do s=$((s+i*3)); i=$((i+1)); done; echo $s';
@@ -47,7 +47,9 @@ const w = WORKLOADS[name];
 if (w === undefined) throw new Error(`jit-profile: the workload is one of ${Object.keys(WORKLOADS).join(', ')}, not ${name}`);
 const root = debianRoot('bench', [...GLIBC_ROOT_PACKAGES, 'xz-utils']);
 mkdirSync(join(root, 'opt/bench'), { recursive: true });
-writeFileSync(join(root, 'opt/bench/binary-trees.py'), binaryTrees(12));
+// Renamed into place: the root is shared, and a rewrite in place can be read half-written by another process (bench/run.ts).
+writeFileSync(join(root, `opt/bench/binary-trees.py.${process.pid}.tmp`), binaryTrees(12));
+renameSync(join(root, `opt/bench/binary-trees.py.${process.pid}.tmp`), join(root, 'opt/bench/binary-trees.py'));
 const dir = process.env.WEBX86_CACHE_DIR ?? mkdtempSync(join(tmpdir(), 'webx86-jit-profile-'));
 useNodeTranslationCache(join(dir, 'profile'));
 
@@ -63,6 +65,8 @@ const threadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread 
 if (process.env.WEBX86_JIT_ENTRY_POINTS === 'off') setEntryPoints(false);
 // WEBX86_JIT_CALLS=off: calls out of a region leave to the hub instead of nesting (hub.ts `call`), to compare.
 if (process.env.WEBX86_JIT_CALLS === 'off') { setNestedCalls(false); setCallsOut(false); }
+// WEBX86_JIT_INDIRECT=off: indirect jumps always leave their region (region.ts setIndirectTargets), to compare.
+if (process.env.WEBX86_JIT_INDIRECT === 'off') setIndirectTargets(false);
 if (flag !== '--cold') {
   await run();
   // The measured run gets a store of its own over the same directory, as a new process (and bench/run.ts's warm run) would.

@@ -4,7 +4,7 @@
  * writes it to docs/BENCHMARKS.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { runGuest } from '../test/support/guest.js';
@@ -76,8 +76,16 @@ let debian: string | undefined;
 try {
   debian = debianRoot('bench', [...GLIBC_ROOT_PACKAGES, 'xz-utils']);
   mkdirSync(join(debian, 'opt/bench'), { recursive: true });
-  writeFileSync(join(debian, 'opt/bench/binary-trees.py'), BINARY_TREES);
-  writeFileSync(join(debian, 'opt/bench/text'), text10);
+  // Written whole and renamed into place: the root is shared (.cache), and a plain rewrite
+  // truncated the file under another process's xz reading it (session 11: twice in one
+  // afternoon, xz ran 2.62 G instead of 3.10 G instructions and wrote another output).
+  const put = (path: string, data: string | Uint8Array): void => {
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  };
+  put(join(debian, 'opt/bench/binary-trees.py'), BINARY_TREES);
+  put(join(debian, 'opt/bench/text'), text10);
   if (spawnSync('/usr/sbin/chroot', [debian, '/bin/true']).status !== 0) debian = undefined;
 } catch { debian = undefined; }
 if (debian) {

@@ -67,6 +67,15 @@ export interface Block {
   /** Successors seen so far, for blocks without cc, to skip the cache lookup. */
   n1: Block | null;
   n2: Block | null;
+  /**
+   * The second successor seen (n1 is the first), kept once set while valid, unlike n2 (the
+   * latest): the JIT takes an indirect jump's first two targets into its region
+   * (jit/region.ts formRegion `seen`), and the latest one would make the region's key, so
+   * its translation cache hits, depend on when it was formed.
+   */
+  s2: Block | null;
+  /** Entries after this block that neither n1 nor n2 led to (a cache lookup): the JIT takes an indirect jump's targets in only if these are few. */
+  misses: number;
   /** Cpu.mode the block was decoded for (0: flat; the JIT translates no other). */
   mode: number;
 }
@@ -157,7 +166,7 @@ function variantFor(mem: AddressSpace, p: number): Variant | null {
 function copyBlock(t: Block): Block {
   return {
     start: t.start, end: t.end, ops: t.ops, addrs: t.addrs, count: t.count, cc: t.cc, target: t.target,
-    fk: t.fk, fa: t.fa, fb: t.fb, nT: null, nF: null, hits: 0, jit: null, valid: true, n1: null, n2: null, mode: t.mode,
+    fk: t.fk, fa: t.fa, fb: t.fb, nT: null, nF: null, hits: 0, jit: null, valid: true, n1: null, n2: null, s2: null, misses: 0, mode: t.mode,
   };
 }
 
@@ -355,7 +364,7 @@ export class CodeCache implements CodeHost {
     }
     const block: Block = {
       start: eip | 0, end: pos, ops, addrs, count, cc, target, fk, fa, fb, nT: null, nF: null,
-      hits: 0, jit: null, valid: true, n1: null, n2: null, mode: this.mode,
+      hits: 0, jit: null, valid: true, n1: null, n2: null, s2: null, misses: 0, mode: this.mode,
     };
     return { block, pages };
   }
@@ -552,7 +561,7 @@ export function run(c: Cpu, budget: number, jit: Tier | null = null): number {
           if (link === LINK_T) prev.nT = nb;
           else if (link === LINK_F) prev.nF = nb;
           else if (prev.n1 === null || !prev.n1.valid) prev.n1 = nb;
-          else prev.n2 = nb;
+          else { prev.n2 = nb; prev.misses++; if (prev.s2 === null || !prev.s2.valid) prev.s2 = nb; }
         }
         b = nb;
       }

@@ -40,6 +40,17 @@ export interface HotBlock {
   count: number;
   /** Cpu.mode it was decoded in: only flat (0) code is translated. */
   mode: number;
+  /** Address after its last instruction. */
+  end: number;
+  /**
+   * The first two successors the run loop has seen after an indirect transfer ending the
+   * block (interp.ts Block n1, s2): the JIT takes an indirect jump's into its region
+   * (region.ts formRegion `seen`).
+   */
+  n1: HotBlock | null;
+  s2: HotBlock | null;
+  /** Entries after the block that its two chain links did not cover (interp.ts Block misses). */
+  misses: number;
 }
 
 /** What the tier needs from the interpreter's code cache. */

@@ -119,6 +119,7 @@ function successors(b: RBlock, last: Insn | null, conts: number[], r: Region): n
     case 'call': return callsOut(b, last, r) ? [last.target >>> 0, b.end >>> 0] : [last.target >>> 0];
     case 'calli': return callsOut(b, last, r) ? [b.end >>> 0] : [];
     case 'ret': return conts.filter((c) => r.blocks.has(c));
+    case 'jmpi': return (b.targets ?? []).filter((c) => r.blocks.has(c));
   }
   return [];
 }
@@ -1449,6 +1450,13 @@ class Gen {
           }
           case 'ret': {
             // The popped address (in xeip) selects a continuation inside the region, else D or the exit.
+            let e: X = dynamic();
+            for (const c of [...t.succ].reverse()) e = m.if(m.i32.eq(this.get(L_XEIP), this.c(c)), branch(x, c), e);
+            list.push(e);
+            break;
+          }
+          case 'jmpi': {
+            // The seen targets taken into the region (region.ts formRegion): compared with the computed target (xeip), else D or the exit.
             let e: X = dynamic();
             for (const c of [...t.succ].reverse()) e = m.if(m.i32.eq(this.get(L_XEIP), this.c(c)), branch(x, c), e);
             list.push(e);

@@ -75,6 +75,11 @@ export const jitCounters = { /** Modules dropped to stay within the budget. */ e
 export { HOT_HITS };
 /** Region size limits in 'force' mode (many small regions) and for a retry after a Relooper failure. */
 const FORCE_BLOCKS = 16;
+/**
+ * An indirect jump's seen targets are taken into its region when at most 1 in MISS_SHARE of
+ * its entries went elsewhere than its two chain links (any in 'force', for the tests).
+ */
+const MISS_SHARE = 4;
 /** Compiled modules kept (Wasm bytes; V8's machine code is a few times more). Shared by all machines of the page/process. */
 export const MODULE_BUDGET = 64 << 20;
 let moduleBudget = MODULE_BUDGET;
@@ -404,7 +409,19 @@ export class Jit implements Tier {
     const force = this.mode === 'force';
     const minHits = force ? 1 : Math.max(16, b.hits >> 6);
     const wanted = (a: number): boolean => { const nb = host.get(a); return nb !== undefined && nb.hits >= minHits; };
-    const region = formRegion(mem, b.start >>> 0, wanted, force ? FORCE_BLOCKS : MAX_BLOCKS);
+    // The targets the run loop saw after the block at `at` (when it is the region's block, ending at `end`).
+    const seen = (at: number, end: number): number[] => {
+      const nb = host.get(at);
+      // Only a jump with few targets, two of which take most of its entries (xz's range
+      // coder); python's and bash's dispatch jumps have many (taking two of them in moved
+      // their regions' keys with the moment they formed: fewer translation cache hits).
+      if (nb === undefined || nb.end >>> 0 !== end >>> 0 || (!force && nb.misses * MISS_SHARE > nb.hits)) return [];
+      const out: number[] = [];
+      for (const n of [nb.n1, nb.s2]) if (n !== null && n.valid && !out.includes(n.start >>> 0)) out.push(n.start >>> 0);
+      // In address order: the key (regionKey) names the set, not the order they were seen in.
+      return out.sort((x, y) => x - y);
+    };
+    const region = formRegion(mem, b.start >>> 0, wanted, force ? FORCE_BLOCKS : MAX_BLOCKS, seen);
     if (region === null) { b.jit = NO_REGION; this.stats.regionsRefused++; }
     return region;
   }

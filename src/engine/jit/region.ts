@@ -467,6 +467,12 @@ export interface RBlock {
   end: number;
   /** True when the last instruction is a terminator (jcc/jmp/call/ret/indirect). */
   terminated: boolean;
+  /**
+   * An indirect jmp's targets taken into the region (formRegion `seen`): the translation
+   * compares the computed target with each and branches there inside the function, like a
+   * ret's continuations; any other target leaves as before.
+   */
+  targets?: number[];
 }
 
 export interface Region {
@@ -490,6 +496,14 @@ const MIN_ENTRY_INSNS = 3;
  */
 let callsOut = true;
 export function setCallsOut(on: boolean): boolean { const old = callsOut; callsOut = on; return old; }
+
+/**
+ * Indirect jumps' seen targets taken into the region (formRegion `seen`): on by default; off
+ * (to compare: bench/jit-profile.ts and bench/jit-codegen-run.ts WEBX86_JIT_INDIRECT=off),
+ * an indirect jump always leaves. Regions formed afterwards follow it.
+ */
+let indirectTargets = true;
+export function setIndirectTargets(on: boolean): boolean { const old = indirectTargets; indirectTargets = on; return old; }
 
 /** A callee taken into its caller's region has at most this many blocks reachable by the edges formRegion follows. */
 const INLINE_BLOCKS = 8;
@@ -543,7 +557,8 @@ function decodeBlock(mem: AddressSpace, at: number, rd: Reader): RBlock {
  * successors that `wanted` accepts (the interpreter executed them often enough), up to
  * the limits. Returns null when the entry's first instruction is not translatable.
  */
-export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: number) => boolean, maxBlocks = MAX_BLOCKS): Region | null {
+export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: number) => boolean, maxBlocks = MAX_BLOCKS,
+  seen: (at: number, end: number) => number[] = () => []): Region | null {
   const rd = new Reader(mem);
   const blocks = new Map<number, RBlock>();
   const queue: number[] = [entry >>> 0];
@@ -580,6 +595,15 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
       case 'calli':
         if (wanted(b.end)) queue.push(b.end);
         break;
+      case 'jmpi': {
+        // A switch's jump table (xz's range coder: one jmp per encoded bit, two targets
+        // most of them): the targets the interpreter saw, if hot, are taken in, so the
+        // jump stays in the function instead of a hub hop into a region of each target.
+        if (!indirectTargets) break;
+        const ts = seen(at, b.end).filter((t) => wanted(t));
+        if (ts.length > 0) { b.targets = ts; queue.push(...ts); }
+        break;
+      }
     }
   }
   const pages = new Set<number>();
@@ -601,6 +625,11 @@ export function regionKey(mem: AddressSpace, r: Region): string {
   const parts: string[] = [...(sseCode ? [] : ['nosse;']), ...(x87Code ? [] : ['nox87;'])];
   for (const b of r.blocks.values()) {
     parts.push(`${b.start.toString(16)}:${b.end.toString(16)}:`);
+    // Not an indirect jump's targets (RBlock.targets): the translation cache names a record by
+    // its blocks and bytes (translation-cache.ts), and the key must equal the record's, or a
+    // warm run compiles every such region again (python3: 53-67 modules, before this). Which
+    // of the region's blocks a jump compares with changes only which targets stay inside, so
+    // any module under the key is a correct translation.
     for (const d of b.insns) {
       let h = '';
       for (let i = 0; i < d.len; i++) h += mem.u8[(d.at + i) >>> 0].toString(16).padStart(2, '0');
