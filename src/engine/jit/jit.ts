@@ -375,7 +375,8 @@ export class Jit implements Tier {
     // governor (each costs ~1 ms of this thread, and V8 still compiles it: gcc hello's 1,166
     // cached regions took its run above the interpreter's CPU when loaded unchecked).
     // 'force' never uses it: its tests check the translator.
-    if (b.hits < HOT_HITS) { this.probeStore(host, mem, b, now); return; }
+    // 'on' asks below HOT_HITS only at the probes ('force' asks at every second entry).
+    if (this.mode === 'on' && b.hits < HOT_HITS) { this.probeStore(host, mem, b, now); return; }
     if (this.mode === 'on' && translationStore() !== null) {
       if (this.stored(b) && this.gov.attaches(this.stats.instructions, now) && this.fromStore(host, mem, b, now)) return;
       if (!this.gov.allows(b.hits, this.stats.instructions, now)) { this.stats.deferred++; return; }
@@ -420,7 +421,7 @@ export class Jit implements Tier {
    * block the store has nothing for costs a Set lookup (TranslationStore.holds).
    */
   private probeStore(host: JitHost, mem: AddressSpace, b: HotBlock, now: number): void {
-    if (this.mode !== 'on' || !this.stored(b)) return;
+    if (!this.stored(b)) return;
     this.stats.probes++;
     // The governor's clock starts with the first translation work, a probe's included.
     this.gov.hot(now);
