@@ -101,14 +101,9 @@ export const BASE_MS = 20;
  * (docs/BENCHMARKS.md "JIT: the governor charges what translation costs": not every region
  * gets hot enough for TurboFan). A flat 3 ms per module (python3 binary-trees: 2.9-3.1 s of
  * helper-thread CPU for 680 regions, about half of it TurboFan of JS) charged cc1's regions
- * half of what they cost and small loop regions more. Session 11 (bench/jit-threads.ts, CPU
- * by thread, and V8's --trace-wasm-compilation-times): a cold cc1 run's threads other than the
- * engine's and the worker's used 5.5-5.8 s more than interpreted for 3.6-5.1 MB of modules;
- * ~75% of V8's Wasm compile time there was TurboFan of region functions (391 of the 511
- * regions entered were tiered up), ~25% binaryen's own functions in the worker: 0.8-1.2 ms
- * per KB for the regions, so 0.6 under-charged them.
+ * half of what they cost and small loop regions more.
  */
-export const V8_MS_PER_KB = 1.0;
+export const V8_MS_PER_KB = 0.6;
 /** V8's fixed cost per module: validation, instantiation, Liftoff's setup (~0.3 ms per cc1 module with Liftoff, above). */
 export const V8_MS_PER_MODULE = 0.2;
 /** A module's size before any was compiled (bytes: cc1's regions' mean, 7.7 KB). */
