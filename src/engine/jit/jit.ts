@@ -366,6 +366,9 @@ export class Jit implements Tier {
    * neither enters nor asks again).
    */
   request(host: JitHost, mem: AddressSpace, b: HotBlock, c?: Cpu): void {
+    // 'on' asks below HOT_HITS only at the probes ('force' asks at every second entry). First:
+    // most probes find nothing in the store, and a cold cc1 makes ~10^5 of them.
+    if (this.mode === 'on' && b.hits < HOT_HITS) { this.probeStore(host, mem, b); return; }
     if (c !== undefined) this.count(c);
     if (b.mode !== 0) { b.jit = NO_REGION; return; } // 16-bit or segmented code (cpu/seg-regs.ts): interpreter only
     const now = performance.now();
@@ -375,8 +378,6 @@ export class Jit implements Tier {
     // governor (each costs ~1 ms of this thread, and V8 still compiles it: gcc hello's 1,166
     // cached regions took its run above the interpreter's CPU when loaded unchecked).
     // 'force' never uses it: its tests check the translator.
-    // 'on' asks below HOT_HITS only at the probes ('force' asks at every second entry).
-    if (this.mode === 'on' && b.hits < HOT_HITS) { this.probeStore(host, mem, b, now); return; }
     if (this.mode === 'on' && translationStore() !== null) {
       if (this.stored(b) && this.gov.attaches(this.stats.instructions, now) && this.fromStore(host, mem, b, now)) return;
       if (!this.gov.allows(b.hits, this.stats.instructions, now)) { this.stats.deferred++; return; }
@@ -420,8 +421,9 @@ export class Jit implements Tier {
    * nothing else (no compile, no start of the compiler, no count toward the start policy). A
    * block the store has nothing for costs a Set lookup (TranslationStore.holds).
    */
-  private probeStore(host: JitHost, mem: AddressSpace, b: HotBlock, now: number): void {
-    if (!this.stored(b)) return;
+  private probeStore(host: JitHost, mem: AddressSpace, b: HotBlock): void {
+    if (b.mode !== 0 || !this.stored(b)) return; // only flat code is translated (request)
+    const now = performance.now();
     this.stats.probes++;
     // The governor's clock starts with the first translation work, a probe's included.
     this.gov.hot(now);
