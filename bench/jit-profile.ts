@@ -119,7 +119,8 @@ process.stdout.write(`${JSON.stringify({
   interpreted: (g.icount ?? 0) - j.instructions, entries: j.entries, hops: j.chained - h0, entryPoints: j.entryPoints,
   nestedCalls: j.nestedCalls - c0.calls, nestedReturns: j.nestedReturns - c0.returns,
   budgetExits: j.budgetExits, bounced: j.bounced,
-  fromDisk: j.regionsFromDisk, reused: j.regionsReused, compiled: j.regionsCompiled, deferred: j.deferred, shares,
+  fromDisk: j.regionsFromDisk, reused: j.regionsReused, compiled: j.regionsCompiled, deferred: j.deferred, probes: j.probes,
+  engineMs: Math.round(j.engineMs), diskMs: Math.round(j.diskMs), refused: j.governor.refused, refusedDisk: j.governor.refusedDisk, costMs: Math.round(j.governor.costMs), shares,
 })}\n`);
 // WEBX86_PROFILE_TOP=N: the N functions with the most self time, and the JIT's untranslated exits and interpreter calls.
 const top = Number(process.env.WEBX86_PROFILE_TOP ?? 0);

@@ -256,3 +256,59 @@ test('a hot loop measured at 20 ns interpreted against 1 ns translated funds eve
   assert.ok(r.granted >= r.asked - 5, `granted ${r.granted} of ${r.asked}`);
   assert.equal(r.gov.hotHits, HOT_HITS);
 });
+
+/**
+ * The start of a warm run (translation cache filled), before anything has run translated:
+ * one block a ms asks for its region from disk, each attach costing the engine thread ~0.4 ms
+ * (lookup, record checks, V8's synchronous compile: jit.ts diskMs, docs/BENCHMARKS.md
+ * "Session 11: warm attach"; bash's warm run attaches ~650 of ~4 KB). How many of 200 attach.
+ */
+function warmStart(attach: (gov: Governor) => void): { granted: number; refused: number } {
+  let t = 0;
+  const gov = new Governor(() => t, null);
+  gov.hot(0);
+  let granted = 0;
+  for (let k = 0; k < 200; k++) {
+    t += 1;
+    if (!gov.attaches(0, t)) continue;
+    granted++;
+    gov.engineMs += 0.4;
+    attach(gov);
+  }
+  return { granted, refused: gov.refusedDisk };
+}
+
+test('a module from the translation cache is priced at what it costs the engine thread, not as a compile: a warm run attaches them early', () => {
+  const disk = warmStart((gov) => gov.loaded(4096));
+  // Charged V8's estimate for a fresh module as before (bash: 10.9-14.4 M instructions interpreted waiting, against 0.9-1.0 M).
+  const asCompiled = warmStart((gov) => gov.compiled(4096));
+  // 20 ms + 5% of 200 ms at 0.4 ms each: ~75; charged 0.4 + 0.2 + 2.4 ms each: ~10.
+  assert.ok(disk.granted >= 70 && disk.granted <= 80, `attached ${disk.granted} of 200, refused ${disk.refused}`);
+  assert.equal(disk.refused, 200 - disk.granted);
+  assert.ok(asCompiled.granted <= 12, `charged as compiles: attached ${asCompiled.granted}`);
+  // What the cache saved is not charged: no binaryen, and only the measured engine time.
+  const gov = new Governor(() => 0, null);
+  gov.hot(0);
+  gov.engineMs = 0.4;
+  gov.loaded(8192);
+  assert.equal(gov.cost(0), 0.4);
+  assert.equal(gov.diskModules, 1);
+});
+
+test('an attach from the translation cache is still refused when translation does not pay', () => {
+  // A flat program 1 s after code got hot: 100 regions compiled (1 ms of binaryen and 8 KB
+  // each) for 2 M instructions run translated. Cost 100 + 100 x v8Ms(8 KB) against
+  // 20 + 50 + 2 x 30 ms: the next region is refused, whether compiled or from disk.
+  let t = 1000;
+  const gov = new Governor(() => t, null);
+  gov.hot(0);
+  gov.workerMs = 100; gov.answered = 100;
+  for (let k = 0; k < 100; k++) gov.compiled(8192);
+  assert.equal(gov.allows(HOT_HITS, 2_000_000, t), false);
+  assert.equal(gov.attaches(2_000_000, t), false);
+  assert.equal(gov.refusedDisk, 1);
+  // Once its regions have won the difference back (60 M instructions at 15 ns: 900 ms, and as much expected), attaches are granted again.
+  t = 1100;
+  assert.equal(gov.attaches(60_000_000, t), true);
+  assert.equal(gov.refusedDisk, 1);
+});

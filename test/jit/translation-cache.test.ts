@@ -3,8 +3,9 @@
  * src/host/node/translation-store.ts). In this process each "run" starts as a new process
  * would: no compile worker, no module in memory, a new store over the same directory.
  *
- * - A second run of a program attaches the first run's regions from the cache (no compile)
- *   and prints what the native run prints.
+ * - A second run of a program attaches the first run's regions from the cache (no compile),
+ *   at the early probe (jit.ts PROBE_HITS entries, not HOT_HITS), and prints what the native
+ *   run prints.
  * - Damaged records (a flipped byte, a truncated file) are rejected and removed, the run
  *   still equals native; a record for other code at the same address is left alone.
  * - A change in the translator's sources gives a new version, and records of another
@@ -77,6 +78,9 @@ test('a second run attaches the first run\'s translations from the cache, withou
   const tl = second.s.timeline;
   assert.ok(tl.firstAttached >= 0 && (tl.firstSent < 0 || tl.firstAttached <= tl.firstSent), JSON.stringify(tl));
   assert.ok(second.store!.counts.hits >= second.s.regionsFromDisk);
+  // Attached early: at a probe (PROBE_HITS entries), not at the block's HOT_HITS-th entry.
+  assert.ok(second.s.probeAttached > 0 && second.s.probeAttached >= second.s.regionsFromDisk / 2, JSON.stringify(second.s));
+  assert.equal(first.s.probeAttached, 0, 'nothing to attach in the first run');
 });
 
 test('damaged records are rejected and removed; the run equals native and stores them again', { timeout: 600_000 }, async () => {

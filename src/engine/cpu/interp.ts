@@ -569,7 +569,7 @@ export function run(c: Cpu, budget: number, jit: Tier | null = null): number {
       if (jit !== null) {
         // The JIT tier: enter the block's translation, or ask for one once it is hot.
         const r = b.jit;
-        if (r === null) { if ((h & jit.mask) === 0) jit.request(cache, c.mem, b, c); }
+        if (r === null) { if ((h & jit.mask) === 0 || ((h & (h - 1)) === 0 && h >= jit.probe)) jit.request(cache, c.mem, b, c); }
         else if (r !== REFUSED) {
           const n = jit.enter(b, c, budget - executed);
           if (n > 0) { executed += n; prev = null; link = LINK_ANY; continue; }

@@ -65,6 +65,14 @@ export interface CodeHost {
 export interface Tier {
   /** A block whose `hits & mask` is 0 after an entry is offered to `request`. */
   readonly mask: number;
+  /**
+   * A block without a translation is also offered to `request` at each power of two of its
+   * entries from `probe` on (and below mask + 1), before it is hot: the tier may attach a
+   * translation it already has (the JIT's translation cache) rather than leave the block
+   * interpreted until `mask`'s count, and ask again a little later when it declined. A power
+   * of two above any count (0x40000000): never.
+   */
+  readonly probe: number;
   /** Block b is hot: translate it (now or later) and set b.jit. `c` is the thread running it (its icount: the JIT's governor measures what translation saves). */
   request(host: CodeHost, mem: AddressSpace, b: HotBlock, c?: Cpu): void;
   /** Run b's translation for thread c within `budget` instructions; returns the instructions executed (0: the interpreter runs b). */

@@ -10,6 +10,8 @@
  *               (validation, Liftoff, TurboFan on a helper thread: the part the governor did
  *               not see before)
  *             + the regions in flight at the mean binaryen time and V8 cost per region so far
+ *             (a module from the translation cache costs only its share of engineMs, measured:
+ *             no binaryen, and no estimate at its attach; `loaded`, `attaches`)
  *   allowed = BASE_MS + SHARE x the program's time since code got hot (the engine thread's CPU
  *             where the host has the clock, setThreadClocks; else wall time)
  *             + what the instructions run translated saved (won): measured, not assumed
@@ -308,8 +310,40 @@ export class Governor {
     return Math.min(this.rate * el, won);
   }
 
-  /** V8 compiled a module of `bytes` for this machine (a fresh compile, or one from the translation cache). */
+  /** V8 compiled a module of `bytes` for this machine (a fresh compile). */
   compiled(bytes: number): void { this.modules++; this.moduleBytes += bytes; }
+
+  /** Modules attached from the translation cache, and their bytes. */
+  diskModules = 0;
+  diskBytes = 0;
+  /** Attaches from the translation cache refused: translation had not repaid what it cost. */
+  refusedDisk = 0;
+
+  /**
+   * A module of `bytes` came from the translation cache. What it costs the engine thread (the
+   * lookup, the record's checks, V8's synchronous validation, later its instantiation and
+   * Liftoff at the first entry) is measured into engineMs, and that is all it is charged: no
+   * binaryen, no V8 estimate at its attach. TurboFan recompiles it on a helper thread once it is
+   * hot, as it would a fresh module, but that comes after it has run (V8 tiers a function up
+   * once it has executed --wasm-tiering-budget's worth of code); charged at the attach, bash's
+   * warm run refused its loop's regions before they had run: 10.9-14.4 M instructions
+   * interpreted against 0.9-1.0 M (bench/jit-profile.ts, docs/BENCHMARKS.md "Session 11: warm attach").
+   */
+  loaded(bytes: number): void { this.diskModules++; this.diskBytes += bytes; }
+
+  /**
+   * May a region from the translation cache be attached now? Priced at what it costs (above),
+   * not as a compile, and without the hotness rule: a record exists because an earlier run
+   * found its block hot, and jit.ts asks early (PROBE_HITS entries). Refused, like a compile,
+   * while translation costs more than its speculative share and what it won and will win:
+   * a flat program's records do not repay their TurboFan either (cc1).
+   */
+  attaches(translated: number, t: number = this.now()): boolean {
+    const cost = this.cost(t), won = this.won(translated, t) + this.expected(t, translated), spec = BASE_MS + SHARE * this.elapsed(t);
+    if (cost <= spec + won) return true;
+    this.refusedDisk++;
+    return false;
+  }
 
   /** What translation has cost so far, ms, including the regions still being compiled. */
   cost(t: number = this.now()): number {

@@ -73,6 +73,19 @@ export const jitCounters = { /** Modules dropped to stay within the budget. */ e
 
 /** Block entries before a block is translated in 'on' mode (governor.ts raises it while translation does not repay). */
 export { HOT_HITS };
+/**
+ * Entries at which a block not yet hot first asks the translation cache (cpu/tier.ts
+ * Tier.probe), and again at each power of two up to HOT_HITS while the governor declines: a
+ * warm run attaches its stored regions then, instead of interpreting each entry block HOT_HITS
+ * times (or, with the governor's raised hotness, up to 3 x HOT_HITS times). Measured in
+ * session 10 (docs/BENCHMARKS.md "JIT: where the warm time of bash, busybox sh and python3
+ * goes"): bash's warm run interpreted 6.9 M instructions, 1-2.4% of them but 19-33% of the
+ * profile, nearly all in entry blocks waiting for their record. The probe after 32 entries:
+ * docs/BENCHMARKS.md "Session 11: warm attach".
+ */
+export const PROBE_HITS = 32;
+/** A probe count no block reaches ('off' and 'force': no probes). */
+const NEVER = 0x40000000;
 /** Region size limits in 'force' mode (many small regions) and for a retry after a Relooper failure. */
 const FORCE_BLOCKS = 16;
 /**
@@ -121,6 +134,12 @@ export interface JitStats {
   regionsStored: number;
   diskRejected: number;
   diskStale: number;
+  /** Early lookups in the translation cache (PROBE_HITS entries) of blocks whose entry the store holds a record for. */
+  probes: number;
+  /** Regions attached (from the translation cache, or the realm's modules) at such an early lookup. */
+  probeAttached: number;
+  /** The engine thread's time attaching regions from the translation cache (lookups, checks, V8's synchronous compile), ms: part of engineMs. */
+  diskMs: number;
   /** Requests answered PENDING by an asynchronous store (a page's IndexedDB) while it loaded the record. */
   diskWaits: number;
   /** The translation store's own figures, when it has any (the page's IndexedDB store: counts, quota messages). */
@@ -137,6 +156,8 @@ export interface JitStats {
    */
   governor: {
     costMs: number; allowedMs: number; wonMs: number; hotHits: number; refused: number;
+    /** Attaches from the translation cache refused (Governor.attaches), and the modules attached from it. */
+    refusedDisk: number; diskModules: number;
     /**
      * ns a translated instruction saves as measured now (ti - tj); ti, the engine thread's ns
      * per instruction in its cheapest window without translation, and tj, per instruction run
@@ -276,6 +297,8 @@ export class Jit implements Tier {
   readonly stats: JitStats;
   /** hits & mask === 0 triggers a request. */
   readonly mask: number;
+  /** The early probes' first entry count ('on' mode; NEVER otherwise): see PROBE_HITS. */
+  readonly probe: number;
   private firstHot = 0;
   /** When this machine's JIT was made (the timeline's zero). */
   private readonly born = performance.now();
@@ -288,6 +311,7 @@ export class Jit implements Tier {
 
   constructor(readonly mode: JitMode, private readonly debug?: (msg: string) => void) {
     this.mask = mode === 'force' ? 1 : HOT_HITS - 1;
+    this.probe = mode === 'on' ? PROBE_HITS : NEVER;
     this.exitOps = debug ? new Map() : null;
     if (debug) setCountCalls(true);
     // Held weakly: the realm's compiler outlives machines.
@@ -298,8 +322,8 @@ export class Jit implements Tier {
     // The host may start the compiler now rather than once code is hot (compile-client.ts StartPolicy.atCreate).
     if (mode === 'on' && compiler.state === 'none' && startPolicy().atCreate === true) compiler.start();
     this.stats = {
-      mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, diskWaits: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
-      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, executed: 0 },
+      mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, diskWaits: 0, probes: 0, probeAttached: 0, diskMs: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
+      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, refusedDisk: 0, diskModules: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, executed: 0 },
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, entryPoints: 0, nestedCalls: 0, nestedReturns: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
       timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
@@ -329,7 +353,7 @@ export class Jit implements Tier {
     const now = performance.now();
     const g = this.gov;
     this.stats.governor = {
-      costMs: g.cost(now), allowedMs: g.allowance(now, this.stats.instructions), wonMs: g.won(this.stats.instructions, now), hotHits: g.hotHits, refused: g.refused,
+      costMs: g.cost(now), allowedMs: g.allowance(now, this.stats.instructions), wonMs: g.won(this.stats.instructions, now), hotHits: g.hotHits, refused: g.refused, refusedDisk: g.refusedDisk, diskModules: g.diskModules,
       nsSaved: g.nsSaved(), nsOff: g.nsOff(), nsOn: g.nsOn(), windowsOff: g.windowsOff, windowsOn: g.windowsOn, executed: g.executed,
     };
     const snap: JitStats = { ...this.stats, timeline: { ...tl } };
@@ -347,6 +371,9 @@ export class Jit implements Tier {
    * neither enters nor asks again).
    */
   request(host: JitHost, mem: AddressSpace, b: HotBlock, c?: Cpu): void {
+    // 'on' asks below HOT_HITS only at the probes ('force' asks at every second entry). First:
+    // most probes find nothing in the store, and a cold cc1 makes ~10^5 of them.
+    if (this.mode === 'on' && b.hits < HOT_HITS) { this.probeStore(host, mem, b); return; }
     if (c !== undefined) this.count(c);
     if (b.mode !== 0) { b.jit = NO_REGION; return; } // 16-bit or segmented code (cpu/seg-regs.ts): interpreter only
     const now = performance.now();
@@ -357,8 +384,8 @@ export class Jit implements Tier {
     // cached regions took its run above the interpreter's CPU when loaded unchecked).
     // 'force' never uses it: its tests check the translator.
     if (this.mode === 'on' && translationStore() !== null) {
+      if (this.stored(b) && this.gov.attaches(this.stats.instructions, now) && this.fromStore(host, mem, b, now)) return;
       if (!this.gov.allows(b.hits, this.stats.instructions, now)) { this.stats.deferred++; return; }
-      if (this.fromStore(host, mem, b, now)) return;
     }
     this.hotInstructions += (this.mask + 1) * b.count;
     if (this.mode === 'force') {
@@ -385,6 +412,27 @@ export class Jit implements Tier {
     if (!this.gov.allows(b.hits, this.stats.instructions, now)) { this.stats.deferred++; return; }
     if (how === 'inthread') this.translateHere(host, mem, b, now);
     else this.translateInWorker(host, mem, b, now);
+  }
+
+  /** A store holds a record entered at b's start, as far as it can tell cheaply (TranslationStore.holds). */
+  private stored(b: HotBlock): boolean {
+    const st = translationStore();
+    return st !== null && st.holds?.(b.start) !== false;
+  }
+
+  /**
+   * An early probe (PROBE_HITS, 2 x PROBE_HITS, ... entries, the block not hot yet): attach
+   * the block's translation if the store holds one and the governor allows (Governor.attaches);
+   * nothing else (no compile, no start of the compiler, no count toward the start policy). A
+   * block the store has nothing for costs a Set lookup (TranslationStore.holds).
+   */
+  private probeStore(host: JitHost, mem: AddressSpace, b: HotBlock): void {
+    if (b.mode !== 0 || !this.stored(b)) return; // only flat code is translated (request)
+    const now = performance.now();
+    this.stats.probes++;
+    // The governor's clock starts with the first translation work, a probe's included.
+    this.gov.hot(now);
+    if (this.gov.attaches(this.stats.instructions, now) && this.fromStore(host, mem, b, now) && b.jit !== null) this.stats.probeAttached++;
   }
 
   /** The governor (governor.ts): what translation cost this machine against what it won. */
@@ -460,7 +508,7 @@ export class Jit implements Tier {
             // Synchronous, so the block runs translated from its next entry: 0.26 ms on average for gzip's 8.8 KB modules (measured).
             comp = store(rec.key, new WebAssembly.Module(rec.wasm as Uint8Array<ArrayBuffer>), rec.wasm.length);
             this.stats.regionsFromDisk++;
-            this.gov.compiled(rec.wasm.length);
+            this.gov.loaded(rec.wasm.length);
           } catch (e) {
             this.stats.diskRejected++;
             st.drop(name!);
@@ -470,7 +518,9 @@ export class Jit implements Tier {
         if (comp !== undefined) { this.attachNew(host, b, comp, rec.pages); done = true; }
       }
     }
-    this.spent(performance.now() - t0);
+    const ms = performance.now() - t0;
+    this.stats.diskMs += ms;
+    this.spent(ms);
     return done;
   }
 

@@ -42,6 +42,13 @@ export interface TranslationStore {
   /** The translator's version (a hash of its sources, from the host): part of every name. */
   readonly version: string;
   get(name: string): Uint8Array | null | typeof PENDING;
+  /**
+   * False when the store holds no record for a region entered at `entry` (any name: names
+   * carry the entry, recordName), so the JIT's early probe (jit.ts PROBE_HITS) skips naming
+   * the block (hashing its bytes) for the many blocks that never had a region. Optional: a
+   * store without it is asked by name.
+   */
+  holds?(entry: number): boolean;
   put(name: string, data: Uint8Array): void;
   /** The record under `name` was unusable (damaged, foreign): the host should remove it. */
   drop(name: string): void;

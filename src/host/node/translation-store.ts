@@ -196,8 +196,17 @@ export class NodeTranslationStore implements TranslationStore {
       let files: string[] = [];
       try { files = readdirSync(this.dir); } catch { /* no directory yet: nothing cached */ }
       this.names = new Set(files.filter((f) => f.startsWith(prefix) && f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)));
+      this.entries = new Set([...this.names].map(entryOf));
     }
     return this.names;
+  }
+
+  /** The entries of the records listed (names hold the entry: recordName); a drop leaves its entry (another record may share it). */
+  private entries = new Set<number>();
+
+  holds(entry: number): boolean {
+    this.listing();
+    return this.entries.has(entry >>> 0);
   }
 
   get(name: string): Uint8Array | null {
@@ -217,6 +226,7 @@ export class NodeTranslationStore implements TranslationStore {
 
   put(name: string, data: Uint8Array): void {
     this.listing().add(name);
+    this.entries.add(entryOf(name));
     const file = this.file(name);
     // Unique per write in this process (every store: two stores on one directory must not share a temporary file).
     const tmp = `${file}.${process.pid}.${tmpSeq++}.tmp`;
@@ -297,6 +307,9 @@ export class NodeTranslationStore implements TranslationStore {
     void q.finally(() => this.pending.delete(q));
   }
 }
+
+/** The entry address in a record's name (`VERSION12-EEEEEEEE-HASH`, recordName). */
+const entryOf = (name: string): number => parseInt(name.slice(13, 21), 16) >>> 0;
 
 /** A whole file and its mtime from one open (fstat on the descriptor: no second path lookup). */
 function readWithMtime(file: string): { data: Uint8Array; mtimeMs: number } {

@@ -70,6 +70,9 @@ export interface IdbStoreOptions {
 const isQuota = (e: unknown): boolean => e instanceof DOMException && e.name === 'QuotaExceededError';
 const errText = (e: unknown): string => (e instanceof DOMException ? `${e.name}${e.message ? `: ${e.message}` : ''}` : e instanceof Error ? e.message : String(e));
 
+/** The entry address in a record's name (`VERSION12-EEEEEEEE-HASH`, engine/jit/translation-cache.ts recordName). */
+const entryOf = (name: string): number => parseInt(name.slice(13, 21), 16) >>> 0;
+
 export class IdbTranslationStore implements TranslationStore {
   readonly version: string;
   readonly budget: number;
@@ -85,6 +88,8 @@ export class IdbTranslationStore implements TranslationStore {
   private readonly warn: (msg: string) => void;
   /** This version's names in the database, with their lru row. */
   private readonly listed = new Map<string, Lru>();
+  /** The entries of those names and of the records this page wrote (names hold the entry: recordName). */
+  private readonly entries = new Set<number>();
   /** Bytes of every record in the database (all versions). */
   private total = 0;
   /** Records read, by name. */
@@ -136,7 +141,7 @@ export class IdbTranslationStore implements TranslationStore {
       keys.forEach((k, i) => {
         const row = rows[i];
         this.total += row.size;
-        if (typeof k === 'string' && k.startsWith(prefix)) this.listed.set(k, row);
+        if (typeof k === 'string' && k.startsWith(prefix)) { this.listed.set(k, row); this.entries.add(entryOf(k)); }
       });
       this.db = db;
       if (this.state === 'opening') this.state = 'open';
@@ -188,7 +193,13 @@ export class IdbTranslationStore implements TranslationStore {
     })();
   }
 
+  /** TranslationStore.holds: while the index is still being read, any entry may be there. */
+  holds(entry: number): boolean {
+    return this.state === 'opening' || this.entries.has(entry >>> 0);
+  }
+
   put(name: string, data: Uint8Array): void {
+    this.entries.add(entryOf(name));
     if (this.writesOff || this.state === 'off') { this.counts.lost++; return; }
     this.queued.set(name, data);
     this.schedule();
