@@ -224,9 +224,10 @@ export interface Inode {
 
   /**
    * Special files (devices, /proc entries with their own semantics, FIFOs): return the
-   * open file description instead of the VFS's generic one.
+   * open file description instead of the VFS's generic one. `caller` is who opens (absent
+   * for the host's own opens): a pty slave becomes its controlling terminal.
    */
-  open?(flags: number, path: string): File | number | Promise<File | number>;
+  open?(flags: number, path: string, caller?: Caller): File | number | Promise<File | number>;
 
   /**
    * An open file description now refers to this inode / has let it go (the generic

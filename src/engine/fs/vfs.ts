@@ -317,7 +317,10 @@ export class Vfs {
     if (type === S_IFDIR && (wantsWrite || flags & O_CREAT)) return -EISDIR;
     if (wantsWrite && r.inode.fs.readOnly && (type === S_IFREG || type === S_IFDIR)) return -EROFS;
     const fl = flags & ~(O_CREAT | O_EXCL | O_TRUNC);
-    if (r.inode.open) return r.inode.open(fl, r.path);
+    // The caller goes along: a device open that needs the task (a pty slave becoming the
+    // opener's controlling terminal) cannot take the kernel's current task, which after the
+    // walk's awaits is often another one (test/tty/pty.test.ts).
+    if (r.inode.open) return r.inode.open(fl, r.path, ctx.caller);
     switch (type) {
       case S_IFIFO: return openFifo(ctx.caller ?? null, r.inode, fl, r.path);
       case S_IFCHR: return openCharDevice(this.mounts.values(), r.stat.rdev, fl, r.path, ctx.caller, r.inode);

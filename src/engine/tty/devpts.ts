@@ -4,7 +4,7 @@
  * It also allocates the pairs, so /dev/ptmx opens go through it.
  */
 import {
-  type DirEntry, type File, type FileSystem, type Inode, type SetAttr, type Stat, DT_CHR, O_NOCTTY, S_IFDIR,
+  type Caller, type DirEntry, type File, type FileSystem, type Inode, type SetAttr, type Stat, DT_CHR, O_NOCTTY, S_IFDIR,
 } from '../fs/types.js';
 import type { Kernel } from '../linux/kernel.js';
 import type { Task } from '../linux/task.js';
@@ -52,9 +52,6 @@ export class Devpts implements FileSystem {
     // /dev/ptmx never becomes the opener's controlling terminal.
     return new PtyMasterFile(pair, flags | O_NOCTTY, path, stat);
   }
-
-  /** For ptmx opens with a caller that passes its task. */
-  task(t?: Task): Task | undefined { return t ?? this.currentTask?.(); }
 }
 
 class DevptsRoot implements Inode {
@@ -79,8 +76,8 @@ class PtmxInode implements Inode {
   readonly ino = 2;
   constructor(readonly fs: Devpts) {}
   stat(): Stat { return charDevStat(mkdev(5, 2), 0, 2, this.fs.dev); }
-  open(flags: number, path: string, t?: Task): File | number {
-    return this.fs.openMaster(flags, path, () => this.stat(), t);
+  open(flags: number, path: string, caller?: Caller): File | number {
+    return this.fs.openMaster(flags, path, () => this.stat(), asTask(caller));
   }
 }
 
@@ -96,7 +93,18 @@ class PtsInode implements Inode {
     if (a.gid !== undefined) this.pair.gid = a.gid;
     return 0;
   }
-  open(flags: number, path: string, t?: Task): File | number {
-    return this.pair.openSlave(flags, path, this.fs.task(t));
+  /**
+   * Only the opener may acquire the slave as its controlling terminal: `caller` from the
+   * VFS, never the kernel's current task, which is whichever task made the last system call
+   * (after the path walk's awaits, often another session leader; it then took the pty and
+   * the opener found no /dev/tty: xterm's child, 2026-12-07). No caller: the host opens it.
+   */
+  open(flags: number, path: string, caller?: Caller): File | number {
+    return this.pair.openSlave(flags, path, asTask(caller));
   }
+}
+
+/** The calling task, if the caller is one (the host's opens have none). */
+function asTask(c?: Caller): Task | undefined {
+  return c !== undefined && 'proc' in c ? c as Task : undefined;
 }
