@@ -242,13 +242,14 @@ test('keys typed on the keyboard reach the shell in xterm', { timeout: LONG }, a
 });
 
 /**
- * How long i3 may take to open the second xterm: 20-45 s at load 10-15 here. In 6 of 22
- * local runs (2026-12-07, load 8-16) one of the session's two xterms never came (5 times
- * the second, once the first), and the test polled i3 to its 15-minute timeout, which CI
- * read as a hang: i3 did run `xterm`, but xterm's child (the shell to be) was killed by
- * SIGHUP, sent when xterm closed its pty master 10-600 ms after the fork, and xterm then by
- * SIGPIPE (its handshake to the dead child). A second Alt+Return opened one at once. Past
- * this the test fails with what the session started and ended since the press.
+ * How long i3 may take to open the second xterm: 20-45 s at load 10-15 here. In 8 of 27
+ * local runs (2026-12-07, load 8-16) one of the session's two xterms never came, and the
+ * test polled i3 to its 15-minute timeout, which CI read as a hang: devpts made the pty
+ * xterm's child opened the terminal of whichever task made the last system call, not the
+ * child's; the child found no /dev/tty (ENXIO) and reported the pty bad, xterm closed it,
+ * the hang-up killed the child (SIGHUP) and xterm died of SIGPIPE.
+ * Fixed in the VFS (test/tty/pty.test.ts); past this the test fails with what the session
+ * started and ended since the press, should an xterm die again.
  */
 const XTERM_MS = 5 * 60_000;
 
