@@ -25,6 +25,8 @@ import { TmpFs } from '../../src/engine/fs/tmpfs.js';
 import { ctxOf } from '../../src/engine/linux/path-ctx.js';
 import { cttyOf } from '../../src/engine/tty/jobctl.js';
 
+const AT_FDCWD = -100;
+
 /** lookup that must find an inode (the Inode API may also answer null or -errno). */
 async function lk(dir: Inode, name: string): Promise<Inode> {
   const r = await dir.lookup!(name);
@@ -276,4 +278,29 @@ test('open(2) of /dev/pts/N through the VFS: the controlling terminal goes to th
   assert.equal(typeof s, 'object');
   assert.equal(cttyOf(child.proc), m.pair.slave, 'the session leader that opened the slave has it as its controlling terminal');
   assert.equal(cttyOf(parent.proc), null);
+});
+
+test('a slave opened through the VFS becomes the controlling terminal of the task that opened it, not of the task that made the last system call', async () => {
+  // xterm's child (a session leader without a terminal) opens /dev/pts/N. The open walks the
+  // path first, and the walk awaits: other tasks' system calls run meanwhile, so when the
+  // device's open runs, kernel.current is often another task. The VFS did not pass the
+  // caller to devpts, which took kernel.current: in the desktop test (2026-12-07) another
+  // session leader (a test's `sh -c`) got the pty as its terminal, xterm's child then found
+  // no /dev/tty (ENXIO) and told xterm the pty was bad; xterm closed the master, the hang-up
+  // killed the child with SIGHUP and xterm died of SIGPIPE: 6 of 22 runs lost an xterm.
+  const w = new World();
+  const child = w.proc(10, { sid: 10, pgid: 10 });
+  const other = w.proc(20, { sid: 20, pgid: 20 });
+  const fs = new Devpts(w.k, 0x1a, () => w.k.current ?? undefined);
+  const vfs = new Vfs();
+  vfs.mount('/', fs);
+  const m = fs.openMaster(O_RDWR, '/dev/ptmx', ptmxStat, child) as PtyMasterFile;
+  unlock(m, child);
+  w.k.current = other;
+  const s = await vfs.open(ctxOf(child), AT_FDCWD, '/0', O_RDWR);
+  assert.ok(typeof s === 'object', `open: ${String(s)}`);
+  const tty = fs.ptys.get(0)!.slave;
+  assert.equal(tty.session, 10, 'the pty is the session of the task that opened it');
+  assert.equal(cttyOf(child.proc), tty);
+  assert.equal(cttyOf(other.proc), null, 'the task that made the last system call got nothing');
 });

@@ -132,6 +132,10 @@ export class Ext2Fs implements FileSystem {
   /** Called with each such failure as it happens (the host prints or forwards it). */
   onError: ((r: Ext2ErrorReport) => void) | null = null;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Operations in exclusive() not yet finished (running or waiting their turn). */
+  private opsPending = 0;
+  /** When the operation holding the chain started (performance.now(); 0 when none). */
+  private opSince = 0;
 
   private constructor(device: BlockDevice, dev: number, sb: Superblock, groups: GroupDesc[], sbRaw: Uint8Array,
     gdtRaw: Uint8Array, gdtOffset: number, roReason: string | null, writable: boolean, opts: Ext2MountOptions) {
@@ -213,7 +217,9 @@ export class Ext2Fs implements FileSystem {
    */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.readOnly) return fn();
+    this.opsPending++;
     const run = this.tail.then(async () => {
+      this.opSince = performance.now();
       try {
         const r = await fn();
         if (this.dirty.size + this.dirtyInodes.size > this.writebackThreshold || (this.atomic && this.rawBytes > ATOMIC_COMMIT_BYTES)) {
@@ -228,10 +234,24 @@ export class Ext2Fs implements FileSystem {
         // half-updated, so record it as the kernel's ext2_error does (e2fsck will check).
         if (!(e instanceof Ext2NoSpaceError)) this.errors = true;
         throw e;
+      } finally {
+        this.opsPending--;
+        this.opSince = 0;
       }
     });
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The operation chain as a host's stall report shows it: operations not finished (the one
+   * running and those waiting for it) and how long the running one has held the chain (ms;
+   * 0 when idle). A file system wait that never ends shows here as a count that stays up and
+   * a time that grows; the desktop test (test/display/i3-desktop.test.ts) logs it with each
+   * task's system call when a command takes long.
+   */
+  get chain(): { pending: number; runningMs: number } {
+    return { pending: this.opsPending, runningMs: this.opSince === 0 ? 0 : performance.now() - this.opSince };
   }
 
   /** An operation failed with `e` (the guest gets EIO): record it and tell the host. */
