@@ -69,8 +69,8 @@ if (dump) {
 /** This (the engine's) thread's CPU time, ms (src/host/node/thread-cpu.ts). */
 const mainThreadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread CPU time needs Linux /proc/thread-self/schedstat'); });
 
-// WEBX86_JIT_INDIRECT=off: indirect jumps always leave their region (region.ts setIndirectTargets), to compare.
-if (process.env.WEBX86_JIT_INDIRECT === 'off') setIndirectTargets(false);
+// WEBX86_JIT_INDIRECT=on|off: indirect jumps take their seen targets into the region, or always leave (region.ts setIndirectTargets; off by default).
+if (process.env.WEBX86_JIT_INDIRECT) setIndirectTargets(process.env.WEBX86_JIT_INDIRECT === 'on');
 const w = workload();
 const store = useNodeTranslationCache(process.env.JCG_CACHE ?? null);
 const c0 = process.cpuUsage(), m0 = mainThreadCpuMs(), t0 = performance.now();

@@ -1,7 +1,7 @@
 /**
  * Where a warm JIT run's engine time goes (issue 9, the interpreter-style workloads):
  *
- *   [WEBX86_JIT_ENTRY_POINTS=off] [WEBX86_JIT_CALLS=off] [WEBX86_JIT_INDIRECT=off] node --import tsx bench/jit-profile.ts python3|python3-start|bash|sh [--cold]
+ *   [WEBX86_JIT_ENTRY_POINTS=off] [WEBX86_JIT_CALLS=off] [WEBX86_JIT_INDIRECT=on|off] node --import tsx bench/jit-profile.ts python3|python3-start|bash|sh [--cold]
  *
  * Runs the workload once to fill a translation cache of its own (WEBX86_CACHE_DIR, else a
  * fresh temporary directory; --cold skips this run and measures the first), then measures the
@@ -65,8 +65,8 @@ const threadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread 
 if (process.env.WEBX86_JIT_ENTRY_POINTS === 'off') setEntryPoints(false);
 // WEBX86_JIT_CALLS=off: calls out of a region leave to the hub instead of nesting (hub.ts `call`), to compare.
 if (process.env.WEBX86_JIT_CALLS === 'off') { setNestedCalls(false); setCallsOut(false); }
-// WEBX86_JIT_INDIRECT=off: indirect jumps always leave their region (region.ts setIndirectTargets), to compare.
-if (process.env.WEBX86_JIT_INDIRECT === 'off') setIndirectTargets(false);
+// WEBX86_JIT_INDIRECT=on|off: indirect jumps take their seen targets into the region, or always leave (region.ts setIndirectTargets; off by default).
+if (process.env.WEBX86_JIT_INDIRECT) setIndirectTargets(process.env.WEBX86_JIT_INDIRECT === 'on');
 if (flag !== '--cold') {
   await run();
   // The measured run gets a store of its own over the same directory, as a new process (and bench/run.ts's warm run) would.
