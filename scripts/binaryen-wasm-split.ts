@@ -71,13 +71,12 @@ export function binaryenWasmSplit(): Plugin {
     apply: 'build',
     transform(code, id) {
       if (!/[\\/]node_modules[\\/]binaryen[\\/]index\.js$/.test(id)) return null;
-      let ref = '';
       const r = splitBinaryen(code, 'import.meta.ROLLUP_FILE_URL_REF');
       if ('reason' in r) {
         this.warn(`binaryen's WebAssembly stays inside its JavaScript (no code cache in browsers): ${r.reason}`);
         return null;
       }
-      ref = this.emitFile({ type: 'asset', name: 'binaryen.wasm', source: r.wasm });
+      const ref = this.emitFile({ type: 'asset', name: 'binaryen.wasm', source: r.wasm });
       return { code: r.code.replace('import.meta.ROLLUP_FILE_URL_REF', `import.meta.ROLLUP_FILE_URL_${ref}`), map: null };
     },
   };

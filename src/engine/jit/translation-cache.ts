@@ -119,6 +119,11 @@ export function recordName(version: string, mem: AddressSpace, entry: number): s
   return `${version.slice(0, 12)}-${hex(entry, 8)}-${hex(h, 8)}${hex(crc32(tail), 8)}`;
 }
 
+/** The entry address a record's name holds (recordName: `VERSION12-EEEEEEEE-HASH`), for stores' holds(). */
+export function recordEntry(name: string): number {
+  return parseInt(name.slice(13, 21), 16) >>> 0;
+}
+
 // ---- records ----
 
 /** A block of a region as a record keeps it: its address range and the code bytes in it. */

@@ -16,10 +16,9 @@ import { Tty, charDevStat, mkdev } from './tty.js';
 export type { DeviceOpen };
 
 /**
- * The devfs hands drivers a Caller (fs/ cannot know tasks); the terminals need the task
- * itself (its session and controlling tty). The kernel's callers are its Tasks.
+ * The devfs and the VFS hand drivers a Caller (fs/ cannot know tasks); the terminals need the
+ * task itself (its session and controlling tty). The kernel's callers are its Tasks.
  */
-/** The caller as the kernel's Task (every caller of a system call is one), or undefined. */
 export const isTask = (c?: Caller | null): c is Task => c !== undefined && c !== null && 'proc' in c;
 
 /** The part of the devfs this module needs. */

@@ -41,7 +41,7 @@ import { mkdir, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RECORD_FORMAT, setTranslationStore, type TranslationStore } from '../../engine/jit/translation-cache.js';
+import { RECORD_FORMAT, recordEntry, setTranslationStore, type TranslationStore } from '../../engine/jit/translation-cache.js';
 import { codeCacheDir } from './binaryen-load.js';
 
 /** The checkout's root (this file is src/host/node/translation-store.ts). */
@@ -196,7 +196,7 @@ export class NodeTranslationStore implements TranslationStore {
       let files: string[] = [];
       try { files = readdirSync(this.dir); } catch { /* no directory yet: nothing cached */ }
       this.names = new Set(files.filter((f) => f.startsWith(prefix) && f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)));
-      this.entries = new Set([...this.names].map(entryOf));
+      this.entries = new Set([...this.names].map(recordEntry));
     }
     return this.names;
   }
@@ -226,7 +226,7 @@ export class NodeTranslationStore implements TranslationStore {
 
   put(name: string, data: Uint8Array): void {
     this.listing().add(name);
-    this.entries.add(entryOf(name));
+    this.entries.add(recordEntry(name));
     const file = this.file(name);
     // Unique per write in this process (every store: two stores on one directory must not share a temporary file).
     const tmp = `${file}.${process.pid}.${tmpSeq++}.tmp`;
@@ -307,9 +307,6 @@ export class NodeTranslationStore implements TranslationStore {
     void q.finally(() => this.pending.delete(q));
   }
 }
-
-/** The entry address in a record's name (`VERSION12-EEEEEEEE-HASH`, recordName). */
-const entryOf = (name: string): number => parseInt(name.slice(13, 21), 16) >>> 0;
 
 /** A whole file and its mtime from one open (fstat on the descriptor: no second path lookup). */
 function readWithMtime(file: string): { data: Uint8Array; mtimeMs: number } {

@@ -32,7 +32,7 @@
  *   that refuses it) turns the store off with one console message; the JIT works as without it.
  */
 import { openDB, type IDBPDatabase } from 'idb';
-import { PENDING, setTranslationStore, type StoreReport, type TranslationStore } from '../../engine/jit/translation-cache.js';
+import { PENDING, recordEntry, setTranslationStore, type StoreReport, type TranslationStore } from '../../engine/jit/translation-cache.js';
 
 /** Set by vite.config.ts (define) for the bundle; absent when the sources are run unbundled. */
 declare const __WEBX86_JIT_VERSION__: string | undefined;
@@ -69,9 +69,6 @@ export interface IdbStoreOptions {
 
 const isQuota = (e: unknown): boolean => e instanceof DOMException && e.name === 'QuotaExceededError';
 const errText = (e: unknown): string => (e instanceof DOMException ? `${e.name}${e.message ? `: ${e.message}` : ''}` : e instanceof Error ? e.message : String(e));
-
-/** The entry address in a record's name (`VERSION12-EEEEEEEE-HASH`, engine/jit/translation-cache.ts recordName). */
-const entryOf = (name: string): number => parseInt(name.slice(13, 21), 16) >>> 0;
 
 export class IdbTranslationStore implements TranslationStore {
   readonly version: string;
@@ -141,7 +138,7 @@ export class IdbTranslationStore implements TranslationStore {
       keys.forEach((k, i) => {
         const row = rows[i];
         this.total += row.size;
-        if (typeof k === 'string' && k.startsWith(prefix)) { this.listed.set(k, row); this.entries.add(entryOf(k)); }
+        if (typeof k === 'string' && k.startsWith(prefix)) { this.listed.set(k, row); this.entries.add(recordEntry(k)); }
       });
       this.db = db;
       if (this.state === 'opening') this.state = 'open';
@@ -199,7 +196,7 @@ export class IdbTranslationStore implements TranslationStore {
   }
 
   put(name: string, data: Uint8Array): void {
-    this.entries.add(entryOf(name));
+    this.entries.add(recordEntry(name));
     if (this.writesOff || this.state === 'off') { this.counts.lost++; return; }
     this.queued.set(name, data);
     this.schedule();

@@ -8,12 +8,12 @@ import { expose } from 'comlink';
 import { EngineHost } from './engine-host.js';
 import { useBrowserCompileWorker } from './compile-worker.js';
 import { useIdbTranslationCache } from './translation-store.js';
-import { loadBrowserBinaryen } from './binaryen-wasm.js';
 import { setBinaryenLoader } from '../../engine/jit/jit.js';
 
 useBrowserCompileWorker();
 // Where no nested worker can start, binaryen loads in this thread, its Wasm by streaming too.
-setBinaryenLoader(loadBrowserBinaryen);
+// Imported when needed: a page whose code stays cold fetches nothing of it.
+setBinaryenLoader(async () => (await import('./binaryen-wasm.js')).loadBrowserBinaryen());
 // The JIT's translations kept across page loads in IndexedDB (translation-store.ts).
 useIdbTranslationCache();
 expose(new EngineHost());
