@@ -1,26 +1,29 @@
 /**
- * Shared protection checks within a block (codegen.ts `check`): the memory accesses of a
+ * Shared protection checks within a block (codegen.ts `groupCheck`): the memory accesses of a
  * block whose addresses are the same registers plus different constants (a stack frame's
  * `[esp+8]`, `[esp+0x1c]`, a push, a pop; a structure's fields through one base register)
- * form a group, and the group's first access checks the whole range they span once: one
- * page, with every permission any of them needs. The others then test one local instead of
- * loading their page's permission byte and testing for a page crossing (issue 9: with every
- * check removed, the warm runs of busybox sha256sum, gzip -6 and xz -1 took 25-45% less
- * engine CPU; docs/JIT.md "Shared checks").
+ * form a group, checked once, at the start of the instruction holding its first access: the
+ * pages of the range they span (one, or two when it crosses) must grant every permission any
+ * of them needs. The accesses themselves then run with no check (issue 9: with every check
+ * removed, the warm runs of busybox sha256sum, gzip -6 and xz -1 took 25-45% less engine
+ * CPU; docs/JIT.md "Shared checks").
  *
  * Exact by construction, never by assumption about the guest:
- * - A group check that fails (the range crosses a page, or some access of the group would
- *   fault) only means that each access of the group runs its own check, as before: faults
- *   stay precise (the interpreter runs the faulting instruction, test/jit/faults.c).
+ * - A group check that fails leaves the region before that instruction, with registers and
+ *   flags as they were, and the interpreter runs the accesses with their own checks: faults
+ *   stay precise (test/jit/faults.c, checks.c). Failing is rare: only a real fault, a store
+ *   to a page holding code, or (only slower, still exact) a group needing a permission on both
+ *   of its pages that only one of them grants (reads of a read-only page next to writes).
  * - Registers are tracked by version: any instruction that may write a register (per the
  *   table in `effects`; anything not listed writes all of them) gives it a new version, so
  *   accesses through it before and after are in different groups. Only a constant step of a
  *   register (push/pop, add/sub of an immediate, inc/dec, lea r,[r+d]) keeps its version,
  *   with the step added to the offsets of later accesses.
  * - codegen.ts checks at translation time that each access is the one planned here (same
- *   registers, offset, size and permission) and otherwise emits its own check; the group's
- *   flag local is zeroed at every entry of the block, so an access whose group check did
- *   not run does its own check.
+ *   registers, offset, size and permission) and otherwise emits its own check. The plan's
+ *   addresses are the registers before each instruction (its effects come after its
+ *   accesses), so the group check, emitted before the first access's instruction and
+ *   unconditionally, dominates every access of the group in the block.
  * - Permissions cannot change between two accesses of one block: only JS changes the page
  *   table, and the only JS a block calls in the middle (interpreter calls) ends every group
  *   (it may write any register) or leaves the region (a write to a code page).
@@ -32,8 +35,6 @@ const ESP = 4, EBP = 5, EAX = 0, EDX = 2;
 const PROT_READ = 1, PROT_WRITE = 2;
 /** Widest range one group check covers (bytes): a wider group is split (a range of 512 bytes crosses a page at 1 in 8 bases). */
 export const GROUP_SPAN = 512;
-/** Group flag locals per block; accesses beyond them keep their own checks. */
-export const MAX_GROUPS = 16;
 /** A register's constant step beyond which it gets a new version instead (keeps offsets small). */
 const MAX_STEP = 0x10000;
 
@@ -43,6 +44,8 @@ export interface AccAddr { key: string; off: number }
 /** One planned access of a block: its address, size and permission, its group (-1: own check) and that group's range. */
 export interface PlannedAcc extends AccAddr {
   size: number; want: number;
+  /** The access's operand as the instruction names it (the anchor's group check computes its address from it). */
+  mr: MemRef;
   g: number; anchor: boolean;
   /** For the anchor: the group's lowest address minus this access's address, its span, the permissions any access needs. */
   lo: number; span: number; wantAll: number;
@@ -169,7 +172,7 @@ export function planBlock(insns: readonly Insn[]): { plan: PlannedAcc[][]; group
     const list: PlannedAcc[] = [];
     for (const a of accesses(i, accs)) {
       const ad = t.addr(a.mr);
-      const p: PlannedAcc = { key: ad.key, off: ad.off, size: a.size, want: a.want, g: -1, anchor: false, lo: 0, span: 0, wantAll: 0 };
+      const p: PlannedAcc = { key: ad.key, off: ad.off, size: a.size, want: a.want, mr: a.mr, g: -1, anchor: false, lo: 0, span: 0, wantAll: 0 };
       list.push(p);
       let grp = open.get(p.key);
       if (grp !== undefined && Math.max(grp.hi, p.off + p.size) - Math.min(grp.lo, p.off) > GROUP_SPAN) { closed.push(grp); grp = undefined; }
@@ -186,7 +189,7 @@ export function planBlock(insns: readonly Insn[]): { plan: PlannedAcc[][]; group
   // Groups in program order of their first access, so the locals go to the earliest.
   closed.sort((x, y) => x.seq - y.seq);
   for (const grp of closed) {
-    if (grp.members.length < 2 || groups === MAX_GROUPS) continue;
+    if (grp.members.length < 2) continue;
     const g = groups++;
     let wantAll = 0;
     for (const p of grp.members) { p.g = g; wantAll |= p.want; }

@@ -253,7 +253,6 @@ class Gen {
   private plan: PlannedAcc[][] = [];
   private track = new RegTrack();
   private accN = 0;
-  private groups = 0;
 
   constructor(private readonly bn: B, private readonly r: Region, private readonly permBase: number) {
     this.m = new bn.Module();
@@ -321,21 +320,11 @@ class Gen {
   private check(al: number, size: number, want: number, mr?: MemRef): X {
     const m = this.m;
     if (mr !== undefined) {
-      // A shared check (check-groups.ts) when this is the access planned: the group's first
-      // access checks the group's range into its flag local, and every access of the group
-      // runs its own check only when that failed (or did not run in this pass of the block).
+      // A shared check (check-groups.ts): an access of a group, when it is the one planned,
+      // was checked by its group's check at the start of the group's first instruction.
       const p = this.plan[this.idx]?.[this.accN++];
       const a = this.track.addr(mr);
-      if (p !== undefined && p.g >= 0 && p.key === a.key && p.off === a.off && p.size === size && p.want === want) {
-        const own = this.check(al, size, want);
-        const gl = this.groupLocal(p.g);
-        if (!p.anchor) return m.if(m.i32.eqz(m.local.get(gl, this.i32)), own);
-        const lo = () => this.add(this.get(al), this.c(p.lo));
-        const wmask = p.wantAll | (p.wantAll & PROT_WRITE ? CODE : 0);
-        const ok = this.and(m.i32.eq(this.and(m.i32.load8_u(this.permBase, 1, this.shru(lo(), this.c(12))), this.c(wmask)), this.c(p.wantAll)),
-          m.i32.le_u(this.and(lo(), this.c(0xfff)), this.c(0x1000 - p.span)));
-        return m.block(null, [m.local.set(gl, ok), m.if(m.i32.eqz(m.local.get(gl, this.i32)), own)], this.bn.none);
-      }
+      if (p !== undefined && p.g >= 0 && p.key === a.key && p.off === a.off && p.size === size && p.want === want) return m.nop();
     }
     const perm = m.i32.load8_u(this.permBase, 1, this.shru(this.get(al), this.c(12)));
     const mask = want | (want & PROT_WRITE ? CODE : 0);
@@ -344,8 +333,23 @@ class Gen {
     return m.if(bad, this.exitAt(this.blk.insns[this.idx].at));
   }
 
-  /** Local of group flag g (check-groups.ts): after the SSE and x87 temporaries, which a function with groups always declares. */
-  private groupLocal(g: number): number { return 2 + N_VARS + SSE_LOCALS(this.bn).length + (this.hasX87 ? X87_LOCALS(this.bn).length : 0) + g; }
+  /**
+   * The check of a whole group (check-groups.ts), at the start of the instruction holding its
+   * first access, from the registers as they are there (the plan's addresses are): the pages
+   * of its range's first and last byte (one or two, the range being at most GROUP_SPAN bytes)
+   * each grant every permission any access of the group needs (PROT_WRITE: and hold no code).
+   * Otherwise it leaves before this instruction, and the interpreter runs the accesses with
+   * their own checks: exact, only slower when that keeps failing (a group reading a read-only
+   * page next to one it writes), never in the common case.
+   */
+  private groupCheck(p: PlannedAcc): X {
+    const m = this.m;
+    const lo = () => this.add(this.ea(p.mr), this.c(p.lo));
+    const mask = p.wantAll | (p.wantAll & PROT_WRITE ? CODE : 0);
+    const page = (a: X) => this.and(m.i32.load8_u(this.permBase, 1, this.shru(a, this.c(12))), this.c(mask));
+    const both = this.or(page(lo()), this.shl(page(this.add(lo(), this.c(p.span - 1))), this.c(8)));
+    return m.if(m.i32.ne(both, this.c(p.wantAll | (p.wantAll << 8))), this.exitAt(this.blk.insns[this.idx].at));
+  }
 
   private load(al: number, size: number, signed = false): X {
     const m = this.m, a = this.get(al);
@@ -1179,7 +1183,6 @@ class Gen {
       const planned = planBlock(b.insns.map((d) => d.insn));
       this.plan = planned.plan;
       this.track = new RegTrack();
-      this.groups = Math.max(this.groups, planned.groups);
       // An x87 scope across the block's back edge opens before its loop (codegen-x87.ts openCarried), so exits from here on write it back.
       let pre: X[] | null = null;
       if (this.hasX87 && selfLoop(b, conts, this.r)) {
@@ -1189,14 +1192,13 @@ class Gen {
       // Budget: leave before the block once it is spent (an endless translated loop still yields).
       if (budgeted.has(b.start >>> 0)) code.push(m.if(m.i32.ge_s(this.get(L_N), this.get(P_BUDGET)), this.exitAt(b.start, true)));
       code.push(this.set(L_N, this.add(this.get(L_N), this.c(this.pre[b.insns.length]))));
-      // Every pass of the block starts with its groups unchecked (check-groups.ts).
-      for (let g = 0; g < planned.groups; g++) code.push(m.local.set(this.groupLocal(g), this.c(0)));
       const n = b.insns.length;
       let last: Insn | null = null;
       for (let k = 0; k < n; k++) {
         this.idx = k;
         this.accN = 0;
         const d = b.insns[k];
+        for (const p of this.plan[k]) if (p.anchor) code.push(this.groupCheck(p));
         if (k === n - 1 && b.terminated) { this.x87?.close(code); last = d.insn; this.terminator(d, b, code); break; }
         this.insn(d, code);
         this.track.effects(d.insn);
@@ -1243,13 +1245,9 @@ class Gen {
     if (this.usesFlags) m.addFunctionImport('flags', 'e', 'f', bn.createType([bn.i32, bn.i32, bn.i32, bn.i32, bn.i32]), bn.i32);
     const vars: number[] = new Array(N_VARS).fill(bn.i32);
     // One layout whichever of them a function uses, since each index is fixed while the code
-    // is generated: the SSE temporaries, the x87 ones after them, the group flags last.
-    // A function with group flags but no SSE or x87 code declares the SSE slots as i32: V8 zeroes
-    // every local at each call, and v128/f64/i64 ones cost more to zero and to keep. The x87
-    // ones are declared only by functions that use them (groupLocal counts them the same way).
+    // is generated: the SSE temporaries, the x87 ones after them (declared only by functions
+    // that use them: V8 zeroes every local at each call, and v128/f64/i64 ones cost more).
     if (this.usesSse || this.hasX87) vars.push(...SSE_LOCALS(bn), ...(this.hasX87 ? X87_LOCALS(bn) : []));
-    else if (this.groups > 0) vars.push(...new Array<number>(SSE_LOCALS(bn).length).fill(bn.i32));
-    for (let g = 0; g < this.groups; g++) vars.push(bn.i32);
     this.phase = 'emit';
     // WEBX86_JIT_NAMES=1 (profiling: bench/jit-profile.ts): the function is named after its
     // entry in the module's name section, so V8's profiles attribute Wasm time by region.
