@@ -328,9 +328,14 @@ class Gen {
     }
     const perm = m.i32.load8_u(this.permBase, 1, this.shru(this.get(al), this.c(12)));
     const mask = want | (want & PROT_WRITE ? CODE : 0);
-    let bad = m.i32.ne(this.and(perm, this.c(mask)), this.c(want));
-    if (size > 1) bad = this.or(bad, m.i32.gt_u(this.and(this.get(al), this.c(0xfff)), this.c(0x1000 - size)));
-    return m.if(bad, this.exitAt(this.blk.insns[this.idx].at));
+    // Two branches to one exit, not one branch on the OR of both tests: TurboFan made the OR
+    // of two i32 compares two setcc, two movzx and an or before its branch; each br_if is a
+    // compare and a fused jump (warm engine CPU: gzip -15%, sha256sum -9%, xz -3%, session 12).
+    const bad = `ck${this.labels++}`, ok = `${bad}o`;
+    const tests: X[] = [m.br(bad, m.i32.ne(this.and(perm, this.c(mask)), this.c(want)))];
+    if (size > 1) tests.push(m.br(bad, m.i32.gt_u(this.and(this.get(al), this.c(0xfff)), this.c(0x1000 - size))));
+    tests.push(m.br(ok));
+    return m.block(ok, [m.block(bad, tests, this.bn.none), this.exitAt(this.blk.insns[this.idx].at)], this.bn.none);
   }
 
   /**
