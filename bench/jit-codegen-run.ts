@@ -9,49 +9,17 @@
  * with the same JCG_CACHE=DIR for a warm translation cache. JCG_DUMP=DIR keeps every module.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runGuest } from '../test/support/guest.js';
 import { HostFs } from '../src/host/node/hostfs.js';
 import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
-import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
+import { workload } from './int-rows.js';
 import { threadCpu } from '../src/host/node/thread-cpu.js';
 import { nestedCallStats } from '../src/engine/jit/hub.js';
 import { setIndirectTargets } from '../src/engine/jit/region.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
-const BIN = join(ROOT, '.cache/bench-bin');
 const name = process.argv[2];
-
-function inputText(bytes: number): Uint8Array {
-  const words = ['lorem', 'ipsum', 'dolor', 'sit', 'amet', 'x86', 'linux', 'webx86', 'engine', 'bench', '\n'];
-  let x = 12345, s = '';
-  while (s.length < bytes) { x = (x * 1103515245 + 12345) >>> 0; s += words[(x >>> 16) % words.length] + ' '; }
-  return new TextEncoder().encode(s.slice(0, bytes));
-}
-
-function workload(): { argv: string[]; files?: Record<string, string | Uint8Array>; root?: string } {
-  if (name === 'lcg') {
-    const out = join(BIN, 'lcg');
-    if (!existsSync(out)) { mkdirSync(BIN, { recursive: true }); execFileSync('gcc', ['-m32', '-static', '-O2', '-o', out, join(ROOT, 'bench/src/lcg.c')]); }
-    return { argv: ['/lcg'], files: { '/lcg': out } };
-  }
-  if (name === 'x87') {
-    const out = join(BIN, 'x87');
-    if (!existsSync(out)) { mkdirSync(BIN, { recursive: true }); execFileSync('gcc', ['-m32', '-static', '-O2', '-o', out, join(ROOT, 'bench/src/x87.c')]); }
-    return { argv: ['/x87'], files: { '/x87': out } };
-  }
-  if (name === 'sha256sum') return { argv: ['/bin/busybox', 'sha256sum', '/data'], files: { '/bin/busybox': busyboxStatic(), '/data': inputText((8 << 20) * Number(process.env.JCG_SCALE ?? 1)) } };
-  if (name === 'gzip') return { argv: ['/bin/busybox', 'gzip', '-6', '-n', '-c', '/data'], files: { '/bin/busybox': busyboxStatic(), '/data': inputText(10_000_000) } };
-  if (name === 'xz') {
-    const root = debianRoot('bench', [...GLIBC_ROOT_PACKAGES, 'xz-utils']);
-    mkdirSync(join(root, 'opt/bench'), { recursive: true });
-    if (!existsSync(join(root, 'opt/bench/text'))) writeFileSync(join(root, 'opt/bench/text'), inputText(10_000_000));
-    return { argv: ['/usr/bin/xz', '-1', '-c', '-T1', '/opt/bench/text'], root };
-  }
-  throw new Error(`jit-codegen-run: no workload ${name} (lcg, x87, sha256sum, gzip, xz)`);
-}
 
 const dump = process.env.JCG_DUMP;
 if (dump) {
@@ -71,7 +39,7 @@ const mainThreadCpuMs = threadCpu() ?? ((): number => { throw new Error('per-thr
 
 // WEBX86_JIT_INDIRECT=on|off: indirect jumps take their seen targets into the region, or always leave (region.ts setIndirectTargets; off by default).
 if (process.env.WEBX86_JIT_INDIRECT) setIndirectTargets(process.env.WEBX86_JIT_INDIRECT === 'on');
-const w = workload();
+const w = workload(name);
 const store = useNodeTranslationCache(process.env.JCG_CACHE ?? null);
 const c0 = process.cpuUsage(), m0 = mainThreadCpuMs(), t0 = performance.now();
 const g = await runGuest(w.argv, w.root

@@ -115,6 +115,27 @@ test('switch.c: an indirect jump\'s seen targets taken into its region: targets 
   } finally { setIndirectTargets(was0); }
 });
 
+test('switchgate.c: a switch run in a loop of its region takes its seen targets in (its jumps stay in the region); one run once per entry of its region does not (it leaves as before)', { timeout: 180_000 }, async () => {
+  const bin = buildC(join(DIR, 'switchgate.c'), [], ['-m32', '-static', '-O2', '-fno-pie', '-no-pie']);
+  // Hub hops of a run in the default mode (the gate is not applied in force), with the seen
+  // targets taken in or not (counted for the realm: hence the differences).
+  const hops = async (mode: string, on: boolean): Promise<number> => {
+    const native = runNative([bin, mode]);
+    assert.equal(native.status, 0);
+    const was = setIndirectTargets(on);
+    try {
+      const h0 = chainedHops();
+      const g = await runGuest(['/prog', mode], { files: { '/prog': bin }, jit: 'on' });
+      assert.equal(g.stdout, native.stdout);
+      return chainedHops() - h0;
+    } finally { setIndirectTargets(was); }
+  };
+  const loopOn = await hops('loop', true), loopOff = await hops('loop', false);
+  assert.ok(loopOn < loopOff / 2, `switch in a loop: hub hops with its targets taken in ${loopOn}, without ${loopOff}`);
+  const callOn = await hops('call', true), callOff = await hops('call', false);
+  assert.ok(callOn > callOff * 0.8, `switch once per entry: hub hops with targets on ${callOn}, off ${callOff} (taken in)`);
+});
+
 test('nested.c: calls out of a region as nested hub loops: chains deeper than the cap, recursion, longjmp out, a return address rewritten, SIGALRM in an endless loop of calls, the caller\'s code patched while it waits', { timeout: 180_000 }, async () => {
   const bin = buildC(join(DIR, 'nested.c'), [], FLAGS);
   const { force } = await sameInEveryMode(bin);

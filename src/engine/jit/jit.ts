@@ -93,6 +93,15 @@ const FORCE_BLOCKS = 16;
  * its entries went elsewhere than its two chain links (any in 'force', for the tests).
  */
 const MISS_SHARE = 4;
+/**
+ * ... and when it ran at least LOOP_SHARE times per entry of the block the region grows from:
+ * a switch inside a loop the region holds (xz's range coder, one jump per encoded bit), not a
+ * dispatch run once per entry. Session 12: of bash's 677 jumps asked at formation, 2 pass
+ * (python3 binary-trees: 0 of 127); xz's hops 38.9 -> 21.6 M with it (18.2 M with no such
+ * gate), warm engine CPU -8%. Without the gate, session 11 measured bash's and python3's cold
+ * runs slower (larger regions: region.ts setIndirectTargets) and turned the feature off.
+ */
+const LOOP_SHARE = 4;
 /** Compiled modules kept (Wasm bytes; V8's machine code is a few times more). Shared by all machines of the page/process. */
 export const MODULE_BUDGET = 64 << 20;
 let moduleBudget = MODULE_BUDGET;
@@ -463,7 +472,8 @@ export class Jit implements Tier {
       // Only a jump with few targets, two of which take most of its entries (xz's range
       // coder); python's and bash's dispatch jumps have many (taking two of them in moved
       // their regions' keys with the moment they formed: fewer translation cache hits).
-      if (nb === undefined || nb.end >>> 0 !== end >>> 0 || (!force && nb.misses * MISS_SHARE > nb.hits)) return [];
+      // And only one in a loop of the region (LOOP_SHARE).
+      if (nb === undefined || nb.end >>> 0 !== end >>> 0 || (!force && (nb.misses * MISS_SHARE > nb.hits || nb.hits < LOOP_SHARE * b.hits))) return [];
       const out: number[] = [];
       for (const n of [nb.n1, nb.s2]) if (n !== null && n.valid && !out.includes(n.start >>> 0)) out.push(n.start >>> 0);
       // In address order: the key (regionKey) names the set, not the order they were seen in.

@@ -498,17 +498,18 @@ let callsOut = true;
 export function setCallsOut(on: boolean): boolean { const old = callsOut; callsOut = on; return old; }
 
 /**
- * Indirect jumps' seen targets taken into the region (formRegion `seen`). Off by default: on
- * the quiet machine at the end of session 11 (`npm run bench -- 'bash arith'`, main against the
+ * Indirect jumps' seen targets taken into the region (formRegion `seen`). Off by default at the
+ * end of session 11: on the quiet machine (`npm run bench -- 'bash arith'`, main against the
  * same tree with this off, alternating) bash's cold JIT column took 8,761 / 9,124 ms of CPU with
  * it against 8,259 / 7,085 without (compiles 1,009 / 1,026 against 772 / 667 ms: its dispatch
- * jumps pass the gate and their targets make larger regions) and python3's 5,891 against
+ * jumps passed the gate and their targets made larger regions) and python3's 5,891 against
  * 5,044 ms, while xz -1 gained ~5% warm (docs/BENCHMARKS.md "Session 11: region transfers").
- * A gate that tells a switch from an interpreter's dispatch is what it needs before it is on.
- * On (setIndirectTargets(true); test/jit/jit.test.ts switch.c) a jump compares its target with
- * the seen ones inside the region. Regions formed afterwards follow it.
+ * On again in session 12 with jit.ts's loop gate (LOOP_SHARE: the jump runs several times per
+ * entry of the region), which none of python3's jumps and 2 of bash's 677 pass
+ * (test/jit/switchgate.c). A jump compares its target with the seen ones inside the region.
+ * Regions formed afterwards follow this switch.
  */
-let indirectTargets = false;
+let indirectTargets = true;
 export function setIndirectTargets(on: boolean): boolean { const old = indirectTargets; indirectTargets = on; return old; }
 
 /** A callee taken into its caller's region has at most this many blocks reachable by the edges formRegion follows. */
