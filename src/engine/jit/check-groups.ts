@@ -155,7 +155,7 @@ function accesses(i: Insn, out: Acc[]): Acc[] {
 
 /**
  * The plan of a block: per instruction, its planned accesses in order, each with its group
- * (groups of one access are not groups: g = -1), and the number of group locals it needs.
+ * (groups of one access are not groups: g = -1), and the number of groups.
  */
 export function planBlock(insns: readonly Insn[]): { plan: PlannedAcc[][]; groups: number } {
   const t = new RegTrack();
@@ -186,7 +186,7 @@ export function planBlock(insns: readonly Insn[]): { plan: PlannedAcc[][]; group
   }
   closed.push(...open.values());
   let groups = 0;
-  // Groups in program order of their first access, so the locals go to the earliest.
+  // Groups numbered in program order of their first access.
   closed.sort((x, y) => x.seq - y.seq);
   for (const grp of closed) {
     if (grp.members.length < 2) continue;
