@@ -104,6 +104,13 @@ export const BASE_MS = 20;
  * half of what they cost and small loop regions more.
  */
 export const V8_MS_PER_KB = 0.6;
+/**
+ * What attaching a region from the translation cache costs the engine thread, ms: the lookup,
+ * the record's checks, V8's synchronous compile, instantiation and Liftoff at its first entry,
+ * ~0.3-0.5 ms measured (docs/BENCHMARKS.md "Session 11: warm attach"); the price a block's
+ * interpretation must have paid before an attach over the budget (Governor.attaches).
+ */
+export const ATTACH_MS = 0.5;
 /** V8's fixed cost per module: validation, instantiation, Liftoff's setup (~0.3 ms per cc1 module with Liftoff, above). */
 export const V8_MS_PER_MODULE = 0.2;
 /** A module's size before any was compiled (bytes: cc1's regions' mean, 7.7 KB). */
@@ -337,13 +344,28 @@ export class Governor {
    * found its block hot, and jit.ts asks early (PROBE_HITS entries). Refused, like a compile,
    * while translation costs more than its speculative share and what it won and will win:
    * a flat program's records do not repay their TurboFan either (cc1).
+   *
+   * Over the budget, a block whose own entries have run `interpreted` instructions is still
+   * granted its attach once they cost, at what a translated instruction saves (nsSaved), the
+   * attach's price (ATTACH_MS): ski rental per block, so attaches cost at most what their
+   * blocks' interpretation did, whatever the budget says. Without it, the start of a warm run
+   * could refuse its way into a spiral: python3 binary-trees' attaches early in its start-up
+   * (its lukewarm code's, 32 entries each) cost more than the little run translated so far,
+   * every later attach was refused, nothing more ran translated to win the budget back, and
+   * hot blocks stayed interpreted for thousands of entries: 1.4-6.5 M instructions in most
+   * warm runs, 99 M in one of five (121 M interpreted of 955 M; docs/BENCHMARKS.md
+   * "Session 12: warm attach's spiral").
    */
-  attaches(translated: number, t: number = this.now()): boolean {
+  attaches(translated: number, t: number = this.now(), interpreted = 0): boolean {
     const cost = this.cost(t), won = this.won(translated, t) + this.expected(t, translated), spec = BASE_MS + SHARE * this.elapsed(t);
     if (cost <= spec + won) return true;
+    if (interpreted * this.nsSaved() / 1e6 >= ATTACH_MS) { this.rented++; return true; }
     this.refusedDisk++;
     return false;
   }
+
+  /** Attaches granted over the budget because the block's own interpretation had cost their price (attaches' ski rental). */
+  rented = 0;
 
   /** What translation has cost so far, ms, including the regions still being compiled. */
   cost(t: number = this.now()): number {
