@@ -22,7 +22,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ATTACH_MS, Governor, HOT_HITS, HOT_MAX, SHARE, BASE_MS, MIN_INSNS, MIN_SAMPLES, PROBE_EVERY, PROBE_MS, SAVED_NS_PER_INSN, V8_MS_PER_KB, V8_MS_PER_MODULE, WINDOW_MS, v8Ms } from '../../src/engine/jit/governor.js';
+import { ATTACH_MS, Governor, HOT_HITS, HOT_MAX, SHARE, BASE_MS, MIN_INSNS, MIN_SAMPLES, PROBE_EVERY, PROBE_MS, PROBE_SKIP, SAVED_NS_PER_INSN, V8_MS_PER_KB, V8_MS_PER_MODULE, WINDOW_MS, v8Ms } from '../../src/engine/jit/governor.js';
 
 interface Program {
   /** binaryen's time per region (what the worker reports). */
@@ -185,6 +185,8 @@ test('the saving is measured: ti in the cheapest window without translation, tj 
   gov.won(0, 0); // opens the first window
   // Nothing translated yet: 10 ms of translation work, then 240 ms interpreting 8 M instructions, 30 ns each (decoding new code).
   gov.engineMs = 10;
+  // And 100 ms of binaryen: translation stays below PROBE_SKIP times its cost, so the probes due are run (the test below skips them).
+  gov.workerMs = 100;
   gov.executed = 8_000_000;
   t = WINDOW_MS;
   gov.won(0, t);
@@ -225,6 +227,28 @@ test('the saving is measured: ti in the cheapest window without translation, tj 
   gov.won(5_000_000 * (2 * PROBE_EVERY + 1), t);
   assert.equal(gov.windowsOff, 3);
   assert.equal(gov.nsOff(), 20);
+});
+
+test('a probe due is skipped while translation has won PROBE_SKIP times what it cost, and run once it has not', () => {
+  let t = 0;
+  const gov = new Governor(() => t, null);
+  gov.hot(0);
+  gov.engineMs = 20; // attaching a warm run's regions from the translation cache
+  gov.won(0, 0);
+  // A warm run: translated from its first window, 20 M instructions a window (300 ms won at 15 ns each) of 25 M run.
+  let translated = 0;
+  const windows = (n: number): void => {
+    for (let k = 0; k < n; k++) { gov.executed += 25_000_000; translated += 20_000_000; t += WINDOW_MS; gov.won(translated, t); }
+  };
+  windows(PROBE_EVERY * 3);
+  assert.ok(gov.won(translated, t) >= PROBE_SKIP * gov.cost(t));
+  assert.equal(gov.probing, false);
+  assert.equal(gov.probes, 0);
+  assert.equal(gov.probesSkipped, PROBE_EVERY * 2 + 1, 'due after PROBE_EVERY windows, then at every window after');
+  // Its cost grows past a tenth of what it won (compiles): the next window closed starts the probe.
+  gov.workerMs = gov.won(translated, t) / PROBE_SKIP + 100;
+  windows(1);
+  assert.equal(gov.probing, true);
 });
 
 /** cc1 as measured: interpreted 20 ns, translated 16 ns per instruction (~4 ns saved), a flat profile whose regions run 50 k instructions a second each (repaying in 8 s at 15 ns, 30 s at 4 ns). */

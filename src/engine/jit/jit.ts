@@ -161,9 +161,10 @@ export interface JitStats {
     /**
      * ns a translated instruction saves as measured now (ti - tj); ti, the engine thread's ns
      * per instruction in its cheapest window without translation, and tj, per instruction run
-     * translated (-1: not measured); windows without and with translation; instructions counted.
+     * translated (-1: not measured); windows without and with translation; probes run, and
+     * skipped while translation had repaid its cost many times (Governor PROBE_SKIP); instructions counted.
      */
-    nsSaved: number; nsOff: number; nsOn: number; windowsOff: number; windowsOn: number; executed: number;
+    nsSaved: number; nsOff: number; nsOn: number; windowsOff: number; windowsOn: number; probes: number; probesSkipped: number; executed: number;
   };
   entries: number;
   /** Entries that made no progress (first instruction needed the interpreter). */
@@ -323,7 +324,7 @@ export class Jit implements Tier {
     if (mode === 'on' && compiler.state === 'none' && startPolicy().atCreate === true) compiler.start();
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, diskWaits: 0, probes: 0, probeAttached: 0, diskMs: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
-      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, refusedDisk: 0, rented: 0, diskModules: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, executed: 0 },
+      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, refusedDisk: 0, rented: 0, diskModules: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, probes: 0, probesSkipped: 0, executed: 0 },
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, entryPoints: 0, nestedCalls: 0, nestedReturns: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
       timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
@@ -354,7 +355,7 @@ export class Jit implements Tier {
     const g = this.gov;
     this.stats.governor = {
       costMs: g.cost(now), allowedMs: g.allowance(now, this.stats.instructions), wonMs: g.won(this.stats.instructions, now), hotHits: g.hotHits, refused: g.refused, refusedDisk: g.refusedDisk, rented: g.rented, diskModules: g.diskModules,
-      nsSaved: g.nsSaved(), nsOff: g.nsOff(), nsOn: g.nsOn(), windowsOff: g.windowsOff, windowsOn: g.windowsOn, executed: g.executed,
+      nsSaved: g.nsSaved(), nsOff: g.nsOff(), nsOn: g.nsOn(), windowsOff: g.windowsOff, windowsOn: g.windowsOn, probes: g.probes, probesSkipped: g.probesSkipped, executed: g.executed,
     };
     const snap: JitStats = { ...this.stats, timeline: { ...tl } };
     const report = translationStore()?.report?.();
