@@ -22,7 +22,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Governor, HOT_HITS, HOT_MAX, SHARE, BASE_MS, MIN_INSNS, MIN_SAMPLES, PROBE_EVERY, PROBE_MS, SAVED_NS_PER_INSN, V8_MS_PER_KB, V8_MS_PER_MODULE, WINDOW_MS, v8Ms } from '../../src/engine/jit/governor.js';
+import { ATTACH_MS, Governor, HOT_HITS, HOT_MAX, SHARE, BASE_MS, MIN_INSNS, MIN_SAMPLES, PROBE_EVERY, PROBE_MS, PROBE_SKIP, SAVED_NS_PER_INSN, V8_MS_PER_KB, V8_MS_PER_MODULE, WINDOW_MS, v8Ms } from '../../src/engine/jit/governor.js';
 
 interface Program {
   /** binaryen's time per region (what the worker reports). */
@@ -185,6 +185,8 @@ test('the saving is measured: ti in the cheapest window without translation, tj 
   gov.won(0, 0); // opens the first window
   // Nothing translated yet: 10 ms of translation work, then 240 ms interpreting 8 M instructions, 30 ns each (decoding new code).
   gov.engineMs = 10;
+  // And 100 ms of binaryen: translation stays below PROBE_SKIP times its cost, so the probes due are run (the test below skips them).
+  gov.workerMs = 100;
   gov.executed = 8_000_000;
   t = WINDOW_MS;
   gov.won(0, t);
@@ -225,6 +227,28 @@ test('the saving is measured: ti in the cheapest window without translation, tj 
   gov.won(5_000_000 * (2 * PROBE_EVERY + 1), t);
   assert.equal(gov.windowsOff, 3);
   assert.equal(gov.nsOff(), 20);
+});
+
+test('a probe due is skipped while translation has won PROBE_SKIP times what it cost, and run once it has not', () => {
+  let t = 0;
+  const gov = new Governor(() => t, null);
+  gov.hot(0);
+  gov.engineMs = 20; // attaching a warm run's regions from the translation cache
+  gov.won(0, 0);
+  // A warm run: translated from its first window, 20 M instructions a window (300 ms won at 15 ns each) of 25 M run.
+  let translated = 0;
+  const windows = (n: number): void => {
+    for (let k = 0; k < n; k++) { gov.executed += 25_000_000; translated += 20_000_000; t += WINDOW_MS; gov.won(translated, t); }
+  };
+  windows(PROBE_EVERY * 3);
+  assert.ok(gov.won(translated, t) >= PROBE_SKIP * gov.cost(t));
+  assert.equal(gov.probing, false);
+  assert.equal(gov.probes, 0);
+  assert.equal(gov.probesSkipped, PROBE_EVERY * 2 + 1, 'due after PROBE_EVERY windows, then at every window after');
+  // Its cost grows past a tenth of what it won (compiles): the next window closed starts the probe.
+  gov.workerMs = gov.won(translated, t) / PROBE_SKIP + 100;
+  windows(1);
+  assert.equal(gov.probing, true);
 });
 
 /** cc1 as measured: interpreted 20 ns, translated 16 ns per instruction (~4 ns saved), a flat profile whose regions run 50 k instructions a second each (repaying in 8 s at 15 ns, 30 s at 4 ns). */
@@ -311,4 +335,45 @@ test('an attach from the translation cache is still refused when translation doe
   t = 1100;
   assert.equal(gov.attaches(60_000_000, t), true);
   assert.equal(gov.refusedDisk, 1);
+});
+
+test('over the budget, a block whose own interpretation has cost an attach\'s price still gets its region from the translation cache (ski rental per block)', () => {
+  // The budget spent, as in the test above: 1 s in, 100 regions compiled, 2 M instructions run translated.
+  const gov = new Governor(() => 1000, null);
+  gov.hot(0);
+  gov.workerMs = 100; gov.answered = 100;
+  for (let k = 0; k < 100; k++) gov.compiled(8192);
+  // At the assumed saving (15 ns a translated instruction), ATTACH_MS is 33,334 instructions' worth.
+  const price = Math.ceil(ATTACH_MS * 1e6 / SAVED_NS_PER_INSN);
+  assert.equal(gov.attaches(2_000_000, 1000, 0), false, 'a block that has cost nothing yet (a probe at 32 entries)');
+  assert.equal(gov.attaches(2_000_000, 1000, price - 1), false);
+  assert.equal(gov.refusedDisk, 2);
+  assert.equal(gov.attaches(2_000_000, 1000, price), true, 'a block whose interpretation has cost the price');
+  assert.equal(gov.rented, 1);
+  assert.equal(gov.refusedDisk, 2);
+  // The compile of a block without a record stays refused: a compile is not an attach.
+  assert.equal(gov.allows(HOT_MAX, 2_000_000, 1000), false);
+});
+
+test('a block\'s ski rental is at what a translated instruction saves as measured: none when translated code is slower', () => {
+  const r = simulate({ ...cc1, insnsPerSec: () => 200_000, tiNs: 10, tjNs: 12 });
+  assert.ok(r.gov.nsSaved() < 0);
+  assert.equal(r.gov.attaches(r.translated, flat.durationMs, 1e9), false);
+  assert.equal(r.gov.rented, 0);
+});
+
+test('the start of a warm run whose first attaches spent the budget: refused at their probes, the hot blocks attach once their entries have cost the price', () => {
+  // 200 lukewarm blocks attach or are refused at 32 entries (as warmStart); then 20 hot blocks
+  // of 30 instructions ask at each 1,024 entries (jit.ts request) with nothing won meanwhile.
+  let t = 0;
+  const gov = new Governor(() => t, null);
+  gov.hot(0);
+  for (let k = 0; k < 200; k++) { t += 1; if (gov.attaches(0, t, 32 * 30)) { gov.engineMs += 0.4; gov.loaded(4096); } }
+  const hot: number[] = [];
+  for (let k = 0; k < 20; k++) {
+    for (let hits = HOT_HITS; ; hits += HOT_HITS) { t += 1; if (gov.attaches(0, t, hits * 30)) { gov.engineMs += 0.4; hot.push(hits); break; } }
+  }
+  // 1,024 x 30 instructions at 15 ns is 0.46 ms, under the price; 2,048 entries are over it.
+  assert.deepEqual(hot, new Array(20).fill(2 * HOT_HITS));
+  assert.equal(gov.rented, 20);
 });

@@ -80,6 +80,18 @@ export const MIN_SAMPLES = 32;
 /** Windows between probes: few while translation gains less than GAIN_RARE of the program's time, else many. */
 export const PROBE_EVERY = 4, PROBE_RARE = 32;
 export const GAIN_RARE = 0.3;
+/**
+ * A probe due is skipped while what translation won (at the saving as known so far) is at
+ * least PROBE_SKIP times what it cost: a probe can then only change a decision if translated
+ * code saves less than SAVED_NS_PER_INSN / PROBE_SKIP (1.5 ns) per instruction, and what the
+ * governor may wrongly allow meanwhile is bounded by that share of what ran translated. A
+ * probe costs its 100 ms of the program interpreted, ~25 ns an instruction against 1-2 ns
+ * translated: bash's warm loop interpreted 2.6-5.8 M instructions with its probes, 1.2-2.4 M
+ * with them skipped; python3 binary-trees' warm run 0.1-4 M in its probe, which still runs
+ * (its regions had not won 10 times their cost 1 s in; docs/BENCHMARKS.md "Session 12:
+ * python3 and bash warm").
+ */
+export const PROBE_SKIP = 10;
 /** A window counts only with at least this many instructions run (a program blocked or in system calls measures nothing). */
 export const MIN_INSNS = 200_000;
 /** Weight kept by the earlier windows' timed entries at each new window. */
@@ -104,6 +116,13 @@ export const BASE_MS = 20;
  * half of what they cost and small loop regions more.
  */
 export const V8_MS_PER_KB = 0.6;
+/**
+ * What attaching a region from the translation cache costs the engine thread, ms: the lookup,
+ * the record's checks, V8's synchronous compile, instantiation and Liftoff at its first entry,
+ * ~0.3-0.5 ms measured (docs/BENCHMARKS.md "Session 11: warm attach"); the price a block's
+ * interpretation must have paid before an attach over the budget (Governor.attaches).
+ */
+export const ATTACH_MS = 0.5;
 /** V8's fixed cost per module: validation, instantiation, Liftoff's setup (~0.3 ms per cc1 module with Liftoff, above). */
 export const V8_MS_PER_MODULE = 0.2;
 /** A module's size before any was compiled (bytes: cc1's regions' mean, 7.7 KB). */
@@ -204,8 +223,9 @@ export class Governor {
   /** Windows measured without translation (probes, and windows before anything ran translated), with it, and since the last without. */
   windowsOff = 0;
   windowsOn = 0;
-  /** Probes run. */
+  /** Probes run, and probes due but skipped while translation had repaid PROBE_SKIP times its cost. */
   probes = 0;
+  probesSkipped = 0;
   private sinceOff = 0;
   /** The open window's start: program time, engine work, translated and executed instructions (el < 0: none open yet). */
   private w0 = { el: -1, t: 0, engineMs: 0, translated: 0, executed: 0 };
@@ -250,7 +270,8 @@ export class Governor {
    * code first (cc1: 74 ns per instruction as the mean of its windows without translation,
    * against ~25 ns interpreted in a whole run). The window's translated instructions are
    * credited at the saving measured so far, and a probe follows every PROBE_EVERY windows
-   * (PROBE_RARE once translation saves more than GAIN_RARE of the interpreter's time).
+   * (PROBE_RARE once translation saves more than GAIN_RARE of the interpreter's time) unless
+   * translation has repaid PROBE_SKIP times what it cost.
    */
   tick(t: number, translated: number): void {
     if (this.firstHot < 0) return;
@@ -277,7 +298,10 @@ export class Governor {
     this.creditedInsns = translated;
     if (this.probing) this.probes++;
     const ti = this.nsOff(), gain = ti > 0 && this.executed > 0 ? this.measured() * translated / this.executed / ti : 0;
-    this.probing = !this.probing && this.sinceOff >= (gain > GAIN_RARE ? PROBE_RARE : PROBE_EVERY);
+    const due = !this.probing && this.sinceOff >= (gain > GAIN_RARE ? PROBE_RARE : PROBE_EVERY);
+    const repaid = due && this.wonClosed >= PROBE_SKIP * this.cost(t);
+    if (repaid) this.probesSkipped++;
+    this.probing = due && !repaid;
     if (this.inJit.entries >= MIN_SAMPLES) { this.inJit.ms *= DECAY; this.inJit.insns *= DECAY; }
     this.w0 = { el, t, engineMs: this.engineMs, translated, executed: this.executed };
   }
@@ -337,13 +361,28 @@ export class Governor {
    * found its block hot, and jit.ts asks early (PROBE_HITS entries). Refused, like a compile,
    * while translation costs more than its speculative share and what it won and will win:
    * a flat program's records do not repay their TurboFan either (cc1).
+   *
+   * Over the budget, a block whose own entries have run `interpreted` instructions is still
+   * granted its attach once they cost, at what a translated instruction saves (nsSaved), the
+   * attach's price (ATTACH_MS): ski rental per block, so attaches cost at most what their
+   * blocks' interpretation did, whatever the budget says. Without it, the start of a warm run
+   * could refuse its way into a spiral: python3 binary-trees' attaches early in its start-up
+   * (its lukewarm code's, 32 entries each) cost more than the little run translated so far,
+   * every later attach was refused, nothing more ran translated to win the budget back, and
+   * hot blocks stayed interpreted for thousands of entries: 1.4-6.5 M instructions in most
+   * warm runs, 99 M in one of five (121 M interpreted of 955 M; docs/BENCHMARKS.md
+   * "Session 12: python3 and bash warm").
    */
-  attaches(translated: number, t: number = this.now()): boolean {
+  attaches(translated: number, t: number = this.now(), interpreted = 0): boolean {
     const cost = this.cost(t), won = this.won(translated, t) + this.expected(t, translated), spec = BASE_MS + SHARE * this.elapsed(t);
     if (cost <= spec + won) return true;
+    if (interpreted * this.nsSaved() / 1e6 >= ATTACH_MS) { this.rented++; return true; }
     this.refusedDisk++;
     return false;
   }
+
+  /** Attaches granted over the budget because the block's own interpretation had cost their price (attaches' ski rental). */
+  rented = 0;
 
   /** What translation has cost so far, ms, including the regions still being compiled. */
   cost(t: number = this.now()): number {

@@ -165,14 +165,15 @@ export interface JitStats {
    */
   governor: {
     costMs: number; allowedMs: number; wonMs: number; hotHits: number; refused: number;
-    /** Attaches from the translation cache refused (Governor.attaches), and the modules attached from it. */
-    refusedDisk: number; diskModules: number;
+    /** Attaches from the translation cache refused (Governor.attaches), granted over the budget by the block's own interpretation (its ski rental), and the modules attached from it. */
+    refusedDisk: number; rented: number; diskModules: number;
     /**
      * ns a translated instruction saves as measured now (ti - tj); ti, the engine thread's ns
      * per instruction in its cheapest window without translation, and tj, per instruction run
-     * translated (-1: not measured); windows without and with translation; instructions counted.
+     * translated (-1: not measured); windows without and with translation; probes run, and
+     * skipped while translation had repaid its cost many times (Governor PROBE_SKIP); instructions counted.
      */
-    nsSaved: number; nsOff: number; nsOn: number; windowsOff: number; windowsOn: number; executed: number;
+    nsSaved: number; nsOff: number; nsOn: number; windowsOff: number; windowsOn: number; probes: number; probesSkipped: number; executed: number;
   };
   entries: number;
   /** Entries that made no progress (first instruction needed the interpreter). */
@@ -332,7 +333,7 @@ export class Jit implements Tier {
     if (mode === 'on' && compiler.state === 'none' && startPolicy().atCreate === true) compiler.start();
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, diskWaits: 0, probes: 0, probeAttached: 0, diskMs: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
-      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, refusedDisk: 0, diskModules: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, executed: 0 },
+      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, refusedDisk: 0, rented: 0, diskModules: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, probes: 0, probesSkipped: 0, executed: 0 },
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, entryPoints: 0, nestedCalls: 0, nestedReturns: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
       timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
@@ -362,8 +363,8 @@ export class Jit implements Tier {
     const now = performance.now();
     const g = this.gov;
     this.stats.governor = {
-      costMs: g.cost(now), allowedMs: g.allowance(now, this.stats.instructions), wonMs: g.won(this.stats.instructions, now), hotHits: g.hotHits, refused: g.refused, refusedDisk: g.refusedDisk, diskModules: g.diskModules,
-      nsSaved: g.nsSaved(), nsOff: g.nsOff(), nsOn: g.nsOn(), windowsOff: g.windowsOff, windowsOn: g.windowsOn, executed: g.executed,
+      costMs: g.cost(now), allowedMs: g.allowance(now, this.stats.instructions), wonMs: g.won(this.stats.instructions, now), hotHits: g.hotHits, refused: g.refused, refusedDisk: g.refusedDisk, rented: g.rented, diskModules: g.diskModules,
+      nsSaved: g.nsSaved(), nsOff: g.nsOff(), nsOn: g.nsOn(), windowsOff: g.windowsOff, windowsOn: g.windowsOn, probes: g.probes, probesSkipped: g.probesSkipped, executed: g.executed,
     };
     const snap: JitStats = { ...this.stats, timeline: { ...tl } };
     const report = translationStore()?.report?.();
@@ -393,7 +394,7 @@ export class Jit implements Tier {
     // cached regions took its run above the interpreter's CPU when loaded unchecked).
     // 'force' never uses it: its tests check the translator.
     if (this.mode === 'on' && translationStore() !== null) {
-      if (this.stored(b) && this.gov.attaches(this.stats.instructions, now) && this.fromStore(host, mem, b, now)) return;
+      if (this.stored(b) && this.gov.attaches(this.stats.instructions, now, b.hits * b.count) && this.fromStore(host, mem, b, now)) return;
       if (!this.gov.allows(b.hits, this.stats.instructions, now)) { this.stats.deferred++; return; }
     }
     this.hotInstructions += (this.mask + 1) * b.count;
@@ -441,7 +442,7 @@ export class Jit implements Tier {
     this.stats.probes++;
     // The governor's clock starts with the first translation work, a probe's included.
     this.gov.hot(now);
-    if (this.gov.attaches(this.stats.instructions, now) && this.fromStore(host, mem, b, now) && b.jit !== null) this.stats.probeAttached++;
+    if (this.gov.attaches(this.stats.instructions, now, b.hits * b.count) && this.fromStore(host, mem, b, now) && b.jit !== null) this.stats.probeAttached++;
   }
 
   /** The governor (governor.ts): what translation cost this machine against what it won. */
