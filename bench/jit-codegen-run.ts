@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { runGuest } from '../test/support/guest.js';
 import { HostFs } from '../src/host/node/hostfs.js';
 import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
-import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
+import { GLIBC_ROOT_PACKAGES, SIMD_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
 import { threadCpu } from '../src/host/node/thread-cpu.js';
 import { nestedCallStats } from '../src/engine/jit/hub.js';
 import { setIndirectTargets } from '../src/engine/jit/region.js';
@@ -31,7 +31,7 @@ function inputText(bytes: number): Uint8Array {
   return new TextEncoder().encode(s.slice(0, bytes));
 }
 
-function workload(): { argv: string[]; files?: Record<string, string | Uint8Array>; root?: string } {
+function workload(): { argv: string[]; files?: Record<string, string | Uint8Array>; root?: string; env?: string[] } {
   if (name === 'lcg') {
     const out = join(BIN, 'lcg');
     if (!existsSync(out)) { mkdirSync(BIN, { recursive: true }); execFileSync('gcc', ['-m32', '-static', '-O2', '-o', out, join(ROOT, 'bench/src/lcg.c')]); }
@@ -50,7 +50,14 @@ function workload(): { argv: string[]; files?: Record<string, string | Uint8Arra
     if (!existsSync(join(root, 'opt/bench/text'))) writeFileSync(join(root, 'opt/bench/text'), inputText(10_000_000));
     return { argv: ['/usr/bin/xz', '-1', '-c', '-T1', '/opt/bench/text'], root };
   }
-  throw new Error(`jit-codegen-run: no workload ${name} (lcg, x87, sha256sum, gzip, xz)`);
+  if (name === 'openssl') {
+    // bench/run.ts's row: sha256-586's SSSE3 code (OPENSSL_ia32cap as there).
+    const root = debianRoot('progs', SIMD_ROOT_PACKAGES);
+    mkdirSync(join(root, 'opt/bench'), { recursive: true });
+    if (!existsSync(join(root, 'opt/bench/data4'))) writeFileSync(join(root, 'opt/bench/data4'), inputText(8 << 20).subarray(0, 4 << 20));
+    return { argv: ['/usr/bin/openssl', 'dgst', '-sha256', '/opt/bench/data4'], root, env: ['OPENSSL_ia32cap=0x20007888111:0'] };
+  }
+  throw new Error(`jit-codegen-run: no workload ${name} (lcg, x87, sha256sum, gzip, xz, openssl)`);
 }
 
 const dump = process.env.JCG_DUMP;
@@ -75,7 +82,7 @@ const w = workload();
 const store = useNodeTranslationCache(process.env.JCG_CACHE ?? null);
 const c0 = process.cpuUsage(), m0 = mainThreadCpuMs(), t0 = performance.now();
 const g = await runGuest(w.argv, w.root
-  ? { root: new HostFs(w.root), env: ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C'], jit: (process.env.WEBX86_JIT as 'on' | 'force' | undefined) ?? 'on', cwd: '/tmp' }
+  ? { root: new HostFs(w.root), env: ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C', ...w.env ?? []], jit: (process.env.WEBX86_JIT as 'on' | 'force' | undefined) ?? 'on', cwd: '/tmp' }
   : { files: w.files!, jit: (process.env.WEBX86_JIT as 'on' | 'force' | undefined) ?? 'on' });
 const wall = performance.now() - t0;
 const cpu = process.cpuUsage(c0);
@@ -86,4 +93,6 @@ process.stdout.write(`${JSON.stringify({
   out: createHash('sha256').update(g.stdoutBytes ?? new Uint8Array()).digest('hex').slice(0, 16),
   jit: j ? { compiled: j.regionsCompiled, disk: j.regionsFromDisk, entries: j.entries, bounced: j.bounced, chained: j.chained, budgetExits: j.budgetExits, nested: nestedCallStats(), insns: j.instructions, icount: g.icount } : null,
 })}\n`);
+// JCG_STATS=1: the whole JitStats too (governor, probes, untranslated exits, interpreter calls).
+if (process.env.JCG_STATS && j) process.stdout.write(`${JSON.stringify(j)}\n`);
 process.exit(0);

@@ -29,7 +29,7 @@ import { callCounts, interpHelper, setActiveCpu, setCountCalls } from './interp-
 import { compiler, startPolicy } from './compile-client.js';
 import { Governor, HOT_HITS, SAMPLE_EVERY, threadClocks } from './governor.js';
 import { compileRegion, errorText, isAbort, type CompileDone } from './compile-service.js';
-import { MAX_BLOCKS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
+import { MAX_BLOCKS, MAX_BLOCK_INSNS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
 import { PENDING, decodeRecord, type StoreReport, encodeRecord, recordName, recordRanges, regionCode, translationStore, type BlockCode } from './translation-cache.js';
 
 export type JitMode = 'off' | 'on' | 'force';
@@ -156,6 +156,8 @@ export interface JitStats {
    */
   governor: {
     costMs: number; allowedMs: number; wonMs: number; hotHits: number; refused: number;
+    /** Requests and attaches granted past the budget because the block's own interpreted instructions paid for its region (governor.ts RENT). */
+    rented: number;
     /** Attaches from the translation cache refused (Governor.attaches), and the modules attached from it. */
     refusedDisk: number; diskModules: number;
     /**
@@ -293,6 +295,28 @@ function moduleFor(key: string, bytes: Uint8Array): Promise<Compiled> {
   return p;
 }
 
+/**
+ * The instructions block b's region would have run so far had it been attached (the governor's
+ * rent, governor.ts RENT), as far as the interpreter's counts tell cheaply: b's own entries x
+ * its length, and those of the blocks that follow it in a straight line (each at most b's
+ * entries), while untranslated, up to MAX_BLOCK_INSNS (a region block's length: straight-line
+ * code past it is another region's). A lower bound: blocks the region reaches by jumps are
+ * not counted. Per block alone, openssl's sha256 loop (~40 interpreter blocks of 64
+ * instructions in a row, every one asking at once) paid each region ~3x later.
+ */
+function rent(host: JitHost, b: HotBlock): number {
+  let work = b.hits * b.count, count = b.count, at = b.end >>> 0;
+  while (count < MAX_BLOCK_INSNS) {
+    const nb = host.get(at);
+    if (nb === undefined || nb.jit !== null || nb.count === 0) break;
+    const n = Math.min(nb.count, MAX_BLOCK_INSNS - count);
+    work += Math.min(b.hits, nb.hits) * n;
+    count += n;
+    at = nb.end >>> 0;
+  }
+  return work;
+}
+
 export class Jit implements Tier {
   readonly stats: JitStats;
   /** hits & mask === 0 triggers a request. */
@@ -323,7 +347,7 @@ export class Jit implements Tier {
     if (mode === 'on' && compiler.state === 'none' && startPolicy().atCreate === true) compiler.start();
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, diskWaits: 0, probes: 0, probeAttached: 0, diskMs: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
-      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, refusedDisk: 0, diskModules: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, executed: 0 },
+      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, rented: 0, refusedDisk: 0, diskModules: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, executed: 0 },
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, entryPoints: 0, nestedCalls: 0, nestedReturns: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, waiting: 0, engineMs: 0,
       timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
@@ -353,7 +377,7 @@ export class Jit implements Tier {
     const now = performance.now();
     const g = this.gov;
     this.stats.governor = {
-      costMs: g.cost(now), allowedMs: g.allowance(now, this.stats.instructions), wonMs: g.won(this.stats.instructions, now), hotHits: g.hotHits, refused: g.refused, refusedDisk: g.refusedDisk, diskModules: g.diskModules,
+      costMs: g.cost(now), allowedMs: g.allowance(now, this.stats.instructions), wonMs: g.won(this.stats.instructions, now), hotHits: g.hotHits, refused: g.refused, rented: g.rented, refusedDisk: g.refusedDisk, diskModules: g.diskModules,
       nsSaved: g.nsSaved(), nsOff: g.nsOff(), nsOn: g.nsOn(), windowsOff: g.windowsOff, windowsOn: g.windowsOn, executed: g.executed,
     };
     const snap: JitStats = { ...this.stats, timeline: { ...tl } };
@@ -383,9 +407,12 @@ export class Jit implements Tier {
     // governor (each costs ~1 ms of this thread, and V8 still compiles it: gcc hello's 1,166
     // cached regions took its run above the interpreter's CPU when loaded unchecked).
     // 'force' never uses it: its tests check the translator.
+    // Granted here, before the start policy, the request is not weighed again below (the governor counts what it grants past the budget).
+    let granted = false;
     if (this.mode === 'on' && translationStore() !== null) {
-      if (this.stored(b) && this.gov.attaches(this.stats.instructions, now) && this.fromStore(host, mem, b, now)) return;
-      if (!this.gov.allows(b.hits, this.stats.instructions, now)) { this.stats.deferred++; return; }
+      if (this.stored(b) && this.gov.attaches(this.stats.instructions, now, rent(host, b)) && this.fromStore(host, mem, b, now)) return;
+      if (!this.gov.allows(b.hits, this.stats.instructions, now, rent(host, b))) { this.stats.deferred++; return; }
+      granted = true;
     }
     this.hotInstructions += (this.mask + 1) * b.count;
     if (this.mode === 'force') {
@@ -409,7 +436,7 @@ export class Jit implements Tier {
     if (early && (how === 'none' || when.atCreate === true || when.startAfterInstructions !== undefined)) return;
     if (how === 'failed' || loadError !== null) { this.translationOff(); b.jit = NO_REGION; return; }
     if (how === 'inthread' && bn === null) { void loadBinaryen(); return; }
-    if (!this.gov.allows(b.hits, this.stats.instructions, now)) { this.stats.deferred++; return; }
+    if (!granted && !this.gov.allows(b.hits, this.stats.instructions, now, rent(host, b))) { this.stats.deferred++; return; }
     if (how === 'inthread') this.translateHere(host, mem, b, now);
     else this.translateInWorker(host, mem, b, now);
   }
@@ -432,7 +459,7 @@ export class Jit implements Tier {
     this.stats.probes++;
     // The governor's clock starts with the first translation work, a probe's included.
     this.gov.hot(now);
-    if (this.gov.attaches(this.stats.instructions, now) && this.fromStore(host, mem, b, now) && b.jit !== null) this.stats.probeAttached++;
+    if (this.gov.attaches(this.stats.instructions, now, rent(host, b)) && this.fromStore(host, mem, b, now) && b.jit !== null) this.stats.probeAttached++;
   }
 
   /** The governor (governor.ts): what translation cost this machine against what it won. */
