@@ -30,8 +30,8 @@ import { join } from 'node:path';
 import { buildC } from '../support/build.js';
 import { runGuest, runNative } from '../support/guest.js';
 import { compiler } from '../../src/engine/jit/compile-client.js';
-import { forgetModules } from '../../src/engine/jit/jit.js';
-import { Governor } from '../../src/engine/jit/governor.js';
+import { Jit, forgetModules, type HotBlock, type JitHost } from '../../src/engine/jit/jit.js';
+import { Governor, RENT_WINDOW_MS } from '../../src/engine/jit/governor.js';
 import { useNodeTranslationCache } from '../../src/host/node/translation-store.js';
 import { AddressSpace, PROT_EXEC, PROT_READ } from '../../src/engine/mem/address-space.js';
 import { MAX_BLOCK_INSNS, formRegion } from '../../src/engine/jit/region.js';
@@ -109,4 +109,24 @@ test('straight-line code past MAX_BLOCK_INSNS is cut where a hot interpreter blo
   const none = first((a) => a === AT + 64);
   assert.equal(none.end, AT + MAX_BLOCK_INSNS);
   assert.equal(none.insns.length, MAX_BLOCK_INSNS);
+});
+
+test('a block\'s rent counts what it and the straight-line blocks after it ran since it first asked, within RENT_WINDOW_MS, then afresh', () => {
+  const block = (start: number, count: number): HotBlock => ({ start, hits: 0, valid: true, jit: null, count, mode: 0, end: start + count, n1: null, s2: null, misses: 0 });
+  // Four blocks of 64 instructions in a row: b and the three after it (the last counts 8 of its 64: 200 in all).
+  const b = block(0x1000, 64), c = block(0x1040, 64), d = block(0x1080, 64), e = block(0x10c0, 64);
+  const host: JitHost = { get: (a) => [b, c, d, e].find((x) => x.start === a), addRegion: () => {} };
+  const jit = new Jit('on');
+  const rent = (now: number): number => (jit as unknown as { rent(h: JitHost, blk: HotBlock, t: number): number }).rent(host, b, now);
+  const enter = (n: number): void => { for (const x of [b, c, d, e]) x.hits += n; };
+  enter(1000);
+  assert.equal(rent(0), 0, 'what ran before the first ask does not count');
+  enter(1000);
+  assert.equal(rent(RENT_WINDOW_MS / 2), 1000 * 200);
+  c.hits -= 500; // c entered less often than b: counted at its own entries
+  assert.equal(rent(RENT_WINDOW_MS), 1000 * 200 - 500 * 64);
+  enter(1000);
+  assert.equal(rent(RENT_WINDOW_MS + 1), 0, 'the window ran out: counted afresh');
+  enter(1000);
+  assert.equal(rent(RENT_WINDOW_MS + 2), 1000 * 200);
 });

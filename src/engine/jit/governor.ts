@@ -127,6 +127,13 @@ export const v8Ms = (bytes: number): number => V8_MS_PER_MODULE + V8_MS_PER_KB *
  * per instruction, ~7 ms per region, so over 2 M instructions run interpreted in one block).
  */
 export const RENT = 1;
+/**
+ * A block's rent counts only what it ran since it first asked, within this much wall time (then
+ * afresh): a loop that pays for its region pays in well under a second (openssl's sha256 loop:
+ * ~0.2-0.3 s from its blocks' first ask), and a flat profile's blocks, paying over many
+ * seconds, do not (jit.ts Jit.rent).
+ */
+export const RENT_WINDOW_MS = 1000;
 /** The win rate is sampled at most once per this much of the program's time, ms. */
 const RATE_EVERY_MS = 50;
 /** How long a reading of the engine's clock is reused (Node: a 30 us file read). */
