@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { GLIBC_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
+import { GLIBC_ROOT_PACKAGES, SIMD_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, '.cache/bench-bin');
@@ -18,7 +18,7 @@ function inputText(bytes: number): Uint8Array {
   return new TextEncoder().encode(s.slice(0, bytes));
 }
 
-export function workload(name: string): { argv: string[]; files?: Record<string, string | Uint8Array>; root?: string } {
+export function workload(name: string): { argv: string[]; files?: Record<string, string | Uint8Array>; root?: string; env?: string[] } {
   if (name === 'lcg') {
     const out = join(BIN, 'lcg');
     if (!existsSync(out)) { mkdirSync(BIN, { recursive: true }); execFileSync('gcc', ['-m32', '-static', '-O2', '-o', out, join(ROOT, 'bench/src/lcg.c')]); }
@@ -37,6 +37,13 @@ export function workload(name: string): { argv: string[]; files?: Record<string,
     if (!existsSync(join(root, 'opt/bench/text'))) writeFileSync(join(root, 'opt/bench/text'), inputText(10_000_000));
     return { argv: ['/usr/bin/xz', '-1', '-c', '-T1', '/opt/bench/text'], root };
   }
-  throw new Error(`jit-codegen-run: no workload ${name} (lcg, x87, sha256sum, gzip, xz)`);
+  if (name === 'openssl') {
+    // bench/run.ts's row: sha256-586's SSSE3 code (OPENSSL_ia32cap as there).
+    const root = debianRoot('progs', SIMD_ROOT_PACKAGES);
+    mkdirSync(join(root, 'opt/bench'), { recursive: true });
+    if (!existsSync(join(root, 'opt/bench/data4'))) writeFileSync(join(root, 'opt/bench/data4'), inputText(8 << 20).subarray(0, 4 << 20));
+    return { argv: ['/usr/bin/openssl', 'dgst', '-sha256', '/opt/bench/data4'], root, env: ['OPENSSL_ia32cap=0x20007888111:0'] };
+  }
+  throw new Error(`jit-codegen-run: no workload ${name} (lcg, x87, sha256sum, gzip, xz, openssl)`);
 }
 

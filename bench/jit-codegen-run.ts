@@ -43,7 +43,7 @@ const w = workload(name);
 const store = useNodeTranslationCache(process.env.JCG_CACHE ?? null);
 const c0 = process.cpuUsage(), m0 = mainThreadCpuMs(), t0 = performance.now();
 const g = await runGuest(w.argv, w.root
-  ? { root: new HostFs(w.root), env: ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C'], jit: (process.env.WEBX86_JIT as 'on' | 'force' | undefined) ?? 'on', cwd: '/tmp' }
+  ? { root: new HostFs(w.root), env: ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C', ...w.env ?? []], jit: (process.env.WEBX86_JIT as 'on' | 'force' | undefined) ?? 'on', cwd: '/tmp' }
   : { files: w.files!, jit: (process.env.WEBX86_JIT as 'on' | 'force' | undefined) ?? 'on' });
 const wall = performance.now() - t0;
 const cpu = process.cpuUsage(c0);
@@ -54,4 +54,6 @@ process.stdout.write(`${JSON.stringify({
   out: createHash('sha256').update(g.stdoutBytes ?? new Uint8Array()).digest('hex').slice(0, 16),
   jit: j ? { compiled: j.regionsCompiled, disk: j.regionsFromDisk, entries: j.entries, bounced: j.bounced, chained: j.chained, budgetExits: j.budgetExits, nested: nestedCallStats(), insns: j.instructions, icount: g.icount } : null,
 })}\n`);
+// JCG_STATS=1: the whole JitStats too (governor, probes, untranslated exits, interpreter calls).
+if (process.env.JCG_STATS && j) process.stdout.write(`${JSON.stringify(j)}\n`);
 process.exit(0);

@@ -1,7 +1,8 @@
 /**
  * The engine's side of the compile worker (src/engine/jit/compile-client.ts) against a port
  * the test answers by hand: queued regions leave hottest first, a batch answered in parts
- * attaches each part as it arrives, and the host's start policy decides when the worker is
+ * attaches each part as it arrives, a queued region whose block went cold while it waited is
+ * dropped (not compiled), and the host's start policy decides when the worker is
  * made (NODE_START: after 1 M hot instructions, never for a program that stays below it;
  * NODE_EAGER: when the machine is made, regions still sent only past the same bar).
  */
@@ -10,7 +11,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { buildC } from '../support/build.js';
 import { runGuest, runNative } from '../support/guest.js';
-import { compiler, setCompilerFactory, type StartPolicy } from '../../src/engine/jit/compile-client.js';
+import { DROP_AFTER_MS, compiler, setCompilerFactory, type StartPolicy } from '../../src/engine/jit/compile-client.js';
 import type { CompileDone, CompilerPort, ToCompiler } from '../../src/engine/jit/compile-service.js';
 import type { Region } from '../../src/engine/jit/region.js';
 import { NODE_EAGER, NODE_START, startNodeCompiler } from '../../src/host/node/compile-worker.js';
@@ -35,7 +36,9 @@ test('queued regions leave hottest first; a batch answered in parts is attached 
   assert.equal(compiler.start(), 'worker');
   port().onmessage({ t: 'ready', loadMs: 1 });
   const got: [number, CompileDone][] = [];
-  const ask = (entry: number, heat: number): boolean => compiler.submit(region(entry), 0, `k${entry}`, (d) => got.push([entry, d]), () => heat);
+  // Each block is still entered while it waits (its heat grows), so none is dropped as gone cold (DROP_AFTER_MS).
+  let more = 0;
+  const ask = (entry: number, heat: number): boolean => compiler.submit(region(entry), 0, `k${entry}`, (d) => got.push([entry, d]), () => heat + (more += 1e-6));
   // The first request goes out at once; the others wait for it, whatever their heat.
   assert.ok(ask(1, 5));
   assert.equal(posted.length, 1);
@@ -60,6 +63,28 @@ test('queued regions leave hottest first; a batch answered in parts is attached 
   assert.match(got[3][1].error ?? '', /no answer/);
   assert.equal(posted.length, 3);
   assert.deepEqual(posted[2].jobs.map((j) => j.region.entry), [5]);
+});
+
+test('a queued region whose block was not entered while it waited is dropped when its batch leaves, not compiled', () => {
+  const { posted, port } = handPort();
+  compiler.start();
+  port().onmessage({ t: 'ready', loadMs: 1 });
+  const got = new Map<number, CompileDone>();
+  const heat = new Map<number, number>([[1, 10], [2, 10], [3, 10]]);
+  const ask = (entry: number): boolean => compiler.submit(region(entry), 0, `k${entry}`, (d) => got.set(entry, d), () => heat.get(entry)!);
+  assert.ok(ask(1) && ask(2) && ask(3));
+  assert.deepEqual(posted[0].jobs.map((j) => j.region.entry), [1]);
+  // While batch one compiles, block 3 is entered again; block 2 is not.
+  heat.set(3, 20);
+  const t0 = performance.now();
+  while (performance.now() - t0 <= DROP_AFTER_MS) { /* wait */ }
+  port().onmessage({ t: 'done', results: [ok(posted[0].jobs[0].id)], last: true });
+  assert.deepEqual(posted[1].jobs.map((j) => j.region.entry), [3]);
+  assert.equal(got.get(2)?.dropped, true);
+  assert.equal(got.get(2)?.bytes, null);
+  assert.equal(got.has(3), false, 'still compiling');
+  assert.equal(compiler.dropped, 1);
+  assert.equal(compiler.waiting, 1);
 });
 
 const DIR = new URL('.', import.meta.url).pathname;

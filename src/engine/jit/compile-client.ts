@@ -92,7 +92,15 @@ export type CompilerState = 'none' | 'worker' | 'inthread' | 'failed';
 /** What a request is told when its region's bytes are there (or are not). */
 export type Waiter = (r: CompileDone) => void;
 
-interface Pending { job: CompileJob; key: string; waiters: Waiter[]; heat: () => number }
+/**
+ * A queued request whose block has not been entered for this long (its heat unchanged since it
+ * was queued) is dropped when its batch leaves, not compiled: the code went cold while it
+ * waited (cc1: 152 of 663 regions compiled in a cold run were never entered; session 11,
+ * bench/jit-threads.ts). The block asks again if it gets hot again.
+ */
+export const DROP_AFTER_MS = 10;
+
+interface Pending { job: CompileJob; key: string; waiters: Waiter[]; heat: () => number; heat0: number; at: number }
 
 class CompileClient {
   /**
@@ -114,6 +122,8 @@ class CompileClient {
   private queue: Pending[] = [];
   /** The batch being compiled, by job id (answers come back in parts, compile-service.ts POST_EVERY_MS). */
   private inFlight: Map<number, Pending> | null = null;
+  /** Requests dropped from the queue as gone cold (DROP_AFTER_MS). */
+  dropped = 0;
   /** Regions queued or in flight by key: a second request for the same code joins the first. */
   private readonly byKey = new Map<string, Pending>();
 
@@ -144,7 +154,7 @@ class CompileClient {
     const same = this.byKey.get(key);
     if (same !== undefined) { same.waiters.push(done); return true; }
     if (this.byKey.size >= MAX_WAITING) return false;
-    const p: Pending = { job: { id: this.nextId++, region, permBase }, key, waiters: [done], heat };
+    const p: Pending = { job: { id: this.nextId++, region, permBase }, key, waiters: [done], heat, heat0: heat(), at: performance.now() };
     this.byKey.set(key, p);
     this.queue.push(p);
     if (this.inFlight === null) this.flush();
@@ -155,10 +165,17 @@ class CompileClient {
     if (this.queue.length === 0 || this.port === null) return;
     // Hottest first: the blocks keep counting entries while they wait, so the code that ran
     // most meanwhile is sent (and, answers coming back in parts, attached) first.
-    if (this.queue.length > 1) {
-      const heat = new Map(this.queue.map((p) => [p, p.heat()]));
-      this.queue.sort((a, b) => heat.get(b)! - heat.get(a)!);
+    const now = performance.now();
+    const heat = new Map(this.queue.map((p) => [p, p.heat()]));
+    // Gone cold while queued: not compiled (DROP_AFTER_MS).
+    const cold = this.queue.filter((p) => heat.get(p) === p.heat0 && now - p.at >= DROP_AFTER_MS);
+    if (cold.length > 0) {
+      this.queue = this.queue.filter((p) => !cold.includes(p));
+      this.dropped += cold.length;
+      for (const p of cold) this.answer(p, { id: p.job.id, bytes: null, blocks: 0, ms: 0, dropped: true });
+      if (this.queue.length === 0) return;
     }
+    if (this.queue.length > 1) this.queue.sort((a, b) => heat.get(b)! - heat.get(a)!);
     const batch = this.queue.splice(0, MAX_BATCH);
     this.inFlight = new Map(batch.map((p) => [p.job.id, p]));
     try {
@@ -232,6 +249,7 @@ class CompileClient {
     this.queue = [];
     this.inFlight = null;
     this.byKey.clear();
+    this.dropped = 0;
   }
 }
 

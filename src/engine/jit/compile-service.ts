@@ -31,6 +31,8 @@ export interface CompileDone {
    */
   ms: number;
   error?: string;
+  /** Not compiled: its block was not entered while it waited in the queue (compile-client.ts DROP_AFTER_MS); the block may ask again. */
+  dropped?: boolean;
 }
 /** Engine -> compile worker. */
 export interface ToCompiler { t: 'compile'; jobs: CompileJob[] }

@@ -129,6 +129,30 @@ export const V8_MS_PER_MODULE = 0.2;
 const PRIOR_MODULE_BYTES = 8 << 10;
 /** V8's estimated cost of a module of `bytes`, ms. */
 export const v8Ms = (bytes: number): number => V8_MS_PER_MODULE + V8_MS_PER_KB * bytes / 1024;
+/**
+ * Ski rental per block, past the budget: a block whose own interpreted instructions so far
+ * (its entries x its length), at the saving per instruction measured now (nsSaved), came to
+ * RENT x what its region will cost is translated even while translation as a whole is over
+ * its allowance (Governor.allows, attaches). The budget is the whole program's; it cannot
+ * tell one very hot block from the many lukewarm ones of a flat profile. openssl's sha256
+ * (SSSE3) is a loop of ~2,600 straight-line instructions, 64-instruction interpreter blocks:
+ * its first regions (the file's read loop, binaryen's first compile 40 ms) spent the
+ * speculative share before the loop got hot, and every block of the loop was refused for
+ * 1.1-1.8 s (36,299 entries each, ~2.3 M instructions, ~35 ms interpreted, against ~6 ms for
+ * its region) while 40-50% of the run was interpreted; a warm run whose first compiles (start-up
+ * code the cold run had not stored) did the same was slower than the cold one. The rent is what
+ * the block has already lost by staying interpreted, so what this rule adds is at most as much
+ * again (ski rental's factor of 2), and a flat profile's blocks rarely pay it (cc1: ~3 ns saved
+ * per instruction, ~7 ms per region, so over 2 M instructions run interpreted in one block).
+ */
+export const RENT = 1;
+/**
+ * A block's rent counts only what it ran since it first asked, within this much wall time (then
+ * afresh): a loop that pays for its region pays in well under a second (openssl's sha256 loop:
+ * ~0.2-0.3 s from its blocks' first ask), and a flat profile's blocks, paying over many
+ * seconds, do not (jit.ts Jit.rent).
+ */
+export const RENT_WINDOW_MS = 1000;
 /** The win rate is sampled at most once per this much of the program's time, ms. */
 const RATE_EVERY_MS = 50;
 /** How long a reading of the engine's clock is reused (Node: a 30 us file read). */
@@ -167,6 +191,8 @@ export class Governor {
   hotHits = HOT_HITS;
   /** Requests refused because the budget was spent. */
   refused = 0;
+  /** Requests granted past the budget because the block had paid its rent (RENT), and attaches because its interpretation had cost an attach (ATTACH_MS). */
+  rented = 0;
 
   /** When code first got hot: wall time, and the engine thread's CPU time where there is a clock (-1: not yet). */
   private firstHot = -1;
@@ -381,15 +407,23 @@ export class Governor {
     return false;
   }
 
-  /** Attaches granted over the budget because the block's own interpretation had cost their price (attaches' ski rental). */
-  rented = 0;
+  /** The mean size of the modules compiled so far (PRIOR_MODULE_BYTES before the first). */
+  private meanBytes(): number { return this.modules > 0 ? this.moduleBytes / this.modules : PRIOR_MODULE_BYTES; }
+
+  /** What one more region costs, ms: binaryen's mean time so far (1 ms before any) and V8's for a module of the mean size. */
+  private regionMs(): number { return (this.answered > 0 ? this.workerMs / this.answered : 1) + v8Ms(this.meanBytes()); }
+
+  /** `work` instructions a block ran interpreted, at the saving measured now, came to RENT x `price` ms (RENT). */
+  private paid(work: number, price: number): boolean {
+    const ns = this.nsSaved();
+    return ns > 0 && work * ns / 1e6 >= RENT * price;
+  }
 
   /** What translation has cost so far, ms, including the regions still being compiled. */
   cost(t: number = this.now()): number {
     const v8 = V8_MS_PER_MODULE * this.modules + V8_MS_PER_KB * this.moduleBytes / 1024;
     // A region in flight is charged in full: binaryen's mean so far and V8's for a module of the mean size so far.
-    const mean = (this.answered > 0 ? this.workerMs / this.answered : 1) + v8Ms(this.modules > 0 ? this.moduleBytes / this.modules : PRIOR_MODULE_BYTES);
-    return this.engineMs * this.onCpu(t) + this.workerMs + v8 + this.unanswered * mean;
+    return this.engineMs * this.onCpu(t) + this.workerMs + v8 + this.unanswered * this.regionMs();
   }
 
   /** What translation may cost by now, ms, having run `translated` instructions in regions. */
@@ -402,14 +436,16 @@ export class Governor {
    * first: HOT_HITS while translation lives within its speculative share or has won back what
    * it cost; past the share and not repaid yet, HOT_HITS times the next power of two of
    * cost / won (up to HOT_MAX), so the less the regions so far have repaid, the hotter a block
-   * must be.
+   * must be. Either way, a block whose `work` (instructions it ran interpreted) paid for its
+   * region at the saving measured now is granted (RENT).
    */
-  allows(hits: number, translated: number, t: number = this.now()): boolean {
+  allows(hits: number, translated: number, t: number = this.now(), work = 0): boolean {
     const cost = this.cost(t), won = this.won(translated, t) + this.expected(t, translated), spec = BASE_MS + SHARE * this.elapsed(t);
     this.hotHits = cost <= spec || won >= cost ? HOT_HITS
       : won <= 0 ? HOT_MAX : Math.min(HOT_MAX, HOT_HITS * 2 ** Math.ceil(Math.log2(cost / won)));
-    if (hits < this.hotHits) return false;
-    if (cost > spec + won) { this.refused++; return false; }
-    return true;
+    if (hits >= this.hotHits && cost <= spec + won) return true;
+    if (this.paid(work, this.regionMs())) { this.rented++; return true; }
+    if (hits >= this.hotHits) this.refused++;
+    return false;
   }
 }

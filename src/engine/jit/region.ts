@@ -545,12 +545,27 @@ function calleeFits(mem: AddressSpace, target: number, wanted: (addr: number) =>
   return true;
 }
 
-/** Decode one region block at `at`. */
-function decodeBlock(mem: AddressSpace, at: number, rd: Reader): RBlock {
+/**
+ * Decode one region block at `at`. Straight-line code longer than MAX_BLOCK_INSNS is cut where
+ * `hot` says an interpreter block that ran often starts, if one does in the last half: the
+ * region then leaves to a block with a history (its entries, paying for its own region:
+ * jit.ts `rent`; or a region already there, which the hub chains to). Cut anywhere else, the
+ * exit starts a new interpreter block that must get hot from nothing before it is translated,
+ * whose region is cut elsewhere again: openssl's sha256 loop (~2,600 instructions in a row,
+ * interpreter blocks of 64) went through ~70 overlapping regions, and with the governor's
+ * budget spent each new block had to pay its rent afresh (test/jit/rent.test.ts: 16-47% of
+ * the loop translated, against ~90% when the cuts fall on its blocks).
+ */
+function decodeBlock(mem: AddressSpace, at: number, rd: Reader, hot: (addr: number) => boolean = () => false): RBlock {
   const insns: Decoded[] = [];
   let pos = at >>> 0;
   for (;;) {
-    if (insns.length >= MAX_BLOCK_INSNS) return { start: at, insns, end: pos, terminated: false };
+    if (insns.length >= MAX_BLOCK_INSNS) {
+      for (let k = insns.length - 1; k >= MAX_BLOCK_INSNS >> 1; k--) {
+        if (hot(insns[k].at >>> 0)) return { start: at, insns: insns.slice(0, k), end: insns[k].at >>> 0, terminated: false };
+      }
+      return { start: at, insns, end: pos, terminated: false };
+    }
     const d = decodeInsn(mem, pos, rd);
     if (d === null) return { start: at, insns, end: pos, terminated: false };
     insns.push(d);
@@ -573,7 +588,7 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
   while (queue.length && blocks.size < maxBlocks && count < MAX_INSNS) {
     const at = queue.shift()!;
     if (blocks.has(at)) continue;
-    const b = decodeBlock(mem, at, rd);
+    const b = decodeBlock(mem, at, rd, wanted);
     if (b.insns.length === 0) { if (at === entry >>> 0) return null; continue; }
     // An entry block that stops at an untranslatable instruction after one or two: entering
     // would run those and leave, every time (the x87 loop's `mov; fild ...` bounced 8.9 M
