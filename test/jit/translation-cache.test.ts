@@ -81,6 +81,14 @@ test('a second run attaches the first run\'s translations from the cache, withou
   // Attached early: at a probe (PROBE_HITS entries), not at the block's HOT_HITS-th entry.
   assert.ok(second.s.probeAttached > 0 && second.s.probeAttached >= second.s.regionsFromDisk / 2, JSON.stringify(second.s));
   assert.equal(first.s.probeAttached, 0, 'nothing to attach in the first run');
+  // The attach's parts (docs/BENCHMARKS.md "Session 12: what an attach costs"): V8's compile of
+  // the records is part of diskMs, and every region instance made is counted and timed alone
+  // (part of engineMs) — in both runs.
+  for (const s of [first.s, second.s]) {
+    assert.ok(s.instances > 0 && s.instantiateMs >= 0 && s.instantiateMs <= s.engineMs, JSON.stringify(s));
+  }
+  assert.equal(first.s.diskCompileMs, 0);
+  assert.ok(second.s.diskCompileMs > 0 && second.s.diskCompileMs <= second.s.diskMs, JSON.stringify(second.s));
 });
 
 test('damaged records are rejected and removed; the run equals native and stores them again', { timeout: 600_000 }, async () => {

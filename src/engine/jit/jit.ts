@@ -151,6 +151,25 @@ export interface JitStats {
   probeAttached: number;
   /** The engine thread's time attaching regions from the translation cache (lookups, checks, V8's synchronous compile), ms: part of engineMs. */
   diskMs: number;
+  /**
+   * Of diskMs: V8's synchronous compile of the records' Wasm (`new WebAssembly.Module`), ms.
+   * Wall time, like the rest: on a loaded machine it is mostly waiting (session 12, helper
+   * attach: python3's warm run, 76-173 ms of it against ~33 ms of the engine thread's CPU in
+   * V8's SyncCompile by `perf record`; docs/BENCHMARKS.md "Session 12: what an attach costs").
+   */
+  diskCompileMs: number;
+  /**
+   * Region instances made (`new WebAssembly.Instance`, at a module's first entry on a hub) and
+   * the wall time of that call alone, ms: part of the first entry's charge to engineMs (which
+   * also holds the first run, with V8's lazy Liftoff compile of the region's function). In
+   * Node 20 (V8 11.3) each module's first instantiation makes ~3 uv_async_send writes (strace
+   * -k; most likely V8's delayed lazy-compilation metrics tasks, waking Node's delayed-task
+   * thread: gone with --no-wasm-lazy-compilation), where the
+   * engine thread is often switched out: python3's warm run 58-261 ms of wall here against
+   * ~6 ms of CPU (same section).
+   */
+  instances: number;
+  instantiateMs: number;
   /** Requests answered PENDING by an asynchronous store (a page's IndexedDB) while it loaded the record. */
   diskWaits: number;
   /** The translation store's own figures, when it has any (the page's IndexedDB store: counts, quota messages). */
@@ -358,7 +377,7 @@ export class Jit implements Tier {
     // The host may start the compiler now rather than once code is hot (compile-client.ts StartPolicy.atCreate).
     if (mode === 'on' && compiler.state === 'none' && startPolicy().atCreate === true) compiler.start();
     this.stats = {
-      mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, diskWaits: 0, probes: 0, probeAttached: 0, diskMs: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
+      mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, diskWaits: 0, probes: 0, probeAttached: 0, diskMs: 0, diskCompileMs: 0, instances: 0, instantiateMs: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
       governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, refusedDisk: 0, rented: 0, diskModules: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, probes: 0, probesSkipped: 0, executed: 0 },
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, entryPoints: 0, nestedCalls: 0, nestedReturns: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, dropped: 0, waiting: 0, engineMs: 0,
@@ -563,7 +582,9 @@ export class Jit implements Tier {
         else {
           try {
             // Synchronous, so the block runs translated from its next entry: 0.26 ms on average for gzip's 8.8 KB modules (measured).
+            const tc = performance.now();
             comp = store(rec.key, new WebAssembly.Module(rec.wasm as Uint8Array<ArrayBuffer>), rec.wasm.length);
+            this.stats.diskCompileMs += performance.now() - tc;
             this.stats.regionsFromDisk++;
             this.gov.loaded(rec.wasm.length);
           } catch (e) {
@@ -753,6 +774,8 @@ export class Jit implements Tier {
         const inst = new WebAssembly.Instance(comp.module!, { e: { m: c.mem.memory, c: condHelper, f: flagsHelper, i: interpHelper(c.mem), h: hub.callImport() } });
         fn = inst.exports.f as RegionFn;
         comp.instances.set(hub, fn);
+        this.stats.instances++;
+        this.stats.instantiateMs += performance.now() - first;
       }
       r.lastHub = hub; r.lastFn = fn;
     }
