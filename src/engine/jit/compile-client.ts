@@ -168,9 +168,10 @@ class CompileClient {
     const now = performance.now();
     const heat = new Map(this.queue.map((p) => [p, p.heat()]));
     // Gone cold while queued: not compiled (DROP_AFTER_MS).
-    const cold = this.queue.filter((p) => heat.get(p) === p.heat0 && now - p.at >= DROP_AFTER_MS);
+    const cold: Pending[] = [], kept: Pending[] = [];
+    for (const p of this.queue) (heat.get(p) === p.heat0 && now - p.at >= DROP_AFTER_MS ? cold : kept).push(p);
     if (cold.length > 0) {
-      this.queue = this.queue.filter((p) => !cold.includes(p));
+      this.queue = kept;
       this.dropped += cold.length;
       for (const p of cold) this.answer(p, { id: p.job.id, bytes: null, blocks: 0, ms: 0, dropped: true });
       if (this.queue.length === 0) return;

@@ -402,7 +402,7 @@ export class Governor {
   attaches(translated: number, t: number = this.now(), interpreted = 0): boolean {
     const cost = this.cost(t), won = this.won(translated, t) + this.expected(t, translated), spec = BASE_MS + SHARE * this.elapsed(t);
     if (cost <= spec + won) return true;
-    if (interpreted * this.nsSaved() / 1e6 >= ATTACH_MS) { this.rented++; return true; }
+    if (this.paid(interpreted, ATTACH_MS)) { this.rented++; return true; }
     this.refusedDisk++;
     return false;
   }
@@ -413,10 +413,10 @@ export class Governor {
   /** What one more region costs, ms: binaryen's mean time so far (1 ms before any) and V8's for a module of the mean size. */
   private regionMs(): number { return (this.answered > 0 ? this.workerMs / this.answered : 1) + v8Ms(this.meanBytes()); }
 
-  /** `work` instructions a block ran interpreted, at the saving measured now, came to RENT x `price` ms (RENT). */
+  /** Ski rental's test, for requests (RENT) and attaches (ATTACH_MS): `work` instructions a block ran interpreted came, at the saving measured now, to `price` ms. */
   private paid(work: number, price: number): boolean {
     const ns = this.nsSaved();
-    return ns > 0 && work * ns / 1e6 >= RENT * price;
+    return ns > 0 && work * ns / 1e6 >= price;
   }
 
   /** What translation has cost so far, ms, including the regions still being compiled. */
@@ -444,7 +444,7 @@ export class Governor {
     this.hotHits = cost <= spec || won >= cost ? HOT_HITS
       : won <= 0 ? HOT_MAX : Math.min(HOT_MAX, HOT_HITS * 2 ** Math.ceil(Math.log2(cost / won)));
     if (hits >= this.hotHits && cost <= spec + won) return true;
-    if (this.paid(work, this.regionMs())) { this.rented++; return true; }
+    if (this.paid(work, RENT * this.regionMs())) { this.rented++; return true; }
     if (hits >= this.hotHits) this.refused++;
     return false;
   }
