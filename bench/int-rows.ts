@@ -3,7 +3,8 @@
  * measurements of translated code: bench/jit-codegen-run.ts (one run per process) and
  * bench/jit-warm.ts (warm runs in one process, as bench/run.ts's warm column).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { binaryTrees } from './binary-trees.js';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { GLIBC_ROOT_PACKAGES, SIMD_ROOT_PACKAGES, busyboxStatic, debianRoot } from '../src/host/node/debian-packages.js';
@@ -44,6 +45,17 @@ export function workload(name: string): { argv: string[]; files?: Record<string,
     if (!existsSync(join(root, 'opt/bench/data4'))) writeFileSync(join(root, 'opt/bench/data4'), inputText(8 << 20).subarray(0, 4 << 20));
     return { argv: ['/usr/bin/openssl', 'dgst', '-sha256', '/opt/bench/data4'], root, env: ['OPENSSL_ia32cap=0x20007888111:0'] };
   }
-  throw new Error(`jit-codegen-run: no workload ${name} (lcg, x87, sha256sum, gzip, xz, openssl)`);
+  // The interpreter-style rows (issue 9's warm goals for shell and Python code; session 13): bench/run.ts's bash, busybox sh and python3 rows.
+  if (name === 'bash') return { argv: ['/bin/bash', '-c', 'i=0; s=0; while (( i < 20000 )); do s=$((s+i*3)); i=$((i+1)); done; echo $s'], root: debianRoot('bench', [...GLIBC_ROOT_PACKAGES, 'xz-utils']) };
+  if (name === 'sh') return { argv: ['/bin/busybox', 'sh', '-c', 'i=0; s=0; while [ $i -lt 20000 ]; do s=$((s+i*3)); i=$((i+1)); done; echo $s'], files: { '/bin/busybox': busyboxStatic() } };
+  if (name === 'python3') {
+    const root = debianRoot('bench', [...GLIBC_ROOT_PACKAGES, 'xz-utils']);
+    mkdirSync(join(root, 'opt/bench'), { recursive: true });
+    // Renamed into place: the root is shared with bench/run.ts and bench/jit-profile.ts.
+    writeFileSync(join(root, `opt/bench/binary-trees.py.${process.pid}.tmp`), binaryTrees(12));
+    renameSync(join(root, `opt/bench/binary-trees.py.${process.pid}.tmp`), join(root, 'opt/bench/binary-trees.py'));
+    return { argv: ['/usr/bin/python3', '/opt/bench/binary-trees.py'], root, env: ['PYTHONDONTWRITEBYTECODE=1'] };
+  }
+  throw new Error(`jit-codegen-run: no workload ${name} (lcg, x87, sha256sum, gzip, xz, openssl, bash, sh, python3)`);
 }
 

@@ -3,7 +3,7 @@
  * (issue 9, session 12, helper intcg): one cold JIT run fills a translation cache, then
  * JCG_RUNS (3) warm runs each start with no module in memory and attach from that cache.
  *
- *   node --import tsx bench/jit-warm.ts sha256sum|gzip|xz|lcg
+ *   node --import tsx bench/jit-warm.ts sha256sum|gzip|xz|lcg|bash|sh|python3
  *
  * Per warm run one JSON line: wall and engine-thread CPU ms, instructions run in all and
  * interpreted (the part before the regions attach and what they leave), the JIT's own time on
@@ -24,7 +24,7 @@ const name = process.argv[2];
 const cpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread CPU time needs Linux /proc/thread-self/schedstat'); });
 const w = workload(name);
 const run = () => runGuest(w.argv, w.root
-  ? { root: new HostFs(w.root), env: ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C'], jit: 'on', cwd: '/tmp' }
+  ? { root: new HostFs(w.root), env: ['PATH=/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C', ...w.env ?? []], jit: 'on', cwd: '/tmp' }
   : { files: w.files!, jit: 'on' });
 const dir = mkdtempSync(join(tmpdir(), 'webx86-jit-warm-'));
 let store = useNodeTranslationCache(dir);

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AddressSpace } from '../../src/engine/mem/address-space.js';
 import { EIP } from '../../src/engine/cpu/state.js';
-import { CALL_RETURNED, HUB_ENTRIES, MAX_CALL_DEPTH, hubOf, runChained, unlinkRegion, type RegionFn } from '../../src/engine/jit/hub.js';
+import { CALL_RETURNED, HUB_ENTRIES, MAX_CALL_DEPTH, hubOf, hubSlot, runChained, unlinkRegion, type RegionFn } from '../../src/engine/jit/hub.js';
 import { loadBinaryenNode } from '../../src/host/node/binaryen.js';
 
 const bn = await loadBinaryenNode();
@@ -110,5 +110,37 @@ test('the hub\'s call (a call out of a region) runs the chain until the continua
   assert.equal(hub.call(slot, 1000, K), 7, 'an unlink while waiting: no CALL_RETURNED');
   s[EIP] = C;
   assert.equal(hub.call(slot, 1000, K), 7 | CALL_RETURNED, 'nothing unlinked meanwhile');
+  mem.release();
+});
+
+test('regions whose entries hash to the same cache slot both stay chained (the cache is two-way)', () => {
+  const mem = AddressSpace.create(SIZE);
+  const slot = mem.allocStateSlot();
+  const s = new Int32Array(mem.memory.buffer, slot, 128);
+  // bash's pair (session 13): a return from strcpy and a function's entry, one slot.
+  const A = 0x205ffad, B = 0x2037fa0;
+  assert.equal(hubSlot(A), hubSlot(B));
+  const C = [...Array(1 << 20).keys()].map((k) => 0x3000000 + k).find((x) => hubSlot(x) === hubSlot(A))!;
+  const ra = {}, rb = {}, rc = {};
+  const fa = region(mem, B, 3), fb = region(mem, A, 5), fc = region(mem, A, 7);
+  // Each entered from JS once (installing its entry), B last.
+  assert.equal(runChained(mem, ra, A, fa, slot, 1), 3);
+  assert.equal(runChained(mem, rb, B, fb, slot, 1), 5);
+  // Entered at A (re-installed), A and B alternate up to the budget: 3 + 5 per round.
+  assert.equal(runChained(mem, ra, A, fa, slot, 80), 80);
+  assert.equal(runChained(mem, rb, B, fb, slot, 80), 80);
+  // A third EIP of the pair takes its slot, the entry there moving to the other one: C and A
+  // stay, B goes; entered again, B takes the slot back (C moves, A goes), so B's chain ends at A.
+  assert.equal(runChained(mem, rc, C, fc, slot, 1), 7);
+  assert.equal(runChained(mem, rb, B, fb, slot, 80), 5);
+  assert.equal(s[EIP] >>> 0, A);
+  s[EIP] = C;
+  assert.equal(hubOf(mem).call(slot, 1000, A), 7 | CALL_RETURNED, 'C kept its entry');
+  // Unlinked, B's entry goes; C's stays.
+  unlinkRegion(rb);
+  s[EIP] = B;
+  assert.equal(hubOf(mem).call(slot, 1000, A), 0, 'no entry at B');
+  s[EIP] = C;
+  assert.equal(hubOf(mem).call(slot, 1000, A), 7 | CALL_RETURNED);
   mem.release();
 });

@@ -45,8 +45,17 @@ export const HUB_BYTES = HUB_ENTRIES * 8 + 0x10000;
 const HASH_SHIFT = 15;
 if (HUB_BYTES > HUB_AREA_BYTES) throw new Error('jit hub: the cache does not fit AddressSpace\'s hub area');
 
-/** The cache slot of `eip` (the hub module computes the same). */
+/**
+ * The cache slot of `eip` (the hub module computes the same). The cache is two-way: an EIP
+ * lives in its slot or in the other slot of the pair (slot ^ 1), so two entries that hash
+ * alike both stay. Direct-mapped, bash's loop lost ~1-2 hops per iteration to one such pair
+ * (0x205ffad, a return from strcpy, and 0x2037fa0, a function's entry, session 13): each
+ * entry from JS re-installed its own region's entry over the other, and every iteration
+ * left to the run loop twice (48-100 K exits of a warm run instead of ~15 K budget exits).
+ */
 const slotOf = (eip: number): number => ((eip ^ (eip >>> HASH_SHIFT)) & (HUB_ENTRIES - 1));
+/** Tests: the cache slot an EIP hashes to. */
+export const hubSlot = slotOf;
 
 // ---- the hub module, byte by byte (WebAssembly core spec, binary format §5) ----
 
@@ -110,6 +119,8 @@ export const CALL_RETURNED = 0x80000000 | 0;
  * EIP 0 ends the loop instead of trapping on a null entry.
  */
 function hubBytes(base: number): Uint8Array {
+  // A pair of entries is 16 aligned bytes (e ^ 8 is the other one).
+  if (base % 16 !== 0) throw new Error('jit hub: the hub area must be 16-byte aligned');
   const P_SLOT = 0, P_BUDGET = 1, P_IDX = 2, L_N = 3, L_R = 4, L_EIP = 5, L_E = 6;
   const counter = base + HUB_ENTRIES * 8;
   const mem = (off: number): number[] => [0x02, ...uleb(off)]; // align 4, offset
@@ -121,7 +132,10 @@ function hubBytes(base: number): Uint8Array {
   const hop = (slot: number, budget: number, n: number, eip: number, e: number, r: number): number[] => [
     OP.get, eip, OP.get, eip, OP.const, ...sleb(HASH_SHIFT), OP.shrU, OP.xor,
     OP.const, ...sleb(HUB_ENTRIES - 1), OP.and, OP.const, 3, OP.shl, OP.const, ...sleb(base), OP.add, OP.tee, e,
-    OP.load, ...mem(0), OP.get, eip, OP.ne, OP.brIf, 1,
+    // Not in its own entry: the other entry of its pair (e ^ 8), else leave the block.
+    OP.load, ...mem(0), OP.get, eip, OP.ne, OP.if, OP.void,
+    OP.get, e, OP.const, 8, OP.xor, OP.tee, e, OP.load, ...mem(0), OP.get, eip, OP.ne, OP.brIf, 2,
+    OP.end,
     OP.get, slot, OP.get, budget, OP.get, n, OP.sub, OP.get, e, OP.load, ...mem(4), OP.callIndirect, 0, 0,
     OP.tee, r, OP.eqz, OP.brIf, 1,
     OP.get, n, OP.get, r, OP.add, OP.set, n,
@@ -287,34 +301,41 @@ export class Hub {
     return idx;
   }
 
-  /** Make `eip` enter slot idx (replacing whatever hashed to the same cache entry). */
+  /**
+   * Make `eip` enter slot idx: in the entry of its pair that holds `eip` already, else a free
+   * one, else its own slot, the entry there moving to the other slot (whose entry is dropped):
+   * the two latest of the EIPs that hash alike stay.
+   */
   install(eip: number, idx: number): void {
-    const e = slotOf(eip >>> 0) * 2;
-    this.cache[e] = eip | 0;
-    this.cache[e + 1] = idx;
+    const c = this.cache, v = eip | 0, e = slotOf(eip >>> 0) * 2, p = e ^ 2;
+    const k = c[e] === v ? e : c[p] === v ? p : c[e + 1] === 0 ? e : c[p + 1] === 0 ? p : -1;
+    if (k >= 0) { c[k] = v; c[k + 1] = idx; return; }
+    c[p] = c[e]; c[p + 1] = c[e + 1];
+    c[e] = v; c[e + 1] = idx;
   }
 
   /**
-   * Make `eip` enter slot idx only if no region holds its cache entry (a region's own entry
-   * is re-installed at each entry from JS and wins): false when taken.
+   * Make `eip` enter slot idx only if it has no entry and one of its pair is free (a region's
+   * own entry is re-installed at each entry from JS and wins): false when taken.
    */
   installIfFree(eip: number, idx: number): boolean {
-    const e = slotOf(eip >>> 0) * 2;
-    if (this.cache[e + 1] !== 0) return false;
-    this.cache[e] = eip | 0;
-    this.cache[e + 1] = idx;
+    const c = this.cache, v = eip | 0, e = slotOf(eip >>> 0) * 2, p = e ^ 2;
+    if ((c[e] === v && c[e + 1] !== 0) || (c[p] === v && c[p + 1] !== 0)) return false;
+    const k = c[e + 1] === 0 ? e : c[p + 1] === 0 ? p : -1;
+    if (k < 0) return false;
+    c[k] = v;
+    c[k + 1] = idx;
     return true;
   }
 
-  /** Drop slot idx and its cache entries (at `eip` and the entry points `more`). */
+  /** Drop slot idx and its cache entries (at `eip` and the entry points `more`, in either entry of their pairs). */
   remove(eip: number, idx: number, more: number[] = []): void {
     if (this.dead) return;
-    for (const a of more) {
+    const c = this.cache;
+    for (const a of [...more, eip]) {
       const e = slotOf(a >>> 0) * 2;
-      if (this.cache[e + 1] === idx) { this.cache[e] = 0; this.cache[e + 1] = 0; }
+      for (const k of [e, e ^ 2]) if (c[k + 1] === idx) { c[k] = 0; c[k + 1] = 0; }
     }
-    const e = slotOf(eip >>> 0) * 2;
-    if (this.cache[e + 1] === idx) { this.cache[e] = 0; this.cache[e + 1] = 0; }
     this.table.set(idx, this.zero );
     this.invalidated();
     this.owner.delete(idx);
