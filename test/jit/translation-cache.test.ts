@@ -184,6 +184,12 @@ test('records: named by entry and bytes, checked byte for byte, CRC-guarded; the
   assert.ok(region !== null);
   const ranges = regionRanges(mem, region);
   assert.equal(rangesKey(mem.permBase, ranges), `${mem.permBase}|${regionKey(mem, region)}`);
+  // Block starts and ends, then the bytes in two lower-case hex digits each (the format records and modules are shared under).
+  assert.equal(regionKey(mem, region), '401000:401006:4083f86475fa;401006:401007:c3;');
+  // A PIC thunk call: the thunk's bytes after a '>' (mov (%esp),%ebx; ret at AT + 0x100).
+  const pic = withCode([0xe8, 0xfb, 0x00, 0x00, 0x00, 0x40, 0xc3]);
+  pic.u8.set([0x8b, 0x1c, 0x24, 0xc3], AT + 0x100);
+  assert.equal(regionKey(pic, formRegion(pic, AT, () => true)!), '401000:401007:e8fb000000>8b1c24c340c3;');
   const wasm = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
   const v = 'c'.repeat(64);
   const rec = encodeRecord(v, mem.permBase, ranges, wasm);

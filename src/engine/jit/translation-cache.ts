@@ -22,7 +22,7 @@
  */
 import type { AddressSpace } from '../mem/address-space.js';
 import { PROT_EXEC } from '../mem/address-space.js';
-import { PC_THUNK_LEN, type Region } from './region.js';
+import { PC_THUNK_LEN, hexBytes, type Region } from './region.js';
 
 /**
  * What `get` answers while the record may exist but is not in memory yet (a store whose reads
@@ -174,9 +174,7 @@ export function rangesKey(permBase: number, ranges: readonly CodeRange[]): strin
   const parts: string[] = [`${permBase}|`];
   for (const r of ranges) {
     parts.push(`${r.start.toString(16)}:${r.end.toString(16)}:`);
-    let h = '';
-    for (let i = 0; i < r.bytes.length; i++) h += r.bytes[i].toString(16).padStart(2, '0');
-    parts.push(h, ';');
+    parts.push(hexBytes(r.bytes, 0, r.bytes.length), ';');
   }
   return parts.join('');
 }
