@@ -817,6 +817,7 @@ class Gen {
       m: this.m, bn: this.bn, permBase: this.permBase,
       slot: () => this.get(P_SLOT), reg: (r) => this.reg(r), setReg: (r, v) => this.setReg(r, v), ea: (mr) => this.ea(mr),
       setA: (v) => this.set(L_T0, v), a: () => this.get(L_T0),
+      i32: (k) => [L_T1, L_T2, L_T3][k],
       exit: () => this.exitAt(here().at),
       fallback: (call) => (call ? this.interpOne(here()) : this.exitAt(here().at)),
       flush: (out) => this.flush(out), eager: (bits, out) => this.eager(bits, out),
