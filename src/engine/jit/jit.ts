@@ -629,9 +629,15 @@ export class Jit implements Tier {
   private translateHere(host: JitHost, mem: AddressSpace, b: HotBlock, t0: number): void {
     const region = this.form(host, mem, b);
     if (region !== null) {
+      const compiled = this.stats.regionsCompiled;
       const comp = this.compile(mem, region, b.start, this.recordOf(mem, region));
       if (comp === null) b.jit = NO_REGION;
-      else this.attachNew(host, b, comp, region.pages);
+      else {
+        this.attachNew(host, b, comp, region.pages);
+        // A fresh compile goes into the per-region account (governor.ts Governor.account), as in received.
+        const r = b.jit as JitRegion;
+        if (this.stats.regionsCompiled > compiled) this.gov.account(this.lastCompileMs + v8Ms(comp.bytes), () => regionRuns(r), t0);
+      }
     }
     this.spent(performance.now() - t0);
   }
@@ -720,6 +726,9 @@ export class Jit implements Tier {
     if (this.stats.errors === 1) this.debug?.(`jit: region at 0x${(at >>> 0).toString(16)} not translated: ${msg}`);
   }
 
+  /** binaryen's and V8's time for the last region compile() compiled, ms. */
+  private lastCompileMs = 0;
+
   /** The module for `region` from the cache, or compiled now in this thread; null if translation failed. */
   private compile(mem: AddressSpace, region: Region, at: number, rec: { name: string; code: BlockCode[] } | null = null): Compiled | null {
     const key = `${mem.permBase}|${regionKey(mem, region)}`;
@@ -742,7 +751,8 @@ export class Jit implements Tier {
       if (isAbort(msg)) bn = null;
       return null;
     }
-    this.stats.compileMs += performance.now() - t0;
+    this.lastCompileMs = performance.now() - t0;
+    this.stats.compileMs += this.lastCompileMs;
     this.stats.regionsCompiled++;
     this.gov.compiled(bytes.length);
     this.keep(rec, blocks, mem.permBase, bytes);
