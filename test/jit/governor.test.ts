@@ -423,36 +423,3 @@ test('the per-region account: a few hot regions do not fund a flat profile\'s ma
   assert.ok(loop.gov.judged > 7_000 && loop.gov.repaid === loop.gov.judged, `judged ${loop.gov.judged}, repaid ${loop.gov.repaid}`);
   assert.ok(loop.granted >= loop.asked - 50, `loop: granted ${loop.granted} of ${loop.asked}`);
 });
-
-test('the per-region account judges rented regions too: a flat program\'s blocks that paid their rent and then stop running raise the rent\'s factor; a loop\'s keep it at 1', () => {
-  // Over the budget from the start (100 regions compiled for nothing won), so only rent grants:
-  // a block asks every 5 ms having run 500 K instructions in its window (7.5 ms at 15 ns, over
-  // a region's ~6.9 ms). Its region then runs `rate` instructions a second.
-  const run = (rate: number): { rented: number; granted: number; gov: Governor } => {
-    let t = 0, translated = 0, perMs = 0, granted = 0;
-    const gov = new Governor(() => t, { engine: () => t });
-    gov.hot(0);
-    gov.workerMs = 100; gov.answered = 100;
-    for (let k = 0; k < 100; k++) gov.compiled(8192);
-    for (t = 5; t < 10_000; t += 5) {
-      translated += perMs * 5;
-      if (!gov.allows(HOT_HITS, translated, t, 500_000)) continue;
-      granted++;
-      const born = t;
-      gov.workerMs += 1; gov.answered++; gov.compiled(8192);
-      gov.account(1 + v8Ms(8192), () => Math.round((t - born) * rate / 1000), t, gov.rentedLast);
-      perMs += rate / 1000;
-    }
-    return { rented: gov.rented, granted, gov };
-  };
-  // cc1: rented 235 regions cold, of 571 judged 104 repaid (docs/BENCHMARKS.md "Session 13: cc1").
-  const flatRent = run(1_000);
-  assert.ok(flatRent.gov.rentFactor > 1, `rent factor ${flatRent.gov.rentFactor}`);
-  assert.ok(flatRent.rented < 500, `a flat program rented ${flatRent.rented} of 1,999`);
-  // A loop's rented regions each run 5 M instructions a second (75 ms won in their first
-  // second): the factor stays 1, and every block is granted (by its rent until the regions'
-  // win covers the budget, then by the budget).
-  const loopRent = run(5_000_000);
-  assert.equal(loopRent.gov.rentFactor, 1);
-  assert.ok(loopRent.rented > 0 && loopRent.granted === 1_999, `a loop: granted ${loopRent.granted} of 1,999, ${loopRent.rented} by rent`);
-});

@@ -383,23 +383,10 @@ export class Governor {
    * The per-region account: compiled regions not judged yet (in the order attached), with what
    * each cost, when it was attached (program time) and how to read what it has run.
    */
-  private accounts: { cost: number; at: number; runs: () => number; rented: boolean }[] = [];
+  private accounts: { cost: number; at: number; runs: () => number }[] = [];
   /** The last JUDGED judgments (true: repaid), oldest first, and judgments since the bar last moved. */
   private judgments: boolean[] = [];
   private sinceMoved = 0;
-  /** The same for the regions granted by their rent (RENT), which move the rent's factor. */
-  private rentJudgments: boolean[] = [];
-  private rentSinceMoved = 0;
-  /**
-   * What a block's rent must come to, in regions' costs (RENT x this): doubled while fewer
-   * than REPAID_LOW of the last JUDGED regions granted by their rent repaid, halved (to 1)
-   * once REPAID_HIGH did. A loop's block that pays its rent within RENT_WINDOW_MS goes on
-   * running (openssl's sha256 loop); a flat program's block that paid it in its phase mostly
-   * does not run again once translated (cc1: 235 regions rented, of 571 judged 104 repaid).
-   */
-  rentFactor = 1;
-  /** The last grant (allows) was by the block's rent: the region it asks for is accounted as rented. */
-  rentedLast = false;
   /** Regions judged, and of them repaid (JitStats.governor). */
   judged = 0;
   repaid = 0;
@@ -417,8 +404,8 @@ export class Governor {
    * A compiled region was attached: `cost` ms (binaryen's time for it and V8's estimate for
    * its module), `runs` the instructions it has run so far (-1: never entered).
    */
-  account(cost: number, runs: () => number, t: number = this.now(), rented = false): void {
-    this.accounts.push({ cost, at: this.elapsed(t), runs, rented });
+  account(cost: number, runs: () => number, t: number = this.now()): void {
+    this.accounts.push({ cost, at: this.elapsed(t), runs });
   }
 
   /**
@@ -435,28 +422,15 @@ export class Governor {
       const ok = Math.max(0, a.runs()) * ns / 1e6 >= a.cost;
       this.judged++;
       if (ok) this.repaid++;
-      if (a.rented) {
-        if (Governor.moved(this.rentJudgments, ok, ++this.rentSinceMoved)) {
-          this.rentSinceMoved = 0;
-          const share = this.rentJudgments.filter(Boolean).length / this.rentJudgments.length;
-          if (share < REPAID_LOW) this.rentFactor = Math.min(MARGINAL_MAX / HOT_HITS, this.rentFactor * 2);
-          else if (share >= REPAID_HIGH) this.rentFactor = Math.max(1, this.rentFactor / 2);
-        }
-      }
-      if (!Governor.moved(this.judgments, ok, ++this.sinceMoved)) continue;
+      this.judgments.push(ok);
+      if (this.judgments.length > JUDGED) this.judgments.shift();
+      if (++this.sinceMoved < JUDGED / 2 || this.judgments.length < JUDGED) continue;
       this.sinceMoved = 0;
       const share = this.judgments.filter(Boolean).length / this.judgments.length;
       if (share < REPAID_LOW) this.marginalHits = Math.min(MARGINAL_MAX, this.marginalHits * 2);
       else if (share >= REPAID_HIGH) this.marginalHits = Math.max(HOT_HITS, this.marginalHits / 2);
     }
     if (k > 0) this.accounts.splice(0, k);
-  }
-
-  /** Add a judgment to the last JUDGED; true when the bar they set is due to move (every JUDGED / 2 once there are JUDGED). */
-  private static moved(js: boolean[], ok: boolean, since: number): boolean {
-    js.push(ok);
-    if (js.length > JUDGED) js.shift();
-    return since >= JUDGED / 2 && js.length >= JUDGED;
   }
 
   /** V8 compiled a module of `bytes` for this machine (a fresh compile). */
@@ -542,9 +516,8 @@ export class Governor {
     const cost = this.cost(t), won = this.won(translated, t) + this.expected(t, translated), spec = BASE_MS + SHARE * this.elapsed(t);
     this.hotHits = Math.max(this.marginalHits, cost <= spec || won >= cost ? HOT_HITS
       : won <= 0 ? HOT_MAX : Math.min(HOT_MAX, HOT_HITS * 2 ** Math.ceil(Math.log2(cost / won))));
-    this.rentedLast = false;
     if (hits >= this.hotHits && cost <= spec + won) return true;
-    if (this.paid(work, RENT * this.rentFactor * this.regionMs())) { this.rented++; this.rentedLast = true; return true; }
+    if (this.paid(work, RENT * this.regionMs())) { this.rented++; return true; }
     if (hits >= this.hotHits) this.refused++;
     return false;
   }

@@ -199,8 +199,6 @@ export interface JitStats {
     nsSaved: number; nsOff: number; nsOn: number; windowsOff: number; windowsOn: number; probes: number; probesSkipped: number; executed: number;
     /** The per-region account (Governor.account): compiled regions judged, those that repaid their cost, and the marginal bar (block entries) it set. */
     judged: number; repaid: number; marginalHits: number;
-    /** What a block's rent must come to, in regions' costs (Governor.rentFactor: RENT x this), as the account of rented regions set it. */
-    rentFactor: number;
   };
   entries: number;
   /** Entries that made no progress (first instruction needed the interpreter). */
@@ -382,7 +380,7 @@ export class Jit implements Tier {
     if (mode === 'on' && compiler.state === 'none' && startPolicy().atCreate === true) compiler.start();
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, diskWaits: 0, probes: 0, probeAttached: 0, diskMs: 0, diskCompileMs: 0, instances: 0, instantiateMs: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
-      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, refusedDisk: 0, rented: 0, diskModules: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, probes: 0, probesSkipped: 0, executed: 0, judged: 0, repaid: 0, marginalHits: HOT_HITS, rentFactor: 1 },
+      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, refusedDisk: 0, rented: 0, diskModules: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, probes: 0, probesSkipped: 0, executed: 0, judged: 0, repaid: 0, marginalHits: HOT_HITS },
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, entryPoints: 0, nestedCalls: 0, nestedReturns: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, dropped: 0, waiting: 0, engineMs: 0,
       timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
@@ -414,7 +412,7 @@ export class Jit implements Tier {
     this.stats.governor = {
       costMs: g.cost(now), allowedMs: g.allowance(now, this.stats.instructions), wonMs: g.won(this.stats.instructions, now), hotHits: g.hotHits, refused: g.refused, refusedDisk: g.refusedDisk, rented: g.rented, diskModules: g.diskModules,
       nsSaved: g.nsSaved(), nsOff: g.nsOff(), nsOn: g.nsOn(), windowsOff: g.windowsOff, windowsOn: g.windowsOn, probes: g.probes, probesSkipped: g.probesSkipped, executed: g.executed,
-      judged: g.judged, repaid: g.repaid, marginalHits: g.marginalHits, rentFactor: g.rentFactor,
+      judged: g.judged, repaid: g.repaid, marginalHits: g.marginalHits,
     };
     const snap: JitStats = { ...this.stats, timeline: { ...tl } };
     const report = translationStore()?.report?.();
@@ -638,7 +636,7 @@ export class Jit implements Tier {
         this.attachNew(host, b, comp, region.pages);
         // A fresh compile goes into the per-region account (governor.ts Governor.account), as in received.
         const r = b.jit as JitRegion;
-        if (this.stats.regionsCompiled > compiled) this.gov.account(this.lastCompileMs + v8Ms(comp.bytes), () => regionRuns(r), t0, this.gov.rentedLast);
+        if (this.stats.regionsCompiled > compiled) this.gov.account(this.lastCompileMs + v8Ms(comp.bytes), () => regionRuns(r), t0);
       }
     }
     this.spent(performance.now() - t0);
@@ -661,8 +659,7 @@ export class Jit implements Tier {
       } else {
         const r = new JitRegion(null, region.pages);
         const rec = this.recordOf(mem, region);
-        const rented = this.gov.rentedLast;
-        if (compiler.submit(region, mem.permBase, key, (done) => this.received(b, r, key, done, rec, mem.permBase, rented), () => b.hits * b.count)) {
+        if (compiler.submit(region, mem.permBase, key, (done) => this.received(b, r, key, done, rec, mem.permBase), () => b.hits * b.count)) {
           host.addRegion(r);
           b.jit = NO_REGION;
           if (this.stats.regionsSent++ === 0) this.stats.timeline.firstSent = performance.now() - this.born;
@@ -676,7 +673,7 @@ export class Jit implements Tier {
   }
 
   /** The compile worker's answer for the region r of block b (a message callback: between run() calls). */
-  private received(b: HotBlock, r: JitRegion, key: string, done: CompileDone, rec: { name: string; code: BlockCode[] } | null, permBase: number, rented = false): void {
+  private received(b: HotBlock, r: JitRegion, key: string, done: CompileDone, rec: { name: string; code: BlockCode[] } | null, permBase: number): void {
     if (done.dropped === true) {
       // Gone cold in the queue (compile-client.ts DROP_AFTER_MS): nothing compiled or charged; the block may ask again.
       this.gov.unanswered--;
@@ -709,7 +706,7 @@ export class Jit implements Tier {
         r.compiled = comp;
         comp.users.push(r);
         // The per-region account (governor.ts Governor.account): what this region cost against what it runs.
-        this.gov.account(done.ms + v8Ms(bytes.length), () => regionRuns(r), t0, rented);
+        this.gov.account(done.ms + v8Ms(bytes.length), () => regionRuns(r), t0);
         if (b.valid && b.jit === NO_REGION) { b.jit = r; if (this.stats.timeline.firstAttached < 0) this.stats.timeline.firstAttached = t0 - this.born; }
       }
       this.spent(performance.now() - t0);
