@@ -46,9 +46,9 @@
  * own entries and the hops into it) at the saving measured then; while fewer than half of the
  * last JUDGED repaid their cost, the marginal bar (marginalHits) doubles, and a block's hotness
  * is the higher of that bar and the budget's. cc1 cold: 3,376-3,683 regions compiled and
- * 53-54 s of process CPU against the interpreter's 37.9 s, now 367-577 and 37.4-39.8 s; warm
- * 4,775-6,060 compiled and 55-61 s, now 331-377 and 35.2-36.6 s (docs/BENCHMARKS.md
- * "Session 13: cc1's per-region account").
+ * 53-54 s of process CPU against the interpreter's 37.9 s, now 367-658 and 37.4-39.8 s
+ * (the interpreter 36.0-38.2 s at the same load); warm 4,775-6,060 compiled and 55-61 s, now
+ * 274-444 and 35.2-37.1 s (docs/BENCHMARKS.md "Session 13: cc1's per-region account").
  *
  * Before, only binaryen's time was charged, against 5% of the wall time: gcc -O2 -c pngtest.c
  * compiled 6,926 regions for 13.9 s of binaryen and the process used 88.2 s of CPU against
