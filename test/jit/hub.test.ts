@@ -1,5 +1,5 @@
 /**
- * The hub (src/engine/jit/hub.ts) on its own, with regions written by hand with binaryen: chaining follows the EIP a region leaves, stops at the budget and at an EIP no region
+ * The hub (src/engine/jit/hub.ts) on its own, with regions written by hand with binaryen: chaining follows the EIP a region leaves, counts each region's instructions, stops at the budget and at an EIP no region
  * starts at, forgets a region once it is unlinked (invalidated or evicted), and forgets
  * everything when its address space is released and reused for another process (the pool in
  * AddressSpace.create), whose code at the same addresses must never be entered through the
@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AddressSpace } from '../../src/engine/mem/address-space.js';
 import { EIP } from '../../src/engine/cpu/state.js';
-import { CALL_RETURNED, HUB_ENTRIES, MAX_CALL_DEPTH, hubOf, hubSlot, runChained, unlinkRegion, type RegionFn } from '../../src/engine/jit/hub.js';
+import { CALL_RETURNED, HUB_ENTRIES, MAX_CALL_DEPTH, hubOf, hubSlot, regionRuns, runChained, unlinkRegion, type RegionFn } from '../../src/engine/jit/hub.js';
 import { loadBinaryenNode } from '../../src/host/node/binaryen.js';
 
 const bn = await loadBinaryenNode();
@@ -43,6 +43,8 @@ test('the hub chains regions by EIP, within the budget, and forgets unlinked reg
   // A chains B, C, A, B, C: 30 instructions, the budget.
   assert.equal(runChained(mem, ra, A, fa, slot, 30), 30);
   assert.equal(s[EIP] >>> 0, A);
+  // Each region's own instructions, entered from JS or by a hop (the governor's per-region account): A ran twice, B and C three times.
+  assert.deepEqual([regionRuns(ra), regionRuns(rb), regionRuns(rc), regionRuns({})], [6, 15, 21, -1]);
   const hub = hubOf(mem);
   assert.ok(hub.hops() >= 5);
   // B invalidated: A runs alone.

@@ -40,6 +40,16 @@
  * cost / (won + expected), at most HOT_MAX; so once regions stop repaying, the next ones
  * translated are the program's hottest blocks, not the first to reach HOT_HITS entries.
  *
+ * The per-region account (account, judge): the budget weighs all regions' cost against all
+ * regions' win, and on a flat profile a few hot regions fund thousands that never repay. Each
+ * compiled region is judged JUDGE_MS after its attach on what it ran (the hub's count, its
+ * own entries and the hops into it) at the saving measured then; while fewer than half of the
+ * last JUDGED repaid their cost, the marginal bar (marginalHits) doubles, and a block's hotness
+ * is the higher of that bar and the budget's. cc1 cold: 3,376-3,683 regions compiled and
+ * 53-54 s of process CPU against the interpreter's 37.9 s, now 367-658 and 37.4-39.8 s
+ * (the interpreter 36.0-38.2 s at the same load); warm 4,775-6,060 compiled and 55-61 s, now
+ * 274-444 and 35.2-37.1 s (docs/BENCHMARKS.md "Session 13: cc1's per-region account").
+ *
  * Before, only binaryen's time was charged, against 5% of the wall time: gcc -O2 -c pngtest.c
  * compiled 6,926 regions for 13.9 s of binaryen and the process used 88.2 s of CPU against
  * 40.8 s interpreted (docs/BENCHMARKS.md "Every row, end of session 6"), and at load average
@@ -153,6 +163,24 @@ export const RENT = 1;
  * seconds, do not (jit.ts Jit.rent).
  */
 export const RENT_WINDOW_MS = 1000;
+/**
+ * The per-region account (Governor.account): each compiled region is judged once it has been
+ * attached this much of the program's time, ms: repaid if the instructions it ran (the hub's
+ * count, hub.ts regionRuns: its own entries and hops into it), at the saving measured then
+ * (nsSaved), came to what it cost (binaryen's time for it and V8's estimate for its module).
+ * A loop's region repays in well under a second (RENT_WINDOW_MS); a flat program's marginal
+ * region, asked for at its 1,024th entry, runs a few thousand instructions a second.
+ */
+export const JUDGE_MS = 1000;
+/** The last JUDGED judgments decide the marginal bar; it moves once every JUDGED / 2 new ones. */
+export const JUDGED = 32;
+/**
+ * The marginal bar moves up when fewer than REPAID_LOW of the last JUDGED regions repaid, and
+ * down when at least REPAID_HIGH did.
+ */
+export const REPAID_LOW = 0.5, REPAID_HIGH = 0.75;
+/** The highest the marginal bar goes (entries of a block before it may ask; a block that pays its rent is still translated). */
+export const MARGINAL_MAX = 256 * HOT_HITS;
 /** The win rate is sampled at most once per this much of the program's time, ms. */
 const RATE_EVERY_MS = 50;
 /** How long a reading of the engine's clock is reused (Node: a 30 us file read). */
@@ -322,6 +350,7 @@ export class Governor {
     }
     this.wonClosed += dJ * this.nsSaved() / 1e6;
     this.creditedInsns = translated;
+    this.judge(el);
     if (this.probing) this.probes++;
     const ti = this.nsOff(), gain = ti > 0 && this.executed > 0 ? this.measured() * translated / this.executed / ti : 0;
     const due = !this.probing && this.sinceOff >= (gain > GAIN_RARE ? PROBE_RARE : PROBE_EVERY);
@@ -358,6 +387,60 @@ export class Governor {
       this.lastWon = won; this.lastElapsed = el;
     }
     return Math.min(this.rate * el, won);
+  }
+
+  /**
+   * The per-region account: compiled regions not judged yet (in the order attached), with what
+   * each cost, when it was attached (program time) and how to read what it has run.
+   */
+  private accounts: { cost: number; at: number; runs: () => number }[] = [];
+  /** The last JUDGED judgments (true: repaid), oldest first, and judgments since the bar last moved. */
+  private judgments: boolean[] = [];
+  private sinceMoved = 0;
+  /** Regions judged, and of them repaid (JitStats.governor). */
+  judged = 0;
+  repaid = 0;
+  /**
+   * The marginal bar: entries a block needs before it may ask, from the per-region account
+   * (HOT_HITS until the judged regions say otherwise). The budget's hotness (allows) weighs
+   * what translation cost against what all regions won: on a flat profile a few hot regions
+   * win for the thousands that do not (cc1: 3,376-3,683 regions compiled cold, ~175 K
+   * instructions run per region, a region costing ~5 ms), so the average says go on while
+   * the regions compiled last, the ones the next compile is like, do not repay.
+   */
+  marginalHits = HOT_HITS;
+
+  /**
+   * A compiled region was attached: `cost` ms (binaryen's time for it and V8's estimate for
+   * its module), `runs` the instructions it has run so far (-1: never entered).
+   */
+  account(cost: number, runs: () => number, t: number = this.now()): void {
+    this.accounts.push({ cost, at: this.elapsed(t), runs });
+  }
+
+  /**
+   * Judge the regions attached JUDGE_MS of the program's time ago or more (repaid: what they
+   * ran at nsSaved came to their cost) and move the marginal bar: doubled while fewer than
+   * REPAID_LOW of the last JUDGED repaid, halved once REPAID_HIGH do.
+   */
+  private judge(el: number): void {
+    const ns = this.nsSaved();
+    let k = 0;
+    for (; k < this.accounts.length; k++) {
+      const a = this.accounts[k];
+      if (el - a.at < JUDGE_MS) break;
+      const ok = Math.max(0, a.runs()) * ns / 1e6 >= a.cost;
+      this.judged++;
+      if (ok) this.repaid++;
+      this.judgments.push(ok);
+      if (this.judgments.length > JUDGED) this.judgments.shift();
+      if (++this.sinceMoved < JUDGED / 2 || this.judgments.length < JUDGED) continue;
+      this.sinceMoved = 0;
+      const share = this.judgments.filter(Boolean).length / this.judgments.length;
+      if (share < REPAID_LOW) this.marginalHits = Math.min(MARGINAL_MAX, this.marginalHits * 2);
+      else if (share >= REPAID_HIGH) this.marginalHits = Math.max(HOT_HITS, this.marginalHits / 2);
+    }
+    if (k > 0) this.accounts.splice(0, k);
   }
 
   /** V8 compiled a module of `bytes` for this machine (a fresh compile). */
@@ -441,8 +524,8 @@ export class Governor {
    */
   allows(hits: number, translated: number, t: number = this.now(), work = 0): boolean {
     const cost = this.cost(t), won = this.won(translated, t) + this.expected(t, translated), spec = BASE_MS + SHARE * this.elapsed(t);
-    this.hotHits = cost <= spec || won >= cost ? HOT_HITS
-      : won <= 0 ? HOT_MAX : Math.min(HOT_MAX, HOT_HITS * 2 ** Math.ceil(Math.log2(cost / won)));
+    this.hotHits = Math.max(this.marginalHits, cost <= spec || won >= cost ? HOT_HITS
+      : won <= 0 ? HOT_MAX : Math.min(HOT_MAX, HOT_HITS * 2 ** Math.ceil(Math.log2(cost / won))));
     if (hits >= this.hotHits && cost <= spec + won) return true;
     if (this.paid(work, RENT * this.regionMs())) { this.rented++; return true; }
     if (hits >= this.hotHits) this.refused++;

@@ -93,6 +93,17 @@ const OP = {
  */
 const W_HOPS = 0, W_DEPTH = 4, W_GEN = 8, W_CALLS = 12, W_RETURNS = 16;
 /**
+ * Instructions each region ran, by table slot (the governor's per-region account,
+ * governor.ts Governor.account): an i32 per slot after the words, from this byte offset past
+ * the cache, for the first COUNTED slots (a slot above shares its count with slot & (COUNTED
+ * - 1), which regionRuns does not report). Counted at every call the hub makes, so a region
+ * entered by a hop from another region (python's dispatch, a flat program's calls) is counted
+ * as its own, not as its caller's: one load, add and store per hop.
+ */
+const COUNTS = 0x100;
+export const COUNTED = 8192;
+if (COUNTS + COUNTED * 4 > HUB_BYTES - HUB_ENTRIES * 8) throw new Error('jit hub: the region counts do not fit the hub area');
+/**
  * Nested `call`s at most (each is a region frame and a hub frame on the Wasm stack): deeper
  * guest calls leave to the hub loop of the level below, as without nesting. CheerpX hit
  * "Maximum call stack size exceeded" with unbounded nesting (jit-design.md §2); 64 levels of
@@ -126,6 +137,12 @@ function hubBytes(base: number): Uint8Array {
   const mem = (off: number): number[] => [0x02, ...uleb(off)]; // align 4, offset
   const word = (w: number): number[] => [OP.const, ...sleb(counter + w)];
   const bump = (w: number, d: number): number[] => [...word(w), ...word(w), OP.load, ...mem(0), OP.const, ...sleb(d), OP.add, OP.store, ...mem(0)];
+  // counts[idx & (COUNTED - 1)] += r, `idx` the code that leaves the slot on the stack, `a` a local to hold the address.
+  const count = (...args: number[]): number[] => {
+    const r = args.pop()!, a = args.pop()!;
+    return [...args, OP.const, ...sleb(COUNTED - 1), OP.and, OP.const, 2, OP.shl, OP.const, ...sleb(counter + COUNTS), OP.add, OP.tee, a,
+      OP.get, a, OP.load, ...mem(0), OP.get, r, OP.add, OP.store, ...mem(0)];
+  };
   // One hop of both loops, inside their `block { loop {`: the cache entry of `eip` (leave the
   // block on a miss), the region's function called with the budget left, leave the block
   // when it ran nothing, else count its instructions into `n` and the hop.
@@ -140,10 +157,13 @@ function hubBytes(base: number): Uint8Array {
     OP.tee, r, OP.eqz, OP.brIf, 1,
     OP.get, n, OP.get, r, OP.add, OP.set, n,
     ...bump(W_HOPS, 1),
+    // The callee's count (e is free again: its slot's address in the counts).
+    ...count(OP.get, e, OP.load, ...mem(4), e, r),
   ];
   const run = [
     ...vec([[...uleb(4), I32]]),
     OP.get, P_SLOT, OP.get, P_BUDGET, OP.get, P_IDX, OP.callIndirect, 0, 0, OP.set, L_N,
+    ...count(OP.get, P_IDX, L_E, L_N),
     OP.block, OP.void,
     OP.get, L_N, OP.eqz, OP.brIf, 0,
     OP.loop, OP.void,
@@ -258,7 +278,7 @@ export class Hub {
   private readonly table: WebAssembly.Table;
   /** The cache as int32 pairs {eip, index} (rebuilt when the memory grows). */
   private cache: Int32Array;
-  private readonly rebind = (): void => { this.cache = new Int32Array(this.mem.memory.buffer, this.mem.hubBase, HUB_ENTRIES * 2 + 8); };
+  private readonly rebind = (): void => { this.cache = new Int32Array(this.mem.memory.buffer, this.mem.hubBase, HUB_BYTES >> 2); };
   private readonly zero: unknown;
   private readonly free: number[] = [];
   private readonly owner = new Map<number, object>();
@@ -274,7 +294,7 @@ export class Hub {
     this.call = inst.exports.call as HubCall;
     this.nocall = inst.exports.nocall as HubCall;
     this.zero = this.table.get(0);
-    this.cache = new Int32Array(mem.memory.buffer, base, HUB_ENTRIES * 2 + 8);
+    this.cache = new Int32Array(mem.memory.buffer, base, HUB_BYTES >> 2);
     mem.watchGrow(this.rebind);
     liveHubs.add(this);
   }
@@ -282,6 +302,8 @@ export class Hub {
   hops(): number { return this.cache[HUB_ENTRIES * 2] >>> 0; }
   /** A counter word after the cache (W_*). */
   word(w: number): number { return this.cache[HUB_ENTRIES * 2 + (w >> 2)] >>> 0; }
+  /** Instructions the region in slot idx ran through this hub (mod 2^32), or -1 for a slot not counted on its own (COUNTS). */
+  runs(idx: number): number { return idx < COUNTED ? this.cache[((HUB_ENTRIES * 8 + COUNTS) >> 2) + idx] >>> 0 : -1; }
   /** The function regions import as e.h: the nested hub loop, or nothing when switched off. */
   callImport(): HubCall { return nestedCalls ? this.call : this.nocall; }
   /** At each entry from JS: no nested call is live (an exception may have left one counted). */
@@ -296,6 +318,7 @@ export class Hub {
       for (let k = this.table.length - 1; k >= old; k--) this.free.push(k);
     }
     const idx = this.free.pop()!;
+    if (idx < COUNTED) this.cache[((HUB_ENTRIES * 8 + COUNTS) >> 2) + idx] = 0;
     this.table.set(idx, fn );
     this.owner.set(idx, r);
     return idx;
@@ -382,6 +405,23 @@ export function runChained(mem: AddressSpace, r: object, eip: number, fn: Region
   hub.install(link.eip, link.idx);
   hub.resetDepth();
   return hub.run(slot, budget, link.idx);
+}
+
+/**
+ * Instructions region r ran through the hubs that link it, entered from JS or by a hop from
+ * another region (the governor's per-region account); -1 when it was never entered or has
+ * no counted slot.
+ */
+export function regionRuns(r: object): number {
+  const ls = links.get(r);
+  if (ls === undefined) return -1;
+  let n = -1;
+  for (const l of ls) {
+    if (l.hub.dead) continue;
+    const k = l.hub.runs(l.idx);
+    if (k >= 0) n = Math.max(0, n) + k;
+  }
+  return n;
 }
 
 /** Region r is invalid or its module was evicted: no hub may enter it again. */

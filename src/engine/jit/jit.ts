@@ -23,11 +23,11 @@ import type { Cpu } from '../cpu/cpu.js';
 import { cond, getFlags } from '../cpu/flags.js';
 import { EIP, FLAGS, LA, LB, LOP, LRES } from '../cpu/state.js';
 import { REFUSED, tierCounters, type CodeHost as JitHost, type HotBlock, type Tier, type Translation } from '../cpu/tier.js';
-import { chainedHops, entryPointsInstalled, hubOf, nestedCallStats, runChained, unlinkRegion, type Hub } from './hub.js';
+import { chainedHops, entryPointsInstalled, hubOf, nestedCallStats, regionRuns, runChained, unlinkRegion, type Hub } from './hub.js';
 import { moduleEntries } from './codegen.js';
 import { callCounts, interpHelper, setActiveCpu, setCountCalls } from './interp-call.js';
 import { compiler, startPolicy } from './compile-client.js';
-import { Governor, HOT_HITS, RENT_WINDOW_MS, SAMPLE_EVERY, threadClocks } from './governor.js';
+import { Governor, HOT_HITS, RENT_WINDOW_MS, SAMPLE_EVERY, threadClocks, v8Ms } from './governor.js';
 import { compileRegion, errorText, isAbort, type CompileDone } from './compile-service.js';
 import { MAX_BLOCKS, MAX_BLOCK_INSNS, decodeInsn, formRegion, opcodeName, regionKey, type Region } from './region.js';
 import { PENDING, decodeRecord, type StoreReport, encodeRecord, recordName, recordRanges, regionCode, translationStore, type BlockCode } from './translation-cache.js';
@@ -197,6 +197,8 @@ export interface JitStats {
      * skipped while translation had repaid its cost many times (Governor PROBE_SKIP); instructions counted.
      */
     nsSaved: number; nsOff: number; nsOn: number; windowsOff: number; windowsOn: number; probes: number; probesSkipped: number; executed: number;
+    /** The per-region account (Governor.account): compiled regions judged, those that repaid their cost, and the marginal bar (block entries) it set. */
+    judged: number; repaid: number; marginalHits: number;
   };
   entries: number;
   /** Entries that made no progress (first instruction needed the interpreter). */
@@ -378,7 +380,7 @@ export class Jit implements Tier {
     if (mode === 'on' && compiler.state === 'none' && startPolicy().atCreate === true) compiler.start();
     this.stats = {
       mode, loadMs: 0, regionsCompiled: 0, regionsReused: 0, regionsFromDisk: 0, regionsStored: 0, diskRejected: 0, diskStale: 0, diskWaits: 0, probes: 0, probeAttached: 0, diskMs: 0, diskCompileMs: 0, instances: 0, instantiateMs: 0, regionsRefused: 0, compileMs: 0, deferred: 0,
-      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, refusedDisk: 0, rented: 0, diskModules: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, probes: 0, probesSkipped: 0, executed: 0 },
+      governor: { costMs: 0, allowedMs: 0, wonMs: 0, hotHits: HOT_HITS, refused: 0, refusedDisk: 0, rented: 0, diskModules: 0, nsSaved: 0, nsOff: -1, nsOn: -1, windowsOff: 0, windowsOn: 0, probes: 0, probesSkipped: 0, executed: 0, judged: 0, repaid: 0, marginalHits: HOT_HITS },
       entries: 0, bounced: 0, budgetExits: 0, chained: 0, entryPoints: 0, nestedCalls: 0, nestedReturns: 0, instructions: 0, invalidated: 0, moduleBytes: 0, errors: 0,
       compiler: 'none', regionsSent: 0, dropped: 0, waiting: 0, engineMs: 0,
       timeline: { firstHot: -1, compilerStart: -1, ready: -1, firstSent: -1, firstAttached: -1 },
@@ -410,6 +412,7 @@ export class Jit implements Tier {
     this.stats.governor = {
       costMs: g.cost(now), allowedMs: g.allowance(now, this.stats.instructions), wonMs: g.won(this.stats.instructions, now), hotHits: g.hotHits, refused: g.refused, refusedDisk: g.refusedDisk, rented: g.rented, diskModules: g.diskModules,
       nsSaved: g.nsSaved(), nsOff: g.nsOff(), nsOn: g.nsOn(), windowsOff: g.windowsOff, windowsOn: g.windowsOn, probes: g.probes, probesSkipped: g.probesSkipped, executed: g.executed,
+      judged: g.judged, repaid: g.repaid, marginalHits: g.marginalHits,
     };
     const snap: JitStats = { ...this.stats, timeline: { ...tl } };
     const report = translationStore()?.report?.();
@@ -626,9 +629,15 @@ export class Jit implements Tier {
   private translateHere(host: JitHost, mem: AddressSpace, b: HotBlock, t0: number): void {
     const region = this.form(host, mem, b);
     if (region !== null) {
+      const compiled = this.stats.regionsCompiled;
       const comp = this.compile(mem, region, b.start, this.recordOf(mem, region));
       if (comp === null) b.jit = NO_REGION;
-      else this.attachNew(host, b, comp, region.pages);
+      else {
+        this.attachNew(host, b, comp, region.pages);
+        // A fresh compile goes into the per-region account (governor.ts Governor.account), as in received.
+        const r = b.jit as JitRegion;
+        if (this.stats.regionsCompiled > compiled) this.gov.account(this.lastCompileMs + v8Ms(comp.bytes), () => regionRuns(r), t0);
+      }
     }
     this.spent(performance.now() - t0);
   }
@@ -696,6 +705,8 @@ export class Jit implements Tier {
       if (r.valid && !comp.evicted) {
         r.compiled = comp;
         comp.users.push(r);
+        // The per-region account (governor.ts Governor.account): what this region cost against what it runs.
+        this.gov.account(done.ms + v8Ms(bytes.length), () => regionRuns(r), t0);
         if (b.valid && b.jit === NO_REGION) { b.jit = r; if (this.stats.timeline.firstAttached < 0) this.stats.timeline.firstAttached = t0 - this.born; }
       }
       this.spent(performance.now() - t0);
@@ -714,6 +725,9 @@ export class Jit implements Tier {
     this.stats.errors++;
     if (this.stats.errors === 1) this.debug?.(`jit: region at 0x${(at >>> 0).toString(16)} not translated: ${msg}`);
   }
+
+  /** binaryen's and V8's time for the last region compile() compiled, ms. */
+  private lastCompileMs = 0;
 
   /** The module for `region` from the cache, or compiled now in this thread; null if translation failed. */
   private compile(mem: AddressSpace, region: Region, at: number, rec: { name: string; code: BlockCode[] } | null = null): Compiled | null {
@@ -737,7 +751,8 @@ export class Jit implements Tier {
       if (isAbort(msg)) bn = null;
       return null;
     }
-    this.stats.compileMs += performance.now() - t0;
+    this.lastCompileMs = performance.now() - t0;
+    this.stats.compileMs += this.lastCompileMs;
     this.stats.regionsCompiled++;
     this.gov.compiled(bytes.length);
     this.keep(rec, blocks, mem.permBase, bytes);
