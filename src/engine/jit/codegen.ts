@@ -112,7 +112,8 @@ function selfLoop(b: RBlock, conts: number[], r: Region): boolean {
 
 /** Addresses block b may continue at (in the region or not); a ret's are the region's call continuations. */
 function successors(b: RBlock, last: Insn | null, conts: number[], r: Region): number[] {
-  if (last === null) return [];
+  // A block that stops where another block of the region starts (region.ts formRegion) runs into it.
+  if (last === null) return r.blocks.has(b.end >>> 0) ? [b.end >>> 0] : [];
   switch (last.op) {
     case 'jcc': case 'jecxz': return [last.target >>> 0, b.end >>> 0];
     case 'jmp': return [last.target >>> 0];
@@ -1432,7 +1433,8 @@ class Gen {
     const emitNode = (x: number): X => {
       if (x === DISPATCH) return this.dispatch(targets);
       const t = tbs.get(x)!, last = t.last, list = t.code;
-      if (last === null) list.push(m.br('exit'));
+      // No terminator: into the next block when it is in the region (successors), else leave with xeip = the block's end.
+      if (last === null) list.push(t.succ.length > 0 ? branch(x, t.b.end >>> 0) : m.br('exit'));
       else {
         switch (last.op) {
           case 'jcc': case 'jecxz': {

@@ -574,6 +574,9 @@ function decodeBlock(mem: AddressSpace, at: number, rd: Reader, hot: (addr: numb
   }
 }
 
+/** Blocks split where another block of the region starts (formRegion); WEBX86_JIT_SPLIT=off keeps them whole, to compare. */
+const splitFalls = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.WEBX86_JIT_SPLIT !== 'off';
+
 /**
  * Grow a region from `entry`: follow direct jumps and calls, and conditional branch
  * successors that `wanted` accepts (the interpreter executed them often enough), up to
@@ -624,6 +627,22 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
         if (!indirectTargets) break;
         const ts = seen(at, b.end).filter((t) => wanted(t));
         if (ts.length > 0) { b.targets = ts; queue.push(...ts); }
+        break;
+      }
+    }
+  }
+  // A block that runs into another block's start ends there, falling through into it (a
+  // block is decoded from its start to a terminator, so a loop's header reached by falling
+  // through from the code before the loop was also the tail of that block). Otherwise the
+  // block's copy of the header branches into the loop's body: the loop had two entries, was
+  // irreducible, and codegen.ts cut its back edge through the dispatcher, every iteration
+  // (busybox gzip's longest_match: its candidate loop, session 13). The instructions and
+  // their order are the same; only the block boundaries move.
+  if (splitFalls) {
+    for (const [at, b] of blocks) {
+      for (let k = 1; k < b.insns.length; k++) {
+        if (!blocks.has(b.insns[k].at >>> 0)) continue;
+        blocks.set(at, { start: b.start, insns: b.insns.slice(0, k), end: b.insns[k].at >>> 0, terminated: false });
         break;
       }
     }
