@@ -6,7 +6,9 @@
  * through the dispatcher D, which the loop then took every iteration (busybox gzip's
  * longest_match). Split, the code before the loop ends at the header and runs into it, the
  * header dominates its loop, and the function needs no dispatcher (its module lists no other
- * entry points). Red with WEBX86_JIT_SPLIT=off: the blocks overlap and the module has D.
+ * entry points). Red with WEBX86_JIT_SPLIT=off: the blocks overlap and the module has D. A
+ * block whose copy enters a loop only at its header (a loop of one block) stays whole: a split
+ * costs what spans it (a shared check group, deferred flags; busybox sha256sum's round loop).
  * That the translated code still runs as native is the other JIT tests' business (loops.c,
  * conds.c, the integer rows' outputs): every loop entered by falling through is such a region.
  */
@@ -37,4 +39,16 @@ test('a block running into a loop\'s header ends there: no instruction in two bl
   const bn = await loadBinaryenNode();
   const mod = new WebAssembly.Module(generate(bn, r, mem.permBase).bytes as Uint8Array<ArrayBuffer>);
   assert.deepEqual(moduleEntries(mod), [], 'the loop needs no dispatcher');
+});
+
+test('a block whose copy of a loop\'s header enters that loop only at the header stays whole', () => {
+  const mem = new AddressSpace(1 << 24);
+  mem.map(AT, 0x2000, PROT_READ | PROT_EXEC, 0x22);
+  // mov ecx, 10 ; L: dec ecx ; jnz L ; ret
+  mem.u8.set([0xb9, 0x0a, 0x00, 0x00, 0x00, 0x49, 0x75, 0xfd, 0xc3], AT);
+  const r = formRegion(mem, AT, () => true)!;
+  assert.ok(r.blocks.has(L));
+  const first = r.blocks.get(AT)!;
+  assert.equal(first.terminated, true);
+  assert.deepEqual(first.insns.map((d) => d.at), [AT, L, L + 1]);
 });

@@ -154,7 +154,8 @@ function budgetBlocks(r: Region, conts: number[]): Set<number> {
   const state = new Map<number, number>(); // 1: on the walk's stack, 2: done
   for (const b of r.blocks.values()) {
     const last = lastOf(b);
-    if (last === null || last.op === 'jmpi' || last.op === 'calli' || last.op === 'ret') heads.add(b.start >>> 0);
+    // (A block without a terminator that runs into the next block of the region has that edge in the graph: the walk sees its cycles.)
+    if (last === null ? !r.blocks.has(b.end >>> 0) : last.op === 'jmpi' || last.op === 'calli' || last.op === 'ret') heads.add(b.start >>> 0);
   }
   const entry = r.entry >>> 0;
   const stack: { at: number; succ: number[]; k: number }[] = [];
