@@ -571,7 +571,7 @@ export function run(c: Cpu, budget: number, jit: Tier | null = null): number {
         const r = b.jit;
         if (r === null) { if ((h & jit.mask) === 0 || ((h & (h - 1)) === 0 && h >= jit.probe)) jit.request(cache, c.mem, b, c); }
         else if (r !== REFUSED) {
-          const n = jit.enter(b, c, budget - executed);
+          const n = jit.enter(b, c, JIT_BUDGET * budget - executed);
           if (n > 0) { executed += n; prev = null; link = LINK_ANY; continue; }
         }
       }
@@ -597,6 +597,18 @@ export function run(c: Cpu, budget: number, jit: Tier | null = null): number {
 }
 
 const LINK_ANY = 0, LINK_T = 1, LINK_F = 2;
+
+/**
+ * Translated code runs up to this many times `run`'s budget before it returns to the run loop
+ * (the scheduler's 50,000 instructions are ~1 ms interpreted, ~50 us translated): each return
+ * costs the scheduler's round (a clock read, signal and slice checks, run's set-up) and
+ * re-enters at whichever region starts at the EIP the budget ran out at, often one formed in
+ * the middle of the loop that holds it, irreducible from there (docs/JIT.md "Not done yet").
+ * 8: ~0.4 ms of translated code, well inside the scheduler's 4 ms slice, so signals and
+ * other threads wait no longer than an interpreted run's 50,000 instructions take.
+ * WEBX86_JIT_BUDGET_SCALE sets it (1: as before), to compare.
+ */
+const JIT_BUDGET = Number((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.WEBX86_JIT_BUDGET_SCALE ?? 8);
 
 /**
  * Both run loops' fault exit: instruction i of block b raised e. A fault decoding a block's

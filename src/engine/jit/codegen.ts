@@ -112,7 +112,8 @@ function selfLoop(b: RBlock, conts: number[], r: Region): boolean {
 
 /** Addresses block b may continue at (in the region or not); a ret's are the region's call continuations. */
 function successors(b: RBlock, last: Insn | null, conts: number[], r: Region): number[] {
-  if (last === null) return [];
+  // A block that stops where another block of the region starts (region.ts formRegion) runs into it.
+  if (last === null) return r.blocks.has(b.end >>> 0) ? [b.end >>> 0] : [];
   switch (last.op) {
     case 'jcc': case 'jecxz': return [last.target >>> 0, b.end >>> 0];
     case 'jmp': return [last.target >>> 0];
@@ -153,7 +154,8 @@ function budgetBlocks(r: Region, conts: number[]): Set<number> {
   const state = new Map<number, number>(); // 1: on the walk's stack, 2: done
   for (const b of r.blocks.values()) {
     const last = lastOf(b);
-    if (last === null || last.op === 'jmpi' || last.op === 'calli' || last.op === 'ret') heads.add(b.start >>> 0);
+    // (A block without a terminator that runs into the next block of the region has that edge in the graph: the walk sees its cycles.)
+    if (last === null ? !r.blocks.has(b.end >>> 0) : last.op === 'jmpi' || last.op === 'calli' || last.op === 'ret') heads.add(b.start >>> 0);
   }
   const entry = r.entry >>> 0;
   const stack: { at: number; succ: number[]; k: number }[] = [];
@@ -1433,7 +1435,8 @@ class Gen {
     const emitNode = (x: number): X => {
       if (x === DISPATCH) return this.dispatch(targets);
       const t = tbs.get(x)!, last = t.last, list = t.code;
-      if (last === null) list.push(m.br('exit'));
+      // No terminator: into the next block when it is in the region (successors), else leave with xeip = the block's end.
+      if (last === null) list.push(t.succ.length > 0 ? branch(x, t.b.end >>> 0) : m.br('exit'));
       else {
         switch (last.op) {
           case 'jcc': case 'jecxz': {

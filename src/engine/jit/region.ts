@@ -574,6 +574,57 @@ function decodeBlock(mem: AddressSpace, at: number, rd: Reader, hot: (addr: numb
   }
 }
 
+/** Blocks split where they run into a loop (splitIntoLoops); WEBX86_JIT_SPLIT=off keeps them whole, to compare. */
+const splitFalls = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.WEBX86_JIT_SPLIT !== 'off';
+
+/** Where block b may go next inside the region, by its terminator (a call: its target and its continuation). */
+function nextBlocks(b: RBlock, blocks: Map<number, RBlock>): number[] {
+  if (!b.terminated) return blocks.has(b.end >>> 0) ? [b.end >>> 0] : [];
+  const i = b.insns[b.insns.length - 1].insn;
+  const out: number[] = [];
+  if (i.op === 'jcc' || i.op === 'jecxz' || i.op === 'jmp' || i.op === 'call') out.push(i.target >>> 0);
+  if (i.op === 'jcc' || i.op === 'jecxz' || i.op === 'call') out.push(b.end >>> 0);
+  return out.filter((y) => blocks.has(y));
+}
+
+/**
+ * A block is decoded from its start to a terminator, so code that falls through into a loop's
+ * header also holds the header's instructions, and its copy of the header's branch leads into
+ * the loop's body: the loop then has two entries, codegen.ts finds the region irreducible and
+ * cuts the loop's back edge through its dispatcher, which the loop takes every iteration
+ * (busybox gzip's longest_match: its candidate loop; ~15% of the samples of gzip's two hottest
+ * region functions were the dispatcher's, perf, session 13). Such a block ends at the header
+ * instead and runs into it (codegen.ts successors), so the header dominates its loop. Only
+ * there: a block split anywhere else loses what spans the cut (one shared check group,
+ * deferred flags; busybox sha256sum's round loop holds another block's start mid-way and ran
+ * ~5% slower split). The instructions and their order are the same.
+ */
+function splitIntoLoops(blocks: Map<number, RBlock>): void {
+  const reach = new Map<number, Set<number>>();
+  const reachOf = (x: number): Set<number> => {
+    let r = reach.get(x);
+    if (r !== undefined) return r;
+    r = new Set<number>();
+    const work = [x];
+    while (work.length > 0) for (const y of nextBlocks(blocks.get(work.pop()!)!, blocks)) if (!r.has(y)) { r.add(y); work.push(y); }
+    reach.set(x, r);
+    return r;
+  };
+  const cuts: [number, RBlock][] = [];
+  for (const [at, b] of blocks) {
+    const out = nextBlocks(b, blocks);
+    for (let k = 1; k < b.insns.length; k++) {
+      const t = b.insns[k].at >>> 0;
+      if (!blocks.has(t)) continue;
+      // Its copy of t's code leads into a cycle through t, not through t itself: a second way into t's loop.
+      if (!out.some((y) => y !== t && reachOf(t).has(y) && reachOf(y).has(t))) continue;
+      cuts.push([at, { start: b.start, insns: b.insns.slice(0, k), end: t, terminated: false }]);
+      break;
+    }
+  }
+  for (const [at, b] of cuts) blocks.set(at, b);
+}
+
 /**
  * Grow a region from `entry`: follow direct jumps and calls, and conditional branch
  * successors that `wanted` accepts (the interpreter executed them often enough), up to
@@ -628,6 +679,7 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
       }
     }
   }
+  if (splitFalls) splitIntoLoops(blocks);
   const pages = new Set<number>();
   for (const b of blocks.values()) {
     for (const d of b.insns) {
