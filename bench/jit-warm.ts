@@ -19,6 +19,10 @@ import { useNodeTranslationCache } from '../src/host/node/translation-store.js';
 import { forgetModules } from '../src/engine/jit/jit.js';
 import { threadCpu } from '../src/host/node/thread-cpu.js';
 import { workload } from './int-rows.js';
+import { setPltCalls } from '../src/engine/jit/region.js';
+
+// WEBX86_JIT_PLT=off: PLT stubs stay regions of their own (region.ts pltStub), for A/B runs in the same minutes.
+if (process.env.WEBX86_JIT_PLT === 'off') setPltCalls(false);
 
 const name = process.argv[2];
 const cpuMs = threadCpu() ?? ((): number => { throw new Error('per-thread CPU time needs Linux /proc/thread-self/schedstat'); });

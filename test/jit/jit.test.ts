@@ -18,7 +18,7 @@ import { sameInEveryMode } from './as-native.js';
 import { setX87Calls } from '../../src/engine/jit/interp-call.js';
 import { recordedHost } from '../support/host-cpu.js';
 import { chainedHops, setEntryPoints } from '../../src/engine/jit/hub.js';
-import { setIndirectTargets } from '../../src/engine/jit/region.js';
+import { setIndirectTargets, setPltCalls } from '../../src/engine/jit/region.js';
 
 const DIR = new URL('.', import.meta.url).pathname;
 const FLAGS = ['-m32', '-static', '-O1', '-fno-pie', '-no-pie', '-pthread', '-Wall'];
@@ -144,4 +144,23 @@ test('nested.c: calls out of a region as nested hub loops: chains deeper than th
   // The path under test ran: calls waited in Wasm, and most came back to their continuation.
   assert.ok(j.nestedCalls > 1000, `jit force: ${j.nestedCalls} nested calls`);
   assert.ok(j.nestedReturns > j.nestedCalls / 2, `jit force: ${j.nestedReturns} of ${j.nestedCalls} nested calls returned`);
+});
+
+test('plt.c: calls through PLT stubs (jmp *abs32, jmp *disp32(%ebx)) run the stub\'s jmp in the caller: GOT slots rewritten between calls, the GOT\'s page taken away (fault at the stub), the stub\'s bytes rewritten', { timeout: 180_000 }, async () => {
+  const bin = buildC(join(DIR, 'plt.c'), [], FLAGS);
+  const { native, force } = await sameInEveryMode(bin);
+  if (force === null) return;
+  // The path under test ran: with stubs folded into their callers, a call through one is one
+  // transfer instead of two (region.ts pltStub), so a run makes far fewer hub hops.
+  const hops = async (on: boolean): Promise<number> => {
+    const was = setPltCalls(on);
+    try {
+      const h0 = chainedHops();
+      const g = await runGuest(['/prog'], { files: { '/prog': bin }, jit: 'force' });
+      assert.equal(g.stdout, native.stdout, `jit force, PLT stubs ${on ? 'folded' : 'apart'}: stdout differs`);
+      return chainedHops() - h0;
+    } finally { setPltCalls(was); }
+  };
+  const on = await hops(true), off = await hops(false);
+  assert.ok(on < off * 0.75, `hub hops with PLT stubs folded ${on}, without ${off}`);
 });

@@ -319,7 +319,7 @@ class Gen {
    * The inline protection check of an access of `size` bytes at the address in local `al`:
    * `want` is PROT_READ, PROT_WRITE (which also requires the page not to hold code) or both.
    */
-  private check(al: number, size: number, want: number, mr?: MemRef): X {
+  private check(al: number, size: number, want: number, mr?: MemRef, exitEip?: number): X {
     const m = this.m;
     if (mr !== undefined) {
       // A shared check (check-groups.ts): an access of a group, when it is the one planned,
@@ -337,7 +337,9 @@ class Gen {
     const tests: X[] = [m.br(bad, m.i32.ne(this.and(perm, this.c(mask)), this.c(want)))];
     if (size > 1) tests.push(m.br(bad, m.i32.gt_u(this.and(this.get(al), this.c(0xfff)), this.c(0x1000 - size))));
     tests.push(m.br(ok));
-    return m.block(ok, [m.block(bad, tests, this.bn.none), this.exitAt(this.blk.insns[this.idx].at)], this.bn.none);
+    // exitEip: an instruction after the block's last (a PLT stub's jmp, terminator()): leave there, the block counted.
+    const fail = exitEip === undefined ? this.exitAt(this.blk.insns[this.idx].at) : this.exitAt(exitEip, true);
+    return m.block(ok, [m.block(bad, tests, this.bn.none), fail], this.bn.none);
   }
 
   /**
@@ -1448,7 +1450,8 @@ class Gen {
           case 'jmp': list.push(branch(x, last.target >>> 0)); break;
           case 'call': case 'calli': {
             if (!callsOut(t.b, last, this.r)) { list.push(last.op === 'call' ? branch(x, last.target >>> 0) : dynamic()); break; }
-            if (last.op === 'call') list.push(this.set(L_XEIP, this.c(last.target)));
+            // (A call through a PLT stub has its target, the GOT slot's, in xeip already: terminator().)
+            if (last.op === 'call' && last.stub === undefined) list.push(this.set(L_XEIP, this.c(last.target)));
             list.push(...this.callOut(t.b.end >>> 0));
             // Back at the continuation (the callee returned): go on there; else leave with the slot's EIP.
             list.push(m.if(m.i32.lt_s(this.get(L_T0), this.c(0)), branch(x, t.b.end >>> 0),
@@ -1566,7 +1569,19 @@ class Gen {
       case 'jcc': out.push(this.set(L_T3, this.cond(i.cc))); return;
       case 'jecxz': out.push(this.set(L_T3, m.i32.eqz(this.reg(ECX)))); return;
       case 'jmp': return;
-      case 'call': this.push(this.c(b.end), out); return;
+      case 'call': {
+        this.push(this.c(b.end), out);
+        if (i.stub === undefined || !callsOut(b, i, this.r)) return;
+        // A call out through a PLT stub (region.ts pltStub): the stub's `jmp *GOT` runs here
+        // too, the GOT slot read now (lazy binding and dlopen rewrite it; never baked in), so
+        // the nested hub call goes straight to its target. An unreadable slot leaves at the
+        // stub with the call done, where the interpreter faults exactly as without this.
+        out.push(this.set(L_T0, this.ea(i.stub)));
+        out.push(this.check(L_T0, 4, PROT_READ, undefined, i.target >>> 0));
+        out.push(this.set(L_XEIP, this.load(L_T0, 4)));
+        out.push(this.set(L_N, this.add(this.get(L_N), this.c(1))));
+        return;
+      }
       case 'ret': {
         out.push(this.set(L_T0, this.reg(ESP)));
         out.push(this.check(L_T0, 4, PROT_READ, stackRef(ESP, 0)));

@@ -13,6 +13,7 @@
  * issue 9 item 1) once it lands.
  */
 import type { AddressSpace } from '../mem/address-space.js';
+import { EBX } from '../cpu/state.js';
 import { callableLength } from './interp-call.js';
 import { decodeSimd, type SseInsn } from './region-sse.js';
 import { decodeX87, type X87Insn } from './region-x87.js';
@@ -78,7 +79,13 @@ export type Insn =
   // Block terminators:
   | { op: 'jcc'; cc: number; target: number }
   | { op: 'jmp'; target: number }
-  | { op: 'call'; target: number }
+  /**
+   * `stub`: T is a PLT stub `jmp *GOT` (`ff 25 abs32` or `ff a3 disp32(%ebx)`, pltStub) and
+   * the call leaves the region: the translation runs the stub's jmp too (codegen.ts
+   * terminator), reading the GOT slot at run time, so the call goes to the slot's target in
+   * one nested hub call instead of a transfer to the stub and another to its target.
+   */
+  | { op: 'call'; target: number; stub?: MemRef }
   | { op: 'ret'; pop: number }
   | { op: 'jmpi'; src: Opnd }
   | { op: 'calli'; src: Opnd };
@@ -117,6 +124,34 @@ function pcThunk(mem: AddressSpace, at: number): number {
   if (u[at] !== 0x8b || (u[at + 1] & 0xc7) !== 0x04 || u[at + 2] !== 0x24 || u[at + 3] !== 0xc3) return -1;
   const r = (u[at + 1] >> 3) & 7;
   return r === 4 ? -1 : r;
+}
+
+/** Bytes of a PLT stub's jmp: ff 25 abs32 (`jmp *abs32`, non-PIC) or ff a3 disp32 (`jmp *disp32(%ebx)`, PIC). */
+export const PLT_STUB_LEN = 6;
+
+let pltCalls = true;
+/** Fold PLT stubs into calls out of a region (the 'call' Insn's `stub`); off: the stub is a region of its own, as before. */
+export function setPltCalls(on: boolean): boolean { const old = pltCalls; pltCalls = on; return old; }
+
+/**
+ * The GOT operand of a PLT stub at `at` (`jmp *abs32` or `jmp *disp32(%ebx)`, both pages
+ * executable), or undefined. bash's warm loop made ~1.15 M calls each to malloc, free and
+ * string functions through such stubs, each two transfers (session 13).
+ */
+function pltStub(mem: AddressSpace, at: number): MemRef | undefined {
+  if (!pltCalls) return undefined;
+  if (!(mem.perm[at >>> 12] & 4) || !(mem.perm[(at + PLT_STUB_LEN - 1) >>> 12] & 4)) return undefined;
+  const u = mem.u8;
+  if (u[at] !== 0xff || (u[at + 1] !== 0x25 && u[at + 1] !== 0xa3)) return undefined;
+  const disp = u[at + 2] | (u[at + 3] << 8) | (u[at + 4] << 16) | (u[at + 5] << 24);
+  return { base: u[at + 1] === 0xa3 ? EBX : -1, index: -1, scale: 0, disp, seg: -1 };
+}
+
+/** The code outside its own bytes an instruction's translation depends on: a PIC thunk's or a PLT stub's range, else null. */
+export function inlinedRange(i: Insn): [number, number] | null {
+  if (i.op === 'pcthunk') return [i.thunk >>> 0, (i.thunk + PC_THUNK_LEN) >>> 0];
+  if (i.op === 'call' && i.stub !== undefined) return [i.target >>> 0, (i.target + PLT_STUB_LEN) >>> 0];
+  return null;
 }
 
 export function modrm(r: Reader, seg: number): ModRM {
@@ -284,7 +319,9 @@ function decodeOp(r: Reader, b: number, seg: number, opsize: number): Insn | nul
       const d = r.s32();
       const target = (next() + d) >>> 0;
       const t = pcThunk(r.mem, target);
-      return t >= 0 ? { op: 'pcthunk', r: t, thunk: target } : { op: 'call', target: target | 0 };
+      if (t >= 0) return { op: 'pcthunk', r: t, thunk: target };
+      const stub = pltStub(r.mem, target);
+      return stub !== undefined ? { op: 'call', target: target | 0, stub } : { op: 'call', target: target | 0 };
     }
     case 0xe9: { const d = r.s32(); return { op: 'jmp', target: (next() + d) | 0 }; }
     case 0xeb: { const d = r.s8(); return { op: 'jmp', target: (next() + d) | 0 }; }
@@ -657,7 +694,8 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
         // region in a nested hub loop and its ret lands back here, instead of the callee's
         // body filling the region's limits and leaving mid-way. A small callee is taken in:
         // its ret branches to the continuation inside the function.
-        if (callsOut && wanted(b.end) && !calleeFits(mem, last.target >>> 0, wanted, rd)) { queue.push(b.end); break; }
+        // A call through a PLT stub always stays a call out (its jmp is translated with the call).
+        if (callsOut && wanted(b.end) && (last.stub !== undefined || !calleeFits(mem, last.target >>> 0, wanted, rd))) { queue.push(b.end); break; }
         queue.push(last.target >>> 0);
         if (wanted(b.end)) queue.push(b.end);
         break;
@@ -684,7 +722,8 @@ export function formRegion(mem: AddressSpace, entry: number, wanted: (addr: numb
   for (const b of blocks.values()) {
     for (const d of b.insns) {
       pages.add(d.at >>> 12); pages.add((d.at + d.len - 1) >>> 12);
-      if (d.insn.op === 'pcthunk') { pages.add(d.insn.thunk >>> 12); pages.add((d.insn.thunk + PC_THUNK_LEN - 1) >>> 12); }
+      const x = inlinedRange(d.insn);
+      if (x !== null) { pages.add(x[0] >>> 12); pages.add((x[1] - 1) >>> 12); }
     }
   }
   return { entry: entry >>> 0, blocks, pages: [...pages], count };
@@ -724,8 +763,9 @@ export function regionKey(mem: AddressSpace, r: Region): string {
     for (const d of b.insns) {
       if (from < 0) from = d.at >>> 0;
       to = (d.at + d.len) >>> 0;
-      if (d.insn.op === 'pcthunk') {
-        parts.push(hexBytes(mem.u8, from, to), '>', hexBytes(mem.u8, d.insn.thunk >>> 0, (d.insn.thunk + PC_THUNK_LEN) >>> 0));
+      const x = inlinedRange(d.insn);
+      if (x !== null) {
+        parts.push(hexBytes(mem.u8, from, to), '>', hexBytes(mem.u8, x[0], x[1]));
         from = -1;
       }
     }

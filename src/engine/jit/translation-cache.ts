@@ -22,7 +22,7 @@
  */
 import type { AddressSpace } from '../mem/address-space.js';
 import { PROT_EXEC } from '../mem/address-space.js';
-import { PC_THUNK_LEN, hexBytes, type Region } from './region.js';
+import { hexBytes, inlinedRange, type Region } from './region.js';
 
 /**
  * What `get` answers while the record may exist but is not in memory yet (a store whose reads
@@ -140,7 +140,7 @@ export function regionCode(mem: AddressSpace, r: Region): BlockCode[] {
   const copy = (start: number, end: number): CodeRange => ({ start, end, bytes: mem.u8.slice(start, end) });
   return [...r.blocks.values()].map((b) => ({
     block: copy(b.start >>> 0, b.end >>> 0),
-    thunks: b.insns.flatMap((d) => (d.insn.op === 'pcthunk' ? [copy(d.insn.thunk >>> 0, (d.insn.thunk + PC_THUNK_LEN) >>> 0)] : [])),
+    thunks: b.insns.flatMap((d) => { const x = inlinedRange(d.insn); return x === null ? [] : [copy(x[0], x[1])]; }),
   }));
 }
 
