@@ -608,7 +608,11 @@ const LINK_ANY = 0, LINK_T = 1, LINK_F = 2;
  * other threads wait no longer than an interpreted run's 50,000 instructions take.
  * WEBX86_JIT_BUDGET_SCALE sets it (1: as before), to compare.
  */
-const JIT_BUDGET = Number((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.WEBX86_JIT_BUDGET_SCALE ?? 8);
+const JIT_BUDGET = ((): number => {
+  const v = Number((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.WEBX86_JIT_BUDGET_SCALE ?? 8);
+  // A scale below 1 or not a number would starve or stall the run loop: the default instead.
+  return Number.isFinite(v) && v >= 1 ? v : 8;
+})();
 
 /**
  * Both run loops' fault exit: instruction i of block b raised e. A fault decoding a block's
