@@ -138,11 +138,8 @@ function hubBytes(base: number): Uint8Array {
   const word = (w: number): number[] => [OP.const, ...sleb(counter + w)];
   const bump = (w: number, d: number): number[] => [...word(w), ...word(w), OP.load, ...mem(0), OP.const, ...sleb(d), OP.add, OP.store, ...mem(0)];
   // counts[idx & (COUNTED - 1)] += r, `idx` the code that leaves the slot on the stack, `a` a local to hold the address.
-  const count = (...args: number[]): number[] => {
-    const r = args.pop()!, a = args.pop()!;
-    return [...args, OP.const, ...sleb(COUNTED - 1), OP.and, OP.const, 2, OP.shl, OP.const, ...sleb(counter + COUNTS), OP.add, OP.tee, a,
-      OP.get, a, OP.load, ...mem(0), OP.get, r, OP.add, OP.store, ...mem(0)];
-  };
+  const count = (idx: number[], a: number, r: number): number[] => [...idx, OP.const, ...sleb(COUNTED - 1), OP.and, OP.const, 2, OP.shl,
+    OP.const, ...sleb(counter + COUNTS), OP.add, OP.tee, a, OP.get, a, OP.load, ...mem(0), OP.get, r, OP.add, OP.store, ...mem(0)];
   // One hop of both loops, inside their `block { loop {`: the cache entry of `eip` (leave the
   // block on a miss), the region's function called with the budget left, leave the block
   // when it ran nothing, else count its instructions into `n` and the hop.
@@ -158,12 +155,12 @@ function hubBytes(base: number): Uint8Array {
     OP.get, n, OP.get, r, OP.add, OP.set, n,
     ...bump(W_HOPS, 1),
     // The callee's count (e is free again: its slot's address in the counts).
-    ...count(OP.get, e, OP.load, ...mem(4), e, r),
+    ...count([OP.get, e, OP.load, ...mem(4)], e, r),
   ];
   const run = [
     ...vec([[...uleb(4), I32]]),
     OP.get, P_SLOT, OP.get, P_BUDGET, OP.get, P_IDX, OP.callIndirect, 0, 0, OP.set, L_N,
-    ...count(OP.get, P_IDX, L_E, L_N),
+    ...count([OP.get, P_IDX], L_E, L_N),
     OP.block, OP.void,
     OP.get, L_N, OP.eqz, OP.brIf, 0,
     OP.loop, OP.void,

@@ -12,7 +12,7 @@
  * writes) live in codegen.ts for now; they move to the instruction table (src/engine/cpu/isa,
  * issue 9 item 1) once it lands.
  */
-import type { AddressSpace } from '../mem/address-space.js';
+import { PROT_EXEC, type AddressSpace } from '../mem/address-space.js';
 import { EBX } from '../cpu/state.js';
 import { callableLength } from './interp-call.js';
 import { decodeSimd, type SseInsn } from './region-sse.js';
@@ -103,7 +103,7 @@ export class Reader {
   u8(): number {
     const p = this.pos >>> 0;
     // Not executable, or over-long: the interpreter reports the fault when it gets there.
-    if (p - this.start >= 15 || !(this.mem.perm[p >>> 12] & 4)) { this.ok = false; return 0; }
+    if (p - this.start >= 15 || !(this.mem.perm[p >>> 12] & PROT_EXEC)) { this.ok = false; return 0; }
     this.pos = p + 1;
     return this.mem.u8[p];
   }
@@ -117,9 +117,14 @@ interface ModRM { mod: number; reg: number; rm: Opnd }
 /** Bytes of a PIC thunk: 8b /r with ModRM 00 r 100 and SIB 0x24 (`mov (%esp),%r`), then c3. */
 export const PC_THUNK_LEN = 4;
 
+/** Bytes [at, at + len) lie in executable pages (len at most a page): code another instruction's translation may read as its own (a PIC thunk, a PLT stub). */
+function executable(mem: AddressSpace, at: number, len: number): boolean {
+  return (mem.perm[at >>> 12] & PROT_EXEC) !== 0 && (mem.perm[(at + len - 1) >>> 12] & PROT_EXEC) !== 0;
+}
+
 /** The register a PIC thunk at `at` loads (`mov (%esp),%r; ret`, r not ESP), or -1. */
 function pcThunk(mem: AddressSpace, at: number): number {
-  if (!(mem.perm[at >>> 12] & 4) || !(mem.perm[(at + PC_THUNK_LEN - 1) >>> 12] & 4)) return -1;
+  if (!executable(mem, at, PC_THUNK_LEN)) return -1;
   const u = mem.u8;
   if (u[at] !== 0x8b || (u[at + 1] & 0xc7) !== 0x04 || u[at + 2] !== 0x24 || u[at + 3] !== 0xc3) return -1;
   const r = (u[at + 1] >> 3) & 7;
@@ -140,7 +145,7 @@ export function setPltCalls(on: boolean): boolean { const old = pltCalls; pltCal
  */
 function pltStub(mem: AddressSpace, at: number): MemRef | undefined {
   if (!pltCalls) return undefined;
-  if (!(mem.perm[at >>> 12] & 4) || !(mem.perm[(at + PLT_STUB_LEN - 1) >>> 12] & 4)) return undefined;
+  if (!executable(mem, at, PLT_STUB_LEN)) return undefined;
   const u = mem.u8;
   if (u[at] !== 0xff || (u[at + 1] !== 0x25 && u[at + 1] !== 0xa3)) return undefined;
   const disp = u[at + 2] | (u[at + 3] << 8) | (u[at + 4] << 16) | (u[at + 5] << 24);
